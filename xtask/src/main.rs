@@ -1,0 +1,32 @@
+//! Development tasks for the mcpwire workspace, run as `cargo xtask <task>`.
+//!
+//! - `codegen [--check] [--schema-dir DIR]`: generate the schema modules (or check they are current).
+//! - `tidy`: check the workspace's structural rules (layering, lints, crate metadata).
+//! - `fuzz <target> [--time SECONDS]`: run a cargo-fuzz target on nightly.
+//! - `ci`: everything CI runs.
+
+mod codegen;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+
+fn main() -> Result<()> {
+    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root();
+    let Some((task, rest)) = arguments.split_first() else {
+        bail!("usage: cargo xtask <codegen|tidy|fuzz|ci> [options]");
+    };
+    match task.as_str() {
+        "codegen" => codegen::run(&root, rest),
+        other => bail!("unknown task `{other}`; tasks: codegen, tidy, fuzz, ci"),
+    }
+}
+
+/// The workspace root: the parent of this crate's directory.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}
