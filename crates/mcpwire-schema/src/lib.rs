@@ -32,6 +32,10 @@ pub mod support;
 
 mod version;
 
+#[cfg(feature = "full")]
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use mcpwire_jsonrpc::{ErrorCode, RequestId};
 pub use support::JsonObject;
 pub use version::{Era, ProtocolVersion, UnknownProtocolVersion};

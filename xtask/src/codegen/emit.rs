@@ -12,7 +12,8 @@ use anyhow::{Context as _, Result, bail};
 use serde_json::{Map, Value};
 
 use super::overrides::{
-    Condition, EXTENSION_DIRECTIONS, KEYED_UNIONS, PATCHES, RELAXED, RULE_UNIONS, SKIPS, TYPE_OVERRIDES,
+    Condition, EXTENSION_DIRECTIONS, KEYED_UNIONS, OPEN_OBJECTS, PATCHES, RELAXED, RULE_UNIONS,
+    SKIPS, TYPE_OVERRIDES,
 };
 
 /// What the emitter needs to know about one input document.
@@ -33,19 +34,42 @@ pub(crate) fn generate(spec: &ModuleSpec<'_>, document: &Value) -> Result<String
         .and_then(Value::as_object)
         .context("schema has neither `$defs` nor `definitions`")?;
     let mut definitions = definitions.clone();
-    for patch in PATCHES.iter().filter(|patch| patch.scope.matches(spec.module)) {
+    for patch in PATCHES
+        .iter()
+        .filter(|patch| patch.scope.matches(spec.module))
+    {
         if let Some(target) = pointer_mut(&mut definitions, patch.pointer) {
             *target = (patch.replacement)();
         }
     }
-    for relaxed in RELAXED.iter().filter(|relaxed| relaxed.scope.matches(spec.module)) {
-        for definition in relaxed.definitions {
+    for relaxed in RELAXED
+        .iter()
+        .filter(|relaxed| relaxed.scope.matches(spec.module))
+    {
+        let every = relaxed.definitions == ["*"];
+        let names: Vec<String> = if every {
+            definitions.keys().cloned().collect()
+        } else {
+            relaxed
+                .definitions
+                .iter()
+                .map(|name| (*name).to_owned())
+                .collect()
+        };
+        for definition in names {
             let required = definitions
-                .get_mut(*definition)
+                .get_mut(&definition)
                 .and_then(|schema| schema.get_mut("required"))
-                .and_then(Value::as_array_mut)
-                .with_context(|| format!("relaxed definition `{definition}` has no required list"))?;
-            required.retain(|member| !member.as_str().is_some_and(|member| relaxed.members.contains(&member)));
+                .and_then(Value::as_array_mut);
+            match required {
+                Some(required) => required.retain(|member| {
+                    !member
+                        .as_str()
+                        .is_some_and(|member| relaxed.members.contains(&member))
+                }),
+                None if every => {}
+                None => bail!("relaxed definition `{definition}` has no required list"),
+            }
         }
     }
     let mut generator = Generator::new(spec, definitions);
@@ -53,7 +77,10 @@ pub(crate) fn generate(spec: &ModuleSpec<'_>, document: &Value) -> Result<String
     Ok(generator.finish())
 }
 
-fn pointer_mut<'a>(definitions: &'a mut Map<String, Value>, pointer: &str) -> Option<&'a mut Value> {
+fn pointer_mut<'a>(
+    definitions: &'a mut Map<String, Value>,
+    pointer: &str,
+) -> Option<&'a mut Value> {
     let mut segments = pointer.trim_start_matches('/').splitn(2, '/');
     let first = segments.next()?;
     let root = definitions.get_mut(first)?;
@@ -106,7 +133,9 @@ impl<'a> Generator<'a> {
                 || schema.get("anyOf").is_some()
                 || schema.get("allOf").is_some();
             if reusable {
-                canonical.entry(canonical_json(schema)).or_insert_with(|| name.clone());
+                canonical
+                    .entry(canonical_json(schema))
+                    .or_insert_with(|| name.clone());
             }
         }
         Generator {
@@ -170,7 +199,11 @@ impl<'a> Generator<'a> {
             return Ok(name.to_owned());
         }
         if matches!(name, "ServerResult" | "ClientResult") {
-            let requests = if name == "ServerResult" { "ClientRequest" } else { "ServerRequest" };
+            let requests = if name == "ServerResult" {
+                "ClientRequest"
+            } else {
+                "ServerRequest"
+            };
             if self.definitions.contains_key(requests) {
                 self.deferred_results.push(name.to_owned());
                 return Ok(name.to_owned());
@@ -182,7 +215,13 @@ impl<'a> Generator<'a> {
     }
 
     /// Emits a named item for a schema: a struct, enum, union or type alias.
-    fn named(&mut self, name: &str, schema: &Value, doc: &str, location: Option<&str>) -> Result<()> {
+    fn named(
+        &mut self,
+        name: &str,
+        schema: &Value,
+        doc: &str,
+        location: Option<&str>,
+    ) -> Result<()> {
         if let Some(variants) = union_variants(schema) {
             if let Some(values) = const_strings(variants) {
                 return self.open_enum(name, &values, doc);
@@ -195,10 +234,16 @@ impl<'a> Generator<'a> {
             return self.union(name, variants, doc, location.unwrap_or(name));
         }
         if let Some(values) = schema.get("enum").and_then(Value::as_array) {
-            let values: Vec<String> = values.iter().filter_map(Value::as_str).map(str::to_owned).collect();
+            let values: Vec<String> = values
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect();
             return self.open_enum(name, &values, doc);
         }
-        if schema.get("allOf").is_some() || (is_object_schema(schema) && schema.get("properties").is_some()) {
+        if schema.get("allOf").is_some()
+            || (is_object_schema(schema) && schema.get("properties").is_some())
+        {
             let shape = self.shape(schema)?;
             return self.structure(name, &shape, doc);
         }
@@ -235,13 +280,21 @@ impl<'a> Generator<'a> {
         match schema.get("type") {
             Some(Value::Array(kinds)) => {
                 let kinds: Vec<&str> = kinds.iter().filter_map(Value::as_str).collect();
-                let non_null: Vec<&str> = kinds.iter().copied().filter(|kind| *kind != "null").collect();
+                let non_null: Vec<&str> = kinds
+                    .iter()
+                    .copied()
+                    .filter(|kind| *kind != "null")
+                    .collect();
                 let inner = if non_null.len() == 1 {
                     self.ty(&serde_json::json!({ "type": non_null[0] }), hint)?
                 } else {
                     self.inline_named(schema, hint)?
                 };
-                Ok(if non_null.len() < kinds.len() { format!("Option<{inner}>") } else { inner })
+                Ok(if non_null.len() < kinds.len() {
+                    format!("Option<{inner}>")
+                } else {
+                    inner
+                })
             }
             Some(Value::String(kind)) => match kind.as_str() {
                 "string" => Ok("String".to_owned()),
@@ -293,8 +346,15 @@ impl<'a> Generator<'a> {
         if !self.emitted.insert(hint.to_owned()) {
             return Ok(hint.to_owned());
         }
-        let location = self.locations.get(hint).cloned().unwrap_or_else(|| hint.to_owned());
-        let doc = format!("/// The inline schema at `{location}` of the MCP schema, {}.\n", self.spec.title);
+        let location = self
+            .locations
+            .get(hint)
+            .cloned()
+            .unwrap_or_else(|| hint.to_owned());
+        let doc = format!(
+            "/// The inline schema at `{location}` of the MCP schema, {}.\n",
+            self.spec.title
+        );
         self.named(hint, schema, &doc, Some(&location))?;
         Ok(hint.to_owned())
     }
@@ -369,7 +429,9 @@ impl<'a> Generator<'a> {
             }
         }
         if let Some(required) = schema.get("required").and_then(Value::as_array) {
-            shape.required.extend(required.iter().filter_map(Value::as_str).map(str::to_owned));
+            shape
+                .required
+                .extend(required.iter().filter_map(Value::as_str).map(str::to_owned));
         }
         match schema.get("additionalProperties") {
             None | Some(Value::Bool(false)) => {}
@@ -393,7 +455,11 @@ impl<'a> Generator<'a> {
             let rust = self.ty(property, &hint)?;
             let required = shape.required.contains(key);
             let bare = field.trim_start_matches("r#");
-            let rename = if bare == key { String::new() } else { format!("rename = {key:?}") };
+            let rename = if bare == key {
+                String::new()
+            } else {
+                format!("rename = {key:?}")
+            };
             let (rust, attributes) = if required {
                 if !(rust.starts_with("Option<")
                     || rust.starts_with("tags::")
@@ -404,8 +470,13 @@ impl<'a> Generator<'a> {
                 }
                 (rust, rename)
             } else {
-                let rust = if rust.starts_with("Option<") { rust } else { format!("Option<{rust}>") };
-                let mut attributes = String::from("default, skip_serializing_if = \"Option::is_none\"");
+                let rust = if rust.starts_with("Option<") {
+                    rust
+                } else {
+                    format!("Option<{rust}>")
+                };
+                let mut attributes =
+                    String::from("default, skip_serializing_if = \"Option::is_none\"");
                 if !rename.is_empty() {
                     attributes = format!("{rename}, {attributes}");
                 }
@@ -420,17 +491,36 @@ impl<'a> Generator<'a> {
             field_types.insert(key.clone(), rust);
         }
         for (index, flattened) in shape.flattened.iter().enumerate() {
-            let hint = if index == 0 { format!("{name}Variant") } else { format!("{name}Variant{index}") };
+            let hint = if index == 0 {
+                format!("{name}Variant")
+            } else {
+                format!("{name}Variant{index}")
+            };
             let rust = self.ty(flattened, &hint)?;
-            let field = if index == 0 { "variant".to_owned() } else { format!("variant{index}") };
-            writeln!(body, "/// The members that select one of the variants.\n#[serde(flatten)]\npub {field}: {rust},")?;
+            let field = if index == 0 {
+                "variant".to_owned()
+            } else {
+                format!("variant{index}")
+            };
+            writeln!(
+                body,
+                "/// The members that select one of the variants.\n#[serde(flatten)]\npub {field}: {rust},"
+            )?;
             defaultable = false;
         }
         // `_meta` objects are open by definition, and a message (anything with a constant
         // `method`) keeps unknown members so that relaying it loses nothing.
         let meta_like = name.ends_with("MetaObject") || name.ends_with("Meta");
-        let message = shape.properties.get("method").is_some_and(|method| method.get("const").is_some());
-        if shape.open || meta_like || message {
+        let message = shape
+            .properties
+            .get("method")
+            .is_some_and(|method| method.get("const").is_some());
+        let listed_open = self.locations.get(name).is_some_and(|location| {
+            OPEN_OBJECTS
+                .iter()
+                .any(|(scope, open)| scope.matches(self.spec.module) && open == location)
+        });
+        if shape.open || meta_like || message || listed_open {
             writeln!(
                 body,
                 "/// Members this revision does not define, kept as received.\n#[serde(flatten)]\npub extra: crate::JsonObject,"
@@ -441,7 +531,10 @@ impl<'a> Generator<'a> {
         } else {
             "Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize"
         };
-        writeln!(self.items, "{doc}#[derive({derives})]\npub struct {name} {{\n{body}}}")?;
+        writeln!(
+            self.items,
+            "{doc}#[derive({derives})]\npub struct {name} {{\n{body}}}"
+        )?;
         self.fields.insert(name.to_owned(), field_types);
         self.decodable.insert(name.to_owned());
         Ok(())
@@ -449,7 +542,9 @@ impl<'a> Generator<'a> {
 
     fn union(&mut self, name: &str, variants: &[Value], doc: &str, location: &str) -> Result<()> {
         let is_object = |schema: &Value| -> bool {
-            schema.get("$ref").is_some() || is_object_schema(schema) || schema.get("allOf").is_some()
+            schema.get("$ref").is_some()
+                || is_object_schema(schema)
+                || schema.get("allOf").is_some()
         };
         if variants.iter().all(is_object) {
             return self.object_union(name, variants, doc, location);
@@ -462,7 +557,11 @@ impl<'a> Generator<'a> {
         let mut kinds: BTreeMap<&'static str, Vec<Value>> = BTreeMap::new();
         for variant in variants {
             let listed: Vec<String> = match variant.get("type") {
-                Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+                Some(Value::Array(list)) => list
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
                 Some(Value::String(kind)) => vec![kind.clone()],
                 _ => vec!["object".to_owned()],
             };
@@ -491,22 +590,38 @@ impl<'a> Generator<'a> {
         }
         let mut body = String::new();
         for (kind, rust) in &arms {
-            writeln!(body, "/// A JSON {} value.\n{kind}({rust}),", kind.to_lowercase())?;
+            writeln!(
+                body,
+                "/// A JSON {} value.\n{kind}({rust}),",
+                kind.to_lowercase()
+            )?;
         }
-        writeln!(self.items, "{doc}#[derive(Clone, Debug, PartialEq)]\npub enum {name} {{\n{body}}}")?;
-        self.serialize_impl(name, arms.iter().map(|(kind, _)| kind.to_string()).collect(), false)?;
+        writeln!(
+            self.items,
+            "{doc}#[derive(Clone, Debug, PartialEq)]\npub enum {name} {{\n{body}}}"
+        )?;
+        self.serialize_impl(
+            name,
+            arms.iter().map(|(kind, _)| kind.to_string()).collect(),
+            false,
+        )?;
         let has_integer = kinds.contains_key("Integer");
         let mut matches = String::new();
         for (kind, _) in &arms {
             let pattern = match *kind {
                 "String" => "::serde_json::Value::String(_)",
-                "Integer" => "::serde_json::Value::Number(number) if number.is_i64() || number.is_u64()",
+                "Integer" => {
+                    "::serde_json::Value::Number(number) if number.is_i64() || number.is_u64()"
+                }
                 "Number" => "::serde_json::Value::Number(_)",
                 "Boolean" => "::serde_json::Value::Bool(_)",
                 "Array" => "::serde_json::Value::Array(_)",
                 _ => "::serde_json::Value::Object(_)",
             };
-            writeln!(matches, "{pattern} => crate::support::from_value(value).map(Self::{kind}),")?;
+            writeln!(
+                matches,
+                "{pattern} => crate::support::from_value(value).map(Self::{kind}),"
+            )?;
         }
         let _ = has_integer;
         self.deserialize_impl(
@@ -520,7 +635,13 @@ impl<'a> Generator<'a> {
     }
 
     /// A union of object schemas, decoded by a discriminating member.
-    fn object_union(&mut self, name: &str, variants: &[Value], doc: &str, location: &str) -> Result<()> {
+    fn object_union(
+        &mut self,
+        name: &str,
+        variants: &[Value],
+        doc: &str,
+        location: &str,
+    ) -> Result<()> {
         let mut members: Vec<(String, ObjectShape)> = Vec::new();
         for (index, variant) in variants.iter().enumerate() {
             let shape = self.shape(variant)?;
@@ -532,10 +653,10 @@ impl<'a> Generator<'a> {
             members.push((rust, shape));
         }
         let variant_names: Vec<String> = members.iter().map(|(rust, _)| rust.clone()).collect();
-        let decide = if let Some(keyed) = KEYED_UNIONS
-            .iter()
-            .find(|entry| entry.scope.matches(self.spec.module) && (entry.location == location || entry.location == name))
-        {
+        let decide = if let Some(keyed) = KEYED_UNIONS.iter().find(|entry| {
+            entry.scope.matches(self.spec.module)
+                && (entry.location == location || entry.location == name)
+        }) {
             keyed_decision(name, keyed.key, keyed.arms, keyed.absent)
         } else if let Some(rules) = RULE_UNIONS
             .iter()
@@ -544,12 +665,18 @@ impl<'a> Generator<'a> {
             rule_decision(name, rules.rules, &variant_names)?
         } else if let Some((key, arms, absent)) = find_tag(&members) {
             let arms: Vec<(String, String)> = arms;
-            let borrowed: Vec<(&str, &str)> = arms.iter().map(|(value, variant)| (value.as_str(), variant.as_str())).collect();
+            let borrowed: Vec<(&str, &str)> = arms
+                .iter()
+                .map(|(value, variant)| (value.as_str(), variant.as_str()))
+                .collect();
             keyed_decision(name, &key, &borrowed, absent.as_deref())
         } else if let Some(keys) = find_presence_keys(&members) {
             let mut decision = String::new();
             for (key, variant) in keys {
-                write!(decision, "if crate::support::has_member(&value, {key:?}) {{ crate::support::from_value(value).map(Self::{variant}) }} else ")?;
+                write!(
+                    decision,
+                    "if crate::support::has_member(&value, {key:?}) {{ crate::support::from_value(value).map(Self::{variant}) }} else "
+                )?;
             }
             decision.push_str("{ Ok(Self::Unknown(value)) }");
             decision
@@ -561,7 +688,10 @@ impl<'a> Generator<'a> {
             writeln!(body, "/// A [`{variant}`].\n{variant}({variant}),")?;
         }
         body.push_str("/// A value whose discriminator this revision does not define, kept as received.\nUnknown(::serde_json::Value),\n");
-        writeln!(self.items, "{doc}#[derive(Clone, Debug, PartialEq)]\npub enum {name} {{\n{body}}}")?;
+        writeln!(
+            self.items,
+            "{doc}#[derive(Clone, Debug, PartialEq)]\npub enum {name} {{\n{body}}}"
+        )?;
         self.serialize_impl(name, variant_names, true)?;
         self.deserialize_impl(
             name,
@@ -576,10 +706,15 @@ impl<'a> Generator<'a> {
     fn serialize_impl(&mut self, name: &str, variants: Vec<String>, unknown: bool) -> Result<()> {
         let mut arms = String::new();
         for variant in variants {
-            writeln!(arms, "Self::{variant}(inner) => ::serde::Serialize::serialize(inner, serializer),")?;
+            writeln!(
+                arms,
+                "Self::{variant}(inner) => ::serde::Serialize::serialize(inner, serializer),"
+            )?;
         }
         if unknown {
-            arms.push_str("Self::Unknown(inner) => ::serde::Serialize::serialize(inner, serializer),\n");
+            arms.push_str(
+                "Self::Unknown(inner) => ::serde::Serialize::serialize(inner, serializer),\n",
+            );
         }
         writeln!(
             self.items,
@@ -605,7 +740,10 @@ impl<'a> Generator<'a> {
         for (module, requests, notifications) in EXTENSION_DIRECTIONS {
             if *module == self.spec.module {
                 client_requests = requests.iter().map(|name| (*name).to_owned()).collect();
-                server_notifications = notifications.iter().map(|name| (*name).to_owned()).collect();
+                server_notifications = notifications
+                    .iter()
+                    .map(|name| (*name).to_owned())
+                    .collect();
                 server_requests.clear();
                 client_notifications.clear();
             }
@@ -619,11 +757,21 @@ impl<'a> Generator<'a> {
             (&server_notifications, false, false),
         ] {
             for definition in definitions {
-                let suffix = if is_request { "Request" } else { "Notification" };
-                let marker_name = definition.strip_suffix(suffix).unwrap_or(definition).to_owned();
+                let suffix = if is_request {
+                    "Request"
+                } else {
+                    "Notification"
+                };
+                let marker_name = definition
+                    .strip_suffix(suffix)
+                    .unwrap_or(definition)
+                    .to_owned();
                 if let Some(existing) = markers.get_mut(&marker_name) {
                     if existing.definition != *definition {
-                        bail!("method markers for `{definition}` and `{}` collide", existing.definition);
+                        bail!(
+                            "method markers for `{definition}` and `{}` collide",
+                            existing.definition
+                        );
                     }
                     existing.from_client |= from_client;
                     existing.from_server |= !from_client;
@@ -641,7 +789,11 @@ impl<'a> Generator<'a> {
                 (true, false) => "sent by the client",
                 _ => "sent by the server",
             };
-            let kind = if marker.is_request { "request" } else { "notification" };
+            let kind = if marker.is_request {
+                "request"
+            } else {
+                "notification"
+            };
             writeln!(
                 methods,
                 "/// The `{}` {kind}, {direction}; its message is [`{}`](super::{}).\n#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]\npub struct {marker_name};",
@@ -677,7 +829,11 @@ impl<'a> Generator<'a> {
 
         let deferred = std::mem::take(&mut self.deferred_results);
         for name in deferred {
-            let requests = if name == "ServerResult" { &client_requests } else { &server_requests };
+            let requests = if name == "ServerResult" {
+                &client_requests
+            } else {
+                &server_requests
+            };
             let mut arms: BTreeMap<String, Vec<String>> = BTreeMap::new();
             for definition in requests {
                 let marker = markers
@@ -756,22 +912,39 @@ impl<'a> Generator<'a> {
 
     fn result_enum(&mut self, name: &str, arms: &BTreeMap<String, Vec<String>>) -> Result<()> {
         let doc = self.doc_link(name);
-        let sender = if name == "ServerResult" { "server" } else { "client" };
+        let sender = if name == "ServerResult" {
+            "server"
+        } else {
+            "client"
+        };
         let mut body = String::new();
         let mut decode = String::new();
         for (result, methods) in arms {
             writeln!(body, "/// A [`{result}`].\n{result}({result}),")?;
-            let patterns: Vec<String> = methods.iter().map(|method| format!("{method:?}")).collect();
-            writeln!(decode, "{} => ::serde_json::from_str(result.get()).map(Self::{result}),", patterns.join(" | "))?;
+            let patterns: Vec<String> =
+                methods.iter().map(|method| format!("{method:?}")).collect();
+            writeln!(
+                decode,
+                "{} => ::serde_json::from_str(result.get()).map(Self::{result}),",
+                patterns.join(" | ")
+            )?;
         }
         body.push_str("/// The result of a method this revision does not define, kept as received.\nUnknown(::serde_json::Value),\n");
         writeln!(
             self.items,
             "{doc}///\n/// A result has no discriminator of its own: decode it with [`{name}::decode`] and the method of the request it answers.\n#[derive(Clone, Debug, PartialEq)]\npub enum {name} {{\n{body}}}"
         )?;
+        let all_methods: Vec<String> = arms
+            .values()
+            .flatten()
+            .map(|method| format!("{method:?}"))
+            .collect();
         writeln!(
             self.items,
             "impl {name} {{
+                /// The methods whose results [`{name}::decode`] knows.
+                pub const METHODS: &'static [&'static str] = &[{}];
+
                 /// Decodes a result sent by the {sender}, given the method of the request it answers.
                 ///
                 /// # Errors
@@ -780,7 +953,8 @@ impl<'a> Generator<'a> {
                 pub fn decode(method: &str, result: &::serde_json::value::RawValue) -> ::core::result::Result<Self, ::serde_json::Error> {{
                     match method {{ {decode} _ => ::serde_json::from_str(result.get()).map(Self::Unknown), }}
                 }}
-            }}"
+            }}",
+            all_methods.join(", ")
         )?;
         self.serialize_impl(name, arms.keys().cloned().collect(), true)?;
         Ok(())
@@ -791,7 +965,10 @@ impl<'a> Generator<'a> {
         source.push_str(&self.items);
         source.push_str("/// Zero-sized types for the constant strings of this schema (`\"jsonrpc\": \"2.0\"`, `\"type\": \"text\"`, method names...).\npub mod tags {\n");
         for (value, ident) in &self.tags {
-            let _ = writeln!(source, "crate::support::const_tag!(\n/// The constant `{value:?}`.\n{ident} = {value:?});");
+            let _ = writeln!(
+                source,
+                "crate::support::const_tag!(\n/// The constant `{value:?}`.\n{ident} = {value:?});"
+            );
         }
         source.push_str("}\n");
         source.push_str(
@@ -818,7 +995,10 @@ struct Marker {
 fn keyed_decision(name: &str, key: &str, arms: &[(&str, &str)], absent: Option<&str>) -> String {
     let mut decision = format!("match crate::support::str_member(&value, {key:?}) {{\n");
     for (value, variant) in arms {
-        let _ = writeln!(decision, "Some({value:?}) => crate::support::from_value(value).map(Self::{variant}),");
+        let _ = writeln!(
+            decision,
+            "Some({value:?}) => crate::support::from_value(value).map(Self::{variant}),"
+        );
     }
     match absent {
         Some(variant) => {
@@ -838,7 +1018,11 @@ fn keyed_decision(name: &str, key: &str, arms: &[(&str, &str)], absent: Option<&
     decision
 }
 
-fn rule_decision(name: &str, rules: &[(&[Condition], &str)], variants: &[String]) -> Result<String> {
+fn rule_decision(
+    name: &str,
+    rules: &[(&[Condition], &str)],
+    variants: &[String],
+) -> Result<String> {
     let mut decision = String::new();
     let mut used = BTreeSet::new();
     for (conditions, variant) in rules {
@@ -865,7 +1049,10 @@ fn rule_decision(name: &str, rules: &[(&[Condition], &str)], variants: &[String]
             checks.join(" && ")
         );
     }
-    if let Some(missing) = variants.iter().find(|variant| !used.contains(variant.as_str())) {
+    if let Some(missing) = variants
+        .iter()
+        .find(|variant| !used.contains(variant.as_str()))
+    {
         bail!("rule union `{name}` has no rule for `{missing}`");
     }
     decision.push_str("{ Ok(Self::Unknown(value)) }");
@@ -875,24 +1062,38 @@ fn rule_decision(name: &str, rules: &[(&[Condition], &str)], variants: &[String]
 /// Finds a member that is a constant string in every variant with distinct values; at most one
 /// variant may leave it optional, and that variant is chosen when the member is absent.
 #[allow(clippy::type_complexity)]
-fn find_tag(members: &[(String, ObjectShape)]) -> Option<(String, Vec<(String, String)>, Option<String>)> {
+fn find_tag(
+    members: &[(String, ObjectShape)],
+) -> Option<(String, Vec<(String, String)>, Option<String>)> {
     let first = &members.first()?.1;
     let mut candidates: Vec<&String> = first.properties.keys().collect();
     let preference = ["type", "method", "mode", "status", "kind"];
-    candidates.sort_by_key(|key| preference.iter().position(|preferred| preferred == key).unwrap_or(usize::MAX));
+    candidates.sort_by_key(|key| {
+        preference
+            .iter()
+            .position(|preferred| preferred == key)
+            .unwrap_or(usize::MAX)
+    });
     'candidates: for key in candidates {
         let mut arms = Vec::new();
         let mut absent = None;
         let mut seen = HashSet::new();
         for (variant, shape) in members {
-            let Some(property) = shape.properties.get(key) else { continue 'candidates };
-            let values: Vec<String> = if let Some(value) = property.get("const").and_then(Value::as_str) {
-                vec![value.to_owned()]
-            } else if let Some(values) = property.get("enum").and_then(Value::as_array) {
-                values.iter().filter_map(Value::as_str).map(str::to_owned).collect()
-            } else {
+            let Some(property) = shape.properties.get(key) else {
                 continue 'candidates;
             };
+            let values: Vec<String> =
+                if let Some(value) = property.get("const").and_then(Value::as_str) {
+                    vec![value.to_owned()]
+                } else if let Some(values) = property.get("enum").and_then(Value::as_array) {
+                    values
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                } else {
+                    continue 'candidates;
+                };
             for value in values {
                 if !seen.insert(value.clone()) {
                     continue 'candidates;
@@ -916,10 +1117,9 @@ fn find_presence_keys(members: &[(String, ObjectShape)]) -> Option<Vec<(String, 
     let mut keys = Vec::new();
     for (index, (variant, shape)) in members.iter().enumerate() {
         let unique = shape.required.iter().find(|key| {
-            members
-                .iter()
-                .enumerate()
-                .all(|(other, (_, other_shape))| other == index || !other_shape.properties.contains_key(*key))
+            members.iter().enumerate().all(|(other, (_, other_shape))| {
+                other == index || !other_shape.properties.contains_key(*key)
+            })
         })?;
         keys.push((unique.clone(), variant.clone()));
     }
@@ -928,12 +1128,20 @@ fn find_presence_keys(members: &[(String, ObjectShape)]) -> Option<Vec<(String, 
 
 fn discriminating_const(shape: &ObjectShape) -> Option<String> {
     ["type", "method", "mode", "status"].iter().find_map(|key| {
-        shape.properties.get(*key).and_then(|property| property.get("const")).and_then(Value::as_str).map(str::to_owned)
+        shape
+            .properties
+            .get(*key)
+            .and_then(|property| property.get("const"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
     })
 }
 
 fn union_variants(schema: &Value) -> Option<&Vec<Value>> {
-    schema.get("anyOf").or_else(|| schema.get("oneOf")).and_then(Value::as_array)
+    schema
+        .get("anyOf")
+        .or_else(|| schema.get("oneOf"))
+        .and_then(Value::as_array)
 }
 
 fn union_variants_owned(schema: &Value) -> Option<Vec<Value>> {
@@ -941,7 +1149,15 @@ fn union_variants_owned(schema: &Value) -> Option<Vec<Value>> {
 }
 
 fn const_strings(variants: &[Value]) -> Option<Vec<String>> {
-    variants.iter().map(|variant| variant.get("const").and_then(Value::as_str).map(str::to_owned)).collect()
+    variants
+        .iter()
+        .map(|variant| {
+            variant
+                .get("const")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .collect()
 }
 
 fn nullable_inner(variants: &[Value]) -> Option<&Value> {
@@ -973,7 +1189,11 @@ fn canonical_json(schema: &Value) -> String {
                         "properties" | "$defs" | "definitions" => {
                             let inner = value
                                 .as_object()
-                                .map(|map| map.iter().map(|(name, child)| (name.clone(), strip(child))).collect())
+                                .map(|map| {
+                                    map.iter()
+                                        .map(|(name, child)| (name.clone(), strip(child)))
+                                        .collect()
+                                })
                                 .unwrap_or_default();
                             out.insert(key.clone(), Value::Object(inner));
                         }
@@ -1026,12 +1246,17 @@ pub(crate) fn field_ident(key: &str) -> String {
         }
     }
     let out = out.trim_matches('_').to_owned();
-    let out = if out.is_empty() { "value".to_owned() } else { out };
+    let out = if out.is_empty() {
+        "value".to_owned()
+    } else {
+        out
+    };
     const KEYWORDS: &[&str] = &[
-        "as", "break", "const", "continue", "else", "enum", "extern", "false", "fn", "for", "if", "impl", "in",
-        "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "static", "struct", "trait", "true",
-        "type", "unsafe", "use", "where", "while", "async", "await", "dyn", "abstract", "become", "box", "do",
-        "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
+        "as", "break", "const", "continue", "else", "enum", "extern", "false", "fn", "for", "if",
+        "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return",
+        "static", "struct", "trait", "true", "type", "unsafe", "use", "where", "while", "async",
+        "await", "dyn", "abstract", "become", "box", "do", "final", "macro", "override", "priv",
+        "typeof", "unsized", "virtual", "yield", "try", "gen",
     ];
     if KEYWORDS.contains(&out.as_str()) {
         format!("r#{out}")
@@ -1055,7 +1280,10 @@ mod tests {
         assert_eq!(field_ident("_meta"), "meta");
         assert_eq!(field_ident("$schema"), "schema");
         assert_eq!(field_ident("type"), "r#type");
-        assert_eq!(field_ident("io.modelcontextprotocol/protocolVersion"), "io_modelcontextprotocol_protocol_version");
+        assert_eq!(
+            field_ident("io.modelcontextprotocol/protocolVersion"),
+            "io_modelcontextprotocol_protocol_version"
+        );
         assert_eq!(field_ident("URL"), "url");
     }
 
@@ -1066,7 +1294,11 @@ mod tests {
             "B": {"type": "object", "properties": {"x": {"type": "integer"}}},
             "U": {"anyOf": [{"$ref": "#/$defs/A"}, {"$ref": "#/$defs/B"}]}
         }});
-        let spec = ModuleSpec { module: "test", title: "a test", link_base: None };
+        let spec = ModuleSpec {
+            module: "test",
+            title: "a test",
+            link_base: None,
+        };
         let error = generate(&spec, &document).expect_err("no discriminator");
         assert!(error.to_string().contains("no discriminator"), "{error}");
     }
@@ -1078,9 +1310,19 @@ mod tests {
             "B": {"type": "object", "properties": {"type": {"const": "b", "type": "string"}}, "required": ["type"]},
             "U": {"anyOf": [{"$ref": "#/$defs/A"}, {"$ref": "#/$defs/B"}]}
         }});
-        let spec = ModuleSpec { module: "test", title: "a test", link_base: None };
+        let spec = ModuleSpec {
+            module: "test",
+            title: "a test",
+            link_base: None,
+        };
         let source = generate(&spec, &document).expect("generates");
-        assert!(source.contains("Some(\"a\") => crate::support::from_value(value).map(Self::A)"), "{source}");
-        assert!(source.contains("Some(\"b\") => crate::support::from_value(value).map(Self::B)"), "{source}");
+        assert!(
+            source.contains("Some(\"a\") => crate::support::from_value(value).map(Self::A)"),
+            "{source}"
+        );
+        assert!(
+            source.contains("Some(\"b\") => crate::support::from_value(value).map(Self::B)"),
+            "{source}"
+        );
     }
 }

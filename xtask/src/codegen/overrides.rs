@@ -112,6 +112,24 @@ pub(crate) const RELAXED: &[Relaxed] = &[
         ],
         members: &["ttlMs", "cacheScope"],
     },
+    // 2026-07-28 requires `resultType` on every result, and basic/index says a client that
+    // receives a result without it treats it as "complete" (results from servers that predate
+    // the field). Decode it as optional everywhere.
+    Relaxed {
+        scope: Scope::Module("v2026_07_28"),
+        definitions: &["*"],
+        members: &["resultType"],
+    },
+];
+
+/// Objects that keep every member they are given although the input does not say they are
+/// open, by `Definition.property` location.
+pub(crate) const OPEN_OBJECTS: &[(Scope, &str)] = &[
+    // A tool's input and output schemas are whole JSON Schemas (`$defs`, `additionalProperties`,
+    // composition keywords...), of which the MCP schema names only a few members. They must be
+    // passed through exactly as the server registered them.
+    (Scope::All, "Tool.inputSchema"),
+    (Scope::All, "Tool.outputSchema"),
 ];
 
 pub(crate) const TYPE_OVERRIDES: &[TypeOverride] = &[
@@ -175,17 +193,50 @@ pub(crate) const RULE_UNIONS: &[RuleUnion] = &[
 
 const PRIMITIVE_SCHEMA_RULES: &[(&[Condition], &str)] = &[
     (
-        &[Condition::Equals("type", &["array"]), Condition::HasNested("items", "anyOf")],
+        &[
+            Condition::Equals("type", &["array"]),
+            Condition::HasNested("items", "anyOf"),
+        ],
         "TitledMultiSelectEnumSchema",
     ),
-    (&[Condition::Equals("type", &["array"])], "UntitledMultiSelectEnumSchema"),
-    (&[Condition::Equals("type", &["string"]), Condition::Has("oneOf")], "TitledSingleSelectEnumSchema"),
-    (&[Condition::Equals("type", &["string"]), Condition::Has("enumNames")], "LegacyTitledEnumSchema"),
-    (&[Condition::Equals("type", &["string"]), Condition::Has("enum")], "UntitledSingleSelectEnumSchema"),
+    (
+        &[Condition::Equals("type", &["array"])],
+        "UntitledMultiSelectEnumSchema",
+    ),
+    (
+        &[
+            Condition::Equals("type", &["string"]),
+            Condition::Has("oneOf"),
+        ],
+        "TitledSingleSelectEnumSchema",
+    ),
+    (
+        &[
+            Condition::Equals("type", &["string"]),
+            Condition::Has("enumNames"),
+        ],
+        "LegacyTitledEnumSchema",
+    ),
+    (
+        &[
+            Condition::Equals("type", &["string"]),
+            Condition::Has("enum"),
+        ],
+        "UntitledSingleSelectEnumSchema",
+    ),
     // 2025-06-18 has a single `EnumSchema` object in place of the later enum variants.
-    (&[Condition::Equals("type", &["string"]), Condition::Has("enum")], "EnumSchema"),
+    (
+        &[
+            Condition::Equals("type", &["string"]),
+            Condition::Has("enum"),
+        ],
+        "EnumSchema",
+    ),
     (&[Condition::Equals("type", &["string"])], "StringSchema"),
-    (&[Condition::Equals("type", &["number", "integer"])], "NumberSchema"),
+    (
+        &[Condition::Equals("type", &["number", "integer"])],
+        "NumberSchema",
+    ),
     (&[Condition::Equals("type", &["boolean"])], "BooleanSchema"),
 ];
 
@@ -200,21 +251,30 @@ pub(crate) const KEYED_UNIONS: &[KeyedUnion] = &[
         scope: Scope::Module("v2026_07_28"),
         location: "CallToolResultResponse.result",
         key: "resultType",
-        arms: &[("complete", "CallToolResult"), ("input_required", "InputRequiredResult")],
+        arms: &[
+            ("complete", "CallToolResult"),
+            ("input_required", "InputRequiredResult"),
+        ],
         absent: Some("CallToolResult"),
     },
     KeyedUnion {
         scope: Scope::Module("v2026_07_28"),
         location: "GetPromptResultResponse.result",
         key: "resultType",
-        arms: &[("complete", "GetPromptResult"), ("input_required", "InputRequiredResult")],
+        arms: &[
+            ("complete", "GetPromptResult"),
+            ("input_required", "InputRequiredResult"),
+        ],
         absent: Some("GetPromptResult"),
     },
     KeyedUnion {
         scope: Scope::Module("v2026_07_28"),
         location: "ReadResourceResultResponse.result",
         key: "resultType",
-        arms: &[("complete", "ReadResourceResult"), ("input_required", "InputRequiredResult")],
+        arms: &[
+            ("complete", "ReadResourceResult"),
+            ("input_required", "InputRequiredResult"),
+        ],
         absent: Some("ReadResourceResult"),
     },
 ];
@@ -222,10 +282,18 @@ pub(crate) const KEYED_UNIONS: &[KeyedUnion] = &[
 pub(crate) const SKIPS: &[Skip] = &[
     // The envelope belongs to mcpwire-jsonrpc, whose strict parser classifies a message by its
     // members; these unions have no discriminator and would only invite trial decoding.
-    Skip { definition: "JSONRPCMessage" },
-    Skip { definition: "JSONRPCResponse" },
-    Skip { definition: "JSONRPCBatchRequest" },
-    Skip { definition: "JSONRPCBatchResponse" },
+    Skip {
+        definition: "JSONRPCMessage",
+    },
+    Skip {
+        definition: "JSONRPCResponse",
+    },
+    Skip {
+        definition: "JSONRPCBatchRequest",
+    },
+    Skip {
+        definition: "JSONRPCBatchResponse",
+    },
 ];
 
 /// Request and notification definitions of the tasks extension, which has no direction unions:

@@ -1477,6 +1477,9 @@ pub struct ToolInputSchema {
     pub required: Option<Vec<String>>,
     /// `type` (required).
     pub r#type: tags::Object,
+    /// Members this revision does not define, kept as received.
+    #[serde(flatten)]
+    pub extra: crate::JsonObject,
 }
 /// [`Tool`](https://modelcontextprotocol.io/specification/2024-11-05/schema#tool) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2079,6 +2082,9 @@ pub enum ClientResult {
     Unknown(::serde_json::Value),
 }
 impl ClientResult {
+    /// The methods whose results [`ClientResult::decode`] knows.
+    pub const METHODS: &'static [&'static str] = &["sampling/createMessage", "ping", "roots/list"];
+
     /// Decodes a result sent by the client, given the method of the request it answers.
     ///
     /// # Errors
@@ -2140,6 +2146,23 @@ pub enum ServerResult {
     Unknown(::serde_json::Value),
 }
 impl ServerResult {
+    /// The methods whose results [`ServerResult::decode`] knows.
+    pub const METHODS: &'static [&'static str] = &[
+        "tools/call",
+        "completion/complete",
+        "ping",
+        "resources/subscribe",
+        "resources/unsubscribe",
+        "logging/setLevel",
+        "prompts/get",
+        "initialize",
+        "prompts/list",
+        "resources/templates/list",
+        "resources/list",
+        "tools/list",
+        "resources/read",
+    ];
+
     /// Decodes a result sent by the server, given the method of the request it answers.
     ///
     /// # Errors

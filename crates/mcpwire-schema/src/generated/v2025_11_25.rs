@@ -1713,6 +1713,9 @@ pub struct ToolInputSchema {
     pub required: Option<Vec<String>>,
     /// `type` (required).
     pub r#type: tags::Object,
+    /// Members this revision does not define, kept as received.
+    #[serde(flatten)]
+    pub extra: crate::JsonObject,
 }
 /// The inline schema at `Tool.outputSchema` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1728,6 +1731,9 @@ pub struct ToolOutputSchema {
     pub required: Option<Vec<String>>,
     /// `type` (required).
     pub r#type: tags::Object,
+    /// Members this revision does not define, kept as received.
+    #[serde(flatten)]
+    pub extra: crate::JsonObject,
 }
 /// [`Tool`](https://modelcontextprotocol.io/specification/2025-11-25/schema#tool) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3829,6 +3835,18 @@ pub enum ClientResult {
     Unknown(::serde_json::Value),
 }
 impl ClientResult {
+    /// The methods whose results [`ClientResult::decode`] knows.
+    pub const METHODS: &'static [&'static str] = &[
+        "tasks/cancel",
+        "sampling/createMessage",
+        "elicitation/create",
+        "ping",
+        "tasks/result",
+        "tasks/get",
+        "roots/list",
+        "tasks/list",
+    ];
+
     /// Decodes a result sent by the client, given the method of the request it answers.
     ///
     /// # Errors
@@ -3908,6 +3926,27 @@ pub enum ServerResult {
     Unknown(::serde_json::Value),
 }
 impl ServerResult {
+    /// The methods whose results [`ServerResult::decode`] knows.
+    pub const METHODS: &'static [&'static str] = &[
+        "tools/call",
+        "tasks/cancel",
+        "completion/complete",
+        "ping",
+        "resources/subscribe",
+        "resources/unsubscribe",
+        "logging/setLevel",
+        "prompts/get",
+        "tasks/result",
+        "tasks/get",
+        "initialize",
+        "prompts/list",
+        "resources/templates/list",
+        "resources/list",
+        "tasks/list",
+        "tools/list",
+        "resources/read",
+    ];
+
     /// Decodes a result sent by the server, given the method of the request it answers.
     ///
     /// # Errors

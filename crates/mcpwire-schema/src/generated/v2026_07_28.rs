@@ -150,7 +150,7 @@ CacheableResultCacheScope {/// `private`.
 Private = "private",/// `public`.
 Public = "public",}}
 /// [`CacheableResult`](https://modelcontextprotocol.io/specification/2026-07-28/schema#cacheableresult) of the MCP schema, revision 2026-07-28.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CacheableResult {
     /// `_meta` (optional).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -162,9 +162,13 @@ pub struct CacheableResult {
         skip_serializing_if = "Option::is_none"
     )]
     pub cache_scope: Option<CacheableResultCacheScope>,
-    /// `resultType` (required).
-    #[serde(rename = "resultType")]
-    pub result_type: String,
+    /// `resultType` (optional).
+    #[serde(
+        rename = "resultType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub result_type: Option<String>,
     /// `ttlMs` (optional).
     #[serde(rename = "ttlMs", default, skip_serializing_if = "Option::is_none")]
     pub ttl_ms: Option<i64>,
@@ -766,7 +770,7 @@ pub struct CallToolRequest {
     pub extra: crate::JsonObject,
 }
 /// [`CallToolResult`](https://modelcontextprotocol.io/specification/2026-07-28/schema#calltoolresult) of the MCP schema, revision 2026-07-28.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CallToolResult {
     /// `_meta` (optional).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -776,9 +780,13 @@ pub struct CallToolResult {
     /// `isError` (optional).
     #[serde(rename = "isError", default, skip_serializing_if = "Option::is_none")]
     pub is_error: Option<bool>,
-    /// `resultType` (required).
-    #[serde(rename = "resultType")]
-    pub result_type: String,
+    /// `resultType` (optional).
+    #[serde(
+        rename = "resultType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub result_type: Option<String>,
     /// `structuredContent` (optional).
     #[serde(
         rename = "structuredContent",
@@ -1485,7 +1493,7 @@ impl<'de> ::serde::Deserialize<'de> for InputRequest {
 /// [`InputRequests`](https://modelcontextprotocol.io/specification/2026-07-28/schema#inputrequests) of the MCP schema, revision 2026-07-28.
 pub type InputRequests = ::std::collections::BTreeMap<String, InputRequest>;
 /// [`InputRequiredResult`](https://modelcontextprotocol.io/specification/2026-07-28/schema#inputrequiredresult) of the MCP schema, revision 2026-07-28.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InputRequiredResult {
     /// `_meta` (optional).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -1504,9 +1512,13 @@ pub struct InputRequiredResult {
         skip_serializing_if = "Option::is_none"
     )]
     pub request_state: Option<String>,
-    /// `resultType` (required).
-    #[serde(rename = "resultType")]
-    pub result_type: String,
+    /// `resultType` (optional).
+    #[serde(
+        rename = "resultType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub result_type: Option<String>,
 }
 /// The inline schema at `CallToolResultResponse.result` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
@@ -2043,14 +2055,18 @@ impl<'de> ::serde::Deserialize<'de> for ClientRequest {
     }
 }
 /// [`Result`](https://modelcontextprotocol.io/specification/2026-07-28/schema#result) of the MCP schema, revision 2026-07-28.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Result {
     /// `_meta` (optional).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<ResultMetaObject>,
-    /// `resultType` (required).
-    #[serde(rename = "resultType")]
-    pub result_type: String,
+    /// `resultType` (optional).
+    #[serde(
+        rename = "resultType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub result_type: Option<String>,
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
@@ -2077,9 +2093,13 @@ pub struct CompleteResult {
     pub meta: Option<ResultMetaObject>,
     /// `completion` (required).
     pub completion: CompleteResultCompletion,
-    /// `resultType` (required).
-    #[serde(rename = "resultType")]
-    pub result_type: String,
+    /// `resultType` (optional).
+    #[serde(
+        rename = "resultType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub result_type: Option<String>,
 }
 /// [`CompleteResultResponse`](https://modelcontextprotocol.io/specification/2026-07-28/schema#completeresultresponse) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2177,9 +2197,13 @@ pub struct DiscoverResult {
     /// `instructions` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instructions: Option<String>,
-    /// `resultType` (required).
-    #[serde(rename = "resultType")]
-    pub result_type: String,
+    /// `resultType` (optional).
+    #[serde(
+        rename = "resultType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub result_type: Option<String>,
     /// `supportedVersions` (required).
     #[serde(rename = "supportedVersions")]
     pub supported_versions: Vec<String>,
@@ -2294,7 +2318,7 @@ pub struct PromptMessage {
     pub role: Role,
 }
 /// [`GetPromptResult`](https://modelcontextprotocol.io/specification/2026-07-28/schema#getpromptresult) of the MCP schema, revision 2026-07-28.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetPromptResult {
     /// `_meta` (optional).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -2304,9 +2328,13 @@ pub struct GetPromptResult {
     pub description: Option<String>,
     /// `messages` (required).
     pub messages: Vec<PromptMessage>,
-    /// `resultType` (required).
-    #[serde(rename = "resultType")]
-    pub result_type: String,
+    /// `resultType` (optional).
+    #[serde(
+        rename = "resultType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub result_type: Option<String>,
 }
 /// The inline schema at `GetPromptResultResponse.result` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
@@ -2537,7 +2565,7 @@ pub struct Prompt {
     pub title: Option<String>,
 }
 /// [`ListPromptsResult`](https://modelcontextprotocol.io/specification/2026-07-28/schema#listpromptsresult) of the MCP schema, revision 2026-07-28.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListPromptsResult {
     /// `_meta` (optional).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -2558,9 +2586,13 @@ pub struct ListPromptsResult {
     pub next_cursor: Option<String>,
     /// `prompts` (required).
     pub prompts: Vec<Prompt>,
-    /// `resultType` (required).
-    #[serde(rename = "resultType")]
-    pub result_type: String,
+    /// `resultType` (optional).
+    #[serde(
+        rename = "resultType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub result_type: Option<String>,
     /// `ttlMs` (optional).
     #[serde(rename = "ttlMs", default, skip_serializing_if = "Option::is_none")]
     pub ttl_ms: Option<i64>,
@@ -2608,7 +2640,7 @@ pub struct ResourceTemplate {
     pub uri_template: String,
 }
 /// [`ListResourceTemplatesResult`](https://modelcontextprotocol.io/specification/2026-07-28/schema#listresourcetemplatesresult) of the MCP schema, revision 2026-07-28.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListResourceTemplatesResult {
     /// `_meta` (optional).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -2630,9 +2662,13 @@ pub struct ListResourceTemplatesResult {
     /// `resourceTemplates` (required).
     #[serde(rename = "resourceTemplates")]
     pub resource_templates: Vec<ResourceTemplate>,
-    /// `resultType` (required).
-    #[serde(rename = "resultType")]
-    pub result_type: String,
+    /// `resultType` (optional).
+    #[serde(
+        rename = "resultType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub result_type: Option<String>,
     /// `ttlMs` (optional).
     #[serde(rename = "ttlMs", default, skip_serializing_if = "Option::is_none")]
     pub ttl_ms: Option<i64>,
@@ -2682,7 +2718,7 @@ pub struct Resource {
     pub uri: String,
 }
 /// [`ListResourcesResult`](https://modelcontextprotocol.io/specification/2026-07-28/schema#listresourcesresult) of the MCP schema, revision 2026-07-28.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListResourcesResult {
     /// `_meta` (optional).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -2703,9 +2739,13 @@ pub struct ListResourcesResult {
     pub next_cursor: Option<String>,
     /// `resources` (required).
     pub resources: Vec<Resource>,
-    /// `resultType` (required).
-    #[serde(rename = "resultType")]
-    pub result_type: String,
+    /// `resultType` (optional).
+    #[serde(
+        rename = "resultType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub result_type: Option<String>,
     /// `ttlMs` (optional).
     #[serde(rename = "ttlMs", default, skip_serializing_if = "Option::is_none")]
     pub ttl_ms: Option<i64>,
@@ -2726,7 +2766,7 @@ ListToolsResultCacheScope {/// `private`.
 Private = "private",/// `public`.
 Public = "public",}}
 /// [`ListToolsResult`](https://modelcontextprotocol.io/specification/2026-07-28/schema#listtoolsresult) of the MCP schema, revision 2026-07-28.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListToolsResult {
     /// `_meta` (optional).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -2745,9 +2785,13 @@ pub struct ListToolsResult {
         skip_serializing_if = "Option::is_none"
     )]
     pub next_cursor: Option<String>,
-    /// `resultType` (required).
-    #[serde(rename = "resultType")]
-    pub result_type: String,
+    /// `resultType` (optional).
+    #[serde(
+        rename = "resultType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub result_type: Option<String>,
     /// `tools` (required).
     pub tools: Vec<Tool>,
     /// `ttlMs` (optional).
@@ -2909,7 +2953,7 @@ pub struct PaginatedRequest {
     pub params: PaginatedRequestParams,
 }
 /// [`PaginatedResult`](https://modelcontextprotocol.io/specification/2026-07-28/schema#paginatedresult) of the MCP schema, revision 2026-07-28.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PaginatedResult {
     /// `_meta` (optional).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -2921,9 +2965,13 @@ pub struct PaginatedResult {
         skip_serializing_if = "Option::is_none"
     )]
     pub next_cursor: Option<String>,
-    /// `resultType` (required).
-    #[serde(rename = "resultType")]
-    pub result_type: String,
+    /// `resultType` (optional).
+    #[serde(
+        rename = "resultType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub result_type: Option<String>,
 }
 /// [`ParseError`](https://modelcontextprotocol.io/specification/2026-07-28/schema#parseerror) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3029,7 +3077,7 @@ impl<'de> ::serde::Deserialize<'de> for ReadResourceResultContentsItem {
     }
 }
 /// [`ReadResourceResult`](https://modelcontextprotocol.io/specification/2026-07-28/schema#readresourceresult) of the MCP schema, revision 2026-07-28.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ReadResourceResult {
     /// `_meta` (optional).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -3043,9 +3091,13 @@ pub struct ReadResourceResult {
     pub cache_scope: Option<ReadResourceResultCacheScope>,
     /// `contents` (required).
     pub contents: Vec<ReadResourceResultContentsItem>,
-    /// `resultType` (required).
-    #[serde(rename = "resultType")]
-    pub result_type: String,
+    /// `resultType` (optional).
+    #[serde(
+        rename = "resultType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub result_type: Option<String>,
     /// `ttlMs` (optional).
     #[serde(rename = "ttlMs", default, skip_serializing_if = "Option::is_none")]
     pub ttl_ms: Option<i64>,
@@ -3377,9 +3429,13 @@ pub struct SubscriptionsListenResult {
     /// `_meta` (required).
     #[serde(rename = "_meta")]
     pub meta: SubscriptionsListenResultMetaObject,
-    /// `resultType` (required).
-    #[serde(rename = "resultType")]
-    pub result_type: String,
+    /// `resultType` (optional).
+    #[serde(
+        rename = "resultType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub result_type: Option<String>,
 }
 /// [`SubscriptionsListenResultResponse`](https://modelcontextprotocol.io/specification/2026-07-28/schema#subscriptionslistenresultresponse) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3608,6 +3664,20 @@ pub enum ServerResult {
     Unknown(::serde_json::Value),
 }
 impl ServerResult {
+    /// The methods whose results [`ServerResult::decode`] knows.
+    pub const METHODS: &'static [&'static str] = &[
+        "tools/call",
+        "completion/complete",
+        "server/discover",
+        "prompts/get",
+        "prompts/list",
+        "resources/templates/list",
+        "resources/list",
+        "tools/list",
+        "resources/read",
+        "subscriptions/listen",
+    ];
+
     /// Decodes a result sent by the server, given the method of the request it answers.
     ///
     /// # Errors
