@@ -37,7 +37,13 @@ pub fn decode_message(module: &str, bytes: &[u8]) {
                     check_result_stable(decode, method, &response.result);
                 }
             }
-            for name in ["Result", "EmptyResult", "GetTaskResult", "CreateTaskResult", "CancelTaskResult"] {
+            for name in [
+                "Result",
+                "EmptyResult",
+                "GetTaskResult",
+                "CreateTaskResult",
+                "CancelTaskResult",
+            ] {
                 check_stable(transcode, name, response.result.get());
             }
         }
@@ -51,8 +57,13 @@ fn check_stable(transcode: Transcode, type_name: &str, json: &str) {
     };
     let again = transcode(type_name, &first.to_string())
         .expect("the type exists")
-        .unwrap_or_else(|error| panic!("`{type_name}` encoding {first} does not decode again: {error}"));
-    assert_eq!(first, again, "`{type_name}` is not stable through decode, encode, decode");
+        .unwrap_or_else(|error| {
+            panic!("`{type_name}` encoding {first} does not decode again: {error}")
+        });
+    assert_eq!(
+        first, again,
+        "`{type_name}` is not stable through decode, encode, decode"
+    );
 }
 
 fn check_result_stable(decode: DecodeResult, method: &str, result: &RawValue) {
@@ -63,7 +74,10 @@ fn check_result_stable(decode: DecodeResult, method: &str, result: &RawValue) {
     let again = decode(method, &raw)
         .expect("the method is known")
         .unwrap_or_else(|error| panic!("`{method}` result {first} does not decode again: {error}"));
-    assert_eq!(first, again, "the `{method}` result is not stable through decode, encode, decode");
+    assert_eq!(
+        first, again,
+        "the `{method}` result is not stable through decode, encode, decode"
+    );
 }
 
 macro_rules! result_decoder {
@@ -71,15 +85,27 @@ macro_rules! result_decoder {
         (
             crate::$module::$union::METHODS,
             (|method: &str, raw: &RawValue| {
-                Some(crate::$module::$union::decode(method, raw).and_then(|decoded| serde_json::to_value(&decoded)))
+                Some(
+                    crate::$module::$union::decode(method, raw)
+                        .and_then(|decoded| serde_json::to_value(&decoded)),
+                )
             }) as DecodeResult,
         )
     };
 }
 
-type ModuleEntry = (Transcode, &'static [&'static str], Vec<(&'static [&'static str], DecodeResult)>);
+type ModuleEntry = (
+    Transcode,
+    &'static [&'static str],
+    Vec<(&'static [&'static str], DecodeResult)>,
+);
 
-const DIRECTION_UNIONS: &[&str] = &["ClientRequest", "ServerRequest", "ClientNotification", "ServerNotification"];
+const DIRECTION_UNIONS: &[&str] = &[
+    "ClientRequest",
+    "ServerRequest",
+    "ClientNotification",
+    "ServerNotification",
+];
 
 fn module_entry(module: &str) -> Option<ModuleEntry> {
     Some(match module {
@@ -87,36 +113,59 @@ fn module_entry(module: &str) -> Option<ModuleEntry> {
         "v2024_11_05" => (
             crate::v2024_11_05::transcode,
             DIRECTION_UNIONS,
-            vec![result_decoder!(v2024_11_05::ServerResult), result_decoder!(v2024_11_05::ClientResult)],
+            vec![
+                result_decoder!(v2024_11_05::ServerResult),
+                result_decoder!(v2024_11_05::ClientResult),
+            ],
         ),
         #[cfg(feature = "v2025_03_26")]
         "v2025_03_26" => (
             crate::v2025_03_26::transcode,
             DIRECTION_UNIONS,
-            vec![result_decoder!(v2025_03_26::ServerResult), result_decoder!(v2025_03_26::ClientResult)],
+            vec![
+                result_decoder!(v2025_03_26::ServerResult),
+                result_decoder!(v2025_03_26::ClientResult),
+            ],
         ),
         #[cfg(feature = "v2025_06_18")]
         "v2025_06_18" => (
             crate::v2025_06_18::transcode,
             DIRECTION_UNIONS,
-            vec![result_decoder!(v2025_06_18::ServerResult), result_decoder!(v2025_06_18::ClientResult)],
+            vec![
+                result_decoder!(v2025_06_18::ServerResult),
+                result_decoder!(v2025_06_18::ClientResult),
+            ],
         ),
         #[cfg(feature = "v2025_11_25")]
         "v2025_11_25" => (
             crate::v2025_11_25::transcode,
             DIRECTION_UNIONS,
-            vec![result_decoder!(v2025_11_25::ServerResult), result_decoder!(v2025_11_25::ClientResult)],
+            vec![
+                result_decoder!(v2025_11_25::ServerResult),
+                result_decoder!(v2025_11_25::ClientResult),
+            ],
         ),
         #[cfg(feature = "v2026_07_28")]
         "v2026_07_28" => (
             crate::v2026_07_28::transcode,
-            &["ClientRequest", "ClientNotification", "ServerNotification", "InputRequest"],
+            &[
+                "ClientRequest",
+                "ClientNotification",
+                "ServerNotification",
+                "InputRequest",
+            ],
             vec![result_decoder!(v2026_07_28::ServerResult)],
         ),
         #[cfg(feature = "ext_tasks")]
         "ext_tasks" => (
             crate::ext_tasks::transcode,
-            &["GetTaskRequest", "UpdateTaskRequest", "CancelTaskRequest", "TaskStatusNotification", "InputRequest"],
+            &[
+                "GetTaskRequest",
+                "UpdateTaskRequest",
+                "CancelTaskRequest",
+                "TaskStatusNotification",
+                "InputRequest",
+            ],
             Vec::new(),
         ),
         _ => return None,

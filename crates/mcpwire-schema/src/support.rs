@@ -125,7 +125,10 @@ pub use crate::{__const_tag as const_tag, __open_enum as open_enum};
 /// # Errors
 ///
 /// Fails when the input is not a string or is another string.
-pub fn expect_str<'de, D: Deserializer<'de>>(deserializer: D, expected: &'static str) -> Result<(), D::Error> {
+pub fn expect_str<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    expected: &'static str,
+) -> Result<(), D::Error> {
     struct ExpectStr(&'static str);
 
     impl Visitor<'_> for ExpectStr {
@@ -164,7 +167,9 @@ pub fn deserialize_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<
 /// # Errors
 ///
 /// Fails on a duplicate key or on input that is not JSON data.
-pub fn deserialize_strict_value<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
+pub fn deserialize_strict_value<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Value, D::Error> {
     deserializer.deserialize_any(StrictValueVisitor)
 }
 

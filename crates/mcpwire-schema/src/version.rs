@@ -73,7 +73,9 @@ impl ProtocolVersion {
 
     /// Looks up a revision by its wire form.
     pub fn from_wire(text: &str) -> Option<ProtocolVersion> {
-        ProtocolVersion::ALL.into_iter().find(|version| version.as_str() == text)
+        ProtocolVersion::ALL
+            .into_iter()
+            .find(|version| version.as_str() == text)
     }
 
     /// Whether JSON-RPC batches may be received: only revision 2025-03-26 required them.
@@ -137,7 +139,10 @@ mod tests {
         for version in ProtocolVersion::ALL {
             assert_eq!(version.as_str().parse::<ProtocolVersion>(), Ok(version));
             let json = serde_json::to_string(&version).expect("serializes");
-            assert_eq!(serde_json::from_str::<ProtocolVersion>(&json).expect("decodes"), version);
+            assert_eq!(
+                serde_json::from_str::<ProtocolVersion>(&json).expect("decodes"),
+                version
+            );
         }
     }
 
@@ -147,14 +152,19 @@ mod tests {
         assert_eq!(ProtocolVersion::V2024_11_05.era(), Era::Legacy);
         assert_eq!(ProtocolVersion::V2026_07_28.era(), Era::Modern);
         assert!(ProtocolVersion::V2025_06_18 > ProtocolVersion::V2025_03_26);
-        assert_eq!(ProtocolVersion::LATEST, *ProtocolVersion::ALL.last().expect("not empty"));
+        assert_eq!(
+            ProtocolVersion::LATEST,
+            *ProtocolVersion::ALL.last().expect("not empty")
+        );
         assert!(ProtocolVersion::V2025_03_26.allows_batches());
         assert!(!ProtocolVersion::V2025_06_18.allows_batches());
     }
 
     #[test]
     fn unknown_versions_are_reported() {
-        let error = "2099-01-01".parse::<ProtocolVersion>().expect_err("unknown");
+        let error = "2099-01-01"
+            .parse::<ProtocolVersion>()
+            .expect_err("unknown");
         assert_eq!(error.as_str(), "2099-01-01");
         assert_eq!(error.to_string(), "unknown protocol version \"2099-01-01\"");
         assert!(serde_json::from_str::<ProtocolVersion>("\"2024-11-06\"").is_err());

@@ -30,7 +30,9 @@ pub fn json_difference(expected: &Value, actual: &Value, path: &str) -> Option<S
             for (key, value) in left {
                 match right.get(key) {
                     Some(other) => {
-                        if let Some(difference) = json_difference(value, other, &format!("{path}/{key}")) {
+                        if let Some(difference) =
+                            json_difference(value, other, &format!("{path}/{key}"))
+                        {
                             return Some(difference);
                         }
                     }
@@ -44,12 +46,18 @@ pub fn json_difference(expected: &Value, actual: &Value, path: &str) -> Option<S
         }
         (Value::Array(left), Value::Array(right)) => {
             if left.len() != right.len() {
-                return Some(format!("{path}: expected {} items, got {}", left.len(), right.len()));
+                return Some(format!(
+                    "{path}: expected {} items, got {}",
+                    left.len(),
+                    right.len()
+                ));
             }
             left.iter()
                 .zip(right)
                 .enumerate()
-                .find_map(|(index, (left, right))| json_difference(left, right, &format!("{path}/{index}")))
+                .find_map(|(index, (left, right))| {
+                    json_difference(left, right, &format!("{path}/{index}"))
+                })
         }
         _ => (expected != actual).then(|| format!("{path}: expected {expected}, got {actual}")),
     }

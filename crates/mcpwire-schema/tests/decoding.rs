@@ -1,7 +1,11 @@
 //! The decoding rules users rely on: discriminated unions, open enums, `_meta`, unknown
 //! members, duplicate keys, and the schema corrections of the override table.
 
-#![cfg(all(feature = "v2025_11_25", feature = "v2026_07_28", feature = "v2025_06_18"))]
+#![cfg(all(
+    feature = "v2025_11_25",
+    feature = "v2026_07_28",
+    feature = "v2025_06_18"
+))]
 
 mod common;
 
@@ -17,12 +21,16 @@ fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(value: &Value) 
 #[test]
 fn content_blocks_are_chosen_by_their_type() {
     let block: v2025_11_25::ContentBlock =
-        serde_json::from_value(json!({"type": "image", "data": "AAAA", "mimeType": "image/png"})).expect("decodes");
-    assert!(matches!(block, v2025_11_25::ContentBlock::ImageContent(ref image) if image.mime_type == "image/png"));
+        serde_json::from_value(json!({"type": "image", "data": "AAAA", "mimeType": "image/png"}))
+            .expect("decodes");
+    assert!(
+        matches!(block, v2025_11_25::ContentBlock::ImageContent(ref image) if image.mime_type == "image/png")
+    );
 
     // A block with the wrong members for its type is an error, not another variant.
-    let error = serde_json::from_value::<v2025_11_25::ContentBlock>(json!({"type": "image", "text": "hi"}))
-        .expect_err("an image needs data");
+    let error =
+        serde_json::from_value::<v2025_11_25::ContentBlock>(json!({"type": "image", "text": "hi"}))
+            .expect_err("an image needs data");
     assert!(error.to_string().contains("data"), "{error}");
 }
 
@@ -36,19 +44,24 @@ fn unknown_discriminators_are_kept_and_visible() {
 
 #[test]
 fn open_enums_keep_unknown_values() {
-    let level: v2025_11_25::LoggingLevel = serde_json::from_value(json!("warning")).expect("decodes");
+    let level: v2025_11_25::LoggingLevel =
+        serde_json::from_value(json!("warning")).expect("decodes");
     assert_eq!(level, v2025_11_25::LoggingLevel::Warning);
     assert!(!level.is_unknown());
     let level: v2025_11_25::LoggingLevel = serde_json::from_value(json!("trace")).expect("decodes");
     assert!(level.is_unknown());
     assert_eq!(level.as_str(), "trace");
-    assert_eq!(serde_json::to_value(&level).expect("encodes"), json!("trace"));
+    assert_eq!(
+        serde_json::to_value(&level).expect("encodes"),
+        json!("trace")
+    );
 }
 
 #[test]
 fn constant_members_refuse_other_values() {
-    let error = serde_json::from_value::<v2025_11_25::TextContent>(json!({"type": "image", "text": "x"}))
-        .expect_err("type must be text");
+    let error =
+        serde_json::from_value::<v2025_11_25::TextContent>(json!({"type": "image", "text": "x"}))
+            .expect_err("type must be text");
     assert!(error.to_string().contains("\"text\""), "{error}");
     let text = v2025_11_25::TextContent {
         meta: None,
@@ -56,7 +69,10 @@ fn constant_members_refuse_other_values() {
         text: "hello".to_owned(),
         r#type: v2025_11_25::tags::Text,
     };
-    assert_eq!(serde_json::to_value(&text).expect("encodes"), json!({"type": "text", "text": "hello"}));
+    assert_eq!(
+        serde_json::to_value(&text).expect("encodes"),
+        json!({"type": "text", "text": "hello"})
+    );
 }
 
 #[test]
@@ -69,7 +85,8 @@ fn meta_and_unknown_members_survive() {
 
     // A member from a future revision does not fail decoding.
     let value = json!({"content": [], "futureMember": {"x": 1}});
-    serde_json::from_value::<v2025_11_25::CallToolResult>(value).expect("unknown members are ignored");
+    serde_json::from_value::<v2025_11_25::CallToolResult>(value)
+        .expect("unknown members are ignored");
 
     // An open object keeps unknown members: a tool's JSON Schema is passed through whole.
     let tool = json!({"name": "add", "inputSchema": {"type": "object", "properties": {"a": {"type": "number"}}, "additionalProperties": false}});
@@ -92,12 +109,18 @@ fn elicitation_mode_defaults_to_form() {
         "requestedSchema": {"type": "object", "properties": {"name": {"type": "string"}}}
     }))
     .expect("decodes");
-    assert!(matches!(params, v2025_11_25::ElicitRequestParams::ElicitRequestFormParams(_)));
+    assert!(matches!(
+        params,
+        v2025_11_25::ElicitRequestParams::ElicitRequestFormParams(_)
+    ));
     let params: v2025_11_25::ElicitRequestParams = serde_json::from_value(json!({
         "mode": "url", "message": "Sign in", "elicitationId": "e1", "url": "https://example.com/login"
     }))
     .expect("decodes");
-    assert!(matches!(params, v2025_11_25::ElicitRequestParams::ElicitRequestURLParams(_)));
+    assert!(matches!(
+        params,
+        v2025_11_25::ElicitRequestParams::ElicitRequestURLParams(_)
+    ));
 }
 
 #[test]
@@ -107,23 +130,44 @@ fn elicitation_field_schemas_are_told_apart_by_their_members() {
         (json!({"type": "string"}), "StringSchema"),
         (json!({"type": "integer", "minimum": 1}), "NumberSchema"),
         (json!({"type": "boolean"}), "BooleanSchema"),
-        (json!({"type": "string", "enum": ["a", "b"]}), "UntitledSingleSelectEnumSchema"),
-        (json!({"type": "string", "enum": ["a"], "enumNames": ["A"]}), "LegacyTitledEnumSchema"),
-        (json!({"type": "string", "oneOf": [{"const": "a", "title": "A"}]}), "TitledSingleSelectEnumSchema"),
-        (json!({"type": "array", "items": {"type": "string", "enum": ["a"]}}), "UntitledMultiSelectEnumSchema"),
-        (json!({"type": "array", "items": {"anyOf": [{"const": "a", "title": "A"}]}}), "TitledMultiSelectEnumSchema"),
+        (
+            json!({"type": "string", "enum": ["a", "b"]}),
+            "UntitledSingleSelectEnumSchema",
+        ),
+        (
+            json!({"type": "string", "enum": ["a"], "enumNames": ["A"]}),
+            "LegacyTitledEnumSchema",
+        ),
+        (
+            json!({"type": "string", "oneOf": [{"const": "a", "title": "A"}]}),
+            "TitledSingleSelectEnumSchema",
+        ),
+        (
+            json!({"type": "array", "items": {"type": "string", "enum": ["a"]}}),
+            "UntitledMultiSelectEnumSchema",
+        ),
+        (
+            json!({"type": "array", "items": {"anyOf": [{"const": "a", "title": "A"}]}}),
+            "TitledMultiSelectEnumSchema",
+        ),
     ];
     for (value, expected) in cases {
         let schema: Schema = serde_json::from_value(value.clone()).expect("decodes");
         let debug = format!("{schema:?}");
-        assert!(debug.starts_with(&format!("{expected}(")), "{value} decoded as {debug}");
+        assert!(
+            debug.starts_with(&format!("{expected}(")),
+            "{value} decoded as {debug}"
+        );
         let encoded = serde_json::to_value(&schema).expect("encodes");
         assert_eq!(common::json_difference(&value, &encoded, ""), None);
     }
     // 2025-06-18 has a single enum schema.
     let schema: v2025_06_18::PrimitiveSchemaDefinition =
         serde_json::from_value(json!({"type": "string", "enum": ["a"]})).expect("decodes");
-    assert!(matches!(schema, v2025_06_18::PrimitiveSchemaDefinition::EnumSchema(_)));
+    assert!(matches!(
+        schema,
+        v2025_06_18::PrimitiveSchemaDefinition::EnumSchema(_)
+    ));
 }
 
 #[test]
@@ -132,8 +176,14 @@ fn elicitation_answers_accept_floats() {
     let value = json!({"action": "accept", "content": {"age": 30, "height": 1.82, "name": "Ada", "ok": true, "tags": ["a"]}});
     let result: v2025_11_25::ElicitResult = serde_json::from_value(value.clone()).expect("decodes");
     let content = result.content.as_ref().expect("content");
-    assert_eq!(content["age"], v2025_11_25::ElicitResultContentValue::Integer(30));
-    assert_eq!(content["height"], v2025_11_25::ElicitResultContentValue::Number(1.82));
+    assert_eq!(
+        content["age"],
+        v2025_11_25::ElicitResultContentValue::Integer(30)
+    );
+    assert_eq!(
+        content["height"],
+        v2025_11_25::ElicitResultContentValue::Number(1.82)
+    );
     assert_eq!(serde_json::to_value(&result).expect("encodes"), value);
     serde_json::from_value::<v2026_07_28::ElicitResult>(value).expect("2026-07-28 too");
 }
@@ -148,18 +198,30 @@ fn modern_json_values_accept_floats_and_null() {
 fn modern_results_are_told_apart_by_result_type() {
     use v2026_07_28::CallToolResultResponseResult as Result;
     let complete = json!({"resultType": "complete", "content": []});
-    assert!(matches!(serde_json::from_value::<Result>(complete).expect("decodes"), Result::CallToolResult(_)));
+    assert!(matches!(
+        serde_json::from_value::<Result>(complete).expect("decodes"),
+        Result::CallToolResult(_)
+    ));
     // An absent resultType means complete.
     let legacy_shaped = json!({"content": [{"type": "text", "text": "x"}]});
-    assert!(matches!(serde_json::from_value::<Result>(legacy_shaped).expect("decodes"), Result::CallToolResult(_)));
+    assert!(matches!(
+        serde_json::from_value::<Result>(legacy_shaped).expect("decodes"),
+        Result::CallToolResult(_)
+    ));
     let input = json!({"resultType": "input_required", "inputRequests": {"a": {"method": "roots/list"}}, "requestState": "s"});
-    assert!(matches!(serde_json::from_value::<Result>(input).expect("decodes"), Result::InputRequiredResult(_)));
+    assert!(matches!(
+        serde_json::from_value::<Result>(input).expect("decodes"),
+        Result::InputRequiredResult(_)
+    ));
 }
 
 #[test]
 fn results_decode_by_the_method_of_their_request() {
-    let raw = serde_json::value::RawValue::from_string(r#"{"tools":[],"nextCursor":"c2"}"#.to_owned()).expect("json");
-    let result = v2025_11_25::ServerResult::decode(v2025_11_25::methods::ListTools::METHOD, &raw).expect("decodes");
+    let raw =
+        serde_json::value::RawValue::from_string(r#"{"tools":[],"nextCursor":"c2"}"#.to_owned())
+            .expect("json");
+    let result = v2025_11_25::ServerResult::decode(v2025_11_25::methods::ListTools::METHOD, &raw)
+        .expect("decodes");
     let v2025_11_25::ServerResult::ListToolsResult(list) = result else {
         panic!("tools/list answers with a ListToolsResult: {result:?}");
     };
@@ -180,7 +242,8 @@ fn method_markers_carry_method_params_and_result() {
         serde_json::from_value(json).expect("params decode")
     }
     assert_eq!(v2025_11_25::methods::CallTool::METHOD, "tools/call");
-    let params = params_of::<v2025_11_25::methods::CallTool>(json!({"name": "add", "arguments": {"a": 1}}));
+    let params =
+        params_of::<v2025_11_25::methods::CallTool>(json!({"name": "add", "arguments": {"a": 1}}));
     assert_eq!(params.name, "add");
     // ping takes optional params.
     let params = params_of::<v2025_11_25::methods::Ping>(Value::Null);

@@ -21,16 +21,26 @@ fn every_2026_07_28_example_round_trips() {
         .collect();
     folders.sort();
     for folder in folders {
-        let type_name = folder.file_name().expect("folder name").to_string_lossy().into_owned();
+        let type_name = folder
+            .file_name()
+            .expect("folder name")
+            .to_string_lossy()
+            .into_owned();
         let mut files: Vec<_> = fs::read_dir(&folder)
             .expect("reading example folder")
             .map(|entry| entry.expect("directory entry").path())
-            .filter(|path| path.extension().is_some_and(|extension| extension == "json"))
+            .filter(|path| {
+                path.extension()
+                    .is_some_and(|extension| extension == "json")
+            })
             .collect();
         files.sort();
         for file in files {
             checked += 1;
-            let label = format!("{type_name}/{}", file.file_name().expect("file name").to_string_lossy());
+            let label = format!(
+                "{type_name}/{}",
+                file.file_name().expect("file name").to_string_lossy()
+            );
             let text = fs::read_to_string(&file).expect("reading example");
             let original: serde_json::Value = serde_json::from_str(&text).expect("example is JSON");
             match v2026_07_28::transcode(&type_name, &text) {
@@ -45,5 +55,10 @@ fn every_2026_07_28_example_round_trips() {
         }
     }
     assert_eq!(checked, 129, "the 2026-07-28 schema ships 129 examples");
-    assert!(failures.is_empty(), "{} of {checked} examples failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} examples failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

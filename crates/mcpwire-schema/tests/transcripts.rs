@@ -6,7 +6,12 @@
 //! lines and `#` comments are skipped. A response answers the latest request with the same id
 //! that travelled the other way.
 
-#![cfg(all(feature = "v2024_11_05", feature = "v2025_03_26", feature = "v2025_06_18", feature = "v2025_11_25"))]
+#![cfg(all(
+    feature = "v2024_11_05",
+    feature = "v2025_03_26",
+    feature = "v2025_06_18",
+    feature = "v2025_11_25"
+))]
 
 mod common;
 
@@ -17,27 +22,33 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+/// A decoded message's re-encoding, and whether it landed in an `Unknown` variant.
+type Decoded = Result<(Value, bool), String>;
+
 /// How one revision's generated module is driven by the replay.
 struct Revision {
     file: &'static str,
     transcode: fn(&str, &str) -> Option<Result<Value, serde_json::Error>>,
-    client_request: fn(&str) -> Result<(Value, bool), String>,
-    server_request: fn(&str) -> Result<(Value, bool), String>,
-    client_notification: fn(&str) -> Result<(Value, bool), String>,
-    server_notification: fn(&str) -> Result<(Value, bool), String>,
+    client_request: fn(&str) -> Decoded,
+    server_request: fn(&str) -> Decoded,
+    client_notification: fn(&str) -> Decoded,
+    server_notification: fn(&str) -> Decoded,
     /// Decodes a result sent by the server (the answer to a client request).
-    server_result: fn(&str, &RawValue) -> Result<(Value, bool), String>,
+    server_result: fn(&str, &RawValue) -> Decoded,
     /// Decodes a result sent by the client (the answer to a server request).
-    client_result: fn(&str, &RawValue) -> Result<(Value, bool), String>,
+    client_result: fn(&str, &RawValue) -> Decoded,
     client_methods: &'static [&'static str],
     server_methods: &'static [&'static str],
 }
 
 /// Decodes `json` as `T`, returning its re-encoding and whether it landed in `Unknown`.
-fn decode<T: DeserializeOwned + Serialize + std::fmt::Debug>(json: &str) -> Result<(Value, bool), String> {
+fn decode<T: DeserializeOwned + Serialize + std::fmt::Debug>(json: &str) -> Decoded {
     let decoded: T = serde_json::from_str(json).map_err(|error| error.to_string())?;
     let unknown = format!("{decoded:?}").starts_with("Unknown(");
-    Ok((serde_json::to_value(&decoded).map_err(|error| error.to_string())?, unknown))
+    Ok((
+        serde_json::to_value(&decoded).map_err(|error| error.to_string())?,
+        unknown,
+    ))
 }
 
 macro_rules! revision {
@@ -51,14 +62,22 @@ macro_rules! revision {
             client_notification: decode::<m::ClientNotification>,
             server_notification: decode::<m::ServerNotification>,
             server_result: |method, raw| {
-                let decoded = m::ServerResult::decode(method, raw).map_err(|error| error.to_string())?;
+                let decoded =
+                    m::ServerResult::decode(method, raw).map_err(|error| error.to_string())?;
                 let unknown = matches!(decoded, m::ServerResult::Unknown(_));
-                Ok((serde_json::to_value(&decoded).map_err(|error| error.to_string())?, unknown))
+                Ok((
+                    serde_json::to_value(&decoded).map_err(|error| error.to_string())?,
+                    unknown,
+                ))
             },
             client_result: |method, raw| {
-                let decoded = m::ClientResult::decode(method, raw).map_err(|error| error.to_string())?;
+                let decoded =
+                    m::ClientResult::decode(method, raw).map_err(|error| error.to_string())?;
                 let unknown = matches!(decoded, m::ClientResult::Unknown(_));
-                Ok((serde_json::to_value(&decoded).map_err(|error| error.to_string())?, unknown))
+                Ok((
+                    serde_json::to_value(&decoded).map_err(|error| error.to_string())?,
+                    unknown,
+                ))
             },
             client_methods: m::ServerResult::METHODS,
             server_methods: m::ClientResult::METHODS,
@@ -67,8 +86,11 @@ macro_rules! revision {
 }
 
 fn replay(revision: Revision) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts").join(revision.file);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("reading {}: {error}", path.display()));
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/transcripts")
+        .join(revision.file);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("reading {}: {error}", path.display()));
     let mut failures = Vec::new();
     // (direction of the request, id) → (method, params)
     let mut pending: HashMap<(char, String), (String, Value)> = HashMap::new();
@@ -90,23 +112,41 @@ fn replay(revision: Revision) {
             }
         };
         messages += 1;
-        let mut fail = |message: String| failures.push(format!("{}:{line_number}: {message}", revision.file));
+        let mut fail =
+            |message: String| failures.push(format!("{}:{line_number}: {message}", revision.file));
         if let Err(error) = mcpwire_jsonrpc::Message::parse(json.as_bytes()) {
             fail(format!("the envelope does not parse strictly: {error}"));
             continue;
         }
         let original: Value = serde_json::from_str(json).expect("parsed above");
-        let method = original.get("method").and_then(Value::as_str).map(str::to_owned);
+        let method = original
+            .get("method")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         let id = original.get("id").map(Value::to_string);
         let (decoded, expected) = match (method, id) {
             (Some(method), Some(id)) => {
-                pending.insert((direction, id), (method, original.get("params").cloned().unwrap_or(Value::Null)));
-                let decode = if direction == '>' { revision.client_request } else { revision.server_request };
+                pending.insert(
+                    (direction, id),
+                    (
+                        method,
+                        original.get("params").cloned().unwrap_or(Value::Null),
+                    ),
+                );
+                let decode = if direction == '>' {
+                    revision.client_request
+                } else {
+                    revision.server_request
+                };
                 (decode(json), original.clone())
             }
             (Some(method), None) => {
                 notified.insert(method);
-                let decode = if direction == '>' { revision.client_notification } else { revision.server_notification };
+                let decode = if direction == '>' {
+                    revision.client_notification
+                } else {
+                    revision.server_notification
+                };
                 (decode(json), original.clone())
             }
             (None, Some(id)) => {
@@ -149,7 +189,10 @@ fn replay(revision: Revision) {
             }
         }
     }
-    for (direction, methods) in [('>', revision.client_methods), ('<', revision.server_methods)] {
+    for (direction, methods) in [
+        ('>', revision.client_methods),
+        ('<', revision.server_methods),
+    ] {
         for method in methods {
             if !answered.contains(&(direction, (*method).to_owned())) {
                 failures.push(format!("{}: no answered `{method}` request", revision.file));
@@ -163,8 +206,17 @@ fn replay(revision: Revision) {
         revision.file,
         failures.join("\n")
     );
-    assert!(notified.len() >= 5, "{}: too few notification methods: {notified:?}", revision.file);
-    println!("{}: {messages} messages, {} methods answered, {} notification methods", revision.file, answered.len(), notified.len());
+    assert!(
+        notified.len() >= 5,
+        "{}: too few notification methods: {notified:?}",
+        revision.file
+    );
+    println!(
+        "{}: {messages} messages, {} methods answered, {} notification methods",
+        revision.file,
+        answered.len(),
+        notified.len()
+    );
 }
 
 #[test]

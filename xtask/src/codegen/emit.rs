@@ -598,7 +598,7 @@ impl<'a> Generator<'a> {
         }
         writeln!(
             self.items,
-            "{doc}#[derive(Clone, Debug, PartialEq)]\npub enum {name} {{\n{body}}}"
+            "{doc}#[derive(Clone, Debug, PartialEq)]\n#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.\npub enum {name} {{\n{body}}}"
         )?;
         self.serialize_impl(
             name,
@@ -690,7 +690,7 @@ impl<'a> Generator<'a> {
         body.push_str("/// A value whose discriminator this revision does not define, kept as received.\nUnknown(::serde_json::Value),\n");
         writeln!(
             self.items,
-            "{doc}#[derive(Clone, Debug, PartialEq)]\npub enum {name} {{\n{body}}}"
+            "{doc}#[derive(Clone, Debug, PartialEq)]\n#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.\npub enum {name} {{\n{body}}}"
         )?;
         self.serialize_impl(name, variant_names, true)?;
         self.deserialize_impl(
@@ -932,7 +932,7 @@ impl<'a> Generator<'a> {
         body.push_str("/// The result of a method this revision does not define, kept as received.\nUnknown(::serde_json::Value),\n");
         writeln!(
             self.items,
-            "{doc}///\n/// A result has no discriminator of its own: decode it with [`{name}::decode`] and the method of the request it answers.\n#[derive(Clone, Debug, PartialEq)]\npub enum {name} {{\n{body}}}"
+            "{doc}///\n/// A result has no discriminator of its own: decode it with [`{name}::decode`] and the method of the request it answers.\n#[derive(Clone, Debug, PartialEq)]\n#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.\npub enum {name} {{\n{body}}}"
         )?;
         let all_methods: Vec<String> = arms
             .values()

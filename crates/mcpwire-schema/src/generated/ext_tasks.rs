@@ -316,6 +316,7 @@ pub struct TextResourceContents {
 }
 /// The inline schema at `EmbeddedResource.resource` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum EmbeddedResourceResource {
     /// A [`TextResourceContents`].
     TextResourceContents(TextResourceContents),
@@ -372,6 +373,7 @@ pub struct EmbeddedResource {
 }
 /// `ContentBlock` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ContentBlock {
     /// A [`TextContent`].
     TextContent(TextContent),
@@ -472,6 +474,7 @@ pub struct ToolResultContent {
 }
 /// `SamplingMessageContentBlock` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum SamplingMessageContentBlock {
     /// A [`TextContent`].
     TextContent(TextContent),
@@ -527,6 +530,7 @@ impl<'de> ::serde::Deserialize<'de> for SamplingMessageContentBlock {
 }
 /// The inline schema at `SamplingMessage.content` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum SamplingMessageContent {
     /// A JSON array value.
     Array(Vec<SamplingMessageContentBlock>),
@@ -774,6 +778,7 @@ pub struct CreateMessageRequest {
 }
 /// The inline schema at `CreateMessageResult.content` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum CreateMessageResultContent {
     /// A JSON array value.
     Array(Vec<SamplingMessageContentBlock>),
@@ -1117,6 +1122,7 @@ pub struct LegacyTitledEnumSchema {
 }
 /// `PrimitiveSchemaDefinition` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum PrimitiveSchemaDefinition {
     /// A [`StringSchema`].
     StringSchema(StringSchema),
@@ -1246,6 +1252,7 @@ pub struct ElicitRequestURLParams {
 }
 /// `ElicitRequestParams` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ElicitRequestParams {
     /// A [`ElicitRequestFormParams`].
     ElicitRequestFormParams(ElicitRequestFormParams),
@@ -1302,6 +1309,7 @@ pub struct ElicitRequest {
 }
 /// `InputRequest` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum InputRequest {
     /// A [`CreateMessageRequest`].
     CreateMessageRequest(CreateMessageRequest),
@@ -1435,6 +1443,7 @@ pub struct FailedTask {
 }
 /// `DetailedTask` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum DetailedTask {
     /// A [`WorkingTask`].
     WorkingTask(WorkingTask),
@@ -1498,6 +1507,7 @@ Cancel = "cancel",/// `decline`.
 Decline = "decline",}}
 /// The inline schema at `ElicitResultContentValue` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ElicitResultContentValue {
     /// A JSON array value.
     Array(Vec<String>),
@@ -1611,6 +1621,7 @@ pub struct ListRootsResult {
 }
 /// `InputResponse` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum InputResponse {
     /// A [`CreateMessageResult`].
     CreateMessageResult(CreateMessageResult),

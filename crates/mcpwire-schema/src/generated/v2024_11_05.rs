@@ -128,6 +128,7 @@ pub struct TextResourceContents {
 }
 /// The inline schema at `EmbeddedResource.resource` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum EmbeddedResourceResource {
     /// A [`TextResourceContents`].
     TextResourceContents(TextResourceContents),
@@ -181,6 +182,7 @@ pub struct EmbeddedResource {
 }
 /// The inline schema at `CallToolResultContentItem` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum CallToolResultContentItem {
     /// A [`TextContent`].
     TextContent(TextContent),
@@ -346,6 +348,7 @@ pub struct RootsListChangedNotification {
 }
 /// [`ClientNotification`](https://modelcontextprotocol.io/specification/2024-11-05/schema#clientnotification) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ClientNotification {
     /// A [`CancelledNotification`].
     CancelledNotification(CancelledNotification),
@@ -675,6 +678,7 @@ pub struct ResourceReference {
 }
 /// The inline schema at `CompleteRequestParams.ref` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum CompleteRequestParamsRef {
     /// A [`PromptReference`].
     PromptReference(PromptReference),
@@ -737,6 +741,7 @@ pub struct CompleteRequest {
 }
 /// [`ClientRequest`](https://modelcontextprotocol.io/specification/2024-11-05/schema#clientrequest) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ClientRequest {
     /// A [`InitializeRequest`].
     InitializeRequest(InitializeRequest),
@@ -867,6 +872,7 @@ None = "none",/// `thisServer`.
 ThisServer = "thisServer",}}
 /// The inline schema at `SamplingMessage.content` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum SamplingMessageContent {
     /// A [`TextContent`].
     TextContent(TextContent),
@@ -1007,6 +1013,7 @@ pub struct CreateMessageRequest {
 }
 /// The inline schema at `CreateMessageResult.content` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum CreateMessageResultContent {
     /// A [`TextContent`].
     TextContent(TextContent),
@@ -1074,6 +1081,7 @@ pub type Cursor = String;
 pub type EmptyResult = Result;
 /// The inline schema at `PromptMessage.content` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum PromptMessageContent {
     /// A [`TextContent`].
     TextContent(TextContent),
@@ -1584,6 +1592,7 @@ pub struct PromptListChangedNotification {
 }
 /// The inline schema at `ReadResourceResultContentsItem` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ReadResourceResultContentsItem {
     /// A [`TextResourceContents`].
     TextResourceContents(TextResourceContents),
@@ -1718,6 +1727,7 @@ pub struct ToolListChangedNotification {
 }
 /// [`ServerNotification`](https://modelcontextprotocol.io/specification/2024-11-05/schema#servernotification) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ServerNotification {
     /// A [`CancelledNotification`].
     CancelledNotification(CancelledNotification),
@@ -1805,6 +1815,7 @@ impl<'de> ::serde::Deserialize<'de> for ServerNotification {
 }
 /// [`ServerRequest`](https://modelcontextprotocol.io/specification/2024-11-05/schema#serverrequest) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ServerRequest {
     /// A [`PingRequest`].
     PingRequest(PingRequest),
@@ -2071,6 +2082,7 @@ pub mod methods {
 ///
 /// A result has no discriminator of its own: decode it with [`ClientResult::decode`] and the method of the request it answers.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ClientResult {
     /// A [`CreateMessageResult`].
     CreateMessageResult(CreateMessageResult),
@@ -2121,6 +2133,7 @@ impl ::serde::Serialize for ClientResult {
 ///
 /// A result has no discriminator of its own: decode it with [`ServerResult::decode`] and the method of the request it answers.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ServerResult {
     /// A [`CallToolResult`].
     CallToolResult(CallToolResult),

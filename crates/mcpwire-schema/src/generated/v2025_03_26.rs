@@ -105,6 +105,7 @@ pub struct TextResourceContents {
 }
 /// The inline schema at `EmbeddedResource.resource` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum EmbeddedResourceResource {
     /// A [`TextResourceContents`].
     TextResourceContents(TextResourceContents),
@@ -158,6 +159,7 @@ pub struct EmbeddedResource {
 }
 /// The inline schema at `CallToolResultContentItem` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum CallToolResultContentItem {
     /// A [`TextContent`].
     TextContent(TextContent),
@@ -330,6 +332,7 @@ pub struct RootsListChangedNotification {
 }
 /// [`ClientNotification`](https://modelcontextprotocol.io/specification/2025-03-26/schema#clientnotification) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ClientNotification {
     /// A [`CancelledNotification`].
     CancelledNotification(CancelledNotification),
@@ -659,6 +662,7 @@ pub struct ResourceReference {
 }
 /// The inline schema at `CompleteRequestParams.ref` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum CompleteRequestParamsRef {
     /// A [`PromptReference`].
     PromptReference(PromptReference),
@@ -721,6 +725,7 @@ pub struct CompleteRequest {
 }
 /// [`ClientRequest`](https://modelcontextprotocol.io/specification/2025-03-26/schema#clientrequest) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ClientRequest {
     /// A [`InitializeRequest`].
     InitializeRequest(InitializeRequest),
@@ -851,6 +856,7 @@ None = "none",/// `thisServer`.
 ThisServer = "thisServer",}}
 /// The inline schema at `SamplingMessage.content` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum SamplingMessageContent {
     /// A [`TextContent`].
     TextContent(TextContent),
@@ -995,6 +1001,7 @@ pub struct CreateMessageRequest {
 }
 /// The inline schema at `CreateMessageResult.content` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum CreateMessageResultContent {
     /// A [`TextContent`].
     TextContent(TextContent),
@@ -1066,6 +1073,7 @@ pub type Cursor = String;
 pub type EmptyResult = Result;
 /// The inline schema at `PromptMessage.content` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum PromptMessageContent {
     /// A [`TextContent`].
     TextContent(TextContent),
@@ -1601,6 +1609,7 @@ pub struct PromptListChangedNotification {
 }
 /// The inline schema at `ReadResourceResultContentsItem` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ReadResourceResultContentsItem {
     /// A [`TextResourceContents`].
     TextResourceContents(TextResourceContents),
@@ -1735,6 +1744,7 @@ pub struct ToolListChangedNotification {
 }
 /// [`ServerNotification`](https://modelcontextprotocol.io/specification/2025-03-26/schema#servernotification) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ServerNotification {
     /// A [`CancelledNotification`].
     CancelledNotification(CancelledNotification),
@@ -1822,6 +1832,7 @@ impl<'de> ::serde::Deserialize<'de> for ServerNotification {
 }
 /// [`ServerRequest`](https://modelcontextprotocol.io/specification/2025-03-26/schema#serverrequest) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ServerRequest {
     /// A [`PingRequest`].
     PingRequest(PingRequest),
@@ -2088,6 +2099,7 @@ pub mod methods {
 ///
 /// A result has no discriminator of its own: decode it with [`ClientResult::decode`] and the method of the request it answers.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ClientResult {
     /// A [`CreateMessageResult`].
     CreateMessageResult(CreateMessageResult),
@@ -2138,6 +2150,7 @@ impl ::serde::Serialize for ClientResult {
 ///
 /// A result has no discriminator of its own: decode it with [`ServerResult::decode`] and the method of the request it answers.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ServerResult {
     /// A [`CallToolResult`].
     CallToolResult(CallToolResult),

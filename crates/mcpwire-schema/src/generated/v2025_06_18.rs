@@ -179,6 +179,7 @@ pub struct TextResourceContents {
 }
 /// The inline schema at `EmbeddedResource.resource` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum EmbeddedResourceResource {
     /// A [`TextResourceContents`].
     TextResourceContents(TextResourceContents),
@@ -235,6 +236,7 @@ pub struct EmbeddedResource {
 }
 /// [`ContentBlock`](https://modelcontextprotocol.io/specification/2025-06-18/schema#contentblock) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ContentBlock {
     /// A [`TextContent`].
     TextContent(TextContent),
@@ -421,6 +423,7 @@ pub struct RootsListChangedNotification {
 }
 /// [`ClientNotification`](https://modelcontextprotocol.io/specification/2025-06-18/schema#clientnotification) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ClientNotification {
     /// A [`CancelledNotification`].
     CancelledNotification(CancelledNotification),
@@ -763,6 +766,7 @@ pub struct ResourceTemplateReference {
 }
 /// The inline schema at `CompleteRequestParams.ref` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum CompleteRequestParamsRef {
     /// A [`PromptReference`].
     PromptReference(PromptReference),
@@ -832,6 +836,7 @@ pub struct CompleteRequest {
 }
 /// [`ClientRequest`](https://modelcontextprotocol.io/specification/2025-06-18/schema#clientrequest) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ClientRequest {
     /// A [`InitializeRequest`].
     InitializeRequest(InitializeRequest),
@@ -962,6 +967,7 @@ None = "none",/// `thisServer`.
 ThisServer = "thisServer",}}
 /// The inline schema at `SamplingMessage.content` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum SamplingMessageContent {
     /// A [`TextContent`].
     TextContent(TextContent),
@@ -1106,6 +1112,7 @@ pub struct CreateMessageRequest {
 }
 /// The inline schema at `CreateMessageResult.content` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum CreateMessageResultContent {
     /// A [`TextContent`].
     TextContent(TextContent),
@@ -1243,6 +1250,7 @@ pub struct EnumSchema {
 }
 /// [`PrimitiveSchemaDefinition`](https://modelcontextprotocol.io/specification/2025-06-18/schema#primitiveschemadefinition) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum PrimitiveSchemaDefinition {
     /// A [`StringSchema`].
     StringSchema(StringSchema),
@@ -1337,6 +1345,7 @@ Cancel = "cancel",/// `decline`.
 Decline = "decline",}}
 /// The inline schema at `ElicitResultContentValue` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ElicitResultContentValue {
     /// A JSON array value.
     Array(Vec<String>),
@@ -1935,6 +1944,7 @@ pub struct PromptListChangedNotification {
 }
 /// The inline schema at `ReadResourceResultContentsItem` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ReadResourceResultContentsItem {
     /// A [`TextResourceContents`].
     TextResourceContents(TextResourceContents),
@@ -2072,6 +2082,7 @@ pub struct ToolListChangedNotification {
 }
 /// [`ServerNotification`](https://modelcontextprotocol.io/specification/2025-06-18/schema#servernotification) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ServerNotification {
     /// A [`CancelledNotification`].
     CancelledNotification(CancelledNotification),
@@ -2159,6 +2170,7 @@ impl<'de> ::serde::Deserialize<'de> for ServerNotification {
 }
 /// [`ServerRequest`](https://modelcontextprotocol.io/specification/2025-06-18/schema#serverrequest) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ServerRequest {
     /// A [`PingRequest`].
     PingRequest(PingRequest),
@@ -2440,6 +2452,7 @@ pub mod methods {
 ///
 /// A result has no discriminator of its own: decode it with [`ClientResult::decode`] and the method of the request it answers.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ClientResult {
     /// A [`CreateMessageResult`].
     CreateMessageResult(CreateMessageResult),
@@ -2499,6 +2512,7 @@ impl ::serde::Serialize for ClientResult {
 ///
 /// A result has no discriminator of its own: decode it with [`ServerResult::decode`] and the method of the request it answers.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ServerResult {
     /// A [`CallToolResult`].
     CallToolResult(CallToolResult),

@@ -237,6 +237,7 @@ pub struct TextResourceContents {
 }
 /// The inline schema at `EmbeddedResource.resource` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum EmbeddedResourceResource {
     /// A [`TextResourceContents`].
     TextResourceContents(TextResourceContents),
@@ -293,6 +294,7 @@ pub struct EmbeddedResource {
 }
 /// [`ContentBlock`](https://modelcontextprotocol.io/specification/2025-11-25/schema#contentblock) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ContentBlock {
     /// A [`TextContent`].
     TextContent(TextContent),
@@ -664,6 +666,7 @@ pub struct RootsListChangedNotification {
 }
 /// [`ClientNotification`](https://modelcontextprotocol.io/specification/2025-11-25/schema#clientnotification) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ClientNotification {
     /// A [`CancelledNotification`].
     CancelledNotification(CancelledNotification),
@@ -1224,6 +1227,7 @@ pub struct ResourceTemplateReference {
 }
 /// The inline schema at `CompleteRequestParams.ref` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum CompleteRequestParamsRef {
     /// A [`PromptReference`].
     PromptReference(PromptReference),
@@ -1300,6 +1304,7 @@ pub struct CompleteRequest {
 }
 /// [`ClientRequest`](https://modelcontextprotocol.io/specification/2025-11-25/schema#clientrequest) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ClientRequest {
     /// A [`InitializeRequest`].
     InitializeRequest(InitializeRequest),
@@ -1501,6 +1506,7 @@ pub struct ToolResultContent {
 }
 /// [`SamplingMessageContentBlock`](https://modelcontextprotocol.io/specification/2025-11-25/schema#samplingmessagecontentblock) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum SamplingMessageContentBlock {
     /// A [`TextContent`].
     TextContent(TextContent),
@@ -1556,6 +1562,7 @@ impl<'de> ::serde::Deserialize<'de> for SamplingMessageContentBlock {
 }
 /// The inline schema at `SamplingMessage.content` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum SamplingMessageContent {
     /// A JSON array value.
     Array(Vec<SamplingMessageContentBlock>),
@@ -1845,6 +1852,7 @@ pub struct CreateMessageRequest {
 }
 /// The inline schema at `CreateMessageResult.content` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum CreateMessageResultContent {
     /// A JSON array value.
     Array(Vec<SamplingMessageContentBlock>),
@@ -2177,6 +2185,7 @@ pub struct LegacyTitledEnumSchema {
 }
 /// [`PrimitiveSchemaDefinition`](https://modelcontextprotocol.io/specification/2025-11-25/schema#primitiveschemadefinition) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum PrimitiveSchemaDefinition {
     /// A [`StringSchema`].
     StringSchema(StringSchema),
@@ -2302,6 +2311,7 @@ pub struct ElicitRequestFormParams {
 }
 /// [`ElicitRequestParams`](https://modelcontextprotocol.io/specification/2025-11-25/schema#elicitrequestparams) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ElicitRequestParams {
     /// A [`ElicitRequestURLParams`].
     ElicitRequestURLParams(ElicitRequestURLParams),
@@ -2368,6 +2378,7 @@ Cancel = "cancel",/// `decline`.
 Decline = "decline",}}
 /// The inline schema at `ElicitResultContentValue` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ElicitResultContentValue {
     /// A JSON array value.
     Array(Vec<String>),
@@ -2460,6 +2471,7 @@ pub struct Result {
 pub type EmptyResult = Result;
 /// [`EnumSchema`](https://modelcontextprotocol.io/specification/2025-11-25/schema#enumschema) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum EnumSchema {
     /// A [`UntitledSingleSelectEnumSchema`].
     UntitledSingleSelectEnumSchema(UntitledSingleSelectEnumSchema),
@@ -3008,6 +3020,7 @@ pub struct LoggingMessageNotification {
 }
 /// [`MultiSelectEnumSchema`](https://modelcontextprotocol.io/specification/2025-11-25/schema#multiselectenumschema) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum MultiSelectEnumSchema {
     /// A [`UntitledMultiSelectEnumSchema`].
     UntitledMultiSelectEnumSchema(UntitledMultiSelectEnumSchema),
@@ -3108,6 +3121,7 @@ pub struct PromptListChangedNotification {
 }
 /// The inline schema at `ReadResourceResultContentsItem` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ReadResourceResultContentsItem {
     /// A [`TextResourceContents`].
     TextResourceContents(TextResourceContents),
@@ -3253,6 +3267,7 @@ pub struct ToolListChangedNotification {
 }
 /// [`ServerNotification`](https://modelcontextprotocol.io/specification/2025-11-25/schema#servernotification) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ServerNotification {
     /// A [`CancelledNotification`].
     CancelledNotification(CancelledNotification),
@@ -3354,6 +3369,7 @@ impl<'de> ::serde::Deserialize<'de> for ServerNotification {
 }
 /// [`ServerRequest`](https://modelcontextprotocol.io/specification/2025-11-25/schema#serverrequest) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ServerRequest {
     /// A [`PingRequest`].
     PingRequest(PingRequest),
@@ -3427,6 +3443,7 @@ impl<'de> ::serde::Deserialize<'de> for ServerRequest {
 }
 /// [`SingleSelectEnumSchema`](https://modelcontextprotocol.io/specification/2025-11-25/schema#singleselectenumschema) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum SingleSelectEnumSchema {
     /// A [`UntitledSingleSelectEnumSchema`].
     UntitledSingleSelectEnumSchema(UntitledSingleSelectEnumSchema),
@@ -3814,6 +3831,7 @@ pub mod methods {
 ///
 /// A result has no discriminator of its own: decode it with [`ClientResult::decode`] and the method of the request it answers.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ClientResult {
     /// A [`CancelTaskResult`].
     CancelTaskResult(CancelTaskResult),
@@ -3893,6 +3911,7 @@ impl ::serde::Serialize for ClientResult {
 ///
 /// A result has no discriminator of its own: decode it with [`ServerResult::decode`] and the method of the request it answers.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ServerResult {
     /// A [`CallToolResult`].
     CallToolResult(CallToolResult),

@@ -356,6 +356,7 @@ pub struct TextResourceContents {
 }
 /// The inline schema at `EmbeddedResource.resource` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum EmbeddedResourceResource {
     /// A [`TextResourceContents`].
     TextResourceContents(TextResourceContents),
@@ -412,6 +413,7 @@ pub struct EmbeddedResource {
 }
 /// [`ContentBlock`](https://modelcontextprotocol.io/specification/2026-07-28/schema#contentblock) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ContentBlock {
     /// A [`TextContent`].
     TextContent(TextContent),
@@ -491,6 +493,7 @@ pub struct ToolResultContent {
 }
 /// [`SamplingMessageContentBlock`](https://modelcontextprotocol.io/specification/2026-07-28/schema#samplingmessagecontentblock) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum SamplingMessageContentBlock {
     /// A [`TextContent`].
     TextContent(TextContent),
@@ -546,6 +549,7 @@ impl<'de> ::serde::Deserialize<'de> for SamplingMessageContentBlock {
 }
 /// The inline schema at `CreateMessageResult.content` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum CreateMessageResultContent {
     /// A JSON array value.
     Array(Vec<SamplingMessageContentBlock>),
@@ -624,6 +628,7 @@ Cancel = "cancel",/// `decline`.
 Decline = "decline",}}
 /// The inline schema at `ElicitResultContentValue` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ElicitResultContentValue {
     /// A JSON array value.
     Array(Vec<String>),
@@ -681,6 +686,7 @@ pub struct ElicitResult {
 }
 /// [`InputResponse`](https://modelcontextprotocol.io/specification/2026-07-28/schema#inputresponse) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum InputResponse {
     /// A [`CreateMessageResult`].
     CreateMessageResult(CreateMessageResult),
@@ -803,6 +809,7 @@ None = "none",/// `thisServer`.
 ThisServer = "thisServer",}}
 /// The inline schema at `SamplingMessage.content` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum SamplingMessageContent {
     /// A JSON array value.
     Array(Vec<SamplingMessageContentBlock>),
@@ -1256,6 +1263,7 @@ pub struct LegacyTitledEnumSchema {
 }
 /// [`PrimitiveSchemaDefinition`](https://modelcontextprotocol.io/specification/2026-07-28/schema#primitiveschemadefinition) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum PrimitiveSchemaDefinition {
     /// A [`StringSchema`].
     StringSchema(StringSchema),
@@ -1385,6 +1393,7 @@ pub struct ElicitRequestURLParams {
 }
 /// [`ElicitRequestParams`](https://modelcontextprotocol.io/specification/2026-07-28/schema#elicitrequestparams) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ElicitRequestParams {
     /// A [`ElicitRequestFormParams`].
     ElicitRequestFormParams(ElicitRequestFormParams),
@@ -1441,6 +1450,7 @@ pub struct ElicitRequest {
 }
 /// [`InputRequest`](https://modelcontextprotocol.io/specification/2026-07-28/schema#inputrequest) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum InputRequest {
     /// A [`CreateMessageRequest`].
     CreateMessageRequest(CreateMessageRequest),
@@ -1522,6 +1532,7 @@ pub struct InputRequiredResult {
 }
 /// The inline schema at `CallToolResultResponse.result` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum CallToolResultResponseResult {
     /// A [`InputRequiredResult`].
     InputRequiredResult(InputRequiredResult),
@@ -1891,6 +1902,7 @@ pub struct ResourceTemplateReference {
 }
 /// The inline schema at `CompleteRequestParams.ref` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum CompleteRequestParamsRef {
     /// A [`PromptReference`].
     PromptReference(PromptReference),
@@ -1967,6 +1979,7 @@ pub struct CompleteRequest {
 }
 /// [`ClientRequest`](https://modelcontextprotocol.io/specification/2026-07-28/schema#clientrequest) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ClientRequest {
     /// A [`DiscoverRequest`].
     DiscoverRequest(DiscoverRequest),
@@ -2225,6 +2238,7 @@ pub struct DiscoverResultResponse {
 pub type EmptyResult = Result;
 /// [`EnumSchema`](https://modelcontextprotocol.io/specification/2026-07-28/schema#enumschema) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum EnumSchema {
     /// A [`UntitledSingleSelectEnumSchema`].
     UntitledSingleSelectEnumSchema(UntitledSingleSelectEnumSchema),
@@ -2338,6 +2352,7 @@ pub struct GetPromptResult {
 }
 /// The inline schema at `GetPromptResultResponse.result` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum GetPromptResultResponseResult {
     /// A [`InputRequiredResult`].
     InputRequiredResult(InputRequiredResult),
@@ -2876,6 +2891,7 @@ pub struct MissingRequiredClientCapabilityError {
 }
 /// [`MultiSelectEnumSchema`](https://modelcontextprotocol.io/specification/2026-07-28/schema#multiselectenumschema) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum MultiSelectEnumSchema {
     /// A [`UntitledMultiSelectEnumSchema`].
     UntitledMultiSelectEnumSchema(UntitledMultiSelectEnumSchema),
@@ -3036,6 +3052,7 @@ Private = "private",/// `public`.
 Public = "public",}}
 /// The inline schema at `ReadResourceResultContentsItem` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ReadResourceResultContentsItem {
     /// A [`TextResourceContents`].
     TextResourceContents(TextResourceContents),
@@ -3104,6 +3121,7 @@ pub struct ReadResourceResult {
 }
 /// The inline schema at `ReadResourceResultResponse.result` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ReadResourceResultResponseResult {
     /// A [`InputRequiredResult`].
     InputRequiredResult(InputRequiredResult),
@@ -3263,6 +3281,7 @@ pub struct ToolListChangedNotification {
 }
 /// [`ServerNotification`](https://modelcontextprotocol.io/specification/2026-07-28/schema#servernotification) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ServerNotification {
     /// A [`CancelledNotification`].
     CancelledNotification(CancelledNotification),
@@ -3358,6 +3377,7 @@ impl<'de> ::serde::Deserialize<'de> for ServerNotification {
 }
 /// [`SingleSelectEnumSchema`](https://modelcontextprotocol.io/specification/2026-07-28/schema#singleselectenumschema) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum SingleSelectEnumSchema {
     /// A [`UntitledSingleSelectEnumSchema`].
     UntitledSingleSelectEnumSchema(UntitledSingleSelectEnumSchema),
@@ -3639,6 +3659,7 @@ pub mod methods {
 ///
 /// A result has no discriminator of its own: decode it with [`ServerResult::decode`] and the method of the request it answers.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
 pub enum ServerResult {
     /// A [`CallToolResultResponseResult`].
     CallToolResultResponseResult(CallToolResultResponseResult),
