@@ -1,0 +1,969 @@
+//! `cargo xtask tidy [--workspace DIR]`: the workspace's structural rules.
+//!
+//! Over every member that `cargo metadata` lists, tidy checks that:
+//!
+//! 1. dependencies point only downward in the layer table (normal and build dependencies;
+//!    a crate may depend on another crate of its own layer);
+//! 2. the crate is in the layer table of `DESIGN.md`;
+//! 3. its `Cargo.toml` opts into the workspace lints (`[lints]` with `workspace = true`);
+//! 4. if it is publishable, it has a version, `license`, `rust-version`, `description`, a
+//!    `README.md`, and a `CHANGELOG.md` whose first non-empty line is `# Unreleased`;
+//! 5. if it lives under `crates/`, its directory is named after the package.
+//!
+//! Every violation is printed on its own line, then the command fails with their count.
+//!
+//! The layer table is the "Crates and layers" section of `DESIGN.md`, read in place from
+//! `<workspace>/../shared/DESIGN.md`, or from the file named by `MCPWIRE_DESIGN_MD`; it is never
+//! copied into the repository. `--workspace DIR` checks another workspace than this one (the
+//! tests point it at a throwaway workspace).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::{env, fs};
+
+use anyhow::{Context as _, Result, bail};
+use serde_json::Value;
+
+/// The environment variable that overrides where `DESIGN.md` is read from.
+const DESIGN_MD_VARIABLE: &str = "MCPWIRE_DESIGN_MD";
+
+/// The heading of the layer table's section in `DESIGN.md`.
+const LAYER_SECTION: &str = "## Crates and layers";
+
+/// The first non-empty line every publishable crate's `CHANGELOG.md` starts with.
+const UNRELEASED_HEADING: &str = "# Unreleased";
+
+pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
+    let mut workspace_root = root.to_path_buf();
+    let mut arguments = arguments.iter();
+    while let Some(argument) = arguments.next() {
+        match argument.as_str() {
+            "--workspace" => {
+                let Some(directory) = arguments.next() else {
+                    bail!("`--workspace` needs a directory");
+                };
+                workspace_root = PathBuf::from(directory);
+            }
+            other => bail!("unknown argument `{other}`; usage: cargo xtask tidy [--workspace DIR]"),
+        }
+    }
+    let design_md = design_md_path(&workspace_root);
+    tidy(&workspace_root, &design_md, &mut std::io::stdout().lock())
+}
+
+/// Where the layer table is read from: `MCPWIRE_DESIGN_MD`, else `<root>/../shared/DESIGN.md`.
+fn design_md_path(root: &Path) -> PathBuf {
+    match env::var_os(DESIGN_MD_VARIABLE) {
+        Some(path) if !path.is_empty() => PathBuf::from(path),
+        _ => root.join("..").join("shared").join("DESIGN.md"),
+    }
+}
+
+/// Checks the workspace at `root` against the layer table in `design_md`.
+///
+/// Writes one `tidy: ` line per violation (or a summary when there is none) to `out`.
+///
+/// # Errors
+///
+/// Fails when there are violations, or when the workspace or the table cannot be read.
+fn tidy(root: &Path, design_md: &Path, out: &mut dyn Write) -> Result<()> {
+    let design = fs::read_to_string(design_md)
+        .with_context(|| format!("reading the layer table from {}", design_md.display()))?;
+    let layers = Layers::parse(&design)
+        .with_context(|| format!("parsing the layer table of {}", design_md.display()))?;
+    let workspace = Workspace::load(root)?;
+    let violations = check(&workspace, &layers);
+    let checked = workspace.members.len();
+    for violation in &violations {
+        writeln!(out, "tidy: {violation}")?;
+    }
+    if violations.is_empty() {
+        writeln!(out, "tidy: {checked} crates checked, no violations")?;
+        return Ok(());
+    }
+    let mut by_rule = BTreeMap::<&str, usize>::new();
+    for violation in &violations {
+        *by_rule.entry(violation.rule.name()).or_default() += 1;
+    }
+    let breakdown = by_rule
+        .iter()
+        .map(|(rule, count)| format!("{count} {rule}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let count = violations.len();
+    let noun = if count == 1 {
+        "violation"
+    } else {
+        "violations"
+    };
+    bail!("tidy found {count} {noun} in {checked} crates ({breakdown})")
+}
+
+/// A layer of the table; later layers rank higher and may depend on earlier ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Layer {
+    L0,
+    L1,
+    L2,
+    L3,
+    L4,
+    App,
+    Tool,
+}
+
+impl Layer {
+    fn from_label(label: &str) -> Option<Layer> {
+        Some(match label {
+            "L0" => Layer::L0,
+            "L1" => Layer::L1,
+            "L2" => Layer::L2,
+            "L3" => Layer::L3,
+            "L4" => Layer::L4,
+            "app" => Layer::App,
+            "tool" => Layer::Tool,
+            _ => return None,
+        })
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Layer::L0 => "L0",
+            Layer::L1 => "L1",
+            Layer::L2 => "L2",
+            Layer::L3 => "L3",
+            Layer::L4 => "L4",
+            Layer::App => "app",
+            Layer::Tool => "tool",
+        }
+    }
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.label())
+    }
+}
+
+/// The layer table of `DESIGN.md`: crate name to layer.
+#[derive(Debug, Default)]
+struct Layers {
+    by_crate: BTreeMap<String, Layer>,
+}
+
+impl Layers {
+    /// Parses the markdown table in the "Crates and layers" section of `design`.
+    fn parse(design: &str) -> Result<Layers> {
+        let mut lines = design
+            .lines()
+            .skip_while(|line| line.trim_end() != LAYER_SECTION);
+        if lines.next().is_none() {
+            bail!("there is no `{LAYER_SECTION}` section");
+        }
+        let mut layers = Layers::default();
+        for line in lines.take_while(|line| !line.starts_with("# ") && !line.starts_with("## ")) {
+            let line = line.trim();
+            let Some(row) = line.strip_prefix('|') else {
+                continue;
+            };
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            let [label, crates, ..] = cells.as_slice() else {
+                continue;
+            };
+            // The header row and the `|---|---|` separator row name no layer.
+            if label.eq_ignore_ascii_case("layer") || label.starts_with(['-', ':']) {
+                continue;
+            }
+            let Some(layer) = Layer::from_label(label) else {
+                bail!("unknown layer `{label}` in row `{line}`");
+            };
+            let names = crate_names(crates);
+            if names.is_empty() {
+                bail!("row `{line}` names no crate");
+            }
+            for name in names {
+                if let Some(previous) = layers.by_crate.insert(name.clone(), layer)
+                    && previous != layer
+                {
+                    bail!("crate {name} is listed in both layer {previous} and layer {layer}");
+                }
+            }
+        }
+        if layers.by_crate.is_empty() {
+            bail!("the `{LAYER_SECTION}` section has no table rows");
+        }
+        Ok(layers)
+    }
+
+    fn layer_of(&self, name: &str) -> Option<Layer> {
+        self.by_crate.get(name).copied()
+    }
+}
+
+/// The crates a cell of the table's crate column names.
+///
+/// These are the backticked names starting with `mcpwire`, except the name of a binary
+/// (`` `mcpwire-cli` (binary `mcpwire`) `` names the crate `mcpwire-cli`, and `mcpwire` is the
+/// L4 facade). A cell naming only a directory (`` `xtask/` ``) names the crate of that
+/// directory; `` `conformance/` (`mcpwire-conformance`) `` names its crate in parentheses.
+fn crate_names(cell: &str) -> Vec<String> {
+    // Splitting on backticks alternates prose (even pieces) and code spans (odd pieces).
+    let pieces: Vec<&str> = cell.split('`').collect();
+    let mut crates = Vec::new();
+    let mut directories = Vec::new();
+    for index in (1..pieces.len()).step_by(2) {
+        let code = pieces[index].trim();
+        if pieces[index - 1].trim_end().ends_with("binary") {
+            continue;
+        }
+        if code.starts_with("mcpwire") {
+            crates.push(code.to_owned());
+        } else if let Some(directory) = code.strip_suffix('/') {
+            directories.push(directory.to_owned());
+        }
+    }
+    if crates.is_empty() {
+        directories
+    } else {
+        crates
+    }
+}
+
+/// The members of a workspace, with what the checks need of each.
+#[derive(Debug, Default)]
+struct Workspace {
+    members: Vec<Member>,
+}
+
+/// One workspace member.
+#[derive(Clone, Debug, Default)]
+struct Member {
+    name: String,
+    /// The directory of its `Cargo.toml`, relative to the workspace root, `/`-separated.
+    directory: String,
+    version: String,
+    license: Option<String>,
+    rust_version: Option<String>,
+    description: Option<String>,
+    /// False for `publish = false` (metadata `"publish": []`).
+    publishable: bool,
+    dependencies: Vec<Dependency>,
+    /// The text of its `Cargo.toml`.
+    manifest: String,
+    has_readme: bool,
+    /// The text of its `CHANGELOG.md`, if it has one.
+    changelog: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+struct Dependency {
+    /// The package name (not the name it is renamed to).
+    name: String,
+    kind: DependencyKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DependencyKind {
+    Normal,
+    Build,
+    Dev,
+}
+
+impl Workspace {
+    /// Reads the workspace at `root` with `cargo metadata --no-deps`, and each member's files.
+    fn load(root: &Path) -> Result<Workspace> {
+        let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let output = Command::new(cargo)
+            .args([
+                "metadata",
+                "--format-version",
+                "1",
+                "--no-deps",
+                "--manifest-path",
+            ])
+            .arg(root.join("Cargo.toml"))
+            .output()
+            .context("running cargo metadata")?;
+        if !output.status.success() {
+            bail!(
+                "cargo metadata failed: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
+        }
+        let metadata: Value =
+            serde_json::from_slice(&output.stdout).context("parsing cargo metadata's output")?;
+        Workspace::from_metadata(&metadata)
+    }
+
+    fn from_metadata(metadata: &Value) -> Result<Workspace> {
+        let workspace_root = PathBuf::from(string_field(metadata, "workspace_root")?);
+        let member_ids: BTreeSet<&str> = metadata["workspace_members"]
+            .as_array()
+            .context("cargo metadata has no `workspace_members`")?
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let packages = metadata["packages"]
+            .as_array()
+            .context("cargo metadata has no `packages`")?;
+        let mut members = Vec::new();
+        for package in packages {
+            if !member_ids.contains(string_field(package, "id")?) {
+                continue;
+            }
+            members.push(Member::load(package, &workspace_root)?);
+        }
+        Ok(Workspace { members })
+    }
+}
+
+impl Member {
+    fn load(package: &Value, workspace_root: &Path) -> Result<Member> {
+        let name = string_field(package, "name")?.to_owned();
+        let manifest_path = PathBuf::from(string_field(package, "manifest_path")?);
+        let directory_path = manifest_path
+            .parent()
+            .with_context(|| format!("the manifest of {name} has no parent directory"))?;
+        let relative = directory_path
+            .strip_prefix(workspace_root)
+            .unwrap_or(directory_path);
+        let directory = relative
+            .components()
+            .map(|component| component.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        let optional = |key: &str| package[key].as_str().map(str::to_owned);
+        let publishable = match &package["publish"] {
+            Value::Array(registries) => !registries.is_empty(),
+            _ => true,
+        };
+        let mut dependencies = Vec::new();
+        for dependency in package["dependencies"].as_array().into_iter().flatten() {
+            let kind = match dependency["kind"].as_str() {
+                Some("dev") => DependencyKind::Dev,
+                Some("build") => DependencyKind::Build,
+                _ => DependencyKind::Normal,
+            };
+            dependencies.push(Dependency {
+                name: string_field(dependency, "name")?.to_owned(),
+                kind,
+            });
+        }
+        let manifest = fs::read_to_string(&manifest_path)
+            .with_context(|| format!("reading the manifest of {name}"))?;
+        let changelog_path = directory_path.join("CHANGELOG.md");
+        let changelog = if changelog_path.is_file() {
+            Some(
+                fs::read_to_string(&changelog_path)
+                    .with_context(|| format!("reading the CHANGELOG.md of {name}"))?,
+            )
+        } else {
+            None
+        };
+        Ok(Member {
+            version: string_field(package, "version")?.to_owned(),
+            license: optional("license"),
+            rust_version: optional("rust_version"),
+            description: optional("description"),
+            has_readme: directory_path.join("README.md").is_file(),
+            name,
+            directory,
+            publishable,
+            dependencies,
+            manifest,
+            changelog,
+        })
+    }
+}
+
+fn string_field<'value>(object: &'value Value, key: &str) -> Result<&'value str> {
+    object[key]
+        .as_str()
+        .with_context(|| format!("cargo metadata: `{key}` is missing or not a string"))
+}
+
+/// Which rule a violation breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Rule {
+    Layering,
+    LayerTable,
+    Lints,
+    Metadata,
+    Directory,
+}
+
+impl Rule {
+    fn name(self) -> &'static str {
+        match self {
+            Rule::Layering => "layering",
+            Rule::LayerTable => "layer table",
+            Rule::Lints => "lints",
+            Rule::Metadata => "metadata",
+            Rule::Directory => "directory",
+        }
+    }
+}
+
+/// One broken rule, with a message naming the crate.
+#[derive(Debug)]
+struct Violation {
+    rule: Rule,
+    message: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(&self.message)
+    }
+}
+
+/// Every violation of the rules in `workspace`, in member order.
+fn check(workspace: &Workspace, layers: &Layers) -> Vec<Violation> {
+    let member_names: BTreeSet<&str> = workspace
+        .members
+        .iter()
+        .map(|member| member.name.as_str())
+        .collect();
+    let mut violations = Vec::new();
+    for member in &workspace.members {
+        let name = &member.name;
+        let mut report = |rule, message: String| violations.push(Violation { rule, message });
+
+        match layers.layer_of(name) {
+            None => report(
+                Rule::LayerTable,
+                format!("crate {name} is not in the layer table of DESIGN.md"),
+            ),
+            Some(own_layer) => {
+                let mut reported = BTreeSet::new();
+                for dependency in &member.dependencies {
+                    // Dev-dependencies are exempt: tests and examples may use higher layers
+                    // (a server crate's tests may drive it with the client crate).
+                    if dependency.kind == DependencyKind::Dev
+                        || !member_names.contains(dependency.name.as_str())
+                    {
+                        continue;
+                    }
+                    if let Some(their_layer) = layers.layer_of(&dependency.name)
+                        && their_layer > own_layer
+                        && reported.insert(dependency.name.as_str())
+                    {
+                        report(
+                            Rule::Layering,
+                            format!(
+                                "crate {name} ({own_layer}) depends on {} ({their_layer}), a higher \
+                                 layer; dependencies must point downward",
+                                dependency.name
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+
+        if !opts_into_workspace_lints(&member.manifest) {
+            report(
+                Rule::Lints,
+                format!(
+                    "crate {name} does not opt into the workspace lints: its Cargo.toml needs \
+                     `[lints]` with `workspace = true`"
+                ),
+            );
+        }
+
+        if member.publishable {
+            let is_blank =
+                |value: &Option<String>| value.as_deref().is_none_or(|v| v.trim().is_empty());
+            let mut missing = Vec::new();
+            if member.version.trim().is_empty() {
+                missing.push("`version`");
+            }
+            if is_blank(&member.license) {
+                missing.push("`license`");
+            }
+            if is_blank(&member.rust_version) {
+                missing.push("`rust-version`");
+            }
+            if is_blank(&member.description) {
+                missing.push("`description`");
+            }
+            if !missing.is_empty() {
+                report(
+                    Rule::Metadata,
+                    format!(
+                        "crate {name} is publishable but its Cargo.toml has no {}",
+                        missing.join(", ")
+                    ),
+                );
+            }
+            if !member.has_readme {
+                report(
+                    Rule::Metadata,
+                    format!(
+                        "crate {name} is publishable but has no README.md next to its Cargo.toml"
+                    ),
+                );
+            }
+            match &member.changelog {
+                None => report(
+                    Rule::Metadata,
+                    format!(
+                        "crate {name} is publishable but has no CHANGELOG.md next to its Cargo.toml"
+                    ),
+                ),
+                Some(changelog) if !changelog_starts_unreleased(changelog) => report(
+                    Rule::Metadata,
+                    format!(
+                        "the CHANGELOG.md of crate {name} must start with `{UNRELEASED_HEADING}`"
+                    ),
+                ),
+                Some(_) => {}
+            }
+        }
+
+        if let Some(directory_name) = member.directory.strip_prefix("crates/")
+            && directory_name != name
+        {
+            report(
+                Rule::Directory,
+                format!(
+                    "crate {name} lives in {}; its directory must be crates/{name}",
+                    member.directory
+                ),
+            );
+        }
+    }
+    violations
+}
+
+/// Whether a `Cargo.toml` has `[lints]` with `workspace = true` (or the dotted or inline form).
+///
+/// A line-based reading, not a TOML parser: it ignores `#` comments and whitespace, which is
+/// enough for the headers and keys this looks at.
+fn opts_into_workspace_lints(manifest: &str) -> bool {
+    // The header of the current table, whitespace removed; empty for the root table.
+    let mut table = String::new();
+    for line in manifest.lines() {
+        let without_comment = line.split('#').next().unwrap_or_default();
+        let compact: String = without_comment
+            .chars()
+            .filter(|character| !character.is_whitespace())
+            .collect();
+        if compact.starts_with('[') {
+            table = compact;
+            continue;
+        }
+        let opted_in = match table.as_str() {
+            "[lints]" => compact == "workspace=true",
+            "" => compact == "lints.workspace=true" || compact == "lints={workspace=true}",
+            _ => false,
+        };
+        if opted_in {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether the first non-empty line of a changelog is exactly `# Unreleased`.
+fn changelog_starts_unreleased(changelog: &str) -> bool {
+    changelog
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .map(str::trim_end)
+        .find(|line| !line.is_empty())
+        == Some(UNRELEASED_HEADING)
+}
+
+#[cfg(test)]
+#[path = "../tests/support/temp_workspace.rs"]
+mod temp_workspace;
+
+#[cfg(test)]
+mod tests {
+    use super::temp_workspace::{Direction, TempWorkspace};
+    use super::*;
+
+    const TABLE: &str = "\
+# Design
+
+## Crates and layers
+
+Dependencies point only downward.
+
+| layer | crate | responsibility |
+|---|---|---|
+| L0 | `mcpwire-jsonrpc` | JSON-RPC envelope: `Message`, `RequestId`. |
+| L0 | `mcpwire-schema` | Generated types. |
+| L1 | `mcpwire-transport` | The `Transport` trait. |
+| L2 | `mcpwire-rpc` | The peer engine. |
+| L3 | `mcpwire-ext-client-credentials`, `mcpwire-ext-enterprise-auth` | Auth extensions. |
+| L3 | `mcpwire-server` | Server role. |
+| L4 | `mcpwire` | Facade. |
+| app | `mcpwire-cli` (binary `mcpwire`) | `serve`, `call`. |
+| tool | `conformance/` (`mcpwire-conformance`) | Our conformance suite. |
+| tool | `xtask/` | `codegen`, `tidy`. |
+
+Start with the crates an issue needs.
+
+## The two protocol eras
+
+| L1 | `mcpwire-not-a-crate` | A table of another section. |
+";
+
+    fn layers() -> Layers {
+        Layers::parse(TABLE).unwrap()
+    }
+
+    /// A member that passes every check, with the given normal dependencies.
+    fn member(name: &str, dependencies: &[&str]) -> Member {
+        Member {
+            name: name.to_owned(),
+            directory: format!("crates/{name}"),
+            version: "0.1.0".to_owned(),
+            license: Some("Apache-2.0 OR MIT".to_owned()),
+            rust_version: Some("1.95".to_owned()),
+            description: Some("A crate.".to_owned()),
+            publishable: true,
+            dependencies: dependencies
+                .iter()
+                .map(|dependency| Dependency {
+                    name: (*dependency).to_owned(),
+                    kind: DependencyKind::Normal,
+                })
+                .collect(),
+            manifest: "[package]\nname = \"x\"\n\n[lints]\nworkspace = true\n".to_owned(),
+            has_readme: true,
+            changelog: Some("# Unreleased\n\n- Added things.\n".to_owned()),
+        }
+    }
+
+    fn rules(violations: &[Violation]) -> Vec<Rule> {
+        violations.iter().map(|violation| violation.rule).collect()
+    }
+
+    #[test]
+    fn table_parser_reads_every_row_of_the_section() {
+        let layers = layers();
+        let expected = [
+            ("mcpwire-jsonrpc", Layer::L0),
+            ("mcpwire-schema", Layer::L0),
+            ("mcpwire-transport", Layer::L1),
+            ("mcpwire-rpc", Layer::L2),
+            ("mcpwire-ext-client-credentials", Layer::L3),
+            ("mcpwire-ext-enterprise-auth", Layer::L3),
+            ("mcpwire-server", Layer::L3),
+            ("mcpwire", Layer::L4),
+            ("mcpwire-cli", Layer::App),
+            ("mcpwire-conformance", Layer::Tool),
+            ("xtask", Layer::Tool),
+        ];
+        let parsed: Vec<(&str, Layer)> = layers
+            .by_crate
+            .iter()
+            .map(|(name, layer)| (name.as_str(), *layer))
+            .collect();
+        let mut expected = expected.to_vec();
+        expected.sort();
+        assert_eq!(parsed, expected);
+    }
+
+    #[test]
+    fn table_parser_keeps_the_facade_in_l4_despite_the_cli_binary_name() {
+        // `mcpwire-cli` (binary `mcpwire`) must not put the facade crate into the app layer.
+        assert_eq!(layers().layer_of("mcpwire"), Some(Layer::L4));
+        assert_eq!(layers().layer_of("mcpwire-cli"), Some(Layer::App));
+    }
+
+    #[test]
+    fn table_parser_ignores_tables_of_other_sections() {
+        assert_eq!(layers().layer_of("mcpwire-not-a-crate"), None);
+    }
+
+    #[test]
+    fn table_parser_ranks_layers_in_order() {
+        assert!(Layer::L0 < Layer::L1);
+        assert!(Layer::L3 < Layer::L4);
+        assert!(Layer::L4 < Layer::App);
+        assert!(Layer::App < Layer::Tool);
+    }
+
+    #[test]
+    fn table_parser_rejects_a_missing_section() {
+        let error = Layers::parse("# Design\n\n| L0 | `mcpwire-jsonrpc` | x |\n").unwrap_err();
+        assert!(error.to_string().contains("Crates and layers"), "{error}");
+    }
+
+    #[test]
+    fn table_parser_rejects_an_unknown_layer() {
+        let design = "## Crates and layers\n\n| layer | crate |\n|---|---|\n| L9 | `mcpwire-x` |\n";
+        let error = Layers::parse(design).unwrap_err();
+        assert!(error.to_string().contains("L9"), "{error}");
+    }
+
+    #[test]
+    fn table_parser_rejects_a_crate_in_two_layers() {
+        let design = "## Crates and layers\n\n| L0 | `mcpwire-x` |\n| L2 | `mcpwire-x` |\n";
+        let error = Layers::parse(design).unwrap_err();
+        assert!(error.to_string().contains("mcpwire-x"), "{error}");
+    }
+
+    #[test]
+    fn changelog_must_start_with_unreleased() {
+        assert!(changelog_starts_unreleased("# Unreleased\n\n- Added.\n"));
+        assert!(changelog_starts_unreleased("\n\n# Unreleased  \r\n"));
+        assert!(!changelog_starts_unreleased(""));
+        assert!(!changelog_starts_unreleased(
+            "# Changelog\n\n# Unreleased\n"
+        ));
+        assert!(!changelog_starts_unreleased("## Unreleased\n"));
+        assert!(!changelog_starts_unreleased("# Unreleased changes\n"));
+        assert!(!changelog_starts_unreleased("# 0.1.0\n"));
+    }
+
+    #[test]
+    fn lints_detection_accepts_the_workspace_opt_in() {
+        assert!(opts_into_workspace_lints(
+            "[package]\nname = \"x\"\n\n[lints]\nworkspace = true\n"
+        ));
+        assert!(opts_into_workspace_lints(
+            "[ lints ]  # shared\nworkspace=true # all of them\n"
+        ));
+        assert!(opts_into_workspace_lints(
+            "lints.workspace = true\n[package]\nname = \"x\"\n"
+        ));
+        assert!(opts_into_workspace_lints("lints = { workspace = true }\n"));
+    }
+
+    #[test]
+    fn lints_detection_rejects_anything_else() {
+        assert!(!opts_into_workspace_lints("[package]\nname = \"x\"\n"));
+        assert!(!opts_into_workspace_lints("[lints]\nworkspace = false\n"));
+        assert!(!opts_into_workspace_lints(
+            "[lints.rust]\nunsafe_code = \"forbid\"\n"
+        ));
+        assert!(!opts_into_workspace_lints("[package]\nworkspace = true\n"));
+        assert!(!opts_into_workspace_lints(
+            "[lints]\n[dependencies]\nworkspace = true\n"
+        ));
+        assert!(!opts_into_workspace_lints("[lints]\n# workspace = true\n"));
+    }
+
+    #[test]
+    fn check_passes_a_clean_workspace() {
+        let workspace = Workspace {
+            members: vec![
+                member("mcpwire-jsonrpc", &[]),
+                member("mcpwire-server", &["mcpwire-jsonrpc"]),
+            ],
+        };
+        assert!(check(&workspace, &layers()).is_empty());
+    }
+
+    #[test]
+    fn check_reports_an_upward_dependency_naming_both_crates_and_layers() {
+        let workspace = Workspace {
+            members: vec![
+                member("mcpwire-jsonrpc", &["mcpwire-server"]),
+                member("mcpwire-server", &[]),
+            ],
+        };
+        let violations = check(&workspace, &layers());
+        assert_eq!(rules(&violations), [Rule::Layering]);
+        let message = violations[0].to_string();
+        assert!(
+            message.contains("mcpwire-jsonrpc (L0) depends on mcpwire-server (L3)"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn check_allows_a_dependency_within_the_same_layer() {
+        let workspace = Workspace {
+            members: vec![
+                member("mcpwire-jsonrpc", &[]),
+                member("mcpwire-schema", &["mcpwire-jsonrpc"]),
+            ],
+        };
+        assert!(check(&workspace, &layers()).is_empty());
+    }
+
+    #[test]
+    fn check_exempts_dev_dependencies_but_not_build_dependencies() {
+        let mut jsonrpc = member("mcpwire-jsonrpc", &[]);
+        jsonrpc.dependencies.push(Dependency {
+            name: "mcpwire-server".to_owned(),
+            kind: DependencyKind::Dev,
+        });
+        let workspace = Workspace {
+            members: vec![jsonrpc.clone(), member("mcpwire-server", &[])],
+        };
+        assert!(check(&workspace, &layers()).is_empty());
+
+        jsonrpc.dependencies.push(Dependency {
+            name: "mcpwire-server".to_owned(),
+            kind: DependencyKind::Build,
+        });
+        let workspace = Workspace {
+            members: vec![jsonrpc, member("mcpwire-server", &[])],
+        };
+        assert_eq!(rules(&check(&workspace, &layers())), [Rule::Layering]);
+    }
+
+    #[test]
+    fn check_ignores_dependencies_outside_the_workspace() {
+        // `mcpwire` is in the table but not a member here: a published crate of that name
+        // is not a workspace dependency.
+        let workspace = Workspace {
+            members: vec![member("mcpwire-jsonrpc", &["serde", "mcpwire"])],
+        };
+        assert!(check(&workspace, &layers()).is_empty());
+    }
+
+    #[test]
+    fn check_reports_a_crate_missing_from_the_table() {
+        let workspace = Workspace {
+            members: vec![
+                member("mcpwire-unheard-of", &["mcpwire-jsonrpc"]),
+                member("mcpwire-jsonrpc", &[]),
+            ],
+        };
+        let violations = check(&workspace, &layers());
+        assert_eq!(rules(&violations), [Rule::LayerTable]);
+        assert_eq!(
+            violations[0].to_string(),
+            "crate mcpwire-unheard-of is not in the layer table of DESIGN.md"
+        );
+    }
+
+    #[test]
+    fn check_reports_a_crate_without_workspace_lints() {
+        let mut jsonrpc = member("mcpwire-jsonrpc", &[]);
+        jsonrpc.manifest = "[package]\nname = \"mcpwire-jsonrpc\"\n".to_owned();
+        let violations = check(
+            &Workspace {
+                members: vec![jsonrpc],
+            },
+            &layers(),
+        );
+        assert_eq!(rules(&violations), [Rule::Lints]);
+    }
+
+    #[test]
+    fn check_reports_every_missing_piece_of_publishable_metadata() {
+        let mut jsonrpc = member("mcpwire-jsonrpc", &[]);
+        jsonrpc.license = None;
+        jsonrpc.rust_version = None;
+        jsonrpc.description = Some("  ".to_owned());
+        jsonrpc.has_readme = false;
+        jsonrpc.changelog = Some("# Changelog\n".to_owned());
+        let mut schema = member("mcpwire-schema", &[]);
+        schema.changelog = None;
+        let violations = check(
+            &Workspace {
+                members: vec![jsonrpc, schema],
+            },
+            &layers(),
+        );
+        assert_eq!(rules(&violations), [Rule::Metadata; 4]);
+        let messages: Vec<String> = violations.iter().map(ToString::to_string).collect();
+        assert!(
+            messages[0].contains("`license`, `rust-version`, `description`"),
+            "{messages:?}"
+        );
+        assert!(messages[1].contains("README.md"), "{messages:?}");
+        assert!(
+            messages[2].contains("mcpwire-jsonrpc must start with `# Unreleased`"),
+            "{messages:?}"
+        );
+        assert!(
+            messages[3].contains("mcpwire-schema is publishable but has no CHANGELOG.md"),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn check_does_not_require_publishing_metadata_of_unpublished_crates() {
+        let mut xtask = member("xtask", &[]);
+        xtask.directory = "xtask".to_owned();
+        xtask.publishable = false;
+        xtask.license = None;
+        xtask.has_readme = false;
+        xtask.changelog = None;
+        assert!(
+            check(
+                &Workspace {
+                    members: vec![xtask]
+                },
+                &layers()
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn check_reports_a_directory_not_named_after_its_crate() {
+        let mut jsonrpc = member("mcpwire-jsonrpc", &[]);
+        jsonrpc.directory = "crates/jsonrpc".to_owned();
+        let violations = check(
+            &Workspace {
+                members: vec![jsonrpc],
+            },
+            &layers(),
+        );
+        assert_eq!(rules(&violations), [Rule::Directory]);
+        assert!(violations[0].to_string().contains("crates/jsonrpc"));
+    }
+
+    #[test]
+    fn check_reports_all_violations_not_just_the_first() {
+        let mut jsonrpc = member("mcpwire-jsonrpc", &["mcpwire-server"]);
+        jsonrpc.manifest = String::new();
+        jsonrpc.directory = "crates/jsonrpc".to_owned();
+        let mut stray = member("stray", &[]);
+        stray.directory = "crates/strays".to_owned();
+        let workspace = Workspace {
+            members: vec![jsonrpc, member("mcpwire-server", &[]), stray],
+        };
+        assert_eq!(
+            rules(&check(&workspace, &layers())),
+            [
+                Rule::Layering,
+                Rule::Lints,
+                Rule::Directory,
+                Rule::LayerTable,
+                Rule::Directory,
+            ]
+        );
+    }
+
+    #[test]
+    fn tidy_fails_on_an_upward_dependency_in_a_real_workspace() {
+        let workspace = TempWorkspace::new("unit-upward", Direction::Upward);
+        let mut out = Vec::new();
+        let error = tidy(&workspace.root(), &workspace.design_md(), &mut out).unwrap_err();
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(
+            error.to_string(),
+            "tidy found 1 violation in 2 crates (1 layering)"
+        );
+        assert_eq!(
+            out,
+            "tidy: crate mcpwire-jsonrpc (L0) depends on mcpwire-server (L3), a higher layer; \
+             dependencies must point downward\n"
+        );
+    }
+
+    #[test]
+    fn tidy_passes_a_downward_dependency_in_a_real_workspace() {
+        let workspace = TempWorkspace::new("unit-downward", Direction::Downward);
+        let mut out = Vec::new();
+        tidy(&workspace.root(), &workspace.design_md(), &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "tidy: 2 crates checked, no violations\n"
+        );
+    }
+}

@@ -1,0 +1,49 @@
+//! `cargo xtask tidy` as a user runs it: the xtask binary, pointed at a throwaway workspace.
+
+#[path = "support/temp_workspace.rs"]
+mod temp_workspace;
+
+use std::process::{Command, Output};
+
+use temp_workspace::{Direction, TempWorkspace};
+
+/// Runs `xtask tidy --workspace <root>`; `design_md` sets `MCPWIRE_DESIGN_MD`, `None` unsets it.
+fn run_tidy(workspace: &TempWorkspace, design_md: Option<&std::path::Path>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    command.arg("tidy").arg("--workspace").arg(workspace.root());
+    match design_md {
+        Some(path) => command.env("MCPWIRE_DESIGN_MD", path),
+        None => command.env_remove("MCPWIRE_DESIGN_MD"),
+    };
+    command.output().expect("the xtask binary runs")
+}
+
+#[test]
+fn tidy_fails_on_a_deliberately_upward_dependency() {
+    let workspace = TempWorkspace::new("bin-upward", Direction::Upward);
+    // No `MCPWIRE_DESIGN_MD`: the table is found at `<root>/../shared/DESIGN.md`.
+    let output = run_tidy(&workspace, None);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "tidy passed:\n{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(
+            "tidy: crate mcpwire-jsonrpc (L0) depends on mcpwire-server (L3), a higher layer"
+        ),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("tidy found 1 violation in 2 crates (1 layering)"),
+        "stderr:\n{stderr}"
+    );
+}
+
+#[test]
+fn tidy_passes_the_same_workspace_with_the_dependency_pointing_down() {
+    let workspace = TempWorkspace::new("bin-downward", Direction::Downward);
+    let output = run_tidy(&workspace, Some(&workspace.design_md()));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "tidy failed:\n{stdout}\n{stderr}");
+    assert_eq!(stdout, "tidy: 2 crates checked, no violations\n");
+}
