@@ -5,7 +5,10 @@
 //! - `fuzz <target> [--time SECONDS]`: run a cargo-fuzz target on nightly.
 //! - `ci`: everything CI runs.
 
+mod ci;
 mod codegen;
+mod fuzz;
+mod tidy;
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +22,9 @@ fn main() -> Result<()> {
     };
     match task.as_str() {
         "codegen" => codegen::run(&root, rest),
+        "tidy" => tidy::run(&root, rest),
+        "fuzz" => fuzz::run(&root, rest),
+        "ci" => ci::run(&root, rest),
         other => bail!("unknown task `{other}`; tasks: codegen, tidy, fuzz, ci"),
     }
 }
