@@ -118,6 +118,8 @@ struct Generator<'a> {
     deferred_results: Vec<String>,
     /// `Definition.property` for each inline type name, for override lookups.
     locations: HashMap<String, String>,
+    /// Names given to inline union variants, which may reuse an equal definition.
+    union_variant_hints: HashSet<String>,
 }
 
 impl<'a> Generator<'a> {
@@ -151,6 +153,7 @@ impl<'a> Generator<'a> {
             canonical,
             deferred_results: Vec::new(),
             locations: HashMap::new(),
+            union_variant_hints: HashSet::new(),
         }
     }
 
@@ -337,7 +340,14 @@ impl<'a> Generator<'a> {
 
     /// Names an inline schema: reuses an equal definition, or emits a new item called `hint`.
     fn inline_named(&mut self, schema: &Value, hint: &str) -> Result<String> {
-        if let Some(name) = self.canonical.get(&canonical_json(schema)).cloned() {
+        // An inline union, or an inline variant of a union, equal to a definition is that
+        // definition (the tasks extension spells `WorkingTask` out inside `DetailedTask`). A
+        // plain inline object is not: equal shapes can mean different things (`{taskId}`).
+        // An inline schema named like a definition and equal to it is that definition too.
+        let reusable = union_variants(schema).is_some()
+            || self.union_variant_hints.contains(hint)
+            || self.definitions.contains_key(hint);
+        if reusable && let Some(name) = self.canonical.get(&canonical_json(schema)).cloned() {
             return self.definition(&name);
         }
         if self.definitions.contains_key(hint) {
@@ -363,7 +373,11 @@ impl<'a> Generator<'a> {
         if let Some(ident) = self.tags.get(value) {
             return ident.clone();
         }
-        let mut ident = pascal_case(value);
+        let mut ident = if value.chars().all(|character| character.is_ascii_digit() || character == '.') {
+            value.replace('.', "_")
+        } else {
+            pascal_case(value)
+        };
         if ident.is_empty() {
             ident = "Empty".to_owned();
         }
@@ -382,7 +396,8 @@ impl<'a> Generator<'a> {
 
     fn open_enum(&mut self, name: &str, values: &[String], doc: &str) -> Result<()> {
         writeln!(self.items, "crate::support::open_enum! {{")?;
-        write!(self.items, "{doc}{name} {{")?;
+        let doc = doc.replace("\n///", "\n    ///");
+        writeln!(self.items, "    {doc}    {name} {{")?;
         let mut seen = HashSet::new();
         for value in values {
             let mut variant = pascal_case(value);
@@ -392,9 +407,9 @@ impl<'a> Generator<'a> {
             if variant == "Unknown" || !seen.insert(variant.clone()) {
                 bail!("enum value `{value}` of `{name}` has no distinct variant name");
             }
-            write!(self.items, "/// `{value}`.\n{variant} = {value:?},")?;
+            writeln!(self.items, "        /// `{value}`.\n        {variant} = {value:?},")?;
         }
-        writeln!(self.items, "}}}}")?;
+        writeln!(self.items, "    }}\n}}")?;
         self.decodable.insert(name.to_owned());
         Ok(())
     }
@@ -649,6 +664,7 @@ impl<'a> Generator<'a> {
                 Some(value) => format!("{name}{}", pascal_case(&value)),
                 None => format!("{name}{index}"),
             };
+            self.union_variant_hints.insert(hint.clone());
             let rust = self.ty(variant, &hint)?;
             members.push((rust, shape));
         }

@@ -8,10 +8,14 @@
 //! open enums and constant members are represented.
 
 crate::support::open_enum! {
-/// `Role` of the MCP schema, tasks extension (draft).
-Role {/// `assistant`.
-Assistant = "assistant",/// `user`.
-User = "user",}}
+    /// `Role` of the MCP schema, tasks extension (draft).
+    Role {
+        /// `assistant`.
+        Assistant = "assistant",
+        /// `user`.
+        User = "user",
+    }
+}
 /// `Annotations` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Annotations {
@@ -92,7 +96,7 @@ pub struct CancelTaskRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::TasksCancel,
     /// `params` (required).
@@ -102,10 +106,14 @@ pub struct CancelTaskRequest {
     pub extra: crate::JsonObject,
 }
 crate::support::open_enum! {
-/// The inline schema at `Icon.theme` of the MCP schema, tasks extension (draft).
-IconTheme {/// `dark`.
-Dark = "dark",/// `light`.
-Light = "light",}}
+    /// The inline schema at `Icon.theme` of the MCP schema, tasks extension (draft).
+    IconTheme {
+        /// `dark`.
+        Dark = "dark",
+        /// `light`.
+        Light = "light",
+    }
+}
 /// `Icon` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Icon {
@@ -428,11 +436,16 @@ impl<'de> ::serde::Deserialize<'de> for ContentBlock {
     }
 }
 crate::support::open_enum! {
-/// The inline schema at `CreateMessageRequestParams.includeContext` of the MCP schema, tasks extension (draft).
-CreateMessageRequestParamsIncludeContext {/// `allServers`.
-AllServers = "allServers",/// `none`.
-None = "none",/// `thisServer`.
-ThisServer = "thisServer",}}
+    /// The inline schema at `CreateMessageRequestParams.includeContext` of the MCP schema, tasks extension (draft).
+    CreateMessageRequestParamsIncludeContext {
+        /// `allServers`.
+        AllServers = "allServers",
+        /// `none`.
+        None = "none",
+        /// `thisServer`.
+        ThisServer = "thisServer",
+    }
+}
 /// `ToolUseContent` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ToolUseContent {
@@ -612,11 +625,16 @@ pub struct ModelPreferences {
     pub speed_priority: Option<f64>,
 }
 crate::support::open_enum! {
-/// The inline schema at `ToolChoice.mode` of the MCP schema, tasks extension (draft).
-ToolChoiceMode {/// `auto`.
-Auto = "auto",/// `none`.
-None = "none",/// `required`.
-Required = "required",}}
+    /// The inline schema at `ToolChoice.mode` of the MCP schema, tasks extension (draft).
+    ToolChoiceMode {
+        /// `auto`.
+        Auto = "auto",
+        /// `none`.
+        None = "none",
+        /// `required`.
+        Required = "required",
+    }
+}
 /// `ToolChoice` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ToolChoice {
@@ -832,13 +850,20 @@ pub struct CreateMessageResult {
     pub stop_reason: Option<String>,
 }
 crate::support::open_enum! {
-/// `TaskStatus` of the MCP schema, tasks extension (draft).
-TaskStatus {/// `working`.
-Working = "working",/// `input_required`.
-InputRequired = "input_required",/// `completed`.
-Completed = "completed",/// `failed`.
-Failed = "failed",/// `cancelled`.
-Cancelled = "cancelled",}}
+    /// `TaskStatus` of the MCP schema, tasks extension (draft).
+    TaskStatus {
+        /// `working`.
+        Working = "working",
+        /// `input_required`.
+        InputRequired = "input_required",
+        /// `completed`.
+        Completed = "completed",
+        /// `failed`.
+        Failed = "failed",
+        /// `cancelled`.
+        Cancelled = "cancelled",
+    }
+}
 /// `CreateTaskResult` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CreateTaskResult {
@@ -932,12 +957,18 @@ pub struct ListRootsRequest {
     pub extra: crate::JsonObject,
 }
 crate::support::open_enum! {
-/// The inline schema at `StringSchema.format` of the MCP schema, tasks extension (draft).
-StringSchemaFormat {/// `date`.
-Date = "date",/// `date-time`.
-DateTime = "date-time",/// `email`.
-Email = "email",/// `uri`.
-Uri = "uri",}}
+    /// The inline schema at `StringSchema.format` of the MCP schema, tasks extension (draft).
+    StringSchemaFormat {
+        /// `date`.
+        Date = "date",
+        /// `date-time`.
+        DateTime = "date-time",
+        /// `email`.
+        Email = "email",
+        /// `uri`.
+        Uri = "uri",
+    }
+}
 /// `StringSchema` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct StringSchema {
@@ -963,10 +994,14 @@ pub struct StringSchema {
     pub r#type: tags::String,
 }
 crate::support::open_enum! {
-/// The inline schema at `NumberSchema.type` of the MCP schema, tasks extension (draft).
-NumberSchemaType {/// `integer`.
-Integer = "integer",/// `number`.
-Number = "number",}}
+    /// The inline schema at `NumberSchema.type` of the MCP schema, tasks extension (draft).
+    NumberSchemaType {
+        /// `integer`.
+        Integer = "integer",
+        /// `number`.
+        Number = "number",
+    }
+}
 /// `NumberSchema` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct NumberSchema {
@@ -1500,11 +1535,16 @@ impl<'de> ::serde::Deserialize<'de> for DetailedTask {
     }
 }
 crate::support::open_enum! {
-/// The inline schema at `ElicitResult.action` of the MCP schema, tasks extension (draft).
-ElicitResultAction {/// `accept`.
-Accept = "accept",/// `cancel`.
-Cancel = "cancel",/// `decline`.
-Decline = "decline",}}
+    /// The inline schema at `ElicitResult.action` of the MCP schema, tasks extension (draft).
+    ElicitResultAction {
+        /// `accept`.
+        Accept = "accept",
+        /// `cancel`.
+        Cancel = "cancel",
+        /// `decline`.
+        Decline = "decline",
+    }
+}
 /// The inline schema at `ElicitResultContentValue` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq)]
 #[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
@@ -1576,7 +1616,7 @@ pub struct GetTaskRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::TasksGet,
     /// `params` (required).
@@ -1673,7 +1713,7 @@ pub type InputResponses = ::std::collections::BTreeMap<String, InputResponse>;
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct JSONRPCNotification {
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: String,
     /// `params` (optional).
@@ -1686,7 +1726,7 @@ pub struct JSONRPCRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: String,
     /// `params` (optional).
@@ -1778,7 +1818,7 @@ pub struct TaskStatusNotificationParams {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TaskStatusNotification {
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::NotificationsTasks,
     /// `params` (required).
@@ -1819,7 +1859,7 @@ pub struct UpdateTaskRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::TasksUpdate,
     /// `params` (required).
@@ -1885,7 +1925,7 @@ pub mod methods {
 pub mod tags {
     crate::support::const_tag!(
 /// The constant `"2.0"`.
-V20 = "2.0");
+V2_0 = "2.0");
     crate::support::const_tag!(
 /// The constant `"array"`.
 Array = "array");

@@ -8,10 +8,14 @@
 //! open enums and constant members are represented.
 
 crate::support::open_enum! {
-/// [`Role`](https://modelcontextprotocol.io/specification/2024-11-05/schema#role) of the MCP schema, revision 2024-11-05.
-Role {/// `assistant`.
-Assistant = "assistant",/// `user`.
-User = "user",}}
+    /// [`Role`](https://modelcontextprotocol.io/specification/2024-11-05/schema#role) of the MCP schema, revision 2024-11-05.
+    Role {
+        /// `assistant`.
+        Assistant = "assistant",
+        /// `user`.
+        User = "user",
+    }
+}
 /// The inline schema at `Annotated.annotations` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AnnotatedAnnotations {
@@ -287,9 +291,9 @@ pub struct ClientCapabilities {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sampling: Option<crate::JsonObject>,
 }
-/// [`Result`](https://modelcontextprotocol.io/specification/2024-11-05/schema#result) of the MCP schema, revision 2024-11-05.
+/// The inline schema at `InitializedNotification.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-pub struct Result {
+pub struct InitializedNotificationParams {
     /// `_meta` (optional).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<crate::JsonObject>,
@@ -304,7 +308,7 @@ pub struct InitializedNotification {
     pub method: tags::NotificationsInitialized,
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub params: Option<Result>,
+    pub params: Option<InitializedNotificationParams>,
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
@@ -334,6 +338,16 @@ pub struct ProgressNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+/// The inline schema at `RootsListChangedNotification.params` of the MCP schema, revision 2024-11-05.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RootsListChangedNotificationParams {
+    /// `_meta` (optional).
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<crate::JsonObject>,
+    /// Members this revision does not define, kept as received.
+    #[serde(flatten)]
+    pub extra: crate::JsonObject,
+}
 /// [`RootsListChangedNotification`](https://modelcontextprotocol.io/specification/2024-11-05/schema#rootslistchangednotification) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RootsListChangedNotification {
@@ -341,7 +355,7 @@ pub struct RootsListChangedNotification {
     pub method: tags::NotificationsRootsListChanged,
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub params: Option<Result>,
+    pub params: Option<RootsListChangedNotificationParams>,
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
@@ -625,16 +639,26 @@ pub struct ListToolsRequest {
     pub extra: crate::JsonObject,
 }
 crate::support::open_enum! {
-/// [`LoggingLevel`](https://modelcontextprotocol.io/specification/2024-11-05/schema#logginglevel) of the MCP schema, revision 2024-11-05.
-LoggingLevel {/// `alert`.
-Alert = "alert",/// `critical`.
-Critical = "critical",/// `debug`.
-Debug = "debug",/// `emergency`.
-Emergency = "emergency",/// `error`.
-Error = "error",/// `info`.
-Info = "info",/// `notice`.
-Notice = "notice",/// `warning`.
-Warning = "warning",}}
+    /// [`LoggingLevel`](https://modelcontextprotocol.io/specification/2024-11-05/schema#logginglevel) of the MCP schema, revision 2024-11-05.
+    LoggingLevel {
+        /// `alert`.
+        Alert = "alert",
+        /// `critical`.
+        Critical = "critical",
+        /// `debug`.
+        Debug = "debug",
+        /// `emergency`.
+        Emergency = "emergency",
+        /// `error`.
+        Error = "error",
+        /// `info`.
+        Info = "info",
+        /// `notice`.
+        Notice = "notice",
+        /// `warning`.
+        Warning = "warning",
+    }
+}
 /// The inline schema at `SetLevelRequest.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SetLevelRequestParams {
@@ -865,11 +889,16 @@ pub struct CompleteResult {
     pub completion: CompleteResultCompletion,
 }
 crate::support::open_enum! {
-/// The inline schema at `CreateMessageRequestParams.includeContext` of the MCP schema, revision 2024-11-05.
-CreateMessageRequestParamsIncludeContext {/// `allServers`.
-AllServers = "allServers",/// `none`.
-None = "none",/// `thisServer`.
-ThisServer = "thisServer",}}
+    /// The inline schema at `CreateMessageRequestParams.includeContext` of the MCP schema, revision 2024-11-05.
+    CreateMessageRequestParamsIncludeContext {
+        /// `allServers`.
+        AllServers = "allServers",
+        /// `none`.
+        None = "none",
+        /// `thisServer`.
+        ThisServer = "thisServer",
+    }
+}
 /// The inline schema at `SamplingMessage.content` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq)]
 #[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
@@ -1077,6 +1106,16 @@ pub struct CreateMessageResult {
 }
 /// [`Cursor`](https://modelcontextprotocol.io/specification/2024-11-05/schema#cursor) of the MCP schema, revision 2024-11-05.
 pub type Cursor = String;
+/// [`Result`](https://modelcontextprotocol.io/specification/2024-11-05/schema#result) of the MCP schema, revision 2024-11-05.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Result {
+    /// `_meta` (optional).
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<crate::JsonObject>,
+    /// Members this revision does not define, kept as received.
+    #[serde(flatten)]
+    pub extra: crate::JsonObject,
+}
 /// [`EmptyResult`](https://modelcontextprotocol.io/specification/2024-11-05/schema#emptyresult) of the MCP schema, revision 2024-11-05.
 pub type EmptyResult = Result;
 /// The inline schema at `PromptMessage.content` of the MCP schema, revision 2024-11-05.
@@ -1239,18 +1278,28 @@ pub struct JSONRPCError {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
+}
+/// The inline schema at `JSONRPCNotification.params` of the MCP schema, revision 2024-11-05.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct JSONRPCNotificationParams {
+    /// `_meta` (optional).
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<crate::JsonObject>,
+    /// Members this revision does not define, kept as received.
+    #[serde(flatten)]
+    pub extra: crate::JsonObject,
 }
 /// [`JSONRPCNotification`](https://modelcontextprotocol.io/specification/2024-11-05/schema#jsonrpcnotification) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct JSONRPCNotification {
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: String,
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub params: Option<Result>,
+    pub params: Option<JSONRPCNotificationParams>,
 }
 /// The inline schema at `JSONRPCRequestParams._meta` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1282,7 +1331,7 @@ pub struct JSONRPCRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: String,
     /// `params` (optional).
@@ -1539,6 +1588,16 @@ pub struct LoggingMessageNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+/// The inline schema at `Notification.params` of the MCP schema, revision 2024-11-05.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct NotificationParams {
+    /// `_meta` (optional).
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<crate::JsonObject>,
+    /// Members this revision does not define, kept as received.
+    #[serde(flatten)]
+    pub extra: crate::JsonObject,
+}
 /// [`Notification`](https://modelcontextprotocol.io/specification/2024-11-05/schema#notification) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Notification {
@@ -1546,7 +1605,7 @@ pub struct Notification {
     pub method: String,
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub params: Option<Result>,
+    pub params: Option<NotificationParams>,
 }
 /// The inline schema at `PaginatedRequest.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1578,6 +1637,16 @@ pub struct PaginatedResult {
     )]
     pub next_cursor: Option<String>,
 }
+/// The inline schema at `PromptListChangedNotification.params` of the MCP schema, revision 2024-11-05.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PromptListChangedNotificationParams {
+    /// `_meta` (optional).
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<crate::JsonObject>,
+    /// Members this revision does not define, kept as received.
+    #[serde(flatten)]
+    pub extra: crate::JsonObject,
+}
 /// [`PromptListChangedNotification`](https://modelcontextprotocol.io/specification/2024-11-05/schema#promptlistchangednotification) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PromptListChangedNotification {
@@ -1585,7 +1654,7 @@ pub struct PromptListChangedNotification {
     pub method: tags::NotificationsPromptsListChanged,
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub params: Option<Result>,
+    pub params: Option<PromptListChangedNotificationParams>,
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
@@ -1684,6 +1753,16 @@ pub struct ResourceContents {
     /// `uri` (required).
     pub uri: String,
 }
+/// The inline schema at `ResourceListChangedNotification.params` of the MCP schema, revision 2024-11-05.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ResourceListChangedNotificationParams {
+    /// `_meta` (optional).
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<crate::JsonObject>,
+    /// Members this revision does not define, kept as received.
+    #[serde(flatten)]
+    pub extra: crate::JsonObject,
+}
 /// [`ResourceListChangedNotification`](https://modelcontextprotocol.io/specification/2024-11-05/schema#resourcelistchangednotification) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResourceListChangedNotification {
@@ -1691,7 +1770,7 @@ pub struct ResourceListChangedNotification {
     pub method: tags::NotificationsResourcesListChanged,
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub params: Option<Result>,
+    pub params: Option<ResourceListChangedNotificationParams>,
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
@@ -1713,6 +1792,16 @@ pub struct ResourceUpdatedNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+/// The inline schema at `ToolListChangedNotification.params` of the MCP schema, revision 2024-11-05.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ToolListChangedNotificationParams {
+    /// `_meta` (optional).
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<crate::JsonObject>,
+    /// Members this revision does not define, kept as received.
+    #[serde(flatten)]
+    pub extra: crate::JsonObject,
+}
 /// [`ToolListChangedNotification`](https://modelcontextprotocol.io/specification/2024-11-05/schema#toollistchangednotification) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ToolListChangedNotification {
@@ -1720,7 +1809,7 @@ pub struct ToolListChangedNotification {
     pub method: tags::NotificationsToolsListChanged,
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub params: Option<Result>,
+    pub params: Option<ToolListChangedNotificationParams>,
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
@@ -1926,7 +2015,7 @@ pub mod methods {
     pub struct Initialized;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for Initialized {
         const METHOD: &'static str = "notifications/initialized";
-        type Params = Option<Result>;
+        type Params = Option<InitializedNotificationParams>;
     }
     impl crate::FromClient for Initialized {}
     /// The `prompts/list` request, sent by the client; its message is [`ListPromptsRequest`](super::ListPromptsRequest).
@@ -2006,7 +2095,7 @@ pub mod methods {
     pub struct PromptListChanged;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for PromptListChanged {
         const METHOD: &'static str = "notifications/prompts/list_changed";
-        type Params = Option<Result>;
+        type Params = Option<PromptListChangedNotificationParams>;
     }
     impl crate::FromServer for PromptListChanged {}
     /// The `resources/read` request, sent by the client; its message is [`ReadResourceRequest`](super::ReadResourceRequest).
@@ -2023,7 +2112,7 @@ pub mod methods {
     pub struct ResourceListChanged;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for ResourceListChanged {
         const METHOD: &'static str = "notifications/resources/list_changed";
-        type Params = Option<Result>;
+        type Params = Option<ResourceListChangedNotificationParams>;
     }
     impl crate::FromServer for ResourceListChanged {}
     /// The `notifications/resources/updated` notification, sent by the server; its message is [`ResourceUpdatedNotification`](super::ResourceUpdatedNotification).
@@ -2039,7 +2128,7 @@ pub mod methods {
     pub struct RootsListChanged;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for RootsListChanged {
         const METHOD: &'static str = "notifications/roots/list_changed";
-        type Params = Option<Result>;
+        type Params = Option<RootsListChangedNotificationParams>;
     }
     impl crate::FromClient for RootsListChanged {}
     /// The `logging/setLevel` request, sent by the client; its message is [`SetLevelRequest`](super::SetLevelRequest).
@@ -2065,7 +2154,7 @@ pub mod methods {
     pub struct ToolListChanged;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for ToolListChanged {
         const METHOD: &'static str = "notifications/tools/list_changed";
-        type Params = Option<Result>;
+        type Params = Option<ToolListChangedNotificationParams>;
     }
     impl crate::FromServer for ToolListChanged {}
     /// The `resources/unsubscribe` request, sent by the client; its message is [`UnsubscribeRequest`](super::UnsubscribeRequest).
@@ -2230,7 +2319,7 @@ impl ::serde::Serialize for ServerResult {
 pub mod tags {
     crate::support::const_tag!(
 /// The constant `"2.0"`.
-V20 = "2.0");
+V2_0 = "2.0");
     crate::support::const_tag!(
 /// The constant `"completion/complete"`.
 CompletionComplete = "completion/complete");
@@ -2378,9 +2467,11 @@ pub fn transcode(
         "InitializeRequestParams" => run::<InitializeRequestParams>(json),
         "InitializeResult" => run::<InitializeResult>(json),
         "InitializedNotification" => run::<InitializedNotification>(json),
+        "InitializedNotificationParams" => run::<InitializedNotificationParams>(json),
         "JSONRPCError" => run::<JSONRPCError>(json),
         "JSONRPCErrorError" => run::<JSONRPCErrorError>(json),
         "JSONRPCNotification" => run::<JSONRPCNotification>(json),
+        "JSONRPCNotificationParams" => run::<JSONRPCNotificationParams>(json),
         "JSONRPCRequest" => run::<JSONRPCRequest>(json),
         "JSONRPCRequestParams" => run::<JSONRPCRequestParams>(json),
         "JSONRPCRequestParamsMeta" => run::<JSONRPCRequestParamsMeta>(json),
@@ -2406,6 +2497,7 @@ pub fn transcode(
         "ModelHint" => run::<ModelHint>(json),
         "ModelPreferences" => run::<ModelPreferences>(json),
         "Notification" => run::<Notification>(json),
+        "NotificationParams" => run::<NotificationParams>(json),
         "PaginatedRequest" => run::<PaginatedRequest>(json),
         "PaginatedRequestParams" => run::<PaginatedRequestParams>(json),
         "PaginatedResult" => run::<PaginatedResult>(json),
@@ -2418,6 +2510,7 @@ pub fn transcode(
         "Prompt" => run::<Prompt>(json),
         "PromptArgument" => run::<PromptArgument>(json),
         "PromptListChangedNotification" => run::<PromptListChangedNotification>(json),
+        "PromptListChangedNotificationParams" => run::<PromptListChangedNotificationParams>(json),
         "PromptMessage" => run::<PromptMessage>(json),
         "PromptMessageContent" => run::<PromptMessageContent>(json),
         "PromptReference" => run::<PromptReference>(json),
@@ -2433,6 +2526,9 @@ pub fn transcode(
         "ResourceAnnotations" => run::<ResourceAnnotations>(json),
         "ResourceContents" => run::<ResourceContents>(json),
         "ResourceListChangedNotification" => run::<ResourceListChangedNotification>(json),
+        "ResourceListChangedNotificationParams" => {
+            run::<ResourceListChangedNotificationParams>(json)
+        }
         "ResourceReference" => run::<ResourceReference>(json),
         "ResourceTemplate" => run::<ResourceTemplate>(json),
         "ResourceTemplateAnnotations" => run::<ResourceTemplateAnnotations>(json),
@@ -2442,6 +2538,7 @@ pub fn transcode(
         "Role" => run::<Role>(json),
         "Root" => run::<Root>(json),
         "RootsListChangedNotification" => run::<RootsListChangedNotification>(json),
+        "RootsListChangedNotificationParams" => run::<RootsListChangedNotificationParams>(json),
         "SamplingMessage" => run::<SamplingMessage>(json),
         "SamplingMessageContent" => run::<SamplingMessageContent>(json),
         "ServerCapabilities" => run::<ServerCapabilities>(json),
@@ -2460,6 +2557,7 @@ pub fn transcode(
         "Tool" => run::<Tool>(json),
         "ToolInputSchema" => run::<ToolInputSchema>(json),
         "ToolListChangedNotification" => run::<ToolListChangedNotification>(json),
+        "ToolListChangedNotificationParams" => run::<ToolListChangedNotificationParams>(json),
         "UnsubscribeRequest" => run::<UnsubscribeRequest>(json),
         "UnsubscribeRequestParams" => run::<UnsubscribeRequestParams>(json),
         _ => return None,

@@ -8,10 +8,14 @@
 //! open enums and constant members are represented.
 
 crate::support::open_enum! {
-/// [`Role`](https://modelcontextprotocol.io/specification/2025-06-18/schema#role) of the MCP schema, revision 2025-06-18.
-Role {/// `assistant`.
-Assistant = "assistant",/// `user`.
-User = "user",}}
+    /// [`Role`](https://modelcontextprotocol.io/specification/2025-06-18/schema#role) of the MCP schema, revision 2025-06-18.
+    Role {
+        /// `assistant`.
+        Assistant = "assistant",
+        /// `user`.
+        User = "user",
+    }
+}
 /// [`Annotations`](https://modelcontextprotocol.io/specification/2025-06-18/schema#annotations) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Annotations {
@@ -359,9 +363,9 @@ pub struct ClientCapabilities {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sampling: Option<crate::JsonObject>,
 }
-/// [`Result`](https://modelcontextprotocol.io/specification/2025-06-18/schema#result) of the MCP schema, revision 2025-06-18.
+/// The inline schema at `InitializedNotification.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-pub struct Result {
+pub struct InitializedNotificationParams {
     /// `_meta` (optional).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<crate::JsonObject>,
@@ -376,7 +380,7 @@ pub struct InitializedNotification {
     pub method: tags::NotificationsInitialized,
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub params: Option<Result>,
+    pub params: Option<InitializedNotificationParams>,
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
@@ -409,6 +413,16 @@ pub struct ProgressNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+/// The inline schema at `RootsListChangedNotification.params` of the MCP schema, revision 2025-06-18.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RootsListChangedNotificationParams {
+    /// `_meta` (optional).
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<crate::JsonObject>,
+    /// Members this revision does not define, kept as received.
+    #[serde(flatten)]
+    pub extra: crate::JsonObject,
+}
 /// [`RootsListChangedNotification`](https://modelcontextprotocol.io/specification/2025-06-18/schema#rootslistchangednotification) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RootsListChangedNotification {
@@ -416,7 +430,7 @@ pub struct RootsListChangedNotification {
     pub method: tags::NotificationsRootsListChanged,
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub params: Option<Result>,
+    pub params: Option<RootsListChangedNotificationParams>,
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
@@ -703,16 +717,26 @@ pub struct ListToolsRequest {
     pub extra: crate::JsonObject,
 }
 crate::support::open_enum! {
-/// [`LoggingLevel`](https://modelcontextprotocol.io/specification/2025-06-18/schema#logginglevel) of the MCP schema, revision 2025-06-18.
-LoggingLevel {/// `alert`.
-Alert = "alert",/// `critical`.
-Critical = "critical",/// `debug`.
-Debug = "debug",/// `emergency`.
-Emergency = "emergency",/// `error`.
-Error = "error",/// `info`.
-Info = "info",/// `notice`.
-Notice = "notice",/// `warning`.
-Warning = "warning",}}
+    /// [`LoggingLevel`](https://modelcontextprotocol.io/specification/2025-06-18/schema#logginglevel) of the MCP schema, revision 2025-06-18.
+    LoggingLevel {
+        /// `alert`.
+        Alert = "alert",
+        /// `critical`.
+        Critical = "critical",
+        /// `debug`.
+        Debug = "debug",
+        /// `emergency`.
+        Emergency = "emergency",
+        /// `error`.
+        Error = "error",
+        /// `info`.
+        Info = "info",
+        /// `notice`.
+        Notice = "notice",
+        /// `warning`.
+        Warning = "warning",
+    }
+}
 /// The inline schema at `SetLevelRequest.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SetLevelRequestParams {
@@ -960,11 +984,16 @@ pub struct CompleteResult {
     pub completion: CompleteResultCompletion,
 }
 crate::support::open_enum! {
-/// The inline schema at `CreateMessageRequestParams.includeContext` of the MCP schema, revision 2025-06-18.
-CreateMessageRequestParamsIncludeContext {/// `allServers`.
-AllServers = "allServers",/// `none`.
-None = "none",/// `thisServer`.
-ThisServer = "thisServer",}}
+    /// The inline schema at `CreateMessageRequestParams.includeContext` of the MCP schema, revision 2025-06-18.
+    CreateMessageRequestParamsIncludeContext {
+        /// `allServers`.
+        AllServers = "allServers",
+        /// `none`.
+        None = "none",
+        /// `thisServer`.
+        ThisServer = "thisServer",
+    }
+}
 /// The inline schema at `SamplingMessage.content` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq)]
 #[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
@@ -1181,12 +1210,18 @@ pub struct CreateMessageResult {
 /// [`Cursor`](https://modelcontextprotocol.io/specification/2025-06-18/schema#cursor) of the MCP schema, revision 2025-06-18.
 pub type Cursor = String;
 crate::support::open_enum! {
-/// The inline schema at `StringSchema.format` of the MCP schema, revision 2025-06-18.
-StringSchemaFormat {/// `date`.
-Date = "date",/// `date-time`.
-DateTime = "date-time",/// `email`.
-Email = "email",/// `uri`.
-Uri = "uri",}}
+    /// The inline schema at `StringSchema.format` of the MCP schema, revision 2025-06-18.
+    StringSchemaFormat {
+        /// `date`.
+        Date = "date",
+        /// `date-time`.
+        DateTime = "date-time",
+        /// `email`.
+        Email = "email",
+        /// `uri`.
+        Uri = "uri",
+    }
+}
 /// [`StringSchema`](https://modelcontextprotocol.io/specification/2025-06-18/schema#stringschema) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct StringSchema {
@@ -1209,10 +1244,14 @@ pub struct StringSchema {
     pub r#type: tags::String,
 }
 crate::support::open_enum! {
-/// The inline schema at `NumberSchema.type` of the MCP schema, revision 2025-06-18.
-NumberSchemaType {/// `integer`.
-Integer = "integer",/// `number`.
-Number = "number",}}
+    /// The inline schema at `NumberSchema.type` of the MCP schema, revision 2025-06-18.
+    NumberSchemaType {
+        /// `integer`.
+        Integer = "integer",
+        /// `number`.
+        Number = "number",
+    }
+}
 /// [`NumberSchema`](https://modelcontextprotocol.io/specification/2025-06-18/schema#numberschema) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct NumberSchema {
@@ -1338,11 +1377,16 @@ pub struct ElicitRequest {
     pub extra: crate::JsonObject,
 }
 crate::support::open_enum! {
-/// The inline schema at `ElicitResult.action` of the MCP schema, revision 2025-06-18.
-ElicitResultAction {/// `accept`.
-Accept = "accept",/// `cancel`.
-Cancel = "cancel",/// `decline`.
-Decline = "decline",}}
+    /// The inline schema at `ElicitResult.action` of the MCP schema, revision 2025-06-18.
+    ElicitResultAction {
+        /// `accept`.
+        Accept = "accept",
+        /// `cancel`.
+        Cancel = "cancel",
+        /// `decline`.
+        Decline = "decline",
+    }
+}
 /// The inline schema at `ElicitResultContentValue` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq)]
 #[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
@@ -1403,6 +1447,16 @@ pub struct ElicitResult {
     /// `content` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<::std::collections::BTreeMap<String, ElicitResultContentValue>>,
+}
+/// [`Result`](https://modelcontextprotocol.io/specification/2025-06-18/schema#result) of the MCP schema, revision 2025-06-18.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Result {
+    /// `_meta` (optional).
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<crate::JsonObject>,
+    /// Members this revision does not define, kept as received.
+    #[serde(flatten)]
+    pub extra: crate::JsonObject,
 }
 /// [`EmptyResult`](https://modelcontextprotocol.io/specification/2025-06-18/schema#emptyresult) of the MCP schema, revision 2025-06-18.
 pub type EmptyResult = Result;
@@ -1521,18 +1575,28 @@ pub struct JSONRPCError {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
+}
+/// The inline schema at `JSONRPCNotification.params` of the MCP schema, revision 2025-06-18.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct JSONRPCNotificationParams {
+    /// `_meta` (optional).
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<crate::JsonObject>,
+    /// Members this revision does not define, kept as received.
+    #[serde(flatten)]
+    pub extra: crate::JsonObject,
 }
 /// [`JSONRPCNotification`](https://modelcontextprotocol.io/specification/2025-06-18/schema#jsonrpcnotification) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct JSONRPCNotification {
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: String,
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub params: Option<Result>,
+    pub params: Option<JSONRPCNotificationParams>,
 }
 /// The inline schema at `JSONRPCRequestParams._meta` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1564,7 +1628,7 @@ pub struct JSONRPCRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: String,
     /// `params` (optional).
@@ -1891,6 +1955,16 @@ pub struct LoggingMessageNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+/// The inline schema at `Notification.params` of the MCP schema, revision 2025-06-18.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct NotificationParams {
+    /// `_meta` (optional).
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<crate::JsonObject>,
+    /// Members this revision does not define, kept as received.
+    #[serde(flatten)]
+    pub extra: crate::JsonObject,
+}
 /// [`Notification`](https://modelcontextprotocol.io/specification/2025-06-18/schema#notification) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Notification {
@@ -1898,7 +1972,7 @@ pub struct Notification {
     pub method: String,
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub params: Option<Result>,
+    pub params: Option<NotificationParams>,
 }
 /// The inline schema at `PaginatedRequest.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1930,6 +2004,16 @@ pub struct PaginatedResult {
     )]
     pub next_cursor: Option<String>,
 }
+/// The inline schema at `PromptListChangedNotification.params` of the MCP schema, revision 2025-06-18.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PromptListChangedNotificationParams {
+    /// `_meta` (optional).
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<crate::JsonObject>,
+    /// Members this revision does not define, kept as received.
+    #[serde(flatten)]
+    pub extra: crate::JsonObject,
+}
 /// [`PromptListChangedNotification`](https://modelcontextprotocol.io/specification/2025-06-18/schema#promptlistchangednotification) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PromptListChangedNotification {
@@ -1937,7 +2021,7 @@ pub struct PromptListChangedNotification {
     pub method: tags::NotificationsPromptsListChanged,
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub params: Option<Result>,
+    pub params: Option<PromptListChangedNotificationParams>,
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
@@ -2039,6 +2123,16 @@ pub struct ResourceContents {
     /// `uri` (required).
     pub uri: String,
 }
+/// The inline schema at `ResourceListChangedNotification.params` of the MCP schema, revision 2025-06-18.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ResourceListChangedNotificationParams {
+    /// `_meta` (optional).
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<crate::JsonObject>,
+    /// Members this revision does not define, kept as received.
+    #[serde(flatten)]
+    pub extra: crate::JsonObject,
+}
 /// [`ResourceListChangedNotification`](https://modelcontextprotocol.io/specification/2025-06-18/schema#resourcelistchangednotification) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResourceListChangedNotification {
@@ -2046,7 +2140,7 @@ pub struct ResourceListChangedNotification {
     pub method: tags::NotificationsResourcesListChanged,
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub params: Option<Result>,
+    pub params: Option<ResourceListChangedNotificationParams>,
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
@@ -2068,6 +2162,16 @@ pub struct ResourceUpdatedNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+/// The inline schema at `ToolListChangedNotification.params` of the MCP schema, revision 2025-06-18.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ToolListChangedNotificationParams {
+    /// `_meta` (optional).
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<crate::JsonObject>,
+    /// Members this revision does not define, kept as received.
+    #[serde(flatten)]
+    pub extra: crate::JsonObject,
+}
 /// [`ToolListChangedNotification`](https://modelcontextprotocol.io/specification/2025-06-18/schema#toollistchangednotification) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ToolListChangedNotification {
@@ -2075,7 +2179,7 @@ pub struct ToolListChangedNotification {
     pub method: tags::NotificationsToolsListChanged,
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub params: Option<Result>,
+    pub params: Option<ToolListChangedNotificationParams>,
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
@@ -2296,7 +2400,7 @@ pub mod methods {
     pub struct Initialized;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for Initialized {
         const METHOD: &'static str = "notifications/initialized";
-        type Params = Option<Result>;
+        type Params = Option<InitializedNotificationParams>;
     }
     impl crate::FromClient for Initialized {}
     /// The `prompts/list` request, sent by the client; its message is [`ListPromptsRequest`](super::ListPromptsRequest).
@@ -2376,7 +2480,7 @@ pub mod methods {
     pub struct PromptListChanged;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for PromptListChanged {
         const METHOD: &'static str = "notifications/prompts/list_changed";
-        type Params = Option<Result>;
+        type Params = Option<PromptListChangedNotificationParams>;
     }
     impl crate::FromServer for PromptListChanged {}
     /// The `resources/read` request, sent by the client; its message is [`ReadResourceRequest`](super::ReadResourceRequest).
@@ -2393,7 +2497,7 @@ pub mod methods {
     pub struct ResourceListChanged;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for ResourceListChanged {
         const METHOD: &'static str = "notifications/resources/list_changed";
-        type Params = Option<Result>;
+        type Params = Option<ResourceListChangedNotificationParams>;
     }
     impl crate::FromServer for ResourceListChanged {}
     /// The `notifications/resources/updated` notification, sent by the server; its message is [`ResourceUpdatedNotification`](super::ResourceUpdatedNotification).
@@ -2409,7 +2513,7 @@ pub mod methods {
     pub struct RootsListChanged;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for RootsListChanged {
         const METHOD: &'static str = "notifications/roots/list_changed";
-        type Params = Option<Result>;
+        type Params = Option<RootsListChangedNotificationParams>;
     }
     impl crate::FromClient for RootsListChanged {}
     /// The `logging/setLevel` request, sent by the client; its message is [`SetLevelRequest`](super::SetLevelRequest).
@@ -2435,7 +2539,7 @@ pub mod methods {
     pub struct ToolListChanged;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for ToolListChanged {
         const METHOD: &'static str = "notifications/tools/list_changed";
-        type Params = Option<Result>;
+        type Params = Option<ToolListChangedNotificationParams>;
     }
     impl crate::FromServer for ToolListChanged {}
     /// The `resources/unsubscribe` request, sent by the client; its message is [`UnsubscribeRequest`](super::UnsubscribeRequest).
@@ -2609,7 +2713,7 @@ impl ::serde::Serialize for ServerResult {
 pub mod tags {
     crate::support::const_tag!(
 /// The constant `"2.0"`.
-V20 = "2.0");
+V2_0 = "2.0");
     crate::support::const_tag!(
 /// The constant `"audio"`.
 Audio = "audio");
@@ -2780,9 +2884,11 @@ pub fn transcode(
         "InitializeRequestParams" => run::<InitializeRequestParams>(json),
         "InitializeResult" => run::<InitializeResult>(json),
         "InitializedNotification" => run::<InitializedNotification>(json),
+        "InitializedNotificationParams" => run::<InitializedNotificationParams>(json),
         "JSONRPCError" => run::<JSONRPCError>(json),
         "JSONRPCErrorError" => run::<JSONRPCErrorError>(json),
         "JSONRPCNotification" => run::<JSONRPCNotification>(json),
+        "JSONRPCNotificationParams" => run::<JSONRPCNotificationParams>(json),
         "JSONRPCRequest" => run::<JSONRPCRequest>(json),
         "JSONRPCRequestParams" => run::<JSONRPCRequestParams>(json),
         "JSONRPCRequestParamsMeta" => run::<JSONRPCRequestParamsMeta>(json),
@@ -2808,6 +2914,7 @@ pub fn transcode(
         "ModelHint" => run::<ModelHint>(json),
         "ModelPreferences" => run::<ModelPreferences>(json),
         "Notification" => run::<Notification>(json),
+        "NotificationParams" => run::<NotificationParams>(json),
         "NumberSchema" => run::<NumberSchema>(json),
         "NumberSchemaType" => run::<NumberSchemaType>(json),
         "PaginatedRequest" => run::<PaginatedRequest>(json),
@@ -2823,6 +2930,7 @@ pub fn transcode(
         "Prompt" => run::<Prompt>(json),
         "PromptArgument" => run::<PromptArgument>(json),
         "PromptListChangedNotification" => run::<PromptListChangedNotification>(json),
+        "PromptListChangedNotificationParams" => run::<PromptListChangedNotificationParams>(json),
         "PromptMessage" => run::<PromptMessage>(json),
         "PromptReference" => run::<PromptReference>(json),
         "ReadResourceRequest" => run::<ReadResourceRequest>(json),
@@ -2837,6 +2945,9 @@ pub fn transcode(
         "ResourceContents" => run::<ResourceContents>(json),
         "ResourceLink" => run::<ResourceLink>(json),
         "ResourceListChangedNotification" => run::<ResourceListChangedNotification>(json),
+        "ResourceListChangedNotificationParams" => {
+            run::<ResourceListChangedNotificationParams>(json)
+        }
         "ResourceTemplate" => run::<ResourceTemplate>(json),
         "ResourceTemplateReference" => run::<ResourceTemplateReference>(json),
         "ResourceUpdatedNotification" => run::<ResourceUpdatedNotification>(json),
@@ -2845,6 +2956,7 @@ pub fn transcode(
         "Role" => run::<Role>(json),
         "Root" => run::<Root>(json),
         "RootsListChangedNotification" => run::<RootsListChangedNotification>(json),
+        "RootsListChangedNotificationParams" => run::<RootsListChangedNotificationParams>(json),
         "SamplingMessage" => run::<SamplingMessage>(json),
         "SamplingMessageContent" => run::<SamplingMessageContent>(json),
         "ServerCapabilities" => run::<ServerCapabilities>(json),
@@ -2865,6 +2977,7 @@ pub fn transcode(
         "ToolAnnotations" => run::<ToolAnnotations>(json),
         "ToolInputSchema" => run::<ToolInputSchema>(json),
         "ToolListChangedNotification" => run::<ToolListChangedNotification>(json),
+        "ToolListChangedNotificationParams" => run::<ToolListChangedNotificationParams>(json),
         "ToolOutputSchema" => run::<ToolOutputSchema>(json),
         "UnsubscribeRequest" => run::<UnsubscribeRequest>(json),
         "UnsubscribeRequestParams" => run::<UnsubscribeRequestParams>(json),

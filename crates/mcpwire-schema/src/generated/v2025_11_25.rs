@@ -8,10 +8,14 @@
 //! open enums and constant members are represented.
 
 crate::support::open_enum! {
-/// [`Role`](https://modelcontextprotocol.io/specification/2025-11-25/schema#role) of the MCP schema, revision 2025-11-25.
-Role {/// `assistant`.
-Assistant = "assistant",/// `user`.
-User = "user",}}
+    /// [`Role`](https://modelcontextprotocol.io/specification/2025-11-25/schema#role) of the MCP schema, revision 2025-11-25.
+    Role {
+        /// `assistant`.
+        Assistant = "assistant",
+        /// `user`.
+        User = "user",
+    }
+}
 /// [`Annotations`](https://modelcontextprotocol.io/specification/2025-11-25/schema#annotations) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Annotations {
@@ -130,7 +134,7 @@ pub struct CallToolRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::ToolsCall,
     /// `params` (required).
@@ -171,10 +175,14 @@ pub struct ImageContent {
     pub r#type: tags::Image,
 }
 crate::support::open_enum! {
-/// The inline schema at `Icon.theme` of the MCP schema, revision 2025-11-25.
-IconTheme {/// `dark`.
-Dark = "dark",/// `light`.
-Light = "light",}}
+    /// The inline schema at `Icon.theme` of the MCP schema, revision 2025-11-25.
+    IconTheme {
+        /// `dark`.
+        Dark = "dark",
+        /// `light`.
+        Light = "light",
+    }
+}
 /// [`Icon`](https://modelcontextprotocol.io/specification/2025-11-25/schema#icon) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Icon {
@@ -367,9 +375,9 @@ pub struct CallToolResult {
     )]
     pub structured_content: Option<crate::JsonObject>,
 }
-/// [`RelatedTaskMetadata`](https://modelcontextprotocol.io/specification/2025-11-25/schema#relatedtaskmetadata) of the MCP schema, revision 2025-11-25.
+/// The inline schema at `CancelTaskRequest.params` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-pub struct RelatedTaskMetadata {
+pub struct CancelTaskRequestParams {
     /// `taskId` (required).
     #[serde(rename = "taskId")]
     pub task_id: String,
@@ -380,23 +388,30 @@ pub struct CancelTaskRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::TasksCancel,
     /// `params` (required).
-    pub params: RelatedTaskMetadata,
+    pub params: CancelTaskRequestParams,
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
 crate::support::open_enum! {
-/// [`TaskStatus`](https://modelcontextprotocol.io/specification/2025-11-25/schema#taskstatus) of the MCP schema, revision 2025-11-25.
-TaskStatus {/// `cancelled`.
-Cancelled = "cancelled",/// `completed`.
-Completed = "completed",/// `failed`.
-Failed = "failed",/// `input_required`.
-InputRequired = "input_required",/// `working`.
-Working = "working",}}
+    /// [`TaskStatus`](https://modelcontextprotocol.io/specification/2025-11-25/schema#taskstatus) of the MCP schema, revision 2025-11-25.
+    TaskStatus {
+        /// `cancelled`.
+        Cancelled = "cancelled",
+        /// `completed`.
+        Completed = "completed",
+        /// `failed`.
+        Failed = "failed",
+        /// `input_required`.
+        InputRequired = "input_required",
+        /// `working`.
+        Working = "working",
+    }
+}
 /// [`CancelTaskResult`](https://modelcontextprotocol.io/specification/2025-11-25/schema#canceltaskresult) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CancelTaskResult {
@@ -451,7 +466,7 @@ pub struct CancelledNotificationParams {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CancelledNotification {
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::NotificationsCancelled,
     /// `params` (required).
@@ -562,7 +577,7 @@ pub struct NotificationParams {
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InitializedNotification {
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::NotificationsInitialized,
     /// `params` (optional).
@@ -594,7 +609,7 @@ pub struct ProgressNotificationParams {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProgressNotification {
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::NotificationsProgress,
     /// `params` (required).
@@ -641,7 +656,7 @@ pub struct TaskStatusNotificationParams {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TaskStatusNotification {
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::NotificationsTasksStatus,
     /// `params` (required).
@@ -654,7 +669,7 @@ pub struct TaskStatusNotification {
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RootsListChangedNotification {
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::NotificationsRootsListChanged,
     /// `params` (optional).
@@ -793,7 +808,7 @@ pub struct InitializeRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::Initialize,
     /// `params` (required).
@@ -829,7 +844,7 @@ pub struct PingRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::Ping,
     /// `params` (optional).
@@ -869,7 +884,7 @@ pub struct ListResourcesRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::ResourcesList,
     /// `params` (optional).
@@ -885,7 +900,7 @@ pub struct ListResourceTemplatesRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::ResourcesTemplatesList,
     /// `params` (optional).
@@ -924,7 +939,7 @@ pub struct ReadResourceRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::ResourcesRead,
     /// `params` (required).
@@ -962,7 +977,7 @@ pub struct SubscribeRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::ResourcesSubscribe,
     /// `params` (required).
@@ -1000,7 +1015,7 @@ pub struct UnsubscribeRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::ResourcesUnsubscribe,
     /// `params` (required).
@@ -1015,7 +1030,7 @@ pub struct ListPromptsRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::PromptsList,
     /// `params` (optional).
@@ -1057,7 +1072,7 @@ pub struct GetPromptRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::PromptsGet,
     /// `params` (required).
@@ -1072,7 +1087,7 @@ pub struct ListToolsRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::ToolsList,
     /// `params` (optional).
@@ -1082,20 +1097,34 @@ pub struct ListToolsRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+/// The inline schema at `GetTaskRequest.params` of the MCP schema, revision 2025-11-25.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GetTaskRequestParams {
+    /// `taskId` (required).
+    #[serde(rename = "taskId")]
+    pub task_id: String,
+}
 /// [`GetTaskRequest`](https://modelcontextprotocol.io/specification/2025-11-25/schema#gettaskrequest) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetTaskRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::TasksGet,
     /// `params` (required).
-    pub params: RelatedTaskMetadata,
+    pub params: GetTaskRequestParams,
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+/// The inline schema at `GetTaskPayloadRequest.params` of the MCP schema, revision 2025-11-25.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GetTaskPayloadRequestParams {
+    /// `taskId` (required).
+    #[serde(rename = "taskId")]
+    pub task_id: String,
 }
 /// [`GetTaskPayloadRequest`](https://modelcontextprotocol.io/specification/2025-11-25/schema#gettaskpayloadrequest) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1103,11 +1132,11 @@ pub struct GetTaskPayloadRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::TasksResult,
     /// `params` (required).
-    pub params: RelatedTaskMetadata,
+    pub params: GetTaskPayloadRequestParams,
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
@@ -1118,7 +1147,7 @@ pub struct ListTasksRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::TasksList,
     /// `params` (optional).
@@ -1143,16 +1172,26 @@ pub struct SetLevelRequestParamsMeta {
     pub extra: crate::JsonObject,
 }
 crate::support::open_enum! {
-/// [`LoggingLevel`](https://modelcontextprotocol.io/specification/2025-11-25/schema#logginglevel) of the MCP schema, revision 2025-11-25.
-LoggingLevel {/// `alert`.
-Alert = "alert",/// `critical`.
-Critical = "critical",/// `debug`.
-Debug = "debug",/// `emergency`.
-Emergency = "emergency",/// `error`.
-Error = "error",/// `info`.
-Info = "info",/// `notice`.
-Notice = "notice",/// `warning`.
-Warning = "warning",}}
+    /// [`LoggingLevel`](https://modelcontextprotocol.io/specification/2025-11-25/schema#logginglevel) of the MCP schema, revision 2025-11-25.
+    LoggingLevel {
+        /// `alert`.
+        Alert = "alert",
+        /// `critical`.
+        Critical = "critical",
+        /// `debug`.
+        Debug = "debug",
+        /// `emergency`.
+        Emergency = "emergency",
+        /// `error`.
+        Error = "error",
+        /// `info`.
+        Info = "info",
+        /// `notice`.
+        Notice = "notice",
+        /// `warning`.
+        Warning = "warning",
+    }
+}
 /// [`SetLevelRequestParams`](https://modelcontextprotocol.io/specification/2025-11-25/schema#setlevelrequestparams) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SetLevelRequestParams {
@@ -1168,7 +1207,7 @@ pub struct SetLevelRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::LoggingSetLevel,
     /// `params` (required).
@@ -1293,7 +1332,7 @@ pub struct CompleteRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::CompletionComplete,
     /// `params` (required).
@@ -1460,11 +1499,16 @@ pub struct CreateMessageRequestParamsMeta {
     pub extra: crate::JsonObject,
 }
 crate::support::open_enum! {
-/// The inline schema at `CreateMessageRequestParams.includeContext` of the MCP schema, revision 2025-11-25.
-CreateMessageRequestParamsIncludeContext {/// `allServers`.
-AllServers = "allServers",/// `none`.
-None = "none",/// `thisServer`.
-ThisServer = "thisServer",}}
+    /// The inline schema at `CreateMessageRequestParams.includeContext` of the MCP schema, revision 2025-11-25.
+    CreateMessageRequestParamsIncludeContext {
+        /// `allServers`.
+        AllServers = "allServers",
+        /// `none`.
+        None = "none",
+        /// `thisServer`.
+        ThisServer = "thisServer",
+    }
+}
 /// [`ToolUseContent`](https://modelcontextprotocol.io/specification/2025-11-25/schema#toolusecontent) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ToolUseContent {
@@ -1642,11 +1686,16 @@ pub struct ModelPreferences {
     pub speed_priority: Option<f64>,
 }
 crate::support::open_enum! {
-/// The inline schema at `ToolChoice.mode` of the MCP schema, revision 2025-11-25.
-ToolChoiceMode {/// `auto`.
-Auto = "auto",/// `none`.
-None = "none",/// `required`.
-Required = "required",}}
+    /// The inline schema at `ToolChoice.mode` of the MCP schema, revision 2025-11-25.
+    ToolChoiceMode {
+        /// `auto`.
+        Auto = "auto",
+        /// `none`.
+        None = "none",
+        /// `required`.
+        Required = "required",
+    }
+}
 /// [`ToolChoice`](https://modelcontextprotocol.io/specification/2025-11-25/schema#toolchoice) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ToolChoice {
@@ -1690,11 +1739,16 @@ pub struct ToolAnnotations {
     pub title: Option<String>,
 }
 crate::support::open_enum! {
-/// The inline schema at `ToolExecution.taskSupport` of the MCP schema, revision 2025-11-25.
-ToolExecutionTaskSupport {/// `forbidden`.
-Forbidden = "forbidden",/// `optional`.
-Optional = "optional",/// `required`.
-Required = "required",}}
+    /// The inline schema at `ToolExecution.taskSupport` of the MCP schema, revision 2025-11-25.
+    ToolExecutionTaskSupport {
+        /// `forbidden`.
+        Forbidden = "forbidden",
+        /// `optional`.
+        Optional = "optional",
+        /// `required`.
+        Required = "required",
+    }
+}
 /// [`ToolExecution`](https://modelcontextprotocol.io/specification/2025-11-25/schema#toolexecution) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ToolExecution {
@@ -1841,7 +1895,7 @@ pub struct CreateMessageRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::SamplingCreateMessage,
     /// `params` (required).
@@ -1995,12 +2049,18 @@ pub struct ElicitRequestFormParamsMeta {
     pub extra: crate::JsonObject,
 }
 crate::support::open_enum! {
-/// The inline schema at `StringSchema.format` of the MCP schema, revision 2025-11-25.
-StringSchemaFormat {/// `date`.
-Date = "date",/// `date-time`.
-DateTime = "date-time",/// `email`.
-Email = "email",/// `uri`.
-Uri = "uri",}}
+    /// The inline schema at `StringSchema.format` of the MCP schema, revision 2025-11-25.
+    StringSchemaFormat {
+        /// `date`.
+        Date = "date",
+        /// `date-time`.
+        DateTime = "date-time",
+        /// `email`.
+        Email = "email",
+        /// `uri`.
+        Uri = "uri",
+    }
+}
 /// [`StringSchema`](https://modelcontextprotocol.io/specification/2025-11-25/schema#stringschema) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct StringSchema {
@@ -2026,10 +2086,14 @@ pub struct StringSchema {
     pub r#type: tags::String,
 }
 crate::support::open_enum! {
-/// The inline schema at `NumberSchema.type` of the MCP schema, revision 2025-11-25.
-NumberSchemaType {/// `integer`.
-Integer = "integer",/// `number`.
-Number = "number",}}
+    /// The inline schema at `NumberSchema.type` of the MCP schema, revision 2025-11-25.
+    NumberSchemaType {
+        /// `integer`.
+        Integer = "integer",
+        /// `number`.
+        Number = "number",
+    }
+}
 /// [`NumberSchema`](https://modelcontextprotocol.io/specification/2025-11-25/schema#numberschema) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct NumberSchema {
@@ -2361,7 +2425,7 @@ pub struct ElicitRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::ElicitationCreate,
     /// `params` (required).
@@ -2371,11 +2435,16 @@ pub struct ElicitRequest {
     pub extra: crate::JsonObject,
 }
 crate::support::open_enum! {
-/// The inline schema at `ElicitResult.action` of the MCP schema, revision 2025-11-25.
-ElicitResultAction {/// `accept`.
-Accept = "accept",/// `cancel`.
-Cancel = "cancel",/// `decline`.
-Decline = "decline",}}
+    /// The inline schema at `ElicitResult.action` of the MCP schema, revision 2025-11-25.
+    ElicitResultAction {
+        /// `accept`.
+        Accept = "accept",
+        /// `cancel`.
+        Cancel = "cancel",
+        /// `decline`.
+        Decline = "decline",
+    }
+}
 /// The inline schema at `ElicitResultContentValue` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
 #[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
@@ -2448,7 +2517,7 @@ pub struct ElicitationCompleteNotificationParams {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ElicitationCompleteNotification {
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::NotificationsElicitationComplete,
     /// `params` (required).
@@ -2745,13 +2814,13 @@ pub struct JSONRPCErrorResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<RequestId>,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
 }
 /// [`JSONRPCNotification`](https://modelcontextprotocol.io/specification/2025-11-25/schema#jsonrpcnotification) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct JSONRPCNotification {
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: String,
     /// `params` (optional).
@@ -2764,7 +2833,7 @@ pub struct JSONRPCRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: String,
     /// `params` (optional).
@@ -2777,7 +2846,7 @@ pub struct JSONRPCResultResponse {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `result` (required).
     pub result: Result,
 }
@@ -2928,7 +2997,7 @@ pub struct ListRootsRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::RootsList,
     /// `params` (optional).
@@ -3009,7 +3078,7 @@ pub struct LoggingMessageNotificationParams {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LoggingMessageNotification {
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::NotificationsMessage,
     /// `params` (required).
@@ -3084,7 +3153,7 @@ pub struct PaginatedRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: String,
     /// `params` (optional).
@@ -3109,7 +3178,7 @@ pub struct PaginatedResult {
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PromptListChangedNotification {
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::NotificationsPromptsListChanged,
     /// `params` (optional).
@@ -3171,6 +3240,13 @@ pub struct ReadResourceResult {
     /// `contents` (required).
     pub contents: Vec<ReadResourceResultContentsItem>,
 }
+/// [`RelatedTaskMetadata`](https://modelcontextprotocol.io/specification/2025-11-25/schema#relatedtaskmetadata) of the MCP schema, revision 2025-11-25.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RelatedTaskMetadata {
+    /// `taskId` (required).
+    #[serde(rename = "taskId")]
+    pub task_id: String,
+}
 /// [`Request`](https://modelcontextprotocol.io/specification/2025-11-25/schema#request) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Request {
@@ -3196,7 +3272,7 @@ pub struct ResourceContents {
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResourceListChangedNotification {
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::NotificationsResourcesListChanged,
     /// `params` (optional).
@@ -3242,7 +3318,7 @@ pub struct ResourceUpdatedNotificationParams {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResourceUpdatedNotification {
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::NotificationsResourcesUpdated,
     /// `params` (required).
@@ -3255,7 +3331,7 @@ pub struct ResourceUpdatedNotification {
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ToolListChangedNotification {
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::NotificationsToolsListChanged,
     /// `params` (optional).
@@ -3544,7 +3620,7 @@ pub struct URLElicitationRequiredError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<RequestId>,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
 }
 /// Marker types for each method of revision 2025-11-25, implementing the typed method traits of `mcpwire-jsonrpc` and the direction traits of this crate.
 pub mod methods {
@@ -3564,7 +3640,7 @@ pub mod methods {
     pub struct CancelTask;
     impl ::mcpwire_jsonrpc::method::RequestMethod for CancelTask {
         const METHOD: &'static str = "tasks/cancel";
-        type Params = RelatedTaskMetadata;
+        type Params = CancelTaskRequestParams;
         type Result = CancelTaskResult;
     }
     impl crate::FromClient for CancelTask {}
@@ -3627,7 +3703,7 @@ pub mod methods {
     pub struct GetTask;
     impl ::mcpwire_jsonrpc::method::RequestMethod for GetTask {
         const METHOD: &'static str = "tasks/get";
-        type Params = RelatedTaskMetadata;
+        type Params = GetTaskRequestParams;
         type Result = GetTaskResult;
     }
     impl crate::FromClient for GetTask {}
@@ -3637,7 +3713,7 @@ pub mod methods {
     pub struct GetTaskPayload;
     impl ::mcpwire_jsonrpc::method::RequestMethod for GetTaskPayload {
         const METHOD: &'static str = "tasks/result";
-        type Params = RelatedTaskMetadata;
+        type Params = GetTaskPayloadRequestParams;
         type Result = GetTaskPayloadResult;
     }
     impl crate::FromClient for GetTaskPayload {}
@@ -4028,7 +4104,7 @@ impl ::serde::Serialize for ServerResult {
 pub mod tags {
     crate::support::const_tag!(
 /// The constant `"2.0"`.
-V20 = "2.0");
+V2_0 = "2.0");
     crate::support::const_tag!(
 /// The constant `"array"`.
 Array = "array");
@@ -4193,6 +4269,7 @@ pub fn transcode(
         "CallToolRequestParamsMeta" => run::<CallToolRequestParamsMeta>(json),
         "CallToolResult" => run::<CallToolResult>(json),
         "CancelTaskRequest" => run::<CancelTaskRequest>(json),
+        "CancelTaskRequestParams" => run::<CancelTaskRequestParams>(json),
         "CancelTaskResult" => run::<CancelTaskResult>(json),
         "CancelledNotification" => run::<CancelledNotification>(json),
         "CancelledNotificationParams" => run::<CancelledNotificationParams>(json),
@@ -4255,8 +4332,10 @@ pub fn transcode(
         "GetPromptRequestParamsMeta" => run::<GetPromptRequestParamsMeta>(json),
         "GetPromptResult" => run::<GetPromptResult>(json),
         "GetTaskPayloadRequest" => run::<GetTaskPayloadRequest>(json),
+        "GetTaskPayloadRequestParams" => run::<GetTaskPayloadRequestParams>(json),
         "GetTaskPayloadResult" => run::<GetTaskPayloadResult>(json),
         "GetTaskRequest" => run::<GetTaskRequest>(json),
+        "GetTaskRequestParams" => run::<GetTaskRequestParams>(json),
         "GetTaskResult" => run::<GetTaskResult>(json),
         "Icon" => run::<Icon>(json),
         "IconTheme" => run::<IconTheme>(json),

@@ -8,10 +8,14 @@
 //! open enums and constant members are represented.
 
 crate::support::open_enum! {
-/// [`Role`](https://modelcontextprotocol.io/specification/2026-07-28/schema#role) of the MCP schema, revision 2026-07-28.
-Role {/// `assistant`.
-Assistant = "assistant",/// `user`.
-User = "user",}}
+    /// [`Role`](https://modelcontextprotocol.io/specification/2026-07-28/schema#role) of the MCP schema, revision 2026-07-28.
+    Role {
+        /// `assistant`.
+        Assistant = "assistant",
+        /// `user`.
+        User = "user",
+    }
+}
 /// [`Annotations`](https://modelcontextprotocol.io/specification/2026-07-28/schema#annotations) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Annotations {
@@ -87,10 +91,14 @@ pub struct BooleanSchema {
     pub r#type: tags::Boolean,
 }
 crate::support::open_enum! {
-/// The inline schema at `Icon.theme` of the MCP schema, revision 2026-07-28.
-IconTheme {/// `dark`.
-Dark = "dark",/// `light`.
-Light = "light",}}
+    /// The inline schema at `Icon.theme` of the MCP schema, revision 2026-07-28.
+    IconTheme {
+        /// `dark`.
+        Dark = "dark",
+        /// `light`.
+        Light = "light",
+    }
+}
 /// [`Icon`](https://modelcontextprotocol.io/specification/2026-07-28/schema#icon) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Icon {
@@ -145,10 +153,14 @@ pub struct ResultMetaObject {
     pub extra: crate::JsonObject,
 }
 crate::support::open_enum! {
-/// The inline schema at `CacheableResult.cacheScope` of the MCP schema, revision 2026-07-28.
-CacheableResultCacheScope {/// `private`.
-Private = "private",/// `public`.
-Public = "public",}}
+    /// The inline schema at `CacheableResult.cacheScope` of the MCP schema, revision 2026-07-28.
+    CacheableResultCacheScope {
+        /// `private`.
+        Private = "private",
+        /// `public`.
+        Public = "public",
+    }
+}
 /// [`CacheableResult`](https://modelcontextprotocol.io/specification/2026-07-28/schema#cacheableresult) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CacheableResult {
@@ -217,16 +229,26 @@ pub struct ClientCapabilities {
     pub sampling: Option<ClientCapabilitiesSampling>,
 }
 crate::support::open_enum! {
-/// [`LoggingLevel`](https://modelcontextprotocol.io/specification/2026-07-28/schema#logginglevel) of the MCP schema, revision 2026-07-28.
-LoggingLevel {/// `alert`.
-Alert = "alert",/// `critical`.
-Critical = "critical",/// `debug`.
-Debug = "debug",/// `emergency`.
-Emergency = "emergency",/// `error`.
-Error = "error",/// `info`.
-Info = "info",/// `notice`.
-Notice = "notice",/// `warning`.
-Warning = "warning",}}
+    /// [`LoggingLevel`](https://modelcontextprotocol.io/specification/2026-07-28/schema#logginglevel) of the MCP schema, revision 2026-07-28.
+    LoggingLevel {
+        /// `alert`.
+        Alert = "alert",
+        /// `critical`.
+        Critical = "critical",
+        /// `debug`.
+        Debug = "debug",
+        /// `emergency`.
+        Emergency = "emergency",
+        /// `error`.
+        Error = "error",
+        /// `info`.
+        Info = "info",
+        /// `notice`.
+        Notice = "notice",
+        /// `warning`.
+        Warning = "warning",
+    }
+}
 /// [`ProgressToken`](https://modelcontextprotocol.io/specification/2026-07-28/schema#progresstoken) of the MCP schema, revision 2026-07-28.
 pub type ProgressToken = ::mcpwire_jsonrpc::RequestId;
 /// [`RequestMetaObject`](https://modelcontextprotocol.io/specification/2026-07-28/schema#requestmetaobject) of the MCP schema, revision 2026-07-28.
@@ -621,11 +643,16 @@ pub struct ListRootsResult {
     pub roots: Vec<Root>,
 }
 crate::support::open_enum! {
-/// The inline schema at `ElicitResult.action` of the MCP schema, revision 2026-07-28.
-ElicitResultAction {/// `accept`.
-Accept = "accept",/// `cancel`.
-Cancel = "cancel",/// `decline`.
-Decline = "decline",}}
+    /// The inline schema at `ElicitResult.action` of the MCP schema, revision 2026-07-28.
+    ElicitResultAction {
+        /// `accept`.
+        Accept = "accept",
+        /// `cancel`.
+        Cancel = "cancel",
+        /// `decline`.
+        Decline = "decline",
+    }
+}
 /// The inline schema at `ElicitResultContentValue` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
 #[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
@@ -766,7 +793,7 @@ pub struct CallToolRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::ToolsCall,
     /// `params` (required).
@@ -802,11 +829,16 @@ pub struct CallToolResult {
     pub structured_content: Option<::serde_json::Value>,
 }
 crate::support::open_enum! {
-/// The inline schema at `CreateMessageRequestParams.includeContext` of the MCP schema, revision 2026-07-28.
-CreateMessageRequestParamsIncludeContext {/// `allServers`.
-AllServers = "allServers",/// `none`.
-None = "none",/// `thisServer`.
-ThisServer = "thisServer",}}
+    /// The inline schema at `CreateMessageRequestParams.includeContext` of the MCP schema, revision 2026-07-28.
+    CreateMessageRequestParamsIncludeContext {
+        /// `allServers`.
+        AllServers = "allServers",
+        /// `none`.
+        None = "none",
+        /// `thisServer`.
+        ThisServer = "thisServer",
+    }
+}
 /// The inline schema at `SamplingMessage.content` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
 #[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
@@ -889,11 +921,16 @@ pub struct ModelPreferences {
     pub speed_priority: Option<f64>,
 }
 crate::support::open_enum! {
-/// The inline schema at `ToolChoice.mode` of the MCP schema, revision 2026-07-28.
-ToolChoiceMode {/// `auto`.
-Auto = "auto",/// `none`.
-None = "none",/// `required`.
-Required = "required",}}
+    /// The inline schema at `ToolChoice.mode` of the MCP schema, revision 2026-07-28.
+    ToolChoiceMode {
+        /// `auto`.
+        Auto = "auto",
+        /// `none`.
+        None = "none",
+        /// `required`.
+        Required = "required",
+    }
+}
 /// [`ToolChoice`](https://modelcontextprotocol.io/specification/2026-07-28/schema#toolchoice) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ToolChoice {
@@ -1073,12 +1110,18 @@ pub struct ListRootsRequest {
     pub extra: crate::JsonObject,
 }
 crate::support::open_enum! {
-/// The inline schema at `StringSchema.format` of the MCP schema, revision 2026-07-28.
-StringSchemaFormat {/// `date`.
-Date = "date",/// `date-time`.
-DateTime = "date-time",/// `email`.
-Email = "email",/// `uri`.
-Uri = "uri",}}
+    /// The inline schema at `StringSchema.format` of the MCP schema, revision 2026-07-28.
+    StringSchemaFormat {
+        /// `date`.
+        Date = "date",
+        /// `date-time`.
+        DateTime = "date-time",
+        /// `email`.
+        Email = "email",
+        /// `uri`.
+        Uri = "uri",
+    }
+}
 /// [`StringSchema`](https://modelcontextprotocol.io/specification/2026-07-28/schema#stringschema) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct StringSchema {
@@ -1104,10 +1147,14 @@ pub struct StringSchema {
     pub r#type: tags::String,
 }
 crate::support::open_enum! {
-/// The inline schema at `NumberSchema.type` of the MCP schema, revision 2026-07-28.
-NumberSchemaType {/// `integer`.
-Integer = "integer",/// `number`.
-Number = "number",}}
+    /// The inline schema at `NumberSchema.type` of the MCP schema, revision 2026-07-28.
+    NumberSchemaType {
+        /// `integer`.
+        Integer = "integer",
+        /// `number`.
+        Number = "number",
+    }
+}
 /// [`NumberSchema`](https://modelcontextprotocol.io/specification/2026-07-28/schema#numberschema) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct NumberSchema {
@@ -1582,7 +1629,7 @@ pub struct CallToolResultResponse {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `result` (required).
     pub result: CallToolResultResponseResult,
 }
@@ -1617,7 +1664,7 @@ pub struct CancelledNotificationParams {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CancelledNotification {
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::NotificationsCancelled,
     /// `params` (required).
@@ -1630,7 +1677,7 @@ pub struct CancelledNotification {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ClientNotification {
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::NotificationsCancelled,
     /// `params` (required).
@@ -1652,7 +1699,7 @@ pub struct DiscoverRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::ServerDiscover,
     /// `params` (required).
@@ -1677,7 +1724,7 @@ pub struct ListResourcesRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::ResourcesList,
     /// `params` (required).
@@ -1692,7 +1739,7 @@ pub struct ListResourceTemplatesRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::ResourcesTemplatesList,
     /// `params` (required).
@@ -1730,7 +1777,7 @@ pub struct ReadResourceRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::ResourcesRead,
     /// `params` (required).
@@ -1786,7 +1833,7 @@ pub struct SubscriptionsListenRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::SubscriptionsListen,
     /// `params` (required).
@@ -1801,7 +1848,7 @@ pub struct ListPromptsRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::PromptsList,
     /// `params` (required).
@@ -1842,7 +1889,7 @@ pub struct GetPromptRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::PromptsGet,
     /// `params` (required).
@@ -1857,7 +1904,7 @@ pub struct ListToolsRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::ToolsList,
     /// `params` (required).
@@ -1968,7 +2015,7 @@ pub struct CompleteRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::CompletionComplete,
     /// `params` (required).
@@ -2120,17 +2167,21 @@ pub struct CompleteResultResponse {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `result` (required).
     pub result: CompleteResult,
 }
 /// [`Cursor`](https://modelcontextprotocol.io/specification/2026-07-28/schema#cursor) of the MCP schema, revision 2026-07-28.
 pub type Cursor = String;
 crate::support::open_enum! {
-/// The inline schema at `DiscoverResult.cacheScope` of the MCP schema, revision 2026-07-28.
-DiscoverResultCacheScope {/// `private`.
-Private = "private",/// `public`.
-Public = "public",}}
+    /// The inline schema at `DiscoverResult.cacheScope` of the MCP schema, revision 2026-07-28.
+    DiscoverResultCacheScope {
+        /// `private`.
+        Private = "private",
+        /// `public`.
+        Public = "public",
+    }
+}
 /// The inline schema at `ServerCapabilities.prompts` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ServerCapabilitiesPrompts {
@@ -2230,7 +2281,7 @@ pub struct DiscoverResultResponse {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `result` (required).
     pub result: DiscoverResult,
 }
@@ -2402,7 +2453,7 @@ pub struct GetPromptResultResponse {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `result` (required).
     pub result: GetPromptResultResponseResult,
 }
@@ -2426,7 +2477,7 @@ pub struct HeaderMismatchError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<RequestId>,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
 }
 /// [`Icons`](https://modelcontextprotocol.io/specification/2026-07-28/schema#icons) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2502,13 +2553,13 @@ pub struct JSONRPCErrorResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<RequestId>,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
 }
 /// [`JSONRPCNotification`](https://modelcontextprotocol.io/specification/2026-07-28/schema#jsonrpcnotification) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct JSONRPCNotification {
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: String,
     /// `params` (optional).
@@ -2521,7 +2572,7 @@ pub struct JSONRPCRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: String,
     /// `params` (optional).
@@ -2534,15 +2585,19 @@ pub struct JSONRPCResultResponse {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `result` (required).
     pub result: Result,
 }
 crate::support::open_enum! {
-/// The inline schema at `ListPromptsResult.cacheScope` of the MCP schema, revision 2026-07-28.
-ListPromptsResultCacheScope {/// `private`.
-Private = "private",/// `public`.
-Public = "public",}}
+    /// The inline schema at `ListPromptsResult.cacheScope` of the MCP schema, revision 2026-07-28.
+    ListPromptsResultCacheScope {
+        /// `private`.
+        Private = "private",
+        /// `public`.
+        Public = "public",
+    }
+}
 /// [`PromptArgument`](https://modelcontextprotocol.io/specification/2026-07-28/schema#promptargument) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PromptArgument {
@@ -2618,15 +2673,19 @@ pub struct ListPromptsResultResponse {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `result` (required).
     pub result: ListPromptsResult,
 }
 crate::support::open_enum! {
-/// The inline schema at `ListResourceTemplatesResult.cacheScope` of the MCP schema, revision 2026-07-28.
-ListResourceTemplatesResultCacheScope {/// `private`.
-Private = "private",/// `public`.
-Public = "public",}}
+    /// The inline schema at `ListResourceTemplatesResult.cacheScope` of the MCP schema, revision 2026-07-28.
+    ListResourceTemplatesResultCacheScope {
+        /// `private`.
+        Private = "private",
+        /// `public`.
+        Public = "public",
+    }
+}
 /// [`ResourceTemplate`](https://modelcontextprotocol.io/specification/2026-07-28/schema#resourcetemplate) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResourceTemplate {
@@ -2694,15 +2753,19 @@ pub struct ListResourceTemplatesResultResponse {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `result` (required).
     pub result: ListResourceTemplatesResult,
 }
 crate::support::open_enum! {
-/// The inline schema at `ListResourcesResult.cacheScope` of the MCP schema, revision 2026-07-28.
-ListResourcesResultCacheScope {/// `private`.
-Private = "private",/// `public`.
-Public = "public",}}
+    /// The inline schema at `ListResourcesResult.cacheScope` of the MCP schema, revision 2026-07-28.
+    ListResourcesResultCacheScope {
+        /// `private`.
+        Private = "private",
+        /// `public`.
+        Public = "public",
+    }
+}
 /// [`Resource`](https://modelcontextprotocol.io/specification/2026-07-28/schema#resource) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Resource {
@@ -2771,15 +2834,19 @@ pub struct ListResourcesResultResponse {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `result` (required).
     pub result: ListResourcesResult,
 }
 crate::support::open_enum! {
-/// The inline schema at `ListToolsResult.cacheScope` of the MCP schema, revision 2026-07-28.
-ListToolsResultCacheScope {/// `private`.
-Private = "private",/// `public`.
-Public = "public",}}
+    /// The inline schema at `ListToolsResult.cacheScope` of the MCP schema, revision 2026-07-28.
+    ListToolsResultCacheScope {
+        /// `private`.
+        Private = "private",
+        /// `public`.
+        Public = "public",
+    }
+}
 /// [`ListToolsResult`](https://modelcontextprotocol.io/specification/2026-07-28/schema#listtoolsresult) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListToolsResult {
@@ -2819,7 +2886,7 @@ pub struct ListToolsResultResponse {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `result` (required).
     pub result: ListToolsResult,
 }
@@ -2841,7 +2908,7 @@ pub struct LoggingMessageNotificationParams {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LoggingMessageNotification {
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::NotificationsMessage,
     /// `params` (required).
@@ -2887,7 +2954,7 @@ pub struct MissingRequiredClientCapabilityError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<RequestId>,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
 }
 /// [`MultiSelectEnumSchema`](https://modelcontextprotocol.io/specification/2026-07-28/schema#multiselectenumschema) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
@@ -2962,7 +3029,7 @@ pub struct PaginatedRequest {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: String,
     /// `params` (required).
@@ -3022,7 +3089,7 @@ pub struct ProgressNotificationParams {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProgressNotification {
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::NotificationsProgress,
     /// `params` (required).
@@ -3035,7 +3102,7 @@ pub struct ProgressNotification {
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PromptListChangedNotification {
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::NotificationsPromptsListChanged,
     /// `params` (optional).
@@ -3046,10 +3113,14 @@ pub struct PromptListChangedNotification {
     pub extra: crate::JsonObject,
 }
 crate::support::open_enum! {
-/// The inline schema at `ReadResourceResult.cacheScope` of the MCP schema, revision 2026-07-28.
-ReadResourceResultCacheScope {/// `private`.
-Private = "private",/// `public`.
-Public = "public",}}
+    /// The inline schema at `ReadResourceResult.cacheScope` of the MCP schema, revision 2026-07-28.
+    ReadResourceResultCacheScope {
+        /// `private`.
+        Private = "private",
+        /// `public`.
+        Public = "public",
+    }
+}
 /// The inline schema at `ReadResourceResultContentsItem` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
 #[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
@@ -3171,7 +3242,7 @@ pub struct ReadResourceResultResponse {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `result` (required).
     pub result: ReadResourceResultResponseResult,
 }
@@ -3200,7 +3271,7 @@ pub struct ResourceContents {
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResourceListChangedNotification {
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::NotificationsResourcesListChanged,
     /// `params` (optional).
@@ -3232,7 +3303,7 @@ pub struct ResourceUpdatedNotificationParams {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResourceUpdatedNotification {
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::NotificationsResourcesUpdated,
     /// `params` (required).
@@ -3256,7 +3327,7 @@ pub struct SubscriptionsAcknowledgedNotificationParams {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SubscriptionsAcknowledgedNotification {
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::NotificationsSubscriptionsAcknowledged,
     /// `params` (required).
@@ -3269,7 +3340,7 @@ pub struct SubscriptionsAcknowledgedNotification {
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ToolListChangedNotification {
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `method` (required).
     pub method: tags::NotificationsToolsListChanged,
     /// `params` (optional).
@@ -3463,7 +3534,7 @@ pub struct SubscriptionsListenResultResponse {
     /// `id` (required).
     pub id: RequestId,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
     /// `result` (required).
     pub result: SubscriptionsListenResult,
 }
@@ -3494,7 +3565,7 @@ pub struct UnsupportedProtocolVersionError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<RequestId>,
     /// `jsonrpc` (required).
-    pub jsonrpc: tags::V20,
+    pub jsonrpc: tags::V2_0,
 }
 /// Marker types for each method of revision 2026-07-28, implementing the typed method traits of `mcpwire-jsonrpc` and the direction traits of this crate.
 pub mod methods {
@@ -3767,7 +3838,7 @@ impl ::serde::Serialize for ServerResult {
 pub mod tags {
     crate::support::const_tag!(
 /// The constant `"2.0"`.
-V20 = "2.0");
+V2_0 = "2.0");
     crate::support::const_tag!(
 /// The constant `"array"`.
 Array = "array");
