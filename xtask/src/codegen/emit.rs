@@ -373,7 +373,10 @@ impl<'a> Generator<'a> {
         if let Some(ident) = self.tags.get(value) {
             return ident.clone();
         }
-        let mut ident = if value.chars().all(|character| character.is_ascii_digit() || character == '.') {
+        let mut ident = if value
+            .chars()
+            .all(|character| character.is_ascii_digit() || character == '.')
+        {
             value.replace('.', "_")
         } else {
             pascal_case(value)
@@ -407,7 +410,10 @@ impl<'a> Generator<'a> {
             if variant == "Unknown" || !seen.insert(variant.clone()) {
                 bail!("enum value `{value}` of `{name}` has no distinct variant name");
             }
-            writeln!(self.items, "        /// `{value}`.\n        {variant} = {value:?},")?;
+            writeln!(
+                self.items,
+                "        /// `{value}`.\n        {variant} = {value:?},"
+            )?;
         }
         writeln!(self.items, "    }}\n}}")?;
         self.decodable.insert(name.to_owned());
