@@ -103,12 +103,14 @@ pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
         }
     }
     if !stale.is_empty() {
-        for path in &stale {
-            eprintln!("codegen: stale: {path}");
-        }
+        let list: Vec<String> = stale
+            .iter()
+            .map(|path| format!("  stale: {path}"))
+            .collect();
         bail!(
-            "{} generated file(s) are stale; run `cargo xtask codegen`",
-            stale.len()
+            "{} generated file(s) are stale; run `cargo xtask codegen`:\n{}",
+            stale.len(),
+            list.join("\n")
         );
     }
     if check {
@@ -192,4 +194,79 @@ fn rustfmt(root: &Path, source: &str) -> Result<String> {
         );
     }
     String::from_utf8(output.stdout).context("rustfmt output is not UTF-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A scratch copy of the parts of the workspace that codegen reads and writes.
+    struct ScratchRoot(PathBuf);
+
+    impl Drop for ScratchRoot {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn real_root() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("workspace root")
+            .to_path_buf()
+    }
+
+    #[test]
+    fn check_names_a_file_edited_by_one_byte() {
+        let real = real_root();
+        let scratch = ScratchRoot(
+            env::temp_dir().join(format!("mcpwire-codegen-check-{}", std::process::id())),
+        );
+        let root = &scratch.0;
+        fs::create_dir_all(root.join(OUTPUT_DIR)).expect("scratch output dir");
+        fs::copy(real.join("rustfmt.toml"), root.join("rustfmt.toml")).expect("rustfmt.toml");
+        for entry in fs::read_dir(real.join(OUTPUT_DIR)).expect("generated dir") {
+            let path = entry.expect("entry").path();
+            fs::copy(
+                &path,
+                root.join(OUTPUT_DIR).join(path.file_name().expect("name")),
+            )
+            .expect("copy");
+        }
+        let schema_dir = env::var_os("MCPWIRE_SCHEMA_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| real.join("../shared/mcp-schema"));
+        let arguments = [
+            "--check".to_owned(),
+            "--schema-dir".to_owned(),
+            schema_dir.display().to_string(),
+        ];
+
+        run(root, &arguments).expect("the committed files are current");
+
+        let edited = root.join(OUTPUT_DIR).join("v2025_11_25.rs");
+        let mut bytes = fs::read(&edited).expect("read");
+        let position = bytes
+            .iter()
+            .position(|byte| *byte == b'{')
+            .expect("a brace");
+        bytes[position] = b'(';
+        fs::write(&edited, bytes).expect("write");
+
+        let error = run(root, &arguments)
+            .expect_err("an edited file is stale")
+            .to_string();
+        assert!(
+            error.contains("stale: crates/mcpwire-schema/src/generated/v2025_11_25.rs"),
+            "{error}"
+        );
+        assert!(
+            error.starts_with("1 generated file(s) are stale"),
+            "{error}"
+        );
+
+        // Regenerating repairs it.
+        run(root, &arguments[1..]).expect("regenerates");
+        run(root, &arguments).expect("current again");
+    }
 }
