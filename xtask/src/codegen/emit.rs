@@ -818,8 +818,8 @@ impl<'a> Generator<'a> {
             };
             writeln!(
                 methods,
-                "/// The `{}` {kind}, {direction}; its message is [`{}`](super::{}).\n#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]\npub struct {marker_name};",
-                marker.method, marker.definition, marker.definition
+                "/// The `{}` {kind}, {direction}; its message is [`{}`].\n#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]\npub struct {marker_name};",
+                marker.method, marker.definition
             )?;
             if marker.is_request {
                 writeln!(

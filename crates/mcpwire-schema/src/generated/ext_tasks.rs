@@ -1885,7 +1885,7 @@ pub struct UpdateTaskResult {
 pub mod methods {
     #[allow(unused_imports)]
     use super::*;
-    /// The `tasks/cancel` request, sent by the client; its message is [`CancelTaskRequest`](super::CancelTaskRequest).
+    /// The `tasks/cancel` request, sent by the client; its message is [`CancelTaskRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct CancelTask;
     impl ::mcpwire_jsonrpc::method::RequestMethod for CancelTask {
@@ -1894,7 +1894,7 @@ pub mod methods {
         type Result = CancelTaskResult;
     }
     impl crate::FromClient for CancelTask {}
-    /// The `tasks/get` request, sent by the client; its message is [`GetTaskRequest`](super::GetTaskRequest).
+    /// The `tasks/get` request, sent by the client; its message is [`GetTaskRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct GetTask;
     impl ::mcpwire_jsonrpc::method::RequestMethod for GetTask {
@@ -1903,7 +1903,7 @@ pub mod methods {
         type Result = GetTaskResult;
     }
     impl crate::FromClient for GetTask {}
-    /// The `notifications/tasks` notification, sent by the server; its message is [`TaskStatusNotification`](super::TaskStatusNotification).
+    /// The `notifications/tasks` notification, sent by the server; its message is [`TaskStatusNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct TaskStatus;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for TaskStatus {
@@ -1911,7 +1911,7 @@ pub mod methods {
         type Params = TaskStatusNotificationParams;
     }
     impl crate::FromServer for TaskStatus {}
-    /// The `tasks/update` request, sent by the client; its message is [`UpdateTaskRequest`](super::UpdateTaskRequest).
+    /// The `tasks/update` request, sent by the client; its message is [`UpdateTaskRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct UpdateTask;
     impl ::mcpwire_jsonrpc::method::RequestMethod for UpdateTask {

@@ -1956,7 +1956,7 @@ impl<'de> ::serde::Deserialize<'de> for ServerRequest {
 pub mod methods {
     #[allow(unused_imports)]
     use super::*;
-    /// The `tools/call` request, sent by the client; its message is [`CallToolRequest`](super::CallToolRequest).
+    /// The `tools/call` request, sent by the client; its message is [`CallToolRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct CallTool;
     impl ::mcpwire_jsonrpc::method::RequestMethod for CallTool {
@@ -1965,7 +1965,7 @@ pub mod methods {
         type Result = CallToolResult;
     }
     impl crate::FromClient for CallTool {}
-    /// The `notifications/cancelled` notification, sent by either side; its message is [`CancelledNotification`](super::CancelledNotification).
+    /// The `notifications/cancelled` notification, sent by either side; its message is [`CancelledNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct Cancelled;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for Cancelled {
@@ -1974,7 +1974,7 @@ pub mod methods {
     }
     impl crate::FromClient for Cancelled {}
     impl crate::FromServer for Cancelled {}
-    /// The `completion/complete` request, sent by the client; its message is [`CompleteRequest`](super::CompleteRequest).
+    /// The `completion/complete` request, sent by the client; its message is [`CompleteRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct Complete;
     impl ::mcpwire_jsonrpc::method::RequestMethod for Complete {
@@ -1983,7 +1983,7 @@ pub mod methods {
         type Result = CompleteResult;
     }
     impl crate::FromClient for Complete {}
-    /// The `sampling/createMessage` request, sent by the server; its message is [`CreateMessageRequest`](super::CreateMessageRequest).
+    /// The `sampling/createMessage` request, sent by the server; its message is [`CreateMessageRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct CreateMessage;
     impl ::mcpwire_jsonrpc::method::RequestMethod for CreateMessage {
@@ -1992,7 +1992,7 @@ pub mod methods {
         type Result = CreateMessageResult;
     }
     impl crate::FromServer for CreateMessage {}
-    /// The `prompts/get` request, sent by the client; its message is [`GetPromptRequest`](super::GetPromptRequest).
+    /// The `prompts/get` request, sent by the client; its message is [`GetPromptRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct GetPrompt;
     impl ::mcpwire_jsonrpc::method::RequestMethod for GetPrompt {
@@ -2001,7 +2001,7 @@ pub mod methods {
         type Result = GetPromptResult;
     }
     impl crate::FromClient for GetPrompt {}
-    /// The `initialize` request, sent by the client; its message is [`InitializeRequest`](super::InitializeRequest).
+    /// The `initialize` request, sent by the client; its message is [`InitializeRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct Initialize;
     impl ::mcpwire_jsonrpc::method::RequestMethod for Initialize {
@@ -2010,7 +2010,7 @@ pub mod methods {
         type Result = InitializeResult;
     }
     impl crate::FromClient for Initialize {}
-    /// The `notifications/initialized` notification, sent by the client; its message is [`InitializedNotification`](super::InitializedNotification).
+    /// The `notifications/initialized` notification, sent by the client; its message is [`InitializedNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct Initialized;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for Initialized {
@@ -2018,7 +2018,7 @@ pub mod methods {
         type Params = Option<InitializedNotificationParams>;
     }
     impl crate::FromClient for Initialized {}
-    /// The `prompts/list` request, sent by the client; its message is [`ListPromptsRequest`](super::ListPromptsRequest).
+    /// The `prompts/list` request, sent by the client; its message is [`ListPromptsRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ListPrompts;
     impl ::mcpwire_jsonrpc::method::RequestMethod for ListPrompts {
@@ -2027,7 +2027,7 @@ pub mod methods {
         type Result = ListPromptsResult;
     }
     impl crate::FromClient for ListPrompts {}
-    /// The `resources/templates/list` request, sent by the client; its message is [`ListResourceTemplatesRequest`](super::ListResourceTemplatesRequest).
+    /// The `resources/templates/list` request, sent by the client; its message is [`ListResourceTemplatesRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ListResourceTemplates;
     impl ::mcpwire_jsonrpc::method::RequestMethod for ListResourceTemplates {
@@ -2036,7 +2036,7 @@ pub mod methods {
         type Result = ListResourceTemplatesResult;
     }
     impl crate::FromClient for ListResourceTemplates {}
-    /// The `resources/list` request, sent by the client; its message is [`ListResourcesRequest`](super::ListResourcesRequest).
+    /// The `resources/list` request, sent by the client; its message is [`ListResourcesRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ListResources;
     impl ::mcpwire_jsonrpc::method::RequestMethod for ListResources {
@@ -2045,7 +2045,7 @@ pub mod methods {
         type Result = ListResourcesResult;
     }
     impl crate::FromClient for ListResources {}
-    /// The `roots/list` request, sent by the server; its message is [`ListRootsRequest`](super::ListRootsRequest).
+    /// The `roots/list` request, sent by the server; its message is [`ListRootsRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ListRoots;
     impl ::mcpwire_jsonrpc::method::RequestMethod for ListRoots {
@@ -2054,7 +2054,7 @@ pub mod methods {
         type Result = ListRootsResult;
     }
     impl crate::FromServer for ListRoots {}
-    /// The `tools/list` request, sent by the client; its message is [`ListToolsRequest`](super::ListToolsRequest).
+    /// The `tools/list` request, sent by the client; its message is [`ListToolsRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ListTools;
     impl ::mcpwire_jsonrpc::method::RequestMethod for ListTools {
@@ -2063,7 +2063,7 @@ pub mod methods {
         type Result = ListToolsResult;
     }
     impl crate::FromClient for ListTools {}
-    /// The `notifications/message` notification, sent by the server; its message is [`LoggingMessageNotification`](super::LoggingMessageNotification).
+    /// The `notifications/message` notification, sent by the server; its message is [`LoggingMessageNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct LoggingMessage;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for LoggingMessage {
@@ -2071,7 +2071,7 @@ pub mod methods {
         type Params = LoggingMessageNotificationParams;
     }
     impl crate::FromServer for LoggingMessage {}
-    /// The `ping` request, sent by either side; its message is [`PingRequest`](super::PingRequest).
+    /// The `ping` request, sent by either side; its message is [`PingRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct Ping;
     impl ::mcpwire_jsonrpc::method::RequestMethod for Ping {
@@ -2081,7 +2081,7 @@ pub mod methods {
     }
     impl crate::FromClient for Ping {}
     impl crate::FromServer for Ping {}
-    /// The `notifications/progress` notification, sent by either side; its message is [`ProgressNotification`](super::ProgressNotification).
+    /// The `notifications/progress` notification, sent by either side; its message is [`ProgressNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct Progress;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for Progress {
@@ -2090,7 +2090,7 @@ pub mod methods {
     }
     impl crate::FromClient for Progress {}
     impl crate::FromServer for Progress {}
-    /// The `notifications/prompts/list_changed` notification, sent by the server; its message is [`PromptListChangedNotification`](super::PromptListChangedNotification).
+    /// The `notifications/prompts/list_changed` notification, sent by the server; its message is [`PromptListChangedNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct PromptListChanged;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for PromptListChanged {
@@ -2098,7 +2098,7 @@ pub mod methods {
         type Params = Option<PromptListChangedNotificationParams>;
     }
     impl crate::FromServer for PromptListChanged {}
-    /// The `resources/read` request, sent by the client; its message is [`ReadResourceRequest`](super::ReadResourceRequest).
+    /// The `resources/read` request, sent by the client; its message is [`ReadResourceRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ReadResource;
     impl ::mcpwire_jsonrpc::method::RequestMethod for ReadResource {
@@ -2107,7 +2107,7 @@ pub mod methods {
         type Result = ReadResourceResult;
     }
     impl crate::FromClient for ReadResource {}
-    /// The `notifications/resources/list_changed` notification, sent by the server; its message is [`ResourceListChangedNotification`](super::ResourceListChangedNotification).
+    /// The `notifications/resources/list_changed` notification, sent by the server; its message is [`ResourceListChangedNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ResourceListChanged;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for ResourceListChanged {
@@ -2115,7 +2115,7 @@ pub mod methods {
         type Params = Option<ResourceListChangedNotificationParams>;
     }
     impl crate::FromServer for ResourceListChanged {}
-    /// The `notifications/resources/updated` notification, sent by the server; its message is [`ResourceUpdatedNotification`](super::ResourceUpdatedNotification).
+    /// The `notifications/resources/updated` notification, sent by the server; its message is [`ResourceUpdatedNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ResourceUpdated;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for ResourceUpdated {
@@ -2123,7 +2123,7 @@ pub mod methods {
         type Params = ResourceUpdatedNotificationParams;
     }
     impl crate::FromServer for ResourceUpdated {}
-    /// The `notifications/roots/list_changed` notification, sent by the client; its message is [`RootsListChangedNotification`](super::RootsListChangedNotification).
+    /// The `notifications/roots/list_changed` notification, sent by the client; its message is [`RootsListChangedNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct RootsListChanged;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for RootsListChanged {
@@ -2131,7 +2131,7 @@ pub mod methods {
         type Params = Option<RootsListChangedNotificationParams>;
     }
     impl crate::FromClient for RootsListChanged {}
-    /// The `logging/setLevel` request, sent by the client; its message is [`SetLevelRequest`](super::SetLevelRequest).
+    /// The `logging/setLevel` request, sent by the client; its message is [`SetLevelRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct SetLevel;
     impl ::mcpwire_jsonrpc::method::RequestMethod for SetLevel {
@@ -2140,7 +2140,7 @@ pub mod methods {
         type Result = EmptyResult;
     }
     impl crate::FromClient for SetLevel {}
-    /// The `resources/subscribe` request, sent by the client; its message is [`SubscribeRequest`](super::SubscribeRequest).
+    /// The `resources/subscribe` request, sent by the client; its message is [`SubscribeRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct Subscribe;
     impl ::mcpwire_jsonrpc::method::RequestMethod for Subscribe {
@@ -2149,7 +2149,7 @@ pub mod methods {
         type Result = EmptyResult;
     }
     impl crate::FromClient for Subscribe {}
-    /// The `notifications/tools/list_changed` notification, sent by the server; its message is [`ToolListChangedNotification`](super::ToolListChangedNotification).
+    /// The `notifications/tools/list_changed` notification, sent by the server; its message is [`ToolListChangedNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ToolListChanged;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for ToolListChanged {
@@ -2157,7 +2157,7 @@ pub mod methods {
         type Params = Option<ToolListChangedNotificationParams>;
     }
     impl crate::FromServer for ToolListChanged {}
-    /// The `resources/unsubscribe` request, sent by the client; its message is [`UnsubscribeRequest`](super::UnsubscribeRequest).
+    /// The `resources/unsubscribe` request, sent by the client; its message is [`UnsubscribeRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct Unsubscribe;
     impl ::mcpwire_jsonrpc::method::RequestMethod for Unsubscribe {

@@ -3626,7 +3626,7 @@ pub struct URLElicitationRequiredError {
 pub mod methods {
     #[allow(unused_imports)]
     use super::*;
-    /// The `tools/call` request, sent by the client; its message is [`CallToolRequest`](super::CallToolRequest).
+    /// The `tools/call` request, sent by the client; its message is [`CallToolRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct CallTool;
     impl ::mcpwire_jsonrpc::method::RequestMethod for CallTool {
@@ -3635,7 +3635,7 @@ pub mod methods {
         type Result = CallToolResult;
     }
     impl crate::FromClient for CallTool {}
-    /// The `tasks/cancel` request, sent by either side; its message is [`CancelTaskRequest`](super::CancelTaskRequest).
+    /// The `tasks/cancel` request, sent by either side; its message is [`CancelTaskRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct CancelTask;
     impl ::mcpwire_jsonrpc::method::RequestMethod for CancelTask {
@@ -3645,7 +3645,7 @@ pub mod methods {
     }
     impl crate::FromClient for CancelTask {}
     impl crate::FromServer for CancelTask {}
-    /// The `notifications/cancelled` notification, sent by either side; its message is [`CancelledNotification`](super::CancelledNotification).
+    /// The `notifications/cancelled` notification, sent by either side; its message is [`CancelledNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct Cancelled;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for Cancelled {
@@ -3654,7 +3654,7 @@ pub mod methods {
     }
     impl crate::FromClient for Cancelled {}
     impl crate::FromServer for Cancelled {}
-    /// The `completion/complete` request, sent by the client; its message is [`CompleteRequest`](super::CompleteRequest).
+    /// The `completion/complete` request, sent by the client; its message is [`CompleteRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct Complete;
     impl ::mcpwire_jsonrpc::method::RequestMethod for Complete {
@@ -3663,7 +3663,7 @@ pub mod methods {
         type Result = CompleteResult;
     }
     impl crate::FromClient for Complete {}
-    /// The `sampling/createMessage` request, sent by the server; its message is [`CreateMessageRequest`](super::CreateMessageRequest).
+    /// The `sampling/createMessage` request, sent by the server; its message is [`CreateMessageRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct CreateMessage;
     impl ::mcpwire_jsonrpc::method::RequestMethod for CreateMessage {
@@ -3672,7 +3672,7 @@ pub mod methods {
         type Result = CreateMessageResult;
     }
     impl crate::FromServer for CreateMessage {}
-    /// The `elicitation/create` request, sent by the server; its message is [`ElicitRequest`](super::ElicitRequest).
+    /// The `elicitation/create` request, sent by the server; its message is [`ElicitRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct Elicit;
     impl ::mcpwire_jsonrpc::method::RequestMethod for Elicit {
@@ -3681,7 +3681,7 @@ pub mod methods {
         type Result = ElicitResult;
     }
     impl crate::FromServer for Elicit {}
-    /// The `notifications/elicitation/complete` notification, sent by the server; its message is [`ElicitationCompleteNotification`](super::ElicitationCompleteNotification).
+    /// The `notifications/elicitation/complete` notification, sent by the server; its message is [`ElicitationCompleteNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ElicitationComplete;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for ElicitationComplete {
@@ -3689,7 +3689,7 @@ pub mod methods {
         type Params = ElicitationCompleteNotificationParams;
     }
     impl crate::FromServer for ElicitationComplete {}
-    /// The `prompts/get` request, sent by the client; its message is [`GetPromptRequest`](super::GetPromptRequest).
+    /// The `prompts/get` request, sent by the client; its message is [`GetPromptRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct GetPrompt;
     impl ::mcpwire_jsonrpc::method::RequestMethod for GetPrompt {
@@ -3698,7 +3698,7 @@ pub mod methods {
         type Result = GetPromptResult;
     }
     impl crate::FromClient for GetPrompt {}
-    /// The `tasks/get` request, sent by either side; its message is [`GetTaskRequest`](super::GetTaskRequest).
+    /// The `tasks/get` request, sent by either side; its message is [`GetTaskRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct GetTask;
     impl ::mcpwire_jsonrpc::method::RequestMethod for GetTask {
@@ -3708,7 +3708,7 @@ pub mod methods {
     }
     impl crate::FromClient for GetTask {}
     impl crate::FromServer for GetTask {}
-    /// The `tasks/result` request, sent by either side; its message is [`GetTaskPayloadRequest`](super::GetTaskPayloadRequest).
+    /// The `tasks/result` request, sent by either side; its message is [`GetTaskPayloadRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct GetTaskPayload;
     impl ::mcpwire_jsonrpc::method::RequestMethod for GetTaskPayload {
@@ -3718,7 +3718,7 @@ pub mod methods {
     }
     impl crate::FromClient for GetTaskPayload {}
     impl crate::FromServer for GetTaskPayload {}
-    /// The `initialize` request, sent by the client; its message is [`InitializeRequest`](super::InitializeRequest).
+    /// The `initialize` request, sent by the client; its message is [`InitializeRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct Initialize;
     impl ::mcpwire_jsonrpc::method::RequestMethod for Initialize {
@@ -3727,7 +3727,7 @@ pub mod methods {
         type Result = InitializeResult;
     }
     impl crate::FromClient for Initialize {}
-    /// The `notifications/initialized` notification, sent by the client; its message is [`InitializedNotification`](super::InitializedNotification).
+    /// The `notifications/initialized` notification, sent by the client; its message is [`InitializedNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct Initialized;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for Initialized {
@@ -3735,7 +3735,7 @@ pub mod methods {
         type Params = Option<NotificationParams>;
     }
     impl crate::FromClient for Initialized {}
-    /// The `prompts/list` request, sent by the client; its message is [`ListPromptsRequest`](super::ListPromptsRequest).
+    /// The `prompts/list` request, sent by the client; its message is [`ListPromptsRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ListPrompts;
     impl ::mcpwire_jsonrpc::method::RequestMethod for ListPrompts {
@@ -3744,7 +3744,7 @@ pub mod methods {
         type Result = ListPromptsResult;
     }
     impl crate::FromClient for ListPrompts {}
-    /// The `resources/templates/list` request, sent by the client; its message is [`ListResourceTemplatesRequest`](super::ListResourceTemplatesRequest).
+    /// The `resources/templates/list` request, sent by the client; its message is [`ListResourceTemplatesRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ListResourceTemplates;
     impl ::mcpwire_jsonrpc::method::RequestMethod for ListResourceTemplates {
@@ -3753,7 +3753,7 @@ pub mod methods {
         type Result = ListResourceTemplatesResult;
     }
     impl crate::FromClient for ListResourceTemplates {}
-    /// The `resources/list` request, sent by the client; its message is [`ListResourcesRequest`](super::ListResourcesRequest).
+    /// The `resources/list` request, sent by the client; its message is [`ListResourcesRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ListResources;
     impl ::mcpwire_jsonrpc::method::RequestMethod for ListResources {
@@ -3762,7 +3762,7 @@ pub mod methods {
         type Result = ListResourcesResult;
     }
     impl crate::FromClient for ListResources {}
-    /// The `roots/list` request, sent by the server; its message is [`ListRootsRequest`](super::ListRootsRequest).
+    /// The `roots/list` request, sent by the server; its message is [`ListRootsRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ListRoots;
     impl ::mcpwire_jsonrpc::method::RequestMethod for ListRoots {
@@ -3771,7 +3771,7 @@ pub mod methods {
         type Result = ListRootsResult;
     }
     impl crate::FromServer for ListRoots {}
-    /// The `tasks/list` request, sent by either side; its message is [`ListTasksRequest`](super::ListTasksRequest).
+    /// The `tasks/list` request, sent by either side; its message is [`ListTasksRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ListTasks;
     impl ::mcpwire_jsonrpc::method::RequestMethod for ListTasks {
@@ -3781,7 +3781,7 @@ pub mod methods {
     }
     impl crate::FromClient for ListTasks {}
     impl crate::FromServer for ListTasks {}
-    /// The `tools/list` request, sent by the client; its message is [`ListToolsRequest`](super::ListToolsRequest).
+    /// The `tools/list` request, sent by the client; its message is [`ListToolsRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ListTools;
     impl ::mcpwire_jsonrpc::method::RequestMethod for ListTools {
@@ -3790,7 +3790,7 @@ pub mod methods {
         type Result = ListToolsResult;
     }
     impl crate::FromClient for ListTools {}
-    /// The `notifications/message` notification, sent by the server; its message is [`LoggingMessageNotification`](super::LoggingMessageNotification).
+    /// The `notifications/message` notification, sent by the server; its message is [`LoggingMessageNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct LoggingMessage;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for LoggingMessage {
@@ -3798,7 +3798,7 @@ pub mod methods {
         type Params = LoggingMessageNotificationParams;
     }
     impl crate::FromServer for LoggingMessage {}
-    /// The `ping` request, sent by either side; its message is [`PingRequest`](super::PingRequest).
+    /// The `ping` request, sent by either side; its message is [`PingRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct Ping;
     impl ::mcpwire_jsonrpc::method::RequestMethod for Ping {
@@ -3808,7 +3808,7 @@ pub mod methods {
     }
     impl crate::FromClient for Ping {}
     impl crate::FromServer for Ping {}
-    /// The `notifications/progress` notification, sent by either side; its message is [`ProgressNotification`](super::ProgressNotification).
+    /// The `notifications/progress` notification, sent by either side; its message is [`ProgressNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct Progress;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for Progress {
@@ -3817,7 +3817,7 @@ pub mod methods {
     }
     impl crate::FromClient for Progress {}
     impl crate::FromServer for Progress {}
-    /// The `notifications/prompts/list_changed` notification, sent by the server; its message is [`PromptListChangedNotification`](super::PromptListChangedNotification).
+    /// The `notifications/prompts/list_changed` notification, sent by the server; its message is [`PromptListChangedNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct PromptListChanged;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for PromptListChanged {
@@ -3825,7 +3825,7 @@ pub mod methods {
         type Params = Option<NotificationParams>;
     }
     impl crate::FromServer for PromptListChanged {}
-    /// The `resources/read` request, sent by the client; its message is [`ReadResourceRequest`](super::ReadResourceRequest).
+    /// The `resources/read` request, sent by the client; its message is [`ReadResourceRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ReadResource;
     impl ::mcpwire_jsonrpc::method::RequestMethod for ReadResource {
@@ -3834,7 +3834,7 @@ pub mod methods {
         type Result = ReadResourceResult;
     }
     impl crate::FromClient for ReadResource {}
-    /// The `notifications/resources/list_changed` notification, sent by the server; its message is [`ResourceListChangedNotification`](super::ResourceListChangedNotification).
+    /// The `notifications/resources/list_changed` notification, sent by the server; its message is [`ResourceListChangedNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ResourceListChanged;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for ResourceListChanged {
@@ -3842,7 +3842,7 @@ pub mod methods {
         type Params = Option<NotificationParams>;
     }
     impl crate::FromServer for ResourceListChanged {}
-    /// The `notifications/resources/updated` notification, sent by the server; its message is [`ResourceUpdatedNotification`](super::ResourceUpdatedNotification).
+    /// The `notifications/resources/updated` notification, sent by the server; its message is [`ResourceUpdatedNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ResourceUpdated;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for ResourceUpdated {
@@ -3850,7 +3850,7 @@ pub mod methods {
         type Params = ResourceUpdatedNotificationParams;
     }
     impl crate::FromServer for ResourceUpdated {}
-    /// The `notifications/roots/list_changed` notification, sent by the client; its message is [`RootsListChangedNotification`](super::RootsListChangedNotification).
+    /// The `notifications/roots/list_changed` notification, sent by the client; its message is [`RootsListChangedNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct RootsListChanged;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for RootsListChanged {
@@ -3858,7 +3858,7 @@ pub mod methods {
         type Params = Option<NotificationParams>;
     }
     impl crate::FromClient for RootsListChanged {}
-    /// The `logging/setLevel` request, sent by the client; its message is [`SetLevelRequest`](super::SetLevelRequest).
+    /// The `logging/setLevel` request, sent by the client; its message is [`SetLevelRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct SetLevel;
     impl ::mcpwire_jsonrpc::method::RequestMethod for SetLevel {
@@ -3867,7 +3867,7 @@ pub mod methods {
         type Result = EmptyResult;
     }
     impl crate::FromClient for SetLevel {}
-    /// The `resources/subscribe` request, sent by the client; its message is [`SubscribeRequest`](super::SubscribeRequest).
+    /// The `resources/subscribe` request, sent by the client; its message is [`SubscribeRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct Subscribe;
     impl ::mcpwire_jsonrpc::method::RequestMethod for Subscribe {
@@ -3876,7 +3876,7 @@ pub mod methods {
         type Result = EmptyResult;
     }
     impl crate::FromClient for Subscribe {}
-    /// The `notifications/tasks/status` notification, sent by either side; its message is [`TaskStatusNotification`](super::TaskStatusNotification).
+    /// The `notifications/tasks/status` notification, sent by either side; its message is [`TaskStatusNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct TaskStatus;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for TaskStatus {
@@ -3885,7 +3885,7 @@ pub mod methods {
     }
     impl crate::FromClient for TaskStatus {}
     impl crate::FromServer for TaskStatus {}
-    /// The `notifications/tools/list_changed` notification, sent by the server; its message is [`ToolListChangedNotification`](super::ToolListChangedNotification).
+    /// The `notifications/tools/list_changed` notification, sent by the server; its message is [`ToolListChangedNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ToolListChanged;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for ToolListChanged {
@@ -3893,7 +3893,7 @@ pub mod methods {
         type Params = Option<NotificationParams>;
     }
     impl crate::FromServer for ToolListChanged {}
-    /// The `resources/unsubscribe` request, sent by the client; its message is [`UnsubscribeRequest`](super::UnsubscribeRequest).
+    /// The `resources/unsubscribe` request, sent by the client; its message is [`UnsubscribeRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct Unsubscribe;
     impl ::mcpwire_jsonrpc::method::RequestMethod for Unsubscribe {

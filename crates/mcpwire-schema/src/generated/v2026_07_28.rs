@@ -3571,7 +3571,7 @@ pub struct UnsupportedProtocolVersionError {
 pub mod methods {
     #[allow(unused_imports)]
     use super::*;
-    /// The `tools/call` request, sent by the client; its message is [`CallToolRequest`](super::CallToolRequest).
+    /// The `tools/call` request, sent by the client; its message is [`CallToolRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct CallTool;
     impl ::mcpwire_jsonrpc::method::RequestMethod for CallTool {
@@ -3580,7 +3580,7 @@ pub mod methods {
         type Result = CallToolResultResponseResult;
     }
     impl crate::FromClient for CallTool {}
-    /// The `notifications/cancelled` notification, sent by the server; its message is [`CancelledNotification`](super::CancelledNotification).
+    /// The `notifications/cancelled` notification, sent by the server; its message is [`CancelledNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct Cancelled;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for Cancelled {
@@ -3588,7 +3588,7 @@ pub mod methods {
         type Params = CancelledNotificationParams;
     }
     impl crate::FromServer for Cancelled {}
-    /// The `completion/complete` request, sent by the client; its message is [`CompleteRequest`](super::CompleteRequest).
+    /// The `completion/complete` request, sent by the client; its message is [`CompleteRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct Complete;
     impl ::mcpwire_jsonrpc::method::RequestMethod for Complete {
@@ -3597,7 +3597,7 @@ pub mod methods {
         type Result = CompleteResult;
     }
     impl crate::FromClient for Complete {}
-    /// The `server/discover` request, sent by the client; its message is [`DiscoverRequest`](super::DiscoverRequest).
+    /// The `server/discover` request, sent by the client; its message is [`DiscoverRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct Discover;
     impl ::mcpwire_jsonrpc::method::RequestMethod for Discover {
@@ -3606,7 +3606,7 @@ pub mod methods {
         type Result = DiscoverResult;
     }
     impl crate::FromClient for Discover {}
-    /// The `prompts/get` request, sent by the client; its message is [`GetPromptRequest`](super::GetPromptRequest).
+    /// The `prompts/get` request, sent by the client; its message is [`GetPromptRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct GetPrompt;
     impl ::mcpwire_jsonrpc::method::RequestMethod for GetPrompt {
@@ -3615,7 +3615,7 @@ pub mod methods {
         type Result = GetPromptResultResponseResult;
     }
     impl crate::FromClient for GetPrompt {}
-    /// The `prompts/list` request, sent by the client; its message is [`ListPromptsRequest`](super::ListPromptsRequest).
+    /// The `prompts/list` request, sent by the client; its message is [`ListPromptsRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ListPrompts;
     impl ::mcpwire_jsonrpc::method::RequestMethod for ListPrompts {
@@ -3624,7 +3624,7 @@ pub mod methods {
         type Result = ListPromptsResult;
     }
     impl crate::FromClient for ListPrompts {}
-    /// The `resources/templates/list` request, sent by the client; its message is [`ListResourceTemplatesRequest`](super::ListResourceTemplatesRequest).
+    /// The `resources/templates/list` request, sent by the client; its message is [`ListResourceTemplatesRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ListResourceTemplates;
     impl ::mcpwire_jsonrpc::method::RequestMethod for ListResourceTemplates {
@@ -3633,7 +3633,7 @@ pub mod methods {
         type Result = ListResourceTemplatesResult;
     }
     impl crate::FromClient for ListResourceTemplates {}
-    /// The `resources/list` request, sent by the client; its message is [`ListResourcesRequest`](super::ListResourcesRequest).
+    /// The `resources/list` request, sent by the client; its message is [`ListResourcesRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ListResources;
     impl ::mcpwire_jsonrpc::method::RequestMethod for ListResources {
@@ -3642,7 +3642,7 @@ pub mod methods {
         type Result = ListResourcesResult;
     }
     impl crate::FromClient for ListResources {}
-    /// The `tools/list` request, sent by the client; its message is [`ListToolsRequest`](super::ListToolsRequest).
+    /// The `tools/list` request, sent by the client; its message is [`ListToolsRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ListTools;
     impl ::mcpwire_jsonrpc::method::RequestMethod for ListTools {
@@ -3651,7 +3651,7 @@ pub mod methods {
         type Result = ListToolsResult;
     }
     impl crate::FromClient for ListTools {}
-    /// The `notifications/message` notification, sent by the server; its message is [`LoggingMessageNotification`](super::LoggingMessageNotification).
+    /// The `notifications/message` notification, sent by the server; its message is [`LoggingMessageNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct LoggingMessage;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for LoggingMessage {
@@ -3659,7 +3659,7 @@ pub mod methods {
         type Params = LoggingMessageNotificationParams;
     }
     impl crate::FromServer for LoggingMessage {}
-    /// The `notifications/progress` notification, sent by the server; its message is [`ProgressNotification`](super::ProgressNotification).
+    /// The `notifications/progress` notification, sent by the server; its message is [`ProgressNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct Progress;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for Progress {
@@ -3667,7 +3667,7 @@ pub mod methods {
         type Params = ProgressNotificationParams;
     }
     impl crate::FromServer for Progress {}
-    /// The `notifications/prompts/list_changed` notification, sent by the server; its message is [`PromptListChangedNotification`](super::PromptListChangedNotification).
+    /// The `notifications/prompts/list_changed` notification, sent by the server; its message is [`PromptListChangedNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct PromptListChanged;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for PromptListChanged {
@@ -3675,7 +3675,7 @@ pub mod methods {
         type Params = Option<NotificationParams>;
     }
     impl crate::FromServer for PromptListChanged {}
-    /// The `resources/read` request, sent by the client; its message is [`ReadResourceRequest`](super::ReadResourceRequest).
+    /// The `resources/read` request, sent by the client; its message is [`ReadResourceRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ReadResource;
     impl ::mcpwire_jsonrpc::method::RequestMethod for ReadResource {
@@ -3684,7 +3684,7 @@ pub mod methods {
         type Result = ReadResourceResultResponseResult;
     }
     impl crate::FromClient for ReadResource {}
-    /// The `notifications/resources/list_changed` notification, sent by the server; its message is [`ResourceListChangedNotification`](super::ResourceListChangedNotification).
+    /// The `notifications/resources/list_changed` notification, sent by the server; its message is [`ResourceListChangedNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ResourceListChanged;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for ResourceListChanged {
@@ -3692,7 +3692,7 @@ pub mod methods {
         type Params = Option<NotificationParams>;
     }
     impl crate::FromServer for ResourceListChanged {}
-    /// The `notifications/resources/updated` notification, sent by the server; its message is [`ResourceUpdatedNotification`](super::ResourceUpdatedNotification).
+    /// The `notifications/resources/updated` notification, sent by the server; its message is [`ResourceUpdatedNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ResourceUpdated;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for ResourceUpdated {
@@ -3700,7 +3700,7 @@ pub mod methods {
         type Params = ResourceUpdatedNotificationParams;
     }
     impl crate::FromServer for ResourceUpdated {}
-    /// The `notifications/subscriptions/acknowledged` notification, sent by the server; its message is [`SubscriptionsAcknowledgedNotification`](super::SubscriptionsAcknowledgedNotification).
+    /// The `notifications/subscriptions/acknowledged` notification, sent by the server; its message is [`SubscriptionsAcknowledgedNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct SubscriptionsAcknowledged;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for SubscriptionsAcknowledged {
@@ -3708,7 +3708,7 @@ pub mod methods {
         type Params = SubscriptionsAcknowledgedNotificationParams;
     }
     impl crate::FromServer for SubscriptionsAcknowledged {}
-    /// The `subscriptions/listen` request, sent by the client; its message is [`SubscriptionsListenRequest`](super::SubscriptionsListenRequest).
+    /// The `subscriptions/listen` request, sent by the client; its message is [`SubscriptionsListenRequest`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct SubscriptionsListen;
     impl ::mcpwire_jsonrpc::method::RequestMethod for SubscriptionsListen {
@@ -3717,7 +3717,7 @@ pub mod methods {
         type Result = SubscriptionsListenResult;
     }
     impl crate::FromClient for SubscriptionsListen {}
-    /// The `notifications/tools/list_changed` notification, sent by the server; its message is [`ToolListChangedNotification`](super::ToolListChangedNotification).
+    /// The `notifications/tools/list_changed` notification, sent by the server; its message is [`ToolListChangedNotification`].
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct ToolListChanged;
     impl ::mcpwire_jsonrpc::method::NotificationMethod for ToolListChanged {
