@@ -1,0 +1,104 @@
+//! Limits and policies of a peer.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::Cancellation;
+
+/// The limits and policies of a [`Peer`](crate::Peer). Every bound has a default; the setters
+/// change one at a time.
+#[derive(Clone)]
+pub struct Config {
+    pub(crate) max_in_flight: usize,
+    pub(crate) max_queued: usize,
+    pub(crate) max_pending: usize,
+    pub(crate) outbound_queue: usize,
+    pub(crate) request_timeout: Option<Duration>,
+    pub(crate) cancellation: Option<Arc<dyn Cancellation>>,
+}
+
+impl Config {
+    /// Inbound requests whose handlers run at the same time. Default: 64.
+    pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
+    /// Inbound requests that wait for a handler slot; beyond running and waiting requests, a
+    /// request is answered at once with [`BUSY`](crate::BUSY). Default: 256.
+    pub const DEFAULT_MAX_QUEUED: usize = 256;
+    /// Outbound requests awaiting their response; a further request waits for one to finish.
+    /// Default: 1024.
+    pub const DEFAULT_MAX_PENDING: usize = 1024;
+    /// Messages waiting to be written to the transport; senders wait when it is full.
+    /// Default: 256.
+    pub const DEFAULT_OUTBOUND_QUEUE: usize = 256;
+    /// How long an outbound request waits for its response. Default: 60 seconds.
+    pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+    /// The defaults, with no cancellation protocol.
+    pub fn new() -> Self {
+        Config {
+            max_in_flight: Self::DEFAULT_MAX_IN_FLIGHT,
+            max_queued: Self::DEFAULT_MAX_QUEUED,
+            max_pending: Self::DEFAULT_MAX_PENDING,
+            outbound_queue: Self::DEFAULT_OUTBOUND_QUEUE,
+            request_timeout: Some(Self::DEFAULT_REQUEST_TIMEOUT),
+            cancellation: None,
+        }
+    }
+
+    /// Sets how many inbound requests run at once (at least 1).
+    pub fn max_in_flight(mut self, limit: usize) -> Self {
+        self.max_in_flight = limit.max(1);
+        self
+    }
+
+    /// Sets how many inbound requests may wait for a handler slot.
+    pub fn max_queued(mut self, limit: usize) -> Self {
+        self.max_queued = limit;
+        self
+    }
+
+    /// Sets how many outbound requests may await responses at once (at least 1).
+    pub fn max_pending(mut self, limit: usize) -> Self {
+        self.max_pending = limit.max(1);
+        self
+    }
+
+    /// Sets the capacity of the outbound message queue (at least 1).
+    pub fn outbound_queue(mut self, capacity: usize) -> Self {
+        self.outbound_queue = capacity.max(1);
+        self
+    }
+
+    /// Sets the default timeout of outbound requests; `None` waits without limit.
+    pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Sets the protocol's cancellation notification, which the engine sends when an outbound
+    /// request is dropped or times out, and honours when the peer sends it.
+    pub fn cancellation(mut self, cancellation: impl Cancellation) -> Self {
+        self.cancellation = Some(Arc::new(cancellation));
+        self
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::new()
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("Config")
+            .field("max_in_flight", &self.max_in_flight)
+            .field("max_queued", &self.max_queued)
+            .field("max_pending", &self.max_pending)
+            .field("outbound_queue", &self.outbound_queue)
+            .field("request_timeout", &self.request_timeout)
+            .field("cancellation", &self.cancellation.is_some())
+            .finish()
+    }
+}

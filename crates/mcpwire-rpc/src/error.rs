@@ -1,0 +1,136 @@
+//! The engine's error type.
+
+use std::fmt;
+
+use mcpwire_jsonrpc::ErrorObject;
+
+/// Why an outbound request or notification failed.
+///
+/// Opaque: ask with the `is_*` predicates; [`Error::remote`] gives the peer's error object.
+pub struct Error {
+    kind: Kind,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+enum Kind {
+    Closed,
+    Timeout,
+    Remote(ErrorObject),
+    Encode,
+    Decode,
+}
+
+impl Error {
+    pub(crate) fn closed() -> Self {
+        Error {
+            kind: Kind::Closed,
+            source: None,
+        }
+    }
+
+    pub(crate) fn closed_by(source: mcpwire_transport::Error) -> Self {
+        Error {
+            kind: Kind::Closed,
+            source: Some(Box::new(source)),
+        }
+    }
+
+    pub(crate) fn timeout() -> Self {
+        Error {
+            kind: Kind::Timeout,
+            source: None,
+        }
+    }
+
+    pub(crate) fn from_remote(error: ErrorObject) -> Self {
+        Error {
+            kind: Kind::Remote(error),
+            source: None,
+        }
+    }
+
+    pub(crate) fn encode(source: serde_json::Error) -> Self {
+        Error {
+            kind: Kind::Encode,
+            source: Some(Box::new(source)),
+        }
+    }
+
+    pub(crate) fn decode(source: serde_json::Error) -> Self {
+        Error {
+            kind: Kind::Decode,
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// The connection is closed (or closed while the request was pending).
+    pub fn is_closed(&self) -> bool {
+        matches!(self.kind, Kind::Closed)
+    }
+
+    /// No response arrived within the request's timeout; a cancellation was sent.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self.kind, Kind::Timeout)
+    }
+
+    /// The peer answered with an error response.
+    pub fn is_remote(&self) -> bool {
+        matches!(self.kind, Kind::Remote(_))
+    }
+
+    /// The params could not be encoded.
+    pub fn is_encode(&self) -> bool {
+        matches!(self.kind, Kind::Encode)
+    }
+
+    /// The result did not have the shape of the method's result type.
+    pub fn is_decode(&self) -> bool {
+        matches!(self.kind, Kind::Decode)
+    }
+
+    /// The peer's error object, for an error response.
+    pub fn remote(&self) -> Option<&ErrorObject> {
+        match &self.kind {
+            Kind::Remote(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = formatter.debug_struct("Error");
+        match &self.kind {
+            Kind::Remote(error) => debug.field("remote", error),
+            _ => debug.field("kind", &self.to_string()),
+        };
+        if let Some(source) = &self.source {
+            debug.field("source", source);
+        }
+        debug.finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::Closed => formatter.write_str("connection closed"),
+            Kind::Timeout => formatter.write_str("request timed out"),
+            Kind::Remote(error) => write!(formatter, "peer answered with an error: {error}"),
+            Kind::Encode => formatter.write_str("params could not be encoded"),
+            Kind::Decode => formatter.write_str("result could not be decoded"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            Kind::Remote(error) => Some(error),
+            _ => self
+                .source
+                .as_deref()
+                .map(|source| source as &(dyn std::error::Error + 'static)),
+        }
+    }
+}

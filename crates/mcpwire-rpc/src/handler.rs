@@ -1,0 +1,45 @@
+//! What the engine calls: the handler of inbound messages, and the protocol's cancellation.
+
+use std::future::Future;
+
+use mcpwire_jsonrpc::{ErrorObject, Notification, RequestId};
+use serde_json::value::RawValue;
+
+use crate::{Peer, RequestContext};
+
+/// Serves the requests and notifications a peer sends.
+///
+/// Requests run concurrently, each in its own task with its own [`RequestContext`].
+/// Notifications are handled one at a time in the order they arrive, before the engine reads
+/// the next message, so a notification sent before a response is seen before that response.
+pub trait Handler: Send + Sync + 'static {
+    /// Serves one request and returns its raw result, or the error object to answer with.
+    ///
+    /// When the peer cancels the request, [`RequestContext::cancellation`] fires and whatever
+    /// this returns afterwards is not sent: a cancelled request gets no response.
+    fn request(
+        &self,
+        params: Option<Box<RawValue>>,
+        context: RequestContext,
+    ) -> impl Future<Output = Result<Box<RawValue>, ErrorObject>> + Send;
+
+    /// Handles one notification.
+    ///
+    /// Keep this short: the engine reads no further message until it returns.
+    fn notification(
+        &self,
+        notification: Notification,
+        peer: &Peer,
+    ) -> impl Future<Output = ()> + Send;
+}
+
+/// The protocol's cancellation notification, which the engine itself knows no name of.
+///
+/// MCP's role crates implement it for `notifications/cancelled`.
+pub trait Cancellation: Send + Sync + 'static {
+    /// The id of the request that `notification` cancels, if it is a cancellation.
+    fn cancelled_request(&self, notification: &Notification) -> Option<RequestId>;
+
+    /// The notification that cancels the outbound request `id`, for the `reason` given.
+    fn cancel_notification(&self, id: &RequestId, reason: &str) -> Notification;
+}

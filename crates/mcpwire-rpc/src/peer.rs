@@ -1,0 +1,533 @@
+//! The peer: a handle for sending, and the two tasks that read and write the transport.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use mcpwire_jsonrpc::method::{NotificationMethod, RequestMethod};
+use mcpwire_jsonrpc::{
+    ErrorCode, ErrorObject, ErrorResponse, Message, Notification, RawParams, Request, RequestId,
+    Response,
+};
+use mcpwire_transport::{Inbound, MessageReceiver, MessageSender, SendOptions, Transport};
+use serde_json::value::RawValue;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use crate::{Config, Error, Handler, RequestContext};
+
+/// The error code of a request refused because too many requests are running and waiting
+/// already (`-32000`, in the range JSON-RPC leaves to implementations).
+pub const BUSY: ErrorCode = ErrorCode(-32000);
+
+/// Per-call options of an outbound request.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct RequestOptions {
+    /// Overrides the configured timeout; `Some(None)` waits without limit.
+    pub timeout: Option<Option<Duration>>,
+    /// The inbound request this one is made while serving, for transports that route by it.
+    pub related_request: Option<RequestId>,
+}
+
+impl RequestOptions {
+    /// Options with a timeout of `timeout` for this call.
+    pub fn with_timeout(timeout: Duration) -> Self {
+        RequestOptions {
+            timeout: Some(Some(timeout)),
+            ..RequestOptions::default()
+        }
+    }
+}
+
+/// A handle to a connection with a peer: send requests and notifications, close, or wait for
+/// the connection to end. Cheap to clone; every clone drives the same connection.
+#[derive(Clone)]
+pub struct Peer {
+    shared: Arc<Shared>,
+}
+
+type Reply = Result<Box<RawValue>, ErrorObject>;
+
+struct Shared {
+    config: Config,
+    outbound: mpsc::Sender<Outgoing>,
+    pending: Mutex<HashMap<RequestId, PendingRequest>>,
+    pending_slots: Arc<Semaphore>,
+    in_flight: Mutex<HashMap<RequestId, CancellationToken>>,
+    running_slots: Arc<Semaphore>,
+    admitted_slots: Arc<Semaphore>,
+    next_id: AtomicI64,
+    /// Fires when the connection starts shutting down.
+    closing: CancellationToken,
+    /// Fires when both tasks have finished and every pending request has failed.
+    terminated: CancellationToken,
+    close_cause: Mutex<Option<mcpwire_transport::Error>>,
+}
+
+struct PendingRequest {
+    method: String,
+    reply: oneshot::Sender<Reply>,
+}
+
+struct Outgoing {
+    message: Message,
+    options: SendOptions,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these locks cannot leave the maps inconsistent (every
+    // critical section is a single insert, remove or drain), so a poisoned lock is still usable.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Peer {
+    /// Starts serving `transport` with `handler`, on the current tokio runtime.
+    ///
+    /// Two tasks are spawned: one reads and dispatches inbound messages, one writes outbound
+    /// messages in the order they were queued. The connection ends when the transport closes,
+    /// when writing fails, or on [`Peer::close`].
+    ///
+    /// # Panics
+    ///
+    /// Panics when called outside a tokio runtime.
+    pub fn start<T: Transport, H: Handler>(transport: T, handler: H, config: Config) -> Peer {
+        let (sender, receiver) = transport.split();
+        let (outbound, queue) = mpsc::channel(config.outbound_queue);
+        let shared = Arc::new(Shared {
+            pending_slots: Arc::new(Semaphore::new(config.max_pending)),
+            running_slots: Arc::new(Semaphore::new(config.max_in_flight)),
+            admitted_slots: Arc::new(Semaphore::new(config.max_in_flight + config.max_queued)),
+            config,
+            outbound,
+            pending: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::new()),
+            next_id: AtomicI64::new(1),
+            closing: CancellationToken::new(),
+            terminated: CancellationToken::new(),
+            close_cause: Mutex::new(None),
+        });
+        let peer = Peer { shared };
+        let writer = tokio::spawn(write_loop(peer.clone(), sender, queue));
+        let reader_peer = peer.clone();
+        tokio::spawn(async move {
+            read_loop(reader_peer.clone(), receiver, Arc::new(handler)).await;
+            reader_peer.shutdown();
+            // The writer flushes what was queued before the close, then closes the transport.
+            let _ = writer.await;
+            reader_peer.fail_pending();
+            reader_peer.shared.terminated.cancel();
+        });
+        peer
+    }
+
+    /// Sends a request and awaits its raw result.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_remote`] when the peer answers with an error, [`Error::is_timeout`] when no
+    /// response arrives in time, [`Error::is_closed`] when the connection closes first.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future before the response arrives withdraws the request: the configured
+    /// [`Cancellation`](crate::Cancellation) notification is sent to the peer.
+    pub async fn request_raw(
+        &self,
+        method: &str,
+        params: Option<RawParams>,
+        options: RequestOptions,
+    ) -> Result<Box<RawValue>, Error> {
+        let shared = &self.shared;
+        let slot = tokio::select! {
+            slot = shared.pending_slots.clone().acquire_owned() => slot.map_err(|_| Error::closed())?,
+            () = shared.closing.cancelled() => return Err(self.closed_error()),
+        };
+        let id = RequestId::from(shared.next_id.fetch_add(1, Ordering::Relaxed));
+        let (reply, response) = oneshot::channel();
+        lock(&shared.pending).insert(
+            id.clone(),
+            PendingRequest {
+                method: method.to_owned(),
+                reply,
+            },
+        );
+        let mut guard = PendingGuard {
+            peer: self,
+            id: id.clone(),
+            active: true,
+            _slot: slot,
+        };
+
+        let send_options = match options.related_request {
+            Some(related) => SendOptions::related_to(related),
+            None => SendOptions::default(),
+        };
+        let message = Message::from(Request::new(id, method, params));
+        self.enqueue(message, send_options).await?;
+
+        let timeout = options.timeout.unwrap_or(shared.config.request_timeout);
+        let outcome = match timeout {
+            Some(limit) => match tokio::time::timeout(limit, response).await {
+                Ok(outcome) => outcome,
+                Err(_) => {
+                    guard.withdraw("request timed out");
+                    return Err(Error::timeout());
+                }
+            },
+            None => response.await,
+        };
+        guard.active = false;
+        match outcome {
+            Ok(Ok(result)) => Ok(result),
+            Ok(Err(error)) => Err(Error::from_remote(error)),
+            Err(_) => Err(self.closed_error()),
+        }
+    }
+
+    /// Sends a typed request and decodes its result with the method's result type.
+    ///
+    /// # Errors
+    ///
+    /// As [`Peer::request_raw`], plus [`Error::is_encode`] and [`Error::is_decode`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Peer::request_raw`].
+    pub async fn request<M: RequestMethod>(&self, params: &M::Params) -> Result<M::Result, Error> {
+        self.request_with::<M>(params, RequestOptions::default())
+            .await
+    }
+
+    /// [`Peer::request`] with per-call options.
+    ///
+    /// # Errors
+    ///
+    /// As [`Peer::request`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Peer::request_raw`].
+    pub async fn request_with<M: RequestMethod>(
+        &self,
+        params: &M::Params,
+        options: RequestOptions,
+    ) -> Result<M::Result, Error> {
+        let params = mcpwire_jsonrpc::encode_params(params).map_err(Error::encode)?;
+        let result = self.request_raw(M::METHOD, params, options).await?;
+        serde_json::from_str(result.get()).map_err(Error::decode)
+    }
+
+    /// Sends a notification.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the connection is closed.
+    pub async fn notify_raw(
+        &self,
+        method: &str,
+        params: Option<RawParams>,
+        options: SendOptions,
+    ) -> Result<(), Error> {
+        self.enqueue(Message::from(Notification::new(method, params)), options)
+            .await
+    }
+
+    /// Sends a typed notification.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the params cannot be encoded or the connection is closed.
+    pub async fn notify<M: NotificationMethod>(&self, params: &M::Params) -> Result<(), Error> {
+        let params = mcpwire_jsonrpc::encode_params(params).map_err(Error::encode)?;
+        self.notify_raw(M::METHOD, params, SendOptions::default())
+            .await
+    }
+
+    /// Closes the connection: messages already queued are written, then the transport is
+    /// closed, running handlers are cancelled and pending requests fail.
+    pub async fn close(&self) {
+        self.shutdown();
+        self.closed().await;
+    }
+
+    /// Waits until the connection has ended and every pending request has failed.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn closed(&self) {
+        self.shared.terminated.cancelled().await;
+    }
+
+    /// Returns `true` once the connection is shutting down or has ended.
+    pub fn is_closed(&self) -> bool {
+        self.shared.closing.is_cancelled()
+    }
+
+    /// The number of outbound requests awaiting a response.
+    pub fn pending_requests(&self) -> usize {
+        lock(&self.shared.pending).len()
+    }
+
+    /// The number of inbound requests being served.
+    pub fn requests_in_flight(&self) -> usize {
+        lock(&self.shared.in_flight).len()
+    }
+
+    async fn enqueue(&self, message: Message, options: SendOptions) -> Result<(), Error> {
+        if self.shared.closing.is_cancelled() {
+            return Err(self.closed_error());
+        }
+        self.shared
+            .outbound
+            .send(Outgoing { message, options })
+            .await
+            .map_err(|_| self.closed_error())
+    }
+
+    fn closed_error(&self) -> Error {
+        match lock(&self.shared.close_cause).take() {
+            Some(cause) => Error::closed_by(cause),
+            None => Error::closed(),
+        }
+    }
+
+    fn shutdown(&self) {
+        self.shared.closing.cancel();
+        for (_, token) in lock(&self.shared.in_flight).drain() {
+            token.cancel();
+        }
+    }
+
+    fn fail_pending(&self) {
+        // Dropping each reply sender fails its request with `Error::closed`.
+        lock(&self.shared.pending).clear();
+    }
+
+    fn record_close_cause(&self, cause: mcpwire_transport::Error) {
+        lock(&self.shared.close_cause).get_or_insert(cause);
+    }
+}
+
+impl fmt::Debug for Peer {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("Peer")
+            .field("pending_requests", &self.pending_requests())
+            .field("requests_in_flight", &self.requests_in_flight())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+/// Removes a pending request whose future ends without its response, and tells the peer.
+struct PendingGuard<'a> {
+    peer: &'a Peer,
+    id: RequestId,
+    active: bool,
+    _slot: OwnedSemaphorePermit,
+}
+
+impl PendingGuard<'_> {
+    fn withdraw(&mut self, reason: &str) {
+        if !std::mem::take(&mut self.active) {
+            return;
+        }
+        let shared = &self.peer.shared;
+        if lock(&shared.pending).remove(&self.id).is_none() || shared.closing.is_cancelled() {
+            return;
+        }
+        let Some(cancellation) = &shared.config.cancellation else {
+            return;
+        };
+        let notification = cancellation.cancel_notification(&self.id, reason);
+        let outgoing = Outgoing {
+            message: Message::from(notification),
+            options: SendOptions::default(),
+        };
+        // A drop cannot wait for room in the queue: try now, and hand a full queue to a task.
+        if let Err(mpsc::error::TrySendError::Full(outgoing)) = shared.outbound.try_send(outgoing) {
+            let outbound = shared.outbound.clone();
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move {
+                    let _ = outbound.send(outgoing).await;
+                });
+            }
+        }
+    }
+}
+
+impl Drop for PendingGuard<'_> {
+    fn drop(&mut self) {
+        self.withdraw("request dropped by the caller");
+    }
+}
+
+async fn write_loop<S: MessageSender>(
+    peer: Peer,
+    mut sender: S,
+    mut queue: mpsc::Receiver<Outgoing>,
+) {
+    loop {
+        let outgoing = tokio::select! {
+            biased;
+            outgoing = queue.recv() => outgoing,
+            () = peer.shared.closing.cancelled() => None,
+        };
+        let Some(outgoing) = outgoing else { break };
+        if let Err(error) = sender.send(outgoing.message, outgoing.options).await {
+            tracing::debug!(%error, "writing to the transport failed; closing the connection");
+            peer.record_close_cause(error);
+            peer.shutdown();
+            return;
+        }
+    }
+    // Flush what was queued before the close, then close the transport.
+    queue.close();
+    while let Ok(outgoing) = queue.try_recv() {
+        if sender
+            .send(outgoing.message, outgoing.options)
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+    let _ = sender.close().await;
+}
+
+async fn read_loop<R: MessageReceiver, H: Handler>(peer: Peer, mut receiver: R, handler: Arc<H>) {
+    loop {
+        let inbound = tokio::select! {
+            inbound = receiver.receive() => inbound,
+            () = peer.shared.closing.cancelled() => return,
+        };
+        match inbound {
+            None => return,
+            Some(Err(error)) => {
+                tracing::debug!(%error, "reading from the transport failed; closing the connection");
+                peer.record_close_cause(error);
+                return;
+            }
+            Some(Ok(Inbound::Invalid(error))) => {
+                tracing::debug!(%error, "answering an invalid message");
+                let _ = peer
+                    .enqueue(
+                        Message::from(error.to_error_response()),
+                        SendOptions::default(),
+                    )
+                    .await;
+            }
+            Some(Ok(Inbound::Message(message))) => dispatch(&peer, &handler, message).await,
+        }
+    }
+}
+
+async fn dispatch<H: Handler>(peer: &Peer, handler: &Arc<H>, message: Message) {
+    match message {
+        Message::Request(request) => admit(peer, handler, request).await,
+        Message::Notification(notification) => {
+            if let Some(cancellation) = &peer.shared.config.cancellation
+                && let Some(id) = cancellation.cancelled_request(&notification)
+            {
+                // Unknown or finished ids are ignored, as cancellation races are normal.
+                if let Some(token) = lock(&peer.shared.in_flight).get(&id) {
+                    token.cancel();
+                }
+                return;
+            }
+            handler.notification(notification, peer).await;
+        }
+        Message::Response(response) => complete(peer, response.id, Ok(response.result)),
+        Message::Error(error) => match error.id {
+            Some(id) => complete(peer, id, Err(error.error)),
+            None => {
+                tracing::debug!(error = %error.error, "the peer reported an error about an unreadable message")
+            }
+        },
+    }
+}
+
+fn complete(peer: &Peer, id: RequestId, reply: Reply) {
+    match lock(&peer.shared.pending).remove(&id) {
+        Some(pending) => {
+            // The caller may have stopped waiting; a late reply is dropped.
+            let _ = pending.reply.send(reply);
+            tracing::trace!(%id, method = %pending.method, "response correlated");
+        }
+        None => tracing::debug!(%id, "ignoring a response to no pending request"),
+    }
+}
+
+async fn admit<H: Handler>(peer: &Peer, handler: &Arc<H>, request: Request) {
+    let Request { id, method, params } = request;
+    let shared = &peer.shared;
+    let refuse = |code: ErrorCode, message: String| {
+        Message::from(ErrorResponse::new(
+            Some(id.clone()),
+            ErrorObject::new(code, message),
+        ))
+    };
+    let Ok(admitted) = shared.admitted_slots.clone().try_acquire_owned() else {
+        let reply = refuse(BUSY, "too many requests in flight".to_owned());
+        let _ = peer
+            .enqueue(reply, SendOptions::related_to(id.clone()))
+            .await;
+        return;
+    };
+    let cancellation = CancellationToken::new();
+    let duplicate = {
+        let mut in_flight = lock(&shared.in_flight);
+        let duplicate = in_flight.contains_key(&id);
+        if !duplicate {
+            in_flight.insert(id.clone(), cancellation.clone());
+        }
+        duplicate
+    };
+    if duplicate {
+        // A reused id would make two responses indistinguishable: refuse the second request.
+        let reply = refuse(
+            ErrorCode::INVALID_REQUEST,
+            format!("request id {id} is already in flight"),
+        );
+        let _ = peer
+            .enqueue(reply, SendOptions::related_to(id.clone()))
+            .await;
+        return;
+    }
+    let context = RequestContext {
+        id: id.clone(),
+        method,
+        cancellation: cancellation.clone(),
+        peer: peer.clone(),
+    };
+    let handler = Arc::clone(handler);
+    let peer = peer.clone();
+    let running_slots = Arc::clone(&shared.running_slots);
+    tokio::spawn(async move {
+        let _admitted = admitted;
+        let running = tokio::select! {
+            running = running_slots.acquire_owned() => running.ok(),
+            () = cancellation.cancelled() => None,
+        };
+        let outcome = match running {
+            Some(_running) => Some(handler.request(params, context).await),
+            None => None,
+        };
+        let still_ours = lock(&peer.shared.in_flight).remove(&id).is_some();
+        // A cancelled request gets no response.
+        let Some(outcome) = outcome.filter(|_| still_ours && !cancellation.is_cancelled()) else {
+            return;
+        };
+        let reply = match outcome {
+            Ok(result) => Message::from(Response::new(id.clone(), result)),
+            Err(error) => Message::from(ErrorResponse::new(Some(id.clone()), error)),
+        };
+        let _ = peer.enqueue(reply, SendOptions::related_to(id)).await;
+    });
+}
