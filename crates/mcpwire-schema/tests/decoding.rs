@@ -91,6 +91,9 @@ fn meta_and_unknown_members_survive() {
     // An open object keeps unknown members: a tool's JSON Schema is passed through whole.
     let tool = json!({"name": "add", "inputSchema": {"type": "object", "properties": {"a": {"type": "number"}}, "additionalProperties": false}});
     assert_eq!(round_trip::<v2025_11_25::Tool>(&tool), tool);
+    // Any JSON Schema is kept whole, boolean subschemas and `$defs` included.
+    let tool = json!({"name": "any", "inputSchema": {"type": "object", "properties": {"x": true, "y": {"$ref": "#/$defs/y"}}, "$defs": {"y": {"type": "string"}}}});
+    assert_eq!(round_trip::<v2025_11_25::Tool>(&tool), tool);
 }
 
 #[test]

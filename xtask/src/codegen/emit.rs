@@ -12,8 +12,8 @@ use anyhow::{Context as _, Result, bail};
 use serde_json::{Map, Value};
 
 use super::overrides::{
-    Condition, EXTENSION_DIRECTIONS, KEYED_UNIONS, OPEN_OBJECTS, PATCHES, RELAXED, RULE_UNIONS,
-    SKIPS, TYPE_OVERRIDES,
+    Condition, EXTENSION_DIRECTIONS, KEYED_UNIONS, PATCHES, RELAXED, RULE_UNIONS, SKIPS,
+    TYPE_OVERRIDES,
 };
 
 /// What the emitter needs to know about one input document.
@@ -536,12 +536,7 @@ impl<'a> Generator<'a> {
             .properties
             .get("method")
             .is_some_and(|method| method.get("const").is_some());
-        let listed_open = self.locations.get(name).is_some_and(|location| {
-            OPEN_OBJECTS
-                .iter()
-                .any(|(scope, open)| scope.matches(self.spec.module) && open == location)
-        });
-        if shape.open || meta_like || message || listed_open {
+        if shape.open || meta_like || message {
             writeln!(
                 body,
                 "/// Members this revision does not define, kept as received.\n#[serde(flatten)]\npub extra: crate::JsonObject,"

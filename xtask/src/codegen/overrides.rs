@@ -79,6 +79,20 @@ pub(crate) struct Skip {
 }
 
 pub(crate) const PATCHES: &[Patch] = &[
+    // A tool's input and output schemas are whole JSON Schemas: any keyword, boolean
+    // subschemas (`"properties": {"x": true}`), `$defs`, composition keywords. The MCP schema
+    // types a few of their members, which would reject valid schemas. Keep them as
+    // plain JSON objects, exactly as the server registered them.
+    Patch {
+        scope: Scope::All,
+        pointer: "/Tool/properties/inputSchema",
+        replacement: || json!({"type": "object"}),
+    },
+    Patch {
+        scope: Scope::All,
+        pointer: "/Tool/properties/outputSchema",
+        replacement: || json!({"type": "object"}),
+    },
     // `ElicitResult.content` values are typed string | integer | boolean | string[] in the JSON
     // Schema, but `schema.ts` says `string | number | boolean | string[]`: a float answer such as
     // 30.5 is valid. Accept both integers and floats, keeping integers exact.
@@ -120,16 +134,6 @@ pub(crate) const RELAXED: &[Relaxed] = &[
         definitions: &["*"],
         members: &["resultType"],
     },
-];
-
-/// Objects that keep every member they are given although the input does not say they are
-/// open, by `Definition.property` location.
-pub(crate) const OPEN_OBJECTS: &[(Scope, &str)] = &[
-    // A tool's input and output schemas are whole JSON Schemas (`$defs`, `additionalProperties`,
-    // composition keywords...), of which the MCP schema names only a few members. They must be
-    // passed through exactly as the server registered them.
-    (Scope::All, "Tool.inputSchema"),
-    (Scope::All, "Tool.outputSchema"),
 ];
 
 pub(crate) const TYPE_OVERRIDES: &[TypeOverride] = &[

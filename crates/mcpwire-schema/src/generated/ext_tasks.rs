@@ -677,28 +677,6 @@ pub struct ToolAnnotations {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
-/// The inline schema at `Tool.inputSchema` of the MCP schema, tasks extension (draft).
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ToolInputSchema {
-    /// `$schema` (optional).
-    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
-    pub schema: Option<String>,
-    /// `type` (required).
-    pub r#type: tags::Object,
-    /// Members this revision does not define, kept as received.
-    #[serde(flatten)]
-    pub extra: crate::JsonObject,
-}
-/// The inline schema at `Tool.outputSchema` of the MCP schema, tasks extension (draft).
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ToolOutputSchema {
-    /// `$schema` (optional).
-    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
-    pub schema: Option<String>,
-    /// Members this revision does not define, kept as received.
-    #[serde(flatten)]
-    pub extra: crate::JsonObject,
-}
 /// `Tool` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Tool {
@@ -716,7 +694,7 @@ pub struct Tool {
     pub icons: Option<Vec<Icon>>,
     /// `inputSchema` (required).
     #[serde(rename = "inputSchema")]
-    pub input_schema: ToolInputSchema,
+    pub input_schema: crate::JsonObject,
     /// `name` (required).
     pub name: String,
     /// `outputSchema` (optional).
@@ -725,7 +703,7 @@ pub struct Tool {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub output_schema: Option<ToolOutputSchema>,
+    pub output_schema: Option<crate::JsonObject>,
     /// `title` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -2119,8 +2097,6 @@ pub fn transcode(
         "ToolAnnotations" => run::<ToolAnnotations>(json),
         "ToolChoice" => run::<ToolChoice>(json),
         "ToolChoiceMode" => run::<ToolChoiceMode>(json),
-        "ToolInputSchema" => run::<ToolInputSchema>(json),
-        "ToolOutputSchema" => run::<ToolOutputSchema>(json),
         "ToolResultContent" => run::<ToolResultContent>(json),
         "ToolUseContent" => run::<ToolUseContent>(json),
         "UntitledMultiSelectEnumSchema" => run::<UntitledMultiSelectEnumSchema>(json),

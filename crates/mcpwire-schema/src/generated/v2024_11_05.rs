@@ -1523,21 +1523,6 @@ pub struct ListRootsResult {
     /// `roots` (required).
     pub roots: Vec<Root>,
 }
-/// The inline schema at `Tool.inputSchema` of the MCP schema, revision 2024-11-05.
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ToolInputSchema {
-    /// `properties` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<::std::collections::BTreeMap<String, crate::JsonObject>>,
-    /// `required` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<Vec<String>>,
-    /// `type` (required).
-    pub r#type: tags::Object,
-    /// Members this revision does not define, kept as received.
-    #[serde(flatten)]
-    pub extra: crate::JsonObject,
-}
 /// [`Tool`](https://modelcontextprotocol.io/specification/2024-11-05/schema#tool) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Tool {
@@ -1546,7 +1531,7 @@ pub struct Tool {
     pub description: Option<String>,
     /// `inputSchema` (required).
     #[serde(rename = "inputSchema")]
-    pub input_schema: ToolInputSchema,
+    pub input_schema: crate::JsonObject,
     /// `name` (required).
     pub name: String,
 }
@@ -2360,9 +2345,6 @@ NotificationsRootsListChanged = "notifications/roots/list_changed");
 /// The constant `"notifications/tools/list_changed"`.
 NotificationsToolsListChanged = "notifications/tools/list_changed");
     crate::support::const_tag!(
-/// The constant `"object"`.
-Object = "object");
-    crate::support::const_tag!(
 /// The constant `"ping"`.
 Ping = "ping");
     crate::support::const_tag!(
@@ -2555,7 +2537,6 @@ pub fn transcode(
         "TextContentAnnotations" => run::<TextContentAnnotations>(json),
         "TextResourceContents" => run::<TextResourceContents>(json),
         "Tool" => run::<Tool>(json),
-        "ToolInputSchema" => run::<ToolInputSchema>(json),
         "ToolListChangedNotification" => run::<ToolListChangedNotification>(json),
         "ToolListChangedNotificationParams" => run::<ToolListChangedNotificationParams>(json),
         "UnsubscribeRequest" => run::<UnsubscribeRequest>(json),

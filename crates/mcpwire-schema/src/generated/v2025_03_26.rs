@@ -1537,21 +1537,6 @@ pub struct ToolAnnotations {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
-/// The inline schema at `Tool.inputSchema` of the MCP schema, revision 2025-03-26.
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ToolInputSchema {
-    /// `properties` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<::std::collections::BTreeMap<String, crate::JsonObject>>,
-    /// `required` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<Vec<String>>,
-    /// `type` (required).
-    pub r#type: tags::Object,
-    /// Members this revision does not define, kept as received.
-    #[serde(flatten)]
-    pub extra: crate::JsonObject,
-}
 /// [`Tool`](https://modelcontextprotocol.io/specification/2025-03-26/schema#tool) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Tool {
@@ -1563,7 +1548,7 @@ pub struct Tool {
     pub description: Option<String>,
     /// `inputSchema` (required).
     #[serde(rename = "inputSchema")]
-    pub input_schema: ToolInputSchema,
+    pub input_schema: crate::JsonObject,
     /// `name` (required).
     pub name: String,
 }
@@ -2380,9 +2365,6 @@ NotificationsRootsListChanged = "notifications/roots/list_changed");
 /// The constant `"notifications/tools/list_changed"`.
 NotificationsToolsListChanged = "notifications/tools/list_changed");
     crate::support::const_tag!(
-/// The constant `"object"`.
-Object = "object");
-    crate::support::const_tag!(
 /// The constant `"ping"`.
 Ping = "ping");
     crate::support::const_tag!(
@@ -2571,7 +2553,6 @@ pub fn transcode(
         "TextResourceContents" => run::<TextResourceContents>(json),
         "Tool" => run::<Tool>(json),
         "ToolAnnotations" => run::<ToolAnnotations>(json),
-        "ToolInputSchema" => run::<ToolInputSchema>(json),
         "ToolListChangedNotification" => run::<ToolListChangedNotification>(json),
         "ToolListChangedNotificationParams" => run::<ToolListChangedNotificationParams>(json),
         "UnsubscribeRequest" => run::<UnsubscribeRequest>(json),

@@ -1859,36 +1859,6 @@ pub struct ToolAnnotations {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
-/// The inline schema at `Tool.inputSchema` of the MCP schema, revision 2025-06-18.
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ToolInputSchema {
-    /// `properties` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<::std::collections::BTreeMap<String, crate::JsonObject>>,
-    /// `required` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<Vec<String>>,
-    /// `type` (required).
-    pub r#type: tags::Object,
-    /// Members this revision does not define, kept as received.
-    #[serde(flatten)]
-    pub extra: crate::JsonObject,
-}
-/// The inline schema at `Tool.outputSchema` of the MCP schema, revision 2025-06-18.
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ToolOutputSchema {
-    /// `properties` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<::std::collections::BTreeMap<String, crate::JsonObject>>,
-    /// `required` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<Vec<String>>,
-    /// `type` (required).
-    pub r#type: tags::Object,
-    /// Members this revision does not define, kept as received.
-    #[serde(flatten)]
-    pub extra: crate::JsonObject,
-}
 /// [`Tool`](https://modelcontextprotocol.io/specification/2025-06-18/schema#tool) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Tool {
@@ -1903,7 +1873,7 @@ pub struct Tool {
     pub description: Option<String>,
     /// `inputSchema` (required).
     #[serde(rename = "inputSchema")]
-    pub input_schema: ToolInputSchema,
+    pub input_schema: crate::JsonObject,
     /// `name` (required).
     pub name: String,
     /// `outputSchema` (optional).
@@ -1912,7 +1882,7 @@ pub struct Tool {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub output_schema: Option<ToolOutputSchema>,
+    pub output_schema: Option<crate::JsonObject>,
     /// `title` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -2975,10 +2945,8 @@ pub fn transcode(
         "TextResourceContents" => run::<TextResourceContents>(json),
         "Tool" => run::<Tool>(json),
         "ToolAnnotations" => run::<ToolAnnotations>(json),
-        "ToolInputSchema" => run::<ToolInputSchema>(json),
         "ToolListChangedNotification" => run::<ToolListChangedNotification>(json),
         "ToolListChangedNotificationParams" => run::<ToolListChangedNotificationParams>(json),
-        "ToolOutputSchema" => run::<ToolOutputSchema>(json),
         "UnsubscribeRequest" => run::<UnsubscribeRequest>(json),
         "UnsubscribeRequestParams" => run::<UnsubscribeRequestParams>(json),
         _ => return None,

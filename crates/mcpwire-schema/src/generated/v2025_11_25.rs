@@ -1760,42 +1760,6 @@ pub struct ToolExecution {
     )]
     pub task_support: Option<ToolExecutionTaskSupport>,
 }
-/// The inline schema at `Tool.inputSchema` of the MCP schema, revision 2025-11-25.
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ToolInputSchema {
-    /// `$schema` (optional).
-    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
-    pub schema: Option<String>,
-    /// `properties` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<::std::collections::BTreeMap<String, crate::JsonObject>>,
-    /// `required` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<Vec<String>>,
-    /// `type` (required).
-    pub r#type: tags::Object,
-    /// Members this revision does not define, kept as received.
-    #[serde(flatten)]
-    pub extra: crate::JsonObject,
-}
-/// The inline schema at `Tool.outputSchema` of the MCP schema, revision 2025-11-25.
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ToolOutputSchema {
-    /// `$schema` (optional).
-    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
-    pub schema: Option<String>,
-    /// `properties` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<::std::collections::BTreeMap<String, crate::JsonObject>>,
-    /// `required` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<Vec<String>>,
-    /// `type` (required).
-    pub r#type: tags::Object,
-    /// Members this revision does not define, kept as received.
-    #[serde(flatten)]
-    pub extra: crate::JsonObject,
-}
 /// [`Tool`](https://modelcontextprotocol.io/specification/2025-11-25/schema#tool) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Tool {
@@ -1816,7 +1780,7 @@ pub struct Tool {
     pub icons: Option<Vec<Icon>>,
     /// `inputSchema` (required).
     #[serde(rename = "inputSchema")]
-    pub input_schema: ToolInputSchema,
+    pub input_schema: crate::JsonObject,
     /// `name` (required).
     pub name: String,
     /// `outputSchema` (optional).
@@ -1825,7 +1789,7 @@ pub struct Tool {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub output_schema: Option<ToolOutputSchema>,
+    pub output_schema: Option<crate::JsonObject>,
     /// `title` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -4457,9 +4421,7 @@ pub fn transcode(
         "ToolChoiceMode" => run::<ToolChoiceMode>(json),
         "ToolExecution" => run::<ToolExecution>(json),
         "ToolExecutionTaskSupport" => run::<ToolExecutionTaskSupport>(json),
-        "ToolInputSchema" => run::<ToolInputSchema>(json),
         "ToolListChangedNotification" => run::<ToolListChangedNotification>(json),
-        "ToolOutputSchema" => run::<ToolOutputSchema>(json),
         "ToolResultContent" => run::<ToolResultContent>(json),
         "ToolUseContent" => run::<ToolUseContent>(json),
         "URLElicitationRequiredError" => run::<URLElicitationRequiredError>(json),

@@ -973,28 +973,6 @@ pub struct ToolAnnotations {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
-/// The inline schema at `Tool.inputSchema` of the MCP schema, revision 2026-07-28.
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ToolInputSchema {
-    /// `$schema` (optional).
-    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
-    pub schema: Option<String>,
-    /// `type` (required).
-    pub r#type: tags::Object,
-    /// Members this revision does not define, kept as received.
-    #[serde(flatten)]
-    pub extra: crate::JsonObject,
-}
-/// The inline schema at `Tool.outputSchema` of the MCP schema, revision 2026-07-28.
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ToolOutputSchema {
-    /// `$schema` (optional).
-    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
-    pub schema: Option<String>,
-    /// Members this revision does not define, kept as received.
-    #[serde(flatten)]
-    pub extra: crate::JsonObject,
-}
 /// [`Tool`](https://modelcontextprotocol.io/specification/2026-07-28/schema#tool) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Tool {
@@ -1012,7 +990,7 @@ pub struct Tool {
     pub icons: Option<Vec<Icon>>,
     /// `inputSchema` (required).
     #[serde(rename = "inputSchema")]
-    pub input_schema: ToolInputSchema,
+    pub input_schema: crate::JsonObject,
     /// `name` (required).
     pub name: String,
     /// `outputSchema` (optional).
@@ -1021,7 +999,7 @@ pub struct Tool {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub output_schema: Option<ToolOutputSchema>,
+    pub output_schema: Option<crate::JsonObject>,
     /// `title` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -4165,9 +4143,7 @@ pub fn transcode(
         "ToolAnnotations" => run::<ToolAnnotations>(json),
         "ToolChoice" => run::<ToolChoice>(json),
         "ToolChoiceMode" => run::<ToolChoiceMode>(json),
-        "ToolInputSchema" => run::<ToolInputSchema>(json),
         "ToolListChangedNotification" => run::<ToolListChangedNotification>(json),
-        "ToolOutputSchema" => run::<ToolOutputSchema>(json),
         "ToolResultContent" => run::<ToolResultContent>(json),
         "ToolUseContent" => run::<ToolUseContent>(json),
         "UnsupportedProtocolVersionError" => run::<UnsupportedProtocolVersionError>(json),
