@@ -516,7 +516,7 @@ async fn admit<H: Handler>(peer: &Peer, handler: &Arc<H>, request: Request) {
             () = cancellation.cancelled() => None,
         };
         let outcome = match running {
-            Some(_running) => Some(handler.request(params, context).await),
+            Some(_running) => Some(CatchUnwind(std::pin::pin!(handler.request(params, context))).await),
             None => None,
         };
         let still_ours = lock(&peer.shared.in_flight).remove(&id).is_some();
@@ -525,9 +525,30 @@ async fn admit<H: Handler>(peer: &Peer, handler: &Arc<H>, request: Request) {
             return;
         };
         let reply = match outcome {
-            Ok(result) => Message::from(Response::new(id.clone(), result)),
-            Err(error) => Message::from(ErrorResponse::new(Some(id.clone()), error)),
+            Ok(Ok(result)) => Message::from(Response::new(id.clone(), result)),
+            Ok(Err(error)) => Message::from(ErrorResponse::new(Some(id.clone()), error)),
+            Err(()) => {
+                tracing::error!(%id, "a request handler panicked");
+                let error = ErrorObject::internal_error("the request handler failed");
+                Message::from(ErrorResponse::new(Some(id.clone()), error))
+            }
         };
         let _ = peer.enqueue(reply, SendOptions::related_to(id)).await;
     });
+}
+
+/// Polls a future, turning a panic into `Err(())` so that a failing handler still answers.
+struct CatchUnwind<F>(F);
+
+impl<F: std::future::Future + Unpin> std::future::Future for CatchUnwind<F> {
+    type Output = Result<F::Output, ()>;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, context: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        let future = &mut self.0;
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| std::pin::Pin::new(future).poll(context))) {
+            Ok(std::task::Poll::Ready(output)) => std::task::Poll::Ready(Ok(output)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(_) => std::task::Poll::Ready(Err(())),
+        }
+    }
 }
