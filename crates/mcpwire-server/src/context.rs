@@ -1,0 +1,222 @@
+//! What a handler can do while it serves a request.
+
+use std::sync::{Arc, Mutex};
+
+use mcpwire_jsonrpc::RequestId;
+use mcpwire_jsonrpc::method::RequestMethod;
+use mcpwire_rpc::CancellationToken;
+use mcpwire_schema::ProtocolVersion;
+use mcpwire_schema::v2025_11_25::{self as wire, methods};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::Error;
+use crate::session::SessionState;
+use crate::version::project_params;
+
+/// The context of one request a handler serves: cancellation, progress, logging, and requests
+/// to the client (sampling, elicitation, roots).
+///
+/// Asking the client goes through one API whatever the protocol era: in the legacy era it is a
+/// request on the session; the modern era will answer it with a multi round-trip result. Each
+/// request is checked against the capabilities the client declared first.
+#[derive(Clone, Debug)]
+pub struct Context {
+    pub(crate) request: mcpwire_rpc::RequestContext,
+    pub(crate) session: Arc<SessionState>,
+    pub(crate) progress_token: Option<RequestId>,
+    pub(crate) last_progress: Arc<Mutex<Option<f64>>>,
+}
+
+impl Context {
+    /// Fires when the client cancels the request or the session ends.
+    pub fn cancellation(&self) -> &CancellationToken {
+        self.request.cancellation()
+    }
+
+    /// Returns `true` once the request is cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.request.cancellation().is_cancelled()
+    }
+
+    /// The id of the request being served.
+    pub fn request_id(&self) -> &RequestId {
+        self.request.id()
+    }
+
+    /// The revision this session negotiated.
+    pub fn protocol_version(&self) -> ProtocolVersion {
+        self.session.version()
+    }
+
+    /// The capabilities the client declared.
+    pub fn client_capabilities(&self) -> wire::ClientCapabilities {
+        self.session.client_capabilities()
+    }
+
+    /// The client's name and version.
+    pub fn client_info(&self) -> Option<wire::Implementation> {
+        self.session.client_info()
+    }
+
+    /// Reports progress, when the request asked for it with a progress token.
+    ///
+    /// Progress must increase: a value not above the last one reported is not sent.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the session has ended.
+    pub async fn progress(
+        &self,
+        progress: f64,
+        total: Option<f64>,
+        message: Option<&str>,
+    ) -> Result<(), Error> {
+        let Some(token) = &self.progress_token else {
+            return Ok(());
+        };
+        {
+            let mut last = self
+                .last_progress
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if last.is_some_and(|last| progress <= last) || !progress.is_finite() {
+                tracing::debug!(progress, "dropping progress that does not increase");
+                return Ok(());
+            }
+            *last = Some(progress);
+        }
+        let params = wire::ProgressNotificationParams {
+            meta: None,
+            message: message.map(str::to_owned),
+            progress,
+            progress_token: token.clone(),
+            total,
+        };
+        self.notify("notifications/progress", &params).await
+    }
+
+    /// Sends a log message, if the client's level lets it through.
+    ///
+    /// # Errors
+    ///
+    /// Fails when `data` cannot be encoded or the session has ended.
+    pub async fn log(
+        &self,
+        level: wire::LoggingLevel,
+        logger: Option<&str>,
+        data: impl Serialize,
+    ) -> Result<(), Error> {
+        if !self.session.should_log(&level) {
+            return Ok(());
+        }
+        let data =
+            serde_json::to_value(data).map_err(|error| Error::protocol(error.to_string()))?;
+        let params = wire::LoggingMessageNotificationParams {
+            meta: None,
+            data,
+            level,
+            logger: logger.map(str::to_owned),
+        };
+        self.notify("notifications/message", &params).await
+    }
+
+    /// Asks the client's model for a completion (`sampling/createMessage`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_capability_missing`] when the client did not declare `sampling` (or
+    /// `sampling.tools` when `tools` are given); otherwise as the request fails.
+    pub async fn create_message(
+        &self,
+        params: wire::CreateMessageRequestParams,
+    ) -> Result<wire::CreateMessageResult, Error> {
+        let capabilities = self.client_capabilities();
+        let Some(sampling) = capabilities.sampling else {
+            return Err(Error::capability_missing("sampling"));
+        };
+        if (params.tools.is_some() || params.tool_choice.is_some()) && sampling.tools.is_none() {
+            return Err(Error::capability_missing("sampling.tools"));
+        }
+        self.ask::<methods::CreateMessage>(&params).await
+    }
+
+    /// Asks the user for input through the client (`elicitation/create`), in form or URL mode.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_capability_missing`] when the client did not declare elicitation in that
+    /// mode; otherwise as the request fails.
+    pub async fn elicit(
+        &self,
+        params: wire::ElicitRequestParams,
+    ) -> Result<wire::ElicitResult, Error> {
+        let capabilities = self.client_capabilities();
+        let Some(elicitation) = capabilities.elicitation else {
+            return Err(Error::capability_missing("elicitation"));
+        };
+        match &params {
+            wire::ElicitRequestParams::ElicitRequestURLParams(_) if elicitation.url.is_none() => {
+                return Err(Error::capability_missing("elicitation.url"));
+            }
+            // An empty elicitation capability means form mode only.
+            wire::ElicitRequestParams::ElicitRequestFormParams(_)
+                if elicitation.form.is_none() && elicitation.url.is_some() =>
+            {
+                return Err(Error::capability_missing("elicitation.form"));
+            }
+            _ => {}
+        }
+        self.ask::<methods::Elicit>(&params).await
+    }
+
+    /// Asks the client for its roots (`roots/list`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_capability_missing`] when the client did not declare `roots`; otherwise as
+    /// the request fails.
+    pub async fn list_roots(&self) -> Result<wire::ListRootsResult, Error> {
+        if self.client_capabilities().roots.is_none() {
+            return Err(Error::capability_missing("roots"));
+        }
+        self.ask::<methods::ListRoots>(&None).await
+    }
+
+    /// Pings the client.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the client does not answer.
+    pub async fn ping(&self) -> Result<(), Error> {
+        self.ask::<methods::Ping>(&None).await.map(drop)
+    }
+
+    async fn ask<M: RequestMethod>(&self, params: &M::Params) -> Result<M::Result, Error>
+    where
+        M::Result: DeserializeOwned,
+    {
+        let params = mcpwire_jsonrpc::encode_params(params)
+            .map_err(|error| Error::protocol(error.to_string()))?;
+        let version = self.session.version();
+        let params = params.map(|params| project_params(version, M::METHOD, params, true));
+        let result = self
+            .request
+            .request_raw(M::METHOD, params)
+            .await
+            .map_err(Error::rpc)?;
+        serde_json::from_str(result.get())
+            .map_err(|error| Error::protocol(format!("the client's result is malformed: {error}")))
+    }
+
+    async fn notify(&self, method: &str, params: &impl Serialize) -> Result<(), Error> {
+        let params = mcpwire_jsonrpc::encode_params(params)
+            .map_err(|error| Error::protocol(error.to_string()))?;
+        let version = self.session.version();
+        let params = params.map(|params| project_params(version, method, params, false));
+        self.request
+            .notify_raw(method, params)
+            .await
+            .map_err(Error::rpc)
+    }
+}

@@ -1,0 +1,66 @@
+//! The MCP server role of mcpwire.
+//!
+//! A [`Server`] holds what it offers (tools, for now) and serves any number of sessions, each
+//! over its own [`Transport`](mcpwire_transport::Transport). Each session negotiates a legacy
+//! revision with `initialize` (2024-11-05, 2025-03-26, 2025-06-18 or 2025-11-25; an unknown
+//! request gets the newest), and everything sent to it carries only what that revision
+//! defines.
+//!
+//! Tools are typed: arguments are a Rust type whose JSON Schema is derived with `schemars`,
+//! and they are validated with `jsonschema` before the handler runs. A handler gets a
+//! [`Context`] to report progress, send log messages, watch for cancellation, and ask the
+//! client for a completion, for user input or for its roots, each checked against the
+//! capabilities the client declared.
+//!
+//! ```
+//! use mcpwire_server::{Context, Server, Structured, Tool, ToolError};
+//!
+//! #[derive(serde::Deserialize, schemars::JsonSchema)]
+//! struct Add {
+//!     a: f64,
+//!     b: f64,
+//! }
+//!
+//! #[derive(serde::Serialize, schemars::JsonSchema)]
+//! struct Sum {
+//!     sum: f64,
+//! }
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let server = Server::builder("calculator", "1.0.0")
+//!     .tool(
+//!         Tool::typed("add", |arguments: Add, context: Context| async move {
+//!             context.progress(1.0, Some(1.0), Some("added")).await?;
+//!             Ok::<_, ToolError>(Structured(Sum { sum: arguments.a + arguments.b }))
+//!         })
+//!         .description("Adds two numbers")
+//!         .output::<Sum>(),
+//!     )
+//!     .build()
+//!     .unwrap();
+//! let (client_end, server_end) = mcpwire_transport::duplex(16);
+//! let session = server.serve(server_end);
+//! # drop(client_end);
+//! # session.closed().await;
+//! # });
+//! ```
+
+mod cancel;
+mod context;
+mod error;
+mod pagination;
+mod server;
+mod session;
+mod tool;
+mod version;
+
+pub use context::Context;
+pub use error::{Error, ToolError};
+pub use mcpwire_schema::v2025_11_25 as types;
+pub use server::{Server, ServerBuilder, Session};
+pub use tool::{IntoToolResult, Structured, Tool, ToolBuilder};
+
+// Compiles and runs the README example as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

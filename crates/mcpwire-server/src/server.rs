@@ -1,0 +1,346 @@
+//! The server: what it offers, shared by every session it serves.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, RwLock, Weak};
+
+use mcpwire_rpc::{Config, Peer};
+use mcpwire_schema::ProtocolVersion;
+use mcpwire_schema::v2025_11_25 as wire;
+use mcpwire_transport::{SendOptions, Transport};
+
+use crate::cancel::McpCancellation;
+use crate::session::{SessionHandler, SessionState};
+use crate::version::project_params;
+use crate::{Error, Tool};
+
+/// An MCP server: its identity, its tools, and the sessions it serves.
+///
+/// Cheap to clone; clones share the same tools and sessions. Tools can be added and removed
+/// at any time; sessions that finished their handshake are told with
+/// `notifications/tools/list_changed`.
+///
+/// ```
+/// use mcpwire_server::{Context, Server, Tool, ToolError};
+///
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// struct Greet {
+///     name: String,
+/// }
+///
+/// let server = Server::builder("greeter", "1.0.0")
+///     .instructions("Greets people by name.")
+///     .tool(Tool::typed("greet", |arguments: Greet, _: Context| async move {
+///         Ok::<_, ToolError>(format!("Hello, {}!", arguments.name))
+///     }))
+///     .build()
+///     .unwrap();
+/// assert_eq!(server.tool_names(), ["greet"]);
+/// // Serve it over any transport: `server.serve(transport)`, for example stdio.
+/// ```
+#[derive(Clone, Debug)]
+pub struct Server {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) info: wire::Implementation,
+    pub(crate) instructions: Option<String>,
+    pub(crate) tools_enabled: bool,
+    pub(crate) logging: bool,
+    pub(crate) page_size: usize,
+    tools: RwLock<BTreeMap<String, Tool>>,
+    sessions: Mutex<Vec<Weak<SessionState>>>,
+    rpc_config: Config,
+}
+
+impl Inner {
+    pub(crate) fn capabilities(&self) -> wire::ServerCapabilities {
+        wire::ServerCapabilities {
+            logging: self.logging.then(Default::default),
+            tools: self.tools_enabled.then_some(wire::ServerCapabilitiesTools {
+                list_changed: Some(true),
+            }),
+            ..Default::default()
+        }
+    }
+
+    pub(crate) fn tool(&self, name: &str) -> Option<Tool> {
+        self.tools
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(name)
+            .cloned()
+    }
+
+    /// The tools, sorted by name.
+    pub(crate) fn tools_snapshot(&self) -> Vec<Tool> {
+        self.tools
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+}
+
+impl Server {
+    /// Starts a server with the name and version it reports in `serverInfo`.
+    pub fn builder(name: impl Into<String>, version: impl Into<String>) -> ServerBuilder {
+        ServerBuilder {
+            info: wire::Implementation {
+                description: None,
+                icons: None,
+                name: name.into(),
+                title: None,
+                version: version.into(),
+                website_url: None,
+            },
+            instructions: None,
+            tools: Vec::new(),
+            tools_enabled: false,
+            logging: true,
+            page_size: ServerBuilder::DEFAULT_PAGE_SIZE,
+            rpc_config: Config::default(),
+        }
+    }
+
+    /// Serves one connection over `transport`, on the current tokio runtime.
+    ///
+    /// # Panics
+    ///
+    /// Panics when called outside a tokio runtime.
+    pub fn serve<T: Transport>(&self, transport: T) -> Session {
+        let state = Arc::new(SessionState::default());
+        let handler = SessionHandler {
+            server: Arc::clone(&self.inner),
+            state: Arc::clone(&state),
+        };
+        let config = self.inner.rpc_config.clone().cancellation(McpCancellation);
+        let peer = Peer::start(transport, handler, config);
+        let _ = state.peer.set(peer.clone());
+        let mut sessions = self
+            .inner
+            .sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        sessions.retain(|session| session.strong_count() > 0);
+        sessions.push(Arc::downgrade(&state));
+        Session { peer, state }
+    }
+
+    /// Adds a tool, or replaces the tool of the same name, and tells the sessions.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the server was built without tools support (see [`ServerBuilder::tools`]).
+    pub async fn add_tool(&self, tool: Tool) -> Result<(), Error> {
+        if !self.inner.tools_enabled {
+            return Err(Error::invalid_definition(
+                "this server was built without the tools capability",
+            ));
+        }
+        let name = tool.name().to_owned();
+        self.inner
+            .tools
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(name, tool);
+        self.tools_changed().await;
+        Ok(())
+    }
+
+    /// Removes a tool, telling the sessions; returns whether it existed.
+    pub async fn remove_tool(&self, name: &str) -> bool {
+        let removed = self
+            .inner
+            .tools
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(name)
+            .is_some();
+        if removed {
+            self.tools_changed().await;
+        }
+        removed
+    }
+
+    /// The names of the tools, sorted.
+    pub fn tool_names(&self) -> Vec<String> {
+        self.inner
+            .tools
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    async fn tools_changed(&self) {
+        let sessions: Vec<Arc<SessionState>> = {
+            let mut sessions = self
+                .inner
+                .sessions
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            sessions.retain(|session| session.strong_count() > 0);
+            sessions.iter().filter_map(Weak::upgrade).collect()
+        };
+        for session in sessions {
+            if !session.is_initialized() {
+                continue;
+            }
+            if let Some(peer) = session.peer.get() {
+                let method = "notifications/tools/list_changed";
+                let params = project_params(session.version(), method, empty_params(), false);
+                let _ = peer
+                    .notify_raw(method, Some(params), SendOptions::default())
+                    .await;
+            }
+        }
+    }
+}
+
+fn empty_params() -> Box<serde_json::value::RawValue> {
+    serde_json::value::RawValue::from_string("{}".to_owned()).expect("an empty object is JSON")
+}
+
+/// Builds a [`Server`].
+#[must_use = "call `build` to get the server"]
+pub struct ServerBuilder {
+    info: wire::Implementation,
+    instructions: Option<String>,
+    tools: Vec<Result<Tool, Error>>,
+    tools_enabled: bool,
+    logging: bool,
+    page_size: usize,
+    rpc_config: Config,
+}
+
+impl ServerBuilder {
+    /// Items per page of `tools/list` and the other lists. Default: 100.
+    pub const DEFAULT_PAGE_SIZE: usize = 100;
+
+    /// Sets the human-readable title in `serverInfo`.
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.info.title = Some(title.into());
+        self
+    }
+
+    /// Sets the description in `serverInfo`.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.info.description = Some(description.into());
+        self
+    }
+
+    /// Sets the website address in `serverInfo`.
+    pub fn website_url(mut self, url: impl Into<String>) -> Self {
+        self.info.website_url = Some(url.into());
+        self
+    }
+
+    /// Sets the instructions the client may give its model.
+    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
+        self.instructions = Some(instructions.into());
+        self
+    }
+
+    /// Declares the tools capability even with no tool yet, to add tools later.
+    pub fn tools(mut self) -> Self {
+        self.tools_enabled = true;
+        self
+    }
+
+    /// Adds a tool (and the tools capability).
+    pub fn tool(mut self, tool: crate::ToolBuilder) -> Self {
+        self.tools_enabled = true;
+        self.tools.push(tool.build());
+        self
+    }
+
+    /// Turns the logging capability off (it is on by default).
+    pub fn without_logging(mut self) -> Self {
+        self.logging = false;
+        self
+    }
+
+    /// Sets how many items a page of a list holds (at least 1).
+    pub fn page_size(mut self, page_size: usize) -> Self {
+        self.page_size = page_size.max(1);
+        self
+    }
+
+    /// Sets the engine's limits (in-flight requests, queues, timeouts of requests to the client).
+    pub fn rpc_config(mut self, config: Config) -> Self {
+        self.rpc_config = config;
+        self
+    }
+
+    /// Checks every definition and builds the server.
+    ///
+    /// # Errors
+    ///
+    /// Fails on the first invalid tool, or when two tools share a name.
+    pub fn build(self) -> Result<Server, Error> {
+        let mut tools = BTreeMap::new();
+        for tool in self.tools {
+            let tool = tool?;
+            let name = tool.name().to_owned();
+            if tools.insert(name.clone(), tool).is_some() {
+                return Err(Error::invalid_definition(format!(
+                    "two tools are named `{name}`"
+                )));
+            }
+        }
+        Ok(Server {
+            inner: Arc::new(Inner {
+                info: self.info,
+                instructions: self.instructions,
+                tools_enabled: self.tools_enabled,
+                logging: self.logging,
+                page_size: self.page_size,
+                tools: RwLock::new(tools),
+                sessions: Mutex::new(Vec::new()),
+                rpc_config: self.rpc_config,
+            }),
+        })
+    }
+}
+
+/// One connection being served.
+#[derive(Clone, Debug)]
+pub struct Session {
+    peer: Peer,
+    state: Arc<SessionState>,
+}
+
+impl Session {
+    /// The revision negotiated by `initialize`, once it has been.
+    pub fn protocol_version(&self) -> Option<ProtocolVersion> {
+        self.state.negotiated_version()
+    }
+
+    /// The client's name and version, once `initialize` has been received.
+    pub fn client_info(&self) -> Option<wire::Implementation> {
+        self.state.client_info()
+    }
+
+    /// Whether the client has completed the handshake.
+    pub fn is_initialized(&self) -> bool {
+        self.state.is_initialized()
+    }
+
+    /// Waits until the connection ends.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn closed(&self) {
+        self.peer.closed().await;
+    }
+
+    /// Ends the connection.
+    pub async fn close(&self) {
+        self.peer.close().await;
+    }
+}

@@ -1,0 +1,403 @@
+//! Tools: definitions, typed and raw handlers, and argument and output validation.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use mcpwire_schema::JsonObject;
+use mcpwire_schema::v2025_11_25 as wire;
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::{Context, Error, ToolError};
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+type Handler = Arc<
+    dyn Fn(JsonObject, Context) -> BoxFuture<Result<wire::CallToolResult, ToolError>> + Send + Sync,
+>;
+
+/// Longest tool name accepted (SEP-986 asks for 1 to 128 characters).
+const MAX_NAME: usize = 128;
+
+/// A tool: its definition as `tools/list` shows it, and the handler `tools/call` runs.
+///
+/// Arguments are validated against the input schema before the handler runs; a failure is
+/// reported to the model as a tool execution error (`isError: true`), as the spec asks.
+///
+/// ```
+/// use mcpwire_server::{Context, Tool, ToolError};
+///
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// struct Add {
+///     a: f64,
+///     b: f64,
+/// }
+///
+/// let tool = Tool::typed("add", |arguments: Add, _context: Context| async move {
+///     Ok::<_, ToolError>(format!("{}", arguments.a + arguments.b))
+/// })
+/// .description("Adds two numbers")
+/// .build()
+/// .unwrap();
+/// assert_eq!(tool.name(), "add");
+/// ```
+#[derive(Clone)]
+pub struct Tool {
+    pub(crate) definition: wire::Tool,
+    pub(crate) input_validator: Arc<jsonschema::Validator>,
+    pub(crate) output_validator: Option<Arc<jsonschema::Validator>>,
+    pub(crate) handler: Handler,
+}
+
+impl Tool {
+    /// Starts a tool whose arguments are the Rust type `A`; its input schema is derived from `A`.
+    ///
+    /// The handler returns anything that converts into a tool result: a `String`, a
+    /// [`CallToolResult`](wire::CallToolResult), or [`Structured`] for structured content.
+    pub fn typed<A, F, Fut, R>(name: impl Into<String>, handler: F) -> ToolBuilder
+    where
+        A: DeserializeOwned + JsonSchema + Send + 'static,
+        F: Fn(A, Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, ToolError>> + Send + 'static,
+        R: IntoToolResult,
+    {
+        let schema = schemars::schema_for!(A);
+        let input_schema = match serde_json::to_value(&schema) {
+            Ok(Value::Object(object)) => object,
+            _ => JsonObject::new(),
+        };
+        let handler = Arc::new(handler);
+        let erased: Handler = Arc::new(move |arguments: JsonObject, context: Context| {
+            let handler = Arc::clone(&handler);
+            Box::pin(async move {
+                let arguments: A = serde_json::from_value(Value::Object(arguments))
+                    .map_err(|error| ToolError::new(format!("invalid arguments: {error}")))?;
+                handler(arguments, context)
+                    .await
+                    .map(IntoToolResult::into_tool_result)
+            })
+        });
+        ToolBuilder::with_handler(name.into(), input_schema, erased)
+    }
+
+    /// Starts a tool with a JSON Schema written by hand and a handler of raw JSON arguments.
+    pub fn raw<F, Fut, R>(
+        name: impl Into<String>,
+        input_schema: JsonObject,
+        handler: F,
+    ) -> ToolBuilder
+    where
+        F: Fn(JsonObject, Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, ToolError>> + Send + 'static,
+        R: IntoToolResult,
+    {
+        let handler = Arc::new(handler);
+        let erased: Handler = Arc::new(move |arguments: JsonObject, context: Context| {
+            let handler = Arc::clone(&handler);
+            Box::pin(async move {
+                handler(arguments, context)
+                    .await
+                    .map(IntoToolResult::into_tool_result)
+            })
+        });
+        ToolBuilder::with_handler(name.into(), input_schema, erased)
+    }
+
+    /// The tool's name.
+    pub fn name(&self) -> &str {
+        &self.definition.name
+    }
+
+    /// The tool's definition, as `tools/list` shows it.
+    pub fn definition(&self) -> &wire::Tool {
+        &self.definition
+    }
+
+    /// Validates arguments, returning the messages of every violation.
+    pub(crate) fn check_arguments(&self, arguments: &Value) -> Result<(), Vec<String>> {
+        let errors: Vec<String> = self
+            .input_validator
+            .iter_errors(arguments)
+            .map(|error| error.to_string())
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+impl fmt::Debug for Tool {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("Tool")
+            .field("definition", &self.definition)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Tool`]: description, title, annotations, output schema, icons, `_meta`.
+#[must_use = "call `build` to get the tool"]
+pub struct ToolBuilder {
+    definition: wire::Tool,
+    handler: Handler,
+}
+
+impl ToolBuilder {
+    fn with_handler(name: String, input_schema: JsonObject, handler: Handler) -> Self {
+        ToolBuilder {
+            definition: wire::Tool {
+                meta: None,
+                annotations: None,
+                description: None,
+                execution: None,
+                icons: None,
+                input_schema,
+                name,
+                output_schema: None,
+                title: None,
+            },
+            handler,
+        }
+    }
+
+    /// Sets the description the model reads to decide when to call the tool.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.definition.description = Some(description.into());
+        self
+    }
+
+    /// Sets the human-readable title.
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.definition.title = Some(title.into());
+        self
+    }
+
+    /// Sets the behaviour hints (read-only, destructive, idempotent, open-world).
+    pub fn annotations(mut self, annotations: wire::ToolAnnotations) -> Self {
+        self.definition.annotations = Some(annotations);
+        self
+    }
+
+    /// Sets the icons.
+    pub fn icons(mut self, icons: Vec<wire::Icon>) -> Self {
+        self.definition.icons = Some(icons);
+        self
+    }
+
+    /// Sets `_meta`.
+    pub fn meta(mut self, meta: JsonObject) -> Self {
+        self.definition.meta = Some(meta);
+        self
+    }
+
+    /// Declares the structured output, with a schema derived from `O`; results must then carry
+    /// `structuredContent` that conforms to it.
+    pub fn output<O: JsonSchema>(self) -> Self {
+        let schema = schemars::schema_for!(O);
+        match serde_json::to_value(&schema) {
+            Ok(Value::Object(object)) => self.output_schema(object),
+            _ => self,
+        }
+    }
+
+    /// Declares the structured output with a JSON Schema written by hand.
+    pub fn output_schema(mut self, schema: JsonObject) -> Self {
+        self.definition.output_schema = Some(schema);
+        self
+    }
+
+    /// Checks the definition and compiles its schemas.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the name breaks the naming rules (1 to 128 characters of ASCII letters,
+    /// digits, `_`, `-`, `.`), when a schema is not valid JSON Schema, or when the input schema
+    /// is not of type `object`.
+    pub fn build(self) -> Result<Tool, Error> {
+        check_name(&self.definition.name)?;
+        let input = Value::Object(self.definition.input_schema.clone());
+        if input.get("type").and_then(Value::as_str) != Some("object") {
+            return Err(Error::invalid_definition(format!(
+                "the input schema of tool `{}` must have \"type\": \"object\"",
+                self.definition.name
+            )));
+        }
+        let input_validator = compile(&self.definition.name, &input)?;
+        let output_validator = match &self.definition.output_schema {
+            Some(schema) => Some(compile(
+                &self.definition.name,
+                &Value::Object(schema.clone()),
+            )?),
+            None => None,
+        };
+        Ok(Tool {
+            definition: self.definition,
+            input_validator,
+            output_validator,
+            handler: self.handler,
+        })
+    }
+}
+
+fn compile(name: &str, schema: &Value) -> Result<Arc<jsonschema::Validator>, Error> {
+    jsonschema::validator_for(schema)
+        .map(Arc::new)
+        .map_err(|error| {
+            Error::invalid_definition(format!("tool `{name}` has an invalid schema: {error}"))
+        })
+}
+
+fn check_name(name: &str) -> Result<(), Error> {
+    let valid_character =
+        |character: char| character.is_ascii_alphanumeric() || matches!(character, '_' | '-' | '.');
+    if name.is_empty() || name.len() > MAX_NAME || !name.chars().all(valid_character) {
+        return Err(Error::invalid_definition(format!(
+            "tool name {name:?} must be 1 to {MAX_NAME} ASCII letters, digits, `_`, `-` or `.`"
+        )));
+    }
+    Ok(())
+}
+
+/// Structured tool output: encoded as `structuredContent`, with its JSON text also given as a
+/// text block for clients that read only content.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Structured<T>(pub T);
+
+/// Converts a handler's return value into a tool result.
+pub trait IntoToolResult {
+    /// Performs the conversion.
+    fn into_tool_result(self) -> wire::CallToolResult;
+}
+
+impl IntoToolResult for wire::CallToolResult {
+    fn into_tool_result(self) -> wire::CallToolResult {
+        self
+    }
+}
+
+impl IntoToolResult for String {
+    fn into_tool_result(self) -> wire::CallToolResult {
+        text_result(self, false)
+    }
+}
+
+impl IntoToolResult for &'static str {
+    fn into_tool_result(self) -> wire::CallToolResult {
+        text_result(self.to_owned(), false)
+    }
+}
+
+impl<T: Serialize> IntoToolResult for Structured<T> {
+    fn into_tool_result(self) -> wire::CallToolResult {
+        match serde_json::to_value(&self.0) {
+            Ok(Value::Object(object)) => {
+                let mut result = text_result(Value::Object(object.clone()).to_string(), false);
+                result.structured_content = Some(object);
+                result
+            }
+            Ok(other) => text_result(other.to_string(), false),
+            Err(error) => text_result(
+                format!("the tool output could not be encoded: {error}"),
+                true,
+            ),
+        }
+    }
+}
+
+/// A result with one text block.
+pub(crate) fn text_result(text: String, is_error: bool) -> wire::CallToolResult {
+    wire::CallToolResult {
+        meta: None,
+        content: vec![wire::ContentBlock::TextContent(wire::TextContent {
+            meta: None,
+            annotations: None,
+            text,
+            r#type: wire::tags::Text,
+        })],
+        is_error: is_error.then_some(true),
+        structured_content: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn nothing(_: JsonObject, _: Context) -> Result<String, ToolError> {
+        Ok(String::new())
+    }
+
+    fn object_schema() -> JsonObject {
+        serde_json::json!({"type": "object"})
+            .as_object()
+            .cloned()
+            .expect("object")
+    }
+
+    #[test]
+    fn names_follow_the_naming_rules() {
+        for good in ["add", "get_weather", "admin.tools-list", "A1"] {
+            assert!(
+                Tool::raw(good, object_schema(), nothing).build().is_ok(),
+                "{good}"
+            );
+        }
+        for bad in [
+            "",
+            "has space",
+            "comma,name",
+            "slash/name",
+            &"x".repeat(129),
+        ] {
+            let error = Tool::raw(bad, object_schema(), nothing)
+                .build()
+                .expect_err("invalid name");
+            assert!(error.is_invalid_definition(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn schemas_must_be_valid_objects() {
+        let not_object = serde_json::json!({"type": "string"})
+            .as_object()
+            .cloned()
+            .expect("object");
+        assert!(Tool::raw("t", not_object, nothing).build().is_err());
+        let invalid = serde_json::json!({"type": "object", "properties": {"a": {"type": 12}}})
+            .as_object()
+            .cloned()
+            .expect("object");
+        assert!(Tool::raw("t", invalid, nothing).build().is_err());
+    }
+
+    #[test]
+    fn typed_tools_derive_their_schema() {
+        #[derive(serde::Deserialize, JsonSchema)]
+        #[allow(dead_code)]
+        struct Args {
+            city: String,
+            days: Option<u8>,
+        }
+        let tool = Tool::typed("forecast", |_: Args, _: Context| async {
+            Ok::<_, ToolError>("sunny")
+        })
+        .build()
+        .expect("valid");
+        let schema = &tool.definition().input_schema;
+        assert_eq!(schema["type"], "object");
+        assert_eq!(schema["required"], serde_json::json!(["city"]));
+        assert!(
+            tool.check_arguments(&serde_json::json!({"city": "Oslo"}))
+                .is_ok()
+        );
+        let errors = tool
+            .check_arguments(&serde_json::json!({"days": 3}))
+            .expect_err("city is required");
+        assert!(errors[0].contains("city"), "{errors:?}");
+    }
+}
