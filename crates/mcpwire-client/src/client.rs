@@ -1,0 +1,612 @@
+//! The connected client: typed and raw requests, the convenience calls, progress and
+//! timeouts.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use mcpwire_jsonrpc::method::{NotificationMethod, RequestMethod};
+use mcpwire_jsonrpc::{RequestId, encode_params};
+use mcpwire_rpc::{Peer, RequestOptions};
+use mcpwire_schema::v2025_11_25::methods::{
+    CallTool, Complete, GetPrompt, ListPrompts, ListResourceTemplates, ListResources, ListTools,
+    Ping, ReadResource, RootsListChanged, SetLevel, Subscribe, Unsubscribe,
+};
+use mcpwire_schema::v2025_11_25::{
+    CallToolRequestParams, CallToolResult, ClientCapabilities, CompleteRequestParams,
+    CompleteRequestParamsArgument, CompleteRequestParamsRef, CompleteResult, EmptyResult,
+    GetPromptRequestParams, GetPromptResult, Implementation, LoggingLevel, PaginatedRequestParams,
+    Prompt, ReadResourceRequestParams, ReadResourceResult, Resource, ResourceTemplate,
+    ServerCapabilities, SubscribeRequestParams, Tool, UnsubscribeRequestParams,
+};
+use mcpwire_schema::{FromClient, ProtocolVersion};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use serde_json::value::RawValue;
+use tokio::time::Instant;
+
+use crate::dispatch::{ProgressRegistration, Shared};
+use crate::pagination::{Cursors, MAX_PAGES, Next, Page};
+use crate::{CallOptions, ClientBuilder, Error, capability};
+
+/// A connection to an MCP server, after the `initialize` handshake.
+///
+/// Cheap to clone; every clone uses the same connection. The connection closes on
+/// [`Client::close`], when the server closes the transport, or when the last clone is dropped.
+///
+/// Requests check the server's capabilities first: a method the server did not declare fails
+/// with [`Error::is_capability_missing`] and nothing is sent (`ping` needs no capability, and
+/// methods outside the specification, sent with [`Client::request_raw`], are not checked).
+///
+/// # Cancel safety
+///
+/// Every request method is cancel safe in the protocol's sense: dropping its future withdraws
+/// the request and sends `notifications/cancelled` with its id.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    peer: Peer,
+    shared: Arc<Shared>,
+    session: Session,
+    request_timeout: Option<Duration>,
+    progress_maximum: Option<Duration>,
+    next_progress_token: AtomicI64,
+}
+
+/// What the handshake established.
+///
+/// In the legacy era this comes from `initialize`; the modern era will fill it from
+/// `server/discover` and keep it per server.
+pub(crate) struct Session {
+    pub(crate) protocol_version: ProtocolVersion,
+    pub(crate) server_info: Implementation,
+    pub(crate) server_capabilities: ServerCapabilities,
+    pub(crate) instructions: Option<String>,
+    pub(crate) client_capabilities: ClientCapabilities,
+}
+
+impl Client {
+    /// Starts configuring a client that introduces itself as `client_info`.
+    pub fn builder(client_info: Implementation) -> ClientBuilder {
+        ClientBuilder::new(client_info)
+    }
+
+    pub(crate) fn new(
+        peer: Peer,
+        shared: Arc<Shared>,
+        session: Session,
+        request_timeout: Option<Duration>,
+        progress_maximum: Option<Duration>,
+    ) -> Self {
+        Client {
+            inner: Arc::new(Inner {
+                peer,
+                shared,
+                session,
+                request_timeout,
+                progress_maximum,
+                next_progress_token: AtomicI64::new(1),
+            }),
+        }
+    }
+
+    /// The protocol version negotiated in the handshake.
+    pub fn protocol_version(&self) -> ProtocolVersion {
+        self.inner.session.protocol_version
+    }
+
+    /// The server's name, version and other details from the handshake.
+    pub fn server_info(&self) -> &Implementation {
+        &self.inner.session.server_info
+    }
+
+    /// The capabilities the server declared in the handshake.
+    pub fn server_capabilities(&self) -> &ServerCapabilities {
+        &self.inner.session.server_capabilities
+    }
+
+    /// The server's instructions for using it, if it sent any.
+    pub fn instructions(&self) -> Option<&str> {
+        self.inner.session.instructions.as_deref()
+    }
+
+    /// The capabilities this client declared in the handshake.
+    pub fn client_capabilities(&self) -> &ClientCapabilities {
+        &self.inner.session.client_capabilities
+    }
+
+    /// Sends the request `M` and decodes its result; the compiler checks that `M` is a method
+    /// the client sends.
+    ///
+    /// ```no_run
+    /// # async fn run(client: mcpwire_client::Client) -> Result<(), mcpwire_client::Error> {
+    /// use mcpwire_schema::v2025_11_25::methods::ListTools;
+    ///
+    /// let first_page = client.request::<ListTools>(None).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_capability_missing`] (nothing sent), [`Error::is_remote`],
+    /// [`Error::is_timeout`], [`Error::is_closed`], [`Error::is_encode`] or
+    /// [`Error::is_decode`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future cancels the request on the wire.
+    pub async fn request<M>(&self, params: M::Params) -> Result<M::Result, Error>
+    where
+        M: RequestMethod + FromClient,
+    {
+        self.request_with::<M>(params, CallOptions::default()).await
+    }
+
+    /// [`Client::request`] with per-call options: timeout and progress.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::request`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future cancels the request on the wire.
+    pub async fn request_with<M>(
+        &self,
+        params: M::Params,
+        options: CallOptions,
+    ) -> Result<M::Result, Error>
+    where
+        M: RequestMethod + FromClient,
+    {
+        let result = self.call(M::METHOD, &params, options).await?;
+        decode(M::METHOD, &result)
+    }
+
+    /// Sends a request by method name with JSON params (`Value::Null` for none), and returns
+    /// the raw JSON result: the dynamic path, for methods this crate has no type for.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::request`]; params that are neither an object nor null fail with
+    /// [`Error::is_encode`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future cancels the request on the wire.
+    pub async fn request_raw(&self, method: &str, params: Value) -> Result<Value, Error> {
+        self.request_raw_with(method, params, CallOptions::default())
+            .await
+    }
+
+    /// [`Client::request_raw`] with per-call options.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::request_raw`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future cancels the request on the wire.
+    pub async fn request_raw_with(
+        &self,
+        method: &str,
+        params: Value,
+        options: CallOptions,
+    ) -> Result<Value, Error> {
+        let result = self.call(method, &params, options).await?;
+        decode(method, &result)
+    }
+
+    /// Sends the notification `M`.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the params cannot be encoded or the connection is closed.
+    pub async fn notify<M>(&self, params: M::Params) -> Result<(), Error>
+    where
+        M: NotificationMethod + FromClient,
+    {
+        self.inner
+            .peer
+            .notify::<M>(&params)
+            .await
+            .map_err(|error| Error::rpc(M::METHOD, error))
+    }
+
+    /// Lists every tool, following `nextCursor` through the pages.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::request`], and [`Error::is_pagination`] when the server repeats a cursor
+    /// or sends more than 1000 pages.
+    pub async fn list_tools(&self) -> Result<Vec<Tool>, Error> {
+        self.list_all::<ListTools>().await
+    }
+
+    /// Calls the tool `name` with `arguments`, a JSON object (or `Value::Null` for none).
+    ///
+    /// A tool that fails returns `Ok` with `is_error: Some(true)`; `Err` means the call itself
+    /// failed.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::request`]; arguments that are not an object fail with
+    /// [`Error::is_encode`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future cancels the call on the wire.
+    pub async fn call_tool(
+        &self,
+        name: impl Into<String>,
+        arguments: Value,
+    ) -> Result<CallToolResult, Error> {
+        self.call_tool_with(name, arguments, CallOptions::default())
+            .await
+    }
+
+    /// [`Client::call_tool`] with per-call options, for example a progress callback.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::call_tool`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future cancels the call on the wire.
+    pub async fn call_tool_with(
+        &self,
+        name: impl Into<String>,
+        arguments: Value,
+        options: CallOptions,
+    ) -> Result<CallToolResult, Error> {
+        let method = <CallTool as RequestMethod>::METHOD;
+        let arguments = match arguments {
+            Value::Null => None,
+            Value::Object(arguments) => Some(arguments),
+            _ => {
+                return Err(Error::encode(
+                    method,
+                    serde::ser::Error::custom("tool arguments must be a json object"),
+                ));
+            }
+        };
+        let params = CallToolRequestParams {
+            meta: None,
+            arguments,
+            name: name.into(),
+            task: None,
+        };
+        self.request_with::<CallTool>(params, options).await
+    }
+
+    /// Lists every resource, following `nextCursor` through the pages.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::list_tools`].
+    pub async fn list_resources(&self) -> Result<Vec<Resource>, Error> {
+        self.list_all::<ListResources>().await
+    }
+
+    /// Lists every resource template, following `nextCursor` through the pages.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::list_tools`].
+    pub async fn list_resource_templates(&self) -> Result<Vec<ResourceTemplate>, Error> {
+        self.list_all::<ListResourceTemplates>().await
+    }
+
+    /// Reads the resource at `uri`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::request`]; a resource that does not exist is usually
+    /// [`Error::remote`] with code `-32002`.
+    pub async fn read_resource(&self, uri: impl Into<String>) -> Result<ReadResourceResult, Error> {
+        let params = ReadResourceRequestParams {
+            meta: None,
+            uri: uri.into(),
+        };
+        self.request::<ReadResource>(params).await
+    }
+
+    /// Lists every prompt, following `nextCursor` through the pages.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::list_tools`].
+    pub async fn list_prompts(&self) -> Result<Vec<Prompt>, Error> {
+        self.list_all::<ListPrompts>().await
+    }
+
+    /// Gets the prompt `name`, filled in with `arguments` (none when empty).
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::request`].
+    pub async fn get_prompt(
+        &self,
+        name: impl Into<String>,
+        arguments: BTreeMap<String, String>,
+    ) -> Result<GetPromptResult, Error> {
+        let params = GetPromptRequestParams {
+            meta: None,
+            arguments: (!arguments.is_empty()).then_some(arguments),
+            name: name.into(),
+        };
+        self.request::<GetPrompt>(params).await
+    }
+
+    /// Asks for completions of the argument `argument_name`, typed so far as `value`, of the
+    /// prompt or resource template `reference`. For context arguments, send
+    /// `request::<Complete>` with the full params.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::request`].
+    pub async fn complete(
+        &self,
+        reference: CompleteRequestParamsRef,
+        argument_name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Result<CompleteResult, Error> {
+        let params = CompleteRequestParams {
+            meta: None,
+            argument: CompleteRequestParamsArgument {
+                name: argument_name.into(),
+                value: value.into(),
+            },
+            context: None,
+            r#ref: reference,
+        };
+        self.request::<Complete>(params).await
+    }
+
+    /// Subscribes to updates of the resource at `uri`, delivered as
+    /// [`ServerNotification::ResourceUpdated`](crate::ServerNotification::ResourceUpdated).
+    /// Needs the server's `resources.subscribe` capability.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::request`].
+    pub async fn subscribe(&self, uri: impl Into<String>) -> Result<(), Error> {
+        let params = SubscribeRequestParams {
+            meta: None,
+            uri: uri.into(),
+        };
+        self.request::<Subscribe>(params).await.map(drop)
+    }
+
+    /// Ends a subscription made with [`Client::subscribe`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::request`].
+    pub async fn unsubscribe(&self, uri: impl Into<String>) -> Result<(), Error> {
+        let params = UnsubscribeRequestParams {
+            meta: None,
+            uri: uri.into(),
+        };
+        self.request::<Unsubscribe>(params).await.map(drop)
+    }
+
+    /// Asks the server to send log messages at `level` and above.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::request`].
+    pub async fn set_logging_level(&self, level: LoggingLevel) -> Result<(), Error> {
+        #[derive(Serialize)]
+        struct SetLevelParams {
+            level: LoggingLevel,
+        }
+        let method = <SetLevel as RequestMethod>::METHOD;
+        let result = self
+            .call(method, &SetLevelParams { level }, CallOptions::default())
+            .await?;
+        decode::<EmptyResult>(method, &result).map(drop)
+    }
+
+    /// Checks that the server is responsive.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::request`].
+    pub async fn ping(&self) -> Result<(), Error> {
+        self.request::<Ping>(None).await.map(drop)
+    }
+
+    /// Tells the server that the roots changed (`notifications/roots/list_changed`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_capability_missing`] unless the client declared `roots.listChanged`
+    /// ([`ClientBuilder::roots_list_changed`]); [`Error::is_closed`] when the connection is
+    /// closed.
+    pub async fn notify_roots_list_changed(&self) -> Result<(), Error> {
+        let declared = self
+            .client_capabilities()
+            .roots
+            .as_ref()
+            .is_some_and(|roots| roots.list_changed == Some(true));
+        if !declared {
+            return Err(Error::client_capability_missing(
+                "roots.listChanged",
+                <RootsListChanged as NotificationMethod>::METHOD,
+            ));
+        }
+        self.notify::<RootsListChanged>(None).await
+    }
+
+    /// Closes the connection: queued messages are written, the transport is closed, pending
+    /// requests fail with [`Error::is_closed`] and running handlers are cancelled.
+    pub async fn close(&self) {
+        self.inner.peer.close().await;
+    }
+
+    /// Waits until the connection has ended, for whatever reason.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn closed(&self) {
+        self.inner.peer.closed().await;
+    }
+
+    /// Whether the connection is closing or closed.
+    pub fn is_closed(&self) -> bool {
+        self.inner.peer.is_closed()
+    }
+
+    async fn list_all<M>(&self) -> Result<Vec<<M::Result as Page>::Item>, Error>
+    where
+        M: RequestMethod<Params = Option<PaginatedRequestParams>> + FromClient,
+        M::Result: Page,
+    {
+        let mut items = Vec::new();
+        let mut cursors = Cursors::default();
+        let mut cursor = None;
+        for _ in 0..MAX_PAGES {
+            let params = cursor.take().map(|cursor| PaginatedRequestParams {
+                meta: None,
+                cursor: Some(cursor),
+            });
+            let (page, next_cursor) = self.request::<M>(params).await?.into_parts();
+            items.extend(page);
+            match cursors.next(next_cursor) {
+                Next::Done => return Ok(items),
+                Next::Page(next) => cursor = Some(next),
+                Next::Repeated => return Err(Error::repeated_cursor(M::METHOD)),
+            }
+        }
+        Err(Error::too_many_pages(M::METHOD, MAX_PAGES))
+    }
+
+    /// Sends one request: checks the capability, adds a progress token when asked, and keeps
+    /// the timeout.
+    async fn call<P: Serialize + ?Sized>(
+        &self,
+        method: &str,
+        params: &P,
+        options: CallOptions,
+    ) -> Result<Box<RawValue>, Error> {
+        let inner = &*self.inner;
+        if let Some(capability) = capability::missing(&inner.session.server_capabilities, method) {
+            return Err(Error::server_capability_missing(capability, method));
+        }
+        let timeout = options.timeout.unwrap_or(inner.request_timeout);
+        let maximum = options.progress_maximum.unwrap_or(inner.progress_maximum);
+        let registration = (options.on_progress.is_some() || maximum.is_some()).then(|| {
+            let token = RequestId::from(inner.next_progress_token.fetch_add(1, Ordering::Relaxed));
+            inner.shared.route_progress(token, options.on_progress)
+        });
+        let params = encode(method, params, registration.as_ref())?;
+        let mut request_options = RequestOptions::default();
+        let (Some(maximum), Some(registration)) = (maximum, registration.as_ref()) else {
+            request_options.timeout = Some(timeout);
+            return inner
+                .peer
+                .request_raw(method, params, request_options)
+                .await
+                .map_err(|error| Error::rpc(method, error));
+        };
+
+        // Progress extends the timeout: the engine enforces the hard maximum, and this loop the
+        // time since the last update.
+        request_options.timeout = Some(Some(maximum));
+        let request = inner.peer.request_raw(method, params, request_options);
+        tokio::pin!(request);
+        let hard_deadline = Instant::now() + maximum;
+        let deadline_from = |now: Instant| {
+            timeout.map_or(hard_deadline, |timeout| (now + timeout).min(hard_deadline))
+        };
+        let mut deadline = deadline_from(Instant::now());
+        // Each turn ends the call or follows a progress update; the deadlines bound the turns
+        // in time.
+        loop {
+            tokio::select! {
+                biased;
+                outcome = &mut request => {
+                    return outcome.map_err(|error| Error::rpc(method, error));
+                }
+                () = registration.route.signal.notified() => {
+                    deadline = deadline_from(Instant::now());
+                }
+                () = tokio::time::sleep_until(deadline) => {
+                    // Dropping the request on return sends the cancellation.
+                    return Err(Error::timeout(method));
+                }
+            }
+        }
+    }
+}
+
+/// Encodes params, adding `_meta.progressToken` when progress is routed.
+fn encode<P: Serialize + ?Sized>(
+    method: &str,
+    params: &P,
+    registration: Option<&ProgressRegistration>,
+) -> Result<Option<Box<RawValue>>, Error> {
+    let encode_error = |error| Error::encode(method, error);
+    let Some(registration) = registration else {
+        return encode_params(params).map_err(encode_error);
+    };
+    let mut value = serde_json::to_value(params).map_err(encode_error)?;
+    if value.is_null() {
+        value = Value::Object(serde_json::Map::new());
+    }
+    let not_an_object = |what: &str| {
+        encode_error(serde::ser::Error::custom(format!(
+            "{what} must be a json object"
+        )))
+    };
+    let Value::Object(object) = &mut value else {
+        return Err(not_an_object("params"));
+    };
+    let meta = object
+        .entry("_meta")
+        .or_insert_with(|| Value::Object(serde_json::Map::new()));
+    let Value::Object(meta) = meta else {
+        return Err(not_an_object("params._meta"));
+    };
+    let token = serde_json::to_value(registration.token()).map_err(encode_error)?;
+    meta.insert("progressToken".to_owned(), token);
+    serde_json::value::to_raw_value(&value)
+        .map(Some)
+        .map_err(encode_error)
+}
+
+fn decode<R: DeserializeOwned>(method: &str, result: &RawValue) -> Result<R, Error> {
+    serde_json::from_str(result.get()).map_err(|error| Error::decode(method, error))
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The last handle is gone: nobody can use the connection any more, so end it.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let peer = self.peer.clone();
+            runtime.spawn(async move { peer.close().await });
+        }
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let session = &self.inner.session;
+        formatter
+            .debug_struct("Client")
+            .field("protocol_version", &session.protocol_version)
+            .field("server_info", &session.server_info)
+            .field("closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
+}

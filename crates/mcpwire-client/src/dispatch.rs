@@ -1,0 +1,328 @@
+//! The engine's handler on the client side: the server's requests (sampling, elicitation,
+//! roots, ping) and notifications (progress, logging, list changes, ...).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use mcpwire_jsonrpc::method::{NotificationMethod, RequestMethod};
+use mcpwire_jsonrpc::{ErrorObject, Notification, RequestId, decode_params};
+use mcpwire_rpc::Peer;
+use mcpwire_schema::v2025_11_25::methods::{
+    CreateMessage, Elicit, ElicitationComplete, ListRoots, LoggingMessage, Ping, Progress,
+    PromptListChanged, ResourceListChanged, ResourceUpdated, ToolListChanged,
+};
+use mcpwire_schema::v2025_11_25::{
+    CreateMessageRequestParams, ElicitRequestParams, ElicitResultAction, ListRootsResult,
+    ProgressNotificationParams,
+};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use tokio::sync::Notify;
+
+use crate::elicitation::{ElicitationModes, apply_defaults};
+use crate::handlers::{DynElicitation, DynRoots, DynSampling, RequestContext};
+use crate::options::ProgressCallback;
+use crate::{Progress as ProgressUpdate, ServerNotification};
+
+/// How many accepted URL-mode elicitations are remembered, waiting for their completion
+/// notification; beyond it the oldest is forgotten.
+const MAX_PENDING_URL_ELICITATIONS: usize = 256;
+
+pub(crate) type NotificationCallback = Arc<dyn Fn(ServerNotification) + Send + Sync>;
+
+/// What the application registered, and the routes of progress tokens in use.
+pub(crate) struct Shared {
+    pub(crate) sampling: Option<Arc<dyn DynSampling>>,
+    pub(crate) sampling_tools: bool,
+    pub(crate) elicitation: Option<Arc<dyn DynElicitation>>,
+    pub(crate) elicitation_modes: ElicitationModes,
+    pub(crate) roots: Option<Arc<dyn DynRoots>>,
+    pub(crate) on_notification: Option<NotificationCallback>,
+    progress_routes: Mutex<HashMap<RequestId, Arc<ProgressRoute>>>,
+    url_elicitations: Mutex<VecDeque<String>>,
+}
+
+/// Where the progress of one outbound request goes.
+pub(crate) struct ProgressRoute {
+    callback: Option<ProgressCallback>,
+    /// Signalled on each update, for the caller that extends its timeout.
+    pub(crate) signal: Notify,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every critical section is a single insert, remove or scan, so a poisoned lock still
+    // guards consistent data.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Shared {
+    pub(crate) fn new(
+        sampling: Option<Arc<dyn DynSampling>>,
+        sampling_tools: bool,
+        elicitation: Option<Arc<dyn DynElicitation>>,
+        elicitation_modes: ElicitationModes,
+        roots: Option<Arc<dyn DynRoots>>,
+        on_notification: Option<NotificationCallback>,
+    ) -> Self {
+        Shared {
+            sampling,
+            sampling_tools,
+            elicitation,
+            elicitation_modes,
+            roots,
+            on_notification,
+            progress_routes: Mutex::new(HashMap::new()),
+            url_elicitations: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// Routes the progress of `token` to `callback` until the returned guard is dropped.
+    pub(crate) fn route_progress(
+        self: &Arc<Self>,
+        token: RequestId,
+        callback: Option<ProgressCallback>,
+    ) -> ProgressRegistration {
+        let route = Arc::new(ProgressRoute {
+            callback,
+            signal: Notify::new(),
+        });
+        lock(&self.progress_routes).insert(token.clone(), Arc::clone(&route));
+        ProgressRegistration {
+            shared: Arc::clone(self),
+            token,
+            route,
+        }
+    }
+
+    fn notify_application(&self, notification: ServerNotification) {
+        if let Some(callback) = &self.on_notification {
+            callback(notification);
+        }
+    }
+
+    fn remember_url_elicitation(&self, id: String) {
+        let mut pending = lock(&self.url_elicitations);
+        if pending.len() >= MAX_PENDING_URL_ELICITATIONS {
+            pending.pop_front();
+        }
+        pending.push_back(id);
+    }
+
+    /// Whether `id` names an accepted URL elicitation still waiting; it is forgotten now.
+    fn complete_url_elicitation(&self, id: &str) -> bool {
+        let mut pending = lock(&self.url_elicitations);
+        match pending.iter().position(|pending_id| pending_id == id) {
+            Some(index) => {
+                pending.remove(index);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Keeps a progress route registered; dropping it removes the route.
+pub(crate) struct ProgressRegistration {
+    shared: Arc<Shared>,
+    token: RequestId,
+    pub(crate) route: Arc<ProgressRoute>,
+}
+
+impl ProgressRegistration {
+    /// The token the request carries.
+    pub(crate) fn token(&self) -> &RequestId {
+        &self.token
+    }
+}
+
+impl Drop for ProgressRegistration {
+    fn drop(&mut self) {
+        lock(&self.shared.progress_routes).remove(&self.token);
+    }
+}
+
+/// The handler the engine calls for everything the server sends.
+pub(crate) struct Dispatcher {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl mcpwire_rpc::Handler for Dispatcher {
+    async fn request(
+        &self,
+        params: Option<Box<RawValue>>,
+        context: mcpwire_rpc::RequestContext,
+    ) -> Result<Box<RawValue>, ErrorObject> {
+        let cancellation = context.cancellation().clone();
+        let request_context = RequestContext {
+            id: context.id().clone(),
+            cancellation: cancellation.clone(),
+        };
+        let serve = self.serve(context.method(), params.as_deref(), request_context);
+        tokio::select! {
+            outcome = serve => outcome,
+            // The engine sends no response to a cancelled request; stop the work now.
+            () = cancellation.cancelled() => Err(ErrorObject::internal_error("request cancelled")),
+        }
+    }
+
+    async fn notification(&self, notification: Notification, _peer: &Peer) {
+        self.notification(notification);
+    }
+}
+
+impl Dispatcher {
+    async fn serve(
+        &self,
+        method: &str,
+        params: Option<&RawValue>,
+        context: RequestContext,
+    ) -> Result<Box<RawValue>, ErrorObject> {
+        let shared = &self.shared;
+        match method {
+            Ping::METHOD => encode(&serde_json::Map::new()),
+            CreateMessage::METHOD => {
+                let Some(handler) = &shared.sampling else {
+                    return Err(ErrorObject::method_not_found(method));
+                };
+                let params: CreateMessageRequestParams = decode_params(params)?;
+                if !shared.sampling_tools
+                    && (params.tools.is_some() || params.tool_choice.is_some())
+                {
+                    return Err(ErrorObject::invalid_params(
+                        "the client did not declare the sampling.tools capability",
+                    ));
+                }
+                encode(&handler.create_message(params, context).await?)
+            }
+            Elicit::METHOD => {
+                let Some(handler) = &shared.elicitation else {
+                    return Err(ErrorObject::method_not_found(method));
+                };
+                let params: ElicitRequestParams = decode_params(params)?;
+                let modes = shared.elicitation_modes;
+                match &params {
+                    ElicitRequestParams::ElicitRequestFormParams(form) => {
+                        if !modes.form() {
+                            return Err(undeclared_mode("form"));
+                        }
+                        let schema = form.requested_schema.clone();
+                        let mut result = handler.elicit(params, context).await?;
+                        apply_defaults(&schema, &mut result);
+                        encode(&result)
+                    }
+                    ElicitRequestParams::ElicitRequestURLParams(url) => {
+                        if !modes.url() {
+                            return Err(undeclared_mode("url"));
+                        }
+                        let elicitation_id = url.elicitation_id.clone();
+                        let result = handler.elicit(params, context).await?;
+                        if result.action == ElicitResultAction::Accept {
+                            shared.remember_url_elicitation(elicitation_id);
+                        }
+                        encode(&result)
+                    }
+                    ElicitRequestParams::Unknown(value) => {
+                        let mode = value.get("mode").and_then(|mode| mode.as_str());
+                        Err(undeclared_mode(mode.unwrap_or("unknown")))
+                    }
+                }
+            }
+            ListRoots::METHOD => {
+                let Some(provider) = &shared.roots else {
+                    return Err(ErrorObject::method_not_found(method));
+                };
+                let roots = provider.list_roots(context).await?;
+                encode(&ListRootsResult { meta: None, roots })
+            }
+            _ => Err(ErrorObject::method_not_found(method)),
+        }
+    }
+
+    fn notification(&self, notification: Notification) {
+        let Notification { method, params } = notification;
+        let params = params.as_deref();
+        let shared = &self.shared;
+        let decoded = match method.as_str() {
+            Progress::METHOD => {
+                let Some(params) = decode::<ProgressNotificationParams>(&method, params) else {
+                    return;
+                };
+                let update = ProgressUpdate {
+                    token: params.progress_token,
+                    progress: params.progress,
+                    total: params.total,
+                    message: params.message,
+                };
+                let route = lock(&shared.progress_routes).get(&update.token).cloned();
+                match route {
+                    Some(route) => {
+                        if let Some(callback) = &route.callback {
+                            callback(update);
+                        }
+                        route.signal.notify_one();
+                        return;
+                    }
+                    None => ServerNotification::Progress(update),
+                }
+            }
+            LoggingMessage::METHOD => match decode(&method, params) {
+                Some(params) => ServerNotification::LoggingMessage(params),
+                None => return,
+            },
+            ToolListChanged::METHOD => ServerNotification::ToolListChanged,
+            ResourceListChanged::METHOD => ServerNotification::ResourceListChanged,
+            PromptListChanged::METHOD => ServerNotification::PromptListChanged,
+            ResourceUpdated::METHOD => match decode(&method, params) {
+                Some(params) => ServerNotification::ResourceUpdated(params),
+                None => return,
+            },
+            ElicitationComplete::METHOD => {
+                let Some(params) =
+                    decode::<<ElicitationComplete as NotificationMethod>::Params>(&method, params)
+                else {
+                    return;
+                };
+                // Only completions of elicitations this client accepted count, and each once.
+                if !shared.complete_url_elicitation(&params.elicitation_id) {
+                    tracing::debug!(
+                        elicitation_id = %params.elicitation_id,
+                        "ignoring the completion of an unknown elicitation"
+                    );
+                    return;
+                }
+                ServerNotification::ElicitationComplete(params)
+            }
+            // A cancellation the engine did not act on names no request of ours.
+            "notifications/cancelled" => return,
+            _ => ServerNotification::Other {
+                params: params.and_then(|params| serde_json::from_str(params.get()).ok()),
+                method,
+            },
+        };
+        shared.notify_application(decoded);
+    }
+}
+
+fn undeclared_mode(mode: &str) -> ErrorObject {
+    ErrorObject::invalid_params(format!(
+        "the client did not declare the {mode} elicitation mode"
+    ))
+}
+
+fn encode<T: Serialize>(result: &T) -> Result<Box<RawValue>, ErrorObject> {
+    serde_json::value::to_raw_value(result).map_err(|error| {
+        ErrorObject::internal_error(format!("encoding the result failed: {error}"))
+    })
+}
+
+fn decode<P: serde::de::DeserializeOwned>(method: &str, params: Option<&RawValue>) -> Option<P> {
+    match decode_params(params) {
+        Ok(params) => Some(params),
+        Err(error) => {
+            tracing::debug!(%method, %error, "dropping a notification with invalid params");
+            None
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! The client's error type.
+
+use std::fmt;
+
+use mcpwire_jsonrpc::ErrorObject;
+
+/// Why connecting or a client call failed.
+///
+/// Opaque: ask with the `is_*` predicates; [`Error::remote`] gives the server's error object.
+/// The display text says what went wrong in a few lowercase words; the
+/// [source](std::error::Error::source) chain carries the underlying error.
+pub struct Error {
+    kind: Kind,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+enum Kind {
+    /// The engine reported the failure: closed, timeout, remote error, encode or decode.
+    Rpc { method: String },
+    /// No response arrived in time (deadlines the client keeps itself).
+    Timeout { method: String },
+    /// The server chose a protocol version this client does not speak.
+    UnsupportedVersion {
+        offered: String,
+        answered: Option<String>,
+    },
+    /// A capability the call needs was not declared.
+    CapabilityMissing {
+        side: Side,
+        capability: &'static str,
+        method: String,
+    },
+    /// A paginated listing did not end properly.
+    Pagination { method: String, problem: Pagination },
+    /// The params could not be encoded.
+    Encode { method: String },
+    /// The result did not have the shape of the method's result type.
+    Decode { method: String },
+}
+
+#[derive(Clone, Copy)]
+enum Side {
+    Server,
+    Client,
+}
+
+#[derive(Clone, Copy)]
+enum Pagination {
+    RepeatedCursor,
+    TooManyPages(usize),
+}
+
+impl Error {
+    fn new(kind: Kind) -> Self {
+        Error { kind, source: None }
+    }
+
+    fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    pub(crate) fn rpc(method: &str, source: mcpwire_rpc::Error) -> Self {
+        Error::new(Kind::Rpc {
+            method: method.to_owned(),
+        })
+        .with_source(source)
+    }
+
+    pub(crate) fn timeout(method: &str) -> Self {
+        Error::new(Kind::Timeout {
+            method: method.to_owned(),
+        })
+    }
+
+    pub(crate) fn unsupported_version(offered: &str, answered: &str) -> Self {
+        Error::new(Kind::UnsupportedVersion {
+            offered: offered.to_owned(),
+            answered: Some(answered.to_owned()),
+        })
+    }
+
+    pub(crate) fn version_not_offered(offered: &str) -> Self {
+        Error::new(Kind::UnsupportedVersion {
+            offered: offered.to_owned(),
+            answered: None,
+        })
+    }
+
+    pub(crate) fn server_capability_missing(capability: &'static str, method: &str) -> Self {
+        Error::new(Kind::CapabilityMissing {
+            side: Side::Server,
+            capability,
+            method: method.to_owned(),
+        })
+    }
+
+    pub(crate) fn client_capability_missing(capability: &'static str, method: &str) -> Self {
+        Error::new(Kind::CapabilityMissing {
+            side: Side::Client,
+            capability,
+            method: method.to_owned(),
+        })
+    }
+
+    pub(crate) fn repeated_cursor(method: &str) -> Self {
+        Error::new(Kind::Pagination {
+            method: method.to_owned(),
+            problem: Pagination::RepeatedCursor,
+        })
+    }
+
+    pub(crate) fn too_many_pages(method: &str, limit: usize) -> Self {
+        Error::new(Kind::Pagination {
+            method: method.to_owned(),
+            problem: Pagination::TooManyPages(limit),
+        })
+    }
+
+    pub(crate) fn encode(method: &str, source: serde_json::Error) -> Self {
+        Error::new(Kind::Encode {
+            method: method.to_owned(),
+        })
+        .with_source(source)
+    }
+
+    pub(crate) fn decode(method: &str, source: serde_json::Error) -> Self {
+        Error::new(Kind::Decode {
+            method: method.to_owned(),
+        })
+        .with_source(source)
+    }
+
+    fn rpc_source(&self) -> Option<&mcpwire_rpc::Error> {
+        match self.kind {
+            Kind::Rpc { .. } => self.source.as_deref()?.downcast_ref(),
+            _ => None,
+        }
+    }
+
+    /// The connection is closed, or closed while the call was pending.
+    pub fn is_closed(&self) -> bool {
+        self.rpc_source().is_some_and(mcpwire_rpc::Error::is_closed)
+    }
+
+    /// No response arrived within the call's timeout; the request was cancelled on the wire.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self.kind, Kind::Timeout { .. })
+            || self
+                .rpc_source()
+                .is_some_and(mcpwire_rpc::Error::is_timeout)
+    }
+
+    /// The server answered with an error response; see [`Error::remote`].
+    pub fn is_remote(&self) -> bool {
+        self.remote().is_some()
+    }
+
+    /// The server's error object, for an error response.
+    pub fn remote(&self) -> Option<&ErrorObject> {
+        self.rpc_source().and_then(mcpwire_rpc::Error::remote)
+    }
+
+    /// The server chose a protocol version this client does not speak; the connection was
+    /// closed.
+    pub fn is_unsupported_version(&self) -> bool {
+        matches!(self.kind, Kind::UnsupportedVersion { .. })
+    }
+
+    /// The call needs a capability that was not declared: one the server did not announce in
+    /// its `initialize` result, or one this client did not declare. Nothing was sent.
+    pub fn is_capability_missing(&self) -> bool {
+        matches!(self.kind, Kind::CapabilityMissing { .. })
+    }
+
+    /// A paginated listing did not end: the server repeated a cursor, or sent more pages than
+    /// the client follows.
+    pub fn is_pagination(&self) -> bool {
+        matches!(self.kind, Kind::Pagination { .. })
+    }
+
+    /// The params could not be encoded as a JSON object.
+    pub fn is_encode(&self) -> bool {
+        matches!(self.kind, Kind::Encode { .. })
+            || self.rpc_source().is_some_and(mcpwire_rpc::Error::is_encode)
+    }
+
+    /// The result did not have the shape of the method's result type.
+    pub fn is_decode(&self) -> bool {
+        matches!(self.kind, Kind::Decode { .. })
+            || self.rpc_source().is_some_and(mcpwire_rpc::Error::is_decode)
+    }
+
+    /// The method of the call that failed, when the failure belongs to one call.
+    pub fn method(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Rpc { method }
+            | Kind::Timeout { method }
+            | Kind::CapabilityMissing { method, .. }
+            | Kind::Pagination { method, .. }
+            | Kind::Encode { method }
+            | Kind::Decode { method } => Some(method),
+            Kind::UnsupportedVersion { .. } => None,
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = formatter.debug_struct("Error");
+        debug.field("kind", &self.to_string());
+        if let Some(source) = &self.source {
+            debug.field("source", source);
+        }
+        debug.finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::Rpc { method } => write!(formatter, "{method} request failed"),
+            Kind::Timeout { method } => write!(formatter, "{method} request timed out"),
+            Kind::UnsupportedVersion {
+                offered,
+                answered: Some(answered),
+            } => write!(
+                formatter,
+                "server chose protocol version {answered:?}, which this client does not support \
+                 (offered {offered:?})"
+            ),
+            Kind::UnsupportedVersion {
+                offered,
+                answered: None,
+            } => write!(
+                formatter,
+                "protocol version {offered:?} cannot be offered by this client yet"
+            ),
+            Kind::CapabilityMissing {
+                side: Side::Server,
+                capability,
+                method,
+            } => write!(
+                formatter,
+                "server did not declare the `{capability}` capability that {method} needs"
+            ),
+            Kind::CapabilityMissing {
+                side: Side::Client,
+                capability,
+                method,
+            } => write!(
+                formatter,
+                "client did not declare the `{capability}` capability that {method} needs"
+            ),
+            Kind::Pagination {
+                method,
+                problem: Pagination::RepeatedCursor,
+            } => write!(formatter, "server repeated a {method} cursor"),
+            Kind::Pagination {
+                method,
+                problem: Pagination::TooManyPages(limit),
+            } => write!(formatter, "{method} returned more than {limit} pages"),
+            Kind::Encode { method } => write!(formatter, "{method} params could not be encoded"),
+            Kind::Decode { method } => write!(formatter, "{method} result could not be decoded"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|source| source as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_is_lowercase_and_names_the_method() {
+        let error = Error::server_capability_missing("tools", "tools/list");
+        assert_eq!(
+            error.to_string(),
+            "server did not declare the `tools` capability that tools/list needs"
+        );
+        assert!(error.is_capability_missing());
+        assert_eq!(error.method(), Some("tools/list"));
+        assert!(!error.is_remote() && !error.is_closed() && !error.is_timeout());
+
+        let error = Error::repeated_cursor("tools/list");
+        assert_eq!(error.to_string(), "server repeated a tools/list cursor");
+        assert!(error.is_pagination());
+    }
+
+    #[test]
+    fn source_chain_reaches_the_cause() {
+        let cause = serde_json::from_str::<u8>("x").expect_err("not a number");
+        let error = Error::decode("tools/call", cause);
+        assert!(error.is_decode());
+        let source = std::error::Error::source(&error).expect("has a source");
+        assert!(source.to_string().contains("expected value"), "{source}");
+    }
+}

@@ -1,0 +1,110 @@
+//! The client role of the Model Context Protocol.
+//!
+//! A [`Client`] connects to an MCP server over any
+//! [`Transport`](mcpwire_transport::Transport), performs the `initialize` handshake, and then
+//! sends typed requests (`client.request::<M>(params)`, checked by the compiler to be methods a
+//! client sends) or raw ones, with conveniences for tools, resources, prompts, completion and
+//! logging. It answers the server's own requests through the handlers registered on the
+//! [`ClientBuilder`] — [`SamplingHandler`], [`ElicitationHandler`], [`RootsProvider`] — which
+//! also decide the capabilities it declares, and hands notifications to a callback.
+//!
+//! This version speaks the legacy era of the protocol (revisions 2024-11-05 to 2025-11-25).
+//!
+//! What it guarantees:
+//!
+//! - a request for a feature the server did not declare fails with
+//!   [`Error::is_capability_missing`] without being sent;
+//! - every request has a timeout (60 s by default, per call with [`CallOptions`]); progress
+//!   updates may extend it on request, never beyond a hard maximum;
+//! - dropping a request's future, or its timeout, sends `notifications/cancelled` for it;
+//! - progress for a call reaches its callback before the call's result;
+//! - listings follow `nextCursor` to the end, and stop with an error when a server repeats a
+//!   cursor or sends more than 1000 pages;
+//! - server requests in an undeclared capability get `-32601`, elicitations in an undeclared
+//!   mode `-32602`, and an accepted form gets the requested defaults for fields left out.
+//!
+//! # Example
+//!
+//! A client talking to a tiny server over the in-memory transport:
+//!
+//! ```
+//! use mcpwire_client::{Client, ErrorObject};
+//! use mcpwire_jsonrpc::Notification;
+//! use mcpwire_rpc::{Config, Handler, Peer, RequestContext};
+//! use mcpwire_schema::v2025_11_25::{ContentBlock, Implementation};
+//! use serde_json::json;
+//! use serde_json::value::{RawValue, to_raw_value};
+//!
+//! /// Answers `initialize` and calls to one tool, `greet`.
+//! struct TinyServer;
+//!
+//! impl Handler for TinyServer {
+//!     async fn request(&self, _: Option<Box<RawValue>>, context: RequestContext) -> Result<Box<RawValue>, ErrorObject> {
+//!         let result = match context.method() {
+//!             "initialize" => json!({
+//!                 "protocolVersion": "2025-11-25",
+//!                 "capabilities": {"tools": {}},
+//!                 "serverInfo": {"name": "tiny", "version": "1.0.0"},
+//!             }),
+//!             "tools/call" => json!({"content": [{"type": "text", "text": "hello"}]}),
+//!             other => return Err(ErrorObject::method_not_found(other)),
+//!         };
+//!         Ok(to_raw_value(&result).unwrap())
+//!     }
+//!
+//!     async fn notification(&self, _: Notification, _: &Peer) {}
+//! }
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+//! let (client_end, server_end) = mcpwire_transport::duplex(16);
+//! let _server = Peer::start(server_end, TinyServer, Config::default());
+//!
+//! let info = Implementation {
+//!     name: "example".to_owned(),
+//!     version: "0.1.0".to_owned(),
+//!     title: None,
+//!     description: None,
+//!     icons: None,
+//!     website_url: None,
+//! };
+//! let client = Client::builder(info).connect(client_end).await?;
+//! assert_eq!(client.server_info().name, "tiny");
+//!
+//! let result = client.call_tool("greet", json!({"name": "world"})).await?;
+//! let ContentBlock::TextContent(text) = &result.content[0] else { panic!("text expected") };
+//! assert_eq!(text.text, "hello");
+//!
+//! // The server declared no prompts: nothing is sent.
+//! let error = client.list_prompts().await.unwrap_err();
+//! assert!(error.is_capability_missing());
+//! client.close().await;
+//! # Ok::<_, mcpwire_client::Error>(()) }).unwrap();
+//! ```
+
+mod builder;
+mod cancellation;
+mod capability;
+mod client;
+mod dispatch;
+mod elicitation;
+mod error;
+mod handlers;
+mod notification;
+mod options;
+mod pagination;
+
+pub use builder::ClientBuilder;
+pub use client::Client;
+pub use elicitation::ElicitationModes;
+pub use error::Error;
+pub use handlers::{ElicitationHandler, RequestContext, RootsProvider, SamplingHandler};
+pub use mcpwire_jsonrpc::{ErrorCode, ErrorObject, RequestId};
+pub use mcpwire_rpc::CancellationToken;
+pub use mcpwire_schema::ProtocolVersion;
+pub use notification::ServerNotification;
+pub use options::{CallOptions, Progress};
+
+// Compiles and runs the README example as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
