@@ -1,6 +1,7 @@
 //! The MCP server role of mcpwire.
 //!
-//! A [`Server`] holds what it offers (tools, for now) and serves any number of sessions, each
+//! A [`Server`] holds what it offers (tools, resources, resource templates, prompts) and serves
+//! any number of sessions, each
 //! over its own [`Transport`](mcpwire_transport::Transport). Each session negotiates a legacy
 //! revision with `initialize` (2024-11-05, 2025-03-26, 2025-06-18 or 2025-11-25; an unknown
 //! request gets the newest), and everything sent to it carries only what that revision
@@ -49,14 +50,19 @@ mod cancel;
 mod context;
 mod error;
 mod pagination;
+mod resource;
 mod server;
 mod session;
 mod tool;
+mod uri_template;
 mod version;
 
 pub use context::Context;
 pub use error::{Error, ToolError};
 pub use mcpwire_schema::v2025_11_25 as types;
+pub use resource::{
+    HandlerError, Prompt, Resource, ResourceTemplate, blob_contents, text_contents,
+};
 pub use server::{Server, ServerBuilder, Session};
 pub use tool::{IntoToolResult, Structured, Tool, ToolBuilder};
 

@@ -11,7 +11,7 @@ use mcpwire_transport::{SendOptions, Transport};
 use crate::cancel::McpCancellation;
 use crate::session::{SessionHandler, SessionState};
 use crate::version::project_params;
-use crate::{Error, Tool};
+use crate::{Error, Prompt, Resource, ResourceTemplate, Tool};
 
 /// An MCP server: its identity, its tools, and the sessions it serves.
 ///
@@ -47,9 +47,14 @@ pub(crate) struct Inner {
     pub(crate) info: wire::Implementation,
     pub(crate) instructions: Option<String>,
     pub(crate) tools_enabled: bool,
+    pub(crate) resources_enabled: bool,
+    pub(crate) prompts_enabled: bool,
     pub(crate) logging: bool,
     pub(crate) page_size: usize,
     tools: RwLock<BTreeMap<String, Tool>>,
+    resources: RwLock<BTreeMap<String, Resource>>,
+    templates: RwLock<BTreeMap<String, ResourceTemplate>>,
+    prompts: RwLock<BTreeMap<String, Prompt>>,
     sessions: Mutex<Vec<Weak<SessionState>>>,
     rpc_config: Config,
 }
@@ -57,7 +62,19 @@ pub(crate) struct Inner {
 impl Inner {
     pub(crate) fn capabilities(&self) -> wire::ServerCapabilities {
         wire::ServerCapabilities {
+            completions: (self.resources_enabled || self.prompts_enabled).then(Default::default),
             logging: self.logging.then(Default::default),
+            prompts: self
+                .prompts_enabled
+                .then_some(wire::ServerCapabilitiesPrompts {
+                    list_changed: Some(true),
+                }),
+            resources: self
+                .resources_enabled
+                .then_some(wire::ServerCapabilitiesResources {
+                    list_changed: Some(true),
+                    subscribe: Some(true),
+                }),
             tools: self.tools_enabled.then_some(wire::ServerCapabilitiesTools {
                 list_changed: Some(true),
             }),
@@ -65,22 +82,40 @@ impl Inner {
         }
     }
 
+    /// The resources, sorted by URI.
+    pub(crate) fn resources_snapshot(&self) -> Vec<Resource> {
+        read(&self.resources).values().cloned().collect()
+    }
+
+    /// The resource templates, sorted by template.
+    pub(crate) fn templates_snapshot(&self) -> Vec<ResourceTemplate> {
+        read(&self.templates).values().cloned().collect()
+    }
+
+    /// The prompts, sorted by name.
+    pub(crate) fn prompts_snapshot(&self) -> Vec<Prompt> {
+        read(&self.prompts).values().cloned().collect()
+    }
+
+    pub(crate) fn resource(&self, uri: &str) -> Option<Resource> {
+        read(&self.resources).get(uri).cloned()
+    }
+
+    pub(crate) fn template(&self, uri_template: &str) -> Option<ResourceTemplate> {
+        read(&self.templates).get(uri_template).cloned()
+    }
+
+    pub(crate) fn prompt(&self, name: &str) -> Option<Prompt> {
+        read(&self.prompts).get(name).cloned()
+    }
+
     pub(crate) fn tool(&self, name: &str) -> Option<Tool> {
-        self.tools
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(name)
-            .cloned()
+        read(&self.tools).get(name).cloned()
     }
 
     /// The tools, sorted by name.
     pub(crate) fn tools_snapshot(&self) -> Vec<Tool> {
-        self.tools
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .values()
-            .cloned()
-            .collect()
+        read(&self.tools).values().cloned().collect()
     }
 }
 
@@ -98,7 +133,12 @@ impl Server {
             },
             instructions: None,
             tools: Vec::new(),
+            resources: Vec::new(),
+            templates: Vec::new(),
+            prompts: Vec::new(),
             tools_enabled: false,
+            resources_enabled: false,
+            prompts_enabled: false,
             logging: true,
             page_size: ServerBuilder::DEFAULT_PAGE_SIZE,
             rpc_config: Config::default(),
@@ -140,58 +180,117 @@ impl Server {
                 "this server was built without the tools capability",
             ));
         }
-        let name = tool.name().to_owned();
-        self.inner
-            .tools
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(name, tool);
-        self.tools_changed().await;
+        write(&self.inner.tools).insert(tool.name().to_owned(), tool);
+        self.list_changed("notifications/tools/list_changed").await;
         Ok(())
     }
 
     /// Removes a tool, telling the sessions; returns whether it existed.
     pub async fn remove_tool(&self, name: &str) -> bool {
-        let removed = self
-            .inner
-            .tools
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .remove(name)
-            .is_some();
+        let removed = write(&self.inner.tools).remove(name).is_some();
         if removed {
-            self.tools_changed().await;
+            self.list_changed("notifications/tools/list_changed").await;
         }
         removed
     }
 
     /// The names of the tools, sorted.
     pub fn tool_names(&self) -> Vec<String> {
-        self.inner
-            .tools
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .keys()
-            .cloned()
-            .collect()
+        read(&self.inner.tools).keys().cloned().collect()
     }
 
-    async fn tools_changed(&self) {
-        let sessions: Vec<Arc<SessionState>> = {
-            let mut sessions = self
-                .inner
-                .sessions
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            sessions.retain(|session| session.strong_count() > 0);
-            sessions.iter().filter_map(Weak::upgrade).collect()
-        };
-        for session in sessions {
+    /// Adds a resource, or replaces the one at the same URI, and tells the sessions.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the server was built without resources support (see [`ServerBuilder::resources`]).
+    pub async fn add_resource(&self, resource: Resource) -> Result<(), Error> {
+        if !self.inner.resources_enabled {
+            return Err(Error::invalid_definition(
+                "this server was built without the resources capability",
+            ));
+        }
+        write(&self.inner.resources).insert(resource.uri().to_owned(), resource);
+        self.list_changed("notifications/resources/list_changed")
+            .await;
+        Ok(())
+    }
+
+    /// Removes the resource at `uri`, telling the sessions; returns whether it existed.
+    pub async fn remove_resource(&self, uri: &str) -> bool {
+        let removed = write(&self.inner.resources).remove(uri).is_some();
+        if removed {
+            self.list_changed("notifications/resources/list_changed")
+                .await;
+        }
+        removed
+    }
+
+    /// Adds a prompt, or replaces the one of the same name, and tells the sessions.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the server was built without prompts support (see [`ServerBuilder::prompts`]).
+    pub async fn add_prompt(&self, prompt: Prompt) -> Result<(), Error> {
+        if !self.inner.prompts_enabled {
+            return Err(Error::invalid_definition(
+                "this server was built without the prompts capability",
+            ));
+        }
+        write(&self.inner.prompts).insert(prompt.name().to_owned(), prompt);
+        self.list_changed("notifications/prompts/list_changed")
+            .await;
+        Ok(())
+    }
+
+    /// Removes a prompt, telling the sessions; returns whether it existed.
+    pub async fn remove_prompt(&self, name: &str) -> bool {
+        let removed = write(&self.inner.prompts).remove(name).is_some();
+        if removed {
+            self.list_changed("notifications/prompts/list_changed")
+                .await;
+        }
+        removed
+    }
+
+    /// Tells the sessions subscribed to `uri` that the resource changed
+    /// (`notifications/resources/updated`); sessions that did not subscribe hear nothing.
+    pub async fn notify_resource_updated(&self, uri: &str) {
+        let method = "notifications/resources/updated";
+        for session in self.live_sessions() {
+            if !session.is_subscribed(uri) {
+                continue;
+            }
+            let Some(peer) = session.peer.get() else {
+                continue;
+            };
+            let Ok(params) = serde_json::value::to_raw_value(&serde_json::json!({ "uri": uri }))
+            else {
+                continue;
+            };
+            let params = project_params(session.version(), method, params, false);
+            let _ = peer
+                .notify_raw(method, Some(params), SendOptions::default())
+                .await;
+        }
+    }
+
+    fn live_sessions(&self) -> Vec<Arc<SessionState>> {
+        let mut sessions = self
+            .inner
+            .sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        sessions.retain(|session| session.strong_count() > 0);
+        sessions.iter().filter_map(Weak::upgrade).collect()
+    }
+
+    async fn list_changed(&self, method: &str) {
+        for session in self.live_sessions() {
             if !session.is_initialized() {
                 continue;
             }
             if let Some(peer) = session.peer.get() {
-                let method = "notifications/tools/list_changed";
                 let params = project_params(session.version(), method, empty_params(), false);
                 let _ = peer
                     .notify_raw(method, Some(params), SendOptions::default())
@@ -211,7 +310,12 @@ pub struct ServerBuilder {
     info: wire::Implementation,
     instructions: Option<String>,
     tools: Vec<Result<Tool, Error>>,
+    resources: Vec<Resource>,
+    templates: Vec<Result<ResourceTemplate, Error>>,
+    prompts: Vec<Prompt>,
     tools_enabled: bool,
+    resources_enabled: bool,
+    prompts_enabled: bool,
     logging: bool,
     page_size: usize,
     rpc_config: Config,
@@ -258,6 +362,39 @@ impl ServerBuilder {
         self
     }
 
+    /// Declares the resources capability even with no resource yet, to add resources later.
+    pub fn resources(mut self) -> Self {
+        self.resources_enabled = true;
+        self
+    }
+
+    /// Adds a resource (and the resources capability, with subscriptions).
+    pub fn resource(mut self, resource: Resource) -> Self {
+        self.resources_enabled = true;
+        self.resources.push(resource);
+        self
+    }
+
+    /// Adds a resource template (and the resources capability).
+    pub fn resource_template(mut self, template: Result<ResourceTemplate, Error>) -> Self {
+        self.resources_enabled = true;
+        self.templates.push(template);
+        self
+    }
+
+    /// Declares the prompts capability even with no prompt yet, to add prompts later.
+    pub fn prompts(mut self) -> Self {
+        self.prompts_enabled = true;
+        self
+    }
+
+    /// Adds a prompt (and the prompts capability).
+    pub fn prompt(mut self, prompt: Prompt) -> Self {
+        self.prompts_enabled = true;
+        self.prompts.push(prompt);
+        self
+    }
+
     /// Turns the logging capability off (it is on by default).
     pub fn without_logging(mut self) -> Self {
         self.logging = false;
@@ -280,8 +417,37 @@ impl ServerBuilder {
     ///
     /// # Errors
     ///
-    /// Fails on the first invalid tool, or when two tools share a name.
+    /// Fails on the first invalid definition, or when two tools, two resources, two templates or
+    /// two prompts share a name (or URI).
     pub fn build(self) -> Result<Server, Error> {
+        let mut resources = BTreeMap::new();
+        for resource in self.resources {
+            let uri = resource.uri().to_owned();
+            if resources.insert(uri.clone(), resource).is_some() {
+                return Err(Error::invalid_definition(format!(
+                    "two resources have the URI `{uri}`"
+                )));
+            }
+        }
+        let mut templates = BTreeMap::new();
+        for template in self.templates {
+            let template = template?;
+            let key = template.uri_template().to_owned();
+            if templates.insert(key.clone(), template).is_some() {
+                return Err(Error::invalid_definition(format!(
+                    "two resource templates are `{key}`"
+                )));
+            }
+        }
+        let mut prompts = BTreeMap::new();
+        for prompt in self.prompts {
+            let name = prompt.name().to_owned();
+            if prompts.insert(name.clone(), prompt).is_some() {
+                return Err(Error::invalid_definition(format!(
+                    "two prompts are named `{name}`"
+                )));
+            }
+        }
         let mut tools = BTreeMap::new();
         for tool in self.tools {
             let tool = tool?;
@@ -297,9 +463,14 @@ impl ServerBuilder {
                 info: self.info,
                 instructions: self.instructions,
                 tools_enabled: self.tools_enabled,
+                resources_enabled: self.resources_enabled,
+                prompts_enabled: self.prompts_enabled,
                 logging: self.logging,
                 page_size: self.page_size,
                 tools: RwLock::new(tools),
+                resources: RwLock::new(resources),
+                templates: RwLock::new(templates),
+                prompts: RwLock::new(prompts),
                 sessions: Mutex::new(Vec::new()),
                 rpc_config: self.rpc_config,
             }),
@@ -343,4 +514,14 @@ impl Session {
     pub async fn close(&self) {
         self.peer.close().await;
     }
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    // Every critical section is one insert, remove or clone: a poisoned lock is still consistent.
+    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

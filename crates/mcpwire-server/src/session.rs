@@ -1,5 +1,6 @@
 //! One connection: the lifecycle (initialize, initialized) and the routing of requests.
 
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -12,6 +13,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use crate::resource::{MAX_COMPLETIONS, not_found};
 use crate::server::Inner;
 use crate::tool::text_result;
 use crate::version::{negotiate, project_result};
@@ -31,8 +33,12 @@ pub(crate) struct SessionState {
     negotiated: OnceLock<Negotiated>,
     initialized: AtomicBool,
     log_level: Mutex<Option<wire::LoggingLevel>>,
+    subscriptions: Mutex<HashSet<String>>,
     pub(crate) peer: OnceLock<Peer>,
 }
+
+/// Most resource subscriptions one session may hold.
+const MAX_SUBSCRIPTIONS: usize = 1024;
 
 impl SessionState {
     pub(crate) fn version(&self) -> ProtocolVersion {
@@ -63,6 +69,13 @@ impl SessionState {
     /// Whether the client finished the handshake (sent `notifications/initialized`).
     pub(crate) fn is_initialized(&self) -> bool {
         self.initialized.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn is_subscribed(&self, uri: &str) -> bool {
+        self.subscriptions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .contains(uri)
     }
 
     pub(crate) fn should_log(&self, level: &wire::LoggingLevel) -> bool {
@@ -145,10 +158,35 @@ impl mcpwire_rpc::Handler for SessionHandler {
                 format!("`{method}` before `initialize`: the session is not initialized"),
             ));
         };
+        let progress_token = params
+            .as_deref()
+            .and_then(|params| serde_json::from_str::<ProgressProbe>(params.get()).ok())
+            .and_then(|probe| probe.meta)
+            .and_then(|meta| meta.progress_token);
+        let context = Context {
+            request,
+            session: Arc::clone(&self.state),
+            progress_token,
+            last_progress: Arc::default(),
+        };
+        let server = &self.server;
+        let params = params.as_deref();
         let result = match method.as_str() {
-            "tools/list" if self.server.tools_enabled => self.list_tools(params.as_deref()),
-            "tools/call" if self.server.tools_enabled => self.call_tool(params, request).await,
-            "logging/setLevel" => self.set_level(params.as_deref()),
+            "tools/list" if server.tools_enabled => self.list_tools(params),
+            "tools/call" if server.tools_enabled => self.call_tool(params, context).await,
+            "resources/list" if server.resources_enabled => self.list_resources(params),
+            "resources/templates/list" if server.resources_enabled => self.list_templates(params),
+            "resources/read" if server.resources_enabled => {
+                self.read_resource(params, context).await
+            }
+            "resources/subscribe" if server.resources_enabled => self.subscribe(params, true),
+            "resources/unsubscribe" if server.resources_enabled => self.subscribe(params, false),
+            "prompts/list" if server.prompts_enabled => self.list_prompts(params),
+            "prompts/get" if server.prompts_enabled => self.get_prompt(params, context).await,
+            "completion/complete" if server.resources_enabled || server.prompts_enabled => {
+                self.complete(params).await
+            }
+            "logging/setLevel" if server.logging => self.set_level(params),
             _ => Err(ErrorObject::method_not_found(&method)),
         }?;
         Ok(project_result(version, &method, result))
@@ -208,11 +246,11 @@ impl SessionHandler {
     }
 
     fn list_tools(&self, params: Option<&RawValue>) -> Result<Box<RawValue>, ErrorObject> {
-        let params: Option<wire::PaginatedRequestParams> = decode(params)?;
-        let cursor = params.as_ref().and_then(|params| params.cursor.as_deref());
+        let cursor = cursor_of(params)?;
         let tools = self.server.tools_snapshot();
         let names: Vec<&str> = tools.iter().map(|tool| tool.name()).collect();
-        let (range, next_cursor) = pagination::page(&names, cursor, self.server.page_size)?;
+        let (range, next_cursor) =
+            pagination::page(&names, cursor.as_deref(), self.server.page_size)?;
         let result = wire::ListToolsResult {
             meta: None,
             next_cursor,
@@ -226,15 +264,10 @@ impl SessionHandler {
 
     async fn call_tool(
         &self,
-        params: Option<Box<RawValue>>,
-        request: RequestContext,
+        params: Option<&RawValue>,
+        context: Context,
     ) -> Result<Box<RawValue>, ErrorObject> {
-        let progress_token = params
-            .as_deref()
-            .and_then(|params| serde_json::from_str::<ProgressProbe>(params.get()).ok())
-            .and_then(|probe| probe.meta)
-            .and_then(|meta| meta.progress_token);
-        let params: wire::CallToolRequestParams = decode(params.as_deref())?;
+        let params: wire::CallToolRequestParams = decode(params)?;
         let Some(tool) = self.server.tool(&params.name) else {
             return Err(ErrorObject::invalid_params(format!(
                 "unknown tool: {}",
@@ -255,12 +288,6 @@ impl SessionHandler {
         let arguments = match arguments_value {
             Value::Object(arguments) => arguments,
             _ => mcpwire_schema::JsonObject::new(),
-        };
-        let context = Context {
-            request,
-            session: Arc::clone(&self.state),
-            progress_token,
-            last_progress: Arc::default(),
         };
         let result = match (tool.handler)(arguments, context).await {
             Ok(result) => result,
@@ -283,4 +310,222 @@ impl SessionHandler {
         }
         encode(&result)
     }
+
+    fn list_resources(&self, params: Option<&RawValue>) -> Result<Box<RawValue>, ErrorObject> {
+        let cursor = cursor_of(params)?;
+        let resources = self.server.resources_snapshot();
+        let keys: Vec<&str> = resources.iter().map(|resource| resource.uri()).collect();
+        let (range, next_cursor) =
+            pagination::page(&keys, cursor.as_deref(), self.server.page_size)?;
+        let resources = resources[range]
+            .iter()
+            .map(|resource| resource.definition.clone())
+            .collect();
+        encode(&wire::ListResourcesResult {
+            meta: None,
+            next_cursor,
+            resources,
+        })
+    }
+
+    fn list_templates(&self, params: Option<&RawValue>) -> Result<Box<RawValue>, ErrorObject> {
+        let cursor = cursor_of(params)?;
+        let templates = self.server.templates_snapshot();
+        let keys: Vec<&str> = templates
+            .iter()
+            .map(|template| template.uri_template())
+            .collect();
+        let (range, next_cursor) =
+            pagination::page(&keys, cursor.as_deref(), self.server.page_size)?;
+        let resource_templates = templates[range]
+            .iter()
+            .map(|template| template.definition.clone())
+            .collect();
+        encode(&wire::ListResourceTemplatesResult {
+            meta: None,
+            next_cursor,
+            resource_templates,
+        })
+    }
+
+    async fn read_resource(
+        &self,
+        params: Option<&RawValue>,
+        context: Context,
+    ) -> Result<Box<RawValue>, ErrorObject> {
+        let params: wire::ReadResourceRequestParams = decode(params)?;
+        let uri = params.uri;
+        let read = if let Some(resource) = self.server.resource(&uri) {
+            (resource.handler)(uri.clone(), BTreeMap::new(), context).await
+        } else {
+            let matched = self
+                .server
+                .templates_snapshot()
+                .into_iter()
+                .find_map(|template| {
+                    template
+                        .template
+                        .matches(&uri)
+                        .map(|variables| (template, variables))
+                });
+            match matched {
+                Some((template, variables)) => {
+                    (template.handler)(uri.clone(), variables, context).await
+                }
+                None => return Err(not_found(&uri)),
+            }
+        };
+        let contents = read.map_err(crate::HandlerError::into_error_object)?;
+        encode(&wire::ReadResourceResult {
+            meta: None,
+            contents,
+        })
+    }
+
+    fn subscribe(
+        &self,
+        params: Option<&RawValue>,
+        subscribe: bool,
+    ) -> Result<Box<RawValue>, ErrorObject> {
+        let params: wire::SubscribeRequestParams = decode(params)?;
+        let mut subscriptions = self
+            .state
+            .subscriptions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if subscribe {
+            if subscriptions.len() >= MAX_SUBSCRIPTIONS && !subscriptions.contains(&params.uri) {
+                return Err(ErrorObject::invalid_params(format!(
+                    "a session may hold at most {MAX_SUBSCRIPTIONS} subscriptions"
+                )));
+            }
+            subscriptions.insert(params.uri);
+        } else {
+            subscriptions.remove(&params.uri);
+        }
+        Ok(empty())
+    }
+
+    fn list_prompts(&self, params: Option<&RawValue>) -> Result<Box<RawValue>, ErrorObject> {
+        let cursor = cursor_of(params)?;
+        let prompts = self.server.prompts_snapshot();
+        let keys: Vec<&str> = prompts.iter().map(|prompt| prompt.name()).collect();
+        let (range, next_cursor) =
+            pagination::page(&keys, cursor.as_deref(), self.server.page_size)?;
+        let prompts = prompts[range]
+            .iter()
+            .map(|prompt| prompt.definition.clone())
+            .collect();
+        encode(&wire::ListPromptsResult {
+            meta: None,
+            next_cursor,
+            prompts,
+        })
+    }
+
+    async fn get_prompt(
+        &self,
+        params: Option<&RawValue>,
+        context: Context,
+    ) -> Result<Box<RawValue>, ErrorObject> {
+        let params: wire::GetPromptRequestParams = decode(params)?;
+        let Some(prompt) = self.server.prompt(&params.name) else {
+            return Err(ErrorObject::invalid_params(format!(
+                "unknown prompt: {}",
+                params.name
+            )));
+        };
+        let arguments = params.arguments.unwrap_or_default();
+        let missing = prompt.missing_arguments(&arguments);
+        if !missing.is_empty() {
+            return Err(ErrorObject::invalid_params(format!(
+                "prompt `{}` needs the arguments: {}",
+                params.name,
+                missing.join(", ")
+            )));
+        }
+        let messages = (prompt.handler)(arguments, context)
+            .await
+            .map_err(crate::HandlerError::into_error_object)?;
+        encode(&wire::GetPromptResult {
+            meta: None,
+            description: prompt.definition.description.clone(),
+            messages,
+        })
+    }
+
+    async fn complete(&self, params: Option<&RawValue>) -> Result<Box<RawValue>, ErrorObject> {
+        let params: wire::CompleteRequestParams = decode(params)?;
+        let completer = match &params.r#ref {
+            wire::CompleteRequestParamsRef::PromptReference(reference) => {
+                let prompt = self.server.prompt(&reference.name).ok_or_else(|| {
+                    ErrorObject::invalid_params(format!("unknown prompt: {}", reference.name))
+                })?;
+                let declared = prompt
+                    .definition
+                    .arguments
+                    .iter()
+                    .flatten()
+                    .any(|argument| argument.name == params.argument.name);
+                if !declared {
+                    return Err(ErrorObject::invalid_params(format!(
+                        "prompt `{}` has no argument `{}`",
+                        reference.name, params.argument.name
+                    )));
+                }
+                prompt.completers.get(&params.argument.name).cloned()
+            }
+            wire::CompleteRequestParamsRef::ResourceTemplateReference(reference) => {
+                let template = self.server.template(&reference.uri).ok_or_else(|| {
+                    ErrorObject::invalid_params(format!(
+                        "unknown resource template: {}",
+                        reference.uri
+                    ))
+                })?;
+                if !template
+                    .template
+                    .variables()
+                    .any(|variable| variable == params.argument.name)
+                {
+                    return Err(ErrorObject::invalid_params(format!(
+                        "resource template `{}` has no variable `{}`",
+                        reference.uri, params.argument.name
+                    )));
+                }
+                template.completers.get(&params.argument.name).cloned()
+            }
+            wire::CompleteRequestParamsRef::Unknown(_) => {
+                return Err(ErrorObject::invalid_params(
+                    "unknown completion reference type",
+                ));
+            }
+        };
+        let mut values = match completer {
+            Some(completer) => {
+                let context = params
+                    .context
+                    .and_then(|context| context.arguments)
+                    .unwrap_or_default();
+                completer(params.argument.value, context).await
+            }
+            // An argument without a completer has no suggestions.
+            None => Vec::new(),
+        };
+        let total = values.len();
+        values.truncate(MAX_COMPLETIONS);
+        let completion = wire::CompleteResultCompletion {
+            has_more: Some(total > MAX_COMPLETIONS),
+            total: i64::try_from(total).ok(),
+            values,
+        };
+        encode(&wire::CompleteResult {
+            meta: None,
+            completion,
+        })
+    }
+}
+
+fn cursor_of(params: Option<&RawValue>) -> Result<Option<String>, ErrorObject> {
+    let params: Option<wire::PaginatedRequestParams> = decode(params)?;
+    Ok(params.and_then(|params| params.cursor))
 }

@@ -531,3 +531,301 @@ async fn adding_a_tool_tells_initialized_sessions() {
         .expect("a notification");
     assert_eq!(method, "notifications/tools/list_changed");
 }
+
+fn library() -> Server {
+    use mcpwire_server::{
+        HandlerError, Prompt, Resource, ResourceTemplate, blob_contents, text_contents,
+    };
+    Server::builder("library", "1")
+        .resource(
+            Resource::new(
+                "file:///notes.txt",
+                "notes",
+                |uri: String, _: Context| async move {
+                    Ok::<_, HandlerError>(vec![text_contents(
+                        uri,
+                        Some("text/plain"),
+                        "remember the milk",
+                    )])
+                },
+            )
+            .mime_type("text/plain"),
+        )
+        .resource(Resource::new(
+            "file:///logo.png",
+            "logo",
+            |uri: String, _: Context| async move {
+                Ok::<_, HandlerError>(vec![blob_contents(
+                    uri,
+                    Some("image/png"),
+                    &[0x89, b'P', b'N', b'G'],
+                )])
+            },
+        ))
+        .resource(Resource::new(
+            "file:///gone",
+            "gone",
+            |uri: String, _: Context| async move {
+                Err::<Vec<_>, _>(HandlerError::resource_not_found(uri))
+            },
+        ))
+        .resource_template(
+            ResourceTemplate::new(
+                "books://{author}/{+title}",
+                "books",
+                |uri: String, variables, _: Context| async move {
+                    let text = format!("{} by {}", variables["title"], variables["author"]);
+                    Ok::<_, HandlerError>(vec![text_contents(uri, None, text)])
+                },
+            )
+            .map(|template| {
+                template.complete("author", |prefix: String, _| async move {
+                    ["austen", "asimov", "borges"]
+                        .into_iter()
+                        .filter(|name| name.starts_with(&prefix))
+                        .map(String::from)
+                        .collect()
+                })
+            }),
+        )
+        .prompt(
+            Prompt::new("summarize", |arguments, _: Context| async move {
+                let text = format!(
+                    "Summarize in {} words: {}",
+                    arguments.get("words").map_or("50", String::as_str),
+                    arguments["text"]
+                );
+                let content = types::ContentBlock::TextContent(types::TextContent {
+                    meta: None,
+                    annotations: None,
+                    text,
+                    r#type: types::tags::Text,
+                });
+                Ok::<_, HandlerError>(vec![types::PromptMessage {
+                    content,
+                    role: types::Role::User,
+                }])
+            })
+            .description("Summarizes a text")
+            .argument("text", "The text", true)
+            .argument("words", "How many words", false)
+            .complete("words", |_: String, _| async {
+                (1..=150).map(|count| count.to_string()).collect()
+            }),
+        )
+        .build()
+        .expect("valid server")
+}
+
+#[tokio::test]
+async fn resources_are_listed_read_and_missing_ones_are_not_found() {
+    let server = library();
+    let connection = connect(&server, "2025-11-25", json!({})).await;
+    let capabilities = &connection.initialize_result["capabilities"];
+    assert_eq!(
+        capabilities["resources"],
+        json!({"listChanged": true, "subscribe": true})
+    );
+    assert_eq!(capabilities["prompts"], json!({"listChanged": true}));
+    assert_eq!(capabilities["completions"], json!({}));
+
+    let listed = connection
+        .call("resources/list", json!({}))
+        .await
+        .expect("list");
+    let uris: Vec<&str> = listed["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .map(|resource| resource["uri"].as_str().expect("uri"))
+        .collect();
+    assert_eq!(
+        uris,
+        ["file:///gone", "file:///logo.png", "file:///notes.txt"]
+    );
+    let templates = connection
+        .call("resources/templates/list", json!({}))
+        .await
+        .expect("templates");
+    assert_eq!(
+        templates["resourceTemplates"][0]["uriTemplate"],
+        "books://{author}/{+title}"
+    );
+
+    let read = connection
+        .call("resources/read", json!({"uri": "file:///notes.txt"}))
+        .await
+        .expect("read");
+    assert_eq!(
+        read["contents"],
+        json!([{"uri": "file:///notes.txt", "mimeType": "text/plain", "text": "remember the milk"}])
+    );
+    let read = connection
+        .call("resources/read", json!({"uri": "file:///logo.png"}))
+        .await
+        .expect("read");
+    assert_eq!(read["contents"][0]["blob"], "iVBORw==");
+    let read = connection
+        .call(
+            "resources/read",
+            json!({"uri": "books://borges/ficciones/vol1"}),
+        )
+        .await
+        .expect("read");
+    assert_eq!(read["contents"][0]["text"], "ficciones/vol1 by borges");
+
+    for uri in ["file:///nowhere", "file:///gone"] {
+        let error = connection
+            .call("resources/read", json!({"uri": uri}))
+            .await
+            .expect_err("not found");
+        let error = error.remote().expect("error object");
+        assert_eq!(error.code, ErrorCode::RESOURCE_NOT_FOUND);
+        assert_eq!(
+            serde_json::from_str::<Value>(error.data.as_ref().expect("data").get()).expect("json"),
+            json!({"uri": uri})
+        );
+    }
+}
+
+#[tokio::test]
+async fn only_subscribed_sessions_hear_about_updates() {
+    let server = library();
+    let mut subscribed = connect(&server, "2025-11-25", json!({})).await;
+    let mut other = connect(&server, "2025-11-25", json!({})).await;
+    subscribed
+        .call("resources/subscribe", json!({"uri": "file:///notes.txt"}))
+        .await
+        .expect("subscribe");
+    server.notify_resource_updated("file:///notes.txt").await;
+    let (method, params) = subscribed
+        .notifications
+        .recv()
+        .await
+        .expect("a notification");
+    assert_eq!(
+        (method.as_str(), &params),
+        (
+            "notifications/resources/updated",
+            &json!({"uri": "file:///notes.txt"})
+        )
+    );
+    other.call("ping", json!({})).await.expect("ping");
+    assert!(
+        other.notifications.try_recv().is_err(),
+        "the other session did not subscribe"
+    );
+
+    subscribed
+        .call("resources/unsubscribe", json!({"uri": "file:///notes.txt"}))
+        .await
+        .expect("unsubscribe");
+    server.notify_resource_updated("file:///notes.txt").await;
+    subscribed.call("ping", json!({})).await.expect("ping");
+    assert!(subscribed.notifications.try_recv().is_err(), "unsubscribed");
+}
+
+#[tokio::test]
+async fn prompts_render_and_check_their_arguments() {
+    let server = library();
+    let connection = connect(&server, "2025-11-25", json!({})).await;
+    let listed = connection
+        .call("prompts/list", json!({}))
+        .await
+        .expect("list");
+    assert_eq!(listed["prompts"][0]["name"], "summarize");
+    assert_eq!(
+        listed["prompts"][0]["arguments"][0],
+        json!({"name": "text", "description": "The text", "required": true})
+    );
+    let prompt = connection
+        .call(
+            "prompts/get",
+            json!({"name": "summarize", "arguments": {"text": "a long story", "words": "10"}}),
+        )
+        .await
+        .expect("get");
+    assert_eq!(prompt["description"], "Summarizes a text");
+    assert_eq!(
+        prompt["messages"][0]["content"]["text"],
+        "Summarize in 10 words: a long story"
+    );
+    let error = connection
+        .call("prompts/get", json!({"name": "summarize"}))
+        .await
+        .expect_err("missing argument");
+    assert_eq!(
+        error.remote().expect("error object").code,
+        ErrorCode::INVALID_PARAMS
+    );
+    let error = connection
+        .call("prompts/get", json!({"name": "nope"}))
+        .await
+        .expect_err("unknown prompt");
+    assert_eq!(
+        error.remote().expect("error object").code,
+        ErrorCode::INVALID_PARAMS
+    );
+}
+
+#[tokio::test]
+async fn completion_covers_prompt_arguments_and_template_variables() {
+    let server = library();
+    let connection = connect(&server, "2025-11-25", json!({})).await;
+    let completed = connection
+        .call("completion/complete", json!({"ref": {"type": "ref/resource", "uri": "books://{author}/{+title}"}, "argument": {"name": "author", "value": "a"}}))
+        .await
+        .expect("complete");
+    assert_eq!(
+        completed["completion"],
+        json!({"values": ["austen", "asimov"], "total": 2, "hasMore": false})
+    );
+    let completed = connection
+        .call("completion/complete", json!({"ref": {"type": "ref/prompt", "name": "summarize"}, "argument": {"name": "words", "value": ""}}))
+        .await
+        .expect("complete");
+    assert_eq!(
+        completed["completion"]["values"]
+            .as_array()
+            .expect("values")
+            .len(),
+        100
+    );
+    assert_eq!(completed["completion"]["total"], 150);
+    assert_eq!(completed["completion"]["hasMore"], true);
+    let error = connection
+        .call("completion/complete", json!({"ref": {"type": "ref/prompt", "name": "summarize"}, "argument": {"name": "nope", "value": ""}}))
+        .await
+        .expect_err("unknown argument");
+    assert_eq!(
+        error.remote().expect("error object").code,
+        ErrorCode::INVALID_PARAMS
+    );
+}
+
+#[tokio::test]
+async fn a_server_without_a_capability_does_not_serve_its_methods() {
+    let server = Server::builder("bare", "1")
+        .without_logging()
+        .build()
+        .expect("valid");
+    let connection = connect(&server, "2025-11-25", json!({})).await;
+    assert_eq!(connection.initialize_result["capabilities"], json!({}));
+    for method in [
+        "tools/list",
+        "resources/list",
+        "prompts/list",
+        "completion/complete",
+        "logging/setLevel",
+    ] {
+        let error = connection
+            .call(method, json!({}))
+            .await
+            .expect_err("not offered");
+        assert_eq!(
+            error.remote().expect("error object").code,
+            ErrorCode::METHOD_NOT_FOUND,
+            "{method}"
+        );
+    }
+}
