@@ -169,6 +169,17 @@ impl Server {
         Session { peer, state }
     }
 
+    /// Serves one session over this process's stdin and stdout, and waits until the client
+    /// closes it. Nothing but MCP messages is written to stdout; log to stderr.
+    ///
+    /// # Panics
+    ///
+    /// Panics when called outside a tokio runtime.
+    #[cfg(feature = "stdio")]
+    pub async fn serve_stdio(&self) {
+        self.serve(mcpwire_stdio::stdio()).closed().await;
+    }
+
     /// Adds a tool, or replaces the tool of the same name, and tells the sessions.
     ///
     /// # Errors
