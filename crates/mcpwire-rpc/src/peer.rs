@@ -516,7 +516,9 @@ async fn admit<H: Handler>(peer: &Peer, handler: &Arc<H>, request: Request) {
             () = cancellation.cancelled() => None,
         };
         let outcome = match running {
-            Some(_running) => Some(CatchUnwind(std::pin::pin!(handler.request(params, context))).await),
+            Some(_running) => {
+                Some(CatchUnwind(std::pin::pin!(handler.request(params, context))).await)
+            }
             None => None,
         };
         let still_ours = lock(&peer.shared.in_flight).remove(&id).is_some();
@@ -543,9 +545,14 @@ struct CatchUnwind<F>(F);
 impl<F: std::future::Future + Unpin> std::future::Future for CatchUnwind<F> {
     type Output = Result<F::Output, ()>;
 
-    fn poll(mut self: std::pin::Pin<&mut Self>, context: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        context: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
         let future = &mut self.0;
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| std::pin::Pin::new(future).poll(context))) {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            std::pin::Pin::new(future).poll(context)
+        })) {
             Ok(std::task::Poll::Ready(output)) => std::task::Poll::Ready(Ok(output)),
             Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
             Err(_) => std::task::Poll::Ready(Err(())),

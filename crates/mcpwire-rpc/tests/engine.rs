@@ -621,10 +621,19 @@ async fn closing_flushes_queued_messages_first() {
 #[tokio::test]
 async fn a_panicking_handler_answers_with_an_internal_error() {
     let (client, _, server, _) = pair();
-    let error = client.request_raw("panic", None, RequestOptions::default()).await.expect_err("fails");
-    assert_eq!(error.remote().expect("error object").code, ErrorCode::INTERNAL_ERROR);
+    let error = client
+        .request_raw("panic", None, RequestOptions::default())
+        .await
+        .expect_err("fails");
+    assert_eq!(
+        error.remote().expect("error object").code,
+        ErrorCode::INTERNAL_ERROR
+    );
     // The connection survives.
-    let result = client.request_raw("echo", Some(raw(json!(1))), RequestOptions::default()).await.expect("result");
+    let result = client
+        .request_raw("echo", Some(raw(json!(1))), RequestOptions::default())
+        .await
+        .expect("result");
     assert_eq!(result.get(), "1");
     assert_eq!(server.requests_in_flight(), 0);
 }
