@@ -44,6 +44,11 @@ impl Context {
         self.request.id()
     }
 
+    /// The session the request came in on, to notify its client after the request is done.
+    pub fn session(&self) -> crate::Session {
+        crate::Session::new(self.request.peer().clone(), Arc::clone(&self.session))
+    }
+
     /// The revision this session negotiated.
     pub fn protocol_version(&self) -> ProtocolVersion {
         self.session.version()

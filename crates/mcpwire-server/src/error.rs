@@ -114,9 +114,10 @@ impl std::error::Error for Error {
 
 /// A tool's failure, reported to the model as a tool execution error (`isError: true`),
 /// not as a protocol error.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ToolError {
-    message: String,
+    pub(crate) message: String,
+    pub(crate) url_elicitations: Option<Vec<mcpwire_schema::v2025_11_25::ElicitRequestURLParams>>,
 }
 
 impl ToolError {
@@ -124,6 +125,21 @@ impl ToolError {
     pub fn new(message: impl Into<String>) -> Self {
         ToolError {
             message: message.into(),
+            url_elicitations: None,
+        }
+    }
+
+    /// The tool cannot go on until the user completes these URL-mode elicitations (for example
+    /// an authorization flow). The client gets the protocol error -32042 with the
+    /// elicitations in its data, and retries once the user is done. Sessions on revisions
+    /// before 2025-11-25, which have no URL elicitation, get a tool execution error instead.
+    pub fn url_elicitation_required(
+        message: impl Into<String>,
+        elicitations: Vec<mcpwire_schema::v2025_11_25::ElicitRequestURLParams>,
+    ) -> Self {
+        ToolError {
+            message: message.into(),
+            url_elicitations: Some(elicitations),
         }
     }
 

@@ -57,6 +57,17 @@ pub(crate) struct Inner {
     prompts: RwLock<BTreeMap<String, Prompt>>,
     sessions: Mutex<Vec<Weak<SessionState>>>,
     rpc_config: Config,
+    pub(crate) on_roots_list_changed: Option<RootsChanged>,
+}
+
+/// The callback for `notifications/roots/list_changed`.
+#[derive(Clone)]
+pub(crate) struct RootsChanged(pub(crate) Arc<dyn Fn(Session) + Send + Sync>);
+
+impl std::fmt::Debug for RootsChanged {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("RootsChanged")
+    }
 }
 
 impl Inner {
@@ -142,6 +153,7 @@ impl Server {
             logging: true,
             page_size: ServerBuilder::DEFAULT_PAGE_SIZE,
             rpc_config: Config::default(),
+            on_roots_list_changed: None,
         }
     }
 
@@ -330,6 +342,7 @@ pub struct ServerBuilder {
     logging: bool,
     page_size: usize,
     rpc_config: Config,
+    on_roots_list_changed: Option<RootsChanged>,
 }
 
 impl ServerBuilder {
@@ -403,6 +416,19 @@ impl ServerBuilder {
     pub fn prompt(mut self, prompt: Prompt) -> Self {
         self.prompts_enabled = true;
         self.prompts.push(prompt);
+        self
+    }
+
+    /// Calls `callback` with the session whenever its client says its roots changed
+    /// (`notifications/roots/list_changed`); ask for the new list with the session's tools, or
+    /// from the next handler's [`Context::list_roots`](crate::Context::list_roots).
+    ///
+    /// The callback runs on the session's reading task: keep it short, and spawn anything slow.
+    pub fn on_roots_list_changed(
+        mut self,
+        callback: impl Fn(Session) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_roots_list_changed = Some(RootsChanged(Arc::new(callback)));
         self
     }
 
@@ -484,6 +510,7 @@ impl ServerBuilder {
                 prompts: RwLock::new(prompts),
                 sessions: Mutex::new(Vec::new()),
                 rpc_config: self.rpc_config,
+                on_roots_list_changed: self.on_roots_list_changed,
             }),
         })
     }
@@ -497,6 +524,35 @@ pub struct Session {
 }
 
 impl Session {
+    pub(crate) fn new(peer: Peer, state: Arc<SessionState>) -> Self {
+        Session { peer, state }
+    }
+
+    /// Tells the client that the out-of-band interaction of the URL-mode elicitation
+    /// `elicitation_id` is complete (`notifications/elicitation/complete`, 2025-11-25). Sessions
+    /// on older revisions, which have no URL elicitation, are not sent anything.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the session has ended.
+    pub async fn notify_elicitation_complete(&self, elicitation_id: &str) -> Result<(), Error> {
+        if self.state.version() < ProtocolVersion::V2025_11_25 {
+            return Ok(());
+        }
+        let params = serde_json::value::to_raw_value(
+            &serde_json::json!({ "elicitationId": elicitation_id }),
+        )
+        .map_err(|error| Error::protocol(error.to_string()))?;
+        self.peer
+            .notify_raw(
+                "notifications/elicitation/complete",
+                Some(params),
+                SendOptions::default(),
+            )
+            .await
+            .map_err(Error::rpc)
+    }
+
     /// The revision negotiated by `initialize`, once it has been.
     pub fn protocol_version(&self) -> Option<ProtocolVersion> {
         self.state.negotiated_version()

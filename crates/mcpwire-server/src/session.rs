@@ -199,6 +199,13 @@ impl mcpwire_rpc::Handler for SessionHandler {
                     self.state.initialized.store(true, Ordering::Release);
                 }
             }
+            "notifications/roots/list_changed" => {
+                if let (Some(callback), Some(peer)) =
+                    (&self.server.on_roots_list_changed, self.state.peer.get())
+                {
+                    (callback.0)(crate::Session::new(peer.clone(), Arc::clone(&self.state)));
+                }
+            }
             other => tracing::debug!(method = %other, "ignoring a notification"),
         }
     }
@@ -289,9 +296,20 @@ impl SessionHandler {
             Value::Object(arguments) => arguments,
             _ => mcpwire_schema::JsonObject::new(),
         };
+        let version = self.state.version();
         let result = match (tool.handler)(arguments, context).await {
             Ok(result) => result,
-            Err(error) => text_result(error.message().to_owned(), true),
+            Err(error) => match error.url_elicitations {
+                Some(elicitations) if version >= ProtocolVersion::V2025_11_25 => {
+                    let error =
+                        ErrorObject::new(ErrorCode::URL_ELICITATION_REQUIRED, error.message);
+                    return Err(error
+                        .clone()
+                        .with_data(serde_json::json!({ "elicitations": elicitations }))
+                        .unwrap_or(error));
+                }
+                _ => text_result(error.message().to_owned(), true),
+            },
         };
         if let Some(validator) = &tool.output_validator
             && result.is_error != Some(true)

@@ -1,0 +1,558 @@
+//! The server and the client together, through their public APIs: every method and
+//! notification of 2025-11-25 (tasks aside, which belong to the tasks crate), each scenario
+//! run over the in-memory transport and over stdio framing.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use mcpwire_client::{CallOptions, Client, ClientBuilder, ServerNotification};
+use mcpwire_jsonrpc::{ErrorCode, ErrorObject};
+use mcpwire_server::{
+    Context, HandlerError, Prompt, Resource, ResourceTemplate, Server, Session, Structured, Tool,
+    ToolError, blob_contents, text_contents, types,
+};
+use serde_json::{Map, Value, json};
+use tokio::sync::mpsc;
+
+/// The transport a scenario runs over.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Memory,
+    Stdio,
+}
+
+/// A connected client, the server session, and what the client was notified of.
+struct Harness {
+    client: Client,
+    session: Session,
+    notifications: mpsc::UnboundedReceiver<ServerNotification>,
+}
+
+async fn start(kind: Kind, server: &Server, builder: ClientBuilder) -> Harness {
+    let (sender, notifications) = mpsc::unbounded_channel();
+    let builder = builder.on_notification(move |notification| {
+        let _ = sender.send(notification);
+    });
+    let (client, session) = match kind {
+        Kind::Memory => {
+            let (client_end, server_end) = mcpwire_transport::duplex(64);
+            let session = server.serve(server_end);
+            (builder.connect(client_end).await, session)
+        }
+        Kind::Stdio => {
+            let (client_pipe, server_pipe) = tokio::io::duplex(64 * 1024);
+            let (server_read, server_write) = tokio::io::split(server_pipe);
+            let (client_read, client_write) = tokio::io::split(client_pipe);
+            let session = server.serve(mcpwire_stdio::StdioTransport::new(
+                server_read,
+                server_write,
+            ));
+            (
+                builder
+                    .connect(mcpwire_stdio::StdioTransport::new(
+                        client_read,
+                        client_write,
+                    ))
+                    .await,
+                session,
+            )
+        }
+    };
+    Harness {
+        client: client.expect("the handshake succeeds"),
+        session,
+        notifications,
+    }
+}
+
+fn client_builder() -> ClientBuilder {
+    Client::builder(types::Implementation {
+        description: None,
+        icons: None,
+        name: "e2e-client".to_owned(),
+        title: None,
+        version: "1.0.0".to_owned(),
+        website_url: None,
+    })
+}
+
+/// A client that answers every kind of server request.
+fn full_client() -> ClientBuilder {
+    client_builder()
+        .sampling(|params: types::CreateMessageRequestParams, _| async move {
+            let text = format!("{} messages seen", params.messages.len());
+            let content = types::CreateMessageResultContent::Object(
+                types::SamplingMessageContentBlock::TextContent(types::TextContent {
+                    meta: None,
+                    annotations: None,
+                    text,
+                    r#type: types::tags::Text,
+                }),
+            );
+            Ok::<_, ErrorObject>(types::CreateMessageResult {
+                meta: None,
+                content,
+                model: "e2e-model".to_owned(),
+                role: types::Role::Assistant,
+                stop_reason: None,
+            })
+        })
+        .elicitation(|params: types::ElicitRequestParams, _| async move {
+            let content = match params {
+                types::ElicitRequestParams::ElicitRequestFormParams(_) => Some(BTreeMap::from([(
+                    "name".to_owned(),
+                    types::ElicitResultContentValue::String("Ada".to_owned()),
+                )])),
+                _ => None,
+            };
+            Ok::<_, ErrorObject>(types::ElicitResult {
+                meta: None,
+                action: types::ElicitResultAction::Accept,
+                content,
+            })
+        })
+        .elicitation_modes(mcpwire_client::ElicitationModes::FORM_AND_URL)
+        .roots(|_| async {
+            Ok::<_, ErrorObject>(vec![types::Root {
+                meta: None,
+                name: Some("work".to_owned()),
+                uri: "file:///work".to_owned(),
+            }])
+        })
+        .roots_list_changed(true)
+}
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct Add {
+    a: f64,
+    b: f64,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Sum {
+    sum: f64,
+}
+
+type Events = Arc<Mutex<Vec<String>>>;
+
+fn record(events: &Events, event: impl Into<String>) {
+    events.lock().expect("events").push(event.into());
+}
+
+fn server(events: Events) -> Server {
+    let started = events.clone();
+    let cancelled = events.clone();
+    let roots_changed = events.clone();
+    Server::builder("e2e-server", "2.0.0")
+        .tool(Tool::typed("add", |arguments: Add, _: Context| async move { Ok::<_, ToolError>(Structured(Sum { sum: arguments.a + arguments.b })) }).output::<Sum>())
+        .tool(Tool::typed("steps", |_: Map<String, Value>, context: Context| async move {
+            for step in 1..=3 {
+                context.log(types::LoggingLevel::Info, Some("steps"), json!({ "step": step })).await?;
+                context.progress(f64::from(step), Some(3.0), Some("stepping")).await?;
+            }
+            Ok::<_, ToolError>("stepped")
+        }))
+        .tool(Tool::typed("wait", move |_: Map<String, Value>, context: Context| {
+            let started = started.clone();
+            let cancelled = cancelled.clone();
+            async move {
+                record(&started, "wait started");
+                context.cancellation().cancelled().await;
+                record(&cancelled, "wait cancelled");
+                Ok::<_, ToolError>("too late")
+            }
+        }))
+        .tool(Tool::typed("ask_everything", |_: Map<String, Value>, context: Context| async move {
+            context.ping().await?;
+            let form = serde_json::from_value(json!({"message": "Name?", "requestedSchema": {"type": "object", "properties": {"name": {"type": "string"}}}}))
+                .map_err(|error| ToolError::new(error.to_string()))?;
+            let answer = context.elicit(types::ElicitRequestParams::ElicitRequestFormParams(form)).await?;
+            let sampling = serde_json::from_value(json!({"messages": [{"role": "user", "content": {"type": "text", "text": "hi"}}], "maxTokens": 10}))
+                .map_err(|error| ToolError::new(error.to_string()))?;
+            let message = context.create_message(sampling).await?;
+            let roots = context.list_roots().await?;
+            Ok::<_, ToolError>(format!("{} {:?} {} {}", answer.action, answer.content.and_then(|content| content.get("name").cloned()), message.model, roots.roots[0].uri))
+        }))
+        .tool(Tool::typed("authorize", |_: Map<String, Value>, context: Context| async move {
+            let url = serde_json::from_value(json!({"mode": "url", "message": "Sign in", "elicitationId": "login-1", "url": "https://example.com/login"}))
+                .map_err(|error| ToolError::new(error.to_string()))?;
+            let answer = context.elicit(types::ElicitRequestParams::ElicitRequestURLParams(url)).await?;
+            // The user finished the flow out of band: tell the client.
+            context.session().notify_elicitation_complete("login-1").await?;
+            Ok::<_, ToolError>(answer.action.to_string())
+        }))
+        .tool(Tool::typed("needs_login", |_: Map<String, Value>, _: Context| async move {
+            let url = serde_json::from_value(json!({"mode": "url", "message": "Sign in first", "elicitationId": "login-2", "url": "https://example.com/login"}))
+                .map_err(|error| ToolError::new(error.to_string()))?;
+            Err::<String, _>(ToolError::url_elicitation_required("authorization required", vec![url]))
+        }))
+        .resource(Resource::new("mem://text", "text", |uri: String, _: Context| async move { Ok::<_, HandlerError>(vec![text_contents(uri, Some("text/plain"), "hello")]) }))
+        .resource(Resource::new("mem://bytes", "bytes", |uri: String, _: Context| async move { Ok::<_, HandlerError>(vec![blob_contents(uri, None, b"\x00\x01")]) }))
+        .resource_template(ResourceTemplate::new("mem://items/{id}", "item", |uri: String, variables, _: Context| async move {
+            Ok::<_, HandlerError>(vec![text_contents(uri, None, format!("item {}", variables["id"]))])
+        }).map(|template| template.complete("id", |prefix: String, _| async move { ["10", "11", "20"].into_iter().filter(|id| id.starts_with(&prefix)).map(String::from).collect() })))
+        .prompt(Prompt::new("greet", |arguments, _: Context| async move {
+            let text = format!("Greet {}", arguments["name"]);
+            let content = types::ContentBlock::TextContent(types::TextContent { meta: None, annotations: None, text, r#type: types::tags::Text });
+            Ok::<_, HandlerError>(vec![types::PromptMessage { content, role: types::Role::User }])
+        }).argument("name", "Who", true).complete("name", |_: String, _| async { vec!["Ada".to_owned(), "Alan".to_owned()] }))
+        .on_roots_list_changed(move |_session| record(&roots_changed, "roots changed"))
+        .build()
+        .expect("valid server")
+}
+
+fn text_of(result: &types::CallToolResult) -> &str {
+    match &result.content[0] {
+        types::ContentBlock::TextContent(text) => &text.text,
+        other => panic!("expected text, got {other:?}"),
+    }
+}
+
+async fn lifecycle_and_ping(kind: Kind) {
+    let harness = start(kind, &server(Events::default()), client_builder()).await;
+    assert_eq!(
+        harness.client.protocol_version(),
+        mcpwire_schema::ProtocolVersion::V2025_11_25
+    );
+    assert_eq!(harness.client.server_info().name, "e2e-server");
+    let capabilities = harness.client.server_capabilities();
+    assert!(
+        capabilities.tools.is_some()
+            && capabilities.resources.is_some()
+            && capabilities.prompts.is_some()
+    );
+    harness.client.ping().await.expect("ping");
+    assert!(harness.session.is_initialized());
+    assert_eq!(
+        harness.session.client_info().expect("client info").name,
+        "e2e-client"
+    );
+}
+
+async fn tools_are_listed_and_called(kind: Kind) {
+    let harness = start(kind, &server(Events::default()), client_builder()).await;
+    let names: Vec<String> = harness
+        .client
+        .list_tools()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|tool| tool.name)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "add",
+            "ask_everything",
+            "authorize",
+            "needs_login",
+            "steps",
+            "wait"
+        ]
+    );
+    let result = harness
+        .client
+        .call_tool("add", json!({"a": 20, "b": 22}))
+        .await
+        .expect("call");
+    assert_eq!(
+        result.structured_content,
+        Some(json!({"sum": 42.0}).as_object().cloned().expect("object"))
+    );
+    let result = harness
+        .client
+        .call_tool("add", json!({"a": "x"}))
+        .await
+        .expect("call");
+    assert_eq!(result.is_error, Some(true));
+}
+
+async fn progress_and_log_messages_arrive_before_the_result(kind: Kind) {
+    let mut harness = start(kind, &server(Events::default()), client_builder()).await;
+    harness
+        .client
+        .set_logging_level(types::LoggingLevel::Info)
+        .await
+        .expect("set level");
+    let progress = Arc::new(Mutex::new(Vec::new()));
+    let seen = progress.clone();
+    let options = CallOptions::new()
+        .on_progress(move |update| seen.lock().expect("progress").push(update.progress));
+    let result = harness
+        .client
+        .call_tool_with("steps", json!({}), options)
+        .await
+        .expect("call");
+    assert_eq!(text_of(&result), "stepped");
+    assert_eq!(*progress.lock().expect("progress"), [1.0, 2.0, 3.0]);
+    let mut steps = Vec::new();
+    while let Ok(notification) = harness.notifications.try_recv() {
+        if let ServerNotification::LoggingMessage(message) = notification {
+            steps.push(message.data["step"].clone());
+        }
+    }
+    assert_eq!(steps, [json!(1), json!(2), json!(3)]);
+}
+
+async fn dropping_a_call_cancels_the_tool(kind: Kind) {
+    let events = Events::default();
+    let harness = start(kind, &server(events.clone()), client_builder()).await;
+    let call = {
+        let client = harness.client.clone();
+        tokio::spawn(async move { client.call_tool("wait", json!({})).await })
+    };
+    for _ in 0..10_000 {
+        if events
+            .lock()
+            .expect("events")
+            .contains(&"wait started".to_owned())
+        {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    call.abort();
+    for _ in 0..10_000 {
+        if events
+            .lock()
+            .expect("events")
+            .contains(&"wait cancelled".to_owned())
+        {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!(
+        "the tool's token did not fire: {:?}",
+        events.lock().expect("events")
+    );
+}
+
+async fn the_server_asks_the_client(kind: Kind) {
+    let harness = start(kind, &server(Events::default()), full_client()).await;
+    let result = harness
+        .client
+        .call_tool("ask_everything", json!({}))
+        .await
+        .expect("call");
+    assert_eq!(
+        text_of(&result),
+        r#"accept Some(String("Ada")) e2e-model file:///work"#
+    );
+}
+
+async fn url_elicitation_and_its_completion(kind: Kind) {
+    let mut harness = start(kind, &server(Events::default()), full_client()).await;
+    let result = harness
+        .client
+        .call_tool("authorize", json!({}))
+        .await
+        .expect("call");
+    assert_eq!(text_of(&result), "accept");
+    let mut completed = None;
+    while let Ok(notification) = harness.notifications.try_recv() {
+        if let ServerNotification::ElicitationComplete(params) = notification {
+            completed = Some(params.elicitation_id);
+        }
+    }
+    assert_eq!(completed.as_deref(), Some("login-1"));
+
+    let error = harness
+        .client
+        .call_tool("needs_login", json!({}))
+        .await
+        .expect_err("-32042");
+    let remote = error.remote().expect("error object");
+    assert_eq!(remote.code, ErrorCode::URL_ELICITATION_REQUIRED);
+    let data: Value =
+        serde_json::from_str(remote.data.as_ref().expect("data").get()).expect("json");
+    assert_eq!(data["elicitations"][0]["elicitationId"], "login-2");
+}
+
+async fn resources_templates_and_subscriptions(kind: Kind) {
+    let events = Events::default();
+    let server = server(events);
+    let mut harness = start(kind, &server, client_builder()).await;
+    let uris: Vec<String> = harness
+        .client
+        .list_resources()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|resource| resource.uri)
+        .collect();
+    assert_eq!(uris, ["mem://bytes", "mem://text"]);
+    let templates = harness
+        .client
+        .list_resource_templates()
+        .await
+        .expect("templates");
+    assert_eq!(templates[0].uri_template, "mem://items/{id}");
+    let read = harness
+        .client
+        .read_resource("mem://items/7")
+        .await
+        .expect("read");
+    assert!(
+        matches!(&read.contents[0], types::ReadResourceResultContentsItem::TextResourceContents(text) if text.text == "item 7")
+    );
+    let read = harness
+        .client
+        .read_resource("mem://bytes")
+        .await
+        .expect("read");
+    assert!(
+        matches!(&read.contents[0], types::ReadResourceResultContentsItem::BlobResourceContents(blob) if blob.blob == "AAE=")
+    );
+    let error = harness
+        .client
+        .read_resource("mem://missing")
+        .await
+        .expect_err("not found");
+    assert_eq!(
+        error.remote().expect("error object").code,
+        ErrorCode::RESOURCE_NOT_FOUND
+    );
+
+    harness
+        .client
+        .subscribe("mem://text")
+        .await
+        .expect("subscribe");
+    server.notify_resource_updated("mem://text").await;
+    harness.client.ping().await.expect("ping");
+    let updated =
+        std::iter::from_fn(|| harness.notifications.try_recv().ok()).find_map(|notification| {
+            match notification {
+                ServerNotification::ResourceUpdated(params) => Some(params.uri),
+                _ => None,
+            }
+        });
+    assert_eq!(updated.as_deref(), Some("mem://text"));
+    harness
+        .client
+        .unsubscribe("mem://text")
+        .await
+        .expect("unsubscribe");
+}
+
+async fn prompts_and_completion(kind: Kind) {
+    let harness = start(kind, &server(Events::default()), client_builder()).await;
+    let prompts = harness.client.list_prompts().await.expect("list");
+    assert_eq!(prompts[0].name, "greet");
+    let prompt = harness
+        .client
+        .get_prompt(
+            "greet",
+            BTreeMap::from([("name".to_owned(), "Ada".to_owned())]),
+        )
+        .await
+        .expect("get");
+    assert!(
+        matches!(&prompt.messages[0].content, types::ContentBlock::TextContent(text) if text.text == "Greet Ada")
+    );
+    let reference = types::CompleteRequestParamsRef::ResourceTemplateReference(
+        serde_json::from_value(json!({"type": "ref/resource", "uri": "mem://items/{id}"}))
+            .expect("reference"),
+    );
+    let completed = harness
+        .client
+        .complete(reference, "id", "1")
+        .await
+        .expect("complete");
+    assert_eq!(completed.completion.values, ["10", "11"]);
+    let reference = types::CompleteRequestParamsRef::PromptReference(
+        serde_json::from_value(json!({"type": "ref/prompt", "name": "greet"})).expect("reference"),
+    );
+    let completed = harness
+        .client
+        .complete(reference, "name", "")
+        .await
+        .expect("complete");
+    assert_eq!(completed.completion.values, ["Ada", "Alan"]);
+}
+
+async fn list_changes_reach_the_client(kind: Kind) {
+    let events = Events::default();
+    let server = server(events);
+    let mut harness = start(kind, &server, client_builder()).await;
+    harness.client.ping().await.expect("ping");
+    server
+        .add_tool(
+            Tool::typed("late", |_: Map<String, Value>, _: Context| async {
+                Ok::<_, ToolError>("late")
+            })
+            .build()
+            .expect("valid"),
+        )
+        .await
+        .expect("add tool");
+    server
+        .add_resource(Resource::new(
+            "mem://late",
+            "late",
+            |uri: String, _: Context| async move {
+                Ok::<_, HandlerError>(vec![text_contents(uri, None, "late")])
+            },
+        ))
+        .await
+        .expect("add resource");
+    server
+        .add_prompt(Prompt::new("late", |_, _: Context| async {
+            Ok::<_, HandlerError>(Vec::new())
+        }))
+        .await
+        .expect("add prompt");
+    harness.client.ping().await.expect("ping");
+    let changes: Vec<ServerNotification> =
+        std::iter::from_fn(|| harness.notifications.try_recv().ok()).collect();
+    assert_eq!(
+        changes,
+        [
+            ServerNotification::ToolListChanged,
+            ServerNotification::ResourceListChanged,
+            ServerNotification::PromptListChanged
+        ]
+    );
+}
+
+async fn roots_changes_reach_the_server(kind: Kind) {
+    let events = Events::default();
+    let harness = start(kind, &server(events.clone()), full_client()).await;
+    harness
+        .client
+        .notify_roots_list_changed()
+        .await
+        .expect("notify");
+    harness.client.ping().await.expect("ping");
+    assert!(
+        events
+            .lock()
+            .expect("events")
+            .contains(&"roots changed".to_owned())
+    );
+}
+
+macro_rules! over_both_transports {
+    ($($scenario:ident),* $(,)?) => {
+        mod in_memory {
+            $(#[tokio::test] async fn $scenario() { super::$scenario(super::Kind::Memory).await })*
+        }
+        mod stdio {
+            $(#[tokio::test] async fn $scenario() { super::$scenario(super::Kind::Stdio).await })*
+        }
+    };
+}
+
+over_both_transports!(
+    lifecycle_and_ping,
+    tools_are_listed_and_called,
+    progress_and_log_messages_arrive_before_the_result,
+    dropping_a_call_cancels_the_tool,
+    the_server_asks_the_client,
+    url_elicitation_and_its_completion,
+    resources_templates_and_subscriptions,
+    prompts_and_completion,
+    list_changes_reach_the_client,
+    roots_changes_reach_the_server,
+);
