@@ -16,10 +16,11 @@ use mcpwire_schema::v2025_11_25::methods::{
 };
 use mcpwire_schema::v2025_11_25::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, CompleteRequestParams,
-    CompleteRequestParamsArgument, CompleteRequestParamsRef, CompleteResult, EmptyResult,
+    CompleteRequestParamsArgument, CompleteRequestParamsRef, CompleteResult,
     GetPromptRequestParams, GetPromptResult, Implementation, LoggingLevel, PaginatedRequestParams,
     Prompt, ReadResourceRequestParams, ReadResourceResult, Resource, ResourceTemplate,
-    ServerCapabilities, SubscribeRequestParams, Tool, UnsubscribeRequestParams,
+    ServerCapabilities, SetLevelRequestParams, SubscribeRequestParams, Tool,
+    UnsubscribeRequestParams,
 };
 use mcpwire_schema::{FromClient, ProtocolVersion};
 use serde::Serialize;
@@ -405,15 +406,8 @@ impl Client {
     ///
     /// As [`Client::request`].
     pub async fn set_logging_level(&self, level: LoggingLevel) -> Result<(), Error> {
-        #[derive(Serialize)]
-        struct SetLevelParams {
-            level: LoggingLevel,
-        }
-        let method = <SetLevel as RequestMethod>::METHOD;
-        let result = self
-            .call(method, &SetLevelParams { level }, CallOptions::default())
-            .await?;
-        decode::<EmptyResult>(method, &result).map(drop)
+        let params = SetLevelRequestParams { meta: None, level };
+        self.request::<SetLevel>(params).await.map(drop)
     }
 
     /// Checks that the server is responsive.
