@@ -37,6 +37,18 @@ pub(crate) type Completer =
 /// Most values a completion returns (the spec's limit).
 pub(crate) const MAX_COMPLETIONS: usize = 100;
 
+fn erase_completer<F, Fut>(completer: F) -> Completer
+where
+    F: Fn(String, BTreeMap<String, String>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Vec<String>> + Send + 'static,
+{
+    let completer = Arc::new(completer);
+    Arc::new(move |value, context| {
+        let completer = Arc::clone(&completer);
+        Box::pin(async move { completer(value, context).await })
+    })
+}
+
 /// A resource or prompt handler's failure, answered as a JSON-RPC error.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HandlerError {
@@ -298,14 +310,8 @@ impl ResourceTemplate {
         F: Fn(String, BTreeMap<String, String>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Vec<String>> + Send + 'static,
     {
-        let completer = Arc::new(completer);
-        self.completers.insert(
-            variable.into(),
-            Arc::new(move |value, context| {
-                let completer = Arc::clone(&completer);
-                Box::pin(async move { completer(value, context).await })
-            }),
-        );
+        self.completers
+            .insert(variable.into(), erase_completer(completer));
         self
     }
 }
@@ -411,14 +417,8 @@ impl Prompt {
         F: Fn(String, BTreeMap<String, String>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Vec<String>> + Send + 'static,
     {
-        let completer = Arc::new(completer);
-        self.completers.insert(
-            name.into(),
-            Arc::new(move |value, context| {
-                let completer = Arc::clone(&completer);
-                Box::pin(async move { completer(value, context).await })
-            }),
-        );
+        self.completers
+            .insert(name.into(), erase_completer(completer));
         self
     }
 
