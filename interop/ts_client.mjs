@@ -1,0 +1,190 @@
+// Drives an MCP server over stdio with the official TypeScript SDK's client and prints a JSON
+// summary of everything it saw to stdout.
+//
+// Usage: node interop/ts_client.mjs <server program> [args…]
+//
+// It declares sampling, elicitation (form) and roots, answers those requests with fixed
+// values, lists and calls every tool, reads every resource and one templated URI, gets every
+// prompt, asks for completions, and exits with status 1 when any step failed (the summary's
+// `failures` says which). mcpwire's interop tests run it against the `everything` example.
+
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import {
+  CallToolResultSchema,
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ListRootsRequestSchema,
+  LoggingMessageNotificationSchema,
+} from "@modelcontextprotocol/sdk/types.js";
+
+// Arguments for the tools of mcpwire's `everything` example; other tools get none.
+const TOOL_ARGUMENTS = {
+  add: { a: 2, b: 3.5 },
+  count_down: { steps: 3 },
+};
+// Arguments for the prompts of the `everything` example; other prompts get their required
+// arguments filled with "example".
+const PROMPT_ARGUMENTS = {
+  review_code: { code: "fn main() {}", language: "rust" },
+};
+const TEMPLATED_URI = "mcpwire://greeting/Ada";
+const ROOT = { uri: "file:///interop/workspace", name: "interop workspace" };
+const REQUEST_TIMEOUT_MS = 30_000;
+
+const [program, ...programArguments] = process.argv.slice(2);
+if (!program) {
+  console.error("usage: node ts_client.mjs <server program> [args…]");
+  process.exit(2);
+}
+
+const summary = {
+  sdk: "typescript",
+  failures: [],
+  handled: { sampling: [], elicitation: [], roots: 0 },
+  logs: [],
+  tools: {},
+  resources: {},
+  templated: null,
+  prompts: {},
+  completions: {},
+};
+
+async function attempt(what, action) {
+  try {
+    return await action();
+  } catch (error) {
+    summary.failures.push(`${what}: ${error?.stack ?? error}`);
+    return undefined;
+  }
+}
+
+const client = new Client(
+  { name: "mcpwire-interop-ts", version: "0.0.0" },
+  {
+    capabilities: {
+      sampling: {},
+      elicitation: { form: {} },
+      roots: { listChanged: true },
+    },
+  },
+);
+
+client.setRequestHandler(CreateMessageRequestSchema, async (request) => {
+  summary.handled.sampling.push(request.params);
+  return {
+    role: "assistant",
+    content: { type: "text", text: "Borrowed, never owned; / the checker keeps its promise; / memory stays safe." },
+    model: "ts-interop-model",
+    stopReason: "endTurn",
+  };
+});
+
+client.setRequestHandler(ElicitRequestSchema, async (request) => {
+  summary.handled.elicitation.push(request.params);
+  return { action: "accept", content: { name: "Ada" } };
+});
+
+client.setRequestHandler(ListRootsRequestSchema, async () => {
+  summary.handled.roots += 1;
+  return { roots: [ROOT] };
+});
+
+client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
+  summary.logs.push(notification.params);
+});
+
+const transport = new StdioClientTransport({
+  command: program,
+  args: programArguments,
+  stderr: "inherit",
+});
+// The client tells the transport the negotiated revision through this optional hook.
+transport.setProtocolVersion = (version) => {
+  summary.protocolVersion = version;
+};
+
+try {
+  await client.connect(transport, { timeout: REQUEST_TIMEOUT_MS });
+} catch (error) {
+  console.error(`connecting failed: ${error?.stack ?? error}`);
+  process.exit(1);
+}
+
+summary.serverInfo = client.getServerVersion();
+summary.serverCapabilities = client.getServerCapabilities();
+summary.instructions = client.getInstructions();
+const options = { timeout: REQUEST_TIMEOUT_MS };
+
+await attempt("ping", () => client.ping(options));
+await attempt("logging/setLevel", () => client.setLoggingLevel("debug", options));
+
+const tools = (await attempt("tools/list", () => client.listTools({}, options)))?.tools ?? [];
+summary.toolList = tools;
+for (const tool of tools) {
+  const progress = [];
+  const result = await attempt(`tools/call ${tool.name}`, () =>
+    client.callTool(
+      { name: tool.name, arguments: TOOL_ARGUMENTS[tool.name] ?? {} },
+      CallToolResultSchema,
+      { ...options, onprogress: (update) => progress.push(update) },
+    ),
+  );
+  if (result?.isError) {
+    summary.failures.push(`tools/call ${tool.name} returned a tool error: ${JSON.stringify(result.content)}`);
+  }
+  summary.tools[tool.name] = { result, progress };
+}
+
+const resources = (await attempt("resources/list", () => client.listResources({}, options)))?.resources ?? [];
+summary.resourceList = resources;
+for (const resource of resources) {
+  summary.resources[resource.uri] = await attempt(`resources/read ${resource.uri}`, () =>
+    client.readResource({ uri: resource.uri }, options),
+  );
+}
+summary.templateList =
+  (await attempt("resources/templates/list", () => client.listResourceTemplates({}, options)))?.resourceTemplates ?? [];
+summary.templated = await attempt(`resources/read ${TEMPLATED_URI}`, () =>
+  client.readResource({ uri: TEMPLATED_URI }, options),
+);
+
+const prompts = (await attempt("prompts/list", () => client.listPrompts({}, options)))?.prompts ?? [];
+summary.promptList = prompts;
+for (const prompt of prompts) {
+  const fallback = Object.fromEntries(
+    (prompt.arguments ?? []).filter((argument) => argument.required).map((argument) => [argument.name, "example"]),
+  );
+  summary.prompts[prompt.name] = await attempt(`prompts/get ${prompt.name}`, () =>
+    client.getPrompt({ name: prompt.name, arguments: PROMPT_ARGUMENTS[prompt.name] ?? fallback }, options),
+  );
+}
+
+if (summary.serverCapabilities?.completions) {
+  for (const template of summary.templateList) {
+    const variable = /\{[+#./;?&]?([A-Za-z0-9_]+)/.exec(template.uriTemplate)?.[1];
+    if (variable) {
+      summary.completions[template.uriTemplate] = await attempt(`completion/complete ${template.uriTemplate}`, () =>
+        client.complete(
+          { ref: { type: "ref/resource", uri: template.uriTemplate }, argument: { name: variable, value: "A" } },
+          options,
+        ),
+      );
+    }
+  }
+  for (const prompt of prompts) {
+    const argument = prompt.arguments?.find((candidate) => !candidate.required) ?? prompt.arguments?.[0];
+    if (argument) {
+      summary.completions[`prompt:${prompt.name}`] = await attempt(`completion/complete prompt ${prompt.name}`, () =>
+        client.complete(
+          { ref: { type: "ref/prompt", name: prompt.name }, argument: { name: argument.name, value: "r" } },
+          options,
+        ),
+      );
+    }
+  }
+}
+
+await attempt("close", () => client.close());
+process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+process.exitCode = summary.failures.length === 0 ? 0 : 1;
