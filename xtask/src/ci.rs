@@ -1,8 +1,9 @@
 //! `cargo xtask ci`: everything CI runs, in order, stopping at the first failure.
 //!
 //! formatting, generated code freshness, workspace structure, clippy with warnings denied,
-//! the test suites (cargo-nextest when installed, else `cargo test`), doc tests, and the API
-//! docs with warnings denied. Each step prints its duration.
+//! the interop peers' installation (`interop-setup`), the test suites (cargo-nextest when
+//! installed, else `cargo test`), doc tests, and the API docs with warnings denied. Each step
+//! prints its duration.
 
 use std::path::Path;
 use std::process::Command;
@@ -35,6 +36,7 @@ pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
             &[],
         )
     })?;
+    step("interop setup", || crate::interop::run(root, &[]))?;
     step("tests", || {
         if has_nextest(root) {
             cargo(

@@ -3,11 +3,13 @@
 //! - `codegen [--check] [--schema-dir DIR]`: generate the schema modules (or check they are current).
 //! - `tidy`: check the workspace's structural rules (layering, lints, crate metadata).
 //! - `fuzz <target> [--time SECONDS]`: run a cargo-fuzz target on nightly.
+//! - `interop-setup`: install the third-party MCP peers of the interop tests (npm, a Python venv).
 //! - `ci`: everything CI runs.
 
 mod ci;
 mod codegen;
 mod fuzz;
+mod interop;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -18,14 +20,15 @@ fn main() -> Result<()> {
     let arguments: Vec<String> = std::env::args().skip(1).collect();
     let root = workspace_root();
     let Some((task, rest)) = arguments.split_first() else {
-        bail!("usage: cargo xtask <codegen|tidy|fuzz|ci> [options]");
+        bail!("usage: cargo xtask <codegen|tidy|fuzz|interop-setup|ci> [options]");
     };
     match task.as_str() {
         "codegen" => codegen::run(&root, rest),
         "tidy" => tidy::run(&root, rest),
         "fuzz" => fuzz::run(&root, rest),
+        "interop-setup" => interop::run(&root, rest),
         "ci" => ci::run(&root, rest),
-        other => bail!("unknown task `{other}`; tasks: codegen, tidy, fuzz, ci"),
+        other => bail!("unknown task `{other}`; tasks: codegen, tidy, fuzz, interop-setup, ci"),
     }
 }
 

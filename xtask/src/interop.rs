@@ -1,0 +1,178 @@
+//! `cargo xtask interop-setup`: installs the third-party MCP peers of the interop tests.
+//!
+//! - `interop/node_modules/` from `interop/package-lock.json` (`npm ci`): the TypeScript SDK
+//!   and `@modelcontextprotocol/server-everything`;
+//! - a Python virtual environment at `<target dir>/interop/venv` with
+//!   `interop/requirements.txt` installed: the Python SDK (`mcp`).
+//!
+//! It is idempotent: each install leaves a stamp holding the SHA-256 of the files it installed
+//! from, and is skipped while the stamp matches. Concurrent runs (test binaries call it too)
+//! take turns through a lock file. The target dir is the one `cargo metadata` reports; the
+//! interop tests find the venv the same way.
+
+use std::ffi::OsStr;
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, Result, bail};
+use sha2::{Digest as _, Sha256};
+
+/// The directory of the peers' manifests and scripts, relative to the workspace root.
+const INTEROP_DIR: &str = "interop";
+
+/// The files `npm ci` installs from; a change to either reinstalls.
+const NPM_INPUTS: &[&str] = &["package.json", "package-lock.json"];
+
+/// The stamp `npm ci` leaves, inside `node_modules/` so that removing the modules removes it.
+const NPM_STAMP: &str = "node_modules/.mcpwire-interop-stamp";
+
+/// The file pip installs from.
+const PIP_INPUTS: &[&str] = &["requirements.txt"];
+
+/// The stamp pip leaves, inside the venv.
+const PIP_STAMP: &str = ".mcpwire-interop-stamp";
+
+pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
+    if let Some(argument) = arguments.first() {
+        bail!("`interop-setup` takes no arguments, got `{argument}`");
+    }
+    let interop = root.join(INTEROP_DIR);
+    let state = target_dir(root)?.join("interop");
+    fs::create_dir_all(&state).with_context(|| format!("creating {}", state.display()))?;
+
+    // Held until this function returns; dropping the file releases the lock.
+    let lock_path = state.join("setup.lock");
+    let lock =
+        File::create(&lock_path).with_context(|| format!("creating {}", lock_path.display()))?;
+    lock.lock()
+        .with_context(|| format!("locking {}", lock_path.display()))?;
+
+    setup_node(&interop)?;
+    setup_python(&interop, &state.join("venv"))?;
+    Ok(())
+}
+
+/// The cargo target directory, honouring `CARGO_TARGET_DIR` and config files.
+fn target_dir(root: &Path) -> Result<PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .current_dir(root)
+        .output()
+        .context("running cargo metadata")?;
+    if !output.status.success() {
+        bail!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).context("parsing cargo metadata")?;
+    let directory = metadata["target_directory"]
+        .as_str()
+        .context("cargo metadata names no target_directory")?;
+    Ok(PathBuf::from(directory))
+}
+
+fn setup_node(interop: &Path) -> Result<()> {
+    let stamp = interop.join(NPM_STAMP);
+    let digest = digest_of(interop, NPM_INPUTS)?;
+    if fs::read_to_string(&stamp).is_ok_and(|content| content == digest) {
+        println!("interop-setup: interop/node_modules is up to date with package-lock.json");
+        return Ok(());
+    }
+    println!("interop-setup: npm ci in interop/");
+    // Lifecycle scripts of dependencies are not needed and not run.
+    run_command(
+        Command::new(npm())
+            .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
+            .current_dir(interop),
+        "npm (Node.js 20 or newer is needed for the interop tests)",
+    )?;
+    fs::write(&stamp, digest).with_context(|| format!("writing {}", stamp.display()))
+}
+
+fn setup_python(interop: &Path, venv: &Path) -> Result<()> {
+    let python = venv_python(venv);
+    let stamp = venv.join(PIP_STAMP);
+    let digest = digest_of(interop, PIP_INPUTS)?;
+    let venv_works = Command::new(&python)
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if venv_works && fs::read_to_string(&stamp).is_ok_and(|content| content == digest) {
+        println!("interop-setup: the Python venv is up to date with requirements.txt");
+        return Ok(());
+    }
+    if !venv_works {
+        println!("interop-setup: creating the Python venv {}", venv.display());
+        run_command(
+            Command::new(system_python()).args([
+                OsStr::new("-m"),
+                OsStr::new("venv"),
+                OsStr::new("--clear"),
+                venv.as_os_str(),
+            ]),
+            "python3 (Python 3.10 or newer with the venv module is needed for the interop tests)",
+        )?;
+    }
+    println!("interop-setup: pip install -r interop/requirements.txt");
+    run_command(
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
+            .arg(interop.join("requirements.txt")),
+        "pip in the interop venv",
+    )?;
+    fs::write(&stamp, digest).with_context(|| format!("writing {}", stamp.display()))
+}
+
+/// The SHA-256 of `files` (in `directory`), in order, as hex.
+fn digest_of(directory: &Path, files: &[&str]) -> Result<String> {
+    let mut hasher = Sha256::new();
+    for file in files {
+        let path = directory.join(file);
+        let content = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        hasher.update(file.as_bytes());
+        hasher.update(content.len().to_le_bytes());
+        hasher.update(&content);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect())
+}
+
+fn run_command(command: &mut Command, what: &str) -> Result<()> {
+    let status = command
+        .status()
+        .with_context(|| format!("starting {what}: is it installed and on PATH?"))?;
+    if !status.success() {
+        bail!("{what} exited with {status}");
+    }
+    Ok(())
+}
+
+fn venv_python(venv: &Path) -> PathBuf {
+    if cfg!(windows) {
+        venv.join("Scripts").join("python.exe")
+    } else {
+        venv.join("bin").join("python")
+    }
+}
+
+fn npm() -> &'static str {
+    if cfg!(windows) { "npm.cmd" } else { "npm" }
+}
+
+fn system_python() -> &'static str {
+    if cfg!(windows) { "python" } else { "python3" }
+}
