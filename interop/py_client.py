@@ -20,6 +20,7 @@ import anyio
 import mcp.types as types
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from mcp.shared.exceptions import McpError
 from pydantic import AnyUrl
 
 # Arguments for the tools of mcpwire's `everything` example; other tools get none.
@@ -91,6 +92,11 @@ async def run(program: str, arguments: list[str]) -> dict[str, Any]:
     async def logging(params: types.LoggingMessageNotificationParams) -> None:
         data["logs"].append(dump(params))
 
+    async def on_message(message: Any) -> None:
+        # The session hands its errors outside any request here, such as an invalid message.
+        if isinstance(message, Exception):
+            data["failures"].append(f"protocol error: {message!r}")
+
     server = StdioServerParameters(command=program, args=arguments)
     async with stdio_client(server) as (read, write):
         async with ClientSession(
@@ -101,6 +107,7 @@ async def run(program: str, arguments: list[str]) -> dict[str, Any]:
             elicitation_callback=elicitation,
             list_roots_callback=list_roots,
             logging_callback=logging,
+            message_handler=on_message,
             client_info=types.Implementation(name="mcpwire-interop-py", version="0.0.0"),
         ) as session:
             initialized = await session.initialize()
@@ -130,6 +137,36 @@ async def run(program: str, arguments: list[str]) -> dict[str, Any]:
                 if result is not None and result.isError:
                     data["failures"].append(f"tools/call {tool.name} returned a tool error: {dump(result)}")
                 data["tools"][tool.name] = {"result": dump(result), "progress": progress}
+
+            # Errors as each side of the spec expects them: an unknown tool and a missing
+            # resource are JSON-RPC errors, invalid arguments a tool execution error.
+            async def expect_error(what: str, action: Any) -> dict[str, Any] | None:
+                try:
+                    await action()
+                except McpError as error:
+                    return dump(error.error)
+                data["failures"].append(f"{what} succeeded although it should have failed")
+                return None
+
+            data["errors"] = {
+                "unknownTool": await expect_error(
+                    "tools/call no_such_tool", lambda: session.call_tool("no_such_tool", {})
+                ),
+                "missingResource": await expect_error(
+                    "resources/read mcpwire://missing", lambda: session.read_resource(AnyUrl("mcpwire://missing"))
+                ),
+                "invalidArguments": dump(
+                    await summary.attempt(
+                        "tools/call add with invalid arguments",
+                        lambda: session.call_tool("add", {"a": "two", "b": 3}),
+                    )
+                ),
+            }
+            if initialized.capabilities.resources and initialized.capabilities.resources.subscribe:
+                await summary.attempt("resources/subscribe", lambda: session.subscribe_resource(AnyUrl("mcpwire://readme")))
+                await summary.attempt(
+                    "resources/unsubscribe", lambda: session.unsubscribe_resource(AnyUrl("mcpwire://readme"))
+                )
 
             listed = await summary.attempt("resources/list", session.list_resources)
             resources = listed.resources if listed else []

@@ -94,6 +94,12 @@ client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) =
   summary.logs.push(notification.params);
 });
 
+// Errors the SDK reports outside any request, such as a response to an unknown (for
+// example cancelled) request.
+client.onerror = (error) => {
+  summary.failures.push(`protocol error: ${error?.stack ?? error}`);
+};
+
 const transport = new StdioClientTransport({
   command: program,
   args: programArguments,
@@ -134,6 +140,53 @@ for (const tool of tools) {
     summary.failures.push(`tools/call ${tool.name} returned a tool error: ${JSON.stringify(result.content)}`);
   }
   summary.tools[tool.name] = { result, progress };
+}
+
+// Cancellation: abort `count_down` at its first progress update. The server must send no
+// response for it; one would reach `client.onerror` above.
+if (tools.some((tool) => tool.name === "count_down")) {
+  const controller = new AbortController();
+  const progress = [];
+  try {
+    await client.callTool({ name: "count_down", arguments: { steps: 20 } }, CallToolResultSchema, {
+      ...options,
+      signal: controller.signal,
+      onprogress: (update) => {
+        progress.push(update);
+        controller.abort(new Error("cancelled by the interop client"));
+      },
+    });
+    summary.failures.push("count_down finished although it was cancelled");
+  } catch (error) {
+    summary.cancellation = { error: String(error?.message ?? error), progress };
+  }
+}
+
+// Errors as each side of the spec expects them: an unknown tool and a missing resource are
+// JSON-RPC errors, invalid arguments a tool execution error.
+async function expectError(what, action) {
+  try {
+    await action();
+    summary.failures.push(`${what} succeeded although it should have failed`);
+    return null;
+  } catch (error) {
+    return { code: error?.code, message: String(error?.message ?? error), data: error?.data };
+  }
+}
+summary.errors = {
+  unknownTool: await expectError("tools/call no_such_tool", () =>
+    client.callTool({ name: "no_such_tool", arguments: {} }, CallToolResultSchema, options),
+  ),
+  missingResource: await expectError("resources/read mcpwire://missing", () =>
+    client.readResource({ uri: "mcpwire://missing" }, options),
+  ),
+  invalidArguments: await attempt("tools/call add with invalid arguments", () =>
+    client.callTool({ name: "add", arguments: { a: "two", b: 3 } }, CallToolResultSchema, options),
+  ),
+};
+if (summary.serverCapabilities?.resources?.subscribe) {
+  await attempt("resources/subscribe", () => client.subscribeResource({ uri: "mcpwire://readme" }, options));
+  await attempt("resources/unsubscribe", () => client.unsubscribeResource({ uri: "mcpwire://readme" }, options));
 }
 
 const resources = (await attempt("resources/list", () => client.listResources({}, options)))?.resources ?? [];

@@ -28,6 +28,10 @@ async fn typescript_sdk_client_drives_the_everything_server() {
     let server = everything_example().await;
     let script = peers.scripts.join("ts_client.mjs");
     let summary = run_client(Path::new("node"), &script, server).await;
+    assert!(
+        summary["cancellation"].is_object(),
+        "the TypeScript client cancels a call"
+    );
     check_summary(&summary, TYPESCRIPT_MODEL);
 }
 
@@ -142,7 +146,23 @@ fn check_summary(summary: &Value, model: &str) {
         .filter(|log| log["logger"] == "count_down")
         .map(|log| &log["data"]["step"])
         .collect();
-    assert_eq!(steps, [&json!(1), &json!(2), &json!(3)]);
+    // The cancelled call below may log a step or two after these.
+    assert!(
+        steps.starts_with(&[&json!(1), &json!(2), &json!(3)]),
+        "{steps:?}"
+    );
+
+    // Cancellation (TypeScript only): the client aborted a call at its first progress
+    // update; a response to it would have been reported as a failure.
+    if let Some(cancellation) = summary.get("cancellation") {
+        assert_eq!(cancellation["progress"].as_array().map(Vec::len), Some(1));
+        assert!(
+            cancellation["error"]
+                .as_str()
+                .is_some_and(|error| error.contains("cancelled by the interop client")),
+            "{cancellation}"
+        );
+    }
 
     // Elicitation: asked once, and the answer reached the tool.
     let elicitations = summary["handled"]["elicitation"]
@@ -178,6 +198,22 @@ fn check_summary(summary: &Value, model: &str) {
     assert_eq!(
         text(&tools["roots"]["result"]["content"][0]),
         "file:///interop/workspace"
+    );
+
+    // Errors: protocol errors for an unknown tool and a missing resource, a tool execution
+    // error for invalid arguments (SEP-1303).
+    let errors = &summary["errors"];
+    assert_eq!(errors["unknownTool"]["code"], -32602, "{errors}");
+    assert_eq!(errors["missingResource"]["code"], -32002, "{errors}");
+    assert_eq!(
+        errors["missingResource"]["data"],
+        json!({"uri": "mcpwire://missing"})
+    );
+    let invalid = &errors["invalidArguments"];
+    assert_eq!(invalid["isError"], true, "{errors}");
+    assert!(
+        text(&invalid["content"][0]).contains("invalid arguments for tool `add`"),
+        "{invalid}"
     );
 
     // Resources: text, blob, and a templated URI.
