@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use interop_support::{peers, workspace_root};
 use mcpwire_client::{
-    CallOptions, Client, ClientBuilder, ErrorObject, Progress, ProtocolVersion, RequestContext,
-    ServerNotification,
+    CallOptions, Client, ClientBuilder, ElicitationModes, ErrorCode, ErrorObject, Progress,
+    ProtocolVersion, RequestContext, ServerNotification,
 };
 use mcpwire_schema::v2025_11_25::methods::Complete;
 use mcpwire_schema::v2025_11_25::{
@@ -66,6 +66,48 @@ async fn client_drives_a_python_sdk_server() {
     tokio::time::timeout(TEST_TIMEOUT, python_server(process, server))
         .await
         .expect("the Python server scenario finishes in time");
+}
+
+#[tokio::test]
+async fn client_negotiates_every_legacy_revision_with_server_everything() {
+    let peers = peers().await;
+    tokio::time::timeout(TEST_TIMEOUT, async {
+        for version in [
+            ProtocolVersion::V2024_11_05,
+            ProtocolVersion::V2025_03_26,
+            ProtocolVersion::V2025_06_18,
+            ProtocolVersion::V2025_11_25,
+        ] {
+            let (process, server) = Server::spawn(
+                "server-everything",
+                Path::new("node"),
+                &[peers.server_everything.as_os_str(), OsStr::new("stdio")],
+            );
+            let client = Seen::default()
+                .builder()
+                .protocol_version(version)
+                .connect(process)
+                .await
+                .unwrap_or_else(|error| panic!("initialize at {version}: {error}"));
+            assert_eq!(client.protocol_version(), version);
+            let echo = call(&client, "echo", json!({"message": version.as_str()})).await;
+            assert_eq!(texts(&echo), [format!("Echo: {version}")]);
+            let weather = call(
+                &client,
+                "get-structured-content",
+                json!({"location": "New York"}),
+            )
+            .await;
+            assert_eq!(
+                weather.structured_content.map(Value::Object),
+                Some(json!({"temperature": 33, "conditions": "Cloudy", "humidity": 82})),
+                "at {version}"
+            );
+            server.finish(client).await;
+        }
+    })
+    .await
+    .expect("the revisions scenario finishes in time");
 }
 
 async fn server_everything(process: ChildProcess, server: Server) {
@@ -213,6 +255,40 @@ async fn server_everything(process: ChildProcess, server: Server) {
         json!(["Guitar"])
     );
     assert_eq!(raw["content"]["titledSingleSelectEnum"], "hero-1");
+
+    // URL elicitation (2025-11-25): first the error path, -32042 naming the elicitation the
+    // call needs, then the request path on the retry, answered by our handler.
+    let url_arguments = json!({"url": "https://example.com/authorize", "errorPath": true});
+    let error = client
+        .call_tool("trigger-url-elicitation", url_arguments.clone())
+        .await
+        .expect_err("the error path fails the call");
+    let remote = error
+        .remote()
+        .unwrap_or_else(|| panic!("a remote error expected: {error}"));
+    assert_eq!(
+        remote.code,
+        ErrorCode::URL_ELICITATION_REQUIRED,
+        "{remote:?}"
+    );
+    let data: Value = serde_json::from_str(
+        remote
+            .data
+            .as_ref()
+            .expect("data names the elicitations")
+            .get(),
+    )
+    .expect("JSON data");
+    assert_eq!(data["elicitations"][0]["mode"], "url", "{data}");
+    let retried = call(&client, "trigger-url-elicitation", url_arguments).await;
+    let request = seen.only("elicitation", &seen.elicitation);
+    assert_eq!(request["mode"], "url");
+    assert_eq!(request["url"], "https://example.com/authorize");
+    let retried = texts(&retried).join("\n");
+    assert!(
+        retried.contains("User completed the URL elicitation flow"),
+        "{retried}"
+    );
 
     let roots = call(&client, "get-roots-list", json!({})).await;
     let roots = texts(&roots).join("\n");
@@ -712,6 +788,7 @@ impl Seen {
                     }
                 },
             )
+            .elicitation_modes(ElicitationModes::FORM_AND_URL)
             .elicitation(move |params: ElicitRequestParams, _: RequestContext| {
                 let request = to_json(&params);
                 elicitation.lock().unwrap().push(request.clone());
@@ -742,9 +819,12 @@ impl Seen {
     }
 }
 
-/// Accepts an elicitation, answering the fields we know of that the form asks for; our
-/// client fills in the defaults of the rest.
+/// Accepts an elicitation: a URL as if the user finished there, a form with the fields we
+/// know of that it asks for (our client fills in the defaults of the rest).
 fn answer(request: &Value) -> ElicitResult {
+    if request["mode"] == "url" {
+        return from_json(json!({"action": "accept"}));
+    }
     let properties = &request["requestedSchema"]["properties"];
     let content: Map<String, Value> = [
         ("name", json!("Ada")),
