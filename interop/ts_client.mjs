@@ -189,6 +189,10 @@ if (summary.serverCapabilities?.resources?.subscribe) {
   await attempt("resources/unsubscribe", () => client.unsubscribeResource({ uri: "mcpwire://readme" }, options));
 }
 
+// The client's roots changed: the server may ask again, and must keep serving.
+await attempt("notifications/roots/list_changed", () => client.sendRootsListChanged());
+await attempt("ping after roots/list_changed", () => client.ping(options));
+
 const resources = (await attempt("resources/list", () => client.listResources({}, options)))?.resources ?? [];
 summary.resourceList = resources;
 for (const resource of resources) {

@@ -351,6 +351,37 @@ async fn server_everything(process: ChildProcess, server: Server) {
         .unwrap_or_else(|| panic!("an embedded resource expected: {reference:?}"));
     assert_eq!(embedded["uri"], "demo://resource/dynamic/text/1");
 
+    // A resource made during the session: announced with `resources/list_changed`, which
+    // the server sends before the call's response, and readable at once.
+    let gzip = call(
+        &client,
+        "gzip-file-as-resource",
+        json!({"name": "hello.txt.gz", "data": "data:text/plain;base64,SGVsbG8=", "outputType": "resourceLink"}),
+    )
+    .await;
+    let link = gzip
+        .content
+        .iter()
+        .find_map(|block| match block {
+            ContentBlock::ResourceLink(link) => Some(link.uri.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("a resource link expected: {gzip:?}"));
+    assert_eq!(link, "demo://resource/session/hello.txt.gz");
+    assert!(
+        seen.notifications
+            .lock()
+            .unwrap()
+            .contains(&ServerNotification::ResourceListChanged),
+        "resources/list_changed expected"
+    );
+    let read = client.read_resource(&link).await.expect("resources/read");
+    let [ReadResourceResultContentsItem::BlobResourceContents(gzipped)] = &read.contents[..] else {
+        panic!("one blob expected: {read:?}");
+    };
+    // Base64 of the gzip magic bytes 1f 8b 08.
+    assert!(gzipped.blob.starts_with("H4sI"), "{gzipped:?}");
+
     // Resources: fixed, and from both templates.
     let resources = client.list_resources().await.expect("resources/list");
     let document = resources
