@@ -263,7 +263,7 @@ impl SessionHandler {
             next_cursor,
             tools: tools[range]
                 .iter()
-                .map(|tool| tool.definition.clone())
+                .map(|tool| wire::Tool::clone(&tool.definition))
                 .collect(),
         };
         encode(&result)
@@ -297,7 +297,7 @@ impl SessionHandler {
             _ => mcpwire_schema::JsonObject::new(),
         };
         let version = self.state.version();
-        let result = match (tool.handler)(arguments, context).await {
+        let mut result = match (tool.handler)(arguments, context).await {
             Ok(result) => result,
             Err(error) => match error.url_elicitations {
                 Some(elicitations) if version >= ProtocolVersion::V2025_11_25 => {
@@ -314,10 +314,15 @@ impl SessionHandler {
         if let Some(validator) = &tool.output_validator
             && result.is_error != Some(true)
         {
-            let structured = result.structured_content.clone().map(Value::Object);
+            // Validate in place: move the object into a `Value` and back, without copying it.
+            let structured = result.structured_content.take().map(Value::Object);
             let valid = structured
                 .as_ref()
                 .is_some_and(|structured| validator.is_valid(structured));
+            result.structured_content = match structured {
+                Some(Value::Object(object)) => Some(object),
+                _ => None,
+            };
             if !valid {
                 tracing::error!(tool = %params.name, "a tool result does not match the tool's output schema");
                 return Err(ErrorObject::internal_error(format!(

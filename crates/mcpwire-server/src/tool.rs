@@ -46,7 +46,8 @@ const MAX_NAME: usize = 128;
 /// ```
 #[derive(Clone)]
 pub struct Tool {
-    pub(crate) definition: wire::Tool,
+    // Shared: a call looks the tool up and clones it, which must not copy its schemas.
+    pub(crate) definition: Arc<wire::Tool>,
     pub(crate) input_validator: Arc<jsonschema::Validator>,
     pub(crate) output_validator: Option<Arc<jsonschema::Validator>>,
     pub(crate) handler: Handler,
@@ -118,16 +119,15 @@ impl Tool {
 
     /// Validates arguments, returning the messages of every violation.
     pub(crate) fn check_arguments(&self, arguments: &Value) -> Result<(), Vec<String>> {
-        let errors: Vec<String> = self
+        // The common case, valid arguments, takes the fast check and collects nothing.
+        if self.input_validator.is_valid(arguments) {
+            return Ok(());
+        }
+        Err(self
             .input_validator
             .iter_errors(arguments)
             .map(|error| error.to_string())
-            .collect();
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
-        }
+            .collect())
     }
 }
 
@@ -236,7 +236,7 @@ impl ToolBuilder {
             None => None,
         };
         Ok(Tool {
-            definition: self.definition,
+            definition: Arc::new(self.definition),
             input_validator,
             output_validator,
             handler: self.handler,
