@@ -26,17 +26,30 @@ pub struct Context {
     pub(crate) session: Arc<SessionState>,
     pub(crate) progress_token: Option<RequestId>,
     pub(crate) last_progress: Arc<Mutex<Option<f64>>>,
+    /// The task this handler runs as, when the request was task-augmented.
+    pub(crate) task: Option<Arc<crate::task::TaskEntry>>,
 }
 
 impl Context {
     /// Fires when the client cancels the request or the session ends.
+    ///
+    /// For a tool running as a task, it fires when the task is cancelled (`tasks/cancel`), when
+    /// it expires, or when the session ends.
     pub fn cancellation(&self) -> &CancellationToken {
-        self.request.cancellation()
+        match &self.task {
+            Some(task) => &task.cancellation,
+            None => self.request.cancellation(),
+        }
     }
 
     /// Returns `true` once the request is cancelled.
     pub fn is_cancelled(&self) -> bool {
-        self.request.cancellation().is_cancelled()
+        self.cancellation().is_cancelled()
+    }
+
+    /// The id of the task this handler runs as, when the client asked for a task.
+    pub fn task_id(&self) -> Option<String> {
+        self.task.as_ref().map(|task| task.id())
     }
 
     /// The id of the request being served.
@@ -201,16 +214,35 @@ impl Context {
     where
         M::Result: DeserializeOwned,
     {
-        let params = mcpwire_jsonrpc::encode_params(params)
+        let mut params =
+            serde_json::to_value(params).map_err(|error| Error::protocol(error.to_string()))?;
+        // A request made for a task says so, and the task waits for input meanwhile.
+        if let Some(task) = &self.task {
+            if !params.is_object() {
+                params = serde_json::Value::Object(Default::default());
+            }
+            if let serde_json::Value::Object(object) = &mut params {
+                crate::task::with_related_task(object, &task.id());
+            }
+            if let Some(snapshot) = task.set_status(wire::TaskStatus::InputRequired, None) {
+                self.session.notify_task_status(snapshot).await;
+            }
+        }
+        let params = mcpwire_jsonrpc::encode_params(&params)
             .map_err(|error| Error::protocol(error.to_string()))?;
         let version = self.session.version();
         let params = params.map(|params| project_params(version, M::METHOD, params, true));
-        let result = self
+        let outcome = self
             .request
             .request_raw(M::METHOD, params)
             .await
-            .map_err(Error::rpc)?;
-        serde_json::from_str(result.get())
+            .map_err(Error::rpc);
+        if let Some(task) = &self.task
+            && let Some(snapshot) = task.set_status(wire::TaskStatus::Working, None)
+        {
+            self.session.notify_task_status(snapshot).await;
+        }
+        serde_json::from_str(outcome?.get())
             .map_err(|error| Error::protocol(format!("the client's result is malformed: {error}")))
     }
 

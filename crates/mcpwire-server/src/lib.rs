@@ -53,6 +53,7 @@ mod pagination;
 mod resource;
 mod server;
 mod session;
+mod task;
 mod tool;
 mod uri_template;
 mod version;

@@ -49,6 +49,7 @@ pub(crate) struct Inner {
     pub(crate) tools_enabled: bool,
     pub(crate) resources_enabled: bool,
     pub(crate) prompts_enabled: bool,
+    pub(crate) tasks_enabled: bool,
     pub(crate) logging: bool,
     pub(crate) page_size: usize,
     tools: RwLock<BTreeMap<String, Tool>>,
@@ -86,6 +87,15 @@ impl Inner {
                     list_changed: Some(true),
                     subscribe: Some(true),
                 }),
+            tasks: self.tasks_enabled.then(|| wire::ServerCapabilitiesTasks {
+                cancel: Some(Default::default()),
+                list: Some(Default::default()),
+                requests: Some(wire::ServerCapabilitiesTasksRequests {
+                    tools: Some(wire::ServerCapabilitiesTasksRequestsTools {
+                        call: Some(Default::default()),
+                    }),
+                }),
+            }),
             tools: self.tools_enabled.then_some(wire::ServerCapabilitiesTools {
                 list_changed: Some(true),
             }),
@@ -150,6 +160,7 @@ impl Server {
             tools_enabled: false,
             resources_enabled: false,
             prompts_enabled: false,
+            tasks_enabled: false,
             logging: true,
             page_size: ServerBuilder::DEFAULT_PAGE_SIZE,
             rpc_config: Config::default(),
@@ -171,6 +182,15 @@ impl Server {
         let config = self.inner.rpc_config.clone().cancellation(McpCancellation);
         let peer = Peer::start(transport, handler, config);
         let _ = state.peer.set(peer.clone());
+        // A session's tasks end with it.
+        let watched = Arc::downgrade(&state);
+        let closing = peer.clone();
+        tokio::spawn(async move {
+            closing.closed().await;
+            if let Some(state) = watched.upgrade() {
+                state.tasks.cancel_all();
+            }
+        });
         let mut sessions = self
             .inner
             .sessions
@@ -339,6 +359,7 @@ pub struct ServerBuilder {
     tools_enabled: bool,
     resources_enabled: bool,
     prompts_enabled: bool,
+    tasks_enabled: bool,
     logging: bool,
     page_size: usize,
     rpc_config: Config,
@@ -432,6 +453,14 @@ impl ServerBuilder {
         self
     }
 
+    /// Declares tasks (2025-11-25): tools whose `task_support` allows it can be called as
+    /// tasks, which run in the background while the client polls `tasks/get`, waits on
+    /// `tasks/result`, lists and cancels them. Tasks belong to their session and end with it.
+    pub fn tasks(mut self) -> Self {
+        self.tasks_enabled = true;
+        self
+    }
+
     /// Turns the logging capability off (it is on by default).
     pub fn without_logging(mut self) -> Self {
         self.logging = false;
@@ -502,6 +531,7 @@ impl ServerBuilder {
                 tools_enabled: self.tools_enabled,
                 resources_enabled: self.resources_enabled,
                 prompts_enabled: self.prompts_enabled,
+                tasks_enabled: self.tasks_enabled,
                 logging: self.logging,
                 page_size: self.page_size,
                 tools: RwLock::new(tools),

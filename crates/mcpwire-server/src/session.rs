@@ -34,6 +34,7 @@ pub(crate) struct SessionState {
     initialized: AtomicBool,
     log_level: Mutex<Option<wire::LoggingLevel>>,
     subscriptions: Mutex<HashSet<String>>,
+    pub(crate) tasks: crate::task::TaskRegistry,
     pub(crate) peer: OnceLock<Peer>,
 }
 
@@ -69,6 +70,21 @@ impl SessionState {
     /// Whether the client finished the handshake (sent `notifications/initialized`).
     pub(crate) fn is_initialized(&self) -> bool {
         self.initialized.load(Ordering::Acquire)
+    }
+
+    /// Tells the client a task's status changed (`notifications/tasks/status`).
+    pub(crate) async fn notify_task_status(&self, task: wire::Task) {
+        let Some(peer) = self.peer.get() else { return };
+        let Ok(params) = serde_json::value::to_raw_value(&task) else {
+            return;
+        };
+        let _ = peer
+            .notify_raw(
+                "notifications/tasks/status",
+                Some(params),
+                mcpwire_transport::SendOptions::default(),
+            )
+            .await;
     }
 
     pub(crate) fn is_subscribed(&self, uri: &str) -> bool {
@@ -168,6 +184,7 @@ impl mcpwire_rpc::Handler for SessionHandler {
             session: Arc::clone(&self.state),
             progress_token,
             last_progress: Arc::default(),
+            task: None,
         };
         let server = &self.server;
         let params = params.as_deref();
@@ -187,6 +204,10 @@ impl mcpwire_rpc::Handler for SessionHandler {
                 self.complete(params).await
             }
             "logging/setLevel" if server.logging => self.set_level(params),
+            "tasks/get" if self.tasks_active() => self.get_task(params),
+            "tasks/result" if self.tasks_active() => self.task_result(params, &context).await,
+            "tasks/list" if self.tasks_active() => self.list_tasks(params),
+            "tasks/cancel" if self.tasks_active() => self.cancel_task(params).await,
             _ => Err(ErrorObject::method_not_found(&method)),
         }?;
         Ok(project_result(version, &method, result))
@@ -281,57 +302,127 @@ impl SessionHandler {
                 params.name
             )));
         };
-        let arguments = params.arguments.unwrap_or_default();
-        let arguments_value = Value::Object(arguments);
-        if let Err(errors) = tool.check_arguments(&arguments_value) {
-            // Invalid arguments are a tool execution error the model can correct (SEP-1303).
-            let message = format!(
-                "invalid arguments for tool `{}`: {}",
-                params.name,
-                errors.join("; ")
-            );
-            return encode(&text_result(message, true));
-        }
-        let arguments = match arguments_value {
-            Value::Object(arguments) => arguments,
-            _ => mcpwire_schema::JsonObject::new(),
-        };
         let version = self.state.version();
-        let mut result = match (tool.handler)(arguments, context).await {
-            Ok(result) => result,
-            Err(error) => match error.url_elicitations {
-                Some(elicitations) if version >= ProtocolVersion::V2025_11_25 => {
-                    let error =
-                        ErrorObject::new(ErrorCode::URL_ELICITATION_REQUIRED, error.message);
-                    return Err(error
-                        .clone()
-                        .with_data(serde_json::json!({ "elicitations": elicitations }))
-                        .unwrap_or(error));
-                }
-                _ => text_result(error.message().to_owned(), true),
-            },
-        };
-        if let Some(validator) = &tool.output_validator
-            && result.is_error != Some(true)
-        {
-            // Validate in place: move the object into a `Value` and back, without copying it.
-            let structured = result.structured_content.take().map(Value::Object);
-            let valid = structured
-                .as_ref()
-                .is_some_and(|structured| validator.is_valid(structured));
-            result.structured_content = match structured {
-                Some(Value::Object(object)) => Some(object),
-                _ => None,
-            };
-            if !valid {
-                tracing::error!(tool = %params.name, "a tool result does not match the tool's output schema");
-                return Err(ErrorObject::internal_error(format!(
-                    "tool `{}` returned structured content that does not match its output schema",
+        // Tasks exist from 2025-11-25, and only when this server declared them; otherwise a
+        // `task` param is ignored, as the spec asks of receivers without the capability.
+        let tasks_active = self.server.tasks_enabled && version >= ProtocolVersion::V2025_11_25;
+        let task = params.task.filter(|_| tasks_active);
+        match (&task, tool.task_support()) {
+            (Some(_), wire::ToolExecutionTaskSupport::Forbidden) => {
+                return Err(ErrorObject::method_not_found(&format!(
+                    "tools/call of `{}` as a task",
                     params.name
                 )));
             }
+            (None, wire::ToolExecutionTaskSupport::Required) if tasks_active => {
+                return Err(ErrorObject::method_not_found(&format!(
+                    "tools/call of `{}` without a task",
+                    params.name
+                )));
+            }
+            _ => {}
         }
-        encode(&result)
+        let arguments = params.arguments.unwrap_or_default();
+        let Some(task) = task else {
+            return run_tool(&tool, arguments, context, version)
+                .await
+                .and_then(|result| encode(&result));
+        };
+
+        let entry = self.state.tasks.create(task.ttl)?;
+        let context = Context {
+            task: Some(Arc::clone(&entry)),
+            ..context
+        };
+        let session = Arc::clone(&self.state);
+        let running = Arc::clone(&entry);
+        tokio::spawn(async move {
+            let task_id = running.id();
+            // A panicking tool fails its task instead of leaving it working forever.
+            let outcome =
+                match tokio::spawn(
+                    async move { run_tool(&tool, arguments, context, version).await },
+                )
+                .await
+                {
+                    Ok(outcome) => outcome,
+                    Err(_) => Err(ErrorObject::internal_error("the tool failed")),
+                };
+            let failed = outcome
+                .as_ref()
+                .map_or(true, |result| result.is_error == Some(true));
+            let outcome = outcome.and_then(|result| {
+                let mut object = match serde_json::to_value(&result) {
+                    Ok(Value::Object(object)) => object,
+                    _ => {
+                        return Err(ErrorObject::internal_error(
+                            "the tool result could not be encoded",
+                        ));
+                    }
+                };
+                crate::task::with_related_task(&mut object, &task_id);
+                encode(&object)
+            });
+            // Announce the final status before `tasks/result` answers.
+            if let Some(snapshot) = running.finish(outcome, failed) {
+                session.notify_task_status(snapshot).await;
+            }
+            running.release();
+        });
+        encode(&wire::CreateTaskResult {
+            meta: None,
+            task: entry.snapshot(),
+        })
+    }
+
+    fn tasks_active(&self) -> bool {
+        self.server.tasks_enabled && self.state.version() >= ProtocolVersion::V2025_11_25
+    }
+
+    fn get_task(&self, params: Option<&RawValue>) -> Result<Box<RawValue>, ErrorObject> {
+        let params: wire::GetTaskRequestParams = decode(params)?;
+        encode(&self.state.tasks.get(&params.task_id)?.snapshot())
+    }
+
+    async fn task_result(
+        &self,
+        params: Option<&RawValue>,
+        context: &Context,
+    ) -> Result<Box<RawValue>, ErrorObject> {
+        let params: wire::GetTaskPayloadRequestParams = decode(params)?;
+        let entry = self.state.tasks.get(&params.task_id)?;
+        tokio::select! {
+            outcome = entry.outcome() => outcome,
+            () = context.cancellation().cancelled() => Err(ErrorObject::internal_error("the request was cancelled")),
+        }
+    }
+
+    fn list_tasks(&self, params: Option<&RawValue>) -> Result<Box<RawValue>, ErrorObject> {
+        let cursor = cursor_of(params)?;
+        let mut tasks = self.state.tasks.list();
+        tasks.sort_by(|left, right| left.task_id.cmp(&right.task_id));
+        let keys: Vec<&str> = tasks.iter().map(|task| task.task_id.as_str()).collect();
+        let (range, next_cursor) =
+            pagination::page(&keys, cursor.as_deref(), self.server.page_size)?;
+        let tasks = tasks[range].to_vec();
+        encode(&wire::ListTasksResult {
+            meta: None,
+            next_cursor,
+            tasks,
+        })
+    }
+
+    async fn cancel_task(&self, params: Option<&RawValue>) -> Result<Box<RawValue>, ErrorObject> {
+        let params: wire::CancelTaskRequestParams = decode(params)?;
+        let entry = self.state.tasks.get(&params.task_id)?;
+        let Some(snapshot) = entry.cancel() else {
+            return Err(ErrorObject::invalid_params(format!(
+                "task `{}` has already finished",
+                params.task_id
+            )));
+        };
+        self.state.notify_task_status(snapshot.clone()).await;
+        encode(&snapshot)
     }
 
     fn list_resources(&self, params: Option<&RawValue>) -> Result<Box<RawValue>, ErrorObject> {
@@ -546,6 +637,63 @@ impl SessionHandler {
             completion,
         })
     }
+}
+
+/// Validates the arguments, runs the tool, and checks its structured output.
+async fn run_tool(
+    tool: &crate::Tool,
+    arguments: mcpwire_schema::JsonObject,
+    context: Context,
+    version: ProtocolVersion,
+) -> Result<wire::CallToolResult, ErrorObject> {
+    let name = tool.name().to_owned();
+    let arguments = Value::Object(arguments);
+    if let Err(errors) = tool.check_arguments(&arguments) {
+        // Invalid arguments are a tool execution error the model can correct (SEP-1303).
+        return Ok(text_result(
+            format!("invalid arguments for tool `{name}`: {}", errors.join("; ")),
+            true,
+        ));
+    }
+    let Value::Object(arguments) = arguments else {
+        return Ok(text_result(
+            format!("invalid arguments for tool `{name}`: not an object"),
+            true,
+        ));
+    };
+    let mut result = match (tool.handler)(arguments, context).await {
+        Ok(result) => result,
+        Err(error) => match error.url_elicitations {
+            Some(elicitations) if version >= ProtocolVersion::V2025_11_25 => {
+                let error = ErrorObject::new(ErrorCode::URL_ELICITATION_REQUIRED, error.message);
+                return Err(error
+                    .clone()
+                    .with_data(serde_json::json!({ "elicitations": elicitations }))
+                    .unwrap_or(error));
+            }
+            _ => text_result(error.message().to_owned(), true),
+        },
+    };
+    if let Some(validator) = &tool.output_validator
+        && result.is_error != Some(true)
+    {
+        // Validate in place: move the object into a `Value` and back, without copying it.
+        let structured = result.structured_content.take().map(Value::Object);
+        let valid = structured
+            .as_ref()
+            .is_some_and(|structured| validator.is_valid(structured));
+        result.structured_content = match structured {
+            Some(Value::Object(object)) => Some(object),
+            _ => None,
+        };
+        if !valid {
+            tracing::error!(tool = %name, "a tool result does not match the tool's output schema");
+            return Err(ErrorObject::internal_error(format!(
+                "tool `{name}` returned structured content that does not match its output schema"
+            )));
+        }
+    }
+    Ok(result)
 }
 
 fn cursor_of(params: Option<&RawValue>) -> Result<Option<String>, ErrorObject> {

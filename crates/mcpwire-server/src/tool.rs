@@ -112,6 +112,15 @@ impl Tool {
         &self.definition.name
     }
 
+    /// How the tool may be run as a task.
+    pub(crate) fn task_support(&self) -> wire::ToolExecutionTaskSupport {
+        self.definition
+            .execution
+            .as_ref()
+            .and_then(|execution| execution.task_support.clone())
+            .unwrap_or(wire::ToolExecutionTaskSupport::Forbidden)
+    }
+
     /// The tool's definition, as `tools/list` shows it.
     pub fn definition(&self) -> &wire::Tool {
         &self.definition
@@ -186,6 +195,15 @@ impl ToolBuilder {
     /// Sets the icons.
     pub fn icons(mut self, icons: Vec<wire::Icon>) -> Self {
         self.definition.icons = Some(icons);
+        self
+    }
+
+    /// Sets whether `tools/call` may run this tool as a task (2025-11-25): `Forbidden` (the
+    /// default), `Optional` or `Required`. Tasks need [`ServerBuilder::tasks`](crate::ServerBuilder::tasks).
+    pub fn task_support(mut self, support: wire::ToolExecutionTaskSupport) -> Self {
+        self.definition.execution = Some(wire::ToolExecution {
+            task_support: Some(support),
+        });
         self
     }
 

@@ -829,3 +829,183 @@ async fn a_server_without_a_capability_does_not_serve_its_methods() {
         );
     }
 }
+
+fn tasks_server() -> Server {
+    Server::builder("tasker", "1")
+        .tasks()
+        .tool(
+            Tool::typed("slow_add", |arguments: AddArguments, context: Context| async move {
+                // Waits for the client's go-ahead through elicitation, as a task would for input.
+                let params = serde_json::from_value(json!({"message": "Go?", "requestedSchema": {"type": "object", "properties": {}}})).expect("params");
+                context.elicit(types::ElicitRequestParams::ElicitRequestFormParams(params)).await?;
+                Ok::<_, ToolError>(format!("{}", arguments.a + arguments.b))
+            })
+            .task_support(types::ToolExecutionTaskSupport::Optional),
+        )
+        .tool(
+            Tool::typed("forever", |_: serde_json::Map<String, Value>, context: Context| async move {
+                context.cancellation().cancelled().await;
+                context.log(types::LoggingLevel::Info, None, "task cancelled").await.ok();
+                Ok::<_, ToolError>("stopped")
+            })
+            .task_support(types::ToolExecutionTaskSupport::Required),
+        )
+        .tool(Tool::typed("plain", |_: serde_json::Map<String, Value>, _: Context| async { Ok::<_, ToolError>("plain") }))
+        .build()
+        .expect("valid server")
+}
+
+#[tokio::test]
+async fn tools_run_as_tasks_that_are_polled_and_answered() {
+    let server = tasks_server();
+    let mut connection = connect(&server, "2025-11-25", json!({"elicitation": {}})).await;
+    assert_eq!(
+        connection.initialize_result["capabilities"]["tasks"],
+        json!({"cancel": {}, "list": {}, "requests": {"tools": {"call": {}}}})
+    );
+    let tools = connection
+        .call("tools/list", json!({}))
+        .await
+        .expect("list");
+    assert_eq!(tools["tools"][2]["name"], "slow_add");
+    assert_eq!(
+        tools["tools"][2]["execution"],
+        json!({"taskSupport": "optional"})
+    );
+
+    let created = connection
+        .call(
+            "tools/call",
+            json!({"name": "slow_add", "arguments": {"a": 1, "b": 2}, "task": {"ttl": 60000}}),
+        )
+        .await
+        .expect("created");
+    let task = &created["task"];
+    let task_id = task["taskId"].as_str().expect("task id").to_owned();
+    assert_eq!(task["ttl"], 60000);
+    assert!(task["createdAt"].is_string() && task["lastUpdatedAt"].is_string());
+
+    // The result waits for the task; meanwhile the tool's elicitation reaches the client,
+    // carrying the related task, and the task waits for input.
+    let result = connection
+        .call("tasks/result", json!({"taskId": task_id}))
+        .await
+        .expect("result");
+    assert_eq!(text_of(&result), "3");
+    assert_eq!(
+        result["_meta"]["io.modelcontextprotocol/related-task"],
+        json!({"taskId": task_id})
+    );
+    let statuses: Vec<String> = std::iter::from_fn(|| connection.notifications.try_recv().ok())
+        .filter(|(method, _)| method == "notifications/tasks/status")
+        .map(|(_, params)| params["status"].as_str().expect("status").to_owned())
+        .collect();
+    assert_eq!(statuses, ["input_required", "working", "completed"]);
+
+    let fetched = connection
+        .call("tasks/get", json!({"taskId": task_id}))
+        .await
+        .expect("get");
+    assert_eq!(fetched["status"], "completed");
+    let listed = connection
+        .call("tasks/list", json!({}))
+        .await
+        .expect("list");
+    assert_eq!(listed["tasks"][0]["taskId"], task_id.as_str());
+    let error = connection
+        .call("tasks/cancel", json!({"taskId": task_id}))
+        .await
+        .expect_err("terminal");
+    assert_eq!(
+        error.remote().expect("error object").code,
+        ErrorCode::INVALID_PARAMS
+    );
+    let error = connection
+        .call("tasks/get", json!({"taskId": "no-such-task"}))
+        .await
+        .expect_err("unknown");
+    assert_eq!(
+        error.remote().expect("error object").code,
+        ErrorCode::INVALID_PARAMS
+    );
+}
+
+#[tokio::test]
+async fn cancelling_a_task_stops_its_tool_and_it_stays_cancelled() {
+    let server = tasks_server();
+    let mut connection = connect(&server, "2025-11-25", json!({})).await;
+    let created = connection
+        .call("tools/call", json!({"name": "forever", "task": {}}))
+        .await
+        .expect("created");
+    let task_id = created["task"]["taskId"]
+        .as_str()
+        .expect("task id")
+        .to_owned();
+    let cancelled = connection
+        .call("tasks/cancel", json!({"taskId": task_id}))
+        .await
+        .expect("cancel");
+    assert_eq!(cancelled["status"], "cancelled");
+    // The tool saw its token fire.
+    let logged = loop {
+        let (method, params) = connection
+            .notifications
+            .recv()
+            .await
+            .expect("a notification");
+        if method == "notifications/message" {
+            break params;
+        }
+    };
+    assert_eq!(logged["data"], "task cancelled");
+    let fetched = connection
+        .call("tasks/get", json!({"taskId": task_id}))
+        .await
+        .expect("get");
+    assert_eq!(fetched["status"], "cancelled");
+    let error = connection
+        .call("tasks/result", json!({"taskId": task_id}))
+        .await
+        .expect_err("cancelled");
+    assert_eq!(
+        error.remote().expect("error object").code,
+        ErrorCode::INTERNAL_ERROR
+    );
+}
+
+#[tokio::test]
+async fn task_support_is_enforced_per_tool() {
+    let server = tasks_server();
+    let connection = connect(&server, "2025-11-25", json!({})).await;
+    let error = connection
+        .call("tools/call", json!({"name": "plain", "task": {}}))
+        .await
+        .expect_err("forbidden");
+    assert_eq!(
+        error.remote().expect("error object").code,
+        ErrorCode::METHOD_NOT_FOUND
+    );
+    let error = connection
+        .call("tools/call", json!({"name": "forever"}))
+        .await
+        .expect_err("required");
+    assert_eq!(
+        error.remote().expect("error object").code,
+        ErrorCode::METHOD_NOT_FOUND
+    );
+
+    // Before 2025-11-25 there are no tasks: the capability is not shown, and the param is ignored.
+    let old = connect(&server, "2025-06-18", json!({})).await;
+    assert!(old.initialize_result["capabilities"].get("tasks").is_none());
+    let result = old.call_tool("plain", json!({})).await;
+    assert_eq!(text_of(&result), "plain");
+    let error = old
+        .call("tasks/list", json!({}))
+        .await
+        .expect_err("no tasks");
+    assert_eq!(
+        error.remote().expect("error object").code,
+        ErrorCode::METHOD_NOT_FOUND
+    );
+}
