@@ -14,6 +14,8 @@ pub(crate) fn required_by(method: &str) -> Option<&'static str> {
         "logging/setLevel" => "logging",
         "completion/complete" => "completions",
         "tasks/get" | "tasks/result" => "tasks",
+        // Not a method: the capability a task-augmented `tools/call` needs.
+        "tools/call as a task" => "tasks.requests.tools.call",
         "tasks/list" => "tasks.list",
         "tasks/cancel" => "tasks.cancel",
         _ => return None,
@@ -41,6 +43,12 @@ pub(crate) fn declared(capabilities: &ServerCapabilities, capability: &str) -> b
             .tasks
             .as_ref()
             .is_some_and(|tasks| tasks.cancel.is_some()),
+        "tasks.requests.tools.call" => capabilities
+            .tasks
+            .as_ref()
+            .and_then(|tasks| tasks.requests.as_ref())
+            .and_then(|requests| requests.tools.as_ref())
+            .is_some_and(|tools| tools.call.is_some()),
         _ => true,
     }
 }

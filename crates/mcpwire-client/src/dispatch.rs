@@ -294,6 +294,10 @@ impl Dispatcher {
                 }
                 ServerNotification::ElicitationComplete(params)
             }
+            "notifications/tasks/status" => match decode(&method, params) {
+                Some(params) => ServerNotification::TaskStatus(params),
+                None => return,
+            },
             // A cancellation the engine did not act on names no request of ours.
             "notifications/cancelled" => return,
             _ => ServerNotification::Other {

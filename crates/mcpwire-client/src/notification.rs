@@ -2,7 +2,7 @@
 
 use mcpwire_schema::v2025_11_25::{
     ElicitationCompleteNotificationParams, LoggingMessageNotificationParams,
-    ResourceUpdatedNotificationParams,
+    ResourceUpdatedNotificationParams, TaskStatusNotificationParams,
 };
 use serde_json::Value;
 
@@ -34,6 +34,8 @@ pub enum ServerNotification {
     /// `notifications/elicitation/complete`: the out-of-band interaction of a URL-mode
     /// elicitation this client accepted has finished. Unknown and repeated ids are dropped.
     ElicitationComplete(ElicitationCompleteNotificationParams),
+    /// `notifications/tasks/status`: a task this client created changed status (2025-11-25).
+    TaskStatus(TaskStatusNotificationParams),
     /// A notification this client does not decode, with its params as received.
     Other {
         /// The method name.

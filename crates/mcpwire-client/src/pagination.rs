@@ -74,3 +74,11 @@ impl Cursors {
         }
     }
 }
+
+impl Page for mcpwire_schema::v2025_11_25::ListTasksResult {
+    type Item = mcpwire_schema::v2025_11_25::Task;
+
+    fn into_parts(self) -> (Vec<Self::Item>, Option<String>) {
+        (self.tasks, self.next_cursor)
+    }
+}

@@ -196,6 +196,21 @@ fn server(events: Events) -> Server {
             let content = types::ContentBlock::TextContent(types::TextContent { meta: None, annotations: None, text, r#type: types::tags::Text });
             Ok::<_, HandlerError>(vec![types::PromptMessage { content, role: types::Role::User }])
         }).argument("name", "Who", true).complete("name", |_: String, _| async { vec!["Ada".to_owned(), "Alan".to_owned()] }))
+        .tasks()
+        .tool(
+            Tool::typed("long_job", |_: Map<String, Value>, context: Context| async move {
+                context.ping().await?;
+                Ok::<_, ToolError>(format!("done as task {}", context.task_id().unwrap_or_default()))
+            })
+            .task_support(types::ToolExecutionTaskSupport::Optional),
+        )
+        .tool(
+            Tool::typed("endless_job", |_: Map<String, Value>, context: Context| async move {
+                context.cancellation().cancelled().await;
+                Ok::<_, ToolError>("stopped")
+            })
+            .task_support(types::ToolExecutionTaskSupport::Required),
+        )
         .on_roots_list_changed(move |_session| record(&roots_changed, "roots changed"))
         .build()
         .expect("valid server")
@@ -245,6 +260,8 @@ async fn tools_are_listed_and_called(kind: Kind) {
             "add",
             "ask_everything",
             "authorize",
+            "endless_job",
+            "long_job",
             "needs_login",
             "steps",
             "wait"
@@ -533,6 +550,63 @@ async fn roots_changes_reach_the_server(kind: Kind) {
     );
 }
 
+async fn tools_run_as_tasks(kind: Kind) {
+    let mut harness = start(kind, &server(Events::default()), client_builder()).await;
+    let created = harness
+        .client
+        .call_tool_as_task("long_job", json!({}), Some(30_000))
+        .await
+        .expect("task");
+    let task_id = created.task.task_id.clone();
+    let result = harness
+        .client
+        .tool_task_result(task_id.clone())
+        .await
+        .expect("result");
+    assert_eq!(text_of(&result), format!("done as task {task_id}"));
+    let polled = harness.client.get_task(task_id.clone()).await.expect("get");
+    assert_eq!(polled.status, types::TaskStatus::Completed);
+    assert_eq!(harness.client.list_tasks().await.expect("list").len(), 1);
+    let statuses: Vec<types::TaskStatus> =
+        std::iter::from_fn(|| harness.notifications.try_recv().ok())
+            .filter_map(|notification| match notification {
+                ServerNotification::TaskStatus(params) if params.task_id == task_id => {
+                    Some(params.status)
+                }
+                _ => None,
+            })
+            .collect();
+    assert_eq!(
+        statuses,
+        [
+            types::TaskStatus::InputRequired,
+            types::TaskStatus::Working,
+            types::TaskStatus::Completed
+        ]
+    );
+
+    let endless = harness
+        .client
+        .call_tool_as_task("endless_job", json!({}), None)
+        .await
+        .expect("task");
+    let cancelled = harness
+        .client
+        .cancel_task(endless.task.task_id.clone())
+        .await
+        .expect("cancel");
+    assert_eq!(cancelled.status, types::TaskStatus::Cancelled);
+    let error = harness
+        .client
+        .cancel_task(endless.task.task_id)
+        .await
+        .expect_err("already cancelled");
+    assert_eq!(
+        error.remote().expect("error object").code,
+        ErrorCode::INVALID_PARAMS
+    );
+}
+
 macro_rules! over_both_transports {
     ($($scenario:ident),* $(,)?) => {
         mod in_memory {
@@ -555,4 +629,5 @@ over_both_transports!(
     prompts_and_completion,
     list_changes_reach_the_client,
     roots_changes_reach_the_server,
+    tools_run_as_tasks,
 );
