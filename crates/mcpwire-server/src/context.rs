@@ -232,11 +232,11 @@ impl Context {
             .map_err(|error| Error::protocol(error.to_string()))?;
         let version = self.session.version();
         let params = params.map(|params| project_params(version, M::METHOD, params, true));
-        let outcome = self
-            .request
-            .request_raw(M::METHOD, params)
-            .await
-            .map_err(Error::rpc);
+        // A cancelled handler stops waiting; dropping the request withdraws it from the client.
+        let outcome = tokio::select! {
+            outcome = self.request.request_raw(M::METHOD, params) => outcome.map_err(Error::rpc),
+            () = self.cancellation().cancelled() => Err(Error::cancelled()),
+        };
         if let Some(task) = &self.task
             && let Some(snapshot) = task.set_status(wire::TaskStatus::Working, None)
         {

@@ -17,6 +17,7 @@ enum Kind {
     CapabilityMissing,
     Rpc,
     Closed,
+    Cancelled,
 }
 
 impl Error {
@@ -40,6 +41,14 @@ impl Error {
         Error {
             kind: Kind::Rpc,
             message: message.into(),
+            source: None,
+        }
+    }
+
+    pub(crate) fn cancelled() -> Self {
+        Error {
+            kind: Kind::Cancelled,
+            message: "the request was cancelled".to_owned(),
             source: None,
         }
     }
@@ -71,6 +80,12 @@ impl Error {
     /// of the wrong shape. The source is the engine's error.
     pub fn is_rpc(&self) -> bool {
         self.kind == Kind::Rpc
+    }
+
+    /// The request being served was cancelled while it waited on the client; the request to
+    /// the client was withdrawn.
+    pub fn is_cancelled(&self) -> bool {
+        self.kind == Kind::Cancelled
     }
 
     /// The session has ended.

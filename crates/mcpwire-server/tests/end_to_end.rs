@@ -196,6 +196,12 @@ fn server(events: Events) -> Server {
             let content = types::ContentBlock::TextContent(types::TextContent { meta: None, annotations: None, text, r#type: types::tags::Text });
             Ok::<_, HandlerError>(vec![types::PromptMessage { content, role: types::Role::User }])
         }).argument("name", "Who", true).complete("name", |_: String, _| async { vec!["Ada".to_owned(), "Alan".to_owned()] }))
+        .tool(Tool::typed("ask_then_wait", |_: Map<String, Value>, context: Context| async move {
+            let form = serde_json::from_value(json!({"message": "Still there?", "requestedSchema": {"type": "object", "properties": {}}}))
+                .map_err(|error| ToolError::new(error.to_string()))?;
+            let answer = context.elicit(types::ElicitRequestParams::ElicitRequestFormParams(form)).await;
+            Ok::<_, ToolError>(format!("cancelled while asking: {}", answer.is_err_and(|error| error.is_cancelled())))
+        }))
         .tasks()
         .tool(
             Tool::typed("long_job", |_: Map<String, Value>, context: Context| async move {
@@ -259,6 +265,7 @@ async fn tools_are_listed_and_called(kind: Kind) {
         [
             "add",
             "ask_everything",
+            "ask_then_wait",
             "authorize",
             "endless_job",
             "long_job",
@@ -607,6 +614,61 @@ async fn tools_run_as_tasks(kind: Kind) {
     );
 }
 
+async fn a_cancelled_tool_withdraws_its_question_to_the_client(kind: Kind) {
+    let events = Events::default();
+    let asked = events.clone();
+    let withdrawn = events.clone();
+    /// Records when the client's dialog ends, however it ends: the client drops a withdrawn
+    /// handler at once.
+    struct DialogOpen(Events);
+    impl Drop for DialogOpen {
+        fn drop(&mut self) {
+            record(&self.0, "withdrawn");
+        }
+    }
+    let builder = client_builder().elicitation(
+        move |_: types::ElicitRequestParams, context: mcpwire_client::RequestContext| {
+            let asked = asked.clone();
+            let open = DialogOpen(withdrawn.clone());
+            async move {
+                record(&asked, "asked");
+                // The user never answers; the server withdraws the question.
+                context.cancellation().cancelled().await;
+                drop(open);
+                Err::<types::ElicitResult, _>(ErrorObject::internal_error("withdrawn"))
+            }
+        },
+    );
+    let harness = start(kind, &server(Events::default()), builder).await;
+    let call = {
+        let client = harness.client.clone();
+        tokio::spawn(async move { client.call_tool("ask_then_wait", json!({})).await })
+    };
+    for _ in 0..10_000 {
+        if events.lock().expect("events").contains(&"asked".to_owned()) {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    // Cancelling the tool call cancels the tool, which withdraws its question
+    // (`notifications/cancelled` from the server to the client).
+    call.abort();
+    for _ in 0..10_000 {
+        if events
+            .lock()
+            .expect("events")
+            .contains(&"withdrawn".to_owned())
+        {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!(
+        "the client's dialog was not withdrawn: {:?}",
+        events.lock().expect("events")
+    );
+}
+
 macro_rules! over_both_transports {
     ($($scenario:ident),* $(,)?) => {
         mod in_memory {
@@ -630,4 +692,5 @@ over_both_transports!(
     list_changes_reach_the_client,
     roots_changes_reach_the_server,
     tools_run_as_tasks,
+    a_cancelled_tool_withdraws_its_question_to_the_client,
 );
