@@ -274,16 +274,7 @@ impl Client {
         options: CallOptions,
     ) -> Result<CallToolResult, Error> {
         let method = <CallTool as RequestMethod>::METHOD;
-        let arguments = match arguments {
-            Value::Null => None,
-            Value::Object(arguments) => Some(arguments),
-            _ => {
-                return Err(Error::encode(
-                    method,
-                    serde::ser::Error::custom("tool arguments must be a json object"),
-                ));
-            }
-        };
+        let arguments = tool_arguments(method, arguments)?;
         let params = CallToolRequestParams {
             meta: None,
             arguments,
@@ -435,16 +426,7 @@ impl Client {
         if let Some(capability) = capability::missing(capabilities, "tools/call as a task") {
             return Err(Error::server_capability_missing(capability, method));
         }
-        let arguments = match arguments {
-            Value::Null => None,
-            Value::Object(arguments) => Some(arguments),
-            _ => {
-                return Err(Error::encode(
-                    method,
-                    serde::ser::Error::custom("tool arguments must be a json object"),
-                ));
-            }
-        };
+        let arguments = tool_arguments(method, arguments)?;
         let params = CallToolRequestParams {
             meta: None,
             arguments,
@@ -700,5 +682,20 @@ impl fmt::Debug for Client {
             .field("server_info", &session.server_info)
             .field("closed", &self.is_closed())
             .finish_non_exhaustive()
+    }
+}
+
+/// Tool arguments are a JSON object, or absent (`null`).
+fn tool_arguments(
+    method: &str,
+    arguments: Value,
+) -> Result<Option<serde_json::Map<String, Value>>, Error> {
+    match arguments {
+        Value::Null => Ok(None),
+        Value::Object(arguments) => Ok(Some(arguments)),
+        _ => Err(Error::encode(
+            method,
+            serde::ser::Error::custom("tool arguments must be a json object"),
+        )),
     }
 }
