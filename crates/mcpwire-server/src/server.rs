@@ -218,23 +218,20 @@ impl Server {
     ///
     /// Fails when the server was built without tools support (see [`ServerBuilder::tools`]).
     pub async fn add_tool(&self, tool: Tool) -> Result<(), Error> {
-        if !self.inner.tools_enabled {
-            return Err(Error::invalid_definition(
-                "this server was built without the tools capability",
-            ));
-        }
-        write(&self.inner.tools).insert(tool.name().to_owned(), tool);
-        self.list_changed("notifications/tools/list_changed").await;
-        Ok(())
+        let inner = &self.inner;
+        self.insert(
+            inner.tools_enabled,
+            "tools",
+            &inner.tools,
+            tool.name().to_owned(),
+            tool,
+        )
+        .await
     }
 
     /// Removes a tool, telling the sessions; returns whether it existed.
     pub async fn remove_tool(&self, name: &str) -> bool {
-        let removed = write(&self.inner.tools).remove(name).is_some();
-        if removed {
-            self.list_changed("notifications/tools/list_changed").await;
-        }
-        removed
+        self.remove(&self.inner.tools, name, "tools").await
     }
 
     /// The names of the tools, sorted.
@@ -248,25 +245,21 @@ impl Server {
     ///
     /// Fails when the server was built without resources support (see [`ServerBuilder::resources`]).
     pub async fn add_resource(&self, resource: Resource) -> Result<(), Error> {
-        if !self.inner.resources_enabled {
-            return Err(Error::invalid_definition(
-                "this server was built without the resources capability",
-            ));
-        }
-        write(&self.inner.resources).insert(resource.uri().to_owned(), resource);
-        self.list_changed("notifications/resources/list_changed")
-            .await;
-        Ok(())
+        let inner = &self.inner;
+        let uri = resource.uri().to_owned();
+        self.insert(
+            inner.resources_enabled,
+            "resources",
+            &inner.resources,
+            uri,
+            resource,
+        )
+        .await
     }
 
     /// Removes the resource at `uri`, telling the sessions; returns whether it existed.
     pub async fn remove_resource(&self, uri: &str) -> bool {
-        let removed = write(&self.inner.resources).remove(uri).is_some();
-        if removed {
-            self.list_changed("notifications/resources/list_changed")
-                .await;
-        }
-        removed
+        self.remove(&self.inner.resources, uri, "resources").await
     }
 
     /// Adds a prompt, or replaces the one of the same name, and tells the sessions.
@@ -275,22 +268,53 @@ impl Server {
     ///
     /// Fails when the server was built without prompts support (see [`ServerBuilder::prompts`]).
     pub async fn add_prompt(&self, prompt: Prompt) -> Result<(), Error> {
-        if !self.inner.prompts_enabled {
-            return Err(Error::invalid_definition(
-                "this server was built without the prompts capability",
-            ));
-        }
-        write(&self.inner.prompts).insert(prompt.name().to_owned(), prompt);
-        self.list_changed("notifications/prompts/list_changed")
-            .await;
-        Ok(())
+        let inner = &self.inner;
+        let name = prompt.name().to_owned();
+        self.insert(
+            inner.prompts_enabled,
+            "prompts",
+            &inner.prompts,
+            name,
+            prompt,
+        )
+        .await
     }
 
     /// Removes a prompt, telling the sessions; returns whether it existed.
     pub async fn remove_prompt(&self, name: &str) -> bool {
-        let removed = write(&self.inner.prompts).remove(name).is_some();
+        self.remove(&self.inner.prompts, name, "prompts").await
+    }
+
+    /// Inserts into one of the registries and sends `notifications/<list>/list_changed`.
+    async fn insert<T>(
+        &self,
+        enabled: bool,
+        list: &str,
+        registry: &RwLock<BTreeMap<String, T>>,
+        key: String,
+        item: T,
+    ) -> Result<(), Error> {
+        if !enabled {
+            return Err(Error::invalid_definition(format!(
+                "this server was built without the {list} capability"
+            )));
+        }
+        write(registry).insert(key, item);
+        self.list_changed(&format!("notifications/{list}/list_changed"))
+            .await;
+        Ok(())
+    }
+
+    /// Removes from one of the registries, announcing a change only when something was removed.
+    async fn remove<T>(
+        &self,
+        registry: &RwLock<BTreeMap<String, T>>,
+        key: &str,
+        list: &str,
+    ) -> bool {
+        let removed = write(registry).remove(key).is_some();
         if removed {
-            self.list_changed("notifications/prompts/list_changed")
+            self.list_changed(&format!("notifications/{list}/list_changed"))
                 .await;
         }
         removed
