@@ -174,8 +174,11 @@ impl mcpwire_rpc::Handler for SessionHandler {
                 format!("`{method}` before `initialize`: the session is not initialized"),
             ));
         };
+        // Most requests carry no `_meta`: skip the second read of their params. A key written
+        // with `\u` escapes still goes through the probe.
         let progress_token = params
             .as_deref()
+            .filter(|params| params.get().contains("_meta") || params.get().contains("\\u"))
             .and_then(|params| serde_json::from_str::<ProgressProbe>(params.get()).ok())
             .and_then(|probe| probe.meta)
             .and_then(|meta| meta.progress_token);
