@@ -27,7 +27,7 @@ pub struct Context {
     pub(crate) progress_token: Option<RequestId>,
     pub(crate) last_progress: Arc<Mutex<Option<f64>>>,
     /// The task this handler runs as, when the request was task-augmented.
-    pub(crate) task: Option<Arc<crate::task::TaskEntry>>,
+    pub(crate) task: Option<Arc<mcpwire_ext_tasks::TaskEntry>>,
 }
 
 impl Context {
@@ -37,7 +37,7 @@ impl Context {
     /// it expires, or when the session ends.
     pub fn cancellation(&self) -> &CancellationToken {
         match &self.task {
-            Some(task) => &task.cancellation,
+            Some(task) => task.cancellation(),
             None => self.request.cancellation(),
         }
     }
@@ -222,7 +222,7 @@ impl Context {
                 params = serde_json::Value::Object(Default::default());
             }
             if let serde_json::Value::Object(object) = &mut params {
-                crate::task::with_related_task(object, &task.id());
+                mcpwire_ext_tasks::with_related_task(object, &task.id());
             }
             if let Some(snapshot) = task.set_status(wire::TaskStatus::InputRequired, None) {
                 self.session.notify_task_status(snapshot).await;

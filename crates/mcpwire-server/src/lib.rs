@@ -53,7 +53,6 @@ mod pagination;
 mod resource;
 mod server;
 mod session;
-mod task;
 mod tool;
 mod uri_template;
 mod version;

@@ -174,7 +174,7 @@ impl Server {
     ///
     /// Panics when called outside a tokio runtime.
     pub fn serve<T: Transport>(&self, transport: T) -> Session {
-        let state = Arc::new(SessionState::default());
+        let state = Arc::new(SessionState::new(self.inner.page_size));
         let handler = SessionHandler {
             server: Arc::clone(&self.inner),
             state: Arc::clone(&state),

@@ -34,7 +34,7 @@ pub(crate) struct SessionState {
     initialized: AtomicBool,
     log_level: Mutex<Option<wire::LoggingLevel>>,
     subscriptions: Mutex<HashSet<String>>,
-    pub(crate) tasks: crate::task::TaskRegistry,
+    pub(crate) tasks: mcpwire_ext_tasks::TaskRegistry,
     pub(crate) peer: OnceLock<Peer>,
 }
 
@@ -42,6 +42,17 @@ pub(crate) struct SessionState {
 const MAX_SUBSCRIPTIONS: usize = 1024;
 
 impl SessionState {
+    /// A fresh session whose lists, tasks included, have pages of `page_size`.
+    pub(crate) fn new(page_size: usize) -> Self {
+        SessionState {
+            tasks: mcpwire_ext_tasks::TaskRegistry::new(mcpwire_ext_tasks::TaskLimits {
+                page_size,
+                ..mcpwire_ext_tasks::TaskLimits::default()
+            }),
+            ..SessionState::default()
+        }
+    }
+
     pub(crate) fn version(&self) -> ProtocolVersion {
         self.negotiated
             .get()
@@ -74,17 +85,9 @@ impl SessionState {
 
     /// Tells the client a task's status changed (`notifications/tasks/status`).
     pub(crate) async fn notify_task_status(&self, task: wire::Task) {
-        let Some(peer) = self.peer.get() else { return };
-        let Ok(params) = serde_json::value::to_raw_value(&task) else {
-            return;
-        };
-        let _ = peer
-            .notify_raw(
-                "notifications/tasks/status",
-                Some(params),
-                mcpwire_transport::SendOptions::default(),
-            )
-            .await;
+        if let Some(peer) = self.peer.get() {
+            mcpwire_ext_tasks::notify_status(peer, task).await;
+        }
     }
 
     pub(crate) fn is_subscribed(&self, uri: &str) -> bool {
@@ -207,10 +210,14 @@ impl mcpwire_rpc::Handler for SessionHandler {
                 self.complete(params).await
             }
             "logging/setLevel" if server.logging => self.set_level(params),
-            "tasks/get" if self.tasks_active() => self.get_task(params),
-            "tasks/result" if self.tasks_active() => self.task_result(params, &context).await,
-            "tasks/list" if self.tasks_active() => self.list_tasks(params),
-            "tasks/cancel" if self.tasks_active() => self.cancel_task(params).await,
+            "tasks/get" | "tasks/result" | "tasks/list" | "tasks/cancel" if self.tasks_active() => {
+                let tasks = &self.state.tasks;
+                let request = &context.request;
+                tasks
+                    .serve(&method, params, request.peer(), request.cancellation())
+                    .await
+                    .unwrap_or_else(|| Err(ErrorObject::method_not_found(&method)))
+            }
             _ => Err(ErrorObject::method_not_found(&method)),
         }?;
         Ok(project_result(version, &method, result))
@@ -337,95 +344,21 @@ impl SessionHandler {
             task: Some(Arc::clone(&entry)),
             ..context
         };
-        let session = Arc::clone(&self.state);
-        let running = Arc::clone(&entry);
-        tokio::spawn(async move {
-            let task_id = running.id();
-            // A panicking tool fails its task instead of leaving it working forever.
-            let outcome =
-                match tokio::spawn(
-                    async move { run_tool(&tool, arguments, context, version).await },
-                )
-                .await
-                {
-                    Ok(outcome) => outcome,
-                    Err(_) => Err(ErrorObject::internal_error("the tool failed")),
-                };
-            let failed = outcome
-                .as_ref()
-                .map_or(true, |result| result.is_error == Some(true));
-            let outcome = outcome.and_then(|result| {
-                let mut object = match serde_json::to_value(&result) {
-                    Ok(Value::Object(object)) => object,
-                    _ => {
-                        return Err(ErrorObject::internal_error(
-                            "the tool result could not be encoded",
-                        ));
-                    }
-                };
-                crate::task::with_related_task(&mut object, &task_id);
-                encode(&object)
-            });
-            // Announce the final status before `tasks/result` answers.
-            if let Some(snapshot) = running.finish(outcome, failed) {
-                session.notify_task_status(snapshot).await;
+        let peer = context.request.peer().clone();
+        mcpwire_ext_tasks::TaskRegistry::spawn(Arc::clone(&entry), peer, async move {
+            let result = run_tool(&tool, arguments, context, version).await?;
+            match serde_json::to_value(&result) {
+                Ok(Value::Object(object)) => Ok(object),
+                _ => Err(ErrorObject::internal_error(
+                    "the tool result could not be encoded",
+                )),
             }
-            running.release();
         });
-        encode(&wire::CreateTaskResult {
-            meta: None,
-            task: entry.snapshot(),
-        })
+        mcpwire_ext_tasks::created(&entry)
     }
 
     fn tasks_active(&self) -> bool {
         self.server.tasks_enabled && self.state.version() >= ProtocolVersion::V2025_11_25
-    }
-
-    fn get_task(&self, params: Option<&RawValue>) -> Result<Box<RawValue>, ErrorObject> {
-        let params: wire::GetTaskRequestParams = decode(params)?;
-        encode(&self.state.tasks.get(&params.task_id)?.snapshot())
-    }
-
-    async fn task_result(
-        &self,
-        params: Option<&RawValue>,
-        context: &Context,
-    ) -> Result<Box<RawValue>, ErrorObject> {
-        let params: wire::GetTaskPayloadRequestParams = decode(params)?;
-        let entry = self.state.tasks.get(&params.task_id)?;
-        tokio::select! {
-            outcome = entry.outcome() => outcome,
-            () = context.cancellation().cancelled() => Err(ErrorObject::internal_error("the request was cancelled")),
-        }
-    }
-
-    fn list_tasks(&self, params: Option<&RawValue>) -> Result<Box<RawValue>, ErrorObject> {
-        let cursor = cursor_of(params)?;
-        let mut tasks = self.state.tasks.list();
-        tasks.sort_by(|left, right| left.task_id.cmp(&right.task_id));
-        let keys: Vec<&str> = tasks.iter().map(|task| task.task_id.as_str()).collect();
-        let (range, next_cursor) =
-            pagination::page(&keys, cursor.as_deref(), self.server.page_size)?;
-        let tasks = tasks[range].to_vec();
-        encode(&wire::ListTasksResult {
-            meta: None,
-            next_cursor,
-            tasks,
-        })
-    }
-
-    async fn cancel_task(&self, params: Option<&RawValue>) -> Result<Box<RawValue>, ErrorObject> {
-        let params: wire::CancelTaskRequestParams = decode(params)?;
-        let entry = self.state.tasks.get(&params.task_id)?;
-        let Some(snapshot) = entry.cancel() else {
-            return Err(ErrorObject::invalid_params(format!(
-                "task `{}` has already finished",
-                params.task_id
-            )));
-        };
-        self.state.notify_task_status(snapshot.clone()).await;
-        encode(&snapshot)
     }
 
     fn list_resources(&self, params: Option<&RawValue>) -> Result<Box<RawValue>, ErrorObject> {
