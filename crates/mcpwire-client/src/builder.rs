@@ -4,11 +4,14 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use mcpwire_ext_tasks::{TaskLimits, TaskRegistry};
 use mcpwire_rpc::{Config, Peer, RequestOptions};
 use mcpwire_schema::v2025_11_25::methods::{Initialize, Initialized};
 use mcpwire_schema::v2025_11_25::{
     ClientCapabilities, ClientCapabilitiesElicitation, ClientCapabilitiesRoots,
-    ClientCapabilitiesSampling, Implementation, InitializeRequestParams, InitializeResult,
+    ClientCapabilitiesSampling, ClientCapabilitiesTasks, ClientCapabilitiesTasksRequests,
+    ClientCapabilitiesTasksRequestsElicitation, ClientCapabilitiesTasksRequestsSampling,
+    Implementation, InitializeRequestParams, InitializeResult,
 };
 use mcpwire_schema::{Era, JsonObject, ProtocolVersion};
 use mcpwire_transport::Transport;
@@ -40,6 +43,7 @@ pub struct ClientBuilder {
     roots: Option<Arc<dyn DynRoots>>,
     roots_list_changed: bool,
     on_notification: Option<NotificationCallback>,
+    task_limits: Option<TaskLimits>,
 }
 
 impl ClientBuilder {
@@ -61,6 +65,7 @@ impl ClientBuilder {
             roots: None,
             roots_list_changed: false,
             on_notification: None,
+            task_limits: None,
         }
     }
 
@@ -136,6 +141,19 @@ impl ClientBuilder {
         self
     }
 
+    /// Declares tasks (2025-11-25) for the server's requests: with a sampling handler the
+    /// server may ask for `sampling/createMessage` as a task, with an elicitation handler for
+    /// `elicitation/create` as a task, and it may list and cancel those tasks. Default: off.
+    ///
+    /// A task runs the same handler in the background; the server polls `tasks/get`, waits on
+    /// `tasks/result`, and the client announces each status change with
+    /// `notifications/tasks/status`. Tasks are bounded by `limits` and end with the
+    /// connection.
+    pub fn task_requests(mut self, limits: TaskLimits) -> Self {
+        self.task_limits = Some(limits);
+        self
+    }
+
     /// Hands every notification from the server to `callback`, except progress that a call's
     /// own callback receives.
     ///
@@ -168,7 +186,22 @@ impl ClientBuilder {
                 context: None,
                 tools: self.sampling_tools.then(JsonObject::new),
             }),
-            tasks: None,
+            tasks: self.task_limits.as_ref().map(|_| ClientCapabilitiesTasks {
+                cancel: Some(JsonObject::new()),
+                list: Some(JsonObject::new()),
+                requests: Some(ClientCapabilitiesTasksRequests {
+                    elicitation: self.elicitation.as_ref().map(|_| {
+                        ClientCapabilitiesTasksRequestsElicitation {
+                            create: Some(JsonObject::new()),
+                        }
+                    }),
+                    sampling: self.sampling.as_ref().map(|_| {
+                        ClientCapabilitiesTasksRequestsSampling {
+                            create_message: Some(JsonObject::new()),
+                        }
+                    }),
+                }),
+            }),
         }
     }
 
@@ -203,6 +236,7 @@ impl ClientBuilder {
             self.elicitation_modes,
             self.roots,
             self.on_notification,
+            self.task_limits.map(TaskRegistry::new),
         ));
         let config = self
             .engine
@@ -215,6 +249,17 @@ impl ClientBuilder {
             },
             config,
         );
+        if shared.tasks.is_some() {
+            // The tasks the server asked for end with the connection.
+            let watched = Arc::clone(&shared);
+            let closing = peer.clone();
+            tokio::spawn(async move {
+                closing.closed().await;
+                if let Some(tasks) = &watched.tasks {
+                    tasks.cancel_all();
+                }
+            });
+        }
         let params = InitializeRequestParams {
             meta: None,
             capabilities: capabilities.clone(),

@@ -2,25 +2,28 @@
 //! roots, ping) and notifications (progress, logging, list changes, ...).
 
 use std::collections::{HashMap, VecDeque};
+use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use mcpwire_ext_tasks::TaskRegistry;
 use mcpwire_jsonrpc::method::{NotificationMethod, RequestMethod};
 use mcpwire_jsonrpc::{ErrorObject, Notification, RequestId, decode_params};
-use mcpwire_rpc::Peer;
+use mcpwire_rpc::{CancellationToken, Peer};
+use mcpwire_schema::JsonObject;
 use mcpwire_schema::v2025_11_25::methods::{
     CreateMessage, Elicit, ElicitationComplete, ListRoots, LoggingMessage, Ping, Progress,
     PromptListChanged, ResourceListChanged, ResourceUpdated, ToolListChanged,
 };
 use mcpwire_schema::v2025_11_25::{
     CreateMessageRequestParams, ElicitRequestParams, ElicitResultAction, ListRootsResult,
-    ProgressNotificationParams,
+    ProgressNotificationParams, TaskMetadata,
 };
 use serde::Serialize;
 use serde_json::value::RawValue;
 use tokio::sync::Notify;
 
 use crate::elicitation::{ElicitationModes, apply_defaults};
-use crate::handlers::{DynElicitation, DynRoots, DynSampling, RequestContext};
+use crate::handlers::{DynElicitation, DynRoots, DynSampling, ProgressReporter, RequestContext};
 use crate::options::ProgressCallback;
 use crate::{Progress as ProgressUpdate, ServerNotification};
 
@@ -38,6 +41,8 @@ pub(crate) struct Shared {
     pub(crate) elicitation_modes: ElicitationModes,
     pub(crate) roots: Option<Arc<dyn DynRoots>>,
     pub(crate) on_notification: Option<NotificationCallback>,
+    /// The tasks the server asked this client to run, when the client declared task support.
+    pub(crate) tasks: Option<TaskRegistry>,
     progress_routes: Mutex<HashMap<RequestId, Arc<ProgressRoute>>>,
     url_elicitations: Mutex<VecDeque<String>>,
 }
@@ -65,6 +70,7 @@ impl Shared {
         elicitation_modes: ElicitationModes,
         roots: Option<Arc<dyn DynRoots>>,
         on_notification: Option<NotificationCallback>,
+        tasks: Option<TaskRegistry>,
     ) -> Self {
         Shared {
             sampling,
@@ -73,6 +79,7 @@ impl Shared {
             elicitation_modes,
             roots,
             on_notification,
+            tasks,
             progress_routes: Mutex::new(HashMap::new()),
             url_elicitations: Mutex::new(VecDeque::new()),
         }
@@ -155,11 +162,7 @@ impl mcpwire_rpc::Handler for Dispatcher {
         context: mcpwire_rpc::RequestContext,
     ) -> Result<Box<RawValue>, ErrorObject> {
         let cancellation = context.cancellation().clone();
-        let request_context = RequestContext {
-            id: context.id().clone(),
-            cancellation: cancellation.clone(),
-        };
-        let serve = self.serve(context.method(), params.as_deref(), request_context);
+        let serve = self.serve(params.as_deref(), &context);
         tokio::select! {
             outcome = serve => outcome,
             // The engine sends no response to a cancelled request; stop the work now.
@@ -175,11 +178,11 @@ impl mcpwire_rpc::Handler for Dispatcher {
 impl Dispatcher {
     async fn serve(
         &self,
-        method: &str,
         params: Option<&RawValue>,
-        context: RequestContext,
+        rpc: &mcpwire_rpc::RequestContext,
     ) -> Result<Box<RawValue>, ErrorObject> {
         let shared = &self.shared;
+        let method = rpc.method();
         match method {
             Ping::METHOD => encode(&serde_json::Map::new()),
             CreateMessage::METHOD => {
@@ -194,7 +197,21 @@ impl Dispatcher {
                         "the client did not declare the sampling.tools capability",
                     ));
                 }
-                encode(&handler.create_message(params, context).await?)
+                let progress_token = params
+                    .meta
+                    .as_ref()
+                    .and_then(|meta| meta.progress_token.clone());
+                let handler = Arc::clone(handler);
+                let task = params.task.clone();
+                self.run(
+                    rpc,
+                    task.as_ref(),
+                    progress_token,
+                    move |context| async move {
+                        to_object(&handler.create_message(params, context).await?)
+                    },
+                )
+                .await
             }
             Elicit::METHOD => {
                 let Some(handler) = &shared.elicitation else {
@@ -202,42 +219,91 @@ impl Dispatcher {
                 };
                 let params: ElicitRequestParams = decode_params(params)?;
                 let modes = shared.elicitation_modes;
-                match &params {
+                let (task, progress_token) = match &params {
                     ElicitRequestParams::ElicitRequestFormParams(form) => {
                         if !modes.form() {
                             return Err(undeclared_mode("form"));
                         }
-                        let schema = form.requested_schema.clone();
-                        let mut result = handler.elicit(params, context).await?;
-                        apply_defaults(&schema, &mut result);
-                        encode(&result)
+                        let token = form
+                            .meta
+                            .as_ref()
+                            .and_then(|meta| meta.progress_token.clone());
+                        (form.task.clone(), token)
                     }
                     ElicitRequestParams::ElicitRequestURLParams(url) => {
                         if !modes.url() {
                             return Err(undeclared_mode("url"));
                         }
-                        let elicitation_id = url.elicitation_id.clone();
-                        let result = handler.elicit(params, context).await?;
-                        if result.action == ElicitResultAction::Accept {
-                            shared.remember_url_elicitation(elicitation_id);
-                        }
-                        encode(&result)
+                        let token = url
+                            .meta
+                            .as_ref()
+                            .and_then(|meta| meta.progress_token.clone());
+                        (url.task.clone(), token)
                     }
                     ElicitRequestParams::Unknown(value) => {
                         let mode = value.get("mode").and_then(|mode| mode.as_str());
-                        Err(undeclared_mode(mode.unwrap_or("unknown")))
+                        return Err(undeclared_mode(mode.unwrap_or("unknown")));
                     }
-                }
+                };
+                let handler = Arc::clone(handler);
+                let shared = Arc::clone(shared);
+                self.run(
+                    rpc,
+                    task.as_ref(),
+                    progress_token,
+                    move |context| async move {
+                        elicit(&shared, handler.as_ref(), params, context).await
+                    },
+                )
+                .await
             }
             ListRoots::METHOD => {
                 let Some(provider) = &shared.roots else {
                     return Err(ErrorObject::method_not_found(method));
                 };
+                let progress_token = progress_token_of(params);
+                let context = request_context(rpc, rpc.cancellation().clone(), progress_token);
                 let roots = provider.list_roots(context).await?;
                 encode(&ListRootsResult { meta: None, roots })
             }
+            "tasks/get" | "tasks/result" | "tasks/list" | "tasks/cancel" => {
+                let Some(tasks) = &shared.tasks else {
+                    return Err(ErrorObject::method_not_found(method));
+                };
+                tasks
+                    .serve(method, params, rpc.peer(), rpc.cancellation())
+                    .await
+                    .unwrap_or_else(|| Err(ErrorObject::method_not_found(method)))
+            }
             _ => Err(ErrorObject::method_not_found(method)),
         }
+    }
+
+    /// Runs a handler for the request of `rpc`: as a task when the server asked for one and
+    /// the client declared task support, answering `CreateTaskResult` at once; otherwise to
+    /// its result. A `task` param the client did not declare support for is ignored, as the
+    /// spec asks of receivers.
+    async fn run<W, F>(
+        &self,
+        rpc: &mcpwire_rpc::RequestContext,
+        task: Option<&TaskMetadata>,
+        progress_token: Option<RequestId>,
+        work: W,
+    ) -> Result<Box<RawValue>, ErrorObject>
+    where
+        W: FnOnce(RequestContext) -> F,
+        F: Future<Output = Result<JsonObject, ErrorObject>> + Send + 'static,
+    {
+        let tasks = self.shared.tasks.as_ref().filter(|_| task.is_some());
+        let (Some(tasks), Some(task)) = (tasks, task) else {
+            let context = request_context(rpc, rpc.cancellation().clone(), progress_token);
+            return encode(&work(context).await?);
+        };
+        let entry = tasks.create(task.ttl)?;
+        let mut context = request_context(rpc, entry.cancellation().clone(), progress_token);
+        context.task_id = Some(entry.id());
+        TaskRegistry::spawn(Arc::clone(&entry), rpc.peer().clone(), work(context));
+        mcpwire_ext_tasks::created(&entry)
     }
 
     fn notification(&self, notification: Notification) {
@@ -306,6 +372,81 @@ impl Dispatcher {
             },
         };
         shared.notify_application(decoded);
+    }
+}
+
+/// Asks the elicitation handler, then fills in the form's defaults or remembers the accepted
+/// URL elicitation for its completion notification.
+async fn elicit(
+    shared: &Shared,
+    handler: &dyn DynElicitation,
+    params: ElicitRequestParams,
+    context: RequestContext,
+) -> Result<JsonObject, ErrorObject> {
+    match &params {
+        ElicitRequestParams::ElicitRequestFormParams(form) => {
+            let schema = form.requested_schema.clone();
+            let mut result = handler.elicit(params, context).await?;
+            apply_defaults(&schema, &mut result);
+            to_object(&result)
+        }
+        ElicitRequestParams::ElicitRequestURLParams(url) => {
+            let elicitation_id = url.elicitation_id.clone();
+            let result = handler.elicit(params, context).await?;
+            if result.action == ElicitResultAction::Accept {
+                shared.remember_url_elicitation(elicitation_id);
+            }
+            to_object(&result)
+        }
+        ElicitRequestParams::Unknown(_) => Err(undeclared_mode("unknown")),
+    }
+}
+
+fn request_context(
+    rpc: &mcpwire_rpc::RequestContext,
+    cancellation: CancellationToken,
+    progress_token: Option<RequestId>,
+) -> RequestContext {
+    RequestContext {
+        id: rpc.id().clone(),
+        cancellation,
+        progress: progress_token.map(|token| ProgressReporter {
+            token,
+            peer: rpc.peer().clone(),
+            last: Arc::default(),
+        }),
+        task_id: None,
+    }
+}
+
+/// The progress token of a request whose params type has no typed `_meta` (`roots/list`).
+fn progress_token_of(params: Option<&RawValue>) -> Option<RequestId> {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        #[serde(rename = "_meta")]
+        meta: Option<ProbeMeta>,
+    }
+    #[derive(serde::Deserialize)]
+    struct ProbeMeta {
+        #[serde(rename = "progressToken")]
+        progress_token: Option<RequestId>,
+    }
+    let params = params?;
+    serde_json::from_str::<Probe>(params.get())
+        .ok()?
+        .meta?
+        .progress_token
+}
+
+fn to_object<T: Serialize>(result: &T) -> Result<JsonObject, ErrorObject> {
+    match serde_json::to_value(result) {
+        Ok(serde_json::Value::Object(object)) => Ok(object),
+        Ok(_) => Err(ErrorObject::internal_error(
+            "the result is not a JSON object",
+        )),
+        Err(error) => Err(ErrorObject::internal_error(format!(
+            "encoding the result failed: {error}"
+        ))),
     }
 }
 

@@ -24,17 +24,34 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use std::sync::{Arc, Mutex};
+
+use mcpwire_jsonrpc::method::NotificationMethod;
 use mcpwire_jsonrpc::{ErrorObject, RequestId};
-use mcpwire_rpc::CancellationToken;
+use mcpwire_rpc::{CancellationToken, Peer};
+use mcpwire_schema::v2025_11_25::methods::Progress as ProgressMethod;
 use mcpwire_schema::v2025_11_25::{
-    CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult, Root,
+    CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult,
+    ProgressNotificationParams, Root,
 };
+
+use crate::Error;
 
 /// The context of one request the server sent to the client.
 #[derive(Clone, Debug)]
 pub struct RequestContext {
     pub(crate) id: RequestId,
     pub(crate) cancellation: CancellationToken,
+    pub(crate) progress: Option<ProgressReporter>,
+    pub(crate) task_id: Option<String>,
+}
+
+/// Where a handler's progress goes: the server's token for the request, over the connection.
+#[derive(Clone, Debug)]
+pub(crate) struct ProgressReporter {
+    pub(crate) token: RequestId,
+    pub(crate) peer: Peer,
+    pub(crate) last: Arc<Mutex<Option<f64>>>,
 }
 
 impl RequestContext {
@@ -44,9 +61,65 @@ impl RequestContext {
     }
 
     /// Fires when the server cancels the request (`notifications/cancelled`) or the
-    /// connection closes.
+    /// connection closes; for a request run as a task, when the task is cancelled
+    /// (`tasks/cancel`), expires, or the connection closes.
     pub fn cancellation(&self) -> &CancellationToken {
         &self.cancellation
+    }
+
+    /// The id of the task this request runs as, when the server asked for a task and the
+    /// client declared task support for the request (see
+    /// [`ClientBuilder::task_requests`](crate::ClientBuilder::task_requests)).
+    pub fn task_id(&self) -> Option<&str> {
+        self.task_id.as_deref()
+    }
+
+    /// Whether the server asked for progress on this request (it sent a progress token).
+    pub fn wants_progress(&self) -> bool {
+        self.progress.is_some()
+    }
+
+    /// Reports progress to the server (`notifications/progress`), when the request carried a
+    /// progress token; otherwise does nothing.
+    ///
+    /// Progress must increase: a value not above the last one reported, or not finite, is not
+    /// sent.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_closed`] when the connection has closed.
+    pub async fn progress(
+        &self,
+        progress: f64,
+        total: Option<f64>,
+        message: Option<&str>,
+    ) -> Result<(), Error> {
+        let Some(reporter) = &self.progress else {
+            return Ok(());
+        };
+        {
+            let mut last = reporter
+                .last
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if last.is_some_and(|last| progress <= last) || !progress.is_finite() {
+                tracing::debug!(progress, "dropping progress that does not increase");
+                return Ok(());
+            }
+            *last = Some(progress);
+        }
+        let params = ProgressNotificationParams {
+            meta: None,
+            message: message.map(str::to_owned),
+            progress,
+            progress_token: reporter.token.clone(),
+            total,
+        };
+        reporter
+            .peer
+            .notify::<ProgressMethod>(&params)
+            .await
+            .map_err(|error| Error::rpc(<ProgressMethod as NotificationMethod>::METHOD, error))
     }
 }
 

@@ -98,6 +98,7 @@ pub use client::Client;
 pub use elicitation::ElicitationModes;
 pub use error::Error;
 pub use handlers::{ElicitationHandler, RequestContext, RootsProvider, SamplingHandler};
+pub use mcpwire_ext_tasks::TaskLimits;
 pub use mcpwire_jsonrpc::{ErrorCode, ErrorObject, RequestId};
 pub use mcpwire_rpc::CancellationToken;
 pub use mcpwire_schema::ProtocolVersion;

@@ -386,3 +386,67 @@ async fn a_cancelled_server_request_stops_its_handler() {
     assert!(!request.is_finished());
     request.abort();
 }
+
+#[tokio::test]
+async fn a_task_param_is_honoured_only_when_tasks_were_declared() {
+    let with_task = sampling_params(json!({"task": {"ttl": 5_000}}));
+
+    // Without the declaration the request is processed normally, as the spec asks.
+    let (_client, fake) = connect(Behaviour::default(), builder().sampling(sample)).await;
+    let result = fake
+        .peer
+        .request::<CreateMessage>(&with_task)
+        .await
+        .expect("answered directly");
+    assert_eq!(result.model, "test-model");
+
+    let declared = builder()
+        .sampling(sample)
+        .task_requests(mcpwire_client::TaskLimits::default());
+    let (_client, fake) = connect(Behaviour::default(), declared).await;
+    let params = serde_json::value::to_raw_value(&with_task).expect("encodes");
+    let created = fake
+        .peer
+        .request_raw(
+            "sampling/createMessage",
+            Some(params),
+            RequestOptions::default(),
+        )
+        .await
+        .expect("a task is created");
+    let created: Value = serde_json::from_str(created.get()).expect("json");
+    let task_id = created["task"]["taskId"].as_str().expect("a task id");
+    assert_eq!(created["task"]["ttl"], 5_000);
+    let ask = |method: &'static str, params: Value| {
+        let peer = fake.peer.clone();
+        async move {
+            let params = serde_json::value::to_raw_value(&params).expect("encodes");
+            let result = peer
+                .request_raw(method, Some(params), RequestOptions::default())
+                .await?;
+            Ok::<Value, mcpwire_rpc::Error>(serde_json::from_str(result.get()).expect("json"))
+        }
+    };
+    let result = ask("tasks/result", json!({"taskId": task_id}))
+        .await
+        .expect("result");
+    assert_eq!(result["model"], "test-model");
+    assert_eq!(
+        result["_meta"]["io.modelcontextprotocol/related-task"]["taskId"],
+        task_id
+    );
+    let polled = ask("tasks/get", json!({"taskId": task_id}))
+        .await
+        .expect("get");
+    assert_eq!(polled["status"], "completed");
+    let listed = ask("tasks/list", json!({})).await.expect("list");
+    assert_eq!(listed["tasks"].as_array().map(Vec::len), Some(1));
+    let finished = ask("tasks/cancel", json!({"taskId": task_id}))
+        .await
+        .expect_err("a finished task cannot be cancelled");
+    assert_eq!(remote_code(&finished), Some(ErrorCode::INVALID_PARAMS));
+    let unknown = ask("tasks/get", json!({"taskId": "nope"}))
+        .await
+        .expect_err("unknown");
+    assert_eq!(remote_code(&unknown), Some(ErrorCode::INVALID_PARAMS));
+}

@@ -9,6 +9,8 @@ use mcpwire_schema::ProtocolVersion;
 use mcpwire_schema::v2025_11_25::{self as wire, methods};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::Error;
 use crate::session::SessionState;
@@ -149,14 +151,62 @@ impl Context {
         &self,
         params: wire::CreateMessageRequestParams,
     ) -> Result<wire::CreateMessageResult, Error> {
-        let capabilities = self.client_capabilities();
-        let Some(sampling) = capabilities.sampling else {
-            return Err(Error::capability_missing("sampling"));
-        };
-        if (params.tools.is_some() || params.tool_choice.is_some()) && sampling.tools.is_none() {
-            return Err(Error::capability_missing("sampling.tools"));
+        self.create_message_with(params, AskOptions::default())
+            .await
+    }
+
+    /// [`Context::create_message`] with options, such as a callback for the client's progress.
+    ///
+    /// # Errors
+    ///
+    /// As [`Context::create_message`].
+    pub async fn create_message_with(
+        &self,
+        params: wire::CreateMessageRequestParams,
+        options: AskOptions,
+    ) -> Result<wire::CreateMessageResult, Error> {
+        self.check_sampling(&params)?;
+        let result = self
+            .ask(methods::CreateMessage::METHOD, &params, options)
+            .await?;
+        decode_result(&result)
+    }
+
+    /// Asks the client to run `sampling/createMessage` as a task (2025-11-25), and returns the
+    /// task at once; follow it with [`Session::client_task`](crate::Session::client_task) and
+    /// [`Session::client_task_result`](crate::Session::client_task_result). `ttl_ms` asks how
+    /// long the client keeps the task.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_capability_missing`] when the client did not declare `sampling` or
+    /// `tasks.requests.sampling.createMessage`; otherwise as the request fails.
+    pub async fn create_message_as_task(
+        &self,
+        mut params: wire::CreateMessageRequestParams,
+        ttl_ms: Option<i64>,
+    ) -> Result<wire::CreateTaskResult, Error> {
+        self.check_sampling(&params)?;
+        let declared = self
+            .client_capabilities()
+            .tasks
+            .and_then(|tasks| tasks.requests)
+            .and_then(|requests| requests.sampling)
+            .and_then(|sampling| sampling.create_message);
+        if declared.is_none() {
+            return Err(Error::capability_missing(
+                "tasks.requests.sampling.createMessage",
+            ));
         }
-        self.ask::<methods::CreateMessage>(&params).await
+        params.task = Some(wire::TaskMetadata { ttl: ttl_ms });
+        let result = self
+            .ask(
+                methods::CreateMessage::METHOD,
+                &params,
+                AskOptions::default(),
+            )
+            .await?;
+        decode_result(&result)
     }
 
     /// Asks the user for input through the client (`elicitation/create`), in form or URL mode.
@@ -169,23 +219,60 @@ impl Context {
         &self,
         params: wire::ElicitRequestParams,
     ) -> Result<wire::ElicitResult, Error> {
-        let capabilities = self.client_capabilities();
-        let Some(elicitation) = capabilities.elicitation else {
-            return Err(Error::capability_missing("elicitation"));
-        };
-        match &params {
-            wire::ElicitRequestParams::ElicitRequestURLParams(_) if elicitation.url.is_none() => {
-                return Err(Error::capability_missing("elicitation.url"));
-            }
-            // An empty elicitation capability means form mode only.
-            wire::ElicitRequestParams::ElicitRequestFormParams(_)
-                if elicitation.form.is_none() && elicitation.url.is_some() =>
-            {
-                return Err(Error::capability_missing("elicitation.form"));
-            }
-            _ => {}
+        self.elicit_with(params, AskOptions::default()).await
+    }
+
+    /// [`Context::elicit`] with options, such as a callback for the client's progress.
+    ///
+    /// # Errors
+    ///
+    /// As [`Context::elicit`].
+    pub async fn elicit_with(
+        &self,
+        params: wire::ElicitRequestParams,
+        options: AskOptions,
+    ) -> Result<wire::ElicitResult, Error> {
+        self.check_elicitation(&params)?;
+        let result = self.ask(methods::Elicit::METHOD, &params, options).await?;
+        decode_result(&result)
+    }
+
+    /// Asks the client to run `elicitation/create` as a task (2025-11-25), and returns the
+    /// task at once; see [`Context::create_message_as_task`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_capability_missing`] when the client did not declare elicitation in that
+    /// mode or `tasks.requests.elicitation.create`; otherwise as the request fails.
+    pub async fn elicit_as_task(
+        &self,
+        mut params: wire::ElicitRequestParams,
+        ttl_ms: Option<i64>,
+    ) -> Result<wire::CreateTaskResult, Error> {
+        self.check_elicitation(&params)?;
+        let declared = self
+            .client_capabilities()
+            .tasks
+            .and_then(|tasks| tasks.requests)
+            .and_then(|requests| requests.elicitation)
+            .and_then(|elicitation| elicitation.create);
+        if declared.is_none() {
+            return Err(Error::capability_missing(
+                "tasks.requests.elicitation.create",
+            ));
         }
-        self.ask::<methods::Elicit>(&params).await
+        let task = Some(wire::TaskMetadata { ttl: ttl_ms });
+        match &mut params {
+            wire::ElicitRequestParams::ElicitRequestFormParams(form) => form.task = task,
+            wire::ElicitRequestParams::ElicitRequestURLParams(url) => url.task = task,
+            wire::ElicitRequestParams::Unknown(_) => {
+                return Err(Error::protocol("an elicitation of an unknown mode"));
+            }
+        }
+        let result = self
+            .ask(methods::Elicit::METHOD, &params, AskOptions::default())
+            .await?;
+        decode_result(&result)
     }
 
     /// Asks the client for its roots (`roots/list`).
@@ -195,10 +282,25 @@ impl Context {
     /// [`Error::is_capability_missing`] when the client did not declare `roots`; otherwise as
     /// the request fails.
     pub async fn list_roots(&self) -> Result<wire::ListRootsResult, Error> {
+        self.list_roots_with(AskOptions::default()).await
+    }
+
+    /// [`Context::list_roots`] with options, such as a callback for the client's progress.
+    ///
+    /// # Errors
+    ///
+    /// As [`Context::list_roots`].
+    pub async fn list_roots_with(
+        &self,
+        options: AskOptions,
+    ) -> Result<wire::ListRootsResult, Error> {
         if self.client_capabilities().roots.is_none() {
             return Err(Error::capability_missing("roots"));
         }
-        self.ask::<methods::ListRoots>(&None).await
+        let result = self
+            .ask(methods::ListRoots::METHOD, &serde_json::Map::new(), options)
+            .await?;
+        decode_result(&result)
     }
 
     /// Pings the client.
@@ -207,34 +309,76 @@ impl Context {
     ///
     /// Fails when the client does not answer.
     pub async fn ping(&self) -> Result<(), Error> {
-        self.ask::<methods::Ping>(&None).await.map(drop)
+        self.ask(
+            methods::Ping::METHOD,
+            &serde_json::Map::new(),
+            AskOptions::default(),
+        )
+        .await
+        .map(drop)
     }
 
-    async fn ask<M: RequestMethod>(&self, params: &M::Params) -> Result<M::Result, Error>
-    where
-        M::Result: DeserializeOwned,
-    {
-        let mut params =
-            serde_json::to_value(params).map_err(|error| Error::protocol(error.to_string()))?;
+    fn check_sampling(&self, params: &wire::CreateMessageRequestParams) -> Result<(), Error> {
+        let capabilities = self.client_capabilities();
+        let Some(sampling) = capabilities.sampling else {
+            return Err(Error::capability_missing("sampling"));
+        };
+        if (params.tools.is_some() || params.tool_choice.is_some()) && sampling.tools.is_none() {
+            return Err(Error::capability_missing("sampling.tools"));
+        }
+        Ok(())
+    }
+
+    fn check_elicitation(&self, params: &wire::ElicitRequestParams) -> Result<(), Error> {
+        let capabilities = self.client_capabilities();
+        let Some(elicitation) = capabilities.elicitation else {
+            return Err(Error::capability_missing("elicitation"));
+        };
+        match params {
+            wire::ElicitRequestParams::ElicitRequestURLParams(_) if elicitation.url.is_none() => {
+                Err(Error::capability_missing("elicitation.url"))
+            }
+            // An empty elicitation capability means form mode only.
+            wire::ElicitRequestParams::ElicitRequestFormParams(_)
+                if elicitation.form.is_none() && elicitation.url.is_some() =>
+            {
+                Err(Error::capability_missing("elicitation.form"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Sends `method` to the client as part of this request and waits for the raw result.
+    async fn ask(
+        &self,
+        method: &str,
+        params: &impl Serialize,
+        options: AskOptions,
+    ) -> Result<Box<RawValue>, Error> {
+        let mut params = match serde_json::to_value(params) {
+            Ok(Value::Object(object)) => object,
+            Ok(_) => serde_json::Map::new(),
+            Err(error) => return Err(Error::protocol(error.to_string())),
+        };
         // A request made for a task says so, and the task waits for input meanwhile.
         if let Some(task) = &self.task {
-            if !params.is_object() {
-                params = serde_json::Value::Object(Default::default());
-            }
-            if let serde_json::Value::Object(object) = &mut params {
-                mcpwire_ext_tasks::with_related_task(object, &task.id());
-            }
+            mcpwire_ext_tasks::with_related_task(&mut params, &task.id());
             if let Some(snapshot) = task.set_status(wire::TaskStatus::InputRequired, None) {
                 self.session.notify_task_status(snapshot).await;
             }
         }
+        // The client's progress reaches the callback while the request is pending.
+        let _route = match options.on_progress {
+            Some(callback) => self.session.route_progress(&mut params, callback),
+            None => None,
+        };
         let params = mcpwire_jsonrpc::encode_params(&params)
             .map_err(|error| Error::protocol(error.to_string()))?;
         let version = self.session.version();
-        let params = params.map(|params| project_params(version, M::METHOD, params, true));
+        let params = params.map(|params| project_params(version, method, params, true));
         // A cancelled handler stops waiting; dropping the request withdraws it from the client.
         let outcome = tokio::select! {
-            outcome = self.request.request_raw(M::METHOD, params) => outcome.map_err(Error::rpc),
+            outcome = self.request.request_raw(method, params) => outcome.map_err(Error::rpc),
             () = self.cancellation().cancelled() => Err(Error::cancelled()),
         };
         if let Some(task) = &self.task
@@ -242,8 +386,7 @@ impl Context {
         {
             self.session.notify_task_status(snapshot).await;
         }
-        serde_json::from_str(outcome?.get())
-            .map_err(|error| Error::protocol(format!("the client's result is malformed: {error}")))
+        outcome
     }
 
     async fn notify(&self, method: &str, params: &impl Serialize) -> Result<(), Error> {
@@ -256,4 +399,57 @@ impl Context {
             .await
             .map_err(Error::rpc)
     }
+}
+
+/// Options of a request a handler sends to the client.
+#[derive(Clone, Default)]
+pub struct AskOptions {
+    pub(crate) on_progress: Option<ProgressCallback>,
+}
+
+/// A callback for the progress the client reports on a request.
+pub(crate) type ProgressCallback = Arc<dyn Fn(ClientProgress) + Send + Sync>;
+
+impl AskOptions {
+    /// Default options.
+    pub fn new() -> Self {
+        AskOptions::default()
+    }
+
+    /// Asks the client for progress (the request carries a progress token) and hands each
+    /// `notifications/progress` the client sends for it to `callback`, until the request
+    /// ends. The callback runs on the session's reading task: keep it short.
+    pub fn on_progress(
+        mut self,
+        callback: impl Fn(ClientProgress) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_progress = Some(Arc::new(callback));
+        self
+    }
+}
+
+impl std::fmt::Debug for AskOptions {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("AskOptions")
+            .field("on_progress", &self.on_progress.is_some())
+            .finish()
+    }
+}
+
+/// Progress the client reported on a request the server sent it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientProgress {
+    /// Progress so far; it increases with each update.
+    pub progress: f64,
+    /// The total, when the client knows it.
+    pub total: Option<f64>,
+    /// A human-readable message about the progress.
+    pub message: Option<String>,
+}
+
+/// Decodes a client's result.
+pub(crate) fn decode_result<T: DeserializeOwned>(result: &RawValue) -> Result<T, Error> {
+    serde_json::from_str(result.get())
+        .map_err(|error| Error::protocol(format!("the client's result is malformed: {error}")))
 }

@@ -57,7 +57,7 @@ mod tool;
 mod uri_template;
 mod version;
 
-pub use context::Context;
+pub use context::{AskOptions, ClientProgress, Context};
 pub use error::{Error, ToolError};
 pub use mcpwire_schema::v2025_11_25 as types;
 pub use resource::{

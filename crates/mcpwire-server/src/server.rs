@@ -59,6 +59,17 @@ pub(crate) struct Inner {
     sessions: Mutex<Vec<Weak<SessionState>>>,
     rpc_config: Config,
     pub(crate) on_roots_list_changed: Option<RootsChanged>,
+    pub(crate) on_client_task_status: Option<TaskStatusChanged>,
+}
+
+/// The callback for `notifications/tasks/status` from the client.
+#[derive(Clone)]
+pub(crate) struct TaskStatusChanged(pub(crate) Arc<dyn Fn(Session, wire::Task) + Send + Sync>);
+
+impl std::fmt::Debug for TaskStatusChanged {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("TaskStatusChanged")
+    }
 }
 
 /// The callback for `notifications/roots/list_changed`.
@@ -165,6 +176,7 @@ impl Server {
             page_size: ServerBuilder::DEFAULT_PAGE_SIZE,
             rpc_config: Config::default(),
             on_roots_list_changed: None,
+            on_client_task_status: None,
         }
     }
 
@@ -388,6 +400,7 @@ pub struct ServerBuilder {
     page_size: usize,
     rpc_config: Config,
     on_roots_list_changed: Option<RootsChanged>,
+    on_client_task_status: Option<TaskStatusChanged>,
 }
 
 impl ServerBuilder {
@@ -474,6 +487,19 @@ impl ServerBuilder {
         callback: impl Fn(Session) + Send + Sync + 'static,
     ) -> Self {
         self.on_roots_list_changed = Some(RootsChanged(Arc::new(callback)));
+        self
+    }
+
+    /// Calls `callback` with the session and the task whenever the client announces a status
+    /// change of a task it runs for the server (`notifications/tasks/status`), such as one
+    /// started by [`Context::create_message_as_task`](crate::Context::create_message_as_task).
+    ///
+    /// The callback runs on the session's reading task: keep it short, and spawn anything slow.
+    pub fn on_client_task_status(
+        mut self,
+        callback: impl Fn(Session, wire::Task) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_client_task_status = Some(TaskStatusChanged(Arc::new(callback)));
         self
     }
 
@@ -565,6 +591,7 @@ impl ServerBuilder {
                 sessions: Mutex::new(Vec::new()),
                 rpc_config: self.rpc_config,
                 on_roots_list_changed: self.on_roots_list_changed,
+                on_client_task_status: self.on_client_task_status,
             }),
         })
     }
@@ -605,6 +632,119 @@ impl Session {
             )
             .await
             .map_err(Error::rpc)
+    }
+
+    /// Polls a task the client runs for this server (`tasks/get`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_capability_missing`] when the client declared no tasks; otherwise as the
+    /// request fails (an unknown task is a remote -32602).
+    pub async fn client_task(&self, task_id: &str) -> Result<wire::GetTaskResult, Error> {
+        self.client_tasks_declared(|_| true, "tasks")?;
+        let params = wire::GetTaskRequestParams {
+            task_id: task_id.to_owned(),
+        };
+        self.ask_client("tasks/get", &params).await
+    }
+
+    /// Waits for the result of a task the client runs for this server (`tasks/result`): the
+    /// result the underlying request would have had, such as a
+    /// [`CreateMessageResult`](wire::CreateMessageResult) or an
+    /// [`ElicitResult`](wire::ElicitResult).
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::client_task`]; the underlying request's error as a remote error.
+    pub async fn client_task_result<R: serde::de::DeserializeOwned>(
+        &self,
+        task_id: &str,
+    ) -> Result<R, Error> {
+        self.client_tasks_declared(|_| true, "tasks")?;
+        let params = wire::GetTaskPayloadRequestParams {
+            task_id: task_id.to_owned(),
+        };
+        // The task may run for long: wait for it without the engine's timeout.
+        let mut options = mcpwire_rpc::RequestOptions::default();
+        options.timeout = Some(None);
+        self.ask_client_with("tasks/result", &params, options).await
+    }
+
+    /// Lists the tasks the client runs for this server, following `nextCursor` through at
+    /// most 100 pages.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_capability_missing`] when the client did not declare `tasks.list`;
+    /// otherwise as the requests fail.
+    pub async fn list_client_tasks(&self) -> Result<Vec<wire::Task>, Error> {
+        const MAX_PAGES: usize = 100;
+        self.client_tasks_declared(|tasks| tasks.list.is_some(), "tasks.list")?;
+        let mut tasks = Vec::new();
+        let mut cursor = None;
+        for _ in 0..MAX_PAGES {
+            let params = wire::PaginatedRequestParams { meta: None, cursor };
+            let page: wire::ListTasksResult = self.ask_client("tasks/list", &params).await?;
+            tasks.extend(page.tasks);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(tasks),
+            }
+        }
+        Err(Error::protocol(format!(
+            "the client's task list has more than {MAX_PAGES} pages"
+        )))
+    }
+
+    /// Cancels a task the client runs for this server (`tasks/cancel`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_capability_missing`] when the client did not declare `tasks.cancel`;
+    /// otherwise as the request fails (a finished task is a remote -32602).
+    pub async fn cancel_client_task(&self, task_id: &str) -> Result<wire::CancelTaskResult, Error> {
+        self.client_tasks_declared(|tasks| tasks.cancel.is_some(), "tasks.cancel")?;
+        let params = wire::CancelTaskRequestParams {
+            task_id: task_id.to_owned(),
+        };
+        self.ask_client("tasks/cancel", &params).await
+    }
+
+    fn client_tasks_declared(
+        &self,
+        declared: impl Fn(&wire::ClientCapabilitiesTasks) -> bool,
+        capability: &str,
+    ) -> Result<(), Error> {
+        let capabilities = self.state.client_capabilities();
+        match capabilities.tasks {
+            Some(tasks) if declared(&tasks) => Ok(()),
+            _ => Err(Error::capability_missing(capability)),
+        }
+    }
+
+    async fn ask_client<R: serde::de::DeserializeOwned>(
+        &self,
+        method: &str,
+        params: &impl serde::Serialize,
+    ) -> Result<R, Error> {
+        self.ask_client_with(method, params, mcpwire_rpc::RequestOptions::default())
+            .await
+    }
+
+    async fn ask_client_with<R: serde::de::DeserializeOwned>(
+        &self,
+        method: &str,
+        params: &impl serde::Serialize,
+        options: mcpwire_rpc::RequestOptions,
+    ) -> Result<R, Error> {
+        let params = mcpwire_jsonrpc::encode_params(params)
+            .map_err(|error| Error::protocol(error.to_string()))?;
+        let result = self
+            .peer
+            .request_raw(method, params, options)
+            .await
+            .map_err(Error::rpc)?;
+        crate::context::decode_result(&result)
     }
 
     /// The revision negotiated by `initialize`, once it has been.

@@ -1,7 +1,7 @@
 //! One connection: the lifecycle (initialize, initialized) and the routing of requests.
 
-use std::collections::{BTreeMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use mcpwire_jsonrpc::{ErrorCode, ErrorObject, Notification, RequestId};
@@ -13,11 +13,12 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use crate::context::ProgressCallback;
 use crate::resource::{MAX_COMPLETIONS, not_found};
 use crate::server::Inner;
 use crate::tool::text_result;
 use crate::version::{negotiate, project_result};
-use crate::{Context, pagination};
+use crate::{ClientProgress, Context, pagination};
 
 /// What `initialize` settled for a session.
 #[derive(Debug)]
@@ -36,10 +37,47 @@ pub(crate) struct SessionState {
     subscriptions: Mutex<HashSet<String>>,
     pub(crate) tasks: mcpwire_ext_tasks::TaskRegistry,
     pub(crate) peer: OnceLock<Peer>,
+    progress_routes: ProgressRoutes,
 }
 
 /// Most resource subscriptions one session may hold.
 const MAX_SUBSCRIPTIONS: usize = 1024;
+
+/// Most requests to the client whose progress is followed at once; a request beyond it is
+/// sent without a progress token.
+const MAX_PROGRESS_ROUTES: usize = 1024;
+
+/// Where the client's progress on the server's requests goes, by progress token.
+#[derive(Default)]
+struct ProgressRoutes {
+    routes: Mutex<HashMap<RequestId, ProgressCallback>>,
+    next_token: AtomicI64,
+}
+
+impl std::fmt::Debug for ProgressRoutes {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("ProgressRoutes")
+    }
+}
+
+/// Keeps a progress route registered; dropping it removes the route.
+pub(crate) struct ProgressRoute {
+    state: Arc<SessionState>,
+    token: RequestId,
+}
+
+impl Drop for ProgressRoute {
+    fn drop(&mut self) {
+        lock(&self.state.progress_routes.routes).remove(&self.token);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Every critical section is one insert, remove or lookup: a poisoned lock is consistent.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 impl SessionState {
     /// A fresh session whose lists, tasks included, have pages of `page_size`.
@@ -81,6 +119,56 @@ impl SessionState {
     /// Whether the client finished the handshake (sent `notifications/initialized`).
     pub(crate) fn is_initialized(&self) -> bool {
         self.initialized.load(Ordering::Acquire)
+    }
+
+    /// Gives the request `params` a fresh progress token whose updates go to `callback` until
+    /// the returned route is dropped; `None` when too many routes are open.
+    pub(crate) fn route_progress(
+        self: &Arc<Self>,
+        params: &mut serde_json::Map<String, Value>,
+        callback: ProgressCallback,
+    ) -> Option<ProgressRoute> {
+        let progress = &self.progress_routes;
+        let token = RequestId::from(progress.next_token.fetch_add(1, Ordering::Relaxed));
+        {
+            let mut routes = lock(&progress.routes);
+            if routes.len() >= MAX_PROGRESS_ROUTES {
+                return None;
+            }
+            routes.insert(token.clone(), callback);
+        }
+        let meta = params
+            .entry("_meta")
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
+        if let Value::Object(meta) = meta {
+            meta.insert(
+                "progressToken".to_owned(),
+                serde_json::to_value(&token).unwrap_or(Value::Null),
+            );
+        }
+        Some(ProgressRoute {
+            state: Arc::clone(self),
+            token,
+        })
+    }
+
+    /// Hands the client's progress to the request it belongs to, if that is still pending.
+    fn route_client_progress(&self, params: Option<&RawValue>) {
+        let Ok(params) = decode::<wire::ProgressNotificationParams>(params) else {
+            tracing::debug!("dropping a progress notification with invalid params");
+            return;
+        };
+        let callback = lock(&self.progress_routes.routes)
+            .get(&params.progress_token)
+            .cloned();
+        match callback {
+            Some(callback) => callback(ClientProgress {
+                progress: params.progress,
+                total: params.total,
+                message: params.message,
+            }),
+            None => tracing::debug!("dropping progress for no pending request"),
+        }
     }
 
     /// Tells the client a task's status changed (`notifications/tasks/status`).
@@ -235,6 +323,24 @@ impl mcpwire_rpc::Handler for SessionHandler {
                     (&self.server.on_roots_list_changed, self.state.peer.get())
                 {
                     (callback.0)(crate::Session::new(peer.clone(), Arc::clone(&self.state)));
+                }
+            }
+            "notifications/progress" => {
+                self.state
+                    .route_client_progress(notification.params.as_deref());
+            }
+            "notifications/tasks/status" => {
+                let (Some(callback), Some(peer)) =
+                    (&self.server.on_client_task_status, self.state.peer.get())
+                else {
+                    return;
+                };
+                match decode::<wire::Task>(notification.params.as_deref()) {
+                    Ok(task) => (callback.0)(
+                        crate::Session::new(peer.clone(), Arc::clone(&self.state)),
+                        task,
+                    ),
+                    Err(_) => tracing::debug!("dropping a task status with invalid params"),
                 }
             }
             other => tracing::debug!(method = %other, "ignoring a notification"),

@@ -1,5 +1,5 @@
 //! The server and the client together, through their public APIs: every method and
-//! notification of 2025-11-25 (tasks aside, which belong to the tasks crate), each scenario
+//! notification of 2025-11-25, tasks in both directions included, each scenario
 //! run over the in-memory transport and over stdio framing.
 
 use std::collections::BTreeMap;
@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use mcpwire_client::{CallOptions, Client, ClientBuilder, ServerNotification};
 use mcpwire_jsonrpc::{ErrorCode, ErrorObject};
 use mcpwire_server::{
-    Context, HandlerError, Prompt, Resource, ResourceTemplate, Server, Session, Structured, Tool,
-    ToolError, blob_contents, text_contents, types,
+    AskOptions, ClientProgress, Context, HandlerError, Prompt, Resource, ResourceTemplate, Server,
+    Session, Structured, Tool, ToolError, blob_contents, text_contents, types,
 };
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
@@ -79,8 +79,12 @@ fn client_builder() -> ClientBuilder {
 /// A client that answers every kind of server request.
 fn full_client() -> ClientBuilder {
     client_builder()
-        .sampling(|params: types::CreateMessageRequestParams, _| async move {
+        .sampling(|params: types::CreateMessageRequestParams, context: mcpwire_client::RequestContext| async move {
+            // Progress goes out only when the server asked for it.
+            context.progress(1.0, Some(2.0), Some("reading")).await.map_err(|error| ErrorObject::internal_error(error.to_string()))?;
+            context.progress(2.0, Some(2.0), Some("writing")).await.map_err(|error| ErrorObject::internal_error(error.to_string()))?;
             let text = format!("{} messages seen", params.messages.len());
+            let model = if context.task_id().is_some() { "e2e-model as task" } else { "e2e-model" };
             let content = types::CreateMessageResultContent::Object(
                 types::SamplingMessageContentBlock::TextContent(types::TextContent {
                     meta: None,
@@ -92,12 +96,18 @@ fn full_client() -> ClientBuilder {
             Ok::<_, ErrorObject>(types::CreateMessageResult {
                 meta: None,
                 content,
-                model: "e2e-model".to_owned(),
+                model: model.to_owned(),
                 role: types::Role::Assistant,
                 stop_reason: None,
             })
         })
-        .elicitation(|params: types::ElicitRequestParams, _| async move {
+        .elicitation(|params: types::ElicitRequestParams, context: mcpwire_client::RequestContext| async move {
+            if let types::ElicitRequestParams::ElicitRequestFormParams(form) = &params
+                && form.message == "Wait for the cancel"
+            {
+                context.cancellation().cancelled().await;
+                return Err(ErrorObject::internal_error("cancelled"));
+            }
             let content = match params {
                 types::ElicitRequestParams::ElicitRequestFormParams(_) => Some(BTreeMap::from([(
                     "name".to_owned(),
@@ -143,7 +153,45 @@ fn server(events: Events) -> Server {
     let started = events.clone();
     let cancelled = events.clone();
     let roots_changed = events.clone();
+    let task_statuses = events.clone();
     Server::builder("e2e-server", "2.0.0")
+        .on_client_task_status(move |_, task| record(&task_statuses, format!("client task {}", task.status)))
+        .tool(Tool::typed("sample_with_progress", |_: Map<String, Value>, context: Context| async move {
+            let sampling = serde_json::from_value(json!({"messages": [{"role": "user", "content": {"type": "text", "text": "hi"}}], "maxTokens": 10}))
+                .map_err(|error| ToolError::new(error.to_string()))?;
+            let updates = Arc::new(Mutex::new(Vec::new()));
+            let seen = updates.clone();
+            let options = AskOptions::new().on_progress(move |progress: ClientProgress| {
+                seen.lock().expect("updates").push(format!("{}/{:?} {:?}", progress.progress, progress.total, progress.message));
+            });
+            let message = context.create_message_with(sampling, options).await?;
+            let updates = updates.lock().expect("updates").join(", ");
+            Ok::<_, ToolError>(format!("{}: {updates}", message.model))
+        }))
+        .tool(Tool::typed("client_tasks", |_: Map<String, Value>, context: Context| async move {
+            let session = context.session();
+            let sampling = serde_json::from_value(json!({"messages": [{"role": "user", "content": {"type": "text", "text": "hi"}}], "maxTokens": 10}))
+                .map_err(|error| ToolError::new(error.to_string()))?;
+            let created = context.create_message_as_task(sampling, Some(60_000)).await?;
+            let sampling_task = created.task.task_id;
+            let message: types::CreateMessageResult = session.client_task_result(&sampling_task).await?;
+            let polled = session.client_task(&sampling_task).await?;
+            let form = serde_json::from_value(json!({"message": "Name?", "requestedSchema": {"type": "object", "properties": {"name": {"type": "string"}}}}))
+                .map_err(|error| ToolError::new(error.to_string()))?;
+            let elicitation = context.elicit_as_task(types::ElicitRequestParams::ElicitRequestFormParams(form), None).await?;
+            let answer: types::ElicitResult = session.client_task_result(&elicitation.task.task_id).await?;
+            let form = serde_json::from_value(json!({"message": "Wait for the cancel", "requestedSchema": {"type": "object", "properties": {}}}))
+                .map_err(|error| ToolError::new(error.to_string()))?;
+            let waiting = context.elicit_as_task(types::ElicitRequestParams::ElicitRequestFormParams(form), None).await?;
+            let listed = session.list_client_tasks().await?;
+            let cancelled = session.cancel_client_task(&waiting.task.task_id).await?;
+            let gone = session.client_task("no-such-task").await.expect_err("unknown task");
+            Ok::<_, ToolError>(format!(
+                "{} {} {} {} {} {}",
+                message.model, polled.status, answer.action, listed.len(), cancelled.status,
+                gone.remote().map_or(0, |error| error.code.0),
+            ))
+        }))
         .tool(Tool::typed("add", |arguments: Add, _: Context| async move { Ok::<_, ToolError>(Structured(Sum { sum: arguments.a + arguments.b })) }).output::<Sum>())
         .tool(Tool::typed("steps", |_: Map<String, Value>, context: Context| async move {
             for step in 1..=3 {
@@ -267,9 +315,11 @@ async fn tools_are_listed_and_called(kind: Kind) {
             "ask_everything",
             "ask_then_wait",
             "authorize",
+            "client_tasks",
             "endless_job",
             "long_job",
             "needs_login",
+            "sample_with_progress",
             "steps",
             "wait"
         ]
@@ -669,6 +719,69 @@ async fn a_cancelled_tool_withdraws_its_question_to_the_client(kind: Kind) {
     );
 }
 
+async fn the_client_reports_progress_on_server_requests(kind: Kind) {
+    let harness = start(kind, &server(Events::default()), full_client()).await;
+    let result = harness
+        .client
+        .call_tool("sample_with_progress", json!({}))
+        .await
+        .expect("call");
+    assert_eq!(
+        text_of(&result),
+        "e2e-model: 1/Some(2.0) Some(\"reading\"), 2/Some(2.0) Some(\"writing\")",
+        "both updates reached the server before the result"
+    );
+}
+
+async fn the_client_runs_server_requests_as_tasks(kind: Kind) {
+    let events = Events::default();
+    let server = server(events.clone());
+    let builder = full_client().task_requests(mcpwire_client::TaskLimits::default());
+    let capabilities = builder.capabilities().tasks.expect("tasks declared");
+    assert!(capabilities.list.is_some() && capabilities.cancel.is_some());
+    let harness = start(kind, &server, builder).await;
+    let result = harness
+        .client
+        .call_tool("client_tasks", json!({}))
+        .await
+        .expect("call");
+    assert_eq!(result.is_error, None, "{}", text_of(&result));
+    assert_eq!(
+        text_of(&result),
+        "e2e-model as task completed accept 3 cancelled -32602"
+    );
+    let statuses: Vec<String> = events
+        .lock()
+        .expect("events")
+        .iter()
+        .filter(|event| event.starts_with("client task"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "client task completed",
+            "client task completed",
+            "client task cancelled"
+        ]
+    );
+
+    // Without the client's task capability the server's handler gets a clear error and
+    // nothing is sent.
+    let plain = start(kind, &server, full_client()).await;
+    let result = plain
+        .client
+        .call_tool("client_tasks", json!({}))
+        .await
+        .expect("call");
+    assert_eq!(result.is_error, Some(true));
+    assert!(
+        text_of(&result).contains("tasks.requests.sampling.createMessage"),
+        "{}",
+        text_of(&result)
+    );
+}
+
 macro_rules! over_both_transports {
     ($($scenario:ident),* $(,)?) => {
         mod in_memory {
@@ -693,4 +806,6 @@ over_both_transports!(
     roots_changes_reach_the_server,
     tools_run_as_tasks,
     a_cancelled_tool_withdraws_its_question_to_the_client,
+    the_client_reports_progress_on_server_requests,
+    the_client_runs_server_requests_as_tasks,
 );
