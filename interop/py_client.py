@@ -1,6 +1,7 @@
-"""Drives an MCP server over stdio with the official Python SDK's client.
+"""Drives an MCP server over stdio or Streamable HTTP with the official Python SDK's client.
 
 Usage: python interop/py_client.py <server program> [args...]
+       python interop/py_client.py --http <server URL>
 
 It declares sampling, elicitation and roots, answers those requests with fixed values, lists
 and calls every tool, reads every resource and one templated URI, gets every prompt, asks for
@@ -20,6 +21,7 @@ import anyio
 import mcp.types as types
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import McpError
 from pydantic import AnyUrl
 
@@ -97,8 +99,12 @@ async def run(program: str, arguments: list[str]) -> dict[str, Any]:
         if isinstance(message, Exception):
             data["failures"].append(f"protocol error: {message!r}")
 
-    server = StdioServerParameters(command=program, args=arguments)
-    async with stdio_client(server) as (read, write):
+    if program == "--http":
+        connection = streamable_http_client(arguments[0])
+    else:
+        connection = stdio_client(StdioServerParameters(command=program, args=arguments))
+    async with connection as streams:
+        read, write = streams[0], streams[1]
         async with ClientSession(
             read,
             write,
@@ -233,7 +239,7 @@ async def run(program: str, arguments: list[str]) -> dict[str, Any]:
 
 async def main() -> int:
     if len(sys.argv) < 2:
-        print("usage: python py_client.py <server program> [args...]", file=sys.stderr)
+        print("usage: python py_client.py <server program> [args...] | --http <URL>", file=sys.stderr)
         return 2
     with anyio.fail_after(OVERALL_TIMEOUT_SECONDS):
         data = await run(sys.argv[1], sys.argv[2:])

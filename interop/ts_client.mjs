@@ -2,6 +2,7 @@
 // summary of everything it saw to stdout.
 //
 // Usage: node interop/ts_client.mjs <server program> [args…]
+//        node interop/ts_client.mjs --http <server URL>
 //
 // It declares sampling, elicitation (form) and roots, answers those requests with fixed
 // values, lists and calls every tool, reads every resource and one templated URI, gets every
@@ -10,6 +11,7 @@
 
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import {
   CallToolResultSchema,
   CreateMessageRequestSchema,
@@ -33,8 +35,8 @@ const ROOT = { uri: "file:///interop/workspace", name: "interop workspace" };
 const REQUEST_TIMEOUT_MS = 30_000;
 
 const [program, ...programArguments] = process.argv.slice(2);
-if (!program) {
-  console.error("usage: node ts_client.mjs <server program> [args…]");
+if (!program || (program === "--http" && programArguments.length !== 1)) {
+  console.error("usage: node ts_client.mjs <server program> [args…] | --http <server URL>");
   process.exit(2);
 }
 
@@ -100,14 +102,16 @@ client.onerror = (error) => {
   summary.failures.push(`protocol error: ${error?.stack ?? error}`);
 };
 
-const transport = new StdioClientTransport({
-  command: program,
-  args: programArguments,
-  stderr: "inherit",
-});
-// The client tells the transport the negotiated revision through this optional hook.
+const transport =
+  program === "--http"
+    ? new StreamableHTTPClientTransport(new URL(programArguments[0]))
+    : new StdioClientTransport({ command: program, args: programArguments, stderr: "inherit" });
+// The client tells the transport the negotiated revision through this optional hook; the
+// HTTP transport needs it for its protocol-version header, so it is wrapped, not replaced.
+const setProtocolVersion = transport.setProtocolVersion?.bind(transport);
 transport.setProtocolVersion = (version) => {
   summary.protocolVersion = version;
+  setProtocolVersion?.(version);
 };
 
 try {
