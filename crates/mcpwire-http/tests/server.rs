@@ -36,6 +36,9 @@ struct Steps {
 #[derive(serde::Deserialize, schemars::JsonSchema)]
 struct Wait {}
 
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct Roots {}
+
 /// The tools' shared controls: `steps` sends one progress notification per permit of `gate`,
 /// and `wait` reports on `started` and then waits for its cancellation.
 struct Controls {
@@ -66,6 +69,18 @@ fn mcp_server() -> (Server, Controls) {
                     }
                     Ok::<_, ToolError>(format!("{} steps", arguments.count))
                 }
+            },
+        ))
+        .tool(Tool::typed(
+            "roots",
+            |_: Roots, context: Context| async move {
+                let roots = context.list_roots().await?;
+                let names: Vec<String> = roots
+                    .roots
+                    .into_iter()
+                    .filter_map(|root| root.name)
+                    .collect();
+                Ok::<_, ToolError>(names.join(","))
             },
         ))
         .tool(Tool::typed("wait", move |_: Wait, context: Context| {
@@ -168,7 +183,14 @@ impl Harness {
 
     /// Runs the handshake and returns the session id.
     async fn initialize(&self) -> String {
-        let response = self.post(None, initialize_request(1)).await;
+        self.initialize_with(json!({})).await
+    }
+
+    /// Runs the handshake declaring `capabilities` and returns the session id.
+    async fn initialize_with(&self, capabilities: Value) -> String {
+        let mut request = initialize_request(1);
+        request["params"]["capabilities"] = capabilities;
+        let response = self.post(None, request).await;
         assert_eq!(response.status(), StatusCode::OK);
         let session = response
             .headers()
@@ -1114,4 +1136,103 @@ async fn a_slow_consumer_is_disconnected_at_the_queue_bound_and_resumes_lossless
         .await
         .unwrap();
     assert_eq!(elicitation_of(&resumed.next().await.unwrap()), "e21");
+}
+
+#[tokio::test]
+async fn a_request_to_the_client_travels_on_the_stream_of_the_request_it_serves() {
+    let harness = Harness::start(Config::default()).await;
+    let session = harness.initialize_with(json!({"roots": {}})).await;
+    // The client opens a standalone stream too: the related request must not go there.
+    let mut standalone = Sse::new(harness.get(&session, None).await);
+    standalone.priming().await;
+
+    let response = harness
+        .post(Some(&session), call(8, "roots", json!({})))
+        .await;
+    let mut sse = Sse::new(response);
+    sse.priming().await;
+    let request = sse.next().await.unwrap().json();
+    assert_eq!(request["method"], "roots/list");
+    let answer = json!({
+        "jsonrpc": "2.0",
+        "id": request["id"],
+        "result": {"roots": [{"uri": "file:///work", "name": "work"}]}
+    });
+    assert_eq!(
+        harness.post(Some(&session), answer).await.status(),
+        StatusCode::ACCEPTED
+    );
+    let result = sse.next().await.unwrap().json();
+    assert_eq!(result["id"], 8);
+    assert_eq!(result["result"]["content"][0]["text"], "work");
+    assert!(sse.next().await.is_none());
+
+    // Nothing reached the standalone stream: the session's end closes it empty.
+    let delete = harness
+        .request(Method::DELETE, Some(&session))
+        .body(Full::default())
+        .unwrap();
+    assert_eq!(harness.send(delete).await.status(), StatusCode::OK);
+    assert!(standalone.next().await.is_none());
+    harness.stop().await;
+}
+
+#[tokio::test]
+async fn a_connection_that_sends_no_headers_is_closed_after_the_header_read_timeout() {
+    use tokio::io::AsyncReadExt;
+
+    let harness =
+        Harness::start(Config::default().header_read_timeout(Duration::from_millis(200))).await;
+    let mut socket = tokio::net::TcpStream::connect(("127.0.0.1", harness.port))
+        .await
+        .unwrap();
+    let mut buffer = [0u8; 1024];
+    // Bounded: the server closes the connection (EOF or reset) well within the step limit.
+    let closed = tokio::time::timeout(STEP, async {
+        loop {
+            match socket.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the silent connection is closed");
+    harness.stop().await;
+}
+
+/// A body that does not tell its length, so only the streaming limit can catch it.
+struct Unsized(Option<Bytes>);
+
+impl http_body::Body for Unsized {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        std::task::Poll::Ready(self.0.take().map(|bytes| Ok(http_body::Frame::data(bytes))))
+    }
+}
+
+#[tokio::test]
+async fn a_body_without_a_length_is_still_limited_while_it_is_read() {
+    let (server, controls) = mcp_server();
+    let service = service_for(
+        server,
+        Arc::clone(&controls.sessions),
+        Config::default().max_body_bytes(64),
+    );
+    let request = Request::post("/mcp")
+        .header(HOST, "localhost")
+        .header(ACCEPT, "application/json, text/event-stream")
+        .header(CONTENT_TYPE, "application/json")
+        .body(Unsized(Some(Bytes::from(
+            initialize_request(1).to_string(),
+        ))))
+        .unwrap();
+    let response = service.handle(request).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(service.session_count(), 0);
 }

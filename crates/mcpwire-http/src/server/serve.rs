@@ -7,7 +7,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
 use crate::Error;
@@ -93,18 +93,28 @@ where
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%error, "setting TCP_NODELAY failed");
         }
-        let connection = builder
-            .serve_connection_with_upgrades(
-                TokioIo::new(stream),
-                TowerToHyperService::new(service.clone()),
-            )
-            .into_owned();
-        let connection = graceful.watch(connection);
+        let builder = builder.clone();
+        let service = service.clone();
+        let watcher = graceful.watcher();
+        let header_read_timeout = config.header_read_timeout;
         tokio::spawn(async move {
-            if let Err(error) = connection.await {
+            let _permit = permit;
+            // hyper's header read timeout starts only once the protocol is detected, and the
+            // detection waits for bytes without a limit: bound it here.
+            match tokio::time::timeout(header_read_timeout, first_bytes(&stream)).await {
+                Ok(true) => {}
+                Ok(false) | Err(_) => {
+                    tracing::debug!(%peer, "closing a connection that sent no request");
+                    return;
+                }
+            }
+            let connection = builder.serve_connection_with_upgrades(
+                TokioIo::new(stream),
+                TowerToHyperService::new(service),
+            );
+            if let Err(error) = watcher.watch(connection.into_owned()).await {
                 tracing::debug!(%peer, error = %error, "a connection ended with an error");
             }
-            drop(permit);
         });
     }
     drop(listener);
@@ -116,6 +126,26 @@ where
         tracing::debug!("connections still open after the shutdown grace period are dropped");
     }
     Ok(())
+}
+
+/// Waits until the connection has sent enough to tell HTTP/1 from HTTP/2: one byte that
+/// cannot start the HTTP/2 preface, or the whole preface. Returns `false` when the client
+/// closes first.
+async fn first_bytes(stream: &TcpStream) -> bool {
+    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    let mut buffer = [0u8; PREFACE.len()];
+    loop {
+        let read = match stream.peek(&mut buffer).await {
+            Ok(0) | Err(_) => return false,
+            Ok(read) => read,
+        };
+        if read == PREFACE.len() || buffer[..read] != PREFACE[..read] {
+            return true;
+        }
+        // Part of the preface is waiting and `peek` would return it again at once: wait for
+        // more. Only a client speaking HTTP/2 in small pieces gets here.
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 }
 
 /// Whether an accept error concerns one connection or a passing shortage, not the listener.
