@@ -502,12 +502,7 @@ fn create_session(shared: &Arc<Shared>) -> Result<Arc<Session>, Reject> {
         code: ErrorCode::INTERNAL_ERROR,
         message: "no session id could be made",
     })?;
-    let (session, inbound) = Session::new(
-        Arc::from(id),
-        Arc::clone(&shared.config),
-        Arc::downgrade(&shared.registry),
-    );
-    {
+    let (session, inbound) = {
         let mut sessions = shared.registry.lock();
         if sessions.len() >= shared.config.max_sessions {
             return Err(Reject {
@@ -516,8 +511,14 @@ fn create_session(shared: &Arc<Shared>) -> Result<Arc<Session>, Reject> {
                 message: "too many sessions",
             });
         }
+        let (session, inbound) = Session::new(
+            Arc::from(id),
+            Arc::clone(&shared.config),
+            Arc::downgrade(&shared.registry),
+        );
         sessions.insert(Arc::clone(&session.id), Arc::clone(&session));
-    }
+        (session, inbound)
+    };
     session.spawn_expiry();
     tracing::debug!("session created");
     (shared.factory)(HttpSessionTransport::new(Arc::clone(&session), inbound));

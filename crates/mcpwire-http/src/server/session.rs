@@ -186,10 +186,16 @@ impl Session {
 
     /// Hands a POSTed message to the transport's receiver, waiting for room.
     pub(crate) async fn forward(&self, message: Message) -> Result<(), Refusal> {
-        tokio::select! {
-            sent = self.inbound.send(message) => sent.map_err(|_| Refusal::Terminated),
-            () = self.terminated.cancelled() => Err(Refusal::Terminated),
+        let sent = tokio::select! {
+            sent = self.inbound.send(message) => sent,
+            () = self.terminated.cancelled() => return Err(Refusal::Terminated),
+        };
+        if sent.is_err() {
+            // Nobody serves the transport any more: the session is over.
+            self.terminate().await;
+            return Err(Refusal::Terminated);
         }
+        Ok(())
     }
 
     /// Registers a POSTed request so that its response finds its way back, before the
