@@ -30,8 +30,9 @@
 //! DNS-rebinding protection is on: only loopback `Host` and `Origin` values are accepted
 //! until [`server::Config::allowed_hosts`] and [`server::Config::allowed_origins`] say
 //! otherwise. Bodies are limited to 4 MiB, sessions to 10 000, standalone streams to 4 per
-//! session; each SSE connection queues at most 16 events, and a client that reads slower is
-//! disconnected (it resumes from the event store) rather than buffered for. Sessions expire
+//! session; each SSE connection queues at most 16 events, and a client that leaves its queue
+//! full for 10 seconds is disconnected (it resumes from the event store) rather than buffered
+//! for. Sessions expire
 //! after 10 idle minutes. Every limit is a [`server::Config`] setter.
 //!
 //! # Example

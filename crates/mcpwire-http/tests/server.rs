@@ -1063,7 +1063,7 @@ async fn idle_sessions_expire_but_sessions_with_an_open_stream_do_not() {
         .expect("the server's session ends with the expired HTTP session");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_slow_consumer_is_disconnected_at_the_queue_bound_and_resumes_losslessly() {
     let store = Arc::new(MemoryEventStore::new());
     let (server, controls) = mcp_server();
@@ -1235,4 +1235,149 @@ async fn a_body_without_a_length_is_still_limited_while_it_is_read() {
     let response = service.handle(request).await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(service.session_count(), 0);
+}
+
+#[tokio::test]
+async fn resuming_while_the_handler_keeps_sending_repeats_and_skips_nothing() {
+    let harness = Harness::start(Config::default()).await;
+    let session = harness.initialize().await;
+    const STEPS: u64 = 40;
+    for (round, dropped_after) in [0u64, 1, 7, 25].into_iter().enumerate() {
+        let id = 100 + round as i64;
+        // Every step may run at once: the handler races the drop and the resume.
+        harness.controls.gate.add_permits(STEPS as usize);
+        let response = harness
+            .post(Some(&session), call(id, "steps", json!({"count": STEPS})))
+            .await;
+        let mut first = Sse::new(response);
+        let mut last_id = first.priming().await;
+        let mut seen = Vec::new();
+        for _ in 0..dropped_after {
+            let event = first.next().await.unwrap();
+            seen.push(progress_of(&event));
+            last_id = event.id.unwrap();
+        }
+        drop(first);
+        let mut resumed = Sse::new(harness.get(&session, Some(&last_id)).await);
+        resumed.priming().await;
+        let mut response = None;
+        while let Some(event) = resumed.next().await {
+            assert!(seen.len() as u64 <= STEPS, "no event twice");
+            let message = event.json();
+            if message.get("id").is_some() {
+                response = Some(message);
+            } else {
+                seen.push(progress_of(&event));
+            }
+        }
+        assert_eq!(
+            seen,
+            (1..=STEPS).collect::<Vec<_>>(),
+            "dropped after {dropped_after}"
+        );
+        assert_eq!(response.expect("the response arrives")["id"], id);
+    }
+    harness.stop().await;
+}
+
+/// The transport alone, served by the test instead of a server, to watch the routing.
+#[tokio::test]
+async fn outbound_messages_are_routed_by_the_request_they_relate_to() {
+    use mcpwire_jsonrpc::{Message, Notification, RequestId, Response as RpcResponse};
+    use mcpwire_transport::{Inbound, MessageReceiver, MessageSender, SendOptions, Transport};
+
+    let (transports, mut served) = mpsc::unbounded_channel();
+    let service = StreamableHttpService::new(
+        Config::default().json_responses(false),
+        move |transport: HttpSessionTransport| {
+            let _ = transports.send(transport);
+        },
+    );
+    // Answer initialize from the transport by hand.
+    let initialize = tokio::spawn({
+        let service = service.clone();
+        async move {
+            service
+                .handle(direct(Method::POST, None, Some(initialize_request(1))))
+                .await
+        }
+    });
+    let (mut sender, mut receiver) = served.recv().await.unwrap().split();
+    let Some(Ok(Inbound::Message(Message::Request(request)))) = receiver.receive().await else {
+        panic!("the initialize request arrives");
+    };
+    assert_eq!(request.method, "initialize");
+    let result = serde_json::value::to_raw_value(&json!({"ok": true})).unwrap();
+    sender
+        .send(
+            Message::from(RpcResponse::new(request.id.clone(), result.clone())),
+            SendOptions::related_to(request.id),
+        )
+        .await
+        .unwrap();
+    let response = initialize.await.unwrap();
+    assert_eq!(
+        content_type(&response),
+        "application/json",
+        "initialize is answered as JSON"
+    );
+    let session = response.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+
+    let standalone = service
+        .handle(direct(Method::GET, Some(&session), None))
+        .await;
+    let mut standalone = Sse::new(standalone);
+    standalone.priming().await;
+
+    // With JSON responses off, a request's stream opens at once.
+    let ping = json!({"jsonrpc": "2.0", "id": "a", "method": "ping"});
+    let stream = service
+        .handle(direct(Method::POST, Some(&session), Some(ping)))
+        .await;
+    let mut stream = Sse::new(stream);
+    stream.priming().await;
+    let Some(Ok(Inbound::Message(Message::Request(ping)))) = receiver.receive().await else {
+        panic!("the ping arrives");
+    };
+    let note = |method: &str| Message::from(Notification::new(method, None));
+    sender
+        .send(note("related"), SendOptions::related_to(ping.id.clone()))
+        .await
+        .unwrap();
+    sender
+        .send(note("unrelated"), SendOptions::default())
+        .await
+        .unwrap();
+    // A response to nothing in flight goes nowhere, least of all to the standalone stream.
+    let stray = Message::from(RpcResponse::new(RequestId::from(42), result.clone()));
+    sender.send(stray, SendOptions::default()).await.unwrap();
+    sender
+        .send(
+            Message::from(RpcResponse::new(ping.id.clone(), result)),
+            SendOptions::related_to(ping.id),
+        )
+        .await
+        .unwrap();
+    sender
+        .send(note("after"), SendOptions::default())
+        .await
+        .unwrap();
+
+    assert_eq!(stream.next().await.unwrap().json()["method"], "related");
+    assert_eq!(stream.next().await.unwrap().json()["id"], "a");
+    assert!(stream.next().await.is_none());
+    assert_eq!(
+        standalone.next().await.unwrap().json()["method"],
+        "unrelated"
+    );
+    assert_eq!(standalone.next().await.unwrap().json()["method"], "after");
+
+    // Closing the sender ends the session.
+    sender.close().await.unwrap();
+    assert!(standalone.next().await.is_none());
+    assert!(receiver.receive().await.is_none());
+    assert_eq!(direct_ping(&service, &session).await, StatusCode::NOT_FOUND);
 }

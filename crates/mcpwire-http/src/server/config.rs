@@ -36,6 +36,7 @@ pub struct Config {
     pub(crate) session_idle_timeout: Duration,
     pub(crate) max_standalone_streams: usize,
     pub(crate) stream_queue: usize,
+    pub(crate) slow_consumer_timeout: Duration,
     pub(crate) inbound_queue: usize,
     pub(crate) keep_alive: Option<Duration>,
     pub(crate) sse_retry: Duration,
@@ -64,6 +65,9 @@ impl Config {
     /// Default for [`Config::stream_queue`]: 16 events waiting to be written on one SSE
     /// connection.
     pub const DEFAULT_STREAM_QUEUE: usize = 16;
+    /// Default for [`Config::slow_consumer_timeout`]: 10 seconds without room on a
+    /// connection's queue before the connection is closed.
+    pub const DEFAULT_SLOW_CONSUMER_TIMEOUT: Duration = Duration::from_secs(10);
     /// Default for [`Config::inbound_queue`]: 64 POSTed messages waiting for the engine.
     pub const DEFAULT_INBOUND_QUEUE: usize = 64;
     /// Default for [`Config::keep_alive`]: a comment every 15 seconds on an idle SSE stream.
@@ -89,6 +93,7 @@ impl Config {
             session_idle_timeout: Self::DEFAULT_SESSION_IDLE_TIMEOUT,
             max_standalone_streams: Self::DEFAULT_MAX_STANDALONE_STREAMS,
             stream_queue: Self::DEFAULT_STREAM_QUEUE,
+            slow_consumer_timeout: Self::DEFAULT_SLOW_CONSUMER_TIMEOUT,
             inbound_queue: Self::DEFAULT_INBOUND_QUEUE,
             keep_alive: Some(Self::DEFAULT_KEEP_ALIVE),
             sse_retry: Self::DEFAULT_SSE_RETRY,
@@ -151,12 +156,20 @@ impl Config {
 
     /// Sets how many events may wait to be written on one SSE connection (at least 1).
     ///
-    /// A client that reads slower than the server sends fills this queue; the server then
-    /// closes that connection rather than buffering more. Every event stays in the
-    /// [`EventStore`], so the client resumes with `Last-Event-ID` and loses nothing that the
-    /// store still holds.
+    /// A client that reads slower than the server sends fills this queue; the session's next
+    /// message then waits for room (back-pressure on the engine) for at most the
+    /// [`slow_consumer_timeout`](Self::slow_consumer_timeout), and the connection is closed
+    /// rather than buffered for when none comes. Every event stays in the [`EventStore`], so
+    /// the client resumes with `Last-Event-ID` and loses nothing that the store still holds.
     pub fn stream_queue(mut self, capacity: usize) -> Self {
         self.stream_queue = capacity.max(1);
+        self
+    }
+
+    /// Sets how long an event waits for room on a full SSE connection queue before the
+    /// connection is closed; `Duration::ZERO` closes it at once.
+    pub fn slow_consumer_timeout(mut self, timeout: Duration) -> Self {
+        self.slow_consumer_timeout = timeout;
         self
     }
 
@@ -292,6 +305,7 @@ impl fmt::Debug for Config {
             .field("session_idle_timeout", &self.session_idle_timeout)
             .field("max_standalone_streams", &self.max_standalone_streams)
             .field("stream_queue", &self.stream_queue)
+            .field("slow_consumer_timeout", &self.slow_consumer_timeout)
             .field("inbound_queue", &self.inbound_queue)
             .field("keep_alive", &self.keep_alive)
             .field("sse_retry", &self.sse_retry)

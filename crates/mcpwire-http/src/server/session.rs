@@ -337,11 +337,28 @@ impl Session {
     }
 
     /// Routes one outbound message to the stream it belongs on.
+    ///
+    /// When the stream's connection has a full queue, the message is stored and then waits,
+    /// after the routes lock is released, for room on that connection for at most the
+    /// slow-consumer timeout; then the connection is closed and the client resumes from the
+    /// store. Meanwhile the session's next message waits, which keeps messages in order.
     pub(crate) async fn deliver(
         self: &Arc<Self>,
         message: Message,
         options: SendOptions,
     ) -> Result<(), mcpwire_transport::Error> {
+        let stalled = self.route(message, options).await?;
+        if let Some(stalled) = stalled {
+            self.finish_stalled(stalled).await;
+        }
+        Ok(())
+    }
+
+    async fn route(
+        self: &Arc<Self>,
+        message: Message,
+        options: SendOptions,
+    ) -> Result<Option<Stalled>, mcpwire_transport::Error> {
         let (target, is_final) = match &message {
             Message::Response(response) => (Some(response.id.clone()), true),
             Message::Error(error) => (error.id.clone(), true),
@@ -367,7 +384,8 @@ impl Session {
                     let (sender, receiver) = mpsc::channel(self.config.stream_queue);
                     routes.attach(stream, sender);
                     routes.requests.insert(id, Route::Streaming(stream));
-                    self.append(&mut routes, stream, bytes).await;
+                    // A new connection's queue has room for its first event.
+                    let _ = self.append(&mut routes, stream, bytes).await;
                     let prefix = VecDeque::from([priming_event(
                         &event_id(stream, 0),
                         self.config.sse_retry,
@@ -386,7 +404,7 @@ impl Session {
                     }
                 }
                 Route::Streaming(stream) => {
-                    self.append(&mut routes, stream, bytes).await;
+                    let stalled = self.append(&mut routes, stream, bytes).await;
                     if is_final {
                         // Dropping the stream's sender ends its connection once the client has
                         // read the response; its events stay in the store for a late resume.
@@ -394,14 +412,15 @@ impl Session {
                     } else {
                         routes.requests.insert(id, Route::Streaming(stream));
                     }
+                    return Ok(stalled);
                 }
             }
-            return Ok(());
+            return Ok(None);
         }
         if is_final {
             // A response goes only on its request's stream, never on a standalone one.
             tracing::debug!("dropping a response to a request that has no stream any more");
-            return Ok(());
+            return Ok(None);
         }
         // The newest open standalone stream; failing that, the newest one whose connection
         // went away, where the event waits in the store for the client to resume.
@@ -412,18 +431,18 @@ impl Session {
             .max_by_key(|(id, stream)| (stream.is_live(), **id))
             .map(|(id, _)| *id);
         match standalone {
-            Some(stream) => self.append(&mut routes, stream, bytes).await,
-            None => tracing::debug!("dropping a message: no standalone stream was opened"),
+            Some(stream) => Ok(self.append(&mut routes, stream, bytes).await),
+            None => {
+                tracing::debug!("dropping a message: no standalone stream was opened");
+                Ok(None)
+            }
         }
-        Ok(())
     }
 
-    /// Stores the next event of `stream` and writes it to the stream's connection, closing
-    /// the connection when the client reads too slowly for the queue.
-    async fn append(&self, routes: &mut Routes, stream: u64, message: Bytes) {
-        let Some(state) = routes.streams.get_mut(&stream) else {
-            return;
-        };
+    /// Stores the next event of `stream` and queues it on the stream's connection; returns the
+    /// event instead when that queue is full.
+    async fn append(&self, routes: &mut Routes, stream: u64, message: Bytes) -> Option<Stalled> {
+        let state = routes.streams.get_mut(&stream)?;
         let sequence = state.next_sequence;
         state.next_sequence += 1;
         if let Err(error) = self
@@ -434,20 +453,60 @@ impl Session {
         {
             tracing::debug!(%error, stream, "an event could not be stored for resumption");
         }
-        if let Some(live) = &state.live {
-            match live.try_send(message_event(stream, sequence, &message)) {
-                Ok(()) => {}
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    tracing::debug!(
-                        stream,
-                        "closing the connection of a stream its client reads too slowly"
-                    );
-                    state.live = None;
-                }
-                Err(mpsc::error::TrySendError::Closed(_)) => state.live = None,
+        let live = state.live.as_ref()?;
+        match live.try_send(message_event(stream, sequence, &message)) {
+            Ok(()) => None,
+            Err(mpsc::error::TrySendError::Full(frame)) => Some(Stalled {
+                stream,
+                live: live.clone(),
+                frame,
+            }),
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                state.live = None;
+                None
             }
         }
     }
+
+    /// Waits for room for a stalled event, then closes the connection if none came in time.
+    async fn finish_stalled(&self, stalled: Stalled) {
+        let Stalled {
+            stream,
+            live,
+            frame,
+        } = stalled;
+        let timeout = self.config.slow_consumer_timeout;
+        let sent = tokio::select! {
+            sent = live.send_timeout(frame, timeout) => sent.is_ok(),
+            // The session's end closes every connection; this clone must not keep one open.
+            () = self.terminated.cancelled() => return,
+        };
+        if sent {
+            return;
+        }
+        tracing::debug!(
+            stream,
+            "closing the connection of a stream its client reads too slowly"
+        );
+        let mut routes = self.routes.lock().await;
+        if let Some(state) = routes.streams.get_mut(&stream)
+            && state
+                .live
+                .as_ref()
+                .is_some_and(|current| current.same_channel(&live))
+        {
+            // Dropping the stream's sender ends the connection after what it has queued; a
+            // connection opened by a resume since then is left alone.
+            state.live = None;
+        }
+    }
+}
+
+/// An event that found its connection's queue full: it is stored already, and waits for room.
+pub(crate) struct Stalled {
+    stream: u64,
+    live: mpsc::Sender<Bytes>,
+    frame: Bytes,
 }
 
 /// A registered request: either waiting for its first outbound message, or already streaming.

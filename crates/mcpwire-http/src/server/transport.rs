@@ -84,9 +84,9 @@ impl fmt::Debug for HttpSessionSender {
 }
 
 impl MessageSender for HttpSessionSender {
-    /// Routes `message` as the [`HttpSessionTransport`] documentation describes. Never waits
-    /// for a client: a connection whose queue is full is closed instead, and the client
-    /// resumes it from the event store.
+    /// Routes `message` as the [`HttpSessionTransport`] documentation describes. When the
+    /// connection's queue is full, waits for room at most the configured slow-consumer
+    /// timeout; then the connection is closed, and the client resumes it from the event store.
     ///
     /// # Errors
     ///
