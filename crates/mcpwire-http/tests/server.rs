@@ -1381,3 +1381,39 @@ async fn outbound_messages_are_routed_by_the_request_they_relate_to() {
     assert!(receiver.receive().await.is_none());
     assert_eq!(direct_ping(&service, &session).await, StatusCode::NOT_FOUND);
 }
+
+/// A body that never sends anything: a slow POST.
+struct Silent;
+
+impl http_body::Body for Silent {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        std::task::Poll::Pending
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_body_slower_than_the_read_timeout_gets_408() {
+    let (server, controls) = mcp_server();
+    let service = service_for(
+        server,
+        Arc::clone(&controls.sessions),
+        Config::default().body_read_timeout(Duration::from_secs(30)),
+    );
+    let request = Request::post("/mcp")
+        .header(HOST, "localhost")
+        .header(ACCEPT, "application/json, text/event-stream")
+        .header(CONTENT_TYPE, "application/json")
+        .body(Silent)
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let response = service.handle(request).await;
+    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+    assert_eq!(started.elapsed(), Duration::from_secs(30));
+    assert_eq!(service.session_count(), 0);
+}
