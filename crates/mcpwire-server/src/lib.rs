@@ -49,6 +49,8 @@
 mod cancel;
 mod context;
 mod error;
+#[cfg(feature = "http")]
+mod http;
 mod pagination;
 mod resource;
 mod server;
@@ -59,6 +61,8 @@ mod version;
 
 pub use context::{AskOptions, ClientProgress, Context};
 pub use error::{Error, ToolError};
+#[cfg(feature = "http")]
+pub use mcpwire_http::server::{Config as HttpConfig, StreamableHttpService};
 pub use mcpwire_schema::v2025_11_25 as types;
 pub use resource::{
     HandlerError, Prompt, Resource, ResourceTemplate, blob_contents, text_contents,

@@ -1,0 +1,66 @@
+//! The Streamable HTTP transport of mcpwire (MCP revision 2025-11-25).
+//!
+//! With the `server` feature, [`server::StreamableHttpService`] is the MCP endpoint as a
+//! [`tower_service::Service`] over hyper's request and response types. It knows nothing of
+//! MCP methods beyond `initialize` and `notifications/cancelled`: it checks headers, keeps
+//! sessions and SSE streams, and hands each new session's
+//! [`server::HttpSessionTransport`] to a *session factory* that the role crate supplies
+//! (`mcpwire_server::Server::http_service` does this for you). [`server::serve`] runs the
+//! service on a TCP listener.
+//!
+//! # How messages travel
+//!
+//! - Every `POST` carries one JSON-RPC message, which arrives on the session transport's
+//!   receiver.
+//! - A response goes back on the `POST` of its request: as one `application/json` body when
+//!   the handler sent nothing before it, otherwise as the last event of an SSE stream that
+//!   the handler's first related message opened.
+//! - Messages sent with [`SendOptions::related_request`](mcpwire_transport::SendOptions) go on
+//!   that request's SSE stream; other messages go on the session's standalone `GET` stream
+//!   (stored for resumption while its connection is down), and are dropped when the client
+//!   never opened one.
+//! - Every SSE stream starts with a priming event (an `id`, a `retry` and empty `data`).
+//!   Event ids are `<stream>-<sequence>`; every event is kept in an
+//!   [`server::EventStore`], and a `GET` with `Last-Event-ID` replays the rest of that stream
+//!   exactly once and in order, then continues it live. Resuming from an event the store no
+//!   longer holds is refused with `400`, never resumed with a gap.
+//!
+//! # Safe defaults
+//!
+//! DNS-rebinding protection is on: only loopback `Host` and `Origin` values are accepted
+//! until [`server::Config::allowed_hosts`] and [`server::Config::allowed_origins`] say
+//! otherwise. Bodies are limited to 4 MiB, sessions to 10 000, standalone streams to 4 per
+//! session; each SSE connection queues at most 16 events, and a client that leaves its queue
+//! full for 10 seconds is disconnected (it resumes from the event store) rather than buffered
+//! for. Sessions expire
+//! after 10 idle minutes. Every limit is a [`server::Config`] setter.
+//!
+//! # Example
+//!
+//! ```no_run
+//! # #[cfg(feature = "server")]
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use mcpwire_http::server::{serve, Config, HttpSessionTransport, StreamableHttpService};
+//!
+//! let config = Config::new().session_idle_timeout(std::time::Duration::from_secs(300));
+//! let service = StreamableHttpService::new(config, |transport: HttpSessionTransport| {
+//!     // Serve the session here: `mcpwire_rpc::Peer::start(transport, handler, config)`, or
+//!     // `server.serve(transport)` with mcpwire-server.
+//!     drop(transport);
+//! });
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! serve(listener, service, std::future::pending()).await?;
+//! # Ok(())
+//! # }
+//! ```
+
+mod error;
+#[cfg(feature = "server")]
+pub mod server;
+
+pub use error::Error;
+
+// Compiles the README example as a doc test; it needs the server side.
+#[cfg(all(doctest, feature = "server"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

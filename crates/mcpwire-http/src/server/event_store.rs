@@ -1,0 +1,433 @@
+//! Where SSE events are kept so that a client can resume a stream with `Last-Event-ID`.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Mutex, MutexGuard};
+
+use bytes::Bytes;
+
+use crate::Error;
+
+/// A boxed future, as returned by [`EventStore`] methods.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Keeps the events sent on each SSE stream of each session, so that a client whose
+/// connection broke can resume the stream with `Last-Event-ID`.
+///
+/// A stream is named by its session id and a number unique within the session. Its events are
+/// numbered from 1 without gaps, in the order they are sent; the service appends each event
+/// before it writes it to the connection, and never appends and replays the same stream at
+/// once, so a store needs no ordering of its own.
+///
+/// A store must be bounded: it evicts old events, and a replay that would need an evicted
+/// event fails with [`Error::evicted`] rather than resuming with a gap.
+pub trait EventStore: Send + Sync + 'static {
+    /// Keeps event `sequence` of `stream` in `session`: the JSON text of one message.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_store`] when a store backed by another service fails; the event is then
+    /// still sent on the live connection, but cannot be replayed.
+    fn append<'a>(
+        &'a self,
+        session: &'a str,
+        stream: u64,
+        sequence: u64,
+        message: Bytes,
+    ) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// The events of `stream` in `session` after event `after`, oldest first.
+    ///
+    /// `after` is 0 to replay the whole stream.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_evicted`] when an event after `after` is no longer kept;
+    /// [`Error::is_unknown_event`] when the store knows no such stream or `after` is beyond its
+    /// last event; [`Error::is_store`] when a store backed by another service fails.
+    fn replay<'a>(
+        &'a self,
+        session: &'a str,
+        stream: u64,
+        after: u64,
+    ) -> BoxFuture<'a, Result<Vec<(u64, Bytes)>, Error>>;
+
+    /// Drops every event of `session`, which has ended.
+    fn forget_session<'a>(&'a self, session: &'a str) -> BoxFuture<'a, ()>;
+}
+
+/// An [`EventStore`] in memory, bounded per stream and in total.
+///
+/// When a stream holds more than [`max_events_per_stream`](Self::max_events_per_stream)
+/// events or [`max_bytes_per_stream`](Self::max_bytes_per_stream) bytes, its oldest events
+/// are evicted; when the whole store holds more than [`max_bytes`](Self::max_bytes), the
+/// oldest events of any stream are. Events of a session are dropped when it ends.
+///
+/// # Examples
+///
+/// ```
+/// use mcpwire_http::server::{EventStore, MemoryEventStore};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let store = MemoryEventStore::new().max_events_per_stream(2);
+/// for sequence in 1..=3 {
+///     store.append("session", 1, sequence, format!("{sequence}").into()).await.unwrap();
+/// }
+/// let replayed = store.replay("session", 1, 1).await.unwrap();
+/// assert_eq!(replayed.iter().map(|(sequence, _)| *sequence).collect::<Vec<_>>(), [2, 3]);
+/// // Event 1 was evicted: resuming from the start would leave a gap.
+/// assert!(store.replay("session", 1, 0).await.unwrap_err().is_evicted());
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct MemoryEventStore {
+    max_events_per_stream: usize,
+    max_bytes_per_stream: usize,
+    max_bytes: usize,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    sessions: HashMap<String, HashMap<u64, StreamLog>>,
+    /// Every kept event in the order it was appended, for evicting the oldest of all. Entries
+    /// of events already evicted by a per-stream bound stay until they reach the front or the
+    /// queue is compacted.
+    order: VecDeque<(String, u64, u64)>,
+    events: usize,
+    bytes: usize,
+}
+
+#[derive(Debug)]
+struct StreamLog {
+    /// The sequence number of the first kept event, or of the next event when none is kept.
+    first: u64,
+    events: VecDeque<Bytes>,
+    bytes: usize,
+}
+
+impl StreamLog {
+    fn last(&self) -> u64 {
+        self.first + self.events.len() as u64 - 1
+    }
+}
+
+impl MemoryEventStore {
+    /// Default for [`MemoryEventStore::max_events_per_stream`]: 1 000 events.
+    pub const DEFAULT_MAX_EVENTS_PER_STREAM: usize = 1_000;
+    /// Default for [`MemoryEventStore::max_bytes_per_stream`]: 1 MiB.
+    pub const DEFAULT_MAX_BYTES_PER_STREAM: usize = 1024 * 1024;
+    /// Default for [`MemoryEventStore::max_bytes`]: 256 MiB in total.
+    pub const DEFAULT_MAX_BYTES: usize = 256 * 1024 * 1024;
+
+    /// An empty store with the default bounds.
+    pub fn new() -> Self {
+        MemoryEventStore {
+            max_events_per_stream: Self::DEFAULT_MAX_EVENTS_PER_STREAM,
+            max_bytes_per_stream: Self::DEFAULT_MAX_BYTES_PER_STREAM,
+            max_bytes: Self::DEFAULT_MAX_BYTES,
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    /// Sets how many events one stream keeps (at least 1).
+    pub fn max_events_per_stream(mut self, limit: usize) -> Self {
+        self.max_events_per_stream = limit.max(1);
+        self
+    }
+
+    /// Sets how many bytes of events one stream keeps; the newest event is always kept.
+    pub fn max_bytes_per_stream(mut self, limit: usize) -> Self {
+        self.max_bytes_per_stream = limit;
+        self
+    }
+
+    /// Sets how many bytes of events the whole store keeps; the newest event is always kept.
+    pub fn max_bytes(mut self, limit: usize) -> Self {
+        self.max_bytes = limit;
+        self
+    }
+
+    /// How many events the store holds.
+    pub fn len(&self) -> usize {
+        self.lock().events
+    }
+
+    /// Whether the store holds no event.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many bytes of events the store holds.
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // Every critical section leaves the maps consistent before it can panic.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn append_now(&self, session: &str, stream: u64, sequence: u64, message: Bytes) {
+        let mut inner = self.lock();
+        let inner = &mut *inner;
+        let size = message.len();
+        let streams = inner.sessions.entry(session.to_owned()).or_default();
+        let log = streams.entry(stream).or_insert_with(|| StreamLog {
+            first: sequence,
+            events: VecDeque::new(),
+            bytes: 0,
+        });
+        if log.events.is_empty() {
+            log.first = sequence;
+        } else if sequence != log.last() + 1 {
+            tracing::debug!(stream, sequence, "ignoring an event out of sequence");
+            return;
+        }
+        log.events.push_back(message);
+        log.bytes += size;
+        inner.events += 1;
+        inner.bytes += size;
+        while log.events.len() > self.max_events_per_stream
+            || (log.bytes > self.max_bytes_per_stream && log.events.len() > 1)
+        {
+            let evicted = log.events.pop_front().expect("the stream holds events");
+            log.first += 1;
+            log.bytes -= evicted.len();
+            inner.events -= 1;
+            inner.bytes -= evicted.len();
+        }
+        inner
+            .order
+            .push_back((session.to_owned(), stream, sequence));
+        while inner.bytes > self.max_bytes && inner.events > 1 {
+            let Some((oldest_session, oldest_stream, oldest_sequence)) = inner.order.pop_front()
+            else {
+                break;
+            };
+            evict_if_first(inner, &oldest_session, oldest_stream, oldest_sequence);
+        }
+        // Entries of events evicted per stream linger; compacting when they outnumber the
+        // kept events keeps the queue within twice the number of events.
+        if inner.order.len() > 2 * inner.events + 64 {
+            let sessions = &inner.sessions;
+            inner.order.retain(|(session, stream, sequence)| {
+                sessions
+                    .get(session)
+                    .and_then(|streams| streams.get(stream))
+                    .is_some_and(|log| !log.events.is_empty() && *sequence >= log.first)
+            });
+        }
+    }
+
+    fn replay_now(
+        &self,
+        session: &str,
+        stream: u64,
+        after: u64,
+    ) -> Result<Vec<(u64, Bytes)>, Error> {
+        let inner = self.lock();
+        let log = inner
+            .sessions
+            .get(session)
+            .and_then(|streams| streams.get(&stream))
+            .ok_or_else(Error::unknown_event)?;
+        if after.saturating_add(1) < log.first {
+            return Err(Error::evicted());
+        }
+        if log.events.is_empty() || after > log.last() {
+            return Err(Error::unknown_event());
+        }
+        let skip = usize::try_from(after + 1 - log.first).map_err(|_| Error::unknown_event())?;
+        Ok(log
+            .events
+            .iter()
+            .enumerate()
+            .skip(skip)
+            .map(|(index, message)| (log.first + index as u64, message.clone()))
+            .collect())
+    }
+
+    fn forget_now(&self, session: &str) {
+        let mut inner = self.lock();
+        if let Some(streams) = inner.sessions.remove(session) {
+            for log in streams.values() {
+                inner.events -= log.events.len();
+                inner.bytes -= log.bytes;
+            }
+            inner.order.retain(|(owner, _, _)| owner != session);
+        }
+    }
+}
+
+/// Evicts event `sequence` of a stream if it is still that stream's oldest.
+fn evict_if_first(inner: &mut Inner, session: &str, stream: u64, sequence: u64) {
+    let Some(streams) = inner.sessions.get_mut(session) else {
+        return;
+    };
+    let Some(log) = streams.get_mut(&stream) else {
+        return;
+    };
+    if log.events.is_empty() || log.first != sequence {
+        return;
+    }
+    let evicted = log.events.pop_front().expect("the stream holds events");
+    log.first += 1;
+    log.bytes -= evicted.len();
+    inner.events -= 1;
+    inner.bytes -= evicted.len();
+}
+
+impl Default for MemoryEventStore {
+    fn default() -> Self {
+        MemoryEventStore::new()
+    }
+}
+
+impl EventStore for MemoryEventStore {
+    fn append<'a>(
+        &'a self,
+        session: &'a str,
+        stream: u64,
+        sequence: u64,
+        message: Bytes,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        self.append_now(session, stream, sequence, message);
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn replay<'a>(
+        &'a self,
+        session: &'a str,
+        stream: u64,
+        after: u64,
+    ) -> BoxFuture<'a, Result<Vec<(u64, Bytes)>, Error>> {
+        Box::pin(std::future::ready(self.replay_now(session, stream, after)))
+    }
+
+    fn forget_session<'a>(&'a self, session: &'a str) -> BoxFuture<'a, ()> {
+        self.forget_now(session);
+        Box::pin(std::future::ready(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sequences(events: &[(u64, Bytes)]) -> Vec<u64> {
+        events.iter().map(|(sequence, _)| *sequence).collect()
+    }
+
+    #[tokio::test]
+    async fn replays_only_the_named_stream_after_the_given_event() {
+        let store = MemoryEventStore::new();
+        for sequence in 1..=3 {
+            store
+                .append("a", 1, sequence, Bytes::from("x"))
+                .await
+                .unwrap();
+            store
+                .append("a", 2, sequence, Bytes::from("y"))
+                .await
+                .unwrap();
+            store
+                .append("b", 1, sequence, Bytes::from("z"))
+                .await
+                .unwrap();
+        }
+        let replayed = store.replay("a", 1, 1).await.unwrap();
+        assert_eq!(sequences(&replayed), [2, 3]);
+        assert!(replayed.iter().all(|(_, message)| message == "x"));
+        assert!(store.replay("a", 1, 3).await.unwrap().is_empty());
+        assert_eq!(
+            sequences(&store.replay("a", 1, 0).await.unwrap()),
+            [1, 2, 3]
+        );
+    }
+
+    #[tokio::test]
+    async fn unknown_streams_and_future_events_are_errors() {
+        let store = MemoryEventStore::new();
+        store.append("a", 1, 1, Bytes::from("x")).await.unwrap();
+        assert!(
+            store
+                .replay("a", 9, 0)
+                .await
+                .unwrap_err()
+                .is_unknown_event()
+        );
+        assert!(
+            store
+                .replay("b", 1, 0)
+                .await
+                .unwrap_err()
+                .is_unknown_event()
+        );
+        assert!(
+            store
+                .replay("a", 1, 2)
+                .await
+                .unwrap_err()
+                .is_unknown_event()
+        );
+        assert!(
+            store
+                .replay("a", 1, u64::MAX)
+                .await
+                .unwrap_err()
+                .is_unknown_event()
+        );
+    }
+
+    #[tokio::test]
+    async fn the_total_bound_evicts_the_oldest_events_of_any_stream() {
+        let store = MemoryEventStore::new().max_bytes(10);
+        store.append("a", 1, 1, Bytes::from("12345")).await.unwrap();
+        store.append("b", 1, 1, Bytes::from("12345")).await.unwrap();
+        store.append("b", 1, 2, Bytes::from("12345")).await.unwrap();
+        assert_eq!(store.bytes(), 10);
+        assert!(store.replay("a", 1, 0).await.is_err());
+        assert_eq!(sequences(&store.replay("b", 1, 0).await.unwrap()), [1, 2]);
+        store.append("b", 1, 3, Bytes::from("1")).await.unwrap();
+        assert!(store.replay("b", 1, 0).await.unwrap_err().is_evicted());
+        assert_eq!(sequences(&store.replay("b", 1, 1).await.unwrap()), [2, 3]);
+    }
+
+    #[tokio::test]
+    async fn per_stream_bounds_keep_the_newest_event_and_the_order_queue_stays_bounded() {
+        let store = MemoryEventStore::new()
+            .max_events_per_stream(3)
+            .max_bytes_per_stream(4);
+        for sequence in 1..=1_000 {
+            store
+                .append("a", 1, sequence, Bytes::from("12"))
+                .await
+                .unwrap();
+        }
+        assert_eq!(store.len(), 2);
+        assert_eq!(
+            sequences(&store.replay("a", 1, 998).await.unwrap()),
+            [999, 1_000]
+        );
+        assert!(store.lock().order.len() <= 2 * 2 + 65);
+        store
+            .append("a", 2, 1, Bytes::from("123456"))
+            .await
+            .unwrap();
+        assert_eq!(sequences(&store.replay("a", 2, 0).await.unwrap()), [1]);
+    }
+
+    #[tokio::test]
+    async fn forgetting_a_session_frees_its_events() {
+        let store = MemoryEventStore::new();
+        store.append("a", 1, 1, Bytes::from("xx")).await.unwrap();
+        store.append("b", 1, 1, Bytes::from("yyy")).await.unwrap();
+        store.forget_session("a").await;
+        assert_eq!((store.len(), store.bytes()), (1, 3));
+        assert!(store.replay("a", 1, 0).await.is_err());
+    }
+}

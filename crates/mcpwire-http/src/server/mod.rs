@@ -1,0 +1,21 @@
+//! The server side of Streamable HTTP (feature `server`).
+//!
+//! See the [crate documentation](crate) for an overview and an example.
+
+mod body;
+mod config;
+mod event_store;
+mod guard;
+mod serve;
+mod service;
+mod session;
+mod transport;
+
+pub use body::ResponseBody;
+pub use config::Config;
+pub use event_store::{BoxFuture, EventStore, MemoryEventStore};
+pub use serve::serve;
+pub use service::{
+    LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID, ResponseFuture, StreamableHttpService,
+};
+pub use transport::{HttpSessionReceiver, HttpSessionSender, HttpSessionTransport};

@@ -1,0 +1,165 @@
+//! Serving a [`StreamableHttpService`] on a TCP listener.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+
+use crate::Error;
+use crate::server::StreamableHttpService;
+
+/// The largest HTTP/1 read buffer, which bounds the size of request headers: 64 KiB.
+const MAX_HEADER_BUFFER_BYTES: usize = 64 * 1024;
+/// HTTP/2 streams one connection may have open at once.
+const MAX_CONCURRENT_STREAMS: u32 = 100;
+
+/// Serves `service` on `listener`, speaking HTTP/1.1 and HTTP/2 (cleartext), until `shutdown`
+/// completes.
+///
+/// Every accepted socket gets `TCP_NODELAY`, so that small SSE events leave at once. Request
+/// headers must arrive within the service's
+/// [`header_read_timeout`](crate::server::Config::header_read_timeout), which also bounds how
+/// long an idle HTTP/1 connection stays open; at most
+/// [`max_connections`](crate::server::Config::max_connections) connections are open at once.
+///
+/// On shutdown, the listener stops accepting, every session ends (open SSE streams end after
+/// their queued events), and connections are given
+/// [`shutdown_grace`](crate::server::Config::shutdown_grace) to finish before they are
+/// dropped.
+///
+/// # Errors
+///
+/// [`Error::is_io`] when accepting fails in a way that retrying cannot fix.
+///
+/// # Examples
+///
+/// ```no_run
+/// use mcpwire_http::server::{Config, StreamableHttpService, serve};
+///
+/// # async fn run() -> Result<(), mcpwire_http::Error> {
+/// let service = StreamableHttpService::new(Config::default(), |transport| drop(transport));
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await.unwrap();
+/// // Serve until the process ends; pass a signal or a channel to stop gracefully.
+/// serve(listener, service, std::future::pending()).await
+/// # }
+/// ```
+pub async fn serve<F>(
+    listener: TcpListener,
+    service: StreamableHttpService,
+    shutdown: F,
+) -> Result<(), Error>
+where
+    F: Future<Output = ()> + Send,
+{
+    let config = service.config().clone();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(config.header_read_timeout)
+        .max_buf_size(MAX_HEADER_BUFFER_BYTES);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
+        .keep_alive_interval(Some(std::time::Duration::from_secs(30)));
+    let connections = Arc::new(Semaphore::new(config.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(error) if is_transient(&error) => {
+                tracing::debug!(%error, "accepting a connection failed; going on");
+                // Running out of file descriptors clears only when connections close.
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+            Err(error) => return Err(Error::io(error)),
+        };
+        let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else {
+            tracing::debug!(%peer, "closing a connection beyond the connection limit");
+            continue;
+        };
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "setting TCP_NODELAY failed");
+        }
+        let builder = builder.clone();
+        let service = service.clone();
+        let watcher = graceful.watcher();
+        let header_read_timeout = config.header_read_timeout;
+        tokio::spawn(async move {
+            let _permit = permit;
+            // hyper's header read timeout starts only once the protocol is detected, and the
+            // detection waits for bytes without a limit: bound it here.
+            match tokio::time::timeout(header_read_timeout, first_bytes(&stream)).await {
+                Ok(true) => {}
+                Ok(false) | Err(_) => {
+                    tracing::debug!(%peer, "closing a connection that sent no request");
+                    return;
+                }
+            }
+            let connection = builder.serve_connection_with_upgrades(
+                TokioIo::new(stream),
+                TowerToHyperService::new(service),
+            );
+            if let Err(error) = watcher.watch(connection.into_owned()).await {
+                tracing::debug!(%peer, error = %error, "a connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    service.shutdown().await;
+    if tokio::time::timeout(config.shutdown_grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::debug!("connections still open after the shutdown grace period are dropped");
+    }
+    Ok(())
+}
+
+/// Waits until the connection has sent enough to tell HTTP/1 from HTTP/2: one byte that
+/// cannot start the HTTP/2 preface, or the whole preface. Returns `false` when the client
+/// closes first.
+async fn first_bytes(stream: &TcpStream) -> bool {
+    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    let mut buffer = [0u8; PREFACE.len()];
+    loop {
+        let read = match stream.peek(&mut buffer).await {
+            Ok(0) | Err(_) => return false,
+            Ok(read) => read,
+        };
+        if read == PREFACE.len() || buffer[..read] != PREFACE[..read] {
+            return true;
+        }
+        // Part of the preface is waiting and `peek` would return it again at once: wait for
+        // more. Only a client speaking HTTP/2 in small pieces gets here.
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// Whether an accept error concerns one connection or a passing shortage, not the listener.
+fn is_transient(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        error.kind(),
+        ErrorKind::ConnectionAborted
+            | ErrorKind::ConnectionReset
+            | ErrorKind::ConnectionRefused
+            | ErrorKind::Interrupted
+            | ErrorKind::WouldBlock
+            | ErrorKind::TimedOut
+    ) || error
+        .raw_os_error()
+        .is_some_and(|code| code == 23 || code == 24)
+}

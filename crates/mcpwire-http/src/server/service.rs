@@ -1,0 +1,771 @@
+//! The MCP endpoint as a `tower::Service`: header checks, sessions, and the three methods.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::header::{ACCEPT, ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
+use http_body::Body;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use mcpwire_jsonrpc::{
+    ErrorCode, ErrorObject, ErrorResponse, Message, ParseOptions, Parsed, RequestId,
+};
+use mcpwire_schema::ProtocolVersion;
+
+use crate::server::body::{ResponseBody, parse_event_id};
+use crate::server::config::Config;
+use crate::server::guard::Rejection;
+use crate::server::session::{PostReply, Refusal, Registered, Session};
+use crate::server::transport::HttpSessionTransport;
+
+/// The `Mcp-Session-Id` header.
+pub const MCP_SESSION_ID: HeaderName = HeaderName::from_static("mcp-session-id");
+/// The `MCP-Protocol-Version` header.
+pub const MCP_PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
+/// The `Last-Event-ID` header.
+pub const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
+
+/// The longest `Mcp-Session-Id` accepted; ids this service makes are 64 characters.
+const MAX_SESSION_ID_LENGTH: usize = 128;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The function that serves each new session's transport, supplied by the role crate.
+type SessionFactory = dyn Fn(HttpSessionTransport) + Send + Sync;
+
+/// The MCP endpoint of the Streamable HTTP transport (revision 2025-11-25), as a
+/// [`tower_service::Service`] over [`http::Request`]s.
+///
+/// The service answers every request it is given, whatever its path: mount it at the MCP
+/// endpoint (for example `/mcp`) with a router, or serve it alone with
+/// [`serve`](crate::server::serve).
+///
+/// - `POST` carries one JSON-RPC message. A request is answered with `application/json` when
+///   its handler sends nothing before the result, otherwise with `text/event-stream`; a
+///   notification or response gets `202 Accepted`. An `initialize` request without
+///   `Mcp-Session-Id` creates a session, after every check has passed, and the session id
+///   comes back in the `Mcp-Session-Id` header of its response; if `initialize` fails, the
+///   session is dropped again.
+/// - `GET` opens a standalone SSE stream, or resumes any stream of the session with
+///   `Last-Event-ID`.
+/// - `DELETE` ends the session.
+///
+/// Each new session's [`HttpSessionTransport`] is given to the session factory, which must
+/// serve it (`mcpwire_server::Server::serve` does).
+///
+/// | status | when |
+/// |---|---|
+/// | `400` | malformed JSON-RPC (with a JSON-RPC error body), a batch, a missing `Mcp-Session-Id` on anything but `initialize`, an unsupported `MCP-Protocol-Version`, a duplicate in-flight request id, a `Last-Event-ID` that cannot be resumed |
+/// | `403` | a `Host` or `Origin` outside the allowlists |
+/// | `404` | an unknown, expired or deleted session |
+/// | `405` | a method other than `GET`, `POST` and `DELETE`; `GET` when the standalone stream is disabled |
+/// | `406` | an `Accept` header without `application/json` and `text/event-stream` (`POST`) or `text/event-stream` (`GET`) |
+/// | `408` | a body slower than the body read timeout |
+/// | `409` | a `GET` beyond the open standalone streams allowed per session |
+/// | `413` | a body larger than the limit |
+/// | `415` | a `POST` whose `Content-Type` is not `application/json` |
+/// | `503` | a new session beyond the session limit (with `Retry-After`), or a service shutting down |
+///
+/// # Examples
+///
+/// ```
+/// use mcpwire_http::server::{Config, HttpSessionTransport, StreamableHttpService};
+///
+/// let service = StreamableHttpService::new(Config::default(), |transport: HttpSessionTransport| {
+///     // A role crate serves the transport here, for example `server.serve(transport)`.
+///     drop(transport);
+/// });
+/// assert_eq!(service.session_count(), 0);
+/// ```
+#[derive(Clone)]
+pub struct StreamableHttpService {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    config: Arc<Config>,
+    factory: Box<SessionFactory>,
+    registry: Arc<Registry>,
+}
+
+/// The live sessions of one service.
+pub(crate) struct Registry {
+    sessions: Mutex<HashMap<Arc<str>, Arc<Session>>>,
+    shutting_down: AtomicBool,
+}
+
+impl Registry {
+    fn lock(&self) -> MutexGuard<'_, HashMap<Arc<str>, Arc<Session>>> {
+        // Every critical section is one lookup, insert or remove.
+        self.sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn remove(&self, id: &str) {
+        self.lock().remove(id);
+    }
+
+    fn get(&self, id: &str) -> Option<Arc<Session>> {
+        self.lock().get(id).cloned()
+    }
+}
+
+impl StreamableHttpService {
+    /// A service with `config` that hands each new session's transport to `factory`.
+    ///
+    /// The factory runs on the tokio runtime that serves the `initialize` request, and must
+    /// not block: it typically starts serving the transport and returns.
+    pub fn new<F>(config: Config, factory: F) -> Self
+    where
+        F: Fn(HttpSessionTransport) + Send + Sync + 'static,
+    {
+        StreamableHttpService {
+            shared: Arc::new(Shared {
+                config: Arc::new(config),
+                factory: Box::new(factory),
+                registry: Arc::new(Registry {
+                    sessions: Mutex::new(HashMap::new()),
+                    shutting_down: AtomicBool::new(false),
+                }),
+            }),
+        }
+    }
+
+    /// The configuration the service runs with.
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// How many sessions are live.
+    pub fn session_count(&self) -> usize {
+        self.shared.registry.lock().len()
+    }
+
+    /// Ends every session and refuses new requests with `503`: open SSE streams end cleanly
+    /// after the events already queued, and each session's transport receiver ends.
+    pub async fn shutdown(&self) {
+        let registry = &self.shared.registry;
+        registry.shutting_down.store(true, Ordering::SeqCst);
+        let sessions: Vec<Arc<Session>> = registry.lock().values().cloned().collect();
+        for session in sessions {
+            session.terminate().await;
+        }
+    }
+
+    /// Answers one HTTP request.
+    pub async fn handle<B>(&self, request: Request<B>) -> Response<ResponseBody>
+    where
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        handle(Arc::clone(&self.shared), request).await
+    }
+}
+
+impl fmt::Debug for StreamableHttpService {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("StreamableHttpService")
+            .field("config", &self.shared.config)
+            .field("sessions", &self.session_count())
+            .finish()
+    }
+}
+
+impl<B> tower_service::Service<Request<B>> for StreamableHttpService
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<ResponseBody>;
+    type Error = Infallible;
+    type Future = ResponseFuture;
+
+    fn poll_ready(&mut self, _context: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> ResponseFuture {
+        let shared = Arc::clone(&self.shared);
+        ResponseFuture(Box::pin(async move { Ok(handle(shared, request).await) }))
+    }
+}
+
+/// The future of [`StreamableHttpService`]'s response.
+pub struct ResponseFuture(
+    Pin<Box<dyn Future<Output = Result<Response<ResponseBody>, Infallible>> + Send>>,
+);
+
+impl Future for ResponseFuture {
+    type Output = Result<Response<ResponseBody>, Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
+        self.0.as_mut().poll(context)
+    }
+}
+
+impl fmt::Debug for ResponseFuture {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("ResponseFuture")
+    }
+}
+
+async fn handle<B>(shared: Arc<Shared>, request: Request<B>) -> Response<ResponseBody>
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    let config = &shared.config;
+    if shared.registry.shutting_down.load(Ordering::SeqCst) {
+        return error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::INTERNAL_ERROR,
+            "the server is shutting down",
+        );
+    }
+    let authority = request
+        .uri()
+        .authority()
+        .map(|authority| authority.as_str());
+    match config.guard.check(request.headers(), authority) {
+        Ok(()) => {}
+        Err(Rejection::Host) => {
+            return error_response(
+                StatusCode::FORBIDDEN,
+                ErrorCode::INVALID_REQUEST,
+                "host not allowed",
+            );
+        }
+        Err(Rejection::Origin) => {
+            return error_response(
+                StatusCode::FORBIDDEN,
+                ErrorCode::INVALID_REQUEST,
+                "origin not allowed",
+            );
+        }
+    }
+    if let Some(value) = request.headers().get(MCP_PROTOCOL_VERSION) {
+        let supported = value
+            .to_str()
+            .ok()
+            .and_then(ProtocolVersion::from_wire)
+            .is_some_and(|version| config.protocol_versions.contains(&version));
+        if !supported {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::INVALID_REQUEST,
+                "unsupported MCP-Protocol-Version",
+            );
+        }
+    }
+    match *request.method() {
+        Method::POST => post(shared, request).await,
+        Method::GET => get(&shared, request.headers()).await,
+        Method::DELETE => delete(&shared, request.headers()).await,
+        _ => {
+            let mut response = error_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorCode::INVALID_REQUEST,
+                "method not allowed",
+            );
+            response
+                .headers_mut()
+                .insert(ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
+            response
+        }
+    }
+}
+
+async fn post<B>(shared: Arc<Shared>, request: Request<B>) -> Response<ResponseBody>
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    let config = &shared.config;
+    let headers = request.headers();
+    if !(accepts(headers, "application/json") && accepts(headers, "text/event-stream")) {
+        return error_response(
+            StatusCode::NOT_ACCEPTABLE,
+            ErrorCode::INVALID_REQUEST,
+            "Accept must list application/json and text/event-stream",
+        );
+    }
+    let json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| media_type(value) == "application/json");
+    if !json {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::INVALID_REQUEST,
+            "Content-Type must be application/json",
+        );
+    }
+    let declared_length = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared_length.is_some_and(|length| length > config.max_body_bytes as u64) {
+        return too_large();
+    }
+    let session_header = match session_id_header(headers) {
+        Ok(id) => id,
+        Err(reject) => return reject.into_response(),
+    };
+    // Look the session up before reading the body, so that nothing is read for a dead one.
+    let session = match &session_header {
+        Some(id) => match shared.registry.get(id) {
+            Some(session) => Some(session),
+            None => return session_not_found(),
+        },
+        None => None,
+    };
+
+    let body = Limited::new(request.into_body(), config.max_body_bytes);
+    let bytes = match tokio::time::timeout(config.body_read_timeout, body.collect()).await {
+        Err(_) => {
+            return error_response(
+                StatusCode::REQUEST_TIMEOUT,
+                ErrorCode::INVALID_REQUEST,
+                "the request body was not received in time",
+            );
+        }
+        Ok(Err(error)) if error.downcast_ref::<LengthLimitError>().is_some() => return too_large(),
+        Ok(Err(_)) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::PARSE_ERROR,
+                "the request body could not be read",
+            );
+        }
+        Ok(Ok(collected)) => collected.to_bytes(),
+    };
+    let options = ParseOptions {
+        max_size: config.max_body_bytes,
+        ..ParseOptions::default()
+    };
+    let message = match mcpwire_jsonrpc::parse(&bytes, &options) {
+        Ok(Parsed::Single(message)) => message,
+        Ok(Parsed::Batch(_)) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::INVALID_REQUEST,
+                "a POST body must hold a single JSON-RPC message",
+            );
+        }
+        Err(error) => {
+            return json_response(
+                StatusCode::BAD_REQUEST,
+                Message::from(error.to_error_response()).to_vec(),
+            );
+        }
+    };
+
+    let is_initialize =
+        matches!(&message, Message::Request(request) if request.method == "initialize");
+    let (session, created) = match session {
+        Some(session) => (session, false),
+        None if is_initialize => match create_session(&shared) {
+            Ok(session) => (session, true),
+            Err(reject) => return reject.into_response(),
+        },
+        None => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::INVALID_REQUEST,
+                "Mcp-Session-Id is required after initialize",
+            );
+        }
+    };
+
+    match message {
+        Message::Request(request) => {
+            let id = request.id.clone();
+            let activity = session.busy();
+            let registered = match session
+                .register_request(id.clone(), is_initialize && created, activity)
+                .await
+            {
+                Ok(registered) => registered,
+                Err(Refusal::DuplicateId) => {
+                    let error = ErrorObject::new(
+                        ErrorCode::INVALID_REQUEST,
+                        format!("request id {id} is already in flight"),
+                    );
+                    return json_response(
+                        StatusCode::BAD_REQUEST,
+                        Message::from(ErrorResponse::new(Some(id), error)).to_vec(),
+                    );
+                }
+                Err(_) => return session_not_found(),
+            };
+            let mut forwarding = ForwardGuard {
+                session: Some(Arc::clone(&session)),
+                id,
+            };
+            if session.forward(Message::Request(request)).await.is_err() {
+                return session_not_found();
+            }
+            forwarding.session = None;
+            let mut response = match registered {
+                Registered::Streaming(body) => sse_response(body),
+                Registered::Pending(reply, _activity) => match reply.await {
+                    Ok(PostReply::Json(bytes, is_error)) => {
+                        if created && is_error {
+                            // A failed initialize leaves nothing behind.
+                            session.terminate().await;
+                            return json_response(StatusCode::OK, bytes);
+                        }
+                        json_response(StatusCode::OK, bytes)
+                    }
+                    Ok(PostReply::Sse(body)) => sse_response(body),
+                    Err(_) if session.terminated.is_cancelled() => return session_not_found(),
+                    // The client cancelled the request: it gets no response.
+                    Err(_) => sse_response(ResponseBody::sse(Default::default(), None, None, None)),
+                },
+            };
+            if created {
+                let value =
+                    HeaderValue::from_str(&session.id).expect("session ids are visible ASCII");
+                response.headers_mut().insert(MCP_SESSION_ID, value);
+            }
+            response
+        }
+        other => {
+            if let Some(id) = cancelled_request(&other) {
+                // The engine sends nothing more for a cancelled request; end its stream.
+                session.forget_request(&id).await;
+            }
+            let _activity = session.busy();
+            match session.forward(other).await {
+                Ok(()) => Response::builder()
+                    .status(StatusCode::ACCEPTED)
+                    .body(ResponseBody::empty())
+                    .expect("a valid response"),
+                Err(_) => session_not_found(),
+            }
+        }
+    }
+}
+
+/// Forgets a registered request whose POST ended before the request was forwarded.
+struct ForwardGuard {
+    session: Option<Arc<Session>>,
+    id: RequestId,
+}
+
+impl Drop for ForwardGuard {
+    fn drop(&mut self) {
+        if let Some(session) = self.session.take() {
+            let id = self.id.clone();
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move { session.forget_request(&id).await });
+            }
+        }
+    }
+}
+
+/// The id a `notifications/cancelled` names, if `message` is one.
+fn cancelled_request(message: &Message) -> Option<RequestId> {
+    let Message::Notification(notification) = message else {
+        return None;
+    };
+    if notification.method != "notifications/cancelled" {
+        return None;
+    }
+    #[derive(serde::Deserialize)]
+    struct Params {
+        #[serde(rename = "requestId")]
+        request_id: RequestId,
+    }
+    let params = notification.params.as_ref()?;
+    serde_json::from_str::<Params>(params.get())
+        .ok()
+        .map(|params| params.request_id)
+}
+
+fn create_session(shared: &Arc<Shared>) -> Result<Arc<Session>, Reject> {
+    let id = new_session_id().map_err(|_| Reject {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        code: ErrorCode::INTERNAL_ERROR,
+        message: "no session id could be made",
+    })?;
+    let (session, inbound) = {
+        let mut sessions = shared.registry.lock();
+        if sessions.len() >= shared.config.max_sessions {
+            return Err(Reject {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: ErrorCode::INTERNAL_ERROR,
+                message: "too many sessions",
+            });
+        }
+        let (session, inbound) = Session::new(
+            Arc::from(id),
+            Arc::clone(&shared.config),
+            Arc::downgrade(&shared.registry),
+        );
+        sessions.insert(Arc::clone(&session.id), Arc::clone(&session));
+        (session, inbound)
+    };
+    session.spawn_expiry();
+    tracing::debug!("session created");
+    (shared.factory)(HttpSessionTransport::new(Arc::clone(&session), inbound));
+    Ok(session)
+}
+
+/// A session id: 32 bytes from the operating system's CSPRNG, as 64 lowercase hex digits.
+fn new_session_id() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
+}
+
+async fn get(shared: &Arc<Shared>, headers: &HeaderMap) -> Response<ResponseBody> {
+    let config = &shared.config;
+    let last_event_id = headers.get(LAST_EVENT_ID);
+    if !config.standalone_get && last_event_id.is_none() {
+        let mut response = error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::INVALID_REQUEST,
+            "this server offers no standalone SSE stream",
+        );
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("POST, DELETE"));
+        return response;
+    }
+    if !accepts(headers, "text/event-stream") {
+        return error_response(
+            StatusCode::NOT_ACCEPTABLE,
+            ErrorCode::INVALID_REQUEST,
+            "Accept must list text/event-stream",
+        );
+    }
+    let session = match session_for(shared, headers) {
+        Ok(session) => session,
+        Err(reject) => return reject.into_response(),
+    };
+    let opened = match last_event_id {
+        Some(value) => {
+            let Some((stream, after)) = value.to_str().ok().and_then(parse_event_id) else {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::INVALID_REQUEST,
+                    "malformed Last-Event-ID",
+                );
+            };
+            session.resume(stream, after).await
+        }
+        None => session.open_standalone().await,
+    };
+    match opened {
+        Ok(body) => sse_response(body),
+        Err(Refusal::Terminated) => session_not_found(),
+        Err(Refusal::TooManyStreams) => error_response(
+            StatusCode::CONFLICT,
+            ErrorCode::INVALID_REQUEST,
+            "too many open SSE streams for this session",
+        ),
+        Err(Refusal::Unresumable(reason)) => {
+            error_response(StatusCode::BAD_REQUEST, ErrorCode::INVALID_REQUEST, &reason)
+        }
+        Err(Refusal::DuplicateId) => unreachable!("a GET registers no request"),
+    }
+}
+
+async fn delete(shared: &Arc<Shared>, headers: &HeaderMap) -> Response<ResponseBody> {
+    match session_for(shared, headers) {
+        Ok(session) => {
+            session.terminate().await;
+            tracing::debug!("session deleted");
+            Response::builder()
+                .status(StatusCode::OK)
+                .body(ResponseBody::empty())
+                .expect("a valid response")
+        }
+        Err(reject) => reject.into_response(),
+    }
+}
+
+/// The live session a request names, or the response refusing it.
+fn session_for(shared: &Arc<Shared>, headers: &HeaderMap) -> Result<Arc<Session>, Reject> {
+    match session_id_header(headers)? {
+        Some(id) => shared.registry.get(&id).ok_or(Reject::SESSION_NOT_FOUND),
+        None => Err(Reject {
+            status: StatusCode::BAD_REQUEST,
+            code: ErrorCode::INVALID_REQUEST,
+            message: "Mcp-Session-Id is required",
+        }),
+    }
+}
+
+/// The `Mcp-Session-Id` header, if present and well formed.
+fn session_id_header(headers: &HeaderMap) -> Result<Option<String>, Reject> {
+    let Some(value) = headers.get(MCP_SESSION_ID) else {
+        return Ok(None);
+    };
+    let bytes = value.as_bytes();
+    if bytes.is_empty()
+        || bytes.len() > MAX_SESSION_ID_LENGTH
+        || !bytes.iter().all(|byte| (0x21..=0x7e).contains(byte))
+    {
+        return Err(Reject {
+            status: StatusCode::BAD_REQUEST,
+            code: ErrorCode::INVALID_REQUEST,
+            message: "malformed Mcp-Session-Id",
+        });
+    }
+    Ok(Some(
+        String::from_utf8(bytes.to_vec()).expect("visible ASCII is UTF-8"),
+    ))
+}
+
+/// Whether the `Accept` headers list `wanted` (`type/subtype`), directly or by a wildcard.
+fn accepts(headers: &HeaderMap, wanted: &str) -> bool {
+    let (wanted_type, _) = wanted.split_once('/').expect("a media type");
+    headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(media_type)
+        .any(|range| {
+            range == wanted
+                || range == "*/*"
+                || range
+                    .strip_suffix("/*")
+                    .is_some_and(|range_type| range_type == wanted_type)
+        })
+}
+
+/// The media type of a header value, lowercase and without parameters.
+fn media_type(value: &str) -> String {
+    value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
+fn json_response(status: StatusCode, bytes: impl Into<Bytes>) -> Response<ResponseBody> {
+    Response::builder()
+        .status(status)
+        .header(CONTENT_TYPE, "application/json")
+        .body(ResponseBody::full(bytes))
+        .expect("a valid response")
+}
+
+fn sse_response(body: ResponseBody) -> Response<ResponseBody> {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(CONTENT_TYPE, "text/event-stream")
+        .header(CACHE_CONTROL, "no-cache")
+        .body(body)
+        .expect("a valid response")
+}
+
+/// A refusal, turned into an [`error_response`] at the end.
+#[derive(Clone, Copy, Debug)]
+struct Reject {
+    status: StatusCode,
+    code: ErrorCode,
+    message: &'static str,
+}
+
+impl Reject {
+    const SESSION_NOT_FOUND: Reject = Reject {
+        status: StatusCode::NOT_FOUND,
+        code: ErrorCode::INVALID_REQUEST,
+        message: "session not found",
+    };
+
+    fn into_response(self) -> Response<ResponseBody> {
+        let mut response = error_response(self.status, self.code, self.message);
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        response
+    }
+}
+
+/// An HTTP error whose body is a JSON-RPC error response without an id.
+fn error_response(status: StatusCode, code: ErrorCode, message: &str) -> Response<ResponseBody> {
+    let error = ErrorResponse::new(None, ErrorObject::new(code, message));
+    json_response(status, Message::from(error).to_vec())
+}
+
+fn session_not_found() -> Response<ResponseBody> {
+    Reject::SESSION_NOT_FOUND.into_response()
+}
+
+fn too_large() -> Response<ResponseBody> {
+    error_response(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::PARSE_ERROR,
+        "the request body is too large",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(accept: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in accept {
+            headers.append(ACCEPT, HeaderValue::from_str(value).unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn accept_lists_are_read_with_parameters_wildcards_and_several_headers() {
+        let both = headers(&["application/json;q=0.9, Text/Event-Stream"]);
+        assert!(accepts(&both, "application/json") && accepts(&both, "text/event-stream"));
+        let split = headers(&["application/json", "text/event-stream"]);
+        assert!(accepts(&split, "text/event-stream"));
+        assert!(accepts(&headers(&["*/*"]), "text/event-stream"));
+        assert!(accepts(&headers(&["text/*"]), "text/event-stream"));
+        assert!(!accepts(
+            &headers(&["application/json"]),
+            "text/event-stream"
+        ));
+        assert!(!accepts(&headers(&[]), "application/json"));
+    }
+
+    #[test]
+    fn session_ids_are_visible_ascii_and_distinct() {
+        let first = new_session_id().unwrap();
+        let second = new_session_id().unwrap();
+        assert_eq!(first.len(), 64);
+        assert!(first.bytes().all(|byte| (0x21..=0x7e).contains(&byte)));
+        assert_ne!(first, second);
+    }
+
+    #[test]
+    fn cancellation_names_its_request() {
+        let message = Message::parse(
+            br#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7}}"#,
+        )
+        .unwrap();
+        assert_eq!(cancelled_request(&message), Some(RequestId::from(7)));
+        let other =
+            Message::parse(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).unwrap();
+        assert_eq!(cancelled_request(&other), None);
+    }
+}

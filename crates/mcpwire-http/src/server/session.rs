@@ -1,0 +1,539 @@
+//! One session: its streams, the routing of outbound messages, activity and expiry.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use bytes::Bytes;
+use mcpwire_jsonrpc::{Message, RequestId};
+use mcpwire_transport::SendOptions;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::server::body::{ResponseBody, event_id, message_event, priming_event};
+use crate::server::config::Config;
+use crate::server::service::Registry;
+
+/// The state of one session, shared by the HTTP side and its transport.
+pub(crate) struct Session {
+    pub(crate) id: Arc<str>,
+    pub(crate) config: Arc<Config>,
+    inbound: mpsc::Sender<Message>,
+    routes: tokio::sync::Mutex<Routes>,
+    pub(crate) terminated: CancellationToken,
+    activity: Mutex<Activity>,
+    registry: Weak<Registry>,
+}
+
+struct Activity {
+    /// Requests being served and SSE connections open.
+    busy: usize,
+    last: Instant,
+}
+
+#[derive(Default)]
+struct Routes {
+    /// The stream each in-flight client request is answered on.
+    requests: HashMap<RequestId, Route>,
+    streams: HashMap<u64, StreamState>,
+    next_stream: u64,
+    closed: bool,
+}
+
+enum Route {
+    /// Nothing sent yet: the POST waits for the first message to choose JSON or SSE.
+    Pending(oneshot::Sender<PostReply>),
+    Streaming(u64),
+}
+
+struct StreamState {
+    next_sequence: u64,
+    /// The open connection of the stream, if any.
+    live: Option<mpsc::Sender<Bytes>>,
+    standalone: bool,
+}
+
+impl StreamState {
+    fn is_live(&self) -> bool {
+        self.live.as_ref().is_some_and(|live| !live.is_closed())
+    }
+}
+
+/// How a POSTed request is answered.
+pub(crate) enum PostReply {
+    /// The response alone, as one JSON body, and whether it is an error response.
+    Json(Bytes, bool),
+    /// An SSE stream carrying the response and what precedes it.
+    Sse(ResponseBody),
+}
+
+/// Why a message could not be taken into a session.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// The session has ended.
+    Terminated,
+    /// A request with this id is already in flight.
+    DuplicateId,
+    /// The session has as many standalone streams open as allowed.
+    TooManyStreams,
+    /// The `Last-Event-ID` names an event that cannot be resumed from.
+    Unresumable(String),
+}
+
+/// Marks a session busy while it lives, and records the end of the activity when dropped.
+pub(crate) struct ActivityGuard {
+    session: Arc<Session>,
+}
+
+impl Drop for ActivityGuard {
+    fn drop(&mut self) {
+        let mut activity = self.session.activity();
+        activity.busy -= 1;
+        activity.last = Instant::now();
+    }
+}
+
+impl Session {
+    pub(crate) fn new(
+        id: Arc<str>,
+        config: Arc<Config>,
+        registry: Weak<Registry>,
+    ) -> (Arc<Session>, mpsc::Receiver<Message>) {
+        let (inbound, receiver) = mpsc::channel(config.inbound_queue);
+        let session = Arc::new(Session {
+            id,
+            config,
+            inbound,
+            routes: tokio::sync::Mutex::new(Routes {
+                next_stream: 1,
+                ..Routes::default()
+            }),
+            terminated: CancellationToken::new(),
+            activity: Mutex::new(Activity {
+                busy: 0,
+                last: Instant::now(),
+            }),
+            registry,
+        });
+        (session, receiver)
+    }
+
+    fn activity(&self) -> MutexGuard<'_, Activity> {
+        // The critical sections are single assignments; a poisoned lock is still consistent.
+        self.activity
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn busy(self: &Arc<Self>) -> ActivityGuard {
+        self.activity().busy += 1;
+        ActivityGuard {
+            session: Arc::clone(self),
+        }
+    }
+
+    /// Ends the session when it stays idle for the configured timeout.
+    pub(crate) fn spawn_expiry(self: &Arc<Self>) {
+        let weak = Arc::downgrade(self);
+        let terminated = self.terminated.clone();
+        let timeout = self.config.session_idle_timeout;
+        tokio::spawn(async move {
+            let mut deadline = Instant::now() + timeout;
+            loop {
+                tokio::select! {
+                    () = terminated.cancelled() => return,
+                    () = tokio::time::sleep_until(deadline) => {}
+                }
+                let Some(session) = weak.upgrade() else {
+                    return;
+                };
+                let (busy, last) = {
+                    let activity = session.activity();
+                    (activity.busy, activity.last)
+                };
+                if busy == 0 && last + timeout <= Instant::now() {
+                    tracing::debug!("ending an idle session");
+                    session.terminate().await;
+                    return;
+                }
+                deadline = if busy == 0 {
+                    last + timeout
+                } else {
+                    Instant::now() + timeout
+                };
+            }
+        });
+    }
+
+    /// Ends the session: pending POSTs and open streams end, the transport's receiver ends,
+    /// later requests with its id get `404`, and its stored events are dropped.
+    pub(crate) async fn terminate(&self) {
+        if self.terminated.is_cancelled() {
+            return;
+        }
+        self.terminated.cancel();
+        if let Some(registry) = self.registry.upgrade() {
+            registry.remove(&self.id);
+        }
+        {
+            let mut routes = self.routes.lock().await;
+            routes.closed = true;
+            routes.requests.clear();
+            routes.streams.clear();
+        }
+        self.config.event_store.forget_session(&self.id).await;
+    }
+
+    /// Hands a POSTed message to the transport's receiver, waiting for room.
+    pub(crate) async fn forward(&self, message: Message) -> Result<(), Refusal> {
+        let sent = tokio::select! {
+            sent = self.inbound.send(message) => sent,
+            () = self.terminated.cancelled() => return Err(Refusal::Terminated),
+        };
+        if sent.is_err() {
+            // Nobody serves the transport any more: the session is over.
+            self.terminate().await;
+            return Err(Refusal::Terminated);
+        }
+        Ok(())
+    }
+
+    /// Registers a POSTed request so that its response finds its way back, before the
+    /// request is forwarded.
+    pub(crate) async fn register_request(
+        self: &Arc<Self>,
+        id: RequestId,
+        initialize: bool,
+        activity: ActivityGuard,
+    ) -> Result<Registered, Refusal> {
+        let mut routes = self.routes.lock().await;
+        if routes.closed {
+            return Err(Refusal::Terminated);
+        }
+        if routes.requests.contains_key(&id) {
+            return Err(Refusal::DuplicateId);
+        }
+        let config = &self.config;
+        if initialize || (config.json_responses && !config.close_request_streams_after_priming) {
+            let (reply, receiver) = oneshot::channel();
+            routes.requests.insert(id, Route::Pending(reply));
+            return Ok(Registered::Pending(receiver, activity));
+        }
+        let stream = routes.open_stream(false);
+        routes.requests.insert(id, Route::Streaming(stream));
+        let live = if config.close_request_streams_after_priming {
+            None
+        } else {
+            let (sender, receiver) = mpsc::channel(config.stream_queue);
+            routes.attach(stream, sender);
+            Some(receiver)
+        };
+        let prefix = VecDeque::from([priming_event(&event_id(stream, 0), config.sse_retry)]);
+        Ok(Registered::Streaming(ResponseBody::sse(
+            prefix,
+            live,
+            config.keep_alive,
+            Some(activity),
+        )))
+    }
+
+    /// Forgets a request whose forwarding failed, or which the client cancelled: its POST or
+    /// stream ends without a response.
+    pub(crate) async fn forget_request(&self, id: &RequestId) {
+        let mut routes = self.routes.lock().await;
+        if let Some(Route::Streaming(stream)) = routes.requests.remove(id) {
+            routes.streams.remove(&stream);
+        }
+    }
+
+    /// Opens a standalone stream for a GET.
+    pub(crate) async fn open_standalone(self: &Arc<Self>) -> Result<ResponseBody, Refusal> {
+        let activity = self.busy();
+        let mut routes = self.routes.lock().await;
+        if routes.closed {
+            return Err(Refusal::Terminated);
+        }
+        let open = routes
+            .streams
+            .values()
+            .filter(|stream| stream.standalone && stream.is_live())
+            .count();
+        if open >= self.config.max_standalone_streams {
+            return Err(Refusal::TooManyStreams);
+        }
+        // Standalone streams whose connection went away are only resumable from the store
+        // from now on: the new stream takes their place.
+        routes
+            .streams
+            .retain(|_, stream| !stream.standalone || stream.is_live());
+        let stream = routes.open_stream(true);
+        let (sender, receiver) = mpsc::channel(self.config.stream_queue);
+        routes.attach(stream, sender);
+        let prefix = VecDeque::from([priming_event(&event_id(stream, 0), self.config.sse_retry)]);
+        Ok(ResponseBody::sse(
+            prefix,
+            Some(receiver),
+            self.config.keep_alive,
+            Some(activity),
+        ))
+    }
+
+    /// Resumes stream `stream` after event `after` for a GET with `Last-Event-ID`: the events
+    /// the client missed, then, while the stream is still open, its live events.
+    pub(crate) async fn resume(
+        self: &Arc<Self>,
+        stream: u64,
+        after: u64,
+    ) -> Result<ResponseBody, Refusal> {
+        let activity = self.busy();
+        let mut routes = self.routes.lock().await;
+        if routes.closed {
+            return Err(Refusal::Terminated);
+        }
+        let next_sequence = routes.streams.get(&stream).map(|state| state.next_sequence);
+        // Appending and replaying both happen under the routes lock, so no event is sent
+        // twice or skipped between the replay and the live part.
+        let replayed = match next_sequence {
+            Some(next) if after >= next => {
+                return Err(Refusal::Unresumable(format!(
+                    "event {} was never sent",
+                    event_id(stream, after)
+                )));
+            }
+            Some(next) if after + 1 == next => Vec::new(),
+            _ => self
+                .config
+                .event_store
+                .replay(&self.id, stream, after)
+                .await
+                .map_err(|error| {
+                    Refusal::Unresumable(format!(
+                        "cannot resume after event {}: {error}",
+                        event_id(stream, after)
+                    ))
+                })?,
+        };
+        let mut prefix = VecDeque::with_capacity(replayed.len() + 1);
+        prefix.push_back(priming_event(
+            &event_id(stream, after),
+            self.config.sse_retry,
+        ));
+        for (sequence, message) in &replayed {
+            prefix.push_back(message_event(stream, *sequence, message));
+        }
+        let live = if next_sequence.is_some() {
+            let (sender, receiver) = mpsc::channel(self.config.stream_queue);
+            routes.attach(stream, sender);
+            Some(receiver)
+        } else {
+            None
+        };
+        Ok(ResponseBody::sse(
+            prefix,
+            live,
+            self.config.keep_alive,
+            Some(activity),
+        ))
+    }
+
+    /// Routes one outbound message to the stream it belongs on.
+    ///
+    /// When the stream's connection has a full queue, the message is stored and then waits,
+    /// after the routes lock is released, for room on that connection for at most the
+    /// slow-consumer timeout; then the connection is closed and the client resumes from the
+    /// store. Meanwhile the session's next message waits, which keeps messages in order.
+    pub(crate) async fn deliver(
+        self: &Arc<Self>,
+        message: Message,
+        options: SendOptions,
+    ) -> Result<(), mcpwire_transport::Error> {
+        let stalled = self.route(message, options).await?;
+        if let Some(stalled) = stalled {
+            self.finish_stalled(stalled).await;
+        }
+        Ok(())
+    }
+
+    async fn route(
+        self: &Arc<Self>,
+        message: Message,
+        options: SendOptions,
+    ) -> Result<Option<Stalled>, mcpwire_transport::Error> {
+        let (target, is_final) = match &message {
+            Message::Response(response) => (Some(response.id.clone()), true),
+            Message::Error(error) => (error.id.clone(), true),
+            Message::Request(_) | Message::Notification(_) => (options.related_request, false),
+        };
+        let bytes = Bytes::from(message.to_vec());
+        let mut routes = self.routes.lock().await;
+        if routes.closed {
+            return Err(mcpwire_transport::Error::closed());
+        }
+        if let Some(id) = target
+            && let Some(route) = routes.requests.remove(&id)
+        {
+            match route {
+                Route::Pending(reply) if is_final => {
+                    let is_error = matches!(message, Message::Error(_));
+                    if reply.send(PostReply::Json(bytes, is_error)).is_err() {
+                        tracing::debug!(%id, "dropping a response: its POST has gone");
+                    }
+                }
+                Route::Pending(reply) => {
+                    let stream = routes.open_stream(false);
+                    let (sender, receiver) = mpsc::channel(self.config.stream_queue);
+                    routes.attach(stream, sender);
+                    routes.requests.insert(id, Route::Streaming(stream));
+                    // A new connection's queue has room for its first event.
+                    let _ = self.append(&mut routes, stream, bytes).await;
+                    let prefix = VecDeque::from([priming_event(
+                        &event_id(stream, 0),
+                        self.config.sse_retry,
+                    )]);
+                    let body = ResponseBody::sse(
+                        prefix,
+                        Some(receiver),
+                        self.config.keep_alive,
+                        Some(self.busy()),
+                    );
+                    if reply.send(PostReply::Sse(body)).is_err() {
+                        tracing::debug!(
+                            stream,
+                            "the POST of a request went before its stream opened"
+                        );
+                    }
+                }
+                Route::Streaming(stream) => {
+                    let stalled = self.append(&mut routes, stream, bytes).await;
+                    if is_final {
+                        // Dropping the stream's sender ends its connection once the client has
+                        // read the response; its events stay in the store for a late resume.
+                        routes.streams.remove(&stream);
+                    } else {
+                        routes.requests.insert(id, Route::Streaming(stream));
+                    }
+                    return Ok(stalled);
+                }
+            }
+            return Ok(None);
+        }
+        if is_final {
+            // A response goes only on its request's stream, never on a standalone one.
+            tracing::debug!("dropping a response to a request that has no stream any more");
+            return Ok(None);
+        }
+        // The newest open standalone stream; failing that, the newest one whose connection
+        // went away, where the event waits in the store for the client to resume.
+        let standalone = routes
+            .streams
+            .iter()
+            .filter(|(_, stream)| stream.standalone)
+            .max_by_key(|(id, stream)| (stream.is_live(), **id))
+            .map(|(id, _)| *id);
+        match standalone {
+            Some(stream) => Ok(self.append(&mut routes, stream, bytes).await),
+            None => {
+                tracing::debug!("dropping a message: no standalone stream was opened");
+                Ok(None)
+            }
+        }
+    }
+
+    /// Stores the next event of `stream` and queues it on the stream's connection; returns the
+    /// event instead when that queue is full.
+    async fn append(&self, routes: &mut Routes, stream: u64, message: Bytes) -> Option<Stalled> {
+        let state = routes.streams.get_mut(&stream)?;
+        let sequence = state.next_sequence;
+        state.next_sequence += 1;
+        if let Err(error) = self
+            .config
+            .event_store
+            .append(&self.id, stream, sequence, message.clone())
+            .await
+        {
+            tracing::debug!(%error, stream, "an event could not be stored for resumption");
+        }
+        let live = state.live.as_ref()?;
+        match live.try_send(message_event(stream, sequence, &message)) {
+            Ok(()) => None,
+            Err(mpsc::error::TrySendError::Full(frame)) => Some(Stalled {
+                stream,
+                live: live.clone(),
+                frame,
+            }),
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                state.live = None;
+                None
+            }
+        }
+    }
+
+    /// Waits for room for a stalled event, then closes the connection if none came in time.
+    async fn finish_stalled(&self, stalled: Stalled) {
+        let Stalled {
+            stream,
+            live,
+            frame,
+        } = stalled;
+        let timeout = self.config.slow_consumer_timeout;
+        let sent = tokio::select! {
+            sent = live.send_timeout(frame, timeout) => sent.is_ok(),
+            // The session's end closes every connection; this clone must not keep one open.
+            () = self.terminated.cancelled() => return,
+        };
+        if sent {
+            return;
+        }
+        tracing::debug!(
+            stream,
+            "closing the connection of a stream its client reads too slowly"
+        );
+        let mut routes = self.routes.lock().await;
+        if let Some(state) = routes.streams.get_mut(&stream)
+            && state
+                .live
+                .as_ref()
+                .is_some_and(|current| current.same_channel(&live))
+        {
+            // Dropping the stream's sender ends the connection after what it has queued; a
+            // connection opened by a resume since then is left alone.
+            state.live = None;
+        }
+    }
+}
+
+/// An event that found its connection's queue full: it is stored already, and waits for room.
+pub(crate) struct Stalled {
+    stream: u64,
+    live: mpsc::Sender<Bytes>,
+    frame: Bytes,
+}
+
+/// A registered request: either waiting for its first outbound message, or already streaming.
+pub(crate) enum Registered {
+    Pending(oneshot::Receiver<PostReply>, ActivityGuard),
+    Streaming(ResponseBody),
+}
+
+impl Routes {
+    fn open_stream(&mut self, standalone: bool) -> u64 {
+        let stream = self.next_stream;
+        self.next_stream += 1;
+        self.streams.insert(
+            stream,
+            StreamState {
+                next_sequence: 1,
+                live: None,
+                standalone,
+            },
+        );
+        stream
+    }
+
+    /// Makes `sender` the stream's connection; a previous connection ends.
+    fn attach(&mut self, stream: u64, sender: mpsc::Sender<Bytes>) {
+        if let Some(state) = self.streams.get_mut(&stream) {
+            state.live = Some(sender);
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! The transport of one HTTP session, handed to the role crate's session factory.
+
+use std::fmt;
+use std::sync::Arc;
+
+use mcpwire_jsonrpc::Message;
+use mcpwire_transport::{Error, Inbound, MessageReceiver, MessageSender, SendOptions, Transport};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::server::session::Session;
+
+/// The [`Transport`] of one Streamable HTTP session.
+///
+/// [`StreamableHttpService`](crate::server::StreamableHttpService) makes one when a client's
+/// `initialize` arrives and hands it to the session factory, which serves it (for example with
+/// `mcpwire_server::Server::serve`).
+///
+/// - Inbound: every message POSTed with this session's `Mcp-Session-Id` arrives, in the order
+///   the POSTs were read. Bodies that do not parse never arrive: they are answered with `400`.
+/// - Outbound: a response goes to the POST that carried its request, as one JSON body when
+///   nothing else was sent for that request first, otherwise as the last event of that POST's
+///   SSE stream. A request or notification sent with [`SendOptions::related_request`] goes on
+///   that request's SSE stream (opening it if the POST is still waiting). Anything else goes
+///   on the session's newest open standalone GET stream; when none is open, on the newest one
+///   whose connection went away, stored for the client to resume; when the client never opened
+///   one, it is dropped. A response whose request has no stream any more is dropped: responses
+///   never go on a standalone stream. Every SSE event is kept in the configured event store
+///   for resumption.
+///
+/// The receiver ends when the session ends (`DELETE`, expiry, shutdown); closing the sender
+/// ends the session.
+pub struct HttpSessionTransport {
+    sender: HttpSessionSender,
+    receiver: HttpSessionReceiver,
+}
+
+impl HttpSessionTransport {
+    pub(crate) fn new(session: Arc<Session>, inbound: mpsc::Receiver<Message>) -> Self {
+        let terminated = session.terminated.clone();
+        HttpSessionTransport {
+            sender: HttpSessionSender { session },
+            receiver: HttpSessionReceiver {
+                inbound,
+                terminated,
+            },
+        }
+    }
+
+    /// The session's `Mcp-Session-Id`.
+    pub fn session_id(&self) -> &str {
+        &self.sender.session.id
+    }
+}
+
+impl fmt::Debug for HttpSessionTransport {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("HttpSessionTransport")
+            .finish_non_exhaustive()
+    }
+}
+
+impl Transport for HttpSessionTransport {
+    type Sender = HttpSessionSender;
+    type Receiver = HttpSessionReceiver;
+
+    fn split(self) -> (HttpSessionSender, HttpSessionReceiver) {
+        (self.sender, self.receiver)
+    }
+}
+
+/// The sending half of an [`HttpSessionTransport`]: routes each message to its stream.
+pub struct HttpSessionSender {
+    session: Arc<Session>,
+}
+
+impl fmt::Debug for HttpSessionSender {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("HttpSessionSender")
+            .finish_non_exhaustive()
+    }
+}
+
+impl MessageSender for HttpSessionSender {
+    /// Routes `message` as the [`HttpSessionTransport`] documentation describes. When the
+    /// connection's queue is full, waits for room at most the configured slow-consumer
+    /// timeout; then the connection is closed, and the client resumes it from the event store.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_closed`] once the session has ended.
+    async fn send(&mut self, message: Message, options: SendOptions) -> Result<(), Error> {
+        self.session.deliver(message, options).await
+    }
+
+    /// Ends the session, as a `DELETE` would.
+    async fn close(&mut self) -> Result<(), Error> {
+        self.session.terminate().await;
+        Ok(())
+    }
+}
+
+/// The receiving half of an [`HttpSessionTransport`]: the messages POSTed to the session.
+pub struct HttpSessionReceiver {
+    inbound: mpsc::Receiver<Message>,
+    terminated: CancellationToken,
+}
+
+impl fmt::Debug for HttpSessionReceiver {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("HttpSessionReceiver")
+            .finish_non_exhaustive()
+    }
+}
+
+impl MessageReceiver for HttpSessionReceiver {
+    /// The next POSTed message, or `None` once the session has ended.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    async fn receive(&mut self) -> Option<Result<Inbound, Error>> {
+        tokio::select! {
+            biased;
+            () = self.terminated.cancelled() => None,
+            message = self.inbound.recv() => message.map(|message| Ok(Inbound::Message(message))),
+        }
+    }
+}
