@@ -188,7 +188,10 @@ impl HttpClientBuilder {
     }
 
     /// How long the server may take to answer an HTTP request with its status and headers
-    /// (and, for a JSON answer, its body). An SSE stream, once open, has no deadline.
+    /// (and, for a JSON answer, its body). An SSE stream, once open, has no deadline, and
+    /// neither has the answer to the POST of a JSON-RPC request, which a server in JSON mode
+    /// sends only with the result: the engine's request timeout bounds that one (the first
+    /// POST of [`with_fallback`](Self::with_fallback) excepted, which decides the transport).
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.options.request_timeout = timeout;
         self

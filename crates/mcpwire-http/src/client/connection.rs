@@ -106,10 +106,24 @@ impl Connection {
         request: http::request::Builder,
         body: Bytes,
     ) -> Result<Response<Incoming>, HttpError> {
+        self.send_within(request, body, self.request_timeout).await
+    }
+
+    /// Sends `request` and waits, up to `deadline`, for the status and headers.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Self::send).
+    pub(crate) async fn send_within(
+        &self,
+        request: http::request::Builder,
+        body: Bytes,
+        deadline: Duration,
+    ) -> Result<Response<Incoming>, HttpError> {
         let request = request
             .body(Full::new(body))
             .map_err(|error| HttpError::builder(format!("invalid request: {error}")))?;
-        match tokio::time::timeout(self.request_timeout, self.client.request(request)).await {
+        match tokio::time::timeout(deadline, self.client.request(request)).await {
             Ok(Ok(response)) => Ok(response),
             Ok(Err(error)) => Err(HttpError::connect(error)),
             Err(_) => Err(HttpError::timeout("no response headers")),

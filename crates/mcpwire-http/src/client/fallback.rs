@@ -101,7 +101,7 @@ impl HttpClientSender {
         let id = request.id.clone();
         let initialize = request.method == "initialize";
         let body = Bytes::from(message.to_vec());
-        match streamable.post(body, initialize).await {
+        match streamable.post(body, initialize, true).await {
             Ok(response) => {
                 self.mode = Mode::Streamable(Arc::clone(&streamable));
                 let reader = Arc::clone(&streamable);

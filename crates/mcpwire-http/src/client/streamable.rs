@@ -25,6 +25,9 @@ const INITIALIZE: &str = "initialize";
 /// The notification after which the standalone GET stream is opened.
 const INITIALIZED: &str = "notifications/initialized";
 
+/// The wait for the answer to a request's POST: in effect none, since the engine bounds it.
+const UNBOUNDED: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 60 * 60);
+
 /// Room for the `data: ` prefix of an SSE line on top of the message limit.
 const SSE_LINE_SLACK: usize = 64;
 
@@ -178,7 +181,7 @@ impl Streamable {
             return Ok(());
         }
         let initialized = message.method() == Some(INITIALIZED);
-        match self.post(body, false).await {
+        match self.post(body, false, true).await {
             Ok(response) => {
                 let this = Arc::clone(self);
                 self.spawn(async move { this.consume(response, None, false).await });
@@ -197,7 +200,9 @@ impl Streamable {
 
     /// The request path after the POST: reads its answer, or fails the request.
     pub(crate) async fn run_request(self: Arc<Self>, id: RequestId, body: Bytes, initialize: bool) {
-        match self.post(body, initialize).await {
+        // In JSON mode the server sends its headers with the result, which may take as long
+        // as the request itself: the engine's request timeout bounds that wait.
+        match self.post(body, initialize, false).await {
             Ok(response) => self.consume(response, Some(id), initialize).await,
             // The transport has failed as a whole; the engine learns it from the receiver.
             Err(error) if error.is_session_expired() => {}
@@ -217,7 +222,8 @@ impl Streamable {
         });
     }
 
-    /// POSTs one message and waits for the status and headers of the answer.
+    /// POSTs one message and waits for the status and headers of the answer: within the
+    /// request timeout when `bounded`, for as long as it takes otherwise.
     ///
     /// # Errors
     ///
@@ -228,12 +234,18 @@ impl Streamable {
         &self,
         body: Bytes,
         initialize: bool,
+        bounded: bool,
     ) -> Result<Response<Incoming>, HttpError> {
         let mut request = self
             .connection
             .post_json(&self.connection.url, body.clone());
         let sent_session = self.add_session_headers(&mut request, initialize);
-        let response = self.connection.send(request, body).await?;
+        let deadline = if bounded {
+            self.options.request_timeout
+        } else {
+            UNBOUNDED
+        };
+        let response = self.connection.send_within(request, body, deadline).await?;
         if let Some(session_id) = response.headers().get(MCP_SESSION_ID) {
             self.session.state().capture_id(session_id);
         }
@@ -337,8 +349,10 @@ impl Streamable {
                 return;
             }
         };
-        // Some servers answer a notification with 200 and an empty or whitespace body.
-        if bytes.iter().all(u8::is_ascii_whitespace) && awaited.is_none() {
+        // Some servers answer a notification with 200 and a body that is no message (empty,
+        // `{}`, a status text): nothing to deliver, and nothing the engine should answer.
+        if awaited.is_none() && mcpwire_jsonrpc::parse(&bytes, &self.inbox.parse).is_err() {
+            tracing::debug!("ignoring a body that is no message in the answer to a notification");
             return;
         }
         let mut answered = false;
