@@ -373,13 +373,19 @@ async fn failed_requests_are_answered_with_error_responses() {
     ];
     for (id, method, expected) in cases {
         send(&mut sender, request(id, method)).await;
-        let error = loop {
+        let mut error = None;
+        // The answers of the other cases hold one notification each at most.
+        for _ in 0..3 {
             match receive(&mut receiver).await {
-                Message::Error(error) => break error,
+                Message::Error(response) => {
+                    error = Some(response);
+                    break;
+                }
                 Message::Notification(_) => continue,
                 other => panic!("unexpected {other:?}"),
             }
-        };
+        }
+        let error = error.expect("an error response");
         assert_eq!(error.id, Some(RequestId::from(id)));
         assert_eq!(error.error.code, ErrorCode::INTERNAL_ERROR);
         assert!(
@@ -537,4 +543,43 @@ async fn an_unreachable_server_fails_requests_promptly() {
         .await
         .unwrap_err();
     assert!(HttpError::find(&notified).unwrap().is_connect());
+}
+
+/// The client role sees the expiry through its own error: [`HttpError::find`] digs it out of
+/// the failed call's source chain.
+#[tokio::test]
+async fn the_client_role_sees_the_session_expiry_in_its_error() {
+    let server = TestServer::start(|recorded| match recorded.method {
+        Method::POST => match recorded.message().method() {
+            Some("initialize") => initialize_answer(recorded, "expiring"),
+            Some("notifications/initialized") => status(StatusCode::ACCEPTED),
+            _ => status(StatusCode::NOT_FOUND),
+        },
+        _ => status(StatusCode::METHOD_NOT_ALLOWED),
+    })
+    .await;
+    let transport = HttpClientBuilder::new(server.url("/mcp"))
+        .streamable()
+        .unwrap();
+    let info = mcpwire_schema::v2025_11_25::Implementation {
+        name: "mcpwire-http-tests".to_owned(),
+        version: "0.0.0".to_owned(),
+        title: None,
+        description: None,
+        icons: None,
+        website_url: None,
+    };
+    let client = tokio::time::timeout(
+        WAIT,
+        mcpwire_client::Client::builder(info).connect(transport),
+    )
+    .await
+    .unwrap()
+    .expect("initialize");
+    let error = tokio::time::timeout(WAIT, client.list_tools())
+        .await
+        .unwrap()
+        .expect_err("the session is gone");
+    let http = HttpError::find(&error).unwrap_or_else(|| panic!("no http error in {error:?}"));
+    assert!(http.is_session_expired());
 }
