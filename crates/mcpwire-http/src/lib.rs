@@ -1,4 +1,14 @@
-//! The Streamable HTTP transport of mcpwire (MCP revision 2025-11-25).
+//! The HTTP transports of mcpwire: MCP's Streamable HTTP (revision 2025-11-25) on both sides,
+//! and the deprecated HTTP+SSE transport of 2024-11-05 for clients of older servers.
+//!
+//! Each side sits behind a feature:
+//!
+//! - `server`: the endpoint, [`server::StreamableHttpService`], and [`server::serve`].
+//! - `client`: [`client`], transports that connect to an MCP server by URL, over hyper-util's
+//!   client with rustls (pure Rust TLS, ring, the Mozilla roots of `webpki-roots`).
+//! - `full`: both.
+//!
+//! # Server
 //!
 //! With the `server` feature, [`server::StreamableHttpService`] is the MCP endpoint as a
 //! [`tower_service::Service`] over hyper's request and response types. It knows nothing of
@@ -54,13 +64,17 @@
 //! # }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "client")]
+pub mod client;
 mod error;
 #[cfg(feature = "server")]
 pub mod server;
 
 pub use error::Error;
 
-// Compiles the README example as a doc test; it needs the server side.
-#[cfg(all(doctest, feature = "server"))]
+// Compiles the README examples as doc tests; they need both sides.
+#[cfg(all(doctest, feature = "server", feature = "client"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

@@ -1,0 +1,359 @@
+//! The builder shared by the HTTP client transports.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderMap, HeaderName, HeaderValue, Uri};
+
+use crate::client::HttpError;
+use crate::client::connection::Connection;
+use crate::client::fallback::HttpClientTransport;
+use crate::client::legacy::LegacySseClientTransport;
+use crate::client::streamable::StreamableHttpClientTransport;
+
+/// The longest `retry` honoured: a larger one from a broken or hostile server would stall
+/// the stream for good.
+const MAX_SERVER_RETRY: Duration = Duration::from_secs(600);
+
+/// Configures an HTTP client transport to one MCP server URL.
+///
+/// One builder makes all three transports: [`streamable`](Self::streamable) (Streamable
+/// HTTP), [`legacy_sse`](Self::legacy_sse) (the 2024-11-05 HTTP+SSE transport) and
+/// [`with_fallback`](Self::with_fallback) (Streamable HTTP, falling back to HTTP+SSE when the
+/// server refuses the first POST, as the spec's backwards-compatibility section describes).
+///
+/// Every bound has a default and a setter:
+///
+/// | setting | default |
+/// |---|---|
+/// | [`connect_timeout`](Self::connect_timeout) | 10 s |
+/// | [`request_timeout`](Self::request_timeout) | 30 s |
+/// | [`inbound_capacity`](Self::inbound_capacity) | 64 messages |
+/// | [`max_message_bytes`](Self::max_message_bytes) | 4 MiB |
+/// | [`reconnect_delay`](Self::reconnect_delay) | 1 s |
+/// | [`max_reconnect_delay`](Self::max_reconnect_delay) | 30 s |
+/// | [`max_reconnect_attempts`](Self::max_reconnect_attempts) | 5 |
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use mcpwire_http::client::HttpClientBuilder;
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let transport = HttpClientBuilder::new("https://mcp.example.com/mcp")
+///     .bearer_token("secret-token")
+///     .header("x-tenant", "acme")
+///     .request_timeout(Duration::from_secs(60))
+///     .streamable()
+///     .expect("a valid configuration");
+/// assert!(transport.session().id().is_none(), "no session before initialize");
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct HttpClientBuilder {
+    url: String,
+    headers: HeaderMap,
+    /// The first invalid header, reported by the terminal method.
+    header_error: Option<String>,
+    tls_config: Option<rustls::ClientConfig>,
+    pub(crate) options: Options,
+}
+
+/// The settings the transports read at run time.
+#[derive(Clone, Debug)]
+pub(crate) struct Options {
+    pub(crate) connect_timeout: Duration,
+    pub(crate) request_timeout: Duration,
+    pub(crate) inbound_capacity: usize,
+    pub(crate) max_message_bytes: usize,
+    pub(crate) reconnect_delay: Duration,
+    pub(crate) max_reconnect_delay: Duration,
+    pub(crate) max_reconnect_attempts: u32,
+    pub(crate) standalone_stream: bool,
+    pub(crate) protocol_version: Option<HeaderValue>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            connect_timeout: HttpClientBuilder::DEFAULT_CONNECT_TIMEOUT,
+            request_timeout: HttpClientBuilder::DEFAULT_REQUEST_TIMEOUT,
+            inbound_capacity: HttpClientBuilder::DEFAULT_INBOUND_CAPACITY,
+            max_message_bytes: HttpClientBuilder::DEFAULT_MAX_MESSAGE_BYTES,
+            reconnect_delay: HttpClientBuilder::DEFAULT_RECONNECT_DELAY,
+            max_reconnect_delay: HttpClientBuilder::DEFAULT_MAX_RECONNECT_DELAY,
+            max_reconnect_attempts: HttpClientBuilder::DEFAULT_MAX_RECONNECT_ATTEMPTS,
+            standalone_stream: true,
+            protocol_version: None,
+        }
+    }
+}
+
+impl Options {
+    /// The wait before reconnection attempt `attempt` (counted from 0): the server's `retry`
+    /// (or the default delay) for the first, doubling for each further one, capped at the
+    /// maximum. The server's `retry` is honoured exactly even above the cap, as the spec
+    /// requires, up to ten minutes.
+    pub(crate) fn reconnect_wait(&self, retry: Option<Duration>, attempt: u32) -> Duration {
+        let base = retry
+            .map(|retry| retry.min(MAX_SERVER_RETRY))
+            .unwrap_or(self.reconnect_delay);
+        if attempt == 0 {
+            return base;
+        }
+        let backoff = base.saturating_mul(2u32.saturating_pow(attempt.min(16)));
+        backoff.min(self.max_reconnect_delay.max(base))
+    }
+}
+
+impl HttpClientBuilder {
+    /// Default for [`connect_timeout`](Self::connect_timeout).
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Default for [`request_timeout`](Self::request_timeout).
+    pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+    /// Default for [`inbound_capacity`](Self::inbound_capacity).
+    pub const DEFAULT_INBOUND_CAPACITY: usize = 64;
+    /// Default for [`max_message_bytes`](Self::max_message_bytes): the envelope parser's
+    /// default size limit.
+    pub const DEFAULT_MAX_MESSAGE_BYTES: usize = mcpwire_jsonrpc::DEFAULT_MAX_SIZE;
+    /// Default for [`reconnect_delay`](Self::reconnect_delay).
+    pub const DEFAULT_RECONNECT_DELAY: Duration = Duration::from_secs(1);
+    /// Default for [`max_reconnect_delay`](Self::max_reconnect_delay).
+    pub const DEFAULT_MAX_RECONNECT_DELAY: Duration = Duration::from_secs(30);
+    /// Default for [`max_reconnect_attempts`](Self::max_reconnect_attempts).
+    pub const DEFAULT_MAX_RECONNECT_ATTEMPTS: u32 = 5;
+
+    /// A builder for the server at `url` (`http` or `https`), with the defaults.
+    ///
+    /// The URL is checked by the terminal methods.
+    pub fn new(url: impl Into<String>) -> Self {
+        HttpClientBuilder {
+            url: url.into(),
+            headers: HeaderMap::new(),
+            header_error: None,
+            tls_config: None,
+            options: Options::default(),
+        }
+    }
+
+    /// Adds a header to every HTTP request (for example `Authorization`). Adding the same
+    /// name twice sends both values. The transport's own headers (`Accept`, `Content-Type`,
+    /// `Mcp-Session-Id`, `MCP-Protocol-Version`, `Last-Event-ID`) always win.
+    ///
+    /// An invalid name or value makes the terminal method fail with
+    /// [`HttpError::is_builder`].
+    pub fn header<K, V>(mut self, name: K, value: V) -> Self
+    where
+        HeaderName: TryFrom<K>,
+        HeaderValue: TryFrom<V>,
+    {
+        match (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            (Ok(name), Ok(value)) => {
+                self.headers.append(name, value);
+            }
+            (Err(_), _) => {
+                self.header_error
+                    .get_or_insert_with(|| "invalid header name".to_owned());
+            }
+            (_, Err(_)) => {
+                self.header_error
+                    .get_or_insert_with(|| "invalid header value".to_owned());
+            }
+        }
+        self
+    }
+
+    /// Sends `Authorization: Bearer <token>` with every request, marked sensitive so that it
+    /// is not logged.
+    pub fn bearer_token(mut self, token: &str) -> Self {
+        match HeaderValue::try_from(format!("Bearer {token}")) {
+            Ok(mut value) => {
+                value.set_sensitive(true);
+                self.headers.insert(http::header::AUTHORIZATION, value);
+            }
+            Err(_) => {
+                self.header_error
+                    .get_or_insert_with(|| "invalid bearer token".to_owned());
+            }
+        }
+        self
+    }
+
+    /// How long establishing a TCP connection (and its TLS handshake) may take.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.options.connect_timeout = timeout;
+        self
+    }
+
+    /// How long the server may take to answer an HTTP request with its status and headers
+    /// (and, for a JSON answer, its body). An SSE stream, once open, has no deadline, and
+    /// neither has the answer to the POST of a JSON-RPC request, which a server in JSON mode
+    /// sends only with the result: the engine's request timeout bounds that one (the first
+    /// POST of [`with_fallback`](Self::with_fallback) excepted, which decides the transport).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.options.request_timeout = timeout;
+        self
+    }
+
+    /// How many received messages wait for the engine before the transport stops reading
+    /// from the server (back-pressure). At least 1.
+    pub fn inbound_capacity(mut self, capacity: usize) -> Self {
+        self.options.inbound_capacity = capacity.max(1);
+        self
+    }
+
+    /// The largest JSON response body, and the largest SSE event, accepted. A larger SSE
+    /// event arrives as a `-32700` parse error and reading goes on; a larger JSON body fails
+    /// the request it answers.
+    pub fn max_message_bytes(mut self, bytes: usize) -> Self {
+        self.options.max_message_bytes = bytes;
+        self
+    }
+
+    /// The wait before reconnecting to an SSE stream when the server sent no `retry` field.
+    pub fn reconnect_delay(mut self, delay: Duration) -> Self {
+        self.options.reconnect_delay = delay;
+        self
+    }
+
+    /// The longest wait between reconnection attempts as the backoff doubles it.
+    pub fn max_reconnect_delay(mut self, delay: Duration) -> Self {
+        self.options.max_reconnect_delay = delay;
+        self
+    }
+
+    /// How many reconnections in a row may fail before a stream is given up. An attempt
+    /// that receives at least one event resets the count.
+    pub fn max_reconnect_attempts(mut self, attempts: u32) -> Self {
+        self.options.max_reconnect_attempts = attempts;
+        self
+    }
+
+    /// Whether Streamable HTTP opens the optional standalone GET stream after initialization
+    /// (default `true`). It carries the server's requests and notifications that belong to
+    /// no request of the client.
+    pub fn standalone_stream(mut self, enabled: bool) -> Self {
+        self.options.standalone_stream = enabled;
+        self
+    }
+
+    /// Sends `MCP-Protocol-Version: version` on every request but `initialize`, instead of
+    /// the version read from the `initialize` result.
+    pub fn protocol_version(mut self, version: &str) -> Self {
+        match HeaderValue::try_from(version) {
+            Ok(value) => self.options.protocol_version = Some(value),
+            Err(_) => {
+                self.header_error
+                    .get_or_insert_with(|| "invalid protocol version".to_owned());
+            }
+        }
+        self
+    }
+
+    /// Uses this rustls configuration for `https` URLs instead of the default one (the ring
+    /// provider and the Mozilla roots of `webpki-roots`), for example to trust a private
+    /// certificate authority or to present a client certificate.
+    pub fn tls_config(mut self, config: rustls::ClientConfig) -> Self {
+        self.tls_config = Some(config);
+        self
+    }
+
+    /// Builds a Streamable HTTP transport. Nothing is sent until the first message.
+    ///
+    /// Must be called inside a tokio runtime, which the transport spawns its HTTP
+    /// exchanges on.
+    ///
+    /// # Errors
+    ///
+    /// [`HttpError::is_builder`] for an invalid URL, header or TLS setup.
+    pub fn streamable(self) -> Result<StreamableHttpClientTransport, HttpError> {
+        let (connection, options) = self.into_parts()?;
+        Ok(StreamableHttpClientTransport::new(connection, options))
+    }
+
+    /// Connects with the legacy HTTP+SSE transport of 2024-11-05: opens the SSE stream at
+    /// the URL and waits for the server's `endpoint` event.
+    ///
+    /// # Errors
+    ///
+    /// [`HttpError::is_builder`] for an invalid configuration; otherwise the failure to open
+    /// the stream or to receive a valid `endpoint` event within the request timeout.
+    pub async fn legacy_sse(self) -> Result<LegacySseClientTransport, HttpError> {
+        let (connection, options) = self.into_parts()?;
+        LegacySseClientTransport::connect(connection, options).await
+    }
+
+    /// Builds a transport that speaks Streamable HTTP, unless the server answers the first
+    /// POST (the `initialize` request) with 400, 404 or 405: then it opens the legacy
+    /// HTTP+SSE stream at the same URL and goes on with that transport.
+    ///
+    /// # Errors
+    ///
+    /// [`HttpError::is_builder`] for an invalid URL, header or TLS setup.
+    pub fn with_fallback(self) -> Result<HttpClientTransport, HttpError> {
+        let (connection, options) = self.into_parts()?;
+        Ok(HttpClientTransport::new(connection, options))
+    }
+
+    fn into_parts(self) -> Result<(Arc<Connection>, Options), HttpError> {
+        if let Some(error) = self.header_error {
+            return Err(HttpError::builder(error));
+        }
+        let url: Uri = self
+            .url
+            .parse()
+            .map_err(|_| HttpError::builder(format!("invalid url `{}`", self.url)))?;
+        match url.scheme_str() {
+            Some("http" | "https") if url.authority().is_some() => {}
+            _ => {
+                return Err(HttpError::builder(format!(
+                    "the url `{}` is not an absolute http or https url",
+                    self.url
+                )));
+            }
+        }
+        let connection = Connection::new(url, self.headers, self.tls_config, &self.options)?;
+        Ok((Arc::new(connection), self.options))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_honours_retry_then_doubles_up_to_the_cap() {
+        let options = Options {
+            max_reconnect_delay: Duration::from_secs(3),
+            ..Options::default()
+        };
+        let retry = Some(Duration::from_millis(500));
+        assert_eq!(options.reconnect_wait(retry, 0), Duration::from_millis(500));
+        assert_eq!(options.reconnect_wait(retry, 1), Duration::from_secs(1));
+        assert_eq!(options.reconnect_wait(retry, 3), Duration::from_secs(3));
+        assert_eq!(options.reconnect_wait(None, 0), Duration::from_secs(1));
+        let long = Some(Duration::from_secs(10));
+        assert_eq!(options.reconnect_wait(long, 2), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn invalid_settings_fail_the_build() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let _guard = runtime.enter();
+        let bad_header = HttpClientBuilder::new("http://127.0.0.1:1/mcp")
+            .header("bad name", "x")
+            .streamable()
+            .unwrap_err();
+        assert!(bad_header.is_builder());
+        let bad_url = HttpClientBuilder::new("ftp://example/")
+            .streamable()
+            .unwrap_err();
+        assert!(bad_url.is_builder());
+        let relative = HttpClientBuilder::new("/mcp").streamable().unwrap_err();
+        assert!(relative.is_builder());
+    }
+}

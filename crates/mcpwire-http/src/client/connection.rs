@@ -1,0 +1,216 @@
+//! The HTTP client underneath the transports: hyper-util's pooled client over rustls, with
+//! the configured headers and timeouts.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{ACCEPT, CONTENT_TYPE};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+use crate::client::HttpError;
+use crate::client::builder::Options;
+
+/// The media type of a JSON body.
+pub(crate) const APPLICATION_JSON: &str = "application/json";
+/// The media type of an SSE stream.
+pub(crate) const TEXT_EVENT_STREAM: &str = "text/event-stream";
+/// The `Accept` header of a POST: the server may answer with JSON or open a stream.
+pub(crate) const ACCEPT_JSON_OR_STREAM: &str = "application/json, text/event-stream";
+
+/// How much of an error body is read to explain a failure.
+const ERROR_BODY_BYTES: usize = 4096;
+
+/// The HTTP client of one transport.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    pub(crate) url: Uri,
+    headers: HeaderMap,
+    request_timeout: Duration,
+}
+
+impl Connection {
+    pub(crate) fn new(
+        url: Uri,
+        headers: HeaderMap,
+        tls_config: Option<rustls::ClientConfig>,
+        options: &Options,
+    ) -> Result<Self, HttpError> {
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(options.connect_timeout));
+        http.set_nodelay(true);
+        let tls = match tls_config {
+            Some(config) => hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config),
+            None => hyper_rustls::HttpsConnectorBuilder::new()
+                .with_provider_and_webpki_roots(Arc::new(rustls::crypto::ring::default_provider()))
+                .map_err(|error| HttpError::builder(format!("tls setup failed: {error}")))?,
+        };
+        let connector = tls.https_or_http().enable_http1().wrap_connector(http);
+        let client = Client::builder(TokioExecutor::new()).build(connector);
+        Ok(Connection {
+            client,
+            url,
+            headers,
+            request_timeout: options.request_timeout,
+        })
+    }
+
+    /// A request to `uri` with the configured headers; the caller adds its own after them,
+    /// which replace any configured header of the same name.
+    pub(crate) fn request(&self, method: Method, uri: &Uri) -> http::request::Builder {
+        let mut builder = Request::builder().method(method).uri(uri.clone());
+        if let Some(headers) = builder.headers_mut() {
+            headers.extend(self.headers.clone());
+        }
+        builder
+    }
+
+    /// A POST of one JSON message to `uri`.
+    pub(crate) fn post_json(&self, uri: &Uri, body: Bytes) -> http::request::Builder {
+        let mut builder = self.request(Method::POST, uri);
+        if let Some(headers) = builder.headers_mut() {
+            headers.insert(ACCEPT, HeaderValue::from_static(ACCEPT_JSON_OR_STREAM));
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(APPLICATION_JSON));
+            if let Ok(length) = HeaderValue::try_from(body.len().to_string()) {
+                headers.insert(http::header::CONTENT_LENGTH, length);
+            }
+        }
+        builder
+    }
+
+    /// A GET that opens an SSE stream at `uri`.
+    pub(crate) fn get_stream(&self, uri: &Uri) -> http::request::Builder {
+        let mut builder = self.request(Method::GET, uri);
+        if let Some(headers) = builder.headers_mut() {
+            headers.insert(ACCEPT, HeaderValue::from_static(TEXT_EVENT_STREAM));
+        }
+        builder
+    }
+
+    /// Sends `request` and waits, up to the request timeout, for the status and headers.
+    ///
+    /// # Errors
+    ///
+    /// [`HttpError::is_timeout`] when the server does not answer in time,
+    /// [`HttpError::is_connect`] when the connection fails.
+    pub(crate) async fn send(
+        &self,
+        request: http::request::Builder,
+        body: Bytes,
+    ) -> Result<Response<Incoming>, HttpError> {
+        self.send_within(request, body, self.request_timeout).await
+    }
+
+    /// Sends `request` and waits, up to `deadline`, for the status and headers.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Self::send).
+    pub(crate) async fn send_within(
+        &self,
+        request: http::request::Builder,
+        body: Bytes,
+        deadline: Duration,
+    ) -> Result<Response<Incoming>, HttpError> {
+        let request = request
+            .body(Full::new(body))
+            .map_err(|error| HttpError::builder(format!("invalid request: {error}")))?;
+        match tokio::time::timeout(deadline, self.client.request(request)).await {
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(error)) => Err(HttpError::connect(error)),
+            Err(_) => Err(HttpError::timeout("no response headers")),
+        }
+    }
+
+    /// Reads a whole body of at most `limit` bytes, within the request timeout.
+    ///
+    /// # Errors
+    ///
+    /// [`HttpError::is_too_large`] over the limit, [`HttpError::is_timeout`] when it takes
+    /// too long, [`HttpError::is_connect`] when the connection fails.
+    pub(crate) async fn read_body(&self, body: Incoming, limit: usize) -> Result<Bytes, HttpError> {
+        let collect = Limited::new(body, limit).collect();
+        match tokio::time::timeout(self.request_timeout, collect).await {
+            Ok(Ok(collected)) => Ok(collected.to_bytes()),
+            Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => {
+                Err(HttpError::too_large(limit))
+            }
+            Ok(Err(error)) => Err(HttpError::connect(error)),
+            Err(_) => Err(HttpError::timeout("the body did not arrive in time")),
+        }
+    }
+
+    /// The error for an unexpected status, explained by the start of the body: the message
+    /// of a JSON-RPC error in it, or its text.
+    pub(crate) async fn status_error(&self, response: Response<Incoming>) -> HttpError {
+        let status = response.status();
+        let detail = match self.read_body(response.into_body(), ERROR_BODY_BYTES).await {
+            Ok(body) => explain_body(&body),
+            Err(_) => None,
+        };
+        HttpError::unexpected_status(status, detail)
+    }
+}
+
+/// The media type of a response, lowercase and without parameters.
+pub(crate) fn media_type(response: &Response<Incoming>) -> String {
+    response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(|value| value.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// Whether the status says that the server offers no such endpoint or method: the answers
+/// that make the standalone stream optional and that trigger the legacy fallback.
+pub(crate) fn is_unsupported(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+    )
+}
+
+fn explain_body(body: &[u8]) -> Option<String> {
+    if body.is_empty() {
+        return None;
+    }
+    if let Ok(mcpwire_jsonrpc::Message::Error(error)) = mcpwire_jsonrpc::Message::parse(body) {
+        return Some(error.error.message);
+    }
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    let mut end = text.len().min(200);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    (!text.is_empty()).then(|| text[..end].to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_bodies_are_explained_briefly() {
+        let error =
+            br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"bad session"}}"#;
+        assert_eq!(explain_body(error).as_deref(), Some("bad session"));
+        assert_eq!(
+            explain_body(b"  Not Found \n").as_deref(),
+            Some("Not Found")
+        );
+        assert_eq!(explain_body(b""), None);
+        let long = "é".repeat(300);
+        assert!(explain_body(long.as_bytes()).unwrap().len() <= 200);
+    }
+}

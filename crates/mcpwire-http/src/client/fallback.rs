@@ -1,0 +1,185 @@
+//! Streamable HTTP with a fallback to the legacy HTTP+SSE transport, decided by the server's
+//! answer to the first POST.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use mcpwire_jsonrpc::Message;
+use mcpwire_transport::{Error, MessageSender, SendOptions, Transport};
+
+use crate::client::builder::Options;
+use crate::client::connection::{Connection, is_unsupported};
+use crate::client::inbox::{HttpClientReceiver, Inbox};
+use crate::client::legacy::Legacy;
+use crate::client::session::SessionHandle;
+use crate::client::streamable::Streamable;
+
+/// A client transport for a server URL that may speak either HTTP transport.
+///
+/// Built by [`HttpClientBuilder::with_fallback`](crate::client::HttpClientBuilder::with_fallback).
+/// The first request (the `initialize` of the client) is POSTed as Streamable HTTP. When the
+/// server answers it with 400, 404 or 405, the transport opens an SSE stream with GET at the
+/// same URL, waits for the legacy `endpoint` event, and sends that request and all later
+/// messages with the 2024-11-05 HTTP+SSE transport. Any other answer settles on Streamable
+/// HTTP.
+#[derive(Debug)]
+pub struct HttpClientTransport {
+    sender: HttpClientSender,
+    receiver: HttpClientReceiver,
+}
+
+impl HttpClientTransport {
+    pub(crate) fn new(connection: Arc<Connection>, options: Options) -> Self {
+        let (inbox, receiver) = Inbox::new(options.inbound_capacity, options.max_message_bytes);
+        let streamable = Streamable::new(Arc::clone(&connection), options.clone(), inbox);
+        HttpClientTransport {
+            sender: HttpClientSender {
+                mode: Mode::Probing(streamable),
+                connection,
+                options,
+                closed: false,
+            },
+            receiver,
+        }
+    }
+
+    /// The Streamable HTTP session; it stays empty when the transport falls back to HTTP+SSE.
+    pub fn session(&self) -> SessionHandle {
+        match &self.sender.mode {
+            Mode::Probing(streamable) | Mode::Streamable(streamable) => streamable.session(),
+            Mode::Legacy(_) => SessionHandle::default(),
+        }
+    }
+}
+
+impl Transport for HttpClientTransport {
+    type Sender = HttpClientSender;
+    type Receiver = HttpClientReceiver;
+
+    fn split(self) -> (HttpClientSender, HttpClientReceiver) {
+        (self.sender, self.receiver)
+    }
+}
+
+/// Which transport the sender speaks.
+#[derive(Debug)]
+enum Mode {
+    /// No request was sent yet.
+    Probing(Arc<Streamable>),
+    Streamable(Arc<Streamable>),
+    Legacy(Arc<Legacy>),
+}
+
+/// The sending half of an [`HttpClientTransport`].
+#[derive(Debug)]
+pub struct HttpClientSender {
+    mode: Mode,
+    connection: Arc<Connection>,
+    options: Options,
+    closed: bool,
+}
+
+impl HttpClientSender {
+    fn inbox(&self) -> &Arc<Inbox> {
+        match &self.mode {
+            Mode::Probing(streamable) | Mode::Streamable(streamable) => &streamable.inbox,
+            Mode::Legacy(legacy) => &legacy.inbox,
+        }
+    }
+
+    /// Whether the sender has fallen back to the legacy HTTP+SSE transport.
+    pub fn is_legacy(&self) -> bool {
+        matches!(self.mode, Mode::Legacy(_))
+    }
+
+    /// Sends the first request: POSTs it and decides the transport by the answer.
+    async fn probe(&mut self, streamable: Arc<Streamable>, message: Message) -> Result<(), Error> {
+        let Message::Request(request) = &message else {
+            self.mode = Mode::Streamable(Arc::clone(&streamable));
+            return streamable.send(message).await;
+        };
+        let id = request.id.clone();
+        let initialize = request.method == "initialize";
+        let body = Bytes::from(message.to_vec());
+        match streamable.post(body, initialize, true).await {
+            Ok(response) => {
+                self.mode = Mode::Streamable(Arc::clone(&streamable));
+                let reader = Arc::clone(&streamable);
+                streamable
+                    .spawn(async move { reader.consume(response, Some(id), initialize).await });
+                Ok(())
+            }
+            Err(error)
+                if error.status().is_some_and(is_unsupported) && !error.is_session_expired() =>
+            {
+                tracing::debug!(%error, "falling back to the legacy http+sse transport");
+                let inbox = Arc::clone(&streamable.inbox);
+                let legacy = Legacy::connect(Arc::clone(&self.connection), &self.options, inbox)
+                    .await
+                    .map_err(|legacy_error| {
+                        tracing::debug!(%legacy_error, "the legacy transport failed too");
+                        error.into_transport()
+                    })?;
+                self.mode = Mode::Legacy(Arc::clone(&legacy));
+                legacy.send(message).await
+            }
+            Err(error) if error.is_status() => {
+                self.mode = Mode::Streamable(Arc::clone(&streamable));
+                streamable.inbox.fail_request(id, &error).await;
+                Ok(())
+            }
+            Err(error) => Err(error.into_transport()),
+        }
+    }
+}
+
+impl MessageSender for HttpClientSender {
+    /// Sends `message` with the transport in use; the first request decides which one.
+    ///
+    /// # Errors
+    ///
+    /// As [`StreamableHttpClientSender::send`](crate::client::StreamableHttpClientSender) or
+    /// [`LegacySseClientSender::send`](crate::client::LegacySseClientSender), by the
+    /// transport in use. When the first POST is refused and the legacy stream cannot be
+    /// opened either, the error of the first POST.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: the message may or may not have been sent.
+    async fn send(&mut self, message: Message, _options: SendOptions) -> Result<(), Error> {
+        if self.closed || self.inbox().shutdown.is_cancelled() {
+            return Err(self.inbox().closed_error());
+        }
+        match &self.mode {
+            Mode::Probing(streamable) => {
+                let streamable = Arc::clone(streamable);
+                self.probe(streamable, message).await
+            }
+            Mode::Streamable(streamable) => streamable.send(message).await,
+            Mode::Legacy(legacy) => legacy.send(message).await,
+        }
+    }
+
+    /// Closes the transport in use: a DELETE of the session for Streamable HTTP, then every
+    /// stream is stopped. Closing twice does nothing.
+    ///
+    /// # Errors
+    ///
+    /// Never fails.
+    async fn close(&mut self) -> Result<(), Error> {
+        if std::mem::replace(&mut self.closed, true) {
+            return Ok(());
+        }
+        if let Mode::Streamable(streamable) = &self.mode {
+            streamable.terminate().await;
+        }
+        self.inbox().shutdown.cancel();
+        Ok(())
+    }
+}
+
+impl Drop for HttpClientSender {
+    fn drop(&mut self) {
+        self.inbox().shutdown.cancel();
+    }
+}

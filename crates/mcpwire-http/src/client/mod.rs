@@ -1,0 +1,106 @@
+//! The client side of MCP's HTTP transports.
+//!
+//! Three transports implement [`Transport`](mcpwire_transport::Transport), all made by an
+//! [`HttpClientBuilder`]:
+//!
+//! - [`StreamableHttpClientTransport`] ([`HttpClientBuilder::streamable`]) speaks Streamable
+//!   HTTP, the transport of MCP 2025-03-26 and later.
+//! - [`LegacySseClientTransport`] ([`HttpClientBuilder::legacy_sse`]) speaks the HTTP+SSE
+//!   transport of MCP 2024-11-05.
+//! - [`HttpClientTransport`] ([`HttpClientBuilder::with_fallback`]) tries Streamable HTTP and
+//!   falls back to HTTP+SSE when the server refuses the first POST with 400, 404 or 405, as
+//!   the spec's backwards-compatibility section describes. Use it when the kind of server
+//!   behind a URL is unknown.
+//!
+//! ```no_run
+//! use mcpwire_client::Client;
+//! use mcpwire_http::client::HttpClientBuilder;
+//! use mcpwire_schema::v2025_11_25::Implementation;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let transport = HttpClientBuilder::new("https://mcp.example.com/mcp")
+//!     .bearer_token("secret-token")
+//!     .streamable()?;
+//! let session = transport.session();
+//! let info = Implementation {
+//!     name: "my-client".to_owned(),
+//!     version: "1.0.0".to_owned(),
+//!     title: None,
+//!     description: None,
+//!     icons: None,
+//!     website_url: None,
+//! };
+//! let client = Client::builder(info).connect(transport).await?;
+//! println!("session {:?} at {:?}", session.id(), session.protocol_version());
+//! let tools = client.list_tools().await?;
+//! println!("{} tools", tools.len());
+//! client.close().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Streamable HTTP
+//!
+//! - **Messages.** Every outbound message is POSTed to the endpoint with
+//!   `Accept: application/json, text/event-stream` and `Content-Type: application/json`. A
+//!   request's answer is either one JSON body or an SSE stream; every message event on the
+//!   stream (requests and notifications of the server, then the response) is delivered in
+//!   order. A notification or response is expected to get 202 Accepted; a 200 with a body is
+//!   read too.
+//! - **Session.** The `Mcp-Session-Id` of the answer to `initialize` is sent on every later
+//!   HTTP request. [`StreamableHttpClientTransport::session`] shows it.
+//! - **Protocol version.** After `initialize`, every HTTP request carries
+//!   `MCP-Protocol-Version`. The transport reads the version from the `initialize` result
+//!   as it passes through, so the client role needs to do nothing;
+//!   [`HttpClientBuilder::protocol_version`] pins a version instead. The transport knows the
+//!   names `initialize` and `notifications/initialized` for this, as MCP's HTTP binding
+//!   does; the engine underneath stays free of MCP names.
+//! - **Standalone stream.** Once `notifications/initialized` is accepted, the transport opens
+//!   the optional GET stream for the server's own requests and notifications
+//!   ([`HttpClientBuilder::standalone_stream`]). A 400, 404 or 405 answer just means there is
+//!   none. When the server closes it, it is reopened after the server's `retry` interval.
+//! - **Resumption.** When the SSE stream of a request ends before the request's response,
+//!   the transport waits the `retry` interval the server sent (or
+//!   [`HttpClientBuilder::reconnect_delay`]) and reconnects with GET and `Last-Event-ID`,
+//!   until the response arrives. Failed attempts back off (doubling up to
+//!   [`HttpClientBuilder::max_reconnect_delay`]) and are bounded
+//!   ([`HttpClientBuilder::max_reconnect_attempts`]); an attempt that delivers a message
+//!   resets the count.
+//! - **Failed requests.** A request whose POST fails (an error status, a timeout, a broken
+//!   connection) or whose stream cannot be resumed is answered by the transport with a
+//!   `-32603` error response that names the HTTP failure, so the caller does not wait for
+//!   its timeout.
+//! - **Session expiry.** A 404 to a POST carrying the session id means the server ended the
+//!   session. The transport then fails: the engine receives an error whose
+//!   [`HttpError`] source [`is_session_expired`](HttpError::is_session_expired) (find it with
+//!   [`HttpError::find`]), and every pending request fails. The client must initialize a
+//!   new session on a new transport; the transport does not re-initialize by itself, since
+//!   only the client role knows how to.
+//! - **Close.** [`close`](mcpwire_transport::MessageSender::close) sends DELETE with the
+//!   session id (a 405 is fine), then stops every stream.
+//!
+//! # Limits
+//!
+//! The inbound queue is bounded ([`HttpClientBuilder::inbound_capacity`]): while the engine
+//! does not read, the transport stops reading from the server. JSON bodies and SSE events
+//! are bounded ([`HttpClientBuilder::max_message_bytes`]). Connecting and waiting for
+//! answers have timeouts ([`HttpClientBuilder::connect_timeout`],
+//! [`HttpClientBuilder::request_timeout`]); an open SSE stream has none.
+
+mod builder;
+mod connection;
+mod error;
+mod fallback;
+mod inbox;
+mod legacy;
+mod session;
+mod sse;
+mod streamable;
+
+pub use builder::HttpClientBuilder;
+pub use error::HttpError;
+pub use fallback::{HttpClientSender, HttpClientTransport};
+pub use inbox::HttpClientReceiver;
+pub use legacy::{LegacySseClientSender, LegacySseClientTransport};
+pub use session::SessionHandle;
+pub use streamable::{StreamableHttpClientSender, StreamableHttpClientTransport};

@@ -1,0 +1,621 @@
+//! The Streamable HTTP client transport.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Response, StatusCode};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use mcpwire_jsonrpc::{Message, RequestId};
+use mcpwire_transport::{Error, MessageSender, SendOptions, Transport};
+
+use crate::client::HttpError;
+use crate::client::builder::Options;
+use crate::client::connection::{
+    APPLICATION_JSON, Connection, TEXT_EVENT_STREAM, is_unsupported, media_type,
+};
+use crate::client::inbox::{HttpClientReceiver, Inbox};
+use crate::client::session::{LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID, SessionHandle};
+use crate::client::sse::SseParser;
+
+/// The request whose answer carries the session id and the negotiated protocol version.
+const INITIALIZE: &str = "initialize";
+/// The notification after which the standalone GET stream is opened.
+const INITIALIZED: &str = "notifications/initialized";
+
+/// The wait for the answer to a request's POST: in effect none, since the engine bounds it.
+const UNBOUNDED: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 60 * 60);
+
+/// Room for the `data: ` prefix of an SSE line on top of the message limit.
+const SSE_LINE_SLACK: usize = 64;
+
+/// A client transport that speaks MCP's Streamable HTTP to one server endpoint.
+///
+/// Built by [`HttpClientBuilder::streamable`](crate::client::HttpClientBuilder::streamable).
+/// See the [module documentation](crate::client) for how messages, sessions, streams and
+/// resumption work.
+#[derive(Debug)]
+pub struct StreamableHttpClientTransport {
+    sender: StreamableHttpClientSender,
+    receiver: HttpClientReceiver,
+}
+
+impl StreamableHttpClientTransport {
+    pub(crate) fn new(connection: Arc<Connection>, options: Options) -> Self {
+        let (inbox, receiver) = Inbox::new(options.inbound_capacity, options.max_message_bytes);
+        let streamable = Streamable::new(connection, options, inbox);
+        StreamableHttpClientTransport {
+            sender: StreamableHttpClientSender {
+                streamable,
+                closed: false,
+            },
+            receiver,
+        }
+    }
+
+    /// The session: its id once the server assigned one, and the protocol version sent.
+    pub fn session(&self) -> SessionHandle {
+        self.sender.streamable.session.clone()
+    }
+}
+
+impl Transport for StreamableHttpClientTransport {
+    type Sender = StreamableHttpClientSender;
+    type Receiver = HttpClientReceiver;
+
+    fn split(self) -> (StreamableHttpClientSender, HttpClientReceiver) {
+        (self.sender, self.receiver)
+    }
+}
+
+/// The sending half of a [`StreamableHttpClientTransport`].
+#[derive(Debug)]
+pub struct StreamableHttpClientSender {
+    streamable: Arc<Streamable>,
+    closed: bool,
+}
+
+impl MessageSender for StreamableHttpClientSender {
+    /// POSTs `message` to the endpoint.
+    ///
+    /// A request returns at once: its HTTP exchange runs on a task, so that a slow answer
+    /// does not hold back the messages after it (such as the answer to a server request the
+    /// slow one waits for). A notification or response returns once the server has accepted
+    /// it, which keeps them in order with what follows.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_closed`] after [`close`](MessageSender::close). An error whose
+    /// [`HttpError`] source [`is_session_expired`](HttpError::is_session_expired) when the
+    /// server answered 404 to the session id: the transport is over, and the client must
+    /// initialize a new session on a new transport. [`Error::is_io`] when a notification or
+    /// response could not be delivered. A request that fails is answered instead, with a
+    /// `-32603` error response naming the HTTP failure.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: the message may or may not have been sent.
+    async fn send(&mut self, message: Message, _options: SendOptions) -> Result<(), Error> {
+        if self.closed || self.streamable.inbox.shutdown.is_cancelled() {
+            return Err(self.streamable.inbox.closed_error());
+        }
+        self.streamable.send(message).await
+    }
+
+    /// Ends the session with a DELETE carrying its id (a 405 answer is fine: the server keeps
+    /// sessions until they expire), then stops every stream. Closing twice does nothing.
+    ///
+    /// # Errors
+    ///
+    /// Never fails: a failed DELETE is logged, since the server ends idle sessions anyway.
+    async fn close(&mut self) -> Result<(), Error> {
+        if std::mem::replace(&mut self.closed, true) {
+            return Ok(());
+        }
+        self.streamable.terminate().await;
+        self.streamable.inbox.shutdown.cancel();
+        Ok(())
+    }
+}
+
+impl Drop for StreamableHttpClientSender {
+    fn drop(&mut self) {
+        self.streamable.inbox.shutdown.cancel();
+    }
+}
+
+/// How an SSE stream went.
+#[derive(Debug, Default)]
+struct StreamOutcome {
+    /// The response to the awaited request arrived.
+    answered: bool,
+    /// How many messages the stream delivered.
+    messages: usize,
+    /// The transport shut down while reading.
+    shut_down: bool,
+}
+
+/// The state of one Streamable HTTP transport, shared by its sender and its tasks.
+#[derive(Debug)]
+pub(crate) struct Streamable {
+    connection: Arc<Connection>,
+    options: Options,
+    pub(crate) inbox: Arc<Inbox>,
+    session: SessionHandle,
+    standalone_started: AtomicBool,
+}
+
+impl Streamable {
+    pub(crate) fn new(
+        connection: Arc<Connection>,
+        options: Options,
+        inbox: Arc<Inbox>,
+    ) -> Arc<Self> {
+        let session = SessionHandle::default();
+        if let Some(version) = &options.protocol_version {
+            session.state().set_protocol_version(version.clone());
+        }
+        Arc::new(Streamable {
+            connection,
+            options,
+            inbox,
+            session,
+            standalone_started: AtomicBool::new(false),
+        })
+    }
+
+    pub(crate) fn session(&self) -> SessionHandle {
+        self.session.clone()
+    }
+
+    /// Sends one message; see [`StreamableHttpClientSender::send`].
+    pub(crate) async fn send(self: &Arc<Self>, message: Message) -> Result<(), Error> {
+        let body = Bytes::from(message.to_vec());
+        if let Message::Request(request) = &message {
+            let initialize = request.method == INITIALIZE;
+            let id = request.id.clone();
+            let this = Arc::clone(self);
+            self.spawn(async move { this.run_request(id, body, initialize).await });
+            return Ok(());
+        }
+        let initialized = message.method() == Some(INITIALIZED);
+        match self.post(body, false, true).await {
+            Ok(response) => {
+                let this = Arc::clone(self);
+                self.spawn(async move { this.consume(response, None, false).await });
+                if initialized {
+                    self.start_standalone_stream();
+                }
+                Ok(())
+            }
+            Err(error) if error.is_status() => {
+                tracing::warn!(%error, "the server refused a notification or response");
+                Ok(())
+            }
+            Err(error) => Err(error.into_transport()),
+        }
+    }
+
+    /// The request path after the POST: reads its answer, or fails the request.
+    pub(crate) async fn run_request(self: Arc<Self>, id: RequestId, body: Bytes, initialize: bool) {
+        // In JSON mode the server sends its headers with the result, which may take as long
+        // as the request itself: the engine's request timeout bounds that wait.
+        match self.post(body, initialize, false).await {
+            Ok(response) => self.consume(response, Some(id), initialize).await,
+            // The transport has failed as a whole; the engine learns it from the receiver.
+            Err(error) if error.is_session_expired() => {}
+            Err(error) => self.inbox.fail_request(id, &error).await,
+        }
+    }
+
+    /// Runs `task` until it ends or the transport shuts down.
+    pub(crate) fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        let shutdown = self.inbox.shutdown.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                biased;
+                () = shutdown.cancelled() => {}
+                () = task => {}
+            }
+        });
+    }
+
+    /// POSTs one message and waits for the status and headers of the answer: within the
+    /// request timeout when `bounded`, for as long as it takes otherwise.
+    ///
+    /// # Errors
+    ///
+    /// [`HttpError::is_session_expired`] (and the transport fails) for a 404 to a request
+    /// that carried the session id; [`HttpError::is_status`] for any other unsuccessful
+    /// status; connection failures and timeouts.
+    pub(crate) async fn post(
+        &self,
+        body: Bytes,
+        initialize: bool,
+        bounded: bool,
+    ) -> Result<Response<Incoming>, HttpError> {
+        let mut request = self
+            .connection
+            .post_json(&self.connection.url, body.clone());
+        let sent_session = self.add_session_headers(&mut request, initialize);
+        let deadline = if bounded {
+            self.options.request_timeout
+        } else {
+            UNBOUNDED
+        };
+        let response = self.connection.send_within(request, body, deadline).await?;
+        if let Some(session_id) = response.headers().get(MCP_SESSION_ID) {
+            self.session.state().capture_id(session_id);
+        }
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        if status == StatusCode::NOT_FOUND && sent_session {
+            self.inbox.fail(HttpError::session_expired());
+            return Err(HttpError::session_expired());
+        }
+        Err(self.connection.status_error(response).await)
+    }
+
+    /// Adds the session id and the protocol version, when known, to a request other than
+    /// `initialize`. Returns whether a session id was added.
+    fn add_session_headers(&self, request: &mut http::request::Builder, initialize: bool) -> bool {
+        if initialize {
+            return false;
+        }
+        let Some(headers) = request.headers_mut() else {
+            return false;
+        };
+        if let Some(version) = self.session.state().protocol_version() {
+            headers.insert(MCP_PROTOCOL_VERSION, version);
+        }
+        match self.session.state().id() {
+            Some(session_id) => {
+                headers.insert(MCP_SESSION_ID, session_id);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Reads the answer to a POST: nothing (202), one JSON body, or an SSE stream that is
+    /// resumed when it ends before the response to `awaited` arrived.
+    pub(crate) async fn consume(
+        &self,
+        response: Response<Incoming>,
+        awaited: Option<RequestId>,
+        initialize: bool,
+    ) {
+        let status = response.status();
+        let media = media_type(&response);
+        let empty = status == StatusCode::ACCEPTED
+            || status == StatusCode::NO_CONTENT
+            || (media.is_empty() && http_body::Body::is_end_stream(response.body()));
+        if empty {
+            if let Some(id) = awaited {
+                let error = HttpError::protocol(format!(
+                    "the server answered a request with {status} and no body"
+                ));
+                self.inbox.fail_request(id, &error).await;
+            }
+            return;
+        }
+        match media.as_str() {
+            TEXT_EVENT_STREAM => {
+                let mut parser = self.new_parser(None, None);
+                let outcome = self
+                    .read_stream(
+                        response.into_body(),
+                        &mut parser,
+                        awaited.as_ref(),
+                        initialize,
+                    )
+                    .await;
+                if let Some(id) = awaited
+                    && !outcome.answered
+                    && !outcome.shut_down
+                {
+                    self.resume(parser, id, initialize).await;
+                }
+            }
+            APPLICATION_JSON => {
+                self.read_json(response.into_body(), awaited, initialize)
+                    .await
+            }
+            _ => {
+                if let Some(id) = awaited {
+                    let error = HttpError::protocol(format!("unexpected content type `{media}`"));
+                    self.inbox.fail_request(id, &error).await;
+                }
+            }
+        }
+    }
+
+    async fn read_json(&self, body: Incoming, awaited: Option<RequestId>, initialize: bool) {
+        let bytes = match self
+            .connection
+            .read_body(body, self.options.max_message_bytes)
+            .await
+        {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                match awaited {
+                    Some(id) => self.inbox.fail_request(id, &error).await,
+                    None => tracing::debug!(%error, "reading the answer to a notification failed"),
+                }
+                return;
+            }
+        };
+        // Some servers answer a notification with 200 and a body that is no message (empty,
+        // `{}`, a status text): nothing to deliver, and nothing the engine should answer.
+        if awaited.is_none() && mcpwire_jsonrpc::parse(&bytes, &self.inbox.parse).is_err() {
+            tracing::debug!("ignoring a body that is no message in the answer to a notification");
+            return;
+        }
+        let mut answered = false;
+        let delivered = self
+            .inbox
+            .deliver_bytes(&bytes, |message| {
+                if answers(message, awaited.as_ref()) {
+                    answered = true;
+                    if initialize {
+                        self.learn_protocol_version(message);
+                    }
+                }
+            })
+            .await;
+        if let Some(id) = awaited
+            && delivered
+            && !answered
+        {
+            let error = HttpError::protocol("the json answer holds no response to the request");
+            self.inbox.fail_request(id, &error).await;
+        }
+    }
+
+    fn new_parser(
+        &self,
+        last_event_id: Option<String>,
+        retry: Option<std::time::Duration>,
+    ) -> SseParser {
+        SseParser::resuming(
+            self.options
+                .max_message_bytes
+                .saturating_add(SSE_LINE_SLACK),
+            last_event_id,
+            retry,
+        )
+    }
+
+    /// Reads an SSE stream to its end, delivering each message event.
+    async fn read_stream(
+        &self,
+        mut body: Incoming,
+        parser: &mut SseParser,
+        awaited: Option<&RequestId>,
+        initialize: bool,
+    ) -> StreamOutcome {
+        let mut outcome = StreamOutcome::default();
+        let mut events = Vec::new();
+        loop {
+            let frame = tokio::select! {
+                biased;
+                () = self.inbox.shutdown.cancelled() => {
+                    outcome.shut_down = true;
+                    return outcome;
+                }
+                frame = body.frame() => frame,
+            };
+            let chunk = match frame {
+                None => return outcome,
+                Some(Err(error)) => {
+                    tracing::debug!(%error, "an sse stream broke");
+                    return outcome;
+                }
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(chunk) => chunk,
+                    Err(_) => continue,
+                },
+            };
+            parser.feed(&chunk, &mut events);
+            for event in events.drain(..) {
+                if !event.is_message() || event.data.is_empty() {
+                    // Priming events carry only an id; other event types are not MCP's.
+                    continue;
+                }
+                let mut data = event.data;
+                if event.oversized && data.len() <= self.inbox.parse.max_size {
+                    // Make sure the parser reports the event as too large, not as truncated.
+                    data.resize(self.inbox.parse.max_size + 1, b' ');
+                }
+                let delivered = self
+                    .inbox
+                    .deliver_bytes(&data, |message| {
+                        outcome.messages += 1;
+                        if answers(message, awaited) {
+                            outcome.answered = true;
+                            if initialize {
+                                self.learn_protocol_version(message);
+                            }
+                        }
+                    })
+                    .await;
+                if !delivered {
+                    outcome.shut_down = true;
+                    return outcome;
+                }
+            }
+        }
+    }
+
+    /// Resumes the stream of request `id` with GET and `Last-Event-ID` until its response
+    /// arrives, waiting the server's `retry` before each attempt, with bounded attempts.
+    async fn resume(&self, mut parser: SseParser, id: RequestId, initialize: bool) {
+        let mut attempt = 0;
+        loop {
+            let Some(last_event_id) = parser.last_event_id().map(str::to_owned) else {
+                let error = HttpError::protocol(
+                    "the stream ended before the response, with no event id to resume from",
+                );
+                self.inbox.fail_request(id, &error).await;
+                return;
+            };
+            if attempt >= self.options.max_reconnect_attempts {
+                let error = HttpError::protocol(format!(
+                    "the stream ended before the response and {attempt} attempts to resume it failed"
+                ));
+                self.inbox.fail_request(id, &error).await;
+                return;
+            }
+            let wait = self.options.reconnect_wait(parser.retry(), attempt);
+            attempt += 1;
+            tracing::debug!(%id, ?wait, %last_event_id, "resuming an sse stream");
+            tokio::time::sleep(wait).await;
+            parser = self.new_parser(Some(last_event_id.clone()), parser.retry());
+            match self.open_stream(Some(&last_event_id)).await {
+                Ok(response) => {
+                    let outcome = self
+                        .read_stream(response.into_body(), &mut parser, Some(&id), initialize)
+                        .await;
+                    if outcome.answered || outcome.shut_down {
+                        return;
+                    }
+                    if outcome.messages > 0 {
+                        attempt = 0;
+                    }
+                }
+                Err(error) if error.status().is_some_and(is_unsupported) => {
+                    self.inbox.fail_request(id, &error).await;
+                    return;
+                }
+                Err(error) => tracing::debug!(%error, "resuming an sse stream failed"),
+            }
+        }
+    }
+
+    /// Opens an SSE stream with GET, resuming after `last_event_id` when given.
+    async fn open_stream(
+        &self,
+        last_event_id: Option<&str>,
+    ) -> Result<Response<Incoming>, HttpError> {
+        let mut request = self.connection.get_stream(&self.connection.url);
+        self.add_session_headers(&mut request, false);
+        if let (Some(last_event_id), Some(headers)) = (last_event_id, request.headers_mut()) {
+            let value = HeaderValue::try_from(last_event_id).map_err(|_| {
+                HttpError::protocol("the server sent an event id that is not a valid header")
+            })?;
+            headers.insert(LAST_EVENT_ID, value);
+        }
+        let response = self.connection.send(request, Bytes::new()).await?;
+        if !response.status().is_success() {
+            return Err(self.connection.status_error(response).await);
+        }
+        let media = media_type(&response);
+        if media != TEXT_EVENT_STREAM {
+            return Err(HttpError::protocol(format!(
+                "a GET was answered with `{media}`, not an event stream"
+            )));
+        }
+        Ok(response)
+    }
+
+    fn start_standalone_stream(self: &Arc<Self>) {
+        if !self.options.standalone_stream || self.standalone_started.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let this = Arc::clone(self);
+        self.spawn(async move { this.run_standalone_stream().await });
+    }
+
+    /// Holds the standalone GET stream open: reconnects when it ends, after the server's
+    /// `retry`, and gives up when the server offers none or after too many failed attempts.
+    async fn run_standalone_stream(&self) {
+        let mut parser = self.new_parser(None, None);
+        let mut attempt = 0;
+        let mut first = true;
+        loop {
+            if !first {
+                if attempt >= self.options.max_reconnect_attempts {
+                    tracing::debug!("giving up the standalone sse stream");
+                    return;
+                }
+                tokio::time::sleep(self.options.reconnect_wait(parser.retry(), attempt)).await;
+                attempt += 1;
+            }
+            let last_event_id = parser.last_event_id().map(str::to_owned);
+            parser = self.new_parser(last_event_id.clone(), parser.retry());
+            match self.open_stream(last_event_id.as_deref()).await {
+                Ok(response) => {
+                    let outcome = self
+                        .read_stream(response.into_body(), &mut parser, None, false)
+                        .await;
+                    if outcome.shut_down {
+                        return;
+                    }
+                    if outcome.messages > 0 {
+                        attempt = 0;
+                    }
+                }
+                Err(error)
+                    if error.status() == Some(StatusCode::METHOD_NOT_ALLOWED)
+                        || (first && error.status().is_some_and(is_unsupported)) =>
+                {
+                    tracing::debug!(%error, "the server offers no standalone sse stream");
+                    return;
+                }
+                Err(error) => tracing::debug!(%error, "opening the standalone sse stream failed"),
+            }
+            first = false;
+        }
+    }
+
+    /// Ends the session with DELETE, when there is one.
+    pub(crate) async fn terminate(&self) {
+        if self.session.state().id().is_none() || self.inbox.session_expired() {
+            return;
+        }
+        let mut request = self
+            .connection
+            .request(Method::DELETE, &self.connection.url);
+        self.add_session_headers(&mut request, false);
+        match self.connection.send(request, Bytes::new()).await {
+            Ok(response) => tracing::debug!(status = %response.status(), "session ended"),
+            Err(error) => tracing::debug!(%error, "ending the session failed"),
+        }
+    }
+
+    /// Reads the negotiated protocol version from the result of `initialize`, unless the
+    /// builder pinned one.
+    fn learn_protocol_version(&self, message: &Message) {
+        #[derive(serde::Deserialize)]
+        struct InitializeResult {
+            #[serde(rename = "protocolVersion")]
+            protocol_version: String,
+        }
+        if self.options.protocol_version.is_some() {
+            return;
+        }
+        let Message::Response(response) = message else {
+            return;
+        };
+        match serde_json::from_str::<InitializeResult>(response.result.get()) {
+            Ok(result) => match HeaderValue::try_from(result.protocol_version) {
+                Ok(version) => self.session.state().set_protocol_version(version),
+                Err(_) => tracing::warn!("the negotiated protocol version is not a valid header"),
+            },
+            Err(error) => {
+                tracing::debug!(%error, "the initialize result names no protocol version")
+            }
+        }
+    }
+}
+
+/// Whether `message` is the response (or error response) to `awaited`.
+fn answers(message: &Message, awaited: Option<&RequestId>) -> bool {
+    matches!(message, Message::Response(_) | Message::Error(_))
+        && awaited.is_some()
+        && message.id() == awaited
+}
