@@ -1,8 +1,10 @@
 //! `mcpwire`: the command line of mcpwire.
 //!
-//! `mcpwire serve --stdio` serves the reference server over this process's stdin and stdout.
+//! `mcpwire serve --stdio` serves the reference server over this process's stdin and stdout;
+//! `mcpwire serve --http 127.0.0.1:3000` serves it over Streamable HTTP.
 
 use std::io::IsTerminal;
+use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -30,12 +32,29 @@ struct Transport {
     /// Serve one session over stdin and stdout (the client starts this process).
     #[arg(long)]
     stdio: bool,
+
+    /// Serve Streamable HTTP on this address, e.g. 127.0.0.1:3000 (port 0 picks a free port).
+    #[arg(long, value_name = "ADDRESS")]
+    http: Option<SocketAddr>,
 }
 
 #[derive(Debug, Args)]
 struct Serve {
     #[command(flatten)]
     transport: Transport,
+
+    /// With --http: a `Host` header value to accept besides the loopback names (repeatable).
+    /// Needed behind a proxy or on a public name; DNS-rebinding protection stays on.
+    #[arg(long = "allowed-host", value_name = "HOST", requires = "http")]
+    allowed_hosts: Vec<String>,
+
+    /// With --http: an `Origin` to accept besides loopback origins (repeatable).
+    #[arg(long = "allowed-origin", value_name = "ORIGIN", requires = "http")]
+    allowed_origins: Vec<String>,
+
+    /// With --http: answer every request with one JSON body, never an SSE stream.
+    #[arg(long, requires = "http")]
+    json_responses: bool,
 }
 
 fn main() -> ExitCode {
@@ -82,6 +101,47 @@ async fn run_serve(serve: Serve) -> anyhow::Result<()> {
             () = server.serve_stdio() => {}
             _ = tokio::signal::ctrl_c() => {}
         }
+    } else if let Some(address) = serve.transport.http {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("binding {address}"))?;
+        let bound = listener.local_addr().context("reading the bound address")?;
+        let mut config = mcpwire_server::HttpConfig::default().json_responses(serve.json_responses);
+        if !serve.allowed_hosts.is_empty() {
+            config = config.allowed_hosts(
+                LOOPBACK_NAMES
+                    .map(str::to_owned)
+                    .into_iter()
+                    .chain(serve.allowed_hosts),
+            );
+        }
+        if !serve.allowed_origins.is_empty() {
+            config = config.allowed_origins(loopback_origins(bound).chain(serve.allowed_origins));
+        }
+        eprintln!(
+            "mcpwire {version}: serving {} on http://{bound}/mcp ({} tools); stop with Ctrl-C",
+            reference::SERVER_NAME,
+            tools.len()
+        );
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+            eprintln!("mcpwire: shutting down");
+        };
+        server
+            .serve_http_with(listener, config, shutdown)
+            .await
+            .context("serving HTTP")?;
     }
     Ok(())
+}
+
+/// The loopback names, which match a `Host` with any port; kept when the user adds hosts.
+const LOOPBACK_NAMES: [&str; 3] = ["127.0.0.1", "localhost", "[::1]"];
+
+/// The loopback origins of the port served, kept when the user adds origins of their own.
+fn loopback_origins(bound: SocketAddr) -> impl Iterator<Item = String> {
+    let port = bound.port();
+    LOOPBACK_NAMES
+        .into_iter()
+        .flat_map(move |name| ["http", "https"].map(|scheme| format!("{scheme}://{name}:{port}")))
 }

@@ -1,0 +1,112 @@
+//! `mcpwire serve --http`, driven over Streamable HTTP by the mcpwire client.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use mcpwire_client::Client;
+use mcpwire_http::client::HttpClientBuilder;
+use mcpwire_server::types;
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+fn client_info() -> types::Implementation {
+    types::Implementation {
+        name: "cli-http-test".to_owned(),
+        version: "1.0.0".to_owned(),
+        title: None,
+        description: None,
+        icons: None,
+        website_url: None,
+    }
+}
+
+/// Starts `mcpwire serve --http 127.0.0.1:0 <extra>` and returns it with the URL it announced.
+async fn start(extra: &[&str]) -> (tokio::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mcpwire"))
+        .args(["serve", "--http", "127.0.0.1:0"])
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("mcpwire starts");
+    let stderr = child.stderr.take().expect("piped stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let url = tokio::time::timeout(Duration::from_secs(30), async {
+        // The banner is the first line; a few log lines at most may come before it.
+        for _ in 0..20 {
+            let line = lines.next_line().await.expect("stderr").expect("a banner");
+            if let Some(start) = line.find("http://") {
+                let url = &line[start..];
+                return url.split_whitespace().next().expect("url").to_owned();
+            }
+        }
+        panic!("no URL in the banner");
+    })
+    .await
+    .expect("the banner comes in time");
+    (child, url)
+}
+
+#[tokio::test]
+async fn serve_http_answers_a_client() {
+    let (mut child, url) = start(&[]).await;
+    assert!(url.ends_with("/mcp"), "{url}");
+    let transport = HttpClientBuilder::new(url.clone())
+        .streamable()
+        .expect("transport");
+    let client = Client::builder(client_info())
+        .connect(transport)
+        .await
+        .expect("handshake");
+    assert_eq!(client.server_info().name, "mcpwire-reference");
+    let echoed = client
+        .call_tool("echo", json!({"text": "over http"}))
+        .await
+        .expect("echo");
+    assert_eq!(
+        serde_json::to_value(&echoed.content).expect("encodes"),
+        json!([{"type": "text", "text": "over http"}])
+    );
+    let prompt = client
+        .get_prompt(
+            "explain",
+            [("topic".to_owned(), "ownership".to_owned())].into(),
+        )
+        .await
+        .expect("prompt");
+    assert_eq!(prompt.messages.len(), 1);
+    client.close().await;
+    child.kill().await.expect("mcpwire stops");
+}
+
+#[tokio::test]
+async fn a_foreign_host_is_refused_unless_allowed() {
+    let (mut child, url) = start(&[]).await;
+    let refused = HttpClientBuilder::new(url.clone())
+        .header("host", "attacker.example")
+        .streamable()
+        .expect("transport");
+    let error = Client::builder(client_info())
+        .connect(refused)
+        .await
+        .expect_err("DNS-rebinding protection refuses the host");
+    // The transport answers the failed POST with an error response naming the status.
+    let message = error.remote().map(|remote| remote.message.clone()).unwrap_or_default();
+    assert!(message.contains("403"), "{error}: {message}");
+    child.kill().await.expect("mcpwire stops");
+
+    let (mut child, url) = start(&["--allowed-host", "mcp.example"]).await;
+    let allowed = HttpClientBuilder::new(url)
+        .header("host", "mcp.example")
+        .streamable()
+        .expect("transport");
+    let client = Client::builder(client_info())
+        .connect(allowed)
+        .await
+        .expect("an allowed host is served");
+    client.close().await;
+    child.kill().await.expect("mcpwire stops");
+}
