@@ -1,6 +1,6 @@
 //! The server and the client together, through their public APIs: every method and
 //! notification of 2025-11-25, tasks in both directions included, each scenario
-//! run over the in-memory transport and over stdio framing.
+//! run over the in-memory transport, over stdio framing and over Streamable HTTP.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 enum Kind {
     Memory,
     Stdio,
+    Http,
 }
 
 /// A connected client, the server session, and what the client was notified of.
@@ -56,6 +57,32 @@ async fn start(kind: Kind, server: &Server, builder: ClientBuilder) -> Harness {
                     .await,
                 session,
             )
+        }
+        Kind::Http => {
+            let (sessions, mut served) = mpsc::unbounded_channel();
+            let serving = server.clone();
+            let service = mcpwire_http::server::StreamableHttpService::new(
+                mcpwire_http::server::Config::default(),
+                move |transport| {
+                    let _ = sessions.send(serving.serve(transport));
+                },
+            );
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("a loopback port");
+            let url = format!("http://{}/mcp", listener.local_addr().expect("bound"));
+            // The server runs until the test's runtime ends.
+            tokio::spawn(mcpwire_http::server::serve(
+                listener,
+                service,
+                std::future::pending(),
+            ));
+            let transport = mcpwire_http::client::HttpClientBuilder::new(url)
+                .streamable()
+                .expect("an HTTP transport");
+            let client = builder.connect(transport).await;
+            let session = served.recv().await.expect("the session was served");
+            (client, session)
         }
     };
     Harness {
@@ -782,7 +809,7 @@ async fn the_client_runs_server_requests_as_tasks(kind: Kind) {
     );
 }
 
-macro_rules! over_both_transports {
+macro_rules! over_every_transport {
     ($($scenario:ident),* $(,)?) => {
         mod in_memory {
             $(#[tokio::test] async fn $scenario() { super::$scenario(super::Kind::Memory).await })*
@@ -790,10 +817,13 @@ macro_rules! over_both_transports {
         mod stdio {
             $(#[tokio::test] async fn $scenario() { super::$scenario(super::Kind::Stdio).await })*
         }
+        mod http {
+            $(#[tokio::test] async fn $scenario() { super::$scenario(super::Kind::Http).await })*
+        }
     };
 }
 
-over_both_transports!(
+over_every_transport!(
     lifecycle_and_ping,
     tools_are_listed_and_called,
     progress_and_log_messages_arrive_before_the_result,
