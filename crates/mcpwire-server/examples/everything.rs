@@ -1,4 +1,5 @@
-//! A server that exercises every feature of the server role, over stdio: typed tools with
+//! A server that exercises every feature of the server role, over stdio (or over Streamable
+//! HTTP with `--http 127.0.0.1:0`, announcing its URL on stderr): typed tools with
 //! structured output, progress, logging, cancellation, sampling, elicitation and roots;
 //! resources, a resource template with completion, and a prompt with arguments.
 //!
@@ -142,7 +143,17 @@ fn server() -> Result<Server, mcpwire_server::Error> {
 }
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), mcpwire_server::Error> {
-    server()?.serve_stdio().await;
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let server = server()?;
+    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    match arguments.as_slice() {
+        [] => server.serve_stdio().await,
+        [flag, address] if flag == "--http" => {
+            let listener = tokio::net::TcpListener::bind(address.as_str()).await?;
+            eprintln!("listening on http://{}/mcp", listener.local_addr()?);
+            server.serve_http(listener).await?;
+        }
+        _ => return Err("usage: everything [--http ADDRESS]".into()),
+    }
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! Interop with real clients: the official TypeScript and Python SDKs' clients drive our
-//! `everything` example over stdio.
+//! `everything` example over stdio and over Streamable HTTP.
 //!
 //! Each peer script (`interop/ts_client.mjs`, `interop/py_client.py`) spawns the server,
 //! answers its sampling, elicitation and roots requests, calls every tool, reads every
@@ -44,12 +44,76 @@ async fn python_sdk_client_drives_the_everything_server() {
     check_summary(&summary, PYTHON_MODEL);
 }
 
+#[tokio::test]
+async fn typescript_sdk_client_drives_the_everything_server_over_http() {
+    let peers = peers().await;
+    let server = HttpServer::start(everything_example().await).await;
+    let script = peers.scripts.join("ts_client.mjs");
+    let summary = run_http_client(Path::new("node"), &script, &server.url).await;
+    check_summary(&summary, TYPESCRIPT_MODEL);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn python_sdk_client_drives_the_everything_server_over_http() {
+    let peers = peers().await;
+    let server = HttpServer::start(everything_example().await).await;
+    let script = peers.scripts.join("py_client.py");
+    let summary = run_http_client(&peers.python, &script, &server.url).await;
+    check_summary(&summary, PYTHON_MODEL);
+    server.stop().await;
+}
+
+/// The `everything` example serving Streamable HTTP on a free loopback port.
+struct HttpServer {
+    child: tokio::process::Child,
+    url: String,
+}
+
+impl HttpServer {
+    async fn start(executable: &Path) -> Self {
+        use tokio::io::AsyncBufReadExt;
+        let mut child = tokio::process::Command::new(executable)
+            .args(["--http", "127.0.0.1:0"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the everything example starts");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let mut lines = tokio::io::BufReader::new(stderr).lines();
+        let url = tokio::time::timeout(PEER_TIMEOUT, lines.next_line())
+            .await
+            .expect("the example announces its URL in time")
+            .expect("stderr")
+            .and_then(|line| line.strip_prefix("listening on ").map(str::to_owned))
+            .expect("the first line names the URL");
+        HttpServer { child, url }
+    }
+
+    async fn stop(mut self) {
+        self.child.kill().await.expect("the example stops");
+    }
+}
+
+async fn run_http_client(interpreter: &Path, script: &Path, url: &str) -> Value {
+    let script = script.to_str().expect("the workspace path is UTF-8");
+    let output = run(interpreter, &[script, "--http", url], PEER_TIMEOUT).await;
+    summary_of(script, &output)
+}
+
 /// Runs a peer client script against `server` and returns its summary, failing with the
 /// peer's output when it reports a failure.
 async fn run_client(interpreter: &Path, script: &Path, server: &Path) -> Value {
     let script = script.to_str().expect("the workspace path is UTF-8");
     let server = server.to_str().expect("the target path is UTF-8");
     let output = run(interpreter, &[script, server], PEER_TIMEOUT).await;
+    summary_of(script, &output)
+}
+
+/// The JSON summary a peer script printed, failing with its output when it failed.
+fn summary_of(script: &str, output: &std::process::Output) -> Value {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
