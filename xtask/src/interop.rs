@@ -54,7 +54,7 @@ pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
 }
 
 /// The cargo target directory, honouring `CARGO_TARGET_DIR` and config files.
-fn target_dir(root: &Path) -> Result<PathBuf> {
+pub(crate) fn target_dir(root: &Path) -> Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let output = Command::new(cargo)
         .args(["metadata", "--format-version", "1", "--no-deps"])
@@ -135,7 +135,7 @@ fn setup_python(interop: &Path, venv: &Path) -> Result<()> {
 }
 
 /// The SHA-256 of `files` (in `directory`), in order, as hex.
-fn digest_of(directory: &Path, files: &[&str]) -> Result<String> {
+pub(crate) fn digest_of(directory: &Path, files: &[&str]) -> Result<String> {
     let mut hasher = Sha256::new();
     for file in files {
         let path = directory.join(file);
@@ -151,7 +151,7 @@ fn digest_of(directory: &Path, files: &[&str]) -> Result<String> {
         .collect())
 }
 
-fn run_command(command: &mut Command, what: &str) -> Result<()> {
+pub(crate) fn run_command(command: &mut Command, what: &str) -> Result<()> {
     let status = command
         .status()
         .with_context(|| format!("starting {what}: is it installed and on PATH?"))?;
@@ -169,7 +169,7 @@ fn venv_python(venv: &Path) -> PathBuf {
     }
 }
 
-fn npm() -> &'static str {
+pub(crate) fn npm() -> &'static str {
     if cfg!(windows) { "npm.cmd" } else { "npm" }
 }
 

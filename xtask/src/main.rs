@@ -4,10 +4,13 @@
 //! - `tidy`: check the workspace's structural rules (layering, lints, crate metadata).
 //! - `fuzz <target> [--time SECONDS]`: run a cargo-fuzz target on nightly.
 //! - `interop-setup`: install the third-party MCP peers of the interop tests (npm, a Python venv).
+//! - `conformance [--leg server|client|all] [--suite 0.1.16|0.2.0-alpha.12]`: run the official
+//!   MCP conformance suite against the fixtures of `conformance/` (not yet part of `ci`).
 //! - `ci`: everything CI runs.
 
 mod ci;
 mod codegen;
+mod conformance;
 mod fuzz;
 mod interop;
 mod tidy;
@@ -20,15 +23,18 @@ fn main() -> Result<()> {
     let arguments: Vec<String> = std::env::args().skip(1).collect();
     let root = workspace_root();
     let Some((task, rest)) = arguments.split_first() else {
-        bail!("usage: cargo xtask <codegen|tidy|fuzz|interop-setup|ci> [options]");
+        bail!("usage: cargo xtask <codegen|tidy|fuzz|interop-setup|conformance|ci> [options]");
     };
     match task.as_str() {
         "codegen" => codegen::run(&root, rest),
         "tidy" => tidy::run(&root, rest),
         "fuzz" => fuzz::run(&root, rest),
         "interop-setup" => interop::run(&root, rest),
+        "conformance" => conformance::run(&root, rest),
         "ci" => ci::run(&root, rest),
-        other => bail!("unknown task `{other}`; tasks: codegen, tidy, fuzz, interop-setup, ci"),
+        other => bail!(
+            "unknown task `{other}`; tasks: codegen, tidy, fuzz, interop-setup, conformance, ci"
+        ),
     }
 }
 

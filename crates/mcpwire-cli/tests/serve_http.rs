@@ -94,7 +94,10 @@ async fn a_foreign_host_is_refused_unless_allowed() {
         .await
         .expect_err("DNS-rebinding protection refuses the host");
     // The transport answers the failed POST with an error response naming the status.
-    let message = error.remote().map(|remote| remote.message.clone()).unwrap_or_default();
+    let message = error
+        .remote()
+        .map(|remote| remote.message.clone())
+        .unwrap_or_default();
     assert!(message.contains("403"), "{error}: {message}");
     child.kill().await.expect("mcpwire stops");
 

@@ -1,0 +1,572 @@
+//! The fixtures of the official suite's server scenarios, built with the public
+//! `mcpwire-server` API only.
+//!
+//! Every name, text and schema here is one the suite (`@modelcontextprotocol/conformance`
+//! 0.1.16 and 0.2.0-alpha.12, requirements of 2025-11-25) looks for; the scenario each fixture
+//! serves is named in its doc comment.
+//!
+//! | kind | fixtures |
+//! |---|---|
+//! | tools | `test_simple_text`, `test_image_content`, `test_audio_content`, `test_embedded_resource`, `test_multiple_content_types`, `test_tool_with_logging`, `test_tool_with_progress`, `test_error_handling`, `test_sampling`, `test_elicitation`, `test_elicitation_sep1034_defaults`, `test_elicitation_sep1330_enums`, `json_schema_2020_12_tool`, `test_reconnection` |
+//! | resources | `test://static-text`, `test://static-binary`, `test://watched-resource` (subscribable) |
+//! | resource template | `test://template/{id}/data` |
+//! | prompts | `test_simple_prompt`, `test_prompt_with_arguments` (completes `arg1` and `arg2`), `test_prompt_with_embedded_resource`, `test_prompt_with_image` |
+//!
+//! Logging, completion and resource subscriptions are capabilities the server declares by
+//! itself once it has resources and prompts.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use mcpwire_server::types::{self, ContentBlock, ElicitRequestParams, LoggingLevel};
+use mcpwire_server::{
+    Context, Error, HandlerError, Prompt, Resource, ResourceTemplate, Server, Tool, ToolError,
+    text_contents,
+};
+use serde_json::{Map, Value, json};
+
+/// A 1×1 PNG, base64-encoded: the image of every image fixture.
+pub const PNG_BASE64: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+
+/// A minimal WAV file, base64-encoded: the sound of the audio fixture.
+pub const WAV_BASE64: &str = "UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZGF0YQIAAAA=";
+
+/// The pause between the notifications of the logging and progress tools, so that a client
+/// sees them arrive one by one during the call.
+const STEP: Duration = Duration::from_millis(50);
+
+/// The name the fixture server reports in `serverInfo`.
+pub const SERVER_NAME: &str = "mcpwire-conformance-server";
+
+/// The fixture server: every tool, resource, template and prompt of the server scenarios.
+///
+/// # Errors
+///
+/// Fails only if a fixture definition is invalid, which the tests rule out.
+pub fn server() -> Result<Server, Error> {
+    let mut builder = Server::builder(SERVER_NAME, env!("CARGO_PKG_VERSION"))
+        .title("mcpwire conformance fixtures")
+        .instructions("The fixtures of the MCP conformance suite's server scenarios.");
+    for tool in tools() {
+        builder = builder.tool(tool);
+    }
+    for resource in resources() {
+        builder = builder.resource(resource);
+    }
+    builder = builder.resource_template(template());
+    for prompt in prompts() {
+        builder = builder.prompt(prompt);
+    }
+    builder.build()
+}
+
+/// The input schema of a tool without arguments, as the suite's reference servers list it.
+fn no_arguments() -> Map<String, Value> {
+    object(json!({"type": "object", "properties": {}}))
+}
+
+/// The object inside `value`; only called with object literals.
+fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(object) => object,
+        _ => Map::new(),
+    }
+}
+
+/// Decodes wire data written as a JSON literal, reporting a mismatch as a tool error.
+fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, ToolError> {
+    serde_json::from_value(value)
+        .map_err(|error| ToolError::new(format!("a fixture literal does not decode: {error}")))
+}
+
+fn text(text: impl Into<String>) -> ContentBlock {
+    ContentBlock::TextContent(types::TextContent {
+        meta: None,
+        annotations: None,
+        text: text.into(),
+        r#type: types::tags::Text,
+    })
+}
+
+fn image() -> ContentBlock {
+    ContentBlock::ImageContent(types::ImageContent {
+        meta: None,
+        annotations: None,
+        data: PNG_BASE64.to_owned(),
+        mime_type: "image/png".to_owned(),
+        r#type: types::tags::Image,
+    })
+}
+
+fn embedded_text(uri: impl Into<String>, mime_type: &str, text: impl Into<String>) -> ContentBlock {
+    ContentBlock::EmbeddedResource(types::EmbeddedResource {
+        meta: None,
+        annotations: None,
+        resource: types::EmbeddedResourceResource::TextResourceContents(
+            types::TextResourceContents {
+                meta: None,
+                mime_type: Some(mime_type.to_owned()),
+                text: text.into(),
+                uri: uri.into(),
+            },
+        ),
+        r#type: types::tags::Resource,
+    })
+}
+
+fn content_result(content: Vec<ContentBlock>) -> types::CallToolResult {
+    types::CallToolResult {
+        meta: None,
+        content,
+        is_error: None,
+        structured_content: None,
+    }
+}
+
+/// A tool without arguments.
+fn simple<F, Fut, R>(name: &str, description: &str, handler: F) -> mcpwire_server::ToolBuilder
+where
+    F: Fn(Context) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<R, ToolError>> + Send + 'static,
+    R: mcpwire_server::IntoToolResult,
+{
+    Tool::raw(name, no_arguments(), move |_, context| handler(context)).description(description)
+}
+
+/// The string argument `name`, which the input schema requires.
+fn string_argument(arguments: &Map<String, Value>, name: &str) -> Result<String, ToolError> {
+    arguments
+        .get(name)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| ToolError::new(format!("the argument `{name}` must be a string")))
+}
+
+fn tools() -> Vec<mcpwire_server::ToolBuilder> {
+    vec![
+        // tools-call-simple-text
+        simple("test_simple_text", "Returns a simple text response", |_| async {
+            Ok::<_, ToolError>("This is a simple text response for testing.")
+        }),
+        // tools-call-image
+        simple("test_image_content", "Returns an image (a 1x1 PNG)", |_| async {
+            Ok::<_, ToolError>(content_result(vec![image()]))
+        }),
+        // tools-call-audio
+        simple("test_audio_content", "Returns audio (a minimal WAV)", |_| async {
+            let audio = ContentBlock::AudioContent(types::AudioContent {
+                meta: None,
+                annotations: None,
+                data: WAV_BASE64.to_owned(),
+                mime_type: "audio/wav".to_owned(),
+                r#type: types::tags::Audio,
+            });
+            Ok::<_, ToolError>(content_result(vec![audio]))
+        }),
+        // tools-call-embedded-resource
+        simple(
+            "test_embedded_resource",
+            "Returns an embedded text resource",
+            |_| async {
+                Ok::<_, ToolError>(content_result(vec![embedded_text(
+                    "test://embedded-resource",
+                    "text/plain",
+                    "This is an embedded resource content.",
+                )]))
+            },
+        ),
+        // tools-call-mixed-content
+        simple(
+            "test_multiple_content_types",
+            "Returns text, an image and an embedded resource together",
+            |_| async {
+                Ok::<_, ToolError>(content_result(vec![
+                    text("Multiple content types test:"),
+                    image(),
+                    embedded_text(
+                        "test://mixed-content-resource",
+                        "application/json",
+                        r#"{"test":"data","value":123}"#,
+                    ),
+                ]))
+            },
+        ),
+        // tools-call-with-logging
+        simple(
+            "test_tool_with_logging",
+            "Sends three info log messages while it runs",
+            |context| async move {
+                let steps = [
+                    "Tool execution started",
+                    "Tool processing data",
+                    "Tool execution completed",
+                ];
+                for (index, message) in steps.into_iter().enumerate() {
+                    if index > 0 {
+                        tokio::time::sleep(STEP).await;
+                    }
+                    context
+                        .log(LoggingLevel::Info, Some("test_tool_with_logging"), message)
+                        .await?;
+                }
+                Ok::<_, ToolError>("Tool with logging executed successfully")
+            },
+        ),
+        // tools-call-with-progress
+        simple(
+            "test_tool_with_progress",
+            "Reports progress 0, 50 and 100 of 100 while it runs",
+            |context| async move {
+                for (index, progress) in [0.0, 50.0, 100.0].into_iter().enumerate() {
+                    if index > 0 {
+                        tokio::time::sleep(STEP).await;
+                    }
+                    context.progress(progress, Some(100.0), None).await?;
+                }
+                Ok::<_, ToolError>("Tool with progress executed successfully")
+            },
+        ),
+        // tools-call-error: a tool execution error is a result with `isError`, not a JSON-RPC error.
+        simple(
+            "test_error_handling",
+            "Always fails, with a tool execution error",
+            |_| async {
+                Err::<String, _>(ToolError::new(
+                    "This tool intentionally returns an error for testing",
+                ))
+            },
+        ),
+        // tools-call-sampling
+        Tool::raw(
+            "test_sampling",
+            object(json!({
+                "type": "object",
+                "properties": {"prompt": {"type": "string", "description": "The prompt to send to the LLM"}},
+                "required": ["prompt"]
+            })),
+            |arguments, context: Context| async move {
+                let prompt = string_argument(&arguments, "prompt")?;
+                let params = decode(json!({
+                    "messages": [{"role": "user", "content": {"type": "text", "text": prompt}}],
+                    "maxTokens": 100
+                }))?;
+                let result = context.create_message(params).await?;
+                let answer = match &result.content {
+                    types::CreateMessageResultContent::Object(
+                        types::SamplingMessageContentBlock::TextContent(content),
+                    ) => content.text.clone(),
+                    other => serde_json::to_string(other).unwrap_or_default(),
+                };
+                Ok::<_, ToolError>(format!("LLM response: {answer}"))
+            },
+        )
+        .description("Asks the client's model for a completion of the prompt (sampling)"),
+        // tools-call-elicitation
+        Tool::raw(
+            "test_elicitation",
+            object(json!({
+                "type": "object",
+                "properties": {"message": {"type": "string", "description": "The message to show the user"}},
+                "required": ["message"]
+            })),
+            |arguments, context: Context| async move {
+                let message = string_argument(&arguments, "message")?;
+                let schema = json!({
+                    "type": "object",
+                    "properties": {
+                        "username": {"type": "string", "description": "User's response"},
+                        "email": {"type": "string", "description": "User's email address"}
+                    },
+                    "required": ["username", "email"]
+                });
+                let answer = elicit(&context, message, schema).await?;
+                Ok::<_, ToolError>(format!("User response: {answer}"))
+            },
+        )
+        .description("Asks the user for a username and an email address (elicitation)"),
+        // elicitation-sep1034-defaults
+        simple(
+            "test_elicitation_sep1034_defaults",
+            "Asks the user for input with a default for every field (SEP-1034)",
+            |context| async move {
+                let schema = json!({
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string", "description": "User name", "default": "John Doe"},
+                        "age": {"type": "integer", "description": "User age", "default": 30},
+                        "score": {"type": "number", "description": "User score", "default": 95.5},
+                        "status": {
+                            "type": "string",
+                            "description": "User status",
+                            "enum": ["active", "inactive", "pending"],
+                            "default": "active"
+                        },
+                        "verified": {"type": "boolean", "description": "Verification status", "default": true}
+                    }
+                });
+                let message = "Please review and update the form fields with defaults";
+                let answer = elicit(&context, message.to_owned(), schema).await?;
+                Ok::<_, ToolError>(format!("Elicitation completed: {answer}"))
+            },
+        ),
+        // elicitation-sep1330-enums
+        simple(
+            "test_elicitation_sep1330_enums",
+            "Asks the user to choose from every kind of enum field (SEP-1330)",
+            |context| async move {
+                let schema = json!({
+                    "type": "object",
+                    "properties": {
+                        "untitledSingle": {
+                            "type": "string",
+                            "description": "Choose one option",
+                            "enum": ["option1", "option2", "option3"]
+                        },
+                        "titledSingle": {
+                            "type": "string",
+                            "description": "Choose one titled option",
+                            "oneOf": [
+                                {"const": "value1", "title": "First Option"},
+                                {"const": "value2", "title": "Second Option"},
+                                {"const": "value3", "title": "Third Option"}
+                            ]
+                        },
+                        "legacyEnum": {
+                            "type": "string",
+                            "description": "Choose one option (legacy enumNames)",
+                            "enum": ["opt1", "opt2", "opt3"],
+                            "enumNames": ["Option One", "Option Two", "Option Three"]
+                        },
+                        "untitledMulti": {
+                            "type": "array",
+                            "description": "Choose any options",
+                            "items": {"type": "string", "enum": ["option1", "option2", "option3"]}
+                        },
+                        "titledMulti": {
+                            "type": "array",
+                            "description": "Choose any titled options",
+                            "items": {
+                                "anyOf": [
+                                    {"const": "value1", "title": "First Choice"},
+                                    {"const": "value2", "title": "Second Choice"},
+                                    {"const": "value3", "title": "Third Choice"}
+                                ]
+                            }
+                        }
+                    }
+                });
+                let message = "Please choose from the enum fields";
+                let answer = elicit(&context, message.to_owned(), schema).await?;
+                Ok::<_, ToolError>(format!("Elicitation completed: {answer}"))
+            },
+        ),
+        // json-schema-2020-12: the schema is listed as written, keywords of 2020-12 included.
+        Tool::raw(
+            "json_schema_2020_12_tool",
+            json_schema_2020_12(),
+            |arguments, _: Context| async move {
+                Ok::<_, ToolError>(format!(
+                    "Received arguments: {}",
+                    Value::Object(arguments)
+                ))
+            },
+        )
+        .description("Tool with JSON Schema 2020-12 features"),
+        // server-sse-polling: the transport decides how the result travels; the tool only
+        // takes long enough for a client to see its stream open.
+        simple(
+            "test_reconnection",
+            "Answers after a short delay, to test SSE stream resumption",
+            |_| async {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                Ok::<_, ToolError>("Reconnection test completed successfully")
+            },
+        ),
+    ]
+}
+
+/// The input schema of `json_schema_2020_12_tool`: the 0.2.x fixture, a superset of the
+/// 0.1.16 one (`$anchor`, `allOf`/`anyOf` and `if`/`then`/`else` added).
+pub fn json_schema_2020_12() -> Map<String, Value> {
+    object(json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "$defs": {
+            "address": {
+                "$anchor": "addressDef",
+                "type": "object",
+                "properties": {"street": {"type": "string"}, "city": {"type": "string"}}
+            }
+        },
+        "properties": {
+            "name": {"type": "string"},
+            "address": {"$ref": "#/$defs/address"},
+            "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+            "phone": {"type": "string"},
+            "email": {"type": "string"}
+        },
+        "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+        "if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+        "then": {"required": ["phone"]},
+        "else": {"required": ["email"]},
+        "additionalProperties": false
+    }))
+}
+
+/// Sends a form elicitation and describes the answer as `action=…, content=…`.
+async fn elicit(context: &Context, message: String, schema: Value) -> Result<String, ToolError> {
+    let params: ElicitRequestParams = decode(json!({
+        "message": message,
+        "requestedSchema": schema
+    }))?;
+    let answer = context.elicit(params).await?;
+    let content = serde_json::to_string(&answer.content.unwrap_or_default()).unwrap_or_default();
+    Ok(format!("action={}, content={content}", answer.action))
+}
+
+fn resources() -> Vec<Resource> {
+    vec![
+        // resources-read-text
+        Resource::new(
+            "test://static-text",
+            "static-text",
+            |uri: String, _: Context| async move {
+                Ok::<_, HandlerError>(vec![text_contents(
+                    uri,
+                    Some("text/plain"),
+                    "This is the content of the static text resource.",
+                )])
+            },
+        )
+        .mime_type("text/plain")
+        .description("A static text resource"),
+        // resources-read-binary: the bytes go out as the base64 of the PNG fixture.
+        Resource::new(
+            "test://static-binary",
+            "static-binary",
+            |uri: String, _: Context| async move {
+                let blob = types::BlobResourceContents {
+                    meta: None,
+                    blob: PNG_BASE64.to_owned(),
+                    mime_type: Some("image/png".to_owned()),
+                    uri,
+                };
+                Ok::<_, HandlerError>(vec![
+                    types::ReadResourceResultContentsItem::BlobResourceContents(blob),
+                ])
+            },
+        )
+        .mime_type("image/png")
+        .description("A static binary resource (a 1x1 PNG)"),
+        // resources-subscribe, resources-unsubscribe
+        Resource::new(
+            "test://watched-resource",
+            "watched-resource",
+            |uri: String, _: Context| async move {
+                Ok::<_, HandlerError>(vec![text_contents(
+                    uri,
+                    Some("text/plain"),
+                    "This is a watched resource that can be subscribed to.",
+                )])
+            },
+        )
+        .mime_type("text/plain")
+        .description("A resource to subscribe to"),
+    ]
+}
+
+/// resources-templates-read
+fn template() -> Result<ResourceTemplate, Error> {
+    ResourceTemplate::new(
+        "test://template/{id}/data",
+        "template-data",
+        |uri: String, variables: BTreeMap<String, String>, _: Context| async move {
+            let id = variables.get("id").cloned().unwrap_or_default();
+            let data = json!({
+                "id": id,
+                "templateTest": true,
+                "data": format!("Data for ID: {id}")
+            });
+            Ok::<_, HandlerError>(vec![text_contents(
+                uri,
+                Some("application/json"),
+                data.to_string(),
+            )])
+        },
+    )
+    .map(|template| {
+        template
+            .mime_type("application/json")
+            .description("Data for any id")
+    })
+}
+
+fn user_message(content: ContentBlock) -> types::PromptMessage {
+    types::PromptMessage {
+        content,
+        role: types::Role::User,
+    }
+}
+
+/// Suggestions for the arguments of `test_prompt_with_arguments` (completion-complete).
+async fn complete_argument(prefix: String, _: BTreeMap<String, String>) -> Vec<String> {
+    ["paris", "park", "party", "test", "testValue1", "testValue2"]
+        .into_iter()
+        .filter(|value| value.starts_with(&prefix))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn prompts() -> Vec<Prompt> {
+    vec![
+        // prompts-get-simple
+        Prompt::new("test_simple_prompt", |_, _: Context| async {
+            Ok::<_, HandlerError>(vec![user_message(text(
+                "This is a simple prompt for testing.",
+            ))])
+        })
+        .description("A simple prompt without arguments"),
+        // prompts-get-with-args, completion-complete
+        Prompt::new(
+            "test_prompt_with_arguments",
+            |arguments: BTreeMap<String, String>, _: Context| async move {
+                let argument = |name: &str| arguments.get(name).cloned().unwrap_or_default();
+                Ok::<_, HandlerError>(vec![user_message(text(format!(
+                    "Prompt with arguments: arg1='{}', arg2='{}'",
+                    argument("arg1"),
+                    argument("arg2")
+                )))])
+            },
+        )
+        .description("A prompt with two required arguments")
+        .argument("arg1", "First test argument", true)
+        .argument("arg2", "Second test argument", true)
+        .complete("arg1", complete_argument)
+        .complete("arg2", complete_argument),
+        // prompts-get-embedded-resource
+        Prompt::new(
+            "test_prompt_with_embedded_resource",
+            |arguments: BTreeMap<String, String>, _: Context| async move {
+                let uri = arguments.get("resourceUri").cloned().unwrap_or_default();
+                Ok::<_, HandlerError>(vec![
+                    user_message(embedded_text(
+                        uri,
+                        "text/plain",
+                        "Embedded resource content for testing.",
+                    )),
+                    user_message(text("Please process the embedded resource above.")),
+                ])
+            },
+        )
+        .description("A prompt that embeds a resource")
+        .argument("resourceUri", "URI of the resource to embed", true),
+        // prompts-get-with-image
+        Prompt::new("test_prompt_with_image", |_, _: Context| async {
+            Ok::<_, HandlerError>(vec![
+                user_message(image()),
+                user_message(text("Please analyze the image above.")),
+            ])
+        })
+        .description("A prompt with an image"),
+    ]
+}

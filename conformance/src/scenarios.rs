@@ -1,0 +1,254 @@
+//! The client side of the official suite's client scenarios: what `conformance-client` does
+//! once it is connected to the suite's mock server.
+//!
+//! Each [`Scenario`] configures the client it needs ([`Scenario::client_builder`]) and then
+//! runs against the connected [`Client`] ([`Scenario::run`]); the transport is the caller's
+//! business. Scenarios this client cannot take part in are refused by
+//! [`Scenario::from_name`] with the reason, so the binary exits non-zero with a message.
+
+use std::fmt;
+
+use anyhow::{Context as _, bail, ensure};
+use mcpwire_client::{Client, ClientBuilder, ErrorObject, ProtocolVersion, RequestContext};
+use mcpwire_schema::v2025_11_25::{
+    CallToolResult, ContentBlock, ElicitRequestParams, ElicitResult, ElicitResultAction,
+    Implementation,
+};
+use serde_json::{Value, json};
+
+/// The name the client reports in `clientInfo`.
+pub const CLIENT_NAME: &str = "mcpwire-conformance-client";
+
+/// A client scenario this client implements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scenario {
+    /// `initialize`: the handshake, then `tools/list` when the server offers tools.
+    Initialize,
+    /// `tools_call`: list the tools and call `add_numbers` with `{a: 5, b: 3}`.
+    ToolsCall,
+    /// `elicitation-sep1034-client-defaults`: call `test_client_elicitation_defaults` and
+    /// accept its form; the client fills every field the answer leaves out with the field's
+    /// schema default (SEP-1034).
+    ElicitationDefaults,
+    /// `sse-retry`: list the tools and call `test_reconnection`, whose result arrives only
+    /// after the transport reconnects (SEP-1699); the reconnection is the transport's.
+    SseRetry,
+    /// `json-schema-2020-12-preservation`: echo the input schema of
+    /// `json_schema_2020_12_tool` back through `json_schema_echo`, unchanged.
+    JsonSchemaPreservation,
+}
+
+/// Why a scenario name is not one this client runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnsupportedScenario {
+    name: String,
+    reason: &'static str,
+}
+
+impl UnsupportedScenario {
+    /// The scenario name that was refused.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl fmt::Display for UnsupportedScenario {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "scenario `{}`: {}", self.name, self.reason)
+    }
+}
+
+impl std::error::Error for UnsupportedScenario {}
+
+/// Scenarios of suite 0.2.x that exist only at the 2026-07-28 wire (stateless requests,
+/// `server/discover`, per-request `_meta`, SEP-2243 headers, multi round-trip requests).
+const MODERN_ONLY: &[&str] = &[
+    "request-metadata",
+    "sep-2322-client-request-state",
+    "http-standard-headers",
+    "http-custom-headers",
+    "http-invalid-tool-headers",
+    "json-schema-ref-no-deref",
+];
+
+impl Scenario {
+    /// Every scenario this client implements.
+    pub const ALL: [Scenario; 5] = [
+        Scenario::Initialize,
+        Scenario::ToolsCall,
+        Scenario::ElicitationDefaults,
+        Scenario::SseRetry,
+        Scenario::JsonSchemaPreservation,
+    ];
+
+    /// The suite's name of the scenario (`MCP_CONFORMANCE_SCENARIO`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Initialize => "initialize",
+            Scenario::ToolsCall => "tools_call",
+            Scenario::ElicitationDefaults => "elicitation-sep1034-client-defaults",
+            Scenario::SseRetry => "sse-retry",
+            Scenario::JsonSchemaPreservation => "json-schema-2020-12-preservation",
+        }
+    }
+
+    /// The scenario named `name`.
+    ///
+    /// # Errors
+    ///
+    /// Refuses auth scenarios, scenarios of the 2026-07-28 era and extensions this client
+    /// lacks, and unknown names, each with its reason.
+    pub fn from_name(name: &str) -> Result<Scenario, UnsupportedScenario> {
+        if let Some(scenario) = Scenario::ALL
+            .into_iter()
+            .find(|scenario| scenario.name() == name)
+        {
+            return Ok(scenario);
+        }
+        let reason = if name.starts_with("auth/") {
+            "auth scenarios are not implemented"
+        } else if MODERN_ONLY.contains(&name) {
+            "this scenario needs the 2026-07-28 era, which mcpwire-client does not speak yet"
+        } else if name.starts_with("sep-2640-") {
+            "the skills extension (SEP-2640) is not implemented"
+        } else {
+            "unknown scenario"
+        };
+        Err(UnsupportedScenario {
+            name: name.to_owned(),
+            reason,
+        })
+    }
+
+    /// The client this scenario needs, offering `protocol_version` in `initialize`.
+    pub fn client_builder(self, protocol_version: ProtocolVersion) -> ClientBuilder {
+        let builder = Client::builder(Implementation {
+            description: None,
+            icons: None,
+            name: CLIENT_NAME.to_owned(),
+            title: None,
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            website_url: None,
+        })
+        .protocol_version(protocol_version);
+        match self {
+            Scenario::ElicitationDefaults => builder.elicitation(accept_with_defaults),
+            _ => builder,
+        }
+    }
+
+    /// Runs the scenario on a connected client.
+    ///
+    /// # Errors
+    ///
+    /// Fails when a request fails or the server's answers are not what the scenario expects.
+    pub async fn run(self, client: &Client) -> anyhow::Result<()> {
+        match self {
+            Scenario::Initialize => initialize(client).await,
+            Scenario::ToolsCall => tools_call(client).await,
+            Scenario::ElicitationDefaults => elicitation_defaults(client).await,
+            Scenario::SseRetry => sse_retry(client).await,
+            Scenario::JsonSchemaPreservation => json_schema_preservation(client).await,
+        }
+    }
+}
+
+/// Accepts every form without filling anything in: the client adds the schema defaults.
+async fn accept_with_defaults(
+    _: ElicitRequestParams,
+    _: RequestContext,
+) -> Result<ElicitResult, ErrorObject> {
+    Ok(ElicitResult {
+        meta: None,
+        action: ElicitResultAction::Accept,
+        content: None,
+    })
+}
+
+async fn initialize(client: &Client) -> anyhow::Result<()> {
+    // The suite's mock declares no capability; asking for tools it did not offer would be an
+    // error of this client, not of the server.
+    if client.server_capabilities().tools.is_some() {
+        client.list_tools().await.context("tools/list")?;
+    }
+    Ok(())
+}
+
+async fn tools_call(client: &Client) -> anyhow::Result<()> {
+    require_tool(client, "add_numbers").await?;
+    let result = client
+        .call_tool("add_numbers", json!({"a": 5, "b": 3}))
+        .await
+        .context("tools/call add_numbers")?;
+    succeeded("add_numbers", &result)
+}
+
+async fn elicitation_defaults(client: &Client) -> anyhow::Result<()> {
+    let tool = "test_client_elicitation_defaults";
+    require_tool(client, tool).await?;
+    let result = client
+        .call_tool(tool, json!({}))
+        .await
+        .with_context(|| format!("tools/call {tool}"))?;
+    succeeded(tool, &result)
+}
+
+async fn sse_retry(client: &Client) -> anyhow::Result<()> {
+    let tool = "test_reconnection";
+    require_tool(client, tool).await?;
+    let result = client
+        .call_tool(tool, json!({}))
+        .await
+        .with_context(|| format!("tools/call {tool}"))?;
+    succeeded(tool, &result)
+}
+
+async fn json_schema_preservation(client: &Client) -> anyhow::Result<()> {
+    let focal = "json_schema_2020_12_tool";
+    let echo = "json_schema_echo";
+    let tools = client.list_tools().await.context("tools/list")?;
+    let Some(tool) = tools.iter().find(|tool| tool.name == focal) else {
+        bail!("the server lists no tool `{focal}`");
+    };
+    ensure!(
+        tools.iter().any(|tool| tool.name == echo),
+        "the server lists no tool `{echo}`"
+    );
+    let schema = Value::Object(tool.input_schema.clone());
+    let result = client
+        .call_tool(echo, json!({ "schema": schema }))
+        .await
+        .with_context(|| format!("tools/call {echo}"))?;
+    succeeded(echo, &result)
+}
+
+/// Lists the tools and checks that `name` is among them.
+async fn require_tool(client: &Client, name: &str) -> anyhow::Result<()> {
+    let tools = client.list_tools().await.context("tools/list")?;
+    ensure!(
+        tools.iter().any(|tool| tool.name == name),
+        "the server lists no tool `{name}` (it lists: {})",
+        tools
+            .iter()
+            .map(|tool| tool.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}
+
+/// Fails when the tool reported an execution error, quoting its text.
+fn succeeded(tool: &str, result: &CallToolResult) -> anyhow::Result<()> {
+    if result.is_error == Some(true) {
+        let text: Vec<&str> = result
+            .content
+            .iter()
+            .filter_map(|block| match block {
+                ContentBlock::TextContent(text) => Some(text.text.as_str()),
+                _ => None,
+            })
+            .collect();
+        bail!("tool `{tool}` failed: {}", text.join(" "));
+    }
+    Ok(())
+}
