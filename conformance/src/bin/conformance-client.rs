@@ -53,14 +53,16 @@ fn protocol_version() -> anyhow::Result<ProtocolVersion> {
     }
 }
 
-/// Connects the scenario's client to the server at `url` over Streamable HTTP.
-///
-/// HTTP TRANSPORT GOES HERE. Once `mcpwire-http` lands, this builds its client transport
-/// for `url` (JSON and SSE responses, the optional GET stream, `retry` and `Last-Event-ID`
-/// resumption) and returns `builder.connect(transport)`.
+/// Connects the scenario's client to the server at `url` over Streamable HTTP (JSON and SSE
+/// responses, the optional GET stream, `retry` and `Last-Event-ID` resumption).
 async fn connect(builder: ClientBuilder, url: &str) -> anyhow::Result<Client> {
-    let _ = builder;
-    bail!("Streamable HTTP client transport not yet available: cannot connect to {url}")
+    let transport = mcpwire_http::client::HttpClientBuilder::new(url)
+        .streamable()
+        .with_context(|| format!("making a Streamable HTTP transport for {url}"))?;
+    builder
+        .connect(transport)
+        .await
+        .with_context(|| format!("connecting to {url}"))
 }
 
 async fn run(scenario_name: &str, url: &str) -> anyhow::Result<()> {

@@ -69,17 +69,25 @@ fn parse_arguments(arguments: &[String]) -> anyhow::Result<Option<Mode>> {
 }
 
 /// Serves `server` over Streamable HTTP at `http://<address>/mcp` until the process is
-/// stopped.
-///
-/// HTTP TRANSPORT GOES HERE. Once `mcpwire-http` lands, this binds `address` (always
-/// loopback), mounts the server's HTTP service at `/mcp` with sessions, SSE priming and
-/// resumption, and the Host/Origin checks, and serves until SIGTERM.
+/// stopped, with the mcpwire-http defaults: sessions, SSE priming and resumption, and the
+/// Host/Origin checks for loopback names.
 async fn serve_http(server: Server, address: SocketAddr) -> anyhow::Result<()> {
-    let _ = server;
-    bail!(
-        "Streamable HTTP server transport not yet available: cannot serve http://{address}/mcp \
-         (this build has no mcpwire-http)"
-    )
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("binding {address}"))?;
+    let bound = listener.local_addr().context("reading the bound address")?;
+    eprintln!("conformance-server: listening on http://{bound}/mcp");
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    server
+        .serve_http_with(
+            listener,
+            mcpwire_server::HttpConfig::default().close_request_streams_after_priming(true),
+            shutdown,
+        )
+        .await
+        .context("serving HTTP")
 }
 
 fn main() -> ExitCode {
