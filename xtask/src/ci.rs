@@ -2,8 +2,9 @@
 //!
 //! formatting, generated code freshness, workspace structure, clippy with warnings denied,
 //! the interop peers' installation (`interop-setup`), the test suites (cargo-nextest when
-//! installed, else `cargo test`), doc tests, and the API docs with warnings denied. Each step
-//! prints its duration.
+//! installed, else `cargo test`), doc tests, the API docs with warnings denied, and the
+//! official conformance suite (`cargo xtask conformance`, both roles, both pinned suite
+//! versions, against `conformance/expected-failures.json`). Each step prints its duration.
 
 use std::path::Path;
 use std::process::Command;
@@ -81,6 +82,7 @@ pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
             &[("RUSTDOCFLAGS", "-D warnings")],
         )
     })?;
+    step("conformance", || crate::conformance::run(root, &[]))?;
     println!("ci: all steps passed in {:.0?}", started.elapsed());
     Ok(())
 }
