@@ -52,9 +52,10 @@ struct Serve {
     #[arg(long = "allowed-origin", value_name = "ORIGIN", requires = "http")]
     allowed_origins: Vec<String>,
 
-    /// With --http: answer every request with one JSON body, never an SSE stream.
+    /// With --http: answer every request with an SSE stream. By default a request whose
+    /// handler sends nothing before its result gets one JSON body.
     #[arg(long, requires = "http")]
-    json_responses: bool,
+    always_sse: bool,
 }
 
 fn main() -> ExitCode {
@@ -106,7 +107,7 @@ async fn run_serve(serve: Serve) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("binding {address}"))?;
         let bound = listener.local_addr().context("reading the bound address")?;
-        let mut config = mcpwire_server::HttpConfig::default().json_responses(serve.json_responses);
+        let mut config = mcpwire_server::HttpConfig::default().json_responses(!serve.always_sse);
         if !serve.allowed_hosts.is_empty() {
             config = config.allowed_hosts(
                 LOOPBACK_NAMES
