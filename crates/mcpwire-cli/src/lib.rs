@@ -10,4 +10,5 @@
 //! assert!(server.tool_names().contains(&"echo".to_owned()));
 //! ```
 
+pub mod fixtures;
 pub mod reference;

@@ -1,4 +1,5 @@
-//! The reference server: demonstration tools, resources and prompts.
+//! The reference server: demonstration tools, a resource and a prompt, plus every
+//! conformance fixture of [`crate::fixtures`].
 
 use std::time::{Duration, SystemTime};
 
@@ -17,7 +18,7 @@ pub const SERVER_NAME: &str = "mcpwire-reference";
 ///
 /// Fails only if a definition is invalid, which the tests rule out.
 pub fn server() -> Result<Server, mcpwire_server::Error> {
-    demo(builder()).build()
+    crate::fixtures::register(demo(builder())).build()
 }
 
 /// A builder with the reference server's identity and capabilities, and nothing registered.

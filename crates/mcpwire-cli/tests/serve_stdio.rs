@@ -44,7 +44,14 @@ async fn serve_stdio_answers_a_client() {
         .into_iter()
         .map(|tool| tool.name)
         .collect();
-    for expected in ["echo", "add", "current_time", "count_down"] {
+    for expected in [
+        "echo",
+        "add",
+        "current_time",
+        "count_down",
+        "test_simple_text",
+        "test_sampling",
+    ] {
         assert!(
             names.contains(&expected.to_owned()),
             "{expected} in {names:?}"

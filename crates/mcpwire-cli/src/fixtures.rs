@@ -20,8 +20,8 @@ use std::time::Duration;
 
 use mcpwire_server::types::{self, ContentBlock, ElicitRequestParams, LoggingLevel};
 use mcpwire_server::{
-    Context, Error, HandlerError, Prompt, Resource, ResourceTemplate, Server, Tool, ToolError,
-    text_contents,
+    Context, Error, HandlerError, Prompt, Resource, ResourceTemplate, Server, ServerBuilder, Tool,
+    ToolError, text_contents,
 };
 use serde_json::{Map, Value, json};
 
@@ -44,9 +44,14 @@ pub const SERVER_NAME: &str = "mcpwire-conformance-server";
 ///
 /// Fails only if a fixture definition is invalid, which the tests rule out.
 pub fn server() -> Result<Server, Error> {
-    let mut builder = Server::builder(SERVER_NAME, env!("CARGO_PKG_VERSION"))
+    let builder = Server::builder(SERVER_NAME, env!("CARGO_PKG_VERSION"))
         .title("mcpwire conformance fixtures")
         .instructions("The fixtures of the MCP conformance suite's server scenarios.");
+    register(builder).build()
+}
+
+/// Registers every fixture on `builder`; the reference server adds them to its own tools.
+pub fn register(mut builder: ServerBuilder) -> ServerBuilder {
     for tool in tools() {
         builder = builder.tool(tool);
     }
@@ -57,7 +62,7 @@ pub fn server() -> Result<Server, Error> {
     for prompt in prompts() {
         builder = builder.prompt(prompt);
     }
-    builder.build()
+    builder
 }
 
 /// The input schema of a tool without arguments, as the suite's reference servers list it.
