@@ -9,14 +9,13 @@ use mcpwire_ext_tasks::TaskRegistry;
 use mcpwire_jsonrpc::method::{NotificationMethod, RequestMethod};
 use mcpwire_jsonrpc::{ErrorObject, Notification, RequestId, decode_params};
 use mcpwire_rpc::{CancellationToken, Peer};
-use mcpwire_schema::JsonObject;
 use mcpwire_schema::v2025_11_25::methods::{
     CreateMessage, Elicit, ElicitationComplete, ListRoots, LoggingMessage, Ping, Progress,
     PromptListChanged, ResourceListChanged, ResourceUpdated, ToolListChanged,
 };
 use mcpwire_schema::v2025_11_25::{
-    CreateMessageRequestParams, ElicitRequestParams, ElicitResultAction, ListRootsResult,
-    ProgressNotificationParams, TaskMetadata,
+    CreateMessageRequestParams, ElicitRequestParams, ElicitResult, ElicitResultAction,
+    ListRootsResult, ProgressNotificationParams, TaskMetadata,
 };
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -207,9 +206,7 @@ impl Dispatcher {
                     rpc,
                     task.as_ref(),
                     progress_token,
-                    move |context| async move {
-                        to_object(&handler.create_message(params, context).await?)
-                    },
+                    move |context| async move { handler.create_message(params, context).await },
                 )
                 .await
             }
@@ -283,7 +280,7 @@ impl Dispatcher {
     /// the client declared task support, answering `CreateTaskResult` at once; otherwise to
     /// its result. A `task` param the client did not declare support for is ignored, as the
     /// spec asks of receivers.
-    async fn run<W, F>(
+    async fn run<W, F, T>(
         &self,
         rpc: &mcpwire_rpc::RequestContext,
         task: Option<&TaskMetadata>,
@@ -292,7 +289,8 @@ impl Dispatcher {
     ) -> Result<Box<RawValue>, ErrorObject>
     where
         W: FnOnce(RequestContext) -> F,
-        F: Future<Output = Result<JsonObject, ErrorObject>> + Send + 'static,
+        F: Future<Output = Result<T, ErrorObject>> + Send + 'static,
+        T: Serialize + Send + 'static,
     {
         let tasks = self.shared.tasks.as_ref().filter(|_| task.is_some());
         let (Some(tasks), Some(task)) = (tasks, task) else {
@@ -382,13 +380,13 @@ async fn elicit(
     handler: &dyn DynElicitation,
     params: ElicitRequestParams,
     context: RequestContext,
-) -> Result<JsonObject, ErrorObject> {
+) -> Result<ElicitResult, ErrorObject> {
     match &params {
         ElicitRequestParams::ElicitRequestFormParams(form) => {
             let schema = form.requested_schema.clone();
             let mut result = handler.elicit(params, context).await?;
             apply_defaults(&schema, &mut result);
-            to_object(&result)
+            Ok(result)
         }
         ElicitRequestParams::ElicitRequestURLParams(url) => {
             let elicitation_id = url.elicitation_id.clone();
@@ -396,7 +394,7 @@ async fn elicit(
             if result.action == ElicitResultAction::Accept {
                 shared.remember_url_elicitation(elicitation_id);
             }
-            to_object(&result)
+            Ok(result)
         }
         ElicitRequestParams::Unknown(_) => Err(undeclared_mode("unknown")),
     }
@@ -436,18 +434,6 @@ fn progress_token_of(params: Option<&RawValue>) -> Option<RequestId> {
         .ok()?
         .meta?
         .progress_token
-}
-
-fn to_object<T: Serialize>(result: &T) -> Result<JsonObject, ErrorObject> {
-    match serde_json::to_value(result) {
-        Ok(serde_json::Value::Object(object)) => Ok(object),
-        Ok(_) => Err(ErrorObject::internal_error(
-            "the result is not a JSON object",
-        )),
-        Err(error) => Err(ErrorObject::internal_error(format!(
-            "encoding the result failed: {error}"
-        ))),
-    }
 }
 
 fn undeclared_mode(mode: &str) -> ErrorObject {

@@ -325,9 +325,9 @@ impl TaskRegistry {
         }
     }
 
-    /// Runs `work` as the task `entry` in the background: its result (a JSON object) becomes
-    /// the task's outcome with the related-task `_meta` added, and the final status is
-    /// announced to `peer` before `tasks/result` answers.
+    /// Runs `work` as the task `entry` in the background: its result (which must encode to a
+    /// JSON object) becomes the task's outcome with the related-task `_meta` added, and the
+    /// final status is announced to `peer` before `tasks/result` answers.
     ///
     /// An error, or a result with `isError: true`, fails the task; so does a panic in `work`.
     /// A task cancelled meanwhile stays cancelled.
@@ -335,15 +335,16 @@ impl TaskRegistry {
     /// # Panics
     ///
     /// Panics when called outside a tokio runtime.
-    pub fn spawn<F>(entry: Arc<TaskEntry>, peer: Peer, work: F)
+    pub fn spawn<F, T>(entry: Arc<TaskEntry>, peer: Peer, work: F)
     where
-        F: Future<Output = Result<JsonObject, ErrorObject>> + Send + 'static,
+        F: Future<Output = Result<T, ErrorObject>> + Send + 'static,
+        T: Serialize + Send + 'static,
     {
         tokio::spawn(async move {
             let task_id = entry.id();
             // A panicking handler fails its task instead of leaving it working for ever.
             let outcome = match tokio::spawn(work).await {
-                Ok(outcome) => outcome,
+                Ok(outcome) => outcome.and_then(|result| to_object(&result)),
                 Err(_) => Err(ErrorObject::internal_error("the task's work failed")),
             };
             let failed = outcome.as_ref().map_or(true, |result| {
@@ -469,6 +470,19 @@ pub fn with_related_task(object: &mut JsonObject, task_id: &str) {
             RELATED_TASK.to_owned(),
             serde_json::json!({ "taskId": task_id }),
         );
+    }
+}
+
+/// A result as the JSON object a task keeps, so that its `_meta` can be extended.
+fn to_object<T: Serialize>(result: &T) -> Result<JsonObject, ErrorObject> {
+    match serde_json::to_value(result) {
+        Ok(serde_json::Value::Object(object)) => Ok(object),
+        Ok(_) => Err(ErrorObject::internal_error(
+            "the result is not a JSON object",
+        )),
+        Err(error) => Err(ErrorObject::internal_error(format!(
+            "encoding the result failed: {error}"
+        ))),
     }
 }
 

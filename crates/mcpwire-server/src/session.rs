@@ -452,13 +452,7 @@ impl SessionHandler {
         };
         let peer = context.request.peer().clone();
         mcpwire_ext_tasks::TaskRegistry::spawn(Arc::clone(&entry), peer, async move {
-            let result = run_tool(&tool, arguments, context, version).await?;
-            match serde_json::to_value(&result) {
-                Ok(Value::Object(object)) => Ok(object),
-                _ => Err(ErrorObject::internal_error(
-                    "the tool result could not be encoded",
-                )),
-            }
+            run_tool(&tool, arguments, context, version).await
         });
         mcpwire_ext_tasks::created(&entry)
     }
