@@ -69,6 +69,8 @@
 #[cfg(feature = "client")]
 pub mod client;
 mod error;
+#[cfg(any(feature = "server", feature = "client"))]
+pub mod headers;
 #[cfg(feature = "server")]
 pub mod server;
 

@@ -4,14 +4,6 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use http::HeaderValue;
-use http::header::HeaderName;
-
-/// The header that carries the session id.
-pub(crate) const MCP_SESSION_ID: HeaderName = HeaderName::from_static("mcp-session-id");
-/// The header that carries the negotiated protocol version.
-pub(crate) const MCP_PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
-/// The header that resumes an SSE stream.
-pub(crate) const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
 
 /// A view of a Streamable HTTP transport's session, for logs and diagnostics.
 ///

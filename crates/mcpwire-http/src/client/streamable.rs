@@ -17,8 +17,9 @@ use crate::client::connection::{
     APPLICATION_JSON, Connection, TEXT_EVENT_STREAM, is_unsupported, media_type,
 };
 use crate::client::inbox::{HttpClientReceiver, Inbox};
-use crate::client::session::{LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID, SessionHandle};
+use crate::client::session::SessionHandle;
 use crate::client::sse::SseParser;
+use crate::headers::{LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
 
 /// The request whose answer carries the session id and the negotiated protocol version.
 const INITIALIZE: &str = "initialize";

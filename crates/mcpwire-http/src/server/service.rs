@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::header::{ACCEPT, ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use mcpwire_jsonrpc::{
@@ -25,12 +25,7 @@ use crate::server::guard::Rejection;
 use crate::server::session::{PostReply, Refusal, Registered, Session};
 use crate::server::transport::HttpSessionTransport;
 
-/// The `Mcp-Session-Id` header.
-pub const MCP_SESSION_ID: HeaderName = HeaderName::from_static("mcp-session-id");
-/// The `MCP-Protocol-Version` header.
-pub const MCP_PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
-/// The `Last-Event-ID` header.
-pub const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
+pub use crate::headers::{LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
 
 /// The longest `Mcp-Session-Id` accepted; ids this service makes are 64 characters.
 const MAX_SESSION_ID_LENGTH: usize = 128;
