@@ -90,6 +90,28 @@ pub trait MessageSender: Send + 'static {
     ///
     /// Fails when flushing or closing the underlying channel fails.
     fn close(&mut self) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Ends the connection that carries the messages related to the inbound request `request`,
+    /// without ending the request: later messages for it wait for the peer to reconnect.
+    ///
+    /// Streamable HTTP implements this as the server-initiated disconnection of SEP-1699: the
+    /// request's SSE stream is closed (after its priming event), the client reconnects with
+    /// `Last-Event-ID` after the advertised `retry` interval, and receives what was sent
+    /// meanwhile, the response included. Returns `Ok(true)` when a connection was closed.
+    ///
+    /// The default does nothing and returns `Ok(false)`: transports with a single connection,
+    /// such as stdio, have nothing to close per request.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the transport is closed.
+    fn close_related_stream(
+        &mut self,
+        request: &RequestId,
+    ) -> impl Future<Output = Result<bool, Error>> + Send {
+        let _ = request;
+        std::future::ready(Ok(false))
+    }
 }
 
 /// The receiving half of a transport.

@@ -123,6 +123,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_single_connection_has_no_request_stream_to_close() {
+        let (left, right) = duplex(2);
+        let (mut left_sender, _left_receiver) = left.split();
+        let (_right_sender, mut right_receiver) = right.split();
+        let closed = left_sender
+            .close_related_stream(&RequestId::from(1))
+            .await
+            .expect("the transport is open");
+        assert!(!closed, "nothing was closed");
+        left_sender
+            .send(request(2), SendOptions::related_to(RequestId::from(1)))
+            .await
+            .expect("the connection still carries the request's messages");
+        assert!(matches!(
+            right_receiver.receive().await,
+            Some(Ok(Inbound::Message(message))) if message == request(2)
+        ));
+    }
+
+    #[tokio::test]
     async fn closing_ends_the_peer_receiver_and_refuses_more_sends() {
         let (left, right) = duplex(1);
         let (mut left_sender, _left_receiver) = left.split();
