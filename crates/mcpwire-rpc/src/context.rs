@@ -52,6 +52,22 @@ impl RequestContext {
             .await
     }
 
+    /// Ends the connection that carries this request's messages, without ending the request:
+    /// what is sent afterwards, the response included, waits for the peer to reconnect.
+    ///
+    /// On Streamable HTTP this is the server-initiated disconnection of SEP-1699: the
+    /// request's SSE stream closes after its priming event and the events already queued, and
+    /// the client resumes it with `Last-Event-ID` after the server's `retry` interval. Use it
+    /// for long-running requests, so that no connection is held open while they work.
+    /// Transports with a single connection (stdio, in-memory) ignore it.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the connection is closed.
+    pub async fn close_stream(&self) -> Result<(), Error> {
+        self.peer.close_related_stream(self.id.clone()).await
+    }
+
     /// Sends a request to the peer while serving this one, and awaits its raw result.
     ///
     /// # Errors

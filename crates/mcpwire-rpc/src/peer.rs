@@ -72,9 +72,32 @@ struct PendingRequest {
     reply: oneshot::Sender<Reply>,
 }
 
-struct Outgoing {
-    message: Message,
-    options: SendOptions,
+enum Outgoing {
+    Message {
+        message: Message,
+        options: SendOptions,
+    },
+    /// Ends the connection that carries an inbound request's messages (SEP-1699).
+    CloseStream(RequestId),
+}
+
+impl Outgoing {
+    /// Writes this item to `sender`. Only a failed message write is an error: a transport
+    /// that cannot close a request's stream leaves the connection as it is.
+    async fn write<S: MessageSender>(self, sender: &mut S) -> Result<(), mcpwire_transport::Error> {
+        match self {
+            Outgoing::Message { message, options } => sender.send(message, options).await,
+            Outgoing::CloseStream(id) => {
+                match sender.close_related_stream(&id).await {
+                    Ok(closed) => tracing::debug!(%id, closed, "closing a request's stream"),
+                    Err(error) => {
+                        tracing::debug!(%id, %error, "a request's stream could not be closed")
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -280,12 +303,24 @@ impl Peer {
     }
 
     async fn enqueue(&self, message: Message, options: SendOptions) -> Result<(), Error> {
+        self.enqueue_item(Outgoing::Message { message, options })
+            .await
+    }
+
+    /// Asks the transport, in order with the messages queued before, to end the connection
+    /// that carries the messages of the inbound request `id`. See
+    /// [`RequestContext::close_stream`](crate::RequestContext::close_stream).
+    pub(crate) async fn close_related_stream(&self, id: RequestId) -> Result<(), Error> {
+        self.enqueue_item(Outgoing::CloseStream(id)).await
+    }
+
+    async fn enqueue_item(&self, item: Outgoing) -> Result<(), Error> {
         if self.shared.closing.is_cancelled() {
             return Err(self.closed_error());
         }
         self.shared
             .outbound
-            .send(Outgoing { message, options })
+            .send(item)
             .await
             .map_err(|_| self.closed_error())
     }
@@ -346,7 +381,7 @@ impl PendingGuard<'_> {
             return;
         };
         let notification = cancellation.cancel_notification(&self.id, reason);
-        let outgoing = Outgoing {
+        let outgoing = Outgoing::Message {
             message: Message::from(notification),
             options: SendOptions::default(),
         };
@@ -380,7 +415,7 @@ async fn write_loop<S: MessageSender>(
             () = peer.shared.closing.cancelled() => None,
         };
         let Some(outgoing) = outgoing else { break };
-        if let Err(error) = sender.send(outgoing.message, outgoing.options).await {
+        if let Err(error) = outgoing.write(&mut sender).await {
             tracing::debug!(%error, "writing to the transport failed; closing the connection");
             peer.record_close_cause(error);
             peer.shutdown();
@@ -390,11 +425,7 @@ async fn write_loop<S: MessageSender>(
     // Flush what was queued before the close, then close the transport.
     queue.close();
     while let Ok(outgoing) = queue.try_recv() {
-        if sender
-            .send(outgoing.message, outgoing.options)
-            .await
-            .is_err()
-        {
+        if outgoing.write(&mut sender).await.is_err() {
             break;
         }
     }
