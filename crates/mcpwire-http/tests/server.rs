@@ -37,6 +37,11 @@ struct Steps {
 struct Wait {}
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
+struct Poll {
+    early: u32,
+}
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct Roots {}
 
 /// The tools' shared controls: `steps` sends one progress notification per permit of `gate`,
@@ -51,6 +56,7 @@ fn mcp_server() -> (Server, Controls) {
     let gate = Arc::new(Semaphore::new(0));
     let (started_sender, started) = mpsc::unbounded_channel();
     let steps_gate = Arc::clone(&gate);
+    let poll_gate = Arc::clone(&gate);
     let server = Server::builder("http-test", "1.0.0")
         .tool(Tool::typed(
             "echo",
@@ -81,6 +87,25 @@ fn mcp_server() -> (Server, Controls) {
                     .filter_map(|root| root.name)
                     .collect();
                 Ok::<_, ToolError>(names.join(","))
+            },
+        ))
+        .tool(Tool::typed(
+            "poll",
+            move |arguments: Poll, context: Context| {
+                let gate = Arc::clone(&poll_gate);
+                async move {
+                    // `early` progress updates on the open stream, then the stream closes
+                    // (SEP-1699) and the rest waits for the client to resume.
+                    for step in 1..=arguments.early {
+                        context.progress(f64::from(step), None, None).await?;
+                    }
+                    context.close_stream().await?;
+                    gate.acquire().await.expect("the gate stays open").forget();
+                    context
+                        .progress(f64::from(arguments.early + 1), None, None)
+                        .await?;
+                    Ok::<_, ToolError>("polled")
+                }
             },
         ))
         .tool(Tool::typed("wait", move |_: Wait, context: Context| {
@@ -853,6 +878,61 @@ async fn polling_mode_closes_request_streams_after_priming_and_the_client_resume
     assert_eq!(response["result"]["content"][0]["text"], "later");
     assert!(resumed.next().await.is_none());
     harness.stop().await;
+}
+
+/// Calls `poll`, which sends `early` progress updates and closes its stream, then checks that
+/// the stream ends there and that resuming it delivers the rest exactly once.
+async fn poll_closes_its_stream_and_resumes(early: u32) {
+    let harness = Harness::start(Config::default()).await;
+    let session = harness.initialize().await;
+    let id = 7 + i64::from(early);
+    let response = harness
+        .post(Some(&session), call(id, "poll", json!({"early": early})))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(content_type(&response), "text/event-stream");
+    let mut sse = Sse::new(response);
+    let mut last_seen = sse.priming().await;
+    for expected in 1..=u64::from(early) {
+        let event = sse
+            .next()
+            .await
+            .expect("the progress sent before the close");
+        assert_eq!(progress_of(&event), expected);
+        last_seen = event.id.expect("events carry ids");
+    }
+    assert!(
+        sse.next().await.is_none(),
+        "the stream ends where the handler closed it, before its result"
+    );
+
+    harness.controls.gate.add_permits(1);
+    let mut resumed = Sse::new(harness.get(&session, Some(&last_seen)).await);
+    resumed.priming().await;
+    assert_eq!(
+        progress_of(
+            &resumed
+                .next()
+                .await
+                .expect("the progress sent after the close")
+        ),
+        u64::from(early) + 1
+    );
+    let result = resumed.next().await.expect("the result").json();
+    assert_eq!(result["id"], id);
+    assert_eq!(result["result"]["content"][0]["text"], "polled");
+    assert!(resumed.next().await.is_none(), "nothing is repeated");
+    harness.stop().await;
+}
+
+#[tokio::test]
+async fn a_handler_closes_its_json_request_stream_and_the_client_resumes() {
+    poll_closes_its_stream_and_resumes(0).await;
+}
+
+#[tokio::test]
+async fn a_handler_closes_its_open_sse_stream_and_the_client_resumes() {
+    poll_closes_its_stream_and_resumes(2).await;
 }
 
 #[tokio::test]

@@ -246,6 +246,43 @@ impl Session {
         }
     }
 
+    /// Ends the connection of the stream that carries request `id`, for SEP-1699 polling.
+    ///
+    /// A request still answered as JSON switches to an SSE stream that holds only the priming
+    /// event; a streaming request's connection ends after the events it has queued. Either way
+    /// the stream stays registered: what is sent for the request afterwards is stored, and the
+    /// client resumes it with `Last-Event-ID`. Returns `false` when the request has no stream
+    /// here (answered already, unknown, or the session has ended).
+    pub(crate) async fn close_request_stream(self: &Arc<Self>, id: &RequestId) -> bool {
+        let mut routes = self.routes.lock().await;
+        if routes.closed {
+            return false;
+        }
+        match routes.requests.remove(id) {
+            Some(Route::Pending(reply)) => {
+                let stream = routes.open_stream(false);
+                routes.requests.insert(id.clone(), Route::Streaming(stream));
+                let prefix =
+                    VecDeque::from([priming_event(&event_id(stream, 0), self.config.sse_retry)]);
+                let body = ResponseBody::sse(prefix, None, self.config.keep_alive, None);
+                if reply.send(PostReply::Sse(body)).is_err() {
+                    tracing::debug!(%id, "the POST of a request went before its stream closed");
+                }
+                true
+            }
+            Some(Route::Streaming(stream)) => {
+                routes.requests.insert(id.clone(), Route::Streaming(stream));
+                // Dropping the sender ends the connection once it has written what it queued.
+                routes
+                    .streams
+                    .get_mut(&stream)
+                    .and_then(|state| state.live.take())
+                    .is_some()
+            }
+            None => false,
+        }
+    }
+
     /// Opens a standalone stream for a GET.
     pub(crate) async fn open_standalone(self: &Arc<Self>) -> Result<ResponseBody, Refusal> {
         let activity = self.busy();

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use mcpwire_jsonrpc::Message;
+use mcpwire_jsonrpc::{Message, RequestId};
 use mcpwire_transport::{Error, Inbound, MessageReceiver, MessageSender, SendOptions, Transport};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -93,6 +93,22 @@ impl MessageSender for HttpSessionSender {
     /// [`Error::is_closed`] once the session has ended.
     async fn send(&mut self, message: Message, options: SendOptions) -> Result<(), Error> {
         self.session.deliver(message, options).await
+    }
+
+    /// Closes the SSE connection of the POST that carried `request` (SEP-1699): a request
+    /// still waiting to be answered as JSON gets an SSE stream with only its priming event; a
+    /// streaming one ends after its queued events. The client reconnects with `Last-Event-ID`
+    /// and receives what follows, the response included. `Ok(false)` when the request has no
+    /// stream here.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_closed`] once the session has ended.
+    async fn close_related_stream(&mut self, request: &RequestId) -> Result<bool, Error> {
+        if self.session.terminated.is_cancelled() {
+            return Err(Error::closed());
+        }
+        Ok(self.session.close_request_stream(request).await)
     }
 
     /// Ends the session, as a `DELETE` would.
