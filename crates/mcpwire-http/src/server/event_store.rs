@@ -118,8 +118,9 @@ impl MemoryEventStore {
     pub const DEFAULT_MAX_EVENTS_PER_STREAM: usize = 1_000;
     /// Default for [`MemoryEventStore::max_bytes_per_stream`]: 1 MiB.
     pub const DEFAULT_MAX_BYTES_PER_STREAM: usize = 1024 * 1024;
-    /// Default for [`MemoryEventStore::max_bytes`]: 256 MiB in total.
-    pub const DEFAULT_MAX_BYTES: usize = 256 * 1024 * 1024;
+    /// Default for [`MemoryEventStore::max_bytes`]: 32 MiB in total. Events are kept only for
+    /// clients that reconnect within seconds, so the oldest go first when the store is full.
+    pub const DEFAULT_MAX_BYTES: usize = 32 * 1024 * 1024;
 
     /// An empty store with the default bounds.
     pub fn new() -> Self {
