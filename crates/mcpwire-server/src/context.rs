@@ -64,6 +64,25 @@ impl Context {
         crate::Session::new(self.request.peer().clone(), Arc::clone(&self.session))
     }
 
+    /// Closes the connection that carries this request's messages, and goes on serving it.
+    ///
+    /// On Streamable HTTP this is the polling of SEP-1699: the request's SSE stream ends
+    /// after its priming event and what was sent so far, the client reconnects with
+    /// `Last-Event-ID` once the server's `retry` interval has passed, and receives the rest,
+    /// the result included, on the resumed stream. A long-running tool calls it so that no
+    /// connection stays open while it works. Over stdio and in memory it does nothing; for a
+    /// tool running as a task, whose request was answered already, neither.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the session has ended.
+    pub async fn close_stream(&self) -> Result<(), Error> {
+        if self.task.is_some() {
+            return Ok(());
+        }
+        self.request.close_stream().await.map_err(Error::rpc)
+    }
+
     /// The revision this session negotiated.
     pub fn protocol_version(&self) -> ProtocolVersion {
         self.session.version()

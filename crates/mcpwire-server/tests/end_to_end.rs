@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use mcpwire_client::{CallOptions, Client, ClientBuilder, ServerNotification};
 use mcpwire_jsonrpc::{ErrorCode, ErrorObject};
@@ -61,8 +62,9 @@ async fn start(kind: Kind, server: &Server, builder: ClientBuilder) -> Harness {
         Kind::Http => {
             let (sessions, mut served) = mpsc::unbounded_channel();
             let serving = server.clone();
+            // A short `retry` keeps the reconnection after a closed stream quick.
             let service = mcpwire_http::server::StreamableHttpService::new(
-                mcpwire_http::server::Config::default(),
+                mcpwire_http::server::Config::default().sse_retry(Duration::from_millis(20)),
                 move |transport| {
                     let _ = sessions.send(serving.serve(transport));
                 },
@@ -227,6 +229,18 @@ fn server(events: Events) -> Server {
             }
             Ok::<_, ToolError>("stepped")
         }))
+        .tool(Tool::typed("poll", |_: Map<String, Value>, context: Context| async move {
+            // The stream closes between the two steps; over HTTP the rest arrives on the
+            // stream the client resumes.
+            for step in 1..=2 {
+                context.log(types::LoggingLevel::Info, Some("poll"), json!({ "step": step })).await?;
+                context.progress(f64::from(step), Some(2.0), None).await?;
+                if step == 1 {
+                    context.close_stream().await?;
+                }
+            }
+            Ok::<_, ToolError>("polled")
+        }))
         .tool(Tool::typed("wait", move |_: Map<String, Value>, context: Context| {
             let started = started.clone();
             let cancelled = cancelled.clone();
@@ -346,6 +360,7 @@ async fn tools_are_listed_and_called(kind: Kind) {
             "endless_job",
             "long_job",
             "needs_login",
+            "poll",
             "sample_with_progress",
             "steps",
             "wait"
@@ -393,6 +408,33 @@ async fn progress_and_log_messages_arrive_before_the_result(kind: Kind) {
         }
     }
     assert_eq!(steps, [json!(1), json!(2), json!(3)]);
+}
+
+async fn a_tool_that_closes_its_stream_still_delivers_everything(kind: Kind) {
+    let mut harness = start(kind, &server(Events::default()), client_builder()).await;
+    harness
+        .client
+        .set_logging_level(types::LoggingLevel::Info)
+        .await
+        .expect("set level");
+    let progress = Arc::new(Mutex::new(Vec::new()));
+    let seen = progress.clone();
+    let options = CallOptions::new()
+        .on_progress(move |update| seen.lock().expect("progress").push(update.progress));
+    let result = harness
+        .client
+        .call_tool_with("poll", json!({}), options)
+        .await
+        .expect("call");
+    assert_eq!(text_of(&result), "polled");
+    assert_eq!(*progress.lock().expect("progress"), [1.0, 2.0]);
+    let mut steps = Vec::new();
+    while let Ok(notification) = harness.notifications.try_recv() {
+        if let ServerNotification::LoggingMessage(message) = notification {
+            steps.push(message.data["step"].clone());
+        }
+    }
+    assert_eq!(steps, [json!(1), json!(2)], "no message lost or repeated");
 }
 
 async fn dropping_a_call_cancels_the_tool(kind: Kind) {
@@ -827,6 +869,7 @@ over_every_transport!(
     lifecycle_and_ping,
     tools_are_listed_and_called,
     progress_and_log_messages_arrive_before_the_result,
+    a_tool_that_closes_its_stream_still_delivers_everything,
     dropping_a_call_cancels_the_tool,
     the_server_asks_the_client,
     url_elicitation_and_its_completion,
