@@ -81,11 +81,7 @@ async fn serve_http(server: Server, address: SocketAddr) -> anyhow::Result<()> {
         let _ = tokio::signal::ctrl_c().await;
     };
     server
-        .serve_http_with(
-            listener,
-            mcpwire_server::HttpConfig::default().close_request_streams_after_priming(true),
-            shutdown,
-        )
+        .serve_http_with(listener, mcpwire_server::HttpConfig::default(), shutdown)
         .await
         .context("serving HTTP")
 }

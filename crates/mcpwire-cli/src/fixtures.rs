@@ -377,12 +377,13 @@ fn tools() -> Vec<mcpwire_server::ToolBuilder> {
             },
         )
         .description("Tool with JSON Schema 2020-12 features"),
-        // server-sse-polling: the transport decides how the result travels; the tool only
-        // takes long enough for a client to see its stream open.
+        // server-sse-polling: the tool ends its request's stream at once (SEP-1699) and
+        // answers a little later, on the stream the client resumes with `Last-Event-ID`.
         simple(
             "test_reconnection",
-            "Answers after a short delay, to test SSE stream resumption",
-            |_| async {
+            "Closes its SSE stream, then answers on the stream the client resumes",
+            |context: Context| async move {
+                context.close_stream().await?;
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 Ok::<_, ToolError>("Reconnection test completed successfully")
             },
