@@ -1,5 +1,9 @@
-//! `cargo xtask conformance [--leg server|client|all] [--suite 0.1.16|0.2.0-alpha.12]`: runs
-//! the official MCP conformance suite against the fixture server and client of `conformance/`.
+//! `cargo xtask conformance [--leg server|client|all] [--suite NAME]`: runs the official MCP
+//! conformance suite against the fixture server and client of `conformance/`.
+//!
+//! The suites are `0.1.16`, `0.2.0-alpha.12` (run with `--requirements 2025-11-25`) and
+//! `0.2.0-alpha.12@2026-07-28` (the same package with `--requirements 2026-07-28`, the modern
+//! era; run only when named with `--suite` until the modern era is complete).
 //!
 //! 1. `npm ci` in `conformance/` from its lockfile (skipped while a stamp holding the SHA-256 of
 //!    `package.json` and `package-lock.json` matches): both suite versions, under the npm
@@ -95,7 +99,11 @@ const TIMING_RUNS: usize = 5;
 
 /// One pinned version of the suite and how it is run.
 struct Suite {
-    version: &'static str,
+    /// How the suite is named on the command line, in `expected-failures.json` and in reports:
+    /// its version, with `@<requirements>` when one version runs under a second requirement set.
+    name: &'static str,
+    /// Whether `cargo xtask conformance` runs it without `--suite`.
+    default: bool,
     /// The npm alias it is installed under in `conformance/node_modules/`.
     package: &'static str,
     /// `list` arguments naming every scenario run, by leg, with the leg's flag when one alone.
@@ -109,7 +117,8 @@ struct Suite {
 
 const SUITES: &[Suite] = &[
     Suite {
-        version: "0.1.16",
+        name: "0.1.16",
+        default: true,
         package: "conformance-0-1",
         list_server: &["list", "--server"],
         list_client: &["list", "--client"],
@@ -117,12 +126,23 @@ const SUITES: &[Suite] = &[
         client_selection: &[],
     },
     Suite {
-        version: "0.2.0-alpha.12",
+        name: "0.2.0-alpha.12",
+        default: true,
         package: "conformance-0-2",
         list_server: &["list", "--requirements", "2025-11-25"],
         list_client: &["list", "--requirements", "2025-11-25"],
         server_selection: &["--requirements", "2025-11-25"],
         client_selection: &["--spec-version", "2025-11-25", "--force"],
+    },
+    // The modern era. Not in the default run until the fixture server and client speak it.
+    Suite {
+        name: "0.2.0-alpha.12@2026-07-28",
+        default: false,
+        package: "conformance-0-2",
+        list_server: &["list", "--requirements", "2026-07-28"],
+        list_client: &["list", "--requirements", "2026-07-28"],
+        server_selection: &["--requirements", "2026-07-28"],
+        client_selection: &["--spec-version", "2026-07-28", "--force"],
     },
 ];
 
@@ -149,9 +169,9 @@ struct Options {
 
 fn parse_options(arguments: &[String]) -> Result<Options> {
     let usage =
-        "usage: cargo xtask conformance [--leg server|client|all] [--suite 0.1.16|0.2.0-alpha.12]";
+        "usage: cargo xtask conformance [--leg server|client|all] [--suite 0.1.16|0.2.0-alpha.12|0.2.0-alpha.12@2026-07-28]";
     let mut legs = vec![Leg::Server, Leg::Client];
-    let mut suites: Vec<&'static Suite> = SUITES.iter().collect();
+    let mut suites: Vec<&'static Suite> = SUITES.iter().filter(|suite| suite.default).collect();
     let mut arguments = arguments.iter();
     while let Some(argument) = arguments.next() {
         match argument.as_str() {
@@ -167,8 +187,8 @@ fn parse_options(arguments: &[String]) -> Result<Options> {
                 let Some(version) = arguments.next() else {
                     bail!("`--suite` needs a version; {usage}");
                 };
-                let Some(suite) = SUITES.iter().find(|suite| suite.version == version) else {
-                    bail!("unknown suite version `{version}`; {usage}");
+                let Some(suite) = SUITES.iter().find(|suite| suite.name == version) else {
+                    bail!("unknown suite `{version}`; {usage}");
                 };
                 suites = vec![suite];
             }
@@ -201,7 +221,7 @@ pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
                 .join(suite.package)
                 .join("dist")
                 .join("index.js"),
-            results: scratch.join("results").join(suite.version),
+            results: scratch.join("results").join(suite.name),
         };
         if runner.results.exists() {
             fs::remove_dir_all(&runner.results)
@@ -211,10 +231,10 @@ pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
             .with_context(|| format!("creating {}", runner.results.display()))?;
         for leg in &options.legs {
             let scenarios = runner.list(*leg)?;
-            expected.check_entries(suite.version, *leg, &scenarios)?;
+            expected.check_entries(suite.name, *leg, &scenarios)?;
             println!(
                 "conformance: {} {} leg, {} scenarios",
-                suite.version,
+                suite.name,
                 leg.name(),
                 scenarios.len()
             );
@@ -223,8 +243,8 @@ pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
                 Leg::Client => runner.client_leg(&binaries.client, &scenarios)?,
             };
             for (scenario, result) in results {
-                let reason = expected.reason(suite.version, *leg, &scenario);
-                outcomes.push(Outcome::new(suite.version, *leg, &scenario, result, reason));
+                let reason = expected.reason(suite.name, *leg, &scenario);
+                outcomes.push(Outcome::new(suite.name, *leg, &scenario, result, reason));
             }
         }
     }
@@ -344,14 +364,14 @@ impl Runner<'_> {
         ensure!(
             output.status.success(),
             "`list` of suite {} failed: {}",
-            self.suite.version,
+            self.suite.name,
             String::from_utf8_lossy(&output.stderr)
         );
         let scenarios = parse_list(&String::from_utf8_lossy(&output.stdout), leg);
         ensure!(
             !scenarios.is_empty(),
             "`list` of suite {} names no {} scenario",
-            self.suite.version,
+            self.suite.name,
             leg.name()
         );
         Ok(scenarios)
@@ -384,7 +404,7 @@ impl Runner<'_> {
                 let log = fs::read_to_string(&server_log).unwrap_or_default();
                 eprintln!(
                     "conformance: the {} server leg cannot run: conformance-server did not start: {error}: {}",
-                    self.suite.version,
+                    self.suite.name,
                     log.trim()
                 );
                 Ok(all_failed("conformance-server did not start (see above)"))
@@ -740,7 +760,7 @@ impl ExpectedFailures {
                 continue;
             }
             ensure!(
-                SUITES.iter().any(|suite| suite.version == version),
+                SUITES.iter().any(|suite| suite.name == version),
                 "unknown suite version `{version}`"
             );
             let Value::Object(legs) = legs else {
