@@ -54,6 +54,11 @@ impl HttpError {
         HttpError::new(Kind::SessionExpired, None)
     }
 
+    /// A session expiry that starting a new session could not repair, for `reason`.
+    pub(crate) fn session_expired_because(reason: impl Into<String>) -> Self {
+        HttpError::new(Kind::SessionExpired, Some(reason.into()))
+    }
+
     pub(crate) fn protocol(detail: impl Into<String>) -> Self {
         HttpError::new(Kind::Protocol, Some(detail.into()))
     }
@@ -96,6 +101,10 @@ impl HttpError {
 
     /// Returns `true` when the server answered 404 to a request carrying the session id:
     /// the session has ended, and the client must start a new one with `initialize`.
+    ///
+    /// A Streamable HTTP transport starts the new session by itself unless
+    /// [`reinitialize_on_session_expiry`](crate::client::HttpClientBuilder::reinitialize_on_session_expiry)
+    /// is off; this error then means that it could not (the details say why).
     pub fn is_session_expired(&self) -> bool {
         self.kind == Kind::SessionExpired
     }
