@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use mcpwire_http::server::{Config, HttpSessionTransport, StreamableHttpService, serve};
 use mcpwire_schema::v2025_11_25::{CallToolResult, ContentBlock, Implementation};
-use mcpwire_server::{Context, Server, Session, Tool, ToolError};
+use mcpwire_server::{Context, Server, Session, Tool, ToolBuilder, ToolError};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -15,13 +15,17 @@ struct Echo {
     text: String,
 }
 
-/// The server role with one tool, `echo`, which answers with its `text` argument.
+/// A tool named `name` that answers with its `text` argument.
+pub fn echo_tool(name: &str) -> ToolBuilder {
+    Tool::typed(name, |arguments: Echo, _: Context| async move {
+        Ok::<_, ToolError>(arguments.text)
+    })
+}
+
+/// The server role with one tool, `echo`.
 pub fn echo_server() -> Server {
     Server::builder("http-echo-test", "1.0.0")
-        .tool(Tool::typed(
-            "echo",
-            |arguments: Echo, _: Context| async move { Ok::<_, ToolError>(arguments.text) },
-        ))
+        .tool(echo_tool("echo"))
         .build()
         .expect("the server builds")
 }
