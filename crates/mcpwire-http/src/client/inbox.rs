@@ -67,7 +67,8 @@ impl Inbox {
     /// server will never answer (its POST failed, or its stream ended for good).
     pub(crate) async fn fail_request(&self, id: RequestId, error: &HttpError) {
         tracing::debug!(%id, %error, "failing a request the server will not answer");
-        let object = ErrorObject::internal_error(format!("http transport: {error}"));
+        let object =
+            ErrorObject::internal_error(format!("http transport: {}", error.with_sources()));
         let response = Message::from(ErrorResponse::new(Some(id), object));
         self.deliver(Inbound::Message(response)).await;
     }
