@@ -83,6 +83,17 @@ async fn receive_failure(receiver: &mut impl MessageReceiver) -> mcpwire_transpo
     }
 }
 
+/// Initializes, sends `tools/list` with id 2 to a server that refuses it, and receives the
+/// error that ends the transport.
+async fn initialize_then_fail_on_tools_list(
+    sender: &mut impl MessageSender,
+    receiver: &mut impl MessageReceiver,
+) -> mcpwire_transport::Error {
+    initialize(sender, receiver).await;
+    send(sender, request(2, "tools/list")).await;
+    receive_failure(receiver).await
+}
+
 async fn expect_end(receiver: &mut impl MessageReceiver) {
     let end = tokio::time::timeout(WAIT, receiver.receive())
         .await
@@ -338,10 +349,7 @@ async fn a_404_for_the_session_is_a_session_expired_transport_error_when_reiniti
         .streamable()
         .unwrap()
         .split();
-    initialize(&mut sender, &mut receiver).await;
-    send(&mut sender, request(2, "tools/list")).await;
-
-    let error = receive_failure(&mut receiver).await;
+    let error = initialize_then_fail_on_tools_list(&mut sender, &mut receiver).await;
     let http = HttpError::find(&error).expect("an http error");
     assert!(http.is_session_expired(), "{http}");
     assert!(http.to_string().contains("initialize"));
@@ -641,6 +649,14 @@ fn posts_of(server: &TestServer, method: &str) -> Vec<Recorded> {
         .collect()
 }
 
+/// The session id each of `posts` carried.
+fn sessions_of(posts: &[Recorded]) -> Vec<Option<String>> {
+    posts
+        .iter()
+        .map(|post| post.header("mcp-session-id"))
+        .collect()
+}
+
 /// The spec's rule: a 404 for the session id starts a new session with a new `initialize`
 /// without a session id. The transport repeats the client's handshake on its own, keeps the
 /// new `initialize` response to itself, and sends the refused request again.
@@ -685,29 +701,16 @@ async fn a_404_for_the_session_repeats_the_handshake_and_sends_the_message_again
     assert_eq!(initializes[1].header("mcp-session-id"), None);
     assert_eq!(initializes[1].header("mcp-protocol-version"), None);
 
+    let first_then_second = [Some("first".to_owned()), Some("second".to_owned())];
     let initialized = posts_of(&server, "notifications/initialized");
-    let sessions: Vec<Option<String>> = initialized
-        .iter()
-        .map(|post| post.header("mcp-session-id"))
-        .collect();
-    assert_eq!(
-        sessions,
-        [Some("first".to_owned()), Some("second".to_owned())]
-    );
+    assert_eq!(sessions_of(&initialized), first_then_second);
     assert_eq!(
         initialized[1].header("mcp-protocol-version").as_deref(),
         Some("2025-06-18")
     );
 
     let lists = posts_of(&server, "tools/list");
-    let sessions: Vec<Option<String>> = lists
-        .iter()
-        .map(|post| post.header("mcp-session-id"))
-        .collect();
-    assert_eq!(
-        sessions,
-        [Some("first".to_owned()), Some("second".to_owned())]
-    );
+    assert_eq!(sessions_of(&lists), first_then_second);
     assert_eq!(lists[1].message().id(), Some(&RequestId::from(2)));
 
     let second_get = server.next(Method::GET).await;
@@ -730,10 +733,7 @@ async fn a_new_session_with_another_protocol_version_fails_the_transport() {
         .unwrap();
     let session = transport.session();
     let (mut sender, mut receiver) = transport.split();
-    initialize(&mut sender, &mut receiver).await;
-    send(&mut sender, request(2, "tools/list")).await;
-
-    let error = receive_failure(&mut receiver).await;
+    let error = initialize_then_fail_on_tools_list(&mut sender, &mut receiver).await;
     let http = HttpError::find(&error).expect("an http error");
     assert!(http.is_session_expired(), "{http}");
     let text = http.to_string();
@@ -755,10 +755,7 @@ async fn a_message_causes_at_most_one_new_session() {
         .streamable()
         .unwrap()
         .split();
-    initialize(&mut sender, &mut receiver).await;
-    send(&mut sender, request(2, "tools/list")).await;
-
-    let error = receive_failure(&mut receiver).await;
+    let error = initialize_then_fail_on_tools_list(&mut sender, &mut receiver).await;
     assert!(HttpError::find(&error).unwrap().is_session_expired());
     expect_end(&mut receiver).await;
     assert_eq!(posts_of(&server, "initialize").len(), 2);
