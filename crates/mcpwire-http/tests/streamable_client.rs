@@ -66,6 +66,34 @@ async fn send(sender: &mut impl MessageSender, message: Message) {
         .expect("sent");
 }
 
+/// Sends `initialize` with id 1 and receives its response.
+async fn initialize(sender: &mut impl MessageSender, receiver: &mut impl MessageReceiver) {
+    send(sender, request(1, "initialize")).await;
+    assert!(is_response_to(&receive(receiver).await, 1));
+}
+
+/// Receives the error that ends the transport.
+async fn receive_failure(receiver: &mut impl MessageReceiver) -> mcpwire_transport::Error {
+    match tokio::time::timeout(WAIT, receiver.receive())
+        .await
+        .unwrap()
+    {
+        Some(Err(error)) => error,
+        other => panic!("expected the transport to fail, got {other:?}"),
+    }
+}
+
+/// Initializes, sends `tools/list` with id 2 to a server that refuses it, and receives the
+/// error that ends the transport.
+async fn initialize_then_fail_on_tools_list(
+    sender: &mut impl MessageSender,
+    receiver: &mut impl MessageReceiver,
+) -> mcpwire_transport::Error {
+    initialize(sender, receiver).await;
+    send(sender, request(2, "tools/list")).await;
+    receive_failure(receiver).await
+}
+
 async fn expect_end(receiver: &mut impl MessageReceiver) {
     let end = tokio::time::timeout(WAIT, receiver.receive())
         .await
@@ -93,8 +121,7 @@ async fn json_answers_carry_the_session_and_negotiated_version_and_close_deletes
     let session = transport.session();
     let (mut sender, mut receiver) = transport.split();
 
-    send(&mut sender, request(1, "initialize")).await;
-    assert!(is_response_to(&receive(&mut receiver).await, 1));
+    initialize(&mut sender, &mut receiver).await;
     assert_eq!(session.id().as_deref(), Some("session-1"));
     assert_eq!(session.protocol_version().as_deref(), Some("2025-06-18"));
 
@@ -239,8 +266,7 @@ async fn a_closed_stream_is_resumed_with_the_last_event_id_after_retry() {
         .streamable()
         .unwrap()
         .split();
-    send(&mut sender, request(1, "initialize")).await;
-    assert!(is_response_to(&receive(&mut receiver).await, 1));
+    initialize(&mut sender, &mut receiver).await;
 
     send(&mut sender, request(2, "tools/call")).await;
     let post_stream = tokio::time::timeout(WAIT, streams.recv())
@@ -312,27 +338,18 @@ async fn a_closed_stream_is_resumed_with_the_last_event_id_after_retry() {
 }
 
 #[tokio::test]
-async fn a_404_for_the_session_is_a_session_expired_transport_error() {
+async fn a_404_for_the_session_is_a_session_expired_transport_error_when_reinitialization_is_off() {
     let server = TestServer::start(|recorded| match recorded.message().method() {
         Some("initialize") => initialize_answer(recorded, "short-lived"),
         _ => status(StatusCode::NOT_FOUND),
     })
     .await;
     let (mut sender, mut receiver) = HttpClientBuilder::new(server.url("/mcp"))
+        .reinitialize_on_session_expiry(false)
         .streamable()
         .unwrap()
         .split();
-    send(&mut sender, request(1, "initialize")).await;
-    assert!(is_response_to(&receive(&mut receiver).await, 1));
-    send(&mut sender, request(2, "tools/list")).await;
-
-    let error = match tokio::time::timeout(WAIT, receiver.receive())
-        .await
-        .unwrap()
-    {
-        Some(Err(error)) => error,
-        other => panic!("expected the session expiry, got {other:?}"),
-    };
+    let error = initialize_then_fail_on_tools_list(&mut sender, &mut receiver).await;
     let http = HttpError::find(&error).expect("an http error");
     assert!(http.is_session_expired(), "{http}");
     assert!(http.to_string().contains("initialize"));
@@ -416,8 +433,7 @@ async fn the_standalone_stream_delivers_server_messages_and_reconnects() {
         .streamable()
         .unwrap()
         .split();
-    send(&mut sender, request(1, "initialize")).await;
-    assert!(is_response_to(&receive(&mut receiver).await, 1));
+    initialize(&mut sender, &mut receiver).await;
     send(
         &mut sender,
         notification("notifications/initialized", json!({})),
@@ -546,7 +562,8 @@ async fn an_unreachable_server_fails_requests_promptly() {
 }
 
 /// The client role sees the expiry through its own error: [`HttpError::find`] digs it out of
-/// the failed call's source chain.
+/// the failed call's source chain. The server ends every session at once, so the new one the
+/// transport starts does not help.
 #[tokio::test]
 async fn the_client_role_sees_the_session_expiry_in_its_error() {
     let server = TestServer::start(|recorded| match recorded.method {
@@ -561,6 +578,7 @@ async fn the_client_role_sees_the_session_expiry_in_its_error() {
     let transport = HttpClientBuilder::new(server.url("/mcp"))
         .streamable()
         .unwrap();
+    let session = transport.session();
     let info = mcpwire_schema::v2025_11_25::Implementation {
         name: "mcpwire-http-tests".to_owned(),
         version: "0.0.0".to_owned(),
@@ -582,4 +600,192 @@ async fn the_client_role_sees_the_session_expiry_in_its_error() {
         .expect_err("the session is gone");
     let http = HttpError::find(&error).unwrap_or_else(|| panic!("no http error in {error:?}"));
     assert!(http.is_session_expired());
+    assert_eq!(session.reinitializations(), 1);
+}
+
+/// A server whose `initialize` answers name the sessions `first`, `second`, … in turn, with
+/// protocol version `versions[n]` for the n-th, and that refuses `tools/list` with 404 on the
+/// sessions `expired` names.
+async fn expiring_server(
+    versions: &'static [&'static str],
+    expired: &'static [&'static str],
+) -> TestServer {
+    const NAMES: [&str; 3] = ["first", "second", "third"];
+    let initialized = std::sync::atomic::AtomicUsize::new(0);
+    TestServer::start(move |recorded| match recorded.method {
+        Method::POST => match recorded.message().method() {
+            Some("initialize") => {
+                let index = initialized.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let result = initialize_result(versions[index.min(versions.len() - 1)]);
+                let mut response = json_answer(answer(recorded, result));
+                response.headers_mut().insert(
+                    "mcp-session-id",
+                    hyper::header::HeaderValue::from_static(NAMES[index.min(NAMES.len() - 1)]),
+                );
+                response
+            }
+            Some("tools/list") => {
+                let session = recorded.header("mcp-session-id").unwrap_or_default();
+                if expired.contains(&session.as_str()) {
+                    status(StatusCode::NOT_FOUND)
+                } else {
+                    json_answer(answer(recorded, json!({"tools": []})))
+                }
+            }
+            _ => status(StatusCode::ACCEPTED),
+        },
+        _ => status(StatusCode::METHOD_NOT_ALLOWED),
+    })
+    .await
+}
+
+fn posts_of(server: &TestServer, method: &str) -> Vec<Recorded> {
+    server
+        .recorded()
+        .into_iter()
+        .filter(|recorded| {
+            recorded.method == Method::POST && recorded.message().method() == Some(method)
+        })
+        .collect()
+}
+
+/// The session id each of `posts` carried.
+fn sessions_of(posts: &[Recorded]) -> Vec<Option<String>> {
+    posts
+        .iter()
+        .map(|post| post.header("mcp-session-id"))
+        .collect()
+}
+
+/// The spec's rule: a 404 for the session id starts a new session with a new `initialize`
+/// without a session id. The transport repeats the client's handshake on its own, keeps the
+/// new `initialize` response to itself, and sends the refused request again.
+#[tokio::test]
+async fn a_404_for_the_session_repeats_the_handshake_and_sends_the_message_again() {
+    let server = expiring_server(&["2025-06-18"], &["first"]).await;
+    let transport = HttpClientBuilder::new(server.url("/mcp"))
+        .streamable()
+        .unwrap();
+    let session = transport.session();
+    let (mut sender, mut receiver) = transport.split();
+    initialize(&mut sender, &mut receiver).await;
+    send(
+        &mut sender,
+        notification("notifications/initialized", json!({})),
+    )
+    .await;
+    let first_get = server.next(Method::GET).await;
+    assert_eq!(first_get.header("mcp-session-id").as_deref(), Some("first"));
+
+    send(&mut sender, request(2, "tools/list")).await;
+    // The next message the engine sees is the answer to its request: the transport's own
+    // `initialize` response never reaches it.
+    assert!(is_response_to(&receive(&mut receiver).await, 2));
+    assert_eq!(session.id().as_deref(), Some("second"));
+    assert_eq!(session.reinitializations(), 1);
+    assert_eq!(session.protocol_version().as_deref(), Some("2025-06-18"));
+
+    let initializes = posts_of(&server, "initialize");
+    assert_eq!(initializes.len(), 2);
+    let (original, repeated) = (initializes[0].message(), initializes[1].message());
+    assert_eq!(repeated.method(), original.method());
+    let (Message::Request(original), Message::Request(repeated)) = (original, repeated) else {
+        panic!("initialize is a request");
+    };
+    assert_eq!(
+        repeated.params.as_ref().map(|params| params.get()),
+        original.params.as_ref().map(|params| params.get()),
+        "the client's own initialize request is repeated"
+    );
+    assert_ne!(repeated.id, original.id, "under an id of the transport");
+    assert_eq!(initializes[1].header("mcp-session-id"), None);
+    assert_eq!(initializes[1].header("mcp-protocol-version"), None);
+
+    let first_then_second = [Some("first".to_owned()), Some("second".to_owned())];
+    let initialized = posts_of(&server, "notifications/initialized");
+    assert_eq!(sessions_of(&initialized), first_then_second);
+    assert_eq!(
+        initialized[1].header("mcp-protocol-version").as_deref(),
+        Some("2025-06-18")
+    );
+
+    let lists = posts_of(&server, "tools/list");
+    assert_eq!(sessions_of(&lists), first_then_second);
+    assert_eq!(lists[1].message().id(), Some(&RequestId::from(2)));
+
+    let second_get = server.next(Method::GET).await;
+    assert_eq!(
+        second_get.header("mcp-session-id").as_deref(),
+        Some("second"),
+        "the standalone stream is reopened on the new session"
+    );
+    sender.close().await.unwrap();
+    let delete = server.next(Method::DELETE).await;
+    assert_eq!(delete.header("mcp-session-id").as_deref(), Some("second"));
+}
+
+#[tokio::test]
+async fn a_new_session_with_another_protocol_version_fails_the_transport() {
+    let server = expiring_server(&["2025-06-18", "2025-03-26"], &["first"]).await;
+    let transport = HttpClientBuilder::new(server.url("/mcp"))
+        .standalone_stream(false)
+        .streamable()
+        .unwrap();
+    let session = transport.session();
+    let (mut sender, mut receiver) = transport.split();
+    let error = initialize_then_fail_on_tools_list(&mut sender, &mut receiver).await;
+    let http = HttpError::find(&error).expect("an http error");
+    assert!(http.is_session_expired(), "{http}");
+    let text = http.to_string();
+    assert!(
+        text.contains("2025-03-26") && text.contains("2025-06-18"),
+        "{text}"
+    );
+    expect_end(&mut receiver).await;
+    assert_eq!(posts_of(&server, "tools/list").len(), 1, "not sent again");
+    assert_eq!(session.reinitializations(), 0);
+    assert_eq!(session.id().as_deref(), Some("first"));
+}
+
+#[tokio::test]
+async fn a_message_causes_at_most_one_new_session() {
+    let server = expiring_server(&["2025-06-18"], &["first", "second", "third"]).await;
+    let (mut sender, mut receiver) = HttpClientBuilder::new(server.url("/mcp"))
+        .standalone_stream(false)
+        .streamable()
+        .unwrap()
+        .split();
+    let error = initialize_then_fail_on_tools_list(&mut sender, &mut receiver).await;
+    assert!(HttpError::find(&error).unwrap().is_session_expired());
+    expect_end(&mut receiver).await;
+    assert_eq!(posts_of(&server, "initialize").len(), 2);
+    assert_eq!(posts_of(&server, "tools/list").len(), 2);
+}
+
+/// Requests refused together wait for one new session and are all sent again on it.
+#[tokio::test]
+async fn requests_refused_together_share_one_new_session() {
+    const REQUESTS: i64 = 6;
+    let server = expiring_server(&["2025-06-18"], &["first"]).await;
+    let transport = HttpClientBuilder::new(server.url("/mcp"))
+        .standalone_stream(false)
+        .streamable()
+        .unwrap();
+    let session = transport.session();
+    let (mut sender, mut receiver) = transport.split();
+    initialize(&mut sender, &mut receiver).await;
+    for id in 2..2 + REQUESTS {
+        send(&mut sender, request(id, "tools/list")).await;
+    }
+    let mut answered: Vec<RequestId> = Vec::new();
+    for _ in 0..REQUESTS {
+        let message = receive(&mut receiver).await;
+        assert!(matches!(message, Message::Response(_)), "{message:?}");
+        answered.push(message.id().cloned().unwrap());
+    }
+    answered.sort_by_key(RequestId::as_number);
+    let expected: Vec<RequestId> = (2..2 + REQUESTS).map(RequestId::from).collect();
+    assert_eq!(answered, expected);
+    assert_eq!(session.reinitializations(), 1);
+    assert_eq!(posts_of(&server, "initialize").len(), 2);
 }

@@ -34,6 +34,9 @@ const MAX_SERVER_RETRY: Duration = Duration::from_secs(600);
 /// | [`max_reconnect_delay`](Self::max_reconnect_delay) | 30 s |
 /// | [`max_reconnect_attempts`](Self::max_reconnect_attempts) | 5 |
 ///
+/// Streamable HTTP starts a new session by itself when the server ends the one in use
+/// ([`reinitialize_on_session_expiry`](Self::reinitialize_on_session_expiry), on by default).
+///
 /// # Examples
 ///
 /// ```
@@ -73,6 +76,7 @@ pub(crate) struct Options {
     pub(crate) max_reconnect_attempts: u32,
     pub(crate) standalone_stream: bool,
     pub(crate) protocol_version: Option<HeaderValue>,
+    pub(crate) reinitialize_on_session_expiry: bool,
 }
 
 impl Default for Options {
@@ -87,6 +91,7 @@ impl Default for Options {
             max_reconnect_attempts: HttpClientBuilder::DEFAULT_MAX_RECONNECT_ATTEMPTS,
             standalone_stream: true,
             protocol_version: None,
+            reinitialize_on_session_expiry: true,
         }
     }
 }
@@ -236,6 +241,37 @@ impl HttpClientBuilder {
     /// no request of the client.
     pub fn standalone_stream(mut self, enabled: bool) -> Self {
         self.options.standalone_stream = enabled;
+        self
+    }
+
+    /// Whether Streamable HTTP starts a new session when the server ends the one in use
+    /// (default `true`).
+    ///
+    /// A server that ended a session answers `404` to its id, and the spec then requires the
+    /// client to initialize a new session. With this setting the transport does it by
+    /// itself: it repeats the client's `initialize` request (under an id of its own, whose
+    /// response it keeps from the client role) without a session id, checks that the server
+    /// negotiates the same protocol version, sends `notifications/initialized`, reopens the
+    /// standalone stream, and sends the refused message again on the new session. A message
+    /// causes at most one new session, and failures that arrive together share one.
+    /// [`SessionHandle::reinitializations`](crate::client::SessionHandle::reinitializations)
+    /// counts the new sessions and [`SessionHandle::id`](crate::client::SessionHandle::id)
+    /// shows the current one.
+    ///
+    /// The client role above the transport is not told. Whatever state the server kept for
+    /// the old session is lost: resource subscriptions, the logging level, server requests
+    /// and SSE streams in flight, and anything a tool remembered per session. The new
+    /// session may also advertise other capabilities than the old one did. A client that
+    /// depends on such state should turn this off, or watch
+    /// [`SessionHandle::reinitializations`](crate::client::SessionHandle::reinitializations)
+    /// and set the state up again.
+    ///
+    /// When it is off, or when starting the new session fails (the server refuses it or
+    /// negotiates another protocol version), the transport fails with an error whose
+    /// [`HttpError`] source [`is_session_expired`](HttpError::is_session_expired), and the
+    /// client must initialize a new session on a new transport.
+    pub fn reinitialize_on_session_expiry(mut self, enabled: bool) -> Self {
+        self.options.reinitialize_on_session_expiry = enabled;
         self
     }
 

@@ -54,6 +54,11 @@ impl HttpError {
         HttpError::new(Kind::SessionExpired, None)
     }
 
+    /// A session expiry that starting a new session could not repair, for `reason`.
+    pub(crate) fn session_expired_because(reason: impl Into<String>) -> Self {
+        HttpError::new(Kind::SessionExpired, Some(reason.into()))
+    }
+
     pub(crate) fn protocol(detail: impl Into<String>) -> Self {
         HttpError::new(Kind::Protocol, Some(detail.into()))
     }
@@ -96,6 +101,10 @@ impl HttpError {
 
     /// Returns `true` when the server answered 404 to a request carrying the session id:
     /// the session has ended, and the client must start a new one with `initialize`.
+    ///
+    /// A Streamable HTTP transport starts the new session by itself unless
+    /// [`reinitialize_on_session_expiry`](crate::client::HttpClientBuilder::reinitialize_on_session_expiry)
+    /// is off; this error then means that it could not (the details say why).
     pub fn is_session_expired(&self) -> bool {
         self.kind == Kind::SessionExpired
     }
@@ -138,6 +147,29 @@ impl HttpError {
             Kind::SessionExpired => Some(StatusCode::NOT_FOUND),
             _ => None,
         }
+    }
+
+    /// This error and its sources in one line, for a message that must stand alone, such as
+    /// the error response of a failed request: `http connection failed: client error
+    /// (Connect): invalid peer certificate: UnknownIssuer`. A source whose text the line
+    /// already holds is left out.
+    pub(crate) fn with_sources(&self) -> String {
+        /// Error chains are short; a longer one is cut rather than followed.
+        const MAX_SOURCES: usize = 8;
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        for _ in 0..MAX_SOURCES {
+            let Some(error) = source else {
+                break;
+            };
+            let part = error.to_string();
+            if !text.contains(&part) {
+                text.push_str(": ");
+                text.push_str(&part);
+            }
+            source = error.source();
+        }
+        text
     }
 
     /// Wraps this error as the transport error the engine sees.
@@ -199,6 +231,18 @@ mod tests {
         assert!(found.is_session_expired());
         assert_eq!(found.status(), Some(StatusCode::NOT_FOUND));
         assert!(found.to_string().contains("initialize"));
+    }
+
+    #[test]
+    fn sources_are_joined_once() {
+        let inner = std::io::Error::other("invalid peer certificate: UnknownIssuer");
+        let error = HttpError::connect(inner);
+        assert_eq!(
+            error.with_sources(),
+            "http connection failed: invalid peer certificate: UnknownIssuer"
+        );
+        let plain = HttpError::timeout("no response headers");
+        assert_eq!(plain.with_sources(), plain.to_string());
     }
 
     #[test]

@@ -101,8 +101,14 @@ impl HttpClientSender {
         let id = request.id.clone();
         let initialize = request.method == "initialize";
         let body = Bytes::from(message.to_vec());
-        match streamable.post(body, initialize, true).await {
-            Ok(response) => {
+        streamable.remember_handshake(&message);
+        match streamable.post(body, initialize, true, true).await {
+            // Requests are always sent again on a new session.
+            Ok(None) => {
+                self.mode = Mode::Streamable(Arc::clone(&streamable));
+                Ok(())
+            }
+            Ok(Some(response)) => {
                 self.mode = Mode::Streamable(Arc::clone(&streamable));
                 let reader = Arc::clone(&streamable);
                 streamable

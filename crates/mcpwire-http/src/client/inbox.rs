@@ -67,26 +67,29 @@ impl Inbox {
     /// server will never answer (its POST failed, or its stream ended for good).
     pub(crate) async fn fail_request(&self, id: RequestId, error: &HttpError) {
         tracing::debug!(%id, %error, "failing a request the server will not answer");
-        let object = ErrorObject::internal_error(format!("http transport: {error}"));
+        let object =
+            ErrorObject::internal_error(format!("http transport: {}", error.with_sources()));
         let response = Message::from(ErrorResponse::new(Some(id), object));
         self.deliver(Inbound::Message(response)).await;
     }
 
     /// Parses `bytes` as one message (or a batch) and delivers the result; calls `seen` with
-    /// each valid message first. Returns `false` when the transport shut down.
-    pub(crate) async fn deliver_bytes(&self, bytes: &[u8], mut seen: impl FnMut(&Message)) -> bool {
+    /// each valid message first, which keeps the message from the engine by returning
+    /// `false`. Returns `false` when the transport shut down.
+    pub(crate) async fn deliver_bytes(
+        &self,
+        bytes: &[u8],
+        mut seen: impl FnMut(&Message) -> bool,
+    ) -> bool {
         match mcpwire_jsonrpc::parse(bytes, &self.parse) {
             Ok(Parsed::Single(message)) => {
-                seen(&message);
-                self.deliver(Inbound::Message(message)).await
+                !seen(&message) || self.deliver(Inbound::Message(message)).await
             }
             Ok(Parsed::Batch(elements)) => {
                 for element in elements {
                     let inbound = match element {
-                        Ok(message) => {
-                            seen(&message);
-                            Inbound::Message(message)
-                        }
+                        Ok(message) if !seen(&message) => continue,
+                        Ok(message) => Inbound::Message(message),
                         Err(error) => Inbound::Invalid(error),
                     };
                     if !self.deliver(inbound).await {

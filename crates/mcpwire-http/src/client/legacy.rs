@@ -205,7 +205,7 @@ impl Legacy {
                 if event.oversized && data.len() <= self.inbox.parse.max_size {
                     data.resize(self.inbox.parse.max_size + 1, b' ');
                 }
-                if !self.inbox.deliver_bytes(&data, |_| {}).await {
+                if !self.inbox.deliver_bytes(&data, |_| true).await {
                     return;
                 }
             }

@@ -71,11 +71,21 @@
 //!   `-32603` error response that names the HTTP failure, so the caller does not wait for
 //!   its timeout.
 //! - **Session expiry.** A 404 to a POST carrying the session id means the server ended the
-//!   session. The transport then fails: the engine receives an error whose
-//!   [`HttpError`] source [`is_session_expired`](HttpError::is_session_expired) (find it with
-//!   [`HttpError::find`]), and every pending request fails. The client must initialize a
-//!   new session on a new transport; the transport does not re-initialize by itself, since
-//!   only the client role knows how to.
+//!   session, and the spec requires the client to initialize a new one. The transport keeps
+//!   the client role's `initialize` request and `notifications/initialized` for this: it
+//!   sends the `initialize` again without a session id (under an id of its own, so the
+//!   response stays with the transport), checks that the protocol version is the one
+//!   negotiated before, sends `notifications/initialized`, reopens the standalone stream and
+//!   POSTs the refused message again on the new session. Each message causes at most one new
+//!   session, and messages refused together wait for the same one.
+//!   [`SessionHandle::reinitializations`] counts new sessions. The server's state of the old
+//!   session (subscriptions, the logging level, requests in flight) is lost; see
+//!   [`HttpClientBuilder::reinitialize_on_session_expiry`], which turns this off.
+//!   When it is off, or the new session cannot be started, the transport fails: the engine
+//!   receives an error whose [`HttpError`] source
+//!   [`is_session_expired`](HttpError::is_session_expired) (find it with
+//!   [`HttpError::find`]), every pending request fails, and the client must initialize a
+//!   new session on a new transport.
 //! - **Close.** [`close`](mcpwire_transport::MessageSender::close) sends DELETE with the
 //!   session id (a 405 is fine), then stops every stream.
 //!

@@ -1,15 +1,16 @@
 //! The Streamable HTTP client transport.
 
 use std::future::Future;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, Response, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use mcpwire_jsonrpc::{Message, RequestId};
+use mcpwire_jsonrpc::{Message, Request, RequestId};
 use mcpwire_transport::{Error, MessageSender, SendOptions, Transport};
+use tokio::sync::RwLock;
+use tokio_util::sync::CancellationToken;
 
 use crate::client::HttpError;
 use crate::client::builder::Options;
@@ -17,7 +18,7 @@ use crate::client::connection::{
     APPLICATION_JSON, Connection, TEXT_EVENT_STREAM, is_unsupported, media_type,
 };
 use crate::client::inbox::{HttpClientReceiver, Inbox};
-use crate::client::session::SessionHandle;
+use crate::client::session::{SessionHandle, lock};
 use crate::client::sse::SseParser;
 use crate::headers::{LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
 
@@ -31,6 +32,10 @@ const UNBOUNDED: std::time::Duration = std::time::Duration::from_secs(365 * 24 *
 
 /// Room for the `data: ` prefix of an SSE line on top of the message limit.
 const SSE_LINE_SLACK: usize = 64;
+
+/// The prefix of the ids of the transport's own `initialize` requests. The engine's ids are
+/// its own business, but a string no engine would choose keeps the two apart in logs.
+const REINITIALIZE_ID_PREFIX: &str = "mcpwire-http-reinitialize-";
 
 /// A client transport that speaks MCP's Streamable HTTP to one server endpoint.
 ///
@@ -90,10 +95,12 @@ impl MessageSender for StreamableHttpClientSender {
     ///
     /// [`Error::is_closed`] after [`close`](MessageSender::close). An error whose
     /// [`HttpError`] source [`is_session_expired`](HttpError::is_session_expired) when the
-    /// server answered 404 to the session id: the transport is over, and the client must
-    /// initialize a new session on a new transport. [`Error::is_io`] when a notification or
-    /// response could not be delivered. A request that fails is answered instead, with a
-    /// `-32603` error response naming the HTTP failure.
+    /// server answered 404 to the session id and no new session could take its place (see
+    /// [`HttpClientBuilder::reinitialize_on_session_expiry`](crate::client::HttpClientBuilder::reinitialize_on_session_expiry)):
+    /// the transport is over, and the client must initialize a new session on a new
+    /// transport. [`Error::is_io`] when a notification or response could not be delivered. A
+    /// request that fails is answered instead, with a `-32603` error response naming the
+    /// HTTP failure.
     ///
     /// # Cancel safety
     ///
@@ -132,10 +139,54 @@ impl Drop for StreamableHttpClientSender {
 struct StreamOutcome {
     /// The response to the awaited request arrived.
     answered: bool,
+    /// The response to the transport's own request, kept from the engine.
+    kept: Option<Message>,
     /// How many messages the stream delivered.
     messages: usize,
     /// The transport shut down while reading.
     shut_down: bool,
+}
+
+/// Whose request an answer being read belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Purpose {
+    /// A request of the engine, or none: every message goes to the engine.
+    Engine,
+    /// The engine's `initialize`: its result names the protocol version to send.
+    Initialize,
+    /// The transport's own `initialize` for a new session: its response stays with the
+    /// transport, and other messages go to the engine.
+    Reinitialize,
+}
+
+impl Purpose {
+    fn of_engine_request(initialize: bool) -> Self {
+        if initialize {
+            Purpose::Initialize
+        } else {
+            Purpose::Engine
+        }
+    }
+}
+
+/// Why a single POST failed.
+#[derive(Debug)]
+enum PostFailure {
+    /// The server answered 404 to the session id of this generation.
+    SessionGone { generation: u64 },
+    /// Any other failure.
+    Http(HttpError),
+}
+
+/// The client role's handshake, kept to start a new session the same way.
+#[derive(Debug, Default)]
+struct Handshake {
+    /// The client's `initialize` request.
+    initialize: Option<Request>,
+    /// The body of the client's `notifications/initialized`.
+    initialized: Option<Bytes>,
+    /// The protocol version the server negotiated in its answer to `initialize`.
+    negotiated: Option<String>,
 }
 
 /// The state of one Streamable HTTP transport, shared by its sender and its tasks.
@@ -145,7 +196,13 @@ pub(crate) struct Streamable {
     options: Options,
     pub(crate) inbox: Arc<Inbox>,
     session: SessionHandle,
-    standalone_started: AtomicBool,
+    /// Stops the standalone GET stream, while one runs.
+    standalone: Mutex<Option<CancellationToken>>,
+    handshake: Mutex<Handshake>,
+    /// Held for writing while a new session starts, and for reading while a request takes
+    /// the session id: nothing goes out with the ended session's id once a new session is
+    /// under way, and nothing goes out with no id before it is there.
+    settling: RwLock<()>,
 }
 
 impl Streamable {
@@ -163,7 +220,9 @@ impl Streamable {
             options,
             inbox,
             session,
-            standalone_started: AtomicBool::new(false),
+            standalone: Mutex::new(None),
+            handshake: Mutex::new(Handshake::default()),
+            settling: RwLock::new(()),
         })
     }
 
@@ -173,6 +232,7 @@ impl Streamable {
 
     /// Sends one message; see [`StreamableHttpClientSender::send`].
     pub(crate) async fn send(self: &Arc<Self>, message: Message) -> Result<(), Error> {
+        self.remember_handshake(&message);
         let body = Bytes::from(message.to_vec());
         if let Message::Request(request) = &message {
             let initialize = request.method == INITIALIZE;
@@ -182,8 +242,12 @@ impl Streamable {
             return Ok(());
         }
         let initialized = message.method() == Some(INITIALIZED);
-        match self.post(body, false, true).await {
-            Ok(response) => {
+        // A response answers a server request of the ended session, and a new session's
+        // handshake sends `initialized` itself: neither is sent again on a new session.
+        let resend = matches!(message, Message::Notification(_)) && !initialized;
+        match self.post(body, false, true, resend).await {
+            Ok(None) => Ok(()),
+            Ok(Some(response)) => {
                 let this = Arc::clone(self);
                 self.spawn(async move { this.consume(response, None, false).await });
                 if initialized {
@@ -199,12 +263,28 @@ impl Streamable {
         }
     }
 
+    /// Keeps the client role's `initialize` and `notifications/initialized`, to start a new
+    /// session the same way when the server ends this one.
+    pub(crate) fn remember_handshake(&self, message: &Message) {
+        match message {
+            Message::Request(request) if request.method == INITIALIZE => {
+                lock(&self.handshake).initialize = Some(request.clone());
+            }
+            Message::Notification(notification) if notification.method == INITIALIZED => {
+                lock(&self.handshake).initialized = Some(Bytes::from(message.to_vec()));
+            }
+            _ => {}
+        }
+    }
+
     /// The request path after the POST: reads its answer, or fails the request.
     pub(crate) async fn run_request(self: Arc<Self>, id: RequestId, body: Bytes, initialize: bool) {
         // In JSON mode the server sends its headers with the result, which may take as long
         // as the request itself: the engine's request timeout bounds that wait.
-        match self.post(body, initialize, false).await {
-            Ok(response) => self.consume(response, Some(id), initialize).await,
+        match self.post(body, initialize, false, true).await {
+            Ok(Some(response)) => self.consume(response, Some(id), initialize).await,
+            // Requests are always sent again on a new session.
+            Ok(None) => {}
             // The transport has failed as a whole; the engine learns it from the receiver.
             Err(error) if error.is_session_expired() => {}
             Err(error) => self.inbox.fail_request(id, &error).await,
@@ -226,27 +306,63 @@ impl Streamable {
     /// POSTs one message and waits for the status and headers of the answer: within the
     /// request timeout when `bounded`, for as long as it takes otherwise.
     ///
+    /// When the server answers 404 to the session id, a new session takes its place (see
+    /// [`recover`](Self::recover)) and, when `resend`, the message is POSTed again on it, once;
+    /// `Ok(None)` says that it was not.
+    ///
     /// # Errors
     ///
     /// [`HttpError::is_session_expired`] (and the transport fails) for a 404 to a request
-    /// that carried the session id; [`HttpError::is_status`] for any other unsuccessful
-    /// status; connection failures and timeouts.
+    /// that carried the session id, when no new session could take its place;
+    /// [`HttpError::is_status`] for any other unsuccessful status; connection failures and
+    /// timeouts.
     pub(crate) async fn post(
-        &self,
+        self: &Arc<Self>,
         body: Bytes,
         initialize: bool,
         bounded: bool,
-    ) -> Result<Response<Incoming>, HttpError> {
+        resend: bool,
+    ) -> Result<Option<Response<Incoming>>, HttpError> {
+        let generation = match self.post_once(&body, initialize, bounded).await {
+            Ok(response) => return Ok(Some(response)),
+            Err(PostFailure::Http(error)) => return Err(error),
+            Err(PostFailure::SessionGone { generation }) => generation,
+        };
+        self.recover(generation).await?;
+        if !resend {
+            return Ok(None);
+        }
+        match self.post_once(&body, initialize, bounded).await {
+            Ok(response) => Ok(Some(response)),
+            Err(PostFailure::Http(error)) => Err(error),
+            // One new session per message: a server that ends sessions at once is not chased.
+            Err(PostFailure::SessionGone { .. }) => {
+                Err(self.expire(Some("the new session ended at once too")))
+            }
+        }
+    }
+
+    /// POSTs one message once; see [`post`](Self::post).
+    async fn post_once(
+        &self,
+        body: &Bytes,
+        initialize: bool,
+        bounded: bool,
+    ) -> Result<Response<Incoming>, PostFailure> {
         let mut request = self
             .connection
             .post_json(&self.connection.url, body.clone());
-        let sent_session = self.add_session_headers(&mut request, initialize);
+        let sent_session = self.session_headers(&mut request, initialize).await;
         let deadline = if bounded {
             self.options.request_timeout
         } else {
             UNBOUNDED
         };
-        let response = self.connection.send_within(request, body, deadline).await?;
+        let response = self
+            .connection
+            .send_within(request, body.clone(), deadline)
+            .await
+            .map_err(PostFailure::Http)?;
         if let Some(session_id) = response.headers().get(MCP_SESSION_ID) {
             self.session.state().capture_id(session_id);
         }
@@ -254,32 +370,208 @@ impl Streamable {
         if status.is_success() {
             return Ok(response);
         }
-        if status == StatusCode::NOT_FOUND && sent_session {
-            self.inbox.fail(HttpError::session_expired());
+        if status == StatusCode::NOT_FOUND
+            && let Some(generation) = sent_session
+        {
+            return Err(PostFailure::SessionGone { generation });
+        }
+        Err(PostFailure::Http(
+            self.connection.status_error(response).await,
+        ))
+    }
+
+    /// Replaces the session of `generation`, which the server ended, with a new one, unless
+    /// another message did so meanwhile; concurrent callers share one new session.
+    ///
+    /// # Errors
+    ///
+    /// [`HttpError::is_session_expired`], after failing the transport with it, when new
+    /// sessions are turned off or this one could not be started.
+    async fn recover(self: &Arc<Self>, generation: u64) -> Result<(), HttpError> {
+        if !self.options.reinitialize_on_session_expiry {
+            return Err(self.expire(None));
+        }
+        let _settling = self.settling.write().await;
+        if self.session.state().generation() != generation {
+            // Another message met the same expiry and has started the new session.
+            return Ok(());
+        }
+        if self.inbox.shutdown.is_cancelled() {
+            // Closed, or an earlier attempt failed the transport: no new session.
             return Err(HttpError::session_expired());
         }
-        Err(self.connection.status_error(response).await)
+        match tokio::time::timeout(self.options.request_timeout, self.reinitialize()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(reason)) => {
+                Err(self.expire(Some(&format!("starting a new session failed: {reason}"))))
+            }
+            Err(_) => Err(self.expire(Some("starting a new session timed out"))),
+        }
+    }
+
+    /// Fails the transport with a session expiry, for `reason` when given, and returns the
+    /// same error for the caller.
+    fn expire(&self, reason: Option<&str>) -> HttpError {
+        let error = || match reason {
+            Some(reason) => HttpError::session_expired_because(reason),
+            None => HttpError::session_expired(),
+        };
+        self.inbox.fail(error());
+        error()
+    }
+
+    /// Starts a new session with the client role's handshake: its `initialize` under an id
+    /// of the transport, whose response the engine never sees, then, once the server
+    /// negotiated the same protocol version, its `notifications/initialized` and the
+    /// standalone stream. The caller holds `settling` for writing.
+    ///
+    /// # Errors
+    ///
+    /// Why the new session could not be started.
+    async fn reinitialize(self: &Arc<Self>) -> Result<(), String> {
+        let (request, initialized, negotiated) = {
+            let handshake = lock(&self.handshake);
+            (
+                handshake.initialize.clone(),
+                handshake.initialized.clone(),
+                handshake.negotiated.clone(),
+            )
+        };
+        let Some(mut request) = request else {
+            return Err("no initialize request to repeat".to_owned());
+        };
+        let Some(negotiated) = negotiated else {
+            return Err("the first session named no protocol version".to_owned());
+        };
+        let generation = self.session.state().generation() + 1;
+        tracing::info!(
+            generation,
+            "the server ended the session; starting a new one"
+        );
+        self.stop_standalone_stream();
+        let id = RequestId::from(format!("{REINITIALIZE_ID_PREFIX}{generation}"));
+        request.id = id.clone();
+        let body = Bytes::from(Message::from(request).to_vec());
+        // Like the first `initialize`, this one carries no session id.
+        let request = self
+            .connection
+            .post_json(&self.connection.url, body.clone());
+        let response = self.post_settled(request, body).await?;
+        let session_id = response.headers().get(MCP_SESSION_ID).cloned();
+        let answer = self
+            .read_own_answer(response, &id)
+            .await
+            .map_err(|error| error.to_string())?;
+        let version = match &answer {
+            Message::Response(response) => negotiated_version(response),
+            Message::Error(refusal) => {
+                return Err(format!(
+                    "the server refused to initialize: {}",
+                    refusal.error.message
+                ));
+            }
+            _ => None,
+        };
+        if version.as_deref() != Some(negotiated.as_str()) {
+            return Err(format!(
+                "the server negotiated protocol version {}, not {negotiated} as before",
+                version.as_deref().unwrap_or("(none)")
+            ));
+        }
+        self.session.state().replace(session_id.as_ref());
+        if let Some(body) = initialized {
+            let mut request = self
+                .connection
+                .post_json(&self.connection.url, body.clone());
+            self.write_session_headers(&mut request, false);
+            let response = self.post_settled(request, body).await?;
+            let this = Arc::clone(self);
+            self.spawn(async move { this.consume(response, None, false).await });
+            self.start_standalone_stream();
+        }
+        Ok(())
+    }
+
+    /// Sends a POST of the handshake, while `settling` is held, and checks its status.
+    async fn post_settled(
+        &self,
+        request: http::request::Builder,
+        body: Bytes,
+    ) -> Result<Response<Incoming>, String> {
+        let response = self
+            .connection
+            .send(request, body)
+            .await
+            .map_err(|error| error.to_string())?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        Err(self.connection.status_error(response).await.to_string())
+    }
+
+    /// Reads the response to the transport's own request `id` from its answer, a JSON body
+    /// or an SSE stream; other messages on the stream go to the engine.
+    async fn read_own_answer(
+        &self,
+        response: Response<Incoming>,
+        id: &RequestId,
+    ) -> Result<Message, HttpError> {
+        match media_type(&response).as_str() {
+            APPLICATION_JSON => {
+                let bytes = self
+                    .connection
+                    .read_body(response.into_body(), self.options.max_message_bytes)
+                    .await?;
+                match Message::parse(&bytes) {
+                    Ok(message) if answers(&message, Some(id)) => Ok(message),
+                    _ => Err(HttpError::protocol(
+                        "the json answer holds no response to initialize",
+                    )),
+                }
+            }
+            TEXT_EVENT_STREAM => {
+                let (_, outcome) = self
+                    .read_new_stream(response, Some(id), Purpose::Reinitialize)
+                    .await;
+                outcome.kept.ok_or_else(|| {
+                    HttpError::protocol("the stream ended before the response to initialize")
+                })
+            }
+            media => Err(HttpError::protocol(format!(
+                "unexpected content type `{media}`"
+            ))),
+        }
     }
 
     /// Adds the session id and the protocol version, when known, to a request other than
-    /// `initialize`. Returns whether a session id was added.
-    fn add_session_headers(&self, request: &mut http::request::Builder, initialize: bool) -> bool {
+    /// `initialize`, once no new session is being started. Returns the generation of the
+    /// session id added, if one was.
+    async fn session_headers(
+        &self,
+        request: &mut http::request::Builder,
+        initialize: bool,
+    ) -> Option<u64> {
+        let _settled = self.settling.read().await;
+        self.write_session_headers(request, initialize)
+    }
+
+    /// [`session_headers`](Self::session_headers) without waiting, for the handshake of a
+    /// new session, which holds `settling` itself.
+    fn write_session_headers(
+        &self,
+        request: &mut http::request::Builder,
+        initialize: bool,
+    ) -> Option<u64> {
         if initialize {
-            return false;
+            return None;
         }
-        let Some(headers) = request.headers_mut() else {
-            return false;
-        };
+        let headers = request.headers_mut()?;
         if let Some(version) = self.session.state().protocol_version() {
             headers.insert(MCP_PROTOCOL_VERSION, version);
         }
-        match self.session.state().id() {
-            Some(session_id) => {
-                headers.insert(MCP_SESSION_ID, session_id);
-                true
-            }
-            None => false,
-        }
+        let (session_id, generation) = self.session.state().current();
+        headers.insert(MCP_SESSION_ID, session_id?);
+        Some(generation)
     }
 
     /// Reads the answer to a POST: nothing (202), one JSON body, or an SSE stream that is
@@ -306,14 +598,9 @@ impl Streamable {
         }
         match media.as_str() {
             TEXT_EVENT_STREAM => {
-                let mut parser = self.new_parser(None, None);
-                let outcome = self
-                    .read_stream(
-                        response.into_body(),
-                        &mut parser,
-                        awaited.as_ref(),
-                        initialize,
-                    )
+                let purpose = Purpose::of_engine_request(initialize);
+                let (parser, outcome) = self
+                    .read_new_stream(response, awaited.as_ref(), purpose)
                     .await;
                 if let Some(id) = awaited
                     && !outcome.answered
@@ -366,6 +653,7 @@ impl Streamable {
                         self.learn_protocol_version(message);
                     }
                 }
+                true
             })
             .await;
         if let Some(id) = awaited
@@ -391,13 +679,28 @@ impl Streamable {
         )
     }
 
+    /// Reads the SSE stream that answers a POST; returns its parser, which knows where to
+    /// resume, and how it went.
+    async fn read_new_stream(
+        &self,
+        response: Response<Incoming>,
+        awaited: Option<&RequestId>,
+        purpose: Purpose,
+    ) -> (SseParser, StreamOutcome) {
+        let mut parser = self.new_parser(None, None);
+        let outcome = self
+            .read_stream(response.into_body(), &mut parser, awaited, purpose)
+            .await;
+        (parser, outcome)
+    }
+
     /// Reads an SSE stream to its end, delivering each message event.
     async fn read_stream(
         &self,
         mut body: Incoming,
         parser: &mut SseParser,
         awaited: Option<&RequestId>,
-        initialize: bool,
+        purpose: Purpose,
     ) -> StreamOutcome {
         let mut outcome = StreamOutcome::default();
         let mut events = Vec::new();
@@ -436,16 +739,29 @@ impl Streamable {
                     .inbox
                     .deliver_bytes(&data, |message| {
                         outcome.messages += 1;
-                        if answers(message, awaited) {
-                            outcome.answered = true;
-                            if initialize {
+                        if !answers(message, awaited) {
+                            return true;
+                        }
+                        outcome.answered = true;
+                        match purpose {
+                            Purpose::Engine => true,
+                            Purpose::Initialize => {
                                 self.learn_protocol_version(message);
+                                true
+                            }
+                            Purpose::Reinitialize => {
+                                outcome.kept = Some(message.clone());
+                                false
                             }
                         }
                     })
                     .await;
                 if !delivered {
                     outcome.shut_down = true;
+                    return outcome;
+                }
+                if outcome.kept.is_some() {
+                    // The transport's own response ends its stream's use.
                     return outcome;
                 }
             }
@@ -479,7 +795,12 @@ impl Streamable {
             match self.open_stream(Some(&last_event_id)).await {
                 Ok(response) => {
                     let outcome = self
-                        .read_stream(response.into_body(), &mut parser, Some(&id), initialize)
+                        .read_stream(
+                            response.into_body(),
+                            &mut parser,
+                            Some(&id),
+                            Purpose::of_engine_request(initialize),
+                        )
                         .await;
                     if outcome.answered || outcome.shut_down {
                         return;
@@ -503,7 +824,7 @@ impl Streamable {
         last_event_id: Option<&str>,
     ) -> Result<Response<Incoming>, HttpError> {
         let mut request = self.connection.get_stream(&self.connection.url);
-        self.add_session_headers(&mut request, false);
+        self.session_headers(&mut request, false).await;
         if let (Some(last_event_id), Some(headers)) = (last_event_id, request.headers_mut()) {
             let value = HeaderValue::try_from(last_event_id).map_err(|_| {
                 HttpError::protocol("the server sent an event id that is not a valid header")
@@ -523,12 +844,33 @@ impl Streamable {
         Ok(response)
     }
 
+    /// Opens the standalone GET stream, unless it is turned off or already running.
     fn start_standalone_stream(self: &Arc<Self>) {
-        if !self.options.standalone_stream || self.standalone_started.swap(true, Ordering::AcqRel) {
+        if !self.options.standalone_stream {
             return;
         }
+        let stop = {
+            let mut standalone = lock(&self.standalone);
+            if standalone.is_some() {
+                return;
+            }
+            standalone.insert(self.inbox.shutdown.child_token()).clone()
+        };
         let this = Arc::clone(self);
-        self.spawn(async move { this.run_standalone_stream().await });
+        tokio::spawn(async move {
+            tokio::select! {
+                biased;
+                () = stop.cancelled() => {}
+                () = this.run_standalone_stream() => {}
+            }
+        });
+    }
+
+    /// Stops the standalone GET stream of a session that ended.
+    fn stop_standalone_stream(&self) {
+        if let Some(stop) = lock(&self.standalone).take() {
+            stop.cancel();
+        }
     }
 
     /// Holds the standalone GET stream open: reconnects when it ends, after the server's
@@ -551,7 +893,7 @@ impl Streamable {
             match self.open_stream(last_event_id.as_deref()).await {
                 Ok(response) => {
                     let outcome = self
-                        .read_stream(response.into_body(), &mut parser, None, false)
+                        .read_stream(response.into_body(), &mut parser, None, Purpose::Engine)
                         .await;
                     if outcome.shut_down {
                         return;
@@ -581,35 +923,45 @@ impl Streamable {
         let mut request = self
             .connection
             .request(Method::DELETE, &self.connection.url);
-        self.add_session_headers(&mut request, false);
+        self.session_headers(&mut request, false).await;
         match self.connection.send(request, Bytes::new()).await {
             Ok(response) => tracing::debug!(status = %response.status(), "session ended"),
             Err(error) => tracing::debug!(%error, "ending the session failed"),
         }
     }
 
-    /// Reads the negotiated protocol version from the result of `initialize`, unless the
-    /// builder pinned one.
+    /// Reads the negotiated protocol version from the result of `initialize`: it is kept to
+    /// compare a new session with, and sent unless the builder pinned one.
     fn learn_protocol_version(&self, message: &Message) {
-        #[derive(serde::Deserialize)]
-        struct InitializeResult {
-            #[serde(rename = "protocolVersion")]
-            protocol_version: String,
-        }
-        if self.options.protocol_version.is_some() {
-            return;
-        }
         let Message::Response(response) = message else {
             return;
         };
-        match serde_json::from_str::<InitializeResult>(response.result.get()) {
-            Ok(result) => match HeaderValue::try_from(result.protocol_version) {
-                Ok(version) => self.session.state().set_protocol_version(version),
-                Err(_) => tracing::warn!("the negotiated protocol version is not a valid header"),
-            },
-            Err(error) => {
-                tracing::debug!(%error, "the initialize result names no protocol version")
-            }
+        let Some(version) = negotiated_version(response) else {
+            return;
+        };
+        lock(&self.handshake).negotiated = Some(version.clone());
+        if self.options.protocol_version.is_some() {
+            return;
+        }
+        match HeaderValue::try_from(version) {
+            Ok(version) => self.session.state().set_protocol_version(version),
+            Err(_) => tracing::warn!("the negotiated protocol version is not a valid header"),
+        }
+    }
+}
+
+/// The protocol version an `initialize` result names.
+fn negotiated_version(response: &mcpwire_jsonrpc::Response) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct InitializeResult {
+        #[serde(rename = "protocolVersion")]
+        protocol_version: String,
+    }
+    match serde_json::from_str::<InitializeResult>(response.result.get()) {
+        Ok(result) => Some(result.protocol_version),
+        Err(error) => {
+            tracing::debug!(%error, "the initialize result names no protocol version");
+            None
         }
     }
 }

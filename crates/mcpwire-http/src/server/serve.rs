@@ -1,6 +1,7 @@
 //! Serving a [`StreamableHttpService`] on a TCP listener.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -73,7 +74,7 @@ where
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
+            accepted = accept(&listener) => accepted,
             () = &mut shutdown => break,
         };
         let (stream, peer) = match accepted {
@@ -90,9 +91,6 @@ where
             tracing::debug!(%peer, "closing a connection beyond the connection limit");
             continue;
         };
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::debug!(%error, "setting TCP_NODELAY failed");
-        }
         let builder = builder.clone();
         let service = service.clone();
         let watcher = graceful.watcher();
@@ -126,6 +124,22 @@ where
         tracing::debug!("connections still open after the shutdown grace period are dropped");
     }
     Ok(())
+}
+
+/// Accepts the next connection and configures its socket. `serve` gets its sockets only
+/// from here, so that none escapes the configuration.
+async fn accept(listener: &TcpListener) -> std::io::Result<(TcpStream, SocketAddr)> {
+    let (stream, peer) = listener.accept().await?;
+    configure_socket(&stream);
+    Ok((stream, peer))
+}
+
+/// Sets the options of an accepted socket: `TCP_NODELAY`, so that a small SSE event or JSON
+/// answer leaves at once instead of waiting for Nagle's algorithm to batch it.
+fn configure_socket(stream: &TcpStream) {
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::debug!(%error, "setting TCP_NODELAY failed");
+    }
 }
 
 /// Waits until the connection has sent enough to tell HTTP/1 from HTTP/2: one byte that
@@ -162,4 +176,22 @@ fn is_transient(error: &std::io::Error) -> bool {
     ) || error
         .raw_os_error()
         .is_some_and(|code| code == 23 || code == 24)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn accepted_sockets_get_tcp_nodelay() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (client, accepted) = tokio::join!(TcpStream::connect(address), accept(&listener));
+        let client = client.unwrap();
+        let (server_side, peer) = accepted.unwrap();
+        assert_eq!(peer, client.local_addr().unwrap());
+        // A socket starts without the option, so the accepted one has it from `accept`.
+        assert!(!client.nodelay().unwrap());
+        assert!(server_side.nodelay().unwrap());
+    }
 }

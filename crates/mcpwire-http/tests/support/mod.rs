@@ -3,6 +3,9 @@
 
 #![allow(dead_code, unreachable_pub)] // Each test binary uses a different part.
 
+#[cfg(feature = "server")]
+pub mod echo;
+
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
