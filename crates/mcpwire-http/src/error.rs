@@ -2,45 +2,62 @@
 
 use std::fmt;
 
-/// A failure of the HTTP transport or of an [`EventStore`](crate::server::EventStore).
+/// A failure of an HTTP transport, server or client, or of an
+/// [`EventStore`](crate::server::EventStore).
+///
+/// Building a client transport returns it directly. Once a client transport runs, its failures
+/// reach the engine as a [`mcpwire_transport::Error`] whose
+/// [`source`](std::error::Error::source) is an `Error` of this crate; [`Error::find`] digs it
+/// out of any error chain, for example the one of a failed client request.
 ///
 /// Opaque: ask with the `is_*` predicates, and find the underlying cause through
 /// [`std::error::Error::source`].
 pub struct Error {
     kind: Kind,
+    detail: Option<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    not(all(feature = "server", feature = "client")),
+    allow(
+        dead_code,
+        reason = "the server and the client each construct only their own kinds"
+    )
+)]
 enum Kind {
     Evicted,
     UnknownEvent,
     Store,
     Io,
+    Builder,
+    Connect,
+    Timeout,
+    /// An unexpected HTTP status, as its code.
+    Status(u16),
+    SessionExpired,
+    Protocol,
+    TooLarge,
 }
 
 impl Error {
     /// The events after the requested one are no longer stored, so the stream cannot be
     /// resumed without a gap.
     pub fn evicted() -> Self {
-        Error {
-            kind: Kind::Evicted,
-            source: None,
-        }
+        Error::new(Kind::Evicted, None)
     }
 
     /// The requested event id names no event the store knows of.
     pub fn unknown_event() -> Self {
-        Error {
-            kind: Kind::UnknownEvent,
-            source: None,
-        }
+        Error::new(Kind::UnknownEvent, None)
     }
 
     /// The event store failed, for a store backed by another service.
     pub fn store(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Error {
             kind: Kind::Store,
+            detail: None,
             source: Some(source.into()),
         }
     }
@@ -49,8 +66,84 @@ impl Error {
     pub(crate) fn io(source: std::io::Error) -> Self {
         Error {
             kind: Kind::Io,
+            detail: None,
             source: Some(Box::new(source)),
         }
+    }
+
+    #[cfg(feature = "client")]
+    pub(crate) fn builder(detail: impl Into<String>) -> Self {
+        Error::new(Kind::Builder, Some(detail.into()))
+    }
+
+    #[cfg(feature = "client")]
+    pub(crate) fn connect(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Error {
+            kind: Kind::Connect,
+            detail: None,
+            source: Some(source.into()),
+        }
+    }
+
+    #[cfg(feature = "client")]
+    pub(crate) fn timeout(what: &str) -> Self {
+        Error::new(Kind::Timeout, Some(what.to_owned()))
+    }
+
+    #[cfg(feature = "client")]
+    pub(crate) fn unexpected_status(status: http::StatusCode, detail: Option<String>) -> Self {
+        Error::new(Kind::Status(status.as_u16()), detail)
+    }
+
+    #[cfg(feature = "client")]
+    pub(crate) fn session_expired() -> Self {
+        Error::new(Kind::SessionExpired, None)
+    }
+
+    /// A session expiry that starting a new session could not repair, for `reason`.
+    #[cfg(feature = "client")]
+    pub(crate) fn session_expired_because(reason: impl Into<String>) -> Self {
+        Error::new(Kind::SessionExpired, Some(reason.into()))
+    }
+
+    #[cfg(feature = "client")]
+    pub(crate) fn protocol(detail: impl Into<String>) -> Self {
+        Error::new(Kind::Protocol, Some(detail.into()))
+    }
+
+    #[cfg(feature = "client")]
+    pub(crate) fn too_large(limit: usize) -> Self {
+        Error::new(
+            Kind::TooLarge,
+            Some(format!("a body exceeded the limit of {limit} bytes")),
+        )
+    }
+
+    fn new(kind: Kind, detail: Option<String>) -> Self {
+        Error {
+            kind,
+            detail,
+            source: None,
+        }
+    }
+
+    /// Finds an `Error` of this crate in the source chain of `error`, `error` itself included.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let error = std::io::Error::other("not from http");
+    /// assert!(mcpwire_http::Error::find(&error).is_none());
+    /// ```
+    pub fn find<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a Error> {
+        let mut current = Some(error);
+        while let Some(error) = current {
+            if let Some(found) = error.downcast_ref::<Error>() {
+                return Some(found);
+            }
+            current = error.source();
+        }
+        None
     }
 
     /// Returns `true` when the events to replay were evicted.
@@ -72,12 +165,98 @@ impl Error {
     pub fn is_io(&self) -> bool {
         self.kind == Kind::Io
     }
+
+    /// Returns `true` when the server answered 404 to a request carrying the session id:
+    /// the session has ended, and the client must start a new one with `initialize`.
+    ///
+    /// A Streamable HTTP client transport starts the new session by itself unless
+    /// `HttpClientBuilder::reinitialize_on_session_expiry` is off; this error then means that
+    /// it could not (the details say why).
+    pub fn is_session_expired(&self) -> bool {
+        self.kind == Kind::SessionExpired
+    }
+
+    /// Returns `true` when a client transport's configuration is invalid (a bad URL or
+    /// header).
+    pub fn is_builder(&self) -> bool {
+        self.kind == Kind::Builder
+    }
+
+    /// Returns `true` when connecting or talking to the server failed below HTTP.
+    pub fn is_connect(&self) -> bool {
+        self.kind == Kind::Connect
+    }
+
+    /// Returns `true` when the server did not answer in time.
+    pub fn is_timeout(&self) -> bool {
+        self.kind == Kind::Timeout
+    }
+
+    /// Returns `true` when the server answered with an unexpected HTTP status.
+    pub fn is_status(&self) -> bool {
+        matches!(self.kind, Kind::Status(_))
+    }
+
+    /// Returns `true` when the server broke the transport's rules (a wrong content type, a
+    /// missing `endpoint` event, an invalid session id).
+    pub fn is_protocol(&self) -> bool {
+        self.kind == Kind::Protocol
+    }
+
+    /// Returns `true` when a body or event exceeded the size limit.
+    pub fn is_too_large(&self) -> bool {
+        self.kind == Kind::TooLarge
+    }
+
+    /// The unexpected HTTP status, for [`is_status`](Self::is_status) and
+    /// [`is_session_expired`](Self::is_session_expired) errors.
+    #[cfg(any(feature = "server", feature = "client"))]
+    pub fn status(&self) -> Option<http::StatusCode> {
+        match self.kind {
+            Kind::Status(status) => http::StatusCode::from_u16(status).ok(),
+            Kind::SessionExpired => Some(http::StatusCode::NOT_FOUND),
+            _ => None,
+        }
+    }
+
+    /// This error and its sources in one line, for a message that must stand alone, such as
+    /// the error response of a failed request: `http connection failed: client error
+    /// (Connect): invalid peer certificate: UnknownIssuer`. A source whose text the line
+    /// already holds is left out.
+    #[cfg(feature = "client")]
+    pub(crate) fn with_sources(&self) -> String {
+        /// Error chains are short; a longer one is cut rather than followed.
+        const MAX_SOURCES: usize = 8;
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        for _ in 0..MAX_SOURCES {
+            let Some(error) = source else {
+                break;
+            };
+            let part = error.to_string();
+            if !text.contains(&part) {
+                text.push_str(": ");
+                text.push_str(&part);
+            }
+            source = error.source();
+        }
+        text
+    }
+
+    /// Wraps this error as the transport error the engine sees.
+    #[cfg(feature = "client")]
+    pub(crate) fn into_transport(self) -> mcpwire_transport::Error {
+        mcpwire_transport::Error::io(self)
+    }
 }
 
 impl fmt::Debug for Error {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut debug = formatter.debug_struct("Error");
         debug.field("kind", &self.kind);
+        if let Some(detail) = &self.detail {
+            debug.field("detail", detail);
+        }
         if let Some(source) = &self.source {
             debug.field("source", source);
         }
@@ -87,12 +266,43 @@ impl fmt::Debug for Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(match self.kind {
-            Kind::Evicted => "the events after this id are no longer stored",
-            Kind::UnknownEvent => "no stored event has this id",
-            Kind::Store => "the event store failed",
-            Kind::Io => "http i/o failed",
-        })
+        match self.kind {
+            Kind::Evicted => formatter.write_str("the events after this id are no longer stored")?,
+            Kind::UnknownEvent => formatter.write_str("no stored event has this id")?,
+            Kind::Store => formatter.write_str("the event store failed")?,
+            Kind::Io => formatter.write_str("http i/o failed")?,
+            Kind::Builder => formatter.write_str("invalid http transport configuration")?,
+            Kind::Connect => formatter.write_str("http connection failed")?,
+            Kind::Timeout => formatter.write_str("http request timed out")?,
+            Kind::Status(status) => match http_status_text(status) {
+                Some(text) => write!(formatter, "server answered http {status} {text}")?,
+                None => write!(formatter, "server answered http {status}")?,
+            },
+            Kind::SessionExpired => formatter.write_str(
+                "the server ended the mcp session (http 404 for the session id); initialize a new session",
+            )?,
+            Kind::Protocol => formatter.write_str("the server broke the http transport's rules")?,
+            Kind::TooLarge => formatter.write_str("http body too large")?,
+        }
+        if let Some(detail) = &self.detail {
+            write!(formatter, ": {detail}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The reason phrase of a status code, as `http::StatusCode`'s `Display` adds it.
+fn http_status_text(status: u16) -> Option<&'static str> {
+    #[cfg(any(feature = "server", feature = "client"))]
+    {
+        http::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|status| status.canonical_reason())
+    }
+    #[cfg(not(any(feature = "server", feature = "client")))]
+    {
+        let _ = status;
+        None
     }
 }
 
@@ -101,5 +311,44 @@ impl std::error::Error for Error {
         self.source
             .as_deref()
             .map(|source| source as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[cfg(all(test, feature = "client"))]
+mod tests {
+    use http::StatusCode;
+
+    use super::*;
+
+    #[test]
+    fn found_through_a_transport_error() {
+        let transport = Error::session_expired().into_transport();
+        let found = Error::find(&transport).expect("the source is an Error");
+        assert!(found.is_session_expired());
+        assert_eq!(found.status(), Some(StatusCode::NOT_FOUND));
+        assert!(found.to_string().contains("initialize"));
+    }
+
+    #[test]
+    fn sources_are_joined_once() {
+        let inner = std::io::Error::other("invalid peer certificate: UnknownIssuer");
+        let error = Error::connect(inner);
+        assert_eq!(
+            error.with_sources(),
+            "http connection failed: invalid peer certificate: UnknownIssuer"
+        );
+        let plain = Error::timeout("no response headers");
+        assert_eq!(plain.with_sources(), plain.to_string());
+    }
+
+    #[test]
+    fn status_errors_carry_their_status() {
+        let error = Error::unexpected_status(StatusCode::BAD_GATEWAY, Some("upstream".into()));
+        assert!(error.is_status());
+        assert_eq!(error.status(), Some(StatusCode::BAD_GATEWAY));
+        assert_eq!(
+            error.to_string(),
+            "server answered http 502 Bad Gateway: upstream"
+        );
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, HeaderValue, Uri};
 
-use crate::client::HttpError;
+use crate::Error as HttpError;
 use crate::client::connection::Connection;
 use crate::client::fallback::HttpClientTransport;
 use crate::client::legacy::LegacySseClientTransport;
@@ -268,7 +268,7 @@ impl HttpClientBuilder {
     ///
     /// When it is off, or when starting the new session fails (the server refuses it or
     /// negotiates another protocol version), the transport fails with an error whose
-    /// [`HttpError`] source [`is_session_expired`](HttpError::is_session_expired), and the
+    /// [`Error`](crate::Error) source [`is_session_expired`](HttpError::is_session_expired), and the
     /// client must initialize a new session on a new transport.
     pub fn reinitialize_on_session_expiry(mut self, enabled: bool) -> Self {
         self.options.reinitialize_on_session_expiry = enabled;

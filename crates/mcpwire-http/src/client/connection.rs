@@ -14,7 +14,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use crate::client::HttpError;
+use crate::Error as HttpError;
 use crate::client::builder::Options;
 
 /// The media type of a JSON body.

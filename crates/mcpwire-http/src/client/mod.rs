@@ -82,9 +82,9 @@
 //!   session (subscriptions, the logging level, requests in flight) is lost; see
 //!   [`HttpClientBuilder::reinitialize_on_session_expiry`], which turns this off.
 //!   When it is off, or the new session cannot be started, the transport fails: the engine
-//!   receives an error whose [`HttpError`] source
-//!   [`is_session_expired`](HttpError::is_session_expired) (find it with
-//!   [`HttpError::find`]), every pending request fails, and the client must initialize a
+//!   receives an error whose [`Error`](crate::Error) source
+//!   [`is_session_expired`](crate::Error::is_session_expired) (find it with
+//!   [`Error::find`](crate::Error::find)), every pending request fails, and the client must initialize a
 //!   new session on a new transport.
 //! - **Close.** [`close`](mcpwire_transport::MessageSender::close) sends DELETE with the
 //!   session id (a 405 is fine), then stops every stream.
@@ -99,7 +99,6 @@
 
 mod builder;
 mod connection;
-mod error;
 mod fallback;
 mod inbox;
 mod legacy;
@@ -108,7 +107,6 @@ mod sse;
 mod streamable;
 
 pub use builder::HttpClientBuilder;
-pub use error::HttpError;
 pub use fallback::{HttpClientSender, HttpClientTransport};
 pub use inbox::HttpClientReceiver;
 pub use legacy::{LegacySseClientSender, LegacySseClientTransport};

@@ -12,7 +12,7 @@ use mcpwire_transport::{Error, MessageSender, SendOptions, Transport};
 use tokio::sync::RwLock;
 use tokio_util::sync::CancellationToken;
 
-use crate::client::HttpError;
+use crate::Error as HttpError;
 use crate::client::builder::Options;
 use crate::client::connection::{
     APPLICATION_JSON, Connection, TEXT_EVENT_STREAM, is_unsupported, media_type,
@@ -94,7 +94,7 @@ impl MessageSender for StreamableHttpClientSender {
     /// # Errors
     ///
     /// [`Error::is_closed`] after [`close`](MessageSender::close). An error whose
-    /// [`HttpError`] source [`is_session_expired`](HttpError::is_session_expired) when the
+    /// [`Error`](crate::Error) source [`is_session_expired`](HttpError::is_session_expired) when the
     /// server answered 404 to the session id and no new session could take its place (see
     /// [`HttpClientBuilder::reinitialize_on_session_expiry`](crate::client::HttpClientBuilder::reinitialize_on_session_expiry)):
     /// the transport is over, and the client must initialize a new session on a new
