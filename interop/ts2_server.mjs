@@ -2,9 +2,14 @@
 // serving both protocol eras: the modern one (2026-07-28: `server/discover`, a `_meta` envelope on
 // every request, multi round-trip requests) and the legacy one (the `initialize` handshake).
 //
-// Usage: node interop/ts2_server.mjs              (stdio)
-//        node interop/ts2_server.mjs --http PORT  (Streamable HTTP on 127.0.0.1:PORT, path /mcp;
-//                                                  PORT 0 picks a free port)
+// Usage: node interop/ts2_server.mjs [--era both|modern|legacy]              (stdio)
+//        node interop/ts2_server.mjs [--era both|modern|legacy] --http PORT  (Streamable HTTP on
+//                                     127.0.0.1:PORT, path /mcp; PORT 0 picks a free port)
+//
+// --era restricts the eras served (default: both). `modern` uses the SDK's strict mode
+// (`legacy: 'reject'`: a legacy request gets the unsupported-protocol-version error);
+// `legacy` serves like a 2025 server, with the plain stdio or sessionful HTTP transport and no
+// era entry in front, so a modern request meets a server that knows only `initialize`.
 //
 // Over HTTP it prints `listening on http://127.0.0.1:PORT/mcp` to stderr once it accepts
 // connections. The era is the client's choice: `serveStdio` pins a connection to the era of its
@@ -40,18 +45,23 @@ import {
   inputResponse,
   isLegacyRequest,
 } from "@modelcontextprotocol/server";
-import { serveStdio } from "@modelcontextprotocol/server/stdio";
+import { StdioServerTransport, serveStdio } from "@modelcontextprotocol/server/stdio";
 
 const SERVER_INFO = { name: "ts2-interop-server", version: "0.0.0" };
 const ABOUT_URI = "interop://about";
 const ABOUT_TEXT = "An interop peer of mcpwire.";
 
 const args = process.argv.slice(2);
+let era = "both";
+if (args[0] === "--era") {
+  era = args[1];
+  args.splice(0, 2);
+}
 let port;
 if (args.length === 2 && args[0] === "--http" && /^\d+$/.test(args[1])) {
   port = Number(args[1]);
-} else if (args.length !== 0) {
-  console.error("usage: node ts2_server.mjs [--http PORT]");
+} else if (args.length !== 0 || !["both", "modern", "legacy"].includes(era)) {
+  console.error("usage: node ts2_server.mjs [--era both|modern|legacy] [--http PORT]");
   process.exit(2);
 }
 
@@ -211,8 +221,12 @@ function createServer() {
 
 const onerror = (error) => console.error(`ts2_server: ${error?.stack ?? error}`);
 
-if (port === undefined) {
-  serveStdio(createServer, { onerror });
+if (port === undefined && era === "legacy") {
+  const transport = new StdioServerTransport();
+  transport.onerror = onerror;
+  await createServer().connect(transport);
+} else if (port === undefined) {
+  serveStdio(createServer, { legacy: era === "modern" ? "reject" : "serve", onerror });
 } else {
   httpHandler = createMcpHandler(createServer, { legacy: "reject", onerror });
   const listener = http.createServer((req, res) => {
@@ -254,7 +268,8 @@ async function serveHttp(req, res) {
     duplex: "half",
     signal: abort.signal,
   });
-  const response = (await isLegacyRequest(request)) ? await serveLegacy(request) : await httpHandler.fetch(request);
+  const legacy = era === "legacy" || (era === "both" && (await isLegacyRequest(request)));
+  const response = legacy ? await serveLegacy(request) : await httpHandler.fetch(request);
   res.writeHead(response.status, [...response.headers].flat());
   res.flushHeaders();
   if (response.body === null) {
