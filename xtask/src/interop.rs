@@ -3,12 +3,15 @@
 //! - `interop/node_modules/` from `interop/package-lock.json` (`npm ci`): the TypeScript SDK
 //!   and `@modelcontextprotocol/server-everything`;
 //! - a Python virtual environment at `<target dir>/interop/venv` with
-//!   `interop/requirements.txt` installed: the Python SDK (`mcp`).
+//!   `interop/requirements.txt` installed: the Python SDK 1.x (`mcp`), the legacy-era peers;
+//! - a second one at `<target dir>/interop/venv2` with `interop/requirements-v2.txt`
+//!   installed: the Python SDK 2.x, which speaks both the legacy and the modern (2026-07-28)
+//!   era.
 //!
 //! It is idempotent: each install leaves a stamp holding the SHA-256 of the files it installed
 //! from, and is skipped while the stamp matches. Concurrent runs (test binaries call it too)
 //! take turns through a lock file. The target dir is the one `cargo metadata` reports; the
-//! interop tests find the venv the same way.
+//! interop tests find the venvs the same way.
 
 use std::ffi::OsStr;
 use std::fs::{self, File};
@@ -27,11 +30,29 @@ const NPM_INPUTS: &[&str] = &["package.json", "package-lock.json"];
 /// The stamp `npm ci` leaves, inside `node_modules/` so that removing the modules removes it.
 const NPM_STAMP: &str = "node_modules/.mcpwire-interop-stamp";
 
-/// The file pip installs from.
-const PIP_INPUTS: &[&str] = &["requirements.txt"];
+/// The Python venvs: each one's directory under `<target dir>/interop` and the requirements
+/// file (in `interop/`) pip installs into it.
+const VENVS: &[Venv] = &[
+    Venv {
+        directory: "venv",
+        requirements: "requirements.txt",
+    },
+    Venv {
+        directory: "venv2",
+        requirements: "requirements-v2.txt",
+    },
+];
 
 /// The stamp pip leaves, inside the venv.
 const PIP_STAMP: &str = ".mcpwire-interop-stamp";
+
+/// One Python venv of the interop peers.
+struct Venv {
+    /// The venv's directory, relative to `<target dir>/interop`.
+    directory: &'static str,
+    /// The requirements file, relative to `interop/`; a change to it reinstalls.
+    requirements: &'static str,
+}
 
 pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
     if let Some(argument) = arguments.first() {
@@ -49,7 +70,9 @@ pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
         .with_context(|| format!("locking {}", lock_path.display()))?;
 
     setup_node(&interop)?;
-    setup_python(&interop, &state.join("venv"))?;
+    for venv in VENVS {
+        setup_python(&interop, &state.join(venv.directory), venv.requirements)?;
+    }
     Ok(())
 }
 
@@ -93,16 +116,19 @@ fn setup_node(interop: &Path) -> Result<()> {
     fs::write(&stamp, digest).with_context(|| format!("writing {}", stamp.display()))
 }
 
-fn setup_python(interop: &Path, venv: &Path) -> Result<()> {
+fn setup_python(interop: &Path, venv: &Path, requirements: &str) -> Result<()> {
     let python = venv_python(venv);
     let stamp = venv.join(PIP_STAMP);
-    let digest = digest_of(interop, PIP_INPUTS)?;
+    let digest = digest_of(interop, &[requirements])?;
     let venv_works = Command::new(&python)
         .arg("--version")
         .output()
         .is_ok_and(|output| output.status.success());
     if venv_works && fs::read_to_string(&stamp).is_ok_and(|content| content == digest) {
-        println!("interop-setup: the Python venv is up to date with requirements.txt");
+        println!(
+            "interop-setup: the Python venv {} is up to date with {requirements}",
+            venv.display()
+        );
         return Ok(());
     }
     if !venv_works {
@@ -117,7 +143,7 @@ fn setup_python(interop: &Path, venv: &Path) -> Result<()> {
             "python3 (Python 3.10 or newer with the venv module is needed for the interop tests)",
         )?;
     }
-    println!("interop-setup: pip install -r interop/requirements.txt");
+    println!("interop-setup: pip install -r interop/{requirements}");
     run_command(
         Command::new(&python)
             .args([
@@ -128,7 +154,7 @@ fn setup_python(interop: &Path, venv: &Path) -> Result<()> {
                 "--disable-pip-version-check",
                 "-r",
             ])
-            .arg(interop.join("requirements.txt")),
+            .arg(interop.join(requirements)),
         "pip in the interop venv",
     )?;
     fs::write(&stamp, digest).with_context(|| format!("writing {}", stamp.display()))

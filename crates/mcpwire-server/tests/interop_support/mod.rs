@@ -29,8 +29,12 @@ pub fn workspace_root() -> PathBuf {
 
 /// What the installed peers are, found once per test binary.
 pub struct Peers {
-    /// The venv's Python, with the `mcp` package of `interop/requirements.txt`.
+    /// The venv's Python, with the `mcp` package of `interop/requirements.txt` (1.x, legacy
+    /// era only).
     pub python: PathBuf,
+    /// The second venv's Python, with the `mcp` package of `interop/requirements-v2.txt` (2.x,
+    /// legacy and modern era), for the dual-era peers `interop/py2_*.py`.
+    pub python_v2: PathBuf,
     /// The directory of the peer scripts, `interop/`.
     pub scripts: PathBuf,
 }
@@ -51,17 +55,23 @@ pub async fn peers() -> &'static Peers {
                 String::from_utf8_lossy(&output.stdout),
                 String::from_utf8_lossy(&output.stderr),
             );
-            let venv = target_dir().await.join("interop").join("venv");
+            let venvs = target_dir().await.join("interop");
             Peers {
-                python: if cfg!(windows) {
-                    venv.join("Scripts").join("python.exe")
-                } else {
-                    venv.join("bin").join("python")
-                },
+                python: venv_python(&venvs.join("venv")),
+                python_v2: venv_python(&venvs.join("venv2")),
                 scripts: root.join("interop"),
             }
         })
         .await
+}
+
+/// The Python executable of the venv at `venv`.
+fn venv_python(venv: &Path) -> PathBuf {
+    if cfg!(windows) {
+        venv.join("Scripts").join("python.exe")
+    } else {
+        venv.join("bin").join("python")
+    }
 }
 
 /// The cargo target directory, as `cargo metadata` reports it (so `CARGO_TARGET_DIR` and
