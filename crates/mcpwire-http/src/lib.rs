@@ -4,9 +4,12 @@
 //! Each side sits behind a feature:
 //!
 //! - `server`: the endpoint, [`server::StreamableHttpService`], and [`server::serve`].
+//! - `legacy-sse`: `server` and the server side of the deprecated HTTP+SSE transport of
+//!   2024-11-05, served beside Streamable HTTP by the same service for older clients
+//!   (`server::Config::legacy_sse_endpoints`).
 //! - `client`: [`client`], transports that connect to an MCP server by URL, over hyper-util's
 //!   client with rustls (pure Rust TLS, ring, the Mozilla roots of `webpki-roots`).
-//! - `full`: both.
+//! - `full`: all of them.
 //!
 //! # Server
 //!
@@ -34,6 +37,15 @@
 //!   [`server::EventStore`], and a `GET` with `Last-Event-ID` replays the rest of that stream
 //!   exactly once and in order, then continues it live. Resuming from an event the store no
 //!   longer holds is refused with `400`, never resumed with a gap.
+//!
+//! # Older clients
+//!
+//! With the `legacy-sse` feature, `server::Config::legacy_sse_endpoints("/sse", "/messages")`
+//! makes the service serve clients of revision 2024-11-05 too: `GET /sse` opens a session and
+//! its event stream, whose first event names `/messages?sessionId=…`, where the client POSTs
+//! its messages; everything the server sends travels on the stream. The session goes to the
+//! same factory, as an [`server::HttpSessionTransport`], under the same checks and limits, and
+//! ends when the stream closes. All other paths stay the Streamable HTTP endpoint.
 //!
 //! # Safe defaults
 //!
@@ -76,7 +88,12 @@ pub mod server;
 
 pub use error::Error;
 
-// Compiles the README examples as doc tests; they need both sides.
-#[cfg(all(doctest, feature = "server", feature = "client"))]
+// Compiles the README examples as doc tests; they need every feature.
+#[cfg(all(
+    doctest,
+    feature = "server",
+    feature = "client",
+    feature = "legacy-sse"
+))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

@@ -185,12 +185,22 @@ pub(crate) fn priming_event(id: &str, retry: Duration) -> Bytes {
 /// pretty-printed text; replacing it with a space keeps the JSON equal and the event on one
 /// `data` line.
 pub(crate) fn message_event(stream: u64, sequence: u64, message: &[u8]) -> Bytes {
-    let id = event_id(stream, sequence);
-    let mut frame = Vec::with_capacity(message.len() + id.len() + 32);
-    frame.extend_from_slice(b"id: ");
-    frame.extend_from_slice(id.as_bytes());
-    frame.extend_from_slice(b"\nevent: message\ndata: ");
-    frame.extend(message.iter().map(|&byte| match byte {
+    event(Some(&event_id(stream, sequence)), "message", message)
+}
+
+/// An SSE event of type `kind` whose data is `data` on one line, with an id when given. Line
+/// breaks in `data` become spaces, as [`message_event`] explains.
+pub(crate) fn event(id: Option<&str>, kind: &str, data: &[u8]) -> Bytes {
+    let mut frame = Vec::with_capacity(data.len() + kind.len() + 48);
+    if let Some(id) = id {
+        frame.extend_from_slice(b"id: ");
+        frame.extend_from_slice(id.as_bytes());
+        frame.push(b'\n');
+    }
+    frame.extend_from_slice(b"event: ");
+    frame.extend_from_slice(kind.as_bytes());
+    frame.extend_from_slice(b"\ndata: ");
+    frame.extend(data.iter().map(|&byte| match byte {
         b'\n' | b'\r' => b' ',
         other => other,
     }));
@@ -230,6 +240,10 @@ mod tests {
     fn frames_keep_each_event_on_one_data_line() {
         let frame = message_event(1, 2, b"{\"a\":\n1}");
         assert_eq!(frame, "id: 1-2\nevent: message\ndata: {\"a\": 1}\n\n");
+        assert_eq!(
+            event(None, "endpoint", b"/messages?sessionId=1"),
+            "event: endpoint\ndata: /messages?sessionId=1\n\n"
+        );
         assert_eq!(
             priming_event("1-0", Duration::from_millis(1500)),
             "id: 1-0\nretry: 1500\ndata:\n\n"

@@ -49,6 +49,16 @@ pub struct Config {
     pub(crate) max_connections: usize,
     pub(crate) shutdown_grace: Duration,
     pub(crate) protocol_versions: Vec<ProtocolVersion>,
+    #[cfg(feature = "legacy-sse")]
+    pub(crate) legacy_sse: Option<LegacySseEndpoints>,
+}
+
+/// The paths of the legacy HTTP+SSE endpoints, each starting with `/` and without a query.
+#[cfg(feature = "legacy-sse")]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct LegacySseEndpoints {
+    pub(crate) sse: String,
+    pub(crate) messages: String,
 }
 
 impl Config {
@@ -111,6 +121,8 @@ impl Config {
                 ProtocolVersion::V2025_06_18,
                 ProtocolVersion::V2025_11_25,
             ],
+            #[cfg(feature = "legacy-sse")]
+            legacy_sse: None,
         }
     }
 
@@ -287,6 +299,60 @@ impl Config {
         self.shutdown_grace = grace;
         self
     }
+
+    /// Serves the deprecated HTTP+SSE transport of revision 2024-11-05 beside Streamable
+    /// HTTP, for clients that predate it: `GET sse_path` opens a session's event stream and
+    /// `POST messages_path?sessionId=…` carries the client's messages (conventionally `/sse`
+    /// and `/messages`). Default: off.
+    ///
+    /// Requests to these two paths are served by the legacy transport; every other path stays
+    /// the Streamable HTTP endpoint, unchanged. Each path is matched exactly against the
+    /// request's path, and must not be the path of the Streamable HTTP endpoint; it may be the
+    /// same for both (`GET` opens the stream, `POST` carries a message). A path is read up to
+    /// any `?` or `#`, and gets a leading `/` when it has none. The messages path is sent to
+    /// the client as is in the stream's `endpoint` event, so behind a router that strips a
+    /// prefix, mount the service so that it sees the paths clients use.
+    ///
+    /// A legacy session starts with its `GET` (counted against
+    /// [`max_sessions`](Self::max_sessions), `503` beyond it), is handed to the same session
+    /// factory as an [`HttpSessionTransport`](crate::server::HttpSessionTransport), and ends
+    /// when its event stream closes. The `Host` and `Origin` allowlists, the body limits, the
+    /// inbound queue, the keep-alive comments and the [`stream_queue`](Self::stream_queue)
+    /// apply as they do to Streamable HTTP; the client of a legacy stream cannot resume it, so
+    /// a client that leaves its stream's queue full beyond the
+    /// [`slow_consumer_timeout`](Self::slow_consumer_timeout) loses its session, and nothing
+    /// is kept in the event store. See
+    /// [`StreamableHttpService`](crate::server::StreamableHttpService) for the status codes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mcpwire_http::server::Config;
+    ///
+    /// let config = Config::new().legacy_sse_endpoints("/sse", "/messages");
+    /// assert_eq!(config.get_legacy_sse_endpoints(), Some(("/sse", "/messages")));
+    /// ```
+    #[cfg(feature = "legacy-sse")]
+    pub fn legacy_sse_endpoints(
+        mut self,
+        sse_path: impl Into<String>,
+        messages_path: impl Into<String>,
+    ) -> Self {
+        self.legacy_sse = Some(LegacySseEndpoints {
+            sse: endpoint_path(sse_path.into()),
+            messages: endpoint_path(messages_path.into()),
+        });
+        self
+    }
+
+    /// The paths of the legacy HTTP+SSE endpoints (event stream, messages), when they are
+    /// served.
+    #[cfg(feature = "legacy-sse")]
+    pub fn get_legacy_sse_endpoints(&self) -> Option<(&str, &str)> {
+        self.legacy_sse
+            .as_ref()
+            .map(|endpoints| (endpoints.sse.as_str(), endpoints.messages.as_str()))
+    }
 }
 
 impl Default for Config {
@@ -297,8 +363,8 @@ impl Default for Config {
 
 impl fmt::Debug for Config {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter
-            .debug_struct("Config")
+        let mut debug = formatter.debug_struct("Config");
+        debug
             .field("max_body_bytes", &self.max_body_bytes)
             .field("body_read_timeout", &self.body_read_timeout)
             .field("max_sessions", &self.max_sessions)
@@ -319,7 +385,22 @@ impl fmt::Debug for Config {
             .field("header_read_timeout", &self.header_read_timeout)
             .field("max_connections", &self.max_connections)
             .field("shutdown_grace", &self.shutdown_grace)
-            .field("protocol_versions", &self.protocol_versions)
-            .finish_non_exhaustive()
+            .field("protocol_versions", &self.protocol_versions);
+        #[cfg(feature = "legacy-sse")]
+        debug.field("legacy_sse", &self.legacy_sse);
+        debug.finish_non_exhaustive()
     }
+}
+
+/// A configured endpoint path as the service matches it: up to any query or fragment, with a
+/// leading `/`.
+#[cfg(feature = "legacy-sse")]
+fn endpoint_path(mut path: String) -> String {
+    if let Some(end) = path.find(['?', '#']) {
+        path.truncate(end);
+    }
+    if !path.starts_with('/') {
+        path.insert(0, '/');
+    }
+    path
 }

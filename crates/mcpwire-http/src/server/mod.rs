@@ -1,4 +1,5 @@
-//! The server side of Streamable HTTP (feature `server`).
+//! The server side of Streamable HTTP (feature `server`), and of the legacy HTTP+SSE
+//! transport beside it (feature `legacy-sse`).
 //!
 //! See the [crate documentation](crate) for an overview and an example.
 
@@ -6,6 +7,8 @@ mod body;
 mod config;
 mod event_store;
 mod guard;
+#[cfg(feature = "legacy-sse")]
+mod legacy;
 mod serve;
 mod service;
 mod session;

@@ -18,10 +18,13 @@ use mcpwire_jsonrpc::{
     ErrorCode, ErrorObject, ErrorResponse, Message, ParseOptions, Parsed, RequestId,
 };
 use mcpwire_schema::ProtocolVersion;
+use tokio::sync::mpsc;
 
 use crate::server::body::{ResponseBody, parse_event_id};
 use crate::server::config::Config;
 use crate::server::guard::Rejection;
+#[cfg(feature = "legacy-sse")]
+use crate::server::legacy::{self, LegacyPath};
 use crate::server::session::{PostReply, Refusal, Registered, Session};
 use crate::server::transport::HttpSessionTransport;
 
@@ -55,18 +58,31 @@ type SessionFactory = dyn Fn(HttpSessionTransport) + Send + Sync;
 /// Each new session's [`HttpSessionTransport`] is given to the session factory, which must
 /// serve it (`mcpwire_server::Server::serve` does).
 ///
+/// With `Config::legacy_sse_endpoints` (feature `legacy-sse`), the service also speaks the
+/// deprecated HTTP+SSE transport of revision 2024-11-05 at two paths of its own, for clients
+/// that predate Streamable HTTP; every other path stays the Streamable HTTP endpoint:
+///
+/// - `GET` of the event stream path creates a session, within the session limit, and answers
+///   with an SSE stream whose first event is `endpoint`, with the messages path and the
+///   session's id as data (`/messages?sessionId=…`). Every message of the session's transport,
+///   responses included, follows as a `message` event. The session ends when the stream's
+///   connection closes.
+/// - `POST` of the messages path with the session's `sessionId` carries one JSON-RPC message
+///   and gets `202 Accepted`; its answer travels on the stream.
+/// - A legacy session is unknown to the Streamable endpoint, and the other way round.
+///
 /// | status | when |
 /// |---|---|
-/// | `400` | malformed JSON-RPC (with a JSON-RPC error body), a batch, a missing `Mcp-Session-Id` on anything but `initialize`, an unsupported `MCP-Protocol-Version`, a duplicate in-flight request id, a `Last-Event-ID` that cannot be resumed |
+/// | `400` | malformed JSON-RPC (with a JSON-RPC error body), a batch, a missing `Mcp-Session-Id` on anything but `initialize`, an unsupported `MCP-Protocol-Version`, a duplicate in-flight request id, a `Last-Event-ID` that cannot be resumed; a legacy `POST` without a well-formed `sessionId` |
 /// | `403` | a `Host` or `Origin` outside the allowlists |
-/// | `404` | an unknown, expired or deleted session |
-/// | `405` | a method other than `GET`, `POST` and `DELETE`; `GET` when the standalone stream is disabled |
-/// | `406` | an `Accept` header without `application/json` and `text/event-stream` (`POST`) or `text/event-stream` (`GET`) |
+/// | `404` | an unknown, expired or deleted session (for a legacy `POST`, one whose stream has closed) |
+/// | `405` | a method other than `GET`, `POST` and `DELETE`; `GET` when the standalone stream is disabled; at a legacy path, a method other than its own (`Allow` names it) |
+/// | `406` | an `Accept` header without `application/json` and `text/event-stream` (`POST`) or `text/event-stream` (`GET`); for the legacy stream, an `Accept` header without `text/event-stream` |
 /// | `408` | a body slower than the body read timeout |
 /// | `409` | a `GET` beyond the open standalone streams allowed per session |
 /// | `413` | a body larger than the limit |
 /// | `415` | a `POST` whose `Content-Type` is not `application/json` |
-/// | `503` | a new session beyond the session limit (with `Retry-After`), or a service shutting down |
+/// | `503` | a new session beyond the session limit (with `Retry-After`), legacy sessions included, or a service shutting down |
 ///
 /// # Examples
 ///
@@ -84,20 +100,28 @@ pub struct StreamableHttpService {
     shared: Arc<Shared>,
 }
 
-struct Shared {
-    config: Arc<Config>,
-    factory: Box<SessionFactory>,
-    registry: Arc<Registry>,
+/// What every clone of a service shares.
+pub(crate) struct Shared {
+    pub(crate) config: Arc<Config>,
+    pub(crate) factory: Box<SessionFactory>,
+    pub(crate) registry: Arc<Registry>,
 }
 
 /// The live sessions of one service.
 pub(crate) struct Registry {
-    sessions: Mutex<HashMap<Arc<str>, Arc<Session>>>,
+    sessions: Mutex<HashMap<Arc<str>, Entry>>,
     shutting_down: AtomicBool,
 }
 
+/// A live session, and whether it speaks the legacy HTTP+SSE transport: a session is only
+/// found through the endpoints of its own transport.
+struct Entry {
+    session: Arc<Session>,
+    legacy: bool,
+}
+
 impl Registry {
-    fn lock(&self) -> MutexGuard<'_, HashMap<Arc<str>, Arc<Session>>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<Arc<str>, Entry>> {
         // Every critical section is one lookup, insert or remove.
         self.sessions
             .lock()
@@ -108,8 +132,17 @@ impl Registry {
         self.lock().remove(id);
     }
 
+    /// The live Streamable HTTP session `id`.
     fn get(&self, id: &str) -> Option<Arc<Session>> {
-        self.lock().get(id).cloned()
+        self.find(id, false)
+    }
+
+    /// The live session `id` of the transport `legacy` names.
+    pub(crate) fn find(&self, id: &str, legacy: bool) -> Option<Arc<Session>> {
+        self.lock()
+            .get(id)
+            .filter(|entry| entry.legacy == legacy)
+            .map(|entry| Arc::clone(&entry.session))
     }
 }
 
@@ -149,7 +182,11 @@ impl StreamableHttpService {
     pub async fn shutdown(&self) {
         let registry = &self.shared.registry;
         registry.shutting_down.store(true, Ordering::SeqCst);
-        let sessions: Vec<Arc<Session>> = registry.lock().values().cloned().collect();
+        let sessions: Vec<Arc<Session>> = registry
+            .lock()
+            .values()
+            .map(|entry| Arc::clone(&entry.session))
+            .collect();
         for session in sessions {
             session.terminate().await;
         }
@@ -264,6 +301,10 @@ where
             );
         }
     }
+    #[cfg(feature = "legacy-sse")]
+    if let Some(path) = LegacyPath::of(config, request.uri().path()) {
+        return legacy::handle(shared, path, request).await;
+    }
     match *request.method() {
         Method::POST => post(shared, request).await,
         Method::GET => get(&shared, request.headers()).await,
@@ -297,23 +338,8 @@ where
             "Accept must list application/json and text/event-stream",
         );
     }
-    let json = headers
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| media_type(value) == "application/json");
-    if !json {
-        return error_response(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::INVALID_REQUEST,
-            "Content-Type must be application/json",
-        );
-    }
-    let declared_length = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
-    if declared_length.is_some_and(|length| length > config.max_body_bytes as u64) {
-        return too_large();
+    if let Err(reject) = check_json_body(config, headers) {
+        return reject.into_response();
     }
     let session_header = match session_id_header(headers) {
         Ok(id) => id,
@@ -328,44 +354,9 @@ where
         None => None,
     };
 
-    let body = Limited::new(request.into_body(), config.max_body_bytes);
-    let bytes = match tokio::time::timeout(config.body_read_timeout, body.collect()).await {
-        Err(_) => {
-            return error_response(
-                StatusCode::REQUEST_TIMEOUT,
-                ErrorCode::INVALID_REQUEST,
-                "the request body was not received in time",
-            );
-        }
-        Ok(Err(error)) if error.downcast_ref::<LengthLimitError>().is_some() => return too_large(),
-        Ok(Err(_)) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::PARSE_ERROR,
-                "the request body could not be read",
-            );
-        }
-        Ok(Ok(collected)) => collected.to_bytes(),
-    };
-    let options = ParseOptions {
-        max_size: config.max_body_bytes,
-        ..ParseOptions::default()
-    };
-    let message = match mcpwire_jsonrpc::parse(&bytes, &options) {
-        Ok(Parsed::Single(message)) => message,
-        Ok(Parsed::Batch(_)) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::INVALID_REQUEST,
-                "a POST body must hold a single JSON-RPC message",
-            );
-        }
-        Err(error) => {
-            return json_response(
-                StatusCode::BAD_REQUEST,
-                Message::from(error.to_error_response()).to_vec(),
-            );
-        }
+    let message = match read_message(config, request.into_body()).await {
+        Ok(message) => message,
+        Err(response) => return *response,
     };
 
     let is_initialize =
@@ -445,14 +436,92 @@ where
             }
             let _activity = session.busy();
             match session.forward(other).await {
-                Ok(()) => Response::builder()
-                    .status(StatusCode::ACCEPTED)
-                    .body(ResponseBody::empty())
-                    .expect("a valid response"),
+                Ok(()) => accepted(),
                 Err(_) => session_not_found(),
             }
         }
     }
+}
+
+/// Checks the headers of a `POST` that carries a JSON-RPC message: `415` unless the
+/// `Content-Type` is JSON, `413` when the declared length is over the limit.
+pub(crate) fn check_json_body(config: &Config, headers: &HeaderMap) -> Result<(), Reject> {
+    let json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| media_type(value) == "application/json");
+    if !json {
+        return Err(Reject {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code: ErrorCode::INVALID_REQUEST,
+            message: "Content-Type must be application/json",
+        });
+    }
+    let declared_length = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared_length.is_some_and(|length| length > config.max_body_bytes as u64) {
+        return Err(Reject::TOO_LARGE);
+    }
+    Ok(())
+}
+
+/// Reads the one JSON-RPC message of a `POST` body, within the size limit and the read
+/// timeout, or the response refusing it (`413`, `408`, or `400` with a JSON-RPC error).
+pub(crate) async fn read_message<B>(
+    config: &Config,
+    body: B,
+) -> Result<Message, Box<Response<ResponseBody>>>
+where
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    let body = Limited::new(body, config.max_body_bytes);
+    let bytes = match tokio::time::timeout(config.body_read_timeout, body.collect()).await {
+        Err(_) => {
+            return Err(Box::new(error_response(
+                StatusCode::REQUEST_TIMEOUT,
+                ErrorCode::INVALID_REQUEST,
+                "the request body was not received in time",
+            )));
+        }
+        Ok(Err(error)) if error.downcast_ref::<LengthLimitError>().is_some() => {
+            return Err(Box::new(Reject::TOO_LARGE.into_response()));
+        }
+        Ok(Err(_)) => {
+            return Err(Box::new(error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::PARSE_ERROR,
+                "the request body could not be read",
+            )));
+        }
+        Ok(Ok(collected)) => collected.to_bytes(),
+    };
+    let options = ParseOptions {
+        max_size: config.max_body_bytes,
+        ..ParseOptions::default()
+    };
+    match mcpwire_jsonrpc::parse(&bytes, &options) {
+        Ok(Parsed::Single(message)) => Ok(message),
+        Ok(Parsed::Batch(_)) => Err(Box::new(error_response(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::INVALID_REQUEST,
+            "a POST body must hold a single JSON-RPC message",
+        ))),
+        Err(error) => Err(Box::new(json_response(
+            StatusCode::BAD_REQUEST,
+            Message::from(error.to_error_response()).to_vec(),
+        ))),
+    }
+}
+
+/// The answer to a `POST` whose message was taken: `202 Accepted`, no body.
+pub(crate) fn accepted() -> Response<ResponseBody> {
+    Response::builder()
+        .status(StatusCode::ACCEPTED)
+        .body(ResponseBody::empty())
+        .expect("a valid response")
 }
 
 /// Forgets a registered request whose POST ended before the request was forwarded.
@@ -492,6 +561,17 @@ fn cancelled_request(message: &Message) -> Option<RequestId> {
 }
 
 fn create_session(shared: &Arc<Shared>) -> Result<Arc<Session>, Reject> {
+    let (session, inbound) = register_session(shared, false)?;
+    (shared.factory)(HttpSessionTransport::new(Arc::clone(&session), inbound));
+    Ok(session)
+}
+
+/// Makes a session with a fresh id within the session limit, of the legacy HTTP+SSE
+/// transport when `legacy`; returns it with the receiver of its POSTed messages.
+pub(crate) fn register_session(
+    shared: &Arc<Shared>,
+    legacy: bool,
+) -> Result<(Arc<Session>, mpsc::Receiver<Message>), Reject> {
     let id = new_session_id().map_err(|_| Reject {
         status: StatusCode::INTERNAL_SERVER_ERROR,
         code: ErrorCode::INTERNAL_ERROR,
@@ -511,13 +591,16 @@ fn create_session(shared: &Arc<Shared>) -> Result<Arc<Session>, Reject> {
             Arc::clone(&shared.config),
             Arc::downgrade(&shared.registry),
         );
-        sessions.insert(Arc::clone(&session.id), Arc::clone(&session));
+        let entry = Entry {
+            session: Arc::clone(&session),
+            legacy,
+        };
+        sessions.insert(Arc::clone(&session.id), entry);
         (session, inbound)
     };
     session.spawn_expiry();
-    tracing::debug!("session created");
-    (shared.factory)(HttpSessionTransport::new(Arc::clone(&session), inbound));
-    Ok(session)
+    tracing::debug!(legacy, "session created");
+    Ok((session, inbound))
 }
 
 /// A session id: 32 bytes from the operating system's CSPRNG, as 64 lowercase hex digits.
@@ -611,24 +694,29 @@ fn session_id_header(headers: &HeaderMap) -> Result<Option<String>, Reject> {
     let Some(value) = headers.get(MCP_SESSION_ID) else {
         return Ok(None);
     };
-    let bytes = value.as_bytes();
+    match session_id(value.as_bytes()) {
+        Some(id) => Ok(Some(id)),
+        None => Err(Reject {
+            status: StatusCode::BAD_REQUEST,
+            code: ErrorCode::INVALID_REQUEST,
+            message: "malformed Mcp-Session-Id",
+        }),
+    }
+}
+
+/// `bytes` as a session id, if they can be one: 1 to 128 visible ASCII characters.
+pub(crate) fn session_id(bytes: &[u8]) -> Option<String> {
     if bytes.is_empty()
         || bytes.len() > MAX_SESSION_ID_LENGTH
         || !bytes.iter().all(|byte| (0x21..=0x7e).contains(byte))
     {
-        return Err(Reject {
-            status: StatusCode::BAD_REQUEST,
-            code: ErrorCode::INVALID_REQUEST,
-            message: "malformed Mcp-Session-Id",
-        });
+        return None;
     }
-    Ok(Some(
-        String::from_utf8(bytes.to_vec()).expect("visible ASCII is UTF-8"),
-    ))
+    String::from_utf8(bytes.to_vec()).ok()
 }
 
 /// Whether the `Accept` headers list `wanted` (`type/subtype`), directly or by a wildcard.
-fn accepts(headers: &HeaderMap, wanted: &str) -> bool {
+pub(crate) fn accepts(headers: &HeaderMap, wanted: &str) -> bool {
     let (wanted_type, _) = wanted.split_once('/').expect("a media type");
     headers
         .get_all(ACCEPT)
@@ -655,7 +743,7 @@ fn media_type(value: &str) -> String {
         .to_ascii_lowercase()
 }
 
-fn json_response(status: StatusCode, bytes: impl Into<Bytes>) -> Response<ResponseBody> {
+pub(crate) fn json_response(status: StatusCode, bytes: impl Into<Bytes>) -> Response<ResponseBody> {
     Response::builder()
         .status(status)
         .header(CONTENT_TYPE, "application/json")
@@ -663,7 +751,7 @@ fn json_response(status: StatusCode, bytes: impl Into<Bytes>) -> Response<Respon
         .expect("a valid response")
 }
 
-fn sse_response(body: ResponseBody) -> Response<ResponseBody> {
+pub(crate) fn sse_response(body: ResponseBody) -> Response<ResponseBody> {
     Response::builder()
         .status(StatusCode::OK)
         .header(CONTENT_TYPE, "text/event-stream")
@@ -674,10 +762,10 @@ fn sse_response(body: ResponseBody) -> Response<ResponseBody> {
 
 /// A refusal, turned into an [`error_response`] at the end.
 #[derive(Clone, Copy, Debug)]
-struct Reject {
-    status: StatusCode,
-    code: ErrorCode,
-    message: &'static str,
+pub(crate) struct Reject {
+    pub(crate) status: StatusCode,
+    pub(crate) code: ErrorCode,
+    pub(crate) message: &'static str,
 }
 
 impl Reject {
@@ -687,7 +775,13 @@ impl Reject {
         message: "session not found",
     };
 
-    fn into_response(self) -> Response<ResponseBody> {
+    const TOO_LARGE: Reject = Reject {
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        code: ErrorCode::PARSE_ERROR,
+        message: "the request body is too large",
+    };
+
+    pub(crate) fn into_response(self) -> Response<ResponseBody> {
         let mut response = error_response(self.status, self.code, self.message);
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             response
@@ -699,21 +793,17 @@ impl Reject {
 }
 
 /// An HTTP error whose body is a JSON-RPC error response without an id.
-fn error_response(status: StatusCode, code: ErrorCode, message: &str) -> Response<ResponseBody> {
+pub(crate) fn error_response(
+    status: StatusCode,
+    code: ErrorCode,
+    message: &str,
+) -> Response<ResponseBody> {
     let error = ErrorResponse::new(None, ErrorObject::new(code, message));
     json_response(status, Message::from(error).to_vec())
 }
 
-fn session_not_found() -> Response<ResponseBody> {
+pub(crate) fn session_not_found() -> Response<ResponseBody> {
     Reject::SESSION_NOT_FOUND.into_response()
-}
-
-fn too_large() -> Response<ResponseBody> {
-    error_response(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        ErrorCode::PARSE_ERROR,
-        "the request body is too large",
-    )
 }
 
 #[cfg(test)]

@@ -8,13 +8,17 @@ use mcpwire_transport::{Error, Inbound, MessageReceiver, MessageSender, SendOpti
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+#[cfg(feature = "legacy-sse")]
+use crate::server::legacy::LegacyOutbound;
 use crate::server::session::Session;
 
-/// The [`Transport`] of one Streamable HTTP session.
+/// The [`Transport`] of one Streamable HTTP session, or of one legacy HTTP+SSE session.
 ///
 /// [`StreamableHttpService`](crate::server::StreamableHttpService) makes one when a client's
 /// `initialize` arrives and hands it to the session factory, which serves it (for example with
-/// `mcpwire_server::Server::serve`).
+/// `mcpwire_server::Server::serve`). With `Config::legacy_sse_endpoints` (feature
+/// `legacy-sse`), it also makes one for each legacy event stream a client opens: see the end
+/// of this section.
 ///
 /// - Inbound: every message POSTed with this session's `Mcp-Session-Id` arrives, in the order
 ///   the POSTs were read. Bodies that do not parse never arrive: they are answered with `400`.
@@ -30,6 +34,11 @@ use crate::server::session::Session;
 ///
 /// The receiver ends when the session ends (`DELETE`, expiry, shutdown); closing the sender
 /// ends the session.
+///
+/// A legacy HTTP+SSE session (revision 2024-11-05) receives the messages POSTed to its
+/// endpoint, and sends every message, responses included and whatever its
+/// [`SendOptions`], as a `message` event on its one event stream. It ends when that stream
+/// closes, and closing the sender closes the stream.
 pub struct HttpSessionTransport {
     sender: HttpSessionSender,
     receiver: HttpSessionReceiver,
@@ -39,7 +48,11 @@ impl HttpSessionTransport {
     pub(crate) fn new(session: Arc<Session>, inbound: mpsc::Receiver<Message>) -> Self {
         let terminated = session.terminated.clone();
         HttpSessionTransport {
-            sender: HttpSessionSender { session },
+            sender: HttpSessionSender {
+                session,
+                #[cfg(feature = "legacy-sse")]
+                legacy: None,
+            },
             receiver: HttpSessionReceiver {
                 inbound,
                 terminated,
@@ -47,9 +60,29 @@ impl HttpSessionTransport {
         }
     }
 
-    /// The session's `Mcp-Session-Id`.
+    /// The transport of a legacy HTTP+SSE session, whose messages go to `outbound`.
+    #[cfg(feature = "legacy-sse")]
+    pub(crate) fn legacy(
+        session: Arc<Session>,
+        inbound: mpsc::Receiver<Message>,
+        outbound: LegacyOutbound,
+    ) -> Self {
+        let mut transport = HttpSessionTransport::new(session, inbound);
+        transport.sender.legacy = Some(outbound);
+        transport
+    }
+
+    /// The session's `Mcp-Session-Id`, or for a legacy HTTP+SSE session the `sessionId` of its
+    /// endpoint.
     pub fn session_id(&self) -> &str {
         &self.sender.session.id
+    }
+
+    /// Returns `true` for a session of the legacy HTTP+SSE transport (revision 2024-11-05),
+    /// `false` for a Streamable HTTP session.
+    #[cfg(feature = "legacy-sse")]
+    pub fn is_legacy_sse(&self) -> bool {
+        self.sender.legacy.is_some()
     }
 }
 
@@ -73,6 +106,9 @@ impl Transport for HttpSessionTransport {
 /// The sending half of an [`HttpSessionTransport`]: routes each message to its stream.
 pub struct HttpSessionSender {
     session: Arc<Session>,
+    /// The event stream of a legacy HTTP+SSE session, which carries every message.
+    #[cfg(feature = "legacy-sse")]
+    legacy: Option<LegacyOutbound>,
 }
 
 impl fmt::Debug for HttpSessionSender {
@@ -87,11 +123,16 @@ impl MessageSender for HttpSessionSender {
     /// Routes `message` as the [`HttpSessionTransport`] documentation describes. When the
     /// connection's queue is full, waits for room at most the configured slow-consumer
     /// timeout; then the connection is closed, and the client resumes it from the event store.
+    /// A legacy HTTP+SSE session cannot be resumed: it ends instead.
     ///
     /// # Errors
     ///
     /// [`Error::is_closed`] once the session has ended.
     async fn send(&mut self, message: Message, options: SendOptions) -> Result<(), Error> {
+        #[cfg(feature = "legacy-sse")]
+        if let Some(legacy) = &self.legacy {
+            return legacy.deliver(&self.session, message).await;
+        }
         self.session.deliver(message, options).await
     }
 
@@ -99,7 +140,7 @@ impl MessageSender for HttpSessionSender {
     /// still waiting to be answered as JSON gets an SSE stream with only its priming event; a
     /// streaming one ends after its queued events. The client reconnects with `Last-Event-ID`
     /// and receives what follows, the response included. `Ok(false)` when the request has no
-    /// stream here.
+    /// stream here, as in a legacy HTTP+SSE session, whose one stream carries every message.
     ///
     /// # Errors
     ///
@@ -108,10 +149,14 @@ impl MessageSender for HttpSessionSender {
         if self.session.terminated.is_cancelled() {
             return Err(Error::closed());
         }
+        #[cfg(feature = "legacy-sse")]
+        if self.legacy.is_some() {
+            return Ok(false);
+        }
         Ok(self.session.close_request_stream(request).await)
     }
 
-    /// Ends the session, as a `DELETE` would.
+    /// Ends the session, as a `DELETE` would; a legacy session's event stream ends.
     async fn close(&mut self) -> Result<(), Error> {
         self.session.terminate().await;
         Ok(())
