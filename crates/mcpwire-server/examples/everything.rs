@@ -1,5 +1,6 @@
 //! A server that exercises every feature of the server role, over stdio (or over Streamable
-//! HTTP with `--http 127.0.0.1:0`, announcing its URL on stderr): typed tools with
+//! HTTP with `--http 127.0.0.1:0`, announcing its URL on stderr, and with the `legacy-sse`
+//! feature the HTTP+SSE transport of 2024-11-05 at `/sse` beside it): typed tools with
 //! structured output, progress, logging, cancellation, sampling, elicitation and roots;
 //! resources, a resource template with completion, and a prompt with arguments.
 //!
@@ -150,8 +151,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         [] => server.serve_stdio().await,
         [flag, address] if flag == "--http" => {
             let listener = tokio::net::TcpListener::bind(address.as_str()).await?;
-            eprintln!("listening on http://{}/mcp", listener.local_addr()?);
-            server.serve_http(listener).await?;
+            let bound = listener.local_addr()?;
+            eprintln!("listening on http://{bound}/mcp");
+            let config = mcpwire_server::HttpConfig::default();
+            // The interop tests read only the first line of stderr, and close it: nothing more
+            // is printed.
+            #[cfg(feature = "legacy-sse")]
+            let config = config.legacy_sse_endpoints("/sse", "/messages");
+            server
+                .serve_http_with(listener, config, std::future::pending())
+                .await?;
         }
         _ => return Err("usage: everything [--http ADDRESS]".into()),
     }

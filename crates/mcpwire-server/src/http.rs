@@ -14,6 +14,10 @@ impl Server {
     /// The service is a `tower::Service`; mount it at the MCP endpoint of an existing hyper
     /// or axum application, or run it with [`Server::serve_http`].
     ///
+    /// With the `legacy-sse` feature, a config with `HttpConfig::legacy_sse_endpoints` makes
+    /// the service serve clients of the HTTP+SSE transport of 2024-11-05 too: each event
+    /// stream such a client opens is a session served by [`Server::serve`] like any other.
+    ///
     /// # Examples
     ///
     /// ```

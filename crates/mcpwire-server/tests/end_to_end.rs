@@ -1,6 +1,7 @@
 //! The server and the client together, through their public APIs: every method and
 //! notification of 2025-11-25, tasks in both directions included, each scenario
-//! run over the in-memory transport, over stdio framing and over Streamable HTTP.
+//! run over the in-memory transport, over stdio framing, over Streamable HTTP and over the
+//! legacy HTTP+SSE transport of 2024-11-05.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -21,6 +22,7 @@ enum Kind {
     Memory,
     Stdio,
     Http,
+    LegacySse,
 }
 
 /// A connected client, the server session, and what the client was notified of.
@@ -59,30 +61,42 @@ async fn start(kind: Kind, server: &Server, builder: ClientBuilder) -> Harness {
                 session,
             )
         }
-        Kind::Http => {
+        Kind::Http | Kind::LegacySse => {
             let (sessions, mut served) = mpsc::unbounded_channel();
             let serving = server.clone();
-            // A short `retry` keeps the reconnection after a closed stream quick.
-            let service = mcpwire_http::server::StreamableHttpService::new(
-                mcpwire_http::server::Config::default().sse_retry(Duration::from_millis(20)),
-                move |transport| {
+            // Both transports are served; each kind of client finds its own. A short `retry`
+            // keeps the reconnection after a closed stream quick.
+            let config = mcpwire_http::server::Config::default()
+                .sse_retry(Duration::from_millis(20))
+                .legacy_sse_endpoints("/sse", "/messages");
+            let service =
+                mcpwire_http::server::StreamableHttpService::new(config, move |transport| {
                     let _ = sessions.send(serving.serve(transport));
-                },
-            );
+                });
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
                 .expect("a loopback port");
-            let url = format!("http://{}/mcp", listener.local_addr().expect("bound"));
+            let address = listener.local_addr().expect("bound");
             // The server runs until the test's runtime ends.
             tokio::spawn(mcpwire_http::server::serve(
                 listener,
                 service,
                 std::future::pending(),
             ));
-            let transport = mcpwire_http::client::HttpClientBuilder::new(url)
-                .streamable()
-                .expect("an HTTP transport");
-            let client = builder.connect(transport).await;
+            let client = if let Kind::LegacySse = kind {
+                let transport =
+                    mcpwire_http::client::HttpClientBuilder::new(format!("http://{address}/sse"))
+                        .legacy_sse()
+                        .await
+                        .expect("the legacy stream opens");
+                builder.connect(transport).await
+            } else {
+                let transport =
+                    mcpwire_http::client::HttpClientBuilder::new(format!("http://{address}/mcp"))
+                        .streamable()
+                        .expect("an HTTP transport");
+                builder.connect(transport).await
+            };
             let session = served.recv().await.expect("the session was served");
             (client, session)
         }
@@ -861,6 +875,9 @@ macro_rules! over_every_transport {
         }
         mod http {
             $(#[tokio::test] async fn $scenario() { super::$scenario(super::Kind::Http).await })*
+        }
+        mod legacy_sse {
+            $(#[tokio::test] async fn $scenario() { super::$scenario(super::Kind::LegacySse).await })*
         }
     };
 }
