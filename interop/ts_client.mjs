@@ -3,6 +3,7 @@
 //
 // Usage: node interop/ts_client.mjs <server program> [args…]
 //        node interop/ts_client.mjs --http <server URL>
+//        node interop/ts_client.mjs --sse <SSE endpoint URL>   (the HTTP+SSE transport of 2024-11-05)
 //
 // It declares sampling, elicitation (form) and roots, answers those requests with fixed
 // values, lists and calls every tool, reads every resource and one templated URI, gets every
@@ -10,6 +11,7 @@
 // `failures` says which). mcpwire's interop tests run it against the `everything` example.
 
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import {
@@ -37,8 +39,9 @@ const ROOT = { uri: "file:///interop/workspace", name: "interop workspace" };
 const REQUEST_TIMEOUT_MS = 30_000;
 
 const [program, ...programArguments] = process.argv.slice(2);
-if (!program || (program === "--http" && programArguments.length !== 1)) {
-  console.error("usage: node ts_client.mjs <server program> [args…] | --http <server URL>");
+const byUrl = program === "--http" || program === "--sse";
+if (!program || (byUrl && programArguments.length !== 1)) {
+  console.error("usage: node ts_client.mjs <server program> [args…] | --http <server URL> | --sse <SSE URL>");
   process.exit(2);
 }
 
@@ -100,9 +103,15 @@ client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) =
 
 // Errors the SDK reports outside any request, such as a response to an unknown (for
 // example cancelled) request.
+let closing = false;
 // The progress token of the call the client cancels.
 let cancelledToken;
 client.onerror = (error) => {
+  // Over HTTP+SSE the answer to the last request travels on the stream and may arrive before
+  // the `202 Accepted` of its POST; closing then aborts that POST, which is no fault.
+  if (closing && error?.name === "AbortError") {
+    return;
+  }
   // Progress the server sent before the cancellation reached it may arrive after the SDK
   // forgot the call: the spec asks both sides to bear that race.
   if (isProgressOf(error, cancelledToken)) {
@@ -125,10 +134,17 @@ function isProgressOf(error, token) {
   }
 }
 
-const transport =
-  program === "--http"
-    ? new StreamableHTTPClientTransport(new URL(programArguments[0]))
-    : new StdioClientTransport({ command: program, args: programArguments, stderr: "inherit" });
+function connectTransport() {
+  switch (program) {
+    case "--http":
+      return new StreamableHTTPClientTransport(new URL(programArguments[0]));
+    case "--sse":
+      return new SSEClientTransport(new URL(programArguments[0]));
+    default:
+      return new StdioClientTransport({ command: program, args: programArguments, stderr: "inherit" });
+  }
+}
+const transport = connectTransport();
 // Notes the progress token of the call that will be cancelled, as it leaves.
 const send = transport.send.bind(transport);
 transport.send = (message, options) => {
@@ -278,6 +294,7 @@ if (summary.serverCapabilities?.completions) {
   }
 }
 
+closing = true;
 await attempt("close", () => client.close());
 process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
 process.exitCode = summary.failures.length === 0 ? 0 : 1;

@@ -1,5 +1,6 @@
 //! Interop with real clients: the official TypeScript and Python SDKs' clients drive our
-//! `everything` example over stdio and over Streamable HTTP.
+//! `everything` example over stdio and over Streamable HTTP, and the TypeScript SDK's client
+//! over the legacy HTTP+SSE transport of 2024-11-05.
 //!
 //! Each peer script (`interop/ts_client.mjs`, `interop/py_client.py`) spawns the server,
 //! answers its sampling, elicitation and roots requests, calls every tool, reads every
@@ -49,7 +50,23 @@ async fn typescript_sdk_client_drives_the_everything_server_over_http() {
     let peers = peers().await;
     let server = HttpServer::start(everything_example().await).await;
     let script = peers.scripts.join("ts_client.mjs");
-    let summary = run_http_client(Path::new("node"), &script, &server.url).await;
+    let summary = run_http_client(Path::new("node"), &script, "--http", &server.url).await;
+    check_summary(&summary, TYPESCRIPT_MODEL);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn typescript_sdk_client_drives_the_everything_server_over_legacy_sse() {
+    let peers = peers().await;
+    let server = HttpServer::start(everything_example().await).await;
+    // The example serves the legacy event stream at `/sse` beside its `/mcp` endpoint.
+    let sse_url = server
+        .url
+        .strip_suffix("/mcp")
+        .map(|base| format!("{base}/sse"))
+        .expect("the example announces its /mcp endpoint");
+    let script = peers.scripts.join("ts_client.mjs");
+    let summary = run_http_client(Path::new("node"), &script, "--sse", &sse_url).await;
     check_summary(&summary, TYPESCRIPT_MODEL);
     server.stop().await;
 }
@@ -59,7 +76,7 @@ async fn python_sdk_client_drives_the_everything_server_over_http() {
     let peers = peers().await;
     let server = HttpServer::start(everything_example().await).await;
     let script = peers.scripts.join("py_client.py");
-    let summary = run_http_client(&peers.python, &script, &server.url).await;
+    let summary = run_http_client(&peers.python, &script, "--http", &server.url).await;
     check_summary(&summary, PYTHON_MODEL);
     server.stop().await;
 }
@@ -97,9 +114,11 @@ impl HttpServer {
     }
 }
 
-async fn run_http_client(interpreter: &Path, script: &Path, url: &str) -> Value {
+/// Runs a peer client script against the server at `url`, over the transport its `flag`
+/// names (`--http` for Streamable HTTP, `--sse` for HTTP+SSE), and returns its summary.
+async fn run_http_client(interpreter: &Path, script: &Path, flag: &str, url: &str) -> Value {
     let script = script.to_str().expect("the workspace path is UTF-8");
-    let output = run(interpreter, &[script, "--http", url], PEER_TIMEOUT).await;
+    let output = run(interpreter, &[script, flag, url], PEER_TIMEOUT).await;
     summary_of(script, &output)
 }
 
