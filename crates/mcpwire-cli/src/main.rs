@@ -1,7 +1,8 @@
 //! `mcpwire`: the command line of mcpwire.
 //!
 //! `mcpwire serve --stdio` serves the reference server over this process's stdin and stdout;
-//! `mcpwire serve --http 127.0.0.1:3000` serves it over Streamable HTTP.
+//! `mcpwire serve --http 127.0.0.1:3000` serves it over Streamable HTTP, and with
+//! `--legacy-sse` over the HTTP+SSE transport of 2024-11-05 beside it.
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -56,6 +57,12 @@ struct Serve {
     /// handler sends nothing before its result gets one JSON body.
     #[arg(long, requires = "http")]
     always_sse: bool,
+
+    /// With --http: also serve clients of the deprecated HTTP+SSE transport of 2024-11-05,
+    /// whose event stream is `/sse` and whose messages go to `/messages`. Off by default: the
+    /// transport is deprecated, and it opens a session for any GET of `/sse`.
+    #[arg(long, requires = "http")]
+    legacy_sse: bool,
 }
 
 fn main() -> ExitCode {
@@ -119,8 +126,13 @@ async fn run_serve(serve: Serve) -> anyhow::Result<()> {
         if !serve.allowed_origins.is_empty() {
             config = config.allowed_origins(loopback_origins(bound).chain(serve.allowed_origins));
         }
+        let mut legacy = String::new();
+        if serve.legacy_sse {
+            config = config.legacy_sse_endpoints(LEGACY_SSE_PATH, LEGACY_MESSAGES_PATH);
+            legacy = format!(", and on http://{bound}{LEGACY_SSE_PATH} to legacy HTTP+SSE clients");
+        }
         eprintln!(
-            "mcpwire {version}: serving {} on http://{bound}/mcp ({} tools); stop with Ctrl-C",
+            "mcpwire {version}: serving {} on http://{bound}/mcp ({} tools){legacy}; stop with Ctrl-C",
             reference::SERVER_NAME,
             tools.len()
         );
@@ -135,6 +147,11 @@ async fn run_serve(serve: Serve) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// The event stream of the legacy HTTP+SSE transport, with `--legacy-sse`.
+const LEGACY_SSE_PATH: &str = "/sse";
+/// Where legacy HTTP+SSE clients POST their messages, with `--legacy-sse`.
+const LEGACY_MESSAGES_PATH: &str = "/messages";
 
 /// The loopback names, which match a `Host` with any port; kept when the user adds hosts.
 const LOOPBACK_NAMES: [&str; 3] = ["127.0.0.1", "localhost", "[::1]"];

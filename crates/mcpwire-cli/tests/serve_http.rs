@@ -1,4 +1,5 @@
-//! `mcpwire serve --http`, driven over Streamable HTTP by the mcpwire client.
+//! `mcpwire serve --http`, driven over Streamable HTTP (and with `--legacy-sse` over HTTP+SSE)
+//! by the mcpwire client.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -50,6 +51,18 @@ async fn start(extra: &[&str]) -> (tokio::process::Child, String) {
     (child, url)
 }
 
+/// Calls the `echo` tool with `text` and checks that it comes back.
+async fn assert_echoes(client: &Client, text: &str) {
+    let echoed = client
+        .call_tool("echo", json!({ "text": text }))
+        .await
+        .expect("echo");
+    assert_eq!(
+        serde_json::to_value(&echoed.content).expect("encodes"),
+        json!([{"type": "text", "text": text}])
+    );
+}
+
 #[tokio::test]
 async fn serve_http_answers_a_client() {
     let (mut child, url) = start(&[]).await;
@@ -62,14 +75,7 @@ async fn serve_http_answers_a_client() {
         .await
         .expect("handshake");
     assert_eq!(client.server_info().name, "mcpwire-reference");
-    let echoed = client
-        .call_tool("echo", json!({"text": "over http"}))
-        .await
-        .expect("echo");
-    assert_eq!(
-        serde_json::to_value(&echoed.content).expect("encodes"),
-        json!([{"type": "text", "text": "over http"}])
-    );
+    assert_echoes(&client, "over http").await;
     let prompt = client
         .get_prompt(
             "explain",
@@ -110,6 +116,36 @@ async fn a_foreign_host_is_refused_unless_allowed() {
         .connect(allowed)
         .await
         .expect("an allowed host is served");
+    client.close().await;
+    child.kill().await.expect("mcpwire stops");
+}
+
+#[tokio::test]
+async fn legacy_sse_serves_old_clients_beside_streamable_http() {
+    let (mut child, url) = start(&[]).await;
+    let sse_url = url.replace("/mcp", "/sse");
+    let refused = HttpClientBuilder::new(sse_url).legacy_sse().await;
+    assert!(refused.is_err(), "no legacy endpoint without the flag");
+    child.kill().await.expect("mcpwire stops");
+
+    let (mut child, url) = start(&["--legacy-sse"]).await;
+    let sse_url = url.replace("/mcp", "/sse");
+    let transport = HttpClientBuilder::new(sse_url)
+        .legacy_sse()
+        .await
+        .expect("the legacy stream names its endpoint");
+    let client = Client::builder(client_info())
+        .connect(transport)
+        .await
+        .expect("handshake over HTTP+SSE");
+    assert_echoes(&client, "over http+sse").await;
+    client.close().await;
+    // Streamable HTTP is served as before.
+    let streamable = HttpClientBuilder::new(url).streamable().expect("transport");
+    let client = Client::builder(client_info())
+        .connect(streamable)
+        .await
+        .expect("handshake over Streamable HTTP");
     client.close().await;
     child.kill().await.expect("mcpwire stops");
 }
