@@ -168,8 +168,7 @@ struct Options {
 }
 
 fn parse_options(arguments: &[String]) -> Result<Options> {
-    let usage =
-        "usage: cargo xtask conformance [--leg server|client|all] [--suite 0.1.16|0.2.0-alpha.12|0.2.0-alpha.12@2026-07-28]";
+    let usage = "usage: cargo xtask conformance [--leg server|client|all] [--suite 0.1.16|0.2.0-alpha.12|0.2.0-alpha.12@2026-07-28]";
     let mut legs = vec![Leg::Server, Leg::Client];
     let mut suites: Vec<&'static Suite> = SUITES.iter().filter(|suite| suite.default).collect();
     let mut arguments = arguments.iter();
