@@ -45,6 +45,7 @@ pub struct ClientBuilder {
     discovery_timeout: Duration,
     era_cache: Option<CacheSlot>,
     max_input_rounds: u32,
+    subscription_capacity: usize,
     request_timeout: Option<Duration>,
     progress_maximum: Option<Duration>,
     engine: Config,
@@ -71,6 +72,9 @@ impl ClientBuilder {
     /// fails. Default: 10.
     pub const DEFAULT_MAX_INPUT_ROUNDS: u32 = 10;
 
+    /// How many notifications a [`Subscription`](crate::Subscription) keeps unread. Default: 64.
+    pub const DEFAULT_SUBSCRIPTION_CAPACITY: usize = 64;
+
     pub(crate) fn new(client_info: Implementation) -> Self {
         ClientBuilder {
             client_info,
@@ -80,6 +84,7 @@ impl ClientBuilder {
             discovery_timeout: Self::DEFAULT_DISCOVERY_TIMEOUT,
             era_cache: None,
             max_input_rounds: Self::DEFAULT_MAX_INPUT_ROUNDS,
+            subscription_capacity: Self::DEFAULT_SUBSCRIPTION_CAPACITY,
             request_timeout: Some(Self::DEFAULT_REQUEST_TIMEOUT),
             progress_maximum: None,
             engine: Config::default(),
@@ -143,6 +148,14 @@ impl ClientBuilder {
     /// [`ClientBuilder::DEFAULT_MAX_INPUT_ROUNDS`].
     pub fn max_input_rounds(mut self, rounds: u32) -> Self {
         self.max_input_rounds = rounds;
+        self
+    }
+
+    /// How many notifications each [`Subscription`](crate::Subscription) keeps unread (at
+    /// least 1); further ones are dropped until it is read. Default:
+    /// [`ClientBuilder::DEFAULT_SUBSCRIPTION_CAPACITY`].
+    pub fn subscription_capacity(mut self, capacity: usize) -> Self {
+        self.subscription_capacity = capacity.max(1);
         self
     }
 
@@ -375,6 +388,7 @@ impl ClientBuilder {
                 let modern = Modern {
                     envelope,
                     max_input_rounds: self.max_input_rounds,
+                    subscription_capacity: self.subscription_capacity,
                     cache: self.era_cache.clone(),
                 };
                 (session, Some(modern))

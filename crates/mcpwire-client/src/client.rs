@@ -27,6 +27,7 @@ use mcpwire_schema::v2025_11_25::{
     CancelTaskRequestParams, CancelTaskResult, CreateTaskResult, GetTaskPayloadRequestParams,
     GetTaskRequestParams, GetTaskResult, Task, TaskMetadata,
 };
+use mcpwire_schema::v2026_07_28::SubscriptionFilter;
 use mcpwire_schema::{Era, FromClient, ProtocolVersion};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -38,6 +39,7 @@ use crate::dispatch::{ProgressRegistration, Shared};
 use crate::era::CacheSlot;
 use crate::modern::{self, Envelope, Outcome};
 use crate::pagination::{Cursors, MAX_PAGES, Next, Page};
+use crate::subscription::{self, Subscription};
 use crate::{CallOptions, ClientBuilder, Error, capability, mrtr};
 
 /// A connection to an MCP server, in the era the server speaks: after the `initialize`
@@ -55,7 +57,8 @@ use crate::{CallOptions, ClientBuilder, Error, capability, mrtr};
 /// [`Client::set_logging_level`]) in its `_meta`; a `tools/call`, `prompts/get` or
 /// `resources/read` the server answers with `input_required` is answered with the registered
 /// handlers and retried, transparently. Methods the modern era removed (`ping`,
-/// `resources/subscribe`, ...) fail with [`Error::is_unsupported_in_era`] without being sent.
+/// `resources/subscribe`, ...) fail with [`Error::is_unsupported_in_era`] without being sent;
+/// [`Client::listen`] replaces subscriptions.
 ///
 /// # Cancel safety
 ///
@@ -81,6 +84,7 @@ struct Inner {
 pub(crate) struct Modern {
     pub(crate) envelope: Envelope,
     pub(crate) max_input_rounds: u32,
+    pub(crate) subscription_capacity: usize,
     /// Where the era of this server is remembered, to forget it when it proves wrong.
     pub(crate) cache: Option<CacheSlot>,
 }
@@ -406,8 +410,8 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// As [`Client::request`]; [`Error::is_unsupported_in_era`] in the modern era, which
-    /// removed it.
+    /// As [`Client::request`]; [`Error::is_unsupported_in_era`] in the modern era, where
+    /// [`Client::listen`] with `resourceSubscriptions` takes its place.
     pub async fn subscribe(&self, uri: impl Into<String>) -> Result<(), Error> {
         let params = SubscribeRequestParams {
             meta: None,
@@ -451,6 +455,49 @@ impl Client {
         }
         modern.envelope.set_log_level(&level);
         Ok(())
+    }
+
+    /// Opens a `subscriptions/listen` stream (modern era) for the notifications `filter`
+    /// asks for, and waits for the server's acknowledgement.
+    ///
+    /// The [`Subscription`] yields the stream's notifications; dropping it ends the
+    /// subscription (on stdio the client sends `notifications/cancelled` for it). Each
+    /// subscription is one long-lived request, without a timeout; the acknowledgement must
+    /// come within the request timeout.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_unsupported_in_era`] in the legacy era (use [`Client::subscribe`] and the
+    /// notification callback there); [`Error::is_remote`] when the server refuses the
+    /// subscription; [`Error::is_timeout`] when no acknowledgement comes in time;
+    /// [`Error::is_closed`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future before the acknowledgement withdraws the request.
+    pub async fn listen(&self, filter: SubscriptionFilter) -> Result<Subscription, Error> {
+        let method = subscription::METHOD;
+        let inner = &*self.inner;
+        let Some(modern) = &inner.modern else {
+            return Err(Error::unsupported_in_era(method, Era::Legacy));
+        };
+        let params = SubscriptionsListenParams {
+            notifications: filter,
+        };
+        let params =
+            modern
+                .envelope
+                .params(method, &params, inner.session.protocol_version, None)?;
+        let params = serde_json::value::to_raw_value(&params)
+            .map_err(|error| Error::encode(method, error))?;
+        subscription::open(
+            &inner.peer,
+            &inner.shared,
+            params,
+            modern.subscription_capacity,
+            inner.request_timeout,
+        )
+        .await
     }
 
     /// Calls a tool as a task (2025-11-25): the server answers at once with the task, runs
@@ -752,6 +799,12 @@ struct Limits<'a> {
     /// The hard maximum, when progress extends the timeout.
     maximum: Option<Duration>,
     registration: Option<&'a ProgressRegistration>,
+}
+
+/// The params of `subscriptions/listen` besides `_meta`.
+#[derive(Serialize)]
+struct SubscriptionsListenParams {
+    notifications: SubscriptionFilter,
 }
 
 /// Drops the cached era of a server whose answer says it may no longer be modern: `-32600`

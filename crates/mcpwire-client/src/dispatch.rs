@@ -17,6 +17,7 @@ use mcpwire_schema::v2025_11_25::{
     CreateMessageRequestParams, ElicitRequestParams, ElicitResult, ElicitResultAction,
     ListRootsResult, ProgressNotificationParams, TaskMetadata,
 };
+use mcpwire_schema::v2026_07_28::NotificationMetaObject;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use tokio::sync::Notify;
@@ -24,6 +25,7 @@ use tokio::sync::Notify;
 use crate::elicitation::{ElicitationModes, apply_defaults};
 use crate::handlers::{DynElicitation, DynRoots, DynSampling, ProgressReporter, RequestContext};
 use crate::options::ProgressCallback;
+use crate::subscription::Subscriptions;
 use crate::{Progress as ProgressUpdate, ServerNotification};
 
 /// How many accepted URL-mode elicitations are remembered, waiting for their completion
@@ -42,6 +44,8 @@ pub(crate) struct Shared {
     pub(crate) on_notification: Option<NotificationCallback>,
     /// The tasks the server asked this client to run, when the client declared task support.
     pub(crate) tasks: Option<TaskRegistry>,
+    /// The live `subscriptions/listen` streams, by subscription id.
+    pub(crate) subscriptions: Subscriptions,
     progress_routes: Mutex<HashMap<RequestId, Arc<ProgressRoute>>>,
     url_elicitations: Mutex<VecDeque<String>>,
 }
@@ -79,6 +83,7 @@ impl Shared {
             roots,
             on_notification,
             tasks,
+            subscriptions: Subscriptions::default(),
             progress_routes: Mutex::new(HashMap::new()),
             url_elicitations: Mutex::new(VecDeque::new()),
         }
@@ -373,6 +378,16 @@ impl Dispatcher {
     fn notification(&self, notification: Notification) {
         let Notification { method, params } = notification;
         let shared = &self.shared;
+        // A notification of a `subscriptions/listen` stream goes to its subscription only.
+        if let Some(subscription) = subscription_of(params.as_deref()) {
+            shared.subscriptions.deliver(
+                &subscription,
+                method,
+                params.as_deref(),
+                |method, params| shared.decode_notification(method, params),
+            );
+            return;
+        }
         if let Some(decoded) = shared.decode_notification(method, params.as_deref()) {
             shared.notify_application(decoded);
         }
@@ -515,6 +530,26 @@ fn progress_token_of(params: Option<&RawValue>) -> Option<RequestId> {
         .ok()?
         .meta?
         .progress_token
+}
+
+/// The `io.modelcontextprotocol/subscriptionId` a notification's `_meta` carries, if any.
+///
+/// Only params that mention the key (or escape characters, which could spell it) are decoded.
+fn subscription_of(params: Option<&RawValue>) -> Option<RequestId> {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        #[serde(rename = "_meta")]
+        meta: Option<NotificationMetaObject>,
+    }
+    let params = params?;
+    let text = params.get();
+    if !text.contains("subscriptionId") && !text.contains("\\u") {
+        return None;
+    }
+    serde_json::from_str::<Probe>(text)
+        .ok()?
+        .meta?
+        .io_modelcontextprotocol_subscription_id
 }
 
 fn undeclared_mode(mode: &str) -> ErrorObject {

@@ -221,8 +221,8 @@ impl Error {
     }
 
     /// The method does not exist in the protocol era the connection speaks (for example
-    /// `ping`, `logging/setLevel` or `resources/subscribe` in the modern era). Nothing was
-    /// sent.
+    /// `ping`, `logging/setLevel` or `resources/subscribe` in the modern era, or
+    /// `subscriptions/listen` in the legacy era). Nothing was sent.
     pub fn is_unsupported_in_era(&self) -> bool {
         matches!(self.kind, Kind::UnsupportedInEra { .. })
     }

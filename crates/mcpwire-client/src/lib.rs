@@ -18,7 +18,7 @@
 //! `initialize` when the server does not answer as a modern server; an [`EraCache`] remembers
 //! the answer per server. The API is the same in both eras: in the modern era a tool call
 //! that needs input (`input_required`) is answered with the same handlers and retried
-//! transparently.
+//! transparently, and [`Client::listen`] opens a `subscriptions/listen` stream.
 //!
 //! What it guarantees:
 //!
@@ -111,6 +111,7 @@ mod mrtr;
 mod notification;
 mod options;
 mod pagination;
+mod subscription;
 
 pub use builder::ClientBuilder;
 pub use client::Client;
@@ -121,9 +122,11 @@ pub use handlers::{ElicitationHandler, RequestContext, RootsProvider, SamplingHa
 pub use mcpwire_ext_tasks::TaskLimits;
 pub use mcpwire_jsonrpc::{ErrorCode, ErrorObject, RequestId};
 pub use mcpwire_rpc::CancellationToken;
+pub use mcpwire_schema::v2026_07_28::SubscriptionFilter;
 pub use mcpwire_schema::{Era, ProtocolVersion};
 pub use notification::ServerNotification;
 pub use options::{CallOptions, Progress};
+pub use subscription::Subscription;
 
 // Compiles and runs the README example as a doc test.
 #[cfg(doctest)]
