@@ -552,25 +552,8 @@ async fn a_begun_request_dropped_unsent_sends_nothing_and_frees_its_slot() {
     let first_id = unsent.id().clone();
     drop(unsent);
     // The only slot is free again: the next request goes out, with a new id.
-    let call = {
-        let engine = engine.clone();
-        tokio::spawn(async move {
-            engine
-                .request_raw("echo", None, RequestOptions::default())
-                .await
-        })
-    };
-    let Message::Request(sent) = next_message(&mut outbound).await else {
-        panic!("a request is sent");
-    };
-    assert_eq!(sent.method, "echo", "the dropped request never went out");
-    assert_ne!(sent.id, first_id);
-    send(
-        &mut wire,
-        Message::from(mcpwire_jsonrpc::Response::new(sent.id, raw(json!(1)))),
-    )
-    .await;
-    assert_eq!(call.await.expect("task").expect("result").get(), "1");
+    let sent = echo_answered_on_the_wire(&engine, &mut wire, &mut outbound).await;
+    assert_ne!(sent, first_id);
 }
 
 #[tokio::test(start_paused = true)]
@@ -594,7 +577,17 @@ async fn a_silent_withdrawal_sends_no_cancellation() {
     assert!(error.is_timeout(), "{error:?}");
     assert_eq!(engine.pending_requests(), 0);
     // The next message on the wire is the next request, not a cancellation of the probe.
-    let next = {
+    echo_answered_on_the_wire(&engine, &mut wire, &mut outbound).await;
+}
+
+/// Sends an `echo` request from `engine`, checks that it is the next message on the wire,
+/// answers it there, and returns its id once the engine has the answer.
+async fn echo_answered_on_the_wire(
+    engine: &Peer,
+    wire: &mut MemorySender,
+    outbound: &mut MemoryReceiver,
+) -> RequestId {
+    let call = {
         let engine = engine.clone();
         tokio::spawn(async move {
             engine
@@ -602,16 +595,17 @@ async fn a_silent_withdrawal_sends_no_cancellation() {
                 .await
         })
     };
-    let Message::Request(sent) = next_message(&mut outbound).await else {
-        panic!("expected the next request, not a cancellation");
+    let Message::Request(sent) = next_message(outbound).await else {
+        panic!("expected the echo request next");
     };
     assert_eq!(sent.method, "echo");
-    send(
-        &mut wire,
-        Message::from(mcpwire_jsonrpc::Response::new(sent.id, raw(json!(2)))),
-    )
-    .await;
-    assert_eq!(next.await.expect("task").expect("result").get(), "2");
+    let response = mcpwire_jsonrpc::Response::new(sent.id.clone(), raw(json!("echoed")));
+    send(wire, Message::from(response)).await;
+    assert_eq!(
+        call.await.expect("task").expect("result").get(),
+        "\"echoed\""
+    );
+    sent.id
 }
 
 /// A transport whose receiver yields scripted inbound items, to deliver invalid input.
