@@ -6,7 +6,8 @@ mod support;
 use std::time::Duration;
 
 use mcpwire_client::{
-    Client, EraCache, EraChoice, ErrorCode, ErrorObject, ProtocolVersion, RequestContext,
+    Client, ClientBuilder, EraCache, EraChoice, Error as ClientError, ErrorCode, ErrorObject,
+    ProtocolVersion, RequestContext,
 };
 use mcpwire_schema::Era;
 use mcpwire_schema::v2025_11_25::{ElicitRequestParams, ElicitResult, Root};
@@ -15,9 +16,20 @@ use support::script::{
     MODERN, Script, all_capabilities, discovery, envelope, scripted, spawn_connect,
 };
 use support::{Behaviour, client_info, fake_server};
+use tokio::task::JoinHandle;
 
-fn auto() -> mcpwire_client::ClientBuilder {
+fn auto() -> ClientBuilder {
     Client::builder(client_info())
+}
+
+/// Starts connecting a client made by `builder` to a script, and reads the client's probe.
+async fn probed(
+    builder: ClientBuilder,
+) -> (Script, JoinHandle<Result<Client, ClientError>>, Value) {
+    let (mut script, transport) = scripted();
+    let connecting = spawn_connect(builder, transport);
+    let probe = script.request("server/discover").await;
+    (script, connecting, probe)
 }
 
 #[tokio::test]
@@ -64,9 +76,7 @@ async fn a_discovery_result_selects_the_modern_era() {
 
 #[tokio::test]
 async fn an_unsupported_version_is_retried_once_at_the_servers_version() {
-    let (mut script, transport) = scripted();
-    let connecting = spawn_connect(auto(), transport);
-    let probe = script.request("server/discover").await;
+    let (mut script, connecting, probe) = probed(auto()).await;
     // The server lists the very version the client sent: the client retries anyway.
     script
         .fail(
@@ -89,9 +99,7 @@ async fn an_unsupported_version_is_retried_once_at_the_servers_version() {
 #[tokio::test]
 async fn no_common_modern_version_fails_without_falling_back() {
     for second_answer in [None, Some(-32022)] {
-        let (mut script, transport) = scripted();
-        let connecting = spawn_connect(auto(), transport);
-        let probe = script.request("server/discover").await;
+        let (mut script, connecting, probe) = probed(auto()).await;
         let supported = match second_answer {
             None => json!(["2099-01-01"]),
             Some(_) => json!([MODERN]),
@@ -129,9 +137,7 @@ async fn no_common_modern_version_fails_without_falling_back() {
 #[tokio::test]
 async fn any_other_error_falls_back_to_initialize() {
     for code in [-32601, -32602, -32600, -32603, -32000, 7] {
-        let (mut script, transport) = scripted();
-        let connecting = spawn_connect(auto(), transport);
-        let probe = script.request("server/discover").await;
+        let (mut script, connecting, probe) = probed(auto()).await;
         script.fail(&probe, code, None).await;
         let initialize = script.initialize().await;
         assert_eq!(initialize["params"]["protocolVersion"], "2025-11-25");
@@ -147,9 +153,7 @@ async fn any_other_error_falls_back_to_initialize() {
 #[tokio::test]
 async fn a_modern_error_other_than_the_version_fails_the_connection() {
     for code in [-32020, -32021] {
-        let (mut script, transport) = scripted();
-        let connecting = spawn_connect(auto(), transport);
-        let probe = script.request("server/discover").await;
+        let (mut script, connecting, probe) = probed(auto()).await;
         script
             .fail(
                 &probe,
@@ -172,9 +176,7 @@ async fn a_modern_error_other_than_the_version_fails_the_connection() {
 
 #[tokio::test]
 async fn an_answer_that_is_not_a_discovery_result_falls_back() {
-    let (mut script, transport) = scripted();
-    let connecting = spawn_connect(auto(), transport);
-    let probe = script.request("server/discover").await;
+    let (mut script, connecting, probe) = probed(auto()).await;
     script.respond(&probe, json!({})).await;
     script.initialize().await;
     let client = connecting.await.unwrap().expect("falls back");
@@ -246,9 +248,7 @@ async fn a_forced_era_skips_the_probe() {
     );
 
     // Forced modern: discovery is still the first request, but a legacy answer is an error.
-    let (mut script, transport) = scripted();
-    let connecting = spawn_connect(auto().era(EraChoice::Modern), transport);
-    let probe = script.request("server/discover").await;
+    let (mut script, connecting, probe) = probed(auto().era(EraChoice::Modern)).await;
     script.fail(&probe, -32601, None).await;
     let error = connecting.await.unwrap().expect_err("no fallback");
     assert_eq!(
@@ -293,9 +293,7 @@ async fn a_server_cached_as_legacy_is_sent_initialize_at_once() {
 #[tokio::test]
 async fn a_fresh_modern_discovery_is_reused_without_asking() {
     let cache = EraCache::new();
-    let (mut script, transport) = scripted();
-    let connecting = spawn_connect(auto().era_cache(cache.clone(), "server-b"), transport);
-    let probe = script.request("server/discover").await;
+    let (mut script, connecting, probe) = probed(auto().era_cache(cache.clone(), "server-b")).await;
     let mut result = discovery(json!({"tools": {}}));
     result["ttlMs"] = json!(3_600_000);
     script.respond(&probe, result).await;

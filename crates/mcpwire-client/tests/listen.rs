@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use mcpwire_client::{Client, ServerNotification, SubscriptionFilter};
 use serde_json::{Value, json};
-use support::script::{Script, all_capabilities, envelope, modern_client};
+use support::script::{Script, all_capabilities, envelope, list_tools_answered, modern_client};
 use support::{Behaviour, builder, client_info, connect};
 
 fn filter() -> SubscriptionFilter {
@@ -128,13 +128,7 @@ async fn dropping_the_subscription_cancels_its_request() {
             json!({"_meta": tagged(&request["id"])}),
         )
         .await;
-    let listing = {
-        let client = client.clone();
-        tokio::spawn(async move { client.list_tools().await })
-    };
-    let list = script.request("tools/list").await;
-    script.respond(&list, json!({"tools": []})).await;
-    listing.await.unwrap().expect("listed");
+    list_tools_answered(&client, &mut script).await;
 }
 
 #[tokio::test]

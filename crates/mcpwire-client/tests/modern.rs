@@ -14,7 +14,9 @@ use mcpwire_schema::v2025_11_25::{
 };
 use serde_json::{Value, json};
 use support::client_info;
-use support::script::{MODERN, Script, all_capabilities, envelope, modern_client};
+use support::script::{
+    MODERN, Script, all_capabilities, envelope, list_tools_answered, modern_client,
+};
 
 fn auto() -> mcpwire_client::ClientBuilder {
     Client::builder(client_info())
@@ -48,11 +50,9 @@ async fn every_request_carries_the_envelope() {
     let (client, mut script) = modern_client(auto(), all_capabilities()).await;
     let expected = envelope();
 
-    let listing = spawn(&client, |client| async move { client.list_tools().await });
-    let request = answer_next(&mut script, "tools/list", json!({"tools": []})).await;
+    let request = list_tools_answered(&client, &mut script).await;
     // Params are an object with `_meta` even for a list without a cursor.
     assert_eq!(request["params"], json!({"_meta": expected}));
-    listing.await.unwrap().expect("listed");
 
     let call = spawn(&client, |client| async move {
         client.call_tool("echo", json!({"x": 1})).await
@@ -250,9 +250,7 @@ async fn discovered_capabilities_gate_requests() {
         .expect_err("no logging");
     assert!(error.is_capability_missing(), "{error:?}");
     // Nothing was sent: the next request the server sees is this one.
-    let listing = spawn(&client, |client| async move { client.list_tools().await });
-    answer_next(&mut script, "tools/list", json!({"tools": []})).await;
-    listing.await.unwrap().expect("listed");
+    list_tools_answered(&client, &mut script).await;
     assert_eq!(
         client.protocol_version().as_str(),
         MODERN,

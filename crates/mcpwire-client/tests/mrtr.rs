@@ -15,7 +15,7 @@ use mcpwire_schema::v2025_11_25::{
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use support::client_info;
-use support::script::{Script, all_capabilities, envelope, modern_client};
+use support::script::{Script, all_capabilities, envelope, list_tools_answered, modern_client};
 
 fn from_json<T: DeserializeOwned>(value: Value) -> T {
     serde_json::from_value(value).expect("valid JSON for the type")
@@ -23,6 +23,13 @@ fn from_json<T: DeserializeOwned>(value: Value) -> T {
 
 /// What the handlers saw, in order: `(method, params, context id)`.
 type Seen = Arc<Mutex<Vec<(String, Value, String)>>>;
+
+/// Records that the `what` handler was asked `params` under the id of `context`.
+fn record(seen: &Seen, what: &str, params: &impl serde::Serialize, context: &RequestContext) {
+    let params = serde_json::to_value(params).expect("params encode");
+    let entry = (what.to_owned(), params, context.id().to_string());
+    seen.lock().unwrap().push(entry);
+}
 
 /// A client whose handlers record what they are asked and answer with fixed values.
 fn recording_builder(seen: &Seen) -> ClientBuilder {
@@ -32,12 +39,7 @@ fn recording_builder(seen: &Seen) -> ClientBuilder {
     Client::builder(client_info())
         .sampling(
             move |params: CreateMessageRequestParams, context: RequestContext| {
-                let record = (
-                    "sampling".to_owned(),
-                    serde_json::to_value(&params).unwrap(),
-                    context.id().to_string(),
-                );
-                sampling_seen.lock().unwrap().push(record);
+                record(&sampling_seen, "sampling", &params, &context);
                 async move {
                     Ok::<CreateMessageResult, ErrorObject>(from_json(json!({
                         "role": "assistant",
@@ -50,12 +52,7 @@ fn recording_builder(seen: &Seen) -> ClientBuilder {
         .elicitation_modes(ElicitationModes::FORM_AND_URL)
         .elicitation(
             move |params: ElicitRequestParams, context: RequestContext| {
-                let record = (
-                    "elicitation".to_owned(),
-                    serde_json::to_value(&params).unwrap(),
-                    context.id().to_string(),
-                );
-                elicitation_seen.lock().unwrap().push(record);
+                record(&elicitation_seen, "elicitation", &params, &context);
                 async move {
                     Ok::<ElicitResult, ErrorObject>(from_json(json!({
                         "action": "accept",
@@ -65,8 +62,7 @@ fn recording_builder(seen: &Seen) -> ClientBuilder {
             },
         )
         .roots(move |context: RequestContext| {
-            let record = ("roots".to_owned(), Value::Null, context.id().to_string());
-            roots_seen.lock().unwrap().push(record);
+            record(&roots_seen, "roots", &Value::Null, &context);
             async move {
                 Ok::<_, ErrorObject>(vec![Root {
                     uri: "file:///work".to_owned(),
@@ -340,13 +336,7 @@ async fn the_number_of_rounds_is_bounded() {
     assert!(error.is_input_rounds_exceeded(), "{error:?}");
     assert_eq!(error.method(), Some("tools/call"));
     // No fourth attempt: the next request on the wire is a new call.
-    let listing = {
-        let client = client.clone();
-        tokio::spawn(async move { client.list_tools().await })
-    };
-    let request = script.request("tools/list").await;
-    script.respond(&request, json!({"tools": []})).await;
-    listing.await.unwrap().expect("listed");
+    list_tools_answered(&client, &mut script).await;
 }
 
 #[tokio::test]

@@ -175,6 +175,22 @@ pub async fn modern_client(builder: ClientBuilder, capabilities: Value) -> (Clie
     (client, script)
 }
 
+/// Lists the tools with `client` while the script answers that there are none, and returns
+/// the `tools/list` request, which must be the next message the client sends.
+pub async fn list_tools_answered(client: &Client, script: &mut Script) -> Value {
+    let listing = {
+        let client = client.clone();
+        tokio::spawn(async move { client.list_tools().await })
+    };
+    let request = script.request("tools/list").await;
+    script.respond(&request, json!({"tools": []})).await;
+    listing
+        .await
+        .expect("the listing task ends")
+        .expect("the tools are listed");
+    request
+}
+
 /// The `_meta` members every modern request of the test client carries, for a client that
 /// registered no handlers.
 pub fn envelope() -> Value {
