@@ -17,6 +17,7 @@ use mcpwire_schema::{Era, JsonObject, ProtocolVersion};
 use mcpwire_transport::Transport;
 use tokio::time::Instant;
 
+use crate::cache::ResultCache;
 use crate::cancellation::McpCancellation;
 use crate::client::{Client, Modern, Session};
 use crate::discover::{Discovery, Found, Mode, discover};
@@ -46,6 +47,7 @@ pub struct ClientBuilder {
     era_cache: Option<CacheSlot>,
     max_input_rounds: u32,
     subscription_capacity: usize,
+    result_cache: usize,
     request_timeout: Option<Duration>,
     progress_maximum: Option<Duration>,
     engine: Config,
@@ -85,6 +87,7 @@ impl ClientBuilder {
             era_cache: None,
             max_input_rounds: Self::DEFAULT_MAX_INPUT_ROUNDS,
             subscription_capacity: Self::DEFAULT_SUBSCRIPTION_CAPACITY,
+            result_cache: 0,
             request_timeout: Some(Self::DEFAULT_REQUEST_TIMEOUT),
             progress_maximum: None,
             engine: Config::default(),
@@ -148,6 +151,20 @@ impl ClientBuilder {
     /// [`ClientBuilder::DEFAULT_MAX_INPUT_ROUNDS`].
     pub fn max_input_rounds(mut self, rounds: u32) -> Self {
         self.max_input_rounds = rounds;
+        self
+    }
+
+    /// Keeps up to `capacity` results the server marks as cacheable (modern era), and answers
+    /// a request with the same method and distinguishing param (the cursor of a listing, the
+    /// URI of `resources/read`) from the cache while the result is fresh. `0` turns the cache
+    /// off, which is the default.
+    ///
+    /// A result is fresh for its `ttlMs` after it arrived (never when absent or zero). A
+    /// list-changed notification forgets that list, `notifications/resources/updated` the
+    /// resource, a failed request its method's results. Results of retries that answered
+    /// input requests are never kept. The cache belongs to this connection alone.
+    pub fn result_cache(mut self, capacity: usize) -> Self {
+        self.result_cache = capacity;
         self
     }
 
@@ -320,7 +337,7 @@ impl ClientBuilder {
                 self.roots.is_some(),
             ),
         );
-        let shared = Arc::new(Shared::new(
+        let mut shared = Shared::new(
             self.sampling.clone(),
             self.sampling_tools,
             self.elicitation.clone(),
@@ -328,7 +345,9 @@ impl ClientBuilder {
             self.roots.clone(),
             self.on_notification.clone(),
             self.task_limits.clone().map(TaskRegistry::new),
-        ));
+        );
+        shared.results = (self.result_cache > 0).then(|| ResultCache::new(self.result_cache));
+        let shared = Arc::new(shared);
         let config = self
             .engine
             .clone()

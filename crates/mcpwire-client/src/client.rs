@@ -35,6 +35,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
+use crate::cache::ResultCache;
 use crate::dispatch::{ProgressRegistration, Shared};
 use crate::era::CacheSlot;
 use crate::modern::{self, Envelope, Outcome};
@@ -704,22 +705,40 @@ impl Client {
             modern
                 .envelope
                 .params(method, params, inner.session.protocol_version, token)?;
-        let outcome = self.call_modern(modern, method, params, &limits).await;
-        if let Err(error) = &outcome {
-            forget_if_not_modern(modern, error);
+        let cache = inner.shared.results.as_ref();
+        let key = cache.and_then(|_| ResultCache::key(method, &params));
+        if let (Some(cache), Some(key)) = (cache, &key)
+            && let Some(cached) = cache.get(key)
+        {
+            return Ok(cached);
         }
-        outcome
+        match self.call_modern(modern, method, params, &limits).await {
+            Ok((result, answered_input)) => {
+                if let (Some(cache), Some(key), false) = (cache, key, answered_input) {
+                    cache.put(key, &result);
+                }
+                Ok(result)
+            }
+            Err(error) => {
+                forget_if_not_modern(modern, &error);
+                if let Some(cache) = cache {
+                    cache.forget_method(method);
+                }
+                Err(error)
+            }
+        }
     }
 
     /// The modern era's retry loop: sends `params`, and while the server answers
-    /// `input_required`, answers its input requests and retries with the answers.
+    /// `input_required`, answers its input requests and retries with the answers. Returns
+    /// the result and whether input was answered to get it.
     async fn call_modern(
         &self,
         modern: &Modern,
         method: &str,
         params: Map<String, Value>,
         limits: &Limits<'_>,
-    ) -> Result<Box<RawValue>, Error> {
+    ) -> Result<(Box<RawValue>, bool), Error> {
         let mut retry = None;
         let mut rounds = 0;
         // Each turn sends the request once; the bound on rounds bounds the turns.
@@ -730,7 +749,7 @@ impl Client {
             };
             let result = self.send(method, attempt, limits).await?;
             let Outcome::InputRequired(asked) = modern::outcome(method, &result)? else {
-                return Ok(result);
+                return Ok((result, rounds > 0));
             };
             if rounds >= modern.max_input_rounds {
                 return Err(Error::input_rounds_exceeded(

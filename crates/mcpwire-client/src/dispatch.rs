@@ -22,6 +22,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use tokio::sync::Notify;
 
+use crate::cache::ResultCache;
 use crate::elicitation::{ElicitationModes, apply_defaults};
 use crate::handlers::{DynElicitation, DynRoots, DynSampling, ProgressReporter, RequestContext};
 use crate::options::ProgressCallback;
@@ -46,6 +47,8 @@ pub(crate) struct Shared {
     pub(crate) tasks: Option<TaskRegistry>,
     /// The live `subscriptions/listen` streams, by subscription id.
     pub(crate) subscriptions: Subscriptions,
+    /// The fresh results of the modern era, when the client keeps them.
+    pub(crate) results: Option<ResultCache>,
     progress_routes: Mutex<HashMap<RequestId, Arc<ProgressRoute>>>,
     url_elicitations: Mutex<VecDeque<String>>,
 }
@@ -84,6 +87,7 @@ impl Shared {
             on_notification,
             tasks,
             subscriptions: Subscriptions::default(),
+            results: None,
             progress_routes: Mutex::new(HashMap::new()),
             url_elicitations: Mutex::new(VecDeque::new()),
         }
@@ -378,6 +382,9 @@ impl Dispatcher {
     fn notification(&self, notification: Notification) {
         let Notification { method, params } = notification;
         let shared = &self.shared;
+        if let Some(results) = &shared.results {
+            results.invalidate(&method, params.as_deref());
+        }
         // A notification of a `subscriptions/listen` stream goes to its subscription only.
         if let Some(subscription) = subscription_of(params.as_deref()) {
             shared.subscriptions.deliver(

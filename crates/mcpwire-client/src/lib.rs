@@ -97,6 +97,7 @@
 //! ```
 
 mod builder;
+mod cache;
 mod cancellation;
 mod capability;
 mod client;
