@@ -739,13 +739,13 @@ impl Client {
         params: Map<String, Value>,
         limits: &Limits<'_>,
     ) -> Result<(Box<RawValue>, bool), Error> {
-        let mut retry = None;
+        let mut retry: Option<mrtr::Answers> = None;
         let mut rounds = 0;
         // Each turn sends the request once; the bound on rounds bounds the turns.
         loop {
             let attempt = match retry.take() {
                 None => raw_params(method, &params)?,
-                Some(answers) => raw_params(method, &mrtr::Answers::apply(answers, &params))?,
+                Some(answers) => raw_params(method, &answers.apply(&params))?,
             };
             let result = self.send(method, attempt, limits).await?;
             let Outcome::InputRequired(asked) = modern::outcome(method, &result)? else {
