@@ -9,7 +9,9 @@
 use std::fmt;
 
 use anyhow::{Context as _, bail, ensure};
-use mcpwire_client::{Client, ClientBuilder, ErrorObject, ProtocolVersion, RequestContext};
+use mcpwire_client::{
+    Client, ClientBuilder, Era, EraChoice, ErrorObject, ProtocolVersion, RequestContext,
+};
 use mcpwire_schema::v2025_11_25::{
     CallToolResult, ContentBlock, ElicitRequestParams, ElicitResult, ElicitResultAction,
     Implementation,
@@ -120,8 +122,14 @@ impl Scenario {
         })
     }
 
-    /// The client this scenario needs, offering `protocol_version` in `initialize`.
+    /// The client this scenario needs, speaking the era of `protocol_version` without a probe
+    /// (the suites' mocks of one era do not expect the other era's first request), and
+    /// offering that version.
     pub fn client_builder(self, protocol_version: ProtocolVersion) -> ClientBuilder {
+        let era = match protocol_version.era() {
+            Era::Legacy => EraChoice::Legacy,
+            Era::Modern => EraChoice::Modern,
+        };
         let builder = Client::builder(Implementation {
             description: None,
             icons: None,
@@ -130,7 +138,8 @@ impl Scenario {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             website_url: None,
         })
-        .protocol_version(protocol_version);
+        .protocol_version(protocol_version)
+        .era(era);
         match self {
             Scenario::ElicitationDefaults => builder.elicitation(accept_with_defaults),
             _ => builder,

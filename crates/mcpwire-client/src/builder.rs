@@ -15,24 +15,39 @@ use mcpwire_schema::v2025_11_25::{
 };
 use mcpwire_schema::{Era, JsonObject, ProtocolVersion};
 use mcpwire_transport::Transport;
+use tokio::time::Instant;
 
+use crate::cache::ResultCache;
 use crate::cancellation::McpCancellation;
-use crate::client::{Client, Session};
+use crate::client::{Client, Modern, Session};
+use crate::discover::{Discovery, Found, Mode, discover};
 use crate::dispatch::{Dispatcher, NotificationCallback, Shared};
+use crate::era::{CacheSlot, Known};
 use crate::handlers::{DynElicitation, DynRoots, DynSampling};
+use crate::modern::{self, Envelope};
 use crate::{
-    ElicitationHandler, ElicitationModes, Error, RootsProvider, SamplingHandler, ServerNotification,
+    ElicitationHandler, ElicitationModes, EraCache, EraChoice, Error, RootsProvider,
+    SamplingHandler, ServerNotification,
 };
 
-/// Configures a [`Client`]: who it is, what it can do for the server, its timeouts, and the
-/// protocol version it offers. [`ClientBuilder::connect`] then performs the handshake.
+/// Configures a [`Client`]: who it is, what it can do for the server, its timeouts, the
+/// protocol era and versions it speaks. [`ClientBuilder::connect`] then finds out which era
+/// the server speaks and establishes the connection.
 ///
 /// The client's capabilities follow from what is registered: a [`SamplingHandler`] declares
 /// `sampling`, an [`ElicitationHandler`] declares `elicitation` with its modes, a
-/// [`RootsProvider`] declares `roots`.
+/// [`RootsProvider`] declares `roots`. The same handlers answer a legacy server's requests and
+/// a modern server's input requests.
 pub struct ClientBuilder {
     client_info: Implementation,
     protocol_version: ProtocolVersion,
+    modern_version: ProtocolVersion,
+    era: EraChoice,
+    discovery_timeout: Duration,
+    era_cache: Option<CacheSlot>,
+    max_input_rounds: u32,
+    subscription_capacity: usize,
+    result_cache: usize,
     request_timeout: Option<Duration>,
     progress_maximum: Option<Duration>,
     engine: Config,
@@ -51,10 +66,28 @@ impl ClientBuilder {
     /// say otherwise. Default: 60 seconds.
     pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
+    /// How long the `server/discover` probe waits for an answer before taking the server for
+    /// a legacy one. Default: 5 seconds.
+    pub const DEFAULT_DISCOVERY_TIMEOUT: Duration = Duration::from_secs(5);
+
+    /// How many times a modern request may be answered with `input_required` before the call
+    /// fails. Default: 10.
+    pub const DEFAULT_MAX_INPUT_ROUNDS: u32 = 10;
+
+    /// How many notifications a [`Subscription`](crate::Subscription) keeps unread. Default: 64.
+    pub const DEFAULT_SUBSCRIPTION_CAPACITY: usize = 64;
+
     pub(crate) fn new(client_info: Implementation) -> Self {
         ClientBuilder {
             client_info,
             protocol_version: ProtocolVersion::LATEST_LEGACY,
+            modern_version: ProtocolVersion::LATEST,
+            era: EraChoice::Auto,
+            discovery_timeout: Self::DEFAULT_DISCOVERY_TIMEOUT,
+            era_cache: None,
+            max_input_rounds: Self::DEFAULT_MAX_INPUT_ROUNDS,
+            subscription_capacity: Self::DEFAULT_SUBSCRIPTION_CAPACITY,
+            result_cache: 0,
             request_timeout: Some(Self::DEFAULT_REQUEST_TIMEOUT),
             progress_maximum: None,
             engine: Config::default(),
@@ -69,13 +102,77 @@ impl ClientBuilder {
         }
     }
 
-    /// The protocol version offered in `initialize`. Default:
-    /// [`ProtocolVersion::LATEST_LEGACY`] (2025-11-25).
+    /// The protocol version the client prefers in the era of `version`: a legacy version is
+    /// the one offered in `initialize` (default [`ProtocolVersion::LATEST_LEGACY`],
+    /// 2025-11-25), a modern one the one `server/discover` and every modern request carry
+    /// (default [`ProtocolVersion::LATEST`], 2026-07-28).
     ///
-    /// The server may answer with another version; the client accepts any revision of the
-    /// legacy era (2024-11-05 to 2025-11-25) and refuses others.
+    /// In `initialize` the server may answer with another version; the client accepts any
+    /// revision of the legacy era (2024-11-05 to 2025-11-25) and refuses others. A modern
+    /// server that does not support the preferred version names those it does, and the
+    /// client picks the newest it speaks.
     pub fn protocol_version(mut self, version: ProtocolVersion) -> Self {
-        self.protocol_version = version;
+        match version.era() {
+            Era::Legacy => self.protocol_version = version,
+            Era::Modern => self.modern_version = version,
+        }
+        self
+    }
+
+    /// Which era to speak. Default: [`EraChoice::Auto`], which probes with `server/discover`
+    /// and falls back to `initialize` when the server does not answer as a modern server.
+    pub fn era(mut self, choice: EraChoice) -> Self {
+        self.era = choice;
+        self
+    }
+
+    /// How long the `server/discover` probe of [`EraChoice::Auto`] waits for an answer before
+    /// the client takes the server for a legacy one. The probe is then withdrawn without a
+    /// cancellation. Default: [`ClientBuilder::DEFAULT_DISCOVERY_TIMEOUT`].
+    pub fn discovery_timeout(mut self, timeout: Duration) -> Self {
+        self.discovery_timeout = timeout;
+        self
+    }
+
+    /// Remembers in `cache`, under `key` (a name for the server: its command line, its
+    /// URL...), which era the server speaks, so that the next connection to it with
+    /// [`EraChoice::Auto`] skips the probe; see [`EraCache`].
+    pub fn era_cache(mut self, cache: EraCache, key: impl Into<String>) -> Self {
+        self.era_cache = Some(CacheSlot {
+            cache,
+            key: key.into(),
+        });
+        self
+    }
+
+    /// How many times, in the modern era, one call may be answered with `input_required`
+    /// (each time answered with the registered handlers and retried) before it fails with
+    /// [`Error::is_input_rounds_exceeded`]. Default:
+    /// [`ClientBuilder::DEFAULT_MAX_INPUT_ROUNDS`].
+    pub fn max_input_rounds(mut self, rounds: u32) -> Self {
+        self.max_input_rounds = rounds;
+        self
+    }
+
+    /// Keeps up to `capacity` results the server marks as cacheable (modern era), and answers
+    /// a request with the same method and distinguishing param (the cursor of a listing, the
+    /// URI of `resources/read`) from the cache while the result is fresh. `0` turns the cache
+    /// off, which is the default.
+    ///
+    /// A result is fresh for its `ttlMs` after it arrived (never when absent or zero). A
+    /// list-changed notification forgets that list, `notifications/resources/updated` the
+    /// resource, a failed request its method's results. Results of retries that answered
+    /// input requests are never kept. The cache belongs to this connection alone.
+    pub fn result_cache(mut self, capacity: usize) -> Self {
+        self.result_cache = capacity;
+        self
+    }
+
+    /// How many notifications each [`Subscription`](crate::Subscription) keeps unread (at
+    /// least 1); further ones are dropped until it is read. Default:
+    /// [`ClientBuilder::DEFAULT_SUBSCRIPTION_CAPACITY`].
+    pub fn subscription_capacity(mut self, capacity: usize) -> Self {
+        self.subscription_capacity = capacity.max(1);
         self
     }
 
@@ -205,41 +302,55 @@ impl ClientBuilder {
         }
     }
 
-    /// Starts the connection on `transport` and performs the `initialize` handshake.
+    /// Starts the connection on `transport` and establishes it in the era the server speaks.
     ///
-    /// Sends `initialize` with the client's info, capabilities and offered version, checks the
-    /// version the server chose, then sends `notifications/initialized`. Must be called inside
-    /// a tokio runtime.
+    /// With [`EraChoice::Auto`] (unless the [`EraCache`] knows the server) the client first
+    /// sends `server/discover` with its preferred modern version. A discovery result, or an
+    /// error only a modern server sends (`-32020`, `-32021`, `-32022`), means a modern
+    /// server: after `-32022` the client retries once at the newest version of the server's
+    /// list that it speaks. Any other answer, or none within the
+    /// [discovery timeout](ClientBuilder::discovery_timeout), means a legacy server: the
+    /// client performs the `initialize` handshake on the same transport.
+    ///
+    /// The legacy handshake sends `initialize` with the client's info, capabilities and
+    /// offered version, checks the version the server chose, then sends
+    /// `notifications/initialized`. Must be called inside a tokio runtime.
     ///
     /// # Errors
     ///
-    /// [`Error::is_unsupported_version`] when the server chose a version this client does not
-    /// speak (or the offered version is not of the legacy era); [`Error::is_remote`] when the
-    /// server refused `initialize`; [`Error::is_timeout`] or [`Error::is_closed`] when no
-    /// answer came. The connection is closed in every case.
+    /// [`Error::is_unsupported_version`] when the server chose, or supports only, versions
+    /// this client does not speak; [`Error::is_remote`] when the server refused `initialize`
+    /// or answered discovery with a modern error; [`Error::is_timeout`] or
+    /// [`Error::is_closed`] when no answer came. The connection is closed in every case.
     ///
     /// # Cancel safety
     ///
     /// Dropping the future drops the connection; `initialize` itself is never cancelled on the
     /// wire.
     pub async fn connect<T: Transport>(self, transport: T) -> Result<Client, Error> {
-        let offered = self.protocol_version;
-        if offered.era() != Era::Legacy {
-            // The modern era's `server/discover` is not implemented yet.
-            return Err(Error::version_not_offered(offered.as_str()));
-        }
         let capabilities = self.capabilities();
-        let shared = Arc::new(Shared::new(
-            self.sampling,
+        let envelope = Envelope::new(
+            &self.client_info,
+            modern::capabilities(
+                self.sampling.as_ref().map(|_| self.sampling_tools),
+                self.elicitation.as_ref().map(|_| self.elicitation_modes),
+                self.roots.is_some(),
+            ),
+        );
+        let mut shared = Shared::new(
+            self.sampling.clone(),
             self.sampling_tools,
-            self.elicitation,
+            self.elicitation.clone(),
             self.elicitation_modes,
-            self.roots,
-            self.on_notification,
-            self.task_limits.map(TaskRegistry::new),
-        ));
+            self.roots.clone(),
+            self.on_notification.clone(),
+            self.task_limits.clone().map(TaskRegistry::new),
+        );
+        shared.results = (self.result_cache > 0).then(|| ResultCache::new(self.result_cache));
+        let shared = Arc::new(shared);
         let config = self
             .engine
+            .clone()
             .cancellation(McpCancellation)
             .request_timeout(self.request_timeout);
         let peer = Peer::start(
@@ -260,51 +371,169 @@ impl ClientBuilder {
                 }
             });
         }
-        let params = InitializeRequestParams {
-            meta: None,
-            capabilities: capabilities.clone(),
-            client_info: self.client_info,
-            protocol_version: offered.as_str().to_owned(),
-        };
-        let result = match initialize(&peer, &params, self.request_timeout).await {
-            Ok(result) => result,
+        let established = match self.establish(&peer, &envelope, &capabilities).await {
+            Ok(established) => established,
             Err(error) => {
                 peer.close().await;
                 return Err(error);
             }
         };
+        let (session, modern) = match established {
+            Established::Legacy(session) => {
+                if let Some(slot) = &self.era_cache {
+                    slot.remember(Known::Legacy);
+                }
+                (*session, None)
+            }
+            Established::Modern(discovery) => {
+                tracing::debug!(
+                    version = %discovery.version,
+                    server = %discovery.server_info.name,
+                    "discovered a modern server"
+                );
+                if let Some(slot) = &self.era_cache {
+                    slot.remember(Known::Modern {
+                        fresh_until: Instant::now() + discovery.ttl,
+                        discovery: Arc::clone(&discovery),
+                    });
+                }
+                let session = Session {
+                    protocol_version: discovery.version,
+                    server_info: discovery.server_info.clone(),
+                    server_capabilities: discovery.capabilities.clone(),
+                    instructions: discovery.instructions.clone(),
+                    client_capabilities: capabilities,
+                };
+                let modern = Modern {
+                    envelope,
+                    max_input_rounds: self.max_input_rounds,
+                    subscription_capacity: self.subscription_capacity,
+                    cache: self.era_cache.clone(),
+                };
+                (session, Some(modern))
+            }
+        };
+        Ok(Client::new(
+            peer,
+            shared,
+            session,
+            modern,
+            self.request_timeout,
+            self.progress_maximum,
+        ))
+    }
+
+    /// Finds out the era, from the choice, the cache and the server's answers.
+    async fn establish(
+        &self,
+        peer: &Peer,
+        envelope: &Envelope,
+        capabilities: &ClientCapabilities,
+    ) -> Result<Established, Error> {
+        match self.era {
+            EraChoice::Legacy => self.handshake(peer, capabilities).await,
+            EraChoice::Modern => {
+                let mode = Mode::Modern(self.request_timeout);
+                match discover(
+                    peer,
+                    envelope,
+                    self.modern_version,
+                    mode,
+                    self.request_timeout,
+                )
+                .await?
+                {
+                    Found::Modern(discovery) => Ok(Established::Modern(discovery)),
+                    Found::NotModern => unreachable!("only a probe takes a server for legacy"),
+                }
+            }
+            EraChoice::Auto => match self.era_cache.as_ref().and_then(CacheSlot::get) {
+                None => {
+                    self.probe(peer, envelope, capabilities, self.modern_version)
+                        .await
+                }
+                Some(Known::Legacy) => match self.handshake(peer, capabilities).await {
+                    Err(error) if error.is_remote() => {
+                        tracing::debug!(%error, "a server known as legacy refused initialize");
+                        if let Some(slot) = &self.era_cache {
+                            slot.forget();
+                        }
+                        self.probe(peer, envelope, capabilities, self.modern_version)
+                            .await
+                    }
+                    handshake => handshake,
+                },
+                Some(Known::Modern {
+                    discovery,
+                    fresh_until,
+                }) if Instant::now() < fresh_until => Ok(Established::Modern(discovery)),
+                Some(Known::Modern { discovery, .. }) => {
+                    self.probe(peer, envelope, capabilities, discovery.version)
+                        .await
+                }
+            },
+        }
+    }
+
+    /// Probes with `server/discover` at `version`, falling back to the legacy handshake.
+    async fn probe(
+        &self,
+        peer: &Peer,
+        envelope: &Envelope,
+        capabilities: &ClientCapabilities,
+        version: ProtocolVersion,
+    ) -> Result<Established, Error> {
+        let mode = Mode::Probe(self.discovery_timeout);
+        match discover(peer, envelope, version, mode, self.request_timeout).await? {
+            Found::Modern(discovery) => Ok(Established::Modern(discovery)),
+            Found::NotModern => self.handshake(peer, capabilities).await,
+        }
+    }
+
+    /// The legacy handshake: `initialize`, the version check, `notifications/initialized`.
+    async fn handshake(
+        &self,
+        peer: &Peer,
+        capabilities: &ClientCapabilities,
+    ) -> Result<Established, Error> {
+        let offered = self.protocol_version;
+        let params = InitializeRequestParams {
+            meta: None,
+            capabilities: capabilities.clone(),
+            client_info: self.client_info.clone(),
+            protocol_version: offered.as_str().to_owned(),
+        };
+        let result = initialize(peer, &params, self.request_timeout).await?;
         let negotiated = ProtocolVersion::from_wire(&result.protocol_version)
             .filter(|version| version.era() == Era::Legacy);
         let Some(negotiated) = negotiated else {
             // The lifecycle asks a client that cannot speak the server's choice to disconnect.
-            peer.close().await;
             return Err(Error::unsupported_version(
                 offered.as_str(),
                 &result.protocol_version,
             ));
         };
-        if let Err(error) = peer.notify::<Initialized>(&None).await {
-            peer.close().await;
-            return Err(Error::rpc(
+        peer.notify::<Initialized>(&None).await.map_err(|error| {
+            Error::rpc(
                 <Initialized as mcpwire_jsonrpc::NotificationMethod>::METHOD,
                 error,
-            ));
-        }
+            )
+        })?;
         tracing::debug!(version = %negotiated, server = %result.server_info.name, "initialized");
-        Ok(Client::new(
-            peer,
-            shared,
-            Session {
-                protocol_version: negotiated,
-                server_info: result.server_info,
-                server_capabilities: result.capabilities,
-                instructions: result.instructions,
-                client_capabilities: capabilities,
-            },
-            self.request_timeout,
-            self.progress_maximum,
-        ))
+        Ok(Established::Legacy(Box::new(Session {
+            protocol_version: negotiated,
+            server_info: result.server_info,
+            server_capabilities: result.capabilities,
+            instructions: result.instructions,
+            client_capabilities: capabilities.clone(),
+        })))
     }
+}
+
+/// The era a connection was established in, with what the server told.
+enum Established {
+    Legacy(Box<Session>),
+    Modern(Arc<Discovery>),
 }
 
 /// Sends `initialize` and awaits its result.
@@ -343,6 +572,8 @@ impl fmt::Debug for ClientBuilder {
             .debug_struct("ClientBuilder")
             .field("client_info", &self.client_info)
             .field("protocol_version", &self.protocol_version)
+            .field("modern_version", &self.modern_version)
+            .field("era", &self.era)
             .field("request_timeout", &self.request_timeout)
             .field("progress_maximum", &self.progress_maximum)
             .field("capabilities", &self.capabilities())

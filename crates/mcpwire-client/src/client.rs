@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use mcpwire_jsonrpc::method::{NotificationMethod, RequestMethod};
-use mcpwire_jsonrpc::{RequestId, encode_params};
+use mcpwire_jsonrpc::{ErrorCode, RequestId, encode_params};
 use mcpwire_rpc::{Peer, RequestOptions};
 use mcpwire_schema::v2025_11_25::methods::{
     CallTool, CancelTask, Complete, GetPrompt, GetTask, GetTaskPayload, ListPrompts,
@@ -27,18 +27,24 @@ use mcpwire_schema::v2025_11_25::{
     CancelTaskRequestParams, CancelTaskResult, CreateTaskResult, GetTaskPayloadRequestParams,
     GetTaskRequestParams, GetTaskResult, Task, TaskMetadata,
 };
-use mcpwire_schema::{FromClient, ProtocolVersion};
+use mcpwire_schema::v2026_07_28::SubscriptionFilter;
+use mcpwire_schema::{Era, FromClient, ProtocolVersion};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 use tokio::time::Instant;
 
+use crate::cache::ResultCache;
 use crate::dispatch::{ProgressRegistration, Shared};
+use crate::era::CacheSlot;
+use crate::modern::{self, Envelope, Outcome};
 use crate::pagination::{Cursors, MAX_PAGES, Next, Page};
-use crate::{CallOptions, ClientBuilder, Error, capability};
+use crate::subscription::{self, Subscription};
+use crate::{CallOptions, ClientBuilder, Error, capability, mrtr};
 
-/// A connection to an MCP server, after the `initialize` handshake.
+/// A connection to an MCP server, in the era the server speaks: after the `initialize`
+/// handshake (legacy era) or `server/discover` (modern era).
 ///
 /// Cheap to clone; every clone uses the same connection. The connection closes on
 /// [`Client::close`], when the server closes the transport, or when the last clone is dropped.
@@ -46,6 +52,14 @@ use crate::{CallOptions, ClientBuilder, Error, capability};
 /// Requests check the server's capabilities first: a method the server did not declare fails
 /// with [`Error::is_capability_missing`] and nothing is sent (`ping` needs no capability, and
 /// methods outside the specification, sent with [`Client::request_raw`], are not checked).
+///
+/// The API is the same in both eras. In the modern era every request carries the protocol
+/// version, the client's capabilities and info (and the log level set with
+/// [`Client::set_logging_level`]) in its `_meta`; a `tools/call`, `prompts/get` or
+/// `resources/read` the server answers with `input_required` is answered with the registered
+/// handlers and retried, transparently. Methods the modern era removed (`ping`,
+/// `resources/subscribe`, ...) fail with [`Error::is_unsupported_in_era`] without being sent;
+/// [`Client::listen`] replaces subscriptions.
 ///
 /// # Cancel safety
 ///
@@ -60,15 +74,25 @@ struct Inner {
     peer: Peer,
     shared: Arc<Shared>,
     session: Session,
+    /// The modern era's state; `None` in the legacy era.
+    modern: Option<Modern>,
     request_timeout: Option<Duration>,
     progress_maximum: Option<Duration>,
     next_progress_token: AtomicI64,
 }
 
-/// What the handshake established.
+/// What a modern connection needs beyond the session.
+pub(crate) struct Modern {
+    pub(crate) envelope: Envelope,
+    pub(crate) max_input_rounds: u32,
+    pub(crate) subscription_capacity: usize,
+    /// Where the era of this server is remembered, to forget it when it proves wrong.
+    pub(crate) cache: Option<CacheSlot>,
+}
+
+/// What establishing the connection learnt.
 ///
-/// In the legacy era this comes from `initialize`; the modern era will fill it from
-/// `server/discover` and keep it per server.
+/// In the legacy era this comes from `initialize`; in the modern era from `server/discover`.
 pub(crate) struct Session {
     pub(crate) protocol_version: ProtocolVersion,
     pub(crate) server_info: Implementation,
@@ -87,6 +111,7 @@ impl Client {
         peer: Peer,
         shared: Arc<Shared>,
         session: Session,
+        modern: Option<Modern>,
         request_timeout: Option<Duration>,
         progress_maximum: Option<Duration>,
     ) -> Self {
@@ -95,6 +120,7 @@ impl Client {
                 peer,
                 shared,
                 session,
+                modern,
                 request_timeout,
                 progress_maximum,
                 next_progress_token: AtomicI64::new(1),
@@ -102,17 +128,23 @@ impl Client {
         }
     }
 
-    /// The protocol version negotiated in the handshake.
+    /// The protocol version negotiated in the handshake, or agreed through `server/discover`.
     pub fn protocol_version(&self) -> ProtocolVersion {
         self.inner.session.protocol_version
     }
 
-    /// The server's name, version and other details from the handshake.
+    /// The era of the protocol the connection speaks.
+    pub fn era(&self) -> Era {
+        self.inner.session.protocol_version.era()
+    }
+
+    /// The server's name, version and other details from the handshake or discovery (empty
+    /// when a modern server did not identify itself).
     pub fn server_info(&self) -> &Implementation {
         &self.inner.session.server_info
     }
 
-    /// The capabilities the server declared in the handshake.
+    /// The capabilities the server declared in the handshake or discovery.
     pub fn server_capabilities(&self) -> &ServerCapabilities {
         &self.inner.session.server_capabilities
     }
@@ -122,7 +154,9 @@ impl Client {
         self.inner.session.instructions.as_deref()
     }
 
-    /// The capabilities this client declared in the handshake.
+    /// The capabilities this client declares, in the legacy era's shape. In the modern era
+    /// the same registrations are declared in every request, in that era's shape (without
+    /// `roots.listChanged` and tasks, which it removed).
     pub fn client_capabilities(&self) -> &ClientCapabilities {
         &self.inner.session.client_capabilities
     }
@@ -214,11 +248,14 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// Fails when the params cannot be encoded or the connection is closed.
+    /// Fails when the params cannot be encoded or the connection is closed, and with
+    /// [`Error::is_unsupported_in_era`] for a notification the modern era removed
+    /// (`notifications/initialized`, `notifications/roots/list_changed`).
     pub async fn notify<M>(&self, params: M::Params) -> Result<(), Error>
     where
         M: NotificationMethod + FromClient,
     {
+        self.check_era(M::METHOD)?;
         self.inner
             .peer
             .notify::<M>(&params)
@@ -306,8 +343,8 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// As [`Client::request`]; a resource that does not exist is usually
-    /// [`Error::remote`] with code `-32002`.
+    /// As [`Client::request`]; a resource that does not exist is
+    /// [`Error::is_resource_not_found`].
     pub async fn read_resource(&self, uri: impl Into<String>) -> Result<ReadResourceResult, Error> {
         let params = ReadResourceRequestParams {
             meta: None,
@@ -374,7 +411,8 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// As [`Client::request`].
+    /// As [`Client::request`]; [`Error::is_unsupported_in_era`] in the modern era, where
+    /// [`Client::listen`] with `resourceSubscriptions` takes its place.
     pub async fn subscribe(&self, uri: impl Into<String>) -> Result<(), Error> {
         let params = SubscribeRequestParams {
             meta: None,
@@ -387,7 +425,7 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// As [`Client::request`].
+    /// As [`Client::subscribe`].
     pub async fn unsubscribe(&self, uri: impl Into<String>) -> Result<(), Error> {
         let params = UnsubscribeRequestParams {
             meta: None,
@@ -398,12 +436,69 @@ impl Client {
 
     /// Asks the server to send log messages at `level` and above.
     ///
+    /// In the legacy era this sends `logging/setLevel`. The modern era has no such request:
+    /// the level is remembered and every later request carries it in its `_meta`
+    /// (`io.modelcontextprotocol/logLevel`), so the server sends that request's log messages.
+    ///
     /// # Errors
     ///
-    /// As [`Client::request`].
+    /// As [`Client::request`] (the server must declare `logging` in both eras).
     pub async fn set_logging_level(&self, level: LoggingLevel) -> Result<(), Error> {
-        let params = SetLevelRequestParams { meta: None, level };
-        self.request::<SetLevel>(params).await.map(drop)
+        let Some(modern) = &self.inner.modern else {
+            let params = SetLevelRequestParams { meta: None, level };
+            return self.request::<SetLevel>(params).await.map(drop);
+        };
+        let method = <SetLevel as RequestMethod>::METHOD;
+        if let Some(capability) =
+            capability::missing(&self.inner.session.server_capabilities, method)
+        {
+            return Err(Error::server_capability_missing(capability, method));
+        }
+        modern.envelope.set_log_level(&level);
+        Ok(())
+    }
+
+    /// Opens a `subscriptions/listen` stream (modern era) for the notifications `filter`
+    /// asks for, and waits for the server's acknowledgement.
+    ///
+    /// The [`Subscription`] yields the stream's notifications; dropping it ends the
+    /// subscription (on stdio the client sends `notifications/cancelled` for it). Each
+    /// subscription is one long-lived request, without a timeout; the acknowledgement must
+    /// come within the request timeout.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_unsupported_in_era`] in the legacy era (use [`Client::subscribe`] and the
+    /// notification callback there); [`Error::is_remote`] when the server refuses the
+    /// subscription; [`Error::is_timeout`] when no acknowledgement comes in time;
+    /// [`Error::is_closed`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future before the acknowledgement withdraws the request.
+    pub async fn listen(&self, filter: SubscriptionFilter) -> Result<Subscription, Error> {
+        let method = subscription::METHOD;
+        let inner = &*self.inner;
+        let Some(modern) = &inner.modern else {
+            return Err(Error::unsupported_in_era(method, Era::Legacy));
+        };
+        let params = SubscriptionsListenParams {
+            notifications: filter,
+        };
+        let params =
+            modern
+                .envelope
+                .params(method, &params, inner.session.protocol_version, None)?;
+        let params = serde_json::value::to_raw_value(&params)
+            .map_err(|error| Error::encode(method, error))?;
+        subscription::open(
+            &inner.peer,
+            &inner.shared,
+            params,
+            modern.subscription_capacity,
+            inner.request_timeout,
+        )
+        .await
     }
 
     /// Calls a tool as a task (2025-11-25): the server answers at once with the task, runs
@@ -494,7 +589,8 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// As [`Client::request`].
+    /// As [`Client::request`]; [`Error::is_unsupported_in_era`] in the modern era, which has
+    /// no `ping`.
     pub async fn ping(&self) -> Result<(), Error> {
         self.request::<Ping>(None).await.map(drop)
     }
@@ -504,9 +600,11 @@ impl Client {
     /// # Errors
     ///
     /// [`Error::is_capability_missing`] unless the client declared `roots.listChanged`
-    /// ([`ClientBuilder::roots_list_changed`]); [`Error::is_closed`] when the connection is
-    /// closed.
+    /// ([`ClientBuilder::roots_list_changed`]); [`Error::is_unsupported_in_era`] in the modern
+    /// era, where the server asks for the roots whenever it needs them;
+    /// [`Error::is_closed`] when the connection is closed.
     pub async fn notify_roots_list_changed(&self) -> Result<(), Error> {
+        self.check_era(<RootsListChanged as NotificationMethod>::METHOD)?;
         let declared = self
             .client_capabilities()
             .roots
@@ -565,8 +663,17 @@ impl Client {
         Err(Error::too_many_pages(M::METHOD, MAX_PAGES))
     }
 
-    /// Sends one request: checks the capability, adds a progress token when asked, and keeps
-    /// the timeout.
+    /// Fails for a method the modern era removed, when the connection speaks it.
+    fn check_era(&self, method: &str) -> Result<(), Error> {
+        if self.inner.modern.is_some() && modern::removed(method) {
+            return Err(Error::unsupported_in_era(method, Era::Modern));
+        }
+        Ok(())
+    }
+
+    /// Sends one call: checks the era and the capability, adds a progress token when asked,
+    /// keeps the timeout, and in the modern era wraps the params in the envelope and answers
+    /// the server's input requests.
     async fn call<P: Serialize + ?Sized>(
         &self,
         method: &str,
@@ -574,6 +681,7 @@ impl Client {
         options: CallOptions,
     ) -> Result<Box<RawValue>, Error> {
         let inner = &*self.inner;
+        self.check_era(method)?;
         if let Some(capability) = capability::missing(&inner.session.server_capabilities, method) {
             return Err(Error::server_capability_missing(capability, method));
         }
@@ -583,10 +691,89 @@ impl Client {
             let token = RequestId::from(inner.next_progress_token.fetch_add(1, Ordering::Relaxed));
             inner.shared.route_progress(token, options.on_progress)
         });
-        let params = encode(method, params, registration.as_ref())?;
+        let limits = Limits {
+            timeout,
+            maximum,
+            registration: registration.as_ref(),
+        };
+        let Some(modern) = &inner.modern else {
+            let params = encode(method, params, registration.as_ref())?;
+            return self.send(method, params, &limits).await;
+        };
+        let token = registration.as_ref().map(ProgressRegistration::token);
+        let params =
+            modern
+                .envelope
+                .params(method, params, inner.session.protocol_version, token)?;
+        let cache = inner.shared.results.as_ref();
+        let key = cache.and_then(|_| ResultCache::key(method, &params));
+        if let (Some(cache), Some(key)) = (cache, &key)
+            && let Some(cached) = cache.get(key)
+        {
+            return Ok(cached);
+        }
+        match self.call_modern(modern, method, params, &limits).await {
+            Ok((result, answered_input)) => {
+                if let (Some(cache), Some(key), false) = (cache, key, answered_input) {
+                    cache.put(key, &result);
+                }
+                Ok(result)
+            }
+            Err(error) => {
+                forget_if_not_modern(modern, &error);
+                if let Some(cache) = cache {
+                    cache.forget_method(method);
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// The modern era's retry loop: sends `params`, and while the server answers
+    /// `input_required`, answers its input requests and retries with the answers. Returns
+    /// the result and whether input was answered to get it.
+    async fn call_modern(
+        &self,
+        modern: &Modern,
+        method: &str,
+        params: Map<String, Value>,
+        limits: &Limits<'_>,
+    ) -> Result<(Box<RawValue>, bool), Error> {
+        let mut retry: Option<mrtr::Answers> = None;
+        let mut rounds = 0;
+        // Each turn sends the request once; the bound on rounds bounds the turns.
+        loop {
+            let attempt = match retry.take() {
+                None => raw_params(method, &params)?,
+                Some(answers) => raw_params(method, &answers.apply(&params))?,
+            };
+            let result = self.send(method, attempt, limits).await?;
+            let Outcome::InputRequired(asked) = modern::outcome(method, &result)? else {
+                return Ok((result, rounds > 0));
+            };
+            if rounds >= modern.max_input_rounds {
+                return Err(Error::input_rounds_exceeded(
+                    method,
+                    modern.max_input_rounds,
+                ));
+            }
+            rounds += 1;
+            retry = Some(mrtr::answer(&self.inner.shared, method, asked).await?);
+        }
+    }
+
+    /// Sends one request and awaits its result, keeping the timeout; progress updates extend
+    /// it when asked.
+    async fn send(
+        &self,
+        method: &str,
+        params: Option<Box<RawValue>>,
+        limits: &Limits<'_>,
+    ) -> Result<Box<RawValue>, Error> {
+        let inner = &*self.inner;
         let mut request_options = RequestOptions::default();
-        let (Some(maximum), Some(registration)) = (maximum, registration.as_ref()) else {
-            request_options.timeout = Some(timeout);
+        let (Some(maximum), Some(registration)) = (limits.maximum, limits.registration) else {
+            request_options.timeout = Some(limits.timeout);
             return inner
                 .peer
                 .request_raw(method, params, request_options)
@@ -600,6 +787,7 @@ impl Client {
         let request = inner.peer.request_raw(method, params, request_options);
         tokio::pin!(request);
         let hard_deadline = Instant::now() + maximum;
+        let timeout = limits.timeout;
         let deadline_from = |now: Instant| {
             timeout.map_or(hard_deadline, |timeout| (now + timeout).min(hard_deadline))
         };
@@ -622,6 +810,42 @@ impl Client {
             }
         }
     }
+}
+
+/// The time limits of one call.
+struct Limits<'a> {
+    timeout: Option<Duration>,
+    /// The hard maximum, when progress extends the timeout.
+    maximum: Option<Duration>,
+    registration: Option<&'a ProgressRegistration>,
+}
+
+/// The params of `subscriptions/listen` besides `_meta`.
+#[derive(Serialize)]
+struct SubscriptionsListenParams {
+    notifications: SubscriptionFilter,
+}
+
+/// Drops the cached era of a server whose answer says it may no longer be modern: `-32600`
+/// (what a legacy server answers before `initialize`) or `-32022` (the agreed version is no
+/// longer supported). The next connection probes again.
+fn forget_if_not_modern(modern: &Modern, error: &Error) {
+    let (Some(cache), Some(remote)) = (&modern.cache, error.remote()) else {
+        return;
+    };
+    if matches!(
+        remote.code,
+        ErrorCode::INVALID_REQUEST | ErrorCode::UNSUPPORTED_PROTOCOL_VERSION
+    ) {
+        tracing::debug!(code = %remote.code, "forgetting the era of the server");
+        cache.forget();
+    }
+}
+
+fn raw_params(method: &str, params: &Map<String, Value>) -> Result<Option<Box<RawValue>>, Error> {
+    serde_json::value::to_raw_value(params)
+        .map(Some)
+        .map_err(|error| Error::encode(method, error))
 }
 
 /// Encodes params, adding `_meta.progressToken` when progress is routed.

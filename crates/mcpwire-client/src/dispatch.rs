@@ -17,13 +17,16 @@ use mcpwire_schema::v2025_11_25::{
     CreateMessageRequestParams, ElicitRequestParams, ElicitResult, ElicitResultAction,
     ListRootsResult, ProgressNotificationParams, TaskMetadata,
 };
+use mcpwire_schema::v2026_07_28::NotificationMetaObject;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use tokio::sync::Notify;
 
+use crate::cache::ResultCache;
 use crate::elicitation::{ElicitationModes, apply_defaults};
 use crate::handlers::{DynElicitation, DynRoots, DynSampling, ProgressReporter, RequestContext};
 use crate::options::ProgressCallback;
+use crate::subscription::Subscriptions;
 use crate::{Progress as ProgressUpdate, ServerNotification};
 
 /// How many accepted URL-mode elicitations are remembered, waiting for their completion
@@ -42,6 +45,10 @@ pub(crate) struct Shared {
     pub(crate) on_notification: Option<NotificationCallback>,
     /// The tasks the server asked this client to run, when the client declared task support.
     pub(crate) tasks: Option<TaskRegistry>,
+    /// The live `subscriptions/listen` streams, by subscription id.
+    pub(crate) subscriptions: Subscriptions,
+    /// The fresh results of the modern era, when the client keeps them.
+    pub(crate) results: Option<ResultCache>,
     progress_routes: Mutex<HashMap<RequestId, Arc<ProgressRoute>>>,
     url_elicitations: Mutex<VecDeque<String>>,
 }
@@ -79,6 +86,8 @@ impl Shared {
             roots,
             on_notification,
             tasks,
+            subscriptions: Subscriptions::default(),
+            results: None,
             progress_routes: Mutex::new(HashMap::new()),
             url_elicitations: Mutex::new(VecDeque::new()),
         }
@@ -161,7 +170,12 @@ impl mcpwire_rpc::Handler for Dispatcher {
         context: mcpwire_rpc::RequestContext,
     ) -> Result<Box<RawValue>, ErrorObject> {
         let cancellation = context.cancellation().clone();
-        let serve = self.serve(params.as_deref(), &context);
+        let serve = fulfil(
+            &self.shared,
+            context.method(),
+            params.as_deref(),
+            Origin::Request(&context),
+        );
         tokio::select! {
             outcome = serve => outcome,
             // The engine sends no response to a cancelled request; stop the work now.
@@ -174,145 +188,232 @@ impl mcpwire_rpc::Handler for Dispatcher {
     }
 }
 
-impl Dispatcher {
-    async fn serve(
-        &self,
-        params: Option<&RawValue>,
-        rpc: &mcpwire_rpc::RequestContext,
-    ) -> Result<Box<RawValue>, ErrorObject> {
-        let shared = &self.shared;
-        let method = rpc.method();
-        match method {
-            Ping::METHOD => encode(&serde_json::Map::new()),
-            CreateMessage::METHOD => {
-                let Some(handler) = &shared.sampling else {
-                    return Err(ErrorObject::method_not_found(method));
-                };
-                let params: CreateMessageRequestParams = decode_params(params)?;
-                if !shared.sampling_tools
-                    && (params.tools.is_some() || params.tool_choice.is_some())
-                {
-                    return Err(ErrorObject::invalid_params(
-                        "the client did not declare the sampling.tools capability",
-                    ));
-                }
-                let progress_token = params
-                    .meta
-                    .as_ref()
-                    .and_then(|meta| meta.progress_token.clone());
-                let handler = Arc::clone(handler);
-                let task = params.task.clone();
-                self.run(
-                    rpc,
-                    task.as_ref(),
-                    progress_token,
-                    move |context| async move { handler.create_message(params, context).await },
-                )
-                .await
-            }
-            Elicit::METHOD => {
-                let Some(handler) = &shared.elicitation else {
-                    return Err(ErrorObject::method_not_found(method));
-                };
-                let params: ElicitRequestParams = decode_params(params)?;
-                let modes = shared.elicitation_modes;
-                let (task, progress_token) = match &params {
-                    ElicitRequestParams::ElicitRequestFormParams(form) => {
-                        if !modes.form() {
-                            return Err(undeclared_mode("form"));
-                        }
-                        let token = form
-                            .meta
-                            .as_ref()
-                            .and_then(|meta| meta.progress_token.clone());
-                        (form.task.clone(), token)
-                    }
-                    ElicitRequestParams::ElicitRequestURLParams(url) => {
-                        if !modes.url() {
-                            return Err(undeclared_mode("url"));
-                        }
-                        let token = url
-                            .meta
-                            .as_ref()
-                            .and_then(|meta| meta.progress_token.clone());
-                        (url.task.clone(), token)
-                    }
-                    ElicitRequestParams::Unknown(value) => {
-                        let mode = value.get("mode").and_then(|mode| mode.as_str());
-                        return Err(undeclared_mode(mode.unwrap_or("unknown")));
-                    }
-                };
-                let handler = Arc::clone(handler);
-                let shared = Arc::clone(shared);
-                self.run(
-                    rpc,
-                    task.as_ref(),
-                    progress_token,
-                    move |context| async move {
-                        elicit(&shared, handler.as_ref(), params, context).await
-                    },
-                )
-                .await
-            }
-            ListRoots::METHOD => {
-                let Some(provider) = &shared.roots else {
-                    return Err(ErrorObject::method_not_found(method));
-                };
-                let progress_token = progress_token_of(params);
-                let context = request_context(rpc, rpc.cancellation().clone(), progress_token);
-                let roots = provider.list_roots(context).await?;
-                encode(&ListRootsResult { meta: None, roots })
-            }
-            "tasks/get" | "tasks/result" | "tasks/list" | "tasks/cancel" => {
-                let Some(tasks) = &shared.tasks else {
-                    return Err(ErrorObject::method_not_found(method));
-                };
-                tasks
-                    .serve(method, params, rpc.peer(), rpc.cancellation())
-                    .await
-                    .unwrap_or_else(|| Err(ErrorObject::method_not_found(method)))
-            }
-            _ => Err(ErrorObject::method_not_found(method)),
+/// Where a request for the client's handlers comes from.
+#[derive(Clone, Copy)]
+pub(crate) enum Origin<'a> {
+    /// A JSON-RPC request the server sent (legacy era): it may ask for progress and to run as
+    /// a task, and a URL elicitation it opens is completed by a later notification.
+    Request(&'a mcpwire_rpc::RequestContext),
+    /// An input request inside an `InputRequiredResult` (modern era), under its key.
+    Input {
+        key: &'a str,
+        cancellation: &'a CancellationToken,
+    },
+}
+
+impl Origin<'_> {
+    fn cancellation(&self) -> &CancellationToken {
+        match self {
+            Origin::Request(rpc) => rpc.cancellation(),
+            Origin::Input { cancellation, .. } => cancellation,
         }
     }
+}
 
-    /// Runs a handler for the request of `rpc`: as a task when the server asked for one and
-    /// the client declared task support, answering `CreateTaskResult` at once; otherwise to
-    /// its result. A `task` param the client did not declare support for is ignored, as the
-    /// spec asks of receivers.
-    async fn run<W, F, T>(
-        &self,
-        rpc: &mcpwire_rpc::RequestContext,
-        task: Option<&TaskMetadata>,
-        progress_token: Option<RequestId>,
-        work: W,
-    ) -> Result<Box<RawValue>, ErrorObject>
-    where
-        W: FnOnce(RequestContext) -> F,
-        F: Future<Output = Result<T, ErrorObject>> + Send + 'static,
-        T: Serialize + Send + 'static,
-    {
-        let tasks = self.shared.tasks.as_ref().filter(|_| task.is_some());
-        let (Some(tasks), Some(task)) = (tasks, task) else {
-            let context = request_context(rpc, rpc.cancellation().clone(), progress_token);
-            return encode(&work(context).await?);
-        };
-        let entry = tasks.create(task.ttl)?;
-        let mut context = request_context(rpc, entry.cancellation().clone(), progress_token);
-        context.task_id = Some(entry.id());
-        TaskRegistry::spawn(Arc::clone(&entry), rpc.peer().clone(), work(context));
-        mcpwire_ext_tasks::created(&entry)
+/// Answers one request of the server with the application's handlers, whichever era it
+/// comes from: sampling, elicitation (with the form's defaults filled in) and roots, plus
+/// `ping` and the tasks the client runs for a legacy server.
+///
+/// A method the client did not register a handler for is `-32601`; sampling with tools
+/// without `sampling.tools`, and an elicitation in an undeclared mode, `-32602`.
+pub(crate) async fn fulfil(
+    shared: &Arc<Shared>,
+    method: &str,
+    params: Option<&RawValue>,
+    origin: Origin<'_>,
+) -> Result<Box<RawValue>, ErrorObject> {
+    let rpc = match origin {
+        Origin::Request(rpc) => Some(rpc),
+        Origin::Input { .. } => None,
+    };
+    match method {
+        Ping::METHOD if rpc.is_some() => encode(&serde_json::Map::new()),
+        CreateMessage::METHOD => {
+            let Some(handler) = &shared.sampling else {
+                return Err(ErrorObject::method_not_found(method));
+            };
+            let params: CreateMessageRequestParams = decode_params(params)?;
+            if !shared.sampling_tools && (params.tools.is_some() || params.tool_choice.is_some()) {
+                return Err(ErrorObject::invalid_params(
+                    "the client did not declare the sampling.tools capability",
+                ));
+            }
+            let progress_token = params
+                .meta
+                .as_ref()
+                .and_then(|meta| meta.progress_token.clone());
+            let handler = Arc::clone(handler);
+            let task = params.task.clone();
+            run(
+                shared,
+                origin,
+                task.as_ref(),
+                progress_token,
+                move |context| async move { handler.create_message(params, context).await },
+            )
+            .await
+        }
+        Elicit::METHOD => {
+            let Some(handler) = &shared.elicitation else {
+                return Err(ErrorObject::method_not_found(method));
+            };
+            let params: ElicitRequestParams = match origin {
+                Origin::Request(_) => decode_params(params)?,
+                Origin::Input { key, .. } => decode_input_elicitation(params, key)?,
+            };
+            let modes = shared.elicitation_modes;
+            let (task, progress_token) = match &params {
+                ElicitRequestParams::ElicitRequestFormParams(form) => {
+                    if !modes.form() {
+                        return Err(undeclared_mode("form"));
+                    }
+                    let token = form
+                        .meta
+                        .as_ref()
+                        .and_then(|meta| meta.progress_token.clone());
+                    (form.task.clone(), token)
+                }
+                ElicitRequestParams::ElicitRequestURLParams(url) => {
+                    if !modes.url() {
+                        return Err(undeclared_mode("url"));
+                    }
+                    let token = url
+                        .meta
+                        .as_ref()
+                        .and_then(|meta| meta.progress_token.clone());
+                    (url.task.clone(), token)
+                }
+                ElicitRequestParams::Unknown(value) => {
+                    let mode = value.get("mode").and_then(|mode| mode.as_str());
+                    return Err(undeclared_mode(mode.unwrap_or("unknown")));
+                }
+            };
+            let handler = Arc::clone(handler);
+            let shared_for_handler = Arc::clone(shared);
+            // Only a legacy server announces the end of a URL elicitation.
+            let completes = rpc.is_some();
+            run(
+                shared,
+                origin,
+                task.as_ref(),
+                progress_token,
+                move |context| async move {
+                    elicit(
+                        &shared_for_handler,
+                        handler.as_ref(),
+                        params,
+                        context,
+                        completes,
+                    )
+                    .await
+                },
+            )
+            .await
+        }
+        ListRoots::METHOD => {
+            let Some(provider) = &shared.roots else {
+                return Err(ErrorObject::method_not_found(method));
+            };
+            let progress_token = progress_token_of(params);
+            let context = request_context(origin, origin.cancellation().clone(), progress_token);
+            let roots = provider.list_roots(context).await?;
+            encode(&ListRootsResult { meta: None, roots })
+        }
+        "tasks/get" | "tasks/result" | "tasks/list" | "tasks/cancel" => {
+            let (Some(tasks), Some(rpc)) = (&shared.tasks, rpc) else {
+                return Err(ErrorObject::method_not_found(method));
+            };
+            tasks
+                .serve(method, params, rpc.peer(), rpc.cancellation())
+                .await
+                .unwrap_or_else(|| Err(ErrorObject::method_not_found(method)))
+        }
+        _ => Err(ErrorObject::method_not_found(method)),
     }
+}
 
+/// Runs a handler for a request: as a task when a legacy server asked for one and the client
+/// declared task support, answering `CreateTaskResult` at once; otherwise to its result. A
+/// `task` param the client did not declare support for is ignored, as the spec asks of
+/// receivers.
+async fn run<W, F, T>(
+    shared: &Shared,
+    origin: Origin<'_>,
+    task: Option<&TaskMetadata>,
+    progress_token: Option<RequestId>,
+    work: W,
+) -> Result<Box<RawValue>, ErrorObject>
+where
+    W: FnOnce(RequestContext) -> F,
+    F: Future<Output = Result<T, ErrorObject>> + Send + 'static,
+    T: Serialize + Send + 'static,
+{
+    let tasks = shared.tasks.as_ref().filter(|_| task.is_some());
+    let (Some(tasks), Some(task), Origin::Request(rpc)) = (tasks, task, origin) else {
+        let context = request_context(origin, origin.cancellation().clone(), progress_token);
+        return encode(&work(context).await?);
+    };
+    let entry = tasks.create(task.ttl)?;
+    let mut context = request_context(origin, entry.cancellation().clone(), progress_token);
+    context.task_id = Some(entry.id());
+    TaskRegistry::spawn(Arc::clone(&entry), rpc.peer().clone(), work(context));
+    mcpwire_ext_tasks::created(&entry)
+}
+
+/// Decodes the params of an elicitation input request. The modern era's URL mode has no
+/// `elicitationId` (the retry itself tells the server the interaction finished), so the
+/// input's key stands in for it.
+fn decode_input_elicitation(
+    params: Option<&RawValue>,
+    key: &str,
+) -> Result<ElicitRequestParams, ErrorObject> {
+    let mut value: serde_json::Value = decode_params(params)?;
+    if let Some(object) = value.as_object_mut()
+        && object.get("mode").and_then(|mode| mode.as_str()) == Some("url")
+    {
+        object
+            .entry("elicitationId")
+            .or_insert_with(|| serde_json::Value::String(key.to_owned()));
+    }
+    serde_json::from_value(value).map_err(|error| ErrorObject::invalid_params(error.to_string()))
+}
+
+impl Dispatcher {
     fn notification(&self, notification: Notification) {
         let Notification { method, params } = notification;
-        let params = params.as_deref();
         let shared = &self.shared;
+        if let Some(results) = &shared.results {
+            results.invalidate(&method, params.as_deref());
+        }
+        // A notification of a `subscriptions/listen` stream goes to its subscription only.
+        if let Some(subscription) = subscription_of(params.as_deref()) {
+            shared.subscriptions.deliver(
+                &subscription,
+                method,
+                params.as_deref(),
+                |method, params| shared.decode_notification(method, params),
+            );
+            return;
+        }
+        if let Some(decoded) = shared.decode_notification(method, params.as_deref()) {
+            shared.notify_application(decoded);
+        }
+    }
+}
+
+impl Shared {
+    /// Decodes a notification for the application, or acts on it and returns `None`: progress
+    /// of a call goes to the call, a completed elicitation counts only once, and invalid params
+    /// drop the notification.
+    pub(crate) fn decode_notification(
+        &self,
+        method: String,
+        params: Option<&RawValue>,
+    ) -> Option<ServerNotification> {
+        let shared = self;
         let decoded = match method.as_str() {
             Progress::METHOD => {
-                let Some(params) = decode::<ProgressNotificationParams>(&method, params) else {
-                    return;
-                };
+                let params = decode::<ProgressNotificationParams>(&method, params)?;
                 let update = ProgressUpdate {
                     token: params.progress_token,
                     progress: params.progress,
@@ -326,50 +427,42 @@ impl Dispatcher {
                             callback(update);
                         }
                         route.signal.notify_one();
-                        return;
+                        return None;
                     }
                     None => ServerNotification::Progress(update),
                 }
             }
-            LoggingMessage::METHOD => match decode(&method, params) {
-                Some(params) => ServerNotification::LoggingMessage(params),
-                None => return,
-            },
+            LoggingMessage::METHOD => ServerNotification::LoggingMessage(decode(&method, params)?),
             ToolListChanged::METHOD => ServerNotification::ToolListChanged,
             ResourceListChanged::METHOD => ServerNotification::ResourceListChanged,
             PromptListChanged::METHOD => ServerNotification::PromptListChanged,
-            ResourceUpdated::METHOD => match decode(&method, params) {
-                Some(params) => ServerNotification::ResourceUpdated(params),
-                None => return,
-            },
+            ResourceUpdated::METHOD => {
+                ServerNotification::ResourceUpdated(decode(&method, params)?)
+            }
             ElicitationComplete::METHOD => {
-                let Some(params) =
-                    decode::<<ElicitationComplete as NotificationMethod>::Params>(&method, params)
-                else {
-                    return;
-                };
+                let params =
+                    decode::<<ElicitationComplete as NotificationMethod>::Params>(&method, params)?;
                 // Only completions of elicitations this client accepted count, and each once.
                 if !shared.complete_url_elicitation(&params.elicitation_id) {
                     tracing::debug!(
                         elicitation_id = %params.elicitation_id,
                         "ignoring the completion of an unknown elicitation"
                     );
-                    return;
+                    return None;
                 }
                 ServerNotification::ElicitationComplete(params)
             }
-            "notifications/tasks/status" => match decode(&method, params) {
-                Some(params) => ServerNotification::TaskStatus(params),
-                None => return,
-            },
+            "notifications/tasks/status" => {
+                ServerNotification::TaskStatus(decode(&method, params)?)
+            }
             // A cancellation the engine did not act on names no request of ours.
-            "notifications/cancelled" => return,
+            "notifications/cancelled" => return None,
             _ => ServerNotification::Other {
                 params: params.and_then(|params| serde_json::from_str(params.get()).ok()),
                 method,
             },
         };
-        shared.notify_application(decoded);
+        Some(decoded)
     }
 }
 
@@ -380,6 +473,7 @@ async fn elicit(
     handler: &dyn DynElicitation,
     params: ElicitRequestParams,
     context: RequestContext,
+    completes: bool,
 ) -> Result<ElicitResult, ErrorObject> {
     match &params {
         ElicitRequestParams::ElicitRequestFormParams(form) => {
@@ -391,7 +485,7 @@ async fn elicit(
         ElicitRequestParams::ElicitRequestURLParams(url) => {
             let elicitation_id = url.elicitation_id.clone();
             let result = handler.elicit(params, context).await?;
-            if result.action == ElicitResultAction::Accept {
+            if completes && result.action == ElicitResultAction::Accept {
                 shared.remember_url_elicitation(elicitation_id);
             }
             Ok(result)
@@ -401,19 +495,28 @@ async fn elicit(
 }
 
 fn request_context(
-    rpc: &mcpwire_rpc::RequestContext,
+    origin: Origin<'_>,
     cancellation: CancellationToken,
     progress_token: Option<RequestId>,
 ) -> RequestContext {
-    RequestContext {
-        id: rpc.id().clone(),
-        cancellation,
-        progress: progress_token.map(|token| ProgressReporter {
-            token,
-            peer: rpc.peer().clone(),
-            last: Arc::default(),
-        }),
-        task_id: None,
+    match origin {
+        Origin::Request(rpc) => RequestContext {
+            id: rpc.id().clone(),
+            cancellation,
+            progress: progress_token.map(|token| ProgressReporter {
+                token,
+                peer: rpc.peer().clone(),
+                last: Arc::default(),
+            }),
+            task_id: None,
+        },
+        // An input request has no id of its own, and nowhere to report progress to.
+        Origin::Input { key, .. } => RequestContext {
+            id: RequestId::from(key.to_owned()),
+            cancellation,
+            progress: None,
+            task_id: None,
+        },
     }
 }
 
@@ -434,6 +537,26 @@ fn progress_token_of(params: Option<&RawValue>) -> Option<RequestId> {
         .ok()?
         .meta?
         .progress_token
+}
+
+/// The `io.modelcontextprotocol/subscriptionId` a notification's `_meta` carries, if any.
+///
+/// Only params that mention the key (or escape characters, which could spell it) are decoded.
+fn subscription_of(params: Option<&RawValue>) -> Option<RequestId> {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        #[serde(rename = "_meta")]
+        meta: Option<NotificationMetaObject>,
+    }
+    let params = params?;
+    let text = params.get();
+    if !text.contains("subscriptionId") && !text.contains("\\u") {
+        return None;
+    }
+    serde_json::from_str::<Probe>(text)
+        .ok()?
+        .meta?
+        .io_modelcontextprotocol_subscription_id
 }
 
 fn undeclared_mode(mode: &str) -> ErrorObject {

@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use mcpwire_jsonrpc::ErrorObject;
+use mcpwire_jsonrpc::{ErrorCode, ErrorObject};
+use mcpwire_schema::Era;
 
 /// Why connecting or a client call failed.
 ///
@@ -19,10 +20,19 @@ enum Kind {
     Rpc { method: String },
     /// No response arrived in time (deadlines the client keeps itself).
     Timeout { method: String },
-    /// The server chose a protocol version this client does not speak.
-    UnsupportedVersion {
-        offered: String,
-        answered: Option<String>,
+    /// The server chose, or supports only, protocol versions this client does not speak.
+    UnsupportedVersion { offered: String, answered: Answered },
+    /// The method does not exist in the era the connection speaks.
+    UnsupportedInEra { method: String, era: Era },
+    /// The result's `resultType` is one this client does not know for the method.
+    InvalidResultType { method: String, result_type: String },
+    /// The server kept asking for input beyond the client's bound on rounds.
+    InputRoundsExceeded { method: String, limit: u32 },
+    /// Answering one of the server's input requests failed.
+    InputRequest {
+        method: String,
+        input_method: String,
+        key: String,
     },
     /// A capability the call needs was not declared.
     CapabilityMissing {
@@ -36,6 +46,14 @@ enum Kind {
     Encode { method: String },
     /// The result did not have the shape of the method's result type.
     Decode { method: String },
+}
+
+/// What the server answered about protocol versions.
+enum Answered {
+    /// The version it chose in `initialize`.
+    Chosen(String),
+    /// The versions it supports, from `server/discover` or an unsupported-version error.
+    Supported(Vec<String>),
 }
 
 #[derive(Clone, Copy)]
@@ -76,15 +94,50 @@ impl Error {
     pub(crate) fn unsupported_version(offered: &str, answered: &str) -> Self {
         Error::new(Kind::UnsupportedVersion {
             offered: offered.to_owned(),
-            answered: Some(answered.to_owned()),
+            answered: Answered::Chosen(answered.to_owned()),
         })
     }
 
-    pub(crate) fn version_not_offered(offered: &str) -> Self {
+    pub(crate) fn no_common_version(offered: &str, supported: Vec<String>) -> Self {
         Error::new(Kind::UnsupportedVersion {
             offered: offered.to_owned(),
-            answered: None,
+            answered: Answered::Supported(supported),
         })
+    }
+
+    pub(crate) fn unsupported_in_era(method: &str, era: Era) -> Self {
+        Error::new(Kind::UnsupportedInEra {
+            method: method.to_owned(),
+            era,
+        })
+    }
+
+    pub(crate) fn invalid_result_type(method: &str, result_type: &str) -> Self {
+        Error::new(Kind::InvalidResultType {
+            method: method.to_owned(),
+            result_type: result_type.to_owned(),
+        })
+    }
+
+    pub(crate) fn input_rounds_exceeded(method: &str, limit: u32) -> Self {
+        Error::new(Kind::InputRoundsExceeded {
+            method: method.to_owned(),
+            limit,
+        })
+    }
+
+    pub(crate) fn input_request(
+        method: &str,
+        input_method: &str,
+        key: &str,
+        source: ErrorObject,
+    ) -> Self {
+        Error::new(Kind::InputRequest {
+            method: method.to_owned(),
+            input_method: input_method.to_owned(),
+            key: key.to_owned(),
+        })
+        .with_source(source)
     }
 
     pub(crate) fn server_capability_missing(capability: &'static str, method: &str) -> Self {
@@ -161,10 +214,66 @@ impl Error {
         self.rpc_source().and_then(mcpwire_rpc::Error::remote)
     }
 
-    /// The server chose a protocol version this client does not speak; the connection was
-    /// closed.
+    /// The server chose a protocol version this client does not speak, or supports only such
+    /// versions; the connection was closed.
     pub fn is_unsupported_version(&self) -> bool {
         matches!(self.kind, Kind::UnsupportedVersion { .. })
+    }
+
+    /// The method does not exist in the protocol era the connection speaks (for example
+    /// `ping`, `logging/setLevel` or `resources/subscribe` in the modern era, or
+    /// `subscriptions/listen` in the legacy era). Nothing was sent.
+    pub fn is_unsupported_in_era(&self) -> bool {
+        matches!(self.kind, Kind::UnsupportedInEra { .. })
+    }
+
+    /// The server answered with a `resultType` this client does not know for the method
+    /// (modern era): anything but `complete`, or `input_required` on a method that cannot ask
+    /// for input.
+    pub fn is_invalid_result_type(&self) -> bool {
+        matches!(self.kind, Kind::InvalidResultType { .. })
+    }
+
+    /// The server asked for input more times than
+    /// [`ClientBuilder::max_input_rounds`](crate::ClientBuilder::max_input_rounds) allows
+    /// (modern era).
+    pub fn is_input_rounds_exceeded(&self) -> bool {
+        matches!(self.kind, Kind::InputRoundsExceeded { .. })
+    }
+
+    /// Answering one of the server's input requests failed (modern era): the handler refused
+    /// it, none is registered for it, or it asked for something this client did not declare.
+    /// [`Error::input_error`] gives the reason.
+    pub fn is_input_request_failed(&self) -> bool {
+        matches!(self.kind, Kind::InputRequest { .. })
+    }
+
+    /// The reason an input request failed, as the error object its handler (or the client's
+    /// checks) produced.
+    pub fn input_error(&self) -> Option<&ErrorObject> {
+        match self.kind {
+            Kind::InputRequest { .. } => self.source.as_deref()?.downcast_ref(),
+            _ => None,
+        }
+    }
+
+    /// The server said the resource does not exist: `-32002` (legacy servers), or `-32602`
+    /// invalid params with the resource's `uri` in the error data (the modern era's form).
+    pub fn is_resource_not_found(&self) -> bool {
+        let Some(error) = self.remote() else {
+            return false;
+        };
+        #[derive(serde::Deserialize)]
+        struct NotFoundData {
+            #[allow(dead_code)] // Only its presence counts.
+            uri: String,
+        }
+        error.code == ErrorCode::RESOURCE_NOT_FOUND
+            || (error.code == ErrorCode::INVALID_PARAMS
+                && error
+                    .data
+                    .as_ref()
+                    .is_some_and(|data| serde_json::from_str::<NotFoundData>(data.get()).is_ok()))
     }
 
     /// The call needs a capability that was not declared: one the server did not announce in
@@ -199,7 +308,11 @@ impl Error {
             | Kind::CapabilityMissing { method, .. }
             | Kind::Pagination { method, .. }
             | Kind::Encode { method }
-            | Kind::Decode { method } => Some(method),
+            | Kind::Decode { method }
+            | Kind::UnsupportedInEra { method, .. }
+            | Kind::InvalidResultType { method, .. }
+            | Kind::InputRoundsExceeded { method, .. }
+            | Kind::InputRequest { method, .. } => Some(method),
             Kind::UnsupportedVersion { .. } => None,
         }
     }
@@ -223,7 +336,7 @@ impl fmt::Display for Error {
             Kind::Timeout { method } => write!(formatter, "{method} request timed out"),
             Kind::UnsupportedVersion {
                 offered,
-                answered: Some(answered),
+                answered: Answered::Chosen(answered),
             } => write!(
                 formatter,
                 "server chose protocol version {answered:?}, which this client does not support \
@@ -231,10 +344,40 @@ impl fmt::Display for Error {
             ),
             Kind::UnsupportedVersion {
                 offered,
-                answered: None,
+                answered: Answered::Supported(supported),
             } => write!(
                 formatter,
-                "protocol version {offered:?} cannot be offered by this client yet"
+                "server supports protocol versions {supported:?}, none of which this client \
+                 speaks (offered {offered:?})"
+            ),
+            Kind::UnsupportedInEra { method, era } => {
+                let era = match era {
+                    Era::Legacy => "legacy",
+                    Era::Modern => "modern",
+                };
+                write!(
+                    formatter,
+                    "{method} does not exist in the {era} era of the protocol"
+                )
+            }
+            Kind::InvalidResultType {
+                method,
+                result_type,
+            } => write!(
+                formatter,
+                "{method} answered with the unknown result type {result_type:?}"
+            ),
+            Kind::InputRoundsExceeded { method, limit } => write!(
+                formatter,
+                "{method} asked for input more than {limit} times"
+            ),
+            Kind::InputRequest {
+                method,
+                input_method,
+                key,
+            } => write!(
+                formatter,
+                "answering the {input_method} input request {key:?} of {method} failed"
             ),
             Kind::CapabilityMissing {
                 side: Side::Server,

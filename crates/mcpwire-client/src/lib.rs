@@ -1,14 +1,24 @@
 //! The client role of the Model Context Protocol.
 //!
 //! A [`Client`] connects to an MCP server over any
-//! [`Transport`](mcpwire_transport::Transport), performs the `initialize` handshake, and then
-//! sends typed requests (`client.request::<M>(params)`, checked by the compiler to be methods a
-//! client sends) or raw ones, with conveniences for tools, resources, prompts, completion and
-//! logging. It answers the server's own requests through the handlers registered on the
-//! [`ClientBuilder`] — [`SamplingHandler`], [`ElicitationHandler`], [`RootsProvider`] — which
-//! also decide the capabilities it declares, and hands notifications to a callback.
+//! [`Transport`](mcpwire_transport::Transport), finds out which era of the protocol the server
+//! speaks, and then sends typed requests (`client.request::<M>(params)`, checked by the
+//! compiler to be methods a client sends) or raw ones, with conveniences for tools, resources,
+//! prompts, completion and logging. It answers the server's questions through the handlers
+//! registered on the [`ClientBuilder`] — [`SamplingHandler`], [`ElicitationHandler`],
+//! [`RootsProvider`] — which also decide the capabilities it declares, and hands notifications
+//! to a callback.
 //!
-//! This version speaks the legacy era of the protocol (revisions 2024-11-05 to 2025-11-25).
+//! # Both eras
+//!
+//! The client speaks the legacy era (revisions 2024-11-05 to 2025-11-25: the `initialize`
+//! handshake, sessions, requests from the server) and the modern era (2026-07-28: stateless,
+//! every request carrying the protocol version and the client's capabilities in `_meta`).
+//! By default ([`EraChoice::Auto`]) it probes with `server/discover` and falls back to
+//! `initialize` when the server does not answer as a modern server; an [`EraCache`] remembers
+//! the answer per server. The API is the same in both eras: in the modern era a tool call
+//! that needs input (`input_required`) is answered with the same handlers and retried
+//! transparently, and [`Client::listen`] opens a `subscriptions/listen` stream.
 //!
 //! What it guarantees:
 //!
@@ -21,7 +31,12 @@
 //! - listings follow `nextCursor` to the end, and stop with an error when a server repeats a
 //!   cursor or sends more than 1000 pages;
 //! - server requests in an undeclared capability get `-32601`, elicitations in an undeclared
-//!   mode `-32602`, and an accepted form gets the requested defaults for fields left out.
+//!   mode `-32602`, and an accepted form gets the requested defaults for fields left out (in
+//!   the modern era, the same input requests fail the call with
+//!   [`Error::is_input_request_failed`]);
+//! - in the modern era, a call asks for input at most
+//!   [`ClientBuilder::max_input_rounds`] times, each retry a new request that carries only its
+//!   own round's answers and the exact `requestState` it was given.
 //!
 //! # Example
 //!
@@ -82,28 +97,37 @@
 //! ```
 
 mod builder;
+mod cache;
 mod cancellation;
 mod capability;
 mod client;
+mod discover;
 mod dispatch;
 mod elicitation;
+mod era;
 mod error;
 mod handlers;
+mod modern;
+mod mrtr;
 mod notification;
 mod options;
 mod pagination;
+mod subscription;
 
 pub use builder::ClientBuilder;
 pub use client::Client;
 pub use elicitation::ElicitationModes;
+pub use era::{EraCache, EraChoice};
 pub use error::Error;
 pub use handlers::{ElicitationHandler, RequestContext, RootsProvider, SamplingHandler};
 pub use mcpwire_ext_tasks::TaskLimits;
 pub use mcpwire_jsonrpc::{ErrorCode, ErrorObject, RequestId};
 pub use mcpwire_rpc::CancellationToken;
-pub use mcpwire_schema::ProtocolVersion;
+pub use mcpwire_schema::v2026_07_28::SubscriptionFilter;
+pub use mcpwire_schema::{Era, ProtocolVersion};
 pub use notification::ServerNotification;
 pub use options::{CallOptions, Progress};
+pub use subscription::Subscription;
 
 // Compiles and runs the README example as a doc test.
 #[cfg(doctest)]

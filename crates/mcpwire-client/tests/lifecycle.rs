@@ -103,20 +103,6 @@ async fn an_unsupported_version_fails_and_disconnects() {
 }
 
 #[tokio::test]
-async fn a_modern_version_cannot_be_offered_yet() {
-    let (mut fake, transport) = fake_server(Behaviour::default());
-    let error = builder()
-        .protocol_version(ProtocolVersion::V2026_07_28)
-        .connect(transport)
-        .await
-        .expect_err("not implemented yet");
-    assert!(error.is_unsupported_version(), "{error:?}");
-    // The transport was dropped unused: the fake server sees nothing.
-    fake.peer.closed().await;
-    assert_eq!(fake.remaining_events().await, []);
-}
-
-#[tokio::test]
 async fn capabilities_follow_the_registered_handlers() {
     let sampling = |_: CreateMessageRequestParams, _: RequestContext| async move {
         Err::<CreateMessageResult, _>(ErrorObject::internal_error("unused"))

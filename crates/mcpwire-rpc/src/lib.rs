@@ -55,7 +55,7 @@ pub use config::Config;
 pub use context::RequestContext;
 pub use error::Error;
 pub use handler::{Cancellation, Handler};
-pub use peer::{BUSY, Peer, RequestOptions};
+pub use peer::{BUSY, OutboundRequest, Peer, RequestOptions};
 pub use tokio_util::sync::CancellationToken;
 
 // Compiles and runs the README example as a doc test.

@@ -30,6 +30,10 @@ pub struct RequestOptions {
     pub timeout: Option<Option<Duration>>,
     /// The inbound request this one is made while serving, for transports that route by it.
     pub related_request: Option<RequestId>,
+    /// Withdraws the request without telling the peer when it times out or its future is
+    /// dropped: no cancellation notification is sent. For probes that a peer may not
+    /// understand, where a notification about them could confuse it. Default: `false`.
+    pub silent_withdrawal: bool,
 }
 
 impl RequestOptions {
@@ -165,51 +169,46 @@ impl Peer {
         params: Option<RawParams>,
         options: RequestOptions,
     ) -> Result<Box<RawValue>, Error> {
+        self.begin_request(method, params, options)
+            .await?
+            .send()
+            .await
+    }
+
+    /// Prepares a request: waits for a pending slot and allocates the request's id, without
+    /// sending anything. [`OutboundRequest::send`] then sends it and awaits the response.
+    ///
+    /// Knowing the id before the request is on the wire lets a caller route what the peer
+    /// sends about the request (notifications tagged with its id, for example) before the
+    /// peer can answer.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_closed`] when the connection is closed.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: nothing has been sent until [`OutboundRequest::send`].
+    pub async fn begin_request(
+        &self,
+        method: &str,
+        params: Option<RawParams>,
+        options: RequestOptions,
+    ) -> Result<OutboundRequest, Error> {
         let shared = &self.shared;
         let slot = tokio::select! {
             slot = shared.pending_slots.clone().acquire_owned() => slot.map_err(|_| Error::closed())?,
             () = shared.closing.cancelled() => return Err(self.closed_error()),
         };
         let id = RequestId::from(shared.next_id.fetch_add(1, Ordering::Relaxed));
-        let (reply, response) = oneshot::channel();
-        lock(&shared.pending).insert(
-            id.clone(),
-            PendingRequest {
-                method: method.to_owned(),
-                reply,
-            },
-        );
-        let mut guard = PendingGuard {
-            peer: self,
-            id: id.clone(),
-            active: true,
-            _slot: slot,
-        };
-
-        let send_options = match options.related_request {
-            Some(related) => SendOptions::related_to(related),
-            None => SendOptions::default(),
-        };
-        let message = Message::from(Request::new(id, method, params));
-        self.enqueue(message, send_options).await?;
-
-        let timeout = options.timeout.unwrap_or(shared.config.request_timeout);
-        let outcome = match timeout {
-            Some(limit) => match tokio::time::timeout(limit, response).await {
-                Ok(outcome) => outcome,
-                Err(_) => {
-                    guard.withdraw("request timed out");
-                    return Err(Error::timeout());
-                }
-            },
-            None => response.await,
-        };
-        guard.active = false;
-        match outcome {
-            Ok(Ok(result)) => Ok(result),
-            Ok(Err(error)) => Err(Error::from_remote(error)),
-            Err(_) => Err(self.closed_error()),
-        }
+        Ok(OutboundRequest {
+            peer: self.clone(),
+            id,
+            method: method.to_owned(),
+            params,
+            options,
+            slot,
+        })
     }
 
     /// Sends a typed request and decodes its result with the method's result type.
@@ -349,6 +348,97 @@ impl Peer {
     }
 }
 
+/// A request whose id is allocated but which is not sent yet; made by
+/// [`Peer::begin_request`].
+///
+/// Dropping it before [`OutboundRequest::send`] frees its slot and sends nothing.
+pub struct OutboundRequest {
+    peer: Peer,
+    id: RequestId,
+    method: String,
+    params: Option<RawParams>,
+    options: RequestOptions,
+    slot: OwnedSemaphorePermit,
+}
+
+impl OutboundRequest {
+    /// The id the request is sent with.
+    pub fn id(&self) -> &RequestId {
+        &self.id
+    }
+
+    /// The request's method.
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// Sends the request and awaits its raw result.
+    ///
+    /// # Errors
+    ///
+    /// As [`Peer::request_raw`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Peer::request_raw`]: dropping the future before the response arrives withdraws
+    /// the request, with a cancellation unless the options ask for a silent withdrawal.
+    pub async fn send(self) -> Result<Box<RawValue>, Error> {
+        let OutboundRequest {
+            peer,
+            id,
+            method,
+            params,
+            options,
+            slot,
+        } = self;
+        let shared = &peer.shared;
+        let (reply, response) = oneshot::channel();
+        let message = Message::from(Request::new(id.clone(), method.as_str(), params));
+        lock(&shared.pending).insert(id.clone(), PendingRequest { method, reply });
+        let mut guard = PendingGuard {
+            peer: &peer,
+            id: id.clone(),
+            active: true,
+            silent: options.silent_withdrawal,
+            _slot: slot,
+        };
+
+        let send_options = match options.related_request {
+            Some(related) => SendOptions::related_to(related),
+            None => SendOptions::default(),
+        };
+        peer.enqueue(message, send_options).await?;
+
+        let timeout = options.timeout.unwrap_or(shared.config.request_timeout);
+        let outcome = match timeout {
+            Some(limit) => match tokio::time::timeout(limit, response).await {
+                Ok(outcome) => outcome,
+                Err(_) => {
+                    guard.withdraw("request timed out");
+                    return Err(Error::timeout());
+                }
+            },
+            None => response.await,
+        };
+        guard.active = false;
+        match outcome {
+            Ok(Ok(result)) => Ok(result),
+            Ok(Err(error)) => Err(Error::from_remote(error)),
+            Err(_) => Err(peer.closed_error()),
+        }
+    }
+}
+
+impl fmt::Debug for OutboundRequest {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("OutboundRequest")
+            .field("id", &self.id)
+            .field("method", &self.method)
+            .finish_non_exhaustive()
+    }
+}
+
 impl fmt::Debug for Peer {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter
@@ -365,6 +455,8 @@ struct PendingGuard<'a> {
     peer: &'a Peer,
     id: RequestId,
     active: bool,
+    /// Withdraws without a cancellation notification.
+    silent: bool,
     _slot: OwnedSemaphorePermit,
 }
 
@@ -374,7 +466,10 @@ impl PendingGuard<'_> {
             return;
         }
         let shared = &self.peer.shared;
-        if lock(&shared.pending).remove(&self.id).is_none() || shared.closing.is_cancelled() {
+        if lock(&shared.pending).remove(&self.id).is_none()
+            || shared.closing.is_cancelled()
+            || self.silent
+        {
             return;
         }
         let Some(cancellation) = &shared.config.cancellation else {

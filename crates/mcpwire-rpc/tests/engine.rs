@@ -516,6 +516,98 @@ async fn responses_to_unknown_ids_are_ignored() {
     assert!(!server.is_closed());
 }
 
+#[tokio::test]
+async fn a_begun_request_knows_its_id_before_it_is_sent() {
+    let (engine, _events, mut wire, mut outbound) = engine_and_wire(config().max_pending(1));
+    let request = engine
+        .begin_request("echo", Some(raw(json!("hi"))), RequestOptions::default())
+        .await
+        .expect("a slot is free");
+    assert_eq!(request.method(), "echo");
+    let id = request.id().clone();
+    // Nothing is on the wire yet, and the request is not pending.
+    assert_eq!(engine.pending_requests(), 0);
+    let call = tokio::spawn(request.send());
+    let Message::Request(sent) = next_message(&mut outbound).await else {
+        panic!("the request is sent");
+    };
+    assert_eq!(sent.id, id);
+    assert_eq!(sent.method, "echo");
+    send(
+        &mut wire,
+        Message::from(mcpwire_jsonrpc::Response::new(id, raw(json!("there")))),
+    )
+    .await;
+    let result = call.await.expect("task").expect("the response");
+    assert_eq!(result.get(), "\"there\"");
+}
+
+#[tokio::test]
+async fn a_begun_request_dropped_unsent_sends_nothing_and_frees_its_slot() {
+    let (engine, _events, mut wire, mut outbound) = engine_and_wire(config().max_pending(1));
+    let unsent = engine
+        .begin_request("never", None, RequestOptions::default())
+        .await
+        .expect("a slot is free");
+    let first_id = unsent.id().clone();
+    drop(unsent);
+    // The only slot is free again: the next request goes out, with a new id.
+    let sent = echo_answered_on_the_wire(&engine, &mut wire, &mut outbound).await;
+    assert_ne!(sent, first_id);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_silent_withdrawal_sends_no_cancellation() {
+    let (engine, _events, mut wire, mut outbound) = engine_and_wire(config());
+    let mut options = RequestOptions::with_timeout(Duration::from_secs(5));
+    options.silent_withdrawal = true;
+    let error = {
+        let call = engine.request_raw("probe", None, options);
+        tokio::pin!(call);
+        let sent = tokio::select! {
+            message = next_message(&mut outbound) => message,
+            _ = &mut call => panic!("the probe is still pending"),
+        };
+        let Message::Request(probe) = sent else {
+            panic!("the probe is a request");
+        };
+        assert_eq!(probe.method, "probe");
+        call.await.expect_err("no answer comes")
+    };
+    assert!(error.is_timeout(), "{error:?}");
+    assert_eq!(engine.pending_requests(), 0);
+    // The next message on the wire is the next request, not a cancellation of the probe.
+    echo_answered_on_the_wire(&engine, &mut wire, &mut outbound).await;
+}
+
+/// Sends an `echo` request from `engine`, checks that it is the next message on the wire,
+/// answers it there, and returns its id once the engine has the answer.
+async fn echo_answered_on_the_wire(
+    engine: &Peer,
+    wire: &mut MemorySender,
+    outbound: &mut MemoryReceiver,
+) -> RequestId {
+    let call = {
+        let engine = engine.clone();
+        tokio::spawn(async move {
+            engine
+                .request_raw("echo", None, RequestOptions::default())
+                .await
+        })
+    };
+    let Message::Request(sent) = next_message(outbound).await else {
+        panic!("expected the echo request next");
+    };
+    assert_eq!(sent.method, "echo");
+    let response = mcpwire_jsonrpc::Response::new(sent.id.clone(), raw(json!("echoed")));
+    send(wire, Message::from(response)).await;
+    assert_eq!(
+        call.await.expect("task").expect("result").get(),
+        "\"echoed\""
+    );
+    sent.id
+}
+
 /// A transport whose receiver yields scripted inbound items, to deliver invalid input.
 struct ScriptedTransport {
     inbound: mpsc::Receiver<Inbound>,

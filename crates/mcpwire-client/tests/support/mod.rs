@@ -3,11 +3,13 @@
 
 #![allow(dead_code, unreachable_pub)] // Each test binary uses a different part.
 
+pub mod script;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mcpwire_client::{Client, ClientBuilder, Error};
+use mcpwire_client::{Client, ClientBuilder, EraChoice, Error};
 use mcpwire_jsonrpc::{ErrorObject, Notification, RequestId};
 use mcpwire_rpc::{Config, Handler, Peer, RequestContext};
 use mcpwire_schema::v2025_11_25::Implementation;
@@ -301,8 +303,10 @@ pub fn client_info() -> Implementation {
     }
 }
 
+/// A builder for the legacy era: the fake server speaks it, and these suites test it without
+/// the `server/discover` probe in front (`tests/era.rs` covers the probe).
 pub fn builder() -> ClientBuilder {
-    Client::builder(client_info())
+    Client::builder(client_info()).era(EraChoice::Legacy)
 }
 
 /// Connects a client made by `builder` to a fake server with `behaviour`, and consumes the
