@@ -139,10 +139,13 @@ async fn the_fallback_switches_to_the_legacy_transport_when_post_is_refused() {
         .into_iter()
         .map(|recorded| (recorded.method, recorded.uri))
         .collect();
-    assert_eq!(requests[0], (Method::POST, "/sse".to_owned()));
-    assert_eq!(requests[1], (Method::GET, "/sse".to_owned()));
+    // The client speaks both eras: its `server/discover` probe is refused first and decides
+    // nothing; the refused `initialize` then makes the transport fall back.
+    assert_eq!(requests[0], (Method::POST, "/sse".to_owned()), "the probe");
+    assert_eq!(requests[1], (Method::POST, "/sse".to_owned()), "initialize");
+    assert_eq!(requests[2], (Method::GET, "/sse".to_owned()));
     assert!(
-        requests[2..]
+        requests[3..]
             .iter()
             .all(|request| *request == (Method::POST, "/messages?sessionId=legacy-1".to_owned())),
         "{requests:?}"

@@ -17,11 +17,13 @@ use crate::client::streamable::Streamable;
 /// A client transport for a server URL that may speak either HTTP transport.
 ///
 /// Built by [`HttpClientBuilder::with_fallback`](crate::client::HttpClientBuilder::with_fallback).
-/// The first request (the `initialize` of the client) is POSTed as Streamable HTTP. When the
-/// server answers it with 400, 404 or 405, the transport opens an SSE stream with GET at the
-/// same URL, waits for the legacy `endpoint` event, and sends that request and all later
-/// messages with the 2024-11-05 HTTP+SSE transport. Any other answer settles on Streamable
-/// HTTP.
+/// Requests are POSTed as Streamable HTTP until one succeeds or an `initialize` is answered.
+/// When the server answers the client's `initialize` with 400, 404 or 405, the transport
+/// opens an SSE stream with GET at the same URL, waits for the legacy `endpoint` event, and
+/// sends that request and all later messages with the 2024-11-05 HTTP+SSE transport. Any
+/// other answer settles on Streamable HTTP. A request refused before `initialize` (such as
+/// the `server/discover` probe of a client that speaks both eras) fails alone and decides
+/// nothing.
 #[derive(Debug)]
 pub struct HttpClientTransport {
     sender: HttpClientSender,
@@ -92,7 +94,9 @@ impl HttpClientSender {
         matches!(self.mode, Mode::Legacy(_))
     }
 
-    /// Sends the first request: POSTs it and decides the transport by the answer.
+    /// Sends a request while the transport is undecided: POSTs it as Streamable HTTP, and
+    /// decides by the answer. A success settles on Streamable HTTP; a refused `initialize`
+    /// (400, 404 or 405) falls back to HTTP+SSE; another refused request fails alone.
     async fn probe(&mut self, streamable: Arc<Streamable>, message: Message) -> Result<(), Error> {
         let Message::Request(request) = &message else {
             self.mode = Mode::Streamable(Arc::clone(&streamable));
@@ -116,7 +120,9 @@ impl HttpClientSender {
                 Ok(())
             }
             Err(error)
-                if error.status().is_some_and(is_unsupported) && !error.is_session_expired() =>
+                if initialize
+                    && error.status().is_some_and(is_unsupported)
+                    && !error.is_session_expired() =>
             {
                 tracing::debug!(%error, "falling back to the legacy http+sse transport");
                 let inbox = Arc::clone(&streamable.inbox);
@@ -130,7 +136,12 @@ impl HttpClientSender {
                 legacy.send(message).await
             }
             Err(error) if error.is_status() => {
-                self.mode = Mode::Streamable(Arc::clone(&streamable));
+                // Only the answer to `initialize` decides the transport: a refused request
+                // before it, such as the `server/discover` probe of a client that speaks both
+                // eras, fails on its own and leaves the choice to the `initialize` that follows.
+                if initialize {
+                    self.mode = Mode::Streamable(Arc::clone(&streamable));
+                }
                 streamable.inbox.fail_request(id, &error).await;
                 Ok(())
             }
