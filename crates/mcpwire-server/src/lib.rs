@@ -46,11 +46,14 @@
 //! # });
 //! ```
 
+mod cache;
 mod cancel;
 mod context;
 mod error;
 #[cfg(feature = "http")]
 mod http;
+mod methods;
+mod modern;
 mod pagination;
 mod resource;
 mod server;
@@ -59,6 +62,7 @@ mod tool;
 mod uri_template;
 mod version;
 
+pub use cache::{CacheHints, CacheScope};
 pub use context::{AskOptions, ClientProgress, Context};
 pub use error::{Error, ToolError};
 #[cfg(feature = "http")]

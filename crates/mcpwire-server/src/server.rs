@@ -11,7 +11,7 @@ use mcpwire_transport::{SendOptions, Transport};
 use crate::cancel::McpCancellation;
 use crate::session::{SessionHandler, SessionState};
 use crate::version::project_params;
-use crate::{Error, Prompt, Resource, ResourceTemplate, Tool};
+use crate::{CacheHints, Error, Prompt, Resource, ResourceTemplate, Tool};
 
 /// An MCP server: its identity, its tools, and the sessions it serves.
 ///
@@ -52,6 +52,8 @@ pub(crate) struct Inner {
     pub(crate) tasks_enabled: bool,
     pub(crate) logging: bool,
     pub(crate) page_size: usize,
+    /// The cache hints of modern results, unless a resource has its own.
+    pub(crate) cache_hints: CacheHints,
     tools: RwLock<BTreeMap<String, Tool>>,
     resources: RwLock<BTreeMap<String, Resource>>,
     templates: RwLock<BTreeMap<String, ResourceTemplate>>,
@@ -174,6 +176,7 @@ impl Server {
             tasks_enabled: false,
             logging: true,
             page_size: ServerBuilder::DEFAULT_PAGE_SIZE,
+            cache_hints: CacheHints::default(),
             rpc_config: Config::default(),
             on_roots_list_changed: None,
             on_client_task_status: None,
@@ -398,6 +401,7 @@ pub struct ServerBuilder {
     tasks_enabled: bool,
     logging: bool,
     page_size: usize,
+    cache_hints: CacheHints,
     rpc_config: Config,
     on_roots_list_changed: Option<RootsChanged>,
     on_client_task_status: Option<TaskStatusChanged>,
@@ -523,6 +527,14 @@ impl ServerBuilder {
         self
     }
 
+    /// Sets the cache hints (`ttlMs`, `cacheScope`) of the modern era's cacheable results:
+    /// `server/discover`, the four lists, and `resources/read` of resources without their own
+    /// ([`Resource::cache_hints`]). Default: `ttlMs: 0`, `"private"`.
+    pub fn cache_hints(mut self, hints: CacheHints) -> Self {
+        self.cache_hints = hints;
+        self
+    }
+
     /// Sets the engine's limits (in-flight requests, queues, timeouts of requests to the client).
     pub fn rpc_config(mut self, config: Config) -> Self {
         self.rpc_config = config;
@@ -584,6 +596,7 @@ impl ServerBuilder {
                 tasks_enabled: self.tasks_enabled,
                 logging: self.logging,
                 page_size: self.page_size,
+                cache_hints: self.cache_hints,
                 tools: RwLock::new(tools),
                 resources: RwLock::new(resources),
                 templates: RwLock::new(templates),

@@ -1,0 +1,867 @@
+//! The modern era (2026-07-28) through the server's public API, driven by a raw JSON-RPC
+//! client over the in-memory transport and over stdio framing: `server/discover`, every
+//! method's result shaped for 2026-07-28, the errors of the era with their data, per-request
+//! logging and progress, and legacy and modern requests on one connection.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use mcpwire_jsonrpc::{ErrorCode, ErrorObject, Notification};
+use mcpwire_rpc::{Config, Handler, Peer, RequestContext, RequestOptions};
+use mcpwire_schema::meta;
+use mcpwire_schema::v2026_07_28;
+use mcpwire_server::{
+    CacheHints, CacheScope, Context, HandlerError, Prompt, Resource, ResourceTemplate, Server,
+    Session, Structured, Tool, ToolError, text_contents, types,
+};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value, json};
+use tokio::sync::mpsc;
+
+fn raw(value: &Value) -> Box<RawValue> {
+    RawValue::from_string(value.to_string()).expect("valid JSON")
+}
+
+fn value(raw: &RawValue) -> Value {
+    serde_json::from_str(raw.get()).expect("valid JSON")
+}
+
+/// The transport a scenario runs over.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Memory,
+    Stdio,
+}
+
+const KINDS: [Kind; 2] = [Kind::Memory, Kind::Stdio];
+
+/// The client side: records notifications in order and answers the legacy server's requests.
+struct ClientSide {
+    notifications: mpsc::UnboundedSender<(String, Value)>,
+}
+
+impl Handler for ClientSide {
+    async fn request(
+        &self,
+        _params: Option<Box<RawValue>>,
+        context: RequestContext,
+    ) -> Result<Box<RawValue>, ErrorObject> {
+        Err(ErrorObject::method_not_found(context.method()))
+    }
+
+    async fn notification(&self, notification: Notification, _peer: &Peer) {
+        let params = notification
+            .params
+            .as_deref()
+            .map(value)
+            .unwrap_or(Value::Null);
+        let _ = self.notifications.send((notification.method, params));
+    }
+}
+
+/// A raw client connected to a server.
+struct Client {
+    peer: Peer,
+    notifications: mpsc::UnboundedReceiver<(String, Value)>,
+    _session: Session,
+}
+
+impl Client {
+    async fn connect(kind: Kind, server: &Server) -> Client {
+        let (sender, notifications) = mpsc::unbounded_channel();
+        let side = ClientSide {
+            notifications: sender,
+        };
+        let (peer, session) = match kind {
+            Kind::Memory => {
+                let (client_end, server_end) = mcpwire_transport::duplex(64);
+                let session = server.serve(server_end);
+                (Peer::start(client_end, side, Config::default()), session)
+            }
+            Kind::Stdio => {
+                let (client_pipe, server_pipe) = tokio::io::duplex(64 * 1024);
+                let (server_read, server_write) = tokio::io::split(server_pipe);
+                let (client_read, client_write) = tokio::io::split(client_pipe);
+                let session = server.serve(mcpwire_stdio::StdioTransport::new(
+                    server_read,
+                    server_write,
+                ));
+                let transport = mcpwire_stdio::StdioTransport::new(client_read, client_write);
+                (Peer::start(transport, side, Config::default()), session)
+            }
+        };
+        Client {
+            peer,
+            notifications,
+            _session: session,
+        }
+    }
+
+    /// Sends a request and returns its result, or the server's error object.
+    async fn request(&self, method: &str, params: Value) -> Result<Value, ErrorObject> {
+        let options = RequestOptions::with_timeout(Duration::from_secs(30));
+        match self
+            .peer
+            .request_raw(method, Some(raw(&params)), options)
+            .await
+        {
+            Ok(result) => Ok(value(&result)),
+            Err(error) => Err(error
+                .remote()
+                .cloned()
+                .unwrap_or_else(|| panic!("{method}: no answer from the server: {error}"))),
+        }
+    }
+
+    /// Sends a modern request declaring `capabilities`: `params` plus the per-request `_meta`.
+    async fn modern(
+        &self,
+        method: &str,
+        params: Value,
+        capabilities: Value,
+    ) -> Result<Value, ErrorObject> {
+        self.request(method, with_meta(params, capabilities)).await
+    }
+
+    /// The notifications received so far. Notifications sent for a request arrive before its
+    /// response, so after a response every notification of that request is here.
+    fn received(&mut self) -> Vec<(String, Value)> {
+        let mut received = Vec::new();
+        while let Ok(notification) = self.notifications.try_recv() {
+            received.push(notification);
+        }
+        received
+    }
+}
+
+/// The per-request `_meta` of a modern client declaring `capabilities`.
+fn modern_meta(capabilities: Value) -> Map<String, Value> {
+    let mut meta = Map::new();
+    meta.insert(meta::PROTOCOL_VERSION.to_owned(), json!("2026-07-28"));
+    meta.insert(meta::CLIENT_CAPABILITIES.to_owned(), capabilities);
+    meta.insert(
+        meta::CLIENT_INFO.to_owned(),
+        json!({"name": "modern-test-client", "version": "0.1.0"}),
+    );
+    meta
+}
+
+/// `params` with the modern `_meta` merged into its own `_meta`.
+fn with_meta(mut params: Value, capabilities: Value) -> Value {
+    let object = params.as_object_mut().expect("params are an object");
+    let meta = object.entry("_meta").or_insert_with(|| json!({}));
+    let meta = meta.as_object_mut().expect("_meta is an object");
+    for (key, value) in modern_meta(capabilities) {
+        meta.entry(key).or_insert(value);
+    }
+    params
+}
+
+fn text(text: impl Into<String>) -> types::ContentBlock {
+    types::ContentBlock::TextContent(types::TextContent {
+        meta: None,
+        annotations: None,
+        text: text.into(),
+        r#type: types::tags::Text,
+    })
+}
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct AddArguments {
+    a: f64,
+    b: f64,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Sum {
+    sum: f64,
+}
+
+/// A server with something for every method.
+fn server() -> Server {
+    Server::builder("modern-server", "3.1.4")
+        .title("Modern Server")
+        .instructions("Try every method.")
+        .tasks()
+        .tool(
+            Tool::typed("add", |arguments: AddArguments, _: Context| async move {
+                Ok::<_, ToolError>(Structured(Sum {
+                    sum: arguments.a + arguments.b,
+                }))
+            })
+            .description("Adds two numbers")
+            .output::<Sum>()
+            .task_support(types::ToolExecutionTaskSupport::Optional),
+        )
+        .tool(Tool::typed(
+            "log",
+            |_: Map<String, Value>, context: Context| async move {
+                for level in [
+                    types::LoggingLevel::Debug,
+                    types::LoggingLevel::Info,
+                    types::LoggingLevel::Error,
+                ] {
+                    context
+                        .log(level.clone(), Some("test"), json!({"at": level.as_str()}))
+                        .await?;
+                }
+                Ok::<_, ToolError>("logged")
+            },
+        ))
+        .tool(Tool::typed(
+            "progress",
+            |_: Map<String, Value>, context: Context| async move {
+                for step in 1..=3 {
+                    context.progress(f64::from(step), Some(3.0), None).await?;
+                }
+                Ok::<_, ToolError>("done")
+            },
+        ))
+        .tool(Tool::typed(
+            "whoami",
+            |_: Map<String, Value>, context: Context| async move {
+                let client = context
+                    .client_info()
+                    .map(|info| info.name)
+                    .unwrap_or_default();
+                let session = if context.session().is_some() {
+                    "session"
+                } else {
+                    "no session"
+                };
+                Ok::<_, ToolError>(format!(
+                    "{client} {} {:?} {session} roots:{}",
+                    context.protocol_version(),
+                    context.era(),
+                    context.client_capabilities().roots.is_some()
+                ))
+            },
+        ))
+        .tool(Tool::typed(
+            "fail",
+            |_: Map<String, Value>, _: Context| async move {
+                Err::<String, _>(ToolError::new("the backend is down"))
+            },
+        ))
+        .resource(
+            Resource::new(
+                "test://static",
+                "static",
+                |uri: String, _: Context| async move {
+                    Ok::<_, HandlerError>(vec![text_contents(
+                        uri,
+                        Some("text/plain"),
+                        "static text",
+                    )])
+                },
+            )
+            .mime_type("text/plain"),
+        )
+        .resource(
+            Resource::new(
+                "test://cached",
+                "cached",
+                |uri: String, _: Context| async move {
+                    Ok::<_, HandlerError>(vec![text_contents(uri, None, "cached text")])
+                },
+            )
+            .cache_hints(CacheHints::new(Duration::from_secs(60), CacheScope::Public)),
+        )
+        .resource_template(
+            ResourceTemplate::new(
+                "test://items/{id}",
+                "items",
+                |uri: String, variables, _: Context| async move {
+                    if variables["id"] == "missing" {
+                        return Err(HandlerError::resource_not_found(uri));
+                    }
+                    let text = format!("item {}", variables["id"]);
+                    Ok::<_, HandlerError>(vec![text_contents(uri, None, text)])
+                },
+            )
+            .map(|template| {
+                template.complete("id", |prefix: String, _| async move {
+                    ["apple", "apricot", "banana"]
+                        .into_iter()
+                        .filter(|id| id.starts_with(&prefix))
+                        .map(String::from)
+                        .collect()
+                })
+            }),
+        )
+        .prompt(
+            Prompt::new("greet", |arguments, _: Context| async move {
+                Ok::<_, HandlerError>(vec![types::PromptMessage {
+                    content: text(format!("Hello, {}!", arguments["name"])),
+                    role: types::Role::User,
+                }])
+            })
+            .description("Greets someone")
+            .argument("name", "Who to greet", true),
+        )
+        .build()
+        .expect("a valid server")
+}
+
+/// Checks the parts every modern result has, and that it decodes as the 2026-07-28 result of
+/// `method`.
+fn assert_modern_result(method: &str, result: &Value) {
+    assert_eq!(result["resultType"], "complete", "{method}: {result}");
+    let info = &result["_meta"][meta::SERVER_INFO];
+    assert_eq!(info["name"], "modern-server", "{method}: {result}");
+    assert_eq!(info["version"], "3.1.4", "{method}: {result}");
+    let decoded = v2026_07_28::ServerResult::decode(method, &raw(result))
+        .unwrap_or_else(|error| panic!("{method}: {error}: {result}"));
+    assert!(
+        !matches!(decoded, v2026_07_28::ServerResult::Unknown(_)),
+        "{method}: decoded as an unknown result"
+    );
+    let cacheable = [
+        "server/discover",
+        "tools/list",
+        "prompts/list",
+        "resources/list",
+        "resources/templates/list",
+        "resources/read",
+    ]
+    .contains(&method);
+    assert_eq!(
+        result.get("ttlMs").is_some(),
+        cacheable,
+        "{method}: {result}"
+    );
+    assert_eq!(
+        result.get("cacheScope").is_some(),
+        cacheable,
+        "{method}: {result}"
+    );
+}
+
+#[tokio::test]
+async fn discover_names_the_versions_capabilities_and_server() {
+    let server = server();
+    for kind in KINDS {
+        let client = Client::connect(kind, &server).await;
+        let result = client
+            .modern("server/discover", json!({}), json!({}))
+            .await
+            .expect("discover answers");
+        assert_modern_result("server/discover", &result);
+        assert_eq!(
+            result["supportedVersions"],
+            json!(["2026-07-28"]),
+            "{kind:?}"
+        );
+        assert_eq!(result["instructions"], "Try every method.");
+        assert_eq!(result["ttlMs"], 0);
+        assert_eq!(result["cacheScope"], "private");
+        assert_eq!(result["_meta"][meta::SERVER_INFO]["title"], "Modern Server");
+        let capabilities = &result["capabilities"];
+        assert_eq!(capabilities["tools"], json!({"listChanged": true}));
+        assert_eq!(
+            capabilities["resources"],
+            json!({"listChanged": true, "subscribe": true})
+        );
+        assert_eq!(capabilities["prompts"], json!({"listChanged": true}));
+        assert_eq!(capabilities["completions"], json!({}));
+        assert_eq!(capabilities["logging"], json!({}));
+        // Core tasks do not exist in the modern era, even on a server that declares them.
+        assert!(capabilities.get("tasks").is_none(), "{capabilities}");
+        assert!(
+            result.get("serverInfo").is_none(),
+            "only in _meta: {result}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_method_answers_with_a_2026_07_28_result() {
+    let server = server();
+    for kind in KINDS {
+        let client = Client::connect(kind, &server).await;
+        let calls = [
+            ("server/discover", json!({})),
+            ("tools/list", json!({})),
+            (
+                "tools/call",
+                json!({"name": "add", "arguments": {"a": 2, "b": 3}}),
+            ),
+            ("resources/list", json!({})),
+            ("resources/templates/list", json!({})),
+            ("resources/read", json!({"uri": "test://items/apple"})),
+            ("prompts/list", json!({})),
+            (
+                "prompts/get",
+                json!({"name": "greet", "arguments": {"name": "Ada"}}),
+            ),
+            (
+                "completion/complete",
+                json!({"ref": {"type": "ref/resource", "uri": "test://items/{id}"}, "argument": {"name": "id", "value": "ap"}}),
+            ),
+        ];
+        for (method, params) in calls {
+            let result = client
+                .modern(method, params, json!({}))
+                .await
+                .unwrap_or_else(|error| panic!("{kind:?} {method}: {error:?}"));
+            assert_modern_result(method, &result);
+        }
+        let tools = client
+            .modern("tools/list", json!({}), json!({}))
+            .await
+            .expect("tools");
+        let names: Vec<&str> = tools["tools"]
+            .as_array()
+            .expect("tools")
+            .iter()
+            .map(|tool| tool["name"].as_str().expect("a name"))
+            .collect();
+        assert_eq!(
+            names,
+            ["add", "fail", "log", "progress", "whoami"],
+            "sorted by name"
+        );
+        // `execution` (task support) does not exist in 2026-07-28.
+        assert!(tools["tools"][0].get("execution").is_none(), "{tools}");
+        assert!(tools["tools"][0].get("outputSchema").is_some(), "{tools}");
+        let call = client
+            .modern(
+                "tools/call",
+                json!({"name": "add", "arguments": {"a": 2, "b": 3}}),
+                json!({}),
+            )
+            .await
+            .expect("add");
+        assert_eq!(call["structuredContent"], json!({"sum": 5.0}));
+        let read = client
+            .modern(
+                "resources/read",
+                json!({"uri": "test://items/apple"}),
+                json!({}),
+            )
+            .await
+            .expect("read");
+        assert_eq!(read["contents"][0]["text"], "item apple");
+        let completion = client
+            .modern(
+                "completion/complete",
+                json!({"ref": {"type": "ref/resource", "uri": "test://items/{id}"}, "argument": {"name": "id", "value": "ap"}}),
+                json!({}),
+            )
+            .await
+            .expect("complete");
+        assert_eq!(
+            completion["completion"]["values"],
+            json!(["apple", "apricot"])
+        );
+    }
+}
+
+#[tokio::test]
+async fn handlers_see_the_request_s_own_version_capabilities_and_client() {
+    let server = server();
+    let client = Client::connect(Kind::Memory, &server).await;
+    let result = client
+        .modern(
+            "tools/call",
+            json!({"name": "whoami"}),
+            json!({"roots": {}}),
+        )
+        .await
+        .expect("whoami");
+    assert_eq!(
+        result["content"][0]["text"],
+        "modern-test-client 2026-07-28 Modern no session roots:true"
+    );
+    // Nothing carries over from one request to the next.
+    let result = client
+        .modern("tools/call", json!({"name": "whoami"}), json!({}))
+        .await
+        .expect("whoami");
+    assert_eq!(
+        result["content"][0]["text"],
+        "modern-test-client 2026-07-28 Modern no session roots:false"
+    );
+}
+
+#[tokio::test]
+async fn cache_hints_come_from_the_server_or_the_resource() {
+    let server = Server::builder("cached", "1")
+        .cache_hints(CacheHints::new(
+            Duration::from_millis(1500),
+            CacheScope::Public,
+        ))
+        .resource(
+            Resource::new("test://own", "own", |uri: String, _: Context| async move {
+                Ok::<_, HandlerError>(vec![text_contents(uri, None, "own")])
+            })
+            .cache_hints(CacheHints::new(Duration::from_secs(5), CacheScope::Private)),
+        )
+        .resource(Resource::new(
+            "test://default",
+            "default",
+            |uri: String, _: Context| async move {
+                Ok::<_, HandlerError>(vec![text_contents(uri, None, "default")])
+            },
+        ))
+        .build()
+        .expect("valid");
+    let client = Client::connect(Kind::Memory, &server).await;
+    let list = client
+        .modern("resources/list", json!({}), json!({}))
+        .await
+        .expect("list");
+    assert_eq!(
+        (&list["ttlMs"], &list["cacheScope"]),
+        (&json!(1500), &json!("public"))
+    );
+    let own = client
+        .modern("resources/read", json!({"uri": "test://own"}), json!({}))
+        .await
+        .expect("read");
+    assert_eq!(
+        (&own["ttlMs"], &own["cacheScope"]),
+        (&json!(5000), &json!("private"))
+    );
+    let default = client
+        .modern(
+            "resources/read",
+            json!({"uri": "test://default"}),
+            json!({}),
+        )
+        .await
+        .expect("read");
+    assert_eq!(
+        (&default["ttlMs"], &default["cacheScope"]),
+        (&json!(1500), &json!("public"))
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_meta_is_invalid_params() {
+    let server = server();
+    for kind in KINDS {
+        let client = Client::connect(kind, &server).await;
+        let version = meta::PROTOCOL_VERSION;
+        let capabilities = meta::CLIENT_CAPABILITIES;
+        let cases = [
+            // `server/discover` exists only in the modern era: without `_meta` it is malformed.
+            ("server/discover", json!({})),
+            ("server/discover", json!({"_meta": {capabilities: {}}})),
+            ("tools/list", json!({"_meta": {version: "2026-07-28"}})),
+            (
+                "tools/list",
+                json!({"_meta": {version: "2026-07-28", capabilities: "all"}}),
+            ),
+            (
+                "tools/list",
+                json!({"_meta": {version: "2026-07-28", capabilities: {"sampling": true}}}),
+            ),
+            (
+                "tools/list",
+                json!({"_meta": {version: "2026-07-28", capabilities: {}, meta::LOG_LEVEL: "loud"}}),
+            ),
+        ];
+        for (method, params) in cases {
+            let error = client
+                .request(method, params.clone())
+                .await
+                .expect_err("refused");
+            assert_eq!(
+                error.code,
+                ErrorCode::INVALID_PARAMS,
+                "{kind:?} {method} {params}: {error:?}"
+            );
+        }
+        // `clientInfo` is only recommended.
+        let result = client
+            .request(
+                "server/discover",
+                json!({"_meta": {version: "2026-07-28", capabilities: {}}}),
+            )
+            .await
+            .expect("no clientInfo is fine");
+        assert_modern_result("server/discover", &result);
+    }
+}
+
+#[tokio::test]
+async fn an_unsupported_version_names_the_supported_ones() {
+    let server = server();
+    for kind in KINDS {
+        let client = Client::connect(kind, &server).await;
+        for requested in ["v999.0.0", "2025-11-25", "2099-01-01"] {
+            let params = json!({"_meta": {meta::PROTOCOL_VERSION: requested, meta::CLIENT_CAPABILITIES: {}}});
+            let error = client
+                .request("server/discover", params)
+                .await
+                .expect_err("unsupported");
+            assert_eq!(
+                error.code,
+                ErrorCode::UNSUPPORTED_PROTOCOL_VERSION,
+                "{kind:?}"
+            );
+            let data = value(error.data.as_deref().expect("data"));
+            assert_eq!(
+                data,
+                json!({"supported": ["2026-07-28"], "requested": requested})
+            );
+            let response = json!({"jsonrpc": "2.0", "id": 1, "error": error});
+            serde_json::from_value::<v2026_07_28::UnsupportedProtocolVersionError>(response)
+                .expect("the schema's shape");
+        }
+    }
+}
+
+#[tokio::test]
+async fn methods_the_modern_era_removed_are_not_found() {
+    let server = server();
+    for kind in KINDS {
+        let client = Client::connect(kind, &server).await;
+        let removed = [
+            (
+                "initialize",
+                json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "x", "version": "1"}}),
+            ),
+            ("ping", json!({})),
+            ("logging/setLevel", json!({"level": "debug"})),
+            ("resources/subscribe", json!({"uri": "test://static"})),
+            ("resources/unsubscribe", json!({"uri": "test://static"})),
+            ("tasks/get", json!({"taskId": "t"})),
+            ("tasks/list", json!({})),
+            ("unknown/method", json!({})),
+        ];
+        for (method, params) in removed {
+            let error = client
+                .modern(method, params, json!({}))
+                .await
+                .expect_err("removed");
+            assert_eq!(
+                error.code,
+                ErrorCode::METHOD_NOT_FOUND,
+                "{kind:?} {method}: {error:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_missing_resource_is_invalid_params_naming_the_uri() {
+    let server = server();
+    for kind in KINDS {
+        let client = Client::connect(kind, &server).await;
+        for uri in [
+            "test://nonexistent-resource-for-conformance-testing",
+            "test://items/missing",
+        ] {
+            let error = client
+                .modern("resources/read", json!({"uri": uri}), json!({}))
+                .await
+                .expect_err("not found");
+            assert_eq!(error.code, ErrorCode::INVALID_PARAMS, "{kind:?} {uri}");
+            assert_eq!(error.message, "Resource not found");
+            assert_eq!(
+                value(error.data.as_deref().expect("data")),
+                json!({"uri": uri})
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn tool_failures_stay_tool_errors() {
+    let server = server();
+    let client = Client::connect(Kind::Memory, &server).await;
+    let result = client
+        .modern("tools/call", json!({"name": "fail"}), json!({}))
+        .await
+        .expect("a result");
+    assert_eq!(result["isError"], true);
+    assert_eq!(result["content"][0]["text"], "the backend is down");
+    assert_modern_result("tools/call", &result);
+    let invalid = client
+        .modern(
+            "tools/call",
+            json!({"name": "add", "arguments": {"a": "two"}}),
+            json!({}),
+        )
+        .await
+        .expect("a result");
+    assert_eq!(invalid["isError"], true, "{invalid}");
+    let unknown = client
+        .modern("tools/call", json!({"name": "nope"}), json!({}))
+        .await
+        .expect_err("unknown tool");
+    assert_eq!(unknown.code, ErrorCode::INVALID_PARAMS);
+}
+
+#[tokio::test]
+async fn log_messages_go_out_only_at_the_request_s_level() {
+    let server = server();
+    for kind in KINDS {
+        let mut client = Client::connect(kind, &server).await;
+        client
+            .modern("tools/call", json!({"name": "log"}), json!({}))
+            .await
+            .expect("log");
+        assert_eq!(
+            client.received(),
+            [],
+            "{kind:?}: no logLevel, no log messages"
+        );
+        let params = json!({"name": "log", "_meta": {meta::LOG_LEVEL: "info"}});
+        client
+            .modern("tools/call", params, json!({}))
+            .await
+            .expect("log");
+        let levels: Vec<Value> = client
+            .received()
+            .into_iter()
+            .map(|(method, params)| {
+                assert_eq!(method, "notifications/message");
+                params["level"].clone()
+            })
+            .collect();
+        assert_eq!(levels, [json!("info"), json!("error")], "{kind:?}");
+    }
+}
+
+#[tokio::test]
+async fn progress_goes_out_for_the_request_s_token() {
+    let server = server();
+    for kind in KINDS {
+        let mut client = Client::connect(kind, &server).await;
+        client
+            .modern("tools/call", json!({"name": "progress"}), json!({}))
+            .await
+            .expect("progress");
+        assert_eq!(client.received(), [], "{kind:?}: no token, no progress");
+        let params = json!({"name": "progress", "_meta": {"progressToken": "p-1"}});
+        client
+            .modern("tools/call", params, json!({}))
+            .await
+            .expect("progress");
+        let progress: Vec<(Value, Value)> = client
+            .received()
+            .into_iter()
+            .map(|(method, params)| {
+                assert_eq!(method, "notifications/progress");
+                (params["progressToken"].clone(), params["progress"].clone())
+            })
+            .collect();
+        assert_eq!(
+            progress,
+            [
+                (json!("p-1"), json!(1.0)),
+                (json!("p-1"), json!(2.0)),
+                (json!("p-1"), json!(3.0))
+            ],
+            "{kind:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn legacy_and_modern_requests_share_one_connection() {
+    let server = server();
+    for kind in KINDS {
+        let mut client = Client::connect(kind, &server).await;
+        // Modern first: no session is needed.
+        let modern = client
+            .modern("tools/list", json!({}), json!({}))
+            .await
+            .expect("modern");
+        assert_eq!(modern["resultType"], "complete");
+        // A legacy request before `initialize` is refused as before.
+        let early = client
+            .request("tools/list", json!({}))
+            .await
+            .expect_err("no session");
+        assert_eq!(early.code, ErrorCode::INVALID_REQUEST);
+        let initialize = client
+            .request(
+                "initialize",
+                json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "legacy", "version": "1"}}),
+            )
+            .await
+            .expect("initialize");
+        assert_eq!(initialize["protocolVersion"], "2025-06-18");
+        client
+            .peer
+            .notify_raw("notifications/initialized", None, Default::default())
+            .await
+            .expect("initialized");
+        client
+            .request("logging/setLevel", json!({"level": "error"}))
+            .await
+            .expect("setLevel");
+        let legacy = client
+            .request("tools/list", json!({}))
+            .await
+            .expect("legacy");
+        assert!(legacy.get("resultType").is_none(), "{legacy}");
+        assert!(legacy.get("ttlMs").is_none(), "{legacy}");
+        let whoami = client
+            .request("tools/call", json!({"name": "whoami"}))
+            .await
+            .expect("legacy");
+        assert_eq!(
+            whoami["content"][0]["text"],
+            "legacy 2025-06-18 Legacy session roots:false"
+        );
+        let whoami = client
+            .modern("tools/call", json!({"name": "whoami"}), json!({}))
+            .await
+            .expect("modern");
+        assert_eq!(
+            whoami["content"][0]["text"],
+            "modern-test-client 2026-07-28 Modern no session roots:false"
+        );
+        // Each era keeps its own resource-not-found code on the same connection.
+        let legacy_missing = client
+            .request("resources/read", json!({"uri": "test://nope"}))
+            .await
+            .expect_err("missing");
+        assert_eq!(legacy_missing.code, ErrorCode::RESOURCE_NOT_FOUND);
+        let modern_missing = client
+            .modern("resources/read", json!({"uri": "test://nope"}), json!({}))
+            .await
+            .expect_err("missing");
+        assert_eq!(modern_missing.code, ErrorCode::INVALID_PARAMS);
+        // The session's level (error) does not reach modern requests, which set their own.
+        client
+            .request("tools/call", json!({"name": "log"}))
+            .await
+            .expect("log");
+        let legacy_levels: BTreeSet<String> = client
+            .received()
+            .into_iter()
+            .map(|(_, params)| params["level"].as_str().expect("a level").to_owned())
+            .collect();
+        assert_eq!(
+            legacy_levels,
+            BTreeSet::from(["error".to_owned()]),
+            "{kind:?}"
+        );
+        let params = json!({"name": "log", "_meta": {meta::LOG_LEVEL: "debug"}});
+        client
+            .modern("tools/call", params, json!({}))
+            .await
+            .expect("log");
+        assert_eq!(
+            client.received().len(),
+            3,
+            "{kind:?}: every level from debug up"
+        );
+        // `ping` stays a legacy method.
+        client
+            .request("ping", json!({}))
+            .await
+            .expect("legacy ping");
+        let modern_ping = client
+            .modern("ping", json!({}), json!({}))
+            .await
+            .expect_err("removed");
+        assert_eq!(modern_ping.code, ErrorCode::METHOD_NOT_FOUND);
+    }
+}
