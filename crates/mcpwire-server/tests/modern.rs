@@ -166,6 +166,23 @@ fn text(text: impl Into<String>) -> types::ContentBlock {
     })
 }
 
+fn sampling_params(question: &str) -> types::CreateMessageRequestParams {
+    serde_json::from_value(json!({
+        "messages": [{"role": "user", "content": {"type": "text", "text": question}}],
+        "maxTokens": 100
+    }))
+    .expect("sampling params")
+}
+
+fn sampled_text(result: &types::CreateMessageResult) -> String {
+    match &result.content {
+        types::CreateMessageResultContent::Object(
+            types::SamplingMessageContentBlock::TextContent(text),
+        ) => text.text.clone(),
+        other => format!("{other:?}"),
+    }
+}
+
 #[derive(serde::Deserialize, schemars::JsonSchema)]
 struct AddArguments {
     a: f64,
@@ -243,6 +260,21 @@ fn server() -> Server {
                 Err::<String, _>(ToolError::new("the backend is down"))
             },
         ))
+        .tool(Tool::typed("sample", |_: Map<String, Value>, context: Context| async move {
+            let answer = context.create_message(sampling_params("What is the capital of France?")).await?;
+            Ok::<_, ToolError>(format!("{} said {}", answer.model, sampled_text(&answer)))
+        }))
+        .tool(Tool::typed("sample_with_tools", |_: Map<String, Value>, context: Context| async move {
+            let mut params = sampling_params("Use a tool");
+            params.tools = Some(vec![serde_json::from_value(json!({"name": "lookup", "inputSchema": {"type": "object"}})).expect("a tool")]);
+            context.create_message(params).await?;
+            Ok::<_, ToolError>("sampled")
+        }))
+        .tool(Tool::typed("authorize", |_: Map<String, Value>, context: Context| async move {
+            let url = serde_json::from_value(json!({"mode": "url", "message": "Sign in", "elicitationId": "login-1", "url": "https://example.com/login"})).expect("params");
+            let answer = context.elicit(types::ElicitRequestParams::ElicitRequestURLParams(url)).await?;
+            Ok::<_, ToolError>(answer.action.to_string())
+        }))
         .resource(
             Resource::new(
                 "test://static",
@@ -289,6 +321,22 @@ fn server() -> Server {
                 })
             }),
         )
+        .resource(Resource::new(
+            "test://roots",
+            "roots",
+            |uri: String, context: Context| async move {
+                let roots = context.list_roots().await?;
+                let names: Vec<String> = roots.roots.into_iter().map(|root| root.uri).collect();
+                Ok::<_, HandlerError>(vec![text_contents(uri, None, names.join(","))])
+            },
+        ))
+        .prompt(Prompt::new("ask_roots", |_, context: Context| async move {
+            let roots = context.list_roots().await?;
+            Ok::<_, HandlerError>(vec![types::PromptMessage {
+                content: text(format!("{} roots", roots.roots.len())),
+                role: types::Role::User,
+            }])
+        }))
         .prompt(
             Prompt::new("greet", |arguments, _: Context| async move {
                 Ok::<_, HandlerError>(vec![types::PromptMessage {
@@ -418,7 +466,16 @@ async fn every_method_answers_with_a_2026_07_28_result() {
             .collect();
         assert_eq!(
             names,
-            ["add", "fail", "log", "progress", "whoami"],
+            [
+                "add",
+                "authorize",
+                "fail",
+                "log",
+                "progress",
+                "sample",
+                "sample_with_tools",
+                "whoami"
+            ],
             "sorted by name"
         );
         // `execution` (task support) does not exist in 2026-07-28.
@@ -864,4 +921,89 @@ async fn legacy_and_modern_requests_share_one_connection() {
             .expect_err("removed");
         assert_eq!(modern_ping.code, ErrorCode::METHOD_NOT_FOUND);
     }
+}
+
+#[tokio::test]
+async fn a_missing_client_capability_is_named_in_32021() {
+    let server = server();
+    for kind in KINDS {
+        let client = Client::connect(kind, &server).await;
+        let cases = [
+            (
+                "tools/call",
+                json!({"name": "sample"}),
+                json!({}),
+                json!({"sampling": {}}),
+            ),
+            (
+                "tools/call",
+                json!({"name": "sample_with_tools"}),
+                json!({"sampling": {}}),
+                json!({"sampling": {"tools": {}}}),
+            ),
+            (
+                "tools/call",
+                json!({"name": "authorize"}),
+                json!({"elicitation": {}}),
+                json!({"elicitation": {"url": {}}}),
+            ),
+            (
+                "resources/read",
+                json!({"uri": "test://roots"}),
+                json!({"sampling": {}}),
+                json!({"roots": {}}),
+            ),
+            (
+                "prompts/get",
+                json!({"name": "ask_roots"}),
+                json!({}),
+                json!({"roots": {}}),
+            ),
+        ];
+        for (method, params, declared, required) in cases {
+            let error = client
+                .modern(method, params.clone(), declared)
+                .await
+                .expect_err("a capability is missing");
+            assert_eq!(
+                error.code,
+                ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
+                "{kind:?} {method} {params}: {error:?}"
+            );
+            let data = value(error.data.as_deref().expect("data"));
+            assert_eq!(
+                data,
+                json!({"requiredCapabilities": required}),
+                "{kind:?} {params}"
+            );
+            let response = json!({"jsonrpc": "2.0", "id": 7, "error": error});
+            serde_json::from_value::<v2026_07_28::MissingRequiredClientCapabilityError>(response)
+                .expect("the schema's shape");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_missing_capability_stays_a_tool_error_in_the_legacy_era() {
+    let server = server();
+    let client = Client::connect(Kind::Memory, &server).await;
+    client
+        .request(
+            "initialize",
+            json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "legacy", "version": "1"}}),
+        )
+        .await
+        .expect("initialize");
+    let result = client
+        .request("tools/call", json!({"name": "sample"}))
+        .await
+        .expect("a tool result");
+    assert_eq!(result["isError"], true, "{result}");
+    assert!(
+        result["content"][0]["text"]
+            .as_str()
+            .expect("text")
+            .contains("sampling"),
+        "{result}"
+    );
 }
