@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::Duration;
 
 use mcpwire_rpc::{Config, Peer};
 use mcpwire_schema::ProtocolVersion;
@@ -9,6 +10,7 @@ use mcpwire_schema::v2025_11_25 as wire;
 use mcpwire_transport::{SendOptions, Transport};
 
 use crate::cancel::McpCancellation;
+use crate::modern::request_state::StateConfig;
 use crate::session::{SessionHandler, SessionState};
 use crate::version::project_params;
 use crate::{CacheHints, Error, Prompt, Resource, ResourceTemplate, Tool};
@@ -54,6 +56,8 @@ pub(crate) struct Inner {
     pub(crate) page_size: usize,
     /// The cache hints of modern results, unless a resource has its own.
     pub(crate) cache_hints: CacheHints,
+    /// The keys and limits of the `requestState` of multi round-trip requests.
+    pub(crate) request_state: StateConfig,
     tools: RwLock<BTreeMap<String, Tool>>,
     resources: RwLock<BTreeMap<String, Resource>>,
     templates: RwLock<BTreeMap<String, ResourceTemplate>>,
@@ -177,6 +181,10 @@ impl Server {
             logging: true,
             page_size: ServerBuilder::DEFAULT_PAGE_SIZE,
             cache_hints: CacheHints::default(),
+            request_state_keys: None,
+            request_state_ttl: StateConfig::DEFAULT_TTL,
+            max_request_state: StateConfig::DEFAULT_MAX_SIZE,
+            max_input_rounds: StateConfig::DEFAULT_MAX_ROUNDS,
             rpc_config: Config::default(),
             on_roots_list_changed: None,
             on_client_task_status: None,
@@ -402,6 +410,10 @@ pub struct ServerBuilder {
     logging: bool,
     page_size: usize,
     cache_hints: CacheHints,
+    request_state_keys: Option<([u8; 32], Vec<[u8; 32]>)>,
+    request_state_ttl: Duration,
+    max_request_state: usize,
+    max_input_rounds: u32,
     rpc_config: Config,
     on_roots_list_changed: Option<RootsChanged>,
     on_client_task_status: Option<TaskStatusChanged>,
@@ -535,6 +547,46 @@ impl ServerBuilder {
         self
     }
 
+    /// Sets the key that signs and verifies the `requestState` of multi round-trip requests
+    /// (modern era), an HMAC-SHA256 key of 32 random bytes.
+    ///
+    /// By default each server draws a random key when it is built. That is right for one
+    /// process, but a retry that reaches another instance behind a load balancer, or the same
+    /// one after a restart, then fails with `-32602`: deployments of several instances must
+    /// give every instance the same key.
+    pub fn request_state_key(self, key: [u8; 32]) -> Self {
+        self.request_state_keys(key, Vec::new())
+    }
+
+    /// Sets the key that signs new `requestState`s and the earlier keys that still verify,
+    /// to rotate keys without failing the retries in flight (see
+    /// [`ServerBuilder::request_state_key`]).
+    pub fn request_state_keys(mut self, current: [u8; 32], previous: Vec<[u8; 32]>) -> Self {
+        self.request_state_keys = Some((current, previous));
+        self
+    }
+
+    /// Sets how long a `requestState` stays valid: a retry after that gets `-32602`.
+    /// Default: 10 minutes.
+    pub fn request_state_ttl(mut self, ttl: Duration) -> Self {
+        self.request_state_ttl = ttl;
+        self
+    }
+
+    /// Sets the largest `requestState`, in bytes, the server issues or accepts; a request
+    /// whose answers outgrow it fails with `-32603`. Default: 64 KiB.
+    pub fn max_request_state(mut self, bytes: usize) -> Self {
+        self.max_request_state = bytes;
+        self
+    }
+
+    /// Sets how many rounds of input one request may take before it fails with `-32602`
+    /// (at least 1). Default: 16.
+    pub fn max_input_rounds(mut self, rounds: u32) -> Self {
+        self.max_input_rounds = rounds.max(1);
+        self
+    }
+
     /// Sets the engine's limits (in-flight requests, queues, timeouts of requests to the client).
     pub fn rpc_config(mut self, config: Config) -> Self {
         self.rpc_config = config;
@@ -548,6 +600,20 @@ impl ServerBuilder {
     /// Fails on the first invalid definition, or when two tools, two resources, two templates or
     /// two prompts share a name (or URI).
     pub fn build(self) -> Result<Server, Error> {
+        let (current, previous) = match self.request_state_keys {
+            Some(keys) => keys,
+            None => {
+                let mut key = [0; 32];
+                getrandom::fill(&mut key).map_err(|error| {
+                    Error::invalid_definition(format!("no random requestState key: {error}"))
+                })?;
+                (key, Vec::new())
+            }
+        };
+        let mut request_state = StateConfig::new(current, &previous);
+        request_state.ttl = self.request_state_ttl;
+        request_state.max_size = self.max_request_state;
+        request_state.max_rounds = self.max_input_rounds;
         let mut resources = BTreeMap::new();
         for resource in self.resources {
             let uri = resource.uri().to_owned();
@@ -597,6 +663,7 @@ impl ServerBuilder {
                 logging: self.logging,
                 page_size: self.page_size,
                 cache_hints: self.cache_hints,
+                request_state,
                 tools: RwLock::new(tools),
                 resources: RwLock::new(resources),
                 templates: RwLock::new(templates),

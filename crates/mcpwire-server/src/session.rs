@@ -253,6 +253,7 @@ impl mcpwire_rpc::Handler for SessionHandler {
                 params,
                 probe,
                 link: Arc::new(request),
+                principal: None,
             };
             return modern::serve(&self.server, inbound).await;
         }

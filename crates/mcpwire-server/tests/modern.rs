@@ -1007,3 +1007,689 @@ async fn a_missing_capability_stays_a_tool_error_in_the_legacy_era() {
         "{result}"
     );
 }
+
+// Multi round-trip requests.
+
+fn form(message: &str, field: &str, kind: &str) -> types::ElicitRequestParams {
+    types::ElicitRequestParams::ElicitRequestFormParams(
+        serde_json::from_value(json!({
+            "message": message,
+            "requestedSchema": {"type": "object", "properties": {field: {"type": kind}}, "required": [field]}
+        }))
+        .expect("form params"),
+    )
+}
+
+fn answered(answer: &types::ElicitResult, field: &str) -> String {
+    match answer
+        .content
+        .as_ref()
+        .and_then(|content| content.get(field))
+    {
+        Some(types::ElicitResultContentValue::String(text)) => text.clone(),
+        Some(other) => format!("{other:?}"),
+        None => format!("{}", answer.action),
+    }
+}
+
+/// What the tools below say about their roots.
+fn root_uris(roots: &types::ListRootsResult) -> String {
+    roots
+        .roots
+        .iter()
+        .map(|root| root.uri.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A tool that asks the user, the model and the client at once, written once for both eras.
+async fn profile(_: Map<String, Value>, context: Context) -> Result<String, ToolError> {
+    let (name, greeting, roots) = tokio::join!(
+        context.elicit_with(
+            form("What is your name?", "name", "string"),
+            mcpwire_server::AskOptions::new().key("user_name")
+        ),
+        context.create_message_with(
+            sampling_params("Generate a greeting"),
+            mcpwire_server::AskOptions::new().key("greeting")
+        ),
+        context.list_roots_with(mcpwire_server::AskOptions::new().key("client_roots")),
+    );
+    let (name, greeting, roots) = (name?, greeting?, roots?);
+    Ok(format!(
+        "{} / {} / {}",
+        answered(&name, "name"),
+        sampled_text(&greeting),
+        root_uris(&roots)
+    ))
+}
+
+/// A tool that asks twice, one question after the other.
+async fn two_steps(_: Map<String, Value>, context: Context) -> Result<String, ToolError> {
+    let options = |key: &str| mcpwire_server::AskOptions::new().key(key);
+    let name = context
+        .elicit_with(
+            form("Step 1: What is your name?", "name", "string"),
+            options("step1"),
+        )
+        .await?;
+    let color = context
+        .elicit_with(
+            form("Step 2: What is your favorite color?", "color", "string"),
+            options("step2"),
+        )
+        .await?;
+    Ok(format!(
+        "{} likes {}",
+        answered(&name, "name"),
+        answered(&color, "color")
+    ))
+}
+
+fn mrtr_server() -> Server {
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    struct Greeting {
+        greeting: String,
+    }
+    Server::builder("modern-server", "3.1.4")
+        .max_input_rounds(2)
+        .tool(Tool::typed("profile", profile))
+        .tool(Tool::typed("two_steps", two_steps))
+        .tool(Tool::typed("greet", |arguments: Greeting, context: Context| async move {
+            let name = context.elicit(form("What is your name?", "name", "string")).await?;
+            Ok::<_, ToolError>(format!("{}, {}!", arguments.greeting, answered(&name, "name")))
+        }))
+        .tool(Tool::typed("three_steps", |_: Map<String, Value>, context: Context| async move {
+            for step in 1..=3 {
+                context.elicit(form(&format!("Step {step}?"), "answer", "string")).await?;
+            }
+            Ok::<_, ToolError>("three answers")
+        }))
+        .tool(Tool::typed("spawns", |_: Map<String, Value>, context: Context| async move {
+            let (stopped, _) = tokio::sync::broadcast::channel::<&'static str>(1);
+            let watcher = context.clone();
+            let signal = stopped.clone();
+            tokio::spawn(async move {
+                watcher.cancellation().cancelled().await;
+                let _ = signal.send("stopped");
+            });
+            STOPPED.lock().expect("lock").replace(stopped.subscribe());
+            context.elicit(form("Go on?", "ok", "boolean")).await?;
+            Ok::<_, ToolError>("went on")
+        }))
+        .tool(Tool::typed("login", |_: Map<String, Value>, _: Context| async move {
+            let url = serde_json::from_value(json!({"message": "Sign in", "elicitationId": "login-1", "url": "https://example.com/login", "mode": "url"})).expect("params");
+            Err::<String, _>(ToolError::url_elicitation_required("sign in first", vec![url]))
+        }))
+        .resource(Resource::new("test://private", "private", |uri: String, context: Context| async move {
+            let answer = context.elicit(form("Unlock?", "ok", "boolean")).await?;
+            Ok::<_, HandlerError>(vec![text_contents(uri, None, format!("unlocked: {}", answer.action))])
+        }))
+        .prompt(Prompt::new("contextual", |_, context: Context| async move {
+            let answer = context
+                .elicit_with(
+                    form("What context should the prompt use?", "context", "string"),
+                    mcpwire_server::AskOptions::new().key("user_context"),
+                )
+                .await?;
+            Ok::<_, HandlerError>(vec![types::PromptMessage {
+                content: text(format!("Use {}", answered(&answer, "context"))),
+                role: types::Role::User,
+            }])
+        }))
+        .build()
+        .expect("a valid server")
+}
+
+/// The receiver of the `spawns` tool's signal, for the test that calls it.
+static STOPPED: std::sync::Mutex<Option<tokio::sync::broadcast::Receiver<&'static str>>> =
+    std::sync::Mutex::new(None);
+
+/// The capabilities of a client that answers every kind of input request.
+fn every_capability() -> Value {
+    json!({"elicitation": {}, "sampling": {}, "roots": {}})
+}
+
+/// Checks an `InputRequiredResult` and returns its requests and state.
+fn input_required(method: &str, result: &Value) -> (Map<String, Value>, String) {
+    assert_eq!(result["resultType"], "input_required", "{result}");
+    assert_eq!(result["_meta"][meta::SERVER_INFO]["name"], "modern-server");
+    assert!(result.get("ttlMs").is_none(), "never cached: {result}");
+    let decoded = v2026_07_28::ServerResult::decode(method, &raw(result)).expect("decodes");
+    let is_input_required = matches!(
+        decoded,
+        v2026_07_28::ServerResult::CallToolResultResponseResult(
+            v2026_07_28::CallToolResultResponseResult::InputRequiredResult(_)
+        ) | v2026_07_28::ServerResult::GetPromptResultResponseResult(
+            v2026_07_28::GetPromptResultResponseResult::InputRequiredResult(_)
+        ) | v2026_07_28::ServerResult::ReadResourceResultResponseResult(
+            v2026_07_28::ReadResourceResultResponseResult::InputRequiredResult(_)
+        )
+    );
+    assert!(is_input_required, "{method}: {result}");
+    let requests = result["inputRequests"]
+        .as_object()
+        .expect("inputRequests")
+        .clone();
+    let state = result["requestState"]
+        .as_str()
+        .expect("a requestState")
+        .to_owned();
+    (requests, state)
+}
+
+fn accept(field: &str, value: Value) -> Value {
+    json!({"action": "accept", "content": {field: value}})
+}
+
+fn sampled(text: &str) -> Value {
+    json!({"role": "assistant", "content": {"type": "text", "text": text}, "model": "test-model", "stopReason": "endTurn"})
+}
+
+#[tokio::test]
+async fn one_ask_takes_one_retry() {
+    let server = mrtr_server();
+    for kind in KINDS {
+        let client = Client::connect(kind, &server).await;
+        let call = json!({"name": "greet", "arguments": {"greeting": "Hello"}});
+        let first = client
+            .modern("tools/call", call.clone(), every_capability())
+            .await
+            .expect("a result");
+        let (requests, state) = input_required("tools/call", &first);
+        assert_eq!(
+            Value::Object(requests.clone()),
+            json!({"input-1": {"method": "elicitation/create", "params": {
+                "message": "What is your name?",
+                "requestedSchema": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+            }}}),
+            "{kind:?}"
+        );
+        let mut retry = call.clone();
+        retry["inputResponses"] = json!({"input-1": accept("name", json!("Alice"))});
+        retry["requestState"] = json!(state);
+        let done = client
+            .modern("tools/call", retry.clone(), every_capability())
+            .await
+            .expect("a result");
+        assert_modern_result("tools/call", &done);
+        assert_eq!(done["content"][0]["text"], "Hello, Alice!");
+        // Answers without a state are taken as given, and keys nobody asked for are ignored.
+        let mut stateless = call.clone();
+        stateless["inputResponses"] = json!({
+            "input-1": accept("name", json!("Bob")),
+            "unknown_extra_key": {"action": "decline"},
+            "another_unexpected": {"anything": true}
+        });
+        let done = client
+            .modern("tools/call", stateless, every_capability())
+            .await
+            .expect("a result");
+        assert_eq!(done["content"][0]["text"], "Hello, Bob!");
+        // An answer under another key is no answer: the question comes again.
+        let mut wrong_key = call.clone();
+        wrong_key["inputResponses"] = json!({"wrong_key": accept("name", json!("Eve"))});
+        let again = client
+            .modern("tools/call", wrong_key, every_capability())
+            .await
+            .expect("a result");
+        let (requests, _) = input_required("tools/call", &again);
+        assert!(requests.contains_key("input-1"), "{again}");
+    }
+}
+
+#[tokio::test]
+async fn joined_asks_share_one_round() {
+    let server = mrtr_server();
+    for kind in KINDS {
+        let client = Client::connect(kind, &server).await;
+        let call = json!({"name": "profile"});
+        let first = client
+            .modern("tools/call", call.clone(), every_capability())
+            .await
+            .expect("a result");
+        let (requests, state) = input_required("tools/call", &first);
+        let methods: Vec<(&str, &str)> = requests
+            .iter()
+            .map(|(key, request)| (key.as_str(), request["method"].as_str().expect("a method")))
+            .collect();
+        assert_eq!(
+            methods,
+            [
+                ("client_roots", "roots/list"),
+                ("greeting", "sampling/createMessage"),
+                ("user_name", "elicitation/create")
+            ],
+            "{kind:?}"
+        );
+        assert!(requests["client_roots"].get("params").is_none(), "{first}");
+        assert_eq!(requests["greeting"]["params"]["maxTokens"], 100);
+        // Answer two of three: the missing one is asked again, alone, with a new state.
+        let mut partial = call.clone();
+        partial["inputResponses"] = json!({
+            "user_name": accept("name", json!("Alice")),
+            "greeting": sampled("Bonjour"),
+        });
+        partial["requestState"] = json!(state);
+        let second = client
+            .modern("tools/call", partial, every_capability())
+            .await
+            .expect("a result");
+        let (requests, second_state) = input_required("tools/call", &second);
+        assert_eq!(
+            requests.keys().collect::<Vec<_>>(),
+            ["client_roots"],
+            "{second}"
+        );
+        assert_ne!(second_state, state);
+        let mut last = call.clone();
+        last["inputResponses"] =
+            json!({"client_roots": {"roots": [{"uri": "file:///test/root", "name": "Test Root"}]}});
+        last["requestState"] = json!(second_state);
+        let done = client
+            .modern("tools/call", last, every_capability())
+            .await
+            .expect("a result");
+        assert_eq!(
+            done["content"][0]["text"],
+            "Alice / Bonjour / file:///test/root"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sequential_asks_take_rounds_with_differing_states() {
+    let server = mrtr_server();
+    let client = Client::connect(Kind::Memory, &server).await;
+    let call = json!({"name": "two_steps"});
+    let first = client
+        .modern("tools/call", call.clone(), every_capability())
+        .await
+        .expect("a result");
+    let (requests, first_state) = input_required("tools/call", &first);
+    assert_eq!(
+        requests["step1"]["params"]["message"],
+        "Step 1: What is your name?"
+    );
+    let mut retry = call.clone();
+    retry["inputResponses"] = json!({"step1": accept("name", json!("Alice"))});
+    retry["requestState"] = json!(first_state);
+    let second = client
+        .modern("tools/call", retry.clone(), every_capability())
+        .await
+        .expect("a result");
+    let (requests, second_state) = input_required("tools/call", &second);
+    assert_eq!(requests.keys().collect::<Vec<_>>(), ["step2"]);
+    assert_ne!(first_state, second_state);
+    // The first state may be retried as it was: nothing is consumed on the server.
+    let again = client
+        .modern("tools/call", retry, every_capability())
+        .await
+        .expect("a result");
+    assert_eq!(
+        input_required("tools/call", &again)
+            .0
+            .keys()
+            .collect::<Vec<_>>(),
+        ["step2"]
+    );
+    let mut last = call.clone();
+    last["inputResponses"] = json!({"step2": accept("color", json!("blue"))});
+    last["requestState"] = json!(second_state);
+    let done = client
+        .modern("tools/call", last, every_capability())
+        .await
+        .expect("a result");
+    assert_eq!(done["content"][0]["text"], "Alice likes blue");
+}
+
+#[tokio::test]
+async fn forged_foreign_and_malformed_input_is_invalid_params() {
+    let server = mrtr_server();
+    let client = Client::connect(Kind::Memory, &server).await;
+    let call = json!({"name": "greet", "arguments": {"greeting": "Hello"}});
+    let first = client
+        .modern("tools/call", call.clone(), every_capability())
+        .await
+        .expect("a result");
+    let (_, state) = input_required("tools/call", &first);
+    let answer = json!({"input-1": accept("name", json!("Alice"))});
+    let retry = |params: Value, state: Value| {
+        let mut params = params;
+        params["inputResponses"] = answer.clone();
+        params["requestState"] = state;
+        params
+    };
+    let refused = [
+        retry(call.clone(), json!(format!("{state}-TAMPERED"))),
+        retry(call.clone(), json!(format!("x{state}"))),
+        retry(call.clone(), json!(12)),
+        // The state of one call on another tool, or the same tool with other arguments.
+        retry(json!({"name": "two_steps"}), json!(state)),
+        retry(
+            json!({"name": "greet", "arguments": {"greeting": "Bye"}}),
+            json!(state),
+        ),
+        json!({"name": "greet", "arguments": {"greeting": "Hello"}, "inputResponses": {"input-1": 12345}}),
+        json!({"name": "greet", "arguments": {"greeting": "Hello"}, "inputResponses": null}),
+        json!({"name": "greet", "arguments": {"greeting": "Hello"}, "inputResponses": []}),
+        // An answer that is no elicitation result.
+        json!({"name": "greet", "arguments": {"greeting": "Hello"}, "inputResponses": {"input-1": {"roots": []}}}),
+    ];
+    for params in refused {
+        let error = client
+            .modern("tools/call", params.clone(), every_capability())
+            .await
+            .expect_err("refused");
+        assert_eq!(error.code, ErrorCode::INVALID_PARAMS, "{params}: {error:?}");
+    }
+    // A state from a server with another key does not verify either.
+    let other = mrtr_server();
+    let other_client = Client::connect(Kind::Memory, &other).await;
+    let error = other_client
+        .modern(
+            "tools/call",
+            retry(call.clone(), json!(state)),
+            every_capability(),
+        )
+        .await
+        .expect_err("another key");
+    assert_eq!(error.code, ErrorCode::INVALID_PARAMS);
+    // A server given the same key accepts it.
+    let keyed = |key| {
+        Server::builder("modern-server", "3.1.4")
+            .request_state_key(key)
+            .tool(Tool::typed(
+                "greet",
+                |_: Map<String, Value>, context: Context| async move {
+                    let name = context
+                        .elicit(form("What is your name?", "name", "string"))
+                        .await?;
+                    Ok::<_, ToolError>(answered(&name, "name"))
+                },
+            ))
+            .build()
+            .expect("valid")
+    };
+    let (one, two) = (keyed([3; 32]), keyed([3; 32]));
+    let one = Client::connect(Kind::Memory, &one).await;
+    let two = Client::connect(Kind::Memory, &two).await;
+    let first = one
+        .modern("tools/call", json!({"name": "greet"}), every_capability())
+        .await
+        .expect("a result");
+    let (_, state) = input_required("tools/call", &first);
+    let done = two
+        .modern(
+            "tools/call",
+            retry(json!({"name": "greet"}), json!(state)),
+            every_capability(),
+        )
+        .await
+        .expect("the same key verifies");
+    assert_eq!(done["content"][0]["text"], "Alice");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_expired_state_is_refused() {
+    let server = mrtr_server();
+    let client = Client::connect(Kind::Memory, &server).await;
+    let call = json!({"name": "greet", "arguments": {"greeting": "Hello"}});
+    let first = client
+        .modern("tools/call", call.clone(), every_capability())
+        .await
+        .expect("a result");
+    let (_, state) = input_required("tools/call", &first);
+    let mut retry = call;
+    retry["inputResponses"] = json!({"input-1": accept("name", json!("Alice"))});
+    retry["requestState"] = json!(state);
+    tokio::time::advance(Duration::from_secs(9 * 60)).await;
+    client
+        .modern("tools/call", retry.clone(), every_capability())
+        .await
+        .expect("still valid");
+    tokio::time::advance(Duration::from_secs(61)).await;
+    let error = client
+        .modern("tools/call", retry, every_capability())
+        .await
+        .expect_err("expired");
+    assert_eq!(error.code, ErrorCode::INVALID_PARAMS);
+    assert!(error.message.contains("expired"), "{}", error.message);
+}
+
+#[tokio::test]
+async fn rounds_are_limited() {
+    let server = mrtr_server();
+    let client = Client::connect(Kind::Memory, &server).await;
+    let mut call = json!({"name": "three_steps"});
+    let mut answers = Map::new();
+    for round in 1..=2 {
+        let result = client
+            .modern("tools/call", call.clone(), every_capability())
+            .await
+            .expect("a result");
+        let (requests, state) = input_required("tools/call", &result);
+        for key in requests.keys() {
+            answers.insert(key.clone(), accept("answer", json!(round)));
+        }
+        call["inputResponses"] = Value::Object(answers.clone());
+        call["requestState"] = json!(state);
+    }
+    let error = client
+        .modern("tools/call", call, every_capability())
+        .await
+        .expect_err("a third round");
+    assert_eq!(error.code, ErrorCode::INVALID_PARAMS, "{error:?}");
+}
+
+#[tokio::test]
+async fn prompts_and_resources_ask_too() {
+    let server = mrtr_server();
+    for kind in KINDS {
+        let client = Client::connect(kind, &server).await;
+        let get = json!({"name": "contextual"});
+        let first = client
+            .modern("prompts/get", get.clone(), every_capability())
+            .await
+            .expect("a result");
+        let (requests, state) = input_required("prompts/get", &first);
+        assert!(requests.contains_key("user_context"));
+        let mut retry = get;
+        retry["inputResponses"] = json!({"user_context": accept("context", json!("test context"))});
+        retry["requestState"] = json!(state);
+        let done = client
+            .modern("prompts/get", retry, every_capability())
+            .await
+            .expect("a result");
+        assert_modern_result("prompts/get", &done);
+        assert_eq!(done["messages"][0]["content"]["text"], "Use test context");
+
+        let read = json!({"uri": "test://private"});
+        let first = client
+            .modern("resources/read", read.clone(), every_capability())
+            .await
+            .expect("a result");
+        let (_, state) = input_required("resources/read", &first);
+        let mut retry = read;
+        retry["inputResponses"] = json!({"input-1": accept("ok", json!(true))});
+        retry["requestState"] = json!(state);
+        let done = client
+            .modern("resources/read", retry, every_capability())
+            .await
+            .expect("a result");
+        assert_modern_result("resources/read", &done);
+        assert_eq!(done["contents"][0]["text"], "unlocked: accept");
+    }
+}
+
+#[tokio::test]
+async fn asks_need_the_request_s_capabilities() {
+    let server = mrtr_server();
+    let client = Client::connect(Kind::Memory, &server).await;
+    let declared = json!({"sampling": {}, "roots": {}});
+    // The joined asks the client can answer come first; an undeclared one is never sent.
+    let first = client
+        .modern("tools/call", json!({"name": "profile"}), declared.clone())
+        .await
+        .expect("a result");
+    let (requests, state) = input_required("tools/call", &first);
+    assert_eq!(
+        requests.keys().collect::<Vec<_>>(),
+        ["client_roots", "greeting"]
+    );
+    // Once they are answered, the tool meets the missing capability, and `?` makes it -32021.
+    let retry = json!({
+        "name": "profile",
+        "inputResponses": {"greeting": sampled("Hi"), "client_roots": {"roots": []}},
+        "requestState": state
+    });
+    let error = client
+        .modern("tools/call", retry, declared)
+        .await
+        .expect_err("no elicitation");
+    assert_eq!(error.code, ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY);
+    assert_eq!(
+        value(error.data.as_deref().expect("data")),
+        json!({"requiredCapabilities": {"elicitation": {}}})
+    );
+    // A single ask fails at once.
+    let error = client
+        .modern(
+            "tools/call",
+            json!({"name": "two_steps"}),
+            json!({"sampling": {}}),
+        )
+        .await
+        .expect_err("no elicitation");
+    assert_eq!(error.code, ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY);
+}
+
+#[tokio::test]
+async fn url_elicitations_become_input_requests() {
+    let server = mrtr_server();
+    let client = Client::connect(Kind::Memory, &server).await;
+    let result = client
+        .modern(
+            "tools/call",
+            json!({"name": "login"}),
+            json!({"elicitation": {"url": {}}}),
+        )
+        .await
+        .expect("a result");
+    let (requests, _) = input_required("tools/call", &result);
+    assert_eq!(
+        Value::Object(requests),
+        json!({"url-1": {"method": "elicitation/create", "params": {"mode": "url", "message": "Sign in", "url": "https://example.com/login"}}})
+    );
+    let error = client
+        .modern(
+            "tools/call",
+            json!({"name": "login"}),
+            json!({"elicitation": {}}),
+        )
+        .await
+        .expect_err("no URL mode");
+    assert_eq!(error.code, ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY);
+    assert_eq!(
+        value(error.data.as_deref().expect("data")),
+        json!({"requiredCapabilities": {"elicitation": {"url": {}}}})
+    );
+}
+
+#[tokio::test]
+async fn work_a_handler_spawned_stops_when_the_round_ends() {
+    let server = mrtr_server();
+    let client = Client::connect(Kind::Memory, &server).await;
+    let result = client
+        .modern("tools/call", json!({"name": "spawns"}), every_capability())
+        .await
+        .expect("a result");
+    input_required("tools/call", &result);
+    let mut stopped = STOPPED.lock().expect("lock").take().expect("the tool ran");
+    assert_eq!(stopped.recv().await.expect("a signal"), "stopped");
+}
+
+fn client_info() -> types::Implementation {
+    types::Implementation {
+        description: None,
+        icons: None,
+        name: "legacy-client".to_owned(),
+        title: None,
+        version: "1.0.0".to_owned(),
+        website_url: None,
+    }
+}
+
+#[tokio::test]
+async fn one_handler_asks_through_requests_in_legacy_and_retries_in_modern() {
+    let server = mrtr_server();
+    // Legacy: the real client answers the server's requests with its handlers.
+    let (client_end, server_end) = mcpwire_transport::duplex(64);
+    let _session = server.serve(server_end);
+    let legacy = mcpwire_client::Client::builder(client_info())
+        .sampling(
+            |_: types::CreateMessageRequestParams, _: mcpwire_client::RequestContext| async move {
+                serde_json::from_value::<types::CreateMessageResult>(sampled("Hi there"))
+                    .map_err(|error| ErrorObject::internal_error(error.to_string()))
+            },
+        )
+        .elicitation(
+            |_: types::ElicitRequestParams, _: mcpwire_client::RequestContext| async move {
+                serde_json::from_value::<types::ElicitResult>(accept("name", json!("Ada")))
+                    .map_err(|error| ErrorObject::internal_error(error.to_string()))
+            },
+        )
+        .roots(|_| async {
+            Ok::<_, ErrorObject>(vec![types::Root {
+                meta: None,
+                name: None,
+                uri: "file:///work".to_owned(),
+            }])
+        })
+        .connect(client_end)
+        .await
+        .expect("the handshake");
+    let result = legacy
+        .call_tool("profile", json!({}))
+        .await
+        .expect("a result");
+    let types::ContentBlock::TextContent(content) = &result.content[0] else {
+        panic!("a text block: {result:?}");
+    };
+    assert_eq!(content.text, "Ada / Hi there / file:///work");
+
+    // Modern: the same handler, answered through `inputResponses`.
+    let client = Client::connect(Kind::Stdio, &server).await;
+    let first = client
+        .modern("tools/call", json!({"name": "profile"}), every_capability())
+        .await
+        .expect("a result");
+    let (_, state) = input_required("tools/call", &first);
+    let retry = json!({
+        "name": "profile",
+        "inputResponses": {
+            "user_name": accept("name", json!("Ada")),
+            "greeting": sampled("Hi there"),
+            "client_roots": {"roots": [{"uri": "file:///work"}]}
+        },
+        "requestState": state
+    });
+    let done = client
+        .modern("tools/call", retry, every_capability())
+        .await
+        .expect("a result");
+    assert_eq!(done["content"][0]["text"], "Ada / Hi there / file:///work");
+}
+
+#[tokio::test]
+async fn lists_never_ask() {
+    let server = mrtr_server();
+    let client = Client::connect(Kind::Memory, &server).await;
+    for method in ["tools/list", "prompts/list", "resources/list"] {
+        let result = client
+            .modern(method, json!({}), every_capability())
+            .await
+            .expect("a list");
+        assert_modern_result(method, &result);
+    }
+}

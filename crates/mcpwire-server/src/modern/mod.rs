@@ -8,6 +8,8 @@
 //! (`-32022`), then serves the method; every method the modern era removed (`initialize`,
 //! `ping`, `logging/setLevel`, `resources/subscribe`, core `tasks/*`...) is `-32601`.
 
+mod mrtr;
+pub(crate) mod request_state;
 mod shape;
 
 use std::collections::BTreeMap;
@@ -24,10 +26,12 @@ use mcpwire_schema::{Era, JsonObject, ProtocolVersion, v2026_07_28};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use self::mrtr::{InputParams, Outcome, Replay};
+use self::request_state::Binding;
 use crate::methods::{self, ToolFailure, decode};
 use crate::server::Inner;
 use crate::tool::text_result;
-use crate::{Context, Error};
+use crate::{Context, Error, ToolError};
 
 /// Where a modern request's messages go: the notifications it sends before its result
 /// (progress, log messages, a subscription's notifications), and the signal that the client
@@ -79,6 +83,9 @@ pub(crate) struct Inbound {
     pub(crate) probe: MetaProbe,
     /// Where the request's notifications go.
     pub(crate) link: Arc<dyn Link>,
+    /// A digest of the caller's credentials (such as the `Authorization` header on HTTP), to
+    /// which a `requestState` is bound; `None` where there are none (stdio).
+    pub(crate) principal: Option<[u8; 32]>,
 }
 
 /// Whether `method` exists only in the modern era, so that a request for it is served
@@ -99,6 +106,7 @@ pub(crate) async fn serve(
         params,
         probe,
         link,
+        principal,
     } = inbound;
     let meta = match probe {
         MetaProbe::Modern(meta) => RequestMeta::from_meta(meta),
@@ -106,7 +114,7 @@ pub(crate) async fn serve(
     }
     .map_err(|error| error.to_error_object())?;
     let version = meta.check_version(&ProtocolVersion::MODERN)?;
-    let request = Request::new(meta, version, link)?;
+    let request = Request::new(meta, version, link, principal)?;
     let params = params.as_deref();
     match method.as_str() {
         "server/discover" => discover(server),
@@ -157,6 +165,7 @@ struct Request {
     log_level: Option<LogLevel>,
     progress_token: Option<RequestId>,
     link: Arc<dyn Link>,
+    principal: Option<[u8; 32]>,
 }
 
 impl Request {
@@ -169,6 +178,7 @@ impl Request {
         meta: RequestMeta,
         version: ProtocolVersion,
         link: Arc<dyn Link>,
+        principal: Option<[u8; 32]>,
     ) -> Result<Self, ErrorObject> {
         let capabilities = Value::Object(meta.client_capabilities);
         let modern: v2026_07_28::ClientCapabilities = serde_json::from_value(capabilities.clone())
@@ -194,12 +204,14 @@ impl Request {
             log_level: meta.log_level,
             progress_token: meta.progress_token,
             link,
+            principal,
         })
     }
 
-    /// The scope a handler's [`Context`] gets.
-    fn scope(self) -> Arc<ModernScope> {
+    /// The scope a handler's [`Context`] gets; `replay` when it may ask the client.
+    fn scope(self, replay: Option<Arc<Replay>>) -> Arc<ModernScope> {
         Arc::new(ModernScope {
+            replay,
             cancellation: self.link.cancellation().child_token(),
             version: self.version,
             client_capabilities: self.client_capabilities,
@@ -221,8 +233,11 @@ pub(crate) struct ModernScope {
     pub(crate) client_info: Option<wire::Implementation>,
     pub(crate) log_level: Option<LogLevel>,
     pub(crate) progress_token: Option<RequestId>,
-    /// Fires with the request's cancellation.
+    /// Fires with the request's cancellation, and when the run stops for input.
     pub(crate) cancellation: CancellationToken,
+    /// The answers of a request that may ask the client (`tools/call`, `prompts/get`,
+    /// `resources/read`).
+    replay: Option<Arc<Replay>>,
 }
 
 impl fmt::Debug for ModernScope {
@@ -246,16 +261,21 @@ impl ModernScope {
         }
     }
 
-    /// Asks the client for input while serving this request.
+    /// Asks the client for input while serving this request: the answer when the client
+    /// gave it, or else the handler parks until the round ends (see [`mrtr`]).
     pub(crate) async fn ask(
         &self,
         method: &str,
-        _params: JsonObject,
-        _key: Option<String>,
+        params: JsonObject,
+        key: Option<String>,
     ) -> Result<Box<RawValue>, Error> {
-        Err(Error::unsupported(format!(
-            "`{method}` cannot be asked while serving this request in the modern era"
-        )))
+        match &self.replay {
+            Some(replay) => replay.ask(method, params, key).await,
+            None => Err(Error::unsupported(format!(
+                "`{method}` can be asked only while serving tools/call, prompts/get or \
+                 resources/read in the modern era"
+            ))),
+        }
     }
 }
 
@@ -289,6 +309,71 @@ fn discover(server: &Inner) -> Result<Box<RawValue>, ErrorObject> {
     shape::complete(server, "server/discover", &result, None)
 }
 
+/// How a request that may ask the client ended.
+enum Ran<T> {
+    /// The handler returned.
+    Complete(T),
+    /// The `InputRequiredResult` to answer with.
+    InputRequired(Box<RawValue>),
+}
+
+/// Runs a handler that may ask the client for input, replaying the answers of the request's
+/// `inputResponses` and verified `requestState` (see [`mrtr`]).
+///
+/// # Errors
+///
+/// `-32602` for invalid `inputResponses`, a `requestState` that fails verification, an answer
+/// that is not a result of its ask, or more rounds than the server allows.
+async fn with_input<T, F, Fut>(
+    server: &Inner,
+    method: &str,
+    binding: Binding,
+    params: Option<&RawValue>,
+    request: Request,
+    handler: F,
+) -> Result<Ran<T>, ErrorObject>
+where
+    F: FnOnce(Context, Arc<ModernScope>) -> Fut,
+    Fut: Future<Output = T>,
+{
+    let (responses, state) = InputParams::read(params)?;
+    let states = &server.request_state;
+    let state = state
+        .map(|token| states.open(&token, &binding))
+        .transpose()
+        .map_err(|error| ErrorObject::invalid_params(error.to_string()))?;
+    let replay = Arc::new(Replay::new(state, responses));
+    let cancelled = request.link.cancellation().clone();
+    let scope = request.scope(Some(Arc::clone(&replay)));
+    let stop = scope.cancellation.clone();
+    let context = Context::modern(Arc::clone(&scope));
+    match mrtr::run(&replay, &stop, &cancelled, handler(context, scope)).await {
+        Outcome::Complete(output) => Ok(Ran::Complete(output)),
+        // Nobody reads the answer to a cancelled request.
+        Outcome::Cancelled => Err(ErrorObject::internal_error("the request was cancelled")),
+        Outcome::InputRequired => {
+            let round = replay.finish()?;
+            let next = replay.round + 1;
+            if next > states.max_rounds {
+                return Err(ErrorObject::invalid_params(format!(
+                    "the request needs more than {} rounds of input",
+                    states.max_rounds
+                )));
+            }
+            let payload = states.payload(&binding, next, round.consumed, round.outstanding);
+            let token = states.seal(&payload).map_err(|error| {
+                tracing::warn!(%method, %error, "the requestState of a request is too large");
+                ErrorObject::internal_error(error.to_string())
+            })?;
+            let mut result = JsonObject::new();
+            result.insert("resultType".to_owned(), Value::from("input_required"));
+            result.insert("inputRequests".to_owned(), Value::Object(round.requests));
+            result.insert("requestState".to_owned(), Value::String(token));
+            Ok(Ran::InputRequired(shape::finish(server, method, result)?))
+        }
+    }
+}
+
 /// `tools/call`.
 async fn call_tool(
     server: &Inner,
@@ -296,19 +381,77 @@ async fn call_tool(
     request: Request,
 ) -> Result<Box<RawValue>, ErrorObject> {
     // A `task` param is ignored: core tasks do not exist in the modern era.
+    let params_raw = params;
     let params: wire::CallToolRequestParams = decode(params)?;
     let tool = methods::find_tool(server, &params.name)?;
-    let context = Context::modern(request.scope());
     let arguments = params.arguments.unwrap_or_default();
-    let result = match methods::run_tool(&tool, arguments, context).await {
-        Ok(result) => result,
-        Err(ToolFailure::Protocol(error)) => return Err(error),
-        Err(ToolFailure::Tool(error)) => match &error.capability {
+    let binding = Binding::new(
+        "tools/call",
+        &params.name,
+        &Value::Object(arguments.clone()),
+        request.principal,
+    );
+    let ran = with_input(
+        server,
+        "tools/call",
+        binding,
+        params_raw,
+        request,
+        |context, scope| async move {
+            let outcome = methods::run_tool(&tool, arguments, context).await;
+            match outcome {
+                Err(ToolFailure::Tool(error)) if error.capability.is_none() => {
+                    match error.url_elicitations {
+                        Some(elicitations) => Err(url_elicitations(&scope, elicitations).await),
+                        None => Err(ToolFailure::Tool(error)),
+                    }
+                }
+                outcome => outcome,
+            }
+        },
+    )
+    .await?;
+    let result = match ran {
+        Ran::InputRequired(result) => return Ok(result),
+        Ran::Complete(Ok(result)) => result,
+        Ran::Complete(Err(ToolFailure::Protocol(error))) => return Err(error),
+        Ran::Complete(Err(ToolFailure::Tool(error))) => match &error.capability {
             Some(capability) => return Err(missing_capability_error(capability)),
             None => text_result(error.message().to_owned(), true),
         },
     };
     shape::complete(server, "tools/call", &result, None)
+}
+
+/// The URL-mode elicitations a tool waits for become input requests `url-1`, `url-2`...: the
+/// run parks, unless the client cannot open URLs.
+async fn url_elicitations(
+    scope: &ModernScope,
+    elicitations: Vec<wire::ElicitRequestURLParams>,
+) -> ToolFailure {
+    let declared = scope
+        .client_capabilities
+        .elicitation
+        .as_ref()
+        .is_some_and(|elicitation| elicitation.url.is_some());
+    let Some(replay) = scope.replay.as_ref().filter(|_| declared) else {
+        return ToolFailure::Tool(ToolError::from(Error::capability_missing(
+            "elicitation.url",
+        )));
+    };
+    let asks = elicitations
+        .into_iter()
+        .enumerate()
+        .map(|(index, elicitation)| {
+            let mut params = JsonObject::new();
+            params.insert("mode".to_owned(), Value::from("url"));
+            params.insert("message".to_owned(), Value::String(elicitation.message));
+            params.insert("url".to_owned(), Value::String(elicitation.url));
+            (format!("url-{}", index + 1), "elicitation/create", params)
+        })
+        .collect();
+    let error = replay.demand(asks).await;
+    ToolFailure::Protocol(ErrorObject::internal_error(error.to_string()))
 }
 
 /// `resources/read`: a missing resource is `-32602` with `data.uri`.
@@ -317,13 +460,24 @@ async fn read_resource(
     params: Option<&RawValue>,
     request: Request,
 ) -> Result<Box<RawValue>, ErrorObject> {
+    let params_raw = params;
     let params: wire::ReadResourceRequestParams = decode(params)?;
     let readable = methods::Readable::find(server, &params.uri, Era::Modern)?;
-    let context = Context::modern(request.scope());
-    let contents = readable
-        .read(params.uri, context)
-        .await
-        .map_err(|error| error.into_error_object(Era::Modern))?;
+    let binding = Binding::new(
+        "resources/read",
+        &params.uri,
+        &Value::String(params.uri.clone()),
+        request.principal,
+    );
+    let uri = params.uri;
+    let read = |context, _| readable.read(uri, context);
+    let contents =
+        match with_input(server, "resources/read", binding, params_raw, request, read).await? {
+            Ran::InputRequired(result) => return Ok(result),
+            Ran::Complete(contents) => {
+                contents.map_err(|error| error.into_error_object(Era::Modern))?
+            }
+        };
     let result = wire::ReadResourceResult {
         meta: None,
         contents,
@@ -337,11 +491,21 @@ async fn get_prompt(
     params: Option<&RawValue>,
     request: Request,
 ) -> Result<Box<RawValue>, ErrorObject> {
-    let (prompt, arguments) = methods::find_prompt(server, decode(params)?)?;
-    let context = Context::modern(request.scope());
-    let messages = (prompt.handler)(arguments, context)
-        .await
-        .map_err(|error| error.into_error_object(Era::Modern))?;
+    let params_raw = params;
+    let params: wire::GetPromptRequestParams = decode(params)?;
+    let name = params.name.clone();
+    let arguments =
+        serde_json::to_value(params.arguments.clone().unwrap_or_default()).unwrap_or(Value::Null);
+    let binding = Binding::new("prompts/get", &name, &arguments, request.principal);
+    let (prompt, arguments) = methods::find_prompt(server, params)?;
+    let render = |context, _| (prompt.handler)(arguments, context);
+    let messages =
+        match with_input(server, "prompts/get", binding, params_raw, request, render).await? {
+            Ran::InputRequired(result) => return Ok(result),
+            Ran::Complete(messages) => {
+                messages.map_err(|error| error.into_error_object(Era::Modern))?
+            }
+        };
     shape::complete(
         server,
         "prompts/get",
