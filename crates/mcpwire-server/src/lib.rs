@@ -71,7 +71,7 @@ pub use mcpwire_schema::v2025_11_25 as types;
 pub use resource::{
     HandlerError, Prompt, Resource, ResourceTemplate, blob_contents, text_contents,
 };
-pub use server::{Server, ServerBuilder, Session};
+pub use server::{ListKind, Server, ServerBuilder, Session};
 pub use tool::{IntoToolResult, Structured, Tool, ToolBuilder};
 
 // Compiles and runs the README example as a doc test.

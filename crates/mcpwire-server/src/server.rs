@@ -10,6 +10,7 @@ use mcpwire_schema::v2025_11_25 as wire;
 use mcpwire_transport::{SendOptions, Transport};
 
 use crate::cancel::McpCancellation;
+use crate::modern::listen::{ListenerSlots, Listeners};
 use crate::modern::request_state::StateConfig;
 use crate::session::{SessionHandler, SessionState};
 use crate::version::project_params;
@@ -58,6 +59,10 @@ pub(crate) struct Inner {
     pub(crate) cache_hints: CacheHints,
     /// The keys and limits of the `requestState` of multi round-trip requests.
     pub(crate) request_state: StateConfig,
+    /// The open modern subscriptions (`subscriptions/listen`).
+    pub(crate) listeners: Listeners,
+    /// Most subscriptions one connection may hold at once.
+    max_subscriptions_per_connection: usize,
     tools: RwLock<BTreeMap<String, Tool>>,
     resources: RwLock<BTreeMap<String, Resource>>,
     templates: RwLock<BTreeMap<String, ResourceTemplate>>,
@@ -185,6 +190,8 @@ impl Server {
             request_state_ttl: StateConfig::DEFAULT_TTL,
             max_request_state: StateConfig::DEFAULT_MAX_SIZE,
             max_input_rounds: StateConfig::DEFAULT_MAX_ROUNDS,
+            max_subscriptions: Listeners::DEFAULT_LIMIT,
+            max_subscriptions_per_connection: Listeners::DEFAULT_PER_CONNECTION,
             rpc_config: Config::default(),
             on_roots_list_changed: None,
             on_client_task_status: None,
@@ -201,6 +208,9 @@ impl Server {
         let handler = SessionHandler {
             server: Arc::clone(&self.inner),
             state: Arc::clone(&state),
+            listener_slots: Arc::new(ListenerSlots::new(
+                self.inner.max_subscriptions_per_connection,
+            )),
         };
         let config = self.inner.rpc_config.clone().cancellation(McpCancellation);
         let peer = Peer::start(transport, handler, config);
@@ -244,7 +254,7 @@ impl Server {
         let inner = &self.inner;
         self.insert(
             inner.tools_enabled,
-            "tools",
+            ListKind::Tools,
             &inner.tools,
             tool.name().to_owned(),
             tool,
@@ -254,7 +264,7 @@ impl Server {
 
     /// Removes a tool, telling the sessions; returns whether it existed.
     pub async fn remove_tool(&self, name: &str) -> bool {
-        self.remove(&self.inner.tools, name, "tools").await
+        self.remove(&self.inner.tools, name, ListKind::Tools).await
     }
 
     /// The names of the tools, sorted.
@@ -272,7 +282,7 @@ impl Server {
         let uri = resource.uri().to_owned();
         self.insert(
             inner.resources_enabled,
-            "resources",
+            ListKind::Resources,
             &inner.resources,
             uri,
             resource,
@@ -282,7 +292,8 @@ impl Server {
 
     /// Removes the resource at `uri`, telling the sessions; returns whether it existed.
     pub async fn remove_resource(&self, uri: &str) -> bool {
-        self.remove(&self.inner.resources, uri, "resources").await
+        self.remove(&self.inner.resources, uri, ListKind::Resources)
+            .await
     }
 
     /// Adds a prompt, or replaces the one of the same name, and tells the sessions.
@@ -295,7 +306,7 @@ impl Server {
         let name = prompt.name().to_owned();
         self.insert(
             inner.prompts_enabled,
-            "prompts",
+            ListKind::Prompts,
             &inner.prompts,
             name,
             prompt,
@@ -305,26 +316,27 @@ impl Server {
 
     /// Removes a prompt, telling the sessions; returns whether it existed.
     pub async fn remove_prompt(&self, name: &str) -> bool {
-        self.remove(&self.inner.prompts, name, "prompts").await
+        self.remove(&self.inner.prompts, name, ListKind::Prompts)
+            .await
     }
 
-    /// Inserts into one of the registries and sends `notifications/<list>/list_changed`.
+    /// Inserts into one of the registries and announces the change.
     async fn insert<T>(
         &self,
         enabled: bool,
-        list: &str,
+        list: ListKind,
         registry: &RwLock<BTreeMap<String, T>>,
         key: String,
         item: T,
     ) -> Result<(), Error> {
         if !enabled {
             return Err(Error::invalid_definition(format!(
-                "this server was built without the {list} capability"
+                "this server was built without the {} capability",
+                list.name()
             )));
         }
         write(registry).insert(key, item);
-        self.list_changed(&format!("notifications/{list}/list_changed"))
-            .await;
+        self.notify_list_changed(list).await;
         Ok(())
     }
 
@@ -333,18 +345,47 @@ impl Server {
         &self,
         registry: &RwLock<BTreeMap<String, T>>,
         key: &str,
-        list: &str,
+        list: ListKind,
     ) -> bool {
         let removed = write(registry).remove(key).is_some();
         if removed {
-            self.list_changed(&format!("notifications/{list}/list_changed"))
-                .await;
+            self.notify_list_changed(list).await;
         }
         removed
     }
 
-    /// Tells the sessions subscribed to `uri` that the resource changed
-    /// (`notifications/resources/updated`); sessions that did not subscribe hear nothing.
+    /// Announces that a list changed without changing it here, for lists that depend on
+    /// something else (a database, the caller's permissions...): initialized legacy sessions
+    /// get `notifications/<list>/list_changed`, and so do the modern subscriptions
+    /// (`subscriptions/listen`) that asked for that list, tagged with their id. Adding or
+    /// removing a tool, resource or prompt announces it already.
+    pub async fn notify_list_changed(&self, list: ListKind) {
+        let method = list.notification();
+        for session in self.live_sessions() {
+            if !session.is_initialized() {
+                continue;
+            }
+            if let Some(peer) = session.peer.get() {
+                let params = project_params(session.version(), method, empty_params(), false);
+                let _ = peer
+                    .notify_raw(method, Some(params), SendOptions::default())
+                    .await;
+            }
+        }
+        self.inner.listeners.list_changed(list).await;
+    }
+
+    /// Ends every modern subscription (`subscriptions/listen`) gracefully: each is answered
+    /// with a complete result carrying its subscription id, as a server shutting down should.
+    /// Subscriptions opened afterwards are served as usual.
+    pub fn close_subscriptions(&self) {
+        self.inner.listeners.close_all();
+    }
+
+    /// Tells the clients subscribed to `uri` that the resource changed
+    /// (`notifications/resources/updated`): legacy sessions that called `resources/subscribe`,
+    /// and modern subscriptions that named it in `resourceSubscriptions`; nobody else hears
+    /// anything.
     pub async fn notify_resource_updated(&self, uri: &str) {
         let method = "notifications/resources/updated";
         for session in self.live_sessions() {
@@ -363,6 +404,7 @@ impl Server {
                 .notify_raw(method, Some(params), SendOptions::default())
                 .await;
         }
+        self.inner.listeners.resource_updated(uri).await;
     }
 
     fn live_sessions(&self) -> Vec<Arc<SessionState>> {
@@ -374,18 +416,35 @@ impl Server {
         sessions.retain(|session| session.strong_count() > 0);
         sessions.iter().filter_map(Weak::upgrade).collect()
     }
+}
 
-    async fn list_changed(&self, method: &str) {
-        for session in self.live_sessions() {
-            if !session.is_initialized() {
-                continue;
-            }
-            if let Some(peer) = session.peer.get() {
-                let params = project_params(session.version(), method, empty_params(), false);
-                let _ = peer
-                    .notify_raw(method, Some(params), SendOptions::default())
-                    .await;
-            }
+/// One of the server's lists, whose changes clients can follow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ListKind {
+    /// The tools (`notifications/tools/list_changed`).
+    Tools,
+    /// The prompts (`notifications/prompts/list_changed`).
+    Prompts,
+    /// The resources (`notifications/resources/list_changed`).
+    Resources,
+}
+
+impl ListKind {
+    /// The notification that announces a change of this list.
+    pub const fn notification(self) -> &'static str {
+        match self {
+            ListKind::Tools => "notifications/tools/list_changed",
+            ListKind::Prompts => "notifications/prompts/list_changed",
+            ListKind::Resources => "notifications/resources/list_changed",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            ListKind::Tools => "tools",
+            ListKind::Prompts => "prompts",
+            ListKind::Resources => "resources",
         }
     }
 }
@@ -414,6 +473,8 @@ pub struct ServerBuilder {
     request_state_ttl: Duration,
     max_request_state: usize,
     max_input_rounds: u32,
+    max_subscriptions: usize,
+    max_subscriptions_per_connection: usize,
     rpc_config: Config,
     on_roots_list_changed: Option<RootsChanged>,
     on_client_task_status: Option<TaskStatusChanged>,
@@ -587,6 +648,21 @@ impl ServerBuilder {
         self
     }
 
+    /// Sets how many modern subscriptions (`subscriptions/listen`) the server holds at once;
+    /// beyond, a new one is refused with `-32602`. Default: 10 000.
+    pub fn max_subscriptions(mut self, limit: usize) -> Self {
+        self.max_subscriptions = limit;
+        self
+    }
+
+    /// Sets how many modern subscriptions one stdio or in-memory connection holds at once;
+    /// beyond, a new one is refused with `-32602`. Each holds one of the engine's in-flight
+    /// requests ([`Config::max_in_flight`]) while it is open. Default: 16.
+    pub fn max_subscriptions_per_connection(mut self, limit: usize) -> Self {
+        self.max_subscriptions_per_connection = limit;
+        self
+    }
+
     /// Sets the engine's limits (in-flight requests, queues, timeouts of requests to the client).
     pub fn rpc_config(mut self, config: Config) -> Self {
         self.rpc_config = config;
@@ -664,6 +740,8 @@ impl ServerBuilder {
                 page_size: self.page_size,
                 cache_hints: self.cache_hints,
                 request_state,
+                listeners: Listeners::new(self.max_subscriptions),
+                max_subscriptions_per_connection: self.max_subscriptions_per_connection,
                 tools: RwLock::new(tools),
                 resources: RwLock::new(resources),
                 templates: RwLock::new(templates),

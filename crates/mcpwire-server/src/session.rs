@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 
 use crate::context::ProgressCallback;
 use crate::methods::{self, ToolFailure, decode, encode};
-use crate::modern;
+use crate::modern::{self, listen::ListenerSlots};
 use crate::server::Inner;
 use crate::tool::text_result;
 use crate::version::{negotiate, project_result};
@@ -219,6 +219,8 @@ fn severity(level: &wire::LoggingLevel) -> u8 {
 pub(crate) struct SessionHandler {
     pub(crate) server: Arc<Inner>,
     pub(crate) state: Arc<SessionState>,
+    /// The `subscriptions/listen` requests this connection may still open.
+    pub(crate) listener_slots: Arc<ListenerSlots>,
 }
 
 /// The progress token in any request's `_meta`, read without decoding the rest.
@@ -254,6 +256,7 @@ impl mcpwire_rpc::Handler for SessionHandler {
                 probe,
                 link: Arc::new(request),
                 principal: None,
+                listener_slots: Some(Arc::clone(&self.listener_slots)),
             };
             return modern::serve(&self.server, inbound).await;
         }

@@ -1693,3 +1693,256 @@ async fn lists_never_ask() {
         assert_modern_result(method, &result);
     }
 }
+
+// Subscriptions.
+
+/// A client that writes and reads raw messages, with the ids it chooses.
+struct Wire<T: mcpwire_transport::Transport> {
+    sender: T::Sender,
+    receiver: T::Receiver,
+}
+
+impl<T: mcpwire_transport::Transport> Wire<T> {
+    fn new(transport: T) -> Self {
+        let (sender, receiver) = transport.split();
+        Wire { sender, receiver }
+    }
+
+    async fn send(&mut self, message: Value) {
+        use mcpwire_transport::MessageSender as _;
+        let message =
+            mcpwire_jsonrpc::Message::parse(message.to_string().as_bytes()).expect("a message");
+        self.sender
+            .send(message, Default::default())
+            .await
+            .expect("the server reads");
+    }
+
+    /// Sends a modern request with the id `id`.
+    async fn request(&mut self, id: Value, method: &str, params: Value) {
+        let params = with_meta(params, json!({}));
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
+            .await;
+    }
+
+    /// The next message the server sends.
+    async fn next(&mut self) -> Value {
+        use mcpwire_transport::MessageReceiver as _;
+        let inbound = tokio::time::timeout(Duration::from_secs(10), self.receiver.receive())
+            .await
+            .expect("the server sends a message")
+            .expect("the connection is open")
+            .expect("a readable message");
+        match inbound {
+            mcpwire_transport::Inbound::Message(message) => {
+                serde_json::from_slice(&message.to_vec()).expect("JSON")
+            }
+            mcpwire_transport::Inbound::Invalid(error) => panic!("an invalid message: {error}"),
+        }
+    }
+
+    /// Sends a request and checks that its response is the next message: nothing else was
+    /// sent before it.
+    async fn nothing_before_the_next_response(&mut self, id: i64) {
+        self.request(json!(id), "tools/list", json!({})).await;
+        let next = self.next().await;
+        assert_eq!(next["id"], id, "only the response was expected: {next}");
+    }
+}
+
+/// The client end of a stdio connection in memory.
+type StdioEnd = mcpwire_stdio::StdioTransport<
+    tokio::io::ReadHalf<tokio::io::DuplexStream>,
+    tokio::io::WriteHalf<tokio::io::DuplexStream>,
+>;
+
+/// Serves `server` over a fresh connection of each kind.
+fn connections(
+    server: &Server,
+) -> (
+    Wire<mcpwire_transport::MemoryTransport>,
+    Wire<StdioEnd>,
+    Vec<Session>,
+) {
+    let (memory_client, memory_server) = mcpwire_transport::duplex(64);
+    let memory_session = server.serve(memory_server);
+    let (client_pipe, server_pipe) = tokio::io::duplex(64 * 1024);
+    let (server_read, server_write) = tokio::io::split(server_pipe);
+    let (client_read, client_write) = tokio::io::split(client_pipe);
+    let stdio_session = server.serve(mcpwire_stdio::StdioTransport::new(
+        server_read,
+        server_write,
+    ));
+    (
+        Wire::new(memory_client),
+        Wire::new(mcpwire_stdio::StdioTransport::new(
+            client_read,
+            client_write,
+        )),
+        vec![memory_session, stdio_session],
+    )
+}
+
+fn subscription_id(message: &Value) -> &Value {
+    &message["params"]["_meta"][meta::SUBSCRIPTION_ID]
+}
+
+async fn subscriptions_scenario<T: mcpwire_transport::Transport>(
+    server: &Server,
+    mut wire: Wire<T>,
+) {
+    // The acknowledgement comes first, with the subset of the filter the server honours.
+    wire.request(
+        json!("sub-1"),
+        "subscriptions/listen",
+        json!({"notifications": {"toolsListChanged": true, "resourcesListChanged": true, "resourceSubscriptions": ["test://static"]}}),
+    )
+    .await;
+    let ack = wire.next().await;
+    assert_eq!(
+        ack["method"], "notifications/subscriptions/acknowledged",
+        "{ack}"
+    );
+    assert_eq!(subscription_id(&ack), "sub-1");
+    assert_eq!(
+        ack["params"]["notifications"],
+        json!({"toolsListChanged": true, "resourcesListChanged": true, "resourceSubscriptions": ["test://static"]})
+    );
+    serde_json::from_value::<v2026_07_28::SubscriptionsAcknowledgedNotification>(ack.clone())
+        .expect("the schema's shape");
+    wire.request(
+        json!(2),
+        "subscriptions/listen",
+        json!({"notifications": {"promptsListChanged": true}}),
+    )
+    .await;
+    let ack = wire.next().await;
+    assert_eq!(
+        (&ack["method"], subscription_id(&ack)),
+        (
+            &json!("notifications/subscriptions/acknowledged"),
+            &json!(2)
+        )
+    );
+
+    // Each change goes to the subscriptions that asked for it, tagged with their id.
+    server
+        .notify_list_changed(mcpwire_server::ListKind::Tools)
+        .await;
+    let change = wire.next().await;
+    assert_eq!(
+        change["method"], "notifications/tools/list_changed",
+        "{change}"
+    );
+    assert_eq!(subscription_id(&change), "sub-1");
+    serde_json::from_value::<v2026_07_28::ToolListChangedNotification>(change.clone())
+        .expect("the schema's shape");
+    server
+        .notify_list_changed(mcpwire_server::ListKind::Prompts)
+        .await;
+    let change = wire.next().await;
+    assert_eq!(
+        (&change["method"], subscription_id(&change)),
+        (&json!("notifications/prompts/list_changed"), &json!(2))
+    );
+    server.notify_resource_updated("test://static").await;
+    let updated = wire.next().await;
+    assert_eq!(updated["method"], "notifications/resources/updated");
+    assert_eq!(updated["params"]["uri"], "test://static");
+    assert_eq!(subscription_id(&updated), "sub-1");
+    server.notify_resource_updated("test://cached").await;
+    wire.nothing_before_the_next_response(100).await;
+
+    // A request's own progress and log messages never carry a subscription id.
+    let call = json!({"name": "log", "_meta": {meta::LOG_LEVEL: "error", "progressToken": "p"}});
+    wire.request(json!(101), "tools/call", call).await;
+    let message = wire.next().await;
+    assert_eq!(message["method"], "notifications/message");
+    assert!(subscription_id(&message).is_null(), "{message}");
+    assert_eq!(wire.next().await["id"], 101);
+
+    // Cancelling a subscription stops its notifications, and it gets no response.
+    wire.send(json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": "sub-1"}}))
+        .await;
+    wire.nothing_before_the_next_response(102).await;
+    server
+        .notify_list_changed(mcpwire_server::ListKind::Tools)
+        .await;
+    server.notify_resource_updated("test://static").await;
+    wire.nothing_before_the_next_response(103).await;
+
+    // Closing the server's subscriptions answers each with a complete result.
+    server.close_subscriptions();
+    let closed = wire.next().await;
+    assert_eq!(closed["id"], 2, "{closed}");
+    assert_eq!(closed["result"]["resultType"], "complete");
+    assert_eq!(closed["result"]["_meta"][meta::SUBSCRIPTION_ID], 2);
+    assert_eq!(
+        closed["result"]["_meta"][meta::SERVER_INFO]["name"],
+        "modern-server"
+    );
+    v2026_07_28::ServerResult::decode("subscriptions/listen", &raw(&closed["result"]))
+        .expect("the schema's shape");
+    server
+        .notify_list_changed(mcpwire_server::ListKind::Prompts)
+        .await;
+    wire.nothing_before_the_next_response(104).await;
+}
+
+#[tokio::test]
+async fn subscriptions_get_only_what_they_asked_for_until_they_end() {
+    let server = server();
+    let (memory, stdio, _sessions) = connections(&server);
+    subscriptions_scenario(&server, memory).await;
+    subscriptions_scenario(&server, stdio).await;
+}
+
+#[tokio::test]
+async fn subscriptions_are_bounded_and_need_a_filter() {
+    let server = Server::builder("modern-server", "3.1.4")
+        .max_subscriptions_per_connection(1)
+        .tools()
+        .build()
+        .expect("valid");
+    let (mut wire, _, _sessions) = connections(&server);
+    wire.request(json!(1), "subscriptions/listen", json!({"notifications": {"toolsListChanged": true, "promptsListChanged": true, "resourceSubscriptions": ["x"]}}))
+        .await;
+    let ack = wire.next().await;
+    // A server without prompts or resources leaves them out of what it honours.
+    assert_eq!(
+        ack["params"]["notifications"],
+        json!({"toolsListChanged": true}),
+        "{ack}"
+    );
+    wire.request(
+        json!(2),
+        "subscriptions/listen",
+        json!({"notifications": {"toolsListChanged": true}}),
+    )
+    .await;
+    let refused = wire.next().await;
+    assert_eq!(
+        (&refused["id"], &refused["error"]["code"]),
+        (&json!(2), &json!(-32602)),
+        "{refused}"
+    );
+    wire.request(json!(3), "subscriptions/listen", json!({}))
+        .await;
+    let refused = wire.next().await;
+    assert_eq!(
+        (&refused["id"], &refused["error"]["code"]),
+        (&json!(3), &json!(-32602)),
+        "{refused}"
+    );
+    // Without tools, resources or prompts there is nothing to listen to.
+    let empty = Server::builder("empty", "1").build().expect("valid");
+    let (mut wire, _, _sessions) = connections(&empty);
+    wire.request(
+        json!(1),
+        "subscriptions/listen",
+        json!({"notifications": {"toolsListChanged": true}}),
+    )
+    .await;
+    let refused = wire.next().await;
+    assert_eq!(refused["error"]["code"], -32601, "{refused}");
+}

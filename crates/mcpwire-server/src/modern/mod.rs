@@ -8,6 +8,7 @@
 //! (`-32022`), then serves the method; every method the modern era removed (`initialize`,
 //! `ping`, `logging/setLevel`, `resources/subscribe`, core `tasks/*`...) is `-32601`.
 
+pub(crate) mod listen;
 mod mrtr;
 pub(crate) mod request_state;
 mod shape;
@@ -26,6 +27,7 @@ use mcpwire_schema::{Era, JsonObject, ProtocolVersion, v2026_07_28};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use self::listen::ListenerSlots;
 use self::mrtr::{InputParams, Outcome, Replay};
 use self::request_state::Binding;
 use crate::methods::{self, ToolFailure, decode};
@@ -86,6 +88,9 @@ pub(crate) struct Inbound {
     /// A digest of the caller's credentials (such as the `Authorization` header on HTTP), to
     /// which a `requestState` is bound; `None` where there are none (stdio).
     pub(crate) principal: Option<[u8; 32]>,
+    /// The subscriptions the connection may still open, on transports with connections;
+    /// `None` where only the server-wide limit applies (HTTP).
+    pub(crate) listener_slots: Option<Arc<ListenerSlots>>,
 }
 
 /// Whether `method` exists only in the modern era, so that a request for it is served
@@ -107,6 +112,7 @@ pub(crate) async fn serve(
         probe,
         link,
         principal,
+        listener_slots,
     } = inbound;
     let meta = match probe {
         MetaProbe::Modern(meta) => RequestMeta::from_meta(meta),
@@ -151,6 +157,11 @@ pub(crate) async fn serve(
                 &methods::complete(server, params).await?,
                 None,
             )
+        }
+        "subscriptions/listen"
+            if server.tools_enabled || server.resources_enabled || server.prompts_enabled =>
+        {
+            listen::listen(server, params, request.link, listener_slots.as_ref()).await
         }
         _ => Err(ErrorObject::method_not_found(&method)),
     }
