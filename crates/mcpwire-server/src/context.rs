@@ -15,6 +15,7 @@ use serde_json::value::RawValue;
 
 use crate::Error;
 use crate::modern::ModernScope;
+use crate::server::Inner;
 use crate::session::SessionState;
 use crate::version::project_params;
 
@@ -31,6 +32,8 @@ use crate::version::project_params;
 /// capabilities the client declared first.
 #[derive(Clone, Debug)]
 pub struct Context {
+    /// The server serving the request.
+    pub(crate) server: Arc<Inner>,
     pub(crate) scope: Scope,
     pub(crate) progress_token: Option<RequestId>,
     pub(crate) last_progress: Arc<Mutex<Option<f64>>>,
@@ -53,11 +56,13 @@ pub(crate) enum Scope {
 impl Context {
     /// The context of a request of a legacy session.
     pub(crate) fn legacy(
+        server: Arc<Inner>,
         request: mcpwire_rpc::RequestContext,
         session: Arc<SessionState>,
         progress_token: Option<RequestId>,
     ) -> Self {
         Context {
+            server,
             scope: Scope::Legacy { request, session },
             progress_token,
             last_progress: Arc::default(),
@@ -68,6 +73,7 @@ impl Context {
     /// The context of a modern request.
     pub(crate) fn modern(scope: Arc<ModernScope>) -> Self {
         Context {
+            server: Arc::clone(&scope.server),
             progress_token: scope.progress_token.clone(),
             scope: Scope::Modern(scope),
             last_progress: Arc::default(),
@@ -106,6 +112,12 @@ impl Context {
     /// The id of the task this handler runs as, when the client asked for a task.
     pub fn task_id(&self) -> Option<String> {
         self.task.as_ref().map(|task| task.id())
+    }
+
+    /// The server serving this request: to add or remove tools, resources or prompts, or to
+    /// announce a change ([`Server::notify_list_changed`](crate::Server::notify_list_changed)).
+    pub fn server(&self) -> crate::Server {
+        crate::Server::from_inner(Arc::clone(&self.server))
     }
 
     /// The id of the request being served.

@@ -163,6 +163,10 @@ impl Inner {
 }
 
 impl Server {
+    pub(crate) fn from_inner(inner: Arc<Inner>) -> Self {
+        Server { inner }
+    }
+
     /// Starts a server with the name and version it reports in `serverInfo`.
     pub fn builder(name: impl Into<String>, version: impl Into<String>) -> ServerBuilder {
         ServerBuilder {

@@ -294,7 +294,12 @@ impl mcpwire_rpc::Handler for SessionHandler {
                 encode(&methods::list_templates(server, params)?)
             }
             "resources/read" if server.resources_enabled => {
-                let context = Context::legacy(request, Arc::clone(&self.state), progress_token);
+                let context = Context::legacy(
+                    Arc::clone(&self.server),
+                    request,
+                    Arc::clone(&self.state),
+                    progress_token,
+                );
                 self.read_resource(params, context).await
             }
             "resources/subscribe" if server.resources_enabled => self.subscribe(params, true),
@@ -303,7 +308,12 @@ impl mcpwire_rpc::Handler for SessionHandler {
                 encode(&methods::list_prompts(server, params)?)
             }
             "prompts/get" if server.prompts_enabled => {
-                let context = Context::legacy(request, Arc::clone(&self.state), progress_token);
+                let context = Context::legacy(
+                    Arc::clone(&self.server),
+                    request,
+                    Arc::clone(&self.state),
+                    progress_token,
+                );
                 self.get_prompt(params, context).await
             }
             "completion/complete" if server.resources_enabled || server.prompts_enabled => {
@@ -430,7 +440,12 @@ impl SessionHandler {
         }
         let arguments = params.arguments.unwrap_or_default();
         let peer = request.peer().clone();
-        let context = Context::legacy(request, Arc::clone(&self.state), progress_token);
+        let context = Context::legacy(
+            Arc::clone(&self.server),
+            request,
+            Arc::clone(&self.state),
+            progress_token,
+        );
         let Some(task) = task else {
             return run_tool(&tool, arguments, context, version)
                 .await

@@ -1946,3 +1946,37 @@ async fn subscriptions_are_bounded_and_need_a_filter() {
     let refused = wire.next().await;
     assert_eq!(refused["error"]["code"], -32601, "{refused}");
 }
+
+#[tokio::test]
+async fn a_handler_can_change_its_server() {
+    let server = Server::builder("modern-server", "3.1.4")
+        .tool(Tool::typed(
+            "grow",
+            |_: Map<String, Value>, context: Context| async move {
+                let added = Tool::typed("grown", |_: Map<String, Value>, _: Context| async move {
+                    Ok::<_, ToolError>("grown")
+                });
+                context.server().add_tool(added.build()?).await?;
+                Ok::<_, ToolError>("added")
+            },
+        ))
+        .build()
+        .expect("valid");
+    let (mut wire, _, _sessions) = connections(&server);
+    wire.request(
+        json!(1),
+        "subscriptions/listen",
+        json!({"notifications": {"toolsListChanged": true}}),
+    )
+    .await;
+    wire.next().await;
+    wire.request(json!(2), "tools/call", json!({"name": "grow"}))
+        .await;
+    let change = wire.next().await;
+    assert_eq!(
+        change["method"], "notifications/tools/list_changed",
+        "{change}"
+    );
+    assert_eq!(wire.next().await["id"], 2);
+    assert_eq!(server.tool_names(), ["grow", "grown"]);
+}

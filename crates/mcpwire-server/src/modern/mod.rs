@@ -120,7 +120,7 @@ pub(crate) async fn serve(
     }
     .map_err(|error| error.to_error_object())?;
     let version = meta.check_version(&ProtocolVersion::MODERN)?;
-    let request = Request::new(meta, version, link, principal)?;
+    let request = Request::new(Arc::clone(server), meta, version, link, principal)?;
     let params = params.as_deref();
     match method.as_str() {
         "server/discover" => discover(server),
@@ -169,6 +169,7 @@ pub(crate) async fn serve(
 
 /// What a modern request declared in its `_meta`, checked.
 struct Request {
+    server: Arc<Inner>,
     version: ProtocolVersion,
     client_capabilities: wire::ClientCapabilities,
     client_extensions: BTreeMap<String, JsonObject>,
@@ -186,6 +187,7 @@ impl Request {
     ///
     /// `-32602` when they do not have the shape of 2026-07-28.
     fn new(
+        server: Arc<Inner>,
         meta: RequestMeta,
         version: ProtocolVersion,
         link: Arc<dyn Link>,
@@ -208,6 +210,7 @@ impl Request {
                 ErrorObject::invalid_params(format!("invalid client info: {error}"))
             })?;
         Ok(Request {
+            server,
             version,
             client_capabilities,
             client_extensions: modern.extensions.unwrap_or_default(),
@@ -222,6 +225,7 @@ impl Request {
     /// The scope a handler's [`Context`] gets; `replay` when it may ask the client.
     fn scope(self, replay: Option<Arc<Replay>>) -> Arc<ModernScope> {
         Arc::new(ModernScope {
+            server: self.server,
             replay,
             cancellation: self.link.cancellation().child_token(),
             version: self.version,
@@ -237,6 +241,7 @@ impl Request {
 
 /// What a handler's [`Context`] knows of a modern request.
 pub(crate) struct ModernScope {
+    pub(crate) server: Arc<Inner>,
     pub(crate) link: Arc<dyn Link>,
     pub(crate) version: ProtocolVersion,
     pub(crate) client_capabilities: wire::ClientCapabilities,
