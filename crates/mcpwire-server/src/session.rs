@@ -294,12 +294,7 @@ impl mcpwire_rpc::Handler for SessionHandler {
                 encode(&methods::list_templates(server, params)?)
             }
             "resources/read" if server.resources_enabled => {
-                let context = Context::legacy(
-                    Arc::clone(&self.server),
-                    request,
-                    Arc::clone(&self.state),
-                    progress_token,
-                );
+                let context = self.context(request, progress_token);
                 self.read_resource(params, context).await
             }
             "resources/subscribe" if server.resources_enabled => self.subscribe(params, true),
@@ -308,12 +303,7 @@ impl mcpwire_rpc::Handler for SessionHandler {
                 encode(&methods::list_prompts(server, params)?)
             }
             "prompts/get" if server.prompts_enabled => {
-                let context = Context::legacy(
-                    Arc::clone(&self.server),
-                    request,
-                    Arc::clone(&self.state),
-                    progress_token,
-                );
+                let context = self.context(request, progress_token);
                 self.get_prompt(params, context).await
             }
             "completion/complete" if server.resources_enabled || server.prompts_enabled => {
@@ -461,6 +451,16 @@ impl SessionHandler {
             run_tool(&tool, arguments, context, version).await
         });
         mcpwire_ext_tasks::created(&entry)
+    }
+
+    /// The context of a handler serving `request` for this session.
+    fn context(&self, request: RequestContext, progress_token: Option<RequestId>) -> Context {
+        Context::legacy(
+            Arc::clone(&self.server),
+            request,
+            Arc::clone(&self.state),
+            progress_token,
+        )
     }
 
     fn tasks_active(&self) -> bool {

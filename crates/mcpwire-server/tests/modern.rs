@@ -35,6 +35,33 @@ enum Kind {
 
 const KINDS: [Kind; 2] = [Kind::Memory, Kind::Stdio];
 
+/// The client end of a stdio connection in memory.
+type StdioEnd = mcpwire_stdio::StdioTransport<
+    tokio::io::ReadHalf<tokio::io::DuplexStream>,
+    tokio::io::WriteHalf<tokio::io::DuplexStream>,
+>;
+
+/// Serves `server` over a fresh in-memory connection; returns the client's end.
+fn memory_end(server: &Server) -> (mcpwire_transport::MemoryTransport, Session) {
+    let (client_end, server_end) = mcpwire_transport::duplex(64);
+    (client_end, server.serve(server_end))
+}
+
+/// Serves `server` with stdio framing over an in-memory pipe; returns the client's end.
+fn stdio_end(server: &Server) -> (StdioEnd, Session) {
+    let (client_pipe, server_pipe) = tokio::io::duplex(64 * 1024);
+    let (server_read, server_write) = tokio::io::split(server_pipe);
+    let (client_read, client_write) = tokio::io::split(client_pipe);
+    let session = server.serve(mcpwire_stdio::StdioTransport::new(
+        server_read,
+        server_write,
+    ));
+    (
+        mcpwire_stdio::StdioTransport::new(client_read, client_write),
+        session,
+    )
+}
+
 /// The client side: records notifications in order and answers the legacy server's requests.
 struct ClientSide {
     notifications: mpsc::UnboundedSender<(String, Value)>,
@@ -74,19 +101,11 @@ impl Client {
         };
         let (peer, session) = match kind {
             Kind::Memory => {
-                let (client_end, server_end) = mcpwire_transport::duplex(64);
-                let session = server.serve(server_end);
-                (Peer::start(client_end, side, Config::default()), session)
+                let (transport, session) = memory_end(server);
+                (Peer::start(transport, side, Config::default()), session)
             }
             Kind::Stdio => {
-                let (client_pipe, server_pipe) = tokio::io::duplex(64 * 1024);
-                let (server_read, server_write) = tokio::io::split(server_pipe);
-                let (client_read, client_write) = tokio::io::split(client_pipe);
-                let session = server.serve(mcpwire_stdio::StdioTransport::new(
-                    server_read,
-                    server_write,
-                ));
-                let transport = mcpwire_stdio::StdioTransport::new(client_read, client_write);
+                let (transport, session) = stdio_end(server);
                 (Peer::start(transport, side, Config::default()), session)
             }
         };
@@ -123,6 +142,13 @@ impl Client {
         self.request(method, with_meta(params, capabilities)).await
     }
 
+    /// Calls a tool with a modern request and returns its result, which must not be an error.
+    async fn tool(&self, params: Value, capabilities: Value, what: &str) -> Value {
+        self.modern("tools/call", params, capabilities)
+            .await
+            .unwrap_or_else(|error| panic!("{what}: {error:?}"))
+    }
+
     /// The notifications received so far. Notifications sent for a request arrive before its
     /// response, so after a response every notification of that request is here.
     fn received(&mut self) -> Vec<(String, Value)> {
@@ -155,6 +181,11 @@ fn with_meta(mut params: Value, capabilities: Value) -> Value {
         meta.entry(key).or_insert(value);
     }
     params
+}
+
+/// The text of a tool result's first content block.
+fn text_of(result: &Value) -> &str {
+    result["content"][0]["text"].as_str().unwrap_or_default()
 }
 
 fn text(text: impl Into<String>) -> types::ContentBlock {
@@ -482,13 +513,12 @@ async fn every_method_answers_with_a_2026_07_28_result() {
         assert!(tools["tools"][0].get("execution").is_none(), "{tools}");
         assert!(tools["tools"][0].get("outputSchema").is_some(), "{tools}");
         let call = client
-            .modern(
-                "tools/call",
+            .tool(
                 json!({"name": "add", "arguments": {"a": 2, "b": 3}}),
                 json!({}),
+                "add",
             )
-            .await
-            .expect("add");
+            .await;
         assert_eq!(call["structuredContent"], json!({"sum": 5.0}));
         let read = client
             .modern(
@@ -519,24 +549,18 @@ async fn handlers_see_the_request_s_own_version_capabilities_and_client() {
     let server = server();
     let client = Client::connect(Kind::Memory, &server).await;
     let result = client
-        .modern(
-            "tools/call",
-            json!({"name": "whoami"}),
-            json!({"roots": {}}),
-        )
-        .await
-        .expect("whoami");
+        .tool(json!({"name": "whoami"}), json!({"roots": {}}), "whoami")
+        .await;
     assert_eq!(
-        result["content"][0]["text"],
+        text_of(&result),
         "modern-test-client 2026-07-28 Modern no session roots:true"
     );
     // Nothing carries over from one request to the next.
     let result = client
-        .modern("tools/call", json!({"name": "whoami"}), json!({}))
-        .await
-        .expect("whoami");
+        .tool(json!({"name": "whoami"}), json!({}), "whoami")
+        .await;
     assert_eq!(
-        result["content"][0]["text"],
+        text_of(&result),
         "modern-test-client 2026-07-28 Modern no session roots:false"
     );
 }
@@ -730,20 +754,18 @@ async fn tool_failures_stay_tool_errors() {
     let server = server();
     let client = Client::connect(Kind::Memory, &server).await;
     let result = client
-        .modern("tools/call", json!({"name": "fail"}), json!({}))
-        .await
-        .expect("a result");
+        .tool(json!({"name": "fail"}), json!({}), "a result")
+        .await;
     assert_eq!(result["isError"], true);
-    assert_eq!(result["content"][0]["text"], "the backend is down");
+    assert_eq!(text_of(&result), "the backend is down");
     assert_modern_result("tools/call", &result);
     let invalid = client
-        .modern(
-            "tools/call",
+        .tool(
             json!({"name": "add", "arguments": {"a": "two"}}),
             json!({}),
+            "a result",
         )
-        .await
-        .expect("a result");
+        .await;
     assert_eq!(invalid["isError"], true, "{invalid}");
     let unknown = client
         .modern("tools/call", json!({"name": "nope"}), json!({}))
@@ -757,20 +779,14 @@ async fn log_messages_go_out_only_at_the_request_s_level() {
     let server = server();
     for kind in KINDS {
         let mut client = Client::connect(kind, &server).await;
-        client
-            .modern("tools/call", json!({"name": "log"}), json!({}))
-            .await
-            .expect("log");
+        client.tool(json!({"name": "log"}), json!({}), "log").await;
         assert_eq!(
             client.received(),
             [],
             "{kind:?}: no logLevel, no log messages"
         );
         let params = json!({"name": "log", "_meta": {meta::LOG_LEVEL: "info"}});
-        client
-            .modern("tools/call", params, json!({}))
-            .await
-            .expect("log");
+        client.tool(params, json!({}), "log").await;
         let levels: Vec<Value> = client
             .received()
             .into_iter()
@@ -789,15 +805,11 @@ async fn progress_goes_out_for_the_request_s_token() {
     for kind in KINDS {
         let mut client = Client::connect(kind, &server).await;
         client
-            .modern("tools/call", json!({"name": "progress"}), json!({}))
-            .await
-            .expect("progress");
+            .tool(json!({"name": "progress"}), json!({}), "progress")
+            .await;
         assert_eq!(client.received(), [], "{kind:?}: no token, no progress");
         let params = json!({"name": "progress", "_meta": {"progressToken": "p-1"}});
-        client
-            .modern("tools/call", params, json!({}))
-            .await
-            .expect("progress");
+        client.tool(params, json!({}), "progress").await;
         let progress: Vec<(Value, Value)> = client
             .received()
             .into_iter()
@@ -863,15 +875,14 @@ async fn legacy_and_modern_requests_share_one_connection() {
             .await
             .expect("legacy");
         assert_eq!(
-            whoami["content"][0]["text"],
+            text_of(&whoami),
             "legacy 2025-06-18 Legacy session roots:false"
         );
         let whoami = client
-            .modern("tools/call", json!({"name": "whoami"}), json!({}))
-            .await
-            .expect("modern");
+            .tool(json!({"name": "whoami"}), json!({}), "modern")
+            .await;
         assert_eq!(
-            whoami["content"][0]["text"],
+            text_of(&whoami),
             "modern-test-client 2026-07-28 Modern no session roots:false"
         );
         // Each era keeps its own resource-not-found code on the same connection.
@@ -901,10 +912,7 @@ async fn legacy_and_modern_requests_share_one_connection() {
             "{kind:?}"
         );
         let params = json!({"name": "log", "_meta": {meta::LOG_LEVEL: "debug"}});
-        client
-            .modern("tools/call", params, json!({}))
-            .await
-            .expect("log");
+        client.tool(params, json!({}), "log").await;
         assert_eq!(
             client.received().len(),
             3,
@@ -999,13 +1007,7 @@ async fn a_missing_capability_stays_a_tool_error_in_the_legacy_era() {
         .await
         .expect("a tool result");
     assert_eq!(result["isError"], true, "{result}");
-    assert!(
-        result["content"][0]["text"]
-            .as_str()
-            .expect("text")
-            .contains("sampling"),
-        "{result}"
-    );
+    assert!(text_of(&result).contains("sampling"), "{result}");
 }
 
 // Multi round-trip requests.
@@ -1193,9 +1195,8 @@ async fn one_ask_takes_one_retry() {
         let client = Client::connect(kind, &server).await;
         let call = json!({"name": "greet", "arguments": {"greeting": "Hello"}});
         let first = client
-            .modern("tools/call", call.clone(), every_capability())
-            .await
-            .expect("a result");
+            .tool(call.clone(), every_capability(), "a result")
+            .await;
         let (requests, state) = input_required("tools/call", &first);
         assert_eq!(
             Value::Object(requests.clone()),
@@ -1209,11 +1210,10 @@ async fn one_ask_takes_one_retry() {
         retry["inputResponses"] = json!({"input-1": accept("name", json!("Alice"))});
         retry["requestState"] = json!(state);
         let done = client
-            .modern("tools/call", retry.clone(), every_capability())
-            .await
-            .expect("a result");
+            .tool(retry.clone(), every_capability(), "a result")
+            .await;
         assert_modern_result("tools/call", &done);
-        assert_eq!(done["content"][0]["text"], "Hello, Alice!");
+        assert_eq!(text_of(&done), "Hello, Alice!");
         // Answers without a state are taken as given, and keys nobody asked for are ignored.
         let mut stateless = call.clone();
         stateless["inputResponses"] = json!({
@@ -1221,18 +1221,12 @@ async fn one_ask_takes_one_retry() {
             "unknown_extra_key": {"action": "decline"},
             "another_unexpected": {"anything": true}
         });
-        let done = client
-            .modern("tools/call", stateless, every_capability())
-            .await
-            .expect("a result");
-        assert_eq!(done["content"][0]["text"], "Hello, Bob!");
+        let done = client.tool(stateless, every_capability(), "a result").await;
+        assert_eq!(text_of(&done), "Hello, Bob!");
         // An answer under another key is no answer: the question comes again.
         let mut wrong_key = call.clone();
         wrong_key["inputResponses"] = json!({"wrong_key": accept("name", json!("Eve"))});
-        let again = client
-            .modern("tools/call", wrong_key, every_capability())
-            .await
-            .expect("a result");
+        let again = client.tool(wrong_key, every_capability(), "a result").await;
         let (requests, _) = input_required("tools/call", &again);
         assert!(requests.contains_key("input-1"), "{again}");
     }
@@ -1245,9 +1239,8 @@ async fn joined_asks_share_one_round() {
         let client = Client::connect(kind, &server).await;
         let call = json!({"name": "profile"});
         let first = client
-            .modern("tools/call", call.clone(), every_capability())
-            .await
-            .expect("a result");
+            .tool(call.clone(), every_capability(), "a result")
+            .await;
         let (requests, state) = input_required("tools/call", &first);
         let methods: Vec<(&str, &str)> = requests
             .iter()
@@ -1271,10 +1264,7 @@ async fn joined_asks_share_one_round() {
             "greeting": sampled("Bonjour"),
         });
         partial["requestState"] = json!(state);
-        let second = client
-            .modern("tools/call", partial, every_capability())
-            .await
-            .expect("a result");
+        let second = client.tool(partial, every_capability(), "a result").await;
         let (requests, second_state) = input_required("tools/call", &second);
         assert_eq!(
             requests.keys().collect::<Vec<_>>(),
@@ -1286,14 +1276,8 @@ async fn joined_asks_share_one_round() {
         last["inputResponses"] =
             json!({"client_roots": {"roots": [{"uri": "file:///test/root", "name": "Test Root"}]}});
         last["requestState"] = json!(second_state);
-        let done = client
-            .modern("tools/call", last, every_capability())
-            .await
-            .expect("a result");
-        assert_eq!(
-            done["content"][0]["text"],
-            "Alice / Bonjour / file:///test/root"
-        );
+        let done = client.tool(last, every_capability(), "a result").await;
+        assert_eq!(text_of(&done), "Alice / Bonjour / file:///test/root");
     }
 }
 
@@ -1303,9 +1287,8 @@ async fn sequential_asks_take_rounds_with_differing_states() {
     let client = Client::connect(Kind::Memory, &server).await;
     let call = json!({"name": "two_steps"});
     let first = client
-        .modern("tools/call", call.clone(), every_capability())
-        .await
-        .expect("a result");
+        .tool(call.clone(), every_capability(), "a result")
+        .await;
     let (requests, first_state) = input_required("tools/call", &first);
     assert_eq!(
         requests["step1"]["params"]["message"],
@@ -1315,17 +1298,13 @@ async fn sequential_asks_take_rounds_with_differing_states() {
     retry["inputResponses"] = json!({"step1": accept("name", json!("Alice"))});
     retry["requestState"] = json!(first_state);
     let second = client
-        .modern("tools/call", retry.clone(), every_capability())
-        .await
-        .expect("a result");
+        .tool(retry.clone(), every_capability(), "a result")
+        .await;
     let (requests, second_state) = input_required("tools/call", &second);
     assert_eq!(requests.keys().collect::<Vec<_>>(), ["step2"]);
     assert_ne!(first_state, second_state);
     // The first state may be retried as it was: nothing is consumed on the server.
-    let again = client
-        .modern("tools/call", retry, every_capability())
-        .await
-        .expect("a result");
+    let again = client.tool(retry, every_capability(), "a result").await;
     assert_eq!(
         input_required("tools/call", &again)
             .0
@@ -1336,11 +1315,8 @@ async fn sequential_asks_take_rounds_with_differing_states() {
     let mut last = call.clone();
     last["inputResponses"] = json!({"step2": accept("color", json!("blue"))});
     last["requestState"] = json!(second_state);
-    let done = client
-        .modern("tools/call", last, every_capability())
-        .await
-        .expect("a result");
-    assert_eq!(done["content"][0]["text"], "Alice likes blue");
+    let done = client.tool(last, every_capability(), "a result").await;
+    assert_eq!(text_of(&done), "Alice likes blue");
 }
 
 #[tokio::test]
@@ -1349,9 +1325,8 @@ async fn forged_foreign_and_malformed_input_is_invalid_params() {
     let client = Client::connect(Kind::Memory, &server).await;
     let call = json!({"name": "greet", "arguments": {"greeting": "Hello"}});
     let first = client
-        .modern("tools/call", call.clone(), every_capability())
-        .await
-        .expect("a result");
+        .tool(call.clone(), every_capability(), "a result")
+        .await;
     let (_, state) = input_required("tools/call", &first);
     let answer = json!({"input-1": accept("name", json!("Alice"))});
     let retry = |params: Value, state: Value| {
@@ -1415,19 +1390,17 @@ async fn forged_foreign_and_malformed_input_is_invalid_params() {
     let one = Client::connect(Kind::Memory, &one).await;
     let two = Client::connect(Kind::Memory, &two).await;
     let first = one
-        .modern("tools/call", json!({"name": "greet"}), every_capability())
-        .await
-        .expect("a result");
+        .tool(json!({"name": "greet"}), every_capability(), "a result")
+        .await;
     let (_, state) = input_required("tools/call", &first);
     let done = two
-        .modern(
-            "tools/call",
+        .tool(
             retry(json!({"name": "greet"}), json!(state)),
             every_capability(),
+            "the same key verifies",
         )
-        .await
-        .expect("the same key verifies");
-    assert_eq!(done["content"][0]["text"], "Alice");
+        .await;
+    assert_eq!(text_of(&done), "Alice");
 }
 
 #[tokio::test(start_paused = true)]
@@ -1436,18 +1409,16 @@ async fn an_expired_state_is_refused() {
     let client = Client::connect(Kind::Memory, &server).await;
     let call = json!({"name": "greet", "arguments": {"greeting": "Hello"}});
     let first = client
-        .modern("tools/call", call.clone(), every_capability())
-        .await
-        .expect("a result");
+        .tool(call.clone(), every_capability(), "a result")
+        .await;
     let (_, state) = input_required("tools/call", &first);
     let mut retry = call;
     retry["inputResponses"] = json!({"input-1": accept("name", json!("Alice"))});
     retry["requestState"] = json!(state);
     tokio::time::advance(Duration::from_secs(9 * 60)).await;
     client
-        .modern("tools/call", retry.clone(), every_capability())
-        .await
-        .expect("still valid");
+        .tool(retry.clone(), every_capability(), "still valid")
+        .await;
     tokio::time::advance(Duration::from_secs(61)).await;
     let error = client
         .modern("tools/call", retry, every_capability())
@@ -1465,9 +1436,8 @@ async fn rounds_are_limited() {
     let mut answers = Map::new();
     for round in 1..=2 {
         let result = client
-            .modern("tools/call", call.clone(), every_capability())
-            .await
-            .expect("a result");
+            .tool(call.clone(), every_capability(), "a result")
+            .await;
         let (requests, state) = input_required("tools/call", &result);
         for key in requests.keys() {
             answers.insert(key.clone(), accept("answer", json!(round)));
@@ -1529,9 +1499,8 @@ async fn asks_need_the_request_s_capabilities() {
     let declared = json!({"sampling": {}, "roots": {}});
     // The joined asks the client can answer come first; an undeclared one is never sent.
     let first = client
-        .modern("tools/call", json!({"name": "profile"}), declared.clone())
-        .await
-        .expect("a result");
+        .tool(json!({"name": "profile"}), declared.clone(), "a result")
+        .await;
     let (requests, state) = input_required("tools/call", &first);
     assert_eq!(
         requests.keys().collect::<Vec<_>>(),
@@ -1569,13 +1538,12 @@ async fn url_elicitations_become_input_requests() {
     let server = mrtr_server();
     let client = Client::connect(Kind::Memory, &server).await;
     let result = client
-        .modern(
-            "tools/call",
+        .tool(
             json!({"name": "login"}),
             json!({"elicitation": {"url": {}}}),
+            "a result",
         )
-        .await
-        .expect("a result");
+        .await;
     let (requests, _) = input_required("tools/call", &result);
     assert_eq!(
         Value::Object(requests),
@@ -1601,9 +1569,8 @@ async fn work_a_handler_spawned_stops_when_the_round_ends() {
     let server = mrtr_server();
     let client = Client::connect(Kind::Memory, &server).await;
     let result = client
-        .modern("tools/call", json!({"name": "spawns"}), every_capability())
-        .await
-        .expect("a result");
+        .tool(json!({"name": "spawns"}), every_capability(), "a result")
+        .await;
     input_required("tools/call", &result);
     let mut stopped = STOPPED.lock().expect("lock").take().expect("the tool ran");
     assert_eq!(stopped.recv().await.expect("a signal"), "stopped");
@@ -1661,9 +1628,8 @@ async fn one_handler_asks_through_requests_in_legacy_and_retries_in_modern() {
     // Modern: the same handler, answered through `inputResponses`.
     let client = Client::connect(Kind::Stdio, &server).await;
     let first = client
-        .modern("tools/call", json!({"name": "profile"}), every_capability())
-        .await
-        .expect("a result");
+        .tool(json!({"name": "profile"}), every_capability(), "a result")
+        .await;
     let (_, state) = input_required("tools/call", &first);
     let retry = json!({
         "name": "profile",
@@ -1674,11 +1640,8 @@ async fn one_handler_asks_through_requests_in_legacy_and_retries_in_modern() {
         },
         "requestState": state
     });
-    let done = client
-        .modern("tools/call", retry, every_capability())
-        .await
-        .expect("a result");
-    assert_eq!(done["content"][0]["text"], "Ada / Hi there / file:///work");
+    let done = client.tool(retry, every_capability(), "a result").await;
+    assert_eq!(text_of(&done), "Ada / Hi there / file:///work");
 }
 
 #[tokio::test]
@@ -1750,12 +1713,6 @@ impl<T: mcpwire_transport::Transport> Wire<T> {
     }
 }
 
-/// The client end of a stdio connection in memory.
-type StdioEnd = mcpwire_stdio::StdioTransport<
-    tokio::io::ReadHalf<tokio::io::DuplexStream>,
-    tokio::io::WriteHalf<tokio::io::DuplexStream>,
->;
-
 /// Serves `server` over a fresh connection of each kind.
 fn connections(
     server: &Server,
@@ -1764,21 +1721,11 @@ fn connections(
     Wire<StdioEnd>,
     Vec<Session>,
 ) {
-    let (memory_client, memory_server) = mcpwire_transport::duplex(64);
-    let memory_session = server.serve(memory_server);
-    let (client_pipe, server_pipe) = tokio::io::duplex(64 * 1024);
-    let (server_read, server_write) = tokio::io::split(server_pipe);
-    let (client_read, client_write) = tokio::io::split(client_pipe);
-    let stdio_session = server.serve(mcpwire_stdio::StdioTransport::new(
-        server_read,
-        server_write,
-    ));
+    let (memory, memory_session) = memory_end(server);
+    let (stdio, stdio_session) = stdio_end(server);
     (
-        Wire::new(memory_client),
-        Wire::new(mcpwire_stdio::StdioTransport::new(
-            client_read,
-            client_write,
-        )),
+        Wire::new(memory),
+        Wire::new(stdio),
         vec![memory_session, stdio_session],
     )
 }
