@@ -42,7 +42,8 @@ use crate::{CacheHints, Error, Prompt, Resource, ResourceTemplate, Tool};
 /// ```
 #[derive(Clone, Debug)]
 pub struct Server {
-    inner: Arc<Inner>,
+    /// Shared with every connection; transports reach `modern::serve` through it.
+    pub(crate) inner: Arc<Inner>,
 }
 
 #[derive(Debug)]

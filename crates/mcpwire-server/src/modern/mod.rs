@@ -101,6 +101,16 @@ pub(crate) fn is_modern_only(method: &str) -> bool {
 
 /// Serves one modern request: the result to answer with, or the error.
 ///
+/// Any transport can call it. The connection handler of stdio and in-memory connections
+/// passes the engine's `RequestContext` as the [`Link`]. A stateless HTTP lane (no `Peer`, no
+/// session) builds an [`Inbound`] from the POSTed request with a `Link` of its own, whose
+/// `notify` writes to the request's reply (switching it to SSE) and whose cancellation fires
+/// when the client goes away, passes `Server::inner`, a principal digest (of the
+/// `Authorization` header) and no listener slots, and writes the outcome as the final message.
+/// The HTTP header checks (`-32020`) are the lane's; `_meta` (`-32602`) and the version
+/// (`-32022`) are checked here again, which is cheap. A `subscriptions/listen` stays here until
+/// the link's cancellation fires or [`Server::close_subscriptions`](crate::Server::close_subscriptions).
+///
 /// A request cancelled through its link returns what it returns; the caller must not send it.
 pub(crate) async fn serve(
     server: &Arc<Inner>,
