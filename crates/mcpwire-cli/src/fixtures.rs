@@ -2,15 +2,18 @@
 //! `mcpwire-server` API only.
 //!
 //! Every name, text and schema here is one the suite (`@modelcontextprotocol/conformance`
-//! 0.1.16 and 0.2.0-alpha.12, requirements of 2025-11-25) looks for; the scenario each fixture
-//! serves is named in its doc comment.
+//! 0.1.16 and 0.2.0-alpha.12, requirements of 2025-11-25 and 2026-07-28) looks for; the
+//! scenario each fixture serves is named in its doc comment. Each fixture is written once for
+//! both protocol eras: what it asks the client is a request in the legacy era and an input
+//! request of a multi round-trip request in the modern era.
 //!
 //! | kind | fixtures |
 //! |---|---|
 //! | tools | `test_simple_text`, `test_image_content`, `test_audio_content`, `test_embedded_resource`, `test_multiple_content_types`, `test_tool_with_logging`, `test_tool_with_progress`, `test_error_handling`, `test_sampling`, `test_elicitation`, `test_elicitation_sep1034_defaults`, `test_elicitation_sep1330_enums`, `json_schema_2020_12_tool`, `test_reconnection` |
+//! | tools (2026-07-28) | `test_missing_capability`, `test_streaming_elicitation`, `test_logging_tool`, `test_trigger_tool_change`, `test_trigger_prompt_change`, `test_input_required_result_elicitation`, `test_input_required_result_sampling`, `test_input_required_result_list_roots`, `test_input_required_result_request_state`, `test_input_required_result_multiple_inputs`, `test_input_required_result_multi_round`, `test_input_required_result_tampered_state`, `test_input_required_result_capabilities` |
 //! | resources | `test://static-text`, `test://static-binary`, `test://watched-resource` (subscribable) |
 //! | resource template | `test://template/{id}/data` |
-//! | prompts | `test_simple_prompt`, `test_prompt_with_arguments` (completes `arg1` and `arg2`), `test_prompt_with_embedded_resource`, `test_prompt_with_image` |
+//! | prompts | `test_simple_prompt`, `test_prompt_with_arguments` (completes `arg1` and `arg2`), `test_prompt_with_embedded_resource`, `test_prompt_with_image`, `test_input_required_result_prompt` (2026-07-28) |
 //!
 //! Logging, completion and resource subscriptions are capabilities the server declares by
 //! itself once it has resources and prompts.
@@ -20,8 +23,8 @@ use std::time::Duration;
 
 use mcpwire_server::types::{self, ContentBlock, ElicitRequestParams, LoggingLevel};
 use mcpwire_server::{
-    Context, Error, HandlerError, Prompt, Resource, ResourceTemplate, Server, ServerBuilder, Tool,
-    ToolError, text_contents,
+    AskOptions, Context, Error, HandlerError, ListKind, Prompt, Resource, ResourceTemplate, Server,
+    ServerBuilder, Tool, ToolError, text_contents,
 };
 use serde_json::{Map, Value, json};
 
@@ -52,7 +55,7 @@ pub fn server() -> Result<Server, Error> {
 
 /// Registers every fixture on `builder`; the reference server adds them to its own tools.
 pub fn register(mut builder: ServerBuilder) -> ServerBuilder {
-    for tool in tools() {
+    for tool in tools().into_iter().chain(modern_tools()) {
         builder = builder.tool(tool);
     }
     for resource in resources() {
@@ -62,7 +65,7 @@ pub fn register(mut builder: ServerBuilder) -> ServerBuilder {
     for prompt in prompts() {
         builder = builder.prompt(prompt);
     }
-    builder
+    builder.prompt(input_required_prompt())
 }
 
 /// The input schema of a tool without arguments, as the suite's reference servers list it.
@@ -428,6 +431,328 @@ async fn elicit(context: &Context, message: String, schema: Value) -> Result<Str
     let answer = context.elicit(params).await?;
     let content = serde_json::to_string(&answer.content.unwrap_or_default()).unwrap_or_default();
     Ok(format!("action={}, content={content}", answer.action))
+}
+
+/// The text of a sampling answer, or its JSON when it is not text.
+fn sampled_text(result: &types::CreateMessageResult) -> String {
+    match &result.content {
+        types::CreateMessageResultContent::Object(
+            types::SamplingMessageContentBlock::TextContent(content),
+        ) => content.text.clone(),
+        other => serde_json::to_string(other).unwrap_or_default(),
+    }
+}
+
+/// The type of the one field of a fixture's form.
+#[derive(Clone, Copy)]
+enum Field {
+    Text,
+    Flag,
+}
+
+/// A form elicitation of one required field.
+fn one_field_form(message: &str, field: &str, kind: Field) -> ElicitRequestParams {
+    let schema = match kind {
+        Field::Text => types::PrimitiveSchemaDefinition::StringSchema(types::StringSchema {
+            default: None,
+            description: None,
+            format: None,
+            max_length: None,
+            min_length: None,
+            title: None,
+            r#type: types::tags::String,
+        }),
+        Field::Flag => types::PrimitiveSchemaDefinition::BooleanSchema(types::BooleanSchema {
+            default: None,
+            description: None,
+            title: None,
+            r#type: types::tags::Boolean,
+        }),
+    };
+    ElicitRequestParams::ElicitRequestFormParams(types::ElicitRequestFormParams {
+        meta: None,
+        message: message.to_owned(),
+        mode: None,
+        requested_schema: types::ElicitRequestFormParamsRequestedSchema {
+            schema: None,
+            properties: BTreeMap::from([(field.to_owned(), schema)]),
+            required: Some(vec![field.to_owned()]),
+            r#type: types::tags::Object,
+        },
+        task: None,
+    })
+}
+
+/// Asks a one-field form under `key` and returns the field's answer as text (the action when
+/// there is none).
+async fn ask_field(
+    context: &Context,
+    key: &str,
+    message: &str,
+    field: &str,
+    kind: Field,
+) -> Result<String, Error> {
+    let params = one_field_form(message, field, kind);
+    let answer = context
+        .elicit_with(params, AskOptions::new().key(key))
+        .await?;
+    let value = answer
+        .content
+        .as_ref()
+        .and_then(|content| content.get(field));
+    Ok(match value {
+        Some(types::ElicitResultContentValue::String(text)) => text.clone(),
+        Some(other) => serde_json::to_string(other).unwrap_or_default(),
+        None => answer.action.to_string(),
+    })
+}
+
+/// Asks the client's model under `key`.
+async fn ask_model(
+    context: &Context,
+    key: &str,
+    question: &str,
+    max_tokens: i64,
+) -> Result<String, ToolError> {
+    let params = decode(json!({
+        "messages": [{"role": "user", "content": {"type": "text", "text": question}}],
+        "maxTokens": max_tokens
+    }))?;
+    let answer = context
+        .create_message_with(params, AskOptions::new().key(key))
+        .await?;
+    Ok(sampled_text(&answer))
+}
+
+/// Asks the client for its roots under `key`, as a list of URIs.
+async fn ask_roots(context: &Context, key: &str) -> Result<String, Error> {
+    let roots = context.list_roots_with(AskOptions::new().key(key)).await?;
+    let uris: Vec<&str> = roots.roots.iter().map(|root| root.uri.as_str()).collect();
+    Ok(uris.join(", "))
+}
+
+/// The fixtures of the 2026-07-28 scenarios (`server-stateless`, `input-required-result-*`).
+fn modern_tools() -> Vec<mcpwire_server::ToolBuilder> {
+    vec![
+        // server-stateless: without `sampling` in the request's capabilities the error goes
+        // out with `?`, and the modern era answers -32021 naming `sampling`.
+        simple(
+            "test_missing_capability",
+            "Asks the client's model, which needs the sampling capability",
+            |context| async move {
+                let answer = ask_model(&context, "question", "Say hello", 20).await?;
+                Ok::<_, ToolError>(format!("Sampled: {answer}"))
+            },
+        ),
+        // server-stateless: the first answer is an input request, at once.
+        simple(
+            "test_streaming_elicitation",
+            "Asks the user to confirm (elicitation)",
+            |context| async move {
+                let confirmed = ask_field(
+                    &context,
+                    "confirm",
+                    "Please confirm",
+                    "confirm",
+                    Field::Flag,
+                )
+                .await?;
+                Ok::<_, ToolError>(format!("Confirmed: {confirmed}"))
+            },
+        ),
+        // server-stateless: without a log level in `_meta`, the message is not sent.
+        simple(
+            "test_logging_tool",
+            "Sends one info log message and answers at once",
+            |context| async move {
+                context
+                    .log(
+                        LoggingLevel::Info,
+                        Some("test_logging_tool"),
+                        "Logging tool called",
+                    )
+                    .await?;
+                Ok::<_, ToolError>("Logged one message")
+            },
+        ),
+        // server-stateless: subscriptions hear of a change; the list itself stays the same.
+        simple(
+            "test_trigger_tool_change",
+            "Announces that the tool list changed",
+            |context| async move {
+                context.server().notify_list_changed(ListKind::Tools).await;
+                Ok::<_, ToolError>("Announced a tools list change")
+            },
+        ),
+        simple(
+            "test_trigger_prompt_change",
+            "Announces that the prompt list changed",
+            |context| async move {
+                context
+                    .server()
+                    .notify_list_changed(ListKind::Prompts)
+                    .await;
+                Ok::<_, ToolError>("Announced a prompts list change")
+            },
+        ),
+        // input-required-result-basic-elicitation, -result-type, -missing-input-response,
+        // -ignore-extra-params, -validate-input
+        simple(
+            "test_input_required_result_elicitation",
+            "Asks the user for their name (input request `user_name`)",
+            |context| async move {
+                let name = ask_field(
+                    &context,
+                    "user_name",
+                    "What is your name?",
+                    "name",
+                    Field::Text,
+                )
+                .await?;
+                Ok::<_, ToolError>(format!("Hello, {name}!"))
+            },
+        ),
+        // input-required-result-basic-sampling
+        simple(
+            "test_input_required_result_sampling",
+            "Asks the client's model a question (input request `capital_question`)",
+            |context| async move {
+                ask_model(
+                    &context,
+                    "capital_question",
+                    "What is the capital of France?",
+                    100,
+                )
+                .await
+            },
+        ),
+        // input-required-result-basic-list-roots
+        simple(
+            "test_input_required_result_list_roots",
+            "Asks the client for its roots (input request `client_roots`)",
+            |context| async move {
+                let roots = ask_roots(&context, "client_roots").await?;
+                Ok::<_, ToolError>(format!("Client roots: {roots}"))
+            },
+        ),
+        // input-required-result-request-state
+        simple(
+            "test_input_required_result_request_state",
+            "Asks for a confirmation and carries it through requestState",
+            |context| async move {
+                let ok =
+                    ask_field(&context, "confirm", "Please confirm", "ok", Field::Flag).await?;
+                Ok::<_, ToolError>(format!("state-ok: confirmed={ok}"))
+            },
+        ),
+        // input-required-result-multiple-input-requests: three asks share one round.
+        simple(
+            "test_input_required_result_multiple_inputs",
+            "Asks the user, the model and the client at once",
+            |context| async move {
+                let (name, greeting, roots) = tokio::join!(
+                    ask_field(
+                        &context,
+                        "user_name",
+                        "What is your name?",
+                        "name",
+                        Field::Text
+                    ),
+                    ask_model(&context, "greeting", "Generate a greeting", 50),
+                    ask_roots(&context, "client_roots"),
+                );
+                Ok::<_, ToolError>(format!(
+                    "Name: {}, greeting: {}, roots: {}",
+                    name?, greeting?, roots?
+                ))
+            },
+        ),
+        // input-required-result-multi-round: the second question comes in a second round.
+        simple(
+            "test_input_required_result_multi_round",
+            "Asks two questions, one after the other",
+            |context| async move {
+                let name = ask_field(
+                    &context,
+                    "step1",
+                    "Step 1: What is your name?",
+                    "name",
+                    Field::Text,
+                )
+                .await?;
+                let color = ask_field(
+                    &context,
+                    "step2",
+                    "Step 2: What is your favorite color?",
+                    "color",
+                    Field::Text,
+                )
+                .await?;
+                Ok::<_, ToolError>(format!("{name} likes {color}"))
+            },
+        ),
+        // input-required-result-tampered-state: a changed requestState is refused (-32602).
+        simple(
+            "test_input_required_result_tampered_state",
+            "Asks for a confirmation; its requestState is signed",
+            |context| async move {
+                let ok =
+                    ask_field(&context, "confirm", "Please confirm", "ok", Field::Flag).await?;
+                Ok::<_, ToolError>(format!("Confirmed: {ok}"))
+            },
+        ),
+        // input-required-result-capability-check: only what the request declared is asked.
+        simple(
+            "test_input_required_result_capabilities",
+            "Asks the model and the user, each only when the client declared it",
+            |context| async move {
+                let capabilities = context.client_capabilities();
+                let mut answers = Vec::new();
+                if capabilities.sampling.is_some() {
+                    answers.push(ask_model(&context, "sampling", "Say hello", 20).await?);
+                }
+                if capabilities.elicitation.is_some() {
+                    answers.push(
+                        ask_field(
+                            &context,
+                            "elicitation",
+                            "What is your name?",
+                            "name",
+                            Field::Text,
+                        )
+                        .await?,
+                    );
+                }
+                if answers.is_empty() {
+                    return Ok::<_, ToolError>(
+                        "The client declared neither sampling nor elicitation".to_owned(),
+                    );
+                }
+                Ok(format!("Answers: {}", answers.join(", ")))
+            },
+        ),
+    ]
+}
+
+/// input-required-result-non-tool-request: `prompts/get` asks too.
+fn input_required_prompt() -> Prompt {
+    Prompt::new(
+        "test_input_required_result_prompt",
+        |_, context: Context| async move {
+            let context_text = ask_field(
+                &context,
+                "user_context",
+                "What context should the prompt use?",
+                "context",
+                Field::Text,
+            )
+            .await?;
+            Ok::<_, HandlerError>(vec![user_message(text(format!(
+                "Use this context: {context_text}"
+            )))])
+        },
+    )
+    .description("A prompt that asks the user for its context first")
 }
 
 fn resources() -> Vec<Resource> {

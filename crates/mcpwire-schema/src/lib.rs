@@ -30,6 +30,8 @@
 #[doc(hidden)]
 pub mod support;
 
+pub mod meta;
+
 mod version;
 
 #[cfg(feature = "full")]

@@ -43,6 +43,9 @@ impl ProtocolVersion {
         ProtocolVersion::V2026_07_28,
     ];
 
+    /// The revisions of the modern era, oldest first: those a request names in its `_meta`.
+    pub const MODERN: [ProtocolVersion; 1] = [ProtocolVersion::V2026_07_28];
+
     /// The newest revision.
     pub const LATEST: ProtocolVersion = ProtocolVersion::V2026_07_28;
 
@@ -155,6 +158,11 @@ mod tests {
         assert_eq!(
             ProtocolVersion::LATEST,
             *ProtocolVersion::ALL.last().expect("not empty")
+        );
+        assert!(
+            ProtocolVersion::MODERN
+                .iter()
+                .all(|version| version.era() == Era::Modern)
         );
         assert!(ProtocolVersion::V2025_03_26.allows_batches());
         assert!(!ProtocolVersion::V2025_06_18.allows_batches());

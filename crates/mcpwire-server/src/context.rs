@@ -1,46 +1,106 @@
 //! What a handler can do while it serves a request.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use mcpwire_jsonrpc::RequestId;
 use mcpwire_jsonrpc::method::RequestMethod;
 use mcpwire_rpc::CancellationToken;
-use mcpwire_schema::ProtocolVersion;
 use mcpwire_schema::v2025_11_25::{self as wire, methods};
+use mcpwire_schema::{Era, ProtocolVersion};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::Error;
+use crate::modern::ModernScope;
+use crate::server::Inner;
 use crate::session::SessionState;
 use crate::version::project_params;
 
 /// The context of one request a handler serves: cancellation, progress, logging, and requests
 /// to the client (sampling, elicitation, roots).
 ///
-/// Asking the client goes through one API whatever the protocol era: in the legacy era it is a
-/// request on the session; the modern era will answer it with a multi round-trip result. Each
-/// request is checked against the capabilities the client declared first.
+/// A handler is written once for both protocol eras. Asking the client goes through one API:
+/// in the legacy era it is a request on the session; in the modern era (2026-07-28), which has
+/// no server-to-client requests, it is a multi round-trip request. There the first run of the
+/// handler stops at the first unanswered ask, the client gets an `InputRequiredResult` with
+/// every ask of that run, and its retry runs the handler again from the top: asks answered in
+/// earlier rounds return their answers at once. Code before an ask may therefore run once per
+/// round; keep it free of side effects that must not repeat. Each ask is checked against the
+/// capabilities the client declared first.
 #[derive(Clone, Debug)]
 pub struct Context {
-    pub(crate) request: mcpwire_rpc::RequestContext,
-    pub(crate) session: Arc<SessionState>,
+    /// The server serving the request.
+    pub(crate) server: Arc<Inner>,
+    pub(crate) scope: Scope,
     pub(crate) progress_token: Option<RequestId>,
     pub(crate) last_progress: Arc<Mutex<Option<f64>>>,
     /// The task this handler runs as, when the request was task-augmented.
     pub(crate) task: Option<Arc<mcpwire_ext_tasks::TaskEntry>>,
 }
 
+/// Which era a request is served in, with what that era needs.
+#[derive(Clone, Debug)]
+pub(crate) enum Scope {
+    /// A request of a legacy session: the engine's context of the request, and the session.
+    Legacy {
+        request: mcpwire_rpc::RequestContext,
+        session: Arc<SessionState>,
+    },
+    /// A modern, stateless request: everything comes from the request itself.
+    Modern(Arc<ModernScope>),
+}
+
 impl Context {
-    /// Fires when the client cancels the request or the session ends.
+    /// The context of a request of a legacy session.
+    pub(crate) fn legacy(
+        server: Arc<Inner>,
+        request: mcpwire_rpc::RequestContext,
+        session: Arc<SessionState>,
+        progress_token: Option<RequestId>,
+    ) -> Self {
+        Context {
+            server,
+            scope: Scope::Legacy { request, session },
+            progress_token,
+            last_progress: Arc::default(),
+            task: None,
+        }
+    }
+
+    /// The context of a modern request.
+    pub(crate) fn modern(scope: Arc<ModernScope>) -> Self {
+        Context {
+            server: Arc::clone(&scope.server),
+            progress_token: scope.progress_token.clone(),
+            scope: Scope::Modern(scope),
+            last_progress: Arc::default(),
+            task: None,
+        }
+    }
+
+    /// Fires when the client cancels the request or the connection ends.
     ///
     /// For a tool running as a task, it fires when the task is cancelled (`tasks/cancel`), when
-    /// it expires, or when the session ends.
+    /// it expires, or when the session ends. In the modern era it also fires when the run
+    /// stops to ask the client for input (an `InputRequiredResult`): work the handler spawned
+    /// should stop then, as the retry runs the handler again.
     pub fn cancellation(&self) -> &CancellationToken {
-        match &self.task {
-            Some(task) => task.cancellation(),
-            None => self.request.cancellation(),
+        match (&self.task, &self.scope) {
+            (Some(task), _) => task.cancellation(),
+            (None, Scope::Legacy { request, .. }) => request.cancellation(),
+            (None, Scope::Modern(modern)) => &modern.cancellation,
+        }
+    }
+
+    /// The era of the request: [`Era::Legacy`] for a request of an initialized session,
+    /// [`Era::Modern`] for a stateless request that carried its own `_meta`.
+    pub fn era(&self) -> Era {
+        match &self.scope {
+            Scope::Legacy { .. } => Era::Legacy,
+            Scope::Modern(_) => Era::Modern,
         }
     }
 
@@ -54,14 +114,30 @@ impl Context {
         self.task.as_ref().map(|task| task.id())
     }
 
-    /// The id of the request being served.
-    pub fn request_id(&self) -> &RequestId {
-        self.request.id()
+    /// The server serving this request: to add or remove tools, resources or prompts, or to
+    /// announce a change ([`Server::notify_list_changed`](crate::Server::notify_list_changed)).
+    pub fn server(&self) -> crate::Server {
+        crate::Server::from_inner(Arc::clone(&self.server))
     }
 
-    /// The session the request came in on, to notify its client after the request is done.
-    pub fn session(&self) -> crate::Session {
-        crate::Session::new(self.request.peer().clone(), Arc::clone(&self.session))
+    /// The id of the request being served.
+    pub fn request_id(&self) -> &RequestId {
+        match &self.scope {
+            Scope::Legacy { request, .. } => request.id(),
+            Scope::Modern(modern) => modern.link.request_id(),
+        }
+    }
+
+    /// The session the request came in on, to notify its client after the request is done;
+    /// `None` in the modern era, which has no sessions.
+    pub fn session(&self) -> Option<crate::Session> {
+        match &self.scope {
+            Scope::Legacy { request, session } => Some(crate::Session::new(
+                request.peer().clone(),
+                Arc::clone(session),
+            )),
+            Scope::Modern(_) => None,
+        }
     }
 
     /// Closes the connection that carries this request's messages, and goes on serving it.
@@ -71,31 +147,56 @@ impl Context {
     /// `Last-Event-ID` once the server's `retry` interval has passed, and receives the rest,
     /// the result included, on the resumed stream. A long-running tool calls it so that no
     /// connection stays open while it works. Over stdio and in memory it does nothing; for a
-    /// tool running as a task, whose request was answered already, neither.
+    /// tool running as a task, whose request was answered already, neither; nor in the modern
+    /// era, whose streams cannot be resumed.
     ///
     /// # Errors
     ///
     /// Fails when the session has ended.
     pub async fn close_stream(&self) -> Result<(), Error> {
-        if self.task.is_some() {
-            return Ok(());
+        match &self.scope {
+            Scope::Legacy { request, .. } if self.task.is_none() => {
+                request.close_stream().await.map_err(Error::rpc)
+            }
+            _ => Ok(()),
         }
-        self.request.close_stream().await.map_err(Error::rpc)
     }
 
-    /// The revision this session negotiated.
+    /// The revision of the request: the one the session negotiated, or in the modern era the
+    /// one the request names.
     pub fn protocol_version(&self) -> ProtocolVersion {
-        self.session.version()
+        match &self.scope {
+            Scope::Legacy { session, .. } => session.version(),
+            Scope::Modern(modern) => modern.version,
+        }
     }
 
-    /// The capabilities the client declared.
+    /// The capabilities the client declared: at `initialize`, or in the modern era in this
+    /// request's `_meta` (as the 2025-11-25 type; see [`Context::client_extensions`]).
     pub fn client_capabilities(&self) -> wire::ClientCapabilities {
-        self.session.client_capabilities()
+        match &self.scope {
+            Scope::Legacy { session, .. } => session.client_capabilities(),
+            Scope::Modern(modern) => modern.client_capabilities.clone(),
+        }
     }
 
-    /// The client's name and version.
+    /// The extensions the client declared in this request's capabilities (`extensions`, a
+    /// 2026-07-28 member the 2025-11-25 type of [`Context::client_capabilities`] lacks): each
+    /// extension's identifier with its settings. Empty in the legacy era.
+    pub fn client_extensions(&self) -> BTreeMap<String, mcpwire_schema::JsonObject> {
+        match &self.scope {
+            Scope::Legacy { .. } => BTreeMap::new(),
+            Scope::Modern(modern) => modern.client_extensions.clone(),
+        }
+    }
+
+    /// The client's name and version: from `initialize`, or in the modern era from this
+    /// request's `_meta` when it carried them.
     pub fn client_info(&self) -> Option<wire::Implementation> {
-        self.session.client_info()
+        match &self.scope {
+            Scope::Legacy { session, .. } => session.client_info(),
+            Scope::Modern(modern) => modern.client_info.clone(),
+        }
     }
 
     /// Reports progress, when the request asked for it with a progress token.
@@ -135,7 +236,9 @@ impl Context {
         self.notify("notifications/progress", &params).await
     }
 
-    /// Sends a log message, if the client's level lets it through.
+    /// Sends a log message, if the client's level lets it through: the session's level in the
+    /// legacy era (every message until the client sets one); in the modern era the level in
+    /// this request's `_meta`, and nothing at all when the request did not carry one.
     ///
     /// # Errors
     ///
@@ -146,7 +249,11 @@ impl Context {
         logger: Option<&str>,
         data: impl Serialize,
     ) -> Result<(), Error> {
-        if !self.session.should_log(&level) {
+        let wanted = match &self.scope {
+            Scope::Legacy { session, .. } => session.should_log(&level),
+            Scope::Modern(modern) => modern.should_log(&level),
+        };
+        if !wanted {
             return Ok(());
         }
         let data =
@@ -162,10 +269,16 @@ impl Context {
 
     /// Asks the client's model for a completion (`sampling/createMessage`).
     ///
+    /// In the modern era this is one input request of a multi round-trip request (see
+    /// [`Context`]); it never returns while the client has not answered it.
+    ///
     /// # Errors
     ///
     /// [`Error::is_capability_missing`] when the client did not declare `sampling` (or
-    /// `sampling.tools` when `tools` are given); otherwise as the request fails.
+    /// `sampling.tools` when `tools` are given): returned with `?` from a tool, a prompt or a
+    /// resource, the modern era answers the request with `-32021`. [`Error::is_unsupported`]
+    /// in the modern era while serving a request other than `tools/call`, `prompts/get` and
+    /// `resources/read`. Otherwise as the request fails.
     pub async fn create_message(
         &self,
         params: wire::CreateMessageRequestParams,
@@ -199,12 +312,14 @@ impl Context {
     /// # Errors
     ///
     /// [`Error::is_capability_missing`] when the client did not declare `sampling` or
-    /// `tasks.requests.sampling.createMessage`; otherwise as the request fails.
+    /// `tasks.requests.sampling.createMessage`; [`Error::is_unsupported`] in the modern era;
+    /// otherwise as the request fails.
     pub async fn create_message_as_task(
         &self,
         mut params: wire::CreateMessageRequestParams,
         ttl_ms: Option<i64>,
     ) -> Result<wire::CreateTaskResult, Error> {
+        self.legacy_only("tasks on the client")?;
         self.check_sampling(&params)?;
         let declared = self
             .client_capabilities()
@@ -230,10 +345,15 @@ impl Context {
 
     /// Asks the user for input through the client (`elicitation/create`), in form or URL mode.
     ///
+    /// In the modern era this is one input request of a multi round-trip request (see
+    /// [`Context`]); it never returns while the client has not answered it. A URL-mode answer
+    /// there means consent only: the retry runs the handler again, which checks whether the
+    /// out-of-band interaction is done.
+    ///
     /// # Errors
     ///
     /// [`Error::is_capability_missing`] when the client did not declare elicitation in that
-    /// mode; otherwise as the request fails.
+    /// mode; otherwise as [`Context::create_message`].
     pub async fn elicit(
         &self,
         params: wire::ElicitRequestParams,
@@ -262,12 +382,14 @@ impl Context {
     /// # Errors
     ///
     /// [`Error::is_capability_missing`] when the client did not declare elicitation in that
-    /// mode or `tasks.requests.elicitation.create`; otherwise as the request fails.
+    /// mode or `tasks.requests.elicitation.create`; [`Error::is_unsupported`] in the modern
+    /// era; otherwise as the request fails.
     pub async fn elicit_as_task(
         &self,
         mut params: wire::ElicitRequestParams,
         ttl_ms: Option<i64>,
     ) -> Result<wire::CreateTaskResult, Error> {
+        self.legacy_only("tasks on the client")?;
         self.check_elicitation(&params)?;
         let declared = self
             .client_capabilities()
@@ -294,12 +416,13 @@ impl Context {
         decode_result(&result)
     }
 
-    /// Asks the client for its roots (`roots/list`).
+    /// Asks the client for its roots (`roots/list`); in the modern era an input request of a
+    /// multi round-trip request (see [`Context`]).
     ///
     /// # Errors
     ///
     /// [`Error::is_capability_missing`] when the client did not declare `roots`; otherwise as
-    /// the request fails.
+    /// [`Context::create_message`].
     pub async fn list_roots(&self) -> Result<wire::ListRootsResult, Error> {
         self.list_roots_with(AskOptions::default()).await
     }
@@ -326,8 +449,10 @@ impl Context {
     ///
     /// # Errors
     ///
-    /// Fails when the client does not answer.
+    /// Fails when the client does not answer; [`Error::is_unsupported`] in the modern era,
+    /// which has no `ping`.
     pub async fn ping(&self) -> Result<(), Error> {
+        self.legacy_only("ping")?;
         self.ask(
             methods::Ping::METHOD,
             &serde_json::Map::new(),
@@ -335,6 +460,16 @@ impl Context {
         )
         .await
         .map(drop)
+    }
+
+    /// Refuses what only the legacy era has.
+    fn legacy_only(&self, what: &str) -> Result<(), Error> {
+        match &self.scope {
+            Scope::Legacy { .. } => Ok(()),
+            Scope::Modern(_) => Err(Error::unsupported(format!(
+                "{what} does not exist in the modern era"
+            ))),
+        }
     }
 
     fn check_sampling(&self, params: &wire::CreateMessageRequestParams) -> Result<(), Error> {
@@ -367,43 +502,49 @@ impl Context {
         }
     }
 
-    /// Sends `method` to the client as part of this request and waits for the raw result.
+    /// Sends `method` to the client as part of this request and waits for the raw result: a
+    /// request on the session in the legacy era, an input request in the modern era.
     async fn ask(
         &self,
         method: &str,
         params: &impl Serialize,
         options: AskOptions,
     ) -> Result<Box<RawValue>, Error> {
-        let mut params = match serde_json::to_value(params) {
+        let params = match serde_json::to_value(params) {
             Ok(Value::Object(object)) => object,
             Ok(_) => serde_json::Map::new(),
             Err(error) => return Err(Error::protocol(error.to_string())),
         };
+        let (request, session) = match &self.scope {
+            Scope::Legacy { request, session } => (request, session),
+            Scope::Modern(modern) => return modern.ask(method, params, options.key).await,
+        };
+        let mut params = params;
         // A request made for a task says so, and the task waits for input meanwhile.
         if let Some(task) = &self.task {
             mcpwire_ext_tasks::with_related_task(&mut params, &task.id());
             if let Some(snapshot) = task.set_status(wire::TaskStatus::InputRequired, None) {
-                self.session.notify_task_status(snapshot).await;
+                session.notify_task_status(snapshot).await;
             }
         }
         // The client's progress reaches the callback while the request is pending.
         let _route = match options.on_progress {
-            Some(callback) => self.session.route_progress(&mut params, callback),
+            Some(callback) => session.route_progress(&mut params, callback),
             None => None,
         };
         let params = mcpwire_jsonrpc::encode_params(&params)
             .map_err(|error| Error::protocol(error.to_string()))?;
-        let version = self.session.version();
+        let version = session.version();
         let params = params.map(|params| project_params(version, method, params, true));
         // A cancelled handler stops waiting; dropping the request withdraws it from the client.
         let outcome = tokio::select! {
-            outcome = self.request.request_raw(method, params) => outcome.map_err(Error::rpc),
+            outcome = request.request_raw(method, params) => outcome.map_err(Error::rpc),
             () = self.cancellation().cancelled() => Err(Error::cancelled()),
         };
         if let Some(task) = &self.task
             && let Some(snapshot) = task.set_status(wire::TaskStatus::Working, None)
         {
-            self.session.notify_task_status(snapshot).await;
+            session.notify_task_status(snapshot).await;
         }
         outcome
     }
@@ -411,12 +552,14 @@ impl Context {
     async fn notify(&self, method: &str, params: &impl Serialize) -> Result<(), Error> {
         let params = mcpwire_jsonrpc::encode_params(params)
             .map_err(|error| Error::protocol(error.to_string()))?;
-        let version = self.session.version();
-        let params = params.map(|params| project_params(version, method, params, false));
-        self.request
-            .notify_raw(method, params)
-            .await
-            .map_err(Error::rpc)
+        match &self.scope {
+            Scope::Legacy { request, session } => {
+                let version = session.version();
+                let params = params.map(|params| project_params(version, method, params, false));
+                request.notify_raw(method, params).await.map_err(Error::rpc)
+            }
+            Scope::Modern(modern) => modern.link.notify(method, params).await,
+        }
     }
 }
 
@@ -424,6 +567,7 @@ impl Context {
 #[derive(Clone, Default)]
 pub struct AskOptions {
     pub(crate) on_progress: Option<ProgressCallback>,
+    pub(crate) key: Option<String>,
 }
 
 /// A callback for the progress the client reports on a request.
@@ -437,12 +581,22 @@ impl AskOptions {
 
     /// Asks the client for progress (the request carries a progress token) and hands each
     /// `notifications/progress` the client sends for it to `callback`, until the request
-    /// ends. The callback runs on the session's reading task: keep it short.
+    /// ends. The callback runs on the session's reading task: keep it short. The modern era
+    /// has no progress on input requests: there the callback is never called.
     pub fn on_progress(
         mut self,
         callback: impl Fn(ClientProgress) + Send + Sync + 'static,
     ) -> Self {
         self.on_progress = Some(Arc::new(callback));
+        self
+    }
+
+    /// Names the ask in the modern era: the key of its entry in `inputRequests` and of the
+    /// client's answer in `inputResponses`. Keys must be unique within one run of the handler;
+    /// by default asks are named `input-1`, `input-2`... in the order the handler makes them.
+    /// The legacy era ignores it.
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
         self
     }
 }
@@ -452,6 +606,7 @@ impl std::fmt::Debug for AskOptions {
         formatter
             .debug_struct("AskOptions")
             .field("on_progress", &self.on_progress.is_some())
+            .field("key", &self.key)
             .finish()
     }
 }

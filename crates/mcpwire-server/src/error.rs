@@ -8,6 +8,8 @@ use std::fmt;
 pub struct Error {
     kind: Kind,
     message: String,
+    /// The missing client capability, as a dotted path (`sampling.tools`), for `-32021`.
+    capability: Option<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -18,39 +20,46 @@ enum Kind {
     Rpc,
     Closed,
     Cancelled,
+    Unsupported,
 }
 
 impl Error {
     pub(crate) fn invalid_definition(message: impl Into<String>) -> Self {
+        Error::new(Kind::InvalidDefinition, message)
+    }
+
+    fn new(kind: Kind, message: impl Into<String>) -> Self {
         Error {
-            kind: Kind::InvalidDefinition,
+            kind,
             message: message.into(),
+            capability: None,
             source: None,
         }
     }
 
+    /// The client did not declare `capability`, a dotted path such as `sampling.tools`.
     pub(crate) fn capability_missing(capability: &str) -> Self {
         Error {
-            kind: Kind::CapabilityMissing,
-            message: format!("the client did not declare the `{capability}` capability"),
-            source: None,
+            capability: Some(capability.to_owned()),
+            ..Error::new(
+                Kind::CapabilityMissing,
+                format!("the client did not declare the `{capability}` capability"),
+            )
         }
     }
 
     pub(crate) fn protocol(message: impl Into<String>) -> Self {
-        Error {
-            kind: Kind::Rpc,
-            message: message.into(),
-            source: None,
-        }
+        Error::new(Kind::Rpc, message)
     }
 
     pub(crate) fn cancelled() -> Self {
-        Error {
-            kind: Kind::Cancelled,
-            message: "the request was cancelled".to_owned(),
-            source: None,
-        }
+        Error::new(Kind::Cancelled, "the request was cancelled")
+    }
+
+    /// What the request's era does not allow, such as a server-to-client request in the modern
+    /// era or asking the client while serving a list.
+    pub(crate) fn unsupported(message: impl Into<String>) -> Self {
+        Error::new(Kind::Unsupported, message)
     }
 
     pub(crate) fn rpc(source: mcpwire_rpc::Error) -> Self {
@@ -59,10 +68,10 @@ impl Error {
         } else {
             Kind::Rpc
         };
+        let message = source.to_string();
         Error {
-            kind,
-            message: source.to_string(),
             source: Some(Box::new(source)),
+            ..Error::new(kind, message)
         }
     }
 
@@ -91,6 +100,20 @@ impl Error {
     /// The session has ended.
     pub fn is_closed(&self) -> bool {
         self.kind == Kind::Closed
+    }
+
+    /// The request's protocol era does not allow the operation: a request to the client
+    /// other than sampling, elicitation and roots in the modern era (which has no
+    /// server-to-client requests), asking the client while serving a request that cannot
+    /// return an `InputRequiredResult`, or tasks in the modern era.
+    pub fn is_unsupported(&self) -> bool {
+        self.kind == Kind::Unsupported
+    }
+
+    /// The client capability the operation needed, as a dotted path such as `sampling` or
+    /// `elicitation.url`, when [`Error::is_capability_missing`].
+    pub fn missing_capability(&self) -> Option<&str> {
+        self.capability.as_deref()
     }
 
     /// The client's error object, when it answered a request with an error.
@@ -133,6 +156,9 @@ impl std::error::Error for Error {
 pub struct ToolError {
     pub(crate) message: String,
     pub(crate) url_elicitations: Option<Vec<mcpwire_schema::v2025_11_25::ElicitRequestURLParams>>,
+    /// The client capability whose absence caused the failure, kept from an [`Error`] so that
+    /// the modern era answers `-32021`.
+    pub(crate) capability: Option<String>,
 }
 
 impl ToolError {
@@ -141,13 +167,16 @@ impl ToolError {
         ToolError {
             message: message.into(),
             url_elicitations: None,
+            capability: None,
         }
     }
 
     /// The tool cannot go on until the user completes these URL-mode elicitations (for example
-    /// an authorization flow). The client gets the protocol error -32042 with the
-    /// elicitations in its data, and retries once the user is done. Sessions on revisions
-    /// before 2025-11-25, which have no URL elicitation, get a tool execution error instead.
+    /// an authorization flow). A legacy client gets the protocol error -32042 with the
+    /// elicitations in its data, and retries once the user is done; sessions on revisions
+    /// before 2025-11-25, which have no URL elicitation, get a tool execution error instead. A
+    /// modern client gets an `InputRequiredResult` asking for each URL-mode elicitation (keys
+    /// `url-1`, `url-2`...), and the retry runs the tool again.
     pub fn url_elicitation_required(
         message: impl Into<String>,
         elicitations: Vec<mcpwire_schema::v2025_11_25::ElicitRequestURLParams>,
@@ -155,6 +184,7 @@ impl ToolError {
         ToolError {
             message: message.into(),
             url_elicitations: Some(elicitations),
+            capability: None,
         }
     }
 
@@ -172,9 +202,14 @@ impl fmt::Display for ToolError {
 
 impl std::error::Error for ToolError {}
 
+/// Keeps the missing capability: in the modern era a tool that fails for want of a client
+/// capability is answered with `-32021`, naming it; in the legacy era it is a tool error.
 impl From<Error> for ToolError {
     fn from(error: Error) -> Self {
-        ToolError::new(error.to_string())
+        ToolError {
+            capability: error.capability.clone(),
+            ..ToolError::new(error.to_string())
+        }
     }
 }
 

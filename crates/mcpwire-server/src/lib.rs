@@ -1,17 +1,21 @@
 //! The MCP server role of mcpwire.
 //!
 //! A [`Server`] holds what it offers (tools, resources, resource templates, prompts) and serves
-//! any number of sessions, each
-//! over its own [`Transport`](mcpwire_transport::Transport). Each session negotiates a legacy
-//! revision with `initialize` (2024-11-05, 2025-03-26, 2025-06-18 or 2025-11-25; an unknown
-//! request gets the newest), and everything sent to it carries only what that revision
-//! defines.
+//! any number of connections, each over its own
+//! [`Transport`](mcpwire_transport::Transport), in both protocol eras. A legacy session
+//! negotiates a revision with `initialize` (2024-11-05, 2025-03-26, 2025-06-18 or 2025-11-25;
+//! an unknown request gets the newest). A modern request (2026-07-28) carries its version and
+//! the client's capabilities in its own `_meta` and is served statelessly, even on a
+//! connection that also holds a legacy session. Everything sent carries only what the
+//! request's revision defines.
 //!
 //! Tools are typed: arguments are a Rust type whose JSON Schema is derived with `schemars`,
 //! and they are validated with `jsonschema` before the handler runs. A handler gets a
 //! [`Context`] to report progress, send log messages, watch for cancellation, and ask the
 //! client for a completion, for user input or for its roots, each checked against the
-//! capabilities the client declared.
+//! capabilities the client declared. The same handler serves both eras: an ask is a request to
+//! a legacy client, and a multi round-trip request (`InputRequiredResult`, then a retry with
+//! the answers) in the modern era.
 //!
 //! ```
 //! use mcpwire_server::{Context, Server, Structured, Tool, ToolError};
@@ -46,11 +50,14 @@
 //! # });
 //! ```
 
+mod cache;
 mod cancel;
 mod context;
 mod error;
 #[cfg(feature = "http")]
 mod http;
+mod methods;
+mod modern;
 mod pagination;
 mod resource;
 mod server;
@@ -59,6 +66,7 @@ mod tool;
 mod uri_template;
 mod version;
 
+pub use cache::{CacheHints, CacheScope};
 pub use context::{AskOptions, ClientProgress, Context};
 pub use error::{Error, ToolError};
 #[cfg(feature = "http")]
@@ -67,7 +75,7 @@ pub use mcpwire_schema::v2025_11_25 as types;
 pub use resource::{
     HandlerError, Prompt, Resource, ResourceTemplate, blob_contents, text_contents,
 };
-pub use server::{Server, ServerBuilder, Session};
+pub use server::{ListKind, Server, ServerBuilder, Session};
 pub use tool::{IntoToolResult, Structured, Tool, ToolBuilder};
 
 // Compiles and runs the README example as a doc test.

@@ -8,13 +8,14 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use mcpwire_jsonrpc::{ErrorCode, ErrorObject};
+use mcpwire_schema::Era;
 use mcpwire_schema::v2025_11_25 as wire;
 
 use crate::uri_template::UriTemplate;
 use crate::{Context, Error};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-type ReadHandler = Arc<
+pub(crate) type ReadHandler = Arc<
     dyn Fn(
             String,
             BTreeMap<String, String>,
@@ -54,6 +55,8 @@ where
 pub struct HandlerError {
     not_found: Option<String>,
     message: String,
+    /// The client capability whose absence caused the failure (`-32021` in the modern era).
+    capability: Option<String>,
 }
 
 impl HandlerError {
@@ -62,22 +65,28 @@ impl HandlerError {
         HandlerError {
             not_found: None,
             message: message.into(),
+            capability: None,
         }
     }
 
-    /// The resource at `uri` does not exist (-32002 in the legacy era, with `data.uri`).
+    /// The resource at `uri` does not exist: `-32002` in the legacy era and `-32602` in the
+    /// modern era, both with `data.uri`.
     pub fn resource_not_found(uri: impl Into<String>) -> Self {
         let uri = uri.into();
         HandlerError {
             message: format!("resource not found: {uri}"),
             not_found: Some(uri),
+            capability: None,
         }
     }
 
-    pub(crate) fn into_error_object(self) -> ErrorObject {
-        match self.not_found {
-            Some(uri) => not_found(&uri),
-            None => ErrorObject::internal_error(self.message),
+    pub(crate) fn into_error_object(self, era: Era) -> ErrorObject {
+        match (self.not_found, self.capability) {
+            (Some(uri), _) => not_found(&uri, era),
+            (None, Some(capability)) if era == Era::Modern => {
+                crate::modern::missing_capability_error(&capability)
+            }
+            _ => ErrorObject::internal_error(self.message),
         }
     }
 }
@@ -90,13 +99,21 @@ impl fmt::Display for HandlerError {
 
 impl std::error::Error for HandlerError {}
 
+/// Keeps the missing capability, for `-32021` in the modern era.
 impl From<Error> for HandlerError {
     fn from(error: Error) -> Self {
-        HandlerError::new(error.to_string())
+        HandlerError {
+            capability: error.missing_capability().map(str::to_owned),
+            ..HandlerError::new(error.to_string())
+        }
     }
 }
 
-pub(crate) fn not_found(uri: &str) -> ErrorObject {
+/// The error for a resource that does not exist, as the era reports it.
+pub(crate) fn not_found(uri: &str, era: Era) -> ErrorObject {
+    if era == Era::Modern {
+        return mcpwire_schema::meta::resource_not_found(uri);
+    }
     let error = ErrorObject::new(
         ErrorCode::RESOURCE_NOT_FOUND,
         format!("resource not found: {uri}"),
@@ -150,6 +167,7 @@ pub fn blob_contents(
 pub struct Resource {
     pub(crate) definition: wire::Resource,
     pub(crate) handler: ReadHandler,
+    pub(crate) cache_hints: Option<crate::CacheHints>,
 }
 
 impl Resource {
@@ -178,6 +196,7 @@ impl Resource {
                 let handler = Arc::clone(&handler);
                 Box::pin(async move { handler(uri, context).await })
             }),
+            cache_hints: None,
         }
     }
 
@@ -207,6 +226,13 @@ impl Resource {
     /// Sets the size in bytes.
     pub fn size(mut self, size: i64) -> Self {
         self.definition.size = Some(size);
+        self
+    }
+
+    /// Sets the cache hints of this resource's `resources/read` results in the modern era,
+    /// instead of the server's (see [`ServerBuilder::cache_hints`](crate::ServerBuilder::cache_hints)).
+    pub fn cache_hints(mut self, hints: crate::CacheHints) -> Self {
+        self.cache_hints = Some(hints);
         self
     }
 }
@@ -242,6 +268,7 @@ pub struct ResourceTemplate {
     pub(crate) template: UriTemplate,
     pub(crate) handler: ReadHandler,
     pub(crate) completers: BTreeMap<String, Completer>,
+    pub(crate) cache_hints: Option<crate::CacheHints>,
 }
 
 impl ResourceTemplate {
@@ -283,6 +310,7 @@ impl ResourceTemplate {
                 Box::pin(async move { handler(uri, variables, context).await })
             }),
             completers: BTreeMap::new(),
+            cache_hints: None,
         })
     }
 
@@ -300,6 +328,13 @@ impl ResourceTemplate {
     /// Sets the MIME type of the resources.
     pub fn mime_type(mut self, mime_type: impl Into<String>) -> Self {
         self.definition.mime_type = Some(mime_type.into());
+        self
+    }
+
+    /// Sets the cache hints of the `resources/read` results of matching resources in the
+    /// modern era, instead of the server's.
+    pub fn cache_hints(mut self, hints: crate::CacheHints) -> Self {
+        self.cache_hints = Some(hints);
         self
     }
 

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::Duration;
 
 use mcpwire_rpc::{Config, Peer};
 use mcpwire_schema::ProtocolVersion;
@@ -9,9 +10,11 @@ use mcpwire_schema::v2025_11_25 as wire;
 use mcpwire_transport::{SendOptions, Transport};
 
 use crate::cancel::McpCancellation;
+use crate::modern::listen::{ListenerSlots, Listeners};
+use crate::modern::request_state::StateConfig;
 use crate::session::{SessionHandler, SessionState};
 use crate::version::project_params;
-use crate::{Error, Prompt, Resource, ResourceTemplate, Tool};
+use crate::{CacheHints, Error, Prompt, Resource, ResourceTemplate, Tool};
 
 /// An MCP server: its identity, its tools, and the sessions it serves.
 ///
@@ -39,7 +42,8 @@ use crate::{Error, Prompt, Resource, ResourceTemplate, Tool};
 /// ```
 #[derive(Clone, Debug)]
 pub struct Server {
-    inner: Arc<Inner>,
+    /// Shared with every connection; transports reach `modern::serve` through it.
+    pub(crate) inner: Arc<Inner>,
 }
 
 #[derive(Debug)]
@@ -52,6 +56,14 @@ pub(crate) struct Inner {
     pub(crate) tasks_enabled: bool,
     pub(crate) logging: bool,
     pub(crate) page_size: usize,
+    /// The cache hints of modern results, unless a resource has its own.
+    pub(crate) cache_hints: CacheHints,
+    /// The keys and limits of the `requestState` of multi round-trip requests.
+    pub(crate) request_state: StateConfig,
+    /// The open modern subscriptions (`subscriptions/listen`).
+    pub(crate) listeners: Listeners,
+    /// Most subscriptions one connection may hold at once.
+    max_subscriptions_per_connection: usize,
     tools: RwLock<BTreeMap<String, Tool>>,
     resources: RwLock<BTreeMap<String, Resource>>,
     templates: RwLock<BTreeMap<String, ResourceTemplate>>,
@@ -152,6 +164,10 @@ impl Inner {
 }
 
 impl Server {
+    pub(crate) fn from_inner(inner: Arc<Inner>) -> Self {
+        Server { inner }
+    }
+
     /// Starts a server with the name and version it reports in `serverInfo`.
     pub fn builder(name: impl Into<String>, version: impl Into<String>) -> ServerBuilder {
         ServerBuilder {
@@ -174,6 +190,13 @@ impl Server {
             tasks_enabled: false,
             logging: true,
             page_size: ServerBuilder::DEFAULT_PAGE_SIZE,
+            cache_hints: CacheHints::default(),
+            request_state_keys: None,
+            request_state_ttl: StateConfig::DEFAULT_TTL,
+            max_request_state: StateConfig::DEFAULT_MAX_SIZE,
+            max_input_rounds: StateConfig::DEFAULT_MAX_ROUNDS,
+            max_subscriptions: Listeners::DEFAULT_LIMIT,
+            max_subscriptions_per_connection: Listeners::DEFAULT_PER_CONNECTION,
             rpc_config: Config::default(),
             on_roots_list_changed: None,
             on_client_task_status: None,
@@ -190,6 +213,9 @@ impl Server {
         let handler = SessionHandler {
             server: Arc::clone(&self.inner),
             state: Arc::clone(&state),
+            listener_slots: Arc::new(ListenerSlots::new(
+                self.inner.max_subscriptions_per_connection,
+            )),
         };
         let config = self.inner.rpc_config.clone().cancellation(McpCancellation);
         let peer = Peer::start(transport, handler, config);
@@ -233,7 +259,7 @@ impl Server {
         let inner = &self.inner;
         self.insert(
             inner.tools_enabled,
-            "tools",
+            ListKind::Tools,
             &inner.tools,
             tool.name().to_owned(),
             tool,
@@ -243,7 +269,7 @@ impl Server {
 
     /// Removes a tool, telling the sessions; returns whether it existed.
     pub async fn remove_tool(&self, name: &str) -> bool {
-        self.remove(&self.inner.tools, name, "tools").await
+        self.remove(&self.inner.tools, name, ListKind::Tools).await
     }
 
     /// The names of the tools, sorted.
@@ -261,7 +287,7 @@ impl Server {
         let uri = resource.uri().to_owned();
         self.insert(
             inner.resources_enabled,
-            "resources",
+            ListKind::Resources,
             &inner.resources,
             uri,
             resource,
@@ -271,7 +297,8 @@ impl Server {
 
     /// Removes the resource at `uri`, telling the sessions; returns whether it existed.
     pub async fn remove_resource(&self, uri: &str) -> bool {
-        self.remove(&self.inner.resources, uri, "resources").await
+        self.remove(&self.inner.resources, uri, ListKind::Resources)
+            .await
     }
 
     /// Adds a prompt, or replaces the one of the same name, and tells the sessions.
@@ -284,7 +311,7 @@ impl Server {
         let name = prompt.name().to_owned();
         self.insert(
             inner.prompts_enabled,
-            "prompts",
+            ListKind::Prompts,
             &inner.prompts,
             name,
             prompt,
@@ -294,26 +321,27 @@ impl Server {
 
     /// Removes a prompt, telling the sessions; returns whether it existed.
     pub async fn remove_prompt(&self, name: &str) -> bool {
-        self.remove(&self.inner.prompts, name, "prompts").await
+        self.remove(&self.inner.prompts, name, ListKind::Prompts)
+            .await
     }
 
-    /// Inserts into one of the registries and sends `notifications/<list>/list_changed`.
+    /// Inserts into one of the registries and announces the change.
     async fn insert<T>(
         &self,
         enabled: bool,
-        list: &str,
+        list: ListKind,
         registry: &RwLock<BTreeMap<String, T>>,
         key: String,
         item: T,
     ) -> Result<(), Error> {
         if !enabled {
             return Err(Error::invalid_definition(format!(
-                "this server was built without the {list} capability"
+                "this server was built without the {} capability",
+                list.name()
             )));
         }
         write(registry).insert(key, item);
-        self.list_changed(&format!("notifications/{list}/list_changed"))
-            .await;
+        self.notify_list_changed(list).await;
         Ok(())
     }
 
@@ -322,18 +350,47 @@ impl Server {
         &self,
         registry: &RwLock<BTreeMap<String, T>>,
         key: &str,
-        list: &str,
+        list: ListKind,
     ) -> bool {
         let removed = write(registry).remove(key).is_some();
         if removed {
-            self.list_changed(&format!("notifications/{list}/list_changed"))
-                .await;
+            self.notify_list_changed(list).await;
         }
         removed
     }
 
-    /// Tells the sessions subscribed to `uri` that the resource changed
-    /// (`notifications/resources/updated`); sessions that did not subscribe hear nothing.
+    /// Announces that a list changed without changing it here, for lists that depend on
+    /// something else (a database, the caller's permissions...): initialized legacy sessions
+    /// get `notifications/<list>/list_changed`, and so do the modern subscriptions
+    /// (`subscriptions/listen`) that asked for that list, tagged with their id. Adding or
+    /// removing a tool, resource or prompt announces it already.
+    pub async fn notify_list_changed(&self, list: ListKind) {
+        let method = list.notification();
+        for session in self.live_sessions() {
+            if !session.is_initialized() {
+                continue;
+            }
+            if let Some(peer) = session.peer.get() {
+                let params = project_params(session.version(), method, empty_params(), false);
+                let _ = peer
+                    .notify_raw(method, Some(params), SendOptions::default())
+                    .await;
+            }
+        }
+        self.inner.listeners.list_changed(list).await;
+    }
+
+    /// Ends every modern subscription (`subscriptions/listen`) gracefully: each is answered
+    /// with a complete result carrying its subscription id, as a server shutting down should.
+    /// Subscriptions opened afterwards are served as usual.
+    pub fn close_subscriptions(&self) {
+        self.inner.listeners.close_all();
+    }
+
+    /// Tells the clients subscribed to `uri` that the resource changed
+    /// (`notifications/resources/updated`): legacy sessions that called `resources/subscribe`,
+    /// and modern subscriptions that named it in `resourceSubscriptions`; nobody else hears
+    /// anything.
     pub async fn notify_resource_updated(&self, uri: &str) {
         let method = "notifications/resources/updated";
         for session in self.live_sessions() {
@@ -352,6 +409,7 @@ impl Server {
                 .notify_raw(method, Some(params), SendOptions::default())
                 .await;
         }
+        self.inner.listeners.resource_updated(uri).await;
     }
 
     fn live_sessions(&self) -> Vec<Arc<SessionState>> {
@@ -363,18 +421,35 @@ impl Server {
         sessions.retain(|session| session.strong_count() > 0);
         sessions.iter().filter_map(Weak::upgrade).collect()
     }
+}
 
-    async fn list_changed(&self, method: &str) {
-        for session in self.live_sessions() {
-            if !session.is_initialized() {
-                continue;
-            }
-            if let Some(peer) = session.peer.get() {
-                let params = project_params(session.version(), method, empty_params(), false);
-                let _ = peer
-                    .notify_raw(method, Some(params), SendOptions::default())
-                    .await;
-            }
+/// One of the server's lists, whose changes clients can follow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ListKind {
+    /// The tools (`notifications/tools/list_changed`).
+    Tools,
+    /// The prompts (`notifications/prompts/list_changed`).
+    Prompts,
+    /// The resources (`notifications/resources/list_changed`).
+    Resources,
+}
+
+impl ListKind {
+    /// The notification that announces a change of this list.
+    pub const fn notification(self) -> &'static str {
+        match self {
+            ListKind::Tools => "notifications/tools/list_changed",
+            ListKind::Prompts => "notifications/prompts/list_changed",
+            ListKind::Resources => "notifications/resources/list_changed",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            ListKind::Tools => "tools",
+            ListKind::Prompts => "prompts",
+            ListKind::Resources => "resources",
         }
     }
 }
@@ -398,6 +473,13 @@ pub struct ServerBuilder {
     tasks_enabled: bool,
     logging: bool,
     page_size: usize,
+    cache_hints: CacheHints,
+    request_state_keys: Option<([u8; 32], Vec<[u8; 32]>)>,
+    request_state_ttl: Duration,
+    max_request_state: usize,
+    max_input_rounds: u32,
+    max_subscriptions: usize,
+    max_subscriptions_per_connection: usize,
     rpc_config: Config,
     on_roots_list_changed: Option<RootsChanged>,
     on_client_task_status: Option<TaskStatusChanged>,
@@ -523,6 +605,69 @@ impl ServerBuilder {
         self
     }
 
+    /// Sets the cache hints (`ttlMs`, `cacheScope`) of the modern era's cacheable results:
+    /// `server/discover`, the four lists, and `resources/read` of resources without their own
+    /// ([`Resource::cache_hints`]). Default: `ttlMs: 0`, `"private"`.
+    pub fn cache_hints(mut self, hints: CacheHints) -> Self {
+        self.cache_hints = hints;
+        self
+    }
+
+    /// Sets the key that signs and verifies the `requestState` of multi round-trip requests
+    /// (modern era), an HMAC-SHA256 key of 32 random bytes.
+    ///
+    /// By default each server draws a random key when it is built. That is right for one
+    /// process, but a retry that reaches another instance behind a load balancer, or the same
+    /// one after a restart, then fails with `-32602`: deployments of several instances must
+    /// give every instance the same key.
+    pub fn request_state_key(self, key: [u8; 32]) -> Self {
+        self.request_state_keys(key, Vec::new())
+    }
+
+    /// Sets the key that signs new `requestState`s and the earlier keys that still verify,
+    /// to rotate keys without failing the retries in flight (see
+    /// [`ServerBuilder::request_state_key`]).
+    pub fn request_state_keys(mut self, current: [u8; 32], previous: Vec<[u8; 32]>) -> Self {
+        self.request_state_keys = Some((current, previous));
+        self
+    }
+
+    /// Sets how long a `requestState` stays valid: a retry after that gets `-32602`.
+    /// Default: 10 minutes.
+    pub fn request_state_ttl(mut self, ttl: Duration) -> Self {
+        self.request_state_ttl = ttl;
+        self
+    }
+
+    /// Sets the largest `requestState`, in bytes, the server issues or accepts; a request
+    /// whose answers outgrow it fails with `-32603`. Default: 64 KiB.
+    pub fn max_request_state(mut self, bytes: usize) -> Self {
+        self.max_request_state = bytes;
+        self
+    }
+
+    /// Sets how many rounds of input one request may take before it fails with `-32602`
+    /// (at least 1). Default: 16.
+    pub fn max_input_rounds(mut self, rounds: u32) -> Self {
+        self.max_input_rounds = rounds.max(1);
+        self
+    }
+
+    /// Sets how many modern subscriptions (`subscriptions/listen`) the server holds at once;
+    /// beyond, a new one is refused with `-32602`. Default: 10 000.
+    pub fn max_subscriptions(mut self, limit: usize) -> Self {
+        self.max_subscriptions = limit;
+        self
+    }
+
+    /// Sets how many modern subscriptions one stdio or in-memory connection holds at once;
+    /// beyond, a new one is refused with `-32602`. Each holds one of the engine's in-flight
+    /// requests ([`Config::max_in_flight`]) while it is open. Default: 16.
+    pub fn max_subscriptions_per_connection(mut self, limit: usize) -> Self {
+        self.max_subscriptions_per_connection = limit;
+        self
+    }
+
     /// Sets the engine's limits (in-flight requests, queues, timeouts of requests to the client).
     pub fn rpc_config(mut self, config: Config) -> Self {
         self.rpc_config = config;
@@ -536,6 +681,20 @@ impl ServerBuilder {
     /// Fails on the first invalid definition, or when two tools, two resources, two templates or
     /// two prompts share a name (or URI).
     pub fn build(self) -> Result<Server, Error> {
+        let (current, previous) = match self.request_state_keys {
+            Some(keys) => keys,
+            None => {
+                let mut key = [0; 32];
+                getrandom::fill(&mut key).map_err(|error| {
+                    Error::invalid_definition(format!("no random requestState key: {error}"))
+                })?;
+                (key, Vec::new())
+            }
+        };
+        let mut request_state = StateConfig::new(current, &previous);
+        request_state.ttl = self.request_state_ttl;
+        request_state.max_size = self.max_request_state;
+        request_state.max_rounds = self.max_input_rounds;
         let mut resources = BTreeMap::new();
         for resource in self.resources {
             let uri = resource.uri().to_owned();
@@ -584,6 +743,10 @@ impl ServerBuilder {
                 tasks_enabled: self.tasks_enabled,
                 logging: self.logging,
                 page_size: self.page_size,
+                cache_hints: self.cache_hints,
+                request_state,
+                listeners: Listeners::new(self.max_subscriptions),
+                max_subscriptions_per_connection: self.max_subscriptions_per_connection,
                 tools: RwLock::new(tools),
                 resources: RwLock::new(resources),
                 templates: RwLock::new(templates),

@@ -1,24 +1,24 @@
 //! One connection: the lifecycle (initialize, initialized) and the routing of requests.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use mcpwire_jsonrpc::{ErrorCode, ErrorObject, Notification, RequestId};
 use mcpwire_rpc::{Peer, RequestContext};
-use mcpwire_schema::ProtocolVersion;
 use mcpwire_schema::v2025_11_25 as wire;
+use mcpwire_schema::{Era, ProtocolVersion, meta};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::context::ProgressCallback;
-use crate::resource::{MAX_COMPLETIONS, not_found};
+use crate::methods::{self, ToolFailure, decode, encode};
+use crate::modern::{self, listen::ListenerSlots};
 use crate::server::Inner;
 use crate::tool::text_result;
 use crate::version::{negotiate, project_result};
-use crate::{ClientProgress, Context, pagination};
+use crate::{ClientProgress, Context};
 
 /// What `initialize` settled for a session.
 #[derive(Debug)]
@@ -214,10 +214,13 @@ fn severity(level: &wire::LoggingLevel) -> u8 {
     }
 }
 
-/// The engine's handler for one session.
+/// The engine's handler for one connection: its legacy session, and the modern requests that
+/// come over the same connection.
 pub(crate) struct SessionHandler {
     pub(crate) server: Arc<Inner>,
     pub(crate) state: Arc<SessionState>,
+    /// The `subscriptions/listen` requests this connection may still open.
+    pub(crate) listener_slots: Arc<ListenerSlots>,
 }
 
 /// The progress token in any request's `_meta`, read without decoding the rest.
@@ -233,15 +236,6 @@ struct ProgressMeta {
     progress_token: Option<RequestId>,
 }
 
-fn decode<P: DeserializeOwned>(params: Option<&RawValue>) -> Result<P, ErrorObject> {
-    mcpwire_jsonrpc::decode_params(params)
-}
-
-fn encode(result: &impl serde::Serialize) -> Result<Box<RawValue>, ErrorObject> {
-    serde_json::value::to_raw_value(result)
-        .map_err(|error| ErrorObject::internal_error(error.to_string()))
-}
-
 fn empty() -> Box<RawValue> {
     RawValue::from_string("{}".to_owned()).expect("an empty object is JSON")
 }
@@ -253,6 +247,19 @@ impl mcpwire_rpc::Handler for SessionHandler {
         request: RequestContext,
     ) -> Result<Box<RawValue>, ErrorObject> {
         let method = request.method().to_owned();
+        // A modern request is served statelessly, whatever the session did before.
+        let probe = meta::probe(params.as_deref());
+        if probe.is_modern() || modern::is_modern_only(&method) {
+            let inbound = modern::Inbound {
+                method,
+                params,
+                probe,
+                link: Arc::new(request),
+                principal: None,
+                listener_slots: Some(Arc::clone(&self.listener_slots)),
+            };
+            return modern::serve(&self.server, inbound).await;
+        }
         match method.as_str() {
             "initialize" => return self.initialize(params.as_deref()),
             // Ping is answered in every phase.
@@ -273,35 +280,39 @@ impl mcpwire_rpc::Handler for SessionHandler {
             .and_then(|params| serde_json::from_str::<ProgressProbe>(params.get()).ok())
             .and_then(|probe| probe.meta)
             .and_then(|meta| meta.progress_token);
-        let context = Context {
-            request,
-            session: Arc::clone(&self.state),
-            progress_token,
-            last_progress: Arc::default(),
-            task: None,
-        };
         let server = &self.server;
         let params = params.as_deref();
         let result = match method.as_str() {
-            "tools/list" if server.tools_enabled => self.list_tools(params),
-            "tools/call" if server.tools_enabled => self.call_tool(params, context).await,
-            "resources/list" if server.resources_enabled => self.list_resources(params),
-            "resources/templates/list" if server.resources_enabled => self.list_templates(params),
+            "tools/list" if server.tools_enabled => encode(&methods::list_tools(server, params)?),
+            "tools/call" if server.tools_enabled => {
+                self.call_tool(params, request, progress_token).await
+            }
+            "resources/list" if server.resources_enabled => {
+                encode(&methods::list_resources(server, params)?)
+            }
+            "resources/templates/list" if server.resources_enabled => {
+                encode(&methods::list_templates(server, params)?)
+            }
             "resources/read" if server.resources_enabled => {
+                let context = self.context(request, progress_token);
                 self.read_resource(params, context).await
             }
             "resources/subscribe" if server.resources_enabled => self.subscribe(params, true),
             "resources/unsubscribe" if server.resources_enabled => self.subscribe(params, false),
-            "prompts/list" if server.prompts_enabled => self.list_prompts(params),
-            "prompts/get" if server.prompts_enabled => self.get_prompt(params, context).await,
+            "prompts/list" if server.prompts_enabled => {
+                encode(&methods::list_prompts(server, params)?)
+            }
+            "prompts/get" if server.prompts_enabled => {
+                let context = self.context(request, progress_token);
+                self.get_prompt(params, context).await
+            }
             "completion/complete" if server.resources_enabled || server.prompts_enabled => {
-                self.complete(params).await
+                encode(&methods::complete(server, params).await?)
             }
             "logging/setLevel" if server.logging => self.set_level(params),
             "tasks/get" | "tasks/result" | "tasks/list" | "tasks/cancel" if self.tasks_active() => {
-                let tasks = &self.state.tasks;
-                let request = &context.request;
-                tasks
+                self.state
+                    .tasks
                     .serve(&method, params, request.peer(), request.cancellation())
                     .await
                     .unwrap_or_else(|| Err(ErrorObject::method_not_found(&method)))
@@ -389,35 +400,14 @@ impl SessionHandler {
         Ok(empty())
     }
 
-    fn list_tools(&self, params: Option<&RawValue>) -> Result<Box<RawValue>, ErrorObject> {
-        let cursor = cursor_of(params)?;
-        let tools = self.server.tools_snapshot();
-        let names: Vec<&str> = tools.iter().map(|tool| tool.name()).collect();
-        let (range, next_cursor) =
-            pagination::page(&names, cursor.as_deref(), self.server.page_size)?;
-        let result = wire::ListToolsResult {
-            meta: None,
-            next_cursor,
-            tools: tools[range]
-                .iter()
-                .map(|tool| wire::Tool::clone(&tool.definition))
-                .collect(),
-        };
-        encode(&result)
-    }
-
     async fn call_tool(
         &self,
         params: Option<&RawValue>,
-        context: Context,
+        request: RequestContext,
+        progress_token: Option<RequestId>,
     ) -> Result<Box<RawValue>, ErrorObject> {
         let params: wire::CallToolRequestParams = decode(params)?;
-        let Some(tool) = self.server.tool(&params.name) else {
-            return Err(ErrorObject::invalid_params(format!(
-                "unknown tool: {}",
-                params.name
-            )));
-        };
+        let tool = methods::find_tool(&self.server, &params.name)?;
         let version = self.state.version();
         // Tasks exist from 2025-11-25, and only when this server declared them; otherwise a
         // `task` param is ignored, as the spec asks of receivers without the capability.
@@ -439,6 +429,13 @@ impl SessionHandler {
             _ => {}
         }
         let arguments = params.arguments.unwrap_or_default();
+        let peer = request.peer().clone();
+        let context = Context::legacy(
+            Arc::clone(&self.server),
+            request,
+            Arc::clone(&self.state),
+            progress_token,
+        );
         let Some(task) = task else {
             return run_tool(&tool, arguments, context, version)
                 .await
@@ -450,52 +447,24 @@ impl SessionHandler {
             task: Some(Arc::clone(&entry)),
             ..context
         };
-        let peer = context.request.peer().clone();
         mcpwire_ext_tasks::TaskRegistry::spawn(Arc::clone(&entry), peer, async move {
             run_tool(&tool, arguments, context, version).await
         });
         mcpwire_ext_tasks::created(&entry)
     }
 
+    /// The context of a handler serving `request` for this session.
+    fn context(&self, request: RequestContext, progress_token: Option<RequestId>) -> Context {
+        Context::legacy(
+            Arc::clone(&self.server),
+            request,
+            Arc::clone(&self.state),
+            progress_token,
+        )
+    }
+
     fn tasks_active(&self) -> bool {
         self.server.tasks_enabled && self.state.version() >= ProtocolVersion::V2025_11_25
-    }
-
-    fn list_resources(&self, params: Option<&RawValue>) -> Result<Box<RawValue>, ErrorObject> {
-        let cursor = cursor_of(params)?;
-        let resources = self.server.resources_snapshot();
-        let keys: Vec<&str> = resources.iter().map(|resource| resource.uri()).collect();
-        let (range, next_cursor) =
-            pagination::page(&keys, cursor.as_deref(), self.server.page_size)?;
-        let resources = resources[range]
-            .iter()
-            .map(|resource| resource.definition.clone())
-            .collect();
-        encode(&wire::ListResourcesResult {
-            meta: None,
-            next_cursor,
-            resources,
-        })
-    }
-
-    fn list_templates(&self, params: Option<&RawValue>) -> Result<Box<RawValue>, ErrorObject> {
-        let cursor = cursor_of(params)?;
-        let templates = self.server.templates_snapshot();
-        let keys: Vec<&str> = templates
-            .iter()
-            .map(|template| template.uri_template())
-            .collect();
-        let (range, next_cursor) =
-            pagination::page(&keys, cursor.as_deref(), self.server.page_size)?;
-        let resource_templates = templates[range]
-            .iter()
-            .map(|template| template.definition.clone())
-            .collect();
-        encode(&wire::ListResourceTemplatesResult {
-            meta: None,
-            next_cursor,
-            resource_templates,
-        })
     }
 
     async fn read_resource(
@@ -504,28 +473,11 @@ impl SessionHandler {
         context: Context,
     ) -> Result<Box<RawValue>, ErrorObject> {
         let params: wire::ReadResourceRequestParams = decode(params)?;
-        let uri = params.uri;
-        let read = if let Some(resource) = self.server.resource(&uri) {
-            (resource.handler)(uri.clone(), BTreeMap::new(), context).await
-        } else {
-            let matched = self
-                .server
-                .templates_snapshot()
-                .into_iter()
-                .find_map(|template| {
-                    template
-                        .template
-                        .matches(&uri)
-                        .map(|variables| (template, variables))
-                });
-            match matched {
-                Some((template, variables)) => {
-                    (template.handler)(uri.clone(), variables, context).await
-                }
-                None => return Err(not_found(&uri)),
-            }
-        };
-        let contents = read.map_err(crate::HandlerError::into_error_object)?;
+        let readable = methods::Readable::find(&self.server, &params.uri, Era::Legacy)?;
+        let contents = readable
+            .read(params.uri, context)
+            .await
+            .map_err(|error| error.into_error_object(Era::Legacy))?;
         encode(&wire::ReadResourceResult {
             meta: None,
             contents,
@@ -556,183 +508,39 @@ impl SessionHandler {
         Ok(empty())
     }
 
-    fn list_prompts(&self, params: Option<&RawValue>) -> Result<Box<RawValue>, ErrorObject> {
-        let cursor = cursor_of(params)?;
-        let prompts = self.server.prompts_snapshot();
-        let keys: Vec<&str> = prompts.iter().map(|prompt| prompt.name()).collect();
-        let (range, next_cursor) =
-            pagination::page(&keys, cursor.as_deref(), self.server.page_size)?;
-        let prompts = prompts[range]
-            .iter()
-            .map(|prompt| prompt.definition.clone())
-            .collect();
-        encode(&wire::ListPromptsResult {
-            meta: None,
-            next_cursor,
-            prompts,
-        })
-    }
-
     async fn get_prompt(
         &self,
         params: Option<&RawValue>,
         context: Context,
     ) -> Result<Box<RawValue>, ErrorObject> {
-        let params: wire::GetPromptRequestParams = decode(params)?;
-        let Some(prompt) = self.server.prompt(&params.name) else {
-            return Err(ErrorObject::invalid_params(format!(
-                "unknown prompt: {}",
-                params.name
-            )));
-        };
-        let arguments = params.arguments.unwrap_or_default();
-        let missing = prompt.missing_arguments(&arguments);
-        if !missing.is_empty() {
-            return Err(ErrorObject::invalid_params(format!(
-                "prompt `{}` needs the arguments: {}",
-                params.name,
-                missing.join(", ")
-            )));
-        }
+        let (prompt, arguments) = methods::find_prompt(&self.server, decode(params)?)?;
         let messages = (prompt.handler)(arguments, context)
             .await
-            .map_err(crate::HandlerError::into_error_object)?;
-        encode(&wire::GetPromptResult {
-            meta: None,
-            description: prompt.definition.description.clone(),
-            messages,
-        })
-    }
-
-    async fn complete(&self, params: Option<&RawValue>) -> Result<Box<RawValue>, ErrorObject> {
-        let params: wire::CompleteRequestParams = decode(params)?;
-        let completer = match &params.r#ref {
-            wire::CompleteRequestParamsRef::PromptReference(reference) => {
-                let prompt = self.server.prompt(&reference.name).ok_or_else(|| {
-                    ErrorObject::invalid_params(format!("unknown prompt: {}", reference.name))
-                })?;
-                let declared = prompt
-                    .definition
-                    .arguments
-                    .iter()
-                    .flatten()
-                    .any(|argument| argument.name == params.argument.name);
-                if !declared {
-                    return Err(ErrorObject::invalid_params(format!(
-                        "prompt `{}` has no argument `{}`",
-                        reference.name, params.argument.name
-                    )));
-                }
-                prompt.completers.get(&params.argument.name).cloned()
-            }
-            wire::CompleteRequestParamsRef::ResourceTemplateReference(reference) => {
-                let template = self.server.template(&reference.uri).ok_or_else(|| {
-                    ErrorObject::invalid_params(format!(
-                        "unknown resource template: {}",
-                        reference.uri
-                    ))
-                })?;
-                if !template
-                    .template
-                    .variables()
-                    .any(|variable| variable == params.argument.name)
-                {
-                    return Err(ErrorObject::invalid_params(format!(
-                        "resource template `{}` has no variable `{}`",
-                        reference.uri, params.argument.name
-                    )));
-                }
-                template.completers.get(&params.argument.name).cloned()
-            }
-            wire::CompleteRequestParamsRef::Unknown(_) => {
-                return Err(ErrorObject::invalid_params(
-                    "unknown completion reference type",
-                ));
-            }
-        };
-        let mut values = match completer {
-            Some(completer) => {
-                let context = params
-                    .context
-                    .and_then(|context| context.arguments)
-                    .unwrap_or_default();
-                completer(params.argument.value, context).await
-            }
-            // An argument without a completer has no suggestions.
-            None => Vec::new(),
-        };
-        let total = values.len();
-        values.truncate(MAX_COMPLETIONS);
-        let completion = wire::CompleteResultCompletion {
-            has_more: Some(total > MAX_COMPLETIONS),
-            total: i64::try_from(total).ok(),
-            values,
-        };
-        encode(&wire::CompleteResult {
-            meta: None,
-            completion,
-        })
+            .map_err(|error| error.into_error_object(Era::Legacy))?;
+        encode(&methods::prompt_result(&prompt, messages))
     }
 }
 
-/// Validates the arguments, runs the tool, and checks its structured output.
+/// Runs a tool for a legacy session: a URL elicitation the tool needs is the protocol error
+/// -32042 (from 2025-11-25), and any other failure a tool execution error.
 async fn run_tool(
     tool: &crate::Tool,
     arguments: mcpwire_schema::JsonObject,
     context: Context,
     version: ProtocolVersion,
 ) -> Result<wire::CallToolResult, ErrorObject> {
-    let name = tool.name().to_owned();
-    let arguments = Value::Object(arguments);
-    if let Err(errors) = tool.check_arguments(&arguments) {
-        // Invalid arguments are a tool execution error the model can correct (SEP-1303).
-        return Ok(text_result(
-            format!("invalid arguments for tool `{name}`: {}", errors.join("; ")),
-            true,
-        ));
-    }
-    let Value::Object(arguments) = arguments else {
-        return Ok(text_result(
-            format!("invalid arguments for tool `{name}`: not an object"),
-            true,
-        ));
-    };
-    let mut result = match (tool.handler)(arguments, context).await {
-        Ok(result) => result,
-        Err(error) => match error.url_elicitations {
+    match methods::run_tool(tool, arguments, context).await {
+        Ok(result) => Ok(result),
+        Err(ToolFailure::Protocol(error)) => Err(error),
+        Err(ToolFailure::Tool(error)) => match error.url_elicitations {
             Some(elicitations) if version >= ProtocolVersion::V2025_11_25 => {
                 let error = ErrorObject::new(ErrorCode::URL_ELICITATION_REQUIRED, error.message);
-                return Err(error
+                Err(error
                     .clone()
                     .with_data(serde_json::json!({ "elicitations": elicitations }))
-                    .unwrap_or(error));
+                    .unwrap_or(error))
             }
-            _ => text_result(error.message().to_owned(), true),
+            _ => Ok(text_result(error.message().to_owned(), true)),
         },
-    };
-    if let Some(validator) = &tool.output_validator
-        && result.is_error != Some(true)
-    {
-        // Validate in place: move the object into a `Value` and back, without copying it.
-        let structured = result.structured_content.take().map(Value::Object);
-        let valid = structured
-            .as_ref()
-            .is_some_and(|structured| validator.is_valid(structured));
-        result.structured_content = match structured {
-            Some(Value::Object(object)) => Some(object),
-            _ => None,
-        };
-        if !valid {
-            tracing::error!(tool = %name, "a tool result does not match the tool's output schema");
-            return Err(ErrorObject::internal_error(format!(
-                "tool `{name}` returned structured content that does not match its output schema"
-            )));
-        }
     }
-    Ok(result)
-}
-
-fn cursor_of(params: Option<&RawValue>) -> Result<Option<String>, ErrorObject> {
-    let params: Option<wire::PaginatedRequestParams> = decode(params)?;
-    Ok(params.and_then(|params| params.cursor))
 }

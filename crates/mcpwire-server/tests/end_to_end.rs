@@ -212,7 +212,7 @@ fn server(events: Events) -> Server {
             Ok::<_, ToolError>(format!("{}: {updates}", message.model))
         }))
         .tool(Tool::typed("client_tasks", |_: Map<String, Value>, context: Context| async move {
-            let session = context.session();
+            let session = context.session().ok_or("a legacy session")?;
             let sampling = serde_json::from_value(json!({"messages": [{"role": "user", "content": {"type": "text", "text": "hi"}}], "maxTokens": 10}))
                 .map_err(|error| ToolError::new(error.to_string()))?;
             let created = context.create_message_as_task(sampling, Some(60_000)).await?;
@@ -281,7 +281,7 @@ fn server(events: Events) -> Server {
                 .map_err(|error| ToolError::new(error.to_string()))?;
             let answer = context.elicit(types::ElicitRequestParams::ElicitRequestURLParams(url)).await?;
             // The user finished the flow out of band: tell the client.
-            context.session().notify_elicitation_complete("login-1").await?;
+            context.session().ok_or("a legacy session")?.notify_elicitation_complete("login-1").await?;
             Ok::<_, ToolError>(answer.action.to_string())
         }))
         .tool(Tool::typed("needs_login", |_: Map<String, Value>, _: Context| async move {

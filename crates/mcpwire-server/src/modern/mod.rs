@@ -1,0 +1,562 @@
+//! The modern era (2026-07-28): stateless requests that carry their own protocol version,
+//! client capabilities and client identity in `_meta`.
+//!
+//! [`serve`] is the one entry point, whatever carries the request: the connection handler of
+//! the stdio and in-memory transports calls it for every request whose `_meta` is modern
+//! (even on a connection that also holds a legacy session), and a stateless HTTP lane calls it
+//! the same way with its own [`Link`]. It checks `_meta` (`-32602`) and the version
+//! (`-32022`), then serves the method; every method the modern era removed (`initialize`,
+//! `ping`, `logging/setLevel`, `resources/subscribe`, core `tasks/*`...) is `-32601`.
+
+pub(crate) mod listen;
+mod mrtr;
+pub(crate) mod request_state;
+mod shape;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use mcpwire_jsonrpc::{ErrorObject, RequestId};
+use mcpwire_rpc::CancellationToken;
+use mcpwire_schema::meta::{LogLevel, MetaProbe, RequestMeta};
+use mcpwire_schema::v2025_11_25 as wire;
+use mcpwire_schema::{Era, JsonObject, ProtocolVersion, v2026_07_28};
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use self::listen::ListenerSlots;
+use self::mrtr::{InputParams, Outcome, Replay};
+use self::request_state::Binding;
+use crate::methods::{self, ToolFailure, decode};
+use crate::server::Inner;
+use crate::tool::text_result;
+use crate::{Context, Error, ToolError};
+
+/// Where a modern request's messages go: the notifications it sends before its result
+/// (progress, log messages, a subscription's notifications), and the signal that the client
+/// gave up on it.
+///
+/// The engine's [`RequestContext`](mcpwire_rpc::RequestContext) is the link of requests on
+/// stdio and in-memory connections; a stateless HTTP exchange is another.
+pub(crate) trait Link: Send + Sync + 'static {
+    /// The JSON-RPC id of the request.
+    fn request_id(&self) -> &RequestId;
+
+    /// Fires when the client cancels the request or goes away.
+    fn cancellation(&self) -> &CancellationToken;
+
+    /// Sends a notification on the request's stream, ahead of its result.
+    fn notify<'a>(
+        &'a self,
+        method: &'a str,
+        params: Option<Box<RawValue>>,
+    ) -> Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'a>>;
+}
+
+impl Link for mcpwire_rpc::RequestContext {
+    fn request_id(&self) -> &RequestId {
+        self.id()
+    }
+
+    fn cancellation(&self) -> &CancellationToken {
+        mcpwire_rpc::RequestContext::cancellation(self)
+    }
+
+    fn notify<'a>(
+        &'a self,
+        method: &'a str,
+        params: Option<Box<RawValue>>,
+    ) -> Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'a>> {
+        Box::pin(async move { self.notify_raw(method, params).await.map_err(Error::rpc) })
+    }
+}
+
+/// One modern request, as a transport hands it over.
+pub(crate) struct Inbound {
+    /// The method.
+    pub(crate) method: String,
+    /// The params, raw.
+    pub(crate) params: Option<Box<RawValue>>,
+    /// What [`meta::probe`](mcpwire_schema::meta::probe) found in the params; `Absent` for a
+    /// method only the modern era has, sent without `_meta` (answered `-32602`).
+    pub(crate) probe: MetaProbe,
+    /// Where the request's notifications go.
+    pub(crate) link: Arc<dyn Link>,
+    /// A digest of the caller's credentials (such as the `Authorization` header on HTTP), to
+    /// which a `requestState` is bound; `None` where there are none (stdio).
+    pub(crate) principal: Option<[u8; 32]>,
+    /// The subscriptions the connection may still open, on transports with connections;
+    /// `None` where only the server-wide limit applies (HTTP).
+    pub(crate) listener_slots: Option<Arc<ListenerSlots>>,
+}
+
+/// Whether `method` exists only in the modern era, so that a request for it is served
+/// statelessly even without a modern `_meta` (and refused for the missing `_meta`).
+pub(crate) fn is_modern_only(method: &str) -> bool {
+    matches!(method, "server/discover" | "subscriptions/listen")
+}
+
+/// Serves one modern request: the result to answer with, or the error.
+///
+/// Any transport can call it. The connection handler of stdio and in-memory connections
+/// passes the engine's `RequestContext` as the [`Link`]. A stateless HTTP lane (no `Peer`, no
+/// session) builds an [`Inbound`] from the POSTed request with a `Link` of its own, whose
+/// `notify` writes to the request's reply (switching it to SSE) and whose cancellation fires
+/// when the client goes away, passes `Server::inner`, a principal digest (of the
+/// `Authorization` header) and no listener slots, and writes the outcome as the final message.
+/// The HTTP header checks (`-32020`) are the lane's; `_meta` (`-32602`) and the version
+/// (`-32022`) are checked here again, which is cheap. A `subscriptions/listen` stays here until
+/// the link's cancellation fires or [`Server::close_subscriptions`](crate::Server::close_subscriptions).
+///
+/// A request cancelled through its link returns what it returns; the caller must not send it.
+pub(crate) async fn serve(
+    server: &Arc<Inner>,
+    inbound: Inbound,
+) -> Result<Box<RawValue>, ErrorObject> {
+    let Inbound {
+        method,
+        params,
+        probe,
+        link,
+        principal,
+        listener_slots,
+    } = inbound;
+    let meta = match probe {
+        MetaProbe::Modern(meta) => RequestMeta::from_meta(meta),
+        MetaProbe::Absent => RequestMeta::from_params(params.as_deref()),
+    }
+    .map_err(|error| error.to_error_object())?;
+    let version = meta.check_version(&ProtocolVersion::MODERN)?;
+    let request = Request::new(Arc::clone(server), meta, version, link, principal)?;
+    let params = params.as_deref();
+    match method.as_str() {
+        "server/discover" => discover(server),
+        "tools/list" if server.tools_enabled => {
+            shape::complete(server, &method, &methods::list_tools(server, params)?, None)
+        }
+        "tools/call" if server.tools_enabled => call_tool(server, params, request).await,
+        "resources/list" if server.resources_enabled => shape::complete(
+            server,
+            &method,
+            &methods::list_resources(server, params)?,
+            None,
+        ),
+        "resources/templates/list" if server.resources_enabled => shape::complete(
+            server,
+            &method,
+            &methods::list_templates(server, params)?,
+            None,
+        ),
+        "resources/read" if server.resources_enabled => {
+            read_resource(server, params, request).await
+        }
+        "prompts/list" if server.prompts_enabled => shape::complete(
+            server,
+            &method,
+            &methods::list_prompts(server, params)?,
+            None,
+        ),
+        "prompts/get" if server.prompts_enabled => get_prompt(server, params, request).await,
+        "completion/complete" if server.resources_enabled || server.prompts_enabled => {
+            shape::complete(
+                server,
+                &method,
+                &methods::complete(server, params).await?,
+                None,
+            )
+        }
+        "subscriptions/listen"
+            if server.tools_enabled || server.resources_enabled || server.prompts_enabled =>
+        {
+            listen::listen(server, params, request.link, listener_slots.as_ref()).await
+        }
+        _ => Err(ErrorObject::method_not_found(&method)),
+    }
+}
+
+/// What a modern request declared in its `_meta`, checked.
+struct Request {
+    server: Arc<Inner>,
+    version: ProtocolVersion,
+    client_capabilities: wire::ClientCapabilities,
+    client_extensions: BTreeMap<String, JsonObject>,
+    client_info: Option<wire::Implementation>,
+    log_level: Option<LogLevel>,
+    progress_token: Option<RequestId>,
+    link: Arc<dyn Link>,
+    principal: Option<[u8; 32]>,
+}
+
+impl Request {
+    /// Decodes the capabilities and client info of a checked `_meta`.
+    ///
+    /// # Errors
+    ///
+    /// `-32602` when they do not have the shape of 2026-07-28.
+    fn new(
+        server: Arc<Inner>,
+        meta: RequestMeta,
+        version: ProtocolVersion,
+        link: Arc<dyn Link>,
+        principal: Option<[u8; 32]>,
+    ) -> Result<Self, ErrorObject> {
+        let capabilities = Value::Object(meta.client_capabilities);
+        let modern: v2026_07_28::ClientCapabilities = serde_json::from_value(capabilities.clone())
+            .map_err(|error| {
+                ErrorObject::invalid_params(format!("invalid client capabilities: {error}"))
+            })?;
+        // The 2025-11-25 type is what handlers check; it reads the same members.
+        let client_capabilities = serde_json::from_value(capabilities).map_err(|error| {
+            ErrorObject::invalid_params(format!("invalid client capabilities: {error}"))
+        })?;
+        let client_info = meta
+            .client_info
+            .map(|info| serde_json::from_value(Value::Object(info)))
+            .transpose()
+            .map_err(|error| {
+                ErrorObject::invalid_params(format!("invalid client info: {error}"))
+            })?;
+        Ok(Request {
+            server,
+            version,
+            client_capabilities,
+            client_extensions: modern.extensions.unwrap_or_default(),
+            client_info,
+            log_level: meta.log_level,
+            progress_token: meta.progress_token,
+            link,
+            principal,
+        })
+    }
+
+    /// The scope a handler's [`Context`] gets; `replay` when it may ask the client.
+    fn scope(self, replay: Option<Arc<Replay>>) -> Arc<ModernScope> {
+        Arc::new(ModernScope {
+            server: self.server,
+            replay,
+            cancellation: self.link.cancellation().child_token(),
+            version: self.version,
+            client_capabilities: self.client_capabilities,
+            client_extensions: self.client_extensions,
+            client_info: self.client_info,
+            log_level: self.log_level,
+            progress_token: self.progress_token,
+            link: self.link,
+        })
+    }
+}
+
+/// What a handler's [`Context`] knows of a modern request.
+pub(crate) struct ModernScope {
+    pub(crate) server: Arc<Inner>,
+    pub(crate) link: Arc<dyn Link>,
+    pub(crate) version: ProtocolVersion,
+    pub(crate) client_capabilities: wire::ClientCapabilities,
+    pub(crate) client_extensions: BTreeMap<String, JsonObject>,
+    pub(crate) client_info: Option<wire::Implementation>,
+    pub(crate) log_level: Option<LogLevel>,
+    pub(crate) progress_token: Option<RequestId>,
+    /// Fires with the request's cancellation, and when the run stops for input.
+    pub(crate) cancellation: CancellationToken,
+    /// The answers of a request that may ask the client (`tools/call`, `prompts/get`,
+    /// `resources/read`).
+    replay: Option<Arc<Replay>>,
+}
+
+impl fmt::Debug for ModernScope {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("ModernScope")
+            .field("request_id", self.link.request_id())
+            .field("version", &self.version)
+            .field("log_level", &self.log_level)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ModernScope {
+    /// Whether a log message at `level` goes out: only when the request asked for a level and
+    /// `level` is at or above it.
+    pub(crate) fn should_log(&self, level: &wire::LoggingLevel) -> bool {
+        match (self.log_level, LogLevel::from_wire(level.as_str())) {
+            (Some(threshold), Some(level)) => level >= threshold,
+            _ => false,
+        }
+    }
+
+    /// Asks the client for input while serving this request: the answer when the client
+    /// gave it, or else the handler parks until the round ends (see [`mrtr`]).
+    pub(crate) async fn ask(
+        &self,
+        method: &str,
+        params: JsonObject,
+        key: Option<String>,
+    ) -> Result<Box<RawValue>, Error> {
+        match &self.replay {
+            Some(replay) => replay.ask(method, params, key).await,
+            None => Err(Error::unsupported(format!(
+                "`{method}` can be asked only while serving tools/call, prompts/get or \
+                 resources/read in the modern era"
+            ))),
+        }
+    }
+}
+
+/// The `-32021` error for a missing client capability, given as a dotted path
+/// (`elicitation.url` needs `{"elicitation": {"url": {}}}`).
+pub(crate) fn missing_capability_error(path: &str) -> ErrorObject {
+    let mut required = JsonObject::new();
+    for name in path.rsplit('.') {
+        let inner = std::mem::take(&mut required);
+        required.insert(name.to_owned(), Value::Object(inner));
+    }
+    mcpwire_schema::meta::missing_required_client_capability(required)
+}
+
+/// `server/discover`: the versions served, the capabilities and the instructions.
+fn discover(server: &Inner) -> Result<Box<RawValue>, ErrorObject> {
+    let supported: Vec<&str> = ProtocolVersion::MODERN
+        .iter()
+        .map(|version| version.as_str())
+        .collect();
+    let mut result = serde_json::json!({
+        "supportedVersions": supported,
+        "capabilities": server.capabilities(),
+    });
+    if let (Some(instructions), Value::Object(result)) = (&server.instructions, &mut result) {
+        result.insert(
+            "instructions".to_owned(),
+            Value::from(instructions.as_str()),
+        );
+    }
+    shape::complete(server, "server/discover", &result, None)
+}
+
+/// How a request that may ask the client ended.
+enum Ran<T> {
+    /// The handler returned.
+    Complete(T),
+    /// The `InputRequiredResult` to answer with.
+    InputRequired(Box<RawValue>),
+}
+
+/// Runs a handler that may ask the client for input, replaying the answers of the request's
+/// `inputResponses` and verified `requestState` (see [`mrtr`]).
+///
+/// # Errors
+///
+/// `-32602` for invalid `inputResponses`, a `requestState` that fails verification, an answer
+/// that is not a result of its ask, or more rounds than the server allows.
+async fn with_input<T, F, Fut>(
+    server: &Inner,
+    method: &str,
+    binding: Binding,
+    params: Option<&RawValue>,
+    request: Request,
+    handler: F,
+) -> Result<Ran<T>, ErrorObject>
+where
+    F: FnOnce(Context, Arc<ModernScope>) -> Fut,
+    Fut: Future<Output = T>,
+{
+    let (responses, state) = InputParams::read(params)?;
+    let states = &server.request_state;
+    let state = state
+        .map(|token| states.open(&token, &binding))
+        .transpose()
+        .map_err(|error| ErrorObject::invalid_params(error.to_string()))?;
+    let replay = Arc::new(Replay::new(state, responses));
+    let cancelled = request.link.cancellation().clone();
+    let scope = request.scope(Some(Arc::clone(&replay)));
+    let stop = scope.cancellation.clone();
+    let context = Context::modern(Arc::clone(&scope));
+    match mrtr::run(&replay, &stop, &cancelled, handler(context, scope)).await {
+        Outcome::Complete(output) => Ok(Ran::Complete(output)),
+        // Nobody reads the answer to a cancelled request.
+        Outcome::Cancelled => Err(ErrorObject::internal_error("the request was cancelled")),
+        Outcome::InputRequired => {
+            let round = replay.finish()?;
+            let next = replay.round + 1;
+            if next > states.max_rounds {
+                return Err(ErrorObject::invalid_params(format!(
+                    "the request needs more than {} rounds of input",
+                    states.max_rounds
+                )));
+            }
+            let payload = states.payload(&binding, next, round.consumed, round.outstanding);
+            let token = states.seal(&payload).map_err(|error| {
+                tracing::warn!(%method, %error, "the requestState of a request is too large");
+                ErrorObject::internal_error(error.to_string())
+            })?;
+            let mut result = JsonObject::new();
+            result.insert("resultType".to_owned(), Value::from("input_required"));
+            result.insert("inputRequests".to_owned(), Value::Object(round.requests));
+            result.insert("requestState".to_owned(), Value::String(token));
+            Ok(Ran::InputRequired(shape::finish(server, method, result)?))
+        }
+    }
+}
+
+/// `tools/call`.
+async fn call_tool(
+    server: &Inner,
+    params: Option<&RawValue>,
+    request: Request,
+) -> Result<Box<RawValue>, ErrorObject> {
+    // A `task` param is ignored: core tasks do not exist in the modern era.
+    let params_raw = params;
+    let params: wire::CallToolRequestParams = decode(params)?;
+    let tool = methods::find_tool(server, &params.name)?;
+    let arguments = params.arguments.unwrap_or_default();
+    let binding = Binding::new(
+        "tools/call",
+        &params.name,
+        &Value::Object(arguments.clone()),
+        request.principal,
+    );
+    let ran = with_input(
+        server,
+        "tools/call",
+        binding,
+        params_raw,
+        request,
+        |context, scope| async move {
+            let outcome = methods::run_tool(&tool, arguments, context).await;
+            match outcome {
+                Err(ToolFailure::Tool(error)) if error.capability.is_none() => {
+                    match error.url_elicitations {
+                        Some(elicitations) => Err(url_elicitations(&scope, elicitations).await),
+                        None => Err(ToolFailure::Tool(error)),
+                    }
+                }
+                outcome => outcome,
+            }
+        },
+    )
+    .await?;
+    let result = match ran {
+        Ran::InputRequired(result) => return Ok(result),
+        Ran::Complete(Ok(result)) => result,
+        Ran::Complete(Err(ToolFailure::Protocol(error))) => return Err(error),
+        Ran::Complete(Err(ToolFailure::Tool(error))) => match &error.capability {
+            Some(capability) => return Err(missing_capability_error(capability)),
+            None => text_result(error.message().to_owned(), true),
+        },
+    };
+    shape::complete(server, "tools/call", &result, None)
+}
+
+/// The URL-mode elicitations a tool waits for become input requests `url-1`, `url-2`...: the
+/// run parks, unless the client cannot open URLs.
+async fn url_elicitations(
+    scope: &ModernScope,
+    elicitations: Vec<wire::ElicitRequestURLParams>,
+) -> ToolFailure {
+    let declared = scope
+        .client_capabilities
+        .elicitation
+        .as_ref()
+        .is_some_and(|elicitation| elicitation.url.is_some());
+    let Some(replay) = scope.replay.as_ref().filter(|_| declared) else {
+        return ToolFailure::Tool(ToolError::from(Error::capability_missing(
+            "elicitation.url",
+        )));
+    };
+    let asks = elicitations
+        .into_iter()
+        .enumerate()
+        .map(|(index, elicitation)| {
+            let mut params = JsonObject::new();
+            params.insert("mode".to_owned(), Value::from("url"));
+            params.insert("message".to_owned(), Value::String(elicitation.message));
+            params.insert("url".to_owned(), Value::String(elicitation.url));
+            (format!("url-{}", index + 1), "elicitation/create", params)
+        })
+        .collect();
+    let error = replay.demand(asks).await;
+    ToolFailure::Protocol(ErrorObject::internal_error(error.to_string()))
+}
+
+/// `resources/read`: a missing resource is `-32602` with `data.uri`.
+async fn read_resource(
+    server: &Inner,
+    params: Option<&RawValue>,
+    request: Request,
+) -> Result<Box<RawValue>, ErrorObject> {
+    let params_raw = params;
+    let params: wire::ReadResourceRequestParams = decode(params)?;
+    let readable = methods::Readable::find(server, &params.uri, Era::Modern)?;
+    let binding = Binding::new(
+        "resources/read",
+        &params.uri,
+        &Value::String(params.uri.clone()),
+        request.principal,
+    );
+    let uri = params.uri;
+    let read = |context, _| readable.read(uri, context);
+    let contents =
+        match with_input(server, "resources/read", binding, params_raw, request, read).await? {
+            Ran::InputRequired(result) => return Ok(result),
+            Ran::Complete(contents) => {
+                contents.map_err(|error| error.into_error_object(Era::Modern))?
+            }
+        };
+    let result = wire::ReadResourceResult {
+        meta: None,
+        contents,
+    };
+    shape::complete(server, "resources/read", &result, readable.cache_hints)
+}
+
+/// `prompts/get`.
+async fn get_prompt(
+    server: &Inner,
+    params: Option<&RawValue>,
+    request: Request,
+) -> Result<Box<RawValue>, ErrorObject> {
+    let params_raw = params;
+    let params: wire::GetPromptRequestParams = decode(params)?;
+    let name = params.name.clone();
+    let arguments =
+        serde_json::to_value(params.arguments.clone().unwrap_or_default()).unwrap_or(Value::Null);
+    let binding = Binding::new("prompts/get", &name, &arguments, request.principal);
+    let (prompt, arguments) = methods::find_prompt(server, params)?;
+    let render = |context, _| (prompt.handler)(arguments, context);
+    let messages =
+        match with_input(server, "prompts/get", binding, params_raw, request, render).await? {
+            Ran::InputRequired(result) => return Ok(result),
+            Ran::Complete(messages) => {
+                messages.map_err(|error| error.into_error_object(Era::Modern))?
+            }
+        };
+    shape::complete(
+        server,
+        "prompts/get",
+        &methods::prompt_result(&prompt, messages),
+        None,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capability_paths_become_nested_objects() {
+        let data = |path: &str| -> Value {
+            let error = missing_capability_error(path);
+            serde_json::from_str(error.data.as_deref().expect("data").get()).expect("JSON")
+        };
+        assert_eq!(
+            data("sampling"),
+            serde_json::json!({"requiredCapabilities": {"sampling": {}}})
+        );
+        assert_eq!(
+            data("elicitation.url"),
+            serde_json::json!({"requiredCapabilities": {"elicitation": {"url": {}}}})
+        );
+    }
+}
