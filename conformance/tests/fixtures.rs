@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use mcpwire_client::{CallOptions, Client, ErrorObject, ServerNotification};
+use mcpwire_client::{CallOptions, Client, EraChoice, ErrorObject, ServerNotification};
 use mcpwire_schema::v2025_11_25::{
     CompleteRequestParamsRef, CreateMessageRequestParams, CreateMessageResult,
     CreateMessageResultContent, ElicitRequestParams, ElicitResult, ElicitResultAction,
@@ -50,6 +50,7 @@ async fn connect() -> Harness {
     let sampling_asked = Arc::clone(&asked);
     let elicitation_asked = Arc::clone(&asked);
     let client = Client::builder(client_info())
+        .era(EraChoice::Legacy)
         .on_notification(move |notification| {
             let _ = sender.send(notification);
         })
@@ -138,12 +139,25 @@ const TOOLS: &[&str] = &[
     "test_embedded_resource",
     "test_error_handling",
     "test_image_content",
+    "test_input_required_result_capabilities",
+    "test_input_required_result_elicitation",
+    "test_input_required_result_list_roots",
+    "test_input_required_result_multi_round",
+    "test_input_required_result_multiple_inputs",
+    "test_input_required_result_request_state",
+    "test_input_required_result_sampling",
+    "test_input_required_result_tampered_state",
+    "test_logging_tool",
+    "test_missing_capability",
     "test_multiple_content_types",
     "test_reconnection",
     "test_sampling",
     "test_simple_text",
+    "test_streaming_elicitation",
     "test_tool_with_logging",
     "test_tool_with_progress",
+    "test_trigger_prompt_change",
+    "test_trigger_tool_change",
 ];
 
 #[tokio::test]
@@ -670,6 +684,7 @@ async fn prompts_are_listed_with_descriptions_and_arguments() {
     assert_eq!(
         names,
         [
+            "test_input_required_result_prompt",
             "test_prompt_with_arguments",
             "test_prompt_with_embedded_resource",
             "test_prompt_with_image",
@@ -795,6 +810,7 @@ async fn sampling_without_the_capability_is_a_tool_error() {
     let (client_end, server_end) = mcpwire_transport::duplex(16);
     let _session = server.serve(server_end);
     let client = Client::builder(client_info())
+        .era(EraChoice::Legacy)
         .connect(client_end)
         .await
         .expect("handshake");

@@ -1,6 +1,6 @@
 //! `mcpwire serve --stdio`, driven as a child process by the mcpwire client.
 
-use mcpwire_client::{CallOptions, Client, ProtocolVersion};
+use mcpwire_client::{CallOptions, Client, EraChoice, ProtocolVersion};
 use mcpwire_server::types;
 use mcpwire_stdio::ChildProcess;
 use serde_json::json;
@@ -23,18 +23,19 @@ fn text_of(result: &types::CallToolResult) -> String {
     }
 }
 
-#[tokio::test]
-async fn serve_stdio_answers_a_client() {
+/// Drives `mcpwire serve --stdio` with a client choosing `era`, which must settle on `version`.
+async fn serve_stdio_answers_a_client(era: EraChoice, version: ProtocolVersion) {
     let child = ChildProcess::builder(env!("CARGO_BIN_EXE_mcpwire"))
         .args(["serve", "--stdio"])
         .spawn()
         .expect("mcpwire starts");
     let handle = child.handle();
     let client = Client::builder(client_info())
+        .era(era)
         .connect(child)
         .await
         .expect("handshake");
-    assert_eq!(client.protocol_version(), ProtocolVersion::V2025_11_25);
+    assert_eq!(client.protocol_version(), version);
     assert_eq!(client.server_info().name, "mcpwire-reference");
 
     let names: Vec<String> = client
@@ -104,6 +105,16 @@ async fn serve_stdio_answers_a_client() {
         status.success(),
         "mcpwire exits cleanly at end of input: {status}"
     );
+}
+
+#[tokio::test]
+async fn serve_stdio_answers_a_dual_era_client_in_the_modern_era() {
+    serve_stdio_answers_a_client(EraChoice::Auto, ProtocolVersion::V2026_07_28).await;
+}
+
+#[tokio::test]
+async fn serve_stdio_answers_a_legacy_client() {
+    serve_stdio_answers_a_client(EraChoice::Legacy, ProtocolVersion::V2025_11_25).await;
 }
 
 #[test]

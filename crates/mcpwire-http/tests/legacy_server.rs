@@ -13,7 +13,7 @@ use hyper::body::Incoming;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use mcpwire_client::{Client, ClientBuilder, RequestContext, ServerNotification};
+use mcpwire_client::{Client, ClientBuilder, EraChoice, RequestContext, ServerNotification};
 use mcpwire_http::client::HttpClientBuilder;
 use mcpwire_http::server::{
     Config, HttpSessionTransport, ResponseBody, StreamableHttpService, serve,
@@ -307,6 +307,7 @@ async fn body_json(response: Response<Incoming>) -> Value {
     serde_json::from_slice(&bytes).expect("the body is JSON")
 }
 
+/// A client of the legacy era, the one the HTTP+SSE transport was made for.
 fn client_builder() -> ClientBuilder {
     Client::builder(types::Implementation {
         name: "legacy-test-client".to_owned(),
@@ -316,6 +317,7 @@ fn client_builder() -> ClientBuilder {
         icons: None,
         website_url: None,
     })
+    .era(EraChoice::Legacy)
 }
 
 /// A client whose model answers sampling with the name `old-model`.

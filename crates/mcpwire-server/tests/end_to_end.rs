@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mcpwire_client::{CallOptions, Client, ClientBuilder, ServerNotification};
+use mcpwire_client::{CallOptions, Client, ClientBuilder, EraChoice, ServerNotification};
 use mcpwire_jsonrpc::{ErrorCode, ErrorObject};
 use mcpwire_server::{
     AskOptions, ClientProgress, Context, HandlerError, Prompt, Resource, ResourceTemplate, Server,
@@ -108,6 +108,8 @@ async fn start(kind: Kind, server: &Server, builder: ClientBuilder) -> Harness {
     }
 }
 
+/// A client of the legacy era: this suite covers the session-based revisions, which every
+/// transport carries; the modern era has its own suite (`tests/modern.rs`).
 fn client_builder() -> ClientBuilder {
     Client::builder(types::Implementation {
         description: None,
@@ -117,6 +119,7 @@ fn client_builder() -> ClientBuilder {
         version: "1.0.0".to_owned(),
         website_url: None,
     })
+    .era(EraChoice::Legacy)
 }
 
 /// A client that answers every kind of server request.
