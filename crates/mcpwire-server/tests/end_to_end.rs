@@ -400,7 +400,9 @@ async fn tools_are_listed_and_called(kind: Kind) {
     assert_eq!(result.is_error, Some(true));
 }
 
-async fn progress_and_log_messages_arrive_before_the_result(kind: Kind) {
+/// Calls `tool` with info-level logging on and a progress callback, and returns its text, the
+/// progress values and the `step` of every log message, in the order they arrived.
+async fn call_observing(kind: Kind, tool: &str) -> (String, Vec<f64>, Vec<Value>) {
     let mut harness = start(kind, &server(Events::default()), client_builder()).await;
     harness
         .client
@@ -413,44 +415,30 @@ async fn progress_and_log_messages_arrive_before_the_result(kind: Kind) {
         .on_progress(move |update| seen.lock().expect("progress").push(update.progress));
     let result = harness
         .client
-        .call_tool_with("steps", json!({}), options)
+        .call_tool_with(tool, json!({}), options)
         .await
         .expect("call");
-    assert_eq!(text_of(&result), "stepped");
-    assert_eq!(*progress.lock().expect("progress"), [1.0, 2.0, 3.0]);
     let mut steps = Vec::new();
     while let Ok(notification) = harness.notifications.try_recv() {
         if let ServerNotification::LoggingMessage(message) = notification {
             steps.push(message.data["step"].clone());
         }
     }
+    let progress = progress.lock().expect("progress").clone();
+    (text_of(&result).to_owned(), progress, steps)
+}
+
+async fn progress_and_log_messages_arrive_before_the_result(kind: Kind) {
+    let (text, progress, steps) = call_observing(kind, "steps").await;
+    assert_eq!(text, "stepped");
+    assert_eq!(progress, [1.0, 2.0, 3.0]);
     assert_eq!(steps, [json!(1), json!(2), json!(3)]);
 }
 
 async fn a_tool_that_closes_its_stream_still_delivers_everything(kind: Kind) {
-    let mut harness = start(kind, &server(Events::default()), client_builder()).await;
-    harness
-        .client
-        .set_logging_level(types::LoggingLevel::Info)
-        .await
-        .expect("set level");
-    let progress = Arc::new(Mutex::new(Vec::new()));
-    let seen = progress.clone();
-    let options = CallOptions::new()
-        .on_progress(move |update| seen.lock().expect("progress").push(update.progress));
-    let result = harness
-        .client
-        .call_tool_with("poll", json!({}), options)
-        .await
-        .expect("call");
-    assert_eq!(text_of(&result), "polled");
-    assert_eq!(*progress.lock().expect("progress"), [1.0, 2.0]);
-    let mut steps = Vec::new();
-    while let Ok(notification) = harness.notifications.try_recv() {
-        if let ServerNotification::LoggingMessage(message) = notification {
-            steps.push(message.data["step"].clone());
-        }
-    }
+    let (text, progress, steps) = call_observing(kind, "poll").await;
+    assert_eq!(text, "polled");
+    assert_eq!(progress, [1.0, 2.0]);
     assert_eq!(steps, [json!(1), json!(2)], "no message lost or repeated");
 }
 
