@@ -39,6 +39,7 @@ enum Kind {
     SessionExpired,
     Protocol,
     TooLarge,
+    Cancelled,
 }
 
 impl Error {
@@ -69,6 +70,12 @@ impl Error {
             detail: None,
             source: Some(Box::new(source)),
         }
+    }
+
+    /// The client of a stateless request went away, or the service shut down.
+    #[cfg(feature = "server")]
+    pub(crate) fn cancelled() -> Self {
+        Error::new(Kind::Cancelled, None)
     }
 
     #[cfg(feature = "client")]
@@ -208,6 +215,12 @@ impl Error {
         self.kind == Kind::TooLarge
     }
 
+    /// Returns `true` when a stateless request is cancelled: its client went away (closed the
+    /// connection or the SSE stream), or the service shut down. Nothing more is sent for it.
+    pub fn is_cancelled(&self) -> bool {
+        self.kind == Kind::Cancelled
+    }
+
     /// The unexpected HTTP status, for [`is_status`](Self::is_status) and
     /// [`is_session_expired`](Self::is_session_expired) errors.
     #[cfg(any(feature = "server", feature = "client"))]
@@ -283,6 +296,9 @@ impl fmt::Display for Error {
             )?,
             Kind::Protocol => formatter.write_str("the server broke the http transport's rules")?,
             Kind::TooLarge => formatter.write_str("http body too large")?,
+            Kind::Cancelled => {
+                formatter.write_str("the request is cancelled: its http client went away or the server is shutting down")?
+            }
         }
         if let Some(detail) = &self.detail {
             write!(formatter, ": {detail}")?;

@@ -134,6 +134,22 @@ enum Invalid {
     Characters,
     Base64,
     Utf8,
+    /// Only the server reads headers that may not repeat.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    Repeated,
+}
+
+#[cfg(feature = "server")]
+impl InvalidHeaderValue {
+    /// A value holding characters other than visible ASCII, spaces and tabs.
+    pub(crate) fn characters() -> Self {
+        InvalidHeaderValue(Invalid::Characters)
+    }
+
+    /// A header that appears more than once where one value is expected.
+    pub(crate) fn repeated() -> Self {
+        InvalidHeaderValue(Invalid::Repeated)
+    }
 }
 
 impl fmt::Display for InvalidHeaderValue {
@@ -144,6 +160,7 @@ impl fmt::Display for InvalidHeaderValue {
             }
             Invalid::Base64 => "the encoded header value is not valid padded standard Base64",
             Invalid::Utf8 => "the encoded header value is not UTF-8",
+            Invalid::Repeated => "the header appears more than once",
         })
     }
 }

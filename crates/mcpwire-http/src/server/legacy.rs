@@ -11,6 +11,7 @@ use http::header::{ACCEPT, ALLOW};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body;
 use mcpwire_jsonrpc::{ErrorCode, Message};
+use mcpwire_schema::Era;
 use tokio::sync::mpsc;
 
 use crate::server::body::{ResponseBody, event};
@@ -152,7 +153,7 @@ where
         },
         Err(reject) => return reject.into_response(),
     };
-    let message = match read_message(config, request.into_body()).await {
+    let message = match read_message(config, request.into_body(), Era::Legacy).await {
         Ok(message) => message,
         Err(response) => return *response,
     };
