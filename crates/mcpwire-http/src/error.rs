@@ -40,6 +40,7 @@ enum Kind {
     Protocol,
     TooLarge,
     Cancelled,
+    Answered,
 }
 
 impl Error {
@@ -76,6 +77,12 @@ impl Error {
     #[cfg(feature = "server")]
     pub(crate) fn cancelled() -> Self {
         Error::new(Kind::Cancelled, None)
+    }
+
+    /// A stateless request was answered already.
+    #[cfg(feature = "server")]
+    pub(crate) fn answered() -> Self {
+        Error::new(Kind::Answered, None)
     }
 
     #[cfg(feature = "client")]
@@ -221,6 +228,12 @@ impl Error {
         self.kind == Kind::Cancelled
     }
 
+    /// Returns `true` when a stateless request was sent something after its final message,
+    /// which went already.
+    pub fn is_answered(&self) -> bool {
+        self.kind == Kind::Answered
+    }
+
     /// The unexpected HTTP status, for [`is_status`](Self::is_status) and
     /// [`is_session_expired`](Self::is_session_expired) errors.
     #[cfg(any(feature = "server", feature = "client"))]
@@ -296,6 +309,7 @@ impl fmt::Display for Error {
             )?,
             Kind::Protocol => formatter.write_str("the server broke the http transport's rules")?,
             Kind::TooLarge => formatter.write_str("http body too large")?,
+            Kind::Answered => formatter.write_str("the request is answered already")?,
             Kind::Cancelled => {
                 formatter.write_str("the request is cancelled: its http client went away or the server is shutting down")?
             }

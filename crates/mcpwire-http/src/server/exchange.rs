@@ -28,7 +28,9 @@ use crate::server::config::Config;
 /// [`StatelessHandler`](crate::server::StatelessHandler) with the request.
 ///
 /// The handler sends any number of notifications related to the request with
-/// [`notify`](Self::notify), then exactly one final message with [`respond`](Self::respond).
+/// [`notify`](Self::notify), then exactly one final message with [`respond`](Self::respond);
+/// both take `&self`, so that the exchange can be shared (in an `Arc`) with work that
+/// notifies, and whatever comes after the final message is refused.
 /// The HTTP answer is one `application/json` body when the final message comes first, and
 /// otherwise an SSE stream that carries the notifications and ends with the final message
 /// (`event: message` events, without event ids or a priming event: a modern stream cannot be
@@ -210,7 +212,7 @@ impl Exchange {
                 }
                 Ok(())
             }
-            Reply::Finished => Err(Error::cancelled()),
+            Reply::Finished => Err(self.over()),
         }
     }
 
@@ -223,8 +225,9 @@ impl Exchange {
     ///
     /// # Errors
     ///
-    /// An [`Error`] for which [`Error::is_cancelled`] holds when the client has gone.
-    pub async fn respond(self, outcome: Result<Box<RawValue>, ErrorObject>) -> Result<(), Error> {
+    /// An [`Error`] for which [`Error::is_cancelled`] holds when the client has gone, or
+    /// [`Error::is_answered`] when the final message went already.
+    pub async fn respond(&self, outcome: Result<Box<RawValue>, ErrorObject>) -> Result<(), Error> {
         let (message, status) = match outcome {
             Ok(result) => (
                 Message::from(Response::new(self.id.clone(), result)),
@@ -239,6 +242,9 @@ impl Exchange {
             }
         };
         let mut reply = self.reply.lock().await;
+        if matches!(*reply, Reply::Finished) {
+            return Err(self.over());
+        }
         if self.cancellation.is_cancelled() {
             *reply = Reply::Finished;
             return Err(Error::cancelled());
@@ -253,7 +259,16 @@ impl Exchange {
                 .send_timeout(sse_frame(&message), self.config.slow_consumer_timeout)
                 .await
                 .map_err(|_| Error::cancelled()),
-            Reply::Finished => Err(Error::cancelled()),
+            Reply::Finished => Err(self.over()),
+        }
+    }
+
+    /// Why nothing more can be sent: the final message went, or the client did.
+    fn over(&self) -> Error {
+        if self.finished.load(Ordering::SeqCst) {
+            Error::answered()
+        } else {
+            Error::cancelled()
         }
     }
 }
@@ -486,6 +501,73 @@ mod tests {
         assert_eq!(digest[..4], [0xba, 0x78, 0x16, 0xbf], "{digest:02x?}");
         headers.append(http::header::AUTHORIZATION, HeaderValue::from_static("def"));
         assert_ne!(authorization_digest(&headers), Some(digest));
+    }
+
+    fn new_exchange() -> (Exchange, DisconnectGuard, oneshot::Receiver<FirstReply>) {
+        let (first, receiver) = oneshot::channel();
+        let admitted = Admitted {
+            meta: RequestMeta::new("2026-07-28", mcpwire_schema::JsonObject::new()),
+            version: ProtocolVersion::V2026_07_28,
+            param_headers: ParamHeaders::default(),
+            authorization_digest: None,
+        };
+        let (exchange, guard) = Exchange::new(
+            RequestId::from(7),
+            "tools/call".to_owned(),
+            admitted,
+            CancellationToken::new(),
+            first,
+            Arc::new(Config::default()),
+        );
+        (exchange, guard, receiver)
+    }
+
+    fn empty_result() -> Box<RawValue> {
+        RawValue::from_string("{}".to_owned()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn nothing_is_sent_after_the_final_message() {
+        let (exchange, _guard, receiver) = new_exchange();
+        exchange.respond(Ok(empty_result())).await.unwrap();
+        let Ok(FirstReply::Json(bytes, status)) = receiver.await else {
+            panic!("a JSON answer");
+        };
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(bytes, r#"{"jsonrpc":"2.0","id":7,"result":{}}"#);
+        let again = exchange.respond(Ok(empty_result())).await.unwrap_err();
+        assert!(again.is_answered() && !again.is_cancelled(), "{again}");
+        let late = exchange
+            .notify(Notification::new("notifications/progress", None))
+            .await
+            .unwrap_err();
+        assert!(late.is_answered(), "{late}");
+    }
+
+    #[tokio::test]
+    async fn an_exchange_dropped_unanswered_answers_an_internal_error_unless_cancelled() {
+        let (exchange, _guard, receiver) = new_exchange();
+        drop(exchange);
+        let Ok(FirstReply::Json(bytes, _)) = receiver.await else {
+            panic!("a JSON answer");
+        };
+        let message = Message::parse(&bytes).unwrap();
+        let Message::Error(error) = message else {
+            panic!("an error response");
+        };
+        assert_eq!(error.id, Some(RequestId::from(7)));
+        assert_eq!(error.error.code, ErrorCode::INTERNAL_ERROR);
+
+        let (exchange, guard, receiver) = new_exchange();
+        drop(guard);
+        assert!(exchange.cancellation().is_cancelled());
+        let refused = exchange.respond(Ok(empty_result())).await.unwrap_err();
+        assert!(refused.is_cancelled(), "{refused}");
+        drop(exchange);
+        assert!(
+            receiver.await.is_err(),
+            "nothing is sent for a cancelled request"
+        );
     }
 
     #[test]
