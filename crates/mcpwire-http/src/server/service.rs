@@ -417,17 +417,7 @@ where
         Method::POST => post(shared, request).await,
         Method::GET => get(&shared, request.headers()).await,
         Method::DELETE => delete(&shared, request.headers()).await,
-        _ => {
-            let mut response = error_response(
-                StatusCode::METHOD_NOT_ALLOWED,
-                ErrorCode::INVALID_REQUEST,
-                "method not allowed",
-            );
-            response
-                .headers_mut()
-                .insert(ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
-            response
-        }
+        _ => method_not_allowed(Era::Legacy, "method not allowed", "GET, POST, DELETE"),
     }
 }
 
@@ -751,15 +741,11 @@ async fn get(shared: &Arc<Shared>, headers: &HeaderMap) -> Response<ResponseBody
     let config = &shared.config;
     let last_event_id = headers.get(LAST_EVENT_ID);
     if !config.standalone_get && last_event_id.is_none() {
-        let mut response = error_response(
-            StatusCode::METHOD_NOT_ALLOWED,
-            ErrorCode::INVALID_REQUEST,
+        return method_not_allowed(
+            Era::Legacy,
             "this server offers no standalone SSE stream",
+            "POST, DELETE",
         );
-        response
-            .headers_mut()
-            .insert(ALLOW, HeaderValue::from_static("POST, DELETE"));
-        return response;
     }
     if !accepts(headers, "text/event-stream") {
         return error_response(
@@ -938,6 +924,24 @@ impl Reject {
         }
         response
     }
+}
+
+/// `405 Method Not Allowed` with an `Allow` header naming the methods that are.
+pub(crate) fn method_not_allowed(
+    era: Era,
+    message: &str,
+    allow: &'static str,
+) -> Response<ResponseBody> {
+    let mut response = error_response_in(
+        era,
+        StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::INVALID_REQUEST,
+        message,
+    );
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static(allow));
+    response
 }
 
 /// An HTTP error whose body is a JSON-RPC error response without an id (`"id": null`).

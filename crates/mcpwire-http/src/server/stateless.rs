@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use http::header::{ALLOW, RETRY_AFTER};
+use http::header::RETRY_AFTER;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body;
 use mcpwire_jsonrpc::{ErrorCode, ErrorObject, ErrorResponse, Message, RequestId};
@@ -18,8 +18,8 @@ use crate::server::body::ResponseBody;
 use crate::server::event_store::BoxFuture;
 use crate::server::exchange::{Admitted, Exchange, FirstReply, ParamHeaders, authorization_digest};
 use crate::server::service::{
-    BoxError, Shared, accepted, check_post_headers, error_response_in, json_response, read_message,
-    sse_response,
+    BoxError, Shared, accepted, check_post_headers, error_response_in, json_response,
+    method_not_allowed, read_message, sse_response,
 };
 
 /// Serves the modern requests that reach the stateless lane of a
@@ -138,16 +138,7 @@ where
 {
     if request.method() != Method::POST {
         // The modern era has no GET stream and no session to DELETE.
-        let mut response = error_response_in(
-            Era::Modern,
-            StatusCode::METHOD_NOT_ALLOWED,
-            ErrorCode::INVALID_REQUEST,
-            "a modern request must be a POST",
-        );
-        response
-            .headers_mut()
-            .insert(ALLOW, HeaderValue::from_static("POST"));
-        return response;
+        return method_not_allowed(Era::Modern, "a modern request must be a POST", "POST");
     }
     let (parts, body) = request.into_parts();
     if let Err(reject) = check_post_headers(&shared.config, &parts.headers) {
