@@ -220,8 +220,9 @@ impl Config {
     }
 
     /// When `true` (the default), a request whose handler sends nothing before its result is
-    /// answered with one `application/json` body; when `false`, every request is answered
-    /// with an SSE stream.
+    /// answered with one `application/json` body; when `false`, every request of a session is
+    /// answered with an SSE stream. (The stateless lane always answers a lone final message
+    /// with JSON.)
     pub fn json_responses(mut self, enabled: bool) -> Self {
         self.json_responses = enabled;
         self

@@ -59,6 +59,10 @@ type SessionFactory = dyn Fn(HttpSessionTransport) + Send + Sync;
 /// Each new session's [`HttpSessionTransport`] is given to the session factory, which must
 /// serve it (`mcpwire_server::Server::serve` does).
 ///
+/// With a [stateless lane](Self::stateless), the same endpoint serves the modern era
+/// (revision 2026-07-28) too: requests without sessions, validated and answered one by one
+/// by a [`StatelessHandler`]; the statuses of that lane are listed there.
+///
 /// With `Config::legacy_sse_endpoints` (feature `legacy-sse`), the service also speaks the
 /// deprecated HTTP+SSE transport of revision 2024-11-05 at two paths of its own, for clients
 /// that predate Streamable HTTP; every other path stays the Streamable HTTP endpoint:
