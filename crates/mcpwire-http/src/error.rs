@@ -39,6 +39,8 @@ enum Kind {
     SessionExpired,
     Protocol,
     TooLarge,
+    Cancelled,
+    Answered,
 }
 
 impl Error {
@@ -69,6 +71,18 @@ impl Error {
             detail: None,
             source: Some(Box::new(source)),
         }
+    }
+
+    /// The client of a stateless request went away, or the service shut down.
+    #[cfg(feature = "server")]
+    pub(crate) fn cancelled() -> Self {
+        Error::new(Kind::Cancelled, None)
+    }
+
+    /// A stateless request was answered already.
+    #[cfg(feature = "server")]
+    pub(crate) fn answered() -> Self {
+        Error::new(Kind::Answered, None)
     }
 
     #[cfg(feature = "client")]
@@ -208,6 +222,18 @@ impl Error {
         self.kind == Kind::TooLarge
     }
 
+    /// Returns `true` when a stateless request is cancelled: its client went away (closed the
+    /// connection or the SSE stream), or the service shut down. Nothing more is sent for it.
+    pub fn is_cancelled(&self) -> bool {
+        self.kind == Kind::Cancelled
+    }
+
+    /// Returns `true` when a stateless request was sent something after its final message,
+    /// which went already.
+    pub fn is_answered(&self) -> bool {
+        self.kind == Kind::Answered
+    }
+
     /// The unexpected HTTP status, for [`is_status`](Self::is_status) and
     /// [`is_session_expired`](Self::is_session_expired) errors.
     #[cfg(any(feature = "server", feature = "client"))]
@@ -283,6 +309,10 @@ impl fmt::Display for Error {
             )?,
             Kind::Protocol => formatter.write_str("the server broke the http transport's rules")?,
             Kind::TooLarge => formatter.write_str("http body too large")?,
+            Kind::Answered => formatter.write_str("the request is answered already")?,
+            Kind::Cancelled => {
+                formatter.write_str("the request is cancelled: its http client went away or the server is shutting down")?
+            }
         }
         if let Some(detail) = &self.detail {
             write!(formatter, ": {detail}")?;

@@ -1,5 +1,6 @@
-//! The HTTP transports of mcpwire: MCP's Streamable HTTP (revision 2025-11-25) on both sides,
-//! and the deprecated HTTP+SSE transport of 2024-11-05 for clients of older servers.
+//! The HTTP transports of mcpwire: MCP's Streamable HTTP on both sides (revision 2025-11-25
+//! with sessions, and revision 2026-07-28 statelessly on the server side), and the deprecated
+//! HTTP+SSE transport of 2024-11-05 for clients of older servers.
 //!
 //! Each side sits behind a feature:
 //!
@@ -21,7 +22,18 @@
 //! (`mcpwire_server::Server::http_service` does this for you). [`server::serve`] runs the
 //! service on a TCP listener.
 //!
-//! # How messages travel
+//! # The modern era
+//!
+//! Revision 2026-07-28 is stateless: [`server::StreamableHttpService::stateless`] adds a lane
+//! that serves its requests beside the legacy sessions, on the same endpoint. A request with an
+//! `MCP-Protocol-Version` header that names no legacy revision (or, without the header and
+//! without a session, a body whose `params._meta` is modern) takes the lane: it is validated
+//! (headers against the body, `_meta`, the version), handed with a [`server::Exchange`] to a
+//! [`server::StatelessHandler`], and answered with one JSON body or an SSE stream without event
+//! ids; closing the connection or the stream cancels it. [`headers`] holds the value codec of
+//! the mirrored `Mcp-Name` and `Mcp-Param-*` headers.
+//!
+//! # How messages travel (legacy sessions)
 //!
 //! - Every `POST` carries one JSON-RPC message, which arrives on the session transport's
 //!   receiver.

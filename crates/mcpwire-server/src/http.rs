@@ -1,15 +1,37 @@
 //! Serving over Streamable HTTP (feature `http`).
 
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
-use mcpwire_http::server::{Config, HttpSessionTransport, StreamableHttpService, serve};
+use mcpwire_http::server::{
+    BoxFuture, Config, Exchange, HttpSessionTransport, StatelessHandler, StreamableHttpService,
+    serve,
+};
+use mcpwire_jsonrpc::{Notification, Request, RequestId};
+use mcpwire_rpc::CancellationToken;
+use mcpwire_schema::meta::MetaProbe;
+use serde_json::value::RawValue;
 use tokio::net::TcpListener;
 
-use crate::Server;
+use crate::modern::{self, Link};
+use crate::server::Inner;
+use crate::{Error, Server};
 
 impl Server {
-    /// The Streamable HTTP endpoint of this server: every session a client opens with
-    /// `initialize` is served by [`Server::serve`].
+    /// The Streamable HTTP endpoint of this server, for both eras: every session a client
+    /// opens with `initialize` is served by [`Server::serve`], and every modern request
+    /// (revision 2026-07-28, with `MCP-Protocol-Version: 2026-07-28` and its `_meta`) is served
+    /// statelessly on the service's
+    /// [stateless lane](mcpwire_http::server::StreamableHttpService::stateless), with the same
+    /// tools, resources and prompts.
+    ///
+    /// On the lane a request never touches a session: the lane checks its headers against its
+    /// body, the server answers it as it answers modern requests over stdio, and closing the
+    /// connection or the response stream cancels it. A `requestState` the server hands out is
+    /// bound to the SHA-256 of the request's `Authorization` header. Shut the server's
+    /// subscriptions down with [`Server::close_subscriptions`] before the service, so that
+    /// each ends with its result.
     ///
     /// The service is a `tower::Service`; mount it at the MCP endpoint of an existing hyper
     /// or axum application, or run it with [`Server::serve_http`].
@@ -33,6 +55,7 @@ impl Server {
             // The session runs on its own tasks and ends with the HTTP session.
             server.serve(transport);
         })
+        .stateless(ModernLane(Arc::clone(&self.inner)))
     }
 
     /// Serves this server over Streamable HTTP on `listener`, with the default
@@ -76,5 +99,62 @@ impl Server {
         F: Future<Output = ()> + Send,
     {
         serve(listener, self.http_service(config), shutdown).await
+    }
+}
+
+/// Serves the requests of the stateless lane with the modern dispatch, [`modern::serve`].
+struct ModernLane(Arc<Inner>);
+
+impl StatelessHandler for ModernLane {
+    fn handle(&self, request: Request, exchange: Exchange) -> BoxFuture<'static, ()> {
+        let server = Arc::clone(&self.0);
+        Box::pin(async move {
+            // The lane checked `_meta` already; the dispatch decodes it from the object.
+            let probe = MetaProbe::Modern(exchange.meta().to_object());
+            let principal = exchange.authorization_digest();
+            let link = Arc::new(ExchangeLink(exchange));
+            let inbound = modern::Inbound {
+                method: request.method,
+                params: request.params,
+                probe,
+                link: Arc::clone(&link) as Arc<dyn Link>,
+                principal,
+                // Over HTTP only the server-wide limit of subscriptions applies.
+                listener_slots: None,
+            };
+            let outcome = modern::serve(&server, inbound).await;
+            // A cancelled request gets nothing more; the exchange refuses it anyway.
+            if let Err(error) = link.0.respond(outcome).await {
+                tracing::debug!(%error, "a modern request over HTTP was not answered");
+            }
+        })
+    }
+}
+
+/// The [`Link`] of a request on the stateless lane: its notifications go on its exchange,
+/// which turns the answer into an SSE stream, and its cancellation is the exchange's.
+struct ExchangeLink(Exchange);
+
+impl Link for ExchangeLink {
+    fn request_id(&self) -> &RequestId {
+        self.0.id()
+    }
+
+    fn cancellation(&self) -> &CancellationToken {
+        self.0.cancellation()
+    }
+
+    fn notify<'a>(
+        &'a self,
+        method: &'a str,
+        params: Option<Box<RawValue>>,
+    ) -> Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'a>> {
+        Box::pin(async move {
+            // The only failure: the client went, or the request was answered.
+            self.0
+                .notify(Notification::new(method, params))
+                .await
+                .map_err(|_| Error::cancelled())
+        })
     }
 }

@@ -12,6 +12,7 @@ use http_body::{Body, Frame, SizeHint};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
 
+use crate::server::exchange::DisconnectGuard;
 use crate::server::session::ActivityGuard;
 
 /// The body of every response of a [`StreamableHttpService`](crate::server::StreamableHttpService).
@@ -34,6 +35,8 @@ pub(crate) struct SseBody {
     keep_alive: Option<(Duration, Pin<Box<Sleep>>)>,
     /// Keeps the session from expiring while the stream is open.
     _activity: Option<ActivityGuard>,
+    /// Cancels the stateless request the stream answers when the client drops it early.
+    _disconnect: Option<DisconnectGuard>,
 }
 
 impl ResponseBody {
@@ -65,8 +68,18 @@ impl ResponseBody {
                 live,
                 keep_alive,
                 _activity: activity,
+                _disconnect: None,
             })),
         }
+    }
+
+    /// This SSE body, cancelling the stateless request it answers when it is dropped before
+    /// the request's final message went: the client closed the stream.
+    pub(crate) fn on_drop(mut self, guard: DisconnectGuard) -> Self {
+        if let Kind::Sse(sse) = &mut self.kind {
+            sse._disconnect = Some(guard);
+        }
+        self
     }
 }
 

@@ -49,6 +49,8 @@ pub struct Config {
     pub(crate) max_connections: usize,
     pub(crate) shutdown_grace: Duration,
     pub(crate) protocol_versions: Vec<ProtocolVersion>,
+    pub(crate) modern_versions: Vec<ProtocolVersion>,
+    pub(crate) max_stateless_in_flight: usize,
     #[cfg(feature = "legacy-sse")]
     pub(crate) legacy_sse: Option<LegacySseEndpoints>,
 }
@@ -90,6 +92,8 @@ impl Config {
     pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
     /// Default for [`Config::shutdown_grace`]: 10 seconds for connections to finish on shutdown.
     pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+    /// Default for [`Config::max_stateless_in_flight`]: 1024 modern requests served at once.
+    pub const DEFAULT_MAX_STATELESS_IN_FLIGHT: usize = 1024;
 
     /// The defaults: every limit at its `DEFAULT_*` value, DNS-rebinding protection for a
     /// server bound to loopback, the standalone GET stream enabled, JSON responses when a
@@ -121,6 +125,8 @@ impl Config {
                 ProtocolVersion::V2025_06_18,
                 ProtocolVersion::V2025_11_25,
             ],
+            modern_versions: ProtocolVersion::MODERN.to_vec(),
+            max_stateless_in_flight: Self::DEFAULT_MAX_STATELESS_IN_FLIGHT,
             #[cfg(feature = "legacy-sse")]
             legacy_sse: None,
         }
@@ -214,8 +220,9 @@ impl Config {
     }
 
     /// When `true` (the default), a request whose handler sends nothing before its result is
-    /// answered with one `application/json` body; when `false`, every request is answered
-    /// with an SSE stream.
+    /// answered with one `application/json` body; when `false`, every request of a session is
+    /// answered with an SSE stream. (The stateless lane always answers a lone final message
+    /// with JSON.)
     pub fn json_responses(mut self, enabled: bool) -> Self {
         self.json_responses = enabled;
         self
@@ -268,15 +275,53 @@ impl Config {
         self
     }
 
-    /// Sets the accepted `MCP-Protocol-Version` header values; any other value gets `400 Bad
-    /// Request`. Default: the legacy revisions 2024-11-05, 2025-03-26, 2025-06-18 and
-    /// 2025-11-25. A request without the header is taken as 2025-03-26.
+    /// Sets the accepted `MCP-Protocol-Version` header values of the legacy era (sessions);
+    /// any other value gets `400 Bad Request`. Default: the legacy revisions 2024-11-05,
+    /// 2025-03-26, 2025-06-18 and 2025-11-25. A request without the header is taken as
+    /// 2025-03-26.
+    ///
+    /// With a [stateless lane](crate::server::StreamableHttpService::stateless), a header that
+    /// names no legacy revision goes to the lane instead, which judges it against
+    /// [`modern_versions`](Self::modern_versions).
     pub fn protocol_versions(
         mut self,
         versions: impl IntoIterator<Item = ProtocolVersion>,
     ) -> Self {
         self.protocol_versions = versions.into_iter().collect();
         self
+    }
+
+    /// The accepted `MCP-Protocol-Version` header values of the legacy era.
+    pub fn get_protocol_versions(&self) -> &[ProtocolVersion] {
+        &self.protocol_versions
+    }
+
+    /// Sets the modern revisions the [stateless lane](crate::server::StreamableHttpService::stateless)
+    /// serves. A modern request for another version gets `400 Bad Request` and `-32022`
+    /// (UnsupportedProtocolVersion), whose `data.supported` lists these. Default: every modern
+    /// revision this crate knows ([`ProtocolVersion::MODERN`]: 2026-07-28).
+    pub fn modern_versions(mut self, versions: impl IntoIterator<Item = ProtocolVersion>) -> Self {
+        self.modern_versions = versions.into_iter().collect();
+        self
+    }
+
+    /// The modern revisions the stateless lane serves.
+    pub fn get_modern_versions(&self) -> &[ProtocolVersion] {
+        &self.modern_versions
+    }
+
+    /// Sets how many modern requests the [stateless lane](crate::server::StreamableHttpService::stateless)
+    /// serves at once (at least 1), from admission until the handler is done or the client is
+    /// gone; an open `subscriptions/listen` stream counts for as long as it is open. One more
+    /// gets `503 Service Unavailable` with `Retry-After`, and a JSON-RPC error carrying its id.
+    pub fn max_stateless_in_flight(mut self, limit: usize) -> Self {
+        self.max_stateless_in_flight = limit.max(1);
+        self
+    }
+
+    /// How many modern requests the stateless lane serves at once.
+    pub fn get_max_stateless_in_flight(&self) -> usize {
+        self.max_stateless_in_flight
     }
 
     /// Sets how long [`serve`](crate::server::serve) waits for a connection's request headers,
@@ -385,7 +430,9 @@ impl fmt::Debug for Config {
             .field("header_read_timeout", &self.header_read_timeout)
             .field("max_connections", &self.max_connections)
             .field("shutdown_grace", &self.shutdown_grace)
-            .field("protocol_versions", &self.protocol_versions);
+            .field("protocol_versions", &self.protocol_versions)
+            .field("modern_versions", &self.modern_versions)
+            .field("max_stateless_in_flight", &self.max_stateless_in_flight);
         #[cfg(feature = "legacy-sse")]
         debug.field("legacy_sse", &self.legacy_sse);
         debug.finish_non_exhaustive()

@@ -7,17 +7,18 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::header::{ACCEPT, ALLOW};
-use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http::header::ACCEPT;
+use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body::Body;
 use mcpwire_jsonrpc::{ErrorCode, Message};
+use mcpwire_schema::Era;
 use tokio::sync::mpsc;
 
 use crate::server::body::{ResponseBody, event};
 use crate::server::config::Config;
 use crate::server::service::{
-    Reject, Shared, accepted, accepts, check_json_body, error_response, read_message,
-    register_session, session_id, session_not_found, sse_response,
+    Reject, Shared, accepted, accepts, check_json_body, error_response, method_not_allowed,
+    read_message, register_session, session_id, session_not_found, sse_response,
 };
 use crate::server::session::Session;
 use crate::server::transport::HttpSessionTransport;
@@ -62,20 +63,12 @@ where
         Method::GET if path.stream => open(&shared, request.headers()),
         Method::POST if path.messages => post(&shared, request).await,
         _ => {
-            let mut response = error_response(
-                StatusCode::METHOD_NOT_ALLOWED,
-                ErrorCode::INVALID_REQUEST,
-                "method not allowed",
-            );
             let allow = match (path.stream, path.messages) {
                 (true, true) => "GET, POST",
                 (true, false) => "GET",
                 (false, _) => "POST",
             };
-            response
-                .headers_mut()
-                .insert(ALLOW, HeaderValue::from_static(allow));
-            response
+            method_not_allowed(Era::Legacy, "method not allowed", allow)
         }
     }
 }
@@ -152,7 +145,7 @@ where
         },
         Err(reject) => return reject.into_response(),
     };
-    let message = match read_message(config, request.into_body()).await {
+    let message = match read_message(config, request.into_body(), Era::Legacy).await {
         Ok(message) => message,
         Err(response) => return *response,
     };

@@ -6,19 +6,23 @@
 mod body;
 mod config;
 mod event_store;
+mod exchange;
 mod guard;
 #[cfg(feature = "legacy-sse")]
 mod legacy;
 mod serve;
 mod service;
 mod session;
+mod stateless;
 mod transport;
 
 pub use body::ResponseBody;
 pub use config::Config;
 pub use event_store::{BoxFuture, EventStore, MemoryEventStore};
+pub use exchange::{Exchange, ParamHeaders};
 pub use serve::serve;
 pub use service::{
     LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID, ResponseFuture, StreamableHttpService,
 };
+pub use stateless::StatelessHandler;
 pub use transport::{HttpSessionReceiver, HttpSessionSender, HttpSessionTransport};

@@ -11,13 +11,13 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::header::{ACCEPT, ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
-use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use mcpwire_jsonrpc::{
     ErrorCode, ErrorObject, ErrorResponse, Message, ParseOptions, Parsed, RequestId,
 };
-use mcpwire_schema::ProtocolVersion;
+use mcpwire_schema::{Era, ProtocolVersion};
 use tokio::sync::mpsc;
 
 use crate::server::body::{ResponseBody, parse_event_id};
@@ -26,6 +26,7 @@ use crate::server::guard::Rejection;
 #[cfg(feature = "legacy-sse")]
 use crate::server::legacy::{self, LegacyPath};
 use crate::server::session::{PostReply, Refusal, Registered, Session};
+use crate::server::stateless::{self, Lane, StatelessHandler};
 use crate::server::transport::HttpSessionTransport;
 
 pub use crate::headers::{LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
@@ -33,7 +34,7 @@ pub use crate::headers::{LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
 /// The longest `Mcp-Session-Id` accepted; ids this service makes are 64 characters.
 const MAX_SESSION_ID_LENGTH: usize = 128;
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The function that serves each new session's transport, supplied by the role crate.
 type SessionFactory = dyn Fn(HttpSessionTransport) + Send + Sync;
@@ -57,6 +58,10 @@ type SessionFactory = dyn Fn(HttpSessionTransport) + Send + Sync;
 ///
 /// Each new session's [`HttpSessionTransport`] is given to the session factory, which must
 /// serve it (`mcpwire_server::Server::serve` does).
+///
+/// With a [stateless lane](Self::stateless), the same endpoint serves the modern era
+/// (revision 2026-07-28) too: requests without sessions, validated and answered one by one
+/// by a [`StatelessHandler`]; the statuses of that lane are listed there.
 ///
 /// With `Config::legacy_sse_endpoints` (feature `legacy-sse`), the service also speaks the
 /// deprecated HTTP+SSE transport of revision 2024-11-05 at two paths of its own, for clients
@@ -103,8 +108,10 @@ pub struct StreamableHttpService {
 /// What every clone of a service shares.
 pub(crate) struct Shared {
     pub(crate) config: Arc<Config>,
-    pub(crate) factory: Box<SessionFactory>,
+    pub(crate) factory: Arc<SessionFactory>,
     pub(crate) registry: Arc<Registry>,
+    /// The stateless lane of modern requests, when installed.
+    pub(crate) stateless: Option<Lane>,
 }
 
 /// The live sessions of one service.
@@ -158,13 +165,101 @@ impl StreamableHttpService {
         StreamableHttpService {
             shared: Arc::new(Shared {
                 config: Arc::new(config),
-                factory: Box::new(factory),
+                factory: Arc::new(factory),
                 registry: Arc::new(Registry {
                     sessions: Mutex::new(HashMap::new()),
                     shutting_down: AtomicBool::new(false),
                 }),
+                stateless: None,
             }),
         }
+    }
+
+    /// This service with a stateless lane that serves the modern era (revision 2026-07-28)
+    /// through `handler`, beside the legacy sessions, on the same endpoint.
+    ///
+    /// Call it on the new service, before cloning it: clones made before share the sessions
+    /// but not the lane. Installing a lane again replaces the handler.
+    ///
+    /// # Which requests take the lane
+    ///
+    /// - A request whose `MCP-Protocol-Version` header names no legacy revision (2026-07-28,
+    ///   or a version this crate does not know, such as `v999.0.0`). A stray `Mcp-Session-Id`
+    ///   is ignored: a modern request never touches a session.
+    /// - A `POST` without the header and without `Mcp-Session-Id` whose message carries a
+    ///   modern `params._meta` (any `io.modelcontextprotocol/` per-request key); it is refused
+    ///   for the missing header.
+    ///
+    /// Everything else is legacy traffic and is served as before. Without a lane, a request
+    /// with a modern header gets the legacy answer (`400` with `-32600`, which a dual-era
+    /// client takes as a legacy server).
+    ///
+    /// # The validation ladder
+    ///
+    /// A request on the lane is checked in this order; the first failure answers it, with a
+    /// JSON-RPC error in a JSON body that carries the request's id once the body is parsed:
+    ///
+    /// | step | failure |
+    /// |---|---|
+    /// | `Host`, `Origin` | `403` |
+    /// | method | `405` with `Allow: POST` (a modern `GET` or `DELETE`) |
+    /// | `Accept` lists `application/json` and `text/event-stream` | `406` |
+    /// | `Content-Type: application/json` | `415` |
+    /// | body size and read time | `413`, `408` |
+    /// | JSON-RPC parse | `400`, `-32700`, no id |
+    /// | one message, not a batch | `400`, `-32600` |
+    /// | not a response | `400`, `-32600` |
+    /// | a notification | `202 Accepted`, ignored |
+    /// | `MCP-Protocol-Version` present | `400`, `-32020` |
+    /// | `_meta` has `protocolVersion` and `clientCapabilities`, well-formed | `400`, `-32602` |
+    /// | the header equals the `_meta` version | `400`, `-32020` |
+    /// | the version is one of [`Config::modern_versions`] | `400`, `-32022` with `data.supported` and `data.requested` |
+    /// | `Mcp-Method` equals the method | `400`, `-32020` |
+    /// | `Mcp-Name` equals `params.name` (`tools/call`, `prompts/get`), `params.uri` (`resources/read`) or `params.taskId` (`tasks/get`, `tasks/update`, `tasks/cancel`) | `400`, `-32020` |
+    /// | a place among [`Config::max_stateless_in_flight`] | `503` with `Retry-After` |
+    ///
+    /// Header values are compared case-sensitively after removing optional whitespace, and
+    /// `Mcp-Name` is decoded from its Base64 form first ([`crate::headers::decode_value`]). The
+    /// `Mcp-Param-*` headers are decoded and handed to the handler
+    /// ([`Exchange::param_headers`](crate::server::Exchange::param_headers)), which judges
+    /// them.
+    ///
+    /// # The answer
+    ///
+    /// The handler's final message alone is one JSON body, with status `404` for `-32601`,
+    /// `400` for `-32020`, `-32021` and `-32022`, and `200` otherwise. When the handler
+    /// notifies first, the answer is an SSE stream (status `200`, `X-Accel-Buffering: no`)
+    /// of `event: message` events, without a priming event or event ids, with keep-alive
+    /// comments while idle, ending after the final message. No answer carries
+    /// `Mcp-Session-Id`. Request ids may repeat across requests: each is its own exchange.
+    ///
+    /// Closing the connection before the answer, or the SSE stream before its end, cancels
+    /// the request: [`Exchange::cancellation`](crate::server::Exchange::cancellation) fires,
+    /// the handler's future is dropped, and nothing more is sent.
+    pub fn stateless<H: StatelessHandler>(self, handler: H) -> Self {
+        let shared = &self.shared;
+        let lane = Lane::new(Arc::new(handler), shared.config.max_stateless_in_flight);
+        StreamableHttpService {
+            shared: Arc::new(Shared {
+                config: Arc::clone(&shared.config),
+                factory: Arc::clone(&shared.factory),
+                registry: Arc::clone(&shared.registry),
+                stateless: Some(lane),
+            }),
+        }
+    }
+
+    /// Whether the service has a [stateless lane](Self::stateless) for the modern era.
+    pub fn is_stateless(&self) -> bool {
+        self.shared.stateless.is_some()
+    }
+
+    /// How many modern requests the stateless lane is serving: admitted, and neither
+    /// finished nor cancelled.
+    pub fn stateless_in_flight(&self) -> usize {
+        self.shared.stateless.as_ref().map_or(0, |lane| {
+            lane.in_flight(self.shared.config.max_stateless_in_flight)
+        })
     }
 
     /// The configuration the service runs with.
@@ -178,10 +273,14 @@ impl StreamableHttpService {
     }
 
     /// Ends every session and refuses new requests with `503`: open SSE streams end cleanly
-    /// after the events already queued, and each session's transport receiver ends.
+    /// after the events already queued, and each session's transport receiver ends. Every
+    /// request on the stateless lane is cancelled.
     pub async fn shutdown(&self) {
         let registry = &self.shared.registry;
         registry.shutting_down.store(true, Ordering::SeqCst);
+        if let Some(lane) = &self.shared.stateless {
+            lane.shut_down();
+        }
         let sessions: Vec<Arc<Session>> = registry
             .lock()
             .values()
@@ -259,8 +358,16 @@ where
     B::Error: Into<BoxError>,
 {
     let config = &shared.config;
+    // A header that names no legacy revision sends the request to the stateless lane, if
+    // there is one; the legacy HTTP+SSE paths keep their own rules whatever it says.
+    let version_header = request.headers().get(MCP_PROTOCOL_VERSION);
+    let modern = shared.stateless.is_some()
+        && version_header.is_some_and(stateless::is_modern_header)
+        && !is_legacy_sse_path(config, request.uri().path());
+    let era = if modern { Era::Modern } else { Era::Legacy };
     if shared.registry.shutting_down.load(Ordering::SeqCst) {
-        return error_response(
+        return error_response_in(
+            era,
             StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::INTERNAL_ERROR,
             "the server is shutting down",
@@ -273,33 +380,38 @@ where
     match config.guard.check(request.headers(), authority) {
         Ok(()) => {}
         Err(Rejection::Host) => {
-            return error_response(
+            return error_response_in(
+                era,
                 StatusCode::FORBIDDEN,
                 ErrorCode::INVALID_REQUEST,
                 "host not allowed",
             );
         }
         Err(Rejection::Origin) => {
-            return error_response(
+            return error_response_in(
+                era,
                 StatusCode::FORBIDDEN,
                 ErrorCode::INVALID_REQUEST,
                 "origin not allowed",
             );
         }
     }
-    if let Some(value) = request.headers().get(MCP_PROTOCOL_VERSION) {
+    if let Some(value) = version_header {
         let supported = value
             .to_str()
             .ok()
             .and_then(ProtocolVersion::from_wire)
             .is_some_and(|version| config.protocol_versions.contains(&version));
-        if !supported {
+        if !supported && !modern {
             return error_response(
                 StatusCode::BAD_REQUEST,
                 ErrorCode::INVALID_REQUEST,
                 "unsupported MCP-Protocol-Version",
             );
         }
+    }
+    if modern && let Some(lane) = &shared.stateless {
+        return stateless::handle(Arc::clone(&shared), lane, request).await;
     }
     #[cfg(feature = "legacy-sse")]
     if let Some(path) = LegacyPath::of(config, request.uri().path()) {
@@ -309,18 +421,20 @@ where
         Method::POST => post(shared, request).await,
         Method::GET => get(&shared, request.headers()).await,
         Method::DELETE => delete(&shared, request.headers()).await,
-        _ => {
-            let mut response = error_response(
-                StatusCode::METHOD_NOT_ALLOWED,
-                ErrorCode::INVALID_REQUEST,
-                "method not allowed",
-            );
-            response
-                .headers_mut()
-                .insert(ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
-            response
-        }
+        _ => method_not_allowed(Era::Legacy, "method not allowed", "GET, POST, DELETE"),
     }
+}
+
+/// Whether `path` is one of the legacy HTTP+SSE endpoints.
+#[cfg(feature = "legacy-sse")]
+fn is_legacy_sse_path(config: &Config, path: &str) -> bool {
+    LegacyPath::of(config, path).is_some()
+}
+
+/// Whether `path` is one of the legacy HTTP+SSE endpoints: never without the feature.
+#[cfg(not(feature = "legacy-sse"))]
+fn is_legacy_sse_path(_config: &Config, _path: &str) -> bool {
+    false
 }
 
 async fn post<B>(shared: Arc<Shared>, request: Request<B>) -> Response<ResponseBody>
@@ -330,15 +444,9 @@ where
     B::Error: Into<BoxError>,
 {
     let config = &shared.config;
-    let headers = request.headers();
-    if !(accepts(headers, "application/json") && accepts(headers, "text/event-stream")) {
-        return error_response(
-            StatusCode::NOT_ACCEPTABLE,
-            ErrorCode::INVALID_REQUEST,
-            "Accept must list application/json and text/event-stream",
-        );
-    }
-    if let Err(reject) = check_json_body(config, headers) {
+    let (parts, body) = request.into_parts();
+    let headers = &parts.headers;
+    if let Err(reject) = check_post_headers(config, headers) {
         return reject.into_response();
     }
     let session_header = match session_id_header(headers) {
@@ -354,10 +462,16 @@ where
         None => None,
     };
 
-    let message = match read_message(config, request.into_body()).await {
+    let message = match read_message(config, body, Era::Legacy).await {
         Ok(message) => message,
         Err(response) => return *response,
     };
+    if session.is_none()
+        && let Some(lane) = &shared.stateless
+        && stateless::is_modern_message(&message)
+    {
+        return stateless::serve_message(&shared, lane, headers, message).await;
+    }
 
     let is_initialize =
         matches!(&message, Message::Request(request) if request.method == "initialize");
@@ -443,6 +557,19 @@ where
     }
 }
 
+/// Checks the headers of a `POST` to the Streamable HTTP endpoint: `406` unless `Accept` lists
+/// both JSON and SSE, then [`check_json_body`].
+pub(crate) fn check_post_headers(config: &Config, headers: &HeaderMap) -> Result<(), Reject> {
+    if !(accepts(headers, "application/json") && accepts(headers, "text/event-stream")) {
+        return Err(Reject {
+            status: StatusCode::NOT_ACCEPTABLE,
+            code: ErrorCode::INVALID_REQUEST,
+            message: "Accept must list application/json and text/event-stream",
+        });
+    }
+    check_json_body(config, headers)
+}
+
 /// Checks the headers of a `POST` that carries a JSON-RPC message: `415` unless the
 /// `Content-Type` is JSON, `413` when the declared length is over the limit.
 pub(crate) fn check_json_body(config: &Config, headers: &HeaderMap) -> Result<(), Reject> {
@@ -472,6 +599,7 @@ pub(crate) fn check_json_body(config: &Config, headers: &HeaderMap) -> Result<()
 pub(crate) async fn read_message<B>(
     config: &Config,
     body: B,
+    era: Era,
 ) -> Result<Message, Box<Response<ResponseBody>>>
 where
     B: Body,
@@ -480,17 +608,19 @@ where
     let body = Limited::new(body, config.max_body_bytes);
     let bytes = match tokio::time::timeout(config.body_read_timeout, body.collect()).await {
         Err(_) => {
-            return Err(Box::new(error_response(
+            return Err(Box::new(error_response_in(
+                era,
                 StatusCode::REQUEST_TIMEOUT,
                 ErrorCode::INVALID_REQUEST,
                 "the request body was not received in time",
             )));
         }
         Ok(Err(error)) if error.downcast_ref::<LengthLimitError>().is_some() => {
-            return Err(Box::new(Reject::TOO_LARGE.into_response()));
+            return Err(Box::new(Reject::TOO_LARGE.into_response_in(era)));
         }
         Ok(Err(_)) => {
-            return Err(Box::new(error_response(
+            return Err(Box::new(error_response_in(
+                era,
                 StatusCode::BAD_REQUEST,
                 ErrorCode::PARSE_ERROR,
                 "the request body could not be read",
@@ -504,14 +634,15 @@ where
     };
     match mcpwire_jsonrpc::parse(&bytes, &options) {
         Ok(Parsed::Single(message)) => Ok(message),
-        Ok(Parsed::Batch(_)) => Err(Box::new(error_response(
+        Ok(Parsed::Batch(_)) => Err(Box::new(error_response_in(
+            era,
             StatusCode::BAD_REQUEST,
             ErrorCode::INVALID_REQUEST,
             "a POST body must hold a single JSON-RPC message",
         ))),
         Err(error) => Err(Box::new(json_response(
             StatusCode::BAD_REQUEST,
-            Message::from(error.to_error_response()).to_vec(),
+            idless_error(era, error.to_error_response().error),
         ))),
     }
 }
@@ -614,15 +745,11 @@ async fn get(shared: &Arc<Shared>, headers: &HeaderMap) -> Response<ResponseBody
     let config = &shared.config;
     let last_event_id = headers.get(LAST_EVENT_ID);
     if !config.standalone_get && last_event_id.is_none() {
-        let mut response = error_response(
-            StatusCode::METHOD_NOT_ALLOWED,
-            ErrorCode::INVALID_REQUEST,
+        return method_not_allowed(
+            Era::Legacy,
             "this server offers no standalone SSE stream",
+            "POST, DELETE",
         );
-        response
-            .headers_mut()
-            .insert(ALLOW, HeaderValue::from_static("POST, DELETE"));
-        return response;
     }
     if !accepts(headers, "text/event-stream") {
         return error_response(
@@ -751,14 +878,20 @@ pub(crate) fn json_response(status: StatusCode, bytes: impl Into<Bytes>) -> Resp
         .expect("a valid response")
 }
 
+/// An SSE answer. `X-Accel-Buffering: no` asks proxies such as nginx to pass events on as
+/// they come rather than buffer them.
 pub(crate) fn sse_response(body: ResponseBody) -> Response<ResponseBody> {
     Response::builder()
         .status(StatusCode::OK)
         .header(CONTENT_TYPE, "text/event-stream")
         .header(CACHE_CONTROL, "no-cache")
+        .header(X_ACCEL_BUFFERING, "no")
         .body(body)
         .expect("a valid response")
 }
+
+/// The `X-Accel-Buffering` header of nginx.
+const X_ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering");
 
 /// A refusal, turned into an [`error_response`] at the end.
 #[derive(Clone, Copy, Debug)]
@@ -782,7 +915,12 @@ impl Reject {
     };
 
     pub(crate) fn into_response(self) -> Response<ResponseBody> {
-        let mut response = error_response(self.status, self.code, self.message);
+        self.into_response_in(Era::Legacy)
+    }
+
+    /// The response, written for a request of `era`.
+    pub(crate) fn into_response_in(self, era: Era) -> Response<ResponseBody> {
+        let mut response = error_response_in(era, self.status, self.code, self.message);
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             response
                 .headers_mut()
@@ -792,14 +930,61 @@ impl Reject {
     }
 }
 
-/// An HTTP error whose body is a JSON-RPC error response without an id.
+/// `405 Method Not Allowed` with an `Allow` header naming the methods that are.
+pub(crate) fn method_not_allowed(
+    era: Era,
+    message: &str,
+    allow: &'static str,
+) -> Response<ResponseBody> {
+    let mut response = error_response_in(
+        era,
+        StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::INVALID_REQUEST,
+        message,
+    );
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static(allow));
+    response
+}
+
+/// An HTTP error whose body is a JSON-RPC error response without an id (`"id": null`).
 pub(crate) fn error_response(
     status: StatusCode,
     code: ErrorCode,
     message: &str,
 ) -> Response<ResponseBody> {
-    let error = ErrorResponse::new(None, ErrorObject::new(code, message));
-    json_response(status, Message::from(error).to_vec())
+    error_response_in(Era::Legacy, status, code, message)
+}
+
+/// An HTTP error whose body is a JSON-RPC error response without an id, written for a request
+/// of `era`.
+pub(crate) fn error_response_in(
+    era: Era,
+    status: StatusCode,
+    code: ErrorCode,
+    message: &str,
+) -> Response<ResponseBody> {
+    json_response(status, idless_error(era, ErrorObject::new(code, message)))
+}
+
+/// A JSON-RPC error response that names no request. JSON-RPC 2.0 and the legacy revisions
+/// write `"id": null`; the schema of the modern era has no null id, so there the member is
+/// left out.
+fn idless_error(era: Era, error: ErrorObject) -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    struct Idless {
+        jsonrpc: &'static str,
+        error: ErrorObject,
+    }
+    match era {
+        Era::Legacy => Message::from(ErrorResponse::new(None, error)).to_vec(),
+        Era::Modern => serde_json::to_vec(&Idless {
+            jsonrpc: "2.0",
+            error,
+        })
+        .expect("an error object serializes"),
+    }
 }
 
 pub(crate) fn session_not_found() -> Response<ResponseBody> {
