@@ -47,6 +47,14 @@
 //!   stream (requests and notifications of the server, then the response) is delivered in
 //!   order. A notification or response is expected to get 202 Accepted; a 200 with a body is
 //!   read too.
+//! - **Modern requests.** A request whose params carry the modern `_meta` envelope
+//!   (protocol 2026-07-28, stateless) is sent the modern way, whatever else the transport
+//!   does: with `MCP-Protocol-Version` set to the version in its `_meta`, `Mcp-Method` set to
+//!   its method, and `Mcp-Name` set to the tool or prompt name of `tools/call` and
+//!   `prompts/get`, the URI of `resources/read` or the task id of `tasks/*` (Base64 between
+//!   `=?base64?` and `?=` when the value is not plain visible ASCII). It carries no session
+//!   id, and a session id in its answer is ignored; a conversation of modern requests opens
+//!   no standalone stream and sends no DELETE on close.
 //! - **Session.** The `Mcp-Session-Id` of the answer to `initialize` is sent on every later
 //!   HTTP request. [`StreamableHttpClientTransport::session`] shows it.
 //! - **Protocol version.** After `initialize`, every HTTP request carries
@@ -102,6 +110,7 @@ mod connection;
 mod fallback;
 mod inbox;
 mod legacy;
+mod modern;
 mod session;
 mod sse;
 mod streamable;

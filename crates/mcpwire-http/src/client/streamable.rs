@@ -4,7 +4,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use http::{HeaderValue, Method, Response, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use mcpwire_jsonrpc::{Message, Request, RequestId};
@@ -18,6 +18,7 @@ use crate::client::connection::{
     APPLICATION_JSON, Connection, TEXT_EVENT_STREAM, is_unsupported, media_type,
 };
 use crate::client::inbox::{HttpClientReceiver, Inbox};
+use crate::client::modern::modern_headers;
 use crate::client::session::{SessionHandle, lock};
 use crate::client::sse::SseParser;
 use crate::headers::{LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
@@ -234,6 +235,14 @@ impl Streamable {
     pub(crate) async fn send(self: &Arc<Self>, message: Message) -> Result<(), Error> {
         self.remember_handshake(&message);
         let body = Bytes::from(message.to_vec());
+        if let Message::Request(request) = &message
+            && let Some(headers) = modern_headers(request)
+        {
+            let id = request.id.clone();
+            let this = Arc::clone(self);
+            self.spawn(async move { this.run_modern_request(id, body, headers).await });
+            return Ok(());
+        }
         if let Message::Request(request) = &message {
             let initialize = request.method == INITIALIZE;
             let id = request.id.clone();
@@ -260,6 +269,43 @@ impl Streamable {
                 Ok(())
             }
             Err(error) => Err(error.into_transport()),
+        }
+    }
+
+    /// Whether `message` is sent the modern way, whatever the state of the transport: a
+    /// request whose params carry the modern `_meta`.
+    pub(crate) fn is_modern(&self, message: &Message) -> bool {
+        matches!(message, Message::Request(request) if modern_headers(request).is_some())
+    }
+
+    /// The path of a modern request: a POST with the headers of its `_meta`, no session id
+    /// (and none taken from the answer), then its answer, or its failure.
+    async fn run_modern_request(
+        self: Arc<Self>,
+        id: RequestId,
+        body: Bytes,
+        headers: Result<HeaderMap, HttpError>,
+    ) {
+        let headers = match headers {
+            Ok(headers) => headers,
+            Err(error) => return self.inbox.fail_request(id, &error).await,
+        };
+        let mut request = self
+            .connection
+            .post_json(&self.connection.url, body.clone());
+        if let Some(fields) = request.headers_mut() {
+            fields.extend(headers);
+        }
+        // Like any request of the engine, its wait is bounded by the engine's timeout.
+        let response = match self.connection.send_within(request, body, UNBOUNDED).await {
+            Ok(response) => response,
+            Err(error) => return self.inbox.fail_request(id, &error).await,
+        };
+        if response.status().is_success() {
+            self.consume(response, Some(id), false).await;
+        } else {
+            let error = self.connection.status_error(response).await;
+            self.inbox.fail_request(id, &error).await;
         }
     }
 
