@@ -4,12 +4,19 @@
 
 mod support;
 
+use std::sync::Mutex;
+
+use bytes::Bytes;
+use http_body_util::Full;
 use hyper::{Method, StatusCode};
+use mcpwire_client::{Client, ErrorCode};
 use mcpwire_http::client::{HttpClientBuilder, SessionHandle};
-use mcpwire_jsonrpc::{Message, Request, Response};
+use mcpwire_jsonrpc::{Message, Request, RequestId, Response};
+use mcpwire_schema::Era;
+use mcpwire_schema::v2025_11_25::Implementation;
 use mcpwire_transport::{MessageSender, SendOptions, Transport};
 use serde_json::{Value, json};
-use support::{Recorded, TestServer, WAIT, json as json_answer, receive, status};
+use support::{Recorded, TestBody, TestServer, WAIT, json as json_answer, receive, status};
 
 const MODERN: &str = "2026-07-28";
 
@@ -147,4 +154,174 @@ async fn modern_requests_decide_nothing_in_the_fallback_transport() {
         .unwrap();
     let session = transport.session();
     modern_requests_carry_their_headers(&server, session, transport).await;
+}
+
+/// An answer with `status` and a body of media type `content_type`.
+fn refusal(status: StatusCode, content_type: &str, body: &str) -> hyper::Response<TestBody> {
+    hyper::Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .body(TestBody::Full(Full::new(Bytes::from(body.to_owned()))))
+        .unwrap()
+}
+
+/// The code and message of the error response `message`, which must answer request `id`.
+fn error_of(message: &Message, id: i64) -> (i32, String) {
+    match message {
+        Message::Error(error) => {
+            assert_eq!(error.id, Some(RequestId::from(id)));
+            (error.error.code.0, error.error.message.clone())
+        }
+        other => panic!("expected an error response to {id}, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn json_rpc_errors_in_error_statuses_reach_the_engine_as_the_servers_errors() {
+    let server = TestServer::start(|recorded| {
+        let json = "application/json";
+        match recorded.header("mcp-method").as_deref() {
+            // A modern server that could not read the request names no id.
+            Some("tools/list") => refusal(
+                StatusCode::BAD_REQUEST,
+                json,
+                r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32602,"message":"bad cursor"}}"#,
+            ),
+            Some("tools/call") => refusal(
+                StatusCode::NOT_FOUND,
+                "application/json; charset=utf-8",
+                r#"{"jsonrpc":"2.0","id":2,"error":{"code":-32601,"message":"no tasks here"}}"#,
+            ),
+            // Not a JSON-RPC error, or not JSON: local failures.
+            Some("resources/read") => refusal(StatusCode::BAD_REQUEST, "text/plain", "nope"),
+            Some("prompts/get") => refusal(StatusCode::INTERNAL_SERVER_ERROR, json, "{}"),
+            _ => refusal(
+                StatusCode::BAD_REQUEST,
+                json,
+                r#"{"jsonrpc":"2.0","id":99,"error":{"code":-32602,"message":"someone else"}}"#,
+            ),
+        }
+    })
+    .await;
+    let transport = HttpClientBuilder::new(server.url("/mcp"))
+        .streamable()
+        .unwrap();
+    let (mut sender, mut receiver) = transport.split();
+    let requests = [
+        modern_request(1, "tools/list", json!({})),
+        modern_request(2, "tools/call", json!({"name": "t"})),
+        modern_request(3, "resources/read", json!({"uri": "file:///x"})),
+        modern_request(4, "prompts/get", json!({"name": "p"})),
+        modern_request(5, "completion/complete", json!({})),
+    ];
+    let mut errors = Vec::new();
+    for (index, request) in requests.into_iter().enumerate() {
+        send(&mut sender, request).await;
+        errors.push(error_of(&receive(&mut receiver).await, index as i64 + 1));
+    }
+    assert_eq!(errors[0], (-32602, "bad cursor".to_owned()));
+    assert_eq!(errors[1], (-32601, "no tasks here".to_owned()));
+    for (code, message) in &errors[2..] {
+        assert_eq!(*code, -32603, "{message}");
+    }
+    assert!(
+        errors[2].1.contains("400") && errors[2].1.contains("nope"),
+        "{}",
+        errors[2].1
+    );
+    assert!(errors[3].1.contains("500"), "{}", errors[3].1);
+    // An error response to another request is no answer to this one.
+    assert!(errors[4].1.contains("400"), "{}", errors[4].1);
+}
+
+fn client_info() -> Implementation {
+    Implementation {
+        name: "test-client".to_owned(),
+        version: "1.0.0".to_owned(),
+        title: None,
+        description: None,
+        icons: None,
+        website_url: None,
+    }
+}
+
+fn discovery(recorded: &Recorded) -> hyper::Response<TestBody> {
+    json_answer(answer(
+        recorded,
+        json!({
+            "resultType": "complete",
+            "supportedVersions": [MODERN],
+            "capabilities": {"tools": {}},
+            "ttlMs": 0,
+            "cacheScope": "private",
+            "_meta": {"io.modelcontextprotocol/serverInfo": {"name": "modern", "version": "2.0.0"}},
+        }),
+    ))
+}
+
+#[tokio::test]
+async fn the_client_role_retries_discovery_after_a_400_with_an_unsupported_version_error() {
+    let probes = Mutex::new(0);
+    let server = TestServer::start(move |recorded| {
+        match recorded.header("mcp-method").as_deref() {
+            Some("server/discover") => {
+                let mut probes = probes.lock().unwrap();
+                *probes += 1;
+                if *probes == 1 {
+                    return refusal(
+                        StatusCode::BAD_REQUEST,
+                        "application/json",
+                        &json!({
+                            "jsonrpc": "2.0",
+                            "id": null,
+                            "error": {
+                                "code": -32022,
+                                "message": "Unsupported protocol version",
+                                "data": {"requested": MODERN, "supported": [MODERN]},
+                            },
+                        })
+                        .to_string(),
+                    );
+                }
+                discovery(recorded)
+            }
+            Some("tools/list") => refusal(
+                StatusCode::NOT_FOUND,
+                "application/json",
+                r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32601,"message":"Method not found"}}"#,
+            ),
+            _ => status(StatusCode::BAD_REQUEST),
+        }
+    })
+    .await;
+    let transport = HttpClientBuilder::new(server.url("/mcp"))
+        .with_fallback()
+        .unwrap();
+    let client = tokio::time::timeout(WAIT, Client::builder(client_info()).connect(transport))
+        .await
+        .expect("connected in time")
+        .expect("the second discovery succeeds");
+    assert_eq!(client.era(), Era::Modern);
+    assert_eq!(client.server_info().name, "modern");
+
+    let error = client.list_tools().await.expect_err("the server refuses");
+    let remote = error.remote().expect("the server's own error");
+    assert_eq!(remote.code, ErrorCode::METHOD_NOT_FOUND);
+    assert_eq!(remote.message, "Method not found");
+    client.close().await;
+
+    let methods: Vec<_> = server
+        .recorded()
+        .iter()
+        .map(|recorded| (recorded.method.clone(), recorded.header("mcp-method")))
+        .collect();
+    let post = |method: &str| (Method::POST, Some(method.to_owned()));
+    assert_eq!(
+        methods,
+        vec![
+            post("server/discover"),
+            post("server/discover"),
+            post("tools/list")
+        ]
+    );
 }

@@ -77,7 +77,11 @@
 //! - **Failed requests.** A request whose POST fails (an error status, a timeout, a broken
 //!   connection) or whose stream cannot be resumed is answered by the transport with a
 //!   `-32603` error response that names the HTTP failure, so the caller does not wait for
-//!   its timeout.
+//!   its timeout. A modern server explains an error status with a JSON-RPC error in a JSON
+//!   body (`-32022` for an unsupported protocol version, `-32601` with 404, `-32602` with
+//!   400, ...): for a modern request that error is delivered as the request's error
+//!   response, under the request's id when the body names none, so the client role sees the
+//!   server's own error.
 //! - **Session expiry.** A 404 to a POST carrying the session id means the server ended the
 //!   session, and the spec requires the client to initialize a new one. The transport keeps
 //!   the client role's `initialize` request and `notifications/initialized` for this: it

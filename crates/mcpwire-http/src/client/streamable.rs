@@ -8,14 +8,14 @@ use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use mcpwire_jsonrpc::{Message, Request, RequestId};
-use mcpwire_transport::{Error, MessageSender, SendOptions, Transport};
+use mcpwire_transport::{Error, Inbound, MessageSender, SendOptions, Transport};
 use tokio::sync::RwLock;
 use tokio_util::sync::CancellationToken;
 
 use crate::Error as HttpError;
 use crate::client::builder::Options;
 use crate::client::connection::{
-    APPLICATION_JSON, Connection, TEXT_EVENT_STREAM, is_unsupported, media_type,
+    APPLICATION_JSON, Connection, TEXT_EVENT_STREAM, explained_status, is_unsupported, media_type,
 };
 use crate::client::inbox::{HttpClientReceiver, Inbox};
 use crate::client::modern::modern_headers;
@@ -304,8 +304,43 @@ impl Streamable {
         if response.status().is_success() {
             self.consume(response, Some(id), false).await;
         } else {
+            self.read_modern_refusal(response, id).await;
+        }
+    }
+
+    /// Reads the answer of a modern server that refused request `id` with an error status.
+    /// A modern server explains the refusal with a JSON-RPC error in a JSON body (such as
+    /// `-32022` for an unsupported protocol version, or `-32601` with 404): that error is
+    /// delivered as the request's error response, under the request's id when it names
+    /// none. Any other answer fails the request with a local `-32603` error.
+    async fn read_modern_refusal(&self, response: Response<Incoming>, id: RequestId) {
+        let status = response.status();
+        if media_type(&response) != APPLICATION_JSON {
             let error = self.connection.status_error(response).await;
-            self.inbox.fail_request(id, &error).await;
+            return self.inbox.fail_request(id, &error).await;
+        }
+        let body = match self
+            .connection
+            .read_body(response.into_body(), self.options.max_message_bytes)
+            .await
+        {
+            Ok(body) => body,
+            Err(error) => return self.inbox.fail_request(id, &error).await,
+        };
+        match Message::parse(&body) {
+            Ok(Message::Error(mut refusal))
+                if refusal.id.as_ref().is_none_or(|refused| *refused == id) =>
+            {
+                tracing::debug!(%id, %status, code = refusal.error.code.0, "a modern server refused a request");
+                refusal.id = Some(id);
+                self.inbox
+                    .deliver(Inbound::Message(Message::from(refusal)))
+                    .await;
+            }
+            _ => {
+                let error = explained_status(status, &body);
+                self.inbox.fail_request(id, &error).await;
+            }
         }
     }
 
