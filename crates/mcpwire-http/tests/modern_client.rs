@@ -16,7 +16,10 @@ use mcpwire_schema::Era;
 use mcpwire_schema::v2025_11_25::Implementation;
 use mcpwire_transport::{MessageSender, SendOptions, Transport};
 use serde_json::{Value, json};
-use support::{Recorded, TestBody, TestServer, WAIT, json as json_answer, receive, status};
+use support::{
+    Recorded, TestBody, TestServer, WAIT, event, json as json_answer, receive, status, stream,
+};
+use tokio::sync::mpsc;
 
 const MODERN: &str = "2026-07-28";
 
@@ -324,4 +327,77 @@ async fn the_client_role_retries_discovery_after_a_400_with_an_unsupported_versi
             post("tools/list")
         ]
     );
+}
+
+#[tokio::test]
+async fn a_modern_stream_that_ends_early_fails_only_its_request_and_is_not_resumed() {
+    let (held_sender, mut held) = mpsc::unbounded_channel();
+    let server = TestServer::start(move |recorded| {
+        match recorded.header("mcp-method").as_deref() {
+            Some("tools/call") => {
+                // A progress notification, with an event id a legacy client would resume
+                // from, then the end of the stream.
+                let (response, events) = stream();
+                let progress = json!({
+                    "jsonrpc": "2.0",
+                    "method": "notifications/progress",
+                    "params": {"progressToken": "p", "progress": 1},
+                });
+                events
+                    .send(Bytes::from(event(Some("e-1"), &progress.to_string())))
+                    .unwrap();
+                response
+            }
+            Some("tools/list") => {
+                let (response, events) = stream();
+                held_sender.send((recorded.clone(), events)).unwrap();
+                response
+            }
+            _ => status(StatusCode::METHOD_NOT_ALLOWED),
+        }
+    })
+    .await;
+    let transport = HttpClientBuilder::new(server.url("/mcp"))
+        .reconnect_delay(std::time::Duration::ZERO)
+        .streamable()
+        .unwrap();
+    let (mut sender, mut receiver) = transport.split();
+
+    send(&mut sender, modern_request(1, "tools/list", json!({}))).await;
+    let (list, list_events) = tokio::time::timeout(WAIT, held.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    send(
+        &mut sender,
+        modern_request(2, "tools/call", json!({"name": "slow"})),
+    )
+    .await;
+
+    let progress = receive(&mut receiver).await;
+    assert_eq!(progress.method(), Some("notifications/progress"));
+    let (code, message) = error_of(&receive(&mut receiver).await, 2);
+    assert_eq!(code, -32603);
+    assert!(
+        message.contains("stream ended before the response"),
+        "{message}"
+    );
+
+    // The other request's stream is untouched: its response still arrives.
+    let response = answer(&list, json!({"resultType": "complete", "tools": []}));
+    list_events
+        .send(Bytes::from(event(None, &response)))
+        .unwrap();
+    let answered = receive(&mut receiver).await;
+    assert!(matches!(answered, Message::Response(_)));
+    assert_eq!(answered.id(), Some(&RequestId::from(1)));
+    sender.close().await.unwrap();
+
+    // No GET with `Last-Event-ID`: only the two POSTs.
+    let methods: Vec<_> = server
+        .recorded()
+        .iter()
+        .map(|recorded| recorded.method.clone())
+        .collect();
+    assert_eq!(methods, vec![Method::POST, Method::POST]);
 }

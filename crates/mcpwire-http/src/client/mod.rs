@@ -73,7 +73,8 @@
 //!   until the response arrives. Failed attempts back off (doubling up to
 //!   [`HttpClientBuilder::max_reconnect_delay`]) and are bounded
 //!   ([`HttpClientBuilder::max_reconnect_attempts`]); an attempt that delivers a message
-//!   resets the count.
+//!   resets the count. The stream of a modern request is never resumed (the modern era
+//!   has no `Last-Event-ID`): when it ends before the response, the request fails.
 //! - **Failed requests.** A request whose POST fails (an error status, a timeout, a broken
 //!   connection) or whose stream cannot be resumed is answered by the transport with a
 //!   `-32603` error response that names the HTTP failure, so the caller does not wait for

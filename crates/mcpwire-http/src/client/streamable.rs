@@ -158,6 +158,9 @@ enum Purpose {
     /// The transport's own `initialize` for a new session: its response stays with the
     /// transport, and other messages go to the engine.
     Reinitialize,
+    /// A modern request of the engine: every message goes to the engine, and its stream is
+    /// not resumed.
+    Modern,
 }
 
 impl Purpose {
@@ -302,7 +305,7 @@ impl Streamable {
             Err(error) => return self.inbox.fail_request(id, &error).await,
         };
         if response.status().is_success() {
-            self.consume(response, Some(id), false).await;
+            self.consume_as(response, Some(id), Purpose::Modern).await;
         } else {
             self.read_modern_refusal(response, id).await;
         }
@@ -663,6 +666,19 @@ impl Streamable {
         awaited: Option<RequestId>,
         initialize: bool,
     ) {
+        let purpose = Purpose::of_engine_request(initialize);
+        self.consume_as(response, awaited, purpose).await;
+    }
+
+    /// [`consume`](Self::consume) for the request of `purpose`: the stream of a modern
+    /// request is not resumed.
+    async fn consume_as(
+        &self,
+        response: Response<Incoming>,
+        awaited: Option<RequestId>,
+        purpose: Purpose,
+    ) {
+        let initialize = purpose == Purpose::Initialize;
         let status = response.status();
         let media = media_type(&response);
         let empty = status == StatusCode::ACCEPTED
@@ -679,7 +695,6 @@ impl Streamable {
         }
         match media.as_str() {
             TEXT_EVENT_STREAM => {
-                let purpose = Purpose::of_engine_request(initialize);
                 let (parser, outcome) = self
                     .read_new_stream(response, awaited.as_ref(), purpose)
                     .await;
@@ -687,7 +702,15 @@ impl Streamable {
                     && !outcome.answered
                     && !outcome.shut_down
                 {
-                    self.resume(parser, id, initialize).await;
+                    if purpose == Purpose::Modern {
+                        // The modern era resumes no stream: the request is over.
+                        let error = HttpError::protocol(
+                            "the stream ended before the response, and modern streams are not resumed",
+                        );
+                        self.inbox.fail_request(id, &error).await;
+                    } else {
+                        self.resume(parser, id, initialize).await;
+                    }
                 }
             }
             APPLICATION_JSON => {
@@ -825,7 +848,7 @@ impl Streamable {
                         }
                         outcome.answered = true;
                         match purpose {
-                            Purpose::Engine => true,
+                            Purpose::Engine | Purpose::Modern => true,
                             Purpose::Initialize => {
                                 self.learn_protocol_version(message);
                                 true
