@@ -401,3 +401,67 @@ async fn a_modern_stream_that_ends_early_fails_only_its_request_and_is_not_resum
         .collect();
     assert_eq!(methods, vec![Method::POST, Method::POST]);
 }
+
+#[tokio::test]
+async fn cancelling_a_modern_request_closes_its_stream_and_posts_nothing() {
+    let (held_sender, mut held) = mpsc::unbounded_channel();
+    let server =
+        TestServer::start(
+            move |recorded| match recorded.header("mcp-method").as_deref() {
+                Some("tools/call") => {
+                    let (response, events) = stream();
+                    held_sender.send(events).unwrap();
+                    response
+                }
+                Some("tools/list") => json_answer(answer(
+                    recorded,
+                    json!({"resultType": "complete", "tools": []}),
+                )),
+                _ => status(StatusCode::BAD_REQUEST),
+            },
+        )
+        .await;
+    let transport = HttpClientBuilder::new(server.url("/mcp"))
+        .with_fallback()
+        .unwrap();
+    let (mut sender, mut receiver) = transport.split();
+
+    send(
+        &mut sender,
+        modern_request(1, "tools/call", json!({"name": "slow"})),
+    )
+    .await;
+    let events = tokio::time::timeout(WAIT, held.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let cancel = json!({"requestId": 1, "reason": "the user gave up"});
+    let cancel = serde_json::value::to_raw_value(&cancel).unwrap();
+    send(
+        &mut sender,
+        Message::from(mcpwire_jsonrpc::Notification::new(
+            "notifications/cancelled",
+            Some(cancel),
+        )),
+    )
+    .await;
+    // The server sees the request's connection close.
+    tokio::time::timeout(WAIT, events.closed())
+        .await
+        .expect("the cancelled request's stream is closed");
+
+    // The transport goes on, and the cancelled request gets no answer of its own.
+    send(&mut sender, modern_request(2, "tools/list", json!({}))).await;
+    let answered = receive(&mut receiver).await;
+    assert!(matches!(answered, Message::Response(_)));
+    assert_eq!(answered.id(), Some(&RequestId::from(2)));
+    sender.close().await.unwrap();
+
+    let methods: Vec<_> = server
+        .recorded()
+        .iter()
+        .map(|recorded| (recorded.method.clone(), recorded.header("mcp-method")))
+        .collect();
+    let post = |method: &str| (Method::POST, Some(method.to_owned()));
+    assert_eq!(methods, vec![post("tools/call"), post("tools/list")]);
+}

@@ -54,7 +54,10 @@
 //!   `prompts/get`, the URI of `resources/read` or the task id of `tasks/*` (Base64 between
 //!   `=?base64?` and `?=` when the value is not plain visible ASCII). It carries no session
 //!   id, and a session id in its answer is ignored; a conversation of modern requests opens
-//!   no standalone stream and sends no DELETE on close.
+//!   no standalone stream and sends no DELETE on close. When the engine cancels a modern
+//!   request in flight with `notifications/cancelled`, the transport abandons its POST and
+//!   closes its stream, which is the modern era's cancellation, and does not send the
+//!   notification.
 //! - **Session.** The `Mcp-Session-Id` of the answer to `initialize` is sent on every later
 //!   HTTP request. [`StreamableHttpClientTransport::session`] shows it.
 //! - **Protocol version.** After `initialize`, every HTTP request carries

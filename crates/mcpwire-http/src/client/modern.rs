@@ -2,7 +2,7 @@
 //! modern way, and the headers that carry what a modern request is about.
 
 use http::header::{HeaderMap, HeaderName, HeaderValue};
-use mcpwire_jsonrpc::Request;
+use mcpwire_jsonrpc::{Message, Notification, Request, RequestId};
 use mcpwire_schema::meta::{self, MetaProbe};
 use serde_json::Value;
 
@@ -13,6 +13,9 @@ use crate::headers::MCP_PROTOCOL_VERSION;
 const MCP_METHOD: HeaderName = HeaderName::from_static("mcp-method");
 /// The `Mcp-Name` header: the tool or prompt name, or the resource URI, of the request.
 const MCP_NAME: HeaderName = HeaderName::from_static("mcp-name");
+
+/// The notification that cancels a request.
+const CANCELLED: &str = "notifications/cancelled";
 
 /// The marker that opens a Base64-encoded header value.
 const SENTINEL_PREFIX: &str = "=?base64?";
@@ -72,6 +75,24 @@ fn name_of(request: &Request) -> Option<String> {
         Value::String(name) => Some(name.clone()),
         _ => None,
     }
+}
+
+/// The request `notifications/cancelled` names, if `message` is one.
+pub(crate) fn cancelled_request(message: &Message) -> Option<RequestId> {
+    #[derive(serde::Deserialize)]
+    struct Params {
+        #[serde(rename = "requestId")]
+        request_id: RequestId,
+    }
+    let Message::Notification(Notification { method, params, .. }) = message else {
+        return None;
+    };
+    if method != CANCELLED {
+        return None;
+    }
+    serde_json::from_str::<Params>(params.as_deref()?.get())
+        .ok()
+        .map(|params| params.request_id)
 }
 
 /// Writes `value` as the value of an `Mcp-Name` header: as is when every character is
@@ -184,5 +205,14 @@ mod tests {
                 .unwrap();
             assert_eq!(headers[&MCP_NAME], name, "{method}");
         }
+    }
+
+    #[test]
+    fn cancellations_name_their_request() {
+        let params = serde_json::value::to_raw_value(&serde_json::json!({"requestId": 4})).unwrap();
+        let cancel = Message::from(Notification::new(CANCELLED, Some(params)));
+        assert_eq!(cancelled_request(&cancel), Some(RequestId::from(4)));
+        let other = Message::from(Notification::new("notifications/progress", None));
+        assert_eq!(cancelled_request(&other), None);
     }
 }

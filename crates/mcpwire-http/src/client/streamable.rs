@@ -1,5 +1,6 @@
 //! The Streamable HTTP client transport.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
@@ -18,7 +19,7 @@ use crate::client::connection::{
     APPLICATION_JSON, Connection, TEXT_EVENT_STREAM, explained_status, is_unsupported, media_type,
 };
 use crate::client::inbox::{HttpClientReceiver, Inbox};
-use crate::client::modern::modern_headers;
+use crate::client::modern::{cancelled_request, modern_headers};
 use crate::client::session::{SessionHandle, lock};
 use crate::client::sse::SseParser;
 use crate::headers::{LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
@@ -207,6 +208,16 @@ pub(crate) struct Streamable {
     /// the session id: nothing goes out with the ended session's id once a new session is
     /// under way, and nothing goes out with no id before it is there.
     settling: RwLock<()>,
+    /// The modern requests in flight, which a cancellation stops.
+    modern_requests: Mutex<ModernRequests>,
+}
+
+/// The modern requests in flight: each id with the ticket of its task and what stops it.
+#[derive(Debug, Default)]
+struct ModernRequests {
+    in_flight: HashMap<RequestId, (u64, CancellationToken)>,
+    /// The ticket of the latest request.
+    issued: u64,
 }
 
 impl Streamable {
@@ -227,6 +238,7 @@ impl Streamable {
             standalone: Mutex::new(None),
             handshake: Mutex::new(Handshake::default()),
             settling: RwLock::new(()),
+            modern_requests: Mutex::new(ModernRequests::default()),
         })
     }
 
@@ -241,9 +253,15 @@ impl Streamable {
         if let Message::Request(request) = &message
             && let Some(headers) = modern_headers(request)
         {
-            let id = request.id.clone();
-            let this = Arc::clone(self);
-            self.spawn(async move { this.run_modern_request(id, body, headers).await });
+            self.spawn_modern_request(request.id.clone(), body, headers);
+            return Ok(());
+        }
+        if let Some(id) = cancelled_request(&message)
+            && self.abort_modern_request(&id)
+        {
+            // Closing the request's stream is the cancellation of the modern era: the
+            // notification itself is not sent.
+            tracing::debug!(%id, "aborted a cancelled modern request");
             return Ok(());
         }
         if let Message::Request(request) = &message {
@@ -276,9 +294,64 @@ impl Streamable {
     }
 
     /// Whether `message` is sent the modern way, whatever the state of the transport: a
-    /// request whose params carry the modern `_meta`.
+    /// request whose params carry the modern `_meta`, or the cancellation of such a request
+    /// in flight.
     pub(crate) fn is_modern(&self, message: &Message) -> bool {
-        matches!(message, Message::Request(request) if modern_headers(request).is_some())
+        match message {
+            Message::Request(request) => modern_headers(request).is_some(),
+            _ => cancelled_request(message)
+                .is_some_and(|id| lock(&self.modern_requests).in_flight.contains_key(&id)),
+        }
+    }
+
+    /// Runs a modern request on a task of its own, which
+    /// [`abort_modern_request`](Self::abort_modern_request) stops.
+    fn spawn_modern_request(
+        self: &Arc<Self>,
+        id: RequestId,
+        body: Bytes,
+        headers: Result<HeaderMap, HttpError>,
+    ) {
+        let stop = self.inbox.shutdown.child_token();
+        let ticket = {
+            let mut requests = lock(&self.modern_requests);
+            requests.issued += 1;
+            let ticket = requests.issued;
+            requests
+                .in_flight
+                .insert(id.clone(), (ticket, stop.clone()));
+            ticket
+        };
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            tokio::select! {
+                biased;
+                () = stop.cancelled() => {}
+                () = Arc::clone(&this).run_modern_request(id.clone(), body, headers) => {}
+            }
+            let mut requests = lock(&this.modern_requests);
+            // A later request may have taken the same id meanwhile.
+            if requests
+                .in_flight
+                .get(&id)
+                .is_some_and(|(issued, _)| *issued == ticket)
+            {
+                requests.in_flight.remove(&id);
+            }
+        });
+    }
+
+    /// Stops the modern request `id`, if it is in flight: its POST is abandoned and its
+    /// stream closed, which tells the server that the request is cancelled. Returns whether
+    /// there was such a request.
+    fn abort_modern_request(&self, id: &RequestId) -> bool {
+        match lock(&self.modern_requests).in_flight.remove(id) {
+            Some((_, stop)) => {
+                stop.cancel();
+                true
+            }
+            None => false,
+        }
     }
 
     /// The path of a modern request: a POST with the headers of its `_meta`, no session id
