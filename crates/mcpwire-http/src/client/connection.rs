@@ -160,6 +160,12 @@ impl Connection {
     }
 }
 
+/// The error for an unexpected status whose body was read already, explained as by
+/// [`Connection::status_error`].
+pub(crate) fn explained_status(status: StatusCode, body: &[u8]) -> HttpError {
+    HttpError::unexpected_status(status, explain_body(body))
+}
+
 /// The media type of a response, lowercase and without parameters.
 pub(crate) fn media_type(response: &Response<Incoming>) -> String {
     response

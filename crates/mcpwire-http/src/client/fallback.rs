@@ -21,9 +21,10 @@ use crate::client::streamable::Streamable;
 /// When the server answers the client's `initialize` with 400, 404 or 405, the transport
 /// opens an SSE stream with GET at the same URL, waits for the legacy `endpoint` event, and
 /// sends that request and all later messages with the 2024-11-05 HTTP+SSE transport. Any
-/// other answer settles on Streamable HTTP. A request refused before `initialize` (such as
-/// the `server/discover` probe of a client that speaks both eras) fails alone and decides
-/// nothing.
+/// other answer settles on Streamable HTTP. A request refused before `initialize` fails
+/// alone and decides nothing, and a modern request (one whose params carry the modern
+/// `_meta`, such as the `server/discover` probe of a client that speaks both eras) is always
+/// sent as modern Streamable HTTP and decides nothing either.
 #[derive(Debug)]
 pub struct HttpClientTransport {
     sender: HttpClientSender,
@@ -168,6 +169,11 @@ impl MessageSender for HttpClientSender {
             return Err(self.inbox().closed_error());
         }
         match &self.mode {
+            // A modern request decides nothing: the transport stays undecided until an
+            // `initialize` is answered.
+            Mode::Probing(streamable) if streamable.is_modern(&message) => {
+                streamable.send(message).await
+            }
             Mode::Probing(streamable) => {
                 let streamable = Arc::clone(streamable);
                 self.probe(streamable, message).await

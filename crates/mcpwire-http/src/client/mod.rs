@@ -47,6 +47,17 @@
 //!   stream (requests and notifications of the server, then the response) is delivered in
 //!   order. A notification or response is expected to get 202 Accepted; a 200 with a body is
 //!   read too.
+//! - **Modern requests.** A request whose params carry the modern `_meta` envelope
+//!   (protocol 2026-07-28, stateless) is sent the modern way, whatever else the transport
+//!   does: with `MCP-Protocol-Version` set to the version in its `_meta`, `Mcp-Method` set to
+//!   its method, and `Mcp-Name` set to the tool or prompt name of `tools/call` and
+//!   `prompts/get`, the URI of `resources/read` or the task id of `tasks/*` (Base64 between
+//!   `=?base64?` and `?=` when the value is not plain visible ASCII). It carries no session
+//!   id, and a session id in its answer is ignored; a conversation of modern requests opens
+//!   no standalone stream and sends no DELETE on close. When the engine cancels a modern
+//!   request in flight with `notifications/cancelled`, the transport abandons its POST and
+//!   closes its stream, which is the modern era's cancellation, and does not send the
+//!   notification.
 //! - **Session.** The `Mcp-Session-Id` of the answer to `initialize` is sent on every later
 //!   HTTP request. [`StreamableHttpClientTransport::session`] shows it.
 //! - **Protocol version.** After `initialize`, every HTTP request carries
@@ -65,11 +76,16 @@
 //!   until the response arrives. Failed attempts back off (doubling up to
 //!   [`HttpClientBuilder::max_reconnect_delay`]) and are bounded
 //!   ([`HttpClientBuilder::max_reconnect_attempts`]); an attempt that delivers a message
-//!   resets the count.
+//!   resets the count. The stream of a modern request is never resumed (the modern era
+//!   has no `Last-Event-ID`): when it ends before the response, the request fails.
 //! - **Failed requests.** A request whose POST fails (an error status, a timeout, a broken
 //!   connection) or whose stream cannot be resumed is answered by the transport with a
 //!   `-32603` error response that names the HTTP failure, so the caller does not wait for
-//!   its timeout.
+//!   its timeout. A modern server explains an error status with a JSON-RPC error in a JSON
+//!   body (`-32022` for an unsupported protocol version, `-32601` with 404, `-32602` with
+//!   400, ...): for a modern request that error is delivered as the request's error
+//!   response, under the request's id when the body names none, so the client role sees the
+//!   server's own error.
 //! - **Session expiry.** A 404 to a POST carrying the session id means the server ended the
 //!   session, and the spec requires the client to initialize a new one. The transport keeps
 //!   the client role's `initialize` request and `notifications/initialized` for this: it
@@ -102,6 +118,7 @@ mod connection;
 mod fallback;
 mod inbox;
 mod legacy;
+mod modern;
 mod session;
 mod sse;
 mod streamable;

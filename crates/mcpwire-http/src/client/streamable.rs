@@ -1,23 +1,25 @@
 //! The Streamable HTTP client transport.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use http::{HeaderValue, Method, Response, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use mcpwire_jsonrpc::{Message, Request, RequestId};
-use mcpwire_transport::{Error, MessageSender, SendOptions, Transport};
+use mcpwire_transport::{Error, Inbound, MessageSender, SendOptions, Transport};
 use tokio::sync::RwLock;
 use tokio_util::sync::CancellationToken;
 
 use crate::Error as HttpError;
 use crate::client::builder::Options;
 use crate::client::connection::{
-    APPLICATION_JSON, Connection, TEXT_EVENT_STREAM, is_unsupported, media_type,
+    APPLICATION_JSON, Connection, TEXT_EVENT_STREAM, explained_status, is_unsupported, media_type,
 };
 use crate::client::inbox::{HttpClientReceiver, Inbox};
+use crate::client::modern::{cancelled_request, modern_headers};
 use crate::client::session::{SessionHandle, lock};
 use crate::client::sse::SseParser;
 use crate::headers::{LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
@@ -157,6 +159,9 @@ enum Purpose {
     /// The transport's own `initialize` for a new session: its response stays with the
     /// transport, and other messages go to the engine.
     Reinitialize,
+    /// A modern request of the engine: every message goes to the engine, and its stream is
+    /// not resumed.
+    Modern,
 }
 
 impl Purpose {
@@ -203,6 +208,16 @@ pub(crate) struct Streamable {
     /// the session id: nothing goes out with the ended session's id once a new session is
     /// under way, and nothing goes out with no id before it is there.
     settling: RwLock<()>,
+    /// The modern requests in flight, which a cancellation stops.
+    modern_requests: Mutex<ModernRequests>,
+}
+
+/// The modern requests in flight: each id with the ticket of its task and what stops it.
+#[derive(Debug, Default)]
+struct ModernRequests {
+    in_flight: HashMap<RequestId, (u64, CancellationToken)>,
+    /// The ticket of the latest request.
+    issued: u64,
 }
 
 impl Streamable {
@@ -223,6 +238,7 @@ impl Streamable {
             standalone: Mutex::new(None),
             handshake: Mutex::new(Handshake::default()),
             settling: RwLock::new(()),
+            modern_requests: Mutex::new(ModernRequests::default()),
         })
     }
 
@@ -234,6 +250,20 @@ impl Streamable {
     pub(crate) async fn send(self: &Arc<Self>, message: Message) -> Result<(), Error> {
         self.remember_handshake(&message);
         let body = Bytes::from(message.to_vec());
+        if let Message::Request(request) = &message
+            && let Some(headers) = modern_headers(request)
+        {
+            self.spawn_modern_request(request.id.clone(), body, headers);
+            return Ok(());
+        }
+        if let Some(id) = cancelled_request(&message)
+            && self.abort_modern_request(&id)
+        {
+            // Closing the request's stream is the cancellation of the modern era: the
+            // notification itself is not sent.
+            tracing::debug!(%id, "aborted a cancelled modern request");
+            return Ok(());
+        }
         if let Message::Request(request) = &message {
             let initialize = request.method == INITIALIZE;
             let id = request.id.clone();
@@ -260,6 +290,133 @@ impl Streamable {
                 Ok(())
             }
             Err(error) => Err(error.into_transport()),
+        }
+    }
+
+    /// Whether `message` is sent the modern way, whatever the state of the transport: a
+    /// request whose params carry the modern `_meta`, or the cancellation of such a request
+    /// in flight.
+    pub(crate) fn is_modern(&self, message: &Message) -> bool {
+        match message {
+            Message::Request(request) => modern_headers(request).is_some(),
+            _ => cancelled_request(message)
+                .is_some_and(|id| lock(&self.modern_requests).in_flight.contains_key(&id)),
+        }
+    }
+
+    /// Runs a modern request on a task of its own, which
+    /// [`abort_modern_request`](Self::abort_modern_request) stops.
+    fn spawn_modern_request(
+        self: &Arc<Self>,
+        id: RequestId,
+        body: Bytes,
+        headers: Result<HeaderMap, HttpError>,
+    ) {
+        let stop = self.inbox.shutdown.child_token();
+        let ticket = {
+            let mut requests = lock(&self.modern_requests);
+            requests.issued += 1;
+            let ticket = requests.issued;
+            requests
+                .in_flight
+                .insert(id.clone(), (ticket, stop.clone()));
+            ticket
+        };
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            tokio::select! {
+                biased;
+                () = stop.cancelled() => {}
+                () = Arc::clone(&this).run_modern_request(id.clone(), body, headers) => {}
+            }
+            let mut requests = lock(&this.modern_requests);
+            // A later request may have taken the same id meanwhile.
+            if requests
+                .in_flight
+                .get(&id)
+                .is_some_and(|(issued, _)| *issued == ticket)
+            {
+                requests.in_flight.remove(&id);
+            }
+        });
+    }
+
+    /// Stops the modern request `id`, if it is in flight: its POST is abandoned and its
+    /// stream closed, which tells the server that the request is cancelled. Returns whether
+    /// there was such a request.
+    fn abort_modern_request(&self, id: &RequestId) -> bool {
+        match lock(&self.modern_requests).in_flight.remove(id) {
+            Some((_, stop)) => {
+                stop.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The path of a modern request: a POST with the headers of its `_meta`, no session id
+    /// (and none taken from the answer), then its answer, or its failure.
+    async fn run_modern_request(
+        self: Arc<Self>,
+        id: RequestId,
+        body: Bytes,
+        headers: Result<HeaderMap, HttpError>,
+    ) {
+        let headers = match headers {
+            Ok(headers) => headers,
+            Err(error) => return self.inbox.fail_request(id, &error).await,
+        };
+        let mut request = self
+            .connection
+            .post_json(&self.connection.url, body.clone());
+        if let Some(fields) = request.headers_mut() {
+            fields.extend(headers);
+        }
+        // Like any request of the engine, its wait is bounded by the engine's timeout.
+        let response = match self.connection.send_within(request, body, UNBOUNDED).await {
+            Ok(response) => response,
+            Err(error) => return self.inbox.fail_request(id, &error).await,
+        };
+        if response.status().is_success() {
+            self.consume_as(response, Some(id), Purpose::Modern).await;
+        } else {
+            self.read_modern_refusal(response, id).await;
+        }
+    }
+
+    /// Reads the answer of a modern server that refused request `id` with an error status.
+    /// A modern server explains the refusal with a JSON-RPC error in a JSON body (such as
+    /// `-32022` for an unsupported protocol version, or `-32601` with 404): that error is
+    /// delivered as the request's error response, under the request's id when it names
+    /// none. Any other answer fails the request with a local `-32603` error.
+    async fn read_modern_refusal(&self, response: Response<Incoming>, id: RequestId) {
+        let status = response.status();
+        if media_type(&response) != APPLICATION_JSON {
+            let error = self.connection.status_error(response).await;
+            return self.inbox.fail_request(id, &error).await;
+        }
+        let body = match self
+            .connection
+            .read_body(response.into_body(), self.options.max_message_bytes)
+            .await
+        {
+            Ok(body) => body,
+            Err(error) => return self.inbox.fail_request(id, &error).await,
+        };
+        match Message::parse(&body) {
+            Ok(Message::Error(mut refusal))
+                if refusal.id.as_ref().is_none_or(|refused| *refused == id) =>
+            {
+                tracing::debug!(%id, %status, code = refusal.error.code.0, "a modern server refused a request");
+                refusal.id = Some(id);
+                self.inbox
+                    .deliver(Inbound::Message(Message::from(refusal)))
+                    .await;
+            }
+            _ => {
+                let error = explained_status(status, &body);
+                self.inbox.fail_request(id, &error).await;
+            }
         }
     }
 
@@ -582,6 +739,19 @@ impl Streamable {
         awaited: Option<RequestId>,
         initialize: bool,
     ) {
+        let purpose = Purpose::of_engine_request(initialize);
+        self.consume_as(response, awaited, purpose).await;
+    }
+
+    /// [`consume`](Self::consume) for the request of `purpose`: the stream of a modern
+    /// request is not resumed.
+    async fn consume_as(
+        &self,
+        response: Response<Incoming>,
+        awaited: Option<RequestId>,
+        purpose: Purpose,
+    ) {
+        let initialize = purpose == Purpose::Initialize;
         let status = response.status();
         let media = media_type(&response);
         let empty = status == StatusCode::ACCEPTED
@@ -598,7 +768,6 @@ impl Streamable {
         }
         match media.as_str() {
             TEXT_EVENT_STREAM => {
-                let purpose = Purpose::of_engine_request(initialize);
                 let (parser, outcome) = self
                     .read_new_stream(response, awaited.as_ref(), purpose)
                     .await;
@@ -606,7 +775,15 @@ impl Streamable {
                     && !outcome.answered
                     && !outcome.shut_down
                 {
-                    self.resume(parser, id, initialize).await;
+                    if purpose == Purpose::Modern {
+                        // The modern era resumes no stream: the request is over.
+                        let error = HttpError::protocol(
+                            "the stream ended before the response, and modern streams are not resumed",
+                        );
+                        self.inbox.fail_request(id, &error).await;
+                    } else {
+                        self.resume(parser, id, initialize).await;
+                    }
                 }
             }
             APPLICATION_JSON => {
@@ -744,7 +921,7 @@ impl Streamable {
                         }
                         outcome.answered = true;
                         match purpose {
-                            Purpose::Engine => true,
+                            Purpose::Engine | Purpose::Modern => true,
                             Purpose::Initialize => {
                                 self.learn_protocol_version(message);
                                 true
