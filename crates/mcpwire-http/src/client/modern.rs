@@ -1,26 +1,16 @@
 //! The modern era (2026-07-28) of Streamable HTTP on the client: which messages are sent the
 //! modern way, and the headers that carry what a modern request is about.
 
-use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::header::{HeaderMap, HeaderValue};
 use mcpwire_jsonrpc::{Message, Notification, Request, RequestId};
 use mcpwire_schema::meta::{self, MetaProbe};
 use serde_json::Value;
 
 use crate::Error as HttpError;
-use crate::headers::MCP_PROTOCOL_VERSION;
-
-/// The `Mcp-Method` header: the method of the request in the body.
-const MCP_METHOD: HeaderName = HeaderName::from_static("mcp-method");
-/// The `Mcp-Name` header: the tool or prompt name, or the resource URI, of the request.
-const MCP_NAME: HeaderName = HeaderName::from_static("mcp-name");
+use crate::headers::{MCP_METHOD, MCP_NAME, MCP_PROTOCOL_VERSION, encode_value};
 
 /// The notification that cancels a request.
 const CANCELLED: &str = "notifications/cancelled";
-
-/// The marker that opens a Base64-encoded header value.
-const SENTINEL_PREFIX: &str = "=?base64?";
-/// The marker that closes a Base64-encoded header value.
-const SENTINEL_SUFFIX: &str = "?=";
 
 /// The headers of `request` when it is modern (its params carry the modern `_meta`): the
 /// protocol version of its `_meta`, its method, and its name when the method has one;
@@ -95,46 +85,6 @@ pub(crate) fn cancelled_request(message: &Message) -> Option<RequestId> {
         .map(|params| params.request_id)
 }
 
-/// Writes `value` as the value of an `Mcp-Name` header: as is when every character is
-/// visible ASCII or a space, it neither starts nor ends with a space and it does not look
-/// like an encoded value; otherwise `=?base64?{Base64 of the UTF-8}?=`.
-fn encode_value(value: &str) -> String {
-    let needs_encoding = value.bytes().any(|byte| !(0x20..=0x7e).contains(&byte))
-        || value.starts_with(' ')
-        || value.ends_with(' ')
-        || (value.starts_with(SENTINEL_PREFIX) && value.ends_with(SENTINEL_SUFFIX));
-    if !needs_encoding {
-        return value.to_owned();
-    }
-    format!(
-        "{SENTINEL_PREFIX}{}{SENTINEL_SUFFIX}",
-        base64(value.as_bytes())
-    )
-}
-
-/// Standard Base64 with padding (RFC 4648, section 4).
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut text = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let triple = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |triple, (index, byte)| {
-                triple | u32::from(*byte) << (16 - 8 * index)
-            });
-        for index in 0..4 {
-            if index <= chunk.len() {
-                let sextet = (triple >> (18 - 6 * index)) & 0x3f;
-                text.push(char::from(ALPHABET[sextet as usize]));
-            } else {
-                text.push('=');
-            }
-        }
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,27 +100,6 @@ mod tests {
             "io.modelcontextprotocol/clientCapabilities": {},
         });
         params
-    }
-
-    #[test]
-    fn values_are_encoded_by_the_header_value_rule() {
-        for (value, encoded) in [
-            ("us-west1", "us-west1"),
-            ("us west 1", "us west 1"),
-            ("", ""),
-            ("Hello, 世界", "=?base64?SGVsbG8sIOS4lueVjA==?="),
-            (" padded ", "=?base64?IHBhZGRlZCA=?="),
-            ("line1\nline2", "=?base64?bGluZTEKbGluZTI=?="),
-            ("a\tb", "=?base64?YQli?="),
-            ("=?base64?literal?=", "=?base64?PT9iYXNlNjQ/bGl0ZXJhbD89?="),
-            ("=?base64?open", "=?base64?open"),
-        ] {
-            assert_eq!(encode_value(value), encoded, "{value:?}");
-        }
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
     }
 
     #[test]
