@@ -3,7 +3,7 @@
 //!
 //! The suites are `0.1.16`, `0.2.0-alpha.12` (run with `--requirements 2025-11-25`) and
 //! `0.2.0-alpha.12@2026-07-28` (the same package with `--requirements 2026-07-28`, the modern
-//! era; run only when named with `--suite` until the modern era is complete).
+//! era). All three run by default; `--suite NAME` runs one.
 //!
 //! 1. `npm ci` in `conformance/` from its lockfile (skipped while a stamp holding the SHA-256 of
 //!    `package.json` and `package-lock.json` matches): both suite versions, under the npm
@@ -102,8 +102,6 @@ struct Suite {
     /// How the suite is named on the command line, in `expected-failures.json` and in reports:
     /// its version, with `@<requirements>` when one version runs under a second requirement set.
     name: &'static str,
-    /// Whether `cargo xtask conformance` runs it without `--suite`.
-    default: bool,
     /// The npm alias it is installed under in `conformance/node_modules/`.
     package: &'static str,
     /// `list` arguments naming every scenario run, by leg, with the leg's flag when one alone.
@@ -118,7 +116,6 @@ struct Suite {
 const SUITES: &[Suite] = &[
     Suite {
         name: "0.1.16",
-        default: true,
         package: "conformance-0-1",
         list_server: &["list", "--server"],
         list_client: &["list", "--client"],
@@ -127,17 +124,15 @@ const SUITES: &[Suite] = &[
     },
     Suite {
         name: "0.2.0-alpha.12",
-        default: true,
         package: "conformance-0-2",
         list_server: &["list", "--requirements", "2025-11-25"],
         list_client: &["list", "--requirements", "2025-11-25"],
         server_selection: &["--requirements", "2025-11-25"],
         client_selection: &["--spec-version", "2025-11-25", "--force"],
     },
-    // The modern era. Not in the default run until the fixture server and client speak it.
+    // The modern era.
     Suite {
         name: "0.2.0-alpha.12@2026-07-28",
-        default: false,
         package: "conformance-0-2",
         list_server: &["list", "--requirements", "2026-07-28"],
         list_client: &["list", "--requirements", "2026-07-28"],
@@ -170,7 +165,7 @@ struct Options {
 fn parse_options(arguments: &[String]) -> Result<Options> {
     let usage = "usage: cargo xtask conformance [--leg server|client|all] [--suite 0.1.16|0.2.0-alpha.12|0.2.0-alpha.12@2026-07-28]";
     let mut legs = vec![Leg::Server, Leg::Client];
-    let mut suites: Vec<&'static Suite> = SUITES.iter().filter(|suite| suite.default).collect();
+    let mut suites: Vec<&'static Suite> = SUITES.iter().collect();
     let mut arguments = arguments.iter();
     while let Some(argument) = arguments.next() {
         match argument.as_str() {
