@@ -6,8 +6,11 @@
 //! installation is current) and needs node on PATH. It reads its port from `PORT`; a small
 //! preload script makes it listen on 127.0.0.1 with a free port and print that port.
 
+#[allow(dead_code, unreachable_pub)] // This test uses only the installed server-everything.
+#[path = "../../../interop/rust/peers.rs"]
+mod peers;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,8 +26,6 @@ use tokio::process::{Child, Command};
 
 /// How long one test may take, from installing the server to its exit.
 const TEST_TIMEOUT: Duration = Duration::from_secs(300);
-/// How long installing the peers may take.
-const SETUP_TIMEOUT: Duration = Duration::from_secs(240);
 /// How many lines of the server's stderr are read while waiting for its port.
 const MAX_STARTUP_LINES: usize = 200;
 
@@ -40,41 +41,6 @@ http.Server.prototype.listen = function (...args) {
   return listen.apply(this, args);
 };
 "#;
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("crates live two levels below the workspace root")
-        .to_path_buf()
-}
-
-/// Runs `cargo xtask interop-setup` once per test binary.
-async fn install_server_everything() -> PathBuf {
-    static INSTALLED: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
-    INSTALLED
-        .get_or_init(|| async {
-            let root = workspace_root();
-            let setup = Command::new(env!("CARGO"))
-                .args(["xtask", "interop-setup"])
-                .current_dir(&root)
-                .stdin(Stdio::null())
-                .kill_on_drop(true)
-                .output();
-            let output = tokio::time::timeout(SETUP_TIMEOUT, setup)
-                .await
-                .expect("interop-setup finishes in time")
-                .expect("cargo runs");
-            assert!(
-                output.status.success(),
-                "`cargo xtask interop-setup` failed; the interop tests need node and npm.\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            root.join("interop/node_modules/@modelcontextprotocol/server-everything/dist/index.js")
-        })
-        .await
-        .clone()
-}
 
 /// Percent-encodes `text` for a `data:` URL.
 fn percent_encode(text: &str) -> String {
@@ -96,14 +62,14 @@ struct NodeServer {
 
 impl NodeServer {
     async fn start(mode: &str) -> NodeServer {
-        let entry = install_server_everything().await;
+        let entry = &peers::peers().await.server_everything;
         let preload = format!(
             "--import=data:text/javascript,{}",
             percent_encode(LOOPBACK_PRELOAD)
         );
         let mut child = Command::new("node")
             .arg(preload)
-            .arg(&entry)
+            .arg(entry)
             .arg(mode)
             .env("PORT", "0")
             .stdin(Stdio::null())
