@@ -695,44 +695,18 @@ impl ServerBuilder {
         request_state.ttl = self.request_state_ttl;
         request_state.max_size = self.max_request_state;
         request_state.max_rounds = self.max_input_rounds;
-        let mut resources = BTreeMap::new();
-        for resource in self.resources {
-            let uri = resource.uri().to_owned();
-            if resources.insert(uri.clone(), resource).is_some() {
-                return Err(Error::invalid_definition(format!(
-                    "two resources have the URI `{uri}`"
-                )));
-            }
-        }
-        let mut templates = BTreeMap::new();
-        for template in self.templates {
-            let template = template?;
-            let key = template.uri_template().to_owned();
-            if templates.insert(key.clone(), template).is_some() {
-                return Err(Error::invalid_definition(format!(
-                    "two resource templates are `{key}`"
-                )));
-            }
-        }
-        let mut prompts = BTreeMap::new();
-        for prompt in self.prompts {
-            let name = prompt.name().to_owned();
-            if prompts.insert(name.clone(), prompt).is_some() {
-                return Err(Error::invalid_definition(format!(
-                    "two prompts are named `{name}`"
-                )));
-            }
-        }
-        let mut tools = BTreeMap::new();
-        for tool in self.tools {
-            let tool = tool?;
-            let name = tool.name().to_owned();
-            if tools.insert(name.clone(), tool).is_some() {
-                return Err(Error::invalid_definition(format!(
-                    "two tools are named `{name}`"
-                )));
-            }
-        }
+        let resources = keyed(self.resources.into_iter().map(Ok), Resource::uri, |uri| {
+            format!("two resources have the URI `{uri}`")
+        })?;
+        let templates = keyed(self.templates, ResourceTemplate::uri_template, |key| {
+            format!("two resource templates are `{key}`")
+        })?;
+        let prompts = keyed(self.prompts.into_iter().map(Ok), Prompt::name, |name| {
+            format!("two prompts are named `{name}`")
+        })?;
+        let tools = keyed(self.tools, Tool::name, |name| {
+            format!("two tools are named `{name}`")
+        })?;
         Ok(Server {
             inner: Arc::new(Inner {
                 info: self.info,
@@ -938,6 +912,25 @@ impl Session {
     pub async fn close(&self) {
         self.peer.close().await;
     }
+}
+
+/// Collects definitions by their key, refusing the first failed definition and the first key
+/// given twice (with the message `duplicate` makes of it).
+fn keyed<T>(
+    items: impl IntoIterator<Item = Result<T, Error>>,
+    key: fn(&T) -> &str,
+    duplicate: impl Fn(&str) -> String,
+) -> Result<BTreeMap<String, T>, Error> {
+    let mut map = BTreeMap::new();
+    for item in items {
+        let item = item?;
+        let name = key(&item).to_owned();
+        if map.contains_key(&name) {
+            return Err(Error::invalid_definition(duplicate(&name)));
+        }
+        map.insert(name, item);
+    }
+    Ok(map)
 }
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
