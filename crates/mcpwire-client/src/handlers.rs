@@ -24,11 +24,12 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use mcpwire_jsonrpc::method::NotificationMethod;
 use mcpwire_jsonrpc::{ErrorObject, RequestId};
 use mcpwire_rpc::{CancellationToken, Peer};
+use mcpwire_schema::progress::ProgressTracker;
 use mcpwire_schema::v2025_11_25::methods::Progress as ProgressMethod;
 use mcpwire_schema::v2025_11_25::{
     CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult,
@@ -51,7 +52,7 @@ pub struct RequestContext {
 pub(crate) struct ProgressReporter {
     pub(crate) token: RequestId,
     pub(crate) peer: Peer,
-    pub(crate) last: Arc<Mutex<Option<f64>>>,
+    pub(crate) last: Arc<ProgressTracker>,
 }
 
 impl RequestContext {
@@ -97,16 +98,9 @@ impl RequestContext {
         let Some(reporter) = &self.progress else {
             return Ok(());
         };
-        {
-            let mut last = reporter
-                .last
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if last.is_some_and(|last| progress <= last) || !progress.is_finite() {
-                tracing::debug!(progress, "dropping progress that does not increase");
-                return Ok(());
-            }
-            *last = Some(progress);
+        if !reporter.last.advance(progress) {
+            tracing::debug!(progress, "dropping progress that does not increase");
+            return Ok(());
         }
         let params = ProgressNotificationParams {
             meta: None,

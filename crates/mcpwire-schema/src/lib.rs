@@ -32,6 +32,8 @@ pub mod support;
 
 pub mod meta;
 
+pub mod progress;
+
 mod version;
 
 #[cfg(feature = "full")]

@@ -1,11 +1,12 @@
 //! What a handler can do while it serves a request.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use mcpwire_jsonrpc::RequestId;
 use mcpwire_jsonrpc::method::RequestMethod;
 use mcpwire_rpc::CancellationToken;
+use mcpwire_schema::progress::ProgressTracker;
 use mcpwire_schema::v2025_11_25::{self as wire, methods};
 use mcpwire_schema::{Era, ProtocolVersion};
 use serde::Serialize;
@@ -36,7 +37,7 @@ pub struct Context {
     pub(crate) server: Arc<Inner>,
     pub(crate) scope: Scope,
     pub(crate) progress_token: Option<RequestId>,
-    pub(crate) last_progress: Arc<Mutex<Option<f64>>>,
+    pub(crate) last_progress: Arc<ProgressTracker>,
     /// The task this handler runs as, when the request was task-augmented.
     pub(crate) task: Option<Arc<mcpwire_ext_tasks::TaskEntry>>,
 }
@@ -215,16 +216,9 @@ impl Context {
         let Some(token) = &self.progress_token else {
             return Ok(());
         };
-        {
-            let mut last = self
-                .last_progress
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if last.is_some_and(|last| progress <= last) || !progress.is_finite() {
-                tracing::debug!(progress, "dropping progress that does not increase");
-                return Ok(());
-            }
-            *last = Some(progress);
+        if !self.last_progress.advance(progress) {
+            tracing::debug!(progress, "dropping progress that does not increase");
+            return Ok(());
         }
         let params = wire::ProgressNotificationParams {
             meta: None,
