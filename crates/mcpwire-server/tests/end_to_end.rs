@@ -189,10 +189,48 @@ struct Sum {
     sum: f64,
 }
 
-type Events = Arc<Mutex<Vec<String>>>;
+/// What the server's and the client's handlers report, in order, and a signal for waiting
+/// on the next report.
+#[derive(Clone, Default)]
+struct Events(Arc<EventLog>);
+
+#[derive(Default)]
+struct EventLog {
+    seen: Mutex<Vec<String>>,
+    changed: tokio::sync::Notify,
+}
+
+impl Events {
+    fn seen(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        self.0.seen.lock().expect("events")
+    }
+
+    fn contains(&self, event: &str) -> bool {
+        self.seen().iter().any(|seen| seen == event)
+    }
+
+    /// Waits until `event` has been reported; panics with `failure` and what was reported
+    /// when it is not within a few seconds.
+    async fn wait_for(&self, event: &str, failure: &str) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let changed = self.0.changed.notified();
+            tokio::pin!(changed);
+            // Registered before looking, so that a report in between is not missed.
+            changed.as_mut().enable();
+            if self.contains(event) {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                panic!("{failure}: {:?}", self.seen());
+            }
+        }
+    }
+}
 
 fn record(events: &Events, event: impl Into<String>) {
-    events.lock().expect("events").push(event.into());
+    events.seen().push(event.into());
+    events.0.changed.notify_waiters();
 }
 
 fn server(events: Events) -> Server {
@@ -449,31 +487,13 @@ async fn dropping_a_call_cancels_the_tool(kind: Kind) {
         let client = harness.client.clone();
         tokio::spawn(async move { client.call_tool("wait", json!({})).await })
     };
-    for _ in 0..10_000 {
-        if events
-            .lock()
-            .expect("events")
-            .contains(&"wait started".to_owned())
-        {
-            break;
-        }
-        tokio::task::yield_now().await;
-    }
+    events
+        .wait_for("wait started", "the tool did not start")
+        .await;
     call.abort();
-    for _ in 0..10_000 {
-        if events
-            .lock()
-            .expect("events")
-            .contains(&"wait cancelled".to_owned())
-        {
-            return;
-        }
-        tokio::task::yield_now().await;
-    }
-    panic!(
-        "the tool's token did not fire: {:?}",
-        events.lock().expect("events")
-    );
+    events
+        .wait_for("wait cancelled", "the tool's token did not fire")
+        .await;
 }
 
 async fn the_server_asks_the_client(kind: Kind) {
@@ -673,12 +693,7 @@ async fn roots_changes_reach_the_server(kind: Kind) {
         .await
         .expect("notify");
     harness.client.ping().await.expect("ping");
-    assert!(
-        events
-            .lock()
-            .expect("events")
-            .contains(&"roots changed".to_owned())
-    );
+    assert!(events.contains("roots changed"));
 }
 
 async fn tools_run_as_tasks(kind: Kind) {
@@ -768,29 +783,13 @@ async fn a_cancelled_tool_withdraws_its_question_to_the_client(kind: Kind) {
         let client = harness.client.clone();
         tokio::spawn(async move { client.call_tool("ask_then_wait", json!({})).await })
     };
-    for _ in 0..10_000 {
-        if events.lock().expect("events").contains(&"asked".to_owned()) {
-            break;
-        }
-        tokio::task::yield_now().await;
-    }
+    events.wait_for("asked", "the client was not asked").await;
     // Cancelling the tool call cancels the tool, which withdraws its question
     // (`notifications/cancelled` from the server to the client).
     call.abort();
-    for _ in 0..10_000 {
-        if events
-            .lock()
-            .expect("events")
-            .contains(&"withdrawn".to_owned())
-        {
-            return;
-        }
-        tokio::task::yield_now().await;
-    }
-    panic!(
-        "the client's dialog was not withdrawn: {:?}",
-        events.lock().expect("events")
-    );
+    events
+        .wait_for("withdrawn", "the client's dialog was not withdrawn")
+        .await;
 }
 
 async fn the_client_reports_progress_on_server_requests(kind: Kind) {
@@ -825,8 +824,7 @@ async fn the_client_runs_server_requests_as_tasks(kind: Kind) {
         "e2e-model as task completed accept 3 cancelled -32602"
     );
     let statuses: Vec<String> = events
-        .lock()
-        .expect("events")
+        .seen()
         .iter()
         .filter(|event| event.starts_with("client task"))
         .cloned()
