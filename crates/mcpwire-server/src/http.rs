@@ -10,7 +10,6 @@ use mcpwire_http::server::{
 };
 use mcpwire_jsonrpc::{Notification, Request, RequestId};
 use mcpwire_rpc::CancellationToken;
-use mcpwire_schema::meta::MetaProbe;
 use serde_json::value::RawValue;
 use tokio::net::TcpListener;
 
@@ -109,14 +108,14 @@ impl StatelessHandler for ModernLane {
     fn handle(&self, request: Request, exchange: Exchange) -> BoxFuture<'static, ()> {
         let server = Arc::clone(&self.0);
         Box::pin(async move {
-            // The lane checked `_meta` already; the dispatch decodes it from the object.
-            let probe = MetaProbe::Modern(exchange.meta().to_object());
+            // The lane decoded and checked `_meta` already: the dispatch takes it as it is.
+            let meta = modern::InboundMeta::Decoded(exchange.meta().clone());
             let principal = exchange.authorization_digest();
             let link = Arc::new(ExchangeLink(exchange));
             let inbound = modern::Inbound {
                 method: request.method,
                 params: request.params,
-                probe,
+                meta,
                 link: Arc::clone(&link) as Arc<dyn Link>,
                 principal,
                 // Over HTTP only the server-wide limit of subscriptions applies.

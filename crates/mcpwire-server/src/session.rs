@@ -253,7 +253,7 @@ impl mcpwire_rpc::Handler for SessionHandler {
             let inbound = modern::Inbound {
                 method,
                 params,
-                probe,
+                meta: modern::InboundMeta::Probed(probe),
                 link: Arc::new(request),
                 principal: None,
                 listener_slots: Some(Arc::clone(&self.listener_slots)),

@@ -80,9 +80,10 @@ pub(crate) struct Inbound {
     pub(crate) method: String,
     /// The params, raw.
     pub(crate) params: Option<Box<RawValue>>,
-    /// What [`meta::probe`](mcpwire_schema::meta::probe) found in the params; `Absent` for a
+    /// The request's `_meta`, decoded by the transport (the stateless HTTP lane), or what
+    /// [`meta::probe`](mcpwire_schema::meta::probe) found in the params; `Absent` for a
     /// method only the modern era has, sent without `_meta` (answered `-32602`).
-    pub(crate) probe: MetaProbe,
+    pub(crate) meta: InboundMeta,
     /// Where the request's notifications go.
     pub(crate) link: Arc<dyn Link>,
     /// A digest of the caller's credentials (such as the `Authorization` header on HTTP), to
@@ -91,6 +92,14 @@ pub(crate) struct Inbound {
     /// The subscriptions the connection may still open, on transports with connections;
     /// `None` where only the server-wide limit applies (HTTP).
     pub(crate) listener_slots: Option<Arc<ListenerSlots>>,
+}
+
+/// The `_meta` of an [`Inbound`] request, as far as the transport has read it.
+pub(crate) enum InboundMeta {
+    /// Found by the probe, not yet decoded.
+    Probed(MetaProbe),
+    /// Decoded and checked for its required members already.
+    Decoded(RequestMeta),
 }
 
 /// Whether `method` exists only in the modern era, so that a request for it is served
@@ -107,8 +116,9 @@ pub(crate) fn is_modern_only(method: &str) -> bool {
 /// `notify` writes to the request's reply (switching it to SSE) and whose cancellation fires
 /// when the client goes away, passes `Server::inner`, a principal digest (of the
 /// `Authorization` header) and no listener slots, and writes the outcome as the final message.
-/// The HTTP header checks (`-32020`) are the lane's; `_meta` (`-32602`) and the version
-/// (`-32022`) are checked here again, which is cheap. A `subscriptions/listen` stays here until
+/// The HTTP header checks (`-32020`) and the decoding of `_meta` (`-32602`) are the lane's,
+/// which hands the decoded `_meta` over; the version (`-32022`) is checked here again, which
+/// is cheap. A `subscriptions/listen` stays here until
 /// the link's cancellation fires or [`Server::close_subscriptions`](crate::Server::close_subscriptions).
 ///
 /// A request cancelled through its link returns what it returns; the caller must not send it.
@@ -119,16 +129,20 @@ pub(crate) async fn serve(
     let Inbound {
         method,
         params,
-        probe,
+        meta,
         link,
         principal,
         listener_slots,
     } = inbound;
-    let meta = match probe {
-        MetaProbe::Modern(meta) => RequestMeta::from_meta(meta),
-        MetaProbe::Absent => RequestMeta::from_params(params.as_deref()),
-    }
-    .map_err(|error| error.to_error_object())?;
+    let meta = match meta {
+        InboundMeta::Decoded(meta) => meta,
+        InboundMeta::Probed(MetaProbe::Modern(meta)) => {
+            RequestMeta::from_meta(meta).map_err(|error| error.to_error_object())?
+        }
+        InboundMeta::Probed(MetaProbe::Absent) => {
+            RequestMeta::from_params(params.as_deref()).map_err(|error| error.to_error_object())?
+        }
+    };
     let version = meta.check_version(&ProtocolVersion::MODERN)?;
     let request = Request::new(Arc::clone(server), meta, version, link, principal)?;
     let params = params.as_deref();
