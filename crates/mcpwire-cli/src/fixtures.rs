@@ -534,6 +534,28 @@ async fn ask_roots(context: &Context, key: &str) -> Result<String, Error> {
 /// The fixtures of the 2026-07-28 scenarios (`server-stateless`, `input-required-result-*`).
 fn modern_tools() -> Vec<mcpwire_server::ToolBuilder> {
     vec![
+        // http-custom-header-server-validation: the `region` argument travels in the
+        // `Mcp-Param-Region` header too, which the server compares with the body.
+        Tool::raw(
+            "test_custom_header",
+            object(json!({
+                "type": "object",
+                "properties": {
+                    "region": {
+                        "type": "string",
+                        "description": "The region to run the query in",
+                        "x-mcp-header": "Region"
+                    },
+                    "query": {"type": "string", "description": "The query to run"}
+                },
+                "required": ["region"]
+            })),
+            |arguments, _: Context| async move {
+                let region = string_argument(&arguments, "region")?;
+                Ok::<_, ToolError>(format!("Region: {region}"))
+            },
+        )
+        .description("Echoes the region, which is mirrored into the Mcp-Param-Region header"),
         // server-stateless: without `sampling` in the request's capabilities the error goes
         // out with `?`, and the modern era answers -32021 naming `sampling`.
         simple(

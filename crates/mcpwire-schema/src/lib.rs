@@ -30,6 +30,8 @@
 #[doc(hidden)]
 pub mod support;
 
+pub mod header_params;
+
 pub mod meta;
 
 pub mod progress;

@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use mcpwire_schema::JsonObject;
+use mcpwire_schema::header_params::HeaderParams;
 use mcpwire_schema::v2025_11_25 as wire;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -50,6 +51,8 @@ pub struct Tool {
     pub(crate) definition: Arc<wire::Tool>,
     pub(crate) input_validator: Arc<jsonschema::Validator>,
     pub(crate) output_validator: Option<Arc<jsonschema::Validator>>,
+    /// The arguments a client over Streamable HTTP mirrors into `Mcp-Param-*` headers.
+    pub(crate) header_params: Arc<HeaderParams>,
     pub(crate) handler: Handler,
 }
 
@@ -235,7 +238,8 @@ impl ToolBuilder {
     ///
     /// Fails when the name breaks the naming rules (1 to 128 characters of ASCII letters,
     /// digits, `_`, `-`, `.`), when a schema is not valid JSON Schema, or when the input schema
-    /// is not of type `object`.
+    /// is not of type `object`, or when an `x-mcp-header` annotation of the input schema breaks
+    /// the rules of revision 2026-07-28 (see [`HeaderParams::from_input_schema`]).
     pub fn build(self) -> Result<Tool, Error> {
         check_name(&self.definition.name)?;
         let input = Value::Object(self.definition.input_schema.clone());
@@ -245,6 +249,13 @@ impl ToolBuilder {
                 self.definition.name
             )));
         }
+        let header_params = HeaderParams::from_input_schema(&self.definition.input_schema)
+            .map_err(|error| {
+                Error::invalid_definition(format!(
+                    "tool `{}` has an invalid `x-mcp-header`: {error}",
+                    self.definition.name
+                ))
+            })?;
         let input_validator = compile(&self.definition.name, &input)?;
         let output_validator = match &self.definition.output_schema {
             Some(schema) => Some(compile(
@@ -257,6 +268,7 @@ impl ToolBuilder {
             definition: Arc::new(self.definition),
             input_validator,
             output_validator,
+            header_params: Arc::new(header_params),
             handler: self.handler,
         })
     }

@@ -94,6 +94,24 @@ async fn start() -> Served {
                 }
             },
         ))
+        .tool(Tool::raw(
+            "region_echo",
+            json!({
+                "type": "object",
+                "properties": {
+                    "region": {"type": "string", "x-mcp-header": "Region"},
+                    "shard": {"type": "integer", "x-mcp-header": "Shard"},
+                    "text": {"type": "string"}
+                },
+                "required": ["region"]
+            })
+            .as_object()
+            .cloned()
+            .expect("an object"),
+            |arguments: Map<String, Value>, _: Context| async move {
+                Ok::<_, ToolError>(format!("{}: {}", arguments["region"], arguments["text"]))
+            },
+        ))
         .build()
         .expect("the server builds");
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -449,5 +467,122 @@ async fn a_subscription_streams_its_acknowledgement_then_its_changes() {
             event["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"], 8,
             "{event}"
         );
+    }
+}
+
+#[tokio::test]
+async fn mirrored_arguments_must_match_their_param_headers() {
+    let served = start().await;
+    let call = |arguments: Value| {
+        modern(
+            9,
+            "tools/call",
+            json!({"name": "region_echo", "arguments": arguments}),
+        )
+    };
+    let accepted = [
+        (
+            json!({"region": "eu-west", "text": "hi"}),
+            vec![("Mcp-Param-Region", "eu-west")],
+        ),
+        // Header names ignore case, values lose their optional whitespace, and Base64 decodes.
+        (
+            json!({"region": "eu-west", "text": "hi"}),
+            vec![("mcp-param-REGION", "  eu-west ")],
+        ),
+        (
+            json!({"region": "Hello, 世界", "text": "hi"}),
+            vec![("Mcp-Param-Region", "=?base64?SGVsbG8sIOS4lueVjA==?=")],
+        ),
+        // Only one of the markers: a literal.
+        (
+            json!({"region": "=?base64?SGVsbG8=", "text": "hi"}),
+            vec![("Mcp-Param-Region", "=?base64?SGVsbG8=")],
+        ),
+        // Integers travel in decimal; headers the tool does not declare are ignored.
+        (
+            json!({"region": "eu", "shard": -7, "text": "hi"}),
+            vec![
+                ("Mcp-Param-Region", "eu"),
+                ("Mcp-Param-Shard", "-7"),
+                ("Mcp-Param-Other", "x"),
+            ],
+        ),
+    ];
+    for (arguments, headers) in accepted {
+        let message = call(arguments.clone());
+        let answer = post(
+            served.address,
+            &modern_headers(&message, &headers),
+            &message,
+        )
+        .await;
+        assert_eq!(
+            answer.status, 200,
+            "{arguments} {headers:?}: {}",
+            answer.body
+        );
+        let reply = answer.json();
+        assert_eq!(reply["result"]["isError"], Value::Null, "{reply}");
+    }
+    let refused = [
+        // Missing, different, undecodable, or standing for an absent argument.
+        (json!({"region": "eu-west", "text": "hi"}), vec![]),
+        (
+            json!({"region": "eu-west", "text": "hi"}),
+            vec![("Mcp-Param-Region", "us-east")],
+        ),
+        (
+            json!({"region": "Hello", "text": "hi"}),
+            vec![("Mcp-Param-Region", "=?base64?SGVsbG8?=")],
+        ),
+        (
+            json!({"region": "Hello", "text": "hi"}),
+            vec![("Mcp-Param-Region", "=?base64?SGVs!!!bG8=?=")],
+        ),
+        (
+            json!({"region": "eu", "text": "hi"}),
+            vec![("Mcp-Param-Region", "eu"), ("Mcp-Param-Shard", "3")],
+        ),
+        (
+            json!({"region": "eu", "shard": 3, "text": "hi"}),
+            vec![("Mcp-Param-Region", "eu"), ("Mcp-Param-Shard", "4")],
+        ),
+    ];
+    for (arguments, headers) in refused {
+        let message = call(arguments.clone());
+        let answer = post(
+            served.address,
+            &modern_headers(&message, &headers),
+            &message,
+        )
+        .await;
+        assert_eq!(
+            answer.status, 400,
+            "{arguments} {headers:?}: {}",
+            answer.body
+        );
+        let reply = answer.json();
+        assert_eq!(reply["id"], 9, "{reply}");
+        assert_eq!(reply["error"]["code"], -32020, "{reply}");
+    }
+}
+
+#[test]
+fn invalid_header_declarations_fail_the_tool_build() {
+    for property in [
+        json!({"type": "number", "x-mcp-header": "Amount"}),
+        json!({"type": "string", "x-mcp-header": "My Region"}),
+        json!({"type": "array", "items": {"type": "string", "x-mcp-header": "Item"}}),
+    ] {
+        let schema = json!({"type": "object", "properties": {"field": property}});
+        let built = Tool::raw(
+            "bad",
+            schema.as_object().cloned().expect("an object"),
+            |_: Map<String, Value>, _: Context| async move { Ok::<_, ToolError>("never") },
+        )
+        .build();
+        let error = built.expect_err("the declaration is invalid").to_string();
+        assert!(error.contains("x-mcp-header"), "{error}");
     }
 }

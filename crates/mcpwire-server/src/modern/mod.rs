@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use mcpwire_jsonrpc::{ErrorObject, RequestId};
 use mcpwire_rpc::CancellationToken;
-use mcpwire_schema::meta::{LogLevel, MetaProbe, RequestMeta};
+use mcpwire_schema::meta::{self, LogLevel, MetaProbe, RequestMeta};
 use mcpwire_schema::v2025_11_25 as wire;
 use mcpwire_schema::{Era, JsonObject, ProtocolVersion, v2026_07_28};
 use serde_json::Value;
@@ -32,7 +32,7 @@ use self::mrtr::{InputParams, Outcome, Replay};
 use self::request_state::Binding;
 use crate::methods::{self, ToolFailure, decode};
 use crate::server::Inner;
-use crate::tool::text_result;
+use crate::tool::{Tool, text_result};
 use crate::{Context, Error, ToolError};
 
 /// Where a modern request's messages go: the notifications it sends before its result
@@ -92,6 +92,61 @@ pub(crate) struct Inbound {
     /// The subscriptions the connection may still open, on transports with connections;
     /// `None` where only the server-wide limit applies (HTTP).
     pub(crate) listener_slots: Option<Arc<ListenerSlots>>,
+    /// The request's `Mcp-Param-*` headers, on transports with headers (HTTP), which a
+    /// `tools/call` must carry for the arguments its tool mirrors; `None` elsewhere.
+    pub(crate) param_headers: Option<ParamHeaders>,
+}
+
+/// The `Mcp-Param-{Name}` headers of a request: each name in lowercase with its decoded value,
+/// or why the value could not be decoded.
+#[derive(Debug, Default)]
+pub(crate) struct ParamHeaders(Vec<(String, Result<String, String>)>);
+
+impl ParamHeaders {
+    /// Headers from `(name, value)` pairs, names in any case.
+    pub(crate) fn new(
+        headers: impl IntoIterator<Item = (String, Result<String, String>)>,
+    ) -> ParamHeaders {
+        ParamHeaders(
+            headers
+                .into_iter()
+                .map(|(name, value)| (name.to_ascii_lowercase(), value))
+                .collect(),
+        )
+    }
+
+    /// The header `Mcp-Param-{name}`, compared ignoring case.
+    fn get(&self, name: &str) -> Option<&Result<String, String>> {
+        self.0
+            .iter()
+            .find(|(header, _)| header.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value)
+    }
+
+    /// Checks that the headers mirror the arguments `tool` declares with `x-mcp-header`:
+    /// each present argument has its header with the same value, after decoding, and no
+    /// header stands for an absent one. Headers the tool does not declare are ignored.
+    fn check(&self, tool: &Tool, arguments: Option<&JsonObject>) -> Result<(), ErrorObject> {
+        for (name, expected) in tool.header_params.values(arguments) {
+            let problem = match (self.get(name), expected) {
+                (None, None) => continue,
+                (Some(Ok(header)), Some(expected)) if *header == expected => continue,
+                (Some(Err(error)), _) => format!("the Mcp-Param-{name} header is invalid: {error}"),
+                (None, Some(_)) => format!(
+                    "the Mcp-Param-{name} header is missing; tool `{}` mirrors this argument",
+                    tool.name()
+                ),
+                (Some(Ok(_)), None) => {
+                    format!("the Mcp-Param-{name} header is sent for an argument that is absent")
+                }
+                (Some(Ok(_)), Some(_)) => {
+                    format!("the Mcp-Param-{name} header does not match its argument")
+                }
+            };
+            return Err(meta::header_mismatch(problem));
+        }
+        Ok(())
+    }
 }
 
 /// The `_meta` of an [`Inbound`] request, as far as the transport has read it.
@@ -133,6 +188,7 @@ pub(crate) async fn serve(
         link,
         principal,
         listener_slots,
+        param_headers,
     } = inbound;
     let meta = match meta {
         InboundMeta::Decoded(meta) => meta,
@@ -151,7 +207,9 @@ pub(crate) async fn serve(
         "tools/list" if server.tools_enabled => {
             shape::complete(server, &method, &methods::list_tools(server, params)?, None)
         }
-        "tools/call" if server.tools_enabled => call_tool(server, params, request).await,
+        "tools/call" if server.tools_enabled => {
+            call_tool(server, params, request, param_headers.as_ref()).await
+        }
         "resources/list" if server.resources_enabled => shape::complete(
             server,
             &method,
@@ -419,11 +477,15 @@ async fn call_tool(
     server: &Inner,
     params: Option<&RawValue>,
     request: Request,
+    param_headers: Option<&ParamHeaders>,
 ) -> Result<Box<RawValue>, ErrorObject> {
     // A `task` param is ignored: core tasks do not exist in the modern era.
     let params_raw = params;
     let params: wire::CallToolRequestParams = decode(params)?;
     let tool = methods::find_tool(server, &params.name)?;
+    if let Some(headers) = param_headers {
+        headers.check(&tool, params.arguments.as_ref())?;
+    }
     let arguments = params.arguments.unwrap_or_default();
     let binding = Binding::new(
         "tools/call",
