@@ -14,7 +14,7 @@ use mcpwire_schema::v2025_11_25::{
     Implementation, InitializeRequestParams, InitializeResult,
 };
 use mcpwire_schema::{Era, JsonObject, ProtocolVersion};
-use mcpwire_transport::Transport;
+use mcpwire_transport::{MessageSender, Transport};
 use tokio::time::Instant;
 
 use crate::cache::ResultCache;
@@ -24,6 +24,7 @@ use crate::discover::{Discovery, Found, Mode, discover};
 use crate::dispatch::{Dispatcher, NotificationCallback, Shared};
 use crate::era::{CacheSlot, Known};
 use crate::handlers::{DynElicitation, DynRoots, DynSampling};
+use crate::mirrored::MirroredTools;
 use crate::modern::{self, Envelope};
 use crate::{
     ElicitationHandler, ElicitationModes, EraCache, EraChoice, Error, RootsProvider,
@@ -409,6 +410,8 @@ impl ClientBuilder {
                     max_input_rounds: self.max_input_rounds,
                     subscription_capacity: self.subscription_capacity,
                     cache: self.era_cache.clone(),
+                    mirrored: <T::Sender as MessageSender>::SENDS_HEADERS
+                        .then(MirroredTools::default),
                 };
                 (session, Some(modern))
             }

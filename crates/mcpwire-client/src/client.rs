@@ -18,9 +18,9 @@ use mcpwire_schema::v2025_11_25::methods::{
 use mcpwire_schema::v2025_11_25::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, CompleteRequestParams,
     CompleteRequestParamsArgument, CompleteRequestParamsRef, CompleteResult,
-    GetPromptRequestParams, GetPromptResult, Implementation, LoggingLevel, PaginatedRequestParams,
-    Prompt, ReadResourceRequestParams, ReadResourceResult, Resource, ResourceTemplate,
-    ServerCapabilities, SetLevelRequestParams, SubscribeRequestParams, Tool,
+    GetPromptRequestParams, GetPromptResult, Implementation, ListToolsResult, LoggingLevel,
+    PaginatedRequestParams, Prompt, ReadResourceRequestParams, ReadResourceResult, Resource,
+    ResourceTemplate, ServerCapabilities, SetLevelRequestParams, SubscribeRequestParams, Tool,
     UnsubscribeRequestParams,
 };
 use mcpwire_schema::v2025_11_25::{
@@ -38,6 +38,7 @@ use tokio::time::Instant;
 use crate::cache::ResultCache;
 use crate::dispatch::{ProgressRegistration, Shared};
 use crate::era::CacheSlot;
+use crate::mirrored::MirroredTools;
 use crate::modern::{self, Envelope, Outcome};
 use crate::pagination::{Cursors, MAX_PAGES, Next, Page};
 use crate::subscription::{self, Subscription};
@@ -88,6 +89,8 @@ pub(crate) struct Modern {
     pub(crate) subscription_capacity: usize,
     /// Where the era of this server is remembered, to forget it when it proves wrong.
     pub(crate) cache: Option<CacheSlot>,
+    /// The tools' `x-mcp-header` declarations, when the transport sends headers.
+    pub(crate) mirrored: Option<MirroredTools>,
 }
 
 /// What establishing the connection learnt.
@@ -691,10 +694,11 @@ impl Client {
             let token = RequestId::from(inner.next_progress_token.fetch_add(1, Ordering::Relaxed));
             inner.shared.route_progress(token, options.on_progress)
         });
-        let limits = Limits {
+        let mut limits = Limits {
             timeout,
             maximum,
             registration: registration.as_ref(),
+            param_headers: Vec::new(),
         };
         let Some(modern) = &inner.modern else {
             let params = encode(method, params, registration.as_ref())?;
@@ -712,8 +716,33 @@ impl Client {
         {
             return Ok(cached);
         }
-        match self.call_modern(modern, method, params, &limits).await {
-            Ok((result, answered_input)) => {
+        let mirrored = modern.mirrored.as_ref();
+        let calls_tool = method == "tools/call";
+        if let (Some(mirrored), true) = (mirrored, calls_tool) {
+            limits.param_headers = mirrored.headers(&params);
+        }
+        let mut outcome = self.call_modern(modern, method, &params, &limits).await;
+        if let (Some(mirrored), true, Err(error)) = (mirrored, calls_tool, &outcome)
+            && error
+                .remote()
+                .is_some_and(|remote| remote.code == ErrorCode::HEADER_MISMATCH)
+        {
+            // The tool's definition may have changed: list the tools again, then retry once
+            // with the headers of the new definition.
+            tracing::debug!(%error, "listing the tools again after a header mismatch");
+            if let Some(cache) = cache {
+                cache.forget_method("tools/list");
+            }
+            if self.relist_tools(modern, mirrored, timeout).await.is_ok() {
+                limits.param_headers = mirrored.headers(&params);
+                outcome = self.call_modern(modern, method, &params, &limits).await;
+            }
+        }
+        match outcome {
+            Ok((mut result, answered_input)) => {
+                if let (Some(mirrored), "tools/list") = (mirrored, method) {
+                    result = mirrored.read_list(result)?;
+                }
                 if let (Some(cache), Some(key), false) = (cache, key, answered_input) {
                     cache.put(key, &result);
                 }
@@ -729,6 +758,47 @@ impl Client {
         }
     }
 
+    /// Lists every tool again so that `mirrored` learns their current `x-mcp-header`
+    /// declarations, past the result cache.
+    async fn relist_tools(
+        &self,
+        modern: &Modern,
+        mirrored: &MirroredTools,
+        timeout: Option<Duration>,
+    ) -> Result<(), Error> {
+        let method = <ListTools as RequestMethod>::METHOD;
+        let limits = Limits {
+            timeout,
+            maximum: None,
+            registration: None,
+            param_headers: Vec::new(),
+        };
+        let mut cursors = Cursors::default();
+        let mut cursor = None;
+        for _ in 0..MAX_PAGES {
+            let request = cursor.take().map(|cursor| PaginatedRequestParams {
+                meta: None,
+                cursor: Some(cursor),
+            });
+            let params = modern.envelope.params(
+                method,
+                &request,
+                self.inner.session.protocol_version,
+                None,
+            )?;
+            let page = self
+                .send(method, raw_params(method, &params)?, &limits)
+                .await?;
+            let page: ListToolsResult = decode(method, &mirrored.read_list(page)?)?;
+            match cursors.next(page.next_cursor) {
+                Next::Done => return Ok(()),
+                Next::Page(next) => cursor = Some(next),
+                Next::Repeated => return Err(Error::repeated_cursor(method)),
+            }
+        }
+        Err(Error::too_many_pages(method, MAX_PAGES))
+    }
+
     /// The modern era's retry loop: sends `params`, and while the server answers
     /// `input_required`, answers its input requests and retries with the answers. Returns
     /// the result and whether input was answered to get it.
@@ -736,7 +806,7 @@ impl Client {
         &self,
         modern: &Modern,
         method: &str,
-        params: Map<String, Value>,
+        params: &Map<String, Value>,
         limits: &Limits<'_>,
     ) -> Result<(Box<RawValue>, bool), Error> {
         let mut retry: Option<mrtr::Answers> = None;
@@ -744,8 +814,8 @@ impl Client {
         // Each turn sends the request once; the bound on rounds bounds the turns.
         loop {
             let attempt = match retry.take() {
-                None => raw_params(method, &params)?,
-                Some(answers) => raw_params(method, &answers.apply(&params))?,
+                None => raw_params(method, params)?,
+                Some(answers) => raw_params(method, &answers.apply(params))?,
             };
             let result = self.send(method, attempt, limits).await?;
             let Outcome::InputRequired(asked) = modern::outcome(method, &result)? else {
@@ -772,6 +842,9 @@ impl Client {
     ) -> Result<Box<RawValue>, Error> {
         let inner = &*self.inner;
         let mut request_options = RequestOptions::default();
+        request_options
+            .param_headers
+            .clone_from(&limits.param_headers);
         let (Some(maximum), Some(registration)) = (limits.maximum, limits.registration) else {
             request_options.timeout = Some(limits.timeout);
             return inner
@@ -818,6 +891,8 @@ struct Limits<'a> {
     /// The hard maximum, when progress extends the timeout.
     maximum: Option<Duration>,
     registration: Option<&'a ProgressRegistration>,
+    /// The `Mcp-Param-*` headers of a `tools/call`.
+    param_headers: Vec<(String, String)>,
 }
 
 /// The params of `subscriptions/listen` besides `_meta`.

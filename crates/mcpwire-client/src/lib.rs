@@ -107,6 +107,7 @@ mod elicitation;
 mod era;
 mod error;
 mod handlers;
+mod mirrored;
 mod modern;
 mod mrtr;
 mod notification;

@@ -34,6 +34,9 @@ pub struct RequestOptions {
     /// dropped: no cancellation notification is sent. For probes that a peer may not
     /// understand, where a notification about them could confuse it. Default: `false`.
     pub silent_withdrawal: bool,
+    /// The `Mcp-Param-{Name}` headers of the request, for transports that send headers (see
+    /// [`SendOptions::param_headers`]).
+    pub param_headers: Vec<(String, String)>,
 }
 
 impl RequestOptions {
@@ -403,10 +406,11 @@ impl OutboundRequest {
             _slot: slot,
         };
 
-        let send_options = match options.related_request {
+        let mut send_options = match options.related_request {
             Some(related) => SendOptions::related_to(related),
             None => SendOptions::default(),
         };
+        send_options.param_headers = options.param_headers;
         peer.enqueue(message, send_options).await?;
 
         let timeout = options.timeout.unwrap_or(shared.config.request_timeout);

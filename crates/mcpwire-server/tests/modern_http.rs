@@ -586,3 +586,75 @@ fn invalid_header_declarations_fail_the_tool_build() {
         assert!(error.contains("x-mcp-header"), "{error}");
     }
 }
+
+/// A modern client of `served` over Streamable HTTP.
+async fn http_client(served: &Served) -> mcpwire_client::Client {
+    let transport =
+        mcpwire_http::client::HttpClientBuilder::new(format!("http://{}/mcp", served.address))
+            .with_fallback()
+            .expect("an HTTP transport");
+    mcpwire_client::Client::builder(types::Implementation {
+        description: None,
+        icons: None,
+        name: "mirroring-client".to_owned(),
+        title: None,
+        version: "1.0.0".to_owned(),
+        website_url: None,
+    })
+    .era(mcpwire_client::EraChoice::Modern)
+    .connect(transport)
+    .await
+    .expect("the client connects")
+}
+
+#[tokio::test]
+async fn the_client_mirrors_declared_arguments_into_headers() {
+    let served = start().await;
+    let client = http_client(&served).await;
+    let tools = client.list_tools().await.expect("tools/list");
+    assert!(tools.iter().any(|tool| tool.name == "region_echo"));
+    for (arguments, text) in [
+        (
+            json!({"region": "eu-west", "text": "hi"}),
+            "\"eu-west\": \"hi\"",
+        ),
+        // Base64 for what a plain header cannot carry; no header for an absent argument.
+        (
+            json!({"region": " Zürich ", "text": "hi"}),
+            "\" Zürich \": \"hi\"",
+        ),
+        (
+            json!({"region": "eu", "shard": 4, "text": "x"}),
+            "\"eu\": \"x\"",
+        ),
+    ] {
+        let result = client
+            .call_tool("region_echo", arguments.clone())
+            .await
+            .unwrap_or_else(|error| panic!("{arguments}: {error}"));
+        assert_eq!(result.is_error, None, "{arguments}: {result:?}");
+        let Some(types::ContentBlock::TextContent(content)) = result.content.first() else {
+            panic!("a text result: {result:?}");
+        };
+        assert_eq!(content.text, text);
+    }
+}
+
+#[tokio::test]
+async fn a_header_mismatch_makes_the_client_list_the_tools_and_retry() {
+    let served = start().await;
+    let client = http_client(&served).await;
+    // Not listed yet: the first attempt goes without the header, the server refuses it with
+    // -32020, and the client learns the declaration from tools/list before retrying.
+    let result = client
+        .call_tool(
+            "region_echo",
+            json!({"region": "ap-south", "text": "retried"}),
+        )
+        .await
+        .expect("the retry succeeds");
+    let Some(types::ContentBlock::TextContent(content)) = result.content.first() else {
+        panic!("a text result: {result:?}");
+    };
+    assert_eq!(content.text, "\"ap-south\": \"retried\"");
+}

@@ -55,6 +55,10 @@ pub enum Inbound {
 pub struct SendOptions {
     /// The inbound request this message answers or was emitted while serving.
     pub related_request: Option<RequestId>,
+    /// The `Mcp-Param-{Name}` headers of a `tools/call` request (revision 2026-07-28), as
+    /// `(Name, value)` pairs with the values not yet encoded for a header. Transports that
+    /// send headers ([`MessageSender::SENDS_HEADERS`]) add them; the others ignore them.
+    pub param_headers: Vec<(String, String)>,
 }
 
 impl SendOptions {
@@ -62,12 +66,18 @@ impl SendOptions {
     pub fn related_to(id: RequestId) -> Self {
         SendOptions {
             related_request: Some(id),
+            ..SendOptions::default()
         }
     }
 }
 
 /// The sending half of a transport.
 pub trait MessageSender: Send + 'static {
+    /// Whether each message travels with HTTP headers of its own, so that the
+    /// [`SendOptions::param_headers`] of a request reach the peer. Clients then apply the
+    /// `x-mcp-header` rules of revision 2026-07-28 to the tools they list. Default: `false`.
+    const SENDS_HEADERS: bool = false;
+
     /// Sends one message.
     ///
     /// # Errors

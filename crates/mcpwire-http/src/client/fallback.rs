@@ -101,7 +101,7 @@ impl HttpClientSender {
     async fn probe(&mut self, streamable: Arc<Streamable>, message: Message) -> Result<(), Error> {
         let Message::Request(request) = &message else {
             self.mode = Mode::Streamable(Arc::clone(&streamable));
-            return streamable.send(message).await;
+            return streamable.send(message, Vec::new()).await;
         };
         let id = request.id.clone();
         let initialize = request.method == "initialize";
@@ -152,6 +152,8 @@ impl HttpClientSender {
 }
 
 impl MessageSender for HttpClientSender {
+    const SENDS_HEADERS: bool = true;
+
     /// Sends `message` with the transport in use; the first request decides which one.
     ///
     /// # Errors
@@ -164,7 +166,7 @@ impl MessageSender for HttpClientSender {
     /// # Cancel safety
     ///
     /// Not cancel safe: the message may or may not have been sent.
-    async fn send(&mut self, message: Message, _options: SendOptions) -> Result<(), Error> {
+    async fn send(&mut self, message: Message, options: SendOptions) -> Result<(), Error> {
         if self.closed || self.inbox().shutdown.is_cancelled() {
             return Err(self.inbox().closed_error());
         }
@@ -172,13 +174,13 @@ impl MessageSender for HttpClientSender {
             // A modern request decides nothing: the transport stays undecided until an
             // `initialize` is answered.
             Mode::Probing(streamable) if streamable.is_modern(&message) => {
-                streamable.send(message).await
+                streamable.send(message, options.param_headers).await
             }
             Mode::Probing(streamable) => {
                 let streamable = Arc::clone(streamable);
                 self.probe(streamable, message).await
             }
-            Mode::Streamable(streamable) => streamable.send(message).await,
+            Mode::Streamable(streamable) => streamable.send(message, options.param_headers).await,
             Mode::Legacy(legacy) => legacy.send(message).await,
         }
     }

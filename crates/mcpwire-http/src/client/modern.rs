@@ -1,35 +1,40 @@
 //! The modern era (2026-07-28) of Streamable HTTP on the client: which messages are sent the
 //! modern way, and the headers that carry what a modern request is about.
 
-use http::header::{HeaderMap, HeaderValue};
+use http::header::{HeaderMap, HeaderName, HeaderValue};
 use mcpwire_jsonrpc::{Message, Notification, Request, RequestId};
 use mcpwire_schema::meta::{self, MetaProbe};
 use serde_json::Value;
 
 use crate::Error as HttpError;
-use crate::headers::{MCP_METHOD, MCP_NAME, MCP_PROTOCOL_VERSION, encode_value};
+use crate::headers::{MCP_METHOD, MCP_NAME, MCP_PARAM_PREFIX, MCP_PROTOCOL_VERSION, encode_value};
 
 /// The notification that cancels a request.
 const CANCELLED: &str = "notifications/cancelled";
 
 /// The headers of `request` when it is modern (its params carry the modern `_meta`): the
-/// protocol version of its `_meta`, its method, and its name when the method has one;
-/// `None` for a legacy request.
+/// protocol version of its `_meta`, its method, its name when the method has one, and an
+/// `Mcp-Param-{Name}` header for each of `params` (the arguments its tool mirrors, values not
+/// yet encoded); `None` for a legacy request.
 ///
 /// # Errors
 ///
-/// [`HttpError::is_protocol`] when the method or the protocol version cannot be a header
-/// value.
-pub(crate) fn modern_headers(request: &Request) -> Option<Result<HeaderMap, HttpError>> {
+/// [`HttpError::is_protocol`] when the method, the protocol version or a parameter's name
+/// cannot be a header.
+pub(crate) fn modern_headers(
+    request: &Request,
+    params: &[(String, String)],
+) -> Option<Result<HeaderMap, HttpError>> {
     let MetaProbe::Modern(meta) = meta::probe(request.params.as_deref()) else {
         return None;
     };
-    Some(headers_of(request, &meta))
+    Some(headers_of(request, &meta, params))
 }
 
 fn headers_of(
     request: &Request,
     meta: &serde_json::Map<String, Value>,
+    params: &[(String, String)],
 ) -> Result<HeaderMap, HttpError> {
     let mut headers = HeaderMap::new();
     if let Some(Value::String(version)) = meta.get(meta::PROTOCOL_VERSION) {
@@ -45,6 +50,15 @@ fn headers_of(
         // An encoded value is visible ASCII: it always makes a header value.
         if let Ok(name) = HeaderValue::try_from(encode_value(&name)) {
             headers.insert(MCP_NAME, name);
+        }
+    }
+    for (name, value) in params {
+        let name = HeaderName::try_from(format!("{MCP_PARAM_PREFIX}{name}")).map_err(|_| {
+            HttpError::protocol(format!("`Mcp-Param-{name}` cannot be a header name"))
+        })?;
+        // An encoded value is visible ASCII: it always makes a header value.
+        if let Ok(value) = HeaderValue::try_from(encode_value(value)) {
+            headers.append(name, value);
         }
     }
     Ok(headers)
@@ -104,8 +118,8 @@ mod tests {
 
     #[test]
     fn only_requests_with_the_modern_meta_get_modern_headers() {
-        assert!(modern_headers(&request("tools/list", serde_json::json!({}))).is_none());
-        let headers = modern_headers(&request("tools/list", modern(serde_json::json!({}))))
+        assert!(modern_headers(&request("tools/list", serde_json::json!({})), &[]).is_none());
+        let headers = modern_headers(&request("tools/list", modern(serde_json::json!({}))), &[])
             .unwrap()
             .unwrap();
         assert_eq!(headers[&MCP_PROTOCOL_VERSION], "2026-07-28");
@@ -129,11 +143,30 @@ mod tests {
             ),
             ("tasks/get", serde_json::json!({"taskId": "t-1"}), "t-1"),
         ] {
-            let headers = modern_headers(&request(method, modern(params)))
+            let headers = modern_headers(&request(method, modern(params)), &[])
                 .unwrap()
                 .unwrap();
             assert_eq!(headers[&MCP_NAME], name, "{method}");
         }
+    }
+
+    #[test]
+    fn mirrored_arguments_become_encoded_param_headers() {
+        let call = request("tools/call", modern(serde_json::json!({"name": "query"})));
+        let params = [
+            ("Region".to_owned(), "us west 1".to_owned()),
+            ("Greeting".to_owned(), "Hello, 世界".to_owned()),
+            ("EmptyVal".to_owned(), String::new()),
+        ];
+        let headers = modern_headers(&call, &params).unwrap().unwrap();
+        assert_eq!(headers["mcp-param-region"], "us west 1");
+        assert_eq!(
+            headers["mcp-param-greeting"],
+            "=?base64?SGVsbG8sIOS4lueVjA==?="
+        );
+        assert_eq!(headers["mcp-param-emptyval"], "");
+        let bad = [("My Region".to_owned(), "x".to_owned())];
+        assert!(modern_headers(&call, &bad).unwrap().is_err());
     }
 
     #[test]

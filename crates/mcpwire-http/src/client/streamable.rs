@@ -86,6 +86,8 @@ pub struct StreamableHttpClientSender {
 }
 
 impl MessageSender for StreamableHttpClientSender {
+    const SENDS_HEADERS: bool = true;
+
     /// POSTs `message` to the endpoint.
     ///
     /// A request returns at once: its HTTP exchange runs on a task, so that a slow answer
@@ -107,11 +109,11 @@ impl MessageSender for StreamableHttpClientSender {
     /// # Cancel safety
     ///
     /// Not cancel safe: the message may or may not have been sent.
-    async fn send(&mut self, message: Message, _options: SendOptions) -> Result<(), Error> {
+    async fn send(&mut self, message: Message, options: SendOptions) -> Result<(), Error> {
         if self.closed || self.streamable.inbox.shutdown.is_cancelled() {
             return Err(self.streamable.inbox.closed_error());
         }
-        self.streamable.send(message).await
+        self.streamable.send(message, options.param_headers).await
     }
 
     /// Ends the session with a DELETE carrying its id (a 405 answer is fine: the server keeps
@@ -247,11 +249,15 @@ impl Streamable {
     }
 
     /// Sends one message; see [`StreamableHttpClientSender::send`].
-    pub(crate) async fn send(self: &Arc<Self>, message: Message) -> Result<(), Error> {
+    pub(crate) async fn send(
+        self: &Arc<Self>,
+        message: Message,
+        param_headers: Vec<(String, String)>,
+    ) -> Result<(), Error> {
         self.remember_handshake(&message);
         let body = Bytes::from(message.to_vec());
         if let Message::Request(request) = &message
-            && let Some(headers) = modern_headers(request)
+            && let Some(headers) = modern_headers(request, &param_headers)
         {
             self.spawn_modern_request(request.id.clone(), body, headers);
             return Ok(());
@@ -298,7 +304,7 @@ impl Streamable {
     /// in flight.
     pub(crate) fn is_modern(&self, message: &Message) -> bool {
         match message {
-            Message::Request(request) => modern_headers(request).is_some(),
+            Message::Request(request) => modern_headers(request, &[]).is_some(),
             _ => cancelled_request(message)
                 .is_some_and(|id| lock(&self.modern_requests).in_flight.contains_key(&id)),
         }
