@@ -12,6 +12,7 @@ use mcpwire_jsonrpc::{Notification, Request, RequestId};
 use mcpwire_rpc::CancellationToken;
 use serde_json::value::RawValue;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use crate::modern::{self, Link};
 use crate::server::Inner;
@@ -49,12 +50,25 @@ impl Server {
     /// assert_eq!(service.session_count(), 0);
     /// ```
     pub fn http_service(&self, config: Config) -> StreamableHttpService {
+        self.http_service_counting(config, Arc::default())
+    }
+
+    /// [`Server::http_service`], counting in `listens` the subscriptions of the lane not yet
+    /// answered.
+    fn http_service_counting(
+        &self,
+        config: Config,
+        listens: Arc<watch::Sender<usize>>,
+    ) -> StreamableHttpService {
         let server = self.clone();
         StreamableHttpService::new(config, move |transport: HttpSessionTransport| {
             // The session runs on its own tasks and ends with the HTTP session.
             server.serve(transport);
         })
-        .stateless(ModernLane(Arc::clone(&self.inner)))
+        .stateless(ModernLane {
+            server: Arc::clone(&self.inner),
+            listens,
+        })
     }
 
     /// Serves this server over Streamable HTTP on `listener`, with the default
@@ -83,7 +97,9 @@ impl Server {
     }
 
     /// Serves this server over Streamable HTTP on `listener` with `config`, until `shutdown`
-    /// completes; then every session ends and connections get the configured grace period.
+    /// completes; then every modern subscription is closed with its final result
+    /// ([`Server::close_subscriptions`]), every session ends and connections get the
+    /// configured grace period.
     ///
     /// # Errors
     ///
@@ -97,17 +113,50 @@ impl Server {
     where
         F: Future<Output = ()> + Send,
     {
-        serve(listener, self.http_service(config), shutdown).await
+        let server = self.clone();
+        let listens = Arc::new(watch::Sender::new(0));
+        let mut answered = listens.subscribe();
+        let grace = config.get_shutdown_grace();
+        let shutdown = async move {
+            shutdown.await;
+            // A subscription's stream lasts until it is closed: each gets its final result
+            // before the lane cancels what is still in flight.
+            server.close_subscriptions();
+            let all_answered = answered.wait_for(|open| *open == 0);
+            if tokio::time::timeout(grace, all_answered).await.is_err() {
+                tracing::debug!("subscriptions still open after the shutdown grace period");
+            }
+        };
+        let service = self.http_service_counting(config, listens);
+        serve(listener, service, shutdown).await
     }
 }
 
 /// Serves the requests of the stateless lane with the modern dispatch, [`modern::serve`].
-struct ModernLane(Arc<Inner>);
+struct ModernLane {
+    server: Arc<Inner>,
+    /// How many subscriptions are not answered yet.
+    listens: Arc<watch::Sender<usize>>,
+}
+
+/// Counts one subscription in [`ModernLane::listens`] until it is answered.
+struct OpenListen(Arc<watch::Sender<usize>>);
+
+impl Drop for OpenListen {
+    fn drop(&mut self) {
+        self.0.send_modify(|open| *open = open.saturating_sub(1));
+    }
+}
 
 impl StatelessHandler for ModernLane {
     fn handle(&self, request: Request, exchange: Exchange) -> BoxFuture<'static, ()> {
-        let server = Arc::clone(&self.0);
+        let server = Arc::clone(&self.server);
+        let _open = (request.method == "subscriptions/listen").then(|| {
+            self.listens.send_modify(|open| *open += 1);
+            OpenListen(Arc::clone(&self.listens))
+        });
         Box::pin(async move {
+            let _open = _open;
             // The lane decoded and checked `_meta` already: the dispatch takes it as it is.
             let meta = modern::InboundMeta::Decoded(exchange.meta().clone());
             let principal = exchange.authorization_digest();

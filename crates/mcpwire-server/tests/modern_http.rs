@@ -471,6 +471,46 @@ async fn a_subscription_streams_its_acknowledgement_then_its_changes() {
 }
 
 #[tokio::test]
+async fn shutting_down_closes_the_subscriptions_with_their_result() {
+    let served = start().await;
+    let listen = modern(
+        8,
+        "subscriptions/listen",
+        json!({"notifications": {"toolsListChanged": true}}),
+    );
+    let mut socket = send(served.address, &modern_headers(&listen, &[]), &listen).await;
+    let mut read = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let Served { _stop: stop, .. } = served;
+    let mut stop = Some(stop);
+    tokio::time::timeout(STEP, async {
+        // Bounded by the step limit; each round reads at least one byte or ends.
+        loop {
+            let count = socket.read(&mut buffer).await.expect("the stream reads");
+            if count == 0 {
+                break;
+            }
+            read.extend_from_slice(&buffer[..count]);
+            if !data_lines(&String::from_utf8_lossy(&read)).is_empty()
+                && let Some(stop) = stop.take()
+            {
+                let _ = stop.send(());
+            }
+        }
+    })
+    .await
+    .expect("the stream ends in time after the shutdown");
+    let events = data_lines(&String::from_utf8_lossy(&read));
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[1]["id"], 8, "{}", events[1]);
+    assert_eq!(
+        events[1]["result"]["_meta"]["io.modelcontextprotocol/subscriptionId"], 8,
+        "{}",
+        events[1]
+    );
+}
+
+#[tokio::test]
 async fn mirrored_arguments_must_match_their_param_headers() {
     let served = start().await;
     let call = |arguments: Value| {

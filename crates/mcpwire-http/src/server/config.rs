@@ -345,6 +345,11 @@ impl Config {
         self
     }
 
+    /// The grace period of [`Config::shutdown_grace`].
+    pub fn get_shutdown_grace(&self) -> Duration {
+        self.shutdown_grace
+    }
+
     /// Serves the deprecated HTTP+SSE transport of revision 2024-11-05 beside Streamable
     /// HTTP, for clients that predate it: `GET sse_path` opens a session's event stream and
     /// `POST messages_path?sessionId=…` carries the client's messages (conventionally `/sse`
