@@ -16,6 +16,9 @@ pub struct Error {
     kind: Kind,
     detail: Option<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// The JSON-RPC error response that the body of an unexpected status held.
+    #[cfg(feature = "client")]
+    refusal: Option<Box<mcpwire_jsonrpc::ErrorResponse>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +64,8 @@ impl Error {
             kind: Kind::Store,
             detail: None,
             source: Some(source.into()),
+            #[cfg(feature = "client")]
+            refusal: None,
         }
     }
 
@@ -70,6 +75,8 @@ impl Error {
             kind: Kind::Io,
             detail: None,
             source: Some(Box::new(source)),
+            #[cfg(feature = "client")]
+            refusal: None,
         }
     }
 
@@ -96,6 +103,8 @@ impl Error {
             kind: Kind::Connect,
             detail: None,
             source: Some(source.into()),
+            #[cfg(feature = "client")]
+            refusal: None,
         }
     }
 
@@ -107,6 +116,24 @@ impl Error {
     #[cfg(feature = "client")]
     pub(crate) fn unexpected_status(status: http::StatusCode, detail: Option<String>) -> Self {
         Error::new(Kind::Status(status.as_u16()), detail)
+    }
+
+    /// An unexpected status whose body was a JSON-RPC error response: the server's own
+    /// explanation, which a failed request is answered with.
+    #[cfg(feature = "client")]
+    pub(crate) fn refused(
+        status: http::StatusCode,
+        refusal: mcpwire_jsonrpc::ErrorResponse,
+    ) -> Self {
+        let mut error = Error::unexpected_status(status, Some(refusal.error.message.clone()));
+        error.refusal = Some(Box::new(refusal));
+        error
+    }
+
+    /// The JSON-RPC error response the body of an unexpected status held, if any.
+    #[cfg(feature = "client")]
+    pub(crate) fn refusal(&self) -> Option<&mcpwire_jsonrpc::ErrorResponse> {
+        self.refusal.as_deref()
     }
 
     #[cfg(feature = "client")]
@@ -138,6 +165,8 @@ impl Error {
             kind,
             detail,
             source: None,
+            #[cfg(feature = "client")]
+            refusal: None,
         }
     }
 

@@ -728,6 +728,46 @@ async fn unsupported_versions_name_the_supported_ones_and_echo_the_requested_one
     );
 }
 
+/// With no legacy revision (`Config::protocol_versions([])`) the service is modern-only: a
+/// legacy client's `initialize` gets `400` and `-32022` naming the lane's versions, and no
+/// session is made; modern requests are served as before.
+#[tokio::test]
+async fn a_service_of_no_legacy_revision_refuses_initialize_naming_the_modern_ones() {
+    let harness = Harness::start(Config::default().protocol_versions([])).await;
+    let initialize = json!({"jsonrpc": "2.0", "id": 7, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "legacy", "version": "1.0.0"},
+    }});
+    for version_header in [None, Some("2025-11-25")] {
+        let mut headers = vec![
+            ("accept", "application/json, text/event-stream"),
+            ("content-type", "application/json"),
+        ];
+        headers.extend(version_header.map(|version| ("mcp-protocol-version", version)));
+        let response = harness.post_raw(&headers, initialize.to_string()).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let body = json_body(response).await;
+        assert_eq!(body["id"], 7, "{body}");
+        assert_eq!(body["error"]["code"], -32022, "{body}");
+        assert_eq!(
+            body["error"]["data"],
+            json!({"supported": [MODERN], "requested": "2025-11-25"})
+        );
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(MODERN), "{body}");
+    }
+    assert_eq!(harness.service.session_count(), 0);
+
+    let message = modern(json!(8), "server/discover", json!({}));
+    let headers = modern_headers(&message);
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    let response = harness.post_raw(&headers, message.to_string()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
 #[tokio::test]
 async fn a_header_less_modern_request_is_refused_for_the_missing_header() {
     let harness = Harness::start(Config::default()).await;

@@ -414,6 +414,34 @@ async fn failed_requests_are_answered_with_error_responses() {
     }
 }
 
+/// A server that explains an error status with a JSON-RPC error, as a modern-only server
+/// refuses `initialize` (`400`, `-32022` naming the versions it speaks), answers the request
+/// with that error: its code and data reach the client, not a local `-32603`.
+#[tokio::test]
+async fn a_json_rpc_error_in_an_error_status_answers_the_request() {
+    let server = TestServer::start(|_| {
+        let mut response = json_answer(
+            r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32022,"message":"Unsupported protocol version","data":{"supported":["2026-07-28"],"requested":"2025-11-25"}}}"#,
+        );
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+        response
+    })
+    .await;
+    let (mut sender, mut receiver) = HttpClientBuilder::new(server.url("/mcp"))
+        .streamable()
+        .unwrap()
+        .split();
+    send(&mut sender, request(1, "initialize")).await;
+    let Message::Error(refusal) = receive(&mut receiver).await else {
+        panic!("an error response expected");
+    };
+    assert_eq!(refusal.id, Some(RequestId::from(1)));
+    assert_eq!(refusal.error.code, ErrorCode::UNSUPPORTED_PROTOCOL_VERSION);
+    let data: serde_json::Value =
+        serde_json::from_str(refusal.error.data.as_deref().expect("data").get()).unwrap();
+    assert_eq!(data["supported"], json!(["2026-07-28"]));
+}
+
 #[tokio::test]
 async fn the_standalone_stream_delivers_server_messages_and_reconnects() {
     let (streams_sender, mut streams) = mpsc::unbounded_channel();

@@ -19,7 +19,8 @@ use crate::server::Inner;
 use crate::{Error, Server};
 
 impl Server {
-    /// The Streamable HTTP endpoint of this server, for both eras: every session a client
+    /// The Streamable HTTP endpoint of this server, for both eras (unless
+    /// [`ServerBuilder::only_era`](crate::ServerBuilder::only_era) says otherwise): every session a client
     /// opens with `initialize` is served by [`Server::serve`], and every modern request
     /// (revision 2026-07-28, with `MCP-Protocol-Version: 2026-07-28` and its `_meta`) is served
     /// statelessly on the service's
@@ -61,14 +62,24 @@ impl Server {
         listens: Arc<watch::Sender<usize>>,
     ) -> StreamableHttpService {
         let server = self.clone();
-        StreamableHttpService::new(config, move |transport: HttpSessionTransport| {
+        // A modern-only server accepts no legacy revision: the service refuses `initialize`.
+        let config = if self.inner.serves_legacy() {
+            config
+        } else {
+            config.protocol_versions([])
+        };
+        let service = StreamableHttpService::new(config, move |transport: HttpSessionTransport| {
             // The session runs on its own tasks and ends with the HTTP session.
             server.serve(transport);
-        })
-        .stateless(ModernLane {
-            server: Arc::clone(&self.inner),
-            listens,
-        })
+        });
+        if self.inner.serves_modern() {
+            service.stateless(ModernLane {
+                server: Arc::clone(&self.inner),
+                listens,
+            })
+        } else {
+            service
+        }
     }
 
     /// Serves this server over Streamable HTTP on `listener`, with the default

@@ -71,6 +71,7 @@ pub use context::{AskOptions, ClientProgress, Context};
 pub use error::{Error, ToolError};
 #[cfg(feature = "http")]
 pub use mcpwire_http::server::{Config as HttpConfig, StreamableHttpService};
+pub use mcpwire_schema::Era;
 pub use mcpwire_schema::v2025_11_25 as types;
 pub use resource::{
     HandlerError, Prompt, Resource, ResourceTemplate, blob_contents, text_contents,

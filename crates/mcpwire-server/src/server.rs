@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
 use mcpwire_rpc::{Config, Peer};
-use mcpwire_schema::ProtocolVersion;
 use mcpwire_schema::v2025_11_25 as wire;
+use mcpwire_schema::{Era, ProtocolVersion};
 use mcpwire_transport::{SendOptions, Transport};
 
 use crate::cancel::McpCancellation;
@@ -56,6 +56,8 @@ pub(crate) struct Inner {
     pub(crate) tasks_enabled: bool,
     pub(crate) logging: bool,
     pub(crate) page_size: usize,
+    /// The one era served, when the server serves only one (`None`: both).
+    pub(crate) only_era: Option<Era>,
     /// The cache hints of modern results, unless a resource has its own.
     pub(crate) cache_hints: CacheHints,
     /// The keys and limits of the `requestState` of multi round-trip requests.
@@ -95,6 +97,16 @@ impl std::fmt::Debug for RootsChanged {
 }
 
 impl Inner {
+    /// Whether the server answers `initialize` and serves legacy sessions.
+    pub(crate) fn serves_legacy(&self) -> bool {
+        self.only_era != Some(Era::Modern)
+    }
+
+    /// Whether the server serves modern requests (those that carry their own `_meta`).
+    pub(crate) fn serves_modern(&self) -> bool {
+        self.only_era != Some(Era::Legacy)
+    }
+
     pub(crate) fn capabilities(&self) -> wire::ServerCapabilities {
         wire::ServerCapabilities {
             completions: (self.resources_enabled || self.prompts_enabled).then(Default::default),
@@ -190,6 +202,7 @@ impl Server {
             tasks_enabled: false,
             logging: true,
             page_size: ServerBuilder::DEFAULT_PAGE_SIZE,
+            only_era: None,
             cache_hints: CacheHints::default(),
             request_state_keys: None,
             request_state_ttl: StateConfig::DEFAULT_TTL,
@@ -473,6 +486,7 @@ pub struct ServerBuilder {
     tasks_enabled: bool,
     logging: bool,
     page_size: usize,
+    only_era: Option<Era>,
     cache_hints: CacheHints,
     request_state_keys: Option<([u8; 32], Vec<[u8; 32]>)>,
     request_state_ttl: Duration,
@@ -605,6 +619,21 @@ impl ServerBuilder {
         self
     }
 
+    /// Serves one era only; by default the server serves both, each client in the era it
+    /// opens with.
+    ///
+    /// [`Era::Modern`]: `initialize` is answered with `-32022` (UnsupportedProtocolVersion)
+    /// naming the modern revisions, over HTTP with status `400`, so that a legacy client can
+    /// tell its user why. [`Era::Legacy`]: the server behaves as a server of 2025 that knows
+    /// nothing of the modern era: `server/discover` and `subscriptions/listen` are unknown
+    /// methods (`-32601`), a request with a modern `_meta` is served as a legacy request (before
+    /// `initialize`, refused as such), and over HTTP a modern `MCP-Protocol-Version` header gets
+    /// `400`. Clients that probe fall back to `initialize` on these answers.
+    pub fn only_era(mut self, era: Era) -> Self {
+        self.only_era = Some(era);
+        self
+    }
+
     /// Sets the cache hints (`ttlMs`, `cacheScope`) of the modern era's cacheable results:
     /// `server/discover`, the four lists, and `resources/read` of resources without their own
     /// ([`Resource::cache_hints`]). Default: `ttlMs: 0`, `"private"`.
@@ -717,6 +746,7 @@ impl ServerBuilder {
                 tasks_enabled: self.tasks_enabled,
                 logging: self.logging,
                 page_size: self.page_size,
+                only_era: self.only_era,
                 cache_hints: self.cache_hints,
                 request_state,
                 listeners: Listeners::new(self.max_subscriptions),

@@ -223,6 +223,32 @@ pub(crate) struct SessionHandler {
     pub(crate) listener_slots: Arc<ListenerSlots>,
 }
 
+/// The answer of a modern-only server to `initialize`: `-32022` naming the modern revisions
+/// and the one the client asked for, in `data` and in the message (the spec asks a
+/// modern-only server to name its versions in any error to `initialize`).
+fn refuse_initialize(params: Option<&RawValue>) -> ErrorObject {
+    #[derive(Deserialize)]
+    struct Requested {
+        #[serde(rename = "protocolVersion")]
+        protocol_version: String,
+    }
+    let requested = params
+        .and_then(|params| serde_json::from_str::<Requested>(params.get()).ok())
+        .map(|requested| requested.protocol_version)
+        .unwrap_or_default();
+    let mut error = meta::unsupported_protocol_version(&requested, &ProtocolVersion::MODERN);
+    // A legacy client may show only the message: it names what the server speaks.
+    let names: Vec<&str> = ProtocolVersion::MODERN
+        .iter()
+        .map(|version| version.as_str())
+        .collect();
+    error.message = format!(
+        "unsupported protocol version: {requested}; this server supports only {}",
+        names.join(", ")
+    );
+    error
+}
+
 /// The progress token in any request's `_meta`, read without decoding the rest.
 #[derive(Deserialize)]
 struct ProgressProbe {
@@ -247,9 +273,17 @@ impl mcpwire_rpc::Handler for SessionHandler {
         request: RequestContext,
     ) -> Result<Box<RawValue>, ErrorObject> {
         let method = request.method().to_owned();
+        let server = &self.server;
         // A modern request is served statelessly, whatever the session did before.
         let probe = meta::probe(params.as_deref());
-        if probe.is_modern() || modern::is_modern_only(&method) {
+        let modern_request = probe.is_modern() || modern::is_modern_only(&method);
+        if !server.serves_legacy() && !modern_request && method == "initialize" {
+            return Err(refuse_initialize(params.as_deref()));
+        }
+        if !server.serves_modern() && modern::is_modern_only(&method) {
+            return Err(ErrorObject::method_not_found(&method));
+        }
+        if (modern_request && server.serves_modern()) || !server.serves_legacy() {
             let inbound = modern::Inbound {
                 method,
                 params,
@@ -281,7 +315,6 @@ impl mcpwire_rpc::Handler for SessionHandler {
             .and_then(|params| serde_json::from_str::<ProgressProbe>(params.get()).ok())
             .and_then(|probe| probe.meta)
             .and_then(|meta| meta.progress_token);
-        let server = &self.server;
         let params = params.as_deref();
         let result = match method.as_str() {
             "tools/list" if server.tools_enabled => encode(&methods::list_tools(server, params)?),

@@ -11,7 +11,7 @@ use mcpwire_rpc::{Config, Handler, Peer, RequestContext, RequestOptions};
 use mcpwire_schema::meta;
 use mcpwire_schema::v2026_07_28;
 use mcpwire_server::{
-    CacheHints, CacheScope, Context, HandlerError, Prompt, Resource, ResourceTemplate, Server,
+    CacheHints, CacheScope, Context, Era, HandlerError, Prompt, Resource, ResourceTemplate, Server,
     Session, Structured, Tool, ToolError, text_contents, types,
 };
 use serde_json::value::RawValue;
@@ -691,6 +691,69 @@ async fn an_unsupported_version_names_the_supported_ones() {
             serde_json::from_value::<v2026_07_28::UnsupportedProtocolVersionError>(response)
                 .expect("the schema's shape");
         }
+    }
+}
+
+/// A server of one era (`ServerBuilder::only_era`) answers the other era's opening so that
+/// clients can tell: a modern-only server refuses `initialize` with `-32022` naming its
+/// versions, a legacy-only one knows no `server/discover` and no `_meta` envelope.
+#[tokio::test]
+async fn a_server_of_one_era_refuses_the_other_era() {
+    let builder = || {
+        Server::builder("one-era", "1.0.0").tool(Tool::typed(
+            "echo",
+            |arguments: Map<String, Value>, _: Context| async move {
+                Ok::<_, ToolError>(Value::Object(arguments).to_string())
+            },
+        ))
+    };
+    let modern_only = builder()
+        .only_era(Era::Modern)
+        .build()
+        .expect("a valid server");
+    let legacy_only = builder()
+        .only_era(Era::Legacy)
+        .build()
+        .expect("a valid server");
+    let initialize = json!({"protocolVersion": "2025-11-25", "capabilities": {},
+                            "clientInfo": {"name": "legacy", "version": "1.0.0"}});
+    for kind in KINDS {
+        let client = Client::connect(kind, &modern_only).await;
+        let error = client
+            .request("initialize", initialize.clone())
+            .await
+            .expect_err("a modern-only server refuses initialize");
+        assert_eq!(
+            error.code,
+            ErrorCode::UNSUPPORTED_PROTOCOL_VERSION,
+            "{kind:?}"
+        );
+        let data = value(error.data.as_deref().expect("data"));
+        assert_eq!(
+            data,
+            json!({"supported": ["2026-07-28"], "requested": "2025-11-25"})
+        );
+        assert!(error.message.contains("2026-07-28"), "{error:?}");
+        let tools = client.modern("tools/list", json!({}), json!({})).await;
+        assert!(tools.is_ok(), "{kind:?}: {tools:?}");
+
+        let client = Client::connect(kind, &legacy_only).await;
+        let discover = client
+            .modern("server/discover", json!({}), json!({}))
+            .await
+            .expect_err("a legacy-only server knows no server/discover");
+        assert_eq!(discover.code, ErrorCode::METHOD_NOT_FOUND, "{kind:?}");
+        let listed = client
+            .modern("tools/list", json!({}), json!({}))
+            .await
+            .expect_err("a legacy request before initialize");
+        assert_eq!(
+            listed.code,
+            ErrorCode::INVALID_REQUEST,
+            "{kind:?}: {listed:?}"
+        );
+        let initialized = client.request("initialize", initialize.clone()).await;
+        assert!(initialized.is_ok(), "{kind:?}: {initialized:?}");
     }
 }
 

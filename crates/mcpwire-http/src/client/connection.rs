@@ -152,18 +152,21 @@ impl Connection {
     /// of a JSON-RPC error in it, or its text.
     pub(crate) async fn status_error(&self, response: Response<Incoming>) -> HttpError {
         let status = response.status();
-        let detail = match self.read_body(response.into_body(), ERROR_BODY_BYTES).await {
-            Ok(body) => explain_body(&body),
-            Err(_) => None,
-        };
-        HttpError::unexpected_status(status, detail)
+        match self.read_body(response.into_body(), ERROR_BODY_BYTES).await {
+            Ok(body) => explained_status(status, &body),
+            Err(_) => HttpError::unexpected_status(status, None),
+        }
     }
 }
 
-/// The error for an unexpected status whose body was read already, explained as by
-/// [`Connection::status_error`].
+/// The error for an unexpected status whose body was read already: it keeps a JSON-RPC error
+/// response of the body (see [`HttpError::refusal`]), or explains the status with a short
+/// text of the body.
 pub(crate) fn explained_status(status: StatusCode, body: &[u8]) -> HttpError {
-    HttpError::unexpected_status(status, explain_body(body))
+    match mcpwire_jsonrpc::Message::parse(body) {
+        Ok(mcpwire_jsonrpc::Message::Error(refusal)) => HttpError::refused(status, refusal),
+        _ => HttpError::unexpected_status(status, explain_body(body)),
+    }
 }
 
 /// The media type of a response, lowercase and without parameters.

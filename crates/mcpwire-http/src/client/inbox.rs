@@ -64,8 +64,22 @@ impl Inbox {
     }
 
     /// Delivers the error response that fails the pending request `id`, for a request the
-    /// server will never answer (its POST failed, or its stream ended for good).
+    /// server will never answer (its POST failed, or its stream ended for good): the server's
+    /// own JSON-RPC error when it explained an error status with one, a local `-32603`
+    /// otherwise.
     pub(crate) async fn fail_request(&self, id: RequestId, error: &HttpError) {
+        // A server that explained its error status with a JSON-RPC error for this request (or
+        // for none) answered it: the request gets the server's own error.
+        if let Some(refusal) = error
+            .refusal()
+            .filter(|refusal| refusal.id.as_ref().is_none_or(|refused| *refused == id))
+        {
+            tracing::debug!(%id, %error, "a server refused a request with an error status");
+            let mut refusal = refusal.clone();
+            refusal.id = Some(id);
+            self.deliver(Inbound::Message(Message::from(refusal))).await;
+            return;
+        }
         tracing::debug!(%id, %error, "failing a request the server will not answer");
         let object =
             ErrorObject::internal_error(format!("http transport: {}", error.with_sources()));

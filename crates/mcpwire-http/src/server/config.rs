@@ -283,6 +283,10 @@ impl Config {
     /// With a [stateless lane](crate::server::StreamableHttpService::stateless), a header that
     /// names no legacy revision goes to the lane instead, which judges it against
     /// [`modern_versions`](Self::modern_versions).
+    ///
+    /// With none, the service serves no legacy revision: every legacy message, `initialize`
+    /// included, gets `400` and `-32022` (UnsupportedProtocolVersion) whose `data.supported`
+    /// lists the lane's modern versions, as the spec asks of a modern-only server.
     pub fn protocol_versions(
         mut self,
         versions: impl IntoIterator<Item = ProtocolVersion>,

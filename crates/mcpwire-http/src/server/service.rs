@@ -402,7 +402,9 @@ where
             .ok()
             .and_then(ProtocolVersion::from_wire)
             .is_some_and(|version| config.protocol_versions.contains(&version));
-        if !supported && !modern {
+        // A service of no legacy revision refuses the message itself, with the versions it
+        // serves (see `refuse_legacy`).
+        if !supported && !modern && !config.protocol_versions.is_empty() {
             return error_response(
                 StatusCode::BAD_REQUEST,
                 ErrorCode::INVALID_REQUEST,
@@ -471,6 +473,10 @@ where
         && stateless::is_modern_message(&message)
     {
         return stateless::serve_message(&shared, lane, headers, message).await;
+    }
+
+    if config.protocol_versions.is_empty() {
+        return refuse_legacy(&shared, headers, &message);
     }
 
     let is_initialize =
@@ -555,6 +561,52 @@ where
             }
         }
     }
+}
+
+/// The answer of a service that serves no legacy revision (an empty
+/// [`Config::protocol_versions`]) to a legacy message: `400` and `-32022`
+/// (UnsupportedProtocolVersion) naming the modern revisions of its stateless lane, if any, and
+/// the revision the client asked for (in `initialize`, or else in its header), so that a
+/// legacy client can tell its user why.
+fn refuse_legacy(
+    shared: &Shared,
+    headers: &HeaderMap,
+    message: &Message,
+) -> Response<ResponseBody> {
+    #[derive(serde::Deserialize)]
+    struct Initialize {
+        #[serde(rename = "protocolVersion")]
+        protocol_version: String,
+    }
+    let (id, params) = match message {
+        Message::Request(request) => (Some(request.id.clone()), request.params.as_deref()),
+        _ => (None, None),
+    };
+    let requested = params
+        .and_then(|params| serde_json::from_str::<Initialize>(params.get()).ok())
+        .map(|initialize| initialize.protocol_version)
+        .or_else(|| {
+            headers
+                .get(MCP_PROTOCOL_VERSION)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        })
+        .unwrap_or_default();
+    let supported: &[ProtocolVersion] = match &shared.stateless {
+        Some(_) => &shared.config.modern_versions,
+        None => &[],
+    };
+    let mut error = mcpwire_schema::meta::unsupported_protocol_version(&requested, supported);
+    // A legacy client may show only the message: it names what the server speaks.
+    let names: Vec<&str> = supported.iter().map(|version| version.as_str()).collect();
+    error.message = format!(
+        "unsupported protocol version: {requested}; this server supports only {}",
+        names.join(", ")
+    );
+    json_response(
+        StatusCode::BAD_REQUEST,
+        Message::from(ErrorResponse::new(id, error)).to_vec(),
+    )
 }
 
 /// Checks the headers of a `POST` to the Streamable HTTP endpoint: `406` unless `Accept` lists

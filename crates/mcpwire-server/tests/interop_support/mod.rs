@@ -1,6 +1,6 @@
 //! What the interop tests need around the third-party peers: the workspace's paths, the
-//! peers' installation (`cargo xtask interop-setup`), our `everything` example built, and a
-//! peer run as a child process with a time limit.
+//! peers' installation (`cargo xtask interop-setup`), our `everything` and `interop_peer`
+//! examples built, and a peer run as a child process with a time limit.
 
 #![allow(dead_code, unreachable_pub)] // Each test binary uses a different part.
 
@@ -18,40 +18,49 @@ pub use peers::*;
 const BUILD_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Builds our `everything` example and returns the path of its executable.
+pub async fn everything_example() -> &'static Path {
+    static EXECUTABLE: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
+    EXECUTABLE.get_or_init(|| build_example("everything")).await
+}
+
+/// Builds our `interop_peer` example, the server of the dual-era interop clients, and returns
+/// the path of its executable.
+pub async fn interop_peer_example() -> &'static Path {
+    static EXECUTABLE: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
+    EXECUTABLE
+        .get_or_init(|| build_example("interop_peer"))
+        .await
+}
+
+/// Builds the example `name` of this crate and returns the path of its executable.
 ///
 /// It is built with the features `cargo xtask ci` tests with (`--workspace --all-features`),
 /// so that in CI the build the test run already made is reused rather than redone.
-pub async fn everything_example() -> &'static Path {
-    static EXECUTABLE: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
-    EXECUTABLE
-        .get_or_init(|| async {
-            let output = run_cargo(
-                &[
-                    "build",
-                    "--workspace",
-                    "--all-features",
-                    "--example",
-                    "everything",
-                    "--message-format",
-                    "json-render-diagnostics",
-                ],
-                BUILD_TIMEOUT,
-            )
-            .await;
-            assert!(
-                output.status.success(),
-                "building the everything example failed:\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            String::from_utf8_lossy(&output.stdout)
-                .lines()
-                .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-                .filter(|message| {
-                    message["reason"] == "compiler-artifact"
-                        && message["target"]["name"] == "everything"
-                })
-                .find_map(|message| message["executable"].as_str().map(PathBuf::from))
-                .expect("cargo reports the everything example's executable")
+async fn build_example(name: &str) -> PathBuf {
+    let output = run_cargo(
+        &[
+            "build",
+            "--workspace",
+            "--all-features",
+            "--example",
+            name,
+            "--message-format",
+            "json-render-diagnostics",
+        ],
+        BUILD_TIMEOUT,
+    )
+    .await;
+    assert!(
+        output.status.success(),
+        "building the {name} example failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|message| {
+            message["reason"] == "compiler-artifact" && message["target"]["name"] == name
         })
-        .await
+        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+        .unwrap_or_else(|| panic!("cargo reports the {name} example's executable"))
 }

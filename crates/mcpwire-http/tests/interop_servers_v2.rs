@@ -1,0 +1,201 @@
+//! Interop with the dual-era SDK servers over Streamable HTTP: our client, over our HTTP
+//! client transport, drives `interop/ts2_server.mjs` (TypeScript SDK v2) and
+//! `interop/py2_server.py` (Python SDK 2.x) through the script of the dual-era peers, forced to
+//! one era or choosing by itself, against servers serving both eras or one. (The same over
+//! stdio is in mcpwire-client's `interop_servers_v2`.)
+//!
+//! Modern requests carry `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` and the
+//! `Mcp-Param-*` headers the tools declare (`region_echo`'s `Mcp-Param-Region`), which both
+//! servers check. The peers are installed by `cargo xtask interop-setup`, which the tests run
+//! first (it does nothing when they are current); they need node and python3.
+
+#[allow(dead_code, unreachable_pub)] // This test uses only the installed peers.
+#[path = "../../../interop/rust/peers.rs"]
+mod peers;
+
+#[allow(dead_code)] // This side drives the script; the peers' lines are not read.
+#[path = "../../../interop/rust/script.rs"]
+mod script;
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use mcpwire_client::{EraChoice, ErrorCode};
+use mcpwire_http::client::HttpClientBuilder;
+use script::{ScriptClient, check_script, expected};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// How long one test may take, from spawning the server to its end.
+const TEST_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How many lines of a server's stderr are read while waiting for its URL.
+const MAX_STARTUP_LINES: usize = 100;
+
+/// A peer server of the script.
+#[derive(Clone, Copy, Debug)]
+enum Peer {
+    /// `ts2_server.mjs --era ERA`.
+    TypeScript(&'static str),
+    /// `py2_server.py` (both eras).
+    Python,
+}
+
+impl Peer {
+    fn name(self) -> &'static str {
+        match self {
+            Peer::TypeScript(_) => "ts2-interop-server",
+            Peer::Python => "py2-interop-server",
+        }
+    }
+}
+
+/// What a connection must end with.
+#[derive(Clone, Copy, Debug)]
+enum Outcome {
+    /// The whole script, in this era (`"modern"` or `"legacy"`).
+    Script(&'static str),
+    /// The connection fails with `-32022`, the server naming only 2026-07-28.
+    UnsupportedVersion,
+}
+
+macro_rules! matrix {
+    ($($name:ident: $peer:expr, $choice:ident => $outcome:expr;)*) => {$(
+        #[tokio::test]
+        async fn $name() {
+            tokio::time::timeout(TEST_TIMEOUT, drive_peer($peer, EraChoice::$choice, $outcome))
+                .await
+                .expect("the scenario finishes in time");
+        }
+    )*};
+}
+
+matrix! {
+    client_forced_modern_drives_the_typescript_server: Peer::TypeScript("both"), Modern => Outcome::Script("modern");
+    client_forced_modern_drives_the_python_server: Peer::Python, Modern => Outcome::Script("modern");
+    client_forced_legacy_drives_the_typescript_server: Peer::TypeScript("both"), Legacy => Outcome::Script("legacy");
+    client_forced_legacy_drives_the_python_server: Peer::Python, Legacy => Outcome::Script("legacy");
+    client_probing_drives_the_typescript_server_in_the_modern_era: Peer::TypeScript("both"), Auto => Outcome::Script("modern");
+    client_probing_drives_the_python_server_in_the_modern_era: Peer::Python, Auto => Outcome::Script("modern");
+    client_probing_falls_back_with_a_legacy_only_typescript_server: Peer::TypeScript("legacy"), Auto => Outcome::Script("legacy");
+    client_forced_legacy_is_refused_by_a_modern_only_typescript_server: Peer::TypeScript("modern"), Legacy => Outcome::UnsupportedVersion;
+    client_probing_stays_modern_with_a_modern_only_typescript_server: Peer::TypeScript("modern"), Auto => Outcome::Script("modern");
+}
+
+async fn drive_peer(peer: Peer, choice: EraChoice, outcome: Outcome) {
+    let peers = peers::peers().await;
+    let server = match peer {
+        Peer::TypeScript(era) => {
+            let script = peers.scripts.join("ts2_server.mjs");
+            let script = script.to_str().expect("the workspace path is UTF-8");
+            PeerServer::start(PathBuf::from("node"), &[script, "--era", era]).await
+        }
+        Peer::Python => {
+            let script = peers.scripts.join("py2_server.py");
+            let script = script.to_str().expect("the workspace path is UTF-8");
+            PeerServer::start(peers.python_v2.clone(), &[script]).await
+        }
+    };
+    let transport = HttpClientBuilder::new(server.url.as_str())
+        .streamable()
+        .expect("a valid configuration");
+    let script_client = ScriptClient::default();
+    let connected = script_client.builder().era(choice).connect(transport).await;
+    match outcome {
+        Outcome::Script(era) => {
+            let client = connected.unwrap_or_else(|error| panic!("{peer:?}: connect: {error}"));
+            let lines = script_client.drive(&client).await;
+            check_script(&lines, &expected(era, "mcpwire"), Some(peer.name()));
+            client.close().await;
+        }
+        Outcome::UnsupportedVersion => {
+            let error = connected.expect_err("a modern-only server refuses initialize");
+            let remote = error
+                .remote()
+                .unwrap_or_else(|| panic!("the server's own error expected: {error}"));
+            assert_eq!(
+                remote.code,
+                ErrorCode::UNSUPPORTED_PROTOCOL_VERSION,
+                "{remote:?}"
+            );
+            let data: Value =
+                serde_json::from_str(remote.data.as_ref().expect("data").get()).expect("JSON data");
+            assert_eq!(
+                data["supported"],
+                serde_json::json!(["2026-07-28"]),
+                "{data}"
+            );
+        }
+    }
+}
+
+/// A peer server on a free loopback port, killed when dropped.
+struct PeerServer {
+    _child: Child,
+    url: String,
+    /// Its stderr, shown when the test fails.
+    stderr: Arc<Mutex<Vec<String>>>,
+}
+
+impl PeerServer {
+    /// Starts `program` with `arguments` and `--http 0`, and waits for the line that names
+    /// its URL.
+    async fn start(program: PathBuf, arguments: &[&str]) -> PeerServer {
+        let mut child = Command::new(&program)
+            .args(arguments)
+            .args(["--http", "0"])
+            .current_dir(peers::workspace_root())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|error| panic!("starting {}: {error}", program.display()));
+        let mut lines = BufReader::new(child.stderr.take().expect("piped stderr")).lines();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let find_url = async {
+            for _ in 0..MAX_STARTUP_LINES {
+                let line = lines
+                    .next_line()
+                    .await
+                    .expect("stderr reads")
+                    .unwrap_or_else(|| panic!("the server exited: {:?}", log.lock().unwrap()));
+                if let Some(url) = line.strip_prefix("listening on ") {
+                    return url.trim().to_owned();
+                }
+                log.lock().unwrap().push(line);
+            }
+            panic!("no URL among the first {MAX_STARTUP_LINES} lines of stderr");
+        };
+        let url = tokio::time::timeout(Duration::from_secs(60), find_url)
+            .await
+            .expect("the server listens in time");
+        let sink = Arc::clone(&log);
+        // Keep draining stderr so that the server never blocks on a full pipe.
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        PeerServer {
+            _child: child,
+            url,
+            stderr: log,
+        }
+    }
+}
+
+impl Drop for PeerServer {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let lines = self
+                .stderr
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            eprintln!("stderr of the server:\n{}", lines.join("\n"));
+        }
+    }
+}
