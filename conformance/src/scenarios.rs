@@ -6,6 +6,7 @@
 //! business. Scenarios this client cannot take part in are refused by
 //! [`Scenario::from_name`] with the reason, so the binary exits non-zero with a message.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use anyhow::{Context as _, bail, ensure};
@@ -14,7 +15,7 @@ use mcpwire_client::{
 };
 use mcpwire_schema::v2025_11_25::{
     CallToolResult, ContentBlock, ElicitRequestParams, ElicitResult, ElicitResultAction,
-    Implementation,
+    ElicitResultContentValue, Implementation, PrimitiveSchemaDefinition,
 };
 use serde_json::{Value, json};
 
@@ -38,6 +39,18 @@ pub enum Scenario {
     /// `json-schema-2020-12-preservation`: echo the input schema of
     /// `json_schema_2020_12_tool` back through `json_schema_echo`, unchanged.
     JsonSchemaPreservation,
+    /// `request-metadata` (2026-07-28): connect, which discovers the server; the server
+    /// refuses the first request with `-32022` and the client retries at a version it names.
+    RequestMetadata,
+    /// `sep-2322-client-request-state` (2026-07-28): call the four `test_mrtr_*` tools, whose
+    /// input rounds the client answers by accepting every form with its booleans confirmed.
+    ClientRequestState,
+    /// `http-standard-headers` (2026-07-28): call every tool, read every resource and get
+    /// every prompt the server lists, each request with its `Mcp-Method` and `Mcp-Name`.
+    HttpStandardHeaders,
+    /// `json-schema-ref-no-deref` (2026-07-28): list the tools, one of whose schemas has a
+    /// `$ref` to a network URI that the client must not fetch.
+    JsonSchemaRefNoDeref,
 }
 
 /// Why a scenario name is not one this client runs.
@@ -62,25 +75,22 @@ impl fmt::Display for UnsupportedScenario {
 
 impl std::error::Error for UnsupportedScenario {}
 
-/// Scenarios of suite 0.2.x that exist only at the 2026-07-28 wire (stateless requests,
-/// `server/discover`, per-request `_meta`, SEP-2243 headers, multi round-trip requests).
-const MODERN_ONLY: &[&str] = &[
-    "request-metadata",
-    "sep-2322-client-request-state",
-    "http-standard-headers",
-    "http-custom-headers",
-    "http-invalid-tool-headers",
-    "json-schema-ref-no-deref",
-];
+/// Scenarios of suite 0.2.x at the 2026-07-28 wire that this client does not run yet: the
+/// SEP-2243 headers that mirror tool parameters (`x-mcp-header`).
+const MODERN_ONLY: &[&str] = &["http-custom-headers", "http-invalid-tool-headers"];
 
 impl Scenario {
     /// Every scenario this client implements.
-    pub const ALL: [Scenario; 5] = [
+    pub const ALL: [Scenario; 9] = [
         Scenario::Initialize,
         Scenario::ToolsCall,
         Scenario::ElicitationDefaults,
         Scenario::SseRetry,
         Scenario::JsonSchemaPreservation,
+        Scenario::RequestMetadata,
+        Scenario::ClientRequestState,
+        Scenario::HttpStandardHeaders,
+        Scenario::JsonSchemaRefNoDeref,
     ];
 
     /// The suite's name of the scenario (`MCP_CONFORMANCE_SCENARIO`).
@@ -91,6 +101,10 @@ impl Scenario {
             Scenario::ElicitationDefaults => "elicitation-sep1034-client-defaults",
             Scenario::SseRetry => "sse-retry",
             Scenario::JsonSchemaPreservation => "json-schema-2020-12-preservation",
+            Scenario::RequestMetadata => "request-metadata",
+            Scenario::ClientRequestState => "sep-2322-client-request-state",
+            Scenario::HttpStandardHeaders => "http-standard-headers",
+            Scenario::JsonSchemaRefNoDeref => "json-schema-ref-no-deref",
         }
     }
 
@@ -98,8 +112,8 @@ impl Scenario {
     ///
     /// # Errors
     ///
-    /// Refuses auth scenarios, scenarios of the 2026-07-28 era and extensions this client
-    /// lacks, and unknown names, each with its reason.
+    /// Refuses auth scenarios, the `x-mcp-header` scenarios of 2026-07-28, extensions this
+    /// client lacks, and unknown names, each with its reason.
     pub fn from_name(name: &str) -> Result<Scenario, UnsupportedScenario> {
         if let Some(scenario) = Scenario::ALL
             .into_iter()
@@ -110,7 +124,7 @@ impl Scenario {
         let reason = if name.starts_with("auth/") {
             "auth scenarios are not implemented"
         } else if MODERN_ONLY.contains(&name) {
-            "this scenario needs the 2026-07-28 era, which mcpwire-client does not speak yet"
+            "mcpwire-client does not send the Mcp-Param-* headers of x-mcp-header parameters yet"
         } else if name.starts_with("sep-2640-") {
             "the skills extension (SEP-2640) is not implemented"
         } else {
@@ -142,6 +156,7 @@ impl Scenario {
         .era(era);
         match self {
             Scenario::ElicitationDefaults => builder.elicitation(accept_with_defaults),
+            Scenario::ClientRequestState => builder.elicitation(accept_confirmed),
             _ => builder,
         }
     }
@@ -158,6 +173,15 @@ impl Scenario {
             Scenario::ElicitationDefaults => elicitation_defaults(client).await,
             Scenario::SseRetry => sse_retry(client).await,
             Scenario::JsonSchemaPreservation => json_schema_preservation(client).await,
+            // Connecting is the scenario: `server/discover`, again at the version the server
+            // names when it refuses the first attempt with `-32022`.
+            Scenario::RequestMetadata => Ok(()),
+            Scenario::ClientRequestState => client_request_state(client).await,
+            Scenario::HttpStandardHeaders => http_standard_headers(client).await,
+            Scenario::JsonSchemaRefNoDeref => {
+                client.list_tools().await.context("tools/list")?;
+                Ok(())
+            }
         }
     }
 }
@@ -171,6 +195,29 @@ async fn accept_with_defaults(
         meta: None,
         action: ElicitResultAction::Accept,
         content: None,
+    })
+}
+
+/// Accepts every form with each of its boolean fields set to `true` (the confirmations the
+/// `test_mrtr_*` tools ask for); the client adds the defaults of the other fields.
+async fn accept_confirmed(
+    params: ElicitRequestParams,
+    _: RequestContext,
+) -> Result<ElicitResult, ErrorObject> {
+    let content = match params {
+        ElicitRequestParams::ElicitRequestFormParams(form) => form
+            .requested_schema
+            .properties
+            .into_iter()
+            .filter(|(_, field)| matches!(field, PrimitiveSchemaDefinition::BooleanSchema(_)))
+            .map(|(name, _)| (name, ElicitResultContentValue::Boolean(true)))
+            .collect(),
+        _ => BTreeMap::new(),
+    };
+    Ok(ElicitResult {
+        meta: None,
+        action: ElicitResultAction::Accept,
+        content: Some(content),
     })
 }
 
@@ -229,6 +276,49 @@ async fn json_schema_preservation(client: &Client) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("tools/call {echo}"))?;
     succeeded(echo, &result)
+}
+
+async fn client_request_state(client: &Client) -> anyhow::Result<()> {
+    let tools = [
+        "test_mrtr_echo_state",
+        "test_mrtr_unrelated",
+        "test_mrtr_no_state",
+        "test_mrtr_no_result_type",
+    ];
+    for tool in tools {
+        require_tool(client, tool).await?;
+    }
+    for tool in tools {
+        let result = client
+            .call_tool(tool, json!({}))
+            .await
+            .with_context(|| format!("tools/call {tool}"))?;
+        succeeded(tool, &result)?;
+    }
+    Ok(())
+}
+
+async fn http_standard_headers(client: &Client) -> anyhow::Result<()> {
+    for tool in client.list_tools().await.context("tools/list")? {
+        let result = client
+            .call_tool(tool.name.as_str(), json!({}))
+            .await
+            .with_context(|| format!("tools/call {}", tool.name))?;
+        succeeded(&tool.name, &result)?;
+    }
+    for resource in client.list_resources().await.context("resources/list")? {
+        client
+            .read_resource(resource.uri.as_str())
+            .await
+            .with_context(|| format!("resources/read {}", resource.uri))?;
+    }
+    for prompt in client.list_prompts().await.context("prompts/list")? {
+        client
+            .get_prompt(prompt.name.as_str(), BTreeMap::new())
+            .await
+            .with_context(|| format!("prompts/get {}", prompt.name))?;
+    }
+    Ok(())
 }
 
 /// Lists the tools and checks that `name` is among them.
