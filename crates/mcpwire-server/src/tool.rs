@@ -274,8 +274,25 @@ impl ToolBuilder {
     }
 }
 
+/// Answers every reference outside a tool's own schema with the schema that accepts anything:
+/// a definition is served exactly as registered, and nothing is fetched, from the network or
+/// the file system, to validate against it.
+struct NoRetrieval;
+
+impl jsonschema::Retrieve for NoRetrieval {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        tracing::debug!(%uri, "an external schema reference is not fetched; it accepts anything");
+        Ok(Value::Bool(true))
+    }
+}
+
 fn compile(name: &str, schema: &Value) -> Result<Arc<jsonschema::Validator>, Error> {
-    jsonschema::validator_for(schema)
+    jsonschema::options()
+        .with_retriever(NoRetrieval)
+        .build(schema)
         .map(Arc::new)
         .map_err(|error| {
             Error::invalid_definition(format!("tool `{name}` has an invalid schema: {error}"))
@@ -403,6 +420,35 @@ mod tests {
             .cloned()
             .expect("object");
         assert!(Tool::raw("t", invalid, nothing).build().is_err());
+    }
+
+    #[test]
+    fn external_references_are_kept_but_never_fetched() {
+        // A port nothing listens on: a fetch would fail the build.
+        let schema = serde_json::json!({
+            "type": "object",
+            "properties": {
+                "profile": {"$ref": "http://127.0.0.1:9/canary/profile-schema.json"},
+                "file": {"$ref": "file:///nonexistent/schema.json"},
+                "count": {"type": "integer"}
+            }
+        });
+        let object = schema.as_object().cloned().expect("object");
+        let tool = Tool::raw("lookup", object, nothing)
+            .build()
+            .expect("builds");
+        assert_eq!(
+            Value::Object(tool.definition().input_schema.clone()),
+            schema
+        );
+        assert!(
+            tool.check_arguments(&serde_json::json!({"profile": {"any": 1}}))
+                .is_ok()
+        );
+        assert!(
+            tool.check_arguments(&serde_json::json!({"count": "three"}))
+                .is_err()
+        );
     }
 
     #[test]
