@@ -17,7 +17,7 @@ use mcpwire_schema::v2025_11_25::{
     CallToolResult, ContentBlock, ElicitRequestParams, ElicitResult, ElicitResultAction,
     ElicitResultContentValue, Implementation, PrimitiveSchemaDefinition,
 };
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 /// The name the client reports in `clientInfo`.
 pub const CLIENT_NAME: &str = "mcpwire-conformance-client";
@@ -51,6 +51,12 @@ pub enum Scenario {
     /// `json-schema-ref-no-deref` (2026-07-28): list the tools, one of whose schemas has a
     /// `$ref` to a network URI that the client must not fetch.
     JsonSchemaRefNoDeref,
+    /// `http-custom-headers` (2026-07-28): make the tool calls of the scenario's data, whose
+    /// annotated arguments the client mirrors into `Mcp-Param-*` headers.
+    HttpCustomHeaders,
+    /// `http-invalid-tool-headers` (2026-07-28): list the tools, leaving out those whose
+    /// `x-mcp-header` declarations are invalid, and call the rest.
+    HttpInvalidToolHeaders,
 }
 
 /// Why a scenario name is not one this client runs.
@@ -75,13 +81,9 @@ impl fmt::Display for UnsupportedScenario {
 
 impl std::error::Error for UnsupportedScenario {}
 
-/// Scenarios of suite 0.2.x at the 2026-07-28 wire that this client does not run yet: the
-/// SEP-2243 headers that mirror tool parameters (`x-mcp-header`).
-const MODERN_ONLY: &[&str] = &["http-custom-headers", "http-invalid-tool-headers"];
-
 impl Scenario {
     /// Every scenario this client implements.
-    pub const ALL: [Scenario; 9] = [
+    pub const ALL: [Scenario; 11] = [
         Scenario::Initialize,
         Scenario::ToolsCall,
         Scenario::ElicitationDefaults,
@@ -91,6 +93,8 @@ impl Scenario {
         Scenario::ClientRequestState,
         Scenario::HttpStandardHeaders,
         Scenario::JsonSchemaRefNoDeref,
+        Scenario::HttpCustomHeaders,
+        Scenario::HttpInvalidToolHeaders,
     ];
 
     /// The suite's name of the scenario (`MCP_CONFORMANCE_SCENARIO`).
@@ -105,6 +109,8 @@ impl Scenario {
             Scenario::ClientRequestState => "sep-2322-client-request-state",
             Scenario::HttpStandardHeaders => "http-standard-headers",
             Scenario::JsonSchemaRefNoDeref => "json-schema-ref-no-deref",
+            Scenario::HttpCustomHeaders => "http-custom-headers",
+            Scenario::HttpInvalidToolHeaders => "http-invalid-tool-headers",
         }
     }
 
@@ -112,8 +118,8 @@ impl Scenario {
     ///
     /// # Errors
     ///
-    /// Refuses auth scenarios, the `x-mcp-header` scenarios of 2026-07-28, extensions this
-    /// client lacks, and unknown names, each with its reason.
+    /// Refuses auth scenarios, extensions this client lacks, and unknown names, each with its
+    /// reason.
     pub fn from_name(name: &str) -> Result<Scenario, UnsupportedScenario> {
         if let Some(scenario) = Scenario::ALL
             .into_iter()
@@ -123,8 +129,6 @@ impl Scenario {
         }
         let reason = if name.starts_with("auth/") {
             "auth scenarios are not implemented"
-        } else if MODERN_ONLY.contains(&name) {
-            "mcpwire-client does not send the Mcp-Param-* headers of x-mcp-header parameters yet"
         } else if name.starts_with("sep-2640-") {
             "the skills extension (SEP-2640) is not implemented"
         } else {
@@ -167,6 +171,16 @@ impl Scenario {
     ///
     /// Fails when a request fails or the server's answers are not what the scenario expects.
     pub async fn run(self, client: &Client) -> anyhow::Result<()> {
+        self.run_with(client, None).await
+    }
+
+    /// Runs the scenario on a connected client with the scenario's data from the suite
+    /// (`MCP_CONFORMANCE_CONTEXT`), which some scenarios need.
+    ///
+    /// # Errors
+    ///
+    /// As [`Scenario::run`], and when the data a scenario needs is missing.
+    pub async fn run_with(self, client: &Client, context: Option<&Value>) -> anyhow::Result<()> {
         match self {
             Scenario::Initialize => initialize(client).await,
             Scenario::ToolsCall => tools_call(client).await,
@@ -182,6 +196,8 @@ impl Scenario {
                 client.list_tools().await.context("tools/list")?;
                 Ok(())
             }
+            Scenario::HttpCustomHeaders => http_custom_headers(client, context).await,
+            Scenario::HttpInvalidToolHeaders => http_invalid_tool_headers(client).await,
         }
     }
 }
@@ -319,6 +335,62 @@ async fn http_standard_headers(client: &Client) -> anyhow::Result<()> {
             .with_context(|| format!("prompts/get {}", prompt.name))?;
     }
     Ok(())
+}
+
+/// Lists the tools, then makes the calls the suite names in `context.toolCalls`, each with
+/// exactly its arguments; the client mirrors the annotated ones into `Mcp-Param-*` headers.
+async fn http_custom_headers(client: &Client, context: Option<&Value>) -> anyhow::Result<()> {
+    let calls = context
+        .and_then(|context| context.get("toolCalls"))
+        .and_then(Value::as_array)
+        .context("MCP_CONFORMANCE_CONTEXT names no toolCalls")?;
+    client.list_tools().await.context("tools/list")?;
+    for call in calls {
+        let name = call
+            .get("name")
+            .and_then(Value::as_str)
+            .context("a tool call without a name")?;
+        let arguments = call.get("arguments").cloned().unwrap_or(Value::Null);
+        let result = client
+            .call_tool(name, arguments)
+            .await
+            .with_context(|| format!("tools/call {name}"))?;
+        succeeded(name, &result)?;
+    }
+    Ok(())
+}
+
+/// Lists the tools, which leaves out those whose `x-mcp-header` declarations are invalid, and
+/// calls every one that remains with arguments made from its schema.
+async fn http_invalid_tool_headers(client: &Client) -> anyhow::Result<()> {
+    for tool in client.list_tools().await.context("tools/list")? {
+        let properties = tool
+            .input_schema
+            .get("properties")
+            .and_then(Value::as_object);
+        let arguments: Map<String, Value> = properties
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, schema)| Some((name.clone(), sample(schema)?)))
+            .collect();
+        let result = client
+            .call_tool(tool.name.as_str(), Value::Object(arguments))
+            .await
+            .with_context(|| format!("tools/call {}", tool.name))?;
+        succeeded(&tool.name, &result)?;
+    }
+    Ok(())
+}
+
+/// A value of the primitive type `schema` names, for a call made from a tool's schema alone.
+fn sample(schema: &Value) -> Option<Value> {
+    match schema.get("type")?.as_str()? {
+        "string" => Some(json!("sample")),
+        "integer" => Some(json!(1)),
+        "number" => Some(json!(1.5)),
+        "boolean" => Some(json!(true)),
+        _ => None,
+    }
 }
 
 /// Lists the tools and checks that `name` is among them.

@@ -133,6 +133,7 @@ fn asked(harness: &Harness) -> Vec<Value> {
 const TOOLS: &[&str] = &[
     "json_schema_2020_12_tool",
     "test_audio_content",
+    "test_custom_header",
     "test_elicitation",
     "test_elicitation_sep1034_defaults",
     "test_elicitation_sep1330_enums",

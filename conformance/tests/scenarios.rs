@@ -102,8 +102,8 @@ fn names_round_trip_and_other_scenarios_are_refused_with_a_reason() {
         auth.to_string(),
         "scenario `auth/metadata-default`: auth scenarios are not implemented"
     );
-    let headers = Scenario::from_name("http-custom-headers").expect_err("Mcp-Param-*");
-    assert!(headers.to_string().contains("x-mcp-header"), "{headers}");
+    let skills = Scenario::from_name("sep-2640-skills").expect_err("skills");
+    assert!(skills.to_string().contains("SEP-2640"), "{skills}");
     let unknown = Scenario::from_name("no-such-scenario").expect_err("unknown");
     assert!(
         unknown.to_string().contains("unknown scenario"),

@@ -67,10 +67,10 @@ async fn connect(builder: ClientBuilder, url: &str) -> anyhow::Result<Client> {
 
 async fn run(scenario_name: &str, url: &str) -> anyhow::Result<()> {
     let scenario = Scenario::from_name(scenario_name)?;
-    let _context = read_context(scenario_name)?;
+    let context = read_context(scenario_name)?;
     let builder = scenario.client_builder(protocol_version()?);
     let client = connect(builder, url).await?;
-    let outcome = scenario.run(&client).await;
+    let outcome = scenario.run_with(&client, context.as_ref()).await;
     client.close().await;
     outcome
 }
