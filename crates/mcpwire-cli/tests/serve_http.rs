@@ -99,12 +99,12 @@ async fn a_foreign_host_is_refused_unless_allowed() {
         .connect(refused)
         .await
         .expect_err("DNS-rebinding protection refuses the host");
-    // The transport answers the failed POST with an error response naming the status.
+    // The server's JSON-RPC error in the 403 answer reaches the caller.
     let message = error
         .remote()
         .map(|remote| remote.message.clone())
         .unwrap_or_default();
-    assert!(message.contains("403"), "{error}: {message}");
+    assert!(message.contains("host not allowed"), "{error}: {message}");
     child.kill().await.expect("mcpwire stops");
 
     let (mut child, url) = start(&["--allowed-host", "mcp.example"]).await;
