@@ -195,3 +195,50 @@ async fn the_fallback_keeps_streamable_http_when_the_server_speaks_it() {
         "no legacy stream was opened"
     );
 }
+
+#[tokio::test]
+async fn the_fallback_stays_on_a_server_that_refuses_the_legacy_versions() {
+    // A modern-only Streamable HTTP server: every request is refused with 400 and -32022.
+    let server = TestServer::start(|recorded| match (&recorded.method, recorded.message()) {
+        (&Method::POST, Message::Request(request)) => {
+            let refusal = json!({
+                "jsonrpc": "2.0",
+                "id": request.id,
+                "error": {
+                    "code": -32022,
+                    "message": "Unsupported protocol version",
+                    "data": {"supported": ["2026-07-28"], "requested": "2025-11-25"}
+                }
+            });
+            let mut answer = support::json(refusal.to_string());
+            *answer.status_mut() = StatusCode::BAD_REQUEST;
+            answer
+        }
+        _ => status(StatusCode::METHOD_NOT_ALLOWED),
+    })
+    .await;
+    let transport = HttpClientBuilder::new(server.url("/mcp"))
+        .with_fallback()
+        .unwrap();
+    let error = tokio::time::timeout(
+        WAIT,
+        Client::builder(client_info())
+            .era(mcpwire_client::EraChoice::Legacy)
+            .connect(transport),
+    )
+    .await
+    .expect("refused in time")
+    .expect_err("no revision in common");
+    let remote = error.remote().expect("the server's error");
+    assert_eq!(
+        remote.code,
+        mcpwire_client::ErrorCode::UNSUPPORTED_PROTOCOL_VERSION
+    );
+    assert!(
+        server
+            .recorded()
+            .iter()
+            .all(|recorded| recorded.method == Method::POST),
+        "no legacy stream was opened"
+    );
+}

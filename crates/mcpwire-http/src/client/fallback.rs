@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use mcpwire_jsonrpc::Message;
+use mcpwire_jsonrpc::{ErrorCode, Message};
 use mcpwire_transport::{Error, MessageSender, SendOptions, Transport};
 
+use crate::Error as HttpError;
 use crate::client::builder::Options;
 use crate::client::connection::{Connection, is_unsupported};
 use crate::client::inbox::{HttpClientReceiver, Inbox};
@@ -123,7 +124,8 @@ impl HttpClientSender {
             Err(error)
                 if initialize
                     && error.status().is_some_and(is_unsupported)
-                    && !error.is_session_expired() =>
+                    && !error.is_session_expired()
+                    && !refuses_the_version(&error) =>
             {
                 tracing::debug!(%error, "falling back to the legacy http+sse transport");
                 let inbox = Arc::clone(&streamable.inbox);
@@ -207,4 +209,14 @@ impl Drop for HttpClientSender {
     fn drop(&mut self) {
         self.inbox().shutdown.cancel();
     }
+}
+
+/// Whether a refused `initialize` was answered with `-32022` (UnsupportedProtocolVersion): a
+/// Streamable HTTP server that speaks only other revisions, such as the modern era. The
+/// legacy transport would not help, and the caller gets the server's error with the versions
+/// it supports.
+fn refuses_the_version(error: &HttpError) -> bool {
+    error
+        .refusal()
+        .is_some_and(|refusal| refusal.error.code == ErrorCode::UNSUPPORTED_PROTOCOL_VERSION)
 }
