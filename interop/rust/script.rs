@@ -427,3 +427,62 @@ fn to_json(value: &impl serde::Serialize) -> Value {
 fn from_json<T: serde::de::DeserializeOwned>(value: Value) -> T {
     serde_json::from_value(value).expect("a valid value of the type")
 }
+
+/// A peer server of the script, driven by our client.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Peer {
+    /// `ts2_server.mjs --era ERA`.
+    TypeScript(&'static str),
+    /// `py2_server.py` (both eras).
+    Python,
+}
+
+impl Peer {
+    /// The name the server gives in `serverInfo`.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Peer::TypeScript(_) => "ts2-interop-server",
+            Peer::Python => "py2-interop-server",
+        }
+    }
+}
+
+/// What a connection of our client must end with.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Outcome {
+    /// The whole script, in this era (`"modern"` or `"legacy"`).
+    Script(&'static str),
+    /// The connection fails with `-32022`, the server naming only 2026-07-28.
+    UnsupportedVersion,
+}
+
+/// The tests of our client against the peer servers, one per row; each calls the including
+/// file's `drive_peer(Peer, EraChoice, Outcome)` within its `TEST_TIMEOUT`. Every transport
+/// runs the same rows.
+#[allow(unused_macros)]
+macro_rules! client_matrix {
+    () => {
+        $crate::script::client_matrix! {
+            client_forced_modern_drives_the_typescript_server: Peer::TypeScript("both"), Modern => Outcome::Script("modern");
+            client_forced_modern_drives_the_python_server: Peer::Python, Modern => Outcome::Script("modern");
+            client_forced_legacy_drives_the_typescript_server: Peer::TypeScript("both"), Legacy => Outcome::Script("legacy");
+            client_forced_legacy_drives_the_python_server: Peer::Python, Legacy => Outcome::Script("legacy");
+            client_probing_drives_the_typescript_server_in_the_modern_era: Peer::TypeScript("both"), Auto => Outcome::Script("modern");
+            client_probing_drives_the_python_server_in_the_modern_era: Peer::Python, Auto => Outcome::Script("modern");
+            client_probing_falls_back_with_a_legacy_only_typescript_server: Peer::TypeScript("legacy"), Auto => Outcome::Script("legacy");
+            client_forced_legacy_is_refused_by_a_modern_only_typescript_server: Peer::TypeScript("modern"), Legacy => Outcome::UnsupportedVersion;
+            client_probing_stays_modern_with_a_modern_only_typescript_server: Peer::TypeScript("modern"), Auto => Outcome::Script("modern");
+        }
+    };
+    ($($name:ident: $peer:expr, $choice:ident => $outcome:expr;)*) => {$(
+        #[tokio::test]
+        async fn $name() {
+            tokio::time::timeout(TEST_TIMEOUT, drive_peer($peer, EraChoice::$choice, $outcome))
+                .await
+                .expect("the scenario finishes in time");
+        }
+    )*};
+}
+
+#[allow(unused_imports)]
+pub(crate) use client_matrix;

@@ -21,61 +21,13 @@ use std::time::Duration;
 use interop_support::{peers, workspace_root};
 use mcpwire_client::{Client, EraChoice, ErrorCode, ProtocolVersion};
 use mcpwire_stdio::{ChildHandle, ChildProcess, Stderr};
-use script::{ScriptClient, check_script, expected};
+use script::{Outcome, Peer, ScriptClient, check_script, expected};
 use serde_json::Value;
 
 /// How long one test may take, from spawning the server to its exit.
 const TEST_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// A peer server of the script.
-#[derive(Clone, Copy, Debug)]
-enum Peer {
-    /// `ts2_server.mjs --era ERA`.
-    TypeScript(&'static str),
-    /// `py2_server.py` (both eras).
-    Python,
-}
-
-impl Peer {
-    fn name(self) -> &'static str {
-        match self {
-            Peer::TypeScript(_) => "ts2-interop-server",
-            Peer::Python => "py2-interop-server",
-        }
-    }
-}
-
-/// What a connection must end with.
-#[derive(Clone, Copy, Debug)]
-enum Outcome {
-    /// The whole script, in this era (`"modern"` or `"legacy"`).
-    Script(&'static str),
-    /// The connection fails with `-32022`, the server naming only 2026-07-28.
-    UnsupportedVersion,
-}
-
-macro_rules! matrix {
-    ($($name:ident: $peer:expr, $choice:ident => $outcome:expr;)*) => {$(
-        #[tokio::test]
-        async fn $name() {
-            tokio::time::timeout(TEST_TIMEOUT, drive_peer($peer, EraChoice::$choice, $outcome))
-                .await
-                .expect("the scenario finishes in time");
-        }
-    )*};
-}
-
-matrix! {
-    client_forced_modern_drives_the_typescript_server: Peer::TypeScript("both"), Modern => Outcome::Script("modern");
-    client_forced_modern_drives_the_python_server: Peer::Python, Modern => Outcome::Script("modern");
-    client_forced_legacy_drives_the_typescript_server: Peer::TypeScript("both"), Legacy => Outcome::Script("legacy");
-    client_forced_legacy_drives_the_python_server: Peer::Python, Legacy => Outcome::Script("legacy");
-    client_probing_drives_the_typescript_server_in_the_modern_era: Peer::TypeScript("both"), Auto => Outcome::Script("modern");
-    client_probing_drives_the_python_server_in_the_modern_era: Peer::Python, Auto => Outcome::Script("modern");
-    client_probing_falls_back_with_a_legacy_only_typescript_server: Peer::TypeScript("legacy"), Auto => Outcome::Script("legacy");
-    client_forced_legacy_is_refused_by_a_modern_only_typescript_server: Peer::TypeScript("modern"), Legacy => Outcome::UnsupportedVersion;
-    client_probing_stays_modern_with_a_modern_only_typescript_server: Peer::TypeScript("modern"), Auto => Outcome::Script("modern");
-}
+script::client_matrix!();
 
 /// The Python SDK 1.x server knows no `server/discover`: it answers the probe with an error,
 /// and our client falls back to `initialize`.
