@@ -104,6 +104,7 @@ pub(crate) struct ParamHeaders(Vec<(String, Result<String, String>)>);
 
 impl ParamHeaders {
     /// Headers from `(name, value)` pairs, names in any case.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
     pub(crate) fn new(
         headers: impl IntoIterator<Item = (String, Result<String, String>)>,
     ) -> ParamHeaders {
@@ -154,6 +155,7 @@ pub(crate) enum InboundMeta {
     /// Found by the probe, not yet decoded.
     Probed(MetaProbe),
     /// Decoded and checked for its required members already.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
     Decoded(RequestMeta),
 }
 
