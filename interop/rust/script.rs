@@ -447,6 +447,22 @@ impl Peer {
     }
 }
 
+/// Checks the error of a connection a modern-only peer server refused: its own `-32022`,
+/// naming only 2026-07-28.
+pub(crate) fn check_unsupported_version(error: &mcpwire_client::Error) {
+    let remote = error
+        .remote()
+        .unwrap_or_else(|| panic!("the server's own error expected: {error}"));
+    assert_eq!(
+        remote.code,
+        mcpwire_client::ErrorCode::UNSUPPORTED_PROTOCOL_VERSION,
+        "{remote:?}"
+    );
+    let data: Value =
+        serde_json::from_str(remote.data.as_ref().expect("data").get()).expect("JSON data");
+    assert_eq!(data["supported"], json!(["2026-07-28"]), "{data}");
+}
+
 /// What a connection of our client must end with.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Outcome {

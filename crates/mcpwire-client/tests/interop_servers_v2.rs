@@ -19,10 +19,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use interop_support::{peers, workspace_root};
-use mcpwire_client::{Client, EraChoice, ErrorCode, ProtocolVersion};
+use mcpwire_client::{Client, EraChoice, ProtocolVersion};
 use mcpwire_stdio::{ChildHandle, ChildProcess, Stderr};
-use script::{Outcome, Peer, ScriptClient, check_script, expected};
-use serde_json::Value;
+use script::{Outcome, Peer, ScriptClient, check_script, check_unsupported_version, expected};
 
 /// How long one test may take, from spawning the server to its exit.
 const TEST_TIMEOUT: Duration = Duration::from_secs(120);
@@ -82,21 +81,7 @@ async fn drive_peer(peer: Peer, choice: EraChoice, outcome: Outcome) {
         }
         Outcome::UnsupportedVersion => {
             let error = connected.expect_err("a modern-only server refuses initialize");
-            let remote = error
-                .remote()
-                .unwrap_or_else(|| panic!("the server's own error expected: {error}"));
-            assert_eq!(
-                remote.code,
-                ErrorCode::UNSUPPORTED_PROTOCOL_VERSION,
-                "{remote:?}"
-            );
-            let data: Value =
-                serde_json::from_str(remote.data.as_ref().expect("data").get()).expect("JSON data");
-            assert_eq!(
-                data["supported"],
-                serde_json::json!(["2026-07-28"]),
-                "{data}"
-            );
+            check_unsupported_version(&error);
             server.handle.shutdown().await;
         }
     }

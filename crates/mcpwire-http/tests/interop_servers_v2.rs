@@ -22,10 +22,9 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mcpwire_client::{EraChoice, ErrorCode};
+use mcpwire_client::EraChoice;
 use mcpwire_http::client::HttpClientBuilder;
-use script::{Outcome, Peer, ScriptClient, check_script, expected};
-use serde_json::Value;
+use script::{Outcome, Peer, ScriptClient, check_script, check_unsupported_version, expected};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -65,21 +64,7 @@ async fn drive_peer(peer: Peer, choice: EraChoice, outcome: Outcome) {
         }
         Outcome::UnsupportedVersion => {
             let error = connected.expect_err("a modern-only server refuses initialize");
-            let remote = error
-                .remote()
-                .unwrap_or_else(|| panic!("the server's own error expected: {error}"));
-            assert_eq!(
-                remote.code,
-                ErrorCode::UNSUPPORTED_PROTOCOL_VERSION,
-                "{remote:?}"
-            );
-            let data: Value =
-                serde_json::from_str(remote.data.as_ref().expect("data").get()).expect("JSON data");
-            assert_eq!(
-                data["supported"],
-                serde_json::json!(["2026-07-28"]),
-                "{data}"
-            );
+            check_unsupported_version(&error);
         }
     }
 }
