@@ -171,13 +171,6 @@ impl StatelessHandler for ModernLane {
             // The lane decoded and checked `_meta` already: the dispatch takes it as it is.
             let meta = modern::InboundMeta::Decoded(exchange.meta().clone());
             let principal = exchange.authorization_digest();
-            let param_headers =
-                modern::ParamHeaders::new(exchange.param_headers().iter().map(|(name, value)| {
-                    (
-                        name.to_owned(),
-                        value.map(str::to_owned).map_err(ToString::to_string),
-                    )
-                }));
             let link = Arc::new(ExchangeLink(exchange));
             let inbound = modern::Inbound {
                 method: request.method,
@@ -187,7 +180,6 @@ impl StatelessHandler for ModernLane {
                 principal,
                 // Over HTTP only the server-wide limit of subscriptions applies.
                 listener_slots: None,
-                param_headers: Some(param_headers),
             };
             let outcome = modern::serve(&server, inbound).await;
             // A cancelled request gets nothing more; the exchange refuses it anyway.
@@ -223,5 +215,16 @@ impl Link for ExchangeLink {
                 .await
                 .map_err(|_| Error::cancelled())
         })
+    }
+
+    fn param_headers(&self) -> Option<&dyn modern::ParamHeaders> {
+        Some(self.0.param_headers())
+    }
+}
+
+impl modern::ParamHeaders for mcpwire_http::server::ParamHeaders {
+    fn get(&self, name: &str) -> Option<Result<&str, String>> {
+        mcpwire_http::server::ParamHeaders::get(self, name)
+            .map(|value| value.map_err(ToString::to_string))
     }
 }

@@ -291,7 +291,6 @@ impl mcpwire_rpc::Handler for SessionHandler {
                 link: Arc::new(request),
                 principal: None,
                 listener_slots: Some(Arc::clone(&self.listener_slots)),
-                param_headers: None,
             };
             return modern::serve(&self.server, inbound).await;
         }

@@ -54,6 +54,19 @@ pub(crate) trait Link: Send + Sync + 'static {
         method: &'a str,
         params: Option<Box<RawValue>>,
     ) -> Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'a>>;
+
+    /// The request's `Mcp-Param-*` headers, on transports that carry headers (HTTP); `None`
+    /// elsewhere, where tools' `x-mcp-header` arguments are not mirrored.
+    fn param_headers(&self) -> Option<&dyn ParamHeaders> {
+        None
+    }
+}
+
+/// The `Mcp-Param-{Name}` headers of one request.
+pub(crate) trait ParamHeaders {
+    /// The decoded value of `Mcp-Param-{name}` (compared ignoring case), or why it could not
+    /// be decoded; `None` when the request has no such header.
+    fn get(&self, name: &str) -> Option<Result<&str, String>>;
 }
 
 impl Link for mcpwire_rpc::RequestContext {
@@ -92,62 +105,6 @@ pub(crate) struct Inbound {
     /// The subscriptions the connection may still open, on transports with connections;
     /// `None` where only the server-wide limit applies (HTTP).
     pub(crate) listener_slots: Option<Arc<ListenerSlots>>,
-    /// The request's `Mcp-Param-*` headers, on transports with headers (HTTP), which a
-    /// `tools/call` must carry for the arguments its tool mirrors; `None` elsewhere.
-    pub(crate) param_headers: Option<ParamHeaders>,
-}
-
-/// The `Mcp-Param-{Name}` headers of a request: each name in lowercase with its decoded value,
-/// or why the value could not be decoded.
-#[derive(Debug, Default)]
-pub(crate) struct ParamHeaders(Vec<(String, Result<String, String>)>);
-
-impl ParamHeaders {
-    /// Headers from `(name, value)` pairs, names in any case.
-    #[cfg_attr(not(feature = "http"), allow(dead_code))]
-    pub(crate) fn new(
-        headers: impl IntoIterator<Item = (String, Result<String, String>)>,
-    ) -> ParamHeaders {
-        ParamHeaders(
-            headers
-                .into_iter()
-                .map(|(name, value)| (name.to_ascii_lowercase(), value))
-                .collect(),
-        )
-    }
-
-    /// The header `Mcp-Param-{name}`, compared ignoring case.
-    fn get(&self, name: &str) -> Option<&Result<String, String>> {
-        self.0
-            .iter()
-            .find(|(header, _)| header.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value)
-    }
-
-    /// Checks that the headers mirror the arguments `tool` declares with `x-mcp-header`:
-    /// each present argument has its header with the same value, after decoding, and no
-    /// header stands for an absent one. Headers the tool does not declare are ignored.
-    fn check(&self, tool: &Tool, arguments: Option<&JsonObject>) -> Result<(), ErrorObject> {
-        for (name, expected) in tool.header_params.values(arguments) {
-            let problem = match (self.get(name), expected) {
-                (None, None) => continue,
-                (Some(Ok(header)), Some(expected)) if *header == expected => continue,
-                (Some(Err(error)), _) => format!("the Mcp-Param-{name} header is invalid: {error}"),
-                (None, Some(_)) => format!(
-                    "the Mcp-Param-{name} header is missing; tool `{}` mirrors this argument",
-                    tool.name()
-                ),
-                (Some(Ok(_)), None) => {
-                    format!("the Mcp-Param-{name} header is sent for an argument that is absent")
-                }
-                (Some(Ok(_)), Some(_)) => {
-                    format!("the Mcp-Param-{name} header does not match its argument")
-                }
-            };
-            return Err(meta::header_mismatch(problem));
-        }
-        Ok(())
-    }
 }
 
 /// The `_meta` of an [`Inbound`] request, as far as the transport has read it.
@@ -190,7 +147,6 @@ pub(crate) async fn serve(
         link,
         principal,
         listener_slots,
-        param_headers,
     } = inbound;
     let meta = match meta {
         InboundMeta::Decoded(meta) => meta,
@@ -209,9 +165,7 @@ pub(crate) async fn serve(
         "tools/list" if server.tools_enabled => {
             shape::complete(server, &method, &methods::list_tools(server, params)?, None)
         }
-        "tools/call" if server.tools_enabled => {
-            call_tool(server, params, request, param_headers.as_ref()).await
-        }
+        "tools/call" if server.tools_enabled => call_tool(server, params, request).await,
         "resources/list" if server.resources_enabled => shape::complete(
             server,
             &method,
@@ -479,14 +433,13 @@ async fn call_tool(
     server: &Inner,
     params: Option<&RawValue>,
     request: Request,
-    param_headers: Option<&ParamHeaders>,
 ) -> Result<Box<RawValue>, ErrorObject> {
     // A `task` param is ignored: core tasks do not exist in the modern era.
     let params_raw = params;
     let params: wire::CallToolRequestParams = decode(params)?;
     let tool = methods::find_tool(server, &params.name)?;
-    if let Some(headers) = param_headers {
-        headers.check(&tool, params.arguments.as_ref())?;
+    if let Some(headers) = request.link.param_headers() {
+        check_param_headers(headers, &tool, params.arguments.as_ref())?;
     }
     let arguments = params.arguments.unwrap_or_default();
     let binding = Binding::new(
@@ -525,6 +478,35 @@ async fn call_tool(
         },
     };
     shape::complete(server, "tools/call", &result, None)
+}
+
+/// Checks that the headers mirror the arguments `tool` declares with `x-mcp-header`: each
+/// present argument has its header with the same value, after decoding, and no header stands
+/// for an absent one. Headers the tool does not declare are ignored.
+fn check_param_headers(
+    headers: &dyn ParamHeaders,
+    tool: &Tool,
+    arguments: Option<&JsonObject>,
+) -> Result<(), ErrorObject> {
+    for (name, expected) in tool.header_params.values(arguments) {
+        let problem = match (headers.get(name), expected) {
+            (None, None) => continue,
+            (Some(Ok(header)), Some(expected)) if header == expected => continue,
+            (Some(Err(error)), _) => format!("the Mcp-Param-{name} header is invalid: {error}"),
+            (None, Some(_)) => format!(
+                "the Mcp-Param-{name} header is missing; tool `{}` mirrors this argument",
+                tool.name()
+            ),
+            (Some(Ok(_)), None) => {
+                format!("the Mcp-Param-{name} header is sent for an argument that is absent")
+            }
+            (Some(Ok(_)), Some(_)) => {
+                format!("the Mcp-Param-{name} header does not match its argument")
+            }
+        };
+        return Err(meta::header_mismatch(problem));
+    }
+    Ok(())
 }
 
 /// The URL-mode elicitations a tool waits for become input requests `url-1`, `url-2`...: the
