@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use mcpwire_schema::header_params::HeaderParams;
+use mcpwire_schema::header_params::{ANNOTATION, HeaderParams};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
@@ -26,6 +26,11 @@ impl MirroredTools {
     /// tools whose declarations break the rules, with a warning. Returns the page as it goes
     /// to the caller, rewritten only when a tool was left out.
     pub(crate) fn read_list(&self, page: Box<RawValue>) -> Result<Box<RawValue>, Error> {
+        // Most servers declare nothing: a page that never names the annotation, while no
+        // listed tool declared any, goes through without being decoded here.
+        if !page.get().contains(ANNOTATION) && self.lock().is_empty() {
+            return Ok(page);
+        }
         let mut decoded: Map<String, Value> =
             serde_json::from_str(page.get()).map_err(|error| Error::decode("tools/list", error))?;
         let Some(Value::Array(tools)) = decoded.get_mut("tools") else {
