@@ -9,7 +9,8 @@
 //!   2024-11-05, served beside Streamable HTTP by the same service for older clients
 //!   (`server::Config::legacy_sse_endpoints`).
 //! - `client`: [`client`], transports that connect to an MCP server by URL, over hyper-util's
-//!   client with rustls (pure Rust TLS, ring, the Mozilla roots of `webpki-roots`).
+//!   client with rustls (pure Rust TLS; *ring* by default, any rustls crypto provider by choice; the
+//!   Mozilla roots of `webpki-roots`).
 //! - `full`: all of them.
 //!
 //! # Server

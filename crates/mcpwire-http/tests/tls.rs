@@ -1,21 +1,26 @@
 //! The HTTP client over TLS: `StreamableHttpService` behind a rustls server on 127.0.0.1
 //! with a self-signed certificate, and the mcpwire client connecting with `https`, trusting
 //! that certificate through `HttpClientBuilder::tls_config`, or refusing it with the default
-//! roots. Both sides use rustls with the ring provider.
+//! roots. The server uses graviola, which offers the post-quantum X25519MLKEM768 key exchange
+//! first, and records the key exchange of every handshake: the client's default provider
+//! (*ring*) gets a classical one, a client given graviola gets X25519MLKEM768.
 
 mod support;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use mcpwire_client::Client;
 use mcpwire_http::client::HttpClientBuilder;
+use mcpwire_http::client::rustls;
 use mcpwire_http::server::{Config, StreamableHttpService};
 use mcpwire_jsonrpc::ErrorObject;
 use rcgen::{CertifiedKey, KeyPair};
+use rustls::NamedGroup;
+use rustls::crypto::{ActiveKeyExchange, CompletedKeyExchange, CryptoProvider, SupportedKxGroup};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::json;
 use support::WAIT;
@@ -27,8 +32,59 @@ use tokio_rustls::TlsAcceptor;
 /// The most connections a test server accepts before it stops.
 const MAX_CONNECTIONS: usize = 32;
 
-fn ring() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+/// The key exchanges a test server performed, in order.
+type Exchanges = Arc<Mutex<Vec<NamedGroup>>>;
+
+/// One of the server provider's key exchange groups, recording each exchange it completes.
+/// The server completes the exchange before the client sees the certificate, so a handshake
+/// the client refuses is recorded too.
+#[derive(Debug)]
+struct Recorded {
+    group: &'static dyn SupportedKxGroup,
+    exchanges: Exchanges,
+}
+
+impl SupportedKxGroup for Recorded {
+    fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, rustls::Error> {
+        self.group.start()
+    }
+
+    fn start_and_complete(&self, peer: &[u8]) -> Result<CompletedKeyExchange, rustls::Error> {
+        let completed = self.group.start_and_complete(peer)?;
+        self.exchanges.lock().unwrap().push(self.group.name());
+        Ok(completed)
+    }
+
+    fn name(&self) -> NamedGroup {
+        self.group.name()
+    }
+
+    fn usable_for_version(&self, version: rustls::ProtocolVersion) -> bool {
+        self.group.usable_for_version(version)
+    }
+}
+
+/// graviola, as a user would plug it in.
+fn graviola() -> Arc<CryptoProvider> {
+    Arc::new(rustls_graviola::default_provider())
+}
+
+/// graviola with every key exchange recorded into `exchanges`. The groups live as long as
+/// the test process, as rustls requires; a test makes a handful.
+fn recording_graviola(exchanges: &Exchanges) -> Arc<CryptoProvider> {
+    let mut provider = rustls_graviola::default_provider();
+    provider.kx_groups = provider
+        .kx_groups
+        .iter()
+        .map(|&group| {
+            let recorded: &'static Recorded = Box::leak(Box::new(Recorded {
+                group,
+                exchanges: Arc::clone(exchanges),
+            }));
+            recorded as &'static dyn SupportedKxGroup
+        })
+        .collect();
+    Arc::new(provider)
 }
 
 /// A self-signed certificate for the loopback address, as an IP SAN.
@@ -37,11 +93,14 @@ fn loopback_certificate() -> CertifiedKey<KeyPair> {
         .expect("a self-signed certificate")
 }
 
-/// A client configuration that trusts `certificate` alone.
-fn trusting(certificate: &CertificateDer<'static>) -> rustls::ClientConfig {
+/// A client configuration of `provider` that trusts `certificate` alone.
+fn trusting(
+    certificate: &CertificateDer<'static>,
+    provider: Arc<CryptoProvider>,
+) -> rustls::ClientConfig {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(certificate.clone()).unwrap();
-    rustls::ClientConfig::builder_with_provider(ring())
+    rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_root_certificates(roots)
@@ -52,6 +111,7 @@ fn trusting(certificate: &CertificateDer<'static>) -> rustls::ClientConfig {
 struct TlsEcho {
     address: SocketAddr,
     sessions: Sessions,
+    exchanges: Exchanges,
     _stop: oneshot::Sender<()>,
 }
 
@@ -60,7 +120,8 @@ impl TlsEcho {
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
             identity.signing_key.serialize_der(),
         ));
-        let mut tls = rustls::ServerConfig::builder_with_provider(ring())
+        let exchanges = Exchanges::default();
+        let mut tls = rustls::ServerConfig::builder_with_provider(recording_graviola(&exchanges))
             .with_safe_default_protocol_versions()
             .unwrap()
             .with_no_client_auth()
@@ -87,8 +148,14 @@ impl TlsEcho {
         TlsEcho {
             address,
             sessions,
+            exchanges,
             _stop: stop,
         }
+    }
+
+    /// The key exchanges of the handshakes so far.
+    fn exchanges(&self) -> Vec<NamedGroup> {
+        self.exchanges.lock().unwrap().clone()
     }
 
     fn url(&self) -> String {
@@ -111,6 +178,17 @@ async fn serve_tls(
         .await;
 }
 
+/// Asserts that there were handshakes, each with the post-quantum hybrid key exchange.
+fn assert_post_quantum(exchanges: &[NamedGroup]) {
+    assert!(!exchanges.is_empty());
+    assert!(
+        exchanges
+            .iter()
+            .all(|&group| group == NamedGroup::X25519MLKEM768),
+        "{exchanges:?}"
+    );
+}
+
 /// Connects with `builder`'s transport, which must fail, and returns the error response
 /// that the transport answered `initialize` with: it fails the request itself, with a message
 /// that names the cause.
@@ -130,7 +208,7 @@ async fn a_client_that_trusts_the_certificate_initializes_and_calls_over_https()
     let identity = loopback_certificate();
     let server = TlsEcho::start(&identity).await;
     let transport = HttpClientBuilder::new(server.url())
-        .tls_config(trusting(identity.cert.der()))
+        .tls_config(trusting(identity.cert.der(), graviola()))
         .streamable()
         .unwrap();
     let session = transport.session();
@@ -148,6 +226,7 @@ async fn a_client_that_trusts_the_certificate_initializes_and_calls_over_https()
     assert_eq!(text_of(&result), "sealed");
     assert_eq!(server.sessions.count(), 1);
     client.close().await;
+    assert_post_quantum(&server.exchanges());
 }
 
 #[tokio::test]
@@ -164,14 +243,71 @@ async fn a_self_signed_certificate_is_refused_with_the_default_roots() {
         refusal.message
     );
     assert_eq!(server.sessions.count(), 0);
+    // The default provider, *ring*, has no post-quantum key exchange.
+    let exchanges = server.exchanges();
+    assert!(!exchanges.is_empty());
+    assert!(
+        exchanges.iter().all(|group| [
+            NamedGroup::X25519,
+            NamedGroup::secp256r1,
+            NamedGroup::secp384r1
+        ]
+        .contains(group)),
+        "{exchanges:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_crypto_provider_replaces_the_default_and_keeps_the_default_roots() {
+    let server = TlsEcho::start(&loopback_certificate()).await;
+    let refusal = refused(HttpClientBuilder::new(server.url()).crypto_provider(graviola())).await;
+    assert!(
+        refusal
+            .message
+            .contains("invalid peer certificate: UnknownIssuer"),
+        "{}",
+        refusal.message
+    );
+    assert_post_quantum(&server.exchanges());
+}
+
+#[tokio::test]
+async fn the_later_of_tls_config_and_crypto_provider_wins() {
+    let identity = loopback_certificate();
+    let server = TlsEcho::start(&identity).await;
+    let trusted = trusting(identity.cert.der(), graviola());
+    let refusal = refused(
+        HttpClientBuilder::new(server.url())
+            .tls_config(trusted.clone())
+            .crypto_provider(graviola()),
+    )
+    .await;
+    assert!(
+        refusal.message.contains("UnknownIssuer"),
+        "{}",
+        refusal.message
+    );
+
+    let transport = HttpClientBuilder::new(server.url())
+        .crypto_provider(graviola())
+        .tls_config(trusted)
+        .streamable()
+        .unwrap();
+    let client = tokio::time::timeout(WAIT, Client::builder(client_info()).connect(transport))
+        .await
+        .expect("initialize in time")
+        .expect("initialize over https with the trusting configuration");
+    client.close().await;
 }
 
 #[tokio::test]
 async fn a_certificate_other_than_the_trusted_one_is_refused() {
     let server = TlsEcho::start(&loopback_certificate()).await;
     let other = loopback_certificate();
-    let refusal =
-        refused(HttpClientBuilder::new(server.url()).tls_config(trusting(other.cert.der()))).await;
+    let refusal = refused(
+        HttpClientBuilder::new(server.url()).tls_config(trusting(other.cert.der(), graviola())),
+    )
+    .await;
     assert!(
         refusal.message.contains("invalid peer certificate"),
         "{}",

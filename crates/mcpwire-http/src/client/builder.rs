@@ -10,6 +10,7 @@ use crate::client::connection::Connection;
 use crate::client::fallback::HttpClientTransport;
 use crate::client::legacy::LegacySseClientTransport;
 use crate::client::streamable::StreamableHttpClientTransport;
+use crate::client::tls::TlsSetup;
 
 /// The longest `retry` honoured: a larger one from a broken or hostile server would stall
 /// the stream for good.
@@ -60,7 +61,7 @@ pub struct HttpClientBuilder {
     headers: HeaderMap,
     /// The first invalid header, reported by the terminal method.
     header_error: Option<String>,
-    tls_config: Option<rustls::ClientConfig>,
+    tls: TlsSetup,
     pub(crate) options: Options,
 }
 
@@ -138,7 +139,7 @@ impl HttpClientBuilder {
             url: url.into(),
             headers: HeaderMap::new(),
             header_error: None,
-            tls_config: None,
+            tls: TlsSetup::Default,
             options: Options::default(),
         }
     }
@@ -288,11 +289,21 @@ impl HttpClientBuilder {
         self
     }
 
-    /// Uses this rustls configuration for `https` URLs instead of the default one (the ring
-    /// provider and the Mozilla roots of `webpki-roots`), for example to trust a private
-    /// certificate authority or to present a client certificate.
+    /// Secures `https` connections with this rustls crypto provider and the Mozilla roots of
+    /// `webpki-roots`, instead of the process default provider or *ring*: for example
+    /// `rustls_graviola::default_provider()` for post-quantum key exchange (see the
+    /// [module documentation](crate::client#tls)). Replaces an earlier
+    /// [`tls_config`](Self::tls_config).
+    pub fn crypto_provider(mut self, provider: Arc<rustls::crypto::CryptoProvider>) -> Self {
+        self.tls = TlsSetup::Provider(provider);
+        self
+    }
+
+    /// Uses this whole rustls configuration for `https` URLs, for example to trust a private
+    /// certificate authority or to present a client certificate. Replaces an earlier
+    /// [`crypto_provider`](Self::crypto_provider); the connector sets the ALPN protocols.
     pub fn tls_config(mut self, config: rustls::ClientConfig) -> Self {
-        self.tls_config = Some(config);
+        self.tls = TlsSetup::Config(Box::new(config));
         self
     }
 
@@ -350,7 +361,7 @@ impl HttpClientBuilder {
                 )));
             }
         }
-        let connection = Connection::new(url, self.headers, self.tls_config, &self.options)?;
+        let connection = Connection::new(url, self.headers, self.tls, &self.options)?;
         Ok((Arc::new(connection), self.options))
     }
 }

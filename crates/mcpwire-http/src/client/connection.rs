@@ -1,7 +1,6 @@
 //! The HTTP client underneath the transports: hyper-util's pooled client over rustls, with
 //! the configured headers and timeouts.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,6 +15,7 @@ use hyper_util::rt::TokioExecutor;
 
 use crate::Error as HttpError;
 use crate::client::builder::Options;
+use crate::client::tls::TlsSetup;
 
 /// The media type of a JSON body.
 pub(crate) const APPLICATION_JSON: &str = "application/json";
@@ -40,20 +40,18 @@ impl Connection {
     pub(crate) fn new(
         url: Uri,
         headers: HeaderMap,
-        tls_config: Option<rustls::ClientConfig>,
+        tls: TlsSetup,
         options: &Options,
     ) -> Result<Self, HttpError> {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_connect_timeout(Some(options.connect_timeout));
         http.set_nodelay(true);
-        let tls = match tls_config {
-            Some(config) => hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config),
-            None => hyper_rustls::HttpsConnectorBuilder::new()
-                .with_provider_and_webpki_roots(Arc::new(rustls::crypto::ring::default_provider()))
-                .map_err(|error| HttpError::builder(format!("tls setup failed: {error}")))?,
-        };
-        let connector = tls.https_or_http().enable_http1().wrap_connector(http);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls.into_config()?)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
         let client = Client::builder(TokioExecutor::new()).build(connector);
         Ok(Connection {
             client,

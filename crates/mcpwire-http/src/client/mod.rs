@@ -105,6 +105,58 @@
 //! - **Close.** [`close`](mcpwire_transport::MessageSender::close) sends DELETE with the
 //!   session id (a 405 is fine), then stops every stream.
 //!
+//! # TLS
+//!
+//! The client speaks TLS through rustls, which leaves the cryptography to a *crypto
+//! provider*. The transports pick one in this order:
+//!
+//! 1. the provider given to [`HttpClientBuilder::crypto_provider`], or the whole
+//!    configuration given to [`HttpClientBuilder::tls_config`] (the later call wins);
+//! 2. the provider the application installed for the process with
+//!    [`CryptoProvider::install_default`](rustls::crypto::CryptoProvider::install_default), the
+//!    rustls convention for an application to choose once for all its libraries;
+//! 3. otherwise rustls's provider over [*ring*](https://docs.rs/ring), which mcpwire builds
+//!    with by default.
+//!
+//! Server certificates are checked against the Mozilla roots of `webpki-roots` unless a
+//! whole configuration is given.
+//!
+//! ## Post-quantum key exchange
+//!
+//! *ring* offers P-384, X25519 and P-256 key exchange and no post-quantum one, so a
+//! connection made with the default provider is not protected against an adversary who
+//! records it today and breaks its key exchange with a quantum computer later. rustls 0.23.48
+//! deprecated its *ring* provider for this reason. mcpwire still defaults to it, deliberately:
+//! it builds for every target rustls supports with nothing but the Rust toolchain and a C
+//! compiler, and it runs on any CPU of those targets. The providers that offer the hybrid
+//! X25519MLKEM768 exchange each cost something a library should not impose on every user:
+//!
+//! - [`rustls-graviola`](https://docs.rs/rustls-graviola) is Rust and formally verified
+//!   assembly, but runs only on `x86_64` with AVX2, ADX and BMI2, or on `aarch64` with the
+//!   AES, SHA-2 and PMULL extensions;
+//! - rustls's [`aws-lc-rs`](https://docs.rs/aws-lc-rs) provider builds the AWS-LC C library.
+//!
+//! A user who wants post-quantum key exchange picks one of them:
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//!
+//! use mcpwire_http::client::HttpClientBuilder;
+//!
+//! # fn run() -> Result<(), mcpwire_http::Error> {
+//! // With `rustls-graviola = "0.4"` in Cargo.toml: for one transport...
+//! let transport = HttpClientBuilder::new("https://mcp.example.com/mcp")
+//!     .crypto_provider(Arc::new(rustls_graviola::default_provider()))
+//!     .streamable()?;
+//! // ...or for every rustls user of the process, once, before any connection.
+//! let _ = rustls_graviola::default_provider().install_default();
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The `tls` integration test of this crate connects both ways and checks the key exchange
+//! the server negotiated: X25519MLKEM768 with graviola, a classical group with the default.
+//!
 //! # Limits
 //!
 //! The inbound queue is bounded ([`HttpClientBuilder::inbound_capacity`]): while the engine
@@ -122,10 +174,14 @@ mod modern;
 mod session;
 mod sse;
 mod streamable;
+mod tls;
 
 pub use builder::HttpClientBuilder;
 pub use fallback::{HttpClientSender, HttpClientTransport};
 pub use inbox::HttpClientReceiver;
 pub use legacy::{LegacySseClientSender, LegacySseClientTransport};
+/// The rustls this crate is built with, to name a [`rustls::crypto::CryptoProvider`] or a
+/// [`rustls::ClientConfig`] of the same version.
+pub use rustls;
 pub use session::SessionHandle;
 pub use streamable::{StreamableHttpClientSender, StreamableHttpClientTransport};
