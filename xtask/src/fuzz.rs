@@ -138,8 +138,9 @@ fn targets(fuzz_dir: &Path) -> Result<Vec<String>> {
     Ok(targets)
 }
 
-/// A `cargo` command on the nightly toolchain, whatever toolchain runs this xtask.
-fn nightly_cargo() -> Command {
+/// A `cargo` command on the nightly toolchain, whatever toolchain runs this xtask (also used
+/// by `min-versions`).
+pub(crate) fn nightly_cargo() -> Command {
     let mut command = Command::new("cargo");
     command.arg("+nightly");
     // Set by the cargo and rustup that run this xtask: they would make cargo-fuzz build with

@@ -6,11 +6,15 @@
 //! - `interop-setup`: install the third-party MCP peers of the interop tests (npm, two Python venvs).
 //! - `conformance [--leg server|client|all] [--suite 0.1.16|0.2.0-alpha.12]`: run the official
 //!   MCP conformance suite against the fixtures of `conformance/` (not yet part of `ci`).
+//! - `deps`: the resolved versions of the workspace's direct dependencies.
+//! - `min-versions`: check that the workspace builds with the lowest versions its manifests
+//!   allow (needs the nightly toolchain to resolve them).
 //! - `ci`: everything CI runs.
 
 mod ci;
 mod codegen;
 mod conformance;
+mod deps;
 mod fuzz;
 mod interop;
 mod tidy;
@@ -23,7 +27,9 @@ fn main() -> Result<()> {
     let arguments: Vec<String> = std::env::args().skip(1).collect();
     let root = workspace_root();
     let Some((task, rest)) = arguments.split_first() else {
-        bail!("usage: cargo xtask <codegen|tidy|fuzz|interop-setup|conformance|ci> [options]");
+        bail!(
+            "usage: cargo xtask <codegen|tidy|fuzz|interop-setup|conformance|deps|min-versions|ci> [options]"
+        );
     };
     match task.as_str() {
         "codegen" => codegen::run(&root, rest),
@@ -31,9 +37,11 @@ fn main() -> Result<()> {
         "fuzz" => fuzz::run(&root, rest),
         "interop-setup" => interop::run(&root, rest),
         "conformance" => conformance::run(&root, rest),
+        "deps" => deps::run(&root, rest),
+        "min-versions" => deps::min_versions(&root, rest),
         "ci" => ci::run(&root, rest),
         other => bail!(
-            "unknown task `{other}`; tasks: codegen, tidy, fuzz, interop-setup, conformance, ci"
+            "unknown task `{other}`; tasks: codegen, tidy, fuzz, interop-setup, conformance, deps, min-versions, ci"
         ),
     }
 }
