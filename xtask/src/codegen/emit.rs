@@ -95,6 +95,8 @@ fn pointer_mut<'a>(
 struct ObjectShape {
     properties: BTreeMap<String, Value>,
     required: BTreeSet<String>,
+    /// The required members in the order the schema lists them: the constructor's order.
+    required_order: Vec<String>,
     open: bool,
     /// `anyOf` parts of an `allOf`, flattened into the struct.
     flattened: Vec<Value>,
@@ -450,9 +452,11 @@ impl<'a> Generator<'a> {
             }
         }
         if let Some(required) = schema.get("required").and_then(Value::as_array) {
-            shape
-                .required
-                .extend(required.iter().filter_map(Value::as_str).map(str::to_owned));
+            for member in required.iter().filter_map(Value::as_str) {
+                if shape.required.insert(member.to_owned()) {
+                    shape.required_order.push(member.to_owned());
+                }
+            }
         }
         match schema.get("additionalProperties") {
             None | Some(Value::Bool(false)) => {}
@@ -466,6 +470,7 @@ impl<'a> Generator<'a> {
         let mut defaultable = true;
         let mut field_types = BTreeMap::new();
         let mut used = HashSet::new();
+        let mut builder = Builder::default();
         for (key, property) in &shape.properties {
             let mut field = field_ident(key);
             while !used.insert(field.clone()) {
@@ -509,6 +514,7 @@ impl<'a> Generator<'a> {
                 writeln!(body, "#[serde({attributes})]")?;
             }
             writeln!(body, "pub {field}: {rust},")?;
+            builder.member(key, &field, &rust, required);
             field_types.insert(key.clone(), rust);
         }
         for (index, flattened) in shape.flattened.iter().enumerate() {
@@ -527,6 +533,7 @@ impl<'a> Generator<'a> {
                 body,
                 "/// The members that select one of the variants.\n#[serde(flatten)]\npub {field}: {rust},"
             )?;
+            builder.member("the variant", &field, &rust, true);
             defaultable = false;
         }
         // `_meta` objects are open by definition, and a message (anything with a constant
@@ -541,6 +548,9 @@ impl<'a> Generator<'a> {
                 body,
                 "/// Members this revision does not define, kept as received.\n#[serde(flatten)]\npub extra: crate::JsonObject,"
             )?;
+            builder
+                .defaults
+                .push(("extra".to_owned(), "crate::JsonObject::new()"));
         }
         let derives = if defaultable {
             "Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize"
@@ -551,6 +561,7 @@ impl<'a> Generator<'a> {
             self.items,
             "{doc}#[derive({derives})]\npub struct {name} {{\n{body}}}"
         )?;
+        builder.write(&mut self.items, name, &shape.required_order)?;
         self.fields.insert(name.to_owned(), field_types);
         self.decodable.insert(name.to_owned());
         Ok(())
@@ -996,6 +1007,101 @@ impl<'a> Generator<'a> {
         }
         source.push_str("_ => return None,\n})\n}\n");
         source
+    }
+}
+
+/// The constructor and setters of one generated struct: `new` takes the required members
+/// (a `String` as `impl Into<String>`) and leaves the optional ones unset, constant tags at
+/// their value and unknown members empty; `with_<member>` sets one optional member.
+#[derive(Default)]
+struct Builder {
+    /// `(parameter, type, argument, member key)` of each required member.
+    parameters: Vec<(String, String, String, String)>,
+    /// `(field, value)` of the members `new` fills by itself.
+    defaults: Vec<(String, &'static str)>,
+    /// `(member key, field, inner type)` of each optional member.
+    setters: Vec<(String, String, String)>,
+}
+
+impl Builder {
+    fn member(&mut self, key: &str, field: &str, rust: &str, required: bool) {
+        if required && rust.starts_with("tags::") {
+            self.defaults
+                .push((field.to_owned(), "::core::default::Default::default()"));
+        } else if required {
+            let (parameter_type, argument) = if rust == "String" {
+                ("impl Into<String>".to_owned(), format!("{field}.into()"))
+            } else {
+                (rust.to_owned(), field.to_owned())
+            };
+            self.parameters
+                .push((field.to_owned(), parameter_type, argument, key.to_owned()));
+        } else {
+            let inner = rust
+                .strip_prefix("Option<")
+                .and_then(|rest| rest.strip_suffix('>'))
+                .unwrap_or(rust);
+            self.defaults.push((field.to_owned(), "None"));
+            self.setters
+                .push((key.to_owned(), field.to_owned(), inner.to_owned()));
+        }
+    }
+
+    /// Writes the `impl` block; `new` takes the required members in `order` (the schema's
+    /// `required` list), then any flattened variant.
+    fn write(&mut self, out: &mut String, name: &str, order: &[String]) -> Result<()> {
+        self.parameters.sort_by_key(|(_, _, _, key)| {
+            order
+                .iter()
+                .position(|member| member == key)
+                .unwrap_or(usize::MAX)
+        });
+        let parameters: Vec<String> = self
+            .parameters
+            .iter()
+            .map(|(field, ty, _, _)| format!("{field}: {ty}"))
+            .collect();
+        let mut fields: Vec<String> = self
+            .parameters
+            .iter()
+            .map(|(field, _, argument, _)| {
+                if field == argument {
+                    field.clone()
+                } else {
+                    format!("{field}: {argument}")
+                }
+            })
+            .collect();
+        fields.extend(
+            self.defaults
+                .iter()
+                .map(|(field, value)| format!("{field}: {value}")),
+        );
+        let lint = if parameters.len() > 7 {
+            "#[allow(clippy::too_many_arguments)]\n"
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "impl {name} {{\n/// Builds a `{name}` from its required members; the optional ones are unset.\n#[must_use]\n{lint}pub fn new({}) -> Self {{\nSelf {{ {} }}\n}}",
+            parameters.join(", "),
+            fields.join(", ")
+        )?;
+        for (key, field, inner) in &self.setters {
+            let bare = field.trim_start_matches("r#");
+            let (ty, value) = if inner == "String" {
+                ("impl Into<String>", "value.into()")
+            } else {
+                (inner.as_str(), "value")
+            };
+            writeln!(
+                out,
+                "/// Sets `{key}`.\n#[must_use]\npub fn with_{bare}(mut self, value: {ty}) -> Self {{\nself.{field} = Some({value});\nself\n}}"
+            )?;
+        }
+        writeln!(out, "}}")?;
+        Ok(())
     }
 }
 

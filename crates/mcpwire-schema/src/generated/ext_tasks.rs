@@ -33,6 +33,35 @@ pub struct Annotations {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<f64>,
 }
+impl Annotations {
+    /// Builds a `Annotations` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            audience: None,
+            last_modified: None,
+            priority: None,
+        }
+    }
+    /// Sets `audience`.
+    #[must_use]
+    pub fn with_audience(mut self, value: Vec<Role>) -> Self {
+        self.audience = Some(value);
+        self
+    }
+    /// Sets `lastModified`.
+    #[must_use]
+    pub fn with_last_modified(mut self, value: impl Into<String>) -> Self {
+        self.last_modified = Some(value.into());
+        self
+    }
+    /// Sets `priority`.
+    #[must_use]
+    pub fn with_priority(mut self, value: f64) -> Self {
+        self.priority = Some(value);
+        self
+    }
+}
 /// `MetaObject` of the MCP schema, tasks extension (draft).
 pub type MetaObject = crate::JsonObject;
 /// `AudioContent` of the MCP schema, tasks extension (draft).
@@ -52,6 +81,31 @@ pub struct AudioContent {
     /// `type` (required).
     pub r#type: tags::Audio,
 }
+impl AudioContent {
+    /// Builds a `AudioContent` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(data: impl Into<String>, mime_type: impl Into<String>) -> Self {
+        Self {
+            data: data.into(),
+            mime_type: mime_type.into(),
+            meta: None,
+            annotations: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+}
 /// `BlobResourceContents` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BlobResourceContents {
@@ -65,6 +119,30 @@ pub struct BlobResourceContents {
     pub mime_type: Option<String>,
     /// `uri` (required).
     pub uri: String,
+}
+impl BlobResourceContents {
+    /// Builds a `BlobResourceContents` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(blob: impl Into<String>, uri: impl Into<String>) -> Self {
+        Self {
+            blob: blob.into(),
+            uri: uri.into(),
+            meta: None,
+            mime_type: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
 }
 /// `BooleanSchema` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -81,6 +159,36 @@ pub struct BooleanSchema {
     /// `type` (required).
     pub r#type: tags::Boolean,
 }
+impl BooleanSchema {
+    /// Builds a `BooleanSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            default: None,
+            description: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `default`.
+    #[must_use]
+    pub fn with_default(mut self, value: bool) -> Self {
+        self.default = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// `RequestId` of the MCP schema, tasks extension (draft).
 pub type RequestId = ::mcpwire_jsonrpc::RequestId;
 /// The inline schema at `CancelTaskRequest.params` of the MCP schema, tasks extension (draft).
@@ -89,6 +197,15 @@ pub struct CancelTaskRequestParams {
     /// `taskId` (required).
     #[serde(rename = "taskId")]
     pub task_id: String,
+}
+impl CancelTaskRequestParams {
+    /// Builds a `CancelTaskRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(task_id: impl Into<String>) -> Self {
+        Self {
+            task_id: task_id.into(),
+        }
+    }
 }
 /// `CancelTaskRequest` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -104,6 +221,19 @@ pub struct CancelTaskRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl CancelTaskRequest {
+    /// Builds a `CancelTaskRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, params: CancelTaskRequestParams) -> Self {
+        Self {
+            id,
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 crate::support::open_enum! {
     /// The inline schema at `Icon.theme` of the MCP schema, tasks extension (draft).
@@ -129,6 +259,36 @@ pub struct Icon {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub theme: Option<IconTheme>,
 }
+impl Icon {
+    /// Builds a `Icon` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(src: impl Into<String>) -> Self {
+        Self {
+            src: src.into(),
+            mime_type: None,
+            sizes: None,
+            theme: None,
+        }
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
+    /// Sets `sizes`.
+    #[must_use]
+    pub fn with_sizes(mut self, value: Vec<String>) -> Self {
+        self.sizes = Some(value);
+        self
+    }
+    /// Sets `theme`.
+    #[must_use]
+    pub fn with_theme(mut self, value: IconTheme) -> Self {
+        self.theme = Some(value);
+        self
+    }
+}
 /// `Implementation` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Implementation {
@@ -153,6 +313,44 @@ pub struct Implementation {
     )]
     pub website_url: Option<String>,
 }
+impl Implementation {
+    /// Builds a `Implementation` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            version: version.into(),
+            description: None,
+            icons: None,
+            title: None,
+            website_url: None,
+        }
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `icons`.
+    #[must_use]
+    pub fn with_icons(mut self, value: Vec<Icon>) -> Self {
+        self.icons = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+    /// Sets `websiteUrl`.
+    #[must_use]
+    pub fn with_website_url(mut self, value: impl Into<String>) -> Self {
+        self.website_url = Some(value.into());
+        self
+    }
+}
 /// `ResultMetaObject` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResultMetaObject {
@@ -167,6 +365,22 @@ pub struct ResultMetaObject {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ResultMetaObject {
+    /// Builds a `ResultMetaObject` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            io_modelcontextprotocol_server_info: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `io.modelcontextprotocol/serverInfo`.
+    #[must_use]
+    pub fn with_io_modelcontextprotocol_server_info(mut self, value: Implementation) -> Self {
+        self.io_modelcontextprotocol_server_info = Some(value);
+        self
+    }
+}
 /// `CancelTaskResult` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CancelTaskResult {
@@ -179,6 +393,23 @@ pub struct CancelTaskResult {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl CancelTaskResult {
+    /// Builds a `CancelTaskResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            result_type: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: ResultMetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// `CancelledTask` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -211,6 +442,38 @@ pub struct CancelledTask {
     /// `ttlMs` (required).
     #[serde(rename = "ttlMs")]
     pub ttl_ms: Option<i64>,
+}
+impl CancelledTask {
+    /// Builds a `CancelledTask` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        task_id: impl Into<String>,
+        created_at: impl Into<String>,
+        last_updated_at: impl Into<String>,
+        ttl_ms: Option<i64>,
+    ) -> Self {
+        Self {
+            task_id: task_id.into(),
+            created_at: created_at.into(),
+            last_updated_at: last_updated_at.into(),
+            ttl_ms,
+            poll_interval_ms: None,
+            status: ::core::default::Default::default(),
+            status_message: None,
+        }
+    }
+    /// Sets `pollIntervalMs`.
+    #[must_use]
+    pub fn with_poll_interval_ms(mut self, value: i64) -> Self {
+        self.poll_interval_ms = Some(value);
+        self
+    }
+    /// Sets `statusMessage`.
+    #[must_use]
+    pub fn with_status_message(mut self, value: impl Into<String>) -> Self {
+        self.status_message = Some(value.into());
+        self
+    }
 }
 /// `CompletedTask` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -246,6 +509,40 @@ pub struct CompletedTask {
     #[serde(rename = "ttlMs")]
     pub ttl_ms: Option<i64>,
 }
+impl CompletedTask {
+    /// Builds a `CompletedTask` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        task_id: impl Into<String>,
+        created_at: impl Into<String>,
+        last_updated_at: impl Into<String>,
+        ttl_ms: Option<i64>,
+        result: crate::JsonObject,
+    ) -> Self {
+        Self {
+            task_id: task_id.into(),
+            created_at: created_at.into(),
+            last_updated_at: last_updated_at.into(),
+            ttl_ms,
+            result,
+            poll_interval_ms: None,
+            status: ::core::default::Default::default(),
+            status_message: None,
+        }
+    }
+    /// Sets `pollIntervalMs`.
+    #[must_use]
+    pub fn with_poll_interval_ms(mut self, value: i64) -> Self {
+        self.poll_interval_ms = Some(value);
+        self
+    }
+    /// Sets `statusMessage`.
+    #[must_use]
+    pub fn with_status_message(mut self, value: impl Into<String>) -> Self {
+        self.status_message = Some(value.into());
+        self
+    }
+}
 /// `TextContent` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TextContent {
@@ -259,6 +556,30 @@ pub struct TextContent {
     pub text: String,
     /// `type` (required).
     pub r#type: tags::Text,
+}
+impl TextContent {
+    /// Builds a `TextContent` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            meta: None,
+            annotations: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
 }
 /// `ImageContent` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -276,6 +597,31 @@ pub struct ImageContent {
     pub mime_type: String,
     /// `type` (required).
     pub r#type: tags::Image,
+}
+impl ImageContent {
+    /// Builds a `ImageContent` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(data: impl Into<String>, mime_type: impl Into<String>) -> Self {
+        Self {
+            data: data.into(),
+            mime_type: mime_type.into(),
+            meta: None,
+            annotations: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
 }
 /// `ResourceLink` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -308,6 +654,66 @@ pub struct ResourceLink {
     /// `uri` (required).
     pub uri: String,
 }
+impl ResourceLink {
+    /// Builds a `ResourceLink` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>, uri: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            uri: uri.into(),
+            meta: None,
+            annotations: None,
+            description: None,
+            icons: None,
+            mime_type: None,
+            size: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `icons`.
+    #[must_use]
+    pub fn with_icons(mut self, value: Vec<Icon>) -> Self {
+        self.icons = Some(value);
+        self
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
+    /// Sets `size`.
+    #[must_use]
+    pub fn with_size(mut self, value: i64) -> Self {
+        self.size = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// `TextResourceContents` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TextResourceContents {
@@ -321,6 +727,30 @@ pub struct TextResourceContents {
     pub text: String,
     /// `uri` (required).
     pub uri: String,
+}
+impl TextResourceContents {
+    /// Builds a `TextResourceContents` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(text: impl Into<String>, uri: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            uri: uri.into(),
+            meta: None,
+            mime_type: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
 }
 /// The inline schema at `EmbeddedResource.resource` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq)]
@@ -378,6 +808,30 @@ pub struct EmbeddedResource {
     pub resource: EmbeddedResourceResource,
     /// `type` (required).
     pub r#type: tags::Resource,
+}
+impl EmbeddedResource {
+    /// Builds a `EmbeddedResource` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(resource: EmbeddedResourceResource) -> Self {
+        Self {
+            resource,
+            meta: None,
+            annotations: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
 }
 /// `ContentBlock` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq)]
@@ -461,6 +915,25 @@ pub struct ToolUseContent {
     /// `type` (required).
     pub r#type: tags::ToolUse,
 }
+impl ToolUseContent {
+    /// Builds a `ToolUseContent` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: impl Into<String>, input: crate::JsonObject, name: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            input,
+            name: name.into(),
+            meta: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+}
 /// `ToolResultContent` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ToolResultContent {
@@ -484,6 +957,38 @@ pub struct ToolResultContent {
     pub tool_use_id: String,
     /// `type` (required).
     pub r#type: tags::ToolResult,
+}
+impl ToolResultContent {
+    /// Builds a `ToolResultContent` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(content: Vec<ContentBlock>, tool_use_id: impl Into<String>) -> Self {
+        Self {
+            content,
+            tool_use_id: tool_use_id.into(),
+            meta: None,
+            is_error: None,
+            structured_content: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `isError`.
+    #[must_use]
+    pub fn with_is_error(mut self, value: bool) -> Self {
+        self.is_error = Some(value);
+        self
+    }
+    /// Sets `structuredContent`.
+    #[must_use]
+    pub fn with_structured_content(mut self, value: ::serde_json::Value) -> Self {
+        self.structured_content = Some(value);
+        self
+    }
 }
 /// `SamplingMessageContentBlock` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq)]
@@ -587,6 +1092,23 @@ pub struct SamplingMessage {
     /// `role` (required).
     pub role: Role,
 }
+impl SamplingMessage {
+    /// Builds a `SamplingMessage` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(content: SamplingMessageContent, role: Role) -> Self {
+        Self {
+            content,
+            role,
+            meta: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+}
 /// `JSONObject` of the MCP schema, tasks extension (draft).
 pub type JSONObject = crate::JsonObject;
 /// `ModelHint` of the MCP schema, tasks extension (draft).
@@ -595,6 +1117,19 @@ pub struct ModelHint {
     /// `name` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+impl ModelHint {
+    /// Builds a `ModelHint` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { name: None }
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
 }
 /// `ModelPreferences` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -624,6 +1159,42 @@ pub struct ModelPreferences {
     )]
     pub speed_priority: Option<f64>,
 }
+impl ModelPreferences {
+    /// Builds a `ModelPreferences` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            cost_priority: None,
+            hints: None,
+            intelligence_priority: None,
+            speed_priority: None,
+        }
+    }
+    /// Sets `costPriority`.
+    #[must_use]
+    pub fn with_cost_priority(mut self, value: f64) -> Self {
+        self.cost_priority = Some(value);
+        self
+    }
+    /// Sets `hints`.
+    #[must_use]
+    pub fn with_hints(mut self, value: Vec<ModelHint>) -> Self {
+        self.hints = Some(value);
+        self
+    }
+    /// Sets `intelligencePriority`.
+    #[must_use]
+    pub fn with_intelligence_priority(mut self, value: f64) -> Self {
+        self.intelligence_priority = Some(value);
+        self
+    }
+    /// Sets `speedPriority`.
+    #[must_use]
+    pub fn with_speed_priority(mut self, value: f64) -> Self {
+        self.speed_priority = Some(value);
+        self
+    }
+}
 crate::support::open_enum! {
     /// The inline schema at `ToolChoice.mode` of the MCP schema, tasks extension (draft).
     ToolChoiceMode {
@@ -641,6 +1212,19 @@ pub struct ToolChoice {
     /// `mode` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<ToolChoiceMode>,
+}
+impl ToolChoice {
+    /// Builds a `ToolChoice` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { mode: None }
+    }
+    /// Sets `mode`.
+    #[must_use]
+    pub fn with_mode(mut self, value: ToolChoiceMode) -> Self {
+        self.mode = Some(value);
+        self
+    }
 }
 /// `ToolAnnotations` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -677,6 +1261,49 @@ pub struct ToolAnnotations {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
+impl ToolAnnotations {
+    /// Builds a `ToolAnnotations` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            destructive_hint: None,
+            idempotent_hint: None,
+            open_world_hint: None,
+            read_only_hint: None,
+            title: None,
+        }
+    }
+    /// Sets `destructiveHint`.
+    #[must_use]
+    pub fn with_destructive_hint(mut self, value: bool) -> Self {
+        self.destructive_hint = Some(value);
+        self
+    }
+    /// Sets `idempotentHint`.
+    #[must_use]
+    pub fn with_idempotent_hint(mut self, value: bool) -> Self {
+        self.idempotent_hint = Some(value);
+        self
+    }
+    /// Sets `openWorldHint`.
+    #[must_use]
+    pub fn with_open_world_hint(mut self, value: bool) -> Self {
+        self.open_world_hint = Some(value);
+        self
+    }
+    /// Sets `readOnlyHint`.
+    #[must_use]
+    pub fn with_read_only_hint(mut self, value: bool) -> Self {
+        self.read_only_hint = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// `Tool` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Tool {
@@ -707,6 +1334,58 @@ pub struct Tool {
     /// `title` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+}
+impl Tool {
+    /// Builds a `Tool` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(input_schema: crate::JsonObject, name: impl Into<String>) -> Self {
+        Self {
+            input_schema,
+            name: name.into(),
+            meta: None,
+            annotations: None,
+            description: None,
+            icons: None,
+            output_schema: None,
+            title: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: ToolAnnotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `icons`.
+    #[must_use]
+    pub fn with_icons(mut self, value: Vec<Icon>) -> Self {
+        self.icons = Some(value);
+        self
+    }
+    /// Sets `outputSchema`.
+    #[must_use]
+    pub fn with_output_schema(mut self, value: crate::JsonObject) -> Self {
+        self.output_schema = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
 }
 /// `CreateMessageRequestParams` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -761,6 +1440,72 @@ pub struct CreateMessageRequestParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tools: Option<Vec<Tool>>,
 }
+impl CreateMessageRequestParams {
+    /// Builds a `CreateMessageRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(max_tokens: i64, messages: Vec<SamplingMessage>) -> Self {
+        Self {
+            max_tokens,
+            messages,
+            include_context: None,
+            metadata: None,
+            model_preferences: None,
+            stop_sequences: None,
+            system_prompt: None,
+            temperature: None,
+            tool_choice: None,
+            tools: None,
+        }
+    }
+    /// Sets `includeContext`.
+    #[must_use]
+    pub fn with_include_context(mut self, value: CreateMessageRequestParamsIncludeContext) -> Self {
+        self.include_context = Some(value);
+        self
+    }
+    /// Sets `metadata`.
+    #[must_use]
+    pub fn with_metadata(mut self, value: JSONObject) -> Self {
+        self.metadata = Some(value);
+        self
+    }
+    /// Sets `modelPreferences`.
+    #[must_use]
+    pub fn with_model_preferences(mut self, value: ModelPreferences) -> Self {
+        self.model_preferences = Some(value);
+        self
+    }
+    /// Sets `stopSequences`.
+    #[must_use]
+    pub fn with_stop_sequences(mut self, value: Vec<String>) -> Self {
+        self.stop_sequences = Some(value);
+        self
+    }
+    /// Sets `systemPrompt`.
+    #[must_use]
+    pub fn with_system_prompt(mut self, value: impl Into<String>) -> Self {
+        self.system_prompt = Some(value.into());
+        self
+    }
+    /// Sets `temperature`.
+    #[must_use]
+    pub fn with_temperature(mut self, value: f64) -> Self {
+        self.temperature = Some(value);
+        self
+    }
+    /// Sets `toolChoice`.
+    #[must_use]
+    pub fn with_tool_choice(mut self, value: ToolChoice) -> Self {
+        self.tool_choice = Some(value);
+        self
+    }
+    /// Sets `tools`.
+    #[must_use]
+    pub fn with_tools(mut self, value: Vec<Tool>) -> Self {
+        self.tools = Some(value);
+        self
+    }
+}
 /// `CreateMessageRequest` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CreateMessageRequest {
@@ -771,6 +1516,17 @@ pub struct CreateMessageRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl CreateMessageRequest {
+    /// Builds a `CreateMessageRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: CreateMessageRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// The inline schema at `CreateMessageResult.content` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq)]
@@ -826,6 +1582,31 @@ pub struct CreateMessageResult {
         skip_serializing_if = "Option::is_none"
     )]
     pub stop_reason: Option<String>,
+}
+impl CreateMessageResult {
+    /// Builds a `CreateMessageResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(content: CreateMessageResultContent, model: impl Into<String>, role: Role) -> Self {
+        Self {
+            content,
+            model: model.into(),
+            role,
+            meta: None,
+            stop_reason: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `stopReason`.
+    #[must_use]
+    pub fn with_stop_reason(mut self, value: impl Into<String>) -> Self {
+        self.stop_reason = Some(value.into());
+        self
+    }
 }
 crate::support::open_enum! {
     /// `TaskStatus` of the MCP schema, tasks extension (draft).
@@ -883,6 +1664,48 @@ pub struct CreateTaskResult {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl CreateTaskResult {
+    /// Builds a `CreateTaskResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        task_id: impl Into<String>,
+        status: TaskStatus,
+        created_at: impl Into<String>,
+        last_updated_at: impl Into<String>,
+        ttl_ms: Option<i64>,
+    ) -> Self {
+        Self {
+            task_id: task_id.into(),
+            status,
+            created_at: created_at.into(),
+            last_updated_at: last_updated_at.into(),
+            ttl_ms,
+            meta: None,
+            poll_interval_ms: None,
+            result_type: ::core::default::Default::default(),
+            status_message: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: ResultMetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `pollIntervalMs`.
+    #[must_use]
+    pub fn with_poll_interval_ms(mut self, value: i64) -> Self {
+        self.poll_interval_ms = Some(value);
+        self
+    }
+    /// Sets `statusMessage`.
+    #[must_use]
+    pub fn with_status_message(mut self, value: impl Into<String>) -> Self {
+        self.status_message = Some(value.into());
+        self
+    }
+}
 /// `WorkingTask` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct WorkingTask {
@@ -915,12 +1738,57 @@ pub struct WorkingTask {
     #[serde(rename = "ttlMs")]
     pub ttl_ms: Option<i64>,
 }
+impl WorkingTask {
+    /// Builds a `WorkingTask` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        task_id: impl Into<String>,
+        created_at: impl Into<String>,
+        last_updated_at: impl Into<String>,
+        ttl_ms: Option<i64>,
+    ) -> Self {
+        Self {
+            task_id: task_id.into(),
+            created_at: created_at.into(),
+            last_updated_at: last_updated_at.into(),
+            ttl_ms,
+            poll_interval_ms: None,
+            status: ::core::default::Default::default(),
+            status_message: None,
+        }
+    }
+    /// Sets `pollIntervalMs`.
+    #[must_use]
+    pub fn with_poll_interval_ms(mut self, value: i64) -> Self {
+        self.poll_interval_ms = Some(value);
+        self
+    }
+    /// Sets `statusMessage`.
+    #[must_use]
+    pub fn with_status_message(mut self, value: impl Into<String>) -> Self {
+        self.status_message = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `ListRootsRequest.params` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListRootsRequestParams {
     /// `_meta` (optional).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<MetaObject>,
+}
+impl ListRootsRequestParams {
+    /// Builds a `ListRootsRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { meta: None }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// `ListRootsRequest` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -933,6 +1801,23 @@ pub struct ListRootsRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ListRootsRequest {
+    /// Builds a `ListRootsRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: ListRootsRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 crate::support::open_enum! {
     /// The inline schema at `StringSchema.format` of the MCP schema, tasks extension (draft).
@@ -971,6 +1856,57 @@ pub struct StringSchema {
     /// `type` (required).
     pub r#type: tags::String,
 }
+impl StringSchema {
+    /// Builds a `StringSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            default: None,
+            description: None,
+            format: None,
+            max_length: None,
+            min_length: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `default`.
+    #[must_use]
+    pub fn with_default(mut self, value: impl Into<String>) -> Self {
+        self.default = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `format`.
+    #[must_use]
+    pub fn with_format(mut self, value: StringSchemaFormat) -> Self {
+        self.format = Some(value);
+        self
+    }
+    /// Sets `maxLength`.
+    #[must_use]
+    pub fn with_max_length(mut self, value: i64) -> Self {
+        self.max_length = Some(value);
+        self
+    }
+    /// Sets `minLength`.
+    #[must_use]
+    pub fn with_min_length(mut self, value: i64) -> Self {
+        self.min_length = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 crate::support::open_enum! {
     /// The inline schema at `NumberSchema.type` of the MCP schema, tasks extension (draft).
     NumberSchemaType {
@@ -1001,6 +1937,50 @@ pub struct NumberSchema {
     /// `type` (required).
     pub r#type: NumberSchemaType,
 }
+impl NumberSchema {
+    /// Builds a `NumberSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(r#type: NumberSchemaType) -> Self {
+        Self {
+            r#type,
+            default: None,
+            description: None,
+            maximum: None,
+            minimum: None,
+            title: None,
+        }
+    }
+    /// Sets `default`.
+    #[must_use]
+    pub fn with_default(mut self, value: f64) -> Self {
+        self.default = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `maximum`.
+    #[must_use]
+    pub fn with_maximum(mut self, value: f64) -> Self {
+        self.maximum = Some(value);
+        self
+    }
+    /// Sets `minimum`.
+    #[must_use]
+    pub fn with_minimum(mut self, value: f64) -> Self {
+        self.minimum = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// `UntitledSingleSelectEnumSchema` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UntitledSingleSelectEnumSchema {
@@ -1018,6 +1998,37 @@ pub struct UntitledSingleSelectEnumSchema {
     /// `type` (required).
     pub r#type: tags::String,
 }
+impl UntitledSingleSelectEnumSchema {
+    /// Builds a `UntitledSingleSelectEnumSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(r#enum: Vec<String>) -> Self {
+        Self {
+            r#enum,
+            default: None,
+            description: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `default`.
+    #[must_use]
+    pub fn with_default(mut self, value: impl Into<String>) -> Self {
+        self.default = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `TitledSingleSelectEnumSchemaOneOfItem` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TitledSingleSelectEnumSchemaOneOfItem {
@@ -1025,6 +2036,16 @@ pub struct TitledSingleSelectEnumSchemaOneOfItem {
     pub r#const: String,
     /// `title` (required).
     pub title: String,
+}
+impl TitledSingleSelectEnumSchemaOneOfItem {
+    /// Builds a `TitledSingleSelectEnumSchemaOneOfItem` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(r#const: impl Into<String>, title: impl Into<String>) -> Self {
+        Self {
+            r#const: r#const.into(),
+            title: title.into(),
+        }
+    }
 }
 /// `TitledSingleSelectEnumSchema` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1044,6 +2065,37 @@ pub struct TitledSingleSelectEnumSchema {
     /// `type` (required).
     pub r#type: tags::String,
 }
+impl TitledSingleSelectEnumSchema {
+    /// Builds a `TitledSingleSelectEnumSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(one_of: Vec<TitledSingleSelectEnumSchemaOneOfItem>) -> Self {
+        Self {
+            one_of,
+            default: None,
+            description: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `default`.
+    #[must_use]
+    pub fn with_default(mut self, value: impl Into<String>) -> Self {
+        self.default = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `UntitledMultiSelectEnumSchema.items` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UntitledMultiSelectEnumSchemaItems {
@@ -1051,6 +2103,16 @@ pub struct UntitledMultiSelectEnumSchemaItems {
     pub r#enum: Vec<String>,
     /// `type` (required).
     pub r#type: tags::String,
+}
+impl UntitledMultiSelectEnumSchemaItems {
+    /// Builds a `UntitledMultiSelectEnumSchemaItems` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(r#enum: Vec<String>) -> Self {
+        Self {
+            r#enum,
+            r#type: ::core::default::Default::default(),
+        }
+    }
 }
 /// `UntitledMultiSelectEnumSchema` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1075,6 +2137,51 @@ pub struct UntitledMultiSelectEnumSchema {
     /// `type` (required).
     pub r#type: tags::Array,
 }
+impl UntitledMultiSelectEnumSchema {
+    /// Builds a `UntitledMultiSelectEnumSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(items: UntitledMultiSelectEnumSchemaItems) -> Self {
+        Self {
+            items,
+            default: None,
+            description: None,
+            max_items: None,
+            min_items: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `default`.
+    #[must_use]
+    pub fn with_default(mut self, value: Vec<String>) -> Self {
+        self.default = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `maxItems`.
+    #[must_use]
+    pub fn with_max_items(mut self, value: i64) -> Self {
+        self.max_items = Some(value);
+        self
+    }
+    /// Sets `minItems`.
+    #[must_use]
+    pub fn with_min_items(mut self, value: i64) -> Self {
+        self.min_items = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `TitledMultiSelectEnumSchemaItemsAnyOfItem` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TitledMultiSelectEnumSchemaItemsAnyOfItem {
@@ -1083,12 +2190,29 @@ pub struct TitledMultiSelectEnumSchemaItemsAnyOfItem {
     /// `title` (required).
     pub title: String,
 }
+impl TitledMultiSelectEnumSchemaItemsAnyOfItem {
+    /// Builds a `TitledMultiSelectEnumSchemaItemsAnyOfItem` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(r#const: impl Into<String>, title: impl Into<String>) -> Self {
+        Self {
+            r#const: r#const.into(),
+            title: title.into(),
+        }
+    }
+}
 /// The inline schema at `TitledMultiSelectEnumSchema.items` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TitledMultiSelectEnumSchemaItems {
     /// `anyOf` (required).
     #[serde(rename = "anyOf")]
     pub any_of: Vec<TitledMultiSelectEnumSchemaItemsAnyOfItem>,
+}
+impl TitledMultiSelectEnumSchemaItems {
+    /// Builds a `TitledMultiSelectEnumSchemaItems` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(any_of: Vec<TitledMultiSelectEnumSchemaItemsAnyOfItem>) -> Self {
+        Self { any_of }
+    }
 }
 /// `TitledMultiSelectEnumSchema` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1113,6 +2237,51 @@ pub struct TitledMultiSelectEnumSchema {
     /// `type` (required).
     pub r#type: tags::Array,
 }
+impl TitledMultiSelectEnumSchema {
+    /// Builds a `TitledMultiSelectEnumSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(items: TitledMultiSelectEnumSchemaItems) -> Self {
+        Self {
+            items,
+            default: None,
+            description: None,
+            max_items: None,
+            min_items: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `default`.
+    #[must_use]
+    pub fn with_default(mut self, value: Vec<String>) -> Self {
+        self.default = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `maxItems`.
+    #[must_use]
+    pub fn with_max_items(mut self, value: i64) -> Self {
+        self.max_items = Some(value);
+        self
+    }
+    /// Sets `minItems`.
+    #[must_use]
+    pub fn with_min_items(mut self, value: i64) -> Self {
+        self.min_items = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// `LegacyTitledEnumSchema` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LegacyTitledEnumSchema {
@@ -1132,6 +2301,44 @@ pub struct LegacyTitledEnumSchema {
     pub title: Option<String>,
     /// `type` (required).
     pub r#type: tags::String,
+}
+impl LegacyTitledEnumSchema {
+    /// Builds a `LegacyTitledEnumSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(r#enum: Vec<String>) -> Self {
+        Self {
+            r#enum,
+            default: None,
+            description: None,
+            enum_names: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `default`.
+    #[must_use]
+    pub fn with_default(mut self, value: impl Into<String>) -> Self {
+        self.default = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `enumNames`.
+    #[must_use]
+    pub fn with_enum_names(mut self, value: Vec<String>) -> Self {
+        self.enum_names = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
 }
 /// `PrimitiveSchemaDefinition` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq)]
@@ -1241,6 +2448,32 @@ pub struct ElicitRequestFormParamsRequestedSchema {
     /// `type` (required).
     pub r#type: tags::Object,
 }
+impl ElicitRequestFormParamsRequestedSchema {
+    /// Builds a `ElicitRequestFormParamsRequestedSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        properties: ::std::collections::BTreeMap<String, PrimitiveSchemaDefinition>,
+    ) -> Self {
+        Self {
+            properties,
+            schema: None,
+            required: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `$schema`.
+    #[must_use]
+    pub fn with_schema(mut self, value: impl Into<String>) -> Self {
+        self.schema = Some(value.into());
+        self
+    }
+    /// Sets `required`.
+    #[must_use]
+    pub fn with_required(mut self, value: Vec<String>) -> Self {
+        self.required = Some(value);
+        self
+    }
+}
 /// `ElicitRequestFormParams` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ElicitRequestFormParams {
@@ -1253,6 +2486,26 @@ pub struct ElicitRequestFormParams {
     #[serde(rename = "requestedSchema")]
     pub requested_schema: ElicitRequestFormParamsRequestedSchema,
 }
+impl ElicitRequestFormParams {
+    /// Builds a `ElicitRequestFormParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        message: impl Into<String>,
+        requested_schema: ElicitRequestFormParamsRequestedSchema,
+    ) -> Self {
+        Self {
+            message: message.into(),
+            requested_schema,
+            mode: None,
+        }
+    }
+    /// Sets `mode`.
+    #[must_use]
+    pub fn with_mode(mut self, value: tags::Form) -> Self {
+        self.mode = Some(value);
+        self
+    }
+}
 /// `ElicitRequestURLParams` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ElicitRequestURLParams {
@@ -1262,6 +2515,17 @@ pub struct ElicitRequestURLParams {
     pub mode: tags::Url,
     /// `url` (required).
     pub url: String,
+}
+impl ElicitRequestURLParams {
+    /// Builds a `ElicitRequestURLParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(message: impl Into<String>, url: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            url: url.into(),
+            mode: ::core::default::Default::default(),
+        }
+    }
 }
 /// `ElicitRequestParams` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq)]
@@ -1319,6 +2583,17 @@ pub struct ElicitRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ElicitRequest {
+    /// Builds a `ElicitRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: ElicitRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// `InputRequest` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq)]
@@ -1409,6 +2684,40 @@ pub struct InputRequiredTask {
     #[serde(rename = "ttlMs")]
     pub ttl_ms: Option<i64>,
 }
+impl InputRequiredTask {
+    /// Builds a `InputRequiredTask` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        task_id: impl Into<String>,
+        created_at: impl Into<String>,
+        last_updated_at: impl Into<String>,
+        ttl_ms: Option<i64>,
+        input_requests: InputRequests,
+    ) -> Self {
+        Self {
+            task_id: task_id.into(),
+            created_at: created_at.into(),
+            last_updated_at: last_updated_at.into(),
+            ttl_ms,
+            input_requests,
+            poll_interval_ms: None,
+            status: ::core::default::Default::default(),
+            status_message: None,
+        }
+    }
+    /// Sets `pollIntervalMs`.
+    #[must_use]
+    pub fn with_poll_interval_ms(mut self, value: i64) -> Self {
+        self.poll_interval_ms = Some(value);
+        self
+    }
+    /// Sets `statusMessage`.
+    #[must_use]
+    pub fn with_status_message(mut self, value: impl Into<String>) -> Self {
+        self.status_message = Some(value.into());
+        self
+    }
+}
 /// `Error` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Error {
@@ -1419,6 +2728,23 @@ pub struct Error {
     pub data: Option<::serde_json::Value>,
     /// `message` (required).
     pub message: String,
+}
+impl Error {
+    /// Builds a `Error` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+    /// Sets `data`.
+    #[must_use]
+    pub fn with_data(mut self, value: ::serde_json::Value) -> Self {
+        self.data = Some(value);
+        self
+    }
 }
 /// `FailedTask` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1453,6 +2779,40 @@ pub struct FailedTask {
     /// `ttlMs` (required).
     #[serde(rename = "ttlMs")]
     pub ttl_ms: Option<i64>,
+}
+impl FailedTask {
+    /// Builds a `FailedTask` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        task_id: impl Into<String>,
+        created_at: impl Into<String>,
+        last_updated_at: impl Into<String>,
+        ttl_ms: Option<i64>,
+        error: Error,
+    ) -> Self {
+        Self {
+            task_id: task_id.into(),
+            created_at: created_at.into(),
+            last_updated_at: last_updated_at.into(),
+            ttl_ms,
+            error,
+            poll_interval_ms: None,
+            status: ::core::default::Default::default(),
+            status_message: None,
+        }
+    }
+    /// Sets `pollIntervalMs`.
+    #[must_use]
+    pub fn with_poll_interval_ms(mut self, value: i64) -> Self {
+        self.poll_interval_ms = Some(value);
+        self
+    }
+    /// Sets `statusMessage`.
+    #[must_use]
+    pub fn with_status_message(mut self, value: impl Into<String>) -> Self {
+        self.status_message = Some(value.into());
+        self
+    }
 }
 /// `DetailedTask` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq)]
@@ -1581,12 +2941,40 @@ pub struct ElicitResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<::std::collections::BTreeMap<String, ElicitResultContentValue>>,
 }
+impl ElicitResult {
+    /// Builds a `ElicitResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(action: ElicitResultAction) -> Self {
+        Self {
+            action,
+            content: None,
+        }
+    }
+    /// Sets `content`.
+    #[must_use]
+    pub fn with_content(
+        mut self,
+        value: ::std::collections::BTreeMap<String, ElicitResultContentValue>,
+    ) -> Self {
+        self.content = Some(value);
+        self
+    }
+}
 /// The inline schema at `GetTaskRequest.params` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetTaskRequestParams {
     /// `taskId` (required).
     #[serde(rename = "taskId")]
     pub task_id: String,
+}
+impl GetTaskRequestParams {
+    /// Builds a `GetTaskRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(task_id: impl Into<String>) -> Self {
+        Self {
+            task_id: task_id.into(),
+        }
+    }
 }
 /// `GetTaskRequest` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1602,6 +2990,19 @@ pub struct GetTaskRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl GetTaskRequest {
+    /// Builds a `GetTaskRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, params: GetTaskRequestParams) -> Self {
+        Self {
+            id,
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// `GetTaskResult` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1619,6 +3020,24 @@ pub struct GetTaskResult {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl GetTaskResult {
+    /// Builds a `GetTaskResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(variant: DetailedTask) -> Self {
+        Self {
+            variant,
+            meta: None,
+            result_type: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: ResultMetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+}
 /// `Root` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Root {
@@ -1631,11 +3050,41 @@ pub struct Root {
     /// `uri` (required).
     pub uri: String,
 }
+impl Root {
+    /// Builds a `Root` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self {
+            uri: uri.into(),
+            meta: None,
+            name: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+}
 /// `ListRootsResult` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListRootsResult {
     /// `roots` (required).
     pub roots: Vec<Root>,
+}
+impl ListRootsResult {
+    /// Builds a `ListRootsResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(roots: Vec<Root>) -> Self {
+        Self { roots }
+    }
 }
 /// `InputResponse` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq)]
@@ -1698,6 +3147,23 @@ pub struct JSONRPCNotification {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<crate::JsonObject>,
 }
+impl JSONRPCNotification {
+    /// Builds a `JSONRPCNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(method: impl Into<String>) -> Self {
+        Self {
+            method: method.into(),
+            jsonrpc: ::core::default::Default::default(),
+            params: None,
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: crate::JsonObject) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// `JSONRPCRequest` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct JSONRPCRequest {
@@ -1710,6 +3176,24 @@ pub struct JSONRPCRequest {
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<crate::JsonObject>,
+}
+impl JSONRPCRequest {
+    /// Builds a `JSONRPCRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, method: impl Into<String>) -> Self {
+        Self {
+            id,
+            method: method.into(),
+            jsonrpc: ::core::default::Default::default(),
+            params: None,
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: crate::JsonObject) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// `JSONValue` of the MCP schema, tasks extension (draft).
 pub type JSONValue = ::serde_json::Value;
@@ -1727,12 +3211,41 @@ pub struct NotificationMetaObject {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl NotificationMetaObject {
+    /// Builds a `NotificationMetaObject` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            io_modelcontextprotocol_subscription_id: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `io.modelcontextprotocol/subscriptionId`.
+    #[must_use]
+    pub fn with_io_modelcontextprotocol_subscription_id(mut self, value: RequestId) -> Self {
+        self.io_modelcontextprotocol_subscription_id = Some(value);
+        self
+    }
+}
 /// `NotificationParams` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct NotificationParams {
     /// `_meta` (optional).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<NotificationMetaObject>,
+}
+impl NotificationParams {
+    /// Builds a `NotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { meta: None }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: NotificationMetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// `Result` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1746,6 +3259,23 @@ pub struct Result {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl Result {
+    /// Builds a `Result` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(result_type: impl Into<String>) -> Self {
+        Self {
+            result_type: result_type.into(),
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: ResultMetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// `Task` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1779,6 +3309,39 @@ pub struct Task {
     #[serde(rename = "ttlMs")]
     pub ttl_ms: Option<i64>,
 }
+impl Task {
+    /// Builds a `Task` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        task_id: impl Into<String>,
+        status: TaskStatus,
+        created_at: impl Into<String>,
+        last_updated_at: impl Into<String>,
+        ttl_ms: Option<i64>,
+    ) -> Self {
+        Self {
+            task_id: task_id.into(),
+            status,
+            created_at: created_at.into(),
+            last_updated_at: last_updated_at.into(),
+            ttl_ms,
+            poll_interval_ms: None,
+            status_message: None,
+        }
+    }
+    /// Sets `pollIntervalMs`.
+    #[must_use]
+    pub fn with_poll_interval_ms(mut self, value: i64) -> Self {
+        self.poll_interval_ms = Some(value);
+        self
+    }
+    /// Sets `statusMessage`.
+    #[must_use]
+    pub fn with_status_message(mut self, value: impl Into<String>) -> Self {
+        self.status_message = Some(value.into());
+        self
+    }
+}
 /// `TaskStatusNotificationParams` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TaskStatusNotificationParams {
@@ -1791,6 +3354,23 @@ pub struct TaskStatusNotificationParams {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl TaskStatusNotificationParams {
+    /// Builds a `TaskStatusNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(variant: DetailedTask) -> Self {
+        Self {
+            variant,
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: NotificationMetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// `TaskStatusNotification` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1805,6 +3385,18 @@ pub struct TaskStatusNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl TaskStatusNotification {
+    /// Builds a `TaskStatusNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: TaskStatusNotificationParams) -> Self {
+        Self {
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// `TaskSubscriptionAcknowledgedNotifications` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TaskSubscriptionAcknowledgedNotifications {
@@ -1812,12 +3404,38 @@ pub struct TaskSubscriptionAcknowledgedNotifications {
     #[serde(rename = "taskIds", default, skip_serializing_if = "Option::is_none")]
     pub task_ids: Option<Vec<String>>,
 }
+impl TaskSubscriptionAcknowledgedNotifications {
+    /// Builds a `TaskSubscriptionAcknowledgedNotifications` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { task_ids: None }
+    }
+    /// Sets `taskIds`.
+    #[must_use]
+    pub fn with_task_ids(mut self, value: Vec<String>) -> Self {
+        self.task_ids = Some(value);
+        self
+    }
+}
 /// `TaskSubscriptionNotifications` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TaskSubscriptionNotifications {
     /// `taskIds` (optional).
     #[serde(rename = "taskIds", default, skip_serializing_if = "Option::is_none")]
     pub task_ids: Option<Vec<String>>,
+}
+impl TaskSubscriptionNotifications {
+    /// Builds a `TaskSubscriptionNotifications` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { task_ids: None }
+    }
+    /// Sets `taskIds`.
+    #[must_use]
+    pub fn with_task_ids(mut self, value: Vec<String>) -> Self {
+        self.task_ids = Some(value);
+        self
+    }
 }
 /// `TasksExtensionCapability` of the MCP schema, tasks extension (draft).
 pub type TasksExtensionCapability = crate::JsonObject;
@@ -1830,6 +3448,16 @@ pub struct UpdateTaskRequestParams {
     /// `taskId` (required).
     #[serde(rename = "taskId")]
     pub task_id: String,
+}
+impl UpdateTaskRequestParams {
+    /// Builds a `UpdateTaskRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(task_id: impl Into<String>, input_responses: InputResponses) -> Self {
+        Self {
+            task_id: task_id.into(),
+            input_responses,
+        }
+    }
 }
 /// `UpdateTaskRequest` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1846,6 +3474,19 @@ pub struct UpdateTaskRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl UpdateTaskRequest {
+    /// Builds a `UpdateTaskRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, params: UpdateTaskRequestParams) -> Self {
+        Self {
+            id,
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// `UpdateTaskResult` of the MCP schema, tasks extension (draft).
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UpdateTaskResult {
@@ -1858,6 +3499,23 @@ pub struct UpdateTaskResult {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl UpdateTaskResult {
+    /// Builds a `UpdateTaskResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            result_type: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: ResultMetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// Marker types for each method of tasks extension (draft), implementing the typed method traits of `mcpwire-jsonrpc` and the direction traits of this crate.
 pub mod methods {

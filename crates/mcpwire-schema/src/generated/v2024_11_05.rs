@@ -26,12 +26,47 @@ pub struct AnnotatedAnnotations {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<f64>,
 }
+impl AnnotatedAnnotations {
+    /// Builds a `AnnotatedAnnotations` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            audience: None,
+            priority: None,
+        }
+    }
+    /// Sets `audience`.
+    #[must_use]
+    pub fn with_audience(mut self, value: Vec<Role>) -> Self {
+        self.audience = Some(value);
+        self
+    }
+    /// Sets `priority`.
+    #[must_use]
+    pub fn with_priority(mut self, value: f64) -> Self {
+        self.priority = Some(value);
+        self
+    }
+}
 /// [`Annotated`](https://modelcontextprotocol.io/specification/2024-11-05/schema#annotated) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Annotated {
     /// `annotations` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<AnnotatedAnnotations>,
+}
+impl Annotated {
+    /// Builds a `Annotated` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { annotations: None }
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: AnnotatedAnnotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
 }
 /// [`BlobResourceContents`](https://modelcontextprotocol.io/specification/2024-11-05/schema#blobresourcecontents) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -44,6 +79,23 @@ pub struct BlobResourceContents {
     /// `uri` (required).
     pub uri: String,
 }
+impl BlobResourceContents {
+    /// Builds a `BlobResourceContents` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(blob: impl Into<String>, uri: impl Into<String>) -> Self {
+        Self {
+            blob: blob.into(),
+            uri: uri.into(),
+            mime_type: None,
+        }
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `CallToolRequest.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CallToolRequestParams {
@@ -52,6 +104,22 @@ pub struct CallToolRequestParams {
     pub arguments: Option<crate::JsonObject>,
     /// `name` (required).
     pub name: String,
+}
+impl CallToolRequestParams {
+    /// Builds a `CallToolRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            arguments: None,
+        }
+    }
+    /// Sets `arguments`.
+    #[must_use]
+    pub fn with_arguments(mut self, value: crate::JsonObject) -> Self {
+        self.arguments = Some(value);
+        self
+    }
 }
 /// [`CallToolRequest`](https://modelcontextprotocol.io/specification/2024-11-05/schema#calltoolrequest) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -64,6 +132,17 @@ pub struct CallToolRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl CallToolRequest {
+    /// Builds a `CallToolRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: CallToolRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `TextContent.annotations` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TextContentAnnotations {
@@ -73,6 +152,28 @@ pub struct TextContentAnnotations {
     /// `priority` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<f64>,
+}
+impl TextContentAnnotations {
+    /// Builds a `TextContentAnnotations` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            audience: None,
+            priority: None,
+        }
+    }
+    /// Sets `audience`.
+    #[must_use]
+    pub fn with_audience(mut self, value: Vec<Role>) -> Self {
+        self.audience = Some(value);
+        self
+    }
+    /// Sets `priority`.
+    #[must_use]
+    pub fn with_priority(mut self, value: f64) -> Self {
+        self.priority = Some(value);
+        self
+    }
 }
 /// [`TextContent`](https://modelcontextprotocol.io/specification/2024-11-05/schema#textcontent) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -85,6 +186,23 @@ pub struct TextContent {
     /// `type` (required).
     pub r#type: tags::Text,
 }
+impl TextContent {
+    /// Builds a `TextContent` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            annotations: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: TextContentAnnotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+}
 /// The inline schema at `ImageContent.annotations` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ImageContentAnnotations {
@@ -94,6 +212,28 @@ pub struct ImageContentAnnotations {
     /// `priority` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<f64>,
+}
+impl ImageContentAnnotations {
+    /// Builds a `ImageContentAnnotations` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            audience: None,
+            priority: None,
+        }
+    }
+    /// Sets `audience`.
+    #[must_use]
+    pub fn with_audience(mut self, value: Vec<Role>) -> Self {
+        self.audience = Some(value);
+        self
+    }
+    /// Sets `priority`.
+    #[must_use]
+    pub fn with_priority(mut self, value: f64) -> Self {
+        self.priority = Some(value);
+        self
+    }
 }
 /// [`ImageContent`](https://modelcontextprotocol.io/specification/2024-11-05/schema#imagecontent) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -109,6 +249,24 @@ pub struct ImageContent {
     /// `type` (required).
     pub r#type: tags::Image,
 }
+impl ImageContent {
+    /// Builds a `ImageContent` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(data: impl Into<String>, mime_type: impl Into<String>) -> Self {
+        Self {
+            data: data.into(),
+            mime_type: mime_type.into(),
+            annotations: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: ImageContentAnnotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+}
 /// The inline schema at `EmbeddedResource.annotations` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EmbeddedResourceAnnotations {
@@ -118,6 +276,28 @@ pub struct EmbeddedResourceAnnotations {
     /// `priority` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<f64>,
+}
+impl EmbeddedResourceAnnotations {
+    /// Builds a `EmbeddedResourceAnnotations` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            audience: None,
+            priority: None,
+        }
+    }
+    /// Sets `audience`.
+    #[must_use]
+    pub fn with_audience(mut self, value: Vec<Role>) -> Self {
+        self.audience = Some(value);
+        self
+    }
+    /// Sets `priority`.
+    #[must_use]
+    pub fn with_priority(mut self, value: f64) -> Self {
+        self.priority = Some(value);
+        self
+    }
 }
 /// [`TextResourceContents`](https://modelcontextprotocol.io/specification/2024-11-05/schema#textresourcecontents) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -129,6 +309,23 @@ pub struct TextResourceContents {
     pub text: String,
     /// `uri` (required).
     pub uri: String,
+}
+impl TextResourceContents {
+    /// Builds a `TextResourceContents` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(text: impl Into<String>, uri: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            uri: uri.into(),
+            mime_type: None,
+        }
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
 }
 /// The inline schema at `EmbeddedResource.resource` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq)]
@@ -183,6 +380,23 @@ pub struct EmbeddedResource {
     pub resource: EmbeddedResourceResource,
     /// `type` (required).
     pub r#type: tags::Resource,
+}
+impl EmbeddedResource {
+    /// Builds a `EmbeddedResource` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(resource: EmbeddedResourceResource) -> Self {
+        Self {
+            resource,
+            annotations: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: EmbeddedResourceAnnotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
 }
 /// The inline schema at `CallToolResultContentItem` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq)]
@@ -244,6 +458,29 @@ pub struct CallToolResult {
     #[serde(rename = "isError", default, skip_serializing_if = "Option::is_none")]
     pub is_error: Option<bool>,
 }
+impl CallToolResult {
+    /// Builds a `CallToolResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(content: Vec<CallToolResultContentItem>) -> Self {
+        Self {
+            content,
+            meta: None,
+            is_error: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `isError`.
+    #[must_use]
+    pub fn with_is_error(mut self, value: bool) -> Self {
+        self.is_error = Some(value);
+        self
+    }
+}
 /// [`RequestId`](https://modelcontextprotocol.io/specification/2024-11-05/schema#requestid) of the MCP schema, revision 2024-11-05.
 pub type RequestId = ::mcpwire_jsonrpc::RequestId;
 /// The inline schema at `CancelledNotification.params` of the MCP schema, revision 2024-11-05.
@@ -256,6 +493,22 @@ pub struct CancelledNotificationParams {
     #[serde(rename = "requestId")]
     pub request_id: RequestId,
 }
+impl CancelledNotificationParams {
+    /// Builds a `CancelledNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(request_id: RequestId) -> Self {
+        Self {
+            request_id,
+            reason: None,
+        }
+    }
+    /// Sets `reason`.
+    #[must_use]
+    pub fn with_reason(mut self, value: impl Into<String>) -> Self {
+        self.reason = Some(value.into());
+        self
+    }
+}
 /// [`CancelledNotification`](https://modelcontextprotocol.io/specification/2024-11-05/schema#cancellednotification) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CancelledNotification {
@@ -267,6 +520,17 @@ pub struct CancelledNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl CancelledNotification {
+    /// Builds a `CancelledNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: CancelledNotificationParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `ClientCapabilities.roots` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ClientCapabilitiesRoots {
@@ -277,6 +541,19 @@ pub struct ClientCapabilitiesRoots {
         skip_serializing_if = "Option::is_none"
     )]
     pub list_changed: Option<bool>,
+}
+impl ClientCapabilitiesRoots {
+    /// Builds a `ClientCapabilitiesRoots` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { list_changed: None }
+    }
+    /// Sets `listChanged`.
+    #[must_use]
+    pub fn with_list_changed(mut self, value: bool) -> Self {
+        self.list_changed = Some(value);
+        self
+    }
 }
 /// [`ClientCapabilities`](https://modelcontextprotocol.io/specification/2024-11-05/schema#clientcapabilities) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -291,6 +568,38 @@ pub struct ClientCapabilities {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sampling: Option<crate::JsonObject>,
 }
+impl ClientCapabilities {
+    /// Builds a `ClientCapabilities` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            experimental: None,
+            roots: None,
+            sampling: None,
+        }
+    }
+    /// Sets `experimental`.
+    #[must_use]
+    pub fn with_experimental(
+        mut self,
+        value: ::std::collections::BTreeMap<String, crate::JsonObject>,
+    ) -> Self {
+        self.experimental = Some(value);
+        self
+    }
+    /// Sets `roots`.
+    #[must_use]
+    pub fn with_roots(mut self, value: ClientCapabilitiesRoots) -> Self {
+        self.roots = Some(value);
+        self
+    }
+    /// Sets `sampling`.
+    #[must_use]
+    pub fn with_sampling(mut self, value: crate::JsonObject) -> Self {
+        self.sampling = Some(value);
+        self
+    }
+}
 /// The inline schema at `InitializedNotification.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InitializedNotificationParams {
@@ -300,6 +609,22 @@ pub struct InitializedNotificationParams {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl InitializedNotificationParams {
+    /// Builds a `InitializedNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`InitializedNotification`](https://modelcontextprotocol.io/specification/2024-11-05/schema#initializednotification) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -312,6 +637,23 @@ pub struct InitializedNotification {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl InitializedNotification {
+    /// Builds a `InitializedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: InitializedNotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// [`ProgressToken`](https://modelcontextprotocol.io/specification/2024-11-05/schema#progresstoken) of the MCP schema, revision 2024-11-05.
 pub type ProgressToken = ::mcpwire_jsonrpc::RequestId;
@@ -327,6 +669,23 @@ pub struct ProgressNotificationParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<f64>,
 }
+impl ProgressNotificationParams {
+    /// Builds a `ProgressNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(progress: f64, progress_token: ProgressToken) -> Self {
+        Self {
+            progress,
+            progress_token,
+            total: None,
+        }
+    }
+    /// Sets `total`.
+    #[must_use]
+    pub fn with_total(mut self, value: f64) -> Self {
+        self.total = Some(value);
+        self
+    }
+}
 /// [`ProgressNotification`](https://modelcontextprotocol.io/specification/2024-11-05/schema#progressnotification) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProgressNotification {
@@ -338,6 +697,17 @@ pub struct ProgressNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ProgressNotification {
+    /// Builds a `ProgressNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: ProgressNotificationParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `RootsListChangedNotification.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RootsListChangedNotificationParams {
@@ -347,6 +717,22 @@ pub struct RootsListChangedNotificationParams {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl RootsListChangedNotificationParams {
+    /// Builds a `RootsListChangedNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`RootsListChangedNotification`](https://modelcontextprotocol.io/specification/2024-11-05/schema#rootslistchangednotification) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -359,6 +745,23 @@ pub struct RootsListChangedNotification {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl RootsListChangedNotification {
+    /// Builds a `RootsListChangedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: RootsListChangedNotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// [`ClientNotification`](https://modelcontextprotocol.io/specification/2024-11-05/schema#clientnotification) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq)]
@@ -432,6 +835,16 @@ pub struct Implementation {
     /// `version` (required).
     pub version: String,
 }
+impl Implementation {
+    /// Builds a `Implementation` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            version: version.into(),
+        }
+    }
+}
 /// The inline schema at `InitializeRequest.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InitializeRequestParams {
@@ -444,6 +857,21 @@ pub struct InitializeRequestParams {
     #[serde(rename = "protocolVersion")]
     pub protocol_version: String,
 }
+impl InitializeRequestParams {
+    /// Builds a `InitializeRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        capabilities: ClientCapabilities,
+        client_info: Implementation,
+        protocol_version: impl Into<String>,
+    ) -> Self {
+        Self {
+            capabilities,
+            client_info,
+            protocol_version: protocol_version.into(),
+        }
+    }
+}
 /// [`InitializeRequest`](https://modelcontextprotocol.io/specification/2024-11-05/schema#initializerequest) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InitializeRequest {
@@ -454,6 +882,17 @@ pub struct InitializeRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl InitializeRequest {
+    /// Builds a `InitializeRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: InitializeRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// The inline schema at `PingRequestParams._meta` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -469,6 +908,22 @@ pub struct PingRequestParamsMeta {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl PingRequestParamsMeta {
+    /// Builds a `PingRequestParamsMeta` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
+}
 /// The inline schema at `PingRequest.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PingRequestParams {
@@ -478,6 +933,22 @@ pub struct PingRequestParams {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl PingRequestParams {
+    /// Builds a `PingRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: PingRequestParamsMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`PingRequest`](https://modelcontextprotocol.io/specification/2024-11-05/schema#pingrequest) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -491,12 +962,42 @@ pub struct PingRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl PingRequest {
+    /// Builds a `PingRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: PingRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// The inline schema at `ListResourcesRequest.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListResourcesRequestParams {
     /// `cursor` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+impl ListResourcesRequestParams {
+    /// Builds a `ListResourcesRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { cursor: None }
+    }
+    /// Sets `cursor`.
+    #[must_use]
+    pub fn with_cursor(mut self, value: impl Into<String>) -> Self {
+        self.cursor = Some(value.into());
+        self
+    }
 }
 /// [`ListResourcesRequest`](https://modelcontextprotocol.io/specification/2024-11-05/schema#listresourcesrequest) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -510,12 +1011,42 @@ pub struct ListResourcesRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ListResourcesRequest {
+    /// Builds a `ListResourcesRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: ListResourcesRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// The inline schema at `ListResourceTemplatesRequest.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListResourceTemplatesRequestParams {
     /// `cursor` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+impl ListResourceTemplatesRequestParams {
+    /// Builds a `ListResourceTemplatesRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { cursor: None }
+    }
+    /// Sets `cursor`.
+    #[must_use]
+    pub fn with_cursor(mut self, value: impl Into<String>) -> Self {
+        self.cursor = Some(value.into());
+        self
+    }
 }
 /// [`ListResourceTemplatesRequest`](https://modelcontextprotocol.io/specification/2024-11-05/schema#listresourcetemplatesrequest) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -529,11 +1060,35 @@ pub struct ListResourceTemplatesRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ListResourceTemplatesRequest {
+    /// Builds a `ListResourceTemplatesRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: ListResourceTemplatesRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// The inline schema at `ReadResourceRequest.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ReadResourceRequestParams {
     /// `uri` (required).
     pub uri: String,
+}
+impl ReadResourceRequestParams {
+    /// Builds a `ReadResourceRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self { uri: uri.into() }
+    }
 }
 /// [`ReadResourceRequest`](https://modelcontextprotocol.io/specification/2024-11-05/schema#readresourcerequest) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -546,11 +1101,29 @@ pub struct ReadResourceRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ReadResourceRequest {
+    /// Builds a `ReadResourceRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: ReadResourceRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `SubscribeRequest.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SubscribeRequestParams {
     /// `uri` (required).
     pub uri: String,
+}
+impl SubscribeRequestParams {
+    /// Builds a `SubscribeRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self { uri: uri.into() }
+    }
 }
 /// [`SubscribeRequest`](https://modelcontextprotocol.io/specification/2024-11-05/schema#subscriberequest) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -563,11 +1136,29 @@ pub struct SubscribeRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl SubscribeRequest {
+    /// Builds a `SubscribeRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: SubscribeRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `UnsubscribeRequest.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UnsubscribeRequestParams {
     /// `uri` (required).
     pub uri: String,
+}
+impl UnsubscribeRequestParams {
+    /// Builds a `UnsubscribeRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self { uri: uri.into() }
+    }
 }
 /// [`UnsubscribeRequest`](https://modelcontextprotocol.io/specification/2024-11-05/schema#unsubscriberequest) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -580,12 +1171,36 @@ pub struct UnsubscribeRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl UnsubscribeRequest {
+    /// Builds a `UnsubscribeRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: UnsubscribeRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `ListPromptsRequest.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListPromptsRequestParams {
     /// `cursor` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+impl ListPromptsRequestParams {
+    /// Builds a `ListPromptsRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { cursor: None }
+    }
+    /// Sets `cursor`.
+    #[must_use]
+    pub fn with_cursor(mut self, value: impl Into<String>) -> Self {
+        self.cursor = Some(value.into());
+        self
+    }
 }
 /// [`ListPromptsRequest`](https://modelcontextprotocol.io/specification/2024-11-05/schema#listpromptsrequest) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -599,6 +1214,23 @@ pub struct ListPromptsRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ListPromptsRequest {
+    /// Builds a `ListPromptsRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: ListPromptsRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// The inline schema at `GetPromptRequest.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetPromptRequestParams {
@@ -607,6 +1239,22 @@ pub struct GetPromptRequestParams {
     pub arguments: Option<::std::collections::BTreeMap<String, String>>,
     /// `name` (required).
     pub name: String,
+}
+impl GetPromptRequestParams {
+    /// Builds a `GetPromptRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            arguments: None,
+        }
+    }
+    /// Sets `arguments`.
+    #[must_use]
+    pub fn with_arguments(mut self, value: ::std::collections::BTreeMap<String, String>) -> Self {
+        self.arguments = Some(value);
+        self
+    }
 }
 /// [`GetPromptRequest`](https://modelcontextprotocol.io/specification/2024-11-05/schema#getpromptrequest) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -619,12 +1267,36 @@ pub struct GetPromptRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl GetPromptRequest {
+    /// Builds a `GetPromptRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: GetPromptRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `ListToolsRequest.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListToolsRequestParams {
     /// `cursor` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+impl ListToolsRequestParams {
+    /// Builds a `ListToolsRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { cursor: None }
+    }
+    /// Sets `cursor`.
+    #[must_use]
+    pub fn with_cursor(mut self, value: impl Into<String>) -> Self {
+        self.cursor = Some(value.into());
+        self
+    }
 }
 /// [`ListToolsRequest`](https://modelcontextprotocol.io/specification/2024-11-05/schema#listtoolsrequest) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -637,6 +1309,23 @@ pub struct ListToolsRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ListToolsRequest {
+    /// Builds a `ListToolsRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: ListToolsRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 crate::support::open_enum! {
     /// [`LoggingLevel`](https://modelcontextprotocol.io/specification/2024-11-05/schema#logginglevel) of the MCP schema, revision 2024-11-05.
@@ -665,6 +1354,13 @@ pub struct SetLevelRequestParams {
     /// `level` (required).
     pub level: LoggingLevel,
 }
+impl SetLevelRequestParams {
+    /// Builds a `SetLevelRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(level: LoggingLevel) -> Self {
+        Self { level }
+    }
+}
 /// [`SetLevelRequest`](https://modelcontextprotocol.io/specification/2024-11-05/schema#setlevelrequest) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SetLevelRequest {
@@ -676,6 +1372,17 @@ pub struct SetLevelRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl SetLevelRequest {
+    /// Builds a `SetLevelRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: SetLevelRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `CompleteRequestParams.argument` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CompleteRequestParamsArgument {
@@ -683,6 +1390,16 @@ pub struct CompleteRequestParamsArgument {
     pub name: String,
     /// `value` (required).
     pub value: String,
+}
+impl CompleteRequestParamsArgument {
+    /// Builds a `CompleteRequestParamsArgument` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
 }
 /// [`PromptReference`](https://modelcontextprotocol.io/specification/2024-11-05/schema#promptreference) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -692,6 +1409,16 @@ pub struct PromptReference {
     /// `type` (required).
     pub r#type: tags::RefPrompt,
 }
+impl PromptReference {
+    /// Builds a `PromptReference` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            r#type: ::core::default::Default::default(),
+        }
+    }
+}
 /// [`ResourceReference`](https://modelcontextprotocol.io/specification/2024-11-05/schema#resourcereference) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResourceReference {
@@ -699,6 +1426,16 @@ pub struct ResourceReference {
     pub r#type: tags::RefResource,
     /// `uri` (required).
     pub uri: String,
+}
+impl ResourceReference {
+    /// Builds a `ResourceReference` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self {
+            uri: uri.into(),
+            r#type: ::core::default::Default::default(),
+        }
+    }
 }
 /// The inline schema at `CompleteRequestParams.ref` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq)]
@@ -752,6 +1489,13 @@ pub struct CompleteRequestParams {
     /// `ref` (required).
     pub r#ref: CompleteRequestParamsRef,
 }
+impl CompleteRequestParams {
+    /// Builds a `CompleteRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(argument: CompleteRequestParamsArgument, r#ref: CompleteRequestParamsRef) -> Self {
+        Self { argument, r#ref }
+    }
+}
 /// [`CompleteRequest`](https://modelcontextprotocol.io/specification/2024-11-05/schema#completerequest) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CompleteRequest {
@@ -762,6 +1506,17 @@ pub struct CompleteRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl CompleteRequest {
+    /// Builds a `CompleteRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: CompleteRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// [`ClientRequest`](https://modelcontextprotocol.io/specification/2024-11-05/schema#clientrequest) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq)]
@@ -879,6 +1634,29 @@ pub struct CompleteResultCompletion {
     /// `values` (required).
     pub values: Vec<String>,
 }
+impl CompleteResultCompletion {
+    /// Builds a `CompleteResultCompletion` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(values: Vec<String>) -> Self {
+        Self {
+            values,
+            has_more: None,
+            total: None,
+        }
+    }
+    /// Sets `hasMore`.
+    #[must_use]
+    pub fn with_has_more(mut self, value: bool) -> Self {
+        self.has_more = Some(value);
+        self
+    }
+    /// Sets `total`.
+    #[must_use]
+    pub fn with_total(mut self, value: i64) -> Self {
+        self.total = Some(value);
+        self
+    }
+}
 /// [`CompleteResult`](https://modelcontextprotocol.io/specification/2024-11-05/schema#completeresult) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CompleteResult {
@@ -887,6 +1665,22 @@ pub struct CompleteResult {
     pub meta: Option<crate::JsonObject>,
     /// `completion` (required).
     pub completion: CompleteResultCompletion,
+}
+impl CompleteResult {
+    /// Builds a `CompleteResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(completion: CompleteResultCompletion) -> Self {
+        Self {
+            completion,
+            meta: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 crate::support::open_enum! {
     /// The inline schema at `CreateMessageRequestParams.includeContext` of the MCP schema, revision 2024-11-05.
@@ -951,12 +1745,32 @@ pub struct SamplingMessage {
     /// `role` (required).
     pub role: Role,
 }
+impl SamplingMessage {
+    /// Builds a `SamplingMessage` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(content: SamplingMessageContent, role: Role) -> Self {
+        Self { content, role }
+    }
+}
 /// [`ModelHint`](https://modelcontextprotocol.io/specification/2024-11-05/schema#modelhint) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ModelHint {
     /// `name` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+impl ModelHint {
+    /// Builds a `ModelHint` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { name: None }
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
 }
 /// [`ModelPreferences`](https://modelcontextprotocol.io/specification/2024-11-05/schema#modelpreferences) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -985,6 +1799,42 @@ pub struct ModelPreferences {
         skip_serializing_if = "Option::is_none"
     )]
     pub speed_priority: Option<f64>,
+}
+impl ModelPreferences {
+    /// Builds a `ModelPreferences` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            cost_priority: None,
+            hints: None,
+            intelligence_priority: None,
+            speed_priority: None,
+        }
+    }
+    /// Sets `costPriority`.
+    #[must_use]
+    pub fn with_cost_priority(mut self, value: f64) -> Self {
+        self.cost_priority = Some(value);
+        self
+    }
+    /// Sets `hints`.
+    #[must_use]
+    pub fn with_hints(mut self, value: Vec<ModelHint>) -> Self {
+        self.hints = Some(value);
+        self
+    }
+    /// Sets `intelligencePriority`.
+    #[must_use]
+    pub fn with_intelligence_priority(mut self, value: f64) -> Self {
+        self.intelligence_priority = Some(value);
+        self
+    }
+    /// Sets `speedPriority`.
+    #[must_use]
+    pub fn with_speed_priority(mut self, value: f64) -> Self {
+        self.speed_priority = Some(value);
+        self
+    }
 }
 /// The inline schema at `CreateMessageRequest.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1029,6 +1879,58 @@ pub struct CreateMessageRequestParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
 }
+impl CreateMessageRequestParams {
+    /// Builds a `CreateMessageRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(max_tokens: i64, messages: Vec<SamplingMessage>) -> Self {
+        Self {
+            max_tokens,
+            messages,
+            include_context: None,
+            metadata: None,
+            model_preferences: None,
+            stop_sequences: None,
+            system_prompt: None,
+            temperature: None,
+        }
+    }
+    /// Sets `includeContext`.
+    #[must_use]
+    pub fn with_include_context(mut self, value: CreateMessageRequestParamsIncludeContext) -> Self {
+        self.include_context = Some(value);
+        self
+    }
+    /// Sets `metadata`.
+    #[must_use]
+    pub fn with_metadata(mut self, value: crate::JsonObject) -> Self {
+        self.metadata = Some(value);
+        self
+    }
+    /// Sets `modelPreferences`.
+    #[must_use]
+    pub fn with_model_preferences(mut self, value: ModelPreferences) -> Self {
+        self.model_preferences = Some(value);
+        self
+    }
+    /// Sets `stopSequences`.
+    #[must_use]
+    pub fn with_stop_sequences(mut self, value: Vec<String>) -> Self {
+        self.stop_sequences = Some(value);
+        self
+    }
+    /// Sets `systemPrompt`.
+    #[must_use]
+    pub fn with_system_prompt(mut self, value: impl Into<String>) -> Self {
+        self.system_prompt = Some(value.into());
+        self
+    }
+    /// Sets `temperature`.
+    #[must_use]
+    pub fn with_temperature(mut self, value: f64) -> Self {
+        self.temperature = Some(value);
+        self
+    }
+}
 /// [`CreateMessageRequest`](https://modelcontextprotocol.io/specification/2024-11-05/schema#createmessagerequest) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CreateMessageRequest {
@@ -1039,6 +1941,17 @@ pub struct CreateMessageRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl CreateMessageRequest {
+    /// Builds a `CreateMessageRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: CreateMessageRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// The inline schema at `CreateMessageResult.content` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq)]
@@ -1104,6 +2017,31 @@ pub struct CreateMessageResult {
     )]
     pub stop_reason: Option<String>,
 }
+impl CreateMessageResult {
+    /// Builds a `CreateMessageResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(content: CreateMessageResultContent, model: impl Into<String>, role: Role) -> Self {
+        Self {
+            content,
+            model: model.into(),
+            role,
+            meta: None,
+            stop_reason: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `stopReason`.
+    #[must_use]
+    pub fn with_stop_reason(mut self, value: impl Into<String>) -> Self {
+        self.stop_reason = Some(value.into());
+        self
+    }
+}
 /// [`Cursor`](https://modelcontextprotocol.io/specification/2024-11-05/schema#cursor) of the MCP schema, revision 2024-11-05.
 pub type Cursor = String;
 /// [`Result`](https://modelcontextprotocol.io/specification/2024-11-05/schema#result) of the MCP schema, revision 2024-11-05.
@@ -1115,6 +2053,22 @@ pub struct Result {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl Result {
+    /// Builds a `Result` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`EmptyResult`](https://modelcontextprotocol.io/specification/2024-11-05/schema#emptyresult) of the MCP schema, revision 2024-11-05.
 pub type EmptyResult = Result;
@@ -1174,6 +2128,13 @@ pub struct PromptMessage {
     /// `role` (required).
     pub role: Role,
 }
+impl PromptMessage {
+    /// Builds a `PromptMessage` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(content: PromptMessageContent, role: Role) -> Self {
+        Self { content, role }
+    }
+}
 /// [`GetPromptResult`](https://modelcontextprotocol.io/specification/2024-11-05/schema#getpromptresult) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetPromptResult {
@@ -1186,6 +2147,29 @@ pub struct GetPromptResult {
     /// `messages` (required).
     pub messages: Vec<PromptMessage>,
 }
+impl GetPromptResult {
+    /// Builds a `GetPromptResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(messages: Vec<PromptMessage>) -> Self {
+        Self {
+            messages,
+            meta: None,
+            description: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `ServerCapabilities.prompts` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ServerCapabilitiesPrompts {
@@ -1196,6 +2180,19 @@ pub struct ServerCapabilitiesPrompts {
         skip_serializing_if = "Option::is_none"
     )]
     pub list_changed: Option<bool>,
+}
+impl ServerCapabilitiesPrompts {
+    /// Builds a `ServerCapabilitiesPrompts` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { list_changed: None }
+    }
+    /// Sets `listChanged`.
+    #[must_use]
+    pub fn with_list_changed(mut self, value: bool) -> Self {
+        self.list_changed = Some(value);
+        self
+    }
 }
 /// The inline schema at `ServerCapabilities.resources` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1211,6 +2208,28 @@ pub struct ServerCapabilitiesResources {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscribe: Option<bool>,
 }
+impl ServerCapabilitiesResources {
+    /// Builds a `ServerCapabilitiesResources` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            list_changed: None,
+            subscribe: None,
+        }
+    }
+    /// Sets `listChanged`.
+    #[must_use]
+    pub fn with_list_changed(mut self, value: bool) -> Self {
+        self.list_changed = Some(value);
+        self
+    }
+    /// Sets `subscribe`.
+    #[must_use]
+    pub fn with_subscribe(mut self, value: bool) -> Self {
+        self.subscribe = Some(value);
+        self
+    }
+}
 /// The inline schema at `ServerCapabilities.tools` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ServerCapabilitiesTools {
@@ -1221,6 +2240,19 @@ pub struct ServerCapabilitiesTools {
         skip_serializing_if = "Option::is_none"
     )]
     pub list_changed: Option<bool>,
+}
+impl ServerCapabilitiesTools {
+    /// Builds a `ServerCapabilitiesTools` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { list_changed: None }
+    }
+    /// Sets `listChanged`.
+    #[must_use]
+    pub fn with_list_changed(mut self, value: bool) -> Self {
+        self.list_changed = Some(value);
+        self
+    }
 }
 /// [`ServerCapabilities`](https://modelcontextprotocol.io/specification/2024-11-05/schema#servercapabilities) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1241,6 +2273,52 @@ pub struct ServerCapabilities {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tools: Option<ServerCapabilitiesTools>,
 }
+impl ServerCapabilities {
+    /// Builds a `ServerCapabilities` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            experimental: None,
+            logging: None,
+            prompts: None,
+            resources: None,
+            tools: None,
+        }
+    }
+    /// Sets `experimental`.
+    #[must_use]
+    pub fn with_experimental(
+        mut self,
+        value: ::std::collections::BTreeMap<String, crate::JsonObject>,
+    ) -> Self {
+        self.experimental = Some(value);
+        self
+    }
+    /// Sets `logging`.
+    #[must_use]
+    pub fn with_logging(mut self, value: crate::JsonObject) -> Self {
+        self.logging = Some(value);
+        self
+    }
+    /// Sets `prompts`.
+    #[must_use]
+    pub fn with_prompts(mut self, value: ServerCapabilitiesPrompts) -> Self {
+        self.prompts = Some(value);
+        self
+    }
+    /// Sets `resources`.
+    #[must_use]
+    pub fn with_resources(mut self, value: ServerCapabilitiesResources) -> Self {
+        self.resources = Some(value);
+        self
+    }
+    /// Sets `tools`.
+    #[must_use]
+    pub fn with_tools(mut self, value: ServerCapabilitiesTools) -> Self {
+        self.tools = Some(value);
+        self
+    }
+}
 /// [`InitializeResult`](https://modelcontextprotocol.io/specification/2024-11-05/schema#initializeresult) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InitializeResult {
@@ -1259,6 +2337,35 @@ pub struct InitializeResult {
     #[serde(rename = "serverInfo")]
     pub server_info: Implementation,
 }
+impl InitializeResult {
+    /// Builds a `InitializeResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        capabilities: ServerCapabilities,
+        protocol_version: impl Into<String>,
+        server_info: Implementation,
+    ) -> Self {
+        Self {
+            capabilities,
+            protocol_version: protocol_version.into(),
+            server_info,
+            meta: None,
+            instructions: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `instructions`.
+    #[must_use]
+    pub fn with_instructions(mut self, value: impl Into<String>) -> Self {
+        self.instructions = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `JSONRPCError.error` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct JSONRPCErrorError {
@@ -1270,6 +2377,23 @@ pub struct JSONRPCErrorError {
     /// `message` (required).
     pub message: String,
 }
+impl JSONRPCErrorError {
+    /// Builds a `JSONRPCErrorError` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+    /// Sets `data`.
+    #[must_use]
+    pub fn with_data(mut self, value: ::serde_json::Value) -> Self {
+        self.data = Some(value);
+        self
+    }
+}
 /// [`JSONRPCError`](https://modelcontextprotocol.io/specification/2024-11-05/schema#jsonrpcerror) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct JSONRPCError {
@@ -1279,6 +2403,17 @@ pub struct JSONRPCError {
     pub id: RequestId,
     /// `jsonrpc` (required).
     pub jsonrpc: tags::V2_0,
+}
+impl JSONRPCError {
+    /// Builds a `JSONRPCError` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(error: JSONRPCErrorError, id: RequestId) -> Self {
+        Self {
+            error,
+            id,
+            jsonrpc: ::core::default::Default::default(),
+        }
+    }
 }
 /// The inline schema at `JSONRPCNotification.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1290,6 +2425,22 @@ pub struct JSONRPCNotificationParams {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl JSONRPCNotificationParams {
+    /// Builds a `JSONRPCNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+}
 /// [`JSONRPCNotification`](https://modelcontextprotocol.io/specification/2024-11-05/schema#jsonrpcnotification) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct JSONRPCNotification {
@@ -1300,6 +2451,23 @@ pub struct JSONRPCNotification {
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<JSONRPCNotificationParams>,
+}
+impl JSONRPCNotification {
+    /// Builds a `JSONRPCNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(method: impl Into<String>) -> Self {
+        Self {
+            method: method.into(),
+            jsonrpc: ::core::default::Default::default(),
+            params: None,
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: JSONRPCNotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// The inline schema at `JSONRPCRequestParams._meta` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1315,6 +2483,22 @@ pub struct JSONRPCRequestParamsMeta {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl JSONRPCRequestParamsMeta {
+    /// Builds a `JSONRPCRequestParamsMeta` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
+}
 /// The inline schema at `JSONRPCRequest.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct JSONRPCRequestParams {
@@ -1324,6 +2508,22 @@ pub struct JSONRPCRequestParams {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl JSONRPCRequestParams {
+    /// Builds a `JSONRPCRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: JSONRPCRequestParamsMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`JSONRPCRequest`](https://modelcontextprotocol.io/specification/2024-11-05/schema#jsonrpcrequest) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1338,6 +2538,24 @@ pub struct JSONRPCRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<JSONRPCRequestParams>,
 }
+impl JSONRPCRequest {
+    /// Builds a `JSONRPCRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, method: impl Into<String>) -> Self {
+        Self {
+            id,
+            method: method.into(),
+            jsonrpc: ::core::default::Default::default(),
+            params: None,
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: JSONRPCRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// [`PromptArgument`](https://modelcontextprotocol.io/specification/2024-11-05/schema#promptargument) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PromptArgument {
@@ -1350,6 +2568,29 @@ pub struct PromptArgument {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required: Option<bool>,
 }
+impl PromptArgument {
+    /// Builds a `PromptArgument` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            description: None,
+            required: None,
+        }
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `required`.
+    #[must_use]
+    pub fn with_required(mut self, value: bool) -> Self {
+        self.required = Some(value);
+        self
+    }
+}
 /// [`Prompt`](https://modelcontextprotocol.io/specification/2024-11-05/schema#prompt) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Prompt {
@@ -1361,6 +2602,29 @@ pub struct Prompt {
     pub description: Option<String>,
     /// `name` (required).
     pub name: String,
+}
+impl Prompt {
+    /// Builds a `Prompt` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            arguments: None,
+            description: None,
+        }
+    }
+    /// Sets `arguments`.
+    #[must_use]
+    pub fn with_arguments(mut self, value: Vec<PromptArgument>) -> Self {
+        self.arguments = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
 }
 /// [`ListPromptsResult`](https://modelcontextprotocol.io/specification/2024-11-05/schema#listpromptsresult) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1378,6 +2642,29 @@ pub struct ListPromptsResult {
     /// `prompts` (required).
     pub prompts: Vec<Prompt>,
 }
+impl ListPromptsResult {
+    /// Builds a `ListPromptsResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(prompts: Vec<Prompt>) -> Self {
+        Self {
+            prompts,
+            meta: None,
+            next_cursor: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `nextCursor`.
+    #[must_use]
+    pub fn with_next_cursor(mut self, value: impl Into<String>) -> Self {
+        self.next_cursor = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `ResourceTemplate.annotations` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResourceTemplateAnnotations {
@@ -1387,6 +2674,28 @@ pub struct ResourceTemplateAnnotations {
     /// `priority` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<f64>,
+}
+impl ResourceTemplateAnnotations {
+    /// Builds a `ResourceTemplateAnnotations` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            audience: None,
+            priority: None,
+        }
+    }
+    /// Sets `audience`.
+    #[must_use]
+    pub fn with_audience(mut self, value: Vec<Role>) -> Self {
+        self.audience = Some(value);
+        self
+    }
+    /// Sets `priority`.
+    #[must_use]
+    pub fn with_priority(mut self, value: f64) -> Self {
+        self.priority = Some(value);
+        self
+    }
 }
 /// [`ResourceTemplate`](https://modelcontextprotocol.io/specification/2024-11-05/schema#resourcetemplate) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1406,6 +2715,37 @@ pub struct ResourceTemplate {
     #[serde(rename = "uriTemplate")]
     pub uri_template: String,
 }
+impl ResourceTemplate {
+    /// Builds a `ResourceTemplate` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>, uri_template: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            uri_template: uri_template.into(),
+            annotations: None,
+            description: None,
+            mime_type: None,
+        }
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: ResourceTemplateAnnotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
+}
 /// [`ListResourceTemplatesResult`](https://modelcontextprotocol.io/specification/2024-11-05/schema#listresourcetemplatesresult) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListResourceTemplatesResult {
@@ -1423,6 +2763,29 @@ pub struct ListResourceTemplatesResult {
     #[serde(rename = "resourceTemplates")]
     pub resource_templates: Vec<ResourceTemplate>,
 }
+impl ListResourceTemplatesResult {
+    /// Builds a `ListResourceTemplatesResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(resource_templates: Vec<ResourceTemplate>) -> Self {
+        Self {
+            resource_templates,
+            meta: None,
+            next_cursor: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `nextCursor`.
+    #[must_use]
+    pub fn with_next_cursor(mut self, value: impl Into<String>) -> Self {
+        self.next_cursor = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `Resource.annotations` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResourceAnnotations {
@@ -1432,6 +2795,28 @@ pub struct ResourceAnnotations {
     /// `priority` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<f64>,
+}
+impl ResourceAnnotations {
+    /// Builds a `ResourceAnnotations` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            audience: None,
+            priority: None,
+        }
+    }
+    /// Sets `audience`.
+    #[must_use]
+    pub fn with_audience(mut self, value: Vec<Role>) -> Self {
+        self.audience = Some(value);
+        self
+    }
+    /// Sets `priority`.
+    #[must_use]
+    pub fn with_priority(mut self, value: f64) -> Self {
+        self.priority = Some(value);
+        self
+    }
 }
 /// [`Resource`](https://modelcontextprotocol.io/specification/2024-11-05/schema#resource) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1453,6 +2838,44 @@ pub struct Resource {
     /// `uri` (required).
     pub uri: String,
 }
+impl Resource {
+    /// Builds a `Resource` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>, uri: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            uri: uri.into(),
+            annotations: None,
+            description: None,
+            mime_type: None,
+            size: None,
+        }
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: ResourceAnnotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
+    /// Sets `size`.
+    #[must_use]
+    pub fn with_size(mut self, value: i64) -> Self {
+        self.size = Some(value);
+        self
+    }
+}
 /// [`ListResourcesResult`](https://modelcontextprotocol.io/specification/2024-11-05/schema#listresourcesresult) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListResourcesResult {
@@ -1469,6 +2892,29 @@ pub struct ListResourcesResult {
     /// `resources` (required).
     pub resources: Vec<Resource>,
 }
+impl ListResourcesResult {
+    /// Builds a `ListResourcesResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(resources: Vec<Resource>) -> Self {
+        Self {
+            resources,
+            meta: None,
+            next_cursor: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `nextCursor`.
+    #[must_use]
+    pub fn with_next_cursor(mut self, value: impl Into<String>) -> Self {
+        self.next_cursor = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `ListRootsRequestParams._meta` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListRootsRequestParamsMeta {
@@ -1483,6 +2929,22 @@ pub struct ListRootsRequestParamsMeta {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ListRootsRequestParamsMeta {
+    /// Builds a `ListRootsRequestParamsMeta` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
+}
 /// The inline schema at `ListRootsRequest.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListRootsRequestParams {
@@ -1492,6 +2954,22 @@ pub struct ListRootsRequestParams {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ListRootsRequestParams {
+    /// Builds a `ListRootsRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: ListRootsRequestParamsMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`ListRootsRequest`](https://modelcontextprotocol.io/specification/2024-11-05/schema#listrootsrequest) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1505,6 +2983,23 @@ pub struct ListRootsRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ListRootsRequest {
+    /// Builds a `ListRootsRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: ListRootsRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// [`Root`](https://modelcontextprotocol.io/specification/2024-11-05/schema#root) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Root {
@@ -1514,6 +3009,22 @@ pub struct Root {
     /// `uri` (required).
     pub uri: String,
 }
+impl Root {
+    /// Builds a `Root` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self {
+            uri: uri.into(),
+            name: None,
+        }
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+}
 /// [`ListRootsResult`](https://modelcontextprotocol.io/specification/2024-11-05/schema#listrootsresult) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListRootsResult {
@@ -1522,6 +3033,19 @@ pub struct ListRootsResult {
     pub meta: Option<crate::JsonObject>,
     /// `roots` (required).
     pub roots: Vec<Root>,
+}
+impl ListRootsResult {
+    /// Builds a `ListRootsResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(roots: Vec<Root>) -> Self {
+        Self { roots, meta: None }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`Tool`](https://modelcontextprotocol.io/specification/2024-11-05/schema#tool) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1534,6 +3058,23 @@ pub struct Tool {
     pub input_schema: crate::JsonObject,
     /// `name` (required).
     pub name: String,
+}
+impl Tool {
+    /// Builds a `Tool` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(input_schema: crate::JsonObject, name: impl Into<String>) -> Self {
+        Self {
+            input_schema,
+            name: name.into(),
+            description: None,
+        }
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
 }
 /// [`ListToolsResult`](https://modelcontextprotocol.io/specification/2024-11-05/schema#listtoolsresult) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1551,6 +3092,29 @@ pub struct ListToolsResult {
     /// `tools` (required).
     pub tools: Vec<Tool>,
 }
+impl ListToolsResult {
+    /// Builds a `ListToolsResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(tools: Vec<Tool>) -> Self {
+        Self {
+            tools,
+            meta: None,
+            next_cursor: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `nextCursor`.
+    #[must_use]
+    pub fn with_next_cursor(mut self, value: impl Into<String>) -> Self {
+        self.next_cursor = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `LoggingMessageNotification.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LoggingMessageNotificationParams {
@@ -1561,6 +3125,23 @@ pub struct LoggingMessageNotificationParams {
     /// `logger` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logger: Option<String>,
+}
+impl LoggingMessageNotificationParams {
+    /// Builds a `LoggingMessageNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(data: ::serde_json::Value, level: LoggingLevel) -> Self {
+        Self {
+            data,
+            level,
+            logger: None,
+        }
+    }
+    /// Sets `logger`.
+    #[must_use]
+    pub fn with_logger(mut self, value: impl Into<String>) -> Self {
+        self.logger = Some(value.into());
+        self
+    }
 }
 /// [`LoggingMessageNotification`](https://modelcontextprotocol.io/specification/2024-11-05/schema#loggingmessagenotification) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1573,6 +3154,17 @@ pub struct LoggingMessageNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl LoggingMessageNotification {
+    /// Builds a `LoggingMessageNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: LoggingMessageNotificationParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `Notification.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct NotificationParams {
@@ -1583,6 +3175,22 @@ pub struct NotificationParams {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl NotificationParams {
+    /// Builds a `NotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+}
 /// [`Notification`](https://modelcontextprotocol.io/specification/2024-11-05/schema#notification) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Notification {
@@ -1592,12 +3200,41 @@ pub struct Notification {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<NotificationParams>,
 }
+impl Notification {
+    /// Builds a `Notification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(method: impl Into<String>) -> Self {
+        Self {
+            method: method.into(),
+            params: None,
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: NotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// The inline schema at `PaginatedRequest.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PaginatedRequestParams {
     /// `cursor` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+impl PaginatedRequestParams {
+    /// Builds a `PaginatedRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { cursor: None }
+    }
+    /// Sets `cursor`.
+    #[must_use]
+    pub fn with_cursor(mut self, value: impl Into<String>) -> Self {
+        self.cursor = Some(value.into());
+        self
+    }
 }
 /// [`PaginatedRequest`](https://modelcontextprotocol.io/specification/2024-11-05/schema#paginatedrequest) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1607,6 +3244,22 @@ pub struct PaginatedRequest {
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<PaginatedRequestParams>,
+}
+impl PaginatedRequest {
+    /// Builds a `PaginatedRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(method: impl Into<String>) -> Self {
+        Self {
+            method: method.into(),
+            params: None,
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: PaginatedRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// [`PaginatedResult`](https://modelcontextprotocol.io/specification/2024-11-05/schema#paginatedresult) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1622,6 +3275,28 @@ pub struct PaginatedResult {
     )]
     pub next_cursor: Option<String>,
 }
+impl PaginatedResult {
+    /// Builds a `PaginatedResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            next_cursor: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `nextCursor`.
+    #[must_use]
+    pub fn with_next_cursor(mut self, value: impl Into<String>) -> Self {
+        self.next_cursor = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `PromptListChangedNotification.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PromptListChangedNotificationParams {
@@ -1631,6 +3306,22 @@ pub struct PromptListChangedNotificationParams {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl PromptListChangedNotificationParams {
+    /// Builds a `PromptListChangedNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`PromptListChangedNotification`](https://modelcontextprotocol.io/specification/2024-11-05/schema#promptlistchangednotification) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1643,6 +3334,23 @@ pub struct PromptListChangedNotification {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl PromptListChangedNotification {
+    /// Builds a `PromptListChangedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: PromptListChangedNotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// The inline schema at `ReadResourceResultContentsItem` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq)]
@@ -1696,6 +3404,22 @@ pub struct ReadResourceResult {
     /// `contents` (required).
     pub contents: Vec<ReadResourceResultContentsItem>,
 }
+impl ReadResourceResult {
+    /// Builds a `ReadResourceResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(contents: Vec<ReadResourceResultContentsItem>) -> Self {
+        Self {
+            contents,
+            meta: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+}
 /// The inline schema at `RequestParams._meta` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RequestParamsMeta {
@@ -1710,6 +3434,22 @@ pub struct RequestParamsMeta {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl RequestParamsMeta {
+    /// Builds a `RequestParamsMeta` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
+}
 /// The inline schema at `Request.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RequestParams {
@@ -1720,6 +3460,22 @@ pub struct RequestParams {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl RequestParams {
+    /// Builds a `RequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: RequestParamsMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
+}
 /// [`Request`](https://modelcontextprotocol.io/specification/2024-11-05/schema#request) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Request {
@@ -1728,6 +3484,22 @@ pub struct Request {
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<RequestParams>,
+}
+impl Request {
+    /// Builds a `Request` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(method: impl Into<String>) -> Self {
+        Self {
+            method: method.into(),
+            params: None,
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: RequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// [`ResourceContents`](https://modelcontextprotocol.io/specification/2024-11-05/schema#resourcecontents) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1738,6 +3510,22 @@ pub struct ResourceContents {
     /// `uri` (required).
     pub uri: String,
 }
+impl ResourceContents {
+    /// Builds a `ResourceContents` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self {
+            uri: uri.into(),
+            mime_type: None,
+        }
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `ResourceListChangedNotification.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResourceListChangedNotificationParams {
@@ -1747,6 +3535,22 @@ pub struct ResourceListChangedNotificationParams {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ResourceListChangedNotificationParams {
+    /// Builds a `ResourceListChangedNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`ResourceListChangedNotification`](https://modelcontextprotocol.io/specification/2024-11-05/schema#resourcelistchangednotification) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1760,11 +3564,35 @@ pub struct ResourceListChangedNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ResourceListChangedNotification {
+    /// Builds a `ResourceListChangedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: ResourceListChangedNotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// The inline schema at `ResourceUpdatedNotification.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResourceUpdatedNotificationParams {
     /// `uri` (required).
     pub uri: String,
+}
+impl ResourceUpdatedNotificationParams {
+    /// Builds a `ResourceUpdatedNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self { uri: uri.into() }
+    }
 }
 /// [`ResourceUpdatedNotification`](https://modelcontextprotocol.io/specification/2024-11-05/schema#resourceupdatednotification) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1777,6 +3605,17 @@ pub struct ResourceUpdatedNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ResourceUpdatedNotification {
+    /// Builds a `ResourceUpdatedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: ResourceUpdatedNotificationParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `ToolListChangedNotification.params` of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ToolListChangedNotificationParams {
@@ -1786,6 +3625,22 @@ pub struct ToolListChangedNotificationParams {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ToolListChangedNotificationParams {
+    /// Builds a `ToolListChangedNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`ToolListChangedNotification`](https://modelcontextprotocol.io/specification/2024-11-05/schema#toollistchangednotification) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1798,6 +3653,23 @@ pub struct ToolListChangedNotification {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ToolListChangedNotification {
+    /// Builds a `ToolListChangedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: ToolListChangedNotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// [`ServerNotification`](https://modelcontextprotocol.io/specification/2024-11-05/schema#servernotification) of the MCP schema, revision 2024-11-05.
 #[derive(Clone, Debug, PartialEq)]

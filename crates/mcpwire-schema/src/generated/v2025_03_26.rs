@@ -26,6 +26,28 @@ pub struct Annotations {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<f64>,
 }
+impl Annotations {
+    /// Builds a `Annotations` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            audience: None,
+            priority: None,
+        }
+    }
+    /// Sets `audience`.
+    #[must_use]
+    pub fn with_audience(mut self, value: Vec<Role>) -> Self {
+        self.audience = Some(value);
+        self
+    }
+    /// Sets `priority`.
+    #[must_use]
+    pub fn with_priority(mut self, value: f64) -> Self {
+        self.priority = Some(value);
+        self
+    }
+}
 /// [`AudioContent`](https://modelcontextprotocol.io/specification/2025-03-26/schema#audiocontent) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AudioContent {
@@ -40,6 +62,24 @@ pub struct AudioContent {
     /// `type` (required).
     pub r#type: tags::Audio,
 }
+impl AudioContent {
+    /// Builds a `AudioContent` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(data: impl Into<String>, mime_type: impl Into<String>) -> Self {
+        Self {
+            data: data.into(),
+            mime_type: mime_type.into(),
+            annotations: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+}
 /// [`BlobResourceContents`](https://modelcontextprotocol.io/specification/2025-03-26/schema#blobresourcecontents) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BlobResourceContents {
@@ -51,6 +91,23 @@ pub struct BlobResourceContents {
     /// `uri` (required).
     pub uri: String,
 }
+impl BlobResourceContents {
+    /// Builds a `BlobResourceContents` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(blob: impl Into<String>, uri: impl Into<String>) -> Self {
+        Self {
+            blob: blob.into(),
+            uri: uri.into(),
+            mime_type: None,
+        }
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `CallToolRequest.params` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CallToolRequestParams {
@@ -59,6 +116,22 @@ pub struct CallToolRequestParams {
     pub arguments: Option<crate::JsonObject>,
     /// `name` (required).
     pub name: String,
+}
+impl CallToolRequestParams {
+    /// Builds a `CallToolRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            arguments: None,
+        }
+    }
+    /// Sets `arguments`.
+    #[must_use]
+    pub fn with_arguments(mut self, value: crate::JsonObject) -> Self {
+        self.arguments = Some(value);
+        self
+    }
 }
 /// [`CallToolRequest`](https://modelcontextprotocol.io/specification/2025-03-26/schema#calltoolrequest) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -71,6 +144,17 @@ pub struct CallToolRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl CallToolRequest {
+    /// Builds a `CallToolRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: CallToolRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// [`TextContent`](https://modelcontextprotocol.io/specification/2025-03-26/schema#textcontent) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TextContent {
@@ -81,6 +165,23 @@ pub struct TextContent {
     pub text: String,
     /// `type` (required).
     pub r#type: tags::Text,
+}
+impl TextContent {
+    /// Builds a `TextContent` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            annotations: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
 }
 /// [`ImageContent`](https://modelcontextprotocol.io/specification/2025-03-26/schema#imagecontent) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -96,6 +197,24 @@ pub struct ImageContent {
     /// `type` (required).
     pub r#type: tags::Image,
 }
+impl ImageContent {
+    /// Builds a `ImageContent` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(data: impl Into<String>, mime_type: impl Into<String>) -> Self {
+        Self {
+            data: data.into(),
+            mime_type: mime_type.into(),
+            annotations: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+}
 /// [`TextResourceContents`](https://modelcontextprotocol.io/specification/2025-03-26/schema#textresourcecontents) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TextResourceContents {
@@ -106,6 +225,23 @@ pub struct TextResourceContents {
     pub text: String,
     /// `uri` (required).
     pub uri: String,
+}
+impl TextResourceContents {
+    /// Builds a `TextResourceContents` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(text: impl Into<String>, uri: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            uri: uri.into(),
+            mime_type: None,
+        }
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
 }
 /// The inline schema at `EmbeddedResource.resource` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq)]
@@ -160,6 +296,23 @@ pub struct EmbeddedResource {
     pub resource: EmbeddedResourceResource,
     /// `type` (required).
     pub r#type: tags::Resource,
+}
+impl EmbeddedResource {
+    /// Builds a `EmbeddedResource` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(resource: EmbeddedResourceResource) -> Self {
+        Self {
+            resource,
+            annotations: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
 }
 /// The inline schema at `CallToolResultContentItem` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq)]
@@ -225,6 +378,29 @@ pub struct CallToolResult {
     #[serde(rename = "isError", default, skip_serializing_if = "Option::is_none")]
     pub is_error: Option<bool>,
 }
+impl CallToolResult {
+    /// Builds a `CallToolResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(content: Vec<CallToolResultContentItem>) -> Self {
+        Self {
+            content,
+            meta: None,
+            is_error: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `isError`.
+    #[must_use]
+    pub fn with_is_error(mut self, value: bool) -> Self {
+        self.is_error = Some(value);
+        self
+    }
+}
 /// [`RequestId`](https://modelcontextprotocol.io/specification/2025-03-26/schema#requestid) of the MCP schema, revision 2025-03-26.
 pub type RequestId = ::mcpwire_jsonrpc::RequestId;
 /// The inline schema at `CancelledNotification.params` of the MCP schema, revision 2025-03-26.
@@ -237,6 +413,22 @@ pub struct CancelledNotificationParams {
     #[serde(rename = "requestId")]
     pub request_id: RequestId,
 }
+impl CancelledNotificationParams {
+    /// Builds a `CancelledNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(request_id: RequestId) -> Self {
+        Self {
+            request_id,
+            reason: None,
+        }
+    }
+    /// Sets `reason`.
+    #[must_use]
+    pub fn with_reason(mut self, value: impl Into<String>) -> Self {
+        self.reason = Some(value.into());
+        self
+    }
+}
 /// [`CancelledNotification`](https://modelcontextprotocol.io/specification/2025-03-26/schema#cancellednotification) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CancelledNotification {
@@ -248,6 +440,17 @@ pub struct CancelledNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl CancelledNotification {
+    /// Builds a `CancelledNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: CancelledNotificationParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `ClientCapabilities.roots` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ClientCapabilitiesRoots {
@@ -258,6 +461,19 @@ pub struct ClientCapabilitiesRoots {
         skip_serializing_if = "Option::is_none"
     )]
     pub list_changed: Option<bool>,
+}
+impl ClientCapabilitiesRoots {
+    /// Builds a `ClientCapabilitiesRoots` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { list_changed: None }
+    }
+    /// Sets `listChanged`.
+    #[must_use]
+    pub fn with_list_changed(mut self, value: bool) -> Self {
+        self.list_changed = Some(value);
+        self
+    }
 }
 /// [`ClientCapabilities`](https://modelcontextprotocol.io/specification/2025-03-26/schema#clientcapabilities) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -272,6 +488,38 @@ pub struct ClientCapabilities {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sampling: Option<crate::JsonObject>,
 }
+impl ClientCapabilities {
+    /// Builds a `ClientCapabilities` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            experimental: None,
+            roots: None,
+            sampling: None,
+        }
+    }
+    /// Sets `experimental`.
+    #[must_use]
+    pub fn with_experimental(
+        mut self,
+        value: ::std::collections::BTreeMap<String, crate::JsonObject>,
+    ) -> Self {
+        self.experimental = Some(value);
+        self
+    }
+    /// Sets `roots`.
+    #[must_use]
+    pub fn with_roots(mut self, value: ClientCapabilitiesRoots) -> Self {
+        self.roots = Some(value);
+        self
+    }
+    /// Sets `sampling`.
+    #[must_use]
+    pub fn with_sampling(mut self, value: crate::JsonObject) -> Self {
+        self.sampling = Some(value);
+        self
+    }
+}
 /// The inline schema at `InitializedNotification.params` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InitializedNotificationParams {
@@ -281,6 +529,22 @@ pub struct InitializedNotificationParams {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl InitializedNotificationParams {
+    /// Builds a `InitializedNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`InitializedNotification`](https://modelcontextprotocol.io/specification/2025-03-26/schema#initializednotification) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -293,6 +557,23 @@ pub struct InitializedNotification {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl InitializedNotification {
+    /// Builds a `InitializedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: InitializedNotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// [`ProgressToken`](https://modelcontextprotocol.io/specification/2025-03-26/schema#progresstoken) of the MCP schema, revision 2025-03-26.
 pub type ProgressToken = ::mcpwire_jsonrpc::RequestId;
@@ -311,6 +592,30 @@ pub struct ProgressNotificationParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<f64>,
 }
+impl ProgressNotificationParams {
+    /// Builds a `ProgressNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(progress: f64, progress_token: ProgressToken) -> Self {
+        Self {
+            progress,
+            progress_token,
+            message: None,
+            total: None,
+        }
+    }
+    /// Sets `message`.
+    #[must_use]
+    pub fn with_message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
+    }
+    /// Sets `total`.
+    #[must_use]
+    pub fn with_total(mut self, value: f64) -> Self {
+        self.total = Some(value);
+        self
+    }
+}
 /// [`ProgressNotification`](https://modelcontextprotocol.io/specification/2025-03-26/schema#progressnotification) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProgressNotification {
@@ -322,6 +627,17 @@ pub struct ProgressNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ProgressNotification {
+    /// Builds a `ProgressNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: ProgressNotificationParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `RootsListChangedNotification.params` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RootsListChangedNotificationParams {
@@ -331,6 +647,22 @@ pub struct RootsListChangedNotificationParams {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl RootsListChangedNotificationParams {
+    /// Builds a `RootsListChangedNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`RootsListChangedNotification`](https://modelcontextprotocol.io/specification/2025-03-26/schema#rootslistchangednotification) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -343,6 +675,23 @@ pub struct RootsListChangedNotification {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl RootsListChangedNotification {
+    /// Builds a `RootsListChangedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: RootsListChangedNotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// [`ClientNotification`](https://modelcontextprotocol.io/specification/2025-03-26/schema#clientnotification) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq)]
@@ -416,6 +765,16 @@ pub struct Implementation {
     /// `version` (required).
     pub version: String,
 }
+impl Implementation {
+    /// Builds a `Implementation` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            version: version.into(),
+        }
+    }
+}
 /// The inline schema at `InitializeRequest.params` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InitializeRequestParams {
@@ -428,6 +787,21 @@ pub struct InitializeRequestParams {
     #[serde(rename = "protocolVersion")]
     pub protocol_version: String,
 }
+impl InitializeRequestParams {
+    /// Builds a `InitializeRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        capabilities: ClientCapabilities,
+        client_info: Implementation,
+        protocol_version: impl Into<String>,
+    ) -> Self {
+        Self {
+            capabilities,
+            client_info,
+            protocol_version: protocol_version.into(),
+        }
+    }
+}
 /// [`InitializeRequest`](https://modelcontextprotocol.io/specification/2025-03-26/schema#initializerequest) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InitializeRequest {
@@ -438,6 +812,17 @@ pub struct InitializeRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl InitializeRequest {
+    /// Builds a `InitializeRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: InitializeRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// The inline schema at `PingRequestParams._meta` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -453,6 +838,22 @@ pub struct PingRequestParamsMeta {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl PingRequestParamsMeta {
+    /// Builds a `PingRequestParamsMeta` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
+}
 /// The inline schema at `PingRequest.params` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PingRequestParams {
@@ -462,6 +863,22 @@ pub struct PingRequestParams {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl PingRequestParams {
+    /// Builds a `PingRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: PingRequestParamsMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`PingRequest`](https://modelcontextprotocol.io/specification/2025-03-26/schema#pingrequest) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -475,12 +892,42 @@ pub struct PingRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl PingRequest {
+    /// Builds a `PingRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: PingRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// The inline schema at `ListResourcesRequest.params` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListResourcesRequestParams {
     /// `cursor` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+impl ListResourcesRequestParams {
+    /// Builds a `ListResourcesRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { cursor: None }
+    }
+    /// Sets `cursor`.
+    #[must_use]
+    pub fn with_cursor(mut self, value: impl Into<String>) -> Self {
+        self.cursor = Some(value.into());
+        self
+    }
 }
 /// [`ListResourcesRequest`](https://modelcontextprotocol.io/specification/2025-03-26/schema#listresourcesrequest) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -494,12 +941,42 @@ pub struct ListResourcesRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ListResourcesRequest {
+    /// Builds a `ListResourcesRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: ListResourcesRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// The inline schema at `ListResourceTemplatesRequest.params` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListResourceTemplatesRequestParams {
     /// `cursor` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+impl ListResourceTemplatesRequestParams {
+    /// Builds a `ListResourceTemplatesRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { cursor: None }
+    }
+    /// Sets `cursor`.
+    #[must_use]
+    pub fn with_cursor(mut self, value: impl Into<String>) -> Self {
+        self.cursor = Some(value.into());
+        self
+    }
 }
 /// [`ListResourceTemplatesRequest`](https://modelcontextprotocol.io/specification/2025-03-26/schema#listresourcetemplatesrequest) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -513,11 +990,35 @@ pub struct ListResourceTemplatesRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ListResourceTemplatesRequest {
+    /// Builds a `ListResourceTemplatesRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: ListResourceTemplatesRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// The inline schema at `ReadResourceRequest.params` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ReadResourceRequestParams {
     /// `uri` (required).
     pub uri: String,
+}
+impl ReadResourceRequestParams {
+    /// Builds a `ReadResourceRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self { uri: uri.into() }
+    }
 }
 /// [`ReadResourceRequest`](https://modelcontextprotocol.io/specification/2025-03-26/schema#readresourcerequest) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -530,11 +1031,29 @@ pub struct ReadResourceRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ReadResourceRequest {
+    /// Builds a `ReadResourceRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: ReadResourceRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `SubscribeRequest.params` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SubscribeRequestParams {
     /// `uri` (required).
     pub uri: String,
+}
+impl SubscribeRequestParams {
+    /// Builds a `SubscribeRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self { uri: uri.into() }
+    }
 }
 /// [`SubscribeRequest`](https://modelcontextprotocol.io/specification/2025-03-26/schema#subscriberequest) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -547,11 +1066,29 @@ pub struct SubscribeRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl SubscribeRequest {
+    /// Builds a `SubscribeRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: SubscribeRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `UnsubscribeRequest.params` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UnsubscribeRequestParams {
     /// `uri` (required).
     pub uri: String,
+}
+impl UnsubscribeRequestParams {
+    /// Builds a `UnsubscribeRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self { uri: uri.into() }
+    }
 }
 /// [`UnsubscribeRequest`](https://modelcontextprotocol.io/specification/2025-03-26/schema#unsubscriberequest) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -564,12 +1101,36 @@ pub struct UnsubscribeRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl UnsubscribeRequest {
+    /// Builds a `UnsubscribeRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: UnsubscribeRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `ListPromptsRequest.params` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListPromptsRequestParams {
     /// `cursor` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+impl ListPromptsRequestParams {
+    /// Builds a `ListPromptsRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { cursor: None }
+    }
+    /// Sets `cursor`.
+    #[must_use]
+    pub fn with_cursor(mut self, value: impl Into<String>) -> Self {
+        self.cursor = Some(value.into());
+        self
+    }
 }
 /// [`ListPromptsRequest`](https://modelcontextprotocol.io/specification/2025-03-26/schema#listpromptsrequest) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -583,6 +1144,23 @@ pub struct ListPromptsRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ListPromptsRequest {
+    /// Builds a `ListPromptsRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: ListPromptsRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// The inline schema at `GetPromptRequest.params` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetPromptRequestParams {
@@ -591,6 +1169,22 @@ pub struct GetPromptRequestParams {
     pub arguments: Option<::std::collections::BTreeMap<String, String>>,
     /// `name` (required).
     pub name: String,
+}
+impl GetPromptRequestParams {
+    /// Builds a `GetPromptRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            arguments: None,
+        }
+    }
+    /// Sets `arguments`.
+    #[must_use]
+    pub fn with_arguments(mut self, value: ::std::collections::BTreeMap<String, String>) -> Self {
+        self.arguments = Some(value);
+        self
+    }
 }
 /// [`GetPromptRequest`](https://modelcontextprotocol.io/specification/2025-03-26/schema#getpromptrequest) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -603,12 +1197,36 @@ pub struct GetPromptRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl GetPromptRequest {
+    /// Builds a `GetPromptRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: GetPromptRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `ListToolsRequest.params` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListToolsRequestParams {
     /// `cursor` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+impl ListToolsRequestParams {
+    /// Builds a `ListToolsRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { cursor: None }
+    }
+    /// Sets `cursor`.
+    #[must_use]
+    pub fn with_cursor(mut self, value: impl Into<String>) -> Self {
+        self.cursor = Some(value.into());
+        self
+    }
 }
 /// [`ListToolsRequest`](https://modelcontextprotocol.io/specification/2025-03-26/schema#listtoolsrequest) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -621,6 +1239,23 @@ pub struct ListToolsRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ListToolsRequest {
+    /// Builds a `ListToolsRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: ListToolsRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 crate::support::open_enum! {
     /// [`LoggingLevel`](https://modelcontextprotocol.io/specification/2025-03-26/schema#logginglevel) of the MCP schema, revision 2025-03-26.
@@ -649,6 +1284,13 @@ pub struct SetLevelRequestParams {
     /// `level` (required).
     pub level: LoggingLevel,
 }
+impl SetLevelRequestParams {
+    /// Builds a `SetLevelRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(level: LoggingLevel) -> Self {
+        Self { level }
+    }
+}
 /// [`SetLevelRequest`](https://modelcontextprotocol.io/specification/2025-03-26/schema#setlevelrequest) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SetLevelRequest {
@@ -660,6 +1302,17 @@ pub struct SetLevelRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl SetLevelRequest {
+    /// Builds a `SetLevelRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: SetLevelRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `CompleteRequestParams.argument` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CompleteRequestParamsArgument {
@@ -667,6 +1320,16 @@ pub struct CompleteRequestParamsArgument {
     pub name: String,
     /// `value` (required).
     pub value: String,
+}
+impl CompleteRequestParamsArgument {
+    /// Builds a `CompleteRequestParamsArgument` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
 }
 /// [`PromptReference`](https://modelcontextprotocol.io/specification/2025-03-26/schema#promptreference) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -676,6 +1339,16 @@ pub struct PromptReference {
     /// `type` (required).
     pub r#type: tags::RefPrompt,
 }
+impl PromptReference {
+    /// Builds a `PromptReference` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            r#type: ::core::default::Default::default(),
+        }
+    }
+}
 /// [`ResourceReference`](https://modelcontextprotocol.io/specification/2025-03-26/schema#resourcereference) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResourceReference {
@@ -683,6 +1356,16 @@ pub struct ResourceReference {
     pub r#type: tags::RefResource,
     /// `uri` (required).
     pub uri: String,
+}
+impl ResourceReference {
+    /// Builds a `ResourceReference` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self {
+            uri: uri.into(),
+            r#type: ::core::default::Default::default(),
+        }
+    }
 }
 /// The inline schema at `CompleteRequestParams.ref` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq)]
@@ -736,6 +1419,13 @@ pub struct CompleteRequestParams {
     /// `ref` (required).
     pub r#ref: CompleteRequestParamsRef,
 }
+impl CompleteRequestParams {
+    /// Builds a `CompleteRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(argument: CompleteRequestParamsArgument, r#ref: CompleteRequestParamsRef) -> Self {
+        Self { argument, r#ref }
+    }
+}
 /// [`CompleteRequest`](https://modelcontextprotocol.io/specification/2025-03-26/schema#completerequest) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CompleteRequest {
@@ -746,6 +1436,17 @@ pub struct CompleteRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl CompleteRequest {
+    /// Builds a `CompleteRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: CompleteRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// [`ClientRequest`](https://modelcontextprotocol.io/specification/2025-03-26/schema#clientrequest) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq)]
@@ -863,6 +1564,29 @@ pub struct CompleteResultCompletion {
     /// `values` (required).
     pub values: Vec<String>,
 }
+impl CompleteResultCompletion {
+    /// Builds a `CompleteResultCompletion` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(values: Vec<String>) -> Self {
+        Self {
+            values,
+            has_more: None,
+            total: None,
+        }
+    }
+    /// Sets `hasMore`.
+    #[must_use]
+    pub fn with_has_more(mut self, value: bool) -> Self {
+        self.has_more = Some(value);
+        self
+    }
+    /// Sets `total`.
+    #[must_use]
+    pub fn with_total(mut self, value: i64) -> Self {
+        self.total = Some(value);
+        self
+    }
+}
 /// [`CompleteResult`](https://modelcontextprotocol.io/specification/2025-03-26/schema#completeresult) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CompleteResult {
@@ -871,6 +1595,22 @@ pub struct CompleteResult {
     pub meta: Option<crate::JsonObject>,
     /// `completion` (required).
     pub completion: CompleteResultCompletion,
+}
+impl CompleteResult {
+    /// Builds a `CompleteResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(completion: CompleteResultCompletion) -> Self {
+        Self {
+            completion,
+            meta: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 crate::support::open_enum! {
     /// The inline schema at `CreateMessageRequestParams.includeContext` of the MCP schema, revision 2025-03-26.
@@ -939,12 +1679,32 @@ pub struct SamplingMessage {
     /// `role` (required).
     pub role: Role,
 }
+impl SamplingMessage {
+    /// Builds a `SamplingMessage` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(content: SamplingMessageContent, role: Role) -> Self {
+        Self { content, role }
+    }
+}
 /// [`ModelHint`](https://modelcontextprotocol.io/specification/2025-03-26/schema#modelhint) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ModelHint {
     /// `name` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+impl ModelHint {
+    /// Builds a `ModelHint` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { name: None }
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
 }
 /// [`ModelPreferences`](https://modelcontextprotocol.io/specification/2025-03-26/schema#modelpreferences) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -973,6 +1733,42 @@ pub struct ModelPreferences {
         skip_serializing_if = "Option::is_none"
     )]
     pub speed_priority: Option<f64>,
+}
+impl ModelPreferences {
+    /// Builds a `ModelPreferences` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            cost_priority: None,
+            hints: None,
+            intelligence_priority: None,
+            speed_priority: None,
+        }
+    }
+    /// Sets `costPriority`.
+    #[must_use]
+    pub fn with_cost_priority(mut self, value: f64) -> Self {
+        self.cost_priority = Some(value);
+        self
+    }
+    /// Sets `hints`.
+    #[must_use]
+    pub fn with_hints(mut self, value: Vec<ModelHint>) -> Self {
+        self.hints = Some(value);
+        self
+    }
+    /// Sets `intelligencePriority`.
+    #[must_use]
+    pub fn with_intelligence_priority(mut self, value: f64) -> Self {
+        self.intelligence_priority = Some(value);
+        self
+    }
+    /// Sets `speedPriority`.
+    #[must_use]
+    pub fn with_speed_priority(mut self, value: f64) -> Self {
+        self.speed_priority = Some(value);
+        self
+    }
 }
 /// The inline schema at `CreateMessageRequest.params` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1017,6 +1813,58 @@ pub struct CreateMessageRequestParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
 }
+impl CreateMessageRequestParams {
+    /// Builds a `CreateMessageRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(max_tokens: i64, messages: Vec<SamplingMessage>) -> Self {
+        Self {
+            max_tokens,
+            messages,
+            include_context: None,
+            metadata: None,
+            model_preferences: None,
+            stop_sequences: None,
+            system_prompt: None,
+            temperature: None,
+        }
+    }
+    /// Sets `includeContext`.
+    #[must_use]
+    pub fn with_include_context(mut self, value: CreateMessageRequestParamsIncludeContext) -> Self {
+        self.include_context = Some(value);
+        self
+    }
+    /// Sets `metadata`.
+    #[must_use]
+    pub fn with_metadata(mut self, value: crate::JsonObject) -> Self {
+        self.metadata = Some(value);
+        self
+    }
+    /// Sets `modelPreferences`.
+    #[must_use]
+    pub fn with_model_preferences(mut self, value: ModelPreferences) -> Self {
+        self.model_preferences = Some(value);
+        self
+    }
+    /// Sets `stopSequences`.
+    #[must_use]
+    pub fn with_stop_sequences(mut self, value: Vec<String>) -> Self {
+        self.stop_sequences = Some(value);
+        self
+    }
+    /// Sets `systemPrompt`.
+    #[must_use]
+    pub fn with_system_prompt(mut self, value: impl Into<String>) -> Self {
+        self.system_prompt = Some(value.into());
+        self
+    }
+    /// Sets `temperature`.
+    #[must_use]
+    pub fn with_temperature(mut self, value: f64) -> Self {
+        self.temperature = Some(value);
+        self
+    }
+}
 /// [`CreateMessageRequest`](https://modelcontextprotocol.io/specification/2025-03-26/schema#createmessagerequest) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CreateMessageRequest {
@@ -1027,6 +1875,17 @@ pub struct CreateMessageRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl CreateMessageRequest {
+    /// Builds a `CreateMessageRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: CreateMessageRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// The inline schema at `CreateMessageResult.content` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq)]
@@ -1096,6 +1955,31 @@ pub struct CreateMessageResult {
     )]
     pub stop_reason: Option<String>,
 }
+impl CreateMessageResult {
+    /// Builds a `CreateMessageResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(content: CreateMessageResultContent, model: impl Into<String>, role: Role) -> Self {
+        Self {
+            content,
+            model: model.into(),
+            role,
+            meta: None,
+            stop_reason: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `stopReason`.
+    #[must_use]
+    pub fn with_stop_reason(mut self, value: impl Into<String>) -> Self {
+        self.stop_reason = Some(value.into());
+        self
+    }
+}
 /// [`Cursor`](https://modelcontextprotocol.io/specification/2025-03-26/schema#cursor) of the MCP schema, revision 2025-03-26.
 pub type Cursor = String;
 /// [`Result`](https://modelcontextprotocol.io/specification/2025-03-26/schema#result) of the MCP schema, revision 2025-03-26.
@@ -1107,6 +1991,22 @@ pub struct Result {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl Result {
+    /// Builds a `Result` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`EmptyResult`](https://modelcontextprotocol.io/specification/2025-03-26/schema#emptyresult) of the MCP schema, revision 2025-03-26.
 pub type EmptyResult = Result;
@@ -1170,6 +2070,13 @@ pub struct PromptMessage {
     /// `role` (required).
     pub role: Role,
 }
+impl PromptMessage {
+    /// Builds a `PromptMessage` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(content: PromptMessageContent, role: Role) -> Self {
+        Self { content, role }
+    }
+}
 /// [`GetPromptResult`](https://modelcontextprotocol.io/specification/2025-03-26/schema#getpromptresult) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetPromptResult {
@@ -1182,6 +2089,29 @@ pub struct GetPromptResult {
     /// `messages` (required).
     pub messages: Vec<PromptMessage>,
 }
+impl GetPromptResult {
+    /// Builds a `GetPromptResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(messages: Vec<PromptMessage>) -> Self {
+        Self {
+            messages,
+            meta: None,
+            description: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `ServerCapabilities.prompts` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ServerCapabilitiesPrompts {
@@ -1192,6 +2122,19 @@ pub struct ServerCapabilitiesPrompts {
         skip_serializing_if = "Option::is_none"
     )]
     pub list_changed: Option<bool>,
+}
+impl ServerCapabilitiesPrompts {
+    /// Builds a `ServerCapabilitiesPrompts` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { list_changed: None }
+    }
+    /// Sets `listChanged`.
+    #[must_use]
+    pub fn with_list_changed(mut self, value: bool) -> Self {
+        self.list_changed = Some(value);
+        self
+    }
 }
 /// The inline schema at `ServerCapabilities.resources` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1207,6 +2150,28 @@ pub struct ServerCapabilitiesResources {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscribe: Option<bool>,
 }
+impl ServerCapabilitiesResources {
+    /// Builds a `ServerCapabilitiesResources` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            list_changed: None,
+            subscribe: None,
+        }
+    }
+    /// Sets `listChanged`.
+    #[must_use]
+    pub fn with_list_changed(mut self, value: bool) -> Self {
+        self.list_changed = Some(value);
+        self
+    }
+    /// Sets `subscribe`.
+    #[must_use]
+    pub fn with_subscribe(mut self, value: bool) -> Self {
+        self.subscribe = Some(value);
+        self
+    }
+}
 /// The inline schema at `ServerCapabilities.tools` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ServerCapabilitiesTools {
@@ -1217,6 +2182,19 @@ pub struct ServerCapabilitiesTools {
         skip_serializing_if = "Option::is_none"
     )]
     pub list_changed: Option<bool>,
+}
+impl ServerCapabilitiesTools {
+    /// Builds a `ServerCapabilitiesTools` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { list_changed: None }
+    }
+    /// Sets `listChanged`.
+    #[must_use]
+    pub fn with_list_changed(mut self, value: bool) -> Self {
+        self.list_changed = Some(value);
+        self
+    }
 }
 /// [`ServerCapabilities`](https://modelcontextprotocol.io/specification/2025-03-26/schema#servercapabilities) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1240,6 +2218,59 @@ pub struct ServerCapabilities {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tools: Option<ServerCapabilitiesTools>,
 }
+impl ServerCapabilities {
+    /// Builds a `ServerCapabilities` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            completions: None,
+            experimental: None,
+            logging: None,
+            prompts: None,
+            resources: None,
+            tools: None,
+        }
+    }
+    /// Sets `completions`.
+    #[must_use]
+    pub fn with_completions(mut self, value: crate::JsonObject) -> Self {
+        self.completions = Some(value);
+        self
+    }
+    /// Sets `experimental`.
+    #[must_use]
+    pub fn with_experimental(
+        mut self,
+        value: ::std::collections::BTreeMap<String, crate::JsonObject>,
+    ) -> Self {
+        self.experimental = Some(value);
+        self
+    }
+    /// Sets `logging`.
+    #[must_use]
+    pub fn with_logging(mut self, value: crate::JsonObject) -> Self {
+        self.logging = Some(value);
+        self
+    }
+    /// Sets `prompts`.
+    #[must_use]
+    pub fn with_prompts(mut self, value: ServerCapabilitiesPrompts) -> Self {
+        self.prompts = Some(value);
+        self
+    }
+    /// Sets `resources`.
+    #[must_use]
+    pub fn with_resources(mut self, value: ServerCapabilitiesResources) -> Self {
+        self.resources = Some(value);
+        self
+    }
+    /// Sets `tools`.
+    #[must_use]
+    pub fn with_tools(mut self, value: ServerCapabilitiesTools) -> Self {
+        self.tools = Some(value);
+        self
+    }
+}
 /// [`InitializeResult`](https://modelcontextprotocol.io/specification/2025-03-26/schema#initializeresult) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InitializeResult {
@@ -1258,6 +2289,35 @@ pub struct InitializeResult {
     #[serde(rename = "serverInfo")]
     pub server_info: Implementation,
 }
+impl InitializeResult {
+    /// Builds a `InitializeResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        capabilities: ServerCapabilities,
+        protocol_version: impl Into<String>,
+        server_info: Implementation,
+    ) -> Self {
+        Self {
+            capabilities,
+            protocol_version: protocol_version.into(),
+            server_info,
+            meta: None,
+            instructions: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `instructions`.
+    #[must_use]
+    pub fn with_instructions(mut self, value: impl Into<String>) -> Self {
+        self.instructions = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `JSONRPCError.error` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct JSONRPCErrorError {
@@ -1269,6 +2329,23 @@ pub struct JSONRPCErrorError {
     /// `message` (required).
     pub message: String,
 }
+impl JSONRPCErrorError {
+    /// Builds a `JSONRPCErrorError` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+    /// Sets `data`.
+    #[must_use]
+    pub fn with_data(mut self, value: ::serde_json::Value) -> Self {
+        self.data = Some(value);
+        self
+    }
+}
 /// [`JSONRPCError`](https://modelcontextprotocol.io/specification/2025-03-26/schema#jsonrpcerror) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct JSONRPCError {
@@ -1278,6 +2355,17 @@ pub struct JSONRPCError {
     pub id: RequestId,
     /// `jsonrpc` (required).
     pub jsonrpc: tags::V2_0,
+}
+impl JSONRPCError {
+    /// Builds a `JSONRPCError` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(error: JSONRPCErrorError, id: RequestId) -> Self {
+        Self {
+            error,
+            id,
+            jsonrpc: ::core::default::Default::default(),
+        }
+    }
 }
 /// The inline schema at `JSONRPCNotification.params` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1289,6 +2377,22 @@ pub struct JSONRPCNotificationParams {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl JSONRPCNotificationParams {
+    /// Builds a `JSONRPCNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+}
 /// [`JSONRPCNotification`](https://modelcontextprotocol.io/specification/2025-03-26/schema#jsonrpcnotification) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct JSONRPCNotification {
@@ -1299,6 +2403,23 @@ pub struct JSONRPCNotification {
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<JSONRPCNotificationParams>,
+}
+impl JSONRPCNotification {
+    /// Builds a `JSONRPCNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(method: impl Into<String>) -> Self {
+        Self {
+            method: method.into(),
+            jsonrpc: ::core::default::Default::default(),
+            params: None,
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: JSONRPCNotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// The inline schema at `JSONRPCRequestParams._meta` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1314,6 +2435,22 @@ pub struct JSONRPCRequestParamsMeta {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl JSONRPCRequestParamsMeta {
+    /// Builds a `JSONRPCRequestParamsMeta` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
+}
 /// The inline schema at `JSONRPCRequest.params` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct JSONRPCRequestParams {
@@ -1323,6 +2460,22 @@ pub struct JSONRPCRequestParams {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl JSONRPCRequestParams {
+    /// Builds a `JSONRPCRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: JSONRPCRequestParamsMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`JSONRPCRequest`](https://modelcontextprotocol.io/specification/2025-03-26/schema#jsonrpcrequest) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1337,6 +2490,24 @@ pub struct JSONRPCRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<JSONRPCRequestParams>,
 }
+impl JSONRPCRequest {
+    /// Builds a `JSONRPCRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, method: impl Into<String>) -> Self {
+        Self {
+            id,
+            method: method.into(),
+            jsonrpc: ::core::default::Default::default(),
+            params: None,
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: JSONRPCRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// [`PromptArgument`](https://modelcontextprotocol.io/specification/2025-03-26/schema#promptargument) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PromptArgument {
@@ -1349,6 +2520,29 @@ pub struct PromptArgument {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required: Option<bool>,
 }
+impl PromptArgument {
+    /// Builds a `PromptArgument` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            description: None,
+            required: None,
+        }
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `required`.
+    #[must_use]
+    pub fn with_required(mut self, value: bool) -> Self {
+        self.required = Some(value);
+        self
+    }
+}
 /// [`Prompt`](https://modelcontextprotocol.io/specification/2025-03-26/schema#prompt) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Prompt {
@@ -1360,6 +2554,29 @@ pub struct Prompt {
     pub description: Option<String>,
     /// `name` (required).
     pub name: String,
+}
+impl Prompt {
+    /// Builds a `Prompt` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            arguments: None,
+            description: None,
+        }
+    }
+    /// Sets `arguments`.
+    #[must_use]
+    pub fn with_arguments(mut self, value: Vec<PromptArgument>) -> Self {
+        self.arguments = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
 }
 /// [`ListPromptsResult`](https://modelcontextprotocol.io/specification/2025-03-26/schema#listpromptsresult) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1376,6 +2593,29 @@ pub struct ListPromptsResult {
     pub next_cursor: Option<String>,
     /// `prompts` (required).
     pub prompts: Vec<Prompt>,
+}
+impl ListPromptsResult {
+    /// Builds a `ListPromptsResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(prompts: Vec<Prompt>) -> Self {
+        Self {
+            prompts,
+            meta: None,
+            next_cursor: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `nextCursor`.
+    #[must_use]
+    pub fn with_next_cursor(mut self, value: impl Into<String>) -> Self {
+        self.next_cursor = Some(value.into());
+        self
+    }
 }
 /// [`ResourceTemplate`](https://modelcontextprotocol.io/specification/2025-03-26/schema#resourcetemplate) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1395,6 +2635,37 @@ pub struct ResourceTemplate {
     #[serde(rename = "uriTemplate")]
     pub uri_template: String,
 }
+impl ResourceTemplate {
+    /// Builds a `ResourceTemplate` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>, uri_template: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            uri_template: uri_template.into(),
+            annotations: None,
+            description: None,
+            mime_type: None,
+        }
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
+}
 /// [`ListResourceTemplatesResult`](https://modelcontextprotocol.io/specification/2025-03-26/schema#listresourcetemplatesresult) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListResourceTemplatesResult {
@@ -1411,6 +2682,29 @@ pub struct ListResourceTemplatesResult {
     /// `resourceTemplates` (required).
     #[serde(rename = "resourceTemplates")]
     pub resource_templates: Vec<ResourceTemplate>,
+}
+impl ListResourceTemplatesResult {
+    /// Builds a `ListResourceTemplatesResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(resource_templates: Vec<ResourceTemplate>) -> Self {
+        Self {
+            resource_templates,
+            meta: None,
+            next_cursor: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `nextCursor`.
+    #[must_use]
+    pub fn with_next_cursor(mut self, value: impl Into<String>) -> Self {
+        self.next_cursor = Some(value.into());
+        self
+    }
 }
 /// [`Resource`](https://modelcontextprotocol.io/specification/2025-03-26/schema#resource) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1432,6 +2726,44 @@ pub struct Resource {
     /// `uri` (required).
     pub uri: String,
 }
+impl Resource {
+    /// Builds a `Resource` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>, uri: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            uri: uri.into(),
+            annotations: None,
+            description: None,
+            mime_type: None,
+            size: None,
+        }
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
+    /// Sets `size`.
+    #[must_use]
+    pub fn with_size(mut self, value: i64) -> Self {
+        self.size = Some(value);
+        self
+    }
+}
 /// [`ListResourcesResult`](https://modelcontextprotocol.io/specification/2025-03-26/schema#listresourcesresult) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListResourcesResult {
@@ -1448,6 +2780,29 @@ pub struct ListResourcesResult {
     /// `resources` (required).
     pub resources: Vec<Resource>,
 }
+impl ListResourcesResult {
+    /// Builds a `ListResourcesResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(resources: Vec<Resource>) -> Self {
+        Self {
+            resources,
+            meta: None,
+            next_cursor: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `nextCursor`.
+    #[must_use]
+    pub fn with_next_cursor(mut self, value: impl Into<String>) -> Self {
+        self.next_cursor = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `ListRootsRequestParams._meta` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListRootsRequestParamsMeta {
@@ -1462,6 +2817,22 @@ pub struct ListRootsRequestParamsMeta {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ListRootsRequestParamsMeta {
+    /// Builds a `ListRootsRequestParamsMeta` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
+}
 /// The inline schema at `ListRootsRequest.params` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListRootsRequestParams {
@@ -1471,6 +2842,22 @@ pub struct ListRootsRequestParams {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ListRootsRequestParams {
+    /// Builds a `ListRootsRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: ListRootsRequestParamsMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`ListRootsRequest`](https://modelcontextprotocol.io/specification/2025-03-26/schema#listrootsrequest) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1484,6 +2871,23 @@ pub struct ListRootsRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ListRootsRequest {
+    /// Builds a `ListRootsRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: ListRootsRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// [`Root`](https://modelcontextprotocol.io/specification/2025-03-26/schema#root) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Root {
@@ -1493,6 +2897,22 @@ pub struct Root {
     /// `uri` (required).
     pub uri: String,
 }
+impl Root {
+    /// Builds a `Root` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self {
+            uri: uri.into(),
+            name: None,
+        }
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+}
 /// [`ListRootsResult`](https://modelcontextprotocol.io/specification/2025-03-26/schema#listrootsresult) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListRootsResult {
@@ -1501,6 +2921,19 @@ pub struct ListRootsResult {
     pub meta: Option<crate::JsonObject>,
     /// `roots` (required).
     pub roots: Vec<Root>,
+}
+impl ListRootsResult {
+    /// Builds a `ListRootsResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(roots: Vec<Root>) -> Self {
+        Self { roots, meta: None }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`ToolAnnotations`](https://modelcontextprotocol.io/specification/2025-03-26/schema#toolannotations) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1537,6 +2970,49 @@ pub struct ToolAnnotations {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
+impl ToolAnnotations {
+    /// Builds a `ToolAnnotations` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            destructive_hint: None,
+            idempotent_hint: None,
+            open_world_hint: None,
+            read_only_hint: None,
+            title: None,
+        }
+    }
+    /// Sets `destructiveHint`.
+    #[must_use]
+    pub fn with_destructive_hint(mut self, value: bool) -> Self {
+        self.destructive_hint = Some(value);
+        self
+    }
+    /// Sets `idempotentHint`.
+    #[must_use]
+    pub fn with_idempotent_hint(mut self, value: bool) -> Self {
+        self.idempotent_hint = Some(value);
+        self
+    }
+    /// Sets `openWorldHint`.
+    #[must_use]
+    pub fn with_open_world_hint(mut self, value: bool) -> Self {
+        self.open_world_hint = Some(value);
+        self
+    }
+    /// Sets `readOnlyHint`.
+    #[must_use]
+    pub fn with_read_only_hint(mut self, value: bool) -> Self {
+        self.read_only_hint = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// [`Tool`](https://modelcontextprotocol.io/specification/2025-03-26/schema#tool) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Tool {
@@ -1551,6 +3027,30 @@ pub struct Tool {
     pub input_schema: crate::JsonObject,
     /// `name` (required).
     pub name: String,
+}
+impl Tool {
+    /// Builds a `Tool` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(input_schema: crate::JsonObject, name: impl Into<String>) -> Self {
+        Self {
+            input_schema,
+            name: name.into(),
+            annotations: None,
+            description: None,
+        }
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: ToolAnnotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
 }
 /// [`ListToolsResult`](https://modelcontextprotocol.io/specification/2025-03-26/schema#listtoolsresult) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1568,6 +3068,29 @@ pub struct ListToolsResult {
     /// `tools` (required).
     pub tools: Vec<Tool>,
 }
+impl ListToolsResult {
+    /// Builds a `ListToolsResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(tools: Vec<Tool>) -> Self {
+        Self {
+            tools,
+            meta: None,
+            next_cursor: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `nextCursor`.
+    #[must_use]
+    pub fn with_next_cursor(mut self, value: impl Into<String>) -> Self {
+        self.next_cursor = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `LoggingMessageNotification.params` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LoggingMessageNotificationParams {
@@ -1578,6 +3101,23 @@ pub struct LoggingMessageNotificationParams {
     /// `logger` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logger: Option<String>,
+}
+impl LoggingMessageNotificationParams {
+    /// Builds a `LoggingMessageNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(data: ::serde_json::Value, level: LoggingLevel) -> Self {
+        Self {
+            data,
+            level,
+            logger: None,
+        }
+    }
+    /// Sets `logger`.
+    #[must_use]
+    pub fn with_logger(mut self, value: impl Into<String>) -> Self {
+        self.logger = Some(value.into());
+        self
+    }
 }
 /// [`LoggingMessageNotification`](https://modelcontextprotocol.io/specification/2025-03-26/schema#loggingmessagenotification) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1590,6 +3130,17 @@ pub struct LoggingMessageNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl LoggingMessageNotification {
+    /// Builds a `LoggingMessageNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: LoggingMessageNotificationParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `Notification.params` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct NotificationParams {
@@ -1600,6 +3151,22 @@ pub struct NotificationParams {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl NotificationParams {
+    /// Builds a `NotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+}
 /// [`Notification`](https://modelcontextprotocol.io/specification/2025-03-26/schema#notification) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Notification {
@@ -1609,12 +3176,41 @@ pub struct Notification {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<NotificationParams>,
 }
+impl Notification {
+    /// Builds a `Notification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(method: impl Into<String>) -> Self {
+        Self {
+            method: method.into(),
+            params: None,
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: NotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// The inline schema at `PaginatedRequest.params` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PaginatedRequestParams {
     /// `cursor` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+impl PaginatedRequestParams {
+    /// Builds a `PaginatedRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { cursor: None }
+    }
+    /// Sets `cursor`.
+    #[must_use]
+    pub fn with_cursor(mut self, value: impl Into<String>) -> Self {
+        self.cursor = Some(value.into());
+        self
+    }
 }
 /// [`PaginatedRequest`](https://modelcontextprotocol.io/specification/2025-03-26/schema#paginatedrequest) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1624,6 +3220,22 @@ pub struct PaginatedRequest {
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<PaginatedRequestParams>,
+}
+impl PaginatedRequest {
+    /// Builds a `PaginatedRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(method: impl Into<String>) -> Self {
+        Self {
+            method: method.into(),
+            params: None,
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: PaginatedRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// [`PaginatedResult`](https://modelcontextprotocol.io/specification/2025-03-26/schema#paginatedresult) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1639,6 +3251,28 @@ pub struct PaginatedResult {
     )]
     pub next_cursor: Option<String>,
 }
+impl PaginatedResult {
+    /// Builds a `PaginatedResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            next_cursor: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `nextCursor`.
+    #[must_use]
+    pub fn with_next_cursor(mut self, value: impl Into<String>) -> Self {
+        self.next_cursor = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `PromptListChangedNotification.params` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PromptListChangedNotificationParams {
@@ -1648,6 +3282,22 @@ pub struct PromptListChangedNotificationParams {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl PromptListChangedNotificationParams {
+    /// Builds a `PromptListChangedNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`PromptListChangedNotification`](https://modelcontextprotocol.io/specification/2025-03-26/schema#promptlistchangednotification) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1660,6 +3310,23 @@ pub struct PromptListChangedNotification {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl PromptListChangedNotification {
+    /// Builds a `PromptListChangedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: PromptListChangedNotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// The inline schema at `ReadResourceResultContentsItem` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq)]
@@ -1713,6 +3380,22 @@ pub struct ReadResourceResult {
     /// `contents` (required).
     pub contents: Vec<ReadResourceResultContentsItem>,
 }
+impl ReadResourceResult {
+    /// Builds a `ReadResourceResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(contents: Vec<ReadResourceResultContentsItem>) -> Self {
+        Self {
+            contents,
+            meta: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+}
 /// The inline schema at `RequestParams._meta` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RequestParamsMeta {
@@ -1727,6 +3410,22 @@ pub struct RequestParamsMeta {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl RequestParamsMeta {
+    /// Builds a `RequestParamsMeta` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
+}
 /// The inline schema at `Request.params` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RequestParams {
@@ -1737,6 +3436,22 @@ pub struct RequestParams {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl RequestParams {
+    /// Builds a `RequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: RequestParamsMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
+}
 /// [`Request`](https://modelcontextprotocol.io/specification/2025-03-26/schema#request) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Request {
@@ -1745,6 +3460,22 @@ pub struct Request {
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<RequestParams>,
+}
+impl Request {
+    /// Builds a `Request` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(method: impl Into<String>) -> Self {
+        Self {
+            method: method.into(),
+            params: None,
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: RequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// [`ResourceContents`](https://modelcontextprotocol.io/specification/2025-03-26/schema#resourcecontents) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1755,6 +3486,22 @@ pub struct ResourceContents {
     /// `uri` (required).
     pub uri: String,
 }
+impl ResourceContents {
+    /// Builds a `ResourceContents` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self {
+            uri: uri.into(),
+            mime_type: None,
+        }
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `ResourceListChangedNotification.params` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResourceListChangedNotificationParams {
@@ -1764,6 +3511,22 @@ pub struct ResourceListChangedNotificationParams {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ResourceListChangedNotificationParams {
+    /// Builds a `ResourceListChangedNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`ResourceListChangedNotification`](https://modelcontextprotocol.io/specification/2025-03-26/schema#resourcelistchangednotification) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1777,11 +3540,35 @@ pub struct ResourceListChangedNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ResourceListChangedNotification {
+    /// Builds a `ResourceListChangedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: ResourceListChangedNotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// The inline schema at `ResourceUpdatedNotification.params` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResourceUpdatedNotificationParams {
     /// `uri` (required).
     pub uri: String,
+}
+impl ResourceUpdatedNotificationParams {
+    /// Builds a `ResourceUpdatedNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self { uri: uri.into() }
+    }
 }
 /// [`ResourceUpdatedNotification`](https://modelcontextprotocol.io/specification/2025-03-26/schema#resourceupdatednotification) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1794,6 +3581,17 @@ pub struct ResourceUpdatedNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ResourceUpdatedNotification {
+    /// Builds a `ResourceUpdatedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: ResourceUpdatedNotificationParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `ToolListChangedNotification.params` of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ToolListChangedNotificationParams {
@@ -1803,6 +3601,22 @@ pub struct ToolListChangedNotificationParams {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ToolListChangedNotificationParams {
+    /// Builds a `ToolListChangedNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`ToolListChangedNotification`](https://modelcontextprotocol.io/specification/2025-03-26/schema#toollistchangednotification) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1815,6 +3629,23 @@ pub struct ToolListChangedNotification {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ToolListChangedNotification {
+    /// Builds a `ToolListChangedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: ToolListChangedNotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// [`ServerNotification`](https://modelcontextprotocol.io/specification/2025-03-26/schema#servernotification) of the MCP schema, revision 2025-03-26.
 #[derive(Clone, Debug, PartialEq)]

@@ -33,6 +33,35 @@ pub struct Annotations {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<f64>,
 }
+impl Annotations {
+    /// Builds a `Annotations` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            audience: None,
+            last_modified: None,
+            priority: None,
+        }
+    }
+    /// Sets `audience`.
+    #[must_use]
+    pub fn with_audience(mut self, value: Vec<Role>) -> Self {
+        self.audience = Some(value);
+        self
+    }
+    /// Sets `lastModified`.
+    #[must_use]
+    pub fn with_last_modified(mut self, value: impl Into<String>) -> Self {
+        self.last_modified = Some(value.into());
+        self
+    }
+    /// Sets `priority`.
+    #[must_use]
+    pub fn with_priority(mut self, value: f64) -> Self {
+        self.priority = Some(value);
+        self
+    }
+}
 /// [`AudioContent`](https://modelcontextprotocol.io/specification/2025-06-18/schema#audiocontent) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AudioContent {
@@ -50,6 +79,31 @@ pub struct AudioContent {
     /// `type` (required).
     pub r#type: tags::Audio,
 }
+impl AudioContent {
+    /// Builds a `AudioContent` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(data: impl Into<String>, mime_type: impl Into<String>) -> Self {
+        Self {
+            data: data.into(),
+            mime_type: mime_type.into(),
+            meta: None,
+            annotations: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+}
 /// [`BaseMetadata`](https://modelcontextprotocol.io/specification/2025-06-18/schema#basemetadata) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BaseMetadata {
@@ -58,6 +112,22 @@ pub struct BaseMetadata {
     /// `title` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+}
+impl BaseMetadata {
+    /// Builds a `BaseMetadata` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            title: None,
+        }
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
 }
 /// [`BlobResourceContents`](https://modelcontextprotocol.io/specification/2025-06-18/schema#blobresourcecontents) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -72,6 +142,30 @@ pub struct BlobResourceContents {
     pub mime_type: Option<String>,
     /// `uri` (required).
     pub uri: String,
+}
+impl BlobResourceContents {
+    /// Builds a `BlobResourceContents` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(blob: impl Into<String>, uri: impl Into<String>) -> Self {
+        Self {
+            blob: blob.into(),
+            uri: uri.into(),
+            meta: None,
+            mime_type: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
 }
 /// [`BooleanSchema`](https://modelcontextprotocol.io/specification/2025-06-18/schema#booleanschema) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -88,6 +182,36 @@ pub struct BooleanSchema {
     /// `type` (required).
     pub r#type: tags::Boolean,
 }
+impl BooleanSchema {
+    /// Builds a `BooleanSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            default: None,
+            description: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `default`.
+    #[must_use]
+    pub fn with_default(mut self, value: bool) -> Self {
+        self.default = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `CallToolRequest.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CallToolRequestParams {
@@ -96,6 +220,22 @@ pub struct CallToolRequestParams {
     pub arguments: Option<crate::JsonObject>,
     /// `name` (required).
     pub name: String,
+}
+impl CallToolRequestParams {
+    /// Builds a `CallToolRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            arguments: None,
+        }
+    }
+    /// Sets `arguments`.
+    #[must_use]
+    pub fn with_arguments(mut self, value: crate::JsonObject) -> Self {
+        self.arguments = Some(value);
+        self
+    }
 }
 /// [`CallToolRequest`](https://modelcontextprotocol.io/specification/2025-06-18/schema#calltoolrequest) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -107,6 +247,17 @@ pub struct CallToolRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl CallToolRequest {
+    /// Builds a `CallToolRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: CallToolRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// [`TextContent`](https://modelcontextprotocol.io/specification/2025-06-18/schema#textcontent) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -121,6 +272,30 @@ pub struct TextContent {
     pub text: String,
     /// `type` (required).
     pub r#type: tags::Text,
+}
+impl TextContent {
+    /// Builds a `TextContent` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            meta: None,
+            annotations: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
 }
 /// [`ImageContent`](https://modelcontextprotocol.io/specification/2025-06-18/schema#imagecontent) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -138,6 +313,31 @@ pub struct ImageContent {
     pub mime_type: String,
     /// `type` (required).
     pub r#type: tags::Image,
+}
+impl ImageContent {
+    /// Builds a `ImageContent` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(data: impl Into<String>, mime_type: impl Into<String>) -> Self {
+        Self {
+            data: data.into(),
+            mime_type: mime_type.into(),
+            meta: None,
+            annotations: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
 }
 /// [`ResourceLink`](https://modelcontextprotocol.io/specification/2025-06-18/schema#resourcelink) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -167,6 +367,59 @@ pub struct ResourceLink {
     /// `uri` (required).
     pub uri: String,
 }
+impl ResourceLink {
+    /// Builds a `ResourceLink` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>, uri: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            uri: uri.into(),
+            meta: None,
+            annotations: None,
+            description: None,
+            mime_type: None,
+            size: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
+    /// Sets `size`.
+    #[must_use]
+    pub fn with_size(mut self, value: i64) -> Self {
+        self.size = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// [`TextResourceContents`](https://modelcontextprotocol.io/specification/2025-06-18/schema#textresourcecontents) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TextResourceContents {
@@ -180,6 +433,30 @@ pub struct TextResourceContents {
     pub text: String,
     /// `uri` (required).
     pub uri: String,
+}
+impl TextResourceContents {
+    /// Builds a `TextResourceContents` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(text: impl Into<String>, uri: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            uri: uri.into(),
+            meta: None,
+            mime_type: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
 }
 /// The inline schema at `EmbeddedResource.resource` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq)]
@@ -237,6 +514,30 @@ pub struct EmbeddedResource {
     pub resource: EmbeddedResourceResource,
     /// `type` (required).
     pub r#type: tags::Resource,
+}
+impl EmbeddedResource {
+    /// Builds a `EmbeddedResource` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(resource: EmbeddedResourceResource) -> Self {
+        Self {
+            resource,
+            meta: None,
+            annotations: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
 }
 /// [`ContentBlock`](https://modelcontextprotocol.io/specification/2025-06-18/schema#contentblock) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq)]
@@ -313,6 +614,36 @@ pub struct CallToolResult {
     )]
     pub structured_content: Option<crate::JsonObject>,
 }
+impl CallToolResult {
+    /// Builds a `CallToolResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(content: Vec<ContentBlock>) -> Self {
+        Self {
+            content,
+            meta: None,
+            is_error: None,
+            structured_content: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `isError`.
+    #[must_use]
+    pub fn with_is_error(mut self, value: bool) -> Self {
+        self.is_error = Some(value);
+        self
+    }
+    /// Sets `structuredContent`.
+    #[must_use]
+    pub fn with_structured_content(mut self, value: crate::JsonObject) -> Self {
+        self.structured_content = Some(value);
+        self
+    }
+}
 /// [`RequestId`](https://modelcontextprotocol.io/specification/2025-06-18/schema#requestid) of the MCP schema, revision 2025-06-18.
 pub type RequestId = ::mcpwire_jsonrpc::RequestId;
 /// The inline schema at `CancelledNotification.params` of the MCP schema, revision 2025-06-18.
@@ -325,6 +656,22 @@ pub struct CancelledNotificationParams {
     #[serde(rename = "requestId")]
     pub request_id: RequestId,
 }
+impl CancelledNotificationParams {
+    /// Builds a `CancelledNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(request_id: RequestId) -> Self {
+        Self {
+            request_id,
+            reason: None,
+        }
+    }
+    /// Sets `reason`.
+    #[must_use]
+    pub fn with_reason(mut self, value: impl Into<String>) -> Self {
+        self.reason = Some(value.into());
+        self
+    }
+}
 /// [`CancelledNotification`](https://modelcontextprotocol.io/specification/2025-06-18/schema#cancellednotification) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CancelledNotification {
@@ -336,6 +683,17 @@ pub struct CancelledNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl CancelledNotification {
+    /// Builds a `CancelledNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: CancelledNotificationParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `ClientCapabilities.roots` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ClientCapabilitiesRoots {
@@ -346,6 +704,19 @@ pub struct ClientCapabilitiesRoots {
         skip_serializing_if = "Option::is_none"
     )]
     pub list_changed: Option<bool>,
+}
+impl ClientCapabilitiesRoots {
+    /// Builds a `ClientCapabilitiesRoots` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { list_changed: None }
+    }
+    /// Sets `listChanged`.
+    #[must_use]
+    pub fn with_list_changed(mut self, value: bool) -> Self {
+        self.list_changed = Some(value);
+        self
+    }
 }
 /// [`ClientCapabilities`](https://modelcontextprotocol.io/specification/2025-06-18/schema#clientcapabilities) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -363,6 +734,45 @@ pub struct ClientCapabilities {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sampling: Option<crate::JsonObject>,
 }
+impl ClientCapabilities {
+    /// Builds a `ClientCapabilities` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            elicitation: None,
+            experimental: None,
+            roots: None,
+            sampling: None,
+        }
+    }
+    /// Sets `elicitation`.
+    #[must_use]
+    pub fn with_elicitation(mut self, value: crate::JsonObject) -> Self {
+        self.elicitation = Some(value);
+        self
+    }
+    /// Sets `experimental`.
+    #[must_use]
+    pub fn with_experimental(
+        mut self,
+        value: ::std::collections::BTreeMap<String, crate::JsonObject>,
+    ) -> Self {
+        self.experimental = Some(value);
+        self
+    }
+    /// Sets `roots`.
+    #[must_use]
+    pub fn with_roots(mut self, value: ClientCapabilitiesRoots) -> Self {
+        self.roots = Some(value);
+        self
+    }
+    /// Sets `sampling`.
+    #[must_use]
+    pub fn with_sampling(mut self, value: crate::JsonObject) -> Self {
+        self.sampling = Some(value);
+        self
+    }
+}
 /// The inline schema at `InitializedNotification.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InitializedNotificationParams {
@@ -372,6 +782,22 @@ pub struct InitializedNotificationParams {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl InitializedNotificationParams {
+    /// Builds a `InitializedNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`InitializedNotification`](https://modelcontextprotocol.io/specification/2025-06-18/schema#initializednotification) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -384,6 +810,23 @@ pub struct InitializedNotification {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl InitializedNotification {
+    /// Builds a `InitializedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: InitializedNotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// [`ProgressToken`](https://modelcontextprotocol.io/specification/2025-06-18/schema#progresstoken) of the MCP schema, revision 2025-06-18.
 pub type ProgressToken = ::mcpwire_jsonrpc::RequestId;
@@ -402,6 +845,30 @@ pub struct ProgressNotificationParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<f64>,
 }
+impl ProgressNotificationParams {
+    /// Builds a `ProgressNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(progress: f64, progress_token: ProgressToken) -> Self {
+        Self {
+            progress,
+            progress_token,
+            message: None,
+            total: None,
+        }
+    }
+    /// Sets `message`.
+    #[must_use]
+    pub fn with_message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
+    }
+    /// Sets `total`.
+    #[must_use]
+    pub fn with_total(mut self, value: f64) -> Self {
+        self.total = Some(value);
+        self
+    }
+}
 /// [`ProgressNotification`](https://modelcontextprotocol.io/specification/2025-06-18/schema#progressnotification) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProgressNotification {
@@ -413,6 +880,17 @@ pub struct ProgressNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ProgressNotification {
+    /// Builds a `ProgressNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: ProgressNotificationParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `RootsListChangedNotification.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RootsListChangedNotificationParams {
@@ -422,6 +900,22 @@ pub struct RootsListChangedNotificationParams {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl RootsListChangedNotificationParams {
+    /// Builds a `RootsListChangedNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`RootsListChangedNotification`](https://modelcontextprotocol.io/specification/2025-06-18/schema#rootslistchangednotification) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -434,6 +928,23 @@ pub struct RootsListChangedNotification {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl RootsListChangedNotification {
+    /// Builds a `RootsListChangedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: RootsListChangedNotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// [`ClientNotification`](https://modelcontextprotocol.io/specification/2025-06-18/schema#clientnotification) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq)]
@@ -510,6 +1021,23 @@ pub struct Implementation {
     /// `version` (required).
     pub version: String,
 }
+impl Implementation {
+    /// Builds a `Implementation` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            version: version.into(),
+            title: None,
+        }
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `InitializeRequest.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InitializeRequestParams {
@@ -522,6 +1050,21 @@ pub struct InitializeRequestParams {
     #[serde(rename = "protocolVersion")]
     pub protocol_version: String,
 }
+impl InitializeRequestParams {
+    /// Builds a `InitializeRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        capabilities: ClientCapabilities,
+        client_info: Implementation,
+        protocol_version: impl Into<String>,
+    ) -> Self {
+        Self {
+            capabilities,
+            client_info,
+            protocol_version: protocol_version.into(),
+        }
+    }
+}
 /// [`InitializeRequest`](https://modelcontextprotocol.io/specification/2025-06-18/schema#initializerequest) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InitializeRequest {
@@ -532,6 +1075,17 @@ pub struct InitializeRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl InitializeRequest {
+    /// Builds a `InitializeRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: InitializeRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// The inline schema at `PingRequestParams._meta` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -547,6 +1101,22 @@ pub struct PingRequestParamsMeta {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl PingRequestParamsMeta {
+    /// Builds a `PingRequestParamsMeta` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
+}
 /// The inline schema at `PingRequest.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PingRequestParams {
@@ -556,6 +1126,22 @@ pub struct PingRequestParams {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl PingRequestParams {
+    /// Builds a `PingRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: PingRequestParamsMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`PingRequest`](https://modelcontextprotocol.io/specification/2025-06-18/schema#pingrequest) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -569,12 +1155,42 @@ pub struct PingRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl PingRequest {
+    /// Builds a `PingRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: PingRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// The inline schema at `ListResourcesRequest.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListResourcesRequestParams {
     /// `cursor` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+impl ListResourcesRequestParams {
+    /// Builds a `ListResourcesRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { cursor: None }
+    }
+    /// Sets `cursor`.
+    #[must_use]
+    pub fn with_cursor(mut self, value: impl Into<String>) -> Self {
+        self.cursor = Some(value.into());
+        self
+    }
 }
 /// [`ListResourcesRequest`](https://modelcontextprotocol.io/specification/2025-06-18/schema#listresourcesrequest) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -588,12 +1204,42 @@ pub struct ListResourcesRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ListResourcesRequest {
+    /// Builds a `ListResourcesRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: ListResourcesRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// The inline schema at `ListResourceTemplatesRequest.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListResourceTemplatesRequestParams {
     /// `cursor` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+impl ListResourceTemplatesRequestParams {
+    /// Builds a `ListResourceTemplatesRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { cursor: None }
+    }
+    /// Sets `cursor`.
+    #[must_use]
+    pub fn with_cursor(mut self, value: impl Into<String>) -> Self {
+        self.cursor = Some(value.into());
+        self
+    }
 }
 /// [`ListResourceTemplatesRequest`](https://modelcontextprotocol.io/specification/2025-06-18/schema#listresourcetemplatesrequest) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -607,11 +1253,35 @@ pub struct ListResourceTemplatesRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ListResourceTemplatesRequest {
+    /// Builds a `ListResourceTemplatesRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: ListResourceTemplatesRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// The inline schema at `ReadResourceRequest.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ReadResourceRequestParams {
     /// `uri` (required).
     pub uri: String,
+}
+impl ReadResourceRequestParams {
+    /// Builds a `ReadResourceRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self { uri: uri.into() }
+    }
 }
 /// [`ReadResourceRequest`](https://modelcontextprotocol.io/specification/2025-06-18/schema#readresourcerequest) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -624,11 +1294,29 @@ pub struct ReadResourceRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ReadResourceRequest {
+    /// Builds a `ReadResourceRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: ReadResourceRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `SubscribeRequest.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SubscribeRequestParams {
     /// `uri` (required).
     pub uri: String,
+}
+impl SubscribeRequestParams {
+    /// Builds a `SubscribeRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self { uri: uri.into() }
+    }
 }
 /// [`SubscribeRequest`](https://modelcontextprotocol.io/specification/2025-06-18/schema#subscriberequest) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -641,11 +1329,29 @@ pub struct SubscribeRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl SubscribeRequest {
+    /// Builds a `SubscribeRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: SubscribeRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `UnsubscribeRequest.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UnsubscribeRequestParams {
     /// `uri` (required).
     pub uri: String,
+}
+impl UnsubscribeRequestParams {
+    /// Builds a `UnsubscribeRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self { uri: uri.into() }
+    }
 }
 /// [`UnsubscribeRequest`](https://modelcontextprotocol.io/specification/2025-06-18/schema#unsubscriberequest) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -658,12 +1364,36 @@ pub struct UnsubscribeRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl UnsubscribeRequest {
+    /// Builds a `UnsubscribeRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: UnsubscribeRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `ListPromptsRequest.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListPromptsRequestParams {
     /// `cursor` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+impl ListPromptsRequestParams {
+    /// Builds a `ListPromptsRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { cursor: None }
+    }
+    /// Sets `cursor`.
+    #[must_use]
+    pub fn with_cursor(mut self, value: impl Into<String>) -> Self {
+        self.cursor = Some(value.into());
+        self
+    }
 }
 /// [`ListPromptsRequest`](https://modelcontextprotocol.io/specification/2025-06-18/schema#listpromptsrequest) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -677,6 +1407,23 @@ pub struct ListPromptsRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ListPromptsRequest {
+    /// Builds a `ListPromptsRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: ListPromptsRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// The inline schema at `GetPromptRequest.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetPromptRequestParams {
@@ -685,6 +1432,22 @@ pub struct GetPromptRequestParams {
     pub arguments: Option<::std::collections::BTreeMap<String, String>>,
     /// `name` (required).
     pub name: String,
+}
+impl GetPromptRequestParams {
+    /// Builds a `GetPromptRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            arguments: None,
+        }
+    }
+    /// Sets `arguments`.
+    #[must_use]
+    pub fn with_arguments(mut self, value: ::std::collections::BTreeMap<String, String>) -> Self {
+        self.arguments = Some(value);
+        self
+    }
 }
 /// [`GetPromptRequest`](https://modelcontextprotocol.io/specification/2025-06-18/schema#getpromptrequest) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -697,12 +1460,36 @@ pub struct GetPromptRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl GetPromptRequest {
+    /// Builds a `GetPromptRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: GetPromptRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `ListToolsRequest.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListToolsRequestParams {
     /// `cursor` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+impl ListToolsRequestParams {
+    /// Builds a `ListToolsRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { cursor: None }
+    }
+    /// Sets `cursor`.
+    #[must_use]
+    pub fn with_cursor(mut self, value: impl Into<String>) -> Self {
+        self.cursor = Some(value.into());
+        self
+    }
 }
 /// [`ListToolsRequest`](https://modelcontextprotocol.io/specification/2025-06-18/schema#listtoolsrequest) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -715,6 +1502,23 @@ pub struct ListToolsRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ListToolsRequest {
+    /// Builds a `ListToolsRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: ListToolsRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 crate::support::open_enum! {
     /// [`LoggingLevel`](https://modelcontextprotocol.io/specification/2025-06-18/schema#logginglevel) of the MCP schema, revision 2025-06-18.
@@ -743,6 +1547,13 @@ pub struct SetLevelRequestParams {
     /// `level` (required).
     pub level: LoggingLevel,
 }
+impl SetLevelRequestParams {
+    /// Builds a `SetLevelRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(level: LoggingLevel) -> Self {
+        Self { level }
+    }
+}
 /// [`SetLevelRequest`](https://modelcontextprotocol.io/specification/2025-06-18/schema#setlevelrequest) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SetLevelRequest {
@@ -754,6 +1565,17 @@ pub struct SetLevelRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl SetLevelRequest {
+    /// Builds a `SetLevelRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: SetLevelRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `CompleteRequestParams.argument` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CompleteRequestParamsArgument {
@@ -762,12 +1584,35 @@ pub struct CompleteRequestParamsArgument {
     /// `value` (required).
     pub value: String,
 }
+impl CompleteRequestParamsArgument {
+    /// Builds a `CompleteRequestParamsArgument` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+}
 /// The inline schema at `CompleteRequestParams.context` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CompleteRequestParamsContext {
     /// `arguments` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arguments: Option<::std::collections::BTreeMap<String, String>>,
+}
+impl CompleteRequestParamsContext {
+    /// Builds a `CompleteRequestParamsContext` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { arguments: None }
+    }
+    /// Sets `arguments`.
+    #[must_use]
+    pub fn with_arguments(mut self, value: ::std::collections::BTreeMap<String, String>) -> Self {
+        self.arguments = Some(value);
+        self
+    }
 }
 /// [`PromptReference`](https://modelcontextprotocol.io/specification/2025-06-18/schema#promptreference) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -780,6 +1625,23 @@ pub struct PromptReference {
     /// `type` (required).
     pub r#type: tags::RefPrompt,
 }
+impl PromptReference {
+    /// Builds a `PromptReference` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// [`ResourceTemplateReference`](https://modelcontextprotocol.io/specification/2025-06-18/schema#resourcetemplatereference) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResourceTemplateReference {
@@ -787,6 +1649,16 @@ pub struct ResourceTemplateReference {
     pub r#type: tags::RefResource,
     /// `uri` (required).
     pub uri: String,
+}
+impl ResourceTemplateReference {
+    /// Builds a `ResourceTemplateReference` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self {
+            uri: uri.into(),
+            r#type: ::core::default::Default::default(),
+        }
+    }
 }
 /// The inline schema at `CompleteRequestParams.ref` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq)]
@@ -847,6 +1719,23 @@ pub struct CompleteRequestParams {
     /// `ref` (required).
     pub r#ref: CompleteRequestParamsRef,
 }
+impl CompleteRequestParams {
+    /// Builds a `CompleteRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(argument: CompleteRequestParamsArgument, r#ref: CompleteRequestParamsRef) -> Self {
+        Self {
+            argument,
+            r#ref,
+            context: None,
+        }
+    }
+    /// Sets `context`.
+    #[must_use]
+    pub fn with_context(mut self, value: CompleteRequestParamsContext) -> Self {
+        self.context = Some(value);
+        self
+    }
+}
 /// [`CompleteRequest`](https://modelcontextprotocol.io/specification/2025-06-18/schema#completerequest) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CompleteRequest {
@@ -857,6 +1746,17 @@ pub struct CompleteRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl CompleteRequest {
+    /// Builds a `CompleteRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: CompleteRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// [`ClientRequest`](https://modelcontextprotocol.io/specification/2025-06-18/schema#clientrequest) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq)]
@@ -974,6 +1874,29 @@ pub struct CompleteResultCompletion {
     /// `values` (required).
     pub values: Vec<String>,
 }
+impl CompleteResultCompletion {
+    /// Builds a `CompleteResultCompletion` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(values: Vec<String>) -> Self {
+        Self {
+            values,
+            has_more: None,
+            total: None,
+        }
+    }
+    /// Sets `hasMore`.
+    #[must_use]
+    pub fn with_has_more(mut self, value: bool) -> Self {
+        self.has_more = Some(value);
+        self
+    }
+    /// Sets `total`.
+    #[must_use]
+    pub fn with_total(mut self, value: i64) -> Self {
+        self.total = Some(value);
+        self
+    }
+}
 /// [`CompleteResult`](https://modelcontextprotocol.io/specification/2025-06-18/schema#completeresult) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CompleteResult {
@@ -982,6 +1905,22 @@ pub struct CompleteResult {
     pub meta: Option<crate::JsonObject>,
     /// `completion` (required).
     pub completion: CompleteResultCompletion,
+}
+impl CompleteResult {
+    /// Builds a `CompleteResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(completion: CompleteResultCompletion) -> Self {
+        Self {
+            completion,
+            meta: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 crate::support::open_enum! {
     /// The inline schema at `CreateMessageRequestParams.includeContext` of the MCP schema, revision 2025-06-18.
@@ -1050,12 +1989,32 @@ pub struct SamplingMessage {
     /// `role` (required).
     pub role: Role,
 }
+impl SamplingMessage {
+    /// Builds a `SamplingMessage` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(content: SamplingMessageContent, role: Role) -> Self {
+        Self { content, role }
+    }
+}
 /// [`ModelHint`](https://modelcontextprotocol.io/specification/2025-06-18/schema#modelhint) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ModelHint {
     /// `name` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+impl ModelHint {
+    /// Builds a `ModelHint` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { name: None }
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
 }
 /// [`ModelPreferences`](https://modelcontextprotocol.io/specification/2025-06-18/schema#modelpreferences) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1084,6 +2043,42 @@ pub struct ModelPreferences {
         skip_serializing_if = "Option::is_none"
     )]
     pub speed_priority: Option<f64>,
+}
+impl ModelPreferences {
+    /// Builds a `ModelPreferences` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            cost_priority: None,
+            hints: None,
+            intelligence_priority: None,
+            speed_priority: None,
+        }
+    }
+    /// Sets `costPriority`.
+    #[must_use]
+    pub fn with_cost_priority(mut self, value: f64) -> Self {
+        self.cost_priority = Some(value);
+        self
+    }
+    /// Sets `hints`.
+    #[must_use]
+    pub fn with_hints(mut self, value: Vec<ModelHint>) -> Self {
+        self.hints = Some(value);
+        self
+    }
+    /// Sets `intelligencePriority`.
+    #[must_use]
+    pub fn with_intelligence_priority(mut self, value: f64) -> Self {
+        self.intelligence_priority = Some(value);
+        self
+    }
+    /// Sets `speedPriority`.
+    #[must_use]
+    pub fn with_speed_priority(mut self, value: f64) -> Self {
+        self.speed_priority = Some(value);
+        self
+    }
 }
 /// The inline schema at `CreateMessageRequest.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1128,6 +2123,58 @@ pub struct CreateMessageRequestParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
 }
+impl CreateMessageRequestParams {
+    /// Builds a `CreateMessageRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(max_tokens: i64, messages: Vec<SamplingMessage>) -> Self {
+        Self {
+            max_tokens,
+            messages,
+            include_context: None,
+            metadata: None,
+            model_preferences: None,
+            stop_sequences: None,
+            system_prompt: None,
+            temperature: None,
+        }
+    }
+    /// Sets `includeContext`.
+    #[must_use]
+    pub fn with_include_context(mut self, value: CreateMessageRequestParamsIncludeContext) -> Self {
+        self.include_context = Some(value);
+        self
+    }
+    /// Sets `metadata`.
+    #[must_use]
+    pub fn with_metadata(mut self, value: crate::JsonObject) -> Self {
+        self.metadata = Some(value);
+        self
+    }
+    /// Sets `modelPreferences`.
+    #[must_use]
+    pub fn with_model_preferences(mut self, value: ModelPreferences) -> Self {
+        self.model_preferences = Some(value);
+        self
+    }
+    /// Sets `stopSequences`.
+    #[must_use]
+    pub fn with_stop_sequences(mut self, value: Vec<String>) -> Self {
+        self.stop_sequences = Some(value);
+        self
+    }
+    /// Sets `systemPrompt`.
+    #[must_use]
+    pub fn with_system_prompt(mut self, value: impl Into<String>) -> Self {
+        self.system_prompt = Some(value.into());
+        self
+    }
+    /// Sets `temperature`.
+    #[must_use]
+    pub fn with_temperature(mut self, value: f64) -> Self {
+        self.temperature = Some(value);
+        self
+    }
+}
 /// [`CreateMessageRequest`](https://modelcontextprotocol.io/specification/2025-06-18/schema#createmessagerequest) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CreateMessageRequest {
@@ -1138,6 +2185,17 @@ pub struct CreateMessageRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl CreateMessageRequest {
+    /// Builds a `CreateMessageRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: CreateMessageRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// The inline schema at `CreateMessageResult.content` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq)]
@@ -1207,6 +2265,31 @@ pub struct CreateMessageResult {
     )]
     pub stop_reason: Option<String>,
 }
+impl CreateMessageResult {
+    /// Builds a `CreateMessageResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(content: CreateMessageResultContent, model: impl Into<String>, role: Role) -> Self {
+        Self {
+            content,
+            model: model.into(),
+            role,
+            meta: None,
+            stop_reason: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `stopReason`.
+    #[must_use]
+    pub fn with_stop_reason(mut self, value: impl Into<String>) -> Self {
+        self.stop_reason = Some(value.into());
+        self
+    }
+}
 /// [`Cursor`](https://modelcontextprotocol.io/specification/2025-06-18/schema#cursor) of the MCP schema, revision 2025-06-18.
 pub type Cursor = String;
 crate::support::open_enum! {
@@ -1243,6 +2326,50 @@ pub struct StringSchema {
     /// `type` (required).
     pub r#type: tags::String,
 }
+impl StringSchema {
+    /// Builds a `StringSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            description: None,
+            format: None,
+            max_length: None,
+            min_length: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `format`.
+    #[must_use]
+    pub fn with_format(mut self, value: StringSchemaFormat) -> Self {
+        self.format = Some(value);
+        self
+    }
+    /// Sets `maxLength`.
+    #[must_use]
+    pub fn with_max_length(mut self, value: i64) -> Self {
+        self.max_length = Some(value);
+        self
+    }
+    /// Sets `minLength`.
+    #[must_use]
+    pub fn with_min_length(mut self, value: i64) -> Self {
+        self.min_length = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 crate::support::open_enum! {
     /// The inline schema at `NumberSchema.type` of the MCP schema, revision 2025-06-18.
     NumberSchemaType {
@@ -1270,6 +2397,43 @@ pub struct NumberSchema {
     /// `type` (required).
     pub r#type: NumberSchemaType,
 }
+impl NumberSchema {
+    /// Builds a `NumberSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(r#type: NumberSchemaType) -> Self {
+        Self {
+            r#type,
+            description: None,
+            maximum: None,
+            minimum: None,
+            title: None,
+        }
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `maximum`.
+    #[must_use]
+    pub fn with_maximum(mut self, value: f64) -> Self {
+        self.maximum = Some(value);
+        self
+    }
+    /// Sets `minimum`.
+    #[must_use]
+    pub fn with_minimum(mut self, value: f64) -> Self {
+        self.minimum = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// [`EnumSchema`](https://modelcontextprotocol.io/specification/2025-06-18/schema#enumschema) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EnumSchema {
@@ -1286,6 +2450,37 @@ pub struct EnumSchema {
     pub title: Option<String>,
     /// `type` (required).
     pub r#type: tags::String,
+}
+impl EnumSchema {
+    /// Builds a `EnumSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(r#enum: Vec<String>) -> Self {
+        Self {
+            r#enum,
+            description: None,
+            enum_names: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `enumNames`.
+    #[must_use]
+    pub fn with_enum_names(mut self, value: Vec<String>) -> Self {
+        self.enum_names = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
 }
 /// [`PrimitiveSchemaDefinition`](https://modelcontextprotocol.io/specification/2025-06-18/schema#primitiveschemadefinition) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq)]
@@ -1356,6 +2551,25 @@ pub struct ElicitRequestParamsRequestedSchema {
     /// `type` (required).
     pub r#type: tags::Object,
 }
+impl ElicitRequestParamsRequestedSchema {
+    /// Builds a `ElicitRequestParamsRequestedSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        properties: ::std::collections::BTreeMap<String, PrimitiveSchemaDefinition>,
+    ) -> Self {
+        Self {
+            properties,
+            required: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `required`.
+    #[must_use]
+    pub fn with_required(mut self, value: Vec<String>) -> Self {
+        self.required = Some(value);
+        self
+    }
+}
 /// The inline schema at `ElicitRequest.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ElicitRequestParams {
@@ -1364,6 +2578,19 @@ pub struct ElicitRequestParams {
     /// `requestedSchema` (required).
     #[serde(rename = "requestedSchema")]
     pub requested_schema: ElicitRequestParamsRequestedSchema,
+}
+impl ElicitRequestParams {
+    /// Builds a `ElicitRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        message: impl Into<String>,
+        requested_schema: ElicitRequestParamsRequestedSchema,
+    ) -> Self {
+        Self {
+            message: message.into(),
+            requested_schema,
+        }
+    }
 }
 /// [`ElicitRequest`](https://modelcontextprotocol.io/specification/2025-06-18/schema#elicitrequest) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1375,6 +2602,17 @@ pub struct ElicitRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ElicitRequest {
+    /// Builds a `ElicitRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: ElicitRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 crate::support::open_enum! {
     /// The inline schema at `ElicitResult.action` of the MCP schema, revision 2025-06-18.
@@ -1448,6 +2686,32 @@ pub struct ElicitResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<::std::collections::BTreeMap<String, ElicitResultContentValue>>,
 }
+impl ElicitResult {
+    /// Builds a `ElicitResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(action: ElicitResultAction) -> Self {
+        Self {
+            action,
+            meta: None,
+            content: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `content`.
+    #[must_use]
+    pub fn with_content(
+        mut self,
+        value: ::std::collections::BTreeMap<String, ElicitResultContentValue>,
+    ) -> Self {
+        self.content = Some(value);
+        self
+    }
+}
 /// [`Result`](https://modelcontextprotocol.io/specification/2025-06-18/schema#result) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Result {
@@ -1458,6 +2722,22 @@ pub struct Result {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl Result {
+    /// Builds a `Result` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+}
 /// [`EmptyResult`](https://modelcontextprotocol.io/specification/2025-06-18/schema#emptyresult) of the MCP schema, revision 2025-06-18.
 pub type EmptyResult = Result;
 /// [`PromptMessage`](https://modelcontextprotocol.io/specification/2025-06-18/schema#promptmessage) of the MCP schema, revision 2025-06-18.
@@ -1467,6 +2747,13 @@ pub struct PromptMessage {
     pub content: ContentBlock,
     /// `role` (required).
     pub role: Role,
+}
+impl PromptMessage {
+    /// Builds a `PromptMessage` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(content: ContentBlock, role: Role) -> Self {
+        Self { content, role }
+    }
 }
 /// [`GetPromptResult`](https://modelcontextprotocol.io/specification/2025-06-18/schema#getpromptresult) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1480,6 +2767,29 @@ pub struct GetPromptResult {
     /// `messages` (required).
     pub messages: Vec<PromptMessage>,
 }
+impl GetPromptResult {
+    /// Builds a `GetPromptResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(messages: Vec<PromptMessage>) -> Self {
+        Self {
+            messages,
+            meta: None,
+            description: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `ServerCapabilities.prompts` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ServerCapabilitiesPrompts {
@@ -1490,6 +2800,19 @@ pub struct ServerCapabilitiesPrompts {
         skip_serializing_if = "Option::is_none"
     )]
     pub list_changed: Option<bool>,
+}
+impl ServerCapabilitiesPrompts {
+    /// Builds a `ServerCapabilitiesPrompts` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { list_changed: None }
+    }
+    /// Sets `listChanged`.
+    #[must_use]
+    pub fn with_list_changed(mut self, value: bool) -> Self {
+        self.list_changed = Some(value);
+        self
+    }
 }
 /// The inline schema at `ServerCapabilities.resources` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1505,6 +2828,28 @@ pub struct ServerCapabilitiesResources {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscribe: Option<bool>,
 }
+impl ServerCapabilitiesResources {
+    /// Builds a `ServerCapabilitiesResources` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            list_changed: None,
+            subscribe: None,
+        }
+    }
+    /// Sets `listChanged`.
+    #[must_use]
+    pub fn with_list_changed(mut self, value: bool) -> Self {
+        self.list_changed = Some(value);
+        self
+    }
+    /// Sets `subscribe`.
+    #[must_use]
+    pub fn with_subscribe(mut self, value: bool) -> Self {
+        self.subscribe = Some(value);
+        self
+    }
+}
 /// The inline schema at `ServerCapabilities.tools` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ServerCapabilitiesTools {
@@ -1515,6 +2860,19 @@ pub struct ServerCapabilitiesTools {
         skip_serializing_if = "Option::is_none"
     )]
     pub list_changed: Option<bool>,
+}
+impl ServerCapabilitiesTools {
+    /// Builds a `ServerCapabilitiesTools` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { list_changed: None }
+    }
+    /// Sets `listChanged`.
+    #[must_use]
+    pub fn with_list_changed(mut self, value: bool) -> Self {
+        self.list_changed = Some(value);
+        self
+    }
 }
 /// [`ServerCapabilities`](https://modelcontextprotocol.io/specification/2025-06-18/schema#servercapabilities) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1538,6 +2896,59 @@ pub struct ServerCapabilities {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tools: Option<ServerCapabilitiesTools>,
 }
+impl ServerCapabilities {
+    /// Builds a `ServerCapabilities` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            completions: None,
+            experimental: None,
+            logging: None,
+            prompts: None,
+            resources: None,
+            tools: None,
+        }
+    }
+    /// Sets `completions`.
+    #[must_use]
+    pub fn with_completions(mut self, value: crate::JsonObject) -> Self {
+        self.completions = Some(value);
+        self
+    }
+    /// Sets `experimental`.
+    #[must_use]
+    pub fn with_experimental(
+        mut self,
+        value: ::std::collections::BTreeMap<String, crate::JsonObject>,
+    ) -> Self {
+        self.experimental = Some(value);
+        self
+    }
+    /// Sets `logging`.
+    #[must_use]
+    pub fn with_logging(mut self, value: crate::JsonObject) -> Self {
+        self.logging = Some(value);
+        self
+    }
+    /// Sets `prompts`.
+    #[must_use]
+    pub fn with_prompts(mut self, value: ServerCapabilitiesPrompts) -> Self {
+        self.prompts = Some(value);
+        self
+    }
+    /// Sets `resources`.
+    #[must_use]
+    pub fn with_resources(mut self, value: ServerCapabilitiesResources) -> Self {
+        self.resources = Some(value);
+        self
+    }
+    /// Sets `tools`.
+    #[must_use]
+    pub fn with_tools(mut self, value: ServerCapabilitiesTools) -> Self {
+        self.tools = Some(value);
+        self
+    }
+}
 /// [`InitializeResult`](https://modelcontextprotocol.io/specification/2025-06-18/schema#initializeresult) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InitializeResult {
@@ -1556,6 +2967,35 @@ pub struct InitializeResult {
     #[serde(rename = "serverInfo")]
     pub server_info: Implementation,
 }
+impl InitializeResult {
+    /// Builds a `InitializeResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        capabilities: ServerCapabilities,
+        protocol_version: impl Into<String>,
+        server_info: Implementation,
+    ) -> Self {
+        Self {
+            capabilities,
+            protocol_version: protocol_version.into(),
+            server_info,
+            meta: None,
+            instructions: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `instructions`.
+    #[must_use]
+    pub fn with_instructions(mut self, value: impl Into<String>) -> Self {
+        self.instructions = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `JSONRPCError.error` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct JSONRPCErrorError {
@@ -1567,6 +3007,23 @@ pub struct JSONRPCErrorError {
     /// `message` (required).
     pub message: String,
 }
+impl JSONRPCErrorError {
+    /// Builds a `JSONRPCErrorError` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+    /// Sets `data`.
+    #[must_use]
+    pub fn with_data(mut self, value: ::serde_json::Value) -> Self {
+        self.data = Some(value);
+        self
+    }
+}
 /// [`JSONRPCError`](https://modelcontextprotocol.io/specification/2025-06-18/schema#jsonrpcerror) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct JSONRPCError {
@@ -1576,6 +3033,17 @@ pub struct JSONRPCError {
     pub id: RequestId,
     /// `jsonrpc` (required).
     pub jsonrpc: tags::V2_0,
+}
+impl JSONRPCError {
+    /// Builds a `JSONRPCError` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(error: JSONRPCErrorError, id: RequestId) -> Self {
+        Self {
+            error,
+            id,
+            jsonrpc: ::core::default::Default::default(),
+        }
+    }
 }
 /// The inline schema at `JSONRPCNotification.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1587,6 +3055,22 @@ pub struct JSONRPCNotificationParams {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl JSONRPCNotificationParams {
+    /// Builds a `JSONRPCNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+}
 /// [`JSONRPCNotification`](https://modelcontextprotocol.io/specification/2025-06-18/schema#jsonrpcnotification) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct JSONRPCNotification {
@@ -1597,6 +3081,23 @@ pub struct JSONRPCNotification {
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<JSONRPCNotificationParams>,
+}
+impl JSONRPCNotification {
+    /// Builds a `JSONRPCNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(method: impl Into<String>) -> Self {
+        Self {
+            method: method.into(),
+            jsonrpc: ::core::default::Default::default(),
+            params: None,
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: JSONRPCNotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// The inline schema at `JSONRPCRequestParams._meta` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1612,6 +3113,22 @@ pub struct JSONRPCRequestParamsMeta {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl JSONRPCRequestParamsMeta {
+    /// Builds a `JSONRPCRequestParamsMeta` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
+}
 /// The inline schema at `JSONRPCRequest.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct JSONRPCRequestParams {
@@ -1621,6 +3138,22 @@ pub struct JSONRPCRequestParams {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl JSONRPCRequestParams {
+    /// Builds a `JSONRPCRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: JSONRPCRequestParamsMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`JSONRPCRequest`](https://modelcontextprotocol.io/specification/2025-06-18/schema#jsonrpcrequest) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1634,6 +3167,24 @@ pub struct JSONRPCRequest {
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<JSONRPCRequestParams>,
+}
+impl JSONRPCRequest {
+    /// Builds a `JSONRPCRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, method: impl Into<String>) -> Self {
+        Self {
+            id,
+            method: method.into(),
+            jsonrpc: ::core::default::Default::default(),
+            params: None,
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: JSONRPCRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// [`PromptArgument`](https://modelcontextprotocol.io/specification/2025-06-18/schema#promptargument) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1649,6 +3200,36 @@ pub struct PromptArgument {
     /// `title` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+}
+impl PromptArgument {
+    /// Builds a `PromptArgument` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            description: None,
+            required: None,
+            title: None,
+        }
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `required`.
+    #[must_use]
+    pub fn with_required(mut self, value: bool) -> Self {
+        self.required = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
 }
 /// [`Prompt`](https://modelcontextprotocol.io/specification/2025-06-18/schema#prompt) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1668,6 +3249,43 @@ pub struct Prompt {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
+impl Prompt {
+    /// Builds a `Prompt` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            meta: None,
+            arguments: None,
+            description: None,
+            title: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `arguments`.
+    #[must_use]
+    pub fn with_arguments(mut self, value: Vec<PromptArgument>) -> Self {
+        self.arguments = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// [`ListPromptsResult`](https://modelcontextprotocol.io/specification/2025-06-18/schema#listpromptsresult) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListPromptsResult {
@@ -1683,6 +3301,29 @@ pub struct ListPromptsResult {
     pub next_cursor: Option<String>,
     /// `prompts` (required).
     pub prompts: Vec<Prompt>,
+}
+impl ListPromptsResult {
+    /// Builds a `ListPromptsResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(prompts: Vec<Prompt>) -> Self {
+        Self {
+            prompts,
+            meta: None,
+            next_cursor: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `nextCursor`.
+    #[must_use]
+    pub fn with_next_cursor(mut self, value: impl Into<String>) -> Self {
+        self.next_cursor = Some(value.into());
+        self
+    }
 }
 /// [`ResourceTemplate`](https://modelcontextprotocol.io/specification/2025-06-18/schema#resourcetemplate) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1708,6 +3349,51 @@ pub struct ResourceTemplate {
     #[serde(rename = "uriTemplate")]
     pub uri_template: String,
 }
+impl ResourceTemplate {
+    /// Builds a `ResourceTemplate` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>, uri_template: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            uri_template: uri_template.into(),
+            meta: None,
+            annotations: None,
+            description: None,
+            mime_type: None,
+            title: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// [`ListResourceTemplatesResult`](https://modelcontextprotocol.io/specification/2025-06-18/schema#listresourcetemplatesresult) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListResourceTemplatesResult {
@@ -1724,6 +3410,29 @@ pub struct ListResourceTemplatesResult {
     /// `resourceTemplates` (required).
     #[serde(rename = "resourceTemplates")]
     pub resource_templates: Vec<ResourceTemplate>,
+}
+impl ListResourceTemplatesResult {
+    /// Builds a `ListResourceTemplatesResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(resource_templates: Vec<ResourceTemplate>) -> Self {
+        Self {
+            resource_templates,
+            meta: None,
+            next_cursor: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `nextCursor`.
+    #[must_use]
+    pub fn with_next_cursor(mut self, value: impl Into<String>) -> Self {
+        self.next_cursor = Some(value.into());
+        self
+    }
 }
 /// [`Resource`](https://modelcontextprotocol.io/specification/2025-06-18/schema#resource) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1751,6 +3460,58 @@ pub struct Resource {
     /// `uri` (required).
     pub uri: String,
 }
+impl Resource {
+    /// Builds a `Resource` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>, uri: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            uri: uri.into(),
+            meta: None,
+            annotations: None,
+            description: None,
+            mime_type: None,
+            size: None,
+            title: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
+    /// Sets `size`.
+    #[must_use]
+    pub fn with_size(mut self, value: i64) -> Self {
+        self.size = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// [`ListResourcesResult`](https://modelcontextprotocol.io/specification/2025-06-18/schema#listresourcesresult) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListResourcesResult {
@@ -1767,6 +3528,29 @@ pub struct ListResourcesResult {
     /// `resources` (required).
     pub resources: Vec<Resource>,
 }
+impl ListResourcesResult {
+    /// Builds a `ListResourcesResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(resources: Vec<Resource>) -> Self {
+        Self {
+            resources,
+            meta: None,
+            next_cursor: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `nextCursor`.
+    #[must_use]
+    pub fn with_next_cursor(mut self, value: impl Into<String>) -> Self {
+        self.next_cursor = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `ListRootsRequestParams._meta` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListRootsRequestParamsMeta {
@@ -1781,6 +3565,22 @@ pub struct ListRootsRequestParamsMeta {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ListRootsRequestParamsMeta {
+    /// Builds a `ListRootsRequestParamsMeta` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
+}
 /// The inline schema at `ListRootsRequest.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListRootsRequestParams {
@@ -1790,6 +3590,22 @@ pub struct ListRootsRequestParams {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ListRootsRequestParams {
+    /// Builds a `ListRootsRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: ListRootsRequestParamsMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`ListRootsRequest`](https://modelcontextprotocol.io/specification/2025-06-18/schema#listrootsrequest) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1803,6 +3619,23 @@ pub struct ListRootsRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ListRootsRequest {
+    /// Builds a `ListRootsRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: ListRootsRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// [`Root`](https://modelcontextprotocol.io/specification/2025-06-18/schema#root) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Root {
@@ -1815,6 +3648,29 @@ pub struct Root {
     /// `uri` (required).
     pub uri: String,
 }
+impl Root {
+    /// Builds a `Root` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self {
+            uri: uri.into(),
+            meta: None,
+            name: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+}
 /// [`ListRootsResult`](https://modelcontextprotocol.io/specification/2025-06-18/schema#listrootsresult) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListRootsResult {
@@ -1823,6 +3679,19 @@ pub struct ListRootsResult {
     pub meta: Option<crate::JsonObject>,
     /// `roots` (required).
     pub roots: Vec<Root>,
+}
+impl ListRootsResult {
+    /// Builds a `ListRootsResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(roots: Vec<Root>) -> Self {
+        Self { roots, meta: None }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`ToolAnnotations`](https://modelcontextprotocol.io/specification/2025-06-18/schema#toolannotations) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1859,6 +3728,49 @@ pub struct ToolAnnotations {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
+impl ToolAnnotations {
+    /// Builds a `ToolAnnotations` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            destructive_hint: None,
+            idempotent_hint: None,
+            open_world_hint: None,
+            read_only_hint: None,
+            title: None,
+        }
+    }
+    /// Sets `destructiveHint`.
+    #[must_use]
+    pub fn with_destructive_hint(mut self, value: bool) -> Self {
+        self.destructive_hint = Some(value);
+        self
+    }
+    /// Sets `idempotentHint`.
+    #[must_use]
+    pub fn with_idempotent_hint(mut self, value: bool) -> Self {
+        self.idempotent_hint = Some(value);
+        self
+    }
+    /// Sets `openWorldHint`.
+    #[must_use]
+    pub fn with_open_world_hint(mut self, value: bool) -> Self {
+        self.open_world_hint = Some(value);
+        self
+    }
+    /// Sets `readOnlyHint`.
+    #[must_use]
+    pub fn with_read_only_hint(mut self, value: bool) -> Self {
+        self.read_only_hint = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// [`Tool`](https://modelcontextprotocol.io/specification/2025-06-18/schema#tool) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Tool {
@@ -1887,6 +3799,51 @@ pub struct Tool {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
+impl Tool {
+    /// Builds a `Tool` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(input_schema: crate::JsonObject, name: impl Into<String>) -> Self {
+        Self {
+            input_schema,
+            name: name.into(),
+            meta: None,
+            annotations: None,
+            description: None,
+            output_schema: None,
+            title: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: ToolAnnotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `outputSchema`.
+    #[must_use]
+    pub fn with_output_schema(mut self, value: crate::JsonObject) -> Self {
+        self.output_schema = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// [`ListToolsResult`](https://modelcontextprotocol.io/specification/2025-06-18/schema#listtoolsresult) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListToolsResult {
@@ -1903,6 +3860,29 @@ pub struct ListToolsResult {
     /// `tools` (required).
     pub tools: Vec<Tool>,
 }
+impl ListToolsResult {
+    /// Builds a `ListToolsResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(tools: Vec<Tool>) -> Self {
+        Self {
+            tools,
+            meta: None,
+            next_cursor: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `nextCursor`.
+    #[must_use]
+    pub fn with_next_cursor(mut self, value: impl Into<String>) -> Self {
+        self.next_cursor = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `LoggingMessageNotification.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LoggingMessageNotificationParams {
@@ -1913,6 +3893,23 @@ pub struct LoggingMessageNotificationParams {
     /// `logger` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logger: Option<String>,
+}
+impl LoggingMessageNotificationParams {
+    /// Builds a `LoggingMessageNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(data: ::serde_json::Value, level: LoggingLevel) -> Self {
+        Self {
+            data,
+            level,
+            logger: None,
+        }
+    }
+    /// Sets `logger`.
+    #[must_use]
+    pub fn with_logger(mut self, value: impl Into<String>) -> Self {
+        self.logger = Some(value.into());
+        self
+    }
 }
 /// [`LoggingMessageNotification`](https://modelcontextprotocol.io/specification/2025-06-18/schema#loggingmessagenotification) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1925,6 +3922,17 @@ pub struct LoggingMessageNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl LoggingMessageNotification {
+    /// Builds a `LoggingMessageNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: LoggingMessageNotificationParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `Notification.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct NotificationParams {
@@ -1935,6 +3943,22 @@ pub struct NotificationParams {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl NotificationParams {
+    /// Builds a `NotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+}
 /// [`Notification`](https://modelcontextprotocol.io/specification/2025-06-18/schema#notification) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Notification {
@@ -1944,12 +3968,41 @@ pub struct Notification {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<NotificationParams>,
 }
+impl Notification {
+    /// Builds a `Notification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(method: impl Into<String>) -> Self {
+        Self {
+            method: method.into(),
+            params: None,
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: NotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// The inline schema at `PaginatedRequest.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PaginatedRequestParams {
     /// `cursor` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+impl PaginatedRequestParams {
+    /// Builds a `PaginatedRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { cursor: None }
+    }
+    /// Sets `cursor`.
+    #[must_use]
+    pub fn with_cursor(mut self, value: impl Into<String>) -> Self {
+        self.cursor = Some(value.into());
+        self
+    }
 }
 /// [`PaginatedRequest`](https://modelcontextprotocol.io/specification/2025-06-18/schema#paginatedrequest) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1959,6 +4012,22 @@ pub struct PaginatedRequest {
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<PaginatedRequestParams>,
+}
+impl PaginatedRequest {
+    /// Builds a `PaginatedRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(method: impl Into<String>) -> Self {
+        Self {
+            method: method.into(),
+            params: None,
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: PaginatedRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// [`PaginatedResult`](https://modelcontextprotocol.io/specification/2025-06-18/schema#paginatedresult) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1974,6 +4043,28 @@ pub struct PaginatedResult {
     )]
     pub next_cursor: Option<String>,
 }
+impl PaginatedResult {
+    /// Builds a `PaginatedResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            next_cursor: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `nextCursor`.
+    #[must_use]
+    pub fn with_next_cursor(mut self, value: impl Into<String>) -> Self {
+        self.next_cursor = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `PromptListChangedNotification.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PromptListChangedNotificationParams {
@@ -1983,6 +4074,22 @@ pub struct PromptListChangedNotificationParams {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl PromptListChangedNotificationParams {
+    /// Builds a `PromptListChangedNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`PromptListChangedNotification`](https://modelcontextprotocol.io/specification/2025-06-18/schema#promptlistchangednotification) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1995,6 +4102,23 @@ pub struct PromptListChangedNotification {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl PromptListChangedNotification {
+    /// Builds a `PromptListChangedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: PromptListChangedNotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// The inline schema at `ReadResourceResultContentsItem` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq)]
@@ -2048,6 +4172,22 @@ pub struct ReadResourceResult {
     /// `contents` (required).
     pub contents: Vec<ReadResourceResultContentsItem>,
 }
+impl ReadResourceResult {
+    /// Builds a `ReadResourceResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(contents: Vec<ReadResourceResultContentsItem>) -> Self {
+        Self {
+            contents,
+            meta: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+}
 /// The inline schema at `RequestParams._meta` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RequestParamsMeta {
@@ -2062,6 +4202,22 @@ pub struct RequestParamsMeta {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl RequestParamsMeta {
+    /// Builds a `RequestParamsMeta` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
+}
 /// The inline schema at `Request.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RequestParams {
@@ -2072,6 +4228,22 @@ pub struct RequestParams {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl RequestParams {
+    /// Builds a `RequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: RequestParamsMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
+}
 /// [`Request`](https://modelcontextprotocol.io/specification/2025-06-18/schema#request) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Request {
@@ -2080,6 +4252,22 @@ pub struct Request {
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<RequestParams>,
+}
+impl Request {
+    /// Builds a `Request` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(method: impl Into<String>) -> Self {
+        Self {
+            method: method.into(),
+            params: None,
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: RequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// [`ResourceContents`](https://modelcontextprotocol.io/specification/2025-06-18/schema#resourcecontents) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2093,6 +4281,29 @@ pub struct ResourceContents {
     /// `uri` (required).
     pub uri: String,
 }
+impl ResourceContents {
+    /// Builds a `ResourceContents` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self {
+            uri: uri.into(),
+            meta: None,
+            mime_type: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `ResourceListChangedNotification.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResourceListChangedNotificationParams {
@@ -2102,6 +4313,22 @@ pub struct ResourceListChangedNotificationParams {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ResourceListChangedNotificationParams {
+    /// Builds a `ResourceListChangedNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`ResourceListChangedNotification`](https://modelcontextprotocol.io/specification/2025-06-18/schema#resourcelistchangednotification) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2115,11 +4342,35 @@ pub struct ResourceListChangedNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ResourceListChangedNotification {
+    /// Builds a `ResourceListChangedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: ResourceListChangedNotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// The inline schema at `ResourceUpdatedNotification.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResourceUpdatedNotificationParams {
     /// `uri` (required).
     pub uri: String,
+}
+impl ResourceUpdatedNotificationParams {
+    /// Builds a `ResourceUpdatedNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self { uri: uri.into() }
+    }
 }
 /// [`ResourceUpdatedNotification`](https://modelcontextprotocol.io/specification/2025-06-18/schema#resourceupdatednotification) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2132,6 +4383,17 @@ pub struct ResourceUpdatedNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ResourceUpdatedNotification {
+    /// Builds a `ResourceUpdatedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: ResourceUpdatedNotificationParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `ToolListChangedNotification.params` of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ToolListChangedNotificationParams {
@@ -2141,6 +4403,22 @@ pub struct ToolListChangedNotificationParams {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ToolListChangedNotificationParams {
+    /// Builds a `ToolListChangedNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`ToolListChangedNotification`](https://modelcontextprotocol.io/specification/2025-06-18/schema#toollistchangednotification) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2153,6 +4431,23 @@ pub struct ToolListChangedNotification {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ToolListChangedNotification {
+    /// Builds a `ToolListChangedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: ToolListChangedNotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// [`ServerNotification`](https://modelcontextprotocol.io/specification/2025-06-18/schema#servernotification) of the MCP schema, revision 2025-06-18.
 #[derive(Clone, Debug, PartialEq)]

@@ -33,6 +33,35 @@ pub struct Annotations {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<f64>,
 }
+impl Annotations {
+    /// Builds a `Annotations` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            audience: None,
+            last_modified: None,
+            priority: None,
+        }
+    }
+    /// Sets `audience`.
+    #[must_use]
+    pub fn with_audience(mut self, value: Vec<Role>) -> Self {
+        self.audience = Some(value);
+        self
+    }
+    /// Sets `lastModified`.
+    #[must_use]
+    pub fn with_last_modified(mut self, value: impl Into<String>) -> Self {
+        self.last_modified = Some(value.into());
+        self
+    }
+    /// Sets `priority`.
+    #[must_use]
+    pub fn with_priority(mut self, value: f64) -> Self {
+        self.priority = Some(value);
+        self
+    }
+}
 /// [`AudioContent`](https://modelcontextprotocol.io/specification/2025-11-25/schema#audiocontent) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AudioContent {
@@ -50,6 +79,31 @@ pub struct AudioContent {
     /// `type` (required).
     pub r#type: tags::Audio,
 }
+impl AudioContent {
+    /// Builds a `AudioContent` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(data: impl Into<String>, mime_type: impl Into<String>) -> Self {
+        Self {
+            data: data.into(),
+            mime_type: mime_type.into(),
+            meta: None,
+            annotations: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+}
 /// [`BaseMetadata`](https://modelcontextprotocol.io/specification/2025-11-25/schema#basemetadata) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BaseMetadata {
@@ -58,6 +112,22 @@ pub struct BaseMetadata {
     /// `title` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+}
+impl BaseMetadata {
+    /// Builds a `BaseMetadata` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            title: None,
+        }
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
 }
 /// [`BlobResourceContents`](https://modelcontextprotocol.io/specification/2025-11-25/schema#blobresourcecontents) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -73,6 +143,30 @@ pub struct BlobResourceContents {
     /// `uri` (required).
     pub uri: String,
 }
+impl BlobResourceContents {
+    /// Builds a `BlobResourceContents` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(blob: impl Into<String>, uri: impl Into<String>) -> Self {
+        Self {
+            blob: blob.into(),
+            uri: uri.into(),
+            meta: None,
+            mime_type: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
+}
 /// [`BooleanSchema`](https://modelcontextprotocol.io/specification/2025-11-25/schema#booleanschema) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BooleanSchema {
@@ -87,6 +181,36 @@ pub struct BooleanSchema {
     pub title: Option<String>,
     /// `type` (required).
     pub r#type: tags::Boolean,
+}
+impl BooleanSchema {
+    /// Builds a `BooleanSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            default: None,
+            description: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `default`.
+    #[must_use]
+    pub fn with_default(mut self, value: bool) -> Self {
+        self.default = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
 }
 /// [`RequestId`](https://modelcontextprotocol.io/specification/2025-11-25/schema#requestid) of the MCP schema, revision 2025-11-25.
 pub type RequestId = ::mcpwire_jsonrpc::RequestId;
@@ -106,12 +230,41 @@ pub struct CallToolRequestParamsMeta {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl CallToolRequestParamsMeta {
+    /// Builds a `CallToolRequestParamsMeta` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
+}
 /// [`TaskMetadata`](https://modelcontextprotocol.io/specification/2025-11-25/schema#taskmetadata) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TaskMetadata {
     /// `ttl` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<i64>,
+}
+impl TaskMetadata {
+    /// Builds a `TaskMetadata` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { ttl: None }
+    }
+    /// Sets `ttl`.
+    #[must_use]
+    pub fn with_ttl(mut self, value: i64) -> Self {
+        self.ttl = Some(value);
+        self
+    }
 }
 /// [`CallToolRequestParams`](https://modelcontextprotocol.io/specification/2025-11-25/schema#calltoolrequestparams) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -128,6 +281,36 @@ pub struct CallToolRequestParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task: Option<TaskMetadata>,
 }
+impl CallToolRequestParams {
+    /// Builds a `CallToolRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            meta: None,
+            arguments: None,
+            task: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: CallToolRequestParamsMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `arguments`.
+    #[must_use]
+    pub fn with_arguments(mut self, value: crate::JsonObject) -> Self {
+        self.arguments = Some(value);
+        self
+    }
+    /// Sets `task`.
+    #[must_use]
+    pub fn with_task(mut self, value: TaskMetadata) -> Self {
+        self.task = Some(value);
+        self
+    }
+}
 /// [`CallToolRequest`](https://modelcontextprotocol.io/specification/2025-11-25/schema#calltoolrequest) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CallToolRequest {
@@ -143,6 +326,19 @@ pub struct CallToolRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl CallToolRequest {
+    /// Builds a `CallToolRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, params: CallToolRequestParams) -> Self {
+        Self {
+            id,
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// [`TextContent`](https://modelcontextprotocol.io/specification/2025-11-25/schema#textcontent) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TextContent {
@@ -156,6 +352,30 @@ pub struct TextContent {
     pub text: String,
     /// `type` (required).
     pub r#type: tags::Text,
+}
+impl TextContent {
+    /// Builds a `TextContent` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            meta: None,
+            annotations: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
 }
 /// [`ImageContent`](https://modelcontextprotocol.io/specification/2025-11-25/schema#imagecontent) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -173,6 +393,31 @@ pub struct ImageContent {
     pub mime_type: String,
     /// `type` (required).
     pub r#type: tags::Image,
+}
+impl ImageContent {
+    /// Builds a `ImageContent` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(data: impl Into<String>, mime_type: impl Into<String>) -> Self {
+        Self {
+            data: data.into(),
+            mime_type: mime_type.into(),
+            meta: None,
+            annotations: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
 }
 crate::support::open_enum! {
     /// The inline schema at `Icon.theme` of the MCP schema, revision 2025-11-25.
@@ -197,6 +442,36 @@ pub struct Icon {
     /// `theme` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub theme: Option<IconTheme>,
+}
+impl Icon {
+    /// Builds a `Icon` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(src: impl Into<String>) -> Self {
+        Self {
+            src: src.into(),
+            mime_type: None,
+            sizes: None,
+            theme: None,
+        }
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
+    /// Sets `sizes`.
+    #[must_use]
+    pub fn with_sizes(mut self, value: Vec<String>) -> Self {
+        self.sizes = Some(value);
+        self
+    }
+    /// Sets `theme`.
+    #[must_use]
+    pub fn with_theme(mut self, value: IconTheme) -> Self {
+        self.theme = Some(value);
+        self
+    }
 }
 /// [`ResourceLink`](https://modelcontextprotocol.io/specification/2025-11-25/schema#resourcelink) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -229,6 +504,66 @@ pub struct ResourceLink {
     /// `uri` (required).
     pub uri: String,
 }
+impl ResourceLink {
+    /// Builds a `ResourceLink` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>, uri: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            uri: uri.into(),
+            meta: None,
+            annotations: None,
+            description: None,
+            icons: None,
+            mime_type: None,
+            size: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `icons`.
+    #[must_use]
+    pub fn with_icons(mut self, value: Vec<Icon>) -> Self {
+        self.icons = Some(value);
+        self
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
+    /// Sets `size`.
+    #[must_use]
+    pub fn with_size(mut self, value: i64) -> Self {
+        self.size = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// [`TextResourceContents`](https://modelcontextprotocol.io/specification/2025-11-25/schema#textresourcecontents) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TextResourceContents {
@@ -242,6 +577,30 @@ pub struct TextResourceContents {
     pub text: String,
     /// `uri` (required).
     pub uri: String,
+}
+impl TextResourceContents {
+    /// Builds a `TextResourceContents` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(text: impl Into<String>, uri: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            uri: uri.into(),
+            meta: None,
+            mime_type: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
 }
 /// The inline schema at `EmbeddedResource.resource` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
@@ -299,6 +658,30 @@ pub struct EmbeddedResource {
     pub resource: EmbeddedResourceResource,
     /// `type` (required).
     pub r#type: tags::Resource,
+}
+impl EmbeddedResource {
+    /// Builds a `EmbeddedResource` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(resource: EmbeddedResourceResource) -> Self {
+        Self {
+            resource,
+            meta: None,
+            annotations: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
 }
 /// [`ContentBlock`](https://modelcontextprotocol.io/specification/2025-11-25/schema#contentblock) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
@@ -375,12 +758,51 @@ pub struct CallToolResult {
     )]
     pub structured_content: Option<crate::JsonObject>,
 }
+impl CallToolResult {
+    /// Builds a `CallToolResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(content: Vec<ContentBlock>) -> Self {
+        Self {
+            content,
+            meta: None,
+            is_error: None,
+            structured_content: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `isError`.
+    #[must_use]
+    pub fn with_is_error(mut self, value: bool) -> Self {
+        self.is_error = Some(value);
+        self
+    }
+    /// Sets `structuredContent`.
+    #[must_use]
+    pub fn with_structured_content(mut self, value: crate::JsonObject) -> Self {
+        self.structured_content = Some(value);
+        self
+    }
+}
 /// The inline schema at `CancelTaskRequest.params` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CancelTaskRequestParams {
     /// `taskId` (required).
     #[serde(rename = "taskId")]
     pub task_id: String,
+}
+impl CancelTaskRequestParams {
+    /// Builds a `CancelTaskRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(task_id: impl Into<String>) -> Self {
+        Self {
+            task_id: task_id.into(),
+        }
+    }
 }
 /// [`CancelTaskRequest`](https://modelcontextprotocol.io/specification/2025-11-25/schema#canceltaskrequest) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -396,6 +818,19 @@ pub struct CancelTaskRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl CancelTaskRequest {
+    /// Builds a `CancelTaskRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, params: CancelTaskRequestParams) -> Self {
+        Self {
+            id,
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 crate::support::open_enum! {
     /// [`TaskStatus`](https://modelcontextprotocol.io/specification/2025-11-25/schema#taskstatus) of the MCP schema, revision 2025-11-25.
@@ -449,6 +884,47 @@ pub struct CancelTaskResult {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl CancelTaskResult {
+    /// Builds a `CancelTaskResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        created_at: impl Into<String>,
+        last_updated_at: impl Into<String>,
+        status: TaskStatus,
+        task_id: impl Into<String>,
+        ttl: Option<i64>,
+    ) -> Self {
+        Self {
+            created_at: created_at.into(),
+            last_updated_at: last_updated_at.into(),
+            status,
+            task_id: task_id.into(),
+            ttl,
+            meta: None,
+            poll_interval: None,
+            status_message: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `pollInterval`.
+    #[must_use]
+    pub fn with_poll_interval(mut self, value: i64) -> Self {
+        self.poll_interval = Some(value);
+        self
+    }
+    /// Sets `statusMessage`.
+    #[must_use]
+    pub fn with_status_message(mut self, value: impl Into<String>) -> Self {
+        self.status_message = Some(value.into());
+        self
+    }
+}
 /// [`CancelledNotificationParams`](https://modelcontextprotocol.io/specification/2025-11-25/schema#cancellednotificationparams) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CancelledNotificationParams {
@@ -461,6 +937,35 @@ pub struct CancelledNotificationParams {
     /// `requestId` (optional).
     #[serde(rename = "requestId", default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<RequestId>,
+}
+impl CancelledNotificationParams {
+    /// Builds a `CancelledNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            reason: None,
+            request_id: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `reason`.
+    #[must_use]
+    pub fn with_reason(mut self, value: impl Into<String>) -> Self {
+        self.reason = Some(value.into());
+        self
+    }
+    /// Sets `requestId`.
+    #[must_use]
+    pub fn with_request_id(mut self, value: RequestId) -> Self {
+        self.request_id = Some(value);
+        self
+    }
 }
 /// [`CancelledNotification`](https://modelcontextprotocol.io/specification/2025-11-25/schema#cancellednotification) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -475,6 +980,18 @@ pub struct CancelledNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl CancelledNotification {
+    /// Builds a `CancelledNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: CancelledNotificationParams) -> Self {
+        Self {
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `ClientCapabilities.elicitation` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ClientCapabilitiesElicitation {
@@ -484,6 +1001,28 @@ pub struct ClientCapabilitiesElicitation {
     /// `url` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<crate::JsonObject>,
+}
+impl ClientCapabilitiesElicitation {
+    /// Builds a `ClientCapabilitiesElicitation` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            form: None,
+            url: None,
+        }
+    }
+    /// Sets `form`.
+    #[must_use]
+    pub fn with_form(mut self, value: crate::JsonObject) -> Self {
+        self.form = Some(value);
+        self
+    }
+    /// Sets `url`.
+    #[must_use]
+    pub fn with_url(mut self, value: crate::JsonObject) -> Self {
+        self.url = Some(value);
+        self
+    }
 }
 /// The inline schema at `ClientCapabilities.roots` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -496,6 +1035,19 @@ pub struct ClientCapabilitiesRoots {
     )]
     pub list_changed: Option<bool>,
 }
+impl ClientCapabilitiesRoots {
+    /// Builds a `ClientCapabilitiesRoots` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { list_changed: None }
+    }
+    /// Sets `listChanged`.
+    #[must_use]
+    pub fn with_list_changed(mut self, value: bool) -> Self {
+        self.list_changed = Some(value);
+        self
+    }
+}
 /// The inline schema at `ClientCapabilities.sampling` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ClientCapabilitiesSampling {
@@ -506,12 +1058,47 @@ pub struct ClientCapabilitiesSampling {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tools: Option<crate::JsonObject>,
 }
+impl ClientCapabilitiesSampling {
+    /// Builds a `ClientCapabilitiesSampling` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            context: None,
+            tools: None,
+        }
+    }
+    /// Sets `context`.
+    #[must_use]
+    pub fn with_context(mut self, value: crate::JsonObject) -> Self {
+        self.context = Some(value);
+        self
+    }
+    /// Sets `tools`.
+    #[must_use]
+    pub fn with_tools(mut self, value: crate::JsonObject) -> Self {
+        self.tools = Some(value);
+        self
+    }
+}
 /// The inline schema at `ClientCapabilitiesTasksRequests.elicitation` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ClientCapabilitiesTasksRequestsElicitation {
     /// `create` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create: Option<crate::JsonObject>,
+}
+impl ClientCapabilitiesTasksRequestsElicitation {
+    /// Builds a `ClientCapabilitiesTasksRequestsElicitation` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { create: None }
+    }
+    /// Sets `create`.
+    #[must_use]
+    pub fn with_create(mut self, value: crate::JsonObject) -> Self {
+        self.create = Some(value);
+        self
+    }
 }
 /// The inline schema at `ClientCapabilitiesTasksRequests.sampling` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -524,6 +1111,21 @@ pub struct ClientCapabilitiesTasksRequestsSampling {
     )]
     pub create_message: Option<crate::JsonObject>,
 }
+impl ClientCapabilitiesTasksRequestsSampling {
+    /// Builds a `ClientCapabilitiesTasksRequestsSampling` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            create_message: None,
+        }
+    }
+    /// Sets `createMessage`.
+    #[must_use]
+    pub fn with_create_message(mut self, value: crate::JsonObject) -> Self {
+        self.create_message = Some(value);
+        self
+    }
+}
 /// The inline schema at `ClientCapabilitiesTasks.requests` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ClientCapabilitiesTasksRequests {
@@ -533,6 +1135,28 @@ pub struct ClientCapabilitiesTasksRequests {
     /// `sampling` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sampling: Option<ClientCapabilitiesTasksRequestsSampling>,
+}
+impl ClientCapabilitiesTasksRequests {
+    /// Builds a `ClientCapabilitiesTasksRequests` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            elicitation: None,
+            sampling: None,
+        }
+    }
+    /// Sets `elicitation`.
+    #[must_use]
+    pub fn with_elicitation(mut self, value: ClientCapabilitiesTasksRequestsElicitation) -> Self {
+        self.elicitation = Some(value);
+        self
+    }
+    /// Sets `sampling`.
+    #[must_use]
+    pub fn with_sampling(mut self, value: ClientCapabilitiesTasksRequestsSampling) -> Self {
+        self.sampling = Some(value);
+        self
+    }
 }
 /// The inline schema at `ClientCapabilities.tasks` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -546,6 +1170,35 @@ pub struct ClientCapabilitiesTasks {
     /// `requests` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requests: Option<ClientCapabilitiesTasksRequests>,
+}
+impl ClientCapabilitiesTasks {
+    /// Builds a `ClientCapabilitiesTasks` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            cancel: None,
+            list: None,
+            requests: None,
+        }
+    }
+    /// Sets `cancel`.
+    #[must_use]
+    pub fn with_cancel(mut self, value: crate::JsonObject) -> Self {
+        self.cancel = Some(value);
+        self
+    }
+    /// Sets `list`.
+    #[must_use]
+    pub fn with_list(mut self, value: crate::JsonObject) -> Self {
+        self.list = Some(value);
+        self
+    }
+    /// Sets `requests`.
+    #[must_use]
+    pub fn with_requests(mut self, value: ClientCapabilitiesTasksRequests) -> Self {
+        self.requests = Some(value);
+        self
+    }
 }
 /// [`ClientCapabilities`](https://modelcontextprotocol.io/specification/2025-11-25/schema#clientcapabilities) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -566,12 +1219,71 @@ pub struct ClientCapabilities {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tasks: Option<ClientCapabilitiesTasks>,
 }
+impl ClientCapabilities {
+    /// Builds a `ClientCapabilities` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            elicitation: None,
+            experimental: None,
+            roots: None,
+            sampling: None,
+            tasks: None,
+        }
+    }
+    /// Sets `elicitation`.
+    #[must_use]
+    pub fn with_elicitation(mut self, value: ClientCapabilitiesElicitation) -> Self {
+        self.elicitation = Some(value);
+        self
+    }
+    /// Sets `experimental`.
+    #[must_use]
+    pub fn with_experimental(
+        mut self,
+        value: ::std::collections::BTreeMap<String, crate::JsonObject>,
+    ) -> Self {
+        self.experimental = Some(value);
+        self
+    }
+    /// Sets `roots`.
+    #[must_use]
+    pub fn with_roots(mut self, value: ClientCapabilitiesRoots) -> Self {
+        self.roots = Some(value);
+        self
+    }
+    /// Sets `sampling`.
+    #[must_use]
+    pub fn with_sampling(mut self, value: ClientCapabilitiesSampling) -> Self {
+        self.sampling = Some(value);
+        self
+    }
+    /// Sets `tasks`.
+    #[must_use]
+    pub fn with_tasks(mut self, value: ClientCapabilitiesTasks) -> Self {
+        self.tasks = Some(value);
+        self
+    }
+}
 /// [`NotificationParams`](https://modelcontextprotocol.io/specification/2025-11-25/schema#notificationparams) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct NotificationParams {
     /// `_meta` (optional).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<crate::JsonObject>,
+}
+impl NotificationParams {
+    /// Builds a `NotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { meta: None }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`InitializedNotification`](https://modelcontextprotocol.io/specification/2025-11-25/schema#initializednotification) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -586,6 +1298,24 @@ pub struct InitializedNotification {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl InitializedNotification {
+    /// Builds a `InitializedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: NotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// [`ProgressNotificationParams`](https://modelcontextprotocol.io/specification/2025-11-25/schema#progressnotificationparams) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -605,6 +1335,37 @@ pub struct ProgressNotificationParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<f64>,
 }
+impl ProgressNotificationParams {
+    /// Builds a `ProgressNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(progress: f64, progress_token: ProgressToken) -> Self {
+        Self {
+            progress,
+            progress_token,
+            meta: None,
+            message: None,
+            total: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `message`.
+    #[must_use]
+    pub fn with_message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
+    }
+    /// Sets `total`.
+    #[must_use]
+    pub fn with_total(mut self, value: f64) -> Self {
+        self.total = Some(value);
+        self
+    }
+}
 /// [`ProgressNotification`](https://modelcontextprotocol.io/specification/2025-11-25/schema#progressnotification) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProgressNotification {
@@ -617,6 +1378,18 @@ pub struct ProgressNotification {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ProgressNotification {
+    /// Builds a `ProgressNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: ProgressNotificationParams) -> Self {
+        Self {
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// [`TaskStatusNotificationParams`](https://modelcontextprotocol.io/specification/2025-11-25/schema#taskstatusnotificationparams) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -652,6 +1425,46 @@ pub struct TaskStatusNotificationParams {
     /// `ttl` (required).
     pub ttl: Option<i64>,
 }
+impl TaskStatusNotificationParams {
+    /// Builds a `TaskStatusNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        created_at: impl Into<String>,
+        last_updated_at: impl Into<String>,
+        status: TaskStatus,
+        task_id: impl Into<String>,
+        ttl: Option<i64>,
+    ) -> Self {
+        Self {
+            created_at: created_at.into(),
+            last_updated_at: last_updated_at.into(),
+            status,
+            task_id: task_id.into(),
+            ttl,
+            meta: None,
+            poll_interval: None,
+            status_message: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `pollInterval`.
+    #[must_use]
+    pub fn with_poll_interval(mut self, value: i64) -> Self {
+        self.poll_interval = Some(value);
+        self
+    }
+    /// Sets `statusMessage`.
+    #[must_use]
+    pub fn with_status_message(mut self, value: impl Into<String>) -> Self {
+        self.status_message = Some(value.into());
+        self
+    }
+}
 /// [`TaskStatusNotification`](https://modelcontextprotocol.io/specification/2025-11-25/schema#taskstatusnotification) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TaskStatusNotification {
@@ -664,6 +1477,18 @@ pub struct TaskStatusNotification {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl TaskStatusNotification {
+    /// Builds a `TaskStatusNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: TaskStatusNotificationParams) -> Self {
+        Self {
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// [`RootsListChangedNotification`](https://modelcontextprotocol.io/specification/2025-11-25/schema#rootslistchangednotification) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -678,6 +1503,24 @@ pub struct RootsListChangedNotification {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl RootsListChangedNotification {
+    /// Builds a `RootsListChangedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: NotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// [`ClientNotification`](https://modelcontextprotocol.io/specification/2025-11-25/schema#clientnotification) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
@@ -763,6 +1606,22 @@ pub struct InitializeRequestParamsMeta {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl InitializeRequestParamsMeta {
+    /// Builds a `InitializeRequestParamsMeta` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
+}
 /// [`Implementation`](https://modelcontextprotocol.io/specification/2025-11-25/schema#implementation) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Implementation {
@@ -787,6 +1646,44 @@ pub struct Implementation {
     )]
     pub website_url: Option<String>,
 }
+impl Implementation {
+    /// Builds a `Implementation` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            version: version.into(),
+            description: None,
+            icons: None,
+            title: None,
+            website_url: None,
+        }
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `icons`.
+    #[must_use]
+    pub fn with_icons(mut self, value: Vec<Icon>) -> Self {
+        self.icons = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+    /// Sets `websiteUrl`.
+    #[must_use]
+    pub fn with_website_url(mut self, value: impl Into<String>) -> Self {
+        self.website_url = Some(value.into());
+        self
+    }
+}
 /// [`InitializeRequestParams`](https://modelcontextprotocol.io/specification/2025-11-25/schema#initializerequestparams) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InitializeRequestParams {
@@ -801,6 +1698,28 @@ pub struct InitializeRequestParams {
     /// `protocolVersion` (required).
     #[serde(rename = "protocolVersion")]
     pub protocol_version: String,
+}
+impl InitializeRequestParams {
+    /// Builds a `InitializeRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        capabilities: ClientCapabilities,
+        client_info: Implementation,
+        protocol_version: impl Into<String>,
+    ) -> Self {
+        Self {
+            capabilities,
+            client_info,
+            protocol_version: protocol_version.into(),
+            meta: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: InitializeRequestParamsMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`InitializeRequest`](https://modelcontextprotocol.io/specification/2025-11-25/schema#initializerequest) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -817,6 +1736,19 @@ pub struct InitializeRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl InitializeRequest {
+    /// Builds a `InitializeRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, params: InitializeRequestParams) -> Self {
+        Self {
+            id,
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `RequestParams._meta` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RequestParamsMeta {
@@ -831,12 +1763,41 @@ pub struct RequestParamsMeta {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl RequestParamsMeta {
+    /// Builds a `RequestParamsMeta` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
+}
 /// [`RequestParams`](https://modelcontextprotocol.io/specification/2025-11-25/schema#requestparams) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RequestParams {
     /// `_meta` (optional).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<RequestParamsMeta>,
+}
+impl RequestParams {
+    /// Builds a `RequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { meta: None }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: RequestParamsMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`PingRequest`](https://modelcontextprotocol.io/specification/2025-11-25/schema#pingrequest) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -854,6 +1815,25 @@ pub struct PingRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl PingRequest {
+    /// Builds a `PingRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId) -> Self {
+        Self {
+            id,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: RequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// The inline schema at `PaginatedRequestParams._meta` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PaginatedRequestParamsMeta {
@@ -868,6 +1848,22 @@ pub struct PaginatedRequestParamsMeta {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl PaginatedRequestParamsMeta {
+    /// Builds a `PaginatedRequestParamsMeta` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
+}
 /// [`PaginatedRequestParams`](https://modelcontextprotocol.io/specification/2025-11-25/schema#paginatedrequestparams) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PaginatedRequestParams {
@@ -877,6 +1873,28 @@ pub struct PaginatedRequestParams {
     /// `cursor` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+impl PaginatedRequestParams {
+    /// Builds a `PaginatedRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            cursor: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: PaginatedRequestParamsMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `cursor`.
+    #[must_use]
+    pub fn with_cursor(mut self, value: impl Into<String>) -> Self {
+        self.cursor = Some(value.into());
+        self
+    }
 }
 /// [`ListResourcesRequest`](https://modelcontextprotocol.io/specification/2025-11-25/schema#listresourcesrequest) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -894,6 +1912,25 @@ pub struct ListResourcesRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ListResourcesRequest {
+    /// Builds a `ListResourcesRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId) -> Self {
+        Self {
+            id,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: PaginatedRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// [`ListResourceTemplatesRequest`](https://modelcontextprotocol.io/specification/2025-11-25/schema#listresourcetemplatesrequest) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListResourceTemplatesRequest {
@@ -910,6 +1947,25 @@ pub struct ListResourceTemplatesRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ListResourceTemplatesRequest {
+    /// Builds a `ListResourceTemplatesRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId) -> Self {
+        Self {
+            id,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: PaginatedRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// The inline schema at `ReadResourceRequestParams._meta` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ReadResourceRequestParamsMeta {
@@ -924,6 +1980,22 @@ pub struct ReadResourceRequestParamsMeta {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ReadResourceRequestParamsMeta {
+    /// Builds a `ReadResourceRequestParamsMeta` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
+}
 /// [`ReadResourceRequestParams`](https://modelcontextprotocol.io/specification/2025-11-25/schema#readresourcerequestparams) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ReadResourceRequestParams {
@@ -932,6 +2004,22 @@ pub struct ReadResourceRequestParams {
     pub meta: Option<ReadResourceRequestParamsMeta>,
     /// `uri` (required).
     pub uri: String,
+}
+impl ReadResourceRequestParams {
+    /// Builds a `ReadResourceRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self {
+            uri: uri.into(),
+            meta: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: ReadResourceRequestParamsMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`ReadResourceRequest`](https://modelcontextprotocol.io/specification/2025-11-25/schema#readresourcerequest) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -948,6 +2036,19 @@ pub struct ReadResourceRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ReadResourceRequest {
+    /// Builds a `ReadResourceRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, params: ReadResourceRequestParams) -> Self {
+        Self {
+            id,
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `SubscribeRequestParams._meta` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SubscribeRequestParamsMeta {
@@ -962,6 +2063,22 @@ pub struct SubscribeRequestParamsMeta {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl SubscribeRequestParamsMeta {
+    /// Builds a `SubscribeRequestParamsMeta` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
+}
 /// [`SubscribeRequestParams`](https://modelcontextprotocol.io/specification/2025-11-25/schema#subscriberequestparams) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SubscribeRequestParams {
@@ -970,6 +2087,22 @@ pub struct SubscribeRequestParams {
     pub meta: Option<SubscribeRequestParamsMeta>,
     /// `uri` (required).
     pub uri: String,
+}
+impl SubscribeRequestParams {
+    /// Builds a `SubscribeRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self {
+            uri: uri.into(),
+            meta: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: SubscribeRequestParamsMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`SubscribeRequest`](https://modelcontextprotocol.io/specification/2025-11-25/schema#subscriberequest) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -986,6 +2119,19 @@ pub struct SubscribeRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl SubscribeRequest {
+    /// Builds a `SubscribeRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, params: SubscribeRequestParams) -> Self {
+        Self {
+            id,
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `UnsubscribeRequestParams._meta` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UnsubscribeRequestParamsMeta {
@@ -1000,6 +2146,22 @@ pub struct UnsubscribeRequestParamsMeta {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl UnsubscribeRequestParamsMeta {
+    /// Builds a `UnsubscribeRequestParamsMeta` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
+}
 /// [`UnsubscribeRequestParams`](https://modelcontextprotocol.io/specification/2025-11-25/schema#unsubscriberequestparams) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UnsubscribeRequestParams {
@@ -1008,6 +2170,22 @@ pub struct UnsubscribeRequestParams {
     pub meta: Option<UnsubscribeRequestParamsMeta>,
     /// `uri` (required).
     pub uri: String,
+}
+impl UnsubscribeRequestParams {
+    /// Builds a `UnsubscribeRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self {
+            uri: uri.into(),
+            meta: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: UnsubscribeRequestParamsMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`UnsubscribeRequest`](https://modelcontextprotocol.io/specification/2025-11-25/schema#unsubscriberequest) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1023,6 +2201,19 @@ pub struct UnsubscribeRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl UnsubscribeRequest {
+    /// Builds a `UnsubscribeRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, params: UnsubscribeRequestParams) -> Self {
+        Self {
+            id,
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// [`ListPromptsRequest`](https://modelcontextprotocol.io/specification/2025-11-25/schema#listpromptsrequest) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1040,6 +2231,25 @@ pub struct ListPromptsRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ListPromptsRequest {
+    /// Builds a `ListPromptsRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId) -> Self {
+        Self {
+            id,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: PaginatedRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// The inline schema at `GetPromptRequestParams._meta` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetPromptRequestParamsMeta {
@@ -1054,6 +2264,22 @@ pub struct GetPromptRequestParamsMeta {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl GetPromptRequestParamsMeta {
+    /// Builds a `GetPromptRequestParamsMeta` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
+}
 /// [`GetPromptRequestParams`](https://modelcontextprotocol.io/specification/2025-11-25/schema#getpromptrequestparams) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetPromptRequestParams {
@@ -1065,6 +2291,29 @@ pub struct GetPromptRequestParams {
     pub arguments: Option<::std::collections::BTreeMap<String, String>>,
     /// `name` (required).
     pub name: String,
+}
+impl GetPromptRequestParams {
+    /// Builds a `GetPromptRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            meta: None,
+            arguments: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: GetPromptRequestParamsMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `arguments`.
+    #[must_use]
+    pub fn with_arguments(mut self, value: ::std::collections::BTreeMap<String, String>) -> Self {
+        self.arguments = Some(value);
+        self
+    }
 }
 /// [`GetPromptRequest`](https://modelcontextprotocol.io/specification/2025-11-25/schema#getpromptrequest) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1080,6 +2329,19 @@ pub struct GetPromptRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl GetPromptRequest {
+    /// Builds a `GetPromptRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, params: GetPromptRequestParams) -> Self {
+        Self {
+            id,
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// [`ListToolsRequest`](https://modelcontextprotocol.io/specification/2025-11-25/schema#listtoolsrequest) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1097,12 +2359,40 @@ pub struct ListToolsRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ListToolsRequest {
+    /// Builds a `ListToolsRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId) -> Self {
+        Self {
+            id,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: PaginatedRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// The inline schema at `GetTaskRequest.params` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetTaskRequestParams {
     /// `taskId` (required).
     #[serde(rename = "taskId")]
     pub task_id: String,
+}
+impl GetTaskRequestParams {
+    /// Builds a `GetTaskRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(task_id: impl Into<String>) -> Self {
+        Self {
+            task_id: task_id.into(),
+        }
+    }
 }
 /// [`GetTaskRequest`](https://modelcontextprotocol.io/specification/2025-11-25/schema#gettaskrequest) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1119,12 +2409,34 @@ pub struct GetTaskRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl GetTaskRequest {
+    /// Builds a `GetTaskRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, params: GetTaskRequestParams) -> Self {
+        Self {
+            id,
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `GetTaskPayloadRequest.params` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetTaskPayloadRequestParams {
     /// `taskId` (required).
     #[serde(rename = "taskId")]
     pub task_id: String,
+}
+impl GetTaskPayloadRequestParams {
+    /// Builds a `GetTaskPayloadRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(task_id: impl Into<String>) -> Self {
+        Self {
+            task_id: task_id.into(),
+        }
+    }
 }
 /// [`GetTaskPayloadRequest`](https://modelcontextprotocol.io/specification/2025-11-25/schema#gettaskpayloadrequest) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1140,6 +2452,19 @@ pub struct GetTaskPayloadRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl GetTaskPayloadRequest {
+    /// Builds a `GetTaskPayloadRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, params: GetTaskPayloadRequestParams) -> Self {
+        Self {
+            id,
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// [`ListTasksRequest`](https://modelcontextprotocol.io/specification/2025-11-25/schema#listtasksrequest) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1157,6 +2482,25 @@ pub struct ListTasksRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ListTasksRequest {
+    /// Builds a `ListTasksRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId) -> Self {
+        Self {
+            id,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: PaginatedRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// The inline schema at `SetLevelRequestParams._meta` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SetLevelRequestParamsMeta {
@@ -1170,6 +2514,22 @@ pub struct SetLevelRequestParamsMeta {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl SetLevelRequestParamsMeta {
+    /// Builds a `SetLevelRequestParamsMeta` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
 }
 crate::support::open_enum! {
     /// [`LoggingLevel`](https://modelcontextprotocol.io/specification/2025-11-25/schema#logginglevel) of the MCP schema, revision 2025-11-25.
@@ -1201,6 +2561,19 @@ pub struct SetLevelRequestParams {
     /// `level` (required).
     pub level: LoggingLevel,
 }
+impl SetLevelRequestParams {
+    /// Builds a `SetLevelRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(level: LoggingLevel) -> Self {
+        Self { level, meta: None }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: SetLevelRequestParamsMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
+}
 /// [`SetLevelRequest`](https://modelcontextprotocol.io/specification/2025-11-25/schema#setlevelrequest) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SetLevelRequest {
@@ -1216,6 +2589,19 @@ pub struct SetLevelRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl SetLevelRequest {
+    /// Builds a `SetLevelRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, params: SetLevelRequestParams) -> Self {
+        Self {
+            id,
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `CompleteRequestParams._meta` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CompleteRequestParamsMeta {
@@ -1230,6 +2616,22 @@ pub struct CompleteRequestParamsMeta {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl CompleteRequestParamsMeta {
+    /// Builds a `CompleteRequestParamsMeta` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
+}
 /// The inline schema at `CompleteRequestParams.argument` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CompleteRequestParamsArgument {
@@ -1238,12 +2640,35 @@ pub struct CompleteRequestParamsArgument {
     /// `value` (required).
     pub value: String,
 }
+impl CompleteRequestParamsArgument {
+    /// Builds a `CompleteRequestParamsArgument` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+}
 /// The inline schema at `CompleteRequestParams.context` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CompleteRequestParamsContext {
     /// `arguments` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arguments: Option<::std::collections::BTreeMap<String, String>>,
+}
+impl CompleteRequestParamsContext {
+    /// Builds a `CompleteRequestParamsContext` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { arguments: None }
+    }
+    /// Sets `arguments`.
+    #[must_use]
+    pub fn with_arguments(mut self, value: ::std::collections::BTreeMap<String, String>) -> Self {
+        self.arguments = Some(value);
+        self
+    }
 }
 /// [`PromptReference`](https://modelcontextprotocol.io/specification/2025-11-25/schema#promptreference) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1256,6 +2681,23 @@ pub struct PromptReference {
     /// `type` (required).
     pub r#type: tags::RefPrompt,
 }
+impl PromptReference {
+    /// Builds a `PromptReference` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// [`ResourceTemplateReference`](https://modelcontextprotocol.io/specification/2025-11-25/schema#resourcetemplatereference) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResourceTemplateReference {
@@ -1263,6 +2705,16 @@ pub struct ResourceTemplateReference {
     pub r#type: tags::RefResource,
     /// `uri` (required).
     pub uri: String,
+}
+impl ResourceTemplateReference {
+    /// Builds a `ResourceTemplateReference` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self {
+            uri: uri.into(),
+            r#type: ::core::default::Default::default(),
+        }
+    }
 }
 /// The inline schema at `CompleteRequestParams.ref` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
@@ -1326,6 +2778,30 @@ pub struct CompleteRequestParams {
     /// `ref` (required).
     pub r#ref: CompleteRequestParamsRef,
 }
+impl CompleteRequestParams {
+    /// Builds a `CompleteRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(argument: CompleteRequestParamsArgument, r#ref: CompleteRequestParamsRef) -> Self {
+        Self {
+            argument,
+            r#ref,
+            meta: None,
+            context: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: CompleteRequestParamsMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `context`.
+    #[must_use]
+    pub fn with_context(mut self, value: CompleteRequestParamsContext) -> Self {
+        self.context = Some(value);
+        self
+    }
+}
 /// [`CompleteRequest`](https://modelcontextprotocol.io/specification/2025-11-25/schema#completerequest) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CompleteRequest {
@@ -1340,6 +2816,19 @@ pub struct CompleteRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl CompleteRequest {
+    /// Builds a `CompleteRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, params: CompleteRequestParams) -> Self {
+        Self {
+            id,
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// [`ClientRequest`](https://modelcontextprotocol.io/specification/2025-11-25/schema#clientrequest) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
@@ -1475,6 +2964,29 @@ pub struct CompleteResultCompletion {
     /// `values` (required).
     pub values: Vec<String>,
 }
+impl CompleteResultCompletion {
+    /// Builds a `CompleteResultCompletion` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(values: Vec<String>) -> Self {
+        Self {
+            values,
+            has_more: None,
+            total: None,
+        }
+    }
+    /// Sets `hasMore`.
+    #[must_use]
+    pub fn with_has_more(mut self, value: bool) -> Self {
+        self.has_more = Some(value);
+        self
+    }
+    /// Sets `total`.
+    #[must_use]
+    pub fn with_total(mut self, value: i64) -> Self {
+        self.total = Some(value);
+        self
+    }
+}
 /// [`CompleteResult`](https://modelcontextprotocol.io/specification/2025-11-25/schema#completeresult) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CompleteResult {
@@ -1483,6 +2995,22 @@ pub struct CompleteResult {
     pub meta: Option<crate::JsonObject>,
     /// `completion` (required).
     pub completion: CompleteResultCompletion,
+}
+impl CompleteResult {
+    /// Builds a `CompleteResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(completion: CompleteResultCompletion) -> Self {
+        Self {
+            completion,
+            meta: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// The inline schema at `CreateMessageRequestParams._meta` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1497,6 +3025,22 @@ pub struct CreateMessageRequestParamsMeta {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl CreateMessageRequestParamsMeta {
+    /// Builds a `CreateMessageRequestParamsMeta` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
 }
 crate::support::open_enum! {
     /// The inline schema at `CreateMessageRequestParams.includeContext` of the MCP schema, revision 2025-11-25.
@@ -1524,6 +3068,25 @@ pub struct ToolUseContent {
     /// `type` (required).
     pub r#type: tags::ToolUse,
 }
+impl ToolUseContent {
+    /// Builds a `ToolUseContent` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: impl Into<String>, input: crate::JsonObject, name: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            input,
+            name: name.into(),
+            meta: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+}
 /// [`ToolResultContent`](https://modelcontextprotocol.io/specification/2025-11-25/schema#toolresultcontent) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ToolResultContent {
@@ -1547,6 +3110,38 @@ pub struct ToolResultContent {
     pub tool_use_id: String,
     /// `type` (required).
     pub r#type: tags::ToolResult,
+}
+impl ToolResultContent {
+    /// Builds a `ToolResultContent` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(content: Vec<ContentBlock>, tool_use_id: impl Into<String>) -> Self {
+        Self {
+            content,
+            tool_use_id: tool_use_id.into(),
+            meta: None,
+            is_error: None,
+            structured_content: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `isError`.
+    #[must_use]
+    pub fn with_is_error(mut self, value: bool) -> Self {
+        self.is_error = Some(value);
+        self
+    }
+    /// Sets `structuredContent`.
+    #[must_use]
+    pub fn with_structured_content(mut self, value: crate::JsonObject) -> Self {
+        self.structured_content = Some(value);
+        self
+    }
 }
 /// [`SamplingMessageContentBlock`](https://modelcontextprotocol.io/specification/2025-11-25/schema#samplingmessagecontentblock) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
@@ -1650,12 +3245,42 @@ pub struct SamplingMessage {
     /// `role` (required).
     pub role: Role,
 }
+impl SamplingMessage {
+    /// Builds a `SamplingMessage` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(content: SamplingMessageContent, role: Role) -> Self {
+        Self {
+            content,
+            role,
+            meta: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+}
 /// [`ModelHint`](https://modelcontextprotocol.io/specification/2025-11-25/schema#modelhint) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ModelHint {
     /// `name` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+impl ModelHint {
+    /// Builds a `ModelHint` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { name: None }
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
 }
 /// [`ModelPreferences`](https://modelcontextprotocol.io/specification/2025-11-25/schema#modelpreferences) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1685,6 +3310,42 @@ pub struct ModelPreferences {
     )]
     pub speed_priority: Option<f64>,
 }
+impl ModelPreferences {
+    /// Builds a `ModelPreferences` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            cost_priority: None,
+            hints: None,
+            intelligence_priority: None,
+            speed_priority: None,
+        }
+    }
+    /// Sets `costPriority`.
+    #[must_use]
+    pub fn with_cost_priority(mut self, value: f64) -> Self {
+        self.cost_priority = Some(value);
+        self
+    }
+    /// Sets `hints`.
+    #[must_use]
+    pub fn with_hints(mut self, value: Vec<ModelHint>) -> Self {
+        self.hints = Some(value);
+        self
+    }
+    /// Sets `intelligencePriority`.
+    #[must_use]
+    pub fn with_intelligence_priority(mut self, value: f64) -> Self {
+        self.intelligence_priority = Some(value);
+        self
+    }
+    /// Sets `speedPriority`.
+    #[must_use]
+    pub fn with_speed_priority(mut self, value: f64) -> Self {
+        self.speed_priority = Some(value);
+        self
+    }
+}
 crate::support::open_enum! {
     /// The inline schema at `ToolChoice.mode` of the MCP schema, revision 2025-11-25.
     ToolChoiceMode {
@@ -1702,6 +3363,19 @@ pub struct ToolChoice {
     /// `mode` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<ToolChoiceMode>,
+}
+impl ToolChoice {
+    /// Builds a `ToolChoice` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { mode: None }
+    }
+    /// Sets `mode`.
+    #[must_use]
+    pub fn with_mode(mut self, value: ToolChoiceMode) -> Self {
+        self.mode = Some(value);
+        self
+    }
 }
 /// [`ToolAnnotations`](https://modelcontextprotocol.io/specification/2025-11-25/schema#toolannotations) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1738,6 +3412,49 @@ pub struct ToolAnnotations {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
+impl ToolAnnotations {
+    /// Builds a `ToolAnnotations` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            destructive_hint: None,
+            idempotent_hint: None,
+            open_world_hint: None,
+            read_only_hint: None,
+            title: None,
+        }
+    }
+    /// Sets `destructiveHint`.
+    #[must_use]
+    pub fn with_destructive_hint(mut self, value: bool) -> Self {
+        self.destructive_hint = Some(value);
+        self
+    }
+    /// Sets `idempotentHint`.
+    #[must_use]
+    pub fn with_idempotent_hint(mut self, value: bool) -> Self {
+        self.idempotent_hint = Some(value);
+        self
+    }
+    /// Sets `openWorldHint`.
+    #[must_use]
+    pub fn with_open_world_hint(mut self, value: bool) -> Self {
+        self.open_world_hint = Some(value);
+        self
+    }
+    /// Sets `readOnlyHint`.
+    #[must_use]
+    pub fn with_read_only_hint(mut self, value: bool) -> Self {
+        self.read_only_hint = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 crate::support::open_enum! {
     /// The inline schema at `ToolExecution.taskSupport` of the MCP schema, revision 2025-11-25.
     ToolExecutionTaskSupport {
@@ -1759,6 +3476,19 @@ pub struct ToolExecution {
         skip_serializing_if = "Option::is_none"
     )]
     pub task_support: Option<ToolExecutionTaskSupport>,
+}
+impl ToolExecution {
+    /// Builds a `ToolExecution` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { task_support: None }
+    }
+    /// Sets `taskSupport`.
+    #[must_use]
+    pub fn with_task_support(mut self, value: ToolExecutionTaskSupport) -> Self {
+        self.task_support = Some(value);
+        self
+    }
 }
 /// [`Tool`](https://modelcontextprotocol.io/specification/2025-11-25/schema#tool) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1793,6 +3523,65 @@ pub struct Tool {
     /// `title` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+}
+impl Tool {
+    /// Builds a `Tool` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(input_schema: crate::JsonObject, name: impl Into<String>) -> Self {
+        Self {
+            input_schema,
+            name: name.into(),
+            meta: None,
+            annotations: None,
+            description: None,
+            execution: None,
+            icons: None,
+            output_schema: None,
+            title: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: ToolAnnotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `execution`.
+    #[must_use]
+    pub fn with_execution(mut self, value: ToolExecution) -> Self {
+        self.execution = Some(value);
+        self
+    }
+    /// Sets `icons`.
+    #[must_use]
+    pub fn with_icons(mut self, value: Vec<Icon>) -> Self {
+        self.icons = Some(value);
+        self
+    }
+    /// Sets `outputSchema`.
+    #[must_use]
+    pub fn with_output_schema(mut self, value: crate::JsonObject) -> Self {
+        self.output_schema = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
 }
 /// [`CreateMessageRequestParams`](https://modelcontextprotocol.io/specification/2025-11-25/schema#createmessagerequestparams) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1853,6 +3642,86 @@ pub struct CreateMessageRequestParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tools: Option<Vec<Tool>>,
 }
+impl CreateMessageRequestParams {
+    /// Builds a `CreateMessageRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(max_tokens: i64, messages: Vec<SamplingMessage>) -> Self {
+        Self {
+            max_tokens,
+            messages,
+            meta: None,
+            include_context: None,
+            metadata: None,
+            model_preferences: None,
+            stop_sequences: None,
+            system_prompt: None,
+            task: None,
+            temperature: None,
+            tool_choice: None,
+            tools: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: CreateMessageRequestParamsMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `includeContext`.
+    #[must_use]
+    pub fn with_include_context(mut self, value: CreateMessageRequestParamsIncludeContext) -> Self {
+        self.include_context = Some(value);
+        self
+    }
+    /// Sets `metadata`.
+    #[must_use]
+    pub fn with_metadata(mut self, value: crate::JsonObject) -> Self {
+        self.metadata = Some(value);
+        self
+    }
+    /// Sets `modelPreferences`.
+    #[must_use]
+    pub fn with_model_preferences(mut self, value: ModelPreferences) -> Self {
+        self.model_preferences = Some(value);
+        self
+    }
+    /// Sets `stopSequences`.
+    #[must_use]
+    pub fn with_stop_sequences(mut self, value: Vec<String>) -> Self {
+        self.stop_sequences = Some(value);
+        self
+    }
+    /// Sets `systemPrompt`.
+    #[must_use]
+    pub fn with_system_prompt(mut self, value: impl Into<String>) -> Self {
+        self.system_prompt = Some(value.into());
+        self
+    }
+    /// Sets `task`.
+    #[must_use]
+    pub fn with_task(mut self, value: TaskMetadata) -> Self {
+        self.task = Some(value);
+        self
+    }
+    /// Sets `temperature`.
+    #[must_use]
+    pub fn with_temperature(mut self, value: f64) -> Self {
+        self.temperature = Some(value);
+        self
+    }
+    /// Sets `toolChoice`.
+    #[must_use]
+    pub fn with_tool_choice(mut self, value: ToolChoice) -> Self {
+        self.tool_choice = Some(value);
+        self
+    }
+    /// Sets `tools`.
+    #[must_use]
+    pub fn with_tools(mut self, value: Vec<Tool>) -> Self {
+        self.tools = Some(value);
+        self
+    }
+}
 /// [`CreateMessageRequest`](https://modelcontextprotocol.io/specification/2025-11-25/schema#createmessagerequest) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CreateMessageRequest {
@@ -1867,6 +3736,19 @@ pub struct CreateMessageRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl CreateMessageRequest {
+    /// Builds a `CreateMessageRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, params: CreateMessageRequestParams) -> Self {
+        Self {
+            id,
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// The inline schema at `CreateMessageResult.content` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
@@ -1923,6 +3805,31 @@ pub struct CreateMessageResult {
     )]
     pub stop_reason: Option<String>,
 }
+impl CreateMessageResult {
+    /// Builds a `CreateMessageResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(content: CreateMessageResultContent, model: impl Into<String>, role: Role) -> Self {
+        Self {
+            content,
+            model: model.into(),
+            role,
+            meta: None,
+            stop_reason: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `stopReason`.
+    #[must_use]
+    pub fn with_stop_reason(mut self, value: impl Into<String>) -> Self {
+        self.stop_reason = Some(value.into());
+        self
+    }
+}
 /// [`Task`](https://modelcontextprotocol.io/specification/2025-11-25/schema#task) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Task {
@@ -1954,6 +3861,39 @@ pub struct Task {
     /// `ttl` (required).
     pub ttl: Option<i64>,
 }
+impl Task {
+    /// Builds a `Task` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        created_at: impl Into<String>,
+        last_updated_at: impl Into<String>,
+        status: TaskStatus,
+        task_id: impl Into<String>,
+        ttl: Option<i64>,
+    ) -> Self {
+        Self {
+            created_at: created_at.into(),
+            last_updated_at: last_updated_at.into(),
+            status,
+            task_id: task_id.into(),
+            ttl,
+            poll_interval: None,
+            status_message: None,
+        }
+    }
+    /// Sets `pollInterval`.
+    #[must_use]
+    pub fn with_poll_interval(mut self, value: i64) -> Self {
+        self.poll_interval = Some(value);
+        self
+    }
+    /// Sets `statusMessage`.
+    #[must_use]
+    pub fn with_status_message(mut self, value: impl Into<String>) -> Self {
+        self.status_message = Some(value.into());
+        self
+    }
+}
 /// [`CreateTaskResult`](https://modelcontextprotocol.io/specification/2025-11-25/schema#createtaskresult) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CreateTaskResult {
@@ -1962,6 +3902,19 @@ pub struct CreateTaskResult {
     pub meta: Option<crate::JsonObject>,
     /// `task` (required).
     pub task: Task,
+}
+impl CreateTaskResult {
+    /// Builds a `CreateTaskResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(task: Task) -> Self {
+        Self { task, meta: None }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`Cursor`](https://modelcontextprotocol.io/specification/2025-11-25/schema#cursor) of the MCP schema, revision 2025-11-25.
 pub type Cursor = String;
@@ -1978,6 +3931,22 @@ pub struct ElicitRequestURLParamsMeta {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ElicitRequestURLParamsMeta {
+    /// Builds a `ElicitRequestURLParamsMeta` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
 }
 /// [`ElicitRequestURLParams`](https://modelcontextprotocol.io/specification/2025-11-25/schema#elicitrequesturlparams) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1998,6 +3967,36 @@ pub struct ElicitRequestURLParams {
     /// `url` (required).
     pub url: String,
 }
+impl ElicitRequestURLParams {
+    /// Builds a `ElicitRequestURLParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        elicitation_id: impl Into<String>,
+        message: impl Into<String>,
+        url: impl Into<String>,
+    ) -> Self {
+        Self {
+            elicitation_id: elicitation_id.into(),
+            message: message.into(),
+            url: url.into(),
+            meta: None,
+            mode: ::core::default::Default::default(),
+            task: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: ElicitRequestURLParamsMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `task`.
+    #[must_use]
+    pub fn with_task(mut self, value: TaskMetadata) -> Self {
+        self.task = Some(value);
+        self
+    }
+}
 /// The inline schema at `ElicitRequestFormParams._meta` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ElicitRequestFormParamsMeta {
@@ -2011,6 +4010,22 @@ pub struct ElicitRequestFormParamsMeta {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ElicitRequestFormParamsMeta {
+    /// Builds a `ElicitRequestFormParamsMeta` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
 }
 crate::support::open_enum! {
     /// The inline schema at `StringSchema.format` of the MCP schema, revision 2025-11-25.
@@ -2049,6 +4064,57 @@ pub struct StringSchema {
     /// `type` (required).
     pub r#type: tags::String,
 }
+impl StringSchema {
+    /// Builds a `StringSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            default: None,
+            description: None,
+            format: None,
+            max_length: None,
+            min_length: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `default`.
+    #[must_use]
+    pub fn with_default(mut self, value: impl Into<String>) -> Self {
+        self.default = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `format`.
+    #[must_use]
+    pub fn with_format(mut self, value: StringSchemaFormat) -> Self {
+        self.format = Some(value);
+        self
+    }
+    /// Sets `maxLength`.
+    #[must_use]
+    pub fn with_max_length(mut self, value: i64) -> Self {
+        self.max_length = Some(value);
+        self
+    }
+    /// Sets `minLength`.
+    #[must_use]
+    pub fn with_min_length(mut self, value: i64) -> Self {
+        self.min_length = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 crate::support::open_enum! {
     /// The inline schema at `NumberSchema.type` of the MCP schema, revision 2025-11-25.
     NumberSchemaType {
@@ -2079,6 +4145,50 @@ pub struct NumberSchema {
     /// `type` (required).
     pub r#type: NumberSchemaType,
 }
+impl NumberSchema {
+    /// Builds a `NumberSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(r#type: NumberSchemaType) -> Self {
+        Self {
+            r#type,
+            default: None,
+            description: None,
+            maximum: None,
+            minimum: None,
+            title: None,
+        }
+    }
+    /// Sets `default`.
+    #[must_use]
+    pub fn with_default(mut self, value: f64) -> Self {
+        self.default = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `maximum`.
+    #[must_use]
+    pub fn with_maximum(mut self, value: f64) -> Self {
+        self.maximum = Some(value);
+        self
+    }
+    /// Sets `minimum`.
+    #[must_use]
+    pub fn with_minimum(mut self, value: f64) -> Self {
+        self.minimum = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// [`UntitledSingleSelectEnumSchema`](https://modelcontextprotocol.io/specification/2025-11-25/schema#untitledsingleselectenumschema) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UntitledSingleSelectEnumSchema {
@@ -2096,6 +4206,37 @@ pub struct UntitledSingleSelectEnumSchema {
     /// `type` (required).
     pub r#type: tags::String,
 }
+impl UntitledSingleSelectEnumSchema {
+    /// Builds a `UntitledSingleSelectEnumSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(r#enum: Vec<String>) -> Self {
+        Self {
+            r#enum,
+            default: None,
+            description: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `default`.
+    #[must_use]
+    pub fn with_default(mut self, value: impl Into<String>) -> Self {
+        self.default = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `TitledSingleSelectEnumSchemaOneOfItem` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TitledSingleSelectEnumSchemaOneOfItem {
@@ -2103,6 +4244,16 @@ pub struct TitledSingleSelectEnumSchemaOneOfItem {
     pub r#const: String,
     /// `title` (required).
     pub title: String,
+}
+impl TitledSingleSelectEnumSchemaOneOfItem {
+    /// Builds a `TitledSingleSelectEnumSchemaOneOfItem` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(r#const: impl Into<String>, title: impl Into<String>) -> Self {
+        Self {
+            r#const: r#const.into(),
+            title: title.into(),
+        }
+    }
 }
 /// [`TitledSingleSelectEnumSchema`](https://modelcontextprotocol.io/specification/2025-11-25/schema#titledsingleselectenumschema) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2122,6 +4273,37 @@ pub struct TitledSingleSelectEnumSchema {
     /// `type` (required).
     pub r#type: tags::String,
 }
+impl TitledSingleSelectEnumSchema {
+    /// Builds a `TitledSingleSelectEnumSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(one_of: Vec<TitledSingleSelectEnumSchemaOneOfItem>) -> Self {
+        Self {
+            one_of,
+            default: None,
+            description: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `default`.
+    #[must_use]
+    pub fn with_default(mut self, value: impl Into<String>) -> Self {
+        self.default = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `UntitledMultiSelectEnumSchema.items` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UntitledMultiSelectEnumSchemaItems {
@@ -2129,6 +4311,16 @@ pub struct UntitledMultiSelectEnumSchemaItems {
     pub r#enum: Vec<String>,
     /// `type` (required).
     pub r#type: tags::String,
+}
+impl UntitledMultiSelectEnumSchemaItems {
+    /// Builds a `UntitledMultiSelectEnumSchemaItems` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(r#enum: Vec<String>) -> Self {
+        Self {
+            r#enum,
+            r#type: ::core::default::Default::default(),
+        }
+    }
 }
 /// [`UntitledMultiSelectEnumSchema`](https://modelcontextprotocol.io/specification/2025-11-25/schema#untitledmultiselectenumschema) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2153,6 +4345,51 @@ pub struct UntitledMultiSelectEnumSchema {
     /// `type` (required).
     pub r#type: tags::Array,
 }
+impl UntitledMultiSelectEnumSchema {
+    /// Builds a `UntitledMultiSelectEnumSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(items: UntitledMultiSelectEnumSchemaItems) -> Self {
+        Self {
+            items,
+            default: None,
+            description: None,
+            max_items: None,
+            min_items: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `default`.
+    #[must_use]
+    pub fn with_default(mut self, value: Vec<String>) -> Self {
+        self.default = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `maxItems`.
+    #[must_use]
+    pub fn with_max_items(mut self, value: i64) -> Self {
+        self.max_items = Some(value);
+        self
+    }
+    /// Sets `minItems`.
+    #[must_use]
+    pub fn with_min_items(mut self, value: i64) -> Self {
+        self.min_items = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `TitledMultiSelectEnumSchemaItemsAnyOfItem` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TitledMultiSelectEnumSchemaItemsAnyOfItem {
@@ -2161,12 +4398,29 @@ pub struct TitledMultiSelectEnumSchemaItemsAnyOfItem {
     /// `title` (required).
     pub title: String,
 }
+impl TitledMultiSelectEnumSchemaItemsAnyOfItem {
+    /// Builds a `TitledMultiSelectEnumSchemaItemsAnyOfItem` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(r#const: impl Into<String>, title: impl Into<String>) -> Self {
+        Self {
+            r#const: r#const.into(),
+            title: title.into(),
+        }
+    }
+}
 /// The inline schema at `TitledMultiSelectEnumSchema.items` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TitledMultiSelectEnumSchemaItems {
     /// `anyOf` (required).
     #[serde(rename = "anyOf")]
     pub any_of: Vec<TitledMultiSelectEnumSchemaItemsAnyOfItem>,
+}
+impl TitledMultiSelectEnumSchemaItems {
+    /// Builds a `TitledMultiSelectEnumSchemaItems` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(any_of: Vec<TitledMultiSelectEnumSchemaItemsAnyOfItem>) -> Self {
+        Self { any_of }
+    }
 }
 /// [`TitledMultiSelectEnumSchema`](https://modelcontextprotocol.io/specification/2025-11-25/schema#titledmultiselectenumschema) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2191,6 +4445,51 @@ pub struct TitledMultiSelectEnumSchema {
     /// `type` (required).
     pub r#type: tags::Array,
 }
+impl TitledMultiSelectEnumSchema {
+    /// Builds a `TitledMultiSelectEnumSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(items: TitledMultiSelectEnumSchemaItems) -> Self {
+        Self {
+            items,
+            default: None,
+            description: None,
+            max_items: None,
+            min_items: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `default`.
+    #[must_use]
+    pub fn with_default(mut self, value: Vec<String>) -> Self {
+        self.default = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `maxItems`.
+    #[must_use]
+    pub fn with_max_items(mut self, value: i64) -> Self {
+        self.max_items = Some(value);
+        self
+    }
+    /// Sets `minItems`.
+    #[must_use]
+    pub fn with_min_items(mut self, value: i64) -> Self {
+        self.min_items = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// [`LegacyTitledEnumSchema`](https://modelcontextprotocol.io/specification/2025-11-25/schema#legacytitledenumschema) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LegacyTitledEnumSchema {
@@ -2210,6 +4509,44 @@ pub struct LegacyTitledEnumSchema {
     pub title: Option<String>,
     /// `type` (required).
     pub r#type: tags::String,
+}
+impl LegacyTitledEnumSchema {
+    /// Builds a `LegacyTitledEnumSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(r#enum: Vec<String>) -> Self {
+        Self {
+            r#enum,
+            default: None,
+            description: None,
+            enum_names: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `default`.
+    #[must_use]
+    pub fn with_default(mut self, value: impl Into<String>) -> Self {
+        self.default = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `enumNames`.
+    #[must_use]
+    pub fn with_enum_names(mut self, value: Vec<String>) -> Self {
+        self.enum_names = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
 }
 /// [`PrimitiveSchemaDefinition`](https://modelcontextprotocol.io/specification/2025-11-25/schema#primitiveschemadefinition) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
@@ -2319,6 +4656,32 @@ pub struct ElicitRequestFormParamsRequestedSchema {
     /// `type` (required).
     pub r#type: tags::Object,
 }
+impl ElicitRequestFormParamsRequestedSchema {
+    /// Builds a `ElicitRequestFormParamsRequestedSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        properties: ::std::collections::BTreeMap<String, PrimitiveSchemaDefinition>,
+    ) -> Self {
+        Self {
+            properties,
+            schema: None,
+            required: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `$schema`.
+    #[must_use]
+    pub fn with_schema(mut self, value: impl Into<String>) -> Self {
+        self.schema = Some(value.into());
+        self
+    }
+    /// Sets `required`.
+    #[must_use]
+    pub fn with_required(mut self, value: Vec<String>) -> Self {
+        self.required = Some(value);
+        self
+    }
+}
 /// [`ElicitRequestFormParams`](https://modelcontextprotocol.io/specification/2025-11-25/schema#elicitrequestformparams) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ElicitRequestFormParams {
@@ -2336,6 +4699,40 @@ pub struct ElicitRequestFormParams {
     /// `task` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task: Option<TaskMetadata>,
+}
+impl ElicitRequestFormParams {
+    /// Builds a `ElicitRequestFormParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        message: impl Into<String>,
+        requested_schema: ElicitRequestFormParamsRequestedSchema,
+    ) -> Self {
+        Self {
+            message: message.into(),
+            requested_schema,
+            meta: None,
+            mode: None,
+            task: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: ElicitRequestFormParamsMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `mode`.
+    #[must_use]
+    pub fn with_mode(mut self, value: tags::Form) -> Self {
+        self.mode = Some(value);
+        self
+    }
+    /// Sets `task`.
+    #[must_use]
+    pub fn with_task(mut self, value: TaskMetadata) -> Self {
+        self.task = Some(value);
+        self
+    }
 }
 /// [`ElicitRequestParams`](https://modelcontextprotocol.io/specification/2025-11-25/schema#elicitrequestparams) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
@@ -2397,6 +4794,19 @@ pub struct ElicitRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ElicitRequest {
+    /// Builds a `ElicitRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, params: ElicitRequestParams) -> Self {
+        Self {
+            id,
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 crate::support::open_enum! {
     /// The inline schema at `ElicitResult.action` of the MCP schema, revision 2025-11-25.
@@ -2470,12 +4880,47 @@ pub struct ElicitResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<::std::collections::BTreeMap<String, ElicitResultContentValue>>,
 }
+impl ElicitResult {
+    /// Builds a `ElicitResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(action: ElicitResultAction) -> Self {
+        Self {
+            action,
+            meta: None,
+            content: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `content`.
+    #[must_use]
+    pub fn with_content(
+        mut self,
+        value: ::std::collections::BTreeMap<String, ElicitResultContentValue>,
+    ) -> Self {
+        self.content = Some(value);
+        self
+    }
+}
 /// The inline schema at `ElicitationCompleteNotification.params` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ElicitationCompleteNotificationParams {
     /// `elicitationId` (required).
     #[serde(rename = "elicitationId")]
     pub elicitation_id: String,
+}
+impl ElicitationCompleteNotificationParams {
+    /// Builds a `ElicitationCompleteNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(elicitation_id: impl Into<String>) -> Self {
+        Self {
+            elicitation_id: elicitation_id.into(),
+        }
+    }
 }
 /// [`ElicitationCompleteNotification`](https://modelcontextprotocol.io/specification/2025-11-25/schema#elicitationcompletenotification) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2490,6 +4935,18 @@ pub struct ElicitationCompleteNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ElicitationCompleteNotification {
+    /// Builds a `ElicitationCompleteNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: ElicitationCompleteNotificationParams) -> Self {
+        Self {
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// [`Result`](https://modelcontextprotocol.io/specification/2025-11-25/schema#result) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Result {
@@ -2499,6 +4956,22 @@ pub struct Result {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl Result {
+    /// Builds a `Result` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`EmptyResult`](https://modelcontextprotocol.io/specification/2025-11-25/schema#emptyresult) of the MCP schema, revision 2025-11-25.
 pub type EmptyResult = Result;
@@ -2589,6 +5062,23 @@ pub struct Error {
     /// `message` (required).
     pub message: String,
 }
+impl Error {
+    /// Builds a `Error` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+    /// Sets `data`.
+    #[must_use]
+    pub fn with_data(mut self, value: ::serde_json::Value) -> Self {
+        self.data = Some(value);
+        self
+    }
+}
 /// [`PromptMessage`](https://modelcontextprotocol.io/specification/2025-11-25/schema#promptmessage) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PromptMessage {
@@ -2596,6 +5086,13 @@ pub struct PromptMessage {
     pub content: ContentBlock,
     /// `role` (required).
     pub role: Role,
+}
+impl PromptMessage {
+    /// Builds a `PromptMessage` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(content: ContentBlock, role: Role) -> Self {
+        Self { content, role }
+    }
 }
 /// [`GetPromptResult`](https://modelcontextprotocol.io/specification/2025-11-25/schema#getpromptresult) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2609,6 +5106,29 @@ pub struct GetPromptResult {
     /// `messages` (required).
     pub messages: Vec<PromptMessage>,
 }
+impl GetPromptResult {
+    /// Builds a `GetPromptResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(messages: Vec<PromptMessage>) -> Self {
+        Self {
+            messages,
+            meta: None,
+            description: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+}
 /// [`GetTaskPayloadResult`](https://modelcontextprotocol.io/specification/2025-11-25/schema#gettaskpayloadresult) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetTaskPayloadResult {
@@ -2618,6 +5138,22 @@ pub struct GetTaskPayloadResult {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl GetTaskPayloadResult {
+    /// Builds a `GetTaskPayloadResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`GetTaskResult`](https://modelcontextprotocol.io/specification/2025-11-25/schema#gettaskresult) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2656,12 +5192,66 @@ pub struct GetTaskResult {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl GetTaskResult {
+    /// Builds a `GetTaskResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        created_at: impl Into<String>,
+        last_updated_at: impl Into<String>,
+        status: TaskStatus,
+        task_id: impl Into<String>,
+        ttl: Option<i64>,
+    ) -> Self {
+        Self {
+            created_at: created_at.into(),
+            last_updated_at: last_updated_at.into(),
+            status,
+            task_id: task_id.into(),
+            ttl,
+            meta: None,
+            poll_interval: None,
+            status_message: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `pollInterval`.
+    #[must_use]
+    pub fn with_poll_interval(mut self, value: i64) -> Self {
+        self.poll_interval = Some(value);
+        self
+    }
+    /// Sets `statusMessage`.
+    #[must_use]
+    pub fn with_status_message(mut self, value: impl Into<String>) -> Self {
+        self.status_message = Some(value.into());
+        self
+    }
+}
 /// [`Icons`](https://modelcontextprotocol.io/specification/2025-11-25/schema#icons) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Icons {
     /// `icons` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icons: Option<Vec<Icon>>,
+}
+impl Icons {
+    /// Builds a `Icons` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { icons: None }
+    }
+    /// Sets `icons`.
+    #[must_use]
+    pub fn with_icons(mut self, value: Vec<Icon>) -> Self {
+        self.icons = Some(value);
+        self
+    }
 }
 /// The inline schema at `ServerCapabilities.prompts` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2673,6 +5263,19 @@ pub struct ServerCapabilitiesPrompts {
         skip_serializing_if = "Option::is_none"
     )]
     pub list_changed: Option<bool>,
+}
+impl ServerCapabilitiesPrompts {
+    /// Builds a `ServerCapabilitiesPrompts` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { list_changed: None }
+    }
+    /// Sets `listChanged`.
+    #[must_use]
+    pub fn with_list_changed(mut self, value: bool) -> Self {
+        self.list_changed = Some(value);
+        self
+    }
 }
 /// The inline schema at `ServerCapabilities.resources` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2688,6 +5291,28 @@ pub struct ServerCapabilitiesResources {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscribe: Option<bool>,
 }
+impl ServerCapabilitiesResources {
+    /// Builds a `ServerCapabilitiesResources` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            list_changed: None,
+            subscribe: None,
+        }
+    }
+    /// Sets `listChanged`.
+    #[must_use]
+    pub fn with_list_changed(mut self, value: bool) -> Self {
+        self.list_changed = Some(value);
+        self
+    }
+    /// Sets `subscribe`.
+    #[must_use]
+    pub fn with_subscribe(mut self, value: bool) -> Self {
+        self.subscribe = Some(value);
+        self
+    }
+}
 /// The inline schema at `ServerCapabilitiesTasksRequests.tools` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ServerCapabilitiesTasksRequestsTools {
@@ -2695,12 +5320,38 @@ pub struct ServerCapabilitiesTasksRequestsTools {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call: Option<crate::JsonObject>,
 }
+impl ServerCapabilitiesTasksRequestsTools {
+    /// Builds a `ServerCapabilitiesTasksRequestsTools` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { call: None }
+    }
+    /// Sets `call`.
+    #[must_use]
+    pub fn with_call(mut self, value: crate::JsonObject) -> Self {
+        self.call = Some(value);
+        self
+    }
+}
 /// The inline schema at `ServerCapabilitiesTasks.requests` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ServerCapabilitiesTasksRequests {
     /// `tools` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tools: Option<ServerCapabilitiesTasksRequestsTools>,
+}
+impl ServerCapabilitiesTasksRequests {
+    /// Builds a `ServerCapabilitiesTasksRequests` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { tools: None }
+    }
+    /// Sets `tools`.
+    #[must_use]
+    pub fn with_tools(mut self, value: ServerCapabilitiesTasksRequestsTools) -> Self {
+        self.tools = Some(value);
+        self
+    }
 }
 /// The inline schema at `ServerCapabilities.tasks` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2715,6 +5366,35 @@ pub struct ServerCapabilitiesTasks {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requests: Option<ServerCapabilitiesTasksRequests>,
 }
+impl ServerCapabilitiesTasks {
+    /// Builds a `ServerCapabilitiesTasks` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            cancel: None,
+            list: None,
+            requests: None,
+        }
+    }
+    /// Sets `cancel`.
+    #[must_use]
+    pub fn with_cancel(mut self, value: crate::JsonObject) -> Self {
+        self.cancel = Some(value);
+        self
+    }
+    /// Sets `list`.
+    #[must_use]
+    pub fn with_list(mut self, value: crate::JsonObject) -> Self {
+        self.list = Some(value);
+        self
+    }
+    /// Sets `requests`.
+    #[must_use]
+    pub fn with_requests(mut self, value: ServerCapabilitiesTasksRequests) -> Self {
+        self.requests = Some(value);
+        self
+    }
+}
 /// The inline schema at `ServerCapabilities.tools` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ServerCapabilitiesTools {
@@ -2725,6 +5405,19 @@ pub struct ServerCapabilitiesTools {
         skip_serializing_if = "Option::is_none"
     )]
     pub list_changed: Option<bool>,
+}
+impl ServerCapabilitiesTools {
+    /// Builds a `ServerCapabilitiesTools` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { list_changed: None }
+    }
+    /// Sets `listChanged`.
+    #[must_use]
+    pub fn with_list_changed(mut self, value: bool) -> Self {
+        self.list_changed = Some(value);
+        self
+    }
 }
 /// [`ServerCapabilities`](https://modelcontextprotocol.io/specification/2025-11-25/schema#servercapabilities) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2751,6 +5444,66 @@ pub struct ServerCapabilities {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tools: Option<ServerCapabilitiesTools>,
 }
+impl ServerCapabilities {
+    /// Builds a `ServerCapabilities` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            completions: None,
+            experimental: None,
+            logging: None,
+            prompts: None,
+            resources: None,
+            tasks: None,
+            tools: None,
+        }
+    }
+    /// Sets `completions`.
+    #[must_use]
+    pub fn with_completions(mut self, value: crate::JsonObject) -> Self {
+        self.completions = Some(value);
+        self
+    }
+    /// Sets `experimental`.
+    #[must_use]
+    pub fn with_experimental(
+        mut self,
+        value: ::std::collections::BTreeMap<String, crate::JsonObject>,
+    ) -> Self {
+        self.experimental = Some(value);
+        self
+    }
+    /// Sets `logging`.
+    #[must_use]
+    pub fn with_logging(mut self, value: crate::JsonObject) -> Self {
+        self.logging = Some(value);
+        self
+    }
+    /// Sets `prompts`.
+    #[must_use]
+    pub fn with_prompts(mut self, value: ServerCapabilitiesPrompts) -> Self {
+        self.prompts = Some(value);
+        self
+    }
+    /// Sets `resources`.
+    #[must_use]
+    pub fn with_resources(mut self, value: ServerCapabilitiesResources) -> Self {
+        self.resources = Some(value);
+        self
+    }
+    /// Sets `tasks`.
+    #[must_use]
+    pub fn with_tasks(mut self, value: ServerCapabilitiesTasks) -> Self {
+        self.tasks = Some(value);
+        self
+    }
+    /// Sets `tools`.
+    #[must_use]
+    pub fn with_tools(mut self, value: ServerCapabilitiesTools) -> Self {
+        self.tools = Some(value);
+        self
+    }
+}
 /// [`InitializeResult`](https://modelcontextprotocol.io/specification/2025-11-25/schema#initializeresult) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InitializeResult {
@@ -2769,6 +5522,35 @@ pub struct InitializeResult {
     #[serde(rename = "serverInfo")]
     pub server_info: Implementation,
 }
+impl InitializeResult {
+    /// Builds a `InitializeResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        capabilities: ServerCapabilities,
+        protocol_version: impl Into<String>,
+        server_info: Implementation,
+    ) -> Self {
+        Self {
+            capabilities,
+            protocol_version: protocol_version.into(),
+            server_info,
+            meta: None,
+            instructions: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `instructions`.
+    #[must_use]
+    pub fn with_instructions(mut self, value: impl Into<String>) -> Self {
+        self.instructions = Some(value.into());
+        self
+    }
+}
 /// [`JSONRPCErrorResponse`](https://modelcontextprotocol.io/specification/2025-11-25/schema#jsonrpcerrorresponse) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct JSONRPCErrorResponse {
@@ -2780,6 +5562,23 @@ pub struct JSONRPCErrorResponse {
     /// `jsonrpc` (required).
     pub jsonrpc: tags::V2_0,
 }
+impl JSONRPCErrorResponse {
+    /// Builds a `JSONRPCErrorResponse` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(error: Error) -> Self {
+        Self {
+            error,
+            id: None,
+            jsonrpc: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `id`.
+    #[must_use]
+    pub fn with_id(mut self, value: RequestId) -> Self {
+        self.id = Some(value);
+        self
+    }
+}
 /// [`JSONRPCNotification`](https://modelcontextprotocol.io/specification/2025-11-25/schema#jsonrpcnotification) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct JSONRPCNotification {
@@ -2790,6 +5589,23 @@ pub struct JSONRPCNotification {
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<crate::JsonObject>,
+}
+impl JSONRPCNotification {
+    /// Builds a `JSONRPCNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(method: impl Into<String>) -> Self {
+        Self {
+            method: method.into(),
+            jsonrpc: ::core::default::Default::default(),
+            params: None,
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: crate::JsonObject) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// [`JSONRPCRequest`](https://modelcontextprotocol.io/specification/2025-11-25/schema#jsonrpcrequest) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2804,6 +5620,24 @@ pub struct JSONRPCRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<crate::JsonObject>,
 }
+impl JSONRPCRequest {
+    /// Builds a `JSONRPCRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, method: impl Into<String>) -> Self {
+        Self {
+            id,
+            method: method.into(),
+            jsonrpc: ::core::default::Default::default(),
+            params: None,
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: crate::JsonObject) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// [`JSONRPCResultResponse`](https://modelcontextprotocol.io/specification/2025-11-25/schema#jsonrpcresultresponse) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct JSONRPCResultResponse {
@@ -2813,6 +5647,17 @@ pub struct JSONRPCResultResponse {
     pub jsonrpc: tags::V2_0,
     /// `result` (required).
     pub result: Result,
+}
+impl JSONRPCResultResponse {
+    /// Builds a `JSONRPCResultResponse` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, result: Result) -> Self {
+        Self {
+            id,
+            result,
+            jsonrpc: ::core::default::Default::default(),
+        }
+    }
 }
 /// [`PromptArgument`](https://modelcontextprotocol.io/specification/2025-11-25/schema#promptargument) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2828,6 +5673,36 @@ pub struct PromptArgument {
     /// `title` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+}
+impl PromptArgument {
+    /// Builds a `PromptArgument` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            description: None,
+            required: None,
+            title: None,
+        }
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `required`.
+    #[must_use]
+    pub fn with_required(mut self, value: bool) -> Self {
+        self.required = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
 }
 /// [`Prompt`](https://modelcontextprotocol.io/specification/2025-11-25/schema#prompt) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2850,6 +5725,50 @@ pub struct Prompt {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
+impl Prompt {
+    /// Builds a `Prompt` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            meta: None,
+            arguments: None,
+            description: None,
+            icons: None,
+            title: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `arguments`.
+    #[must_use]
+    pub fn with_arguments(mut self, value: Vec<PromptArgument>) -> Self {
+        self.arguments = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `icons`.
+    #[must_use]
+    pub fn with_icons(mut self, value: Vec<Icon>) -> Self {
+        self.icons = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// [`ListPromptsResult`](https://modelcontextprotocol.io/specification/2025-11-25/schema#listpromptsresult) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListPromptsResult {
@@ -2865,6 +5784,29 @@ pub struct ListPromptsResult {
     pub next_cursor: Option<String>,
     /// `prompts` (required).
     pub prompts: Vec<Prompt>,
+}
+impl ListPromptsResult {
+    /// Builds a `ListPromptsResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(prompts: Vec<Prompt>) -> Self {
+        Self {
+            prompts,
+            meta: None,
+            next_cursor: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `nextCursor`.
+    #[must_use]
+    pub fn with_next_cursor(mut self, value: impl Into<String>) -> Self {
+        self.next_cursor = Some(value.into());
+        self
+    }
 }
 /// [`ResourceTemplate`](https://modelcontextprotocol.io/specification/2025-11-25/schema#resourcetemplate) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2893,6 +5835,58 @@ pub struct ResourceTemplate {
     #[serde(rename = "uriTemplate")]
     pub uri_template: String,
 }
+impl ResourceTemplate {
+    /// Builds a `ResourceTemplate` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>, uri_template: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            uri_template: uri_template.into(),
+            meta: None,
+            annotations: None,
+            description: None,
+            icons: None,
+            mime_type: None,
+            title: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `icons`.
+    #[must_use]
+    pub fn with_icons(mut self, value: Vec<Icon>) -> Self {
+        self.icons = Some(value);
+        self
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// [`ListResourceTemplatesResult`](https://modelcontextprotocol.io/specification/2025-11-25/schema#listresourcetemplatesresult) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListResourceTemplatesResult {
@@ -2909,6 +5903,29 @@ pub struct ListResourceTemplatesResult {
     /// `resourceTemplates` (required).
     #[serde(rename = "resourceTemplates")]
     pub resource_templates: Vec<ResourceTemplate>,
+}
+impl ListResourceTemplatesResult {
+    /// Builds a `ListResourceTemplatesResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(resource_templates: Vec<ResourceTemplate>) -> Self {
+        Self {
+            resource_templates,
+            meta: None,
+            next_cursor: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `nextCursor`.
+    #[must_use]
+    pub fn with_next_cursor(mut self, value: impl Into<String>) -> Self {
+        self.next_cursor = Some(value.into());
+        self
+    }
 }
 /// [`Resource`](https://modelcontextprotocol.io/specification/2025-11-25/schema#resource) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2939,6 +5956,65 @@ pub struct Resource {
     /// `uri` (required).
     pub uri: String,
 }
+impl Resource {
+    /// Builds a `Resource` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>, uri: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            uri: uri.into(),
+            meta: None,
+            annotations: None,
+            description: None,
+            icons: None,
+            mime_type: None,
+            size: None,
+            title: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `icons`.
+    #[must_use]
+    pub fn with_icons(mut self, value: Vec<Icon>) -> Self {
+        self.icons = Some(value);
+        self
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
+    /// Sets `size`.
+    #[must_use]
+    pub fn with_size(mut self, value: i64) -> Self {
+        self.size = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// [`ListResourcesResult`](https://modelcontextprotocol.io/specification/2025-11-25/schema#listresourcesresult) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListResourcesResult {
@@ -2954,6 +6030,29 @@ pub struct ListResourcesResult {
     pub next_cursor: Option<String>,
     /// `resources` (required).
     pub resources: Vec<Resource>,
+}
+impl ListResourcesResult {
+    /// Builds a `ListResourcesResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(resources: Vec<Resource>) -> Self {
+        Self {
+            resources,
+            meta: None,
+            next_cursor: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `nextCursor`.
+    #[must_use]
+    pub fn with_next_cursor(mut self, value: impl Into<String>) -> Self {
+        self.next_cursor = Some(value.into());
+        self
+    }
 }
 /// [`ListRootsRequest`](https://modelcontextprotocol.io/specification/2025-11-25/schema#listrootsrequest) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2971,6 +6070,25 @@ pub struct ListRootsRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ListRootsRequest {
+    /// Builds a `ListRootsRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId) -> Self {
+        Self {
+            id,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: RequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// [`Root`](https://modelcontextprotocol.io/specification/2025-11-25/schema#root) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Root {
@@ -2983,6 +6101,29 @@ pub struct Root {
     /// `uri` (required).
     pub uri: String,
 }
+impl Root {
+    /// Builds a `Root` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self {
+            uri: uri.into(),
+            meta: None,
+            name: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+}
 /// [`ListRootsResult`](https://modelcontextprotocol.io/specification/2025-11-25/schema#listrootsresult) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListRootsResult {
@@ -2991,6 +6132,19 @@ pub struct ListRootsResult {
     pub meta: Option<crate::JsonObject>,
     /// `roots` (required).
     pub roots: Vec<Root>,
+}
+impl ListRootsResult {
+    /// Builds a `ListRootsResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(roots: Vec<Root>) -> Self {
+        Self { roots, meta: None }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`ListTasksResult`](https://modelcontextprotocol.io/specification/2025-11-25/schema#listtasksresult) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3008,6 +6162,29 @@ pub struct ListTasksResult {
     /// `tasks` (required).
     pub tasks: Vec<Task>,
 }
+impl ListTasksResult {
+    /// Builds a `ListTasksResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(tasks: Vec<Task>) -> Self {
+        Self {
+            tasks,
+            meta: None,
+            next_cursor: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `nextCursor`.
+    #[must_use]
+    pub fn with_next_cursor(mut self, value: impl Into<String>) -> Self {
+        self.next_cursor = Some(value.into());
+        self
+    }
+}
 /// [`ListToolsResult`](https://modelcontextprotocol.io/specification/2025-11-25/schema#listtoolsresult) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListToolsResult {
@@ -3024,6 +6201,29 @@ pub struct ListToolsResult {
     /// `tools` (required).
     pub tools: Vec<Tool>,
 }
+impl ListToolsResult {
+    /// Builds a `ListToolsResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(tools: Vec<Tool>) -> Self {
+        Self {
+            tools,
+            meta: None,
+            next_cursor: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `nextCursor`.
+    #[must_use]
+    pub fn with_next_cursor(mut self, value: impl Into<String>) -> Self {
+        self.next_cursor = Some(value.into());
+        self
+    }
+}
 /// [`LoggingMessageNotificationParams`](https://modelcontextprotocol.io/specification/2025-11-25/schema#loggingmessagenotificationparams) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LoggingMessageNotificationParams {
@@ -3038,6 +6238,30 @@ pub struct LoggingMessageNotificationParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logger: Option<String>,
 }
+impl LoggingMessageNotificationParams {
+    /// Builds a `LoggingMessageNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(data: ::serde_json::Value, level: LoggingLevel) -> Self {
+        Self {
+            data,
+            level,
+            meta: None,
+            logger: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `logger`.
+    #[must_use]
+    pub fn with_logger(mut self, value: impl Into<String>) -> Self {
+        self.logger = Some(value.into());
+        self
+    }
+}
 /// [`LoggingMessageNotification`](https://modelcontextprotocol.io/specification/2025-11-25/schema#loggingmessagenotification) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LoggingMessageNotification {
@@ -3050,6 +6274,18 @@ pub struct LoggingMessageNotification {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl LoggingMessageNotification {
+    /// Builds a `LoggingMessageNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: LoggingMessageNotificationParams) -> Self {
+        Self {
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// [`MultiSelectEnumSchema`](https://modelcontextprotocol.io/specification/2025-11-25/schema#multiselectenumschema) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
@@ -3111,6 +6347,22 @@ pub struct Notification {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<crate::JsonObject>,
 }
+impl Notification {
+    /// Builds a `Notification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(method: impl Into<String>) -> Self {
+        Self {
+            method: method.into(),
+            params: None,
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: crate::JsonObject) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// [`PaginatedRequest`](https://modelcontextprotocol.io/specification/2025-11-25/schema#paginatedrequest) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PaginatedRequest {
@@ -3123,6 +6375,24 @@ pub struct PaginatedRequest {
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<PaginatedRequestParams>,
+}
+impl PaginatedRequest {
+    /// Builds a `PaginatedRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, method: impl Into<String>) -> Self {
+        Self {
+            id,
+            method: method.into(),
+            jsonrpc: ::core::default::Default::default(),
+            params: None,
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: PaginatedRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// [`PaginatedResult`](https://modelcontextprotocol.io/specification/2025-11-25/schema#paginatedresult) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3138,6 +6408,28 @@ pub struct PaginatedResult {
     )]
     pub next_cursor: Option<String>,
 }
+impl PaginatedResult {
+    /// Builds a `PaginatedResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            next_cursor: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `nextCursor`.
+    #[must_use]
+    pub fn with_next_cursor(mut self, value: impl Into<String>) -> Self {
+        self.next_cursor = Some(value.into());
+        self
+    }
+}
 /// [`PromptListChangedNotification`](https://modelcontextprotocol.io/specification/2025-11-25/schema#promptlistchangednotification) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PromptListChangedNotification {
@@ -3151,6 +6443,24 @@ pub struct PromptListChangedNotification {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl PromptListChangedNotification {
+    /// Builds a `PromptListChangedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: NotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// The inline schema at `ReadResourceResultContentsItem` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
@@ -3204,12 +6514,37 @@ pub struct ReadResourceResult {
     /// `contents` (required).
     pub contents: Vec<ReadResourceResultContentsItem>,
 }
+impl ReadResourceResult {
+    /// Builds a `ReadResourceResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(contents: Vec<ReadResourceResultContentsItem>) -> Self {
+        Self {
+            contents,
+            meta: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+}
 /// [`RelatedTaskMetadata`](https://modelcontextprotocol.io/specification/2025-11-25/schema#relatedtaskmetadata) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RelatedTaskMetadata {
     /// `taskId` (required).
     #[serde(rename = "taskId")]
     pub task_id: String,
+}
+impl RelatedTaskMetadata {
+    /// Builds a `RelatedTaskMetadata` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(task_id: impl Into<String>) -> Self {
+        Self {
+            task_id: task_id.into(),
+        }
+    }
 }
 /// [`Request`](https://modelcontextprotocol.io/specification/2025-11-25/schema#request) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3219,6 +6554,22 @@ pub struct Request {
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<crate::JsonObject>,
+}
+impl Request {
+    /// Builds a `Request` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(method: impl Into<String>) -> Self {
+        Self {
+            method: method.into(),
+            params: None,
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: crate::JsonObject) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// [`ResourceContents`](https://modelcontextprotocol.io/specification/2025-11-25/schema#resourcecontents) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3231,6 +6582,29 @@ pub struct ResourceContents {
     pub mime_type: Option<String>,
     /// `uri` (required).
     pub uri: String,
+}
+impl ResourceContents {
+    /// Builds a `ResourceContents` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self {
+            uri: uri.into(),
+            meta: None,
+            mime_type: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
 }
 /// [`ResourceListChangedNotification`](https://modelcontextprotocol.io/specification/2025-11-25/schema#resourcelistchangednotification) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3246,6 +6620,24 @@ pub struct ResourceListChangedNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ResourceListChangedNotification {
+    /// Builds a `ResourceListChangedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: NotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// The inline schema at `ResourceRequestParams._meta` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResourceRequestParamsMeta {
@@ -3260,6 +6652,22 @@ pub struct ResourceRequestParamsMeta {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ResourceRequestParamsMeta {
+    /// Builds a `ResourceRequestParamsMeta` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
+}
 /// [`ResourceRequestParams`](https://modelcontextprotocol.io/specification/2025-11-25/schema#resourcerequestparams) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResourceRequestParams {
@@ -3269,6 +6677,22 @@ pub struct ResourceRequestParams {
     /// `uri` (required).
     pub uri: String,
 }
+impl ResourceRequestParams {
+    /// Builds a `ResourceRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self {
+            uri: uri.into(),
+            meta: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: ResourceRequestParamsMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
+}
 /// [`ResourceUpdatedNotificationParams`](https://modelcontextprotocol.io/specification/2025-11-25/schema#resourceupdatednotificationparams) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResourceUpdatedNotificationParams {
@@ -3277,6 +6701,22 @@ pub struct ResourceUpdatedNotificationParams {
     pub meta: Option<crate::JsonObject>,
     /// `uri` (required).
     pub uri: String,
+}
+impl ResourceUpdatedNotificationParams {
+    /// Builds a `ResourceUpdatedNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self {
+            uri: uri.into(),
+            meta: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::JsonObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`ResourceUpdatedNotification`](https://modelcontextprotocol.io/specification/2025-11-25/schema#resourceupdatednotification) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3291,6 +6731,18 @@ pub struct ResourceUpdatedNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ResourceUpdatedNotification {
+    /// Builds a `ResourceUpdatedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: ResourceUpdatedNotificationParams) -> Self {
+        Self {
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// [`ToolListChangedNotification`](https://modelcontextprotocol.io/specification/2025-11-25/schema#toollistchangednotification) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ToolListChangedNotification {
@@ -3304,6 +6756,24 @@ pub struct ToolListChangedNotification {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ToolListChangedNotification {
+    /// Builds a `ToolListChangedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: NotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// [`ServerNotification`](https://modelcontextprotocol.io/specification/2025-11-25/schema#servernotification) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq)]
@@ -3546,6 +7016,22 @@ pub struct TaskAugmentedRequestParamsMeta {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl TaskAugmentedRequestParamsMeta {
+    /// Builds a `TaskAugmentedRequestParamsMeta` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
+}
 /// [`TaskAugmentedRequestParams`](https://modelcontextprotocol.io/specification/2025-11-25/schema#taskaugmentedrequestparams) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TaskAugmentedRequestParams {
@@ -3556,6 +7042,28 @@ pub struct TaskAugmentedRequestParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task: Option<TaskMetadata>,
 }
+impl TaskAugmentedRequestParams {
+    /// Builds a `TaskAugmentedRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            task: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: TaskAugmentedRequestParamsMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `task`.
+    #[must_use]
+    pub fn with_task(mut self, value: TaskMetadata) -> Self {
+        self.task = Some(value);
+        self
+    }
+}
 /// The inline schema at `URLElicitationRequiredErrorError.data` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct URLElicitationRequiredErrorErrorData {
@@ -3564,6 +7072,16 @@ pub struct URLElicitationRequiredErrorErrorData {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl URLElicitationRequiredErrorErrorData {
+    /// Builds a `URLElicitationRequiredErrorErrorData` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(elicitations: Vec<ElicitRequestURLParams>) -> Self {
+        Self {
+            elicitations,
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// The inline schema at `URLElicitationRequiredError.error` of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3575,6 +7093,21 @@ pub struct URLElicitationRequiredErrorError {
     /// `message` (required).
     pub message: String,
 }
+impl URLElicitationRequiredErrorError {
+    /// Builds a `URLElicitationRequiredErrorError` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        code: i64,
+        message: impl Into<String>,
+        data: URLElicitationRequiredErrorErrorData,
+    ) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            data,
+        }
+    }
+}
 /// [`URLElicitationRequiredError`](https://modelcontextprotocol.io/specification/2025-11-25/schema#urlelicitationrequirederror) of the MCP schema, revision 2025-11-25.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct URLElicitationRequiredError {
@@ -3585,6 +7118,23 @@ pub struct URLElicitationRequiredError {
     pub id: Option<RequestId>,
     /// `jsonrpc` (required).
     pub jsonrpc: tags::V2_0,
+}
+impl URLElicitationRequiredError {
+    /// Builds a `URLElicitationRequiredError` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(error: URLElicitationRequiredErrorError) -> Self {
+        Self {
+            error,
+            id: None,
+            jsonrpc: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `id`.
+    #[must_use]
+    pub fn with_id(mut self, value: RequestId) -> Self {
+        self.id = Some(value);
+        self
+    }
 }
 /// Marker types for each method of revision 2025-11-25, implementing the typed method traits of `mcpwire-jsonrpc` and the direction traits of this crate.
 pub mod methods {

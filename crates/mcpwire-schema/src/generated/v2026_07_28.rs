@@ -33,6 +33,35 @@ pub struct Annotations {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<f64>,
 }
+impl Annotations {
+    /// Builds a `Annotations` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            audience: None,
+            last_modified: None,
+            priority: None,
+        }
+    }
+    /// Sets `audience`.
+    #[must_use]
+    pub fn with_audience(mut self, value: Vec<Role>) -> Self {
+        self.audience = Some(value);
+        self
+    }
+    /// Sets `lastModified`.
+    #[must_use]
+    pub fn with_last_modified(mut self, value: impl Into<String>) -> Self {
+        self.last_modified = Some(value.into());
+        self
+    }
+    /// Sets `priority`.
+    #[must_use]
+    pub fn with_priority(mut self, value: f64) -> Self {
+        self.priority = Some(value);
+        self
+    }
+}
 /// [`MetaObject`](https://modelcontextprotocol.io/specification/2026-07-28/schema#metaobject) of the MCP schema, revision 2026-07-28.
 pub type MetaObject = crate::JsonObject;
 /// [`AudioContent`](https://modelcontextprotocol.io/specification/2026-07-28/schema#audiocontent) of the MCP schema, revision 2026-07-28.
@@ -52,6 +81,31 @@ pub struct AudioContent {
     /// `type` (required).
     pub r#type: tags::Audio,
 }
+impl AudioContent {
+    /// Builds a `AudioContent` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(data: impl Into<String>, mime_type: impl Into<String>) -> Self {
+        Self {
+            data: data.into(),
+            mime_type: mime_type.into(),
+            meta: None,
+            annotations: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+}
 /// [`BaseMetadata`](https://modelcontextprotocol.io/specification/2026-07-28/schema#basemetadata) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BaseMetadata {
@@ -60,6 +114,22 @@ pub struct BaseMetadata {
     /// `title` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+}
+impl BaseMetadata {
+    /// Builds a `BaseMetadata` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            title: None,
+        }
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
 }
 /// [`BlobResourceContents`](https://modelcontextprotocol.io/specification/2026-07-28/schema#blobresourcecontents) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -75,6 +145,30 @@ pub struct BlobResourceContents {
     /// `uri` (required).
     pub uri: String,
 }
+impl BlobResourceContents {
+    /// Builds a `BlobResourceContents` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(blob: impl Into<String>, uri: impl Into<String>) -> Self {
+        Self {
+            blob: blob.into(),
+            uri: uri.into(),
+            meta: None,
+            mime_type: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
+}
 /// [`BooleanSchema`](https://modelcontextprotocol.io/specification/2026-07-28/schema#booleanschema) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BooleanSchema {
@@ -89,6 +183,36 @@ pub struct BooleanSchema {
     pub title: Option<String>,
     /// `type` (required).
     pub r#type: tags::Boolean,
+}
+impl BooleanSchema {
+    /// Builds a `BooleanSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            default: None,
+            description: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `default`.
+    #[must_use]
+    pub fn with_default(mut self, value: bool) -> Self {
+        self.default = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
 }
 crate::support::open_enum! {
     /// The inline schema at `Icon.theme` of the MCP schema, revision 2026-07-28.
@@ -114,6 +238,36 @@ pub struct Icon {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub theme: Option<IconTheme>,
 }
+impl Icon {
+    /// Builds a `Icon` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(src: impl Into<String>) -> Self {
+        Self {
+            src: src.into(),
+            mime_type: None,
+            sizes: None,
+            theme: None,
+        }
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
+    /// Sets `sizes`.
+    #[must_use]
+    pub fn with_sizes(mut self, value: Vec<String>) -> Self {
+        self.sizes = Some(value);
+        self
+    }
+    /// Sets `theme`.
+    #[must_use]
+    pub fn with_theme(mut self, value: IconTheme) -> Self {
+        self.theme = Some(value);
+        self
+    }
+}
 /// [`Implementation`](https://modelcontextprotocol.io/specification/2026-07-28/schema#implementation) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Implementation {
@@ -138,6 +292,44 @@ pub struct Implementation {
     )]
     pub website_url: Option<String>,
 }
+impl Implementation {
+    /// Builds a `Implementation` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            version: version.into(),
+            description: None,
+            icons: None,
+            title: None,
+            website_url: None,
+        }
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `icons`.
+    #[must_use]
+    pub fn with_icons(mut self, value: Vec<Icon>) -> Self {
+        self.icons = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+    /// Sets `websiteUrl`.
+    #[must_use]
+    pub fn with_website_url(mut self, value: impl Into<String>) -> Self {
+        self.website_url = Some(value.into());
+        self
+    }
+}
 /// [`ResultMetaObject`](https://modelcontextprotocol.io/specification/2026-07-28/schema#resultmetaobject) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResultMetaObject {
@@ -151,6 +343,22 @@ pub struct ResultMetaObject {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ResultMetaObject {
+    /// Builds a `ResultMetaObject` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            io_modelcontextprotocol_server_info: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `io.modelcontextprotocol/serverInfo`.
+    #[must_use]
+    pub fn with_io_modelcontextprotocol_server_info(mut self, value: Implementation) -> Self {
+        self.io_modelcontextprotocol_server_info = Some(value);
+        self
+    }
 }
 crate::support::open_enum! {
     /// The inline schema at `CacheableResult.cacheScope` of the MCP schema, revision 2026-07-28.
@@ -185,6 +393,42 @@ pub struct CacheableResult {
     #[serde(rename = "ttlMs", default, skip_serializing_if = "Option::is_none")]
     pub ttl_ms: Option<i64>,
 }
+impl CacheableResult {
+    /// Builds a `CacheableResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            cache_scope: None,
+            result_type: None,
+            ttl_ms: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: ResultMetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `cacheScope`.
+    #[must_use]
+    pub fn with_cache_scope(mut self, value: CacheableResultCacheScope) -> Self {
+        self.cache_scope = Some(value);
+        self
+    }
+    /// Sets `resultType`.
+    #[must_use]
+    pub fn with_result_type(mut self, value: impl Into<String>) -> Self {
+        self.result_type = Some(value.into());
+        self
+    }
+    /// Sets `ttlMs`.
+    #[must_use]
+    pub fn with_ttl_ms(mut self, value: i64) -> Self {
+        self.ttl_ms = Some(value);
+        self
+    }
+}
 /// [`RequestId`](https://modelcontextprotocol.io/specification/2026-07-28/schema#requestid) of the MCP schema, revision 2026-07-28.
 pub type RequestId = ::mcpwire_jsonrpc::RequestId;
 /// [`JSONObject`](https://modelcontextprotocol.io/specification/2026-07-28/schema#jsonobject) of the MCP schema, revision 2026-07-28.
@@ -199,6 +443,28 @@ pub struct ClientCapabilitiesElicitation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<JSONObject>,
 }
+impl ClientCapabilitiesElicitation {
+    /// Builds a `ClientCapabilitiesElicitation` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            form: None,
+            url: None,
+        }
+    }
+    /// Sets `form`.
+    #[must_use]
+    pub fn with_form(mut self, value: JSONObject) -> Self {
+        self.form = Some(value);
+        self
+    }
+    /// Sets `url`.
+    #[must_use]
+    pub fn with_url(mut self, value: JSONObject) -> Self {
+        self.url = Some(value);
+        self
+    }
+}
 /// The inline schema at `ClientCapabilities.sampling` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ClientCapabilitiesSampling {
@@ -208,6 +474,28 @@ pub struct ClientCapabilitiesSampling {
     /// `tools` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tools: Option<JSONObject>,
+}
+impl ClientCapabilitiesSampling {
+    /// Builds a `ClientCapabilitiesSampling` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            context: None,
+            tools: None,
+        }
+    }
+    /// Sets `context`.
+    #[must_use]
+    pub fn with_context(mut self, value: JSONObject) -> Self {
+        self.context = Some(value);
+        self
+    }
+    /// Sets `tools`.
+    #[must_use]
+    pub fn with_tools(mut self, value: JSONObject) -> Self {
+        self.tools = Some(value);
+        self
+    }
 }
 /// [`ClientCapabilities`](https://modelcontextprotocol.io/specification/2026-07-28/schema#clientcapabilities) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -227,6 +515,55 @@ pub struct ClientCapabilities {
     /// `sampling` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sampling: Option<ClientCapabilitiesSampling>,
+}
+impl ClientCapabilities {
+    /// Builds a `ClientCapabilities` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            elicitation: None,
+            experimental: None,
+            extensions: None,
+            roots: None,
+            sampling: None,
+        }
+    }
+    /// Sets `elicitation`.
+    #[must_use]
+    pub fn with_elicitation(mut self, value: ClientCapabilitiesElicitation) -> Self {
+        self.elicitation = Some(value);
+        self
+    }
+    /// Sets `experimental`.
+    #[must_use]
+    pub fn with_experimental(
+        mut self,
+        value: ::std::collections::BTreeMap<String, JSONObject>,
+    ) -> Self {
+        self.experimental = Some(value);
+        self
+    }
+    /// Sets `extensions`.
+    #[must_use]
+    pub fn with_extensions(
+        mut self,
+        value: ::std::collections::BTreeMap<String, JSONObject>,
+    ) -> Self {
+        self.extensions = Some(value);
+        self
+    }
+    /// Sets `roots`.
+    #[must_use]
+    pub fn with_roots(mut self, value: crate::JsonObject) -> Self {
+        self.roots = Some(value);
+        self
+    }
+    /// Sets `sampling`.
+    #[must_use]
+    pub fn with_sampling(mut self, value: ClientCapabilitiesSampling) -> Self {
+        self.sampling = Some(value);
+        self
+    }
 }
 crate::support::open_enum! {
     /// [`LoggingLevel`](https://modelcontextprotocol.io/specification/2026-07-28/schema#logginglevel) of the MCP schema, revision 2026-07-28.
@@ -285,6 +622,42 @@ pub struct RequestMetaObject {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl RequestMetaObject {
+    /// Builds a `RequestMetaObject` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        io_modelcontextprotocol_client_capabilities: ClientCapabilities,
+        io_modelcontextprotocol_protocol_version: impl Into<String>,
+    ) -> Self {
+        Self {
+            io_modelcontextprotocol_client_capabilities,
+            io_modelcontextprotocol_protocol_version: io_modelcontextprotocol_protocol_version
+                .into(),
+            io_modelcontextprotocol_client_info: None,
+            io_modelcontextprotocol_log_level: None,
+            progress_token: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `io.modelcontextprotocol/clientInfo`.
+    #[must_use]
+    pub fn with_io_modelcontextprotocol_client_info(mut self, value: Implementation) -> Self {
+        self.io_modelcontextprotocol_client_info = Some(value);
+        self
+    }
+    /// Sets `io.modelcontextprotocol/logLevel`.
+    #[must_use]
+    pub fn with_io_modelcontextprotocol_log_level(mut self, value: LoggingLevel) -> Self {
+        self.io_modelcontextprotocol_log_level = Some(value);
+        self
+    }
+    /// Sets `progressToken`.
+    #[must_use]
+    pub fn with_progress_token(mut self, value: ProgressToken) -> Self {
+        self.progress_token = Some(value);
+        self
+    }
+}
 /// [`TextContent`](https://modelcontextprotocol.io/specification/2026-07-28/schema#textcontent) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TextContent {
@@ -298,6 +671,30 @@ pub struct TextContent {
     pub text: String,
     /// `type` (required).
     pub r#type: tags::Text,
+}
+impl TextContent {
+    /// Builds a `TextContent` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            meta: None,
+            annotations: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
 }
 /// [`ImageContent`](https://modelcontextprotocol.io/specification/2026-07-28/schema#imagecontent) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -316,6 +713,31 @@ pub struct ImageContent {
     /// `type` (required).
     pub r#type: tags::Image,
 }
+impl ImageContent {
+    /// Builds a `ImageContent` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(data: impl Into<String>, mime_type: impl Into<String>) -> Self {
+        Self {
+            data: data.into(),
+            mime_type: mime_type.into(),
+            meta: None,
+            annotations: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+}
 /// [`ToolUseContent`](https://modelcontextprotocol.io/specification/2026-07-28/schema#toolusecontent) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ToolUseContent {
@@ -330,6 +752,25 @@ pub struct ToolUseContent {
     pub name: String,
     /// `type` (required).
     pub r#type: tags::ToolUse,
+}
+impl ToolUseContent {
+    /// Builds a `ToolUseContent` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: impl Into<String>, input: crate::JsonObject, name: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            input,
+            name: name.into(),
+            meta: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`ResourceLink`](https://modelcontextprotocol.io/specification/2026-07-28/schema#resourcelink) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -362,6 +803,66 @@ pub struct ResourceLink {
     /// `uri` (required).
     pub uri: String,
 }
+impl ResourceLink {
+    /// Builds a `ResourceLink` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>, uri: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            uri: uri.into(),
+            meta: None,
+            annotations: None,
+            description: None,
+            icons: None,
+            mime_type: None,
+            size: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `icons`.
+    #[must_use]
+    pub fn with_icons(mut self, value: Vec<Icon>) -> Self {
+        self.icons = Some(value);
+        self
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
+    /// Sets `size`.
+    #[must_use]
+    pub fn with_size(mut self, value: i64) -> Self {
+        self.size = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// [`TextResourceContents`](https://modelcontextprotocol.io/specification/2026-07-28/schema#textresourcecontents) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TextResourceContents {
@@ -375,6 +876,30 @@ pub struct TextResourceContents {
     pub text: String,
     /// `uri` (required).
     pub uri: String,
+}
+impl TextResourceContents {
+    /// Builds a `TextResourceContents` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(text: impl Into<String>, uri: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            uri: uri.into(),
+            meta: None,
+            mime_type: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
 }
 /// The inline schema at `EmbeddedResource.resource` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
@@ -432,6 +957,30 @@ pub struct EmbeddedResource {
     pub resource: EmbeddedResourceResource,
     /// `type` (required).
     pub r#type: tags::Resource,
+}
+impl EmbeddedResource {
+    /// Builds a `EmbeddedResource` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(resource: EmbeddedResourceResource) -> Self {
+        Self {
+            resource,
+            meta: None,
+            annotations: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
 }
 /// [`ContentBlock`](https://modelcontextprotocol.io/specification/2026-07-28/schema#contentblock) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
@@ -512,6 +1061,38 @@ pub struct ToolResultContent {
     pub tool_use_id: String,
     /// `type` (required).
     pub r#type: tags::ToolResult,
+}
+impl ToolResultContent {
+    /// Builds a `ToolResultContent` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(content: Vec<ContentBlock>, tool_use_id: impl Into<String>) -> Self {
+        Self {
+            content,
+            tool_use_id: tool_use_id.into(),
+            meta: None,
+            is_error: None,
+            structured_content: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `isError`.
+    #[must_use]
+    pub fn with_is_error(mut self, value: bool) -> Self {
+        self.is_error = Some(value);
+        self
+    }
+    /// Sets `structuredContent`.
+    #[must_use]
+    pub fn with_structured_content(mut self, value: ::serde_json::Value) -> Self {
+        self.structured_content = Some(value);
+        self
+    }
 }
 /// [`SamplingMessageContentBlock`](https://modelcontextprotocol.io/specification/2026-07-28/schema#samplingmessagecontentblock) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
@@ -624,6 +1205,31 @@ pub struct CreateMessageResult {
     )]
     pub stop_reason: Option<String>,
 }
+impl CreateMessageResult {
+    /// Builds a `CreateMessageResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(content: CreateMessageResultContent, model: impl Into<String>, role: Role) -> Self {
+        Self {
+            content,
+            model: model.into(),
+            role,
+            meta: None,
+            stop_reason: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `stopReason`.
+    #[must_use]
+    pub fn with_stop_reason(mut self, value: impl Into<String>) -> Self {
+        self.stop_reason = Some(value.into());
+        self
+    }
+}
 /// [`Root`](https://modelcontextprotocol.io/specification/2026-07-28/schema#root) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Root {
@@ -636,11 +1242,41 @@ pub struct Root {
     /// `uri` (required).
     pub uri: String,
 }
+impl Root {
+    /// Builds a `Root` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self {
+            uri: uri.into(),
+            meta: None,
+            name: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+}
 /// [`ListRootsResult`](https://modelcontextprotocol.io/specification/2026-07-28/schema#listrootsresult) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListRootsResult {
     /// `roots` (required).
     pub roots: Vec<Root>,
+}
+impl ListRootsResult {
+    /// Builds a `ListRootsResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(roots: Vec<Root>) -> Self {
+        Self { roots }
+    }
 }
 crate::support::open_enum! {
     /// The inline schema at `ElicitResult.action` of the MCP schema, revision 2026-07-28.
@@ -710,6 +1346,25 @@ pub struct ElicitResult {
     /// `content` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<::std::collections::BTreeMap<String, ElicitResultContentValue>>,
+}
+impl ElicitResult {
+    /// Builds a `ElicitResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(action: ElicitResultAction) -> Self {
+        Self {
+            action,
+            content: None,
+        }
+    }
+    /// Sets `content`.
+    #[must_use]
+    pub fn with_content(
+        mut self,
+        value: ::std::collections::BTreeMap<String, ElicitResultContentValue>,
+    ) -> Self {
+        self.content = Some(value);
+        self
+    }
 }
 /// [`InputResponse`](https://modelcontextprotocol.io/specification/2026-07-28/schema#inputresponse) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
@@ -787,6 +1442,37 @@ pub struct CallToolRequestParams {
     )]
     pub request_state: Option<String>,
 }
+impl CallToolRequestParams {
+    /// Builds a `CallToolRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(meta: RequestMetaObject, name: impl Into<String>) -> Self {
+        Self {
+            meta,
+            name: name.into(),
+            arguments: None,
+            input_responses: None,
+            request_state: None,
+        }
+    }
+    /// Sets `arguments`.
+    #[must_use]
+    pub fn with_arguments(mut self, value: crate::JsonObject) -> Self {
+        self.arguments = Some(value);
+        self
+    }
+    /// Sets `inputResponses`.
+    #[must_use]
+    pub fn with_input_responses(mut self, value: InputResponses) -> Self {
+        self.input_responses = Some(value);
+        self
+    }
+    /// Sets `requestState`.
+    #[must_use]
+    pub fn with_request_state(mut self, value: impl Into<String>) -> Self {
+        self.request_state = Some(value.into());
+        self
+    }
+}
 /// [`CallToolRequest`](https://modelcontextprotocol.io/specification/2026-07-28/schema#calltoolrequest) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CallToolRequest {
@@ -801,6 +1487,19 @@ pub struct CallToolRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl CallToolRequest {
+    /// Builds a `CallToolRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, params: CallToolRequestParams) -> Self {
+        Self {
+            id,
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// [`CallToolResult`](https://modelcontextprotocol.io/specification/2026-07-28/schema#calltoolresult) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -827,6 +1526,43 @@ pub struct CallToolResult {
         skip_serializing_if = "Option::is_none"
     )]
     pub structured_content: Option<::serde_json::Value>,
+}
+impl CallToolResult {
+    /// Builds a `CallToolResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(content: Vec<ContentBlock>) -> Self {
+        Self {
+            content,
+            meta: None,
+            is_error: None,
+            result_type: None,
+            structured_content: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: ResultMetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `isError`.
+    #[must_use]
+    pub fn with_is_error(mut self, value: bool) -> Self {
+        self.is_error = Some(value);
+        self
+    }
+    /// Sets `resultType`.
+    #[must_use]
+    pub fn with_result_type(mut self, value: impl Into<String>) -> Self {
+        self.result_type = Some(value.into());
+        self
+    }
+    /// Sets `structuredContent`.
+    #[must_use]
+    pub fn with_structured_content(mut self, value: ::serde_json::Value) -> Self {
+        self.structured_content = Some(value);
+        self
+    }
 }
 crate::support::open_enum! {
     /// The inline schema at `CreateMessageRequestParams.includeContext` of the MCP schema, revision 2026-07-28.
@@ -885,12 +1621,42 @@ pub struct SamplingMessage {
     /// `role` (required).
     pub role: Role,
 }
+impl SamplingMessage {
+    /// Builds a `SamplingMessage` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(content: SamplingMessageContent, role: Role) -> Self {
+        Self {
+            content,
+            role,
+            meta: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+}
 /// [`ModelHint`](https://modelcontextprotocol.io/specification/2026-07-28/schema#modelhint) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ModelHint {
     /// `name` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+impl ModelHint {
+    /// Builds a `ModelHint` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { name: None }
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
 }
 /// [`ModelPreferences`](https://modelcontextprotocol.io/specification/2026-07-28/schema#modelpreferences) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -920,6 +1686,42 @@ pub struct ModelPreferences {
     )]
     pub speed_priority: Option<f64>,
 }
+impl ModelPreferences {
+    /// Builds a `ModelPreferences` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            cost_priority: None,
+            hints: None,
+            intelligence_priority: None,
+            speed_priority: None,
+        }
+    }
+    /// Sets `costPriority`.
+    #[must_use]
+    pub fn with_cost_priority(mut self, value: f64) -> Self {
+        self.cost_priority = Some(value);
+        self
+    }
+    /// Sets `hints`.
+    #[must_use]
+    pub fn with_hints(mut self, value: Vec<ModelHint>) -> Self {
+        self.hints = Some(value);
+        self
+    }
+    /// Sets `intelligencePriority`.
+    #[must_use]
+    pub fn with_intelligence_priority(mut self, value: f64) -> Self {
+        self.intelligence_priority = Some(value);
+        self
+    }
+    /// Sets `speedPriority`.
+    #[must_use]
+    pub fn with_speed_priority(mut self, value: f64) -> Self {
+        self.speed_priority = Some(value);
+        self
+    }
+}
 crate::support::open_enum! {
     /// The inline schema at `ToolChoice.mode` of the MCP schema, revision 2026-07-28.
     ToolChoiceMode {
@@ -937,6 +1739,19 @@ pub struct ToolChoice {
     /// `mode` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<ToolChoiceMode>,
+}
+impl ToolChoice {
+    /// Builds a `ToolChoice` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { mode: None }
+    }
+    /// Sets `mode`.
+    #[must_use]
+    pub fn with_mode(mut self, value: ToolChoiceMode) -> Self {
+        self.mode = Some(value);
+        self
+    }
 }
 /// [`ToolAnnotations`](https://modelcontextprotocol.io/specification/2026-07-28/schema#toolannotations) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -973,6 +1788,49 @@ pub struct ToolAnnotations {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
+impl ToolAnnotations {
+    /// Builds a `ToolAnnotations` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            destructive_hint: None,
+            idempotent_hint: None,
+            open_world_hint: None,
+            read_only_hint: None,
+            title: None,
+        }
+    }
+    /// Sets `destructiveHint`.
+    #[must_use]
+    pub fn with_destructive_hint(mut self, value: bool) -> Self {
+        self.destructive_hint = Some(value);
+        self
+    }
+    /// Sets `idempotentHint`.
+    #[must_use]
+    pub fn with_idempotent_hint(mut self, value: bool) -> Self {
+        self.idempotent_hint = Some(value);
+        self
+    }
+    /// Sets `openWorldHint`.
+    #[must_use]
+    pub fn with_open_world_hint(mut self, value: bool) -> Self {
+        self.open_world_hint = Some(value);
+        self
+    }
+    /// Sets `readOnlyHint`.
+    #[must_use]
+    pub fn with_read_only_hint(mut self, value: bool) -> Self {
+        self.read_only_hint = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// [`Tool`](https://modelcontextprotocol.io/specification/2026-07-28/schema#tool) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Tool {
@@ -1003,6 +1861,58 @@ pub struct Tool {
     /// `title` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+}
+impl Tool {
+    /// Builds a `Tool` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(input_schema: crate::JsonObject, name: impl Into<String>) -> Self {
+        Self {
+            input_schema,
+            name: name.into(),
+            meta: None,
+            annotations: None,
+            description: None,
+            icons: None,
+            output_schema: None,
+            title: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: ToolAnnotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `icons`.
+    #[must_use]
+    pub fn with_icons(mut self, value: Vec<Icon>) -> Self {
+        self.icons = Some(value);
+        self
+    }
+    /// Sets `outputSchema`.
+    #[must_use]
+    pub fn with_output_schema(mut self, value: crate::JsonObject) -> Self {
+        self.output_schema = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
 }
 /// [`CreateMessageRequestParams`](https://modelcontextprotocol.io/specification/2026-07-28/schema#createmessagerequestparams) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1057,6 +1967,72 @@ pub struct CreateMessageRequestParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tools: Option<Vec<Tool>>,
 }
+impl CreateMessageRequestParams {
+    /// Builds a `CreateMessageRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(max_tokens: i64, messages: Vec<SamplingMessage>) -> Self {
+        Self {
+            max_tokens,
+            messages,
+            include_context: None,
+            metadata: None,
+            model_preferences: None,
+            stop_sequences: None,
+            system_prompt: None,
+            temperature: None,
+            tool_choice: None,
+            tools: None,
+        }
+    }
+    /// Sets `includeContext`.
+    #[must_use]
+    pub fn with_include_context(mut self, value: CreateMessageRequestParamsIncludeContext) -> Self {
+        self.include_context = Some(value);
+        self
+    }
+    /// Sets `metadata`.
+    #[must_use]
+    pub fn with_metadata(mut self, value: JSONObject) -> Self {
+        self.metadata = Some(value);
+        self
+    }
+    /// Sets `modelPreferences`.
+    #[must_use]
+    pub fn with_model_preferences(mut self, value: ModelPreferences) -> Self {
+        self.model_preferences = Some(value);
+        self
+    }
+    /// Sets `stopSequences`.
+    #[must_use]
+    pub fn with_stop_sequences(mut self, value: Vec<String>) -> Self {
+        self.stop_sequences = Some(value);
+        self
+    }
+    /// Sets `systemPrompt`.
+    #[must_use]
+    pub fn with_system_prompt(mut self, value: impl Into<String>) -> Self {
+        self.system_prompt = Some(value.into());
+        self
+    }
+    /// Sets `temperature`.
+    #[must_use]
+    pub fn with_temperature(mut self, value: f64) -> Self {
+        self.temperature = Some(value);
+        self
+    }
+    /// Sets `toolChoice`.
+    #[must_use]
+    pub fn with_tool_choice(mut self, value: ToolChoice) -> Self {
+        self.tool_choice = Some(value);
+        self
+    }
+    /// Sets `tools`.
+    #[must_use]
+    pub fn with_tools(mut self, value: Vec<Tool>) -> Self {
+        self.tools = Some(value);
+        self
+    }
+}
 /// [`CreateMessageRequest`](https://modelcontextprotocol.io/specification/2026-07-28/schema#createmessagerequest) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CreateMessageRequest {
@@ -1068,12 +2044,36 @@ pub struct CreateMessageRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl CreateMessageRequest {
+    /// Builds a `CreateMessageRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: CreateMessageRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `ListRootsRequest.params` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListRootsRequestParams {
     /// `_meta` (optional).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<MetaObject>,
+}
+impl ListRootsRequestParams {
+    /// Builds a `ListRootsRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { meta: None }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`ListRootsRequest`](https://modelcontextprotocol.io/specification/2026-07-28/schema#listrootsrequest) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1086,6 +2086,23 @@ pub struct ListRootsRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ListRootsRequest {
+    /// Builds a `ListRootsRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: ListRootsRequestParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 crate::support::open_enum! {
     /// The inline schema at `StringSchema.format` of the MCP schema, revision 2026-07-28.
@@ -1124,6 +2141,57 @@ pub struct StringSchema {
     /// `type` (required).
     pub r#type: tags::String,
 }
+impl StringSchema {
+    /// Builds a `StringSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            default: None,
+            description: None,
+            format: None,
+            max_length: None,
+            min_length: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `default`.
+    #[must_use]
+    pub fn with_default(mut self, value: impl Into<String>) -> Self {
+        self.default = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `format`.
+    #[must_use]
+    pub fn with_format(mut self, value: StringSchemaFormat) -> Self {
+        self.format = Some(value);
+        self
+    }
+    /// Sets `maxLength`.
+    #[must_use]
+    pub fn with_max_length(mut self, value: i64) -> Self {
+        self.max_length = Some(value);
+        self
+    }
+    /// Sets `minLength`.
+    #[must_use]
+    pub fn with_min_length(mut self, value: i64) -> Self {
+        self.min_length = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 crate::support::open_enum! {
     /// The inline schema at `NumberSchema.type` of the MCP schema, revision 2026-07-28.
     NumberSchemaType {
@@ -1154,6 +2222,50 @@ pub struct NumberSchema {
     /// `type` (required).
     pub r#type: NumberSchemaType,
 }
+impl NumberSchema {
+    /// Builds a `NumberSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(r#type: NumberSchemaType) -> Self {
+        Self {
+            r#type,
+            default: None,
+            description: None,
+            maximum: None,
+            minimum: None,
+            title: None,
+        }
+    }
+    /// Sets `default`.
+    #[must_use]
+    pub fn with_default(mut self, value: f64) -> Self {
+        self.default = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `maximum`.
+    #[must_use]
+    pub fn with_maximum(mut self, value: f64) -> Self {
+        self.maximum = Some(value);
+        self
+    }
+    /// Sets `minimum`.
+    #[must_use]
+    pub fn with_minimum(mut self, value: f64) -> Self {
+        self.minimum = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// [`UntitledSingleSelectEnumSchema`](https://modelcontextprotocol.io/specification/2026-07-28/schema#untitledsingleselectenumschema) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UntitledSingleSelectEnumSchema {
@@ -1171,6 +2283,37 @@ pub struct UntitledSingleSelectEnumSchema {
     /// `type` (required).
     pub r#type: tags::String,
 }
+impl UntitledSingleSelectEnumSchema {
+    /// Builds a `UntitledSingleSelectEnumSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(r#enum: Vec<String>) -> Self {
+        Self {
+            r#enum,
+            default: None,
+            description: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `default`.
+    #[must_use]
+    pub fn with_default(mut self, value: impl Into<String>) -> Self {
+        self.default = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `TitledSingleSelectEnumSchemaOneOfItem` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TitledSingleSelectEnumSchemaOneOfItem {
@@ -1178,6 +2321,16 @@ pub struct TitledSingleSelectEnumSchemaOneOfItem {
     pub r#const: String,
     /// `title` (required).
     pub title: String,
+}
+impl TitledSingleSelectEnumSchemaOneOfItem {
+    /// Builds a `TitledSingleSelectEnumSchemaOneOfItem` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(r#const: impl Into<String>, title: impl Into<String>) -> Self {
+        Self {
+            r#const: r#const.into(),
+            title: title.into(),
+        }
+    }
 }
 /// [`TitledSingleSelectEnumSchema`](https://modelcontextprotocol.io/specification/2026-07-28/schema#titledsingleselectenumschema) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1197,6 +2350,37 @@ pub struct TitledSingleSelectEnumSchema {
     /// `type` (required).
     pub r#type: tags::String,
 }
+impl TitledSingleSelectEnumSchema {
+    /// Builds a `TitledSingleSelectEnumSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(one_of: Vec<TitledSingleSelectEnumSchemaOneOfItem>) -> Self {
+        Self {
+            one_of,
+            default: None,
+            description: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `default`.
+    #[must_use]
+    pub fn with_default(mut self, value: impl Into<String>) -> Self {
+        self.default = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `UntitledMultiSelectEnumSchema.items` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UntitledMultiSelectEnumSchemaItems {
@@ -1204,6 +2388,16 @@ pub struct UntitledMultiSelectEnumSchemaItems {
     pub r#enum: Vec<String>,
     /// `type` (required).
     pub r#type: tags::String,
+}
+impl UntitledMultiSelectEnumSchemaItems {
+    /// Builds a `UntitledMultiSelectEnumSchemaItems` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(r#enum: Vec<String>) -> Self {
+        Self {
+            r#enum,
+            r#type: ::core::default::Default::default(),
+        }
+    }
 }
 /// [`UntitledMultiSelectEnumSchema`](https://modelcontextprotocol.io/specification/2026-07-28/schema#untitledmultiselectenumschema) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1228,6 +2422,51 @@ pub struct UntitledMultiSelectEnumSchema {
     /// `type` (required).
     pub r#type: tags::Array,
 }
+impl UntitledMultiSelectEnumSchema {
+    /// Builds a `UntitledMultiSelectEnumSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(items: UntitledMultiSelectEnumSchemaItems) -> Self {
+        Self {
+            items,
+            default: None,
+            description: None,
+            max_items: None,
+            min_items: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `default`.
+    #[must_use]
+    pub fn with_default(mut self, value: Vec<String>) -> Self {
+        self.default = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `maxItems`.
+    #[must_use]
+    pub fn with_max_items(mut self, value: i64) -> Self {
+        self.max_items = Some(value);
+        self
+    }
+    /// Sets `minItems`.
+    #[must_use]
+    pub fn with_min_items(mut self, value: i64) -> Self {
+        self.min_items = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `TitledMultiSelectEnumSchemaItemsAnyOfItem` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TitledMultiSelectEnumSchemaItemsAnyOfItem {
@@ -1236,12 +2475,29 @@ pub struct TitledMultiSelectEnumSchemaItemsAnyOfItem {
     /// `title` (required).
     pub title: String,
 }
+impl TitledMultiSelectEnumSchemaItemsAnyOfItem {
+    /// Builds a `TitledMultiSelectEnumSchemaItemsAnyOfItem` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(r#const: impl Into<String>, title: impl Into<String>) -> Self {
+        Self {
+            r#const: r#const.into(),
+            title: title.into(),
+        }
+    }
+}
 /// The inline schema at `TitledMultiSelectEnumSchema.items` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TitledMultiSelectEnumSchemaItems {
     /// `anyOf` (required).
     #[serde(rename = "anyOf")]
     pub any_of: Vec<TitledMultiSelectEnumSchemaItemsAnyOfItem>,
+}
+impl TitledMultiSelectEnumSchemaItems {
+    /// Builds a `TitledMultiSelectEnumSchemaItems` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(any_of: Vec<TitledMultiSelectEnumSchemaItemsAnyOfItem>) -> Self {
+        Self { any_of }
+    }
 }
 /// [`TitledMultiSelectEnumSchema`](https://modelcontextprotocol.io/specification/2026-07-28/schema#titledmultiselectenumschema) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1266,6 +2522,51 @@ pub struct TitledMultiSelectEnumSchema {
     /// `type` (required).
     pub r#type: tags::Array,
 }
+impl TitledMultiSelectEnumSchema {
+    /// Builds a `TitledMultiSelectEnumSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(items: TitledMultiSelectEnumSchemaItems) -> Self {
+        Self {
+            items,
+            default: None,
+            description: None,
+            max_items: None,
+            min_items: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `default`.
+    #[must_use]
+    pub fn with_default(mut self, value: Vec<String>) -> Self {
+        self.default = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `maxItems`.
+    #[must_use]
+    pub fn with_max_items(mut self, value: i64) -> Self {
+        self.max_items = Some(value);
+        self
+    }
+    /// Sets `minItems`.
+    #[must_use]
+    pub fn with_min_items(mut self, value: i64) -> Self {
+        self.min_items = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// [`LegacyTitledEnumSchema`](https://modelcontextprotocol.io/specification/2026-07-28/schema#legacytitledenumschema) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LegacyTitledEnumSchema {
@@ -1285,6 +2586,44 @@ pub struct LegacyTitledEnumSchema {
     pub title: Option<String>,
     /// `type` (required).
     pub r#type: tags::String,
+}
+impl LegacyTitledEnumSchema {
+    /// Builds a `LegacyTitledEnumSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(r#enum: Vec<String>) -> Self {
+        Self {
+            r#enum,
+            default: None,
+            description: None,
+            enum_names: None,
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `default`.
+    #[must_use]
+    pub fn with_default(mut self, value: impl Into<String>) -> Self {
+        self.default = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `enumNames`.
+    #[must_use]
+    pub fn with_enum_names(mut self, value: Vec<String>) -> Self {
+        self.enum_names = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
 }
 /// [`PrimitiveSchemaDefinition`](https://modelcontextprotocol.io/specification/2026-07-28/schema#primitiveschemadefinition) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
@@ -1394,6 +2733,32 @@ pub struct ElicitRequestFormParamsRequestedSchema {
     /// `type` (required).
     pub r#type: tags::Object,
 }
+impl ElicitRequestFormParamsRequestedSchema {
+    /// Builds a `ElicitRequestFormParamsRequestedSchema` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        properties: ::std::collections::BTreeMap<String, PrimitiveSchemaDefinition>,
+    ) -> Self {
+        Self {
+            properties,
+            schema: None,
+            required: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `$schema`.
+    #[must_use]
+    pub fn with_schema(mut self, value: impl Into<String>) -> Self {
+        self.schema = Some(value.into());
+        self
+    }
+    /// Sets `required`.
+    #[must_use]
+    pub fn with_required(mut self, value: Vec<String>) -> Self {
+        self.required = Some(value);
+        self
+    }
+}
 /// [`ElicitRequestFormParams`](https://modelcontextprotocol.io/specification/2026-07-28/schema#elicitrequestformparams) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ElicitRequestFormParams {
@@ -1406,6 +2771,26 @@ pub struct ElicitRequestFormParams {
     #[serde(rename = "requestedSchema")]
     pub requested_schema: ElicitRequestFormParamsRequestedSchema,
 }
+impl ElicitRequestFormParams {
+    /// Builds a `ElicitRequestFormParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        message: impl Into<String>,
+        requested_schema: ElicitRequestFormParamsRequestedSchema,
+    ) -> Self {
+        Self {
+            message: message.into(),
+            requested_schema,
+            mode: None,
+        }
+    }
+    /// Sets `mode`.
+    #[must_use]
+    pub fn with_mode(mut self, value: tags::Form) -> Self {
+        self.mode = Some(value);
+        self
+    }
+}
 /// [`ElicitRequestURLParams`](https://modelcontextprotocol.io/specification/2026-07-28/schema#elicitrequesturlparams) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ElicitRequestURLParams {
@@ -1415,6 +2800,17 @@ pub struct ElicitRequestURLParams {
     pub mode: tags::Url,
     /// `url` (required).
     pub url: String,
+}
+impl ElicitRequestURLParams {
+    /// Builds a `ElicitRequestURLParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(message: impl Into<String>, url: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            url: url.into(),
+            mode: ::core::default::Default::default(),
+        }
+    }
 }
 /// [`ElicitRequestParams`](https://modelcontextprotocol.io/specification/2026-07-28/schema#elicitrequestparams) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
@@ -1472,6 +2868,17 @@ pub struct ElicitRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ElicitRequest {
+    /// Builds a `ElicitRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: ElicitRequestParams) -> Self {
+        Self {
+            params,
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// [`InputRequest`](https://modelcontextprotocol.io/specification/2026-07-28/schema#inputrequest) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
@@ -1555,6 +2962,42 @@ pub struct InputRequiredResult {
     )]
     pub result_type: Option<String>,
 }
+impl InputRequiredResult {
+    /// Builds a `InputRequiredResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            input_requests: None,
+            request_state: None,
+            result_type: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: ResultMetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `inputRequests`.
+    #[must_use]
+    pub fn with_input_requests(mut self, value: InputRequests) -> Self {
+        self.input_requests = Some(value);
+        self
+    }
+    /// Sets `requestState`.
+    #[must_use]
+    pub fn with_request_state(mut self, value: impl Into<String>) -> Self {
+        self.request_state = Some(value.into());
+        self
+    }
+    /// Sets `resultType`.
+    #[must_use]
+    pub fn with_result_type(mut self, value: impl Into<String>) -> Self {
+        self.result_type = Some(value.into());
+        self
+    }
+}
 /// The inline schema at `CallToolResultResponse.result` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
 #[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
@@ -1611,6 +3054,17 @@ pub struct CallToolResultResponse {
     /// `result` (required).
     pub result: CallToolResultResponseResult,
 }
+impl CallToolResultResponse {
+    /// Builds a `CallToolResultResponse` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, result: CallToolResultResponseResult) -> Self {
+        Self {
+            id,
+            result,
+            jsonrpc: ::core::default::Default::default(),
+        }
+    }
+}
 /// [`NotificationMetaObject`](https://modelcontextprotocol.io/specification/2026-07-28/schema#notificationmetaobject) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct NotificationMetaObject {
@@ -1625,6 +3079,22 @@ pub struct NotificationMetaObject {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl NotificationMetaObject {
+    /// Builds a `NotificationMetaObject` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            io_modelcontextprotocol_subscription_id: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `io.modelcontextprotocol/subscriptionId`.
+    #[must_use]
+    pub fn with_io_modelcontextprotocol_subscription_id(mut self, value: RequestId) -> Self {
+        self.io_modelcontextprotocol_subscription_id = Some(value);
+        self
+    }
+}
 /// [`CancelledNotificationParams`](https://modelcontextprotocol.io/specification/2026-07-28/schema#cancellednotificationparams) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CancelledNotificationParams {
@@ -1637,6 +3107,29 @@ pub struct CancelledNotificationParams {
     /// `requestId` (required).
     #[serde(rename = "requestId")]
     pub request_id: RequestId,
+}
+impl CancelledNotificationParams {
+    /// Builds a `CancelledNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(request_id: RequestId) -> Self {
+        Self {
+            request_id,
+            meta: None,
+            reason: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: NotificationMetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `reason`.
+    #[must_use]
+    pub fn with_reason(mut self, value: impl Into<String>) -> Self {
+        self.reason = Some(value.into());
+        self
+    }
 }
 /// [`CancelledNotification`](https://modelcontextprotocol.io/specification/2026-07-28/schema#cancellednotification) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1651,6 +3144,18 @@ pub struct CancelledNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl CancelledNotification {
+    /// Builds a `CancelledNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: CancelledNotificationParams) -> Self {
+        Self {
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// [`ClientNotification`](https://modelcontextprotocol.io/specification/2026-07-28/schema#clientnotification) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ClientNotification {
@@ -1664,12 +3169,31 @@ pub struct ClientNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ClientNotification {
+    /// Builds a `ClientNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: CancelledNotificationParams) -> Self {
+        Self {
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// [`RequestParams`](https://modelcontextprotocol.io/specification/2026-07-28/schema#requestparams) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RequestParams {
     /// `_meta` (required).
     #[serde(rename = "_meta")]
     pub meta: RequestMetaObject,
+}
+impl RequestParams {
+    /// Builds a `RequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(meta: RequestMetaObject) -> Self {
+        Self { meta }
+    }
 }
 /// [`DiscoverRequest`](https://modelcontextprotocol.io/specification/2026-07-28/schema#discoverrequest) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1686,6 +3210,19 @@ pub struct DiscoverRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl DiscoverRequest {
+    /// Builds a `DiscoverRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, params: RequestParams) -> Self {
+        Self {
+            id,
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// [`PaginatedRequestParams`](https://modelcontextprotocol.io/specification/2026-07-28/schema#paginatedrequestparams) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PaginatedRequestParams {
@@ -1695,6 +3232,19 @@ pub struct PaginatedRequestParams {
     /// `cursor` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+impl PaginatedRequestParams {
+    /// Builds a `PaginatedRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(meta: RequestMetaObject) -> Self {
+        Self { meta, cursor: None }
+    }
+    /// Sets `cursor`.
+    #[must_use]
+    pub fn with_cursor(mut self, value: impl Into<String>) -> Self {
+        self.cursor = Some(value.into());
+        self
+    }
 }
 /// [`ListResourcesRequest`](https://modelcontextprotocol.io/specification/2026-07-28/schema#listresourcesrequest) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1711,6 +3261,19 @@ pub struct ListResourcesRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ListResourcesRequest {
+    /// Builds a `ListResourcesRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, params: PaginatedRequestParams) -> Self {
+        Self {
+            id,
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// [`ListResourceTemplatesRequest`](https://modelcontextprotocol.io/specification/2026-07-28/schema#listresourcetemplatesrequest) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListResourceTemplatesRequest {
@@ -1725,6 +3288,19 @@ pub struct ListResourceTemplatesRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ListResourceTemplatesRequest {
+    /// Builds a `ListResourceTemplatesRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, params: PaginatedRequestParams) -> Self {
+        Self {
+            id,
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// [`ReadResourceRequestParams`](https://modelcontextprotocol.io/specification/2026-07-28/schema#readresourcerequestparams) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1749,6 +3325,30 @@ pub struct ReadResourceRequestParams {
     /// `uri` (required).
     pub uri: String,
 }
+impl ReadResourceRequestParams {
+    /// Builds a `ReadResourceRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(meta: RequestMetaObject, uri: impl Into<String>) -> Self {
+        Self {
+            meta,
+            uri: uri.into(),
+            input_responses: None,
+            request_state: None,
+        }
+    }
+    /// Sets `inputResponses`.
+    #[must_use]
+    pub fn with_input_responses(mut self, value: InputResponses) -> Self {
+        self.input_responses = Some(value);
+        self
+    }
+    /// Sets `requestState`.
+    #[must_use]
+    pub fn with_request_state(mut self, value: impl Into<String>) -> Self {
+        self.request_state = Some(value.into());
+        self
+    }
+}
 /// [`ReadResourceRequest`](https://modelcontextprotocol.io/specification/2026-07-28/schema#readresourcerequest) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ReadResourceRequest {
@@ -1763,6 +3363,19 @@ pub struct ReadResourceRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ReadResourceRequest {
+    /// Builds a `ReadResourceRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, params: ReadResourceRequestParams) -> Self {
+        Self {
+            id,
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// [`SubscriptionFilter`](https://modelcontextprotocol.io/specification/2026-07-28/schema#subscriptionfilter) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1796,6 +3409,42 @@ pub struct SubscriptionFilter {
     )]
     pub tools_list_changed: Option<bool>,
 }
+impl SubscriptionFilter {
+    /// Builds a `SubscriptionFilter` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            prompts_list_changed: None,
+            resource_subscriptions: None,
+            resources_list_changed: None,
+            tools_list_changed: None,
+        }
+    }
+    /// Sets `promptsListChanged`.
+    #[must_use]
+    pub fn with_prompts_list_changed(mut self, value: bool) -> Self {
+        self.prompts_list_changed = Some(value);
+        self
+    }
+    /// Sets `resourceSubscriptions`.
+    #[must_use]
+    pub fn with_resource_subscriptions(mut self, value: Vec<String>) -> Self {
+        self.resource_subscriptions = Some(value);
+        self
+    }
+    /// Sets `resourcesListChanged`.
+    #[must_use]
+    pub fn with_resources_list_changed(mut self, value: bool) -> Self {
+        self.resources_list_changed = Some(value);
+        self
+    }
+    /// Sets `toolsListChanged`.
+    #[must_use]
+    pub fn with_tools_list_changed(mut self, value: bool) -> Self {
+        self.tools_list_changed = Some(value);
+        self
+    }
+}
 /// [`SubscriptionsListenRequestParams`](https://modelcontextprotocol.io/specification/2026-07-28/schema#subscriptionslistenrequestparams) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SubscriptionsListenRequestParams {
@@ -1804,6 +3453,16 @@ pub struct SubscriptionsListenRequestParams {
     pub meta: RequestMetaObject,
     /// `notifications` (required).
     pub notifications: SubscriptionFilter,
+}
+impl SubscriptionsListenRequestParams {
+    /// Builds a `SubscriptionsListenRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(meta: RequestMetaObject, notifications: SubscriptionFilter) -> Self {
+        Self {
+            meta,
+            notifications,
+        }
+    }
 }
 /// [`SubscriptionsListenRequest`](https://modelcontextprotocol.io/specification/2026-07-28/schema#subscriptionslistenrequest) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1820,6 +3479,19 @@ pub struct SubscriptionsListenRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl SubscriptionsListenRequest {
+    /// Builds a `SubscriptionsListenRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, params: SubscriptionsListenRequestParams) -> Self {
+        Self {
+            id,
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// [`ListPromptsRequest`](https://modelcontextprotocol.io/specification/2026-07-28/schema#listpromptsrequest) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListPromptsRequest {
@@ -1834,6 +3506,19 @@ pub struct ListPromptsRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ListPromptsRequest {
+    /// Builds a `ListPromptsRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, params: PaginatedRequestParams) -> Self {
+        Self {
+            id,
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// [`GetPromptRequestParams`](https://modelcontextprotocol.io/specification/2026-07-28/schema#getpromptrequestparams) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1861,6 +3546,37 @@ pub struct GetPromptRequestParams {
     )]
     pub request_state: Option<String>,
 }
+impl GetPromptRequestParams {
+    /// Builds a `GetPromptRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(meta: RequestMetaObject, name: impl Into<String>) -> Self {
+        Self {
+            meta,
+            name: name.into(),
+            arguments: None,
+            input_responses: None,
+            request_state: None,
+        }
+    }
+    /// Sets `arguments`.
+    #[must_use]
+    pub fn with_arguments(mut self, value: ::std::collections::BTreeMap<String, String>) -> Self {
+        self.arguments = Some(value);
+        self
+    }
+    /// Sets `inputResponses`.
+    #[must_use]
+    pub fn with_input_responses(mut self, value: InputResponses) -> Self {
+        self.input_responses = Some(value);
+        self
+    }
+    /// Sets `requestState`.
+    #[must_use]
+    pub fn with_request_state(mut self, value: impl Into<String>) -> Self {
+        self.request_state = Some(value.into());
+        self
+    }
+}
 /// [`GetPromptRequest`](https://modelcontextprotocol.io/specification/2026-07-28/schema#getpromptrequest) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetPromptRequest {
@@ -1875,6 +3591,19 @@ pub struct GetPromptRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl GetPromptRequest {
+    /// Builds a `GetPromptRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, params: GetPromptRequestParams) -> Self {
+        Self {
+            id,
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// [`ListToolsRequest`](https://modelcontextprotocol.io/specification/2026-07-28/schema#listtoolsrequest) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1891,6 +3620,19 @@ pub struct ListToolsRequest {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ListToolsRequest {
+    /// Builds a `ListToolsRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, params: PaginatedRequestParams) -> Self {
+        Self {
+            id,
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// The inline schema at `CompleteRequestParams.argument` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CompleteRequestParamsArgument {
@@ -1899,12 +3641,35 @@ pub struct CompleteRequestParamsArgument {
     /// `value` (required).
     pub value: String,
 }
+impl CompleteRequestParamsArgument {
+    /// Builds a `CompleteRequestParamsArgument` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+}
 /// The inline schema at `CompleteRequestParams.context` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CompleteRequestParamsContext {
     /// `arguments` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arguments: Option<::std::collections::BTreeMap<String, String>>,
+}
+impl CompleteRequestParamsContext {
+    /// Builds a `CompleteRequestParamsContext` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { arguments: None }
+    }
+    /// Sets `arguments`.
+    #[must_use]
+    pub fn with_arguments(mut self, value: ::std::collections::BTreeMap<String, String>) -> Self {
+        self.arguments = Some(value);
+        self
+    }
 }
 /// [`PromptReference`](https://modelcontextprotocol.io/specification/2026-07-28/schema#promptreference) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1917,6 +3682,23 @@ pub struct PromptReference {
     /// `type` (required).
     pub r#type: tags::RefPrompt,
 }
+impl PromptReference {
+    /// Builds a `PromptReference` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            title: None,
+            r#type: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// [`ResourceTemplateReference`](https://modelcontextprotocol.io/specification/2026-07-28/schema#resourcetemplatereference) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResourceTemplateReference {
@@ -1924,6 +3706,16 @@ pub struct ResourceTemplateReference {
     pub r#type: tags::RefResource,
     /// `uri` (required).
     pub uri: String,
+}
+impl ResourceTemplateReference {
+    /// Builds a `ResourceTemplateReference` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self {
+            uri: uri.into(),
+            r#type: ::core::default::Default::default(),
+        }
+    }
 }
 /// The inline schema at `CompleteRequestParams.ref` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
@@ -1987,6 +3779,28 @@ pub struct CompleteRequestParams {
     /// `ref` (required).
     pub r#ref: CompleteRequestParamsRef,
 }
+impl CompleteRequestParams {
+    /// Builds a `CompleteRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        meta: RequestMetaObject,
+        argument: CompleteRequestParamsArgument,
+        r#ref: CompleteRequestParamsRef,
+    ) -> Self {
+        Self {
+            meta,
+            argument,
+            r#ref,
+            context: None,
+        }
+    }
+    /// Sets `context`.
+    #[must_use]
+    pub fn with_context(mut self, value: CompleteRequestParamsContext) -> Self {
+        self.context = Some(value);
+        self
+    }
+}
 /// [`CompleteRequest`](https://modelcontextprotocol.io/specification/2026-07-28/schema#completerequest) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CompleteRequest {
@@ -2001,6 +3815,19 @@ pub struct CompleteRequest {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl CompleteRequest {
+    /// Builds a `CompleteRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, params: CompleteRequestParams) -> Self {
+        Self {
+            id,
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// [`ClientRequest`](https://modelcontextprotocol.io/specification/2026-07-28/schema#clientrequest) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
@@ -2109,6 +3936,29 @@ pub struct Result {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl Result {
+    /// Builds a `Result` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            result_type: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: ResultMetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `resultType`.
+    #[must_use]
+    pub fn with_result_type(mut self, value: impl Into<String>) -> Self {
+        self.result_type = Some(value.into());
+        self
+    }
+}
 /// [`ClientResult`](https://modelcontextprotocol.io/specification/2026-07-28/schema#clientresult) of the MCP schema, revision 2026-07-28.
 pub type ClientResult = Result;
 /// The inline schema at `CompleteResult.completion` of the MCP schema, revision 2026-07-28.
@@ -2122,6 +3972,29 @@ pub struct CompleteResultCompletion {
     pub total: Option<i64>,
     /// `values` (required).
     pub values: Vec<String>,
+}
+impl CompleteResultCompletion {
+    /// Builds a `CompleteResultCompletion` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(values: Vec<String>) -> Self {
+        Self {
+            values,
+            has_more: None,
+            total: None,
+        }
+    }
+    /// Sets `hasMore`.
+    #[must_use]
+    pub fn with_has_more(mut self, value: bool) -> Self {
+        self.has_more = Some(value);
+        self
+    }
+    /// Sets `total`.
+    #[must_use]
+    pub fn with_total(mut self, value: i64) -> Self {
+        self.total = Some(value);
+        self
+    }
 }
 /// [`CompleteResult`](https://modelcontextprotocol.io/specification/2026-07-28/schema#completeresult) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2139,6 +4012,29 @@ pub struct CompleteResult {
     )]
     pub result_type: Option<String>,
 }
+impl CompleteResult {
+    /// Builds a `CompleteResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(completion: CompleteResultCompletion) -> Self {
+        Self {
+            completion,
+            meta: None,
+            result_type: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: ResultMetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `resultType`.
+    #[must_use]
+    pub fn with_result_type(mut self, value: impl Into<String>) -> Self {
+        self.result_type = Some(value.into());
+        self
+    }
+}
 /// [`CompleteResultResponse`](https://modelcontextprotocol.io/specification/2026-07-28/schema#completeresultresponse) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CompleteResultResponse {
@@ -2148,6 +4044,17 @@ pub struct CompleteResultResponse {
     pub jsonrpc: tags::V2_0,
     /// `result` (required).
     pub result: CompleteResult,
+}
+impl CompleteResultResponse {
+    /// Builds a `CompleteResultResponse` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, result: CompleteResult) -> Self {
+        Self {
+            id,
+            result,
+            jsonrpc: ::core::default::Default::default(),
+        }
+    }
 }
 /// [`Cursor`](https://modelcontextprotocol.io/specification/2026-07-28/schema#cursor) of the MCP schema, revision 2026-07-28.
 pub type Cursor = String;
@@ -2171,6 +4078,19 @@ pub struct ServerCapabilitiesPrompts {
     )]
     pub list_changed: Option<bool>,
 }
+impl ServerCapabilitiesPrompts {
+    /// Builds a `ServerCapabilitiesPrompts` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { list_changed: None }
+    }
+    /// Sets `listChanged`.
+    #[must_use]
+    pub fn with_list_changed(mut self, value: bool) -> Self {
+        self.list_changed = Some(value);
+        self
+    }
+}
 /// The inline schema at `ServerCapabilities.resources` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ServerCapabilitiesResources {
@@ -2185,6 +4105,28 @@ pub struct ServerCapabilitiesResources {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscribe: Option<bool>,
 }
+impl ServerCapabilitiesResources {
+    /// Builds a `ServerCapabilitiesResources` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            list_changed: None,
+            subscribe: None,
+        }
+    }
+    /// Sets `listChanged`.
+    #[must_use]
+    pub fn with_list_changed(mut self, value: bool) -> Self {
+        self.list_changed = Some(value);
+        self
+    }
+    /// Sets `subscribe`.
+    #[must_use]
+    pub fn with_subscribe(mut self, value: bool) -> Self {
+        self.subscribe = Some(value);
+        self
+    }
+}
 /// The inline schema at `ServerCapabilities.tools` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ServerCapabilitiesTools {
@@ -2195,6 +4137,19 @@ pub struct ServerCapabilitiesTools {
         skip_serializing_if = "Option::is_none"
     )]
     pub list_changed: Option<bool>,
+}
+impl ServerCapabilitiesTools {
+    /// Builds a `ServerCapabilitiesTools` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { list_changed: None }
+    }
+    /// Sets `listChanged`.
+    #[must_use]
+    pub fn with_list_changed(mut self, value: bool) -> Self {
+        self.list_changed = Some(value);
+        self
+    }
 }
 /// [`ServerCapabilities`](https://modelcontextprotocol.io/specification/2026-07-28/schema#servercapabilities) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2220,6 +4175,69 @@ pub struct ServerCapabilities {
     /// `tools` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tools: Option<ServerCapabilitiesTools>,
+}
+impl ServerCapabilities {
+    /// Builds a `ServerCapabilities` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            completions: None,
+            experimental: None,
+            extensions: None,
+            logging: None,
+            prompts: None,
+            resources: None,
+            tools: None,
+        }
+    }
+    /// Sets `completions`.
+    #[must_use]
+    pub fn with_completions(mut self, value: JSONObject) -> Self {
+        self.completions = Some(value);
+        self
+    }
+    /// Sets `experimental`.
+    #[must_use]
+    pub fn with_experimental(
+        mut self,
+        value: ::std::collections::BTreeMap<String, JSONObject>,
+    ) -> Self {
+        self.experimental = Some(value);
+        self
+    }
+    /// Sets `extensions`.
+    #[must_use]
+    pub fn with_extensions(
+        mut self,
+        value: ::std::collections::BTreeMap<String, JSONObject>,
+    ) -> Self {
+        self.extensions = Some(value);
+        self
+    }
+    /// Sets `logging`.
+    #[must_use]
+    pub fn with_logging(mut self, value: JSONObject) -> Self {
+        self.logging = Some(value);
+        self
+    }
+    /// Sets `prompts`.
+    #[must_use]
+    pub fn with_prompts(mut self, value: ServerCapabilitiesPrompts) -> Self {
+        self.prompts = Some(value);
+        self
+    }
+    /// Sets `resources`.
+    #[must_use]
+    pub fn with_resources(mut self, value: ServerCapabilitiesResources) -> Self {
+        self.resources = Some(value);
+        self
+    }
+    /// Sets `tools`.
+    #[must_use]
+    pub fn with_tools(mut self, value: ServerCapabilitiesTools) -> Self {
+        self.tools = Some(value);
+        self
+    }
 }
 /// [`DiscoverResult`](https://modelcontextprotocol.io/specification/2026-07-28/schema#discoverresult) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2253,6 +4271,51 @@ pub struct DiscoverResult {
     #[serde(rename = "ttlMs", default, skip_serializing_if = "Option::is_none")]
     pub ttl_ms: Option<i64>,
 }
+impl DiscoverResult {
+    /// Builds a `DiscoverResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(capabilities: ServerCapabilities, supported_versions: Vec<String>) -> Self {
+        Self {
+            capabilities,
+            supported_versions,
+            meta: None,
+            cache_scope: None,
+            instructions: None,
+            result_type: None,
+            ttl_ms: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: ResultMetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `cacheScope`.
+    #[must_use]
+    pub fn with_cache_scope(mut self, value: DiscoverResultCacheScope) -> Self {
+        self.cache_scope = Some(value);
+        self
+    }
+    /// Sets `instructions`.
+    #[must_use]
+    pub fn with_instructions(mut self, value: impl Into<String>) -> Self {
+        self.instructions = Some(value.into());
+        self
+    }
+    /// Sets `resultType`.
+    #[must_use]
+    pub fn with_result_type(mut self, value: impl Into<String>) -> Self {
+        self.result_type = Some(value.into());
+        self
+    }
+    /// Sets `ttlMs`.
+    #[must_use]
+    pub fn with_ttl_ms(mut self, value: i64) -> Self {
+        self.ttl_ms = Some(value);
+        self
+    }
+}
 /// [`DiscoverResultResponse`](https://modelcontextprotocol.io/specification/2026-07-28/schema#discoverresultresponse) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DiscoverResultResponse {
@@ -2262,6 +4325,17 @@ pub struct DiscoverResultResponse {
     pub jsonrpc: tags::V2_0,
     /// `result` (required).
     pub result: DiscoverResult,
+}
+impl DiscoverResultResponse {
+    /// Builds a `DiscoverResultResponse` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, result: DiscoverResult) -> Self {
+        Self {
+            id,
+            result,
+            jsonrpc: ::core::default::Default::default(),
+        }
+    }
 }
 /// [`EmptyResult`](https://modelcontextprotocol.io/specification/2026-07-28/schema#emptyresult) of the MCP schema, revision 2026-07-28.
 pub type EmptyResult = Result;
@@ -2352,6 +4426,23 @@ pub struct Error {
     /// `message` (required).
     pub message: String,
 }
+impl Error {
+    /// Builds a `Error` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+    /// Sets `data`.
+    #[must_use]
+    pub fn with_data(mut self, value: ::serde_json::Value) -> Self {
+        self.data = Some(value);
+        self
+    }
+}
 /// [`PromptMessage`](https://modelcontextprotocol.io/specification/2026-07-28/schema#promptmessage) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PromptMessage {
@@ -2359,6 +4450,13 @@ pub struct PromptMessage {
     pub content: ContentBlock,
     /// `role` (required).
     pub role: Role,
+}
+impl PromptMessage {
+    /// Builds a `PromptMessage` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(content: ContentBlock, role: Role) -> Self {
+        Self { content, role }
+    }
 }
 /// [`GetPromptResult`](https://modelcontextprotocol.io/specification/2026-07-28/schema#getpromptresult) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2378,6 +4476,36 @@ pub struct GetPromptResult {
         skip_serializing_if = "Option::is_none"
     )]
     pub result_type: Option<String>,
+}
+impl GetPromptResult {
+    /// Builds a `GetPromptResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(messages: Vec<PromptMessage>) -> Self {
+        Self {
+            messages,
+            meta: None,
+            description: None,
+            result_type: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: ResultMetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `resultType`.
+    #[must_use]
+    pub fn with_result_type(mut self, value: impl Into<String>) -> Self {
+        self.result_type = Some(value.into());
+        self
+    }
 }
 /// The inline schema at `GetPromptResultResponse.result` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
@@ -2435,6 +4563,17 @@ pub struct GetPromptResultResponse {
     /// `result` (required).
     pub result: GetPromptResultResponseResult,
 }
+impl GetPromptResultResponse {
+    /// Builds a `GetPromptResultResponse` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, result: GetPromptResultResponseResult) -> Self {
+        Self {
+            id,
+            result,
+            jsonrpc: ::core::default::Default::default(),
+        }
+    }
+}
 /// The inline schema at `HeaderMismatchError.error` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HeaderMismatchErrorError {
@@ -2445,6 +4584,23 @@ pub struct HeaderMismatchErrorError {
     pub data: Option<::serde_json::Value>,
     /// `message` (required).
     pub message: String,
+}
+impl HeaderMismatchErrorError {
+    /// Builds a `HeaderMismatchErrorError` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+    /// Sets `data`.
+    #[must_use]
+    pub fn with_data(mut self, value: ::serde_json::Value) -> Self {
+        self.data = Some(value);
+        self
+    }
 }
 /// [`HeaderMismatchError`](https://modelcontextprotocol.io/specification/2026-07-28/schema#headermismatcherror) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2457,12 +4613,42 @@ pub struct HeaderMismatchError {
     /// `jsonrpc` (required).
     pub jsonrpc: tags::V2_0,
 }
+impl HeaderMismatchError {
+    /// Builds a `HeaderMismatchError` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(error: HeaderMismatchErrorError) -> Self {
+        Self {
+            error,
+            id: None,
+            jsonrpc: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `id`.
+    #[must_use]
+    pub fn with_id(mut self, value: RequestId) -> Self {
+        self.id = Some(value);
+        self
+    }
+}
 /// [`Icons`](https://modelcontextprotocol.io/specification/2026-07-28/schema#icons) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Icons {
     /// `icons` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icons: Option<Vec<Icon>>,
+}
+impl Icons {
+    /// Builds a `Icons` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { icons: None }
+    }
+    /// Sets `icons`.
+    #[must_use]
+    pub fn with_icons(mut self, value: Vec<Icon>) -> Self {
+        self.icons = Some(value);
+        self
+    }
 }
 /// [`InputResponseRequestParams`](https://modelcontextprotocol.io/specification/2026-07-28/schema#inputresponserequestparams) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2485,6 +4671,29 @@ pub struct InputResponseRequestParams {
     )]
     pub request_state: Option<String>,
 }
+impl InputResponseRequestParams {
+    /// Builds a `InputResponseRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(meta: RequestMetaObject) -> Self {
+        Self {
+            meta,
+            input_responses: None,
+            request_state: None,
+        }
+    }
+    /// Sets `inputResponses`.
+    #[must_use]
+    pub fn with_input_responses(mut self, value: InputResponses) -> Self {
+        self.input_responses = Some(value);
+        self
+    }
+    /// Sets `requestState`.
+    #[must_use]
+    pub fn with_request_state(mut self, value: impl Into<String>) -> Self {
+        self.request_state = Some(value.into());
+        self
+    }
+}
 /// [`InternalError`](https://modelcontextprotocol.io/specification/2026-07-28/schema#internalerror) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InternalError {
@@ -2495,6 +4704,23 @@ pub struct InternalError {
     pub data: Option<::serde_json::Value>,
     /// `message` (required).
     pub message: String,
+}
+impl InternalError {
+    /// Builds a `InternalError` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+    /// Sets `data`.
+    #[must_use]
+    pub fn with_data(mut self, value: ::serde_json::Value) -> Self {
+        self.data = Some(value);
+        self
+    }
 }
 /// [`InvalidParamsError`](https://modelcontextprotocol.io/specification/2026-07-28/schema#invalidparamserror) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2507,6 +4733,23 @@ pub struct InvalidParamsError {
     /// `message` (required).
     pub message: String,
 }
+impl InvalidParamsError {
+    /// Builds a `InvalidParamsError` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+    /// Sets `data`.
+    #[must_use]
+    pub fn with_data(mut self, value: ::serde_json::Value) -> Self {
+        self.data = Some(value);
+        self
+    }
+}
 /// [`InvalidRequestError`](https://modelcontextprotocol.io/specification/2026-07-28/schema#invalidrequesterror) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InvalidRequestError {
@@ -2517,6 +4760,23 @@ pub struct InvalidRequestError {
     pub data: Option<::serde_json::Value>,
     /// `message` (required).
     pub message: String,
+}
+impl InvalidRequestError {
+    /// Builds a `InvalidRequestError` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+    /// Sets `data`.
+    #[must_use]
+    pub fn with_data(mut self, value: ::serde_json::Value) -> Self {
+        self.data = Some(value);
+        self
+    }
 }
 /// [`JSONValue`](https://modelcontextprotocol.io/specification/2026-07-28/schema#jsonvalue) of the MCP schema, revision 2026-07-28.
 pub type JSONValue = ::serde_json::Value;
@@ -2533,6 +4793,23 @@ pub struct JSONRPCErrorResponse {
     /// `jsonrpc` (required).
     pub jsonrpc: tags::V2_0,
 }
+impl JSONRPCErrorResponse {
+    /// Builds a `JSONRPCErrorResponse` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(error: Error) -> Self {
+        Self {
+            error,
+            id: None,
+            jsonrpc: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `id`.
+    #[must_use]
+    pub fn with_id(mut self, value: RequestId) -> Self {
+        self.id = Some(value);
+        self
+    }
+}
 /// [`JSONRPCNotification`](https://modelcontextprotocol.io/specification/2026-07-28/schema#jsonrpcnotification) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct JSONRPCNotification {
@@ -2543,6 +4820,23 @@ pub struct JSONRPCNotification {
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<crate::JsonObject>,
+}
+impl JSONRPCNotification {
+    /// Builds a `JSONRPCNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(method: impl Into<String>) -> Self {
+        Self {
+            method: method.into(),
+            jsonrpc: ::core::default::Default::default(),
+            params: None,
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: crate::JsonObject) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// [`JSONRPCRequest`](https://modelcontextprotocol.io/specification/2026-07-28/schema#jsonrpcrequest) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2557,6 +4851,24 @@ pub struct JSONRPCRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<crate::JsonObject>,
 }
+impl JSONRPCRequest {
+    /// Builds a `JSONRPCRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, method: impl Into<String>) -> Self {
+        Self {
+            id,
+            method: method.into(),
+            jsonrpc: ::core::default::Default::default(),
+            params: None,
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: crate::JsonObject) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// [`JSONRPCResultResponse`](https://modelcontextprotocol.io/specification/2026-07-28/schema#jsonrpcresultresponse) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct JSONRPCResultResponse {
@@ -2566,6 +4878,17 @@ pub struct JSONRPCResultResponse {
     pub jsonrpc: tags::V2_0,
     /// `result` (required).
     pub result: Result,
+}
+impl JSONRPCResultResponse {
+    /// Builds a `JSONRPCResultResponse` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, result: Result) -> Self {
+        Self {
+            id,
+            result,
+            jsonrpc: ::core::default::Default::default(),
+        }
+    }
 }
 crate::support::open_enum! {
     /// The inline schema at `ListPromptsResult.cacheScope` of the MCP schema, revision 2026-07-28.
@@ -2591,6 +4914,36 @@ pub struct PromptArgument {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
+impl PromptArgument {
+    /// Builds a `PromptArgument` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            description: None,
+            required: None,
+            title: None,
+        }
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `required`.
+    #[must_use]
+    pub fn with_required(mut self, value: bool) -> Self {
+        self.required = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// [`Prompt`](https://modelcontextprotocol.io/specification/2026-07-28/schema#prompt) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Prompt {
@@ -2611,6 +4964,50 @@ pub struct Prompt {
     /// `title` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+}
+impl Prompt {
+    /// Builds a `Prompt` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            meta: None,
+            arguments: None,
+            description: None,
+            icons: None,
+            title: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `arguments`.
+    #[must_use]
+    pub fn with_arguments(mut self, value: Vec<PromptArgument>) -> Self {
+        self.arguments = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `icons`.
+    #[must_use]
+    pub fn with_icons(mut self, value: Vec<Icon>) -> Self {
+        self.icons = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
 }
 /// [`ListPromptsResult`](https://modelcontextprotocol.io/specification/2026-07-28/schema#listpromptsresult) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2645,6 +5042,50 @@ pub struct ListPromptsResult {
     #[serde(rename = "ttlMs", default, skip_serializing_if = "Option::is_none")]
     pub ttl_ms: Option<i64>,
 }
+impl ListPromptsResult {
+    /// Builds a `ListPromptsResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(prompts: Vec<Prompt>) -> Self {
+        Self {
+            prompts,
+            meta: None,
+            cache_scope: None,
+            next_cursor: None,
+            result_type: None,
+            ttl_ms: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: ResultMetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `cacheScope`.
+    #[must_use]
+    pub fn with_cache_scope(mut self, value: ListPromptsResultCacheScope) -> Self {
+        self.cache_scope = Some(value);
+        self
+    }
+    /// Sets `nextCursor`.
+    #[must_use]
+    pub fn with_next_cursor(mut self, value: impl Into<String>) -> Self {
+        self.next_cursor = Some(value.into());
+        self
+    }
+    /// Sets `resultType`.
+    #[must_use]
+    pub fn with_result_type(mut self, value: impl Into<String>) -> Self {
+        self.result_type = Some(value.into());
+        self
+    }
+    /// Sets `ttlMs`.
+    #[must_use]
+    pub fn with_ttl_ms(mut self, value: i64) -> Self {
+        self.ttl_ms = Some(value);
+        self
+    }
+}
 /// [`ListPromptsResultResponse`](https://modelcontextprotocol.io/specification/2026-07-28/schema#listpromptsresultresponse) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListPromptsResultResponse {
@@ -2654,6 +5095,17 @@ pub struct ListPromptsResultResponse {
     pub jsonrpc: tags::V2_0,
     /// `result` (required).
     pub result: ListPromptsResult,
+}
+impl ListPromptsResultResponse {
+    /// Builds a `ListPromptsResultResponse` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, result: ListPromptsResult) -> Self {
+        Self {
+            id,
+            result,
+            jsonrpc: ::core::default::Default::default(),
+        }
+    }
 }
 crate::support::open_enum! {
     /// The inline schema at `ListResourceTemplatesResult.cacheScope` of the MCP schema, revision 2026-07-28.
@@ -2691,6 +5143,58 @@ pub struct ResourceTemplate {
     #[serde(rename = "uriTemplate")]
     pub uri_template: String,
 }
+impl ResourceTemplate {
+    /// Builds a `ResourceTemplate` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>, uri_template: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            uri_template: uri_template.into(),
+            meta: None,
+            annotations: None,
+            description: None,
+            icons: None,
+            mime_type: None,
+            title: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `icons`.
+    #[must_use]
+    pub fn with_icons(mut self, value: Vec<Icon>) -> Self {
+        self.icons = Some(value);
+        self
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// [`ListResourceTemplatesResult`](https://modelcontextprotocol.io/specification/2026-07-28/schema#listresourcetemplatesresult) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListResourceTemplatesResult {
@@ -2725,6 +5229,50 @@ pub struct ListResourceTemplatesResult {
     #[serde(rename = "ttlMs", default, skip_serializing_if = "Option::is_none")]
     pub ttl_ms: Option<i64>,
 }
+impl ListResourceTemplatesResult {
+    /// Builds a `ListResourceTemplatesResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(resource_templates: Vec<ResourceTemplate>) -> Self {
+        Self {
+            resource_templates,
+            meta: None,
+            cache_scope: None,
+            next_cursor: None,
+            result_type: None,
+            ttl_ms: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: ResultMetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `cacheScope`.
+    #[must_use]
+    pub fn with_cache_scope(mut self, value: ListResourceTemplatesResultCacheScope) -> Self {
+        self.cache_scope = Some(value);
+        self
+    }
+    /// Sets `nextCursor`.
+    #[must_use]
+    pub fn with_next_cursor(mut self, value: impl Into<String>) -> Self {
+        self.next_cursor = Some(value.into());
+        self
+    }
+    /// Sets `resultType`.
+    #[must_use]
+    pub fn with_result_type(mut self, value: impl Into<String>) -> Self {
+        self.result_type = Some(value.into());
+        self
+    }
+    /// Sets `ttlMs`.
+    #[must_use]
+    pub fn with_ttl_ms(mut self, value: i64) -> Self {
+        self.ttl_ms = Some(value);
+        self
+    }
+}
 /// [`ListResourceTemplatesResultResponse`](https://modelcontextprotocol.io/specification/2026-07-28/schema#listresourcetemplatesresultresponse) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListResourceTemplatesResultResponse {
@@ -2734,6 +5282,17 @@ pub struct ListResourceTemplatesResultResponse {
     pub jsonrpc: tags::V2_0,
     /// `result` (required).
     pub result: ListResourceTemplatesResult,
+}
+impl ListResourceTemplatesResultResponse {
+    /// Builds a `ListResourceTemplatesResultResponse` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, result: ListResourceTemplatesResult) -> Self {
+        Self {
+            id,
+            result,
+            jsonrpc: ::core::default::Default::default(),
+        }
+    }
 }
 crate::support::open_enum! {
     /// The inline schema at `ListResourcesResult.cacheScope` of the MCP schema, revision 2026-07-28.
@@ -2773,6 +5332,65 @@ pub struct Resource {
     /// `uri` (required).
     pub uri: String,
 }
+impl Resource {
+    /// Builds a `Resource` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(name: impl Into<String>, uri: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            uri: uri.into(),
+            meta: None,
+            annotations: None,
+            description: None,
+            icons: None,
+            mime_type: None,
+            size: None,
+            title: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `annotations`.
+    #[must_use]
+    pub fn with_annotations(mut self, value: Annotations) -> Self {
+        self.annotations = Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `icons`.
+    #[must_use]
+    pub fn with_icons(mut self, value: Vec<Icon>) -> Self {
+        self.icons = Some(value);
+        self
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
+    /// Sets `size`.
+    #[must_use]
+    pub fn with_size(mut self, value: i64) -> Self {
+        self.size = Some(value);
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+}
 /// [`ListResourcesResult`](https://modelcontextprotocol.io/specification/2026-07-28/schema#listresourcesresult) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListResourcesResult {
@@ -2806,6 +5424,50 @@ pub struct ListResourcesResult {
     #[serde(rename = "ttlMs", default, skip_serializing_if = "Option::is_none")]
     pub ttl_ms: Option<i64>,
 }
+impl ListResourcesResult {
+    /// Builds a `ListResourcesResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(resources: Vec<Resource>) -> Self {
+        Self {
+            resources,
+            meta: None,
+            cache_scope: None,
+            next_cursor: None,
+            result_type: None,
+            ttl_ms: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: ResultMetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `cacheScope`.
+    #[must_use]
+    pub fn with_cache_scope(mut self, value: ListResourcesResultCacheScope) -> Self {
+        self.cache_scope = Some(value);
+        self
+    }
+    /// Sets `nextCursor`.
+    #[must_use]
+    pub fn with_next_cursor(mut self, value: impl Into<String>) -> Self {
+        self.next_cursor = Some(value.into());
+        self
+    }
+    /// Sets `resultType`.
+    #[must_use]
+    pub fn with_result_type(mut self, value: impl Into<String>) -> Self {
+        self.result_type = Some(value.into());
+        self
+    }
+    /// Sets `ttlMs`.
+    #[must_use]
+    pub fn with_ttl_ms(mut self, value: i64) -> Self {
+        self.ttl_ms = Some(value);
+        self
+    }
+}
 /// [`ListResourcesResultResponse`](https://modelcontextprotocol.io/specification/2026-07-28/schema#listresourcesresultresponse) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListResourcesResultResponse {
@@ -2815,6 +5477,17 @@ pub struct ListResourcesResultResponse {
     pub jsonrpc: tags::V2_0,
     /// `result` (required).
     pub result: ListResourcesResult,
+}
+impl ListResourcesResultResponse {
+    /// Builds a `ListResourcesResultResponse` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, result: ListResourcesResult) -> Self {
+        Self {
+            id,
+            result,
+            jsonrpc: ::core::default::Default::default(),
+        }
+    }
 }
 crate::support::open_enum! {
     /// The inline schema at `ListToolsResult.cacheScope` of the MCP schema, revision 2026-07-28.
@@ -2858,6 +5531,50 @@ pub struct ListToolsResult {
     #[serde(rename = "ttlMs", default, skip_serializing_if = "Option::is_none")]
     pub ttl_ms: Option<i64>,
 }
+impl ListToolsResult {
+    /// Builds a `ListToolsResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(tools: Vec<Tool>) -> Self {
+        Self {
+            tools,
+            meta: None,
+            cache_scope: None,
+            next_cursor: None,
+            result_type: None,
+            ttl_ms: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: ResultMetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `cacheScope`.
+    #[must_use]
+    pub fn with_cache_scope(mut self, value: ListToolsResultCacheScope) -> Self {
+        self.cache_scope = Some(value);
+        self
+    }
+    /// Sets `nextCursor`.
+    #[must_use]
+    pub fn with_next_cursor(mut self, value: impl Into<String>) -> Self {
+        self.next_cursor = Some(value.into());
+        self
+    }
+    /// Sets `resultType`.
+    #[must_use]
+    pub fn with_result_type(mut self, value: impl Into<String>) -> Self {
+        self.result_type = Some(value.into());
+        self
+    }
+    /// Sets `ttlMs`.
+    #[must_use]
+    pub fn with_ttl_ms(mut self, value: i64) -> Self {
+        self.ttl_ms = Some(value);
+        self
+    }
+}
 /// [`ListToolsResultResponse`](https://modelcontextprotocol.io/specification/2026-07-28/schema#listtoolsresultresponse) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListToolsResultResponse {
@@ -2867,6 +5584,17 @@ pub struct ListToolsResultResponse {
     pub jsonrpc: tags::V2_0,
     /// `result` (required).
     pub result: ListToolsResult,
+}
+impl ListToolsResultResponse {
+    /// Builds a `ListToolsResultResponse` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, result: ListToolsResult) -> Self {
+        Self {
+            id,
+            result,
+            jsonrpc: ::core::default::Default::default(),
+        }
+    }
 }
 /// [`LoggingMessageNotificationParams`](https://modelcontextprotocol.io/specification/2026-07-28/schema#loggingmessagenotificationparams) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2882,6 +5610,30 @@ pub struct LoggingMessageNotificationParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logger: Option<String>,
 }
+impl LoggingMessageNotificationParams {
+    /// Builds a `LoggingMessageNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(data: ::serde_json::Value, level: LoggingLevel) -> Self {
+        Self {
+            data,
+            level,
+            meta: None,
+            logger: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: NotificationMetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `logger`.
+    #[must_use]
+    pub fn with_logger(mut self, value: impl Into<String>) -> Self {
+        self.logger = Some(value.into());
+        self
+    }
+}
 /// [`LoggingMessageNotification`](https://modelcontextprotocol.io/specification/2026-07-28/schema#loggingmessagenotification) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LoggingMessageNotification {
@@ -2895,6 +5647,18 @@ pub struct LoggingMessageNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl LoggingMessageNotification {
+    /// Builds a `LoggingMessageNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: LoggingMessageNotificationParams) -> Self {
+        Self {
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// [`MethodNotFoundError`](https://modelcontextprotocol.io/specification/2026-07-28/schema#methodnotfounderror) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MethodNotFoundError {
@@ -2906,12 +5670,38 @@ pub struct MethodNotFoundError {
     /// `message` (required).
     pub message: String,
 }
+impl MethodNotFoundError {
+    /// Builds a `MethodNotFoundError` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+    /// Sets `data`.
+    #[must_use]
+    pub fn with_data(mut self, value: ::serde_json::Value) -> Self {
+        self.data = Some(value);
+        self
+    }
+}
 /// The inline schema at `MissingRequiredClientCapabilityErrorError.data` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MissingRequiredClientCapabilityErrorErrorData {
     /// `requiredCapabilities` (required).
     #[serde(rename = "requiredCapabilities")]
     pub required_capabilities: ClientCapabilities,
+}
+impl MissingRequiredClientCapabilityErrorErrorData {
+    /// Builds a `MissingRequiredClientCapabilityErrorErrorData` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(required_capabilities: ClientCapabilities) -> Self {
+        Self {
+            required_capabilities,
+        }
+    }
 }
 /// The inline schema at `MissingRequiredClientCapabilityError.error` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2923,6 +5713,21 @@ pub struct MissingRequiredClientCapabilityErrorError {
     /// `message` (required).
     pub message: String,
 }
+impl MissingRequiredClientCapabilityErrorError {
+    /// Builds a `MissingRequiredClientCapabilityErrorError` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        code: i64,
+        message: impl Into<String>,
+        data: MissingRequiredClientCapabilityErrorErrorData,
+    ) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            data,
+        }
+    }
+}
 /// [`MissingRequiredClientCapabilityError`](https://modelcontextprotocol.io/specification/2026-07-28/schema#missingrequiredclientcapabilityerror) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MissingRequiredClientCapabilityError {
@@ -2933,6 +5738,23 @@ pub struct MissingRequiredClientCapabilityError {
     pub id: Option<RequestId>,
     /// `jsonrpc` (required).
     pub jsonrpc: tags::V2_0,
+}
+impl MissingRequiredClientCapabilityError {
+    /// Builds a `MissingRequiredClientCapabilityError` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(error: MissingRequiredClientCapabilityErrorError) -> Self {
+        Self {
+            error,
+            id: None,
+            jsonrpc: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `id`.
+    #[must_use]
+    pub fn with_id(mut self, value: RequestId) -> Self {
+        self.id = Some(value);
+        self
+    }
 }
 /// [`MultiSelectEnumSchema`](https://modelcontextprotocol.io/specification/2026-07-28/schema#multiselectenumschema) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
@@ -2994,12 +5816,41 @@ pub struct Notification {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<crate::JsonObject>,
 }
+impl Notification {
+    /// Builds a `Notification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(method: impl Into<String>) -> Self {
+        Self {
+            method: method.into(),
+            params: None,
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: crate::JsonObject) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// [`NotificationParams`](https://modelcontextprotocol.io/specification/2026-07-28/schema#notificationparams) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct NotificationParams {
     /// `_meta` (optional).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<NotificationMetaObject>,
+}
+impl NotificationParams {
+    /// Builds a `NotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { meta: None }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: NotificationMetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`PaginatedRequest`](https://modelcontextprotocol.io/specification/2026-07-28/schema#paginatedrequest) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3012,6 +5863,18 @@ pub struct PaginatedRequest {
     pub method: String,
     /// `params` (required).
     pub params: PaginatedRequestParams,
+}
+impl PaginatedRequest {
+    /// Builds a `PaginatedRequest` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, method: impl Into<String>, params: PaginatedRequestParams) -> Self {
+        Self {
+            id,
+            method: method.into(),
+            params,
+            jsonrpc: ::core::default::Default::default(),
+        }
+    }
 }
 /// [`PaginatedResult`](https://modelcontextprotocol.io/specification/2026-07-28/schema#paginatedresult) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3034,6 +5897,35 @@ pub struct PaginatedResult {
     )]
     pub result_type: Option<String>,
 }
+impl PaginatedResult {
+    /// Builds a `PaginatedResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            next_cursor: None,
+            result_type: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: ResultMetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `nextCursor`.
+    #[must_use]
+    pub fn with_next_cursor(mut self, value: impl Into<String>) -> Self {
+        self.next_cursor = Some(value.into());
+        self
+    }
+    /// Sets `resultType`.
+    #[must_use]
+    pub fn with_result_type(mut self, value: impl Into<String>) -> Self {
+        self.result_type = Some(value.into());
+        self
+    }
+}
 /// [`ParseError`](https://modelcontextprotocol.io/specification/2026-07-28/schema#parseerror) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ParseError {
@@ -3044,6 +5936,23 @@ pub struct ParseError {
     pub data: Option<::serde_json::Value>,
     /// `message` (required).
     pub message: String,
+}
+impl ParseError {
+    /// Builds a `ParseError` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+    /// Sets `data`.
+    #[must_use]
+    pub fn with_data(mut self, value: ::serde_json::Value) -> Self {
+        self.data = Some(value);
+        self
+    }
 }
 /// [`ProgressNotificationParams`](https://modelcontextprotocol.io/specification/2026-07-28/schema#progressnotificationparams) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3063,6 +5972,37 @@ pub struct ProgressNotificationParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<f64>,
 }
+impl ProgressNotificationParams {
+    /// Builds a `ProgressNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(progress: f64, progress_token: ProgressToken) -> Self {
+        Self {
+            progress,
+            progress_token,
+            meta: None,
+            message: None,
+            total: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: NotificationMetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `message`.
+    #[must_use]
+    pub fn with_message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
+    }
+    /// Sets `total`.
+    #[must_use]
+    pub fn with_total(mut self, value: f64) -> Self {
+        self.total = Some(value);
+        self
+    }
+}
 /// [`ProgressNotification`](https://modelcontextprotocol.io/specification/2026-07-28/schema#progressnotification) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProgressNotification {
@@ -3075,6 +6015,18 @@ pub struct ProgressNotification {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ProgressNotification {
+    /// Builds a `ProgressNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: ProgressNotificationParams) -> Self {
+        Self {
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
 }
 /// [`PromptListChangedNotification`](https://modelcontextprotocol.io/specification/2026-07-28/schema#promptlistchangednotification) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3089,6 +6041,24 @@ pub struct PromptListChangedNotification {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl PromptListChangedNotification {
+    /// Builds a `PromptListChangedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: NotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 crate::support::open_enum! {
     /// The inline schema at `ReadResourceResult.cacheScope` of the MCP schema, revision 2026-07-28.
@@ -3168,6 +6138,43 @@ pub struct ReadResourceResult {
     #[serde(rename = "ttlMs", default, skip_serializing_if = "Option::is_none")]
     pub ttl_ms: Option<i64>,
 }
+impl ReadResourceResult {
+    /// Builds a `ReadResourceResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(contents: Vec<ReadResourceResultContentsItem>) -> Self {
+        Self {
+            contents,
+            meta: None,
+            cache_scope: None,
+            result_type: None,
+            ttl_ms: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: ResultMetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `cacheScope`.
+    #[must_use]
+    pub fn with_cache_scope(mut self, value: ReadResourceResultCacheScope) -> Self {
+        self.cache_scope = Some(value);
+        self
+    }
+    /// Sets `resultType`.
+    #[must_use]
+    pub fn with_result_type(mut self, value: impl Into<String>) -> Self {
+        self.result_type = Some(value.into());
+        self
+    }
+    /// Sets `ttlMs`.
+    #[must_use]
+    pub fn with_ttl_ms(mut self, value: i64) -> Self {
+        self.ttl_ms = Some(value);
+        self
+    }
+}
 /// The inline schema at `ReadResourceResultResponse.result` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
 #[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per decoded message.
@@ -3224,6 +6231,17 @@ pub struct ReadResourceResultResponse {
     /// `result` (required).
     pub result: ReadResourceResultResponseResult,
 }
+impl ReadResourceResultResponse {
+    /// Builds a `ReadResourceResultResponse` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, result: ReadResourceResultResponseResult) -> Self {
+        Self {
+            id,
+            result,
+            jsonrpc: ::core::default::Default::default(),
+        }
+    }
+}
 /// [`Request`](https://modelcontextprotocol.io/specification/2026-07-28/schema#request) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Request {
@@ -3232,6 +6250,22 @@ pub struct Request {
     /// `params` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<crate::JsonObject>,
+}
+impl Request {
+    /// Builds a `Request` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(method: impl Into<String>) -> Self {
+        Self {
+            method: method.into(),
+            params: None,
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: crate::JsonObject) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// [`ResourceContents`](https://modelcontextprotocol.io/specification/2026-07-28/schema#resourcecontents) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3244,6 +6278,29 @@ pub struct ResourceContents {
     pub mime_type: Option<String>,
     /// `uri` (required).
     pub uri: String,
+}
+impl ResourceContents {
+    /// Builds a `ResourceContents` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self {
+            uri: uri.into(),
+            meta: None,
+            mime_type: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: MetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `mimeType`.
+    #[must_use]
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
 }
 /// [`ResourceListChangedNotification`](https://modelcontextprotocol.io/specification/2026-07-28/schema#resourcelistchangednotification) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3259,6 +6316,24 @@ pub struct ResourceListChangedNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ResourceListChangedNotification {
+    /// Builds a `ResourceListChangedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: NotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
+}
 /// [`ResourceRequestParams`](https://modelcontextprotocol.io/specification/2026-07-28/schema#resourcerequestparams) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResourceRequestParams {
@@ -3268,6 +6343,16 @@ pub struct ResourceRequestParams {
     /// `uri` (required).
     pub uri: String,
 }
+impl ResourceRequestParams {
+    /// Builds a `ResourceRequestParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(meta: RequestMetaObject, uri: impl Into<String>) -> Self {
+        Self {
+            meta,
+            uri: uri.into(),
+        }
+    }
+}
 /// [`ResourceUpdatedNotificationParams`](https://modelcontextprotocol.io/specification/2026-07-28/schema#resourceupdatednotificationparams) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResourceUpdatedNotificationParams {
@@ -3276,6 +6361,22 @@ pub struct ResourceUpdatedNotificationParams {
     pub meta: Option<NotificationMetaObject>,
     /// `uri` (required).
     pub uri: String,
+}
+impl ResourceUpdatedNotificationParams {
+    /// Builds a `ResourceUpdatedNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self {
+            uri: uri.into(),
+            meta: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: NotificationMetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`ResourceUpdatedNotification`](https://modelcontextprotocol.io/specification/2026-07-28/schema#resourceupdatednotification) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3290,6 +6391,18 @@ pub struct ResourceUpdatedNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl ResourceUpdatedNotification {
+    /// Builds a `ResourceUpdatedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: ResourceUpdatedNotificationParams) -> Self {
+        Self {
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// [`ResultType`](https://modelcontextprotocol.io/specification/2026-07-28/schema#resulttype) of the MCP schema, revision 2026-07-28.
 pub type ResultType = String;
 /// [`SubscriptionsAcknowledgedNotificationParams`](https://modelcontextprotocol.io/specification/2026-07-28/schema#subscriptionsacknowledgednotificationparams) of the MCP schema, revision 2026-07-28.
@@ -3300,6 +6413,22 @@ pub struct SubscriptionsAcknowledgedNotificationParams {
     pub meta: Option<NotificationMetaObject>,
     /// `notifications` (required).
     pub notifications: SubscriptionFilter,
+}
+impl SubscriptionsAcknowledgedNotificationParams {
+    /// Builds a `SubscriptionsAcknowledgedNotificationParams` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(notifications: SubscriptionFilter) -> Self {
+        Self {
+            notifications,
+            meta: None,
+        }
+    }
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: NotificationMetaObject) -> Self {
+        self.meta = Some(value);
+        self
+    }
 }
 /// [`SubscriptionsAcknowledgedNotification`](https://modelcontextprotocol.io/specification/2026-07-28/schema#subscriptionsacknowledgednotification) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3314,6 +6443,18 @@ pub struct SubscriptionsAcknowledgedNotification {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl SubscriptionsAcknowledgedNotification {
+    /// Builds a `SubscriptionsAcknowledgedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(params: SubscriptionsAcknowledgedNotificationParams) -> Self {
+        Self {
+            params,
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            extra: crate::JsonObject::new(),
+        }
+    }
+}
 /// [`ToolListChangedNotification`](https://modelcontextprotocol.io/specification/2026-07-28/schema#toollistchangednotification) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ToolListChangedNotification {
@@ -3327,6 +6468,24 @@ pub struct ToolListChangedNotification {
     /// Members this revision does not define, kept as received.
     #[serde(flatten)]
     pub extra: crate::JsonObject,
+}
+impl ToolListChangedNotification {
+    /// Builds a `ToolListChangedNotification` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            jsonrpc: ::core::default::Default::default(),
+            method: ::core::default::Default::default(),
+            params: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `params`.
+    #[must_use]
+    pub fn with_params(mut self, value: NotificationParams) -> Self {
+        self.params = Some(value);
+        self
+    }
 }
 /// [`ServerNotification`](https://modelcontextprotocol.io/specification/2026-07-28/schema#servernotification) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq)]
@@ -3492,6 +6651,23 @@ pub struct SubscriptionsListenResultMetaObject {
     #[serde(flatten)]
     pub extra: crate::JsonObject,
 }
+impl SubscriptionsListenResultMetaObject {
+    /// Builds a `SubscriptionsListenResultMetaObject` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(io_modelcontextprotocol_subscription_id: RequestId) -> Self {
+        Self {
+            io_modelcontextprotocol_subscription_id,
+            io_modelcontextprotocol_server_info: None,
+            extra: crate::JsonObject::new(),
+        }
+    }
+    /// Sets `io.modelcontextprotocol/serverInfo`.
+    #[must_use]
+    pub fn with_io_modelcontextprotocol_server_info(mut self, value: Implementation) -> Self {
+        self.io_modelcontextprotocol_server_info = Some(value);
+        self
+    }
+}
 /// [`SubscriptionsListenResult`](https://modelcontextprotocol.io/specification/2026-07-28/schema#subscriptionslistenresult) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SubscriptionsListenResult {
@@ -3506,6 +6682,22 @@ pub struct SubscriptionsListenResult {
     )]
     pub result_type: Option<String>,
 }
+impl SubscriptionsListenResult {
+    /// Builds a `SubscriptionsListenResult` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(meta: SubscriptionsListenResultMetaObject) -> Self {
+        Self {
+            meta,
+            result_type: None,
+        }
+    }
+    /// Sets `resultType`.
+    #[must_use]
+    pub fn with_result_type(mut self, value: impl Into<String>) -> Self {
+        self.result_type = Some(value.into());
+        self
+    }
+}
 /// [`SubscriptionsListenResultResponse`](https://modelcontextprotocol.io/specification/2026-07-28/schema#subscriptionslistenresultresponse) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SubscriptionsListenResultResponse {
@@ -3516,6 +6708,17 @@ pub struct SubscriptionsListenResultResponse {
     /// `result` (required).
     pub result: SubscriptionsListenResult,
 }
+impl SubscriptionsListenResultResponse {
+    /// Builds a `SubscriptionsListenResultResponse` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(id: RequestId, result: SubscriptionsListenResult) -> Self {
+        Self {
+            id,
+            result,
+            jsonrpc: ::core::default::Default::default(),
+        }
+    }
+}
 /// The inline schema at `UnsupportedProtocolVersionErrorError.data` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UnsupportedProtocolVersionErrorErrorData {
@@ -3523,6 +6726,16 @@ pub struct UnsupportedProtocolVersionErrorErrorData {
     pub requested: String,
     /// `supported` (required).
     pub supported: Vec<String>,
+}
+impl UnsupportedProtocolVersionErrorErrorData {
+    /// Builds a `UnsupportedProtocolVersionErrorErrorData` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(requested: impl Into<String>, supported: Vec<String>) -> Self {
+        Self {
+            requested: requested.into(),
+            supported,
+        }
+    }
 }
 /// The inline schema at `UnsupportedProtocolVersionError.error` of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3534,6 +6747,21 @@ pub struct UnsupportedProtocolVersionErrorError {
     /// `message` (required).
     pub message: String,
 }
+impl UnsupportedProtocolVersionErrorError {
+    /// Builds a `UnsupportedProtocolVersionErrorError` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(
+        code: i64,
+        message: impl Into<String>,
+        data: UnsupportedProtocolVersionErrorErrorData,
+    ) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            data,
+        }
+    }
+}
 /// [`UnsupportedProtocolVersionError`](https://modelcontextprotocol.io/specification/2026-07-28/schema#unsupportedprotocolversionerror) of the MCP schema, revision 2026-07-28.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UnsupportedProtocolVersionError {
@@ -3544,6 +6772,23 @@ pub struct UnsupportedProtocolVersionError {
     pub id: Option<RequestId>,
     /// `jsonrpc` (required).
     pub jsonrpc: tags::V2_0,
+}
+impl UnsupportedProtocolVersionError {
+    /// Builds a `UnsupportedProtocolVersionError` from its required members; the optional ones are unset.
+    #[must_use]
+    pub fn new(error: UnsupportedProtocolVersionErrorError) -> Self {
+        Self {
+            error,
+            id: None,
+            jsonrpc: ::core::default::Default::default(),
+        }
+    }
+    /// Sets `id`.
+    #[must_use]
+    pub fn with_id(mut self, value: RequestId) -> Self {
+        self.id = Some(value);
+        self
+    }
 }
 /// Marker types for each method of revision 2026-07-28, implementing the typed method traits of `mcpwire-jsonrpc` and the direction traits of this crate.
 pub mod methods {
