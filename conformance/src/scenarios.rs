@@ -15,7 +15,7 @@ use mcpwire_client::{
 };
 use mcpwire_schema::v2025_11_25::{
     CallToolResult, ContentBlock, ElicitRequestParams, ElicitResult, ElicitResultAction,
-    ElicitResultContentValue, Implementation, PrimitiveSchemaDefinition,
+    ElicitResultContentValue, PrimitiveSchemaDefinition,
 };
 use serde_json::{Map, Value, json};
 
@@ -148,16 +148,9 @@ impl Scenario {
             Era::Legacy => EraChoice::Legacy,
             Era::Modern => EraChoice::Modern,
         };
-        let builder = Client::builder(Implementation {
-            description: None,
-            icons: None,
-            name: CLIENT_NAME.to_owned(),
-            title: None,
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            website_url: None,
-        })
-        .protocol_version(protocol_version)
-        .era(era);
+        let builder = Client::builder(CLIENT_NAME, env!("CARGO_PKG_VERSION"))
+            .protocol_version(protocol_version)
+            .era(era);
         match self {
             Scenario::ElicitationDefaults => builder.elicitation(accept_with_defaults),
             Scenario::ClientRequestState => builder.elicitation(accept_confirmed),

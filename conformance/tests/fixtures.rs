@@ -29,14 +29,7 @@ struct Harness {
 }
 
 fn client_info() -> Implementation {
-    Implementation {
-        description: None,
-        icons: None,
-        name: "fixture-tests".to_owned(),
-        title: None,
-        version: "1.0.0".to_owned(),
-        website_url: None,
-    }
+    Implementation::new("fixture-tests", "1.0.0")
 }
 
 /// A client that declares sampling and elicitation, as the suite's client does, and answers
@@ -49,7 +42,7 @@ async fn connect() -> Harness {
     let asked: Asked = Arc::default();
     let sampling_asked = Arc::clone(&asked);
     let elicitation_asked = Arc::clone(&asked);
-    let client = Client::builder(client_info())
+    let client = mcpwire_client::ClientBuilder::new(client_info())
         .era(EraChoice::Legacy)
         .on_notification(move |notification| {
             let _ = sender.send(notification);
@@ -810,7 +803,7 @@ async fn sampling_without_the_capability_is_a_tool_error() {
     let server = mcpwire_conformance::fixtures::server().expect("valid");
     let (client_end, server_end) = mcpwire_transport::duplex(16);
     let _session = server.serve(server_end);
-    let client = Client::builder(client_info())
+    let client = mcpwire_client::ClientBuilder::new(client_info())
         .era(EraChoice::Legacy)
         .connect(client_end)
         .await

@@ -13,7 +13,7 @@ use mcpwire_client::{
 };
 use mcpwire_schema::v2025_11_25::{
     CallToolResult, CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams,
-    ElicitResult, Implementation, Root,
+    ElicitResult, Root,
 };
 use serde_json::{Value, json};
 use tokio::sync::watch;
@@ -150,19 +150,11 @@ impl Default for ScriptClient {
 impl ScriptClient {
     /// A client builder with the script's handlers.
     pub(crate) fn builder(&self) -> ClientBuilder {
-        let info = Implementation {
-            name: "mcpwire-interop".to_owned(),
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            title: None,
-            description: None,
-            icons: None,
-            website_url: None,
-        };
         let elicitations = Arc::clone(&self.elicitations);
         let samplings = Arc::clone(&self.samplings);
         let roots = Arc::clone(&self.roots);
         let tools_changed = Arc::clone(&self.tools_changed);
-        Client::builder(info)
+        Client::builder("mcpwire-interop", env!("CARGO_PKG_VERSION"))
             .request_timeout(Some(REQUEST_TIMEOUT))
             .elicitation(move |_: ElicitRequestParams, _: RequestContext| {
                 elicitations.fetch_add(1, Ordering::SeqCst);

@@ -164,6 +164,7 @@ fn demo(builder: ServerBuilder) -> ServerBuilder {
                 }])
             })
             .title("Explain a topic")
+            .description("Asks the model to explain a topic briefly, for a chosen audience")
             .argument("topic", "What to explain", true)
             .argument("audience", "Who the explanation is for", false),
         )

@@ -511,14 +511,7 @@ async fn server_stateless_scenario() {
 }
 
 fn client_info() -> types::Implementation {
-    types::Implementation {
-        name: "legacy-client".to_owned(),
-        version: "1.0.0".to_owned(),
-        title: None,
-        description: None,
-        icons: None,
-        website_url: None,
-    }
+    types::Implementation::new("legacy-client", "1.0.0")
 }
 
 #[tokio::test]
@@ -526,7 +519,7 @@ async fn the_same_fixtures_ask_a_legacy_client_with_requests() {
     let server = fixtures::server().expect("the fixtures are valid");
     let (client_end, server_end) = mcpwire_transport::duplex(64);
     let _session = server.serve(server_end);
-    let client = mcpwire_client::Client::builder(client_info())
+    let client = mcpwire_client::ClientBuilder::new(client_info())
         .sampling(
             |_: types::CreateMessageRequestParams, _: mcpwire_client::RequestContext| async move {
                 serde_json::from_value::<types::CreateMessageResult>(sampled("Hi"))

@@ -12,14 +12,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
 fn client_info() -> types::Implementation {
-    types::Implementation {
-        name: "cli-http-test".to_owned(),
-        version: "1.0.0".to_owned(),
-        title: None,
-        description: None,
-        icons: None,
-        website_url: None,
-    }
+    types::Implementation::new("cli-http-test", "1.0.0")
 }
 
 /// Starts `mcpwire serve --http 127.0.0.1:0 <extra>` and returns it with the URL it announced.
@@ -70,7 +63,7 @@ async fn serve_http_answers_a_client() {
     let transport = HttpClientBuilder::new(url.clone())
         .streamable()
         .expect("transport");
-    let client = Client::builder(client_info())
+    let client = mcpwire_client::ClientBuilder::new(client_info())
         .connect(transport)
         .await
         .expect("handshake");
@@ -95,7 +88,7 @@ async fn a_foreign_host_is_refused_unless_allowed() {
         .header("host", "attacker.example")
         .streamable()
         .expect("transport");
-    let error = Client::builder(client_info())
+    let error = mcpwire_client::ClientBuilder::new(client_info())
         .connect(refused)
         .await
         .expect_err("DNS-rebinding protection refuses the host");
@@ -112,7 +105,7 @@ async fn a_foreign_host_is_refused_unless_allowed() {
         .header("host", "mcp.example")
         .streamable()
         .expect("transport");
-    let client = Client::builder(client_info())
+    let client = mcpwire_client::ClientBuilder::new(client_info())
         .connect(allowed)
         .await
         .expect("an allowed host is served");
@@ -134,7 +127,7 @@ async fn legacy_sse_serves_old_clients_beside_streamable_http() {
         .legacy_sse()
         .await
         .expect("the legacy stream names its endpoint");
-    let client = Client::builder(client_info())
+    let client = mcpwire_client::ClientBuilder::new(client_info())
         .connect(transport)
         .await
         .expect("handshake over HTTP+SSE");
@@ -142,7 +135,7 @@ async fn legacy_sse_serves_old_clients_beside_streamable_http() {
     client.close().await;
     // Streamable HTTP is served as before.
     let streamable = HttpClientBuilder::new(url).streamable().expect("transport");
-    let client = Client::builder(client_info())
+    let client = mcpwire_client::ClientBuilder::new(client_info())
         .connect(streamable)
         .await
         .expect("handshake over Streamable HTTP");

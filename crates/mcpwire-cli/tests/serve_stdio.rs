@@ -1,19 +1,12 @@
 //! `mcpwire serve --stdio`, driven as a child process by the mcpwire client.
 
-use mcpwire_client::{CallOptions, Client, EraChoice, ProtocolVersion};
+use mcpwire_client::{CallOptions, EraChoice, ProtocolVersion};
 use mcpwire_server::types;
 use mcpwire_stdio::ChildProcess;
 use serde_json::json;
 
 fn client_info() -> types::Implementation {
-    types::Implementation {
-        name: "cli-test".to_owned(),
-        version: "1.0.0".to_owned(),
-        title: None,
-        description: None,
-        icons: None,
-        website_url: None,
-    }
+    types::Implementation::new("cli-test", "1.0.0")
 }
 
 fn text_of(result: &types::CallToolResult) -> String {
@@ -30,7 +23,7 @@ async fn serve_stdio_answers_a_client(era: EraChoice, version: ProtocolVersion) 
         .spawn()
         .expect("mcpwire starts");
     let handle = child.handle();
-    let client = Client::builder(client_info())
+    let client = mcpwire_client::ClientBuilder::new(client_info())
         .era(era)
         .connect(child)
         .await

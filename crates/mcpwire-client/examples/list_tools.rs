@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use mcpwire_client::{Client, ServerNotification};
-use mcpwire_schema::v2025_11_25::Implementation;
 use mcpwire_stdio::{ChildProcess, Stderr};
 
 #[tokio::main(flavor = "current_thread")]
@@ -21,15 +20,7 @@ async fn main() -> anyhow::Result<()> {
         .spawn()?;
     let handle = server.handle();
 
-    let info = Implementation {
-        name: "mcpwire-list-tools".to_owned(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        title: None,
-        description: None,
-        icons: None,
-        website_url: None,
-    };
-    let client = Client::builder(info)
+    let client = Client::builder("mcpwire-list-tools", env!("CARGO_PKG_VERSION"))
         .on_notification(|notification| {
             if let ServerNotification::LoggingMessage(log) = notification {
                 eprintln!("[{}] {}", log.level.as_str(), log.data);

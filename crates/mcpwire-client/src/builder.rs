@@ -78,7 +78,9 @@ impl ClientBuilder {
     /// How many notifications a [`Subscription`](crate::Subscription) keeps unread. Default: 64.
     pub const DEFAULT_SUBSCRIPTION_CAPACITY: usize = 64;
 
-    pub(crate) fn new(client_info: Implementation) -> Self {
+    /// Starts configuring a client that introduces itself as `client_info`;
+    /// [`Client::builder`](crate::Client::builder) is the short form for a name and a version.
+    pub fn new(client_info: Implementation) -> Self {
         ClientBuilder {
             client_info,
             protocol_version: ProtocolVersion::LATEST_LEGACY,
@@ -101,6 +103,18 @@ impl ClientBuilder {
             on_notification: None,
             task_limits: None,
         }
+    }
+
+    /// Sets the human-readable title in `clientInfo`.
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.client_info.title = Some(title.into());
+        self
+    }
+
+    /// Sets the description in `clientInfo`.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.client_info.description = Some(description.into());
+        self
     }
 
     /// The protocol version the client prefers in the era of `version`: a legacy version is

@@ -105,9 +105,14 @@ pub(crate) struct Session {
 }
 
 impl Client {
-    /// Starts configuring a client that introduces itself as `client_info`.
-    pub fn builder(client_info: Implementation) -> ClientBuilder {
-        ClientBuilder::new(client_info)
+    /// Starts configuring a client that introduces itself by `name` and `version` in
+    /// `clientInfo`, as [`Server::builder`] does in `serverInfo`; the builder's
+    /// [`title`](ClientBuilder::title) and [`description`](ClientBuilder::description) add to
+    /// it, and [`ClientBuilder::new`] takes a whole [`Implementation`] (icons, website).
+    ///
+    /// [`Server::builder`]: https://docs.rs/mcpwire-server/latest/mcpwire_server/struct.Server.html#method.builder
+    pub fn builder(name: impl Into<String>, version: impl Into<String>) -> ClientBuilder {
+        ClientBuilder::new(Implementation::new(name, version))
     }
 
     pub(crate) fn new(

@@ -168,14 +168,7 @@ fn accept(result: &RawValue, version: ProtocolVersion) -> Result<Discovery, Erro
         None => serde_json::from_str::<TopLevelServerInfo>(result.get())
             .ok()
             .and_then(|top_level| top_level.server_info)
-            .unwrap_or_else(|| Implementation {
-                name: String::new(),
-                version: String::new(),
-                title: None,
-                description: None,
-                icons: None,
-                website_url: None,
-            }),
+            .unwrap_or_else(|| Implementation::new(String::new(), String::new())),
     };
     let ttl = discovered
         .ttl_ms

@@ -12,9 +12,8 @@
 //! let roots = |_context: RequestContext| async move {
 //!     Ok::<_, ErrorObject>(vec![Root { uri: "file:///projects/demo".to_owned(), name: None, meta: None }])
 //! };
-//! # let _ = mcpwire_client::Client::builder(mcpwire_schema::v2025_11_25::Implementation {
-//! #     name: "x".to_owned(), version: "1".to_owned(), title: None, description: None, icons: None, website_url: None,
-//! # }).roots(roots);
+//! # let _ = mcpwire_client::Client::builder("x", "1")
+//! #     .roots(roots);
 //! ```
 //!
 //! Handlers run concurrently, each in its own task. When the server cancels a request, its

@@ -74,15 +74,7 @@
 //! let (client_end, server_end) = mcpwire_transport::duplex(16);
 //! let _server = Peer::start(server_end, TinyServer, Config::default());
 //!
-//! let info = Implementation {
-//!     name: "example".to_owned(),
-//!     version: "0.1.0".to_owned(),
-//!     title: None,
-//!     description: None,
-//!     icons: None,
-//!     website_url: None,
-//! };
-//! let client = Client::builder(info).connect(client_end).await?;
+//! let client = Client::builder("example", "0.1.0").connect(client_end).await?;
 //! assert_eq!(client.server_info().name, "tiny");
 //!
 //! let result = client.call_tool("greet", json!({"name": "world"})).await?;

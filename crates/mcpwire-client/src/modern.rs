@@ -211,14 +211,7 @@ mod tests {
     }
 
     fn envelope() -> Envelope {
-        let info = mcpwire_schema::v2025_11_25::Implementation {
-            name: "client".to_owned(),
-            version: "1.0".to_owned(),
-            title: None,
-            description: None,
-            icons: None,
-            website_url: None,
-        };
+        let info = mcpwire_schema::v2025_11_25::Implementation::new("client", "1.0");
         Envelope::new(
             &info,
             capabilities(Some(false), Some(ElicitationModes::FORM), true),

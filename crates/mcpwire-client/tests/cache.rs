@@ -11,7 +11,7 @@ use support::client_info;
 use support::script::{Script, all_capabilities, list_tools_answered, modern_client};
 
 fn caching() -> ClientBuilder {
-    Client::builder(client_info()).result_cache(16)
+    mcpwire_client::ClientBuilder::new(client_info()).result_cache(16)
 }
 
 fn tools(ttl_ms: Option<i64>) -> Value {
@@ -73,8 +73,11 @@ async fn results_without_a_positive_ttl_are_not_kept() {
 
 #[tokio::test(start_paused = true)]
 async fn the_cache_is_off_by_default() {
-    let (client, mut script) =
-        modern_client(Client::builder(client_info()), all_capabilities()).await;
+    let (client, mut script) = modern_client(
+        mcpwire_client::ClientBuilder::new(client_info()),
+        all_capabilities(),
+    )
+    .await;
     assert!(list(&client, &mut script, tools(Some(10_000))).await);
     assert!(list(&client, &mut script, tools(Some(10_000))).await);
 }

@@ -19,7 +19,7 @@ use support::{Behaviour, client_info, fake_server};
 use tokio::task::JoinHandle;
 
 fn auto() -> ClientBuilder {
-    Client::builder(client_info())
+    mcpwire_client::ClientBuilder::new(client_info())
 }
 
 /// Starts connecting a client made by `builder` to a script, and reads the client's probe.

@@ -24,8 +24,8 @@ use mcpwire_client::{
 use mcpwire_schema::v2025_11_25::methods::Complete;
 use mcpwire_schema::v2025_11_25::{
     CallToolResult, CompleteRequestParamsRef, ContentBlock, CreateMessageRequestParams,
-    CreateMessageResult, ElicitRequestParams, ElicitResult, Implementation, LoggingLevel,
-    PromptReference, ReadResourceResultContentsItem, ResourceTemplateReference, Root,
+    CreateMessageResult, ElicitRequestParams, ElicitResult, LoggingLevel, PromptReference,
+    ReadResourceResultContentsItem, ResourceTemplateReference, Root,
 };
 use mcpwire_stdio::{ChildProcess, Stderr};
 use serde::de::DeserializeOwned;
@@ -792,19 +792,11 @@ struct Seen {
 impl Seen {
     /// A client builder whose handlers record here and answer with fixed values.
     fn builder(&self) -> ClientBuilder {
-        let info = Implementation {
-            name: "mcpwire-interop".to_owned(),
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            title: None,
-            description: None,
-            icons: None,
-            website_url: None,
-        };
         let sampling = Arc::clone(&self.sampling);
         let elicitation = Arc::clone(&self.elicitation);
         let roots = Arc::clone(&self.roots);
         let notifications = Arc::clone(&self.notifications);
-        Client::builder(info)
+        Client::builder("mcpwire-interop", env!("CARGO_PKG_VERSION"))
             .request_timeout(Some(REQUEST_TIMEOUT))
             .sampling(
                 move |params: CreateMessageRequestParams, _: RequestContext| {

@@ -46,7 +46,7 @@ async fn open(client: &Client, script: &mut Script) -> (mcpwire_client::Subscrip
 async fn the_acknowledgement_opens_the_subscription_and_tagged_notifications_reach_it() {
     let others = Arc::new(Mutex::new(Vec::new()));
     let callback_seen = Arc::clone(&others);
-    let builder = Client::builder(client_info())
+    let builder = mcpwire_client::ClientBuilder::new(client_info())
         .on_notification(move |notification| callback_seen.lock().unwrap().push(notification));
     let (client, mut script) = modern_client(builder, all_capabilities()).await;
     let (mut subscription, request) = open(&client, &mut script).await;
@@ -114,8 +114,11 @@ async fn the_acknowledgement_opens_the_subscription_and_tagged_notifications_rea
 
 #[tokio::test]
 async fn dropping_the_subscription_cancels_its_request() {
-    let (client, mut script) =
-        modern_client(Client::builder(client_info()), all_capabilities()).await;
+    let (client, mut script) = modern_client(
+        mcpwire_client::ClientBuilder::new(client_info()),
+        all_capabilities(),
+    )
+    .await;
     let (subscription, request) = open(&client, &mut script).await;
     drop(subscription);
     let cancelled = script.receive().await;
@@ -133,8 +136,11 @@ async fn dropping_the_subscription_cancels_its_request() {
 
 #[tokio::test]
 async fn a_graceful_end_comes_after_the_notifications_before_it() {
-    let (client, mut script) =
-        modern_client(Client::builder(client_info()), all_capabilities()).await;
+    let (client, mut script) = modern_client(
+        mcpwire_client::ClientBuilder::new(client_info()),
+        all_capabilities(),
+    )
+    .await;
     let (mut subscription, request) = open(&client, &mut script).await;
     let id = request["id"].clone();
     script
@@ -168,8 +174,11 @@ async fn a_graceful_end_comes_after_the_notifications_before_it() {
 
 #[tokio::test]
 async fn a_refused_or_broken_subscription_is_an_error() {
-    let (client, mut script) =
-        modern_client(Client::builder(client_info()), all_capabilities()).await;
+    let (client, mut script) = modern_client(
+        mcpwire_client::ClientBuilder::new(client_info()),
+        all_capabilities(),
+    )
+    .await;
     let listening = {
         let client = client.clone();
         tokio::spawn(async move { client.listen(filter()).await })

@@ -19,7 +19,7 @@ use support::script::{
 };
 
 fn auto() -> mcpwire_client::ClientBuilder {
-    Client::builder(client_info())
+    mcpwire_client::ClientBuilder::new(client_info())
 }
 
 /// Runs `call` on a clone of `client` in the background.

@@ -36,7 +36,7 @@ fn recording_builder(seen: &Seen) -> ClientBuilder {
     let sampling_seen = Arc::clone(seen);
     let elicitation_seen = Arc::clone(seen);
     let roots_seen = Arc::clone(seen);
-    Client::builder(client_info())
+    mcpwire_client::ClientBuilder::new(client_info())
         .sampling(
             move |params: CreateMessageRequestParams, context: RequestContext| {
                 record(&sampling_seen, "sampling", &params, &context);
@@ -342,7 +342,7 @@ async fn the_number_of_rounds_is_bounded() {
 #[tokio::test]
 async fn an_input_the_client_cannot_answer_fails_the_call() {
     // No sampling handler: a sampling input cannot be answered.
-    let builder = Client::builder(client_info());
+    let builder = mcpwire_client::ClientBuilder::new(client_info());
     let (client, mut script) = modern_client(builder, all_capabilities()).await;
     let call = call_tool_in_background(&client, "needs-a-model").await;
     let first = script.request("tools/call").await;

@@ -109,14 +109,7 @@ impl NodeServer {
 }
 
 fn client_info() -> Implementation {
-    Implementation {
-        name: "mcpwire-http-interop".to_owned(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        title: None,
-        description: None,
-        icons: None,
-        website_url: None,
-    }
+    Implementation::new("mcpwire-http-interop", env!("CARGO_PKG_VERSION"))
 }
 
 fn texts(result: &CallToolResult) -> Vec<String> {
@@ -192,7 +185,7 @@ async fn client_drives_server_everything_over_streamable_http() {
             .streamable()
             .expect("a valid configuration");
         let session = transport.session();
-        let client = Client::builder(client_info())
+        let client = mcpwire_client::ClientBuilder::new(client_info())
             .request_timeout(Some(Duration::from_secs(30)))
             .connect(transport)
             .await
@@ -214,7 +207,7 @@ async fn client_drives_server_everything_over_streamable_http() {
         let transport = HttpClientBuilder::new(server.url("/mcp"))
             .with_fallback()
             .expect("a valid configuration");
-        let client = Client::builder(client_info())
+        let client = mcpwire_client::ClientBuilder::new(client_info())
             .connect(transport)
             .await
             .expect("initialize through the fallback transport");
@@ -236,7 +229,7 @@ async fn client_falls_back_to_http_sse_with_server_everything() {
         let transport = HttpClientBuilder::new(server.url("/sse"))
             .with_fallback()
             .expect("a valid configuration");
-        let client = Client::builder(client_info())
+        let client = mcpwire_client::ClientBuilder::new(client_info())
             .request_timeout(Some(Duration::from_secs(30)))
             .connect(transport)
             .await

@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use hyper::{Method, StatusCode};
-use mcpwire_client::Client;
 use mcpwire_http::client::HttpClientBuilder;
 use mcpwire_jsonrpc::{Message, Request, Response};
 use mcpwire_schema::v2025_11_25::{ContentBlock, Implementation};
@@ -74,14 +73,7 @@ async fn legacy_server() -> TestServer {
 }
 
 fn client_info() -> Implementation {
-    Implementation {
-        name: "mcpwire-http-tests".to_owned(),
-        version: "0.0.0".to_owned(),
-        title: None,
-        description: None,
-        icons: None,
-        website_url: None,
-    }
+    Implementation::new("mcpwire-http-tests", "0.0.0")
 }
 
 #[tokio::test]
@@ -117,10 +109,13 @@ async fn the_fallback_switches_to_the_legacy_transport_when_post_is_refused() {
     let transport = HttpClientBuilder::new(server.url("/sse"))
         .with_fallback()
         .unwrap();
-    let client = tokio::time::timeout(WAIT, Client::builder(client_info()).connect(transport))
-        .await
-        .expect("initialize in time")
-        .expect("initialize over the legacy transport");
+    let client = tokio::time::timeout(
+        WAIT,
+        mcpwire_client::ClientBuilder::new(client_info()).connect(transport),
+    )
+    .await
+    .expect("initialize in time")
+    .expect("initialize over the legacy transport");
     assert_eq!(client.server_info().name, "legacy-mock");
     let tools = client.list_tools().await.expect("tools/list");
     assert_eq!(tools.len(), 1);
@@ -181,10 +176,13 @@ async fn the_fallback_keeps_streamable_http_when_the_server_speaks_it() {
     let transport = HttpClientBuilder::new(server.url("/mcp"))
         .with_fallback()
         .unwrap();
-    let client = tokio::time::timeout(WAIT, Client::builder(client_info()).connect(transport))
-        .await
-        .unwrap()
-        .expect("initialize over streamable http");
+    let client = tokio::time::timeout(
+        WAIT,
+        mcpwire_client::ClientBuilder::new(client_info()).connect(transport),
+    )
+    .await
+    .unwrap()
+    .expect("initialize over streamable http");
     assert_eq!(client.list_tools().await.unwrap().len(), 1);
     client.close().await;
     assert!(
@@ -222,7 +220,7 @@ async fn the_fallback_stays_on_a_server_that_refuses_the_legacy_versions() {
         .unwrap();
     let error = tokio::time::timeout(
         WAIT,
-        Client::builder(client_info())
+        mcpwire_client::ClientBuilder::new(client_info())
             .era(mcpwire_client::EraChoice::Legacy)
             .connect(transport),
     )

@@ -309,15 +309,7 @@ async fn body_json(response: Response<Incoming>) -> Value {
 
 /// A client of the legacy era, the one the HTTP+SSE transport was made for.
 fn client_builder() -> ClientBuilder {
-    Client::builder(types::Implementation {
-        name: "legacy-test-client".to_owned(),
-        version: "1.0.0".to_owned(),
-        title: None,
-        description: None,
-        icons: None,
-        website_url: None,
-    })
-    .era(EraChoice::Legacy)
+    Client::builder("legacy-test-client", "1.0.0").era(EraChoice::Legacy)
 }
 
 /// A client whose model answers sampling with the name `old-model`.

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Method, StatusCode};
-use mcpwire_client::{Client, ErrorCode};
+use mcpwire_client::ErrorCode;
 use mcpwire_http::client::{HttpClientBuilder, SessionHandle};
 use mcpwire_jsonrpc::{Message, Request, RequestId, Response};
 use mcpwire_schema::Era;
@@ -238,14 +238,7 @@ async fn json_rpc_errors_in_error_statuses_reach_the_engine_as_the_servers_error
 }
 
 fn client_info() -> Implementation {
-    Implementation {
-        name: "test-client".to_owned(),
-        version: "1.0.0".to_owned(),
-        title: None,
-        description: None,
-        icons: None,
-        website_url: None,
-    }
+    Implementation::new("test-client", "1.0.0")
 }
 
 fn discovery(recorded: &Recorded) -> hyper::Response<TestBody> {
@@ -300,10 +293,13 @@ async fn the_client_role_retries_discovery_after_a_400_with_an_unsupported_versi
     let transport = HttpClientBuilder::new(server.url("/mcp"))
         .with_fallback()
         .unwrap();
-    let client = tokio::time::timeout(WAIT, Client::builder(client_info()).connect(transport))
-        .await
-        .expect("connected in time")
-        .expect("the second discovery succeeds");
+    let client = tokio::time::timeout(
+        WAIT,
+        mcpwire_client::ClientBuilder::new(client_info()).connect(transport),
+    )
+    .await
+    .expect("connected in time")
+    .expect("the second discovery succeeds");
     assert_eq!(client.era(), Era::Modern);
     assert_eq!(client.server_info().name, "modern");
 

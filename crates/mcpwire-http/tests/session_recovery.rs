@@ -21,10 +21,13 @@ use support::echo::{ServedEcho, client_info, text_of};
 async fn connect(builder: HttpClientBuilder) -> (Client, SessionHandle) {
     let transport = builder.streamable().unwrap();
     let session = transport.session();
-    let client = tokio::time::timeout(WAIT, Client::builder(client_info()).connect(transport))
-        .await
-        .expect("initialize in time")
-        .expect("initialize");
+    let client = tokio::time::timeout(
+        WAIT,
+        mcpwire_client::ClientBuilder::new(client_info()).connect(transport),
+    )
+    .await
+    .expect("initialize in time")
+    .expect("initialize");
     (client, session)
 }
 

@@ -608,17 +608,9 @@ async fn the_client_role_sees_the_session_expiry_in_its_error() {
         .streamable()
         .unwrap();
     let session = transport.session();
-    let info = mcpwire_schema::v2025_11_25::Implementation {
-        name: "mcpwire-http-tests".to_owned(),
-        version: "0.0.0".to_owned(),
-        title: None,
-        description: None,
-        icons: None,
-        website_url: None,
-    };
     let client = tokio::time::timeout(
         WAIT,
-        mcpwire_client::Client::builder(info).connect(transport),
+        mcpwire_client::Client::builder("mcpwire-http-tests", "0.0.0").connect(transport),
     )
     .await
     .unwrap()

@@ -13,7 +13,6 @@ use std::sync::{Arc, Mutex};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
-use mcpwire_client::Client;
 use mcpwire_http::client::HttpClientBuilder;
 use mcpwire_http::client::rustls;
 use mcpwire_http::server::{Config, StreamableHttpService};
@@ -194,9 +193,12 @@ fn assert_post_quantum(exchanges: &[NamedGroup]) {
 /// that names the cause.
 async fn refused(builder: HttpClientBuilder) -> ErrorObject {
     let transport = builder.streamable().unwrap();
-    let connected = tokio::time::timeout(WAIT, Client::builder(client_info()).connect(transport))
-        .await
-        .expect("the handshake fails in time");
+    let connected = tokio::time::timeout(
+        WAIT,
+        mcpwire_client::ClientBuilder::new(client_info()).connect(transport),
+    )
+    .await
+    .expect("the handshake fails in time");
     let Err(error) = connected else {
         panic!("connected to a server whose certificate is not trusted");
     };
@@ -212,10 +214,13 @@ async fn a_client_that_trusts_the_certificate_initializes_and_calls_over_https()
         .streamable()
         .unwrap();
     let session = transport.session();
-    let client = tokio::time::timeout(WAIT, Client::builder(client_info()).connect(transport))
-        .await
-        .expect("initialize in time")
-        .expect("initialize over https");
+    let client = tokio::time::timeout(
+        WAIT,
+        mcpwire_client::ClientBuilder::new(client_info()).connect(transport),
+    )
+    .await
+    .expect("initialize in time")
+    .expect("initialize over https");
     assert_eq!(client.server_info().name, "http-echo-test");
     assert!(session.id().is_some());
 
@@ -293,10 +298,13 @@ async fn the_later_of_tls_config_and_crypto_provider_wins() {
         .tls_config(trusted)
         .streamable()
         .unwrap();
-    let client = tokio::time::timeout(WAIT, Client::builder(client_info()).connect(transport))
-        .await
-        .expect("initialize in time")
-        .expect("initialize over https with the trusting configuration");
+    let client = tokio::time::timeout(
+        WAIT,
+        mcpwire_client::ClientBuilder::new(client_info()).connect(transport),
+    )
+    .await
+    .expect("initialize in time")
+    .expect("initialize over https with the trusting configuration");
     client.close().await;
 }
 

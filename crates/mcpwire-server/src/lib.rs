@@ -49,6 +49,7 @@
 //! # session.closed().await;
 //! # });
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod cache;
 mod cancel;

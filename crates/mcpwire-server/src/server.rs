@@ -183,14 +183,7 @@ impl Server {
     /// Starts a server with the name and version it reports in `serverInfo`.
     pub fn builder(name: impl Into<String>, version: impl Into<String>) -> ServerBuilder {
         ServerBuilder {
-            info: wire::Implementation {
-                description: None,
-                icons: None,
-                name: name.into(),
-                title: None,
-                version: version.into(),
-                website_url: None,
-            },
+            info: wire::Implementation::new(name, version),
             instructions: None,
             tools: Vec::new(),
             resources: Vec::new(),

@@ -111,15 +111,7 @@ async fn start(kind: Kind, server: &Server, builder: ClientBuilder) -> Harness {
 /// A client of the legacy era: this suite covers the session-based revisions, which every
 /// transport carries; the modern era has its own suite (`tests/modern.rs`).
 fn client_builder() -> ClientBuilder {
-    Client::builder(types::Implementation {
-        description: None,
-        icons: None,
-        name: "e2e-client".to_owned(),
-        title: None,
-        version: "1.0.0".to_owned(),
-        website_url: None,
-    })
-    .era(EraChoice::Legacy)
+    Client::builder("e2e-client", "1.0.0").era(EraChoice::Legacy)
 }
 
 /// A client that answers every kind of server request.

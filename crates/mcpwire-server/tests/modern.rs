@@ -1640,14 +1640,7 @@ async fn work_a_handler_spawned_stops_when_the_round_ends() {
 }
 
 fn client_info() -> types::Implementation {
-    types::Implementation {
-        description: None,
-        icons: None,
-        name: "legacy-client".to_owned(),
-        title: None,
-        version: "1.0.0".to_owned(),
-        website_url: None,
-    }
+    types::Implementation::new("legacy-client", "1.0.0")
 }
 
 #[tokio::test]
@@ -1656,7 +1649,7 @@ async fn one_handler_asks_through_requests_in_legacy_and_retries_in_modern() {
     // Legacy: the real client answers the server's requests with its handlers.
     let (client_end, server_end) = mcpwire_transport::duplex(64);
     let _session = server.serve(server_end);
-    let legacy = mcpwire_client::Client::builder(client_info())
+    let legacy = mcpwire_client::ClientBuilder::new(client_info())
         .sampling(
             |_: types::CreateMessageRequestParams, _: mcpwire_client::RequestContext| async move {
                 serde_json::from_value::<types::CreateMessageResult>(sampled("Hi there"))

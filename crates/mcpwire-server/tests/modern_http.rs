@@ -633,18 +633,11 @@ async fn http_client(served: &Served) -> mcpwire_client::Client {
         mcpwire_http::client::HttpClientBuilder::new(format!("http://{}/mcp", served.address))
             .with_fallback()
             .expect("an HTTP transport");
-    mcpwire_client::Client::builder(types::Implementation {
-        description: None,
-        icons: None,
-        name: "mirroring-client".to_owned(),
-        title: None,
-        version: "1.0.0".to_owned(),
-        website_url: None,
-    })
-    .era(mcpwire_client::EraChoice::Modern)
-    .connect(transport)
-    .await
-    .expect("the client connects")
+    mcpwire_client::Client::builder("mirroring-client", "1.0.0")
+        .era(mcpwire_client::EraChoice::Modern)
+        .connect(transport)
+        .await
+        .expect("the client connects")
 }
 
 #[tokio::test]

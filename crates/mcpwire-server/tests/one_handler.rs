@@ -93,46 +93,39 @@ fn client(era: EraChoice, handled: &Arc<Handled>) -> mcpwire_client::ClientBuild
         Arc::clone(handled),
         Arc::clone(handled),
     );
-    Client::builder(types::Implementation {
-        description: None,
-        icons: None,
-        name: "one-handler-client".to_owned(),
-        title: None,
-        version: "1.0.0".to_owned(),
-        website_url: None,
-    })
-    .era(era)
-    .elicitation(move |_: types::ElicitRequestParams, _: RequestContext| {
-        elicited.elicitation.fetch_add(1, Ordering::SeqCst);
-        async move {
-            Ok::<_, ErrorObject>(decode::<types::ElicitResult>(
-                json!({"action": "accept", "content": {"name": "Ada"}}),
-            ))
-        }
-    })
-    .sampling(
-        move |_: types::CreateMessageRequestParams, _: RequestContext| {
-            sampled.sampling.fetch_add(1, Ordering::SeqCst);
+    Client::builder("one-handler-client", "1.0.0")
+        .era(era)
+        .elicitation(move |_: types::ElicitRequestParams, _: RequestContext| {
+            elicited.elicitation.fetch_add(1, Ordering::SeqCst);
             async move {
-                Ok::<_, ErrorObject>(decode::<types::CreateMessageResult>(json!({
-                    "role": "assistant",
-                    "content": {"type": "text", "text": "Hello there"},
-                    "model": "test-model",
-                    "stopReason": "endTurn"
-                })))
+                Ok::<_, ErrorObject>(decode::<types::ElicitResult>(
+                    json!({"action": "accept", "content": {"name": "Ada"}}),
+                ))
             }
-        },
-    )
-    .roots(move |_| {
-        listed.roots.fetch_add(1, Ordering::SeqCst);
-        async {
-            Ok::<_, ErrorObject>(vec![types::Root {
-                meta: None,
-                name: None,
-                uri: "file:///work".to_owned(),
-            }])
-        }
-    })
+        })
+        .sampling(
+            move |_: types::CreateMessageRequestParams, _: RequestContext| {
+                sampled.sampling.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    Ok::<_, ErrorObject>(decode::<types::CreateMessageResult>(json!({
+                        "role": "assistant",
+                        "content": {"type": "text", "text": "Hello there"},
+                        "model": "test-model",
+                        "stopReason": "endTurn"
+                    })))
+                }
+            },
+        )
+        .roots(move |_| {
+            listed.roots.fetch_add(1, Ordering::SeqCst);
+            async {
+                Ok::<_, ErrorObject>(vec![types::Root {
+                    meta: None,
+                    name: None,
+                    uri: "file:///work".to_owned(),
+                }])
+            }
+        })
 }
 
 /// Calls the handler through `wire` in `era` and checks what the user of the client sees.

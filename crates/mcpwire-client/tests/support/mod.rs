@@ -293,20 +293,13 @@ pub fn fake_server(behaviour: Behaviour) -> (Fake, mcpwire_transport::MemoryTran
 }
 
 pub fn client_info() -> Implementation {
-    Implementation {
-        name: "test-client".to_owned(),
-        version: "1.0.0".to_owned(),
-        title: None,
-        description: None,
-        icons: None,
-        website_url: None,
-    }
+    Implementation::new("test-client", "1.0.0")
 }
 
 /// A builder for the legacy era: the fake server speaks it, and these suites test it without
 /// the `server/discover` probe in front (`tests/era.rs` covers the probe).
 pub fn builder() -> ClientBuilder {
-    Client::builder(client_info()).era(EraChoice::Legacy)
+    mcpwire_client::ClientBuilder::new(client_info()).era(EraChoice::Legacy)
 }
 
 /// Connects a client made by `builder` to a fake server with `behaviour`, and consumes the

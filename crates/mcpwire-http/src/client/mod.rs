@@ -22,15 +22,7 @@
 //!     .bearer_token("secret-token")
 //!     .streamable()?;
 //! let session = transport.session();
-//! let info = Implementation {
-//!     name: "my-client".to_owned(),
-//!     version: "1.0.0".to_owned(),
-//!     title: None,
-//!     description: None,
-//!     icons: None,
-//!     website_url: None,
-//! };
-//! let client = Client::builder(info).connect(transport).await?;
+//! let client = Client::builder("my-client", "1.0.0").connect(transport).await?;
 //! println!("session {:?} at {:?}", session.id(), session.protocol_version());
 //! let tools = client.list_tools().await?;
 //! println!("{} tools", tools.len());

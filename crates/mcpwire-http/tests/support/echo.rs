@@ -97,14 +97,7 @@ impl ServedEcho {
 
 /// The client's name and version for `initialize`.
 pub fn client_info() -> Implementation {
-    Implementation {
-        name: "mcpwire-http-tests".to_owned(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        title: None,
-        description: None,
-        icons: None,
-        website_url: None,
-    }
+    Implementation::new("mcpwire-http-tests", env!("CARGO_PKG_VERSION"))
 }
 
 /// The text blocks of a tool result, joined.

@@ -143,14 +143,7 @@ pub(crate) async fn connect<C: Transport, S: Transport>(
     let initialize = wire::InitializeRequestParams {
         meta: None,
         capabilities: wire::ClientCapabilities::default(),
-        client_info: wire::Implementation {
-            description: None,
-            icons: None,
-            name: "bench-client".to_owned(),
-            title: None,
-            version: "1.0.0".to_owned(),
-            website_url: None,
-        },
+        client_info: wire::Implementation::new("bench-client", "1.0.0"),
         protocol_version: "2025-11-25".to_owned(),
     };
     client
