@@ -85,7 +85,7 @@ fn read_only() -> types::ToolAnnotations {
 fn demo(builder: ServerBuilder) -> ServerBuilder {
     builder
         .tool(
-            Tool::typed("echo", |arguments: Echo, _: Context| async move {
+            Tool::typed("echo", |arguments: Echo| async move {
                 Ok::<_, ToolError>(arguments.text)
             })
             .title("Echo")
@@ -93,7 +93,7 @@ fn demo(builder: ServerBuilder) -> ServerBuilder {
             .annotations(read_only()),
         )
         .tool(
-            Tool::typed("add", |arguments: Add, _: Context| async move {
+            Tool::typed("add", |arguments: Add| async move {
                 Ok::<_, ToolError>(Structured(Sum {
                     sum: arguments.a + arguments.b,
                 }))
@@ -104,7 +104,7 @@ fn demo(builder: ServerBuilder) -> ServerBuilder {
             .annotations(read_only()),
         )
         .tool(
-            Tool::typed("current_time", |_: serde_json::Map<String, serde_json::Value>, _: Context| async move {
+            Tool::typed("current_time", |_: serde_json::Map<String, serde_json::Value>| async move {
                 Ok::<_, ToolError>(humantime::format_rfc3339_millis(SystemTime::now()).to_string())
             })
             .title("Current time")

@@ -4,7 +4,7 @@
 //! client at `http://127.0.0.1:8080/mcp`. Stop it with Ctrl-C.
 
 use mcpwire_http::server::{Config, HttpSessionTransport, StreamableHttpService, serve};
-use mcpwire_server::{Context, Server, Tool, ToolError};
+use mcpwire_server::{Server, Tool, ToolError};
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
 struct Echo {
@@ -15,7 +15,7 @@ struct Echo {
 async fn main() -> anyhow::Result<()> {
     let server = Server::builder("echo", "1.0.0")
         .tool(
-            Tool::typed("echo", |arguments: Echo, _: Context| async move {
+            Tool::typed("echo", |arguments: Echo| async move {
                 Ok::<_, ToolError>(arguments.text)
             })
             .description("Returns its text"),

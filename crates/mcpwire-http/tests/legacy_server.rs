@@ -47,10 +47,9 @@ struct Nothing {}
 /// to the client), and a tool that logs (a notification) before it answers.
 fn mcp_server() -> Server {
     Server::builder("legacy-test", "1.0.0")
-        .tool(Tool::typed(
-            "echo",
-            |arguments: Echo, _: Context| async move { Ok::<_, ToolError>(arguments.text) },
-        ))
+        .tool(Tool::typed("echo", |arguments: Echo| async move {
+            Ok::<_, ToolError>(arguments.text)
+        }))
         .tool(Tool::typed(
             "ask_model",
             |_: Nothing, context: Context| async move {

@@ -58,10 +58,9 @@ fn mcp_server() -> (Server, Controls) {
     let steps_gate = Arc::clone(&gate);
     let poll_gate = Arc::clone(&gate);
     let server = Server::builder("http-test", "1.0.0")
-        .tool(Tool::typed(
-            "echo",
-            |arguments: Echo, _: Context| async move { Ok::<_, ToolError>(arguments.text) },
-        ))
+        .tool(Tool::typed("echo", |arguments: Echo| async move {
+            Ok::<_, ToolError>(arguments.text)
+        }))
         .tool(Tool::typed(
             "steps",
             move |arguments: Steps, context: Context| {

@@ -51,7 +51,7 @@ fn server() -> Result<Server, mcpwire_server::Error> {
         .title("mcpwire everything server")
         .instructions("A demonstration server: every tool, resource and prompt is safe to call.")
         .tool(
-            Tool::typed("add", |arguments: Add, _: Context| async move {
+            Tool::typed("add", |arguments: Add| async move {
                 Ok::<_, ToolError>(Structured(Sum { sum: arguments.a + arguments.b }))
             })
             .description("Adds two numbers")

@@ -69,13 +69,13 @@ fn server(only_era: Option<Era>) -> Result<Server, mcpwire_server::Error> {
     let builder = Server::builder("mcpwire-interop-peer", env!("CARGO_PKG_VERSION"))
         .instructions("An mcpwire server for the interop tests.")
         .tool(
-            Tool::typed("echo", |arguments: Echo, _: Context| async move {
+            Tool::typed("echo", |arguments: Echo| async move {
                 Ok::<_, ToolError>(arguments.text)
             })
             .description("Echoes `text`."),
         )
         .tool(
-            Tool::typed("add", |arguments: Add, _: Context| async move {
+            Tool::typed("add", |arguments: Add| async move {
                 // Rust prints an f64 as JavaScript does for these values: `5.5`, `5`.
                 Ok::<_, ToolError>((arguments.a + arguments.b).to_string())
             })
@@ -124,7 +124,7 @@ fn server(only_era: Option<Era>) -> Result<Server, mcpwire_server::Error> {
             .description("Lists the client's roots."),
         )
         .tool(
-            Tool::raw("region_echo", region_schema, |arguments: Map<String, Value>, _: Context| async move {
+            Tool::raw("region_echo", region_schema, |arguments: Map<String, Value>| async move {
                 let region = arguments["region"].as_str().unwrap_or_default();
                 let text = arguments["text"].as_str().unwrap_or_default();
                 Ok::<_, ToolError>(format!("{region}: {text}"))

@@ -3,7 +3,7 @@
 //! Run it under any MCP client, for example with the command `cargo run -p mcpwire-server
 //! --example stdio_minimal --features stdio`.
 
-use mcpwire_server::{Context, Server, Tool, ToolError};
+use mcpwire_server::{Server, Tool, ToolError};
 
 /// The arguments of the `echo` tool.
 #[derive(serde::Deserialize, schemars::JsonSchema)]
@@ -16,7 +16,7 @@ struct Echo {
 async fn main() -> Result<(), mcpwire_server::Error> {
     let server = Server::builder("echo-server", env!("CARGO_PKG_VERSION"))
         .tool(
-            Tool::typed("echo", |arguments: Echo, _: Context| async move {
+            Tool::typed("echo", |arguments: Echo| async move {
                 Ok::<_, ToolError>(arguments.text)
             })
             .description("Sends the text back"),

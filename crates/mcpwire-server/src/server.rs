@@ -32,7 +32,7 @@ use crate::{CacheHints, Error, Prompt, Resource, ResourceTemplate, Tool};
 ///
 /// let server = Server::builder("greeter", "1.0.0")
 ///     .instructions("Greets people by name.")
-///     .tool(Tool::typed("greet", |arguments: Greet, _: Context| async move {
+///     .tool(Tool::typed("greet", |arguments: Greet| async move {
 ///         Ok::<_, ToolError>(format!("Hello, {}!", arguments.name))
 ///     }))
 ///     .build()

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -59,14 +60,14 @@ pub struct Tool {
 impl Tool {
     /// Starts a tool whose arguments are the Rust type `A`; its input schema is derived from `A`.
     ///
-    /// The handler returns anything that converts into a tool result: a `String`, a
-    /// [`CallToolResult`](wire::CallToolResult), or [`Structured`] for structured content.
-    pub fn typed<A, F, Fut, R>(name: impl Into<String>, handler: F) -> ToolBuilder
+    /// The handler is an async function or closure of the arguments, with or without a
+    /// [`Context`] after them (see [`ToolHandler`]). It returns `Result<R, E>`: `R` converts into
+    /// a tool result (a `String`, a [`CallToolResult`](wire::CallToolResult), or [`Structured`]
+    /// for structured content), and `E` into a [`ToolError`].
+    pub fn typed<A, H, M>(name: impl Into<String>, handler: H) -> ToolBuilder
     where
         A: DeserializeOwned + JsonSchema + Send + 'static,
-        F: Fn(A, Context) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<R, ToolError>> + Send + 'static,
-        R: IntoToolResult,
+        H: ToolHandler<A, M>,
     {
         let schema = schemars::schema_for!(A);
         let input_schema = match serde_json::to_value(&schema) {
@@ -79,33 +80,22 @@ impl Tool {
             Box::pin(async move {
                 let arguments: A = serde_json::from_value(Value::Object(arguments))
                     .map_err(|error| ToolError::new(format!("invalid arguments: {error}")))?;
-                handler(arguments, context)
-                    .await
-                    .map(IntoToolResult::into_tool_result)
+                handler.call(arguments, context).await
             })
         });
         ToolBuilder::with_handler(name.into(), input_schema, erased)
     }
 
-    /// Starts a tool with a JSON Schema written by hand and a handler of raw JSON arguments.
-    pub fn raw<F, Fut, R>(
-        name: impl Into<String>,
-        input_schema: JsonObject,
-        handler: F,
-    ) -> ToolBuilder
+    /// Starts a tool with a JSON Schema written by hand and a handler of raw JSON arguments,
+    /// of the same forms as [`typed`](Self::typed)'s.
+    pub fn raw<H, M>(name: impl Into<String>, input_schema: JsonObject, handler: H) -> ToolBuilder
     where
-        F: Fn(JsonObject, Context) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<R, ToolError>> + Send + 'static,
-        R: IntoToolResult,
+        H: ToolHandler<JsonObject, M>,
     {
         let handler = Arc::new(handler);
         let erased: Handler = Arc::new(move |arguments: JsonObject, context: Context| {
             let handler = Arc::clone(&handler);
-            Box::pin(async move {
-                handler(arguments, context)
-                    .await
-                    .map(IntoToolResult::into_tool_result)
-            })
+            Box::pin(async move { handler.call(arguments, context).await })
         });
         ToolBuilder::with_handler(name.into(), input_schema, erased)
     }
@@ -310,6 +300,101 @@ fn check_name(name: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// A function that serves `tools/call` for a tool whose arguments are `A`.
+///
+/// Implemented by every async function and closure of either form, where `R` is
+/// [`IntoToolResult`] and `E` is `Into<ToolError>`:
+///
+/// - `Fn(A) -> impl Future<Output = Result<R, E>>`, for a handler that needs only its arguments;
+/// - `Fn(A, Context) -> impl Future<Output = Result<R, E>>`, for one that reports progress,
+///   logs, watches for cancellation or asks the client.
+///
+/// `M` tells the forms apart; it is inferred and never named. A named `async fn` declares its
+/// error type, so it needs no annotation; a closure that only returns `Ok(..)` names its error
+/// type as closures must (`Ok::<_, ToolError>(..)`).
+///
+/// ```
+/// use mcpwire_server::{Context, Tool, ToolError};
+///
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// struct Greet {
+///     name: String,
+/// }
+///
+/// async fn greet(arguments: Greet) -> Result<String, ToolError> {
+///     Ok(format!("Hello, {}!", arguments.name))
+/// }
+///
+/// async fn greet_slowly(arguments: Greet, context: Context) -> Result<String, ToolError> {
+///     context.progress(1.0, Some(1.0), None).await?;
+///     Ok(format!("Hello, {}!", arguments.name))
+/// }
+///
+/// let quick = Tool::typed("greet", greet).build().unwrap();
+/// let slow = Tool::typed("greet_slowly", greet_slowly).build().unwrap();
+/// # let _ = (quick, slow);
+/// ```
+pub trait ToolHandler<A, M>: Send + Sync + 'static {
+    /// Runs the handler on `arguments`, its result converted into a tool result.
+    fn call(
+        &self,
+        arguments: A,
+        context: Context,
+    ) -> impl Future<Output = Result<wire::CallToolResult, ToolError>> + Send + 'static;
+}
+
+/// The [`ToolHandler`] form that takes a [`Context`].
+#[doc(hidden)]
+pub struct WithContext<R, E>(PhantomData<fn() -> (R, E)>);
+
+/// The [`ToolHandler`] form that takes the arguments alone.
+#[doc(hidden)]
+pub struct ArgumentsOnly<R, E>(PhantomData<fn() -> (R, E)>);
+
+impl<A, F, Fut, R, E> ToolHandler<A, WithContext<R, E>> for F
+where
+    F: Fn(A, Context) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<R, E>> + Send + 'static,
+    R: IntoToolResult,
+    E: Into<ToolError>,
+{
+    fn call(
+        &self,
+        arguments: A,
+        context: Context,
+    ) -> impl Future<Output = Result<wire::CallToolResult, ToolError>> + Send + 'static {
+        let running = self(arguments, context);
+        async move {
+            running
+                .await
+                .map(IntoToolResult::into_tool_result)
+                .map_err(Into::into)
+        }
+    }
+}
+
+impl<A, F, Fut, R, E> ToolHandler<A, ArgumentsOnly<R, E>> for F
+where
+    F: Fn(A) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<R, E>> + Send + 'static,
+    R: IntoToolResult,
+    E: Into<ToolError>,
+{
+    fn call(
+        &self,
+        arguments: A,
+        _context: Context,
+    ) -> impl Future<Output = Result<wire::CallToolResult, ToolError>> + Send + 'static {
+        let running = self(arguments);
+        async move {
+            running
+                .await
+                .map(IntoToolResult::into_tool_result)
+                .map_err(Into::into)
+        }
+    }
+}
+
 /// Structured tool output: encoded as `structuredContent`, with its JSON text also given as a
 /// text block for clients that read only content.
 #[derive(Clone, Debug, PartialEq)]
@@ -459,11 +544,9 @@ mod tests {
             city: String,
             days: Option<u8>,
         }
-        let tool = Tool::typed("forecast", |_: Args, _: Context| async {
-            Ok::<_, ToolError>("sunny")
-        })
-        .build()
-        .expect("valid");
+        let tool = Tool::typed("forecast", |_: Args| async { Ok::<_, ToolError>("sunny") })
+            .build()
+            .expect("valid");
         let schema = &tool.definition().input_schema;
         assert_eq!(schema["type"], "object");
         assert_eq!(schema["required"], serde_json::json!(["city"]));

@@ -268,7 +268,7 @@ fn server(events: Events) -> Server {
                 gone.remote().map_or(0, |error| error.code.0),
             ))
         }))
-        .tool(Tool::typed("add", |arguments: Add, _: Context| async move { Ok::<_, ToolError>(Structured(Sum { sum: arguments.a + arguments.b })) }).output::<Sum>())
+        .tool(Tool::typed("add", |arguments: Add| async move { Ok::<_, ToolError>(Structured(Sum { sum: arguments.a + arguments.b })) }).output::<Sum>())
         .tool(Tool::typed("steps", |_: Map<String, Value>, context: Context| async move {
             for step in 1..=3 {
                 context.log(types::LoggingLevel::Info, Some("steps"), json!({ "step": step })).await?;
@@ -317,7 +317,7 @@ fn server(events: Events) -> Server {
             context.session().ok_or("a legacy session")?.notify_elicitation_complete("login-1").await?;
             Ok::<_, ToolError>(answer.action.to_string())
         }))
-        .tool(Tool::typed("needs_login", |_: Map<String, Value>, _: Context| async move {
+        .tool(Tool::typed("needs_login", |_: Map<String, Value>| async move {
             let url = serde_json::from_value(json!({"mode": "url", "message": "Sign in first", "elicitationId": "login-2", "url": "https://example.com/login"}))
                 .map_err(|error| ToolError::new(error.to_string()))?;
             Err::<String, _>(ToolError::url_elicitation_required("authorization required", vec![url]))
@@ -639,7 +639,7 @@ async fn list_changes_reach_the_client(kind: Kind) {
     harness.client.ping().await.expect("ping");
     server
         .add_tool(
-            Tool::typed("late", |_: Map<String, Value>, _: Context| async {
+            Tool::typed("late", |_: Map<String, Value>| async {
                 Ok::<_, ToolError>("late")
             })
             .build()

@@ -232,7 +232,7 @@ fn server() -> Server {
         .instructions("Try every method.")
         .tasks()
         .tool(
-            Tool::typed("add", |arguments: AddArguments, _: Context| async move {
+            Tool::typed("add", |arguments: AddArguments| async move {
                 Ok::<_, ToolError>(Structured(Sum {
                     sum: arguments.a + arguments.b,
                 }))
@@ -287,7 +287,7 @@ fn server() -> Server {
         ))
         .tool(Tool::typed(
             "fail",
-            |_: Map<String, Value>, _: Context| async move {
+            |_: Map<String, Value>| async move {
                 Err::<String, _>(ToolError::new("the backend is down"))
             },
         ))
@@ -702,7 +702,7 @@ async fn a_server_of_one_era_refuses_the_other_era() {
     let builder = || {
         Server::builder("one-era", "1.0.0").tool(Tool::typed(
             "echo",
-            |arguments: Map<String, Value>, _: Context| async move {
+            |arguments: Map<String, Value>| async move {
                 Ok::<_, ToolError>(Value::Object(arguments).to_string())
             },
         ))
@@ -1182,7 +1182,7 @@ fn mrtr_server() -> Server {
             context.elicit(form("Go on?", "ok", "boolean")).await?;
             Ok::<_, ToolError>("went on")
         }))
-        .tool(Tool::typed("login", |_: Map<String, Value>, _: Context| async move {
+        .tool(Tool::typed("login", |_: Map<String, Value>| async move {
             let url = serde_json::from_value(json!({"message": "Sign in", "elicitationId": "login-1", "url": "https://example.com/login", "mode": "url"})).expect("params");
             Err::<String, _>(ToolError::url_elicitation_required("sign in first", vec![url]))
         }))
@@ -1956,7 +1956,7 @@ async fn a_handler_can_change_its_server() {
         .tool(Tool::typed(
             "grow",
             |_: Map<String, Value>, context: Context| async move {
-                let added = Tool::typed("grown", |_: Map<String, Value>, _: Context| async move {
+                let added = Tool::typed("grown", |_: Map<String, Value>| async move {
                     Ok::<_, ToolError>("grown")
                 });
                 context.server().add_tool(added.build()?).await?;

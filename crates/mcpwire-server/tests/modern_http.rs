@@ -55,10 +55,9 @@ async fn start() -> Served {
     let (started_sender, started) = mpsc::unbounded_channel();
     let (dropped_sender, dropped) = mpsc::unbounded_channel();
     let server = Server::builder("modern-http", "2.0.0")
-        .tool(Tool::typed(
-            "echo",
-            |arguments: Echo, _: Context| async move { Ok::<_, ToolError>(arguments.text) },
-        ))
+        .tool(Tool::typed("echo", |arguments: Echo| async move {
+            Ok::<_, ToolError>(arguments.text)
+        }))
         .tool(Tool::typed(
             "steps",
             |_: Map<String, Value>, context: Context| async move {
@@ -619,7 +618,7 @@ fn invalid_header_declarations_fail_the_tool_build() {
         let built = Tool::raw(
             "bad",
             schema.as_object().cloned().expect("an object"),
-            |_: Map<String, Value>, _: Context| async move { Ok::<_, ToolError>("never") },
+            |_: Map<String, Value>| async move { Ok::<_, ToolError>("never") },
         )
         .build();
         let error = built.expect_err("the declaration is invalid").to_string();

@@ -122,17 +122,17 @@ fn server() -> Server {
         .title("Test Server")
         .instructions("Use the tools.")
         .tool(
-            Tool::typed("add", |arguments: AddArguments, _: Context| async move {
+            Tool::typed("add", |arguments: AddArguments| async move {
                 Ok::<_, ToolError>(Structured(Sum { sum: arguments.a + arguments.b }))
             })
             .description("Adds two numbers")
             .output::<Sum>(),
         )
-        .tool(Tool::typed("fail", |_: serde_json::Map<String, Value>, _: Context| async move {
+        .tool(Tool::typed("fail", |_: serde_json::Map<String, Value>| async move {
             Err::<String, _>(ToolError::new("the backend is down"))
         }))
         .tool(
-            Tool::typed("bad_output", |_: serde_json::Map<String, Value>, _: Context| async move {
+            Tool::typed("bad_output", |_: serde_json::Map<String, Value>| async move {
                 Ok::<_, ToolError>(Structured(json!({"sum": "not a number"})))
             })
             .output::<Sum>(),
@@ -281,7 +281,7 @@ async fn tools_list_pages_with_opaque_cursors() {
     for name in ["e", "d", "c", "b", "a"] {
         builder = builder.tool(Tool::typed(
             name,
-            |_: serde_json::Map<String, Value>, _: Context| async { Ok::<_, ToolError>("ok") },
+            |_: serde_json::Map<String, Value>| async { Ok::<_, ToolError>("ok") },
         ));
     }
     let server = builder.build().expect("valid");
@@ -502,12 +502,9 @@ async fn adding_a_tool_tells_initialized_sessions() {
     connection.call("ping", json!({})).await.expect("ping");
     server
         .add_tool(
-            Tool::typed(
-                "late",
-                |_: serde_json::Map<String, Value>, _: Context| async {
-                    Ok::<_, ToolError>("here")
-                },
-            )
+            Tool::typed("late", |_: serde_json::Map<String, Value>| async {
+                Ok::<_, ToolError>("here")
+            })
             .build()
             .expect("valid"),
         )
@@ -850,7 +847,7 @@ fn tasks_server() -> Server {
             })
             .task_support(types::ToolExecutionTaskSupport::Required),
         )
-        .tool(Tool::typed("plain", |_: serde_json::Map<String, Value>, _: Context| async { Ok::<_, ToolError>("plain") }))
+        .tool(Tool::typed("plain", |_: serde_json::Map<String, Value>| async { Ok::<_, ToolError>("plain") }))
         .build()
         .expect("valid server")
 }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use mcpwire_http::server::{Config, HttpSessionTransport, StreamableHttpService, serve};
 use mcpwire_schema::v2025_11_25::{CallToolResult, ContentBlock, Implementation};
-use mcpwire_server::{Context, Server, Session, Tool, ToolBuilder, ToolError};
+use mcpwire_server::{Server, Session, Tool, ToolBuilder, ToolError};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -17,7 +17,7 @@ struct Echo {
 
 /// A tool named `name` that answers with its `text` argument.
 pub fn echo_tool(name: &str) -> ToolBuilder {
-    Tool::typed(name, |arguments: Echo, _: Context| async move {
+    Tool::typed(name, |arguments: Echo| async move {
         Ok::<_, ToolError>(arguments.text)
     })
 }

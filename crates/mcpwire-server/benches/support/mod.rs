@@ -4,9 +4,7 @@
 use mcpwire_jsonrpc::{ErrorObject, Notification};
 use mcpwire_rpc::{Config, Handler, Peer, RequestContext};
 use mcpwire_server::types::{self as wire, methods};
-use mcpwire_server::{
-    Context, IntoToolResult, Server, Session, Structured, Tool, ToolBuilder, ToolError,
-};
+use mcpwire_server::{IntoToolResult, Server, Session, Structured, Tool, ToolBuilder, ToolError};
 use mcpwire_stdio::StdioTransport;
 use mcpwire_transport::Transport;
 use serde_json::value::RawValue;
@@ -39,7 +37,7 @@ pub(crate) const B: f64 = 2.25;
 
 /// The `add` tool: typed arguments, and structured output that is declared and validated.
 pub(crate) fn add_tool() -> ToolBuilder {
-    Tool::typed("add", |arguments: AddArguments, _: Context| async move {
+    Tool::typed("add", |arguments: AddArguments| async move {
         Ok::<_, ToolError>(Structured(Sum {
             sum: arguments.a + arguments.b,
         }))
@@ -53,12 +51,9 @@ pub(crate) fn server() -> Server {
     Server::builder("bench-server", "1.0.0")
         .tool(add_tool())
         .tool(
-            Tool::typed(
-                "add_text",
-                |arguments: AddArguments, _: Context| async move {
-                    Ok::<_, ToolError>(format!("{}", arguments.a + arguments.b))
-                },
-            )
+            Tool::typed("add_text", |arguments: AddArguments| async move {
+                Ok::<_, ToolError>(format!("{}", arguments.a + arguments.b))
+            })
             .description("Adds two numbers, answering with text"),
         )
         .build()
