@@ -4,7 +4,7 @@
 //!
 //! 1. dependencies point only downward in the layer table (normal and build dependencies;
 //!    a crate may depend on another crate of its own layer);
-//! 2. the crate is in the layer table of `DESIGN.md`;
+//! 2. the crate is in the layer table of `ARCHITECTURE.md`;
 //! 3. its `Cargo.toml` opts into the workspace lints (`[lints]` with `workspace = true`);
 //! 4. if it is publishable, it has a version, `license`, `rust-version`, `description`, a
 //!    `README.md`, and a `CHANGELOG.md` whose first non-empty line is `# Unreleased`;
@@ -12,10 +12,10 @@
 //!
 //! Every violation is printed on its own line, then the command fails with their count.
 //!
-//! The layer table is the "Crates and layers" section of `DESIGN.md`, read in place from
-//! `<workspace>/../shared/DESIGN.md`, or from the file named by `MCPWIRE_DESIGN_MD`; it is never
-//! copied into the repository. `--workspace DIR` checks another workspace than this one (the
-//! tests point it at a throwaway workspace).
+//! The layer table is the table of the "Layers" section of `<workspace>/ARCHITECTURE.md`, or of
+//! the file named by `MCPWIRE_LAYERS_MD`, so the repository alone says how its crates are
+//! layered. `--workspace DIR` checks another workspace than this one (the tests point it at a
+//! throwaway workspace).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -27,11 +27,14 @@ use std::{env, fs};
 use anyhow::{Context as _, Result, bail};
 use serde_json::Value;
 
-/// The environment variable that overrides where `DESIGN.md` is read from.
-const DESIGN_MD_VARIABLE: &str = "MCPWIRE_DESIGN_MD";
+/// The environment variable that overrides which file the layer table is read from.
+const LAYERS_MD_VARIABLE: &str = "MCPWIRE_LAYERS_MD";
 
-/// The heading of the layer table's section in `DESIGN.md`.
-const LAYER_SECTION: &str = "## Crates and layers";
+/// The file, relative to the workspace root, whose "Layers" section holds the layer table.
+const LAYERS_MD: &str = "ARCHITECTURE.md";
+
+/// The heading of the layer table's section.
+const LAYER_SECTION: &str = "## Layers";
 
 /// The first non-empty line every publishable crate's `CHANGELOG.md` starts with.
 const UNRELEASED_HEADING: &str = "# Unreleased";
@@ -50,30 +53,30 @@ pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
             other => bail!("unknown argument `{other}`; usage: cargo xtask tidy [--workspace DIR]"),
         }
     }
-    let design_md = design_md_path(&workspace_root);
-    tidy(&workspace_root, &design_md, &mut std::io::stdout().lock())
+    let layers_md = layers_md_path(&workspace_root);
+    tidy(&workspace_root, &layers_md, &mut std::io::stdout().lock())
 }
 
-/// Where the layer table is read from: `MCPWIRE_DESIGN_MD`, else `<root>/../shared/DESIGN.md`.
-fn design_md_path(root: &Path) -> PathBuf {
-    match env::var_os(DESIGN_MD_VARIABLE) {
+/// Where the layer table is read from: `MCPWIRE_LAYERS_MD`, else `<root>/ARCHITECTURE.md`.
+fn layers_md_path(root: &Path) -> PathBuf {
+    match env::var_os(LAYERS_MD_VARIABLE) {
         Some(path) if !path.is_empty() => PathBuf::from(path),
-        _ => root.join("..").join("shared").join("DESIGN.md"),
+        _ => root.join(LAYERS_MD),
     }
 }
 
-/// Checks the workspace at `root` against the layer table in `design_md`.
+/// Checks the workspace at `root` against the layer table in `layers_md`.
 ///
 /// Writes one `tidy: ` line per violation (or a summary when there is none) to `out`.
 ///
 /// # Errors
 ///
 /// Fails when there are violations, or when the workspace or the table cannot be read.
-fn tidy(root: &Path, design_md: &Path, out: &mut dyn Write) -> Result<()> {
-    let design = fs::read_to_string(design_md)
-        .with_context(|| format!("reading the layer table from {}", design_md.display()))?;
-    let layers = Layers::parse(&design)
-        .with_context(|| format!("parsing the layer table of {}", design_md.display()))?;
+fn tidy(root: &Path, layers_md: &Path, out: &mut dyn Write) -> Result<()> {
+    let markdown = fs::read_to_string(layers_md)
+        .with_context(|| format!("reading the layer table from {}", layers_md.display()))?;
+    let layers = Layers::parse(&markdown)
+        .with_context(|| format!("parsing the layer table of {}", layers_md.display()))?;
     let workspace = Workspace::load(root)?;
     let violations = check(&workspace, &layers);
     let checked = workspace.members.len();
@@ -147,16 +150,19 @@ impl fmt::Display for Layer {
     }
 }
 
-/// The layer table of `DESIGN.md`: crate name to layer.
+/// The layer table of `ARCHITECTURE.md`: crate name to layer.
 #[derive(Debug, Default)]
 struct Layers {
     by_crate: BTreeMap<String, Layer>,
 }
 
 impl Layers {
-    /// Parses the markdown table in the "Crates and layers" section of `design`.
-    fn parse(design: &str) -> Result<Layers> {
-        let mut lines = design
+    /// Parses the markdown table in the "Layers" section of `markdown`.
+    ///
+    /// The section runs from its `## Layers` heading to the next heading of level one or two;
+    /// tables of other sections are ignored.
+    fn parse(markdown: &str) -> Result<Layers> {
+        let mut lines = markdown
             .lines()
             .skip_while(|line| line.trim_end() != LAYER_SECTION);
         if lines.next().is_none() {
@@ -434,7 +440,7 @@ fn check(workspace: &Workspace, layers: &Layers) -> Vec<Violation> {
         match layers.layer_of(name) {
             None => report(
                 Rule::LayerTable,
-                format!("crate {name} is not in the layer table of DESIGN.md"),
+                format!("crate {name} is not in the layer table of {LAYERS_MD}"),
             ),
             Some(own_layer) => {
                 let mut reported = BTreeSet::new();
@@ -587,9 +593,9 @@ mod tests {
     use super::*;
 
     const TABLE: &str = "\
-# Design
+# Architecture
 
-## Crates and layers
+## Layers
 
 Dependencies point only downward.
 
@@ -606,9 +612,9 @@ Dependencies point only downward.
 | tool | `conformance/` (`mcpwire-conformance`) | Our conformance suite. |
 | tool | `xtask/` | `codegen`, `tidy`. |
 
-Start with the crates an issue needs.
+A row marked planned names a crate that does not exist yet.
 
-## The two protocol eras
+## Code map
 
 | L1 | `mcpwire-not-a-crate` | A table of another section. |
 ";
@@ -692,22 +698,38 @@ Start with the crates an issue needs.
 
     #[test]
     fn table_parser_rejects_a_missing_section() {
-        let error = Layers::parse("# Design\n\n| L0 | `mcpwire-jsonrpc` | x |\n").unwrap_err();
-        assert!(error.to_string().contains("Crates and layers"), "{error}");
+        let error =
+            Layers::parse("# Architecture\n\n| L0 | `mcpwire-jsonrpc` | x |\n").unwrap_err();
+        assert!(error.to_string().contains("## Layers"), "{error}");
     }
 
     #[test]
     fn table_parser_rejects_an_unknown_layer() {
-        let design = "## Crates and layers\n\n| layer | crate |\n|---|---|\n| L9 | `mcpwire-x` |\n";
-        let error = Layers::parse(design).unwrap_err();
+        let markdown = "## Layers\n\n| layer | crate |\n|---|---|\n| L9 | `mcpwire-x` |\n";
+        let error = Layers::parse(markdown).unwrap_err();
         assert!(error.to_string().contains("L9"), "{error}");
     }
 
     #[test]
     fn table_parser_rejects_a_crate_in_two_layers() {
-        let design = "## Crates and layers\n\n| L0 | `mcpwire-x` |\n| L2 | `mcpwire-x` |\n";
-        let error = Layers::parse(design).unwrap_err();
+        let markdown = "## Layers\n\n| L0 | `mcpwire-x` |\n| L2 | `mcpwire-x` |\n";
+        let error = Layers::parse(markdown).unwrap_err();
         assert!(error.to_string().contains("mcpwire-x"), "{error}");
+    }
+
+    #[test]
+    fn table_parser_reads_the_repository_architecture_md() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("xtask lives one level below the workspace root");
+        let markdown = fs::read_to_string(root.join(LAYERS_MD)).unwrap();
+        let layers = Layers::parse(&markdown).unwrap();
+        assert_eq!(layers.layer_of("mcpwire-jsonrpc"), Some(Layer::L0));
+        assert_eq!(layers.layer_of("mcpwire-server"), Some(Layer::L3));
+        assert_eq!(layers.layer_of("mcpwire-store-redis"), Some(Layer::L3));
+        assert_eq!(layers.layer_of("mcpwire"), Some(Layer::L4));
+        assert_eq!(layers.layer_of("mcpwire-cli"), Some(Layer::App));
+        assert_eq!(layers.layer_of("xtask"), Some(Layer::Tool));
     }
 
     #[test]
@@ -834,7 +856,7 @@ Start with the crates an issue needs.
         assert_eq!(rules(&violations), [Rule::LayerTable]);
         assert_eq!(
             violations[0].to_string(),
-            "crate mcpwire-unheard-of is not in the layer table of DESIGN.md"
+            "crate mcpwire-unheard-of is not in the layer table of ARCHITECTURE.md"
         );
     }
 
@@ -943,7 +965,7 @@ Start with the crates an issue needs.
     fn tidy_fails_on_an_upward_dependency_in_a_real_workspace() {
         let workspace = TempWorkspace::new("unit-upward", Direction::Upward);
         let mut out = Vec::new();
-        let error = tidy(&workspace.root(), &workspace.design_md(), &mut out).unwrap_err();
+        let error = tidy(&workspace.root(), &workspace.architecture_md(), &mut out).unwrap_err();
         let out = String::from_utf8(out).unwrap();
         assert_eq!(
             error.to_string(),
@@ -960,7 +982,7 @@ Start with the crates an issue needs.
     fn tidy_passes_a_downward_dependency_in_a_real_workspace() {
         let workspace = TempWorkspace::new("unit-downward", Direction::Downward);
         let mut out = Vec::new();
-        tidy(&workspace.root(), &workspace.design_md(), &mut out).unwrap();
+        tidy(&workspace.root(), &workspace.architecture_md(), &mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "tidy: 2 crates checked, no violations\n"
