@@ -47,7 +47,11 @@ fn tidy_passes_the_same_workspace_with_the_dependency_pointing_down() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "tidy failed:\n{stdout}\n{stderr}");
-    assert_eq!(stdout, "tidy: 2 crates checked, no violations\n");
+    assert_eq!(
+        stdout,
+        "tidy: import cycles: 2 crates checked, 0 found, 0 baselined\n\
+         tidy: 2 crates checked, no violations\n"
+    );
 }
 
 #[test]
@@ -69,5 +73,44 @@ fn tidy_reads_the_layer_table_from_the_file_the_environment_names() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "tidy failed:\n{stdout}\n{stderr}");
-    assert_eq!(stdout, "tidy: 2 crates checked, no violations\n");
+    assert_eq!(
+        stdout,
+        "tidy: import cycles: 2 crates checked, 0 found, 0 baselined\n\
+         tidy: 2 crates checked, no violations\n"
+    );
+}
+
+#[test]
+fn tidy_fails_on_an_import_cycle_between_the_files_of_a_crate() {
+    let workspace = TempWorkspace::new("bin-cycle", Direction::Downward);
+    workspace.write_file(
+        "crates/mcpwire-jsonrpc/src/lib.rs",
+        "mod id;\nmod message;\n",
+    );
+    workspace.write_file(
+        "crates/mcpwire-jsonrpc/src/id.rs",
+        "pub struct RequestId(Box<super::message::Message>);\n",
+    );
+    workspace.write_file(
+        "crates/mcpwire-jsonrpc/src/message.rs",
+        "use crate::id::RequestId;\n\npub struct Message(Option<RequestId>);\n",
+    );
+    let output = run_tidy(&workspace, None);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "tidy passed:\n{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(
+            "tidy: crate mcpwire-jsonrpc has an import cycle between src/id.rs, src/message.rs"
+        ),
+        "stdout:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("tidy: import cycles: 2 crates checked, 1 found, 0 baselined"),
+        "stdout:\n{stdout}"
+    );
+    assert!(
+        stderr.contains("tidy found 1 violation in 2 crates (1 import cycle)"),
+        "stderr:\n{stderr}"
+    );
 }

@@ -73,6 +73,12 @@ impl TempWorkspace {
         self.directory.join("main")
     }
 
+    /// Writes `contents` to the file at `relative` (to the workspace root), creating its
+    /// directory.
+    pub(crate) fn write_file(&self, relative: &str, contents: &str) {
+        write(&self.root().join(relative), contents);
+    }
+
     /// The fixture layer table, at `<root>/ARCHITECTURE.md`.
     pub(crate) fn architecture_md(&self) -> PathBuf {
         self.root().join("ARCHITECTURE.md")
