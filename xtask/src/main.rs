@@ -1,7 +1,8 @@
 //! Development tasks for the mcpwire workspace, run as `cargo xtask <task>`.
 //!
 //! - `codegen [--check] [--schema-dir DIR]`: generate the schema modules (or check they are current).
-//! - `tidy`: check the workspace's structural rules (layering, lints, crate metadata).
+//! - `tidy`: check the workspace's structural rules (layering, lints, crate metadata, import
+//!   cycles).
 //! - `fuzz <target> [--time SECONDS]`: run a cargo-fuzz target on nightly.
 //! - `interop-setup`: install the third-party MCP peers of the interop tests (npm, two Python venvs).
 //! - `conformance [--leg server|client|all] [--suite 0.1.16|0.2.0-alpha.12]`: run the official

@@ -4,22 +4,27 @@
 //!
 //! 1. dependencies point only downward in the layer table (normal and build dependencies;
 //!    a crate may depend on another crate of its own layer);
-//! 2. the crate is in the layer table of `DESIGN.md`;
+//! 2. the crate is in the layer table of `ARCHITECTURE.md`;
 //! 3. its `Cargo.toml` opts into the workspace lints (`[lints]` with `workspace = true`);
 //! 4. if it is publishable, it has a version, `license`, `rust-version`, `description`, a
 //!    `README.md`, and a `CHANGELOG.md` whose first non-empty line is `# Unreleased`;
-//! 5. if it lives under `crates/`, its directory is named after the package.
+//! 5. if it lives under `crates/`, its directory is named after the package;
+//! 6. its source files import each other in no cycle, unless the cycle is listed in the
+//!    baseline `xtask/tidy-cycles-baseline.txt`, and every cycle listed there still exists
+//!    (see [`cycles`]).
 //!
 //! Every violation is printed on its own line, then the command fails with their count.
 //!
-//! The layer table is the "Crates and layers" section of `DESIGN.md`, read in place from
-//! `<workspace>/../shared/DESIGN.md`, or from the file named by `MCPWIRE_DESIGN_MD`; it is never
-//! copied into the repository. `--workspace DIR` checks another workspace than this one (the
-//! tests point it at a throwaway workspace).
+//! The layer table is the table of the "Layers" section of `<workspace>/ARCHITECTURE.md`, or of
+//! the file named by `MCPWIRE_LAYERS_MD`, so the repository alone says how its crates are
+//! layered. `--workspace DIR` checks another workspace than this one (the tests point it at a
+//! throwaway workspace).
+
+mod cycles;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::io::Write;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::{env, fs};
@@ -27,11 +32,16 @@ use std::{env, fs};
 use anyhow::{Context as _, Result, bail};
 use serde_json::Value;
 
-/// The environment variable that overrides where `DESIGN.md` is read from.
-const DESIGN_MD_VARIABLE: &str = "MCPWIRE_DESIGN_MD";
+use cycles::{BASELINE, Baseline, Comparison, Cycle};
 
-/// The heading of the layer table's section in `DESIGN.md`.
-const LAYER_SECTION: &str = "## Crates and layers";
+/// The environment variable that overrides which file the layer table is read from.
+const LAYERS_MD_VARIABLE: &str = "MCPWIRE_LAYERS_MD";
+
+/// The file, relative to the workspace root, whose "Layers" section holds the layer table.
+const LAYERS_MD: &str = "ARCHITECTURE.md";
+
+/// The heading of the layer table's section.
+const LAYER_SECTION: &str = "## Layers";
 
 /// The first non-empty line every publishable crate's `CHANGELOG.md` starts with.
 const UNRELEASED_HEADING: &str = "# Unreleased";
@@ -50,36 +60,49 @@ pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
             other => bail!("unknown argument `{other}`; usage: cargo xtask tidy [--workspace DIR]"),
         }
     }
-    let design_md = design_md_path(&workspace_root);
-    tidy(&workspace_root, &design_md, &mut std::io::stdout().lock())
+    let layers_md = layers_md_path(&workspace_root);
+    tidy(&workspace_root, &layers_md, &mut std::io::stdout().lock())
 }
 
-/// Where the layer table is read from: `MCPWIRE_DESIGN_MD`, else `<root>/../shared/DESIGN.md`.
-fn design_md_path(root: &Path) -> PathBuf {
-    match env::var_os(DESIGN_MD_VARIABLE) {
+/// Where the layer table is read from: `MCPWIRE_LAYERS_MD`, else `<root>/ARCHITECTURE.md`.
+fn layers_md_path(root: &Path) -> PathBuf {
+    match env::var_os(LAYERS_MD_VARIABLE) {
         Some(path) if !path.is_empty() => PathBuf::from(path),
-        _ => root.join("..").join("shared").join("DESIGN.md"),
+        _ => root.join(LAYERS_MD),
     }
 }
 
-/// Checks the workspace at `root` against the layer table in `design_md`.
+/// Checks the workspace at `root` against the layer table in `layers_md` and the cycle
+/// baseline.
 ///
-/// Writes one `tidy: ` line per violation (or a summary when there is none) to `out`.
+/// Writes one `tidy: ` line per violation, a summary of the import cycles, and a summary when
+/// there is no violation, to `out`.
 ///
 /// # Errors
 ///
-/// Fails when there are violations, or when the workspace or the table cannot be read.
-fn tidy(root: &Path, design_md: &Path, out: &mut dyn Write) -> Result<()> {
-    let design = fs::read_to_string(design_md)
-        .with_context(|| format!("reading the layer table from {}", design_md.display()))?;
-    let layers = Layers::parse(&design)
-        .with_context(|| format!("parsing the layer table of {}", design_md.display()))?;
+/// Fails when there are violations, or when the workspace, the table, the baseline or a
+/// source file cannot be read.
+fn tidy(root: &Path, layers_md: &Path, out: &mut dyn Write) -> Result<()> {
+    let markdown = fs::read_to_string(layers_md)
+        .with_context(|| format!("reading the layer table from {}", layers_md.display()))?;
+    let layers = Layers::parse(&markdown)
+        .with_context(|| format!("parsing the layer table of {}", layers_md.display()))?;
+    let baseline = Baseline::load(&root.join(BASELINE))?;
     let workspace = Workspace::load(root)?;
-    let violations = check(&workspace, &layers);
+    let mut violations = check(&workspace, &layers);
+    let cycles = find_import_cycles(root, &workspace)?;
+    let found = cycles.len();
+    let comparison = cycles::compare(cycles, &baseline);
+    violations.extend(cycle_violations(&comparison));
     let checked = workspace.members.len();
     for violation in &violations {
         writeln!(out, "tidy: {violation}")?;
     }
+    writeln!(
+        out,
+        "tidy: import cycles: {checked} crates checked, {found} found, {} baselined",
+        comparison.baselined
+    )?;
     if violations.is_empty() {
         writeln!(out, "tidy: {checked} crates checked, no violations")?;
         return Ok(());
@@ -100,6 +123,59 @@ fn tidy(root: &Path, design_md: &Path, out: &mut dyn Write) -> Result<()> {
         "violations"
     };
     bail!("tidy found {count} {noun} in {checked} crates ({breakdown})")
+}
+
+/// The import cycles of every member, crate by crate.
+fn find_import_cycles(root: &Path, workspace: &Workspace) -> Result<Vec<Cycle>> {
+    let read = |path: &Path| match fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error).with_context(|| format!("reading {}", path.display())),
+    };
+    let mut found = Vec::new();
+    for member in &workspace.members {
+        let directory = root.join(&member.directory);
+        found.extend(cycles::find_cycles(
+            &member.name,
+            &directory,
+            &member.source_roots,
+            &read,
+        )?);
+    }
+    Ok(found)
+}
+
+/// The violations of the import-cycle rule: each cycle the baseline does not list, with the
+/// references that make it, and each baseline entry that is no longer a cycle.
+fn cycle_violations(comparison: &Comparison) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    for cycle in &comparison.new {
+        let references: String = cycle
+            .references
+            .iter()
+            .map(|reference| format!("\n    {reference}"))
+            .collect();
+        violations.push(Violation {
+            rule: Rule::ImportCycle,
+            message: format!(
+                "crate {} has an import cycle between {} that is not in {BASELINE}, which may \
+                 only shrink; break the cycle at one of these references:{references}",
+                cycle.files.crate_name,
+                cycle.files.files.join(", "),
+            ),
+        });
+    }
+    for entry in &comparison.stale {
+        violations.push(Violation {
+            rule: Rule::CycleBaseline,
+            message: format!(
+                "the entry `{}` on line {} of {BASELINE} is no longer an import cycle; remove it \
+                 and its comment, since the baseline may only shrink",
+                entry.files, entry.line
+            ),
+        });
+    }
+    violations
 }
 
 /// A layer of the table; later layers rank higher and may depend on earlier ones.
@@ -147,16 +223,19 @@ impl fmt::Display for Layer {
     }
 }
 
-/// The layer table of `DESIGN.md`: crate name to layer.
+/// The layer table of `ARCHITECTURE.md`: crate name to layer.
 #[derive(Debug, Default)]
 struct Layers {
     by_crate: BTreeMap<String, Layer>,
 }
 
 impl Layers {
-    /// Parses the markdown table in the "Crates and layers" section of `design`.
-    fn parse(design: &str) -> Result<Layers> {
-        let mut lines = design
+    /// Parses the markdown table in the "Layers" section of `markdown`.
+    ///
+    /// The section runs from its `## Layers` heading to the next heading of level one or two;
+    /// tables of other sections are ignored.
+    fn parse(markdown: &str) -> Result<Layers> {
+        let mut lines = markdown
             .lines()
             .skip_while(|line| line.trim_end() != LAYER_SECTION);
         if lines.next().is_none() {
@@ -255,6 +334,9 @@ struct Member {
     has_readme: bool,
     /// The text of its `CHANGELOG.md`, if it has one.
     changelog: Option<String>,
+    /// The root files of its library and binary targets under `src/`, relative to its
+    /// directory, `/`-separated.
+    source_roots: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -326,14 +408,11 @@ impl Member {
         let directory_path = manifest_path
             .parent()
             .with_context(|| format!("the manifest of {name} has no parent directory"))?;
-        let relative = directory_path
-            .strip_prefix(workspace_root)
-            .unwrap_or(directory_path);
-        let directory = relative
-            .components()
-            .map(|component| component.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/");
+        let directory = slash_path(
+            directory_path
+                .strip_prefix(workspace_root)
+                .unwrap_or(directory_path),
+        );
         let optional = |key: &str| package[key].as_str().map(str::to_owned);
         let publishable = match &package["publish"] {
             Value::Array(registries) => !registries.is_empty(),
@@ -350,6 +429,28 @@ impl Member {
                 name: string_field(dependency, "name")?.to_owned(),
                 kind,
             });
+        }
+        let mut source_roots = Vec::new();
+        for target in package["targets"].as_array().into_iter().flatten() {
+            let kinds: Vec<&str> = target["kind"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            // Tests, examples, benches and build scripts are not the crate's module files.
+            if kinds
+                .iter()
+                .any(|kind| matches!(*kind, "test" | "example" | "bench" | "custom-build"))
+            {
+                continue;
+            }
+            let source = PathBuf::from(string_field(target, "src_path")?);
+            if let Ok(relative) = source.strip_prefix(directory_path)
+                && relative.starts_with("src")
+            {
+                source_roots.push(slash_path(relative));
+            }
         }
         let manifest = fs::read_to_string(&manifest_path)
             .with_context(|| format!("reading the manifest of {name}"))?;
@@ -374,8 +475,17 @@ impl Member {
             dependencies,
             manifest,
             changelog,
+            source_roots,
         })
     }
+}
+
+/// A relative path with `/` between its components, on every platform.
+fn slash_path(path: &Path) -> String {
+    path.components()
+        .map(|component| component.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn string_field<'value>(object: &'value Value, key: &str) -> Result<&'value str> {
@@ -392,6 +502,8 @@ enum Rule {
     Lints,
     Metadata,
     Directory,
+    ImportCycle,
+    CycleBaseline,
 }
 
 impl Rule {
@@ -402,6 +514,8 @@ impl Rule {
             Rule::Lints => "lints",
             Rule::Metadata => "metadata",
             Rule::Directory => "directory",
+            Rule::ImportCycle => "import cycle",
+            Rule::CycleBaseline => "cycle baseline",
         }
     }
 }
@@ -434,7 +548,7 @@ fn check(workspace: &Workspace, layers: &Layers) -> Vec<Violation> {
         match layers.layer_of(name) {
             None => report(
                 Rule::LayerTable,
-                format!("crate {name} is not in the layer table of DESIGN.md"),
+                format!("crate {name} is not in the layer table of {LAYERS_MD}"),
             ),
             Some(own_layer) => {
                 let mut reported = BTreeSet::new();
@@ -587,9 +701,9 @@ mod tests {
     use super::*;
 
     const TABLE: &str = "\
-# Design
+# Architecture
 
-## Crates and layers
+## Layers
 
 Dependencies point only downward.
 
@@ -606,9 +720,9 @@ Dependencies point only downward.
 | tool | `conformance/` (`mcpwire-conformance`) | Our conformance suite. |
 | tool | `xtask/` | `codegen`, `tidy`. |
 
-Start with the crates an issue needs.
+A row marked planned names a crate that does not exist yet.
 
-## The two protocol eras
+## Code map
 
 | L1 | `mcpwire-not-a-crate` | A table of another section. |
 ";
@@ -637,6 +751,7 @@ Start with the crates an issue needs.
             manifest: "[package]\nname = \"x\"\n\n[lints]\nworkspace = true\n".to_owned(),
             has_readme: true,
             changelog: Some("# Unreleased\n\n- Added things.\n".to_owned()),
+            source_roots: vec!["src/lib.rs".to_owned()],
         }
     }
 
@@ -692,22 +807,38 @@ Start with the crates an issue needs.
 
     #[test]
     fn table_parser_rejects_a_missing_section() {
-        let error = Layers::parse("# Design\n\n| L0 | `mcpwire-jsonrpc` | x |\n").unwrap_err();
-        assert!(error.to_string().contains("Crates and layers"), "{error}");
+        let error =
+            Layers::parse("# Architecture\n\n| L0 | `mcpwire-jsonrpc` | x |\n").unwrap_err();
+        assert!(error.to_string().contains("## Layers"), "{error}");
     }
 
     #[test]
     fn table_parser_rejects_an_unknown_layer() {
-        let design = "## Crates and layers\n\n| layer | crate |\n|---|---|\n| L9 | `mcpwire-x` |\n";
-        let error = Layers::parse(design).unwrap_err();
+        let markdown = "## Layers\n\n| layer | crate |\n|---|---|\n| L9 | `mcpwire-x` |\n";
+        let error = Layers::parse(markdown).unwrap_err();
         assert!(error.to_string().contains("L9"), "{error}");
     }
 
     #[test]
     fn table_parser_rejects_a_crate_in_two_layers() {
-        let design = "## Crates and layers\n\n| L0 | `mcpwire-x` |\n| L2 | `mcpwire-x` |\n";
-        let error = Layers::parse(design).unwrap_err();
+        let markdown = "## Layers\n\n| L0 | `mcpwire-x` |\n| L2 | `mcpwire-x` |\n";
+        let error = Layers::parse(markdown).unwrap_err();
         assert!(error.to_string().contains("mcpwire-x"), "{error}");
+    }
+
+    #[test]
+    fn table_parser_reads_the_repository_architecture_md() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("xtask lives one level below the workspace root");
+        let markdown = fs::read_to_string(root.join(LAYERS_MD)).unwrap();
+        let layers = Layers::parse(&markdown).unwrap();
+        assert_eq!(layers.layer_of("mcpwire-jsonrpc"), Some(Layer::L0));
+        assert_eq!(layers.layer_of("mcpwire-server"), Some(Layer::L3));
+        assert_eq!(layers.layer_of("mcpwire-store-redis"), Some(Layer::L3));
+        assert_eq!(layers.layer_of("mcpwire"), Some(Layer::L4));
+        assert_eq!(layers.layer_of("mcpwire-cli"), Some(Layer::App));
+        assert_eq!(layers.layer_of("xtask"), Some(Layer::Tool));
     }
 
     #[test]
@@ -834,7 +965,7 @@ Start with the crates an issue needs.
         assert_eq!(rules(&violations), [Rule::LayerTable]);
         assert_eq!(
             violations[0].to_string(),
-            "crate mcpwire-unheard-of is not in the layer table of DESIGN.md"
+            "crate mcpwire-unheard-of is not in the layer table of ARCHITECTURE.md"
         );
     }
 
@@ -943,7 +1074,7 @@ Start with the crates an issue needs.
     fn tidy_fails_on_an_upward_dependency_in_a_real_workspace() {
         let workspace = TempWorkspace::new("unit-upward", Direction::Upward);
         let mut out = Vec::new();
-        let error = tidy(&workspace.root(), &workspace.design_md(), &mut out).unwrap_err();
+        let error = tidy(&workspace.root(), &workspace.architecture_md(), &mut out).unwrap_err();
         let out = String::from_utf8(out).unwrap();
         assert_eq!(
             error.to_string(),
@@ -952,7 +1083,8 @@ Start with the crates an issue needs.
         assert_eq!(
             out,
             "tidy: crate mcpwire-jsonrpc (L0) depends on mcpwire-server (L3), a higher layer; \
-             dependencies must point downward\n"
+             dependencies must point downward\n\
+             tidy: import cycles: 2 crates checked, 0 found, 0 baselined\n"
         );
     }
 
@@ -960,10 +1092,131 @@ Start with the crates an issue needs.
     fn tidy_passes_a_downward_dependency_in_a_real_workspace() {
         let workspace = TempWorkspace::new("unit-downward", Direction::Downward);
         let mut out = Vec::new();
-        tidy(&workspace.root(), &workspace.design_md(), &mut out).unwrap();
+        tidy(&workspace.root(), &workspace.architecture_md(), &mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "tidy: 2 crates checked, no violations\n"
+            "tidy: import cycles: 2 crates checked, 0 found, 0 baselined\n\
+             tidy: 2 crates checked, no violations\n"
         );
+    }
+
+    /// A found cycle of `crate_name` between `files`.
+    fn cycle(crate_name: &str, files: &[&str]) -> Cycle {
+        Cycle {
+            files: cycles::CycleFiles {
+                crate_name: crate_name.to_owned(),
+                files: files.iter().map(|file| (*file).to_owned()).collect(),
+            },
+            references: Vec::new(),
+        }
+    }
+
+    const BASELINE_OF_ONE: &str = "\
+# The header.
+
+# mcpwire-server: a and b share a type.
+mcpwire-server src/a.rs src/b.rs
+";
+
+    #[test]
+    fn check_reports_a_cycle_the_baseline_does_not_list() {
+        let baseline = Baseline::parse(BASELINE_OF_ONE).unwrap();
+        let found = vec![
+            cycle("mcpwire-server", &["src/a.rs", "src/b.rs"]),
+            cycle("mcpwire-server", &["src/c.rs", "src/d.rs"]),
+        ];
+        let comparison = cycles::compare(found, &baseline);
+        assert_eq!(comparison.baselined, 1);
+        let violations = cycle_violations(&comparison);
+        assert_eq!(rules(&violations), [Rule::ImportCycle]);
+        assert!(
+            violations[0].to_string().starts_with(
+                "crate mcpwire-server has an import cycle between src/c.rs, src/d.rs that is not \
+                 in xtask/tidy-cycles-baseline.txt"
+            ),
+            "{}",
+            violations[0]
+        );
+    }
+
+    #[test]
+    fn check_reports_a_baseline_entry_that_is_no_longer_a_cycle() {
+        let baseline = Baseline::parse(BASELINE_OF_ONE).unwrap();
+        let comparison = cycles::compare(Vec::new(), &baseline);
+        let violations = cycle_violations(&comparison);
+        assert_eq!(rules(&violations), [Rule::CycleBaseline]);
+        assert_eq!(
+            violations[0].to_string(),
+            "the entry `mcpwire-server src/a.rs src/b.rs` on line 4 of \
+             xtask/tidy-cycles-baseline.txt is no longer an import cycle; remove it and its \
+             comment, since the baseline may only shrink"
+        );
+    }
+
+    #[test]
+    fn check_treats_a_cycle_that_grew_as_new_and_its_entry_as_stale() {
+        let baseline = Baseline::parse(BASELINE_OF_ONE).unwrap();
+        let found = vec![cycle(
+            "mcpwire-server",
+            &["src/a.rs", "src/b.rs", "src/c.rs"],
+        )];
+        let comparison = cycles::compare(found, &baseline);
+        assert_eq!(comparison.baselined, 0);
+        assert_eq!(
+            rules(&cycle_violations(&comparison)),
+            [Rule::ImportCycle, Rule::CycleBaseline]
+        );
+    }
+
+    #[test]
+    fn tidy_fails_on_a_new_import_cycle_passes_it_baselined_and_fails_on_the_stale_entry() {
+        let workspace = TempWorkspace::new("unit-cycle", Direction::Downward);
+        workspace.write_file("crates/mcpwire-server/src/lib.rs", "mod a;\nmod b;\n");
+        workspace.write_file(
+            "crates/mcpwire-server/src/a.rs",
+            "use crate::b::B;\n\npub struct A(B);\n",
+        );
+        workspace.write_file(
+            "crates/mcpwire-server/src/b.rs",
+            "pub struct B;\n\nfn a() -> crate::a::A {\n    todo!()\n}\n",
+        );
+        let run = || {
+            let mut out = Vec::new();
+            let result = tidy(&workspace.root(), &workspace.architecture_md(), &mut out);
+            (result, String::from_utf8(out).unwrap())
+        };
+
+        let (result, out) = run();
+        assert_eq!(
+            result.unwrap_err().to_string(),
+            "tidy found 1 violation in 2 crates (1 import cycle)"
+        );
+        assert_eq!(
+            out,
+            "tidy: crate mcpwire-server has an import cycle between src/a.rs, src/b.rs that is \
+             not in xtask/tidy-cycles-baseline.txt, which may only shrink; break the cycle at \
+             one of these references:\n    src/a.rs:1 -> src/b.rs\n    src/b.rs:3 -> src/a.rs\n\
+             tidy: import cycles: 2 crates checked, 1 found, 0 baselined\n"
+        );
+
+        workspace.write_file(
+            BASELINE,
+            "# mcpwire-server: a and b share a type.\nmcpwire-server src/a.rs src/b.rs\n",
+        );
+        let (result, out) = run();
+        result.unwrap();
+        assert_eq!(
+            out,
+            "tidy: import cycles: 2 crates checked, 1 found, 1 baselined\n\
+             tidy: 2 crates checked, no violations\n"
+        );
+
+        workspace.write_file("crates/mcpwire-server/src/b.rs", "pub struct B;\n");
+        let (result, out) = run();
+        assert_eq!(
+            result.unwrap_err().to_string(),
+            "tidy found 1 violation in 2 crates (1 cycle baseline)"
+        );
+        assert!(out.contains("is no longer an import cycle"), "{out}");
     }
 }

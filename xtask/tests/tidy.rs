@@ -3,17 +3,19 @@
 #[path = "support/temp_workspace.rs"]
 mod temp_workspace;
 
+use std::fs;
+use std::path::Path;
 use std::process::{Command, Output};
 
 use temp_workspace::{Direction, TempWorkspace};
 
-/// Runs `xtask tidy --workspace <root>`; `design_md` sets `MCPWIRE_DESIGN_MD`, `None` unsets it.
-fn run_tidy(workspace: &TempWorkspace, design_md: Option<&std::path::Path>) -> Output {
+/// Runs `xtask tidy --workspace <root>`; `layers_md` sets `MCPWIRE_LAYERS_MD`, `None` unsets it.
+fn run_tidy(workspace: &TempWorkspace, layers_md: Option<&Path>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
     command.arg("tidy").arg("--workspace").arg(workspace.root());
-    match design_md {
-        Some(path) => command.env("MCPWIRE_DESIGN_MD", path),
-        None => command.env_remove("MCPWIRE_DESIGN_MD"),
+    match layers_md {
+        Some(path) => command.env("MCPWIRE_LAYERS_MD", path),
+        None => command.env_remove("MCPWIRE_LAYERS_MD"),
     };
     command.output().expect("the xtask binary runs")
 }
@@ -21,7 +23,7 @@ fn run_tidy(workspace: &TempWorkspace, design_md: Option<&std::path::Path>) -> O
 #[test]
 fn tidy_fails_on_a_deliberately_upward_dependency() {
     let workspace = TempWorkspace::new("bin-upward", Direction::Upward);
-    // No `MCPWIRE_DESIGN_MD`: the table is found at `<root>/../shared/DESIGN.md`.
+    // No `MCPWIRE_LAYERS_MD`: the table is found in `<root>/ARCHITECTURE.md`.
     let output = run_tidy(&workspace, None);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -41,9 +43,74 @@ fn tidy_fails_on_a_deliberately_upward_dependency() {
 #[test]
 fn tidy_passes_the_same_workspace_with_the_dependency_pointing_down() {
     let workspace = TempWorkspace::new("bin-downward", Direction::Downward);
-    let output = run_tidy(&workspace, Some(&workspace.design_md()));
+    let output = run_tidy(&workspace, None);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "tidy failed:\n{stdout}\n{stderr}");
-    assert_eq!(stdout, "tidy: 2 crates checked, no violations\n");
+    assert_eq!(
+        stdout,
+        "tidy: import cycles: 2 crates checked, 0 found, 0 baselined\n\
+         tidy: 2 crates checked, no violations\n"
+    );
+}
+
+#[test]
+fn tidy_reads_the_layer_table_from_the_file_the_environment_names() {
+    let workspace = TempWorkspace::new("bin-override", Direction::Downward);
+    // Moved out of the workspace, the table is found only through `MCPWIRE_LAYERS_MD`.
+    let elsewhere = workspace.root().with_file_name("LAYERS.md");
+    fs::rename(workspace.architecture_md(), &elsewhere).unwrap();
+
+    let output = run_tidy(&workspace, None);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "tidy passed without a table");
+    assert!(
+        stderr.contains("reading the layer table from"),
+        "stderr:\n{stderr}"
+    );
+
+    let output = run_tidy(&workspace, Some(&elsewhere));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "tidy failed:\n{stdout}\n{stderr}");
+    assert_eq!(
+        stdout,
+        "tidy: import cycles: 2 crates checked, 0 found, 0 baselined\n\
+         tidy: 2 crates checked, no violations\n"
+    );
+}
+
+#[test]
+fn tidy_fails_on_an_import_cycle_between_the_files_of_a_crate() {
+    let workspace = TempWorkspace::new("bin-cycle", Direction::Downward);
+    workspace.write_file(
+        "crates/mcpwire-jsonrpc/src/lib.rs",
+        "mod id;\nmod message;\n",
+    );
+    workspace.write_file(
+        "crates/mcpwire-jsonrpc/src/id.rs",
+        "pub struct RequestId(Box<super::message::Message>);\n",
+    );
+    workspace.write_file(
+        "crates/mcpwire-jsonrpc/src/message.rs",
+        "use crate::id::RequestId;\n\npub struct Message(Option<RequestId>);\n",
+    );
+    let output = run_tidy(&workspace, None);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "tidy passed:\n{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(
+            "tidy: crate mcpwire-jsonrpc has an import cycle between src/id.rs, src/message.rs"
+        ),
+        "stdout:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("tidy: import cycles: 2 crates checked, 1 found, 0 baselined"),
+        "stdout:\n{stdout}"
+    );
+    assert!(
+        stderr.contains("tidy found 1 violation in 2 crates (1 import cycle)"),
+        "stderr:\n{stderr}"
+    );
 }

@@ -6,7 +6,7 @@
 //! - `main/`: a virtual workspace with `crates/mcpwire-jsonrpc` (L0) and
 //!   `crates/mcpwire-server` (L3), each with the metadata, README and CHANGELOG tidy asks for,
 //!   and one dependency between them;
-//! - `shared/DESIGN.md`: the fixture layer table, where tidy looks by default.
+//! - `main/ARCHITECTURE.md`: the fixture layer table, where tidy looks by default.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use std::{fs, process};
 
 /// The layer table the throwaway workspace is checked against.
-const DESIGN_MD: &str = include_str!("../fixtures/tidy/DESIGN.md");
+const ARCHITECTURE_MD: &str = include_str!("../fixtures/tidy/ARCHITECTURE.md");
 
 /// Which way the one dependency between the two crates points.
 #[derive(Clone, Copy, Debug)]
@@ -64,7 +64,7 @@ impl TempWorkspace {
         };
         write_crate(&root, "mcpwire-jsonrpc", jsonrpc_dependency);
         write_crate(&root, "mcpwire-server", server_dependency);
-        write(&workspace.design_md(), DESIGN_MD);
+        write(&workspace.architecture_md(), ARCHITECTURE_MD);
         workspace
     }
 
@@ -73,9 +73,15 @@ impl TempWorkspace {
         self.directory.join("main")
     }
 
-    /// The fixture layer table, at `<root>/../shared/DESIGN.md`.
-    pub(crate) fn design_md(&self) -> PathBuf {
-        self.directory.join("shared").join("DESIGN.md")
+    /// Writes `contents` to the file at `relative` (to the workspace root), creating its
+    /// directory.
+    pub(crate) fn write_file(&self, relative: &str, contents: &str) {
+        write(&self.root().join(relative), contents);
+    }
+
+    /// The fixture layer table, at `<root>/ARCHITECTURE.md`.
+    pub(crate) fn architecture_md(&self) -> PathBuf {
+        self.root().join("ARCHITECTURE.md")
     }
 }
 
