@@ -36,6 +36,7 @@ pub mod meta;
 
 pub mod progress;
 
+mod readers;
 mod version;
 
 #[cfg(feature = "full")]

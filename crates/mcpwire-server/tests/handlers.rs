@@ -33,7 +33,9 @@ async fn greet_with_progress(arguments: Greet, context: Context) -> Result<Strin
 }
 
 async fn look_up(_: Greet) -> Result<String, BackendDown> {
-    Err(BackendDown { service: "directory" })
+    Err(BackendDown {
+        service: "directory",
+    })
 }
 
 fn server() -> Server {

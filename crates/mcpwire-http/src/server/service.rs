@@ -291,6 +291,21 @@ impl StreamableHttpService {
         }
     }
 
+    /// A future that waits for `signal`, then [`shutdown`](Self::shutdown)s the service: give
+    /// it to the graceful shutdown of the HTTP server the service is mounted in (axum's
+    /// `with_graceful_shutdown`, for example), which then waits for connections that only the
+    /// service's open SSE streams would otherwise keep alive.
+    pub fn graceful_shutdown<F>(&self, signal: F) -> impl Future<Output = ()> + Send + 'static
+    where
+        F: Future + Send + 'static,
+    {
+        let service = self.clone();
+        async move {
+            signal.await;
+            service.shutdown().await;
+        }
+    }
+
     /// Answers one HTTP request.
     pub async fn handle<B>(&self, request: Request<B>) -> Response<ResponseBody>
     where
