@@ -4,12 +4,15 @@ use std::fmt;
 
 use mcpwire_jsonrpc::{ErrorCode, ErrorObject};
 use mcpwire_schema::Era;
+use mcpwire_schema::v2025_11_25::{ElicitRequestURLParams, URLElicitationRequiredErrorErrorData};
 
 /// Why connecting or a client call failed.
 ///
 /// Opaque: ask with the `is_*` predicates; [`Error::remote`] gives the server's error object.
-/// The display text says what went wrong in a few lowercase words; the
-/// [source](std::error::Error::source) chain carries the underlying error.
+/// The display text says what went wrong in lowercase words, and for an error response what
+/// the server answered (its code and message), once: the
+/// [source](std::error::Error::source) chain carries only causes the text does not already
+/// name, so printing the whole chain repeats nothing.
 pub struct Error {
     kind: Kind,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
@@ -214,10 +217,87 @@ impl Error {
         self.rpc_source().and_then(mcpwire_rpc::Error::remote)
     }
 
-    /// The server chose a protocol version this client does not speak, or supports only such
-    /// versions; the connection was closed.
+    /// The server chose a protocol version this client does not speak, supports only such
+    /// versions, or refused the request's version with `-32022` (for example a modern-only
+    /// server refusing `initialize`); [`Error::supported_versions`] lists what it speaks.
     pub fn is_unsupported_version(&self) -> bool {
         matches!(self.kind, Kind::UnsupportedVersion { .. })
+            || self.has_code(ErrorCode::UNSUPPORTED_PROTOCOL_VERSION)
+    }
+
+    /// The protocol versions the server says it supports, when it said so: in a `-32022`
+    /// error's `data.supported`, or in its `server/discover` answer.
+    pub fn supported_versions(&self) -> Option<Vec<String>> {
+        if let Kind::UnsupportedVersion {
+            answered: Answered::Supported(supported),
+            ..
+        } = &self.kind
+        {
+            return Some(supported.clone());
+        }
+        let data: UnsupportedVersionData =
+            self.remote_data(ErrorCode::UNSUPPORTED_PROTOCOL_VERSION)?;
+        Some(data.supported)
+    }
+
+    /// The server answered `-32601`: it has no such method (or, in the modern era, no such
+    /// tool, prompt or resource template by name where the spec says so).
+    pub fn is_method_not_found(&self) -> bool {
+        self.has_code(ErrorCode::METHOD_NOT_FOUND)
+    }
+
+    /// The server answered `-32602`: the params were invalid (an unknown tool, bad
+    /// arguments...). See also [`Error::is_resource_not_found`].
+    pub fn is_invalid_params(&self) -> bool {
+        self.has_code(ErrorCode::INVALID_PARAMS)
+    }
+
+    /// The server answered `-32603`, an internal error.
+    pub fn is_internal_error(&self) -> bool {
+        self.has_code(ErrorCode::INTERNAL_ERROR)
+    }
+
+    /// The server answered `-32600` (the request was not a valid request) or `-32700` (it
+    /// could not parse what it received).
+    pub fn is_invalid_request(&self) -> bool {
+        self.has_code(ErrorCode::INVALID_REQUEST) || self.has_code(ErrorCode::PARSE_ERROR)
+    }
+
+    /// The server answered `-32042` (2025-11-25): the request needs the user to complete one
+    /// or more URL-mode elicitations first; [`Error::url_elicitations`] gives them.
+    pub fn is_url_elicitation_required(&self) -> bool {
+        self.has_code(ErrorCode::URL_ELICITATION_REQUIRED)
+    }
+
+    /// The URL-mode elicitations of a `-32042` error, decoded; `None` for any other error or
+    /// when the server's `data` does not have the schema's shape.
+    pub fn url_elicitations(&self) -> Option<Vec<ElicitRequestURLParams>> {
+        let data: URLElicitationRequiredErrorErrorData =
+            self.remote_data(ErrorCode::URL_ELICITATION_REQUIRED)?;
+        Some(data.elicitations)
+    }
+
+    /// The server answered `-32020` (2026-07-28): a header of the HTTP request did not match
+    /// its body.
+    pub fn is_header_mismatch(&self) -> bool {
+        self.has_code(ErrorCode::HEADER_MISMATCH)
+    }
+
+    /// The server answered `-32021` (2026-07-28): the request needs a client capability that
+    /// the request's `_meta` did not declare.
+    pub fn is_missing_client_capability(&self) -> bool {
+        self.has_code(ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY)
+    }
+
+    /// Whether the server answered with an error of `code`.
+    fn has_code(&self, code: ErrorCode) -> bool {
+        self.remote().is_some_and(|error| error.code == code)
+    }
+
+    /// The `data` of the server's error of `code`, decoded as `T`.
+    fn remote_data<T: serde::de::DeserializeOwned>(&self, code: ErrorCode) -> Option<T> {
+        let error = self.remote().filter(|error| error.code == code)?;
+        serde_json::from_str(error.data.as_ref()?.get()).ok()
     }
 
     /// The method does not exist in the protocol era the connection speaks (for example
@@ -332,7 +412,15 @@ impl fmt::Debug for Error {
 impl fmt::Display for Error {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
-            Kind::Rpc { method } => write!(formatter, "{method} request failed"),
+            Kind::Rpc { method } => match (self.remote(), self.rpc_source()) {
+                (Some(error), _) => write!(
+                    formatter,
+                    "{method} failed: the server answered {}: {}",
+                    error.code, error.message
+                ),
+                (None, Some(rpc)) => write!(formatter, "{method} failed: {rpc}"),
+                (None, None) => write!(formatter, "{method} request failed"),
+            },
             Kind::Timeout { method } => write!(formatter, "{method} request timed out"),
             Kind::UnsupportedVersion {
                 offered,
@@ -411,10 +499,20 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        // The engine's error is already in the display text; its own cause (if any) is not.
+        if let Some(rpc) = self.rpc_source() {
+            return std::error::Error::source(rpc);
+        }
         self.source
             .as_deref()
             .map(|source| source as &(dyn std::error::Error + 'static))
     }
+}
+
+/// The `data` of a `-32022` error.
+#[derive(serde::Deserialize)]
+struct UnsupportedVersionData {
+    supported: Vec<String>,
 }
 
 #[cfg(test)]

@@ -126,7 +126,8 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.kind {
-            Kind::Remote(error) => Some(error),
+            // The display text already gives the peer's code and message.
+            Kind::Remote(_) => None,
             _ => self
                 .source
                 .as_deref()

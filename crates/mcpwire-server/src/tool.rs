@@ -364,6 +364,8 @@ where
         context: Context,
     ) -> impl Future<Output = Result<wire::CallToolResult, ToolError>> + Send + 'static {
         let running = self(arguments, context);
+        // Not a shared generic `async fn`: its future would require `R` and `E` to be
+        // `'static`, which this block does not.
         async move {
             running
                 .await
@@ -386,6 +388,8 @@ where
         _context: Context,
     ) -> impl Future<Output = Result<wire::CallToolResult, ToolError>> + Send + 'static {
         let running = self(arguments);
+        // Not a shared generic `async fn`: its future would require `R` and `E` to be
+        // `'static`, which this block does not.
         async move {
             running
                 .await
