@@ -98,11 +98,11 @@ impl Error {
     }
 
     #[cfg(feature = "client")]
-    pub(crate) fn connect(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+    pub(crate) fn connect(source: Box<dyn std::error::Error + Send + Sync + 'static>) -> Self {
         Error {
             kind: Kind::Connect,
             detail: None,
-            source: Some(source.into()),
+            source: Some(source),
             #[cfg(feature = "client")]
             refusal: None,
         }
@@ -391,7 +391,7 @@ mod tests {
     #[test]
     fn sources_are_joined_once() {
         let inner = std::io::Error::other("invalid peer certificate: UnknownIssuer");
-        let error = Error::connect(inner);
+        let error = Error::connect(Box::new(inner));
         assert_eq!(
             error.with_sources(),
             "http connection failed: invalid peer certificate: UnknownIssuer"

@@ -1,14 +1,21 @@
 //! The builder shared by the HTTP client transports.
 
+use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{HeaderMap, HeaderName, HeaderValue, Uri};
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, Uri};
+use http_body::Body;
+use tower::{Layer, Service};
 
 use crate::Error as HttpError;
 use crate::client::connection::Connection;
 use crate::client::fallback::HttpClientTransport;
 use crate::client::legacy::LegacySseClientTransport;
+use crate::client::service::{
+    BoxError, HttpClientService, RequestBody, ResponseBody, boxed, default_service, layered,
+};
 use crate::client::streamable::StreamableHttpClientTransport;
 use crate::client::tls::TlsSetup;
 
@@ -62,7 +69,20 @@ pub struct HttpClientBuilder {
     /// The first invalid header, reported by the terminal method.
     header_error: Option<String>,
     tls: TlsSetup,
+    /// The user's HTTP stack, in place of the default one.
+    service: Option<HttpClientService>,
+    layers: Layers,
     pub(crate) options: Options,
+}
+
+/// The layers the HTTP stack is wrapped in, in the order they were added.
+#[derive(Default)]
+struct Layers(Vec<Box<dyn FnOnce(HttpClientService) -> HttpClientService + Send>>);
+
+impl fmt::Debug for Layers {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "{} layer(s)", self.0.len())
+    }
 }
 
 /// The settings the transports read at run time.
@@ -140,6 +160,8 @@ impl HttpClientBuilder {
             headers: HeaderMap::new(),
             header_error: None,
             tls: TlsSetup::Default,
+            service: None,
+            layers: Layers::default(),
             options: Options::default(),
         }
     }
@@ -172,7 +194,8 @@ impl HttpClientBuilder {
     }
 
     /// Sends `Authorization: Bearer <token>` with every request, marked sensitive so that it
-    /// is not logged.
+    /// is not logged: a fixed token. A token that changes (refreshed, per request, obtained
+    /// by OAuth) belongs in a [`layer`](Self::layer).
     pub fn bearer_token(mut self, token: &str) -> Self {
         match HeaderValue::try_from(format!("Bearer {token}")) {
             Ok(mut value) => {
@@ -307,6 +330,61 @@ impl HttpClientBuilder {
         self
     }
 
+    /// Sends every HTTP request through `service` instead of the default stack (hyper-util's
+    /// pooled client over rustls): any `tower` service of [`RequestBody`] requests whose
+    /// responses have a body of bytes, such as a client of another HTTP library, a proxy, or
+    /// an MCP server's service in the same process. The connect timeout and the TLS settings
+    /// belong to the default stack and do not apply to it; the request timeout, the message
+    /// limits and the layers do.
+    pub fn service<S, B>(mut self, service: S) -> Self
+    where
+        S: Service<Request<RequestBody>, Response = Response<B>> + Clone + Send + Sync + 'static,
+        S::Error: Into<BoxError>,
+        S::Future: Send + 'static,
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        self.service = Some(boxed(service));
+        self
+    }
+
+    /// Wraps the HTTP stack in a `tower` layer: authorization, extra or signed headers,
+    /// retries, tracing, metrics. The first layer added is the outermost, as with
+    /// `tower::ServiceBuilder`: it sees each request first and each response last. A layer
+    /// must keep the stack's request, response and error types ([`HttpClientService`]'s).
+    ///
+    /// ```
+    /// use http::HeaderValue;
+    /// use mcpwire_http::client::{HttpClientBuilder, RequestBody};
+    /// use tower::util::MapRequestLayer;
+    ///
+    /// let with_tenant = MapRequestLayer::new(|mut request: http::Request<RequestBody>| {
+    ///     let tenant = HeaderValue::from_static("acme");
+    ///     request.headers_mut().insert("x-tenant", tenant);
+    ///     request
+    /// });
+    /// let transport = HttpClientBuilder::new("https://mcp.example.com/mcp")
+    ///     .layer(with_tenant)
+    ///     .streamable()
+    ///     .expect("a valid configuration");
+    /// # drop(transport);
+    /// ```
+    pub fn layer<L>(mut self, layer: L) -> Self
+    where
+        L: Layer<HttpClientService> + Send + 'static,
+        L::Service: Service<Request<RequestBody>, Response = Response<ResponseBody>, Error = BoxError>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        <L::Service as Service<Request<RequestBody>>>::Future: Send + 'static,
+    {
+        self.layers
+            .0
+            .push(Box::new(move |service| layered(&layer, service)));
+        self
+    }
+
     /// Builds a Streamable HTTP transport. Nothing is sent until the first message.
     ///
     /// Must be called inside a tokio runtime, which the transport spawns its HTTP
@@ -361,7 +439,15 @@ impl HttpClientBuilder {
                 )));
             }
         }
-        let connection = Connection::new(url, self.headers, self.tls, &self.options)?;
+        let mut service = match self.service {
+            Some(service) => service,
+            None => default_service(self.tls, &self.options)?,
+        };
+        // The first layer added ends up outermost.
+        for layer in self.layers.0.into_iter().rev() {
+            service = layer(service);
+        }
+        let connection = Connection::new(url, self.headers, service, &self.options);
         Ok((Arc::new(connection), self.options))
     }
 }

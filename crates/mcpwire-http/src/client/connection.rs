@@ -3,19 +3,15 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http::header::{ACCEPT, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri};
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use http_body_util::{BodyExt as _, Full};
+use tower::ServiceExt as _;
 
 use crate::Error as HttpError;
 use crate::client::builder::Options;
-use crate::client::tls::TlsSetup;
+use crate::client::service::{HttpClientService, ResponseBody};
 
 /// The media type of a JSON body.
 pub(crate) const APPLICATION_JSON: &str = "application/json";
@@ -30,7 +26,7 @@ const ERROR_BODY_BYTES: usize = 4096;
 /// The HTTP client of one transport.
 #[derive(Debug)]
 pub(crate) struct Connection {
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    service: HttpClientService,
     pub(crate) url: Uri,
     headers: HeaderMap,
     request_timeout: Duration,
@@ -40,25 +36,15 @@ impl Connection {
     pub(crate) fn new(
         url: Uri,
         headers: HeaderMap,
-        tls: TlsSetup,
+        service: HttpClientService,
         options: &Options,
-    ) -> Result<Self, HttpError> {
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(options.connect_timeout));
-        http.set_nodelay(true);
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls.into_config()?)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new()).build(connector);
-        Ok(Connection {
-            client,
+    ) -> Self {
+        Connection {
+            service,
             url,
             headers,
             request_timeout: options.request_timeout,
-        })
+        }
     }
 
     /// A request to `uri` with the configured headers; the caller adds its own after them,
@@ -103,7 +89,7 @@ impl Connection {
         &self,
         request: http::request::Builder,
         body: Bytes,
-    ) -> Result<Response<Incoming>, HttpError> {
+    ) -> Result<Response<ResponseBody>, HttpError> {
         self.send_within(request, body, self.request_timeout).await
     }
 
@@ -117,11 +103,12 @@ impl Connection {
         request: http::request::Builder,
         body: Bytes,
         deadline: Duration,
-    ) -> Result<Response<Incoming>, HttpError> {
+    ) -> Result<Response<ResponseBody>, HttpError> {
         let request = request
             .body(Full::new(body))
             .map_err(|error| HttpError::builder(format!("invalid request: {error}")))?;
-        match tokio::time::timeout(deadline, self.client.request(request)).await {
+        let sent = self.service.clone().oneshot(request);
+        match tokio::time::timeout(deadline, sent).await {
             Ok(Ok(response)) => Ok(response),
             Ok(Err(error)) => Err(HttpError::connect(error)),
             Err(_) => Err(HttpError::timeout("no response headers")),
@@ -134,27 +121,44 @@ impl Connection {
     ///
     /// [`HttpError::is_too_large`] over the limit, [`HttpError::is_timeout`] when it takes
     /// too long, [`HttpError::is_connect`] when the connection fails.
-    pub(crate) async fn read_body(&self, body: Incoming, limit: usize) -> Result<Bytes, HttpError> {
-        let collect = Limited::new(body, limit).collect();
-        match tokio::time::timeout(self.request_timeout, collect).await {
-            Ok(Ok(collected)) => Ok(collected.to_bytes()),
-            Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => {
-                Err(HttpError::too_large(limit))
-            }
-            Ok(Err(error)) => Err(HttpError::connect(error)),
+    pub(crate) async fn read_body(
+        &self,
+        body: ResponseBody,
+        limit: usize,
+    ) -> Result<Bytes, HttpError> {
+        match tokio::time::timeout(self.request_timeout, collect(body, limit)).await {
+            Ok(collected) => collected,
             Err(_) => Err(HttpError::timeout("the body did not arrive in time")),
         }
     }
 
     /// The error for an unexpected status, explained by the start of the body: the message
     /// of a JSON-RPC error in it, or its text.
-    pub(crate) async fn status_error(&self, response: Response<Incoming>) -> HttpError {
+    pub(crate) async fn status_error(&self, response: Response<ResponseBody>) -> HttpError {
         let status = response.status();
         match self.read_body(response.into_body(), ERROR_BODY_BYTES).await {
             Ok(body) => explained_status(status, &body),
             Err(_) => HttpError::unexpected_status(status, None),
         }
     }
+}
+
+/// Reads a whole body of at most `limit` bytes.
+///
+/// Written out rather than with `http_body_util::Limited`, whose bound on the body's boxed
+/// error trips the compiler's check that the transports' futures are `Send`.
+async fn collect(mut body: ResponseBody, limit: usize) -> Result<Bytes, HttpError> {
+    let mut collected = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(HttpError::connect)?;
+        if let Ok(data) = frame.into_data() {
+            if collected.len() + data.len() > limit {
+                return Err(HttpError::too_large(limit));
+            }
+            collected.extend_from_slice(&data);
+        }
+    }
+    Ok(collected.freeze())
 }
 
 /// The error for an unexpected status whose body was read already: it keeps a JSON-RPC error
@@ -168,7 +172,7 @@ pub(crate) fn explained_status(status: StatusCode, body: &[u8]) -> HttpError {
 }
 
 /// The media type of a response, lowercase and without parameters.
-pub(crate) fn media_type(response: &Response<Incoming>) -> String {
+pub(crate) fn media_type(response: &Response<ResponseBody>) -> String {
     response
         .headers()
         .get(CONTENT_TYPE)

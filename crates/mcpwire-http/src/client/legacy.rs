@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
+use crate::client::service::ResponseBody;
 use bytes::Bytes;
 use http::Uri;
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use mcpwire_jsonrpc::Message;
 use mcpwire_transport::{Error, MessageSender, SendOptions, Transport};
 
@@ -192,7 +192,7 @@ impl Legacy {
     /// Delivers the stream's message events until it ends, then ends the transport.
     async fn read_stream(
         &self,
-        mut body: Incoming,
+        mut body: ResponseBody,
         mut parser: SseParser,
         mut events: Vec<SseEvent>,
     ) {
@@ -230,7 +230,7 @@ impl Legacy {
 /// Reads events until the `endpoint` one, and returns its data; the events after it stay in
 /// `events`, in order.
 async fn wait_for_endpoint(
-    body: &mut Incoming,
+    body: &mut ResponseBody,
     parser: &mut SseParser,
     events: &mut Vec<SseEvent>,
 ) -> Result<String, HttpError> {

@@ -97,6 +97,14 @@
 //! - **Close.** [`close`](mcpwire_transport::MessageSender::close) sends DELETE with the
 //!   session id (a 405 is fine), then stops every stream.
 //!
+//! # The HTTP stack
+//!
+//! Every HTTP request goes through an [`HttpClientService`], a `tower` service: by default
+//! hyper-util's pooled client over rustls (below), or any service given to
+//! [`HttpClientBuilder::service`]. [`HttpClientBuilder::layer`] wraps it in `tower` layers,
+//! so that authorization, extra headers, retries, tracing and metrics are layers the user
+//! chooses; the `client_layer` example adds a header this way.
+//!
 //! # TLS
 //!
 //! The client speaks TLS through rustls, which leaves the cryptography to a *crypto
@@ -163,6 +171,7 @@ mod fallback;
 mod inbox;
 mod legacy;
 mod modern;
+mod service;
 mod session;
 mod sse;
 mod streamable;
@@ -175,5 +184,6 @@ pub use legacy::{LegacySseClientSender, LegacySseClientTransport};
 /// The rustls this crate is built with, to name a [`rustls::crypto::CryptoProvider`] or a
 /// [`rustls::ClientConfig`] of the same version.
 pub use rustls;
+pub use service::{BoxError, HttpClientService, RequestBody, ResponseBody};
 pub use session::SessionHandle;
 pub use streamable::{StreamableHttpClientSender, StreamableHttpClientTransport};

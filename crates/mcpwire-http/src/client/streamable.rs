@@ -4,10 +4,10 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
+use crate::client::service::ResponseBody;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use mcpwire_jsonrpc::{Message, Request, RequestId};
 use mcpwire_transport::{Error, Inbound, MessageSender, SendOptions, Transport};
 use tokio::sync::RwLock;
@@ -395,7 +395,7 @@ impl Streamable {
     /// `-32022` for an unsupported protocol version, or `-32601` with 404): that error is
     /// delivered as the request's error response, under the request's id when it names
     /// none. Any other answer fails the request with a local `-32603` error.
-    async fn read_modern_refusal(&self, response: Response<Incoming>, id: RequestId) {
+    async fn read_modern_refusal(&self, response: Response<ResponseBody>, id: RequestId) {
         let status = response.status();
         if media_type(&response) != APPLICATION_JSON {
             let error = self.connection.status_error(response).await;
@@ -485,7 +485,7 @@ impl Streamable {
         initialize: bool,
         bounded: bool,
         resend: bool,
-    ) -> Result<Option<Response<Incoming>>, HttpError> {
+    ) -> Result<Option<Response<ResponseBody>>, HttpError> {
         let generation = match self.post_once(&body, initialize, bounded).await {
             Ok(response) => return Ok(Some(response)),
             Err(PostFailure::Http(error)) => return Err(error),
@@ -511,7 +511,7 @@ impl Streamable {
         body: &Bytes,
         initialize: bool,
         bounded: bool,
-    ) -> Result<Response<Incoming>, PostFailure> {
+    ) -> Result<Response<ResponseBody>, PostFailure> {
         let mut request = self
             .connection
             .post_json(&self.connection.url, body.clone());
@@ -660,7 +660,7 @@ impl Streamable {
         &self,
         request: http::request::Builder,
         body: Bytes,
-    ) -> Result<Response<Incoming>, String> {
+    ) -> Result<Response<ResponseBody>, String> {
         let response = self
             .connection
             .send(request, body)
@@ -676,7 +676,7 @@ impl Streamable {
     /// or an SSE stream; other messages on the stream go to the engine.
     async fn read_own_answer(
         &self,
-        response: Response<Incoming>,
+        response: Response<ResponseBody>,
         id: &RequestId,
     ) -> Result<Message, HttpError> {
         match media_type(&response).as_str() {
@@ -741,7 +741,7 @@ impl Streamable {
     /// resumed when it ends before the response to `awaited` arrived.
     pub(crate) async fn consume(
         &self,
-        response: Response<Incoming>,
+        response: Response<ResponseBody>,
         awaited: Option<RequestId>,
         initialize: bool,
     ) {
@@ -753,7 +753,7 @@ impl Streamable {
     /// request is not resumed.
     async fn consume_as(
         &self,
-        response: Response<Incoming>,
+        response: Response<ResponseBody>,
         awaited: Option<RequestId>,
         purpose: Purpose,
     ) {
@@ -805,7 +805,7 @@ impl Streamable {
         }
     }
 
-    async fn read_json(&self, body: Incoming, awaited: Option<RequestId>, initialize: bool) {
+    async fn read_json(&self, body: ResponseBody, awaited: Option<RequestId>, initialize: bool) {
         let bytes = match self
             .connection
             .read_body(body, self.options.max_message_bytes)
@@ -866,7 +866,7 @@ impl Streamable {
     /// resume, and how it went.
     async fn read_new_stream(
         &self,
-        response: Response<Incoming>,
+        response: Response<ResponseBody>,
         awaited: Option<&RequestId>,
         purpose: Purpose,
     ) -> (SseParser, StreamOutcome) {
@@ -880,7 +880,7 @@ impl Streamable {
     /// Reads an SSE stream to its end, delivering each message event.
     async fn read_stream(
         &self,
-        mut body: Incoming,
+        mut body: ResponseBody,
         parser: &mut SseParser,
         awaited: Option<&RequestId>,
         purpose: Purpose,
@@ -1005,7 +1005,7 @@ impl Streamable {
     async fn open_stream(
         &self,
         last_event_id: Option<&str>,
-    ) -> Result<Response<Incoming>, HttpError> {
+    ) -> Result<Response<ResponseBody>, HttpError> {
         let mut request = self.connection.get_stream(&self.connection.url);
         self.session_headers(&mut request, false).await;
         if let (Some(last_event_id), Some(headers)) = (last_event_id, request.headers_mut()) {
