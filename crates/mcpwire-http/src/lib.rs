@@ -93,13 +93,10 @@
 
 #[cfg(feature = "client")]
 pub mod client;
-mod error;
 #[cfg(any(feature = "server", feature = "client"))]
 pub mod headers;
 #[cfg(feature = "server")]
 pub mod server;
-
-pub use error::Error;
 
 // Compiles the README examples as doc tests; they need every feature.
 #[cfg(all(

@@ -99,7 +99,7 @@ struct Harness {
     service: StreamableHttpService,
     served: Served,
     stop: Option<oneshot::Sender<()>>,
-    serving: JoinHandle<Result<(), mcpwire_http::Error>>,
+    serving: JoinHandle<Result<(), mcpwire_http::server::Error>>,
 }
 
 impl Harness {

@@ -143,7 +143,7 @@ struct Harness {
     service: StreamableHttpService,
     controls: Controls,
     stop: Option<oneshot::Sender<()>>,
-    served: JoinHandle<Result<(), mcpwire_http::Error>>,
+    served: JoinHandle<Result<(), mcpwire_http::server::Error>>,
 }
 
 impl Harness {

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use http::{Method, Request, StatusCode};
 use http_body_util::Full;
 use mcpwire_client::Client;
-use mcpwire_http::Error as HttpError;
+use mcpwire_http::client::Error as HttpError;
 use mcpwire_http::client::{HttpClientBuilder, SessionHandle};
 use mcpwire_http::server::{Config, StreamableHttpService};
 use serde_json::json;

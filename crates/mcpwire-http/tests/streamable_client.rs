@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hyper::{Method, StatusCode};
-use mcpwire_http::Error as HttpError;
+use mcpwire_http::client::Error as HttpError;
 use mcpwire_http::client::HttpClientBuilder;
 use mcpwire_jsonrpc::{ErrorCode, Message, Notification, Request, RequestId, Response};
 use mcpwire_transport::{Inbound, MessageReceiver, MessageSender, SendOptions, Transport};

@@ -102,7 +102,10 @@ impl Server {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn serve_http(&self, listener: TcpListener) -> Result<(), mcpwire_http::Error> {
+    pub async fn serve_http(
+        &self,
+        listener: TcpListener,
+    ) -> Result<(), mcpwire_http::server::Error> {
         self.serve_http_with(listener, Config::default(), std::future::pending())
             .await
     }
@@ -120,7 +123,7 @@ impl Server {
         listener: TcpListener,
         config: Config,
         shutdown: F,
-    ) -> Result<(), mcpwire_http::Error>
+    ) -> Result<(), mcpwire_http::server::Error>
     where
         F: Future<Output = ()> + Send,
     {

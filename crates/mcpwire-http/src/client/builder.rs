@@ -9,7 +9,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, Uri};
 use http_body::Body;
 use tower::{Layer, Service};
 
-use crate::Error as HttpError;
+use crate::client::Error as HttpError;
 use crate::client::connection::Connection;
 use crate::client::fallback::HttpClientTransport;
 use crate::client::legacy::LegacySseClientTransport;
@@ -292,7 +292,7 @@ impl HttpClientBuilder {
     ///
     /// When it is off, or when starting the new session fails (the server refuses it or
     /// negotiates another protocol version), the transport fails with an error whose
-    /// [`Error`](crate::Error) source [`is_session_expired`](HttpError::is_session_expired), and the
+    /// [`Error`](crate::client::Error) source [`is_session_expired`](HttpError::is_session_expired), and the
     /// client must initialize a new session on a new transport.
     pub fn reinitialize_on_session_expiry(mut self, enabled: bool) -> Self {
         self.options.reinitialize_on_session_expiry = enabled;

@@ -9,7 +9,7 @@ use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt as _, Full};
 use tower::ServiceExt as _;
 
-use crate::Error as HttpError;
+use crate::client::Error as HttpError;
 use crate::client::builder::Options;
 use crate::client::service::{HttpClientService, ResponseBody};
 

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use mcpwire_jsonrpc::{ErrorCode, Message};
 use mcpwire_transport::{Error, MessageSender, SendOptions, Transport};
 
-use crate::Error as HttpError;
+use crate::client::Error as HttpError;
 use crate::client::builder::Options;
 use crate::client::connection::{Connection, is_unsupported};
 use crate::client::inbox::{HttpClientReceiver, Inbox};

@@ -9,7 +9,7 @@ use mcpwire_transport::{Error, Inbound, MessageReceiver};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::Error as HttpError;
+use crate::client::Error as HttpError;
 
 /// What the HTTP tasks of one transport share: the queue to the engine, the shutdown signal
 /// and the fatal error, if any.
@@ -152,7 +152,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// The queue is bounded ([`HttpClientBuilder::inbound_capacity`](crate::client::HttpClientBuilder::inbound_capacity)):
 /// while it is full, the transport stops reading from the server. After the transport closes
 /// or fails, the queued messages are delivered, then the failure (an [`Error`] whose source is
-/// an [`Error`](crate::Error)), then `None`.
+/// an [`Error`](crate::client::Error)), then `None`.
 #[derive(Debug)]
 pub struct HttpClientReceiver {
     queue: mpsc::Receiver<Inbound>,

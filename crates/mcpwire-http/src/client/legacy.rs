@@ -10,7 +10,7 @@ use http_body_util::BodyExt;
 use mcpwire_jsonrpc::Message;
 use mcpwire_transport::{Error, MessageSender, SendOptions, Transport};
 
-use crate::Error as HttpError;
+use crate::client::Error as HttpError;
 use crate::client::builder::Options;
 use crate::client::connection::{Connection, TEXT_EVENT_STREAM, media_type};
 use crate::client::inbox::{HttpClientReceiver, Inbox};

@@ -90,9 +90,9 @@
 //!   session (subscriptions, the logging level, requests in flight) is lost; see
 //!   [`HttpClientBuilder::reinitialize_on_session_expiry`], which turns this off.
 //!   When it is off, or the new session cannot be started, the transport fails: the engine
-//!   receives an error whose [`Error`](crate::Error) source
-//!   [`is_session_expired`](crate::Error::is_session_expired) (find it with
-//!   [`Error::find`](crate::Error::find)), every pending request fails, and the client must initialize a
+//!   receives an error whose [`Error`] source
+//!   [`is_session_expired`](crate::client::Error::is_session_expired) (find it with
+//!   [`Error::find`](crate::client::Error::find)), every pending request fails, and the client must initialize a
 //!   new session on a new transport.
 //! - **Close.** [`close`](mcpwire_transport::MessageSender::close) sends DELETE with the
 //!   session id (a 405 is fine), then stops every stream.
@@ -143,7 +143,7 @@
 //!
 //! use mcpwire_http::client::HttpClientBuilder;
 //!
-//! # fn run() -> Result<(), mcpwire_http::Error> {
+//! # fn run() -> Result<(), mcpwire_http::client::Error> {
 //! // With `rustls-graviola = "0.4"` in Cargo.toml: for one transport...
 //! let transport = HttpClientBuilder::new("https://mcp.example.com/mcp")
 //!     .crypto_provider(Arc::new(rustls_graviola::default_provider()))
@@ -167,6 +167,7 @@
 
 mod builder;
 mod connection;
+mod error;
 mod fallback;
 mod inbox;
 mod legacy;
@@ -178,6 +179,7 @@ mod streamable;
 mod tls;
 
 pub use builder::HttpClientBuilder;
+pub use error::Error;
 pub use fallback::{HttpClientSender, HttpClientTransport};
 pub use inbox::HttpClientReceiver;
 pub use legacy::{LegacySseClientSender, LegacySseClientTransport};

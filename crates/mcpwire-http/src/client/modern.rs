@@ -6,7 +6,7 @@ use mcpwire_jsonrpc::{Message, Notification, Request, RequestId};
 use mcpwire_schema::meta::{self, MetaProbe};
 use serde_json::Value;
 
-use crate::Error as HttpError;
+use crate::client::Error as HttpError;
 use crate::headers::{MCP_METHOD, MCP_NAME, MCP_PARAM_PREFIX, MCP_PROTOCOL_VERSION, encode_value};
 
 /// The notification that cancels a request.

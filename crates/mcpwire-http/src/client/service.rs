@@ -18,7 +18,7 @@ use hyper_util::rt::TokioExecutor;
 use tower::util::BoxCloneSyncService;
 use tower::{Layer, Service, ServiceExt as _};
 
-use crate::Error as HttpError;
+use crate::client::Error as HttpError;
 use crate::client::builder::Options;
 use crate::client::tls::TlsSetup;
 

@@ -13,7 +13,7 @@ use mcpwire_transport::{Error, Inbound, MessageSender, SendOptions, Transport};
 use tokio::sync::RwLock;
 use tokio_util::sync::CancellationToken;
 
-use crate::Error as HttpError;
+use crate::client::Error as HttpError;
 use crate::client::builder::Options;
 use crate::client::connection::{
     APPLICATION_JSON, Connection, TEXT_EVENT_STREAM, explained_status, is_unsupported, media_type,
@@ -98,7 +98,7 @@ impl MessageSender for StreamableHttpClientSender {
     /// # Errors
     ///
     /// [`Error::is_closed`] after [`close`](MessageSender::close). An error whose
-    /// [`Error`](crate::Error) source [`is_session_expired`](HttpError::is_session_expired) when the
+    /// [`Error`](crate::client::Error) source [`is_session_expired`](HttpError::is_session_expired) when the
     /// server answered 404 to the session id and no new session could take its place (see
     /// [`HttpClientBuilder::reinitialize_on_session_expiry`](crate::client::HttpClientBuilder::reinitialize_on_session_expiry)):
     /// the transport is over, and the client must initialize a new session on a new

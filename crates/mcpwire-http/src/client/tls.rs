@@ -8,7 +8,7 @@ use std::sync::Arc;
 use hyper_rustls::ConfigBuilderExt as _;
 use rustls::crypto::CryptoProvider;
 
-use crate::Error as HttpError;
+use crate::client::Error as HttpError;
 
 /// How the transports set up TLS, as the builder was told.
 #[derive(Debug, Default)]

@@ -18,8 +18,8 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::Error;
 use crate::headers::{InvalidHeaderValue, MCP_PARAM_PREFIX, decode_value};
+use crate::server::Error;
 use crate::server::body::{ResponseBody, event};
 use crate::server::config::Config;
 

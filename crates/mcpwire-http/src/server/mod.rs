@@ -5,6 +5,7 @@
 
 mod body;
 mod config;
+mod error;
 mod event_store;
 mod exchange;
 mod guard;
@@ -18,6 +19,7 @@ mod transport;
 
 pub use body::ResponseBody;
 pub use config::Config;
+pub use error::Error;
 pub use event_store::{BoxFuture, EventStore, MemoryEventStore};
 pub use exchange::{Exchange, ParamHeaders};
 pub use serve::serve;

@@ -11,7 +11,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
-use crate::Error;
+use crate::server::Error;
 use crate::server::StreamableHttpService;
 
 /// The largest HTTP/1 read buffer, which bounds the size of request headers: 64 KiB.
@@ -42,7 +42,7 @@ const MAX_CONCURRENT_STREAMS: u32 = 100;
 /// ```no_run
 /// use mcpwire_http::server::{Config, StreamableHttpService, serve};
 ///
-/// # async fn run() -> Result<(), mcpwire_http::Error> {
+/// # async fn run() -> Result<(), mcpwire_http::server::Error> {
 /// let service = StreamableHttpService::new(Config::default(), |transport| drop(transport));
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await.unwrap();
 /// // Serve until the process ends; pass a signal or a channel to stop gracefully.

@@ -1,9 +1,8 @@
-//! The error type of mcpwire-http.
+//! The error type of the client side.
 
 use std::fmt;
 
-/// A failure of an HTTP transport, server or client, or of an
-/// [`EventStore`](crate::server::EventStore).
+/// A failure of an HTTP client transport.
 ///
 /// Building a client transport returns it directly. Once a client transport runs, its failures
 /// reach the engine as a [`mcpwire_transport::Error`] whose
@@ -17,23 +16,11 @@ pub struct Error {
     detail: Option<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
     /// The JSON-RPC error response that the body of an unexpected status held.
-    #[cfg(feature = "client")]
     refusal: Option<Box<mcpwire_jsonrpc::ErrorResponse>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(
-    not(all(feature = "server", feature = "client")),
-    allow(
-        dead_code,
-        reason = "the server and the client each construct only their own kinds"
-    )
-)]
 enum Kind {
-    Evicted,
-    UnknownEvent,
-    Store,
-    Io,
     Builder,
     Connect,
     Timeout,
@@ -42,85 +29,32 @@ enum Kind {
     SessionExpired,
     Protocol,
     TooLarge,
-    Cancelled,
-    Answered,
 }
 
 impl Error {
-    /// The events after the requested one are no longer stored, so the stream cannot be
-    /// resumed without a gap.
-    pub fn evicted() -> Self {
-        Error::new(Kind::Evicted, None)
-    }
-
-    /// The requested event id names no event the store knows of.
-    pub fn unknown_event() -> Self {
-        Error::new(Kind::UnknownEvent, None)
-    }
-
-    /// The event store failed, for a store backed by another service.
-    pub fn store(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        Error {
-            kind: Kind::Store,
-            detail: None,
-            source: Some(source.into()),
-            #[cfg(feature = "client")]
-            refusal: None,
-        }
-    }
-
-    #[cfg(feature = "server")]
-    pub(crate) fn io(source: std::io::Error) -> Self {
-        Error {
-            kind: Kind::Io,
-            detail: None,
-            source: Some(Box::new(source)),
-            #[cfg(feature = "client")]
-            refusal: None,
-        }
-    }
-
-    /// The client of a stateless request went away, or the service shut down.
-    #[cfg(feature = "server")]
-    pub(crate) fn cancelled() -> Self {
-        Error::new(Kind::Cancelled, None)
-    }
-
-    /// A stateless request was answered already.
-    #[cfg(feature = "server")]
-    pub(crate) fn answered() -> Self {
-        Error::new(Kind::Answered, None)
-    }
-
-    #[cfg(feature = "client")]
     pub(crate) fn builder(detail: impl Into<String>) -> Self {
         Error::new(Kind::Builder, Some(detail.into()))
     }
 
-    #[cfg(feature = "client")]
     pub(crate) fn connect(source: Box<dyn std::error::Error + Send + Sync + 'static>) -> Self {
         Error {
             kind: Kind::Connect,
             detail: None,
             source: Some(source),
-            #[cfg(feature = "client")]
             refusal: None,
         }
     }
 
-    #[cfg(feature = "client")]
     pub(crate) fn timeout(what: &str) -> Self {
         Error::new(Kind::Timeout, Some(what.to_owned()))
     }
 
-    #[cfg(feature = "client")]
     pub(crate) fn unexpected_status(status: http::StatusCode, detail: Option<String>) -> Self {
         Error::new(Kind::Status(status.as_u16()), detail)
     }
 
     /// An unexpected status whose body was a JSON-RPC error response: the server's own
     /// explanation, which a failed request is answered with.
-    #[cfg(feature = "client")]
     pub(crate) fn refused(
         status: http::StatusCode,
         refusal: mcpwire_jsonrpc::ErrorResponse,
@@ -131,28 +65,23 @@ impl Error {
     }
 
     /// The JSON-RPC error response the body of an unexpected status held, if any.
-    #[cfg(feature = "client")]
     pub(crate) fn refusal(&self) -> Option<&mcpwire_jsonrpc::ErrorResponse> {
         self.refusal.as_deref()
     }
 
-    #[cfg(feature = "client")]
     pub(crate) fn session_expired() -> Self {
         Error::new(Kind::SessionExpired, None)
     }
 
     /// A session expiry that starting a new session could not repair, for `reason`.
-    #[cfg(feature = "client")]
     pub(crate) fn session_expired_because(reason: impl Into<String>) -> Self {
         Error::new(Kind::SessionExpired, Some(reason.into()))
     }
 
-    #[cfg(feature = "client")]
     pub(crate) fn protocol(detail: impl Into<String>) -> Self {
         Error::new(Kind::Protocol, Some(detail.into()))
     }
 
-    #[cfg(feature = "client")]
     pub(crate) fn too_large(limit: usize) -> Self {
         Error::new(
             Kind::TooLarge,
@@ -165,7 +94,6 @@ impl Error {
             kind,
             detail,
             source: None,
-            #[cfg(feature = "client")]
             refusal: None,
         }
     }
@@ -176,7 +104,7 @@ impl Error {
     ///
     /// ```
     /// let error = std::io::Error::other("not from http");
-    /// assert!(mcpwire_http::Error::find(&error).is_none());
+    /// assert!(mcpwire_http::client::Error::find(&error).is_none());
     /// ```
     pub fn find<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a Error> {
         let mut current = Some(error);
@@ -187,26 +115,6 @@ impl Error {
             current = error.source();
         }
         None
-    }
-
-    /// Returns `true` when the events to replay were evicted.
-    pub fn is_evicted(&self) -> bool {
-        self.kind == Kind::Evicted
-    }
-
-    /// Returns `true` when the event id names no stored event.
-    pub fn is_unknown_event(&self) -> bool {
-        self.kind == Kind::UnknownEvent
-    }
-
-    /// Returns `true` when an event store backed by another service failed.
-    pub fn is_store(&self) -> bool {
-        self.kind == Kind::Store
-    }
-
-    /// Returns `true` when listening or accepting failed.
-    pub fn is_io(&self) -> bool {
-        self.kind == Kind::Io
     }
 
     /// Returns `true` when the server answered 404 to a request carrying the session id:
@@ -251,21 +159,8 @@ impl Error {
         self.kind == Kind::TooLarge
     }
 
-    /// Returns `true` when a stateless request is cancelled: its client went away (closed the
-    /// connection or the SSE stream), or the service shut down. Nothing more is sent for it.
-    pub fn is_cancelled(&self) -> bool {
-        self.kind == Kind::Cancelled
-    }
-
-    /// Returns `true` when a stateless request was sent something after its final message,
-    /// which went already.
-    pub fn is_answered(&self) -> bool {
-        self.kind == Kind::Answered
-    }
-
     /// The unexpected HTTP status, for [`is_status`](Self::is_status) and
     /// [`is_session_expired`](Self::is_session_expired) errors.
-    #[cfg(any(feature = "server", feature = "client"))]
     pub fn status(&self) -> Option<http::StatusCode> {
         match self.kind {
             Kind::Status(status) => http::StatusCode::from_u16(status).ok(),
@@ -278,7 +173,6 @@ impl Error {
     /// the error response of a failed request: `http connection failed: client error
     /// (Connect): invalid peer certificate: UnknownIssuer`. A source whose text the line
     /// already holds is left out.
-    #[cfg(feature = "client")]
     pub(crate) fn with_sources(&self) -> String {
         /// Error chains are short; a longer one is cut rather than followed.
         const MAX_SOURCES: usize = 8;
@@ -299,7 +193,6 @@ impl Error {
     }
 
     /// Wraps this error as the transport error the engine sees.
-    #[cfg(feature = "client")]
     pub(crate) fn into_transport(self) -> mcpwire_transport::Error {
         mcpwire_transport::Error::io(self)
     }
@@ -322,10 +215,6 @@ impl fmt::Debug for Error {
 impl fmt::Display for Error {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
-            Kind::Evicted => formatter.write_str("the events after this id are no longer stored")?,
-            Kind::UnknownEvent => formatter.write_str("no stored event has this id")?,
-            Kind::Store => formatter.write_str("the event store failed")?,
-            Kind::Io => formatter.write_str("http i/o failed")?,
             Kind::Builder => formatter.write_str("invalid http transport configuration")?,
             Kind::Connect => formatter.write_str("http connection failed")?,
             Kind::Timeout => formatter.write_str("http request timed out")?,
@@ -338,10 +227,6 @@ impl fmt::Display for Error {
             )?,
             Kind::Protocol => formatter.write_str("the server broke the http transport's rules")?,
             Kind::TooLarge => formatter.write_str("http body too large")?,
-            Kind::Answered => formatter.write_str("the request is answered already")?,
-            Kind::Cancelled => {
-                formatter.write_str("the request is cancelled: its http client went away or the server is shutting down")?
-            }
         }
         if let Some(detail) = &self.detail {
             write!(formatter, ": {detail}")?;
@@ -352,17 +237,9 @@ impl fmt::Display for Error {
 
 /// The reason phrase of a status code, as `http::StatusCode`'s `Display` adds it.
 fn http_status_text(status: u16) -> Option<&'static str> {
-    #[cfg(any(feature = "server", feature = "client"))]
-    {
-        http::StatusCode::from_u16(status)
-            .ok()
-            .and_then(|status| status.canonical_reason())
-    }
-    #[cfg(not(any(feature = "server", feature = "client")))]
-    {
-        let _ = status;
-        None
-    }
+    http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|status| status.canonical_reason())
 }
 
 impl std::error::Error for Error {
@@ -373,7 +250,7 @@ impl std::error::Error for Error {
     }
 }
 
-#[cfg(all(test, feature = "client"))]
+#[cfg(test)]
 mod tests {
     use http::StatusCode;
 
