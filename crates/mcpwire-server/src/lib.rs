@@ -54,6 +54,7 @@
 mod cache;
 mod cancel;
 mod context;
+mod custom;
 mod error;
 #[cfg(feature = "http")]
 mod http;

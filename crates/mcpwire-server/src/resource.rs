@@ -54,6 +54,8 @@ where
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HandlerError {
     not_found: Option<String>,
+    /// Answered as `-32602` rather than `-32603`.
+    invalid_params: bool,
     message: String,
     /// The client capability whose absence caused the failure (`-32021` in the modern era).
     capability: Option<String>,
@@ -64,8 +66,17 @@ impl HandlerError {
     pub fn new(message: impl Into<String>) -> Self {
         HandlerError {
             not_found: None,
+            invalid_params: false,
             message: message.into(),
             capability: None,
+        }
+    }
+
+    /// The params of the request are invalid: `-32602` with `message`, in both eras.
+    pub fn invalid_params(message: impl Into<String>) -> Self {
+        HandlerError {
+            invalid_params: true,
+            ..HandlerError::new(message)
         }
     }
 
@@ -76,6 +87,7 @@ impl HandlerError {
         HandlerError {
             message: format!("resource not found: {uri}"),
             not_found: Some(uri),
+            invalid_params: false,
             capability: None,
         }
     }
@@ -86,6 +98,7 @@ impl HandlerError {
             (None, Some(capability)) if era == Era::Modern => {
                 crate::modern::missing_capability_error(&capability)
             }
+            _ if self.invalid_params => ErrorObject::invalid_params(self.message),
             _ => ErrorObject::internal_error(self.message),
         }
     }

@@ -1,6 +1,7 @@
 //! The server: what it offers, shared by every session it serves.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
@@ -14,7 +15,9 @@ use crate::modern::listen::{ListenerSlots, Listeners};
 use crate::modern::request_state::StateConfig;
 use crate::session::{SessionHandler, SessionState};
 use crate::version::project_params;
-use crate::{CacheHints, Error, Prompt, Resource, ResourceTemplate, Tool};
+use crate::{
+    CacheHints, Context, Error, HandlerError, Prompt, Resource, ResourceTemplate, Tool, custom,
+};
 
 /// An MCP server: its identity, its tools, and the sessions it serves.
 ///
@@ -74,6 +77,8 @@ pub(crate) struct Inner {
     rpc_config: Config,
     pub(crate) on_roots_list_changed: Option<RootsChanged>,
     pub(crate) on_client_task_status: Option<TaskStatusChanged>,
+    /// The methods registered with `request` and `request_raw`.
+    pub(crate) custom: custom::Methods,
 }
 
 /// The callback for `notifications/tasks/status` from the client.
@@ -206,6 +211,7 @@ impl Server {
             rpc_config: Config::default(),
             on_roots_list_changed: None,
             on_client_task_status: None,
+            custom: Vec::new(),
         }
     }
 
@@ -490,11 +496,72 @@ pub struct ServerBuilder {
     rpc_config: Config,
     on_roots_list_changed: Option<RootsChanged>,
     on_client_task_status: Option<TaskStatusChanged>,
+    custom: Vec<(String, custom::Handler)>,
 }
 
 impl ServerBuilder {
     /// Items per page of `tools/list` and the other lists. Default: 100.
     pub const DEFAULT_PAGE_SIZE: usize = 100;
+
+    /// Answers requests of the method `M`, one the spec does not give the server: an
+    /// extension's method or the application's own, in both eras and on every transport.
+    /// `M` names the method and types its params and result (see
+    /// [`RequestMethod`](mcpwire_jsonrpc::RequestMethod)); params that do not decode as
+    /// `M::Params` get `-32602`. The handler's [`Context`] reports progress, logs and watches
+    /// for cancellation as a tool's does; it asks the client only in the legacy era, since
+    /// 2026-07-28 allows input rounds on `tools/call`, `prompts/get` and `resources/read`
+    /// alone (an ask in a modern request fails).
+    ///
+    /// ```
+    /// use mcpwire_jsonrpc::RequestMethod;
+    /// use mcpwire_server::{Context, HandlerError, Server};
+    ///
+    /// /// `acme/quota`: how many calls the caller has left.
+    /// struct Quota;
+    ///
+    /// #[derive(serde::Serialize, serde::Deserialize)]
+    /// struct Remaining {
+    ///     remaining: u32,
+    /// }
+    ///
+    /// impl RequestMethod for Quota {
+    ///     const METHOD: &'static str = "acme/quota";
+    ///     type Params = Option<serde_json::Value>;
+    ///     type Result = Remaining;
+    /// }
+    ///
+    /// let server = Server::builder("acme", "1.0.0")
+    ///     .request::<Quota, _, _>(|_params, _context: Context| async move {
+    ///         Ok::<_, HandlerError>(Remaining { remaining: 42 })
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(server);
+    /// ```
+    ///
+    /// [`build`](Self::build) fails when the method is one the server answers itself, or is
+    /// registered twice.
+    pub fn request<M, F, Fut>(mut self, handler: F) -> Self
+    where
+        M: mcpwire_jsonrpc::RequestMethod,
+        F: Fn(M::Params, Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<M::Result, HandlerError>> + Send + 'static,
+    {
+        self.custom
+            .push((M::METHOD.to_owned(), custom::typed::<M, F, Fut>(handler)));
+        self
+    }
+
+    /// Answers requests of `method` on raw JSON: the params (`null` when absent) and a result
+    /// that must be a JSON object. Otherwise as [`request`](Self::request).
+    pub fn request_raw<F, Fut>(mut self, method: impl Into<String>, handler: F) -> Self
+    where
+        F: Fn(serde_json::Value, Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<serde_json::Value, HandlerError>> + Send + 'static,
+    {
+        self.custom.push((method.into(), custom::raw(handler)));
+        self
+    }
 
     /// Sets the human-readable title in `serverInfo`.
     pub fn title(mut self, title: impl Into<String>) -> Self {
@@ -729,6 +796,7 @@ impl ServerBuilder {
         let tools = keyed(self.tools, Tool::name, |name| {
             format!("two tools are named `{name}`")
         })?;
+        let custom = custom::Methods::new(self.custom)?;
         Ok(Server {
             inner: Arc::new(Inner {
                 info: self.info,
@@ -752,6 +820,7 @@ impl ServerBuilder {
                 rpc_config: self.rpc_config,
                 on_roots_list_changed: self.on_roots_list_changed,
                 on_client_task_status: self.on_client_task_status,
+                custom,
             }),
         })
     }

@@ -13,6 +13,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::context::ProgressCallback;
+use crate::custom;
 use crate::methods::{self, ToolFailure, decode, encode};
 use crate::modern::{self, listen::ListenerSlots};
 use crate::server::Inner;
@@ -350,7 +351,15 @@ impl mcpwire_rpc::Handler for SessionHandler {
                     .await
                     .unwrap_or_else(|| Err(ErrorObject::method_not_found(&method)))
             }
-            _ => Err(ErrorObject::method_not_found(&method)),
+            _ => match server.custom.get(&method) {
+                // A custom method's result is its handler's, sent as built.
+                Some(handler) => {
+                    let handler = Arc::clone(handler);
+                    let context = self.context(request, progress_token);
+                    return custom::serve_legacy(&handler, params, context).await;
+                }
+                None => Err(ErrorObject::method_not_found(&method)),
+            },
         }?;
         Ok(project_result(version, &method, result))
     }

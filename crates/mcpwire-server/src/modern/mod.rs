@@ -30,6 +30,7 @@ use serde_json::value::RawValue;
 use self::listen::ListenerSlots;
 use self::mrtr::{InputParams, Outcome, Replay};
 use self::request_state::Binding;
+use crate::custom;
 use crate::methods::{self, ToolFailure, decode};
 use crate::server::Inner;
 use crate::tool::{Tool, text_result};
@@ -201,8 +202,45 @@ pub(crate) async fn serve(
         {
             listen::listen(server, params, request.link, listener_slots.as_ref()).await
         }
-        _ => Err(ErrorObject::method_not_found(&method)),
+        _ => match server.custom.get(&method) {
+            Some(handler) => {
+                let handler = Arc::clone(handler);
+                custom_request(server, &handler, params, request).await
+            }
+            None => Err(ErrorObject::method_not_found(&method)),
+        },
     }
+}
+
+/// A method registered with `ServerBuilder::request` or `request_raw`. Its handler cannot
+/// ask the client: 2026-07-28 allows input rounds only on `tools/call`, `prompts/get` and
+/// `resources/read`, so an ask fails. Its result (a JSON object) is completed with
+/// `resultType` and the server's identity, and otherwise sent as built.
+async fn custom_request(
+    server: &Inner,
+    handler: &custom::Handler,
+    params: Option<&RawValue>,
+    request: Request,
+) -> Result<Box<RawValue>, ErrorObject> {
+    let arguments =
+        custom::params_value(params).map_err(|error| error.into_error_object(Era::Modern))?;
+    let cancelled = request.link.cancellation().clone();
+    let context = Context::modern(request.scope(None));
+    let result = tokio::select! {
+        result = handler(arguments, context) => {
+            result.map_err(|error| error.into_error_object(Era::Modern))?
+        }
+        () = cancelled.cancelled() => {
+            return Err(ErrorObject::internal_error("the request was cancelled"));
+        }
+    };
+    let Value::Object(mut result) = result else {
+        return Err(ErrorObject::internal_error(
+            "the result of a custom method is not a JSON object",
+        ));
+    };
+    result.insert("resultType".to_owned(), Value::from("complete"));
+    shape::stamp(server, result)
 }
 
 /// What a modern request declared in its `_meta`, checked.

@@ -57,17 +57,26 @@ pub(crate) fn complete(
 pub(crate) fn finish(
     server: &Inner,
     method: &str,
-    mut result: JsonObject,
+    result: JsonObject,
 ) -> Result<Box<RawValue>, ErrorObject> {
+    Ok(project(method, stamp(server, result)?))
+}
+
+/// Adds the server's identity to `result`'s `_meta` and encodes it as built: for the result
+/// of a method 2026-07-28 does not define.
+///
+/// # Errors
+///
+/// `-32603` when the result cannot be encoded.
+pub(crate) fn stamp(server: &Inner, mut result: JsonObject) -> Result<Box<RawValue>, ErrorObject> {
     let meta = result
         .entry("_meta")
         .or_insert_with(|| Value::Object(JsonObject::new()));
     if let Value::Object(meta) = meta {
         meta.insert(meta::SERVER_INFO.to_owned(), server_info(server));
     }
-    let result = serde_json::value::to_raw_value(&result)
-        .map_err(|error| ErrorObject::internal_error(error.to_string()))?;
-    Ok(project(method, result))
+    serde_json::value::to_raw_value(&result)
+        .map_err(|error| ErrorObject::internal_error(error.to_string()))
 }
 
 /// The server's `Implementation`, as 2026-07-28 writes it.
