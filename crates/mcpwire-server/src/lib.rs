@@ -54,7 +54,6 @@
 mod cache;
 mod cancel;
 mod context;
-mod custom;
 mod error;
 #[cfg(feature = "http")]
 mod http;

@@ -11,13 +11,12 @@ use mcpwire_schema::{Era, ProtocolVersion};
 use mcpwire_transport::{SendOptions, Transport};
 
 use crate::cancel::McpCancellation;
+use crate::methods::custom;
 use crate::modern::listen::{ListenerSlots, Listeners};
 use crate::modern::request_state::StateConfig;
 use crate::session::{SessionHandler, SessionState};
 use crate::version::project_params;
-use crate::{
-    CacheHints, Context, Error, HandlerError, Prompt, Resource, ResourceTemplate, Tool, custom,
-};
+use crate::{CacheHints, Context, Error, HandlerError, Prompt, Resource, ResourceTemplate, Tool};
 
 /// An MCP server: its identity, its tools, and the sessions it serves.
 ///

@@ -441,7 +441,7 @@ impl HttpClientBuilder {
         }
         let mut service = match self.service {
             Some(service) => service,
-            None => default_service(self.tls, &self.options)?,
+            None => default_service(self.tls, self.options.connect_timeout)?,
         };
         // The first layer added ends up outermost.
         for layer in self.layers.0.into_iter().rev() {

@@ -7,6 +7,8 @@
 //! in the user's layers ([`HttpClientBuilder::layer`](crate::client::HttpClientBuilder::layer)):
 //! authorization, extra headers, retries, tracing or metrics are `tower` layers.
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body;
@@ -19,7 +21,6 @@ use tower::util::BoxCloneSyncService;
 use tower::{Layer, Service, ServiceExt as _};
 
 use crate::client::Error as HttpError;
-use crate::client::builder::Options;
 use crate::client::tls::TlsSetup;
 
 /// An error of any kind, as `tower` services report them.
@@ -68,15 +69,15 @@ where
     BoxCloneSyncService::new(layer.layer(service))
 }
 
-/// The default stack: hyper-util's pooled HTTP/1.1 client with `TCP_NODELAY` and the
-/// connect timeout, `https` through rustls as `tls` says.
+/// The default stack: hyper-util's pooled HTTP/1.1 client with `TCP_NODELAY` and
+/// `connect_timeout`, `https` through rustls as `tls` says.
 pub(crate) fn default_service(
     tls: TlsSetup,
-    options: &Options,
+    connect_timeout: Duration,
 ) -> Result<HttpClientService, HttpError> {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
-    http.set_connect_timeout(Some(options.connect_timeout));
+    http.set_connect_timeout(Some(connect_timeout));
     http.set_nodelay(true);
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls.into_config()?)

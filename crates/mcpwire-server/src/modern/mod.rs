@@ -30,7 +30,7 @@ use serde_json::value::RawValue;
 use self::listen::ListenerSlots;
 use self::mrtr::{InputParams, Outcome, Replay};
 use self::request_state::Binding;
-use crate::custom;
+use crate::methods::custom;
 use crate::methods::{self, ToolFailure, decode};
 use crate::server::Inner;
 use crate::tool::{Tool, text_result};
