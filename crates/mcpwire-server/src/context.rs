@@ -467,33 +467,11 @@ impl Context {
     }
 
     fn check_sampling(&self, params: &wire::CreateMessageRequestParams) -> Result<(), Error> {
-        let capabilities = self.client_capabilities();
-        let Some(sampling) = capabilities.sampling else {
-            return Err(Error::capability_missing("sampling"));
-        };
-        if (params.tools.is_some() || params.tool_choice.is_some()) && sampling.tools.is_none() {
-            return Err(Error::capability_missing("sampling.tools"));
-        }
-        Ok(())
+        check_sampling(&self.client_capabilities(), params)
     }
 
     fn check_elicitation(&self, params: &wire::ElicitRequestParams) -> Result<(), Error> {
-        let capabilities = self.client_capabilities();
-        let Some(elicitation) = capabilities.elicitation else {
-            return Err(Error::capability_missing("elicitation"));
-        };
-        match params {
-            wire::ElicitRequestParams::ElicitRequestURLParams(_) if elicitation.url.is_none() => {
-                Err(Error::capability_missing("elicitation.url"))
-            }
-            // An empty elicitation capability means form mode only.
-            wire::ElicitRequestParams::ElicitRequestFormParams(_)
-                if elicitation.form.is_none() && elicitation.url.is_some() =>
-            {
-                Err(Error::capability_missing("elicitation.form"))
-            }
-            _ => Ok(()),
-        }
+        check_elicitation(&self.client_capabilities(), params)
     }
 
     /// Sends `method` to the client as part of this request and waits for the raw result: a
@@ -617,6 +595,41 @@ pub struct ClientProgress {
 }
 
 /// Decodes a client's result.
+/// Whether a client that declared `capabilities` may be asked for `params`.
+pub(crate) fn check_sampling(
+    capabilities: &wire::ClientCapabilities,
+    params: &wire::CreateMessageRequestParams,
+) -> Result<(), Error> {
+    let Some(sampling) = &capabilities.sampling else {
+        return Err(Error::capability_missing("sampling"));
+    };
+    if (params.tools.is_some() || params.tool_choice.is_some()) && sampling.tools.is_none() {
+        return Err(Error::capability_missing("sampling.tools"));
+    }
+    Ok(())
+}
+
+/// Whether a client that declared `capabilities` may be asked for `params`.
+pub(crate) fn check_elicitation(
+    capabilities: &wire::ClientCapabilities,
+    params: &wire::ElicitRequestParams,
+) -> Result<(), Error> {
+    let Some(elicitation) = &capabilities.elicitation else {
+        return Err(Error::capability_missing("elicitation"));
+    };
+    match params {
+        wire::ElicitRequestParams::ElicitRequestURLParams(_) if elicitation.url.is_none() => {
+            Err(Error::capability_missing("elicitation.url"))
+        }
+        // An empty elicitation capability means form mode only.
+        wire::ElicitRequestParams::ElicitRequestFormParams(_)
+            if elicitation.form.is_none() && elicitation.url.is_some() =>
+        {
+            Err(Error::capability_missing("elicitation.form"))
+        }
+        _ => Ok(()),
+    }
+}
 pub(crate) fn decode_result<T: DeserializeOwned>(result: &RawValue) -> Result<T, Error> {
     serde_json::from_str(result.get())
         .map_err(|error| Error::protocol(format!("the client's result is malformed: {error}")))

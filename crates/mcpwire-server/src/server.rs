@@ -74,6 +74,7 @@ pub(crate) struct Inner {
     prompts: RwLock<BTreeMap<String, Prompt>>,
     sessions: Mutex<Vec<Weak<SessionState>>>,
     rpc_config: Config,
+    pub(crate) on_initialized: Option<Initialized>,
     pub(crate) on_roots_list_changed: Option<RootsChanged>,
     pub(crate) on_client_task_status: Option<TaskStatusChanged>,
     /// The methods registered with `request` and `request_raw`.
@@ -87,6 +88,16 @@ pub(crate) struct TaskStatusChanged(pub(crate) Arc<dyn Fn(Session, wire::Task) +
 impl std::fmt::Debug for TaskStatusChanged {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter.write_str("TaskStatusChanged")
+    }
+}
+
+/// The callback for `notifications/initialized`.
+#[derive(Clone)]
+pub(crate) struct Initialized(pub(crate) Arc<dyn Fn(Session) + Send + Sync>);
+
+impl std::fmt::Debug for Initialized {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("Initialized")
     }
 }
 
@@ -210,6 +221,7 @@ impl Server {
             rpc_config: Config::default(),
             on_roots_list_changed: None,
             on_client_task_status: None,
+            on_initialized: None,
             custom: Vec::new(),
         }
     }
@@ -493,6 +505,7 @@ pub struct ServerBuilder {
     max_subscriptions: usize,
     max_subscriptions_per_connection: usize,
     rpc_config: Config,
+    on_initialized: Option<Initialized>,
     on_roots_list_changed: Option<RootsChanged>,
     on_client_task_status: Option<TaskStatusChanged>,
     custom: Vec<(String, custom::Handler)>,
@@ -629,6 +642,34 @@ impl ServerBuilder {
     pub fn prompt(mut self, prompt: Prompt) -> Self {
         self.prompts_enabled = true;
         self.prompts.push(prompt);
+        self
+    }
+
+    /// Calls `callback` with the session once its client has completed the handshake
+    /// (`notifications/initialized`), the first moment the server may send it requests: the
+    /// place to ask for its roots, or to greet it. Only legacy sessions have a handshake; a
+    /// modern request is served without one.
+    ///
+    /// The callback runs on the session's reading task: keep it short, and spawn anything that
+    /// waits for the client (its answers arrive on that same task).
+    ///
+    /// ```
+    /// use mcpwire_server::Server;
+    ///
+    /// let server = Server::builder("roots-aware", "1.0.0")
+    ///     .on_initialized(|session| {
+    ///         tokio::spawn(async move {
+    ///             if let Ok(roots) = session.list_roots().await {
+    ///                 println!("{} roots", roots.roots.len());
+    ///             }
+    ///         });
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(server);
+    /// ```
+    pub fn on_initialized(mut self, callback: impl Fn(Session) + Send + Sync + 'static) -> Self {
+        self.on_initialized = Some(Initialized(Arc::new(callback)));
         self
     }
 
@@ -817,6 +858,7 @@ impl ServerBuilder {
                 prompts: RwLock::new(prompts),
                 sessions: Mutex::new(Vec::new()),
                 rpc_config: self.rpc_config,
+                on_initialized: self.on_initialized,
                 on_roots_list_changed: self.on_roots_list_changed,
                 on_client_task_status: self.on_client_task_status,
                 custom,
@@ -860,6 +902,68 @@ impl Session {
             )
             .await
             .map_err(Error::rpc)
+    }
+
+    /// The capabilities the client declared in `initialize` (empty before it).
+    pub fn client_capabilities(&self) -> wire::ClientCapabilities {
+        self.state.client_capabilities()
+    }
+
+    /// Asks the client for its roots (`roots/list`), outside any request: from the
+    /// [`on_initialized`](ServerBuilder::on_initialized) or
+    /// [`on_roots_list_changed`](ServerBuilder::on_roots_list_changed) callbacks, or from any
+    /// task that holds the session.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_capability_missing`] when the client did not declare `roots`; otherwise as
+    /// the request fails.
+    pub async fn list_roots(&self) -> Result<wire::ListRootsResult, Error> {
+        if self.state.client_capabilities().roots.is_none() {
+            return Err(Error::capability_missing("roots"));
+        }
+        self.ask_client("roots/list", &serde_json::Map::new()).await
+    }
+
+    /// Asks the client's model for a completion (`sampling/createMessage`), outside any
+    /// request (see [`Session::list_roots`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_capability_missing`] when the client did not declare `sampling` (or
+    /// `sampling.tools` when `tools` are given); otherwise as the request fails.
+    pub async fn create_message(
+        &self,
+        params: wire::CreateMessageRequestParams,
+    ) -> Result<wire::CreateMessageResult, Error> {
+        crate::context::check_sampling(&self.state.client_capabilities(), &params)?;
+        self.ask_client("sampling/createMessage", &params).await
+    }
+
+    /// Asks the user for input through the client (`elicitation/create`), outside any
+    /// request (see [`Session::list_roots`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_capability_missing`] when the client did not declare `elicitation` (or the
+    /// mode asked for); otherwise as the request fails.
+    pub async fn elicit(
+        &self,
+        params: wire::ElicitRequestParams,
+    ) -> Result<wire::ElicitResult, Error> {
+        crate::context::check_elicitation(&self.state.client_capabilities(), &params)?;
+        self.ask_client("elicitation/create", &params).await
+    }
+
+    /// Pings the client.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the client does not answer.
+    pub async fn ping(&self) -> Result<(), Error> {
+        self.ask_client::<serde_json::Value>("ping", &serde_json::Map::new())
+            .await
+            .map(drop)
     }
 
     /// Polls a task the client runs for this server (`tasks/get`).
@@ -967,6 +1071,9 @@ impl Session {
     ) -> Result<R, Error> {
         let params = mcpwire_jsonrpc::encode_params(params)
             .map_err(|error| Error::protocol(error.to_string()))?;
+        // What the negotiated revision defines, as a handler's requests are shaped.
+        let version = self.state.version();
+        let params = params.map(|params| project_params(version, method, params, true));
         let result = self
             .peer
             .request_raw(method, params, options)

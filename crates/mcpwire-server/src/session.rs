@@ -367,8 +367,16 @@ impl mcpwire_rpc::Handler for SessionHandler {
     async fn notification(&self, notification: Notification, _peer: &Peer) {
         match notification.method.as_str() {
             "notifications/initialized" => {
-                if self.state.negotiated.get().is_some() {
-                    self.state.initialized.store(true, Ordering::Release);
+                if self.state.negotiated.get().is_none() {
+                    return;
+                }
+                // The first `notifications/initialized` completes the handshake; a repeat
+                // does not run the callback again.
+                let first = !self.state.initialized.swap(true, Ordering::AcqRel);
+                if let (true, Some(callback), Some(peer)) =
+                    (first, &self.server.on_initialized, self.state.peer.get())
+                {
+                    (callback.0)(crate::Session::new(peer.clone(), Arc::clone(&self.state)));
                 }
             }
             "notifications/roots/list_changed" => {
