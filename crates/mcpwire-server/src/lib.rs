@@ -78,7 +78,7 @@ pub use resource::{
     HandlerError, Prompt, Resource, ResourceTemplate, blob_contents, text_contents,
 };
 pub use server::{ListKind, Server, ServerBuilder, Session};
-pub use tool::{IntoToolResult, Structured, Tool, ToolBuilder, ToolHandler};
+pub use tool::{ClientCapability, IntoToolResult, Structured, Tool, ToolBuilder, ToolHandler};
 
 // Compiles and runs the README example as a doc test.
 #[cfg(doctest)]

@@ -35,9 +35,12 @@ fn cursor_of(params: Option<&RawValue>) -> Result<Option<String>, ErrorObject> {
 pub(crate) fn list_tools(
     server: &Inner,
     params: Option<&RawValue>,
+    capabilities: &wire::ClientCapabilities,
 ) -> Result<wire::ListToolsResult, ErrorObject> {
     let cursor = cursor_of(params)?;
-    let tools = server.tools_snapshot();
+    let mut tools = server.tools_snapshot();
+    // A tool the client could not use is not shown to it.
+    tools.retain(|tool| tool.missing_capability(capabilities).is_none());
     let names: Vec<&str> = tools.iter().map(|tool| tool.name()).collect();
     let (range, next_cursor) = pagination::page(&names, cursor.as_deref(), server.page_size)?;
     Ok(wire::ListToolsResult {
@@ -50,11 +53,27 @@ pub(crate) fn list_tools(
     })
 }
 
-/// The tool `tools/call` names, or `-32602`.
-pub(crate) fn find_tool(server: &Inner, name: &str) -> Result<Tool, ErrorObject> {
-    server
-        .tool(name)
-        .ok_or_else(|| ErrorObject::invalid_params(format!("unknown tool: {name}")))
+/// The tool `tools/call` names, or `-32602`. A tool that needs a client capability the client
+/// did not declare (`capabilities`, read only for such a tool) is refused: as unknown in the
+/// legacy era, where the client was not shown it, and with `-32021` in the modern era.
+pub(crate) fn find_tool(
+    server: &Inner,
+    name: &str,
+    era: Era,
+    capabilities: impl FnOnce() -> wire::ClientCapabilities,
+) -> Result<Tool, ErrorObject> {
+    let unknown = || ErrorObject::invalid_params(format!("unknown tool: {name}"));
+    let tool = server.tool(name).ok_or_else(unknown)?;
+    if !tool.requires_capabilities() {
+        return Ok(tool);
+    }
+    match (tool.missing_capability(&capabilities()), era) {
+        (None, _) => Ok(tool),
+        (Some(_), Era::Legacy) => Err(unknown()),
+        (Some(missing), Era::Modern) => {
+            Err(crate::modern::missing_capability_error(missing.path()))
+        }
+    }
 }
 
 /// How a tool call failed, before each era decides how to answer it.

@@ -317,7 +317,11 @@ impl mcpwire_rpc::Handler for SessionHandler {
             .and_then(|meta| meta.progress_token);
         let params = params.as_deref();
         let result = match method.as_str() {
-            "tools/list" if server.tools_enabled => encode(&methods::list_tools(server, params)?),
+            "tools/list" if server.tools_enabled => encode(&methods::list_tools(
+                server,
+                params,
+                &self.state.client_capabilities(),
+            )?),
             "tools/call" if server.tools_enabled => {
                 self.call_tool(params, request, progress_token).await
             }
@@ -457,7 +461,9 @@ impl SessionHandler {
         progress_token: Option<RequestId>,
     ) -> Result<Box<RawValue>, ErrorObject> {
         let params: wire::CallToolRequestParams = decode(params)?;
-        let tool = methods::find_tool(&self.server, &params.name)?;
+        let tool = methods::find_tool(&self.server, &params.name, Era::Legacy, || {
+            self.state.client_capabilities()
+        })?;
         let version = self.state.version();
         // Tasks exist from 2025-11-25, and only when this server declared them; otherwise a
         // `task` param is ignored, as the spec asks of receivers without the capability.

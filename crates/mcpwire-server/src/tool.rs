@@ -55,6 +55,8 @@ pub struct Tool {
     /// The arguments a client over Streamable HTTP mirrors into `Mcp-Param-*` headers.
     pub(crate) header_params: Arc<HeaderParams>,
     pub(crate) handler: Handler,
+    /// The client capabilities the tool needs: a client without one is not shown the tool.
+    required: Arc<[ClientCapability]>,
 }
 
 impl Tool {
@@ -98,6 +100,22 @@ impl Tool {
             Box::pin(async move { handler.call(arguments, context).await })
         });
         ToolBuilder::with_handler(name.into(), input_schema, erased)
+    }
+
+    /// The first capability the tool requires that `capabilities` do not declare.
+    pub(crate) fn missing_capability(
+        &self,
+        capabilities: &wire::ClientCapabilities,
+    ) -> Option<ClientCapability> {
+        self.required
+            .iter()
+            .copied()
+            .find(|capability| !capability.is_declared(capabilities))
+    }
+
+    /// Whether the tool requires any client capability.
+    pub(crate) fn requires_capabilities(&self) -> bool {
+        !self.required.is_empty()
     }
 
     /// The tool's name.
@@ -147,6 +165,7 @@ impl fmt::Debug for Tool {
 pub struct ToolBuilder {
     definition: wire::Tool,
     handler: Handler,
+    required: Vec<ClientCapability>,
 }
 
 impl ToolBuilder {
@@ -164,7 +183,19 @@ impl ToolBuilder {
                 title: None,
             },
             handler,
+            required: Vec::new(),
         }
+    }
+
+    /// Declares that the tool needs the client to have declared `capability`, because its
+    /// handler asks the client for it: `tools/list` does not show the tool to a client without
+    /// it, and calling it anyway is refused (`-32602` for an unknown tool in the legacy era,
+    /// `-32021` naming the capability in the modern one) before the handler runs.
+    pub fn requires(mut self, capability: ClientCapability) -> Self {
+        if !self.required.contains(&capability) {
+            self.required.push(capability);
+        }
+        self
     }
 
     /// Sets the description the model reads to decide when to call the tool.
@@ -260,6 +291,7 @@ impl ToolBuilder {
             output_validator,
             header_params: Arc::new(header_params),
             handler: self.handler,
+            required: Arc::from(self.required),
         })
     }
 }
@@ -298,6 +330,55 @@ fn check_name(name: &str) -> Result<(), Error> {
         )));
     }
     Ok(())
+}
+
+/// A capability of the client that a tool may need ([`ToolBuilder::requires`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ClientCapability {
+    /// `roots`: the tool lists the client's roots.
+    Roots,
+    /// `sampling`: the tool asks the client's model for completions.
+    Sampling,
+    /// `sampling.tools`: the tool's completions may use tools.
+    SamplingTools,
+    /// `elicitation` in form mode: the tool asks the user questions.
+    ElicitationForm,
+    /// `elicitation.url`: the tool sends the user to a URL.
+    ElicitationUrl,
+}
+
+impl ClientCapability {
+    /// The capability as a dotted path of `ClientCapabilities`, as `-32021` names it.
+    pub fn path(self) -> &'static str {
+        match self {
+            ClientCapability::Roots => "roots",
+            ClientCapability::Sampling => "sampling",
+            ClientCapability::SamplingTools => "sampling.tools",
+            ClientCapability::ElicitationForm => "elicitation.form",
+            ClientCapability::ElicitationUrl => "elicitation.url",
+        }
+    }
+
+    /// Whether `capabilities` declare it. An empty `elicitation` means form mode.
+    pub fn is_declared(self, capabilities: &wire::ClientCapabilities) -> bool {
+        match self {
+            ClientCapability::Roots => capabilities.roots.is_some(),
+            ClientCapability::Sampling => capabilities.sampling.is_some(),
+            ClientCapability::SamplingTools => capabilities
+                .sampling
+                .as_ref()
+                .is_some_and(|sampling| sampling.tools.is_some()),
+            ClientCapability::ElicitationForm => capabilities
+                .elicitation
+                .as_ref()
+                .is_some_and(|elicitation| elicitation.form.is_some() || elicitation.url.is_none()),
+            ClientCapability::ElicitationUrl => capabilities
+                .elicitation
+                .as_ref()
+                .is_some_and(|elicitation| elicitation.url.is_some()),
+        }
+    }
 }
 
 /// A function that serves `tools/call` for a tool whose arguments are `A`.

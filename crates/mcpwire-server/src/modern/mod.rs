@@ -164,7 +164,8 @@ pub(crate) async fn serve(
     match method.as_str() {
         "server/discover" => discover(server),
         "tools/list" if server.tools_enabled => {
-            shape::complete(server, &method, &methods::list_tools(server, params)?, None)
+            let tools = methods::list_tools(server, params, &request.client_capabilities)?;
+            shape::complete(server, &method, &tools, None)
         }
         "tools/call" if server.tools_enabled => call_tool(server, params, request).await,
         "resources/list" if server.resources_enabled => shape::complete(
@@ -475,7 +476,9 @@ async fn call_tool(
     // A `task` param is ignored: core tasks do not exist in the modern era.
     let params_raw = params;
     let params: wire::CallToolRequestParams = decode(params)?;
-    let tool = methods::find_tool(server, &params.name)?;
+    let tool = methods::find_tool(server, &params.name, Era::Modern, || {
+        request.client_capabilities.clone()
+    })?;
     if let Some(headers) = request.link.param_headers() {
         check_param_headers(headers, &tool, params.arguments.as_ref())?;
     }
