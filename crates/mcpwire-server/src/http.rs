@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::modern::{self, Link};
+use crate::router::Route;
 use crate::server::Inner;
 use crate::{Error, Server};
 
@@ -165,7 +166,7 @@ impl Drop for OpenListen {
 impl StatelessHandler for ModernLane {
     fn handle(&self, request: Request, exchange: Exchange) -> BoxFuture<'static, ()> {
         let server = Arc::clone(&self.server);
-        let _open = (request.method == "subscriptions/listen").then(|| {
+        let _open = (Route::of(&request.method) == Some(Route::Listen)).then(|| {
             self.listens.send_modify(|open| *open += 1);
             OpenListen(Arc::clone(&self.listens))
         });

@@ -61,6 +61,7 @@ mod methods;
 mod modern;
 mod pagination;
 mod resource;
+mod router;
 mod server;
 mod session;
 mod tool;

@@ -356,6 +356,7 @@ pub(crate) mod custom {
     use serde_json::Value;
     use serde_json::value::RawValue;
 
+    use crate::router::Route;
     use crate::{Context, Error, HandlerError};
 
     type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -363,29 +364,6 @@ pub(crate) mod custom {
     /// A registered method's handler, on JSON params (`null` when absent) and result.
     pub(crate) type Handler =
         Arc<dyn Fn(Value, Context) -> BoxFuture<Result<Value, HandlerError>> + Send + Sync>;
-
-    /// The methods the server answers itself, in either era: a custom handler may not take one.
-    const BUILT_IN: &[&str] = &[
-        "initialize",
-        "ping",
-        "server/discover",
-        "subscriptions/listen",
-        "tools/list",
-        "tools/call",
-        "resources/list",
-        "resources/templates/list",
-        "resources/read",
-        "resources/subscribe",
-        "resources/unsubscribe",
-        "prompts/list",
-        "prompts/get",
-        "completion/complete",
-        "logging/setLevel",
-        "tasks/get",
-        "tasks/result",
-        "tasks/list",
-        "tasks/cancel",
-    ];
 
     /// The custom methods of a server, by name.
     #[derive(Default)]
@@ -408,7 +386,7 @@ pub(crate) mod custom {
                         "`{method}` cannot name a request method"
                     )));
                 }
-                if BUILT_IN.contains(&method.as_str()) {
+                if Route::of(&method).is_some() {
                     return Err(Error::invalid_definition(format!(
                         "`{method}` is answered by the server itself"
                     )));

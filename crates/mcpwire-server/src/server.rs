@@ -14,6 +14,7 @@ use crate::cancel::McpCancellation;
 use crate::methods::custom;
 use crate::modern::listen::{ListenerSlots, Listeners};
 use crate::modern::request_state::StateConfig;
+use crate::router::Route;
 use crate::session::{SessionHandler, SessionState};
 use crate::version::project_params;
 use crate::{CacheHints, Context, Error, HandlerError, Prompt, Resource, ResourceTemplate, Tool};
@@ -115,6 +116,27 @@ impl Inner {
     /// Whether the server answers `initialize` and serves legacy sessions.
     pub(crate) fn serves_legacy(&self) -> bool {
         self.only_era != Some(Era::Modern)
+    }
+
+    /// Whether this server answers `route` at all: the methods of the capabilities it
+    /// declared, and those every server has. (Which era has the method is the route's.)
+    pub(crate) fn offers(&self, route: Route) -> bool {
+        match route {
+            Route::Initialize | Route::Ping | Route::Discover => true,
+            Route::Listen => self.tools_enabled || self.resources_enabled || self.prompts_enabled,
+            Route::ListTools | Route::CallTool => self.tools_enabled,
+            Route::ListResources
+            | Route::ListTemplates
+            | Route::ReadResource
+            | Route::Subscribe
+            | Route::Unsubscribe => self.resources_enabled,
+            Route::ListPrompts | Route::GetPrompt => self.prompts_enabled,
+            Route::Complete => self.resources_enabled || self.prompts_enabled,
+            Route::SetLevel => self.logging,
+            Route::GetTask | Route::TaskResult | Route::ListTasks | Route::CancelTask => {
+                self.tasks_enabled
+            }
+        }
     }
 
     /// Whether the server serves modern requests (those that carry their own `_meta`).

@@ -16,6 +16,7 @@ use crate::context::ProgressCallback;
 use crate::methods::custom;
 use crate::methods::{self, ToolFailure, decode, encode};
 use crate::modern::{self, listen::ListenerSlots};
+use crate::router::{Notice, Route};
 use crate::server::Inner;
 use crate::tool::text_result;
 use crate::version::{negotiate, project_result};
@@ -275,13 +276,15 @@ impl mcpwire_rpc::Handler for SessionHandler {
     ) -> Result<Box<RawValue>, ErrorObject> {
         let method = request.method().to_owned();
         let server = &self.server;
+        let route = Route::of(&method);
         // A modern request is served statelessly, whatever the session did before.
         let probe = meta::probe(params.as_deref());
-        let modern_request = probe.is_modern() || modern::is_modern_only(&method);
-        if !server.serves_legacy() && !modern_request && method == "initialize" {
+        let modern_only = route.is_some_and(|route| !route.in_era(Era::Legacy));
+        let modern_request = probe.is_modern() || modern_only;
+        if !server.serves_legacy() && !modern_request && route == Some(Route::Initialize) {
             return Err(refuse_initialize(params.as_deref()));
         }
-        if !server.serves_modern() && modern::is_modern_only(&method) {
+        if !server.serves_modern() && modern_only {
             return Err(ErrorObject::method_not_found(&method));
         }
         if (modern_request && server.serves_modern()) || !server.serves_legacy() {
@@ -295,10 +298,10 @@ impl mcpwire_rpc::Handler for SessionHandler {
             };
             return modern::serve(&self.server, inbound).await;
         }
-        match method.as_str() {
-            "initialize" => return self.initialize(params.as_deref()),
+        match route {
+            Some(Route::Initialize) => return self.initialize(params.as_deref()),
             // Ping is answered in every phase.
-            "ping" => return Ok(empty()),
+            Some(Route::Ping) => return Ok(empty()),
             _ => {}
         }
         let Some(version) = self.state.negotiated_version() else {
@@ -316,46 +319,38 @@ impl mcpwire_rpc::Handler for SessionHandler {
             .and_then(|probe| probe.meta)
             .and_then(|meta| meta.progress_token);
         let params = params.as_deref();
-        let result = match method.as_str() {
-            "tools/list" if server.tools_enabled => encode(&methods::list_tools(
+        let offered = route.filter(|&route| route.in_era(Era::Legacy) && server.offers(route));
+        let result = match offered {
+            Some(Route::ListTools) => encode(&methods::list_tools(
                 server,
                 params,
                 &self.state.client_capabilities(),
             )?),
-            "tools/call" if server.tools_enabled => {
-                self.call_tool(params, request, progress_token).await
-            }
-            "resources/list" if server.resources_enabled => {
-                encode(&methods::list_resources(server, params)?)
-            }
-            "resources/templates/list" if server.resources_enabled => {
-                encode(&methods::list_templates(server, params)?)
-            }
-            "resources/read" if server.resources_enabled => {
+            Some(Route::CallTool) => self.call_tool(params, request, progress_token).await,
+            Some(Route::ListResources) => encode(&methods::list_resources(server, params)?),
+            Some(Route::ListTemplates) => encode(&methods::list_templates(server, params)?),
+            Some(Route::ReadResource) => {
                 let context = self.context(request, progress_token);
                 self.read_resource(params, context).await
             }
-            "resources/subscribe" if server.resources_enabled => self.subscribe(params, true),
-            "resources/unsubscribe" if server.resources_enabled => self.subscribe(params, false),
-            "prompts/list" if server.prompts_enabled => {
-                encode(&methods::list_prompts(server, params)?)
-            }
-            "prompts/get" if server.prompts_enabled => {
+            Some(Route::Subscribe) => self.subscribe(params, true),
+            Some(Route::Unsubscribe) => self.subscribe(params, false),
+            Some(Route::ListPrompts) => encode(&methods::list_prompts(server, params)?),
+            Some(Route::GetPrompt) => {
                 let context = self.context(request, progress_token);
                 self.get_prompt(params, context).await
             }
-            "completion/complete" if server.resources_enabled || server.prompts_enabled => {
-                encode(&methods::complete(server, params).await?)
-            }
-            "logging/setLevel" if server.logging => self.set_level(params),
-            "tasks/get" | "tasks/result" | "tasks/list" | "tasks/cancel" if self.tasks_active() => {
-                self.state
-                    .tasks
-                    .serve(&method, params, request.peer(), request.cancellation())
-                    .await
-                    .unwrap_or_else(|| Err(ErrorObject::method_not_found(&method)))
-            }
-            _ => match server.custom.get(&method) {
+            Some(Route::Complete) => encode(&methods::complete(server, params).await?),
+            Some(Route::SetLevel) => self.set_level(params),
+            Some(route) if route.is_task() && self.tasks_active() => self
+                .state
+                .tasks
+                .serve(&method, params, request.peer(), request.cancellation())
+                .await
+                .unwrap_or_else(|| Err(ErrorObject::method_not_found(&method))),
+            // A method of the spec the session does not offer, or one answered above.
+            Some(_) => Err(ErrorObject::method_not_found(&method)),
+            None => match server.custom.get(&method) {
                 // A custom method's result is its handler's, sent as built.
                 Some(handler) => {
                     let handler = Arc::clone(handler);
@@ -369,8 +364,12 @@ impl mcpwire_rpc::Handler for SessionHandler {
     }
 
     async fn notification(&self, notification: Notification, _peer: &Peer) {
-        match notification.method.as_str() {
-            "notifications/initialized" => {
+        let Some(notice) = Notice::of(&notification.method) else {
+            tracing::debug!(method = %notification.method, "ignoring a notification");
+            return;
+        };
+        match notice {
+            Notice::Initialized => {
                 if self.state.negotiated.get().is_none() {
                     return;
                 }
@@ -383,18 +382,18 @@ impl mcpwire_rpc::Handler for SessionHandler {
                     (callback.0)(crate::Session::new(peer.clone(), Arc::clone(&self.state)));
                 }
             }
-            "notifications/roots/list_changed" => {
+            Notice::RootsListChanged => {
                 if let (Some(callback), Some(peer)) =
                     (&self.server.on_roots_list_changed, self.state.peer.get())
                 {
                     (callback.0)(crate::Session::new(peer.clone(), Arc::clone(&self.state)));
                 }
             }
-            "notifications/progress" => {
+            Notice::Progress => {
                 self.state
                     .route_client_progress(notification.params.as_deref());
             }
-            "notifications/tasks/status" => {
+            Notice::TaskStatus => {
                 let (Some(callback), Some(peer)) =
                     (&self.server.on_client_task_status, self.state.peer.get())
                 else {
@@ -408,7 +407,6 @@ impl mcpwire_rpc::Handler for SessionHandler {
                     Err(_) => tracing::debug!("dropping a task status with invalid params"),
                 }
             }
-            other => tracing::debug!(method = %other, "ignoring a notification"),
         }
     }
 }

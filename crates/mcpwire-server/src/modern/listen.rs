@@ -20,6 +20,7 @@ use serde_json::value::RawValue;
 
 use super::{Link, shape};
 use crate::ListKind;
+use crate::router::Route;
 use crate::server::Inner;
 
 /// Most resource URIs one subscription may name.
@@ -281,5 +282,5 @@ pub(crate) async fn listen(
     let mut result = JsonObject::new();
     result.insert("resultType".to_owned(), Value::from("complete"));
     result.insert("_meta".to_owned(), tag(&listener.id));
-    shape::finish(server, "subscriptions/listen", result)
+    shape::finish(server, Route::Listen.method(), result)
 }

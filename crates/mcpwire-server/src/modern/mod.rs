@@ -32,6 +32,7 @@ use self::mrtr::{InputParams, Outcome, Replay};
 use self::request_state::Binding;
 use crate::methods::custom;
 use crate::methods::{self, ToolFailure, decode};
+use crate::router::Route;
 use crate::server::Inner;
 use crate::tool::{Tool, text_result};
 use crate::{Context, Error, ToolError};
@@ -117,12 +118,6 @@ pub(crate) enum InboundMeta {
     Decoded(RequestMeta),
 }
 
-/// Whether `method` exists only in the modern era, so that a request for it is served
-/// statelessly even without a modern `_meta` (and refused for the missing `_meta`).
-pub(crate) fn is_modern_only(method: &str) -> bool {
-    matches!(method, "server/discover" | "subscriptions/listen")
-}
-
 /// Serves one modern request: the result to answer with, or the error.
 ///
 /// Any transport can call it. The connection handler of stdio and in-memory connections
@@ -161,49 +156,47 @@ pub(crate) async fn serve(
     let version = meta.check_version(&ProtocolVersion::MODERN)?;
     let request = Request::new(Arc::clone(server), meta, version, link, principal)?;
     let params = params.as_deref();
-    match method.as_str() {
-        "server/discover" => discover(server),
-        "tools/list" if server.tools_enabled => {
+    let offered =
+        Route::of(&method).filter(|&route| route.in_era(Era::Modern) && server.offers(route));
+    match offered {
+        Some(Route::Discover) => discover(server),
+        Some(Route::ListTools) => {
             let tools = methods::list_tools(server, params, &request.client_capabilities)?;
             shape::complete(server, &method, &tools, None)
         }
-        "tools/call" if server.tools_enabled => call_tool(server, params, request).await,
-        "resources/list" if server.resources_enabled => shape::complete(
+        Some(Route::CallTool) => call_tool(server, params, request).await,
+        Some(Route::ListResources) => shape::complete(
             server,
             &method,
             &methods::list_resources(server, params)?,
             None,
         ),
-        "resources/templates/list" if server.resources_enabled => shape::complete(
+        Some(Route::ListTemplates) => shape::complete(
             server,
             &method,
             &methods::list_templates(server, params)?,
             None,
         ),
-        "resources/read" if server.resources_enabled => {
-            read_resource(server, params, request).await
-        }
-        "prompts/list" if server.prompts_enabled => shape::complete(
+        Some(Route::ReadResource) => read_resource(server, params, request).await,
+        Some(Route::ListPrompts) => shape::complete(
             server,
             &method,
             &methods::list_prompts(server, params)?,
             None,
         ),
-        "prompts/get" if server.prompts_enabled => get_prompt(server, params, request).await,
-        "completion/complete" if server.resources_enabled || server.prompts_enabled => {
-            shape::complete(
-                server,
-                &method,
-                &methods::complete(server, params).await?,
-                None,
-            )
-        }
-        "subscriptions/listen"
-            if server.tools_enabled || server.resources_enabled || server.prompts_enabled =>
-        {
+        Some(Route::GetPrompt) => get_prompt(server, params, request).await,
+        Some(Route::Complete) => shape::complete(
+            server,
+            &method,
+            &methods::complete(server, params).await?,
+            None,
+        ),
+        Some(Route::Listen) => {
             listen::listen(server, params, request.link, listener_slots.as_ref()).await
         }
-        _ => match server.custom.get(&method) {
+        // A method of the spec that the modern era or this server does not offer.
+        Some(_) => Err(ErrorObject::method_not_found(&method)),
+        None => match server.custom.get(&method) {
             Some(handler) => {
                 let handler = Arc::clone(handler);
                 custom_request(server, &handler, params, request).await
@@ -399,7 +392,7 @@ fn discover(server: &Inner) -> Result<Box<RawValue>, ErrorObject> {
             Value::from(instructions.as_str()),
         );
     }
-    shape::complete(server, "server/discover", &result, None)
+    shape::complete(server, Route::Discover.method(), &result, None)
 }
 
 /// How a request that may ask the client ended.
@@ -484,14 +477,14 @@ async fn call_tool(
     }
     let arguments = params.arguments.unwrap_or_default();
     let binding = Binding::new(
-        "tools/call",
+        Route::CallTool.method(),
         &params.name,
         &Value::Object(arguments.clone()),
         request.principal,
     );
     let ran = with_input(
         server,
-        "tools/call",
+        Route::CallTool.method(),
         binding,
         params_raw,
         request,
@@ -518,7 +511,7 @@ async fn call_tool(
             None => text_result(error.message().to_owned(), true),
         },
     };
-    shape::complete(server, "tools/call", &result, None)
+    shape::complete(server, Route::CallTool.method(), &result, None)
 }
 
 /// Checks that the headers mirror the arguments `tool` declares with `x-mcp-header`: each
@@ -591,25 +584,38 @@ async fn read_resource(
     let params: wire::ReadResourceRequestParams = decode(params)?;
     let readable = methods::Readable::find(server, &params.uri, Era::Modern)?;
     let binding = Binding::new(
-        "resources/read",
+        Route::ReadResource.method(),
         &params.uri,
         &Value::String(params.uri.clone()),
         request.principal,
     );
     let uri = params.uri;
     let read = |context, _| readable.read(uri, context);
-    let contents =
-        match with_input(server, "resources/read", binding, params_raw, request, read).await? {
-            Ran::InputRequired(result) => return Ok(result),
-            Ran::Complete(contents) => {
-                contents.map_err(|error| error.into_error_object(Era::Modern))?
-            }
-        };
+    let contents = match with_input(
+        server,
+        Route::ReadResource.method(),
+        binding,
+        params_raw,
+        request,
+        read,
+    )
+    .await?
+    {
+        Ran::InputRequired(result) => return Ok(result),
+        Ran::Complete(contents) => {
+            contents.map_err(|error| error.into_error_object(Era::Modern))?
+        }
+    };
     let result = wire::ReadResourceResult {
         meta: None,
         contents,
     };
-    shape::complete(server, "resources/read", &result, readable.cache_hints)
+    shape::complete(
+        server,
+        Route::ReadResource.method(),
+        &result,
+        readable.cache_hints,
+    )
 }
 
 /// `prompts/get`.
@@ -623,19 +629,32 @@ async fn get_prompt(
     let name = params.name.clone();
     let arguments =
         serde_json::to_value(params.arguments.clone().unwrap_or_default()).unwrap_or(Value::Null);
-    let binding = Binding::new("prompts/get", &name, &arguments, request.principal);
+    let binding = Binding::new(
+        Route::GetPrompt.method(),
+        &name,
+        &arguments,
+        request.principal,
+    );
     let (prompt, arguments) = methods::find_prompt(server, params)?;
     let render = |context, _| (prompt.handler)(arguments, context);
-    let messages =
-        match with_input(server, "prompts/get", binding, params_raw, request, render).await? {
-            Ran::InputRequired(result) => return Ok(result),
-            Ran::Complete(messages) => {
-                messages.map_err(|error| error.into_error_object(Era::Modern))?
-            }
-        };
+    let messages = match with_input(
+        server,
+        Route::GetPrompt.method(),
+        binding,
+        params_raw,
+        request,
+        render,
+    )
+    .await?
+    {
+        Ran::InputRequired(result) => return Ok(result),
+        Ran::Complete(messages) => {
+            messages.map_err(|error| error.into_error_object(Era::Modern))?
+        }
+    };
     shape::complete(
         server,
-        "prompts/get",
+        Route::GetPrompt.method(),
         &methods::prompt_result(&prompt, messages),
         None,
     )

@@ -14,9 +14,9 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::task::Poll;
 
-use mcpwire_jsonrpc::ErrorObject;
+use mcpwire_jsonrpc::{ErrorObject, RequestMethod};
 use mcpwire_rpc::CancellationToken;
-use mcpwire_schema::v2025_11_25 as wire;
+use mcpwire_schema::v2025_11_25::methods;
 use mcpwire_schema::{JsonObject, v2026_07_28};
 use serde::Deserialize;
 use serde_json::Value;
@@ -296,19 +296,23 @@ fn input_request(method: &str, params: JsonObject) -> Result<Value, Error> {
         })
 }
 
-/// Checks that `answer` is a result of `method`.
+/// Checks that `answer` is a result of `method`, one of the requests a server may put to the
+/// client as input.
 fn check_answer(method: &str, answer: &Value) -> Result<(), String> {
-    let decoded = match method {
-        "elicitation/create" => {
-            serde_json::from_value::<wire::ElicitResult>(answer.clone()).map(drop)
-        }
-        "sampling/createMessage" => {
-            serde_json::from_value::<wire::CreateMessageResult>(answer.clone()).map(drop)
-        }
-        "roots/list" => serde_json::from_value::<wire::ListRootsResult>(answer.clone()).map(drop),
-        _ => Ok(()),
+    /// Whether `answer` decodes as the result of `M`.
+    fn fits<M: RequestMethod>(answer: &Value) -> Result<(), serde_json::Error> {
+        M::Result::deserialize(answer).map(drop)
+    }
+    let check: fn(&Value) -> Result<(), serde_json::Error> = if method == methods::Elicit::METHOD {
+        fits::<methods::Elicit>
+    } else if method == methods::CreateMessage::METHOD {
+        fits::<methods::CreateMessage>
+    } else if method == methods::ListRoots::METHOD {
+        fits::<methods::ListRoots>
+    } else {
+        return Ok(());
     };
-    decoded.map_err(|error| error.to_string())
+    check(answer).map_err(|error| error.to_string())
 }
 
 /// How a run of a handler ended.

@@ -13,17 +13,23 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::CacheHints;
+use crate::router::Route;
 use crate::server::Inner;
 
-/// The methods whose complete results carry cache hints (caching.mdx).
-const CACHEABLE: [&str; 6] = [
-    "server/discover",
-    "tools/list",
-    "prompts/list",
-    "resources/list",
-    "resources/templates/list",
-    "resources/read",
-];
+/// Whether the complete results of `method` carry cache hints (caching.mdx).
+fn cacheable(method: &str) -> bool {
+    matches!(
+        Route::of(method),
+        Some(
+            Route::Discover
+                | Route::ListTools
+                | Route::ListPrompts
+                | Route::ListResources
+                | Route::ListTemplates
+                | Route::ReadResource
+        )
+    )
+}
 
 /// The complete result of `method`: `resultType: "complete"`, the cache hints when the method
 /// is cacheable (`hints`, or else the server's), and the server's identity.
@@ -41,7 +47,7 @@ pub(crate) fn complete(
         return Err(ErrorObject::internal_error("a result is not a JSON object"));
     };
     object.insert("resultType".to_owned(), Value::from("complete"));
-    if CACHEABLE.contains(&method) {
+    if cacheable(method) {
         let hints = hints.unwrap_or(server.cache_hints);
         object.insert("ttlMs".to_owned(), Value::from(hints.ttl_ms()));
         object.insert("cacheScope".to_owned(), Value::from(hints.scope().as_str()));
