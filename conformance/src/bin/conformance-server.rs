@@ -18,8 +18,7 @@ Usage:
 
 The official suite drives the server over Streamable HTTP:
   conformance server --url http://localhost:N/mcp --suite all
-HTTP serving needs the mcpwire-http crate, which this build does not have yet: --http
-fails with an error until it lands. Logs go to stderr.";
+Logs go to stderr.";
 
 /// The port `--http` listens on when neither `--port` nor `$PORT` names one.
 const DEFAULT_PORT: u16 = 8001;

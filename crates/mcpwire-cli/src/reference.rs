@@ -1,5 +1,4 @@
-//! The reference server: demonstration tools, a resource and a prompt, plus every
-//! conformance fixture of [`crate::fixtures`].
+//! The reference server: demonstration tools, a resource and a prompt.
 
 use std::time::{Duration, SystemTime};
 
@@ -18,7 +17,7 @@ pub const SERVER_NAME: &str = "mcpwire-reference";
 ///
 /// Fails only if a definition is invalid, which the tests rule out.
 pub fn server() -> Result<Server, mcpwire_server::Error> {
-    crate::fixtures::register(demo(builder())).build()
+    demo(builder()).build()
 }
 
 /// A builder with the reference server's identity and capabilities, and nothing registered.
@@ -28,7 +27,7 @@ pub fn builder() -> ServerBuilder {
         .website_url("https://github.com/mcpwire/mcpwire")
         .instructions(
             "The mcpwire reference server. Its tools are safe to call: they echo, add, tell the \
-             time and count down with progress; the test_* tools are the conformance fixtures.",
+             time and count down with progress.",
         )
         .tools()
         .resources()
