@@ -17,8 +17,8 @@
 //!    code counts and `sse-retry` (timing-sensitive) never runs beside another scenario.
 //!    `sse-retry` runs five times in a row and passes only when every run passes.
 //! 5. The reference leg: the suite's generic server scenarios (those that need no fixture:
-//!    initialization, ping, logging, the lists, completion, DNS-rebinding protection, SSE
-//!    streams) run one by one against the reference server itself, `mcpwire serve --http
+//!    initialization, ping, logging, the lists, DNS-rebinding protection, SSE streams;
+//!    `completion-complete` completes a fixture prompt, so it is not one) run one by one against the reference server itself, `mcpwire serve --http
 //!    127.0.0.1:<free port>`; each must pass.
 //! 6. Every scenario's outcome is compared with `conformance/expected-failures.json`; the last
 //!    line printed is `conformance: N passed, N failed`.
@@ -131,7 +131,6 @@ const GENERIC_SERVER_SCENARIOS: &[&str] = &[
     "tools-list",
     "resources-list",
     "prompts-list",
-    "completion-complete",
     "dns-rebinding-protection",
     "server-sse-multiple-streams",
 ];
