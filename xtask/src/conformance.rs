@@ -18,8 +18,9 @@
 //!    `sse-retry` runs five times in a row and passes only when every run passes.
 //! 5. The reference leg: the suite's generic server scenarios (those that need no fixture:
 //!    initialization, ping, logging, the lists, DNS-rebinding protection, SSE streams;
-//!    `completion-complete` completes a fixture prompt, so it is not one) run one by one against the reference server itself, `mcpwire serve --http
-//!    127.0.0.1:<free port>`; each must pass.
+//!    `completion-complete` completes a fixture prompt, so it is not one) run one by one
+//!    against the reference server itself, `mcpwire serve --http 127.0.0.1:<free port>`; each
+//!    must pass.
 //! 6. Every scenario's outcome is compared with `conformance/expected-failures.json`; the last
 //!    line printed is `conformance: N passed, N failed`.
 //!
