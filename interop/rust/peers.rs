@@ -1,5 +1,4 @@
-//! The third-party peers of the interop tests, shared by the test crates that drive them
-//! (each includes this file with `#[path]`): the workspace's paths, the peers' installation
+//! The third-party peers of the interop tests: the workspace's paths, the peers' installation
 //! (`cargo xtask interop-setup`), and running a command with a time limit.
 
 use std::path::{Path, PathBuf};
@@ -16,12 +15,11 @@ const SETUP_TIMEOUT: Duration = Duration::from_secs(600);
 /// How long `cargo metadata` may take.
 const METADATA_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// The workspace root: two levels above this crate.
+/// The workspace root: the parent of this crate's directory, `interop/`.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("crates live two levels below the workspace root")
+        .parent()
+        .expect("interop/ lives in the workspace root")
         .to_path_buf()
 }
 

@@ -1,7 +1,6 @@
 //! The script of the dual-era interop peers (`interop/ts2_client.mjs`, `interop/py2_client.py`)
 //! on the Rust side: the lines a run prints, and the same script run by mcpwire's client, so
-//! that both directions share one expectation. Included with `#[path]` by the interop tests of
-//! the modern era.
+//! that both directions share one expectation, used by the interop tests of the modern era.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -38,7 +37,7 @@ const TOOLS: [&str; 7] = [
 /// The lines a run of the script in `era` (`"modern"` or `"legacy"`) prints when every step
 /// passes, the connect line reduced to `step`, `sdk`, `era` and `protocolVersion` (see
 /// [`check_script`]).
-pub(crate) fn expected(era: &str, sdk: &str) -> Vec<Value> {
+pub fn expected(era: &str, sdk: &str) -> Vec<Value> {
     let modern = era == "modern";
     let none = json!({"elicitation": 0, "sampling": 0, "roots": 0});
     let call = |tool: &str, text: &str, handled: Value| json!({"step": "tools/call", "tool": tool, "text": text, "handled": handled});
@@ -82,7 +81,7 @@ pub(crate) fn expected(era: &str, sdk: &str) -> Vec<Value> {
 /// Compares the lines of a run with [`expected`] ones, line by line: of the connect line
 /// `step`, `sdk`, `era`, `protocolVersion`, and the name of `serverInfo` when `server_name` is
 /// given (servers may add a title and more). Fails naming every line that differs.
-pub(crate) fn check_script(actual: &[Value], expected: &[Value], server_name: Option<&str>) {
+pub fn check_script(actual: &[Value], expected: &[Value], server_name: Option<&str>) {
     let mut differences = Vec::new();
     for (index, (actual, expected)) in actual.iter().zip(expected).enumerate() {
         let same = if index == 0 {
@@ -115,7 +114,7 @@ pub(crate) fn check_script(actual: &[Value], expected: &[Value], server_name: Op
 }
 
 /// Parses the JSON lines a peer printed.
-pub(crate) fn lines_of(stdout: &[u8]) -> Vec<Value> {
+pub fn lines_of(stdout: &[u8]) -> Vec<Value> {
     String::from_utf8_lossy(stdout)
         .lines()
         .map(|line| {
@@ -128,7 +127,7 @@ pub(crate) fn lines_of(stdout: &[u8]) -> Vec<Value> {
 /// Our client's side of the script: handlers that answer as the peer clients' do and count
 /// what they answered, and the driver of the script's steps.
 #[derive(Clone)]
-pub(crate) struct ScriptClient {
+pub struct ScriptClient {
     elicitations: Arc<AtomicUsize>,
     samplings: Arc<AtomicUsize>,
     roots: Arc<AtomicUsize>,
@@ -149,7 +148,7 @@ impl Default for ScriptClient {
 
 impl ScriptClient {
     /// A client builder with the script's handlers.
-    pub(crate) fn builder(&self) -> ClientBuilder {
+    pub fn builder(&self) -> ClientBuilder {
         let elicitations = Arc::clone(&self.elicitations);
         let samplings = Arc::clone(&self.samplings);
         let roots = Arc::clone(&self.roots);
@@ -198,7 +197,7 @@ impl ScriptClient {
     }
 
     /// Runs the script with `client`, connected already, and returns the lines it prints.
-    pub(crate) async fn drive(&self, client: &Client) -> Vec<Value> {
+    pub async fn drive(&self, client: &Client) -> Vec<Value> {
         let mut run = Run {
             lines: Vec::new(),
             failures: Vec::new(),
@@ -422,7 +421,7 @@ fn from_json<T: serde::de::DeserializeOwned>(value: Value) -> T {
 
 /// A peer server of the script, driven by our client.
 #[derive(Clone, Copy, Debug)]
-pub(crate) enum Peer {
+pub enum Peer {
     /// `ts2_server.mjs --era ERA`.
     TypeScript(&'static str),
     /// `py2_server.py` (both eras).
@@ -431,7 +430,7 @@ pub(crate) enum Peer {
 
 impl Peer {
     /// The name the server gives in `serverInfo`.
-    pub(crate) fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Peer::TypeScript(_) => "ts2-interop-server",
             Peer::Python => "py2-interop-server",
@@ -441,7 +440,7 @@ impl Peer {
 
 /// Checks the error of a connection a modern-only peer server refused: its own `-32022`,
 /// naming only 2026-07-28.
-pub(crate) fn check_unsupported_version(error: &mcpwire_client::Error) {
+pub fn check_unsupported_version(error: &mcpwire_client::Error) {
     let remote = error
         .remote()
         .unwrap_or_else(|| panic!("the server's own error expected: {error}"));
@@ -457,20 +456,20 @@ pub(crate) fn check_unsupported_version(error: &mcpwire_client::Error) {
 
 /// What a connection of our client must end with.
 #[derive(Clone, Copy, Debug)]
-pub(crate) enum Outcome {
+pub enum Outcome {
     /// The whole script, in this era (`"modern"` or `"legacy"`).
     Script(&'static str),
     /// The connection fails with `-32022`, the server naming only 2026-07-28.
     UnsupportedVersion,
 }
 
-/// The tests of our client against the peer servers, one per row; each calls the including
-/// file's `drive_peer(Peer, EraChoice, Outcome)` within its `TEST_TIMEOUT`. Every transport
-/// runs the same rows.
-#[allow(unused_macros)]
+/// The tests of our client against the peer servers, one per row; each calls the calling
+/// file's `drive_peer(Peer, EraChoice, Outcome)` within its `TEST_TIMEOUT`, with `Peer`,
+/// `Outcome` and `EraChoice` in scope. Every transport runs the same rows.
+#[macro_export]
 macro_rules! client_matrix {
     () => {
-        $crate::script::client_matrix! {
+        $crate::client_matrix! {
             client_forced_modern_drives_the_typescript_server: Peer::TypeScript("both"), Modern => Outcome::Script("modern");
             client_forced_modern_drives_the_python_server: Peer::Python, Modern => Outcome::Script("modern");
             client_forced_legacy_drives_the_typescript_server: Peer::TypeScript("both"), Legacy => Outcome::Script("legacy");
@@ -491,6 +490,3 @@ macro_rules! client_matrix {
         }
     )*};
 }
-
-#[allow(unused_imports)]
-pub(crate) use client_matrix;

@@ -6,10 +6,6 @@
 //! installation is current) and needs node on PATH. It reads its port from `PORT`; a small
 //! preload script makes it listen on 127.0.0.1 with a free port and print that port.
 
-#[allow(dead_code, unreachable_pub)] // This test uses only the installed server-everything.
-#[path = "../../../interop/rust/peers.rs"]
-mod peers;
-
 use std::collections::BTreeMap;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -62,7 +58,7 @@ struct NodeServer {
 
 impl NodeServer {
     async fn start(mode: &str) -> NodeServer {
-        let entry = &peers::peers().await.server_everything;
+        let entry = &mcpwire_interop::peers::peers().await.server_everything;
         let preload = format!(
             "--import=data:text/javascript,{}",
             percent_encode(LOOPBACK_PRELOAD)

@@ -7,19 +7,14 @@
 //! `interop/rust/script.rs`. The peers are installed by `cargo xtask interop-setup`, which the
 //! tests run first (it does nothing when they are current); they need node and python3.
 
-mod interop_support;
-
-#[allow(dead_code)] // This side uses the expectations, not the driver.
-#[path = "../../../interop/rust/script.rs"]
-mod script;
-
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use interop_support::{interop_peer_example, peers, run};
-use script::{check_script, expected, lines_of};
+use mcpwire_interop::examples::interop_peer_example;
+use mcpwire_interop::peers::{peers, run};
+use mcpwire_interop::script::{check_script, expected, lines_of};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// How long one peer may take to run its whole script against the server.

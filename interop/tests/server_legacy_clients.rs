@@ -8,12 +8,11 @@
 //! check here. The peers are installed by `cargo xtask interop-setup`, which the tests run
 //! first (it does nothing when they are current); they need node, npm and python3.
 
-mod interop_support;
-
 use std::path::Path;
 use std::time::Duration;
 
-use interop_support::{everything_example, peers, run};
+use mcpwire_interop::examples::everything_example;
+use mcpwire_interop::peers::{peers, run};
 use serde_json::{Value, json};
 
 /// How long one peer may take to run its whole script against the server.

@@ -8,19 +8,17 @@
 //! installed by `cargo xtask interop-setup`, which the tests run first (it does nothing when
 //! they are current); they need node, npm and python3.
 
-mod interop_support;
-
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use interop_support::{peers, workspace_root};
 use mcpwire_client::{
     CallOptions, Client, ClientBuilder, ElicitationModes, ErrorCode, ErrorObject, Progress,
     ProtocolVersion, RequestContext, ServerNotification,
 };
+use mcpwire_interop::peers::{peers, workspace_root};
 use mcpwire_schema::v2025_11_25::methods::Complete;
 use mcpwire_schema::v2025_11_25::{
     CallToolResult, CompleteRequestParamsRef, ContentBlock, CreateMessageRequestParams,

@@ -1,18 +1,12 @@
-//! What the interop tests need around the third-party peers: the workspace's paths, the
-//! peers' installation (`cargo xtask interop-setup`), our `everything` and `interop_peer`
-//! examples built, and a peer run as a child process with a time limit.
-
-#![allow(dead_code, unreachable_pub)] // Each test binary uses a different part.
+//! mcpwire's own peers of the interop tests, built on demand: the `everything` example of
+//! `mcpwire-server` and this crate's `interop_peer` example.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::Value;
 
-#[path = "../../../../interop/rust/peers.rs"]
-mod peers;
-
-pub use peers::*;
+use crate::peers::run_cargo;
 
 /// How long building the `everything` example may take.
 const BUILD_TIMEOUT: Duration = Duration::from_secs(600);
@@ -32,7 +26,7 @@ pub async fn interop_peer_example() -> &'static Path {
         .await
 }
 
-/// Builds the example `name` of this crate and returns the path of its executable.
+/// Builds the workspace's example `name` and returns the path of its executable.
 ///
 /// It is built with the features `cargo xtask ci` tests with (`--workspace --all-features`),
 /// so that in CI the build the test run already made is reused rather than redone.

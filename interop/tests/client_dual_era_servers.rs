@@ -1,32 +1,27 @@
 //! Interop with the dual-era SDK servers over stdio: our client drives
 //! `interop/ts2_server.mjs` (TypeScript SDK v2) and `interop/py2_server.py` (Python SDK 2.x)
 //! through the script of the dual-era peers, forced to one era or choosing by itself, against
-//! servers serving both eras or one. (The same over Streamable HTTP is in mcpwire-http's
-//! `interop_servers_v2`.)
+//! servers serving both eras or one. (The same over Streamable HTTP is in `http_dual_era_servers`.)
 //!
 //! The peers are installed by `cargo xtask interop-setup`, which the tests run first (it does
 //! nothing when they are current); they need node and python3.
-
-mod interop_support;
-
-#[allow(dead_code)] // This side drives the script; the peers' lines are not read.
-#[path = "../../../interop/rust/script.rs"]
-mod script;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use interop_support::{peers, workspace_root};
 use mcpwire_client::{Client, EraChoice, ProtocolVersion};
+use mcpwire_interop::peers::{peers, workspace_root};
+use mcpwire_interop::script::{
+    Outcome, Peer, ScriptClient, check_script, check_unsupported_version, expected,
+};
 use mcpwire_stdio::{ChildHandle, ChildProcess, Stderr};
-use script::{Outcome, Peer, ScriptClient, check_script, check_unsupported_version, expected};
 
 /// How long one test may take, from spawning the server to its exit.
 const TEST_TIMEOUT: Duration = Duration::from_secs(120);
 
-script::client_matrix!();
+mcpwire_interop::client_matrix!();
 
 /// The Python SDK 1.x server knows no `server/discover`: it answers the probe with an error,
 /// and our client falls back to `initialize`.

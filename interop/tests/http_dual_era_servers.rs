@@ -2,20 +2,12 @@
 //! client transport, drives `interop/ts2_server.mjs` (TypeScript SDK v2) and
 //! `interop/py2_server.py` (Python SDK 2.x) through the script of the dual-era peers, forced to
 //! one era or choosing by itself, against servers serving both eras or one. (The same over
-//! stdio is in mcpwire-client's `interop_servers_v2`.)
+//! stdio is in `client_dual_era_servers`.)
 //!
 //! Modern requests carry `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` and the
 //! `Mcp-Param-*` headers the tools declare (`region_echo`'s `Mcp-Param-Region`), which both
 //! servers check. The peers are installed by `cargo xtask interop-setup`, which the tests run
 //! first (it does nothing when they are current); they need node and python3.
-
-#[allow(dead_code, unreachable_pub)] // This test uses only the installed peers.
-#[path = "../../../interop/rust/peers.rs"]
-mod peers;
-
-#[allow(dead_code)] // This side drives the script; the peers' lines are not read.
-#[path = "../../../interop/rust/script.rs"]
-mod script;
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -24,7 +16,9 @@ use std::time::Duration;
 
 use mcpwire_client::EraChoice;
 use mcpwire_http::client::HttpClientBuilder;
-use script::{Outcome, Peer, ScriptClient, check_script, check_unsupported_version, expected};
+use mcpwire_interop::script::{
+    Outcome, Peer, ScriptClient, check_script, check_unsupported_version, expected,
+};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -34,10 +28,10 @@ const TEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// How many lines of a server's stderr are read while waiting for its URL.
 const MAX_STARTUP_LINES: usize = 100;
 
-script::client_matrix!();
+mcpwire_interop::client_matrix!();
 
 async fn drive_peer(peer: Peer, choice: EraChoice, outcome: Outcome) {
-    let peers = peers::peers().await;
+    let peers = mcpwire_interop::peers::peers().await;
     let server = match peer {
         Peer::TypeScript(era) => {
             let script = peers.scripts.join("ts2_server.mjs");
@@ -84,7 +78,7 @@ impl PeerServer {
         let mut child = Command::new(&program)
             .args(arguments)
             .args(["--http", "0"])
-            .current_dir(peers::workspace_root())
+            .current_dir(mcpwire_interop::peers::workspace_root())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
