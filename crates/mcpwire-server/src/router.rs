@@ -32,22 +32,23 @@ pub(crate) enum Route {
     CancelTask,
 }
 
-/// Every route with its method name, from the markers of the revision that defines it.
+/// Every route with its method name, from the markers of the revision that defines it, the
+/// most frequent first: a lookup walks the table in order.
 const ROUTES: [(&str, Route); 19] = [
-    (legacy::Initialize::METHOD, Route::Initialize),
-    (legacy::Ping::METHOD, Route::Ping),
-    (modern::Discover::METHOD, Route::Discover),
-    (modern::SubscriptionsListen::METHOD, Route::Listen),
-    (legacy::ListTools::METHOD, Route::ListTools),
     (legacy::CallTool::METHOD, Route::CallTool),
+    (legacy::ListTools::METHOD, Route::ListTools),
+    (legacy::ReadResource::METHOD, Route::ReadResource),
+    (legacy::GetPrompt::METHOD, Route::GetPrompt),
+    (legacy::Ping::METHOD, Route::Ping),
     (legacy::ListResources::METHOD, Route::ListResources),
     (legacy::ListResourceTemplates::METHOD, Route::ListTemplates),
-    (legacy::ReadResource::METHOD, Route::ReadResource),
+    (legacy::ListPrompts::METHOD, Route::ListPrompts),
+    (legacy::Complete::METHOD, Route::Complete),
+    (legacy::Initialize::METHOD, Route::Initialize),
+    (modern::Discover::METHOD, Route::Discover),
+    (modern::SubscriptionsListen::METHOD, Route::Listen),
     (legacy::Subscribe::METHOD, Route::Subscribe),
     (legacy::Unsubscribe::METHOD, Route::Unsubscribe),
-    (legacy::ListPrompts::METHOD, Route::ListPrompts),
-    (legacy::GetPrompt::METHOD, Route::GetPrompt),
-    (legacy::Complete::METHOD, Route::Complete),
     (legacy::SetLevel::METHOD, Route::SetLevel),
     (legacy::GetTask::METHOD, Route::GetTask),
     (legacy::GetTaskPayload::METHOD, Route::TaskResult),
