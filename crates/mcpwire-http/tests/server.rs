@@ -568,6 +568,40 @@ async fn every_rejection_has_its_status_and_allocates_no_session() {
 }
 
 #[tokio::test]
+async fn an_initialize_whose_version_header_contradicts_its_body_is_refused_without_a_session() {
+    let harness = Harness::start(Config::default()).await;
+    let initialize = |header: &str| {
+        harness
+            .request(Method::POST, None)
+            .header(CONTENT_TYPE, "application/json")
+            .header("mcp-protocol-version", header)
+            .body(Full::new(Bytes::from(initialize_request(7).to_string())))
+            .unwrap()
+    };
+    let refused = harness.send(initialize("2024-11-05")).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(refused.headers().get("mcp-session-id").is_none());
+    let body = json_body(refused).await;
+    assert_eq!(body["id"], 7, "{body}");
+    assert_eq!(body["error"]["code"], -32600, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2024-11-05"),
+        "{body}"
+    );
+    assert_eq!(harness.service.session_count(), 0);
+    assert!(harness.controls.sessions.lock().unwrap().is_empty());
+
+    // The same request with an agreeing header is served.
+    let accepted = harness.send(initialize("2025-11-25")).await;
+    assert_eq!(accepted.status(), StatusCode::OK);
+    assert!(accepted.headers().get("mcp-session-id").is_some());
+    assert_eq!(harness.service.session_count(), 1);
+}
+
+#[tokio::test]
 async fn get_needs_a_session_and_sse_in_accept() {
     let harness = Harness::start(Config::default().max_standalone_streams(1)).await;
     let session = harness.initialize().await;

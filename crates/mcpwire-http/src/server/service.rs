@@ -78,7 +78,7 @@ type SessionFactory = dyn Fn(HttpSessionTransport) + Send + Sync;
 ///
 /// | status | when |
 /// |---|---|
-/// | `400` | malformed JSON-RPC (with a JSON-RPC error body), a batch, a missing `Mcp-Session-Id` on anything but `initialize`, an unsupported `MCP-Protocol-Version`, a duplicate in-flight request id, a `Last-Event-ID` that cannot be resumed; a legacy `POST` without a well-formed `sessionId` |
+/// | `400` | malformed JSON-RPC (with a JSON-RPC error body), a batch, a missing `Mcp-Session-Id` on anything but `initialize`, an unsupported `MCP-Protocol-Version` (or, on `initialize`, one that contradicts its `protocolVersion`), a duplicate in-flight request id, a `Last-Event-ID` that cannot be resumed; a legacy `POST` without a well-formed `sessionId` |
 /// | `403` | a `Host` or `Origin` outside the allowlists |
 /// | `404` | an unknown, expired or deleted session (for a legacy `POST`, one whose stream has closed) |
 /// | `405` | a method other than `GET`, `POST` and `DELETE`; `GET` when the standalone stream is disabled; at a legacy path, a method other than its own (`Allow` names it) |
@@ -496,6 +496,9 @@ where
 
     let is_initialize =
         matches!(&message, Message::Request(request) if request.method == "initialize");
+    if is_initialize && let Some(response) = contradicting_version(headers, &message) {
+        return response;
+    }
     let (session, created) = match session {
         Some(session) => (session, false),
         None if is_initialize => match create_session(&shared) {
@@ -576,6 +579,37 @@ where
             }
         }
     }
+}
+
+/// The `400` for an `initialize` whose `MCP-Protocol-Version` header names another revision
+/// than its `protocolVersion`: the two would negotiate different things, so neither is
+/// trusted and no session is made. `None` when the header is absent or agrees.
+fn contradicting_version(headers: &HeaderMap, message: &Message) -> Option<Response<ResponseBody>> {
+    #[derive(serde::Deserialize)]
+    struct Initialize {
+        #[serde(rename = "protocolVersion")]
+        protocol_version: String,
+    }
+    let header = headers.get(MCP_PROTOCOL_VERSION)?;
+    let Message::Request(request) = message else {
+        return None;
+    };
+    let asked = serde_json::from_str::<Initialize>(request.params.as_deref()?.get()).ok()?;
+    if header.as_bytes() == asked.protocol_version.as_bytes() {
+        return None;
+    }
+    let header = String::from_utf8_lossy(header.as_bytes());
+    let error = ErrorObject::new(
+        ErrorCode::INVALID_REQUEST,
+        format!(
+            "the MCP-Protocol-Version header `{header}` contradicts the protocolVersion `{}` of initialize",
+            asked.protocol_version
+        ),
+    );
+    Some(json_response(
+        StatusCode::BAD_REQUEST,
+        Message::from(ErrorResponse::new(Some(request.id.clone()), error)).to_vec(),
+    ))
 }
 
 /// The answer of a service that serves no legacy revision (an empty
