@@ -1056,6 +1056,42 @@ async fn mirrored_param_headers_reach_the_handler_decoded() {
 }
 
 #[tokio::test]
+async fn a_legacy_session_request_with_an_unknown_version_header_is_told_what_is_wrong() {
+    let harness = Harness::start(Config::default()).await;
+    let legacy_headers = [
+        ("accept", "application/json, text/event-stream"),
+        ("content-type", "application/json"),
+    ];
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "legacy", "version": "1.0.0"}}});
+    let response = harness
+        .post_raw(&legacy_headers, initialize.to_string())
+        .await;
+    let session = header(&response, "mcp-session-id").expect("a legacy session");
+    let bad_headers = [
+        ("accept", "application/json, text/event-stream"),
+        ("content-type", "application/json"),
+        ("mcp-session-id", session.as_str()),
+        ("mcp-protocol-version", "2099-01-01"),
+    ];
+    let legacy_call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+        "params": {"name": "echo", "arguments": {"text": "legacy"}}});
+    let response = harness
+        .post_raw(&bad_headers, legacy_call.to_string())
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body = json_body(response).await;
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("unsupported MCP-Protocol-Version `2099-01-01`")
+            && message.contains("2025-11-25"),
+        "{body}"
+    );
+    assert!(!message.contains("_meta"), "{body}");
+}
+
+#[tokio::test]
 async fn legacy_sessions_and_modern_requests_share_the_endpoint() {
     let harness = Harness::start(Config::default()).await;
     let legacy_headers = [

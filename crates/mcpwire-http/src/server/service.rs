@@ -376,8 +376,13 @@ where
     // A header that names no legacy revision sends the request to the stateless lane, if
     // there is one; the legacy HTTP+SSE paths keep their own rules whatever it says.
     let version_header = request.headers().get(MCP_PROTOCOL_VERSION);
+    // A request of a legacy session whose header names no modern revision either is a legacy
+    // request with a bad header, not a modern one: it gets the legacy refusal below.
+    let in_session = request.headers().contains_key(MCP_SESSION_ID);
     let modern = shared.stateless.is_some()
-        && version_header.is_some_and(stateless::is_modern_header)
+        && version_header.is_some_and(|value| {
+            stateless::is_modern_header(value) && (!in_session || names_modern_revision(value))
+        })
         && !is_legacy_sse_path(config, request.uri().path());
     let era = if modern { Era::Modern } else { Era::Legacy };
     if shared.registry.shutting_down.load(Ordering::SeqCst) {
@@ -420,10 +425,19 @@ where
         // A service of no legacy revision refuses the message itself, with the versions it
         // serves (see `refuse_legacy`).
         if !supported && !modern && !config.protocol_versions.is_empty() {
+            let served: Vec<&str> = config
+                .protocol_versions
+                .iter()
+                .map(|version| version.as_str())
+                .collect();
             return error_response(
                 StatusCode::BAD_REQUEST,
                 ErrorCode::INVALID_REQUEST,
-                "unsupported MCP-Protocol-Version",
+                &format!(
+                    "unsupported MCP-Protocol-Version `{}`: this endpoint serves {}",
+                    String::from_utf8_lossy(value.as_bytes()),
+                    served.join(", ")
+                ),
             );
         }
     }
@@ -579,6 +593,15 @@ where
             }
         }
     }
+}
+
+/// Whether the header names a revision of the modern era.
+fn names_modern_revision(value: &HeaderValue) -> bool {
+    value
+        .to_str()
+        .ok()
+        .and_then(|text| ProtocolVersion::from_wire(crate::headers::trim_ows(text)))
+        .is_some_and(|version| version.era() == Era::Modern)
 }
 
 /// The `400` for an `initialize` whose `MCP-Protocol-Version` header names another revision
