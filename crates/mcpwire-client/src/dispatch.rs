@@ -50,6 +50,9 @@ pub(crate) struct Shared {
     /// The fresh results of the modern era, when the client keeps them.
     pub(crate) results: Option<ResultCache>,
     progress_routes: Mutex<HashMap<RequestId, Arc<ProgressRoute>>>,
+    /// The progress tokens of the latest calls that ended, oldest first: their late progress
+    /// is dropped rather than handed to the application as if nobody had asked.
+    retired_progress: Mutex<VecDeque<RequestId>>,
     url_elicitations: Mutex<VecDeque<String>>,
 }
 
@@ -89,6 +92,7 @@ impl Shared {
             subscriptions: Subscriptions::default(),
             results: None,
             progress_routes: Mutex::new(HashMap::new()),
+            retired_progress: Mutex::new(VecDeque::new()),
             url_elicitations: Mutex::new(VecDeque::new()),
         }
     }
@@ -155,8 +159,17 @@ impl ProgressRegistration {
 impl Drop for ProgressRegistration {
     fn drop(&mut self) {
         lock(&self.shared.progress_routes).remove(&self.token);
+        let mut retired = lock(&self.shared.retired_progress);
+        if retired.len() == RETIRED_PROGRESS_TOKENS {
+            retired.pop_front();
+        }
+        retired.push_back(self.token.clone());
     }
 }
+
+/// How many ended calls' progress tokens are remembered, so that progress a server sends after
+/// a call ended (it was cancelled or timed out) is dropped.
+const RETIRED_PROGRESS_TOKENS: usize = 256;
 
 /// The handler the engine calls for everything the server sends.
 pub(crate) struct Dispatcher {
@@ -427,6 +440,11 @@ impl Shared {
                             callback(update);
                         }
                         route.signal.notify_one();
+                        return None;
+                    }
+                    // Progress of a call of this client that ended: nobody waits for it.
+                    None if lock(&shared.retired_progress).contains(&update.token) => {
+                        tracing::debug!(token = ?update.token, "dropping progress of an ended call");
                         return None;
                     }
                     None => ServerNotification::Progress(update),

@@ -193,3 +193,41 @@ async fn dropping_a_call_through_an_outer_timeout_cancels_it() {
     let (id, _) = sent_call(&mut fake).await;
     assert_eq!(cancelled_id(&mut fake).await, json!(id));
 }
+
+#[tokio::test(start_paused = true)]
+async fn progress_after_a_call_ended_is_dropped_not_handed_to_the_application() {
+    let delivered = shared(Vec::<Progress>::new());
+    let builder = builder().on_notification({
+        let delivered = delivered.clone();
+        move |notification| {
+            if let mcpwire_client::ServerNotification::Progress(progress) = notification {
+                delivered.lock().unwrap().push(progress);
+            }
+        }
+    });
+    let (client, mut fake) = connect(Behaviour::default(), builder).await;
+    let options = CallOptions::new()
+        .timeout(Duration::from_secs(1))
+        .on_progress(|_| {});
+    client
+        .call_tool_with("block", Value::Null, options)
+        .await
+        .expect_err("the call times out and is cancelled");
+    let (id, token) = sent_call(&mut fake).await;
+    assert_eq!(cancelled_id(&mut fake).await, json!(id));
+
+    // The server goes on reporting under the ended call's token, then under one nobody gave.
+    for token in [token, json!("nobody-asked")] {
+        let params = json!({"progressToken": token, "progress": 0.5});
+        let params = serde_json::value::to_raw_value(&params).expect("encodes");
+        fake.peer
+            .notify_raw("notifications/progress", Some(params), Default::default())
+            .await
+            .expect("sent");
+    }
+    // A round trip after them: both were read by the time it returns.
+    client.ping().await.expect("ping");
+    let delivered = delivered.lock().unwrap().clone();
+    assert_eq!(delivered.len(), 1, "{delivered:?}");
+    assert_eq!(delivered[0].token, RequestId::from("nobody-asked"));
+}
