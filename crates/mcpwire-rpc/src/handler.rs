@@ -42,4 +42,11 @@ pub trait Cancellation: Send + Sync + 'static {
 
     /// The notification that cancels the outbound request `id`, for the `reason` given.
     fn cancel_notification(&self, id: &RequestId, reason: &str) -> Notification;
+
+    /// Whether the peer may cancel an inbound request of `method`; a cancellation of one it
+    /// may not is ignored, and the request runs to its response. Default: every request.
+    fn is_cancellable(&self, method: &str) -> bool {
+        let _ = method;
+        true
+    }
 }

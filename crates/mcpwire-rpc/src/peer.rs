@@ -63,7 +63,7 @@ struct Shared {
     outbound: mpsc::Sender<Outgoing>,
     pending: Mutex<HashMap<RequestId, PendingRequest>>,
     pending_slots: Arc<Semaphore>,
-    in_flight: Mutex<HashMap<RequestId, CancellationToken>>,
+    in_flight: Mutex<HashMap<RequestId, InFlight>>,
     running_slots: Arc<Semaphore>,
     admitted_slots: Arc<Semaphore>,
     next_id: AtomicI64,
@@ -336,7 +336,7 @@ impl Peer {
 
     fn shutdown(&self) {
         self.shared.closing.cancel();
-        for (_, token) in lock(&self.shared.in_flight).drain() {
+        for (_, InFlight { token, .. }) in lock(&self.shared.in_flight).drain() {
             token.cancel();
         }
     }
@@ -565,9 +565,14 @@ async fn dispatch<H: Handler>(peer: &Peer, handler: &Arc<H>, message: Message) {
             if let Some(cancellation) = &peer.shared.config.cancellation
                 && let Some(id) = cancellation.cancelled_request(&notification)
             {
-                // Unknown or finished ids are ignored, as cancellation races are normal.
-                if let Some(token) = lock(&peer.shared.in_flight).get(&id) {
-                    token.cancel();
+                // Unknown or finished ids are ignored, as cancellation races are normal; so is
+                // a request the protocol says cannot be cancelled.
+                match lock(&peer.shared.in_flight).get(&id) {
+                    Some(entry) if entry.cancellable => entry.token.cancel(),
+                    Some(_) => {
+                        tracing::debug!(%id, "ignoring the cancellation of a request that cannot be cancelled")
+                    }
+                    None => {}
                 }
                 return;
             }
@@ -594,6 +599,12 @@ fn complete(peer: &Peer, id: RequestId, reply: Reply) {
     }
 }
 
+/// An inbound request being served: how to cancel it, and whether the peer may.
+struct InFlight {
+    token: CancellationToken,
+    cancellable: bool,
+}
+
 async fn admit<H: Handler>(peer: &Peer, handler: &Arc<H>, request: Request) {
     let Request { id, method, params } = request;
     let shared = &peer.shared;
@@ -611,11 +622,22 @@ async fn admit<H: Handler>(peer: &Peer, handler: &Arc<H>, request: Request) {
         return;
     };
     let cancellation = CancellationToken::new();
+    let cancellable = shared
+        .config
+        .cancellation
+        .as_ref()
+        .is_none_or(|rules| rules.is_cancellable(&method));
     let duplicate = {
         let mut in_flight = lock(&shared.in_flight);
         let duplicate = in_flight.contains_key(&id);
         if !duplicate {
-            in_flight.insert(id.clone(), cancellation.clone());
+            in_flight.insert(
+                id.clone(),
+                InFlight {
+                    token: cancellation.clone(),
+                    cancellable,
+                },
+            );
         }
         duplicate
     };

@@ -1,6 +1,7 @@
 //! MCP's cancellation notification, for the engine.
 
-use mcpwire_jsonrpc::{Notification, RequestId};
+use mcpwire_jsonrpc::{Notification, RequestId, RequestMethod as _};
+use mcpwire_schema::v2025_11_25::methods::Initialize;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -30,6 +31,12 @@ impl mcpwire_rpc::Cancellation for McpCancellation {
         let params: CancelledParams =
             serde_json::from_str(notification.params.as_ref()?.get()).ok()?;
         params.request_id
+    }
+
+    /// `initialize` cannot be cancelled (lifecycle: the client MUST NOT cancel it), so a
+    /// cancellation racing it cannot leave the session half made.
+    fn is_cancellable(&self, method: &str) -> bool {
+        method != Initialize::METHOD
     }
 
     fn cancel_notification(&self, id: &RequestId, reason: &str) -> Notification {
