@@ -1178,7 +1178,7 @@ mcpwire-server src/a.rs src/b.rs
         );
         workspace.write_file(
             "crates/mcpwire-server/src/b.rs",
-            "pub struct B;\n\nfn a() -> crate::a::A {\n    todo!()\n}\n",
+            "pub struct B;\n\nfn a() -> crate::a::A {\n    loop {}\n}\n",
         );
         let run = || {
             let mut out = Vec::new();
