@@ -381,7 +381,8 @@ where
     let in_session = request.headers().contains_key(MCP_SESSION_ID);
     let modern = shared.stateless.is_some()
         && version_header.is_some_and(|value| {
-            stateless::is_modern_header(value) && (!in_session || names_modern_revision(value))
+            stateless::is_modern_header(value)
+                && (!in_session || stateless::names_modern_revision(value))
         })
         && !is_legacy_sse_path(config, request.uri().path());
     let era = if modern { Era::Modern } else { Era::Legacy };
@@ -595,38 +596,39 @@ where
     }
 }
 
-/// Whether the header names a revision of the modern era.
-fn names_modern_revision(value: &HeaderValue) -> bool {
-    value
-        .to_str()
+/// The `protocolVersion` a request asks for in its params, as `initialize` does.
+fn initialize_version(message: &Message) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Initialize {
+        #[serde(rename = "protocolVersion")]
+        protocol_version: String,
+    }
+    let Message::Request(request) = message else {
+        return None;
+    };
+    let params = request.params.as_deref()?;
+    serde_json::from_str::<Initialize>(params.get())
         .ok()
-        .and_then(|text| ProtocolVersion::from_wire(crate::headers::trim_ows(text)))
-        .is_some_and(|version| version.era() == Era::Modern)
+        .map(|initialize| initialize.protocol_version)
 }
 
 /// The `400` for an `initialize` whose `MCP-Protocol-Version` header names another revision
 /// than its `protocolVersion`: the two would negotiate different things, so neither is
 /// trusted and no session is made. `None` when the header is absent or agrees.
 fn contradicting_version(headers: &HeaderMap, message: &Message) -> Option<Response<ResponseBody>> {
-    #[derive(serde::Deserialize)]
-    struct Initialize {
-        #[serde(rename = "protocolVersion")]
-        protocol_version: String,
-    }
     let header = headers.get(MCP_PROTOCOL_VERSION)?;
     let Message::Request(request) = message else {
         return None;
     };
-    let asked = serde_json::from_str::<Initialize>(request.params.as_deref()?.get()).ok()?;
-    if header.as_bytes() == asked.protocol_version.as_bytes() {
+    let asked = initialize_version(message)?;
+    if header.as_bytes() == asked.as_bytes() {
         return None;
     }
     let header = String::from_utf8_lossy(header.as_bytes());
     let error = ErrorObject::new(
         ErrorCode::INVALID_REQUEST,
         format!(
-            "the MCP-Protocol-Version header `{header}` contradicts the protocolVersion `{}` of initialize",
-            asked.protocol_version
+            "the MCP-Protocol-Version header `{header}` contradicts the protocolVersion `{asked}` of initialize"
         ),
     );
     Some(json_response(
@@ -645,18 +647,11 @@ fn refuse_legacy(
     headers: &HeaderMap,
     message: &Message,
 ) -> Response<ResponseBody> {
-    #[derive(serde::Deserialize)]
-    struct Initialize {
-        #[serde(rename = "protocolVersion")]
-        protocol_version: String,
-    }
-    let (id, params) = match message {
-        Message::Request(request) => (Some(request.id.clone()), request.params.as_deref()),
-        _ => (None, None),
+    let id = match message {
+        Message::Request(request) => Some(request.id.clone()),
+        _ => None,
     };
-    let requested = params
-        .and_then(|params| serde_json::from_str::<Initialize>(params.get()).ok())
-        .map(|initialize| initialize.protocol_version)
+    let requested = initialize_version(message)
         .or_else(|| {
             headers
                 .get(MCP_PROTOCOL_VERSION)

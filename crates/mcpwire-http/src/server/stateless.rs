@@ -106,12 +106,22 @@ impl Lane {
 /// Whether the `MCP-Protocol-Version` header sends a request to the lane: it names no legacy
 /// revision (a modern one, an unknown one, or an unreadable value).
 pub(crate) fn is_modern_header(value: &HeaderValue) -> bool {
-    let legacy = value
+    header_era(value) != Some(Era::Legacy)
+}
+
+/// Whether an `MCP-Protocol-Version` value names a revision of the modern era (not merely no
+/// legacy one).
+pub(crate) fn names_modern_revision(value: &HeaderValue) -> bool {
+    header_era(value) == Some(Era::Modern)
+}
+
+/// The era of the revision an `MCP-Protocol-Version` value names, if it names one.
+fn header_era(value: &HeaderValue) -> Option<Era> {
+    value
         .to_str()
         .ok()
         .and_then(|text| ProtocolVersion::from_wire(trim_ows(text)))
-        .is_some_and(|version| version.era() == Era::Legacy);
-    !legacy
+        .map(|version| version.era())
 }
 
 /// Whether a message that came without `MCP-Protocol-Version` and without a session belongs
