@@ -353,9 +353,8 @@ impl mcpwire_rpc::Handler for SessionHandler {
             None => match server.custom.get(&method) {
                 // A custom method's result is its handler's, sent as built.
                 Some(handler) => {
-                    let handler = Arc::clone(handler);
                     let context = self.context(request, progress_token);
-                    return custom::serve_legacy(&handler, params, context).await;
+                    return custom::serve_legacy(handler, params, context).await;
                 }
                 None => Err(ErrorObject::method_not_found(&method)),
             },

@@ -197,10 +197,7 @@ pub(crate) async fn serve(
         // A method of the spec that the modern era or this server does not offer.
         Some(_) => Err(ErrorObject::method_not_found(&method)),
         None => match server.custom.get(&method) {
-            Some(handler) => {
-                let handler = Arc::clone(handler);
-                custom_request(server, &handler, params, request).await
-            }
+            Some(handler) => custom_request(server, handler, params, request).await,
             None => Err(ErrorObject::method_not_found(&method)),
         },
     }
