@@ -18,7 +18,6 @@ use mcpwire_transport::{MessageSender, Transport};
 use tokio::time::Instant;
 
 use crate::cache::ResultCache;
-use crate::cancellation::McpCancellation;
 use crate::client::{Client, Modern, Session};
 use crate::discover::{Discovery, Found, Mode, discover};
 use crate::dispatch::{Dispatcher, NotificationCallback, Shared};
@@ -30,6 +29,7 @@ use crate::{
     ElicitationHandler, ElicitationModes, EraCache, EraChoice, Error, RootsProvider,
     SamplingHandler, ServerNotification,
 };
+use mcpwire_protocol::McpCancellation;
 
 /// Configures a [`Client`]: who it is, what it can do for the server, its timeouts, the
 /// protocol era and versions it speaks. [`ClientBuilder::connect`] then finds out which era

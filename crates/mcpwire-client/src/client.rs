@@ -4,11 +4,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use mcpwire_jsonrpc::method::{NotificationMethod, RequestMethod};
-use mcpwire_jsonrpc::{ErrorCode, RequestId, encode_params};
+use mcpwire_jsonrpc::{ErrorCode, encode_params};
 use mcpwire_rpc::{Peer, RequestOptions};
 use mcpwire_schema::v2025_11_25::methods::{
     CallTool, CancelTask, Complete, GetPrompt, GetTask, GetTaskPayload, ListPrompts,
@@ -40,9 +39,9 @@ use crate::dispatch::{ProgressRegistration, Shared};
 use crate::era::CacheSlot;
 use crate::mirrored::MirroredTools;
 use crate::modern::{self, Envelope, Outcome};
-use crate::pagination::{Cursors, MAX_PAGES, Next, Page};
 use crate::subscription::{self, Subscription};
 use crate::{CallOptions, ClientBuilder, Error, capability, mrtr};
+use mcpwire_protocol::pagination::{Cursors, MAX_PAGES, Next, Page};
 
 /// A connection to an MCP server, in the era the server speaks: after the `initialize`
 /// handshake (legacy era) or `server/discover` (modern era).
@@ -79,7 +78,6 @@ struct Inner {
     modern: Option<Modern>,
     request_timeout: Option<Duration>,
     progress_maximum: Option<Duration>,
-    next_progress_token: AtomicI64,
 }
 
 /// What a modern connection needs beyond the session.
@@ -131,7 +129,6 @@ impl Client {
                 modern,
                 request_timeout,
                 progress_maximum,
-                next_progress_token: AtomicI64::new(1),
             }),
         }
     }
@@ -695,10 +692,11 @@ impl Client {
         }
         let timeout = options.timeout.unwrap_or(inner.request_timeout);
         let maximum = options.progress_maximum.unwrap_or(inner.progress_maximum);
-        let registration = (options.on_progress.is_some() || maximum.is_some()).then(|| {
-            let token = RequestId::from(inner.next_progress_token.fetch_add(1, Ordering::Relaxed));
-            inner.shared.route_progress(token, options.on_progress)
-        });
+        let registration = if options.on_progress.is_some() || maximum.is_some() {
+            inner.shared.route_progress(options.on_progress)
+        } else {
+            None
+        };
         let mut limits = Limits {
             timeout,
             maximum,
@@ -878,7 +876,7 @@ impl Client {
                 outcome = &mut request => {
                     return outcome.map_err(|error| Error::rpc(method, error));
                 }
-                () = registration.route.signal.notified() => {
+                () = registration.get().signal.notified() => {
                     deadline = deadline_from(Instant::now());
                 }
                 () = tokio::time::sleep_until(deadline) => {

@@ -1,7 +1,7 @@
 //! The engine's handler on the client side: the server's requests (sampling, elicitation,
 //! roots, ping) and notifications (progress, logging, list changes, ...).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -24,6 +24,8 @@ use tokio::sync::Notify;
 
 use crate::cache::ResultCache;
 use crate::elicitation::{ElicitationModes, apply_defaults};
+use mcpwire_protocol::progress::{Destination, ProgressRoute, ProgressRoutes};
+
 use crate::handlers::{DynElicitation, DynRoots, DynSampling, ProgressReporter, RequestContext};
 use crate::options::ProgressCallback;
 use crate::subscription::Subscriptions;
@@ -49,15 +51,14 @@ pub(crate) struct Shared {
     pub(crate) subscriptions: Subscriptions,
     /// The fresh results of the modern era, when the client keeps them.
     pub(crate) results: Option<ResultCache>,
-    progress_routes: Mutex<HashMap<RequestId, Arc<ProgressRoute>>>,
-    /// The progress tokens of the latest calls that ended, oldest first: their late progress
-    /// is dropped rather than handed to the application as if nobody had asked.
-    retired_progress: Mutex<VecDeque<RequestId>>,
+    /// Where the server's progress on pending calls goes; progress of a call that ended is
+    /// dropped rather than handed to the application as if nobody had asked.
+    progress_routes: ProgressRoutes<ProgressListener>,
     url_elicitations: Mutex<VecDeque<String>>,
 }
 
 /// Where the progress of one outbound request goes.
-pub(crate) struct ProgressRoute {
+pub(crate) struct ProgressListener {
     callback: Option<ProgressCallback>,
     /// Signalled on each update, for the caller that extends its timeout.
     pub(crate) signal: Notify,
@@ -91,28 +92,26 @@ impl Shared {
             tasks,
             subscriptions: Subscriptions::default(),
             results: None,
-            progress_routes: Mutex::new(HashMap::new()),
-            retired_progress: Mutex::new(VecDeque::new()),
+            progress_routes: ProgressRoutes::new(MAX_PROGRESS_ROUTES),
             url_elicitations: Mutex::new(VecDeque::new()),
         }
     }
 
-    /// Routes the progress of `token` to `callback` until the returned guard is dropped.
+    /// Routes the progress of a fresh token to `callback` until the returned guard is
+    /// dropped; `None` when too many calls follow their progress already, and the call then
+    /// goes without a token.
     pub(crate) fn route_progress(
-        self: &Arc<Self>,
-        token: RequestId,
+        &self,
         callback: Option<ProgressCallback>,
-    ) -> ProgressRegistration {
-        let route = Arc::new(ProgressRoute {
+    ) -> Option<ProgressRegistration> {
+        let registration = self.progress_routes.route(ProgressListener {
             callback,
             signal: Notify::new(),
         });
-        lock(&self.progress_routes).insert(token.clone(), Arc::clone(&route));
-        ProgressRegistration {
-            shared: Arc::clone(self),
-            token,
-            route,
+        if registration.is_none() {
+            tracing::debug!("too many calls follow their progress; sending one without a token");
         }
+        registration
     }
 
     fn notify_application(&self, notification: ServerNotification) {
@@ -143,33 +142,10 @@ impl Shared {
 }
 
 /// Keeps a progress route registered; dropping it removes the route.
-pub(crate) struct ProgressRegistration {
-    shared: Arc<Shared>,
-    token: RequestId,
-    pub(crate) route: Arc<ProgressRoute>,
-}
+pub(crate) type ProgressRegistration = ProgressRoute<ProgressListener>;
 
-impl ProgressRegistration {
-    /// The token the request carries.
-    pub(crate) fn token(&self) -> &RequestId {
-        &self.token
-    }
-}
-
-impl Drop for ProgressRegistration {
-    fn drop(&mut self) {
-        lock(&self.shared.progress_routes).remove(&self.token);
-        let mut retired = lock(&self.shared.retired_progress);
-        if retired.len() == RETIRED_PROGRESS_TOKENS {
-            retired.pop_front();
-        }
-        retired.push_back(self.token.clone());
-    }
-}
-
-/// How many ended calls' progress tokens are remembered, so that progress a server sends after
-/// a call ended (it was cancelled or timed out) is dropped.
-const RETIRED_PROGRESS_TOKENS: usize = 256;
+/// Most calls whose progress is followed at once.
+const MAX_PROGRESS_ROUTES: usize = 4096;
 
 /// The handler the engine calls for everything the server sends.
 pub(crate) struct Dispatcher {
@@ -433,9 +409,8 @@ impl Shared {
                     total: params.total,
                     message: params.message,
                 };
-                let route = lock(&shared.progress_routes).get(&update.token).cloned();
-                match route {
-                    Some(route) => {
+                match shared.progress_routes.destination(&update.token) {
+                    Destination::Route(route) => {
                         if let Some(callback) = &route.callback {
                             callback(update);
                         }
@@ -443,11 +418,11 @@ impl Shared {
                         return None;
                     }
                     // Progress of a call of this client that ended: nobody waits for it.
-                    None if lock(&shared.retired_progress).contains(&update.token) => {
+                    Destination::Ended => {
                         tracing::debug!(token = ?update.token, "dropping progress of an ended call");
                         return None;
                     }
-                    None => ServerNotification::Progress(update),
+                    Destination::Unknown => ServerNotification::Progress(update),
                 }
             }
             LoggingMessage::METHOD => ServerNotification::LoggingMessage(decode(&method, params)?),
@@ -522,9 +497,8 @@ fn request_context(
             id: rpc.id().clone(),
             cancellation,
             progress: progress_token.map(|token| ProgressReporter {
-                token,
                 peer: rpc.peer().clone(),
-                last: Arc::default(),
+                updates: Arc::new(mcpwire_protocol::progress::ProgressReporter::new(token)),
             }),
             task_id: None,
         },

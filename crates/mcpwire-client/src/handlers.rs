@@ -28,11 +28,9 @@ use std::sync::Arc;
 use mcpwire_jsonrpc::method::NotificationMethod;
 use mcpwire_jsonrpc::{ErrorObject, RequestId};
 use mcpwire_rpc::{CancellationToken, Peer};
-use mcpwire_schema::progress::ProgressTracker;
 use mcpwire_schema::v2025_11_25::methods::Progress as ProgressMethod;
 use mcpwire_schema::v2025_11_25::{
-    CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult,
-    ProgressNotificationParams, Root,
+    CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult, Root,
 };
 
 use crate::Error;
@@ -49,9 +47,8 @@ pub struct RequestContext {
 /// Where a handler's progress goes: the server's token for the request, over the connection.
 #[derive(Clone, Debug)]
 pub(crate) struct ProgressReporter {
-    pub(crate) token: RequestId,
     pub(crate) peer: Peer,
-    pub(crate) last: Arc<ProgressTracker>,
+    pub(crate) updates: Arc<mcpwire_protocol::progress::ProgressReporter>,
 }
 
 impl RequestContext {
@@ -97,16 +94,9 @@ impl RequestContext {
         let Some(reporter) = &self.progress else {
             return Ok(());
         };
-        if !reporter.last.advance(progress) {
+        let Some(params) = reporter.updates.update(progress, total, message) else {
             tracing::debug!(progress, "dropping progress that does not increase");
             return Ok(());
-        }
-        let params = ProgressNotificationParams {
-            meta: None,
-            message: message.map(str::to_owned),
-            progress,
-            progress_token: reporter.token.clone(),
-            total,
         };
         reporter
             .peer

@@ -90,7 +90,6 @@
 
 mod builder;
 mod cache;
-mod cancellation;
 mod capability;
 mod client;
 mod discover;
@@ -104,7 +103,6 @@ mod modern;
 mod mrtr;
 mod notification;
 mod options;
-mod pagination;
 mod subscription;
 
 pub use builder::ClientBuilder;

@@ -34,8 +34,6 @@ pub mod header_params;
 
 pub mod meta;
 
-pub mod progress;
-
 mod readers;
 mod version;
 

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use mcpwire_jsonrpc::RequestId;
 use mcpwire_jsonrpc::method::RequestMethod;
+use mcpwire_protocol::progress::ProgressReporter;
 use mcpwire_rpc::CancellationToken;
-use mcpwire_schema::progress::ProgressTracker;
 use mcpwire_schema::v2025_11_25::{self as wire, methods};
 use mcpwire_schema::{Era, ProtocolVersion};
 use serde::Serialize;
@@ -36,8 +36,8 @@ pub struct Context {
     /// The server serving the request.
     pub(crate) server: Arc<Inner>,
     pub(crate) scope: Scope,
-    pub(crate) progress_token: Option<RequestId>,
-    pub(crate) last_progress: Arc<ProgressTracker>,
+    /// Where the handler's progress goes, when the request carried a progress token.
+    pub(crate) progress: Option<Arc<ProgressReporter>>,
     /// The task this handler runs as, when the request was task-augmented.
     pub(crate) task: Option<Arc<mcpwire_ext_tasks::TaskEntry>>,
 }
@@ -65,8 +65,7 @@ impl Context {
         Context {
             server,
             scope: Scope::Legacy { request, session },
-            progress_token,
-            last_progress: Arc::default(),
+            progress: progress_token.map(|token| Arc::new(ProgressReporter::new(token))),
             task: None,
         }
     }
@@ -75,9 +74,11 @@ impl Context {
     pub(crate) fn modern(scope: Arc<ModernScope>) -> Self {
         Context {
             server: Arc::clone(&scope.server),
-            progress_token: scope.progress_token.clone(),
+            progress: scope
+                .progress_token
+                .clone()
+                .map(|token| Arc::new(ProgressReporter::new(token))),
             scope: Scope::Modern(scope),
-            last_progress: Arc::default(),
             task: None,
         }
     }
@@ -213,19 +214,12 @@ impl Context {
         total: Option<f64>,
         message: Option<&str>,
     ) -> Result<(), Error> {
-        let Some(token) = &self.progress_token else {
+        let Some(reporter) = &self.progress else {
             return Ok(());
         };
-        if !self.last_progress.advance(progress) {
+        let Some(params) = reporter.update(progress, total, message) else {
             tracing::debug!(progress, "dropping progress that does not increase");
             return Ok(());
-        }
-        let params = wire::ProgressNotificationParams {
-            meta: None,
-            message: message.map(str::to_owned),
-            progress,
-            progress_token: token.clone(),
-            total,
         };
         self.notify("notifications/progress", &params).await
     }

@@ -52,14 +52,12 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod cache;
-mod cancel;
 mod context;
 mod error;
 #[cfg(feature = "http")]
 mod http;
 mod methods;
 mod modern;
-mod pagination;
 mod resource;
 mod router;
 mod server;

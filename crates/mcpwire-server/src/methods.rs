@@ -6,6 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use mcpwire_jsonrpc::ErrorObject;
+use mcpwire_protocol::pagination;
 use mcpwire_schema::Era;
 use mcpwire_schema::v2025_11_25 as wire;
 use serde::de::DeserializeOwned;
@@ -15,7 +16,7 @@ use serde_json::value::RawValue;
 use crate::resource::{MAX_COMPLETIONS, ReadHandler, not_found};
 use crate::server::Inner;
 use crate::tool::text_result;
-use crate::{CacheHints, Context, HandlerError, Prompt, Tool, ToolError, pagination};
+use crate::{CacheHints, Context, HandlerError, Prompt, Tool, ToolError};
 
 pub(crate) fn decode<P: DeserializeOwned>(params: Option<&RawValue>) -> Result<P, ErrorObject> {
     mcpwire_jsonrpc::decode_params(params)

@@ -10,7 +10,6 @@ use mcpwire_schema::v2025_11_25 as wire;
 use mcpwire_schema::{Era, ProtocolVersion};
 use mcpwire_transport::{SendOptions, Transport};
 
-use crate::cancel::McpCancellation;
 use crate::methods::custom;
 use crate::modern::listen::{ListenerSlots, Listeners};
 use crate::modern::request_state::StateConfig;
@@ -262,7 +261,11 @@ impl Server {
                 self.inner.max_subscriptions_per_connection,
             )),
         };
-        let config = self.inner.rpc_config.clone().cancellation(McpCancellation);
+        let config = self
+            .inner
+            .rpc_config
+            .clone()
+            .cancellation(mcpwire_protocol::McpCancellation);
         let peer = Peer::start(transport, handler, config);
         let _ = state.peer.set(peer.clone());
         // A session's tasks end with it.

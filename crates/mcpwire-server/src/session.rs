@@ -1,10 +1,11 @@
 //! One connection: the lifecycle (initialize, initialized) and the routing of requests.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use mcpwire_jsonrpc::{ErrorCode, ErrorObject, Notification, RequestId};
+use mcpwire_protocol::progress::{Destination, ProgressRoute, ProgressRoutes};
 use mcpwire_rpc::{Peer, RequestContext};
 use mcpwire_schema::v2025_11_25 as wire;
 use mcpwire_schema::{Era, ProtocolVersion, meta};
@@ -31,7 +32,7 @@ struct Negotiated {
 }
 
 /// The state of one session, shared by its handler, its handle and the contexts of its requests.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct SessionState {
     negotiated: OnceLock<Negotiated>,
     initialized: AtomicBool,
@@ -39,7 +40,8 @@ pub(crate) struct SessionState {
     subscriptions: Mutex<HashSet<String>>,
     pub(crate) tasks: mcpwire_ext_tasks::TaskRegistry,
     pub(crate) peer: OnceLock<Peer>,
-    progress_routes: ProgressRoutes,
+    /// Where the client's progress on the server's requests goes.
+    progress_routes: ProgressRoutes<ProgressCallback>,
 }
 
 /// Most resource subscriptions one session may hold.
@@ -49,47 +51,20 @@ const MAX_SUBSCRIPTIONS: usize = 1024;
 /// sent without a progress token.
 const MAX_PROGRESS_ROUTES: usize = 1024;
 
-/// Where the client's progress on the server's requests goes, by progress token.
-#[derive(Default)]
-struct ProgressRoutes {
-    routes: Mutex<HashMap<RequestId, ProgressCallback>>,
-    next_token: AtomicI64,
-}
-
-impl std::fmt::Debug for ProgressRoutes {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str("ProgressRoutes")
-    }
-}
-
-/// Keeps a progress route registered; dropping it removes the route.
-pub(crate) struct ProgressRoute {
-    state: Arc<SessionState>,
-    token: RequestId,
-}
-
-impl Drop for ProgressRoute {
-    fn drop(&mut self) {
-        lock(&self.state.progress_routes.routes).remove(&self.token);
-    }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // Every critical section is one insert, remove or lookup: a poisoned lock is consistent.
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 impl SessionState {
     /// A fresh session whose lists, tasks included, have pages of `page_size`.
     pub(crate) fn new(page_size: usize) -> Self {
         SessionState {
+            negotiated: OnceLock::new(),
+            initialized: AtomicBool::new(false),
+            log_level: Mutex::new(None),
+            subscriptions: Mutex::new(HashSet::new()),
             tasks: mcpwire_ext_tasks::TaskRegistry::new(mcpwire_ext_tasks::TaskLimits {
                 page_size,
                 ..mcpwire_ext_tasks::TaskLimits::default()
             }),
-            ..SessionState::default()
+            peer: OnceLock::new(),
+            progress_routes: ProgressRoutes::new(MAX_PROGRESS_ROUTES),
         }
     }
 
@@ -126,32 +101,21 @@ impl SessionState {
     /// Gives the request `params` a fresh progress token whose updates go to `callback` until
     /// the returned route is dropped; `None` when too many routes are open.
     pub(crate) fn route_progress(
-        self: &Arc<Self>,
+        &self,
         params: &mut serde_json::Map<String, Value>,
         callback: ProgressCallback,
-    ) -> Option<ProgressRoute> {
-        let progress = &self.progress_routes;
-        let token = RequestId::from(progress.next_token.fetch_add(1, Ordering::Relaxed));
-        {
-            let mut routes = lock(&progress.routes);
-            if routes.len() >= MAX_PROGRESS_ROUTES {
-                return None;
-            }
-            routes.insert(token.clone(), callback);
-        }
+    ) -> Option<ProgressRoute<ProgressCallback>> {
+        let route = self.progress_routes.route(callback)?;
         let meta = params
             .entry("_meta")
             .or_insert_with(|| Value::Object(serde_json::Map::new()));
         if let Value::Object(meta) = meta {
             meta.insert(
                 "progressToken".to_owned(),
-                serde_json::to_value(&token).unwrap_or(Value::Null),
+                serde_json::to_value(route.token()).unwrap_or(Value::Null),
             );
         }
-        Some(ProgressRoute {
-            state: Arc::clone(self),
-            token,
-        })
+        Some(route)
     }
 
     /// Hands the client's progress to the request it belongs to, if that is still pending.
@@ -160,16 +124,14 @@ impl SessionState {
             tracing::debug!("dropping a progress notification with invalid params");
             return;
         };
-        let callback = lock(&self.progress_routes.routes)
-            .get(&params.progress_token)
-            .cloned();
-        match callback {
-            Some(callback) => callback(ClientProgress {
+        match self.progress_routes.destination(&params.progress_token) {
+            Destination::Route(callback) => callback(ClientProgress {
                 progress: params.progress,
                 total: params.total,
                 message: params.message,
             }),
-            None => tracing::debug!("dropping progress for no pending request"),
+            Destination::Ended => tracing::debug!("dropping progress of an ended request"),
+            Destination::Unknown => tracing::debug!("dropping progress for no pending request"),
         }
     }
 

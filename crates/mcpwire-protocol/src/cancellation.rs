@@ -1,15 +1,29 @@
 //! MCP's cancellation notification, taught to the engine.
 
-use mcpwire_jsonrpc::method::NotificationMethod;
+use mcpwire_jsonrpc::method::{NotificationMethod, RequestMethod};
 use mcpwire_jsonrpc::{Notification, RequestId};
 use mcpwire_schema::v2025_11_25::CancelledNotificationParams;
-use mcpwire_schema::v2025_11_25::methods::Cancelled;
+use mcpwire_schema::v2025_11_25::methods::{Cancelled, Initialize};
 
-/// `notifications/cancelled` with params `{requestId, reason?}`.
+/// `notifications/cancelled` with params `{requestId, reason?}`, in both directions.
 ///
-/// The engine sends it when a request future is dropped or times out, and fires the token of
-/// the inbound request it names.
-pub(crate) struct McpCancellation;
+/// The engine sends it when the future of an outbound request is dropped or times out, and
+/// fires the cancellation token of the inbound request it names. `initialize` is the one
+/// request that cannot be cancelled (the lifecycle forbids it), so a cancellation racing it
+/// cannot leave a session half made.
+///
+/// ```
+/// use mcpwire_jsonrpc::RequestId;
+/// use mcpwire_protocol::McpCancellation;
+/// use mcpwire_rpc::Cancellation as _;
+///
+/// let notification = McpCancellation.cancel_notification(&RequestId::from(7), "gone");
+/// assert_eq!(notification.method, "notifications/cancelled");
+/// assert_eq!(McpCancellation.cancelled_request(&notification), Some(RequestId::from(7)));
+/// assert!(!McpCancellation.is_cancellable("initialize"));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct McpCancellation;
 
 impl mcpwire_rpc::Cancellation for McpCancellation {
     fn cancelled_request(&self, notification: &Notification) -> Option<RequestId> {
@@ -24,13 +38,15 @@ impl mcpwire_rpc::Cancellation for McpCancellation {
     }
 
     fn cancel_notification(&self, id: &RequestId, reason: &str) -> Notification {
-        let params = CancelledNotificationParams {
-            meta: None,
-            reason: Some(reason.to_owned()),
-            request_id: Some(id.clone()),
-        };
+        let params = CancelledNotificationParams::new()
+            .with_reason(reason.to_owned())
+            .with_request_id(id.clone());
         Notification::typed::<Cancelled>(&params)
             .expect("cancellation params always encode as an object")
+    }
+
+    fn is_cancellable(&self, method: &str) -> bool {
+        method != Initialize::METHOD
     }
 }
 
@@ -62,5 +78,12 @@ mod tests {
             .expect("valid JSON");
         let without_id = Notification::new("notifications/cancelled", Some(params));
         assert_eq!(McpCancellation.cancelled_request(&without_id), None);
+    }
+
+    #[test]
+    fn only_initialize_is_uncancellable() {
+        assert!(!McpCancellation.is_cancellable("initialize"));
+        assert!(McpCancellation.is_cancellable("tools/call"));
+        assert!(McpCancellation.is_cancellable("sampling/createMessage"));
     }
 }
