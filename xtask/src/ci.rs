@@ -33,6 +33,7 @@ pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
         deprecations = clippy(root)?;
         Ok(())
     })?;
+    step("lean roles", || lean_roles(root))?;
     step("interop setup", || crate::interop::run(root, &[]))?;
     step("tests", || {
         if has_nextest(root) {
@@ -202,6 +203,52 @@ fn cargo(root: &Path, arguments: &[&str], environment: &[(&str, &str)]) -> Resul
         .with_context(|| format!("starting cargo {}", arguments.join(" ")))?;
     if !status.success() {
         bail!("cargo {} exited with {status}", arguments.join(" "));
+    }
+    Ok(())
+}
+
+/// The crates that must build with `--no-default-features`, and the workspace crates that
+/// must then stay out of their dependency graph: each role without tasks.
+const LEAN_BUILDS: &[(&str, &[&str])] = &[
+    ("mcpwire-server", &["mcpwire-ext-tasks"]),
+    ("mcpwire-client", &["mcpwire-ext-tasks"]),
+];
+
+/// Builds each crate of [`LEAN_BUILDS`] without its default features, and fails when a crate
+/// it must do without is still in its normal dependencies.
+fn lean_roles(root: &Path) -> Result<()> {
+    let cargo_path = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    for (krate, without) in LEAN_BUILDS {
+        cargo(
+            root,
+            &["check", "-p", krate, "--no-default-features", "--quiet"],
+            &[],
+        )?;
+        let output = Command::new(&cargo_path)
+            .args(["tree", "-p", krate, "--no-default-features", "-e", "normal"])
+            .args(["--prefix", "none", "--format", "{p}"])
+            .current_dir(root)
+            .output()
+            .with_context(|| format!("starting cargo tree -p {krate}"))?;
+        if !output.status.success() {
+            bail!(
+                "cargo tree -p {krate} failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        let tree = String::from_utf8_lossy(&output.stdout);
+        for unwanted in *without {
+            if tree
+                .lines()
+                .any(|line| line.split_whitespace().next() == Some(unwanted))
+            {
+                bail!("{krate} --no-default-features still depends on {unwanted}");
+            }
+        }
+        println!(
+            "ci: {krate} builds without default features, without {}",
+            without.join(", ")
+        );
     }
     Ok(())
 }

@@ -4,14 +4,14 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+#[cfg(feature = "tasks")]
 use mcpwire_ext_tasks::{TaskLimits, TaskRegistry};
 use mcpwire_rpc::{Config, Peer, RequestOptions};
 use mcpwire_schema::v2025_11_25::methods::{Initialize, Initialized};
 use mcpwire_schema::v2025_11_25::{
     ClientCapabilities, ClientCapabilitiesElicitation, ClientCapabilitiesRoots,
-    ClientCapabilitiesSampling, ClientCapabilitiesTasks, ClientCapabilitiesTasksRequests,
-    ClientCapabilitiesTasksRequestsElicitation, ClientCapabilitiesTasksRequestsSampling,
-    Implementation, InitializeRequestParams, InitializeResult,
+    ClientCapabilitiesSampling, ClientCapabilitiesTasks, Implementation, InitializeRequestParams,
+    InitializeResult,
 };
 use mcpwire_schema::{Era, JsonObject, ProtocolVersion};
 use mcpwire_transport::{MessageSender, Transport};
@@ -59,6 +59,7 @@ pub struct ClientBuilder {
     roots: Option<Arc<dyn DynRoots>>,
     roots_list_changed: bool,
     on_notification: Option<NotificationCallback>,
+    #[cfg(feature = "tasks")]
     task_limits: Option<TaskLimits>,
 }
 
@@ -101,6 +102,7 @@ impl ClientBuilder {
             roots: None,
             roots_list_changed: false,
             on_notification: None,
+            #[cfg(feature = "tasks")]
             task_limits: None,
         }
     }
@@ -260,7 +262,8 @@ impl ClientBuilder {
     /// A task runs the same handler in the background; the server polls `tasks/get`, waits on
     /// `tasks/result`, and the client announces each status change with
     /// `notifications/tasks/status`. Tasks are bounded by `limits` and end with the
-    /// connection.
+    /// connection. Needs the feature `tasks` (on by default).
+    #[cfg(feature = "tasks")]
     pub fn task_requests(mut self, limits: TaskLimits) -> Self {
         self.task_limits = Some(limits);
         self
@@ -298,23 +301,41 @@ impl ClientBuilder {
                 context: None,
                 tools: self.sampling_tools.then(JsonObject::new),
             }),
-            tasks: self.task_limits.as_ref().map(|_| ClientCapabilitiesTasks {
-                cancel: Some(JsonObject::new()),
-                list: Some(JsonObject::new()),
-                requests: Some(ClientCapabilitiesTasksRequests {
-                    elicitation: self.elicitation.as_ref().map(|_| {
-                        ClientCapabilitiesTasksRequestsElicitation {
-                            create: Some(JsonObject::new()),
-                        }
-                    }),
-                    sampling: self.sampling.as_ref().map(|_| {
-                        ClientCapabilitiesTasksRequestsSampling {
-                            create_message: Some(JsonObject::new()),
-                        }
-                    }),
-                }),
-            }),
+            tasks: self.task_capability(),
         }
+    }
+
+    /// The `tasks` capability: declared when [`ClientBuilder::task_requests`] was called.
+    #[cfg(feature = "tasks")]
+    fn task_capability(&self) -> Option<ClientCapabilitiesTasks> {
+        use mcpwire_schema::v2025_11_25::{
+            ClientCapabilitiesTasksRequests, ClientCapabilitiesTasksRequestsElicitation,
+            ClientCapabilitiesTasksRequestsSampling,
+        };
+
+        self.task_limits.as_ref().map(|_| ClientCapabilitiesTasks {
+            cancel: Some(JsonObject::new()),
+            list: Some(JsonObject::new()),
+            requests: Some(ClientCapabilitiesTasksRequests {
+                elicitation: self.elicitation.as_ref().map(|_| {
+                    ClientCapabilitiesTasksRequestsElicitation {
+                        create: Some(JsonObject::new()),
+                    }
+                }),
+                sampling: self
+                    .sampling
+                    .as_ref()
+                    .map(|_| ClientCapabilitiesTasksRequestsSampling {
+                        create_message: Some(JsonObject::new()),
+                    }),
+            }),
+        })
+    }
+
+    /// The `tasks` capability: never declared without the feature `tasks`.
+    #[cfg(not(feature = "tasks"))]
+    fn task_capability(&self) -> Option<ClientCapabilitiesTasks> {
+        None
     }
 
     /// Starts the connection on `transport` and establishes it in the era the server speaks.
@@ -359,8 +380,11 @@ impl ClientBuilder {
             self.elicitation_modes,
             self.roots.clone(),
             self.on_notification.clone(),
-            self.task_limits.clone().map(TaskRegistry::new),
         );
+        #[cfg(feature = "tasks")]
+        {
+            shared.tasks = self.task_limits.clone().map(TaskRegistry::new);
+        }
         shared.results = (self.result_cache > 0).then(|| ResultCache::new(self.result_cache));
         let shared = Arc::new(shared);
         let config = self
@@ -375,8 +399,9 @@ impl ClientBuilder {
             },
             config,
         );
+        // The tasks the server asked for end with the connection.
+        #[cfg(feature = "tasks")]
         if shared.tasks.is_some() {
-            // The tasks the server asked for end with the connection.
             let watched = Arc::clone(&shared);
             let closing = peer.clone();
             tokio::spawn(async move {

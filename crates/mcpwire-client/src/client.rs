@@ -10,9 +10,8 @@ use mcpwire_jsonrpc::method::{NotificationMethod, RequestMethod};
 use mcpwire_jsonrpc::{ErrorCode, encode_params};
 use mcpwire_rpc::{Peer, RequestOptions};
 use mcpwire_schema::v2025_11_25::methods::{
-    CallTool, CancelTask, Complete, GetPrompt, GetTask, GetTaskPayload, ListPrompts,
-    ListResourceTemplates, ListResources, ListTasks, ListTools, Ping, ReadResource,
-    RootsListChanged, SetLevel, Subscribe, Unsubscribe,
+    CallTool, Complete, GetPrompt, ListPrompts, ListResourceTemplates, ListResources, ListTools,
+    Ping, ReadResource, RootsListChanged, SetLevel, Subscribe, Unsubscribe,
 };
 use mcpwire_schema::v2025_11_25::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, CompleteRequestParams,
@@ -21,10 +20,6 @@ use mcpwire_schema::v2025_11_25::{
     PaginatedRequestParams, Prompt, ReadResourceRequestParams, ReadResourceResult, Resource,
     ResourceTemplate, ServerCapabilities, SetLevelRequestParams, SubscribeRequestParams, Tool,
     UnsubscribeRequestParams,
-};
-use mcpwire_schema::v2025_11_25::{
-    CancelTaskRequestParams, CancelTaskResult, CreateTaskResult, GetTaskPayloadRequestParams,
-    GetTaskRequestParams, GetTaskResult, Task, TaskMetadata,
 };
 use mcpwire_schema::v2026_07_28::SubscriptionFilter;
 use mcpwire_schema::{Era, FromClient, ProtocolVersion};
@@ -506,90 +501,6 @@ impl Client {
         .await
     }
 
-    /// Calls a tool as a task (2025-11-25): the server answers at once with the task, runs
-    /// the tool in the background, and [`Client::tool_task_result`] waits for its result.
-    /// `ttl_ms` asks how long the server keeps the task; the server may choose another.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::is_capability_missing`] when the server did not declare
-    /// `tasks.requests.tools.call`; otherwise as [`Client::request`] (a tool that does not
-    /// support tasks is refused with -32601).
-    pub async fn call_tool_as_task(
-        &self,
-        name: impl Into<String>,
-        arguments: Value,
-        ttl_ms: Option<i64>,
-    ) -> Result<CreateTaskResult, Error> {
-        let method = <CallTool as RequestMethod>::METHOD;
-        let capabilities = &self.inner.session.server_capabilities;
-        if let Some(capability) = capability::missing(capabilities, "tools/call as a task") {
-            return Err(Error::server_capability_missing(capability, method));
-        }
-        let arguments = tool_arguments(method, arguments)?;
-        let params = CallToolRequestParams {
-            meta: None,
-            arguments,
-            name: name.into(),
-            task: Some(TaskMetadata { ttl: ttl_ms }),
-        };
-        let result = self.call(method, &params, CallOptions::default()).await?;
-        decode::<CreateTaskResult>(method, &result)
-    }
-
-    /// Polls a task (`tasks/get`).
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::request`]; an unknown or expired task is a remote -32602.
-    pub async fn get_task(&self, task_id: impl Into<String>) -> Result<GetTaskResult, Error> {
-        self.request::<GetTask>(GetTaskRequestParams {
-            task_id: task_id.into(),
-        })
-        .await
-    }
-
-    /// Waits for the result of a tool call run as a task (`tasks/result`): the tool's result,
-    /// or the error the call would have had.
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::request`].
-    pub async fn tool_task_result(
-        &self,
-        task_id: impl Into<String>,
-    ) -> Result<CallToolResult, Error> {
-        let method = <GetTaskPayload as RequestMethod>::METHOD;
-        let params = GetTaskPayloadRequestParams {
-            task_id: task_id.into(),
-        };
-        let result = self
-            .call(method, &params, CallOptions::default().without_timeout())
-            .await?;
-        decode::<CallToolResult>(method, &result)
-    }
-
-    /// Lists this client's tasks, following `nextCursor` through the pages.
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::list_tools`]; needs the server's `tasks.list` capability.
-    pub async fn list_tasks(&self) -> Result<Vec<Task>, Error> {
-        self.list_all::<ListTasks>().await
-    }
-
-    /// Cancels a task (`tasks/cancel`), returning it in its `cancelled` state.
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::request`]; a task that already finished is a remote -32602.
-    pub async fn cancel_task(&self, task_id: impl Into<String>) -> Result<CancelTaskResult, Error> {
-        self.request::<CancelTask>(CancelTaskRequestParams {
-            task_id: task_id.into(),
-        })
-        .await
-    }
-
     /// Checks that the server is responsive.
     ///
     /// # Errors
@@ -644,7 +555,7 @@ impl Client {
         self.inner.peer.is_closed()
     }
 
-    async fn list_all<M>(&self) -> Result<Vec<<M::Result as Page>::Item>, Error>
+    pub(crate) async fn list_all<M>(&self) -> Result<Vec<<M::Result as Page>::Item>, Error>
     where
         M: RequestMethod<Params = Option<PaginatedRequestParams>> + FromClient,
         M::Result: Page,
@@ -679,7 +590,7 @@ impl Client {
     /// Sends one call: checks the era and the capability, adds a progress token when asked,
     /// keeps the timeout, and in the modern era wraps the params in the envelope and answers
     /// the server's input requests.
-    async fn call<P: Serialize + ?Sized>(
+    pub(crate) async fn call<P: Serialize + ?Sized>(
         &self,
         method: &str,
         params: &P,
@@ -961,7 +872,7 @@ fn encode<P: Serialize + ?Sized>(
         .map_err(encode_error)
 }
 
-fn decode<R: DeserializeOwned>(method: &str, result: &RawValue) -> Result<R, Error> {
+pub(crate) fn decode<R: DeserializeOwned>(method: &str, result: &RawValue) -> Result<R, Error> {
     serde_json::from_str(result.get()).map_err(|error| Error::decode(method, error))
 }
 
@@ -988,7 +899,7 @@ impl fmt::Debug for Client {
 }
 
 /// Tool arguments are a JSON object, or absent (`null`).
-fn tool_arguments(
+pub(crate) fn tool_arguments(
     method: &str,
     arguments: Value,
 ) -> Result<Option<serde_json::Map<String, Value>>, Error> {

@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+#[cfg(feature = "tasks")]
 use mcpwire_ext_tasks::TaskRegistry;
 use mcpwire_jsonrpc::method::{NotificationMethod, RequestMethod};
 use mcpwire_jsonrpc::{ErrorObject, Notification, RequestId, decode_params};
@@ -46,6 +47,7 @@ pub(crate) struct Shared {
     pub(crate) roots: Option<Arc<dyn DynRoots>>,
     pub(crate) on_notification: Option<NotificationCallback>,
     /// The tasks the server asked this client to run, when the client declared task support.
+    #[cfg(feature = "tasks")]
     pub(crate) tasks: Option<TaskRegistry>,
     /// The live `subscriptions/listen` streams, by subscription id.
     pub(crate) subscriptions: Subscriptions,
@@ -80,7 +82,6 @@ impl Shared {
         elicitation_modes: ElicitationModes,
         roots: Option<Arc<dyn DynRoots>>,
         on_notification: Option<NotificationCallback>,
-        tasks: Option<TaskRegistry>,
     ) -> Self {
         Shared {
             sampling,
@@ -89,7 +90,8 @@ impl Shared {
             elicitation_modes,
             roots,
             on_notification,
-            tasks,
+            #[cfg(feature = "tasks")]
+            tasks: None,
             subscriptions: Subscriptions::default(),
             results: None,
             progress_routes: ProgressRoutes::new(MAX_PROGRESS_ROUTES),
@@ -308,6 +310,7 @@ pub(crate) async fn fulfil(
             let roots = provider.list_roots(context).await?;
             encode(&ListRootsResult { meta: None, roots })
         }
+        #[cfg(feature = "tasks")]
         "tasks/get" | "tasks/result" | "tasks/list" | "tasks/cancel" => {
             let (Some(tasks), Some(rpc)) = (&shared.tasks, rpc) else {
                 return Err(ErrorObject::method_not_found(method));
@@ -325,6 +328,13 @@ pub(crate) async fn fulfil(
 /// declared task support, answering `CreateTaskResult` at once; otherwise to its result. A
 /// `task` param the client did not declare support for is ignored, as the spec asks of
 /// receivers.
+#[cfg_attr(
+    not(feature = "tasks"),
+    expect(
+        unused_variables,
+        reason = "without tasks, every request runs to its result"
+    )
+)]
 async fn run<W, F, T>(
     shared: &Shared,
     origin: Origin<'_>,
@@ -337,16 +347,16 @@ where
     F: Future<Output = Result<T, ErrorObject>> + Send + 'static,
     T: Serialize + Send + 'static,
 {
-    let tasks = shared.tasks.as_ref().filter(|_| task.is_some());
-    let (Some(tasks), Some(task), Origin::Request(rpc)) = (tasks, task, origin) else {
-        let context = request_context(origin, origin.cancellation().clone(), progress_token);
-        return encode(&work(context).await?);
-    };
-    let entry = tasks.create(task.ttl)?;
-    let mut context = request_context(origin, entry.cancellation().clone(), progress_token);
-    context.task_id = Some(entry.id());
-    TaskRegistry::spawn(Arc::clone(&entry), rpc.peer().clone(), work(context));
-    mcpwire_ext_tasks::created(&entry)
+    #[cfg(feature = "tasks")]
+    if let (Some(tasks), Some(task), Origin::Request(rpc)) = (&shared.tasks, task, origin) {
+        let entry = tasks.create(task.ttl)?;
+        let mut context = request_context(origin, entry.cancellation().clone(), progress_token);
+        context.task_id = Some(entry.id());
+        TaskRegistry::spawn(Arc::clone(&entry), rpc.peer().clone(), work(context));
+        return mcpwire_ext_tasks::created(&entry);
+    }
+    let context = request_context(origin, origin.cancellation().clone(), progress_token);
+    encode(&work(context).await?)
 }
 
 /// Decodes the params of an elicitation input request. The modern era's URL mode has no

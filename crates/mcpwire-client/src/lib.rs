@@ -88,6 +88,8 @@
 //! # Ok::<_, mcpwire_client::Error>(()) }).unwrap();
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod builder;
 mod cache;
 mod capability;
@@ -104,6 +106,8 @@ mod mrtr;
 mod notification;
 mod options;
 mod subscription;
+#[cfg(feature = "tasks")]
+mod tasks;
 
 pub use builder::ClientBuilder;
 pub use client::Client;
@@ -111,6 +115,7 @@ pub use elicitation::ElicitationModes;
 pub use era::{EraCache, EraChoice};
 pub use error::Error;
 pub use handlers::{ElicitationHandler, RequestContext, RootsProvider, SamplingHandler};
+#[cfg(feature = "tasks")]
 pub use mcpwire_ext_tasks::TaskLimits;
 pub use mcpwire_jsonrpc::{ErrorCode, ErrorObject, RequestId};
 pub use mcpwire_rpc::CancellationToken;

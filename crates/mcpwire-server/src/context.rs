@@ -39,6 +39,7 @@ pub struct Context {
     /// Where the handler's progress goes, when the request carried a progress token.
     pub(crate) progress: Option<Arc<ProgressReporter>>,
     /// The task this handler runs as, when the request was task-augmented.
+    #[cfg(feature = "tasks")]
     pub(crate) task: Option<Arc<mcpwire_ext_tasks::TaskEntry>>,
 }
 
@@ -66,6 +67,7 @@ impl Context {
             server,
             scope: Scope::Legacy { request, session },
             progress: progress_token.map(|token| Arc::new(ProgressReporter::new(token))),
+            #[cfg(feature = "tasks")]
             task: None,
         }
     }
@@ -79,6 +81,7 @@ impl Context {
                 .clone()
                 .map(|token| Arc::new(ProgressReporter::new(token))),
             scope: Scope::Modern(scope),
+            #[cfg(feature = "tasks")]
             task: None,
         }
     }
@@ -90,10 +93,13 @@ impl Context {
     /// stops to ask the client for input (an `InputRequiredResult`): work the handler spawned
     /// should stop then, as the retry runs the handler again.
     pub fn cancellation(&self) -> &CancellationToken {
-        match (&self.task, &self.scope) {
-            (Some(task), _) => task.cancellation(),
-            (None, Scope::Legacy { request, .. }) => request.cancellation(),
-            (None, Scope::Modern(modern)) => &modern.cancellation,
+        #[cfg(feature = "tasks")]
+        if let Some(task) = &self.task {
+            return task.cancellation();
+        }
+        match &self.scope {
+            Scope::Legacy { request, .. } => request.cancellation(),
+            Scope::Modern(modern) => &modern.cancellation,
         }
     }
 
@@ -112,8 +118,17 @@ impl Context {
     }
 
     /// The id of the task this handler runs as, when the client asked for a task.
+    #[cfg(feature = "tasks")]
     pub fn task_id(&self) -> Option<String> {
         self.task.as_ref().map(|task| task.id())
+    }
+
+    /// Whether this handler runs as a task, whose request was answered already.
+    fn runs_as_task(&self) -> bool {
+        #[cfg(feature = "tasks")]
+        return self.task.is_some();
+        #[cfg(not(feature = "tasks"))]
+        false
     }
 
     /// The server serving this request: to add or remove tools, resources or prompts, or to
@@ -157,7 +172,7 @@ impl Context {
     /// Fails when the session has ended.
     pub async fn close_stream(&self) -> Result<(), Error> {
         match &self.scope {
-            Scope::Legacy { request, .. } if self.task.is_none() => {
+            Scope::Legacy { request, .. } if !self.runs_as_task() => {
                 request.close_stream().await.map_err(Error::rpc)
             }
             _ => Ok(()),
@@ -297,11 +312,14 @@ impl Context {
     /// [`Session::client_task_result`](crate::Session::client_task_result). `ttl_ms` asks how
     /// long the client keeps the task.
     ///
+    /// Needs the feature `tasks`.
+    ///
     /// # Errors
     ///
     /// [`Error::is_capability_missing`] when the client did not declare `sampling` or
     /// `tasks.requests.sampling.createMessage`; [`Error::is_unsupported`] in the modern era;
     /// otherwise as the request fails.
+    #[cfg(feature = "tasks")]
     pub async fn create_message_as_task(
         &self,
         mut params: wire::CreateMessageRequestParams,
@@ -372,6 +390,7 @@ impl Context {
     /// [`Error::is_capability_missing`] when the client did not declare elicitation in that
     /// mode or `tasks.requests.elicitation.create`; [`Error::is_unsupported`] in the modern
     /// era; otherwise as the request fails.
+    #[cfg(feature = "tasks")]
     pub async fn elicit_as_task(
         &self,
         mut params: wire::ElicitRequestParams,
@@ -487,6 +506,7 @@ impl Context {
         };
         let mut params = params;
         // A request made for a task says so, and the task waits for input meanwhile.
+        #[cfg(feature = "tasks")]
         if let Some(task) = &self.task {
             mcpwire_ext_tasks::with_related_task(&mut params, &task.id());
             if let Some(snapshot) = task.set_status(wire::TaskStatus::InputRequired, None) {
@@ -507,6 +527,7 @@ impl Context {
             outcome = request.request_raw(method, params) => outcome.map_err(Error::rpc),
             () = self.cancellation().cancelled() => Err(Error::cancelled()),
         };
+        #[cfg(feature = "tasks")]
         if let Some(task) = &self.task
             && let Some(snapshot) = task.set_status(wire::TaskStatus::Working, None)
         {

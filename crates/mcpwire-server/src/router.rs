@@ -100,6 +100,13 @@ impl Route {
     }
 
     /// Whether the method is one of the core tasks' (2025-11-25).
+    #[cfg_attr(
+        not(feature = "tasks"),
+        expect(
+            dead_code,
+            reason = "without tasks, the session answers no task method"
+        )
+    )]
     pub(crate) fn is_task(self) -> bool {
         matches!(
             self,

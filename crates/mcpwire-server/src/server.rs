@@ -269,14 +269,18 @@ impl Server {
         let peer = Peer::start(transport, handler, config);
         let _ = state.peer.set(peer.clone());
         // A session's tasks end with it.
+        #[cfg(feature = "tasks")]
         let watched = Arc::downgrade(&state);
-        let closing = peer.clone();
-        tokio::spawn(async move {
-            closing.closed().await;
-            if let Some(state) = watched.upgrade() {
-                state.tasks.cancel_all();
-            }
-        });
+        #[cfg(feature = "tasks")]
+        {
+            let closing = peer.clone();
+            tokio::spawn(async move {
+                closing.closed().await;
+                if let Some(state) = watched.upgrade() {
+                    state.tasks.cancel_all();
+                }
+            });
+        }
         let mut sessions = self
             .inner
             .sessions
@@ -716,6 +720,7 @@ impl ServerBuilder {
     /// started by [`Context::create_message_as_task`](crate::Context::create_message_as_task).
     ///
     /// The callback runs on the session's reading task: keep it short, and spawn anything slow.
+    #[cfg(feature = "tasks")]
     pub fn on_client_task_status(
         mut self,
         callback: impl Fn(Session, wire::Task) + Send + Sync + 'static,
@@ -727,6 +732,9 @@ impl ServerBuilder {
     /// Declares tasks (2025-11-25): tools whose `task_support` allows it can be called as
     /// tasks, which run in the background while the client polls `tasks/get`, waits on
     /// `tasks/result`, lists and cancels them. Tasks belong to their session and end with it.
+    ///
+    /// Needs the feature `tasks` (on by default).
+    #[cfg(feature = "tasks")]
     pub fn tasks(mut self) -> Self {
         self.tasks_enabled = true;
         self
@@ -997,6 +1005,7 @@ impl Session {
     ///
     /// [`Error::is_capability_missing`] when the client declared no tasks; otherwise as the
     /// request fails (an unknown task is a remote -32602).
+    #[cfg(feature = "tasks")]
     pub async fn client_task(&self, task_id: &str) -> Result<wire::GetTaskResult, Error> {
         self.client_tasks_declared(|_| true, "tasks")?;
         let params = wire::GetTaskRequestParams {
@@ -1013,6 +1022,7 @@ impl Session {
     /// # Errors
     ///
     /// As [`Session::client_task`]; the underlying request's error as a remote error.
+    #[cfg(feature = "tasks")]
     pub async fn client_task_result<R: serde::de::DeserializeOwned>(
         &self,
         task_id: &str,
@@ -1034,6 +1044,7 @@ impl Session {
     ///
     /// [`Error::is_capability_missing`] when the client did not declare `tasks.list`;
     /// otherwise as the requests fail.
+    #[cfg(feature = "tasks")]
     pub async fn list_client_tasks(&self) -> Result<Vec<wire::Task>, Error> {
         const MAX_PAGES: usize = 100;
         self.client_tasks_declared(|tasks| tasks.list.is_some(), "tasks.list")?;
@@ -1059,6 +1070,7 @@ impl Session {
     ///
     /// [`Error::is_capability_missing`] when the client did not declare `tasks.cancel`;
     /// otherwise as the request fails (a finished task is a remote -32602).
+    #[cfg(feature = "tasks")]
     pub async fn cancel_client_task(&self, task_id: &str) -> Result<wire::CancelTaskResult, Error> {
         self.client_tasks_declared(|tasks| tasks.cancel.is_some(), "tasks.cancel")?;
         let params = wire::CancelTaskRequestParams {
@@ -1067,6 +1079,7 @@ impl Session {
         self.ask_client("tasks/cancel", &params).await
     }
 
+    #[cfg(feature = "tasks")]
     fn client_tasks_declared(
         &self,
         declared: impl Fn(&wire::ClientCapabilitiesTasks) -> bool,

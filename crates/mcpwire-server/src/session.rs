@@ -38,6 +38,7 @@ pub(crate) struct SessionState {
     initialized: AtomicBool,
     log_level: Mutex<Option<wire::LoggingLevel>>,
     subscriptions: Mutex<HashSet<String>>,
+    #[cfg(feature = "tasks")]
     pub(crate) tasks: mcpwire_ext_tasks::TaskRegistry,
     pub(crate) peer: OnceLock<Peer>,
     /// Where the client's progress on the server's requests goes.
@@ -53,12 +54,17 @@ const MAX_PROGRESS_ROUTES: usize = 1024;
 
 impl SessionState {
     /// A fresh session whose lists, tasks included, have pages of `page_size`.
+    #[cfg_attr(
+        not(feature = "tasks"),
+        expect(unused_variables, reason = "only the task list is paged per session")
+    )]
     pub(crate) fn new(page_size: usize) -> Self {
         SessionState {
             negotiated: OnceLock::new(),
             initialized: AtomicBool::new(false),
             log_level: Mutex::new(None),
             subscriptions: Mutex::new(HashSet::new()),
+            #[cfg(feature = "tasks")]
             tasks: mcpwire_ext_tasks::TaskRegistry::new(mcpwire_ext_tasks::TaskLimits {
                 page_size,
                 ..mcpwire_ext_tasks::TaskLimits::default()
@@ -136,6 +142,7 @@ impl SessionState {
     }
 
     /// Tells the client a task's status changed (`notifications/tasks/status`).
+    #[cfg(feature = "tasks")]
     pub(crate) async fn notify_task_status(&self, task: wire::Task) {
         if let Some(peer) = self.peer.get() {
             mcpwire_ext_tasks::notify_status(peer, task).await;
@@ -304,6 +311,7 @@ impl mcpwire_rpc::Handler for SessionHandler {
             }
             Some(Route::Complete) => encode(&methods::complete(server, params).await?),
             Some(Route::SetLevel) => self.set_level(params),
+            #[cfg(feature = "tasks")]
             Some(route) if route.is_task() && self.tasks_active() => self
                 .state
                 .tasks
@@ -426,7 +434,7 @@ impl SessionHandler {
         let version = self.state.version();
         // Tasks exist from 2025-11-25, and only when this server declared them; otherwise a
         // `task` param is ignored, as the spec asks of receivers without the capability.
-        let tasks_active = self.server.tasks_enabled && version >= ProtocolVersion::V2025_11_25;
+        let tasks_active = self.tasks_active();
         let task = params.task.filter(|_| tasks_active);
         match (&task, tool.task_support()) {
             (Some(_), wire::ToolExecutionTaskSupport::Forbidden) => {
@@ -444,6 +452,7 @@ impl SessionHandler {
             _ => {}
         }
         let arguments = params.arguments.unwrap_or_default();
+        #[cfg(feature = "tasks")]
         let peer = request.peer().clone();
         let context = Context::legacy(
             Arc::clone(&self.server),
@@ -451,21 +460,21 @@ impl SessionHandler {
             Arc::clone(&self.state),
             progress_token,
         );
-        let Some(task) = task else {
-            return run_tool(&tool, arguments, context, version)
-                .await
-                .and_then(|result| encode(&result));
-        };
-
-        let entry = self.state.tasks.create(task.ttl)?;
-        let context = Context {
-            task: Some(Arc::clone(&entry)),
-            ..context
-        };
-        mcpwire_ext_tasks::TaskRegistry::spawn(Arc::clone(&entry), peer, async move {
-            run_tool(&tool, arguments, context, version).await
-        });
-        mcpwire_ext_tasks::created(&entry)
+        #[cfg(feature = "tasks")]
+        if let Some(task) = task {
+            let entry = self.state.tasks.create(task.ttl)?;
+            let context = Context {
+                task: Some(Arc::clone(&entry)),
+                ..context
+            };
+            mcpwire_ext_tasks::TaskRegistry::spawn(Arc::clone(&entry), peer, async move {
+                run_tool(&tool, arguments, context, version).await
+            });
+            return mcpwire_ext_tasks::created(&entry);
+        }
+        run_tool(&tool, arguments, context, version)
+            .await
+            .and_then(|result| encode(&result))
     }
 
     /// The context of a handler serving `request` for this session.
@@ -478,8 +487,12 @@ impl SessionHandler {
         )
     }
 
+    /// Whether this session serves tasks: the server declared them (feature `tasks`), and
+    /// the session's revision has them (2025-11-25 and later).
     fn tasks_active(&self) -> bool {
-        self.server.tasks_enabled && self.state.version() >= ProtocolVersion::V2025_11_25
+        cfg!(feature = "tasks")
+            && self.server.tasks_enabled
+            && self.state.version() >= ProtocolVersion::V2025_11_25
     }
 
     async fn read_resource(

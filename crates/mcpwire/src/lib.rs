@@ -10,6 +10,7 @@
 //! | `client` | [`client`]: `Client`, typed requests, sampling, elicitation and roots handlers |
 //! | `stdio` | [`stdio`]: `Server::serve_stdio`, and child processes for clients |
 //! | `http` | [`http`]: `Server::http_service` and `serve_http`, and the HTTP client transports |
+//! | `tasks` | tasks (2025-11-25) in the roles that are on: tools run as tasks, calls followed as tasks |
 //! | `full` | all of them |
 //!
 //! [`prelude`] holds the names most programs use; [`types`] the wire types the role APIs

@@ -1,0 +1,102 @@
+//! The requestor side of tasks (2025-11-25, feature `tasks`): calling a tool as a task, and
+//! following it with `tasks/get`, `tasks/result`, `tasks/list` and `tasks/cancel`.
+
+use mcpwire_jsonrpc::method::RequestMethod;
+use mcpwire_schema::v2025_11_25::methods::{
+    CallTool, CancelTask, GetTask, GetTaskPayload, ListTasks,
+};
+use mcpwire_schema::v2025_11_25::{
+    CallToolRequestParams, CallToolResult, CancelTaskRequestParams, CancelTaskResult,
+    CreateTaskResult, GetTaskPayloadRequestParams, GetTaskRequestParams, GetTaskResult, Task,
+    TaskMetadata,
+};
+use serde_json::Value;
+
+use crate::client::{decode, tool_arguments};
+use crate::{CallOptions, Client, Error, capability};
+
+impl Client {
+    /// Calls a tool as a task (2025-11-25): the server answers at once with the task, runs
+    /// the tool in the background, and [`Client::tool_task_result`] waits for its result.
+    /// `ttl_ms` asks how long the server keeps the task; the server may choose another.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_capability_missing`] when the server did not declare
+    /// `tasks.requests.tools.call`; otherwise as [`Client::request`] (a tool that does not
+    /// support tasks is refused with -32601).
+    pub async fn call_tool_as_task(
+        &self,
+        name: impl Into<String>,
+        arguments: Value,
+        ttl_ms: Option<i64>,
+    ) -> Result<CreateTaskResult, Error> {
+        let method = <CallTool as RequestMethod>::METHOD;
+        let capabilities = self.server_capabilities();
+        if let Some(capability) = capability::missing(capabilities, "tools/call as a task") {
+            return Err(Error::server_capability_missing(capability, method));
+        }
+        let arguments = tool_arguments(method, arguments)?;
+        let params = CallToolRequestParams {
+            meta: None,
+            arguments,
+            name: name.into(),
+            task: Some(TaskMetadata { ttl: ttl_ms }),
+        };
+        let result = self.call(method, &params, CallOptions::default()).await?;
+        decode::<CreateTaskResult>(method, &result)
+    }
+
+    /// Polls a task (`tasks/get`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::request`]; an unknown or expired task is a remote -32602.
+    pub async fn get_task(&self, task_id: impl Into<String>) -> Result<GetTaskResult, Error> {
+        self.request::<GetTask>(GetTaskRequestParams {
+            task_id: task_id.into(),
+        })
+        .await
+    }
+
+    /// Waits for the result of a tool call run as a task (`tasks/result`): the tool's result,
+    /// or the error the call would have had.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::request`].
+    pub async fn tool_task_result(
+        &self,
+        task_id: impl Into<String>,
+    ) -> Result<CallToolResult, Error> {
+        let method = <GetTaskPayload as RequestMethod>::METHOD;
+        let params = GetTaskPayloadRequestParams {
+            task_id: task_id.into(),
+        };
+        let result = self
+            .call(method, &params, CallOptions::default().without_timeout())
+            .await?;
+        decode::<CallToolResult>(method, &result)
+    }
+
+    /// Lists this client's tasks, following `nextCursor` through the pages.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::list_tools`]; needs the server's `tasks.list` capability.
+    pub async fn list_tasks(&self) -> Result<Vec<Task>, Error> {
+        self.list_all::<ListTasks>().await
+    }
+
+    /// Cancels a task (`tasks/cancel`), returning it in its `cancelled` state.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::request`]; a task that already finished is a remote -32602.
+    pub async fn cancel_task(&self, task_id: impl Into<String>) -> Result<CancelTaskResult, Error> {
+        self.request::<CancelTask>(CancelTaskRequestParams {
+            task_id: task_id.into(),
+        })
+        .await
+    }
+}
