@@ -3,8 +3,10 @@
 //!
 //! See the [crate documentation](crate) for an overview and an example.
 
+mod activity;
 mod body;
 mod config;
+mod disconnect;
 mod error;
 mod event_store;
 mod exchange;

@@ -10,6 +10,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::server::activity::{ActivityGuard, Busy};
 use crate::server::body::{ResponseBody, event_id, message_event, priming_event};
 use crate::server::config::Config;
 use crate::server::service::Registry;
@@ -80,14 +81,9 @@ pub(crate) enum Refusal {
     Unresumable(String),
 }
 
-/// Marks a session busy while it lives, and records the end of the activity when dropped.
-pub(crate) struct ActivityGuard {
-    session: Arc<Session>,
-}
-
-impl Drop for ActivityGuard {
-    fn drop(&mut self) {
-        let mut activity = self.session.activity();
+impl Busy for Session {
+    fn end_activity(&self) {
+        let mut activity = self.activity();
         activity.busy -= 1;
         activity.last = Instant::now();
     }
@@ -127,9 +123,8 @@ impl Session {
 
     pub(crate) fn busy(self: &Arc<Self>) -> ActivityGuard {
         self.activity().busy += 1;
-        ActivityGuard {
-            session: Arc::clone(self),
-        }
+        let session: Arc<Session> = Arc::clone(self);
+        ActivityGuard::new(session)
     }
 
     /// Ends the session when it stays idle for the configured timeout.
