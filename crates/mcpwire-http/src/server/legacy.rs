@@ -16,10 +16,11 @@ use tokio::sync::mpsc;
 
 use crate::server::body::{ResponseBody, event};
 use crate::server::config::Config;
-use crate::server::service::{
-    Reject, Shared, accepted, accepts, check_json_body, error_response, method_not_allowed,
-    read_message, register_session, session_id, session_not_found, sse_response,
+use crate::server::request::{accepts, check_json_body, read_message, session_id};
+use crate::server::response::{
+    Reject, accepted, error_response, method_not_allowed, session_not_found, sse_response,
 };
+use crate::server::service::{Shared, register_session};
 use crate::server::session::Session;
 use crate::server::transport::HttpSessionTransport;
 

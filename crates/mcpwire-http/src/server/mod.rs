@@ -13,6 +13,8 @@ mod exchange;
 mod guard;
 #[cfg(feature = "legacy-sse")]
 mod legacy;
+mod request;
+mod response;
 mod serve;
 mod service;
 mod session;

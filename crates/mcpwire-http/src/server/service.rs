@@ -9,14 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
-use http::header::{ACCEPT, ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
-use mcpwire_jsonrpc::{
-    ErrorCode, ErrorObject, ErrorResponse, Message, ParseOptions, Parsed, RequestId,
-};
+use mcpwire_jsonrpc::{ErrorCode, ErrorObject, ErrorResponse, Message, RequestId};
 use mcpwire_schema::{Era, ProtocolVersion};
 use tokio::sync::mpsc;
 
@@ -25,16 +20,16 @@ use crate::server::config::Config;
 use crate::server::guard::Rejection;
 #[cfg(feature = "legacy-sse")]
 use crate::server::legacy::{self, LegacyPath};
+use crate::server::request::{BoxError, accepts, check_post_headers, read_message, session_id};
+use crate::server::response::{
+    Reject, accepted, error_response, error_response_in, json_response, method_not_allowed,
+    session_not_found, sse_response,
+};
 use crate::server::session::{PostReply, Refusal, Registered, Session};
 use crate::server::stateless::{self, Lane, StatelessHandler};
 use crate::server::transport::HttpSessionTransport;
 
 pub use crate::headers::{LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
-
-/// The longest `Mcp-Session-Id` accepted; ids this service makes are 64 characters.
-const MAX_SESSION_ID_LENGTH: usize = 128;
-
-pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The function that serves each new session's transport, supplied by the role crate.
 type SessionFactory = dyn Fn(HttpSessionTransport) + Send + Sync;
@@ -676,104 +671,6 @@ fn refuse_legacy(
     )
 }
 
-/// Checks the headers of a `POST` to the Streamable HTTP endpoint: `406` unless `Accept` lists
-/// both JSON and SSE, then [`check_json_body`].
-pub(crate) fn check_post_headers(config: &Config, headers: &HeaderMap) -> Result<(), Reject> {
-    if !(accepts(headers, "application/json") && accepts(headers, "text/event-stream")) {
-        return Err(Reject {
-            status: StatusCode::NOT_ACCEPTABLE,
-            code: ErrorCode::INVALID_REQUEST,
-            message: "Accept must list application/json and text/event-stream",
-        });
-    }
-    check_json_body(config, headers)
-}
-
-/// Checks the headers of a `POST` that carries a JSON-RPC message: `415` unless the
-/// `Content-Type` is JSON, `413` when the declared length is over the limit.
-pub(crate) fn check_json_body(config: &Config, headers: &HeaderMap) -> Result<(), Reject> {
-    let json = headers
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| media_type(value) == "application/json");
-    if !json {
-        return Err(Reject {
-            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            code: ErrorCode::INVALID_REQUEST,
-            message: "Content-Type must be application/json",
-        });
-    }
-    let declared_length = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
-    if declared_length.is_some_and(|length| length > config.max_body_bytes as u64) {
-        return Err(Reject::TOO_LARGE);
-    }
-    Ok(())
-}
-
-/// Reads the one JSON-RPC message of a `POST` body, within the size limit and the read
-/// timeout, or the response refusing it (`413`, `408`, or `400` with a JSON-RPC error).
-pub(crate) async fn read_message<B>(
-    config: &Config,
-    body: B,
-    era: Era,
-) -> Result<Message, Box<Response<ResponseBody>>>
-where
-    B: Body,
-    B::Error: Into<BoxError>,
-{
-    let body = Limited::new(body, config.max_body_bytes);
-    let bytes = match tokio::time::timeout(config.body_read_timeout, body.collect()).await {
-        Err(_) => {
-            return Err(Box::new(error_response_in(
-                era,
-                StatusCode::REQUEST_TIMEOUT,
-                ErrorCode::INVALID_REQUEST,
-                "the request body was not received in time",
-            )));
-        }
-        Ok(Err(error)) if error.downcast_ref::<LengthLimitError>().is_some() => {
-            return Err(Box::new(Reject::TOO_LARGE.into_response_in(era)));
-        }
-        Ok(Err(_)) => {
-            return Err(Box::new(error_response_in(
-                era,
-                StatusCode::BAD_REQUEST,
-                ErrorCode::PARSE_ERROR,
-                "the request body could not be read",
-            )));
-        }
-        Ok(Ok(collected)) => collected.to_bytes(),
-    };
-    let options = ParseOptions {
-        max_size: config.max_body_bytes,
-        ..ParseOptions::default()
-    };
-    match mcpwire_jsonrpc::parse(&bytes, &options) {
-        Ok(Parsed::Single(message)) => Ok(message),
-        Ok(Parsed::Batch(_)) => Err(Box::new(error_response_in(
-            era,
-            StatusCode::BAD_REQUEST,
-            ErrorCode::INVALID_REQUEST,
-            "a POST body must hold a single JSON-RPC message",
-        ))),
-        Err(error) => Err(Box::new(json_response(
-            StatusCode::BAD_REQUEST,
-            idless_error(era, error.to_error_response().error),
-        ))),
-    }
-}
-
-/// The answer to a `POST` whose message was taken: `202 Accepted`, no body.
-pub(crate) fn accepted() -> Response<ResponseBody> {
-    Response::builder()
-        .status(StatusCode::ACCEPTED)
-        .body(ResponseBody::empty())
-        .expect("a valid response")
-}
-
 /// Forgets a registered request whose POST ended before the request was forwarded.
 struct ForwardGuard {
     session: Option<Arc<Session>>,
@@ -950,192 +847,9 @@ fn session_id_header(headers: &HeaderMap) -> Result<Option<String>, Reject> {
     }
 }
 
-/// `bytes` as a session id, if they can be one: 1 to 128 visible ASCII characters.
-pub(crate) fn session_id(bytes: &[u8]) -> Option<String> {
-    if bytes.is_empty()
-        || bytes.len() > MAX_SESSION_ID_LENGTH
-        || !bytes.iter().all(|byte| (0x21..=0x7e).contains(byte))
-    {
-        return None;
-    }
-    String::from_utf8(bytes.to_vec()).ok()
-}
-
-/// Whether the `Accept` headers list `wanted` (`type/subtype`), directly or by a wildcard.
-pub(crate) fn accepts(headers: &HeaderMap, wanted: &str) -> bool {
-    let (wanted_type, _) = wanted.split_once('/').expect("a media type");
-    headers
-        .get_all(ACCEPT)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(media_type)
-        .any(|range| {
-            range == wanted
-                || range == "*/*"
-                || range
-                    .strip_suffix("/*")
-                    .is_some_and(|range_type| range_type == wanted_type)
-        })
-}
-
-/// The media type of a header value, lowercase and without parameters.
-fn media_type(value: &str) -> String {
-    value
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
-}
-
-pub(crate) fn json_response(status: StatusCode, bytes: impl Into<Bytes>) -> Response<ResponseBody> {
-    Response::builder()
-        .status(status)
-        .header(CONTENT_TYPE, "application/json")
-        .body(ResponseBody::full(bytes))
-        .expect("a valid response")
-}
-
-/// An SSE answer. `X-Accel-Buffering: no` asks proxies such as nginx to pass events on as
-/// they come rather than buffer them.
-pub(crate) fn sse_response(body: ResponseBody) -> Response<ResponseBody> {
-    Response::builder()
-        .status(StatusCode::OK)
-        .header(CONTENT_TYPE, "text/event-stream")
-        .header(CACHE_CONTROL, "no-cache")
-        .header(X_ACCEL_BUFFERING, "no")
-        .body(body)
-        .expect("a valid response")
-}
-
-/// The `X-Accel-Buffering` header of nginx.
-const X_ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering");
-
-/// A refusal, turned into an [`error_response`] at the end.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Reject {
-    pub(crate) status: StatusCode,
-    pub(crate) code: ErrorCode,
-    pub(crate) message: &'static str,
-}
-
-impl Reject {
-    const SESSION_NOT_FOUND: Reject = Reject {
-        status: StatusCode::NOT_FOUND,
-        code: ErrorCode::INVALID_REQUEST,
-        message: "session not found",
-    };
-
-    const TOO_LARGE: Reject = Reject {
-        status: StatusCode::PAYLOAD_TOO_LARGE,
-        code: ErrorCode::PARSE_ERROR,
-        message: "the request body is too large",
-    };
-
-    pub(crate) fn into_response(self) -> Response<ResponseBody> {
-        self.into_response_in(Era::Legacy)
-    }
-
-    /// The response, written for a request of `era`.
-    pub(crate) fn into_response_in(self, era: Era) -> Response<ResponseBody> {
-        let mut response = error_response_in(era, self.status, self.code, self.message);
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            response
-                .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from_static("5"));
-        }
-        response
-    }
-}
-
-/// `405 Method Not Allowed` with an `Allow` header naming the methods that are.
-pub(crate) fn method_not_allowed(
-    era: Era,
-    message: &str,
-    allow: &'static str,
-) -> Response<ResponseBody> {
-    let mut response = error_response_in(
-        era,
-        StatusCode::METHOD_NOT_ALLOWED,
-        ErrorCode::INVALID_REQUEST,
-        message,
-    );
-    response
-        .headers_mut()
-        .insert(ALLOW, HeaderValue::from_static(allow));
-    response
-}
-
-/// An HTTP error whose body is a JSON-RPC error response without an id (`"id": null`).
-pub(crate) fn error_response(
-    status: StatusCode,
-    code: ErrorCode,
-    message: &str,
-) -> Response<ResponseBody> {
-    error_response_in(Era::Legacy, status, code, message)
-}
-
-/// An HTTP error whose body is a JSON-RPC error response without an id, written for a request
-/// of `era`.
-pub(crate) fn error_response_in(
-    era: Era,
-    status: StatusCode,
-    code: ErrorCode,
-    message: &str,
-) -> Response<ResponseBody> {
-    json_response(status, idless_error(era, ErrorObject::new(code, message)))
-}
-
-/// A JSON-RPC error response that names no request. JSON-RPC 2.0 and the legacy revisions
-/// write `"id": null`; the schema of the modern era has no null id, so there the member is
-/// left out.
-fn idless_error(era: Era, error: ErrorObject) -> Vec<u8> {
-    #[derive(serde::Serialize)]
-    struct Idless {
-        jsonrpc: &'static str,
-        error: ErrorObject,
-    }
-    match era {
-        Era::Legacy => Message::from(ErrorResponse::new(None, error)).to_vec(),
-        Era::Modern => serde_json::to_vec(&Idless {
-            jsonrpc: "2.0",
-            error,
-        })
-        .expect("an error object serializes"),
-    }
-}
-
-pub(crate) fn session_not_found() -> Response<ResponseBody> {
-    Reject::SESSION_NOT_FOUND.into_response()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(accept: &[&str]) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        for value in accept {
-            headers.append(ACCEPT, HeaderValue::from_str(value).unwrap());
-        }
-        headers
-    }
-
-    #[test]
-    fn accept_lists_are_read_with_parameters_wildcards_and_several_headers() {
-        let both = headers(&["application/json;q=0.9, Text/Event-Stream"]);
-        assert!(accepts(&both, "application/json") && accepts(&both, "text/event-stream"));
-        let split = headers(&["application/json", "text/event-stream"]);
-        assert!(accepts(&split, "text/event-stream"));
-        assert!(accepts(&headers(&["*/*"]), "text/event-stream"));
-        assert!(accepts(&headers(&["text/*"]), "text/event-stream"));
-        assert!(!accepts(
-            &headers(&["application/json"]),
-            "text/event-stream"
-        ));
-        assert!(!accepts(&headers(&[]), "application/json"));
-    }
 
     #[test]
     fn session_ids_are_visible_ascii_and_distinct() {

@@ -17,10 +17,11 @@ use crate::headers::{MCP_METHOD, MCP_NAME, MCP_PROTOCOL_VERSION, decode_value, t
 use crate::server::body::ResponseBody;
 use crate::server::event_store::BoxFuture;
 use crate::server::exchange::{Admitted, Exchange, FirstReply, ParamHeaders, authorization_digest};
-use crate::server::service::{
-    BoxError, Shared, accepted, check_post_headers, error_response_in, json_response,
-    method_not_allowed, read_message, sse_response,
+use crate::server::request::{BoxError, check_post_headers, read_message};
+use crate::server::response::{
+    accepted, error_response_in, json_response, method_not_allowed, sse_response,
 };
+use crate::server::service::Shared;
 
 /// Serves the modern requests that reach the stateless lane of a
 /// [`StreamableHttpService`](crate::server::StreamableHttpService), one at a time each, with
