@@ -20,7 +20,7 @@ use crate::server::request::{accepts, check_json_body, read_message, session_id}
 use crate::server::response::{
     Reject, accepted, error_response, method_not_allowed, session_not_found, sse_response,
 };
-use crate::server::service::{Shared, register_session};
+use crate::server::service::Shared;
 use crate::server::session::Session;
 use crate::server::transport::HttpSessionTransport;
 
@@ -90,7 +90,7 @@ fn open(shared: &Arc<Shared>, headers: &HeaderMap) -> Response<ResponseBody> {
         .legacy_sse
         .as_ref()
         .expect("a legacy path matched, so the legacy endpoints are configured");
-    let (session, inbound) = match register_session(shared, true) {
+    let (session, inbound) = match shared.registry.register(&shared.config, true) {
         Ok(registered) => registered,
         Err(reject) => return reject.into_response(),
     };

@@ -13,6 +13,7 @@ mod exchange;
 mod guard;
 #[cfg(feature = "legacy-sse")]
 mod legacy;
+mod registry;
 mod request;
 mod response;
 mod serve;

@@ -1,25 +1,23 @@
 //! The MCP endpoint as a `tower::Service`: header checks, sessions, and the three methods.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body;
 use mcpwire_jsonrpc::{ErrorCode, ErrorObject, ErrorResponse, Message, RequestId};
 use mcpwire_schema::{Era, ProtocolVersion};
-use tokio::sync::mpsc;
 
 use crate::server::body::{ResponseBody, parse_event_id};
 use crate::server::config::Config;
 use crate::server::guard::Rejection;
 #[cfg(feature = "legacy-sse")]
 use crate::server::legacy::{self, LegacyPath};
+use crate::server::registry::Registry;
 use crate::server::request::{BoxError, accepts, check_post_headers, read_message, session_id};
 use crate::server::response::{
     Reject, accepted, error_response, error_response_in, json_response, method_not_allowed,
@@ -109,45 +107,6 @@ pub(crate) struct Shared {
     pub(crate) stateless: Option<Lane>,
 }
 
-/// The live sessions of one service.
-pub(crate) struct Registry {
-    sessions: Mutex<HashMap<Arc<str>, Entry>>,
-    shutting_down: AtomicBool,
-}
-
-/// A live session, and whether it speaks the legacy HTTP+SSE transport: a session is only
-/// found through the endpoints of its own transport.
-struct Entry {
-    session: Arc<Session>,
-    legacy: bool,
-}
-
-impl Registry {
-    fn lock(&self) -> MutexGuard<'_, HashMap<Arc<str>, Entry>> {
-        // Every critical section is one lookup, insert or remove.
-        self.sessions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    pub(crate) fn remove(&self, id: &str) {
-        self.lock().remove(id);
-    }
-
-    /// The live Streamable HTTP session `id`.
-    fn get(&self, id: &str) -> Option<Arc<Session>> {
-        self.find(id, false)
-    }
-
-    /// The live session `id` of the transport `legacy` names.
-    pub(crate) fn find(&self, id: &str, legacy: bool) -> Option<Arc<Session>> {
-        self.lock()
-            .get(id)
-            .filter(|entry| entry.legacy == legacy)
-            .map(|entry| Arc::clone(&entry.session))
-    }
-}
-
 impl StreamableHttpService {
     /// A service with `config` that hands each new session's transport to `factory`.
     ///
@@ -161,10 +120,7 @@ impl StreamableHttpService {
             shared: Arc::new(Shared {
                 config: Arc::new(config),
                 factory: Arc::new(factory),
-                registry: Arc::new(Registry {
-                    sessions: Mutex::new(HashMap::new()),
-                    shutting_down: AtomicBool::new(false),
-                }),
+                registry: Arc::new(Registry::new()),
                 stateless: None,
             }),
         }
@@ -264,7 +220,7 @@ impl StreamableHttpService {
 
     /// How many sessions are live.
     pub fn session_count(&self) -> usize {
-        self.shared.registry.lock().len()
+        self.shared.registry.len()
     }
 
     /// Ends every session and refuses new requests with `503`: open SSE streams end cleanly
@@ -272,16 +228,11 @@ impl StreamableHttpService {
     /// request on the stateless lane is cancelled.
     pub async fn shutdown(&self) {
         let registry = &self.shared.registry;
-        registry.shutting_down.store(true, Ordering::SeqCst);
+        registry.begin_shutdown();
         if let Some(lane) = &self.shared.stateless {
             lane.shut_down();
         }
-        let sessions: Vec<Arc<Session>> = registry
-            .lock()
-            .values()
-            .map(|entry| Arc::clone(&entry.session))
-            .collect();
-        for session in sessions {
+        for session in registry.sessions() {
             session.terminate().await;
         }
     }
@@ -381,7 +332,7 @@ where
         })
         && !is_legacy_sse_path(config, request.uri().path());
     let era = if modern { Era::Modern } else { Era::Legacy };
-    if shared.registry.shutting_down.load(Ordering::SeqCst) {
+    if shared.registry.is_shutting_down() {
         return error_response_in(
             era,
             StatusCode::SERVICE_UNAVAILABLE,
@@ -708,53 +659,9 @@ fn cancelled_request(message: &Message) -> Option<RequestId> {
 }
 
 fn create_session(shared: &Arc<Shared>) -> Result<Arc<Session>, Reject> {
-    let (session, inbound) = register_session(shared, false)?;
+    let (session, inbound) = shared.registry.register(&shared.config, false)?;
     (shared.factory)(HttpSessionTransport::new(Arc::clone(&session), inbound));
     Ok(session)
-}
-
-/// Makes a session with a fresh id within the session limit, of the legacy HTTP+SSE
-/// transport when `legacy`; returns it with the receiver of its POSTed messages.
-pub(crate) fn register_session(
-    shared: &Arc<Shared>,
-    legacy: bool,
-) -> Result<(Arc<Session>, mpsc::Receiver<Message>), Reject> {
-    let id = new_session_id().map_err(|_| Reject {
-        status: StatusCode::INTERNAL_SERVER_ERROR,
-        code: ErrorCode::INTERNAL_ERROR,
-        message: "no session id could be made",
-    })?;
-    let (session, inbound) = {
-        let mut sessions = shared.registry.lock();
-        if sessions.len() >= shared.config.max_sessions {
-            return Err(Reject {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: ErrorCode::INTERNAL_ERROR,
-                message: "too many sessions",
-            });
-        }
-        let (session, inbound) = Session::new(
-            Arc::from(id),
-            Arc::clone(&shared.config),
-            Arc::downgrade(&shared.registry),
-        );
-        let entry = Entry {
-            session: Arc::clone(&session),
-            legacy,
-        };
-        sessions.insert(Arc::clone(&session.id), entry);
-        (session, inbound)
-    };
-    session.spawn_expiry();
-    tracing::debug!(legacy, "session created");
-    Ok((session, inbound))
-}
-
-/// A session id: 32 bytes from the operating system's CSPRNG, as 64 lowercase hex digits.
-fn new_session_id() -> Result<String, getrandom::Error> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)?;
-    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
 }
 
 async fn get(shared: &Arc<Shared>, headers: &HeaderMap) -> Response<ResponseBody> {
@@ -850,15 +757,6 @@ fn session_id_header(headers: &HeaderMap) -> Result<Option<String>, Reject> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn session_ids_are_visible_ascii_and_distinct() {
-        let first = new_session_id().unwrap();
-        let second = new_session_id().unwrap();
-        assert_eq!(first.len(), 64);
-        assert!(first.bytes().all(|byte| (0x21..=0x7e).contains(&byte)));
-        assert_ne!(first, second);
-    }
 
     #[test]
     fn cancellation_names_its_request() {

@@ -13,7 +13,12 @@ use tokio_util::sync::CancellationToken;
 use crate::server::activity::{ActivityGuard, Busy};
 use crate::server::body::{ResponseBody, event_id, message_event, priming_event};
 use crate::server::config::Config;
-use crate::server::service::Registry;
+
+/// The registry a session is listed in while it lives, which forgets it when it ends.
+pub(crate) trait SessionList: Send + Sync {
+    /// Forgets the session `id`.
+    fn remove(&self, id: &str);
+}
 
 /// The state of one session, shared by the HTTP side and its transport.
 pub(crate) struct Session {
@@ -23,7 +28,7 @@ pub(crate) struct Session {
     routes: tokio::sync::Mutex<Routes>,
     pub(crate) terminated: CancellationToken,
     activity: Mutex<Activity>,
-    registry: Weak<Registry>,
+    registry: Weak<dyn SessionList>,
 }
 
 struct Activity {
@@ -93,7 +98,7 @@ impl Session {
     pub(crate) fn new(
         id: Arc<str>,
         config: Arc<Config>,
-        registry: Weak<Registry>,
+        registry: Weak<dyn SessionList>,
     ) -> (Arc<Session>, mpsc::Receiver<Message>) {
         let (inbound, receiver) = mpsc::channel(config.inbound_queue);
         let session = Arc::new(Session {
