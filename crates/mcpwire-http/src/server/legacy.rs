@@ -20,8 +20,8 @@ use crate::server::request::{accepts, check_json_body, read_message, session_id}
 use crate::server::response::{
     Reject, accepted, error_response, method_not_allowed, session_not_found, sse_response,
 };
-use crate::server::service::Shared;
 use crate::server::session::Session;
+use crate::server::shared::Shared;
 use crate::server::transport::{HttpSessionTransport, LegacyOutbound};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -19,7 +19,9 @@ mod response;
 mod serve;
 mod service;
 mod session;
+mod shared;
 mod stateless;
+mod streamable;
 mod transport;
 
 pub use body::ResponseBody;
