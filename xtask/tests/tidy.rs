@@ -1,13 +1,12 @@
 //! `cargo xtask tidy` as a user runs it: the xtask binary, pointed at a throwaway workspace.
 
-#[path = "support/temp_workspace.rs"]
-mod temp_workspace;
+mod support;
 
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use temp_workspace::{Direction, TempWorkspace};
+use support::{Direction, TempWorkspace};
 
 /// Runs `xtask tidy --workspace <root>`; `layers_md` sets `MCPWIRE_LAYERS_MD`, `None` unsets it.
 fn run_tidy(workspace: &TempWorkspace, layers_md: Option<&Path>) -> Output {
@@ -28,11 +27,12 @@ fn tidy_fails_on_a_deliberately_upward_dependency() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "tidy passed:\n{stdout}\n{stderr}");
-    assert!(
-        stdout.contains(
-            "tidy: crate mcpwire-jsonrpc (L0) depends on mcpwire-server (L3), a higher layer"
-        ),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    assert_eq!(
+        stdout,
+        "tidy: crate mcpwire-jsonrpc (L0) depends on mcpwire-server (L3), a higher layer; \
+         dependencies must point downward\n\
+         tidy: import cycles: 2 crates checked, 0 found, 0 baselined\n",
+        "stderr:\n{stderr}"
     );
     assert!(
         stderr.contains("tidy found 1 violation in 2 crates (1 layering)"),
@@ -111,6 +111,61 @@ fn tidy_fails_on_an_import_cycle_between_the_files_of_a_crate() {
     );
     assert!(
         stderr.contains("tidy found 1 violation in 2 crates (1 import cycle)"),
+        "stderr:\n{stderr}"
+    );
+}
+
+#[test]
+fn tidy_fails_on_a_new_import_cycle_passes_it_baselined_and_fails_on_the_stale_entry() {
+    let workspace = TempWorkspace::new("bin-baseline", Direction::Downward);
+    workspace.write_file("crates/mcpwire-server/src/lib.rs", "mod a;\nmod b;\n");
+    workspace.write_file(
+        "crates/mcpwire-server/src/a.rs",
+        "use crate::b::B;\n\npub struct A(B);\n",
+    );
+    workspace.write_file(
+        "crates/mcpwire-server/src/b.rs",
+        "pub struct B;\n\nfn a() -> crate::a::A {\n    loop {}\n}\n",
+    );
+    let run = || {
+        let output = run_tidy(&workspace, None);
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.success(), stdout, stderr)
+    };
+
+    let (success, stdout, stderr) = run();
+    assert!(!success, "tidy passed:\n{stdout}\n{stderr}");
+    assert_eq!(
+        stdout,
+        "tidy: crate mcpwire-server has an import cycle between src/a.rs, src/b.rs that is \
+         not in xtask/tidy-cycles-baseline.txt, which may only shrink; break the cycle at \
+         one of these references:\n    src/a.rs:1 -> src/b.rs\n    src/b.rs:3 -> src/a.rs\n\
+         tidy: import cycles: 2 crates checked, 1 found, 0 baselined\n"
+    );
+    assert!(
+        stderr.contains("tidy found 1 violation in 2 crates (1 import cycle)"),
+        "stderr:\n{stderr}"
+    );
+
+    workspace.write_file(
+        "xtask/tidy-cycles-baseline.txt",
+        "# mcpwire-server: a and b share a type.\nmcpwire-server src/a.rs src/b.rs\n",
+    );
+    let (success, stdout, stderr) = run();
+    assert!(success, "tidy failed:\n{stdout}\n{stderr}");
+    assert_eq!(
+        stdout,
+        "tidy: import cycles: 2 crates checked, 1 found, 1 baselined\n\
+         tidy: 2 crates checked, no violations\n"
+    );
+
+    workspace.write_file("crates/mcpwire-server/src/b.rs", "pub struct B;\n");
+    let (success, stdout, stderr) = run();
+    assert!(!success, "tidy passed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("is no longer an import cycle"), "{stdout}");
+    assert!(
+        stderr.contains("tidy found 1 violation in 2 crates (1 cycle baseline)"),
         "stderr:\n{stderr}"
     );
 }

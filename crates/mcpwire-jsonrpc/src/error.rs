@@ -7,6 +7,7 @@ use serde::ser::{SerializeStruct, Serializer};
 use serde_json::value::RawValue;
 
 use crate::keys::{Key, SeenKeys, describe_duplicate};
+use crate::shorten::shorten;
 
 /// Longest method name, in bytes, that [`ErrorObject::method_not_found`]
 /// quotes. Error responses should stay small even when the request was not.
@@ -290,19 +291,6 @@ impl<'de> Visitor<'de> for ErrorObjectVisitor {
             data,
         })
     }
-}
-
-/// Cuts `text` to at most `limit` bytes on a character boundary, marking the
-/// cut with an ellipsis.
-pub(crate) fn shorten(text: &str, limit: usize) -> String {
-    if text.len() <= limit {
-        return text.to_owned();
-    }
-    let mut end = limit;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::error::shorten;
+use crate::shorten::shorten;
 
 /// Longest key, in bytes, that an error message quotes.
 const QUOTED_KEY_LIMIT: usize = 64;

@@ -41,6 +41,7 @@ mod keys;
 mod message;
 pub mod method;
 pub mod parse;
+mod shorten;
 
 pub use error::{ErrorCode, ErrorObject};
 pub use id::RequestId;

@@ -1,14 +1,12 @@
 //! The four kinds of JSON-RPC message and how they are written.
 
 use std::fmt;
-use std::str::FromStr;
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 use serde_json::value::RawValue;
 
 use crate::error::{ErrorObject, raw_text};
 use crate::id::RequestId;
-use crate::parse::{ParseError, ParseOptions, parse_single};
 
 /// Params as they arrived: raw JSON text, decoded only by the handler that
 /// knows their type.
@@ -184,17 +182,6 @@ pub enum Message {
 }
 
 impl Message {
-    /// Parses one message with the default [`ParseOptions`], which reject
-    /// batches.
-    ///
-    /// # Errors
-    ///
-    /// Returns a [`ParseError`] whose [`code`](ParseError::code) and
-    /// [`id`](ParseError::id) are what the error response should carry.
-    pub fn parse(bytes: &[u8]) -> Result<Message, ParseError> {
-        parse_single(bytes, &ParseOptions::default())
-    }
-
     /// Returns the id of a request, response or error response.
     pub fn id(&self) -> Option<&RequestId> {
         match self {
@@ -226,15 +213,6 @@ impl fmt::Display for Message {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text = serde_json::to_string(self).map_err(|_| fmt::Error)?;
         f.write_str(&text)
-    }
-}
-
-/// Parses with [`Message::parse`].
-impl FromStr for Message {
-    type Err = ParseError;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Message::parse(text.as_bytes())
     }
 }
 
@@ -416,11 +394,5 @@ mod tests {
         // Raw params are compared as text; two spellings of one value differ.
         assert_ne!(first, spaced);
         assert_ne!(first, Request::new(1, "a", None));
-    }
-
-    #[test]
-    fn from_str_parses() {
-        let message: Message = r#"{"jsonrpc":"2.0","method":"x"}"#.parse().unwrap();
-        assert_eq!(message, Message::from(Notification::new("x", None)));
     }
 }

@@ -41,6 +41,7 @@
 //! value that failed the message rules.
 
 use std::fmt;
+use std::str::FromStr;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
@@ -312,12 +313,34 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Parsed, ParseError>
 
 /// Parses exactly one message; arrays are refused whatever `allow_batch`
 /// says.
-pub(crate) fn parse_single(bytes: &[u8], options: &ParseOptions) -> Result<Message, ParseError> {
+fn parse_single(bytes: &[u8], options: &ParseOptions) -> Result<Message, ParseError> {
     let text = check_text(bytes, options)?;
     match first_byte(text) {
         Some(b'{') => parse_object(text),
         Some(b'[') => Err(ParseError::new(Kind::BatchNotAllowed, None)),
         _ => Err(ParseError::new(Kind::NotAnObject, None)),
+    }
+}
+
+impl Message {
+    /// Parses one message with the default [`ParseOptions`], which reject
+    /// batches.
+    ///
+    /// # Errors
+    ///
+    /// Returns a [`ParseError`] whose [`code`](ParseError::code) and
+    /// [`id`](ParseError::id) are what the error response should carry.
+    pub fn parse(bytes: &[u8]) -> Result<Message, ParseError> {
+        parse_single(bytes, &ParseOptions::default())
+    }
+}
+
+/// Parses with [`Message::parse`].
+impl FromStr for Message {
+    type Err = ParseError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Message::parse(text.as_bytes())
     }
 }
 
@@ -665,5 +688,11 @@ mod tests {
         assert_eq!(hex_unit(b"DBFF", 0), Some(0xDBFF));
         assert_eq!(hex_unit(b"12g4", 0), None);
         assert_eq!(hex_unit(b"123", 0), None);
+    }
+
+    #[test]
+    fn from_str_parses() {
+        let message: Message = r#"{"jsonrpc":"2.0","method":"x"}"#.parse().unwrap();
+        assert_eq!(message, Message::from(Notification::new("x", None)));
     }
 }

@@ -13,15 +13,12 @@ use crate::client::Error as HttpError;
 use crate::client::connection::Connection;
 use crate::client::fallback::HttpClientTransport;
 use crate::client::legacy::LegacySseClientTransport;
+use crate::client::options::Options;
 use crate::client::service::{
     BoxError, HttpClientService, RequestBody, ResponseBody, boxed, default_service, layered,
 };
 use crate::client::streamable::StreamableHttpClientTransport;
 use crate::client::tls::TlsSetup;
-
-/// The longest `retry` honoured: a larger one from a broken or hostile server would stall
-/// the stream for good.
-const MAX_SERVER_RETRY: Duration = Duration::from_secs(600);
 
 /// Configures an HTTP client transport to one MCP server URL.
 ///
@@ -85,21 +82,8 @@ impl fmt::Debug for Layers {
     }
 }
 
-/// The settings the transports read at run time.
-#[derive(Clone, Debug)]
-pub(crate) struct Options {
-    pub(crate) connect_timeout: Duration,
-    pub(crate) request_timeout: Duration,
-    pub(crate) inbound_capacity: usize,
-    pub(crate) max_message_bytes: usize,
-    pub(crate) reconnect_delay: Duration,
-    pub(crate) max_reconnect_delay: Duration,
-    pub(crate) max_reconnect_attempts: u32,
-    pub(crate) standalone_stream: bool,
-    pub(crate) protocol_version: Option<HeaderValue>,
-    pub(crate) reinitialize_on_session_expiry: bool,
-}
-
+/// The defaults are the builder's public `DEFAULT_*` constants, so they are set here rather
+/// than beside `Options`.
 impl Default for Options {
     fn default() -> Self {
         Options {
@@ -114,23 +98,6 @@ impl Default for Options {
             protocol_version: None,
             reinitialize_on_session_expiry: true,
         }
-    }
-}
-
-impl Options {
-    /// The wait before reconnection attempt `attempt` (counted from 0): the server's `retry`
-    /// (or the default delay) for the first, doubling for each further one, capped at the
-    /// maximum. The server's `retry` is honoured exactly even above the cap, as the spec
-    /// requires, up to ten minutes.
-    pub(crate) fn reconnect_wait(&self, retry: Option<Duration>, attempt: u32) -> Duration {
-        let base = retry
-            .map(|retry| retry.min(MAX_SERVER_RETRY))
-            .unwrap_or(self.reconnect_delay);
-        if attempt == 0 {
-            return base;
-        }
-        let backoff = base.saturating_mul(2u32.saturating_pow(attempt.min(16)));
-        backoff.min(self.max_reconnect_delay.max(base))
     }
 }
 
@@ -455,21 +422,6 @@ impl HttpClientBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_honours_retry_then_doubles_up_to_the_cap() {
-        let options = Options {
-            max_reconnect_delay: Duration::from_secs(3),
-            ..Options::default()
-        };
-        let retry = Some(Duration::from_millis(500));
-        assert_eq!(options.reconnect_wait(retry, 0), Duration::from_millis(500));
-        assert_eq!(options.reconnect_wait(retry, 1), Duration::from_secs(1));
-        assert_eq!(options.reconnect_wait(retry, 3), Duration::from_secs(3));
-        assert_eq!(options.reconnect_wait(None, 0), Duration::from_secs(1));
-        let long = Some(Duration::from_secs(10));
-        assert_eq!(options.reconnect_wait(long, 2), Duration::from_secs(10));
-    }
 
     #[test]
     fn invalid_settings_fail_the_build() {

@@ -10,7 +10,7 @@ use http_body_util::{BodyExt as _, Full};
 use tower::ServiceExt as _;
 
 use crate::client::Error as HttpError;
-use crate::client::builder::Options;
+use crate::client::options::Options;
 use crate::client::service::{HttpClientService, ResponseBody};
 
 /// The media type of a JSON body.

@@ -8,10 +8,10 @@ use mcpwire_jsonrpc::{ErrorCode, Message};
 use mcpwire_transport::{Error, MessageSender, SendOptions, Transport};
 
 use crate::client::Error as HttpError;
-use crate::client::builder::Options;
 use crate::client::connection::{Connection, is_unsupported};
 use crate::client::inbox::{HttpClientReceiver, Inbox};
 use crate::client::legacy::Legacy;
+use crate::client::options::Options;
 use crate::client::session::SessionHandle;
 use crate::client::streamable::Streamable;
 

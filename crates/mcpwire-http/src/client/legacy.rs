@@ -11,9 +11,9 @@ use mcpwire_jsonrpc::Message;
 use mcpwire_transport::{Error, MessageSender, SendOptions, Transport};
 
 use crate::client::Error as HttpError;
-use crate::client::builder::Options;
 use crate::client::connection::{Connection, TEXT_EVENT_STREAM, media_type};
 use crate::client::inbox::{HttpClientReceiver, Inbox};
+use crate::client::options::Options;
 use crate::client::sse::{SseEvent, SseParser};
 
 /// The event type that names the POST endpoint.

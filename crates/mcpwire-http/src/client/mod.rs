@@ -172,6 +172,7 @@ mod fallback;
 mod inbox;
 mod legacy;
 mod modern;
+mod options;
 mod service;
 mod session;
 mod sse;

@@ -14,12 +14,12 @@ use tokio::sync::RwLock;
 use tokio_util::sync::CancellationToken;
 
 use crate::client::Error as HttpError;
-use crate::client::builder::Options;
 use crate::client::connection::{
     APPLICATION_JSON, Connection, TEXT_EVENT_STREAM, explained_status, is_unsupported, media_type,
 };
 use crate::client::inbox::{HttpClientReceiver, Inbox};
 use crate::client::modern::{cancelled_request, modern_headers};
+use crate::client::options::Options;
 use crate::client::session::{SessionHandle, lock};
 use crate::client::sse::SseParser;
 use crate::headers::{LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID};

@@ -12,8 +12,8 @@ use http_body::{Body, Frame, SizeHint};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
 
-use crate::server::exchange::DisconnectGuard;
-use crate::server::session::ActivityGuard;
+use crate::server::activity::ActivityGuard;
+use crate::server::disconnect::DisconnectGuard;
 
 /// The body of every response of a [`StreamableHttpService`](crate::server::StreamableHttpService).
 ///

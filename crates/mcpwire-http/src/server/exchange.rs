@@ -22,6 +22,7 @@ use crate::headers::{InvalidHeaderValue, MCP_PARAM_PREFIX, decode_value};
 use crate::server::Error;
 use crate::server::body::{ResponseBody, event};
 use crate::server::config::Config;
+use crate::server::disconnect::DisconnectGuard;
 
 /// One validated modern request on the stateless lane of a
 /// [`StreamableHttpService`](crate::server::StreamableHttpService), handed to a
@@ -331,37 +332,6 @@ pub(crate) fn status_of(code: ErrorCode) -> StatusCode {
         | ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY
         | ErrorCode::UNSUPPORTED_PROTOCOL_VERSION => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
-    }
-}
-
-/// Cancels an exchange when what carries its answer (the POST future, then the SSE body) is
-/// dropped before the final message went.
-pub(crate) struct DisconnectGuard {
-    cancellation: Option<CancellationToken>,
-    finished: Arc<AtomicBool>,
-}
-
-impl DisconnectGuard {
-    fn new(cancellation: CancellationToken, finished: Arc<AtomicBool>) -> Self {
-        DisconnectGuard {
-            cancellation: Some(cancellation),
-            finished,
-        }
-    }
-
-    /// Hands the watch over to another guard: this one cancels nothing.
-    pub(crate) fn disarm(mut self) {
-        self.cancellation = None;
-    }
-}
-
-impl Drop for DisconnectGuard {
-    fn drop(&mut self) {
-        if let Some(cancellation) = self.cancellation.take()
-            && !self.finished.load(Ordering::SeqCst)
-        {
-            cancellation.cancel();
-        }
     }
 }
 

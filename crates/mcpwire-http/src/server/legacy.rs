@@ -10,18 +10,19 @@ use bytes::Bytes;
 use http::header::ACCEPT;
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body::Body;
-use mcpwire_jsonrpc::{ErrorCode, Message};
+use mcpwire_jsonrpc::ErrorCode;
 use mcpwire_schema::Era;
 use tokio::sync::mpsc;
 
 use crate::server::body::{ResponseBody, event};
 use crate::server::config::Config;
-use crate::server::service::{
-    Reject, Shared, accepted, accepts, check_json_body, error_response, method_not_allowed,
-    read_message, register_session, session_id, session_not_found, sse_response,
+use crate::server::request::{accepts, check_json_body, read_message, session_id};
+use crate::server::response::{
+    Reject, accepted, error_response, method_not_allowed, session_not_found, sse_response,
 };
 use crate::server::session::Session;
-use crate::server::transport::HttpSessionTransport;
+use crate::server::shared::Shared;
+use crate::server::transport::{HttpSessionTransport, LegacyOutbound};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -89,7 +90,7 @@ fn open(shared: &Arc<Shared>, headers: &HeaderMap) -> Response<ResponseBody> {
         .legacy_sse
         .as_ref()
         .expect("a legacy path matched, so the legacy endpoints are configured");
-    let (session, inbound) = match register_session(shared, true) {
+    let (session, inbound) = match shared.registry.register(&shared.config, true) {
         Ok(registered) => registered,
         Err(reject) => return reject.into_response(),
     };
@@ -101,9 +102,7 @@ fn open(shared: &Arc<Shared>, headers: &HeaderMap) -> Response<ResponseBody> {
         config.keep_alive,
         Some(session.busy()),
     );
-    let outbound = LegacyOutbound {
-        live: live.downgrade(),
-    };
+    let outbound = LegacyOutbound::new(live.downgrade());
     watch(Arc::clone(&session), live);
     (shared.factory)(HttpSessionTransport::legacy(session, inbound, outbound));
     sse_response(body)
@@ -173,52 +172,6 @@ fn session_in_query(query: Option<&str>) -> Result<String, Reject> {
         code: ErrorCode::INVALID_REQUEST,
         message: "malformed sessionId",
     })
-}
-
-/// The sending side of a legacy session's event stream, held by its transport.
-///
-/// It holds the stream weakly: the stream's one lasting sender belongs to the task of
-/// [`watch`], so that the stream ends when the session does, even while the transport lives.
-pub(crate) struct LegacyOutbound {
-    live: mpsc::WeakSender<Bytes>,
-}
-
-impl LegacyOutbound {
-    /// Queues `message` as a `message` event on the stream. When the queue is full, waits for
-    /// room at most the slow-consumer timeout; then the session ends, since a legacy client
-    /// cannot resume its stream.
-    pub(crate) async fn deliver(
-        &self,
-        session: &Arc<Session>,
-        message: Message,
-    ) -> Result<(), mcpwire_transport::Error> {
-        let Some(live) = self.live.upgrade() else {
-            return Err(mcpwire_transport::Error::closed());
-        };
-        let frame = event(None, "message", &message.to_vec());
-        let frame = match live.try_send(frame) {
-            Ok(()) => return Ok(()),
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                return Err(mcpwire_transport::Error::closed());
-            }
-            Err(mpsc::error::TrySendError::Full(frame)) => frame,
-        };
-        let timeout = session.config.slow_consumer_timeout;
-        let sent = tokio::select! {
-            sent = live.send_timeout(frame, timeout) => sent.is_ok(),
-            // The session's end closes the stream; this sender must not keep it open.
-            () = session.terminated.cancelled() => false,
-        };
-        if sent {
-            return Ok(());
-        }
-        drop(live);
-        if !session.terminated.is_cancelled() {
-            tracing::debug!("ending a legacy session whose client reads too slowly");
-            session.terminate().await;
-        }
-        Err(mcpwire_transport::Error::closed())
-    }
 }
 
 #[cfg(test)]

@@ -3,18 +3,25 @@
 //!
 //! See the [crate documentation](crate) for an overview and an example.
 
+mod activity;
 mod body;
 mod config;
+mod disconnect;
 mod error;
 mod event_store;
 mod exchange;
 mod guard;
 #[cfg(feature = "legacy-sse")]
 mod legacy;
+mod registry;
+mod request;
+mod response;
 mod serve;
 mod service;
 mod session;
+mod shared;
 mod stateless;
+mod streamable;
 mod transport;
 
 pub use body::ResponseBody;

@@ -1,43 +1,32 @@
-//! The MCP endpoint as a `tower::Service`: header checks, sessions, and the three methods.
+//! The MCP endpoint as a `tower::Service`: the checks every request passes, then the lane that
+//! serves it (stateless, legacy HTTP+SSE, or Streamable HTTP).
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
-use http::header::{ACCEPT, ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
+use http::{Request, Response, StatusCode};
 use http_body::Body;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
-use mcpwire_jsonrpc::{
-    ErrorCode, ErrorObject, ErrorResponse, Message, ParseOptions, Parsed, RequestId,
-};
+use mcpwire_jsonrpc::ErrorCode;
 use mcpwire_schema::{Era, ProtocolVersion};
-use tokio::sync::mpsc;
 
-use crate::server::body::{ResponseBody, parse_event_id};
+use crate::server::body::ResponseBody;
 use crate::server::config::Config;
 use crate::server::guard::Rejection;
 #[cfg(feature = "legacy-sse")]
 use crate::server::legacy::{self, LegacyPath};
-use crate::server::session::{PostReply, Refusal, Registered, Session};
+use crate::server::registry::Registry;
+use crate::server::request::BoxError;
+use crate::server::response::{error_response, error_response_in};
+use crate::server::shared::Shared;
 use crate::server::stateless::{self, Lane, StatelessHandler};
+use crate::server::streamable;
 use crate::server::transport::HttpSessionTransport;
 
 pub use crate::headers::{LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
-
-/// The longest `Mcp-Session-Id` accepted; ids this service makes are 64 characters.
-const MAX_SESSION_ID_LENGTH: usize = 128;
-
-pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// The function that serves each new session's transport, supplied by the role crate.
-type SessionFactory = dyn Fn(HttpSessionTransport) + Send + Sync;
 
 /// The MCP endpoint of the Streamable HTTP transport (revision 2025-11-25), as a
 /// [`tower_service::Service`] over [`http::Request`]s.
@@ -105,54 +94,6 @@ pub struct StreamableHttpService {
     shared: Arc<Shared>,
 }
 
-/// What every clone of a service shares.
-pub(crate) struct Shared {
-    pub(crate) config: Arc<Config>,
-    pub(crate) factory: Arc<SessionFactory>,
-    pub(crate) registry: Arc<Registry>,
-    /// The stateless lane of modern requests, when installed.
-    pub(crate) stateless: Option<Lane>,
-}
-
-/// The live sessions of one service.
-pub(crate) struct Registry {
-    sessions: Mutex<HashMap<Arc<str>, Entry>>,
-    shutting_down: AtomicBool,
-}
-
-/// A live session, and whether it speaks the legacy HTTP+SSE transport: a session is only
-/// found through the endpoints of its own transport.
-struct Entry {
-    session: Arc<Session>,
-    legacy: bool,
-}
-
-impl Registry {
-    fn lock(&self) -> MutexGuard<'_, HashMap<Arc<str>, Entry>> {
-        // Every critical section is one lookup, insert or remove.
-        self.sessions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    pub(crate) fn remove(&self, id: &str) {
-        self.lock().remove(id);
-    }
-
-    /// The live Streamable HTTP session `id`.
-    fn get(&self, id: &str) -> Option<Arc<Session>> {
-        self.find(id, false)
-    }
-
-    /// The live session `id` of the transport `legacy` names.
-    pub(crate) fn find(&self, id: &str, legacy: bool) -> Option<Arc<Session>> {
-        self.lock()
-            .get(id)
-            .filter(|entry| entry.legacy == legacy)
-            .map(|entry| Arc::clone(&entry.session))
-    }
-}
-
 impl StreamableHttpService {
     /// A service with `config` that hands each new session's transport to `factory`.
     ///
@@ -166,10 +107,7 @@ impl StreamableHttpService {
             shared: Arc::new(Shared {
                 config: Arc::new(config),
                 factory: Arc::new(factory),
-                registry: Arc::new(Registry {
-                    sessions: Mutex::new(HashMap::new()),
-                    shutting_down: AtomicBool::new(false),
-                }),
+                registry: Arc::new(Registry::new()),
                 stateless: None,
             }),
         }
@@ -269,7 +207,7 @@ impl StreamableHttpService {
 
     /// How many sessions are live.
     pub fn session_count(&self) -> usize {
-        self.shared.registry.lock().len()
+        self.shared.registry.len()
     }
 
     /// Ends every session and refuses new requests with `503`: open SSE streams end cleanly
@@ -277,16 +215,11 @@ impl StreamableHttpService {
     /// request on the stateless lane is cancelled.
     pub async fn shutdown(&self) {
         let registry = &self.shared.registry;
-        registry.shutting_down.store(true, Ordering::SeqCst);
+        registry.begin_shutdown();
         if let Some(lane) = &self.shared.stateless {
             lane.shut_down();
         }
-        let sessions: Vec<Arc<Session>> = registry
-            .lock()
-            .values()
-            .map(|entry| Arc::clone(&entry.session))
-            .collect();
-        for session in sessions {
+        for session in registry.sessions() {
             session.terminate().await;
         }
     }
@@ -386,7 +319,7 @@ where
         })
         && !is_legacy_sse_path(config, request.uri().path());
     let era = if modern { Era::Modern } else { Era::Legacy };
-    if shared.registry.shutting_down.load(Ordering::SeqCst) {
+    if shared.registry.is_shutting_down() {
         return error_response_in(
             era,
             StatusCode::SERVICE_UNAVAILABLE,
@@ -424,7 +357,7 @@ where
             .and_then(ProtocolVersion::from_wire)
             .is_some_and(|version| config.protocol_versions.contains(&version));
         // A service of no legacy revision refuses the message itself, with the versions it
-        // serves (see `refuse_legacy`).
+        // serves (see `streamable::refuse_legacy`).
         if !supported && !modern && !config.protocol_versions.is_empty() {
             let served: Vec<&str> = config
                 .protocol_versions
@@ -443,18 +376,13 @@ where
         }
     }
     if modern && let Some(lane) = &shared.stateless {
-        return stateless::handle(Arc::clone(&shared), lane, request).await;
+        return stateless::handle(&shared.config, lane, request).await;
     }
     #[cfg(feature = "legacy-sse")]
     if let Some(path) = LegacyPath::of(config, request.uri().path()) {
         return legacy::handle(shared, path, request).await;
     }
-    match *request.method() {
-        Method::POST => post(shared, request).await,
-        Method::GET => get(&shared, request.headers()).await,
-        Method::DELETE => delete(&shared, request.headers()).await,
-        _ => method_not_allowed(Era::Legacy, "method not allowed", "GET, POST, DELETE"),
-    }
+    streamable::handle(shared, request).await
 }
 
 /// Whether `path` is one of the legacy HTTP+SSE endpoints.
@@ -467,694 +395,4 @@ fn is_legacy_sse_path(config: &Config, path: &str) -> bool {
 #[cfg(not(feature = "legacy-sse"))]
 fn is_legacy_sse_path(_config: &Config, _path: &str) -> bool {
     false
-}
-
-async fn post<B>(shared: Arc<Shared>, request: Request<B>) -> Response<ResponseBody>
-where
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-{
-    let config = &shared.config;
-    let (parts, body) = request.into_parts();
-    let headers = &parts.headers;
-    if let Err(reject) = check_post_headers(config, headers) {
-        return reject.into_response();
-    }
-    let session_header = match session_id_header(headers) {
-        Ok(id) => id,
-        Err(reject) => return reject.into_response(),
-    };
-    // Look the session up before reading the body, so that nothing is read for a dead one.
-    let session = match &session_header {
-        Some(id) => match shared.registry.get(id) {
-            Some(session) => Some(session),
-            None => return session_not_found(),
-        },
-        None => None,
-    };
-
-    let message = match read_message(config, body, Era::Legacy).await {
-        Ok(message) => message,
-        Err(response) => return *response,
-    };
-    if session.is_none()
-        && let Some(lane) = &shared.stateless
-        && stateless::is_modern_message(&message)
-    {
-        return stateless::serve_message(&shared, lane, headers, message).await;
-    }
-
-    if config.protocol_versions.is_empty() {
-        return refuse_legacy(&shared, headers, &message);
-    }
-
-    let is_initialize =
-        matches!(&message, Message::Request(request) if request.method == "initialize");
-    if is_initialize && let Some(response) = contradicting_version(headers, &message) {
-        return response;
-    }
-    let (session, created) = match session {
-        Some(session) => (session, false),
-        None if is_initialize => match create_session(&shared) {
-            Ok(session) => (session, true),
-            Err(reject) => return reject.into_response(),
-        },
-        None => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::INVALID_REQUEST,
-                "Mcp-Session-Id is required after initialize",
-            );
-        }
-    };
-
-    match message {
-        Message::Request(request) => {
-            let id = request.id.clone();
-            let activity = session.busy();
-            let registered = match session
-                .register_request(id.clone(), is_initialize && created, activity)
-                .await
-            {
-                Ok(registered) => registered,
-                Err(Refusal::DuplicateId) => {
-                    let error = ErrorObject::new(
-                        ErrorCode::INVALID_REQUEST,
-                        format!("request id {id} is already in flight"),
-                    );
-                    return json_response(
-                        StatusCode::BAD_REQUEST,
-                        Message::from(ErrorResponse::new(Some(id), error)).to_vec(),
-                    );
-                }
-                Err(_) => return session_not_found(),
-            };
-            let mut forwarding = ForwardGuard {
-                session: Some(Arc::clone(&session)),
-                id,
-            };
-            if session.forward(Message::Request(request)).await.is_err() {
-                return session_not_found();
-            }
-            forwarding.session = None;
-            let mut response = match registered {
-                Registered::Streaming(body) => sse_response(body),
-                Registered::Pending(reply, _activity) => match reply.await {
-                    Ok(PostReply::Json(bytes, is_error)) => {
-                        if created && is_error {
-                            // A failed initialize leaves nothing behind.
-                            session.terminate().await;
-                            return json_response(StatusCode::OK, bytes);
-                        }
-                        json_response(StatusCode::OK, bytes)
-                    }
-                    Ok(PostReply::Sse(body)) => sse_response(body),
-                    Err(_) if session.terminated.is_cancelled() => return session_not_found(),
-                    // The client cancelled the request: it gets no response.
-                    Err(_) => sse_response(ResponseBody::sse(Default::default(), None, None, None)),
-                },
-            };
-            if created {
-                let value =
-                    HeaderValue::from_str(&session.id).expect("session ids are visible ASCII");
-                response.headers_mut().insert(MCP_SESSION_ID, value);
-            }
-            response
-        }
-        other => {
-            if let Some(id) = cancelled_request(&other) {
-                // The engine sends nothing more for a cancelled request; end its stream.
-                session.forget_request(&id).await;
-            }
-            let _activity = session.busy();
-            match session.forward(other).await {
-                Ok(()) => accepted(),
-                Err(_) => session_not_found(),
-            }
-        }
-    }
-}
-
-/// The `protocolVersion` a request asks for in its params, as `initialize` does.
-fn initialize_version(message: &Message) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Initialize {
-        #[serde(rename = "protocolVersion")]
-        protocol_version: String,
-    }
-    let Message::Request(request) = message else {
-        return None;
-    };
-    let params = request.params.as_deref()?;
-    serde_json::from_str::<Initialize>(params.get())
-        .ok()
-        .map(|initialize| initialize.protocol_version)
-}
-
-/// The `400` for an `initialize` whose `MCP-Protocol-Version` header names another revision
-/// than its `protocolVersion`: the two would negotiate different things, so neither is
-/// trusted and no session is made. `None` when the header is absent or agrees.
-fn contradicting_version(headers: &HeaderMap, message: &Message) -> Option<Response<ResponseBody>> {
-    let header = headers.get(MCP_PROTOCOL_VERSION)?;
-    let Message::Request(request) = message else {
-        return None;
-    };
-    let asked = initialize_version(message)?;
-    if header.as_bytes() == asked.as_bytes() {
-        return None;
-    }
-    let header = String::from_utf8_lossy(header.as_bytes());
-    let error = ErrorObject::new(
-        ErrorCode::INVALID_REQUEST,
-        format!(
-            "the MCP-Protocol-Version header `{header}` contradicts the protocolVersion `{asked}` of initialize"
-        ),
-    );
-    Some(json_response(
-        StatusCode::BAD_REQUEST,
-        Message::from(ErrorResponse::new(Some(request.id.clone()), error)).to_vec(),
-    ))
-}
-
-/// The answer of a service that serves no legacy revision (an empty
-/// [`Config::protocol_versions`]) to a legacy message: `400` and `-32022`
-/// (UnsupportedProtocolVersion) naming the modern revisions of its stateless lane, if any, and
-/// the revision the client asked for (in `initialize`, or else in its header), so that a
-/// legacy client can tell its user why.
-fn refuse_legacy(
-    shared: &Shared,
-    headers: &HeaderMap,
-    message: &Message,
-) -> Response<ResponseBody> {
-    let id = match message {
-        Message::Request(request) => Some(request.id.clone()),
-        _ => None,
-    };
-    let requested = initialize_version(message)
-        .or_else(|| {
-            headers
-                .get(MCP_PROTOCOL_VERSION)
-                .and_then(|value| value.to_str().ok())
-                .map(str::to_owned)
-        })
-        .unwrap_or_default();
-    let supported: &[ProtocolVersion] = match &shared.stateless {
-        Some(_) => &shared.config.modern_versions,
-        None => &[],
-    };
-    let mut error = mcpwire_schema::meta::unsupported_protocol_version(&requested, supported);
-    // A legacy client may show only the message: it names what the server speaks.
-    let names: Vec<&str> = supported.iter().map(|version| version.as_str()).collect();
-    error.message = format!(
-        "unsupported protocol version: {requested}; this server supports only {}",
-        names.join(", ")
-    );
-    json_response(
-        StatusCode::BAD_REQUEST,
-        Message::from(ErrorResponse::new(id, error)).to_vec(),
-    )
-}
-
-/// Checks the headers of a `POST` to the Streamable HTTP endpoint: `406` unless `Accept` lists
-/// both JSON and SSE, then [`check_json_body`].
-pub(crate) fn check_post_headers(config: &Config, headers: &HeaderMap) -> Result<(), Reject> {
-    if !(accepts(headers, "application/json") && accepts(headers, "text/event-stream")) {
-        return Err(Reject {
-            status: StatusCode::NOT_ACCEPTABLE,
-            code: ErrorCode::INVALID_REQUEST,
-            message: "Accept must list application/json and text/event-stream",
-        });
-    }
-    check_json_body(config, headers)
-}
-
-/// Checks the headers of a `POST` that carries a JSON-RPC message: `415` unless the
-/// `Content-Type` is JSON, `413` when the declared length is over the limit.
-pub(crate) fn check_json_body(config: &Config, headers: &HeaderMap) -> Result<(), Reject> {
-    let json = headers
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| media_type(value) == "application/json");
-    if !json {
-        return Err(Reject {
-            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            code: ErrorCode::INVALID_REQUEST,
-            message: "Content-Type must be application/json",
-        });
-    }
-    let declared_length = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
-    if declared_length.is_some_and(|length| length > config.max_body_bytes as u64) {
-        return Err(Reject::TOO_LARGE);
-    }
-    Ok(())
-}
-
-/// Reads the one JSON-RPC message of a `POST` body, within the size limit and the read
-/// timeout, or the response refusing it (`413`, `408`, or `400` with a JSON-RPC error).
-pub(crate) async fn read_message<B>(
-    config: &Config,
-    body: B,
-    era: Era,
-) -> Result<Message, Box<Response<ResponseBody>>>
-where
-    B: Body,
-    B::Error: Into<BoxError>,
-{
-    let body = Limited::new(body, config.max_body_bytes);
-    let bytes = match tokio::time::timeout(config.body_read_timeout, body.collect()).await {
-        Err(_) => {
-            return Err(Box::new(error_response_in(
-                era,
-                StatusCode::REQUEST_TIMEOUT,
-                ErrorCode::INVALID_REQUEST,
-                "the request body was not received in time",
-            )));
-        }
-        Ok(Err(error)) if error.downcast_ref::<LengthLimitError>().is_some() => {
-            return Err(Box::new(Reject::TOO_LARGE.into_response_in(era)));
-        }
-        Ok(Err(_)) => {
-            return Err(Box::new(error_response_in(
-                era,
-                StatusCode::BAD_REQUEST,
-                ErrorCode::PARSE_ERROR,
-                "the request body could not be read",
-            )));
-        }
-        Ok(Ok(collected)) => collected.to_bytes(),
-    };
-    let options = ParseOptions {
-        max_size: config.max_body_bytes,
-        ..ParseOptions::default()
-    };
-    match mcpwire_jsonrpc::parse(&bytes, &options) {
-        Ok(Parsed::Single(message)) => Ok(message),
-        Ok(Parsed::Batch(_)) => Err(Box::new(error_response_in(
-            era,
-            StatusCode::BAD_REQUEST,
-            ErrorCode::INVALID_REQUEST,
-            "a POST body must hold a single JSON-RPC message",
-        ))),
-        Err(error) => Err(Box::new(json_response(
-            StatusCode::BAD_REQUEST,
-            idless_error(era, error.to_error_response().error),
-        ))),
-    }
-}
-
-/// The answer to a `POST` whose message was taken: `202 Accepted`, no body.
-pub(crate) fn accepted() -> Response<ResponseBody> {
-    Response::builder()
-        .status(StatusCode::ACCEPTED)
-        .body(ResponseBody::empty())
-        .expect("a valid response")
-}
-
-/// Forgets a registered request whose POST ended before the request was forwarded.
-struct ForwardGuard {
-    session: Option<Arc<Session>>,
-    id: RequestId,
-}
-
-impl Drop for ForwardGuard {
-    fn drop(&mut self) {
-        if let Some(session) = self.session.take() {
-            let id = self.id.clone();
-            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                runtime.spawn(async move { session.forget_request(&id).await });
-            }
-        }
-    }
-}
-
-/// The id a `notifications/cancelled` names, if `message` is one.
-fn cancelled_request(message: &Message) -> Option<RequestId> {
-    let Message::Notification(notification) = message else {
-        return None;
-    };
-    if notification.method != "notifications/cancelled" {
-        return None;
-    }
-    #[derive(serde::Deserialize)]
-    struct Params {
-        #[serde(rename = "requestId")]
-        request_id: RequestId,
-    }
-    let params = notification.params.as_ref()?;
-    serde_json::from_str::<Params>(params.get())
-        .ok()
-        .map(|params| params.request_id)
-}
-
-fn create_session(shared: &Arc<Shared>) -> Result<Arc<Session>, Reject> {
-    let (session, inbound) = register_session(shared, false)?;
-    (shared.factory)(HttpSessionTransport::new(Arc::clone(&session), inbound));
-    Ok(session)
-}
-
-/// Makes a session with a fresh id within the session limit, of the legacy HTTP+SSE
-/// transport when `legacy`; returns it with the receiver of its POSTed messages.
-pub(crate) fn register_session(
-    shared: &Arc<Shared>,
-    legacy: bool,
-) -> Result<(Arc<Session>, mpsc::Receiver<Message>), Reject> {
-    let id = new_session_id().map_err(|_| Reject {
-        status: StatusCode::INTERNAL_SERVER_ERROR,
-        code: ErrorCode::INTERNAL_ERROR,
-        message: "no session id could be made",
-    })?;
-    let (session, inbound) = {
-        let mut sessions = shared.registry.lock();
-        if sessions.len() >= shared.config.max_sessions {
-            return Err(Reject {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: ErrorCode::INTERNAL_ERROR,
-                message: "too many sessions",
-            });
-        }
-        let (session, inbound) = Session::new(
-            Arc::from(id),
-            Arc::clone(&shared.config),
-            Arc::downgrade(&shared.registry),
-        );
-        let entry = Entry {
-            session: Arc::clone(&session),
-            legacy,
-        };
-        sessions.insert(Arc::clone(&session.id), entry);
-        (session, inbound)
-    };
-    session.spawn_expiry();
-    tracing::debug!(legacy, "session created");
-    Ok((session, inbound))
-}
-
-/// A session id: 32 bytes from the operating system's CSPRNG, as 64 lowercase hex digits.
-fn new_session_id() -> Result<String, getrandom::Error> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)?;
-    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
-}
-
-async fn get(shared: &Arc<Shared>, headers: &HeaderMap) -> Response<ResponseBody> {
-    let config = &shared.config;
-    let last_event_id = headers.get(LAST_EVENT_ID);
-    if !config.standalone_get && last_event_id.is_none() {
-        return method_not_allowed(
-            Era::Legacy,
-            "this server offers no standalone SSE stream",
-            "POST, DELETE",
-        );
-    }
-    if !accepts(headers, "text/event-stream") {
-        return error_response(
-            StatusCode::NOT_ACCEPTABLE,
-            ErrorCode::INVALID_REQUEST,
-            "Accept must list text/event-stream",
-        );
-    }
-    let session = match session_for(shared, headers) {
-        Ok(session) => session,
-        Err(reject) => return reject.into_response(),
-    };
-    let opened = match last_event_id {
-        Some(value) => {
-            let Some((stream, after)) = value.to_str().ok().and_then(parse_event_id) else {
-                return error_response(
-                    StatusCode::BAD_REQUEST,
-                    ErrorCode::INVALID_REQUEST,
-                    "malformed Last-Event-ID",
-                );
-            };
-            session.resume(stream, after).await
-        }
-        None => session.open_standalone().await,
-    };
-    match opened {
-        Ok(body) => sse_response(body),
-        Err(Refusal::Terminated) => session_not_found(),
-        Err(Refusal::TooManyStreams) => error_response(
-            StatusCode::CONFLICT,
-            ErrorCode::INVALID_REQUEST,
-            "too many open SSE streams for this session",
-        ),
-        Err(Refusal::Unresumable(reason)) => {
-            error_response(StatusCode::BAD_REQUEST, ErrorCode::INVALID_REQUEST, &reason)
-        }
-        Err(Refusal::DuplicateId) => unreachable!("a GET registers no request"),
-    }
-}
-
-async fn delete(shared: &Arc<Shared>, headers: &HeaderMap) -> Response<ResponseBody> {
-    match session_for(shared, headers) {
-        Ok(session) => {
-            session.terminate().await;
-            tracing::debug!("session deleted");
-            Response::builder()
-                .status(StatusCode::OK)
-                .body(ResponseBody::empty())
-                .expect("a valid response")
-        }
-        Err(reject) => reject.into_response(),
-    }
-}
-
-/// The live session a request names, or the response refusing it.
-fn session_for(shared: &Arc<Shared>, headers: &HeaderMap) -> Result<Arc<Session>, Reject> {
-    match session_id_header(headers)? {
-        Some(id) => shared.registry.get(&id).ok_or(Reject::SESSION_NOT_FOUND),
-        None => Err(Reject {
-            status: StatusCode::BAD_REQUEST,
-            code: ErrorCode::INVALID_REQUEST,
-            message: "Mcp-Session-Id is required",
-        }),
-    }
-}
-
-/// The `Mcp-Session-Id` header, if present and well formed.
-fn session_id_header(headers: &HeaderMap) -> Result<Option<String>, Reject> {
-    let Some(value) = headers.get(MCP_SESSION_ID) else {
-        return Ok(None);
-    };
-    match session_id(value.as_bytes()) {
-        Some(id) => Ok(Some(id)),
-        None => Err(Reject {
-            status: StatusCode::BAD_REQUEST,
-            code: ErrorCode::INVALID_REQUEST,
-            message: "malformed Mcp-Session-Id",
-        }),
-    }
-}
-
-/// `bytes` as a session id, if they can be one: 1 to 128 visible ASCII characters.
-pub(crate) fn session_id(bytes: &[u8]) -> Option<String> {
-    if bytes.is_empty()
-        || bytes.len() > MAX_SESSION_ID_LENGTH
-        || !bytes.iter().all(|byte| (0x21..=0x7e).contains(byte))
-    {
-        return None;
-    }
-    String::from_utf8(bytes.to_vec()).ok()
-}
-
-/// Whether the `Accept` headers list `wanted` (`type/subtype`), directly or by a wildcard.
-pub(crate) fn accepts(headers: &HeaderMap, wanted: &str) -> bool {
-    let (wanted_type, _) = wanted.split_once('/').expect("a media type");
-    headers
-        .get_all(ACCEPT)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(media_type)
-        .any(|range| {
-            range == wanted
-                || range == "*/*"
-                || range
-                    .strip_suffix("/*")
-                    .is_some_and(|range_type| range_type == wanted_type)
-        })
-}
-
-/// The media type of a header value, lowercase and without parameters.
-fn media_type(value: &str) -> String {
-    value
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
-}
-
-pub(crate) fn json_response(status: StatusCode, bytes: impl Into<Bytes>) -> Response<ResponseBody> {
-    Response::builder()
-        .status(status)
-        .header(CONTENT_TYPE, "application/json")
-        .body(ResponseBody::full(bytes))
-        .expect("a valid response")
-}
-
-/// An SSE answer. `X-Accel-Buffering: no` asks proxies such as nginx to pass events on as
-/// they come rather than buffer them.
-pub(crate) fn sse_response(body: ResponseBody) -> Response<ResponseBody> {
-    Response::builder()
-        .status(StatusCode::OK)
-        .header(CONTENT_TYPE, "text/event-stream")
-        .header(CACHE_CONTROL, "no-cache")
-        .header(X_ACCEL_BUFFERING, "no")
-        .body(body)
-        .expect("a valid response")
-}
-
-/// The `X-Accel-Buffering` header of nginx.
-const X_ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering");
-
-/// A refusal, turned into an [`error_response`] at the end.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Reject {
-    pub(crate) status: StatusCode,
-    pub(crate) code: ErrorCode,
-    pub(crate) message: &'static str,
-}
-
-impl Reject {
-    const SESSION_NOT_FOUND: Reject = Reject {
-        status: StatusCode::NOT_FOUND,
-        code: ErrorCode::INVALID_REQUEST,
-        message: "session not found",
-    };
-
-    const TOO_LARGE: Reject = Reject {
-        status: StatusCode::PAYLOAD_TOO_LARGE,
-        code: ErrorCode::PARSE_ERROR,
-        message: "the request body is too large",
-    };
-
-    pub(crate) fn into_response(self) -> Response<ResponseBody> {
-        self.into_response_in(Era::Legacy)
-    }
-
-    /// The response, written for a request of `era`.
-    pub(crate) fn into_response_in(self, era: Era) -> Response<ResponseBody> {
-        let mut response = error_response_in(era, self.status, self.code, self.message);
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            response
-                .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from_static("5"));
-        }
-        response
-    }
-}
-
-/// `405 Method Not Allowed` with an `Allow` header naming the methods that are.
-pub(crate) fn method_not_allowed(
-    era: Era,
-    message: &str,
-    allow: &'static str,
-) -> Response<ResponseBody> {
-    let mut response = error_response_in(
-        era,
-        StatusCode::METHOD_NOT_ALLOWED,
-        ErrorCode::INVALID_REQUEST,
-        message,
-    );
-    response
-        .headers_mut()
-        .insert(ALLOW, HeaderValue::from_static(allow));
-    response
-}
-
-/// An HTTP error whose body is a JSON-RPC error response without an id (`"id": null`).
-pub(crate) fn error_response(
-    status: StatusCode,
-    code: ErrorCode,
-    message: &str,
-) -> Response<ResponseBody> {
-    error_response_in(Era::Legacy, status, code, message)
-}
-
-/// An HTTP error whose body is a JSON-RPC error response without an id, written for a request
-/// of `era`.
-pub(crate) fn error_response_in(
-    era: Era,
-    status: StatusCode,
-    code: ErrorCode,
-    message: &str,
-) -> Response<ResponseBody> {
-    json_response(status, idless_error(era, ErrorObject::new(code, message)))
-}
-
-/// A JSON-RPC error response that names no request. JSON-RPC 2.0 and the legacy revisions
-/// write `"id": null`; the schema of the modern era has no null id, so there the member is
-/// left out.
-fn idless_error(era: Era, error: ErrorObject) -> Vec<u8> {
-    #[derive(serde::Serialize)]
-    struct Idless {
-        jsonrpc: &'static str,
-        error: ErrorObject,
-    }
-    match era {
-        Era::Legacy => Message::from(ErrorResponse::new(None, error)).to_vec(),
-        Era::Modern => serde_json::to_vec(&Idless {
-            jsonrpc: "2.0",
-            error,
-        })
-        .expect("an error object serializes"),
-    }
-}
-
-pub(crate) fn session_not_found() -> Response<ResponseBody> {
-    Reject::SESSION_NOT_FOUND.into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn headers(accept: &[&str]) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        for value in accept {
-            headers.append(ACCEPT, HeaderValue::from_str(value).unwrap());
-        }
-        headers
-    }
-
-    #[test]
-    fn accept_lists_are_read_with_parameters_wildcards_and_several_headers() {
-        let both = headers(&["application/json;q=0.9, Text/Event-Stream"]);
-        assert!(accepts(&both, "application/json") && accepts(&both, "text/event-stream"));
-        let split = headers(&["application/json", "text/event-stream"]);
-        assert!(accepts(&split, "text/event-stream"));
-        assert!(accepts(&headers(&["*/*"]), "text/event-stream"));
-        assert!(accepts(&headers(&["text/*"]), "text/event-stream"));
-        assert!(!accepts(
-            &headers(&["application/json"]),
-            "text/event-stream"
-        ));
-        assert!(!accepts(&headers(&[]), "application/json"));
-    }
-
-    #[test]
-    fn session_ids_are_visible_ascii_and_distinct() {
-        let first = new_session_id().unwrap();
-        let second = new_session_id().unwrap();
-        assert_eq!(first.len(), 64);
-        assert!(first.bytes().all(|byte| (0x21..=0x7e).contains(&byte)));
-        assert_ne!(first, second);
-    }
-
-    #[test]
-    fn cancellation_names_its_request() {
-        let message = Message::parse(
-            br#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7}}"#,
-        )
-        .unwrap();
-        assert_eq!(cancelled_request(&message), Some(RequestId::from(7)));
-        let other =
-            Message::parse(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).unwrap();
-        assert_eq!(cancelled_request(&other), None);
-    }
 }

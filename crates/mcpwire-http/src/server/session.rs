@@ -10,9 +10,15 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::server::activity::{ActivityGuard, Busy};
 use crate::server::body::{ResponseBody, event_id, message_event, priming_event};
 use crate::server::config::Config;
-use crate::server::service::Registry;
+
+/// The registry a session is listed in while it lives, which forgets it when it ends.
+pub(crate) trait SessionList: Send + Sync {
+    /// Forgets the session `id`.
+    fn remove(&self, id: &str);
+}
 
 /// The state of one session, shared by the HTTP side and its transport.
 pub(crate) struct Session {
@@ -22,7 +28,7 @@ pub(crate) struct Session {
     routes: tokio::sync::Mutex<Routes>,
     pub(crate) terminated: CancellationToken,
     activity: Mutex<Activity>,
-    registry: Weak<Registry>,
+    registry: Weak<dyn SessionList>,
 }
 
 struct Activity {
@@ -80,14 +86,9 @@ pub(crate) enum Refusal {
     Unresumable(String),
 }
 
-/// Marks a session busy while it lives, and records the end of the activity when dropped.
-pub(crate) struct ActivityGuard {
-    session: Arc<Session>,
-}
-
-impl Drop for ActivityGuard {
-    fn drop(&mut self) {
-        let mut activity = self.session.activity();
+impl Busy for Session {
+    fn end_activity(&self) {
+        let mut activity = self.activity();
         activity.busy -= 1;
         activity.last = Instant::now();
     }
@@ -97,7 +98,7 @@ impl Session {
     pub(crate) fn new(
         id: Arc<str>,
         config: Arc<Config>,
-        registry: Weak<Registry>,
+        registry: Weak<dyn SessionList>,
     ) -> (Arc<Session>, mpsc::Receiver<Message>) {
         let (inbound, receiver) = mpsc::channel(config.inbound_queue);
         let session = Arc::new(Session {
@@ -127,9 +128,8 @@ impl Session {
 
     pub(crate) fn busy(self: &Arc<Self>) -> ActivityGuard {
         self.activity().busy += 1;
-        ActivityGuard {
-            session: Arc::clone(self),
-        }
+        let session: Arc<Session> = Arc::clone(self);
+        ActivityGuard::new(session)
     }
 
     /// Ends the session when it stays idle for the configured timeout.

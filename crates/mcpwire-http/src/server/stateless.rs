@@ -15,11 +15,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::headers::{MCP_METHOD, MCP_NAME, MCP_PROTOCOL_VERSION, decode_value, trim_ows};
 use crate::server::body::ResponseBody;
+use crate::server::config::Config;
 use crate::server::event_store::BoxFuture;
 use crate::server::exchange::{Admitted, Exchange, FirstReply, ParamHeaders, authorization_digest};
-use crate::server::service::{
-    BoxError, Shared, accepted, check_post_headers, error_response_in, json_response,
-    method_not_allowed, read_message, sse_response,
+use crate::server::request::{BoxError, check_post_headers, read_message};
+use crate::server::response::{
+    accepted, error_response_in, json_response, method_not_allowed, sse_response,
 };
 
 /// Serves the modern requests that reach the stateless lane of a
@@ -137,7 +138,7 @@ pub(crate) fn is_modern_message(message: &Message) -> bool {
 
 /// Answers a request that a modern `MCP-Protocol-Version` header sent to the lane.
 pub(crate) async fn handle<B>(
-    shared: Arc<Shared>,
+    config: &Arc<Config>,
     lane: &Lane,
     request: Request<B>,
 ) -> Response<ResponseBody>
@@ -151,11 +152,11 @@ where
         return method_not_allowed(Era::Modern, "a modern request must be a POST", "POST");
     }
     let (parts, body) = request.into_parts();
-    if let Err(reject) = check_post_headers(&shared.config, &parts.headers) {
+    if let Err(reject) = check_post_headers(config, &parts.headers) {
         return reject.into_response_in(Era::Modern);
     }
-    match read_message(&shared.config, body, Era::Modern).await {
-        Ok(message) => serve_message(&shared, lane, &parts.headers, message).await,
+    match read_message(config, body, Era::Modern).await {
+        Ok(message) => serve_message(config, lane, &parts.headers, message).await,
         Err(response) => *response,
     }
 }
@@ -163,7 +164,7 @@ where
 /// Answers one parsed message on the lane, from the step after the parse of the validation
 /// ladder.
 pub(crate) async fn serve_message(
-    shared: &Arc<Shared>,
+    config: &Arc<Config>,
     lane: &Lane,
     headers: &HeaderMap,
     message: Message,
@@ -182,7 +183,7 @@ pub(crate) async fn serve_message(
             );
         }
     };
-    let admitted = match admit(&shared.config.modern_versions, headers, &request) {
+    let admitted = match admit(&config.modern_versions, headers, &request) {
         Ok(admitted) => admitted,
         Err(error) => return error_with_id(&request.id, error),
     };
@@ -207,7 +208,7 @@ pub(crate) async fn serve_message(
         admitted,
         cancellation.clone(),
         first_sender,
-        Arc::clone(&shared.config),
+        Arc::clone(config),
     );
     let served = lane.handler.handle(request, exchange);
     tokio::spawn(async move {

@@ -3,13 +3,15 @@
 use std::fmt;
 use std::sync::Arc;
 
+#[cfg(feature = "legacy-sse")]
+use bytes::Bytes;
 use mcpwire_jsonrpc::{Message, RequestId};
 use mcpwire_transport::{Error, Inbound, MessageReceiver, MessageSender, SendOptions, Transport};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 #[cfg(feature = "legacy-sse")]
-use crate::server::legacy::LegacyOutbound;
+use crate::server::body::event;
 use crate::server::session::Session;
 
 /// The [`Transport`] of one Streamable HTTP session, or of one legacy HTTP+SSE session.
@@ -189,5 +191,59 @@ impl MessageReceiver for HttpSessionReceiver {
             () = self.terminated.cancelled() => None,
             message = self.inbound.recv() => message.map(|message| Ok(Inbound::Message(message))),
         }
+    }
+}
+
+/// The sending side of a legacy session's event stream, held by its transport.
+///
+/// It holds the stream weakly: the stream's one lasting sender belongs to the task of the
+/// legacy lane's `watch`, so that the stream ends when the session does, even while the
+/// transport lives.
+#[cfg(feature = "legacy-sse")]
+pub(crate) struct LegacyOutbound {
+    live: mpsc::WeakSender<Bytes>,
+}
+
+#[cfg(feature = "legacy-sse")]
+impl LegacyOutbound {
+    /// The sender of the stream whose lasting sender is `live`.
+    pub(crate) fn new(live: mpsc::WeakSender<Bytes>) -> Self {
+        LegacyOutbound { live }
+    }
+
+    /// Queues `message` as a `message` event on the stream. When the queue is full, waits for
+    /// room at most the slow-consumer timeout; then the session ends, since a legacy client
+    /// cannot resume its stream.
+    pub(crate) async fn deliver(
+        &self,
+        session: &Arc<Session>,
+        message: Message,
+    ) -> Result<(), mcpwire_transport::Error> {
+        let Some(live) = self.live.upgrade() else {
+            return Err(mcpwire_transport::Error::closed());
+        };
+        let frame = event(None, "message", &message.to_vec());
+        let frame = match live.try_send(frame) {
+            Ok(()) => return Ok(()),
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                return Err(mcpwire_transport::Error::closed());
+            }
+            Err(mpsc::error::TrySendError::Full(frame)) => frame,
+        };
+        let timeout = session.config.slow_consumer_timeout;
+        let sent = tokio::select! {
+            sent = live.send_timeout(frame, timeout) => sent.is_ok(),
+            // The session's end closes the stream; this sender must not keep it open.
+            () = session.terminated.cancelled() => false,
+        };
+        if sent {
+            return Ok(());
+        }
+        drop(live);
+        if !session.terminated.is_cancelled() {
+            tracing::debug!("ending a legacy session whose client reads too slowly");
+            session.terminate().await;
+        }
+        Err(mcpwire_transport::Error::closed())
     }
 }

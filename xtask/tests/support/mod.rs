@@ -1,5 +1,4 @@
-//! A throwaway workspace for testing `cargo xtask tidy`, shared by the unit tests in
-//! `src/tidy.rs` and the tests in `tests/tidy.rs`.
+//! A throwaway workspace for the tests of `cargo xtask tidy` in `tests/tidy.rs`.
 //!
 //! Layout, under a fresh directory of the system's temporary directory:
 //!

@@ -1,0 +1,142 @@
+//! The session registry: the live sessions of one service, each found only through the
+//! endpoints of its own transport, within the session limit.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use http::StatusCode;
+use mcpwire_jsonrpc::{ErrorCode, Message};
+use tokio::sync::mpsc;
+
+use crate::server::config::Config;
+use crate::server::response::Reject;
+use crate::server::session::{Session, SessionList};
+
+/// The live sessions of one service.
+pub(crate) struct Registry {
+    sessions: Mutex<HashMap<Arc<str>, Entry>>,
+    shutting_down: AtomicBool,
+}
+
+/// A live session, and whether it speaks the legacy HTTP+SSE transport: a session is only
+/// found through the endpoints of its own transport.
+struct Entry {
+    session: Arc<Session>,
+    legacy: bool,
+}
+
+impl Registry {
+    /// A registry without sessions, taking new ones.
+    pub(crate) fn new() -> Self {
+        Registry {
+            sessions: Mutex::new(HashMap::new()),
+            shutting_down: AtomicBool::new(false),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<Arc<str>, Entry>> {
+        // Every critical section is one lookup, insert or remove.
+        self.sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The live Streamable HTTP session `id`.
+    pub(crate) fn get(&self, id: &str) -> Option<Arc<Session>> {
+        self.find(id, false)
+    }
+
+    /// The live session `id` of the transport `legacy` names.
+    pub(crate) fn find(&self, id: &str, legacy: bool) -> Option<Arc<Session>> {
+        self.lock()
+            .get(id)
+            .filter(|entry| entry.legacy == legacy)
+            .map(|entry| Arc::clone(&entry.session))
+    }
+
+    /// How many sessions are live.
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Marks the service as shutting down: every request is refused from now on.
+    pub(crate) fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether the service is shutting down.
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+
+    /// Every live session.
+    pub(crate) fn sessions(&self) -> Vec<Arc<Session>> {
+        self.lock()
+            .values()
+            .map(|entry| Arc::clone(&entry.session))
+            .collect()
+    }
+
+    /// Makes a session with a fresh id within the session limit, of the legacy HTTP+SSE
+    /// transport when `legacy`; returns it with the receiver of its POSTed messages.
+    pub(crate) fn register(
+        self: &Arc<Self>,
+        config: &Arc<Config>,
+        legacy: bool,
+    ) -> Result<(Arc<Session>, mpsc::Receiver<Message>), Reject> {
+        let id = new_session_id().map_err(|_| Reject {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: ErrorCode::INTERNAL_ERROR,
+            message: "no session id could be made",
+        })?;
+        let (session, inbound) = {
+            let mut sessions = self.lock();
+            if sessions.len() >= config.max_sessions {
+                return Err(Reject {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    code: ErrorCode::INTERNAL_ERROR,
+                    message: "too many sessions",
+                });
+            }
+            let registry: Weak<Registry> = Arc::downgrade(self);
+            let (session, inbound) = Session::new(Arc::from(id), Arc::clone(config), registry);
+            let entry = Entry {
+                session: Arc::clone(&session),
+                legacy,
+            };
+            sessions.insert(Arc::clone(&session.id), entry);
+            (session, inbound)
+        };
+        session.spawn_expiry();
+        tracing::debug!(legacy, "session created");
+        Ok((session, inbound))
+    }
+}
+
+impl SessionList for Registry {
+    fn remove(&self, id: &str) {
+        self.lock().remove(id);
+    }
+}
+
+/// A session id: 32 bytes from the operating system's CSPRNG, as 64 lowercase hex digits.
+fn new_session_id() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_ids_are_visible_ascii_and_distinct() {
+        let first = new_session_id().unwrap();
+        let second = new_session_id().unwrap();
+        assert_eq!(first.len(), 64);
+        assert!(first.bytes().all(|byte| (0x21..=0x7e).contains(&byte)));
+        assert_ne!(first, second);
+    }
+}

@@ -1,0 +1,178 @@
+//! The checks of an incoming request: its `Accept` and `Content-Type` headers, its body, read
+//! within the limits into one JSON-RPC message, and the form of a session id.
+
+use http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE};
+use http::{HeaderMap, Response, StatusCode};
+use http_body::Body;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use mcpwire_jsonrpc::{ErrorCode, Message, ParseOptions, Parsed};
+use mcpwire_schema::Era;
+
+use crate::server::body::ResponseBody;
+use crate::server::config::Config;
+use crate::server::response::{Reject, error_response_in, idless_error, json_response};
+
+/// The error of a request body, boxed as the service's bounds take it.
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The longest `Mcp-Session-Id` accepted; ids this service makes are 64 characters.
+const MAX_SESSION_ID_LENGTH: usize = 128;
+
+/// Checks the headers of a `POST` to the Streamable HTTP endpoint: `406` unless `Accept` lists
+/// both JSON and SSE, then [`check_json_body`].
+pub(crate) fn check_post_headers(config: &Config, headers: &HeaderMap) -> Result<(), Reject> {
+    if !(accepts(headers, "application/json") && accepts(headers, "text/event-stream")) {
+        return Err(Reject {
+            status: StatusCode::NOT_ACCEPTABLE,
+            code: ErrorCode::INVALID_REQUEST,
+            message: "Accept must list application/json and text/event-stream",
+        });
+    }
+    check_json_body(config, headers)
+}
+
+/// Checks the headers of a `POST` that carries a JSON-RPC message: `415` unless the
+/// `Content-Type` is JSON, `413` when the declared length is over the limit.
+pub(crate) fn check_json_body(config: &Config, headers: &HeaderMap) -> Result<(), Reject> {
+    let json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| media_type(value) == "application/json");
+    if !json {
+        return Err(Reject {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code: ErrorCode::INVALID_REQUEST,
+            message: "Content-Type must be application/json",
+        });
+    }
+    let declared_length = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared_length.is_some_and(|length| length > config.max_body_bytes as u64) {
+        return Err(Reject::TOO_LARGE);
+    }
+    Ok(())
+}
+
+/// Reads the one JSON-RPC message of a `POST` body, within the size limit and the read
+/// timeout, or the response refusing it (`413`, `408`, or `400` with a JSON-RPC error).
+pub(crate) async fn read_message<B>(
+    config: &Config,
+    body: B,
+    era: Era,
+) -> Result<Message, Box<Response<ResponseBody>>>
+where
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    let body = Limited::new(body, config.max_body_bytes);
+    let bytes = match tokio::time::timeout(config.body_read_timeout, body.collect()).await {
+        Err(_) => {
+            return Err(Box::new(error_response_in(
+                era,
+                StatusCode::REQUEST_TIMEOUT,
+                ErrorCode::INVALID_REQUEST,
+                "the request body was not received in time",
+            )));
+        }
+        Ok(Err(error)) if error.downcast_ref::<LengthLimitError>().is_some() => {
+            return Err(Box::new(Reject::TOO_LARGE.into_response_in(era)));
+        }
+        Ok(Err(_)) => {
+            return Err(Box::new(error_response_in(
+                era,
+                StatusCode::BAD_REQUEST,
+                ErrorCode::PARSE_ERROR,
+                "the request body could not be read",
+            )));
+        }
+        Ok(Ok(collected)) => collected.to_bytes(),
+    };
+    let options = ParseOptions {
+        max_size: config.max_body_bytes,
+        ..ParseOptions::default()
+    };
+    match mcpwire_jsonrpc::parse(&bytes, &options) {
+        Ok(Parsed::Single(message)) => Ok(message),
+        Ok(Parsed::Batch(_)) => Err(Box::new(error_response_in(
+            era,
+            StatusCode::BAD_REQUEST,
+            ErrorCode::INVALID_REQUEST,
+            "a POST body must hold a single JSON-RPC message",
+        ))),
+        Err(error) => Err(Box::new(json_response(
+            StatusCode::BAD_REQUEST,
+            idless_error(era, error.to_error_response().error),
+        ))),
+    }
+}
+
+/// `bytes` as a session id, if they can be one: 1 to 128 visible ASCII characters.
+pub(crate) fn session_id(bytes: &[u8]) -> Option<String> {
+    if bytes.is_empty()
+        || bytes.len() > MAX_SESSION_ID_LENGTH
+        || !bytes.iter().all(|byte| (0x21..=0x7e).contains(byte))
+    {
+        return None;
+    }
+    String::from_utf8(bytes.to_vec()).ok()
+}
+
+/// Whether the `Accept` headers list `wanted` (`type/subtype`), directly or by a wildcard.
+pub(crate) fn accepts(headers: &HeaderMap, wanted: &str) -> bool {
+    let (wanted_type, _) = wanted.split_once('/').expect("a media type");
+    headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(media_type)
+        .any(|range| {
+            range == wanted
+                || range == "*/*"
+                || range
+                    .strip_suffix("/*")
+                    .is_some_and(|range_type| range_type == wanted_type)
+        })
+}
+
+/// The media type of a header value, lowercase and without parameters.
+fn media_type(value: &str) -> String {
+    value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use http::HeaderValue;
+
+    use super::*;
+
+    fn headers(accept: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in accept {
+            headers.append(ACCEPT, HeaderValue::from_str(value).unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn accept_lists_are_read_with_parameters_wildcards_and_several_headers() {
+        let both = headers(&["application/json;q=0.9, Text/Event-Stream"]);
+        assert!(accepts(&both, "application/json") && accepts(&both, "text/event-stream"));
+        let split = headers(&["application/json", "text/event-stream"]);
+        assert!(accepts(&split, "text/event-stream"));
+        assert!(accepts(&headers(&["*/*"]), "text/event-stream"));
+        assert!(accepts(&headers(&["text/*"]), "text/event-stream"));
+        assert!(!accepts(
+            &headers(&["application/json"]),
+            "text/event-stream"
+        ));
+        assert!(!accepts(&headers(&[]), "application/json"));
+    }
+}
