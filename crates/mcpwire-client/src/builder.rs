@@ -63,6 +63,18 @@ pub struct ClientBuilder {
     task_limits: Option<TaskLimits>,
 }
 
+impl Client {
+    /// Starts configuring a client that introduces itself by `name` and `version` in
+    /// `clientInfo`, as [`Server::builder`] does in `serverInfo`; the builder's
+    /// [`title`](ClientBuilder::title) and [`description`](ClientBuilder::description) add to
+    /// it, and [`ClientBuilder::new`] takes a whole [`Implementation`] (icons, website).
+    ///
+    /// [`Server::builder`]: https://docs.rs/mcpwire-server/latest/mcpwire_server/struct.Server.html#method.builder
+    pub fn builder(name: impl Into<String>, version: impl Into<String>) -> ClientBuilder {
+        ClientBuilder::new(Implementation::new(name, version))
+    }
+}
+
 impl ClientBuilder {
     /// How long a request waits for its response unless its [`CallOptions`](crate::CallOptions)
     /// say otherwise. Default: 60 seconds.

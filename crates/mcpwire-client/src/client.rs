@@ -35,7 +35,7 @@ use crate::era::CacheSlot;
 use crate::mirrored::MirroredTools;
 use crate::modern::{self, Envelope, Outcome};
 use crate::subscription::{self, Subscription};
-use crate::{CallOptions, ClientBuilder, Error, capability, mrtr};
+use crate::{CallOptions, Error, capability, mrtr};
 use mcpwire_protocol::pagination::{Cursors, MAX_PAGES, Next, Page};
 
 /// A connection to an MCP server, in the era the server speaks: after the `initialize`
@@ -98,16 +98,6 @@ pub(crate) struct Session {
 }
 
 impl Client {
-    /// Starts configuring a client that introduces itself by `name` and `version` in
-    /// `clientInfo`, as [`Server::builder`] does in `serverInfo`; the builder's
-    /// [`title`](ClientBuilder::title) and [`description`](ClientBuilder::description) add to
-    /// it, and [`ClientBuilder::new`] takes a whole [`Implementation`] (icons, website).
-    ///
-    /// [`Server::builder`]: https://docs.rs/mcpwire-server/latest/mcpwire_server/struct.Server.html#method.builder
-    pub fn builder(name: impl Into<String>, version: impl Into<String>) -> ClientBuilder {
-        ClientBuilder::new(Implementation::new(name, version))
-    }
-
     pub(crate) fn new(
         peer: Peer,
         shared: Arc<Shared>,
@@ -493,7 +483,7 @@ impl Client {
             .map_err(|error| Error::encode(method, error))?;
         subscription::open(
             &inner.peer,
-            &inner.shared,
+            &inner.shared.subscriptions,
             params,
             modern.subscription_capacity,
             inner.request_timeout,
@@ -516,7 +506,7 @@ impl Client {
     /// # Errors
     ///
     /// [`Error::is_capability_missing`] unless the client declared `roots.listChanged`
-    /// ([`ClientBuilder::roots_list_changed`]); [`Error::is_unsupported_in_era`] in the modern
+    /// ([`ClientBuilder::roots_list_changed`](crate::ClientBuilder::roots_list_changed)); [`Error::is_unsupported_in_era`] in the modern
     /// era, where the server asks for the roots whenever it needs them;
     /// [`Error::is_closed`] when the connection is closed.
     pub async fn notify_roots_list_changed(&self) -> Result<(), Error> {

@@ -16,7 +16,6 @@ use mcpwire_schema::v2026_07_28::{
 use serde_json::value::RawValue;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::dispatch::Shared;
 use crate::{Error, ServerNotification};
 
 pub(crate) const METHOD: &str = "subscriptions/listen";
@@ -26,10 +25,11 @@ type ListenRequest =
     Pin<Box<dyn Future<Output = Result<Box<RawValue>, mcpwire_rpc::Error>> + Send>>;
 
 /// The routes of the live subscriptions of a connection, by subscription id (the id of the
-/// `subscriptions/listen` request).
-#[derive(Default)]
+/// `subscriptions/listen` request). Clones share the routes: each [`Subscription`] keeps one
+/// to withdraw its route when dropped.
+#[derive(Clone, Default)]
 pub(crate) struct Subscriptions {
-    routes: Mutex<HashMap<RequestId, Route>>,
+    routes: Arc<Mutex<HashMap<RequestId, Route>>>,
 }
 
 struct Route {
@@ -127,7 +127,7 @@ pub struct Subscription {
     events: mpsc::Receiver<ServerNotification>,
     /// The listen request, until it ends.
     request: Option<ListenRequest>,
-    shared: Arc<Shared>,
+    routes: Subscriptions,
 }
 
 impl Subscription {
@@ -183,7 +183,7 @@ impl Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        self.shared.subscriptions.remove(&self.id);
+        self.routes.remove(&self.id);
     }
 }
 
@@ -205,7 +205,7 @@ impl fmt::Debug for Subscription {
 /// stream can arrive unrouted.
 pub(crate) async fn open(
     peer: &Peer,
-    shared: &Arc<Shared>,
+    routes: &Subscriptions,
     params: Box<RawValue>,
     capacity: usize,
     acknowledgement_timeout: Option<Duration>,
@@ -218,13 +218,13 @@ pub(crate) async fn open(
         .await
         .map_err(|error| Error::rpc(METHOD, error))?;
     let id = request.id().clone();
-    let (events, acknowledgement) = shared.subscriptions.register(id.clone(), capacity);
+    let (events, acknowledgement) = routes.register(id.clone(), capacity);
     let mut subscription = Subscription {
         id,
         acknowledged: SubscriptionFilter::default(),
         events,
         request: Some(Box::pin(request.send())),
-        shared: Arc::clone(shared),
+        routes: routes.clone(),
     };
     let request = subscription
         .request
