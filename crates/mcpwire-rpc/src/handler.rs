@@ -1,8 +1,8 @@
-//! What the engine calls: the handler of inbound messages, and the protocol's cancellation.
+//! What the engine calls: the handler of inbound messages.
 
 use std::future::Future;
 
-use mcpwire_jsonrpc::{ErrorObject, Notification, RequestId};
+use mcpwire_jsonrpc::{ErrorObject, Notification};
 use serde_json::value::RawValue;
 
 use crate::{Peer, RequestContext};
@@ -31,22 +31,4 @@ pub trait Handler: Send + Sync + 'static {
         notification: Notification,
         peer: &Peer,
     ) -> impl Future<Output = ()> + Send;
-}
-
-/// The protocol's cancellation notification, which the engine itself knows no name of.
-///
-/// MCP's role crates implement it for `notifications/cancelled`.
-pub trait Cancellation: Send + Sync + 'static {
-    /// The id of the request that `notification` cancels, if it is a cancellation.
-    fn cancelled_request(&self, notification: &Notification) -> Option<RequestId>;
-
-    /// The notification that cancels the outbound request `id`, for the `reason` given.
-    fn cancel_notification(&self, id: &RequestId, reason: &str) -> Notification;
-
-    /// Whether the peer may cancel an inbound request of `method`; a cancellation of one it
-    /// may not is ignored, and the request runs to its response. Default: every request.
-    fn is_cancellable(&self, method: &str) -> bool {
-        let _ = method;
-        true
-    }
 }

@@ -45,16 +45,19 @@
 //! # });
 //! ```
 
+mod cancellation;
 mod config;
 mod context;
+mod driver;
 mod error;
 mod handler;
 mod peer;
 
+pub use cancellation::Cancellation;
 pub use config::Config;
 pub use context::RequestContext;
 pub use error::Error;
-pub use handler::{Cancellation, Handler};
+pub use handler::Handler;
 pub use peer::{BUSY, OutboundRequest, Peer, RequestOptions};
 pub use tokio_util::sync::CancellationToken;
 

@@ -1,4 +1,5 @@
-//! The peer: a handle for sending, and the two tasks that read and write the transport.
+//! The peer: the handle for sending, and the state of a connection that the driver's two
+//! tasks share with it.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -8,15 +9,14 @@ use std::time::Duration;
 
 use mcpwire_jsonrpc::method::{NotificationMethod, RequestMethod};
 use mcpwire_jsonrpc::{
-    ErrorCode, ErrorObject, ErrorResponse, Message, Notification, RawParams, Request, RequestId,
-    Response,
+    ErrorCode, ErrorObject, Message, Notification, RawParams, Request, RequestId,
 };
-use mcpwire_transport::{Inbound, MessageReceiver, MessageSender, SendOptions, Transport};
+use mcpwire_transport::{MessageSender, SendOptions};
 use serde_json::value::RawValue;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::{Config, Error, Handler, RequestContext};
+use crate::{Config, Error};
 
 /// The error code of a request refused because too many requests are running and waiting
 /// already (`-32000`, in the range JSON-RPC leaves to implementations).
@@ -53,33 +53,33 @@ impl RequestOptions {
 /// the connection to end. Cheap to clone; every clone drives the same connection.
 #[derive(Clone)]
 pub struct Peer {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
 }
 
-type Reply = Result<Box<RawValue>, ErrorObject>;
+pub(crate) type Reply = Result<Box<RawValue>, ErrorObject>;
 
-struct Shared {
-    config: Config,
-    outbound: mpsc::Sender<Outgoing>,
-    pending: Mutex<HashMap<RequestId, PendingRequest>>,
-    pending_slots: Arc<Semaphore>,
-    in_flight: Mutex<HashMap<RequestId, InFlight>>,
-    running_slots: Arc<Semaphore>,
-    admitted_slots: Arc<Semaphore>,
-    next_id: AtomicI64,
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    pub(crate) outbound: mpsc::Sender<Outgoing>,
+    pub(crate) pending: Mutex<HashMap<RequestId, PendingRequest>>,
+    pub(crate) pending_slots: Arc<Semaphore>,
+    pub(crate) in_flight: Mutex<HashMap<RequestId, InFlight>>,
+    pub(crate) running_slots: Arc<Semaphore>,
+    pub(crate) admitted_slots: Arc<Semaphore>,
+    pub(crate) next_id: AtomicI64,
     /// Fires when the connection starts shutting down.
-    closing: CancellationToken,
+    pub(crate) closing: CancellationToken,
     /// Fires when both tasks have finished and every pending request has failed.
-    terminated: CancellationToken,
-    close_cause: Mutex<Option<mcpwire_transport::Error>>,
+    pub(crate) terminated: CancellationToken,
+    pub(crate) close_cause: Mutex<Option<mcpwire_transport::Error>>,
 }
 
-struct PendingRequest {
-    method: String,
-    reply: oneshot::Sender<Reply>,
+pub(crate) struct PendingRequest {
+    pub(crate) method: String,
+    pub(crate) reply: oneshot::Sender<Reply>,
 }
 
-enum Outgoing {
+pub(crate) enum Outgoing {
     Message {
         message: Message,
         options: SendOptions,
@@ -91,7 +91,10 @@ enum Outgoing {
 impl Outgoing {
     /// Writes this item to `sender`. Only a failed message write is an error: a transport
     /// that cannot close a request's stream leaves the connection as it is.
-    async fn write<S: MessageSender>(self, sender: &mut S) -> Result<(), mcpwire_transport::Error> {
+    pub(crate) async fn write<S: MessageSender>(
+        self,
+        sender: &mut S,
+    ) -> Result<(), mcpwire_transport::Error> {
         match self {
             Outgoing::Message { message, options } => sender.send(message, options).await,
             Outgoing::CloseStream(id) => {
@@ -107,7 +110,7 @@ impl Outgoing {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding one of these locks cannot leave the maps inconsistent (every
     // critical section is a single insert, remove or drain), so a poisoned lock is still usable.
     mutex
@@ -116,45 +119,6 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Peer {
-    /// Starts serving `transport` with `handler`, on the current tokio runtime.
-    ///
-    /// Two tasks are spawned: one reads and dispatches inbound messages, one writes outbound
-    /// messages in the order they were queued. The connection ends when the transport closes,
-    /// when writing fails, or on [`Peer::close`].
-    ///
-    /// # Panics
-    ///
-    /// Panics when called outside a tokio runtime.
-    pub fn start<T: Transport, H: Handler>(transport: T, handler: H, config: Config) -> Peer {
-        let (sender, receiver) = transport.split();
-        let (outbound, queue) = mpsc::channel(config.outbound_queue);
-        let shared = Arc::new(Shared {
-            pending_slots: Arc::new(Semaphore::new(config.max_pending)),
-            running_slots: Arc::new(Semaphore::new(config.max_in_flight)),
-            admitted_slots: Arc::new(Semaphore::new(config.max_in_flight + config.max_queued)),
-            config,
-            outbound,
-            pending: Mutex::new(HashMap::new()),
-            in_flight: Mutex::new(HashMap::new()),
-            next_id: AtomicI64::new(1),
-            closing: CancellationToken::new(),
-            terminated: CancellationToken::new(),
-            close_cause: Mutex::new(None),
-        });
-        let peer = Peer { shared };
-        let writer = tokio::spawn(write_loop(peer.clone(), sender, queue));
-        let reader_peer = peer.clone();
-        tokio::spawn(async move {
-            read_loop(reader_peer.clone(), receiver, Arc::new(handler)).await;
-            reader_peer.shutdown();
-            // The writer flushes what was queued before the close, then closes the transport.
-            let _ = writer.await;
-            reader_peer.fail_pending();
-            reader_peer.shared.terminated.cancel();
-        });
-        peer
-    }
-
     /// Sends a request and awaits its raw result.
     ///
     /// # Errors
@@ -304,7 +268,11 @@ impl Peer {
         lock(&self.shared.in_flight).len()
     }
 
-    async fn enqueue(&self, message: Message, options: SendOptions) -> Result<(), Error> {
+    pub(crate) async fn enqueue(
+        &self,
+        message: Message,
+        options: SendOptions,
+    ) -> Result<(), Error> {
         self.enqueue_item(Outgoing::Message { message, options })
             .await
     }
@@ -334,19 +302,19 @@ impl Peer {
         }
     }
 
-    fn shutdown(&self) {
+    pub(crate) fn shutdown(&self) {
         self.shared.closing.cancel();
         for (_, InFlight { token, .. }) in lock(&self.shared.in_flight).drain() {
             token.cancel();
         }
     }
 
-    fn fail_pending(&self) {
+    pub(crate) fn fail_pending(&self) {
         // Dropping each reply sender fails its request with `Error::closed`.
         lock(&self.shared.pending).clear();
     }
 
-    fn record_close_cause(&self, cause: mcpwire_transport::Error) {
+    pub(crate) fn record_close_cause(&self, cause: mcpwire_transport::Error) {
         lock(&self.shared.close_cause).get_or_insert(cause);
     }
 }
@@ -502,212 +470,8 @@ impl Drop for PendingGuard<'_> {
     }
 }
 
-async fn write_loop<S: MessageSender>(
-    peer: Peer,
-    mut sender: S,
-    mut queue: mpsc::Receiver<Outgoing>,
-) {
-    loop {
-        let outgoing = tokio::select! {
-            biased;
-            outgoing = queue.recv() => outgoing,
-            () = peer.shared.closing.cancelled() => None,
-        };
-        let Some(outgoing) = outgoing else { break };
-        if let Err(error) = outgoing.write(&mut sender).await {
-            tracing::debug!(%error, "writing to the transport failed; closing the connection");
-            peer.record_close_cause(error);
-            peer.shutdown();
-            return;
-        }
-    }
-    // Flush what was queued before the close, then close the transport.
-    queue.close();
-    while let Ok(outgoing) = queue.try_recv() {
-        if outgoing.write(&mut sender).await.is_err() {
-            break;
-        }
-    }
-    let _ = sender.close().await;
-}
-
-async fn read_loop<R: MessageReceiver, H: Handler>(peer: Peer, mut receiver: R, handler: Arc<H>) {
-    loop {
-        let inbound = tokio::select! {
-            inbound = receiver.receive() => inbound,
-            () = peer.shared.closing.cancelled() => return,
-        };
-        match inbound {
-            None => return,
-            Some(Err(error)) => {
-                tracing::debug!(%error, "reading from the transport failed; closing the connection");
-                peer.record_close_cause(error);
-                return;
-            }
-            Some(Ok(Inbound::Invalid(error))) => {
-                tracing::debug!(%error, "answering an invalid message");
-                let _ = peer
-                    .enqueue(
-                        Message::from(error.to_error_response()),
-                        SendOptions::default(),
-                    )
-                    .await;
-            }
-            Some(Ok(Inbound::Message(message))) => dispatch(&peer, &handler, message).await,
-        }
-    }
-}
-
-async fn dispatch<H: Handler>(peer: &Peer, handler: &Arc<H>, message: Message) {
-    match message {
-        Message::Request(request) => admit(peer, handler, request).await,
-        Message::Notification(notification) => {
-            if let Some(cancellation) = &peer.shared.config.cancellation
-                && let Some(id) = cancellation.cancelled_request(&notification)
-            {
-                // Unknown or finished ids are ignored, as cancellation races are normal; so is
-                // a request the protocol says cannot be cancelled.
-                match lock(&peer.shared.in_flight).get(&id) {
-                    Some(entry) if entry.cancellable => entry.token.cancel(),
-                    Some(_) => {
-                        tracing::debug!(%id, "ignoring the cancellation of a request that cannot be cancelled")
-                    }
-                    None => {}
-                }
-                return;
-            }
-            handler.notification(notification, peer).await;
-        }
-        Message::Response(response) => complete(peer, response.id, Ok(response.result)),
-        Message::Error(error) => match error.id {
-            Some(id) => complete(peer, id, Err(error.error)),
-            None => {
-                tracing::debug!(error = %error.error, "the peer reported an error about an unreadable message")
-            }
-        },
-    }
-}
-
-fn complete(peer: &Peer, id: RequestId, reply: Reply) {
-    match lock(&peer.shared.pending).remove(&id) {
-        Some(pending) => {
-            // The caller may have stopped waiting; a late reply is dropped.
-            let _ = pending.reply.send(reply);
-            tracing::trace!(%id, method = %pending.method, "response correlated");
-        }
-        None => tracing::debug!(%id, "ignoring a response to no pending request"),
-    }
-}
-
 /// An inbound request being served: how to cancel it, and whether the peer may.
-struct InFlight {
-    token: CancellationToken,
-    cancellable: bool,
-}
-
-async fn admit<H: Handler>(peer: &Peer, handler: &Arc<H>, request: Request) {
-    let Request { id, method, params } = request;
-    let shared = &peer.shared;
-    let refuse = |code: ErrorCode, message: String| {
-        Message::from(ErrorResponse::new(
-            Some(id.clone()),
-            ErrorObject::new(code, message),
-        ))
-    };
-    let Ok(admitted) = shared.admitted_slots.clone().try_acquire_owned() else {
-        let reply = refuse(BUSY, "too many requests in flight".to_owned());
-        let _ = peer
-            .enqueue(reply, SendOptions::related_to(id.clone()))
-            .await;
-        return;
-    };
-    let cancellation = CancellationToken::new();
-    let cancellable = shared
-        .config
-        .cancellation
-        .as_ref()
-        .is_none_or(|rules| rules.is_cancellable(&method));
-    let duplicate = {
-        let mut in_flight = lock(&shared.in_flight);
-        let duplicate = in_flight.contains_key(&id);
-        if !duplicate {
-            in_flight.insert(
-                id.clone(),
-                InFlight {
-                    token: cancellation.clone(),
-                    cancellable,
-                },
-            );
-        }
-        duplicate
-    };
-    if duplicate {
-        // A reused id would make two responses indistinguishable: refuse the second request.
-        let reply = refuse(
-            ErrorCode::INVALID_REQUEST,
-            format!("request id {id} is already in flight"),
-        );
-        let _ = peer
-            .enqueue(reply, SendOptions::related_to(id.clone()))
-            .await;
-        return;
-    }
-    let context = RequestContext {
-        id: id.clone(),
-        method,
-        cancellation: cancellation.clone(),
-        peer: peer.clone(),
-    };
-    let handler = Arc::clone(handler);
-    let peer = peer.clone();
-    let running_slots = Arc::clone(&shared.running_slots);
-    tokio::spawn(async move {
-        let _admitted = admitted;
-        let running = tokio::select! {
-            running = running_slots.acquire_owned() => running.ok(),
-            () = cancellation.cancelled() => None,
-        };
-        let outcome = match running {
-            Some(_running) => {
-                Some(CatchUnwind(std::pin::pin!(handler.request(params, context))).await)
-            }
-            None => None,
-        };
-        let still_ours = lock(&peer.shared.in_flight).remove(&id).is_some();
-        // A cancelled request gets no response.
-        let Some(outcome) = outcome.filter(|_| still_ours && !cancellation.is_cancelled()) else {
-            return;
-        };
-        let reply = match outcome {
-            Ok(Ok(result)) => Message::from(Response::new(id.clone(), result)),
-            Ok(Err(error)) => Message::from(ErrorResponse::new(Some(id.clone()), error)),
-            Err(()) => {
-                tracing::error!(%id, "a request handler panicked");
-                let error = ErrorObject::internal_error("the request handler failed");
-                Message::from(ErrorResponse::new(Some(id.clone()), error))
-            }
-        };
-        let _ = peer.enqueue(reply, SendOptions::related_to(id)).await;
-    });
-}
-
-/// Polls a future, turning a panic into `Err(())` so that a failing handler still answers.
-struct CatchUnwind<F>(F);
-
-impl<F: std::future::Future + Unpin> std::future::Future for CatchUnwind<F> {
-    type Output = Result<F::Output, ()>;
-
-    fn poll(
-        mut self: std::pin::Pin<&mut Self>,
-        context: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Self::Output> {
-        let future = &mut self.0;
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            std::pin::Pin::new(future).poll(context)
-        })) {
-            Ok(std::task::Poll::Ready(output)) => std::task::Poll::Ready(Ok(output)),
-            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
-            Err(_) => std::task::Poll::Ready(Err(())),
-        }
-    }
+pub(crate) struct InFlight {
+    pub(crate) token: CancellationToken,
+    pub(crate) cancellable: bool,
 }
