@@ -3,8 +3,7 @@ use mcpwire::prelude::*;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let url = std::env::args().nth(1).expect("usage: http_client URL");
-    let transport = HttpClientBuilder::new(url).streamable()?;
+    let transport = HttpClientBuilder::new(std::env::args().nth(1).expect("a URL")).streamable()?;
     let client = Client::builder("adder", "1.0").connect(transport).await?;
     let sum = client.call_tool("add", json!({"a": 2, "b": 3})).await?;
     println!("{}", sum.text());

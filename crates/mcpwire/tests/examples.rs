@@ -153,3 +153,23 @@ fn interrupt(child: &Child) {
         .expect("kill runs");
     assert!(status.success());
 }
+
+/// The lines of an example that are code: neither blank nor comments.
+fn code_lines(name: &str) -> usize {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(format!("{name}.rs"));
+    let text = std::fs::read_to_string(&path).expect("the example's source");
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with("//"))
+        .count()
+}
+
+#[test]
+fn the_examples_stay_as_short_as_promised() {
+    for (name, limit) in [("stdio_tool", 15), ("axum_app", 25), ("http_client", 10)] {
+        let lines = code_lines(name);
+        assert!(lines <= limit, "{name} has {lines} lines of code, more than {limit}");
+    }
+}
