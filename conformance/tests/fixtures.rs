@@ -328,16 +328,13 @@ async fn progress_reports_0_50_100_of_100_before_the_result() {
     let recorded = Arc::clone(&reports);
     let result = harness
         .client
-        .call_tool_with(
-            "test_tool_with_progress",
-            json!({}),
-            CallOptions::new().on_progress(move |progress| {
-                recorded
-                    .lock()
-                    .expect("reports")
-                    .push((progress.progress, progress.total));
-            }),
-        )
+        .call_tool("test_tool_with_progress", json!({}))
+        .options(CallOptions::new().on_progress(move |progress| {
+            recorded
+                .lock()
+                .expect("reports")
+                .push((progress.progress, progress.total));
+        }))
         .await
         .expect("tools/call");
     assert_ne!(result.is_error, Some(true));

@@ -185,11 +185,11 @@ async fn server_everything(process: ChildProcess, server: Server) {
                 sink.lock().unwrap().push((update.progress, update.total))
             });
     let long = client
-        .call_tool_with(
+        .call_tool(
             "trigger-long-running-operation",
             json!({"duration": 0.3, "steps": 3}),
-            options,
         )
+        .options(options)
         .await
         .expect("tools/call");
     assert_ne!(long.is_error, Some(true), "{long:?}");
@@ -595,7 +595,8 @@ async fn python_server(process: ChildProcess, server: Server) {
                     .push((update.progress, update.total, update.message))
             });
     let counted = client
-        .call_tool_with("slow_count", json!({"steps": 3}), options)
+        .call_tool("slow_count", json!({"steps": 3}))
+        .options(options)
         .await
         .expect("tools/call");
     assert_eq!(texts(&counted), ["counted to 3"]);

@@ -147,11 +147,11 @@ async fn exercise(client: &Client) {
         .timeout(Duration::from_secs(30))
         .on_progress(move |update: Progress| sink.lock().unwrap().push(update.progress));
     let long = client
-        .call_tool_with(
+        .call_tool(
             "trigger-long-running-operation",
             json!({"duration": 0.3, "steps": 3}),
-            options,
         )
+        .options(options)
         .await
         .expect("tools/call with progress");
     assert_ne!(long.is_error, Some(true), "{long:?}");

@@ -62,9 +62,8 @@ async fn serve_stdio_answers_a_client(era: EraChoice, version: ProtocolVersion) 
     let updates = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = updates.clone();
     let counted = client
-        .call_tool_with(
-            "count_down",
-            json!({"steps": 3, "interval_ms": 0}),
+        .call_tool("count_down", json!({"steps": 3, "interval_ms": 0}))
+        .options(
             CallOptions::default()
                 .on_progress(move |progress| seen.lock().expect("updates").push(progress.progress)),
         )

@@ -10,16 +10,15 @@ use mcpwire_jsonrpc::method::{NotificationMethod, RequestMethod};
 use mcpwire_jsonrpc::{ErrorCode, encode_params};
 use mcpwire_rpc::{Peer, RequestOptions};
 use mcpwire_schema::v2025_11_25::methods::{
-    CallTool, Complete, GetPrompt, ListPrompts, ListResourceTemplates, ListResources, ListTools,
-    Ping, ReadResource, RootsListChanged, SetLevel, Subscribe, Unsubscribe,
+    Complete, GetPrompt, ListPrompts, ListResourceTemplates, ListResources, ListTools, Ping,
+    ReadResource, RootsListChanged, SetLevel, Subscribe, Unsubscribe,
 };
 use mcpwire_schema::v2025_11_25::{
-    CallToolRequestParams, CallToolResult, ClientCapabilities, CompleteRequestParams,
-    CompleteRequestParamsArgument, CompleteRequestParamsRef, CompleteResult,
-    GetPromptRequestParams, GetPromptResult, Implementation, ListToolsResult, LoggingLevel,
-    PaginatedRequestParams, Prompt, ReadResourceRequestParams, ReadResourceResult, Resource,
-    ResourceTemplate, ServerCapabilities, SetLevelRequestParams, SubscribeRequestParams, Tool,
-    UnsubscribeRequestParams,
+    ClientCapabilities, CompleteRequestParams, CompleteRequestParamsArgument,
+    CompleteRequestParamsRef, CompleteResult, GetPromptRequestParams, GetPromptResult,
+    Implementation, ListToolsResult, LoggingLevel, PaginatedRequestParams, Prompt,
+    ReadResourceRequestParams, ReadResourceResult, Resource, ResourceTemplate, ServerCapabilities,
+    SetLevelRequestParams, SubscribeRequestParams, Tool, UnsubscribeRequestParams,
 };
 use mcpwire_schema::v2026_07_28::SubscriptionFilter;
 use mcpwire_schema::{Era, FromClient, ProtocolVersion};
@@ -151,89 +150,6 @@ impl Client {
         &self.inner.session.client_capabilities
     }
 
-    /// Sends the request `M` and decodes its result; the compiler checks that `M` is a method
-    /// the client sends.
-    ///
-    /// ```no_run
-    /// # async fn run(client: mcpwire_client::Client) -> Result<(), mcpwire_client::Error> {
-    /// use mcpwire_schema::v2025_11_25::methods::ListTools;
-    ///
-    /// let first_page = client.request::<ListTools>(None).await?;
-    /// # Ok(()) }
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// [`Error::is_capability_missing`] (nothing sent), [`Error::is_remote`],
-    /// [`Error::is_timeout`], [`Error::is_closed`], [`Error::is_encode`] or
-    /// [`Error::is_decode`].
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropping the future cancels the request on the wire.
-    pub async fn request<M>(&self, params: M::Params) -> Result<M::Result, Error>
-    where
-        M: RequestMethod + FromClient,
-    {
-        self.request_with::<M>(params, CallOptions::default()).await
-    }
-
-    /// [`Client::request`] with per-call options: timeout and progress.
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::request`].
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropping the future cancels the request on the wire.
-    pub async fn request_with<M>(
-        &self,
-        params: M::Params,
-        options: CallOptions,
-    ) -> Result<M::Result, Error>
-    where
-        M: RequestMethod + FromClient,
-    {
-        let result = self.call(M::METHOD, &params, options).await?;
-        decode(M::METHOD, &result)
-    }
-
-    /// Sends a request by method name with JSON params (`Value::Null` for none), and returns
-    /// the raw JSON result: the dynamic path, for methods this crate has no type for.
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::request`]; params that are neither an object nor null fail with
-    /// [`Error::is_encode`].
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropping the future cancels the request on the wire.
-    pub async fn request_raw(&self, method: &str, params: Value) -> Result<Value, Error> {
-        self.request_raw_with(method, params, CallOptions::default())
-            .await
-    }
-
-    /// [`Client::request_raw`] with per-call options.
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::request_raw`].
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropping the future cancels the request on the wire.
-    pub async fn request_raw_with(
-        &self,
-        method: &str,
-        params: Value,
-        options: CallOptions,
-    ) -> Result<Value, Error> {
-        let result = self.call(method, &params, options).await?;
-        decode(method, &result)
-    }
-
     /// Sends the notification `M`.
     ///
     /// # Errors
@@ -261,54 +177,6 @@ impl Client {
     /// or sends more than 1000 pages.
     pub async fn list_tools(&self) -> Result<Vec<Tool>, Error> {
         self.list_all::<ListTools>().await
-    }
-
-    /// Calls the tool `name` with `arguments`, a JSON object (or `Value::Null` for none).
-    ///
-    /// A tool that fails returns `Ok` with `is_error: Some(true)`; `Err` means the call itself
-    /// failed.
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::request`]; arguments that are not an object fail with
-    /// [`Error::is_encode`].
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropping the future cancels the call on the wire.
-    pub async fn call_tool(
-        &self,
-        name: impl Into<String>,
-        arguments: Value,
-    ) -> Result<CallToolResult, Error> {
-        self.call_tool_with(name, arguments, CallOptions::default())
-            .await
-    }
-
-    /// [`Client::call_tool`] with per-call options, for example a progress callback.
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::call_tool`].
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropping the future cancels the call on the wire.
-    pub async fn call_tool_with(
-        &self,
-        name: impl Into<String>,
-        arguments: Value,
-        options: CallOptions,
-    ) -> Result<CallToolResult, Error> {
-        let method = <CallTool as RequestMethod>::METHOD;
-        let arguments = tool_arguments(method, arguments)?;
-        let params = CallToolRequestParams {
-            meta: None,
-            arguments,
-            name: name.into(),
-            task: None,
-        };
-        self.request_with::<CallTool>(params, options).await
     }
 
     /// Lists every resource, following `nextCursor` through the pages.

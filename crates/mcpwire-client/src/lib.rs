@@ -92,6 +92,7 @@
 
 mod builder;
 mod cache;
+mod call;
 mod capability;
 mod client;
 mod discover;
@@ -110,6 +111,7 @@ mod subscription;
 mod tasks;
 
 pub use builder::ClientBuilder;
+pub use call::Call;
 pub use client::Client;
 pub use elicitation::ElicitationModes;
 pub use era::{EraCache, EraChoice};

@@ -22,9 +22,9 @@ pub struct Progress {
 
 pub(crate) type ProgressCallback = Arc<dyn Fn(Progress) + Send + Sync>;
 
-/// Options of one call: [`Client::request_with`](crate::Client::request_with),
-/// [`Client::call_tool_with`](crate::Client::call_tool_with) and
-/// [`Client::request_raw_with`](crate::Client::request_raw_with).
+/// Options of one call, made once and given to as many calls as need them with
+/// [`Call::options`](crate::Call::options); a single call can also take each option directly
+/// (`client.call_tool(…).timeout(…).await`).
 ///
 /// ```
 /// use std::time::Duration;

@@ -109,7 +109,8 @@ async fn every_request_carries_the_envelope() {
     let with_progress = spawn(&client, |client| async move {
         let options = CallOptions::new().on_progress(|_| {});
         client
-            .request_raw_with("vendor/thing", json!({"_meta": {"mine": true}}), options)
+            .request_raw("vendor/thing", json!({"_meta": {"mine": true}}))
+            .options(options)
             .await
     });
     let request = answer_next(&mut script, "vendor/thing", json!({})).await;

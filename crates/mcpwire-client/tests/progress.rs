@@ -39,7 +39,8 @@ async fn progress_reaches_the_callback_before_the_result() {
         move |progress| updates.lock().unwrap().push(progress)
     });
     let result = client
-        .call_tool_with("progress", progress_arguments(3, 1), options)
+        .call_tool("progress", progress_arguments(3, 1))
+        .options(options)
         .await
         .expect("call succeeds");
     // Every update was handed over by the time the result arrived.
@@ -71,7 +72,8 @@ async fn progress_tokens_are_unique_per_request_and_only_sent_when_asked() {
     for _ in 0..3 {
         let options = CallOptions::new().on_progress(|_| {});
         client
-            .call_tool_with("progress", progress_arguments(1, 0), options)
+            .call_tool("progress", progress_arguments(1, 0))
+            .options(options)
             .await
             .expect("call succeeds");
         tokens.push(sent_call(&mut fake).await.1);
@@ -96,7 +98,8 @@ async fn without_extension_a_slow_call_times_out_and_is_cancelled() {
         .timeout(Duration::from_secs(10))
         .on_progress(|_| {});
     let error = client
-        .call_tool_with("progress", progress_arguments(3, 8), options)
+        .call_tool("progress", progress_arguments(3, 8))
+        .options(options)
         .await
         .expect_err("32 s of work with a 10 s timeout");
     assert!(error.is_timeout(), "{error:?}");
@@ -119,7 +122,8 @@ async fn each_progress_update_extends_the_timeout() {
         });
     // Updates at 8, 16 and 24 s, the result at 32 s: never 10 s without news.
     client
-        .call_tool_with("progress", progress_arguments(3, 8), options)
+        .call_tool("progress", progress_arguments(3, 8))
+        .options(options)
         .await
         .expect("progress kept the call alive");
     assert_eq!(started.elapsed(), Duration::from_secs(32));
@@ -147,11 +151,8 @@ async fn the_client_can_let_progress_extend_every_timeout() {
 
     // A call can opt out.
     let error = client
-        .call_tool_with(
-            "progress",
-            progress_arguments(3, 8),
-            CallOptions::new().progress_keeps_timeout(),
-        )
+        .call_tool("progress", progress_arguments(3, 8))
+        .options(CallOptions::new().progress_keeps_timeout())
         .await
         .expect_err("the timeout stays fixed");
     assert!(error.is_timeout(), "{error:?}");
@@ -171,7 +172,8 @@ async fn the_hard_maximum_still_applies() {
         });
     // Updates every 8 s for 800 s: progress never stops, but the maximum does.
     let error = client
-        .call_tool_with("progress", progress_arguments(100, 8), options)
+        .call_tool("progress", progress_arguments(100, 8))
+        .options(options)
         .await
         .expect_err("the hard maximum ends the call");
     assert!(error.is_timeout(), "{error:?}");
@@ -210,7 +212,8 @@ async fn progress_after_a_call_ended_is_dropped_not_handed_to_the_application() 
         .timeout(Duration::from_secs(1))
         .on_progress(|_| {});
     client
-        .call_tool_with("block", Value::Null, options)
+        .call_tool("block", Value::Null)
+        .options(options)
         .await
         .expect_err("the call times out and is cancelled");
     let (id, token) = sent_call(&mut fake).await;

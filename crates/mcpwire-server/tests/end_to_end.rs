@@ -445,7 +445,8 @@ async fn call_observing(kind: Kind, tool: &str) -> (String, Vec<f64>, Vec<Value>
         .on_progress(move |update| seen.lock().expect("progress").push(update.progress));
     let result = harness
         .client
-        .call_tool_with(tool, json!({}), options)
+        .call_tool(tool, json!({}))
+        .options(options)
         .await
         .expect("call");
     let mut steps = Vec::new();

@@ -170,6 +170,9 @@ fn code_lines(name: &str) -> usize {
 fn the_examples_stay_as_short_as_promised() {
     for (name, limit) in [("stdio_tool", 15), ("axum_app", 25), ("http_client", 10)] {
         let lines = code_lines(name);
-        assert!(lines <= limit, "{name} has {lines} lines of code, more than {limit}");
+        assert!(
+            lines <= limit,
+            "{name} has {lines} lines of code, more than {limit}"
+        );
     }
 }
