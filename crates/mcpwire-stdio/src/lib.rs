@@ -99,13 +99,15 @@
 //!     .stderr(Stderr::Inherit)
 //!     .close_grace(Duration::from_secs(5))
 //!     .spawn()?;
+//! // A handle is needed only to read the exit status afterwards.
 //! let handle = server.handle();
 //! let peer = Peer::start(server, NoRequests, Config::default());
 //! let _tools = peer.request_raw("tools/list", None, RequestOptions::default()).await;
 //!
-//! // Close stdin, wait, then SIGTERM, wait, then SIGKILL.
+//! // Closing the connection stops the child: close stdin, wait, then SIGTERM, wait, then
+//! // SIGKILL.
 //! peer.close().await;
-//! let status = handle.shutdown().await?;
+//! let status = handle.wait().await?;
 //! println!("the server exited with {status}");
 //! # Ok(())
 //! # }

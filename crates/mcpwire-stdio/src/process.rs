@@ -321,17 +321,25 @@ impl MessageSender for ChildSender {
         }
     }
 
-    /// Closes the child's stdin, which asks a well-behaved server to exit. It does not wait
-    /// for the exit: [`ChildHandle::shutdown`] does.
+    /// Stops the child with MCP's shutdown sequence for stdio, as [`ChildHandle::shutdown`]
+    /// does: closes its stdin, then sends `SIGTERM` and `SIGKILL` to a child that does not exit
+    /// within the grace periods. The engine calls this when the connection closes, so closing
+    /// a client stops the server it started without holding the child's handle.
     ///
     /// # Errors
     ///
-    /// Never fails in practice: a pipe needs no flushing.
+    /// [`Error::is_io`] when the child could not be stopped (it was not reaped after
+    /// `SIGKILL`, or waiting for it failed).
     async fn close(&mut self) -> Result<(), Error> {
-        let stdin = self.shared.stdin.lock().await.take();
-        match stdin {
-            Some(mut sender) => sender.close().await,
-            None => Ok(()),
+        let handle = ChildHandle {
+            shared: Arc::clone(&self.shared),
+        };
+        match handle.shutdown().await {
+            Ok(status) => {
+                tracing::debug!(pid = ?handle.id(), %status, "the child process stopped");
+                Ok(())
+            }
+            Err(error) => Err(Error::io(error)),
         }
     }
 }

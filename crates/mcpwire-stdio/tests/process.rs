@@ -344,3 +344,37 @@ async fn pending_requests_fail_within_a_second_when_the_child_is_killed() {
         assert!(error.is_closed(), "{error:?}");
     }
 }
+
+/// Whether a process with `pid` still exists (a zombie counts as gone: it has exited).
+fn is_running(pid: u32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/stat"));
+    status.is_ok_and(|stat| {
+        let state = stat
+            .rsplit(')')
+            .next()
+            .and_then(|rest| rest.split_whitespace().next());
+        state.is_some_and(|state| state != "Z" && state != "X")
+    })
+}
+
+#[tokio::test]
+async fn closing_the_connection_stops_a_child_that_ignores_its_stdin_closing() {
+    // The child neither reads stdin nor exits when it closes: only SIGTERM ends it.
+    let process = script(&format!("{READY}; exec sleep 30"))
+        .close_grace(Duration::from_millis(200))
+        .terminate_grace(PROMPTLY)
+        .spawn()
+        .expect("sh runs");
+    let pid = process.id().expect("a running child has an id");
+    let peer = Peer::start(process, Echo, Config::default());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(is_running(pid));
+
+    // No handle was taken: closing the connection is enough.
+    let started = Instant::now();
+    tokio::time::timeout(PROMPTLY, peer.close())
+        .await
+        .expect("the connection closes");
+    assert!(!is_running(pid), "the child was stopped");
+    assert!(started.elapsed() < PROMPTLY);
+}
