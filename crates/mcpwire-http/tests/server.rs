@@ -1291,6 +1291,35 @@ async fn a_request_to_the_client_travels_on_the_stream_of_the_request_it_serves(
 }
 
 #[tokio::test]
+async fn a_broken_reply_to_the_servers_request_fails_it_at_once() {
+    let harness = Harness::start(Config::default()).await;
+    let session = harness.initialize_with(json!({"roots": {}})).await;
+    let response = harness
+        .post(Some(&session), call(8, "roots", json!({})))
+        .await;
+    let mut sse = Sse::new(response);
+    sse.priming().await;
+    let request = sse.next().await.unwrap().json();
+    assert_eq!(request["method"], "roots/list");
+    // Both `result` and `error`: neither an answer nor a refusal.
+    let broken = json!({
+        "jsonrpc": "2.0",
+        "id": request["id"],
+        "result": {"roots": []},
+        "error": {"code": -32603, "message": "both"}
+    });
+    let refused = harness.post(Some(&session), broken).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    // The answer names no id: the client cannot take it for a response of its own.
+    assert_eq!(json_body(refused).await["id"], Value::Null);
+    // The tool's request failed at once (STEP bounds the wait), not after its timeout.
+    let result = sse.next().await.unwrap().json();
+    assert_eq!(result["id"], 8);
+    assert_eq!(result["result"]["isError"], true, "{result}");
+    harness.stop().await;
+}
+
+#[tokio::test]
 async fn a_connection_that_sends_no_headers_is_closed_after_the_header_read_timeout() {
     use tokio::io::AsyncReadExt;
 

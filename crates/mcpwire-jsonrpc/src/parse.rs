@@ -223,6 +223,16 @@ impl ParseError {
         }
     }
 
+    /// Returns whether the message has no `method` and is not a valid response: it carries
+    /// both `result` and `error`, neither of them, or a malformed `error` object. Such a
+    /// message is a broken reply, never a request, so it must not be answered.
+    pub fn is_malformed_response(&self) -> bool {
+        matches!(
+            self.kind,
+            Kind::ResultAndError | Kind::NoMethodOrReply | Kind::InvalidErrorObject(_)
+        )
+    }
+
     /// Returns whether the `id` member was present but not a valid request id.
     pub fn is_invalid_id(&self) -> bool {
         matches!(self.kind, Kind::InvalidId | Kind::NullId)

@@ -98,6 +98,15 @@ async fn read_loop<R: MessageReceiver, H: Handler>(peer: Peer, mut receiver: R, 
                 peer.record_close_cause(error);
                 return;
             }
+            // A reply that is neither a result nor an error is not answered (the peer would
+            // take the answer for a response to a request of its own): it fails the request
+            // it names at once.
+            Some(Ok(Inbound::Invalid(error))) if error.is_malformed_response() => {
+                match error.id().cloned() {
+                    Some(id) => complete(&peer, id, Err(crate::Error::invalid_response(error))),
+                    None => tracing::debug!(%error, "dropping an invalid response without an id"),
+                }
+            }
             Some(Ok(Inbound::Invalid(error))) => {
                 tracing::debug!(%error, "answering an invalid message");
                 let _ = peer
@@ -134,7 +143,7 @@ async fn dispatch<H: Handler>(peer: &Peer, handler: &Arc<H>, message: Message) {
         }
         Message::Response(response) => complete(peer, response.id, Ok(response.result)),
         Message::Error(error) => match error.id {
-            Some(id) => complete(peer, id, Err(error.error)),
+            Some(id) => complete(peer, id, Err(crate::Error::from_remote(error.error))),
             None => {
                 tracing::debug!(error = %error.error, "the peer reported an error about an unreadable message")
             }

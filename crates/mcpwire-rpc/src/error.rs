@@ -16,6 +16,7 @@ enum Kind {
     Closed,
     Timeout,
     Remote(ErrorObject),
+    InvalidResponse,
     Encode,
     Decode,
 }
@@ -49,6 +50,13 @@ impl Error {
         }
     }
 
+    pub(crate) fn invalid_response(source: mcpwire_jsonrpc::ParseError) -> Self {
+        Error {
+            kind: Kind::InvalidResponse,
+            source: Some(Box::new(source)),
+        }
+    }
+
     pub(crate) fn encode(source: serde_json::Error) -> Self {
         Error {
             kind: Kind::Encode,
@@ -61,6 +69,12 @@ impl Error {
             kind: Kind::Decode,
             source: Some(Box::new(source)),
         }
+    }
+
+    /// The peer answered with a message that is neither a result nor an error object (it had
+    /// both, neither, or a malformed `error`); the source says what was wrong.
+    pub fn is_invalid_response(&self) -> bool {
+        matches!(self.kind, Kind::InvalidResponse)
     }
 
     /// The connection is closed (or closed while the request was pending).
@@ -117,6 +131,7 @@ impl fmt::Display for Error {
             Kind::Closed => formatter.write_str("connection closed"),
             Kind::Timeout => formatter.write_str("request timed out"),
             Kind::Remote(error) => write!(formatter, "peer answered with an error: {error}"),
+            Kind::InvalidResponse => formatter.write_str("peer answered with an invalid response"),
             Kind::Encode => formatter.write_str("params could not be encoded"),
             Kind::Decode => formatter.write_str("result could not be decoded"),
         }

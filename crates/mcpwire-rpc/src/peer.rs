@@ -8,9 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use mcpwire_jsonrpc::method::{NotificationMethod, RequestMethod};
-use mcpwire_jsonrpc::{
-    ErrorCode, ErrorObject, Message, Notification, RawParams, Request, RequestId,
-};
+use mcpwire_jsonrpc::{ErrorCode, Message, Notification, RawParams, Request, RequestId};
 use mcpwire_transport::{MessageSender, SendOptions};
 use serde_json::value::RawValue;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
@@ -56,7 +54,7 @@ pub struct Peer {
     pub(crate) shared: Arc<Shared>,
 }
 
-pub(crate) type Reply = Result<Box<RawValue>, ErrorObject>;
+pub(crate) type Reply = Result<Box<RawValue>, Error>;
 
 pub(crate) struct Shared {
     pub(crate) config: Config,
@@ -395,7 +393,7 @@ impl OutboundRequest {
         guard.active = false;
         match outcome {
             Ok(Ok(result)) => Ok(result),
-            Ok(Err(error)) => Err(Error::from_remote(error)),
+            Ok(Err(error)) => Err(error),
             Err(_) => Err(peer.closed_error()),
         }
     }

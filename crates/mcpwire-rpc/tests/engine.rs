@@ -690,6 +690,52 @@ async fn invalid_input_is_answered_with_the_parsers_error() {
 }
 
 #[tokio::test]
+async fn a_broken_reply_fails_its_request_at_once_and_is_not_answered() {
+    let broken = [
+        r#"{"jsonrpc":"2.0","id":1,"result":{},"error":{"code":1,"message":"both"}}"#,
+        r#"{"jsonrpc":"2.0","id":2}"#,
+        r#"{"jsonrpc":"2.0","id":3,"error":{"message":"no code"}}"#,
+    ];
+    let (inbound_sender, inbound) = mpsc::channel(4);
+    let (outbound, mut written) = mpsc::channel(4);
+    let (handler, _) = handler();
+    // The request timeout is an hour: only the broken reply can end the requests in time.
+    let peer = Peer::start(
+        ScriptedTransport { inbound, outbound },
+        handler,
+        config().request_timeout(Some(Duration::from_secs(3600))),
+    );
+    for (index, reply) in broken.iter().enumerate() {
+        let request = {
+            let peer = peer.clone();
+            tokio::spawn(async move {
+                peer.request_raw("sampling/createMessage", None, RequestOptions::default())
+                    .await
+            })
+        };
+        let sent = written.recv().await.expect("the request is sent");
+        let Message::Request(sent) = sent else {
+            panic!("expected a request, got {sent:?}");
+        };
+        assert_eq!(sent.id, RequestId::from(index as i64 + 1));
+        let error = Message::parse(reply.as_bytes()).expect_err("a broken reply");
+        inbound_sender
+            .send(Inbound::Invalid(error))
+            .await
+            .expect("send");
+        let outcome = tokio::time::timeout(Duration::from_secs(10), request)
+            .await
+            .expect("the request ends at once")
+            .expect("joins");
+        let error = outcome.expect_err("a broken reply is no result");
+        assert!(error.is_invalid_response(), "{error:?} for {reply}");
+    }
+    // Nothing was written back: a reply is never answered.
+    peer.close().await;
+    assert!(written.recv().await.is_none(), "no answer to a reply");
+}
+
+#[tokio::test]
 async fn closing_flushes_queued_messages_first() {
     let (client, _, server, mut server_events) = pair();
     for _ in 0..10 {

@@ -146,7 +146,12 @@ where
     };
     let message = match read_message(config, request.into_body(), Era::Legacy).await {
         Ok(message) => message,
-        Err(response) => return *response,
+        Err(unread) => {
+            if let Some(error) = unread.broken_reply {
+                session.forward_broken_reply(error).await;
+            }
+            return unread.response;
+        }
     };
     match session.forward(message).await {
         Ok(()) => accepted(),

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use http::StatusCode;
-use mcpwire_jsonrpc::{ErrorCode, Message};
+use mcpwire_jsonrpc::ErrorCode;
+use mcpwire_transport::Inbound;
 use tokio::sync::mpsc;
 
 use crate::server::config::Config;
@@ -84,7 +85,7 @@ impl Registry {
         self: &Arc<Self>,
         config: &Arc<Config>,
         legacy: bool,
-    ) -> Result<(Arc<Session>, mpsc::Receiver<Message>), Reject> {
+    ) -> Result<(Arc<Session>, mpsc::Receiver<Inbound>), Reject> {
         let id = new_session_id().map_err(|_| Reject {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             code: ErrorCode::INTERNAL_ERROR,

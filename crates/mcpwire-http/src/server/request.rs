@@ -5,7 +5,7 @@ use http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, Response, StatusCode};
 use http_body::Body;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use mcpwire_jsonrpc::{ErrorCode, Message, ParseOptions, Parsed};
+use mcpwire_jsonrpc::{ErrorCode, Message, ParseError, ParseOptions, Parsed};
 use mcpwire_schema::Era;
 
 use crate::server::body::ResponseBody;
@@ -55,13 +55,30 @@ pub(crate) fn check_json_body(config: &Config, headers: &HeaderMap) -> Result<()
     Ok(())
 }
 
+/// A `POST` body that holds no message to serve: the response refusing it, and the parse
+/// error when the body was a broken reply (neither a result nor an error) that a session's
+/// engine should hear of.
+pub(crate) struct Unread {
+    pub(crate) response: Response<ResponseBody>,
+    pub(crate) broken_reply: Option<ParseError>,
+}
+
+impl From<Response<ResponseBody>> for Box<Unread> {
+    fn from(response: Response<ResponseBody>) -> Self {
+        Box::new(Unread {
+            response,
+            broken_reply: None,
+        })
+    }
+}
+
 /// Reads the one JSON-RPC message of a `POST` body, within the size limit and the read
 /// timeout, or the response refusing it (`413`, `408`, or `400` with a JSON-RPC error).
 pub(crate) async fn read_message<B>(
     config: &Config,
     body: B,
     era: Era,
-) -> Result<Message, Box<Response<ResponseBody>>>
+) -> Result<Message, Box<Unread>>
 where
     B: Body,
     B::Error: Into<BoxError>,
@@ -69,23 +86,25 @@ where
     let body = Limited::new(body, config.max_body_bytes);
     let bytes = match tokio::time::timeout(config.body_read_timeout, body.collect()).await {
         Err(_) => {
-            return Err(Box::new(error_response_in(
+            return Err(error_response_in(
                 era,
                 StatusCode::REQUEST_TIMEOUT,
                 ErrorCode::INVALID_REQUEST,
                 "the request body was not received in time",
-            )));
+            )
+            .into());
         }
         Ok(Err(error)) if error.downcast_ref::<LengthLimitError>().is_some() => {
-            return Err(Box::new(Reject::TOO_LARGE.into_response_in(era)));
+            return Err(Reject::TOO_LARGE.into_response_in(era).into());
         }
         Ok(Err(_)) => {
-            return Err(Box::new(error_response_in(
+            return Err(error_response_in(
                 era,
                 StatusCode::BAD_REQUEST,
                 ErrorCode::PARSE_ERROR,
                 "the request body could not be read",
-            )));
+            )
+            .into());
         }
         Ok(Ok(collected)) => collected.to_bytes(),
     };
@@ -95,16 +114,24 @@ where
     };
     match mcpwire_jsonrpc::parse(&bytes, &options) {
         Ok(Parsed::Single(message)) => Ok(message),
-        Ok(Parsed::Batch(_)) => Err(Box::new(error_response_in(
+        Ok(Parsed::Batch(_)) => Err(error_response_in(
             era,
             StatusCode::BAD_REQUEST,
             ErrorCode::INVALID_REQUEST,
             "a POST body must hold a single JSON-RPC message",
-        ))),
-        Err(error) => Err(Box::new(json_response(
-            StatusCode::BAD_REQUEST,
-            idless_error(era, error.to_error_response().error),
-        ))),
+        )
+        .into()),
+        Err(error) => {
+            let response = json_response(
+                StatusCode::BAD_REQUEST,
+                idless_error(era, error.to_error_response().error),
+            );
+            let broken_reply = error.is_malformed_response().then_some(error);
+            Err(Box::new(Unread {
+                response,
+                broken_reply,
+            }))
+        }
     }
 }
 

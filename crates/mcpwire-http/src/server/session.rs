@@ -4,8 +4,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use bytes::Bytes;
-use mcpwire_jsonrpc::{Message, RequestId};
-use mcpwire_transport::SendOptions;
+use mcpwire_jsonrpc::{Message, ParseError, RequestId};
+use mcpwire_transport::{Inbound, SendOptions};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -24,7 +24,7 @@ pub(crate) trait SessionList: Send + Sync {
 pub(crate) struct Session {
     pub(crate) id: Arc<str>,
     pub(crate) config: Arc<Config>,
-    inbound: mpsc::Sender<Message>,
+    inbound: mpsc::Sender<Inbound>,
     routes: tokio::sync::Mutex<Routes>,
     pub(crate) terminated: CancellationToken,
     activity: Mutex<Activity>,
@@ -99,7 +99,7 @@ impl Session {
         id: Arc<str>,
         config: Arc<Config>,
         registry: Weak<dyn SessionList>,
-    ) -> (Arc<Session>, mpsc::Receiver<Message>) {
+    ) -> (Arc<Session>, mpsc::Receiver<Inbound>) {
         let (inbound, receiver) = mpsc::channel(config.inbound_queue);
         let session = Arc::new(Session {
             id,
@@ -185,9 +185,18 @@ impl Session {
     }
 
     /// Hands a POSTed message to the transport's receiver, waiting for room.
+    /// Hands the engine a POSTed reply that is neither a result nor an error: the request of
+    /// the server it names fails at once instead of waiting for its timeout.
+    pub(crate) async fn forward_broken_reply(&self, error: ParseError) {
+        tokio::select! {
+            _ = self.inbound.send(Inbound::Invalid(error)) => {}
+            () = self.terminated.cancelled() => {}
+        }
+    }
+
     pub(crate) async fn forward(&self, message: Message) -> Result<(), Refusal> {
         let sent = tokio::select! {
-            sent = self.inbound.send(message) => sent,
+            sent = self.inbound.send(Inbound::Message(message)) => sent,
             () = self.terminated.cancelled() => return Err(Refusal::Terminated),
         };
         if sent.is_err() {

@@ -157,7 +157,7 @@ where
     }
     match read_message(config, body, Era::Modern).await {
         Ok(message) => serve_message(config, lane, &parts.headers, message).await,
-        Err(response) => *response,
+        Err(unread) => unread.response,
     }
 }
 

@@ -65,7 +65,12 @@ where
 
     let message = match read_message(config, body, Era::Legacy).await {
         Ok(message) => message,
-        Err(response) => return *response,
+        Err(unread) => {
+            if let (Some(session), Some(error)) = (&session, unread.broken_reply) {
+                session.forward_broken_reply(error).await;
+            }
+            return unread.response;
+        }
     };
     if session.is_none()
         && let Some(lane) = &shared.stateless

@@ -47,7 +47,7 @@ pub struct HttpSessionTransport {
 }
 
 impl HttpSessionTransport {
-    pub(crate) fn new(session: Arc<Session>, inbound: mpsc::Receiver<Message>) -> Self {
+    pub(crate) fn new(session: Arc<Session>, inbound: mpsc::Receiver<Inbound>) -> Self {
         let terminated = session.terminated.clone();
         HttpSessionTransport {
             sender: HttpSessionSender {
@@ -66,7 +66,7 @@ impl HttpSessionTransport {
     #[cfg(feature = "legacy-sse")]
     pub(crate) fn legacy(
         session: Arc<Session>,
-        inbound: mpsc::Receiver<Message>,
+        inbound: mpsc::Receiver<Inbound>,
         outbound: LegacyOutbound,
     ) -> Self {
         let mut transport = HttpSessionTransport::new(session, inbound);
@@ -167,7 +167,7 @@ impl MessageSender for HttpSessionSender {
 
 /// The receiving half of an [`HttpSessionTransport`]: the messages POSTed to the session.
 pub struct HttpSessionReceiver {
-    inbound: mpsc::Receiver<Message>,
+    inbound: mpsc::Receiver<Inbound>,
     terminated: CancellationToken,
 }
 
@@ -189,7 +189,7 @@ impl MessageReceiver for HttpSessionReceiver {
         tokio::select! {
             biased;
             () = self.terminated.cancelled() => None,
-            message = self.inbound.recv() => message.map(|message| Ok(Inbound::Message(message))),
+            inbound = self.inbound.recv() => inbound.map(Ok),
         }
     }
 }
