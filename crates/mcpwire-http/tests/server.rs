@@ -1559,3 +1559,61 @@ async fn a_body_slower_than_the_read_timeout_gets_408() {
     assert_eq!(started.elapsed(), Duration::from_secs(30));
     assert_eq!(service.session_count(), 0);
 }
+
+#[tokio::test]
+async fn a_head_with_a_repeated_deciding_header_or_no_host_is_refused_before_any_lookup() {
+    let (server, controls) = mcp_server();
+    let service = service_for(server, Arc::clone(&controls.sessions), Config::default());
+    let initialize = || {
+        Request::post("/mcp")
+            .header(ACCEPT, "application/json, text/event-stream")
+            .header(CONTENT_TYPE, "application/json")
+    };
+    let body = || Full::new(Bytes::from(initialize_request(1).to_string()));
+    let refused = [
+        // A loopback Host, then another: which one the guard reads must not matter.
+        initialize()
+            .header(HOST, "localhost")
+            .header(HOST, "evil.example"),
+        initialize()
+            .header(HOST, "localhost")
+            .header(ORIGIN, "http://localhost")
+            .header(ORIGIN, "http://evil.example"),
+        initialize()
+            .header(HOST, "localhost")
+            .header("mcp-session-id", "a")
+            .header("mcp-session-id", "b"),
+        initialize()
+            .header(HOST, "localhost")
+            .header("mcp-protocol-version", "2025-11-25")
+            .header("mcp-protocol-version", "2025-06-18"),
+        initialize()
+            .header(HOST, "localhost")
+            .header("last-event-id", "1")
+            .header("last-event-id", "2"),
+        initialize()
+            .header(HOST, "localhost")
+            .header("authorization", "Bearer one")
+            .header("authorization", "Bearer two"),
+        // HTTP/1.1 requires Host.
+        initialize(),
+    ];
+    for request in refused {
+        let request = request.body(body()).unwrap();
+        let described = format!("{:?}", request.headers());
+        let response = service.handle(request).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{described}");
+        let error = json_body(response).await;
+        assert_eq!(error["error"]["code"], -32600, "{described}");
+    }
+    assert_eq!(service.session_count(), 0);
+
+    // HTTP/1.0 has no Host requirement, and HTTP/2 carries the authority in the URI.
+    let http2 = Request::post("http://localhost/mcp")
+        .version(http::Version::HTTP_2)
+        .header(ACCEPT, "application/json, text/event-stream")
+        .header(CONTENT_TYPE, "application/json")
+        .body(body())
+        .unwrap();
+    assert_eq!(service.handle(http2).await.status(), StatusCode::OK);
+}

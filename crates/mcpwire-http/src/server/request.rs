@@ -1,13 +1,14 @@
 //! The checks of an incoming request: its `Accept` and `Content-Type` headers, its body, read
 //! within the limits into one JSON-RPC message, and the form of a session id.
 
-use http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE};
-use http::{HeaderMap, Response, StatusCode};
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, ORIGIN};
+use http::{HeaderMap, HeaderName, Response, StatusCode, Version};
 use http_body::Body;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use mcpwire_jsonrpc::{ErrorCode, Message, ParseError, ParseOptions, Parsed};
 use mcpwire_schema::Era;
 
+use crate::headers::{LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
 use crate::server::body::ResponseBody;
 use crate::server::config::Config;
 use crate::server::response::{Reject, error_response_in, idless_error, json_response};
@@ -17,6 +18,33 @@ pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The longest `Mcp-Session-Id` accepted; ids this service makes are 64 characters.
 const MAX_SESSION_ID_LENGTH: usize = 128;
+
+/// The headers a request may carry once at most: each decides whom the request is for or
+/// from, and two values would let one check read the first and another the second.
+const SINGLE_HEADERS: [HeaderName; 6] = [
+    HOST,
+    ORIGIN,
+    AUTHORIZATION,
+    MCP_SESSION_ID,
+    MCP_PROTOCOL_VERSION,
+    LAST_EVENT_ID,
+];
+
+/// Refuses a request whose head is ambiguous, before anything is looked up: one of
+/// [`SINGLE_HEADERS`] given twice, or an HTTP/1.1 request without `Host` (RFC 9112 §3.2
+/// requires it). The refusal is `400`.
+pub(crate) fn check_head(version: Version, headers: &HeaderMap) -> Result<(), String> {
+    if let Some(name) = SINGLE_HEADERS
+        .iter()
+        .find(|name| headers.get_all(*name).iter().nth(1).is_some())
+    {
+        return Err(format!("the {name} header must not be given twice"));
+    }
+    if version == Version::HTTP_11 && !headers.contains_key(HOST) {
+        return Err("an HTTP/1.1 request must have a Host header".to_owned());
+    }
+    Ok(())
+}
 
 /// Checks the headers of a `POST` to the Streamable HTTP endpoint: `406` unless `Accept` lists
 /// both JSON and SSE, then [`check_json_body`].

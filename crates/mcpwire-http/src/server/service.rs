@@ -19,7 +19,7 @@ use crate::server::guard::Rejection;
 #[cfg(feature = "legacy-sse")]
 use crate::server::legacy::{self, LegacyPath};
 use crate::server::registry::Registry;
-use crate::server::request::BoxError;
+use crate::server::request::{BoxError, check_head};
 use crate::server::response::{error_response, error_response_in};
 use crate::server::shared::Shared;
 use crate::server::stateless::{self, Lane, StatelessHandler};
@@ -319,6 +319,14 @@ where
         })
         && !is_legacy_sse_path(config, request.uri().path());
     let era = if modern { Era::Modern } else { Era::Legacy };
+    if let Err(problem) = check_head(request.version(), request.headers()) {
+        return error_response_in(
+            era,
+            StatusCode::BAD_REQUEST,
+            ErrorCode::INVALID_REQUEST,
+            &problem,
+        );
+    }
     if shared.registry.is_shutting_down() {
         return error_response_in(
             era,
