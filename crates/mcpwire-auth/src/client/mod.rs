@@ -58,6 +58,7 @@ mod discovery;
 mod fetch;
 mod flow;
 mod layer;
+mod loopback;
 mod metadata;
 mod pkce;
 mod registration;
@@ -72,6 +73,7 @@ pub use challenge::{
 pub use config::{DEFAULT_MAX_STEP_UPS, OAuthConfig, PreRegistered};
 pub use fetch::{DEFAULT_FETCH_DEADLINE, DEFAULT_MAX_BODY_BYTES, FetchPolicy};
 pub use layer::{AuthLayer, AuthService};
+pub use loopback::{DEFAULT_AUTHORIZATION_TIMEOUT, LoopbackUserAgent};
 pub use metadata::{
     AuthorizationServerMetadata, ProtectedResourceMetadata, authorization_server_metadata_urls,
     protected_resource_metadata_urls, resource_covers,
