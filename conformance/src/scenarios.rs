@@ -5,11 +5,14 @@
 //! runs against the connected [`Client`] ([`Scenario::run`]); the transport is the caller's
 //! business. Scenarios this client cannot take part in are refused by
 //! [`Scenario::from_name`] with the reason, so the binary exits non-zero with a message.
+//! Every core `auth/*` scenario runs as [`Scenario::Authorization`], whose HTTP client
+//! carries `mcpwire-auth`'s layer ([`Scenario::auth_layer`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use anyhow::{Context as _, bail, ensure};
+use mcpwire_auth::client::{AuthLayer, FetchPolicy, HeadlessUserAgent, OAuthConfig, PreRegistered};
 use mcpwire_client::{
     Client, ClientBuilder, Era, EraChoice, ErrorObject, ProtocolVersion, RequestContext,
 };
@@ -57,7 +60,46 @@ pub enum Scenario {
     /// `http-invalid-tool-headers` (2026-07-28): list the tools, leaving out those whose
     /// `x-mcp-header` declarations are invalid, and call the rest.
     HttpInvalidToolHeaders,
+    /// Every `auth/*` scenario of the core authorization spec (not the extensions): the
+    /// client authorizes through `mcpwire-auth` as the server's challenges ask
+    /// ([`Scenario::auth_layer`]), lists the tools and calls each with `{}`. The scenarios
+    /// differ only in what the suite's servers do.
+    Authorization,
 }
+
+/// The redirect URI of the conformance client's headless user agent: nothing listens there,
+/// the redirect is read from the authorization endpoint's `Location`.
+pub const REDIRECT_URI: &str = "http://localhost:3000/callback";
+
+/// The URL of the conformance client's Client ID Metadata Document, the one the suite's
+/// `auth/basic-cimd` server expects a client to use.
+pub const CLIENT_METADATA_URL: &str = "https://conformance-test.local/client-metadata.json";
+
+/// The auth scenarios of extensions this client does not implement, with the reason.
+const AUTH_EXTENSIONS: &[(&str, &str)] = &[
+    (
+        "auth/client-credentials-jwt",
+        "the client credentials extension (private_key_jwt) is not implemented",
+    ),
+    (
+        "auth/client-credentials-basic",
+        "the client credentials extension (client_secret_basic) is not implemented",
+    ),
+    (
+        "auth/cross-app-access-complete-flow",
+        "cross-app access (enterprise-managed authorization) is not implemented",
+    ),
+    (
+        "auth/enterprise-managed-authorization",
+        "enterprise-managed authorization is not implemented",
+    ),
+    ("auth/dpop", "DPoP-bound tokens are not implemented"),
+    ("auth/dpop-nonce", "DPoP-bound tokens are not implemented"),
+    (
+        "auth/wif-jwt-bearer",
+        "workload identity federation (jwt-bearer) is not implemented",
+    ),
+];
 
 /// Why a scenario name is not one this client runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,6 +153,7 @@ impl Scenario {
             Scenario::JsonSchemaRefNoDeref => "json-schema-ref-no-deref",
             Scenario::HttpCustomHeaders => "http-custom-headers",
             Scenario::HttpInvalidToolHeaders => "http-invalid-tool-headers",
+            Scenario::Authorization => "auth/",
         }
     }
 
@@ -118,8 +161,8 @@ impl Scenario {
     ///
     /// # Errors
     ///
-    /// Refuses auth scenarios, extensions this client lacks, and unknown names, each with its
-    /// reason.
+    /// Refuses the auth extensions and other extensions this client lacks, and unknown
+    /// names, each with its reason.
     pub fn from_name(name: &str) -> Result<Scenario, UnsupportedScenario> {
         if let Some(scenario) = Scenario::ALL
             .into_iter()
@@ -127,9 +170,19 @@ impl Scenario {
         {
             return Ok(scenario);
         }
-        let reason = if name.starts_with("auth/") {
-            "auth scenarios are not implemented"
-        } else if name.starts_with("sep-2640-") {
+        if let Some((_, reason)) = AUTH_EXTENSIONS
+            .iter()
+            .find(|(extension, _)| *extension == name)
+        {
+            return Err(UnsupportedScenario {
+                name: name.to_owned(),
+                reason,
+            });
+        }
+        if name.len() > "auth/".len() && name.starts_with("auth/") {
+            return Ok(Scenario::Authorization);
+        }
+        let reason = if name.starts_with("sep-2640-") {
             "the skills extension (SEP-2640) is not implemented"
         } else {
             "unknown scenario"
@@ -191,7 +244,38 @@ impl Scenario {
             }
             Scenario::HttpCustomHeaders => http_custom_headers(client, context).await,
             Scenario::HttpInvalidToolHeaders => http_invalid_tool_headers(client).await,
+            Scenario::Authorization => call_every_tool(client).await,
         }
+    }
+
+    /// The authorization layer this scenario's HTTP client needs: for
+    /// [`Scenario::Authorization`], an OAuth client with the headless user agent, the
+    /// conformance client's metadata document URL, the pre-registered credentials the suite
+    /// gives in the scenario's data (`client_id`, `client_secret`, `issuer`), and plain
+    /// `http` allowed to loopback hosts (the suite's servers run on `localhost`).
+    pub fn auth_layer(self, context: Option<&Value>) -> Option<AuthLayer> {
+        if self != Scenario::Authorization {
+            return None;
+        }
+        let mut config = OAuthConfig::new(CLIENT_NAME, HeadlessUserAgent::new(REDIRECT_URI))
+            .client_metadata_url(CLIENT_METADATA_URL)
+            .fetch_policy(FetchPolicy::default().allow_loopback_http(true));
+        let text = |name: &str| {
+            context
+                .and_then(|context| context.get(name))
+                .and_then(Value::as_str)
+        };
+        if let Some(client_id) = text("client_id") {
+            let mut credentials = PreRegistered::new(client_id);
+            if let Some(secret) = text("client_secret") {
+                credentials = credentials.client_secret(secret);
+            }
+            if let Some(issuer) = text("issuer") {
+                credentials = credentials.issuer(issuer);
+            }
+            config = config.pre_registered(credentials);
+        }
+        Some(AuthLayer::new(config))
     }
 }
 
@@ -368,6 +452,18 @@ async fn http_invalid_tool_headers(client: &Client) -> anyhow::Result<()> {
             .collect();
         let result = client
             .call_tool(tool.name.as_str(), Value::Object(arguments))
+            .await
+            .with_context(|| format!("tools/call {}", tool.name))?;
+        succeeded(&tool.name, &result)?;
+    }
+    Ok(())
+}
+
+/// Lists the tools and calls each with `{}`.
+async fn call_every_tool(client: &Client) -> anyhow::Result<()> {
+    for tool in client.list_tools().await.context("tools/list")? {
+        let result = client
+            .call_tool(tool.name.as_str(), json!({}))
             .await
             .with_context(|| format!("tools/call {}", tool.name))?;
         succeeded(&tool.name, &result)?;

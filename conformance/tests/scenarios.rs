@@ -97,11 +97,15 @@ fn names_round_trip_and_other_scenarios_are_refused_with_a_reason() {
     for scenario in Scenario::ALL {
         assert_eq!(Scenario::from_name(scenario.name()), Ok(scenario));
     }
-    let auth = Scenario::from_name("auth/metadata-default").expect_err("auth");
     assert_eq!(
-        auth.to_string(),
-        "scenario `auth/metadata-default`: auth scenarios are not implemented"
+        Scenario::from_name("auth/metadata-default"),
+        Ok(Scenario::Authorization)
     );
+    assert!(Scenario::Authorization.auth_layer(None).is_some());
+    assert!(Scenario::ToolsCall.auth_layer(None).is_none());
+    let dpop = Scenario::from_name("auth/dpop").expect_err("an auth extension");
+    assert!(dpop.to_string().contains("DPoP"), "{dpop}");
+    assert!(Scenario::from_name("auth/").is_err());
     let skills = Scenario::from_name("sep-2640-skills").expect_err("skills");
     assert!(skills.to_string().contains("SEP-2640"), "{skills}");
     let unknown = Scenario::from_name("no-such-scenario").expect_err("unknown");

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
+use mcpwire_auth::client::AuthLayer;
 use mcpwire_client::{Client, ClientBuilder, ProtocolVersion};
 use mcpwire_conformance::scenarios::Scenario;
 
@@ -21,15 +22,17 @@ Environment (set by the suite):
   MCP_CONFORMANCE_PROTOCOL_VERSION  the protocol version to offer (optional; 2025-11-25)
 
 The server URL is the last argument. Exits 0 when the scenario ran to its end, and non-zero
-with a message on stderr otherwise; auth scenarios are not implemented.";
+with a message on stderr otherwise. The auth scenarios authorize with mcpwire-auth's OAuth
+client; the auth extensions are not implemented.";
 
 /// The whole run's limit: the suite kills a client after 30 seconds.
 const TIMEOUT: Duration = Duration::from_secs(25);
 
 /// The scenario's data from `MCP_CONFORMANCE_CONTEXT`, checked to belong to the scenario.
 ///
-/// The non-auth scenarios carry none; the check only catches a suite that names another
-/// scenario than the environment does.
+/// Most scenarios carry none (`auth/pre-registration` carries the pre-registered
+/// credentials); the check only catches a suite that names another scenario than the
+/// environment does.
 fn read_context(scenario: &str) -> anyhow::Result<Option<serde_json::Value>> {
     let Ok(text) = std::env::var("MCP_CONFORMANCE_CONTEXT") else {
         return Ok(None);
@@ -55,8 +58,16 @@ fn protocol_version() -> anyhow::Result<ProtocolVersion> {
 
 /// Connects the scenario's client to the server at `url` over Streamable HTTP (JSON and SSE
 /// responses, the optional GET stream, `retry` and `Last-Event-ID` resumption).
-async fn connect(builder: ClientBuilder, url: &str) -> anyhow::Result<Client> {
-    let transport = mcpwire_http::client::HttpClientBuilder::new(url)
+async fn connect(
+    builder: ClientBuilder,
+    url: &str,
+    auth: Option<AuthLayer>,
+) -> anyhow::Result<Client> {
+    let mut http = mcpwire_http::client::HttpClientBuilder::new(url);
+    if let Some(auth) = auth {
+        http = http.layer(auth);
+    }
+    let transport = http
         .streamable()
         .with_context(|| format!("making a Streamable HTTP transport for {url}"))?;
     builder
@@ -69,7 +80,7 @@ async fn run(scenario_name: &str, url: &str) -> anyhow::Result<()> {
     let scenario = Scenario::from_name(scenario_name)?;
     let context = read_context(scenario_name)?;
     let builder = scenario.client_builder(protocol_version()?);
-    let client = connect(builder, url).await?;
+    let client = connect(builder, url, scenario.auth_layer(context.as_ref())).await?;
     let outcome = scenario.run_with(&client, context.as_ref()).await;
     client.close().await;
     outcome

@@ -1,0 +1,185 @@
+//! [`OAuthConfig`]: who the client is and how it behaves.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::client::fetch::FetchPolicy;
+use crate::client::secret::Secret;
+use crate::client::token::{MemoryTokenStore, TokenStore};
+use crate::client::user_agent::UserAgent;
+
+/// The default number of step-up authorizations one request may cause.
+pub const DEFAULT_MAX_STEP_UPS: u32 = 2;
+
+/// Client credentials registered with an authorization server beforehand.
+#[derive(Clone)]
+pub struct PreRegistered {
+    pub(crate) client_id: String,
+    pub(crate) client_secret: Option<Secret>,
+    pub(crate) issuer: Option<String>,
+}
+
+impl PreRegistered {
+    /// A public client's `client_id`.
+    pub fn new(client_id: impl Into<String>) -> Self {
+        PreRegistered {
+            client_id: client_id.into(),
+            client_secret: None,
+            issuer: None,
+        }
+    }
+
+    /// The client secret of a confidential client.
+    pub fn client_secret(mut self, secret: impl Into<Secret>) -> Self {
+        self.client_secret = Some(secret.into());
+        self
+    }
+
+    /// The `issuer` of the authorization server that issued the credentials: they are used
+    /// with it only. Without one, the credentials belong to the first authorization server
+    /// they are used with, and are never offered to another.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+}
+
+impl fmt::Debug for PreRegistered {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("PreRegistered")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("issuer", &self.issuer)
+            .finish()
+    }
+}
+
+/// The configuration of the OAuth client: its identity, its user agent, its store and its
+/// limits. [`AuthLayer::new`](crate::client::AuthLayer::new) takes it.
+#[derive(Clone)]
+pub struct OAuthConfig {
+    pub(crate) client_name: String,
+    pub(crate) user_agent: Arc<dyn UserAgent>,
+    pub(crate) pre_registered: Vec<PreRegistered>,
+    pub(crate) client_metadata_url: Option<String>,
+    pub(crate) application_type: String,
+    pub(crate) refresh_tokens: bool,
+    pub(crate) max_step_ups: u32,
+    pub(crate) fetch_policy: FetchPolicy,
+    pub(crate) token_store: Arc<dyn TokenStore>,
+}
+
+impl OAuthConfig {
+    /// A client named `client_name` (shown by authorization servers) that sends the user to
+    /// authorize through `user_agent`, registering dynamically where it must, with an
+    /// in-memory token store.
+    pub fn new(client_name: impl Into<String>, user_agent: impl UserAgent) -> Self {
+        OAuthConfig {
+            client_name: client_name.into(),
+            user_agent: Arc::new(user_agent),
+            pre_registered: Vec::new(),
+            client_metadata_url: None,
+            application_type: "native".to_owned(),
+            refresh_tokens: true,
+            max_step_ups: DEFAULT_MAX_STEP_UPS,
+            fetch_policy: FetchPolicy::default(),
+            token_store: Arc::new(MemoryTokenStore::new()),
+        }
+    }
+
+    /// Adds pre-registered credentials, which come first among the ways to identify the
+    /// client.
+    pub fn pre_registered(mut self, credentials: PreRegistered) -> Self {
+        self.pre_registered.push(credentials);
+        self
+    }
+
+    /// The `https` URL (with a path) where the client's Client ID Metadata Document is
+    /// served ([`OAuthConfig::client_metadata_document`] writes it): used as the
+    /// `client_id` with authorization servers that advertise
+    /// `client_id_metadata_document_supported`, ahead of Dynamic Client Registration.
+    pub fn client_metadata_url(mut self, url: impl Into<String>) -> Self {
+        self.client_metadata_url = Some(url.into());
+        self
+    }
+
+    /// The OpenID Connect `application_type` sent in Dynamic Client Registration: `native`
+    /// (the default: desktop, command-line and loopback clients) or `web`.
+    pub fn application_type(mut self, application_type: impl Into<String>) -> Self {
+        self.application_type = application_type.into();
+        self
+    }
+
+    /// Whether the client asks for refresh tokens (on by default): `refresh_token` among its
+    /// grant types, and `offline_access` added to the scopes when the authorization server
+    /// lists it.
+    pub fn refresh_tokens(mut self, wanted: bool) -> Self {
+        self.refresh_tokens = wanted;
+        self
+    }
+
+    /// How many step-up authorizations (after `403 insufficient_scope`) one request may
+    /// cause before its `403` is returned ([`DEFAULT_MAX_STEP_UPS`] by default).
+    pub fn max_step_ups(mut self, limit: u32) -> Self {
+        self.max_step_ups = limit;
+        self
+    }
+
+    /// The policy of the client's own outbound requests (metadata, registration, token,
+    /// and the headless user agent's).
+    pub fn fetch_policy(mut self, policy: FetchPolicy) -> Self {
+        self.fetch_policy = policy;
+        self
+    }
+
+    /// Where tokens are kept ([`MemoryTokenStore`] by default).
+    pub fn token_store(mut self, store: impl TokenStore) -> Self {
+        self.token_store = Arc::new(store);
+        self
+    }
+
+    /// The client metadata (RFC 7591 §2) the client registers with: its name, its redirect
+    /// URI, its grant types, `application_type`, and `token_endpoint_auth_method`.
+    pub(crate) fn client_metadata(&self, token_endpoint_auth_method: &str) -> Value {
+        let mut grant_types = vec!["authorization_code"];
+        if self.refresh_tokens {
+            grant_types.push("refresh_token");
+        }
+        json!({
+            "client_name": self.client_name,
+            "redirect_uris": [self.user_agent.redirect_uri()],
+            "grant_types": grant_types,
+            "response_types": ["code"],
+            "token_endpoint_auth_method": token_endpoint_auth_method,
+            "application_type": self.application_type,
+        })
+    }
+
+    /// The Client ID Metadata Document to serve at [`OAuthConfig::client_metadata_url`],
+    /// with `client_id` equal to that URL; `None` without one.
+    pub fn client_metadata_document(&self) -> Option<Value> {
+        let url = self.client_metadata_url.as_ref()?;
+        let mut document = self.client_metadata("none");
+        document["client_id"] = Value::String(url.clone());
+        Some(document)
+    }
+}
+
+impl fmt::Debug for OAuthConfig {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("OAuthConfig")
+            .field("client_name", &self.client_name)
+            .field("redirect_uri", &self.user_agent.redirect_uri())
+            .field("pre_registered", &self.pre_registered)
+            .field("client_metadata_url", &self.client_metadata_url)
+            .field("application_type", &self.application_type)
+            .field("refresh_tokens", &self.refresh_tokens)
+            .field("max_step_ups", &self.max_step_ups)
+            .field("fetch_policy", &self.fetch_policy)
+            .finish_non_exhaustive()
+    }
+}
