@@ -1343,6 +1343,46 @@ async fn a_connection_that_sends_no_headers_is_closed_after_the_header_read_time
     harness.stop().await;
 }
 
+#[tokio::test]
+async fn the_request_head_has_one_deadline_from_accept_however_slowly_it_starts() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let window = Duration::from_secs(2);
+    let harness = Harness::start(Config::default().header_read_timeout(window)).await;
+    let mut socket = tokio::net::TcpStream::connect(("127.0.0.1", harness.port))
+        .await
+        .unwrap();
+    let connected = std::time::Instant::now();
+    // Silent for most of the window, then the request line one byte at a time.
+    tokio::time::sleep(window * 3 / 4).await;
+    let head = format!("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n", harness.port);
+    let mut buffer = [0u8; 1024];
+    let dribbled = tokio::time::timeout(STEP, async {
+        for byte in head.bytes() {
+            if socket.write_all(&[byte]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // The head never ends: only the deadline can close the connection.
+        loop {
+            match socket.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(dribbled.is_ok(), "the connection is closed");
+    let lived = connected.elapsed();
+    // One window from accept, not the silent part plus a fresh window (3.5 s).
+    assert!(
+        lived < window + window / 2,
+        "the connection lived {lived:?}"
+    );
+    harness.stop().await;
+}
+
 /// A body that does not tell its length, so only the streaming limit can catch it.
 struct Unsized(Option<Bytes>);
 

@@ -16,16 +16,20 @@ use crate::server::StreamableHttpService;
 
 /// The largest HTTP/1 read buffer, which bounds the size of request headers: 64 KiB.
 const MAX_HEADER_BUFFER_BYTES: usize = 64 * 1024;
+/// The shortest header window hyper is given after protocol detection, so that a first byte
+/// arriving just before the deadline still leaves time to read a line that arrived with it.
+const MIN_HEADER_WINDOW: std::time::Duration = std::time::Duration::from_millis(100);
 /// HTTP/2 streams one connection may have open at once.
 const MAX_CONCURRENT_STREAMS: u32 = 100;
 
 /// Serves `service` on `listener`, speaking HTTP/1.1 and HTTP/2 (cleartext), until `shutdown`
 /// completes.
 ///
-/// Every accepted socket gets `TCP_NODELAY`, so that small SSE events leave at once. Request
-/// headers must arrive within the service's
-/// [`header_read_timeout`](crate::server::Config::header_read_timeout), which also bounds how
-/// long an idle HTTP/1 connection stays open; at most
+/// Every accepted socket gets `TCP_NODELAY`, so that small SSE events leave at once. The head
+/// of a connection's first request must arrive within the service's
+/// [`header_read_timeout`](crate::server::Config::header_read_timeout) counted from accept
+/// (one deadline, however the bytes are spread), which also bounds how long an idle HTTP/1
+/// connection stays open; at most
 /// [`max_connections`](crate::server::Config::max_connections) connections are open at once.
 ///
 /// On shutdown, the listener stops accepting, every session ends (open SSE streams end after
@@ -91,21 +95,29 @@ where
             tracing::debug!(%peer, "closing a connection beyond the connection limit");
             continue;
         };
-        let builder = builder.clone();
+        let mut builder = builder.clone();
         let service = service.clone();
         let watcher = graceful.watcher();
-        let header_read_timeout = config.header_read_timeout;
+        // One deadline for the whole head of the first request, counted from accept.
+        let deadline = tokio::time::Instant::now() + config.header_read_timeout;
         tokio::spawn(async move {
             let _permit = permit;
             // hyper's header read timeout starts only once the protocol is detected, and the
             // detection waits for bytes without a limit: bound it here.
-            match tokio::time::timeout(header_read_timeout, first_bytes(&stream)).await {
+            match tokio::time::timeout_at(deadline, first_bytes(&stream)).await {
                 Ok(true) => {}
                 Ok(false) | Err(_) => {
                     tracing::debug!(%peer, "closing a connection that sent no request");
                     return;
                 }
             }
+            // hyper then gets what is left of the deadline, not a fresh one: a client that
+            // waited before its first byte cannot double its window by dribbling the rest.
+            // (That shorter window stays the connection's for its later requests.)
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            builder
+                .http1()
+                .header_read_timeout(left.max(MIN_HEADER_WINDOW));
             let connection = builder.serve_connection_with_upgrades(
                 TokioIo::new(stream),
                 TowerToHyperService::new(service),
