@@ -1657,3 +1657,67 @@ async fn a_head_with_a_repeated_deciding_header_or_no_host_is_refused_before_any
         .unwrap();
     assert_eq!(service.handle(http2).await.status(), StatusCode::OK);
 }
+
+/// POSTs a bare `initialize` and returns the new session's id.
+async fn initialize_only(harness: &Harness) -> Response<Incoming> {
+    harness.post(None, initialize_request(1)).await
+}
+
+fn session_of(response: &Response<Incoming>) -> String {
+    response
+        .headers()
+        .get("mcp-session-id")
+        .expect("a session id")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn one_client_cannot_fill_the_session_table_with_bare_initializations() {
+    let config = Config::default().max_pending_initializations(2);
+    let harness = Harness::start(config).await;
+    let first = initialize_only(&harness).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(initialize_only(&harness).await.status(), StatusCode::OK);
+    // A third session that never initializes is one too many for this client.
+    let refused = initialize_only(&harness).await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().contains_key(RETRY_AFTER));
+    assert_eq!(harness.service.session_count(), 2);
+
+    // Finishing one handshake makes room again.
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    let session = session_of(&first);
+    let response = harness.post(Some(&session), initialized).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    // A client that completes its handshakes is not refused, however many it makes.
+    for _ in 0..3 {
+        harness.initialize().await;
+    }
+    assert_eq!(harness.service.session_count(), 5);
+    harness.stop().await;
+}
+
+#[tokio::test]
+async fn a_session_that_never_finishes_initializing_ends_at_its_deadline() {
+    let config = Config::default().initialization_timeout(Duration::from_millis(300));
+    let harness = Harness::start(config).await;
+    let bare = session_of(&initialize_only(&harness).await);
+    let finished = harness.initialize().await;
+    assert_eq!(harness.service.session_count(), 2);
+    // Bounded wait for the deadline to pass.
+    let ended = tokio::time::timeout(STEP, async {
+        while harness.service.session_count() > 1 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the bare session ended");
+    let ping = json!({"jsonrpc": "2.0", "id": 9, "method": "ping"});
+    let gone = harness.post(Some(&bare), ping.clone()).await;
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+    let alive = harness.post(Some(&finished), ping).await;
+    assert_eq!(alive.status(), StatusCode::OK);
+    harness.stop().await;
+}

@@ -34,6 +34,8 @@ pub struct Config {
     pub(crate) body_read_timeout: Duration,
     pub(crate) max_sessions: usize,
     pub(crate) session_idle_timeout: Duration,
+    pub(crate) initialization_timeout: Duration,
+    pub(crate) max_pending_initializations: usize,
     pub(crate) max_standalone_streams: usize,
     pub(crate) stream_queue: usize,
     pub(crate) slow_consumer_timeout: Duration,
@@ -72,6 +74,12 @@ impl Config {
     pub const DEFAULT_MAX_SESSIONS: usize = 10_000;
     /// Default for [`Config::session_idle_timeout`]: 10 minutes.
     pub const DEFAULT_SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
+    /// Default for [`Config::initialization_timeout`]: 30 seconds from `initialize` to
+    /// `notifications/initialized`.
+    pub const DEFAULT_INITIALIZATION_TIMEOUT: Duration = Duration::from_secs(30);
+    /// Default for [`Config::max_pending_initializations`]: 16 sessions of one client address
+    /// waiting for `notifications/initialized`.
+    pub const DEFAULT_MAX_PENDING_INITIALIZATIONS: usize = 16;
     /// Default for [`Config::max_standalone_streams`]: 4 open GET streams per session.
     pub const DEFAULT_MAX_STANDALONE_STREAMS: usize = 4;
     /// Default for [`Config::stream_queue`]: 16 events waiting to be written on one SSE
@@ -105,6 +113,8 @@ impl Config {
             body_read_timeout: Self::DEFAULT_BODY_READ_TIMEOUT,
             max_sessions: Self::DEFAULT_MAX_SESSIONS,
             session_idle_timeout: Self::DEFAULT_SESSION_IDLE_TIMEOUT,
+            initialization_timeout: Self::DEFAULT_INITIALIZATION_TIMEOUT,
+            max_pending_initializations: Self::DEFAULT_MAX_PENDING_INITIALIZATIONS,
             max_standalone_streams: Self::DEFAULT_MAX_STANDALONE_STREAMS,
             stream_queue: Self::DEFAULT_STREAM_QUEUE,
             slow_consumer_timeout: Self::DEFAULT_SLOW_CONSUMER_TIMEOUT,
@@ -148,6 +158,27 @@ impl Config {
     /// Timeout`.
     pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
         self.body_read_timeout = timeout;
+        self
+    }
+
+    /// Sets how long a new session may wait for `notifications/initialized` after its
+    /// `initialize` (at least 1 ms); a session still uninitialized then is ended, and its
+    /// requests get `404`.
+    pub fn initialization_timeout(mut self, timeout: Duration) -> Self {
+        self.initialization_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Sets how many sessions of one client address may wait for
+    /// `notifications/initialized` at once (at least 1); an `initialize` beyond it gets
+    /// `429 Too Many Requests` with `Retry-After`, and no session is created, so that one
+    /// client cannot fill the session table. The address is the [`ClientAddress`] of the
+    /// request, which [`serve`](crate::server::serve) sets; a request without one is not
+    /// counted per client.
+    ///
+    /// [`ClientAddress`]: crate::server::ClientAddress
+    pub fn max_pending_initializations(mut self, limit: usize) -> Self {
+        self.max_pending_initializations = limit.max(1);
         self
     }
 
@@ -422,6 +453,11 @@ impl fmt::Debug for Config {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("body_read_timeout", &self.body_read_timeout)
             .field("max_sessions", &self.max_sessions)
+            .field("initialization_timeout", &self.initialization_timeout)
+            .field(
+                "max_pending_initializations",
+                &self.max_pending_initializations,
+            )
             .field("session_idle_timeout", &self.session_idle_timeout)
             .field("max_standalone_streams", &self.max_standalone_streams)
             .field("stream_queue", &self.stream_queue)

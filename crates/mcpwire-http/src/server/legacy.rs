@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::header::ACCEPT;
-use http::{HeaderMap, Method, Request, Response, StatusCode};
+use http::{Method, Request, Response, StatusCode};
 use http_body::Body;
 use mcpwire_jsonrpc::ErrorCode;
 use mcpwire_schema::Era;
@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 
 use crate::server::body::{ResponseBody, event};
 use crate::server::config::Config;
-use crate::server::request::{accepts, check_json_body, read_message, session_id};
+use crate::server::request::{accepts, check_json_body, client_ip, read_message, session_id};
 use crate::server::response::{
     Reject, accepted, error_response, method_not_allowed, session_not_found, sse_response,
 };
@@ -61,7 +61,7 @@ where
     B::Error: Into<BoxError>,
 {
     match *request.method() {
-        Method::GET if path.stream => open(&shared, request.headers()),
+        Method::GET if path.stream => open(&shared, &request),
         Method::POST if path.messages => post(&shared, request).await,
         _ => {
             let allow = match (path.stream, path.messages) {
@@ -76,7 +76,8 @@ where
 
 /// Opens a legacy session for a `GET` of the event stream: the stream's first event names the
 /// endpoint with the session's id, and the session's transport goes to the factory.
-fn open(shared: &Arc<Shared>, headers: &HeaderMap) -> Response<ResponseBody> {
+fn open<B>(shared: &Arc<Shared>, request: &Request<B>) -> Response<ResponseBody> {
+    let headers = request.headers();
     // A client that sends no `Accept` takes any media type.
     if headers.contains_key(ACCEPT) && !accepts(headers, "text/event-stream") {
         return error_response(
@@ -90,10 +91,14 @@ fn open(shared: &Arc<Shared>, headers: &HeaderMap) -> Response<ResponseBody> {
         .legacy_sse
         .as_ref()
         .expect("a legacy path matched, so the legacy endpoints are configured");
-    let (session, inbound) = match shared.registry.register(&shared.config, true) {
-        Ok(registered) => registered,
-        Err(reject) => return reject.into_response(),
-    };
+    let (session, inbound) =
+        match shared
+            .registry
+            .register(&shared.config, true, client_ip(request.extensions()))
+        {
+            Ok(registered) => registered,
+            Err(reject) => return reject.into_response(),
+        };
     let endpoint = format!("{}?{SESSION_PARAMETER}={}", endpoints.messages, session.id);
     let (live, receiver) = mpsc::channel(config.stream_queue);
     let body = ResponseBody::sse(

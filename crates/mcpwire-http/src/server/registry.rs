@@ -2,6 +2,7 @@
 //! endpoints of its own transport, within the session limit.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
@@ -81,10 +82,13 @@ impl Registry {
 
     /// Makes a session with a fresh id within the session limit, of the legacy HTTP+SSE
     /// transport when `legacy`; returns it with the receiver of its POSTed messages.
+    /// A client address counts only its sessions still waiting for `notifications/initialized`
+    /// against [`Config::max_pending_initializations`].
     pub(crate) fn register(
         self: &Arc<Self>,
         config: &Arc<Config>,
         legacy: bool,
+        client: Option<IpAddr>,
     ) -> Result<(Arc<Session>, mpsc::Receiver<Inbound>), Reject> {
         let id = new_session_id().map_err(|_| Reject {
             status: StatusCode::INTERNAL_SERVER_ERROR,
@@ -100,8 +104,24 @@ impl Registry {
                     message: "too many sessions",
                 });
             }
+            if let Some(client) = client {
+                let pending = sessions
+                    .values()
+                    .filter(|entry| {
+                        entry.session.client == Some(client) && !entry.session.is_initialized()
+                    })
+                    .count();
+                if pending >= config.max_pending_initializations {
+                    return Err(Reject {
+                        status: StatusCode::TOO_MANY_REQUESTS,
+                        code: ErrorCode::INTERNAL_ERROR,
+                        message: "too many sessions of this client are waiting to be initialized",
+                    });
+                }
+            }
             let registry: Weak<Registry> = Arc::downgrade(self);
-            let (session, inbound) = Session::new(Arc::from(id), Arc::clone(config), registry);
+            let (session, inbound) =
+                Session::new(Arc::from(id), Arc::clone(config), registry, client);
             let entry = Entry {
                 session: Arc::clone(&session),
                 legacy,
@@ -110,6 +130,7 @@ impl Registry {
             (session, inbound)
         };
         session.spawn_expiry();
+        session.spawn_initialization_deadline();
         tracing::debug!(legacy, "session created");
         Ok((session, inbound))
     }

@@ -1,6 +1,8 @@
 //! The checks of an incoming request: its `Accept` and `Content-Type` headers, its body, read
 //! within the limits into one JSON-RPC message, and the form of a session id.
 
+use std::net::{IpAddr, SocketAddr};
+
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, ORIGIN};
 use http::{HeaderMap, HeaderName, Response, StatusCode, Version};
 use http_body::Body;
@@ -12,6 +14,23 @@ use crate::headers::{LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
 use crate::server::body::ResponseBody;
 use crate::server::config::Config;
 use crate::server::response::{Reject, error_response_in, idless_error, json_response};
+
+/// The address of the client a request came from, as a request extension.
+///
+/// [`serve`](crate::server::serve) adds it to every request; an application that serves
+/// [`StreamableHttpService`](crate::server::StreamableHttpService) itself (in an axum app, say)
+/// adds it with a layer from the connection's address. The service uses it to bound, per
+/// client, the sessions that have not finished initializing
+/// ([`Config::max_pending_initializations`](crate::server::Config::max_pending_initializations)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddress(pub SocketAddr);
+
+/// The IP address of the client of a request, when its [`ClientAddress`] is known.
+pub(crate) fn client_ip(extensions: &http::Extensions) -> Option<IpAddr> {
+    extensions
+        .get::<ClientAddress>()
+        .map(|ClientAddress(address)| address.ip())
+}
 
 /// The error of a request body, boxed as the service's bounds take it.
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -68,7 +68,10 @@ impl Reject {
     /// The response, written for a request of `era`.
     pub(crate) fn into_response_in(self, era: Era) -> Response<ResponseBody> {
         let mut response = error_response_in(era, self.status, self.code, self.message);
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+        if matches!(
+            self.status,
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS
+        ) {
             response
                 .headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from_static("5"));

@@ -12,7 +12,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
 use crate::server::Error;
-use crate::server::StreamableHttpService;
+use crate::server::{ClientAddress, StreamableHttpService};
 
 /// The largest HTTP/1 read buffer, which bounds the size of request headers: 64 KiB.
 const MAX_HEADER_BUFFER_BYTES: usize = 64 * 1024;
@@ -118,6 +118,10 @@ where
             builder
                 .http1()
                 .header_read_timeout(left.max(MIN_HEADER_WINDOW));
+            let service = WithClientAddress {
+                service,
+                address: ClientAddress(peer),
+            };
             let connection = builder.serve_connection_with_upgrades(
                 TokioIo::new(stream),
                 TowerToHyperService::new(service),
@@ -136,6 +140,34 @@ where
         tracing::debug!("connections still open after the shutdown grace period are dropped");
     }
     Ok(())
+}
+
+/// The service of one connection: every request gets the connection's [`ClientAddress`].
+#[derive(Clone)]
+struct WithClientAddress {
+    service: StreamableHttpService,
+    address: ClientAddress,
+}
+
+impl<B> tower_service::Service<http::Request<B>> for WithClientAddress
+where
+    StreamableHttpService: tower_service::Service<http::Request<B>>,
+{
+    type Response = <StreamableHttpService as tower_service::Service<http::Request<B>>>::Response;
+    type Error = <StreamableHttpService as tower_service::Service<http::Request<B>>>::Error;
+    type Future = <StreamableHttpService as tower_service::Service<http::Request<B>>>::Future;
+
+    fn poll_ready(
+        &mut self,
+        context: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.service.poll_ready(context)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        request.extensions_mut().insert(self.address);
+        self.service.call(request)
+    }
 }
 
 /// Accepts the next connection and configures its socket. `serve` gets its sockets only

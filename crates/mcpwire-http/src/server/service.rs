@@ -67,15 +67,16 @@ pub use crate::headers::{LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
 ///
 /// | status | when |
 /// |---|---|
-/// | `400` | malformed JSON-RPC (with a JSON-RPC error body), a batch, a missing `Mcp-Session-Id` on anything but `initialize`, an unsupported `MCP-Protocol-Version` (or, on `initialize`, one that contradicts its `protocolVersion`), a duplicate in-flight request id, a `Last-Event-ID` that cannot be resumed; a legacy `POST` without a well-formed `sessionId` |
+/// | `400` | a request head with `Host`, `Origin`, `Authorization`, `Mcp-Session-Id`, `MCP-Protocol-Version` or `Last-Event-ID` given twice, or an HTTP/1.1 one without `Host`; malformed JSON-RPC (with a JSON-RPC error body), a batch, a missing `Mcp-Session-Id` on anything but `initialize`, an unsupported `MCP-Protocol-Version` (or, on `initialize`, one that contradicts its `protocolVersion`), a duplicate in-flight request id, a `Last-Event-ID` that cannot be resumed; a legacy `POST` without a well-formed `sessionId` |
 /// | `403` | a `Host` or `Origin` outside the allowlists |
-/// | `404` | an unknown, expired or deleted session (for a legacy `POST`, one whose stream has closed) |
+/// | `404` | an unknown, expired or deleted session (one that did not finish initializing in time included) (for a legacy `POST`, one whose stream has closed) |
 /// | `405` | a method other than `GET`, `POST` and `DELETE`; `GET` when the standalone stream is disabled; at a legacy path, a method other than its own (`Allow` names it) |
 /// | `406` | an `Accept` header without `application/json` and `text/event-stream` (`POST`) or `text/event-stream` (`GET`); for the legacy stream, an `Accept` header without `text/event-stream` |
 /// | `408` | a body slower than the body read timeout |
 /// | `409` | a `GET` beyond the open standalone streams allowed per session |
 /// | `413` | a body larger than the limit |
 /// | `415` | a `POST` whose `Content-Type` is not `application/json` |
+/// | `429` | a new session of a client address that already has as many sessions waiting for `notifications/initialized` as allowed (with `Retry-After`) |
 /// | `503` | a new session beyond the session limit (with `Retry-After`), legacy sessions included, or a service shutting down |
 ///
 /// # Examples

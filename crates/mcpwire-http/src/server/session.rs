@@ -1,6 +1,8 @@
 //! One session: its streams, the routing of outbound messages, activity and expiry.
 
 use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use bytes::Bytes;
@@ -20,6 +22,9 @@ pub(crate) trait SessionList: Send + Sync {
     fn remove(&self, id: &str);
 }
 
+/// The notification that ends a client's handshake.
+const INITIALIZED: &str = "notifications/initialized";
+
 /// The state of one session, shared by the HTTP side and its transport.
 pub(crate) struct Session {
     pub(crate) id: Arc<str>,
@@ -29,6 +34,10 @@ pub(crate) struct Session {
     pub(crate) terminated: CancellationToken,
     activity: Mutex<Activity>,
     registry: Weak<dyn SessionList>,
+    /// The address of the client that created the session, when known.
+    pub(crate) client: Option<IpAddr>,
+    /// Whether the client sent `notifications/initialized`.
+    initialized: AtomicBool,
 }
 
 struct Activity {
@@ -99,6 +108,7 @@ impl Session {
         id: Arc<str>,
         config: Arc<Config>,
         registry: Weak<dyn SessionList>,
+        client: Option<IpAddr>,
     ) -> (Arc<Session>, mpsc::Receiver<Inbound>) {
         let (inbound, receiver) = mpsc::channel(config.inbound_queue);
         let session = Arc::new(Session {
@@ -115,6 +125,8 @@ impl Session {
                 last: Instant::now(),
             }),
             registry,
+            client,
+            initialized: AtomicBool::new(false),
         });
         (session, receiver)
     }
@@ -130,6 +142,31 @@ impl Session {
         self.activity().busy += 1;
         let session: Arc<Session> = Arc::clone(self);
         ActivityGuard::new(session)
+    }
+
+    /// Whether the client finished the handshake with `notifications/initialized`.
+    pub(crate) fn is_initialized(&self) -> bool {
+        self.initialized.load(Ordering::Acquire)
+    }
+
+    /// Ends the session when its client has not sent `notifications/initialized` within the
+    /// configured initialization timeout.
+    pub(crate) fn spawn_initialization_deadline(self: &Arc<Self>) {
+        let weak = Arc::downgrade(self);
+        let terminated = self.terminated.clone();
+        let timeout = self.config.initialization_timeout;
+        tokio::spawn(async move {
+            tokio::select! {
+                () = terminated.cancelled() => return,
+                () = tokio::time::sleep(timeout) => {}
+            }
+            if let Some(session) = weak.upgrade()
+                && !session.is_initialized()
+            {
+                tracing::debug!("ending a session whose client never finished initializing");
+                session.terminate().await;
+            }
+        });
     }
 
     /// Ends the session when it stays idle for the configured timeout.
@@ -195,6 +232,11 @@ impl Session {
     }
 
     pub(crate) async fn forward(&self, message: Message) -> Result<(), Refusal> {
+        if let Message::Notification(notification) = &message
+            && notification.method == INITIALIZED
+        {
+            self.initialized.store(true, Ordering::Release);
+        }
         let sent = tokio::select! {
             sent = self.inbound.send(Inbound::Message(message)) => sent,
             () = self.terminated.cancelled() => return Err(Refusal::Terminated),

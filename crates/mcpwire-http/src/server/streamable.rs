@@ -3,6 +3,7 @@
 //! a session. A modern message that came without a modern header is handed to the stateless
 //! lane from here.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
@@ -12,7 +13,9 @@ use mcpwire_schema::{Era, ProtocolVersion};
 
 use crate::headers::{LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
 use crate::server::body::{ResponseBody, parse_event_id};
-use crate::server::request::{BoxError, accepts, check_post_headers, read_message, session_id};
+use crate::server::request::{
+    BoxError, accepts, check_post_headers, client_ip, read_message, session_id,
+};
 use crate::server::response::{
     Reject, accepted, error_response, json_response, method_not_allowed, session_not_found,
     sse_response,
@@ -90,7 +93,7 @@ where
     }
     let (session, created) = match session {
         Some(session) => (session, false),
-        None if is_initialize => match create_session(&shared) {
+        None if is_initialize => match create_session(&shared, client_ip(&parts.extensions)) {
             Ok(session) => (session, true),
             Err(reject) => return reject.into_response(),
         },
@@ -286,8 +289,8 @@ fn cancelled_request(message: &Message) -> Option<RequestId> {
         .map(|params| params.request_id)
 }
 
-fn create_session(shared: &Arc<Shared>) -> Result<Arc<Session>, Reject> {
-    let (session, inbound) = shared.registry.register(&shared.config, false)?;
+fn create_session(shared: &Arc<Shared>, client: Option<IpAddr>) -> Result<Arc<Session>, Reject> {
+    let (session, inbound) = shared.registry.register(&shared.config, false, client)?;
     (shared.factory)(HttpSessionTransport::new(Arc::clone(&session), inbound));
     Ok(session)
 }
