@@ -57,12 +57,15 @@ pub trait EventStore: Send + Sync + 'static {
     fn forget_session<'a>(&'a self, session: &'a str) -> BoxFuture<'a, ()>;
 }
 
-/// An [`EventStore`] in memory, bounded per stream and in total.
+/// An [`EventStore`] in memory, bounded per stream, per session and in total.
 ///
 /// When a stream holds more than [`max_events_per_stream`](Self::max_events_per_stream)
 /// events or [`max_bytes_per_stream`](Self::max_bytes_per_stream) bytes, its oldest events
-/// are evicted; when the whole store holds more than [`max_bytes`](Self::max_bytes), the
-/// oldest events of any stream are. Events of a session are dropped when it ends.
+/// are evicted; when a session holds more than
+/// [`max_bytes_per_session`](Self::max_bytes_per_session), the oldest events of that session
+/// are; when the whole store holds more than [`max_bytes`](Self::max_bytes), the oldest events
+/// of the session holding the most bytes are, so that one busy session cannot evict the events
+/// another needs to resume. Events of a session are dropped when it ends.
 ///
 /// # Examples
 ///
@@ -84,17 +87,25 @@ pub trait EventStore: Send + Sync + 'static {
 pub struct MemoryEventStore {
     max_events_per_stream: usize,
     max_bytes_per_stream: usize,
+    max_bytes_per_session: usize,
     max_bytes: usize,
     inner: Mutex<Inner>,
 }
 
 #[derive(Debug, Default)]
 struct Inner {
-    sessions: HashMap<String, HashMap<u64, StreamLog>>,
-    /// Every kept event in the order it was appended, for evicting the oldest of all. Entries
-    /// of events already evicted by a per-stream bound stay until they reach the front or the
-    /// queue is compacted.
-    order: VecDeque<(String, u64, u64)>,
+    sessions: HashMap<String, SessionLog>,
+    events: usize,
+    bytes: usize,
+}
+
+#[derive(Debug, Default)]
+struct SessionLog {
+    streams: HashMap<u64, StreamLog>,
+    /// Every kept event of the session in the order it was appended, for evicting the
+    /// session's oldest. Entries of events already evicted by a per-stream bound stay until
+    /// they reach the front or the queue is compacted.
+    order: VecDeque<(u64, u64)>,
     events: usize,
     bytes: usize,
 }
@@ -113,11 +124,53 @@ impl StreamLog {
     }
 }
 
+impl SessionLog {
+    /// Evicts the oldest event of stream `stream`, and returns its size.
+    fn evict_first_of(&mut self, stream: u64) -> Option<usize> {
+        let log = self.streams.get_mut(&stream)?;
+        let evicted = log.events.pop_front()?;
+        log.first += 1;
+        log.bytes -= evicted.len();
+        self.events -= 1;
+        self.bytes -= evicted.len();
+        Some(evicted.len())
+    }
+
+    /// Evicts the session's oldest kept event, and returns its size.
+    fn evict_oldest(&mut self) -> Option<usize> {
+        while let Some((stream, sequence)) = self.order.pop_front() {
+            let still_first = self
+                .streams
+                .get(&stream)
+                .is_some_and(|log| !log.events.is_empty() && log.first == sequence);
+            if still_first {
+                return self.evict_first_of(stream);
+            }
+        }
+        None
+    }
+
+    /// Drops the order entries of events already evicted, once they outnumber the kept
+    /// events, so that the queue stays within twice the number of events.
+    fn compact(&mut self) {
+        if self.order.len() > 2 * self.events + 64 {
+            let streams = &self.streams;
+            self.order.retain(|(stream, sequence)| {
+                streams
+                    .get(stream)
+                    .is_some_and(|log| !log.events.is_empty() && *sequence >= log.first)
+            });
+        }
+    }
+}
+
 impl MemoryEventStore {
     /// Default for [`MemoryEventStore::max_events_per_stream`]: 1 000 events.
     pub const DEFAULT_MAX_EVENTS_PER_STREAM: usize = 1_000;
     /// Default for [`MemoryEventStore::max_bytes_per_stream`]: 1 MiB.
     pub const DEFAULT_MAX_BYTES_PER_STREAM: usize = 1024 * 1024;
+    /// Default for [`MemoryEventStore::max_bytes_per_session`]: 4 MiB.
+    pub const DEFAULT_MAX_BYTES_PER_SESSION: usize = 4 * 1024 * 1024;
     /// Default for [`MemoryEventStore::max_bytes`]: 32 MiB in total. Events are kept only for
     /// clients that reconnect within seconds, so the oldest go first when the store is full.
     pub const DEFAULT_MAX_BYTES: usize = 32 * 1024 * 1024;
@@ -127,6 +180,7 @@ impl MemoryEventStore {
         MemoryEventStore {
             max_events_per_stream: Self::DEFAULT_MAX_EVENTS_PER_STREAM,
             max_bytes_per_stream: Self::DEFAULT_MAX_BYTES_PER_STREAM,
+            max_bytes_per_session: Self::DEFAULT_MAX_BYTES_PER_SESSION,
             max_bytes: Self::DEFAULT_MAX_BYTES,
             inner: Mutex::new(Inner::default()),
         }
@@ -141,6 +195,13 @@ impl MemoryEventStore {
     /// Sets how many bytes of events one stream keeps; the newest event is always kept.
     pub fn max_bytes_per_stream(mut self, limit: usize) -> Self {
         self.max_bytes_per_stream = limit;
+        self
+    }
+
+    /// Sets how many bytes of events one session keeps, over all its streams; the newest
+    /// event is always kept.
+    pub fn max_bytes_per_session(mut self, limit: usize) -> Self {
+        self.max_bytes_per_session = limit;
         self
     }
 
@@ -176,8 +237,8 @@ impl MemoryEventStore {
         let mut inner = self.lock();
         let inner = &mut *inner;
         let size = message.len();
-        let streams = inner.sessions.entry(session.to_owned()).or_default();
-        let log = streams.entry(stream).or_insert_with(|| StreamLog {
+        let owner = inner.sessions.entry(session.to_owned()).or_default();
+        let log = owner.streams.entry(stream).or_insert_with(|| StreamLog {
             first: sequence,
             events: VecDeque::new(),
             bytes: 0,
@@ -190,37 +251,48 @@ impl MemoryEventStore {
         }
         log.events.push_back(message);
         log.bytes += size;
-        inner.events += 1;
-        inner.bytes += size;
-        while log.events.len() > self.max_events_per_stream
-            || (log.bytes > self.max_bytes_per_stream && log.events.len() > 1)
-        {
-            let evicted = log.events.pop_front().expect("the stream holds events");
-            log.first += 1;
-            log.bytes -= evicted.len();
-            inner.events -= 1;
-            inner.bytes -= evicted.len();
+        let over_stream = |log: &StreamLog| {
+            log.events.len() > self.max_events_per_stream
+                || (log.bytes > self.max_bytes_per_stream && log.events.len() > 1)
+        };
+        let mut evicted = 0;
+        let mut evicted_bytes = 0;
+        owner.events += 1;
+        owner.bytes += size;
+        owner.order.push_back((stream, sequence));
+        while owner.streams.get(&stream).is_some_and(over_stream) {
+            let Some(bytes) = owner.evict_first_of(stream) else {
+                break;
+            };
+            evicted += 1;
+            evicted_bytes += bytes;
         }
-        inner
-            .order
-            .push_back((session.to_owned(), stream, sequence));
+        while owner.bytes > self.max_bytes_per_session && owner.events > 1 {
+            let Some(bytes) = owner.evict_oldest() else {
+                break;
+            };
+            evicted += 1;
+            evicted_bytes += bytes;
+        }
+        owner.compact();
+        inner.events = inner.events + 1 - evicted;
+        inner.bytes = inner.bytes + size - evicted_bytes;
+        // Over the total, the session holding the most gives up its oldest events.
         while inner.bytes > self.max_bytes && inner.events > 1 {
-            let Some((oldest_session, oldest_stream, oldest_sequence)) = inner.order.pop_front()
+            let Some(largest) = inner
+                .sessions
+                .values_mut()
+                .filter(|log| log.events > 0)
+                .max_by_key(|log| log.bytes)
             else {
                 break;
             };
-            evict_if_first(inner, &oldest_session, oldest_stream, oldest_sequence);
-        }
-        // Entries of events evicted per stream linger; compacting when they outnumber the
-        // kept events keeps the queue within twice the number of events.
-        if inner.order.len() > 2 * inner.events + 64 {
-            let sessions = &inner.sessions;
-            inner.order.retain(|(session, stream, sequence)| {
-                sessions
-                    .get(session)
-                    .and_then(|streams| streams.get(stream))
-                    .is_some_and(|log| !log.events.is_empty() && *sequence >= log.first)
-            });
+            let Some(bytes) = largest.evict_oldest() else {
+                break;
+            };
+            largest.compact();
+            inner.events -= 1;
+            inner.bytes -= bytes;
         }
     }
 
@@ -234,7 +306,7 @@ impl MemoryEventStore {
         let log = inner
             .sessions
             .get(session)
-            .and_then(|streams| streams.get(&stream))
+            .and_then(|owner| owner.streams.get(&stream))
             .ok_or_else(Error::unknown_event)?;
         if after.saturating_add(1) < log.first {
             return Err(Error::evicted());
@@ -254,32 +326,11 @@ impl MemoryEventStore {
 
     fn forget_now(&self, session: &str) {
         let mut inner = self.lock();
-        if let Some(streams) = inner.sessions.remove(session) {
-            for log in streams.values() {
-                inner.events -= log.events.len();
-                inner.bytes -= log.bytes;
-            }
-            inner.order.retain(|(owner, _, _)| owner != session);
+        if let Some(owner) = inner.sessions.remove(session) {
+            inner.events -= owner.events;
+            inner.bytes -= owner.bytes;
         }
     }
-}
-
-/// Evicts event `sequence` of a stream if it is still that stream's oldest.
-fn evict_if_first(inner: &mut Inner, session: &str, stream: u64, sequence: u64) {
-    let Some(streams) = inner.sessions.get_mut(session) else {
-        return;
-    };
-    let Some(log) = streams.get_mut(&stream) else {
-        return;
-    };
-    if log.events.is_empty() || log.first != sequence {
-        return;
-    }
-    let evicted = log.events.pop_front().expect("the stream holds events");
-    log.first += 1;
-    log.bytes -= evicted.len();
-    inner.events -= 1;
-    inner.bytes -= evicted.len();
 }
 
 impl Default for MemoryEventStore {
@@ -385,17 +436,46 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_total_bound_evicts_the_oldest_events_of_any_stream() {
+    async fn the_total_bound_evicts_from_the_session_holding_the_most() {
         let store = MemoryEventStore::new().max_bytes(10);
         store.append("a", 1, 1, Bytes::from("12345")).await.unwrap();
         store.append("b", 1, 1, Bytes::from("12345")).await.unwrap();
         store.append("b", 1, 2, Bytes::from("12345")).await.unwrap();
         assert_eq!(store.bytes(), 10);
-        assert!(store.replay("a", 1, 0).await.is_err());
-        assert_eq!(sequences(&store.replay("b", 1, 0).await.unwrap()), [1, 2]);
-        store.append("b", 1, 3, Bytes::from("1")).await.unwrap();
+        // `a` is older but smaller: `b`, which pushed the store over, gives up its oldest.
+        assert_eq!(sequences(&store.replay("a", 1, 0).await.unwrap()), [1]);
         assert!(store.replay("b", 1, 0).await.unwrap_err().is_evicted());
-        assert_eq!(sequences(&store.replay("b", 1, 1).await.unwrap()), [2, 3]);
+        assert_eq!(sequences(&store.replay("b", 1, 1).await.unwrap()), [2]);
+    }
+
+    #[tokio::test]
+    async fn one_busy_session_cannot_evict_the_events_another_needs_to_resume() {
+        // Each session may keep 4 KiB; the store 16 KiB.
+        let store = MemoryEventStore::new()
+            .max_bytes_per_session(4096)
+            .max_bytes(16 * 1024);
+        let answer = Bytes::from(vec![b'a'; 2048]);
+        store.append("quiet", 1, 1, answer.clone()).await.unwrap();
+        // The busy session writes 1 MiB over many streams.
+        for stream in 1..=64 {
+            for sequence in 1..=16 {
+                let event = Bytes::from(vec![b'b'; 1024]);
+                store.append("busy", stream, sequence, event).await.unwrap();
+            }
+        }
+        assert!(store.bytes() <= 16 * 1024);
+        let replayed = store.replay("quiet", 1, 0).await.unwrap();
+        assert_eq!(replayed, [(1, answer)]);
+        // Many sessions within their share fill the store: the largest gives way first.
+        for session in 0..8 {
+            let name = format!("s{session}");
+            store
+                .append(&name, 1, 1, Bytes::from(vec![b'c'; 1500]))
+                .await
+                .unwrap();
+        }
+        assert!(store.bytes() <= 16 * 1024);
+        assert!(store.replay("quiet", 1, 0).await.is_ok());
     }
 
     #[tokio::test]
@@ -414,7 +494,7 @@ mod tests {
             sequences(&store.replay("a", 1, 998).await.unwrap()),
             [999, 1_000]
         );
-        assert!(store.lock().order.len() <= 2 * 2 + 65);
+        assert!(store.lock().sessions["a"].order.len() <= 2 * 2 + 65);
         store
             .append("a", 2, 1, Bytes::from("123456"))
             .await
