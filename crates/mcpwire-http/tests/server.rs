@@ -142,6 +142,8 @@ struct Harness {
     client: Client<HttpConnector, Full<Bytes>>,
     service: StreamableHttpService,
     controls: Controls,
+    /// The MCP server every session serves, for notifications of its own.
+    server: Server,
     stop: Option<oneshot::Sender<()>>,
     served: JoinHandle<Result<(), mcpwire_http::server::Error>>,
 }
@@ -149,7 +151,7 @@ struct Harness {
 impl Harness {
     async fn start(config: Config) -> Harness {
         let (server, controls) = mcp_server();
-        let service = service_for(server, Arc::clone(&controls.sessions), config);
+        let service = service_for(server.clone(), Arc::clone(&controls.sessions), config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -162,6 +164,7 @@ impl Harness {
             client: Client::builder(TokioExecutor::new()).build_http(),
             service,
             controls,
+            server,
             stop: Some(stop),
             served,
         }
@@ -1719,5 +1722,34 @@ async fn a_session_that_never_finishes_initializing_ends_at_its_deadline() {
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
     let alive = harness.post(Some(&finished), ping).await;
     assert_eq!(alive.status(), StatusCode::OK);
+    harness.stop().await;
+}
+
+#[tokio::test]
+async fn a_notification_sent_before_the_standalone_stream_opens_waits_for_it() {
+    let harness = Harness::start(Config::default()).await;
+    let session = harness.initialize().await;
+    // The client has not opened its GET stream yet when the tools change.
+    harness
+        .server
+        .notify_list_changed(mcpwire_server::ListKind::Tools)
+        .await;
+    let mut standalone = Sse::new(harness.get(&session, None).await);
+    standalone.priming().await;
+    let notification = standalone
+        .next()
+        .await
+        .expect("the waiting notification")
+        .json();
+    assert_eq!(notification["method"], "notifications/tools/list_changed");
+    // It was delivered once: a second stream does not get it again.
+    let mut second = Sse::new(harness.get(&session, None).await);
+    second.priming().await;
+    harness
+        .server
+        .notify_list_changed(mcpwire_server::ListKind::Prompts)
+        .await;
+    let next = second.next().await.expect("the next notification").json();
+    assert_eq!(next["method"], "notifications/prompts/list_changed");
     harness.stop().await;
 }

@@ -810,3 +810,39 @@ async fn requests_refused_together_share_one_new_session() {
     assert_eq!(session.reinitializations(), 1);
     assert_eq!(posts_of(&server, "initialize").len(), 2);
 }
+
+#[tokio::test]
+async fn sending_initialized_returns_once_the_standalone_stream_is_answered() {
+    let server = TestServer::start(move |recorded| match recorded.method {
+        Method::POST => match recorded.message().method() {
+            Some("initialize") => initialize_answer(recorded, "ordered"),
+            _ => status(StatusCode::ACCEPTED),
+        },
+        // The stream stays open, with nothing on it.
+        _ => {
+            let (response, events) = stream();
+            std::mem::forget(events);
+            response
+        }
+    })
+    .await;
+    let (mut sender, mut receiver) = HttpClientBuilder::new(server.url("/mcp"))
+        .streamable()
+        .unwrap()
+        .split();
+    initialize(&mut sender, &mut receiver).await;
+    send(
+        &mut sender,
+        notification("notifications/initialized", json!({})),
+    )
+    .await;
+    // Whatever the engine writes next goes after the GET: the server's answers to it cannot
+    // race the stream that carries them.
+    let methods: Vec<Method> = server
+        .recorded()
+        .into_iter()
+        .map(|recorded| recorded.method)
+        .collect();
+    assert_eq!(methods, [Method::POST, Method::POST, Method::GET]);
+    sender.close().await.unwrap();
+}

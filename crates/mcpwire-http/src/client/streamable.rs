@@ -10,7 +10,7 @@ use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 use http_body_util::BodyExt;
 use mcpwire_jsonrpc::{Message, Request, RequestId};
 use mcpwire_transport::{Error, Inbound, MessageSender, SendOptions, Transport};
-use tokio::sync::RwLock;
+use tokio::sync::{RwLock, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::client::Error as HttpError;
@@ -287,7 +287,9 @@ impl Streamable {
                 let this = Arc::clone(self);
                 self.spawn(async move { this.consume(response, None, false).await });
                 if initialized {
-                    self.start_standalone_stream();
+                    // What the engine writes next waits until the standalone stream is open
+                    // (or refused), so that nothing the server sends in answer races it.
+                    self.open_standalone_stream().await;
                 }
                 Ok(())
             }
@@ -650,7 +652,8 @@ impl Streamable {
             let response = self.post_settled(request, body).await?;
             let this = Arc::clone(self);
             self.spawn(async move { this.consume(response, None, false).await });
-            self.start_standalone_stream();
+            // `settling` is held here, and the GET needs it: start the stream, do not wait.
+            let _ = self.start_standalone_stream();
         }
         Ok(())
     }
@@ -1027,26 +1030,43 @@ impl Streamable {
         Ok(response)
     }
 
-    /// Opens the standalone GET stream, unless it is turned off or already running.
-    fn start_standalone_stream(self: &Arc<Self>) {
-        if !self.options.standalone_stream {
+    /// Opens the standalone GET stream, unless it is turned off or already running, and waits
+    /// (at most the connect timeout) until the server has answered its first GET.
+    async fn open_standalone_stream(self: &Arc<Self>) {
+        let Some(answered) = self.start_standalone_stream() else {
             return;
+        };
+        if tokio::time::timeout(self.options.connect_timeout, answered)
+            .await
+            .is_err()
+        {
+            tracing::debug!("the standalone sse stream is not open yet; going on without it");
+        }
+    }
+
+    /// Starts the standalone GET stream, unless it is turned off or already running; the
+    /// receiver completes when the server has answered its first GET, either way.
+    fn start_standalone_stream(self: &Arc<Self>) -> Option<oneshot::Receiver<()>> {
+        if !self.options.standalone_stream {
+            return None;
         }
         let stop = {
             let mut standalone = lock(&self.standalone);
             if standalone.is_some() {
-                return;
+                return None;
             }
             standalone.insert(self.inbox.shutdown.child_token()).clone()
         };
+        let (answered, first_answer) = oneshot::channel();
         let this = Arc::clone(self);
         tokio::spawn(async move {
             tokio::select! {
                 biased;
                 () = stop.cancelled() => {}
-                () = this.run_standalone_stream() => {}
+                () = this.run_standalone_stream(answered) => {}
             }
         });
+        Some(first_answer)
     }
 
     /// Stops the standalone GET stream of a session that ended.
@@ -1058,7 +1078,8 @@ impl Streamable {
 
     /// Holds the standalone GET stream open: reconnects when it ends, after the server's
     /// `retry`, and gives up when the server offers none or after too many failed attempts.
-    async fn run_standalone_stream(&self) {
+    async fn run_standalone_stream(&self, answered: oneshot::Sender<()>) {
+        let mut answered = Some(answered);
         let mut parser = self.new_parser(None, None);
         let mut attempt = 0;
         let mut first = true;
@@ -1073,7 +1094,11 @@ impl Streamable {
             }
             let last_event_id = parser.last_event_id().map(str::to_owned);
             parser = self.new_parser(last_event_id.clone(), parser.retry());
-            match self.open_stream(last_event_id.as_deref()).await {
+            let opened = self.open_stream(last_event_id.as_deref()).await;
+            if let Some(answered) = answered.take() {
+                let _ = answered.send(());
+            }
+            match opened {
                 Ok(response) => {
                     let outcome = self
                         .read_stream(response.into_body(), &mut parser, None, Purpose::Engine)

@@ -22,6 +22,9 @@ pub(crate) trait SessionList: Send + Sync {
     fn remove(&self, id: &str);
 }
 
+/// How long a message for the standalone stream waits for the client to open one.
+const STANDALONE_BACKLOG_AGE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The notification that ends a client's handshake.
 const INITIALIZED: &str = "notifications/initialized";
 
@@ -53,6 +56,9 @@ struct Routes {
     streams: HashMap<u64, StreamState>,
     next_stream: u64,
     closed: bool,
+    /// Messages for the standalone stream sent before the client opened one, oldest first,
+    /// with when each was sent; the first standalone stream delivers those still fresh.
+    backlog: VecDeque<(Instant, Bytes)>,
 }
 
 enum Route {
@@ -357,6 +363,14 @@ impl Session {
         let stream = routes.open_stream(true);
         let (sender, receiver) = mpsc::channel(self.config.stream_queue);
         routes.attach(stream, sender);
+        // What was sent before any standalone stream existed goes first, if still fresh; the
+        // backlog is no longer than the connection's queue, so nothing stalls.
+        let backlog = std::mem::take(&mut routes.backlog);
+        for (sent, message) in backlog {
+            if sent.elapsed() <= STANDALONE_BACKLOG_AGE {
+                let _ = self.append(&mut routes, stream, message).await;
+            }
+        }
         let prefix = VecDeque::from([priming_event(&event_id(stream, 0), self.config.sse_retry)]);
         Ok(ResponseBody::sse(
             prefix,
@@ -521,7 +535,12 @@ impl Session {
         match standalone {
             Some(stream) => Ok(self.append(&mut routes, stream, bytes).await),
             None => {
-                tracing::debug!("dropping a message: no standalone stream was opened");
+                // No stream yet: the message waits for one, within bounds of count and age.
+                if routes.backlog.len() >= self.config.stream_queue {
+                    tracing::debug!("dropping the oldest message waiting for a standalone stream");
+                    routes.backlog.pop_front();
+                }
+                routes.backlog.push_back((Instant::now(), bytes));
                 Ok(None)
             }
         }
