@@ -71,9 +71,7 @@ pub(crate) fn find_tool(
     match (tool.missing_capability(&capabilities()), era) {
         (None, _) => Ok(tool),
         (Some(_), Era::Legacy) => Err(unknown()),
-        (Some(missing), Era::Modern) => {
-            Err(crate::modern::missing_capability_error(missing.path()))
-        }
+        (Some(missing), Era::Modern) => Err(crate::error::missing_capability_error(missing.path())),
     }
 }
 

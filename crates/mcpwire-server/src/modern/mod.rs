@@ -30,6 +30,7 @@ use serde_json::value::RawValue;
 use self::listen::ListenerSlots;
 use self::mrtr::{InputParams, Outcome, Replay};
 use self::request_state::Binding;
+use crate::error::missing_capability_error;
 use crate::methods::custom;
 use crate::methods::{self, ToolFailure, decode};
 use crate::router::Route;
@@ -362,17 +363,6 @@ impl ModernScope {
     }
 }
 
-/// The `-32021` error for a missing client capability, given as a dotted path
-/// (`elicitation.url` needs `{"elicitation": {"url": {}}}`).
-pub(crate) fn missing_capability_error(path: &str) -> ErrorObject {
-    let mut required = JsonObject::new();
-    for name in path.rsplit('.') {
-        let inner = std::mem::take(&mut required);
-        required.insert(name.to_owned(), Value::Object(inner));
-    }
-    mcpwire_schema::meta::missing_required_client_capability(required)
-}
-
 /// `server/discover`: the versions served, the capabilities and the instructions.
 fn discover(server: &Inner) -> Result<Box<RawValue>, ErrorObject> {
     let supported: Vec<&str> = ProtocolVersion::MODERN
@@ -655,25 +645,4 @@ async fn get_prompt(
         &methods::prompt_result(&prompt, messages),
         None,
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn capability_paths_become_nested_objects() {
-        let data = |path: &str| -> Value {
-            let error = missing_capability_error(path);
-            serde_json::from_str(error.data.as_deref().expect("data").get()).expect("JSON")
-        };
-        assert_eq!(
-            data("sampling"),
-            serde_json::json!({"requiredCapabilities": {"sampling": {}}})
-        );
-        assert_eq!(
-            data("elicitation.url"),
-            serde_json::json!({"requiredCapabilities": {"elicitation": {"url": {}}}})
-        );
-    }
 }
