@@ -51,6 +51,7 @@
 //! ```
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod ask;
 mod cache;
 mod context;
 mod error;
@@ -66,8 +67,9 @@ mod tool;
 mod uri_template;
 mod version;
 
+pub use ask::{AskOptions, ClientProgress};
 pub use cache::{CacheHints, CacheScope};
-pub use context::{AskOptions, ClientProgress, Context};
+pub use context::Context;
 pub use error::{Error, ToolError};
 #[cfg(feature = "http")]
 pub use mcpwire_http::server::{Config as HttpConfig, StreamableHttpService};

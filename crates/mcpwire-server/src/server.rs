@@ -969,7 +969,7 @@ impl Session {
         &self,
         params: wire::CreateMessageRequestParams,
     ) -> Result<wire::CreateMessageResult, Error> {
-        crate::context::check_sampling(&self.state.client_capabilities(), &params)?;
+        crate::ask::check_sampling(&self.state.client_capabilities(), &params)?;
         self.ask_client("sampling/createMessage", &params).await
     }
 
@@ -984,7 +984,7 @@ impl Session {
         &self,
         params: wire::ElicitRequestParams,
     ) -> Result<wire::ElicitResult, Error> {
-        crate::context::check_elicitation(&self.state.client_capabilities(), &params)?;
+        crate::ask::check_elicitation(&self.state.client_capabilities(), &params)?;
         self.ask_client("elicitation/create", &params).await
     }
 
@@ -1117,7 +1117,7 @@ impl Session {
             .request_raw(method, params, options)
             .await
             .map_err(Error::rpc)?;
-        crate::context::decode_result(&result)
+        crate::ask::decode_result(&result)
     }
 
     /// The revision negotiated by `initialize`, once it has been.

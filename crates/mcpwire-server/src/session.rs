@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::context::ProgressCallback;
+use crate::ask::ProgressCallback;
 use crate::methods::custom;
 use crate::methods::{self, ToolFailure, decode, encode};
 use crate::modern::{self, listen::ListenerSlots};
