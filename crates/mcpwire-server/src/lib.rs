@@ -57,6 +57,7 @@ mod context;
 mod error;
 #[cfg(feature = "http")]
 mod http;
+mod lists;
 mod methods;
 mod modern;
 mod resource;
@@ -71,6 +72,7 @@ pub use ask::{AskOptions, ClientProgress};
 pub use cache::{CacheHints, CacheScope};
 pub use context::Context;
 pub use error::{Error, ToolError};
+pub use lists::ListKind;
 #[cfg(feature = "http")]
 pub use mcpwire_http::server::{Config as HttpConfig, StreamableHttpService};
 pub use mcpwire_schema::Era;
@@ -78,7 +80,7 @@ pub use mcpwire_schema::v2025_11_25 as types;
 pub use resource::{
     HandlerError, Prompt, Resource, ResourceTemplate, blob_contents, text_contents,
 };
-pub use server::{ListKind, Server, ServerBuilder, Session};
+pub use server::{Server, ServerBuilder, Session};
 pub use tool::{ClientCapability, IntoToolResult, Structured, Tool, ToolBuilder, ToolHandler};
 
 // Compiles and runs the README example as a doc test.

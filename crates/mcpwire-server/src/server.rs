@@ -16,7 +16,9 @@ use crate::modern::request_state::StateConfig;
 use crate::router::Route;
 use crate::session::{SessionHandler, SessionState};
 use crate::version::project_params;
-use crate::{CacheHints, Context, Error, HandlerError, Prompt, Resource, ResourceTemplate, Tool};
+use crate::{
+    CacheHints, Context, Error, HandlerError, ListKind, Prompt, Resource, ResourceTemplate, Tool,
+};
 
 /// An MCP server: its identity, its tools, and the sessions it serves.
 ///
@@ -472,37 +474,6 @@ impl Server {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         sessions.retain(|session| session.strong_count() > 0);
         sessions.iter().filter_map(Weak::upgrade).collect()
-    }
-}
-
-/// One of the server's lists, whose changes clients can follow.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ListKind {
-    /// The tools (`notifications/tools/list_changed`).
-    Tools,
-    /// The prompts (`notifications/prompts/list_changed`).
-    Prompts,
-    /// The resources (`notifications/resources/list_changed`).
-    Resources,
-}
-
-impl ListKind {
-    /// The notification that announces a change of this list.
-    pub const fn notification(self) -> &'static str {
-        match self {
-            ListKind::Tools => "notifications/tools/list_changed",
-            ListKind::Prompts => "notifications/prompts/list_changed",
-            ListKind::Resources => "notifications/resources/list_changed",
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            ListKind::Tools => "tools",
-            ListKind::Prompts => "prompts",
-            ListKind::Resources => "resources",
-        }
     }
 }
 
