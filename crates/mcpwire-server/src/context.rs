@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 
 use crate::Error;
 use crate::ask::{AskOptions, check_elicitation, check_sampling, decode_result};
-use crate::modern::ModernScope;
+use crate::modern::scope::ModernScope;
 use crate::server::Inner;
 use crate::session::SessionState;
 use crate::version::project_params;
@@ -73,9 +73,9 @@ impl Context {
     }
 
     /// The context of a modern request.
-    pub(crate) fn modern(scope: Arc<ModernScope>) -> Self {
+    pub(crate) fn modern(server: Arc<Inner>, scope: Arc<ModernScope>) -> Self {
         Context {
-            server: Arc::clone(&scope.server),
+            server,
             progress: scope
                 .progress_token
                 .clone()
