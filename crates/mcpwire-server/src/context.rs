@@ -1,6 +1,8 @@
 //! What a handler can do while it serves a request.
 
+use std::any::Any;
 use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::Arc;
 
 use mcpwire_jsonrpc::RequestId;
@@ -16,7 +18,6 @@ use serde_json::value::RawValue;
 use crate::Error;
 use crate::ask::{AskOptions, check_elicitation, check_sampling, decode_result};
 use crate::modern::scope::ModernScope;
-use crate::server::Inner;
 use crate::session::SessionState;
 use crate::version::project_params;
 
@@ -34,7 +35,7 @@ use crate::version::project_params;
 #[derive(Clone, Debug)]
 pub struct Context {
     /// The server serving the request.
-    pub(crate) server: Arc<Inner>,
+    pub(crate) server: Arc<dyn ServerState>,
     pub(crate) scope: Scope,
     /// Where the handler's progress goes, when the request carried a progress token.
     pub(crate) progress: Option<Arc<ProgressReporter>>,
@@ -42,6 +43,14 @@ pub struct Context {
     #[cfg(feature = "tasks")]
     pub(crate) task: Option<Arc<mcpwire_ext_tasks::TaskEntry>>,
 }
+
+/// The state of the server that serves a request, as a [`Context`] holds it.
+///
+/// Opaque on purpose: that state holds the tools, resources and prompts, whose handlers take a
+/// `Context`, so naming its type here would make the definitions and the context depend on each
+/// other. Only the server's state implements it, and [`Context::server`], defined beside
+/// `Server` above both, takes the concrete state back (as `Any`, a supertrait).
+pub(crate) trait ServerState: Any + Send + Sync + fmt::Debug {}
 
 /// Which era a request is served in, with what that era needs.
 #[derive(Clone, Debug)]
@@ -58,7 +67,7 @@ pub(crate) enum Scope {
 impl Context {
     /// The context of a request of a legacy session.
     pub(crate) fn legacy(
-        server: Arc<Inner>,
+        server: Arc<dyn ServerState>,
         request: mcpwire_rpc::RequestContext,
         session: Arc<SessionState>,
         progress_token: Option<RequestId>,
@@ -73,7 +82,7 @@ impl Context {
     }
 
     /// The context of a modern request.
-    pub(crate) fn modern(server: Arc<Inner>, scope: Arc<ModernScope>) -> Self {
+    pub(crate) fn modern(server: Arc<dyn ServerState>, scope: Arc<ModernScope>) -> Self {
         Context {
             server,
             progress: scope
@@ -129,12 +138,6 @@ impl Context {
         return self.task.is_some();
         #[cfg(not(feature = "tasks"))]
         false
-    }
-
-    /// The server serving this request: to add or remove tools, resources or prompts, or to
-    /// announce a change ([`Server::notify_list_changed`](crate::Server::notify_list_changed)).
-    pub fn server(&self) -> crate::Server {
-        crate::Server::from_inner(Arc::clone(&self.server))
     }
 
     /// The id of the request being served.

@@ -1,5 +1,6 @@
 //! The server: what it offers, shared by every session it serves.
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, RwLock, Weak};
@@ -10,6 +11,7 @@ use mcpwire_schema::v2025_11_25 as wire;
 use mcpwire_schema::{Era, ProtocolVersion};
 use mcpwire_transport::{SendOptions, Transport};
 
+use crate::context::ServerState;
 use crate::methods::custom;
 use crate::modern::listen::{ListenerSlots, Listeners};
 use crate::modern::request_state::StateConfig;
@@ -213,11 +215,22 @@ impl Inner {
     }
 }
 
-impl Server {
-    pub(crate) fn from_inner(inner: Arc<Inner>) -> Self {
+impl ServerState for Inner {}
+
+impl Context {
+    /// The server serving this request: to add or remove tools, resources or prompts, or to
+    /// announce a change ([`Server::notify_list_changed`]).
+    pub fn server(&self) -> Server {
+        let state: Arc<dyn ServerState> = Arc::clone(&self.server);
+        let state: Arc<dyn Any + Send + Sync> = state;
+        let inner = state
+            .downcast::<Inner>()
+            .expect("a context holds the state of the server that serves it");
         Server { inner }
     }
+}
 
+impl Server {
     /// Starts a server with the name and version it reports in `serverInfo`.
     pub fn builder(name: impl Into<String>, version: impl Into<String>) -> ServerBuilder {
         ServerBuilder {

@@ -454,12 +454,7 @@ impl SessionHandler {
         let arguments = params.arguments.unwrap_or_default();
         #[cfg(feature = "tasks")]
         let peer = request.peer().clone();
-        let context = Context::legacy(
-            Arc::clone(&self.server),
-            request,
-            Arc::clone(&self.state),
-            progress_token,
-        );
+        let context = self.context(request, progress_token);
         #[cfg(feature = "tasks")]
         if let Some(task) = task {
             let entry = self.state.tasks.create(task.ttl)?;
@@ -479,12 +474,8 @@ impl SessionHandler {
 
     /// The context of a handler serving `request` for this session.
     fn context(&self, request: RequestContext, progress_token: Option<RequestId>) -> Context {
-        Context::legacy(
-            Arc::clone(&self.server),
-            request,
-            Arc::clone(&self.state),
-            progress_token,
-        )
+        let server: Arc<Inner> = Arc::clone(&self.server);
+        Context::legacy(server, request, Arc::clone(&self.state), progress_token)
     }
 
     /// Whether this session serves tasks: the server declared them (feature `tasks`), and
