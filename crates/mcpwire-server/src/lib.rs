@@ -64,6 +64,7 @@ mod resource;
 mod router;
 mod server;
 mod session;
+mod session_state;
 mod tool;
 mod uri_template;
 mod version;
@@ -80,7 +81,8 @@ pub use mcpwire_schema::v2025_11_25 as types;
 pub use resource::{
     HandlerError, Prompt, Resource, ResourceTemplate, blob_contents, text_contents,
 };
-pub use server::{Server, ServerBuilder, Session};
+pub use server::{Server, ServerBuilder};
+pub use session_state::Session;
 pub use tool::{ClientCapability, IntoToolResult, Structured, Tool, ToolBuilder, ToolHandler};
 
 // Compiles and runs the README example as a doc test.

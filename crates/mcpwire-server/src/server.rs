@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
 use mcpwire_rpc::{Config, Peer};
+use mcpwire_schema::Era;
 use mcpwire_schema::v2025_11_25 as wire;
-use mcpwire_schema::{Era, ProtocolVersion};
 use mcpwire_transport::{SendOptions, Transport};
 
 use crate::context::ServerState;
@@ -16,7 +16,8 @@ use crate::methods::custom;
 use crate::modern::listen::{ListenerSlots, Listeners};
 use crate::modern::request_state::StateConfig;
 use crate::router::Route;
-use crate::session::{SessionHandler, SessionState};
+use crate::session::SessionHandler;
+use crate::session_state::{Session, SessionState};
 use crate::version::project_params;
 use crate::{
     CacheHints, Context, Error, HandlerError, ListKind, Prompt, Resource, ResourceTemplate, Tool,
@@ -282,7 +283,7 @@ impl Server {
             .clone()
             .cancellation(mcpwire_protocol::McpCancellation);
         let peer = Peer::start(transport, handler, config);
-        let _ = state.peer.set(peer.clone());
+        state.set_peer(peer.clone());
         // A session's tasks end with it.
         #[cfg(feature = "tasks")]
         let watched = Arc::downgrade(&state);
@@ -292,7 +293,7 @@ impl Server {
             tokio::spawn(async move {
                 closing.closed().await;
                 if let Some(state) = watched.upgrade() {
-                    state.tasks.cancel_all();
+                    state.tasks().cancel_all();
                 }
             });
         }
@@ -303,7 +304,7 @@ impl Server {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         sessions.retain(|session| session.strong_count() > 0);
         sessions.push(Arc::downgrade(&state));
-        Session { peer, state }
+        Session::new(peer, state)
     }
 
     /// Serves one session over this process's stdin and stdout, and waits until the client
@@ -437,7 +438,7 @@ impl Server {
             if !session.is_initialized() {
                 continue;
             }
-            if let Some(peer) = session.peer.get() {
+            if let Some(peer) = session.peer() {
                 let params = project_params(session.version(), method, empty_params(), false);
                 let _ = peer
                     .notify_raw(method, Some(params), SendOptions::default())
@@ -464,7 +465,7 @@ impl Server {
             if !session.is_subscribed(uri) {
                 continue;
             }
-            let Some(peer) = session.peer.get() else {
+            let Some(peer) = session.peer() else {
                 continue;
             };
             let Ok(params) = serde_json::value::to_raw_value(&serde_json::json!({ "uri": uri }))
@@ -881,256 +882,6 @@ impl ServerBuilder {
                 custom,
             }),
         })
-    }
-}
-
-/// One connection being served.
-#[derive(Clone, Debug)]
-pub struct Session {
-    peer: Peer,
-    state: Arc<SessionState>,
-}
-
-impl Session {
-    pub(crate) fn new(peer: Peer, state: Arc<SessionState>) -> Self {
-        Session { peer, state }
-    }
-
-    /// Tells the client that the out-of-band interaction of the URL-mode elicitation
-    /// `elicitation_id` is complete (`notifications/elicitation/complete`, 2025-11-25). Sessions
-    /// on older revisions, which have no URL elicitation, are not sent anything.
-    ///
-    /// # Errors
-    ///
-    /// Fails when the session has ended.
-    pub async fn notify_elicitation_complete(&self, elicitation_id: &str) -> Result<(), Error> {
-        if self.state.version() < ProtocolVersion::V2025_11_25 {
-            return Ok(());
-        }
-        let params = serde_json::value::to_raw_value(
-            &serde_json::json!({ "elicitationId": elicitation_id }),
-        )
-        .map_err(|error| Error::protocol(error.to_string()))?;
-        self.peer
-            .notify_raw(
-                "notifications/elicitation/complete",
-                Some(params),
-                SendOptions::default(),
-            )
-            .await
-            .map_err(Error::rpc)
-    }
-
-    /// The capabilities the client declared in `initialize` (empty before it).
-    pub fn client_capabilities(&self) -> wire::ClientCapabilities {
-        self.state.client_capabilities()
-    }
-
-    /// Asks the client for its roots (`roots/list`), outside any request: from the
-    /// [`on_initialized`](ServerBuilder::on_initialized) or
-    /// [`on_roots_list_changed`](ServerBuilder::on_roots_list_changed) callbacks, or from any
-    /// task that holds the session.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::is_capability_missing`] when the client did not declare `roots`; otherwise as
-    /// the request fails.
-    pub async fn list_roots(&self) -> Result<wire::ListRootsResult, Error> {
-        if self.state.client_capabilities().roots.is_none() {
-            return Err(Error::capability_missing("roots"));
-        }
-        self.ask_client("roots/list", &serde_json::Map::new()).await
-    }
-
-    /// Asks the client's model for a completion (`sampling/createMessage`), outside any
-    /// request (see [`Session::list_roots`]).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::is_capability_missing`] when the client did not declare `sampling` (or
-    /// `sampling.tools` when `tools` are given); otherwise as the request fails.
-    pub async fn create_message(
-        &self,
-        params: wire::CreateMessageRequestParams,
-    ) -> Result<wire::CreateMessageResult, Error> {
-        crate::ask::check_sampling(&self.state.client_capabilities(), &params)?;
-        self.ask_client("sampling/createMessage", &params).await
-    }
-
-    /// Asks the user for input through the client (`elicitation/create`), outside any
-    /// request (see [`Session::list_roots`]).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::is_capability_missing`] when the client did not declare `elicitation` (or the
-    /// mode asked for); otherwise as the request fails.
-    pub async fn elicit(
-        &self,
-        params: wire::ElicitRequestParams,
-    ) -> Result<wire::ElicitResult, Error> {
-        crate::ask::check_elicitation(&self.state.client_capabilities(), &params)?;
-        self.ask_client("elicitation/create", &params).await
-    }
-
-    /// Pings the client.
-    ///
-    /// # Errors
-    ///
-    /// Fails when the client does not answer.
-    pub async fn ping(&self) -> Result<(), Error> {
-        self.ask_client::<serde_json::Value>("ping", &serde_json::Map::new())
-            .await
-            .map(drop)
-    }
-
-    /// Polls a task the client runs for this server (`tasks/get`).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::is_capability_missing`] when the client declared no tasks; otherwise as the
-    /// request fails (an unknown task is a remote -32602).
-    #[cfg(feature = "tasks")]
-    pub async fn client_task(&self, task_id: &str) -> Result<wire::GetTaskResult, Error> {
-        self.client_tasks_declared(|_| true, "tasks")?;
-        let params = wire::GetTaskRequestParams {
-            task_id: task_id.to_owned(),
-        };
-        self.ask_client("tasks/get", &params).await
-    }
-
-    /// Waits for the result of a task the client runs for this server (`tasks/result`): the
-    /// result the underlying request would have had, such as a
-    /// [`CreateMessageResult`](wire::CreateMessageResult) or an
-    /// [`ElicitResult`](wire::ElicitResult).
-    ///
-    /// # Errors
-    ///
-    /// As [`Session::client_task`]; the underlying request's error as a remote error.
-    #[cfg(feature = "tasks")]
-    pub async fn client_task_result<R: serde::de::DeserializeOwned>(
-        &self,
-        task_id: &str,
-    ) -> Result<R, Error> {
-        self.client_tasks_declared(|_| true, "tasks")?;
-        let params = wire::GetTaskPayloadRequestParams {
-            task_id: task_id.to_owned(),
-        };
-        // The task may run for long: wait for it without the engine's timeout.
-        let mut options = mcpwire_rpc::RequestOptions::default();
-        options.timeout = Some(None);
-        self.ask_client_with("tasks/result", &params, options).await
-    }
-
-    /// Lists the tasks the client runs for this server, following `nextCursor` through at
-    /// most 100 pages.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::is_capability_missing`] when the client did not declare `tasks.list`;
-    /// otherwise as the requests fail.
-    #[cfg(feature = "tasks")]
-    pub async fn list_client_tasks(&self) -> Result<Vec<wire::Task>, Error> {
-        const MAX_PAGES: usize = 100;
-        self.client_tasks_declared(|tasks| tasks.list.is_some(), "tasks.list")?;
-        let mut tasks = Vec::new();
-        let mut cursor = None;
-        for _ in 0..MAX_PAGES {
-            let params = wire::PaginatedRequestParams { meta: None, cursor };
-            let page: wire::ListTasksResult = self.ask_client("tasks/list", &params).await?;
-            tasks.extend(page.tasks);
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => return Ok(tasks),
-            }
-        }
-        Err(Error::protocol(format!(
-            "the client's task list has more than {MAX_PAGES} pages"
-        )))
-    }
-
-    /// Cancels a task the client runs for this server (`tasks/cancel`).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::is_capability_missing`] when the client did not declare `tasks.cancel`;
-    /// otherwise as the request fails (a finished task is a remote -32602).
-    #[cfg(feature = "tasks")]
-    pub async fn cancel_client_task(&self, task_id: &str) -> Result<wire::CancelTaskResult, Error> {
-        self.client_tasks_declared(|tasks| tasks.cancel.is_some(), "tasks.cancel")?;
-        let params = wire::CancelTaskRequestParams {
-            task_id: task_id.to_owned(),
-        };
-        self.ask_client("tasks/cancel", &params).await
-    }
-
-    #[cfg(feature = "tasks")]
-    fn client_tasks_declared(
-        &self,
-        declared: impl Fn(&wire::ClientCapabilitiesTasks) -> bool,
-        capability: &str,
-    ) -> Result<(), Error> {
-        let capabilities = self.state.client_capabilities();
-        match capabilities.tasks {
-            Some(tasks) if declared(&tasks) => Ok(()),
-            _ => Err(Error::capability_missing(capability)),
-        }
-    }
-
-    async fn ask_client<R: serde::de::DeserializeOwned>(
-        &self,
-        method: &str,
-        params: &impl serde::Serialize,
-    ) -> Result<R, Error> {
-        self.ask_client_with(method, params, mcpwire_rpc::RequestOptions::default())
-            .await
-    }
-
-    async fn ask_client_with<R: serde::de::DeserializeOwned>(
-        &self,
-        method: &str,
-        params: &impl serde::Serialize,
-        options: mcpwire_rpc::RequestOptions,
-    ) -> Result<R, Error> {
-        let params = mcpwire_jsonrpc::encode_params(params)
-            .map_err(|error| Error::protocol(error.to_string()))?;
-        // What the negotiated revision defines, as a handler's requests are shaped.
-        let version = self.state.version();
-        let params = params.map(|params| project_params(version, method, params, true));
-        let result = self
-            .peer
-            .request_raw(method, params, options)
-            .await
-            .map_err(Error::rpc)?;
-        crate::ask::decode_result(&result)
-    }
-
-    /// The revision negotiated by `initialize`, once it has been.
-    pub fn protocol_version(&self) -> Option<ProtocolVersion> {
-        self.state.negotiated_version()
-    }
-
-    /// The client's name and version, once `initialize` has been received.
-    pub fn client_info(&self) -> Option<wire::Implementation> {
-        self.state.client_info()
-    }
-
-    /// Whether the client has completed the handshake.
-    pub fn is_initialized(&self) -> bool {
-        self.state.is_initialized()
-    }
-
-    /// Waits until the connection ends.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe.
-    pub async fn closed(&self) {
-        self.peer.closed().await;
-    }
-
-    /// Ends the connection.
-    pub async fn close(&self) {
-        self.peer.close().await;
     }
 }
 

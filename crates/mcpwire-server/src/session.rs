@@ -1,189 +1,23 @@
 //! One connection: the lifecycle (initialize, initialized) and the routing of requests.
 
-use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 use mcpwire_jsonrpc::{ErrorCode, ErrorObject, Notification, RequestId};
-use mcpwire_protocol::progress::{Destination, ProgressRoute, ProgressRoutes};
 use mcpwire_rpc::{Peer, RequestContext};
 use mcpwire_schema::v2025_11_25 as wire;
 use mcpwire_schema::{Era, ProtocolVersion, meta};
 use serde::Deserialize;
-use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::ask::ProgressCallback;
+use crate::Context;
 use crate::methods::custom;
 use crate::methods::{self, ToolFailure, decode, encode};
 use crate::modern::{self, listen::ListenerSlots};
 use crate::router::{Notice, Route};
 use crate::server::Inner;
+use crate::session_state::{Session, SessionState};
 use crate::tool::text_result;
 use crate::version::{negotiate, project_result};
-use crate::{ClientProgress, Context};
-
-/// What `initialize` settled for a session.
-#[derive(Debug)]
-struct Negotiated {
-    version: ProtocolVersion,
-    client_capabilities: wire::ClientCapabilities,
-    client_info: wire::Implementation,
-}
-
-/// The state of one session, shared by its handler, its handle and the contexts of its requests.
-#[derive(Debug)]
-pub(crate) struct SessionState {
-    negotiated: OnceLock<Negotiated>,
-    initialized: AtomicBool,
-    log_level: Mutex<Option<wire::LoggingLevel>>,
-    subscriptions: Mutex<HashSet<String>>,
-    #[cfg(feature = "tasks")]
-    pub(crate) tasks: mcpwire_ext_tasks::TaskRegistry,
-    pub(crate) peer: OnceLock<Peer>,
-    /// Where the client's progress on the server's requests goes.
-    progress_routes: ProgressRoutes<ProgressCallback>,
-}
-
-/// Most resource subscriptions one session may hold.
-const MAX_SUBSCRIPTIONS: usize = 1024;
-
-/// Most requests to the client whose progress is followed at once; a request beyond it is
-/// sent without a progress token.
-const MAX_PROGRESS_ROUTES: usize = 1024;
-
-impl SessionState {
-    /// A fresh session whose lists, tasks included, have pages of `page_size`.
-    #[cfg_attr(
-        not(feature = "tasks"),
-        expect(unused_variables, reason = "only the task list is paged per session")
-    )]
-    pub(crate) fn new(page_size: usize) -> Self {
-        SessionState {
-            negotiated: OnceLock::new(),
-            initialized: AtomicBool::new(false),
-            log_level: Mutex::new(None),
-            subscriptions: Mutex::new(HashSet::new()),
-            #[cfg(feature = "tasks")]
-            tasks: mcpwire_ext_tasks::TaskRegistry::new(mcpwire_ext_tasks::TaskLimits {
-                page_size,
-                ..mcpwire_ext_tasks::TaskLimits::default()
-            }),
-            peer: OnceLock::new(),
-            progress_routes: ProgressRoutes::new(MAX_PROGRESS_ROUTES),
-        }
-    }
-
-    pub(crate) fn version(&self) -> ProtocolVersion {
-        self.negotiated
-            .get()
-            .map_or(ProtocolVersion::LATEST_LEGACY, |negotiated| {
-                negotiated.version
-            })
-    }
-
-    pub(crate) fn negotiated_version(&self) -> Option<ProtocolVersion> {
-        self.negotiated.get().map(|negotiated| negotiated.version)
-    }
-
-    pub(crate) fn client_capabilities(&self) -> wire::ClientCapabilities {
-        self.negotiated
-            .get()
-            .map(|negotiated| negotiated.client_capabilities.clone())
-            .unwrap_or_default()
-    }
-
-    pub(crate) fn client_info(&self) -> Option<wire::Implementation> {
-        self.negotiated
-            .get()
-            .map(|negotiated| negotiated.client_info.clone())
-    }
-
-    /// Whether the client finished the handshake (sent `notifications/initialized`).
-    pub(crate) fn is_initialized(&self) -> bool {
-        self.initialized.load(Ordering::Acquire)
-    }
-
-    /// Gives the request `params` a fresh progress token whose updates go to `callback` until
-    /// the returned route is dropped; `None` when too many routes are open.
-    pub(crate) fn route_progress(
-        &self,
-        params: &mut serde_json::Map<String, Value>,
-        callback: ProgressCallback,
-    ) -> Option<ProgressRoute<ProgressCallback>> {
-        let route = self.progress_routes.route(callback)?;
-        let meta = params
-            .entry("_meta")
-            .or_insert_with(|| Value::Object(serde_json::Map::new()));
-        if let Value::Object(meta) = meta {
-            meta.insert(
-                "progressToken".to_owned(),
-                serde_json::to_value(route.token()).unwrap_or(Value::Null),
-            );
-        }
-        Some(route)
-    }
-
-    /// Hands the client's progress to the request it belongs to, if that is still pending.
-    fn route_client_progress(&self, params: Option<&RawValue>) {
-        let Ok(params) = decode::<wire::ProgressNotificationParams>(params) else {
-            tracing::debug!("dropping a progress notification with invalid params");
-            return;
-        };
-        match self.progress_routes.destination(&params.progress_token) {
-            Destination::Route(callback) => callback(ClientProgress {
-                progress: params.progress,
-                total: params.total,
-                message: params.message,
-            }),
-            Destination::Ended => tracing::debug!("dropping progress of an ended request"),
-            Destination::Unknown => tracing::debug!("dropping progress for no pending request"),
-        }
-    }
-
-    /// Tells the client a task's status changed (`notifications/tasks/status`).
-    #[cfg(feature = "tasks")]
-    pub(crate) async fn notify_task_status(&self, task: wire::Task) {
-        if let Some(peer) = self.peer.get() {
-            mcpwire_ext_tasks::notify_status(peer, task).await;
-        }
-    }
-
-    pub(crate) fn is_subscribed(&self, uri: &str) -> bool {
-        self.subscriptions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .contains(uri)
-    }
-
-    pub(crate) fn should_log(&self, level: &wire::LoggingLevel) -> bool {
-        let threshold = self
-            .log_level
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        match threshold.as_ref() {
-            // Until the client sets a level, every message is sent.
-            None => true,
-            Some(threshold) => severity(level) >= severity(threshold),
-        }
-    }
-}
-
-/// RFC 5424 severity order, lowest first; unknown levels count as the most severe.
-fn severity(level: &wire::LoggingLevel) -> u8 {
-    use wire::LoggingLevel::*;
-    match level {
-        Debug => 0,
-        Info => 1,
-        Notice => 2,
-        Warning => 3,
-        Error => 4,
-        Critical => 5,
-        Alert => 6,
-        Emergency => 7,
-        Unknown(_) => 8,
-    }
-}
 
 /// The engine's handler for one connection: its legacy session, and the modern requests that
 /// come over the same connection.
@@ -314,7 +148,7 @@ impl mcpwire_rpc::Handler for SessionHandler {
             #[cfg(feature = "tasks")]
             Some(route) if route.is_task() && self.tasks_active() => self
                 .state
-                .tasks
+                .tasks()
                 .serve(&method, params, request.peer(), request.cancellation())
                 .await
                 .unwrap_or_else(|| Err(ErrorObject::method_not_found(&method))),
@@ -339,23 +173,20 @@ impl mcpwire_rpc::Handler for SessionHandler {
         };
         match notice {
             Notice::Initialized => {
-                if self.state.negotiated.get().is_none() {
-                    return;
-                }
                 // The first `notifications/initialized` completes the handshake; a repeat
                 // does not run the callback again.
-                let first = !self.state.initialized.swap(true, Ordering::AcqRel);
+                let first = self.state.complete_handshake();
                 if let (true, Some(callback), Some(peer)) =
-                    (first, &self.server.on_initialized, self.state.peer.get())
+                    (first, &self.server.on_initialized, self.state.peer())
                 {
-                    (callback.0)(crate::Session::new(peer.clone(), Arc::clone(&self.state)));
+                    (callback.0)(Session::new(peer.clone(), Arc::clone(&self.state)));
                 }
             }
             Notice::RootsListChanged => {
                 if let (Some(callback), Some(peer)) =
-                    (&self.server.on_roots_list_changed, self.state.peer.get())
+                    (&self.server.on_roots_list_changed, self.state.peer())
                 {
-                    (callback.0)(crate::Session::new(peer.clone(), Arc::clone(&self.state)));
+                    (callback.0)(Session::new(peer.clone(), Arc::clone(&self.state)));
                 }
             }
             Notice::Progress => {
@@ -364,15 +195,14 @@ impl mcpwire_rpc::Handler for SessionHandler {
             }
             Notice::TaskStatus => {
                 let (Some(callback), Some(peer)) =
-                    (&self.server.on_client_task_status, self.state.peer.get())
+                    (&self.server.on_client_task_status, self.state.peer())
                 else {
                     return;
                 };
                 match decode::<wire::Task>(notification.params.as_deref()) {
-                    Ok(task) => (callback.0)(
-                        crate::Session::new(peer.clone(), Arc::clone(&self.state)),
-                        task,
-                    ),
+                    Ok(task) => {
+                        (callback.0)(Session::new(peer.clone(), Arc::clone(&self.state)), task)
+                    }
                     Err(_) => tracing::debug!("dropping a task status with invalid params"),
                 }
             }
@@ -384,12 +214,10 @@ impl SessionHandler {
     fn initialize(&self, params: Option<&RawValue>) -> Result<Box<RawValue>, ErrorObject> {
         let params: wire::InitializeRequestParams = decode(params)?;
         let version = negotiate(&params.protocol_version);
-        let negotiated = Negotiated {
-            version,
-            client_capabilities: params.capabilities,
-            client_info: params.client_info,
-        };
-        if self.state.negotiated.set(negotiated).is_err() {
+        if !self
+            .state
+            .record_negotiation(version, params.capabilities, params.client_info)
+        {
             return Err(ErrorObject::new(
                 ErrorCode::INVALID_REQUEST,
                 "the session is already initialized",
@@ -413,11 +241,7 @@ impl SessionHandler {
                 params.level
             )));
         }
-        *self
-            .state
-            .log_level
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(params.level);
+        self.state.set_log_level(params.level);
         Ok(empty())
     }
 
@@ -457,7 +281,7 @@ impl SessionHandler {
         let context = self.context(request, progress_token);
         #[cfg(feature = "tasks")]
         if let Some(task) = task {
-            let entry = self.state.tasks.create(task.ttl)?;
+            let entry = self.state.tasks().create(task.ttl)?;
             let context = Context {
                 task: Some(Arc::clone(&entry)),
                 ..context
@@ -509,20 +333,10 @@ impl SessionHandler {
         subscribe: bool,
     ) -> Result<Box<RawValue>, ErrorObject> {
         let params: wire::SubscribeRequestParams = decode(params)?;
-        let mut subscriptions = self
-            .state
-            .subscriptions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if subscribe {
-            if subscriptions.len() >= MAX_SUBSCRIPTIONS && !subscriptions.contains(&params.uri) {
-                return Err(ErrorObject::invalid_params(format!(
-                    "a session may hold at most {MAX_SUBSCRIPTIONS} subscriptions"
-                )));
-            }
-            subscriptions.insert(params.uri);
+            self.state.subscribe(params.uri)?;
         } else {
-            subscriptions.remove(&params.uri);
+            self.state.unsubscribe(&params.uri);
         }
         Ok(empty())
     }

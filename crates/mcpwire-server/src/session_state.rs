@@ -1,0 +1,509 @@
+//! One legacy session: what `initialize` settled, the client's log level and resource
+//! subscriptions, the session's tasks and the routes of the client's progress, and the
+//! [`Session`] handle through which the server reaches the client outside any request.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use mcpwire_jsonrpc::{ErrorObject, decode_params};
+use mcpwire_protocol::progress::{Destination, ProgressRoute, ProgressRoutes};
+use mcpwire_rpc::Peer;
+use mcpwire_schema::ProtocolVersion;
+use mcpwire_schema::v2025_11_25 as wire;
+use mcpwire_transport::SendOptions;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::Error;
+use crate::ask::{
+    ClientProgress, ProgressCallback, check_elicitation, check_sampling, decode_result,
+};
+use crate::version::project_params;
+
+/// What `initialize` settled for a session.
+#[derive(Debug)]
+struct Negotiated {
+    version: ProtocolVersion,
+    client_capabilities: wire::ClientCapabilities,
+    client_info: wire::Implementation,
+}
+
+/// The state of one session, shared by its handler, its handle and the contexts of its requests.
+#[derive(Debug)]
+pub(crate) struct SessionState {
+    negotiated: OnceLock<Negotiated>,
+    initialized: AtomicBool,
+    log_level: Mutex<Option<wire::LoggingLevel>>,
+    subscriptions: Mutex<HashSet<String>>,
+    #[cfg(feature = "tasks")]
+    tasks: mcpwire_ext_tasks::TaskRegistry,
+    peer: OnceLock<Peer>,
+    /// Where the client's progress on the server's requests goes.
+    progress_routes: ProgressRoutes<ProgressCallback>,
+}
+
+/// Most resource subscriptions one session may hold.
+const MAX_SUBSCRIPTIONS: usize = 1024;
+
+/// Most requests to the client whose progress is followed at once; a request beyond it is
+/// sent without a progress token.
+const MAX_PROGRESS_ROUTES: usize = 1024;
+
+impl SessionState {
+    /// A fresh session whose lists, tasks included, have pages of `page_size`.
+    #[cfg_attr(
+        not(feature = "tasks"),
+        expect(unused_variables, reason = "only the task list is paged per session")
+    )]
+    pub(crate) fn new(page_size: usize) -> Self {
+        SessionState {
+            negotiated: OnceLock::new(),
+            initialized: AtomicBool::new(false),
+            log_level: Mutex::new(None),
+            subscriptions: Mutex::new(HashSet::new()),
+            #[cfg(feature = "tasks")]
+            tasks: mcpwire_ext_tasks::TaskRegistry::new(mcpwire_ext_tasks::TaskLimits {
+                page_size,
+                ..mcpwire_ext_tasks::TaskLimits::default()
+            }),
+            peer: OnceLock::new(),
+            progress_routes: ProgressRoutes::new(MAX_PROGRESS_ROUTES),
+        }
+    }
+
+    /// Records what `initialize` settled; `false` when the session was initialized already.
+    pub(crate) fn record_negotiation(
+        &self,
+        version: ProtocolVersion,
+        client_capabilities: wire::ClientCapabilities,
+        client_info: wire::Implementation,
+    ) -> bool {
+        let negotiated = Negotiated {
+            version,
+            client_capabilities,
+            client_info,
+        };
+        self.negotiated.set(negotiated).is_ok()
+    }
+
+    /// Records `notifications/initialized`: `true` when it completes the handshake now;
+    /// `false` before `initialize` (the notification is ignored) and on a repeat.
+    pub(crate) fn complete_handshake(&self) -> bool {
+        if self.negotiated.get().is_none() {
+            return false;
+        }
+        !self.initialized.swap(true, Ordering::AcqRel)
+    }
+
+    /// Sets the level of the log messages the client wants (`logging/setLevel`).
+    pub(crate) fn set_log_level(&self, level: wire::LoggingLevel) {
+        *self
+            .log_level
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(level);
+    }
+
+    /// Subscribes the client to the resource at `uri` (`resources/subscribe`).
+    ///
+    /// # Errors
+    ///
+    /// `-32602` when the session holds as many subscriptions as it may.
+    pub(crate) fn subscribe(&self, uri: String) -> Result<(), ErrorObject> {
+        let mut subscriptions = self
+            .subscriptions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if subscriptions.len() >= MAX_SUBSCRIPTIONS && !subscriptions.contains(&uri) {
+            return Err(ErrorObject::invalid_params(format!(
+                "a session may hold at most {MAX_SUBSCRIPTIONS} subscriptions"
+            )));
+        }
+        subscriptions.insert(uri);
+        Ok(())
+    }
+
+    /// Ends the client's subscription to the resource at `uri` (`resources/unsubscribe`).
+    pub(crate) fn unsubscribe(&self, uri: &str) {
+        self.subscriptions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(uri);
+    }
+
+    /// The engine's peer of the session's connection, once it started.
+    pub(crate) fn peer(&self) -> Option<&Peer> {
+        self.peer.get()
+    }
+
+    /// Keeps the engine's peer of the session's connection; only the first call counts.
+    pub(crate) fn set_peer(&self, peer: Peer) {
+        let _ = self.peer.set(peer);
+    }
+
+    /// The session's tasks (2025-11-25).
+    #[cfg(feature = "tasks")]
+    pub(crate) fn tasks(&self) -> &mcpwire_ext_tasks::TaskRegistry {
+        &self.tasks
+    }
+
+    pub(crate) fn version(&self) -> ProtocolVersion {
+        self.negotiated
+            .get()
+            .map_or(ProtocolVersion::LATEST_LEGACY, |negotiated| {
+                negotiated.version
+            })
+    }
+
+    pub(crate) fn negotiated_version(&self) -> Option<ProtocolVersion> {
+        self.negotiated.get().map(|negotiated| negotiated.version)
+    }
+
+    pub(crate) fn client_capabilities(&self) -> wire::ClientCapabilities {
+        self.negotiated
+            .get()
+            .map(|negotiated| negotiated.client_capabilities.clone())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn client_info(&self) -> Option<wire::Implementation> {
+        self.negotiated
+            .get()
+            .map(|negotiated| negotiated.client_info.clone())
+    }
+
+    /// Whether the client finished the handshake (sent `notifications/initialized`).
+    pub(crate) fn is_initialized(&self) -> bool {
+        self.initialized.load(Ordering::Acquire)
+    }
+
+    /// Gives the request `params` a fresh progress token whose updates go to `callback` until
+    /// the returned route is dropped; `None` when too many routes are open.
+    pub(crate) fn route_progress(
+        &self,
+        params: &mut serde_json::Map<String, Value>,
+        callback: ProgressCallback,
+    ) -> Option<ProgressRoute<ProgressCallback>> {
+        let route = self.progress_routes.route(callback)?;
+        let meta = params
+            .entry("_meta")
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
+        if let Value::Object(meta) = meta {
+            meta.insert(
+                "progressToken".to_owned(),
+                serde_json::to_value(route.token()).unwrap_or(Value::Null),
+            );
+        }
+        Some(route)
+    }
+
+    /// Hands the client's progress to the request it belongs to, if that is still pending.
+    pub(crate) fn route_client_progress(&self, params: Option<&RawValue>) {
+        let Ok(params) = decode_params::<wire::ProgressNotificationParams>(params) else {
+            tracing::debug!("dropping a progress notification with invalid params");
+            return;
+        };
+        match self.progress_routes.destination(&params.progress_token) {
+            Destination::Route(callback) => callback(ClientProgress {
+                progress: params.progress,
+                total: params.total,
+                message: params.message,
+            }),
+            Destination::Ended => tracing::debug!("dropping progress of an ended request"),
+            Destination::Unknown => tracing::debug!("dropping progress for no pending request"),
+        }
+    }
+
+    /// Tells the client a task's status changed (`notifications/tasks/status`).
+    #[cfg(feature = "tasks")]
+    pub(crate) async fn notify_task_status(&self, task: wire::Task) {
+        if let Some(peer) = self.peer.get() {
+            mcpwire_ext_tasks::notify_status(peer, task).await;
+        }
+    }
+
+    pub(crate) fn is_subscribed(&self, uri: &str) -> bool {
+        self.subscriptions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .contains(uri)
+    }
+
+    pub(crate) fn should_log(&self, level: &wire::LoggingLevel) -> bool {
+        let threshold = self
+            .log_level
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match threshold.as_ref() {
+            // Until the client sets a level, every message is sent.
+            None => true,
+            Some(threshold) => severity(level) >= severity(threshold),
+        }
+    }
+}
+
+/// RFC 5424 severity order, lowest first; unknown levels count as the most severe.
+fn severity(level: &wire::LoggingLevel) -> u8 {
+    use wire::LoggingLevel::*;
+    match level {
+        Debug => 0,
+        Info => 1,
+        Notice => 2,
+        Warning => 3,
+        Error => 4,
+        Critical => 5,
+        Alert => 6,
+        Emergency => 7,
+        Unknown(_) => 8,
+    }
+}
+
+/// One connection being served.
+#[derive(Clone, Debug)]
+pub struct Session {
+    peer: Peer,
+    state: Arc<SessionState>,
+}
+
+impl Session {
+    pub(crate) fn new(peer: Peer, state: Arc<SessionState>) -> Self {
+        Session { peer, state }
+    }
+
+    /// Tells the client that the out-of-band interaction of the URL-mode elicitation
+    /// `elicitation_id` is complete (`notifications/elicitation/complete`, 2025-11-25). Sessions
+    /// on older revisions, which have no URL elicitation, are not sent anything.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the session has ended.
+    pub async fn notify_elicitation_complete(&self, elicitation_id: &str) -> Result<(), Error> {
+        if self.state.version() < ProtocolVersion::V2025_11_25 {
+            return Ok(());
+        }
+        let params = serde_json::value::to_raw_value(
+            &serde_json::json!({ "elicitationId": elicitation_id }),
+        )
+        .map_err(|error| Error::protocol(error.to_string()))?;
+        self.peer
+            .notify_raw(
+                "notifications/elicitation/complete",
+                Some(params),
+                SendOptions::default(),
+            )
+            .await
+            .map_err(Error::rpc)
+    }
+
+    /// The capabilities the client declared in `initialize` (empty before it).
+    pub fn client_capabilities(&self) -> wire::ClientCapabilities {
+        self.state.client_capabilities()
+    }
+
+    /// Asks the client for its roots (`roots/list`), outside any request: from the
+    /// [`on_initialized`](ServerBuilder::on_initialized) or
+    /// [`on_roots_list_changed`](ServerBuilder::on_roots_list_changed) callbacks, or from any
+    /// task that holds the session.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_capability_missing`] when the client did not declare `roots`; otherwise as
+    /// the request fails.
+    pub async fn list_roots(&self) -> Result<wire::ListRootsResult, Error> {
+        if self.state.client_capabilities().roots.is_none() {
+            return Err(Error::capability_missing("roots"));
+        }
+        self.ask_client("roots/list", &serde_json::Map::new()).await
+    }
+
+    /// Asks the client's model for a completion (`sampling/createMessage`), outside any
+    /// request (see [`Session::list_roots`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_capability_missing`] when the client did not declare `sampling` (or
+    /// `sampling.tools` when `tools` are given); otherwise as the request fails.
+    pub async fn create_message(
+        &self,
+        params: wire::CreateMessageRequestParams,
+    ) -> Result<wire::CreateMessageResult, Error> {
+        check_sampling(&self.state.client_capabilities(), &params)?;
+        self.ask_client("sampling/createMessage", &params).await
+    }
+
+    /// Asks the user for input through the client (`elicitation/create`), outside any
+    /// request (see [`Session::list_roots`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_capability_missing`] when the client did not declare `elicitation` (or the
+    /// mode asked for); otherwise as the request fails.
+    pub async fn elicit(
+        &self,
+        params: wire::ElicitRequestParams,
+    ) -> Result<wire::ElicitResult, Error> {
+        check_elicitation(&self.state.client_capabilities(), &params)?;
+        self.ask_client("elicitation/create", &params).await
+    }
+
+    /// Pings the client.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the client does not answer.
+    pub async fn ping(&self) -> Result<(), Error> {
+        self.ask_client::<serde_json::Value>("ping", &serde_json::Map::new())
+            .await
+            .map(drop)
+    }
+
+    /// Polls a task the client runs for this server (`tasks/get`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_capability_missing`] when the client declared no tasks; otherwise as the
+    /// request fails (an unknown task is a remote -32602).
+    #[cfg(feature = "tasks")]
+    pub async fn client_task(&self, task_id: &str) -> Result<wire::GetTaskResult, Error> {
+        self.client_tasks_declared(|_| true, "tasks")?;
+        let params = wire::GetTaskRequestParams {
+            task_id: task_id.to_owned(),
+        };
+        self.ask_client("tasks/get", &params).await
+    }
+
+    /// Waits for the result of a task the client runs for this server (`tasks/result`): the
+    /// result the underlying request would have had, such as a
+    /// [`CreateMessageResult`](wire::CreateMessageResult) or an
+    /// [`ElicitResult`](wire::ElicitResult).
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::client_task`]; the underlying request's error as a remote error.
+    #[cfg(feature = "tasks")]
+    pub async fn client_task_result<R: serde::de::DeserializeOwned>(
+        &self,
+        task_id: &str,
+    ) -> Result<R, Error> {
+        self.client_tasks_declared(|_| true, "tasks")?;
+        let params = wire::GetTaskPayloadRequestParams {
+            task_id: task_id.to_owned(),
+        };
+        // The task may run for long: wait for it without the engine's timeout.
+        let mut options = mcpwire_rpc::RequestOptions::default();
+        options.timeout = Some(None);
+        self.ask_client_with("tasks/result", &params, options).await
+    }
+
+    /// Lists the tasks the client runs for this server, following `nextCursor` through at
+    /// most 100 pages.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_capability_missing`] when the client did not declare `tasks.list`;
+    /// otherwise as the requests fail.
+    #[cfg(feature = "tasks")]
+    pub async fn list_client_tasks(&self) -> Result<Vec<wire::Task>, Error> {
+        const MAX_PAGES: usize = 100;
+        self.client_tasks_declared(|tasks| tasks.list.is_some(), "tasks.list")?;
+        let mut tasks = Vec::new();
+        let mut cursor = None;
+        for _ in 0..MAX_PAGES {
+            let params = wire::PaginatedRequestParams { meta: None, cursor };
+            let page: wire::ListTasksResult = self.ask_client("tasks/list", &params).await?;
+            tasks.extend(page.tasks);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(tasks),
+            }
+        }
+        Err(Error::protocol(format!(
+            "the client's task list has more than {MAX_PAGES} pages"
+        )))
+    }
+
+    /// Cancels a task the client runs for this server (`tasks/cancel`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_capability_missing`] when the client did not declare `tasks.cancel`;
+    /// otherwise as the request fails (a finished task is a remote -32602).
+    #[cfg(feature = "tasks")]
+    pub async fn cancel_client_task(&self, task_id: &str) -> Result<wire::CancelTaskResult, Error> {
+        self.client_tasks_declared(|tasks| tasks.cancel.is_some(), "tasks.cancel")?;
+        let params = wire::CancelTaskRequestParams {
+            task_id: task_id.to_owned(),
+        };
+        self.ask_client("tasks/cancel", &params).await
+    }
+
+    #[cfg(feature = "tasks")]
+    fn client_tasks_declared(
+        &self,
+        declared: impl Fn(&wire::ClientCapabilitiesTasks) -> bool,
+        capability: &str,
+    ) -> Result<(), Error> {
+        let capabilities = self.state.client_capabilities();
+        match capabilities.tasks {
+            Some(tasks) if declared(&tasks) => Ok(()),
+            _ => Err(Error::capability_missing(capability)),
+        }
+    }
+
+    async fn ask_client<R: serde::de::DeserializeOwned>(
+        &self,
+        method: &str,
+        params: &impl serde::Serialize,
+    ) -> Result<R, Error> {
+        self.ask_client_with(method, params, mcpwire_rpc::RequestOptions::default())
+            .await
+    }
+
+    async fn ask_client_with<R: serde::de::DeserializeOwned>(
+        &self,
+        method: &str,
+        params: &impl serde::Serialize,
+        options: mcpwire_rpc::RequestOptions,
+    ) -> Result<R, Error> {
+        let params = mcpwire_jsonrpc::encode_params(params)
+            .map_err(|error| Error::protocol(error.to_string()))?;
+        // What the negotiated revision defines, as a handler's requests are shaped.
+        let version = self.state.version();
+        let params = params.map(|params| project_params(version, method, params, true));
+        let result = self
+            .peer
+            .request_raw(method, params, options)
+            .await
+            .map_err(Error::rpc)?;
+        decode_result(&result)
+    }
+
+    /// The revision negotiated by `initialize`, once it has been.
+    pub fn protocol_version(&self) -> Option<ProtocolVersion> {
+        self.state.negotiated_version()
+    }
+
+    /// The client's name and version, once `initialize` has been received.
+    pub fn client_info(&self) -> Option<wire::Implementation> {
+        self.state.client_info()
+    }
+
+    /// Whether the client has completed the handshake.
+    pub fn is_initialized(&self) -> bool {
+        self.state.is_initialized()
+    }
+
+    /// Waits until the connection ends.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn closed(&self) {
+        self.peer.closed().await;
+    }
+
+    /// Ends the connection.
+    pub async fn close(&self) {
+        self.peer.close().await;
+    }
+}
