@@ -54,6 +54,7 @@
 mod ask;
 mod cache;
 mod context;
+mod custom;
 mod error;
 #[cfg(feature = "http")]
 mod http;

@@ -12,7 +12,7 @@ use mcpwire_schema::v2025_11_25 as wire;
 use mcpwire_transport::{SendOptions, Transport};
 
 use crate::context::ServerState;
-use crate::methods::custom;
+use crate::custom;
 use crate::modern::listen::{ListenerSlots, Listeners};
 use crate::modern::request_state::StateConfig;
 use crate::router::Route;

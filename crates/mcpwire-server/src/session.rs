@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::Context;
-use crate::methods::custom;
+use crate::custom;
 use crate::methods::{self, ToolFailure, decode, encode};
 use crate::modern::{self, listen::ListenerSlots};
 use crate::router::{Notice, Route};
