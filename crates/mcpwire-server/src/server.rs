@@ -143,6 +143,15 @@ impl Inner {
         }
     }
 
+    /// Whether the server has `list`: whether it declared the list's capability.
+    pub(crate) fn has_list(&self, list: ListKind) -> bool {
+        match list {
+            ListKind::Tools => self.tools_enabled,
+            ListKind::Prompts => self.prompts_enabled,
+            ListKind::Resources => self.resources_enabled,
+        }
+    }
+
     /// Whether the server serves modern requests (those that carry their own `_meta`).
     pub(crate) fn serves_modern(&self) -> bool {
         self.only_era != Some(Era::Legacy)

@@ -142,7 +142,15 @@ pub(crate) async fn serve(
             None,
         ),
         Some(Route::Listen) => {
-            listen::listen(server, params, request.link, listener_slots.as_ref()).await
+            let result = listen::listen(
+                &server.listeners,
+                |list| server.has_list(list),
+                params,
+                request.link,
+                listener_slots.as_ref(),
+            )
+            .await?;
+            shape::finish(server, Route::Listen.method(), result)
         }
         // A method of the spec that the modern era or this server does not offer.
         Some(_) => Err(ErrorObject::method_not_found(&method)),
