@@ -66,6 +66,7 @@ mod router;
 mod server;
 mod session;
 mod session_state;
+mod state;
 mod tool;
 mod uri_template;
 mod version;

@@ -14,7 +14,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::resource::{MAX_COMPLETIONS, ReadHandler, not_found};
-use crate::server::Inner;
+use crate::state::Inner;
 use crate::tool::text_result;
 use crate::{CacheHints, Context, HandlerError, Prompt, Tool, ToolError};
 

@@ -14,8 +14,8 @@ use crate::custom;
 use crate::methods::{self, ToolFailure, decode, encode};
 use crate::modern::{self, listen::ListenerSlots};
 use crate::router::{Notice, Route};
-use crate::server::Inner;
 use crate::session_state::{Session, SessionState};
+use crate::state::Inner;
 use crate::tool::text_result;
 use crate::version::{negotiate, project_result};
 

@@ -35,7 +35,7 @@ use crate::custom;
 use crate::error::missing_capability_error;
 use crate::methods::{self, ToolFailure, decode};
 use crate::router::Route;
-use crate::server::Inner;
+use crate::state::Inner;
 use crate::tool::{Tool, text_result};
 use crate::{Context, Error, ToolError};
 

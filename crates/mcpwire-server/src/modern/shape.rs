@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 
 use crate::CacheHints;
 use crate::router::Route;
-use crate::server::Inner;
+use crate::state::Inner;
 
 /// Whether the complete results of `method` carry cache hints (caching.mdx).
 fn cacheable(method: &str) -> bool {
