@@ -43,7 +43,8 @@ pub(crate) fn list_tools(
     // A tool the client could not use is not shown to it.
     tools.retain(|tool| tool.missing_capability(capabilities).is_none());
     let names: Vec<&str> = tools.iter().map(|tool| tool.name()).collect();
-    let (range, next_cursor) = pagination::page(&names, cursor.as_deref(), server.page_size)?;
+    let (range, next_cursor) =
+        pagination::page(&names, cursor.as_deref(), server.settings().page_size)?;
     Ok(wire::ListToolsResult {
         meta: None,
         next_cursor,
@@ -139,7 +140,8 @@ pub(crate) fn list_resources(
     let cursor = cursor_of(params)?;
     let resources = server.resources_snapshot();
     let keys: Vec<&str> = resources.iter().map(|resource| resource.uri()).collect();
-    let (range, next_cursor) = pagination::page(&keys, cursor.as_deref(), server.page_size)?;
+    let (range, next_cursor) =
+        pagination::page(&keys, cursor.as_deref(), server.settings().page_size)?;
     Ok(wire::ListResourcesResult {
         meta: None,
         next_cursor,
@@ -161,7 +163,8 @@ pub(crate) fn list_templates(
         .iter()
         .map(|template| template.uri_template())
         .collect();
-    let (range, next_cursor) = pagination::page(&keys, cursor.as_deref(), server.page_size)?;
+    let (range, next_cursor) =
+        pagination::page(&keys, cursor.as_deref(), server.settings().page_size)?;
     Ok(wire::ListResourceTemplatesResult {
         meta: None,
         next_cursor,
@@ -224,7 +227,8 @@ pub(crate) fn list_prompts(
     let cursor = cursor_of(params)?;
     let prompts = server.prompts_snapshot();
     let keys: Vec<&str> = prompts.iter().map(|prompt| prompt.name()).collect();
-    let (range, next_cursor) = pagination::page(&keys, cursor.as_deref(), server.page_size)?;
+    let (range, next_cursor) =
+        pagination::page(&keys, cursor.as_deref(), server.settings().page_size)?;
     Ok(wire::ListPromptsResult {
         meta: None,
         next_cursor,

@@ -3,7 +3,7 @@
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use mcpwire_rpc::{Config, Peer};
@@ -17,7 +17,7 @@ use crate::modern::listen::{ListenerSlots, Listeners};
 use crate::modern::request_state::StateConfig;
 use crate::session::SessionHandler;
 use crate::session_state::{Session, SessionState};
-use crate::state::{Initialized, Inner, RootsChanged, TaskStatusChanged, read, write};
+use crate::state::{Initialized, Inner, RootsChanged, Settings, TaskStatusChanged};
 use crate::version::project_params;
 use crate::{
     CacheHints, Context, Error, HandlerError, ListKind, Prompt, Resource, ResourceTemplate, Tool,
@@ -104,16 +104,16 @@ impl Server {
     ///
     /// Panics when called outside a tokio runtime.
     pub fn serve<T: Transport>(&self, transport: T) -> Session {
-        let state = Arc::new(SessionState::new(self.inner.page_size));
+        let settings = self.inner.settings();
+        let state = Arc::new(SessionState::new(settings.page_size));
         let handler = SessionHandler {
             server: Arc::clone(&self.inner),
             state: Arc::clone(&state),
             listener_slots: Arc::new(ListenerSlots::new(
-                self.inner.max_subscriptions_per_connection,
+                settings.max_subscriptions_per_connection,
             )),
         };
-        let config = self
-            .inner
+        let config = settings
             .rpc_config
             .clone()
             .cancellation(mcpwire_protocol::McpCancellation);
@@ -132,13 +132,7 @@ impl Server {
                 }
             });
         }
-        let mut sessions = self
-            .inner
-            .sessions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        sessions.retain(|session| session.strong_count() > 0);
-        sessions.push(Arc::downgrade(&state));
+        self.inner.add_session(&state);
         Session::new(peer, state)
     }
 
@@ -159,25 +153,20 @@ impl Server {
     ///
     /// Fails when the server was built without tools support (see [`ServerBuilder::tools`]).
     pub async fn add_tool(&self, tool: Tool) -> Result<(), Error> {
-        let inner = &self.inner;
-        self.insert(
-            inner.tools_enabled,
-            ListKind::Tools,
-            &inner.tools,
-            tool.name().to_owned(),
-            tool,
-        )
-        .await
+        self.inner.add_tool(tool)?;
+        self.notify_list_changed(ListKind::Tools).await;
+        Ok(())
     }
 
     /// Removes a tool, telling the sessions; returns whether it existed.
     pub async fn remove_tool(&self, name: &str) -> bool {
-        self.remove(&self.inner.tools, name, ListKind::Tools).await
+        let removed = self.inner.remove_tool(name);
+        self.announce_removal(removed, ListKind::Tools).await
     }
 
     /// The names of the tools, sorted.
     pub fn tool_names(&self) -> Vec<String> {
-        read(&self.inner.tools).keys().cloned().collect()
+        self.inner.tool_names()
     }
 
     /// Adds a resource, or replaces the one at the same URI, and tells the sessions.
@@ -186,22 +175,15 @@ impl Server {
     ///
     /// Fails when the server was built without resources support (see [`ServerBuilder::resources`]).
     pub async fn add_resource(&self, resource: Resource) -> Result<(), Error> {
-        let inner = &self.inner;
-        let uri = resource.uri().to_owned();
-        self.insert(
-            inner.resources_enabled,
-            ListKind::Resources,
-            &inner.resources,
-            uri,
-            resource,
-        )
-        .await
+        self.inner.add_resource(resource)?;
+        self.notify_list_changed(ListKind::Resources).await;
+        Ok(())
     }
 
     /// Removes the resource at `uri`, telling the sessions; returns whether it existed.
     pub async fn remove_resource(&self, uri: &str) -> bool {
-        self.remove(&self.inner.resources, uri, ListKind::Resources)
-            .await
+        let removed = self.inner.remove_resource(uri);
+        self.announce_removal(removed, ListKind::Resources).await
     }
 
     /// Adds a prompt, or replaces the one of the same name, and tells the sessions.
@@ -210,52 +192,19 @@ impl Server {
     ///
     /// Fails when the server was built without prompts support (see [`ServerBuilder::prompts`]).
     pub async fn add_prompt(&self, prompt: Prompt) -> Result<(), Error> {
-        let inner = &self.inner;
-        let name = prompt.name().to_owned();
-        self.insert(
-            inner.prompts_enabled,
-            ListKind::Prompts,
-            &inner.prompts,
-            name,
-            prompt,
-        )
-        .await
+        self.inner.add_prompt(prompt)?;
+        self.notify_list_changed(ListKind::Prompts).await;
+        Ok(())
     }
 
     /// Removes a prompt, telling the sessions; returns whether it existed.
     pub async fn remove_prompt(&self, name: &str) -> bool {
-        self.remove(&self.inner.prompts, name, ListKind::Prompts)
-            .await
+        let removed = self.inner.remove_prompt(name);
+        self.announce_removal(removed, ListKind::Prompts).await
     }
 
-    /// Inserts into one of the registries and announces the change.
-    async fn insert<T>(
-        &self,
-        enabled: bool,
-        list: ListKind,
-        registry: &RwLock<BTreeMap<String, T>>,
-        key: String,
-        item: T,
-    ) -> Result<(), Error> {
-        if !enabled {
-            return Err(Error::invalid_definition(format!(
-                "this server was built without the {} capability",
-                list.name()
-            )));
-        }
-        write(registry).insert(key, item);
-        self.notify_list_changed(list).await;
-        Ok(())
-    }
-
-    /// Removes from one of the registries, announcing a change only when something was removed.
-    async fn remove<T>(
-        &self,
-        registry: &RwLock<BTreeMap<String, T>>,
-        key: &str,
-        list: ListKind,
-    ) -> bool {
-        let removed = write(registry).remove(key).is_some();
+    /// Announces a change of `list` when something was `removed` from it; returns `removed`.
+    async fn announce_removal(&self, removed: bool, list: ListKind) -> bool {
         if removed {
             self.notify_list_changed(list).await;
         }
@@ -269,7 +218,7 @@ impl Server {
     /// removing a tool, resource or prompt announces it already.
     pub async fn notify_list_changed(&self, list: ListKind) {
         let method = list.notification();
-        for session in self.live_sessions() {
+        for session in self.inner.live_sessions() {
             if !session.is_initialized() {
                 continue;
             }
@@ -280,14 +229,14 @@ impl Server {
                     .await;
             }
         }
-        self.inner.listeners.list_changed(list).await;
+        self.inner.listeners().list_changed(list).await;
     }
 
     /// Ends every modern subscription (`subscriptions/listen`) gracefully: each is answered
     /// with a complete result carrying its subscription id, as a server shutting down should.
     /// Subscriptions opened afterwards are served as usual.
     pub fn close_subscriptions(&self) {
-        self.inner.listeners.close_all();
+        self.inner.listeners().close_all();
     }
 
     /// Tells the clients subscribed to `uri` that the resource changed
@@ -296,7 +245,7 @@ impl Server {
     /// anything.
     pub async fn notify_resource_updated(&self, uri: &str) {
         let method = "notifications/resources/updated";
-        for session in self.live_sessions() {
+        for session in self.inner.live_sessions() {
             if !session.is_subscribed(uri) {
                 continue;
             }
@@ -312,17 +261,7 @@ impl Server {
                 .notify_raw(method, Some(params), SendOptions::default())
                 .await;
         }
-        self.inner.listeners.resource_updated(uri).await;
-    }
-
-    fn live_sessions(&self) -> Vec<Arc<SessionState>> {
-        let mut sessions = self
-            .inner
-            .sessions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        sessions.retain(|session| session.strong_count() > 0);
-        sessions.iter().filter_map(Weak::upgrade).collect()
+        self.inner.listeners().resource_updated(uri).await;
     }
 }
 
@@ -690,32 +629,28 @@ impl ServerBuilder {
             format!("two tools are named `{name}`")
         })?;
         let custom = custom::Methods::new(self.custom)?;
+        let settings = Settings {
+            info: self.info,
+            instructions: self.instructions,
+            tools_enabled: self.tools_enabled,
+            resources_enabled: self.resources_enabled,
+            prompts_enabled: self.prompts_enabled,
+            tasks_enabled: self.tasks_enabled,
+            logging: self.logging,
+            page_size: self.page_size,
+            only_era: self.only_era,
+            cache_hints: self.cache_hints,
+            request_state,
+            max_subscriptions: self.max_subscriptions,
+            max_subscriptions_per_connection: self.max_subscriptions_per_connection,
+            rpc_config: self.rpc_config,
+            on_initialized: self.on_initialized,
+            on_roots_list_changed: self.on_roots_list_changed,
+            on_client_task_status: self.on_client_task_status,
+        };
+        let inner = Inner::new(settings, tools, resources, templates, prompts, custom);
         Ok(Server {
-            inner: Arc::new(Inner {
-                info: self.info,
-                instructions: self.instructions,
-                tools_enabled: self.tools_enabled,
-                resources_enabled: self.resources_enabled,
-                prompts_enabled: self.prompts_enabled,
-                tasks_enabled: self.tasks_enabled,
-                logging: self.logging,
-                page_size: self.page_size,
-                only_era: self.only_era,
-                cache_hints: self.cache_hints,
-                request_state,
-                listeners: Listeners::new(self.max_subscriptions),
-                max_subscriptions_per_connection: self.max_subscriptions_per_connection,
-                tools: RwLock::new(tools),
-                resources: RwLock::new(resources),
-                templates: RwLock::new(templates),
-                prompts: RwLock::new(prompts),
-                sessions: Mutex::new(Vec::new()),
-                rpc_config: self.rpc_config,
-                on_initialized: self.on_initialized,
-                on_roots_list_changed: self.on_roots_list_changed,
-                on_client_task_status: self.on_client_task_status,
-                custom,
-            }),
+            inner: Arc::new(inner),
         })
     }
 }

@@ -154,7 +154,7 @@ impl mcpwire_rpc::Handler for SessionHandler {
                 .unwrap_or_else(|| Err(ErrorObject::method_not_found(&method))),
             // A method of the spec the session does not offer, or one answered above.
             Some(_) => Err(ErrorObject::method_not_found(&method)),
-            None => match server.custom.get(&method) {
+            None => match server.custom_method(&method) {
                 // A custom method's result is its handler's, sent as built.
                 Some(handler) => {
                     let context = self.context(request, progress_token);
@@ -176,16 +176,19 @@ impl mcpwire_rpc::Handler for SessionHandler {
                 // The first `notifications/initialized` completes the handshake; a repeat
                 // does not run the callback again.
                 let first = self.state.complete_handshake();
-                if let (true, Some(callback), Some(peer)) =
-                    (first, &self.server.on_initialized, self.state.peer())
-                {
+                if let (true, Some(callback), Some(peer)) = (
+                    first,
+                    &self.server.settings().on_initialized,
+                    self.state.peer(),
+                ) {
                     (callback.0)(Session::new(peer.clone(), Arc::clone(&self.state)));
                 }
             }
             Notice::RootsListChanged => {
-                if let (Some(callback), Some(peer)) =
-                    (&self.server.on_roots_list_changed, self.state.peer())
-                {
+                if let (Some(callback), Some(peer)) = (
+                    &self.server.settings().on_roots_list_changed,
+                    self.state.peer(),
+                ) {
                     (callback.0)(Session::new(peer.clone(), Arc::clone(&self.state)));
                 }
             }
@@ -194,9 +197,10 @@ impl mcpwire_rpc::Handler for SessionHandler {
                     .route_client_progress(notification.params.as_deref());
             }
             Notice::TaskStatus => {
-                let (Some(callback), Some(peer)) =
-                    (&self.server.on_client_task_status, self.state.peer())
-                else {
+                let (Some(callback), Some(peer)) = (
+                    &self.server.settings().on_client_task_status,
+                    self.state.peer(),
+                ) else {
                     return;
                 };
                 match decode::<wire::Task>(notification.params.as_deref()) {
@@ -226,9 +230,9 @@ impl SessionHandler {
         let result = wire::InitializeResult {
             meta: None,
             capabilities: self.server.capabilities(),
-            instructions: self.server.instructions.clone(),
+            instructions: self.server.settings().instructions.clone(),
             protocol_version: version.as_str().to_owned(),
-            server_info: self.server.info.clone(),
+            server_info: self.server.settings().info.clone(),
         };
         Ok(project_result(version, "initialize", encode(&result)?))
     }
@@ -306,7 +310,7 @@ impl SessionHandler {
     /// the session's revision has them (2025-11-25 and later).
     fn tasks_active(&self) -> bool {
         cfg!(feature = "tasks")
-            && self.server.tasks_enabled
+            && self.server.settings().tasks_enabled
             && self.state.version() >= ProtocolVersion::V2025_11_25
     }
 

@@ -143,7 +143,7 @@ pub(crate) async fn serve(
         ),
         Some(Route::Listen) => {
             let result = listen::listen(
-                &server.listeners,
+                server.listeners(),
                 |list| server.has_list(list),
                 params,
                 request.link,
@@ -154,7 +154,7 @@ pub(crate) async fn serve(
         }
         // A method of the spec that the modern era or this server does not offer.
         Some(_) => Err(ErrorObject::method_not_found(&method)),
-        None => match server.custom.get(&method) {
+        None => match server.custom_method(&method) {
             Some(handler) => custom_request(server, handler, params, request).await,
             None => Err(ErrorObject::method_not_found(&method)),
         },
@@ -275,7 +275,9 @@ fn discover(server: &Inner) -> Result<Box<RawValue>, ErrorObject> {
         "supportedVersions": supported,
         "capabilities": server.capabilities(),
     });
-    if let (Some(instructions), Value::Object(result)) = (&server.instructions, &mut result) {
+    if let (Some(instructions), Value::Object(result)) =
+        (&server.settings().instructions, &mut result)
+    {
         result.insert(
             "instructions".to_owned(),
             Value::from(instructions.as_str()),
@@ -312,7 +314,7 @@ where
     Fut: Future<Output = T>,
 {
     let (responses, state) = InputParams::read(params)?;
-    let states = &server.request_state;
+    let states = &server.settings().request_state;
     let state = state
         .map(|token| states.open(&token, &binding))
         .transpose()
