@@ -18,7 +18,7 @@ use serde_json::value::RawValue;
 use crate::Error;
 use crate::ask::{AskOptions, check_elicitation, check_sampling, decode_result};
 use crate::modern::scope::ModernScope;
-use crate::session_state::SessionState;
+use crate::session::SessionState;
 use crate::version::project_params;
 
 /// The context of one request a handler serves: cancellation, progress, logging, and requests

@@ -53,6 +53,7 @@
 
 mod ask;
 mod cache;
+mod connection;
 mod context;
 mod custom;
 mod error;
@@ -65,7 +66,6 @@ mod resource;
 mod router;
 mod server;
 mod session;
-mod session_state;
 mod state;
 mod tool;
 mod uri_template;
@@ -84,7 +84,7 @@ pub use resource::{
     HandlerError, Prompt, Resource, ResourceTemplate, blob_contents, text_contents,
 };
 pub use server::{Server, ServerBuilder};
-pub use session_state::Session;
+pub use session::Session;
 pub use tool::{ClientCapability, IntoToolResult, Structured, Tool, ToolBuilder, ToolHandler};
 
 // Compiles and runs the README example as a doc test.

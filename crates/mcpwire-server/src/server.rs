@@ -11,12 +11,12 @@ use mcpwire_schema::Era;
 use mcpwire_schema::v2025_11_25 as wire;
 use mcpwire_transport::{SendOptions, Transport};
 
+use crate::connection::ConnectionHandler;
 use crate::context::ServerState;
 use crate::custom;
 use crate::modern::listen::{ListenerSlots, Listeners};
 use crate::modern::request_state::StateConfig;
-use crate::session::SessionHandler;
-use crate::session_state::{Session, SessionState};
+use crate::session::{Session, SessionState};
 use crate::state::{Initialized, Inner, RootsChanged, Settings, TaskStatusChanged};
 use crate::version::project_params;
 use crate::{
@@ -106,7 +106,7 @@ impl Server {
     pub fn serve<T: Transport>(&self, transport: T) -> Session {
         let settings = self.inner.settings();
         let state = Arc::new(SessionState::new(settings.page_size));
-        let handler = SessionHandler {
+        let handler = ConnectionHandler {
             server: Arc::clone(&self.inner),
             state: Arc::clone(&state),
             listener_slots: Arc::new(ListenerSlots::new(

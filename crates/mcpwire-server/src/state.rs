@@ -13,7 +13,7 @@ use crate::custom;
 use crate::modern::listen::Listeners;
 use crate::modern::request_state::StateConfig;
 use crate::router::Route;
-use crate::session_state::{Session, SessionState};
+use crate::session::{Session, SessionState};
 use crate::{CacheHints, Error, ListKind, Prompt, Resource, ResourceTemplate, Tool};
 
 /// What a server is built with and keeps unchanged while it serves: its identity, the
