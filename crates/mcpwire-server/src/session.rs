@@ -301,9 +301,9 @@ impl Session {
     }
 
     /// Asks the client for its roots (`roots/list`), outside any request: from the
-    /// [`on_initialized`](ServerBuilder::on_initialized) or
-    /// [`on_roots_list_changed`](ServerBuilder::on_roots_list_changed) callbacks, or from any
-    /// task that holds the session.
+    /// [`on_initialized`](crate::ServerBuilder::on_initialized) or
+    /// [`on_roots_list_changed`](crate::ServerBuilder::on_roots_list_changed) callbacks, or
+    /// from any task that holds the session.
     ///
     /// # Errors
     ///
