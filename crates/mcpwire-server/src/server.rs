@@ -1,4 +1,5 @@
-//! The server: what it offers, shared by every session it serves.
+//! The server: the `Server` handle (serving connections, changing what it offers and
+//! announcing the changes) and the `ServerBuilder`; the state they share is in `state.rs`.
 
 use std::any::Any;
 use std::collections::BTreeMap;
@@ -57,6 +58,8 @@ impl Context {
     /// The server serving this request: to add or remove tools, resources or prompts, or to
     /// announce a change ([`Server::notify_list_changed`]).
     pub fn server(&self) -> Server {
+        // A context keeps the server's state opaque (see `ServerState`), and `Inner` is the
+        // only implementation.
         let state: Arc<dyn ServerState> = Arc::clone(&self.server);
         let state: Arc<dyn Any + Send + Sync> = state;
         let inner = state
