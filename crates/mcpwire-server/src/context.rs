@@ -1,6 +1,8 @@
 //! What a handler can do while it serves a request.
 
+use std::any::Any;
 use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::Arc;
 
 use mcpwire_jsonrpc::RequestId;
@@ -10,13 +12,12 @@ use mcpwire_rpc::CancellationToken;
 use mcpwire_schema::v2025_11_25::{self as wire, methods};
 use mcpwire_schema::{Era, ProtocolVersion};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::Error;
-use crate::modern::ModernScope;
-use crate::server::Inner;
+use crate::ask::{AskOptions, check_elicitation, check_sampling, decode_result};
+use crate::modern::scope::ModernScope;
 use crate::session::SessionState;
 use crate::version::project_params;
 
@@ -34,7 +35,7 @@ use crate::version::project_params;
 #[derive(Clone, Debug)]
 pub struct Context {
     /// The server serving the request.
-    pub(crate) server: Arc<Inner>,
+    pub(crate) server: Arc<dyn ServerState>,
     pub(crate) scope: Scope,
     /// Where the handler's progress goes, when the request carried a progress token.
     pub(crate) progress: Option<Arc<ProgressReporter>>,
@@ -42,6 +43,14 @@ pub struct Context {
     #[cfg(feature = "tasks")]
     pub(crate) task: Option<Arc<mcpwire_ext_tasks::TaskEntry>>,
 }
+
+/// The state of the server that serves a request, as a [`Context`] holds it.
+///
+/// Opaque on purpose: that state holds the tools, resources and prompts, whose handlers take a
+/// `Context`, so naming its type here would make the definitions and the context depend on each
+/// other. Only the server's state implements it, and [`Context::server`], defined beside
+/// `Server` above both, takes the concrete state back (as `Any`, a supertrait).
+pub(crate) trait ServerState: Any + Send + Sync + fmt::Debug {}
 
 /// Which era a request is served in, with what that era needs.
 #[derive(Clone, Debug)]
@@ -58,7 +67,7 @@ pub(crate) enum Scope {
 impl Context {
     /// The context of a request of a legacy session.
     pub(crate) fn legacy(
-        server: Arc<Inner>,
+        server: Arc<dyn ServerState>,
         request: mcpwire_rpc::RequestContext,
         session: Arc<SessionState>,
         progress_token: Option<RequestId>,
@@ -73,9 +82,9 @@ impl Context {
     }
 
     /// The context of a modern request.
-    pub(crate) fn modern(scope: Arc<ModernScope>) -> Self {
+    pub(crate) fn modern(server: Arc<dyn ServerState>, scope: Arc<ModernScope>) -> Self {
         Context {
-            server: Arc::clone(&scope.server),
+            server,
             progress: scope
                 .progress_token
                 .clone()
@@ -129,12 +138,6 @@ impl Context {
         return self.task.is_some();
         #[cfg(not(feature = "tasks"))]
         false
-    }
-
-    /// The server serving this request: to add or remove tools, resources or prompts, or to
-    /// announce a change ([`Server::notify_list_changed`](crate::Server::notify_list_changed)).
-    pub fn server(&self) -> crate::Server {
-        crate::Server::from_inner(Arc::clone(&self.server))
     }
 
     /// The id of the request being served.
@@ -548,104 +551,4 @@ impl Context {
             Scope::Modern(modern) => modern.link.notify(method, params).await,
         }
     }
-}
-
-/// Options of a request a handler sends to the client.
-#[derive(Clone, Default)]
-pub struct AskOptions {
-    pub(crate) on_progress: Option<ProgressCallback>,
-    pub(crate) key: Option<String>,
-}
-
-/// A callback for the progress the client reports on a request.
-pub(crate) type ProgressCallback = Arc<dyn Fn(ClientProgress) + Send + Sync>;
-
-impl AskOptions {
-    /// Default options.
-    pub fn new() -> Self {
-        AskOptions::default()
-    }
-
-    /// Asks the client for progress (the request carries a progress token) and hands each
-    /// `notifications/progress` the client sends for it to `callback`, until the request
-    /// ends. The callback runs on the session's reading task: keep it short. The modern era
-    /// has no progress on input requests: there the callback is never called.
-    pub fn on_progress(
-        mut self,
-        callback: impl Fn(ClientProgress) + Send + Sync + 'static,
-    ) -> Self {
-        self.on_progress = Some(Arc::new(callback));
-        self
-    }
-
-    /// Names the ask in the modern era: the key of its entry in `inputRequests` and of the
-    /// client's answer in `inputResponses`. Keys must be unique within one run of the handler;
-    /// by default asks are named `input-1`, `input-2`... in the order the handler makes them.
-    /// The legacy era ignores it.
-    pub fn key(mut self, key: impl Into<String>) -> Self {
-        self.key = Some(key.into());
-        self
-    }
-}
-
-impl std::fmt::Debug for AskOptions {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter
-            .debug_struct("AskOptions")
-            .field("on_progress", &self.on_progress.is_some())
-            .field("key", &self.key)
-            .finish()
-    }
-}
-
-/// Progress the client reported on a request the server sent it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ClientProgress {
-    /// Progress so far; it increases with each update.
-    pub progress: f64,
-    /// The total, when the client knows it.
-    pub total: Option<f64>,
-    /// A human-readable message about the progress.
-    pub message: Option<String>,
-}
-
-/// Decodes a client's result.
-/// Whether a client that declared `capabilities` may be asked for `params`.
-pub(crate) fn check_sampling(
-    capabilities: &wire::ClientCapabilities,
-    params: &wire::CreateMessageRequestParams,
-) -> Result<(), Error> {
-    let Some(sampling) = &capabilities.sampling else {
-        return Err(Error::capability_missing("sampling"));
-    };
-    if (params.tools.is_some() || params.tool_choice.is_some()) && sampling.tools.is_none() {
-        return Err(Error::capability_missing("sampling.tools"));
-    }
-    Ok(())
-}
-
-/// Whether a client that declared `capabilities` may be asked for `params`.
-pub(crate) fn check_elicitation(
-    capabilities: &wire::ClientCapabilities,
-    params: &wire::ElicitRequestParams,
-) -> Result<(), Error> {
-    let Some(elicitation) = &capabilities.elicitation else {
-        return Err(Error::capability_missing("elicitation"));
-    };
-    match params {
-        wire::ElicitRequestParams::ElicitRequestURLParams(_) if elicitation.url.is_none() => {
-            Err(Error::capability_missing("elicitation.url"))
-        }
-        // An empty elicitation capability means form mode only.
-        wire::ElicitRequestParams::ElicitRequestFormParams(_)
-            if elicitation.form.is_none() && elicitation.url.is_some() =>
-        {
-            Err(Error::capability_missing("elicitation.form"))
-        }
-        _ => Ok(()),
-    }
-}
-pub(crate) fn decode_result<T: DeserializeOwned>(result: &RawValue) -> Result<T, Error> {
-    serde_json::from_str(result.get())
-        .map_err(|error| Error::protocol(format!("the client's result is malformed: {error}")))
 }

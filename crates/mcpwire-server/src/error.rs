@@ -2,6 +2,10 @@
 
 use std::fmt;
 
+use mcpwire_jsonrpc::ErrorObject;
+use mcpwire_schema::JsonObject;
+use serde_json::Value;
+
 /// Why a server operation failed: registering a tool, or asking the client from a handler.
 ///
 /// Opaque: ask with the `is_*` predicates; the cause is in [`std::error::Error::source`].
@@ -222,5 +226,37 @@ impl From<String> for ToolError {
 impl From<&str> for ToolError {
     fn from(message: &str) -> Self {
         ToolError::new(message)
+    }
+}
+
+/// The `-32021` error of the modern era for a missing client capability, given as a dotted
+/// path (`elicitation.url` needs `{"elicitation": {"url": {}}}`).
+pub(crate) fn missing_capability_error(path: &str) -> ErrorObject {
+    let mut required = JsonObject::new();
+    for name in path.rsplit('.') {
+        let inner = std::mem::take(&mut required);
+        required.insert(name.to_owned(), Value::Object(inner));
+    }
+    mcpwire_schema::meta::missing_required_client_capability(required)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capability_paths_become_nested_objects() {
+        let data = |path: &str| -> Value {
+            let error = missing_capability_error(path);
+            serde_json::from_str(error.data.as_deref().expect("data").get()).expect("JSON")
+        };
+        assert_eq!(
+            data("sampling"),
+            serde_json::json!({"requiredCapabilities": {"sampling": {}}})
+        );
+        assert_eq!(
+            data("elicitation.url"),
+            serde_json::json!({"requiredCapabilities": {"elicitation": {"url": {}}}})
+        );
     }
 }

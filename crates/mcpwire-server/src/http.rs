@@ -16,7 +16,7 @@ use tokio::sync::watch;
 
 use crate::modern::{self, Link};
 use crate::router::Route;
-use crate::server::Inner;
+use crate::state::Inner;
 use crate::{Error, Server};
 
 impl Server {

@@ -51,24 +51,31 @@
 //! ```
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod ask;
 mod cache;
+mod connection;
 mod context;
+mod custom;
 mod error;
 #[cfg(feature = "http")]
 mod http;
+mod lists;
 mod methods;
 mod modern;
 mod resource;
 mod router;
 mod server;
 mod session;
+mod state;
 mod tool;
 mod uri_template;
 mod version;
 
+pub use ask::{AskOptions, ClientProgress};
 pub use cache::{CacheHints, CacheScope};
-pub use context::{AskOptions, ClientProgress, Context};
+pub use context::Context;
 pub use error::{Error, ToolError};
+pub use lists::ListKind;
 #[cfg(feature = "http")]
 pub use mcpwire_http::server::{Config as HttpConfig, StreamableHttpService};
 pub use mcpwire_schema::Era;
@@ -76,7 +83,8 @@ pub use mcpwire_schema::v2025_11_25 as types;
 pub use resource::{
     HandlerError, Prompt, Resource, ResourceTemplate, blob_contents, text_contents,
 };
-pub use server::{ListKind, Server, ServerBuilder, Session};
+pub use server::{Server, ServerBuilder};
+pub use session::Session;
 pub use tool::{ClientCapability, IntoToolResult, Structured, Tool, ToolBuilder, ToolHandler};
 
 // Compiles and runs the README example as a doc test.

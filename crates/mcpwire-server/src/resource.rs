@@ -96,7 +96,7 @@ impl HandlerError {
         match (self.not_found, self.capability) {
             (Some(uri), _) => not_found(&uri, era),
             (None, Some(capability)) if era == Era::Modern => {
-                crate::modern::missing_capability_error(&capability)
+                crate::error::missing_capability_error(&capability)
             }
             _ if self.invalid_params => ErrorObject::invalid_params(self.message),
             _ => ErrorObject::internal_error(self.message),

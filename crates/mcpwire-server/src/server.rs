@@ -1,22 +1,28 @@
-//! The server: what it offers, shared by every session it serves.
+//! The server: the `Server` handle (serving connections, changing what it offers and
+//! announcing the changes) and the `ServerBuilder`; the state they share is in `state.rs`.
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use mcpwire_rpc::{Config, Peer};
+use mcpwire_schema::Era;
 use mcpwire_schema::v2025_11_25 as wire;
-use mcpwire_schema::{Era, ProtocolVersion};
 use mcpwire_transport::{SendOptions, Transport};
 
-use crate::methods::custom;
+use crate::connection::ConnectionHandler;
+use crate::context::ServerState;
+use crate::custom;
 use crate::modern::listen::{ListenerSlots, Listeners};
 use crate::modern::request_state::StateConfig;
-use crate::router::Route;
-use crate::session::{SessionHandler, SessionState};
+use crate::session::{Session, SessionState};
+use crate::state::{Initialized, Inner, RootsChanged, Settings, TaskStatusChanged};
 use crate::version::project_params;
-use crate::{CacheHints, Context, Error, HandlerError, Prompt, Resource, ResourceTemplate, Tool};
+use crate::{
+    CacheHints, Context, Error, HandlerError, ListKind, Prompt, Resource, ResourceTemplate, Tool,
+};
 
 /// An MCP server: its identity, its tools, and the sessions it serves.
 ///
@@ -48,174 +54,22 @@ pub struct Server {
     pub(crate) inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
-pub(crate) struct Inner {
-    pub(crate) info: wire::Implementation,
-    pub(crate) instructions: Option<String>,
-    pub(crate) tools_enabled: bool,
-    pub(crate) resources_enabled: bool,
-    pub(crate) prompts_enabled: bool,
-    pub(crate) tasks_enabled: bool,
-    pub(crate) logging: bool,
-    pub(crate) page_size: usize,
-    /// The one era served, when the server serves only one (`None`: both).
-    pub(crate) only_era: Option<Era>,
-    /// The cache hints of modern results, unless a resource has its own.
-    pub(crate) cache_hints: CacheHints,
-    /// The keys and limits of the `requestState` of multi round-trip requests.
-    pub(crate) request_state: StateConfig,
-    /// The open modern subscriptions (`subscriptions/listen`).
-    pub(crate) listeners: Listeners,
-    /// Most subscriptions one connection may hold at once.
-    max_subscriptions_per_connection: usize,
-    tools: RwLock<BTreeMap<String, Tool>>,
-    resources: RwLock<BTreeMap<String, Resource>>,
-    templates: RwLock<BTreeMap<String, ResourceTemplate>>,
-    prompts: RwLock<BTreeMap<String, Prompt>>,
-    sessions: Mutex<Vec<Weak<SessionState>>>,
-    rpc_config: Config,
-    pub(crate) on_initialized: Option<Initialized>,
-    pub(crate) on_roots_list_changed: Option<RootsChanged>,
-    pub(crate) on_client_task_status: Option<TaskStatusChanged>,
-    /// The methods registered with `request` and `request_raw`.
-    pub(crate) custom: custom::Methods,
-}
-
-/// The callback for `notifications/tasks/status` from the client.
-#[derive(Clone)]
-pub(crate) struct TaskStatusChanged(pub(crate) Arc<dyn Fn(Session, wire::Task) + Send + Sync>);
-
-impl std::fmt::Debug for TaskStatusChanged {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str("TaskStatusChanged")
-    }
-}
-
-/// The callback for `notifications/initialized`.
-#[derive(Clone)]
-pub(crate) struct Initialized(pub(crate) Arc<dyn Fn(Session) + Send + Sync>);
-
-impl std::fmt::Debug for Initialized {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str("Initialized")
-    }
-}
-
-/// The callback for `notifications/roots/list_changed`.
-#[derive(Clone)]
-pub(crate) struct RootsChanged(pub(crate) Arc<dyn Fn(Session) + Send + Sync>);
-
-impl std::fmt::Debug for RootsChanged {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str("RootsChanged")
-    }
-}
-
-impl Inner {
-    /// Whether the server answers `initialize` and serves legacy sessions.
-    pub(crate) fn serves_legacy(&self) -> bool {
-        self.only_era != Some(Era::Modern)
-    }
-
-    /// Whether this server answers `route` at all: the methods of the capabilities it
-    /// declared, and those every server has. (Which era has the method is the route's.)
-    pub(crate) fn offers(&self, route: Route) -> bool {
-        match route {
-            Route::Initialize | Route::Ping | Route::Discover => true,
-            Route::Listen => self.tools_enabled || self.resources_enabled || self.prompts_enabled,
-            Route::ListTools | Route::CallTool => self.tools_enabled,
-            Route::ListResources
-            | Route::ListTemplates
-            | Route::ReadResource
-            | Route::Subscribe
-            | Route::Unsubscribe => self.resources_enabled,
-            Route::ListPrompts | Route::GetPrompt => self.prompts_enabled,
-            Route::Complete => self.resources_enabled || self.prompts_enabled,
-            Route::SetLevel => self.logging,
-            Route::GetTask | Route::TaskResult | Route::ListTasks | Route::CancelTask => {
-                self.tasks_enabled
-            }
-        }
-    }
-
-    /// Whether the server serves modern requests (those that carry their own `_meta`).
-    pub(crate) fn serves_modern(&self) -> bool {
-        self.only_era != Some(Era::Legacy)
-    }
-
-    pub(crate) fn capabilities(&self) -> wire::ServerCapabilities {
-        wire::ServerCapabilities {
-            completions: (self.resources_enabled || self.prompts_enabled).then(Default::default),
-            logging: self.logging.then(Default::default),
-            prompts: self
-                .prompts_enabled
-                .then_some(wire::ServerCapabilitiesPrompts {
-                    list_changed: Some(true),
-                }),
-            resources: self
-                .resources_enabled
-                .then_some(wire::ServerCapabilitiesResources {
-                    list_changed: Some(true),
-                    subscribe: Some(true),
-                }),
-            tasks: self.tasks_enabled.then(|| wire::ServerCapabilitiesTasks {
-                cancel: Some(Default::default()),
-                list: Some(Default::default()),
-                requests: Some(wire::ServerCapabilitiesTasksRequests {
-                    tools: Some(wire::ServerCapabilitiesTasksRequestsTools {
-                        call: Some(Default::default()),
-                    }),
-                }),
-            }),
-            tools: self.tools_enabled.then_some(wire::ServerCapabilitiesTools {
-                list_changed: Some(true),
-            }),
-            ..Default::default()
-        }
-    }
-
-    /// The resources, sorted by URI.
-    pub(crate) fn resources_snapshot(&self) -> Vec<Resource> {
-        read(&self.resources).values().cloned().collect()
-    }
-
-    /// The resource templates, sorted by template.
-    pub(crate) fn templates_snapshot(&self) -> Vec<ResourceTemplate> {
-        read(&self.templates).values().cloned().collect()
-    }
-
-    /// The prompts, sorted by name.
-    pub(crate) fn prompts_snapshot(&self) -> Vec<Prompt> {
-        read(&self.prompts).values().cloned().collect()
-    }
-
-    pub(crate) fn resource(&self, uri: &str) -> Option<Resource> {
-        read(&self.resources).get(uri).cloned()
-    }
-
-    pub(crate) fn template(&self, uri_template: &str) -> Option<ResourceTemplate> {
-        read(&self.templates).get(uri_template).cloned()
-    }
-
-    pub(crate) fn prompt(&self, name: &str) -> Option<Prompt> {
-        read(&self.prompts).get(name).cloned()
-    }
-
-    pub(crate) fn tool(&self, name: &str) -> Option<Tool> {
-        read(&self.tools).get(name).cloned()
-    }
-
-    /// The tools, sorted by name.
-    pub(crate) fn tools_snapshot(&self) -> Vec<Tool> {
-        read(&self.tools).values().cloned().collect()
+impl Context {
+    /// The server serving this request: to add or remove tools, resources or prompts, or to
+    /// announce a change ([`Server::notify_list_changed`]).
+    pub fn server(&self) -> Server {
+        // A context keeps the server's state opaque (see `ServerState`), and `Inner` is the
+        // only implementation.
+        let state: Arc<dyn ServerState> = Arc::clone(&self.server);
+        let state: Arc<dyn Any + Send + Sync> = state;
+        let inner = state
+            .downcast::<Inner>()
+            .expect("a context holds the state of the server that serves it");
+        Server { inner }
     }
 }
 
 impl Server {
-    pub(crate) fn from_inner(inner: Arc<Inner>) -> Self {
-        Server { inner }
-    }
-
     /// Starts a server with the name and version it reports in `serverInfo`.
     pub fn builder(name: impl Into<String>, version: impl Into<String>) -> ServerBuilder {
         ServerBuilder {
@@ -253,21 +107,21 @@ impl Server {
     ///
     /// Panics when called outside a tokio runtime.
     pub fn serve<T: Transport>(&self, transport: T) -> Session {
-        let state = Arc::new(SessionState::new(self.inner.page_size));
-        let handler = SessionHandler {
+        let settings = self.inner.settings();
+        let state = Arc::new(SessionState::new(settings.page_size));
+        let handler = ConnectionHandler {
             server: Arc::clone(&self.inner),
             state: Arc::clone(&state),
             listener_slots: Arc::new(ListenerSlots::new(
-                self.inner.max_subscriptions_per_connection,
+                settings.max_subscriptions_per_connection,
             )),
         };
-        let config = self
-            .inner
+        let config = settings
             .rpc_config
             .clone()
             .cancellation(mcpwire_protocol::McpCancellation);
         let peer = Peer::start(transport, handler, config);
-        let _ = state.peer.set(peer.clone());
+        state.set_peer(peer.clone());
         // A session's tasks end with it.
         #[cfg(feature = "tasks")]
         let watched = Arc::downgrade(&state);
@@ -277,18 +131,12 @@ impl Server {
             tokio::spawn(async move {
                 closing.closed().await;
                 if let Some(state) = watched.upgrade() {
-                    state.tasks.cancel_all();
+                    state.tasks().cancel_all();
                 }
             });
         }
-        let mut sessions = self
-            .inner
-            .sessions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        sessions.retain(|session| session.strong_count() > 0);
-        sessions.push(Arc::downgrade(&state));
-        Session { peer, state }
+        self.inner.add_session(&state);
+        Session::new(peer, state)
     }
 
     /// Serves one session over this process's stdin and stdout, and waits until the client
@@ -308,25 +156,20 @@ impl Server {
     ///
     /// Fails when the server was built without tools support (see [`ServerBuilder::tools`]).
     pub async fn add_tool(&self, tool: Tool) -> Result<(), Error> {
-        let inner = &self.inner;
-        self.insert(
-            inner.tools_enabled,
-            ListKind::Tools,
-            &inner.tools,
-            tool.name().to_owned(),
-            tool,
-        )
-        .await
+        self.inner.add_tool(tool)?;
+        self.notify_list_changed(ListKind::Tools).await;
+        Ok(())
     }
 
     /// Removes a tool, telling the sessions; returns whether it existed.
     pub async fn remove_tool(&self, name: &str) -> bool {
-        self.remove(&self.inner.tools, name, ListKind::Tools).await
+        let removed = self.inner.remove_tool(name);
+        self.announce_removal(removed, ListKind::Tools).await
     }
 
     /// The names of the tools, sorted.
     pub fn tool_names(&self) -> Vec<String> {
-        read(&self.inner.tools).keys().cloned().collect()
+        self.inner.tool_names()
     }
 
     /// Adds a resource, or replaces the one at the same URI, and tells the sessions.
@@ -335,22 +178,15 @@ impl Server {
     ///
     /// Fails when the server was built without resources support (see [`ServerBuilder::resources`]).
     pub async fn add_resource(&self, resource: Resource) -> Result<(), Error> {
-        let inner = &self.inner;
-        let uri = resource.uri().to_owned();
-        self.insert(
-            inner.resources_enabled,
-            ListKind::Resources,
-            &inner.resources,
-            uri,
-            resource,
-        )
-        .await
+        self.inner.add_resource(resource)?;
+        self.notify_list_changed(ListKind::Resources).await;
+        Ok(())
     }
 
     /// Removes the resource at `uri`, telling the sessions; returns whether it existed.
     pub async fn remove_resource(&self, uri: &str) -> bool {
-        self.remove(&self.inner.resources, uri, ListKind::Resources)
-            .await
+        let removed = self.inner.remove_resource(uri);
+        self.announce_removal(removed, ListKind::Resources).await
     }
 
     /// Adds a prompt, or replaces the one of the same name, and tells the sessions.
@@ -359,52 +195,19 @@ impl Server {
     ///
     /// Fails when the server was built without prompts support (see [`ServerBuilder::prompts`]).
     pub async fn add_prompt(&self, prompt: Prompt) -> Result<(), Error> {
-        let inner = &self.inner;
-        let name = prompt.name().to_owned();
-        self.insert(
-            inner.prompts_enabled,
-            ListKind::Prompts,
-            &inner.prompts,
-            name,
-            prompt,
-        )
-        .await
+        self.inner.add_prompt(prompt)?;
+        self.notify_list_changed(ListKind::Prompts).await;
+        Ok(())
     }
 
     /// Removes a prompt, telling the sessions; returns whether it existed.
     pub async fn remove_prompt(&self, name: &str) -> bool {
-        self.remove(&self.inner.prompts, name, ListKind::Prompts)
-            .await
+        let removed = self.inner.remove_prompt(name);
+        self.announce_removal(removed, ListKind::Prompts).await
     }
 
-    /// Inserts into one of the registries and announces the change.
-    async fn insert<T>(
-        &self,
-        enabled: bool,
-        list: ListKind,
-        registry: &RwLock<BTreeMap<String, T>>,
-        key: String,
-        item: T,
-    ) -> Result<(), Error> {
-        if !enabled {
-            return Err(Error::invalid_definition(format!(
-                "this server was built without the {} capability",
-                list.name()
-            )));
-        }
-        write(registry).insert(key, item);
-        self.notify_list_changed(list).await;
-        Ok(())
-    }
-
-    /// Removes from one of the registries, announcing a change only when something was removed.
-    async fn remove<T>(
-        &self,
-        registry: &RwLock<BTreeMap<String, T>>,
-        key: &str,
-        list: ListKind,
-    ) -> bool {
-        let removed = write(registry).remove(key).is_some();
+    /// Announces a change of `list` when something was `removed` from it; returns `removed`.
+    async fn announce_removal(&self, removed: bool, list: ListKind) -> bool {
         if removed {
             self.notify_list_changed(list).await;
         }
@@ -418,25 +221,25 @@ impl Server {
     /// removing a tool, resource or prompt announces it already.
     pub async fn notify_list_changed(&self, list: ListKind) {
         let method = list.notification();
-        for session in self.live_sessions() {
+        for session in self.inner.live_sessions() {
             if !session.is_initialized() {
                 continue;
             }
-            if let Some(peer) = session.peer.get() {
+            if let Some(peer) = session.peer() {
                 let params = project_params(session.version(), method, empty_params(), false);
                 let _ = peer
                     .notify_raw(method, Some(params), SendOptions::default())
                     .await;
             }
         }
-        self.inner.listeners.list_changed(list).await;
+        self.inner.listeners().list_changed(list).await;
     }
 
     /// Ends every modern subscription (`subscriptions/listen`) gracefully: each is answered
     /// with a complete result carrying its subscription id, as a server shutting down should.
     /// Subscriptions opened afterwards are served as usual.
     pub fn close_subscriptions(&self) {
-        self.inner.listeners.close_all();
+        self.inner.listeners().close_all();
     }
 
     /// Tells the clients subscribed to `uri` that the resource changed
@@ -445,11 +248,11 @@ impl Server {
     /// anything.
     pub async fn notify_resource_updated(&self, uri: &str) {
         let method = "notifications/resources/updated";
-        for session in self.live_sessions() {
+        for session in self.inner.live_sessions() {
             if !session.is_subscribed(uri) {
                 continue;
             }
-            let Some(peer) = session.peer.get() else {
+            let Some(peer) = session.peer() else {
                 continue;
             };
             let Ok(params) = serde_json::value::to_raw_value(&serde_json::json!({ "uri": uri }))
@@ -461,48 +264,7 @@ impl Server {
                 .notify_raw(method, Some(params), SendOptions::default())
                 .await;
         }
-        self.inner.listeners.resource_updated(uri).await;
-    }
-
-    fn live_sessions(&self) -> Vec<Arc<SessionState>> {
-        let mut sessions = self
-            .inner
-            .sessions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        sessions.retain(|session| session.strong_count() > 0);
-        sessions.iter().filter_map(Weak::upgrade).collect()
-    }
-}
-
-/// One of the server's lists, whose changes clients can follow.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ListKind {
-    /// The tools (`notifications/tools/list_changed`).
-    Tools,
-    /// The prompts (`notifications/prompts/list_changed`).
-    Prompts,
-    /// The resources (`notifications/resources/list_changed`).
-    Resources,
-}
-
-impl ListKind {
-    /// The notification that announces a change of this list.
-    pub const fn notification(self) -> &'static str {
-        match self {
-            ListKind::Tools => "notifications/tools/list_changed",
-            ListKind::Prompts => "notifications/prompts/list_changed",
-            ListKind::Resources => "notifications/resources/list_changed",
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            ListKind::Tools => "tools",
-            ListKind::Prompts => "prompts",
-            ListKind::Resources => "resources",
-        }
+        self.inner.listeners().resource_updated(uri).await;
     }
 }
 
@@ -870,283 +632,29 @@ impl ServerBuilder {
             format!("two tools are named `{name}`")
         })?;
         let custom = custom::Methods::new(self.custom)?;
+        let settings = Settings {
+            info: self.info,
+            instructions: self.instructions,
+            tools_enabled: self.tools_enabled,
+            resources_enabled: self.resources_enabled,
+            prompts_enabled: self.prompts_enabled,
+            tasks_enabled: self.tasks_enabled,
+            logging: self.logging,
+            page_size: self.page_size,
+            only_era: self.only_era,
+            cache_hints: self.cache_hints,
+            request_state,
+            max_subscriptions: self.max_subscriptions,
+            max_subscriptions_per_connection: self.max_subscriptions_per_connection,
+            rpc_config: self.rpc_config,
+            on_initialized: self.on_initialized,
+            on_roots_list_changed: self.on_roots_list_changed,
+            on_client_task_status: self.on_client_task_status,
+        };
+        let inner = Inner::new(settings, tools, resources, templates, prompts, custom);
         Ok(Server {
-            inner: Arc::new(Inner {
-                info: self.info,
-                instructions: self.instructions,
-                tools_enabled: self.tools_enabled,
-                resources_enabled: self.resources_enabled,
-                prompts_enabled: self.prompts_enabled,
-                tasks_enabled: self.tasks_enabled,
-                logging: self.logging,
-                page_size: self.page_size,
-                only_era: self.only_era,
-                cache_hints: self.cache_hints,
-                request_state,
-                listeners: Listeners::new(self.max_subscriptions),
-                max_subscriptions_per_connection: self.max_subscriptions_per_connection,
-                tools: RwLock::new(tools),
-                resources: RwLock::new(resources),
-                templates: RwLock::new(templates),
-                prompts: RwLock::new(prompts),
-                sessions: Mutex::new(Vec::new()),
-                rpc_config: self.rpc_config,
-                on_initialized: self.on_initialized,
-                on_roots_list_changed: self.on_roots_list_changed,
-                on_client_task_status: self.on_client_task_status,
-                custom,
-            }),
+            inner: Arc::new(inner),
         })
-    }
-}
-
-/// One connection being served.
-#[derive(Clone, Debug)]
-pub struct Session {
-    peer: Peer,
-    state: Arc<SessionState>,
-}
-
-impl Session {
-    pub(crate) fn new(peer: Peer, state: Arc<SessionState>) -> Self {
-        Session { peer, state }
-    }
-
-    /// Tells the client that the out-of-band interaction of the URL-mode elicitation
-    /// `elicitation_id` is complete (`notifications/elicitation/complete`, 2025-11-25). Sessions
-    /// on older revisions, which have no URL elicitation, are not sent anything.
-    ///
-    /// # Errors
-    ///
-    /// Fails when the session has ended.
-    pub async fn notify_elicitation_complete(&self, elicitation_id: &str) -> Result<(), Error> {
-        if self.state.version() < ProtocolVersion::V2025_11_25 {
-            return Ok(());
-        }
-        let params = serde_json::value::to_raw_value(
-            &serde_json::json!({ "elicitationId": elicitation_id }),
-        )
-        .map_err(|error| Error::protocol(error.to_string()))?;
-        self.peer
-            .notify_raw(
-                "notifications/elicitation/complete",
-                Some(params),
-                SendOptions::default(),
-            )
-            .await
-            .map_err(Error::rpc)
-    }
-
-    /// The capabilities the client declared in `initialize` (empty before it).
-    pub fn client_capabilities(&self) -> wire::ClientCapabilities {
-        self.state.client_capabilities()
-    }
-
-    /// Asks the client for its roots (`roots/list`), outside any request: from the
-    /// [`on_initialized`](ServerBuilder::on_initialized) or
-    /// [`on_roots_list_changed`](ServerBuilder::on_roots_list_changed) callbacks, or from any
-    /// task that holds the session.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::is_capability_missing`] when the client did not declare `roots`; otherwise as
-    /// the request fails.
-    pub async fn list_roots(&self) -> Result<wire::ListRootsResult, Error> {
-        if self.state.client_capabilities().roots.is_none() {
-            return Err(Error::capability_missing("roots"));
-        }
-        self.ask_client("roots/list", &serde_json::Map::new()).await
-    }
-
-    /// Asks the client's model for a completion (`sampling/createMessage`), outside any
-    /// request (see [`Session::list_roots`]).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::is_capability_missing`] when the client did not declare `sampling` (or
-    /// `sampling.tools` when `tools` are given); otherwise as the request fails.
-    pub async fn create_message(
-        &self,
-        params: wire::CreateMessageRequestParams,
-    ) -> Result<wire::CreateMessageResult, Error> {
-        crate::context::check_sampling(&self.state.client_capabilities(), &params)?;
-        self.ask_client("sampling/createMessage", &params).await
-    }
-
-    /// Asks the user for input through the client (`elicitation/create`), outside any
-    /// request (see [`Session::list_roots`]).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::is_capability_missing`] when the client did not declare `elicitation` (or the
-    /// mode asked for); otherwise as the request fails.
-    pub async fn elicit(
-        &self,
-        params: wire::ElicitRequestParams,
-    ) -> Result<wire::ElicitResult, Error> {
-        crate::context::check_elicitation(&self.state.client_capabilities(), &params)?;
-        self.ask_client("elicitation/create", &params).await
-    }
-
-    /// Pings the client.
-    ///
-    /// # Errors
-    ///
-    /// Fails when the client does not answer.
-    pub async fn ping(&self) -> Result<(), Error> {
-        self.ask_client::<serde_json::Value>("ping", &serde_json::Map::new())
-            .await
-            .map(drop)
-    }
-
-    /// Polls a task the client runs for this server (`tasks/get`).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::is_capability_missing`] when the client declared no tasks; otherwise as the
-    /// request fails (an unknown task is a remote -32602).
-    #[cfg(feature = "tasks")]
-    pub async fn client_task(&self, task_id: &str) -> Result<wire::GetTaskResult, Error> {
-        self.client_tasks_declared(|_| true, "tasks")?;
-        let params = wire::GetTaskRequestParams {
-            task_id: task_id.to_owned(),
-        };
-        self.ask_client("tasks/get", &params).await
-    }
-
-    /// Waits for the result of a task the client runs for this server (`tasks/result`): the
-    /// result the underlying request would have had, such as a
-    /// [`CreateMessageResult`](wire::CreateMessageResult) or an
-    /// [`ElicitResult`](wire::ElicitResult).
-    ///
-    /// # Errors
-    ///
-    /// As [`Session::client_task`]; the underlying request's error as a remote error.
-    #[cfg(feature = "tasks")]
-    pub async fn client_task_result<R: serde::de::DeserializeOwned>(
-        &self,
-        task_id: &str,
-    ) -> Result<R, Error> {
-        self.client_tasks_declared(|_| true, "tasks")?;
-        let params = wire::GetTaskPayloadRequestParams {
-            task_id: task_id.to_owned(),
-        };
-        // The task may run for long: wait for it without the engine's timeout.
-        let mut options = mcpwire_rpc::RequestOptions::default();
-        options.timeout = Some(None);
-        self.ask_client_with("tasks/result", &params, options).await
-    }
-
-    /// Lists the tasks the client runs for this server, following `nextCursor` through at
-    /// most 100 pages.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::is_capability_missing`] when the client did not declare `tasks.list`;
-    /// otherwise as the requests fail.
-    #[cfg(feature = "tasks")]
-    pub async fn list_client_tasks(&self) -> Result<Vec<wire::Task>, Error> {
-        const MAX_PAGES: usize = 100;
-        self.client_tasks_declared(|tasks| tasks.list.is_some(), "tasks.list")?;
-        let mut tasks = Vec::new();
-        let mut cursor = None;
-        for _ in 0..MAX_PAGES {
-            let params = wire::PaginatedRequestParams { meta: None, cursor };
-            let page: wire::ListTasksResult = self.ask_client("tasks/list", &params).await?;
-            tasks.extend(page.tasks);
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => return Ok(tasks),
-            }
-        }
-        Err(Error::protocol(format!(
-            "the client's task list has more than {MAX_PAGES} pages"
-        )))
-    }
-
-    /// Cancels a task the client runs for this server (`tasks/cancel`).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::is_capability_missing`] when the client did not declare `tasks.cancel`;
-    /// otherwise as the request fails (a finished task is a remote -32602).
-    #[cfg(feature = "tasks")]
-    pub async fn cancel_client_task(&self, task_id: &str) -> Result<wire::CancelTaskResult, Error> {
-        self.client_tasks_declared(|tasks| tasks.cancel.is_some(), "tasks.cancel")?;
-        let params = wire::CancelTaskRequestParams {
-            task_id: task_id.to_owned(),
-        };
-        self.ask_client("tasks/cancel", &params).await
-    }
-
-    #[cfg(feature = "tasks")]
-    fn client_tasks_declared(
-        &self,
-        declared: impl Fn(&wire::ClientCapabilitiesTasks) -> bool,
-        capability: &str,
-    ) -> Result<(), Error> {
-        let capabilities = self.state.client_capabilities();
-        match capabilities.tasks {
-            Some(tasks) if declared(&tasks) => Ok(()),
-            _ => Err(Error::capability_missing(capability)),
-        }
-    }
-
-    async fn ask_client<R: serde::de::DeserializeOwned>(
-        &self,
-        method: &str,
-        params: &impl serde::Serialize,
-    ) -> Result<R, Error> {
-        self.ask_client_with(method, params, mcpwire_rpc::RequestOptions::default())
-            .await
-    }
-
-    async fn ask_client_with<R: serde::de::DeserializeOwned>(
-        &self,
-        method: &str,
-        params: &impl serde::Serialize,
-        options: mcpwire_rpc::RequestOptions,
-    ) -> Result<R, Error> {
-        let params = mcpwire_jsonrpc::encode_params(params)
-            .map_err(|error| Error::protocol(error.to_string()))?;
-        // What the negotiated revision defines, as a handler's requests are shaped.
-        let version = self.state.version();
-        let params = params.map(|params| project_params(version, method, params, true));
-        let result = self
-            .peer
-            .request_raw(method, params, options)
-            .await
-            .map_err(Error::rpc)?;
-        crate::context::decode_result(&result)
-    }
-
-    /// The revision negotiated by `initialize`, once it has been.
-    pub fn protocol_version(&self) -> Option<ProtocolVersion> {
-        self.state.negotiated_version()
-    }
-
-    /// The client's name and version, once `initialize` has been received.
-    pub fn client_info(&self) -> Option<wire::Implementation> {
-        self.state.client_info()
-    }
-
-    /// Whether the client has completed the handshake.
-    pub fn is_initialized(&self) -> bool {
-        self.state.is_initialized()
-    }
-
-    /// Waits until the connection ends.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe.
-    pub async fn closed(&self) {
-        self.peer.closed().await;
-    }
-
-    /// Ends the connection.
-    pub async fn close(&self) {
-        self.peer.close().await;
     }
 }
 
@@ -1167,14 +675,4 @@ fn keyed<T>(
         map.insert(name, item);
     }
     Ok(map)
-}
-
-fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    // Every critical section is one insert, remove or clone: a poisoned lock is still consistent.
-    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    lock.write()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -1,27 +1,25 @@
-//! One connection: the lifecycle (initialize, initialized) and the routing of requests.
+//! One legacy session: what `initialize` settled, the client's log level and resource
+//! subscriptions, the session's tasks and the routes of the client's progress, and the
+//! [`Session`] handle through which the server reaches the client outside any request.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use mcpwire_jsonrpc::{ErrorCode, ErrorObject, Notification, RequestId};
+use mcpwire_jsonrpc::{ErrorObject, decode_params};
 use mcpwire_protocol::progress::{Destination, ProgressRoute, ProgressRoutes};
-use mcpwire_rpc::{Peer, RequestContext};
+use mcpwire_rpc::Peer;
+use mcpwire_schema::ProtocolVersion;
 use mcpwire_schema::v2025_11_25 as wire;
-use mcpwire_schema::{Era, ProtocolVersion, meta};
-use serde::Deserialize;
+use mcpwire_transport::SendOptions;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::context::ProgressCallback;
-use crate::methods::custom;
-use crate::methods::{self, ToolFailure, decode, encode};
-use crate::modern::{self, listen::ListenerSlots};
-use crate::router::{Notice, Route};
-use crate::server::Inner;
-use crate::tool::text_result;
-use crate::version::{negotiate, project_result};
-use crate::{ClientProgress, Context};
+use crate::Error;
+use crate::ask::{
+    ClientProgress, ProgressCallback, check_elicitation, check_sampling, decode_result,
+};
+use crate::version::project_params;
 
 /// What `initialize` settled for a session.
 #[derive(Debug)]
@@ -39,8 +37,8 @@ pub(crate) struct SessionState {
     log_level: Mutex<Option<wire::LoggingLevel>>,
     subscriptions: Mutex<HashSet<String>>,
     #[cfg(feature = "tasks")]
-    pub(crate) tasks: mcpwire_ext_tasks::TaskRegistry,
-    pub(crate) peer: OnceLock<Peer>,
+    tasks: mcpwire_ext_tasks::TaskRegistry,
+    peer: OnceLock<Peer>,
     /// Where the client's progress on the server's requests goes.
     progress_routes: ProgressRoutes<ProgressCallback>,
 }
@@ -72,6 +70,81 @@ impl SessionState {
             peer: OnceLock::new(),
             progress_routes: ProgressRoutes::new(MAX_PROGRESS_ROUTES),
         }
+    }
+
+    /// Records what `initialize` settled; `false` when the session was initialized already.
+    pub(crate) fn record_negotiation(
+        &self,
+        version: ProtocolVersion,
+        client_capabilities: wire::ClientCapabilities,
+        client_info: wire::Implementation,
+    ) -> bool {
+        let negotiated = Negotiated {
+            version,
+            client_capabilities,
+            client_info,
+        };
+        self.negotiated.set(negotiated).is_ok()
+    }
+
+    /// Records `notifications/initialized`: `true` when it completes the handshake now;
+    /// `false` before `initialize` (the notification is ignored) and on a repeat.
+    pub(crate) fn complete_handshake(&self) -> bool {
+        if self.negotiated.get().is_none() {
+            return false;
+        }
+        !self.initialized.swap(true, Ordering::AcqRel)
+    }
+
+    /// Sets the level of the log messages the client wants (`logging/setLevel`).
+    pub(crate) fn set_log_level(&self, level: wire::LoggingLevel) {
+        *self
+            .log_level
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(level);
+    }
+
+    /// Subscribes the client to the resource at `uri` (`resources/subscribe`).
+    ///
+    /// # Errors
+    ///
+    /// `-32602` when the session holds as many subscriptions as it may.
+    pub(crate) fn subscribe(&self, uri: String) -> Result<(), ErrorObject> {
+        let mut subscriptions = self
+            .subscriptions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if subscriptions.len() >= MAX_SUBSCRIPTIONS && !subscriptions.contains(&uri) {
+            return Err(ErrorObject::invalid_params(format!(
+                "a session may hold at most {MAX_SUBSCRIPTIONS} subscriptions"
+            )));
+        }
+        subscriptions.insert(uri);
+        Ok(())
+    }
+
+    /// Ends the client's subscription to the resource at `uri` (`resources/unsubscribe`).
+    pub(crate) fn unsubscribe(&self, uri: &str) {
+        self.subscriptions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(uri);
+    }
+
+    /// The engine's peer of the session's connection, once it started.
+    pub(crate) fn peer(&self) -> Option<&Peer> {
+        self.peer.get()
+    }
+
+    /// Keeps the engine's peer of the session's connection; only the first call counts.
+    pub(crate) fn set_peer(&self, peer: Peer) {
+        let _ = self.peer.set(peer);
+    }
+
+    /// The session's tasks (2025-11-25).
+    #[cfg(feature = "tasks")]
+    pub(crate) fn tasks(&self) -> &mcpwire_ext_tasks::TaskRegistry {
+        &self.tasks
     }
 
     pub(crate) fn version(&self) -> ProtocolVersion {
@@ -125,8 +198,8 @@ impl SessionState {
     }
 
     /// Hands the client's progress to the request it belongs to, if that is still pending.
-    fn route_client_progress(&self, params: Option<&RawValue>) {
-        let Ok(params) = decode::<wire::ProgressNotificationParams>(params) else {
+    pub(crate) fn route_client_progress(&self, params: Option<&RawValue>) {
+        let Ok(params) = decode_params::<wire::ProgressNotificationParams>(params) else {
             tracing::debug!("dropping a progress notification with invalid params");
             return;
         };
@@ -185,390 +258,252 @@ fn severity(level: &wire::LoggingLevel) -> u8 {
     }
 }
 
-/// The engine's handler for one connection: its legacy session, and the modern requests that
-/// come over the same connection.
-pub(crate) struct SessionHandler {
-    pub(crate) server: Arc<Inner>,
-    pub(crate) state: Arc<SessionState>,
-    /// The `subscriptions/listen` requests this connection may still open.
-    pub(crate) listener_slots: Arc<ListenerSlots>,
+/// One connection being served.
+#[derive(Clone, Debug)]
+pub struct Session {
+    peer: Peer,
+    state: Arc<SessionState>,
 }
 
-/// The answer of a modern-only server to `initialize`: `-32022` naming the modern revisions
-/// and the one the client asked for, in `data` and in the message (the spec asks a
-/// modern-only server to name its versions in any error to `initialize`).
-fn refuse_initialize(params: Option<&RawValue>) -> ErrorObject {
-    #[derive(Deserialize)]
-    struct Requested {
-        #[serde(rename = "protocolVersion")]
-        protocol_version: String,
-    }
-    let requested = params
-        .and_then(|params| serde_json::from_str::<Requested>(params.get()).ok())
-        .map(|requested| requested.protocol_version)
-        .unwrap_or_default();
-    let mut error = meta::unsupported_protocol_version(&requested, &ProtocolVersion::MODERN);
-    // A legacy client may show only the message: it names what the server speaks.
-    let names: Vec<&str> = ProtocolVersion::MODERN
-        .iter()
-        .map(|version| version.as_str())
-        .collect();
-    error.message = format!(
-        "unsupported protocol version: {requested}; this server supports only {}",
-        names.join(", ")
-    );
-    error
-}
-
-/// The progress token in any request's `_meta`, read without decoding the rest.
-#[derive(Deserialize)]
-struct ProgressProbe {
-    #[serde(rename = "_meta")]
-    meta: Option<ProgressMeta>,
-}
-
-#[derive(Deserialize)]
-struct ProgressMeta {
-    #[serde(rename = "progressToken")]
-    progress_token: Option<RequestId>,
-}
-
-fn empty() -> Box<RawValue> {
-    RawValue::from_string("{}".to_owned()).expect("an empty object is JSON")
-}
-
-impl mcpwire_rpc::Handler for SessionHandler {
-    async fn request(
-        &self,
-        params: Option<Box<RawValue>>,
-        request: RequestContext,
-    ) -> Result<Box<RawValue>, ErrorObject> {
-        let method = request.method().to_owned();
-        let server = &self.server;
-        let route = Route::of(&method);
-        // A modern request is served statelessly, whatever the session did before.
-        let probe = meta::probe(params.as_deref());
-        let modern_only = route.is_some_and(|route| !route.in_era(Era::Legacy));
-        let modern_request = probe.is_modern() || modern_only;
-        if !server.serves_legacy() && !modern_request && route == Some(Route::Initialize) {
-            return Err(refuse_initialize(params.as_deref()));
-        }
-        if !server.serves_modern() && modern_only {
-            return Err(ErrorObject::method_not_found(&method));
-        }
-        if (modern_request && server.serves_modern()) || !server.serves_legacy() {
-            let inbound = modern::Inbound {
-                method,
-                params,
-                meta: modern::InboundMeta::Probed(probe),
-                link: Arc::new(request),
-                principal: None,
-                listener_slots: Some(Arc::clone(&self.listener_slots)),
-            };
-            return modern::serve(&self.server, inbound).await;
-        }
-        match route {
-            Some(Route::Initialize) => return self.initialize(params.as_deref()),
-            // Ping is answered in every phase.
-            Some(Route::Ping) => return Ok(empty()),
-            _ => {}
-        }
-        let Some(version) = self.state.negotiated_version() else {
-            return Err(ErrorObject::new(
-                ErrorCode::INVALID_REQUEST,
-                format!("`{method}` before `initialize`: the session is not initialized"),
-            ));
-        };
-        // Most requests carry no `_meta`: skip the second read of their params. A key written
-        // with `\u` escapes still goes through the probe.
-        let progress_token = params
-            .as_deref()
-            .filter(|params| params.get().contains("_meta") || params.get().contains("\\u"))
-            .and_then(|params| serde_json::from_str::<ProgressProbe>(params.get()).ok())
-            .and_then(|probe| probe.meta)
-            .and_then(|meta| meta.progress_token);
-        let params = params.as_deref();
-        let offered = route.filter(|&route| route.in_era(Era::Legacy) && server.offers(route));
-        let result = match offered {
-            Some(Route::ListTools) => encode(&methods::list_tools(
-                server,
-                params,
-                &self.state.client_capabilities(),
-            )?),
-            Some(Route::CallTool) => self.call_tool(params, request, progress_token).await,
-            Some(Route::ListResources) => encode(&methods::list_resources(server, params)?),
-            Some(Route::ListTemplates) => encode(&methods::list_templates(server, params)?),
-            Some(Route::ReadResource) => {
-                let context = self.context(request, progress_token);
-                self.read_resource(params, context).await
-            }
-            Some(Route::Subscribe) => self.subscribe(params, true),
-            Some(Route::Unsubscribe) => self.subscribe(params, false),
-            Some(Route::ListPrompts) => encode(&methods::list_prompts(server, params)?),
-            Some(Route::GetPrompt) => {
-                let context = self.context(request, progress_token);
-                self.get_prompt(params, context).await
-            }
-            Some(Route::Complete) => encode(&methods::complete(server, params).await?),
-            Some(Route::SetLevel) => self.set_level(params),
-            #[cfg(feature = "tasks")]
-            Some(route) if route.is_task() && self.tasks_active() => self
-                .state
-                .tasks
-                .serve(&method, params, request.peer(), request.cancellation())
-                .await
-                .unwrap_or_else(|| Err(ErrorObject::method_not_found(&method))),
-            // A method of the spec the session does not offer, or one answered above.
-            Some(_) => Err(ErrorObject::method_not_found(&method)),
-            None => match server.custom.get(&method) {
-                // A custom method's result is its handler's, sent as built.
-                Some(handler) => {
-                    let context = self.context(request, progress_token);
-                    return custom::serve_legacy(handler, params, context).await;
-                }
-                None => Err(ErrorObject::method_not_found(&method)),
-            },
-        }?;
-        Ok(project_result(version, &method, result))
+impl Session {
+    pub(crate) fn new(peer: Peer, state: Arc<SessionState>) -> Self {
+        Session { peer, state }
     }
 
-    async fn notification(&self, notification: Notification, _peer: &Peer) {
-        let Some(notice) = Notice::of(&notification.method) else {
-            tracing::debug!(method = %notification.method, "ignoring a notification");
-            return;
-        };
-        match notice {
-            Notice::Initialized => {
-                if self.state.negotiated.get().is_none() {
-                    return;
-                }
-                // The first `notifications/initialized` completes the handshake; a repeat
-                // does not run the callback again.
-                let first = !self.state.initialized.swap(true, Ordering::AcqRel);
-                if let (true, Some(callback), Some(peer)) =
-                    (first, &self.server.on_initialized, self.state.peer.get())
-                {
-                    (callback.0)(crate::Session::new(peer.clone(), Arc::clone(&self.state)));
-                }
-            }
-            Notice::RootsListChanged => {
-                if let (Some(callback), Some(peer)) =
-                    (&self.server.on_roots_list_changed, self.state.peer.get())
-                {
-                    (callback.0)(crate::Session::new(peer.clone(), Arc::clone(&self.state)));
-                }
-            }
-            Notice::Progress => {
-                self.state
-                    .route_client_progress(notification.params.as_deref());
-            }
-            Notice::TaskStatus => {
-                let (Some(callback), Some(peer)) =
-                    (&self.server.on_client_task_status, self.state.peer.get())
-                else {
-                    return;
-                };
-                match decode::<wire::Task>(notification.params.as_deref()) {
-                    Ok(task) => (callback.0)(
-                        crate::Session::new(peer.clone(), Arc::clone(&self.state)),
-                        task,
-                    ),
-                    Err(_) => tracing::debug!("dropping a task status with invalid params"),
-                }
-            }
+    /// Tells the client that the out-of-band interaction of the URL-mode elicitation
+    /// `elicitation_id` is complete (`notifications/elicitation/complete`, 2025-11-25). Sessions
+    /// on older revisions, which have no URL elicitation, are not sent anything.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the session has ended.
+    pub async fn notify_elicitation_complete(&self, elicitation_id: &str) -> Result<(), Error> {
+        if self.state.version() < ProtocolVersion::V2025_11_25 {
+            return Ok(());
         }
-    }
-}
-
-impl SessionHandler {
-    fn initialize(&self, params: Option<&RawValue>) -> Result<Box<RawValue>, ErrorObject> {
-        let params: wire::InitializeRequestParams = decode(params)?;
-        let version = negotiate(&params.protocol_version);
-        let negotiated = Negotiated {
-            version,
-            client_capabilities: params.capabilities,
-            client_info: params.client_info,
-        };
-        if self.state.negotiated.set(negotiated).is_err() {
-            return Err(ErrorObject::new(
-                ErrorCode::INVALID_REQUEST,
-                "the session is already initialized",
-            ));
-        }
-        let result = wire::InitializeResult {
-            meta: None,
-            capabilities: self.server.capabilities(),
-            instructions: self.server.instructions.clone(),
-            protocol_version: version.as_str().to_owned(),
-            server_info: self.server.info.clone(),
-        };
-        Ok(project_result(version, "initialize", encode(&result)?))
-    }
-
-    fn set_level(&self, params: Option<&RawValue>) -> Result<Box<RawValue>, ErrorObject> {
-        let params: wire::SetLevelRequestParams = decode(params)?;
-        if params.level.is_unknown() {
-            return Err(ErrorObject::invalid_params(format!(
-                "unknown logging level `{}`",
-                params.level
-            )));
-        }
-        *self
-            .state
-            .log_level
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(params.level);
-        Ok(empty())
-    }
-
-    async fn call_tool(
-        &self,
-        params: Option<&RawValue>,
-        request: RequestContext,
-        progress_token: Option<RequestId>,
-    ) -> Result<Box<RawValue>, ErrorObject> {
-        let params: wire::CallToolRequestParams = decode(params)?;
-        let tool = methods::find_tool(&self.server, &params.name, Era::Legacy, || {
-            self.state.client_capabilities()
-        })?;
-        let version = self.state.version();
-        // Tasks exist from 2025-11-25, and only when this server declared them; otherwise a
-        // `task` param is ignored, as the spec asks of receivers without the capability.
-        let tasks_active = self.tasks_active();
-        let task = params.task.filter(|_| tasks_active);
-        match (&task, tool.task_support()) {
-            (Some(_), wire::ToolExecutionTaskSupport::Forbidden) => {
-                return Err(ErrorObject::method_not_found(&format!(
-                    "tools/call of `{}` as a task",
-                    params.name
-                )));
-            }
-            (None, wire::ToolExecutionTaskSupport::Required) if tasks_active => {
-                return Err(ErrorObject::method_not_found(&format!(
-                    "tools/call of `{}` without a task",
-                    params.name
-                )));
-            }
-            _ => {}
-        }
-        let arguments = params.arguments.unwrap_or_default();
-        #[cfg(feature = "tasks")]
-        let peer = request.peer().clone();
-        let context = Context::legacy(
-            Arc::clone(&self.server),
-            request,
-            Arc::clone(&self.state),
-            progress_token,
-        );
-        #[cfg(feature = "tasks")]
-        if let Some(task) = task {
-            let entry = self.state.tasks.create(task.ttl)?;
-            let context = Context {
-                task: Some(Arc::clone(&entry)),
-                ..context
-            };
-            mcpwire_ext_tasks::TaskRegistry::spawn(Arc::clone(&entry), peer, async move {
-                run_tool(&tool, arguments, context, version).await
-            });
-            return mcpwire_ext_tasks::created(&entry);
-        }
-        run_tool(&tool, arguments, context, version)
-            .await
-            .and_then(|result| encode(&result))
-    }
-
-    /// The context of a handler serving `request` for this session.
-    fn context(&self, request: RequestContext, progress_token: Option<RequestId>) -> Context {
-        Context::legacy(
-            Arc::clone(&self.server),
-            request,
-            Arc::clone(&self.state),
-            progress_token,
+        let params = serde_json::value::to_raw_value(
+            &serde_json::json!({ "elicitationId": elicitation_id }),
         )
-    }
-
-    /// Whether this session serves tasks: the server declared them (feature `tasks`), and
-    /// the session's revision has them (2025-11-25 and later).
-    fn tasks_active(&self) -> bool {
-        cfg!(feature = "tasks")
-            && self.server.tasks_enabled
-            && self.state.version() >= ProtocolVersion::V2025_11_25
-    }
-
-    async fn read_resource(
-        &self,
-        params: Option<&RawValue>,
-        context: Context,
-    ) -> Result<Box<RawValue>, ErrorObject> {
-        let params: wire::ReadResourceRequestParams = decode(params)?;
-        let readable = methods::Readable::find(&self.server, &params.uri, Era::Legacy)?;
-        let contents = readable
-            .read(params.uri, context)
+        .map_err(|error| Error::protocol(error.to_string()))?;
+        self.peer
+            .notify_raw(
+                "notifications/elicitation/complete",
+                Some(params),
+                SendOptions::default(),
+            )
             .await
-            .map_err(|error| error.into_error_object(Era::Legacy))?;
-        encode(&wire::ReadResourceResult {
-            meta: None,
-            contents,
-        })
+            .map_err(Error::rpc)
     }
 
-    fn subscribe(
-        &self,
-        params: Option<&RawValue>,
-        subscribe: bool,
-    ) -> Result<Box<RawValue>, ErrorObject> {
-        let params: wire::SubscribeRequestParams = decode(params)?;
-        let mut subscriptions = self
-            .state
-            .subscriptions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if subscribe {
-            if subscriptions.len() >= MAX_SUBSCRIPTIONS && !subscriptions.contains(&params.uri) {
-                return Err(ErrorObject::invalid_params(format!(
-                    "a session may hold at most {MAX_SUBSCRIPTIONS} subscriptions"
-                )));
-            }
-            subscriptions.insert(params.uri);
-        } else {
-            subscriptions.remove(&params.uri);
+    /// The capabilities the client declared in `initialize` (empty before it).
+    pub fn client_capabilities(&self) -> wire::ClientCapabilities {
+        self.state.client_capabilities()
+    }
+
+    /// Asks the client for its roots (`roots/list`), outside any request: from the
+    /// [`on_initialized`](crate::ServerBuilder::on_initialized) or
+    /// [`on_roots_list_changed`](crate::ServerBuilder::on_roots_list_changed) callbacks, or
+    /// from any task that holds the session.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_capability_missing`] when the client did not declare `roots`; otherwise as
+    /// the request fails.
+    pub async fn list_roots(&self) -> Result<wire::ListRootsResult, Error> {
+        if self.state.client_capabilities().roots.is_none() {
+            return Err(Error::capability_missing("roots"));
         }
-        Ok(empty())
+        self.ask_client("roots/list", &serde_json::Map::new()).await
     }
 
-    async fn get_prompt(
+    /// Asks the client's model for a completion (`sampling/createMessage`), outside any
+    /// request (see [`Session::list_roots`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_capability_missing`] when the client did not declare `sampling` (or
+    /// `sampling.tools` when `tools` are given); otherwise as the request fails.
+    pub async fn create_message(
         &self,
-        params: Option<&RawValue>,
-        context: Context,
-    ) -> Result<Box<RawValue>, ErrorObject> {
-        let (prompt, arguments) = methods::find_prompt(&self.server, decode(params)?)?;
-        let messages = (prompt.handler)(arguments, context)
-            .await
-            .map_err(|error| error.into_error_object(Era::Legacy))?;
-        encode(&methods::prompt_result(&prompt, messages))
+        params: wire::CreateMessageRequestParams,
+    ) -> Result<wire::CreateMessageResult, Error> {
+        check_sampling(&self.state.client_capabilities(), &params)?;
+        self.ask_client("sampling/createMessage", &params).await
     }
-}
 
-/// Runs a tool for a legacy session: a URL elicitation the tool needs is the protocol error
-/// -32042 (from 2025-11-25), and any other failure a tool execution error.
-async fn run_tool(
-    tool: &crate::Tool,
-    arguments: mcpwire_schema::JsonObject,
-    context: Context,
-    version: ProtocolVersion,
-) -> Result<wire::CallToolResult, ErrorObject> {
-    match methods::run_tool(tool, arguments, context).await {
-        Ok(result) => Ok(result),
-        Err(ToolFailure::Protocol(error)) => Err(error),
-        Err(ToolFailure::Tool(error)) => match error.url_elicitations {
-            Some(elicitations) if version >= ProtocolVersion::V2025_11_25 => {
-                let error = ErrorObject::new(ErrorCode::URL_ELICITATION_REQUIRED, error.message);
-                Err(error
-                    .clone()
-                    .with_data(serde_json::json!({ "elicitations": elicitations }))
-                    .unwrap_or(error))
+    /// Asks the user for input through the client (`elicitation/create`), outside any
+    /// request (see [`Session::list_roots`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_capability_missing`] when the client did not declare `elicitation` (or the
+    /// mode asked for); otherwise as the request fails.
+    pub async fn elicit(
+        &self,
+        params: wire::ElicitRequestParams,
+    ) -> Result<wire::ElicitResult, Error> {
+        check_elicitation(&self.state.client_capabilities(), &params)?;
+        self.ask_client("elicitation/create", &params).await
+    }
+
+    /// Pings the client.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the client does not answer.
+    pub async fn ping(&self) -> Result<(), Error> {
+        self.ask_client::<serde_json::Value>("ping", &serde_json::Map::new())
+            .await
+            .map(drop)
+    }
+
+    /// Polls a task the client runs for this server (`tasks/get`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_capability_missing`] when the client declared no tasks; otherwise as the
+    /// request fails (an unknown task is a remote -32602).
+    #[cfg(feature = "tasks")]
+    pub async fn client_task(&self, task_id: &str) -> Result<wire::GetTaskResult, Error> {
+        self.client_tasks_declared(|_| true, "tasks")?;
+        let params = wire::GetTaskRequestParams {
+            task_id: task_id.to_owned(),
+        };
+        self.ask_client("tasks/get", &params).await
+    }
+
+    /// Waits for the result of a task the client runs for this server (`tasks/result`): the
+    /// result the underlying request would have had, such as a
+    /// [`CreateMessageResult`](wire::CreateMessageResult) or an
+    /// [`ElicitResult`](wire::ElicitResult).
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::client_task`]; the underlying request's error as a remote error.
+    #[cfg(feature = "tasks")]
+    pub async fn client_task_result<R: serde::de::DeserializeOwned>(
+        &self,
+        task_id: &str,
+    ) -> Result<R, Error> {
+        self.client_tasks_declared(|_| true, "tasks")?;
+        let params = wire::GetTaskPayloadRequestParams {
+            task_id: task_id.to_owned(),
+        };
+        // The task may run for long: wait for it without the engine's timeout.
+        let mut options = mcpwire_rpc::RequestOptions::default();
+        options.timeout = Some(None);
+        self.ask_client_with("tasks/result", &params, options).await
+    }
+
+    /// Lists the tasks the client runs for this server, following `nextCursor` through at
+    /// most 100 pages.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_capability_missing`] when the client did not declare `tasks.list`;
+    /// otherwise as the requests fail.
+    #[cfg(feature = "tasks")]
+    pub async fn list_client_tasks(&self) -> Result<Vec<wire::Task>, Error> {
+        const MAX_PAGES: usize = 100;
+        self.client_tasks_declared(|tasks| tasks.list.is_some(), "tasks.list")?;
+        let mut tasks = Vec::new();
+        let mut cursor = None;
+        for _ in 0..MAX_PAGES {
+            let params = wire::PaginatedRequestParams { meta: None, cursor };
+            let page: wire::ListTasksResult = self.ask_client("tasks/list", &params).await?;
+            tasks.extend(page.tasks);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(tasks),
             }
-            _ => Ok(text_result(error.message().to_owned(), true)),
-        },
+        }
+        Err(Error::protocol(format!(
+            "the client's task list has more than {MAX_PAGES} pages"
+        )))
+    }
+
+    /// Cancels a task the client runs for this server (`tasks/cancel`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_capability_missing`] when the client did not declare `tasks.cancel`;
+    /// otherwise as the request fails (a finished task is a remote -32602).
+    #[cfg(feature = "tasks")]
+    pub async fn cancel_client_task(&self, task_id: &str) -> Result<wire::CancelTaskResult, Error> {
+        self.client_tasks_declared(|tasks| tasks.cancel.is_some(), "tasks.cancel")?;
+        let params = wire::CancelTaskRequestParams {
+            task_id: task_id.to_owned(),
+        };
+        self.ask_client("tasks/cancel", &params).await
+    }
+
+    #[cfg(feature = "tasks")]
+    fn client_tasks_declared(
+        &self,
+        declared: impl Fn(&wire::ClientCapabilitiesTasks) -> bool,
+        capability: &str,
+    ) -> Result<(), Error> {
+        let capabilities = self.state.client_capabilities();
+        match capabilities.tasks {
+            Some(tasks) if declared(&tasks) => Ok(()),
+            _ => Err(Error::capability_missing(capability)),
+        }
+    }
+
+    async fn ask_client<R: serde::de::DeserializeOwned>(
+        &self,
+        method: &str,
+        params: &impl serde::Serialize,
+    ) -> Result<R, Error> {
+        self.ask_client_with(method, params, mcpwire_rpc::RequestOptions::default())
+            .await
+    }
+
+    async fn ask_client_with<R: serde::de::DeserializeOwned>(
+        &self,
+        method: &str,
+        params: &impl serde::Serialize,
+        options: mcpwire_rpc::RequestOptions,
+    ) -> Result<R, Error> {
+        let params = mcpwire_jsonrpc::encode_params(params)
+            .map_err(|error| Error::protocol(error.to_string()))?;
+        // What the negotiated revision defines, as a handler's requests are shaped.
+        let version = self.state.version();
+        let params = params.map(|params| project_params(version, method, params, true));
+        let result = self
+            .peer
+            .request_raw(method, params, options)
+            .await
+            .map_err(Error::rpc)?;
+        decode_result(&result)
+    }
+
+    /// The revision negotiated by `initialize`, once it has been.
+    pub fn protocol_version(&self) -> Option<ProtocolVersion> {
+        self.state.negotiated_version()
+    }
+
+    /// The client's name and version, once `initialize` has been received.
+    pub fn client_info(&self) -> Option<wire::Implementation> {
+        self.state.client_info()
+    }
+
+    /// Whether the client has completed the handshake.
+    pub fn is_initialized(&self) -> bool {
+        self.state.is_initialized()
+    }
+
+    /// Waits until the connection ends.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn closed(&self) {
+        self.peer.closed().await;
+    }
+
+    /// Ends the connection.
+    pub async fn close(&self) {
+        self.peer.close().await;
     }
 }

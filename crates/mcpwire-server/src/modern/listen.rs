@@ -18,10 +18,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::{Link, shape};
+use super::link::Link;
 use crate::ListKind;
-use crate::router::Route;
-use crate::server::Inner;
 
 /// Most resource URIs one subscription may name.
 const MAX_RESOURCE_SUBSCRIPTIONS: usize = 1024;
@@ -202,18 +200,20 @@ struct ListenParams {
     notifications: v2026_07_28::SubscriptionFilter,
 }
 
-/// Serves `subscriptions/listen` until the client cancels it or the server closes it.
+/// Serves `subscriptions/listen` until the client cancels it or the server closes it, and
+/// returns its result: the server's `listeners`, which honour the lists the server `offers`.
 ///
 /// # Errors
 ///
 /// `-32602` for params without a `notifications` filter, too many URIs, or too many
 /// subscriptions on the connection or the server.
 pub(crate) async fn listen(
-    server: &Inner,
+    listeners: &Listeners,
+    offers: impl Fn(ListKind) -> bool,
     params: Option<&RawValue>,
     link: Arc<dyn Link>,
     slots: Option<&Arc<ListenerSlots>>,
-) -> Result<Box<RawValue>, ErrorObject> {
+) -> Result<JsonObject, ErrorObject> {
     let params: ListenParams = mcpwire_jsonrpc::decode_params(params)?;
     let requested = params.notifications;
     let uris = requested.resource_subscriptions.clone().unwrap_or_default();
@@ -223,11 +223,12 @@ pub(crate) async fn listen(
         )));
     }
     let wants = |flag: Option<bool>, enabled: bool| flag == Some(true) && enabled;
+    let resources = offers(ListKind::Resources);
     let filter = Honoured {
-        tools: wants(requested.tools_list_changed, server.tools_enabled),
-        prompts: wants(requested.prompts_list_changed, server.prompts_enabled),
-        resources: wants(requested.resources_list_changed, server.resources_enabled),
-        uris: if server.resources_enabled {
+        tools: wants(requested.tools_list_changed, offers(ListKind::Tools)),
+        prompts: wants(requested.prompts_list_changed, offers(ListKind::Prompts)),
+        resources: wants(requested.resources_list_changed, resources),
+        uris: if resources {
             uris.into_iter().collect()
         } else {
             BTreeSet::new()
@@ -237,9 +238,7 @@ pub(crate) async fn listen(
         tools_list_changed: filter.tools.then_some(true),
         prompts_list_changed: filter.prompts.then_some(true),
         resources_list_changed: filter.resources.then_some(true),
-        resource_subscriptions: requested
-            .resource_subscriptions
-            .filter(|_| server.resources_enabled),
+        resource_subscriptions: requested.resource_subscriptions.filter(|_| resources),
     };
     let _slot = match slots {
         Some(slots) => Some(slots.acquire().ok_or_else(|| {
@@ -258,7 +257,7 @@ pub(crate) async fn listen(
         // Registered first, so that no change is lost; the gate holds its notifications back
         // until the acknowledgement is out.
         let _gate = listener.gate.lock().await;
-        if !server.listeners.register(&listener) {
+        if !listeners.register(&listener) {
             return Err(ErrorObject::invalid_params(
                 "too many subscriptions on this server",
             ));
@@ -282,5 +281,5 @@ pub(crate) async fn listen(
     let mut result = JsonObject::new();
     result.insert("resultType".to_owned(), Value::from("complete"));
     result.insert("_meta".to_owned(), tag(&listener.id));
-    shape::finish(server, Route::Listen.method(), result)
+    Ok(result)
 }

@@ -8,86 +8,36 @@
 //! (`-32022`), then serves the method; every method the modern era removed (`initialize`,
 //! `ping`, `logging/setLevel`, `resources/subscribe`, core `tasks/*`...) is `-32601`.
 
+mod link;
 pub(crate) mod listen;
 mod mrtr;
 pub(crate) mod request_state;
+pub(crate) mod scope;
 mod shape;
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use mcpwire_jsonrpc::{ErrorObject, RequestId};
-use mcpwire_rpc::CancellationToken;
 use mcpwire_schema::meta::{self, LogLevel, MetaProbe, RequestMeta};
 use mcpwire_schema::v2025_11_25 as wire;
 use mcpwire_schema::{Era, JsonObject, ProtocolVersion, v2026_07_28};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+pub(crate) use self::link::{Link, ParamHeaders};
 use self::listen::ListenerSlots;
 use self::mrtr::{InputParams, Outcome, Replay};
 use self::request_state::Binding;
-use crate::methods::custom;
+use self::scope::ModernScope;
+use crate::custom;
+use crate::error::missing_capability_error;
 use crate::methods::{self, ToolFailure, decode};
 use crate::router::Route;
-use crate::server::Inner;
+use crate::state::Inner;
 use crate::tool::{Tool, text_result};
 use crate::{Context, Error, ToolError};
-
-/// Where a modern request's messages go: the notifications it sends before its result
-/// (progress, log messages, a subscription's notifications), and the signal that the client
-/// gave up on it.
-///
-/// The engine's [`RequestContext`](mcpwire_rpc::RequestContext) is the link of requests on
-/// stdio and in-memory connections; a stateless HTTP exchange is another.
-pub(crate) trait Link: Send + Sync + 'static {
-    /// The JSON-RPC id of the request.
-    fn request_id(&self) -> &RequestId;
-
-    /// Fires when the client cancels the request or goes away.
-    fn cancellation(&self) -> &CancellationToken;
-
-    /// Sends a notification on the request's stream, ahead of its result.
-    fn notify<'a>(
-        &'a self,
-        method: &'a str,
-        params: Option<Box<RawValue>>,
-    ) -> Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'a>>;
-
-    /// The request's `Mcp-Param-*` headers, on transports that carry headers (HTTP); `None`
-    /// elsewhere, where tools' `x-mcp-header` arguments are not mirrored.
-    fn param_headers(&self) -> Option<&dyn ParamHeaders> {
-        None
-    }
-}
-
-/// The `Mcp-Param-{Name}` headers of one request.
-pub(crate) trait ParamHeaders {
-    /// The decoded value of `Mcp-Param-{name}` (compared ignoring case), or why it could not
-    /// be decoded; `None` when the request has no such header.
-    fn get(&self, name: &str) -> Option<Result<&str, String>>;
-}
-
-impl Link for mcpwire_rpc::RequestContext {
-    fn request_id(&self) -> &RequestId {
-        self.id()
-    }
-
-    fn cancellation(&self) -> &CancellationToken {
-        mcpwire_rpc::RequestContext::cancellation(self)
-    }
-
-    fn notify<'a>(
-        &'a self,
-        method: &'a str,
-        params: Option<Box<RawValue>>,
-    ) -> Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'a>> {
-        Box::pin(async move { self.notify_raw(method, params).await.map_err(Error::rpc) })
-    }
-}
 
 /// One modern request, as a transport hands it over.
 pub(crate) struct Inbound {
@@ -192,11 +142,19 @@ pub(crate) async fn serve(
             None,
         ),
         Some(Route::Listen) => {
-            listen::listen(server, params, request.link, listener_slots.as_ref()).await
+            let result = listen::listen(
+                server.listeners(),
+                |list| server.has_list(list),
+                params,
+                request.link,
+                listener_slots.as_ref(),
+            )
+            .await?;
+            shape::finish(server, Route::Listen.method(), result)
         }
         // A method of the spec that the modern era or this server does not offer.
         Some(_) => Err(ErrorObject::method_not_found(&method)),
-        None => match server.custom.get(&method) {
+        None => match server.custom_method(&method) {
             Some(handler) => custom_request(server, handler, params, request).await,
             None => Err(ErrorObject::method_not_found(&method)),
         },
@@ -216,7 +174,7 @@ async fn custom_request(
     let arguments =
         custom::params_value(params).map_err(|error| error.into_error_object(Era::Modern))?;
     let cancelled = request.link.cancellation().clone();
-    let context = Context::modern(request.scope(None));
+    let (context, _) = request.context(None);
     let result = tokio::select! {
         result = handler(arguments, context) => {
             result.map_err(|error| error.into_error_object(Era::Modern))?
@@ -289,10 +247,10 @@ impl Request {
         })
     }
 
-    /// The scope a handler's [`Context`] gets; `replay` when it may ask the client.
-    fn scope(self, replay: Option<Arc<Replay>>) -> Arc<ModernScope> {
-        Arc::new(ModernScope {
-            server: self.server,
+    /// The [`Context`] of the request's handler, and the scope in it; `replay` when the handler
+    /// may ask the client.
+    fn context(self, replay: Option<Arc<Replay>>) -> (Context, Arc<ModernScope>) {
+        let scope = Arc::new(ModernScope {
             replay,
             cancellation: self.link.cancellation().child_token(),
             version: self.version,
@@ -302,75 +260,9 @@ impl Request {
             log_level: self.log_level,
             progress_token: self.progress_token,
             link: self.link,
-        })
+        });
+        (Context::modern(self.server, Arc::clone(&scope)), scope)
     }
-}
-
-/// What a handler's [`Context`] knows of a modern request.
-pub(crate) struct ModernScope {
-    pub(crate) server: Arc<Inner>,
-    pub(crate) link: Arc<dyn Link>,
-    pub(crate) version: ProtocolVersion,
-    pub(crate) client_capabilities: wire::ClientCapabilities,
-    pub(crate) client_extensions: BTreeMap<String, JsonObject>,
-    pub(crate) client_info: Option<wire::Implementation>,
-    pub(crate) log_level: Option<LogLevel>,
-    pub(crate) progress_token: Option<RequestId>,
-    /// Fires with the request's cancellation, and when the run stops for input.
-    pub(crate) cancellation: CancellationToken,
-    /// The answers of a request that may ask the client (`tools/call`, `prompts/get`,
-    /// `resources/read`).
-    replay: Option<Arc<Replay>>,
-}
-
-impl fmt::Debug for ModernScope {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter
-            .debug_struct("ModernScope")
-            .field("request_id", self.link.request_id())
-            .field("version", &self.version)
-            .field("log_level", &self.log_level)
-            .finish_non_exhaustive()
-    }
-}
-
-impl ModernScope {
-    /// Whether a log message at `level` goes out: only when the request asked for a level and
-    /// `level` is at or above it.
-    pub(crate) fn should_log(&self, level: &wire::LoggingLevel) -> bool {
-        match (self.log_level, LogLevel::from_wire(level.as_str())) {
-            (Some(threshold), Some(level)) => level >= threshold,
-            _ => false,
-        }
-    }
-
-    /// Asks the client for input while serving this request: the answer when the client
-    /// gave it, or else the handler parks until the round ends (see [`mrtr`]).
-    pub(crate) async fn ask(
-        &self,
-        method: &str,
-        params: JsonObject,
-        key: Option<String>,
-    ) -> Result<Box<RawValue>, Error> {
-        match &self.replay {
-            Some(replay) => replay.ask(method, params, key).await,
-            None => Err(Error::unsupported(format!(
-                "`{method}` can be asked only while serving tools/call, prompts/get or \
-                 resources/read in the modern era"
-            ))),
-        }
-    }
-}
-
-/// The `-32021` error for a missing client capability, given as a dotted path
-/// (`elicitation.url` needs `{"elicitation": {"url": {}}}`).
-pub(crate) fn missing_capability_error(path: &str) -> ErrorObject {
-    let mut required = JsonObject::new();
-    for name in path.rsplit('.') {
-        let inner = std::mem::take(&mut required);
-        required.insert(name.to_owned(), Value::Object(inner));
-    }
-    mcpwire_schema::meta::missing_required_client_capability(required)
 }
 
 /// `server/discover`: the versions served, the capabilities and the instructions.
@@ -383,7 +275,9 @@ fn discover(server: &Inner) -> Result<Box<RawValue>, ErrorObject> {
         "supportedVersions": supported,
         "capabilities": server.capabilities(),
     });
-    if let (Some(instructions), Value::Object(result)) = (&server.instructions, &mut result) {
+    if let (Some(instructions), Value::Object(result)) =
+        (&server.settings().instructions, &mut result)
+    {
         result.insert(
             "instructions".to_owned(),
             Value::from(instructions.as_str()),
@@ -420,16 +314,15 @@ where
     Fut: Future<Output = T>,
 {
     let (responses, state) = InputParams::read(params)?;
-    let states = &server.request_state;
+    let states = &server.settings().request_state;
     let state = state
         .map(|token| states.open(&token, &binding))
         .transpose()
         .map_err(|error| ErrorObject::invalid_params(error.to_string()))?;
     let replay = Arc::new(Replay::new(state, responses));
     let cancelled = request.link.cancellation().clone();
-    let scope = request.scope(Some(Arc::clone(&replay)));
+    let (context, scope) = request.context(Some(Arc::clone(&replay)));
     let stop = scope.cancellation.clone();
-    let context = Context::modern(Arc::clone(&scope));
     match mrtr::run(&replay, &stop, &cancelled, handler(context, scope)).await {
         Outcome::Complete(output) => Ok(Ran::Complete(output)),
         // Nobody reads the answer to a cancelled request.
@@ -655,25 +548,4 @@ async fn get_prompt(
         &methods::prompt_result(&prompt, messages),
         None,
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn capability_paths_become_nested_objects() {
-        let data = |path: &str| -> Value {
-            let error = missing_capability_error(path);
-            serde_json::from_str(error.data.as_deref().expect("data").get()).expect("JSON")
-        };
-        assert_eq!(
-            data("sampling"),
-            serde_json::json!({"requiredCapabilities": {"sampling": {}}})
-        );
-        assert_eq!(
-            data("elicitation.url"),
-            serde_json::json!({"requiredCapabilities": {"elicitation": {"url": {}}}})
-        );
-    }
 }

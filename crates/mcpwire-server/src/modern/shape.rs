@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 
 use crate::CacheHints;
 use crate::router::Route;
-use crate::server::Inner;
+use crate::state::Inner;
 
 /// Whether the complete results of `method` carry cache hints (caching.mdx).
 fn cacheable(method: &str) -> bool {
@@ -48,7 +48,7 @@ pub(crate) fn complete(
     };
     object.insert("resultType".to_owned(), Value::from("complete"));
     if cacheable(method) {
-        let hints = hints.unwrap_or(server.cache_hints);
+        let hints = hints.unwrap_or(server.settings().cache_hints);
         object.insert("ttlMs".to_owned(), Value::from(hints.ttl_ms()));
         object.insert("cacheScope".to_owned(), Value::from(hints.scope().as_str()));
     }
@@ -87,7 +87,7 @@ pub(crate) fn stamp(server: &Inner, mut result: JsonObject) -> Result<Box<RawVal
 
 /// The server's `Implementation`, as 2026-07-28 writes it.
 fn server_info(server: &Inner) -> Value {
-    serde_json::to_value(&server.info)
+    serde_json::to_value(&server.settings().info)
         .ok()
         .and_then(|info| serde_json::from_value::<v2026_07_28::Implementation>(info).ok())
         .and_then(|info| serde_json::to_value(info).ok())
