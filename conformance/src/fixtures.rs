@@ -494,7 +494,8 @@ async fn ask_field(
 ) -> Result<String, Error> {
     let params = one_field_form(message, field, kind);
     let answer = context
-        .elicit_with(params, AskOptions::new().key(key))
+        .elicit(params)
+        .options(AskOptions::new().key(key))
         .await?;
     let value = answer
         .content
@@ -519,14 +520,18 @@ async fn ask_model(
         "maxTokens": max_tokens
     }))?;
     let answer = context
-        .create_message_with(params, AskOptions::new().key(key))
+        .create_message(params)
+        .options(AskOptions::new().key(key))
         .await?;
     Ok(sampled_text(&answer))
 }
 
 /// Asks the client for its roots under `key`, as a list of URIs.
 async fn ask_roots(context: &Context, key: &str) -> Result<String, Error> {
-    let roots = context.list_roots_with(AskOptions::new().key(key)).await?;
+    let roots = context
+        .list_roots()
+        .options(AskOptions::new().key(key))
+        .await?;
     let uris: Vec<&str> = roots.roots.iter().map(|root| root.uri.as_str()).collect();
     Ok(uris.join(", "))
 }

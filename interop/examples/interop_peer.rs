@@ -206,11 +206,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             eprintln!("listening on http://{}/mcp", listener.local_addr()?);
             // The interop tests read only the first line of stderr: nothing more is printed.
             server
-                .serve_http_with(
-                    listener,
-                    mcpwire_server::HttpConfig::default(),
-                    std::future::pending(),
-                )
+                .serve_http(listener)
+                .config(mcpwire_server::HttpConfig::default())
                 .await?;
         }
     }

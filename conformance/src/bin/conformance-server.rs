@@ -80,7 +80,9 @@ async fn serve_http(server: Server, address: SocketAddr) -> anyhow::Result<()> {
         let _ = tokio::signal::ctrl_c().await;
     };
     server
-        .serve_http_with(listener, mcpwire_server::HttpConfig::default(), shutdown)
+        .serve_http(listener)
+        .config(mcpwire_server::HttpConfig::default())
+        .with_graceful_shutdown(shutdown)
         .await
         .context("serving HTTP")
 }

@@ -141,7 +141,9 @@ async fn run_serve(serve: Serve) -> anyhow::Result<()> {
             eprintln!("mcpwire: shutting down");
         };
         server
-            .serve_http_with(listener, config, shutdown)
+            .serve_http(listener)
+            .config(config)
+            .with_graceful_shutdown(shutdown)
             .await
             .context("serving HTTP")?;
     }

@@ -158,9 +158,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             // is printed.
             #[cfg(feature = "legacy-sse")]
             let config = config.legacy_sse_endpoints("/sse", "/messages");
-            server
-                .serve_http_with(listener, config, std::future::pending())
-                .await?;
+            server.serve_http(listener).config(config).await?;
         }
         _ => return Err("usage: everything [--http ADDRESS]".into()),
     }

@@ -285,29 +285,14 @@ impl Context {
     /// resource, the modern era answers the request with `-32021`. [`Error::is_unsupported`]
     /// in the modern era while serving a request other than `tools/call`, `prompts/get` and
     /// `resources/read`. Otherwise as the request fails.
-    pub async fn create_message(
+    pub fn create_message(
         &self,
         params: wire::CreateMessageRequestParams,
-    ) -> Result<wire::CreateMessageResult, Error> {
-        self.create_message_with(params, AskOptions::default())
-            .await
-    }
-
-    /// [`Context::create_message`] with options, such as a callback for the client's progress.
-    ///
-    /// # Errors
-    ///
-    /// As [`Context::create_message`].
-    pub async fn create_message_with(
-        &self,
-        params: wire::CreateMessageRequestParams,
-        options: AskOptions,
-    ) -> Result<wire::CreateMessageResult, Error> {
-        self.check_sampling(&params)?;
-        let result = self
-            .ask(methods::CreateMessage::METHOD, &params, options)
-            .await?;
-        decode_result(&result)
+    ) -> Ask<'_, wire::CreateMessageResult> {
+        let checked = self
+            .check_sampling(&params)
+            .and_then(|()| to_object(&params));
+        Ask::new(self, methods::CreateMessage::METHOD, checked)
     }
 
     /// Asks the client to run `sampling/createMessage` as a task (2025-11-25), and returns the
@@ -345,7 +330,7 @@ impl Context {
         let result = self
             .ask(
                 methods::CreateMessage::METHOD,
-                &params,
+                to_object(&params)?,
                 AskOptions::default(),
             )
             .await?;
@@ -363,26 +348,11 @@ impl Context {
     ///
     /// [`Error::is_capability_missing`] when the client did not declare elicitation in that
     /// mode; otherwise as [`Context::create_message`].
-    pub async fn elicit(
-        &self,
-        params: wire::ElicitRequestParams,
-    ) -> Result<wire::ElicitResult, Error> {
-        self.elicit_with(params, AskOptions::default()).await
-    }
-
-    /// [`Context::elicit`] with options, such as a callback for the client's progress.
-    ///
-    /// # Errors
-    ///
-    /// As [`Context::elicit`].
-    pub async fn elicit_with(
-        &self,
-        params: wire::ElicitRequestParams,
-        options: AskOptions,
-    ) -> Result<wire::ElicitResult, Error> {
-        self.check_elicitation(&params)?;
-        let result = self.ask(methods::Elicit::METHOD, &params, options).await?;
-        decode_result(&result)
+    pub fn elicit(&self, params: wire::ElicitRequestParams) -> Ask<'_, wire::ElicitResult> {
+        let checked = self
+            .check_elicitation(&params)
+            .and_then(|()| to_object(&params));
+        Ask::new(self, methods::Elicit::METHOD, checked)
     }
 
     /// Asks the client to run `elicitation/create` as a task (2025-11-25), and returns the
@@ -421,7 +391,11 @@ impl Context {
             }
         }
         let result = self
-            .ask(methods::Elicit::METHOD, &params, AskOptions::default())
+            .ask(
+                methods::Elicit::METHOD,
+                to_object(&params)?,
+                AskOptions::default(),
+            )
             .await?;
         decode_result(&result)
     }
@@ -433,26 +407,12 @@ impl Context {
     ///
     /// [`Error::is_capability_missing`] when the client did not declare `roots`; otherwise as
     /// [`Context::create_message`].
-    pub async fn list_roots(&self) -> Result<wire::ListRootsResult, Error> {
-        self.list_roots_with(AskOptions::default()).await
-    }
-
-    /// [`Context::list_roots`] with options, such as a callback for the client's progress.
-    ///
-    /// # Errors
-    ///
-    /// As [`Context::list_roots`].
-    pub async fn list_roots_with(
-        &self,
-        options: AskOptions,
-    ) -> Result<wire::ListRootsResult, Error> {
-        if self.client_capabilities().roots.is_none() {
-            return Err(Error::capability_missing("roots"));
-        }
-        let result = self
-            .ask(methods::ListRoots::METHOD, &serde_json::Map::new(), options)
-            .await?;
-        decode_result(&result)
+    pub fn list_roots(&self) -> Ask<'_, wire::ListRootsResult> {
+        let checked = match self.client_capabilities().roots {
+            Some(_) => Ok(serde_json::Map::new()),
+            None => Err(Error::capability_missing("roots")),
+        };
+        Ask::new(self, methods::ListRoots::METHOD, checked)
     }
 
     /// Pings the client.
@@ -465,7 +425,7 @@ impl Context {
         self.legacy_only("ping")?;
         self.ask(
             methods::Ping::METHOD,
-            &serde_json::Map::new(),
+            serde_json::Map::new(),
             AskOptions::default(),
         )
         .await
@@ -495,14 +455,9 @@ impl Context {
     async fn ask(
         &self,
         method: &str,
-        params: &impl Serialize,
+        params: serde_json::Map<String, Value>,
         options: AskOptions,
     ) -> Result<Box<RawValue>, Error> {
-        let params = match serde_json::to_value(params) {
-            Ok(Value::Object(object)) => object,
-            Ok(_) => serde_json::Map::new(),
-            Err(error) => return Err(Error::protocol(error.to_string())),
-        };
         let (request, session) = match &self.scope {
             Scope::Legacy { request, session } => (request, session),
             Scope::Modern(modern) => return modern.ask(method, params, options.key).await,
@@ -550,5 +505,101 @@ impl Context {
             }
             Scope::Modern(modern) => modern.link.notify(method, params).await,
         }
+    }
+}
+
+/// `params` as the JSON object a request carries.
+fn to_object(params: &impl Serialize) -> Result<serde_json::Map<String, Value>, Error> {
+    match serde_json::to_value(params) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Ok(serde_json::Map::new()),
+        Err(error) => Err(Error::protocol(error.to_string())),
+    }
+}
+
+/// A request to the client (sampling, elicitation, roots), sent when awaited: set its options
+/// first, if any. Returned by [`Context::create_message`], [`Context::elicit`] and
+/// [`Context::list_roots`].
+///
+/// ```no_run
+/// # async fn run(context: mcpwire_server::Context) -> Result<(), mcpwire_server::Error> {
+/// let roots = context
+///     .list_roots()
+///     .on_progress(|progress| println!("{}", progress.progress))
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[must_use = "nothing is asked until it is awaited"]
+pub struct Ask<'a, R> {
+    context: &'a Context,
+    method: &'static str,
+    /// The params, or why the request may not be sent (reported when awaited).
+    params: Result<serde_json::Map<String, Value>, Error>,
+    options: AskOptions,
+    result: std::marker::PhantomData<fn() -> R>,
+}
+
+impl<'a, R> Ask<'a, R> {
+    fn new(
+        context: &'a Context,
+        method: &'static str,
+        params: Result<serde_json::Map<String, Value>, Error>,
+    ) -> Self {
+        Ask {
+            context,
+            method,
+            params,
+            options: AskOptions::default(),
+            result: std::marker::PhantomData,
+        }
+    }
+
+    /// Replaces every option of this request with `options`.
+    pub fn options(mut self, options: AskOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Hands the client's progress on this request to `callback`; see
+    /// [`AskOptions::on_progress`].
+    pub fn on_progress(
+        mut self,
+        callback: impl Fn(crate::ClientProgress) + Send + Sync + 'static,
+    ) -> Self {
+        self.options = self.options.on_progress(callback);
+        self
+    }
+
+    /// Names the request in the modern era; see [`AskOptions::key`].
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.options = self.options.key(key);
+        self
+    }
+}
+
+impl<'a, R> std::future::IntoFuture for Ask<'a, R>
+where
+    R: serde::de::DeserializeOwned + Send + 'a,
+{
+    type Output = Result<R, Error>;
+    type IntoFuture =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<R, Error>> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let params = self.params?;
+            let result = self.context.ask(self.method, params, self.options).await?;
+            decode_result(&result)
+        })
+    }
+}
+
+impl<R> std::fmt::Debug for Ask<'_, R> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Ask")
+            .field("method", &self.method)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
     }
 }

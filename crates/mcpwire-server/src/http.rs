@@ -83,11 +83,13 @@ impl Server {
         }
     }
 
-    /// Serves this server over Streamable HTTP on `listener`, with the default
-    /// [`HttpConfig`](crate::HttpConfig), until the process ends.
+    /// Serves this server over Streamable HTTP on `listener`, when awaited: with the default
+    /// [`HttpConfig`](crate::HttpConfig) until the process ends, unless the returned
+    /// [`ServeHttp`] is given a [`config`](ServeHttp::config) or a
+    /// [`graceful shutdown`](ServeHttp::with_graceful_shutdown).
     ///
     /// The defaults accept only loopback `Host` and `Origin` values: bind to `127.0.0.1`, or
-    /// use [`Server::serve_http_with`] with the allowed hosts of a public name.
+    /// give a config with the allowed hosts of a public name.
     ///
     /// # Errors
     ///
@@ -97,38 +99,66 @@ impl Server {
     ///
     /// ```no_run
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use mcpwire_server::HttpConfig;
+    ///
     /// let server = mcpwire_server::Server::builder("example", "1.0.0").build()?;
     /// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-    /// server.serve_http(listener).await?;
+    /// server
+    ///     .serve_http(listener)
+    ///     .config(HttpConfig::default().session_idle_timeout(std::time::Duration::from_secs(60)))
+    ///     .with_graceful_shutdown(async { tokio::signal::ctrl_c().await.unwrap() })
+    ///     .await?;
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn serve_http(
-        &self,
-        listener: TcpListener,
-    ) -> Result<(), mcpwire_http::server::Error> {
-        self.serve_http_with(listener, Config::default(), std::future::pending())
-            .await
+    pub fn serve_http(&self, listener: TcpListener) -> ServeHttp<'_> {
+        ServeHttp {
+            server: self,
+            listener,
+            config: Config::default(),
+            shutdown: Box::pin(std::future::pending()),
+        }
+    }
+}
+
+/// Serving a [`Server`] over Streamable HTTP, started by awaiting it; see
+/// [`Server::serve_http`].
+#[must_use = "nothing is served until it is awaited"]
+pub struct ServeHttp<'a> {
+    server: &'a Server,
+    listener: TcpListener,
+    config: Config,
+    shutdown: Pin<Box<dyn Future<Output = ()> + Send + 'a>>,
+}
+
+impl<'a> ServeHttp<'a> {
+    /// Serves with `config` instead of the default one.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
     }
 
-    /// Serves this server over Streamable HTTP on `listener` with `config`, until `shutdown`
-    /// completes; then every modern subscription is closed with its final result
-    /// ([`Server::close_subscriptions`]), every session ends and connections get the
-    /// configured grace period.
-    ///
-    /// # Errors
-    ///
-    /// Fails when accepting connections fails for good.
-    pub async fn serve_http_with<F>(
-        &self,
-        listener: TcpListener,
-        config: Config,
-        shutdown: F,
-    ) -> Result<(), mcpwire_http::server::Error>
-    where
-        F: Future<Output = ()> + Send,
-    {
-        let server = self.clone();
+    /// Serves until `signal` completes; then every modern subscription is closed with its
+    /// final result ([`Server::close_subscriptions`]), every session ends and connections
+    /// get the configured grace period.
+    pub fn with_graceful_shutdown(mut self, signal: impl Future<Output = ()> + Send + 'a) -> Self {
+        self.shutdown = Box::pin(signal);
+        self
+    }
+}
+
+impl<'a> std::future::IntoFuture for ServeHttp<'a> {
+    type Output = Result<(), mcpwire_http::server::Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let ServeHttp {
+            server: this,
+            listener,
+            config,
+            shutdown,
+        } = self;
+        let server = this.clone();
         let listens = Arc::new(watch::Sender::new(0));
         let mut answered = listens.subscribe();
         let grace = config.get_shutdown_grace();
@@ -142,8 +172,17 @@ impl Server {
                 tracing::debug!("subscriptions still open after the shutdown grace period");
             }
         };
-        let service = self.http_service_counting(config, listens);
-        serve(listener, service, shutdown).await
+        let service = this.http_service_counting(config, listens);
+        Box::pin(serve(listener, service, shutdown))
+    }
+}
+
+impl std::fmt::Debug for ServeHttp<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("ServeHttp")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 

@@ -73,8 +73,10 @@ mod version;
 
 pub use ask::{AskOptions, ClientProgress};
 pub use cache::{CacheHints, CacheScope};
-pub use context::Context;
+pub use context::{Ask, Context};
 pub use error::{Error, ToolError};
+#[cfg(feature = "http")]
+pub use http::ServeHttp;
 pub use lists::ListKind;
 #[cfg(feature = "http")]
 pub use mcpwire_http::server::{Config as HttpConfig, StreamableHttpService};

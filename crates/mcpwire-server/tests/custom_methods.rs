@@ -154,7 +154,8 @@ async fn custom_methods_are_routed_in_both_eras_over_http() {
     let served = server();
     tokio::spawn(async move {
         served
-            .serve_http_with(listener, HttpConfig::default(), std::future::pending())
+            .serve_http(listener)
+            .config(HttpConfig::default())
             .await
     });
     for (choice, era) in [

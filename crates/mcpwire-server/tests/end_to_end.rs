@@ -240,7 +240,7 @@ fn server(events: Events) -> Server {
             let options = AskOptions::new().on_progress(move |progress: ClientProgress| {
                 seen.lock().expect("updates").push(format!("{}/{:?} {:?}", progress.progress, progress.total, progress.message));
             });
-            let message = context.create_message_with(sampling, options).await?;
+            let message = context.create_message(sampling).options(options).await?;
             let updates = updates.lock().expect("updates").join(", ");
             Ok::<_, ToolError>(format!("{}: {updates}", message.model))
         }))

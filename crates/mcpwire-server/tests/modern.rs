@@ -1110,15 +1110,15 @@ fn root_uris(roots: &types::ListRootsResult) -> String {
 /// A tool that asks the user, the model and the client at once, written once for both eras.
 async fn profile(_: Map<String, Value>, context: Context) -> Result<String, ToolError> {
     let (name, greeting, roots) = tokio::join!(
-        context.elicit_with(
-            form("What is your name?", "name", "string"),
-            mcpwire_server::AskOptions::new().key("user_name")
-        ),
-        context.create_message_with(
-            sampling_params("Generate a greeting"),
-            mcpwire_server::AskOptions::new().key("greeting")
-        ),
-        context.list_roots_with(mcpwire_server::AskOptions::new().key("client_roots")),
+        context
+            .elicit(form("What is your name?", "name", "string"))
+            .options(mcpwire_server::AskOptions::new().key("user_name")),
+        context
+            .create_message(sampling_params("Generate a greeting"))
+            .options(mcpwire_server::AskOptions::new().key("greeting")),
+        context
+            .list_roots()
+            .options(mcpwire_server::AskOptions::new().key("client_roots")),
     );
     let (name, greeting, roots) = (name?, greeting?, roots?);
     Ok(format!(
@@ -1133,16 +1133,16 @@ async fn profile(_: Map<String, Value>, context: Context) -> Result<String, Tool
 async fn two_steps(_: Map<String, Value>, context: Context) -> Result<String, ToolError> {
     let options = |key: &str| mcpwire_server::AskOptions::new().key(key);
     let name = context
-        .elicit_with(
-            form("Step 1: What is your name?", "name", "string"),
-            options("step1"),
-        )
+        .elicit(form("Step 1: What is your name?", "name", "string"))
+        .options(options("step1"))
         .await?;
     let color = context
-        .elicit_with(
-            form("Step 2: What is your favorite color?", "color", "string"),
-            options("step2"),
-        )
+        .elicit(form(
+            "Step 2: What is your favorite color?",
+            "color",
+            "string",
+        ))
+        .options(options("step2"))
         .await?;
     Ok(format!(
         "{} likes {}",
@@ -1192,10 +1192,7 @@ fn mrtr_server() -> Server {
         }))
         .prompt(Prompt::new("contextual", |_, context: Context| async move {
             let answer = context
-                .elicit_with(
-                    form("What context should the prompt use?", "context", "string"),
-                    mcpwire_server::AskOptions::new().key("user_context"),
-                )
+                .elicit(form("What context should the prompt use?", "context", "string")).options(mcpwire_server::AskOptions::new().key("user_context"))
                 .await?;
             Ok::<_, HandlerError>(vec![types::PromptMessage {
                 content: text(format!("Use {}", answered(&answer, "context"))),

@@ -119,7 +119,9 @@ async fn start() -> Served {
     let serving = server.clone();
     tokio::spawn(async move {
         serving
-            .serve_http_with(listener, HttpConfig::default(), async {
+            .serve_http(listener)
+            .config(HttpConfig::default())
+            .with_graceful_shutdown(async {
                 let _ = stopped.await;
             })
             .await
