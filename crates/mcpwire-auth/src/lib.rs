@@ -36,6 +36,10 @@ pub mod client;
 
 #[cfg(feature = "client")]
 mod error;
+#[cfg(feature = "client")]
+mod fetch;
+#[cfg(feature = "client")]
+mod secret;
 
 #[cfg(feature = "client")]
 pub use error::Error;

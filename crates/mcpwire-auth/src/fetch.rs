@@ -1,5 +1,6 @@
-//! The requests the client makes because a server told it to: metadata, registration, token
-//! and authorization URLs, all through the HTTP stack below the layer, under one policy.
+//! The crate's own outbound requests, under one policy: the client's (metadata, registration,
+//! token and authorization URLs that a server told it to fetch, through the HTTP stack below
+//! its layer) and the resource server's (the issuer's JWKS, the introspection endpoint).
 //!
 //! The policy ([`FetchPolicy`]): `https` only, plain `http` only to a loopback host and only
 //! when opted in; redirects are never followed (a `3xx` is an answer like any other, so no
