@@ -16,7 +16,11 @@
 //!    `401` with `WWW-Authenticate: Bearer resource_metadata="…", scope="…"` (and
 //!    `error="invalid_token"` when a token was presented); a token without the required
 //!    scopes gets `403` with `error="insufficient_scope"`.
-//! 3. It verifies the token with a [`TokenVerifier`]: a closure ([`verify_fn`]).
+//! 3. It verifies the token with a [`TokenVerifier`]: [`JwtVerifier`] for JWT access
+//!    tokens (RFC 9068) against the issuer's JWKS, with an exact issuer, this resource in
+//!    the audience, `exp` required, `nbf` checked, a small leeway, the algorithms each key
+//!    allows (never `none` or HMAC), `typ` `at+jwt`, and ID tokens refused; or a closure
+//!    ([`verify_fn`]).
 //! 4. It inserts the verified [`Principal`] into the request's `http::Extensions`.
 //! 5. It calls the endpoint only after all that: a refused request never reaches it, so it
 //!    never creates an MCP session.
@@ -26,12 +30,20 @@
 
 mod bearer;
 mod challenge;
+mod http;
+mod jwks;
+mod jwt;
 mod layer;
 mod principal;
 mod resource;
 mod verifier;
 
+pub use crate::fetch::{DEFAULT_FETCH_DEADLINE, DEFAULT_MAX_BODY_BYTES, FetchPolicy};
 pub use crate::secret::Secret;
+pub use jwt::{
+    DEFAULT_JWKS_MAX_AGE, DEFAULT_JWKS_REFRESH_INTERVAL, DEFAULT_LEEWAY, JwtVerifier,
+    JwtVerifierBuilder,
+};
 pub use layer::{AuthBody, BearerAuthLayer, BearerAuthService, MetadataService};
 pub use principal::Principal;
 pub use resource::{DEFAULT_MAX_TOKEN_BYTES, ProtectedResource, WELL_KNOWN_PATH};
