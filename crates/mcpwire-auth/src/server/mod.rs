@@ -19,8 +19,9 @@
 //! 3. It verifies the token with a [`TokenVerifier`]: [`JwtVerifier`] for JWT access
 //!    tokens (RFC 9068) against the issuer's JWKS, with an exact issuer, this resource in
 //!    the audience, `exp` required, `nbf` checked, a small leeway, the algorithms each key
-//!    allows (never `none` or HMAC), `typ` `at+jwt`, and ID tokens refused; or a closure
-//!    ([`verify_fn`]).
+//!    allows (never `none` or HMAC), `typ` `at+jwt`, and ID tokens refused;
+//!    [`IntrospectionVerifier`] for opaque tokens (RFC 7662, failing closed with `503`,
+//!    results cached briefly); or a closure ([`verify_fn`]).
 //! 4. It inserts the verified [`Principal`] into the request's `http::Extensions`.
 //! 5. It calls the endpoint only after all that: a refused request never reaches it, so it
 //!    never creates an MCP session.
@@ -31,6 +32,7 @@
 mod bearer;
 mod challenge;
 mod http;
+mod introspection;
 mod jwks;
 mod jwt;
 mod layer;
@@ -40,6 +42,10 @@ mod verifier;
 
 pub use crate::fetch::{DEFAULT_FETCH_DEADLINE, DEFAULT_MAX_BODY_BYTES, FetchPolicy};
 pub use crate::secret::Secret;
+pub use introspection::{
+    DEFAULT_INTROSPECTION_CACHE_CAPACITY, DEFAULT_INTROSPECTION_CACHE_TTL, IntrospectionVerifier,
+    IntrospectionVerifierBuilder,
+};
 pub use jwt::{
     DEFAULT_JWKS_MAX_AGE, DEFAULT_JWKS_REFRESH_INTERVAL, DEFAULT_LEEWAY, JwtVerifier,
     JwtVerifierBuilder,
