@@ -9,8 +9,14 @@
 //!   [`client::UserAgent`], and sends the token it gets on every later request, refreshing
 //!   it and stepping its scopes up as the server asks.
 //!
-//! The resource-server side (bearer validation, Protected Resource Metadata, challenges as
-//! server layers) will live beside it in a `server` module.
+//! - [`server`] (feature `server`): the resource-server side, an MCP server protecting
+//!   itself. [`server::BearerAuthLayer`] is a `tower` layer in front of the MCP endpoint
+//!   (`mcpwire-http`'s `StreamableHttpService`, or any HTTP service): it serves the
+//!   endpoint's Protected Resource Metadata (RFC 9728), checks the bearer token of every
+//!   request with a [`server::TokenVerifier`] (JWT access tokens against the issuer's JWKS,
+//!   RFC 7662 introspection, or a closure), answers `401` and `403` with the challenges MCP
+//!   specifies, and hands the verified [`server::Principal`] to the endpoint in the
+//!   request's extensions.
 //!
 //! ```no_run
 //! # #[cfg(feature = "client")]
@@ -34,8 +40,16 @@
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub mod client;
 
-#[cfg(feature = "client")]
-mod error;
+#[cfg(feature = "server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
+pub mod server;
 
-#[cfg(feature = "client")]
+#[cfg(any(feature = "client", feature = "server"))]
+mod error;
+#[cfg(any(feature = "client", feature = "server"))]
+mod fetch;
+#[cfg(any(feature = "client", feature = "server"))]
+mod secret;
+
+#[cfg(any(feature = "client", feature = "server"))]
 pub use error::Error;

@@ -12,14 +12,14 @@ use url::Url;
 use crate::client::challenge::BearerChallenge;
 use crate::client::config::OAuthConfig;
 use crate::client::discovery::{Discovered, discover};
-use crate::client::fetch::Fetcher;
 use crate::client::flow::{authorization_code, refresh};
 use crate::client::metadata::resource_covers;
 use crate::client::registration::Registrations;
 use crate::client::scope::{initial_scopes, union, with_offline_access};
-use crate::client::secret::Secret;
 use crate::client::token::{TokenKey, TokenSet};
 use crate::error::Error;
+use crate::fetch::Fetcher;
+use crate::secret::Secret;
 
 /// How long before its expiry a token is refreshed ahead of use.
 const REFRESH_MARGIN: Duration = Duration::from_secs(30);

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::client::fetch::FetchPolicy;
-use crate::client::secret::Secret;
 use crate::client::token::{MemoryTokenStore, TokenStore};
 use crate::client::user_agent::UserAgent;
+use crate::fetch::FetchPolicy;
+use crate::secret::Secret;
 
 /// The default number of step-up authorizations one request may cause.
 pub const DEFAULT_MAX_STEP_UPS: u32 = 2;

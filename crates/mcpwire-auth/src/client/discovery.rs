@@ -4,12 +4,12 @@
 use http::StatusCode;
 use url::Url;
 
-use crate::client::fetch::{Fetcher, origin};
 use crate::client::metadata::{
     AuthorizationServerMetadata, ProtectedResourceMetadata, authorization_server_metadata_urls,
     protected_resource_metadata_urls, resource_covers,
 };
 use crate::error::{Error, Kind};
+use crate::fetch::{Fetcher, origin};
 
 /// What discovery found for one MCP endpoint.
 #[derive(Clone, Debug)]

@@ -5,14 +5,14 @@ use url::Url;
 
 use crate::client::config::OAuthConfig;
 use crate::client::discovery::Discovered;
-use crate::client::fetch::{Fetcher, origin};
 use crate::client::metadata::AuthorizationServerMetadata;
 use crate::client::pkce::{Pkce, random_string};
 use crate::client::registration::Registration;
-use crate::client::secret::Secret;
 use crate::client::token::{TokenOutcome, TokenSet, read_token_response};
 use crate::client::user_agent::AuthorizationPrompt;
 use crate::error::{Error, Kind};
+use crate::fetch::{Fetcher, origin};
+use crate::secret::Secret;
 
 /// Runs the authorization code flow for `scopes` and returns the tokens granted.
 pub(crate) async fn authorization_code(

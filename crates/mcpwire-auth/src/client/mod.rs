@@ -55,7 +55,6 @@ mod authorizer;
 mod challenge;
 mod config;
 mod discovery;
-mod fetch;
 mod flow;
 mod layer;
 mod loopback;
@@ -63,21 +62,20 @@ mod metadata;
 mod pkce;
 mod registration;
 mod scope;
-mod secret;
 mod token;
 mod user_agent;
 
+pub use crate::fetch::{DEFAULT_FETCH_DEADLINE, DEFAULT_MAX_BODY_BYTES, FetchPolicy};
+pub use crate::secret::Secret;
 pub use challenge::{
     BearerChallenge, Challenge, MAX_CHALLENGES, MAX_HEADER_LENGTH, MAX_PARAMS, parse_challenges,
 };
 pub use config::{DEFAULT_MAX_STEP_UPS, OAuthConfig, PreRegistered};
-pub use fetch::{DEFAULT_FETCH_DEADLINE, DEFAULT_MAX_BODY_BYTES, FetchPolicy};
 pub use layer::{AuthLayer, AuthService};
 pub use loopback::{DEFAULT_AUTHORIZATION_TIMEOUT, LoopbackUserAgent};
 pub use metadata::{
     AuthorizationServerMetadata, ProtectedResourceMetadata, authorization_server_metadata_urls,
     protected_resource_metadata_urls, resource_covers,
 };
-pub use secret::Secret;
 pub use token::{MemoryTokenStore, TokenKey, TokenSet, TokenStore};
 pub use user_agent::{AuthorizationFuture, AuthorizationPrompt, HeadlessUserAgent, UserAgent};

@@ -5,8 +5,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest as _, Sha256};
 
-use crate::client::secret::Secret;
 use crate::error::{Error, Kind};
+use crate::secret::Secret;
 
 /// A PKCE verifier and its `S256` challenge.
 #[derive(Debug)]

@@ -13,10 +13,10 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::client::config::OAuthConfig;
-use crate::client::fetch::{Fetcher, origin};
 use crate::client::metadata::AuthorizationServerMetadata;
-use crate::client::secret::Secret;
 use crate::error::{Error, Kind};
+use crate::fetch::{Fetcher, origin};
+use crate::secret::Secret;
 
 /// How the client authenticates at the token endpoint (RFC 7591 §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use crate::client::challenge::split_scopes;
-use crate::client::secret::Secret;
 use crate::error::{Error, Kind};
+use crate::secret::Secret;
 
 /// Which tokens a [`TokenStore`] entry holds: those one authorization server (by its
 /// `issuer`) granted for one resource (by its RFC 8707 identifier). A token is only ever

@@ -10,8 +10,8 @@ use http::header::LOCATION;
 use mcpwire_http::client::BoxError;
 use url::Url;
 
-use crate::client::fetch::{Fetcher, origin};
 use crate::error::{Error, Kind};
+use crate::fetch::{Fetcher, origin};
 
 /// The future a [`UserAgent`] answers with: the URL the authorization server redirected to.
 pub type AuthorizationFuture = Pin<Box<dyn Future<Output = Result<Url, BoxError>> + Send>>;

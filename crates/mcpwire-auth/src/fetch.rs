@@ -1,5 +1,6 @@
-//! The requests the client makes because a server told it to: metadata, registration, token
-//! and authorization URLs, all through the HTTP stack below the layer, under one policy.
+//! The crate's own outbound requests, under one policy: the client's (metadata, registration,
+//! token and authorization URLs that a server told it to fetch, through the HTTP stack below
+//! its layer) and the resource server's (the issuer's JWKS, the introspection endpoint).
 //!
 //! The policy ([`FetchPolicy`]): `https` only, plain `http` only to a loopback host and only
 //! when opted in; redirects are never followed (a `3xx` is an answer like any other, so no
@@ -109,12 +110,14 @@ pub(crate) fn is_loopback(host: &Host<&str>) -> bool {
 /// A response read whole.
 pub(crate) struct Fetched {
     pub(crate) status: StatusCode,
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
     pub(crate) headers: HeaderMap,
     pub(crate) body: Bytes,
 }
 
 impl Fetched {
     /// The body as JSON, when the status is a success.
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
     pub(crate) fn json<T: serde::de::DeserializeOwned>(&self, what: &str) -> Result<T, Error> {
         serde_json::from_slice(&self.body).map_err(|error| {
             Error::new(Kind::Fetch, format!("{what} is not the JSON expected")).with_source(error)
@@ -134,6 +137,7 @@ impl Fetcher {
         Fetcher { service, policy }
     }
 
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
     pub(crate) fn policy(&self) -> &FetchPolicy {
         &self.policy
     }
@@ -149,6 +153,7 @@ impl Fetcher {
     }
 
     /// `GET url`, for the headless user agent; the answer's `Location` is read, not followed.
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
     pub(crate) async fn get(&self, url: &Url) -> Result<Fetched, Error> {
         let request = Request::builder()
             .method(Method::GET)
@@ -180,6 +185,7 @@ impl Fetcher {
     }
 
     /// `POST url` with a JSON body.
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
     pub(crate) async fn post_json(
         &self,
         url: &Url,

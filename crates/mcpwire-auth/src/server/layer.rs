@@ -1,0 +1,371 @@
+//! [`BearerAuthLayer`]: the resource server as a `tower` layer in front of the MCP endpoint,
+//! and [`MetadataService`], its Protected Resource Metadata on its own.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::header::{ALLOW, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{Either, Full};
+use tower::{Layer, Service, ServiceExt as _};
+
+use crate::error::Error;
+use crate::server::bearer::{Presented, presented};
+use crate::server::challenge::{Challenge, ErrorCode};
+use crate::server::principal::Principal;
+use crate::server::resource::{Compiled, ProtectedResource};
+use crate::server::verifier::TokenVerifier;
+
+/// The body of the responses of a [`BearerAuthService`]: the endpoint's own, or the layer's
+/// (a refusal, or the metadata document).
+pub type AuthBody<B> = Either<B, Full<Bytes>>;
+
+/// A `tower` layer that makes an MCP endpoint an OAuth 2.1 resource server.
+///
+/// Every request to the wrapped service, whatever its method, must carry a bearer token in
+/// its one `Authorization` header (never in the query string or a form body), which the
+/// [`TokenVerifier`] accepts and which grants the
+/// [required scopes](ProtectedResource::required_scopes). Then the verified [`Principal`]
+/// is inserted into the request's extensions, and the request goes to the service; until
+/// then, the service is neither polled nor called, so a refused request allocates nothing
+/// in it (no MCP session).
+///
+/// | answer | when |
+/// |---|---|
+/// | `200` with the metadata | `GET` or `HEAD` of one of the [metadata paths](Self::metadata_paths), without a token |
+/// | `400`, `error="invalid_request"` | two `Authorization` headers, or `Bearer` credentials that are not one `token68` |
+/// | `401`, no `error` | no `Authorization` header, or another scheme than `Bearer` |
+/// | `401`, `error="invalid_token"` | a token over the [size limit](ProtectedResource::max_token_bytes), or refused by the verifier |
+/// | `403`, `error="insufficient_scope"` | a valid token without every required scope |
+/// | `503` | the verifier could not verify the token now (keys or introspection unreachable) |
+///
+/// Every `400`, `401` and `403` carries `WWW-Authenticate: Bearer` with
+/// `resource_metadata` (the [metadata URL](Self::metadata_url)) and `scope`: for `401`, the
+/// required scopes (or, without any, the supported ones); for `403`, the required scopes
+/// together with those of the token that the resource supports, so that a client that
+/// steps up keeps what it had. Refusals have an empty body.
+///
+/// Per-tool scopes (a `tools/call` that needs more than the endpoint) are not there yet:
+/// the same scopes are required of every request.
+#[derive(Clone)]
+pub struct BearerAuthLayer {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    resource: Compiled,
+    verifier: Box<dyn TokenVerifier>,
+}
+
+impl BearerAuthLayer {
+    /// A layer protecting `resource` whose tokens `verifier` checks.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_config`] when the resource is not a canonical `https` URI (or `http` to a
+    /// loopback host), without query or fragment; when it names no authorization server, or
+    /// one that is not such a URL; or when a scope is not a valid scope token.
+    pub fn new(resource: ProtectedResource, verifier: impl TokenVerifier) -> Result<Self, Error> {
+        Ok(BearerAuthLayer {
+            shared: Arc::new(Shared {
+                resource: resource.compile()?,
+                verifier: Box::new(verifier),
+            }),
+        })
+    }
+
+    /// The URL of the metadata at the path-inserted well-known URI, as the challenges'
+    /// `resource_metadata` name it: for `https://mcp.example.com/mcp`,
+    /// `https://mcp.example.com/.well-known/oauth-protected-resource/mcp`.
+    pub fn metadata_url(&self) -> &str {
+        &self.shared.resource.metadata_url
+    }
+
+    /// The paths the metadata is served at: the path-inserted well-known path, then the
+    /// root one (unless [turned off](ProtectedResource::root_metadata), or the same). The
+    /// layer answers them itself when they reach it; in a router, mount
+    /// [`metadata_service`](Self::metadata_service) at each.
+    pub fn metadata_paths(&self) -> &[String] {
+        &self.shared.resource.metadata_paths
+    }
+
+    /// The metadata document, exactly as served.
+    pub fn metadata_document(&self) -> &[u8] {
+        &self.shared.resource.document
+    }
+
+    /// A service that answers with the metadata, for a router's metadata paths.
+    pub fn metadata_service(&self) -> MetadataService {
+        MetadataService {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl fmt::Debug for BearerAuthLayer {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("BearerAuthLayer")
+            .field("resource", &self.shared.resource.resource)
+            .field("metadata_url", &self.shared.resource.metadata_url)
+            .field("required_scopes", &self.shared.resource.required_scopes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> Layer<S> for BearerAuthLayer {
+    type Service = BearerAuthService<S>;
+
+    fn layer(&self, inner: S) -> BearerAuthService<S> {
+        BearerAuthService {
+            inner,
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+/// The service [`BearerAuthLayer`] makes.
+#[derive(Clone)]
+pub struct BearerAuthService<S> {
+    inner: S,
+    shared: Arc<Shared>,
+}
+
+impl<S> fmt::Debug for BearerAuthService<S> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("BearerAuthService")
+            .field("resource", &self.shared.resource.resource)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, B, ResBody> Service<Request<B>> for BearerAuthService<S>
+where
+    S: Service<Request<B>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+    ResBody: 'static,
+{
+    type Response = Response<AuthBody<ResBody>>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        // The inner service is driven to readiness only once the request is authorized, so
+        // a refused request reserves nothing in it.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        let shared = Arc::clone(&self.shared);
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            if is_metadata_request(&shared.resource, &request) {
+                return Ok(metadata_response(&shared.resource, request.method()).map(Either::Right));
+            }
+            match authorize(&shared, request.headers()).await {
+                Ok(principal) => {
+                    if let Some(value) = request.headers_mut().get_mut(AUTHORIZATION) {
+                        value.set_sensitive(true);
+                    }
+                    request.extensions_mut().insert(principal);
+                    let response = inner.oneshot(request).await?;
+                    Ok(response.map(Either::Left))
+                }
+                Err(refusal) => Ok(refusal.map(Either::Right)),
+            }
+        })
+    }
+}
+
+/// Reads, verifies and checks the scopes of the request's token: the principal, or the
+/// refusal to answer with.
+async fn authorize(
+    shared: &Shared,
+    headers: &HeaderMap,
+) -> Result<Principal, Response<Full<Bytes>>> {
+    let resource = &shared.resource;
+    let token = match presented(headers, resource.max_token_bytes) {
+        Presented::Token(token) => token,
+        Presented::Nothing => {
+            return Err(refusal(
+                resource,
+                StatusCode::UNAUTHORIZED,
+                None,
+                None,
+                None,
+            ));
+        }
+        Presented::Malformed(description) => {
+            tracing::debug!(reason = description, "refused a malformed bearer request");
+            return Err(refusal(
+                resource,
+                StatusCode::BAD_REQUEST,
+                Some(ErrorCode::InvalidRequest),
+                Some(description),
+                None,
+            ));
+        }
+        Presented::TooLong => {
+            tracing::debug!("refused a bearer token over the size limit");
+            return Err(refusal(
+                resource,
+                StatusCode::UNAUTHORIZED,
+                Some(ErrorCode::InvalidToken),
+                Some("the token is too long"),
+                None,
+            ));
+        }
+    };
+    let principal = match shared.verifier.verify(&token).await {
+        Ok(principal) => principal,
+        Err(rejection) if rejection.is_unavailable() => {
+            tracing::warn!(
+                reason = rejection.description(),
+                "cannot verify a bearer token"
+            );
+            let mut response = Response::new(Full::new(Bytes::new()));
+            *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            return Err(response);
+        }
+        Err(rejection) => {
+            tracing::debug!(reason = rejection.description(), "refused a bearer token");
+            return Err(refusal(
+                resource,
+                StatusCode::UNAUTHORIZED,
+                Some(ErrorCode::InvalidToken),
+                Some(rejection.description()),
+                None,
+            ));
+        }
+    };
+    let missing = resource
+        .required_scopes
+        .iter()
+        .any(|scope| !principal.has_scope(scope));
+    if missing {
+        let scope = step_up_scope(resource, &principal);
+        tracing::debug!(
+            subject = principal.subject.as_deref(),
+            "refused a token without the required scopes"
+        );
+        return Err(refusal(
+            resource,
+            StatusCode::FORBIDDEN,
+            Some(ErrorCode::InsufficientScope),
+            Some("the token lacks a required scope"),
+            Some(&scope),
+        ));
+    }
+    Ok(principal)
+}
+
+/// The `scope` of a `403`: the required scopes, then the token's scopes that the resource
+/// supports (all of them when it lists none), so that a step-up keeps them.
+fn step_up_scope(resource: &Compiled, principal: &Principal) -> String {
+    let mut scopes: Vec<&str> = resource
+        .required_scopes
+        .iter()
+        .map(String::as_str)
+        .collect();
+    for granted in &principal.scopes {
+        let relevant = resource
+            .scopes_supported
+            .as_ref()
+            .is_none_or(|supported| supported.contains(granted));
+        if relevant
+            && !scopes.contains(&granted.as_str())
+            && crate::server::resource::is_scope_token(granted)
+        {
+            scopes.push(granted);
+        }
+    }
+    scopes.join(" ")
+}
+
+/// A refusal with its challenge; `scope` overrides the resource's challenge scope.
+fn refusal(
+    resource: &Compiled,
+    status: StatusCode,
+    error: Option<ErrorCode>,
+    description: Option<&str>,
+    scope: Option<&str>,
+) -> Response<Full<Bytes>> {
+    let challenge = Challenge {
+        resource_metadata: &resource.metadata_url,
+        scope: scope.or(resource.challenge_scope.as_deref()),
+        error,
+        description,
+    };
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(WWW_AUTHENTICATE, challenge.header_value());
+    response
+}
+
+fn is_metadata_request<B>(resource: &Compiled, request: &Request<B>) -> bool {
+    (request.method() == Method::GET || request.method() == Method::HEAD)
+        && resource
+            .metadata_paths
+            .iter()
+            .any(|path| path == request.uri().path())
+}
+
+/// The metadata for `GET` and `HEAD`, `405` for anything else.
+fn metadata_response(resource: &Compiled, method: &Method) -> Response<Full<Bytes>> {
+    if method != Method::GET && method != Method::HEAD {
+        let mut response = Response::new(Full::new(Bytes::new()));
+        *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return response;
+    }
+    let mut response = Response::new(Full::new(resource.document.clone()));
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("max-age=300"));
+    response
+}
+
+/// The Protected Resource Metadata of a [`BearerAuthLayer`] as a service of its own, for the
+/// [metadata paths](BearerAuthLayer::metadata_paths) of a router: `GET` and `HEAD` get the
+/// document, other methods `405`. It answers whatever the path.
+#[derive(Clone)]
+pub struct MetadataService {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for MetadataService {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("MetadataService")
+            .field("resource", &self.shared.resource.resource)
+            .finish()
+    }
+}
+
+impl<B> Service<Request<B>> for MetadataService {
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = std::future::Ready<Result<Response<Full<Bytes>>, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        std::future::ready(Ok(metadata_response(
+            &self.shared.resource,
+            request.method(),
+        )))
+    }
+}

@@ -1,0 +1,500 @@
+//! The resource server against a real authorization server: `oauth2-mock-server` (pinned in
+//! `interop/package.json`, installed by `cargo xtask interop-setup`, which CI runs before
+//! the tests) started on a loopback port by `interop/mock_authorization_server.mjs`. It signs
+//! JWTs with a key of its own JWKS; the MCP endpoint behind `BearerAuthLayer` runs in axum,
+//! and `JwtVerifier` fetches that JWKS. Tokens the mock cannot issue (`alg: none`, HMAC
+//! with the public key, a broken signature) are forged here.
+//!
+//! Node.js 20 or newer must be on PATH: the test fails, it does not skip, without it.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bytes::Bytes;
+use http::{Request, StatusCode};
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use mcpwire_auth::server::{
+    BearerAuthLayer, FetchPolicy, JwtVerifier, Principal, ProtectedResource,
+};
+use mcpwire_http::server::Config;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::process::{Child, Command};
+use tower::Layer as _;
+
+/// How long the mock server may take to start.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long installing the npm packages may take, on a machine that never did.
+const SETUP_TIMEOUT: Duration = Duration::from_secs(600);
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("the crate lives in crates/")
+        .to_path_buf()
+}
+
+/// The mock authorization server, stopped by its process id when dropped.
+struct MockServer {
+    child: Child,
+    issuer: String,
+}
+
+impl MockServer {
+    async fn start() -> MockServer {
+        let root = workspace_root();
+        let package = root.join("interop/node_modules/oauth2-mock-server/package.json");
+        if !package.exists() {
+            install(&root).await;
+        }
+        let mut child = Command::new("node")
+            .arg(root.join("interop/mock_authorization_server.mjs"))
+            .current_dir(root.join("interop"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node starts: Node.js 20 or newer must be on PATH for this test");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut line = String::new();
+        tokio::time::timeout(START_TIMEOUT, BufReader::new(stdout).read_line(&mut line))
+            .await
+            .expect("the mock authorization server starts in time")
+            .expect("its output is readable");
+        let started: Value = serde_json::from_str(&line).expect("it prints its issuer");
+        assert_eq!(started["pid"], child.id().expect("it runs"));
+        MockServer {
+            child,
+            issuer: started["issuer"].as_str().unwrap().to_owned(),
+        }
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        // `start_kill` signals this child's own process id.
+        let _ = self.child.start_kill();
+    }
+}
+
+/// `cargo xtask interop-setup`, for a checkout where it has not run yet.
+async fn install(root: &Path) {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = tokio::time::timeout(
+        SETUP_TIMEOUT,
+        Command::new(cargo)
+            .args(["xtask", "interop-setup"])
+            .current_dir(root)
+            .kill_on_drop(true)
+            .status(),
+    )
+    .await
+    .expect("interop-setup finishes in time")
+    .expect("cargo starts");
+    assert!(
+        status.success(),
+        "`cargo xtask interop-setup` failed ({status}); this test needs node 20+ and npm"
+    );
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+/// The form parameters of a token request.
+type Form<'a> = Vec<(&'a str, &'a str)>;
+
+fn http_client() -> HttpClient {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
+/// A token from the mock's token endpoint: `grant_type` and the extra parameters of
+/// `interop/mock_authorization_server.mjs`.
+async fn token(client: &HttpClient, issuer: &str, form: &[(&str, &str)]) -> Value {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let request = Request::post(format!("{issuer}/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Full::new(Bytes::from(body)))
+        .unwrap();
+    let response = client.request(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    serde_json::from_slice(&body).unwrap()
+}
+
+async fn access_token(client: &HttpClient, issuer: &str, extra: &[(&str, &str)]) -> String {
+    let mut form = vec![("grant_type", "client_credentials")];
+    form.extend_from_slice(extra);
+    token(client, issuer, &form).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// `token` with its header and claims replaced and `signature` as its third part.
+fn forge(header: &Value, claims: &Value, signature: &str) -> String {
+    let encode = |value: &Value| URL_SAFE_NO_PAD.encode(value.to_string());
+    format!("{}.{}.{signature}", encode(header), encode(claims))
+}
+
+fn decode_part(token: &str, index: usize) -> Value {
+    let part = token.split('.').nth(index).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
+
+/// An HTTP/1.1 response's status, `WWW-Authenticate`, and body.
+async fn send(
+    client: &HttpClient,
+    request: Request<Full<Bytes>>,
+) -> (StatusCode, Option<String>, String) {
+    let response = client.request(request).await.unwrap();
+    let status = response.status();
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .map(|value| value.to_str().unwrap().to_owned());
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, challenge, String::from_utf8(body.to_vec()).unwrap())
+}
+
+fn initialize(url: &str, token: Option<&str>) -> Request<Full<Bytes>> {
+    let mut request = Request::post(url)
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "application/json");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "test", "version": "1"}}});
+    request
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap()
+}
+
+/// Everything written to the log, to check that no token is in it.
+#[derive(Clone, Default)]
+struct Log(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Log {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_resource_server_accepts_only_access_tokens_for_itself() {
+    let log = Log::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _logging = tracing::subscriber::set_default(subscriber);
+
+    let mock = MockServer::start().await;
+    let issuer = mock.issuer.clone();
+    let client = http_client();
+
+    // The MCP endpoint, protected, in an axum app on a loopback port.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let resource = format!("http://127.0.0.1:{}/mcp", address.port());
+    let mcp = mcpwire_server::Server::builder("protected", "1.0.0")
+        .build()
+        .unwrap()
+        .http_service(Config::default());
+    let verifier = JwtVerifier::builder(&issuer, format!("{issuer}/jwks"), &resource)
+        .fetch_policy(FetchPolicy::default().allow_loopback_http(true))
+        .build()
+        .unwrap();
+    let auth = BearerAuthLayer::new(
+        ProtectedResource::new(&resource, [&issuer])
+            .scopes_supported(["mcp:tools", "mcp:admin"])
+            .required_scopes(["mcp:tools"])
+            .resource_name("Protected test server"),
+        verifier,
+    )
+    .unwrap();
+    let principals = Arc::new(Mutex::new(Vec::<Principal>::new()));
+    let seen = principals.clone();
+    let endpoint = mcp.clone();
+    let recording = tower::service_fn(move |request: Request<axum::body::Body>| {
+        if let Some(principal) = request.extensions().get::<Principal>() {
+            seen.lock().unwrap().push(principal.clone());
+        }
+        tower::ServiceExt::oneshot(endpoint.clone(), request)
+    });
+    let app = axum::Router::new().route_service("/mcp", auth.layer(recording));
+    let app = auth.metadata_paths().iter().fold(app, |app, path| {
+        app.route_service(path, auth.metadata_service())
+    });
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    // The metadata, exactly, at both well-known URIs.
+    let expected_metadata = format!(
+        r#"{{"resource":"{resource}","authorization_servers":["{issuer}"],"scopes_supported":["mcp:tools","mcp:admin"],"bearer_methods_supported":["header"],"resource_name":"Protected test server"}}"#
+    );
+    let origin = format!("http://127.0.0.1:{}", address.port());
+    for path in [
+        "/.well-known/oauth-protected-resource/mcp",
+        "/.well-known/oauth-protected-resource",
+    ] {
+        let request = Request::get(format!("{origin}{path}"))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let (status, _, body) = send(&client, request).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(body, expected_metadata, "{path}");
+    }
+
+    let metadata_url = format!("{origin}/.well-known/oauth-protected-resource/mcp");
+    let bare = format!(r#"Bearer resource_metadata="{metadata_url}", scope="mcp:tools""#);
+    let invalid = |description: &str| {
+        format!(r#"{bare}, error="invalid_token", error_description="{description}""#)
+    };
+
+    // Tokens the mock issues, each wrong in one way.
+    let mut tokens = Vec::new();
+    let with = |claims: Value| claims.to_string();
+    let expired = with(json!({"exp": now() - 3600, "iat": now() - 7200, "nbf": now() - 7200}));
+    let not_yet = with(json!({"nbf": now() + 3600}));
+    let other_issuer = with(json!({"iss": "http://localhost:1"}));
+    let nonce = with(json!({"nonce": "n-0S6_WzA2Mj"}));
+    let unknown_kid = json!({"kid": "not-a-key-of-the-issuer"}).to_string();
+    let minted: Vec<(&str, Form<'_>, String)> = vec![
+        (
+            "expired",
+            vec![
+                ("scope", "mcp:tools"),
+                ("resource", &resource),
+                ("mcpwire_claims", &expired),
+            ],
+            invalid("the token has expired"),
+        ),
+        (
+            "not yet valid",
+            vec![
+                ("scope", "mcp:tools"),
+                ("resource", &resource),
+                ("mcpwire_claims", &not_yet),
+            ],
+            invalid("the token is not valid yet"),
+        ),
+        (
+            "wrong issuer",
+            vec![
+                ("scope", "mcp:tools"),
+                ("resource", &resource),
+                ("mcpwire_claims", &other_issuer),
+            ],
+            invalid("the token's issuer is not trusted"),
+        ),
+        (
+            "wrong audience",
+            vec![
+                ("scope", "mcp:tools"),
+                ("resource", "https://other.example.com/mcp"),
+            ],
+            invalid("the token is not for this resource"),
+        ),
+        (
+            "no audience",
+            vec![("scope", "mcp:tools")],
+            invalid("the token is not for this resource"),
+        ),
+        (
+            "unknown kid",
+            vec![
+                ("scope", "mcp:tools"),
+                ("resource", &resource),
+                ("mcpwire_header", &unknown_kid),
+            ],
+            invalid("the token's key is not the issuer's"),
+        ),
+        (
+            "typ JWT",
+            vec![
+                ("scope", "mcp:tools"),
+                ("resource", &resource),
+                ("mcpwire_typ", "JWT"),
+            ],
+            invalid("the token is not an access token (typ at+jwt)"),
+        ),
+        (
+            "ID token claims",
+            vec![
+                ("scope", "mcp:tools"),
+                ("resource", &resource),
+                ("mcpwire_claims", &nonce),
+            ],
+            invalid("ID tokens are not access tokens"),
+        ),
+    ];
+    for (name, form, challenge) in minted {
+        tokens.push((
+            name.to_owned(),
+            access_token(&client, &issuer, &form).await,
+            StatusCode::UNAUTHORIZED,
+            challenge,
+        ));
+    }
+
+    // An ID token, as the mock issues it beside an access token: `typ: JWT`, `aud` the
+    // client id.
+    let password = token(
+        &client,
+        &issuer,
+        &[
+            ("grant_type", "password"),
+            ("username", "alice"),
+            ("password", "x"),
+            ("client_id", "app"),
+            ("scope", "mcp:tools"),
+        ],
+    )
+    .await;
+    let id_token = password["id_token"].as_str().unwrap().to_owned();
+    assert_eq!(decode_part(&id_token, 1)["aud"], "app");
+    tokens.push((
+        "ID token".to_owned(),
+        id_token,
+        StatusCode::UNAUTHORIZED,
+        invalid("the token is not an access token (typ at+jwt)"),
+    ));
+
+    // Forged: `alg: none`, HMAC keyed with the issuer's public key, a changed payload.
+    let good = access_token(
+        &client,
+        &issuer,
+        &[("scope", "mcp:tools"), ("resource", &resource)],
+    )
+    .await;
+    let header = decode_part(&good, 0);
+    let claims = decode_part(&good, 1);
+    let mut none_header = header.clone();
+    none_header["alg"] = json!("none");
+    tokens.push((
+        "alg none".to_owned(),
+        forge(&none_header, &claims, ""),
+        StatusCode::UNAUTHORIZED,
+        invalid("the token is not a JWT with a known algorithm"),
+    ));
+    let jwks: Value = {
+        let request = Request::get(format!("{issuer}/jwks"))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        serde_json::from_str(&send(&client, request).await.2).unwrap()
+    };
+    let public_key = jwks["keys"][0].to_string();
+    let mut hmac_header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    hmac_header.typ = Some("at+jwt".to_owned());
+    hmac_header.kid = header["kid"].as_str().map(str::to_owned);
+    let hmac = jsonwebtoken::encode(
+        &hmac_header,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(public_key.as_bytes()).unwrap(),
+    )
+    .unwrap();
+    tokens.push((
+        "HMAC with the public key".to_owned(),
+        hmac,
+        StatusCode::UNAUTHORIZED,
+        invalid("HMAC-signed tokens are refused"),
+    ));
+    let mut widened = claims.clone();
+    widened["scope"] = json!("mcp:tools mcp:admin");
+    let signature = good.rsplit('.').next().unwrap();
+    tokens.push((
+        "changed payload".to_owned(),
+        forge(&header, &widened, signature),
+        StatusCode::UNAUTHORIZED,
+        invalid("the token's signature is invalid"),
+    ));
+
+    // A valid token without the required scope.
+    let narrow = access_token(
+        &client,
+        &issuer,
+        &[("scope", "mcp:admin"), ("resource", &resource)],
+    )
+    .await;
+    tokens.push((
+        "insufficient scope".to_owned(),
+        narrow,
+        StatusCode::FORBIDDEN,
+        format!(r#"Bearer resource_metadata="{metadata_url}", scope="mcp:tools mcp:admin", error="insufficient_scope", error_description="the token lacks a required scope""#),
+    ));
+
+    let url = format!("{origin}/mcp");
+    let (status, challenge, _) = send(&client, initialize(&url, None)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(challenge.as_deref(), Some(bare.as_str()));
+    for (name, token, expected_status, expected_challenge) in &tokens {
+        let (status, challenge, body) = send(&client, initialize(&url, Some(token))).await;
+        assert_eq!(status, *expected_status, "{name}");
+        assert_eq!(
+            challenge.as_deref(),
+            Some(expected_challenge.as_str()),
+            "{name}"
+        );
+        assert_eq!(body, "", "{name}");
+    }
+    assert_eq!(
+        mcp.session_count(),
+        0,
+        "a refused request created a session"
+    );
+    assert!(principals.lock().unwrap().is_empty());
+
+    // The valid token is served, and the endpoint sees its principal.
+    let (status, _, body) = send(&client, initialize(&url, Some(&good))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("\"protocolVersion\""), "{body}");
+    assert_eq!(mcp.session_count(), 1);
+    let principal = principals.lock().unwrap()[0].clone();
+    assert_eq!(principal.issuer.as_deref(), Some(issuer.as_str()));
+    assert_eq!(principal.audiences, std::slice::from_ref(&resource));
+    assert_eq!(principal.scopes, ["mcp:tools"]);
+    assert!(principal.expires_at.unwrap() > SystemTime::now());
+
+    // No token reached the log.
+    let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("refused a bearer token"), "{log}");
+    for (name, token, _, _) in tokens.iter().chain([&(
+        "good".to_owned(),
+        good.clone(),
+        StatusCode::OK,
+        String::new(),
+    )]) {
+        let signature = token.rsplit('.').next().unwrap();
+        assert!(
+            signature.is_empty() || !log.contains(signature),
+            "the {name} token is in the log"
+        );
+    }
+
+    server.abort();
+    mcp.shutdown().await;
+}
