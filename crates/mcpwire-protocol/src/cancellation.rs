@@ -48,6 +48,13 @@ impl mcpwire_rpc::Cancellation for McpCancellation {
     fn is_cancellable(&self, method: &str) -> bool {
         method != Initialize::METHOD
     }
+
+    /// `initialize` is served before anything the client sent after it is read: a client
+    /// that pipelines `initialize`, `notifications/initialized` and its first request gets
+    /// them handled in that order.
+    fn serves_alone(&self, method: &str) -> bool {
+        method == Initialize::METHOD
+    }
 }
 
 #[cfg(test)]

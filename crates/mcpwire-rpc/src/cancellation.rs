@@ -18,4 +18,13 @@ pub trait Cancellation: Send + Sync + 'static {
         let _ = method;
         true
     }
+
+    /// Whether the engine serves an inbound request of `method` alone: its handler runs to its
+    /// response before the next message is read, so that what the peer sent after it sees
+    /// its effect (MCP's `initialize`, which a client may pipeline with what follows). Such a
+    /// handler must not wait on the peer. Default: none.
+    fn serves_alone(&self, method: &str) -> bool {
+        let _ = method;
+        false
+    }
 }

@@ -184,6 +184,11 @@ async fn admit<H: Handler>(peer: &Peer, handler: &Arc<H>, request: Request) {
         .cancellation
         .as_ref()
         .is_none_or(|rules| rules.is_cancellable(&method));
+    let alone = shared
+        .config
+        .cancellation
+        .as_ref()
+        .is_some_and(|rules| rules.serves_alone(&method));
     let duplicate = {
         let mut in_flight = lock(&shared.in_flight);
         let duplicate = in_flight.contains_key(&id);
@@ -218,11 +223,16 @@ async fn admit<H: Handler>(peer: &Peer, handler: &Arc<H>, request: Request) {
     let handler = Arc::clone(handler);
     let peer = peer.clone();
     let running_slots = Arc::clone(&shared.running_slots);
-    tokio::spawn(async move {
+    let serve = async move {
         let _admitted = admitted;
-        let running = tokio::select! {
-            running = running_slots.acquire_owned() => running.ok(),
-            () = cancellation.cancelled() => None,
+        // A request served alone runs at once: the reader waits for it, not for a slot.
+        let running = if alone {
+            Some(None)
+        } else {
+            tokio::select! {
+                running = running_slots.acquire_owned() => running.ok().map(Some),
+                () = cancellation.cancelled() => None,
+            }
         };
         let outcome = match running {
             Some(_running) => {
@@ -245,7 +255,13 @@ async fn admit<H: Handler>(peer: &Peer, handler: &Arc<H>, request: Request) {
             }
         };
         let _ = peer.enqueue(reply, SendOptions::related_to(id)).await;
-    });
+    };
+    if alone {
+        // Nothing after it is read before its response is queued.
+        serve.await;
+    } else {
+        tokio::spawn(serve);
+    }
 }
 
 /// Polls a future, turning a panic into `Err(())` so that a failing handler still answers.

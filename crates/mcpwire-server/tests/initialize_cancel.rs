@@ -50,3 +50,43 @@ async fn a_cancellation_racing_initialize_is_ignored() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipelined_start_is_served_in_order() {
+    let server = Server::builder("pipelined", "1.0.0")
+        .tool(mcpwire_server::Tool::typed(
+            "noop",
+            |_: serde_json::Map<String, serde_json::Value>| async {
+                Ok::<_, mcpwire_server::ToolError>("done")
+            },
+        ))
+        .build()
+        .expect("the server builds");
+    for round in 0..50 {
+        let (client_end, server_end) = mcpwire_transport::duplex(16);
+        let _session = server.serve(server_end);
+        let (mut sender, mut receiver) = client_end.split();
+        // All three at once, as a client writing them in one go.
+        for text in [
+            r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"pipeliner","version":"1.0.0"}}}"#,
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
+        ] {
+            sender
+                .send(message(text), SendOptions::default())
+                .await
+                .expect("sent");
+        }
+        for expected in [1, 2] {
+            let answer = tokio::time::timeout(WAIT, receiver.receive())
+                .await
+                .unwrap_or_else(|_| panic!("round {round}: no answer to {expected}"))
+                .expect("the server answers")
+                .expect("a message");
+            let Inbound::Message(Message::Response(response)) = answer else {
+                panic!("round {round}: a result for {expected}, got {answer:?}");
+            };
+            assert_eq!(response.id, mcpwire_jsonrpc::RequestId::from(expected));
+        }
+    }
+}
