@@ -1753,3 +1753,79 @@ async fn a_notification_sent_before_the_standalone_stream_opens_waits_for_it() {
     assert_eq!(next["method"], "notifications/prompts/list_changed");
     harness.stop().await;
 }
+
+#[tokio::test]
+async fn a_session_is_found_only_by_requests_of_the_principal_that_made_it() {
+    use mcpwire_http::server::SessionOwner;
+
+    let (server, controls) = mcp_server();
+    let service = service_for(server, Arc::clone(&controls.sessions), Config::default());
+    let request = |method: Method, owner: Option<&str>, session: Option<&str>, body: Value| {
+        let mut builder = Request::builder()
+            .method(method)
+            .uri("/mcp")
+            .header(HOST, "localhost")
+            .header(ACCEPT, "application/json, text/event-stream")
+            .header(CONTENT_TYPE, "application/json");
+        if let Some(session) = session {
+            builder = builder
+                .header("mcp-session-id", session)
+                .header("mcp-protocol-version", "2025-11-25");
+        }
+        let mut request = builder
+            .body(Full::new(Bytes::from(body.to_string())))
+            .unwrap();
+        if let Some(owner) = owner {
+            request
+                .extensions_mut()
+                .insert(SessionOwner(Arc::from(owner)));
+        }
+        request
+    };
+    let created = service
+        .handle(request(
+            Method::POST,
+            Some("alice"),
+            None,
+            initialize_request(1),
+        ))
+        .await;
+    assert_eq!(created.status(), StatusCode::OK);
+    let session = created
+        .headers()
+        .get("mcp-session-id")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    let ping = json!({"jsonrpc": "2.0", "id": 2, "method": "ping"});
+    let accepted = service
+        .handle(request(
+            Method::POST,
+            Some("alice"),
+            Some(&session),
+            initialized,
+        ))
+        .await;
+    assert_eq!(accepted.status(), StatusCode::ACCEPTED);
+    // Another principal, or none, meets the session as if it did not exist: every method.
+    for owner in [Some("mallory"), None] {
+        for method in [Method::POST, Method::GET, Method::DELETE] {
+            let response = service
+                .handle(request(method.clone(), owner, Some(&session), ping.clone()))
+                .await;
+            assert_eq!(
+                response.status(),
+                StatusCode::NOT_FOUND,
+                "{method} by {owner:?}"
+            );
+        }
+    }
+    // The owner still reaches it.
+    let answered = service
+        .handle(request(Method::POST, Some("alice"), Some(&session), ping))
+        .await;
+    assert_eq!(answered.status(), StatusCode::OK);
+    assert_eq!(service.session_count(), 1);
+}

@@ -174,6 +174,10 @@ where
                     if let Some(value) = request.headers_mut().get_mut(AUTHORIZATION) {
                         value.set_sensitive(true);
                     }
+                    // Sessions belong to the principal that made them (`mcpwire-http`).
+                    request
+                        .extensions_mut()
+                        .insert(mcpwire_http::server::SessionOwner(principal.owner_key()));
                     request.extensions_mut().insert(principal);
                     let response = inner.oneshot(request).await?;
                     Ok(response.map(Either::Left))

@@ -37,6 +37,26 @@ impl Principal {
         self.scopes.iter().any(|granted| granted == scope)
     }
 
+    /// An opaque key naming this principal, the same for every token of it: a digest of the
+    /// issuer and the subject (the client id when there is no subject). The bearer layer
+    /// binds sessions to it, so another principal cannot use them.
+    pub fn owner_key(&self) -> std::sync::Arc<str> {
+        use sha2::{Digest, Sha256};
+
+        let mut digest = Sha256::new();
+        digest.update(self.issuer.as_deref().unwrap_or_default().as_bytes());
+        digest.update([0]);
+        let who = self.subject.as_deref().or(self.client_id.as_deref());
+        digest.update(who.unwrap_or_default().as_bytes());
+        let digest = digest.finalize();
+        std::sync::Arc::from(
+            digest
+                .iter()
+                .map(|byte| format!("{byte:02x}"))
+                .collect::<String>(),
+        )
+    }
+
     /// The principal the claims of a JWT payload or an introspection response describe.
     pub(crate) fn from_claims(claims: Map<String, Value>) -> Principal {
         let string = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);

@@ -16,7 +16,9 @@ use tokio::sync::mpsc;
 
 use crate::server::body::{ResponseBody, event};
 use crate::server::config::Config;
-use crate::server::request::{accepts, check_json_body, client_ip, read_message, session_id};
+use crate::server::request::{
+    accepts, check_json_body, client_ip, read_message, session_id, session_owner,
+};
 use crate::server::response::{
     Reject, accepted, error_response, method_not_allowed, session_not_found, sse_response,
 };
@@ -91,14 +93,15 @@ fn open<B>(shared: &Arc<Shared>, request: &Request<B>) -> Response<ResponseBody>
         .legacy_sse
         .as_ref()
         .expect("a legacy path matched, so the legacy endpoints are configured");
-    let (session, inbound) =
-        match shared
-            .registry
-            .register(&shared.config, true, client_ip(request.extensions()))
-        {
-            Ok(registered) => registered,
-            Err(reject) => return reject.into_response(),
-        };
+    let (session, inbound) = match shared.registry.register(
+        &shared.config,
+        true,
+        client_ip(request.extensions()),
+        session_owner(request.extensions()),
+    ) {
+        Ok(registered) => registered,
+        Err(reject) => return reject.into_response(),
+    };
     let endpoint = format!("{}?{SESSION_PARAMETER}={}", endpoints.messages, session.id);
     let (live, receiver) = mpsc::channel(config.stream_queue);
     let body = ResponseBody::sse(
@@ -143,10 +146,15 @@ where
     }
     // Look the session up before reading the body, so that nothing is read for a dead one.
     let session = match session_in_query(request.uri().query()) {
-        Ok(id) => match shared.registry.find(&id, true) {
-            Some(session) => session,
-            None => return session_not_found(),
-        },
+        Ok(id) => {
+            match shared
+                .registry
+                .find(&id, true, session_owner(request.extensions()).as_deref())
+            {
+                Some(session) => session,
+                None => return session_not_found(),
+            }
+        }
         Err(reject) => return reject.into_response(),
     };
     let message = match read_message(config, request.into_body(), Era::Legacy).await {

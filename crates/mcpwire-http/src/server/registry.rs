@@ -44,16 +44,17 @@ impl Registry {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The live Streamable HTTP session `id`.
-    pub(crate) fn get(&self, id: &str) -> Option<Arc<Session>> {
-        self.find(id, false)
+    /// The live Streamable HTTP session `id`, for a request of `owner`.
+    pub(crate) fn get(&self, id: &str, owner: Option<&str>) -> Option<Arc<Session>> {
+        self.find(id, false, owner)
     }
 
-    /// The live session `id` of the transport `legacy` names.
-    pub(crate) fn find(&self, id: &str, legacy: bool) -> Option<Arc<Session>> {
+    /// The live session `id` of the transport `legacy` names, for a request of `owner`: a
+    /// session of another principal is not found, as if it did not exist.
+    pub(crate) fn find(&self, id: &str, legacy: bool, owner: Option<&str>) -> Option<Arc<Session>> {
         self.lock()
             .get(id)
-            .filter(|entry| entry.legacy == legacy)
+            .filter(|entry| entry.legacy == legacy && entry.session.owner.as_deref() == owner)
             .map(|entry| Arc::clone(&entry.session))
     }
 
@@ -89,6 +90,7 @@ impl Registry {
         config: &Arc<Config>,
         legacy: bool,
         client: Option<IpAddr>,
+        owner: Option<Arc<str>>,
     ) -> Result<(Arc<Session>, mpsc::Receiver<Inbound>), Reject> {
         let id = new_session_id().map_err(|_| Reject {
             status: StatusCode::INTERNAL_SERVER_ERROR,
@@ -121,7 +123,7 @@ impl Registry {
             }
             let registry: Weak<Registry> = Arc::downgrade(self);
             let (session, inbound) =
-                Session::new(Arc::from(id), Arc::clone(config), registry, client);
+                Session::new(Arc::from(id), Arc::clone(config), registry, client, owner);
             let entry = Entry {
                 session: Arc::clone(&session),
                 legacy,

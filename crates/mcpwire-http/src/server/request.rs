@@ -25,6 +25,24 @@ use crate::server::response::{Reject, error_response_in, idless_error, json_resp
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientAddress(pub SocketAddr);
 
+/// Who a request is from, as a request extension that an authorization layer adds once it has
+/// verified the caller (`mcpwire-auth`'s bearer layer does): an opaque key, the same for every
+/// request of one principal.
+///
+/// A session belongs to the principal whose `initialize` created it: a request for that
+/// session from another principal, or from none, gets `404 Not Found`, exactly as for a
+/// session that does not exist. Without the extension (no authorization), sessions belong to
+/// nobody and any request that knows the id reaches them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SessionOwner(pub std::sync::Arc<str>);
+
+/// The principal of a request, when an authorization layer named one.
+pub(crate) fn session_owner(extensions: &http::Extensions) -> Option<std::sync::Arc<str>> {
+    extensions
+        .get::<SessionOwner>()
+        .map(|SessionOwner(owner)| std::sync::Arc::clone(owner))
+}
+
 /// The IP address of the client of a request, when its [`ClientAddress`] is known.
 pub(crate) fn client_ip(extensions: &http::Extensions) -> Option<IpAddr> {
     extensions

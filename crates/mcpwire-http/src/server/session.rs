@@ -39,6 +39,9 @@ pub(crate) struct Session {
     registry: Weak<dyn SessionList>,
     /// The address of the client that created the session, when known.
     pub(crate) client: Option<IpAddr>,
+    /// The principal that created the session, when an authorization layer named one: only
+    /// its requests find the session.
+    pub(crate) owner: Option<Arc<str>>,
     /// Whether the client sent `notifications/initialized`.
     initialized: AtomicBool,
 }
@@ -115,6 +118,7 @@ impl Session {
         config: Arc<Config>,
         registry: Weak<dyn SessionList>,
         client: Option<IpAddr>,
+        owner: Option<Arc<str>>,
     ) -> (Arc<Session>, mpsc::Receiver<Inbound>) {
         let (inbound, receiver) = mpsc::channel(config.inbound_queue);
         let session = Arc::new(Session {
@@ -132,6 +136,7 @@ impl Session {
             }),
             registry,
             client,
+            owner,
             initialized: AtomicBool::new(false),
         });
         (session, receiver)

@@ -14,7 +14,7 @@ use mcpwire_schema::{Era, ProtocolVersion};
 use crate::headers::{LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
 use crate::server::body::{ResponseBody, parse_event_id};
 use crate::server::request::{
-    BoxError, accepts, check_post_headers, client_ip, read_message, session_id,
+    BoxError, accepts, check_post_headers, client_ip, read_message, session_id, session_owner,
 };
 use crate::server::response::{
     Reject, accepted, error_response, json_response, method_not_allowed, session_not_found,
@@ -35,8 +35,14 @@ where
 {
     match *request.method() {
         Method::POST => post(shared, request).await,
-        Method::GET => get(&shared, request.headers()).await,
-        Method::DELETE => delete(&shared, request.headers()).await,
+        Method::GET => {
+            let owner = session_owner(request.extensions());
+            get(&shared, request.headers(), owner).await
+        }
+        Method::DELETE => {
+            let owner = session_owner(request.extensions());
+            delete(&shared, request.headers(), owner).await
+        }
         _ => method_not_allowed(Era::Legacy, "method not allowed", "GET, POST, DELETE"),
     }
 }
@@ -53,13 +59,14 @@ where
     if let Err(reject) = check_post_headers(config, headers) {
         return reject.into_response();
     }
+    let owner = session_owner(&parts.extensions);
     let session_header = match session_id_header(headers) {
         Ok(id) => id,
         Err(reject) => return reject.into_response(),
     };
     // Look the session up before reading the body, so that nothing is read for a dead one.
     let session = match &session_header {
-        Some(id) => match shared.registry.get(id) {
+        Some(id) => match shared.registry.get(id, owner.as_deref()) {
             Some(session) => Some(session),
             None => return session_not_found(),
         },
@@ -93,10 +100,12 @@ where
     }
     let (session, created) = match session {
         Some(session) => (session, false),
-        None if is_initialize => match create_session(&shared, client_ip(&parts.extensions)) {
-            Ok(session) => (session, true),
-            Err(reject) => return reject.into_response(),
-        },
+        None if is_initialize => {
+            match create_session(&shared, client_ip(&parts.extensions), owner.clone()) {
+                Ok(session) => (session, true),
+                Err(reject) => return reject.into_response(),
+            }
+        }
         None => {
             return error_response(
                 StatusCode::BAD_REQUEST,
@@ -289,13 +298,23 @@ fn cancelled_request(message: &Message) -> Option<RequestId> {
         .map(|params| params.request_id)
 }
 
-fn create_session(shared: &Arc<Shared>, client: Option<IpAddr>) -> Result<Arc<Session>, Reject> {
-    let (session, inbound) = shared.registry.register(&shared.config, false, client)?;
+fn create_session(
+    shared: &Arc<Shared>,
+    client: Option<IpAddr>,
+    owner: Option<Arc<str>>,
+) -> Result<Arc<Session>, Reject> {
+    let (session, inbound) = shared
+        .registry
+        .register(&shared.config, false, client, owner)?;
     (shared.factory)(HttpSessionTransport::new(Arc::clone(&session), inbound));
     Ok(session)
 }
 
-async fn get(shared: &Arc<Shared>, headers: &HeaderMap) -> Response<ResponseBody> {
+async fn get(
+    shared: &Arc<Shared>,
+    headers: &HeaderMap,
+    owner: Option<Arc<str>>,
+) -> Response<ResponseBody> {
     let config = &shared.config;
     let last_event_id = headers.get(LAST_EVENT_ID);
     if !config.standalone_get && last_event_id.is_none() {
@@ -312,7 +331,7 @@ async fn get(shared: &Arc<Shared>, headers: &HeaderMap) -> Response<ResponseBody
             "Accept must list text/event-stream",
         );
     }
-    let session = match session_for(shared, headers) {
+    let session = match session_for(shared, headers, owner.as_deref()) {
         Ok(session) => session,
         Err(reject) => return reject.into_response(),
     };
@@ -344,8 +363,12 @@ async fn get(shared: &Arc<Shared>, headers: &HeaderMap) -> Response<ResponseBody
     }
 }
 
-async fn delete(shared: &Arc<Shared>, headers: &HeaderMap) -> Response<ResponseBody> {
-    match session_for(shared, headers) {
+async fn delete(
+    shared: &Arc<Shared>,
+    headers: &HeaderMap,
+    owner: Option<Arc<str>>,
+) -> Response<ResponseBody> {
+    match session_for(shared, headers, owner.as_deref()) {
         Ok(session) => {
             session.terminate().await;
             tracing::debug!("session deleted");
@@ -359,9 +382,16 @@ async fn delete(shared: &Arc<Shared>, headers: &HeaderMap) -> Response<ResponseB
 }
 
 /// The live session a request names, or the response refusing it.
-fn session_for(shared: &Arc<Shared>, headers: &HeaderMap) -> Result<Arc<Session>, Reject> {
+fn session_for(
+    shared: &Arc<Shared>,
+    headers: &HeaderMap,
+    owner: Option<&str>,
+) -> Result<Arc<Session>, Reject> {
     match session_id_header(headers)? {
-        Some(id) => shared.registry.get(&id).ok_or(Reject::SESSION_NOT_FOUND),
+        Some(id) => shared
+            .registry
+            .get(&id, owner)
+            .ok_or(Reject::SESSION_NOT_FOUND),
         None => Err(Reject {
             status: StatusCode::BAD_REQUEST,
             code: ErrorCode::INVALID_REQUEST,
