@@ -10,6 +10,7 @@
 //! | `client` | [`client`]: `Client`, typed requests, sampling, elicitation and roots handlers |
 //! | `stdio` | [`stdio`]: `Server::serve_stdio`, and child processes for clients |
 //! | `http` | [`http`]: `Server::http_service` and `serve_http`, and the HTTP client transports |
+//! | `auth` | [`auth`]: OAuth 2.1 as MCP specifies it over HTTP, the bearer layer that protects a server and the login layer of the HTTP client |
 //! | `tasks` | tasks (2025-11-25) in the roles that are on: tools run as tasks, calls followed as tasks |
 //! | `full` | all of them |
 //!
@@ -55,6 +56,8 @@ pub use mcpwire_schema::v2025_11_25 as types;
 pub use mcpwire_transport as transport;
 pub use {schemars, serde_json};
 
+#[cfg(feature = "auth")]
+pub use mcpwire_auth as auth;
 #[cfg(feature = "client")]
 pub use mcpwire_client as client;
 #[cfg(feature = "http")]
