@@ -442,3 +442,78 @@ async fn plain_http_metadata_is_refused_unless_loopback_is_allowed() {
     let _ = post(&stack(&world, loose), SERVER).await;
     assert_eq!(find(&seen(&world), "http://127.0.0.1:9/prm").len(), 1);
 }
+
+/// Everything written to the log while a test runs.
+#[derive(Clone, Default)]
+struct Log(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Log {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn no_token_secret_code_or_verifier_reaches_the_log() {
+    let log = Log::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _logging = tracing::subscriber::set_default(subscriber);
+
+    // A whole flow with a client secret, then a refresh that rotates the tokens.
+    let world = world();
+    {
+        let mut world = world.lock().unwrap();
+        world.server["token_endpoint_auth_methods_supported"] = json!(["client_secret_post"]);
+        world.tokens = vec![
+            (
+                StatusCode::OK,
+                json!({"access_token": "token-1", "token_type": "Bearer", "expires_in": 3600, "refresh_token": "refresh-1"}),
+            ),
+            (
+                StatusCode::OK,
+                json!({"access_token": "token-2", "token_type": "Bearer", "refresh_token": "refresh-2"}),
+            ),
+        ];
+    }
+    let config = config().pre_registered(
+        PreRegistered::new("pre")
+            .client_secret("s3cret")
+            .issuer(ISSUER),
+    );
+    let service = stack(&world, config);
+    assert_eq!(post(&service, SERVER).await.unwrap(), StatusCode::OK);
+    // token-1 is refused from now on: the client refreshes it.
+    world.lock().unwrap().mcp = Box::new(|bearer| match bearer {
+        Some("Bearer token-2") => (StatusCode::OK, None),
+        _ => (
+            StatusCode::UNAUTHORIZED,
+            Some(r#"Bearer error="invalid_token", scope="mcp:basic""#.to_owned()),
+        ),
+    });
+    assert_eq!(post(&service, SERVER).await.unwrap(), StatusCode::OK);
+    let seen = seen(&world);
+    let verifier = find(&seen, "https://as.example.com/token")[0].form()["code_verifier"].clone();
+
+    let written = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    assert!(!written.is_empty(), "the flow logs something");
+    for secret in [
+        "token-1",
+        "token-2",
+        "refresh-1",
+        "refresh-2",
+        "s3cret",
+        "the-code",
+        verifier.as_str(),
+    ] {
+        assert!(!written.contains(secret), "`{secret}` reached the log");
+    }
+}

@@ -51,6 +51,12 @@ pub(crate) async fn authorization_code(
     }
     // The URL comes from a server: it goes to the user agent only if the policy takes it.
     fetcher.policy().check(&url)?;
+    tracing::debug!(
+        issuer = %server.issuer,
+        client_id = %registration.client_id,
+        scopes = %scopes.join(" "),
+        "asking the user agent to authorize"
+    );
     let redirect = config
         .user_agent
         .authorize(AuthorizationPrompt::new(
@@ -73,7 +79,10 @@ pub(crate) async fn authorization_code(
         form.push(("resource", resource.to_owned()));
     }
     match token_request(fetcher, server, registration, form, scopes).await? {
-        TokenOutcome::Granted(tokens) => Ok(tokens),
+        TokenOutcome::Granted(tokens) => {
+            tracing::debug!(issuer = %server.issuer, "the authorization code was exchanged for tokens");
+            Ok(tokens)
+        }
         TokenOutcome::Refused(error) => Err(Error::new(
             Kind::Token,
             format!("the token endpoint refused the code: {error}"),
@@ -110,13 +119,17 @@ pub(crate) async fn refresh(
     .await?
     {
         TokenOutcome::Granted(mut fresh) => {
+            tracing::debug!(issuer = %server.issuer, rotated = fresh.refresh_token.is_some(), "the tokens were refreshed");
             // Without rotation the old refresh token stays valid (RFC 6749 §6).
             if fresh.refresh_token.is_none() {
                 fresh.refresh_token = tokens.refresh_token.clone();
             }
             Ok(Some(fresh))
         }
-        TokenOutcome::Refused(_) => Ok(None),
+        TokenOutcome::Refused(error) => {
+            tracing::debug!(issuer = %server.issuer, %error, "the refresh token was refused; authorizing afresh");
+            Ok(None)
+        }
     }
 }
 
