@@ -1702,27 +1702,46 @@ async fn one_client_cannot_fill_the_session_table_with_bare_initializations() {
     harness.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_session_that_never_finishes_initializing_ends_at_its_deadline() {
-    let config = Config::default().initialization_timeout(Duration::from_millis(300));
-    let harness = Harness::start(config).await;
-    let bare = session_of(&initialize_only(&harness).await);
-    let finished = harness.initialize().await;
-    assert_eq!(harness.service.session_count(), 2);
-    // Bounded wait for the deadline to pass.
-    let ended = tokio::time::timeout(STEP, async {
-        while harness.service.session_count() > 1 {
-            tokio::time::sleep(Duration::from_millis(50)).await;
+    let deadline = Duration::from_millis(300);
+    let (server, controls) = mcp_server();
+    let config = Config::default().initialization_timeout(deadline);
+    let service = service_for(server, Arc::clone(&controls.sessions), config);
+    let post = |session: Option<&str>, body: Value| {
+        let mut builder = Request::post("/mcp")
+            .header(HOST, "localhost")
+            .header(ACCEPT, "application/json, text/event-stream")
+            .header(CONTENT_TYPE, "application/json");
+        if let Some(session) = session {
+            builder = builder
+                .header("mcp-session-id", session)
+                .header("mcp-protocol-version", "2025-11-25");
         }
-    })
-    .await;
-    assert!(ended.is_ok(), "the bare session ended");
+        builder
+            .body(Full::new(Bytes::from(body.to_string())))
+            .unwrap()
+    };
+    let session_id = |response: &Response<ResponseBody>| {
+        response.headers()["mcp-session-id"]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let bare = session_id(&service.handle(post(None, initialize_request(1))).await);
+    let finished = session_id(&service.handle(post(None, initialize_request(1))).await);
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    let accepted = service.handle(post(Some(&finished), initialized)).await;
+    assert_eq!(accepted.status(), StatusCode::ACCEPTED);
+    assert_eq!(service.session_count(), 2);
+    // The clock is paused: this passes the deadline without waiting for it.
+    tokio::time::sleep(deadline + Duration::from_millis(1)).await;
     let ping = json!({"jsonrpc": "2.0", "id": 9, "method": "ping"});
-    let gone = harness.post(Some(&bare), ping.clone()).await;
+    let gone = service.handle(post(Some(&bare), ping.clone())).await;
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
-    let alive = harness.post(Some(&finished), ping).await;
+    let alive = service.handle(post(Some(&finished), ping)).await;
     assert_eq!(alive.status(), StatusCode::OK);
-    harness.stop().await;
+    assert_eq!(service.session_count(), 1);
 }
 
 #[tokio::test]

@@ -367,7 +367,6 @@ async fn closing_the_connection_stops_a_child_that_ignores_its_stdin_closing() {
         .expect("sh runs");
     let pid = process.id().expect("a running child has an id");
     let peer = Peer::start(process, Echo, Config::default());
-    tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(is_running(pid));
 
     // No handle was taken: closing the connection is enough.
