@@ -2,6 +2,8 @@
 //! that the layer reaches through a mock HTTP stack (no sockets): what each request carried,
 //! and what the layer refuses.
 
+mod support;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -13,6 +15,7 @@ use mcpwire_auth::client::{AuthLayer, FetchPolicy, HeadlessUserAgent, OAuthConfi
 use mcpwire_http::client::{BoxError, HttpClientService, RequestBody, ResponseBody};
 use serde_json::{Value, json};
 use sha2::Digest as _;
+use support::Log;
 use tower::util::BoxCloneSyncService;
 use tower::{Layer as _, ServiceExt as _};
 
@@ -443,30 +446,9 @@ async fn plain_http_metadata_is_refused_unless_loopback_is_allowed() {
     assert_eq!(find(&seen(&world), "http://127.0.0.1:9/prm").len(), 1);
 }
 
-/// Everything written to the log while a test runs.
-#[derive(Clone, Default)]
-struct Log(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Log {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn no_token_secret_code_or_verifier_reaches_the_log() {
-    let log = Log::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _logging = tracing::subscriber::set_default(subscriber);
+    let (log, _logging) = Log::capture();
 
     // A whole flow with a client secret, then a refresh that rotates the tokens.
     let world = world();
@@ -503,7 +485,7 @@ async fn no_token_secret_code_or_verifier_reaches_the_log() {
     let seen = seen(&world);
     let verifier = find(&seen, "https://as.example.com/token")[0].form()["code_verifier"].clone();
 
-    let written = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    let written = log.text();
     assert!(!written.is_empty(), "the flow logs something");
     for secret in [
         "token-1",

@@ -7,6 +7,8 @@
 //!
 //! Node.js 20 or newer must be on PATH: the test fails, it does not skip, without it.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -25,6 +27,7 @@ use mcpwire_auth::server::{
 };
 use mcpwire_http::server::Config;
 use serde_json::{Value, json};
+use support::Log;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
 use tower::Layer as _;
@@ -188,30 +191,9 @@ fn initialize(url: &str, token: Option<&str>) -> Request<Full<Bytes>> {
         .unwrap()
 }
 
-/// Everything written to the log, to check that no token is in it.
-#[derive(Clone, Default)]
-struct Log(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Log {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn the_resource_server_accepts_only_access_tokens_for_itself() {
-    let log = Log::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _logging = tracing::subscriber::set_default(subscriber);
+    let (log, _logging) = Log::capture();
 
     let mock = MockServer::start().await;
     let issuer = mock.issuer.clone();
@@ -480,7 +462,7 @@ async fn the_resource_server_accepts_only_access_tokens_for_itself() {
     assert!(principal.expires_at.unwrap() > SystemTime::now());
 
     // No token reached the log.
-    let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    let log = log.text();
     assert!(log.contains("refused a bearer token"), "{log}");
     for (name, token, _, _) in tokens.iter().chain([&(
         "good".to_owned(),
