@@ -48,6 +48,7 @@ pub struct Exchange {
     version: ProtocolVersion,
     param_headers: ParamHeaders,
     authorization_digest: Option<[u8; 32]>,
+    extensions: Arc<http::Extensions>,
     cancellation: CancellationToken,
     finished: Arc<AtomicBool>,
     reply: Mutex<Reply>,
@@ -86,6 +87,7 @@ impl Exchange {
         id: RequestId,
         method: String,
         admitted: Admitted,
+        extensions: http::Extensions,
         cancellation: CancellationToken,
         first: oneshot::Sender<FirstReply>,
         config: Arc<Config>,
@@ -99,6 +101,7 @@ impl Exchange {
             version: admitted.version,
             param_headers: admitted.param_headers,
             authorization_digest: admitted.authorization_digest,
+            extensions: Arc::new(extensions),
             cancellation,
             finished,
             reply: Mutex::new(Reply::Pending(first)),
@@ -128,6 +131,12 @@ impl Exchange {
     /// [`Config::modern_versions`](crate::server::Config::modern_versions).
     pub fn protocol_version(&self) -> ProtocolVersion {
         self.version
+    }
+
+    /// The `http::Extensions` of the HTTP request, as the layers in front of the service left
+    /// them: an authorization layer's verified principal, for one.
+    pub fn extensions(&self) -> &Arc<http::Extensions> {
+        &self.extensions
     }
 
     /// Fires when the client goes away or the service shuts down; the handler's future is
@@ -485,6 +494,7 @@ mod tests {
             RequestId::from(7),
             "tools/call".to_owned(),
             admitted,
+            http::Extensions::new(),
             CancellationToken::new(),
             first,
             Arc::new(Config::default()),

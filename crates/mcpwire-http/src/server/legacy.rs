@@ -102,6 +102,7 @@ fn open<B>(shared: &Arc<Shared>, request: &Request<B>) -> Response<ResponseBody>
         Ok(registered) => registered,
         Err(reject) => return reject.into_response(),
     };
+    session.set_extensions(request.extensions().clone());
     let endpoint = format!("{}?{SESSION_PARAMETER}={}", endpoints.messages, session.id);
     let (live, receiver) = mpsc::channel(config.stream_queue);
     let body = ResponseBody::sse(
@@ -157,7 +158,8 @@ where
         }
         Err(reject) => return reject.into_response(),
     };
-    let message = match read_message(config, request.into_body(), Era::Legacy).await {
+    let (parts, body) = request.into_parts();
+    let message = match read_message(config, body, Era::Legacy).await {
         Ok(message) => message,
         Err(unread) => {
             if let Some(error) = unread.broken_reply {
@@ -166,6 +168,7 @@ where
             return unread.response;
         }
     };
+    session.set_extensions(parts.extensions);
     match session.forward(message).await {
         Ok(()) => accepted(),
         Err(_) => session_not_found(),

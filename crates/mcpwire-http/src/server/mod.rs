@@ -35,4 +35,6 @@ pub use service::{
     LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID, ResponseFuture, StreamableHttpService,
 };
 pub use stateless::StatelessHandler;
-pub use transport::{HttpSessionReceiver, HttpSessionSender, HttpSessionTransport};
+pub use transport::{
+    HttpSessionReceiver, HttpSessionSender, HttpSessionTransport, SessionExtensions,
+};

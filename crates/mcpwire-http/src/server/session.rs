@@ -44,6 +44,9 @@ pub(crate) struct Session {
     pub(crate) owner: Option<Arc<str>>,
     /// Whether the client sent `notifications/initialized`.
     initialized: AtomicBool,
+    /// The `http::Extensions` of the latest request of the session that had any (what the
+    /// layers in front of the service put there, such as an authorization's principal).
+    extensions: Mutex<Arc<http::Extensions>>,
 }
 
 struct Activity {
@@ -138,8 +141,29 @@ impl Session {
             client,
             owner,
             initialized: AtomicBool::new(false),
+            extensions: Mutex::new(Arc::default()),
         });
         (session, receiver)
+    }
+
+    /// Keeps `extensions` as those of the session's latest request, unless they are empty.
+    pub(crate) fn set_extensions(&self, extensions: http::Extensions) {
+        if extensions.is_empty() {
+            return;
+        }
+        let extensions = Arc::new(extensions);
+        match self.extensions.lock() {
+            Ok(mut latest) => *latest = extensions,
+            Err(poisoned) => *poisoned.into_inner() = extensions,
+        }
+    }
+
+    /// The extensions of the session's latest request that had any.
+    pub(crate) fn extensions(&self) -> Arc<http::Extensions> {
+        match self.extensions.lock() {
+            Ok(latest) => Arc::clone(&latest),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
     }
 
     fn activity(&self) -> MutexGuard<'_, Activity> {

@@ -156,7 +156,7 @@ where
         return reject.into_response_in(Era::Modern);
     }
     match read_message(config, body, Era::Modern).await {
-        Ok(message) => serve_message(config, lane, &parts.headers, message).await,
+        Ok(message) => serve_message(config, lane, &parts.headers, parts.extensions, message).await,
         Err(unread) => unread.response,
     }
 }
@@ -167,6 +167,7 @@ pub(crate) async fn serve_message(
     config: &Arc<Config>,
     lane: &Lane,
     headers: &HeaderMap,
+    extensions: http::Extensions,
     message: Message,
 ) -> Response<ResponseBody> {
     let request = match message {
@@ -206,6 +207,7 @@ pub(crate) async fn serve_message(
         request.id.clone(),
         request.method.clone(),
         admitted,
+        extensions,
         cancellation.clone(),
         first_sender,
         Arc::clone(config),

@@ -54,12 +54,14 @@ where
     B::Error: Into<BoxError>,
 {
     let config = &shared.config;
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    let owner = session_owner(&parts.extensions);
+    let client = client_ip(&parts.extensions);
+    let extensions = std::mem::take(&mut parts.extensions);
     let headers = &parts.headers;
     if let Err(reject) = check_post_headers(config, headers) {
         return reject.into_response();
     }
-    let owner = session_owner(&parts.extensions);
     let session_header = match session_id_header(headers) {
         Ok(id) => id,
         Err(reject) => return reject.into_response(),
@@ -86,7 +88,7 @@ where
         && let Some(lane) = &shared.stateless
         && stateless::is_modern_message(&message)
     {
-        return stateless::serve_message(&shared.config, lane, headers, message).await;
+        return stateless::serve_message(&shared.config, lane, headers, extensions, message).await;
     }
 
     if config.protocol_versions.is_empty() {
@@ -100,12 +102,10 @@ where
     }
     let (session, created) = match session {
         Some(session) => (session, false),
-        None if is_initialize => {
-            match create_session(&shared, client_ip(&parts.extensions), owner.clone()) {
-                Ok(session) => (session, true),
-                Err(reject) => return reject.into_response(),
-            }
-        }
+        None if is_initialize => match create_session(&shared, client, owner.clone()) {
+            Ok(session) => (session, true),
+            Err(reject) => return reject.into_response(),
+        },
         None => {
             return error_response(
                 StatusCode::BAD_REQUEST,
@@ -115,6 +115,7 @@ where
         }
     };
 
+    session.set_extensions(extensions);
     match message {
         Message::Request(request) => {
             let id = request.id.clone();

@@ -80,11 +80,36 @@ impl HttpSessionTransport {
         &self.sender.session.id
     }
 
+    /// A handle on the `http::Extensions` of the session's requests, which outlives the
+    /// transport: take it before serving the transport, to know who a request came from.
+    pub fn request_extensions(&self) -> SessionExtensions {
+        SessionExtensions {
+            session: Arc::downgrade(&self.sender.session),
+        }
+    }
+
     /// Returns `true` for a session of the legacy HTTP+SSE transport (revision 2024-11-05),
     /// `false` for a Streamable HTTP session.
     #[cfg(feature = "legacy-sse")]
     pub fn is_legacy_sse(&self) -> bool {
         self.sender.legacy.is_some()
+    }
+}
+
+/// The `http::Extensions` of a session's requests: what the layers in front of the service
+/// (an authorization layer's principal, axum's connection info, …) put into them. A session
+/// belongs to one principal, so its requests' identities agree; their other contents (a
+/// step-up's wider scopes) are those of the latest request.
+#[derive(Clone, Debug)]
+pub struct SessionExtensions {
+    session: std::sync::Weak<Session>,
+}
+
+impl SessionExtensions {
+    /// The extensions of the latest request of the session that had any (empty ones before
+    /// that), or `None` once the session is gone.
+    pub fn latest(&self) -> Option<Arc<http::Extensions>> {
+        Some(self.session.upgrade()?.extensions())
     }
 }
 
