@@ -112,6 +112,32 @@ impl Context {
         }
     }
 
+    /// The `http::Extensions` of the HTTP request that carried this request, as the `tower`
+    /// layers in front of the endpoint left them: with `mcpwire-auth`'s `BearerAuthLayer`,
+    /// the verified `Principal` (who the request comes from, with its scopes and claims).
+    /// `None` over other transports.
+    ///
+    /// In a legacy session, these are the extensions of the session's latest HTTP request
+    /// that had any. A session belongs to the principal that opened it (another one's
+    /// requests do not find it), so the identity they carry is the session's, and their
+    /// scopes are the latest token's.
+    ///
+    /// ```
+    /// # fn principal(context: &mcpwire_server::Context) -> Option<String> {
+    /// # #[derive(Clone)] struct Principal { subject: Option<String> }
+    /// let extensions = context.http_extensions()?;
+    /// let principal = extensions.get::<Principal>()?;
+    /// principal.subject.clone()
+    /// # }
+    /// ```
+    #[cfg(feature = "http")]
+    pub fn http_extensions(&self) -> Option<Arc<http::Extensions>> {
+        match &self.scope {
+            Scope::Legacy { session, .. } => session.http_extensions(),
+            Scope::Modern(modern) => modern.link.http_extensions(),
+        }
+    }
+
     /// The era of the request: [`Era::Legacy`] for a request of an initialized session,
     /// [`Era::Modern`] for a stateless request that carried its own `_meta`.
     pub fn era(&self) -> Era {

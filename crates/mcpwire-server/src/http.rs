@@ -16,6 +16,7 @@ use tokio::sync::watch;
 
 use crate::modern::{self, Link};
 use crate::router::Route;
+use crate::session::SessionState;
 use crate::state::Inner;
 use crate::{Error, Server};
 
@@ -70,8 +71,10 @@ impl Server {
             config.protocol_versions([])
         };
         let service = StreamableHttpService::new(config, move |transport: HttpSessionTransport| {
+            let state = SessionState::new(server.inner.settings().page_size);
+            state.set_http_extensions(transport.request_extensions());
             // The session runs on its own tasks and ends with the HTTP session.
-            server.serve(transport);
+            server.serve_session(transport, state);
         });
         if self.inner.serves_modern() {
             service.stateless(ModernLane {
@@ -262,6 +265,10 @@ impl Link for ExchangeLink {
 
     fn param_headers(&self) -> Option<&dyn modern::ParamHeaders> {
         Some(self.0.param_headers())
+    }
+
+    fn http_extensions(&self) -> Option<Arc<http::Extensions>> {
+        Some(Arc::clone(self.0.extensions()))
     }
 }
 

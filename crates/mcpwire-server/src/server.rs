@@ -107,8 +107,14 @@ impl Server {
     ///
     /// Panics when called outside a tokio runtime.
     pub fn serve<T: Transport>(&self, transport: T) -> Session {
+        let state = SessionState::new(self.inner.settings().page_size);
+        self.serve_session(transport, state)
+    }
+
+    /// [`Server::serve`], with the session's state made already.
+    pub(crate) fn serve_session<T: Transport>(&self, transport: T, state: SessionState) -> Session {
         let settings = self.inner.settings();
-        let state = Arc::new(SessionState::new(settings.page_size));
+        let state = Arc::new(state);
         let handler = ConnectionHandler {
             server: Arc::clone(&self.inner),
             state: Arc::clone(&state),

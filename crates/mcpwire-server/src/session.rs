@@ -41,6 +41,9 @@ pub(crate) struct SessionState {
     peer: OnceLock<Peer>,
     /// Where the client's progress on the server's requests goes.
     progress_routes: ProgressRoutes<ProgressCallback>,
+    /// The `http::Extensions` of the session's requests, for a session over Streamable HTTP.
+    #[cfg(feature = "http")]
+    http_extensions: OnceLock<mcpwire_http::server::SessionExtensions>,
 }
 
 /// Most resource subscriptions one session may hold.
@@ -69,7 +72,21 @@ impl SessionState {
             }),
             peer: OnceLock::new(),
             progress_routes: ProgressRoutes::new(MAX_PROGRESS_ROUTES),
+            #[cfg(feature = "http")]
+            http_extensions: OnceLock::new(),
         }
+    }
+
+    /// Where the extensions of the session's HTTP requests are read.
+    #[cfg(feature = "http")]
+    pub(crate) fn set_http_extensions(&self, extensions: mcpwire_http::server::SessionExtensions) {
+        let _ = self.http_extensions.set(extensions);
+    }
+
+    /// The extensions of the session's latest HTTP request, for a session over HTTP.
+    #[cfg(feature = "http")]
+    pub(crate) fn http_extensions(&self) -> Option<std::sync::Arc<http::Extensions>> {
+        self.http_extensions.get()?.latest()
     }
 
     /// Records what `initialize` settled; `false` when the session was initialized already.

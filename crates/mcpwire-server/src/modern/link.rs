@@ -34,6 +34,13 @@ pub(crate) trait Link: Send + Sync + 'static {
     fn param_headers(&self) -> Option<&dyn ParamHeaders> {
         None
     }
+
+    /// The `http::Extensions` of the HTTP request that carried the request; `None` on
+    /// other transports.
+    #[cfg(feature = "http")]
+    fn http_extensions(&self) -> Option<std::sync::Arc<http::Extensions>> {
+        None
+    }
 }
 
 /// The `Mcp-Param-{Name}` headers of one request.
