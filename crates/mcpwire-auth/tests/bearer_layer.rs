@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Full};
 use mcpwire_auth::server::{
-    AuthBody, BearerAuthLayer, Principal, ProtectedResource, Rejection, verify_fn,
+    AuthBody, AuthRequestBody, BearerAuthLayer, Principal, ProtectedResource, Rejection, verify_fn,
 };
 use mcpwire_http::server::{Config, ResponseBody, StreamableHttpService};
 use tower::{Layer as _, ServiceExt as _};
@@ -57,7 +57,7 @@ impl Fixture {
     async fn send(&self, request: Request<Full<Bytes>>) -> Response<AuthBody<ResponseBody>> {
         let seen = self.seen.clone();
         let mcp = self.mcp.clone();
-        let endpoint = tower::service_fn(move |request: Request<Full<Bytes>>| {
+        let endpoint = tower::service_fn(move |request: Request<AuthRequestBody<Full<Bytes>>>| {
             let principal = request.extensions().get::<Principal>().cloned();
             let headers = format!("{:?}", request.headers());
             seen.lock().unwrap().push((principal, headers));
@@ -261,4 +261,110 @@ fn a_bad_configuration_is_refused() {
     .unwrap_err();
     assert!(error.is_config());
     assert!(error.to_string().contains("https://mcp.example.com/mcp"));
+}
+
+#[tokio::test]
+async fn methods_and_tools_with_scopes_of_their_own_are_checked_in_every_message() {
+    let resource = ProtectedResource::new(RESOURCE, ["https://as.example.com"])
+        .required_scopes(["mcp:tools"])
+        .method_scopes("resources/read", ["files:read"])
+        .tool_scopes("delete", ["files:write"])
+        .max_request_bytes(512);
+    let verifier = verify_fn(|token| async move {
+        let mut principal = Principal::default();
+        principal.subject = Some("alice".to_owned());
+        principal.scopes = match token.expose() {
+            "reader" => vec!["mcp:tools".to_owned(), "files:read".to_owned()],
+            _ => vec!["mcp:tools".to_owned(), "files:write".to_owned()],
+        };
+        Ok(principal)
+    });
+    let layer = BearerAuthLayer::new(resource, verifier).unwrap();
+    let bodies = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = bodies.clone();
+    let endpoint = tower::service_fn(move |request: Request<AuthRequestBody<Full<Bytes>>>| {
+        let seen = seen.clone();
+        async move {
+            let body = request.into_body().collect().await.unwrap().to_bytes();
+            seen.lock()
+                .unwrap()
+                .push(String::from_utf8(body.to_vec()).unwrap());
+            Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
+        }
+    });
+    let service = layer.layer(endpoint);
+    let send = |method: Method, token: &str, body: &str| {
+        let request = Request::builder()
+            .method(method)
+            .uri("/mcp")
+            .header("authorization", format!("Bearer {token}"))
+            .body(Full::new(Bytes::from(body.to_owned())))
+            .unwrap();
+        service.clone().oneshot(request)
+    };
+
+    let read = r#"{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"file:///a"}}"#;
+    let delete = r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"delete","arguments":{}}}"#;
+    let batch = format!("[{read},{delete}]");
+
+    // Each token reaches what its scopes cover, and the endpoint gets the body unchanged.
+    let response = send(Method::POST, "reader", read).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = send(Method::POST, "writer", delete).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(*bodies.lock().unwrap(), [read, delete]);
+
+    // A message the token does not cover, alone or in a batch: `403` naming what the request
+    // needs, then what the token has.
+    for (token, body, scope) in [
+        ("reader", delete, "mcp:tools files:write files:read"),
+        ("writer", read, "mcp:tools files:read files:write"),
+        ("reader", batch.as_str(), "mcp:tools files:read files:write"),
+    ] {
+        let response = send(Method::POST, token, body).await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{token}: {body}");
+        assert_eq!(
+            challenge_of(&response),
+            format!(
+                r#"Bearer resource_metadata="{METADATA_URL}", scope="{scope}", error="insufficient_scope", error_description="the token lacks a required scope""#
+            )
+        );
+    }
+
+    // A body whose calls cannot be read is a parse error; one over the limit is `413`.
+    let response = send(
+        Method::POST,
+        "writer",
+        r#"{"method":"ping","method":"tools/call"}"#,
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(
+        &body[..],
+        br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error"}}"#
+    );
+    let padded = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{{"pad":"{}"}}}}"#,
+        "x".repeat(512)
+    );
+    let response = send(Method::POST, "writer", &padded).await.unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        bodies.lock().unwrap().len(),
+        2,
+        "a refused request reached the endpoint"
+    );
+
+    // Requests without a body pass unread.
+    let response = send(Method::GET, "reader", "").await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+fn challenge_of<B>(response: &Response<B>) -> String {
+    response.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned()
 }

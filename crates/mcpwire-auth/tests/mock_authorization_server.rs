@@ -23,7 +23,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use mcpwire_auth::server::{
-    BearerAuthLayer, FetchPolicy, JwtVerifier, Principal, ProtectedResource,
+    AuthRequestBody, BearerAuthLayer, FetchPolicy, JwtVerifier, Principal, ProtectedResource,
 };
 use mcpwire_http::server::Config;
 use serde_json::{Value, json};
@@ -222,12 +222,13 @@ async fn the_resource_server_accepts_only_access_tokens_for_itself() {
     let principals = Arc::new(Mutex::new(Vec::<Principal>::new()));
     let seen = principals.clone();
     let endpoint = mcp.clone();
-    let recording = tower::service_fn(move |request: Request<axum::body::Body>| {
-        if let Some(principal) = request.extensions().get::<Principal>() {
-            seen.lock().unwrap().push(principal.clone());
-        }
-        tower::ServiceExt::oneshot(endpoint.clone(), request)
-    });
+    let recording =
+        tower::service_fn(move |request: Request<AuthRequestBody<axum::body::Body>>| {
+            if let Some(principal) = request.extensions().get::<Principal>() {
+                seen.lock().unwrap().push(principal.clone());
+            }
+            tower::ServiceExt::oneshot(endpoint.clone(), request)
+        });
     let app = axum::Router::new().route_service("/mcp", auth.layer(recording));
     let app = auth.metadata_paths().iter().fold(app, |app, path| {
         app.route_service(path, auth.metadata_service())
@@ -476,6 +477,227 @@ async fn the_resource_server_accepts_only_access_tokens_for_itself() {
             "the {name} token is in the log"
         );
     }
+
+    server.abort();
+    mcp.shutdown().await;
+}
+
+/// A `POST` of `message` to the MCP endpoint, in `session` when given: status,
+/// `WWW-Authenticate`, the session id the answer names, and the JSON-RPC answer (from a JSON
+/// body or the SSE stream's data). A message with `_meta` is sent as a modern request.
+async fn call(
+    client: &HttpClient,
+    url: &str,
+    token: &str,
+    session: Option<&str>,
+    message: Value,
+) -> (StatusCode, Option<String>, Option<String>, Value) {
+    let mut request = Request::post(url)
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"));
+    if let Some(session) = session {
+        request = request
+            .header("mcp-session-id", session)
+            .header("mcp-protocol-version", "2025-11-25");
+    }
+    if message["params"]["_meta"].is_object() {
+        request = request
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", message["method"].as_str().unwrap())
+            .header("mcp-name", message["params"]["name"].as_str().unwrap());
+    }
+    let request = request
+        .body(Full::new(Bytes::from(message.to_string())))
+        .unwrap();
+    let response = client.request(request).await.unwrap();
+    let status = response.status();
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|value| value.to_str().unwrap().to_owned())
+    };
+    let (challenge, session) = (header("www-authenticate"), header("mcp-session-id"));
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let body = String::from_utf8(body.to_vec()).unwrap();
+    let json = body
+        .lines()
+        .filter_map(|line| line.strip_prefix("data:"))
+        .map(str::trim)
+        .rfind(|data| !data.is_empty())
+        .unwrap_or(&body);
+    let answer = serde_json::from_str(json).unwrap_or(Value::Null);
+    (status, challenge, session, answer)
+}
+
+/// `initialize` then `notifications/initialized` with `token`: the session id.
+async fn open_session(client: &HttpClient, url: &str, token: &str) -> String {
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "test", "version": "1"}}});
+    let (status, _, session, answer) = call(client, url, token, None, initialize).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let session = session.expect("the server names a session");
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    let (status, ..) = call(client, url, token, Some(&session), initialized).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    session
+}
+
+#[tokio::test]
+async fn a_tool_with_scopes_of_its_own_needs_a_step_up_and_sessions_and_tasks_stay_with_their_principal()
+ {
+    use mcpwire_schema::v2025_11_25::ToolExecutionTaskSupport;
+    use mcpwire_server::{Context, Tool, ToolError};
+
+    let mock = MockServer::start().await;
+    let issuer = mock.issuer.clone();
+    let client = http_client();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let resource = format!("http://127.0.0.1:{port}/mcp");
+    let object = |value: Value| value.as_object().unwrap().clone();
+    let mcp = mcpwire_server::Server::builder("protected", "1.0.0")
+        .tasks()
+        .tool(Tool::raw(
+            "reset",
+            object(json!({"type": "object"})),
+            |_: mcpwire_schema::JsonObject| async { Ok::<_, ToolError>("reset done") },
+        ))
+        .tool(
+            Tool::raw(
+                "report",
+                object(json!({"type": "object"})),
+                |_: mcpwire_schema::JsonObject| async { Ok::<_, ToolError>("alice's report") },
+            )
+            .task_support(ToolExecutionTaskSupport::Optional),
+        )
+        .tool(Tool::raw(
+            "whoami",
+            object(json!({"type": "object"})),
+            |_: mcpwire_schema::JsonObject, context: Context| async move {
+                let extensions = context.http_extensions().expect("served over HTTP");
+                let principal = extensions.get::<Principal>().expect("a principal");
+                Ok::<_, ToolError>(format!(
+                    "{} with {}",
+                    principal.subject.as_deref().unwrap_or("nobody"),
+                    principal.scopes.join(" ")
+                ))
+            },
+        ))
+        .build()
+        .unwrap()
+        .http_service(Config::default());
+    let verifier = JwtVerifier::builder(&issuer, format!("{issuer}/jwks"), &resource)
+        .fetch_policy(FetchPolicy::default().allow_loopback_http(true))
+        .build()
+        .unwrap();
+    let auth = BearerAuthLayer::new(
+        ProtectedResource::new(&resource, [&issuer])
+            .scopes_supported(["mcp:tools", "mcp:admin"])
+            .required_scopes(["mcp:tools"])
+            .tool_scopes("reset", ["mcp:admin"]),
+        verifier,
+    )
+    .unwrap();
+    let app = axum::Router::new().route_service("/mcp", auth.layer(mcp.clone()));
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let token_of = |subject: &'static str, scope: &'static str| {
+        let client = client.clone();
+        let (issuer, resource) = (issuer.clone(), resource.clone());
+        async move {
+            let claims = json!({"sub": subject}).to_string();
+            access_token(
+                &client,
+                &issuer,
+                &[
+                    ("scope", scope),
+                    ("resource", &resource),
+                    ("mcpwire_claims", &claims),
+                ],
+            )
+            .await
+        }
+    };
+    let alice = token_of("alice", "mcp:tools").await;
+    let session = open_session(&client, &resource, &alice).await;
+
+    // Alice's token does not reach the tool that needs `mcp:admin`: `403`, asking for it
+    // beside what she has. Other tools are served.
+    let reset = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+        "params": {"name": "reset", "arguments": {}}});
+    let (status, challenge, _, _) =
+        call(&client, &resource, &alice, Some(&session), reset.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        challenge.unwrap(),
+        format!(
+            r#"Bearer resource_metadata="http://127.0.0.1:{port}/.well-known/oauth-protected-resource/mcp", scope="mcp:tools mcp:admin", error="insufficient_scope", error_description="the token lacks a required scope""#
+        )
+    );
+    let report = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+        "params": {"name": "report", "arguments": {}, "task": {"ttl": 60000}}});
+    let (status, _, _, created) = call(&client, &resource, &alice, Some(&session), report).await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let task_id = created["result"]["task"]["taskId"]
+        .as_str()
+        .expect("a task")
+        .to_owned();
+
+    // A token with the scope asked for, of the same principal, goes on in the same session.
+    let stepped_up = token_of("alice", "mcp:tools mcp:admin").await;
+    let (status, _, _, answer) = call(&client, &resource, &stepped_up, Some(&session), reset).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["result"]["content"][0]["text"], "reset done");
+
+    // Handlers know who calls them, in a session (with the latest token's scopes) and in a
+    // modern request.
+    let whoami = json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call",
+        "params": {"name": "whoami", "arguments": {}}});
+    let (_, _, _, answer) = call(
+        &client,
+        &resource,
+        &stepped_up,
+        Some(&session),
+        whoami.clone(),
+    )
+    .await;
+    assert_eq!(
+        answer["result"]["content"][0]["text"],
+        "alice with mcp:tools mcp:admin"
+    );
+    let mut modern = whoami;
+    modern["params"]["_meta"] = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    });
+    let carol = token_of("carol", "mcp:tools").await;
+    let (status, _, _, answer) = call(&client, &resource, &carol, None, modern).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(
+        answer["result"]["content"][0]["text"],
+        "carol with mcp:tools"
+    );
+
+    // Bob, with every scope, cannot use Alice's session: `404`, as for an unknown session.
+    let bob = token_of("bob", "mcp:tools mcp:admin").await;
+    let get = json!({"jsonrpc": "2.0", "id": 4, "method": "tasks/result",
+        "params": {"taskId": task_id}});
+    let (status, ..) = call(&client, &resource, &bob, Some(&session), get.clone()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // In a session of his own, Alice's task does not exist.
+    let bobs = open_session(&client, &resource, &bob).await;
+    let (status, _, _, answer) = call(&client, &resource, &bob, Some(&bobs), get.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["error"]["code"], -32602, "{answer}");
+    assert!(!answer.to_string().contains("alice's report"));
+    // Alice gets her result.
+    let (status, _, _, answer) = call(&client, &resource, &alice, Some(&session), get).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["result"]["content"][0]["text"], "alice's report");
 
     server.abort();
     mcp.shutdown().await;

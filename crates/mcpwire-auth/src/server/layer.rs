@@ -9,9 +9,12 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::header::{ALLOW, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::header::{
+    ALLOW, AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, WWW_AUTHENTICATE,
+};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::{Either, Full};
+use http_body::Body;
+use http_body_util::{BodyExt as _, Either, Full, LengthLimitError, Limited};
 use tower::{Layer, Service, ServiceExt as _};
 
 use crate::error::Error;
@@ -24,6 +27,13 @@ use crate::server::verifier::TokenVerifier;
 /// The body of the responses of a [`BearerAuthService`]: the endpoint's own, or the layer's
 /// (a refusal, or the metadata document).
 pub type AuthBody<B> = Either<B, Full<Bytes>>;
+
+/// The body of the requests the endpoint behind a [`BearerAuthService`] receives: the
+/// client's, as it came, or the same bytes already read, when the layer read them to find
+/// the [operations](ProtectedResource::tool_scopes) the request calls.
+pub type AuthRequestBody<B> = Either<B, Full<Bytes>>;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A `tower` layer that makes an MCP endpoint an OAuth 2.1 resource server.
 ///
@@ -41,17 +51,23 @@ pub type AuthBody<B> = Either<B, Full<Bytes>>;
 /// | `400`, `error="invalid_request"` | two `Authorization` headers, or `Bearer` credentials that are not one `token68` |
 /// | `401`, no `error` | no `Authorization` header, or another scheme than `Bearer` |
 /// | `401`, `error="invalid_token"` | a token over the [size limit](ProtectedResource::max_token_bytes), or refused by the verifier |
-/// | `403`, `error="insufficient_scope"` | a valid token without every required scope |
+/// | `403`, `error="insufficient_scope"` | a valid token without every required scope, or without the scopes of a [method](ProtectedResource::method_scopes) or [tool](ProtectedResource::tool_scopes) the request calls |
+/// | `400`, a JSON-RPC parse error | when methods or tools have scopes of their own: a `POST` body that is not JSON-RPC whose methods can be read |
+/// | `413` | when methods or tools have scopes of their own: a `POST` body over [the limit](ProtectedResource::max_request_bytes) |
 /// | `503` | the verifier could not verify the token now (keys or introspection unreachable) |
 ///
-/// Every `400`, `401` and `403` carries `WWW-Authenticate: Bearer` with
-/// `resource_metadata` (the [metadata URL](Self::metadata_url)) and `scope`: for `401`, the
-/// required scopes (or, without any, the supported ones); for `403`, the required scopes
-/// together with those of the token that the resource supports, so that a client that
-/// steps up keeps what it had. Refusals have an empty body.
+/// Every `401` and `403`, and the `400` of a malformed `Authorization`, carries
+/// `WWW-Authenticate: Bearer` with `resource_metadata` (the [metadata URL](Self::metadata_url))
+/// and `scope`: for `401`, the required scopes (or, without any, the supported ones); for
+/// `403`, the scopes the request needs together with those of the token that the resource
+/// supports, so that a client that steps up keeps what it had. Refusals other than the
+/// parse error have an empty body.
 ///
-/// Per-tool scopes (a `tools/call` that needs more than the endpoint) are not there yet:
-/// the same scopes are required of every request.
+/// Methods and tools can need scopes of their own ([`ProtectedResource::method_scopes`],
+/// [`ProtectedResource::tool_scopes`]). Then the layer reads each authorized `POST` body
+/// (batches included) to find what it calls, without building a JSON tree, and hands the
+/// endpoint the bytes it read ([`AuthRequestBody`]); without such scopes, bodies pass
+/// through unread.
 #[derive(Clone)]
 pub struct BearerAuthLayer {
     shared: Arc<Shared>,
@@ -147,9 +163,10 @@ impl<S> fmt::Debug for BearerAuthService<S> {
 
 impl<S, B, ResBody> Service<Request<B>> for BearerAuthService<S>
 where
-    S: Service<Request<B>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S: Service<Request<AuthRequestBody<B>>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send + 'static,
-    B: Send + 'static,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
     ResBody: 'static,
 {
     type Response = Response<AuthBody<ResBody>>;
@@ -162,30 +179,96 @@ where
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+    fn call(&mut self, request: Request<B>) -> Self::Future {
         let shared = Arc::clone(&self.shared);
         let inner = self.inner.clone();
         Box::pin(async move {
             if is_metadata_request(&shared.resource, &request) {
                 return Ok(metadata_response(&shared.resource, request.method()).map(Either::Right));
             }
-            match authorize(&shared, request.headers()).await {
-                Ok(principal) => {
-                    if let Some(value) = request.headers_mut().get_mut(AUTHORIZATION) {
-                        value.set_sensitive(true);
-                    }
-                    // Sessions belong to the principal that made them (`mcpwire-http`).
-                    request
-                        .extensions_mut()
-                        .insert(mcpwire_http::server::SessionOwner(principal.owner_key()));
-                    request.extensions_mut().insert(principal);
-                    let response = inner.oneshot(request).await?;
-                    Ok(response.map(Either::Left))
+            let principal = match authorize(&shared, request.headers()).await {
+                Ok(principal) => principal,
+                Err(refusal) => return Ok(refusal.map(Either::Right)),
+            };
+            let resource = &shared.resource;
+            let mut request = if resource.operations.is_empty() || request.method() != Method::POST
+            {
+                request.map(Either::Left)
+            } else {
+                match check_operations(resource, &principal, request).await {
+                    Ok(request) => request,
+                    Err(refusal) => return Ok(refusal.map(Either::Right)),
                 }
-                Err(refusal) => Ok(refusal.map(Either::Right)),
+            };
+            if let Some(value) = request.headers_mut().get_mut(AUTHORIZATION) {
+                value.set_sensitive(true);
             }
+            // Sessions belong to the principal that made them (`mcpwire-http`).
+            request
+                .extensions_mut()
+                .insert(mcpwire_http::server::SessionOwner(principal.owner_key()));
+            request.extensions_mut().insert(principal);
+            let response = inner.oneshot(request).await?;
+            Ok(response.map(Either::Left))
         })
     }
+}
+
+/// Reads the body of an authorized `POST` (within the limit), and checks that the token has
+/// the scopes of every method and tool it calls: the request again, with the body read, or
+/// the refusal to answer with.
+async fn check_operations<B>(
+    resource: &Compiled,
+    principal: &Principal,
+    request: Request<B>,
+) -> Result<Request<AuthRequestBody<B>>, Response<Full<Bytes>>>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    let limit = resource.max_request_bytes;
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(status_only(StatusCode::PAYLOAD_TOO_LARGE));
+    }
+    let (parts, body) = request.into_parts();
+    let body = match Limited::new(body, limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) if error.is::<LengthLimitError>() => {
+            return Err(status_only(StatusCode::PAYLOAD_TOO_LARGE));
+        }
+        Err(_) => return Err(status_only(StatusCode::BAD_REQUEST)),
+    };
+    let mut needed: Vec<&str> = resource
+        .required_scopes
+        .iter()
+        .map(String::as_str)
+        .collect();
+    if resource.operations.needed(&body, &mut needed).is_err() {
+        // What the request calls is unclear, so it cannot be authorized: answered as the
+        // endpoint would answer a body that is not JSON-RPC.
+        let mut response = Response::new(Full::new(Bytes::from_static(PARSE_ERROR)));
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        return Err(response);
+    }
+    check_scopes(resource, principal, &needed)?;
+    Ok(Request::from_parts(parts, Either::Right(Full::new(body))))
+}
+
+/// The JSON-RPC answer to a body whose operations cannot be read.
+const PARSE_ERROR: &[u8] =
+    br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error"}}"#;
+
+fn status_only(status: StatusCode) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = status;
+    response
 }
 
 /// Reads, verifies and checks the scopes of the request's token: the principal, or the
@@ -249,35 +332,44 @@ async fn authorize(
             ));
         }
     };
-    let missing = resource
-        .required_scopes
-        .iter()
-        .any(|scope| !principal.has_scope(scope));
-    if missing {
-        let scope = step_up_scope(resource, &principal);
-        tracing::debug!(
-            subject = principal.subject.as_deref(),
-            "refused a token without the required scopes"
-        );
-        return Err(refusal(
-            resource,
-            StatusCode::FORBIDDEN,
-            Some(ErrorCode::InsufficientScope),
-            Some("the token lacks a required scope"),
-            Some(&scope),
-        ));
-    }
-    Ok(principal)
-}
-
-/// The `scope` of a `403`: the required scopes, then the token's scopes that the resource
-/// supports (all of them when it lists none), so that a step-up keeps them.
-fn step_up_scope(resource: &Compiled, principal: &Principal) -> String {
-    let mut scopes: Vec<&str> = resource
+    let required: Vec<&str> = resource
         .required_scopes
         .iter()
         .map(String::as_str)
         .collect();
+    check_scopes(resource, &principal, &required)?;
+    Ok(principal)
+}
+
+/// Checks that the token grants every scope of `needed`, or answers `403` with a challenge
+/// to step up.
+fn check_scopes(
+    resource: &Compiled,
+    principal: &Principal,
+    needed: &[&str],
+) -> Result<(), Response<Full<Bytes>>> {
+    if needed.iter().all(|scope| principal.has_scope(scope)) {
+        return Ok(());
+    }
+    let scope = step_up_scope(resource, principal, needed);
+    tracing::debug!(
+        subject = principal.subject.as_deref(),
+        needed = %scope,
+        "refused a token without the scopes the request needs"
+    );
+    Err(refusal(
+        resource,
+        StatusCode::FORBIDDEN,
+        Some(ErrorCode::InsufficientScope),
+        Some("the token lacks a required scope"),
+        Some(&scope),
+    ))
+}
+
+/// The `scope` of a `403`: the scopes the request needs, then the token's scopes that the
+/// resource supports (all of them when it lists none), so that a step-up keeps them.
+fn step_up_scope(resource: &Compiled, principal: &Principal, needed: &[&str]) -> String {
+    let mut scopes: Vec<&str> = needed.to_vec();
     for granted in &principal.scopes {
         let relevant = resource
             .scopes_supported

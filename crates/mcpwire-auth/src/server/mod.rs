@@ -22,8 +22,12 @@
 //!    allows (never `none` or HMAC), `typ` `at+jwt`, and ID tokens refused;
 //!    [`IntrospectionVerifier`] for opaque tokens (RFC 7662, failing closed with `503`,
 //!    results cached briefly); or a closure ([`verify_fn`]).
-//! 4. It inserts the verified [`Principal`] into the request's `http::Extensions`.
-//! 5. It calls the endpoint only after all that: a refused request never reaches it, so it
+//! 4. It checks the scopes of the methods and tools a request calls, when some have scopes of
+//!    their own ([`ProtectedResource::tool_scopes`]), and asks for a step-up with `403`.
+//! 5. It inserts the verified [`Principal`] into the request's `http::Extensions`, where
+//!    `mcpwire-server`'s handlers read it (`Context::http_extensions`), and binds MCP
+//!    sessions to it.
+//! 6. It calls the endpoint only after all that: a refused request never reaches it, so it
 //!    never creates an MCP session.
 //!
 //! Tokens are [`Secret`]s: they never show in `Debug` output, logs or error messages, and
@@ -36,6 +40,7 @@ mod introspection;
 mod jwks;
 mod jwt;
 mod layer;
+mod operation;
 mod principal;
 mod resource;
 mod verifier;
@@ -50,7 +55,9 @@ pub use jwt::{
     DEFAULT_JWKS_MAX_AGE, DEFAULT_JWKS_REFRESH_INTERVAL, DEFAULT_LEEWAY, JwtVerifier,
     JwtVerifierBuilder,
 };
-pub use layer::{AuthBody, BearerAuthLayer, BearerAuthService, MetadataService};
+pub use layer::{AuthBody, AuthRequestBody, BearerAuthLayer, BearerAuthService, MetadataService};
 pub use principal::Principal;
-pub use resource::{DEFAULT_MAX_TOKEN_BYTES, ProtectedResource, WELL_KNOWN_PATH};
+pub use resource::{
+    DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_TOKEN_BYTES, ProtectedResource, WELL_KNOWN_PATH,
+};
 pub use verifier::{FnVerifier, Rejection, TokenVerifier, VerifyFuture, verify_fn};

@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 ///
 /// [`BearerAuthLayer`](crate::server::BearerAuthLayer) inserts it into the request's
 /// [`http::Extensions`] before the MCP endpoint sees the request; read it with
-/// `request.extensions().get::<Principal>()`. It never holds the token itself.
+/// `request.extensions().get::<Principal>()`, or in a handler of `mcpwire-server` with
+/// `context.http_extensions()`. It never holds the token itself.
 ///
 /// A [`TokenVerifier`](crate::server::TokenVerifier) of your own builds one from
 /// [`Principal::default`] and sets the fields it knows.

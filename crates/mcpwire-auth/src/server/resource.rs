@@ -7,6 +7,7 @@ use url::Url;
 
 use crate::error::{Error, Kind};
 use crate::fetch::is_loopback;
+use crate::server::operation::OperationScopes;
 
 /// The well-known URI suffix of Protected Resource Metadata (RFC 9728 §3).
 pub const WELL_KNOWN_PATH: &str = "/.well-known/oauth-protected-resource";
@@ -14,6 +15,10 @@ pub const WELL_KNOWN_PATH: &str = "/.well-known/oauth-protected-resource";
 /// The default limit of a bearer token's length: 8 KiB, which a JWT with a few dozen claims
 /// stays well below.
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// The default limit of a request body the layer reads to find the operations it asks for
+/// (only when some operation needs scopes of its own): 4 MiB, as `mcpwire-http`'s own.
+pub const DEFAULT_MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
 
 /// The configuration of an MCP server as an OAuth 2.1 resource server: its canonical URI,
 /// the authorization servers that grant tokens for it, what its metadata says, and the
@@ -27,6 +32,7 @@ pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
 /// let resource = ProtectedResource::new("https://mcp.example.com/mcp", ["https://auth.example.com"])
 ///     .scopes_supported(["mcp:tools", "mcp:resources"])
 ///     .required_scopes(["mcp:tools"])
+///     .tool_scopes("delete_file", ["mcp:files:write"])
 ///     .resource_name("Example MCP server");
 /// # let _ = resource;
 /// ```
@@ -36,12 +42,14 @@ pub struct ProtectedResource {
     pub(crate) authorization_servers: Vec<String>,
     pub(crate) scopes_supported: Option<Vec<String>>,
     pub(crate) required_scopes: Vec<String>,
+    pub(crate) operations: OperationScopes,
     pub(crate) resource_name: Option<String>,
     pub(crate) resource_documentation: Option<String>,
     pub(crate) resource_policy_uri: Option<String>,
     pub(crate) resource_tos_uri: Option<String>,
     pub(crate) root_metadata: bool,
     pub(crate) max_token_bytes: usize,
+    pub(crate) max_request_bytes: usize,
 }
 
 impl ProtectedResource {
@@ -61,12 +69,14 @@ impl ProtectedResource {
             authorization_servers: authorization_servers.into_iter().map(Into::into).collect(),
             scopes_supported: None,
             required_scopes: Vec::new(),
+            operations: OperationScopes::default(),
             resource_name: None,
             resource_documentation: None,
             resource_policy_uri: None,
             resource_tos_uri: None,
             root_metadata: true,
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
+            max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
         }
     }
 
@@ -90,6 +100,46 @@ impl ProtectedResource {
         I::Item: Into<String>,
     {
         self.required_scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The scopes a JSON-RPC `method` needs beyond the [required ones](Self::required_scopes):
+    /// a request calling it with a token that lacks one gets `403` with
+    /// `error="insufficient_scope"` and a `scope` naming what it needs, so that the client
+    /// can step up. Calling it again for the same method adds to its scopes.
+    ///
+    /// The layer reads the bodies of `POST` requests to know what they call once any method
+    /// or [tool](Self::tool_scopes) has scopes of its own (and only then), within
+    /// [a limit](Self::max_request_bytes).
+    pub fn method_scopes<I>(mut self, method: impl Into<String>, scopes: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        let entry = self.operations.methods.entry(method.into()).or_default();
+        entry.extend(scopes.into_iter().map(Into::into));
+        self
+    }
+
+    /// The scopes calling the tool `name` (`tools/call`) needs beyond the
+    /// [required ones](Self::required_scopes) and those of the method `tools/call`: as for
+    /// [`method_scopes`](Self::method_scopes), a token without them gets `403` with a
+    /// challenge to step up.
+    pub fn tool_scopes<I>(mut self, name: impl Into<String>, scopes: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        let entry = self.operations.tools.entry(name.into()).or_default();
+        entry.extend(scopes.into_iter().map(Into::into));
+        self
+    }
+
+    /// The longest request body read to find the operations a request asks for
+    /// ([`DEFAULT_MAX_REQUEST_BYTES`] by default); a longer one gets `413`. Bodies are read
+    /// only when some operation has scopes of its own.
+    pub fn max_request_bytes(mut self, limit: usize) -> Self {
+        self.max_request_bytes = limit.max(1);
         self
     }
 
@@ -156,7 +206,15 @@ impl ProtectedResource {
             check_url("a metadata URL", url)?;
         }
         let listed = self.scopes_supported.iter().flatten();
-        for scope in listed.chain(&self.required_scopes) {
+        let operations = self
+            .operations
+            .methods
+            .values()
+            .chain(self.operations.tools.values());
+        for scope in listed
+            .chain(&self.required_scopes)
+            .chain(operations.flatten())
+        {
             if !is_scope_token(scope) {
                 return Err(config(format!("`{scope}` is not a valid scope")));
             }
@@ -198,8 +256,10 @@ impl ProtectedResource {
             metadata_paths,
             challenge_scope,
             required_scopes: self.required_scopes,
+            operations: self.operations,
             scopes_supported: self.scopes_supported,
             max_token_bytes: self.max_token_bytes,
+            max_request_bytes: self.max_request_bytes,
         })
     }
 }
@@ -237,8 +297,11 @@ pub(crate) struct Compiled {
     /// The `scope` of the `401` challenge: the required scopes, else those supported.
     pub(crate) challenge_scope: Option<String>,
     pub(crate) required_scopes: Vec<String>,
+    /// The scopes of methods and tools, beyond the required ones.
+    pub(crate) operations: OperationScopes,
     pub(crate) scopes_supported: Option<Vec<String>>,
     pub(crate) max_token_bytes: usize,
+    pub(crate) max_request_bytes: usize,
 }
 
 /// Parses `resource` and checks that it is canonical: `https` (or `http` to a loopback
@@ -415,7 +478,11 @@ mod tests {
         for scope in ["", "two words", "quote\"d", "back\\slash", "é"] {
             let resource = ProtectedResource::new("https://mcp.example.com", ["https://as"]);
             assert!(
-                resource.required_scopes([scope]).compile().is_err(),
+                resource.clone().required_scopes([scope]).compile().is_err(),
+                "{scope}"
+            );
+            assert!(
+                resource.tool_scopes("t", [scope]).compile().is_err(),
                 "{scope}"
             );
         }
