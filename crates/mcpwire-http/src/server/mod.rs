@@ -30,7 +30,7 @@ pub use error::Error;
 pub use event_store::{BoxFuture, EventStore, MemoryEventStore};
 pub use exchange::{Exchange, ParamHeaders};
 pub use request::{ClientAddress, SessionOwner};
-pub use serve::serve;
+pub use serve::{serve, serve_layered};
 pub use service::{
     LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID, ResponseFuture, StreamableHttpService,
 };

@@ -4,15 +4,20 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
+use tower::Layer;
+use tower::layer::util::Identity;
 
 use crate::server::Error;
 use crate::server::{ClientAddress, StreamableHttpService};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The largest HTTP/1 read buffer, which bounds the size of request headers: 64 KiB.
 const MAX_HEADER_BUFFER_BYTES: usize = 64 * 1024;
@@ -61,7 +66,52 @@ pub async fn serve<F>(
 where
     F: Future<Output = ()> + Send,
 {
+    serve_layered(listener, service, Identity::new(), shutdown).await
+}
+
+/// [`serve`], with `layer` around the service: authorization (`mcpwire-auth`'s
+/// `BearerAuthLayer`), tracing, metrics or anything else written as a `tower` layer, under the
+/// same connection handling (header deadline, connection limit, `TCP_NODELAY`, graceful
+/// shutdown). Each request reaches the layer with its [`ClientAddress`] already set.
+///
+/// # Errors
+///
+/// As [`serve`].
+///
+/// # Examples
+///
+/// ```no_run
+/// use mcpwire_http::server::{Config, StreamableHttpService, serve_layered};
+///
+/// # async fn run() -> Result<(), mcpwire_http::server::Error> {
+/// let service = StreamableHttpService::new(Config::default(), |transport| drop(transport));
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await.unwrap();
+/// // Any `tower` layer; `Identity` changes nothing.
+/// let layer = tower::layer::util::Identity::new();
+/// serve_layered(listener, service, layer, std::future::pending()).await
+/// # }
+/// ```
+pub async fn serve_layered<L, B, F>(
+    listener: TcpListener,
+    service: StreamableHttpService,
+    layer: L,
+    shutdown: F,
+) -> Result<(), Error>
+where
+    L: Layer<StreamableHttpService>,
+    L::Service: tower_service::Service<http::Request<Incoming>, Response = http::Response<B>>
+        + Clone
+        + Send
+        + 'static,
+    <L::Service as tower_service::Service<http::Request<Incoming>>>::Future: Send + 'static,
+    <L::Service as tower_service::Service<http::Request<Incoming>>>::Error: Into<BoxError>,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+    F: Future<Output = ()> + Send,
+{
     let config = service.config().clone();
+    let layered = layer.layer(service.clone());
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -96,7 +146,7 @@ where
             continue;
         };
         let mut builder = builder.clone();
-        let service = service.clone();
+        let service = layered.clone();
         let watcher = graceful.watcher();
         // One deadline for the whole head of the first request, counted from accept.
         let deadline = tokio::time::Instant::now() + config.header_read_timeout;
@@ -144,18 +194,18 @@ where
 
 /// The service of one connection: every request gets the connection's [`ClientAddress`].
 #[derive(Clone)]
-struct WithClientAddress {
-    service: StreamableHttpService,
+struct WithClientAddress<S> {
+    service: S,
     address: ClientAddress,
 }
 
-impl<B> tower_service::Service<http::Request<B>> for WithClientAddress
+impl<S, B> tower_service::Service<http::Request<B>> for WithClientAddress<S>
 where
-    StreamableHttpService: tower_service::Service<http::Request<B>>,
+    S: tower_service::Service<http::Request<B>>,
 {
-    type Response = <StreamableHttpService as tower_service::Service<http::Request<B>>>::Response;
-    type Error = <StreamableHttpService as tower_service::Service<http::Request<B>>>::Error;
-    type Future = <StreamableHttpService as tower_service::Service<http::Request<B>>>::Future;
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
 
     fn poll_ready(
         &mut self,
