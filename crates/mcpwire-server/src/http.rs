@@ -4,15 +4,18 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use hyper::body::Incoming;
 use mcpwire_http::server::{
     BoxFuture, Config, Exchange, HttpSessionTransport, StatelessHandler, StreamableHttpService,
-    serve,
+    serve_layered,
 };
 use mcpwire_jsonrpc::{Notification, Request, RequestId};
 use mcpwire_rpc::CancellationToken;
 use serde_json::value::RawValue;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tower::Layer;
+use tower::layer::util::{Identity, Stack};
 
 use crate::modern::{self, Link};
 use crate::router::Route;
@@ -119,6 +122,7 @@ impl Server {
             server: self,
             listener,
             config: Config::default(),
+            layer: Identity::new(),
             shutdown: Box::pin(std::future::pending()),
         }
     }
@@ -127,18 +131,33 @@ impl Server {
 /// Serving a [`Server`] over Streamable HTTP, started by awaiting it; see
 /// [`Server::serve_http`].
 #[must_use = "nothing is served until it is awaited"]
-pub struct ServeHttp<'a> {
+pub struct ServeHttp<'a, L = Identity> {
     server: &'a Server,
     listener: TcpListener,
     config: Config,
+    layer: L,
     shutdown: Pin<Box<dyn Future<Output = ()> + Send + 'a>>,
 }
 
-impl<'a> ServeHttp<'a> {
+impl<'a, L> ServeHttp<'a, L> {
     /// Serves with `config` instead of the default one.
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
         self
+    }
+
+    /// Serves the endpoint behind `layer`, a `tower` layer such as `mcpwire-auth`'s
+    /// `BearerAuthLayer` (then the server is an OAuth resource server, and handlers find the
+    /// caller with [`Context::http_extensions`](crate::Context::http_extensions)). Layers
+    /// given before wrap this one's inside.
+    pub fn layer<M>(self, layer: M) -> ServeHttp<'a, Stack<M, L>> {
+        ServeHttp {
+            server: self.server,
+            listener: self.listener,
+            config: self.config,
+            layer: Stack::new(layer, self.layer),
+            shutdown: self.shutdown,
+        }
     }
 
     /// Serves until `signal` completes; then every modern subscription is closed with its
@@ -150,7 +169,20 @@ impl<'a> ServeHttp<'a> {
     }
 }
 
-impl<'a> std::future::IntoFuture for ServeHttp<'a> {
+impl<'a, L, B> std::future::IntoFuture for ServeHttp<'a, L>
+where
+    L: Layer<StreamableHttpService> + Send + 'a,
+    L::Service: tower::Service<http::Request<Incoming>, Response = http::Response<B>>
+        + Clone
+        + Send
+        + 'static,
+    <L::Service as tower::Service<http::Request<Incoming>>>::Future: Send + 'static,
+    <L::Service as tower::Service<http::Request<Incoming>>>::Error:
+        Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     type Output = Result<(), mcpwire_http::server::Error>;
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
 
@@ -159,6 +191,7 @@ impl<'a> std::future::IntoFuture for ServeHttp<'a> {
             server: this,
             listener,
             config,
+            layer,
             shutdown,
         } = self;
         let server = this.clone();
@@ -176,11 +209,11 @@ impl<'a> std::future::IntoFuture for ServeHttp<'a> {
             }
         };
         let service = this.http_service_counting(config, listens);
-        Box::pin(serve(listener, service, shutdown))
+        Box::pin(serve_layered(listener, service, layer, shutdown))
     }
 }
 
-impl std::fmt::Debug for ServeHttp<'_> {
+impl<L> std::fmt::Debug for ServeHttp<'_, L> {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter
             .debug_struct("ServeHttp")
