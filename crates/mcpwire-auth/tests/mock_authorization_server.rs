@@ -588,8 +588,7 @@ async fn a_tool_with_scopes_of_its_own_needs_a_step_up_and_sessions_and_tasks_st
             },
         ))
         .build()
-        .unwrap()
-        .http_service(Config::default());
+        .unwrap();
     let verifier = JwtVerifier::builder(&issuer, format!("{issuer}/jwks"), &resource)
         .fetch_policy(FetchPolicy::default().allow_loopback_http(true))
         .build()
@@ -602,8 +601,8 @@ async fn a_tool_with_scopes_of_its_own_needs_a_step_up_and_sessions_and_tasks_st
         verifier,
     )
     .unwrap();
-    let app = axum::Router::new().route_service("/mcp", auth.layer(mcp.clone()));
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    // Served by mcpwire's own HTTP server, behind the layer.
+    let server = tokio::spawn(async move { mcp.serve_http(listener).layer(auth).await });
 
     let token_of = |subject: &'static str, scope: &'static str| {
         let client = client.clone();
@@ -700,5 +699,4 @@ async fn a_tool_with_scopes_of_its_own_needs_a_step_up_and_sessions_and_tasks_st
     assert_eq!(answer["result"]["content"][0]["text"], "alice's report");
 
     server.abort();
-    mcp.shutdown().await;
 }
