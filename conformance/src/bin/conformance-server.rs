@@ -5,6 +5,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
+use mcpwire_auth::server::{BearerAuthLayer, FetchPolicy, JwtVerifier, ProtectedResource};
 use mcpwire_server::Server;
 
 const USAGE: &str = "\
@@ -16,6 +17,13 @@ Usage:
                                         (N from --port, else $PORT, else 8001)
   conformance-server --help             print this help
 
+Protected (with --http): the endpoint is an OAuth 2.1 resource server (mcpwire-auth)
+  --auth-issuer URL     the authorization server whose JWT access tokens are accepted
+  --auth-jwks URL       its JSON Web Key Set (required with --auth-issuer)
+  --auth-resource URL   the endpoint's canonical URI, the tokens' audience
+                        (default http://localhost:N/mcp)
+  --auth-scope SCOPE    a scope every request needs (repeatable)
+
 The official suite drives the server over Streamable HTTP:
   conformance server --url http://localhost:N/mcp --suite all
 Logs go to stderr.";
@@ -26,20 +34,42 @@ const DEFAULT_PORT: u16 = 8001;
 /// How the fixtures are served.
 enum Mode {
     Stdio,
-    Http { port: u16 },
+    Http {
+        port: u16,
+        protection: Option<Protection>,
+    },
+}
+
+/// What protects the HTTP endpoint, when it is protected.
+struct Protection {
+    issuer: String,
+    jwks: String,
+    resource: Option<String>,
+    scopes: Vec<String>,
 }
 
 fn parse_arguments(arguments: &[String]) -> anyhow::Result<Option<Mode>> {
     let mut http = false;
     let mut port = None;
+    let (mut issuer, mut jwks, mut resource, mut scopes) = (None, None, None, Vec::new());
     let mut arguments = arguments.iter();
     while let Some(argument) = arguments.next() {
+        let mut value = |name: &str| {
+            arguments
+                .next()
+                .cloned()
+                .with_context(|| format!("`{name}` needs a value"))
+        };
         match argument.as_str() {
             "--help" | "-h" => return Ok(None),
             "--stdio" => http = false,
             "--http" => http = true,
+            "--auth-issuer" => issuer = Some(value("--auth-issuer")?),
+            "--auth-jwks" => jwks = Some(value("--auth-jwks")?),
+            "--auth-resource" => resource = Some(value("--auth-resource")?),
+            "--auth-scope" => scopes.push(value("--auth-scope")?),
             "--port" => {
-                let value = arguments.next().context("`--port` needs a port number")?;
+                let value = value("--port")?;
                 port = Some(
                     value
                         .parse::<u16>()
@@ -49,9 +79,20 @@ fn parse_arguments(arguments: &[String]) -> anyhow::Result<Option<Mode>> {
             other => bail!("unknown argument `{other}`"),
         }
     }
+    let protection = match (issuer, jwks) {
+        (Some(issuer), Some(jwks)) => Some(Protection {
+            issuer,
+            jwks,
+            resource,
+            scopes,
+        }),
+        (None, None) if resource.is_none() && scopes.is_empty() => None,
+        (Some(_), None) => bail!("`--auth-issuer` needs `--auth-jwks`"),
+        _ => bail!("the `--auth-*` options need `--auth-issuer`"),
+    };
     if !http {
-        if port.is_some() {
-            bail!("`--port` goes with `--http`");
+        if port.is_some() || protection.is_some() {
+            bail!("`--port` and the `--auth-*` options go with `--http`");
         }
         return Ok(Some(Mode::Stdio));
     }
@@ -64,13 +105,18 @@ fn parse_arguments(arguments: &[String]) -> anyhow::Result<Option<Mode>> {
             Err(_) => DEFAULT_PORT,
         },
     };
-    Ok(Some(Mode::Http { port }))
+    Ok(Some(Mode::Http { port, protection }))
 }
 
 /// Serves `server` over Streamable HTTP at `http://<address>/mcp` until the process is
 /// stopped, with the mcpwire-http defaults: sessions, SSE priming and resumption, and the
-/// Host/Origin checks for loopback names.
-async fn serve_http(server: Server, address: SocketAddr) -> anyhow::Result<()> {
+/// Host/Origin checks for loopback names; behind `mcpwire-auth`'s bearer layer when
+/// protected.
+async fn serve_http(
+    server: Server,
+    address: SocketAddr,
+    protection: Option<Protection>,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .with_context(|| format!("binding {address}"))?;
@@ -79,12 +125,33 @@ async fn serve_http(server: Server, address: SocketAddr) -> anyhow::Result<()> {
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    server
+    let serving = server
         .serve_http(listener)
         .config(mcpwire_server::HttpConfig::default())
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving HTTP")
+        .with_graceful_shutdown(shutdown);
+    match protection {
+        None => serving.await,
+        Some(protection) => {
+            let resource = protection
+                .resource
+                .unwrap_or_else(|| format!("http://localhost:{}/mcp", bound.port()));
+            let loopback = FetchPolicy::default().allow_loopback_http(true);
+            let verifier = JwtVerifier::builder(&protection.issuer, protection.jwks, &resource)
+                .fetch_policy(loopback)
+                .build()
+                .context("setting up the token verifier")?;
+            let protected = ProtectedResource::new(&resource, [&protection.issuer])
+                .required_scopes(protection.scopes);
+            let layer = BearerAuthLayer::new(protected, verifier)
+                .context("setting up the protected resource")?;
+            eprintln!(
+                "conformance-server: protected as {resource}, metadata at {}",
+                layer.metadata_url()
+            );
+            serving.layer(layer).await
+        }
+    }
+    .context("serving HTTP")
 }
 
 fn main() -> ExitCode {
@@ -118,8 +185,9 @@ fn main() -> ExitCode {
                 server.serve_stdio().await;
                 Ok(())
             }
-            Mode::Http { port } => {
-                serve_http(server, SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await
+            Mode::Http { port, protection } => {
+                let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+                serve_http(server, address, protection).await
             }
         }
     });
