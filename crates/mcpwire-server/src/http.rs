@@ -35,7 +35,8 @@ impl Server {
     /// On the lane a request never touches a session: the lane checks its headers against its
     /// body, the server answers it as it answers modern requests over stdio, and closing the
     /// connection or the response stream cancels it. A `requestState` the server hands out is
-    /// bound to the SHA-256 of the request's `Authorization` header. Shut the server's
+    /// bound to the principal an authorization layer named (`mcpwire-auth`'s), else to the
+    /// SHA-256 of the request's `Authorization` header. Shut the server's
     /// subscriptions down with [`Server::close_subscriptions`] before the service, so that
     /// each ends with its result.
     ///

@@ -100,7 +100,7 @@ impl Exchange {
             meta: admitted.meta,
             version: admitted.version,
             param_headers: admitted.param_headers,
-            authorization_digest: admitted.authorization_digest,
+            authorization_digest: owner_digest(&extensions).or(admitted.authorization_digest),
             extensions: Arc::new(extensions),
             cancellation,
             finished,
@@ -152,10 +152,13 @@ impl Exchange {
         &self.param_headers
     }
 
-    /// The SHA-256 of the request's `Authorization` header (of its values joined by a line
-    /// feed, when there are several), or `None` without one: binds state the server hands to
-    /// the client, such as a `requestState`, to the credentials it was made for, without
-    /// keeping them.
+    /// A digest naming who made the request, or `None` for an anonymous one: binds state the
+    /// server hands to the client, such as a `requestState`, to whoever it was made for,
+    /// without keeping their credentials. When an authorization layer named the principal
+    /// ([`SessionOwner`](crate::server::SessionOwner)), the SHA-256 of that name, so that a
+    /// refreshed token of the same principal still fits; otherwise the SHA-256 of the
+    /// request's `Authorization` header (of its values joined by a line feed, when there are
+    /// several).
     pub fn authorization_digest(&self) -> Option<[u8; 32]> {
         self.authorization_digest
     }
@@ -414,6 +417,16 @@ impl ParamHeaders {
     }
 }
 
+/// The digest of the [`SessionOwner`](crate::server::SessionOwner) an authorization layer
+/// named, which [`Exchange::authorization_digest`] is when there is one.
+fn owner_digest(extensions: &http::Extensions) -> Option<[u8; 32]> {
+    let owner = crate::server::request::session_owner(extensions)?;
+    let mut hasher = Sha256::new();
+    hasher.update(b"owner\n");
+    hasher.update(owner.as_bytes());
+    Some(hasher.finalize().into())
+}
+
 /// The digest [`Exchange::authorization_digest`] describes.
 pub(crate) fn authorization_digest(headers: &HeaderMap) -> Option<[u8; 32]> {
     let mut values = headers.get_all(http::header::AUTHORIZATION).iter();
@@ -480,6 +493,38 @@ mod tests {
         assert_eq!(digest[..4], [0xba, 0x78, 0x16, 0xbf], "{digest:02x?}");
         headers.append(http::header::AUTHORIZATION, HeaderValue::from_static("def"));
         assert_ne!(authorization_digest(&headers), Some(digest));
+    }
+
+    #[test]
+    fn a_named_principal_is_the_digest_whatever_its_token() {
+        let exchange = |owner: Option<&str>, token_digest: [u8; 32]| {
+            let (first, _receiver) = oneshot::channel();
+            let mut extensions = http::Extensions::new();
+            if let Some(owner) = owner {
+                extensions.insert(crate::server::SessionOwner(Arc::from(owner)));
+            }
+            let admitted = Admitted {
+                meta: RequestMeta::new("2026-07-28", mcpwire_schema::JsonObject::new()),
+                version: ProtocolVersion::V2026_07_28,
+                param_headers: ParamHeaders::default(),
+                authorization_digest: Some(token_digest),
+            };
+            let (exchange, _guard) = Exchange::new(
+                RequestId::from(1),
+                "tools/call".to_owned(),
+                admitted,
+                extensions,
+                CancellationToken::new(),
+                first,
+                Arc::new(Config::default()),
+            );
+            exchange.authorization_digest()
+        };
+        assert_eq!(exchange(None, [1; 32]), Some([1; 32]));
+        let alice = exchange(Some("alice"), [1; 32]);
+        assert_eq!(alice, exchange(Some("alice"), [2; 32]));
+        assert_ne!(alice, exchange(Some("bob"), [1; 32]));
+        assert_ne!(alice, Some([1; 32]));
     }
 
     fn new_exchange() -> (Exchange, DisconnectGuard, oneshot::Receiver<FirstReply>) {
