@@ -29,6 +29,8 @@ pub(crate) enum Kind {
     Token,
     /// A configuration value is invalid.
     Config,
+    /// A token store could not be read or written, or is not private.
+    Store,
 }
 
 impl Error {
@@ -87,6 +89,11 @@ impl Error {
     pub fn is_config(&self) -> bool {
         self.kind == Kind::Config
     }
+
+    /// A token store could not be read or written, or its file is not private.
+    pub fn is_store(&self) -> bool {
+        self.kind == Kind::Store
+    }
 }
 
 impl fmt::Debug for Error {
@@ -109,6 +116,7 @@ impl fmt::Display for Error {
             Kind::Authorization => "oauth authorization",
             Kind::Token => "oauth token request",
             Kind::Config => "oauth configuration",
+            Kind::Store => "oauth token store",
         };
         write!(formatter, "{kind}: {}", self.message)
     }

@@ -55,6 +55,7 @@ mod authorizer;
 mod challenge;
 mod config;
 mod discovery;
+mod file_store;
 mod flow;
 mod layer;
 mod loopback;
@@ -71,6 +72,7 @@ pub use challenge::{
     BearerChallenge, Challenge, MAX_CHALLENGES, MAX_HEADER_LENGTH, MAX_PARAMS, parse_challenges,
 };
 pub use config::{DEFAULT_MAX_STEP_UPS, OAuthConfig, PreRegistered};
+pub use file_store::FileTokenStore;
 pub use layer::{AuthLayer, AuthService};
 pub use loopback::{DEFAULT_AUTHORIZATION_TIMEOUT, LoopbackUserAgent};
 pub use metadata::{
