@@ -115,12 +115,15 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod framing;
+mod fuzzing;
 mod limits;
 mod line;
 #[cfg(feature = "process")]
 mod process;
 
 pub use framing::{StdioReceiver, StdioSender, StdioTransport};
+#[doc(hidden)]
+pub use fuzzing::fuzz_framing;
 pub use limits::Limits;
 #[cfg(feature = "process")]
 pub use process::{
