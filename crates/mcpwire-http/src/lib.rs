@@ -94,9 +94,18 @@
 #[cfg(feature = "client")]
 pub mod client;
 #[cfg(any(feature = "server", feature = "client"))]
+mod fuzzing;
+#[cfg(any(feature = "server", feature = "client"))]
 pub mod headers;
 #[cfg(feature = "server")]
 pub mod server;
+
+#[cfg(any(feature = "server", feature = "client"))]
+#[doc(hidden)]
+pub use fuzzing::fuzz_headers;
+#[cfg(feature = "client")]
+#[doc(hidden)]
+pub use fuzzing::fuzz_sse;
 
 // Compiles the README examples as doc tests; they need every feature.
 #[cfg(all(

@@ -175,7 +175,7 @@ mod modern;
 mod options;
 mod service;
 mod session;
-mod sse;
+pub(crate) mod sse;
 mod streamable;
 mod tls;
 

@@ -101,6 +101,37 @@ impl HostGuard {
     }
 }
 
+/// The loopback guard's decisions on `value` as a `Host` and as an `Origin`, which must not
+/// change when the value is upper-cased or its name gets a trailing dot.
+///
+/// # Panics
+///
+/// Panics when a decision changes.
+pub(crate) fn fuzz_stability(value: &str) {
+    let guard = HostGuard::loopback();
+    let decide = |value: &str| (guard.host_allowed(value), guard.origin_allowed(value));
+    let decision = decide(value);
+    assert_eq!(
+        decision,
+        decide(&value.to_ascii_uppercase()),
+        "case changed a decision"
+    );
+    if let Some((name, port)) = value
+        .rsplit_once(':')
+        .filter(|(_, port)| !port.is_empty() && port.bytes().all(|byte| byte.is_ascii_digit()))
+        && !name.ends_with('.')
+        && !name.ends_with(']')
+        && !name.contains("://")
+    {
+        let dotted = format!("{name}.:{port}");
+        assert_eq!(
+            decision,
+            decide(&dotted),
+            "a trailing dot changed a decision"
+        );
+    }
+}
+
 /// Splits `host[:port]` (IPv6 literals in brackets) into a lowercase name without a trailing
 /// dot and the port, or `None` when the text is not an authority.
 fn split_authority(authority: &str) -> Option<(String, Option<u16>)> {

@@ -38,3 +38,18 @@ pub use stateless::StatelessHandler;
 pub use transport::{
     HttpSessionReceiver, HttpSessionSender, HttpSessionTransport, SessionExtensions,
 };
+
+/// Whether `bytes` can be a session id, for the `http_headers` fuzz target.
+pub(crate) fn fuzz_session_id(bytes: &[u8]) -> bool {
+    request::session_id(bytes).is_some()
+}
+
+/// Checks that the loopback `Host` and `Origin` decisions on `value` do not change with the
+/// name's case or a trailing dot, for the `http_headers` fuzz target.
+///
+/// # Panics
+///
+/// Panics when they change.
+pub(crate) fn fuzz_host_guard(value: &str) {
+    guard::fuzz_stability(value);
+}
