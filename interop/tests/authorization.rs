@@ -1,16 +1,21 @@
 //! OAuth interop with the official TypeScript SDKs, v1 (`@modelcontextprotocol/sdk`) and v2
-//! (`@modelcontextprotocol/client`), against one real authorization server:
-//! `oauth2-mock-server`, started on a loopback port by `interop/mock_authorization_server.mjs`.
+//! (`@modelcontextprotocol/client`, `@modelcontextprotocol/server`), both ways, against one real
+//! authorization server: `oauth2-mock-server`, started on a loopback port by
+//! `interop/mock_authorization_server.mjs`.
 //!
-//! The SDK's client (`interop/ts_auth_client.mjs`, an `OAuthClientProvider` as the Streamable
-//! HTTP transport's `authProvider`) completes its authorization code flow against our server
-//! protected by `mcpwire-auth`'s `BearerAuthLayer` and `JwtVerifier`
-//! (`serve_http(listener).layer(auth)`), whose `whoami` tool reports the caller's principal.
+//! - The SDK's client (`interop/ts_auth_client.mjs`, an `OAuthClientProvider` as the
+//!   Streamable HTTP transport's `authProvider`) completes its authorization code flow against
+//!   our server protected by `mcpwire-auth`'s `BearerAuthLayer` and `JwtVerifier`
+//!   (`serve_http(listener).layer(auth)`), whose `whoami` tool reports the caller's principal.
+//! - Our client, with `mcpwire-auth`'s `AuthLayer`, completes its flow against an SDK server
+//!   protected by the SDK's own resource-server support: `requireBearerAuth` and
+//!   `mcpAuthMetadataRouter` (v1, `interop/ts_auth_server.mjs`), or the web-standard
+//!   `requireBearerAuth` and `oauthMetadataResponse` (v2, `interop/ts2_auth_server.mjs`).
 //!
-//! The authorization server has no registration endpoint, so the client is registered
-//! beforehand (a client id); its authorization endpoint redirects at once with a code, so the
-//! flow runs without a user. The v2 client speaks the modern era with our server, the v1 one
-//! the legacy era. The peers are installed by `cargo xtask interop-setup`, which the tests run
+//! The authorization server has no registration endpoint, so both clients are registered
+//! beforehand (a client id); its authorization endpoint redirects at once with a code, so both
+//! flows run without a user. The v2 peers speak the modern era with our peers, the v1 ones the
+//! legacy era. The peers are installed by `cargo xtask interop-setup`, which the tests run
 //! first (it does nothing when they are current); they need node.
 
 use std::path::Path;
@@ -18,14 +23,16 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use mcpwire_auth::server::{
-    BearerAuthLayer, FetchPolicy, JwtVerifier, Principal, ProtectedResource,
-};
+use http::{Request, Response};
+use mcpwire_auth::client::{AuthLayer, FetchPolicy, HeadlessUserAgent, OAuthConfig, PreRegistered};
+use mcpwire_auth::server::{BearerAuthLayer, JwtVerifier, Principal, ProtectedResource};
+use mcpwire_http::client::{HttpClientBuilder, HttpClientService, RequestBody, ResponseBody};
 use mcpwire_interop::peers::{peers, run};
-use mcpwire_server::{Context, Server, Tool, ToolError};
+use mcpwire_server::{Context, Era, Server, Tool, ToolError};
 use serde_json::{Map, Value, json};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
+use tower::util::BoxCloneSyncService;
 
 /// How long a node process may take to announce itself.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -36,10 +43,13 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(90);
 /// How long our server may take to stop.
 const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The scope our protected server requires.
+/// How long our client may take to connect, and then for each call.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The scope both protected servers require.
 const SCOPE: &str = "mcp:tools";
 
-/// The redirect URI the client registers: nothing listens there, the redirect is read.
+/// The redirect URI both clients register: nothing listens there, the redirect is read.
 const REDIRECT_URI: &str = "http://127.0.0.1:8765/callback";
 
 /// The arguments of our server's `echo`.
@@ -54,7 +64,7 @@ struct Echo {
 enum Sdk {
     /// `@modelcontextprotocol/sdk` 1.x: the legacy era only.
     V1,
-    /// `@modelcontextprotocol/client` 2.x: both eras.
+    /// `@modelcontextprotocol/client` and `@modelcontextprotocol/server` 2.x: both eras.
     V2,
 }
 
@@ -75,6 +85,16 @@ async fn the_typescript_v1_client_authorizes_against_our_protected_server() {
 #[tokio::test]
 async fn the_typescript_v2_client_authorizes_against_our_protected_server() {
     typescript_client_against_our_server(Sdk::V2).await;
+}
+
+#[tokio::test]
+async fn our_client_authorizes_against_a_typescript_v1_protected_server() {
+    our_client_against_a_typescript_server(Sdk::V1).await;
+}
+
+#[tokio::test]
+async fn our_client_authorizes_against_a_typescript_v2_protected_server() {
+    our_client_against_a_typescript_server(Sdk::V2).await;
 }
 
 /// The SDK's client, with its own OAuth client, against our protected server.
@@ -191,6 +211,99 @@ async fn typescript_client_against_our_server(sdk: Sdk) {
     server.stop().await;
 }
 
+/// Our client, with `AuthLayer`, against the SDK's server protected by the SDK.
+async fn our_client_against_a_typescript_server(sdk: Sdk) {
+    let peers = peers().await;
+    let authorization_server =
+        NodeProcess::start(&peers.scripts, "mock_authorization_server.mjs", &[]).await;
+    let issuer = authorization_server.announced("issuer");
+    let script = match sdk {
+        Sdk::V1 => "ts_auth_server.mjs",
+        Sdk::V2 => "ts2_auth_server.mjs",
+    };
+    let server = NodeProcess::start(&peers.scripts, script, &[&issuer]).await;
+    let url = server.announced("url");
+
+    let exchanges = Arc::new(Mutex::new(Vec::new()));
+    let client_id = "mcpwire-interop-client";
+    let config = OAuthConfig::new("mcpwire interop", HeadlessUserAgent::new(REDIRECT_URI))
+        .pre_registered(PreRegistered::new(client_id).issuer(&issuer))
+        .fetch_policy(FetchPolicy::default().allow_loopback_http(true));
+    // Below the authorization layer, so that its own requests are recorded too.
+    let recording = recording_layer(Arc::clone(&exchanges));
+    let transport = HttpClientBuilder::new(url.as_str())
+        .layer(AuthLayer::new(config))
+        .layer(recording)
+        .streamable()
+        .expect("a valid configuration");
+    let client = tokio::time::timeout(
+        CALL_TIMEOUT,
+        mcpwire_client::Client::builder("mcpwire-interop", env!("CARGO_PKG_VERSION"))
+            .connect(transport),
+    )
+    .await
+    .expect("connects in time")
+    .unwrap_or_else(|error| panic!("connect: {error:?}\n{:#?}", exchanges.lock().unwrap()));
+
+    let echo = tokio::time::timeout(
+        CALL_TIMEOUT,
+        client.call_tool("echo", json!({"text": "authorized"})),
+    )
+    .await
+    .expect("echo answers in time")
+    .expect("echo succeeds");
+    let echo = serde_json::to_value(&echo).unwrap();
+    assert_eq!(
+        echo["content"],
+        json!([{"type": "text", "text": "authorized"}])
+    );
+    let whoami = tokio::time::timeout(CALL_TIMEOUT, client.call_tool("whoami", json!({})))
+        .await
+        .expect("whoami answers in time")
+        .expect("whoami succeeds");
+    let whoami = serde_json::to_value(&whoami).unwrap();
+    let token: Value = serde_json::from_str(whoami["content"][0]["text"].as_str().unwrap())
+        .expect("whoami answers JSON");
+    // The SDK's verifier accepted a token of the issuer, for this server, with the scope.
+    assert_eq!(token["issuer"], issuer.as_str());
+    assert_eq!(token["resource"], url.as_str());
+    assert_eq!(token["scopes"], json!([SCOPE]));
+
+    // Refused without a token, our client discovered, authorized and exchanged the code, and
+    // sent the request again with the token: its `server/discover` probe, which the v1 server
+    // (legacy era only) refuses with 400 before the client falls back to `initialize`, and
+    // which the v2 server answers.
+    let (probed, era) = match sdk {
+        Sdk::V1 => (400, Era::Legacy),
+        Sdk::V2 => (200, Era::Modern),
+    };
+    assert_eq!(client.era(), era);
+    client.close().await;
+    let exchanges = exchanges.lock().unwrap().clone();
+    let expected_start = [
+        format!("POST {url} 401"),
+        format!(
+            "GET {}/.well-known/oauth-protected-resource/mcp 200",
+            origin_of(&url)
+        ),
+        format!("GET {issuer}/.well-known/oauth-authorization-server 404"),
+        format!("GET {issuer}/.well-known/openid-configuration 200"),
+        format!("GET {issuer}/authorize 302"),
+        format!("POST {issuer}/token 200"),
+        format!("POST {url} {probed} with a token"),
+        format!("POST {url} 200 with a token"),
+    ];
+    assert!(exchanges.starts_with(&expected_start), "{exchanges:#?}");
+    let later = &exchanges[expected_start.len()..];
+    assert!(
+        later
+            .iter()
+            .all(|exchange| exchange.contains(&format!(" {url} "))
+                && exchange.ends_with(" with a token")),
+        "every later request goes to the server with the token: {later:#?}"
+    );
+}
+
 /// The origin of an endpoint's URL, where its well-known metadata is.
 fn origin_of(url: &str) -> String {
     url::Url::parse(url)
@@ -215,9 +328,36 @@ fn describe_exchange(exchange: &Value) -> String {
     words.join(" ")
 }
 
+/// A layer of the client's HTTP stack that records `METHOD URL STATUS [with a token]`, the
+/// URL without its query, for each exchange.
+fn recording_layer(
+    exchanges: Arc<Mutex<Vec<String>>>,
+) -> impl tower::Layer<HttpClientService, Service = HttpClientService> + Clone {
+    tower::layer::layer_fn(move |inner: HttpClientService| {
+        let exchanges = Arc::clone(&exchanges);
+        BoxCloneSyncService::new(tower::service_fn(move |request: Request<RequestBody>| {
+            let mut url = url::Url::parse(&request.uri().to_string()).expect("absolute URIs");
+            url.set_query(None);
+            let mut description = format!("{} {url}", request.method());
+            let with_token = request.headers().contains_key(http::header::AUTHORIZATION);
+            let exchanges = Arc::clone(&exchanges);
+            let response = tower::ServiceExt::oneshot(inner.clone(), request);
+            async move {
+                let response: Response<ResponseBody> = response.await?;
+                description.push_str(&format!(" {}", response.status().as_u16()));
+                if with_token {
+                    description.push_str(" with a token");
+                }
+                exchanges.lock().unwrap().push(description);
+                Ok(response)
+            }
+        }))
+    })
+}
+
 /// Our MCP server, protected by `BearerAuthLayer` and `JwtVerifier` against `issuer`, served
-/// by its own HTTP server on a loopback port. Its tools: `echo {text}`, and `whoami`, which
-/// answers with the request's `Principal` as JSON text.
+/// by its own HTTP server on a loopback port. Its tools are those of the SDK servers: `echo
+/// {text}`, and `whoami`, which answers with the request's `Principal` as JSON text.
 struct OurProtectedServer {
     resource: String,
     stop: tokio::sync::oneshot::Sender<()>,
