@@ -10,10 +10,25 @@
 // - `mcpwire_typ`: the JWS `typ` (default `at+jwt`, as RFC 9068 asks);
 // - `mcpwire_header`: a JSON object merged into the JWS header (for example a `kid`);
 // - `mcpwire_claims`: a JSON object merged into the claims, `null` removing a claim.
+//
+// The authorization endpoint grants the `scope` it is asked for without a user: it redirects at
+// once with a code. The tokens of that code, and of the refresh tokens issued with them, carry
+// that scope (in the token and in the response's `scope`); the mock alone would grant `dummy`
+// to a token request without a `scope`, as those of the authorization code flow are.
 import { OAuth2Server, Events } from "oauth2-mock-server";
 
 const server = new OAuth2Server();
 await server.issuer.keys.generate("RS256");
+
+// The scope granted with each unused authorization code, and with each refresh token.
+const grantedScopes = new Map();
+
+server.service.on(Events.BeforeAuthorizeRedirect, ({ url }, req) => {
+  const code = url.searchParams.get("code");
+  if (code !== null && typeof req.query.scope === "string") {
+    grantedScopes.set(code, req.query.scope);
+  }
+});
 
 server.service.on(Events.BeforeTokenSigning, (token, req) => {
   const body = req.body ?? {};
@@ -21,6 +36,12 @@ server.service.on(Events.BeforeTokenSigning, (token, req) => {
   req.mcpwireSigned = (req.mcpwireSigned ?? 0) + 1;
   if (req.mcpwireSigned > 1) {
     return;
+  }
+  const grant = { authorization_code: body.code, refresh_token: body.refresh_token }[body.grant_type];
+  if (body.scope === undefined && grantedScopes.has(grant)) {
+    req.mcpwireScope = grantedScopes.get(grant);
+    grantedScopes.delete(grant);
+    token.payload.scope = req.mcpwireScope;
   }
   token.header.typ = body.mcpwire_typ ?? "at+jwt";
   if (typeof body.resource === "string") {
@@ -37,6 +58,16 @@ server.service.on(Events.BeforeTokenSigning, (token, req) => {
         token.payload[name] = value;
       }
     }
+  }
+});
+
+server.service.on(Events.BeforeResponse, (response, req) => {
+  if (req.mcpwireScope === undefined || response.statusCode !== 200) {
+    return;
+  }
+  response.body.scope = req.mcpwireScope;
+  if (typeof response.body.refresh_token === "string") {
+    grantedScopes.set(response.body.refresh_token, req.mcpwireScope);
   }
 });
 

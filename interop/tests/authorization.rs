@@ -1,0 +1,517 @@
+//! OAuth interop with the official TypeScript SDKs, v1 (`@modelcontextprotocol/sdk`) and v2
+//! (`@modelcontextprotocol/client`, `@modelcontextprotocol/server`), both ways, against one real
+//! authorization server: `oauth2-mock-server`, started on a loopback port by
+//! `interop/mock_authorization_server.mjs`.
+//!
+//! - The SDK's client (`interop/ts_auth_client.mjs`, an `OAuthClientProvider` as the
+//!   Streamable HTTP transport's `authProvider`) completes its authorization code flow against
+//!   our server protected by `mcpwire-auth`'s `BearerAuthLayer` and `JwtVerifier`
+//!   (`serve_http(listener).layer(auth)`), whose `whoami` tool reports the caller's principal.
+//! - Our client, with `mcpwire-auth`'s `AuthLayer`, completes its flow against an SDK server
+//!   protected by the SDK's own resource-server support: `requireBearerAuth` and
+//!   `mcpAuthMetadataRouter` (v1, `interop/ts_auth_server.mjs`), or the web-standard
+//!   `requireBearerAuth` and `oauthMetadataResponse` (v2, `interop/ts2_auth_server.mjs`).
+//!
+//! The authorization server has no registration endpoint, so both clients are registered
+//! beforehand (a client id); its authorization endpoint redirects at once with a code, so both
+//! flows run without a user. The v2 peers speak the modern era with our peers, the v1 ones the
+//! legacy era. The peers are installed by `cargo xtask interop-setup`, which the tests run
+//! first (it does nothing when they are current); they need node.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use http::{Request, Response};
+use mcpwire_auth::client::{AuthLayer, FetchPolicy, HeadlessUserAgent, OAuthConfig, PreRegistered};
+use mcpwire_auth::server::{BearerAuthLayer, JwtVerifier, Principal, ProtectedResource};
+use mcpwire_http::client::{HttpClientBuilder, HttpClientService, RequestBody, ResponseBody};
+use mcpwire_interop::peers::{peers, run};
+use mcpwire_server::{Context, Era, Server, Tool, ToolError};
+use serde_json::{Map, Value, json};
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::process::{Child, Command};
+use tower::util::BoxCloneSyncService;
+
+/// How long a node process may take to announce itself.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long the SDK's client may take for its whole run.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// How long our server may take to stop.
+const STOP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long our client may take to connect, and then for each call.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The scope both protected servers require.
+const SCOPE: &str = "mcp:tools";
+
+/// The redirect URI both clients register: nothing listens there, the redirect is read.
+const REDIRECT_URI: &str = "http://127.0.0.1:8765/callback";
+
+/// The arguments of our server's `echo`.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct Echo {
+    /// The text to echo.
+    text: String,
+}
+
+/// A generation of the TypeScript SDK.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sdk {
+    /// `@modelcontextprotocol/sdk` 1.x: the legacy era only.
+    V1,
+    /// `@modelcontextprotocol/client` and `@modelcontextprotocol/server` 2.x: both eras.
+    V2,
+}
+
+impl Sdk {
+    fn name(self) -> &'static str {
+        match self {
+            Sdk::V1 => "v1",
+            Sdk::V2 => "v2",
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_typescript_v1_client_authorizes_against_our_protected_server() {
+    typescript_client_against_our_server(Sdk::V1).await;
+}
+
+#[tokio::test]
+async fn the_typescript_v2_client_authorizes_against_our_protected_server() {
+    typescript_client_against_our_server(Sdk::V2).await;
+}
+
+#[tokio::test]
+async fn our_client_authorizes_against_a_typescript_v1_protected_server() {
+    our_client_against_a_typescript_server(Sdk::V1).await;
+}
+
+#[tokio::test]
+async fn our_client_authorizes_against_a_typescript_v2_protected_server() {
+    our_client_against_a_typescript_server(Sdk::V2).await;
+}
+
+/// The SDK's client, with its own OAuth client, against our protected server.
+async fn typescript_client_against_our_server(sdk: Sdk) {
+    let peers = peers().await;
+    let authorization_server =
+        NodeProcess::start(&peers.scripts, "mock_authorization_server.mjs", &[]).await;
+    let issuer = authorization_server.announced("issuer");
+    let server = OurProtectedServer::start(&issuer).await;
+
+    let script = peers.scripts.join("ts_auth_client.mjs");
+    let script = script.to_str().expect("the workspace path is UTF-8");
+    let client_id = "ts-interop-client";
+    let output = run(
+        Path::new("node"),
+        &[
+            script,
+            "--sdk",
+            sdk.name(),
+            &server.resource,
+            client_id,
+            &issuer,
+        ],
+        CLIENT_TIMEOUT,
+    )
+    .await;
+    let report = format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{report}");
+    let summary: Value = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .last()
+        .and_then(|line| serde_json::from_str(line).ok())
+        .unwrap_or_else(|| panic!("the client prints its summary\n{report}"));
+
+    // Refused without a token, the client discovered, authorized and exchanged the code, then
+    // sent its first request again with the token: `initialize` (v1), or the `server/discover`
+    // probe (v2), which our server answers, so that the session is modern.
+    let exchanges: Vec<String> = summary["exchanges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{report}"))
+        .iter()
+        .map(describe_exchange)
+        .collect();
+    let resource = &server.resource;
+    let (first, era) = match sdk {
+        Sdk::V1 => ("initialize", Value::Null),
+        Sdk::V2 => ("server/discover", json!("modern")),
+    };
+    let expected_start = [
+        format!("POST {resource} {first} 401"),
+        format!(
+            "GET {}/.well-known/oauth-protected-resource/mcp 200",
+            origin_of(resource)
+        ),
+        format!("GET {issuer}/.well-known/oauth-authorization-server 404"),
+        format!("GET {issuer}/.well-known/openid-configuration 200"),
+        format!("GET {issuer}/authorize 302"),
+        format!("POST {issuer}/token 200"),
+        format!("POST {resource} {first} 200 with a token"),
+    ];
+    assert!(
+        exchanges.starts_with(&expected_start),
+        "{exchanges:#?}\n{report}"
+    );
+    assert_eq!(summary["era"], era, "{report}");
+    let later = &exchanges[expected_start.len()..];
+    assert!(
+        later
+            .iter()
+            .all(|exchange| exchange.contains(&format!(" {resource} "))
+                && exchange.ends_with(" with a token")),
+        "every later request goes to the server with the token: {later:#?}"
+    );
+    assert!(
+        later.contains(&format!("POST {resource} tools/call 200 with a token")),
+        "{later:#?}"
+    );
+    assert!(
+        summary["refused"]
+            .as_str()
+            .is_some_and(|error| error.contains("Unauthorized")),
+        "{report}"
+    );
+
+    // The authorization request: PKCE S256, the resource and the challenged scope.
+    let authorization = &summary["authorization"];
+    assert_eq!(authorization["response_type"], "code");
+    assert_eq!(authorization["client_id"], client_id);
+    assert_eq!(authorization["code_challenge_method"], "S256");
+    assert_eq!(authorization["redirect_uri"], REDIRECT_URI);
+    assert_eq!(authorization["resource"], server.resource.as_str());
+    assert_eq!(authorization["scope"], SCOPE);
+
+    assert_eq!(summary["tools"], json!(["echo", "whoami"]));
+    assert_eq!(
+        summary["call"]["content"],
+        json!([{"type": "text", "text": "authorized"}])
+    );
+    assert_ne!(summary["call"]["isError"], true);
+
+    // Our tool saw the principal of a token of the issuer, for this resource, with the scope.
+    let principal = &summary["whoami"];
+    assert_eq!(principal["issuer"], issuer.as_str(), "{report}");
+    assert_eq!(principal["audiences"], json!([resource]), "{report}");
+    assert_eq!(principal["scopes"], json!([SCOPE]), "{report}");
+    assert!(
+        principal["expiresIn"].as_u64().is_some_and(|left| left > 0),
+        "{report}"
+    );
+    server.stop().await;
+}
+
+/// Our client, with `AuthLayer`, against the SDK's server protected by the SDK.
+async fn our_client_against_a_typescript_server(sdk: Sdk) {
+    let peers = peers().await;
+    let authorization_server =
+        NodeProcess::start(&peers.scripts, "mock_authorization_server.mjs", &[]).await;
+    let issuer = authorization_server.announced("issuer");
+    let script = match sdk {
+        Sdk::V1 => "ts_auth_server.mjs",
+        Sdk::V2 => "ts2_auth_server.mjs",
+    };
+    let server = NodeProcess::start(&peers.scripts, script, &[&issuer]).await;
+    let url = server.announced("url");
+
+    let exchanges = Arc::new(Mutex::new(Vec::new()));
+    let client_id = "mcpwire-interop-client";
+    let config = OAuthConfig::new("mcpwire interop", HeadlessUserAgent::new(REDIRECT_URI))
+        .pre_registered(PreRegistered::new(client_id).issuer(&issuer))
+        .fetch_policy(FetchPolicy::default().allow_loopback_http(true));
+    // Below the authorization layer, so that its own requests are recorded too.
+    let recording = recording_layer(Arc::clone(&exchanges));
+    let transport = HttpClientBuilder::new(url.as_str())
+        .layer(AuthLayer::new(config))
+        .layer(recording)
+        .streamable()
+        .expect("a valid configuration");
+    let client = tokio::time::timeout(
+        CALL_TIMEOUT,
+        mcpwire_client::Client::builder("mcpwire-interop", env!("CARGO_PKG_VERSION"))
+            .connect(transport),
+    )
+    .await
+    .expect("connects in time")
+    .unwrap_or_else(|error| panic!("connect: {error:?}\n{:#?}", exchanges.lock().unwrap()));
+
+    let echo = tokio::time::timeout(
+        CALL_TIMEOUT,
+        client.call_tool("echo", json!({"text": "authorized"})),
+    )
+    .await
+    .expect("echo answers in time")
+    .expect("echo succeeds");
+    let echo = serde_json::to_value(&echo).unwrap();
+    assert_eq!(
+        echo["content"],
+        json!([{"type": "text", "text": "authorized"}])
+    );
+    let whoami = tokio::time::timeout(CALL_TIMEOUT, client.call_tool("whoami", json!({})))
+        .await
+        .expect("whoami answers in time")
+        .expect("whoami succeeds");
+    let whoami = serde_json::to_value(&whoami).unwrap();
+    let token: Value = serde_json::from_str(whoami["content"][0]["text"].as_str().unwrap())
+        .expect("whoami answers JSON");
+    // The SDK's verifier accepted a token of the issuer, for this server, with the scope.
+    assert_eq!(token["issuer"], issuer.as_str());
+    assert_eq!(token["resource"], url.as_str());
+    assert_eq!(token["scopes"], json!([SCOPE]));
+
+    // Refused without a token, our client discovered, authorized and exchanged the code, and
+    // sent the request again with the token: its `server/discover` probe, which the v1 server
+    // (legacy era only) refuses with 400 before the client falls back to `initialize`, and
+    // which the v2 server answers.
+    let (probed, era) = match sdk {
+        Sdk::V1 => (400, Era::Legacy),
+        Sdk::V2 => (200, Era::Modern),
+    };
+    assert_eq!(client.era(), era);
+    client.close().await;
+    let exchanges = exchanges.lock().unwrap().clone();
+    let expected_start = [
+        format!("POST {url} 401"),
+        format!(
+            "GET {}/.well-known/oauth-protected-resource/mcp 200",
+            origin_of(&url)
+        ),
+        format!("GET {issuer}/.well-known/oauth-authorization-server 404"),
+        format!("GET {issuer}/.well-known/openid-configuration 200"),
+        format!("GET {issuer}/authorize 302"),
+        format!("POST {issuer}/token 200"),
+        format!("POST {url} {probed} with a token"),
+        format!("POST {url} 200 with a token"),
+    ];
+    assert!(exchanges.starts_with(&expected_start), "{exchanges:#?}");
+    let later = &exchanges[expected_start.len()..];
+    assert!(
+        later
+            .iter()
+            .all(|exchange| exchange.contains(&format!(" {url} "))
+                && exchange.ends_with(" with a token")),
+        "every later request goes to the server with the token: {later:#?}"
+    );
+}
+
+/// The origin of an endpoint's URL, where its well-known metadata is.
+fn origin_of(url: &str) -> String {
+    url::Url::parse(url)
+        .expect("a URL")
+        .origin()
+        .ascii_serialization()
+}
+
+/// `METHOD URL [rpc method] STATUS [with a token]`, for an exchange the SDK's client recorded.
+fn describe_exchange(exchange: &Value) -> String {
+    let mut words = vec![
+        exchange["method"].as_str().unwrap_or("?").to_owned(),
+        exchange["url"].as_str().unwrap_or("?").to_owned(),
+    ];
+    if let Some(rpc) = exchange["rpc"].as_str() {
+        words.push(rpc.to_owned());
+    }
+    words.push(exchange["status"].to_string());
+    if exchange["authorization"] == true {
+        words.push("with a token".to_owned());
+    }
+    words.join(" ")
+}
+
+/// A layer of the client's HTTP stack that records `METHOD URL STATUS [with a token]`, the
+/// URL without its query, for each exchange.
+fn recording_layer(
+    exchanges: Arc<Mutex<Vec<String>>>,
+) -> impl tower::Layer<HttpClientService, Service = HttpClientService> + Clone {
+    tower::layer::layer_fn(move |inner: HttpClientService| {
+        let exchanges = Arc::clone(&exchanges);
+        BoxCloneSyncService::new(tower::service_fn(move |request: Request<RequestBody>| {
+            let mut url = url::Url::parse(&request.uri().to_string()).expect("absolute URIs");
+            url.set_query(None);
+            let mut description = format!("{} {url}", request.method());
+            let with_token = request.headers().contains_key(http::header::AUTHORIZATION);
+            let exchanges = Arc::clone(&exchanges);
+            let response = tower::ServiceExt::oneshot(inner.clone(), request);
+            async move {
+                let response: Response<ResponseBody> = response.await?;
+                description.push_str(&format!(" {}", response.status().as_u16()));
+                if with_token {
+                    description.push_str(" with a token");
+                }
+                exchanges.lock().unwrap().push(description);
+                Ok(response)
+            }
+        }))
+    })
+}
+
+/// Our MCP server, protected by `BearerAuthLayer` and `JwtVerifier` against `issuer`, served
+/// by its own HTTP server on a loopback port. Its tools are those of the SDK servers: `echo
+/// {text}`, and `whoami`, which answers with the request's `Principal` as JSON text.
+struct OurProtectedServer {
+    resource: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    serving: tokio::task::JoinHandle<Result<(), mcpwire_http::server::Error>>,
+}
+
+impl OurProtectedServer {
+    async fn start(issuer: &str) -> OurProtectedServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let resource = format!("http://127.0.0.1:{}/mcp", address.port());
+        let server = Server::builder("mcpwire-protected", env!("CARGO_PKG_VERSION"))
+            .tool(
+                Tool::typed("echo", |arguments: Echo| async move {
+                    Ok::<_, ToolError>(arguments.text)
+                })
+                .description("Echoes `text`."),
+            )
+            .tool(
+                Tool::typed(
+                    "whoami",
+                    |_: Map<String, Value>, context: Context| async move {
+                        let extensions = context.http_extensions().ok_or("not over HTTP")?;
+                        let principal = extensions.get::<Principal>().ok_or("no principal")?;
+                        let expires_in = principal
+                            .expires_at
+                            .and_then(|expiry| expiry.duration_since(SystemTime::now()).ok());
+                        let described = json!({
+                            "issuer": principal.issuer,
+                            "audiences": principal.audiences,
+                            "scopes": principal.scopes,
+                            "clientId": principal.client_id,
+                            "subject": principal.subject,
+                            "expiresIn": expires_in.map(|left| left.as_secs()),
+                        });
+                        Ok::<_, ToolError>(described.to_string())
+                    },
+                )
+                .description("What the server knows of the request's access token."),
+            )
+            .build()
+            .expect("a valid server");
+        let verifier = JwtVerifier::builder(issuer, format!("{issuer}/jwks"), &resource)
+            .fetch_policy(FetchPolicy::default().allow_loopback_http(true))
+            .build()
+            .expect("a valid verifier");
+        let auth = BearerAuthLayer::new(
+            ProtectedResource::new(&resource, [issuer])
+                .scopes_supported([SCOPE])
+                .required_scopes([SCOPE]),
+            verifier,
+        )
+        .expect("a valid resource");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = tokio::spawn(async move {
+            server
+                .serve_http(listener)
+                .layer(auth)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        OurProtectedServer {
+            resource,
+            stop,
+            serving,
+        }
+    }
+
+    /// Stops serving, and waits for the server to end.
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        tokio::time::timeout(STOP_TIMEOUT, self.serving)
+            .await
+            .expect("the server stops in time")
+            .expect("the server task does not panic")
+            .expect("the server ends without an error");
+    }
+}
+
+/// A node script that announces itself with one JSON line on stdout, stopped by its process
+/// id when dropped; its stderr is shown when the test fails.
+struct NodeProcess {
+    child: Child,
+    announcement: Value,
+    stderr: Arc<Mutex<Vec<String>>>,
+}
+
+impl NodeProcess {
+    async fn start(scripts: &Path, script: &str, arguments: &[&str]) -> NodeProcess {
+        let mut child = Command::new("node")
+            .arg(scripts.join(script))
+            .args(arguments)
+            .current_dir(scripts)
+            // The scripts stop when their standard input closes, as it does if the test dies.
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|error| panic!("starting node {script}: {error}"));
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&stderr);
+        let mut errors = BufReader::new(child.stderr.take().expect("piped stderr")).lines();
+        // Drained so that the script never blocks on a full pipe; the stream ends with it.
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = errors.next_line().await {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let mut line = String::new();
+        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let read = tokio::time::timeout(START_TIMEOUT, stdout.read_line(&mut line))
+            .await
+            .unwrap_or_else(|_| panic!("{script} announces itself within {START_TIMEOUT:?}"))
+            .expect("its stdout reads");
+        let announcement: Value = serde_json::from_str(&line).unwrap_or_else(|_| {
+            panic!(
+                "{script} announces itself with a JSON line, not {line:?} ({read} bytes); stderr:\n{}",
+                stderr.lock().unwrap().join("\n")
+            )
+        });
+        assert_eq!(
+            announcement["pid"],
+            child.id().expect("it runs"),
+            "{script} is the process started"
+        );
+        NodeProcess {
+            child,
+            announcement,
+            stderr,
+        }
+    }
+
+    /// A string field of the announcement.
+    fn announced(&self, field: &str) -> String {
+        self.announcement[field]
+            .as_str()
+            .unwrap_or_else(|| panic!("the announcement {} has `{field}`", self.announcement))
+            .to_owned()
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        // `start_kill` signals this child's own process id.
+        let _ = self.child.start_kill();
+        if std::thread::panicking() {
+            let lines = self
+                .stderr
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            eprintln!("stderr of node:\n{}", lines.join("\n"));
+        }
+    }
+}
