@@ -80,6 +80,65 @@ pub fn fuzz_parse(bytes: &[u8]) {
     }
 }
 
+/// A differential oracle for the classifier: whenever the strict parser accepts `bytes` as one
+/// message, a plain JSON reading of the same bytes agrees on what it is (request,
+/// notification, response or error), on its id, its method and its error code, and on
+/// `"jsonrpc": "2.0"`. (The strict parser refuses more than a plain reading, such as
+/// duplicate keys, so only its acceptances are compared.)
+///
+/// # Panics
+///
+/// Panics when the two readings disagree.
+#[doc(hidden)]
+pub fn fuzz_classify(bytes: &[u8]) {
+    let Ok(message) = Message::parse(bytes) else {
+        return;
+    };
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).expect("JSON the strict parser accepts reads as JSON");
+    let object = value.as_object().expect("a message is an object");
+    assert_eq!(object.get("jsonrpc"), Some(&serde_json::json!("2.0")));
+    let same_id = |id: &RequestId| match (id, object.get("id")) {
+        (RequestId::String(text), Some(serde_json::Value::String(other))) => text == other,
+        (RequestId::Number(number), Some(serde_json::Value::Number(other))) => {
+            other.as_i64() == Some(*number)
+        }
+        _ => false,
+    };
+    let method = object.get("method").and_then(serde_json::Value::as_str);
+    match &message {
+        Message::Request(request) => {
+            assert_eq!(method, Some(request.method.as_str()));
+            assert!(same_id(&request.id), "the request's id differs");
+            assert!(!object.contains_key("result") && !object.contains_key("error"));
+        }
+        Message::Notification(notification) => {
+            assert_eq!(method, Some(notification.method.as_str()));
+            assert!(!object.contains_key("id"), "a notification with an id");
+        }
+        Message::Response(response) => {
+            assert!(method.is_none() && object.contains_key("result"));
+            assert!(!object.contains_key("error"), "a response with an error");
+            assert!(same_id(&response.id), "the response's id differs");
+        }
+        Message::Error(error) => {
+            assert!(method.is_none() && !object.contains_key("result"));
+            let code = object
+                .get("error")
+                .and_then(|error| error.get("code"))
+                .and_then(serde_json::Value::as_i64);
+            assert_eq!(code, Some(i64::from(error.error.code.0)));
+            match &error.id {
+                Some(id) => assert!(same_id(id), "the error's id differs"),
+                None => assert!(matches!(
+                    object.get("id"),
+                    None | Some(serde_json::Value::Null)
+                )),
+            }
+        }
+    }
+}
+
 fn assert_round_trip(message: &Message) {
     let written = message.to_vec();
     // Writing an error response can add `"id":null`, so the output may be a

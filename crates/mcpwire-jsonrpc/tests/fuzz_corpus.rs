@@ -8,3 +8,10 @@ fn seed_corpus_replays() {
     let count = mcpwire_test_support::replay_corpus("jsonrpc_message", mcpwire_jsonrpc::fuzz_parse);
     println!("replayed {count} inputs of the jsonrpc_message corpus");
 }
+
+#[test]
+fn the_classifier_agrees_with_a_plain_reading_on_the_corpus() {
+    let count =
+        mcpwire_test_support::replay_corpus("jsonrpc_classify", mcpwire_jsonrpc::fuzz_classify);
+    println!("replayed {count} inputs of the jsonrpc_classify corpus");
+}
