@@ -114,6 +114,34 @@ impl Cursors {
     }
 }
 
+/// Pages through a fixed list from the cursor in `data` (after a byte giving the page size),
+/// as a lister does with a cursor a client sent: a cursor that was not handed out is refused
+/// with `-32602`, an accepted one gives a range inside the list, and the next cursor it hands
+/// out continues exactly where the page ended.
+///
+/// # Panics
+///
+/// Panics when one of those breaks.
+#[doc(hidden)]
+pub fn fuzz_cursor(data: &[u8]) {
+    const NAMES: [&str; 7] = ["", "a", "a/b", "ab", "b", "z", "\u{e9}"];
+    let Some((&size, cursor)) = data.split_first() else {
+        return;
+    };
+    let size = usize::from(size % 9);
+    let cursor = String::from_utf8_lossy(cursor);
+    match page(&NAMES, Some(&cursor), size) {
+        Ok((range, next)) => {
+            assert!(range.start <= range.end && range.end <= NAMES.len());
+            if let Some(next) = next {
+                let (following, _) = page(&NAMES, Some(&next), size).expect("our own cursor");
+                assert_eq!(following.start, range.end, "the next page does not follow");
+            }
+        }
+        Err(error) => assert_eq!(error.code, mcpwire_jsonrpc::ErrorCode::INVALID_PARAMS),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
