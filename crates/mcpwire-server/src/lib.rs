@@ -57,6 +57,7 @@ mod connection;
 mod context;
 mod custom;
 mod error;
+mod fuzzing;
 #[cfg(feature = "http")]
 mod http;
 mod lists;
@@ -75,6 +76,8 @@ pub use ask::{AskOptions, ClientProgress};
 pub use cache::{CacheHints, CacheScope};
 pub use context::{Ask, Context};
 pub use error::{Error, ToolError};
+#[doc(hidden)]
+pub use fuzzing::{fuzz_request_state, fuzz_tool_arguments, fuzz_uri_template};
 #[cfg(feature = "http")]
 pub use http::ServeHttp;
 pub use lists::ListKind;
