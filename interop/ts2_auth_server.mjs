@@ -9,10 +9,8 @@
 // the end of standard input or SIGTERM, the JWT verifier, the scope `mcp:tools`, and the tools
 // `echo {text}` and `whoami`.
 
-import http from "node:http";
 import { Readable } from "node:stream";
 
-import { createRemoteJWKSet, jwtVerify } from "jose";
 import {
   McpServer,
   OAuthError,
@@ -24,62 +22,21 @@ import {
   requireBearerAuth,
 } from "@modelcontextprotocol/server";
 
-const SCOPE = "mcp:tools";
-const METADATA_TIMEOUT_MS = 10_000;
+import {
+  SCOPE,
+  announceAndServe,
+  issuerArgument,
+  issuerMetadata,
+  jwtVerifier,
+  listenOnLoopback,
+  text,
+  whoami,
+} from "./auth_server_support.mjs";
 
-const [issuer, ...extra] = process.argv.slice(2);
-if (!issuer || extra.length !== 0) {
-  console.error("usage: node ts2_auth_server.mjs <issuer>");
-  process.exit(2);
-}
-
-const metadataResponse = await fetch(`${issuer}/.well-known/openid-configuration`, {
-  signal: AbortSignal.timeout(METADATA_TIMEOUT_MS),
-});
-if (!metadataResponse.ok) {
-  throw new Error(`the authorization server's metadata answered ${metadataResponse.status}`);
-}
-const oauthMetadata = await metadataResponse.json();
-if (oauthMetadata.issuer !== issuer) {
-  throw new Error(`the metadata names the issuer ${oauthMetadata.issuer}, not ${issuer}`);
-}
-const keys = createRemoteJWKSet(new URL(oauthMetadata.jwks_uri));
-
-const httpServer = http.createServer();
-await new Promise((resolve, reject) => {
-  httpServer.once("error", reject);
-  httpServer.listen(0, "127.0.0.1", resolve);
-});
-const resourceUrl = new URL(`http://127.0.0.1:${httpServer.address().port}/mcp`);
-
-/** The `OAuthTokenVerifier` of `requireBearerAuth`: JWT access tokens of the issuer, for us. */
-const verifier = {
-  async verifyAccessToken(token) {
-    let payload;
-    try {
-      ({ payload } = await jwtVerify(token, keys, {
-        issuer,
-        audience: resourceUrl.href,
-        typ: "at+jwt",
-        requiredClaims: ["exp"],
-      }));
-    } catch (error) {
-      throw new OAuthError(OAuthErrorCode.InvalidToken, `the token was refused (${error.code ?? error.name})`);
-    }
-    return {
-      token,
-      clientId: payload.client_id ?? payload.azp ?? payload.sub,
-      scopes: typeof payload.scope === "string" ? payload.scope.split(" ").filter(Boolean) : [],
-      expiresAt: payload.exp,
-      resource: resourceUrl,
-      extra: { issuer: payload.iss, subject: payload.sub },
-    };
-  },
-};
-
-function text(value) {
-  return { content: [{ type: "text", text: value }] };
-}
+const issuer = issuerArgument("ts2_auth_server.mjs");
+const { oauthMetadata, keys } = await issuerMetadata(issuer);
+const { httpServer, resourceUrl } = await listenOnLoopback();
+const verifier = jwtVerifier({ issuer, keys, resourceUrl, invalid: (message) => new OAuthError(OAuthErrorCode.InvalidToken, message) });
 
 /** A server instance, for one request. */
 function createServer() {
@@ -92,18 +49,9 @@ function createServer() {
     },
     async ({ text: value }) => text(value),
   );
-  server.registerTool("whoami", { description: "What the server knows of the request's access token." }, async (ctx) => {
-    const auth = ctx.http?.authInfo;
-    return text(
-      JSON.stringify({
-        clientId: auth?.clientId,
-        scopes: auth?.scopes,
-        resource: auth?.resource?.href,
-        issuer: auth?.extra?.issuer,
-        subject: auth?.extra?.subject,
-      }),
-    );
-  });
+  server.registerTool("whoami", { description: "What the server knows of the request's access token." }, async (ctx) =>
+    whoami(ctx.http?.authInfo),
+  );
   return server;
 }
 
@@ -168,13 +116,4 @@ httpServer.on("request", (req, res) => {
     });
 });
 
-process.stdout.write(JSON.stringify({ url: resourceUrl.href, pid: process.pid }) + "\n");
-
-const stop = () => {
-  httpServer.close();
-  httpServer.closeAllConnections();
-  process.exit(0);
-};
-process.stdin.on("end", stop);
-process.stdin.resume();
-process.on("SIGTERM", stop);
+announceAndServe(httpServer, resourceUrl);

@@ -16,9 +16,7 @@
 // which answers with what the server knows of the token, as JSON text:
 // `{"clientId", "scopes", "resource", "issuer", "subject"}`.
 
-import http from "node:http";
 
-import { createRemoteJWKSet, jwtVerify } from "jose";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { createMcpExpressApp } from "@modelcontextprotocol/sdk/server/express.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
@@ -30,62 +28,21 @@ import {
 } from "@modelcontextprotocol/sdk/server/auth/router.js";
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 
-const SCOPE = "mcp:tools";
-const METADATA_TIMEOUT_MS = 10_000;
+import {
+  SCOPE,
+  announceAndServe,
+  issuerArgument,
+  issuerMetadata,
+  jwtVerifier,
+  listenOnLoopback,
+  text,
+  whoami,
+} from "./auth_server_support.mjs";
 
-const [issuer, ...extra] = process.argv.slice(2);
-if (!issuer || extra.length !== 0) {
-  console.error("usage: node ts_auth_server.mjs <issuer>");
-  process.exit(2);
-}
-
-const metadataResponse = await fetch(`${issuer}/.well-known/openid-configuration`, {
-  signal: AbortSignal.timeout(METADATA_TIMEOUT_MS),
-});
-if (!metadataResponse.ok) {
-  throw new Error(`the authorization server's metadata answered ${metadataResponse.status}`);
-}
-const oauthMetadata = await metadataResponse.json();
-if (oauthMetadata.issuer !== issuer) {
-  throw new Error(`the metadata names the issuer ${oauthMetadata.issuer}, not ${issuer}`);
-}
-const keys = createRemoteJWKSet(new URL(oauthMetadata.jwks_uri));
-
-const httpServer = http.createServer();
-await new Promise((resolve, reject) => {
-  httpServer.once("error", reject);
-  httpServer.listen(0, "127.0.0.1", resolve);
-});
-const resourceUrl = new URL(`http://127.0.0.1:${httpServer.address().port}/mcp`);
-
-/** The `OAuthTokenVerifier` of `requireBearerAuth`: JWT access tokens of the issuer, for us. */
-const verifier = {
-  async verifyAccessToken(token) {
-    let payload;
-    try {
-      ({ payload } = await jwtVerify(token, keys, {
-        issuer,
-        audience: resourceUrl.href,
-        typ: "at+jwt",
-        requiredClaims: ["exp"],
-      }));
-    } catch (error) {
-      throw new InvalidTokenError(`the token was refused (${error.code ?? error.name})`);
-    }
-    return {
-      token,
-      clientId: payload.client_id ?? payload.azp ?? payload.sub,
-      scopes: typeof payload.scope === "string" ? payload.scope.split(" ").filter(Boolean) : [],
-      expiresAt: payload.exp,
-      resource: resourceUrl,
-      extra: { issuer: payload.iss, subject: payload.sub },
-    };
-  },
-};
-
-function text(value) {
-  return { content: [{ type: "text", text: value }] };
-}
+const issuer = issuerArgument("ts_auth_server.mjs");
+const { oauthMetadata, keys } = await issuerMetadata(issuer);
+const { httpServer, resourceUrl } = await listenOnLoopback();
+const verifier = jwtVerifier({ issuer, keys, resourceUrl, invalid: (message) => new InvalidTokenError(message) });
 
 /** A server instance for one request. */
 function mcpServer() {
@@ -111,18 +68,8 @@ function mcpServer() {
     switch (request.params.name) {
       case "echo":
         return text(String(request.params.arguments?.text ?? ""));
-      case "whoami": {
-        const auth = context.authInfo;
-        return text(
-          JSON.stringify({
-            clientId: auth?.clientId,
-            scopes: auth?.scopes,
-            resource: auth?.resource?.href,
-            issuer: auth?.extra?.issuer,
-            subject: auth?.extra?.subject,
-          }),
-        );
-      }
+      case "whoami":
+        return whoami(context.authInfo);
       default:
         return { ...text(`unknown tool ${request.params.name}`), isError: true };
     }
@@ -163,13 +110,4 @@ for (const method of ["get", "delete"]) {
 }
 httpServer.on("request", app);
 
-process.stdout.write(JSON.stringify({ url: resourceUrl.href, pid: process.pid }) + "\n");
-
-const stop = () => {
-  httpServer.close();
-  httpServer.closeAllConnections();
-  process.exit(0);
-};
-process.stdin.on("end", stop);
-process.stdin.resume();
-process.on("SIGTERM", stop);
+announceAndServe(httpServer, resourceUrl);
