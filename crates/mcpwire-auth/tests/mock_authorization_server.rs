@@ -176,6 +176,24 @@ async fn send(
     (status, challenge, String::from_utf8(body.to_vec()).unwrap())
 }
 
+/// The bearer layer of `resource` (which supports `mcp:tools` and `mcp:admin`, requires
+/// `mcp:tools`, and is then set up by `more`), whose tokens are the mock's JWTs, verified
+/// against its JWKS.
+fn protect(
+    issuer: &str,
+    resource: &str,
+    more: impl FnOnce(ProtectedResource) -> ProtectedResource,
+) -> BearerAuthLayer {
+    let verifier = JwtVerifier::builder(issuer, format!("{issuer}/jwks"), resource)
+        .fetch_policy(FetchPolicy::default().allow_loopback_http(true))
+        .build()
+        .unwrap();
+    let resource = ProtectedResource::new(resource, [issuer])
+        .scopes_supported(["mcp:tools", "mcp:admin"])
+        .required_scopes(["mcp:tools"]);
+    BearerAuthLayer::new(more(resource), verifier).unwrap()
+}
+
 fn initialize(url: &str, token: Option<&str>) -> Request<Full<Bytes>> {
     let mut request = Request::post(url)
         .header("accept", "application/json, text/event-stream")
@@ -207,18 +225,9 @@ async fn the_resource_server_accepts_only_access_tokens_for_itself() {
         .build()
         .unwrap()
         .http_service(Config::default());
-    let verifier = JwtVerifier::builder(&issuer, format!("{issuer}/jwks"), &resource)
-        .fetch_policy(FetchPolicy::default().allow_loopback_http(true))
-        .build()
-        .unwrap();
-    let auth = BearerAuthLayer::new(
-        ProtectedResource::new(&resource, [&issuer])
-            .scopes_supported(["mcp:tools", "mcp:admin"])
-            .required_scopes(["mcp:tools"])
-            .resource_name("Protected test server"),
-        verifier,
-    )
-    .unwrap();
+    let auth = protect(&issuer, &resource, |resource| {
+        resource.resource_name("Protected test server")
+    });
     let principals = Arc::new(Mutex::new(Vec::<Principal>::new()));
     let seen = principals.clone();
     let endpoint = mcp.clone();
@@ -589,18 +598,9 @@ async fn a_tool_with_scopes_of_its_own_needs_a_step_up_and_sessions_and_tasks_st
         ))
         .build()
         .unwrap();
-    let verifier = JwtVerifier::builder(&issuer, format!("{issuer}/jwks"), &resource)
-        .fetch_policy(FetchPolicy::default().allow_loopback_http(true))
-        .build()
-        .unwrap();
-    let auth = BearerAuthLayer::new(
-        ProtectedResource::new(&resource, [&issuer])
-            .scopes_supported(["mcp:tools", "mcp:admin"])
-            .required_scopes(["mcp:tools"])
-            .tool_scopes("reset", ["mcp:admin"]),
-        verifier,
-    )
-    .unwrap();
+    let auth = protect(&issuer, &resource, |resource| {
+        resource.tool_scopes("reset", ["mcp:admin"])
+    });
     // Served by mcpwire's own HTTP server, behind the layer.
     let server = tokio::spawn(async move { mcp.serve_http(listener).layer(auth).await });
 
