@@ -50,6 +50,8 @@ mod config;
 mod context;
 mod driver;
 mod error;
+#[cfg(feature = "fuzzing")]
+mod fuzzing;
 mod handler;
 mod peer;
 
@@ -57,6 +59,9 @@ pub use cancellation::Cancellation;
 pub use config::Config;
 pub use context::RequestContext;
 pub use error::Error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub use fuzzing::fuzz_engine;
 pub use handler::Handler;
 pub use peer::{BUSY, OutboundRequest, Peer, RequestOptions};
 pub use tokio_util::sync::CancellationToken;
