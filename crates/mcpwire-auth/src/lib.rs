@@ -45,9 +45,13 @@ pub mod client;
 pub mod server;
 
 #[cfg(any(feature = "client", feature = "server"))]
+mod address;
+#[cfg(any(feature = "client", feature = "server"))]
 mod error;
 #[cfg(any(feature = "client", feature = "server"))]
 mod fetch;
+#[cfg(any(feature = "client", feature = "server"))]
+mod guard;
 #[cfg(any(feature = "client", feature = "server"))]
 mod secret;
 
