@@ -57,3 +57,8 @@ mod secret;
 
 #[cfg(any(feature = "client", feature = "server"))]
 pub use error::Error;
+
+/// Entry points for the fuzz targets; not part of the public API.
+#[cfg(feature = "client")]
+#[doc(hidden)]
+pub use client::fuzzing;

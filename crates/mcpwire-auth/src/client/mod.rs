@@ -62,6 +62,8 @@ mod challenge;
 mod config;
 mod discovery;
 mod flow;
+#[doc(hidden)]
+pub mod fuzzing;
 mod layer;
 mod loopback;
 mod metadata;
