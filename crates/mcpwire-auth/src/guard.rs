@@ -193,9 +193,9 @@ impl AddressRules {
 fn refused(host: &str, address: IpAddr, class: AddressClass) -> Error {
     let why = match class {
         AddressClass::Loopback => {
-            "loopback, allowed only for `localhost` and loopback literals with allow_loopback_http"
+            "allowed only for `localhost` and loopback literals, with allow_loopback_http"
         }
-        AddressClass::Private => "private, allowed with allow_private_addresses",
+        AddressClass::Private => "allowed with allow_private_addresses",
         _ => "never fetched",
     };
     let subject = if literal(host) == Some(address) {
