@@ -1,13 +1,22 @@
 //! The crate's own outbound requests, under one policy: the client's (metadata, registration,
-//! token and authorization URLs that a server told it to fetch, through the HTTP stack below
-//! its layer) and the resource server's (the issuer's JWKS, the introspection endpoint).
+//! token and authorization URLs that a server told it to fetch) and the resource server's
+//! (the issuer's JWKS, the introspection endpoint).
 //!
 //! The policy ([`FetchPolicy`]): `https` only, plain `http` only to a loopback host and only
 //! when opted in; redirects are never followed (a `3xx` is an answer like any other, so no
-//! request is replayed to another origin); every exchange, body included, ends within a
-//! deadline; a body longer than its limit is an error. Host names are not resolved and
-//! checked against private ranges here: that SSRF guard is future work.
+//! request is replayed to another origin); every exchange, name resolution and body
+//! included, ends within a deadline; a body longer than its limit is an error.
+//!
+//! And the SSRF guard: by default the requests go through the policy's guarded HTTP stack
+//! ([`FetchPolicy::guarded_service`]), which checks every address a host name resolves to,
+//! and every literal address, against private, loopback, link-local, cloud metadata and
+//! other special-purpose ranges (IPv6 forms of IPv4 addresses judged by the IPv4 address),
+//! and connects only to the addresses it checked, without a second lookup in between. A
+//! URL's literal address is also checked before any request, whatever stack it goes
+//! through. The classes of addresses live in `address`, the guarded stack in `guard`.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -19,6 +28,7 @@ use tower::ServiceExt as _;
 use url::{Host, Url};
 
 use crate::error::{Error, Kind};
+use crate::guard::{AddressRules, Resolve, SystemResolver, guarded_service};
 
 /// The default limit of an outbound response body: 256 KiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
@@ -26,29 +36,78 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
 /// The default deadline of one outbound exchange, body included: 10 seconds.
 pub const DEFAULT_FETCH_DEADLINE: Duration = Duration::from_secs(10);
 
-/// What the client's own outbound requests may do.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What the crate's own outbound requests may do, and the guarded HTTP stack they go
+/// through by default.
+///
+/// By default: `https` only; only public addresses, checked after name resolution; no
+/// redirects followed; bodies up to [`DEFAULT_MAX_BODY_BYTES`]; each exchange within
+/// [`DEFAULT_FETCH_DEADLINE`].
+///
+/// Refused whatever the opt-ins: link-local addresses (`169.254.0.0/16`, `fe80::/10`), cloud
+/// metadata endpoints (`169.254.169.254`, `fd00:ec2::254`, `100.100.100.200` and the like),
+/// unspecified (`0.0.0.0/8`, `::`), multicast and broadcast, and the reserved, documentation
+/// and benchmarking ranges. An IPv6 address that carries an IPv4 address (IPv4-mapped
+/// `::ffff:10.0.0.1`, IPv4-compatible, NAT64 `64:ff9b::/96`, 6to4) is judged by that IPv4
+/// address. Decimal, octal and hexadecimal spellings of IPv4 addresses
+/// (`http://2130706433/`, `http://0177.0.0.1/`) are the addresses they spell.
+#[derive(Clone)]
 pub struct FetchPolicy {
     allow_loopback_http: bool,
+    allow_private_addresses: bool,
     max_body_bytes: usize,
     deadline: Duration,
+    resolver: Arc<dyn Resolve>,
+    tls_config: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl Default for FetchPolicy {
     fn default() -> Self {
         FetchPolicy {
             allow_loopback_http: false,
+            allow_private_addresses: false,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             deadline: DEFAULT_FETCH_DEADLINE,
+            resolver: Arc::new(SystemResolver),
+            tls_config: None,
         }
     }
 }
 
+impl fmt::Debug for FetchPolicy {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("FetchPolicy")
+            .field("allow_loopback_http", &self.allow_loopback_http)
+            .field("allow_private_addresses", &self.allow_private_addresses)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("deadline", &self.deadline)
+            .field("tls_config", &self.tls_config.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 impl FetchPolicy {
-    /// Allows plain `http` to loopback hosts (`localhost`, `127.0.0.0/8`, `::1`), for
-    /// development and tests. Off by default: everything else is `https` only.
+    /// Allows loopback hosts (`localhost`, `127.0.0.0/8`, `::1`), for development and
+    /// tests: plain `http` to them, and connections to the loopback addresses they resolve
+    /// to. Off by default: everything else is `https` only, and a loopback address is
+    /// refused, also when another name resolves to it.
     pub fn allow_loopback_http(mut self, allow: bool) -> Self {
         self.allow_loopback_http = allow;
+        self
+    }
+
+    /// Allows the addresses of private networks: `10.0.0.0/8`, `172.16.0.0/12`,
+    /// `192.168.0.0/16`, carrier-grade NAT `100.64.0.0/10`, unique local `fc00::/7` (and the
+    /// deprecated site-local `fec0::/10`), local-use NAT64 `64:ff9b:1::/48`. Off by
+    /// default.
+    ///
+    /// Turn it on for a deployment whose authorization server (or JWKS, or introspection
+    /// endpoint) is on an internal network. A client that talks to servers it does not
+    /// trust should leave it off: with it, any MCP server can make the client send requests
+    /// into the client's network. Cloud metadata endpoints, link-local and the other
+    /// special ranges stay refused, and `https` is still required.
+    pub fn allow_private_addresses(mut self, allow: bool) -> Self {
+        self.allow_private_addresses = allow;
         self
     }
 
@@ -58,18 +117,45 @@ impl FetchPolicy {
         self
     }
 
-    /// The deadline of one exchange, body included ([`DEFAULT_FETCH_DEADLINE`] by default).
+    /// The deadline of one exchange, name resolution and body included
+    /// ([`DEFAULT_FETCH_DEADLINE`] by default).
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
         self
     }
 
-    /// Checks that `url` may be fetched: `https`, or `http` to a loopback host when allowed;
-    /// no user information in the URL.
+    /// Resolves host names with `resolver` instead of the system's ([`SystemResolver`]):
+    /// for a DNS of your own, or to map names to chosen addresses in tests. Its answers are
+    /// checked like the system's.
+    pub fn resolver(mut self, resolver: impl Resolve) -> Self {
+        self.resolver = Arc::new(resolver);
+        self
+    }
+
+    /// The rustls configuration of the guarded stack's `https` connections, for a private
+    /// certificate authority; by default the process's crypto provider (else *ring*) with
+    /// the Mozilla roots.
+    pub fn tls_config(mut self, config: rustls::ClientConfig) -> Self {
+        self.tls_config = Some(Arc::new(config));
+        self
+    }
+
+    /// What the rules of the address checks are.
+    pub(crate) fn rules(&self) -> AddressRules {
+        AddressRules {
+            allow_loopback: self.allow_loopback_http,
+            allow_private: self.allow_private_addresses,
+        }
+    }
+
+    /// Checks that `url` may be fetched, before any name is resolved: `https`, or `http` to
+    /// a loopback host when allowed; no user information; `localhost` only when loopback
+    /// hosts are allowed; a literal address only when the policy admits it (see the type's
+    /// documentation).
     ///
     /// # Errors
     ///
-    /// [`Error::is_fetch`] naming the refused URL's scheme and host.
+    /// [`Error::is_fetch`] naming the refused URL's scheme, host or address.
     pub fn check(&self, url: &Url) -> Result<(), Error> {
         if !url.username().is_empty() || url.password().is_some() {
             return Err(Error::new(
@@ -77,33 +163,38 @@ impl FetchPolicy {
                 "a URL with user information is refused",
             ));
         }
-        let Some(host) = url.host() else {
-            return Err(Error::new(Kind::Fetch, "a URL without a host is refused"));
+        let host = match url.host() {
+            None => return Err(Error::new(Kind::Fetch, "a URL without a host is refused")),
+            // The URL parser has already turned every spelling of an IPv4 address
+            // (`2130706433`, `0177.0.0.1`, `0x7f.1`) into the address.
+            Some(Host::Domain(name)) => name.to_owned(),
+            Some(Host::Ipv4(address)) => address.to_string(),
+            Some(Host::Ipv6(address)) => address.to_string(),
         };
-        match url.scheme() {
-            "https" => Ok(()),
-            "http" if self.allow_loopback_http && is_loopback(&host) => Ok(()),
-            "http" => Err(Error::new(
-                Kind::Fetch,
-                format!("plain http to {host} is refused (https only; loopback http is opt-in)"),
-            )),
-            scheme => Err(Error::new(
-                Kind::Fetch,
-                format!("the URL scheme `{scheme}` is refused"),
-            )),
-        }
+        self.rules().check_destination(url.scheme(), &host)
     }
-}
 
-/// Whether `host` is a loopback host.
-pub(crate) fn is_loopback(host: &Host<&str>) -> bool {
-    match host {
-        Host::Domain(name) => {
-            let name = name.trim_end_matches('.');
-            name.eq_ignore_ascii_case("localhost")
-        }
-        Host::Ipv4(address) => address.is_loopback(),
-        Host::Ipv6(address) => address.is_loopback(),
+    /// The guarded HTTP stack this policy's fetches go through unless you give your own:
+    /// hyper-util's HTTP/1.1 client over rustls, whose connector refuses every destination
+    /// the policy does not admit, resolves host names with the policy's [`Resolve`],
+    /// connects only to the resolved addresses that pass the checks, and never follows a
+    /// redirect. Any client may use it for requests to URLs it does not trust, the MCP
+    /// transport of `mcpwire-http` among them
+    /// (`HttpClientBuilder::service(policy.guarded_service()?)`).
+    ///
+    /// The body limit and the deadline are not part of the stack; the crate's own fetches
+    /// apply them around it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_config`] when TLS cannot be set up with the process's crypto provider.
+    pub fn guarded_service(&self) -> Result<HttpClientService, Error> {
+        guarded_service(
+            self.resolver.clone(),
+            self.rules(),
+            self.tls_config.as_deref(),
+            self.deadline,
+        )
     }
 }
 
@@ -300,5 +391,93 @@ mod tests {
         ] {
             assert!(loose.check(&url(refused)).is_err(), "{refused}");
         }
+    }
+
+    #[test]
+    fn every_spelling_of_a_literal_address_is_checked_as_that_address() {
+        let url = |text: &str| Url::parse(text).unwrap();
+        let strict = FetchPolicy::default();
+        let loopback = FetchPolicy::default().allow_loopback_http(true);
+        let private = FetchPolicy::default().allow_private_addresses(true);
+        let both = private.clone().allow_loopback_http(true);
+        // Decimal, octal and hexadecimal forms of 127.0.0.1: loopback, so opt-in.
+        for spelling in [
+            "http://2130706433/x",
+            "http://0177.0.0.1/x",
+            "http://0x7f.1/x",
+            "http://0x7f000001/x",
+            "http://127.1/x",
+            "https://017700000001/x",
+            "http://[::ffff:127.0.0.1]/x",
+            "http://[::ffff:7f00:1]/x",
+        ] {
+            let error = strict.check(&url(spelling)).unwrap_err();
+            assert!(error.is_fetch(), "{spelling}");
+            assert!(loopback.check(&url(spelling)).is_ok(), "{spelling}");
+        }
+        // Private addresses in any spelling: opt-in.
+        for spelling in [
+            "https://10.0.0.1/x",
+            "https://0x0a.0.0.1/x",
+            "https://012.0.0.1/x",
+            "https://167772161/x",
+            "https://192.168.0.1/x",
+            "https://0300.0250.0.1/x",
+            "https://[::ffff:10.0.0.1]/x",
+            "https://[::ffff:a00:1]/x",
+            "https://[64:ff9b::10.0.0.1]/x",
+            "https://[fc00::1]/x",
+            "https://100.64.0.1/x",
+        ] {
+            let error = loopback.check(&url(spelling)).unwrap_err();
+            assert!(error.to_string().contains("private"), "{spelling}: {error}");
+            assert!(private.check(&url(spelling)).is_ok(), "{spelling}");
+        }
+        // Never, whatever the opt-ins.
+        for spelling in [
+            "https://169.254.169.254/latest/meta-data/",
+            "https://2852039166/latest/meta-data/",
+            "https://0xa9.0xfe.0xa9.0xfe/",
+            "https://0251.0376.0251.0376/",
+            "https://[::ffff:169.254.169.254]/",
+            "https://[::ffff:a9fe:a9fe]/",
+            "https://[fd00:ec2::254]/",
+            "https://100.100.100.200/",
+            "https://169.254.0.1/",
+            "https://[fe80::1]/",
+            "https://0.0.0.0/",
+            "https://0/",
+            "https://[::]/",
+            "https://224.0.0.1/",
+            "https://255.255.255.255/",
+            "https://192.0.2.1/",
+            "https://[2001:db8::1]/",
+        ] {
+            let error = both.check(&url(spelling)).unwrap_err();
+            assert!(error.is_fetch(), "{spelling}");
+        }
+        // Public addresses and names pass without any opt-in.
+        for spelling in [
+            "https://1.1.1.1/x",
+            "https://16843009/x",
+            "https://[2606:4700:4700::1111]/x",
+            "https://[::ffff:1.1.1.1]/x",
+            "https://as.example.com/x",
+        ] {
+            assert!(strict.check(&url(spelling)).is_ok(), "{spelling}");
+        }
+        // `localhost` is a loopback host, whatever the scheme.
+        assert!(strict.check(&url("https://localhost/x")).is_err());
+        assert!(loopback.check(&url("https://localhost/x")).is_ok());
+    }
+
+    #[test]
+    fn the_policy_shows_its_settings_in_debug_output() {
+        let policy = FetchPolicy::default()
+            .allow_private_addresses(true)
+            .resolver(crate::guard::SystemResolver);
+        let debug = format!("{policy:?}");
+        assert!(debug.contains("allow_private_addresses: true"), "{debug}");
+        assert!(debug.contains("allow_loopback_http: false"), "{debug}");
     }
 }

@@ -45,11 +45,20 @@ pub mod client;
 pub mod server;
 
 #[cfg(any(feature = "client", feature = "server"))]
+mod address;
+#[cfg(any(feature = "client", feature = "server"))]
 mod error;
 #[cfg(any(feature = "client", feature = "server"))]
 mod fetch;
+#[cfg(any(feature = "client", feature = "server"))]
+mod guard;
 #[cfg(any(feature = "client", feature = "server"))]
 mod secret;
 
 #[cfg(any(feature = "client", feature = "server"))]
 pub use error::Error;
+
+/// Entry points for the fuzz targets; not part of the public API.
+#[cfg(feature = "client")]
+#[doc(hidden)]
+pub use client::fuzzing;

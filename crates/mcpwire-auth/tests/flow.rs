@@ -1,6 +1,7 @@
 //! The OAuth client end to end, against an in-process MCP server and authorization server
-//! that the layer reaches through a mock HTTP stack (no sockets): what each request carried,
-//! and what the layer refuses.
+//! that the layer reaches through a mock HTTP stack (no sockets, given to the layer with
+//! `OAuthConfig::http_service` for its own requests): what each request carried, and what
+//! the layer refuses.
 
 mod support;
 
@@ -183,12 +184,15 @@ async fn answer(
     })
 }
 
+/// The layer over the mock, which also serves the layer's own requests (in place of the
+/// guarded stack, which would resolve the names and connect).
 fn stack(world: &Shared, config: OAuthConfig) -> HttpClientService {
     let world = world.clone();
     let inner: HttpClientService =
         BoxCloneSyncService::new(tower::service_fn(move |request: Request<RequestBody>| {
             answer(world.clone(), request)
         }));
+    let config = config.http_service(inner.clone());
     BoxCloneSyncService::new(AuthLayer::new(config).layer(inner))
 }
 

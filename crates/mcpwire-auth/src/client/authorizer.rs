@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use mcpwire_http::client::HttpClientService;
 use url::Url;
 
 use crate::client::challenge::BearerChallenge;
@@ -19,6 +20,7 @@ use crate::client::scope::{initial_scopes, union, with_offline_access};
 use crate::client::token::{TokenKey, TokenSet};
 use crate::error::Error;
 use crate::fetch::Fetcher;
+use crate::guard::failing_service;
 use crate::secret::Secret;
 
 /// How long before its expiry a token is refreshed ahead of use.
@@ -56,6 +58,9 @@ pub(crate) enum Reauthorized {
 
 pub(crate) struct Authorizer {
     config: OAuthConfig,
+    /// What the client's own requests go through: the configuration's service, or else the
+    /// fetch policy's guarded stack.
+    fetch_service: HttpClientService,
     registrations: Registrations,
     bindings: Mutex<HashMap<String, Binding>>,
     generation: AtomicU64,
@@ -66,8 +71,17 @@ pub(crate) struct Authorizer {
 
 impl Authorizer {
     pub(crate) fn new(config: OAuthConfig) -> Self {
+        let fetch_service = match &config.http_service {
+            Some(service) => service.clone(),
+            // A failure shows on the first fetch, which is where the stack is needed.
+            None => config
+                .fetch_policy
+                .guarded_service()
+                .unwrap_or_else(|error| failing_service(&error)),
+        };
         Authorizer {
             config,
+            fetch_service,
             registrations: Registrations::default(),
             bindings: Mutex::new(HashMap::new()),
             generation: AtomicU64::new(0),
@@ -79,8 +93,10 @@ impl Authorizer {
         &self.config
     }
 
-    pub(crate) fn fetcher(&self, service: mcpwire_http::client::HttpClientService) -> Fetcher {
-        Fetcher::new(service, self.config.fetch_policy.clone())
+    /// The client's own requests: never through the transport's stack, whose destination
+    /// the user chose, since their URLs come from the servers.
+    pub(crate) fn fetcher(&self) -> Fetcher {
+        Fetcher::new(self.fetch_service.clone(), self.config.fetch_policy.clone())
     }
 
     fn binding(&self, endpoint: &Url) -> Option<Binding> {

@@ -158,7 +158,7 @@ struct Parser<'a> {
 }
 
 /// `tchar` of RFC 9110 §5.6.2.
-fn is_tchar(byte: u8) -> bool {
+pub(crate) fn is_tchar(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
 }
 

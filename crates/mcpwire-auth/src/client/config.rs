@@ -3,6 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use mcpwire_http::client::HttpClientService;
 use serde_json::{Value, json};
 
 use crate::client::token::{MemoryTokenStore, TokenStore};
@@ -69,6 +70,7 @@ pub struct OAuthConfig {
     pub(crate) refresh_tokens: bool,
     pub(crate) max_step_ups: u32,
     pub(crate) fetch_policy: FetchPolicy,
+    pub(crate) http_service: Option<HttpClientService>,
     pub(crate) token_store: Arc<dyn TokenStore>,
 }
 
@@ -86,6 +88,7 @@ impl OAuthConfig {
             refresh_tokens: true,
             max_step_ups: DEFAULT_MAX_STEP_UPS,
             fetch_policy: FetchPolicy::default(),
+            http_service: None,
             token_store: Arc::new(MemoryTokenStore::new()),
         }
     }
@@ -129,9 +132,22 @@ impl OAuthConfig {
     }
 
     /// The policy of the client's own outbound requests (metadata, registration, token,
-    /// and the headless user agent's).
+    /// and the headless user agent's), and of the guarded HTTP stack they go through.
     pub fn fetch_policy(mut self, policy: FetchPolicy) -> Self {
         self.fetch_policy = policy;
+        self
+    }
+
+    /// Sends the client's own requests through `service` instead of the fetch policy's
+    /// guarded stack ([`FetchPolicy::guarded_service`]): for a proxy, or for tests that
+    /// serve everything in-process.
+    ///
+    /// The policy's URL checks (scheme, user information, literal addresses), body cap and
+    /// deadline still apply, but the addresses that host names resolve to are then the
+    /// service's business: give a stack that checks them, or one that only reaches servers
+    /// you trust, since the URLs come from the servers the client talks to.
+    pub fn http_service(mut self, service: HttpClientService) -> Self {
+        self.http_service = Some(service);
         self
     }
 
@@ -180,6 +196,7 @@ impl fmt::Debug for OAuthConfig {
             .field("refresh_tokens", &self.refresh_tokens)
             .field("max_step_ups", &self.max_step_ups)
             .field("fetch_policy", &self.fetch_policy)
+            .field("http_service", &self.http_service.is_some())
             .finish_non_exhaustive()
     }
 }

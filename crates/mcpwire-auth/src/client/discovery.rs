@@ -6,10 +6,10 @@ use url::Url;
 
 use crate::client::metadata::{
     AuthorizationServerMetadata, ProtectedResourceMetadata, authorization_server_metadata_urls,
-    protected_resource_metadata_urls, resource_covers,
+    protected_resource_metadata_urls,
 };
 use crate::error::{Error, Kind};
-use crate::fetch::{Fetcher, origin};
+use crate::fetch::Fetcher;
 
 /// What discovery found for one MCP endpoint.
 #[derive(Clone, Debug)]
@@ -44,7 +44,8 @@ pub(crate) async fn discover(
             server: legacy_server_metadata(fetcher, server).await?,
         });
     };
-    // RFC 9728 §7.6 leaves the choice to the client: the first one listed.
+    // RFC 9728 §7.6 leaves the choice to the client: the first one listed (the checks
+    // made sure there is one).
     let Some(issuer) = resource.authorization_servers.first() else {
         return Err(Error::new(
             Kind::Discovery,
@@ -77,19 +78,8 @@ async fn protected_resource_metadata(
         else {
             continue;
         };
-        // RFC 9728 §3.3: metadata for another resource must not be used; a server that
-        // serves it is not trusted further.
-        if !resource_covers(&metadata.resource, server) {
-            return Err(Error::new(
-                Kind::Discovery,
-                format!(
-                    "the protected resource metadata at {} is for `{}`, not for {}",
-                    origin(&url),
-                    metadata.resource,
-                    server
-                ),
-            ));
-        }
+        // A server that serves metadata for another resource is not trusted further.
+        metadata.check(server, &url)?;
         return Ok(Some(metadata));
     }
     Ok(None)
@@ -105,17 +95,7 @@ pub(crate) async fn authorization_server_metadata(
         let Some(metadata) = fetch_server_metadata(fetcher, &url).await else {
             continue;
         };
-        if metadata.issuer != issuer {
-            return Err(Error::new(
-                Kind::Discovery,
-                format!(
-                    "the authorization server metadata at {} names the issuer `{}`, not `{issuer}`",
-                    origin(&url),
-                    metadata.issuer
-                ),
-            ));
-        }
-        metadata.check_pkce()?;
+        metadata.check_issuer(issuer, &url)?;
         return Ok(metadata);
     }
     Err(Error::new(
@@ -137,19 +117,7 @@ async fn legacy_server_metadata(
         let Some(metadata) = fetch_server_metadata(fetcher, &url).await else {
             continue;
         };
-        let same_origin =
-            Url::parse(&metadata.issuer).is_ok_and(|issuer| issuer.origin() == server.origin());
-        if !same_origin {
-            return Err(Error::new(
-                Kind::Discovery,
-                format!(
-                    "the authorization server metadata at {} names the issuer `{}` of another origin",
-                    origin(&url),
-                    metadata.issuer
-                ),
-            ));
-        }
-        metadata.check_pkce()?;
+        metadata.check_same_origin(server, &url)?;
         return Ok(metadata);
     }
     Ok(AuthorizationServerMetadata::fallback(server))

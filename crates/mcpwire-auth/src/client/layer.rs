@@ -42,8 +42,11 @@ const MAX_SENDS: usize = 8;
 /// request with an [`Error`](crate::Error) (as a `BoxError`).
 ///
 /// Add it with [`HttpClientBuilder::layer`](mcpwire_http::client::HttpClientBuilder::layer).
-/// The layer's own requests (metadata, registration, tokens) go through the stack below it,
-/// under the configuration's [`FetchPolicy`](crate::client::FetchPolicy).
+/// The layer's own requests (metadata, registration, tokens), whose URLs the servers choose,
+/// do not go through the stack below it: they go through the guarded stack of the
+/// configuration's [`FetchPolicy`](crate::client::FetchPolicy), which refuses private,
+/// loopback, link-local and cloud metadata addresses, or through
+/// [`OAuthConfig::http_service`].
 #[derive(Clone)]
 pub struct AuthLayer {
     authorizer: Arc<Authorizer>,
@@ -120,7 +123,7 @@ async fn send(
         return inner.oneshot(request).await;
     };
     let endpoint = server_resource(&url);
-    let fetcher = authorizer.fetcher(inner.clone());
+    let fetcher = authorizer.fetcher();
     let (parts, body) = request.into_parts();
     let mut refreshed = false;
     let mut authorized = false;

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::error::{Error, Kind};
+use crate::fetch::origin;
 
 /// Protected Resource Metadata (RFC 9728 §2): what the MCP server says about itself.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -19,6 +20,36 @@ pub struct ProtectedResourceMetadata {
     /// The scopes the resource knows.
     #[serde(default)]
     pub scopes_supported: Option<Vec<String>>,
+}
+
+impl ProtectedResourceMetadata {
+    /// Checks the document, fetched from `fetched_from`, as discovery does for the MCP
+    /// endpoint `server`: its `resource` covers the endpoint (RFC 9728 §3.3: metadata for
+    /// another resource must not be used), and it names an authorization server.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_discovery`] saying which check failed.
+    pub(crate) fn check(&self, server: &Url, fetched_from: &Url) -> Result<(), Error> {
+        if !resource_covers(&self.resource, server) {
+            return Err(Error::new(
+                Kind::Discovery,
+                format!(
+                    "the protected resource metadata at {} is for `{}`, not for {}",
+                    origin(fetched_from),
+                    self.resource,
+                    server
+                ),
+            ));
+        }
+        if self.authorization_servers.is_empty() {
+            return Err(Error::new(
+                Kind::Discovery,
+                "the protected resource metadata names no authorization server",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Authorization server metadata (RFC 8414 §2, OpenID Connect Discovery §3): the members MCP
@@ -84,13 +115,57 @@ impl AuthorizationServerMetadata {
         }
     }
 
+    /// Checks the document, fetched from `fetched_from`, as discovery does for the issuer
+    /// `issuer`: its `issuer` is exactly that one (RFC 8414 §3.3), and it offers PKCE
+    /// `S256`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_discovery`] saying which check failed.
+    pub(crate) fn check_issuer(&self, issuer: &str, fetched_from: &Url) -> Result<(), Error> {
+        if self.issuer != issuer {
+            return Err(Error::new(
+                Kind::Discovery,
+                format!(
+                    "the authorization server metadata at {} names the issuer `{}`, not `{issuer}`",
+                    origin(fetched_from),
+                    self.issuer
+                ),
+            ));
+        }
+        self.check_pkce()
+    }
+
+    /// Checks the document, fetched from `fetched_from`, as the 2025-03-26 discovery does
+    /// for the MCP endpoint `server`, which named no issuer to compare with: its `issuer`
+    /// is of the endpoint's origin, and it offers PKCE `S256`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_discovery`] saying which check failed.
+    pub(crate) fn check_same_origin(&self, server: &Url, fetched_from: &Url) -> Result<(), Error> {
+        let same_origin =
+            Url::parse(&self.issuer).is_ok_and(|issuer| issuer.origin() == server.origin());
+        if !same_origin {
+            return Err(Error::new(
+                Kind::Discovery,
+                format!(
+                    "the authorization server metadata at {} names the issuer `{}` of another origin",
+                    origin(fetched_from),
+                    self.issuer
+                ),
+            ));
+        }
+        self.check_pkce()
+    }
+
     /// Checks that the server offers PKCE with `S256`.
     ///
     /// # Errors
     ///
     /// [`Error::is_discovery`] when `code_challenge_methods_supported` is absent or lacks
     /// `S256`.
-    pub(crate) fn check_pkce(&self) -> Result<(), Error> {
+    fn check_pkce(&self) -> Result<(), Error> {
         let offered = self
             .code_challenge_methods_supported
             .as_ref()
@@ -279,6 +354,52 @@ mod tests {
             assert!(!resource_covers(foreign, &server), "{foreign}");
         }
     }
+
+    #[test]
+    fn documents_are_checked_for_the_endpoint_and_issuer_they_serve() {
+        let server = Url::parse("https://mcp.example.com/mcp").unwrap();
+        let from = Url::parse("https://mcp.example.com/.well-known/x?secret=1").unwrap();
+        let resource = |resource: &str, servers: &[&str]| ProtectedResourceMetadata {
+            resource: resource.to_owned(),
+            authorization_servers: servers.iter().map(|server| (*server).to_owned()).collect(),
+            scopes_supported: None,
+        };
+        let issuer = ["https://as.example.com"];
+        assert!(resource(SERVER_URL, &issuer).check(&server, &from).is_ok());
+        let foreign = resource("https://evil.example.com/mcp", &issuer)
+            .check(&server, &from)
+            .unwrap_err();
+        assert!(foreign.is_discovery());
+        // Errors name where a document came from by its origin, never its query.
+        assert!(!foreign.to_string().contains("secret"), "{foreign}");
+        assert!(resource(SERVER_URL, &[]).check(&server, &from).is_err());
+
+        let metadata =
+            AuthorizationServerMetadata::fallback(&Url::parse("https://mcp.example.com").unwrap());
+        assert!(
+            metadata
+                .check_issuer("https://mcp.example.com", &from)
+                .is_ok()
+        );
+        assert!(
+            metadata
+                .check_issuer("https://mcp.example.com/", &from)
+                .is_err()
+        );
+        assert!(metadata.check_same_origin(&server, &from).is_ok());
+        let elsewhere = Url::parse("https://other.example.com/mcp").unwrap();
+        assert!(metadata.check_same_origin(&elsewhere, &from).is_err());
+        let mut plain = metadata;
+        plain.code_challenge_methods_supported = Some(vec!["plain".to_owned()]);
+        assert!(
+            plain
+                .check_issuer("https://mcp.example.com", &from)
+                .is_err()
+        );
+        assert!(plain.check_same_origin(&server, &from).is_err());
+    }
+
+    const SERVER_URL: &str = "https://mcp.example.com/mcp";
 
     #[test]
     fn pkce_s256_and_auth_methods_are_read_from_metadata() {

@@ -30,8 +30,14 @@
 //!    with a retry limit.
 //!
 //! Its own requests follow a [`FetchPolicy`]: `https` only (loopback `http` when opted in),
-//! no redirects followed, bodies capped, a deadline per exchange. A DNS-resolving guard
-//! against private addresses (SSRF) is not there yet.
+//! no redirects followed, bodies capped, a deadline per exchange. They go through the
+//! policy's guarded HTTP stack, not the transport's: every address a host name resolves to,
+//! and every literal address, is checked against private, loopback, link-local and cloud
+//! metadata ranges (IPv4-mapped IPv6 and the other IPv6 forms of IPv4 addresses included),
+//! and the connection goes only to the addresses checked, so a server cannot point the
+//! client at its own network (SSRF). [`FetchPolicy::allow_private_addresses`] allows an
+//! authorization server on an internal network; [`OAuthConfig::http_service`] replaces the
+//! stack.
 //!
 //! ```no_run
 //! use mcpwire_auth::client::{AuthLayer, HeadlessUserAgent, OAuthConfig};
@@ -57,6 +63,8 @@ mod config;
 mod discovery;
 mod file_store;
 mod flow;
+#[doc(hidden)]
+pub mod fuzzing;
 mod layer;
 mod loopback;
 mod metadata;
@@ -67,6 +75,7 @@ mod token;
 mod user_agent;
 
 pub use crate::fetch::{DEFAULT_FETCH_DEADLINE, DEFAULT_MAX_BODY_BYTES, FetchPolicy};
+pub use crate::guard::{Resolve, ResolveFuture, SystemResolver};
 pub use crate::secret::Secret;
 pub use challenge::{
     BearerChallenge, Challenge, MAX_CHALLENGES, MAX_HEADER_LENGTH, MAX_PARAMS, parse_challenges,

@@ -258,7 +258,34 @@ async fn register(
             ),
         ));
     }
-    let registered: RegistrationResponse = response.json("the registration response")?;
+    read_registration_response(&response.body, server)
+}
+
+/// Reads a registration endpoint's successful answer (RFC 7591 §3.2.1): the client id it
+/// assigned (not empty), the secret if any (an empty one is none), and how to authenticate
+/// at `server`'s token endpoint (as registered, else as the secret and the server allow).
+///
+/// # Errors
+///
+/// [`Error::is_fetch`] when the body is not the JSON expected; [`Error::is_registration`]
+/// when the client id is empty.
+pub(crate) fn read_registration_response(
+    body: &[u8],
+    server: &AuthorizationServerMetadata,
+) -> Result<Registration, Error> {
+    let registered: RegistrationResponse = serde_json::from_slice(body).map_err(|error| {
+        Error::new(
+            Kind::Fetch,
+            "the registration response is not the JSON expected",
+        )
+        .with_source(error)
+    })?;
+    if registered.client_id.is_empty() {
+        return Err(Error::new(
+            Kind::Registration,
+            "the registration response has an empty client_id",
+        ));
+    }
     let client_secret = registered
         .client_secret
         .filter(|secret| !secret.is_empty())
@@ -334,6 +361,22 @@ mod tests {
             AuthMethod::for_secret(true, &server),
             AuthMethod::ClientSecretPost
         );
+    }
+
+    #[test]
+    fn registration_responses_are_read_strictly() {
+        let server =
+            AuthorizationServerMetadata::fallback(&Url::parse("https://as.example.com").unwrap());
+        let read = |body: &str| read_registration_response(body.as_bytes(), &server);
+        let registered = read(r#"{"client_id":"c1","client_secret":"s"}"#).unwrap();
+        assert_eq!(registered.client_id, "c1");
+        assert_eq!(registered.auth_method, AuthMethod::ClientSecretBasic);
+        let public = read(r#"{"client_id":"c2","client_secret":""}"#).unwrap();
+        assert!(public.client_secret.is_none());
+        assert_eq!(public.auth_method, AuthMethod::None);
+        assert!(read(r#"{"client_id":""}"#).unwrap_err().is_registration());
+        assert!(read("{}").unwrap_err().is_fetch());
+        assert!(read("not json").unwrap_err().is_fetch());
     }
 
     #[test]

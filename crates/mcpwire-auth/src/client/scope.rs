@@ -1,5 +1,7 @@
 //! Which scopes to ask for (the spec's scope selection strategy and step-up union).
 
+use std::collections::HashSet;
+
 use crate::client::metadata::{AuthorizationServerMetadata, ProtectedResourceMetadata};
 
 /// The scope that asks for a refresh token (OpenID Connect Core §11).
@@ -44,14 +46,14 @@ pub(crate) fn with_offline_access(
     scopes
 }
 
+/// `scopes` without empty ones and repeats, in their order; in linear time, since a
+/// server's `scopes_supported` may be long.
 fn dedup(scopes: Vec<String>) -> Vec<String> {
-    let mut unique: Vec<String> = Vec::with_capacity(scopes.len());
-    for scope in scopes {
-        if !scope.is_empty() && !unique.contains(&scope) {
-            unique.push(scope);
-        }
-    }
-    unique
+    let mut seen = HashSet::with_capacity(scopes.len());
+    scopes
+        .into_iter()
+        .filter(|scope| !scope.is_empty() && seen.insert(scope.clone()))
+        .collect()
 }
 
 #[cfg(test)]

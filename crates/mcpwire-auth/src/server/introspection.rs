@@ -18,7 +18,6 @@ use url::Url;
 use crate::error::{Error, Kind};
 use crate::fetch::{FetchPolicy, Fetcher};
 use crate::secret::Secret;
-use crate::server::http::default_service;
 use crate::server::jwt::DEFAULT_LEEWAY;
 use crate::server::principal::{Principal, numeric_date};
 use crate::server::verifier::{Rejection, TokenVerifier, VerifyFuture};
@@ -303,13 +302,16 @@ impl IntrospectionVerifierBuilder {
         self
     }
 
-    /// The policy of the introspection requests (`https` only by default).
+    /// The policy of the introspection requests (`https` only to public addresses by
+    /// default; allow private addresses for an endpoint on an internal network).
     pub fn fetch_policy(mut self, policy: FetchPolicy) -> Self {
         self.fetch_policy = policy;
         self
     }
 
-    /// The HTTP stack of the introspection requests, instead of the default.
+    /// The HTTP stack of the introspection requests, instead of the fetch policy's guarded
+    /// stack ([`FetchPolicy::guarded_service`]). The policy's URL checks, body cap and
+    /// deadline still apply; which addresses the stack connects to is then up to it.
     pub fn http_service(mut self, service: HttpClientService) -> Self {
         self.http_service = Some(service);
         self
@@ -345,7 +347,7 @@ impl IntrospectionVerifierBuilder {
         self.fetch_policy.check(&endpoint)?;
         let service = match self.http_service {
             Some(service) => service,
-            None => default_service()?,
+            None => self.fetch_policy.guarded_service()?,
         };
         Ok(IntrospectionVerifier {
             inner: Arc::new(Inner {

@@ -15,7 +15,6 @@ use url::Url;
 use crate::error::{Error, Kind};
 use crate::fetch::{FetchPolicy, Fetcher};
 use crate::secret::Secret;
-use crate::server::http::default_service;
 use crate::server::jwks::{Jwks, Lookup};
 use crate::server::principal::{Principal, numeric_date};
 use crate::server::verifier::{Rejection, TokenVerifier, VerifyFuture};
@@ -42,7 +41,7 @@ const ID_TOKEN_CLAIMS: [&str; 3] = ["nonce", "at_hash", "c_hash"];
 ///   [`algorithms`](JwtVerifierBuilder::algorithms); no `crit` header;
 /// - its key is in the issuer's JWKS: the one its `kid` names, or without a `kid` the only
 ///   key that fits its algorithm. The JWKS is fetched under the
-///   [`FetchPolicy`] (`https` only, a body cap, a deadline), kept for
+///   [`FetchPolicy`] (`https` only, public addresses only, a body cap, a deadline), kept for
 ///   [`jwks_max_age`](JwtVerifierBuilder::jwks_max_age), and fetched again for an unknown
 ///   `kid` at most once per [`jwks_refresh_interval`](JwtVerifierBuilder::jwks_refresh_interval);
 /// - its signature verifies;
@@ -279,15 +278,18 @@ impl JwtVerifierBuilder {
         self
     }
 
-    /// The policy of the JWKS fetches: `https` only by default, a 256 KiB body cap, a
-    /// 10 second deadline. Allow loopback `http` here for tests.
+    /// The policy of the JWKS fetches: `https` only to public addresses by default, a
+    /// 256 KiB body cap, a 10 second deadline. Allow loopback `http` here for tests, and
+    /// private addresses for an issuer on an internal network.
     pub fn fetch_policy(mut self, policy: FetchPolicy) -> Self {
         self.fetch_policy = policy;
         self
     }
 
-    /// The HTTP stack the JWKS is fetched through, instead of the default (hyper-util's
-    /// client over rustls with the Mozilla roots): for a proxy, a private CA, or tests.
+    /// The HTTP stack the JWKS is fetched through, instead of the fetch policy's guarded
+    /// stack ([`FetchPolicy::guarded_service`]): for a proxy, or tests. The policy's URL
+    /// checks, body cap and deadline still apply; which addresses the stack connects to is
+    /// then up to it.
     pub fn http_service(mut self, service: HttpClientService) -> Self {
         self.http_service = Some(service);
         self
@@ -346,7 +348,7 @@ impl JwtVerifierBuilder {
         };
         let service = match self.http_service {
             Some(service) => service,
-            None => default_service()?,
+            None => self.fetch_policy.guarded_service()?,
         };
         if CryptoProvider::try_get_default().is_none() {
             // Another thread may install one first; either way there is one afterwards.

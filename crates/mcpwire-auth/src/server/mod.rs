@@ -35,7 +35,6 @@
 
 mod bearer;
 mod challenge;
-mod http;
 mod introspection;
 mod jwks;
 mod jwt;
@@ -46,6 +45,7 @@ mod resource;
 mod verifier;
 
 pub use crate::fetch::{DEFAULT_FETCH_DEADLINE, DEFAULT_MAX_BODY_BYTES, FetchPolicy};
+pub use crate::guard::{Resolve, ResolveFuture, SystemResolver};
 pub use crate::secret::Secret;
 pub use introspection::{
     DEFAULT_INTROSPECTION_CACHE_CAPACITY, DEFAULT_INTROSPECTION_CACHE_TTL, IntrospectionVerifier,

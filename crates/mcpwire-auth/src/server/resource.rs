@@ -6,7 +6,7 @@ use serde::Serialize;
 use url::Url;
 
 use crate::error::{Error, Kind};
-use crate::fetch::is_loopback;
+use crate::guard::is_loopback_host;
 use crate::server::operation::OperationScopes;
 
 /// The well-known URI suffix of Protected Resource Metadata (RFC 9728 §3).
@@ -328,7 +328,7 @@ fn check_url(what: &str, url: &str) -> Result<Url, Error> {
         .map_err(|error| config(format!("{what} is not a URL: `{url}`")).with_source(error))?;
     let host_ok = parsed.host().is_some_and(|host| match parsed.scheme() {
         "https" => true,
-        "http" => is_loopback(&host),
+        "http" => is_loopback_host(&host.to_string()),
         _ => false,
     });
     if !host_ok {
