@@ -226,11 +226,16 @@ async fn our_client_against_a_typescript_server(sdk: Sdk) {
 
     let exchanges = Arc::new(Mutex::new(Vec::new()));
     let client_id = "mcpwire-interop-client";
+    let policy = FetchPolicy::default().allow_loopback_http(true);
+    // The same recording on the transport's stack, below the authorization layer, and on the
+    // guarded stack of the layer's own requests (metadata, authorization, token), so that
+    // they are all recorded, in order.
+    let recording = recording_layer(Arc::clone(&exchanges));
+    let own_requests = policy.guarded_service().expect("a guarded stack");
     let config = OAuthConfig::new("mcpwire interop", HeadlessUserAgent::new(REDIRECT_URI))
         .pre_registered(PreRegistered::new(client_id).issuer(&issuer))
-        .fetch_policy(FetchPolicy::default().allow_loopback_http(true));
-    // Below the authorization layer, so that its own requests are recorded too.
-    let recording = recording_layer(Arc::clone(&exchanges));
+        .http_service(tower::Layer::layer(&recording, own_requests))
+        .fetch_policy(policy);
     let transport = HttpClientBuilder::new(url.as_str())
         .layer(AuthLayer::new(config))
         .layer(recording)
