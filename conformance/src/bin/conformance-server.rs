@@ -19,7 +19,7 @@ Usage:
 
 Protected (with --http): the endpoint is an OAuth 2.1 resource server (mcpwire-auth)
   --auth-issuer URL     the authorization server whose JWT access tokens are accepted
-  --auth-jwks URL       its JSON Web Key Set (required with --auth-issuer)
+  --auth-jwks URL       its JSON Web Key Set (default: the jwks_uri of its metadata)
   --auth-resource URL   the endpoint's canonical URI, the tokens' audience
                         (default http://localhost:N/mcp)
   --auth-scope SCOPE    a scope every request needs (repeatable)
@@ -43,7 +43,7 @@ enum Mode {
 /// What protects the HTTP endpoint, when it is protected.
 struct Protection {
     issuer: String,
-    jwks: String,
+    jwks: Option<String>,
     resource: Option<String>,
     scopes: Vec<String>,
 }
@@ -79,16 +79,15 @@ fn parse_arguments(arguments: &[String]) -> anyhow::Result<Option<Mode>> {
             other => bail!("unknown argument `{other}`"),
         }
     }
-    let protection = match (issuer, jwks) {
-        (Some(issuer), Some(jwks)) => Some(Protection {
+    let protection = match issuer {
+        Some(issuer) => Some(Protection {
             issuer,
             jwks,
             resource,
             scopes,
         }),
-        (None, None) if resource.is_none() && scopes.is_empty() => None,
-        (Some(_), None) => bail!("`--auth-issuer` needs `--auth-jwks`"),
-        _ => bail!("the `--auth-*` options need `--auth-issuer`"),
+        None if jwks.is_none() && resource.is_none() && scopes.is_empty() => None,
+        None => bail!("the `--auth-*` options need `--auth-issuer`"),
     };
     if !http {
         if port.is_some() || protection.is_some() {
@@ -136,10 +135,18 @@ async fn serve_http(
                 .resource
                 .unwrap_or_else(|| format!("http://localhost:{}/mcp", bound.port()));
             let loopback = FetchPolicy::default().allow_loopback_http(true);
-            let verifier = JwtVerifier::builder(&protection.issuer, protection.jwks, &resource)
-                .fetch_policy(loopback)
-                .build()
-                .context("setting up the token verifier")?;
+            let verifier = match protection.jwks {
+                Some(jwks) => JwtVerifier::builder(&protection.issuer, jwks, &resource)
+                    .fetch_policy(loopback)
+                    .build(),
+                None => {
+                    JwtVerifier::discovering(&protection.issuer, &resource)
+                        .fetch_policy(loopback)
+                        .discover()
+                        .await
+                }
+            }
+            .context("setting up the token verifier")?;
             let protected = ProtectedResource::new(&resource, [&protection.issuer])
                 .required_scopes(protection.scopes);
             let layer = BearerAuthLayer::new(protected, verifier)

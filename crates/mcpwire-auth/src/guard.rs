@@ -23,7 +23,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::connect::dns::Name;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use mcpwire_http::client::{BoxError, HttpClientService, RequestBody, ResponseBody};
+use mcpwire_http::client::{BoxError, HttpClientService, RequestBody};
 use rustls::crypto::CryptoProvider;
 use tokio::net::TcpStream;
 use tower::util::BoxCloneSyncService;
@@ -333,7 +333,7 @@ pub(crate) fn failing_service(error: &Error) -> HttpClientService {
     let reason = error.to_string();
     BoxCloneSyncService::new(tower::service_fn(move |_: http::Request<RequestBody>| {
         let reason = reason.clone();
-        async move { Err::<Response<ResponseBody>, BoxError>(reason.into()) }
+        async move { Err::<Response<mcpwire_http::client::ResponseBody>, BoxError>(reason.into()) }
     }))
 }
 

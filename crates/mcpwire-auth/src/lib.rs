@@ -54,6 +54,8 @@ mod fetch;
 mod guard;
 #[cfg(any(feature = "client", feature = "server"))]
 mod secret;
+#[cfg(any(feature = "client", feature = "server"))]
+mod well_known;
 
 #[cfg(any(feature = "client", feature = "server"))]
 pub use error::Error;

@@ -700,3 +700,46 @@ async fn a_tool_with_scopes_of_its_own_needs_a_step_up_and_sessions_and_tasks_st
 
     server.abort();
 }
+
+#[tokio::test]
+async fn the_verifier_finds_the_issuers_keys_from_its_metadata() {
+    use mcpwire_auth::server::TokenVerifier as _;
+
+    let mock = MockServer::start().await;
+    let issuer = mock.issuer.clone();
+    let client = http_client();
+    let resource = "http://127.0.0.1:8080/mcp";
+    let loopback = FetchPolicy::default().allow_loopback_http(true);
+
+    let verifier = JwtVerifier::discovering(&issuer, resource)
+        .fetch_policy(loopback.clone())
+        .discover()
+        .await
+        .expect("the mock publishes its metadata and JWKS");
+    let token = access_token(
+        &client,
+        &issuer,
+        &[("scope", "mcp:tools"), ("resource", resource)],
+    )
+    .await;
+    let principal = verifier
+        .verify(&mcpwire_auth::server::Secret::new(token))
+        .await
+        .expect("a token of the issuer verifies");
+    assert_eq!(principal.issuer.as_deref(), Some(issuer.as_str()));
+
+    // Another issuer's name in the metadata, or none at all, is refused; so is a builder
+    // without keys that is not finished by discovery.
+    let mut other = url::Url::parse(&issuer).unwrap();
+    other.set_path("/other");
+    let error = JwtVerifier::discovering(other.as_str().trim_end_matches('/'), resource)
+        .fetch_policy(loopback.clone())
+        .discover()
+        .await
+        .expect_err("no metadata names that issuer");
+    assert!(error.is_discovery(), "{error}");
+    let error = JwtVerifier::discovering(&issuer, resource)
+        .build()
+        .expect_err("no JWKS URI");
+    assert!(error.is_config(), "{error}");
+}

@@ -99,6 +99,30 @@ impl JwtVerifier {
         }
     }
 
+    /// A builder for tokens issued by `issuer` for the resource `audience`, whose keys are
+    /// found from the issuer's metadata: finish it with
+    /// [`discover`](JwtVerifierBuilder::discover), which reads the metadata (RFC 8414, then
+    /// OpenID Connect Discovery, at the issuer's well-known URLs), checks that it names
+    /// `issuer` exactly, and takes its `jwks_uri`.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), mcpwire_auth::Error> {
+    /// use mcpwire_auth::server::JwtVerifier;
+    ///
+    /// let verifier = JwtVerifier::discovering("https://auth.example.com", "https://mcp.example.com/mcp")
+    ///     .discover()
+    ///     .await?;
+    /// # let _ = verifier;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn discovering(
+        issuer: impl Into<String>,
+        audience: impl Into<String>,
+    ) -> JwtVerifierBuilder {
+        JwtVerifier::builder(issuer, String::new(), audience)
+    }
+
     async fn verify_token(&self, token: &str) -> Result<Principal, Rejection> {
         let inner = &*self.inner;
         let header = jsonwebtoken::decode_header(token).map_err(|_| {
@@ -313,6 +337,27 @@ impl JwtVerifierBuilder {
 
     /// The verifier.
     ///
+    /// Reads the issuer's authorization server metadata, through the fetch policy (or the
+    /// [HTTP stack](Self::http_service)) set here, from the first of its well-known URLs that
+    /// has it (RFC 8414 with the issuer's path inserted, then OpenID Connect Discovery),
+    /// checks that its `issuer` is exactly this builder's, takes its `jwks_uri` (which the
+    /// fetch policy must allow), and builds the verifier.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_discovery`] when no metadata is found, or it names another issuer or no
+    /// `jwks_uri`; [`Error::is_fetch`] when the policy refuses a URL; and the errors of
+    /// [`build`](Self::build).
+    pub async fn discover(mut self) -> Result<JwtVerifier, Error> {
+        let service = match &self.http_service {
+            Some(service) => service.clone(),
+            None => self.fetch_policy.guarded_service()?,
+        };
+        let fetcher = Fetcher::new(service, self.fetch_policy.clone());
+        self.jwks_uri = discover_jwks_uri(&fetcher, &self.issuer).await?;
+        self.build()
+    }
+
     /// # Errors
     ///
     /// [`Error::is_config`] for an empty issuer or audience, or an algorithm that is not an
@@ -323,6 +368,12 @@ impl JwtVerifierBuilder {
             return Err(Error::new(
                 Kind::Config,
                 "the issuer and the audiences must not be empty",
+            ));
+        }
+        if self.jwks_uri.is_empty() {
+            return Err(Error::new(
+                Kind::Config,
+                "no JWKS URI: give one, or finish the builder with `discover`",
             ));
         }
         let jwks_uri = Url::parse(&self.jwks_uri).map_err(|error| {
@@ -438,4 +489,43 @@ mod tests {
                 .is_config()
         );
     }
+}
+
+/// The `jwks_uri` of `issuer`'s metadata, from the first well-known URL that has it.
+async fn discover_jwks_uri(fetcher: &Fetcher, issuer: &str) -> Result<String, Error> {
+    #[derive(serde::Deserialize)]
+    struct Metadata {
+        issuer: String,
+        #[serde(default)]
+        jwks_uri: Option<String>,
+    }
+    for url in crate::well_known::authorization_server_metadata_urls(issuer)? {
+        let response = fetcher.get_json(&url).await?;
+        if response.status != http::StatusCode::OK {
+            continue;
+        }
+        let Ok(metadata) = response.json::<Metadata>("authorization server metadata") else {
+            continue;
+        };
+        if metadata.issuer != issuer {
+            return Err(Error::new(
+                Kind::Discovery,
+                format!(
+                    "the metadata at {} names the issuer `{}`, not `{issuer}`",
+                    crate::fetch::origin(&url),
+                    metadata.issuer
+                ),
+            ));
+        }
+        return metadata.jwks_uri.ok_or_else(|| {
+            Error::new(
+                Kind::Discovery,
+                format!("the metadata of `{issuer}` has no jwks_uri"),
+            )
+        });
+    }
+    Err(Error::new(
+        Kind::Discovery,
+        format!("no authorization server metadata found for `{issuer}`"),
+    ))
 }
