@@ -441,6 +441,45 @@ impl fmt::Debug for JwtVerifierBuilder {
     }
 }
 
+/// The `jwks_uri` of `issuer`'s metadata, from the first well-known URL that has it.
+async fn discover_jwks_uri(fetcher: &Fetcher, issuer: &str) -> Result<String, Error> {
+    #[derive(serde::Deserialize)]
+    struct Metadata {
+        issuer: String,
+        #[serde(default)]
+        jwks_uri: Option<String>,
+    }
+    for url in crate::well_known::authorization_server_metadata_urls(issuer)? {
+        let response = fetcher.get_json(&url).await?;
+        if response.status != http::StatusCode::OK {
+            continue;
+        }
+        let Ok(metadata) = response.json::<Metadata>("authorization server metadata") else {
+            continue;
+        };
+        if metadata.issuer != issuer {
+            return Err(Error::new(
+                Kind::Discovery,
+                format!(
+                    "the metadata at {} names the issuer `{}`, not `{issuer}`",
+                    crate::fetch::origin(&url),
+                    metadata.issuer
+                ),
+            ));
+        }
+        return metadata.jwks_uri.ok_or_else(|| {
+            Error::new(
+                Kind::Discovery,
+                format!("the metadata of `{issuer}` has no jwks_uri"),
+            )
+        });
+    }
+    Err(Error::new(
+        Kind::Discovery,
+        format!("no authorization server metadata found for `{issuer}`"),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -489,43 +528,4 @@ mod tests {
                 .is_config()
         );
     }
-}
-
-/// The `jwks_uri` of `issuer`'s metadata, from the first well-known URL that has it.
-async fn discover_jwks_uri(fetcher: &Fetcher, issuer: &str) -> Result<String, Error> {
-    #[derive(serde::Deserialize)]
-    struct Metadata {
-        issuer: String,
-        #[serde(default)]
-        jwks_uri: Option<String>,
-    }
-    for url in crate::well_known::authorization_server_metadata_urls(issuer)? {
-        let response = fetcher.get_json(&url).await?;
-        if response.status != http::StatusCode::OK {
-            continue;
-        }
-        let Ok(metadata) = response.json::<Metadata>("authorization server metadata") else {
-            continue;
-        };
-        if metadata.issuer != issuer {
-            return Err(Error::new(
-                Kind::Discovery,
-                format!(
-                    "the metadata at {} names the issuer `{}`, not `{issuer}`",
-                    crate::fetch::origin(&url),
-                    metadata.issuer
-                ),
-            ));
-        }
-        return metadata.jwks_uri.ok_or_else(|| {
-            Error::new(
-                Kind::Discovery,
-                format!("the metadata of `{issuer}` has no jwks_uri"),
-            )
-        });
-    }
-    Err(Error::new(
-        Kind::Discovery,
-        format!("no authorization server metadata found for `{issuer}`"),
-    ))
 }
