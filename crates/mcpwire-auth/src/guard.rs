@@ -362,8 +362,6 @@ mod tests {
     use bytes::Bytes;
     use http::{Request, StatusCode};
     use http_body_util::Full;
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    use tokio::net::TcpListener;
 
     use super::*;
 
@@ -636,43 +634,13 @@ mod tests {
         );
     }
 
-    /// A loopback listener that records the first bytes of every connection, answers `404`
-    /// and hangs up; at most `limit` connections.
-    async fn listener(limit: usize) -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let seen: Arc<Mutex<Vec<String>>> = Arc::default();
-        let record = seen.clone();
-        tokio::spawn(async move {
-            for _ in 0..limit {
-                let Ok((mut stream, _)) = listener.accept().await else {
-                    return;
-                };
-                let mut head = vec![0; 4096];
-                let read = stream.read(&mut head).await.unwrap_or(0);
-                let line = String::from_utf8_lossy(&head[..read])
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned();
-                record.lock().unwrap().push(line);
-                let _ = stream
-                    .write_all(
-                        b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-                    )
-                    .await;
-            }
-        });
-        (address, seen)
-    }
-
     fn get(url: &str) -> Request<RequestBody> {
         Request::get(url).body(Full::new(Bytes::new())).unwrap()
     }
 
     #[tokio::test]
     async fn the_guarded_stack_connects_to_the_checked_address_and_nowhere_else() {
-        let (address, seen) = listener(4).await;
+        let (address, seen) = mcpwire_test_support::recording_listener(4).await;
         let port = address.port();
         let resolver = TableResolver::new(&[
             ("localhost", &["127.0.0.1"]),

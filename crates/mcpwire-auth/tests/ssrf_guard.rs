@@ -17,8 +17,6 @@ use mcpwire_auth::client::{
     AuthLayer, FetchPolicy, HeadlessUserAgent, OAuthConfig, Resolve, ResolveFuture,
 };
 use mcpwire_http::client::{BoxError, HttpClientService, RequestBody, ResponseBody};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::TcpListener;
 use tower::util::BoxCloneSyncService;
 use tower::{Layer as _, ServiceExt as _};
 
@@ -41,36 +39,6 @@ impl Resolve for TableResolver {
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such name"));
         Box::pin(ready(answer))
     }
-}
-
-/// A listener on a loopback port that records the first line of every connection, answers
-/// `404` and hangs up; at most `limit` connections.
-async fn listener(limit: usize) -> (u16, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
-    let record = seen.clone();
-    tokio::spawn(async move {
-        for _ in 0..limit {
-            let Ok((mut stream, _)) = listener.accept().await else {
-                return;
-            };
-            let mut head = vec![0; 4096];
-            let read = stream.read(&mut head).await.unwrap_or(0);
-            let line = String::from_utf8_lossy(&head[..read])
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .to_owned();
-            record.lock().unwrap().push(line);
-            let _ = stream
-                .write_all(
-                    b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-                )
-                .await;
-        }
-    });
-    (port, seen)
 }
 
 /// An MCP endpoint below the layer that answers every request `401` with `challenge`, and
@@ -131,7 +99,8 @@ fn resolver(names: &[&str]) -> TableResolver {
 
 #[tokio::test]
 async fn metadata_on_an_internal_address_is_never_fetched() {
-    let (port, seen) = listener(8).await;
+    let (address, seen) = mcpwire_test_support::recording_listener(8).await;
+    let port = address.port();
     // A name the server chose that resolves into the client's own host: refused after the
     // lookup, even with loopback hosts allowed.
     let names = resolver(&["internal.example.com"]);
@@ -174,7 +143,8 @@ async fn metadata_on_an_internal_address_is_never_fetched() {
 
 #[tokio::test]
 async fn an_opted_in_loopback_host_is_fetched_at_the_address_it_resolved_to() {
-    let (port, seen) = listener(8).await;
+    let (address, seen) = mcpwire_test_support::recording_listener(8).await;
+    let port = address.port();
     let names = resolver(&["localhost"]);
     let policy = FetchPolicy::default()
         .allow_loopback_http(true)

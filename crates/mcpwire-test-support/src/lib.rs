@@ -1,13 +1,21 @@
 //! Helpers of mcpwire's own tests, shared by the workspace's crates as a dev-dependency.
 //!
+//! [`recording_listener`] is a loopback HTTP endpoint that notes the first line of every
+//! connection and answers `404`: a place that a test's requests must, or must not, reach.
+//!
 //! [`replay_corpus`] runs a fuzz target's committed seeds, and the crashes fuzzing left in
 //! `fuzz/artifacts/`, through the target's entry point on stable: each crate's
 //! `tests/fuzz_corpus.rs` calls it, so that the normal test run checks exactly what the fuzzer
 //! checks, and a crash, once its input is in the corpus, stays fixed.
 
 use std::fs;
+use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpListener;
 
 /// The cargo-fuzz directory of the workspace.
 pub fn fuzz_dir() -> PathBuf {
@@ -57,4 +65,44 @@ pub fn replay_corpus(target: &str, entry: impl Fn(&[u8])) -> usize {
         failures.join("\n")
     );
     corpus.len() + artifacts.len()
+}
+
+/// A listener on a loopback port that records the first line of every connection (the
+/// request line of an HTTP request), answers `404 Not Found` and hangs up; it takes at most
+/// `limit` connections. Returns its address and the lines recorded so far.
+///
+/// # Panics
+///
+/// Panics when no loopback port can be bound.
+pub async fn recording_listener(limit: usize) -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let address = listener.local_addr().expect("a bound address");
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let record = Arc::clone(&seen);
+    tokio::spawn(async move {
+        for _ in 0..limit {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let mut head = vec![0; 4096];
+            let read = stream.read(&mut head).await.unwrap_or(0);
+            let line = String::from_utf8_lossy(&head[..read])
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            record
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .push(line);
+            let _ = stream
+                .write_all(
+                    b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                )
+                .await;
+        }
+    });
+    (address, seen)
 }
