@@ -96,7 +96,8 @@ async fn protected_resource_metadata(
 }
 
 /// The metadata of the authorization server `issuer`, from the first well-known URL that
-/// has it, checked: its `issuer` must be exactly `issuer`, and it must offer PKCE `S256`.
+/// has it, checked: its `issuer` must be exactly `issuer`. (PKCE `S256` is checked by the
+/// authorization code flow, which needs it; a grant without a user agent does not.)
 pub(crate) async fn authorization_server_metadata(
     fetcher: &Fetcher,
     issuer: &str,
@@ -115,7 +116,6 @@ pub(crate) async fn authorization_server_metadata(
                 ),
             ));
         }
-        metadata.check_pkce()?;
         return Ok(metadata);
     }
     Err(Error::new(
@@ -149,7 +149,6 @@ async fn legacy_server_metadata(
                 ),
             ));
         }
-        metadata.check_pkce()?;
         return Ok(metadata);
     }
     Ok(AuthorizationServerMetadata::fallback(server))

@@ -45,6 +45,14 @@ pub struct AuthorizationServerMetadata {
     /// `client_secret_basic`.
     #[serde(default)]
     pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    /// The JWS algorithms the token endpoint takes for `private_key_jwt` and
+    /// `client_secret_jwt` client assertions.
+    #[serde(default)]
+    pub token_endpoint_auth_signing_alg_values_supported: Option<Vec<String>>,
+    /// The grant types the server offers; RFC 8414's default is `authorization_code` and
+    /// `implicit`.
+    #[serde(default)]
+    pub grant_types_supported: Option<Vec<String>>,
     /// Whether a Client ID Metadata Document URL may be used as `client_id`.
     #[serde(default)]
     pub client_id_metadata_document_supported: Option<bool>,
@@ -70,14 +78,16 @@ impl AuthorizationServerMetadata {
             scopes_supported: None,
             code_challenge_methods_supported: Some(vec!["S256".to_owned()]),
             token_endpoint_auth_methods_supported: None,
+            token_endpoint_auth_signing_alg_values_supported: None,
+            grant_types_supported: None,
             client_id_metadata_document_supported: None,
             authorization_response_iss_parameter_supported: None,
         }
     }
 
-    /// Whether the token endpoint takes `method`; an absent list means
-    /// `client_secret_basic` only (RFC 8414 §2).
-    pub(crate) fn supports_auth_method(&self, method: &str) -> bool {
+    /// Whether the token endpoint takes the client authentication method `method`; an
+    /// absent list means `client_secret_basic` only (RFC 8414 §2).
+    pub fn supports_auth_method(&self, method: &str) -> bool {
         match &self.token_endpoint_auth_methods_supported {
             Some(methods) => methods.iter().any(|supported| supported == method),
             None => method == "client_secret_basic",
