@@ -15,6 +15,15 @@
 // once with a code. The tokens of that code, and of the refresh tokens issued with them, carry
 // that scope (in the token and in the response's `scope`); the mock alone would grant `dummy`
 // to a token request without a `scope`, as those of the authorization code flow are.
+//
+// oauth2-mock-server does the `client_credentials` grant but never authenticates the client.
+// With `MCPWIRE_CLIENT_ID` and `MCPWIRE_CLIENT_PUBLIC_KEY` (a PEM public key) set, this
+// server authenticates it by `private_key_jwt` (RFC 7523 §2.2): it advertises that method
+// alone, with ES256 and RS256, and refuses with `invalid_client` a `client_credentials`
+// request whose client assertion is not signed by that key, or lacks `iss` and `sub` equal
+// to the client id, `aud` equal to the issuer, an `exp` within five minutes, or a `jti` not
+// seen before.
+import { createPublicKey, verify } from "node:crypto";
 import { OAuth2Server, Events } from "oauth2-mock-server";
 
 const server = new OAuth2Server();
@@ -29,6 +38,84 @@ server.service.on(Events.BeforeAuthorizeRedirect, ({ url }, req) => {
     grantedScopes.set(code, req.query.scope);
   }
 });
+
+const clientId = process.env.MCPWIRE_CLIENT_ID;
+const clientKey = process.env.MCPWIRE_CLIENT_PUBLIC_KEY
+  ? createPublicKey(process.env.MCPWIRE_CLIENT_PUBLIC_KEY)
+  : undefined;
+const seenJtis = new Set();
+
+// Why the client assertion of a token request is refused, or `undefined` when it is good.
+function refuseClientAssertion(body, issuer) {
+  if (body.client_assertion_type !== "urn:ietf:params:oauth:client-assertion-type:jwt-bearer") {
+    return "client_assertion_type is not jwt-bearer";
+  }
+  const parts = String(body.client_assertion ?? "").split(".");
+  if (parts.length !== 3) {
+    return "the client assertion is not a compact JWS";
+  }
+  const [encodedHeader, encodedClaims, signature] = parts;
+  let header;
+  let claims;
+  try {
+    header = JSON.parse(Buffer.from(encodedHeader, "base64url").toString("utf8"));
+    claims = JSON.parse(Buffer.from(encodedClaims, "base64url").toString("utf8"));
+  } catch {
+    return "the client assertion is not JSON";
+  }
+  const key =
+    header.alg === "ES256"
+      ? { key: clientKey, dsaEncoding: "ieee-p1363" }
+      : header.alg === "RS256"
+        ? clientKey
+        : undefined;
+  if (key === undefined) {
+    return `the algorithm ${header.alg} is not ES256 or RS256`;
+  }
+  let verified = false;
+  try {
+    const signed = Buffer.from(`${encodedHeader}.${encodedClaims}`);
+    verified = verify("sha256", signed, key, Buffer.from(signature, "base64url"));
+  } catch {
+    verified = false;
+  }
+  if (!verified) {
+    return "the signature is not the client's";
+  }
+  const now = Math.floor(Date.now() / 1000);
+  if (claims.iss !== clientId || claims.sub !== clientId) {
+    return "iss and sub are not the client id";
+  }
+  if (claims.aud !== issuer) {
+    return "aud is not the issuer";
+  }
+  if (typeof claims.exp !== "number" || claims.exp <= now || claims.exp > now + 300) {
+    return "exp is not within five minutes";
+  }
+  if (typeof claims.jti !== "string" || seenJtis.has(claims.jti)) {
+    return "jti is missing or replayed";
+  }
+  seenJtis.add(claims.jti);
+  return undefined;
+}
+
+if (clientKey !== undefined) {
+  server.service.on(Events.BeforeWellKnownOpenIdConfiguration, (response) => {
+    response.body.token_endpoint_auth_methods_supported = ["private_key_jwt"];
+    response.body.token_endpoint_auth_signing_alg_values_supported = ["ES256", "RS256"];
+  });
+  server.service.on(Events.BeforeResponse, (response, req) => {
+    const body = req.body ?? {};
+    if (body.grant_type !== "client_credentials") {
+      return;
+    }
+    const refused = refuseClientAssertion(body, server.issuer.url);
+    if (refused !== undefined) {
+      response.statusCode = 401;
+      response.body = { error: "invalid_client", error_description: refused };
+    }
+  });
+}
 
 server.service.on(Events.BeforeTokenSigning, (token, req) => {
   const body = req.body ?? {};

@@ -6,7 +6,8 @@
 //! business. Scenarios this client cannot take part in are refused by
 //! [`Scenario::from_name`] with the reason, so the binary exits non-zero with a message.
 //! Every core `auth/*` scenario runs as [`Scenario::Authorization`], whose HTTP client
-//! carries `mcpwire-auth`'s layer ([`Scenario::auth_layer`]).
+//! carries `mcpwire-auth`'s layer ([`Scenario::auth_layer`]); the headless auth extensions
+//! run through the public API of their crates, as grants of that layer's headless client.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -16,6 +17,8 @@ use mcpwire_auth::client::{AuthLayer, FetchPolicy, HeadlessUserAgent, OAuthConfi
 use mcpwire_client::{
     Client, ClientBuilder, Era, EraChoice, ErrorObject, ProtocolVersion, RequestContext,
 };
+use mcpwire_ext_client_credentials::{ClientCredentials, PrivateKey, SigningAlgorithm};
+use mcpwire_ext_workload_identity::{WorkloadIdentity, WorkloadToken};
 use mcpwire_schema::v2025_11_25::{
     CallToolResult, ContentBlock, ElicitRequestParams, ElicitResult, ElicitResultAction,
     ElicitResultContentValue, PrimitiveSchemaDefinition,
@@ -65,6 +68,17 @@ pub enum Scenario {
     /// ([`Scenario::auth_layer`]), lists the tools and calls each with `{}`. The scenarios
     /// differ only in what the suite's servers do.
     Authorization,
+    /// `auth/client-credentials-basic` (extension): the client credentials grant of
+    /// `mcpwire-ext-client-credentials` with the suite's `client_id` and `client_secret`
+    /// (`client_secret_basic`), then the tools as in [`Scenario::Authorization`].
+    ClientCredentialsBasic,
+    /// `auth/client-credentials-jwt` (extension): the client credentials grant with
+    /// `private_key_jwt`, signed by the suite's `private_key_pem` with its
+    /// `signing_algorithm`.
+    ClientCredentialsJwt,
+    /// `auth/wif-jwt-bearer` (extension, SEP-1933): `mcpwire-ext-workload-identity`
+    /// presents the suite's `valid_jwt` as the workload's token in a JWT bearer grant.
+    WorkloadIdentity,
 }
 
 /// The redirect URI of the conformance client's headless user agent: nothing listens there,
@@ -78,14 +92,6 @@ pub const CLIENT_METADATA_URL: &str = "https://conformance-test.local/client-met
 /// The auth scenarios of extensions this client does not implement, with the reason.
 const AUTH_EXTENSIONS: &[(&str, &str)] = &[
     (
-        "auth/client-credentials-jwt",
-        "the client credentials extension (private_key_jwt) is not implemented",
-    ),
-    (
-        "auth/client-credentials-basic",
-        "the client credentials extension (client_secret_basic) is not implemented",
-    ),
-    (
         "auth/cross-app-access-complete-flow",
         "cross-app access (enterprise-managed authorization) is not implemented",
     ),
@@ -95,10 +101,6 @@ const AUTH_EXTENSIONS: &[(&str, &str)] = &[
     ),
     ("auth/dpop", "DPoP-bound tokens are not implemented"),
     ("auth/dpop-nonce", "DPoP-bound tokens are not implemented"),
-    (
-        "auth/wif-jwt-bearer",
-        "workload identity federation (jwt-bearer) is not implemented",
-    ),
 ];
 
 /// Why a scenario name is not one this client runs.
@@ -125,7 +127,7 @@ impl std::error::Error for UnsupportedScenario {}
 
 impl Scenario {
     /// Every scenario this client implements.
-    pub const ALL: [Scenario; 11] = [
+    pub const ALL: [Scenario; 14] = [
         Scenario::Initialize,
         Scenario::ToolsCall,
         Scenario::ElicitationDefaults,
@@ -137,6 +139,9 @@ impl Scenario {
         Scenario::JsonSchemaRefNoDeref,
         Scenario::HttpCustomHeaders,
         Scenario::HttpInvalidToolHeaders,
+        Scenario::ClientCredentialsBasic,
+        Scenario::ClientCredentialsJwt,
+        Scenario::WorkloadIdentity,
     ];
 
     /// The suite's name of the scenario (`MCP_CONFORMANCE_SCENARIO`).
@@ -154,6 +159,9 @@ impl Scenario {
             Scenario::HttpCustomHeaders => "http-custom-headers",
             Scenario::HttpInvalidToolHeaders => "http-invalid-tool-headers",
             Scenario::Authorization => "auth/",
+            Scenario::ClientCredentialsBasic => "auth/client-credentials-basic",
+            Scenario::ClientCredentialsJwt => "auth/client-credentials-jwt",
+            Scenario::WorkloadIdentity => "auth/wif-jwt-bearer",
         }
     }
 
@@ -244,38 +252,76 @@ impl Scenario {
             }
             Scenario::HttpCustomHeaders => http_custom_headers(client, context).await,
             Scenario::HttpInvalidToolHeaders => http_invalid_tool_headers(client).await,
-            Scenario::Authorization => call_every_tool(client).await,
+            Scenario::Authorization
+            | Scenario::ClientCredentialsBasic
+            | Scenario::ClientCredentialsJwt
+            | Scenario::WorkloadIdentity => call_every_tool(client).await,
         }
     }
 
-    /// The authorization layer this scenario's HTTP client needs: for
-    /// [`Scenario::Authorization`], an OAuth client with the headless user agent, the
-    /// conformance client's metadata document URL, the pre-registered credentials the suite
-    /// gives in the scenario's data (`client_id`, `client_secret`, `issuer`), and plain
-    /// `http` allowed to loopback hosts (the suite's servers run on `localhost`).
-    pub fn auth_layer(self, context: Option<&Value>) -> Option<AuthLayer> {
-        if self != Scenario::Authorization {
-            return None;
-        }
-        let mut config = OAuthConfig::new(CLIENT_NAME, HeadlessUserAgent::new(REDIRECT_URI))
-            .client_metadata_url(CLIENT_METADATA_URL)
-            .fetch_policy(FetchPolicy::default().allow_loopback_http(true));
+    /// The authorization layer this scenario's HTTP client needs, if any; plain `http` is
+    /// allowed to loopback hosts (the suite's servers run on `localhost`).
+    ///
+    /// - [`Scenario::Authorization`]: an OAuth client with the headless user agent, the
+    ///   conformance client's metadata document URL, and the pre-registered credentials the
+    ///   suite gives in the scenario's data (`client_id`, `client_secret`, `issuer`).
+    /// - The client credentials scenarios: a headless client with
+    ///   [`ClientCredentials`] from the scenario's data.
+    /// - [`Scenario::WorkloadIdentity`]: a headless client with [`WorkloadIdentity`]
+    ///   presenting the scenario's `valid_jwt`.
+    ///
+    /// # Errors
+    ///
+    /// When an extension scenario's data lacks what it needs, or its key is unreadable.
+    pub fn auth_layer(self, context: Option<&Value>) -> anyhow::Result<Option<AuthLayer>> {
         let text = |name: &str| {
             context
                 .and_then(|context| context.get(name))
                 .and_then(Value::as_str)
         };
-        if let Some(client_id) = text("client_id") {
-            let mut credentials = PreRegistered::new(client_id);
-            if let Some(secret) = text("client_secret") {
-                credentials = credentials.client_secret(secret);
+        let required = |name: &str| {
+            text(name).with_context(|| {
+                format!("MCP_CONFORMANCE_CONTEXT of {} has no `{name}`", self.name())
+            })
+        };
+        let loopback = FetchPolicy::default().allow_loopback_http(true);
+        let config = match self {
+            Scenario::Authorization => {
+                let mut config =
+                    OAuthConfig::new(CLIENT_NAME, HeadlessUserAgent::new(REDIRECT_URI))
+                        .client_metadata_url(CLIENT_METADATA_URL);
+                if let Some(client_id) = text("client_id") {
+                    let mut credentials = PreRegistered::new(client_id);
+                    if let Some(secret) = text("client_secret") {
+                        credentials = credentials.client_secret(secret);
+                    }
+                    if let Some(issuer) = text("issuer") {
+                        credentials = credentials.issuer(issuer);
+                    }
+                    config = config.pre_registered(credentials);
+                }
+                config
             }
-            if let Some(issuer) = text("issuer") {
-                credentials = credentials.issuer(issuer);
+            Scenario::ClientCredentialsBasic => {
+                let credentials = ClientCredentials::client_secret(
+                    required("client_id")?,
+                    required("client_secret")?,
+                );
+                OAuthConfig::headless(CLIENT_NAME, credentials)
             }
-            config = config.pre_registered(credentials);
-        }
-        Some(AuthLayer::new(config))
+            Scenario::ClientCredentialsJwt => {
+                let algorithm: SigningAlgorithm = required("signing_algorithm")?.parse()?;
+                let key = PrivateKey::from_pem(required("private_key_pem")?, algorithm)?;
+                let credentials = ClientCredentials::private_key_jwt(required("client_id")?, key);
+                OAuthConfig::headless(CLIENT_NAME, credentials)
+            }
+            Scenario::WorkloadIdentity => {
+                let token = WorkloadToken::value(required("valid_jwt")?);
+                OAuthConfig::headless(CLIENT_NAME, WorkloadIdentity::new(token))
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(AuthLayer::new(config.fetch_policy(loopback))))
     }
 }
 

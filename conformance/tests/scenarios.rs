@@ -101,8 +101,30 @@ fn names_round_trip_and_other_scenarios_are_refused_with_a_reason() {
         Scenario::from_name("auth/metadata-default"),
         Ok(Scenario::Authorization)
     );
-    assert!(Scenario::Authorization.auth_layer(None).is_some());
-    assert!(Scenario::ToolsCall.auth_layer(None).is_none());
+    assert!(Scenario::Authorization.auth_layer(None).unwrap().is_some());
+    assert!(Scenario::ToolsCall.auth_layer(None).unwrap().is_none());
+    // The extensions need the suite's data, and say which they lack.
+    let missing = Scenario::ClientCredentialsJwt
+        .auth_layer(Some(
+            &json!({"client_id": "c", "signing_algorithm": "ES256"}),
+        ))
+        .expect_err("no key");
+    assert!(missing.to_string().contains("private_key_pem"), "{missing}");
+    assert!(Scenario::WorkloadIdentity.auth_layer(None).is_err());
+    let basic = json!({"client_id": "c", "client_secret": "s"});
+    assert!(
+        Scenario::ClientCredentialsBasic
+            .auth_layer(Some(&basic))
+            .unwrap()
+            .is_some()
+    );
+    let wif = json!({"client_id": "w", "valid_jwt": "a.b.c"});
+    assert!(
+        Scenario::WorkloadIdentity
+            .auth_layer(Some(&wif))
+            .unwrap()
+            .is_some()
+    );
     let dpop = Scenario::from_name("auth/dpop").expect_err("an auth extension");
     assert!(dpop.to_string().contains("DPoP"), "{dpop}");
     assert!(Scenario::from_name("auth/").is_err());

@@ -23,15 +23,17 @@ Environment (set by the suite):
 
 The server URL is the last argument. Exits 0 when the scenario ran to its end, and non-zero
 with a message on stderr otherwise. The auth scenarios authorize with mcpwire-auth's OAuth
-client; the auth extensions are not implemented.";
+client; the client credentials and workload identity extensions with the crates
+mcpwire-ext-client-credentials and mcpwire-ext-workload-identity; enterprise-managed
+authorization and DPoP are not implemented.";
 
 /// The whole run's limit: the suite kills a client after 30 seconds.
 const TIMEOUT: Duration = Duration::from_secs(25);
 
 /// The scenario's data from `MCP_CONFORMANCE_CONTEXT`, checked to belong to the scenario.
 ///
-/// Most scenarios carry none (`auth/pre-registration` carries the pre-registered
-/// credentials); the check only catches a suite that names another scenario than the
+/// Most scenarios carry none (`auth/pre-registration` and `auth/client-credentials-*` carry
+/// the client's credentials, `auth/wif-jwt-bearer` the workload's tokens); the check only catches a suite that names another scenario than the
 /// environment does.
 fn read_context(scenario: &str) -> anyhow::Result<Option<serde_json::Value>> {
     let Ok(text) = std::env::var("MCP_CONFORMANCE_CONTEXT") else {
@@ -80,7 +82,7 @@ async fn run(scenario_name: &str, url: &str) -> anyhow::Result<()> {
     let scenario = Scenario::from_name(scenario_name)?;
     let context = read_context(scenario_name)?;
     let builder = scenario.client_builder(protocol_version()?);
-    let client = connect(builder, url, scenario.auth_layer(context.as_ref())).await?;
+    let client = connect(builder, url, scenario.auth_layer(context.as_ref())?).await?;
     let outcome = scenario.run_with(&client, context.as_ref()).await;
     client.close().await;
     outcome

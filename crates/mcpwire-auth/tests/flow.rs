@@ -12,7 +12,10 @@ use base64::Engine as _;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Full};
-use mcpwire_auth::client::{AuthLayer, FetchPolicy, HeadlessUserAgent, OAuthConfig, PreRegistered};
+use mcpwire_auth::client::{
+    AuthLayer, FetchPolicy, GrantFuture, GrantRequest, HeadlessUserAgent, OAuthConfig,
+    PreRegistered, TokenGrant, TokenRequest,
+};
 use mcpwire_http::client::{BoxError, HttpClientService, RequestBody, ResponseBody};
 use serde_json::{Value, json};
 use sha2::Digest as _;
@@ -502,4 +505,125 @@ async fn no_token_secret_code_or_verifier_reaches_the_log() {
     ] {
         assert!(!written.contains(secret), "`{secret}` reached the log");
     }
+}
+
+/// What a grant was asked for: the resource and the scopes.
+type Asked = Arc<Mutex<Vec<(Option<String>, Vec<String>)>>>;
+
+/// A headless grant as an extension would write one: `client_credentials` with HTTP Basic,
+/// recording what the layer asked of it.
+struct BasicGrant {
+    asked: Asked,
+}
+
+impl TokenGrant for BasicGrant {
+    fn grant(&self, request: GrantRequest) -> GrantFuture {
+        self.asked.lock().unwrap().push((
+            request.resource().map(str::to_owned),
+            request.scopes().to_vec(),
+        ));
+        Box::pin(async move {
+            let form = TokenRequest::new("client_credentials").client_secret_basic("svc", "s3cret");
+            Ok(request.token_request(form).await?)
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_headless_grant_is_bound_to_the_resource_and_made_again_before_expiry() {
+    let (log, _logging) = Log::capture();
+    let world = world();
+    {
+        let mut world = world.lock().unwrap();
+        // A grant needs no PKCE, no registration and no authorization endpoint.
+        let server = world.server.as_object_mut().unwrap();
+        server.remove("code_challenge_methods_supported");
+        server.remove("registration_endpoint");
+        world.tokens = vec![
+            (
+                StatusCode::OK,
+                // Within the renewal margin at once, and with a refresh token to ignore.
+                json!({"access_token": "token-1", "token_type": "Bearer", "expires_in": 10, "refresh_token": "refresh-1"}),
+            ),
+            (
+                StatusCode::OK,
+                json!({"access_token": "token-2", "token_type": "Bearer", "expires_in": 3600}),
+            ),
+        ];
+    }
+    let asked = Asked::default();
+    let config = OAuthConfig::headless(
+        "svc",
+        BasicGrant {
+            asked: asked.clone(),
+        },
+    );
+    assert!(format!("{config:?}").contains("headless: true"));
+    let service = stack(&world, config);
+    // `token-1` expires within the renewal margin: before the retry, the grant is made again
+    // (not refreshed), and `token-2` then serves both requests.
+    assert_eq!(post(&service, SERVER).await.unwrap(), StatusCode::OK);
+    assert_eq!(post(&service, SERVER).await.unwrap(), StatusCode::OK);
+
+    let seen = self::seen(&world);
+    let paths: Vec<String> = seen
+        .iter()
+        .map(|request| format!("{} {}", request.method, request.url))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "POST https://mcp.example.com/mcp",
+            "GET https://mcp.example.com/.well-known/oauth-protected-resource/mcp",
+            "GET https://as.example.com/.well-known/oauth-authorization-server",
+            "POST https://as.example.com/token",
+            "POST https://as.example.com/token",
+            "POST https://mcp.example.com/mcp",
+            "POST https://mcp.example.com/mcp",
+        ]
+    );
+    let basic = base64::engine::general_purpose::STANDARD.encode("svc:s3cret");
+    for token in find(&seen, "https://as.example.com/token") {
+        let form = token.form();
+        assert_eq!(form["grant_type"], "client_credentials");
+        assert_eq!(form["resource"], SERVER);
+        assert_eq!(form["scope"], "mcp:basic");
+        assert!(!form.contains_key("refresh_token"));
+        assert_eq!(
+            token.authorization.as_deref(),
+            Some(format!("Basic {basic}").as_str())
+        );
+    }
+    assert_eq!(seen[5].authorization.as_deref(), Some("Bearer token-2"));
+    assert_eq!(seen[6].authorization.as_deref(), Some("Bearer token-2"));
+    let expected = (Some(SERVER.to_owned()), vec!["mcp:basic".to_owned()]);
+    assert_eq!(*asked.lock().unwrap(), [expected.clone(), expected]);
+    let written = log.text();
+    for secret in ["token-1", "token-2", "refresh-1", "s3cret", basic.as_str()] {
+        assert!(!written.contains(secret), "`{secret}` reached the log");
+    }
+}
+
+#[tokio::test]
+async fn a_refused_headless_grant_fails_the_request_without_a_retry() {
+    let world = world();
+    world.lock().unwrap().tokens =
+        vec![(StatusCode::BAD_REQUEST, json!({"error": "invalid_client"}))];
+    let service = stack(
+        &world,
+        OAuthConfig::headless(
+            "svc",
+            BasicGrant {
+                asked: Asked::default(),
+            },
+        ),
+    );
+    let error = post(&service, SERVER).await.unwrap_err();
+    let error = error.downcast::<mcpwire_auth::Error>().unwrap();
+    assert!(error.is_token(), "{error}");
+    assert!(error.to_string().contains("invalid_client"), "{error}");
+    let seen = self::seen(&world);
+    assert_eq!(find(&seen, "https://as.example.com/token").len(), 1);
+    assert!(find(&seen, "https://as.example.com/register").is_empty());
+    assert!(find(&seen, "https://as.example.com/authorize").is_empty());
 }

@@ -1,6 +1,6 @@
 //! The state one [`AuthLayer`](crate::client::AuthLayer) shares between its requests: which
 //! authorization server and resource each MCP endpoint is bound to, the client's
-//! registrations, and the one authorization that may run at a time.
+//! registrations, and the one authorization (or grant) that may run at a time.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -11,14 +11,15 @@ use mcpwire_http::client::HttpClientService;
 use url::Url;
 
 use crate::client::challenge::BearerChallenge;
-use crate::client::config::OAuthConfig;
+use crate::client::config::{Authorization, OAuthConfig};
 use crate::client::discovery::{Discovered, discover};
 use crate::client::flow::{authorization_code, refresh};
+use crate::client::grant::{GrantRequest, TokenGrant};
 use crate::client::metadata::resource_covers;
 use crate::client::registration::Registrations;
 use crate::client::scope::{initial_scopes, union, with_offline_access};
 use crate::client::token::{TokenKey, TokenSet};
-use crate::error::Error;
+use crate::error::{Error, Kind};
 use crate::fetch::Fetcher;
 use crate::guard::failing_service;
 use crate::secret::Secret;
@@ -123,19 +124,35 @@ impl Authorizer {
         Some((binding, tokens))
     }
 
-    /// The bearer token to send to `endpoint`, refreshed first when it is about to expire.
+    /// Whether `tokens` are about to expire and can be renewed: refreshed, or granted again
+    /// by a headless grant.
+    fn renewable(&self, tokens: &TokenSet) -> bool {
+        let grant = matches!(self.config.authorization, Authorization::Grant(_));
+        tokens.expires_within(REFRESH_MARGIN) && (grant || tokens.refresh_token.is_some())
+    }
+
+    /// The bearer token to send to `endpoint`, renewed first when it is about to expire.
     pub(crate) async fn bearer(&self, fetcher: &Fetcher, endpoint: &Url) -> Sent {
         if let Some((_, tokens)) = self.tokens(endpoint)
-            && tokens.refresh_token.is_some()
-            && tokens.expires_within(REFRESH_MARGIN)
+            && self.renewable(&tokens)
         {
             let _running = self.running.lock().await;
-            // Another request may have refreshed it meanwhile.
+            // Another request may have renewed it meanwhile.
             if let Some((binding, tokens)) = self.tokens(endpoint)
-                && tokens.expires_within(REFRESH_MARGIN)
+                && self.renewable(&tokens)
             {
-                // A refused or failed refresh leaves the token to the server's `401`.
-                let _ = self.refresh(fetcher, endpoint, &binding, &tokens).await;
+                // A refused or failed renewal leaves the token to the server's `401`.
+                let _ = match &self.config.authorization {
+                    Authorization::Grant(grant) => {
+                        let scopes = tokens.requested_scopes.clone();
+                        self.grant(grant.as_ref(), fetcher, endpoint, binding, scopes)
+                            .await
+                            .map(|()| true)
+                    }
+                    Authorization::UserAgent(_) => {
+                        self.refresh(fetcher, endpoint, &binding, &tokens).await
+                    }
+                };
             }
         }
         let generation = self.generation.load(Ordering::SeqCst);
@@ -251,15 +268,66 @@ impl Authorizer {
         key: TokenKey,
         scopes: Vec<String>,
     ) -> Result<(), Error> {
+        let user_agent = match &self.config.authorization {
+            Authorization::UserAgent(user_agent) => user_agent,
+            Authorization::Grant(grant) => {
+                let binding = Binding { key, discovered };
+                return self
+                    .grant(grant.as_ref(), fetcher, endpoint, binding, scopes)
+                    .await;
+            }
+        };
+        // PKCE protects the code: no user is sent to a server that does not offer `S256`.
+        discovered.server.check_pkce()?;
         let registration = self
             .registrations
             .for_server(&self.config, fetcher, &discovered.server)
             .await?;
         let scopes = with_offline_access(scopes, self.config.refresh_tokens, &discovered.server);
-        let tokens =
-            authorization_code(&self.config, fetcher, &discovered, &registration, &scopes).await?;
+        let tokens = authorization_code(
+            user_agent.as_ref(),
+            fetcher,
+            &discovered,
+            &registration,
+            &scopes,
+        )
+        .await?;
         self.config.token_store.put(key.clone(), tokens);
         self.bind(endpoint, Binding { key, discovered });
+        Ok(())
+    }
+
+    /// Makes a headless grant for `scopes` at the server of `binding`, and keeps its tokens.
+    async fn grant(
+        &self,
+        grant: &dyn TokenGrant,
+        fetcher: &Fetcher,
+        endpoint: &Url,
+        binding: Binding,
+        scopes: Vec<String>,
+    ) -> Result<(), Error> {
+        let request = GrantRequest::new(
+            binding.discovered.server.clone(),
+            binding.discovered.resource_parameter().map(str::to_owned),
+            scopes.clone(),
+            fetcher.clone(),
+        );
+        let mut tokens =
+            grant
+                .grant(request)
+                .await
+                .map_err(|error| match error.downcast::<Error>() {
+                    Ok(error) => *error,
+                    Err(other) => {
+                        Error::new(Kind::Token, "the grant failed").with_boxed_source(other)
+                    }
+                })?;
+        // A grant is made again rather than refreshed: the client has no registration to
+        // refresh with, and the grant's own credentials are what a refresh would prove.
+        tokens.refresh_token = None;
+        tokens.requested_scopes = scopes;
+        self.config.token_store.put(binding.key.clone(), tokens);
+        self.bind(endpoint, binding);
         Ok(())
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use mcpwire_http::client::HttpClientService;
 use serde_json::{Value, json};
 
+use crate::client::grant::TokenGrant;
 use crate::client::token::{MemoryTokenStore, TokenStore};
 use crate::client::user_agent::UserAgent;
 use crate::fetch::FetchPolicy;
@@ -58,12 +59,21 @@ impl fmt::Debug for PreRegistered {
     }
 }
 
-/// The configuration of the OAuth client: its identity, its user agent, its store and its
-/// limits. [`AuthLayer::new`](crate::client::AuthLayer::new) takes it.
+/// How the client obtains its tokens.
+#[derive(Clone)]
+pub(crate) enum Authorization {
+    /// The authorization code flow, the user authorizing through a user agent.
+    UserAgent(Arc<dyn UserAgent>),
+    /// A grant the client makes on its own, with no user agent.
+    Grant(Arc<dyn TokenGrant>),
+}
+
+/// The configuration of the OAuth client: its identity, its user agent (or its grant), its
+/// store and its limits. [`AuthLayer::new`](crate::client::AuthLayer::new) takes it.
 #[derive(Clone)]
 pub struct OAuthConfig {
     pub(crate) client_name: String,
-    pub(crate) user_agent: Arc<dyn UserAgent>,
+    pub(crate) authorization: Authorization,
     pub(crate) pre_registered: Vec<PreRegistered>,
     pub(crate) client_metadata_url: Option<String>,
     pub(crate) application_type: String,
@@ -79,9 +89,27 @@ impl OAuthConfig {
     /// authorize through `user_agent`, registering dynamically where it must, with an
     /// in-memory token store.
     pub fn new(client_name: impl Into<String>, user_agent: impl UserAgent) -> Self {
+        OAuthConfig::with_authorization(client_name, Authorization::UserAgent(Arc::new(user_agent)))
+    }
+
+    /// A client named `client_name` that obtains its tokens with `grant`, with no user agent:
+    /// a service, a CI job, an agent with no one at the keyboard.
+    ///
+    /// Discovery, the resource binding, scope selection, the token store and step-up work as
+    /// for [`OAuthConfig::new`]. The client never registers and never runs the authorization
+    /// code flow (so the settings of registration are not used), asks for no refresh token,
+    /// and makes the grant again when its token is about to expire.
+    pub fn headless(client_name: impl Into<String>, grant: impl TokenGrant) -> Self {
+        let mut config =
+            OAuthConfig::with_authorization(client_name, Authorization::Grant(Arc::new(grant)));
+        config.refresh_tokens = false;
+        config
+    }
+
+    fn with_authorization(client_name: impl Into<String>, authorization: Authorization) -> Self {
         OAuthConfig {
             client_name: client_name.into(),
-            user_agent: Arc::new(user_agent),
+            authorization,
             pre_registered: Vec::new(),
             client_metadata_url: None,
             application_type: "native".to_owned(),
@@ -164,9 +192,13 @@ impl OAuthConfig {
         if self.refresh_tokens {
             grant_types.push("refresh_token");
         }
+        let redirect_uris: Vec<&str> = match &self.authorization {
+            Authorization::UserAgent(user_agent) => vec![user_agent.redirect_uri()],
+            Authorization::Grant(_) => Vec::new(),
+        };
         json!({
             "client_name": self.client_name,
-            "redirect_uris": [self.user_agent.redirect_uri()],
+            "redirect_uris": redirect_uris,
             "grant_types": grant_types,
             "response_types": ["code"],
             "token_endpoint_auth_method": token_endpoint_auth_method,
@@ -186,10 +218,18 @@ impl OAuthConfig {
 
 impl fmt::Debug for OAuthConfig {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redirect_uri = match &self.authorization {
+            Authorization::UserAgent(user_agent) => Some(user_agent.redirect_uri()),
+            Authorization::Grant(_) => None,
+        };
         formatter
             .debug_struct("OAuthConfig")
             .field("client_name", &self.client_name)
-            .field("redirect_uri", &self.user_agent.redirect_uri())
+            .field("redirect_uri", &redirect_uri)
+            .field(
+                "headless",
+                &matches!(self.authorization, Authorization::Grant(_)),
+            )
             .field("pre_registered", &self.pre_registered)
             .field("client_metadata_url", &self.client_metadata_url)
             .field("application_type", &self.application_type)

@@ -86,7 +86,8 @@ async fn protected_resource_metadata(
 }
 
 /// The metadata of the authorization server `issuer`, from the first well-known URL that
-/// has it, checked: its `issuer` must be exactly `issuer`, and it must offer PKCE `S256`.
+/// has it, checked: its `issuer` must be exactly `issuer`. (PKCE `S256` is checked by the
+/// authorization code flow, which needs it; a grant without a user agent does not.)
 pub(crate) async fn authorization_server_metadata(
     fetcher: &Fetcher,
     issuer: &str,

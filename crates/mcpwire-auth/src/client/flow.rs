@@ -1,29 +1,30 @@
 //! The grants: the authorization code flow with PKCE (the authorization request, the
-//! checks of the response, the code exchange) and the refresh of a token.
+//! checks of the response, the code exchange), the refresh of a token, and the token request
+//! every grant ends in.
 
 use url::Url;
 
-use crate::client::config::OAuthConfig;
 use crate::client::discovery::Discovered;
 use crate::client::metadata::AuthorizationServerMetadata;
 use crate::client::pkce::{Pkce, random_string};
 use crate::client::registration::Registration;
-use crate::client::token::{TokenOutcome, TokenSet, read_token_response};
-use crate::client::user_agent::AuthorizationPrompt;
+use crate::client::token::{TokenOutcome, TokenSet, send_token_request};
+use crate::client::user_agent::{AuthorizationPrompt, UserAgent};
 use crate::error::{Error, Kind};
-use crate::fetch::{Fetcher, origin};
+use crate::fetch::Fetcher;
 use crate::secret::Secret;
 
-/// Runs the authorization code flow for `scopes` and returns the tokens granted.
+/// Runs the authorization code flow for `scopes` through `user_agent` and returns the tokens
+/// granted.
 pub(crate) async fn authorization_code(
-    config: &OAuthConfig,
+    user_agent: &dyn UserAgent,
     fetcher: &Fetcher,
     discovered: &Discovered,
     registration: &Registration,
     scopes: &[String],
 ) -> Result<TokenSet, Error> {
     let server = &discovered.server;
-    let redirect_uri = config.user_agent.redirect_uri().to_owned();
+    let redirect_uri = user_agent.redirect_uri().to_owned();
     let pkce = Pkce::generate()?;
     let state = random_string(24)?;
     let mut url = Url::parse(&server.authorization_endpoint).map_err(|error| {
@@ -57,8 +58,7 @@ pub(crate) async fn authorization_code(
         scopes = %scopes.join(" "),
         "asking the user agent to authorize"
     );
-    let redirect = config
-        .user_agent
+    let redirect = user_agent
         .authorize(AuthorizationPrompt::new(
             url,
             state.clone(),
@@ -140,26 +140,9 @@ async fn token_request(
     mut form: Vec<(&str, String)>,
     scopes: &[String],
 ) -> Result<TokenOutcome, Error> {
-    let endpoint = Url::parse(&server.token_endpoint).map_err(|error| {
-        Error::new(Kind::Token, "the token endpoint is not a URL").with_source(error)
-    })?;
     let (extra, basic) = registration.authenticate();
     form.extend(extra);
-    let pairs: Vec<(&str, &str)> = form
-        .iter()
-        .map(|(key, value)| (*key, value.as_str()))
-        .collect();
-    let response = fetcher
-        .post_form(&endpoint, &pairs, basic)
-        .await
-        .map_err(|error| {
-            Error::new(
-                Kind::Token,
-                format!("the token request to {} failed", origin(&endpoint)),
-            )
-            .with_source(error)
-        })?;
-    read_token_response(response.status.is_success(), &response.body, scopes)
+    send_token_request(fetcher, server, &form, basic, scopes).await
 }
 
 /// Checks the authorization response at `redirect` and returns its code: the redirect URI

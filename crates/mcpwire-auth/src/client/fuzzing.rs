@@ -243,13 +243,15 @@ fn check_server_metadata(metadata: &AuthorizationServerMetadata, server: &Url, f
         .as_ref()
         .is_some_and(|methods| methods.iter().any(|method| method == "S256"));
     let own = metadata.check_issuer(&metadata.issuer, fetched_from);
-    assert_eq!(own.is_ok(), offers_s256, "{metadata:?}: {own:?}");
+    assert!(own.is_ok(), "{metadata:?}: {own:?}");
+    let pkce = metadata.check_pkce();
+    assert_eq!(pkce.is_ok(), offers_s256, "{metadata:?}: {pkce:?}");
     let other_issuer = format!("{}/other", metadata.issuer);
     assert!(metadata.check_issuer(&other_issuer, fetched_from).is_err());
     let legacy = metadata.check_same_origin(server, fetched_from);
-    if legacy.is_ok() {
-        assert!(offers_s256);
-    }
+    let same_origin =
+        Url::parse(&metadata.issuer).is_ok_and(|issuer| issuer.origin() == server.origin());
+    assert_eq!(legacy.is_ok(), same_origin, "{metadata:?}: {legacy:?}");
     for method in ["none", "client_secret_basic", "client_secret_post"] {
         let _ = metadata.supports_auth_method(method);
     }

@@ -76,6 +76,14 @@ pub struct AuthorizationServerMetadata {
     /// `client_secret_basic`.
     #[serde(default)]
     pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    /// The JWS algorithms the token endpoint takes for `private_key_jwt` and
+    /// `client_secret_jwt` client assertions.
+    #[serde(default)]
+    pub token_endpoint_auth_signing_alg_values_supported: Option<Vec<String>>,
+    /// The grant types the server offers; RFC 8414's default is `authorization_code` and
+    /// `implicit`.
+    #[serde(default)]
+    pub grant_types_supported: Option<Vec<String>>,
     /// Whether a Client ID Metadata Document URL may be used as `client_id`.
     #[serde(default)]
     pub client_id_metadata_document_supported: Option<bool>,
@@ -101,14 +109,16 @@ impl AuthorizationServerMetadata {
             scopes_supported: None,
             code_challenge_methods_supported: Some(vec!["S256".to_owned()]),
             token_endpoint_auth_methods_supported: None,
+            token_endpoint_auth_signing_alg_values_supported: None,
+            grant_types_supported: None,
             client_id_metadata_document_supported: None,
             authorization_response_iss_parameter_supported: None,
         }
     }
 
-    /// Whether the token endpoint takes `method`; an absent list means
-    /// `client_secret_basic` only (RFC 8414 §2).
-    pub(crate) fn supports_auth_method(&self, method: &str) -> bool {
+    /// Whether the token endpoint takes the client authentication method `method`; an
+    /// absent list means `client_secret_basic` only (RFC 8414 §2).
+    pub fn supports_auth_method(&self, method: &str) -> bool {
         match &self.token_endpoint_auth_methods_supported {
             Some(methods) => methods.iter().any(|supported| supported == method),
             None => method == "client_secret_basic",
@@ -116,8 +126,9 @@ impl AuthorizationServerMetadata {
     }
 
     /// Checks the document, fetched from `fetched_from`, as discovery does for the issuer
-    /// `issuer`: its `issuer` is exactly that one (RFC 8414 §3.3), and it offers PKCE
-    /// `S256`.
+    /// `issuer`: its `issuer` is exactly that one (RFC 8414 §3.3). PKCE is checked apart
+    /// ([`check_pkce`](Self::check_pkce)), before a user is sent there: a server for machine
+    /// grants only need not offer it.
     ///
     /// # Errors
     ///
@@ -133,12 +144,12 @@ impl AuthorizationServerMetadata {
                 ),
             ));
         }
-        self.check_pkce()
+        Ok(())
     }
 
     /// Checks the document, fetched from `fetched_from`, as the 2025-03-26 discovery does
     /// for the MCP endpoint `server`, which named no issuer to compare with: its `issuer`
-    /// is of the endpoint's origin, and it offers PKCE `S256`.
+    /// is of the endpoint's origin.
     ///
     /// # Errors
     ///
@@ -156,7 +167,7 @@ impl AuthorizationServerMetadata {
                 ),
             ));
         }
-        self.check_pkce()
+        Ok(())
     }
 
     /// Checks that the server offers PKCE with `S256`.
@@ -165,7 +176,7 @@ impl AuthorizationServerMetadata {
     ///
     /// [`Error::is_discovery`] when `code_challenge_methods_supported` is absent or lacks
     /// `S256`.
-    fn check_pkce(&self) -> Result<(), Error> {
+    pub(crate) fn check_pkce(&self) -> Result<(), Error> {
         let offered = self
             .code_challenge_methods_supported
             .as_ref()
@@ -349,14 +360,12 @@ mod tests {
         assert!(metadata.check_same_origin(&server, &from).is_ok());
         let elsewhere = Url::parse("https://other.example.com/mcp").unwrap();
         assert!(metadata.check_same_origin(&elsewhere, &from).is_err());
+        // PKCE is checked apart, where a user would be sent to the server.
         let mut plain = metadata;
         plain.code_challenge_methods_supported = Some(vec!["plain".to_owned()]);
-        assert!(
-            plain
-                .check_issuer("https://mcp.example.com", &from)
-                .is_err()
-        );
-        assert!(plain.check_same_origin(&server, &from).is_err());
+        assert!(plain.check_issuer("https://mcp.example.com", &from).is_ok());
+        assert!(plain.check_same_origin(&server, &from).is_ok());
+        assert!(plain.check_pkce().unwrap_err().is_discovery());
     }
 
     const SERVER_URL: &str = "https://mcp.example.com/mcp";

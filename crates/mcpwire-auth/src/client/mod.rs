@@ -8,8 +8,9 @@
 //!    document whose `resource` does not cover the server is refused.
 //! 2. It discovers the authorization server's metadata: RFC 8414 and OpenID Connect
 //!    Discovery, with the issuer's path inserted or appended, in the spec's order. A
-//!    document whose `issuer` differs from the one asked for, or that does not advertise
-//!    PKCE `S256`, is refused. A server without Protected Resource Metadata gets the
+//!    document whose `issuer` differs from the one asked for is refused, and so, before the
+//!    client registers or sends a user there, is a server that does not advertise PKCE
+//!    `S256`. A server without Protected Resource Metadata gets the
 //!    2025-03-26 treatment: metadata at its origin's root, or else the default endpoints
 //!    `/authorize`, `/token` and `/register` there.
 //! 3. It identifies the client in the spec's order: pre-registered credentials
@@ -28,6 +29,13 @@
 //!    resource, refreshes them (keeping a refresh token the server does not rotate; after
 //!    `invalid_grant`, one full authorization), and steps up on `403 insufficient_scope`
 //!    with a retry limit.
+//!
+//! A client with no user to send anywhere (a service, a CI job, a headless agent) takes
+//! [`OAuthConfig::headless`] with a [`TokenGrant`] in place of the user agent: the grant
+//! obtains tokens at the token endpoint on its own ([`GrantRequest::token_request`]), and
+//! steps 1, 2 and 5 stay as they are. The official extensions build on it:
+//! `mcpwire-ext-client-credentials` (the `client_credentials` grant) and
+//! `mcpwire-ext-workload-identity` (a workload's identity token as a JWT bearer grant).
 //!
 //! Its own requests follow a [`FetchPolicy`]: `https` only (loopback `http` when opted in),
 //! no redirects followed, bodies capped, a deadline per exchange. They go through the
@@ -65,6 +73,7 @@ mod file_store;
 mod flow;
 #[doc(hidden)]
 pub mod fuzzing;
+mod grant;
 mod layer;
 mod loopback;
 mod metadata;
@@ -82,6 +91,7 @@ pub use challenge::{
 };
 pub use config::{DEFAULT_MAX_STEP_UPS, OAuthConfig, PreRegistered};
 pub use file_store::FileTokenStore;
+pub use grant::{GrantFuture, GrantRequest, TokenGrant, TokenRequest};
 pub use layer::{AuthLayer, AuthService};
 pub use loopback::{DEFAULT_AUTHORIZATION_TIMEOUT, LoopbackUserAgent};
 pub use metadata::{

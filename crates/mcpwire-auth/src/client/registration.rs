@@ -6,14 +6,13 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Mutex;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use http::HeaderValue;
 use serde::Deserialize;
 use url::Url;
 
 use crate::client::config::OAuthConfig;
 use crate::client::metadata::AuthorizationServerMetadata;
+use crate::client::token::basic_authorization;
 use crate::error::{Error, Kind};
 use crate::fetch::{Fetcher, origin};
 use crate::secret::Secret;
@@ -79,20 +78,7 @@ impl Registration {
         let secret = self.client_secret.as_ref().map(Secret::expose);
         match (self.auth_method, secret) {
             (AuthMethod::ClientSecretBasic, Some(secret)) => {
-                // RFC 6749 §2.3.1: both parts form-encoded before Base64.
-                let encode = |text: &str| {
-                    url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
-                };
-                let credentials =
-                    STANDARD.encode(format!("{}:{}", encode(&self.client_id), encode(secret)));
-                let header = HeaderValue::from_str(&format!("Basic {credentials}")).ok();
-                (
-                    Vec::new(),
-                    header.map(|mut value| {
-                        value.set_sensitive(true);
-                        value
-                    }),
-                )
+                (Vec::new(), basic_authorization(&self.client_id, secret))
             }
             (AuthMethod::ClientSecretPost, Some(secret)) => (
                 vec![
@@ -305,6 +291,8 @@ pub(crate) fn read_registration_response(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
 
     fn registration(method: AuthMethod, secret: Option<&str>) -> Registration {
         Registration {

@@ -1,14 +1,21 @@
-//! Tokens, where they are kept ([`TokenStore`]), and the token endpoint's answers.
+//! Tokens, where they are kept ([`TokenStore`]), the requests to the token endpoint and its
+//! answers.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use http::HeaderValue;
 use serde::Deserialize;
+use url::Url;
 
 use crate::client::challenge::split_scopes;
+use crate::client::metadata::AuthorizationServerMetadata;
 use crate::error::{Error, Kind};
+use crate::fetch::{Fetcher, origin};
 use crate::secret::Secret;
 
 /// Which tokens a [`TokenStore`] entry holds: those one authorization server (by its
@@ -150,6 +157,46 @@ pub(crate) enum TokenOutcome {
     Granted(TokenSet),
     /// An OAuth error, by its code (`invalid_grant`, ...).
     Refused(String),
+}
+
+/// Posts `form` to the token endpoint of `server`, with the `Authorization` header `basic`
+/// when given, and reads the answer to a request for `scopes`.
+pub(crate) async fn send_token_request(
+    fetcher: &Fetcher,
+    server: &AuthorizationServerMetadata,
+    form: &[(&str, String)],
+    basic: Option<HeaderValue>,
+    scopes: &[String],
+) -> Result<TokenOutcome, Error> {
+    let endpoint = Url::parse(&server.token_endpoint).map_err(|error| {
+        Error::new(Kind::Token, "the token endpoint is not a URL").with_source(error)
+    })?;
+    let pairs: Vec<(&str, &str)> = form
+        .iter()
+        .map(|(key, value)| (*key, value.as_str()))
+        .collect();
+    let response = fetcher
+        .post_form(&endpoint, &pairs, basic)
+        .await
+        .map_err(|error| {
+            Error::new(
+                Kind::Token,
+                format!("the token request to {} failed", origin(&endpoint)),
+            )
+            .with_source(error)
+        })?;
+    read_token_response(response.status.is_success(), &response.body, scopes)
+}
+
+/// The `Authorization` header of `client_secret_basic` (RFC 6749 §2.3.1: both parts
+/// form-encoded before Base64), marked sensitive.
+pub(crate) fn basic_authorization(client_id: &str, secret: &str) -> Option<HeaderValue> {
+    let encode =
+        |text: &str| url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
+    let credentials = STANDARD.encode(format!("{}:{}", encode(client_id), encode(secret)));
+    let mut header = HeaderValue::from_str(&format!("Basic {credentials}")).ok()?;
+    header.set_sensitive(true);
+    Some(header)
 }
 
 /// Reads the token endpoint's answer to a request that asked for `requested_scopes`.
