@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use mcpwire_jsonrpc::{ErrorCode, ErrorObject, decode_params};
 use mcpwire_rpc::{CancellationToken, Peer};
@@ -12,6 +12,8 @@ use mcpwire_schema::v2025_11_25 as wire;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use tokio::sync::watch;
+
+use crate::task::{new_task_id, now};
 
 /// The `_meta` key that ties a message to a task.
 pub const RELATED_TASK: &str = "io.modelcontextprotocol/related-task";
@@ -22,14 +24,19 @@ pub type Outcome = Result<Box<RawValue>, ErrorObject>;
 /// Prefix of the cursors of `tasks/list`, so that a foreign cursor is recognised.
 const CURSOR_PREFIX: &str = "task:";
 
-/// The bounds of one session's tasks.
+/// The bounds of tasks: those of one session (2025-11-25, [`TaskRegistry`]) and those of the
+/// extension (2026-07-28, [`TaskStore`](crate::TaskStore)).
 #[derive(Clone, Debug)]
 pub struct TaskLimits {
-    /// Live tasks one session may hold at once; a request for one more is refused with
-    /// -32600. Default 128.
+    /// Tasks one session, or one owner of the extension's tasks, may hold at once (terminal
+    /// ones count until they expire); a request for one more is refused with -32600.
+    /// Default 128.
     pub max_tasks: usize,
+    /// Tasks of the extension a server holds at once, every owner together; beyond, a new
+    /// one is refused with -32600. Default 10 000.
+    pub max_stored_tasks: usize,
     /// The longest a task is kept, whatever the requestor asks; also the time-to-live of a
-    /// task whose requestor asked for none. Default one hour.
+    /// task whose requestor asked for none, as every task of the extension. Default one hour.
     pub max_ttl: Duration,
     /// How often the requestor should poll, announced in each task. Default 500 ms.
     pub poll_interval: Duration,
@@ -41,6 +48,7 @@ impl Default for TaskLimits {
     fn default() -> Self {
         TaskLimits {
             max_tasks: 128,
+            max_stored_tasks: 10_000,
             max_ttl: Duration::from_secs(60 * 60),
             poll_interval: Duration::from_millis(500),
             page_size: 50,
@@ -69,10 +77,6 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn now() -> String {
-    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }
 
 fn is_terminal(status: &wire::TaskStatus) -> bool {
@@ -217,11 +221,7 @@ impl TaskRegistry {
         let ttl = requested_ttl
             .and_then(|ttl| u64::try_from(ttl).ok())
             .map_or(max_ttl, |ttl| Duration::from_millis(ttl).min(max_ttl));
-        let mut bytes = [0_u8; 16];
-        getrandom::fill(&mut bytes).map_err(|error| {
-            ErrorObject::internal_error(format!("no randomness for a task id: {error}"))
-        })?;
-        let task_id: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+        let task_id = new_task_id()?;
         let created = now();
         let (finished, _) = watch::channel(false);
         let entry = Arc::new(TaskEntry {
