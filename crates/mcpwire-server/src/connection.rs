@@ -372,13 +372,9 @@ async fn run_tool(
         Ok(result) => Ok(result),
         Err(ToolFailure::Protocol(error)) => Err(error),
         Err(ToolFailure::Tool(error)) => match error.url_elicitations {
-            Some(elicitations) if version >= ProtocolVersion::V2025_11_25 => {
-                let error = ErrorObject::new(ErrorCode::URL_ELICITATION_REQUIRED, error.message);
-                Err(error
-                    .clone()
-                    .with_data(serde_json::json!({ "elicitations": elicitations }))
-                    .unwrap_or(error))
-            }
+            Some(elicitations) if version >= ProtocolVersion::V2025_11_25 => Err(
+                crate::error::url_elicitation_required_error(error.message, &elicitations),
+            ),
             _ => Ok(text_result(error.message().to_owned(), true)),
         },
     }

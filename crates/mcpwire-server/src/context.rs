@@ -98,7 +98,7 @@ impl Context {
     /// Fires when the client cancels the request or the connection ends.
     ///
     /// For a tool running as a task, it fires when the task is cancelled (`tasks/cancel`), when
-    /// it expires, or when the session ends. In the modern era it also fires when the run
+    /// it expires, or (2025-11-25) when the session ends. In the modern era it also fires when the run
     /// stops to ask the client for input (an `InputRequiredResult`): work the handler spawned
     /// should stop then, as the retry runs the handler again.
     pub fn cancellation(&self) -> &CancellationToken {
@@ -152,18 +152,62 @@ impl Context {
         self.cancellation().is_cancelled()
     }
 
-    /// The id of the task this handler runs as, when the client asked for a task.
+    /// The id of the task this handler runs as: the task the client asked for (2025-11-25),
+    /// or the task the request became (the tasks extension of 2026-07-28).
     #[cfg(feature = "tasks")]
     pub fn task_id(&self) -> Option<String> {
-        self.task.as_ref().map(|task| task.id())
+        match &self.scope {
+            Scope::Legacy { .. } => self.task.as_ref().map(|task| task.id()),
+            Scope::Modern(modern) => modern.task().map(|task| task.id().to_owned()),
+        }
+    }
+
+    /// Goes on as a task, when the request can be one, and returns whether the handler now
+    /// runs as a task.
+    ///
+    /// One handler serves both forms of tasks. In the legacy era the client decides: a
+    /// `tools/call` with a `task` param (2025-11-25) runs as a task from the start, and this
+    /// only tells whether it does. In the modern era the server decides (the
+    /// `io.modelcontextprotocol/tasks` extension): a tool whose
+    /// [`task_support`](crate::ToolBuilder::task_support) allows tasks, called by a request
+    /// that declared the extension, is answered with a task handle (`CreateTaskResult`) as
+    /// soon as its handler waits for anything but the client's input, or when it calls this.
+    /// Asks before that are rounds of a multi round-trip request; asks after it are the task's
+    /// input requests, which the client answers through `tasks/update`. Call this before
+    /// asking when the questions belong to the task; a handler that returns without waiting
+    /// is answered with its result, as any call.
+    ///
+    /// Once the request is a task, progress and log messages are dropped (the extension does
+    /// not carry them), and [`Context::cancellation`] fires when the client cancels the task
+    /// (`tasks/cancel`) or the task expires.
+    ///
+    /// When the server holds as many tasks as its
+    /// [`task_limits`](crate::ServerBuilder::task_limits) allow, this never returns: the
+    /// request is answered with the refusal (`-32600`) and the handler dropped.
+    #[cfg(feature = "tasks")]
+    pub async fn continue_as_task(&self) -> bool {
+        match &self.scope {
+            Scope::Legacy { .. } => self.task.is_some(),
+            Scope::Modern(modern) => match &modern.task {
+                None => false,
+                Some(slot) => match slot.get_or_create() {
+                    Ok(_) => true,
+                    // The dispatch answers with the refusal when the handler waits.
+                    Err(_) => std::future::pending().await,
+                },
+            },
+        }
     }
 
     /// Whether this handler runs as a task, whose request was answered already.
     fn runs_as_task(&self) -> bool {
-        #[cfg(feature = "tasks")]
-        return self.task.is_some();
-        #[cfg(not(feature = "tasks"))]
-        false
+        match &self.scope {
+            #[cfg(feature = "tasks")]
+            Scope::Legacy { .. } => self.task.is_some(),
+            #[cfg(not(feature = "tasks"))]
+            Scope::Legacy { .. } => false,
+            Scope::Modern(modern) => modern.runs_as_task(),
+        }
     }
 
     /// The id of the request being served.
@@ -529,6 +573,8 @@ impl Context {
                 let params = params.map(|params| project_params(version, method, params, false));
                 request.notify_raw(method, params).await.map_err(Error::rpc)
             }
+            // A task's request was answered: its notifications have nowhere to go.
+            Scope::Modern(modern) if modern.runs_as_task() => Ok(()),
             Scope::Modern(modern) => modern.link.notify(method, params).await,
         }
     }

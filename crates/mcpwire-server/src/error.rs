@@ -240,6 +240,22 @@ pub(crate) fn missing_capability_error(path: &str) -> ErrorObject {
     mcpwire_schema::meta::missing_required_client_capability(required)
 }
 
+/// The `-32042` error (URL elicitation required, from 2025-11-25) of a tool that waits for the
+/// user to complete `elicitations`, listed in its data.
+pub(crate) fn url_elicitation_required_error(
+    message: String,
+    elicitations: &[mcpwire_schema::v2025_11_25::ElicitRequestURLParams],
+) -> ErrorObject {
+    let error = ErrorObject::new(
+        mcpwire_jsonrpc::ErrorCode::URL_ELICITATION_REQUIRED,
+        message,
+    );
+    error
+        .clone()
+        .with_data(serde_json::json!({ "elicitations": elicitations }))
+        .unwrap_or(error)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

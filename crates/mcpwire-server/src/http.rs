@@ -19,7 +19,6 @@ use tower::layer::util::{Identity, Stack};
 
 use crate::modern::{self, Link};
 use crate::router::Route;
-use crate::session::SessionState;
 use crate::state::Inner;
 use crate::{Error, Server};
 
@@ -75,7 +74,7 @@ impl Server {
             config.protocol_versions([])
         };
         let service = StreamableHttpService::new(config, move |transport: HttpSessionTransport| {
-            let state = SessionState::new(server.inner.settings().page_size);
+            let state = server.inner.new_session();
             state.set_http_extensions(transport.request_extensions());
             // The session runs on its own tasks and ends with the HTTP session.
             server.serve_session(transport, state);

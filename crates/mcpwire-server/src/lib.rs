@@ -81,6 +81,8 @@ pub use fuzzing::{fuzz_request_state, fuzz_tool_arguments, fuzz_uri_template};
 #[cfg(feature = "http")]
 pub use http::ServeHttp;
 pub use lists::ListKind;
+#[cfg(feature = "tasks")]
+pub use mcpwire_ext_tasks::TaskLimits;
 #[cfg(feature = "http")]
 pub use mcpwire_http::server::{Config as HttpConfig, StreamableHttpService};
 pub use mcpwire_schema::Era;

@@ -5,6 +5,7 @@
 
 use mcpwire_jsonrpc::{NotificationMethod, RequestMethod};
 use mcpwire_schema::Era;
+use mcpwire_schema::ext_tasks::methods as tasks;
 use mcpwire_schema::v2025_11_25::methods as legacy;
 use mcpwire_schema::v2026_07_28::methods as modern;
 
@@ -27,6 +28,7 @@ pub(crate) enum Route {
     Complete,
     SetLevel,
     GetTask,
+    UpdateTask,
     TaskResult,
     ListTasks,
     CancelTask,
@@ -34,7 +36,7 @@ pub(crate) enum Route {
 
 /// Every route with its method name, from the markers of the revision that defines it, the
 /// most frequent first: a lookup walks the table in order.
-const ROUTES: [(&str, Route); 19] = [
+const ROUTES: [(&str, Route); 20] = [
     (legacy::CallTool::METHOD, Route::CallTool),
     (legacy::ListTools::METHOD, Route::ListTools),
     (legacy::ReadResource::METHOD, Route::ReadResource),
@@ -51,6 +53,7 @@ const ROUTES: [(&str, Route); 19] = [
     (legacy::Unsubscribe::METHOD, Route::Unsubscribe),
     (legacy::SetLevel::METHOD, Route::SetLevel),
     (legacy::GetTask::METHOD, Route::GetTask),
+    (tasks::UpdateTask::METHOD, Route::UpdateTask),
     (legacy::GetTaskPayload::METHOD, Route::TaskResult),
     (legacy::ListTasks::METHOD, Route::ListTasks),
     (legacy::CancelTask::METHOD, Route::CancelTask),
@@ -74,21 +77,22 @@ impl Route {
     }
 
     /// Whether the method exists in `era`: the modern era removed the handshake, `ping`,
-    /// logging levels, resource subscriptions and core tasks, and added discovery and
-    /// subscription streams.
+    /// logging levels, resource subscriptions and the core tasks' `tasks/result` and
+    /// `tasks/list`, and added discovery, subscription streams and the tasks extension's
+    /// `tasks/update` (its `tasks/get` and `tasks/cancel` keep their names).
     pub(crate) fn in_era(self, era: Era) -> bool {
         match self {
-            Route::Discover | Route::Listen => era == Era::Modern,
+            Route::Discover | Route::Listen | Route::UpdateTask => era == Era::Modern,
             Route::Initialize
             | Route::Ping
             | Route::Subscribe
             | Route::Unsubscribe
             | Route::SetLevel
-            | Route::GetTask
             | Route::TaskResult
-            | Route::ListTasks
-            | Route::CancelTask => era == Era::Legacy,
-            Route::ListTools
+            | Route::ListTasks => era == Era::Legacy,
+            Route::GetTask
+            | Route::CancelTask
+            | Route::ListTools
             | Route::CallTool
             | Route::ListResources
             | Route::ListTemplates
@@ -99,7 +103,7 @@ impl Route {
         }
     }
 
-    /// Whether the method is one of the core tasks' (2025-11-25).
+    /// Whether the method is one of the tasks' (2025-11-25 or the extension).
     #[cfg_attr(
         not(feature = "tasks"),
         expect(
@@ -110,7 +114,11 @@ impl Route {
     pub(crate) fn is_task(self) -> bool {
         matches!(
             self,
-            Route::GetTask | Route::TaskResult | Route::ListTasks | Route::CancelTask
+            Route::GetTask
+                | Route::UpdateTask
+                | Route::TaskResult
+                | Route::ListTasks
+                | Route::CancelTask
         )
     }
 }
@@ -165,5 +173,8 @@ mod tests {
         assert!(Route::Ping.in_era(Era::Legacy) && !Route::Ping.in_era(Era::Modern));
         assert!(Route::CallTool.in_era(Era::Legacy) && Route::CallTool.in_era(Era::Modern));
         assert!(Route::TaskResult.is_task() && !Route::CallTool.is_task());
+        assert!(Route::GetTask.in_era(Era::Legacy) && Route::GetTask.in_era(Era::Modern));
+        assert!(Route::UpdateTask.in_era(Era::Modern) && !Route::UpdateTask.in_era(Era::Legacy));
+        assert!(!Route::TaskResult.in_era(Era::Modern) && !Route::ListTasks.in_era(Era::Modern));
     }
 }

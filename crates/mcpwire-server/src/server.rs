@@ -83,6 +83,8 @@ impl Server {
             resources_enabled: false,
             prompts_enabled: false,
             tasks_enabled: false,
+            #[cfg(feature = "tasks")]
+            task_limits: mcpwire_ext_tasks::TaskLimits::default(),
             logging: true,
             page_size: ServerBuilder::DEFAULT_PAGE_SIZE,
             only_era: None,
@@ -107,7 +109,7 @@ impl Server {
     ///
     /// Panics when called outside a tokio runtime.
     pub fn serve<T: Transport>(&self, transport: T) -> Session {
-        let state = SessionState::new(self.inner.settings().page_size);
+        let state = self.inner.new_session();
         self.serve_session(transport, state)
     }
 
@@ -291,6 +293,8 @@ pub struct ServerBuilder {
     resources_enabled: bool,
     prompts_enabled: bool,
     tasks_enabled: bool,
+    #[cfg(feature = "tasks")]
+    task_limits: mcpwire_ext_tasks::TaskLimits,
     logging: bool,
     page_size: usize,
     only_era: Option<Era>,
@@ -497,14 +501,38 @@ impl ServerBuilder {
         self
     }
 
-    /// Declares tasks (2025-11-25): tools whose `task_support` allows it can be called as
-    /// tasks, which run in the background while the client polls `tasks/get`, waits on
-    /// `tasks/result`, lists and cancels them. Tasks belong to their session and end with it.
+    /// Serves tasks, in both of their forms: tools whose
+    /// [`task_support`](crate::ToolBuilder::task_support) allows it run as tasks, in the
+    /// background, while the client polls them.
+    ///
+    /// - 2025-11-25: the server declares the `tasks` capability, and a `tools/call` with a
+    ///   `task` param runs as a task that the client polls with `tasks/get`, waits on with
+    ///   `tasks/result`, lists and cancels. These tasks belong to their session and end with it.
+    /// - 2026-07-28: the server declares the `io.modelcontextprotocol/tasks` extension in
+    ///   `server/discover`, and answers a call from a request that declared it with a task
+    ///   handle once the handler waits (see
+    ///   [`Context::continue_as_task`](crate::Context::continue_as_task)); the client polls it
+    ///   with `tasks/get`, answers its input requests with `tasks/update` and cancels it with
+    ///   `tasks/cancel`. A `Required` tool called without the extension is refused with
+    ///   `-32021`. These tasks belong to the principal whose request made them (over HTTP,
+    ///   the one an authorization layer names, else the `Authorization` header; anonymous
+    ///   requests share one owner, whom only the unguessable task id separates), and live
+    ///   their time to live whatever becomes of the connection.
     ///
     /// Needs the feature `tasks` (on by default).
     #[cfg(feature = "tasks")]
     pub fn tasks(mut self) -> Self {
         self.tasks_enabled = true;
+        self
+    }
+
+    /// Sets the bounds of tasks (see [`ServerBuilder::tasks`]): how many one session or one
+    /// principal holds, how many the server holds in all, the longest time to live (also the
+    /// time to live of every task of the extension, reported as its `ttlMs`), and the poll
+    /// interval announced. Default: [`TaskLimits::default`](mcpwire_ext_tasks::TaskLimits).
+    #[cfg(feature = "tasks")]
+    pub fn task_limits(mut self, limits: mcpwire_ext_tasks::TaskLimits) -> Self {
+        self.task_limits = limits;
         self
     }
 
@@ -645,6 +673,8 @@ impl ServerBuilder {
             resources_enabled: self.resources_enabled,
             prompts_enabled: self.prompts_enabled,
             tasks_enabled: self.tasks_enabled,
+            #[cfg(feature = "tasks")]
+            task_limits: self.task_limits,
             logging: self.logging,
             page_size: self.page_size,
             only_era: self.only_era,

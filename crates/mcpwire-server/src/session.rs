@@ -77,6 +77,13 @@ impl SessionState {
         }
     }
 
+    /// Bounds the session's tasks (2025-11-25) with `limits`.
+    #[cfg(feature = "tasks")]
+    pub(crate) fn with_task_limits(mut self, limits: mcpwire_ext_tasks::TaskLimits) -> Self {
+        self.tasks = mcpwire_ext_tasks::TaskRegistry::new(limits);
+        self
+    }
+
     /// Where the extensions of the session's HTTP requests are read.
     #[cfg(feature = "http")]
     pub(crate) fn set_http_extensions(&self, extensions: mcpwire_http::server::SessionExtensions) {

@@ -27,6 +27,9 @@ pub(crate) struct Settings {
     pub(crate) resources_enabled: bool,
     pub(crate) prompts_enabled: bool,
     pub(crate) tasks_enabled: bool,
+    /// The bounds of tasks, of every session's and of the extension's.
+    #[cfg(feature = "tasks")]
+    pub(crate) task_limits: mcpwire_ext_tasks::TaskLimits,
     pub(crate) logging: bool,
     pub(crate) page_size: usize,
     /// The one era served, when the server serves only one (`None`: both).
@@ -61,6 +64,9 @@ pub(crate) struct Inner {
     sessions: Mutex<Vec<Weak<SessionState>>>,
     /// The methods registered with `request` and `request_raw`.
     custom: custom::Methods,
+    /// The tasks of the extension (2026-07-28), of every caller.
+    #[cfg(feature = "tasks")]
+    tasks: Arc<mcpwire_ext_tasks::TaskStore>,
 }
 
 /// The callback for `notifications/tasks/status` from the client.
@@ -105,6 +111,10 @@ impl Inner {
     ) -> Self {
         Inner {
             listeners: Listeners::new(settings.max_subscriptions),
+            #[cfg(feature = "tasks")]
+            tasks: Arc::new(mcpwire_ext_tasks::TaskStore::new(
+                settings.task_limits.clone(),
+            )),
             settings,
             tools: RwLock::new(tools),
             resources: RwLock::new(resources),
@@ -144,9 +154,11 @@ impl Inner {
             Route::ListPrompts | Route::GetPrompt => self.settings.prompts_enabled,
             Route::Complete => self.settings.resources_enabled || self.settings.prompts_enabled,
             Route::SetLevel => self.settings.logging,
-            Route::GetTask | Route::TaskResult | Route::ListTasks | Route::CancelTask => {
-                self.settings.tasks_enabled
-            }
+            Route::GetTask
+            | Route::UpdateTask
+            | Route::TaskResult
+            | Route::ListTasks
+            | Route::CancelTask => self.settings.tasks_enabled,
         }
     }
 
@@ -162,6 +174,38 @@ impl Inner {
     /// Whether the server serves modern requests (those that carry their own `_meta`).
     pub(crate) fn serves_modern(&self) -> bool {
         self.settings.only_era != Some(Era::Legacy)
+    }
+
+    /// The state of a new legacy session of this server.
+    pub(crate) fn new_session(&self) -> SessionState {
+        let state = SessionState::new(self.settings.page_size);
+        #[cfg(feature = "tasks")]
+        let state = state.with_task_limits(mcpwire_ext_tasks::TaskLimits {
+            page_size: self.settings.page_size,
+            ..self.settings.task_limits.clone()
+        });
+        state
+    }
+
+    /// The tasks of the extension.
+    #[cfg(feature = "tasks")]
+    pub(crate) fn task_store(&self) -> &Arc<mcpwire_ext_tasks::TaskStore> {
+        &self.tasks
+    }
+
+    /// The extensions the server declares in the modern era (`capabilities.extensions`): the
+    /// tasks extension when it serves tasks.
+    pub(crate) fn extensions(&self) -> mcpwire_schema::JsonObject {
+        #[cfg_attr(not(feature = "tasks"), allow(unused_mut))]
+        let mut extensions = mcpwire_schema::JsonObject::new();
+        #[cfg(feature = "tasks")]
+        if self.settings.tasks_enabled {
+            extensions.insert(
+                mcpwire_ext_tasks::EXTENSION.to_owned(),
+                serde_json::Value::Object(mcpwire_schema::JsonObject::new()),
+            );
+        }
+        extensions
     }
 
     /// The capabilities the server declares.

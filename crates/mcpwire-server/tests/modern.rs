@@ -771,7 +771,7 @@ async fn methods_the_modern_era_removed_are_not_found() {
             ("logging/setLevel", json!({"level": "debug"})),
             ("resources/subscribe", json!({"uri": "test://static"})),
             ("resources/unsubscribe", json!({"uri": "test://static"})),
-            ("tasks/get", json!({"taskId": "t"})),
+            ("tasks/result", json!({"taskId": "t"})),
             ("tasks/list", json!({})),
             ("unknown/method", json!({})),
         ];
@@ -786,6 +786,17 @@ async fn methods_the_modern_era_removed_are_not_found() {
                 "{kind:?} {method}: {error:?}"
             );
         }
+        // `tasks/get` is the tasks extension's now, refused to a request that did not
+        // declare it.
+        let error = client
+            .modern("tasks/get", json!({"taskId": "t"}), json!({}))
+            .await
+            .expect_err("not declared");
+        assert_eq!(
+            error.code,
+            ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
+            "{kind:?}"
+        );
     }
 }
 

@@ -14,12 +14,15 @@ mod mrtr;
 pub(crate) mod request_state;
 pub(crate) mod scope;
 mod shape;
+#[cfg(feature = "tasks")]
+mod tasks;
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 
 use mcpwire_jsonrpc::{ErrorObject, RequestId};
+use mcpwire_rpc::CancellationToken;
 use mcpwire_schema::meta::{self, LogLevel, MetaProbe, RequestMeta};
 use mcpwire_schema::v2025_11_25 as wire;
 use mcpwire_schema::{Era, JsonObject, ProtocolVersion, v2026_07_28};
@@ -152,6 +155,10 @@ pub(crate) async fn serve(
             .await?;
             shape::finish(server, Route::Listen.method(), result)
         }
+        #[cfg(feature = "tasks")]
+        Some(Route::GetTask | Route::UpdateTask | Route::CancelTask) => {
+            tasks::serve_method(server, &method, params, &request)
+        }
         // A method of the spec that the modern era or this server does not offer.
         Some(_) => Err(ErrorObject::method_not_found(&method)),
         None => match server.custom_method(&method) {
@@ -248,11 +255,23 @@ impl Request {
     }
 
     /// The [`Context`] of the request's handler, and the scope in it; `replay` when the handler
-    /// may ask the client.
+    /// may ask the client. The handler's cancellation fires with the request's.
     fn context(self, replay: Option<Arc<Replay>>) -> (Context, Arc<ModernScope>) {
-        let scope = Arc::new(ModernScope {
+        let cancellation = self.link.cancellation().child_token();
+        let (server, scope) = self.scope(replay, cancellation);
+        let scope = Arc::new(scope);
+        (Context::modern(server, Arc::clone(&scope)), scope)
+    }
+
+    /// The scope of the request's handler, whose cancellation is `cancellation`.
+    fn scope(
+        self,
+        replay: Option<Arc<Replay>>,
+        cancellation: CancellationToken,
+    ) -> (Arc<Inner>, ModernScope) {
+        let scope = ModernScope {
             replay,
-            cancellation: self.link.cancellation().child_token(),
+            cancellation,
             version: self.version,
             client_capabilities: self.client_capabilities,
             client_extensions: self.client_extensions,
@@ -260,8 +279,10 @@ impl Request {
             log_level: self.log_level,
             progress_token: self.progress_token,
             link: self.link,
-        });
-        (Context::modern(self.server, Arc::clone(&scope)), scope)
+            #[cfg(feature = "tasks")]
+            task: None,
+        };
+        (self.server, scope)
     }
 }
 
@@ -271,9 +292,15 @@ fn discover(server: &Inner) -> Result<Box<RawValue>, ErrorObject> {
         .iter()
         .map(|version| version.as_str())
         .collect();
+    let mut capabilities = serde_json::to_value(server.capabilities())
+        .map_err(|error| ErrorObject::internal_error(error.to_string()))?;
+    let extensions = server.extensions();
+    if let (false, Value::Object(capabilities)) = (extensions.is_empty(), &mut capabilities) {
+        capabilities.insert("extensions".to_owned(), Value::Object(extensions));
+    }
     let mut result = serde_json::json!({
         "supportedVersions": supported,
-        "capabilities": server.capabilities(),
+        "capabilities": capabilities,
     });
     if let (Some(instructions), Value::Object(result)) =
         (&server.settings().instructions, &mut result)
@@ -313,41 +340,79 @@ where
     F: FnOnce(Context, Arc<ModernScope>) -> Fut,
     Fut: Future<Output = T>,
 {
-    let (responses, state) = InputParams::read(params)?;
-    let states = &server.settings().request_state;
-    let state = state
-        .map(|token| states.open(&token, &binding))
-        .transpose()
-        .map_err(|error| ErrorObject::invalid_params(error.to_string()))?;
-    let replay = Arc::new(Replay::new(state, responses));
+    let replay = replay_of(server, &binding, params)?;
     let cancelled = request.link.cancellation().clone();
     let (context, scope) = request.context(Some(Arc::clone(&replay)));
     let stop = scope.cancellation.clone();
     match mrtr::run(&replay, &stop, &cancelled, handler(context, scope)).await {
         Outcome::Complete(output) => Ok(Ran::Complete(output)),
         // Nobody reads the answer to a cancelled request.
-        Outcome::Cancelled => Err(ErrorObject::internal_error("the request was cancelled")),
+        Outcome::Cancelled => Err(cancelled_error()),
         Outcome::InputRequired => {
-            let round = replay.finish()?;
-            let next = replay.round + 1;
-            if next > states.max_rounds {
-                return Err(ErrorObject::invalid_params(format!(
-                    "the request needs more than {} rounds of input",
-                    states.max_rounds
-                )));
-            }
-            let payload = states.payload(&binding, next, round.consumed, round.outstanding);
-            let token = states.seal(&payload).map_err(|error| {
-                tracing::warn!(%method, %error, "the requestState of a request is too large");
-                ErrorObject::internal_error(error.to_string())
-            })?;
-            let mut result = JsonObject::new();
-            result.insert("resultType".to_owned(), Value::from("input_required"));
-            result.insert("inputRequests".to_owned(), Value::Object(round.requests));
-            result.insert("requestState".to_owned(), Value::String(token));
-            Ok(Ran::InputRequired(shape::finish(server, method, result)?))
+            input_required(server, method, &binding, &replay).map(Ran::InputRequired)
         }
+        // `run` waits for the handler; only `run_detachable` detaches it.
+        Outcome::Detached => Err(ErrorObject::internal_error(
+            "a request detached unexpectedly",
+        )),
     }
+}
+
+/// The error of a request the client cancelled, which nobody reads.
+fn cancelled_error() -> ErrorObject {
+    ErrorObject::internal_error("the request was cancelled")
+}
+
+/// The input of a run of a handler that may ask the client: the request's `inputResponses`,
+/// and its `requestState` once verified against `binding`.
+///
+/// # Errors
+///
+/// `-32602` for invalid `inputResponses` or a `requestState` that fails verification.
+fn replay_of(
+    server: &Inner,
+    binding: &Binding,
+    params: Option<&RawValue>,
+) -> Result<Arc<Replay>, ErrorObject> {
+    let (responses, state) = InputParams::read(params)?;
+    let state = state
+        .map(|token| server.settings().request_state.open(&token, binding))
+        .transpose()
+        .map_err(|error| ErrorObject::invalid_params(error.to_string()))?;
+    Ok(Arc::new(Replay::new(state, responses)))
+}
+
+/// The `InputRequiredResult` that ends a round whose handler parked on unanswered asks.
+///
+/// # Errors
+///
+/// `-32602` for an answer that is not a result of its ask or more rounds than the server
+/// allows; `-32603` for a `requestState` beyond the size limit.
+fn input_required(
+    server: &Inner,
+    method: &str,
+    binding: &Binding,
+    replay: &Replay,
+) -> Result<Box<RawValue>, ErrorObject> {
+    let states = &server.settings().request_state;
+    let round = replay.finish()?;
+    let next = replay.round + 1;
+    if next > states.max_rounds {
+        return Err(ErrorObject::invalid_params(format!(
+            "the request needs more than {} rounds of input",
+            states.max_rounds
+        )));
+    }
+    let payload = states.payload(binding, next, round.consumed, round.outstanding);
+    let token = states.seal(&payload).map_err(|error| {
+        tracing::warn!(%method, %error, "the requestState of a request is too large");
+        ErrorObject::internal_error(error.to_string())
+    })?;
+    let mut result = JsonObject::new();
+    result.insert("resultType".to_owned(), Value::from("input_required"));
+    result.insert("inputRequests".to_owned(), Value::Object(round.requests));
+    result.insert("requestState".to_owned(), Value::String(token));
+    shape::finish(server, method, result)
 }
 
 /// `tools/call`.
@@ -365,6 +430,8 @@ async fn call_tool(
     if let Some(headers) = request.link.param_headers() {
         check_param_headers(headers, &tool, params.arguments.as_ref())?;
     }
+    #[cfg(feature = "tasks")]
+    let slot = tasks::slot(server, &tool, &request)?;
     let arguments = params.arguments.unwrap_or_default();
     let binding = Binding::new(
         Route::CallTool.method(),
@@ -372,36 +439,66 @@ async fn call_tool(
         &Value::Object(arguments.clone()),
         request.principal,
     );
+    #[cfg(feature = "tasks")]
+    if let Some(slot) = slot {
+        let call = tasks::Call {
+            tool,
+            arguments,
+            binding,
+            params: params_raw,
+        };
+        return tasks::call_tool(call, request, slot).await;
+    }
     let ran = with_input(
         server,
         Route::CallTool.method(),
         binding,
         params_raw,
         request,
-        |context, scope| async move {
-            let outcome = methods::run_tool(&tool, arguments, context).await;
-            match outcome {
-                Err(ToolFailure::Tool(error)) if error.capability.is_none() => {
-                    match error.url_elicitations {
-                        Some(elicitations) => Err(url_elicitations(&scope, elicitations).await),
-                        None => Err(ToolFailure::Tool(error)),
-                    }
-                }
-                outcome => outcome,
-            }
-        },
+        |context, scope| run_tool(tool, arguments, context, scope),
     )
     .await?;
-    let result = match ran {
-        Ran::InputRequired(result) => return Ok(result),
-        Ran::Complete(Ok(result)) => result,
-        Ran::Complete(Err(ToolFailure::Protocol(error))) => return Err(error),
-        Ran::Complete(Err(ToolFailure::Tool(error))) => match &error.capability {
+    match ran {
+        Ran::InputRequired(result) => Ok(result),
+        Ran::Complete(outcome) => tool_result(server, outcome),
+    }
+}
+
+/// The answer to a `tools/call` whose handler returned: its result, or the error a failure
+/// is answered with in the modern era.
+fn tool_result(
+    server: &Inner,
+    outcome: Result<wire::CallToolResult, ToolFailure>,
+) -> Result<Box<RawValue>, ErrorObject> {
+    let result = match outcome {
+        Ok(result) => result,
+        Err(ToolFailure::Protocol(error)) => return Err(error),
+        Err(ToolFailure::Tool(error)) => match &error.capability {
             Some(capability) => return Err(missing_capability_error(capability)),
             None => text_result(error.message().to_owned(), true),
         },
     };
     shape::complete(server, Route::CallTool.method(), &result, None)
+}
+
+/// Runs a tool for a modern request: the URL-mode elicitations it waits for become input
+/// requests of the round, unless the request became a task (which fails on them).
+async fn run_tool(
+    tool: Tool,
+    arguments: JsonObject,
+    context: Context,
+    scope: Arc<ModernScope>,
+) -> Result<wire::CallToolResult, ToolFailure> {
+    let outcome = methods::run_tool(&tool, arguments, context).await;
+    match outcome {
+        Err(ToolFailure::Tool(error)) if error.capability.is_none() && !scope.runs_as_task() => {
+            match error.url_elicitations {
+                Some(elicitations) => Err(url_elicitations(&scope, elicitations).await),
+                None => Err(ToolFailure::Tool(error)),
+            }
+        }
+        outcome => outcome,
+    }
 }
 
 /// Checks that the headers mirror the arguments `tool` declares with `x-mcp-header`: each

@@ -11,7 +11,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Poll;
 
 use mcpwire_jsonrpc::{ErrorObject, RequestMethod};
@@ -44,6 +46,8 @@ pub(crate) struct Replay {
     responses: BTreeMap<String, Value>,
     run: Mutex<Run>,
     parked: Notify,
+    /// Set with `parked`'s notification, for the runner that polls the handler itself.
+    is_parked: AtomicBool,
 }
 
 /// What one run of the handler did.
@@ -143,6 +147,7 @@ impl Replay {
             responses,
             run: Mutex::new(Run::default()),
             parked: Notify::new(),
+            is_parked: AtomicBool::new(false),
         }
     }
 
@@ -207,7 +212,7 @@ impl Replay {
                 .map_err(|error| Error::protocol(error.to_string())),
             Err(()) => {
                 // The runner ends the round; this run of the handler never goes on.
-                self.parked.notify_one();
+                self.park();
                 std::future::pending().await
             }
         }
@@ -231,8 +236,18 @@ impl Replay {
                 run.asked.insert(key, (request, ask));
             }
         }
-        self.parked.notify_one();
+        self.park();
         std::future::pending().await
+    }
+
+    fn park(&self) {
+        self.is_parked.store(true, Ordering::Release);
+        self.parked.notify_one();
+    }
+
+    /// Whether an ask of the run parked the handler.
+    fn is_parked(&self) -> bool {
+        self.is_parked.load(Ordering::Acquire)
     }
 
     /// The answer to the ask `key` with digest `ask`: one consumed in an earlier round for the
@@ -284,7 +299,7 @@ pub(crate) struct Round {
 }
 
 /// The input request `{method, params}` as 2026-07-28 writes it (no `task`, no `_meta`...).
-fn input_request(method: &str, params: JsonObject) -> Result<Value, Error> {
+pub(crate) fn input_request(method: &str, params: JsonObject) -> Result<Value, Error> {
     let mut request = serde_json::json!({ "method": method });
     if !params.is_empty() {
         request["params"] = Value::Object(params);
@@ -323,6 +338,9 @@ pub(crate) enum Outcome<T> {
     InputRequired,
     /// The client cancelled the request.
     Cancelled,
+    /// The handler waits for something other than the client's input ([`run_detachable`]):
+    /// it may go on as a task.
+    Detached,
 }
 
 /// Runs `handler` until it returns, parks on an unanswered ask, or the client cancels.
@@ -344,15 +362,56 @@ pub(crate) async fn run<T>(
         () = replay.parked.notified() => {}
         () = cancelled.cancelled() => return Outcome::Cancelled,
     }
+    settle(replay, stop, handler).await
+}
+
+/// Runs `handler` as [`run`] does, except that it does not wait for what the handler waits
+/// for: its first poll either returns, parks on an unanswered ask (the round ends as in
+/// [`run`]), or leaves the handler waiting on something else, such as a timer or an answer
+/// of a task's requestor; then the handler is [`Outcome::Detached`] and stays with the
+/// caller, to go on in the background.
+#[cfg_attr(
+    not(feature = "tasks"),
+    expect(dead_code, reason = "only tasks detach")
+)]
+pub(crate) async fn run_detachable<F: Future + Unpin>(
+    replay: &Replay,
+    stop: &CancellationToken,
+    cancelled: &CancellationToken,
+    handler: &mut F,
+) -> Outcome<F::Output> {
+    if cancelled.is_cancelled() {
+        return Outcome::Cancelled;
+    }
+    if let Some(output) = poll_once(Pin::new(&mut *handler)).await {
+        return Outcome::Complete(output);
+    }
+    if !replay.is_parked() {
+        return Outcome::Detached;
+    }
+    settle(replay, stop, Pin::new(handler)).await
+}
+
+/// Polls `handler` once: its output, or `None` while it is pending.
+async fn poll_once<F: Future + ?Sized>(mut handler: Pin<&mut F>) -> Option<F::Output> {
+    std::future::poll_fn(|context| match handler.as_mut().poll(context) {
+        Poll::Ready(output) => Poll::Ready(Some(output)),
+        Poll::Pending => Poll::Ready(None),
+    })
+    .await
+}
+
+/// Ends the round of a parked handler: joined asks get a few polls to register, then `stop`
+/// fires.
+async fn settle<F: Future + ?Sized>(
+    replay: &Replay,
+    stop: &CancellationToken,
+    mut handler: Pin<&mut F>,
+) -> Outcome<F::Output> {
     for _ in 0..SETTLE_TICKS {
         let before = replay.asked();
         tokio::task::yield_now().await;
-        let polled = std::future::poll_fn(|context| match handler.as_mut().poll(context) {
-            Poll::Ready(output) => Poll::Ready(Some(output)),
-            Poll::Pending => Poll::Ready(None),
-        })
-        .await;
-        if let Some(output) = polled {
+        if let Some(output) = poll_once(handler.as_mut()).await {
             // The handler gave up on its ask and returned all the same.
             return Outcome::Complete(output);
         }

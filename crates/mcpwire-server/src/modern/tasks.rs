@@ -1,0 +1,210 @@
+//! The tasks extension of 2026-07-28 (`io.modelcontextprotocol/tasks`, SEP-2663) on the modern
+//! dispatch: which calls may become tasks, the run of a call that may, and the `tasks/*`
+//! methods.
+//!
+//! The server decides per request. A call of a tool whose `task_support` allows tasks, from a
+//! request that declared the extension, runs its handler in the request as any call (asks are
+//! rounds of a multi round-trip request), until the handler first waits for something else or
+//! calls `Context::continue_as_task`: then the task is made (it can be found before the
+//! `CreateTaskResult` goes out), the handler goes on in the background, and its asks become the
+//! task's input requests. A handler that returns without waiting is answered with its result.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use mcpwire_ext_tasks::{EXTENSION, Owner, StoredTask, missing_extension};
+use mcpwire_jsonrpc::ErrorObject;
+use mcpwire_rpc::CancellationToken;
+use mcpwire_schema::JsonObject;
+use mcpwire_schema::v2025_11_25 as wire;
+use serde_json::value::RawValue;
+
+use super::mrtr::{self, Outcome};
+use super::request_state::Binding;
+use super::scope::TaskSlot;
+use super::{Request, cancelled_error, input_required, replay_of, run_tool, shape, tool_result};
+use crate::error::{missing_capability_error, url_elicitation_required_error};
+use crate::methods::ToolFailure;
+use crate::router::Route;
+use crate::state::Inner;
+use crate::tool::text_result;
+use crate::{Context, Tool};
+
+/// A tool's run, boxed so that it can move to a task of its own once detached.
+type Work = Pin<Box<dyn Future<Output = Result<wire::CallToolResult, ToolFailure>> + Send>>;
+
+/// A `tools/call` that may become a task.
+pub(super) struct Call<'a> {
+    pub(super) tool: Tool,
+    pub(super) arguments: JsonObject,
+    pub(super) binding: Binding,
+    /// The raw params, for the answers of earlier rounds.
+    pub(super) params: Option<&'a RawValue>,
+}
+
+/// Whether `request` declared the extension in its capabilities.
+fn declares_extension(request: &Request) -> bool {
+    request.client_extensions.contains_key(EXTENSION)
+}
+
+/// The slot of the task `request`'s call of `tool` may become, or `None` when it cannot
+/// become one: the server serves no tasks, the tool allows none, or the request did not
+/// declare the extension.
+///
+/// # Errors
+///
+/// `-32021` naming the extension when the tool requires a task and the request did not
+/// declare it.
+pub(super) fn slot(
+    server: &Inner,
+    tool: &Tool,
+    request: &Request,
+) -> Result<Option<Arc<TaskSlot>>, ErrorObject> {
+    if !server.settings().tasks_enabled {
+        return Ok(None);
+    }
+    let declared = declares_extension(request);
+    match tool.task_support() {
+        wire::ToolExecutionTaskSupport::Required if !declared => Err(missing_extension()),
+        wire::ToolExecutionTaskSupport::Optional | wire::ToolExecutionTaskSupport::Required
+            if declared =>
+        {
+            Ok(Some(Arc::new(TaskSlot::new(
+                Arc::clone(server.task_store()),
+                Owner::new(request.principal),
+            ))))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Runs a `tools/call` that may become a task: its result or `InputRequiredResult` when the
+/// handler ends or parks on its first poll, or else the `CreateTaskResult` of the task it goes
+/// on as.
+///
+/// # Errors
+///
+/// As any `tools/call`; `-32600` when the server holds as many tasks as it may.
+pub(super) async fn call_tool(
+    call: Call<'_>,
+    request: Request,
+    slot: Arc<TaskSlot>,
+) -> Result<Box<RawValue>, ErrorObject> {
+    let Call {
+        tool,
+        arguments,
+        binding,
+        params,
+    } = call;
+    let server = Arc::clone(&request.server);
+    let replay = replay_of(&server, &binding, params)?;
+    let cancelled = request.link.cancellation().clone();
+    // The handler's own token: the request's cancellation ends the handler only until it is a
+    // task, whose cancellation ends it afterwards.
+    let stop = CancellationToken::new();
+    let (state, mut scope) = request.scope(Some(Arc::clone(&replay)), stop.clone());
+    scope.task = Some(Arc::clone(&slot));
+    let scope = Arc::new(scope);
+    let context = Context::modern(state, Arc::clone(&scope));
+    let mut work: Work = Box::pin(run_tool(tool, arguments, context, scope));
+    match mrtr::run_detachable(&replay, &stop, &cancelled, &mut work).await {
+        Outcome::Complete(outcome) => match slot.created() {
+            // The handler went on as a task and returned at once.
+            Some(task) => {
+                finish(&server, &task, Some(outcome));
+                shape::stamp(&server, task.created())
+            }
+            None => tool_result(&server, outcome),
+        },
+        Outcome::InputRequired => {
+            input_required(&server, Route::CallTool.method(), &binding, &replay)
+        }
+        Outcome::Cancelled => {
+            stop.cancel();
+            Err(cancelled_error())
+        }
+        Outcome::Detached => match slot.get_or_create() {
+            Ok(task) => {
+                spawn(Arc::clone(&server), Arc::clone(&task), work, stop);
+                shape::stamp(&server, task.created())
+            }
+            Err(error) => {
+                stop.cancel();
+                Err(error)
+            }
+        },
+    }
+}
+
+/// Runs the rest of a detached tool as `task`: its outcome ends the task, and cancelling or
+/// expiring the task stops it. A panic fails the task.
+fn spawn(server: Arc<Inner>, task: Arc<StoredTask>, work: Work, stop: CancellationToken) {
+    tokio::spawn(async move {
+        let mut running = tokio::spawn(work);
+        let outcome = tokio::select! {
+            joined = &mut running => joined.ok(),
+            () = task.cancellation().cancelled() => {
+                stop.cancel();
+                running.abort();
+                return;
+            }
+        };
+        finish(&server, &task, outcome);
+    });
+}
+
+/// Ends `task` with what its tool's run gave: `completed` with the result the call would have
+/// had (a tool execution error included), or `failed` with the JSON-RPC error it would have
+/// met (`None`: the run panicked). A task that ended already stays as it is.
+fn finish(
+    server: &Inner,
+    task: &StoredTask,
+    outcome: Option<Result<wire::CallToolResult, ToolFailure>>,
+) {
+    let result = match outcome {
+        None => Err(ErrorObject::internal_error("the task's work failed")),
+        Some(Ok(result)) => Ok(result),
+        Some(Err(ToolFailure::Protocol(error))) => Err(error),
+        Some(Err(ToolFailure::Tool(error))) => match (&error.capability, &error.url_elicitations) {
+            (Some(capability), _) => Err(missing_capability_error(capability)),
+            (None, Some(elicitations)) => Err(url_elicitation_required_error(
+                error.message().to_owned(),
+                elicitations,
+            )),
+            (None, None) => Ok(text_result(error.message().to_owned(), true)),
+        },
+    };
+    let object = result.and_then(|result| {
+        let encoded = shape::complete(server, Route::CallTool.method(), &result, None)?;
+        serde_json::from_str::<JsonObject>(encoded.get())
+            .map_err(|error| ErrorObject::internal_error(error.to_string()))
+    });
+    match object {
+        Ok(result) => task.complete(result),
+        Err(error) => task.fail(error),
+    };
+}
+
+/// `tasks/get`, `tasks/update` and `tasks/cancel`, for the caller that made the request.
+///
+/// # Errors
+///
+/// `-32021` when the request did not declare the extension; `-32602` for invalid params or a
+/// task the caller cannot see.
+pub(super) fn serve_method(
+    server: &Inner,
+    method: &str,
+    params: Option<&RawValue>,
+    request: &Request,
+) -> Result<Box<RawValue>, ErrorObject> {
+    if !declares_extension(request) {
+        return Err(missing_extension());
+    }
+    let owner = Owner::new(request.principal);
+    let result = server
+        .task_store()
+        .serve(owner, method, params)
+        .unwrap_or_else(|| Err(ErrorObject::method_not_found(method)))?;
+    shape::stamp(server, result)
+}
