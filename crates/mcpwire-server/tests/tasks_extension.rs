@@ -26,10 +26,10 @@ fn raw(value: &Value) -> Box<RawValue> {
     RawValue::from_string(value.to_string()).expect("valid JSON")
 }
 
-/// The client side: answers nothing, keeps nothing.
-struct Quiet;
+/// The client side: answers nothing, and hands the notifications on in order.
+struct Listener(mpsc::UnboundedSender<(String, Value)>);
 
-impl Handler for Quiet {
+impl Handler for Listener {
     async fn request(
         &self,
         _params: Option<Box<RawValue>>,
@@ -38,12 +38,20 @@ impl Handler for Quiet {
         Err(ErrorObject::method_not_found(context.method()))
     }
 
-    async fn notification(&self, _notification: Notification, _peer: &Peer) {}
+    async fn notification(&self, notification: Notification, _peer: &Peer) {
+        let params = notification
+            .params
+            .as_deref()
+            .map(|params| serde_json::from_str(params.get()).expect("JSON"))
+            .unwrap_or(Value::Null);
+        let _ = self.0.send((notification.method, params));
+    }
 }
 
 /// A raw client on an in-memory connection to a server.
 struct Client {
     peer: Peer,
+    notifications: mpsc::UnboundedReceiver<(String, Value)>,
     _session: Session,
 }
 
@@ -51,10 +59,20 @@ impl Client {
     fn connect(server: &Server) -> Client {
         let (client_end, server_end) = mcpwire_transport::duplex(64);
         let session = server.serve(server_end);
+        let (sender, notifications) = mpsc::unbounded_channel();
         Client {
-            peer: Peer::start(client_end, Quiet, Config::default()),
+            peer: Peer::start(client_end, Listener(sender), Config::default()),
+            notifications,
             _session: session,
         }
+    }
+
+    /// The next notification, which must come.
+    async fn notification(&mut self) -> (String, Value) {
+        tokio::time::timeout(Duration::from_secs(60), self.notifications.recv())
+            .await
+            .expect("a notification in time")
+            .expect("the connection lives")
     }
 
     async fn request(&self, method: &str, params: Value) -> Result<Value, ErrorObject> {
@@ -659,4 +677,76 @@ async fn one_handler_runs_as_a_task_in_both_eras() {
         completed["result"]["content"][0]["text"],
         "computed in 2s (task true)"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_subscription_follows_the_status_of_tasks() {
+    let gate = Arc::new(Notify::new());
+    let (finished, _finishes) = mpsc::unbounded_channel();
+    let server = server_with(TaskLimits::default(), Arc::clone(&gate), finished);
+    let mut client = Client::connect(&server);
+    let created = client
+        .with_tasks("tools/call", json!({"name": "gated", "arguments": {}}))
+        .await
+        .expect("a task");
+    let task_id = created["taskId"].as_str().expect("an id").to_owned();
+
+    // Naming tasks without declaring the extension is refused.
+    let error = client
+        .modern(
+            "subscriptions/listen",
+            json!({"notifications": {"taskIds": [task_id]}}),
+            json!({}),
+        )
+        .await
+        .expect_err("not declared");
+    assert_eq!(error.code, ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY);
+
+    let listening = {
+        let peer = client.peer.clone();
+        let mut params = json!({"notifications": {"taskIds": [task_id, "not-a-task"]}});
+        params["_meta"] = json!({
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": declaring(),
+        });
+        tokio::spawn(async move {
+            peer.request_raw(
+                "subscriptions/listen",
+                Some(raw(&params)),
+                RequestOptions::with_timeout(Duration::from_secs(600)),
+            )
+            .await
+        })
+    };
+    let (method, acknowledged) = client.notification().await;
+    assert_eq!(method, "notifications/subscriptions/acknowledged");
+    assert_eq!(
+        acknowledged["notifications"]["taskIds"],
+        json!([task_id]),
+        "only the caller's tasks"
+    );
+    let (method, working) = client.notification().await;
+    assert_eq!(method, "notifications/tasks");
+    assert_eq!(working["taskId"], task_id.as_str());
+    assert_eq!(working["status"], "working");
+    assert!(working["_meta"]["io.modelcontextprotocol/subscriptionId"].is_number());
+
+    gate.notify_one();
+    let mut completed = None;
+    for _ in 0..MAX_POLLS {
+        let (method, task) = client.notification().await;
+        assert_eq!(method, "notifications/tasks");
+        if task["status"] == "completed" {
+            completed = Some(task);
+            break;
+        }
+    }
+    let completed = completed.expect("the completion is announced");
+    assert_eq!(completed["result"]["content"][0]["text"], "released");
+    assert_eq!(
+        completed["result"],
+        client.get(&task_id).await["result"],
+        "as tasks/get shows it"
+    );
+    listening.abort();
 }

@@ -24,6 +24,17 @@ use crate::ListKind;
 /// Most resource URIs one subscription may name.
 const MAX_RESOURCE_SUBSCRIPTIONS: usize = 1024;
 
+/// Something a subscription follows besides the lists and resources: a task of the tasks
+/// extension, whose status changes go out as `notifications/tasks`.
+pub(crate) trait Followed: Send + Sync + 'static {
+    /// Its id, as the acknowledgement names it.
+    fn id(&self) -> &str;
+    /// Changes whenever what [`Followed::snapshot`] shows does.
+    fn watch(&self) -> tokio::sync::watch::Receiver<u64>;
+    /// The params of its notification now, and whether it will never change again.
+    fn snapshot(&self) -> (JsonObject, bool);
+}
+
 /// The subscriptions of a server.
 #[derive(Debug)]
 pub(crate) struct Listeners {
@@ -195,6 +206,21 @@ fn tag(id: &RequestId) -> Value {
     Value::Object(meta)
 }
 
+/// Sends `followed`'s status on `listener`'s stream now and after each change, until it
+/// will not change again.
+async fn follow(listener: Arc<Listener>, followed: Arc<dyn Followed>) {
+    // Watched before the first snapshot, so that no change falls between them.
+    let mut changes = followed.watch();
+    loop {
+        changes.borrow_and_update();
+        let (params, done) = followed.snapshot();
+        listener.send("notifications/tasks", params).await;
+        if done || changes.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct ListenParams {
     notifications: v2026_07_28::SubscriptionFilter,
@@ -202,6 +228,9 @@ struct ListenParams {
 
 /// Serves `subscriptions/listen` until the client cancels it or the server closes it, and
 /// returns its result: the server's `listeners`, which honour the lists the server `offers`.
+/// `tasks` are the tasks the request asked to follow (`taskIds`) that the server follows for
+/// it, or `None` when it asked for none: each one's current status goes out, then every
+/// change until it is terminal.
 ///
 /// # Errors
 ///
@@ -213,6 +242,7 @@ pub(crate) async fn listen(
     params: Option<&RawValue>,
     link: Arc<dyn Link>,
     slots: Option<&Arc<ListenerSlots>>,
+    tasks: Option<Vec<Arc<dyn Followed>>>,
 ) -> Result<JsonObject, ErrorObject> {
     let params: ListenParams = mcpwire_jsonrpc::decode_params(params)?;
     let requested = params.notifications;
@@ -262,22 +292,30 @@ pub(crate) async fn listen(
                 "too many subscriptions on this server",
             ));
         }
+        let mut notifications = serde_json::to_value(acknowledged).unwrap_or(Value::Null);
+        if let (Some(tasks), Value::Object(notifications)) = (&tasks, &mut notifications) {
+            let ids = tasks.iter().map(|task| Value::from(task.id())).collect();
+            notifications.insert("taskIds".to_owned(), Value::Array(ids));
+        }
         let mut params = JsonObject::new();
         params.insert("_meta".to_owned(), tag(&listener.id));
-        params.insert(
-            "notifications".to_owned(),
-            serde_json::to_value(acknowledged).unwrap_or(Value::Null),
-        );
+        params.insert("notifications".to_owned(), notifications);
         let params = serde_json::value::to_raw_value(&params)
             .map_err(|error| ErrorObject::internal_error(error.to_string()))?;
         link.notify("notifications/subscriptions/acknowledged", Some(params))
             .await
             .map_err(|error| ErrorObject::internal_error(error.to_string()))?;
     }
+    // Ends with the subscription: dropping the set stops every follower.
+    let mut followers = tokio::task::JoinSet::new();
+    for task in tasks.into_iter().flatten() {
+        followers.spawn(follow(Arc::clone(&listener), task));
+    }
     tokio::select! {
         () = link.cancellation().cancelled() => {}
         () = listener.closed.cancelled() => {}
     }
+    drop(followers);
     let mut result = JsonObject::new();
     result.insert("resultType".to_owned(), Value::from("complete"));
     result.insert("_meta".to_owned(), tag(&listener.id));

@@ -145,12 +145,17 @@ pub(crate) async fn serve(
             None,
         ),
         Some(Route::Listen) => {
+            #[cfg(feature = "tasks")]
+            let tasks = tasks::followed(server, params, &request)?;
+            #[cfg(not(feature = "tasks"))]
+            let tasks = None;
             let result = listen::listen(
                 server.listeners(),
                 |list| server.has_list(list),
                 params,
                 request.link,
                 listener_slots.as_ref(),
+                tasks,
             )
             .await?;
             shape::finish(server, Route::Listen.method(), result)

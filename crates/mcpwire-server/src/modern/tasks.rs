@@ -18,8 +18,10 @@ use mcpwire_jsonrpc::ErrorObject;
 use mcpwire_rpc::CancellationToken;
 use mcpwire_schema::JsonObject;
 use mcpwire_schema::v2025_11_25 as wire;
+use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::listen::Followed;
 use super::mrtr::{self, Outcome};
 use super::request_state::Binding;
 use super::scope::TaskSlot;
@@ -30,6 +32,9 @@ use crate::router::Route;
 use crate::state::Inner;
 use crate::tool::text_result;
 use crate::{Context, Tool};
+
+/// Most tasks one subscription may follow (`taskIds`).
+const MAX_TASK_SUBSCRIPTIONS: usize = 1024;
 
 /// A tool's run, boxed so that it can move to a task of its own once detached.
 type Work = Pin<Box<dyn Future<Output = Result<wire::CallToolResult, ToolFailure>> + Send>>;
@@ -207,4 +212,78 @@ pub(super) fn serve_method(
         .serve(owner, method, params)
         .unwrap_or_else(|| Err(ErrorObject::method_not_found(method)))?;
     shape::stamp(server, result)
+}
+
+/// The part of the params of `subscriptions/listen` that names tasks.
+#[derive(Deserialize)]
+struct ListenTasks {
+    #[serde(default)]
+    notifications: Option<TaskFilter>,
+}
+
+#[derive(Deserialize)]
+struct TaskFilter {
+    #[serde(rename = "taskIds", default)]
+    task_ids: Option<Vec<String>>,
+}
+
+/// The tasks a `subscriptions/listen` follows: of those its `taskIds` name, the ones the
+/// caller may see (the others are left out of the acknowledgement); `None` when it names none
+/// or the server serves no tasks.
+///
+/// # Errors
+///
+/// `-32021` when the request names tasks without declaring the extension; `-32602` when it
+/// names more than [`MAX_TASK_SUBSCRIPTIONS`].
+pub(super) fn followed(
+    server: &Inner,
+    params: Option<&RawValue>,
+    request: &Request,
+) -> Result<Option<Vec<Arc<dyn Followed>>>, ErrorObject> {
+    let requested = params
+        .and_then(|params| serde_json::from_str::<ListenTasks>(params.get()).ok())
+        .and_then(|listen| listen.notifications)
+        .and_then(|filter| filter.task_ids);
+    let Some(ids) = requested.filter(|_| server.settings().tasks_enabled) else {
+        return Ok(None);
+    };
+    if !declares_extension(request) {
+        return Err(missing_extension());
+    }
+    if ids.len() > MAX_TASK_SUBSCRIPTIONS {
+        return Err(ErrorObject::invalid_params(format!(
+            "a subscription may follow at most {MAX_TASK_SUBSCRIPTIONS} tasks"
+        )));
+    }
+    let owner = Owner::new(request.principal);
+    let mut tasks: Vec<Arc<dyn Followed>> = Vec::new();
+    for id in ids {
+        if tasks.iter().any(|task| task.id() == id) {
+            continue;
+        }
+        if let Ok(task) = server.task_store().get(owner, &id) {
+            tasks.push(Arc::new(FollowedTask(task)));
+        }
+    }
+    Ok(Some(tasks))
+}
+
+/// A task a subscription follows: each status goes out as the `DetailedTask` that `tasks/get`
+/// would return at that moment.
+struct FollowedTask(Arc<StoredTask>);
+
+impl Followed for FollowedTask {
+    fn id(&self) -> &str {
+        self.0.id()
+    }
+
+    fn watch(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.0.watch()
+    }
+
+    fn snapshot(&self) -> (JsonObject, bool) {
+        // Terminal first: a task that ends right after its snapshot is still sent again.
+        let done = self.0.is_terminal();
+        (self.0.detailed(), done)
+    }
 }
