@@ -51,7 +51,9 @@
 //!
 //! A scenario passes when it produced checks, at least one `SUCCESS`, and no `FAILURE` or
 //! `WARNING` (the suite's own baseline rule: a warning fails), and for client scenarios also
-//! when the suite exits 0 (it does not when the client exits non-zero). The expected-failures
+//! when the suite exits 0 (it does not when the client exits non-zero). A scenario whose checks
+//! are all `SKIPPED` is one the suite does not run yet: reported as skipped, neither passed nor
+//! failed. The expected-failures
 //! file is strict: a listed scenario that passes fails the run, as does an entry naming no
 //! scenario of its suite and leg, and every entry carries its reason.
 
@@ -377,6 +379,9 @@ fn build(root: &Path, target: &Path) -> Result<Binaries> {
 enum ScenarioResult {
     Passed,
     Failed(String),
+    /// The suite itself skips the scenario: every check it recorded is `SKIPPED`, with the
+    /// suite's reason.
+    Skipped(String),
 }
 
 struct Runner<'a> {
@@ -750,7 +755,8 @@ fn last_client_line(output: &Path) -> Option<String> {
     None
 }
 
-/// Passed: at least one SUCCESS and no FAILURE or WARNING.
+/// Passed: at least one SUCCESS and no FAILURE or WARNING. Skipped: only SKIPPED checks, the
+/// suite's own way of not running a scenario yet.
 fn verdict(checks: &[Value]) -> ScenarioResult {
     let with_status = |status: &str| {
         checks
@@ -765,6 +771,13 @@ fn verdict(checks: &[Value]) -> ScenarioResult {
     }
     if checks.is_empty() {
         return ScenarioResult::Failed("no checks were recorded".to_owned());
+    }
+    let skipped = with_status("SKIPPED");
+    if skipped.len() == checks.len() {
+        let why = skipped[0]["errorMessage"]
+            .as_str()
+            .unwrap_or("no reason given");
+        return ScenarioResult::Skipped(why.to_owned());
     }
     let first = failures.first().or(warnings.first()).map_or_else(
         || "no check succeeded".to_owned(),
@@ -952,14 +965,29 @@ impl Outcome {
     }
 }
 
-/// Prints every outcome and the tally, and fails on any unexpected outcome.
+/// Prints every outcome and the tally, and fails on any unexpected outcome. A scenario the
+/// suite skips is neither passed nor failed, and needs no entry (an entry for it is stale).
 fn report(outcomes: &[Outcome]) -> Result<()> {
-    let (mut passed, mut failed, mut expected_failures) = (0, 0, 0);
+    let (mut passed, mut failed, mut expected_failures, mut skipped) = (0, 0, 0, 0);
     for outcome in outcomes {
         match (&outcome.result, &outcome.expected) {
             (ScenarioResult::Passed, None) => {
                 passed += 1;
                 println!("PASS   {}", outcome.label);
+            }
+            (ScenarioResult::Skipped(why), None) => {
+                skipped += 1;
+                println!(
+                    "SKIP   {} (skipped by the suite itself): {why}",
+                    outcome.label
+                );
+            }
+            (ScenarioResult::Skipped(why), Some(reason)) => {
+                failed += 1;
+                println!(
+                    "XSKIP  {}: the suite skips it ({why}) but {EXPECTED_FAILURES} expects it to fail ({reason}); remove the entry",
+                    outcome.label
+                );
             }
             (ScenarioResult::Failed(why), Some(reason)) => {
                 expected_failures += 1;
@@ -981,6 +1009,9 @@ fn report(outcomes: &[Outcome]) -> Result<()> {
     println!(
         "conformance: {expected_failures} expected failures, each listed with its reason in conformance/{EXPECTED_FAILURES}"
     );
+    if skipped > 0 {
+        println!("conformance: {skipped} scenarios skipped by the suite itself");
+    }
     println!("conformance: {passed} passed, {failed} failed");
     if failed > 0 {
         bail!("{failed} scenarios did not go as expected");
@@ -1038,6 +1069,15 @@ mod tests {
         ] {
             assert!(matches!(verdict(&failing), ScenarioResult::Failed(_)));
         }
+        let skipped = json!({"id": "x", "status": "SKIPPED", "errorMessage": "Skipped: later"});
+        assert_eq!(
+            verdict(std::slice::from_ref(&skipped)),
+            ScenarioResult::Skipped("Skipped: later".to_owned())
+        );
+        assert!(matches!(
+            verdict(&[skipped, check("FAILURE")]),
+            ScenarioResult::Failed(_)
+        ));
     }
 
     #[test]
@@ -1072,5 +1112,8 @@ mod tests {
         assert!(report(&[outcome(ScenarioResult::Failed("x".to_owned()), Some("why"))]).is_ok());
         assert!(report(&[outcome(ScenarioResult::Failed("x".to_owned()), None)]).is_err());
         assert!(report(&[outcome(ScenarioResult::Passed, Some("why"))]).is_err());
+        let skipped = || ScenarioResult::Skipped("later".to_owned());
+        assert!(report(&[outcome(skipped(), None)]).is_ok());
+        assert!(report(&[outcome(skipped(), Some("why"))]).is_err());
     }
 }
