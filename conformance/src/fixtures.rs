@@ -10,13 +10,15 @@
 //! | kind | fixtures |
 //! |---|---|
 //! | tools | `test_simple_text`, `test_image_content`, `test_audio_content`, `test_embedded_resource`, `test_multiple_content_types`, `test_tool_with_logging`, `test_tool_with_progress`, `test_error_handling`, `test_sampling`, `test_elicitation`, `test_elicitation_sep1034_defaults`, `test_elicitation_sep1330_enums`, `json_schema_2020_12_tool`, `test_reconnection` |
+//! | tools (tasks extension) | `greet`, `slow_compute`, `failing_job`, `protocol_error_job`, `confirm_delete`, `multi_input`, `test_tool_with_task` |
 //! | tools (2026-07-28) | `test_missing_capability`, `test_streaming_elicitation`, `test_logging_tool`, `test_trigger_tool_change`, `test_trigger_prompt_change`, `test_input_required_result_elicitation`, `test_input_required_result_sampling`, `test_input_required_result_list_roots`, `test_input_required_result_request_state`, `test_input_required_result_multiple_inputs`, `test_input_required_result_multi_round`, `test_input_required_result_tampered_state`, `test_input_required_result_capabilities` |
 //! | resources | `test://static-text`, `test://static-binary`, `test://watched-resource` (subscribable) |
 //! | resource template | `test://template/{id}/data` |
 //! | prompts | `test_simple_prompt`, `test_prompt_with_arguments` (completes `arg1` and `arg2`), `test_prompt_with_embedded_resource`, `test_prompt_with_image`, `test_input_required_result_prompt` (2026-07-28) |
 //!
 //! Logging, completion and resource subscriptions are capabilities the server declares by
-//! itself once it has resources and prompts.
+//! itself once it has resources and prompts; tasks, of both eras, it declares for the task
+//! fixtures.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -53,9 +55,15 @@ pub fn server() -> Result<Server, Error> {
     register(builder).build()
 }
 
-/// Registers every fixture on `builder`; the reference server adds them to its own tools.
+/// Registers every fixture on `builder`, and serves tasks for the task fixtures; the
+/// reference server adds them to its own tools.
 pub fn register(mut builder: ServerBuilder) -> ServerBuilder {
-    for tool in tools().into_iter().chain(modern_tools()) {
+    builder = builder.tasks();
+    for tool in tools()
+        .into_iter()
+        .chain(modern_tools())
+        .chain(task_tools())
+    {
         builder = builder.tool(tool);
     }
     for resource in resources() {
@@ -758,6 +766,149 @@ fn modern_tools() -> Vec<mcpwire_server::ToolBuilder> {
                 Ok(format!("Answers: {}", answers.join(", ")))
             },
         ),
+    ]
+}
+
+/// The longest `slow_compute` works, whatever it is asked.
+const MAX_COMPUTE: Duration = Duration::from_secs(600);
+
+/// An object schema with `properties`, of which `required` are required.
+fn schema(properties: Value, required: &[&str]) -> Map<String, Value> {
+    object(json!({"type": "object", "properties": properties, "required": required}))
+}
+
+/// The fixtures of the `tasks-*` scenarios (the `io.modelcontextprotocol/tasks` extension of
+/// 2026-07-28). Each tool that allows tasks becomes one when the request declared the
+/// extension and the handler waits; the same handlers run as tasks of 2025-11-25 for a
+/// legacy client that asks for one.
+fn task_tools() -> Vec<mcpwire_server::ToolBuilder> {
+    use types::ToolExecutionTaskSupport::{Optional, Required};
+    vec![
+        // tasks-lifecycle, tasks-dispatch-and-envelope: never a task.
+        Tool::raw(
+            "greet",
+            schema(json!({"name": {"type": "string"}}), &["name"]),
+            |arguments, _: Context| async move {
+                let name = string_argument(&arguments, "name")?;
+                Ok::<_, ToolError>(format!("Hello, {name}!"))
+            },
+        )
+        .description("Greets by name, at once (never a task)"),
+        // tasks-*: a task once it sleeps; `seconds: 0` answers at once.
+        Tool::raw(
+            "slow_compute",
+            schema(
+                json!({
+                    "seconds": {"type": "number", "minimum": 0},
+                    "label": {"type": "string"}
+                }),
+                &["seconds"],
+            ),
+            |arguments: Map<String, Value>, _: Context| async move {
+                let seconds = arguments
+                    .get("seconds")
+                    .and_then(Value::as_f64)
+                    .unwrap_or(0.0);
+                let label = arguments
+                    .get("label")
+                    .and_then(Value::as_str)
+                    .unwrap_or("compute")
+                    .to_owned();
+                let duration = Duration::try_from_secs_f64(seconds)
+                    .unwrap_or(MAX_COMPUTE)
+                    .min(MAX_COMPUTE);
+                if !duration.is_zero() {
+                    tokio::time::sleep(duration).await;
+                }
+                Ok::<_, ToolError>(format!("Computed {label} in {seconds}s"))
+            },
+        )
+        .description("Works for `seconds` seconds, as a task when the client can take one")
+        .task_support(Optional),
+        // tasks-lifecycle, tasks-required-task-error: a task only; a tool execution error.
+        simple(
+            "failing_job",
+            "Fails with a tool execution error after a second (task required)",
+            |_| async {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                Err::<String, _>(ToolError::new("The job failed, as it always does"))
+            },
+        )
+        .task_support(Required),
+        // tasks-lifecycle: a task only; the work crashes, which fails the task with a
+        // protocol error (-32603), not a tool error.
+        simple(
+            "protocol_error_job",
+            "Crashes while it runs as a task, which fails the task (task required)",
+            |context| async move {
+                if !context.continue_as_task().await {
+                    return Err::<String, _>(ToolError::new(
+                        "protocol_error_job runs only as a task",
+                    ));
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                panic!("protocol_error_job crashes on purpose");
+            },
+        )
+        .task_support(Required),
+        // tasks-mrtr-input, tasks-dispatch-and-envelope: the task asks its requestor.
+        Tool::raw(
+            "confirm_delete",
+            schema(json!({"filename": {"type": "string"}}), &["filename"]),
+            |arguments, context: Context| async move {
+                let filename = string_argument(&arguments, "filename")?;
+                context.continue_as_task().await;
+                let message = format!("Delete {filename}?");
+                let confirmed =
+                    ask_field(&context, "confirm_delete", &message, "confirm", Field::Flag).await?;
+                Ok::<_, ToolError>(if confirmed == "true" {
+                    format!("Deleted {filename}")
+                } else {
+                    format!("Kept {filename}")
+                })
+            },
+        )
+        .description("Asks the user to confirm a deletion, as a task")
+        .task_support(Optional),
+        // tasks-mrtr-input: two questions open at once, answered one by one.
+        simple(
+            "multi_input",
+            "Asks the user two questions at once, as a task",
+            |context| async move {
+                context.continue_as_task().await;
+                let (name, confirmed) = tokio::join!(
+                    ask_field(&context, "name", "What is your name?", "name", Field::Text),
+                    ask_field(
+                        &context,
+                        "confirm",
+                        "Please confirm",
+                        "confirm",
+                        Field::Flag
+                    ),
+                );
+                Ok::<_, ToolError>(format!("name={}, confirm={}", name?, confirmed?))
+            },
+        )
+        .task_support(Optional),
+        // tasks-mrtr-composition: a round of input first, then a task.
+        simple(
+            "test_tool_with_task",
+            "Asks the user's name in a round of input, then goes on as a task (task required)",
+            |context| async move {
+                let name = ask_field(
+                    &context,
+                    "user_name",
+                    "What is your name?",
+                    "name",
+                    Field::Text,
+                )
+                .await?;
+                context.continue_as_task().await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                Ok::<_, ToolError>(format!("Hello, {name}! (from a task)"))
+            },
+        )
+        .task_support(Required),
     ]
 }
 

@@ -124,7 +124,13 @@ fn asked(harness: &Harness) -> Vec<Value> {
 }
 
 const TOOLS: &[&str] = &[
+    "confirm_delete",
+    "failing_job",
+    "greet",
     "json_schema_2020_12_tool",
+    "multi_input",
+    "protocol_error_job",
+    "slow_compute",
     "test_audio_content",
     "test_custom_header",
     "test_elicitation",
@@ -150,6 +156,7 @@ const TOOLS: &[&str] = &[
     "test_streaming_elicitation",
     "test_tool_with_logging",
     "test_tool_with_progress",
+    "test_tool_with_task",
     "test_trigger_prompt_change",
     "test_trigger_tool_change",
 ];
@@ -166,6 +173,11 @@ async fn server_initialize_declares_every_capability_the_scenarios_use() {
     assert_eq!(capabilities["prompts"], json!({"listChanged": true}));
     assert_eq!(capabilities["logging"], json!({}));
     assert_eq!(capabilities["completions"], json!({}));
+    assert_eq!(
+        capabilities["tasks"]["requests"]["tools"]["call"],
+        json!({}),
+        "the task fixtures run as tasks of 2025-11-25 too"
+    );
     assert_eq!(harness.client.protocol_version().as_str(), "2025-11-25");
 }
 

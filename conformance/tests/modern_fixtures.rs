@@ -551,3 +551,138 @@ async fn the_same_fixtures_ask_a_legacy_client_with_requests() {
     };
     assert_eq!(content.text, "Name: Ada, greeting: Hi, roots: file:///work");
 }
+
+/// The capabilities the suite's `tasks-*` scenarios declare.
+fn with_tasks() -> Value {
+    json!({"elicitation": {}, "sampling": {}, "extensions": {"io.modelcontextprotocol/tasks": {}}})
+}
+
+impl Suite {
+    /// Polls a task until it is terminal, as the suite does (at most 100 polls).
+    async fn settle(&self, task_id: &str) -> Value {
+        for _ in 0..100 {
+            let task = self
+                .call("tasks/get", json!({"taskId": task_id}), with_tasks())
+                .await
+                .expect("the task is found");
+            if ["completed", "failed", "cancelled"].contains(&task["status"].as_str().unwrap_or(""))
+            {
+                return task;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("task {task_id} never ended");
+    }
+}
+
+// tasks-lifecycle, tasks-required-task-error, tasks-mrtr-composition
+#[tokio::test(start_paused = true)]
+async fn task_fixtures_scenarios() {
+    let suite = Suite::start();
+    let discovered = suite
+        .call("server/discover", json!({}), json!({}))
+        .await
+        .expect("discovered");
+    assert_eq!(
+        discovered["capabilities"]["extensions"]["io.modelcontextprotocol/tasks"],
+        json!({})
+    );
+
+    let greeting = suite
+        .call(
+            "tools/call",
+            json!({"name": "greet", "arguments": {"name": "World"}}),
+            with_tasks(),
+        )
+        .await
+        .expect("greeted");
+    assert_eq!(text(&greeting), "Hello, World!");
+    assert!(greeting.get("taskId").is_none());
+
+    // A tool error completes its task; a crash fails it with a protocol error.
+    let failing = suite
+        .call(
+            "tools/call",
+            json!({"name": "failing_job", "arguments": {}}),
+            with_tasks(),
+        )
+        .await
+        .expect("a task");
+    assert_eq!(failing["resultType"], "task");
+    let failed = suite
+        .settle(failing["taskId"].as_str().expect("an id"))
+        .await;
+    assert_eq!(failed["status"], "completed");
+    assert_eq!(failed["result"]["isError"], true);
+    let crashing = suite
+        .call(
+            "tools/call",
+            json!({"name": "protocol_error_job", "arguments": {}}),
+            with_tasks(),
+        )
+        .await
+        .expect("a task");
+    let crashed = suite
+        .settle(crashing["taskId"].as_str().expect("an id"))
+        .await;
+    assert_eq!(crashed["status"], "failed");
+    assert_eq!(crashed["error"]["code"], -32603);
+    assert!(crashed.get("result").is_none());
+
+    // A task-only tool and a client without the extension.
+    let error = suite
+        .call(
+            "tools/call",
+            json!({"name": "failing_job", "arguments": {}}),
+            all(),
+        )
+        .await
+        .expect_err("the extension is required");
+    assert_eq!(error.code, ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY);
+
+    // A long computation is cancelled for good.
+    let slow = suite
+        .call(
+            "tools/call",
+            json!({"name": "slow_compute", "arguments": {"seconds": 60, "label": "cancel"}}),
+            with_tasks(),
+        )
+        .await
+        .expect("a task");
+    let slow_id = slow["taskId"].as_str().expect("an id");
+    suite
+        .call("tasks/cancel", json!({"taskId": slow_id}), with_tasks())
+        .await
+        .expect("acknowledged");
+    assert_eq!(suite.settle(slow_id).await["status"], "cancelled");
+
+    // A round of input, then a task whose result carries the answer.
+    let round = suite
+        .call(
+            "tools/call",
+            json!({"name": "test_tool_with_task", "arguments": {}}),
+            with_tasks(),
+        )
+        .await
+        .expect("a round");
+    let (requests, state) = input_required("tools/call", &round);
+    let key = requests.keys().next().expect("a key").clone();
+    let created = suite
+        .call(
+            "tools/call",
+            json!({
+                "name": "test_tool_with_task",
+                "arguments": {},
+                "inputResponses": {key: accept(json!({"name": "Alice"}))},
+                "requestState": state
+            }),
+            with_tasks(),
+        )
+        .await
+        .expect("a task");
+    assert_eq!(created["resultType"], "task");
+    let done = suite
+        .settle(created["taskId"].as_str().expect("an id"))
+        .await;
+    assert_eq!(text(&done["result"]), "Hello, Alice! (from a task)");
+}
