@@ -11,7 +11,7 @@
 //! | `stdio` | [`stdio`]: `Server::serve_stdio`, and child processes for clients |
 //! | `http` | [`http`]: `Server::http_service` and `serve_http`, and the HTTP client transports |
 //! | `auth` | [`auth`]: OAuth 2.1 as MCP specifies it over HTTP, the bearer layer that protects a server and the login layer of the HTTP client |
-//! | `tasks` | tasks (2025-11-25) in the roles that are on: tools run as tasks, calls followed as tasks |
+//! | `tasks` | tasks (2025-11-25, and the 2026-07-28 extension on the server) in the roles that are on: tools run as tasks, calls followed as tasks |
 //! | `full` | all of them |
 //!
 //! [`prelude`] holds the names most programs use; [`types`] the wire types the role APIs
