@@ -516,6 +516,18 @@ async fn ask_field(
     })
 }
 
+/// Asks the user's name under `user_name`.
+async fn ask_name(context: &Context) -> Result<String, Error> {
+    ask_field(
+        context,
+        "user_name",
+        "What is your name?",
+        "name",
+        Field::Text,
+    )
+    .await
+}
+
 /// Asks the client's model under `key`.
 async fn ask_model(
     context: &Context,
@@ -636,14 +648,7 @@ fn modern_tools() -> Vec<mcpwire_server::ToolBuilder> {
             "test_input_required_result_elicitation",
             "Asks the user for their name (input request `user_name`)",
             |context| async move {
-                let name = ask_field(
-                    &context,
-                    "user_name",
-                    "What is your name?",
-                    "name",
-                    Field::Text,
-                )
-                .await?;
+                let name = ask_name(&context).await?;
                 Ok::<_, ToolError>(format!("Hello, {name}!"))
             },
         ),
@@ -686,13 +691,7 @@ fn modern_tools() -> Vec<mcpwire_server::ToolBuilder> {
             "Asks the user, the model and the client at once",
             |context| async move {
                 let (name, greeting, roots) = tokio::join!(
-                    ask_field(
-                        &context,
-                        "user_name",
-                        "What is your name?",
-                        "name",
-                        Field::Text
-                    ),
+                    ask_name(&context),
                     ask_model(&context, "greeting", "Generate a greeting", 50),
                     ask_roots(&context, "client_roots"),
                 );
@@ -895,14 +894,7 @@ fn task_tools() -> Vec<mcpwire_server::ToolBuilder> {
             "test_tool_with_task",
             "Asks the user's name in a round of input, then goes on as a task (task required)",
             |context| async move {
-                let name = ask_field(
-                    &context,
-                    "user_name",
-                    "What is your name?",
-                    "name",
-                    Field::Text,
-                )
-                .await?;
+                let name = ask_name(&context).await?;
                 context.continue_as_task().await;
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 Ok::<_, ToolError>(format!("Hello, {name}! (from a task)"))
