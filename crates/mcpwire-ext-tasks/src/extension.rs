@@ -10,7 +10,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::store::{Owner, TaskStore};
+use crate::owner::Owner;
+use crate::store::TaskStore;
 
 /// The extension's identifier, under which both sides declare it in `capabilities.extensions`.
 pub const EXTENSION: &str = "io.modelcontextprotocol/tasks";

@@ -42,14 +42,16 @@
 //! ```
 
 mod extension;
+mod owner;
 mod registry;
 mod store;
 mod task;
 
 pub use extension::{EXTENSION, missing_extension};
+pub use owner::Owner;
 pub use registry::{
     Outcome, RELATED_TASK, TaskEntry, TaskLimits, TaskRegistry, created, notify_status,
     with_related_task,
 };
-pub use store::{Owner, TaskStore};
+pub use store::TaskStore;
 pub use task::{MAX_INPUT_REQUESTS, StoredTask};

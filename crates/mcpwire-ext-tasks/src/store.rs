@@ -2,49 +2,15 @@
 //! their owner, bounded per owner and in all, and freed when their time to live ends.
 
 use std::collections::{BTreeSet, HashMap};
-use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use mcpwire_jsonrpc::{ErrorCode, ErrorObject};
 use tokio::time::Instant;
 
+use crate::owner::Owner;
 use crate::registry::TaskLimits;
 use crate::task::{StoredTask, new_task_id};
-
-/// Who a task belongs to: the principal whose request created it, or nobody in particular.
-///
-/// A task is found only by requests of its owner; any other caller is told it does not exist.
-/// Anonymous requests (no credentials, such as stdio) share one owner, as the spec allows: the
-/// unguessable task id is then the only key to the task.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Owner(Option<[u8; 32]>);
-
-impl Owner {
-    /// The owner of anonymous requests.
-    pub const ANONYMOUS: Owner = Owner(None);
-
-    /// The principal named by `digest`, a hash of who made the request (such as the
-    /// authorization digest of an HTTP exchange); `None` for an anonymous request.
-    pub fn new(digest: Option<[u8; 32]>) -> Self {
-        Owner(digest)
-    }
-
-    /// Whether no principal owns the task.
-    pub fn is_anonymous(&self) -> bool {
-        self.0.is_none()
-    }
-}
-
-impl fmt::Debug for Owner {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // A digest names a principal: show only that there is one.
-        match self.0 {
-            None => formatter.write_str("Owner(anonymous)"),
-            Some(_) => formatter.write_str("Owner(principal)"),
-        }
-    }
-}
 
 /// The tasks of the extension a server keeps, in memory.
 ///

@@ -15,7 +15,7 @@ use serde_json::Value;
 use tokio::sync::{oneshot, watch};
 use tokio::time::Instant;
 
-use crate::store::Owner;
+use crate::owner::Owner;
 
 /// Most input requests one task may make over its lifetime: each key is kept to refuse its
 /// reuse, so the set of keys is bounded.
