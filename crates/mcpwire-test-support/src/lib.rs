@@ -1,12 +1,28 @@
 //! Helpers of mcpwire's own tests, shared by the workspace's crates as a dev-dependency.
 //!
-//! [`recording_listener`] is a loopback HTTP endpoint that notes the first line of every
-//! connection and answers `404`: a place that a test's requests must, or must not, reach.
+//! - [`replay_corpus`] replays the fuzz corpora (below);
+//! - [`recording_listener`] is a loopback HTTP endpoint that notes the first line of every
+//!   connection and answers `404`: a place that a test's requests must, or must not, reach;
+//! - [`rng`]: a seeded random number generator, so that a randomized test names the seed
+//!   that reproduces its failure;
+//! - `proxy` (feature `proxy`): a TCP fault proxy on loopback that resets, stalls, or writes
+//!   one byte at a time;
+//! - `hostile` (feature `hostile`): a server whose handlers panic, return huge or deeply
+//!   nested values, flood logs and progress, or run forever.
+//!
+//! The fault scenarios of the workspace's tests (`tests/faults.rs` of several crates) are built
+//! from these.
 //!
 //! [`replay_corpus`] runs a fuzz target's committed seeds, and the crashes fuzzing left in
 //! `fuzz/artifacts/`, through the target's entry point on stable: each crate's
 //! `tests/fuzz_corpus.rs` calls it, so that the normal test run checks exactly what the fuzzer
 //! checks, and a crash, once its input is in the corpus, stays fixed.
+
+#[cfg(feature = "hostile")]
+pub mod hostile;
+#[cfg(feature = "proxy")]
+pub mod proxy;
+pub mod rng;
 
 use std::fs;
 use std::net::SocketAddr;
