@@ -321,6 +321,89 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Parsed, ParseError>
     }
 }
 
+impl Message {
+    /// Checks that [`parse`] with `options` would not refuse this message for
+    /// its size or its nesting, without encoding it: a sender checks what it
+    /// is about to send, so that it can answer a failure itself instead of
+    /// sending what its peer would drop without being able to name the
+    /// request it answers.
+    ///
+    /// The encoded size is counted as the message is written to nothing (the
+    /// raw params, result and error data are counted, not copied); the raw
+    /// members are scanned for their nesting below the levels around them,
+    /// and for the escaped lone surrogates the parser refuses as well.
+    ///
+    /// # Errors
+    ///
+    /// A [`ParseError`] carrying the message's id: with
+    /// [`is_too_large`](ParseError::is_too_large) or
+    /// [`is_too_deep`](ParseError::is_too_deep), or a parse error for a lone
+    /// surrogate.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mcpwire_jsonrpc::{Message, ParseOptions, Response};
+    /// use serde_json::value::RawValue;
+    ///
+    /// let nested = RawValue::from_string("[[[[1]]]]".to_owned()).unwrap();
+    /// let response = Message::from(Response::new(7, nested));
+    /// let strict = ParseOptions { max_depth: 4, ..ParseOptions::default() };
+    /// assert!(response.check_limits(&strict).unwrap_err().is_too_deep());
+    /// assert!(response.check_limits(&ParseOptions::default()).is_ok());
+    /// ```
+    pub fn check_limits(&self, options: &ParseOptions) -> Result<(), ParseError> {
+        let id = self.id().cloned();
+        let mut counter = ByteCounter(0);
+        serde_json::to_writer(&mut counter, self)
+            .expect("a message holds only strings, integers and raw JSON, which always serialize");
+        if counter.0 > options.max_size {
+            let kind = Kind::TooLarge {
+                size: counter.0,
+                limit: options.max_size,
+            };
+            return Err(ParseError::new(kind, id));
+        }
+        // The message object is the first level; error data sits in the error object.
+        let (raw, levels_around) = match self {
+            Message::Request(Request { params, .. })
+            | Message::Notification(Notification { params, .. }) => (params.as_deref(), 1),
+            Message::Response(response) => (Some(&*response.result), 1),
+            Message::Error(error) => (error.error.data.as_deref(), 2),
+        };
+        let too_deep = || {
+            let kind = Kind::TooDeep {
+                limit: options.max_depth,
+            };
+            ParseError::new(kind, id.clone())
+        };
+        let Some(budget) = options.max_depth.checked_sub(levels_around) else {
+            return Err(too_deep());
+        };
+        if let Some(raw) = raw {
+            scan(raw.get().as_bytes(), budget).map_err(|error| match error.kind {
+                Kind::TooDeep { .. } => too_deep(),
+                kind => ParseError::new(kind, id.clone()),
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// Counts the bytes written to it and keeps none.
+struct ByteCounter(usize);
+
+impl std::io::Write for ByteCounter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 += bytes.len();
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Parses exactly one message; arrays are refused whatever `allow_batch`
 /// says.
 fn parse_single(bytes: &[u8], options: &ParseOptions) -> Result<Message, ParseError> {

@@ -659,3 +659,60 @@ fn error_response_from_parse_error_carries_code_id_and_lowercase_message() {
     assert!(text.starts_with("parse error: "), "{text}");
     assert_eq!(text, text.to_lowercase());
 }
+
+/// What a sender checks before sending (`Message::check_limits`) is what the receiver's
+/// parser refuses for size and nesting, for every kind of message, at and around each limit.
+#[test]
+fn check_limits_refuses_exactly_what_parse_refuses_for_size_and_nesting() {
+    use mcpwire_jsonrpc::{ErrorObject, ErrorResponse, Request, Response};
+    use serde_json::value::RawValue;
+
+    let raw = |text: &str| RawValue::from_string(text.to_owned()).expect("valid JSON");
+    for depth in 0..6 {
+        // An object holding `depth` nested arrays, with a string that looks like nesting.
+        let value = format!(
+            r#"{{"s":"[[{{","v":{}1{}}}"#,
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
+        let messages = [
+            Message::from(Request::new(1, "method", Some(raw(&value)))),
+            Message::from(Notification::new("note", Some(raw(&value)))),
+            Message::from(Response::new("r", raw(&value))),
+            Message::from(ErrorResponse::new(
+                Some(RequestId::from(2)),
+                ErrorObject::internal_error("failed")
+                    .with_data(raw(&value))
+                    .expect("raw JSON serializes"),
+            )),
+            Message::from(ErrorResponse::new(
+                None,
+                ErrorObject::internal_error("bare"),
+            )),
+        ];
+        for message in messages {
+            let bytes = message.to_vec();
+            for max_depth in 0..10 {
+                for max_size in [bytes.len() - 1, bytes.len(), bytes.len() + 1] {
+                    let options = ParseOptions {
+                        max_size,
+                        max_depth,
+                        ..ParseOptions::default()
+                    };
+                    let parsed = parse(&bytes, &options);
+                    let checked = message.check_limits(&options);
+                    let context = format!("{message} at depth {max_depth}, size {max_size}");
+                    match (&checked, &parsed) {
+                        (Ok(()), Ok(_)) => {}
+                        (Err(checked), Err(parsed)) => {
+                            assert_eq!(checked.is_too_large(), parsed.is_too_large(), "{context}");
+                            assert_eq!(checked.is_too_deep(), parsed.is_too_deep(), "{context}");
+                            assert_eq!(checked.id(), message.id(), "{context}");
+                        }
+                        _ => panic!("{context}: checked {checked:?}, parsed {parsed:?}"),
+                    }
+                }
+            }
+        }
+    }
+}
