@@ -4,6 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use mcpwire_jsonrpc::ParseOptions;
+
 use crate::Cancellation;
 
 /// The limits and policies of a [`Peer`](crate::Peer). Every bound has a default; the setters
@@ -16,6 +18,7 @@ pub struct Config {
     pub(crate) outbound_queue: usize,
     pub(crate) request_timeout: Option<Duration>,
     pub(crate) cancellation: Option<Arc<dyn Cancellation>>,
+    pub(crate) peer_limits: ParseOptions,
 }
 
 impl Config {
@@ -42,6 +45,7 @@ impl Config {
             outbound_queue: Self::DEFAULT_OUTBOUND_QUEUE,
             request_timeout: Some(Self::DEFAULT_REQUEST_TIMEOUT),
             cancellation: None,
+            peer_limits: ParseOptions::default(),
         }
     }
 
@@ -75,6 +79,18 @@ impl Config {
         self
     }
 
+    /// Sets the limits the peer reads messages with: the size and nesting of a message its
+    /// parser accepts (the other members of `limits` are not used). A response of a handler
+    /// that breaks them is not sent; the request is answered instead with `-32603` (internal
+    /// error) naming the limit, because the peer would refuse the response without being able
+    /// to tell which request it answered, and that request would wait for its timeout.
+    /// Default: [`ParseOptions::default`], the limits every mcpwire transport reads with
+    /// (4 MiB, 64 levels).
+    pub fn peer_limits(mut self, limits: ParseOptions) -> Self {
+        self.peer_limits = limits;
+        self
+    }
+
     /// Sets the protocol's cancellation notification, which the engine sends when an outbound
     /// request is dropped or times out, and honours when the peer sends it.
     pub fn cancellation(mut self, cancellation: impl Cancellation) -> Self {
@@ -99,6 +115,7 @@ impl fmt::Debug for Config {
             .field("outbound_queue", &self.outbound_queue)
             .field("request_timeout", &self.request_timeout)
             .field("cancellation", &self.cancellation.is_some())
+            .field("peer_limits", &self.peer_limits)
             .finish()
     }
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, Mutex};
 
 use mcpwire_jsonrpc::{
-    ErrorCode, ErrorObject, ErrorResponse, Message, Request, RequestId, Response,
+    ErrorCode, ErrorObject, ErrorResponse, Message, ParseOptions, Request, RequestId, Response,
 };
 use mcpwire_transport::{Inbound, MessageReceiver, MessageSender, SendOptions, Transport};
 use tokio::sync::{Semaphore, mpsc};
@@ -254,6 +254,7 @@ async fn admit<H: Handler>(peer: &Peer, handler: &Arc<H>, request: Request) {
                 Message::from(ErrorResponse::new(Some(id.clone()), error))
             }
         };
+        let reply = sendable(reply, &peer.shared.config.peer_limits);
         let _ = peer.enqueue(reply, SendOptions::related_to(id)).await;
     };
     if alone {
@@ -262,6 +263,28 @@ async fn admit<H: Handler>(peer: &Peer, handler: &Arc<H>, request: Request) {
     } else {
         tokio::spawn(serve);
     }
+}
+
+/// The reply itself, or, when the peer's parser would refuse it for its size or nesting, an
+/// internal error with the same id that says so: refused, the reply could not be matched to
+/// its request, which would wait for its timeout.
+fn sendable(reply: Message, limits: &ParseOptions) -> Message {
+    let Err(error) = reply.check_limits(limits) else {
+        return reply;
+    };
+    tracing::warn!(%error, "a response is beyond what the peer reads; answering with an error");
+    let what = if matches!(reply, Message::Error(_)) {
+        "error"
+    } else {
+        "result"
+    };
+    let how = if error.is_too_deep() {
+        "nested too deeply"
+    } else {
+        "too large"
+    };
+    let error = ErrorObject::internal_error(format!("the {what} is {how} to send: {error}"));
+    Message::from(ErrorResponse::new(reply.id().cloned(), error))
 }
 
 /// Polls a future, turning a panic into `Err(())` so that a failing handler still answers.

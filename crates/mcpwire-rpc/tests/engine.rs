@@ -775,3 +775,50 @@ async fn a_panicking_handler_answers_with_an_internal_error() {
     assert_eq!(result.get(), "1");
     assert_eq!(server.requests_in_flight(), 0);
 }
+
+#[tokio::test]
+async fn a_result_the_peer_would_refuse_is_answered_with_an_error_instead() {
+    let (left, right) = duplex(64);
+    let (client_handler, _) = handler();
+    let (server_handler, _) = handler();
+    let client = Peer::start(left, client_handler, config());
+    let limits = mcpwire_jsonrpc::ParseOptions {
+        max_size: 200,
+        max_depth: 8,
+        ..mcpwire_jsonrpc::ParseOptions::default()
+    };
+    let server = Peer::start(right, server_handler, config().peer_limits(limits));
+    let echo = |params: Value| {
+        let client = client.clone();
+        async move {
+            client
+                .request_raw("echo", Some(raw(params)), RequestOptions::default())
+                .await
+        }
+    };
+    // Sent, the echoed params would make a response the client's parser refuses without
+    // an id, and the request would wait for its timeout: it fails at once instead.
+    let large = echo(json!({"text": "x".repeat(200)}))
+        .await
+        .expect_err("too large");
+    let error = large.remote().expect("an error object");
+    assert_eq!(error.code, ErrorCode::INTERNAL_ERROR);
+    assert!(
+        error.message.contains("result is too large"),
+        "{}",
+        error.message
+    );
+    let deep = echo(json!({"a": [[[[[[[[1]]]]]]]]}))
+        .await
+        .expect_err("too deep");
+    let error = deep.remote().expect("an error object");
+    assert!(
+        error.message.contains("nested too deeply"),
+        "{}",
+        error.message
+    );
+    // Within the limits, the result goes as it is; the connection is fine.
+    let fits = echo(json!({"a": [[[[[[1]]]]]]})).await.expect("fits");
+    assert_eq!(fits.get(), r#"{"a":[[[[[[1]]]]]]}"#);
+    assert_eq!(server.requests_in_flight(), 0);
+}
