@@ -866,6 +866,40 @@ async fn an_error_after_notifications_ends_the_stream_with_status_200() {
 }
 
 #[tokio::test]
+async fn a_final_message_beyond_what_the_client_reads_is_replaced_by_an_error() {
+    let limits = mcpwire_jsonrpc::ParseOptions {
+        max_size: 1024,
+        ..mcpwire_jsonrpc::ParseOptions::default()
+    };
+    let harness = Harness::start(Config::default().peer_limits(limits)).await;
+    let text = "x".repeat(2048);
+    // The client would refuse the result and could not tell which request it answered: the
+    // request gets an error naming the limit instead, as JSON and at the end of a stream.
+    let response = harness.post(&call(5, "echo", json!({"text": text}))).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = json_body(response).await;
+    assert_eq!(body["id"], 5);
+    assert_eq!(body["error"]["code"], -32603);
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("result is too large"), "{message}");
+    let response = harness
+        .post(&call(6, "echo", json!({"text": text, "notify": true})))
+        .await;
+    let messages = sse_messages(&body_text(response).await);
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[1]["id"], 6);
+    assert_eq!(messages[1]["error"]["code"], -32603);
+    // Within the limit, the result goes as it is.
+    let response = harness
+        .post(&call(7, "echo", json!({"text": "fits"})))
+        .await;
+    assert_eq!(
+        json_body(response).await["result"]["content"][0]["text"],
+        "fits"
+    );
+}
+
+#[tokio::test]
 async fn a_handler_that_ends_without_answering_gets_an_internal_error() {
     let harness = Harness::start(Config::default()).await;
     for (id, tool) in [(3, "silent"), (4, "panic")] {

@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use mcpwire_jsonrpc::ParseOptions;
 use mcpwire_schema::ProtocolVersion;
 
 use crate::server::event_store::{EventStore, MemoryEventStore};
@@ -53,6 +54,7 @@ pub struct Config {
     pub(crate) protocol_versions: Vec<ProtocolVersion>,
     pub(crate) modern_versions: Vec<ProtocolVersion>,
     pub(crate) max_stateless_in_flight: usize,
+    pub(crate) peer_limits: ParseOptions,
     #[cfg(feature = "legacy-sse")]
     pub(crate) legacy_sse: Option<LegacySseEndpoints>,
 }
@@ -137,6 +139,7 @@ impl Config {
             ],
             modern_versions: ProtocolVersion::MODERN.to_vec(),
             max_stateless_in_flight: Self::DEFAULT_MAX_STATELESS_IN_FLIGHT,
+            peer_limits: ParseOptions::default(),
             #[cfg(feature = "legacy-sse")]
             legacy_sse: None,
         }
@@ -359,6 +362,18 @@ impl Config {
         self.max_stateless_in_flight
     }
 
+    /// Sets the limits clients read messages with: the size and nesting of a message their
+    /// parser accepts (the other members of `limits` are not used). A final message of the
+    /// [stateless lane](crate::server::StreamableHttpService::stateless) that breaks them is
+    /// not sent; the request is answered instead with `-32603` (internal error) naming the
+    /// limit, since the client would refuse the message and its request would wait for a
+    /// timeout. Default: [`ParseOptions::default`] (4 MiB, 64 levels), what mcpwire's client
+    /// reads with. (A session's messages come from its own engine, which has its own limits.)
+    pub fn peer_limits(mut self, limits: ParseOptions) -> Self {
+        self.peer_limits = limits;
+        self
+    }
+
     /// Sets how long [`serve`](crate::server::serve) waits for a connection's request headers,
     /// which also bounds how long an HTTP/1 connection may idle between requests.
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
@@ -477,7 +492,8 @@ impl fmt::Debug for Config {
             .field("shutdown_grace", &self.shutdown_grace)
             .field("protocol_versions", &self.protocol_versions)
             .field("modern_versions", &self.modern_versions)
-            .field("max_stateless_in_flight", &self.max_stateless_in_flight);
+            .field("max_stateless_in_flight", &self.max_stateless_in_flight)
+            .field("peer_limits", &self.peer_limits);
         #[cfg(feature = "legacy-sse")]
         debug.field("legacy_sse", &self.legacy_sse);
         debug.finish_non_exhaustive()

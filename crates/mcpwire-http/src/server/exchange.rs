@@ -241,7 +241,7 @@ impl Exchange {
     /// An [`Error`] for which [`Error::is_cancelled`] holds when the client has gone, or
     /// [`Error::is_answered`] when the final message went already.
     pub async fn respond(&self, outcome: Result<Box<RawValue>, ErrorObject>) -> Result<(), Error> {
-        let (message, status) = match outcome {
+        let (mut message, mut status) = match outcome {
             Ok(result) => (
                 Message::from(Response::new(self.id.clone(), result)),
                 StatusCode::OK,
@@ -254,6 +254,25 @@ impl Exchange {
                 )
             }
         };
+        if let Err(error) = message.check_limits(&self.config.peer_limits) {
+            // The client would refuse the message, and could not tell which request it
+            // answered: say why instead.
+            tracing::warn!(id = %self.id, %error, "a final message is beyond what the client reads; answering with an error");
+            let what = if matches!(message, Message::Error(_)) {
+                "error"
+            } else {
+                "result"
+            };
+            let how = if error.is_too_deep() {
+                "nested too deeply"
+            } else {
+                "too large"
+            };
+            let error =
+                ErrorObject::internal_error(format!("the {what} is {how} to send: {error}"));
+            message = Message::from(ErrorResponse::new(Some(self.id.clone()), error));
+            status = StatusCode::OK;
+        }
         let mut reply = self.reply.lock().await;
         if matches!(*reply, Reply::Finished) {
             return Err(self.over());
