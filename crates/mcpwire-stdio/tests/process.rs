@@ -301,8 +301,10 @@ async fn an_engine_calls_itself_through_cat() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pending_requests_fail_within_a_second_when_the_child_is_killed() {
+    // F-08 (a) of the fault scenarios: `kill -9` with 100 calls pending.
     let process = script("cat >/dev/null").spawn().expect("sh runs");
     let pid = process.id().expect("a running child has a pid");
+    let handle = process.handle();
     let peer = Peer::start(process, Echo, Config::default());
 
     let mut calls = tokio::task::JoinSet::new();
@@ -343,6 +345,17 @@ async fn pending_requests_fail_within_a_second_when_the_child_is_killed() {
         let error = outcome.expect_err("nobody answers");
         assert!(error.is_closed(), "{error:?}");
     }
+    // The child is reaped, not left a zombie: once its status is known, its process entry
+    // is gone.
+    let status = tokio::time::timeout(Duration::from_secs(1), handle.wait())
+        .await
+        .expect("the child is reaped within a second")
+        .expect("its status");
+    assert_eq!(status.signal(), Some(SIGKILL));
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "the killed child is still in the process table"
+    );
 }
 
 /// Whether a process with `pid` still exists (a zombie counts as gone: it has exited).
