@@ -9,10 +9,8 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -26,88 +24,10 @@ use mcpwire_auth::server::{
     AuthRequestBody, BearerAuthLayer, FetchPolicy, JwtVerifier, Principal, ProtectedResource,
 };
 use mcpwire_http::server::Config;
+use mcpwire_test_support::oauth::MockAuthorizationServer;
 use serde_json::{Value, json};
 use support::Log;
-use tokio::io::{AsyncBufReadExt as _, BufReader};
-use tokio::process::{Child, Command};
 use tower::Layer as _;
-
-/// How long the mock server may take to start.
-const START_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// How long installing the npm packages may take, on a machine that never did.
-const SETUP_TIMEOUT: Duration = Duration::from_secs(600);
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("the crate lives in crates/")
-        .to_path_buf()
-}
-
-/// The mock authorization server, stopped by its process id when dropped.
-struct MockServer {
-    child: Child,
-    issuer: String,
-}
-
-impl MockServer {
-    async fn start() -> MockServer {
-        let root = workspace_root();
-        let package = root.join("interop/node_modules/oauth2-mock-server/package.json");
-        if !package.exists() {
-            install(&root).await;
-        }
-        let mut child = Command::new("node")
-            .arg(root.join("interop/mock_authorization_server.mjs"))
-            .current_dir(root.join("interop"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("node starts: Node.js 20 or newer must be on PATH for this test");
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let mut line = String::new();
-        tokio::time::timeout(START_TIMEOUT, BufReader::new(stdout).read_line(&mut line))
-            .await
-            .expect("the mock authorization server starts in time")
-            .expect("its output is readable");
-        let started: Value = serde_json::from_str(&line).expect("it prints its issuer");
-        assert_eq!(started["pid"], child.id().expect("it runs"));
-        MockServer {
-            child,
-            issuer: started["issuer"].as_str().unwrap().to_owned(),
-        }
-    }
-}
-
-impl Drop for MockServer {
-    fn drop(&mut self) {
-        // `start_kill` signals this child's own process id.
-        let _ = self.child.start_kill();
-    }
-}
-
-/// `cargo xtask interop-setup`, for a checkout where it has not run yet.
-async fn install(root: &Path) {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = tokio::time::timeout(
-        SETUP_TIMEOUT,
-        Command::new(cargo)
-            .args(["xtask", "interop-setup"])
-            .current_dir(root)
-            .kill_on_drop(true)
-            .status(),
-    )
-    .await
-    .expect("interop-setup finishes in time")
-    .expect("cargo starts");
-    assert!(
-        status.success(),
-        "`cargo xtask interop-setup` failed ({status}); this test needs node 20+ and npm"
-    );
-}
 
 fn now() -> u64 {
     SystemTime::now()
@@ -213,7 +133,7 @@ fn initialize(url: &str, token: Option<&str>) -> Request<Full<Bytes>> {
 async fn the_resource_server_accepts_only_access_tokens_for_itself() {
     let (log, _logging) = Log::capture();
 
-    let mock = MockServer::start().await;
+    let mock = MockAuthorizationServer::start().await;
     let issuer = mock.issuer.clone();
     let client = http_client();
 
@@ -560,7 +480,7 @@ async fn a_tool_with_scopes_of_its_own_needs_a_step_up_and_sessions_and_tasks_st
     use mcpwire_schema::v2025_11_25::ToolExecutionTaskSupport;
     use mcpwire_server::{Context, Tool, ToolError};
 
-    let mock = MockServer::start().await;
+    let mock = MockAuthorizationServer::start().await;
     let issuer = mock.issuer.clone();
     let client = http_client();
 
@@ -705,7 +625,7 @@ async fn a_tool_with_scopes_of_its_own_needs_a_step_up_and_sessions_and_tasks_st
 async fn the_verifier_finds_the_issuers_keys_from_its_metadata() {
     use mcpwire_auth::server::TokenVerifier as _;
 
-    let mock = MockServer::start().await;
+    let mock = MockAuthorizationServer::start().await;
     let issuer = mock.issuer.clone();
     let client = http_client();
     let resource = "http://127.0.0.1:8080/mcp";

@@ -12,8 +12,7 @@
 //!
 //! Node.js 20 or newer must be on PATH: the test fails, it does not skip, without it.
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use mcpwire_auth::server::{
@@ -21,26 +20,14 @@ use mcpwire_auth::server::{
 };
 use mcpwire_http::server::Config;
 use mcpwire_server::{Context, Server, Tool, ToolError};
+use mcpwire_test_support::oauth::MockAuthorizationServer;
 use serde_json::{Map, Value};
-use tokio::io::{AsyncBufReadExt as _, BufReader};
-use tokio::process::{Child, Command};
 use tower::Layer as _;
 
-/// How long the mock server may take to start, and the example to finish.
+/// How long the example may take to finish.
 const WAIT: Duration = Duration::from_secs(30);
 
-/// How long installing the npm packages may take, on a machine that never did.
-const SETUP_TIMEOUT: Duration = Duration::from_secs(600);
-
 const CLIENT_ID: &str = "reporting-agent";
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("the crate lives in crates/")
-        .to_path_buf()
-}
 
 /// The built example `name`: `target/<profile>/examples/name`, beside `deps/` where this test
 /// runs from.
@@ -53,72 +40,6 @@ fn example(name: &str) -> PathBuf {
     let path = profile.join("examples").join(name);
     assert!(path.exists(), "{} was not built", path.display());
     path
-}
-
-/// The mock authorization server, stopped by its process id when dropped.
-struct MockServer {
-    child: Child,
-    issuer: String,
-}
-
-impl MockServer {
-    /// Starts it to authenticate `CLIENT_ID` by the public key `public_key_pem`.
-    async fn start(public_key_pem: &str) -> MockServer {
-        let root = workspace_root();
-        let package = root.join("interop/node_modules/oauth2-mock-server/package.json");
-        if !package.exists() {
-            install(&root).await;
-        }
-        let mut child = Command::new("node")
-            .arg(root.join("interop/mock_authorization_server.mjs"))
-            .current_dir(root.join("interop"))
-            .env("MCPWIRE_CLIENT_ID", CLIENT_ID)
-            .env("MCPWIRE_CLIENT_PUBLIC_KEY", public_key_pem)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("node starts: Node.js 20 or newer must be on PATH for this test");
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let mut line = String::new();
-        tokio::time::timeout(WAIT, BufReader::new(stdout).read_line(&mut line))
-            .await
-            .expect("the mock authorization server starts in time")
-            .expect("its output is readable");
-        let started: Value = serde_json::from_str(&line).expect("it prints its issuer");
-        assert_eq!(started["pid"], child.id().expect("it runs"));
-        MockServer {
-            child,
-            issuer: started["issuer"].as_str().unwrap().to_owned(),
-        }
-    }
-}
-
-impl Drop for MockServer {
-    fn drop(&mut self) {
-        // `start_kill` signals this child's own process id.
-        let _ = self.child.start_kill();
-    }
-}
-
-/// `cargo xtask interop-setup`, for a checkout where it has not run yet.
-async fn install(root: &Path) {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = tokio::time::timeout(
-        SETUP_TIMEOUT,
-        Command::new(cargo)
-            .args(["xtask", "interop-setup"])
-            .current_dir(root)
-            .kill_on_drop(true)
-            .status(),
-    )
-    .await
-    .expect("interop-setup finishes in time")
-    .expect("cargo starts");
-    assert!(
-        status.success(),
-        "`cargo xtask interop-setup` failed ({status}); this test needs node 20+ and npm"
-    );
 }
 
 /// A file holding `contents` for the example to read, removed when dropped.
@@ -145,7 +66,7 @@ impl Drop for KeyFile {
 async fn run_example(url: &str, key: &KeyFile) -> (bool, String, String) {
     let output = tokio::time::timeout(
         WAIT,
-        Command::new(example("machine_to_machine"))
+        tokio::process::Command::new(example("machine_to_machine"))
             .arg(url)
             .arg(CLIENT_ID)
             .arg(&key.0)
@@ -166,7 +87,12 @@ async fn run_example(url: &str, key: &KeyFile) -> (bool, String, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_example_calls_a_protected_server_with_a_private_key_jwt() {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-    let mock = MockServer::start(&key.public_key_pem()).await;
+    let public_key = key.public_key_pem();
+    let mock = MockAuthorizationServer::start_with_env(&[
+        ("MCPWIRE_CLIENT_ID", CLIENT_ID),
+        ("MCPWIRE_CLIENT_PUBLIC_KEY", &public_key),
+    ])
+    .await;
     let issuer = mock.issuer.clone();
 
     // The protected MCP server, in an axum app on a loopback port.

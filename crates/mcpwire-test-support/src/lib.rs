@@ -20,6 +20,8 @@
 
 #[cfg(feature = "hostile")]
 pub mod hostile;
+#[cfg(feature = "oauth-mock")]
+pub mod oauth;
 #[cfg(feature = "proxy")]
 pub mod proxy;
 pub mod rng;
