@@ -94,8 +94,14 @@ pub fn fuzz_classify(bytes: &[u8]) {
     let Ok(message) = Message::parse(bytes) else {
         return;
     };
-    let value: serde_json::Value =
-        serde_json::from_slice(bytes).expect("JSON the strict parser accepts reads as JSON");
+    let value: serde_json::Value = match serde_json::from_slice(bytes) {
+        Ok(value) => value,
+        // A number beyond `f64` in a member the strict parser skips unread is valid JSON
+        // that a plain reading into numbers cannot hold (RFC 8259 §6 lets readers limit the
+        // range); anything else must read.
+        Err(error) if error.to_string().starts_with("number out of range") => return,
+        Err(error) => panic!("JSON the strict parser accepts does not read as JSON: {error}"),
+    };
     let object = value.as_object().expect("a message is an object");
     assert_eq!(object.get("jsonrpc"), Some(&serde_json::json!("2.0")));
     let same_id = |id: &RequestId| match (id, object.get("id")) {

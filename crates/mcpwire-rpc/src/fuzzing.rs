@@ -17,6 +17,9 @@ use crate::{Cancellation, Config, Handler, Peer, RequestContext};
 /// Most operations one script runs.
 const MAX_OPERATIONS: usize = 256;
 
+/// Requests each connection's handlers serve at once.
+const MAX_IN_FLIGHT: usize = 4;
+
 /// How long the server waits for the answers to its own requests.
 const SERVER_TIMEOUT: Duration = Duration::from_millis(500);
 
@@ -118,7 +121,8 @@ struct Client {
 /// - every response names a request of that connection, and carries that connection's
 ///   result (nothing reaches the other connection);
 /// - no request gets two responses, and none whose handler returned after its cancellation;
-/// - every request neither cancelled nor cut off by a closed connection is answered;
+/// - every request neither cancelled nor cut off by a closed connection is answered, unless
+///   handlers waiting for cancellations that never came hold every slot;
 /// - the server never answers a response, and nothing stays pending or in flight once the
 ///   connections have closed.
 ///
@@ -243,7 +247,7 @@ fn connect(connection: u8) -> Client {
         observed: Arc::clone(&observed),
     };
     let config = Config::new()
-        .max_in_flight(4)
+        .max_in_flight(MAX_IN_FLIGHT)
         .max_queued(4)
         .cancellation(Cancelled);
     let server = Peer::start(far, worker, config);
@@ -311,6 +315,12 @@ fn check(client: &Client) {
         );
     }
     if client.closed {
+        return;
+    }
+    // Handlers that wait for a cancellation that never came hold their slots for good; with
+    // every slot held, the requests queued behind them rightly wait too.
+    let blocked = client.waiting.difference(&client.cancelled).count();
+    if blocked >= MAX_IN_FLIGHT {
         return;
     }
     for id in &client.sent {
