@@ -221,11 +221,31 @@ impl Fetched {
 pub(crate) struct Fetcher {
     service: HttpClientService,
     policy: FetchPolicy,
+    #[cfg(feature = "client")]
+    dpop: Option<crate::client::dpop::Dpop>,
 }
 
 impl Fetcher {
     pub(crate) fn new(service: HttpClientService, policy: FetchPolicy) -> Self {
-        Fetcher { service, policy }
+        Fetcher {
+            service,
+            policy,
+            #[cfg(feature = "client")]
+            dpop: None,
+        }
+    }
+
+    /// The fetcher, with DPoP proofs on its token requests.
+    #[cfg(feature = "client")]
+    pub(crate) fn with_dpop(mut self, dpop: Option<crate::client::dpop::Dpop>) -> Self {
+        self.dpop = dpop;
+        self
+    }
+
+    /// The DPoP state of the token requests, when DPoP is configured.
+    #[cfg(feature = "client")]
+    pub(crate) fn dpop(&self) -> Option<&crate::client::dpop::Dpop> {
+        self.dpop.as_ref()
     }
 
     #[cfg_attr(not(feature = "client"), allow(dead_code))]
@@ -253,12 +273,14 @@ impl Fetcher {
         self.send(url, request).await
     }
 
-    /// `POST url` with a form body, and HTTP Basic authentication when `basic` is given.
+    /// `POST url` with a form body, HTTP Basic authentication when `basic` is given, and the
+    /// DPoP proof `dpop` when given.
     pub(crate) async fn post_form(
         &self,
         url: &Url,
         form: &[(&str, &str)],
         basic: Option<HeaderValue>,
+        dpop: Option<HeaderValue>,
     ) -> Result<Fetched, Error> {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
@@ -270,6 +292,9 @@ impl Fetcher {
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded");
         if let Some(basic) = basic {
             request = request.header(AUTHORIZATION, basic);
+        }
+        if let Some(proof) = dpop {
+            request = request.header("dpop", proof);
         }
         self.send(url, request.body(Full::new(Bytes::from(body))))
             .await

@@ -128,7 +128,7 @@ async fn a_request_without_a_usable_token_gets_401_and_creates_no_session() {
             vec!["Bearer go od"],
             StatusCode::BAD_REQUEST,
             format!(
-                r#"{bare}, error="invalid_request", error_description="the Bearer credentials are not a token68""#
+                r#"{bare}, error="invalid_request", error_description="the credentials are not a token68""#
             ),
         ),
     ];

@@ -393,7 +393,7 @@ async fn the_resource_server_accepts_only_access_tokens_for_itself() {
 
     // No token reached the log.
     let log = log.text();
-    assert!(log.contains("refused a bearer token"), "{log}");
+    assert!(log.contains("refused an access token"), "{log}");
     for (name, token, _, _) in tokens.iter().chain([&(
         "good".to_owned(),
         good.clone(),

@@ -13,12 +13,13 @@ use url::Url;
 use crate::client::challenge::BearerChallenge;
 use crate::client::config::{Authorization, OAuthConfig};
 use crate::client::discovery::{Discovered, discover};
+use crate::client::dpop::Dpop;
 use crate::client::flow::{authorization_code, refresh};
 use crate::client::grant::{GrantRequest, TokenGrant};
 use crate::client::metadata::resource_covers;
 use crate::client::registration::Registrations;
 use crate::client::scope::{initial_scopes, union, with_offline_access};
-use crate::client::token::{TokenKey, TokenSet};
+use crate::client::token::{TokenKey, TokenSet, TokenType};
 use crate::error::{Error, Kind};
 use crate::fetch::Fetcher;
 use crate::guard::failing_service;
@@ -41,6 +42,7 @@ struct Binding {
 #[derive(Clone, Debug)]
 pub(crate) struct Sent {
     pub(crate) bearer: Option<Secret>,
+    pub(crate) token_type: TokenType,
     generation: u64,
 }
 
@@ -68,6 +70,7 @@ pub(crate) struct Authorizer {
     /// Held while discovering, authorizing or refreshing, so that concurrent `401`s lead to
     /// one authorization.
     running: tokio::sync::Mutex<()>,
+    dpop: Option<Dpop>,
 }
 
 impl Authorizer {
@@ -80,7 +83,9 @@ impl Authorizer {
                 .guarded_service()
                 .unwrap_or_else(|error| failing_service(&error)),
         };
+        let dpop = config.dpop.clone().map(Dpop::new);
         Authorizer {
+            dpop,
             config,
             fetch_service,
             registrations: Registrations::default(),
@@ -98,6 +103,12 @@ impl Authorizer {
     /// the user chose, since their URLs come from the servers.
     pub(crate) fn fetcher(&self) -> Fetcher {
         Fetcher::new(self.fetch_service.clone(), self.config.fetch_policy.clone())
+            .with_dpop(self.dpop.clone())
+    }
+
+    /// The DPoP state, when the configuration binds tokens with DPoP.
+    pub(crate) fn dpop(&self) -> Option<&Dpop> {
+        self.dpop.as_ref()
     }
 
     fn binding(&self, endpoint: &Url) -> Option<Binding> {
@@ -156,8 +167,12 @@ impl Authorizer {
             }
         }
         let generation = self.generation.load(Ordering::SeqCst);
+        let tokens = self.tokens(endpoint).map(|(_, tokens)| tokens);
         Sent {
-            bearer: self.tokens(endpoint).map(|(_, tokens)| tokens.access_token),
+            token_type: tokens
+                .as_ref()
+                .map_or(TokenType::Bearer, |tokens| tokens.token_type),
+            bearer: tokens.map(|tokens| tokens.access_token),
             generation,
         }
     }

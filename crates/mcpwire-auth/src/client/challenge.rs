@@ -96,7 +96,8 @@ pub struct BearerChallenge {
 }
 
 impl BearerChallenge {
-    /// The first `Bearer` challenge of the `WWW-Authenticate` headers, if they parse and
+    /// The first `Bearer` challenge of the `WWW-Authenticate` headers, else their first
+    /// `DPoP` challenge (RFC 9449 §7.1), which carries the same parameters, if they parse and
     /// carry one.
     pub fn from_headers(headers: &HeaderMap) -> Option<BearerChallenge> {
         let mut value = String::new();
@@ -114,9 +115,12 @@ impl BearerChallenge {
             return None;
         }
         let challenges = parse_challenges(&value).ok()?;
-        let bearer = challenges
-            .iter()
-            .find(|challenge| challenge.scheme().eq_ignore_ascii_case("bearer"))?;
+        let scheme = |name: &str| {
+            challenges
+                .iter()
+                .find(|challenge| challenge.scheme().eq_ignore_ascii_case(name))
+        };
+        let bearer = scheme("bearer").or_else(|| scheme("dpop"))?;
         Some(BearerChallenge {
             resource_metadata: bearer.param("resource_metadata").map(str::to_owned),
             scope: bearer.param("scope").map(str::to_owned),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use mcpwire_http::client::HttpClientService;
 use serde_json::{Value, json};
 
+use crate::client::dpop::DpopProver;
 use crate::client::grant::TokenGrant;
 use crate::client::token::{MemoryTokenStore, TokenStore};
 use crate::client::user_agent::UserAgent;
@@ -82,6 +83,7 @@ pub struct OAuthConfig {
     pub(crate) fetch_policy: FetchPolicy,
     pub(crate) http_service: Option<HttpClientService>,
     pub(crate) token_store: Arc<dyn TokenStore>,
+    pub(crate) dpop: Option<Arc<dyn DpopProver>>,
 }
 
 impl OAuthConfig {
@@ -118,6 +120,7 @@ impl OAuthConfig {
             fetch_policy: FetchPolicy::default(),
             http_service: None,
             token_store: Arc::new(MemoryTokenStore::new()),
+            dpop: None,
         }
     }
 
@@ -179,6 +182,24 @@ impl OAuthConfig {
         self
     }
 
+    /// Binds the client's tokens to a key it holds, with DPoP (RFC 9449): every token
+    /// request carries a proof from `prover`, so that the authorization server can bind the
+    /// tokens it issues to the prover's key (`token_type` `DPoP`), and each request to the
+    /// MCP server presents such a token as `Authorization: DPoP` with a fresh proof for
+    /// that request. A stolen DPoP-bound token is useless without the key.
+    ///
+    /// The client keeps the nonces the servers hand out (`DPoP-Nonce`), and retries a
+    /// request once when a server answers `use_dpop_nonce`. An authorization server that
+    /// lists `dpop_signing_alg_values_supported` without the prover's algorithm is refused;
+    /// one that answers with a `Bearer` token gets it used as such. Dynamic Client
+    /// Registration then asks for `dpop_bound_access_tokens`.
+    ///
+    /// `mcpwire-ext-dpop` provides the prover (a key generated per client, ES256).
+    pub fn dpop(mut self, prover: impl DpopProver) -> Self {
+        self.dpop = Some(Arc::new(prover));
+        self
+    }
+
     /// Where tokens are kept ([`MemoryTokenStore`] by default).
     pub fn token_store(mut self, store: impl TokenStore) -> Self {
         self.token_store = Arc::new(store);
@@ -196,14 +217,18 @@ impl OAuthConfig {
             Authorization::UserAgent(user_agent) => vec![user_agent.redirect_uri()],
             Authorization::Grant(_) => Vec::new(),
         };
-        json!({
+        let mut metadata = json!({
             "client_name": self.client_name,
             "redirect_uris": redirect_uris,
             "grant_types": grant_types,
             "response_types": ["code"],
             "token_endpoint_auth_method": token_endpoint_auth_method,
             "application_type": self.application_type,
-        })
+        });
+        if self.dpop.is_some() {
+            metadata["dpop_bound_access_tokens"] = Value::Bool(true);
+        }
+        metadata
     }
 
     /// The Client ID Metadata Document to serve at [`OAuthConfig::client_metadata_url`],
@@ -237,6 +262,13 @@ impl fmt::Debug for OAuthConfig {
             .field("max_step_ups", &self.max_step_ups)
             .field("fetch_policy", &self.fetch_policy)
             .field("http_service", &self.http_service.is_some())
+            .field(
+                "dpop",
+                &self
+                    .dpop
+                    .as_ref()
+                    .map(|prover| prover.algorithm().to_owned()),
+            )
             .finish_non_exhaustive()
     }
 }

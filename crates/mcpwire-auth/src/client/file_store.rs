@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::client::token::{TokenKey, TokenSet, TokenStore};
+use crate::client::token::{TokenKey, TokenSet, TokenStore, TokenType};
 use crate::error::{Error, Kind};
 use crate::secret::Secret;
 
@@ -61,6 +61,9 @@ struct Entry {
     issuer: String,
     resource: String,
     access_token: String,
+    /// `DPoP` for a DPoP-bound token; absent for a Bearer token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    token_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     refresh_token: Option<String>,
     /// Seconds since the Unix epoch.
@@ -206,6 +209,10 @@ fn read(path: &Path, file: File) -> Result<HashMap<TokenKey, TokenSet>, Error> {
         };
         let set = TokenSet {
             access_token: Secret::new(entry.access_token),
+            token_type: match entry.token_type.as_deref() {
+                Some("DPoP") => TokenType::Dpop,
+                _ => TokenType::Bearer,
+            },
             refresh_token: entry.refresh_token.map(Secret::new),
             expires_at: expires_at.map(|at| to_instant(at, now)),
             requested_scopes: entry.requested_scopes,
@@ -249,6 +256,7 @@ fn write(path: &Path, tokens: &HashMap<TokenKey, TokenSet>) -> std::io::Result<(
                 issuer: key.issuer.clone(),
                 resource: key.resource.clone(),
                 access_token: set.access_token.expose().to_owned(),
+                token_type: (set.token_type == TokenType::Dpop).then(|| "DPoP".to_owned()),
                 refresh_token: set
                     .refresh_token
                     .as_ref()
@@ -371,6 +379,7 @@ mod tests {
     fn tokens(access: &str, refresh: Option<&str>, expires_in: Option<Duration>) -> TokenSet {
         TokenSet {
             access_token: Secret::new(access),
+            token_type: TokenType::Bearer,
             refresh_token: refresh.map(Secret::new),
             expires_at: expires_in.map(|ahead| Instant::now() + ahead),
             requested_scopes: vec!["mcp:tools".to_owned()],

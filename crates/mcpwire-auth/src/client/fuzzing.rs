@@ -187,7 +187,7 @@ pub fn auth_metadata(bytes: &[u8]) {
 
     let requested = ["mcp:tools".to_owned()];
     for success in [true, false] {
-        match read_token_response(success, bytes, &requested) {
+        match read_token_response(success, bytes, &requested, true) {
             Ok(TokenOutcome::Granted(tokens)) => {
                 assert!(success);
                 assert!(!tokens.access_token.expose().is_empty());

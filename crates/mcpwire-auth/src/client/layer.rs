@@ -16,7 +16,9 @@ use url::Url;
 use crate::client::authorizer::{Authorizer, Reauthorized};
 use crate::client::challenge::BearerChallenge;
 use crate::client::config::OAuthConfig;
+use crate::client::dpop::{DPOP, is_nonce_challenge};
 use crate::client::metadata::server_resource;
+use crate::client::token::TokenType;
 use crate::error::{Error, Kind};
 
 /// The most times one request is sent (the first time, and each retry after a refresh, an
@@ -127,6 +129,7 @@ async fn send(
     let (parts, body) = request.into_parts();
     let mut refreshed = false;
     let mut authorized = false;
+    let mut nonce_retried = false;
     let mut step_ups = 0;
     for _ in 0..MAX_SENDS {
         let sent = authorizer.bearer(&fetcher, &endpoint).await;
@@ -135,9 +138,10 @@ async fn send(
         *attempt.uri_mut() = parts.uri.clone();
         *attempt.version_mut() = parts.version;
         *attempt.headers_mut() = parts.headers.clone();
-        if let Some(bearer) = &sent.bearer {
-            let mut value =
-                HeaderValue::from_str(&format!("Bearer {}", bearer.expose())).map_err(|_| {
+        if let Some(token) = &sent.bearer {
+            let scheme = sent.token_type.scheme();
+            let mut value = HeaderValue::from_str(&format!("{scheme} {}", token.expose()))
+                .map_err(|_| {
                     boxed(Error::new(
                         Kind::Token,
                         "the access token is not a header value",
@@ -145,8 +149,34 @@ async fn send(
                 })?;
             value.set_sensitive(true);
             attempt.headers_mut().insert(AUTHORIZATION, value);
+            if sent.token_type == TokenType::Dpop {
+                let dpop = authorizer.dpop().ok_or_else(|| {
+                    boxed(Error::new(
+                        Kind::Token,
+                        "a DPoP-bound token is stored but DPoP is not configured",
+                    ))
+                })?;
+                let proof = dpop
+                    .header(parts.method.as_str(), &url, Some(token))
+                    .map_err(boxed)?;
+                attempt.headers_mut().insert(DPOP, proof);
+            }
         }
         let response = inner.clone().oneshot(attempt).await?;
+        // A server may hand out its next nonce on any answer (RFC 9449 §9).
+        let fresh_nonce = authorizer
+            .dpop()
+            .is_some_and(|dpop| dpop.remember(&url, response.headers()));
+        if response.status() == StatusCode::UNAUTHORIZED
+            && sent.token_type == TokenType::Dpop
+            && fresh_nonce
+            && !nonce_retried
+            && is_nonce_challenge(response.headers())
+        {
+            tracing::debug!("the MCP server asked for a DPoP nonce; retrying with it");
+            nonce_retried = true;
+            continue;
+        }
         let challenge = BearerChallenge::from_headers(response.headers()).unwrap_or_default();
         match response.status() {
             StatusCode::UNAUTHORIZED if !authorized => {

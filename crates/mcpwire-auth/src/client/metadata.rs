@@ -90,6 +90,9 @@ pub struct AuthorizationServerMetadata {
     /// Whether authorization responses carry `iss` (RFC 9207 §3).
     #[serde(default)]
     pub authorization_response_iss_parameter_supported: Option<bool>,
+    /// The JWS algorithms the server takes for DPoP proofs (RFC 9449 §5.1).
+    #[serde(default)]
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
 }
 
 impl AuthorizationServerMetadata {
@@ -113,6 +116,7 @@ impl AuthorizationServerMetadata {
             grant_types_supported: None,
             client_id_metadata_document_supported: None,
             authorization_response_iss_parameter_supported: None,
+            dpop_signing_alg_values_supported: None,
         }
     }
 
@@ -176,6 +180,23 @@ impl AuthorizationServerMetadata {
     ///
     /// [`Error::is_discovery`] when `code_challenge_methods_supported` is absent or lacks
     /// `S256`.
+    /// Refuses a server whose `dpop_signing_alg_values_supported` leaves out `algorithm`;
+    /// a server that does not list any takes what it is sent.
+    pub(crate) fn check_dpop_algorithm(&self, algorithm: &str) -> Result<(), Error> {
+        match &self.dpop_signing_alg_values_supported {
+            Some(algorithms) if !algorithms.iter().any(|offered| offered == algorithm) => {
+                Err(Error::new(
+                    Kind::Discovery,
+                    format!(
+                        "the authorization server {} does not take DPoP proofs signed with {algorithm}",
+                        self.issuer
+                    ),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
     pub(crate) fn check_pkce(&self) -> Result<(), Error> {
         let offered = self
             .code_challenge_methods_supported

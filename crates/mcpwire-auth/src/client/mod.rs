@@ -30,6 +30,10 @@
 //!    `invalid_grant`, one full authorization), and steps up on `403 insufficient_scope`
 //!    with a retry limit.
 //!
+//! With [`OAuthConfig::dpop`], tokens are bound to a key the client holds (DPoP, RFC 9449):
+//! proofs on the token requests and on every request that presents a token, and the
+//! servers' nonces kept and answered.
+//!
 //! A client with no user to send anywhere (a service, a CI job, a headless agent) takes
 //! [`OAuthConfig::headless`] with a [`TokenGrant`] in place of the user agent: the grant
 //! obtains tokens at the token endpoint on its own ([`GrantRequest::token_request`]), and
@@ -69,6 +73,7 @@ mod authorizer;
 mod challenge;
 mod config;
 mod discovery;
+pub(crate) mod dpop;
 mod file_store;
 mod flow;
 #[doc(hidden)]
@@ -90,6 +95,7 @@ pub use challenge::{
     BearerChallenge, Challenge, MAX_CHALLENGES, MAX_HEADER_LENGTH, MAX_PARAMS, parse_challenges,
 };
 pub use config::{DEFAULT_MAX_STEP_UPS, OAuthConfig, PreRegistered};
+pub use dpop::{DPOP, DPOP_NONCE, DpopProver, ProofRequest};
 pub use file_store::FileTokenStore;
 pub use grant::{GrantFuture, GrantRequest, TokenGrant, TokenRequest};
 pub use layer::{AuthLayer, AuthService};
@@ -98,5 +104,5 @@ pub use metadata::{
     AuthorizationServerMetadata, ProtectedResourceMetadata, authorization_server_metadata_urls,
     protected_resource_metadata_urls, resource_covers,
 };
-pub use token::{MemoryTokenStore, TokenKey, TokenSet, TokenStore};
+pub use token::{MemoryTokenStore, TokenKey, TokenSet, TokenStore, TokenType};
 pub use user_agent::{AuthorizationFuture, AuthorizationPrompt, HeadlessUserAgent, UserAgent};

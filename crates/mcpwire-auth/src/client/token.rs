@@ -30,11 +30,36 @@ pub struct TokenKey {
     pub resource: String,
 }
 
+/// How an access token is presented (RFC 6749 §7.1): the `token_type` of the token
+/// response.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TokenType {
+    /// `Authorization: Bearer` (RFC 6750).
+    #[default]
+    Bearer,
+    /// `Authorization: DPoP` with a proof of possession of the key the token is bound to
+    /// (RFC 9449 §7.1).
+    Dpop,
+}
+
+impl TokenType {
+    /// The scheme of the `Authorization` header: `Bearer` or `DPoP`.
+    pub fn scheme(self) -> &'static str {
+        match self {
+            TokenType::Bearer => "Bearer",
+            TokenType::Dpop => "DPoP",
+        }
+    }
+}
+
 /// The tokens of one [`TokenKey`].
 #[derive(Clone)]
 pub struct TokenSet {
     /// The access token.
     pub access_token: Secret,
+    /// How the access token is presented.
+    pub token_type: TokenType,
     /// The refresh token, when the authorization server issued one.
     pub refresh_token: Option<Secret>,
     /// When the access token expires, when the server said.
@@ -58,6 +83,7 @@ impl fmt::Debug for TokenSet {
         formatter
             .debug_struct("TokenSet")
             .field("access_token", &self.access_token)
+            .field("token_type", &self.token_type)
             .field("refresh_token", &self.refresh_token)
             .field("expires_at", &self.expires_at)
             .field("requested_scopes", &self.requested_scopes)
@@ -161,6 +187,10 @@ pub(crate) enum TokenOutcome {
 
 /// Posts `form` to the token endpoint of `server`, with the `Authorization` header `basic`
 /// when given, and reads the answer to a request for `scopes`.
+///
+/// With DPoP configured on the fetcher, each attempt carries a fresh proof, a `DPoP-Nonce`
+/// of the answer is kept, and a `use_dpop_nonce` refusal that brings a nonce is retried once
+/// with it (RFC 9449 §8).
 pub(crate) async fn send_token_request(
     fetcher: &Fetcher,
     server: &AuthorizationServerMetadata,
@@ -171,21 +201,47 @@ pub(crate) async fn send_token_request(
     let endpoint = Url::parse(&server.token_endpoint).map_err(|error| {
         Error::new(Kind::Token, "the token endpoint is not a URL").with_source(error)
     })?;
+    let dpop = fetcher.dpop();
+    if let Some(dpop) = dpop {
+        server.check_dpop_algorithm(dpop.algorithm())?;
+    }
     let pairs: Vec<(&str, &str)> = form
         .iter()
         .map(|(key, value)| (*key, value.as_str()))
         .collect();
-    let response = fetcher
-        .post_form(&endpoint, &pairs, basic)
-        .await
-        .map_err(|error| {
-            Error::new(
-                Kind::Token,
-                format!("the token request to {} failed", origin(&endpoint)),
-            )
-            .with_source(error)
-        })?;
-    read_token_response(response.status.is_success(), &response.body, scopes)
+    let mut nonce_retried = false;
+    loop {
+        let proof = match dpop {
+            Some(dpop) => Some(dpop.header("POST", &endpoint, None)?),
+            None => None,
+        };
+        let response = fetcher
+            .post_form(&endpoint, &pairs, basic.clone(), proof)
+            .await
+            .map_err(|error| {
+                Error::new(
+                    Kind::Token,
+                    format!("the token request to {} failed", origin(&endpoint)),
+                )
+                .with_source(error)
+            })?;
+        let outcome = read_token_response(
+            response.status.is_success(),
+            &response.body,
+            scopes,
+            dpop.is_some(),
+        )?;
+        let new_nonce = dpop.is_some_and(|dpop| dpop.remember(&endpoint, &response.headers));
+        match outcome {
+            TokenOutcome::Refused(error)
+                if error == "use_dpop_nonce" && new_nonce && !nonce_retried =>
+            {
+                tracing::debug!(issuer = %server.issuer, "the token endpoint asked for a DPoP nonce; retrying with it");
+                nonce_retried = true;
+            }
+            outcome => return Ok(outcome),
+        }
+    }
 }
 
 /// The `Authorization` header of `client_secret_basic` (RFC 6749 §2.3.1: both parts
@@ -200,10 +256,13 @@ pub(crate) fn basic_authorization(client_id: &str, secret: &str) -> Option<Heade
 }
 
 /// Reads the token endpoint's answer to a request that asked for `requested_scopes`.
+///
+/// `DPoP` tokens are accepted only when the client sent a proof (`dpop`).
 pub(crate) fn read_token_response(
     success: bool,
     body: &[u8],
     requested_scopes: &[String],
+    dpop: bool,
 ) -> Result<TokenOutcome, Error> {
     if !success {
         let error = serde_json::from_slice::<TokenErrorResponse>(body)
@@ -214,15 +273,24 @@ pub(crate) fn read_token_response(
     let response: TokenResponse = serde_json::from_slice(body).map_err(|error| {
         Error::new(Kind::Token, "the token response is not the JSON expected").with_source(error)
     })?;
-    if !response.token_type.eq_ignore_ascii_case("bearer") {
+    let token_type = if response.token_type.eq_ignore_ascii_case("bearer") {
+        TokenType::Bearer
+    } else if dpop && response.token_type.eq_ignore_ascii_case("dpop") {
+        TokenType::Dpop
+    } else {
         return Err(Error::new(
             Kind::Token,
             format!(
-                "the token type `{}` is not supported (only Bearer)",
-                response.token_type
+                "the token type `{}` is not supported ({})",
+                response.token_type,
+                if dpop {
+                    "only Bearer and DPoP"
+                } else {
+                    "only Bearer: DPoP is not configured"
+                }
             ),
         ));
-    }
+    };
     if response.access_token.is_empty() {
         return Err(Error::new(Kind::Token, "the access token is empty"));
     }
@@ -232,6 +300,7 @@ pub(crate) fn read_token_response(
     };
     Ok(TokenOutcome::Granted(TokenSet {
         access_token: Secret::new(response.access_token),
+        token_type,
         refresh_token: response.refresh_token.map(Secret::new),
         expires_at: response
             .expires_in
@@ -255,7 +324,7 @@ mod tests {
     #[test]
     fn tokens_are_kept_per_issuer_and_resource() {
         let store = MemoryTokenStore::new();
-        let granted = |body: &str| match read_token_response(true, body.as_bytes(), &[]) {
+        let granted = |body: &str| match read_token_response(true, body.as_bytes(), &[], false) {
             Ok(TokenOutcome::Granted(tokens)) => tokens,
             _ => panic!("not granted"),
         };
@@ -274,7 +343,8 @@ mod tests {
     fn token_responses_are_read_and_redacted() {
         let requested = vec!["mcp:basic".to_owned()];
         let body = br#"{"access_token":"t0ken","token_type":"bearer","expires_in":60,"refresh_token":"r3fresh"}"#;
-        let Ok(TokenOutcome::Granted(tokens)) = read_token_response(true, body, &requested) else {
+        let Ok(TokenOutcome::Granted(tokens)) = read_token_response(true, body, &requested, false)
+        else {
             panic!("not granted");
         };
         assert_eq!(tokens.granted_scopes, requested);
@@ -287,11 +357,18 @@ mod tests {
         );
         let dpop = br#"{"access_token":"x","token_type":"DPoP"}"#;
         assert!(
-            read_token_response(true, dpop, &requested)
+            read_token_response(true, dpop, &requested, false)
                 .unwrap_err()
                 .is_token()
         );
-        let refused = read_token_response(false, br#"{"error":"invalid_grant"}"#, &requested);
+        let Ok(TokenOutcome::Granted(bound)) = read_token_response(true, dpop, &requested, true)
+        else {
+            panic!("not granted");
+        };
+        assert_eq!(bound.token_type, TokenType::Dpop);
+        assert_eq!(tokens.token_type, TokenType::Bearer);
+        let refused =
+            read_token_response(false, br#"{"error":"invalid_grant"}"#, &requested, false);
         assert!(matches!(refused, Ok(TokenOutcome::Refused(code)) if code == "invalid_grant"));
     }
 }

@@ -11,8 +11,8 @@ use crate::secret::Secret;
 pub(crate) enum Presented {
     /// No `Authorization` header, or one of another scheme (`Basic …`): no token at all.
     Nothing,
-    /// A token of the right form and size.
-    Token(Secret),
+    /// A token of the right form and size, with the scheme it came with.
+    Token(Secret, Scheme),
     /// A malformed request: two `Authorization` headers, or `Bearer` credentials that are
     /// not one `token68`. The text says which, without the header's value.
     Malformed(&'static str),
@@ -20,10 +20,19 @@ pub(crate) enum Presented {
     TooLong,
 }
 
-/// Reads the bearer token of `headers`: exactly one `Authorization` header, the scheme
-/// `Bearer` in any case, one or more spaces, then a `token68` (RFC 7235 §2.1) of at most
-/// `max_bytes` bytes.
-pub(crate) fn presented(headers: &HeaderMap, max_bytes: usize) -> Presented {
+/// The scheme a token came with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scheme {
+    /// `Authorization: Bearer` (RFC 6750).
+    Bearer,
+    /// `Authorization: DPoP` (RFC 9449 §7.1).
+    Dpop,
+}
+
+/// Reads the access token of `headers`: exactly one `Authorization` header, the scheme
+/// `Bearer` (or `DPoP`, when `dpop` is accepted) in any case, one or more spaces, then a
+/// `token68` (RFC 7235 §2.1) of at most `max_bytes` bytes.
+pub(crate) fn presented(headers: &HeaderMap, max_bytes: usize, dpop: bool) -> Presented {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Presented::Nothing;
@@ -36,23 +45,27 @@ pub(crate) fn presented(headers: &HeaderMap, max_bytes: usize) -> Presented {
         Some(space) => (&bytes[..space], &bytes[space..]),
         None => (bytes, &[][..]),
     };
-    if !scheme.eq_ignore_ascii_case(b"bearer") {
+    let scheme = if scheme.eq_ignore_ascii_case(b"bearer") {
+        Scheme::Bearer
+    } else if dpop && scheme.eq_ignore_ascii_case(b"dpop") {
+        Scheme::Dpop
+    } else {
         return Presented::Nothing;
-    }
+    };
     let token = trim_spaces(rest);
     if token.len() > max_bytes {
         return Presented::TooLong;
     }
     if token.is_empty() {
-        return Presented::Malformed("the Bearer credentials are empty");
+        return Presented::Malformed("the credentials are empty");
     }
     if !is_token68(token) {
-        return Presented::Malformed("the Bearer credentials are not a token68");
+        return Presented::Malformed("the credentials are not a token68");
     }
     // A token68 is ASCII, so the conversion cannot fail.
     match std::str::from_utf8(token) {
-        Ok(token) => Presented::Token(Secret::new(token)),
-        Err(_) => Presented::Malformed("the Bearer credentials are not a token68"),
+        Ok(token) => Presented::Token(Secret::new(token), scheme),
+        Err(_) => Presented::Malformed("the credentials are not a token68"),
     }
 }
 
@@ -88,12 +101,12 @@ mod tests {
         for value in values {
             headers.append(AUTHORIZATION, HeaderValue::from_bytes(value).unwrap());
         }
-        presented(&headers, 32)
+        presented(&headers, 32, false)
     }
 
     fn token(values: &[&[u8]]) -> Option<String> {
         match read(values) {
-            Presented::Token(token) => Some(token.expose().to_owned()),
+            Presented::Token(token, Scheme::Bearer) => Some(token.expose().to_owned()),
             _ => None,
         }
     }
@@ -142,5 +155,21 @@ mod tests {
         assert!(matches!(read(&[long.as_bytes()]), Presented::TooLong));
         let limit = format!("Bearer {}", "a".repeat(32));
         assert!(token(&[limit.as_bytes()]).is_some());
+    }
+
+    #[test]
+    fn the_dpop_scheme_is_read_only_when_accepted() {
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, HeaderValue::from_static("DPoP abc"));
+        assert!(matches!(presented(&headers, 32, false), Presented::Nothing));
+        assert!(matches!(
+            presented(&headers, 32, true),
+            Presented::Token(token, Scheme::Dpop) if token.expose() == "abc"
+        ));
+        headers.insert(AUTHORIZATION, HeaderValue::from_static("dpop a b"));
+        assert!(matches!(
+            presented(&headers, 32, true),
+            Presented::Malformed(_)
+        ));
     }
 }

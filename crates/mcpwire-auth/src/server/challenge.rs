@@ -12,6 +12,10 @@ pub(crate) enum ErrorCode {
     InvalidToken,
     /// A valid token without the scopes the request needs (`403`).
     InsufficientScope,
+    /// A DPoP proof that is missing, malformed or not for this request (RFC 9449 §7.1).
+    InvalidDpopProof,
+    /// A DPoP proof without the server's current nonce (RFC 9449 §9).
+    UseDpopNonce,
 }
 
 impl ErrorCode {
@@ -20,14 +24,18 @@ impl ErrorCode {
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::InsufficientScope => "insufficient_scope",
+            ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
+            ErrorCode::UseDpopNonce => "use_dpop_nonce",
         }
     }
 }
 
-/// One `Bearer` challenge: `resource_metadata`, then `scope`, `error` and
-/// `error_description` when there are.
+/// One `Bearer` challenge, or with `algs` a `DPoP` one (RFC 9449 §7.1): `algs` (`DPoP`
+/// only), `resource_metadata`, then `scope`, `error` and `error_description` when there are.
 #[derive(Debug)]
 pub(crate) struct Challenge<'a> {
+    /// The algorithms of a `DPoP` challenge, space-separated; `None` for `Bearer`.
+    pub(crate) dpop_algs: Option<&'a str>,
     pub(crate) resource_metadata: &'a str,
     pub(crate) scope: Option<&'a str>,
     pub(crate) error: Option<ErrorCode>,
@@ -39,10 +47,14 @@ impl Challenge<'_> {
     /// characters RFC 6750 §3 allows in it (printable ASCII but `"` and `\`), the others
     /// become `?`. The metadata URL and the scopes were checked when the layer was built.
     pub(crate) fn header_value(&self) -> HeaderValue {
-        let mut value = format!(
-            "Bearer resource_metadata=\"{}\"",
+        let mut value = match self.dpop_algs {
+            Some(algs) => format!("DPoP algs=\"{}\", ", quotable(algs)),
+            None => "Bearer ".to_owned(),
+        };
+        value.push_str(&format!(
+            "resource_metadata=\"{}\"",
             quotable(self.resource_metadata)
-        );
+        ));
         if let Some(scope) = self.scope {
             value.push_str(&format!(", scope=\"{}\"", quotable(scope)));
         }
@@ -78,6 +90,7 @@ mod tests {
     #[test]
     fn challenges_carry_metadata_scope_and_error() {
         let bare = Challenge {
+            dpop_algs: None,
             resource_metadata: METADATA,
             scope: None,
             error: None,
@@ -88,6 +101,7 @@ mod tests {
             "Bearer resource_metadata=\"https://mcp.example.com/.well-known/oauth-protected-resource/mcp\""
         );
         let full = Challenge {
+            dpop_algs: None,
             resource_metadata: METADATA,
             scope: Some("mcp:tools mcp:resources"),
             error: Some(ErrorCode::InsufficientScope),
@@ -99,12 +113,25 @@ mod tests {
              scope=\"mcp:tools mcp:resources\", error=\"insufficient_scope\", \
              error_description=\"the token lacks ?mcp:tools? ? ?\""
         );
+        let dpop = Challenge {
+            dpop_algs: Some("ES256 PS256"),
+            resource_metadata: METADATA,
+            scope: None,
+            error: Some(ErrorCode::UseDpopNonce),
+            description: None,
+        };
+        assert_eq!(
+            dpop.header_value(),
+            "DPoP algs=\"ES256 PS256\", resource_metadata=\"https://mcp.example.com/.well-known/oauth-protected-resource/mcp\", \
+             error=\"use_dpop_nonce\""
+        );
     }
 
     #[cfg(feature = "client")]
     #[test]
     fn the_mcpwire_client_reads_what_the_server_writes() {
         let challenge = Challenge {
+            dpop_algs: None,
             resource_metadata: METADATA,
             scope: Some("a b"),
             error: Some(ErrorCode::InvalidToken),

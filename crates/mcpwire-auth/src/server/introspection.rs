@@ -115,7 +115,7 @@ impl IntrospectionVerifier {
         }
         let fetched = inner
             .fetcher
-            .post_form(&inner.endpoint, &form, basic)
+            .post_form(&inner.endpoint, &form, basic, None)
             .await
             .map_err(|error| {
                 tracing::warn!(%error, "cannot reach the introspection endpoint");

@@ -18,8 +18,10 @@ use http_body_util::{BodyExt as _, Either, Full, LengthLimitError, Limited};
 use tower::{Layer, Service, ServiceExt as _};
 
 use crate::error::Error;
-use crate::server::bearer::{Presented, presented};
+use crate::secret::Secret;
+use crate::server::bearer::{Presented, Scheme, presented};
 use crate::server::challenge::{Challenge, ErrorCode};
+use crate::server::dpop::{CheckedProof, DpopSettings, ProofTarget};
 use crate::server::principal::Principal;
 use crate::server::resource::{Compiled, ProtectedResource};
 use crate::server::verifier::TokenVerifier;
@@ -34,6 +36,12 @@ pub type AuthBody<B> = Either<B, Full<Bytes>>;
 pub type AuthRequestBody<B> = Either<B, Full<Bytes>>;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The `DPoP` request header (RFC 9449 §4.1).
+const DPOP_HEADER: http::HeaderName = http::HeaderName::from_static("dpop");
+
+/// The `DPoP-Nonce` response header (RFC 9449 §9).
+const DPOP_NONCE_HEADER: http::HeaderName = http::HeaderName::from_static("dpop-nonce");
 
 /// A `tower` layer that makes an MCP endpoint an OAuth 2.1 resource server.
 ///
@@ -186,7 +194,14 @@ where
             if is_metadata_request(&shared.resource, &request) {
                 return Ok(metadata_response(&shared.resource, request.method()).map(Either::Right));
             }
-            let principal = match authorize(&shared, request.headers()).await {
+            let principal = match authorize(
+                &shared,
+                request.method(),
+                request.uri(),
+                request.headers(),
+            )
+            .await
+            {
                 Ok(principal) => principal,
                 Err(refusal) => return Ok(refusal.map(Either::Right)),
             };
@@ -271,15 +286,18 @@ fn status_only(status: StatusCode) -> Response<Full<Bytes>> {
     response
 }
 
-/// Reads, verifies and checks the scopes of the request's token: the principal, or the
-/// refusal to answer with.
+/// Reads, verifies and checks the scopes of the request's token (and its DPoP proof): the
+/// principal, or the refusal to answer with.
 async fn authorize(
     shared: &Shared,
+    method: &Method,
+    uri: &http::Uri,
     headers: &HeaderMap,
 ) -> Result<Principal, Response<Full<Bytes>>> {
     let resource = &shared.resource;
-    let token = match presented(headers, resource.max_token_bytes) {
-        Presented::Token(token) => token,
+    let dpop = resource.dpop.as_ref();
+    let (token, scheme) = match presented(headers, resource.max_token_bytes, dpop.is_some()) {
+        Presented::Token(token, scheme) => (token, scheme),
         Presented::Nothing => {
             return Err(refusal(
                 resource,
@@ -290,7 +308,7 @@ async fn authorize(
             ));
         }
         Presented::Malformed(description) => {
-            tracing::debug!(reason = description, "refused a malformed bearer request");
+            tracing::debug!(reason = description, "refused a malformed authorization");
             return Err(refusal(
                 resource,
                 StatusCode::BAD_REQUEST,
@@ -300,7 +318,7 @@ async fn authorize(
             ));
         }
         Presented::TooLong => {
-            tracing::debug!("refused a bearer token over the size limit");
+            tracing::debug!("refused an access token over the size limit");
             return Err(refusal(
                 resource,
                 StatusCode::UNAUTHORIZED,
@@ -310,19 +328,34 @@ async fn authorize(
             ));
         }
     };
+    let proof = match (scheme, dpop) {
+        (Scheme::Dpop, Some(dpop)) => {
+            Some(check_proof(resource, dpop, method, uri, headers, &token)?)
+        }
+        (Scheme::Bearer, Some(dpop)) if dpop.required => {
+            return Err(refusal(
+                resource,
+                StatusCode::UNAUTHORIZED,
+                Some(ErrorCode::InvalidToken),
+                Some("this resource takes DPoP-bound tokens only"),
+                None,
+            ));
+        }
+        _ => None,
+    };
     let principal = match shared.verifier.verify(&token).await {
         Ok(principal) => principal,
         Err(rejection) if rejection.is_unavailable() => {
             tracing::warn!(
                 reason = rejection.description(),
-                "cannot verify a bearer token"
+                "cannot verify an access token"
             );
             let mut response = Response::new(Full::new(Bytes::new()));
             *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
             return Err(response);
         }
         Err(rejection) => {
-            tracing::debug!(reason = rejection.description(), "refused a bearer token");
+            tracing::debug!(reason = rejection.description(), "refused an access token");
             return Err(refusal(
                 resource,
                 StatusCode::UNAUTHORIZED,
@@ -332,6 +365,7 @@ async fn authorize(
             ));
         }
     };
+    check_binding(resource, dpop, proof.as_ref(), &principal)?;
     let required: Vec<&str> = resource
         .required_scopes
         .iter()
@@ -339,6 +373,101 @@ async fn authorize(
         .collect();
     check_scopes(resource, &principal, &required)?;
     Ok(principal)
+}
+
+/// Checks the request's one `DPoP` proof with the checker: the checked proof, or the
+/// refusal.
+fn check_proof(
+    resource: &Compiled,
+    dpop: &DpopSettings,
+    method: &Method,
+    uri: &http::Uri,
+    headers: &HeaderMap,
+    token: &Secret,
+) -> Result<CheckedProof, Response<Full<Bytes>>> {
+    let invalid = |description: &str| {
+        tracing::debug!(reason = description, "refused a DPoP proof");
+        refusal(
+            resource,
+            StatusCode::UNAUTHORIZED,
+            Some(ErrorCode::InvalidDpopProof),
+            Some(description),
+            None,
+        )
+    };
+    let mut proofs = headers.get_all(DPOP_HEADER).iter();
+    let (Some(proof), None) = (proofs.next(), proofs.next()) else {
+        return Err(invalid(
+            "a DPoP-bound request needs exactly one DPoP header",
+        ));
+    };
+    let Ok(proof) = proof.to_str() else {
+        return Err(invalid("the DPoP proof is not a JWT"));
+    };
+    // `htu` is the request's URI with the resource's scheme and authority: what the client
+    // sent the request to, whatever the proxies in between rewrote.
+    let mut target = resource.url.clone();
+    target.set_path(uri.path());
+    let checked = dpop
+        .checker
+        .check(proof, &ProofTarget::new(method, &target, token));
+    checked.map_err(|rejection| match rejection.nonce() {
+        Some(nonce) => {
+            let mut response = refusal(
+                resource,
+                StatusCode::UNAUTHORIZED,
+                Some(ErrorCode::UseDpopNonce),
+                Some(rejection.description()),
+                None,
+            );
+            if let Ok(nonce) = HeaderValue::from_str(nonce) {
+                response.headers_mut().insert(DPOP_NONCE_HEADER, nonce);
+            }
+            response
+        }
+        None => invalid(rejection.description()),
+    })
+}
+
+/// Checks that a DPoP-bound token came with a proof of its key, and a proof with the token
+/// its key is bound to; then records the proof against replay.
+fn check_binding(
+    resource: &Compiled,
+    dpop: Option<&DpopSettings>,
+    proof: Option<&CheckedProof>,
+    principal: &Principal,
+) -> Result<(), Response<Full<Bytes>>> {
+    let bound = principal.confirmation_thumbprint();
+    let refuse = |code: ErrorCode, description: &str| {
+        tracing::debug!(reason = description, "refused an access token");
+        Err(refusal(
+            resource,
+            StatusCode::UNAUTHORIZED,
+            Some(code),
+            Some(description),
+            None,
+        ))
+    };
+    match (proof, bound, dpop) {
+        (None, None, _) => Ok(()),
+        (None, Some(_), _) => refuse(
+            ErrorCode::InvalidToken,
+            "a DPoP-bound token must be presented with the DPoP scheme and a proof",
+        ),
+        (Some(_), None, _) => refuse(ErrorCode::InvalidToken, "the token is not DPoP-bound"),
+        (Some(proof), Some(bound), Some(dpop)) => {
+            if proof.thumbprint != bound {
+                return refuse(
+                    ErrorCode::InvalidDpopProof,
+                    "the DPoP proof's key is not the key the token is bound to",
+                );
+            }
+            dpop.checker
+                .record(proof)
+                .or_else(|rejection| refuse(ErrorCode::InvalidDpopProof, rejection.description()))
+        }
+        (Some(_), Some(_), None) => refuse(ErrorCode::InvalidToken, "DPoP is not accepted"),
+    }
 }
 
 /// Checks that the token grants every scope of `needed`, or answers `403` with a challenge
@@ -385,7 +514,11 @@ fn step_up_scope(resource: &Compiled, principal: &Principal, needed: &[&str]) ->
     scopes.join(" ")
 }
 
-/// A refusal with its challenge; `scope` overrides the resource's challenge scope.
+/// A refusal with its challenges; `scope` overrides the resource's challenge scope.
+///
+/// With DPoP accepted, a `DPoP` challenge (with `algs`) comes with the `Bearer` one, or in
+/// its place when DPoP is required; an error about the proof goes into the `DPoP` challenge
+/// only.
 fn refusal(
     resource: &Compiled,
     status: StatusCode,
@@ -393,17 +526,40 @@ fn refusal(
     description: Option<&str>,
     scope: Option<&str>,
 ) -> Response<Full<Bytes>> {
-    let challenge = Challenge {
-        resource_metadata: &resource.metadata_url,
-        scope: scope.or(resource.challenge_scope.as_deref()),
+    let scope = scope.or(resource.challenge_scope.as_deref());
+    let dpop_error = matches!(
         error,
-        description,
-    };
+        Some(ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce)
+    );
     let mut response = Response::new(Full::new(Bytes::new()));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(WWW_AUTHENTICATE, challenge.header_value());
+    let bearer = resource.dpop.as_ref().is_none_or(|dpop| !dpop.required) && !dpop_error;
+    if bearer {
+        let challenge = Challenge {
+            dpop_algs: None,
+            resource_metadata: &resource.metadata_url,
+            scope,
+            error,
+            description,
+        };
+        response
+            .headers_mut()
+            .append(WWW_AUTHENTICATE, challenge.header_value());
+    }
+    if let Some(dpop) = &resource.dpop {
+        let algs = dpop.checker.algorithms().join(" ");
+        let own_error = dpop_error || !bearer;
+        let challenge = Challenge {
+            dpop_algs: Some(&algs),
+            resource_metadata: &resource.metadata_url,
+            scope,
+            error: error.filter(|_| own_error),
+            description: description.filter(|_| own_error),
+        };
+        response
+            .headers_mut()
+            .append(WWW_AUTHENTICATE, challenge.header_value());
+    }
     response
 }
 

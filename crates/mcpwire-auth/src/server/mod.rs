@@ -35,6 +35,7 @@
 
 mod bearer;
 mod challenge;
+mod dpop;
 mod introspection;
 mod jwks;
 mod jwt;
@@ -47,6 +48,7 @@ mod verifier;
 pub use crate::fetch::{DEFAULT_FETCH_DEADLINE, DEFAULT_MAX_BODY_BYTES, FetchPolicy};
 pub use crate::guard::{Resolve, ResolveFuture, SystemResolver};
 pub use crate::secret::Secret;
+pub use dpop::{CheckedProof, DpopChecker, DpopRejection, ProofTarget};
 pub use introspection::{
     DEFAULT_INTROSPECTION_CACHE_CAPACITY, DEFAULT_INTROSPECTION_CACHE_TTL, IntrospectionVerifier,
     IntrospectionVerifierBuilder,

@@ -38,6 +38,12 @@ impl Principal {
         self.scopes.iter().any(|granted| granted == scope)
     }
 
+    /// The JWK thumbprint the token is bound to (`cnf.jkt`, RFC 9449 §6), for a DPoP-bound
+    /// token.
+    pub fn confirmation_thumbprint(&self) -> Option<&str> {
+        self.claims.get("cnf")?.get("jkt")?.as_str()
+    }
+
     /// An opaque key naming this principal, the same for every token of it: a digest of the
     /// issuer and the subject (the client id when there is no subject). The bearer layer
     /// binds sessions to it, so another principal cannot use them.

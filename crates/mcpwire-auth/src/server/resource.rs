@@ -1,12 +1,15 @@
 //! [`ProtectedResource`]: what the MCP server says about itself in its Protected Resource
 //! Metadata (RFC 9728), and what every request must carry.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use serde::Serialize;
 use url::Url;
 
 use crate::error::{Error, Kind};
 use crate::guard::is_loopback_host;
+use crate::server::dpop::{DpopChecker, DpopSettings};
 use crate::server::operation::OperationScopes;
 
 /// The well-known URI suffix of Protected Resource Metadata (RFC 9728 §3).
@@ -50,6 +53,7 @@ pub struct ProtectedResource {
     pub(crate) root_metadata: bool,
     pub(crate) max_token_bytes: usize,
     pub(crate) max_request_bytes: usize,
+    pub(crate) dpop: Option<DpopSettings>,
 }
 
 impl ProtectedResource {
@@ -77,6 +81,7 @@ impl ProtectedResource {
             root_metadata: true,
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
+            dpop: None,
         }
     }
 
@@ -184,6 +189,33 @@ impl ProtectedResource {
         self
     }
 
+    /// Accepts DPoP-bound tokens (RFC 9449): `Authorization: DPoP` with a `DPoP` proof that
+    /// `checker` accepts for the request, from the key the token's `cnf.jkt` names. A token
+    /// bound to a key and presented as `Bearer` is refused, and so is a replayed proof.
+    /// Plain Bearer tokens stay accepted unless [`dpop_required`](Self::dpop_required).
+    ///
+    /// The metadata lists the checker's algorithms as `dpop_signing_alg_values_supported`,
+    /// and the challenges offer `DPoP` with them (`algs`). `mcpwire-ext-dpop` provides the
+    /// checker.
+    pub fn dpop(mut self, checker: impl DpopChecker) -> Self {
+        let required = self.dpop.as_ref().is_some_and(|dpop| dpop.required);
+        self.dpop = Some(DpopSettings {
+            checker: Arc::new(checker),
+            required,
+        });
+        self
+    }
+
+    /// Whether every token must be DPoP-bound (off by default): then Bearer tokens are
+    /// refused, the challenges offer `DPoP` only, and the metadata says
+    /// `dpop_bound_access_tokens_required`. Has no effect without [`dpop`](Self::dpop).
+    pub fn dpop_required(mut self, required: bool) -> Self {
+        if let Some(dpop) = &mut self.dpop {
+            dpop.required = required;
+        }
+        self
+    }
+
     /// Checks the configuration and prepares what is served.
     pub(crate) fn compile(self) -> Result<Compiled, Error> {
         let url = check_resource(&self.resource)?;
@@ -238,6 +270,14 @@ impl ProtectedResource {
             resource_documentation: self.resource_documentation.as_deref(),
             resource_policy_uri: self.resource_policy_uri.as_deref(),
             resource_tos_uri: self.resource_tos_uri.as_deref(),
+            dpop_signing_alg_values_supported: self
+                .dpop
+                .as_ref()
+                .map(|dpop| dpop.checker.algorithms()),
+            dpop_bound_access_tokens_required: self
+                .dpop
+                .as_ref()
+                .and_then(|dpop| dpop.required.then_some(true)),
         };
         let document = serde_json::to_vec(&document)
             .map_err(|error| config("cannot write the metadata").with_source(error))?;
@@ -250,6 +290,8 @@ impl ProtectedResource {
             Some(self.required_scopes.join(" "))
         };
         Ok(Compiled {
+            url,
+            dpop: self.dpop,
             resource: self.resource,
             document: Bytes::from(document),
             metadata_url,
@@ -280,6 +322,10 @@ struct Document<'a> {
     resource_policy_uri: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     resource_tos_uri: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dpop_signing_alg_values_supported: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dpop_bound_access_tokens_required: Option<bool>,
 }
 
 /// A checked [`ProtectedResource`], with what the layer serves ready.
@@ -287,6 +333,10 @@ struct Document<'a> {
 pub(crate) struct Compiled {
     /// The canonical URI, as configured.
     pub(crate) resource: String,
+    /// The canonical URI, parsed: the scheme and authority of the `htu` of DPoP proofs.
+    pub(crate) url: Url,
+    /// The DPoP settings, when DPoP-bound tokens are accepted.
+    pub(crate) dpop: Option<DpopSettings>,
     /// The metadata document's bytes.
     pub(crate) document: Bytes,
     /// The URL of the metadata at the path-inserted well-known URI: the challenges'
