@@ -18,6 +18,7 @@ use mcpwire_client::{
     Client, ClientBuilder, Era, EraChoice, ErrorObject, ProtocolVersion, RequestContext,
 };
 use mcpwire_ext_client_credentials::{ClientCredentials, PrivateKey, SigningAlgorithm};
+use mcpwire_ext_dpop::DpopKey;
 use mcpwire_ext_workload_identity::{WorkloadIdentity, WorkloadToken};
 use mcpwire_schema::v2025_11_25::{
     CallToolResult, ContentBlock, ElicitRequestParams, ElicitResult, ElicitResultAction,
@@ -79,6 +80,13 @@ pub enum Scenario {
     /// `auth/wif-jwt-bearer` (extension, SEP-1933): `mcpwire-ext-workload-identity`
     /// presents the suite's `valid_jwt` as the workload's token in a JWT bearer grant.
     WorkloadIdentity,
+    /// `auth/dpop` (extension, SEP-1932): the authorization of [`Scenario::Authorization`]
+    /// with a DPoP key of `mcpwire-ext-dpop`, so that the token is DPoP-bound and each
+    /// request carries a proof.
+    Dpop,
+    /// `auth/dpop-nonce` (extension, SEP-1932): as [`Scenario::Dpop`], against servers
+    /// that demand nonces, which the client answers.
+    DpopNonce,
 }
 
 /// The redirect URI of the conformance client's headless user agent: nothing listens there,
@@ -99,8 +107,6 @@ const AUTH_EXTENSIONS: &[(&str, &str)] = &[
         "auth/enterprise-managed-authorization",
         "enterprise-managed authorization is not implemented",
     ),
-    ("auth/dpop", "DPoP-bound tokens are not implemented"),
-    ("auth/dpop-nonce", "DPoP-bound tokens are not implemented"),
 ];
 
 /// Why a scenario name is not one this client runs.
@@ -127,7 +133,7 @@ impl std::error::Error for UnsupportedScenario {}
 
 impl Scenario {
     /// Every scenario this client implements.
-    pub const ALL: [Scenario; 14] = [
+    pub const ALL: [Scenario; 16] = [
         Scenario::Initialize,
         Scenario::ToolsCall,
         Scenario::ElicitationDefaults,
@@ -142,6 +148,8 @@ impl Scenario {
         Scenario::ClientCredentialsBasic,
         Scenario::ClientCredentialsJwt,
         Scenario::WorkloadIdentity,
+        Scenario::Dpop,
+        Scenario::DpopNonce,
     ];
 
     /// The suite's name of the scenario (`MCP_CONFORMANCE_SCENARIO`).
@@ -162,6 +170,8 @@ impl Scenario {
             Scenario::ClientCredentialsBasic => "auth/client-credentials-basic",
             Scenario::ClientCredentialsJwt => "auth/client-credentials-jwt",
             Scenario::WorkloadIdentity => "auth/wif-jwt-bearer",
+            Scenario::Dpop => "auth/dpop",
+            Scenario::DpopNonce => "auth/dpop-nonce",
         }
     }
 
@@ -255,7 +265,9 @@ impl Scenario {
             Scenario::Authorization
             | Scenario::ClientCredentialsBasic
             | Scenario::ClientCredentialsJwt
-            | Scenario::WorkloadIdentity => call_every_tool(client).await,
+            | Scenario::WorkloadIdentity
+            | Scenario::Dpop
+            | Scenario::DpopNonce => call_every_tool(client).await,
         }
     }
 
@@ -269,6 +281,7 @@ impl Scenario {
     ///   [`ClientCredentials`] from the scenario's data.
     /// - [`Scenario::WorkloadIdentity`]: a headless client with [`WorkloadIdentity`]
     ///   presenting the scenario's `valid_jwt`.
+    /// - The DPoP scenarios: as [`Scenario::Authorization`], with a fresh [`DpopKey`].
     ///
     /// # Errors
     ///
@@ -286,7 +299,7 @@ impl Scenario {
         };
         let loopback = FetchPolicy::default().allow_loopback_http(true);
         let config = match self {
-            Scenario::Authorization => {
+            Scenario::Authorization | Scenario::Dpop | Scenario::DpopNonce => {
                 let mut config =
                     OAuthConfig::new(CLIENT_NAME, HeadlessUserAgent::new(REDIRECT_URI))
                         .client_metadata_url(CLIENT_METADATA_URL);
@@ -299,6 +312,9 @@ impl Scenario {
                         credentials = credentials.issuer(issuer);
                     }
                     config = config.pre_registered(credentials);
+                }
+                if matches!(self, Scenario::Dpop | Scenario::DpopNonce) {
+                    config = config.dpop(DpopKey::generate()?);
                 }
                 config
             }
