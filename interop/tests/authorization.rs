@@ -25,7 +25,9 @@ use std::time::{Duration, SystemTime};
 
 use http::{Request, Response};
 use mcpwire_auth::client::{AuthLayer, FetchPolicy, HeadlessUserAgent, OAuthConfig, PreRegistered};
-use mcpwire_auth::server::{BearerAuthLayer, JwtVerifier, Principal, ProtectedResource};
+use mcpwire_auth::server::{BearerAuthLayer, JwtVerifier, Principal, ProtectedResource, Secret};
+use mcpwire_ext_client_credentials::ClientCredentials;
+use mcpwire_ext_dpop::{DpopKey, DpopVerifier, ProofClaims};
 use mcpwire_http::client::{HttpClientBuilder, HttpClientService, RequestBody, ResponseBody};
 use mcpwire_interop::peers::{peers, run};
 use mcpwire_server::{Context, Era, Server, Tool, ToolError};
@@ -309,6 +311,305 @@ async fn our_client_against_a_typescript_server(sdk: Sdk) {
     );
 }
 
+/// DPoP against a real authorization server: `oidc-provider` (`interop/dpop_auth_server.mjs`)
+/// issues DPoP-bound JWT access tokens by the client credentials grant, and requires nonces.
+/// Our client (`mcpwire-ext-client-credentials` and a `DpopKey`) obtains one, answering the
+/// authorization server's nonce challenge, and calls our server protected with a
+/// `DpopVerifier` issuing nonces of its own, answering its challenge too; the server sees the
+/// token bound to the client's key.
+#[tokio::test]
+async fn our_dpop_client_calls_our_dpop_server_with_a_real_authorization_servers_tokens() {
+    let peers = peers().await;
+    let provider = NodeProcess::start(&peers.scripts, "dpop_auth_server.mjs", &[]).await;
+    let issuer = provider.announced("issuer");
+    let verifier = DpopVerifier::builder()
+        .nonces(Duration::from_secs(300))
+        .build();
+    let server = OurProtectedServer::start_with(&issuer, Some(verifier)).await;
+
+    let key = DpopKey::generate().expect("a key");
+    let thumbprint = key.thumbprint().to_owned();
+    let exchanges = Arc::new(Mutex::new(Vec::new()));
+    let recording = recording_layer(Arc::clone(&exchanges));
+    let policy = FetchPolicy::default().allow_loopback_http(true);
+    let own_requests = policy.guarded_service().expect("a guarded stack");
+    let grant = ClientCredentials::client_secret(
+        provider.announced("clientId"),
+        provider.announced("clientSecret"),
+    );
+    let config = OAuthConfig::headless("mcpwire dpop agent", grant)
+        .dpop(key)
+        .http_service(tower::Layer::layer(&recording, own_requests))
+        .fetch_policy(policy);
+    let transport = HttpClientBuilder::new(server.resource.as_str())
+        .layer(AuthLayer::new(config))
+        .layer(recording)
+        .streamable()
+        .expect("a valid configuration");
+    let client = tokio::time::timeout(
+        CALL_TIMEOUT,
+        mcpwire_client::Client::builder("mcpwire-interop", env!("CARGO_PKG_VERSION"))
+            .connect(transport),
+    )
+    .await
+    .expect("connects in time")
+    .unwrap_or_else(|error| panic!("connect: {error:?}\n{:#?}", exchanges.lock().unwrap()));
+    let whoami = tokio::time::timeout(CALL_TIMEOUT, client.call_tool("whoami", json!({})))
+        .await
+        .expect("whoami answers in time")
+        .expect("whoami succeeds");
+    let whoami = serde_json::to_value(&whoami).unwrap();
+    let token: Value = serde_json::from_str(whoami["content"][0]["text"].as_str().unwrap())
+        .expect("whoami answers JSON");
+    assert_eq!(token["issuer"], issuer.as_str());
+    assert_eq!(token["audiences"], json!([server.resource]));
+    assert_eq!(token["scopes"], json!([SCOPE]));
+    assert_eq!(token["boundTo"], thumbprint.as_str(), "{token}");
+    client.close().await;
+
+    let exchanges = exchanges.lock().unwrap().clone();
+    let resource = &server.resource;
+    // Refused without a token; discovery; the token request (with the client's Basic
+    // credentials) refused for want of a nonce, then granted with it; the MCP request refused for want of the server's nonce, then
+    // answered with it.
+    let expected_start = [
+        format!("POST {resource} 401"),
+        format!(
+            "GET {}/.well-known/oauth-protected-resource/mcp 200",
+            origin_of(resource)
+        ),
+        format!("GET {issuer}/.well-known/oauth-authorization-server 404"),
+        format!("GET {issuer}/.well-known/openid-configuration 200"),
+        format!("POST {issuer}/token 400 with a token"),
+        format!("POST {issuer}/token 200 with a token"),
+        format!("POST {resource} 401 with a token"),
+        format!("POST {resource} 200 with a token"),
+    ];
+    assert!(exchanges.starts_with(&expected_start), "{exchanges:#?}");
+    server.stop().await;
+}
+
+/// Our DPoP resource server refuses each misuse of a real DPoP-bound token (issued by
+/// `oidc-provider` to a key of the test) with a `401` and the challenge that names it: a
+/// replayed proof, a proof for another URI or method, a stale proof, a proof by another key,
+/// the bound token sent as `Bearer`, and a proof without the server's nonce.
+#[tokio::test]
+async fn our_dpop_server_refuses_misused_proofs_of_real_bound_tokens() {
+    let peers = peers().await;
+    let provider = NodeProcess::start(&peers.scripts, "dpop_auth_server.mjs", &[]).await;
+    let issuer = provider.announced("issuer");
+    let verifier = DpopVerifier::builder()
+        .nonces(Duration::from_secs(300))
+        .build();
+    let nonce = verifier.current_nonce().expect("nonces are on");
+    let server = OurProtectedServer::start_with(&issuer, Some(verifier)).await;
+    let resource = server.resource.clone();
+    let http = FetchPolicy::default()
+        .allow_loopback_http(true)
+        .guarded_service()
+        .expect("a guarded stack");
+
+    let key = DpopKey::generate().expect("a key");
+    let token = bound_token(&http, &provider, &key, &resource).await;
+    let proof = |key: &DpopKey, claims: ProofClaims| key.sign(&claims).expect("a proof");
+    let claims = || {
+        ProofClaims::new("POST", &resource)
+            .access_token(&token)
+            .nonce(&nonce)
+    };
+    let scheme = format!("DPoP {}", token.expose());
+
+    let good = proof(&key, claims());
+    let (status, _) = post_mcp(&http, &resource, &scheme, Some(&good)).await;
+    assert_eq!(status, 200, "a fresh proof of the bound key is accepted");
+
+    let cases = [
+        (
+            "a replayed proof",
+            scheme.clone(),
+            Some(good.clone()),
+            "invalid_dpop_proof",
+        ),
+        (
+            "a proof for another URI",
+            scheme.clone(),
+            Some(proof(
+                &key,
+                ProofClaims::new("POST", format!("{}/other", origin_of(&resource)))
+                    .access_token(&token)
+                    .nonce(&nonce),
+            )),
+            "invalid_dpop_proof",
+        ),
+        (
+            "a proof for another method",
+            scheme.clone(),
+            Some(proof(
+                &key,
+                ProofClaims::new("GET", &resource)
+                    .access_token(&token)
+                    .nonce(&nonce),
+            )),
+            "invalid_dpop_proof",
+        ),
+        (
+            "a stale proof",
+            scheme.clone(),
+            Some(proof(&key, claims().issued_at(unix_now() - 600))),
+            "invalid_dpop_proof",
+        ),
+        (
+            "a proof by another key",
+            scheme.clone(),
+            Some(proof(&DpopKey::generate().expect("a key"), claims())),
+            "invalid_dpop_proof",
+        ),
+        (
+            "the bound token sent as Bearer",
+            format!("Bearer {}", token.expose()),
+            None,
+            "invalid_token",
+        ),
+        (
+            "a proof without the nonce",
+            scheme.clone(),
+            Some(proof(
+                &key,
+                ProofClaims::new("POST", &resource).access_token(&token),
+            )),
+            "use_dpop_nonce",
+        ),
+    ];
+    for (what, authorization, dpop, error) in cases {
+        let (status, headers) = post_mcp(&http, &resource, &authorization, dpop.as_deref()).await;
+        assert_eq!(status, 401, "{what}");
+        let challenges: Vec<&str> = headers
+            .get_all(http::header::WWW_AUTHENTICATE)
+            .iter()
+            .map(|value| value.to_str().unwrap())
+            .collect();
+        assert!(
+            challenges
+                .iter()
+                .any(|challenge| challenge.contains(&format!("error=\"{error}\""))),
+            "{what}: {challenges:?}"
+        );
+        assert!(
+            challenges
+                .iter()
+                .any(|challenge| challenge.starts_with("DPoP algs=")),
+            "{what}: {challenges:?}"
+        );
+        assert_eq!(
+            headers.contains_key("dpop-nonce"),
+            error == "use_dpop_nonce",
+            "{what}"
+        );
+    }
+    server.stop().await;
+}
+
+/// A DPoP-bound access token for `resource` from the `oidc-provider` of `provider`, bound to
+/// `key`: the client credentials grant with a proof, again with the nonce it asks for.
+async fn bound_token(
+    http: &HttpClientService,
+    provider: &NodeProcess,
+    key: &DpopKey,
+    resource: &str,
+) -> Secret {
+    use base64::Engine as _;
+
+    let endpoint = provider.announced("tokenEndpoint");
+    let pair = format!(
+        "{}:{}",
+        provider.announced("clientId"),
+        provider.announced("clientSecret")
+    );
+    let credentials = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    );
+    let form = format!(
+        "grant_type=client_credentials&scope=mcp%3Atools&resource={}",
+        url::form_urlencoded::byte_serialize(resource.as_bytes()).collect::<String>()
+    );
+    let mut nonce = None;
+    for _ in 0..2 {
+        let mut claims = ProofClaims::new("POST", &endpoint);
+        if let Some(nonce) = &nonce {
+            claims = claims.nonce(nonce);
+        }
+        let request = Request::post(&endpoint)
+            .header("authorization", &credentials)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("dpop", key.sign(&claims).expect("a proof"))
+            .body(http_body_util::Full::new(bytes::Bytes::from(form.clone())))
+            .unwrap();
+        let response = tower::ServiceExt::oneshot(http.clone(), request)
+            .await
+            .expect("the token endpoint answers");
+        let status = response.status();
+        let fresh = response
+            .headers()
+            .get("dpop-nonce")
+            .map(|value| value.to_str().unwrap().to_owned());
+        let body = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .expect("a body")
+            .to_bytes();
+        let body: Value = serde_json::from_slice(&body).expect("JSON");
+        if status == 200 {
+            assert_eq!(body["token_type"], "DPoP", "{body}");
+            return Secret::new(body["access_token"].as_str().expect("a token"));
+        }
+        assert_eq!(body["error"], "use_dpop_nonce", "{body}");
+        nonce = fresh;
+    }
+    panic!("no token after the nonce");
+}
+
+/// `POST resource` with an `initialize` request, `authorization` and the proof `dpop`: the
+/// status and headers of the answer.
+async fn post_mcp(
+    http: &HttpClientService,
+    resource: &str,
+    authorization: &str,
+    dpop: Option<&str>,
+) -> (u16, http::HeaderMap) {
+    let initialize = json!({
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "dpop-probe", "version": "1.0.0"},
+        },
+    });
+    let mut request = Request::post(resource)
+        .header("authorization", authorization)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream");
+    if let Some(dpop) = dpop {
+        request = request.header("dpop", dpop);
+    }
+    let request = request
+        .body(http_body_util::Full::new(bytes::Bytes::from(
+            initialize.to_string(),
+        )))
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(http.clone(), request)
+        .await
+        .expect("the server answers");
+    (response.status().as_u16(), response.headers().clone())
+}
+
+/// Seconds since the epoch, now.
+fn unix_now() -> i64 {
+    let elapsed = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .expect("after 1970");
+    i64::try_from(elapsed.as_secs()).expect("in range")
+}
+
 /// The origin of an endpoint's URL, where its well-known metadata is.
 fn origin_of(url: &str) -> String {
     url::Url::parse(url)
@@ -371,6 +672,11 @@ struct OurProtectedServer {
 
 impl OurProtectedServer {
     async fn start(issuer: &str) -> OurProtectedServer {
+        OurProtectedServer::start_with(issuer, None).await
+    }
+
+    /// Our protected server, taking DPoP-bound tokens checked by `dpop` when given.
+    async fn start_with(issuer: &str, dpop: Option<DpopVerifier>) -> OurProtectedServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let resource = format!("http://127.0.0.1:{}/mcp", address.port());
@@ -397,6 +703,7 @@ impl OurProtectedServer {
                             "clientId": principal.client_id,
                             "subject": principal.subject,
                             "expiresIn": expires_in.map(|left| left.as_secs()),
+                            "boundTo": principal.confirmation_thumbprint(),
                         });
                         Ok::<_, ToolError>(described.to_string())
                     },
@@ -409,13 +716,13 @@ impl OurProtectedServer {
             .fetch_policy(FetchPolicy::default().allow_loopback_http(true))
             .build()
             .expect("a valid verifier");
-        let auth = BearerAuthLayer::new(
-            ProtectedResource::new(&resource, [issuer])
-                .scopes_supported([SCOPE])
-                .required_scopes([SCOPE]),
-            verifier,
-        )
-        .expect("a valid resource");
+        let mut protected = ProtectedResource::new(&resource, [issuer])
+            .scopes_supported([SCOPE])
+            .required_scopes([SCOPE]);
+        if let Some(dpop) = dpop {
+            protected = protected.dpop(dpop);
+        }
+        let auth = BearerAuthLayer::new(protected, verifier).expect("a valid resource");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let serving = tokio::spawn(async move {
             server
