@@ -11,6 +11,7 @@
 //! | `stdio` | [`stdio`]: `Server::serve_stdio`, and child processes for clients |
 //! | `http` | [`http`]: `Server::http_service` and `serve_http`, and the HTTP client transports |
 //! | `auth` | [`auth`]: OAuth 2.1 as MCP specifies it over HTTP, the bearer layer that protects a server and the login layer of the HTTP client |
+//! | `ext-client-credentials`, `ext-workload-identity`, `ext-dpop` | [`ext`]: the official authorization extensions on top of `auth`, the client credentials grant, workload identity federation, DPoP-bound tokens |
 //! | `tasks` | tasks (2025-11-25, and the 2026-07-28 extension on the server) in the roles that are on: tools run as tasks, calls followed as tasks |
 //! | `full` | all of them |
 //!
@@ -60,6 +61,24 @@ pub use {schemars, serde_json};
 pub use mcpwire_auth as auth;
 #[cfg(feature = "client")]
 pub use mcpwire_client as client;
+
+/// The official extensions of MCP authorization, each its own crate behind its feature.
+#[cfg(any(
+    feature = "ext-client-credentials",
+    feature = "ext-workload-identity",
+    feature = "ext-dpop"
+))]
+pub mod ext {
+    /// The OAuth client credentials grant for headless clients.
+    #[cfg(feature = "ext-client-credentials")]
+    pub use mcpwire_ext_client_credentials as client_credentials;
+    /// DPoP-bound tokens (RFC 9449), client and resource server.
+    #[cfg(feature = "ext-dpop")]
+    pub use mcpwire_ext_dpop as dpop;
+    /// Workload identity federation (SEP-1933).
+    #[cfg(feature = "ext-workload-identity")]
+    pub use mcpwire_ext_workload_identity as workload_identity;
+}
 #[cfg(feature = "http")]
 pub use mcpwire_http as http;
 #[cfg(feature = "server")]
