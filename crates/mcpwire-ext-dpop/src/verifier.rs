@@ -96,7 +96,7 @@ impl DpopVerifier {
     }
 
     /// The nonce a client must put in its next proofs, when the verifier issues nonces.
-    /// Send it as `DPoP-Nonce` on any response to save the client a round trip.
+    /// The bearer layer sends it as `DPoP-Nonce` on its answers.
     pub fn current_nonce(&self) -> Option<String> {
         let now = (self.inner.clock)();
         let nonces = self.inner.nonces.as_ref()?;
@@ -216,6 +216,10 @@ impl DpopChecker for DpopVerifier {
 
     fn check(&self, proof: &str, target: &ProofTarget<'_>) -> Result<CheckedProof, DpopRejection> {
         self.read(proof, target)
+    }
+
+    fn current_nonce(&self) -> Option<String> {
+        DpopVerifier::current_nonce(self)
     }
 
     fn record(&self, proof: &CheckedProof) -> Result<(), DpopRejection> {

@@ -41,6 +41,13 @@ pub trait DpopChecker: Send + Sync + 'static {
     ///
     /// [`DpopRejection::invalid_proof`] for a replayed proof.
     fn record(&self, proof: &CheckedProof) -> Result<(), DpopRejection>;
+
+    /// The nonce clients must put in their next proofs, when the checker issues nonces: the
+    /// layer hands it out as `DPoP-Nonce` on its answers (RFC 9449 §9), so that a client
+    /// learns a new nonce before its proof is refused for want of it. `None` by default.
+    fn current_nonce(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The request a proof must be for.

@@ -223,7 +223,10 @@ where
                 .extensions_mut()
                 .insert(mcpwire_http::server::SessionOwner(principal.owner_key()));
             request.extensions_mut().insert(principal);
-            let response = inner.oneshot(request).await?;
+            let mut response = inner.oneshot(request).await?;
+            if let Some(dpop) = &shared.resource.dpop {
+                hand_out_nonce(dpop, response.headers_mut());
+            }
             Ok(response.map(Either::Left))
         })
     }
@@ -420,6 +423,7 @@ fn check_proof(
                 Some(rejection.description()),
                 None,
             );
+            // The nonce asked for, in place of the current one `refusal` handed out.
             if let Ok(nonce) = HeaderValue::from_str(nonce) {
                 response.headers_mut().insert(DPOP_NONCE_HEADER, nonce);
             }
@@ -547,6 +551,7 @@ fn refusal(
             .append(WWW_AUTHENTICATE, challenge.header_value());
     }
     if let Some(dpop) = &resource.dpop {
+        hand_out_nonce(dpop, response.headers_mut());
         let algs = dpop.checker.algorithms().join(" ");
         let own_error = dpop_error || !bearer;
         let challenge = Challenge {
@@ -561,6 +566,15 @@ fn refusal(
             .append(WWW_AUTHENTICATE, challenge.header_value());
     }
     response
+}
+
+/// Adds the checker's current nonce, if it issues nonces, as `DPoP-Nonce`.
+fn hand_out_nonce(dpop: &DpopSettings, headers: &mut HeaderMap) {
+    if let Some(nonce) = dpop.checker.current_nonce()
+        && let Ok(nonce) = HeaderValue::from_str(&nonce)
+    {
+        headers.insert(DPOP_NONCE_HEADER, nonce);
+    }
 }
 
 fn is_metadata_request<B>(resource: &Compiled, request: &Request<B>) -> bool {
