@@ -67,3 +67,7 @@ pub use verifier::{
     DEFAULT_MAX_PROOF_AGE, DEFAULT_MAX_PROOF_BYTES, DEFAULT_REPLAY_CAPACITY, DpopVerifier,
     DpopVerifierBuilder,
 };
+
+/// The extension's identifier, as a client declares it among its capabilities' `extensions`
+/// and a server in `server/discover` (2026-07-28).
+pub const EXTENSION_ID: &str = "io.modelcontextprotocol/auth/dpop";
