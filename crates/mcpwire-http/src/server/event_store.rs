@@ -108,6 +108,10 @@ struct SessionLog {
     order: VecDeque<(u64, u64)>,
     events: usize,
     bytes: usize,
+    /// The highest stream whose every event was evicted, and which was then dropped: a
+    /// stream left with no event takes no room, so the session's streams stay as many as its
+    /// kept events (and those being written).
+    dropped_up_to: u64,
 }
 
 #[derive(Debug)]
@@ -125,12 +129,17 @@ impl StreamLog {
 }
 
 impl SessionLog {
-    /// Evicts the oldest event of stream `stream`, and returns its size.
+    /// Evicts the oldest event of stream `stream`, and returns its size. A stream left with
+    /// no event is dropped: its next event, if any, starts it again.
     fn evict_first_of(&mut self, stream: u64) -> Option<usize> {
         let log = self.streams.get_mut(&stream)?;
         let evicted = log.events.pop_front()?;
         log.first += 1;
         log.bytes -= evicted.len();
+        if log.events.is_empty() {
+            self.streams.remove(&stream);
+            self.dropped_up_to = self.dropped_up_to.max(stream);
+        }
         self.events -= 1;
         self.bytes -= evicted.len();
         Some(evicted.len())
@@ -303,11 +312,18 @@ impl MemoryEventStore {
         after: u64,
     ) -> Result<Vec<(u64, Bytes)>, Error> {
         let inner = self.lock();
-        let log = inner
+        let owner = inner
             .sessions
             .get(session)
-            .and_then(|owner| owner.streams.get(&stream))
             .ok_or_else(Error::unknown_event)?;
+        let Some(log) = owner.streams.get(&stream) else {
+            // A stream dropped once its events were evicted cannot be resumed without a gap.
+            return Err(if stream <= owner.dropped_up_to {
+                Error::evicted()
+            } else {
+                Error::unknown_event()
+            });
+        };
         if after.saturating_add(1) < log.first {
             return Err(Error::evicted());
         }
@@ -500,6 +516,51 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(sequences(&store.replay("a", 2, 0).await.unwrap()), [1]);
+    }
+
+    #[tokio::test]
+    async fn streams_whose_events_were_all_evicted_take_no_room() {
+        // One event per stream, as a POST answered over SSE leaves: the session's bound keeps
+        // about ten events, and so about ten streams, however many requests came.
+        let store = MemoryEventStore::new().max_bytes_per_session(100);
+        for stream in 1..=10_000 {
+            store
+                .append("s", stream, 1, Bytes::from_static(b"0123456789"))
+                .await
+                .unwrap();
+        }
+        {
+            let inner = store.lock();
+            let log = &inner.sessions["s"];
+            assert!(
+                log.streams.len() <= 11,
+                "{} streams kept",
+                log.streams.len()
+            );
+            assert!(log.order.len() <= 2 * log.events + 64);
+        }
+        assert!(store.bytes() <= 100);
+        assert!(store.replay("s", 1, 0).await.unwrap_err().is_evicted());
+        assert_eq!(sequences(&store.replay("s", 10_000, 0).await.unwrap()), [1]);
+        assert!(
+            store
+                .replay("s", 10_001, 0)
+                .await
+                .unwrap_err()
+                .is_unknown_event()
+        );
+        // A stream whose events were evicted while it was still open starts again.
+        let store = MemoryEventStore::new().max_events_per_stream(1);
+        store
+            .append("s", 1, 1, Bytes::from_static(b"a"))
+            .await
+            .unwrap();
+        store
+            .append("s", 1, 2, Bytes::from_static(b"b"))
+            .await
+            .unwrap();
+        assert_eq!(sequences(&store.replay("s", 1, 1).await.unwrap()), [2]);
+        assert!(store.replay("s", 1, 0).await.unwrap_err().is_evicted());
     }
 
     #[tokio::test]
