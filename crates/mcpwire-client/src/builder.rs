@@ -1,11 +1,12 @@
 //! Configuring a client and connecting it.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 #[cfg(feature = "tasks")]
-use mcpwire_ext_tasks::{TaskLimits, TaskRegistry};
+use mcpwire_ext_tasks::{FollowLimits, TaskLimits, TaskRegistry};
 use mcpwire_rpc::{Config, Peer, RequestOptions};
 use mcpwire_schema::v2025_11_25::methods::{Initialize, Initialized};
 use mcpwire_schema::v2025_11_25::{
@@ -61,6 +62,8 @@ pub struct ClientBuilder {
     on_notification: Option<NotificationCallback>,
     #[cfg(feature = "tasks")]
     task_limits: Option<TaskLimits>,
+    #[cfg(feature = "tasks")]
+    tasks_extension: Option<FollowLimits>,
 }
 
 impl Client {
@@ -116,6 +119,8 @@ impl ClientBuilder {
             on_notification: None,
             #[cfg(feature = "tasks")]
             task_limits: None,
+            #[cfg(feature = "tasks")]
+            tasks_extension: None,
         }
     }
 
@@ -281,6 +286,29 @@ impl ClientBuilder {
         self
     }
 
+    /// Declares the tasks extension of 2026-07-28 (`io.modelcontextprotocol/tasks`) on every
+    /// modern request, so that a server that declares it too may answer a `tools/call` with a
+    /// task instead of its result. Default: off.
+    ///
+    /// Such a call still resolves to the tool's result: [`Client::call_tool`] (and a
+    /// `tools/call` sent with [`Client::request`] or [`Client::request_raw`]) follows the task
+    /// with `tasks/get` at the server's interval, answers its input requests with the
+    /// registered handlers through `tasks/update`, and returns its result or error;
+    /// [`Client::start_tool_call`] gives the [`TaskHandle`](crate::TaskHandle) instead. A task
+    /// is followed within `limits`: the server's interval kept within bounds, and for no longer
+    /// than its time to live or [`FollowLimits::max_follow`]. The legacy era is unaffected.
+    /// Needs the feature `tasks` (on by default).
+    ///
+    /// [`Client::call_tool`]: crate::Client::call_tool
+    /// [`Client::request`]: crate::Client::request
+    /// [`Client::request_raw`]: crate::Client::request_raw
+    /// [`Client::start_tool_call`]: crate::Client::start_tool_call
+    #[cfg(feature = "tasks")]
+    pub fn tasks_extension(mut self, limits: FollowLimits) -> Self {
+        self.tasks_extension = Some(limits);
+        self
+    }
+
     /// Hands every notification from the server to `callback`, except progress that a call's
     /// own callback receives.
     ///
@@ -377,14 +405,21 @@ impl ClientBuilder {
     /// wire.
     pub async fn connect<T: Transport>(self, transport: T) -> Result<Client, Error> {
         let capabilities = self.capabilities();
-        let envelope = Envelope::new(
-            &self.client_info,
-            modern::capabilities(
-                self.sampling.as_ref().map(|_| self.sampling_tools),
-                self.elicitation.as_ref().map(|_| self.elicitation_modes),
-                self.roots.is_some(),
-            ),
+        #[cfg_attr(
+            not(feature = "tasks"),
+            expect(unused_mut, reason = "no extension to add")
+        )]
+        let mut modern_capabilities = modern::capabilities(
+            self.sampling.as_ref().map(|_| self.sampling_tools),
+            self.elicitation.as_ref().map(|_| self.elicitation_modes),
+            self.roots.is_some(),
         );
+        #[cfg(feature = "tasks")]
+        if self.tasks_extension.is_some() {
+            let extensions = modern_capabilities.extensions.get_or_insert_default();
+            extensions.insert(mcpwire_ext_tasks::EXTENSION.to_owned(), JsonObject::new());
+        }
+        let envelope = Envelope::new(&self.client_info, modern_capabilities);
         let mut shared = Shared::new(
             self.sampling.clone(),
             self.sampling_tools,
@@ -455,6 +490,7 @@ impl ClientBuilder {
                     server_capabilities: discovery.capabilities.clone(),
                     instructions: discovery.instructions.clone(),
                     client_capabilities: capabilities,
+                    server_extensions: discovery.extensions.clone(),
                 };
                 let modern = Modern {
                     envelope,
@@ -463,6 +499,8 @@ impl ClientBuilder {
                     cache: self.era_cache.clone(),
                     mirrored: <T::Sender as MessageSender>::SENDS_HEADERS
                         .then(MirroredTools::default),
+                    #[cfg(feature = "tasks")]
+                    tasks: self.tasks_extension.clone(),
                 };
                 (session, Some(modern))
             }
@@ -580,6 +618,7 @@ impl ClientBuilder {
             server_capabilities: result.capabilities,
             instructions: result.instructions,
             client_capabilities: capabilities.clone(),
+            server_extensions: BTreeMap::new(),
         })))
     }
 }

@@ -14,8 +14,9 @@ use mcpwire_schema::v2025_11_25::{CallToolRequestParams, CallToolResult};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
-use crate::client::{decode, tool_arguments};
+use crate::client::{Sent, decode, tool_arguments};
 use crate::{CallOptions, Client, Error, Progress};
 
 /// One request to the server, sent when awaited: set its options first, if any.
@@ -120,6 +121,21 @@ impl<P, R> fmt::Debug for Call<'_, P, R> {
 }
 
 impl Client {
+    /// Sends one call and returns its result: a call the server runs as a task of the tasks
+    /// extension is followed to its end.
+    pub(crate) async fn call<P: Serialize + ?Sized>(
+        &self,
+        method: &str,
+        params: &P,
+        options: CallOptions,
+    ) -> Result<Box<RawValue>, Error> {
+        match self.send_call(method, params, options).await? {
+            Sent::Result(result) => Ok(result),
+            #[cfg(feature = "tasks")]
+            Sent::Task(created) => crate::task_handle::follow(self, &created).await,
+        }
+    }
+
     /// Sends the request `M` and decodes its result, when awaited; the compiler checks that
     /// `M` is a method the client sends. Per-call options go on the returned [`Call`].
     ///

@@ -22,6 +22,17 @@ pub(crate) fn required_by(method: &str) -> Option<&'static str> {
     })
 }
 
+/// The capability the methods of the tasks extension need on both sides, as an error names it.
+#[cfg(feature = "tasks")]
+pub(crate) const TASKS_EXTENSION: &str = "extensions.io.modelcontextprotocol/tasks";
+
+/// Whether `method` is a request of the tasks extension (2026-07-28), which in the modern era
+/// needs [`TASKS_EXTENSION`] instead of the core `tasks` capability of 2025-11-25.
+#[cfg(feature = "tasks")]
+pub(crate) fn is_tasks_extension_method(method: &str) -> bool {
+    ["tasks/get", "tasks/update", "tasks/cancel"].contains(&method)
+}
+
 /// Whether `capabilities` declare `capability`, a name [`required_by`] returns.
 pub(crate) fn declared(capabilities: &ServerCapabilities, capability: &str) -> bool {
     match capability {

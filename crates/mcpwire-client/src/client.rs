@@ -6,6 +6,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+#[cfg(feature = "tasks")]
+use mcpwire_ext_tasks::FollowLimits;
 use mcpwire_jsonrpc::method::{NotificationMethod, RequestMethod};
 use mcpwire_jsonrpc::{ErrorCode, encode_params};
 use mcpwire_rpc::{Peer, RequestOptions};
@@ -21,7 +23,7 @@ use mcpwire_schema::v2025_11_25::{
     SetLevelRequestParams, SubscribeRequestParams, Tool, UnsubscribeRequestParams,
 };
 use mcpwire_schema::v2026_07_28::SubscriptionFilter;
-use mcpwire_schema::{Era, FromClient, ProtocolVersion};
+use mcpwire_schema::{Era, FromClient, JsonObject, ProtocolVersion};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
@@ -83,6 +85,9 @@ pub(crate) struct Modern {
     pub(crate) cache: Option<CacheSlot>,
     /// The tools' `x-mcp-header` declarations, when the transport sends headers.
     pub(crate) mirrored: Option<MirroredTools>,
+    /// How tasks of the tasks extension are followed, when the client declares it.
+    #[cfg(feature = "tasks")]
+    pub(crate) tasks: Option<FollowLimits>,
 }
 
 /// What establishing the connection learnt.
@@ -94,6 +99,17 @@ pub(crate) struct Session {
     pub(crate) server_capabilities: ServerCapabilities,
     pub(crate) instructions: Option<String>,
     pub(crate) client_capabilities: ClientCapabilities,
+    /// The extensions a modern server declared; none in the legacy era.
+    pub(crate) server_extensions: BTreeMap<String, JsonObject>,
+}
+
+/// What sending a call gave.
+pub(crate) enum Sent {
+    /// The result of the request.
+    Result(Box<RawValue>),
+    /// The `CreateTaskResult` of the task of the tasks extension that the request became.
+    #[cfg(feature = "tasks")]
+    Task(Box<RawValue>),
 }
 
 impl Client {
@@ -141,6 +157,12 @@ impl Client {
     /// The server's instructions for using it, if it sent any.
     pub fn instructions(&self) -> Option<&str> {
         self.inner.session.instructions.as_deref()
+    }
+
+    /// The extensions the server declared in `server/discover` (`capabilities.extensions`),
+    /// by identifier, with their settings; empty in the legacy era.
+    pub fn server_extensions(&self) -> &BTreeMap<String, JsonObject> {
+        &self.inner.session.server_extensions
     }
 
     /// The capabilities this client declares, in the legacy era's shape. In the modern era
@@ -445,20 +467,80 @@ impl Client {
         Ok(())
     }
 
+    /// Sends one call of a method that cannot become a task, and returns its result.
+    #[cfg(feature = "tasks")]
+    pub(crate) async fn send_plain<P: Serialize + ?Sized>(
+        &self,
+        method: &str,
+        params: &P,
+    ) -> Result<Box<RawValue>, Error> {
+        match self
+            .send_call(method, params, CallOptions::default())
+            .await?
+        {
+            Sent::Result(result) => Ok(result),
+            // `modern::outcome` lets a task through only for a method that may become one.
+            Sent::Task(_) => Err(Error::invalid_result_type(method, "task")),
+        }
+    }
+
+    /// The connection's shared state: the handlers that answer input requests.
+    #[cfg(feature = "tasks")]
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.inner.shared
+    }
+
+    /// How this client follows tasks of the tasks extension, when it declares the extension
+    /// (modern era only).
+    #[cfg(feature = "tasks")]
+    pub(crate) fn follow_limits(&self) -> Option<&FollowLimits> {
+        self.inner.modern.as_ref()?.tasks.as_ref()
+    }
+
+    /// Whether a modern call may be answered with a task: the client declares the tasks
+    /// extension and the server declared it too.
+    fn accepts_tasks(&self) -> bool {
+        #[cfg(feature = "tasks")]
+        if self.follow_limits().is_some() {
+            return self
+                .server_extensions()
+                .contains_key(mcpwire_ext_tasks::EXTENSION);
+        }
+        false
+    }
+
+    /// Fails for a method whose capability is missing: the server's, or, for the methods of
+    /// the tasks extension in the modern era, the extension on either side.
+    fn check_capability(&self, method: &str) -> Result<(), Error> {
+        #[cfg(feature = "tasks")]
+        if self.inner.modern.is_some() && capability::is_tasks_extension_method(method) {
+            use capability::TASKS_EXTENSION as CAPABILITY;
+            if self.follow_limits().is_none() {
+                return Err(Error::client_capability_missing(CAPABILITY, method));
+            }
+            if !self.accepts_tasks() {
+                return Err(Error::server_capability_missing(CAPABILITY, method));
+            }
+            return Ok(());
+        }
+        match capability::missing(&self.inner.session.server_capabilities, method) {
+            Some(capability) => Err(Error::server_capability_missing(capability, method)),
+            None => Ok(()),
+        }
+    }
+
     /// Sends one call: checks the era and the capability, adds a progress token when asked,
     /// keeps the timeout, and in the modern era wraps the params in the envelope and answers
-    /// the server's input requests.
-    pub(crate) async fn call<P: Serialize + ?Sized>(
+    /// the server's input requests. A task the server made of the call is returned as such.
+    pub(crate) async fn send_call<P: Serialize + ?Sized>(
         &self,
         method: &str,
         params: &P,
         options: CallOptions,
-    ) -> Result<Box<RawValue>, Error> {
+    ) -> Result<Sent, Error> {
         let inner = &*self.inner;
         self.check_era(method)?;
-        if let Some(capability) = capability::missing(&inner.session.server_capabilities, method) {
-            return Err(Error::server_capability_missing(capability, method));
-        }
+        self.check_capability(method)?;
         let timeout = options.timeout.unwrap_or(inner.request_timeout);
         let maximum = options.progress_maximum.unwrap_or(inner.progress_maximum);
         let registration = if options.on_progress.is_some() || maximum.is_some() {
@@ -474,7 +556,7 @@ impl Client {
         };
         let Some(modern) = &inner.modern else {
             let params = encode(method, params, registration.as_ref())?;
-            return self.send(method, params, &limits).await;
+            return self.send(method, params, &limits).await.map(Sent::Result);
         };
         let token = registration.as_ref().map(ProgressRegistration::token);
         let params =
@@ -486,7 +568,7 @@ impl Client {
         if let (Some(cache), Some(key)) = (cache, &key)
             && let Some(cached) = cache.get(key)
         {
-            return Ok(cached);
+            return Ok(Sent::Result(cached));
         }
         let mirrored = modern.mirrored.as_ref();
         let calls_tool = method == "tools/call";
@@ -511,15 +593,17 @@ impl Client {
             }
         }
         match outcome {
-            Ok((mut result, answered_input)) => {
+            Ok((Sent::Result(mut result), answered_input)) => {
                 if let (Some(mirrored), "tools/list") = (mirrored, method) {
                     result = mirrored.read_list(result)?;
                 }
                 if let (Some(cache), Some(key), false) = (cache, key, answered_input) {
                     cache.put(key, &result);
                 }
-                Ok(result)
+                Ok(Sent::Result(result))
             }
+            #[cfg(feature = "tasks")]
+            Ok((task @ Sent::Task(_), _)) => Ok(task),
             Err(error) => {
                 forget_if_not_modern(modern, &error);
                 if let Some(cache) = cache {
@@ -573,14 +657,15 @@ impl Client {
 
     /// The modern era's retry loop: sends `params`, and while the server answers
     /// `input_required`, answers its input requests and retries with the answers. Returns
-    /// the result and whether input was answered to get it.
+    /// the result (or the task the server made of the call) and whether input was answered to
+    /// get it.
     async fn call_modern(
         &self,
         modern: &Modern,
         method: &str,
         params: &Map<String, Value>,
         limits: &Limits<'_>,
-    ) -> Result<(Box<RawValue>, bool), Error> {
+    ) -> Result<(Sent, bool), Error> {
         let mut retry: Option<mrtr::Answers> = None;
         let mut rounds = 0;
         // Each turn sends the request once; the bound on rounds bounds the turns.
@@ -590,8 +675,14 @@ impl Client {
                 Some(answers) => raw_params(method, &answers.apply(params))?,
             };
             let result = self.send(method, attempt, limits).await?;
-            let Outcome::InputRequired(asked) = modern::outcome(method, &result)? else {
-                return Ok((result, rounds > 0));
+            let asked = match modern::outcome(method, &result, self.accepts_tasks())? {
+                Outcome::Complete => return Ok((Sent::Result(result), rounds > 0)),
+                #[cfg(feature = "tasks")]
+                Outcome::Task => return Ok((Sent::Task(result), rounds > 0)),
+                // Never given: without the feature no request declares the extension.
+                #[cfg(not(feature = "tasks"))]
+                Outcome::Task => return Err(Error::invalid_result_type(method, "task")),
+                Outcome::InputRequired(asked) => asked,
             };
             if rounds >= modern.max_input_rounds {
                 return Err(Error::input_rounds_exceeded(

@@ -1,6 +1,7 @@
 //! `server/discover`: what a modern server offers, and the probe that tells a modern server
 //! from a legacy one.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use mcpwire_jsonrpc::ErrorCode;
 use mcpwire_rpc::{Peer, RequestOptions};
 use mcpwire_schema::v2025_11_25::{Implementation, ServerCapabilities};
 use mcpwire_schema::v2026_07_28::{DiscoverResult, UnsupportedProtocolVersionErrorErrorData};
-use mcpwire_schema::{Era, ProtocolVersion};
+use mcpwire_schema::{Era, JsonObject, ProtocolVersion};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
@@ -26,6 +27,9 @@ pub(crate) struct Discovery {
     /// The server's capabilities, in the shape the legacy era's checks read.
     pub(crate) capabilities: ServerCapabilities,
     pub(crate) instructions: Option<String>,
+    /// The extensions the server declared (`capabilities.extensions`), which the legacy shape
+    /// of the capabilities does not hold.
+    pub(crate) extensions: BTreeMap<String, JsonObject>,
     /// How long the result is fresh, from its `ttlMs` (zero when absent or negative).
     pub(crate) ttl: Duration,
 }
@@ -143,7 +147,7 @@ fn accept(result: &RawValue, version: ProtocolVersion) -> Result<Discovery, Erro
         #[serde(rename = "serverInfo")]
         server_info: Option<Implementation>,
     }
-    let Outcome::Complete = modern::outcome(METHOD, result)? else {
+    let Outcome::Complete = modern::outcome(METHOD, result, false)? else {
         unreachable!("server/discover cannot ask for input");
     };
     let decode = |error| Error::decode(METHOD, error);
@@ -178,6 +182,7 @@ fn accept(result: &RawValue, version: ProtocolVersion) -> Result<Discovery, Erro
         version,
         server_info,
         capabilities: modern::convert(&discovered.capabilities).map_err(decode)?,
+        extensions: discovered.capabilities.extensions.unwrap_or_default(),
         instructions: discovered.instructions,
         ttl,
     })
@@ -234,6 +239,7 @@ mod tests {
         assert_eq!(discovery.ttl, Duration::from_millis(1500));
         assert!(discovery.capabilities.tools.is_some());
         assert!(discovery.capabilities.prompts.is_none());
+        assert_eq!(discovery.extensions.keys().collect::<Vec<_>>(), ["x/y"]);
 
         // The older shape, with `serverInfo` beside the capabilities and no cache hints.
         let result = raw(json!({

@@ -49,6 +49,24 @@ enum Kind {
     Encode { method: String },
     /// The result did not have the shape of the method's result type.
     Decode { method: String },
+    /// A task of the tasks extension that a call became ended without a result.
+    #[cfg(feature = "tasks")]
+    Task {
+        method: String,
+        task_id: String,
+        end: TaskEnd,
+    },
+}
+
+/// How a task ended without a result.
+#[cfg(feature = "tasks")]
+enum TaskEnd {
+    /// `failed`, with the JSON-RPC error its request met.
+    Failed(ErrorObject),
+    /// `cancelled`.
+    Cancelled,
+    /// Still running after its time to live or the client's bound on following it.
+    Abandoned,
 }
 
 /// What the server answered about protocol versions.
@@ -187,6 +205,30 @@ impl Error {
         .with_source(source)
     }
 
+    #[cfg(feature = "tasks")]
+    pub(crate) fn task_failed(method: &str, task_id: &str, error: ErrorObject) -> Self {
+        Error::task(method, task_id, TaskEnd::Failed(error))
+    }
+
+    #[cfg(feature = "tasks")]
+    pub(crate) fn task_cancelled(method: &str, task_id: &str) -> Self {
+        Error::task(method, task_id, TaskEnd::Cancelled)
+    }
+
+    #[cfg(feature = "tasks")]
+    pub(crate) fn task_abandoned(method: &str, task_id: &str) -> Self {
+        Error::task(method, task_id, TaskEnd::Abandoned)
+    }
+
+    #[cfg(feature = "tasks")]
+    fn task(method: &str, task_id: &str, end: TaskEnd) -> Self {
+        Error::new(Kind::Task {
+            method: method.to_owned(),
+            task_id: task_id.to_owned(),
+            end,
+        })
+    }
+
     fn rpc_source(&self) -> Option<&mcpwire_rpc::Error> {
         match self.kind {
             Kind::Rpc { .. } => self.source.as_deref()?.downcast_ref(),
@@ -200,8 +242,11 @@ impl Error {
     }
 
     /// No response arrived within the call's timeout; the request was cancelled on the wire.
+    /// Also a task of the tasks extension followed for longer than it may be
+    /// (`Error::is_task_abandoned`, with the feature `tasks`).
     pub fn is_timeout(&self) -> bool {
         matches!(self.kind, Kind::Timeout { .. })
+            || self.is_task_abandoned()
             || self
                 .rpc_source()
                 .is_some_and(mcpwire_rpc::Error::is_timeout)
@@ -212,9 +257,73 @@ impl Error {
         self.remote().is_some()
     }
 
-    /// The server's error object, for an error response.
+    /// The server's error object, for an error response, or the error a task of the tasks
+    /// extension failed with (the error its call would have had).
     pub fn remote(&self) -> Option<&ErrorObject> {
+        #[cfg(feature = "tasks")]
+        if let Kind::Task {
+            end: TaskEnd::Failed(error),
+            ..
+        } = &self.kind
+        {
+            return Some(error);
+        }
         self.rpc_source().and_then(mcpwire_rpc::Error::remote)
+    }
+
+    /// The call became a task of the tasks extension that ended `failed`; [`Error::remote`]
+    /// gives the JSON-RPC error it failed with, and [`Error::task_id`] the task.
+    #[cfg(feature = "tasks")]
+    pub fn is_task_failed(&self) -> bool {
+        matches!(
+            self.kind,
+            Kind::Task {
+                end: TaskEnd::Failed(_),
+                ..
+            }
+        )
+    }
+
+    /// The call became a task of the tasks extension that ended `cancelled`.
+    #[cfg(feature = "tasks")]
+    pub fn is_task_cancelled(&self) -> bool {
+        matches!(
+            self.kind,
+            Kind::Task {
+                end: TaskEnd::Cancelled,
+                ..
+            }
+        )
+    }
+
+    /// The call became a task of the tasks extension that was still running after its time
+    /// to live, or after [`FollowLimits::max_follow`](crate::FollowLimits::max_follow): the
+    /// client stopped following it (and [`Error::is_timeout`] holds).
+    #[cfg(feature = "tasks")]
+    pub fn is_task_abandoned(&self) -> bool {
+        matches!(
+            self.kind,
+            Kind::Task {
+                end: TaskEnd::Abandoned,
+                ..
+            }
+        )
+    }
+
+    /// Never: without the feature `tasks` no call becomes a task.
+    #[cfg(not(feature = "tasks"))]
+    fn is_task_abandoned(&self) -> bool {
+        false
+    }
+
+    /// The id of the task of the tasks extension that the call became, when it ended without
+    /// a result.
+    #[cfg(feature = "tasks")]
+    pub fn task_id(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Task { task_id, .. } => Some(task_id),
+            _ => None,
+        }
     }
 
     /// The server chose a protocol version this client does not speak, supports only such
@@ -393,6 +502,8 @@ impl Error {
             | Kind::InvalidResultType { method, .. }
             | Kind::InputRoundsExceeded { method, .. }
             | Kind::InputRequest { method, .. } => Some(method),
+            #[cfg(feature = "tasks")]
+            Kind::Task { method, .. } => Some(method),
             Kind::UnsupportedVersion { .. } => None,
         }
     }
@@ -493,6 +604,23 @@ impl fmt::Display for Error {
             } => write!(formatter, "{method} returned more than {limit} pages"),
             Kind::Encode { method } => write!(formatter, "{method} params could not be encoded"),
             Kind::Decode { method } => write!(formatter, "{method} result could not be decoded"),
+            #[cfg(feature = "tasks")]
+            Kind::Task {
+                method,
+                task_id,
+                end,
+            } => match end {
+                TaskEnd::Failed(error) => write!(
+                    formatter,
+                    "{method} failed as task {task_id:?}: the server answered {}: {}",
+                    error.code, error.message
+                ),
+                TaskEnd::Cancelled => write!(formatter, "{method} task {task_id:?} was cancelled"),
+                TaskEnd::Abandoned => write!(
+                    formatter,
+                    "{method} task {task_id:?} did not end within the time it may be followed"
+                ),
+            },
         }
     }
 }

@@ -65,8 +65,8 @@ impl RequestContext {
     }
 
     /// The id of the task this request runs as, when the server asked for a task and the
-    /// client declared task support for the request (see
-    /// [`ClientBuilder::task_requests`](crate::ClientBuilder::task_requests)).
+    /// client declared task support for the request (see `ClientBuilder::task_requests`, with
+    /// the feature `tasks`).
     pub fn task_id(&self) -> Option<&str> {
         self.task_id.as_deref()
     }

@@ -36,7 +36,12 @@
 //!   [`Error::is_input_request_failed`]);
 //! - in the modern era, a call asks for input at most
 //!   [`ClientBuilder::max_input_rounds`] times, each retry a new request that carries only its
-//!   own round's answers and the exact `requestState` it was given.
+//!   own round's answers and the exact `requestState` it was given;
+//! - with the tasks extension declared (`ClientBuilder::tasks_extension`, feature `tasks`), a
+//!   tool call the server runs as a task still resolves to the tool's result: the task is
+//!   polled at the server's interval (within bounds), each of its input requests answered once
+//!   with the same handlers, and it is followed no longer than its time to live; dropping the
+//!   call cancels the task (`tasks/cancel`).
 //!
 //! # Example
 //!
@@ -108,6 +113,8 @@ mod notification;
 mod options;
 mod subscription;
 #[cfg(feature = "tasks")]
+mod task_handle;
+#[cfg(feature = "tasks")]
 mod tasks;
 
 pub use builder::ClientBuilder;
@@ -118,14 +125,18 @@ pub use era::{EraCache, EraChoice};
 pub use error::Error;
 pub use handlers::{ElicitationHandler, RequestContext, RootsProvider, SamplingHandler};
 #[cfg(feature = "tasks")]
-pub use mcpwire_ext_tasks::TaskLimits;
+pub use mcpwire_ext_tasks::{FollowLimits, TaskLimits};
 pub use mcpwire_jsonrpc::{ErrorCode, ErrorObject, RequestId};
 pub use mcpwire_rpc::CancellationToken;
+#[cfg(feature = "tasks")]
+pub use mcpwire_schema::ext_tasks::TaskStatus;
 pub use mcpwire_schema::v2026_07_28::SubscriptionFilter;
 pub use mcpwire_schema::{Era, ProtocolVersion};
 pub use notification::ServerNotification;
 pub use options::{CallOptions, Progress};
 pub use subscription::Subscription;
+#[cfg(feature = "tasks")]
+pub use task_handle::{TaskHandle, ToolCall};
 
 // Compiles and runs the README example as a doc test.
 #[cfg(doctest)]

@@ -153,22 +153,35 @@ pub(crate) fn capabilities(
     }
 }
 
+/// The requests a server may answer with a task handle (`resultType: "task"`), when the
+/// request declared the tasks extension.
+const TASK_METHODS: [&str; 1] = ["tools/call"];
+
 /// What a modern result asks of the client.
 pub(crate) enum Outcome {
     /// The result is final (`resultType` absent or `complete`).
     Complete,
     /// The server needs input before it can answer (`input_required`).
     InputRequired(InputRequired),
+    /// The server runs the request as a task of the tasks extension (`task`): the result is
+    /// its `CreateTaskResult`.
+    Task,
 }
 
-/// Reads the `resultType` of a modern result of `method`.
+/// Reads the `resultType` of a modern result of `method`; `accepts_tasks` says whether the
+/// request declared the tasks extension to a server that declared it too.
 ///
 /// # Errors
 ///
-/// [`Error::is_invalid_result_type`] for any other value, and for `input_required` on a
-/// method that cannot ask for input; [`Error::is_decode`] when an `input_required` result
-/// does not have its shape.
-pub(crate) fn outcome(method: &str, result: &RawValue) -> Result<Outcome, Error> {
+/// [`Error::is_invalid_result_type`] for any other value, for `input_required` on a
+/// method that cannot ask for input, and for `task` on a method that cannot become a task or
+/// when tasks were not agreed; [`Error::is_decode`] when an `input_required` result does not
+/// have its shape.
+pub(crate) fn outcome(
+    method: &str,
+    result: &RawValue,
+    accepts_tasks: bool,
+) -> Result<Outcome, Error> {
     #[derive(serde::Deserialize)]
     struct Probe {
         #[serde(rename = "resultType")]
@@ -187,6 +200,11 @@ pub(crate) fn outcome(method: &str, result: &RawValue) -> Result<Outcome, Error>
             serde_json::from_str(result.get())
                 .map(Outcome::InputRequired)
                 .map_err(|error| Error::decode(method, error))
+        }
+        Some(Value::String(kind))
+            if kind == "task" && accepts_tasks && TASK_METHODS.contains(&method) =>
+        {
+            Ok(Outcome::Task)
         }
         Some(Value::String(kind)) => Err(Error::invalid_result_type(method, &kind)),
         Some(other) => Err(Error::invalid_result_type(method, &other.to_string())),
@@ -272,29 +290,38 @@ mod tests {
     #[test]
     fn result_types() {
         assert!(matches!(
-            outcome("tools/list", &raw(json!({"tools": []}))),
+            outcome("tools/list", &raw(json!({"tools": []})), true),
             Ok(Outcome::Complete)
         ));
         assert!(matches!(
-            outcome("tools/call", &raw(json!({"resultType": "complete"}))),
+            outcome("tools/call", &raw(json!({"resultType": "complete"})), false),
             Ok(Outcome::Complete)
         ));
         let asked = raw(json!({"resultType": "input_required", "requestState": "s"}));
-        let Ok(Outcome::InputRequired(asked)) = outcome("tools/call", &asked) else {
+        let Ok(Outcome::InputRequired(asked)) = outcome("tools/call", &asked, false) else {
             panic!("tools/call may ask for input");
         };
         assert_eq!(asked.request_state.as_deref(), Some("s"));
         let error = outcome(
             "tools/list",
             &raw(json!({"resultType": "input_required", "requestState": "s"})),
+            false,
         )
         .err()
         .expect("tools/list may not ask for input");
         assert!(error.is_invalid_result_type(), "{error:?}");
-        let error = outcome("tools/call", &raw(json!({"resultType": "task"})))
-            .err()
-            .expect("unknown result type");
-        assert!(error.is_invalid_result_type(), "{error:?}");
-        assert!(error.to_string().contains("\"task\""), "{error}");
+        // A task handle only where tasks were agreed, and only for a method that may become one.
+        let task = raw(json!({"resultType": "task", "taskId": "t"}));
+        assert!(matches!(
+            outcome("tools/call", &task, true),
+            Ok(Outcome::Task)
+        ));
+        for (method, accepts_tasks) in [("tools/call", false), ("prompts/get", true)] {
+            let error = outcome(method, &task, accepts_tasks)
+                .err()
+                .expect("unknown result type");
+            assert!(error.is_invalid_result_type(), "{error:?}");
+            assert!(error.to_string().contains("\"task\""), "{error}");
+        }
     }
 }

@@ -61,19 +61,37 @@ impl Answers {
 ///
 /// # Errors
 ///
-/// [`Error::is_input_request_failed`] as soon as one input cannot be answered (the others
-/// are then abandoned, their handlers' cancellation firing).
+/// As [`answer_each`].
 pub(crate) async fn answer(
     shared: &Arc<Shared>,
     method: &str,
     asked: InputRequired,
 ) -> Result<Answers, Error> {
+    Ok(Answers {
+        input_responses: answer_each(shared, method, asked.input_requests).await?,
+        request_state: asked.request_state,
+    })
+}
+
+/// Answers every input request of `requests`, all at once, with the client's handlers: the
+/// bare results by the keys of the requests. `method` names what asked: the request of a
+/// multi round-trip request, or `tasks/get` for the input requests of a task.
+///
+/// # Errors
+///
+/// [`Error::is_input_request_failed`] as soon as one input cannot be answered (the others
+/// are then abandoned, their handlers' cancellation firing).
+pub(crate) async fn answer_each(
+    shared: &Arc<Shared>,
+    method: &str,
+    requests: BTreeMap<String, InputRequest>,
+) -> Result<Map<String, Value>, Error> {
     let cancellation = CancellationToken::new();
     // Handlers still running when the answers are abandoned see their cancellation fire.
     let _cancel_on_drop = cancellation.clone().drop_guard();
     let mut running = JoinSet::new();
     let mut inputs = HashMap::new();
-    for (key, request) in asked.input_requests {
+    for (key, request) in requests {
         let shared = Arc::clone(shared);
         let cancellation = cancellation.clone();
         let task_key = key.clone();
@@ -111,10 +129,7 @@ pub(crate) async fn answer(
             Err(error) => return Err(Error::input_request(method, &input_method, &key, error)),
         }
     }
-    Ok(Answers {
-        input_responses,
-        request_state: asked.request_state,
-    })
+    Ok(input_responses)
 }
 
 #[cfg(test)]

@@ -1,8 +1,7 @@
 //! The requestor side of tasks (2025-11-25, feature `tasks`): calling a tool as a task, and
 //! following it with `tasks/get`, `tasks/result`, `tasks/list` and `tasks/cancel`.
 
-use std::time::Duration;
-
+use mcpwire_ext_tasks::FollowLimits;
 use mcpwire_jsonrpc::method::RequestMethod;
 use mcpwire_schema::v2025_11_25::methods::{
     CallTool, CancelTask, GetTask, GetTaskPayload, ListTasks,
@@ -16,12 +15,6 @@ use serde_json::Value;
 
 use crate::client::{decode, tool_arguments};
 use crate::{CallOptions, Client, Error, capability};
-
-/// How often [`Client::finish_tool_task`] polls when the server names no interval.
-const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(1);
-/// The bounds [`Client::finish_tool_task`] keeps a server's `pollInterval` within.
-const MIN_POLL_INTERVAL: Duration = Duration::from_millis(50);
-const MAX_POLL_INTERVAL: Duration = Duration::from_secs(5);
 
 impl Client {
     /// Calls a tool as a task (2025-11-25): the server answers at once with the task, runs
@@ -88,8 +81,8 @@ impl Client {
     }
 
     /// Follows a tool call run as a task to its end and returns the tool's result: polls
-    /// `tasks/get` at the server's `pollInterval` (between 50 ms and 5 s; 1 s when the server
-    /// names none) and asks `tasks/result` as soon as the task is finished, or needs input.
+    /// `tasks/get` at the server's `pollInterval` (kept within the bounds of
+    /// [`FollowLimits::default`]: between 50 ms and 60 s, 1 s when the server names none) and asks `tasks/result` as soon as the task is finished, or needs input.
     ///
     /// A task waiting for input (`input_required`) is served by `tasks/result`: a server of
     /// revision 2025-11-25 may send the elicitation or sampling request the task waits for
@@ -105,16 +98,12 @@ impl Client {
         task_id: impl Into<String>,
     ) -> Result<CallToolResult, Error> {
         let task_id = task_id.into();
+        let limits = FollowLimits::default();
         loop {
             let task = self.get_task(task_id.clone()).await?;
             match task.status {
                 TaskStatus::Working => {
-                    let interval = task
-                        .poll_interval
-                        .and_then(|millis| u64::try_from(millis).ok())
-                        .map_or(DEFAULT_POLL_INTERVAL, Duration::from_millis)
-                        .clamp(MIN_POLL_INTERVAL, MAX_POLL_INTERVAL);
-                    tokio::time::sleep(interval).await;
+                    tokio::time::sleep(limits.poll_interval(task.poll_interval)).await;
                 }
                 // Finished, or waiting for input that arrives while `tasks/result` waits.
                 _ => return self.tool_task_result(task_id).await,

@@ -17,6 +17,9 @@
 //! [`TaskStore`], each bound to the principal that created it ([`Owner`]), bounded per owner
 //! and in all, and freed when its time to live ends; [`StoredTask`] is one of them, whose work
 //! asks for input with [`StoredTask::ask`]. [`TaskStore::serve`] answers the three methods.
+//! The requestor's side is [`TaskFollower`]: it reads each look at a task and says what to do
+//! next ([`FollowStep`]: wait the server's interval, answer new input requests, or take the
+//! end), within [`FollowLimits`]; the role that follows does the sending.
 //!
 //! ```
 //! use mcpwire_ext_tasks::{Owner, TaskLimits, TaskRegistry, TaskStore};
@@ -44,6 +47,7 @@
 mod extension;
 mod owner;
 mod registry;
+mod requestor;
 mod store;
 mod task;
 
@@ -53,5 +57,6 @@ pub use registry::{
     Outcome, RELATED_TASK, TaskEntry, TaskLimits, TaskRegistry, created, notify_status,
     with_related_task,
 };
+pub use requestor::{FollowLimits, FollowStep, TaskFollower};
 pub use store::TaskStore;
 pub use task::{MAX_INPUT_REQUESTS, StoredTask};

@@ -6,16 +6,20 @@
 
 #![cfg(feature = "tasks")]
 
+mod tasks_support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use mcpwire_jsonrpc::{ErrorCode, ErrorObject, Notification};
 use mcpwire_rpc::{Config, Handler, Peer, RequestContext, RequestOptions};
 use mcpwire_schema::ext_tasks as ext;
-use mcpwire_server::{AskOptions, Context, Server, Session, TaskLimits, Tool, ToolError, types};
+use mcpwire_server::{Context, Server, Session, TaskLimits, Tool, ToolError, types};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 use tokio::sync::{Notify, mpsc};
+
+use tasks_support::{no_arguments, task_tools};
 
 const EXTENSION: &str = "io.modelcontextprotocol/tasks";
 
@@ -135,74 +139,8 @@ fn declaring() -> Value {
     json!({"elicitation": {}, "extensions": {EXTENSION: {}}})
 }
 
-fn no_arguments() -> Map<String, Value> {
-    json!({"type": "object"})
-        .as_object()
-        .cloned()
-        .expect("object")
-}
-
-fn form(message: &str) -> types::ElicitRequestParams {
-    serde_json::from_value(json!({
-        "message": message,
-        "requestedSchema": {"type": "object", "properties": {"answer": {"type": "string"}}}
-    }))
-    .expect("form params")
-}
-
-/// The `answer` field of an elicitation result.
-fn answer_of(result: &types::ElicitResult) -> String {
-    match result
-        .content
-        .as_ref()
-        .and_then(|content| content.get("answer"))
-    {
-        Some(types::ElicitResultContentValue::String(answer)) => answer.clone(),
-        _ => result.action.to_string(),
-    }
-}
-
 fn accept(answer: &str) -> Value {
     json!({"action": "accept", "content": {"answer": answer}})
-}
-
-/// Works for `seconds` (of the test's paused clock), then answers.
-async fn compute(arguments: Map<String, Value>, context: Context) -> Result<String, ToolError> {
-    let seconds = arguments
-        .get("seconds")
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
-    if seconds > 0 {
-        tokio::time::sleep(Duration::from_secs(seconds)).await;
-    }
-    Ok(format!(
-        "computed in {seconds}s (task {})",
-        context.task_id().is_some()
-    ))
-}
-
-/// Asks two questions of the task's requestor at once.
-async fn interview(_: Map<String, Value>, context: Context) -> Result<String, ToolError> {
-    context.continue_as_task().await;
-    let first = context
-        .elicit(form("first?"))
-        .options(AskOptions::new().key("first"));
-    let second = context
-        .elicit(form("second?"))
-        .options(AskOptions::new().key("second"));
-    let (first, second) = tokio::join!(first, second);
-    Ok(format!(
-        "{} and {}",
-        answer_of(&first?),
-        answer_of(&second?)
-    ))
-}
-
-/// Asks a question as a round of the request, then goes on as a task.
-async fn welcome(_: Map<String, Value>, context: Context) -> Result<String, ToolError> {
-    let name = context.elicit(form("name?")).await?;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    Ok(format!("Welcome, {}!", answer_of(&name)))
 }
 
 /// Reports, when a handler's run ends (returned or dropped), whether it was cancelled.
@@ -222,22 +160,9 @@ fn server_with(
     gate: Arc<Notify>,
     finished: mpsc::UnboundedSender<bool>,
 ) -> Server {
-    Server::builder("tasks", "1.0.0")
+    task_tools(Server::builder("tasks", "1.0.0"))
         .tasks()
         .task_limits(limits)
-        .tool(
-            Tool::raw("compute", no_arguments(), compute)
-                .task_support(types::ToolExecutionTaskSupport::Optional),
-        )
-        .tool(Tool::raw("quick", no_arguments(), compute))
-        .tool(
-            Tool::raw("interview", no_arguments(), interview)
-                .task_support(types::ToolExecutionTaskSupport::Optional),
-        )
-        .tool(
-            Tool::raw("welcome", no_arguments(), welcome)
-                .task_support(types::ToolExecutionTaskSupport::Required),
-        )
         .tool(
             Tool::raw(
                 "gated",

@@ -4,13 +4,15 @@
 
 #![cfg(all(feature = "http", feature = "tasks"))]
 
+mod tasks_support;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use mcpwire_server::{Context, HttpConfig, Server, Tool, ToolError, types};
+use mcpwire_server::{Context, Server, Tool, ToolError, types};
 use serde_json::{Map, Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 
 /// How long any single step of a test may take before it fails.
@@ -38,19 +40,7 @@ async fn start() -> (SocketAddr, oneshot::Sender<()>) {
         .tool(hold)
         .build()
         .expect("the server builds");
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(async move {
-        server
-            .serve_http(listener)
-            .config(HttpConfig::default())
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-    });
-    (address, stop)
+    tasks_support::serve_http(server).await
 }
 
 /// A modern request declaring the extension.
