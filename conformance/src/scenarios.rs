@@ -222,9 +222,20 @@ impl Scenario {
         let builder = Client::builder(CLIENT_NAME, env!("CARGO_PKG_VERSION"))
             .protocol_version(protocol_version)
             .era(era);
+        let none = serde_json::Map::new;
         match self {
             Scenario::ElicitationDefaults => builder.elicitation(accept_with_defaults),
             Scenario::ClientRequestState => builder.elicitation(accept_confirmed),
+            // An authorization extension in use is declared among the capabilities.
+            Scenario::ClientCredentialsBasic | Scenario::ClientCredentialsJwt => {
+                builder.extension(mcpwire_ext_client_credentials::EXTENSION_ID, none())
+            }
+            Scenario::WorkloadIdentity => {
+                builder.extension(mcpwire_ext_workload_identity::EXTENSION_ID, none())
+            }
+            Scenario::Dpop | Scenario::DpopNonce => {
+                builder.extension(mcpwire_ext_dpop::EXTENSION_ID, none())
+            }
             _ => builder,
         }
     }

@@ -60,6 +60,7 @@ pub struct ClientBuilder {
     roots: Option<Arc<dyn DynRoots>>,
     roots_list_changed: bool,
     on_notification: Option<NotificationCallback>,
+    extensions: BTreeMap<String, JsonObject>,
     #[cfg(feature = "tasks")]
     task_limits: Option<TaskLimits>,
     #[cfg(feature = "tasks")]
@@ -121,6 +122,7 @@ impl ClientBuilder {
             task_limits: None,
             #[cfg(feature = "tasks")]
             tasks_extension: None,
+            extensions: BTreeMap::new(),
         }
     }
 
@@ -309,6 +311,17 @@ impl ClientBuilder {
         self
     }
 
+    /// Declares the extension `id` with `settings` among the capabilities of every request of
+    /// the modern era (`_meta`), as the extension's specification asks of a client that
+    /// supports it: for the authorization extensions, say, whose work happens in the HTTP
+    /// layer (`mcpwire_ext_client_credentials::EXTENSION_ID`, ...). The legacy era's
+    /// capabilities have no extensions. A later declaration of the same `id` replaces the
+    /// earlier; the tasks extension is declared by [`tasks_extension`](Self::tasks_extension).
+    pub fn extension(mut self, id: impl Into<String>, settings: JsonObject) -> Self {
+        self.extensions.insert(id.into(), settings);
+        self
+    }
+
     /// Hands every notification from the server to `callback`, except progress that a call's
     /// own callback receives.
     ///
@@ -405,15 +418,17 @@ impl ClientBuilder {
     /// wire.
     pub async fn connect<T: Transport>(self, transport: T) -> Result<Client, Error> {
         let capabilities = self.capabilities();
-        #[cfg_attr(
-            not(feature = "tasks"),
-            expect(unused_mut, reason = "no extension to add")
-        )]
         let mut modern_capabilities = modern::capabilities(
             self.sampling.as_ref().map(|_| self.sampling_tools),
             self.elicitation.as_ref().map(|_| self.elicitation_modes),
             self.roots.is_some(),
         );
+        if !self.extensions.is_empty() {
+            modern_capabilities
+                .extensions
+                .get_or_insert_default()
+                .extend(self.extensions.clone());
+        }
         #[cfg(feature = "tasks")]
         if self.tasks_extension.is_some() {
             let extensions = modern_capabilities.extensions.get_or_insert_default();

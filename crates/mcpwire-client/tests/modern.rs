@@ -146,6 +146,30 @@ async fn the_envelope_declares_the_registered_handlers_in_the_modern_shape() {
 }
 
 #[tokio::test]
+async fn declared_extensions_travel_in_the_envelope() {
+    let mut settings = serde_json::Map::new();
+    settings.insert("mode".to_owned(), json!("strict"));
+    let builder = auto()
+        .extension(
+            "io.modelcontextprotocol/oauth-client-credentials",
+            serde_json::Map::new(),
+        )
+        .extension("com.example/feature", serde_json::Map::new())
+        .extension("com.example/feature", settings);
+    let (client, mut script) = modern_client(builder, all_capabilities()).await;
+    let listing = spawn(&client, |client| async move { client.list_prompts().await });
+    let request = answer_next(&mut script, "prompts/list", json!({"prompts": []})).await;
+    assert_eq!(
+        request["params"]["_meta"]["io.modelcontextprotocol/clientCapabilities"]["extensions"],
+        json!({
+            "com.example/feature": {"mode": "strict"},
+            "io.modelcontextprotocol/oauth-client-credentials": {},
+        })
+    );
+    listing.await.unwrap().expect("listed");
+}
+
+#[tokio::test]
 async fn methods_the_modern_era_removed_fail_without_being_sent() {
     let builder = auto()
         .roots(|_: RequestContext| async { Ok::<_, ErrorObject>(Vec::new()) })
