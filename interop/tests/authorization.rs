@@ -228,29 +228,9 @@ async fn our_client_against_a_typescript_server(sdk: Sdk) {
 
     let exchanges = Arc::new(Mutex::new(Vec::new()));
     let client_id = "mcpwire-interop-client";
-    let policy = FetchPolicy::default().allow_loopback_http(true);
-    // The same recording on the transport's stack, below the authorization layer, and on the
-    // guarded stack of the layer's own requests (metadata, authorization, token), so that
-    // they are all recorded, in order.
-    let recording = recording_layer(Arc::clone(&exchanges));
-    let own_requests = policy.guarded_service().expect("a guarded stack");
     let config = OAuthConfig::new("mcpwire interop", HeadlessUserAgent::new(REDIRECT_URI))
-        .pre_registered(PreRegistered::new(client_id).issuer(&issuer))
-        .http_service(tower::Layer::layer(&recording, own_requests))
-        .fetch_policy(policy);
-    let transport = HttpClientBuilder::new(url.as_str())
-        .layer(AuthLayer::new(config))
-        .layer(recording)
-        .streamable()
-        .expect("a valid configuration");
-    let client = tokio::time::timeout(
-        CALL_TIMEOUT,
-        mcpwire_client::Client::builder("mcpwire-interop", env!("CARGO_PKG_VERSION"))
-            .connect(transport),
-    )
-    .await
-    .expect("connects in time")
-    .unwrap_or_else(|error| panic!("connect: {error:?}\n{:#?}", exchanges.lock().unwrap()));
+        .pre_registered(PreRegistered::new(client_id).issuer(&issuer));
+    let client = connect_recorded(&url, config, &exchanges).await;
 
     let echo = tokio::time::timeout(
         CALL_TIMEOUT,
@@ -330,30 +310,12 @@ async fn our_dpop_client_calls_our_dpop_server_with_a_real_authorization_servers
     let key = DpopKey::generate().expect("a key");
     let thumbprint = key.thumbprint().to_owned();
     let exchanges = Arc::new(Mutex::new(Vec::new()));
-    let recording = recording_layer(Arc::clone(&exchanges));
-    let policy = FetchPolicy::default().allow_loopback_http(true);
-    let own_requests = policy.guarded_service().expect("a guarded stack");
     let grant = ClientCredentials::client_secret(
         provider.announced("clientId"),
         provider.announced("clientSecret"),
     );
-    let config = OAuthConfig::headless("mcpwire dpop agent", grant)
-        .dpop(key)
-        .http_service(tower::Layer::layer(&recording, own_requests))
-        .fetch_policy(policy);
-    let transport = HttpClientBuilder::new(server.resource.as_str())
-        .layer(AuthLayer::new(config))
-        .layer(recording)
-        .streamable()
-        .expect("a valid configuration");
-    let client = tokio::time::timeout(
-        CALL_TIMEOUT,
-        mcpwire_client::Client::builder("mcpwire-interop", env!("CARGO_PKG_VERSION"))
-            .connect(transport),
-    )
-    .await
-    .expect("connects in time")
-    .unwrap_or_else(|error| panic!("connect: {error:?}\n{:#?}", exchanges.lock().unwrap()));
+    let config = OAuthConfig::headless("mcpwire dpop agent", grant).dpop(key);
+    let client = connect_recorded(&server.resource, config, &exchanges).await;
     let whoami = tokio::time::timeout(CALL_TIMEOUT, client.call_tool("whoami", json!({})))
         .await
         .expect("whoami answers in time")
@@ -611,6 +573,36 @@ fn unix_now() -> i64 {
         .duration_since(SystemTime::UNIX_EPOCH)
         .expect("after 1970");
     i64::try_from(elapsed.as_secs()).expect("in range")
+}
+
+/// Our client, authorizing with `config` through `AuthLayer`, connected to `url`. The same
+/// recording (into `exchanges`) is on the transport's stack, below the authorization layer, and
+/// on the guarded stack of the layer's own requests (metadata, authorization, token), so that
+/// they are all recorded, in order.
+async fn connect_recorded(
+    url: &str,
+    config: OAuthConfig,
+    exchanges: &Arc<Mutex<Vec<String>>>,
+) -> mcpwire_client::Client {
+    let policy = FetchPolicy::default().allow_loopback_http(true);
+    let recording = recording_layer(Arc::clone(exchanges));
+    let own_requests = policy.guarded_service().expect("a guarded stack");
+    let config = config
+        .http_service(tower::Layer::layer(&recording, own_requests))
+        .fetch_policy(policy);
+    let transport = HttpClientBuilder::new(url)
+        .layer(AuthLayer::new(config))
+        .layer(recording)
+        .streamable()
+        .expect("a valid configuration");
+    tokio::time::timeout(
+        CALL_TIMEOUT,
+        mcpwire_client::Client::builder("mcpwire-interop", env!("CARGO_PKG_VERSION"))
+            .connect(transport),
+    )
+    .await
+    .expect("connects in time")
+    .unwrap_or_else(|error| panic!("connect: {error:?}\n{:#?}", exchanges.lock().unwrap()))
 }
 
 /// The origin of an endpoint's URL, where its well-known metadata is.
