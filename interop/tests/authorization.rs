@@ -244,13 +244,7 @@ async fn our_client_against_a_typescript_server(sdk: Sdk) {
         echo["content"],
         json!([{"type": "text", "text": "authorized"}])
     );
-    let whoami = tokio::time::timeout(CALL_TIMEOUT, client.call_tool("whoami", json!({})))
-        .await
-        .expect("whoami answers in time")
-        .expect("whoami succeeds");
-    let whoami = serde_json::to_value(&whoami).unwrap();
-    let token: Value = serde_json::from_str(whoami["content"][0]["text"].as_str().unwrap())
-        .expect("whoami answers JSON");
+    let token = whoami(&client).await;
     // The SDK's verifier accepted a token of the issuer, for this server, with the scope.
     assert_eq!(token["issuer"], issuer.as_str());
     assert_eq!(token["resource"], url.as_str());
@@ -299,13 +293,12 @@ async fn our_client_against_a_typescript_server(sdk: Sdk) {
 /// token bound to the client's key.
 #[tokio::test]
 async fn our_dpop_client_calls_our_dpop_server_with_a_real_authorization_servers_tokens() {
-    let peers = peers().await;
-    let provider = NodeProcess::start(&peers.scripts, "dpop_auth_server.mjs", &[]).await;
-    let issuer = provider.announced("issuer");
-    let verifier = DpopVerifier::builder()
-        .nonces(Duration::from_secs(300))
-        .build();
-    let server = OurProtectedServer::start_with(&issuer, Some(verifier)).await;
+    let DpopWorld {
+        provider,
+        issuer,
+        server,
+        ..
+    } = DpopWorld::start().await;
 
     let key = DpopKey::generate().expect("a key");
     let thumbprint = key.thumbprint().to_owned();
@@ -316,13 +309,7 @@ async fn our_dpop_client_calls_our_dpop_server_with_a_real_authorization_servers
     );
     let config = OAuthConfig::headless("mcpwire dpop agent", grant).dpop(key);
     let client = connect_recorded(&server.resource, config, &exchanges).await;
-    let whoami = tokio::time::timeout(CALL_TIMEOUT, client.call_tool("whoami", json!({})))
-        .await
-        .expect("whoami answers in time")
-        .expect("whoami succeeds");
-    let whoami = serde_json::to_value(&whoami).unwrap();
-    let token: Value = serde_json::from_str(whoami["content"][0]["text"].as_str().unwrap())
-        .expect("whoami answers JSON");
+    let token = whoami(&client).await;
     assert_eq!(token["issuer"], issuer.as_str());
     assert_eq!(token["audiences"], json!([server.resource]));
     assert_eq!(token["scopes"], json!([SCOPE]));
@@ -357,14 +344,12 @@ async fn our_dpop_client_calls_our_dpop_server_with_a_real_authorization_servers
 /// the bound token sent as `Bearer`, and a proof without the server's nonce.
 #[tokio::test]
 async fn our_dpop_server_refuses_misused_proofs_of_real_bound_tokens() {
-    let peers = peers().await;
-    let provider = NodeProcess::start(&peers.scripts, "dpop_auth_server.mjs", &[]).await;
-    let issuer = provider.announced("issuer");
-    let verifier = DpopVerifier::builder()
-        .nonces(Duration::from_secs(300))
-        .build();
-    let nonce = verifier.current_nonce().expect("nonces are on");
-    let server = OurProtectedServer::start_with(&issuer, Some(verifier)).await;
+    let DpopWorld {
+        provider,
+        server,
+        nonce,
+        ..
+    } = DpopWorld::start().await;
     let resource = server.resource.clone();
     let http = FetchPolicy::default()
         .allow_loopback_http(true)
@@ -472,6 +457,34 @@ async fn our_dpop_server_refuses_misused_proofs_of_real_bound_tokens() {
         );
     }
     server.stop().await;
+}
+
+/// The DPoP tests' world: `oidc-provider` issuing DPoP-bound tokens, and our server protected
+/// with a `DpopVerifier` issuing nonces (the current one is `nonce`).
+struct DpopWorld {
+    provider: NodeProcess,
+    issuer: String,
+    server: OurProtectedServer,
+    nonce: String,
+}
+
+impl DpopWorld {
+    async fn start() -> DpopWorld {
+        let peers = peers().await;
+        let provider = NodeProcess::start(&peers.scripts, "dpop_auth_server.mjs", &[]).await;
+        let issuer = provider.announced("issuer");
+        let verifier = DpopVerifier::builder()
+            .nonces(Duration::from_secs(300))
+            .build();
+        let nonce = verifier.current_nonce().expect("nonces are on");
+        let server = OurProtectedServer::start_with(&issuer, Some(verifier)).await;
+        DpopWorld {
+            provider,
+            issuer,
+            server,
+            nonce,
+        }
+    }
 }
 
 /// A DPoP-bound access token for `resource` from the `oidc-provider` of `provider`, bound to
@@ -603,6 +616,17 @@ async fn connect_recorded(
     .await
     .expect("connects in time")
     .unwrap_or_else(|error| panic!("connect: {error:?}\n{:#?}", exchanges.lock().unwrap()))
+}
+
+/// What the server's `whoami` says of the access token `client` presents.
+async fn whoami(client: &mcpwire_client::Client) -> Value {
+    let whoami = tokio::time::timeout(CALL_TIMEOUT, client.call_tool("whoami", json!({})))
+        .await
+        .expect("whoami answers in time")
+        .expect("whoami succeeds");
+    let whoami = serde_json::to_value(&whoami).unwrap();
+    serde_json::from_str(whoami["content"][0]["text"].as_str().unwrap())
+        .expect("whoami answers JSON")
 }
 
 /// The origin of an endpoint's URL, where its well-known metadata is.
