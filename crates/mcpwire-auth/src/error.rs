@@ -25,7 +25,8 @@ pub(crate) enum Kind {
     /// The user agent failed, or the authorization response was refused (`state`, `iss`,
     /// an `error` from the authorization server).
     Authorization,
-    /// The token endpoint refused the request or answered something unreadable.
+    /// The token endpoint refused the request or answered something unreadable, or a JWT
+    /// the client holds cannot be read.
     Token,
     /// A configuration value is invalid.
     Config,
@@ -80,7 +81,8 @@ impl Error {
         self.kind == Kind::Authorization
     }
 
-    /// The token endpoint refused a request or answered something unreadable.
+    /// The token endpoint refused a request or answered something unreadable, or a token
+    /// the client was to present is not a JWT it can read (`client::UnverifiedJwt::parse`).
     pub fn is_token(&self) -> bool {
         self.kind == Kind::Token
     }

@@ -37,7 +37,8 @@
 //! A client with no user to send anywhere (a service, a CI job, a headless agent) takes
 //! [`OAuthConfig::headless`] with a [`TokenGrant`] in place of the user agent: the grant
 //! obtains tokens at the token endpoint on its own ([`GrantRequest::token_request`]), and
-//! steps 1, 2 and 5 stay as they are. The official extensions build on it:
+//! steps 1, 2 and 5 stay as they are. A grant may read a JWT it is about to present
+//! ([`UnverifiedJwt`]). The official extensions build on it:
 //! `mcpwire-ext-client-credentials` (the `client_credentials` grant) and
 //! `mcpwire-ext-workload-identity` (a workload's identity token as a JWT bearer grant).
 //!
@@ -86,6 +87,7 @@ mod pkce;
 mod registration;
 mod scope;
 mod token;
+mod unverified_jwt;
 mod user_agent;
 
 pub use crate::fetch::{DEFAULT_FETCH_DEADLINE, DEFAULT_MAX_BODY_BYTES, FetchPolicy};
@@ -105,4 +107,5 @@ pub use metadata::{
     protected_resource_metadata_urls, resource_covers,
 };
 pub use token::{MemoryTokenStore, TokenKey, TokenSet, TokenStore, TokenType};
+pub use unverified_jwt::UnverifiedJwt;
 pub use user_agent::{AuthorizationFuture, AuthorizationPrompt, HeadlessUserAgent, UserAgent};
