@@ -2,14 +2,12 @@
 //! [`TokenGrant`] of `mcpwire-auth`'s headless client.
 
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mcpwire_auth::client::{
     AuthorizationServerMetadata, GrantFuture, GrantRequest, Secret, TokenGrant, TokenRequest,
+    UnverifiedJwt,
 };
-use serde::Deserialize;
 
 use crate::error::{Error, Kind};
 use crate::source::WorkloadToken;
@@ -75,8 +73,8 @@ impl WorkloadIdentity {
                 format!("the authorization server {issuer} does not offer the JWT bearer grant"),
             ));
         }
-        let claims = Claims::read(token.expose())?;
-        claims.check_expiry(now())?;
+        let claims = read_claims(token.expose())?;
+        check_expiry(&claims, SystemTime::now())?;
         match &self.issuer {
             Some(configured) if configured != issuer => {
                 return Err(Error::new(
@@ -88,7 +86,7 @@ impl WorkloadIdentity {
                 ));
             }
             Some(_) => {}
-            None => claims.check_audience(server)?,
+            None => check_audience(&claims, server)?,
         }
         tracing::debug!(%issuer, "presenting the workload token as a JWT bearer grant");
         Ok(TokenRequest::new(JWT_BEARER_GRANT_TYPE).parameter("assertion", token))
@@ -117,96 +115,60 @@ impl TokenGrant for WorkloadIdentity {
     }
 }
 
-/// The seconds since 1970 now.
-fn now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |elapsed| elapsed.as_secs_f64())
+/// The workload token's claims, read (not verified) to see where and until when it may be
+/// presented.
+fn read_claims(token: &str) -> Result<UnverifiedJwt, Error> {
+    UnverifiedJwt::parse(token).map_err(|error| {
+        Error::new(Kind::Token, "the workload token is not a JWT").with_source(error)
+    })
 }
 
-/// The claims of the workload token that say where and until when it may be presented.
-#[derive(Deserialize)]
-struct Claims {
-    #[serde(default)]
-    exp: Option<f64>,
-    #[serde(default)]
-    aud: Option<Audience>,
-}
-
-/// `aud`: one string, or several (RFC 7519 §4.1.3).
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Audience {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl Claims {
-    /// The claims of the compact JWT `token`, read without checking its signature.
-    fn read(token: &str) -> Result<Claims, Error> {
-        let not_a_jwt = |why: &str| {
-            Error::new(
-                Kind::Token,
-                format!("the workload token is not a JWT: {why}"),
-            )
-        };
-        let mut parts = token.split('.');
-        let (Some(header), Some(claims), Some(signature), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(not_a_jwt("it does not have three parts"));
-        };
-        if header.is_empty() || signature.is_empty() {
-            return Err(not_a_jwt("it is not signed"));
-        }
-        let json = URL_SAFE_NO_PAD
-            .decode(claims.trim_end_matches('='))
-            .map_err(|_| not_a_jwt("its claims are not base64url"))?;
-        serde_json::from_slice(&json).map_err(|_| not_a_jwt("its claims are not a JSON object"))
+/// Refuses a token whose `exp` is not after `now`.
+fn check_expiry(claims: &UnverifiedJwt, now: SystemTime) -> Result<(), Error> {
+    match claims.expired_for(now) {
+        Some(ago) => Err(Error::new(
+            Kind::Token,
+            format!(
+                "the workload token expired {} seconds ago; its platform should have replaced it",
+                ago.as_secs_f64().ceil()
+            ),
+        )),
+        None => Ok(()),
     }
+}
 
-    /// Refuses a token whose `exp` is not after `now`.
-    fn check_expiry(&self, now: f64) -> Result<(), Error> {
-        match self.exp {
-            Some(exp) if exp <= now => Err(Error::new(
-                Kind::Token,
-                format!(
-                    "the workload token expired {} seconds ago; its platform should have \
-                     replaced it",
-                    (now - exp).ceil()
-                ),
-            )),
-            _ => Ok(()),
-        }
-    }
-
-    /// Refuses `server` unless the token's `aud` names it, by issuer or token endpoint.
-    fn check_audience(&self, server: &AuthorizationServerMetadata) -> Result<(), Error> {
-        let names = |audience: &str| audience == server.issuer || audience == server.token_endpoint;
-        let named = match &self.aud {
-            Some(Audience::One(audience)) => names(audience),
-            Some(Audience::Many(audiences)) => audiences.iter().any(|audience| names(audience)),
-            None => false,
-        };
-        if named {
-            Ok(())
-        } else {
-            Err(Error::new(
-                Kind::Server,
-                format!(
-                    "the workload token's audience is not the authorization server {} (name \
-                     the issuer it is for with WorkloadIdentity::issuer)",
-                    server.issuer
-                ),
-            ))
-        }
+/// Refuses `server` unless the token's `aud` names it, by issuer or token endpoint.
+fn check_audience(
+    claims: &UnverifiedJwt,
+    server: &AuthorizationServerMetadata,
+) -> Result<(), Error> {
+    let named = claims
+        .audiences()
+        .into_iter()
+        .any(|audience| audience == server.issuer || audience == server.token_endpoint);
+    if named {
+        Ok(())
+    } else {
+        Err(Error::new(
+            Kind::Server,
+            format!(
+                "the workload token's audience is not the authorization server {} (name the \
+                 issuer it is for with WorkloadIdentity::issuer)",
+                server.issuer
+            ),
+        ))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::time::UNIX_EPOCH;
+
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use serde_json::{Value, json};
+
+    use super::*;
 
     const ISSUER: &str = "https://as.example.com";
 
@@ -229,6 +191,14 @@ mod tests {
             metadata["grant_types_supported"] = json!(grants);
         }
         serde_json::from_value(metadata).unwrap()
+    }
+
+    /// The seconds since 1970 now.
+    fn now() -> f64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
     }
 
     fn in_an_hour() -> f64 {
