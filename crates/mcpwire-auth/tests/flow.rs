@@ -13,7 +13,7 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Full};
 use mcpwire_auth::client::{
-    AuthLayer, FetchPolicy, GrantFuture, GrantRequest, HeadlessUserAgent, OAuthConfig,
+    AuthLayer, FetchPolicy, GrantFuture, GrantRequest, HeadlessUserAgent, IssuedToken, OAuthConfig,
     PreRegistered, TokenGrant, TokenRequest,
 };
 use mcpwire_http::client::{BoxError, HttpClientService, RequestBody, ResponseBody};
@@ -167,7 +167,14 @@ async fn answer(
                 String::new(),
             )
         }
-        "https://as.example.com/token" => {
+        // Another authorization server that a grant may use on its own (an identity
+        // provider); its token endpoint answers from the same queue.
+        "https://idp.example.com/.well-known/oauth-authorization-server" => json(&json!({
+            "issuer": "https://idp.example.com",
+            "authorization_endpoint": "https://idp.example.com/authorize",
+            "token_endpoint": "https://idp.example.com/token",
+        })),
+        "https://as.example.com/token" | "https://idp.example.com/token" => {
             let (status, body) = if world.tokens.is_empty() {
                 (StatusCode::BAD_REQUEST, json!({"error": "invalid_grant"}))
             } else {
@@ -626,4 +633,119 @@ async fn a_refused_headless_grant_fails_the_request_without_a_retry() {
     assert_eq!(find(&seen, "https://as.example.com/token").len(), 1);
     assert!(find(&seen, "https://as.example.com/register").is_empty());
     assert!(find(&seen, "https://as.example.com/authorize").is_empty());
+}
+
+/// A grant that first exchanges a token at another server's token endpoint, as the
+/// enterprise-managed authorization extension does, keeping what that server issued.
+struct ExchangeGrant {
+    issuer: &'static str,
+    issued: Arc<Mutex<Vec<IssuedToken>>>,
+}
+
+impl TokenGrant for ExchangeGrant {
+    fn grant(&self, request: GrantRequest) -> GrantFuture {
+        let (issuer, issued) = (self.issuer, self.issued.clone());
+        Box::pin(async move {
+            let other = request.discover(issuer).await?;
+            let exchange = TokenRequest::new("urn:ietf:params:oauth:grant-type:token-exchange")
+                .parameter("subject_token", "id-t0ken")
+                .parameter("resource", request.resource().unwrap_or_default())
+                .client_secret_basic("idp-client", "idp-s3cret");
+            let token = request
+                .token_request_to(&other.token_endpoint, exchange)
+                .await?;
+            issued.lock().unwrap().push(token.clone());
+            let form = TokenRequest::new("urn:ietf:params:oauth:grant-type:jwt-bearer")
+                .parameter("assertion", token.access_token);
+            Ok(request.token_request(form).await?)
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_grant_exchanges_a_token_at_another_servers_token_endpoint_as_it_is() {
+    let (log, _logging) = Log::capture();
+    let world = world();
+    world.lock().unwrap().tokens = vec![
+        (
+            StatusCode::OK,
+            json!({"access_token": "j4g", "token_type": "N_A", "issued_token_type": "urn:ietf:params:oauth:token-type:id-jag", "expires_in": 300, "scope": "mcp:basic"}),
+        ),
+        (
+            StatusCode::OK,
+            json!({"access_token": "token-1", "token_type": "Bearer", "expires_in": 3600}),
+        ),
+    ];
+    let issued = Arc::new(Mutex::new(Vec::new()));
+    let grant = ExchangeGrant {
+        issuer: "https://idp.example.com",
+        issued: issued.clone(),
+    };
+    let service = stack(&world, OAuthConfig::headless("svc", grant));
+    assert_eq!(post(&service, SERVER).await.unwrap(), StatusCode::OK);
+
+    let seen = self::seen(&world);
+    let exchanges = find(&seen, "https://idp.example.com/token");
+    assert_eq!(exchanges.len(), 1);
+    // Sent as the grant made it: no `scope` added, its own `resource`, its own client.
+    let form = exchanges[0].form();
+    let mut names: Vec<&str> = form.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["grant_type", "resource", "subject_token"]);
+    assert_eq!(form["resource"], SERVER);
+    let basic = base64::engine::general_purpose::STANDARD.encode("idp-client:idp-s3cret");
+    assert_eq!(
+        exchanges[0].authorization.as_deref(),
+        Some(format!("Basic {basic}").as_str())
+    );
+    let issued = issued.lock().unwrap().remove(0);
+    assert_eq!(issued.access_token.expose(), "j4g");
+    assert_eq!(issued.token_type, "N_A");
+    assert_eq!(
+        issued.issued_token_type.as_deref(),
+        Some("urn:ietf:params:oauth:token-type:id-jag")
+    );
+    assert_eq!(issued.expires_in, Some(std::time::Duration::from_secs(300)));
+    assert_eq!(issued.scope.as_deref(), Some("mcp:basic"));
+    assert!(!format!("{issued:?}").contains("j4g"));
+    let grants = find(&seen, "https://as.example.com/token");
+    assert_eq!(grants[0].form()["assertion"], "j4g");
+    let written = log.text();
+    for secret in ["j4g", "id-t0ken", "idp-s3cret", "token-1", basic.as_str()] {
+        assert!(!written.contains(secret), "`{secret}` reached the log");
+    }
+}
+
+#[tokio::test]
+async fn a_refused_exchange_or_another_issuer_fails_the_grant_before_the_token_endpoint() {
+    let world = world();
+    world.lock().unwrap().tokens =
+        vec![(StatusCode::BAD_REQUEST, json!({"error": "invalid_grant"}))];
+    let grant = |issuer| ExchangeGrant {
+        issuer,
+        issued: Arc::default(),
+    };
+    let service = stack(
+        &world,
+        OAuthConfig::headless("svc", grant("https://idp.example.com")),
+    );
+    let error = post(&service, SERVER).await.unwrap_err();
+    let error = error.downcast::<mcpwire_auth::Error>().unwrap();
+    assert!(error.is_token(), "{error}");
+    let text = error.to_string();
+    assert!(
+        text.contains("invalid_grant") && text.contains("https://idp.example.com"),
+        "{text}"
+    );
+    // No metadata of that issuer at its well-known URLs: refused.
+    let service = stack(
+        &world,
+        OAuthConfig::headless("svc", grant("https://idp.example.com/tenant")),
+    );
+    let error = post(&service, SERVER).await.unwrap_err();
+    let error = error.downcast::<mcpwire_auth::Error>().unwrap();
+    assert!(error.is_discovery(), "{error}");
+    let seen = self::seen(&world);
+    assert_eq!(find(&seen, "https://idp.example.com/token").len(), 1);
+    assert!(find(&seen, "https://as.example.com/token").is_empty());
 }

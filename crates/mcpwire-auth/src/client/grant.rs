@@ -6,13 +6,20 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
+use http::HeaderValue;
 use mcpwire_http::client::BoxError;
+use serde::Deserialize;
+use url::Url;
 
+use crate::client::discovery::authorization_server_metadata;
 use crate::client::metadata::AuthorizationServerMetadata;
-use crate::client::token::{TokenOutcome, TokenSet, basic_authorization, send_token_request};
+use crate::client::token::{
+    TokenOutcome, TokenSet, basic_authorization, read_token_response, send_token_request,
+};
 use crate::error::{Error, Kind};
-use crate::fetch::Fetcher;
+use crate::fetch::{Fetcher, origin};
 use crate::secret::Secret;
 
 /// The future a [`TokenGrant`] answers with: the tokens granted.
@@ -103,27 +110,14 @@ impl GrantRequest {
                 format!("a grant may not set `{name}`: the layer sets it"),
             ));
         }
-        let mut form: Vec<(&str, String)> = vec![("grant_type", request.grant_type.clone())];
-        form.extend(
-            request
-                .parameters
-                .iter()
-                .map(|(name, value)| (name.as_str(), value.expose().to_owned())),
-        );
+        let mut form = request.form();
         if let Some(resource) = &self.resource {
             form.push(("resource", resource.clone()));
         }
         if !self.scopes.is_empty() {
             form.push(("scope", self.scopes.join(" ")));
         }
-        let basic = match &request.basic {
-            Some((client_id, secret)) => Some(
-                basic_authorization(client_id, secret.expose()).ok_or_else(|| {
-                    Error::new(Kind::Config, "the client id is not a header value")
-                })?,
-            ),
-            None => None,
-        };
+        let basic = request.basic_authorization()?;
         tracing::debug!(
             issuer = %self.server.issuer,
             grant_type = %request.grant_type,
@@ -144,6 +138,149 @@ impl GrantRequest {
             )),
         }
     }
+}
+
+impl GrantRequest {
+    /// Discovers the metadata of the authorization server `issuer`, another one than
+    /// [`server`](Self::server) (an enterprise identity provider, for instance), as the
+    /// layer discovers that one: RFC 8414, then OpenID Connect Discovery, at the well-known
+    /// URLs in the spec's order, under the configuration's fetch policy, and only a document
+    /// whose `issuer` is exactly `issuer`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_discovery`] when no well-known URL has the metadata, or the document
+    /// names another issuer; [`Error::is_fetch`] when `issuer` is a URL the fetch policy
+    /// refuses.
+    pub async fn discover(&self, issuer: &str) -> Result<AuthorizationServerMetadata, Error> {
+        authorization_server_metadata(&self.fetcher, issuer).await
+    }
+
+    /// Sends `request` to the token endpoint `endpoint` of another server than
+    /// [`server`](Self::server) (an identity provider's, for an RFC 8693 token exchange),
+    /// under the configuration's fetch policy and SSRF guard, and returns the token it
+    /// issues, of whatever type.
+    ///
+    /// Unlike [`token_request`](Self::token_request), nothing is added to the form: the
+    /// grant sets the parameters the other server needs, `resource` and `scope` included.
+    /// Nor is the token required to be a Bearer access token: a token exchange may issue
+    /// another kind (`token_type` `N_A`), which the grant then presents elsewhere. No DPoP
+    /// proof goes with the request: DPoP binds the access tokens of
+    /// [`token_request`](Self::token_request), not what another server issues for the grant.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_config`] when `request` sets `grant_type` as a parameter, or `endpoint`
+    /// is not a URL; [`Error::is_fetch`] when the fetch policy refuses `endpoint` or the
+    /// request cannot be made; [`Error::is_token`] when the endpoint refuses it (the error
+    /// names the OAuth error code) or answers without a token.
+    pub async fn token_request_to(
+        &self,
+        endpoint: &str,
+        request: TokenRequest,
+    ) -> Result<IssuedToken, Error> {
+        if request
+            .parameters
+            .iter()
+            .any(|(name, _)| name == "grant_type")
+        {
+            return Err(Error::new(
+                Kind::Config,
+                "a grant may not set `grant_type` as a parameter: TokenRequest::new sets it",
+            ));
+        }
+        let endpoint = Url::parse(endpoint).map_err(|error| {
+            Error::new(Kind::Config, "the token endpoint is not a URL").with_source(error)
+        })?;
+        let form = request.form();
+        let pairs: Vec<(&str, &str)> = form
+            .iter()
+            .map(|(name, value)| (*name, value.as_str()))
+            .collect();
+        tracing::debug!(
+            endpoint = %origin(&endpoint),
+            grant_type = %request.grant_type,
+            "requesting a token from another server"
+        );
+        let response = self
+            .fetcher
+            .post_form(&endpoint, &pairs, request.basic_authorization()?, None)
+            .await?;
+        if !response.status.is_success() {
+            let code = match read_token_response(false, &response.body, &[], false) {
+                Ok(TokenOutcome::Refused(code)) => code,
+                _ => "an unreadable error".to_owned(),
+            };
+            return Err(Error::new(
+                Kind::Token,
+                format!(
+                    "the token endpoint at {} refused the `{}` request: {code}",
+                    origin(&endpoint),
+                    request.grant_type
+                ),
+            ));
+        }
+        let issued: IssuedTokenResponse =
+            serde_json::from_slice(&response.body).map_err(|error| {
+                Error::new(
+                    Kind::Token,
+                    format!(
+                        "the answer of the token endpoint at {} is not the JSON expected",
+                        origin(&endpoint)
+                    ),
+                )
+                .with_source(error)
+            })?;
+        if issued.access_token.is_empty() {
+            return Err(Error::new(
+                Kind::Token,
+                format!(
+                    "the token endpoint at {} issued an empty token",
+                    origin(&endpoint)
+                ),
+            ));
+        }
+        Ok(IssuedToken {
+            access_token: Secret::new(issued.access_token),
+            token_type: issued.token_type,
+            issued_token_type: issued.issued_token_type,
+            expires_in: issued.expires_in.map(Duration::from_secs),
+            scope: issued.scope,
+        })
+    }
+}
+
+/// A successful answer of a token endpoint, of any token type (RFC 6749 §5.1, RFC 8693
+/// §2.2.1).
+#[derive(Deserialize)]
+struct IssuedTokenResponse {
+    access_token: String,
+    token_type: String,
+    #[serde(default)]
+    issued_token_type: Option<String>,
+    #[serde(default)]
+    expires_in: Option<u64>,
+    #[serde(default)]
+    scope: Option<String>,
+}
+
+/// A token another server issued, as its token endpoint answered
+/// ([`GrantRequest::token_request_to`]).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct IssuedToken {
+    /// The token (`access_token`, the member that RFC 8693 keeps for whatever token an
+    /// exchange issues).
+    pub access_token: Secret,
+    /// Its `token_type`: `Bearer` for an access token, `N_A` for a token that is not one.
+    pub token_type: String,
+    /// The `issued_token_type` of a token exchange (RFC 8693 §2.2.1), such as
+    /// `urn:ietf:params:oauth:token-type:id-jag`.
+    pub issued_token_type: Option<String>,
+    /// How long the token lives (`expires_in`), when the server said.
+    pub expires_in: Option<Duration>,
+    /// The scopes granted (`scope`, space-separated), when the server said.
+    pub scope: Option<String>,
 }
 
 impl fmt::Debug for GrantRequest {
@@ -200,6 +337,27 @@ impl TokenRequest {
     pub fn grant_type(&self) -> &str {
         &self.grant_type
     }
+
+    /// The form: `grant_type`, then the parameters.
+    fn form(&self) -> Vec<(&str, String)> {
+        let mut form = vec![("grant_type", self.grant_type.clone())];
+        form.extend(
+            self.parameters
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.expose().to_owned())),
+        );
+        form
+    }
+
+    /// The `Authorization` header of `client_secret_basic`, when the request uses it.
+    fn basic_authorization(&self) -> Result<Option<HeaderValue>, Error> {
+        let Some((client_id, secret)) = &self.basic else {
+            return Ok(None);
+        };
+        basic_authorization(client_id, secret.expose())
+            .map(Some)
+            .ok_or_else(|| Error::new(Kind::Config, "the client id is not a header value"))
+    }
 }
 
 impl fmt::Debug for TokenRequest {
@@ -224,6 +382,31 @@ impl fmt::Debug for TokenRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fetch::FetchPolicy;
+
+    #[tokio::test]
+    async fn a_request_to_another_endpoint_may_not_set_its_grant_type_twice() {
+        let policy = FetchPolicy::default();
+        let fetcher = Fetcher::new(policy.guarded_service().unwrap(), policy);
+        let server =
+            AuthorizationServerMetadata::fallback(&Url::parse("https://as.example.com").unwrap());
+        let request = GrantRequest::new(server, None, Vec::new(), fetcher);
+        let twice = TokenRequest::new("urn:ietf:params:oauth:grant-type:token-exchange")
+            .parameter("grant_type", "client_credentials");
+        let error = request
+            .token_request_to("https://idp.example.com/token", twice)
+            .await
+            .unwrap_err();
+        assert!(error.is_config(), "{error}");
+        let plain = TokenRequest::new("urn:ietf:params:oauth:grant-type:token-exchange");
+        for refused in ["not a url", "http://idp.example.com/token"] {
+            let error = request
+                .token_request_to(refused, plain.clone())
+                .await
+                .unwrap_err();
+            assert!(error.is_config() || error.is_fetch(), "{refused}: {error}");
+        }
+    }
 
     #[test]
     fn debug_output_names_parameters_without_their_values() {

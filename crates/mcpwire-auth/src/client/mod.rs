@@ -37,10 +37,14 @@
 //! A client with no user to send anywhere (a service, a CI job, a headless agent) takes
 //! [`OAuthConfig::headless`] with a [`TokenGrant`] in place of the user agent: the grant
 //! obtains tokens at the token endpoint on its own ([`GrantRequest::token_request`]), and
-//! steps 1, 2 and 5 stay as they are. A grant may read a JWT it is about to present
+//! steps 1, 2 and 5 stay as they are. A grant may also discover another authorization
+//! server and ask its token endpoint for a token of any type
+//! ([`GrantRequest::token_request_to`]), and read a JWT it is about to present
 //! ([`UnverifiedJwt`]). The official extensions build on it:
-//! `mcpwire-ext-client-credentials` (the `client_credentials` grant) and
-//! `mcpwire-ext-workload-identity` (a workload's identity token as a JWT bearer grant).
+//! `mcpwire-ext-client-credentials` (the `client_credentials` grant),
+//! `mcpwire-ext-workload-identity` (a workload's identity token as a JWT bearer grant) and
+//! `mcpwire-ext-enterprise-auth` (an enterprise identity provider's identity assertion
+//! grant, obtained by token exchange).
 //!
 //! Its own requests follow a [`FetchPolicy`]: `https` only (loopback `http` when opted in),
 //! no redirects followed, bodies capped, a deadline per exchange. They go through the
@@ -99,7 +103,7 @@ pub use challenge::{
 pub use config::{DEFAULT_MAX_STEP_UPS, OAuthConfig, PreRegistered};
 pub use dpop::{DPOP, DPOP_NONCE, DpopProver, ProofRequest};
 pub use file_store::FileTokenStore;
-pub use grant::{GrantFuture, GrantRequest, TokenGrant, TokenRequest};
+pub use grant::{GrantFuture, GrantRequest, IssuedToken, TokenGrant, TokenRequest};
 pub use layer::{AuthLayer, AuthService};
 pub use loopback::{DEFAULT_AUTHORIZATION_TIMEOUT, LoopbackUserAgent};
 pub use metadata::{
