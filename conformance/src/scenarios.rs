@@ -13,12 +13,15 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use anyhow::{Context as _, bail, ensure};
-use mcpwire_auth::client::{AuthLayer, FetchPolicy, HeadlessUserAgent, OAuthConfig, PreRegistered};
+use mcpwire_auth::client::{
+    AuthLayer, FetchPolicy, HeadlessUserAgent, OAuthConfig, PreRegistered, Secret,
+};
 use mcpwire_client::{
     Client, ClientBuilder, Era, EraChoice, ErrorObject, ProtocolVersion, RequestContext,
 };
 use mcpwire_ext_client_credentials::{ClientCredentials, PrivateKey, SigningAlgorithm};
 use mcpwire_ext_dpop::DpopKey;
+use mcpwire_ext_enterprise_auth::{EnterpriseManagedAuthorization, IdentityProvider};
 use mcpwire_ext_workload_identity::{WorkloadIdentity, WorkloadToken};
 use mcpwire_schema::v2025_11_25::{
     CallToolResult, ContentBlock, ElicitRequestParams, ElicitResult, ElicitResultAction,
@@ -87,6 +90,13 @@ pub enum Scenario {
     /// `auth/dpop-nonce` (extension, SEP-1932): as [`Scenario::Dpop`], against servers
     /// that demand nonces, which the client answers.
     DpopNonce,
+    /// `auth/enterprise-managed-authorization` (extension, SEP-990):
+    /// `mcpwire-ext-enterprise-auth` exchanges the suite's `idp_id_token` at its identity
+    /// provider (`idp_issuer`, as the client `idp_client_id`) for an identity assertion
+    /// grant, and presents it as the client `client_id` with `client_secret`.
+    EnterpriseManagedAuthorization,
+    /// `auth/cross-app-access-complete-flow`: the same flow under the name of suite 0.1.16.
+    CrossAppAccess,
 }
 
 /// The redirect URI of the conformance client's headless user agent: nothing listens there,
@@ -96,18 +106,6 @@ pub const REDIRECT_URI: &str = "http://localhost:3000/callback";
 /// The URL of the conformance client's Client ID Metadata Document, the one the suite's
 /// `auth/basic-cimd` server expects a client to use.
 pub const CLIENT_METADATA_URL: &str = "https://conformance-test.local/client-metadata.json";
-
-/// The auth scenarios of extensions this client does not implement, with the reason.
-const AUTH_EXTENSIONS: &[(&str, &str)] = &[
-    (
-        "auth/cross-app-access-complete-flow",
-        "cross-app access (enterprise-managed authorization) is not implemented",
-    ),
-    (
-        "auth/enterprise-managed-authorization",
-        "enterprise-managed authorization is not implemented",
-    ),
-];
 
 /// Why a scenario name is not one this client runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -133,7 +131,7 @@ impl std::error::Error for UnsupportedScenario {}
 
 impl Scenario {
     /// Every scenario this client implements.
-    pub const ALL: [Scenario; 16] = [
+    pub const ALL: [Scenario; 18] = [
         Scenario::Initialize,
         Scenario::ToolsCall,
         Scenario::ElicitationDefaults,
@@ -150,6 +148,8 @@ impl Scenario {
         Scenario::WorkloadIdentity,
         Scenario::Dpop,
         Scenario::DpopNonce,
+        Scenario::EnterpriseManagedAuthorization,
+        Scenario::CrossAppAccess,
     ];
 
     /// The suite's name of the scenario (`MCP_CONFORMANCE_SCENARIO`).
@@ -172,6 +172,8 @@ impl Scenario {
             Scenario::WorkloadIdentity => "auth/wif-jwt-bearer",
             Scenario::Dpop => "auth/dpop",
             Scenario::DpopNonce => "auth/dpop-nonce",
+            Scenario::EnterpriseManagedAuthorization => "auth/enterprise-managed-authorization",
+            Scenario::CrossAppAccess => "auth/cross-app-access-complete-flow",
         }
     }
 
@@ -179,23 +181,13 @@ impl Scenario {
     ///
     /// # Errors
     ///
-    /// Refuses the auth extensions and other extensions this client lacks, and unknown
-    /// names, each with its reason.
+    /// Refuses the extensions this client lacks, and unknown names, each with its reason.
     pub fn from_name(name: &str) -> Result<Scenario, UnsupportedScenario> {
         if let Some(scenario) = Scenario::ALL
             .into_iter()
             .find(|scenario| scenario.name() == name)
         {
             return Ok(scenario);
-        }
-        if let Some((_, reason)) = AUTH_EXTENSIONS
-            .iter()
-            .find(|(extension, _)| *extension == name)
-        {
-            return Err(UnsupportedScenario {
-                name: name.to_owned(),
-                reason,
-            });
         }
         if name.len() > "auth/".len() && name.starts_with("auth/") {
             return Ok(Scenario::Authorization);
@@ -235,6 +227,9 @@ impl Scenario {
             }
             Scenario::Dpop | Scenario::DpopNonce => {
                 builder.extension(mcpwire_ext_dpop::EXTENSION_ID, none())
+            }
+            Scenario::EnterpriseManagedAuthorization | Scenario::CrossAppAccess => {
+                builder.extension(mcpwire_ext_enterprise_auth::EXTENSION_ID, none())
             }
             _ => builder,
         }
@@ -279,6 +274,9 @@ impl Scenario {
             | Scenario::WorkloadIdentity
             | Scenario::Dpop
             | Scenario::DpopNonce => call_every_tool(client).await,
+            Scenario::EnterpriseManagedAuthorization | Scenario::CrossAppAccess => {
+                call_every_tool(client).await
+            }
         }
     }
 
@@ -293,6 +291,9 @@ impl Scenario {
     /// - [`Scenario::WorkloadIdentity`]: a headless client with [`WorkloadIdentity`]
     ///   presenting the scenario's `valid_jwt`.
     /// - The DPoP scenarios: as [`Scenario::Authorization`], with a fresh [`DpopKey`].
+    /// - The enterprise-managed authorization scenarios: a headless client with
+    ///   [`EnterpriseManagedAuthorization`], exchanging the scenario's `idp_id_token` at the
+    ///   identity provider it names (by `idp_issuer`, else `idp_token_endpoint`).
     ///
     /// # Errors
     ///
@@ -345,6 +346,29 @@ impl Scenario {
             Scenario::WorkloadIdentity => {
                 let token = WorkloadToken::value(required("valid_jwt")?);
                 OAuthConfig::headless(CLIENT_NAME, WorkloadIdentity::new(token))
+            }
+            Scenario::EnterpriseManagedAuthorization | Scenario::CrossAppAccess => {
+                let idp_client_id = required("idp_client_id")?;
+                let mut identity_provider = match text("idp_issuer") {
+                    Some(issuer) => IdentityProvider::issuer(issuer, idp_client_id),
+                    None => IdentityProvider::token_endpoint(
+                        required("idp_token_endpoint")?,
+                        idp_client_id,
+                    ),
+                };
+                if let Some(secret) = text("idp_client_secret") {
+                    identity_provider = identity_provider.client_secret(secret);
+                }
+                let id_token = Secret::new(required("idp_id_token")?);
+                let mut grant = EnterpriseManagedAuthorization::new(
+                    identity_provider,
+                    id_token,
+                    required("client_id")?,
+                );
+                if let Some(secret) = text("client_secret") {
+                    grant = grant.client_secret(secret);
+                }
+                OAuthConfig::headless(CLIENT_NAME, grant)
             }
             _ => return Ok(None),
         };

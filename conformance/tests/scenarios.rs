@@ -125,8 +125,42 @@ fn names_round_trip_and_other_scenarios_are_refused_with_a_reason() {
             .unwrap()
             .is_some()
     );
-    let dpop = Scenario::from_name("auth/dpop").expect_err("an auth extension");
-    assert!(dpop.to_string().contains("DPoP"), "{dpop}");
+    let enterprise = json!({
+        "client_id": "c",
+        "client_secret": "s",
+        "idp_client_id": "i",
+        "idp_id_token": "a.b.c",
+        "idp_issuer": "http://localhost:3000",
+    });
+    for scenario in [
+        Scenario::EnterpriseManagedAuthorization,
+        Scenario::CrossAppAccess,
+    ] {
+        assert!(scenario.auth_layer(Some(&enterprise)).unwrap().is_some());
+        let missing = scenario
+            .auth_layer(Some(&json!({
+                "client_id": "c",
+                "idp_client_id": "i",
+                "idp_issuer": "http://localhost:3000",
+            })))
+            .expect_err("no ID token");
+        assert!(missing.to_string().contains("idp_id_token"), "{missing}");
+    }
+    // Every auth extension of the suites is implemented: none is refused, and none is taken
+    // for the core authorization.
+    for (name, scenario) in [
+        ("auth/dpop", Scenario::Dpop),
+        (
+            "auth/enterprise-managed-authorization",
+            Scenario::EnterpriseManagedAuthorization,
+        ),
+        (
+            "auth/cross-app-access-complete-flow",
+            Scenario::CrossAppAccess,
+        ),
+    ] {
+        assert_eq!(Scenario::from_name(name), Ok(scenario));
+    }
     assert!(Scenario::from_name("auth/").is_err());
     let skills = Scenario::from_name("sep-2640-skills").expect_err("skills");
     assert!(skills.to_string().contains("SEP-2640"), "{skills}");

@@ -23,9 +23,9 @@ Environment (set by the suite):
 
 The server URL is the last argument. Exits 0 when the scenario ran to its end, and non-zero
 with a message on stderr otherwise. The auth scenarios authorize with mcpwire-auth's OAuth
-client; the client credentials and workload identity extensions with the crates
-mcpwire-ext-client-credentials and mcpwire-ext-workload-identity; enterprise-managed
-authorization and DPoP are not implemented.";
+client; the client credentials, workload identity, DPoP and enterprise-managed
+authorization extensions with the crates mcpwire-ext-client-credentials,
+mcpwire-ext-workload-identity, mcpwire-ext-dpop and mcpwire-ext-enterprise-auth.";
 
 /// The whole run's limit: the suite kills a client after 30 seconds.
 const TIMEOUT: Duration = Duration::from_secs(25);
@@ -33,8 +33,9 @@ const TIMEOUT: Duration = Duration::from_secs(25);
 /// The scenario's data from `MCP_CONFORMANCE_CONTEXT`, checked to belong to the scenario.
 ///
 /// Most scenarios carry none (`auth/pre-registration` and `auth/client-credentials-*` carry
-/// the client's credentials, `auth/wif-jwt-bearer` the workload's tokens); the check only catches a suite that names another scenario than the
-/// environment does.
+/// the client's credentials, `auth/wif-jwt-bearer` the workload's tokens,
+/// `auth/enterprise-managed-authorization` the user's ID token and the identity provider);
+/// the check only catches a suite that names another scenario than the environment does.
 fn read_context(scenario: &str) -> anyhow::Result<Option<serde_json::Value>> {
     let Ok(text) = std::env::var("MCP_CONFORMANCE_CONTEXT") else {
         return Ok(None);
