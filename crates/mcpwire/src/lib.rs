@@ -11,7 +11,7 @@
 //! | `stdio` | [`stdio`]: `Server::serve_stdio`, and child processes for clients |
 //! | `http` | [`http`]: `Server::http_service` and `serve_http`, and the HTTP client transports |
 //! | `auth` | [`auth`]: OAuth 2.1 as MCP specifies it over HTTP, the bearer layer that protects a server and the login layer of the HTTP client |
-//! | `ext-client-credentials`, `ext-workload-identity`, `ext-dpop` | [`ext`]: the official authorization extensions on top of `auth`, the client credentials grant, workload identity federation, DPoP-bound tokens |
+//! | `ext-client-credentials`, `ext-workload-identity`, `ext-dpop`, `ext-enterprise-auth` | [`ext`]: the official authorization extensions on top of `auth`, the client credentials grant, workload identity federation, DPoP-bound tokens, enterprise-managed authorization |
 //! | `tasks` | tasks (2025-11-25, and the 2026-07-28 extension on the server) in the roles that are on: tools run as tasks, calls followed as tasks |
 //! | `full` | all of them |
 //!
@@ -66,7 +66,8 @@ pub use mcpwire_client as client;
 #[cfg(any(
     feature = "ext-client-credentials",
     feature = "ext-workload-identity",
-    feature = "ext-dpop"
+    feature = "ext-dpop",
+    feature = "ext-enterprise-auth"
 ))]
 pub mod ext {
     /// The OAuth client credentials grant for headless clients.
@@ -75,6 +76,10 @@ pub mod ext {
     /// DPoP-bound tokens (RFC 9449), client and resource server.
     #[cfg(feature = "ext-dpop")]
     pub use mcpwire_ext_dpop as dpop;
+    /// Enterprise-managed authorization (SEP-990): the user's ID token exchanged at the
+    /// enterprise identity provider for a grant the authorization server takes.
+    #[cfg(feature = "ext-enterprise-auth")]
+    pub use mcpwire_ext_enterprise_auth as enterprise_auth;
     /// Workload identity federation (SEP-1933).
     #[cfg(feature = "ext-workload-identity")]
     pub use mcpwire_ext_workload_identity as workload_identity;
