@@ -98,7 +98,8 @@ impl Context {
     /// Fires when the client cancels the request or the connection ends.
     ///
     /// For a tool running as a task, it fires when the task is cancelled (`tasks/cancel`), when
-    /// it expires, or (2025-11-25) when the session ends. In the modern era it also fires when the run
+    /// it expires, or (2025-11-25) when the session ends, unless the task belongs to the
+    /// session's principal. In the modern era it also fires when the run
     /// stops to ask the client for input (an `InputRequiredResult`): work the handler spawned
     /// should stop then, as the retry runs the handler again.
     pub fn cancellation(&self) -> &CancellationToken {

@@ -36,8 +36,12 @@ pub(crate) struct SessionState {
     initialized: AtomicBool,
     log_level: Mutex<Option<wire::LoggingLevel>>,
     subscriptions: Mutex<HashSet<String>>,
+    /// The session's tasks (2025-11-25): its own, or those of its principal.
     #[cfg(feature = "tasks")]
-    tasks: mcpwire_ext_tasks::TaskRegistry,
+    tasks: Arc<mcpwire_ext_tasks::TaskRegistry>,
+    /// Whether the tasks are the principal's, which outlive the session.
+    #[cfg(feature = "tasks")]
+    tasks_outlive_session: bool,
     peer: OnceLock<Peer>,
     /// Where the client's progress on the server's requests goes.
     progress_routes: ProgressRoutes<ProgressCallback>,
@@ -66,10 +70,14 @@ impl SessionState {
             log_level: Mutex::new(None),
             subscriptions: Mutex::new(HashSet::new()),
             #[cfg(feature = "tasks")]
-            tasks: mcpwire_ext_tasks::TaskRegistry::new(mcpwire_ext_tasks::TaskLimits {
-                page_size,
-                ..mcpwire_ext_tasks::TaskLimits::default()
-            }),
+            tasks: Arc::new(mcpwire_ext_tasks::TaskRegistry::new(
+                mcpwire_ext_tasks::TaskLimits {
+                    page_size,
+                    ..mcpwire_ext_tasks::TaskLimits::default()
+                },
+            )),
+            #[cfg(feature = "tasks")]
+            tasks_outlive_session: false,
             peer: OnceLock::new(),
             progress_routes: ProgressRoutes::new(MAX_PROGRESS_ROUTES),
             #[cfg(feature = "http")]
@@ -80,8 +88,28 @@ impl SessionState {
     /// Bounds the session's tasks (2025-11-25) with `limits`.
     #[cfg(feature = "tasks")]
     pub(crate) fn with_task_limits(mut self, limits: mcpwire_ext_tasks::TaskLimits) -> Self {
-        self.tasks = mcpwire_ext_tasks::TaskRegistry::new(limits);
+        self.tasks = Arc::new(mcpwire_ext_tasks::TaskRegistry::new(limits));
         self
+    }
+
+    /// Keeps the session's tasks (2025-11-25) in `registry`, its principal's, shared with its
+    /// other sessions: they go on when the session ends.
+    #[cfg(all(feature = "tasks", feature = "http"))]
+    pub(crate) fn with_principal_tasks(
+        mut self,
+        registry: Arc<mcpwire_ext_tasks::TaskRegistry>,
+    ) -> Self {
+        self.tasks = registry;
+        self.tasks_outlive_session = true;
+        self
+    }
+
+    /// Ends the session's tasks, when the session ends, unless they are its principal's.
+    #[cfg(feature = "tasks")]
+    pub(crate) fn end_tasks(&self) {
+        if !self.tasks_outlive_session {
+            self.tasks.cancel_all();
+        }
     }
 
     /// Where the extensions of the session's HTTP requests are read.
