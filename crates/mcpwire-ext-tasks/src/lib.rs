@@ -50,6 +50,7 @@ mod owner;
 mod principals;
 mod registry;
 mod requestor;
+mod requests;
 mod store;
 mod task;
 
@@ -61,5 +62,6 @@ pub use registry::{
     with_related_task,
 };
 pub use requestor::{FollowLimits, FollowStep, TaskFollower};
+pub use requests::{Patience, TaskChannel, TaskRequestor, task_param};
 pub use store::TaskStore;
 pub use task::{MAX_INPUT_REQUESTS, StoredTask};

@@ -397,7 +397,7 @@ impl Context {
                 "tasks.requests.sampling.createMessage",
             ));
         }
-        params.task = Some(wire::TaskMetadata { ttl: ttl_ms });
+        params.task = Some(mcpwire_ext_tasks::task_param(ttl_ms));
         let result = self
             .ask(
                 methods::CreateMessage::METHOD,
@@ -453,7 +453,7 @@ impl Context {
                 "tasks.requests.elicitation.create",
             ));
         }
-        let task = Some(wire::TaskMetadata { ttl: ttl_ms });
+        let task = Some(mcpwire_ext_tasks::task_param(ttl_ms));
         match &mut params {
             wire::ElicitRequestParams::ElicitRequestFormParams(form) => form.task = task,
             wire::ElicitRequestParams::ElicitRequestURLParams(url) => url.task = task,
