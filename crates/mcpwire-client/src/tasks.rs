@@ -1,16 +1,14 @@
 //! The requestor side of tasks (2025-11-25, feature `tasks`): calling a tool as a task, and
 //! following it with `tasks/get`, `tasks/result`, `tasks/list` and `tasks/cancel`.
 
-use mcpwire_ext_tasks::FollowLimits;
+use mcpwire_ext_tasks::{FollowLimits, Patience, TaskChannel, TaskRequestor, task_param};
 use mcpwire_jsonrpc::method::RequestMethod;
-use mcpwire_schema::v2025_11_25::methods::{
-    CallTool, CancelTask, GetTask, GetTaskPayload, ListTasks,
-};
+use mcpwire_schema::v2025_11_25::methods::{CallTool, ListTasks};
 use mcpwire_schema::v2025_11_25::{
-    CallToolRequestParams, CallToolResult, CancelTaskRequestParams, CancelTaskResult,
-    CreateTaskResult, GetTaskPayloadRequestParams, GetTaskRequestParams, GetTaskResult, Task,
-    TaskMetadata, TaskStatus,
+    CallToolRequestParams, CallToolResult, CancelTaskResult, CreateTaskResult, GetTaskResult, Task,
 };
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::client::{decode, tool_arguments};
@@ -42,7 +40,7 @@ impl Client {
             meta: None,
             arguments,
             name: name.into(),
-            task: Some(TaskMetadata { ttl: ttl_ms }),
+            task: Some(task_param(ttl_ms)),
         };
         let result = self.call(method, &params, CallOptions::default()).await?;
         decode::<CreateTaskResult>(method, &result)
@@ -54,10 +52,7 @@ impl Client {
     ///
     /// As [`Client::request`]; an unknown or expired task is a remote -32602.
     pub async fn get_task(&self, task_id: impl Into<String>) -> Result<GetTaskResult, Error> {
-        self.request::<GetTask>(GetTaskRequestParams {
-            task_id: task_id.into(),
-        })
-        .await
+        requestor(self).get(&task_id.into()).await
     }
 
     /// Waits for the result of a tool call run as a task (`tasks/result`): the tool's result,
@@ -70,14 +65,7 @@ impl Client {
         &self,
         task_id: impl Into<String>,
     ) -> Result<CallToolResult, Error> {
-        let method = <GetTaskPayload as RequestMethod>::METHOD;
-        let params = GetTaskPayloadRequestParams {
-            task_id: task_id.into(),
-        };
-        let result = self
-            .call(method, &params, CallOptions::default().without_timeout())
-            .await?;
-        decode::<CallToolResult>(method, &result)
+        requestor(self).result(&task_id.into()).await
     }
 
     /// Follows a tool call run as a task to its end and returns the tool's result: polls
@@ -97,18 +85,9 @@ impl Client {
         &self,
         task_id: impl Into<String>,
     ) -> Result<CallToolResult, Error> {
-        let task_id = task_id.into();
-        let limits = FollowLimits::default();
-        loop {
-            let task = self.get_task(task_id.clone()).await?;
-            match task.status {
-                TaskStatus::Working => {
-                    tokio::time::sleep(limits.poll_interval(task.poll_interval)).await;
-                }
-                // Finished, or waiting for input that arrives while `tasks/result` waits.
-                _ => return self.tool_task_result(task_id).await,
-            }
-        }
+        requestor(self)
+            .finish(&task_id.into(), &FollowLimits::default())
+            .await
     }
 
     /// Lists this client's tasks, following `nextCursor` through the pages.
@@ -126,9 +105,37 @@ impl Client {
     ///
     /// As [`Client::request`]; a task that already finished is a remote -32602.
     pub async fn cancel_task(&self, task_id: impl Into<String>) -> Result<CancelTaskResult, Error> {
-        self.request::<CancelTask>(CancelTaskRequestParams {
-            task_id: task_id.into(),
-        })
-        .await
+        requestor(self).cancel(&task_id.into()).await
+    }
+}
+
+/// The requestor of the tasks this client asked the server for, which lives in
+/// `mcpwire-ext-tasks` and is shared with the server's requestor of the client's tasks.
+fn requestor(client: &Client) -> TaskRequestor<Channel<'_>> {
+    TaskRequestor::new(Channel(client))
+}
+
+/// The client's connection, as the requestor sends over it.
+struct Channel<'a>(&'a Client);
+
+impl TaskChannel for Channel<'_> {
+    type Error = Error;
+
+    async fn send<P, R>(
+        &self,
+        method: &'static str,
+        params: &P,
+        patience: Patience,
+    ) -> Result<R, Error>
+    where
+        P: Serialize + Sync,
+        R: DeserializeOwned,
+    {
+        let options = match patience {
+            Patience::Usual => CallOptions::default(),
+            Patience::Unbounded => CallOptions::default().without_timeout(),
+        };
+        let result = self.0.call(method, params, options).await?;
+        decode(method, &result)
     }
 }

@@ -6,8 +6,9 @@
 //! (`tasks/list`) and cancels it (`tasks/cancel`). This crate holds what the two roles share as
 //! *receivers* of such requests: the server runs `tools/call` as a task, the client runs
 //! `sampling/createMessage` and `elicitation/create` as tasks. Both keep one [`TaskRegistry`]
-//! per session, start each task with [`TaskRegistry::spawn`] and route the four `tasks/*`
-//! methods to [`TaskRegistry::serve`].
+//! per session (the server one per authenticated principal, from [`PrincipalTasks`], so that
+//! a task outlives its session), start each task with [`TaskRegistry::spawn`] and route the
+//! four `tasks/*` methods to [`TaskRegistry::serve`].
 //!
 //! **The extension (2026-07-28).** The server decides, per request, to answer a `tools/call`
 //! with a task handle (`CreateTaskResult`, `resultType: "task"`) when the request declared the
@@ -46,17 +47,21 @@
 
 mod extension;
 mod owner;
+mod principals;
 mod registry;
 mod requestor;
+mod requests;
 mod store;
 mod task;
 
 pub use extension::{EXTENSION, missing_extension};
 pub use owner::Owner;
+pub use principals::PrincipalTasks;
 pub use registry::{
     Outcome, RELATED_TASK, TaskEntry, TaskLimits, TaskRegistry, created, notify_status,
     with_related_task,
 };
 pub use requestor::{FollowLimits, FollowStep, TaskFollower};
+pub use requests::{Patience, TaskChannel, TaskRequestor, task_param};
 pub use store::TaskStore;
 pub use task::{MAX_INPUT_REQUESTS, StoredTask};

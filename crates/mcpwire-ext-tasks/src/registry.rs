@@ -182,11 +182,14 @@ impl TaskEntry {
     }
 }
 
-/// The tasks of one session, in the order they were created.
+/// The tasks of one session, or of one principal, in the order they were created.
 ///
-/// Tasks belong to the session that created them: keep one registry per session, so that
-/// another session can neither see nor touch them, and call [`TaskRegistry::cancel_all`] when
-/// the session ends. Task ids are 128 random bits from the operating system.
+/// Tasks belong to whoever created them: the principal of the session, when an authorization
+/// layer named one ([`PrincipalTasks`](crate::PrincipalTasks) keeps one registry per
+/// principal, shared by its sessions, so that its tasks outlive the session that created
+/// them), else the session alone (keep one registry per session, and call
+/// [`TaskRegistry::cancel_all`] when it ends). Either way, nobody else can see or touch them.
+/// Task ids are 128 random bits from the operating system.
 #[derive(Debug, Default)]
 pub struct TaskRegistry {
     limits: TaskLimits,
@@ -316,6 +319,12 @@ impl TaskRegistry {
             next_cursor,
             tasks: page.into_iter().map(|(_, task)| task).collect(),
         })
+    }
+
+    /// Whether the registry holds no live task.
+    pub fn is_empty(&self) -> bool {
+        self.purge_expired();
+        lock(&self.tasks).by_sequence.is_empty()
     }
 
     /// Cancels every task, when the session ends.

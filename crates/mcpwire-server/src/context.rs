@@ -98,7 +98,8 @@ impl Context {
     /// Fires when the client cancels the request or the connection ends.
     ///
     /// For a tool running as a task, it fires when the task is cancelled (`tasks/cancel`), when
-    /// it expires, or (2025-11-25) when the session ends. In the modern era it also fires when the run
+    /// it expires, or (2025-11-25) when the session ends, unless the task belongs to the
+    /// session's principal. In the modern era it also fires when the run
     /// stops to ask the client for input (an `InputRequiredResult`): work the handler spawned
     /// should stop then, as the retry runs the handler again.
     pub fn cancellation(&self) -> &CancellationToken {
@@ -396,7 +397,7 @@ impl Context {
                 "tasks.requests.sampling.createMessage",
             ));
         }
-        params.task = Some(wire::TaskMetadata { ttl: ttl_ms });
+        params.task = Some(mcpwire_ext_tasks::task_param(ttl_ms));
         let result = self
             .ask(
                 methods::CreateMessage::METHOD,
@@ -452,7 +453,7 @@ impl Context {
                 "tasks.requests.elicitation.create",
             ));
         }
-        let task = Some(wire::TaskMetadata { ttl: ttl_ms });
+        let task = Some(mcpwire_ext_tasks::task_param(ttl_ms));
         match &mut params {
             wire::ElicitRequestParams::ElicitRequestFormParams(form) => form.task = task,
             wire::ElicitRequestParams::ElicitRequestURLParams(url) => url.task = task,

@@ -74,6 +74,11 @@ impl Server {
             config.protocol_versions([])
         };
         let service = StreamableHttpService::new(config, move |transport: HttpSessionTransport| {
+            #[cfg(feature = "tasks")]
+            let state = server
+                .inner
+                .new_session_of(mcpwire_ext_tasks::Owner::new(transport.owner_digest()));
+            #[cfg(not(feature = "tasks"))]
             let state = server.inner.new_session();
             state.set_http_extensions(transport.request_extensions());
             // The session runs on its own tasks and ends with the HTTP session.

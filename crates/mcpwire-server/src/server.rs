@@ -130,7 +130,7 @@ impl Server {
             .cancellation(mcpwire_protocol::McpCancellation);
         let peer = Peer::start(transport, handler, config);
         state.set_peer(peer.clone());
-        // A session's tasks end with it.
+        // A session's tasks end with it, unless they are its principal's.
         #[cfg(feature = "tasks")]
         let watched = Arc::downgrade(&state);
         #[cfg(feature = "tasks")]
@@ -139,7 +139,7 @@ impl Server {
             tokio::spawn(async move {
                 closing.closed().await;
                 if let Some(state) = watched.upgrade() {
-                    state.tasks().cancel_all();
+                    state.end_tasks();
                 }
             });
         }
@@ -507,7 +507,10 @@ impl ServerBuilder {
     ///
     /// - 2025-11-25: the server declares the `tasks` capability, and a `tools/call` with a
     ///   `task` param runs as a task that the client polls with `tasks/get`, waits on with
-    ///   `tasks/result`, lists and cancels. These tasks belong to their session and end with it.
+    ///   `tasks/result`, lists and cancels. Over Streamable HTTP behind an authorization layer
+    ///   that names the principal (`mcpwire-auth`'s), these tasks belong to that principal:
+    ///   they outlive the session that made them, and any session of the same principal finds
+    ///   them. Otherwise they belong to their session and end with it.
     /// - 2026-07-28: the server declares the `io.modelcontextprotocol/tasks` extension in
     ///   `server/discover`, and answers a call from a request that declared it with a task
     ///   handle once the handler waits (see

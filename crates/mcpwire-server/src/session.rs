@@ -36,8 +36,12 @@ pub(crate) struct SessionState {
     initialized: AtomicBool,
     log_level: Mutex<Option<wire::LoggingLevel>>,
     subscriptions: Mutex<HashSet<String>>,
+    /// The session's tasks (2025-11-25): its own, or those of its principal.
     #[cfg(feature = "tasks")]
-    tasks: mcpwire_ext_tasks::TaskRegistry,
+    tasks: Arc<mcpwire_ext_tasks::TaskRegistry>,
+    /// Whether the tasks are the principal's, which outlive the session.
+    #[cfg(feature = "tasks")]
+    tasks_outlive_session: bool,
     peer: OnceLock<Peer>,
     /// Where the client's progress on the server's requests goes.
     progress_routes: ProgressRoutes<ProgressCallback>,
@@ -66,10 +70,14 @@ impl SessionState {
             log_level: Mutex::new(None),
             subscriptions: Mutex::new(HashSet::new()),
             #[cfg(feature = "tasks")]
-            tasks: mcpwire_ext_tasks::TaskRegistry::new(mcpwire_ext_tasks::TaskLimits {
-                page_size,
-                ..mcpwire_ext_tasks::TaskLimits::default()
-            }),
+            tasks: Arc::new(mcpwire_ext_tasks::TaskRegistry::new(
+                mcpwire_ext_tasks::TaskLimits {
+                    page_size,
+                    ..mcpwire_ext_tasks::TaskLimits::default()
+                },
+            )),
+            #[cfg(feature = "tasks")]
+            tasks_outlive_session: false,
             peer: OnceLock::new(),
             progress_routes: ProgressRoutes::new(MAX_PROGRESS_ROUTES),
             #[cfg(feature = "http")]
@@ -80,8 +88,28 @@ impl SessionState {
     /// Bounds the session's tasks (2025-11-25) with `limits`.
     #[cfg(feature = "tasks")]
     pub(crate) fn with_task_limits(mut self, limits: mcpwire_ext_tasks::TaskLimits) -> Self {
-        self.tasks = mcpwire_ext_tasks::TaskRegistry::new(limits);
+        self.tasks = Arc::new(mcpwire_ext_tasks::TaskRegistry::new(limits));
         self
+    }
+
+    /// Keeps the session's tasks (2025-11-25) in `registry`, its principal's, shared with its
+    /// other sessions: they go on when the session ends.
+    #[cfg(all(feature = "tasks", feature = "http"))]
+    pub(crate) fn with_principal_tasks(
+        mut self,
+        registry: Arc<mcpwire_ext_tasks::TaskRegistry>,
+    ) -> Self {
+        self.tasks = registry;
+        self.tasks_outlive_session = true;
+        self
+    }
+
+    /// Ends the session's tasks, when the session ends, unless they are its principal's.
+    #[cfg(feature = "tasks")]
+    pub(crate) fn end_tasks(&self) {
+        if !self.tasks_outlive_session {
+            self.tasks.cancel_all();
+        }
     }
 
     /// Where the extensions of the session's HTTP requests are read.
@@ -390,10 +418,7 @@ impl Session {
     #[cfg(feature = "tasks")]
     pub async fn client_task(&self, task_id: &str) -> Result<wire::GetTaskResult, Error> {
         self.client_tasks_declared(|_| true, "tasks")?;
-        let params = wire::GetTaskRequestParams {
-            task_id: task_id.to_owned(),
-        };
-        self.ask_client("tasks/get", &params).await
+        self.client_tasks().get(task_id).await
     }
 
     /// Waits for the result of a task the client runs for this server (`tasks/result`): the
@@ -410,13 +435,27 @@ impl Session {
         task_id: &str,
     ) -> Result<R, Error> {
         self.client_tasks_declared(|_| true, "tasks")?;
-        let params = wire::GetTaskPayloadRequestParams {
-            task_id: task_id.to_owned(),
-        };
-        // The task may run for long: wait for it without the engine's timeout.
-        let mut options = mcpwire_rpc::RequestOptions::default();
-        options.timeout = Some(None);
-        self.ask_client_with("tasks/result", &params, options).await
+        self.client_tasks().result(task_id).await
+    }
+
+    /// Follows a task the client runs for this server to its end and returns its result, as
+    /// the client follows a tool call the server runs as a task: polls `tasks/get` at the
+    /// client's `pollInterval` (within the bounds of
+    /// [`FollowLimits::default`](mcpwire_ext_tasks::FollowLimits)) and asks `tasks/result` once
+    /// the task is no longer `working`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::client_task`] and [`Session::client_task_result`].
+    #[cfg(feature = "tasks")]
+    pub async fn finish_client_task<R: serde::de::DeserializeOwned>(
+        &self,
+        task_id: &str,
+    ) -> Result<R, Error> {
+        self.client_tasks_declared(|_| true, "tasks")?;
+        self.client_tasks()
+            .finish(task_id, &mcpwire_ext_tasks::FollowLimits::default())
+            .await
     }
 
     /// Lists the tasks the client runs for this server, following `nextCursor` through at
@@ -455,10 +494,14 @@ impl Session {
     #[cfg(feature = "tasks")]
     pub async fn cancel_client_task(&self, task_id: &str) -> Result<wire::CancelTaskResult, Error> {
         self.client_tasks_declared(|tasks| tasks.cancel.is_some(), "tasks.cancel")?;
-        let params = wire::CancelTaskRequestParams {
-            task_id: task_id.to_owned(),
-        };
-        self.ask_client("tasks/cancel", &params).await
+        self.client_tasks().cancel(task_id).await
+    }
+
+    /// The requestor of the tasks the client runs for this server, which lives in
+    /// `mcpwire-ext-tasks` and is shared with the client's requestor of the server's tasks.
+    #[cfg(feature = "tasks")]
+    fn client_tasks(&self) -> mcpwire_ext_tasks::TaskRequestor<ClientTasks<'_>> {
+        mcpwire_ext_tasks::TaskRequestor::new(ClientTasks(self))
     }
 
     #[cfg(feature = "tasks")]
@@ -529,5 +572,32 @@ impl Session {
     /// Ends the connection.
     pub async fn close(&self) {
         self.peer.close().await;
+    }
+}
+
+/// The session's connection, as the requestor of the client's tasks sends over it.
+#[cfg(feature = "tasks")]
+struct ClientTasks<'a>(&'a Session);
+
+#[cfg(feature = "tasks")]
+impl mcpwire_ext_tasks::TaskChannel for ClientTasks<'_> {
+    type Error = Error;
+
+    async fn send<P, R>(
+        &self,
+        method: &'static str,
+        params: &P,
+        patience: mcpwire_ext_tasks::Patience,
+    ) -> Result<R, Error>
+    where
+        P: serde::Serialize + Sync,
+        R: serde::de::DeserializeOwned,
+    {
+        let mut options = mcpwire_rpc::RequestOptions::default();
+        if patience == mcpwire_ext_tasks::Patience::Unbounded {
+            // The task may run for long: wait for it without the engine's timeout.
+            options.timeout = Some(None);
+        }
+        self.0.ask_client_with(method, params, options).await
     }
 }

@@ -67,6 +67,9 @@ pub(crate) struct Inner {
     /// The tasks of the extension (2026-07-28), of every caller.
     #[cfg(feature = "tasks")]
     tasks: Arc<mcpwire_ext_tasks::TaskStore>,
+    /// The tasks of 2025-11-25 that belong to a principal, shared by its sessions.
+    #[cfg(feature = "tasks")]
+    principal_tasks: mcpwire_ext_tasks::PrincipalTasks,
 }
 
 /// The callback for `notifications/tasks/status` from the client.
@@ -115,6 +118,13 @@ impl Inner {
             tasks: Arc::new(mcpwire_ext_tasks::TaskStore::new(
                 settings.task_limits.clone(),
             )),
+            #[cfg(feature = "tasks")]
+            principal_tasks: mcpwire_ext_tasks::PrincipalTasks::new(
+                mcpwire_ext_tasks::TaskLimits {
+                    page_size: settings.page_size,
+                    ..settings.task_limits.clone()
+                },
+            ),
             settings,
             tools: RwLock::new(tools),
             resources: RwLock::new(resources),
@@ -185,6 +195,18 @@ impl Inner {
             ..self.settings.task_limits.clone()
         });
         state
+    }
+
+    /// A fresh session of the principal `owner` names: its tasks (2025-11-25) are the
+    /// principal's, which outlive the session; an anonymous session, or one whose principal
+    /// finds no room, keeps its tasks to itself.
+    #[cfg(all(feature = "tasks", feature = "http"))]
+    pub(crate) fn new_session_of(&self, owner: mcpwire_ext_tasks::Owner) -> SessionState {
+        let state = self.new_session();
+        match self.principal_tasks.registry(owner) {
+            Some(registry) => state.with_principal_tasks(registry),
+            None => state,
+        }
     }
 
     /// The tasks of the extension.

@@ -255,7 +255,7 @@ fn server(events: Events) -> Server {
             let form = serde_json::from_value(json!({"message": "Name?", "requestedSchema": {"type": "object", "properties": {"name": {"type": "string"}}}}))
                 .map_err(|error| ToolError::new(error.to_string()))?;
             let elicitation = context.elicit_as_task(types::ElicitRequestParams::ElicitRequestFormParams(form), None).await?;
-            let answer: types::ElicitResult = session.client_task_result(&elicitation.task.task_id).await?;
+            let answer: types::ElicitResult = session.finish_client_task(&elicitation.task.task_id).await?;
             let form = serde_json::from_value(json!({"message": "Wait for the cancel", "requestedSchema": {"type": "object", "properties": {}}}))
                 .map_err(|error| ToolError::new(error.to_string()))?;
             let waiting = context.elicit_as_task(types::ElicitRequestParams::ElicitRequestFormParams(form), None).await?;

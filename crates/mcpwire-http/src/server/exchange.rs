@@ -440,10 +440,15 @@ impl ParamHeaders {
 /// named, which [`Exchange::authorization_digest`] is when there is one.
 fn owner_digest(extensions: &http::Extensions) -> Option<[u8; 32]> {
     let owner = crate::server::request::session_owner(extensions)?;
+    Some(digest_of_owner(&owner))
+}
+
+/// The digest naming the principal `owner`, the same for its sessions and its modern requests.
+pub(crate) fn digest_of_owner(owner: &str) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(b"owner\n");
     hasher.update(owner.as_bytes());
-    Some(hasher.finalize().into())
+    hasher.finalize().into()
 }
 
 /// The digest [`Exchange::authorization_digest`] describes.

@@ -88,6 +88,19 @@ impl HttpSessionTransport {
         }
     }
 
+    /// A digest naming the principal that owns the session, when an authorization layer named
+    /// one ([`SessionOwner`](crate::server::SessionOwner)); `None` for an anonymous session.
+    /// It equals [`Exchange::authorization_digest`](crate::server::Exchange::authorization_digest)
+    /// of that principal's modern requests, so that state bound to a principal is found from
+    /// either era.
+    pub fn owner_digest(&self) -> Option<[u8; 32]> {
+        self.sender
+            .session
+            .owner
+            .as_deref()
+            .map(super::exchange::digest_of_owner)
+    }
+
     /// Returns `true` for a session of the legacy HTTP+SSE transport (revision 2024-11-05),
     /// `false` for a Streamable HTTP session.
     #[cfg(feature = "legacy-sse")]
