@@ -225,8 +225,16 @@ async fn scenario(peer: Peer, process: ChildProcess, server: ServerProcess) {
         .await
         .expect_err("a cancelled task cannot be cancelled again");
     assert!(again.is_invalid_params(), "{again}");
-    let no_result = client
+    // Following it ends as cancelled, without asking for a result it does not have...
+    let followed = client
         .finish_tool_task(&hold.task_id)
+        .await
+        .expect_err("a cancelled task has no result");
+    assert!(followed.is_task_cancelled(), "{followed}");
+    assert_eq!(followed.task_id(), Some(hold.task_id.as_str()));
+    // ...which each SDK answers in its own way when asked.
+    let no_result = client
+        .tool_task_result(&hold.task_id)
         .await
         .expect_err("a cancelled task has no result");
     assert!(peer.refused_cancelled_result(&no_result), "{no_result}");

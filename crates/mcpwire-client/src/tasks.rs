@@ -79,8 +79,10 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// As [`Client::get_task`] and [`Client::tool_task_result`]: a task that failed or was
-    /// cancelled ends with the error its call would have had.
+    /// As [`Client::get_task`] and [`Client::tool_task_result`]: a task that failed ends with
+    /// the error its call would have had; one found cancelled, with
+    /// [`Error::is_task_cancelled`] (and its id in [`Error::task_id`]), without asking for a
+    /// result it does not have.
     pub async fn finish_tool_task(
         &self,
         task_id: impl Into<String>,
@@ -137,5 +139,9 @@ impl TaskChannel for Channel<'_> {
         };
         let result = self.0.call(method, params, options).await?;
         decode(method, &result)
+    }
+
+    fn cancelled(&self, task_id: &str) -> Error {
+        Error::task_cancelled(CallTool::METHOD, task_id)
     }
 }

@@ -41,6 +41,10 @@ pub trait TaskChannel {
     where
         P: Serialize + Sync,
         R: DeserializeOwned;
+
+    /// The role's error for the task `task_id`, which [`TaskRequestor::finish`] found
+    /// cancelled: a cancelled task has no result of its own to take.
+    fn cancelled(&self, task_id: &str) -> Self::Error;
 }
 
 /// The requestor of tasks of 2025-11-25 that a peer runs, over a role's [`TaskChannel`].
@@ -108,8 +112,10 @@ impl<C: TaskChannel + Sync> TaskRequestor<C> {
     ///
     /// # Errors
     ///
-    /// As [`TaskRequestor::get`] and [`TaskRequestor::result`]: a task that failed or was
-    /// cancelled ends with the error its request would have had.
+    /// As [`TaskRequestor::get`] and [`TaskRequestor::result`]: a task that failed ends with
+    /// the error its request would have had; one found cancelled, with the channel's
+    /// [`cancelled`](TaskChannel::cancelled) error (peers answer `tasks/result` of a cancelled
+    /// task with an error of their own or a result without content).
     pub async fn finish<R: DeserializeOwned>(
         &self,
         task_id: &str,
@@ -121,6 +127,7 @@ impl<C: TaskChannel + Sync> TaskRequestor<C> {
                 wire::TaskStatus::Working => {
                     tokio::time::sleep(limits.poll_interval(task.poll_interval)).await;
                 }
+                wire::TaskStatus::Cancelled => return Err(self.channel.cancelled(task_id)),
                 // Finished, or waiting for input that arrives while `tasks/result` waits.
                 _ => return self.result(task_id).await,
             }
@@ -174,6 +181,10 @@ mod tests {
                 .ok_or("no answer left")?;
             serde_json::from_value(answer).map_err(|error| error.to_string())
         }
+
+        fn cancelled(&self, task_id: &str) -> String {
+            format!("{task_id} was cancelled")
+        }
     }
 
     fn task(status: &str) -> Value {
@@ -181,6 +192,25 @@ mod tests {
             "taskId": "t1", "status": status, "createdAt": "2025-11-25T00:00:00Z",
             "lastUpdatedAt": "2025-11-25T00:00:00Z", "ttl": 60000, "pollInterval": 100
         })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn finish_ends_a_cancelled_task_with_the_channels_error_without_its_result() {
+        let channel = Scripted::default();
+        channel
+            .answers
+            .lock()
+            .unwrap()
+            .extend([task("working"), task("cancelled")]);
+        let requestor = TaskRequestor::new(&channel);
+        let error = requestor
+            .finish::<Value>("t1", &FollowLimits::default())
+            .await
+            .unwrap_err();
+        assert_eq!(error, "t1 was cancelled");
+        let sent = channel.sent.lock().unwrap();
+        let methods: Vec<_> = sent.iter().map(|(method, _, _)| *method).collect();
+        assert_eq!(methods, ["tasks/get", "tasks/get"]);
     }
 
     #[tokio::test(start_paused = true)]

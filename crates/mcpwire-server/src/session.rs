@@ -600,4 +600,8 @@ impl mcpwire_ext_tasks::TaskChannel for ClientTasks<'_> {
         }
         self.0.ask_client_with(method, params, options).await
     }
+
+    fn cancelled(&self, _task_id: &str) -> Error {
+        Error::cancelled()
+    }
 }
