@@ -67,8 +67,9 @@ pub(crate) struct Inner {
     /// The tasks of the extension (2026-07-28), of every caller.
     #[cfg(feature = "tasks")]
     tasks: Arc<mcpwire_ext_tasks::TaskStore>,
-    /// The tasks of 2025-11-25 that belong to a principal, shared by its sessions.
-    #[cfg(feature = "tasks")]
+    /// The tasks of 2025-11-25 that belong to a principal, shared by its sessions (over HTTP,
+    /// where a principal authenticates).
+    #[cfg(all(feature = "tasks", feature = "http"))]
     principal_tasks: mcpwire_ext_tasks::PrincipalTasks,
 }
 
@@ -118,7 +119,7 @@ impl Inner {
             tasks: Arc::new(mcpwire_ext_tasks::TaskStore::new(
                 settings.task_limits.clone(),
             )),
-            #[cfg(feature = "tasks")]
+            #[cfg(all(feature = "tasks", feature = "http"))]
             principal_tasks: mcpwire_ext_tasks::PrincipalTasks::new(
                 mcpwire_ext_tasks::TaskLimits {
                     page_size: settings.page_size,
