@@ -241,6 +241,15 @@ impl Error {
         self.rpc_source().is_some_and(mcpwire_rpc::Error::is_closed)
     }
 
+    /// The transport could not deliver the call or get its answer, though the connection
+    /// goes on: an HTTP exchange failed, or a layer of the HTTP client refused it (the
+    /// authorization layer's error, say). No answer of the server's is involved; the sources
+    /// say why (`mcpwire_http::client::Error::find` finds the HTTP error among them).
+    pub fn is_transport(&self) -> bool {
+        self.rpc_source()
+            .is_some_and(mcpwire_rpc::Error::is_transport)
+    }
+
     /// No response arrived within the call's timeout; the request was cancelled on the wire.
     /// Also a task of the tasks extension followed for longer than it may be
     /// (`Error::is_task_abandoned`, with the feature `tasks`).

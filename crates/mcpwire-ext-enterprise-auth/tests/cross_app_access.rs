@@ -572,13 +572,17 @@ async fn an_authorization_server_without_the_jwt_bearer_grant_gets_nothing() {
         find::<mcpwire_ext_enterprise_auth::Error>(&*error).unwrap_or_else(|| panic!("{error:?}"));
     assert!(refusal.is_server(), "{refusal}");
     assert_shows_no_secret(&*error, &servers);
-    // Through the client, the connection fails with the reason.
+    // Through the client, the connection fails as a transport failure, with the grant's
+    // refusal among its sources.
     let error = servers.connect(alices_grant(&servers)).await.unwrap_err();
+    assert!(error.is_transport(), "{error:?}");
+    let refusal =
+        find::<mcpwire_ext_enterprise_auth::Error>(&error).unwrap_or_else(|| panic!("{error:?}"));
     assert!(
-        error
+        refusal
             .to_string()
             .contains("does not offer the JWT bearer grant"),
-        "{error}"
+        "{refusal}"
     );
     assert_shows_no_secret(&error, &servers);
     // Not even the identity provider saw Alice's ID token.

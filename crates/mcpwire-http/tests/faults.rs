@@ -238,7 +238,7 @@ async fn a_reset_json_request_fails_at_once_and_its_handler_runs_on() {
             .expect("the call ends in time")
             .expect("the call task ends")
             .expect_err("a reset POST cannot be answered");
-        assert!(error.is_internal_error(), "{error}");
+        assert!(error.is_transport(), "{error}");
     }
     let failed_after = reset_at.elapsed();
     assert!(
@@ -349,7 +349,7 @@ async fn a_reset_cancels_modern_calls_and_leaves_no_task() {
             .expect("the call ends in time")
             .expect("the call task ends");
         let error = outcome.expect_err("a reset request is not answered");
-        assert!(error.is_internal_error(), "{error}");
+        assert!(error.is_transport(), "{error}");
     }
     assert_tasks_back_to(baseline).await;
     served.stop().await;
@@ -449,7 +449,7 @@ async fn resume_after_random_resets(runs: usize, logs: u64, pad: u64, seed: u64)
             // sent twice: the call fails, explicitly and at once. (Later answers have longer
             // event ids than the measured one: the margin covers their extra digits.)
             Err(error) if at < priming_end + PRIMING_MARGIN => {
-                assert!(error.is_internal_error(), "{context}: {error}");
+                assert!(error.is_transport(), "{context}: {error}");
                 assert_exactly_once_in_order(&seen, &tag, 0, &context);
                 unresumable += 1;
             }
@@ -666,7 +666,7 @@ async fn shutdown_refuses_new_connections_and_ends_requests_and_streams() {
             .expect("every request ends")
             .expect("the call task ends");
         let error = outcome.expect_err("a request cut by shutdown fails");
-        assert!(error.is_internal_error(), "{error}");
+        assert!(error.is_transport(), "{error}");
     }
     assert!(
         stopping.elapsed() < grace + Duration::from_secs(2),

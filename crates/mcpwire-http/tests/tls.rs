@@ -16,7 +16,6 @@ use hyper_util::service::TowerToHyperService;
 use mcpwire_http::client::HttpClientBuilder;
 use mcpwire_http::client::rustls;
 use mcpwire_http::server::{Config, StreamableHttpService};
-use mcpwire_jsonrpc::ErrorObject;
 use rcgen::{CertifiedKey, KeyPair};
 use rustls::NamedGroup;
 use rustls::crypto::{ActiveKeyExchange, CompletedKeyExchange, CryptoProvider, SupportedKxGroup};
@@ -188,10 +187,10 @@ fn assert_post_quantum(exchanges: &[NamedGroup]) {
     );
 }
 
-/// Connects with `builder`'s transport, which must fail, and returns the error response
-/// that the transport answered `initialize` with: it fails the request itself, with a message
-/// that names the cause.
-async fn refused(builder: HttpClientBuilder) -> ErrorObject {
+/// Connects with `builder`'s transport, which must fail, and returns the error the client's
+/// `initialize` failed with, as a transport failure of the request, with its sources in one
+/// line: they name the cause.
+async fn refused(builder: HttpClientBuilder) -> String {
     let transport = builder.streamable().unwrap();
     let connected = tokio::time::timeout(
         WAIT,
@@ -202,7 +201,15 @@ async fn refused(builder: HttpClientBuilder) -> ErrorObject {
     let Err(error) = connected else {
         panic!("connected to a server whose certificate is not trusted");
     };
-    error.remote().cloned().expect("an error response")
+    assert!(error.is_transport(), "{error:?}");
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 #[tokio::test]
@@ -240,12 +247,10 @@ async fn a_self_signed_certificate_is_refused_with_the_default_roots() {
     let server = TlsEcho::start(&identity).await;
     let refusal = refused(HttpClientBuilder::new(server.url())).await;
     assert!(
-        refusal.message.contains("http connection failed")
-            && refusal
-                .message
-                .contains("invalid peer certificate: UnknownIssuer"),
+        refusal.contains("http connection failed")
+            && refusal.contains("invalid peer certificate: UnknownIssuer"),
         "{}",
-        refusal.message
+        refusal
     );
     assert_eq!(server.sessions.count(), 0);
     // The default provider, *ring*, has no post-quantum key exchange.
@@ -267,11 +272,9 @@ async fn a_crypto_provider_replaces_the_default_and_keeps_the_default_roots() {
     let server = TlsEcho::start(&loopback_certificate()).await;
     let refusal = refused(HttpClientBuilder::new(server.url()).crypto_provider(graviola())).await;
     assert!(
-        refusal
-            .message
-            .contains("invalid peer certificate: UnknownIssuer"),
+        refusal.contains("invalid peer certificate: UnknownIssuer"),
         "{}",
-        refusal.message
+        refusal
     );
     assert_post_quantum(&server.exchanges());
 }
@@ -287,11 +290,7 @@ async fn the_later_of_tls_config_and_crypto_provider_wins() {
             .crypto_provider(graviola()),
     )
     .await;
-    assert!(
-        refusal.message.contains("UnknownIssuer"),
-        "{}",
-        refusal.message
-    );
+    assert!(refusal.contains("UnknownIssuer"), "{}", refusal);
 
     let transport = HttpClientBuilder::new(server.url())
         .crypto_provider(graviola())
@@ -316,9 +315,5 @@ async fn a_certificate_other_than_the_trusted_one_is_refused() {
         HttpClientBuilder::new(server.url()).tls_config(trusting(other.cert.der(), graviola())),
     )
     .await;
-    assert!(
-        refusal.message.contains("invalid peer certificate"),
-        "{}",
-        refusal.message
-    );
+    assert!(refusal.contains("invalid peer certificate"), "{}", refusal);
 }

@@ -117,6 +117,10 @@ async fn read_loop<R: MessageReceiver, H: Handler>(peer: Peer, mut receiver: R, 
                     .await;
             }
             Some(Ok(Inbound::Message(message))) => dispatch(&peer, &handler, message).await,
+            Some(Ok(Inbound::Failed { id, error })) => {
+                tracing::debug!(%id, %error, "the transport failed a request");
+                complete(&peer, id, Err(crate::Error::transport(error)));
+            }
         }
     }
 }

@@ -14,6 +14,7 @@ pub struct Error {
 
 enum Kind {
     Closed,
+    Transport,
     Timeout,
     Remote(ErrorObject),
     InvalidResponse,
@@ -32,6 +33,13 @@ impl Error {
     pub(crate) fn closed_by(source: mcpwire_transport::Error) -> Self {
         Error {
             kind: Kind::Closed,
+            source: Some(Box::new(source)),
+        }
+    }
+
+    pub(crate) fn transport(source: mcpwire_transport::Error) -> Self {
+        Error {
+            kind: Kind::Transport,
             source: Some(Box::new(source)),
         }
     }
@@ -82,6 +90,13 @@ impl Error {
         matches!(self.kind, Kind::Closed)
     }
 
+    /// The transport could not deliver the request or get its answer (an HTTP exchange
+    /// failed, a layer of the HTTP client refused it), though the connection goes on; the
+    /// source says why. No answer of the peer's is involved.
+    pub fn is_transport(&self) -> bool {
+        matches!(self.kind, Kind::Transport)
+    }
+
     /// No response arrived within the request's timeout; a cancellation was sent.
     pub fn is_timeout(&self) -> bool {
         matches!(self.kind, Kind::Timeout)
@@ -129,6 +144,9 @@ impl fmt::Display for Error {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             Kind::Closed => formatter.write_str("connection closed"),
+            Kind::Transport => {
+                formatter.write_str("the transport could not deliver the request or its answer")
+            }
             Kind::Timeout => formatter.write_str("request timed out"),
             Kind::Remote(error) => write!(formatter, "peer answered with an error: {error}"),
             Kind::InvalidResponse => formatter.write_str("peer answered with an invalid response"),

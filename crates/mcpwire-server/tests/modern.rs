@@ -1765,6 +1765,7 @@ impl<T: mcpwire_transport::Transport> Wire<T> {
                 serde_json::from_slice(&message.to_vec()).expect("JSON")
             }
             mcpwire_transport::Inbound::Invalid(error) => panic!("an invalid message: {error}"),
+            mcpwire_transport::Inbound::Failed { id, error } => panic!("{id} failed: {error}"),
         }
     }
 

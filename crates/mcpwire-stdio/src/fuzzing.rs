@@ -63,6 +63,7 @@ fn read_all(stream: &[u8], limits: Limits, seed: Option<u8>) -> Vec<String> {
                 String::from_utf8_lossy(&message.to_vec()).into_owned()
             }
             Some(Ok(Inbound::Invalid(error))) => format!("invalid: {error}"),
+            Some(Ok(Inbound::Failed { id, error })) => format!("failed {id}: {error}"),
             Some(Err(error)) => format!("error: {error}"),
         };
         items.push(item);

@@ -44,6 +44,15 @@ pub enum Inbound {
     /// Bytes that are not a valid message. The engine answers with
     /// [`ParseError::to_error_response`] and goes on reading.
     Invalid(ParseError),
+    /// A request this side sent that the transport cannot get an answer for (its HTTP
+    /// exchange failed, say), though the connection goes on: the engine fails that request
+    /// with `error` as its cause, and goes on reading.
+    Failed {
+        /// The request's id.
+        id: RequestId,
+        /// Why no answer will come.
+        error: Error,
+    },
 }
 
 /// How an outbound message relates to the conversation, for transports that route by it.

@@ -169,29 +169,6 @@ impl Error {
         }
     }
 
-    /// This error and its sources in one line, for a message that must stand alone, such as
-    /// the error response of a failed request: `http connection failed: client error
-    /// (Connect): invalid peer certificate: UnknownIssuer`. A source whose text the line
-    /// already holds is left out.
-    pub(crate) fn with_sources(&self) -> String {
-        /// Error chains are short; a longer one is cut rather than followed.
-        const MAX_SOURCES: usize = 8;
-        let mut text = self.to_string();
-        let mut source = std::error::Error::source(self);
-        for _ in 0..MAX_SOURCES {
-            let Some(error) = source else {
-                break;
-            };
-            let part = error.to_string();
-            if !text.contains(&part) {
-                text.push_str(": ");
-                text.push_str(&part);
-            }
-            source = error.source();
-        }
-        text
-    }
-
     /// Wraps this error as the transport error the engine sees.
     pub(crate) fn into_transport(self) -> mcpwire_transport::Error {
         mcpwire_transport::Error::io(self)
@@ -263,18 +240,6 @@ mod tests {
         assert!(found.is_session_expired());
         assert_eq!(found.status(), Some(StatusCode::NOT_FOUND));
         assert!(found.to_string().contains("initialize"));
-    }
-
-    #[test]
-    fn sources_are_joined_once() {
-        let inner = std::io::Error::other("invalid peer certificate: UnknownIssuer");
-        let error = Error::connect(Box::new(inner));
-        assert_eq!(
-            error.with_sources(),
-            "http connection failed: invalid peer certificate: UnknownIssuer"
-        );
-        let plain = Error::timeout("no response headers");
-        assert_eq!(plain.with_sources(), plain.to_string());
     }
 
     #[test]

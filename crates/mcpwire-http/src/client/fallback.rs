@@ -145,7 +145,7 @@ impl HttpClientSender {
                 if initialize {
                     self.mode = Mode::Streamable(Arc::clone(&streamable));
                 }
-                streamable.inbox.fail_request(id, &error).await;
+                streamable.inbox.fail_request(id, error).await;
                 Ok(())
             }
             Err(error) => Err(error.into_transport()),

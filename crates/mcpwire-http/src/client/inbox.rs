@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use mcpwire_jsonrpc::{ErrorObject, ErrorResponse, Message, ParseOptions, Parsed, RequestId};
+use mcpwire_jsonrpc::{Message, ParseOptions, Parsed, RequestId};
 use mcpwire_transport::{Error, Inbound, MessageReceiver};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -63,11 +63,12 @@ impl Inbox {
         }
     }
 
-    /// Delivers the error response that fails the pending request `id`, for a request the
-    /// server will never answer (its POST failed, or its stream ended for good): the server's
-    /// own JSON-RPC error when it explained an error status with one, a local `-32603`
-    /// otherwise.
-    pub(crate) async fn fail_request(&self, id: RequestId, error: &HttpError) {
+    /// Fails the pending request `id`, which the server will never answer (its POST failed,
+    /// or its stream ended for good): with the server's own JSON-RPC error when it explained
+    /// an error status with one; otherwise with `error` itself, as the transport's failure of
+    /// that request ([`Inbound::Failed`]), so that the caller sees why (a layer's own error,
+    /// a status, a broken connection) rather than an error the server never sent.
+    pub(crate) async fn fail_request(&self, id: RequestId, error: HttpError) {
         // A server that explained its error status with a JSON-RPC error for this request (or
         // for none) answered it: the request gets the server's own error.
         if let Some(refusal) = error
@@ -81,10 +82,11 @@ impl Inbox {
             return;
         }
         tracing::debug!(%id, %error, "failing a request the server will not answer");
-        let object =
-            ErrorObject::internal_error(format!("http transport: {}", error.with_sources()));
-        let response = Message::from(ErrorResponse::new(Some(id), object));
-        self.deliver(Inbound::Message(response)).await;
+        self.deliver(Inbound::Failed {
+            id,
+            error: error.into_transport(),
+        })
+        .await;
     }
 
     /// Parses `bytes` as one message (or a batch) and delivers the result; calls `seen` with

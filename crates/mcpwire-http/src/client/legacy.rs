@@ -183,7 +183,7 @@ impl Legacy {
         }
         let error = self.connection.status_error(response).await;
         match message {
-            Message::Request(request) => self.inbox.fail_request(request.id, &error).await,
+            Message::Request(request) => self.inbox.fail_request(request.id, error).await,
             _ => tracing::warn!(%error, "the server refused a notification or response"),
         }
         Ok(())

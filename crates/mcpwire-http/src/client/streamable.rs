@@ -372,7 +372,7 @@ impl Streamable {
     ) {
         let headers = match headers {
             Ok(headers) => headers,
-            Err(error) => return self.inbox.fail_request(id, &error).await,
+            Err(error) => return self.inbox.fail_request(id, error).await,
         };
         let mut request = self
             .connection
@@ -383,7 +383,7 @@ impl Streamable {
         // Like any request of the engine, its wait is bounded by the engine's timeout.
         let response = match self.connection.send_within(request, body, UNBOUNDED).await {
             Ok(response) => response,
-            Err(error) => return self.inbox.fail_request(id, &error).await,
+            Err(error) => return self.inbox.fail_request(id, error).await,
         };
         if response.status().is_success() {
             self.consume_as(response, Some(id), Purpose::Modern).await;
@@ -401,7 +401,7 @@ impl Streamable {
         let status = response.status();
         if media_type(&response) != APPLICATION_JSON {
             let error = self.connection.status_error(response).await;
-            return self.inbox.fail_request(id, &error).await;
+            return self.inbox.fail_request(id, error).await;
         }
         let body = match self
             .connection
@@ -409,7 +409,7 @@ impl Streamable {
             .await
         {
             Ok(body) => body,
-            Err(error) => return self.inbox.fail_request(id, &error).await,
+            Err(error) => return self.inbox.fail_request(id, error).await,
         };
         match Message::parse(&body) {
             Ok(Message::Error(mut refusal))
@@ -423,7 +423,7 @@ impl Streamable {
             }
             _ => {
                 let error = explained_status(status, &body);
-                self.inbox.fail_request(id, &error).await;
+                self.inbox.fail_request(id, error).await;
             }
         }
     }
@@ -452,7 +452,7 @@ impl Streamable {
             Ok(None) => {}
             // The transport has failed as a whole; the engine learns it from the receiver.
             Err(error) if error.is_session_expired() => {}
-            Err(error) => self.inbox.fail_request(id, &error).await,
+            Err(error) => self.inbox.fail_request(id, error).await,
         }
     }
 
@@ -771,7 +771,7 @@ impl Streamable {
                 let error = HttpError::protocol(format!(
                     "the server answered a request with {status} and no body"
                 ));
-                self.inbox.fail_request(id, &error).await;
+                self.inbox.fail_request(id, error).await;
             }
             return;
         }
@@ -789,7 +789,7 @@ impl Streamable {
                         let error = HttpError::protocol(
                             "the stream ended before the response, and modern streams are not resumed",
                         );
-                        self.inbox.fail_request(id, &error).await;
+                        self.inbox.fail_request(id, error).await;
                     } else {
                         self.resume(parser, id, initialize).await;
                     }
@@ -802,7 +802,7 @@ impl Streamable {
             _ => {
                 if let Some(id) = awaited {
                     let error = HttpError::protocol(format!("unexpected content type `{media}`"));
-                    self.inbox.fail_request(id, &error).await;
+                    self.inbox.fail_request(id, error).await;
                 }
             }
         }
@@ -817,7 +817,7 @@ impl Streamable {
             Ok(bytes) => bytes,
             Err(error) => {
                 match awaited {
-                    Some(id) => self.inbox.fail_request(id, &error).await,
+                    Some(id) => self.inbox.fail_request(id, error).await,
                     None => tracing::debug!(%error, "reading the answer to a notification failed"),
                 }
                 return;
@@ -847,7 +847,7 @@ impl Streamable {
             && !answered
         {
             let error = HttpError::protocol("the json answer holds no response to the request");
-            self.inbox.fail_request(id, &error).await;
+            self.inbox.fail_request(id, error).await;
         }
     }
 
@@ -963,14 +963,14 @@ impl Streamable {
                 let error = HttpError::protocol(
                     "the stream ended before the response, with no event id to resume from",
                 );
-                self.inbox.fail_request(id, &error).await;
+                self.inbox.fail_request(id, error).await;
                 return;
             };
             if attempt >= self.options.max_reconnect_attempts {
                 let error = HttpError::protocol(format!(
                     "the stream ended before the response and {attempt} attempts to resume it failed"
                 ));
-                self.inbox.fail_request(id, &error).await;
+                self.inbox.fail_request(id, error).await;
                 return;
             }
             let wait = self.options.reconnect_wait(parser.retry(), attempt);
@@ -996,7 +996,7 @@ impl Streamable {
                     }
                 }
                 Err(error) if error.status().is_some_and(is_unsupported) => {
-                    self.inbox.fail_request(id, &error).await;
+                    self.inbox.fail_request(id, error).await;
                     return;
                 }
                 Err(error) => tracing::debug!(%error, "resuming an sse stream failed"),

@@ -214,6 +214,38 @@ impl TestServer {
     }
 }
 
+/// Receives the next inbound item, failing the test after [`WAIT`].
+pub async fn receive_inbound(receiver: &mut impl MessageReceiver) -> Inbound {
+    match tokio::time::timeout(WAIT, receiver.receive()).await {
+        Ok(Some(Ok(inbound))) => inbound,
+        other => panic!("expected an inbound item, got {other:?}"),
+    }
+}
+
+/// An error and its sources, in one line.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Receives the next inbound item, which must be the transport's failure of request `id`
+/// (`Inbound::Failed`): its error and the error's sources, in one line.
+pub async fn receive_request_failure(receiver: &mut impl MessageReceiver, id: i64) -> String {
+    match receive_inbound(receiver).await {
+        Inbound::Failed { id: failed, error } => {
+            assert_eq!(failed, mcpwire_jsonrpc::RequestId::Number(id));
+            error_chain(&error)
+        }
+        other => panic!("expected the failure of request {id}, got {other:?}"),
+    }
+}
+
 /// Receives the next inbound message, failing the test after [`WAIT`].
 pub async fn receive(receiver: &mut impl MessageReceiver) -> Message {
     match tokio::time::timeout(WAIT, receiver.receive()).await {
