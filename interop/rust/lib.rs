@@ -5,6 +5,7 @@
 //!   interop-setup`) and running a command with a time limit;
 //! - [`examples`]: mcpwire's own peers (the `everything` example of `mcpwire-server` and this
 //!   crate's `interop_peer` example), built on demand;
+//! - [`results`]: calling a tool that must succeed, and the texts of its result;
 //! - [`script`]: the one script every dual-era test runs, in either direction, and what it
 //!   expects.
 //!
@@ -12,4 +13,5 @@
 
 pub mod examples;
 pub mod peers;
+pub mod results;
 pub mod script;

@@ -19,10 +19,11 @@ use mcpwire_client::{
     ProtocolVersion, RequestContext, ServerNotification,
 };
 use mcpwire_interop::peers::{peers, workspace_root};
+use mcpwire_interop::results::{call_ok, texts};
 use mcpwire_schema::v2025_11_25::methods::Complete;
 use mcpwire_schema::v2025_11_25::{
-    CallToolResult, CompleteRequestParamsRef, ContentBlock, CreateMessageRequestParams,
-    CreateMessageResult, ElicitRequestParams, ElicitResult, LoggingLevel, PromptReference,
+    CompleteRequestParamsRef, ContentBlock, CreateMessageRequestParams, CreateMessageResult,
+    ElicitRequestParams, ElicitResult, LoggingLevel, PromptReference,
     ReadResourceResultContentsItem, ResourceTemplateReference, Root,
 };
 use mcpwire_stdio::{ChildProcess, Stderr};
@@ -88,9 +89,9 @@ async fn client_negotiates_every_legacy_revision_with_server_everything() {
                 .await
                 .unwrap_or_else(|error| panic!("initialize at {version}: {error}"));
             assert_eq!(client.protocol_version(), version);
-            let echo = call(&client, "echo", json!({"message": version.as_str()})).await;
+            let echo = call_ok(&client, "echo", json!({"message": version.as_str()})).await;
             assert_eq!(texts(&echo), [format!("Echo: {version}")]);
-            let weather = call(
+            let weather = call_ok(
                 &client,
                 "get-structured-content",
                 json!({"location": "New York"}),
@@ -156,12 +157,12 @@ async fn server_everything(process: ChildProcess, server: Server) {
         "{structured_tool:?}"
     );
 
-    let echo = call(&client, "echo", json!({"message": "hello from mcpwire"})).await;
+    let echo = call_ok(&client, "echo", json!({"message": "hello from mcpwire"})).await;
     assert_eq!(texts(&echo), ["Echo: hello from mcpwire"]);
-    let sum = call(&client, "get-sum", json!({"a": 2, "b": 3})).await;
+    let sum = call_ok(&client, "get-sum", json!({"a": 2, "b": 3})).await;
     assert_eq!(texts(&sum), ["The sum of 2 and 3 is 5."]);
 
-    let weather = call(
+    let weather = call_ok(
         &client,
         "get-structured-content",
         json!({"location": "Chicago"}),
@@ -199,7 +200,7 @@ async fn server_everything(process: ChildProcess, server: Server) {
     );
 
     // Sampling: the server asks our handler, and returns its answer.
-    let sampled = call(
+    let sampled = call_ok(
         &client,
         "trigger-sampling-request",
         json!({"prompt": "Say hi", "maxTokens": 20}),
@@ -221,7 +222,7 @@ async fn server_everything(process: ChildProcess, server: Server) {
 
     // Elicitation with every kind of field of 2025-11-25; our client fills in the defaults
     // of the fields our answer leaves out.
-    let elicited = call(&client, "trigger-elicitation-request", json!({})).await;
+    let elicited = call_ok(&client, "trigger-elicitation-request", json!({})).await;
     let request = seen.only("elicitation", &seen.elicitation);
     assert_eq!(
         request["message"],
@@ -278,7 +279,7 @@ async fn server_everything(process: ChildProcess, server: Server) {
     )
     .expect("JSON data");
     assert_eq!(data["elicitations"][0]["mode"], "url", "{data}");
-    let retried = call(&client, "trigger-url-elicitation", url_arguments).await;
+    let retried = call_ok(&client, "trigger-url-elicitation", url_arguments).await;
     let request = seen.only("elicitation", &seen.elicitation);
     assert_eq!(request["mode"], "url");
     assert_eq!(request["url"], "https://example.com/authorize");
@@ -288,7 +289,7 @@ async fn server_everything(process: ChildProcess, server: Server) {
         "{retried}"
     );
 
-    let roots = call(&client, "get-roots-list", json!({})).await;
+    let roots = call_ok(&client, "get-roots-list", json!({})).await;
     let roots = texts(&roots).join("\n");
     assert!(
         roots.contains(ROOT_URI) && roots.contains("interop workspace"),
@@ -297,7 +298,7 @@ async fn server_everything(process: ChildProcess, server: Server) {
     assert!(*seen.roots.lock().unwrap() >= 1);
 
     // Every kind of content block decodes to its own variant.
-    let image = call(&client, "get-tiny-image", json!({})).await;
+    let image = call_ok(&client, "get-tiny-image", json!({})).await;
     let Some(ContentBlock::ImageContent(png)) = image
         .content
         .iter()
@@ -307,7 +308,7 @@ async fn server_everything(process: ChildProcess, server: Server) {
     };
     assert_eq!(png.mime_type, "image/png");
     assert!(!png.data.is_empty());
-    let annotated = call(
+    let annotated = call_ok(
         &client,
         "get-annotated-message",
         json!({"messageType": "success", "includeImage": true}),
@@ -323,7 +324,7 @@ async fn server_everything(process: ChildProcess, server: Server) {
             .any(|block| matches!(block, ContentBlock::ImageContent(image) if image.annotations.is_some())),
         "{annotated:?}"
     );
-    let links = call(&client, "get-resource-links", json!({"count": 2})).await;
+    let links = call_ok(&client, "get-resource-links", json!({"count": 2})).await;
     let links: Vec<&str> = links
         .content
         .iter()
@@ -333,7 +334,7 @@ async fn server_everything(process: ChildProcess, server: Server) {
         })
         .collect();
     assert_eq!(links.len(), 2, "{links:?}");
-    let reference = call(
+    let reference = call_ok(
         &client,
         "get-resource-reference",
         json!({"resourceType": "Text", "resourceId": 1}),
@@ -351,7 +352,7 @@ async fn server_everything(process: ChildProcess, server: Server) {
 
     // A resource made during the session: announced with `resources/list_changed`, which
     // the server sends before the call's response, and readable at once.
-    let gzip = call(
+    let gzip = call_ok(
         &client,
         "gzip-file-as-resource",
         json!({"name": "hello.txt.gz", "data": "data:text/plain;base64,SGVsbG8=", "outputType": "resourceLink"}),
@@ -571,13 +572,13 @@ async fn python_server(process: ChildProcess, server: Server) {
         );
     }
 
-    let sum = call(&client, "add", json!({"a": 2, "b": 3})).await;
+    let sum = call_ok(&client, "add", json!({"a": 2, "b": 3})).await;
     assert_eq!(texts(&sum), ["5"]);
     assert_eq!(
         sum.structured_content.map(Value::Object),
         Some(json!({"result": 5}))
     );
-    let point = call(&client, "describe_point", json!({"x": 3, "y": 4})).await;
+    let point = call_ok(&client, "describe_point", json!({"x": 3, "y": 4})).await;
     assert_eq!(
         point.structured_content.map(Value::Object),
         Some(json!({"x": 3.0, "y": 4.0, "distance": 5.0}))
@@ -619,7 +620,7 @@ async fn python_server(process: ChildProcess, server: Server) {
         [json!("counted 1"), json!("counted 2"), json!("counted 3")]
     );
 
-    let color = call(&client, "ask_color", json!({})).await;
+    let color = call_ok(&client, "ask_color", json!({})).await;
     assert_eq!(texts(&color), ["accepted: teal"]);
     let request = seen.only("elicitation", &seen.elicitation);
     assert_eq!(request["message"], "What is your favourite colour?");
@@ -628,7 +629,7 @@ async fn python_server(process: ChildProcess, server: Server) {
         "string"
     );
 
-    let summary = call(&client, "summarize", json!({"text": "Rust is a language."})).await;
+    let summary = call_ok(&client, "summarize", json!({"text": "Rust is a language."})).await;
     assert_eq!(texts(&summary), [format!("{MODEL}: {SAMPLED_TEXT}")]);
     let request = seen.only("sampling", &seen.sampling);
     assert_eq!(request["systemPrompt"], "You summarize briefly.");
@@ -638,7 +639,7 @@ async fn python_server(process: ChildProcess, server: Server) {
         "Summarize: Rust is a language."
     );
 
-    let roots = call(&client, "list_roots", json!({})).await;
+    let roots = call_ok(&client, "list_roots", json!({})).await;
     assert_eq!(texts(&roots), [ROOT_URI]);
 
     let resources = client.list_resources().await.expect("resources/list");
@@ -858,28 +859,6 @@ fn answer(request: &Value) -> ElicitResult {
     .map(|(field, value)| (field.to_owned(), value))
     .collect();
     from_json(json!({"action": "accept", "content": content}))
-}
-
-/// Calls a tool that must succeed.
-async fn call(client: &Client, name: &str, arguments: Value) -> CallToolResult {
-    let result = client
-        .call_tool(name, arguments)
-        .await
-        .unwrap_or_else(|error| panic!("tools/call {name}: {error}"));
-    assert_ne!(result.is_error, Some(true), "{name} failed: {result:?}");
-    result
-}
-
-/// The text blocks of a tool result.
-fn texts(result: &CallToolResult) -> Vec<String> {
-    result
-        .content
-        .iter()
-        .filter_map(|block| match block {
-            ContentBlock::TextContent(text) => Some(text.text.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 fn arguments(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {

@@ -19,9 +19,9 @@ use mcpwire_client::{
     ServerNotification,
 };
 use mcpwire_interop::peers::{peers, workspace_root};
+use mcpwire_interop::results::{call_ok, texts};
 use mcpwire_schema::v2025_11_25::{
-    CallToolResult, ContentBlock, ElicitRequestParams, ElicitResult, TaskStatus,
-    ToolExecutionTaskSupport,
+    CallToolResult, ElicitRequestParams, ElicitResult, TaskStatus, ToolExecutionTaskSupport,
 };
 use mcpwire_stdio::{ChildProcess, Stderr};
 use serde_json::{Value, json};
@@ -171,7 +171,10 @@ async fn scenario(peer: Peer, process: ChildProcess, server: ServerProcess) {
         .expect("tasks/get slow");
     assert_eq!(polled.task_id, slow.task_id);
     assert_eq!(polled.status, TaskStatus::Working);
-    assert_eq!(texts(&call(&client, "release").await), ["released"]);
+    assert_eq!(
+        texts(&call_ok(&client, "release", json!({})).await),
+        ["released"]
+    );
     let slow_result = client
         .finish_tool_task(&slow.task_id)
         .await
@@ -255,7 +258,8 @@ async fn scenario(peer: Peer, process: ChildProcess, server: ServerProcess) {
 
     // What the server's task store saw, in order.
     let store_saw: Vec<String> =
-        serde_json::from_str(&texts(&call(&client, "seen").await)[0]).expect("seen is JSON");
+        serde_json::from_str(&texts(&call_ok(&client, "seen", json!({})).await)[0])
+            .expect("seen is JSON");
     assert_eq!(
         store_saw,
         peer.store_record(&slow.task_id, &ask.task_id, &hold.task_id)
@@ -285,28 +289,6 @@ async fn scenario(peer: Peer, process: ChildProcess, server: ServerProcess) {
 
     client.close().await;
     server.handle.shutdown().await.expect("the server exits");
-}
-
-/// Calls a plain tool that must succeed.
-async fn call(client: &Client, name: &str) -> CallToolResult {
-    let result = client
-        .call_tool(name, json!({}))
-        .await
-        .unwrap_or_else(|error| panic!("tools/call {name}: {error}"));
-    assert_ne!(result.is_error, Some(true), "{name} failed: {result:?}");
-    result
-}
-
-/// The text blocks of a tool result.
-fn texts(result: &CallToolResult) -> Vec<String> {
-    result
-        .content
-        .iter()
-        .filter_map(|block| match block {
-            ContentBlock::TextContent(text) => Some(text.text.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 /// The task a result says it belongs to.

@@ -13,9 +13,8 @@ use std::time::Duration;
 
 use mcpwire_client::{CallOptions, Client, Progress};
 use mcpwire_http::client::HttpClientBuilder;
-use mcpwire_schema::v2025_11_25::{
-    CallToolResult, ContentBlock, Implementation, ReadResourceResultContentsItem,
-};
+use mcpwire_interop::results::texts;
+use mcpwire_schema::v2025_11_25::{Implementation, ReadResourceResultContentsItem};
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -106,17 +105,6 @@ impl NodeServer {
 
 fn client_info() -> Implementation {
     Implementation::new("mcpwire-http-interop", env!("CARGO_PKG_VERSION"))
-}
-
-fn texts(result: &CallToolResult) -> Vec<String> {
-    result
-        .content
-        .iter()
-        .filter_map(|block| match block {
-            ContentBlock::TextContent(text) => Some(text.text.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 /// Lists tools, calls tools (one with progress over the request's SSE stream), reads a
