@@ -305,7 +305,14 @@ impl ConnectionHandler {
     /// The context of a handler serving `request` for this session.
     fn context(&self, request: RequestContext, progress_token: Option<RequestId>) -> Context {
         let server: Arc<Inner> = Arc::clone(&self.server);
-        Context::legacy(server, request, Arc::clone(&self.state), progress_token)
+        let interval = server.settings().progress_interval;
+        Context::legacy(
+            server,
+            request,
+            Arc::clone(&self.state),
+            progress_token,
+            interval,
+        )
     }
 
     /// Whether this session serves tasks: the server declared them (feature `tasks`), and
@@ -353,7 +360,8 @@ impl ConnectionHandler {
         context: Context,
     ) -> Result<Box<RawValue>, ErrorObject> {
         let (prompt, arguments) = methods::find_prompt(&self.server, decode(params)?)?;
-        let messages = (prompt.handler)(arguments, context)
+        let messages = context
+            .run(|context| (prompt.handler)(arguments, context))
             .await
             .map_err(|error| error.into_error_object(Era::Legacy))?;
         encode(&methods::prompt_result(&prompt, messages))

@@ -4,10 +4,10 @@ use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use mcpwire_jsonrpc::RequestId;
 use mcpwire_jsonrpc::method::RequestMethod;
-use mcpwire_protocol::progress::ProgressReporter;
 use mcpwire_rpc::CancellationToken;
 use mcpwire_schema::v2025_11_25::{self as wire, methods};
 use mcpwire_schema::{Era, ProtocolVersion};
@@ -18,6 +18,7 @@ use serde_json::value::RawValue;
 use crate::Error;
 use crate::ask::{AskOptions, check_elicitation, check_sampling, decode_result};
 use crate::modern::scope::ModernScope;
+use crate::progress::{Decision, Progress};
 use crate::session::SessionState;
 use crate::version::project_params;
 
@@ -38,7 +39,7 @@ pub struct Context {
     pub(crate) server: Arc<dyn ServerState>,
     pub(crate) scope: Scope,
     /// Where the handler's progress goes, when the request carried a progress token.
-    pub(crate) progress: Option<Arc<ProgressReporter>>,
+    pub(crate) progress: Option<Arc<Progress>>,
     /// The task this handler runs as, when the request was task-augmented.
     #[cfg(feature = "tasks")]
     pub(crate) task: Option<Arc<mcpwire_ext_tasks::TaskEntry>>,
@@ -71,24 +72,29 @@ impl Context {
         request: mcpwire_rpc::RequestContext,
         session: Arc<SessionState>,
         progress_token: Option<RequestId>,
+        progress_interval: Duration,
     ) -> Self {
         Context {
             server,
             scope: Scope::Legacy { request, session },
-            progress: progress_token.map(|token| Arc::new(ProgressReporter::new(token))),
+            progress: progress_token.map(|token| Arc::new(Progress::new(token, progress_interval))),
             #[cfg(feature = "tasks")]
             task: None,
         }
     }
 
     /// The context of a modern request.
-    pub(crate) fn modern(server: Arc<dyn ServerState>, scope: Arc<ModernScope>) -> Self {
+    pub(crate) fn modern(
+        server: Arc<dyn ServerState>,
+        scope: Arc<ModernScope>,
+        progress_interval: Duration,
+    ) -> Self {
         Context {
             server,
             progress: scope
                 .progress_token
                 .clone()
-                .map(|token| Arc::new(ProgressReporter::new(token))),
+                .map(|token| Arc::new(Progress::new(token, progress_interval))),
             scope: Scope::Modern(scope),
             #[cfg(feature = "tasks")]
             task: None,
@@ -292,7 +298,13 @@ impl Context {
 
     /// Reports progress, when the request asked for it with a progress token.
     ///
-    /// Progress must increase: a value not above the last one reported is not sent.
+    /// Progress must increase: a value not above the last one reported is not sent. Updates
+    /// are coalesced: the first ten go out at once, then one per
+    /// [`progress_interval`](crate::ServerBuilder::progress_interval) (50 ms by default; a
+    /// quiet spell earns the ten back), the latest value winning. One held back is sent at
+    /// the end of its interval, or at the latest just before the response. Progress reported after the handler returned (from a
+    /// task it spawned) is dropped, as the spec asks that progress stop once the request
+    /// completes. This returns without waiting when the update is held.
     ///
     /// # Errors
     ///
@@ -306,11 +318,48 @@ impl Context {
         let Some(reporter) = &self.progress else {
             return Ok(());
         };
-        let Some(params) = reporter.update(progress, total, message) else {
-            tracing::debug!(progress, "dropping progress that does not increase");
-            return Ok(());
+        let mut state = reporter.lock().await;
+        match reporter.offer(&mut state, progress, total, message) {
+            // Sent with the lock held: no update can overtake this one.
+            Decision::Send(params) => self.notify("notifications/progress", &params).await,
+            Decision::ScheduleFlush(at) => {
+                let context = self.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep_until(at).await;
+                    let Some(reporter) = &context.progress else {
+                        return;
+                    };
+                    let mut state = reporter.lock().await;
+                    if context.cancellation().is_cancelled() {
+                        return;
+                    }
+                    if let Some(params) = reporter.take_for_flush(&mut state)
+                        && let Err(error) = context.notify("notifications/progress", &params).await
+                    {
+                        tracing::debug!(%error, "a held progress update could not be sent");
+                    }
+                });
+                Ok(())
+            }
+            Decision::Nothing => Ok(()),
+        }
+    }
+
+    /// Runs a handler on this context, then sends the progress update it left held back, so
+    /// that it goes out before the response, and stops any later one.
+    pub(crate) async fn run<F: Future>(self, handler: impl FnOnce(Context) -> F) -> F::Output {
+        let Some(progress) = self.progress.clone() else {
+            return handler(self).await;
         };
-        self.notify("notifications/progress", &params).await
+        let finishing = self.clone();
+        let output = handler(self).await;
+        let mut state = progress.lock().await;
+        if let Some(params) = Progress::finish(&mut state)
+            && let Err(error) = finishing.notify("notifications/progress", &params).await
+        {
+            tracing::debug!(%error, "the last progress update could not be sent");
+        }
+        output
     }
 
     /// Sends a log message, if the client's level lets it through: the session's level in the

@@ -118,7 +118,8 @@ pub(crate) async fn serve_legacy(
     context: Context,
 ) -> Result<Box<RawValue>, ErrorObject> {
     let params = params_value(params).map_err(|error| error.into_error_object(Era::Legacy))?;
-    let result = handler(params, context)
+    let result = context
+        .run(|context| handler(params, context))
         .await
         .map_err(|error| error.into_error_object(Era::Legacy))?;
     encode_object(result)

@@ -63,6 +63,7 @@ mod http;
 mod lists;
 mod methods;
 mod modern;
+mod progress;
 mod resource;
 mod router;
 mod server;

@@ -107,7 +107,8 @@ pub(crate) async fn run_tool(
             true,
         ));
     };
-    let mut result = (tool.handler)(arguments, context)
+    let mut result = context
+        .run(|context| (tool.handler)(arguments, context))
         .await
         .map_err(ToolFailure::Tool)?;
     if let Some(validator) = &tool.output_validator
@@ -215,7 +216,9 @@ impl Readable {
 
     /// Runs the handler.
     pub(crate) fn read(&self, uri: String, context: Context) -> ReadFuture {
-        (self.handler)(uri, self.variables.clone(), context)
+        let handler = std::sync::Arc::clone(&self.handler);
+        let variables = self.variables.clone();
+        Box::pin(context.run(move |context| handler(uri, variables, context)))
     }
 }
 

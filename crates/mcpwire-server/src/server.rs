@@ -95,6 +95,7 @@ impl Server {
             max_input_rounds: StateConfig::DEFAULT_MAX_ROUNDS,
             max_subscriptions: Listeners::DEFAULT_LIMIT,
             max_subscriptions_per_connection: Listeners::DEFAULT_PER_CONNECTION,
+            progress_interval: ServerBuilder::DEFAULT_PROGRESS_INTERVAL,
             rpc_config: Config::default(),
             on_roots_list_changed: None,
             on_client_task_status: None,
@@ -305,6 +306,7 @@ pub struct ServerBuilder {
     max_input_rounds: u32,
     max_subscriptions: usize,
     max_subscriptions_per_connection: usize,
+    progress_interval: Duration,
     rpc_config: Config,
     on_initialized: Option<Initialized>,
     on_roots_list_changed: Option<RootsChanged>,
@@ -315,6 +317,9 @@ pub struct ServerBuilder {
 impl ServerBuilder {
     /// Items per page of `tools/list` and the other lists. Default: 100.
     pub const DEFAULT_PAGE_SIZE: usize = 100;
+
+    /// The shortest time between two progress updates of one request, by default: 50 ms.
+    pub const DEFAULT_PROGRESS_INTERVAL: Duration = Duration::from_millis(50);
 
     /// Answers requests of the method `M`, one the spec does not give the server: an
     /// extension's method or the application's own, in both eras and on every transport.
@@ -629,6 +634,16 @@ impl ServerBuilder {
         self
     }
 
+    /// Sets how often a request's progress may go out once its first ten updates have: a
+    /// handler that reports faster has its updates coalesced, the latest value winning, and
+    /// one held back is sent at the end of the interval or just before the response (see
+    /// [`Context::progress`](crate::Context::progress)). `Duration::ZERO` sends every
+    /// update. Default: 50 ms.
+    pub fn progress_interval(mut self, interval: Duration) -> Self {
+        self.progress_interval = interval;
+        self
+    }
+
     /// Sets the engine's limits (in-flight requests, queues, timeouts of requests to the client).
     pub fn rpc_config(mut self, config: Config) -> Self {
         self.rpc_config = config;
@@ -685,6 +700,7 @@ impl ServerBuilder {
             request_state,
             max_subscriptions: self.max_subscriptions,
             max_subscriptions_per_connection: self.max_subscriptions_per_connection,
+            progress_interval: self.progress_interval,
             rpc_config: self.rpc_config,
             on_initialized: self.on_initialized,
             on_roots_list_changed: self.on_roots_list_changed,

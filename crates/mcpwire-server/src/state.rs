@@ -42,6 +42,8 @@ pub(crate) struct Settings {
     pub(crate) max_subscriptions: usize,
     /// Most subscriptions one connection may hold at once.
     pub(crate) max_subscriptions_per_connection: usize,
+    /// The shortest time between two progress updates of one request.
+    pub(crate) progress_interval: std::time::Duration,
     pub(crate) rpc_config: Config,
     pub(crate) on_initialized: Option<Initialized>,
     pub(crate) on_roots_list_changed: Option<RootsChanged>,

@@ -188,7 +188,7 @@ async fn custom_request(
     let cancelled = request.link.cancellation().clone();
     let (context, _) = request.context(None);
     let result = tokio::select! {
-        result = handler(arguments, context) => {
+        result = context.run(|context| handler(arguments, context)) => {
             result.map_err(|error| error.into_error_object(Era::Modern))?
         }
         () = cancelled.cancelled() => {
@@ -265,7 +265,8 @@ impl Request {
         let cancellation = self.link.cancellation().child_token();
         let (server, scope) = self.scope(replay, cancellation);
         let scope = Arc::new(scope);
-        (Context::modern(server, Arc::clone(&scope)), scope)
+        let interval = server.settings().progress_interval;
+        (Context::modern(server, Arc::clone(&scope), interval), scope)
     }
 
     /// The scope of the request's handler, whose cancellation is `cancellation`.
@@ -628,7 +629,7 @@ async fn get_prompt(
         request.principal,
     );
     let (prompt, arguments) = methods::find_prompt(server, params)?;
-    let render = |context, _| (prompt.handler)(arguments, context);
+    let render = |context: Context, _| context.run(|context| (prompt.handler)(arguments, context));
     let messages = match with_input(
         server,
         Route::GetPrompt.method(),

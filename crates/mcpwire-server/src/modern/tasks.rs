@@ -111,7 +111,8 @@ pub(super) async fn call_tool(
     let (state, mut scope) = request.scope(Some(Arc::clone(&replay)), stop.clone());
     scope.task = Some(Arc::clone(&slot));
     let scope = Arc::new(scope);
-    let context = Context::modern(state, Arc::clone(&scope));
+    let interval = state.settings().progress_interval;
+    let context = Context::modern(state, Arc::clone(&scope), interval);
     let mut work: Work = Box::pin(run_tool(tool, arguments, context, scope));
     match mrtr::run_detachable(&replay, &stop, &cancelled, &mut work).await {
         Outcome::Complete(outcome) => match slot.created() {
