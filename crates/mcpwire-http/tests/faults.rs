@@ -13,7 +13,8 @@
 //! | F-02 slow SSE consumer | [`a_slow_consumer_is_cut_off_without_slowing_other_sessions`] |
 //! | F-03 resume at random points | [`streams_broken_at_random_points_resume_exactly_once_in_order`] |
 //! | F-04 resume race | [`resuming_while_the_handler_stores_events_repeats_and_skips_nothing`] |
-//! | F-13 graceful shutdown | [`shutdown_refuses_new_connections_and_ends_requests_and_streams`] |
+//! | F-13 graceful shutdown, SSE answers | [`shutdown_refuses_new_connections_and_ends_requests_and_streams`] |
+//! | F-13 graceful shutdown, JSON answers | [`shutdown_gives_requests_the_grace_then_answers_503`] |
 //! | partial lines over HTTP | [`a_session_works_through_one_byte_writes`] |
 
 use std::net::SocketAddr;
@@ -29,7 +30,7 @@ use mcpwire_test_support::proxy::FaultProxy;
 use mcpwire_test_support::rng::{Rng, test_seed};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 /// How long any one step may take before the test fails.
@@ -128,25 +129,23 @@ fn alive_tasks() -> usize {
         .num_alive_tasks()
 }
 
-/// Polls `condition` every 10 ms until it holds, for at most `limit`; returns whether it did.
-async fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    loop {
-        if condition() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 /// Checks that no task outlived a scenario: within a second the runtime is back to at most
 /// `baseline`, give or take 1 % (and one task, for small baselines).
+///
+/// This is a measurement, not a synchronisation: the runtime's count of live tasks has no
+/// event to wait on, so it is sampled every 10 ms for the scenario's second.
 async fn assert_tasks_back_to(baseline: usize) {
     let bound = baseline + baseline / 100 + 1;
-    let back = eventually(Duration::from_secs(1), || alive_tasks() <= bound).await;
+    let deadline = Instant::now() + Duration::from_secs(1);
+    let back = loop {
+        if alive_tasks() <= bound {
+            break true;
+        }
+        if Instant::now() >= deadline {
+            break false;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
     assert!(
         back,
         "{} tasks alive a second after the scenario; the baseline was {baseline}",
@@ -179,15 +178,15 @@ async fn a_reset_is_no_cancellation_and_the_results_arrive_on_resumed_streams() 
     let served = Served::start(sse_config()).await;
     let proxy = FaultProxy::start(served.address).await.expect("a proxy");
     let seen: Seen = Arc::default();
-    let client = connect(proxy.address(), EraChoice::Legacy, recording(&seen)).await;
+    let (counted, mut announced) = watch::channel(0_usize);
+    let builder = recording_and_counting(&seen, counted);
+    let client = connect(proxy.address(), EraChoice::Legacy, builder).await;
     let calls = spawn_calls(&client, "held", &json!({"announce": true}), CALLS);
     // Each call's stream has delivered its first event: every one can be resumed.
-    let announced = eventually(STEP, || seen.lock().unwrap().len() == CALLS).await;
-    assert!(
-        announced,
-        "{} of {CALLS} calls announced",
-        seen.lock().unwrap().len()
-    );
+    tokio::time::timeout(STEP, announced.wait_for(|count| *count == CALLS))
+        .await
+        .unwrap_or_else(|_| panic!("{} of {CALLS} calls announced", seen.lock().unwrap().len()))
+        .expect("the client lives");
 
     let before = proxy.accepted();
     assert!(proxy.reset_all() >= CALLS);
@@ -360,12 +359,19 @@ type Seen = Arc<Mutex<Vec<(String, u64)>>>;
 
 /// A client builder that records every log message it is sent.
 fn recording(seen: &Seen) -> ClientBuilder {
+    recording_and_counting(seen, watch::Sender::new(0))
+}
+
+/// A client builder that records every log message it is sent, and counts them in `counted`
+/// for a test to wait on.
+fn recording_and_counting(seen: &Seen, counted: watch::Sender<usize>) -> ClientBuilder {
     let seen = Arc::clone(seen);
     client_builder().on_notification(move |notification| {
         if let ServerNotification::LoggingMessage(message) = notification {
             let tag = message.data["tag"].as_str().unwrap_or_default().to_owned();
             let seq = message.data["seq"].as_u64().expect("a sequence number");
             seen.lock().unwrap().push((tag, seq));
+            counted.send_modify(|count| *count += 1);
         }
     })
 }
@@ -614,10 +620,11 @@ fn percentile(sorted: &[Duration], percent: usize) -> Duration {
     sorted[index]
 }
 
-/// F-13: graceful shutdown with 50 requests in flight and 100 open SSE streams (the
-/// scenario's 500 and 1000, scaled down). New connections are refused at once; every request
-/// in flight ends with an error within the grace period; every stream ends cleanly; `serve`
-/// returns without error.
+/// F-13: graceful shutdown with 50 requests in flight on SSE streams and 100 open standalone
+/// streams (the scenario's 500 and 1000, scaled down). New connections are refused at once;
+/// every stream gets a last `retry` field and ends cleanly; the requests, whose handlers never
+/// finish, are cut when the grace period ends (their streams end the same way, and the client's
+/// resumption finds the server gone); `serve` returns without error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_refuses_new_connections_and_ends_requests_and_streams() {
     const REQUESTS: usize = 50;
@@ -649,16 +656,33 @@ async fn shutdown_refuses_new_connections_and_ends_requests_and_streams() {
 
     let stopping = Instant::now();
     let stopped = tokio::spawn(served.stop());
-    let refused = eventually(STEP, || {
-        std::net::TcpStream::connect_timeout(&address, Duration::from_millis(100)).is_err()
-    })
-    .await;
-    assert!(refused, "new connections are refused");
+    // The listener closes before the service starts to shut down, which ends the standalone
+    // streams first: once one has ended, a new connection is refused.
+    let mut first = streams.pop().expect("a stream");
+    let rest = tokio::time::timeout(STEP, read_to_end(&mut first))
+        .await
+        .expect("the stream ends")
+        .expect("cleanly");
+    assert!(rest.ends_with(b"retry: 20\n\n"), "{rest:?}");
     let refused_after = stopping.elapsed();
+    assert!(
+        std::net::TcpStream::connect(address).is_err(),
+        "new connections are refused"
+    );
     assert!(
         refused_after < Duration::from_secs(1),
         "refused after {refused_after:?}"
     );
+    for mut stream in streams {
+        let rest = tokio::time::timeout(STEP, read_to_end(&mut stream))
+            .await
+            .expect("every stream ends")
+            .expect("a stream ends cleanly, not with an error");
+        assert_eq!(
+            rest, b"retry: 20\n\n",
+            "the last block tells when to come back"
+        );
+    }
 
     for call in calls {
         let outcome = tokio::time::timeout(grace + STEP, call)
@@ -668,24 +692,124 @@ async fn shutdown_refuses_new_connections_and_ends_requests_and_streams() {
         let error = outcome.expect_err("a request cut by shutdown fails");
         assert!(error.is_transport(), "{error}");
     }
+    let ended_after = stopping.elapsed();
     assert!(
-        stopping.elapsed() < grace + Duration::from_secs(2),
-        "requests ended within the grace period"
+        ended_after >= grace && ended_after < grace + Duration::from_secs(2),
+        "requests were cut when the grace period ended, not {ended_after:?} after the stop"
     );
-    for mut stream in streams {
-        let rest = tokio::time::timeout(STEP, read_to_end(&mut stream))
-            .await
-            .expect("every stream ends");
-        assert!(
-            rest.is_ok(),
-            "a stream ends cleanly, not with an error: {rest:?}"
-        );
-    }
     tokio::time::timeout(STEP, stopped)
         .await
         .expect("serve returns")
         .expect("serve ends without error");
     assert_eq!(service.session_count(), 0);
+}
+
+/// F-13 with JSON answers: during the grace period a session's new request gets `503`, and
+/// requests in flight that finish are answered as usual; those still running when it ends get
+/// `503` with `Retry-After` and a `-32603` error under their id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_gives_requests_the_grace_then_answers_503() {
+    const REQUESTS: usize = 20;
+    const FINISHING: usize = 10;
+    let grace = Duration::from_secs(2);
+    let served = Served::start(Config::default().sse_retry(RETRY).shutdown_grace(grace)).await;
+    let address = served.address;
+    let session = raw_session(address).await;
+    let calls: Vec<_> = (0..REQUESTS)
+        .map(|index| {
+            let session = session.clone();
+            let call = held_call(100 + index);
+            tokio::spawn(
+                async move { raw_request(address, "POST", Some(&session), Some(call)).await },
+            )
+        })
+        .collect();
+    served
+        .controls
+        .wait_for("every request to start", STEP, |counts| {
+            counts.started == REQUESTS
+        })
+        .await;
+    let mut standalone = raw_stream(address, &session).await;
+    // Opened before the stop: a connection that outlives the listener.
+    let mut open = raw_connection(address).await;
+    let controls = served.controls.clone();
+
+    let stopping = Instant::now();
+    let stopped = tokio::spawn(served.stop());
+    let rest = tokio::time::timeout(STEP, read_to_end(&mut standalone))
+        .await
+        .expect("the standalone stream ends")
+        .expect("cleanly");
+    assert_eq!(rest, b"retry: 20\n\n");
+    // Draining: the session's new request is refused, its requests in flight go on.
+    let refused = send_on(
+        &mut open,
+        address,
+        "POST",
+        Some(&session),
+        Some(held_call(1)),
+    )
+    .await;
+    let refused = expect_shutting_down(refused, 1).await;
+    assert!(refused.contains("shutting down"), "{refused}");
+    controls.release(FINISHING);
+
+    let mut answered = 0;
+    let mut cut = 0;
+    for (index, call) in calls.into_iter().enumerate() {
+        let response = tokio::time::timeout(grace + STEP, call)
+            .await
+            .expect("every request is answered")
+            .expect("the request task ends");
+        if response.status() == 200 {
+            let body = body_json(response).await;
+            assert_eq!(body["result"]["content"][0]["text"], "released", "{body}");
+            answered += 1;
+        } else {
+            expect_shutting_down(response, 100 + index).await;
+            cut += 1;
+        }
+    }
+    assert_eq!((answered, cut), (FINISHING, REQUESTS - FINISHING));
+    let ended_after = stopping.elapsed();
+    assert!(
+        ended_after >= grace && ended_after < grace + Duration::from_secs(2),
+        "the rest were cut when the grace period ended, not {ended_after:?} after the stop"
+    );
+    tokio::time::timeout(STEP, stopped)
+        .await
+        .expect("serve returns")
+        .expect("serve ends without error");
+}
+
+/// A `tools/call` of `held` with this id.
+fn held_call(id: usize) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": "held", "arguments": {}}})
+}
+
+/// Checks a `503` with `Retry-After` and a `-32603` error under `id`; returns its message.
+async fn expect_shutting_down(
+    response: hyper::Response<hyper::body::Incoming>,
+    id: usize,
+) -> String {
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "1");
+    let body = body_json(response).await;
+    assert_eq!(body["id"], id, "{body}");
+    assert_eq!(body["error"]["code"], -32603, "{body}");
+    body["error"]["message"]
+        .as_str()
+        .expect("a message")
+        .to_owned()
+}
+
+async fn body_json(response: hyper::Response<hyper::body::Incoming>) -> Value {
+    let bytes = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .expect("the body")
+        .to_bytes();
+    serde_json::from_slice(&bytes).expect("a JSON body")
 }
 
 /// A session opened with raw HTTP: its id.
@@ -724,11 +848,15 @@ async fn raw_stream(address: SocketAddr, session: &str) -> hyper::body::Incoming
     body
 }
 
-async fn read_to_end(body: &mut hyper::body::Incoming) -> Result<(), hyper::Error> {
+/// Reads a body to its end; returns what it carried.
+async fn read_to_end(body: &mut hyper::body::Incoming) -> Result<Vec<u8>, hyper::Error> {
+    let mut rest = Vec::new();
     while let Some(frame) = http_body_util::BodyExt::frame(body).await {
-        frame?;
+        if let Ok(data) = frame?.into_data() {
+            rest.extend_from_slice(&data);
+        }
     }
-    Ok(())
+    Ok(rest)
 }
 
 /// One request on a connection of its own, so that each stream holds its own connection.
@@ -738,14 +866,33 @@ async fn raw_request(
     session: Option<&str>,
     body: Option<Value>,
 ) -> hyper::Response<hyper::body::Incoming> {
+    let mut connection = raw_connection(address).await;
+    send_on(&mut connection, address, method, session, body).await
+}
+
+/// An HTTP/1.1 connection to `address`.
+async fn raw_connection(
+    address: SocketAddr,
+) -> hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>> {
     let stream = tokio::net::TcpStream::connect(address)
         .await
         .expect("connects");
-    let (mut sender, connection) =
+    let (sender, connection) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
             .await
             .expect("an HTTP/1.1 connection");
     tokio::spawn(connection);
+    sender
+}
+
+/// One request on `connection`.
+async fn send_on(
+    connection: &mut hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>>,
+    address: SocketAddr,
+    method: &str,
+    session: Option<&str>,
+    body: Option<Value>,
+) -> hyper::Response<hyper::body::Incoming> {
     let mut request = hyper::Request::builder()
         .method(method)
         .uri(format!("http://{address}/mcp"))
@@ -763,7 +910,7 @@ async fn raw_request(
     let request = request
         .body(http_body_util::Full::new(body))
         .expect("a request");
-    tokio::time::timeout(STEP, sender.send_request(request))
+    tokio::time::timeout(STEP, connection.send_request(request))
         .await
         .expect("answered in time")
         .expect("answered")

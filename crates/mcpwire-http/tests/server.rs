@@ -58,6 +58,8 @@ fn mcp_server() -> (Server, Controls) {
     let steps_gate = Arc::clone(&gate);
     let poll_gate = Arc::clone(&gate);
     let server = Server::builder("http-test", "1.0.0")
+        // Progress is these tests' numbered stream of events: every update must go out.
+        .progress_interval(Duration::ZERO)
         .tool(Tool::typed("echo", |arguments: Echo| async move {
             Ok::<_, ToolError>(arguments.text)
         }))
@@ -1053,6 +1055,12 @@ async fn shutdown_ends_open_streams_cleanly() {
     stream.priming().await;
     let service = harness.service.clone();
     harness.stop().await;
+    // The server going away tells the client when to come back (to another instance).
+    let goodbye = stream.next().await.expect("a last block");
+    assert_eq!(
+        (goodbye.id, goodbye.retry, goodbye.data.as_str()),
+        (None, Some(3000), "")
+    );
     assert!(
         stream.next().await.is_none(),
         "the stream ends without an error"

@@ -1053,9 +1053,12 @@ async fn requests_of_different_clients_may_share_an_id() {
     assert_eq!(harness.dropped().await, (RequestId::from(1), true));
 }
 
+/// A stateless request still running when the shutdown's grace period ends is cancelled, and
+/// its POST answered `503`.
 #[tokio::test]
-async fn shutdown_cancels_every_stateless_request_and_answers_its_post() {
-    let mut harness = Harness::start(Config::default()).await;
+async fn shutdown_cancels_the_stateless_requests_left_after_the_grace_and_answers_their_post() {
+    let mut harness =
+        Harness::start(Config::default().shutdown_grace(Duration::from_millis(100))).await;
     let mut socket = raw_post(harness.port, &call(20, "slow", json!({}))).await;
     harness.started().await;
     harness.service.shutdown().await;

@@ -191,6 +191,12 @@ pub(crate) fn priming_event(id: &str, retry: Duration) -> Bytes {
     Bytes::from(format!("id: {id}\nretry: {}\ndata:\n\n", retry.as_millis()))
 }
 
+/// An SSE block with only a `retry` field: no event is dispatched, the client's reconnection
+/// delay becomes `retry`. Sent last on a stream the server ends because it is going away.
+pub(crate) fn retry_event(retry: Duration) -> Bytes {
+    Bytes::from(format!("retry: {}\n\n", retry.as_millis()))
+}
+
 /// One message as an SSE event.
 ///
 /// The JSON text is compact, and serde escapes every control character inside strings, so a

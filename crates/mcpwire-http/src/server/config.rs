@@ -100,7 +100,7 @@ impl Config {
     pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
     /// Default for [`Config::max_connections`]: 10 000 open connections in [`serve`](crate::server::serve).
     pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
-    /// Default for [`Config::shutdown_grace`]: 10 seconds for connections to finish on shutdown.
+    /// Default for [`Config::shutdown_grace`]: 10 seconds for requests to finish on shutdown.
     pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
     /// Default for [`Config::max_stateless_in_flight`]: 1024 modern requests served at once.
     pub const DEFAULT_MAX_STATELESS_IN_FLIGHT: usize = 1024;
@@ -388,8 +388,10 @@ impl Config {
         self
     }
 
-    /// Sets how long [`serve`](crate::server::serve) waits on shutdown for connections to
-    /// finish before it drops them.
+    /// Sets how long requests in flight have to finish when the service shuts down
+    /// ([`StreamableHttpService::shutdown`](crate::server::StreamableHttpService::shutdown),
+    /// which [`serve`](crate::server::serve) runs): what still runs then is answered `503`,
+    /// or has its SSE stream told to come back after the `retry` interval.
     pub fn shutdown_grace(mut self, grace: Duration) -> Self {
         self.shutdown_grace = grace;
         self

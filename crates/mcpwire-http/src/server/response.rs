@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderName, HeaderValue, Response, StatusCode};
-use mcpwire_jsonrpc::{ErrorCode, ErrorObject, ErrorResponse, Message};
+use mcpwire_jsonrpc::{ErrorCode, ErrorObject, ErrorResponse, Message, RequestId};
 use mcpwire_schema::Era;
 
 use crate::server::body::ResponseBody;
@@ -135,6 +135,20 @@ pub(crate) fn idless_error(era: Era, error: ErrorObject) -> Vec<u8> {
         })
         .expect("an error object serializes"),
     }
+}
+
+/// `503` with `Retry-After` and a `-32603` error under `id` (or without one): the server is
+/// shutting down and will not answer this request; the client may retry it elsewhere.
+pub(crate) fn shutting_down(id: Option<RequestId>, what: &str) -> Response<ResponseBody> {
+    let error = ErrorObject::new(ErrorCode::INTERNAL_ERROR, what);
+    let mut response = json_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        Message::from(ErrorResponse::new(id, error)).to_vec(),
+    );
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    response
 }
 
 pub(crate) fn session_not_found() -> Response<ResponseBody> {

@@ -27,6 +27,10 @@ const MIN_HEADER_WINDOW: std::time::Duration = std::time::Duration::from_millis(
 /// HTTP/2 streams one connection may have open at once.
 const MAX_CONCURRENT_STREAMS: u32 = 100;
 
+/// How long connections have, at least, to write their last bytes once the service has shut
+/// down.
+const LAST_WRITES: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Serves `service` on `listener`, speaking HTTP/1.1 and HTTP/2 (cleartext), until `shutdown`
 /// completes.
 ///
@@ -37,10 +41,12 @@ const MAX_CONCURRENT_STREAMS: u32 = 100;
 /// connection stays open; at most
 /// [`max_connections`](crate::server::Config::max_connections) connections are open at once.
 ///
-/// On shutdown, the listener stops accepting, every session ends (open SSE streams end after
-/// their queued events), and connections are given
-/// [`shutdown_grace`](crate::server::Config::shutdown_grace) to finish before they are
-/// dropped.
+/// On shutdown, the listener stops accepting, and the service shuts down gracefully within
+/// [`shutdown_grace`](crate::server::Config::shutdown_grace) (see
+/// [`StreamableHttpService::shutdown`]): requests in flight may finish, what still runs at the
+/// end is answered `503` or has its stream told to come back later. Connections then have what
+/// is left of the grace period, and at least one more second, to write their last bytes
+/// before they are dropped.
 ///
 /// # Errors
 ///
@@ -182,8 +188,10 @@ where
         });
     }
     drop(listener);
+    let flushed_by = tokio::time::Instant::now() + config.shutdown_grace;
     service.shutdown().await;
-    if tokio::time::timeout(config.shutdown_grace, graceful.shutdown())
+    let flushed_by = flushed_by.max(tokio::time::Instant::now() + LAST_WRITES);
+    if tokio::time::timeout_at(flushed_by, graceful.shutdown())
         .await
         .is_err()
     {

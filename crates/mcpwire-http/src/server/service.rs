@@ -211,16 +211,43 @@ impl StreamableHttpService {
         self.shared.registry.len()
     }
 
-    /// Ends every session and refuses new requests with `503`: open SSE streams end cleanly
-    /// after the events already queued, and each session's transport receiver ends. Every
-    /// request on the stateless lane is cancelled.
+    /// Shuts the service down gracefully, within [`Config::shutdown_grace`]:
+    ///
+    /// 1. New requests get `503` with `Retry-After` (a session's POSTs still pass with the
+    ///    answers and cancellations its requests in flight need); new sessions and streams
+    ///    are refused the same way.
+    /// 2. Standalone SSE streams get a last `retry` field and end, so clients reconnect
+    ///    (to another instance, behind a balancer) after that interval.
+    /// 3. Requests in flight, in sessions and on the stateless lane, have the grace period to
+    ///    finish and be answered.
+    /// 4. Then what is still running is cut: a request waiting for a JSON answer gets `503`
+    ///    with a `-32603` error under its id, a request's SSE stream gets a last `retry` field
+    ///    and ends, stateless requests are cancelled (`503`), and every session ends.
     pub async fn shutdown(&self) {
         let registry = &self.shared.registry;
         registry.begin_shutdown();
+        let deadline = tokio::time::Instant::now() + self.shared.config.shutdown_grace;
+        let sessions = registry.sessions();
+        for session in &sessions {
+            session.send_away(true).await;
+        }
+        let settled = async {
+            for session in &sessions {
+                session.settled().await;
+            }
+            if let Some(lane) = &self.shared.stateless {
+                lane.settled(self.shared.config.max_stateless_in_flight)
+                    .await;
+            }
+        };
+        if tokio::time::timeout_at(deadline, settled).await.is_err() {
+            tracing::debug!("requests still in flight after the shutdown grace period are cut");
+        }
         if let Some(lane) = &self.shared.stateless {
             lane.shut_down();
         }
         for session in registry.sessions() {
+            session.send_away(false).await;
             session.terminate().await;
         }
     }
@@ -328,7 +355,10 @@ where
             &problem,
         );
     }
-    if shared.registry.is_shutting_down() {
+    // While the service drains, POSTs to a session still pass: they may carry the answers
+    // and cancellations of requests in flight (a new request among them is refused later).
+    let draining_session_post = in_session && request.method() == http::Method::POST;
+    if shared.registry.is_shutting_down() && !draining_session_post {
         return error_response_in(
             era,
             StatusCode::SERVICE_UNAVAILABLE,

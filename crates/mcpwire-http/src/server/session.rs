@@ -8,12 +8,12 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use bytes::Bytes;
 use mcpwire_jsonrpc::{Message, ParseError, RequestId};
 use mcpwire_transport::{Inbound, SendOptions};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::server::activity::{ActivityGuard, Busy};
-use crate::server::body::{ResponseBody, event_id, message_event, priming_event};
+use crate::server::body::{ResponseBody, event_id, message_event, priming_event, retry_event};
 use crate::server::config::Config;
 
 /// The registry a session is listed in while it lives, which forgets it when it ends.
@@ -47,6 +47,9 @@ pub(crate) struct Session {
     /// The `http::Extensions` of the latest request of the session that had any (what the
     /// layers in front of the service put there, such as an authorization's principal).
     extensions: Mutex<Arc<http::Extensions>>,
+    /// Woken each time a request leaves the routes (answered, forgotten, or the session
+    /// ended), for [`Session::settled`].
+    request_ended: Notify,
 }
 
 struct Activity {
@@ -142,6 +145,7 @@ impl Session {
             owner,
             initialized: AtomicBool::new(false),
             extensions: Mutex::new(Arc::default()),
+            request_ended: Notify::new(),
         });
         (session, receiver)
     }
@@ -253,7 +257,49 @@ impl Session {
             routes.requests.clear();
             routes.streams.clear();
         }
+        self.request_ended.notify_waiters();
         self.config.event_store.forget_session(&self.id).await;
+    }
+
+    /// Waits until no request of the session is in flight (every one answered or forgotten),
+    /// or the session has ended.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub(crate) async fn settled(&self) {
+        loop {
+            let ended = self.request_ended.notified();
+            let mut ended = std::pin::pin!(ended);
+            // Registered before the check: a request that ends right after it still wakes us.
+            ended.as_mut().enable();
+            {
+                let routes = self.routes.lock().await;
+                if routes.closed || routes.requests.is_empty() {
+                    return;
+                }
+            }
+            ended.await;
+        }
+    }
+
+    /// Tells every open SSE connection of the session, standalone or of a request, to come
+    /// back after the `retry` interval, and ends it after what it has queued: the server is
+    /// going away. Events sent since stay stored, so a client that resumes (on another
+    /// instance that shares the store) misses nothing. With `standalone_only`, the streams
+    /// of requests still in flight are left open.
+    pub(crate) async fn send_away(&self, standalone_only: bool) {
+        let mut routes = self.routes.lock().await;
+        let retry = retry_event(self.config.sse_retry);
+        for state in routes.streams.values_mut() {
+            if standalone_only && !state.standalone {
+                continue;
+            }
+            if let Some(live) = state.live.take() {
+                // A connection whose queue is full gets no goodbye; it ends all the same.
+                let _ = live.try_send(retry.clone());
+            }
+        }
     }
 
     /// Hands a POSTed message to the transport's receiver, waiting for room.
@@ -330,6 +376,7 @@ impl Session {
         if let Some(Route::Streaming(stream)) = routes.requests.remove(id) {
             routes.streams.remove(&stream);
         }
+        self.request_ended.notify_waiters();
     }
 
     /// Ends the connection of the stream that carries request `id`, for SEP-1699 polling.
@@ -503,6 +550,10 @@ impl Session {
         if let Some(id) = target
             && let Some(route) = routes.requests.remove(&id)
         {
+            if is_final {
+                // Waiters look at the routes once this lock is released.
+                self.request_ended.notify_waiters();
+            }
             match route {
                 Route::Pending(reply) if is_final => {
                     let is_error = matches!(message, Message::Error(_));

@@ -93,6 +93,13 @@ impl Lane {
         }
     }
 
+    /// Waits until no exchange is in flight (none can start once the service shuts down).
+    pub(crate) async fn settled(&self, max_in_flight: usize) {
+        let all = u32::try_from(max_in_flight).unwrap_or(u32::MAX);
+        // Holding every place means none is taken; the places go back at once.
+        let _all = self.in_flight.acquire_many(all).await;
+    }
+
     /// Cancels every exchange in flight.
     pub(crate) fn shut_down(&self) {
         self.shutdown.cancel();

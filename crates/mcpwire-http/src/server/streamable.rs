@@ -18,7 +18,7 @@ use crate::server::request::{
 };
 use crate::server::response::{
     Reject, accepted, error_response, json_response, method_not_allowed, session_not_found,
-    sse_response,
+    shutting_down, sse_response,
 };
 use crate::server::session::{PostReply, Refusal, Registered, Session};
 use crate::server::shared::Shared;
@@ -117,6 +117,11 @@ where
 
     session.set_extensions(extensions);
     match message {
+        // While the service drains, a session's POSTs still reach it with the answers and
+        // notifications that requests in flight need, but no new request is taken.
+        Message::Request(request) if shared.registry.is_shutting_down() => {
+            shutting_down(Some(request.id), "the server is shutting down")
+        }
         Message::Request(request) => {
             let id = request.id.clone();
             let activity = session.busy();
@@ -157,6 +162,12 @@ where
                         json_response(StatusCode::OK, bytes)
                     }
                     Ok(PostReply::Sse(body)) => sse_response(body),
+                    Err(_) if shared.registry.is_shutting_down() => {
+                        return shutting_down(
+                            Some(forwarding.id.clone()),
+                            "the server shut down before the request was answered",
+                        );
+                    }
                     Err(_) if session.terminated.is_cancelled() => return session_not_found(),
                     // The client cancelled the request: it gets no response.
                     Err(_) => sse_response(ResponseBody::sse(Default::default(), None, None, None)),
