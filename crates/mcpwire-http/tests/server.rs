@@ -1856,3 +1856,132 @@ async fn a_session_is_found_only_by_requests_of_the_principal_that_made_it() {
     assert_eq!(answered.status(), StatusCode::OK);
     assert_eq!(service.session_count(), 1);
 }
+
+/// The event store keeps what resumption needs and no more: the streams of answered requests
+/// stay resumable for the store's retention, then release their events, however many requests
+/// a session makes; the store never holds more than its bounds in between.
+#[tokio::test(start_paused = true)]
+async fn answered_streams_stay_resumable_for_the_retention_then_release_their_events() {
+    const CALLS: i64 = 300;
+    let retention = Duration::from_secs(60);
+    let store = Arc::new(
+        MemoryEventStore::new()
+            .completed_retention(retention)
+            .max_bytes(64 * 1024),
+    );
+    let (server, controls) = mcp_server();
+    let config = Config::default()
+        .json_responses(false)
+        .keep_alive(None)
+        .event_store(store.clone());
+    let service = service_for(server, Arc::clone(&controls.sessions), config);
+    let request =
+        |method: &str, session: Option<&str>, last_event: Option<&str>, body: Option<Value>| {
+            let mut builder = Request::builder()
+                .method(method)
+                .uri("/mcp")
+                .header(HOST, "localhost")
+                .header(ACCEPT, "application/json, text/event-stream")
+                .header(CONTENT_TYPE, "application/json");
+            if let Some(session) = session {
+                builder = builder
+                    .header("mcp-session-id", session)
+                    .header("mcp-protocol-version", "2025-11-25");
+            }
+            if let Some(last_event) = last_event {
+                builder = builder.header("last-event-id", last_event);
+            }
+            let body = body.map_or_else(Bytes::new, |body| Bytes::from(body.to_string()));
+            builder.body(Full::new(body)).unwrap()
+        };
+    let response = service
+        .handle(request("POST", None, None, Some(initialize_request(1))))
+        .await;
+    let session = response.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        json_body(response).await["id"],
+        1,
+        "initialize is answered as JSON"
+    );
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    let accepted = service
+        .handle(request("POST", Some(&session), None, Some(initialized)))
+        .await;
+    assert_eq!(accepted.status(), StatusCode::ACCEPTED);
+
+    let mut first_stream = None;
+    let padding = "x".repeat(400);
+    for id in 2..2 + CALLS {
+        let arguments = json!({"text": format!("{id} {padding}")});
+        let response = service
+            .handle(request(
+                "POST",
+                Some(&session),
+                None,
+                Some(call(id, "echo", arguments)),
+            ))
+            .await;
+        let mut sse = Sse::new(response);
+        let (stream, _) = split_id(&sse.priming().await);
+        first_stream.get_or_insert(stream);
+        assert_eq!(sse.next().await.expect("the response").json()["id"], id);
+        assert!(sse.next().await.is_none());
+        assert!(store.bytes() <= 64 * 1024, "{} bytes kept", store.bytes());
+    }
+    let first_stream = first_stream.expect("a stream");
+    let last_stream = first_stream + u64::try_from(CALLS).unwrap() - 1;
+    assert!(
+        store.len() < usize::try_from(CALLS).unwrap(),
+        "the global bound evicts"
+    );
+
+    // Within the retention, a client that lost the last answer resumes and gets it.
+    let resumed = service
+        .handle(request(
+            "GET",
+            Some(&session),
+            Some(&format!("{last_stream}-0")),
+            None,
+        ))
+        .await;
+    let mut sse = Sse::new(resumed);
+    sse.priming().await;
+    assert_eq!(
+        sse.next().await.expect("the answer").json()["id"],
+        1 + CALLS
+    );
+
+    // Past it, the answered streams' events are gone, and resuming says so.
+    tokio::time::sleep(retention).await;
+    let response = service
+        .handle(request(
+            "POST",
+            Some(&session),
+            None,
+            Some(call(9_999, "echo", json!({"text": "last"}))),
+        ))
+        .await;
+    let mut sse = Sse::new(response);
+    sse.priming().await;
+    assert_eq!(sse.next().await.expect("the response").json()["id"], 9_999);
+    assert!(sse.next().await.is_none());
+    assert_eq!(store.len(), 1, "only the newest answer is kept");
+    let expired = service
+        .handle(request(
+            "GET",
+            Some(&session),
+            Some(&format!("{last_stream}-0")),
+            None,
+        ))
+        .await;
+    assert_eq!(expired.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        json_body(expired).await["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no longer stored")
+    );
+}

@@ -4,8 +4,10 @@ use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use bytes::Bytes;
+use tokio::time::Instant;
 
 use crate::server::Error;
 
@@ -55,6 +57,14 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// Drops every event of `session`, which has ended.
     fn forget_session<'a>(&'a self, session: &'a str) -> BoxFuture<'a, ()>;
+
+    /// The stream's last event has been appended: its request was answered (or cancelled).
+    /// A store need keep its events only for a client that lost its connection before it
+    /// read them, for a short while; the default keeps them under the store's other bounds.
+    fn complete<'a>(&'a self, session: &'a str, stream: u64) -> BoxFuture<'a, ()> {
+        let _ = (session, stream);
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// An [`EventStore`] in memory, bounded per stream, per session and in total.
@@ -65,7 +75,11 @@ pub trait EventStore: Send + Sync + 'static {
 /// [`max_bytes_per_session`](Self::max_bytes_per_session), the oldest events of that session
 /// are; when the whole store holds more than [`max_bytes`](Self::max_bytes), the oldest events
 /// of the session holding the most bytes are, so that one busy session cannot evict the events
-/// another needs to resume. Events of a session are dropped when it ends.
+/// another needs to resume. Events of a session are dropped when it ends, and those of a
+/// completed stream (its request answered) once
+/// [`completed_retention`](Self::completed_retention) has passed: a client resumes within
+/// seconds, and a stream that nobody will resume must not hold memory until bounds push it
+/// out. Expired streams are dropped when the store is next used.
 ///
 /// # Examples
 ///
@@ -89,6 +103,7 @@ pub struct MemoryEventStore {
     max_bytes_per_stream: usize,
     max_bytes_per_session: usize,
     max_bytes: usize,
+    completed_retention: Duration,
     inner: Mutex<Inner>,
 }
 
@@ -97,6 +112,8 @@ struct Inner {
     sessions: HashMap<String, SessionLog>,
     events: usize,
     bytes: usize,
+    /// Completed streams, in the order they expire (each is kept for the same time).
+    completed: VecDeque<(Instant, String, u64)>,
 }
 
 #[derive(Debug, Default)]
@@ -183,6 +200,9 @@ impl MemoryEventStore {
     /// Default for [`MemoryEventStore::max_bytes`]: 32 MiB in total. Events are kept only for
     /// clients that reconnect within seconds, so the oldest go first when the store is full.
     pub const DEFAULT_MAX_BYTES: usize = 32 * 1024 * 1024;
+    /// Default for [`MemoryEventStore::completed_retention`]: a completed stream's events are
+    /// kept 60 seconds after its final response.
+    pub const DEFAULT_COMPLETED_RETENTION: Duration = Duration::from_secs(60);
 
     /// An empty store with the default bounds.
     pub fn new() -> Self {
@@ -191,6 +211,7 @@ impl MemoryEventStore {
             max_bytes_per_stream: Self::DEFAULT_MAX_BYTES_PER_STREAM,
             max_bytes_per_session: Self::DEFAULT_MAX_BYTES_PER_SESSION,
             max_bytes: Self::DEFAULT_MAX_BYTES,
+            completed_retention: Self::DEFAULT_COMPLETED_RETENTION,
             inner: Mutex::new(Inner::default()),
         }
     }
@@ -220,7 +241,15 @@ impl MemoryEventStore {
         self
     }
 
-    /// How many events the store holds.
+    /// Sets how long the events of a completed stream (its request answered) are kept for a
+    /// client that lost the connection before it read them.
+    pub fn completed_retention(mut self, retention: Duration) -> Self {
+        self.completed_retention = retention;
+        self
+    }
+
+    /// How many events the store holds (streams whose retention has passed included, until
+    /// the store is next used).
     pub fn len(&self) -> usize {
         self.lock().events
     }
@@ -245,6 +274,7 @@ impl MemoryEventStore {
     fn append_now(&self, session: &str, stream: u64, sequence: u64, message: Bytes) {
         let mut inner = self.lock();
         let inner = &mut *inner;
+        inner.expire(Instant::now());
         let size = message.len();
         let owner = inner.sessions.entry(session.to_owned()).or_default();
         let log = owner.streams.entry(stream).or_insert_with(|| StreamLog {
@@ -311,7 +341,8 @@ impl MemoryEventStore {
         stream: u64,
         after: u64,
     ) -> Result<Vec<(u64, Bytes)>, Error> {
-        let inner = self.lock();
+        let mut inner = self.lock();
+        inner.expire(Instant::now());
         let owner = inner
             .sessions
             .get(session)
@@ -345,6 +376,74 @@ impl MemoryEventStore {
         if let Some(owner) = inner.sessions.remove(session) {
             inner.events -= owner.events;
             inner.bytes -= owner.bytes;
+        }
+        inner.expire(Instant::now());
+    }
+
+    fn complete_now(&self, session: &str, stream: u64) {
+        let mut inner = self.lock();
+        let now = Instant::now();
+        inner.expire(now);
+        let kept = inner
+            .sessions
+            .get(session)
+            .is_some_and(|owner| owner.streams.contains_key(&stream));
+        if !kept {
+            return;
+        }
+        if self.completed_retention.is_zero() {
+            inner.drop_stream(session, stream);
+        } else {
+            inner
+                .completed
+                .push_back((now + self.completed_retention, session.to_owned(), stream));
+            // Entries whose stream went first (evicted, or its session ended) are dropped once
+            // they could outnumber the kept streams, of which there are no more than events.
+            let inner = &mut *inner;
+            if inner.completed.len() > 2 * inner.events + 64 {
+                let sessions = &inner.sessions;
+                inner.completed.retain(|(_, session, stream)| {
+                    sessions
+                        .get(session)
+                        .is_some_and(|owner| owner.streams.contains_key(stream))
+                });
+            }
+        }
+    }
+}
+
+impl Inner {
+    /// Drops the completed streams whose retention has passed.
+    fn expire(&mut self, now: Instant) {
+        while self
+            .completed
+            .front()
+            .is_some_and(|(deadline, _, _)| *deadline <= now)
+        {
+            if let Some((_, session, stream)) = self.completed.pop_front() {
+                self.drop_stream(&session, stream);
+            }
+        }
+    }
+
+    /// Drops every kept event of `stream` in `session`; resuming it is then answered as
+    /// evicted.
+    fn drop_stream(&mut self, session: &str, stream: u64) {
+        let Some(owner) = self.sessions.get_mut(session) else {
+            return;
+        };
+        let Some(log) = owner.streams.remove(&stream) else {
+            return;
+        };
+        owner.dropped_up_to = owner.dropped_up_to.max(stream);
+        owner.events -= log.events.len();
+        owner.bytes -= log.bytes;
+        self.events -= log.events.len();
+        self.bytes -= log.bytes;
+        if owner.streams.is_empty() {
+            owner.order.clear();
+        } else {
+            owner.compact();
         }
     }
 }
@@ -380,11 +479,88 @@ impl EventStore for MemoryEventStore {
         self.forget_now(session);
         Box::pin(std::future::ready(()))
     }
+
+    fn complete<'a>(&'a self, session: &'a str, stream: u64) -> BoxFuture<'a, ()> {
+        self.complete_now(session, stream);
+        Box::pin(std::future::ready(()))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_completed_stream_is_kept_for_its_retention_then_dropped() {
+        let store = MemoryEventStore::new().completed_retention(Duration::from_secs(60));
+        for sequence in 1..=3 {
+            store
+                .append("a", 1, sequence, Bytes::from("done"))
+                .await
+                .unwrap();
+            store
+                .append("a", 2, sequence, Bytes::from("open"))
+                .await
+                .unwrap();
+        }
+        store.complete("a", 1).await;
+        tokio::time::sleep(Duration::from_secs(59)).await;
+        assert_eq!(
+            sequences(&store.replay("a", 1, 1).await.unwrap()),
+            [2, 3],
+            "resumable within the retention"
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert!(store.replay("a", 1, 1).await.unwrap_err().is_evicted());
+        assert_eq!(
+            (store.len(), store.bytes()),
+            (3, 12),
+            "the open stream stays"
+        );
+        assert_eq!(
+            sequences(&store.replay("a", 2, 0).await.unwrap()),
+            [1, 2, 3]
+        );
+        // Completing an unknown or dropped stream changes nothing.
+        store.complete("a", 1).await;
+        store.complete("b", 7).await;
+        assert_eq!(store.len(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn completed_streams_release_their_memory_however_many_there_are() {
+        let store = MemoryEventStore::new().completed_retention(Duration::from_secs(60));
+        for stream in 1..=20_000 {
+            store
+                .append("a", stream, 1, Bytes::from("result"))
+                .await
+                .unwrap();
+            store.complete("a", stream).await;
+            if stream % 1_000 == 0 {
+                tokio::time::sleep(Duration::from_secs(10)).await;
+            }
+        }
+        // Six rounds of 1 000 streams fit in the retention window; the rest are gone.
+        assert!(store.len() <= 7_000, "{} events kept", store.len());
+        let pending = store.lock().completed.len();
+        assert!(
+            pending <= 2 * store.len() + 64,
+            "{pending} retention entries"
+        );
+        tokio::time::sleep(Duration::from_secs(61)).await;
+        store.forget_session("other").await;
+        assert_eq!((store.len(), store.bytes()), (0, 0));
+        assert!(store.lock().completed.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_zero_retention_drops_a_stream_when_it_completes() {
+        let store = MemoryEventStore::new().completed_retention(Duration::ZERO);
+        store.append("a", 1, 1, Bytes::from("x")).await.unwrap();
+        store.complete("a", 1).await;
+        assert!(store.is_empty());
+        assert!(store.replay("a", 1, 0).await.unwrap_err().is_evicted());
+    }
 
     fn sequences(events: &[(u64, Bytes)]) -> Vec<u64> {
         events.iter().map(|(sequence, _)| *sequence).collect()

@@ -375,6 +375,7 @@ impl Session {
         let mut routes = self.routes.lock().await;
         if let Some(Route::Streaming(stream)) = routes.requests.remove(id) {
             routes.streams.remove(&stream);
+            self.config.event_store.complete(&self.id, stream).await;
         }
         self.request_ended.notify_waiters();
     }
@@ -589,8 +590,10 @@ impl Session {
                     let stalled = self.append(&mut routes, stream, bytes).await;
                     if is_final {
                         // Dropping the stream's sender ends its connection once the client has
-                        // read the response; its events stay in the store for a late resume.
+                        // read the response; its events stay in the store for a late resume,
+                        // for the store's retention of completed streams.
                         routes.streams.remove(&stream);
+                        self.config.event_store.complete(&self.id, stream).await;
                     } else {
                         routes.requests.insert(id, Route::Streaming(stream));
                     }
