@@ -8,7 +8,8 @@
 //! - `proxy` (feature `proxy`): a TCP fault proxy on loopback that resets, stalls, or writes
 //!   one byte at a time;
 //! - `hostile` (feature `hostile`): a server whose handlers panic, return huge or deeply
-//!   nested values, flood logs and progress, or run forever.
+//!   nested values, flood logs and progress, or run forever;
+//! - `redis` (feature `redis`): a real `redis-server` on a Unix socket of the test's own.
 //!
 //! The fault scenarios of the workspace's tests (`tests/faults.rs` of several crates) are built
 //! from these.
@@ -24,6 +25,8 @@ pub mod hostile;
 pub mod oauth;
 #[cfg(feature = "proxy")]
 pub mod proxy;
+#[cfg(feature = "redis")]
+pub mod redis;
 pub mod rng;
 
 use std::fs;
