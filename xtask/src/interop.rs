@@ -6,7 +6,9 @@
 //!   `interop/requirements.txt` installed: the Python SDK 1.x (`mcp`), the legacy-era peers;
 //! - a second one at `<target dir>/interop/venv2` with `interop/requirements-v2.txt`
 //!   installed: the Python SDK 2.x, which speaks both the legacy and the modern (2026-07-28)
-//!   era.
+//!   era;
+//! - `redis-server`, from Debian's packages, for the tests of `mcpwire-store-redis` (which
+//!   start their own servers): installed with `apt-get` when it is not on the `PATH`.
 //!
 //! It is idempotent: each install leaves a stamp holding the SHA-256 of the files it installed
 //! from, and is skipped while the stamp matches. Concurrent runs (test binaries call it too)
@@ -69,6 +71,7 @@ pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
     lock.lock()
         .with_context(|| format!("locking {}", lock_path.display()))?;
 
+    setup_redis()?;
     setup_node(&interop)?;
     for venv in VENVS {
         setup_python(&interop, &state.join(venv.directory), venv.requirements)?;
@@ -96,6 +99,36 @@ pub(crate) fn target_dir(root: &Path) -> Result<PathBuf> {
         .as_str()
         .context("cargo metadata names no target_directory")?;
     Ok(PathBuf::from(directory))
+}
+
+/// Installs `redis-server` from Debian's packages when it is missing.
+fn setup_redis() -> Result<()> {
+    let present = Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if present {
+        println!("interop-setup: redis-server is installed");
+        return Ok(());
+    }
+    println!("interop-setup: installing redis-server with apt-get");
+    run_command(
+        Command::new("apt-get").args(["update", "-qq"]),
+        "apt-get update (installing redis-server needs Debian's packages and root)",
+    )?;
+    run_command(
+        Command::new("apt-get")
+            .args([
+                "install",
+                "-y",
+                "-qq",
+                "--no-install-recommends",
+                "redis-server",
+            ])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+        "apt-get install redis-server",
+    )?;
+    Ok(())
 }
 
 fn setup_node(interop: &Path) -> Result<()> {
