@@ -63,6 +63,22 @@ struct Serve {
     /// transport is deprecated, and it opens a session for any GET of `/sse`.
     #[arg(long, requires = "http")]
     legacy_sse: bool,
+
+    /// With --http: keep the events of SSE streams, which clients resume with
+    /// `Last-Event-ID`, in this Redis (`redis://host:port/db` or `redis+unix:///path`), so
+    /// that instances of a deployment share them. Start-up fails if it cannot be reached.
+    #[arg(long, value_name = "URL", requires = "http")]
+    redis: Option<String>,
+
+    /// With --redis: the prefix of every Redis key, to keep deployments that share one Redis
+    /// apart.
+    #[arg(
+        long,
+        value_name = "PREFIX",
+        requires = "redis",
+        default_value = "mcpwire"
+    )]
+    redis_prefix: String,
 }
 
 fn main() -> ExitCode {
@@ -125,6 +141,13 @@ async fn run_serve(serve: Serve) -> anyhow::Result<()> {
         }
         if !serve.allowed_origins.is_empty() {
             config = config.allowed_origins(loopback_origins(bound).chain(serve.allowed_origins));
+        }
+        if let Some(url) = &serve.redis {
+            let store = mcpwire_store_redis::RedisEventStore::connect(url)
+                .await
+                .with_context(|| format!("connecting to Redis at {url}"))?
+                .prefix(serve.redis_prefix.clone());
+            config = config.event_store(std::sync::Arc::new(store));
         }
         let mut legacy = String::new();
         if serve.legacy_sse {

@@ -142,3 +142,56 @@ async fn legacy_sse_serves_old_clients_beside_streamable_http() {
     client.close().await;
     child.kill().await.expect("mcpwire stops");
 }
+
+/// `--redis`: the events of SSE answers go to Redis, where another instance would find them.
+#[tokio::test]
+async fn redis_keeps_the_events_of_sse_answers() {
+    let redis = mcpwire_test_support::redis::RedisServer::start().await;
+    let url_of_redis = redis.url();
+    let (mut child, url) = start(&[
+        "--always-sse",
+        "--redis",
+        &url_of_redis,
+        "--redis-prefix",
+        "cli-test",
+    ])
+    .await;
+    let transport = HttpClientBuilder::new(url).streamable().expect("transport");
+    // Sessions and their resumable streams are the legacy era's; the modern era stores none.
+    let client = mcpwire_client::ClientBuilder::new(client_info())
+        .era(mcpwire_client::EraChoice::Legacy)
+        .connect(transport)
+        .await
+        .expect("handshake");
+    assert_echoes(&client, "kept in redis").await;
+    let store = mcpwire_store_redis::RedisEventStore::connect(&url_of_redis)
+        .await
+        .expect("the test reaches the same redis")
+        .prefix("cli-test");
+    assert!(
+        store.bytes().await.expect("the total") > 0,
+        "the answer's event is stored"
+    );
+    client.close().await;
+    child.kill().await.expect("stops");
+}
+
+/// `--redis` naming a Redis that is not there: a clear error at start-up, not a server that
+/// fails later.
+#[tokio::test]
+async fn an_unreachable_redis_fails_the_start() {
+    let missing = std::env::temp_dir().join(format!("mcpwire-cli-no-redis-{}", std::process::id()));
+    let output = Command::new(env!("CARGO_BIN_EXE_mcpwire"))
+        .args(["serve", "--http", "127.0.0.1:0", "--redis"])
+        .arg(format!("redis+unix://{}/redis.sock", missing.display()))
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("mcpwire runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("mcpwire: connecting to Redis at redis+unix://"),
+        "{stderr}"
+    );
+}
