@@ -1716,20 +1716,7 @@ async fn a_session_that_never_finishes_initializing_ends_at_its_deadline() {
     let (server, controls) = mcp_server();
     let config = Config::default().initialization_timeout(deadline);
     let service = service_for(server, Arc::clone(&controls.sessions), config);
-    let post = |session: Option<&str>, body: Value| {
-        let mut builder = Request::post("/mcp")
-            .header(HOST, "localhost")
-            .header(ACCEPT, "application/json, text/event-stream")
-            .header(CONTENT_TYPE, "application/json");
-        if let Some(session) = session {
-            builder = builder
-                .header("mcp-session-id", session)
-                .header("mcp-protocol-version", "2025-11-25");
-        }
-        builder
-            .body(Full::new(Bytes::from(body.to_string())))
-            .unwrap()
-    };
+    let post = |session: Option<&str>, body: Value| in_process("POST", session, None, Some(body));
     let session_id = |response: &Response<ResponseBody>| {
         response.headers()["mcp-session-id"]
             .to_str()
@@ -1788,20 +1775,7 @@ async fn a_session_is_found_only_by_requests_of_the_principal_that_made_it() {
     let (server, controls) = mcp_server();
     let service = service_for(server, Arc::clone(&controls.sessions), Config::default());
     let request = |method: Method, owner: Option<&str>, session: Option<&str>, body: Value| {
-        let mut builder = Request::builder()
-            .method(method)
-            .uri("/mcp")
-            .header(HOST, "localhost")
-            .header(ACCEPT, "application/json, text/event-stream")
-            .header(CONTENT_TYPE, "application/json");
-        if let Some(session) = session {
-            builder = builder
-                .header("mcp-session-id", session)
-                .header("mcp-protocol-version", "2025-11-25");
-        }
-        let mut request = builder
-            .body(Full::new(Bytes::from(body.to_string())))
-            .unwrap();
+        let mut request = in_process(method.as_str(), session, None, Some(body));
         if let Some(owner) = owner {
             request
                 .extensions_mut()
@@ -1875,25 +1849,7 @@ async fn answered_streams_stay_resumable_for_the_retention_then_release_their_ev
         .keep_alive(None)
         .event_store(store.clone());
     let service = service_for(server, Arc::clone(&controls.sessions), config);
-    let request =
-        |method: &str, session: Option<&str>, last_event: Option<&str>, body: Option<Value>| {
-            let mut builder = Request::builder()
-                .method(method)
-                .uri("/mcp")
-                .header(HOST, "localhost")
-                .header(ACCEPT, "application/json, text/event-stream")
-                .header(CONTENT_TYPE, "application/json");
-            if let Some(session) = session {
-                builder = builder
-                    .header("mcp-session-id", session)
-                    .header("mcp-protocol-version", "2025-11-25");
-            }
-            if let Some(last_event) = last_event {
-                builder = builder.header("last-event-id", last_event);
-            }
-            let body = body.map_or_else(Bytes::new, |body| Bytes::from(body.to_string()));
-            builder.body(Full::new(body)).unwrap()
-        };
+    let request = in_process;
     let response = service
         .handle(request("POST", None, None, Some(initialize_request(1))))
         .await;
@@ -1984,4 +1940,30 @@ async fn answered_streams_stay_resumable_for_the_retention_then_release_their_ev
             .unwrap()
             .contains("no longer stored")
     );
+}
+
+/// A request for `StreamableHttpService::handle`, with the headers of a well-behaved client:
+/// in `session` when given, resuming after `last_event` when given.
+fn in_process(
+    method: &str,
+    session: Option<&str>,
+    last_event: Option<&str>,
+    body: Option<Value>,
+) -> Request<Full<Bytes>> {
+    let mut builder = Request::builder()
+        .method(method)
+        .uri("/mcp")
+        .header(HOST, "localhost")
+        .header(ACCEPT, "application/json, text/event-stream")
+        .header(CONTENT_TYPE, "application/json");
+    if let Some(session) = session {
+        builder = builder
+            .header("mcp-session-id", session)
+            .header("mcp-protocol-version", "2025-11-25");
+    }
+    if let Some(last_event) = last_event {
+        builder = builder.header("last-event-id", last_event);
+    }
+    let body = body.map_or_else(Bytes::new, |body| Bytes::from(body.to_string()));
+    builder.body(Full::new(body)).unwrap()
 }
