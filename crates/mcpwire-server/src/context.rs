@@ -302,9 +302,10 @@ impl Context {
     /// are coalesced: the first ten go out at once, then one per
     /// [`progress_interval`](crate::ServerBuilder::progress_interval) (50 ms by default; a
     /// quiet spell earns the ten back), the latest value winning. One held back is sent at
-    /// the end of its interval, or at the latest just before the response. Progress reported after the handler returned (from a
-    /// task it spawned) is dropped, as the spec asks that progress stop once the request
-    /// completes. This returns without waiting when the update is held.
+    /// the end of its interval, or at the latest just before the response. Progress reported
+    /// after the handler returned (from a task it spawned) is dropped, as the spec asks that
+    /// progress stop once the request completes. This returns without waiting when the
+    /// update is held.
     ///
     /// # Errors
     ///
