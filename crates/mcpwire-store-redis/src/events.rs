@@ -387,7 +387,10 @@ impl EventStore for RedisEventStore {
                 self.account(session, tally).await
             };
             if let Err(error) = outcome.await {
-                tracing::debug!(%error, "the events of an ended session could not be dropped; they expire with its keys");
+                tracing::debug!(
+                    %error,
+                    "the events of an ended session could not be dropped; they expire with its keys"
+                );
             }
         })
     }
@@ -407,7 +410,10 @@ impl EventStore for RedisEventStore {
                 self.account(session, tally).await
             };
             if let Err(error) = outcome.await {
-                tracing::debug!(%error, "a completed stream could not be marked; its events go with the bounds");
+                tracing::debug!(
+                    %error,
+                    "a completed stream could not be marked; its events go with the bounds"
+                );
             }
         })
     }
