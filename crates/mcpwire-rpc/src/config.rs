@@ -19,6 +19,7 @@ pub struct Config {
     pub(crate) request_timeout: Option<Duration>,
     pub(crate) cancellation: Option<Arc<dyn Cancellation>>,
     pub(crate) peer_limits: ParseOptions,
+    pub(crate) first_request_id: i64,
 }
 
 impl Config {
@@ -46,6 +47,7 @@ impl Config {
             request_timeout: Some(Self::DEFAULT_REQUEST_TIMEOUT),
             cancellation: None,
             peer_limits: ParseOptions::default(),
+            first_request_id: 1,
         }
     }
 
@@ -91,6 +93,15 @@ impl Config {
         self
     }
 
+    /// Sets the id of the first request this peer sends; the next ones count up from it.
+    /// Default: 1. Peers that send on one session from several processes (instances of a
+    /// server sharing a session) each start from their own range, so that no two requests
+    /// in flight on the session share an id.
+    pub fn first_request_id(mut self, id: i64) -> Self {
+        self.first_request_id = id;
+        self
+    }
+
     /// Sets the protocol's cancellation notification, which the engine sends when an outbound
     /// request is dropped or times out, and honours when the peer sends it.
     pub fn cancellation(mut self, cancellation: impl Cancellation) -> Self {
@@ -116,6 +127,7 @@ impl fmt::Debug for Config {
             .field("request_timeout", &self.request_timeout)
             .field("cancellation", &self.cancellation.is_some())
             .field("peer_limits", &self.peer_limits)
+            .field("first_request_id", &self.first_request_id)
             .finish()
     }
 }

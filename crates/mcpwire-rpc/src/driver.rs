@@ -28,6 +28,7 @@ impl Peer {
     pub fn start<T: Transport, H: Handler>(transport: T, handler: H, config: Config) -> Peer {
         let (sender, receiver) = transport.split();
         let (outbound, queue) = mpsc::channel(config.outbound_queue);
+        let first_request_id = config.first_request_id;
         let shared = Arc::new(Shared {
             pending_slots: Arc::new(Semaphore::new(config.max_pending)),
             running_slots: Arc::new(Semaphore::new(config.max_in_flight)),
@@ -36,7 +37,7 @@ impl Peer {
             outbound,
             pending: Mutex::new(HashMap::new()),
             in_flight: Mutex::new(HashMap::new()),
-            next_id: AtomicI64::new(1),
+            next_id: AtomicI64::new(first_request_id),
             closing: CancellationToken::new(),
             terminated: CancellationToken::new(),
             close_cause: Mutex::new(None),

@@ -822,3 +822,25 @@ async fn a_result_the_peer_would_refuse_is_answered_with_an_error_instead() {
     assert_eq!(fits.get(), r#"{"a":[[[[[[1]]]]]]}"#);
     assert_eq!(server.requests_in_flight(), 0);
 }
+
+#[tokio::test]
+async fn outbound_request_ids_start_where_the_config_says() {
+    let first = 7_i64 << 32;
+    let (peer, _events, _sender, mut receiver) = engine_and_wire(config().first_request_id(first));
+    let mut calls = Vec::new();
+    for expected in [first, first + 1] {
+        let asking = peer.clone();
+        calls.push(tokio::spawn(async move {
+            asking
+                .request_raw("echo", None, RequestOptions::default())
+                .await
+        }));
+        match next_message(&mut receiver).await {
+            Message::Request(request) => assert_eq!(request.id, RequestId::from(expected)),
+            other => panic!("expected a request, got {other:?}"),
+        }
+    }
+    for call in calls {
+        call.abort();
+    }
+}
