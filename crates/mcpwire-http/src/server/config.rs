@@ -7,6 +7,7 @@ use std::time::Duration;
 use mcpwire_jsonrpc::ParseOptions;
 use mcpwire_schema::ProtocolVersion;
 
+use crate::server::cluster::{MessageBus, SessionStore};
 use crate::server::event_store::{EventStore, MemoryEventStore};
 use crate::server::guard::HostGuard;
 
@@ -48,6 +49,7 @@ pub struct Config {
     pub(crate) close_request_streams_after_priming: bool,
     pub(crate) guard: HostGuard,
     pub(crate) event_store: Arc<dyn EventStore>,
+    pub(crate) shared_sessions: Option<(Arc<dyn SessionStore>, Arc<dyn MessageBus>)>,
     pub(crate) header_read_timeout: Duration,
     pub(crate) max_connections: usize,
     pub(crate) shutdown_grace: Duration,
@@ -128,6 +130,7 @@ impl Config {
             close_request_streams_after_priming: false,
             guard: HostGuard::loopback(),
             event_store: Arc::new(MemoryEventStore::new()),
+            shared_sessions: None,
             header_read_timeout: Self::DEFAULT_HEADER_READ_TIMEOUT,
             max_connections: Self::DEFAULT_MAX_CONNECTIONS,
             shutdown_grace: Self::DEFAULT_SHUTDOWN_GRACE,
@@ -307,6 +310,38 @@ impl Config {
     pub fn event_store(mut self, store: Arc<dyn EventStore>) -> Self {
         self.event_store = store;
         self
+    }
+
+    /// Shares the service's Streamable HTTP sessions with the other instances of a deployment
+    /// that use the same `store` and `bus` (and the same [`event_store`](Self::event_store),
+    /// shared too, for resumption): any instance then serves any session, so a load balancer
+    /// in front of them needs no stickiness. Default: none, every session lives in this
+    /// service alone.
+    ///
+    /// A session's record (its owner, whether the client finished initializing, and the
+    /// role's state) is saved when `initialize` is answered and whenever the role's state
+    /// changes, and lives for [`session_idle_timeout`](Self::session_idle_timeout) after the
+    /// session was last used on any instance. An instance that gets a request for a session
+    /// it does not hold adopts it from its record. A `DELETE` ends the session everywhere;
+    /// idleness and an instance's shutdown end only that instance's copy. Sessions of the
+    /// legacy HTTP+SSE transport are not shared: each lives with its event stream.
+    ///
+    /// When the store cannot be reached, a request that needs it (a session this instance
+    /// does not hold, or a change of a session's record) fails with `503`, and later requests
+    /// succeed again once it is back.
+    pub fn shared_sessions(
+        mut self,
+        store: Arc<dyn SessionStore>,
+        bus: Arc<dyn MessageBus>,
+    ) -> Self {
+        self.shared_sessions = Some((store, bus));
+        self
+    }
+
+    /// The bus of [`shared_sessions`](Self::shared_sessions), if any: the role crate announces
+    /// what concerns every instance's clients on it.
+    pub fn get_message_bus(&self) -> Option<&Arc<dyn MessageBus>> {
+        self.shared_sessions.as_ref().map(|(_, bus)| bus)
     }
 
     /// Sets the accepted `MCP-Protocol-Version` header values of the legacy era (sessions);
@@ -489,6 +524,7 @@ impl fmt::Debug for Config {
                 &self.close_request_streams_after_priming,
             )
             .field("guard", &self.guard)
+            .field("shared_sessions", &self.shared_sessions.is_some())
             .field("header_read_timeout", &self.header_read_timeout)
             .field("max_connections", &self.max_connections)
             .field("shutdown_grace", &self.shutdown_grace)

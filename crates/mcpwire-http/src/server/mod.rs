@@ -5,6 +5,7 @@
 
 mod activity;
 mod body;
+mod cluster;
 mod config;
 mod disconnect;
 mod error;
@@ -25,6 +26,7 @@ mod streamable;
 mod transport;
 
 pub use body::ResponseBody;
+pub use cluster::{MessageBus, SessionRecord, SessionStore};
 pub use config::Config;
 pub use error::Error;
 pub use event_store::{BoxFuture, EventStore, MemoryEventStore};
@@ -36,7 +38,7 @@ pub use service::{
 };
 pub use stateless::StatelessHandler;
 pub use transport::{
-    HttpSessionReceiver, HttpSessionSender, HttpSessionTransport, SessionExtensions,
+    HttpSessionReceiver, HttpSessionSender, HttpSessionTransport, SessionExtensions, SharedSession,
 };
 
 /// Whether `bytes` can be a session id, for the `http_headers` fuzz target.

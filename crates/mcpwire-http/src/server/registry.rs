@@ -4,21 +4,27 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, Once, Weak};
 
 use http::StatusCode;
 use mcpwire_jsonrpc::ErrorCode;
 use mcpwire_transport::Inbound;
 use tokio::sync::mpsc;
 
+use crate::server::cluster::{self, Cluster, Frame, FrameSink, SessionRecord};
 use crate::server::config::Config;
+use crate::server::event_store::BoxFuture;
 use crate::server::response::Reject;
-use crate::server::session::{Session, SessionList};
+use crate::server::session::{Session, SessionList, SharedCopy};
 
 /// The live sessions of one service.
 pub(crate) struct Registry {
     sessions: Mutex<HashMap<Arc<str>, Entry>>,
     shutting_down: AtomicBool,
+    /// The deployment whose instances share the Streamable HTTP sessions, if any.
+    cluster: Option<Arc<Cluster>>,
+    /// Set once the registry reads the deployment's bus.
+    listening: Once,
 }
 
 /// A live session, and whether it speaks the legacy HTTP+SSE transport: a session is only
@@ -29,12 +35,83 @@ struct Entry {
 }
 
 impl Registry {
-    /// A registry without sessions, taking new ones.
-    pub(crate) fn new() -> Self {
+    /// A registry without sessions, taking new ones, which shares them with the deployment
+    /// of `config`'s [`shared_sessions`](Config::shared_sessions), if any.
+    pub(crate) fn new(config: &Config) -> Self {
+        let cluster = config.shared_sessions.as_ref().and_then(|(store, bus)| {
+            let cluster = Cluster::new(Arc::clone(store), Arc::clone(bus));
+            if cluster.is_none() {
+                tracing::error!("no instance number could be drawn: sessions are not shared");
+            }
+            cluster.map(Arc::new)
+        });
         Registry {
             sessions: Mutex::new(HashMap::new()),
             shutting_down: AtomicBool::new(false),
+            cluster,
+            listening: Once::new(),
         }
+    }
+
+    /// The deployment the sessions are shared with, if any; the first call starts reading
+    /// its bus (on the current tokio runtime).
+    pub(crate) fn cluster(self: &Arc<Self>) -> Option<&Arc<Cluster>> {
+        let cluster = self.cluster.as_ref()?;
+        self.listening.call_once(|| {
+            let frames = cluster.bus.subscribe();
+            let sink: Weak<dyn FrameSink> = Arc::downgrade(self) as Weak<dyn FrameSink>;
+            tokio::spawn(cluster::listen(cluster.instance, frames, sink));
+        });
+        Some(cluster)
+    }
+
+    /// Takes in a copy of the shared session `id` from its `record`, or the copy another
+    /// request took in meanwhile; returns it with the receiver of its POSTed messages when
+    /// it is new, for the session factory to serve.
+    pub(crate) fn adopt(
+        self: &Arc<Self>,
+        config: &Arc<Config>,
+        id: &str,
+        record: &SessionRecord,
+    ) -> Result<(Arc<Session>, Option<mpsc::Receiver<Inbound>>), Reject> {
+        let Some(cluster) = self.cluster() else {
+            return Err(Reject::SESSION_NOT_FOUND);
+        };
+        let owner: Option<Arc<str>> = record.owner.as_deref().map(Arc::from);
+        let (session, inbound) = {
+            let mut sessions = self.lock();
+            if let Some(entry) = sessions.get(id) {
+                return Ok((Arc::clone(&entry.session), None));
+            }
+            if sessions.len() >= config.max_sessions {
+                return Err(TOO_MANY_SESSIONS);
+            }
+            let registry: Weak<Registry> = Arc::downgrade(self);
+            let shared = SharedCopy::new(Arc::clone(cluster), Some(record));
+            let (session, inbound) = Session::new(
+                Arc::from(id),
+                Arc::clone(config),
+                registry,
+                None,
+                owner,
+                Some(shared),
+            );
+            if record.initialized {
+                session.mark_initialized();
+            }
+            let entry = Entry {
+                session: Arc::clone(&session),
+                legacy: false,
+            };
+            sessions.insert(Arc::clone(&session.id), entry);
+            (session, inbound)
+        };
+        session.spawn_expiry();
+        if !record.initialized {
+            session.spawn_initialization_deadline();
+        }
+        tracing::debug!("session adopted from its record");
+        Ok((session, Some(inbound)))
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<Arc<str>, Entry>> {
@@ -56,6 +133,11 @@ impl Registry {
             .get(id)
             .filter(|entry| entry.legacy == legacy && entry.session.owner.as_deref() == owner)
             .map(|entry| Arc::clone(&entry.session))
+    }
+
+    /// The live session `id`, whatever its transport or owner.
+    fn any(&self, id: &str) -> Option<Arc<Session>> {
+        self.lock().get(id).map(|entry| Arc::clone(&entry.session))
     }
 
     /// How many sessions are live.
@@ -100,11 +182,7 @@ impl Registry {
         let (session, inbound) = {
             let mut sessions = self.lock();
             if sessions.len() >= config.max_sessions {
-                return Err(Reject {
-                    status: StatusCode::SERVICE_UNAVAILABLE,
-                    code: ErrorCode::INTERNAL_ERROR,
-                    message: "too many sessions",
-                });
+                return Err(TOO_MANY_SESSIONS);
             }
             if let Some(client) = client {
                 let pending = sessions
@@ -122,8 +200,19 @@ impl Registry {
                 }
             }
             let registry: Weak<Registry> = Arc::downgrade(self);
-            let (session, inbound) =
-                Session::new(Arc::from(id), Arc::clone(config), registry, client, owner);
+            // A legacy HTTP+SSE session lives with its one event stream: it is never shared.
+            let shared = match (legacy, self.cluster()) {
+                (false, Some(cluster)) => Some(SharedCopy::new(Arc::clone(cluster), None)),
+                _ => None,
+            };
+            let (session, inbound) = Session::new(
+                Arc::from(id),
+                Arc::clone(config),
+                registry,
+                client,
+                owner,
+                shared,
+            );
             let entry = Entry {
                 session: Arc::clone(&session),
                 legacy,
@@ -143,6 +232,25 @@ impl SessionList for Registry {
         self.lock().remove(id);
     }
 }
+
+impl FrameSink for Registry {
+    fn receive(self: Arc<Self>, frame: Frame) -> BoxFuture<'static, ()> {
+        Box::pin(async move {
+            if let Some(session) = self.any(&frame.session)
+                && session.shared().is_some()
+            {
+                session.on_signal(frame.signal).await;
+            }
+        })
+    }
+}
+
+/// The refusal of a session beyond [`Config::max_sessions`].
+const TOO_MANY_SESSIONS: Reject = Reject {
+    status: StatusCode::SERVICE_UNAVAILABLE,
+    code: ErrorCode::INTERNAL_ERROR,
+    message: "too many sessions",
+};
 
 /// A session id: 32 bytes from the operating system's CSPRNG, as 64 lowercase hex digits.
 fn new_session_id() -> Result<String, getrandom::Error> {

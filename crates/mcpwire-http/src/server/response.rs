@@ -55,6 +55,13 @@ impl Reject {
         message: "session not found",
     };
 
+    /// A shared session's record could not be read or written: the store is unreachable.
+    pub(crate) const STORE_UNAVAILABLE: Reject = Reject {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        code: ErrorCode::INTERNAL_ERROR,
+        message: "the session store cannot be reached",
+    };
+
     pub(crate) const TOO_LARGE: Reject = Reject {
         status: StatusCode::PAYLOAD_TOO_LARGE,
         code: ErrorCode::PARSE_ERROR,

@@ -104,11 +104,12 @@ impl StreamableHttpService {
     where
         F: Fn(HttpSessionTransport) + Send + Sync + 'static,
     {
+        let registry = Arc::new(Registry::new(&config));
         StreamableHttpService {
             shared: Arc::new(Shared {
                 config: Arc::new(config),
                 factory: Arc::new(factory),
-                registry: Arc::new(Registry::new()),
+                registry,
                 stateless: None,
             }),
         }
@@ -248,7 +249,8 @@ impl StreamableHttpService {
         }
         for session in registry.sessions() {
             session.send_away(false).await;
-            session.terminate().await;
+            // A shared session lives on in the other instances of its deployment.
+            session.release().await;
         }
     }
 

@@ -8,12 +8,13 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use bytes::Bytes;
 use mcpwire_jsonrpc::{Message, ParseError, RequestId};
 use mcpwire_transport::{Inbound, SendOptions};
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::server::activity::{ActivityGuard, Busy};
 use crate::server::body::{ResponseBody, event_id, message_event, priming_event, retry_event};
+use crate::server::cluster::{Cluster, SessionRecord, Signal, copy_tag};
 use crate::server::config::Config;
 
 /// The registry a session is listed in while it lives, which forgets it when it ends.
@@ -27,6 +28,14 @@ const STANDALONE_BACKLOG_AGE: std::time::Duration = std::time::Duration::from_se
 
 /// The notification that ends a client's handshake.
 const INITIALIZED: &str = "notifications/initialized";
+
+/// The bit that marks the number of a standalone stream of a shared session, so that the
+/// instance a client resumes it on knows to keep it open as its own standalone stream.
+const STANDALONE_STREAM: u64 = 1 << 31;
+
+/// How many requests to the client a shared session's copy remembers as its own, for routing
+/// their answers: as many as the engine lets wait by default.
+const MAX_OUTBOUND: usize = 1024;
 
 /// The state of one session, shared by the HTTP side and its transport.
 pub(crate) struct Session {
@@ -50,6 +59,51 @@ pub(crate) struct Session {
     /// Woken each time a request leaves the routes (answered, forgotten, or the session
     /// ended), for [`Session::settled`].
     request_ended: Notify,
+    /// What this copy of a shared session needs; `None` for a session of this service alone.
+    shared: Option<SharedCopy>,
+}
+
+/// One instance's copy of a session shared by the instances of a deployment.
+pub(crate) struct SharedCopy {
+    pub(crate) cluster: Arc<Cluster>,
+    /// This copy's range of request ids and stream numbers: `tag << 32` and up.
+    pub(crate) tag: u64,
+    /// The role's state at adoption, `None` for the session's first copy.
+    pub(crate) restored: Option<Bytes>,
+    /// The role's latest state, as saved in the record.
+    state: Mutex<Bytes>,
+    /// The role's state each time another instance changed it.
+    pub(crate) changes: watch::Sender<Option<Bytes>>,
+    /// The requests this copy sent to the client and not yet answered, oldest first.
+    outbound: Mutex<VecDeque<RequestId>>,
+    /// When this copy last renewed the record's time to live.
+    renewed: Mutex<Instant>,
+    /// Whether a record of the session was saved yet.
+    saved: AtomicBool,
+}
+
+/// Locks `mutex`, whose critical sections leave it consistent even after a panic.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl SharedCopy {
+    /// The copy of a new session (`record` `None`) or of one adopted from its record.
+    pub(crate) fn new(cluster: Arc<Cluster>, record: Option<&SessionRecord>) -> Self {
+        let state = record.map(|record| record.state.clone());
+        SharedCopy {
+            cluster,
+            tag: copy_tag(),
+            restored: state.clone(),
+            state: Mutex::new(state.unwrap_or_default()),
+            changes: watch::Sender::new(None),
+            outbound: Mutex::new(VecDeque::new()),
+            renewed: Mutex::new(Instant::now()),
+            saved: AtomicBool::new(record.is_some()),
+        }
+    }
 }
 
 struct Activity {
@@ -68,6 +122,8 @@ struct Routes {
     /// Messages for the standalone stream sent before the client opened one, oldest first,
     /// with when each was sent; the first standalone stream delivers those still fresh.
     backlog: VecDeque<(Instant, Bytes)>,
+    /// Whether standalone streams are numbered with [`STANDALONE_STREAM`] (a shared session).
+    mark_standalone: bool,
 }
 
 enum Route {
@@ -125,14 +181,17 @@ impl Session {
         registry: Weak<dyn SessionList>,
         client: Option<IpAddr>,
         owner: Option<Arc<str>>,
+        shared: Option<SharedCopy>,
     ) -> (Arc<Session>, mpsc::Receiver<Inbound>) {
         let (inbound, receiver) = mpsc::channel(config.inbound_queue);
+        let tag = shared.as_ref().map_or(0, |shared| shared.tag);
         let session = Arc::new(Session {
             id,
             config,
             inbound,
             routes: tokio::sync::Mutex::new(Routes {
-                next_stream: 1,
+                next_stream: (tag << 32) | 1,
+                mark_standalone: tag != 0,
                 ..Routes::default()
             }),
             terminated: CancellationToken::new(),
@@ -146,6 +205,7 @@ impl Session {
             initialized: AtomicBool::new(false),
             extensions: Mutex::new(Arc::default()),
             request_ended: Notify::new(),
+            shared,
         });
         (session, receiver)
     }
@@ -199,9 +259,10 @@ impl Session {
                 () = terminated.cancelled() => return,
                 () = tokio::time::sleep(timeout) => {}
             }
-            if let Some(session) = weak.upgrade()
-                && !session.is_initialized()
-            {
+            let Some(session) = weak.upgrade() else {
+                return;
+            };
+            if !session.is_initialized() && !session.initialized_elsewhere().await {
                 tracing::debug!("ending a session whose client never finished initializing");
                 session.terminate().await;
             }
@@ -229,7 +290,7 @@ impl Session {
                 };
                 if busy == 0 && last + timeout <= Instant::now() {
                     tracing::debug!("ending an idle session");
-                    session.terminate().await;
+                    session.release().await;
                     return;
                 }
                 deadline = if busy == 0 {
@@ -242,10 +303,37 @@ impl Session {
     }
 
     /// Ends the session: pending POSTs and open streams end, the transport's receiver ends,
-    /// later requests with its id get `404`, and its stored events are dropped.
+    /// later requests with its id get `404`, and its stored events are dropped. A shared
+    /// session ends on every instance: its record is removed and the others are told.
     pub(crate) async fn terminate(&self) {
-        if self.terminated.is_cancelled() {
+        if !self.end_here().await {
             return;
+        }
+        self.config.event_store.forget_session(&self.id).await;
+        if let Some(shared) = &self.shared {
+            if let Err(error) = shared.cluster.store.remove(&self.id).await {
+                tracing::warn!(%error, "the record of an ended session could not be removed");
+            }
+            if let Err(error) = shared.cluster.publish(&self.id, Signal::Ended).await {
+                tracing::debug!(%error, "the other instances could not be told a session ended");
+            }
+        }
+    }
+
+    /// Ends this instance's part in the session: the whole session when it is this service's
+    /// alone, else only this copy, which another request adopts again from the record.
+    pub(crate) async fn release(&self) {
+        if self.shared.is_some() {
+            self.end_here().await;
+        } else {
+            self.terminate().await;
+        }
+    }
+
+    /// Ends this copy of the session; `false` when it had ended already.
+    async fn end_here(&self) -> bool {
+        if self.terminated.is_cancelled() {
+            return false;
         }
         self.terminated.cancel();
         if let Some(registry) = self.registry.upgrade() {
@@ -258,7 +346,198 @@ impl Session {
             routes.streams.clear();
         }
         self.request_ended.notify_waiters();
-        self.config.event_store.forget_session(&self.id).await;
+        true
+    }
+
+    /// Whether the session is shared with the other instances of a deployment.
+    pub(crate) fn shared(&self) -> Option<&SharedCopy> {
+        self.shared.as_ref()
+    }
+
+    /// Marks the client as having finished initializing, as an adopted session's record says.
+    pub(crate) fn mark_initialized(&self) {
+        self.initialized.store(true, Ordering::Release);
+    }
+
+    /// Whether the record of a shared session says its client finished initializing on
+    /// another instance; this copy takes note when it does.
+    async fn initialized_elsewhere(&self) -> bool {
+        let Some(shared) = &self.shared else {
+            return false;
+        };
+        match shared.cluster.store.load(&self.id).await {
+            Ok(Some(record)) if record.initialized => {
+                self.mark_initialized();
+                true
+            }
+            Ok(_) => false,
+            Err(error) => {
+                // Without the record, this copy alone ends; the others decide for themselves.
+                tracing::debug!(%error, "the record of a session could not be read");
+                self.end_here().await;
+                true
+            }
+        }
+    }
+
+    /// Saves the record of a shared session with the role's `state`, and tells the other
+    /// instances, whose copies take the new state. Nothing to do for a session that is not
+    /// shared.
+    pub(crate) async fn save_state(&self, state: Bytes) -> Result<(), crate::server::Error> {
+        let Some(shared) = &self.shared else {
+            return Ok(());
+        };
+        *lock(&shared.state) = state.clone();
+        self.save_record(shared, state).await
+    }
+
+    /// Saves the record as it is now, unless the role saved one already.
+    pub(crate) async fn save_first_record(&self) -> Result<(), crate::server::Error> {
+        let Some(shared) = &self.shared else {
+            return Ok(());
+        };
+        if shared.saved.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let state = lock(&shared.state).clone();
+        self.save_record(shared, state).await
+    }
+
+    async fn save_record(
+        &self,
+        shared: &SharedCopy,
+        state: Bytes,
+    ) -> Result<(), crate::server::Error> {
+        let initialized = self.is_initialized();
+        let record = SessionRecord {
+            owner: self.owner.as_deref().map(str::to_owned),
+            initialized,
+            state: state.clone(),
+        };
+        shared
+            .cluster
+            .store
+            .save(&self.id, &record, self.config.session_idle_timeout)
+            .await?;
+        shared.saved.store(true, Ordering::Release);
+        *lock(&shared.renewed) = Instant::now();
+        let changed = Signal::Changed { initialized, state };
+        if let Err(error) = shared.cluster.publish(&self.id, changed).await {
+            tracing::debug!(%error, "the other instances could not be told a session changed");
+        }
+        Ok(())
+    }
+
+    /// Renews the record's time to live when a quarter of it has passed since this copy last
+    /// did; `false` when the record is gone (the session ended elsewhere, or expired), and
+    /// this copy has ended too.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_store`](crate::server::Error::is_store) when the store cannot be reached.
+    pub(crate) async fn renew(&self) -> Result<bool, crate::server::Error> {
+        let Some(shared) = &self.shared else {
+            return Ok(true);
+        };
+        let ttl = self.config.session_idle_timeout;
+        if lock(&shared.renewed).elapsed() < ttl / 4 {
+            return Ok(true);
+        }
+        if shared.cluster.store.touch(&self.id, ttl).await? {
+            *lock(&shared.renewed) = Instant::now();
+            return Ok(true);
+        }
+        self.end_here().await;
+        Ok(false)
+    }
+
+    /// Whether `id` names a request this copy sent to the client and has not seen answered;
+    /// with `take`, it is forgotten.
+    pub(crate) fn sent_request(&self, id: &RequestId, take: bool) -> bool {
+        let Some(shared) = &self.shared else {
+            return true;
+        };
+        let mut outbound = lock(&shared.outbound);
+        match outbound.iter().position(|sent| sent == id) {
+            Some(index) => {
+                if take {
+                    outbound.remove(index);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether a standalone stream of the session is open here.
+    pub(crate) async fn holds_standalone(&self) -> bool {
+        self.routes.lock().await.live_standalone().is_some()
+    }
+
+    /// Whether request `id` of the client is in flight on this copy.
+    pub(crate) async fn runs_request(&self, id: &RequestId) -> bool {
+        self.routes.lock().await.requests.contains_key(id)
+    }
+
+    /// Acts on what another instance said about this session.
+    pub(crate) async fn on_signal(self: &Arc<Self>, signal: Signal) {
+        match signal {
+            Signal::FromClient(bytes) => {
+                let Ok(message) = Message::parse(&bytes) else {
+                    return;
+                };
+                self.take_from_elsewhere(message).await;
+            }
+            Signal::Standalone(bytes) => {
+                let stalled = {
+                    let mut routes = self.routes.lock().await;
+                    match routes.live_standalone() {
+                        Some(stream) => self.append(&mut routes, stream, bytes).await,
+                        None => return,
+                    }
+                };
+                if let Some(stalled) = stalled {
+                    self.finish_stalled(stalled).await;
+                }
+            }
+            Signal::Changed { initialized, state } => {
+                if initialized {
+                    self.mark_initialized();
+                }
+                if let Some(shared) = &self.shared {
+                    *lock(&shared.state) = state.clone();
+                    shared.changes.send_replace(Some(state));
+                }
+            }
+            Signal::Ended => {
+                self.end_here().await;
+            }
+        }
+    }
+
+    /// Takes a client's message that reached another instance, when it belongs here: the
+    /// answer to a request this copy sent, or the cancellation of a request it runs.
+    async fn take_from_elsewhere(self: &Arc<Self>, message: Message) {
+        let belongs = match &message {
+            Message::Response(response) => self.sent_request(&response.id, true),
+            Message::Error(error) => error
+                .id
+                .as_ref()
+                .is_some_and(|id| self.sent_request(id, true)),
+            Message::Notification(_) => match cancelled_request(&message) {
+                Some(id) if self.runs_request(&id).await => {
+                    // The engine sends nothing more for a cancelled request; end its stream.
+                    self.forget_request(&id).await;
+                    true
+                }
+                _ => false,
+            },
+            Message::Request(_) => false,
+        };
+        if belongs {
+            let _activity = self.busy();
+            let _ = self.forward(message).await;
+        }
     }
 
     /// Waits until no request of the session is in flight (every one answered or forgotten),
@@ -315,8 +594,14 @@ impl Session {
     pub(crate) async fn forward(&self, message: Message) -> Result<(), Refusal> {
         if let Message::Notification(notification) = &message
             && notification.method == INITIALIZED
+            && !self.initialized.swap(true, Ordering::AcqRel)
+            && let Some(shared) = &self.shared
         {
-            self.initialized.store(true, Ordering::Release);
+            // The other instances learn that the client finished initializing.
+            let state = lock(&shared.state).clone();
+            if let Err(error) = self.save_record(shared, state).await {
+                tracing::warn!(%error, "the end of a session's initialization could not be saved");
+            }
         }
         let sent = tokio::select! {
             sent = self.inbound.send(Inbound::Message(message)) => sent,
@@ -500,7 +785,29 @@ impl Session {
         for (sequence, message) in &replayed {
             prefix.push_back(message_event(stream, *sequence, message));
         }
-        let live = if next_sequence.is_some() {
+        // A standalone stream of a shared session that another instance opened moves here: it
+        // stays open, as this copy's standalone stream, numbered on from its last event.
+        let moves_here = next_sequence.is_none()
+            && routes.mark_standalone
+            && stream & STANDALONE_STREAM != 0
+            && routes
+                .streams
+                .values()
+                .filter(|state| state.standalone && state.is_live())
+                .count()
+                < self.config.max_standalone_streams;
+        if moves_here {
+            let last = replayed.last().map_or(after, |(sequence, _)| *sequence);
+            routes.streams.insert(
+                stream,
+                StreamState {
+                    next_sequence: last + 1,
+                    live: None,
+                    standalone: true,
+                },
+            );
+        }
+        let live = if next_sequence.is_some() || moves_here {
             let (sender, receiver) = mpsc::channel(self.config.stream_queue);
             routes.attach(stream, sender);
             Some(receiver)
@@ -543,6 +850,13 @@ impl Session {
             Message::Error(error) => (error.id.clone(), true),
             Message::Request(_) | Message::Notification(_) => (options.related_request, false),
         };
+        if let (Message::Request(request), Some(shared)) = (&message, &self.shared) {
+            let mut outbound = lock(&shared.outbound);
+            if outbound.len() >= MAX_OUTBOUND {
+                outbound.pop_front();
+            }
+            outbound.push_back(request.id.clone());
+        }
         let bytes = Bytes::from(message.to_vec());
         let mut routes = self.routes.lock().await;
         if routes.closed {
@@ -605,6 +919,17 @@ impl Session {
         if is_final {
             // A response goes only on its request's stream, never on a standalone one.
             tracing::debug!("dropping a response to a request that has no stream any more");
+            return Ok(None);
+        }
+        if let Some(shared) = &self.shared
+            && routes.live_standalone().is_none()
+        {
+            // The client's standalone stream, if it has one, is on another instance.
+            drop(routes);
+            let signal = Signal::Standalone(bytes);
+            if let Err(error) = shared.cluster.publish(&self.id, signal).await {
+                tracing::debug!(%error, "a message for the standalone stream was lost");
+            }
             return Ok(None);
         }
         // The newest open standalone stream; failing that, the newest one whose connection
@@ -706,9 +1031,21 @@ pub(crate) enum Registered {
 }
 
 impl Routes {
+    /// The newest standalone stream whose connection is open.
+    fn live_standalone(&self) -> Option<u64> {
+        self.streams
+            .iter()
+            .filter(|(_, stream)| stream.standalone && stream.is_live())
+            .map(|(id, _)| *id)
+            .max()
+    }
+
     fn open_stream(&mut self, standalone: bool) -> u64 {
-        let stream = self.next_stream;
+        let mut stream = self.next_stream;
         self.next_stream += 1;
+        if standalone && self.mark_standalone {
+            stream |= STANDALONE_STREAM;
+        }
         self.streams.insert(
             stream,
             StreamState {
@@ -726,4 +1063,23 @@ impl Routes {
             state.live = Some(sender);
         }
     }
+}
+
+/// The id a `notifications/cancelled` names, if `message` is one.
+pub(crate) fn cancelled_request(message: &Message) -> Option<RequestId> {
+    let Message::Notification(notification) = message else {
+        return None;
+    };
+    if notification.method != "notifications/cancelled" {
+        return None;
+    }
+    #[derive(serde::Deserialize)]
+    struct Params {
+        #[serde(rename = "requestId")]
+        request_id: RequestId,
+    }
+    let params = notification.params.as_ref()?;
+    serde_json::from_str::<Params>(params.get())
+        .ok()
+        .map(|params| params.request_id)
 }

@@ -12,7 +12,10 @@ use mcpwire_jsonrpc::{ErrorCode, ErrorObject, ErrorResponse, Message, RequestId}
 use mcpwire_schema::{Era, ProtocolVersion};
 
 use crate::headers::{LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
+use bytes::Bytes;
+
 use crate::server::body::{ResponseBody, parse_event_id};
+use crate::server::cluster::Signal;
 use crate::server::request::{
     BoxError, accepts, check_post_headers, client_ip, read_message, session_id, session_owner,
 };
@@ -20,7 +23,7 @@ use crate::server::response::{
     Reject, accepted, error_response, json_response, method_not_allowed, session_not_found,
     shutting_down, sse_response,
 };
-use crate::server::session::{PostReply, Refusal, Registered, Session};
+use crate::server::session::{PostReply, Refusal, Registered, Session, cancelled_request};
 use crate::server::shared::Shared;
 use crate::server::stateless;
 use crate::server::transport::HttpSessionTransport;
@@ -68,9 +71,9 @@ where
     };
     // Look the session up before reading the body, so that nothing is read for a dead one.
     let session = match &session_header {
-        Some(id) => match shared.registry.get(id, owner.as_deref()) {
-            Some(session) => Some(session),
-            None => return session_not_found(),
+        Some(id) => match find_session(&shared, id, owner.as_deref()).await {
+            Ok(session) => Some(session),
+            Err(reject) => return reject.into_response(),
         },
         None => None,
     };
@@ -159,6 +162,11 @@ where
                             session.terminate().await;
                             return json_response(StatusCode::OK, bytes);
                         }
+                        if created && let Err(error) = session.save_first_record().await {
+                            tracing::warn!(%error, "a new session's record could not be saved");
+                            session.terminate().await;
+                            return Reject::STORE_UNAVAILABLE.into_response();
+                        }
                         json_response(StatusCode::OK, bytes)
                     }
                     Ok(PostReply::Sse(body)) => sse_response(body),
@@ -181,6 +189,9 @@ where
             response
         }
         other => {
+            if session.shared().is_some() && !belongs_here(&session, &other).await {
+                return pass_on(&session, other).await;
+            }
             if let Some(id) = cancelled_request(&other) {
                 // The engine sends nothing more for a cancelled request; end its stream.
                 session.forget_request(&id).await;
@@ -291,23 +302,77 @@ impl Drop for ForwardGuard {
     }
 }
 
-/// The id a `notifications/cancelled` names, if `message` is one.
-fn cancelled_request(message: &Message) -> Option<RequestId> {
-    let Message::Notification(notification) = message else {
-        return None;
+/// Whether a client's message that is not a request belongs to this copy of a shared
+/// session: an answer to a request it sent, a cancellation of a request it runs, or any
+/// other notification (which every copy's role takes alike).
+async fn belongs_here(session: &Session, message: &Message) -> bool {
+    match message {
+        Message::Response(response) => session.sent_request(&response.id, true),
+        Message::Error(error) => match &error.id {
+            Some(id) => session.sent_request(id, true),
+            None => true,
+        },
+        Message::Notification(_) => match cancelled_request(message) {
+            Some(id) => session.runs_request(&id).await,
+            None => true,
+        },
+        Message::Request(_) => true,
+    }
+}
+
+/// Hands a client's message to the other instances, one of whose copies of the session it
+/// belongs to: `202` once it is on the bus, `503` when the bus cannot be reached.
+async fn pass_on(session: &Session, message: Message) -> Response<ResponseBody> {
+    let Some(shared) = session.shared() else {
+        return accepted();
     };
-    if notification.method != "notifications/cancelled" {
-        return None;
+    let signal = Signal::FromClient(Bytes::from(message.to_vec()));
+    match shared.cluster.publish(&session.id, signal).await {
+        Ok(()) => accepted(),
+        Err(error) => {
+            tracing::warn!(%error, "a client's message for another instance could not be sent");
+            Reject::STORE_UNAVAILABLE.into_response()
+        }
     }
-    #[derive(serde::Deserialize)]
-    struct Params {
-        #[serde(rename = "requestId")]
-        request_id: RequestId,
+}
+
+/// The session `id` of `owner`: this instance's copy, or one adopted from the session's
+/// record when the sessions are shared; `404` when there is neither, `503` when the store
+/// cannot be reached.
+async fn find_session(
+    shared: &Arc<Shared>,
+    id: &str,
+    owner: Option<&str>,
+) -> Result<Arc<Session>, Reject> {
+    if let Some(session) = shared.registry.get(id, owner) {
+        return match session.renew().await {
+            Ok(true) => Ok(session),
+            Ok(false) => Err(Reject::SESSION_NOT_FOUND),
+            Err(error) => {
+                tracing::warn!(%error, "a session's record could not be renewed");
+                Err(Reject::STORE_UNAVAILABLE)
+            }
+        };
     }
-    let params = notification.params.as_ref()?;
-    serde_json::from_str::<Params>(params.get())
-        .ok()
-        .map(|params| params.request_id)
+    let Some(cluster) = shared.registry.cluster() else {
+        return Err(Reject::SESSION_NOT_FOUND);
+    };
+    let record = match cluster.store.load(id).await {
+        Ok(Some(record)) if record.owner.as_deref() == owner => record,
+        Ok(_) => return Err(Reject::SESSION_NOT_FOUND),
+        Err(error) => {
+            tracing::warn!(%error, "a session's record could not be read");
+            return Err(Reject::STORE_UNAVAILABLE);
+        }
+    };
+    let (session, inbound) = shared.registry.adopt(&shared.config, id, &record)?;
+    if let Some(inbound) = inbound {
+        (shared.factory)(HttpSessionTransport::new(Arc::clone(&session), inbound));
+    }
+    if session.owner.as_deref() != owner {
+        return Err(Reject::SESSION_NOT_FOUND);
+    }
+    Ok(session)
 }
 
 fn create_session(
@@ -343,7 +408,7 @@ async fn get(
             "Accept must list text/event-stream",
         );
     }
-    let session = match session_for(shared, headers, owner.as_deref()) {
+    let session = match session_for(shared, headers, owner.as_deref()).await {
         Ok(session) => session,
         Err(reject) => return reject.into_response(),
     };
@@ -380,7 +445,7 @@ async fn delete(
     headers: &HeaderMap,
     owner: Option<Arc<str>>,
 ) -> Response<ResponseBody> {
-    match session_for(shared, headers, owner.as_deref()) {
+    match session_for(shared, headers, owner.as_deref()).await {
         Ok(session) => {
             session.terminate().await;
             tracing::debug!("session deleted");
@@ -394,16 +459,13 @@ async fn delete(
 }
 
 /// The live session a request names, or the response refusing it.
-fn session_for(
+async fn session_for(
     shared: &Arc<Shared>,
     headers: &HeaderMap,
     owner: Option<&str>,
 ) -> Result<Arc<Session>, Reject> {
     match session_id_header(headers)? {
-        Some(id) => shared
-            .registry
-            .get(&id, owner)
-            .ok_or(Reject::SESSION_NOT_FOUND),
+        Some(id) => find_session(shared, &id, owner).await,
         None => Err(Reject {
             status: StatusCode::BAD_REQUEST,
             code: ErrorCode::INVALID_REQUEST,

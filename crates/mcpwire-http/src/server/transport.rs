@@ -3,7 +3,6 @@
 use std::fmt;
 use std::sync::Arc;
 
-#[cfg(feature = "legacy-sse")]
 use bytes::Bytes;
 use mcpwire_jsonrpc::{Message, RequestId};
 use mcpwire_transport::{Error, Inbound, MessageReceiver, MessageSender, SendOptions, Transport};
@@ -101,6 +100,29 @@ impl HttpSessionTransport {
             .map(super::exchange::digest_of_owner)
     }
 
+    /// The session's link to the other instances of its deployment, when the service shares
+    /// its sessions ([`Config::shared_sessions`](crate::server::Config::shared_sessions)):
+    /// take it before serving the transport, to restore the state of a session adopted from
+    /// its record, to save the state whenever it changes, and to follow the changes other
+    /// instances make. `None` for a session of this service alone.
+    pub fn shared_session(&self) -> Option<SharedSession> {
+        let shared = self.sender.session.shared()?;
+        Some(SharedSession {
+            session: Arc::downgrade(&self.sender.session),
+            restored: shared.restored.clone(),
+            changes: shared.changes.subscribe(),
+            terminated: self.sender.session.terminated.clone(),
+        })
+    }
+
+    /// The id the role's first request to the client should take: 1, or for a copy of a
+    /// shared session the start of a range of its own, so that the copies on different
+    /// instances never send two requests with one id. Later requests count up from it.
+    pub fn first_request_id(&self) -> i64 {
+        let tag = self.sender.session.shared().map_or(0, |shared| shared.tag);
+        i64::try_from(tag << 32).unwrap_or(0) + 1
+    }
+
     /// Returns `true` for a session of the legacy HTTP+SSE transport (revision 2024-11-05),
     /// `false` for a Streamable HTTP session.
     #[cfg(feature = "legacy-sse")]
@@ -123,6 +145,76 @@ impl SessionExtensions {
     /// that), or `None` once the session is gone.
     pub fn latest(&self) -> Option<Arc<http::Extensions>> {
         Some(self.session.upgrade()?.extensions())
+    }
+}
+
+/// A session's link to the other instances of its deployment, for the role crate: see
+/// [`HttpSessionTransport::shared_session`].
+pub struct SharedSession {
+    session: std::sync::Weak<Session>,
+    restored: Option<Bytes>,
+    changes: tokio::sync::watch::Receiver<Option<Bytes>>,
+    terminated: CancellationToken,
+}
+
+impl SharedSession {
+    /// The role's state as the session's record holds it, when this instance adopted the
+    /// session from its record; `None` for a session made here, by its `initialize`.
+    pub fn restored(&self) -> Option<&Bytes> {
+        self.restored.as_ref()
+    }
+
+    /// Saves `state` as the role's state in the session's record, and tells the other
+    /// instances, whose copies receive it from [`changed`](Self::changed). Await it before
+    /// answering the request that changed the state, so that the client's next request
+    /// finds the change on any instance.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_store`](crate::server::Error::is_store) when the store cannot be reached;
+    /// [`Error::is_cancelled`](crate::server::Error::is_cancelled) once the session has
+    /// ended.
+    pub async fn save(&self, state: Bytes) -> Result<(), crate::server::Error> {
+        let Some(session) = self.session.upgrade() else {
+            return Err(crate::server::Error::cancelled());
+        };
+        session.save_state(state).await
+    }
+
+    /// Whether this instance holds the client's standalone stream of the session, open: the
+    /// copy that tells the client what concerns the whole session, so that it hears it once.
+    pub async fn holds_standalone(&self) -> bool {
+        match self.session.upgrade() {
+            Some(session) => session.holds_standalone().await,
+            None => false,
+        }
+    }
+
+    /// The role's state the next time another instance changes it; `None` once the session
+    /// has ended here.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn changed(&mut self) -> Option<Bytes> {
+        loop {
+            tokio::select! {
+                () = self.terminated.cancelled() => return None,
+                changed = self.changes.changed() => changed.ok()?,
+            }
+            if let Some(state) = self.changes.borrow_and_update().clone() {
+                return Some(state);
+            }
+        }
+    }
+}
+
+impl fmt::Debug for SharedSession {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("SharedSession")
+            .field("restored", &self.restored.is_some())
+            .finish_non_exhaustive()
     }
 }
 
