@@ -104,7 +104,7 @@ impl mcpwire_rpc::Handler for ConnectionHandler {
             return modern::serve(&self.server, inbound).await;
         }
         match route {
-            Some(Route::Initialize) => return self.initialize(params.as_deref()),
+            Some(Route::Initialize) => return self.initialize(params.as_deref()).await,
             // Ping is answered in every phase.
             Some(Route::Ping) => return Ok(empty()),
             _ => {}
@@ -138,15 +138,15 @@ impl mcpwire_rpc::Handler for ConnectionHandler {
                 let context = self.context(request, progress_token);
                 self.read_resource(params, context).await
             }
-            Some(Route::Subscribe) => self.subscribe(params, true),
-            Some(Route::Unsubscribe) => self.subscribe(params, false),
+            Some(Route::Subscribe) => self.subscribe(params, true).await,
+            Some(Route::Unsubscribe) => self.subscribe(params, false).await,
             Some(Route::ListPrompts) => encode(&methods::list_prompts(server, params)?),
             Some(Route::GetPrompt) => {
                 let context = self.context(request, progress_token);
                 self.get_prompt(params, context).await
             }
             Some(Route::Complete) => encode(&methods::complete(server, params).await?),
-            Some(Route::SetLevel) => self.set_level(params),
+            Some(Route::SetLevel) => self.set_level(params).await,
             #[cfg(feature = "tasks")]
             Some(route) if route.is_task() && self.tasks_active() => self
                 .state
@@ -178,6 +178,9 @@ impl mcpwire_rpc::Handler for ConnectionHandler {
                 // The first `notifications/initialized` completes the handshake; a repeat
                 // does not run the callback again.
                 let first = self.state.complete_handshake();
+                if first && let Err(error) = self.state.persist().await {
+                    tracing::debug!(message = %error.message, "the end of the handshake was not saved");
+                }
                 if let (true, Some(callback), Some(peer)) = (
                     first,
                     &self.server.settings().on_initialized,
@@ -217,7 +220,7 @@ impl mcpwire_rpc::Handler for ConnectionHandler {
 }
 
 impl ConnectionHandler {
-    fn initialize(&self, params: Option<&RawValue>) -> Result<Box<RawValue>, ErrorObject> {
+    async fn initialize(&self, params: Option<&RawValue>) -> Result<Box<RawValue>, ErrorObject> {
         let params: wire::InitializeRequestParams = decode(params)?;
         let version = negotiate(&params.protocol_version);
         if !self
@@ -236,10 +239,13 @@ impl ConnectionHandler {
             protocol_version: version.as_str().to_owned(),
             server_info: self.server.settings().info.clone(),
         };
+        // A shared session is saved before the answer, so that the client's next request
+        // finds it on any instance.
+        self.state.persist().await?;
         Ok(project_result(version, "initialize", encode(&result)?))
     }
 
-    fn set_level(&self, params: Option<&RawValue>) -> Result<Box<RawValue>, ErrorObject> {
+    async fn set_level(&self, params: Option<&RawValue>) -> Result<Box<RawValue>, ErrorObject> {
         let params: wire::SetLevelRequestParams = decode(params)?;
         if params.level.is_unknown() {
             return Err(ErrorObject::invalid_params(format!(
@@ -248,6 +254,7 @@ impl ConnectionHandler {
             )));
         }
         self.state.set_log_level(params.level);
+        self.state.persist().await?;
         Ok(empty())
     }
 
@@ -340,7 +347,7 @@ impl ConnectionHandler {
         })
     }
 
-    fn subscribe(
+    async fn subscribe(
         &self,
         params: Option<&RawValue>,
         subscribe: bool,
@@ -351,6 +358,7 @@ impl ConnectionHandler {
         } else {
             self.state.unsubscribe(&params.uri);
         }
+        self.state.persist().await?;
         Ok(empty())
     }
 

@@ -73,6 +73,15 @@ impl Server {
         } else {
             config.protocol_versions([])
         };
+        if let Some(bus) = config.get_message_bus()
+            && let Some((frames, instance)) = self.inner.join_bus(bus)
+        {
+            tokio::spawn(hear_announcements(
+                Arc::downgrade(&self.inner),
+                frames,
+                instance,
+            ));
+        }
         let service = StreamableHttpService::new(config, move |transport: HttpSessionTransport| {
             #[cfg(feature = "tasks")]
             let state = server
@@ -81,8 +90,16 @@ impl Server {
             #[cfg(not(feature = "tasks"))]
             let state = server.inner.new_session();
             state.set_http_extensions(transport.request_extensions());
+            let first_request_id = transport.first_request_id();
+            let follow = transport.shared_session().map(|shared| {
+                state.share(shared);
+                transport.shared_session()
+            });
             // The session runs on its own tasks and ends with the HTTP session.
-            server.serve_session(transport, state);
+            let session = server.serve_session_from(transport, state, first_request_id);
+            if let Some(Some(changes)) = follow {
+                session.follow_changes(changes);
+            }
         });
         if self.inner.serves_modern() {
             service.stateless(ModernLane {
@@ -314,5 +331,34 @@ impl modern::ParamHeaders for mcpwire_http::server::ParamHeaders {
     fn get(&self, name: &str) -> Option<Result<&str, String>> {
         mcpwire_http::server::ParamHeaders::get(self, name)
             .map(|value| value.map_err(ToString::to_string))
+    }
+}
+
+/// Tells this instance's clients what the other instances of the deployment announce, until
+/// the server or the bus is gone.
+async fn hear_announcements(
+    server: std::sync::Weak<Inner>,
+    mut frames: tokio::sync::mpsc::Receiver<bytes::Bytes>,
+    instance: u64,
+) {
+    while let Some(frame) = frames.recv().await {
+        let Some((from, announcement)) = crate::broadcast::Announcement::decode(&frame) else {
+            continue;
+        };
+        if from == instance {
+            continue;
+        }
+        let Some(inner) = server.upgrade() else {
+            return;
+        };
+        let server = Server { inner };
+        match announcement {
+            crate::broadcast::Announcement::ListChanged(list) => {
+                server.list_changed_here(list).await;
+            }
+            crate::broadcast::Announcement::ResourceUpdated(uri) => {
+                server.resource_updated_here(&uri).await;
+            }
+        }
     }
 }

@@ -52,6 +52,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod ask;
+#[cfg(feature = "http")]
+mod broadcast;
 mod cache;
 mod connection;
 mod context;

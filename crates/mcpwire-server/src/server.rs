@@ -116,6 +116,17 @@ impl Server {
 
     /// [`Server::serve`], with the session's state made already.
     pub(crate) fn serve_session<T: Transport>(&self, transport: T, state: SessionState) -> Session {
+        self.serve_session_from(transport, state, 1)
+    }
+
+    /// [`Server::serve_session`], whose requests to the client take ids from
+    /// `first_request_id` up.
+    pub(crate) fn serve_session_from<T: Transport>(
+        &self,
+        transport: T,
+        state: SessionState,
+        first_request_id: i64,
+    ) -> Session {
         let settings = self.inner.settings();
         let state = Arc::new(state);
         let handler = ConnectionHandler {
@@ -128,7 +139,8 @@ impl Server {
         let config = settings
             .rpc_config
             .clone()
-            .cancellation(mcpwire_protocol::McpCancellation);
+            .cancellation(mcpwire_protocol::McpCancellation)
+            .first_request_id(first_request_id);
         let peer = Peer::start(transport, handler, config);
         state.set_peer(peer.clone());
         // A session's tasks end with it, unless they are its principal's.
@@ -228,10 +240,26 @@ impl Server {
     /// get `notifications/<list>/list_changed`, and so do the modern subscriptions
     /// (`subscriptions/listen`) that asked for that list, tagged with their id. Adding or
     /// removing a tool, resource or prompt announces it already.
+    ///
+    /// When the server's HTTP service shares its sessions with the other instances of a
+    /// deployment ([`HttpConfig::shared_sessions`](crate::HttpConfig::shared_sessions)), every
+    /// instance tells its clients: each session hears it once, on the instance that holds its
+    /// standalone stream.
     pub async fn notify_list_changed(&self, list: ListKind) {
+        #[cfg(feature = "http")]
+        if let Some(broadcaster) = self.inner.broadcaster() {
+            broadcaster
+                .announce(&crate::broadcast::Announcement::ListChanged(list))
+                .await;
+        }
+        self.list_changed_here(list).await;
+    }
+
+    /// Tells this instance's clients that `list` changed.
+    pub(crate) async fn list_changed_here(&self, list: ListKind) {
         let method = list.notification();
         for session in self.inner.live_sessions() {
-            if !session.is_initialized() {
+            if !session.is_initialized() || !session.hears_announcements().await {
                 continue;
             }
             if let Some(peer) = session.peer() {
@@ -254,11 +282,22 @@ impl Server {
     /// Tells the clients subscribed to `uri` that the resource changed
     /// (`notifications/resources/updated`): legacy sessions that called `resources/subscribe`,
     /// and modern subscriptions that named it in `resourceSubscriptions`; nobody else hears
-    /// anything.
+    /// anything. Every instance of a deployment tells its clients, as
+    /// [`notify_list_changed`](Self::notify_list_changed) does.
     pub async fn notify_resource_updated(&self, uri: &str) {
+        #[cfg(feature = "http")]
+        if let Some(broadcaster) = self.inner.broadcaster() {
+            let announcement = crate::broadcast::Announcement::ResourceUpdated(uri.to_owned());
+            broadcaster.announce(&announcement).await;
+        }
+        self.resource_updated_here(uri).await;
+    }
+
+    /// Tells this instance's clients subscribed to `uri` that the resource changed.
+    pub(crate) async fn resource_updated_here(&self, uri: &str) {
         let method = "notifications/resources/updated";
         for session in self.inner.live_sessions() {
-            if !session.is_subscribed(uri) {
+            if !session.is_subscribed(uri) || !session.hears_announcements().await {
                 continue;
             }
             let Some(peer) = session.peer() else {

@@ -48,6 +48,29 @@ pub(crate) struct SessionState {
     /// The `http::Extensions` of the session's requests, for a session over Streamable HTTP.
     #[cfg(feature = "http")]
     http_extensions: OnceLock<mcpwire_http::server::SessionExtensions>,
+    /// The session's link to the other instances of its deployment, when its HTTP service
+    /// shares sessions: every change of the state above is saved through it.
+    #[cfg(feature = "http")]
+    shared: OnceLock<mcpwire_http::server::SharedSession>,
+}
+
+/// What a shared session's record holds of its state, for the instances that adopt it: what
+/// `initialize` settled, whether the handshake ended, the log level and the subscriptions.
+#[cfg(feature = "http")]
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Record {
+    #[serde(rename = "protocolVersion")]
+    version: String,
+    #[serde(rename = "clientCapabilities")]
+    client_capabilities: wire::ClientCapabilities,
+    #[serde(rename = "clientInfo")]
+    client_info: wire::Implementation,
+    #[serde(default)]
+    initialized: bool,
+    #[serde(rename = "logLevel", default, skip_serializing_if = "Option::is_none")]
+    log_level: Option<wire::LoggingLevel>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    subscriptions: Vec<String>,
 }
 
 /// Most resource subscriptions one session may hold.
@@ -82,7 +105,106 @@ impl SessionState {
             progress_routes: ProgressRoutes::new(MAX_PROGRESS_ROUTES),
             #[cfg(feature = "http")]
             http_extensions: OnceLock::new(),
+            #[cfg(feature = "http")]
+            shared: OnceLock::new(),
         }
+    }
+
+    /// Saves every change of the state through `shared`, after taking the state its record
+    /// holds when the session was adopted from it.
+    #[cfg(feature = "http")]
+    pub(crate) fn share(&self, shared: mcpwire_http::server::SharedSession) {
+        if let Some(state) = shared.restored() {
+            self.restore(state);
+        }
+        let _ = self.shared.set(shared);
+    }
+
+    /// Takes the state a shared session's record holds: what another instance settled or
+    /// changed. A record that cannot be read changes nothing.
+    #[cfg(feature = "http")]
+    pub(crate) fn restore(&self, state: &[u8]) {
+        let Ok(record) = serde_json::from_slice::<Record>(state) else {
+            tracing::warn!("ignoring a session record that cannot be read");
+            return;
+        };
+        if let Some(version) = ProtocolVersion::from_wire(&record.version) {
+            // What `initialize` settled never changes; a copy that has it keeps it.
+            let _ = self.negotiated.set(Negotiated {
+                version,
+                client_capabilities: record.client_capabilities,
+                client_info: record.client_info,
+            });
+        }
+        if record.initialized {
+            self.initialized.store(true, Ordering::Release);
+        }
+        *self
+            .log_level
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = record.log_level;
+        *self
+            .subscriptions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = record
+            .subscriptions
+            .into_iter()
+            .take(MAX_SUBSCRIPTIONS)
+            .collect();
+    }
+
+    /// Whether the server's announcements (lists changed, resources updated) reach the
+    /// client through this session: always, unless it is a copy of a shared session that
+    /// does not hold the client's standalone stream (the copy that holds it tells the client).
+    pub(crate) async fn hears_announcements(&self) -> bool {
+        #[cfg(feature = "http")]
+        if let Some(shared) = self.shared.get() {
+            return shared.holds_standalone().await;
+        }
+        true
+    }
+
+    /// Saves the state in the session's record, when the session is shared, so that the
+    /// client's next request finds it on any instance.
+    ///
+    /// # Errors
+    ///
+    /// `-32603` when the record cannot be saved.
+    pub(crate) async fn persist(&self) -> Result<(), ErrorObject> {
+        #[cfg(feature = "http")]
+        if let Some(shared) = self.shared.get() {
+            let Some(negotiated) = self.negotiated.get() else {
+                return Ok(());
+            };
+            let record = Record {
+                version: negotiated.version.as_str().to_owned(),
+                client_capabilities: negotiated.client_capabilities.clone(),
+                client_info: negotiated.client_info.clone(),
+                initialized: self.is_initialized(),
+                log_level: self
+                    .log_level
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .clone(),
+                subscriptions: self
+                    .subscriptions
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .iter()
+                    .cloned()
+                    .collect(),
+            };
+            let state = serde_json::to_vec(&record).map_err(|error| {
+                ErrorObject::internal_error(format!("the session could not be saved: {error}"))
+            })?;
+            shared.save(state.into()).await.map_err(|error| {
+                tracing::warn!(%error, "a session's record could not be saved");
+                ErrorObject::internal_error(
+                    "the session could not be saved: the session store cannot be reached",
+                )
+            })?;
+        }
+        Ok(())
     }
 
     /// Bounds the session's tasks (2025-11-25) with `limits`.
@@ -320,6 +442,21 @@ pub struct Session {
 impl Session {
     pub(crate) fn new(peer: Peer, state: Arc<SessionState>) -> Self {
         Session { peer, state }
+    }
+
+    /// Takes into this copy of a shared session every change another instance makes to its
+    /// state, until the session ends.
+    #[cfg(feature = "http")]
+    pub(crate) fn follow_changes(&self, mut changes: mcpwire_http::server::SharedSession) {
+        let state = Arc::downgrade(&self.state);
+        tokio::spawn(async move {
+            while let Some(changed) = changes.changed().await {
+                let Some(state) = state.upgrade() else {
+                    return;
+                };
+                state.restore(&changed);
+            }
+        });
     }
 
     /// Tells the client that the out-of-band interaction of the URL-mode elicitation

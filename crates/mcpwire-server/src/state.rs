@@ -73,6 +73,10 @@ pub(crate) struct Inner {
     /// where a principal authenticates).
     #[cfg(all(feature = "tasks", feature = "http"))]
     principal_tasks: mcpwire_ext_tasks::PrincipalTasks,
+    /// The bus of the deployment whose instances hear this server's announcements, once an
+    /// HTTP service that shares its sessions joined one.
+    #[cfg(feature = "http")]
+    broadcaster: std::sync::OnceLock<crate::broadcast::Broadcaster>,
 }
 
 /// The callback for `notifications/tasks/status` from the client.
@@ -135,7 +139,32 @@ impl Inner {
             prompts: RwLock::new(prompts),
             sessions: Mutex::new(Vec::new()),
             custom,
+            #[cfg(feature = "http")]
+            broadcaster: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The bus this server announces on, if it joined one.
+    #[cfg(feature = "http")]
+    pub(crate) fn broadcaster(&self) -> Option<&crate::broadcast::Broadcaster> {
+        self.broadcaster.get()
+    }
+
+    /// Joins the deployment's `bus`, unless the server joined one already: returns the
+    /// subscription to read the other instances' announcements from, and this instance's
+    /// number on the bus.
+    #[cfg(feature = "http")]
+    pub(crate) fn join_bus(
+        &self,
+        bus: &Arc<dyn mcpwire_http::server::MessageBus>,
+    ) -> Option<(tokio::sync::mpsc::Receiver<bytes::Bytes>, u64)> {
+        if self.broadcaster.get().is_some() {
+            return None;
+        }
+        let broadcaster = crate::broadcast::Broadcaster::new(Arc::clone(bus))?;
+        let instance = broadcaster.instance;
+        self.broadcaster.set(broadcaster).ok()?;
+        Some((bus.subscribe(), instance))
     }
 
     /// What the server was built with.
