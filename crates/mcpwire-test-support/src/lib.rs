@@ -9,7 +9,9 @@
 //!   one byte at a time;
 //! - `hostile` (feature `hostile`): a server whose handlers panic, return huge or deeply
 //!   nested values, flood logs and progress, or run forever;
-//! - `redis` (feature `redis`): a real `redis-server` on a Unix socket of the test's own.
+//! - `redis` (feature `redis`): a real `redis-server` on a Unix socket of the test's own;
+//! - `balancer` (feature `balancer`): a real HAProxy balancing round-robin over server
+//!   instances on loopback.
 //!
 //! The fault scenarios of the workspace's tests (`tests/faults.rs` of several crates) are built
 //! from these.
@@ -19,6 +21,8 @@
 //! `tests/fuzz_corpus.rs` calls it, so that the normal test run checks exactly what the fuzzer
 //! checks, and a crash, once its input is in the corpus, stays fixed.
 
+#[cfg(feature = "balancer")]
+pub mod balancer;
 #[cfg(feature = "hostile")]
 pub mod hostile;
 #[cfg(feature = "oauth-mock")]
@@ -132,4 +136,21 @@ pub async fn recording_listener(limit: usize) -> (SocketAddr, Arc<Mutex<Vec<Stri
         }
     });
     (address, seen)
+}
+
+/// A new directory under the system's temporary directory for a server of `kind`, named for
+/// this process and a counter.
+#[cfg(any(feature = "redis", feature = "balancer"))]
+fn fresh_directory(kind: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let name = format!(
+        "mcpwire-{kind}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let directory = std::env::temp_dir().join(name);
+    let _ = std::fs::remove_dir_all(&directory);
+    std::fs::create_dir_all(&directory).expect("a temporary directory");
+    directory
 }

@@ -29,7 +29,7 @@ impl RedisServer {
     ///
     /// When `redis-server` is not installed, or does not start in time: the test cannot run.
     pub async fn start() -> RedisServer {
-        let directory = fresh_directory();
+        let directory = super::fresh_directory("redis");
         let socket = directory.join("redis.sock");
         let child = spawn(&directory, &socket).await;
         RedisServer {
@@ -63,22 +63,6 @@ impl Drop for RedisServer {
         let _ = self.child.start_kill();
         let _ = std::fs::remove_dir_all(&self.directory);
     }
-}
-
-/// A new directory under the system's temporary directory, named for this process and a
-/// counter.
-fn fresh_directory() -> PathBuf {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let name = format!(
-        "mcpwire-redis-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    );
-    let directory = std::env::temp_dir().join(name);
-    let _ = std::fs::remove_dir_all(&directory);
-    std::fs::create_dir_all(&directory).expect("a temporary directory for redis-server");
-    directory
 }
 
 async fn spawn(directory: &Path, socket: &Path) -> Child {
