@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use mcpwire_http::server::{BoxFuture, EventStore, MemoryEventStore};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 use redis::{Script, Value};
 
 /// The script that runs every operation on one session's keys.
@@ -129,12 +129,9 @@ impl RedisEventStore {
     /// When the URL is not one, or Redis cannot be reached ([`Error::is_unreachable`]).
     pub async fn connect(url: &str) -> Result<Self, Error> {
         let client = redis::Client::open(url)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_millis(500));
-        let connection = ConnectionManager::new_with_config(client, config).await?;
+        let connection =
+            ConnectionManager::new_with_config(client, crate::sessions::connection_config())
+                .await?;
         Ok(Self::with_connection(connection))
     }
 

@@ -41,5 +41,49 @@
 //! [`Error::is_store`]: mcpwire_http::server::Error::is_store
 
 mod events;
+mod sessions;
+
+use std::sync::Arc;
 
 pub use events::{Error, RedisEventStore};
+pub use sessions::{RedisBus, RedisSessionStore};
+
+/// Everything an instance of a deployment keeps in one Redis: the SSE event store, the
+/// session records and the bus, on one connection (and one more for the bus's subscription).
+#[derive(Clone, Debug)]
+pub struct RedisDeployment {
+    /// The SSE event store of resumption.
+    pub events: RedisEventStore,
+    /// The records of the Streamable HTTP sessions.
+    pub sessions: RedisSessionStore,
+    /// The channel between the instances.
+    pub bus: RedisBus,
+}
+
+impl RedisDeployment {
+    /// Connects to the Redis at `url`, with every key under `prefix` and the stores' default
+    /// bounds.
+    ///
+    /// # Errors
+    ///
+    /// When the URL is not one, or Redis cannot be reached ([`Error::is_unreachable`]).
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, Error> {
+        let client = redis::Client::open(url)?;
+        let connection =
+            redis::aio::ConnectionManager::new_with_config(client, sessions::connection_config())
+                .await?;
+        Ok(RedisDeployment {
+            events: RedisEventStore::with_connection(connection.clone()).prefix(prefix),
+            sessions: RedisSessionStore::with_connection(connection).prefix(prefix),
+            bus: RedisBus::connect(url, prefix).await?,
+        })
+    }
+
+    /// `config` with this deployment's event store and shared sessions
+    /// ([`Config::shared_sessions`](mcpwire_http::server::Config::shared_sessions)).
+    pub fn configure(&self, config: mcpwire_http::server::Config) -> mcpwire_http::server::Config {
+        config
+            .event_store(Arc::new(self.events.clone()))
+            .shared_sessions(Arc::new(self.sessions.clone()), Arc::new(self.bus.clone()))
+    }
+}

@@ -1,0 +1,293 @@
+//! [`RedisSessionStore`] and [`RedisBus`]: the shared records of Streamable HTTP sessions,
+//! and the channel between the instances that serve them.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::StreamExt as _;
+use mcpwire_http::server::{BoxFuture, MessageBus, SessionRecord, SessionStore};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tokio::sync::mpsc;
+
+use crate::events::Error;
+
+/// The settings every connection of this crate is made with: a bounded wait for Redis, a few
+/// quick retries, and reconnection when Redis comes back.
+pub(crate) fn connection_config() -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_response_timeout(Some(Duration::from_secs(2)))
+        .set_number_of_retries(2)
+        .set_max_delay(Duration::from_millis(500))
+}
+
+/// The service's error for a failure of Redis.
+fn store_error(error: redis::RedisError) -> mcpwire_http::server::Error {
+    mcpwire_http::server::Error::store(Error::from(error))
+}
+
+/// The records of Streamable HTTP sessions on Redis, shared by the instances of a deployment
+/// ([`Config::shared_sessions`](mcpwire_http::server::Config::shared_sessions)).
+///
+/// Each record is a hash at `{<prefix>:s:<session id>}:r`, in the slot of the session's
+/// event store keys, with the fields `owner` (absent for an anonymous session),
+/// `initialized` (`0` or `1`) and `state` (the role's bytes), expiring after the time to live
+/// the service gives (its session idle timeout), renewed while the session is used.
+#[derive(Clone)]
+pub struct RedisSessionStore {
+    connection: ConnectionManager,
+    prefix: String,
+}
+
+impl RedisSessionStore {
+    /// Connects to the Redis at `url` (`redis://host:port/db`, `redis+unix:///path`).
+    ///
+    /// # Errors
+    ///
+    /// When the URL is not one, or Redis cannot be reached ([`Error::is_unreachable`]).
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        let client = redis::Client::open(url)?;
+        let connection = ConnectionManager::new_with_config(client, connection_config()).await?;
+        Ok(Self::with_connection(connection))
+    }
+
+    /// A store on a connection made by the caller.
+    pub fn with_connection(connection: ConnectionManager) -> Self {
+        RedisSessionStore {
+            connection,
+            prefix: "mcpwire".to_owned(),
+        }
+    }
+
+    /// Sets the prefix of every key (`mcpwire` by default), as
+    /// [`RedisEventStore::prefix`](crate::RedisEventStore::prefix) does.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    fn key(&self, id: &str) -> String {
+        format!("{{{}:s:{id}}}:r", self.prefix)
+    }
+}
+
+/// A time to live in whole milliseconds, at least one.
+fn milliseconds(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+impl SessionStore for RedisSessionStore {
+    fn save<'a>(
+        &'a self,
+        id: &'a str,
+        record: &'a SessionRecord,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), mcpwire_http::server::Error>> {
+        Box::pin(async move {
+            let key = self.key(id);
+            let mut pipe = redis::pipe();
+            pipe.atomic().del(&key).ignore();
+            pipe.hset(&key, "initialized", u8::from(record.initialized))
+                .ignore()
+                .hset(&key, "state", record.state.as_ref())
+                .ignore();
+            if let Some(owner) = &record.owner {
+                pipe.hset(&key, "owner", owner).ignore();
+            }
+            pipe.pexpire(&key, i64::try_from(milliseconds(ttl)).unwrap_or(i64::MAX))
+                .ignore();
+            let mut connection = self.connection.clone();
+            pipe.query_async::<()>(&mut connection)
+                .await
+                .map_err(store_error)
+        })
+    }
+
+    fn load<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<SessionRecord>, mcpwire_http::server::Error>> {
+        Box::pin(async move {
+            let mut connection = self.connection.clone();
+            let (owner, initialized, state): (Option<String>, Option<u8>, Option<Vec<u8>>) =
+                redis::cmd("HMGET")
+                    .arg(self.key(id))
+                    .arg("owner")
+                    .arg("initialized")
+                    .arg("state")
+                    .query_async(&mut connection)
+                    .await
+                    .map_err(store_error)?;
+            // A record always has its state; without it there is none.
+            Ok(state.map(|state| SessionRecord {
+                owner,
+                initialized: initialized == Some(1),
+                state: Bytes::from(state),
+            }))
+        })
+    }
+
+    fn touch<'a>(
+        &'a self,
+        id: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, mcpwire_http::server::Error>> {
+        Box::pin(async move {
+            let mut connection = self.connection.clone();
+            redis::cmd("PEXPIRE")
+                .arg(self.key(id))
+                .arg(milliseconds(ttl))
+                .query_async::<bool>(&mut connection)
+                .await
+                .map_err(store_error)
+        })
+    }
+
+    fn remove<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), mcpwire_http::server::Error>> {
+        Box::pin(async move {
+            let mut connection = self.connection.clone();
+            redis::cmd("DEL")
+                .arg(self.key(id))
+                .query_async::<()>(&mut connection)
+                .await
+                .map_err(store_error)
+        })
+    }
+}
+
+impl fmt::Debug for RedisSessionStore {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("RedisSessionStore")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How many frames wait for one subscriber before newer ones are dropped.
+const SUBSCRIBER_QUEUE: usize = 1024;
+
+/// The channel between the instances of a deployment on Redis pub/sub: one channel,
+/// `<prefix>:bus`, that every instance publishes to and reads.
+///
+/// It keeps one connection subscribed, made anew (after a pause that grows to a second)
+/// whenever it drops, and hands every frame to each of its subscribers' bounded queues. What
+/// is published while the connection is down is lost to this instance, as Redis pub/sub
+/// delivers at most once.
+#[derive(Clone)]
+pub struct RedisBus {
+    connection: ConnectionManager,
+    channel: String,
+    subscribers: Arc<Mutex<Vec<mpsc::Sender<Bytes>>>>,
+}
+
+impl RedisBus {
+    /// Connects to the Redis at `url` and subscribes to the channel of `prefix` (`mcpwire`
+    /// for the default of the stores); frames are read from now on.
+    ///
+    /// # Errors
+    ///
+    /// When the URL is not one, or Redis cannot be reached ([`Error::is_unreachable`]).
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, Error> {
+        let client = redis::Client::open(url)?;
+        let connection =
+            ConnectionManager::new_with_config(client.clone(), connection_config()).await?;
+        let channel = format!("{prefix}:bus");
+        let subscribers: Arc<Mutex<Vec<mpsc::Sender<Bytes>>>> = Arc::default();
+        let mut pubsub = client.get_async_pubsub().await?;
+        pubsub.subscribe(&channel).await?;
+        tokio::spawn(read(
+            client,
+            channel.clone(),
+            pubsub,
+            Arc::downgrade(&subscribers),
+        ));
+        Ok(RedisBus {
+            connection,
+            channel,
+            subscribers,
+        })
+    }
+}
+
+/// Reads the channel and hands each frame to the subscribers, until the bus is dropped;
+/// subscribes again whenever the connection drops.
+async fn read(
+    client: redis::Client,
+    channel: String,
+    pubsub: redis::aio::PubSub,
+    subscribers: std::sync::Weak<Mutex<Vec<mpsc::Sender<Bytes>>>>,
+) {
+    let mut pubsub = Some(pubsub);
+    let mut pause = Duration::from_millis(50);
+    loop {
+        if let Some(mut connected) = pubsub.take() {
+            pause = Duration::from_millis(50);
+            let mut messages = connected.on_message();
+            while let Some(message) = messages.next().await {
+                let Some(subscribers) = subscribers.upgrade() else {
+                    return;
+                };
+                let frame = Bytes::copy_from_slice(message.get_payload_bytes());
+                let mut subscribers = subscribers
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                subscribers.retain(|subscriber| match subscriber.try_send(frame.clone()) {
+                    Ok(()) => true,
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        tracing::debug!("a subscriber of the bus fell behind: a frame is lost");
+                        true
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => false,
+                });
+            }
+            tracing::warn!("the bus's Redis connection dropped; subscribing again");
+        }
+        if subscribers.strong_count() == 0 {
+            return;
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(1));
+        match client.get_async_pubsub().await {
+            Ok(mut connected) => match connected.subscribe(&channel).await {
+                Ok(()) => pubsub = Some(connected),
+                Err(error) => tracing::debug!(%error, "the bus could not subscribe"),
+            },
+            Err(error) => tracing::debug!(%error, "the bus could not reach Redis"),
+        }
+    }
+}
+
+impl MessageBus for RedisBus {
+    fn publish(&self, frame: Bytes) -> BoxFuture<'_, Result<(), mcpwire_http::server::Error>> {
+        Box::pin(async move {
+            let mut connection = self.connection.clone();
+            redis::cmd("PUBLISH")
+                .arg(&self.channel)
+                .arg(frame.as_ref())
+                .query_async::<()>(&mut connection)
+                .await
+                .map_err(store_error)
+        })
+    }
+
+    fn subscribe(&self) -> mpsc::Receiver<Bytes> {
+        let (sender, receiver) = mpsc::channel(SUBSCRIBER_QUEUE);
+        self.subscribers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(sender);
+        receiver
+    }
+}
+
+impl fmt::Debug for RedisBus {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("RedisBus")
+            .field("channel", &self.channel)
+            .finish_non_exhaustive()
+    }
+}
