@@ -7,8 +7,9 @@
 //! - a second one at `<target dir>/interop/venv2` with `interop/requirements-v2.txt`
 //!   installed: the Python SDK 2.x, which speaks both the legacy and the modern (2026-07-28)
 //!   era;
-//! - `redis-server`, from Debian's packages, for the tests of `mcpwire-store-redis` (which
-//!   start their own servers): installed with `apt-get` when it is not on the `PATH`.
+//! - `redis-server` and `haproxy`, from Debian's packages, for the tests of
+//!   `mcpwire-store-redis` (which start their own servers, and their own balancer in front of
+//!   several instances): installed with `apt-get` when they are not on the `PATH`.
 //!
 //! It is idempotent: each install leaves a stamp holding the SHA-256 of the files it installed
 //! from, and is skipped while the stamp matches. Concurrent runs (test binaries call it too)
@@ -71,7 +72,7 @@ pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
     lock.lock()
         .with_context(|| format!("locking {}", lock_path.display()))?;
 
-    setup_redis()?;
+    setup_debian_servers()?;
     setup_node(&interop)?;
     for venv in VENVS {
         setup_python(&interop, &state.join(venv.directory), venv.requirements)?;
@@ -101,32 +102,45 @@ pub(crate) fn target_dir(root: &Path) -> Result<PathBuf> {
     Ok(PathBuf::from(directory))
 }
 
-/// Installs `redis-server` from Debian's packages when it is missing.
-fn setup_redis() -> Result<()> {
-    let present = Command::new("redis-server")
-        .arg("--version")
-        .output()
-        .is_ok_and(|output| output.status.success());
-    if present {
-        println!("interop-setup: redis-server is installed");
+/// The servers from Debian's packages that tests start themselves: the command that runs
+/// each (asked for its version to tell whether it is installed) and its package.
+const DEBIAN_SERVERS: &[(&str, &str, &str)] = &[
+    // The tests of mcpwire-store-redis start their own Redis servers.
+    ("redis-server", "--version", "redis-server"),
+    // The tests of many instances behind a load balancer start their own HAProxy.
+    ("haproxy", "-v", "haproxy"),
+];
+
+/// Installs the servers of [`DEBIAN_SERVERS`] that are missing, with one `apt-get install`;
+/// none is started (the Debian packages' own services stay down without an init system).
+pub(crate) fn setup_debian_servers() -> Result<()> {
+    let mut missing = Vec::new();
+    for (command, version, package) in DEBIAN_SERVERS {
+        let present = Command::new(command)
+            .arg(version)
+            .output()
+            .is_ok_and(|output| output.status.success());
+        if present {
+            println!("interop-setup: {command} is installed");
+        } else {
+            missing.push(*package);
+        }
+    }
+    if missing.is_empty() {
         return Ok(());
     }
-    println!("interop-setup: installing redis-server with apt-get");
+    let packages = missing.join(" ");
+    println!("interop-setup: installing {packages} with apt-get");
     run_command(
         Command::new("apt-get").args(["update", "-qq"]),
-        "apt-get update (installing redis-server needs Debian's packages and root)",
+        &format!("apt-get update (installing {packages} needs Debian's packages and root)"),
     )?;
     run_command(
         Command::new("apt-get")
-            .args([
-                "install",
-                "-y",
-                "-qq",
-                "--no-install-recommends",
-                "redis-server",
-            ])
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(&missing)
             .env("DEBIAN_FRONTEND", "noninteractive"),
-        "apt-get install redis-server",
+        &format!("apt-get install {packages}"),
     )?;
     Ok(())
 }
