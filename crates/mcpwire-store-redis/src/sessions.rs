@@ -23,6 +23,25 @@ pub(crate) fn connection_config() -> ConnectionManagerConfig {
         .set_max_delay(Duration::from_millis(500))
 }
 
+/// Runs `operation` on a clone of `connection`, and once more when it failed because the
+/// connection had dropped: the connection manager reconnects on such a failure, so the first
+/// operation after Redis came back does not fail for the connection it found broken.
+async fn twice_if_dropped<T, F, Fut>(
+    connection: &ConnectionManager,
+    operation: F,
+) -> Result<T, mcpwire_http::server::Error>
+where
+    F: Fn(ConnectionManager) -> Fut,
+    Fut: std::future::Future<Output = redis::RedisResult<T>>,
+{
+    match operation(connection.clone()).await {
+        Err(error) if error.is_connection_dropped() || error.is_io_error() => {
+            operation(connection.clone()).await.map_err(store_error)
+        }
+        outcome => outcome.map_err(store_error),
+    }
+}
+
 /// The service's error for a failure of Redis.
 fn store_error(error: redis::RedisError) -> mcpwire_http::server::Error {
     mcpwire_http::server::Error::store(Error::from(error))
@@ -98,10 +117,11 @@ impl SessionStore for RedisSessionStore {
             }
             pipe.pexpire(&key, i64::try_from(milliseconds(ttl)).unwrap_or(i64::MAX))
                 .ignore();
-            let mut connection = self.connection.clone();
-            pipe.query_async::<()>(&mut connection)
-                .await
-                .map_err(store_error)
+            twice_if_dropped(&self.connection, |mut connection| {
+                let pipe = pipe.clone();
+                async move { pipe.query_async::<()>(&mut connection).await }
+            })
+            .await
         })
     }
 
@@ -110,16 +130,18 @@ impl SessionStore for RedisSessionStore {
         id: &'a str,
     ) -> BoxFuture<'a, Result<Option<SessionRecord>, mcpwire_http::server::Error>> {
         Box::pin(async move {
-            let mut connection = self.connection.clone();
+            let mut command = redis::cmd("HMGET");
+            command
+                .arg(self.key(id))
+                .arg("owner")
+                .arg("initialized")
+                .arg("state");
             let (owner, initialized, state): (Option<String>, Option<u8>, Option<Vec<u8>>) =
-                redis::cmd("HMGET")
-                    .arg(self.key(id))
-                    .arg("owner")
-                    .arg("initialized")
-                    .arg("state")
-                    .query_async(&mut connection)
-                    .await
-                    .map_err(store_error)?;
+                twice_if_dropped(&self.connection, |mut connection| {
+                    let command = command.clone();
+                    async move { command.query_async(&mut connection).await }
+                })
+                .await?;
             // A record always has its state; without it there is none.
             Ok(state.map(|state| SessionRecord {
                 owner,
@@ -135,24 +157,25 @@ impl SessionStore for RedisSessionStore {
         ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, mcpwire_http::server::Error>> {
         Box::pin(async move {
-            let mut connection = self.connection.clone();
-            redis::cmd("PEXPIRE")
-                .arg(self.key(id))
-                .arg(milliseconds(ttl))
-                .query_async::<bool>(&mut connection)
-                .await
-                .map_err(store_error)
+            let mut command = redis::cmd("PEXPIRE");
+            command.arg(self.key(id)).arg(milliseconds(ttl));
+            twice_if_dropped(&self.connection, |mut connection| {
+                let command = command.clone();
+                async move { command.query_async::<bool>(&mut connection).await }
+            })
+            .await
         })
     }
 
     fn remove<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), mcpwire_http::server::Error>> {
         Box::pin(async move {
-            let mut connection = self.connection.clone();
-            redis::cmd("DEL")
-                .arg(self.key(id))
-                .query_async::<()>(&mut connection)
-                .await
-                .map_err(store_error)
+            let mut command = redis::cmd("DEL");
+            command.arg(self.key(id));
+            twice_if_dropped(&self.connection, |mut connection| {
+                let command = command.clone();
+                async move { command.query_async::<()>(&mut connection).await }
+            })
+            .await
         })
     }
 }
@@ -263,13 +286,13 @@ async fn read(
 impl MessageBus for RedisBus {
     fn publish(&self, frame: Bytes) -> BoxFuture<'_, Result<(), mcpwire_http::server::Error>> {
         Box::pin(async move {
-            let mut connection = self.connection.clone();
-            redis::cmd("PUBLISH")
-                .arg(&self.channel)
-                .arg(frame.as_ref())
-                .query_async::<()>(&mut connection)
-                .await
-                .map_err(store_error)
+            let mut command = redis::cmd("PUBLISH");
+            command.arg(&self.channel).arg(frame.as_ref());
+            twice_if_dropped(&self.connection, |mut connection| {
+                let command = command.clone();
+                async move { command.query_async::<()>(&mut connection).await }
+            })
+            .await
         })
     }
 

@@ -111,7 +111,7 @@ fn server(events: &Events) -> Server {
 
 /// Redis, three instances sharing it, and HAProxy in front of them.
 struct Deployment {
-    _redis: RedisServer,
+    redis: RedisServer,
     servers: Vec<Server>,
     services: Vec<StreamableHttpService>,
     addresses: Vec<SocketAddr>,
@@ -146,7 +146,7 @@ impl Deployment {
         }
         let balancer = Balancer::start(&addresses).await;
         Deployment {
-            _redis: redis,
+            redis,
             servers,
             services,
             addresses,
@@ -458,4 +458,81 @@ async fn announcements_reach_the_standalone_stream_wherever_it_is_held_once() {
         "nothing read before is replayed: {}",
         resumed.text
     );
+}
+
+/// Waits until `subscribers` instances read the bus of the test's prefix again.
+async fn wait_for_bus(redis: &RedisServer, subscribers: usize) {
+    let client = redis::Client::open(redis.url()).expect("a Redis URL");
+    tokio::time::timeout(STEP, async {
+        loop {
+            if let Ok(mut connection) = client.get_multiplexed_async_connection().await {
+                let counts: Vec<(String, usize)> = redis::cmd("PUBSUB")
+                    .arg("NUMSUB")
+                    .arg("instances-test:bus")
+                    .query_async(&mut connection)
+                    .await
+                    .unwrap_or_default();
+                if counts
+                    .first()
+                    .is_some_and(|(_, count)| *count >= subscribers)
+                {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the instances subscribe to the bus again in time");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_redis_is_503_for_what_needs_it_and_serving_resumes_when_it_returns() {
+    let mut deployment = Deployment::start().await;
+    let [first, second, third] = [0, 1, 2].map(|index| deployment.addresses[index]);
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "raw", "version": "1.0.0"}}});
+    let (status, response) = post_to(first, None, &initialize).await;
+    assert_eq!(status, 200, "{response}");
+    let session = session_of(&response);
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    assert_eq!(post_to(second, Some(&session), &initialized).await.0, 202);
+
+    deployment.redis.kill().await;
+    let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+        "params": {"name": "echo", "arguments": {}}});
+    let (status, response) = post_to(third, Some(&session), &call).await;
+    assert_eq!(
+        status, 503,
+        "an instance without the session cannot load it: {response}"
+    );
+    assert!(
+        response.contains("the session store cannot be reached"),
+        "{response}"
+    );
+    let (status, response) = post_to(first, None, &initialize).await;
+    assert_eq!(status, 503, "a new session cannot be shared: {response}");
+    assert!(
+        response.contains("\"id\":1"),
+        "the error names the request: {response}"
+    );
+    let (status, response) = post_to(first, Some(&session), &call).await;
+    assert_eq!(
+        status, 200,
+        "an instance holding the session still serves it: {response}"
+    );
+
+    // Redis comes back (empty): new sessions work across the instances, bus included.
+    deployment.redis.restart().await;
+    wait_for_bus(&deployment.redis, 3).await;
+    let client = deployment.connect(answering_client()).await;
+    for _ in 0..3 {
+        let result = tokio::time::timeout(STEP, client.call_tool("ask_name", json!({})))
+            .await
+            .expect("the answer reaches the handler in time")
+            .expect("the call succeeds");
+        assert_eq!(result.text(), "accept String(\"Ada\")");
+    }
+    client.close().await;
 }

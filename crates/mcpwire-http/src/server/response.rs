@@ -145,8 +145,9 @@ pub(crate) fn idless_error(era: Era, error: ErrorObject) -> Vec<u8> {
 }
 
 /// `503` with `Retry-After` and a `-32603` error under `id` (or without one): the server is
-/// shutting down and will not answer this request; the client may retry it elsewhere.
-pub(crate) fn shutting_down(id: Option<RequestId>, what: &str) -> Response<ResponseBody> {
+/// shutting down, or cannot reach the store of its shared sessions, and will not answer this
+/// request; the client may retry it later or elsewhere.
+pub(crate) fn unavailable(id: Option<RequestId>, what: &str) -> Response<ResponseBody> {
     let error = ErrorObject::new(ErrorCode::INTERNAL_ERROR, what);
     let mut response = json_response(
         StatusCode::SERVICE_UNAVAILABLE,

@@ -80,6 +80,8 @@ pub(crate) struct SharedCopy {
     renewed: Mutex<Instant>,
     /// Whether a record of the session was saved yet.
     saved: AtomicBool,
+    /// Whether the latest save of the record failed: the store cannot be reached.
+    save_failed: AtomicBool,
 }
 
 /// Locks `mutex`, whose critical sections leave it consistent even after a panic.
@@ -102,6 +104,7 @@ impl SharedCopy {
             outbound: Mutex::new(VecDeque::new()),
             renewed: Mutex::new(Instant::now()),
             saved: AtomicBool::new(record.is_some()),
+            save_failed: AtomicBool::new(false),
         }
     }
 }
@@ -310,7 +313,10 @@ impl Session {
             return;
         }
         self.config.event_store.forget_session(&self.id).await;
-        if let Some(shared) = &self.shared {
+        // A session whose record was never saved is known to no other instance.
+        if let Some(shared) = &self.shared
+            && shared.saved.load(Ordering::Acquire)
+        {
             if let Err(error) = shared.cluster.store.remove(&self.id).await {
                 tracing::warn!(%error, "the record of an ended session could not be removed");
             }
@@ -414,11 +420,13 @@ impl Session {
             initialized,
             state: state.clone(),
         };
-        shared
+        let saved = shared
             .cluster
             .store
             .save(&self.id, &record, self.config.session_idle_timeout)
-            .await?;
+            .await;
+        shared.save_failed.store(saved.is_err(), Ordering::Release);
+        saved?;
         shared.saved.store(true, Ordering::Release);
         *lock(&shared.renewed) = Instant::now();
         let changed = Signal::Changed { initialized, state };
@@ -467,6 +475,13 @@ impl Session {
             }
             None => false,
         }
+    }
+
+    /// Whether the latest save of a shared session's record failed.
+    pub(crate) fn save_failed(&self) -> bool {
+        self.shared
+            .as_ref()
+            .is_some_and(|shared| shared.save_failed.load(Ordering::Acquire))
     }
 
     /// Whether a standalone stream of the session is open here.

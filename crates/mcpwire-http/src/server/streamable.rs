@@ -21,7 +21,7 @@ use crate::server::request::{
 };
 use crate::server::response::{
     Reject, accepted, error_response, json_response, method_not_allowed, session_not_found,
-    shutting_down, sse_response,
+    sse_response, unavailable,
 };
 use crate::server::session::{PostReply, Refusal, Registered, Session, cancelled_request};
 use crate::server::shared::Shared;
@@ -123,7 +123,7 @@ where
         // While the service drains, a session's POSTs still reach it with the answers and
         // notifications that requests in flight need, but no new request is taken.
         Message::Request(request) if shared.registry.is_shutting_down() => {
-            shutting_down(Some(request.id), "the server is shutting down")
+            unavailable(Some(request.id), "the server is shutting down")
         }
         Message::Request(request) => {
             let id = request.id.clone();
@@ -160,6 +160,13 @@ where
                         if created && is_error {
                             // A failed initialize leaves nothing behind.
                             session.terminate().await;
+                            if session.save_failed() {
+                                // It failed because the session could not be shared.
+                                return unavailable(
+                                    Some(forwarding.id.clone()),
+                                    "the session store cannot be reached",
+                                );
+                            }
                             return json_response(StatusCode::OK, bytes);
                         }
                         if created && let Err(error) = session.save_first_record().await {
@@ -171,7 +178,7 @@ where
                     }
                     Ok(PostReply::Sse(body)) => sse_response(body),
                     Err(_) if shared.registry.is_shutting_down() => {
-                        return shutting_down(
+                        return unavailable(
                             Some(forwarding.id.clone()),
                             "the server shut down before the request was answered",
                         );
