@@ -51,6 +51,7 @@ mod principals;
 mod registry;
 mod requestor;
 mod requests;
+mod shared;
 mod store;
 mod task;
 
@@ -63,5 +64,6 @@ pub use registry::{
 };
 pub use requestor::{FollowLimits, FollowStep, TaskFollower};
 pub use requests::{Patience, TaskChannel, TaskRequestor, task_param};
+pub use shared::{BoxFuture, SharedTasks, SharedTasksError, TaskRecord};
 pub use store::TaskStore;
 pub use task::{MAX_INPUT_REQUESTS, StoredTask};

@@ -20,6 +20,11 @@ impl Owner {
         Owner(digest)
     }
 
+    /// The digest naming the principal, `None` for anonymous requests.
+    pub fn digest(&self) -> Option<[u8; 32]> {
+        self.0
+    }
+
     /// Whether no principal owns the task.
     pub fn is_anonymous(&self) -> bool {
         self.0.is_none()
