@@ -1,11 +1,14 @@
-//! The server's announcements to every instance of a deployment (feature `http`): a list
-//! changed, or a resource was updated. An instance that announces one publishes it on the
-//! deployment's bus, and every instance tells its own clients.
+//! The server's announcements to the other instances of a deployment: a list changed, or a
+//! resource was updated (every instance tells its own clients), or a requestor answered or
+//! cancelled a shared task through another instance than the one running it (that instance
+//! acts on it). An instance publishes them on the deployment's bus (feature `http`).
 
 use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use mcpwire_http::server::MessageBus;
+#[cfg(feature = "tasks")]
+use mcpwire_schema::JsonObject;
 
 use crate::lists::ListKind;
 
@@ -18,21 +21,62 @@ const TOPIC: u8 = 0x53;
 pub(crate) enum Announcement {
     ListChanged(ListKind),
     ResourceUpdated(String),
+    /// `tasks/update` of a shared task, with its owner's digest.
+    #[cfg(feature = "tasks")]
+    TaskAnswered {
+        task_id: String,
+        owner: Option<[u8; 32]>,
+        answers: JsonObject,
+    },
+    /// `tasks/cancel` of a shared task, with its owner's digest.
+    #[cfg(feature = "tasks")]
+    TaskCancelled {
+        task_id: String,
+        owner: Option<[u8; 32]>,
+    },
+}
+
+/// The payload of the task announcements.
+#[cfg(feature = "tasks")]
+#[derive(serde::Serialize, serde::Deserialize)]
+struct TaskNote {
+    #[serde(rename = "taskId")]
+    task_id: String,
+    owner: Option<[u8; 32]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    answers: Option<JsonObject>,
 }
 
 impl Announcement {
-    fn encode(&self, instance: u64) -> Bytes {
-        let (kind, payload): (u8, &[u8]) = match self {
-            Announcement::ListChanged(ListKind::Tools) => (1, b""),
-            Announcement::ListChanged(ListKind::Prompts) => (2, b""),
-            Announcement::ListChanged(ListKind::Resources) => (3, b""),
-            Announcement::ResourceUpdated(uri) => (4, uri.as_bytes()),
+    pub(crate) fn encode(&self, instance: u64) -> Bytes {
+        #[cfg(feature = "tasks")]
+        let note = |task_id: &String, owner: &Option<[u8; 32]>, answers: Option<&JsonObject>| {
+            let note = TaskNote {
+                task_id: task_id.clone(),
+                owner: *owner,
+                answers: answers.cloned(),
+            };
+            serde_json::to_vec(&note).unwrap_or_default()
+        };
+        let (kind, payload): (u8, Vec<u8>) = match self {
+            Announcement::ListChanged(ListKind::Tools) => (1, Vec::new()),
+            Announcement::ListChanged(ListKind::Prompts) => (2, Vec::new()),
+            Announcement::ListChanged(ListKind::Resources) => (3, Vec::new()),
+            Announcement::ResourceUpdated(uri) => (4, uri.as_bytes().to_vec()),
+            #[cfg(feature = "tasks")]
+            Announcement::TaskAnswered {
+                task_id,
+                owner,
+                answers,
+            } => (5, note(task_id, owner, Some(answers))),
+            #[cfg(feature = "tasks")]
+            Announcement::TaskCancelled { task_id, owner } => (6, note(task_id, owner, None)),
         };
         let mut frame = BytesMut::with_capacity(10 + payload.len());
         frame.put_u8(TOPIC);
         frame.put_u64(instance);
         frame.put_u8(kind);
-        frame.put_slice(payload);
+        frame.put_slice(&payload);
         frame.freeze()
     }
 
@@ -50,6 +94,22 @@ impl Announcement {
             2 if payload.is_empty() => Announcement::ListChanged(ListKind::Prompts),
             3 if payload.is_empty() => Announcement::ListChanged(ListKind::Resources),
             4 => Announcement::ResourceUpdated(std::str::from_utf8(payload).ok()?.to_owned()),
+            #[cfg(feature = "tasks")]
+            5 | 6 => {
+                let note: TaskNote = serde_json::from_slice(payload).ok()?;
+                match (kind, note.answers) {
+                    (5, Some(answers)) => Announcement::TaskAnswered {
+                        task_id: note.task_id,
+                        owner: note.owner,
+                        answers,
+                    },
+                    (6, None) => Announcement::TaskCancelled {
+                        task_id: note.task_id,
+                        owner: note.owner,
+                    },
+                    _ => return None,
+                }
+            }
             _ => return None,
         };
         Some((u64::from_be_bytes(*instance), announcement))
@@ -63,14 +123,9 @@ pub(crate) struct Broadcaster {
 }
 
 impl Broadcaster {
-    /// A broadcaster on `bus`; `None` when no random instance number can be drawn.
-    pub(crate) fn new(bus: Arc<dyn MessageBus>) -> Option<Broadcaster> {
-        let mut bytes = [0u8; 8];
-        getrandom::fill(&mut bytes).ok()?;
-        Some(Broadcaster {
-            bus,
-            instance: u64::from_be_bytes(bytes),
-        })
+    /// A broadcaster on `bus` for the instance numbered `instance`.
+    pub(crate) fn new(bus: Arc<dyn MessageBus>, instance: u64) -> Broadcaster {
+        Broadcaster { bus, instance }
     }
 
     /// Tells the other instances; a bus that cannot be reached loses the announcement for
@@ -102,6 +157,18 @@ mod tests {
             Announcement::ListChanged(ListKind::Prompts),
             Announcement::ListChanged(ListKind::Resources),
             Announcement::ResourceUpdated("file:///a b".to_owned()),
+            #[cfg(feature = "tasks")]
+            Announcement::TaskAnswered {
+                task_id: "t1".to_owned(),
+                owner: Some([9; 32]),
+                answers: serde_json::from_value(serde_json::json!({"k": {"action": "accept"}}))
+                    .expect("an object"),
+            },
+            #[cfg(feature = "tasks")]
+            Announcement::TaskCancelled {
+                task_id: "t2".to_owned(),
+                owner: None,
+            },
         ] {
             let frame = announcement.encode(7);
             assert_eq!(Announcement::decode(&frame), Some((7, announcement)));

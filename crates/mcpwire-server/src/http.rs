@@ -359,6 +359,11 @@ async fn hear_announcements(
             crate::broadcast::Announcement::ResourceUpdated(uri) => {
                 server.resource_updated_here(&uri).await;
             }
+            #[cfg(feature = "tasks")]
+            task @ (crate::broadcast::Announcement::TaskAnswered { .. }
+            | crate::broadcast::Announcement::TaskCancelled { .. }) => {
+                crate::modern::hear_task(&server.inner, task);
+            }
         }
     }
 }

@@ -85,6 +85,8 @@ impl Server {
             tasks_enabled: false,
             #[cfg(feature = "tasks")]
             task_limits: mcpwire_ext_tasks::TaskLimits::default(),
+            #[cfg(all(feature = "tasks", feature = "http"))]
+            shared_tasks: None,
             logging: true,
             page_size: ServerBuilder::DEFAULT_PAGE_SIZE,
             only_era: None,
@@ -335,6 +337,8 @@ pub struct ServerBuilder {
     tasks_enabled: bool,
     #[cfg(feature = "tasks")]
     task_limits: mcpwire_ext_tasks::TaskLimits,
+    #[cfg(all(feature = "tasks", feature = "http"))]
+    shared_tasks: Option<crate::state::SharedTaskStore>,
     logging: bool,
     page_size: usize,
     only_era: Option<Era>,
@@ -583,6 +587,29 @@ impl ServerBuilder {
         self
     }
 
+    /// Shares the tasks of the extension (2026-07-28) with the other instances of a
+    /// deployment that use the same `store`: each task runs on the instance that made it, and
+    /// its record, saved before its `CreateTaskResult` goes out and at each change, lets any
+    /// instance answer `tasks/get`; `tasks/update` and `tasks/cancel` reach the instance that
+    /// runs the task over the deployment's bus (the one of
+    /// [`HttpConfig::shared_sessions`](crate::HttpConfig::shared_sessions)). Each instance
+    /// renews a lease every third of `lease`; a task whose instance let its lease lapse (it
+    /// died) is answered, and recorded, as `failed` within `lease` of the death.
+    ///
+    /// Needs the features `tasks` (on by default) and `http`.
+    #[cfg(all(feature = "tasks", feature = "http"))]
+    pub fn shared_tasks(
+        mut self,
+        store: Arc<dyn mcpwire_ext_tasks::SharedTasks>,
+        lease: Duration,
+    ) -> Self {
+        self.shared_tasks = Some(crate::state::SharedTaskStore {
+            store,
+            lease: lease.max(Duration::from_millis(30)),
+        });
+        self
+    }
+
     /// Turns the logging capability off (it is on by default).
     pub fn without_logging(mut self) -> Self {
         self.logging = false;
@@ -732,6 +759,8 @@ impl ServerBuilder {
             tasks_enabled: self.tasks_enabled,
             #[cfg(feature = "tasks")]
             task_limits: self.task_limits,
+            #[cfg(all(feature = "tasks", feature = "http"))]
+            shared_tasks: self.shared_tasks,
             logging: self.logging,
             page_size: self.page_size,
             only_era: self.only_era,

@@ -30,6 +30,9 @@ pub(crate) struct Settings {
     /// The bounds of tasks, of every session's and of the extension's.
     #[cfg(feature = "tasks")]
     pub(crate) task_limits: mcpwire_ext_tasks::TaskLimits,
+    /// The store the extension's tasks are shared in, and the lease of this instance.
+    #[cfg(all(feature = "tasks", feature = "http"))]
+    pub(crate) shared_tasks: Option<SharedTaskStore>,
     pub(crate) logging: bool,
     pub(crate) page_size: usize,
     /// The one era served, when the server serves only one (`None`: both).
@@ -77,6 +80,13 @@ pub(crate) struct Inner {
     /// HTTP service that shares its sessions joined one.
     #[cfg(feature = "http")]
     broadcaster: std::sync::OnceLock<crate::broadcast::Broadcaster>,
+    /// The random number that names this instance of a deployment: on the bus, and as the
+    /// holder of the lease of the tasks it runs.
+    #[cfg(feature = "http")]
+    instance: u64,
+    /// Set once this instance renews the lease of its shared tasks.
+    #[cfg(all(feature = "tasks", feature = "http"))]
+    leasing: tokio::sync::OnceCell<()>,
 }
 
 /// The callback for `notifications/tasks/status` from the client.
@@ -141,7 +151,53 @@ impl Inner {
             custom,
             #[cfg(feature = "http")]
             broadcaster: std::sync::OnceLock::new(),
+            #[cfg(feature = "http")]
+            instance: instance_number(),
+            #[cfg(all(feature = "tasks", feature = "http"))]
+            leasing: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// The random number that names this instance of a deployment.
+    #[cfg(all(feature = "tasks", feature = "http"))]
+    pub(crate) fn instance(&self) -> u64 {
+        self.instance
+    }
+
+    /// Renews this instance's lease once, then every third of the lease in the background
+    /// while the server lives, the first time a shared task is made.
+    ///
+    /// # Errors
+    ///
+    /// When the first renewal cannot reach the store: no task is made that other instances
+    /// would take for one of a dead instance.
+    #[cfg(all(feature = "tasks", feature = "http"))]
+    pub(crate) async fn hold_lease(
+        self: &Arc<Self>,
+        store: &Arc<dyn mcpwire_ext_tasks::SharedTasks>,
+        lease: std::time::Duration,
+    ) -> Result<(), mcpwire_ext_tasks::SharedTasksError> {
+        let instance = self.instance;
+        self.leasing
+            .get_or_try_init(|| async {
+                store.renew_lease(instance, lease).await?;
+                let weak = Arc::downgrade(self);
+                let store = Arc::clone(store);
+                tokio::spawn(async move {
+                    loop {
+                        tokio::time::sleep(lease / 3).await;
+                        if weak.strong_count() == 0 {
+                            return;
+                        }
+                        if let Err(error) = store.renew_lease(instance, lease).await {
+                            tracing::warn!(%error, "the lease of this instance's tasks could not be renewed");
+                        }
+                    }
+                });
+                Ok::<(), mcpwire_ext_tasks::SharedTasksError>(())
+            })
+            .await
+            .map(|_| ())
     }
 
     /// The bus this server announces on, if it joined one.
@@ -161,8 +217,8 @@ impl Inner {
         if self.broadcaster.get().is_some() {
             return None;
         }
-        let broadcaster = crate::broadcast::Broadcaster::new(Arc::clone(bus))?;
-        let instance = broadcaster.instance;
+        let instance = self.instance;
+        let broadcaster = crate::broadcast::Broadcaster::new(Arc::clone(bus), instance);
         self.broadcaster.set(broadcaster).ok()?;
         Some((bus.subscribe(), instance))
     }
@@ -446,4 +502,32 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The store the extension's tasks are shared in, and the lease of this instance's tasks.
+#[cfg(all(feature = "tasks", feature = "http"))]
+#[derive(Clone)]
+pub(crate) struct SharedTaskStore {
+    pub(crate) store: Arc<dyn mcpwire_ext_tasks::SharedTasks>,
+    pub(crate) lease: std::time::Duration,
+}
+
+#[cfg(all(feature = "tasks", feature = "http"))]
+impl std::fmt::Debug for SharedTaskStore {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("SharedTaskStore")
+            .field("lease", &self.lease)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A random instance number; 0 when the operating system has no randomness to give.
+#[cfg(feature = "http")]
+fn instance_number() -> u64 {
+    let mut bytes = [0u8; 8];
+    match getrandom::fill(&mut bytes) {
+        Ok(()) => u64::from_be_bytes(bytes),
+        Err(_) => 0,
+    }
 }

@@ -17,6 +17,9 @@ mod shape;
 #[cfg(feature = "tasks")]
 mod tasks;
 
+#[cfg(all(feature = "tasks", feature = "http"))]
+pub(crate) use tasks::hear as hear_task;
+
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -162,7 +165,7 @@ pub(crate) async fn serve(
         }
         #[cfg(feature = "tasks")]
         Some(Route::GetTask | Route::UpdateTask | Route::CancelTask) => {
-            tasks::serve_method(server, &method, params, &request)
+            tasks::serve_method(server, &method, params, &request).await
         }
         // A method of the spec that the modern era or this server does not offer.
         Some(_) => Err(ErrorObject::method_not_found(&method)),

@@ -13,6 +13,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+#[cfg(feature = "http")]
+use mcpwire_ext_tasks::TaskRecord;
 use mcpwire_ext_tasks::{EXTENSION, Owner, StoredTask, missing_extension};
 use mcpwire_jsonrpc::ErrorObject;
 use mcpwire_rpc::CancellationToken;
@@ -26,6 +28,8 @@ use super::mrtr::{self, Outcome};
 use super::request_state::Binding;
 use super::scope::TaskSlot;
 use super::{Request, cancelled_error, input_required, replay_of, run_tool, shape, tool_result};
+#[cfg(feature = "http")]
+use crate::broadcast::Announcement;
 use crate::error::{missing_capability_error, url_elicitation_required_error};
 use crate::methods::ToolFailure;
 use crate::router::Route;
@@ -119,6 +123,7 @@ pub(super) async fn call_tool(
             // The handler went on as a task and returned at once.
             Some(task) => {
                 finish(&server, &task, Some(outcome));
+                share(&server, &task).await?;
                 shape::stamp(&server, task.created())
             }
             None => tool_result(&server, outcome),
@@ -133,6 +138,11 @@ pub(super) async fn call_tool(
         Outcome::Detached => match slot.get_or_create() {
             Ok(task) => {
                 spawn(Arc::clone(&server), Arc::clone(&task), work, stop);
+                // Shared before its `CreateTaskResult` goes out, so that any instance finds it.
+                if let Err(error) = share(&server, &task).await {
+                    task.fail(error.clone());
+                    return Err(error);
+                }
                 shape::stamp(&server, task.created())
             }
             Err(error) => {
@@ -192,14 +202,75 @@ fn finish(
     };
 }
 
-/// `tasks/get`, `tasks/update` and `tasks/cancel`, for the caller that made the request.
+#[cfg(feature = "http")]
+/// The error of a task whose store of shared tasks cannot be reached.
+fn unreachable_store(error: &mcpwire_ext_tasks::SharedTasksError) -> ErrorObject {
+    tracing::warn!(%error, "the store of shared tasks cannot be reached");
+    ErrorObject::internal_error("the task store cannot be reached")
+}
+
+#[cfg(feature = "http")]
+/// Saves the record of `task` in the store of shared tasks, when the server shares its tasks,
+/// and again at each change until it ends, so that every instance answers for it.
+///
+/// # Errors
+///
+/// `-32603` when the store cannot be reached.
+async fn share(server: &Arc<Inner>, task: &Arc<StoredTask>) -> Result<(), ErrorObject> {
+    let Some(shared) = server.settings().shared_tasks.clone() else {
+        return Ok(());
+    };
+    server
+        .hold_lease(&shared.store, shared.lease)
+        .await
+        .map_err(|error| unreachable_store(&error))?;
+    let instance = server.instance();
+    let record = TaskRecord::of(task, instance);
+    shared
+        .store
+        .save(&record, task.ttl())
+        .await
+        .map_err(|error| unreachable_store(&error))?;
+    if record.is_terminal() {
+        return Ok(());
+    }
+    let task = Arc::clone(task);
+    let mut changes = task.watch();
+    tokio::spawn(async move {
+        loop {
+            let expired = tokio::select! {
+                changed = changes.changed() => changed.is_err(),
+                () = task.cancellation().cancelled() => true,
+            };
+            let record = TaskRecord::of(&task, instance);
+            if let Err(error) = shared.store.save(&record, task.ttl()).await {
+                unreachable_store(&error);
+            }
+            if expired || record.is_terminal() {
+                return;
+            }
+        }
+    });
+    Ok(())
+}
+
+/// The `taskId` of the params of `tasks/get`, `tasks/update` and `tasks/cancel`.
+#[cfg(feature = "http")]
+#[derive(Deserialize)]
+struct TaskParams {
+    #[serde(rename = "taskId")]
+    task_id: String,
+}
+
+/// `tasks/get`, `tasks/update` and `tasks/cancel`, for the caller that made the request: of
+/// a task of this instance, or of a shared task another instance runs.
 ///
 /// # Errors
 ///
 /// `-32021` when the request did not declare the extension; `-32602` for invalid params or a
-/// task the caller cannot see.
-pub(super) fn serve_method(
-    server: &Inner,
+/// task the caller cannot see; `-32603` when the store of shared tasks cannot be reached.
+pub(super) async fn serve_method(
+    server: &Arc<Inner>,
     method: &str,
     params: Option<&RawValue>,
     request: &Request,
@@ -208,11 +279,139 @@ pub(super) fn serve_method(
         return Err(missing_extension());
     }
     let owner = Owner::new(request.principal);
+    #[cfg(feature = "http")]
+    let elsewhere = params
+        .and_then(|params| serde_json::from_str::<TaskParams>(params.get()).ok())
+        .filter(|params| server.task_store().get(owner, &params.task_id).is_err());
+    #[cfg(feature = "http")]
+    if let (Some(shared), Some(TaskParams { task_id })) =
+        (server.settings().shared_tasks.as_ref(), elsewhere)
+    {
+        let loaded = shared
+            .store
+            .load(&task_id)
+            .await
+            .map_err(|error| unreachable_store(&error))?;
+        if let Some(record) = loaded.filter(|record| record.belongs_to(owner)) {
+            let result = serve_shared(server, shared, record, method, params).await?;
+            return shape::stamp(server, result);
+        }
+    }
     let result = server
         .task_store()
         .serve(owner, method, params)
         .unwrap_or_else(|| Err(ErrorObject::method_not_found(method)))?;
     shape::stamp(server, result)
+}
+
+/// The `inputResponses` of `tasks/update`.
+#[cfg(feature = "http")]
+#[derive(Deserialize)]
+struct Answers {
+    #[serde(rename = "inputResponses")]
+    input_responses: JsonObject,
+}
+
+#[cfg(feature = "http")]
+/// A `tasks/*` method for a shared task that another instance runs, or ran: `tasks/get` from
+/// its record (`failed` once that instance's lease lapsed), `tasks/update` and `tasks/cancel`
+/// passed on to the instance over the bus.
+async fn serve_shared(
+    server: &Arc<Inner>,
+    shared: &crate::state::SharedTaskStore,
+    mut record: TaskRecord,
+    method: &str,
+    params: Option<&RawValue>,
+) -> Result<JsonObject, ErrorObject> {
+    let unreachable = |error: mcpwire_ext_tasks::SharedTasksError| unreachable_store(&error);
+    let ttl = server.settings().task_limits.max_ttl;
+    let mut result = match Route::of(method) {
+        Some(Route::GetTask) => {
+            if !record.is_terminal()
+                && !shared
+                    .store
+                    .holds_lease(record.instance)
+                    .await
+                    .map_err(unreachable)?
+            {
+                record.fail_lost();
+                shared.store.save(&record, ttl).await.map_err(unreachable)?;
+            }
+            record.task
+        }
+        Some(Route::UpdateTask) => {
+            let answers: Answers = mcpwire_jsonrpc::decode_params(params)?;
+            announce(
+                server,
+                Announcement::TaskAnswered {
+                    task_id: record.id,
+                    owner: record.owner,
+                    answers: answers.input_responses,
+                },
+            )
+            .await;
+            JsonObject::new()
+        }
+        Some(Route::CancelTask) => {
+            if !record.is_terminal() {
+                record.cancel();
+                shared.store.save(&record, ttl).await.map_err(unreachable)?;
+                announce(
+                    server,
+                    Announcement::TaskCancelled {
+                        task_id: record.id,
+                        owner: record.owner,
+                    },
+                )
+                .await;
+            }
+            JsonObject::new()
+        }
+        _ => return Err(ErrorObject::method_not_found(method)),
+    };
+    result.insert("resultType".to_owned(), serde_json::Value::from("complete"));
+    Ok(result)
+}
+
+#[cfg(feature = "http")]
+/// Tells the instance running a shared task, when the server is on a deployment's bus.
+async fn announce(server: &Inner, announcement: Announcement) {
+    match server.broadcaster() {
+        Some(broadcaster) => broadcaster.announce(&announcement).await,
+        None => tracing::warn!("a shared task's instance cannot be told: the server is on no bus"),
+    }
+}
+
+#[cfg(feature = "http")]
+/// Acts on an announcement of another instance about a task this one runs: the answers of
+/// `tasks/update`, or `tasks/cancel`. A task this instance does not run is left alone.
+pub(crate) fn hear(server: &Inner, announcement: Announcement) {
+    match announcement {
+        Announcement::TaskAnswered {
+            task_id,
+            owner,
+            answers,
+        } => {
+            if let Ok(task) = server.task_store().get(Owner::new(owner), &task_id) {
+                let answers = answers.into_iter().collect();
+                if let Err(error) = task.answer(answers) {
+                    tracing::debug!(message = %error.message, "answers relayed for a task were refused");
+                }
+            }
+        }
+        Announcement::TaskCancelled { task_id, owner } => {
+            if let Ok(task) = server.task_store().get(Owner::new(owner), &task_id) {
+                task.cancel();
+            }
+        }
+        Announcement::ListChanged(_) | Announcement::ResourceUpdated(_) => {}
+    }
+}
+
+/// Without HTTP a server shares no tasks.
+#[cfg(not(feature = "http"))]
+async fn share(_: &Arc<Inner>, _: &Arc<StoredTask>) -> Result<(), ErrorObject> {
+    Ok(())
 }
 
 /// The part of the params of `subscriptions/listen` that names tasks.
