@@ -42,11 +42,13 @@
 
 mod events;
 mod sessions;
+mod tasks;
 
 use std::sync::Arc;
 
 pub use events::{Error, RedisEventStore};
 pub use sessions::{RedisBus, RedisSessionStore};
+pub use tasks::RedisTasks;
 
 /// Everything an instance of a deployment keeps in one Redis: the SSE event store, the
 /// session records and the bus, on one connection (and one more for the bus's subscription).
@@ -58,6 +60,8 @@ pub struct RedisDeployment {
     pub sessions: RedisSessionStore,
     /// The channel between the instances.
     pub bus: RedisBus,
+    /// The records of the tasks of the extension, and the instances' leases.
+    pub tasks: RedisTasks,
 }
 
 impl RedisDeployment {
@@ -74,7 +78,8 @@ impl RedisDeployment {
                 .await?;
         Ok(RedisDeployment {
             events: RedisEventStore::with_connection(connection.clone()).prefix(prefix),
-            sessions: RedisSessionStore::with_connection(connection).prefix(prefix),
+            sessions: RedisSessionStore::with_connection(connection.clone()).prefix(prefix),
+            tasks: RedisTasks::with_connection(connection).prefix(prefix),
             bus: RedisBus::connect(url, prefix).await?,
         })
     }

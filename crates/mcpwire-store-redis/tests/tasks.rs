@@ -1,0 +1,326 @@
+//! Tasks of the extension (2026-07-28) on three instances that share one Redis, behind a real
+//! HAProxy that balances every request round-robin: a task made on one instance is polled,
+//! answered and cancelled through the others, and a task whose instance dies ends `failed`
+//! within the lease instead of staying `working`.
+//!
+//! Each instance runs on a runtime of its own thread, so that killing it (dropping the
+//! runtime) ends everything it ran at once, as a killed process does.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use mcpwire_client::{Client, EraChoice, FollowLimits, TaskHandle, TaskStatus, ToolCall};
+use mcpwire_http::client::HttpClientBuilder;
+use mcpwire_http::server::{Config, serve};
+use mcpwire_server::{Context, Server, TaskLimits, Tool, ToolError, types};
+use mcpwire_store_redis::RedisDeployment;
+use mcpwire_test_support::balancer::Balancer;
+use mcpwire_test_support::redis::RedisServer;
+use serde_json::{Map, Value, json};
+use tokio::sync::Notify;
+
+const STEP: Duration = Duration::from_secs(20);
+/// The lease of each instance: a dead instance's tasks fail within it.
+const LEASE: Duration = Duration::from_millis(600);
+
+/// What the tools of every instance report, in order.
+#[derive(Clone, Default)]
+struct Reports(Arc<Mutex<Vec<String>>>);
+
+impl Reports {
+    fn push(&self, report: String) {
+        self.0.lock().unwrap().push(report);
+    }
+
+    fn find(&self, prefix: &str) -> Option<String> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|report| report.starts_with(prefix))
+            .cloned()
+    }
+
+    async fn wait_for(&self, prefix: &str) -> String {
+        tokio::time::timeout(STEP, async {
+            loop {
+                if let Some(report) = self.find(prefix) {
+                    return report;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("no report `{prefix}` in time"))
+    }
+}
+
+/// Reports the end of a tool's run, returned or dropped, and whether it was cancelled.
+struct EndReport {
+    context: Context,
+    reports: Reports,
+}
+
+impl Drop for EndReport {
+    fn drop(&mut self) {
+        let cancelled = self.context.is_cancelled();
+        self.reports.push(format!("ended cancelled={cancelled}"));
+    }
+}
+
+fn server(index: usize, reports: &Reports, gate: &Arc<Notify>, shared: &RedisDeployment) -> Server {
+    let gated = {
+        let (reports, gate) = (reports.clone(), Arc::clone(gate));
+        move |_: Map<String, Value>, context: Context| {
+            let (reports, gate) = (reports.clone(), Arc::clone(&gate));
+            async move {
+                context.continue_as_task().await;
+                reports.push(format!("started on {index}"));
+                let _end = EndReport { context, reports };
+                gate.notified().await;
+                Ok::<_, ToolError>("released")
+            }
+        }
+    };
+    let ask = |_: Map<String, Value>, context: Context| async move {
+        context.continue_as_task().await;
+        let form = serde_json::from_value(json!({
+            "message": "Name?",
+            "requestedSchema": {"type": "object", "properties": {"name": {"type": "string"}}}
+        }))
+        .map_err(|error| ToolError::new(error.to_string()))?;
+        let answer = context
+            .elicit(types::ElicitRequestParams::ElicitRequestFormParams(form))
+            .await?;
+        let name = answer
+            .content
+            .and_then(|content| content.get("name").cloned())
+            .map(|name| format!("{name:?}"))
+            .unwrap_or_default();
+        Ok::<_, ToolError>(format!("hello {name}"))
+    };
+    let no_arguments =
+        || serde_json::from_value(json!({"type": "object"})).expect("a schema object");
+    Server::builder("tasks", "1.0.0")
+        .tasks()
+        .task_limits(TaskLimits {
+            poll_interval: Duration::from_millis(10),
+            ..TaskLimits::default()
+        })
+        .shared_tasks(Arc::new(shared.tasks.clone()), LEASE)
+        .tool(
+            Tool::raw("gated", no_arguments(), gated)
+                .task_support(types::ToolExecutionTaskSupport::Required),
+        )
+        .tool(
+            Tool::raw("ask", no_arguments(), ask)
+                .task_support(types::ToolExecutionTaskSupport::Required),
+        )
+        .build()
+        .expect("the server builds")
+}
+
+/// One instance, on a runtime of its own thread.
+struct Instance {
+    address: SocketAddr,
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Instance {
+    fn start(index: usize, redis: &str, reports: &Reports, gate: &Arc<Notify>) -> Instance {
+        let (address_sender, address) = std::sync::mpsc::channel();
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let (redis, reports, gate) = (redis.to_owned(), reports.clone(), Arc::clone(gate));
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            runtime.block_on(async {
+                let shared = RedisDeployment::connect(&redis, "tasks-test")
+                    .await
+                    .expect("Redis is reachable");
+                let server = server(index, &reports, &gate, &shared);
+                let service = server.http_service(shared.configure(Config::default()));
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("a port");
+                address_sender
+                    .send(listener.local_addr().expect("an address"))
+                    .expect("the test waits");
+                tokio::spawn(serve(listener, service, std::future::pending()));
+            });
+            // Serves until told to stop, then drops everything at once.
+            let _ = stopped.recv();
+            runtime.shutdown_background();
+        });
+        let address = address.recv().expect("the instance starts");
+        Instance {
+            address,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// Ends the instance as a SIGKILL would: its tasks, connections and lease stop at once.
+    fn kill(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            thread.join().expect("the instance's thread ends");
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+struct Deployment {
+    _redis: RedisServer,
+    instances: Vec<Instance>,
+    balancer: Balancer,
+    reports: Reports,
+    gate: Arc<Notify>,
+}
+
+impl Deployment {
+    async fn start() -> Deployment {
+        let redis = RedisServer::start().await;
+        let reports = Reports::default();
+        let gate = Arc::new(Notify::new());
+        let instances: Vec<Instance> = (0..3)
+            .map(|index| Instance::start(index, &redis.url(), &reports, &gate))
+            .collect();
+        let addresses: Vec<SocketAddr> =
+            instances.iter().map(|instance| instance.address).collect();
+        let balancer = Balancer::start(&addresses).await;
+        Deployment {
+            _redis: redis,
+            instances,
+            balancer,
+            reports,
+            gate,
+        }
+    }
+
+    async fn client(&self) -> Client {
+        let transport = HttpClientBuilder::new(format!("http://{}/mcp", self.balancer.address()))
+            .streamable()
+            .expect("a transport");
+        Client::builder("tasks-client", "1.0.0")
+            .era(EraChoice::Modern)
+            .request_timeout(Some(STEP))
+            .tasks_extension(FollowLimits::default())
+            .elicitation(
+                |_: types::ElicitRequestParams, _: mcpwire_client::RequestContext| async move {
+                    serde_json::from_value::<types::ElicitResult>(
+                        json!({"action": "accept", "content": {"name": "Ada"}}),
+                    )
+                    .map_err(|error| mcpwire_client::ErrorObject::internal_error(error.to_string()))
+                },
+            )
+            .connect(transport)
+            .await
+            .expect("the client connects")
+    }
+}
+
+async fn start_task(client: &Client, tool: &str) -> TaskHandle {
+    match client
+        .start_tool_call(tool, json!({}))
+        .await
+        .expect("the call starts")
+    {
+        ToolCall::Task(task) => task,
+        ToolCall::Complete(result) => panic!("a task expected, got {result:?}"),
+    }
+}
+
+fn text_of(result: &types::CallToolResult) -> String {
+    match result.content.first() {
+        Some(types::ContentBlock::TextContent(text)) => text.text.clone(),
+        other => panic!("a text block expected, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_is_polled_answered_and_finished_through_the_other_instances() {
+    let deployment = Deployment::start().await;
+    let client = deployment.client().await;
+
+    // Its input request is answered with `tasks/update`, through any instance.
+    for _ in 0..3 {
+        let result = tokio::time::timeout(STEP, client.call_tool("ask", json!({})))
+            .await
+            .expect("the task ends in time")
+            .expect("the task completes");
+        assert_eq!(text_of(&result), "hello String(\"Ada\")");
+    }
+
+    // Polled through every instance while it runs, then to its result.
+    let mut task = start_task(&client, "gated").await;
+    deployment.reports.wait_for("started on").await;
+    for _ in 0..6 {
+        let result = task.poll().await.expect("every instance answers tasks/get");
+        assert!(result.is_none());
+        assert_eq!(task.status(), &TaskStatus::Working);
+    }
+    deployment.gate.notify_waiters();
+    let result = tokio::time::timeout(STEP, task)
+        .await
+        .expect("the task ends in time")
+        .expect("the task completes");
+    assert_eq!(text_of(&result), "released");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_cancelled_through_another_instance_stops_its_work() {
+    let deployment = Deployment::start().await;
+    let client = deployment.client().await;
+    let task = start_task(&client, "gated").await;
+    deployment.reports.wait_for("started on").await;
+    // The cancellation reaches the instance that runs the task, wherever it lands.
+    task.cancel().await.expect("tasks/cancel is acknowledged");
+    assert_eq!(
+        deployment.reports.wait_for("ended").await,
+        "ended cancelled=true"
+    );
+    let mut task = client.resume_task(task.id().to_owned());
+    for _ in 0..3 {
+        let error = task.poll().await.expect_err("the task was cancelled");
+        assert!(error.is_task_cancelled(), "{error}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_whose_instance_dies_fails_within_the_lease() {
+    let mut deployment = Deployment::start().await;
+    let client = deployment.client().await;
+    let task = start_task(&client, "gated").await;
+    let started = deployment.reports.wait_for("started on").await;
+    let index: usize = started["started on ".len()..].parse().expect("an index");
+    let killed = tokio::time::Instant::now();
+    deployment.instances[index].kill();
+
+    let error = tokio::time::timeout(STEP, task)
+        .await
+        .expect("the task ends in time")
+        .expect_err("a task nobody runs fails");
+    assert!(error.is_task_failed(), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("the server instance running the task stopped"),
+        "{error}"
+    );
+    assert!(
+        killed.elapsed() < LEASE + Duration::from_secs(5),
+        "failed within the lease and a few polls: {:?}",
+        killed.elapsed()
+    );
+}
