@@ -1,22 +1,27 @@
-//! Redis stores for mcpwire: state that outlives a request, kept where every server instance
-//! of a deployment reaches it.
+//! Redis stores for mcpwire, so that several instances of an MCP server serve one deployment
+//! behind an ordinary load balancer, without sticky sessions.
 //!
-//! [`RedisEventStore`] is the event store of Streamable HTTP resumption
-//! ([`mcpwire_http::server::EventStore`]) on Redis: each SSE stream's events are a Redis
-//! stream, with the bounds and the retention of the in-memory
-//! [`MemoryEventStore`](mcpwire_http::server::MemoryEventStore): per stream (events and
-//! bytes), per session and in total, the session's oldest events evicted first, a completed
-//! stream's events dropped after its retention, and a resume that would leave a gap refused.
+//! - [`RedisEventStore`]: the events of each SSE stream
+//!   ([`mcpwire_http::server::EventStore`]), with the bounds and the retention of the
+//!   in-memory [`MemoryEventStore`](mcpwire_http::server::MemoryEventStore), so that a client
+//!   resumes a stream on any instance;
+//! - [`RedisSessionStore`]: the records of Streamable HTTP sessions
+//!   ([`mcpwire_http::server::SessionStore`]), so that any instance serves any session;
+//! - [`RedisBus`]: the channel between instances ([`mcpwire_http::server::MessageBus`]), which
+//!   carries a client's answers and cancellations to the instance they are for, messages for
+//!   standalone streams, changes of sessions, and the server's announcements;
+//! - [`RedisTasks`]: the records of the tasks of the extension and the instances' leases
+//!   ([`mcpwire_ext_tasks::SharedTasks`]);
+//! - [`RedisDeployment`]: all four on one Redis, and a [`Config`](mcpwire_http::server::Config)
+//!   that uses them.
 //!
 //! ```no_run
-//! use std::sync::Arc;
-//!
 //! use mcpwire_http::server::Config;
-//! use mcpwire_store_redis::RedisEventStore;
+//! use mcpwire_store_redis::RedisDeployment;
 //!
 //! # async fn run() -> Result<(), mcpwire_store_redis::Error> {
-//! let store = RedisEventStore::connect("redis://127.0.0.1:6379/").await?.prefix("my-app");
-//! let config = Config::default().event_store(Arc::new(store));
+//! let shared = RedisDeployment::connect("redis://127.0.0.1:6379/", "my-app").await?;
+//! let config = shared.configure(Config::default());
 //! # let _ = config;
 //! # Ok(())
 //! # }
@@ -24,22 +29,22 @@
 //!
 //! # Keys
 //!
-//! Every key starts with the store's [`prefix`](RedisEventStore::prefix) (`mcpwire` by
-//! default). A session's keys share the hash tag `{<prefix>:s:<session id>}`, and the global
-//! accounting has `{<prefix>:g}`, so the store works on Redis Cluster: each operation is one
-//! Lua script on one session's slot, followed by one on the global slot. Keys of a session
-//! that no instance ended (its instance died) expire after
-//! [`session_ttl`](RedisEventStore::session_ttl).
+//! Every key starts with the deployment's prefix (`mcpwire` by default). A session's keys
+//! (its record and its events) share the hash tag `{<prefix>:s:<session id>}`, a task's record
+//! has `{<prefix>:t:<task id>}`, an instance's lease `{<prefix>:i:<instance>}`, and the event
+//! store's global accounting `{<prefix>:g}`, so the stores work on Redis Cluster. The bus is
+//! the pub/sub channel `<prefix>:bus`.
 //!
 //! # Failures
 //!
-//! [`RedisEventStore::connect`] fails when Redis cannot be reached. While serving, an
-//! operation that fails (Redis gone) is the service's [`Error::is_store`]: the event is still
-//! sent on the live connection, but cannot be replayed, and a resume is refused. The
-//! connection comes back by itself when Redis does.
+//! Connecting fails when Redis cannot be reached. While serving, an operation that fails
+//! (Redis gone) is the service's [`Error::is_store`]: a request that needs Redis is refused
+//! (`503`, or `-32603` naming the store), an event is still sent on the live connection but
+//! cannot be replayed. The connections come back by themselves when Redis does.
 //!
 //! [`Error::is_store`]: mcpwire_http::server::Error::is_store
 
+mod connection;
 mod events;
 mod sessions;
 mod tasks;
@@ -74,7 +79,7 @@ impl RedisDeployment {
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, Error> {
         let client = redis::Client::open(url)?;
         let connection =
-            redis::aio::ConnectionManager::new_with_config(client, sessions::connection_config())
+            redis::aio::ConnectionManager::new_with_config(client, connection::connection_config())
                 .await?;
         Ok(RedisDeployment {
             events: RedisEventStore::with_connection(connection.clone()).prefix(prefix),

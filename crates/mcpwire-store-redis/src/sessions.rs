@@ -8,20 +8,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::StreamExt as _;
 use mcpwire_http::server::{BoxFuture, MessageBus, SessionRecord, SessionStore};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 use tokio::sync::mpsc;
 
+use crate::connection::connection_config;
 use crate::events::Error;
-
-/// The settings every connection of this crate is made with: a bounded wait for Redis, a few
-/// quick retries, and reconnection when Redis comes back.
-pub(crate) fn connection_config() -> ConnectionManagerConfig {
-    ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(Duration::from_secs(2)))
-        .set_response_timeout(Some(Duration::from_secs(2)))
-        .set_number_of_retries(2)
-        .set_max_delay(Duration::from_millis(500))
-}
 
 /// Runs `operation` on a clone of `connection`, and once more when it failed because the
 /// connection had dropped: the connection manager reconnects on such a failure, so the first

@@ -31,7 +31,7 @@ impl RedisTasks {
     pub async fn connect(url: &str) -> Result<Self, Error> {
         let client = redis::Client::open(url)?;
         let connection =
-            ConnectionManager::new_with_config(client, crate::sessions::connection_config())
+            ConnectionManager::new_with_config(client, crate::connection::connection_config())
                 .await?;
         Ok(Self::with_connection(connection))
     }

@@ -1,0 +1,15 @@
+//! How every connection of this crate to Redis is made.
+
+use std::time::Duration;
+
+use redis::aio::ConnectionManagerConfig;
+
+/// The settings every connection of this crate is made with: a bounded wait for Redis, a few
+/// quick retries, and reconnection when Redis comes back.
+pub(crate) fn connection_config() -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_response_timeout(Some(Duration::from_secs(2)))
+        .set_number_of_retries(2)
+        .set_max_delay(Duration::from_millis(500))
+}
