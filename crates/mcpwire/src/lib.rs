@@ -13,7 +13,7 @@
 //! | `auth` | [`auth`]: OAuth 2.1 as MCP specifies it over HTTP, the bearer layer that protects a server and the login layer of the HTTP client |
 //! | `ext-client-credentials`, `ext-workload-identity`, `ext-dpop`, `ext-enterprise-auth` | [`ext`]: the official authorization extensions on top of `auth`, the client credentials grant, workload identity federation, DPoP-bound tokens, enterprise-managed authorization |
 //! | `tasks` | tasks (2025-11-25, and the 2026-07-28 extension on the server) in the roles that are on: tools run as tasks, calls followed as tasks |
-//! | `store-redis` | [`store`]: stores on Redis that the server instances of one deployment share (the SSE event store of resumption) |
+//! | `store-redis` | [`store`]: stores on Redis that the server instances of one deployment share (resumption's events, session records, the bus between instances, shared tasks) |
 //! | `full` | all of them |
 //!
 //! [`prelude`] holds the names most programs use; [`types`] the wire types the role APIs
@@ -91,7 +91,8 @@ pub use mcpwire_http as http;
 /// Stores that many server instances of one deployment share, each behind its feature.
 #[cfg(feature = "store-redis")]
 pub mod store {
-    /// On Redis: the SSE event store of Streamable HTTP resumption.
+    /// On Redis: the SSE event store of resumption, the session records, the bus between
+    /// instances and the shared tasks of the extension.
     pub use mcpwire_store_redis as redis;
 }
 #[cfg(feature = "server")]

@@ -427,8 +427,12 @@ impl Session {
             .await;
         shared.save_failed.store(saved.is_err(), Ordering::Release);
         saved?;
-        shared.saved.store(true, Ordering::Release);
+        // No other instance can hold a copy of a session before its first record.
+        let first = !shared.saved.swap(true, Ordering::AcqRel);
         *lock(&shared.renewed) = Instant::now();
+        if first {
+            return Ok(());
+        }
         let changed = Signal::Changed { initialized, state };
         if let Err(error) = shared.cluster.publish(&self.id, changed).await {
             tracing::debug!(%error, "the other instances could not be told a session changed");
