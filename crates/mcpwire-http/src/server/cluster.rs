@@ -102,6 +102,18 @@ pub(crate) enum Signal {
     Changed { initialized: bool, state: Bytes },
     /// The session ended (`DELETE`, or its end everywhere).
     Ended,
+    /// A client resumed a request's stream on the sender's instance: the copy that runs the
+    /// request is asked to pass on the stream's events from now on.
+    Follow { stream: u64 },
+    /// The copy that runs a followed stream's request passes its events on from now on.
+    Followed { stream: u64 },
+    /// An event of a followed stream, the last one (the response) marked.
+    Event {
+        stream: u64,
+        sequence: u64,
+        last: bool,
+        message: Bytes,
+    },
 }
 
 /// One frame: the instance that sent it, the session it is about, and what it says.
@@ -117,12 +129,30 @@ const FRAME_VERSION: u8 = 1;
 
 impl Frame {
     pub(crate) fn encode(&self) -> Bytes {
-        let (kind, initialized, payload): (u8, bool, &[u8]) = match &self.signal {
-            Signal::FromClient(message) => (1, false, message),
-            Signal::Standalone(message) => (2, false, message),
-            Signal::Changed { initialized, state } => (3, *initialized, state),
-            Signal::Ended => (4, false, &[]),
+        let numbered = |first: u64, second: Option<u64>, message: &[u8]| {
+            let mut payload = Vec::with_capacity(16 + message.len());
+            payload.extend_from_slice(&first.to_be_bytes());
+            if let Some(second) = second {
+                payload.extend_from_slice(&second.to_be_bytes());
+            }
+            payload.extend_from_slice(message);
+            payload
         };
+        let (kind, initialized, payload): (u8, bool, std::borrow::Cow<'_, [u8]>) =
+            match &self.signal {
+                Signal::FromClient(message) => (1, false, message.as_ref().into()),
+                Signal::Standalone(message) => (2, false, message.as_ref().into()),
+                Signal::Changed { initialized, state } => (3, *initialized, state.as_ref().into()),
+                Signal::Ended => (4, false, (&[][..]).into()),
+                Signal::Follow { stream } => (5, false, numbered(*stream, None, &[]).into()),
+                Signal::Followed { stream } => (6, false, numbered(*stream, None, &[]).into()),
+                Signal::Event {
+                    stream,
+                    sequence,
+                    last,
+                    message,
+                } => (7, *last, numbered(*stream, Some(*sequence), message).into()),
+            };
         let session = self.session.as_bytes();
         let mut frame = BytesMut::with_capacity(12 + session.len() + payload.len());
         frame.put_u8(FRAME_VERSION);
@@ -132,7 +162,7 @@ impl Frame {
         // Session ids are at most 255 bytes: the service makes them 64.
         frame.put_u8(u8::try_from(session.len()).unwrap_or(u8::MAX));
         frame.put_slice(&session[..session.len().min(255)]);
-        frame.put_slice(payload);
+        frame.put_slice(&payload);
         frame.freeze()
     }
 
@@ -152,6 +182,10 @@ impl Frame {
         let session = std::str::from_utf8(&rest[..length]).ok()?.to_owned();
         let start = frame.len() - (rest.len() - length);
         let payload = frame.slice(start..);
+        let number = |at: usize| -> Option<u64> {
+            let bytes = payload.get(at..at + 8)?;
+            Some(u64::from_be_bytes(bytes.try_into().ok()?))
+        };
         let signal = match kind {
             1 => Signal::FromClient(payload),
             2 => Signal::Standalone(payload),
@@ -160,6 +194,14 @@ impl Frame {
                 state: payload,
             },
             4 if payload.is_empty() => Signal::Ended,
+            5 if payload.len() == 8 => Signal::Follow { stream: number(0)? },
+            6 if payload.len() == 8 => Signal::Followed { stream: number(0)? },
+            7 if payload.len() >= 16 => Signal::Event {
+                stream: number(0)?,
+                sequence: number(8)?,
+                last: initialized == 1,
+                message: payload.slice(16..),
+            },
             _ => return None,
         };
         Some(Frame {
@@ -264,6 +306,14 @@ mod tests {
                 state: Bytes::new(),
             },
             Signal::Ended,
+            Signal::Follow { stream: 1 << 40 },
+            Signal::Followed { stream: 3 },
+            Signal::Event {
+                stream: 9,
+                sequence: 4,
+                last: true,
+                message: Bytes::from_static(b"{}"),
+            },
         ] {
             let frame = Frame {
                 instance: 0x0102_0304_0506_0708,

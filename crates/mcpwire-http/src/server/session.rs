@@ -33,6 +33,10 @@ const INITIALIZED: &str = "notifications/initialized";
 /// instance a client resumes it on knows to keep it open as its own standalone stream.
 const STANDALONE_STREAM: u64 = 1 << 31;
 
+/// How long a resumed stream of another copy waits for that copy to say it follows: a copy
+/// that does not answer has gone with its instance, and the stream's request with it.
+const FOLLOW_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// How many requests to the client a shared session's copy remembers as its own, for routing
 /// their answers: as many as the engine lets wait by default.
 const MAX_OUTBOUND: usize = 1024;
@@ -127,6 +131,8 @@ struct Routes {
     backlog: VecDeque<(Instant, Bytes)>,
     /// Whether standalone streams are numbered with [`STANDALONE_STREAM`] (a shared session).
     mark_standalone: bool,
+    /// The streams this copy asked to follow, until the copy running their request answers.
+    following: HashMap<u64, oneshot::Sender<()>>,
 }
 
 enum Route {
@@ -135,11 +141,18 @@ enum Route {
     Streaming(u64),
 }
 
+#[derive(Default)]
 struct StreamState {
     next_sequence: u64,
     /// The open connection of the stream, if any.
     live: Option<mpsc::Sender<Bytes>>,
     standalone: bool,
+    /// Whether another instance follows this stream, resumed there: each event goes on the
+    /// bus too.
+    relayed: bool,
+    /// Whether this is a stream of another copy, resumed here and followed over the bus;
+    /// `next_sequence` is then the next event the client should see.
+    follower: bool,
 }
 
 impl StreamState {
@@ -511,7 +524,7 @@ impl Session {
                 let stalled = {
                     let mut routes = self.routes.lock().await;
                     match routes.live_standalone() {
-                        Some(stream) => self.append(&mut routes, stream, bytes).await,
+                        Some(stream) => self.append(&mut routes, stream, bytes, false).await,
                         None => return,
                     }
                 };
@@ -531,6 +544,93 @@ impl Session {
             Signal::Ended => {
                 self.end_here().await;
             }
+            Signal::Follow { stream } => {
+                let runs_here = {
+                    let mut routes = self.routes.lock().await;
+                    match routes.streams.get_mut(&stream) {
+                        Some(state) if !state.standalone && !state.follower => {
+                            state.relayed = true;
+                            true
+                        }
+                        _ => false,
+                    }
+                };
+                if runs_here && let Some(shared) = &self.shared {
+                    let followed = Signal::Followed { stream };
+                    if let Err(error) = shared.cluster.publish(&self.id, followed).await {
+                        tracing::debug!(%error, stream, "a follower of a stream could not be told");
+                    }
+                }
+            }
+            Signal::Followed { stream } => {
+                if let Some(followed) = self.routes.lock().await.following.remove(&stream) {
+                    let _ = followed.send(());
+                }
+            }
+            Signal::Event {
+                stream,
+                sequence,
+                last,
+                message,
+            } => self.follow_event(stream, sequence, last, message).await,
+        }
+    }
+
+    /// Passes an event of a stream this copy follows on to the client, after those it missed
+    /// (read from the store): each event once, in order.
+    async fn follow_event(&self, stream: u64, sequence: u64, last: bool, message: Bytes) {
+        let mut routes = self.routes.lock().await;
+        let Some(next) = routes
+            .streams
+            .get(&stream)
+            .filter(|state| state.follower)
+            .map(|state| state.next_sequence)
+        else {
+            return;
+        };
+        if sequence < next {
+            return;
+        }
+        let mut events = Vec::new();
+        if sequence > next {
+            match self
+                .config
+                .event_store
+                .replay(&self.id, stream, next - 1)
+                .await
+            {
+                Ok(missed) => events.extend(
+                    missed
+                        .into_iter()
+                        .filter(|(missed, _)| (next..sequence).contains(missed)),
+                ),
+                Err(error) => {
+                    tracing::debug!(%error, stream, "a followed stream's gap cannot be filled");
+                    // The client resumes again, from what it has.
+                    routes.streams.remove(&stream);
+                    return;
+                }
+            }
+        }
+        events.push((sequence, message));
+        let Some(state) = routes.streams.get_mut(&stream) else {
+            return;
+        };
+        for (sequence, message) in &events {
+            let sent = state.live.as_ref().is_some_and(|live| {
+                live.try_send(message_event(stream, *sequence, message))
+                    .is_ok()
+            });
+            if !sent {
+                // Gone, or too slow: the client resumes again, from what it has.
+                routes.streams.remove(&stream);
+                return;
+            }
+            state.next_sequence = sequence + 1;
+        }
+        if last {
+            // The response went: the connection ends after it.
+            routes.streams.remove(&stream);
         }
     }
 
@@ -749,7 +849,7 @@ impl Session {
         let backlog = std::mem::take(&mut routes.backlog);
         for (sent, message) in backlog {
             if sent.elapsed() <= STANDALONE_BACKLOG_AGE {
-                let _ = self.append(&mut routes, stream, message).await;
+                let _ = self.append(&mut routes, stream, message, false).await;
             }
         }
         let prefix = VecDeque::from([priming_event(&event_id(stream, 0), self.config.sse_retry)]);
@@ -821,24 +921,98 @@ impl Session {
                 stream,
                 StreamState {
                     next_sequence: last + 1,
-                    live: None,
                     standalone: true,
+                    ..StreamState::default()
                 },
             );
         }
-        let live = if next_sequence.is_some() || moves_here {
+        let last = replayed.last().map_or(after, |(sequence, _)| *sequence);
+        // A request's stream of a shared session that another copy runs is followed here,
+        // over the bus, unless its response is among the events replayed.
+        let follows = next_sequence.is_none()
+            && !moves_here
+            && routes.mark_standalone
+            && stream & STANDALONE_STREAM == 0
+            && !replayed
+                .last()
+                .is_some_and(|(_, message)| is_response(message));
+        let following = if follows {
+            routes.streams.insert(
+                stream,
+                StreamState {
+                    next_sequence: last + 1,
+                    follower: true,
+                    ..StreamState::default()
+                },
+            );
+            let (followed, answered) = oneshot::channel();
+            routes.following.insert(stream, followed);
+            Some(answered)
+        } else {
+            None
+        };
+        let live = if next_sequence.is_some() || moves_here || follows {
             let (sender, receiver) = mpsc::channel(self.config.stream_queue);
             routes.attach(stream, sender);
             Some(receiver)
         } else {
             None
         };
+        drop(routes);
+        let mut live = live;
+        if let Some(answered) = following
+            && !self.follow(stream, answered).await
+        {
+            // Nobody runs the stream's request any more: its instance went away with it.
+            let mut routes = self.routes.lock().await;
+            routes.streams.remove(&stream);
+            routes.following.remove(&stream);
+            drop(routes);
+            // Unless it ended meanwhile, and its last events are in the store.
+            let ended = self
+                .config
+                .event_store
+                .replay(&self.id, stream, last)
+                .await
+                .unwrap_or_default();
+            if replayed.is_empty() && ended.is_empty() {
+                return Err(Refusal::Unresumable(format!(
+                    "cannot resume after event {}: the request of this stream is no longer running",
+                    event_id(stream, after)
+                )));
+            }
+            for (sequence, message) in &ended {
+                prefix.push_back(message_event(stream, *sequence, message));
+            }
+            // The client gets the events it missed, and resumes again after them.
+            live = None;
+        }
         Ok(ResponseBody::sse(
             prefix,
             live,
             self.config.keep_alive,
             Some(activity),
         ))
+    }
+
+    /// Asks the copy that runs the request of `stream` to pass its events on; `true` once it
+    /// said it does, within [`FOLLOW_WAIT`].
+    async fn follow(&self, stream: u64, answered: oneshot::Receiver<()>) -> bool {
+        let Some(shared) = &self.shared else {
+            return false;
+        };
+        if let Err(error) = shared
+            .cluster
+            .publish(&self.id, Signal::Follow { stream })
+            .await
+        {
+            tracing::debug!(%error, stream, "a stream of another instance cannot be followed");
+            return false;
+        }
+        matches!(
+            tokio::time::timeout(FOLLOW_WAIT, answered).await,
+            Ok(Ok(()))
+        )
     }
 
     /// Routes one outbound message to the stream it belongs on.
@@ -901,7 +1075,7 @@ impl Session {
                     routes.attach(stream, sender);
                     routes.requests.insert(id, Route::Streaming(stream));
                     // A new connection's queue has room for its first event.
-                    let _ = self.append(&mut routes, stream, bytes).await;
+                    let _ = self.append(&mut routes, stream, bytes, false).await;
                     let prefix = VecDeque::from([priming_event(
                         &event_id(stream, 0),
                         self.config.sse_retry,
@@ -920,7 +1094,7 @@ impl Session {
                     }
                 }
                 Route::Streaming(stream) => {
-                    let stalled = self.append(&mut routes, stream, bytes).await;
+                    let stalled = self.append(&mut routes, stream, bytes, is_final).await;
                     if is_final {
                         // Dropping the stream's sender ends its connection once the client has
                         // read the response; its events stay in the store for a late resume,
@@ -960,7 +1134,7 @@ impl Session {
             .max_by_key(|(id, stream)| (stream.is_live(), **id))
             .map(|(id, _)| *id);
         match standalone {
-            Some(stream) => Ok(self.append(&mut routes, stream, bytes).await),
+            Some(stream) => Ok(self.append(&mut routes, stream, bytes, false).await),
             None => {
                 // No stream yet: the message waits for one, within bounds of count and age.
                 if routes.backlog.len() >= self.config.stream_queue {
@@ -975,7 +1149,13 @@ impl Session {
 
     /// Stores the next event of `stream` and queues it on the stream's connection; returns the
     /// event instead when that queue is full.
-    async fn append(&self, routes: &mut Routes, stream: u64, message: Bytes) -> Option<Stalled> {
+    async fn append(
+        &self,
+        routes: &mut Routes,
+        stream: u64,
+        message: Bytes,
+        last: bool,
+    ) -> Option<Stalled> {
         let state = routes.streams.get_mut(&stream)?;
         let sequence = state.next_sequence;
         state.next_sequence += 1;
@@ -986,6 +1166,20 @@ impl Session {
             .await
         {
             tracing::debug!(%error, stream, "an event could not be stored for resumption");
+        }
+        if state.relayed
+            && let Some(shared) = &self.shared
+        {
+            // Stored first: a follower that finds a gap fills it from the store.
+            let event = Signal::Event {
+                stream,
+                sequence,
+                last,
+                message: message.clone(),
+            };
+            if let Err(error) = shared.cluster.publish(&self.id, event).await {
+                tracing::debug!(%error, stream, "an event could not reach the instance following its stream");
+            }
         }
         let live = state.live.as_ref()?;
         match live.try_send(message_event(stream, sequence, &message)) {
@@ -1069,8 +1263,8 @@ impl Routes {
             stream,
             StreamState {
                 next_sequence: 1,
-                live: None,
                 standalone,
+                ..StreamState::default()
             },
         );
         stream
@@ -1101,4 +1295,12 @@ pub(crate) fn cancelled_request(message: &Message) -> Option<RequestId> {
     serde_json::from_str::<Params>(params.get())
         .ok()
         .map(|params| params.request_id)
+}
+
+/// Whether `message`, as stored, is a response: the last event of a request's stream.
+fn is_response(message: &[u8]) -> bool {
+    matches!(
+        Message::parse(message),
+        Ok(Message::Response(_) | Message::Error(_))
+    )
 }
