@@ -1,7 +1,12 @@
-//! Tasks of the extension (2026-07-28) on three instances that share one Redis, behind a real
-//! HAProxy that balances every request round-robin: a task made on one instance is polled,
-//! answered and cancelled through the others, and a task whose instance dies ends `failed`
-//! within the lease instead of staying `working`.
+//! Three instances that share one Redis, behind a real HAProxy that balances every request
+//! round-robin, one of which dies:
+//!
+//! - tasks of the extension (2026-07-28): a task made on one instance is polled, answered and
+//!   cancelled through the others, and a task whose instance dies ends `failed` within the
+//!   lease instead of staying `working`;
+//! - a request's SSE stream resumed on another instance than the one running the request
+//!   follows it there, every event once and in order, to the response; when that instance
+//!   dies, the client gets every stored event and then a refusal, never a stream that hangs.
 //!
 //! Each instance runs on a runtime of its own thread, so that killing it (dropping the
 //! runtime) ends everything it ran at once, as a killed process does.
@@ -100,6 +105,26 @@ fn server(index: usize, reports: &Reports, gate: &Arc<Notify>, shared: &RedisDep
             .unwrap_or_default();
         Ok::<_, ToolError>(format!("hello {name}"))
     };
+    let chatty = {
+        let (reports, gate) = (reports.clone(), Arc::clone(gate));
+        move |arguments: Map<String, Value>, context: Context| {
+            let (reports, gate) = (reports.clone(), Arc::clone(&gate));
+            async move {
+                reports.push(format!("chatting on {index}"));
+                let before = arguments.get("before").and_then(Value::as_u64).unwrap_or(0);
+                for line in 0..before {
+                    context
+                        .log(types::LoggingLevel::Info, None, json!({"line": line}))
+                        .await?;
+                }
+                gate.notified().await;
+                context
+                    .log(types::LoggingLevel::Info, None, json!({"line": before}))
+                    .await?;
+                Ok::<_, ToolError>("chatted")
+            }
+        }
+    };
     let no_arguments =
         || serde_json::from_value(json!({"type": "object"})).expect("a schema object");
     Server::builder("tasks", "1.0.0")
@@ -117,6 +142,7 @@ fn server(index: usize, reports: &Reports, gate: &Arc<Notify>, shared: &RedisDep
             Tool::raw("ask", no_arguments(), ask)
                 .task_support(types::ToolExecutionTaskSupport::Required),
         )
+        .tool(Tool::raw("chatty", no_arguments(), chatty))
         .build()
         .expect("the server builds")
 }
@@ -323,4 +349,206 @@ async fn a_task_whose_instance_dies_fails_within_the_lease() {
         "failed within the lease and a few polls: {:?}",
         killed.elapsed()
     );
+}
+
+/// An HTTP exchange straight with one instance, past the balancer, read as it comes.
+struct Exchange {
+    stream: tokio::net::TcpStream,
+    text: String,
+}
+
+impl Exchange {
+    /// Sends `request` (head and body) to `address`.
+    async fn send(address: SocketAddr, request: String) -> Exchange {
+        use tokio::io::AsyncWriteExt as _;
+        let mut stream = tokio::net::TcpStream::connect(address)
+            .await
+            .expect("the instance listens");
+        stream.write_all(request.as_bytes()).await.expect("sent");
+        Exchange {
+            stream,
+            text: String::new(),
+        }
+    }
+
+    async fn post(address: SocketAddr, session: Option<&str>, body: &Value) -> Exchange {
+        let body = body.to_string();
+        let session = session
+            .map(|session| {
+                format!("Mcp-Session-Id: {session}\r\nMCP-Protocol-Version: 2025-11-25\r\n")
+            })
+            .unwrap_or_default();
+        Exchange::send(
+            address,
+            format!(
+                "POST /mcp HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+                 Accept: application/json, text/event-stream\r\n{session}\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+        )
+        .await
+    }
+
+    async fn resume(address: SocketAddr, session: &str, last_event_id: &str) -> Exchange {
+        Exchange::send(
+            address,
+            format!(
+                "GET /mcp HTTP/1.1\r\nHost: {address}\r\nAccept: text/event-stream\r\n\
+                 Mcp-Session-Id: {session}\r\nMCP-Protocol-Version: 2025-11-25\r\n\
+                 Last-Event-ID: {last_event_id}\r\nConnection: close\r\n\r\n"
+            ),
+        )
+        .await
+    }
+
+    /// Reads until `needle` was seen `times` times in all.
+    async fn until(&mut self, needle: &str, times: usize) {
+        use tokio::io::AsyncReadExt as _;
+        tokio::time::timeout(STEP, async {
+            while self.text.matches(needle).count() < times {
+                let mut buffer = [0u8; 4096];
+                let read = self.stream.read(&mut buffer).await.expect("reads");
+                assert!(read > 0, "the response ended early: {}", self.text);
+                self.text
+                    .push_str(&String::from_utf8_lossy(&buffer[..read]));
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("`{needle}` was not seen {times} times: {}", self.text));
+    }
+
+    /// Reads to the end of the response.
+    async fn read_to_end(&mut self) {
+        use tokio::io::AsyncReadExt as _;
+        let mut rest = Vec::new();
+        tokio::time::timeout(STEP, self.stream.read_to_end(&mut rest))
+            .await
+            .expect("the response ends in time")
+            .expect("reads");
+        self.text.push_str(&String::from_utf8_lossy(&rest));
+    }
+
+    /// The numbers of the `{"line": N}` log messages read, in order.
+    fn lines(&self) -> Vec<u64> {
+        self.text
+            .split("\"line\":")
+            .skip(1)
+            .filter_map(|rest| {
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                digits.parse().ok()
+            })
+            .collect()
+    }
+
+    /// The id of the last event read.
+    fn last_event_id(&self) -> String {
+        self.text
+            .lines()
+            .rev()
+            .find_map(|line| line.strip_prefix("id: "))
+            .expect("an event with an id")
+            .trim()
+            .to_owned()
+    }
+
+    /// The `Mcp-Session-Id` of the response's head.
+    fn session(&self) -> String {
+        self.text
+            .lines()
+            .find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.eq_ignore_ascii_case("mcp-session-id")
+                    .then(|| value.trim().to_owned())
+            })
+            .expect("the response names its session")
+    }
+}
+
+/// A legacy session made on `made` and initialized on `other`.
+async fn session(made: SocketAddr, other: SocketAddr) -> String {
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "raw", "version": "1.0.0"}}});
+    let mut made = Exchange::post(made, None, &initialize).await;
+    made.read_to_end().await;
+    assert!(made.text.starts_with("HTTP/1.1 200"), "{}", made.text);
+    let session = made.session();
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    let mut done = Exchange::post(other, Some(&session), &initialized).await;
+    done.read_to_end().await;
+    assert!(done.text.starts_with("HTTP/1.1 202"), "{}", done.text);
+    session
+}
+
+fn chatty_call(id: u64, before: u64) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+        "params": {"name": "chatty", "arguments": {"before": before}}})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_resumed_on_another_instance_follows_its_request_there() {
+    let deployment = Deployment::start().await;
+    let [first, second, third] = [0, 1, 2].map(|index| deployment.instances[index].address);
+    let session = session(first, second).await;
+
+    // The request runs on the first instance; its stream breaks after three events.
+    let mut call = Exchange::post(first, Some(&session), &chatty_call(2, 5)).await;
+    call.until("\"line\":", 3).await;
+    let seen = call.lines();
+    let last = call.last_event_id();
+    drop(call);
+    deployment.reports.wait_for("chatting on 0").await;
+
+    // Resumed on the third: what it missed from the store, then the rest live, to the end.
+    let mut resumed = Exchange::resume(third, &session, &last).await;
+    resumed.until("\"line\":4", 1).await;
+    deployment.gate.notify_waiters();
+    resumed.read_to_end().await;
+    assert!(
+        resumed.text.contains("chatted"),
+        "the response came: {}",
+        resumed.text
+    );
+    let mut lines = seen;
+    lines.extend(resumed.lines());
+    assert_eq!(
+        lines,
+        (0..=5).collect::<Vec<_>>(),
+        "each event once, in order"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_whose_instance_dies_is_replayed_then_refused() {
+    let mut deployment = Deployment::start().await;
+    let [first, second, third] = [0, 1, 2].map(|index| deployment.instances[index].address);
+    let session = session(second, third).await;
+
+    let mut call = Exchange::post(first, Some(&session), &chatty_call(3, 6)).await;
+    call.until("\"line\":", 2).await;
+    let seen = call.lines();
+    let last = call.last_event_id();
+    deployment.reports.wait_for("chatting on 0").await;
+    // Every event of the first instance is stored before it is sent; then the instance dies.
+    call.until("\"line\":5", 1).await;
+    drop(call);
+    deployment.instances[0].kill();
+
+    let mut resumed = Exchange::resume(third, &session, &last).await;
+    resumed.read_to_end().await;
+    assert!(resumed.text.starts_with("HTTP/1.1 200"), "{}", resumed.text);
+    let mut lines = seen;
+    lines.extend(resumed.lines());
+    assert_eq!(
+        lines,
+        (0..6).collect::<Vec<_>>(),
+        "every stored event once, in order"
+    );
+
+    // Nothing more will come: resuming again is refused, so the client fails the request.
+    let mut again = Exchange::resume(second, &session, &resumed.last_event_id()).await;
+    again.read_to_end().await;
+    assert!(again.text.starts_with("HTTP/1.1 400"), "{}", again.text);
+    assert!(again.text.contains("no longer running"), "{}", again.text);
 }
