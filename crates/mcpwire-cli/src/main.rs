@@ -6,12 +6,12 @@
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
-use mcpwire_cli::reference;
+use mcpwire_cli::{deployment, reference};
 use tracing_subscriber::EnvFilter;
 
 /// mcpwire, a Rust implementation of the Model Context Protocol.
@@ -122,7 +122,7 @@ fn main() -> ExitCode {
 async fn run_serve(serve: Serve) -> anyhow::Result<()> {
     let mut builder = reference::register(reference::builder());
     if let Some(path) = &serve.request_state_key_file {
-        builder = builder.request_state_key(read_request_state_key(path)?);
+        builder = builder.request_state_key(deployment::read_request_state_key(path)?);
     }
     let server = builder.build().context("building the reference server")?;
     let tools = server.tool_names();
@@ -183,25 +183,6 @@ async fn run_serve(serve: Serve) -> anyhow::Result<()> {
             .context("serving HTTP")?;
     }
     Ok(())
-}
-
-/// Reads the `requestState` key of `--request-state-key-file`: 64 hex digits, white space
-/// around them ignored. The errors never quote the file, which holds a secret.
-fn read_request_state_key(path: &Path) -> anyhow::Result<[u8; 32]> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading the request-state key file {}", path.display()))?;
-    let digits = text.trim();
-    anyhow::ensure!(
-        digits.len() == 64 && digits.bytes().all(|digit| digit.is_ascii_hexdigit()),
-        "the request-state key file {} must hold exactly 64 hex digits (a 32-byte key, e.g. from `openssl rand -hex 32`)",
-        path.display()
-    );
-    let mut key = [0; 32];
-    for (byte, pair) in key.iter_mut().zip(digits.as_bytes().chunks_exact(2)) {
-        let pair = std::str::from_utf8(pair).expect("hex digits are ASCII");
-        *byte = u8::from_str_radix(pair, 16).expect("two hex digits are a byte");
-    }
-    Ok(key)
 }
 
 /// The event stream of the legacy HTTP+SSE transport, with `--legacy-sse`.
