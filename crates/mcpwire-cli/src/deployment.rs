@@ -1,5 +1,5 @@
 //! What the instances of one deployment share besides Redis: the `requestState` key, read
-//! from a file that every instance is given.
+//! from a file that every instance is given, and the names a load balancer is reached by.
 
 use std::io;
 use std::path::Path;
@@ -46,4 +46,22 @@ pub fn read_request_state_key(path: &Path) -> io::Result<[u8; 32]> {
         *byte = u8::from_str_radix(pair, 16).expect("two hex digits are a byte");
     }
     Ok(key)
+}
+
+/// The loopback names, which the HTTP server accepts in `Host` with any port by default.
+pub const LOOPBACK_NAMES: [&str; 3] = ["127.0.0.1", "localhost", "[::1]"];
+
+/// The `Host` names to accept when `extra` ones are added (`--allowed-host`): the loopback
+/// names, which a list of allowed hosts would otherwise replace, then `extra`.
+///
+/// ```
+/// let hosts = mcpwire_cli::deployment::hosts_besides_loopback(["mcp.example".to_owned()]);
+/// assert_eq!(hosts, ["127.0.0.1", "localhost", "[::1]", "mcp.example"]);
+/// ```
+pub fn hosts_besides_loopback(extra: impl IntoIterator<Item = String>) -> Vec<String> {
+    LOOPBACK_NAMES
+        .map(str::to_owned)
+        .into_iter()
+        .chain(extra)
+        .collect()
 }

@@ -144,12 +144,7 @@ async fn run_serve(serve: Serve) -> anyhow::Result<()> {
         let bound = listener.local_addr().context("reading the bound address")?;
         let mut config = mcpwire_server::HttpConfig::default().json_responses(!serve.always_sse);
         if !serve.allowed_hosts.is_empty() {
-            config = config.allowed_hosts(
-                LOOPBACK_NAMES
-                    .map(str::to_owned)
-                    .into_iter()
-                    .chain(serve.allowed_hosts),
-            );
+            config = config.allowed_hosts(deployment::hosts_besides_loopback(serve.allowed_hosts));
         }
         if !serve.allowed_origins.is_empty() {
             config = config.allowed_origins(loopback_origins(bound).chain(serve.allowed_origins));
@@ -190,13 +185,10 @@ const LEGACY_SSE_PATH: &str = "/sse";
 /// Where legacy HTTP+SSE clients POST their messages, with `--legacy-sse`.
 const LEGACY_MESSAGES_PATH: &str = "/messages";
 
-/// The loopback names, which match a `Host` with any port; kept when the user adds hosts.
-const LOOPBACK_NAMES: [&str; 3] = ["127.0.0.1", "localhost", "[::1]"];
-
 /// The loopback origins of the port served, kept when the user adds origins of their own.
 fn loopback_origins(bound: SocketAddr) -> impl Iterator<Item = String> {
     let port = bound.port();
-    LOOPBACK_NAMES
+    deployment::LOOPBACK_NAMES
         .into_iter()
         .flat_map(move |name| ["http", "https"].map(|scheme| format!("{scheme}://{name}:{port}")))
 }
