@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use mcpwire_auth::server::{BearerAuthLayer, FetchPolicy, JwtVerifier, ProtectedResource};
-use mcpwire_cli::deployment::read_request_state_key;
+use mcpwire_cli::deployment::{hosts_besides_loopback, read_request_state_key};
 use mcpwire_conformance::fixtures;
 use mcpwire_server::Server;
 
@@ -67,9 +67,6 @@ struct Sharing {
 
 /// The prefix of the Redis keys when `--redis-prefix` names none, as `mcpwire serve`'s.
 const DEFAULT_REDIS_PREFIX: &str = "mcpwire";
-
-/// The loopback names, which match a `Host` with any port; kept when hosts are added.
-const LOOPBACK_NAMES: [&str; 3] = ["127.0.0.1", "localhost", "[::1]"];
 
 /// What protects the HTTP endpoint, when it is protected.
 struct Protection {
@@ -177,12 +174,7 @@ async fn serve_http(
     };
     let mut config = mcpwire_server::HttpConfig::default();
     if !sharing.allowed_hosts.is_empty() {
-        config = config.allowed_hosts(
-            LOOPBACK_NAMES
-                .map(str::to_owned)
-                .into_iter()
-                .chain(sharing.allowed_hosts),
-        );
+        config = config.allowed_hosts(hosts_besides_loopback(sharing.allowed_hosts));
     }
     if let Some(url) = &sharing.redis {
         let prefix = sharing
