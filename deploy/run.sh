@@ -5,6 +5,10 @@
 # Usage: deploy/run.sh [INSTANCES]          (default 3)
 # Environment:
 #   MCPWIRE        the mcpwire binary (default: `mcpwire` on PATH)
+#   SERVER         the command of one instance instead of `$MCPWIRE serve`, e.g.
+#                  "target/debug/examples/interop_peer --era both"; it is given
+#                  `--http 127.0.0.1:PORT` (and the shared options) after its own arguments
+#   SHARED         0 for a server without `--redis` and `--request-state-key-file`
 #   BALANCER_PORT  where HAProxy listens (default 8080): http://localhost:8080/mcp
 #   FIRST_PORT     the first instance's port; the others follow (default 8001)
 #   REDIS_PORT     Redis's port (default 6390)
@@ -12,6 +16,8 @@ set -euo pipefail
 
 instances=${1:-3}
 mcpwire=${MCPWIRE:-mcpwire}
+read -ra server <<<"${SERVER:-$mcpwire serve}"
+shared=${SHARED:-1}
 balancer_port=${BALANCER_PORT:-8080}
 first_port=${FIRST_PORT:-8001}
 redis_port=${REDIS_PORT:-6390}
@@ -20,7 +26,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 case $instances in
 '' | *[!0-9]*) echo "run.sh: INSTANCES must be a number, not '$instances'" >&2; exit 2 ;;
 esac
-for command in "$mcpwire" redis-server haproxy; do
+for command in "${server[0]}" redis-server haproxy; do
     command -v "$command" >/dev/null || {
         echo "run.sh: $command is not installed (apt-get install redis-server haproxy; mcpwire from cargo build -p mcpwire-cli)" >&2
         exit 1
@@ -70,9 +76,12 @@ od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$work/request-state.key"
 : >"$work/servers"
 for ((index = 1; index <= instances; index++)); do
     port=$((first_port + index - 1))
-    "$mcpwire" serve --http "127.0.0.1:$port" \
-        --redis "redis://127.0.0.1:$redis_port" \
-        --request-state-key-file "$work/request-state.key" &
+    options=(--http "127.0.0.1:$port")
+    if [ "$shared" != 0 ]; then
+        options+=(--redis "redis://127.0.0.1:$redis_port")
+        options+=(--request-state-key-file "$work/request-state.key")
+    fi
+    "${server[@]}" "${options[@]}" &
     pids+=($!)
     echo "    server mcpwire$index 127.0.0.1:$port check" >>"$work/servers"
 done
