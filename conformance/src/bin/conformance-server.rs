@@ -4,7 +4,6 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use mcpwire_auth::server::{BearerAuthLayer, FetchPolicy, JwtVerifier, ProtectedResource};
@@ -29,8 +28,9 @@ Protected (with --http): the endpoint is an OAuth 2.1 resource server (mcpwire-a
   --auth-scope SCOPE    a scope every request needs (repeatable)
 
 One instance of several behind a load balancer (with --http; see deploy/):
-  --redis URL           keep the events of SSE streams in this Redis, shared by the
-                        instances (redis://host:port/db or redis+unix:///path)
+  --redis URL           share the sessions, their SSE events and a bus between the
+                        instances in this Redis (redis://host:port/db or
+                        redis+unix:///path): any instance serves any session
   --redis-prefix P      the prefix of every Redis key (default mcpwire)
   --request-state-key-file PATH
                         the key of modern-era requestState, 64 hex digits, the same file
@@ -156,8 +156,8 @@ fn parse_arguments(arguments: &[String]) -> anyhow::Result<Option<Mode>> {
 
 /// Serves `server` over Streamable HTTP at `http://<address>/mcp` until the process is
 /// stopped, with the mcpwire-http defaults: sessions, SSE priming and resumption, and the
-/// Host/Origin checks for loopback names (and the hosts `sharing` adds); the SSE events in
-/// Redis when `sharing` names one; behind `mcpwire-auth`'s bearer layer when protected.
+/// Host/Origin checks for loopback names (and the hosts `sharing` adds); the sessions and
+/// their SSE events shared in Redis when `sharing` names one; behind `mcpwire-auth`'s bearer layer when protected.
 async fn serve_http(
     server: Server,
     address: SocketAddr,
@@ -180,11 +180,10 @@ async fn serve_http(
         let prefix = sharing
             .redis_prefix
             .unwrap_or_else(|| DEFAULT_REDIS_PREFIX.to_owned());
-        let store = mcpwire_store_redis::RedisEventStore::connect(url)
+        let deployment = mcpwire_store_redis::RedisDeployment::connect(url, &prefix)
             .await
-            .with_context(|| format!("connecting to Redis at {url}"))?
-            .prefix(prefix);
-        config = config.event_store(Arc::new(store));
+            .with_context(|| format!("connecting to Redis at {url}"))?;
+        config = deployment.configure(config);
     }
     let serving = server
         .serve_http(listener)
