@@ -65,9 +65,10 @@ struct Serve {
     #[arg(long, requires = "http")]
     legacy_sse: bool,
 
-    /// With --http: keep the events of SSE streams, which clients resume with
-    /// `Last-Event-ID`, in this Redis (`redis://host:port/db` or `redis+unix:///path`), so
-    /// that instances of a deployment share them. Start-up fails if it cannot be reached.
+    /// With --http: share the Streamable HTTP sessions, the events of SSE streams (which
+    /// clients resume with `Last-Event-ID`) and a bus with the other instances of a
+    /// deployment in this Redis (`redis://host:port/db` or `redis+unix:///path`), so that any
+    /// instance serves any session. Start-up fails if it cannot be reached.
     #[arg(long, value_name = "URL", requires = "http")]
     redis: Option<String>,
 
@@ -150,11 +151,11 @@ async fn run_serve(serve: Serve) -> anyhow::Result<()> {
             config = config.allowed_origins(loopback_origins(bound).chain(serve.allowed_origins));
         }
         if let Some(url) = &serve.redis {
-            let store = mcpwire_store_redis::RedisEventStore::connect(url)
-                .await
-                .with_context(|| format!("connecting to Redis at {url}"))?
-                .prefix(serve.redis_prefix.clone());
-            config = config.event_store(std::sync::Arc::new(store));
+            let deployment =
+                mcpwire_store_redis::RedisDeployment::connect(url, &serve.redis_prefix)
+                    .await
+                    .with_context(|| format!("connecting to Redis at {url}"))?;
+            config = deployment.configure(config);
         }
         let mut legacy = String::new();
         if serve.legacy_sse {
