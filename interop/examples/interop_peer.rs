@@ -5,8 +5,8 @@
 //! Usage: `interop_peer [--era both|modern|legacy] [--http 127.0.0.1:0]`: stdio by default;
 //! with `--http`, Streamable HTTP, announcing `listening on http://…/mcp` on stderr. `--era`
 //! restricts the eras served (default: both). As one instance of several behind a load
-//! balancer (`deploy/run.sh` with `SERVER`), with `--http`: `--redis URL` keeps the SSE events
-//! in a shared Redis, and `--request-state-key-file PATH` reads the `requestState` key that
+//! balancer (`deploy/run.sh` with `SERVER`), with `--http`: `--redis URL` shares the sessions,
+//! their SSE events and a bus with the other instances in one Redis, and `--request-state-key-file PATH` reads the `requestState` key that
 //! every instance shares.
 //!
 //! The tools that ask the client (`elicit_name`, `sample_text`, `list_roots`) use the same
@@ -228,8 +228,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             // The interop tests read only the first line of stderr: nothing more is printed.
             let mut config = mcpwire_server::HttpConfig::default();
             if let Some(url) = &options.redis {
-                let store = mcpwire_store_redis::RedisEventStore::connect(url).await?;
-                config = config.event_store(std::sync::Arc::new(store));
+                let deployment =
+                    mcpwire_store_redis::RedisDeployment::connect(url, "mcpwire").await?;
+                config = deployment.configure(config);
             }
             server.serve_http(listener).config(config).await?;
         }
