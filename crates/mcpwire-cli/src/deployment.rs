@@ -1,8 +1,15 @@
 //! What the instances of one deployment share besides Redis: the `requestState` key, read
-//! from a file that every instance is given, and the names a load balancer is reached by.
+//! from a file that every instance is given, the lease of their tasks, and the names a load
+//! balancer is reached by.
 
 use std::io;
 use std::path::Path;
+use std::time::Duration;
+
+/// How long a task of an instance that stopped renewing its lease (it died) stays running in
+/// the others' eyes before they answer it as failed
+/// (`ServerBuilder::shared_tasks`): long enough for the pauses of a loaded machine.
+pub const TASK_LEASE: Duration = Duration::from_secs(10);
 
 /// Reads a `requestState` key (HMAC-SHA256, 32 bytes) from a file of 64 hex digits, white
 /// space around them ignored, as `openssl rand -hex 32` writes it; for

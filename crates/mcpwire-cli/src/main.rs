@@ -8,10 +8,12 @@ use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use mcpwire_cli::{deployment, reference};
+use mcpwire_store_redis::RedisDeployment;
 use tracing_subscriber::EnvFilter;
 
 /// mcpwire, a Rust implementation of the Model Context Protocol.
@@ -66,8 +68,8 @@ struct Serve {
     legacy_sse: bool,
 
     /// With --http: share the Streamable HTTP sessions, the events of SSE streams (which
-    /// clients resume with `Last-Event-ID`) and a bus with the other instances of a
-    /// deployment in this Redis (`redis://host:port/db` or `redis+unix:///path`), so that any
+    /// clients resume with `Last-Event-ID`), the tasks and a bus with the other instances of
+    /// a deployment in this Redis (`redis://host:port/db` or `redis+unix:///path`), so that any
     /// instance serves any session. Start-up fails if it cannot be reached.
     #[arg(long, value_name = "URL", requires = "http")]
     redis: Option<String>,
@@ -125,6 +127,15 @@ async fn run_serve(serve: Serve) -> anyhow::Result<()> {
     if let Some(path) = &serve.request_state_key_file {
         builder = builder.request_state_key(deployment::read_request_state_key(path)?);
     }
+    // Connected before the server is built, which takes the deployment's task store.
+    let mut shared = None;
+    if let Some(url) = &serve.redis {
+        let redis = RedisDeployment::connect(url, &serve.redis_prefix)
+            .await
+            .with_context(|| format!("connecting to Redis at {url}"))?;
+        builder = builder.shared_tasks(Arc::new(redis.tasks.clone()), deployment::TASK_LEASE);
+        shared = Some(redis);
+    }
     let server = builder.build().context("building the reference server")?;
     let tools = server.tool_names();
     let version = env!("CARGO_PKG_VERSION");
@@ -150,12 +161,8 @@ async fn run_serve(serve: Serve) -> anyhow::Result<()> {
         if !serve.allowed_origins.is_empty() {
             config = config.allowed_origins(loopback_origins(bound).chain(serve.allowed_origins));
         }
-        if let Some(url) = &serve.redis {
-            let deployment =
-                mcpwire_store_redis::RedisDeployment::connect(url, &serve.redis_prefix)
-                    .await
-                    .with_context(|| format!("connecting to Redis at {url}"))?;
-            config = deployment.configure(config);
+        if let Some(redis) = &shared {
+            config = redis.configure(config);
         }
         let mut legacy = String::new();
         if serve.legacy_sse {
