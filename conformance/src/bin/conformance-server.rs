@@ -4,12 +4,14 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use mcpwire_auth::server::{BearerAuthLayer, FetchPolicy, JwtVerifier, ProtectedResource};
-use mcpwire_cli::deployment::{hosts_besides_loopback, read_request_state_key};
+use mcpwire_cli::deployment::{TASK_LEASE, hosts_besides_loopback, read_request_state_key};
 use mcpwire_conformance::fixtures;
 use mcpwire_server::Server;
+use mcpwire_store_redis::RedisDeployment;
 
 const USAGE: &str = "\
 conformance-server: serves the fixtures of the MCP conformance suite's server scenarios
@@ -28,9 +30,9 @@ Protected (with --http): the endpoint is an OAuth 2.1 resource server (mcpwire-a
   --auth-scope SCOPE    a scope every request needs (repeatable)
 
 One instance of several behind a load balancer (with --http; see deploy/):
-  --redis URL           share the sessions, their SSE events and a bus between the
-                        instances in this Redis (redis://host:port/db or
-                        redis+unix:///path): any instance serves any session
+  --redis URL           share the sessions, their SSE events, the tasks and a bus
+                        between the instances in this Redis (redis://host:port/db or
+                        redis+unix:///path): any instance serves any request
   --redis-prefix P      the prefix of every Redis key (default mcpwire)
   --request-state-key-file PATH
                         the key of modern-era requestState, 64 hex digits, the same file
@@ -156,13 +158,15 @@ fn parse_arguments(arguments: &[String]) -> anyhow::Result<Option<Mode>> {
 
 /// Serves `server` over Streamable HTTP at `http://<address>/mcp` until the process is
 /// stopped, with the mcpwire-http defaults: sessions, SSE priming and resumption, and the
-/// Host/Origin checks for loopback names (and the hosts `sharing` adds); the sessions and
-/// their SSE events shared in Redis when `sharing` names one; behind `mcpwire-auth`'s bearer layer when protected.
+/// Host/Origin checks for loopback names (and `allowed_hosts`); the sessions, their SSE
+/// events and the bus in Redis when `shared` is a deployment's; behind `mcpwire-auth`'s bearer
+/// layer when protected.
 async fn serve_http(
     server: Server,
     address: SocketAddr,
     protection: Option<Protection>,
-    sharing: Sharing,
+    allowed_hosts: Vec<String>,
+    shared: Option<RedisDeployment>,
 ) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(address)
         .await
@@ -173,16 +177,10 @@ async fn serve_http(
         let _ = tokio::signal::ctrl_c().await;
     };
     let mut config = mcpwire_server::HttpConfig::default();
-    if !sharing.allowed_hosts.is_empty() {
-        config = config.allowed_hosts(hosts_besides_loopback(sharing.allowed_hosts));
+    if !allowed_hosts.is_empty() {
+        config = config.allowed_hosts(hosts_besides_loopback(allowed_hosts));
     }
-    if let Some(url) = &sharing.redis {
-        let prefix = sharing
-            .redis_prefix
-            .unwrap_or_else(|| DEFAULT_REDIS_PREFIX.to_owned());
-        let deployment = mcpwire_store_redis::RedisDeployment::connect(url, &prefix)
-            .await
-            .with_context(|| format!("connecting to Redis at {url}"))?;
+    if let Some(deployment) = &shared {
         config = deployment.configure(config);
     }
     let serving = server
@@ -247,10 +245,22 @@ fn main() -> ExitCode {
     };
     let outcome = runtime.block_on(async move {
         let mut builder = fixtures::register(fixtures::builder());
-        if let Mode::Http { sharing, .. } = &mode
-            && let Some(path) = &sharing.request_state_key_file
-        {
-            builder = builder.request_state_key(read_request_state_key(path)?);
+        let mut shared = None;
+        if let Mode::Http { sharing, .. } = &mode {
+            if let Some(path) = &sharing.request_state_key_file {
+                builder = builder.request_state_key(read_request_state_key(path)?);
+            }
+            if let Some(url) = &sharing.redis {
+                let prefix = sharing
+                    .redis_prefix
+                    .as_deref()
+                    .unwrap_or(DEFAULT_REDIS_PREFIX);
+                let deployment = RedisDeployment::connect(url, prefix)
+                    .await
+                    .with_context(|| format!("connecting to Redis at {url}"))?;
+                builder = builder.shared_tasks(Arc::new(deployment.tasks.clone()), TASK_LEASE);
+                shared = Some(deployment);
+            }
         }
         let server = builder.build().context("building the fixture server")?;
         match mode {
@@ -264,7 +274,7 @@ fn main() -> ExitCode {
                 sharing,
             } => {
                 let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-                serve_http(server, address, protection, sharing).await
+                serve_http(server, address, protection, sharing.allowed_hosts, shared).await
             }
         }
     });
