@@ -49,10 +49,15 @@ pub const SERVER_NAME: &str = "mcpwire-conformance-server";
 ///
 /// Fails only if a fixture definition is invalid, which the tests rule out.
 pub fn server() -> Result<Server, Error> {
-    let builder = Server::builder(SERVER_NAME, env!("CARGO_PKG_VERSION"))
+    register(builder()).build()
+}
+
+/// A builder with the fixture server's identity and nothing registered, for a server that
+/// configures more than [`server`] does (a shared `requestState` key, say).
+pub fn builder() -> ServerBuilder {
+    Server::builder(SERVER_NAME, env!("CARGO_PKG_VERSION"))
         .title("mcpwire conformance fixtures")
-        .instructions("The fixtures of the MCP conformance suite's server scenarios.");
-    register(builder).build()
+        .instructions("The fixtures of the MCP conformance suite's server scenarios.")
 }
 
 /// Registers every fixture on `builder`, and serves tasks for the task fixtures; the

@@ -1,51 +1,23 @@
 //! `conformance-server --http` run protected: the fixtures behind `mcpwire-auth`'s bearer
 //! layer refuse a request without a token with the challenge, and serve their metadata.
 
-use std::process::Stdio;
-use std::time::Duration;
+mod server_process;
 
-use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
-use tokio::net::TcpStream;
-use tokio::process::Command;
-
-const STEP: Duration = Duration::from_secs(30);
-
-/// One HTTP/1.1 exchange on a fresh connection: the whole response, as text.
-async fn exchange(port: u16, request: &str) -> String {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    tokio::time::timeout(STEP, stream.read_to_string(&mut response))
-        .await
-        .expect("the server answers in time")
-        .unwrap();
-    response
-}
+use server_process::exchange;
 
 #[tokio::test]
 async fn the_protected_fixture_server_challenges_and_serves_its_metadata() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_conformance-server"))
-        .args(["--http", "--port", "0"])
-        .args(["--auth-issuer", "http://127.0.0.1:9/issuer"])
-        .args(["--auth-jwks", "http://127.0.0.1:9/issuer/jwks"])
-        .args(["--auth-resource", "http://localhost:8001/mcp"])
-        .args(["--auth-scope", "mcp:tools"])
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let first = tokio::time::timeout(STEP, lines.next_line())
-        .await
-        .expect("the server starts in time")
-        .unwrap()
-        .expect("it names its address");
-    let port: u16 = first
-        .rsplit(':')
-        .next()
-        .and_then(|tail| tail.strip_suffix("/mcp"))
-        .and_then(|port| port.parse().ok())
-        .unwrap_or_else(|| panic!("no port in `{first}`"));
+    let (mut child, port) = server_process::start(&[
+        "--auth-issuer",
+        "http://127.0.0.1:9/issuer",
+        "--auth-jwks",
+        "http://127.0.0.1:9/issuer/jwks",
+        "--auth-resource",
+        "http://localhost:8001/mcp",
+        "--auth-scope",
+        "mcp:tools",
+    ])
+    .await;
 
     let response = exchange(
         port,

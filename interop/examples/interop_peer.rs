@@ -4,12 +4,16 @@
 //!
 //! Usage: `interop_peer [--era both|modern|legacy] [--http 127.0.0.1:0]`: stdio by default;
 //! with `--http`, Streamable HTTP, announcing `listening on http://…/mcp` on stderr. `--era`
-//! restricts the eras served (default: both).
+//! restricts the eras served (default: both). As one instance of several behind a load
+//! balancer (`deploy/run.sh` with `SERVER`), with `--http`: `--redis URL` shares the sessions,
+//! their SSE events and a bus with the other instances in one Redis, and `--request-state-key-file PATH` reads the `requestState` key that
+//! every instance shares.
 //!
 //! The tools that ask the client (`elicit_name`, `sample_text`, `list_roots`) use the same
 //! [`Context`] calls in both eras: real requests to a legacy client, an `InputRequiredResult`
 //! and its retry for a modern one.
 
+use mcpwire_cli::deployment::read_request_state_key;
 use mcpwire_server::{
     Context, Era, HandlerError, ListKind, Prompt, Resource, Server, Tool, ToolError, text_contents,
     types,
@@ -56,7 +60,7 @@ fn text_of(content: &Value) -> String {
         .collect()
 }
 
-fn server(only_era: Option<Era>) -> Result<Server, mcpwire_server::Error> {
+fn server(options: &Options) -> Result<Server, Box<dyn std::error::Error>> {
     let region_schema = json!({
         "type": "object",
         "properties": {
@@ -161,25 +165,33 @@ fn server(only_era: Option<Era>) -> Result<Server, mcpwire_server::Error> {
             .description("Asks for a greeting.")
             .argument("name", "Whom to greet", true),
         );
-    match only_era {
+    let builder = match options.only_era {
         Some(era) => builder.only_era(era),
         None => builder,
-    }
-    .build()
+    };
+    let builder = match &options.request_state_key_file {
+        Some(path) => builder.request_state_key(read_request_state_key(path)?),
+        None => builder,
+    };
+    Ok(builder.build()?)
 }
 
 /// The command line: the eras to serve, and the address to serve HTTP on.
 struct Options {
     only_era: Option<Era>,
     http: Option<String>,
+    redis: Option<String>,
+    request_state_key_file: Option<std::path::PathBuf>,
 }
 
-const USAGE: &str = "usage: interop_peer [--era both|modern|legacy] [--http ADDRESS]";
+const USAGE: &str = "usage: interop_peer [--era both|modern|legacy] [--http ADDRESS [--redis URL] [--request-state-key-file PATH]]";
 
 fn options() -> Result<Options, Box<dyn std::error::Error>> {
     let mut options = Options {
         only_era: None,
         http: None,
+        redis: None,
+        request_state_key_file: None,
     };
     let mut arguments = std::env::args().skip(1);
     while let Some(flag) = arguments.next() {
@@ -189,8 +201,17 @@ fn options() -> Result<Options, Box<dyn std::error::Error>> {
             ("--era", "modern") => options.only_era = Some(Era::Modern),
             ("--era", "legacy") => options.only_era = Some(Era::Legacy),
             ("--http", address) => options.http = Some(address.to_owned()),
+            ("--redis", url) => options.redis = Some(url.to_owned()),
+            ("--request-state-key-file", path) => {
+                options.request_state_key_file = Some(path.into());
+            }
             _ => return Err(USAGE.into()),
         }
+    }
+    if options.http.is_none()
+        && (options.redis.is_some() || options.request_state_key_file.is_some())
+    {
+        return Err(USAGE.into());
     }
     Ok(options)
 }
@@ -198,17 +219,20 @@ fn options() -> Result<Options, Box<dyn std::error::Error>> {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let options = options()?;
-    let server = server(options.only_era)?;
+    let server = server(&options)?;
     match options.http {
         None => server.serve_stdio().await,
         Some(address) => {
             let listener = tokio::net::TcpListener::bind(address.as_str()).await?;
             eprintln!("listening on http://{}/mcp", listener.local_addr()?);
             // The interop tests read only the first line of stderr: nothing more is printed.
-            server
-                .serve_http(listener)
-                .config(mcpwire_server::HttpConfig::default())
-                .await?;
+            let mut config = mcpwire_server::HttpConfig::default();
+            if let Some(url) = &options.redis {
+                let deployment =
+                    mcpwire_store_redis::RedisDeployment::connect(url, "mcpwire").await?;
+                config = deployment.configure(config);
+            }
+            server.serve_http(listener).config(config).await?;
         }
     }
     Ok(())

@@ -26,6 +26,24 @@ pub async fn interop_peer_example() -> &'static Path {
         .await
 }
 
+/// The URL of an external deployment that serves `server` over Streamable HTTP, for the HTTP
+/// tests to drive instead of an instance of their own: the value of
+/// `MCPWIRE_INTEROP_HTTP_URL_<SERVER>`, `server`'s words upper-cased and joined by `_`
+/// (`["everything"]` reads `MCPWIRE_INTEROP_HTTP_URL_EVERYTHING`, `["interop_peer", "both"]`
+/// reads `MCPWIRE_INTEROP_HTTP_URL_INTEROP_PEER_BOTH`). Such a deployment, several instances
+/// of the example behind a load balancer, is `deploy/run.sh` with `SERVER` naming the example
+/// and its arguments (see `interop/README.md`).
+pub fn external_http_url(server: &[&str]) -> Option<String> {
+    let name = server
+        .iter()
+        .map(|word| word.to_ascii_uppercase())
+        .collect::<Vec<_>>()
+        .join("_");
+    std::env::var(format!("MCPWIRE_INTEROP_HTTP_URL_{name}"))
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+}
+
 /// Builds the workspace's example `name` and returns the path of its executable.
 ///
 /// It is built with the features `cargo xtask ci` tests with (`--workspace --all-features`),

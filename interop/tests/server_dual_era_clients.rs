@@ -7,12 +7,12 @@
 //! `interop/rust/script.rs`. The peers are installed by `cargo xtask interop-setup`, which the
 //! tests run first (it does nothing when they are current); they need node and python3.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mcpwire_interop::examples::interop_peer_example;
+use mcpwire_interop::examples::{external_http_url, interop_peer_example};
 use mcpwire_interop::peers::{peers, run};
 use mcpwire_interop::script::{check_script, expected, lines_of};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -93,7 +93,6 @@ async fn drive_our_server(
     outcome: Outcome,
 ) {
     let peers = peers().await;
-    let server = interop_peer_example().await;
     let (interpreter, script, sdk_name) = match sdk {
         Sdk::TypeScript => (
             PathBuf::from("node"),
@@ -107,14 +106,17 @@ async fn drive_our_server(
         ),
     };
     let script = script.to_str().expect("the workspace path is UTF-8");
-    let server_path = server.to_str().expect("the target path is UTF-8");
     let mut arguments = vec![script, "--era", client_era];
     // Kept alive for the run; killed when dropped.
     let http_server;
     match transport {
-        Transport::Stdio => arguments.extend([server_path, "--era", server_era]),
+        Transport::Stdio => {
+            let server = interop_peer_example().await;
+            let server_path = server.to_str().expect("the target path is UTF-8");
+            arguments.extend([server_path, "--era", server_era]);
+        }
         Transport::Http => {
-            http_server = HttpServer::start(server, server_era).await;
+            http_server = HttpServer::start(server_era).await;
             arguments.extend(["--http", http_server.url.as_str()]);
         }
     }
@@ -151,16 +153,26 @@ async fn drive_our_server(
 }
 
 /// Our `interop_peer` example serving Streamable HTTP on a free loopback port, killed when
-/// dropped.
+/// dropped; or the external deployment that `MCPWIRE_INTEROP_HTTP_URL_INTEROP_PEER_<ERA>`
+/// names (see `external_http_url`).
 struct HttpServer {
-    _child: tokio::process::Child,
+    /// The example started, unless the deployment is external.
+    _child: Option<tokio::process::Child>,
     url: String,
     /// What it printed after its URL, shown when the test fails.
     stderr: Arc<Mutex<Vec<String>>>,
 }
 
 impl HttpServer {
-    async fn start(executable: &Path, era: &str) -> Self {
+    async fn start(era: &str) -> Self {
+        if let Some(url) = external_http_url(&["interop_peer", era]) {
+            return HttpServer {
+                _child: None,
+                url,
+                stderr: Arc::default(),
+            };
+        }
+        let executable = interop_peer_example().await;
         let mut child = tokio::process::Command::new(executable)
             .args(["--era", era, "--http", "127.0.0.1:0"])
             .stdin(Stdio::null())
@@ -186,7 +198,7 @@ impl HttpServer {
             }
         });
         HttpServer {
-            _child: child,
+            _child: Some(child),
             url,
             stderr: log,
         }

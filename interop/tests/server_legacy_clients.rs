@@ -11,7 +11,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use mcpwire_interop::examples::everything_example;
+use mcpwire_interop::examples::{everything_example, external_http_url};
 use mcpwire_interop::peers::{peers, run};
 use serde_json::{Value, json};
 
@@ -47,7 +47,7 @@ async fn python_sdk_client_drives_the_everything_server() {
 #[tokio::test]
 async fn typescript_sdk_client_drives_the_everything_server_over_http() {
     let peers = peers().await;
-    let server = HttpServer::start(everything_example().await).await;
+    let server = HttpServer::start().await;
     let script = peers.scripts.join("ts_client.mjs");
     let summary = run_http_client(Path::new("node"), &script, "--http", &server.url).await;
     check_summary(&summary, TYPESCRIPT_MODEL);
@@ -57,7 +57,7 @@ async fn typescript_sdk_client_drives_the_everything_server_over_http() {
 #[tokio::test]
 async fn typescript_sdk_client_drives_the_everything_server_over_legacy_sse() {
     let peers = peers().await;
-    let server = HttpServer::start(everything_example().await).await;
+    let server = HttpServer::start().await;
     // The example serves the legacy event stream at `/sse` beside its `/mcp` endpoint.
     let sse_url = server
         .url
@@ -73,22 +73,28 @@ async fn typescript_sdk_client_drives_the_everything_server_over_legacy_sse() {
 #[tokio::test]
 async fn python_sdk_client_drives_the_everything_server_over_http() {
     let peers = peers().await;
-    let server = HttpServer::start(everything_example().await).await;
+    let server = HttpServer::start().await;
     let script = peers.scripts.join("py_client.py");
     let summary = run_http_client(&peers.python, &script, "--http", &server.url).await;
     check_summary(&summary, PYTHON_MODEL);
     server.stop().await;
 }
 
-/// The `everything` example serving Streamable HTTP on a free loopback port.
+/// The `everything` example serving Streamable HTTP on a free loopback port, or the external
+/// deployment that `MCPWIRE_INTEROP_HTTP_URL_EVERYTHING` names (see `external_http_url`).
 struct HttpServer {
-    child: tokio::process::Child,
+    /// The example started, unless the deployment is external.
+    child: Option<tokio::process::Child>,
     url: String,
 }
 
 impl HttpServer {
-    async fn start(executable: &Path) -> Self {
+    async fn start() -> Self {
         use tokio::io::AsyncBufReadExt;
+        if let Some(url) = external_http_url(&["everything"]) {
+            return HttpServer { child: None, url };
+        }
+        let executable = everything_example().await;
         let mut child = tokio::process::Command::new(executable)
             .args(["--http", "127.0.0.1:0"])
             .stdin(std::process::Stdio::null())
@@ -105,11 +111,16 @@ impl HttpServer {
             .expect("stderr")
             .and_then(|line| line.strip_prefix("listening on ").map(str::to_owned))
             .expect("the first line names the URL");
-        HttpServer { child, url }
+        HttpServer {
+            child: Some(child),
+            url,
+        }
     }
 
-    async fn stop(mut self) {
-        self.child.kill().await.expect("the example stops");
+    async fn stop(self) {
+        if let Some(mut child) = self.child {
+            child.kill().await.expect("the example stops");
+        }
     }
 }
 

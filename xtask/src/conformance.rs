@@ -108,10 +108,10 @@ const TIMING_SENSITIVE: &[&str] = &["sse-retry"];
 const TIMING_RUNS: usize = 5;
 
 /// One pinned version of the suite and how it is run.
-struct Suite {
+pub(crate) struct Suite {
     /// How the suite is named on the command line, in `expected-failures.json` and in reports:
     /// its version, with `@<requirements>` when one version runs under a second requirement set.
-    name: &'static str,
+    pub(crate) name: &'static str,
     /// The npm alias it is installed under in `conformance/node_modules/`.
     package: &'static str,
     /// `list` arguments naming every scenario run, by leg, with the leg's flag when one alone.
@@ -138,7 +138,7 @@ const GENERIC_SERVER_SCENARIOS: &[&str] = &[
     "server-sse-multiple-streams",
 ];
 
-const SUITES: &[Suite] = &[
+pub(crate) const SUITES: &[Suite] = &[
     Suite {
         name: "0.1.16",
         package: "conformance-0-1",
@@ -170,7 +170,7 @@ const SUITES: &[Suite] = &[
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Leg {
+pub(crate) enum Leg {
     Server,
     Client,
     /// The generic server scenarios against `mcpwire serve`.
@@ -228,35 +228,13 @@ fn parse_options(arguments: &[String]) -> Result<Options> {
 
 pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
     let options = parse_options(arguments)?;
-    let directory = root.join(CONFORMANCE_DIR);
-    let expected = ExpectedFailures::load(&directory.join(EXPECTED_FAILURES))?;
-    let target = target_dir(root)?;
-    let scratch = target.join("conformance");
-    fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
-
-    install(&directory, &scratch)?;
-    let node = directory.join(NODE);
-    check_node(&node)?;
-    let binaries = build(root, &target)?;
+    let toolchain = Toolchain::prepare(root)?;
+    let expected = &toolchain.expected;
+    let binaries = &toolchain.binaries;
 
     let mut outcomes = Vec::new();
     for suite in &options.suites {
-        let runner = Runner {
-            node: &node,
-            suite,
-            script: directory
-                .join("node_modules")
-                .join(suite.package)
-                .join("dist")
-                .join("index.js"),
-            results: scratch.join("results").join(suite.name),
-        };
-        if runner.results.exists() {
-            fs::remove_dir_all(&runner.results)
-                .with_context(|| format!("clearing {}", runner.results.display()))?;
-        }
-        fs::create_dir_all(&runner.results)
-            .with_context(|| format!("creating {}", runner.results.display()))?;
+        let runner = toolchain.runner(suite, toolchain.scratch.join("results").join(suite.name))?;
         for leg in &options.legs {
             if *leg == Leg::Reference {
                 if suite.reference.is_empty() {
@@ -292,7 +270,70 @@ pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
             }
         }
     }
-    report(&outcomes)
+    report("conformance", &outcomes)
+}
+
+/// What every run of the suite needs: the suite installed, Node.js checked, the binaries
+/// built, the expected failures read.
+pub(crate) struct Toolchain {
+    /// `conformance/`.
+    directory: PathBuf,
+    node: PathBuf,
+    /// The cargo target directory.
+    pub(crate) target: PathBuf,
+    /// `<target dir>/conformance`, where results and logs go.
+    pub(crate) scratch: PathBuf,
+    pub(crate) expected: ExpectedFailures,
+    pub(crate) binaries: Binaries,
+}
+
+impl Toolchain {
+    /// Installs the suite (`npm ci`, unless up to date), checks its Node.js, and builds
+    /// `conformance-server`, `conformance-client` and `mcpwire`.
+    pub(crate) fn prepare(root: &Path) -> Result<Self> {
+        let directory = root.join(CONFORMANCE_DIR);
+        let expected = ExpectedFailures::load(&directory.join(EXPECTED_FAILURES))?;
+        let target = target_dir(root)?;
+        let scratch = target.join("conformance");
+        fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
+        install(&directory, &scratch)?;
+        let node = directory.join(NODE);
+        check_node(&node)?;
+        let binaries = build(root, &target)?;
+        Ok(Toolchain {
+            directory,
+            node,
+            target,
+            scratch,
+            expected,
+            binaries,
+        })
+    }
+
+    /// A runner of `suite` whose results go to `results`, emptied first.
+    pub(crate) fn runner<'a>(&'a self, suite: &'a Suite, results: PathBuf) -> Result<Runner<'a>> {
+        fresh_directory(&results)?;
+        Ok(Runner {
+            node: &self.node,
+            suite,
+            script: self
+                .directory
+                .join("node_modules")
+                .join(suite.package)
+                .join("dist")
+                .join("index.js"),
+            results,
+        })
+    }
+}
+
+/// Empties `directory`, creating it if needed.
+pub(crate) fn fresh_directory(directory: &Path) -> Result<()> {
+    if directory.exists() {
+        fs::remove_dir_all(directory)
+            .with_context(|| format!("clearing {}", directory.display()))?;
+    }
+    fs::create_dir_all(directory).with_context(|| format!("creating {}", directory.display()))
 }
 
 fn install(directory: &Path, scratch: &Path) -> Result<()> {
@@ -333,8 +374,9 @@ fn check_node(node: &Path) -> Result<()> {
     Ok(())
 }
 
-struct Binaries {
-    server: PathBuf,
+pub(crate) struct Binaries {
+    /// `conformance-server`.
+    pub(crate) server: PathBuf,
     client: PathBuf,
     /// `mcpwire`, the command whose `serve` the reference leg runs.
     reference: PathBuf,
@@ -376,7 +418,7 @@ fn build(root: &Path, target: &Path) -> Result<Binaries> {
 
 /// How one scenario went.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum ScenarioResult {
+pub(crate) enum ScenarioResult {
     Passed,
     Failed(String),
     /// The suite itself skips the scenario: every check it recorded is `SKIPPED`, with the
@@ -384,7 +426,7 @@ enum ScenarioResult {
     Skipped(String),
 }
 
-struct Runner<'a> {
+pub(crate) struct Runner<'a> {
     node: &'a Path,
     suite: &'a Suite,
     script: PathBuf,
@@ -408,7 +450,7 @@ impl Runner<'_> {
     }
 
     /// The scenarios of `leg` that this suite runs, from its own `list`.
-    fn list(&self, leg: Leg) -> Result<Vec<String>> {
+    pub(crate) fn list(&self, leg: Leg) -> Result<Vec<String>> {
         let arguments = match leg {
             Leg::Server | Leg::Reference => self.suite.list_server,
             Leg::Client => self.suite.list_client,
@@ -530,7 +572,9 @@ impl Runner<'_> {
         Ok(results)
     }
 
-    fn drive_server(
+    /// Runs the suite's server leg against the server at `http://localhost:<port>/mcp`, and
+    /// returns the result of each of `scenarios`.
+    pub(crate) fn drive_server(
         &self,
         port: u16,
         scenarios: &[String],
@@ -798,14 +842,14 @@ fn verdict(checks: &[Value]) -> ScenarioResult {
 }
 
 /// A free loopback port, from binding port 0 and letting it go.
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("finding a free port")?;
     Ok(listener.local_addr().context("reading the port")?.port())
 }
 
 /// Waits until `child` accepts connections on `127.0.0.1:port`, or exits, or
 /// [`SERVER_START`] passes.
-fn wait_until_listening(child: &mut Child, port: u16) -> Result<()> {
+pub(crate) fn wait_until_listening(child: &mut Child, port: u16) -> Result<()> {
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let deadline = Instant::now() + SERVER_START;
     loop {
@@ -823,7 +867,7 @@ fn wait_until_listening(child: &mut Child, port: u16) -> Result<()> {
 }
 
 /// Kills a process this command started, by its PID, and reaps it.
-fn stop(child: &mut Child) {
+pub(crate) fn stop(child: &mut Child) {
     if matches!(child.try_wait(), Ok(None)) {
         let _ = child.kill();
     }
@@ -858,7 +902,7 @@ fn run_logged(command: &mut Command, log: &Path, limit: Duration) -> Result<Exit
 
 /// `conformance/expected-failures.json`: by suite version and leg, each scenario expected to
 /// fail with the reason.
-struct ExpectedFailures {
+pub(crate) struct ExpectedFailures {
     entries: BTreeMap<(String, Leg), BTreeMap<String, String>>,
 }
 
@@ -915,7 +959,12 @@ impl ExpectedFailures {
     }
 
     /// Fails when an entry names a scenario the suite does not run in `leg`.
-    fn check_entries(&self, version: &str, leg: Leg, scenarios: &[String]) -> Result<()> {
+    pub(crate) fn check_entries(
+        &self,
+        version: &str,
+        leg: Leg,
+        scenarios: &[String],
+    ) -> Result<()> {
         let known: BTreeSet<&str> = scenarios.iter().map(String::as_str).collect();
         let unknown: Vec<&str> = self
             .entries
@@ -934,7 +983,7 @@ impl ExpectedFailures {
         Ok(())
     }
 
-    fn reason(&self, version: &str, leg: Leg, scenario: &str) -> Option<&str> {
+    pub(crate) fn reason(&self, version: &str, leg: Leg, scenario: &str) -> Option<&str> {
         self.entries
             .get(&(version.to_owned(), leg))?
             .get(scenario)
@@ -943,14 +992,14 @@ impl ExpectedFailures {
 }
 
 /// One scenario's result, judged against the expected failures.
-struct Outcome {
+pub(crate) struct Outcome {
     label: String,
     result: ScenarioResult,
     expected: Option<String>,
 }
 
 impl Outcome {
-    fn new(
+    pub(crate) fn new(
         version: &str,
         leg: Leg,
         scenario: &str,
@@ -965,9 +1014,10 @@ impl Outcome {
     }
 }
 
-/// Prints every outcome and the tally, and fails on any unexpected outcome. A scenario the
-/// suite skips is neither passed nor failed, and needs no entry (an entry for it is stale).
-fn report(outcomes: &[Outcome]) -> Result<()> {
+/// Prints every outcome and the tally (its lines led by `task`), and fails on any unexpected
+/// outcome. A scenario the suite skips is neither passed nor failed, and needs no entry (an
+/// entry for it is stale).
+pub(crate) fn report(task: &str, outcomes: &[Outcome]) -> Result<()> {
     let (mut passed, mut failed, mut expected_failures, mut skipped) = (0, 0, 0, 0);
     for outcome in outcomes {
         match (&outcome.result, &outcome.expected) {
@@ -1007,12 +1057,12 @@ fn report(outcomes: &[Outcome]) -> Result<()> {
         }
     }
     println!(
-        "conformance: {expected_failures} expected failures, each listed with its reason in conformance/{EXPECTED_FAILURES}"
+        "{task}: {expected_failures} expected failures, each listed with its reason in conformance/{EXPECTED_FAILURES}"
     );
     if skipped > 0 {
-        println!("conformance: {skipped} scenarios skipped by the suite itself");
+        println!("{task}: {skipped} scenarios skipped by the suite itself");
     }
-    println!("conformance: {passed} passed, {failed} failed");
+    println!("{task}: {passed} passed, {failed} failed");
     if failed > 0 {
         bail!("{failed} scenarios did not go as expected");
     }
@@ -1108,12 +1158,30 @@ mod tests {
         let outcome = |result, expected: Option<&str>| {
             Outcome::new("0.1.16", Leg::Server, "ping", result, expected)
         };
-        assert!(report(&[outcome(ScenarioResult::Passed, None)]).is_ok());
-        assert!(report(&[outcome(ScenarioResult::Failed("x".to_owned()), Some("why"))]).is_ok());
-        assert!(report(&[outcome(ScenarioResult::Failed("x".to_owned()), None)]).is_err());
-        assert!(report(&[outcome(ScenarioResult::Passed, Some("why"))]).is_err());
+        assert!(report("conformance", &[outcome(ScenarioResult::Passed, None)]).is_ok());
+        assert!(
+            report(
+                "conformance",
+                &[outcome(ScenarioResult::Failed("x".to_owned()), Some("why"))]
+            )
+            .is_ok()
+        );
+        assert!(
+            report(
+                "conformance",
+                &[outcome(ScenarioResult::Failed("x".to_owned()), None)]
+            )
+            .is_err()
+        );
+        assert!(
+            report(
+                "conformance",
+                &[outcome(ScenarioResult::Passed, Some("why"))]
+            )
+            .is_err()
+        );
         let skipped = || ScenarioResult::Skipped("later".to_owned());
-        assert!(report(&[outcome(skipped(), None)]).is_ok());
-        assert!(report(&[outcome(skipped(), Some("why"))]).is_err());
+        assert!(report("conformance", &[outcome(skipped(), None)]).is_ok());
+        assert!(report("conformance", &[outcome(skipped(), Some("why"))]).is_err());
     }
 }

@@ -7,6 +7,8 @@
 //! - `interop-setup`: install the third-party MCP peers of the interop tests (npm, two Python venvs).
 //! - `conformance [--leg server|client|all] [--suite 0.1.16|0.2.0-alpha.12]`: run the official
 //!   MCP conformance suite against the fixtures of `conformance/` (not yet part of `ci`).
+//! - `scale [--suite NAME] [--instances N]`: the suite's server scenarios through HAProxy,
+//!   against several fixture servers sharing one Redis (not yet part of `ci`).
 //! - `deps`: the resolved versions of the workspace's direct dependencies.
 //! - `min-versions`: check that the workspace builds with the lowest versions its manifests
 //!   allow (needs the nightly toolchain to resolve them).
@@ -18,6 +20,7 @@ mod conformance;
 mod deps;
 mod fuzz;
 mod interop;
+mod scale;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -29,7 +32,7 @@ fn main() -> Result<()> {
     let root = workspace_root();
     let Some((task, rest)) = arguments.split_first() else {
         bail!(
-            "usage: cargo xtask <codegen|tidy|fuzz|interop-setup|conformance|deps|min-versions|ci> [options]"
+            "usage: cargo xtask <codegen|tidy|fuzz|interop-setup|conformance|scale|deps|min-versions|ci> [options]"
         );
     };
     match task.as_str() {
@@ -38,11 +41,12 @@ fn main() -> Result<()> {
         "fuzz" => fuzz::run(&root, rest),
         "interop-setup" => interop::run(&root, rest),
         "conformance" => conformance::run(&root, rest),
+        "scale" => scale::run(&root, rest),
         "deps" => deps::run(&root, rest),
         "min-versions" => deps::min_versions(&root, rest),
         "ci" => ci::run(&root, rest),
         other => bail!(
-            "unknown task `{other}`; tasks: codegen, tidy, fuzz, interop-setup, conformance, deps, min-versions, ci"
+            "unknown task `{other}`; tasks: codegen, tidy, fuzz, interop-setup, conformance, scale, deps, min-versions, ci"
         ),
     }
 }

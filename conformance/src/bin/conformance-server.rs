@@ -2,11 +2,16 @@
 //! scenarios (see `mcpwire_conformance::fixtures`).
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use mcpwire_auth::server::{BearerAuthLayer, FetchPolicy, JwtVerifier, ProtectedResource};
+use mcpwire_cli::deployment::{TASK_LEASE, hosts_besides_loopback, read_request_state_key};
+use mcpwire_conformance::fixtures;
 use mcpwire_server::Server;
+use mcpwire_store_redis::RedisDeployment;
 
 const USAGE: &str = "\
 conformance-server: serves the fixtures of the MCP conformance suite's server scenarios
@@ -24,6 +29,17 @@ Protected (with --http): the endpoint is an OAuth 2.1 resource server (mcpwire-a
                         (default http://localhost:N/mcp)
   --auth-scope SCOPE    a scope every request needs (repeatable)
 
+One instance of several behind a load balancer (with --http; see deploy/):
+  --redis URL           share the sessions, their SSE events, the tasks and a bus
+                        between the instances in this Redis (redis://host:port/db or
+                        redis+unix:///path): any instance serves any request
+  --redis-prefix P      the prefix of every Redis key (default mcpwire)
+  --request-state-key-file PATH
+                        the key of modern-era requestState, 64 hex digits, the same file
+                        for every instance (e.g. from `openssl rand -hex 32`)
+  --allowed-host HOST   a Host header value to accept besides the loopback names, which
+                        match with any port (repeatable)
+
 The official suite drives the server over Streamable HTTP:
   conformance server --url http://localhost:N/mcp --suite all
 Logs go to stderr.";
@@ -37,8 +53,22 @@ enum Mode {
     Http {
         port: u16,
         protection: Option<Protection>,
+        sharing: Sharing,
     },
 }
+
+/// What the instances of a deployment behind a load balancer share, and the names it is
+/// reached by.
+#[derive(Default)]
+struct Sharing {
+    redis: Option<String>,
+    redis_prefix: Option<String>,
+    request_state_key_file: Option<PathBuf>,
+    allowed_hosts: Vec<String>,
+}
+
+/// The prefix of the Redis keys when `--redis-prefix` names none, as `mcpwire serve`'s.
+const DEFAULT_REDIS_PREFIX: &str = "mcpwire";
 
 /// What protects the HTTP endpoint, when it is protected.
 struct Protection {
@@ -52,6 +82,7 @@ fn parse_arguments(arguments: &[String]) -> anyhow::Result<Option<Mode>> {
     let mut http = false;
     let mut port = None;
     let (mut issuer, mut jwks, mut resource, mut scopes) = (None, None, None, Vec::new());
+    let mut sharing = Sharing::default();
     let mut arguments = arguments.iter();
     while let Some(argument) = arguments.next() {
         let mut value = |name: &str| {
@@ -68,6 +99,12 @@ fn parse_arguments(arguments: &[String]) -> anyhow::Result<Option<Mode>> {
             "--auth-jwks" => jwks = Some(value("--auth-jwks")?),
             "--auth-resource" => resource = Some(value("--auth-resource")?),
             "--auth-scope" => scopes.push(value("--auth-scope")?),
+            "--redis" => sharing.redis = Some(value("--redis")?),
+            "--redis-prefix" => sharing.redis_prefix = Some(value("--redis-prefix")?),
+            "--request-state-key-file" => {
+                sharing.request_state_key_file = Some(value("--request-state-key-file")?.into());
+            }
+            "--allowed-host" => sharing.allowed_hosts.push(value("--allowed-host")?),
             "--port" => {
                 let value = value("--port")?;
                 port = Some(
@@ -89,9 +126,17 @@ fn parse_arguments(arguments: &[String]) -> anyhow::Result<Option<Mode>> {
         None if jwks.is_none() && resource.is_none() && scopes.is_empty() => None,
         None => bail!("the `--auth-*` options need `--auth-issuer`"),
     };
+    if sharing.redis_prefix.is_some() && sharing.redis.is_none() {
+        bail!("`--redis-prefix` goes with `--redis`");
+    }
     if !http {
-        if port.is_some() || protection.is_some() {
-            bail!("`--port` and the `--auth-*` options go with `--http`");
+        let shared = sharing.redis.is_some()
+            || sharing.request_state_key_file.is_some()
+            || !sharing.allowed_hosts.is_empty();
+        if port.is_some() || protection.is_some() || shared {
+            bail!(
+                "`--port`, the `--auth-*` options, `--redis`, `--request-state-key-file` and `--allowed-host` go with `--http`"
+            );
         }
         return Ok(Some(Mode::Stdio));
     }
@@ -104,17 +149,24 @@ fn parse_arguments(arguments: &[String]) -> anyhow::Result<Option<Mode>> {
             Err(_) => DEFAULT_PORT,
         },
     };
-    Ok(Some(Mode::Http { port, protection }))
+    Ok(Some(Mode::Http {
+        port,
+        protection,
+        sharing,
+    }))
 }
 
 /// Serves `server` over Streamable HTTP at `http://<address>/mcp` until the process is
 /// stopped, with the mcpwire-http defaults: sessions, SSE priming and resumption, and the
-/// Host/Origin checks for loopback names; behind `mcpwire-auth`'s bearer layer when
-/// protected.
+/// Host/Origin checks for loopback names (and `allowed_hosts`); the sessions, their SSE
+/// events and the bus in Redis when `shared` is a deployment's; behind `mcpwire-auth`'s bearer
+/// layer when protected.
 async fn serve_http(
     server: Server,
     address: SocketAddr,
     protection: Option<Protection>,
+    allowed_hosts: Vec<String>,
+    shared: Option<RedisDeployment>,
 ) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(address)
         .await
@@ -124,9 +176,16 @@ async fn serve_http(
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
+    let mut config = mcpwire_server::HttpConfig::default();
+    if !allowed_hosts.is_empty() {
+        config = config.allowed_hosts(hosts_besides_loopback(allowed_hosts));
+    }
+    if let Some(deployment) = &shared {
+        config = deployment.configure(config);
+    }
     let serving = server
         .serve_http(listener)
-        .config(mcpwire_server::HttpConfig::default())
+        .config(config)
         .with_graceful_shutdown(shutdown);
     match protection {
         None => serving.await,
@@ -185,16 +244,37 @@ fn main() -> ExitCode {
         }
     };
     let outcome = runtime.block_on(async move {
-        let server =
-            mcpwire_conformance::fixtures::server().context("building the fixture server")?;
+        let mut builder = fixtures::register(fixtures::builder());
+        let mut shared = None;
+        if let Mode::Http { sharing, .. } = &mode {
+            if let Some(path) = &sharing.request_state_key_file {
+                builder = builder.request_state_key(read_request_state_key(path)?);
+            }
+            if let Some(url) = &sharing.redis {
+                let prefix = sharing
+                    .redis_prefix
+                    .as_deref()
+                    .unwrap_or(DEFAULT_REDIS_PREFIX);
+                let deployment = RedisDeployment::connect(url, prefix)
+                    .await
+                    .with_context(|| format!("connecting to Redis at {url}"))?;
+                builder = builder.shared_tasks(Arc::new(deployment.tasks.clone()), TASK_LEASE);
+                shared = Some(deployment);
+            }
+        }
+        let server = builder.build().context("building the fixture server")?;
         match mode {
             Mode::Stdio => {
                 server.serve_stdio().await;
                 Ok(())
             }
-            Mode::Http { port, protection } => {
+            Mode::Http {
+                port,
+                protection,
+                sharing,
+            } => {
                 let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-                serve_http(server, address, protection).await
+                serve_http(server, address, protection, sharing.allowed_hosts, shared).await
             }
         }
     });

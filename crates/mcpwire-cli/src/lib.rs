@@ -1,4 +1,5 @@
-//! The library half of the `mcpwire` command: the reference server it serves.
+//! The library half of the `mcpwire` command: the reference server it serves, and what the
+//! instances of a deployment share ([`deployment`]).
 //!
 //! The reference server shows the server role at work: a few demonstration tools that are
 //! useful on their own, a resource and a prompt. The official conformance suite's fixtures
@@ -10,4 +11,5 @@
 //! assert!(server.tool_names().contains(&"echo".to_owned()));
 //! ```
 
+pub mod deployment;
 pub mod reference;

@@ -6,11 +6,14 @@
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
-use mcpwire_cli::reference;
+use mcpwire_cli::{deployment, reference};
+use mcpwire_store_redis::RedisDeployment;
 use tracing_subscriber::EnvFilter;
 
 /// mcpwire, a Rust implementation of the Model Context Protocol.
@@ -64,9 +67,10 @@ struct Serve {
     #[arg(long, requires = "http")]
     legacy_sse: bool,
 
-    /// With --http: keep the events of SSE streams, which clients resume with
-    /// `Last-Event-ID`, in this Redis (`redis://host:port/db` or `redis+unix:///path`), so
-    /// that instances of a deployment share them. Start-up fails if it cannot be reached.
+    /// With --http: share the Streamable HTTP sessions, the events of SSE streams (which
+    /// clients resume with `Last-Event-ID`), the tasks and a bus with the other instances of
+    /// a deployment in this Redis (`redis://host:port/db` or `redis+unix:///path`), so that any
+    /// instance serves any session. Start-up fails if it cannot be reached.
     #[arg(long, value_name = "URL", requires = "http")]
     redis: Option<String>,
 
@@ -79,6 +83,13 @@ struct Serve {
         default_value = "mcpwire"
     )]
     redis_prefix: String,
+
+    /// With --http: a file holding the key that signs and verifies the `requestState` of
+    /// multi round-trip requests (modern era), as 64 hex digits (`openssl rand -hex 32`).
+    /// Every instance behind one load balancer needs the same key, or a retry that reaches
+    /// another instance fails; without this option each process draws a key of its own.
+    #[arg(long, value_name = "PATH", requires = "http")]
+    request_state_key_file: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -112,7 +123,20 @@ fn main() -> ExitCode {
 }
 
 async fn run_serve(serve: Serve) -> anyhow::Result<()> {
-    let server = reference::server().context("building the reference server")?;
+    let mut builder = reference::register(reference::builder());
+    if let Some(path) = &serve.request_state_key_file {
+        builder = builder.request_state_key(deployment::read_request_state_key(path)?);
+    }
+    // Connected before the server is built, which takes the deployment's task store.
+    let mut shared = None;
+    if let Some(url) = &serve.redis {
+        let redis = RedisDeployment::connect(url, &serve.redis_prefix)
+            .await
+            .with_context(|| format!("connecting to Redis at {url}"))?;
+        builder = builder.shared_tasks(Arc::new(redis.tasks.clone()), deployment::TASK_LEASE);
+        shared = Some(redis);
+    }
+    let server = builder.build().context("building the reference server")?;
     let tools = server.tool_names();
     let version = env!("CARGO_PKG_VERSION");
     if serve.transport.stdio {
@@ -132,22 +156,13 @@ async fn run_serve(serve: Serve) -> anyhow::Result<()> {
         let bound = listener.local_addr().context("reading the bound address")?;
         let mut config = mcpwire_server::HttpConfig::default().json_responses(!serve.always_sse);
         if !serve.allowed_hosts.is_empty() {
-            config = config.allowed_hosts(
-                LOOPBACK_NAMES
-                    .map(str::to_owned)
-                    .into_iter()
-                    .chain(serve.allowed_hosts),
-            );
+            config = config.allowed_hosts(deployment::hosts_besides_loopback(serve.allowed_hosts));
         }
         if !serve.allowed_origins.is_empty() {
             config = config.allowed_origins(loopback_origins(bound).chain(serve.allowed_origins));
         }
-        if let Some(url) = &serve.redis {
-            let store = mcpwire_store_redis::RedisEventStore::connect(url)
-                .await
-                .with_context(|| format!("connecting to Redis at {url}"))?
-                .prefix(serve.redis_prefix.clone());
-            config = config.event_store(std::sync::Arc::new(store));
+        if let Some(redis) = &shared {
+            config = redis.configure(config);
         }
         let mut legacy = String::new();
         if serve.legacy_sse {
@@ -178,13 +193,10 @@ const LEGACY_SSE_PATH: &str = "/sse";
 /// Where legacy HTTP+SSE clients POST their messages, with `--legacy-sse`.
 const LEGACY_MESSAGES_PATH: &str = "/messages";
 
-/// The loopback names, which match a `Host` with any port; kept when the user adds hosts.
-const LOOPBACK_NAMES: [&str; 3] = ["127.0.0.1", "localhost", "[::1]"];
-
 /// The loopback origins of the port served, kept when the user adds origins of their own.
 fn loopback_origins(bound: SocketAddr) -> impl Iterator<Item = String> {
     let port = bound.port();
-    LOOPBACK_NAMES
+    deployment::LOOPBACK_NAMES
         .into_iter()
         .flat_map(move |name| ["http", "https"].map(|scheme| format!("{scheme}://{name}:{port}")))
 }

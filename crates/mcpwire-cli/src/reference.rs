@@ -17,7 +17,7 @@ pub const SERVER_NAME: &str = "mcpwire-reference";
 ///
 /// Fails only if a definition is invalid, which the tests rule out.
 pub fn server() -> Result<Server, mcpwire_server::Error> {
-    demo(builder()).build()
+    register(builder()).build()
 }
 
 /// A builder with the reference server's identity and capabilities, and nothing registered.
@@ -80,8 +80,9 @@ fn read_only() -> types::ToolAnnotations {
     }
 }
 
-/// Registers the demonstration tools, resource and prompt.
-fn demo(builder: ServerBuilder) -> ServerBuilder {
+/// Registers the demonstration tools, resource and prompt on `builder`, for a server that
+/// configures more than [`server`] does (a shared `requestState` key, say).
+pub fn register(builder: ServerBuilder) -> ServerBuilder {
     builder
         .tool(
             Tool::typed("echo", |arguments: Echo| async move {

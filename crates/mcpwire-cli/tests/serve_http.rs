@@ -195,3 +195,76 @@ async fn an_unreachable_redis_fails_the_start() {
         "{stderr}"
     );
 }
+
+/// A fresh directory for the key files of one test.
+fn key_directory(test: &str) -> std::path::PathBuf {
+    let directory = std::env::temp_dir().join(format!("mcpwire-cli-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&directory);
+    std::fs::create_dir_all(&directory).expect("a temporary directory");
+    directory
+}
+
+/// Runs `mcpwire serve --http 127.0.0.1:0 --request-state-key-file <path>` expecting it to
+/// fail at start-up, and returns what it wrote to stderr.
+async fn failed_start_with_key_file(path: &std::path::Path) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_mcpwire"))
+        .args(["serve", "--http", "127.0.0.1:0", "--request-state-key-file"])
+        .arg(path)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("mcpwire runs");
+    assert!(!output.status.success());
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// `--request-state-key-file`: 64 hex digits (surrounded by white space or not) start the
+/// server; a missing file or another content fails the start with an error that names the
+/// file and never quotes it.
+#[tokio::test]
+async fn the_request_state_key_comes_from_a_file_of_hex_digits() {
+    let directory = key_directory("request-state-key");
+    let good = directory.join("good.key");
+    std::fs::write(&good, format!("  {}\n", "0f".repeat(32))).expect("writes the key");
+    let good_path = good.to_str().expect("a UTF-8 temporary path");
+    let (mut child, url) = start(&["--request-state-key-file", good_path]).await;
+    let transport = HttpClientBuilder::new(url).streamable().expect("transport");
+    let client = mcpwire_client::ClientBuilder::new(client_info())
+        .connect(transport)
+        .await
+        .expect("handshake");
+    assert_echoes(&client, "keyed").await;
+    client.close().await;
+    child.kill().await.expect("stops");
+
+    let missing = directory.join("missing.key");
+    let stderr = failed_start_with_key_file(&missing).await;
+    assert!(
+        stderr.contains("reading the request-state key file") && stderr.contains("missing.key"),
+        "{stderr}"
+    );
+
+    let secret = "a-secret-that-is-not-hex";
+    for (name, content) in [
+        ("short.key", "0f".repeat(31)),
+        ("long.key", "0f".repeat(33)),
+        (
+            "not-hex.key",
+            format!("{secret}{}", "0".repeat(64 - secret.len())),
+        ),
+        ("signed.key", format!("+f{}", "0f".repeat(31))),
+    ] {
+        let path = directory.join(name);
+        std::fs::write(&path, &content).expect("writes the key file");
+        let stderr = failed_start_with_key_file(&path).await;
+        assert!(
+            stderr.contains("must hold exactly 64 hex digits") && stderr.contains(name),
+            "{name}: {stderr}"
+        );
+        assert!(
+            !stderr.contains(&content) && !stderr.contains(secret),
+            "{name}: {stderr}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&directory);
+}

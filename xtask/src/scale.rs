@@ -1,0 +1,463 @@
+//! `cargo xtask scale [--suite NAME] [--instances N]`: the official conformance suite's server
+//! scenarios through a load balancer, against several `conformance-server` instances that
+//! share one Redis.
+//!
+//! The deployment is `deploy/`'s, run on loopback:
+//!
+//! 1. `redis-server` and `haproxy` are installed with `apt-get` when missing, as
+//!    `cargo xtask interop-setup` installs them;
+//!    the suite is installed and the binaries built as `cargo xtask conformance` does.
+//! 2. A fresh temporary directory holds Redis's working directory, a random `requestState`
+//!    key (64 hex digits, readable by its owner only) and the HAProxy configuration; it is
+//!    removed at the end.
+//! 3. One `redis-server` on a free loopback port, with no persistence (`--save ''
+//!    --appendonly no`); three (`--instances N`) `conformance-server --http --port P --redis
+//!    redis://127.0.0.1:RP --redis-prefix mcpwire-scale --request-state-key-file KEY`; and
+//!    HAProxy (`haproxy -f CFG -db`, a child in the foreground) from
+//!    `deploy/haproxy.cfg.in`, listening on a free loopback port with the instances as its
+//!    round-robin backends, no stickiness. Each is waited for until it listens.
+//! 4. The server legs of `0.2.0-alpha.12` (`--requirements 2025-11-25`) and
+//!    `0.2.0-alpha.12@2026-07-28` run against `http://localhost:BALANCER_PORT/mcp`, exactly as
+//!    `cargo xtask conformance --leg server` runs them against one instance; after each leg,
+//!    every process must still be running.
+//! 5. Each scenario's verdict is judged against what one instance gives: it must pass, unless
+//!    `conformance/expected-failures.json` lists it. The per-scenario table ends with
+//!    `scale: N passed, N failed`, and the task fails on any unexpected outcome.
+//!
+//! Every process started is killed by its PID and reaped when the task ends, also when it
+//! fails: the deployment stops when it is dropped. The logs of Redis, of each instance and of
+//! HAProxy, and the suite's results, stay in `<target dir>/scale/`.
+
+use std::fmt::Write as _;
+use std::fs::{self, File};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use anyhow::{Context as _, Result, bail, ensure};
+
+use crate::conformance::{self, Leg, Outcome, SUITES, Suite, Toolchain, fresh_directory};
+use crate::interop::setup_debian_servers;
+
+/// The suites whose server legs run through the balancer: those with the requirements of a
+/// protocol revision, one of each era.
+const SCALE_SUITES: &[&str] = &["0.2.0-alpha.12", "0.2.0-alpha.12@2026-07-28"];
+
+/// How many instances run behind the balancer by default.
+const DEFAULT_INSTANCES: usize = 3;
+
+/// The most instances `--instances` may ask for on a small machine.
+const MAX_INSTANCES: usize = 16;
+
+/// The template of the balancer's configuration, relative to the workspace root.
+const HAPROXY_TEMPLATE: &str = "deploy/haproxy.cfg.in";
+
+/// The prefix of the deployment's Redis keys.
+const REDIS_PREFIX: &str = "mcpwire-scale";
+
+/// What the command was asked to run.
+struct Options {
+    suites: Vec<&'static Suite>,
+    instances: usize,
+}
+
+fn parse_options(arguments: &[String]) -> Result<Options> {
+    let usage = format!(
+        "usage: cargo xtask scale [--suite {}] [--instances N (1 to {MAX_INSTANCES}, default {DEFAULT_INSTANCES})]",
+        SCALE_SUITES.join("|")
+    );
+    let mut names: Vec<&str> = SCALE_SUITES.to_vec();
+    let mut instances = DEFAULT_INSTANCES;
+    let mut arguments = arguments.iter();
+    while let Some(argument) = arguments.next() {
+        match argument.as_str() {
+            "--suite" => {
+                let Some(name) = arguments.next() else {
+                    bail!("`--suite` needs a name; {usage}");
+                };
+                let Some(known) = SCALE_SUITES.iter().find(|known| *known == name) else {
+                    bail!("`--suite {name}` is not run through the balancer; {usage}");
+                };
+                names = vec![known];
+            }
+            "--instances" => {
+                let value = arguments.next().map(String::as_str).unwrap_or_default();
+                instances = match value.parse::<usize>() {
+                    Ok(count) if (1..=MAX_INSTANCES).contains(&count) => count,
+                    _ => bail!("`--instances` takes 1 to {MAX_INSTANCES}, not `{value}`; {usage}"),
+                };
+            }
+            other => bail!("unknown argument `{other}`; {usage}"),
+        }
+    }
+    let suites = names
+        .iter()
+        .map(|name| {
+            SUITES
+                .iter()
+                .find(|suite| suite.name == *name)
+                .expect("every suite run through the balancer is a suite of the conformance task")
+        })
+        .collect();
+    Ok(Options { suites, instances })
+}
+
+pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
+    let options = parse_options(arguments)?;
+    // `redis-server` and `haproxy`, as `cargo xtask interop-setup` installs them.
+    setup_debian_servers()?;
+    let toolchain = Toolchain::prepare(root)?;
+    let template = root.join(HAPROXY_TEMPLATE);
+    let template =
+        fs::read_to_string(&template).with_context(|| format!("reading {}", template.display()))?;
+    let logs = toolchain.target.join("scale");
+    fresh_directory(&logs)?;
+
+    // Declared before the deployment, so that it is removed after the processes are stopped.
+    let temporary = TemporaryDirectory::create()?;
+    let started = std::time::Instant::now();
+    let mut deployment = Deployment::start(&Plan {
+        server: &toolchain.binaries.server,
+        template: &template,
+        directory: &temporary.path,
+        logs: &logs,
+        instances: options.instances,
+    })?;
+    println!(
+        "scale: {} instances of conformance-server behind HAProxy at {}, sharing redis://127.0.0.1:{} (logs in {})",
+        options.instances,
+        deployment.url(),
+        deployment.redis_port,
+        logs.display()
+    );
+
+    let mut outcomes = Vec::new();
+    for suite in &options.suites {
+        let runner = toolchain.runner(suite, logs.join("results").join(suite.name))?;
+        let scenarios = runner.list(Leg::Server)?;
+        toolchain
+            .expected
+            .check_entries(suite.name, Leg::Server, &scenarios)?;
+        println!(
+            "scale: {} server leg, {} scenarios through the balancer",
+            suite.name,
+            scenarios.len()
+        );
+        for (scenario, result) in runner.drive_server(deployment.balancer_port, &scenarios)? {
+            let reason = toolchain
+                .expected
+                .reason(suite.name, Leg::Server, &scenario);
+            outcomes.push(Outcome::new(
+                suite.name,
+                Leg::Server,
+                &scenario,
+                result,
+                reason,
+            ));
+        }
+        deployment.check_running()?;
+    }
+    drop(deployment);
+    drop(temporary);
+    println!("scale: the deployment ran for {:.0?}", started.elapsed());
+    conformance::report("scale", &outcomes)
+}
+
+/// A directory under the system's temporary directory, for this process only, removed when
+/// dropped.
+struct TemporaryDirectory {
+    path: PathBuf,
+}
+
+impl TemporaryDirectory {
+    fn create() -> Result<Self> {
+        let path = std::env::temp_dir().join(format!("mcpwire-scale-{}", std::process::id()));
+        fresh_directory(&path)?;
+        restrict_to_owner(&path, 0o700)?;
+        Ok(TemporaryDirectory { path })
+    }
+}
+
+impl Drop for TemporaryDirectory {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.path);
+    }
+}
+
+/// Sets the Unix permissions of `path` (a secret's file or directory).
+fn restrict_to_owner(path: &Path, mode: u32) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::set_permissions(path, fs::Permissions::from_mode(mode))
+            .with_context(|| format!("restricting {}", path.display()))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
+}
+
+/// What a deployment is made of.
+struct Plan<'a> {
+    /// The `conformance-server` binary.
+    server: &'a Path,
+    /// The text of `deploy/haproxy.cfg.in`.
+    template: &'a str,
+    /// The temporary directory: Redis's files, the key, the balancer's configuration.
+    directory: &'a Path,
+    /// Where the processes' logs go.
+    logs: &'a Path,
+    instances: usize,
+}
+
+/// Redis, the instances and the balancer, running; stopped, in the reverse order of their
+/// start, when dropped.
+struct Deployment {
+    processes: Vec<Process>,
+    redis_port: u16,
+    balancer_port: u16,
+}
+
+/// A process of the deployment: what it is called in messages, its log, and the child.
+struct Process {
+    name: String,
+    log: PathBuf,
+    child: Child,
+}
+
+impl Deployment {
+    fn start(plan: &Plan<'_>) -> Result<Self> {
+        let mut deployment = Deployment {
+            processes: Vec::new(),
+            redis_port: conformance::free_port()?,
+            balancer_port: 0,
+        };
+        // On an early return, the processes started so far are stopped by the drop.
+        let redis_directory = plan.directory.join("redis");
+        fs::create_dir_all(&redis_directory)
+            .with_context(|| format!("creating {}", redis_directory.display()))?;
+        let mut redis = Command::new("redis-server");
+        redis
+            .args(["--port", &deployment.redis_port.to_string()])
+            .args(["--bind", "127.0.0.1", "--protected-mode", "yes"])
+            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .arg("--dir")
+            .arg(&redis_directory);
+        deployment.spawn("redis-server", redis, plan.logs, deployment.redis_port)?;
+
+        let key = plan.directory.join("request-state.key");
+        write_random_key(&key)?;
+        let redis_url = format!("redis://127.0.0.1:{}", deployment.redis_port);
+        let mut instance_ports = Vec::new();
+        for index in 1..=plan.instances {
+            let port = conformance::free_port()?;
+            let mut instance = Command::new(plan.server);
+            instance
+                .args(["--http", "--port", &port.to_string()])
+                .args(["--redis", &redis_url, "--redis-prefix", REDIS_PREFIX])
+                .arg("--request-state-key-file")
+                .arg(&key);
+            deployment.spawn(&format!("instance-{index}"), instance, plan.logs, port)?;
+            instance_ports.push(port);
+        }
+
+        deployment.balancer_port = conformance::free_port()?;
+        let configuration =
+            haproxy_configuration(plan.template, deployment.balancer_port, &instance_ports)?;
+        let configuration_path = plan.directory.join("haproxy.cfg");
+        fs::write(&configuration_path, configuration)
+            .with_context(|| format!("writing {}", configuration_path.display()))?;
+        let check = Command::new("haproxy")
+            .arg("-c")
+            .arg("-f")
+            .arg(&configuration_path)
+            .output()
+            .context("running haproxy -c")?;
+        ensure!(
+            check.status.success(),
+            "haproxy refuses the configuration made from {HAPROXY_TEMPLATE}: {}{}",
+            String::from_utf8_lossy(&check.stdout),
+            String::from_utf8_lossy(&check.stderr)
+        );
+        let mut haproxy = Command::new("haproxy");
+        haproxy.arg("-f").arg(&configuration_path).arg("-db");
+        deployment.spawn("haproxy", haproxy, plan.logs, deployment.balancer_port)?;
+        Ok(deployment)
+    }
+
+    /// Starts `command` as `name`, its output in `<logs>/<name>.log`, and waits until it
+    /// listens on `port`.
+    fn spawn(&mut self, name: &str, mut command: Command, logs: &Path, port: u16) -> Result<()> {
+        let log = logs.join(format!("{name}.log"));
+        let file = File::create(&log).with_context(|| format!("creating {}", log.display()))?;
+        let errors = file.try_clone().context("sharing the log file")?;
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(file)
+            .stderr(errors)
+            .spawn()
+            .with_context(|| format!("starting {name}"))?;
+        self.processes.push(Process {
+            name: name.to_owned(),
+            log,
+            child,
+        });
+        let process = self.processes.last_mut().expect("just pushed");
+        conformance::wait_until_listening(&mut process.child, port).with_context(|| {
+            format!(
+                "{name} did not start (see {}): {}",
+                process.log.display(),
+                tail_of(&process.log)
+            )
+        })
+    }
+
+    /// The MCP endpoint behind the balancer.
+    fn url(&self) -> String {
+        format!("http://localhost:{}/mcp", self.balancer_port)
+    }
+
+    /// Fails when a process of the deployment has exited.
+    fn check_running(&mut self) -> Result<()> {
+        for process in &mut self.processes {
+            if let Some(status) = process
+                .child
+                .try_wait()
+                .with_context(|| format!("checking on {}", process.name))?
+            {
+                bail!(
+                    "{} exited with {status} during the run (see {}): {}",
+                    process.name,
+                    process.log.display(),
+                    tail_of(&process.log)
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Deployment {
+    fn drop(&mut self) {
+        // The balancer first, Redis last.
+        while let Some(mut process) = self.processes.pop() {
+            conformance::stop(&mut process.child);
+        }
+    }
+}
+
+/// The balancer's configuration from `deploy/haproxy.cfg.in`: listening on
+/// `127.0.0.1:<balancer_port>`, with one backend server per port of `instance_ports`.
+fn haproxy_configuration(
+    template: &str,
+    balancer_port: u16,
+    instance_ports: &[u16],
+) -> Result<String> {
+    let mut servers = String::new();
+    for (index, port) in instance_ports.iter().enumerate() {
+        writeln!(
+            servers,
+            "    server mcpwire{} 127.0.0.1:{port} check",
+            index + 1
+        )
+        .expect("writing to a String cannot fail");
+    }
+    ensure!(
+        template.contains("bind @BIND@\n") && template.contains("\n@SERVERS@\n"),
+        "{HAPROXY_TEMPLATE} must have the placeholders `bind @BIND@` and a line `@SERVERS@`"
+    );
+    let configuration = template
+        .replace("@BIND@", &format!("127.0.0.1:{balancer_port}"))
+        .replace("\n@SERVERS@\n", &format!("\n{servers}"));
+    ensure!(
+        !configuration
+            .lines()
+            .any(|line| !line.trim_start().starts_with('#') && line.contains('@')),
+        "{HAPROXY_TEMPLATE} has a placeholder other than @BIND@ and @SERVERS@"
+    );
+    Ok(configuration)
+}
+
+/// The last lines of a log, to say why a process did not start.
+fn tail_of(log: &Path) -> String {
+    let text = fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(5)..].join(" | ")
+}
+
+/// Writes 32 random bytes as 64 hex digits to `path`, readable by its owner only.
+fn write_random_key(path: &Path) -> Result<()> {
+    let mut key = [0_u8; 32];
+    getrandom::fill(&mut key).map_err(|error| anyhow::anyhow!("drawing a random key: {error}"))?;
+    let hex: String = key.iter().map(|byte| format!("{byte:02x}")).collect();
+    let mut file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    restrict_to_owner(path, 0o600)?;
+    writeln!(file, "{hex}").with_context(|| format!("writing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_options_name_suites_run_through_the_balancer_and_a_bounded_count() {
+        let options = |arguments: &[&str]| {
+            parse_options(
+                &arguments
+                    .iter()
+                    .map(|&argument| argument.to_owned())
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let defaults = options(&[]).expect("the defaults");
+        assert_eq!(defaults.instances, DEFAULT_INSTANCES);
+        let names: Vec<&str> = defaults.suites.iter().map(|suite| suite.name).collect();
+        assert_eq!(names, SCALE_SUITES);
+        let one =
+            options(&["--suite", "0.2.0-alpha.12@2026-07-28", "--instances", "2"]).expect("valid");
+        assert_eq!(one.instances, 2);
+        assert_eq!(one.suites.len(), 1);
+        for bad in [
+            &["--suite", "0.1.16"][..],
+            &["--instances", "0"],
+            &["--instances", "17"],
+            &["--instances"],
+            &["--leg", "server"],
+        ] {
+            assert!(options(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_template_becomes_a_configuration_with_every_instance() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(HAPROXY_TEMPLATE);
+        let template = fs::read_to_string(path).expect("the template");
+        let configuration =
+            haproxy_configuration(&template, 8080, &[8001, 8002, 8003]).expect("valid");
+        assert!(configuration.contains("\n    bind 127.0.0.1:8080\n"));
+        assert!(configuration.contains(
+            "\n    server mcpwire1 127.0.0.1:8001 check\n    server mcpwire2 127.0.0.1:8002 check\n    server mcpwire3 127.0.0.1:8003 check\n"
+        ));
+        let settings: Vec<&str> = configuration
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.starts_with('#'))
+            .collect();
+        assert!(settings.contains(&"balance roundrobin"));
+        for sticky in [
+            "cookie",
+            "stick",
+            "option prefer-last-server",
+            "compression",
+        ] {
+            assert!(
+                !settings.iter().any(|line| line.starts_with(sticky)),
+                "the template configures `{sticky}`"
+            );
+        }
+        assert!(haproxy_configuration("bind @BIND@\n@OTHER@\n@SERVERS@\n", 1, &[2]).is_err());
+        assert!(haproxy_configuration("no placeholders\n", 1, &[2]).is_err());
+    }
+}
