@@ -884,17 +884,25 @@ impl Session {
                 )));
             }
             Some(next) if after + 1 == next => Vec::new(),
-            _ => self
+            _ => match self
                 .config
                 .event_store
                 .replay(&self.id, stream, after)
                 .await
-                .map_err(|error| {
-                    Refusal::Unresumable(format!(
+            {
+                Ok(replayed) => replayed,
+                // A stream of another copy that has sent nothing but its priming event: the
+                // store knows none of it yet, and the copy running its request is followed.
+                Err(error) if error.is_unknown_event() && after == 0 && routes.mark_standalone => {
+                    Vec::new()
+                }
+                Err(error) => {
+                    return Err(Refusal::Unresumable(format!(
                         "cannot resume after event {}: {error}",
                         event_id(stream, after)
-                    ))
-                })?,
+                    )));
+                }
+            },
         };
         let mut prefix = VecDeque::with_capacity(replayed.len() + 1);
         prefix.push_back(priming_event(
