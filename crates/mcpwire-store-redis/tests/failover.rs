@@ -110,6 +110,10 @@ fn server(index: usize, reports: &Reports, gate: &Arc<Notify>, shared: &RedisDep
         move |arguments: Map<String, Value>, context: Context| {
             let (reports, gate) = (reports.clone(), Arc::clone(&gate));
             async move {
+                if arguments.get("close").and_then(Value::as_bool) == Some(true) {
+                    // SEP-1699: the client is to poll, resuming the stream with its priming id.
+                    context.close_stream().await?;
+                }
                 reports.push(format!("chatting on {index}"));
                 let before = arguments.get("before").and_then(Value::as_u64).unwrap_or(0);
                 for line in 0..before {
@@ -296,7 +300,7 @@ async fn a_task_is_polled_answered_and_finished_through_the_other_instances() {
         assert!(result.is_none());
         assert_eq!(task.status(), &TaskStatus::Working);
     }
-    deployment.gate.notify_waiters();
+    deployment.gate.notify_one();
     let result = tokio::time::timeout(STEP, task)
         .await
         .expect("the task ends in time")
@@ -503,7 +507,7 @@ async fn a_stream_resumed_on_another_instance_follows_its_request_there() {
     // Resumed on the third: what it missed from the store, then the rest live, to the end.
     let mut resumed = Exchange::resume(third, &session, &last).await;
     resumed.until("\"line\":4", 1).await;
-    deployment.gate.notify_waiters();
+    deployment.gate.notify_one();
     resumed.read_to_end().await;
     assert!(
         resumed.text.contains("chatted"),
@@ -551,4 +555,31 @@ async fn a_stream_whose_instance_dies_is_replayed_then_refused() {
     again.read_to_end().await;
     assert!(again.text.starts_with("HTTP/1.1 400"), "{}", again.text);
     assert!(again.text.contains("no longer running"), "{}", again.text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_closed_after_priming_is_polled_from_another_instance() {
+    let deployment = Deployment::start().await;
+    let [first, second, third] = [0, 1, 2].map(|index| deployment.instances[index].address);
+    let session = session(first, second).await;
+
+    let call = json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call",
+        "params": {"name": "chatty", "arguments": {"before": 0, "close": true}}});
+    let mut polled = Exchange::post(first, Some(&session), &call).await;
+    polled.read_to_end().await;
+    assert!(polled.text.starts_with("HTTP/1.1 200"), "{}", polled.text);
+    let priming = polled.last_event_id();
+    deployment.reports.wait_for("chatting on 0").await;
+
+    // Nothing but the priming event was sent: the store knows nothing of the stream yet.
+    let mut resumed = Exchange::resume(third, &session, &priming).await;
+    resumed.until("HTTP/1.1 200", 1).await;
+    deployment.gate.notify_one();
+    resumed.read_to_end().await;
+    assert_eq!(resumed.lines(), vec![0], "{}", resumed.text);
+    assert!(
+        resumed.text.contains("chatted"),
+        "the response came: {}",
+        resumed.text
+    );
 }
