@@ -6,7 +6,9 @@
 //! the interop peers' installation (`interop-setup`), the test suites (cargo-nextest when
 //! installed, else `cargo test`), doc tests, the API docs with warnings denied, and the
 //! official conformance suite (`cargo xtask conformance`, both roles, both pinned suite
-//! versions, against `conformance/expected-failures.json`). Each step prints its duration.
+//! versions, against `conformance/expected-failures.json`), and its server scenarios again
+//! through three instances behind HAProxy sharing one Redis (`cargo xtask scale`). Each step
+//! prints its duration.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead as _, BufReader};
@@ -80,6 +82,7 @@ pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
         )
     })?;
     step("conformance", || crate::conformance::run(root, &[]))?;
+    step("scale", || crate::scale::run(root, &[]))?;
     println!("ci: all steps passed in {:.0?}", started.elapsed());
     if !deprecations.is_empty() {
         println!(
