@@ -256,7 +256,7 @@ fn lean_roles(root: &Path) -> Result<()> {
     Ok(())
 }
 
-fn has_nextest(root: &Path) -> bool {
+pub(crate) fn has_nextest(root: &Path) -> bool {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     Command::new(cargo)
         .args(["nextest", "--version"])

@@ -23,6 +23,11 @@
 //! 5. Each scenario's verdict is judged against what one instance gives: it must pass, unless
 //!    `conformance/expected-failures.json` lists it. The per-scenario table ends with
 //!    `scale: N passed, N failed`, and the task fails on any unexpected outcome.
+//! 6. Unless `--no-interop`: the interop suite's HTTP cases, in which the TypeScript and
+//!    Python SDKs' clients drive our `interop_peer` example (`*_http` of
+//!    `interop/tests/server_dual_era_clients.rs`), run against three more deployments like
+//!    the first, one per era the example serves (`--era both`, `modern`, `legacy`), named to
+//!    the tests by `MCPWIRE_INTEROP_HTTP_URL_INTEROP_PEER_<ERA>`; each must pass.
 //!
 //! Every process started is killed by its PID and reaped when the task ends, also when it
 //! fails: the deployment stops when it is dropped. The logs of Redis, of each instance and of
@@ -59,15 +64,17 @@ const REDIS_PREFIX: &str = "mcpwire-scale";
 struct Options {
     suites: Vec<&'static Suite>,
     instances: usize,
+    interop: bool,
 }
 
 fn parse_options(arguments: &[String]) -> Result<Options> {
     let usage = format!(
-        "usage: cargo xtask scale [--suite {}] [--instances N (1 to {MAX_INSTANCES}, default {DEFAULT_INSTANCES})]",
+        "usage: cargo xtask scale [--suite {}] [--instances N (1 to {MAX_INSTANCES}, default {DEFAULT_INSTANCES})] [--no-interop]",
         SCALE_SUITES.join("|")
     );
     let mut names: Vec<&str> = SCALE_SUITES.to_vec();
     let mut instances = DEFAULT_INSTANCES;
+    let mut interop = true;
     let mut arguments = arguments.iter();
     while let Some(argument) = arguments.next() {
         match argument.as_str() {
@@ -87,6 +94,7 @@ fn parse_options(arguments: &[String]) -> Result<Options> {
                     _ => bail!("`--instances` takes 1 to {MAX_INSTANCES}, not `{value}`; {usage}"),
                 };
             }
+            "--no-interop" => interop = false,
             other => bail!("unknown argument `{other}`; {usage}"),
         }
     }
@@ -99,7 +107,11 @@ fn parse_options(arguments: &[String]) -> Result<Options> {
                 .expect("every suite run through the balancer is a suite of the conformance task")
         })
         .collect();
-    Ok(Options { suites, instances })
+    Ok(Options {
+        suites,
+        instances,
+        interop,
+    })
 }
 
 pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
@@ -116,8 +128,15 @@ pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
     // Declared before the deployment, so that it is removed after the processes are stopped.
     let temporary = TemporaryDirectory::create()?;
     let started = std::time::Instant::now();
+    let server = &toolchain.binaries.server;
     let mut deployment = Deployment::start(&Plan {
-        server: &toolchain.binaries.server,
+        instance: &|port| {
+            let mut command = Command::new(server);
+            command.args(["--http", "--port", &port.to_string()]);
+            command.args(["--redis-prefix", REDIS_PREFIX]);
+            command
+        },
+        name: "conformance",
         template: &template,
         directory: &temporary.path,
         logs: &logs,
@@ -158,9 +177,99 @@ pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
         deployment.check_running()?;
     }
     drop(deployment);
-    drop(temporary);
     println!("scale: the deployment ran for {:.0?}", started.elapsed());
-    conformance::report("scale", &outcomes)
+    let interop = if options.interop {
+        interop_through_balancers(root, &template, &temporary.path, &logs, options.instances)
+    } else {
+        Ok(())
+    };
+    drop(temporary);
+    let conformance = conformance::report("scale", &outcomes);
+    interop.and(conformance)
+}
+
+/// The eras of the `interop_peer` deployments, as `--era` names them.
+const INTEROP_ERAS: [&str; 3] = ["both", "modern", "legacy"];
+
+/// Runs the interop suite's HTTP cases of SDK clients against three deployments of the
+/// `interop_peer` example, one per era it serves.
+fn interop_through_balancers(
+    root: &Path,
+    template: &str,
+    directory: &Path,
+    logs: &Path,
+    instances: usize,
+) -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    // The features `cargo xtask ci` tests with, so that its build is reused.
+    let built = Command::new(&cargo)
+        .args(["build", "--workspace", "--all-features", "--quiet"])
+        .args(["--example", "interop_peer"])
+        .current_dir(root)
+        .status()
+        .context("building the interop_peer example")?;
+    ensure!(built.success(), "building the interop_peer example failed");
+    let peer = crate::interop::target_dir(root)?
+        .join("debug")
+        .join("examples")
+        .join("interop_peer");
+    let mut deployments = Vec::new();
+    let mut variables = Vec::new();
+    for era in INTEROP_ERAS {
+        let place = directory.join(format!("interop-{era}"));
+        let place_logs = logs.join(format!("interop-{era}"));
+        fresh_directory(&place)?;
+        fresh_directory(&place_logs)?;
+        let deployment = Deployment::start(&Plan {
+            instance: &|port| {
+                let mut command = Command::new(&peer);
+                command.args(["--era", era, "--http", &format!("127.0.0.1:{port}")]);
+                command
+            },
+            name: "interop_peer",
+            template,
+            directory: &place,
+            logs: &place_logs,
+            instances,
+        })?;
+        variables.push((
+            format!(
+                "MCPWIRE_INTEROP_HTTP_URL_INTEROP_PEER_{}",
+                era.to_ascii_uppercase()
+            ),
+            deployment.url(),
+        ));
+        deployments.push(deployment);
+    }
+    println!(
+        "scale: the interop suite's HTTP cases of SDK clients, through {} deployments of {instances} interop_peer instances",
+        deployments.len()
+    );
+    let filter = "package(mcpwire-interop) & binary(server_dual_era_clients) & test(/_http$/)";
+    let mut tests = Command::new(&cargo);
+    if crate::ci::has_nextest(root) {
+        tests.args(["nextest", "run", "--workspace", "--all-features"]);
+        tests.args(["--cargo-quiet", "--no-fail-fast", "-E", filter]);
+    } else {
+        tests.args(["test", "--workspace", "--all-features", "--quiet"]);
+        tests.args(["--test", "server_dual_era_clients", "--", "_http"]);
+    }
+    let status = tests
+        .envs(variables)
+        .current_dir(root)
+        .status()
+        .context("running the interop suite's HTTP cases")?;
+    for deployment in &mut deployments {
+        deployment.check_running()?;
+    }
+    drop(deployments);
+    ensure!(
+        status.success(),
+        "the interop suite's HTTP cases failed through the balancer (logs in {})",
+        logs.display()
+    );
+    println!("scale: the interop suite's HTTP cases passed through the balancer");
+    Ok(())
 }
 
 /// A directory under the system's temporary directory, for this process only, removed when
@@ -199,8 +308,11 @@ fn restrict_to_owner(path: &Path, mode: u32) -> Result<()> {
 
 /// What a deployment is made of.
 struct Plan<'a> {
-    /// The `conformance-server` binary.
-    server: &'a Path,
+    /// The command of an instance serving HTTP on the port given, to which the deployment
+    /// adds `--redis` and `--request-state-key-file`.
+    instance: &'a dyn Fn(u16) -> Command,
+    /// What the instances are, in messages.
+    name: &'a str,
     /// The text of `deploy/haproxy.cfg.in`.
     template: &'a str,
     /// The temporary directory: Redis's files, the key, the balancer's configuration.
@@ -251,13 +363,12 @@ impl Deployment {
         let mut instance_ports = Vec::new();
         for index in 1..=plan.instances {
             let port = conformance::free_port()?;
-            let mut instance = Command::new(plan.server);
+            let mut instance = (plan.instance)(port);
             instance
-                .args(["--http", "--port", &port.to_string()])
-                .args(["--redis", &redis_url, "--redis-prefix", REDIS_PREFIX])
+                .args(["--redis", &redis_url])
                 .arg("--request-state-key-file")
                 .arg(&key);
-            deployment.spawn(&format!("instance-{index}"), instance, plan.logs, port)?;
+            deployment.spawn(&format!("{}-{index}", plan.name), instance, plan.logs, port)?;
             instance_ports.push(port);
         }
 
