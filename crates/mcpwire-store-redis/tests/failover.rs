@@ -6,7 +6,9 @@
 //!   lease instead of staying `working`;
 //! - a request's SSE stream resumed on another instance than the one running the request
 //!   follows it there, every event once and in order, to the response; when that instance
-//!   dies, the client gets every stored event and then a refusal, never a stream that hangs.
+//!   dies, the client gets every stored event and then a refusal, never a stream that hangs,
+//!   and a call whose handler waited there for an elicitation answer fails within seconds
+//!   (the client's retry and the wait for the request's instance), not at its timeout.
 //!
 //! Each instance runs on a runtime of its own thread, so that killing it (dropping the
 //! runtime) ends everything it ran at once, as a killed process does.
@@ -147,6 +149,24 @@ fn server(index: usize, reports: &Reports, gate: &Arc<Notify>, shared: &RedisDep
                 .task_support(types::ToolExecutionTaskSupport::Required),
         )
         .tool(Tool::raw("chatty", no_arguments(), chatty))
+        .tool(Tool::raw("ask_here", no_arguments(), {
+            let reports = reports.clone();
+            move |_: Map<String, Value>, context: Context| {
+                let reports = reports.clone();
+                async move {
+                    reports.push(format!("asking on {index}"));
+                    let form = serde_json::from_value(json!({
+                        "message": "Still there?",
+                        "requestedSchema": {"type": "object", "properties": {}}
+                    }))
+                    .map_err(|error| ToolError::new(error.to_string()))?;
+                    let answer = context
+                        .elicit(types::ElicitRequestParams::ElicitRequestFormParams(form))
+                        .await?;
+                    Ok::<_, ToolError>(answer.action.to_string())
+                }
+            }
+        }))
         .build()
         .expect("the server builds")
 }
@@ -582,4 +602,66 @@ async fn a_stream_closed_after_priming_is_polled_from_another_instance() {
         "the response came: {}",
         resumed.text
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_waiting_for_an_answer_on_an_instance_that_dies_fails() {
+    let mut deployment = Deployment::start().await;
+    let asked = Arc::new(Notify::new());
+    let killed = Arc::new(Notify::new());
+    let transport = HttpClientBuilder::new(format!("http://{}/mcp", deployment.balancer.address()))
+        .streamable()
+        .expect("a transport");
+    let client = Client::builder("legacy-client", "1.0.0")
+        .era(EraChoice::Legacy)
+        .request_timeout(Some(STEP))
+        .elicitation({
+            let (asked, killed) = (Arc::clone(&asked), Arc::clone(&killed));
+            move |_: types::ElicitRequestParams, _: mcpwire_client::RequestContext| {
+                let (asked, killed) = (Arc::clone(&asked), Arc::clone(&killed));
+                async move {
+                    asked.notify_one();
+                    // The answer goes out once the instance that asked is gone.
+                    killed.notified().await;
+                    serde_json::from_value::<types::ElicitResult>(json!({"action": "accept"}))
+                        .map_err(|error| {
+                            mcpwire_client::ErrorObject::internal_error(error.to_string())
+                        })
+                }
+            }
+        })
+        .connect(transport)
+        .await
+        .expect("the client connects");
+
+    let call = {
+        let client = client.clone();
+        tokio::spawn(async move { client.call_tool("ask_here", json!({})).await })
+    };
+    tokio::time::timeout(STEP, asked.notified())
+        .await
+        .expect("the handler asks");
+    let asking = deployment.reports.wait_for("asking on").await;
+    let index: usize = asking["asking on ".len()..].parse().expect("an index");
+    deployment.instances[index].kill();
+    killed.notify_one();
+
+    // The call fails, explicitly and in time: it never waits for its timeout.
+    let started = tokio::time::Instant::now();
+    let outcome = tokio::time::timeout(STEP, call)
+        .await
+        .expect("the call ends in time")
+        .expect("the call's task ends");
+    let error = outcome.expect_err("nobody runs the handler any more");
+    assert!(!error.is_timeout(), "{error}");
+    assert!(
+        started.elapsed() < STEP / 2,
+        "failed after {:?}",
+        started.elapsed()
+    );
+
+    // The session goes on through the instances left.
+    for _ in 0..3 {
+        client.ping().await.expect("the others serve the session");
+    }
 }
