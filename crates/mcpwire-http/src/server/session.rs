@@ -572,13 +572,17 @@ impl Session {
                 sequence,
                 last,
                 message,
-            } => self.follow_event(stream, sequence, last, message).await,
+            } => {
+                self.follow_event(stream, Some((sequence, last, message)))
+                    .await;
+            }
         }
     }
 
     /// Passes an event of a stream this copy follows on to the client, after those it missed
-    /// (read from the store): each event once, in order.
-    async fn follow_event(&self, stream: u64, sequence: u64, last: bool, message: Bytes) {
+    /// (read from the store); with no event, catches up with the store. Each event goes once,
+    /// in order, and the stream ends after the response.
+    async fn follow_event(&self, stream: u64, event: Option<(u64, bool, Bytes)>) {
         let mut routes = self.routes.lock().await;
         let Some(next) = routes
             .streams
@@ -588,11 +592,14 @@ impl Session {
         else {
             return;
         };
-        if sequence < next {
+        let up_to = event
+            .as_ref()
+            .map_or(u64::MAX, |(sequence, _, _)| *sequence);
+        if up_to < next {
             return;
         }
         let mut events = Vec::new();
-        if sequence > next {
+        if up_to > next {
             match self
                 .config
                 .event_store
@@ -602,8 +609,11 @@ impl Session {
                 Ok(missed) => events.extend(
                     missed
                         .into_iter()
-                        .filter(|(missed, _)| (next..sequence).contains(missed)),
+                        .filter(|(missed, _)| (next..up_to).contains(missed))
+                        .map(|(missed, message)| (missed, is_response(&message), message)),
                 ),
+                // Nothing stored after `next` yet: nothing to catch up with.
+                Err(error) if event.is_none() && error.is_unknown_event() => {}
                 Err(error) => {
                     tracing::debug!(%error, stream, "a followed stream's gap cannot be filled");
                     // The client resumes again, from what it has.
@@ -612,11 +622,11 @@ impl Session {
                 }
             }
         }
-        events.push((sequence, message));
+        events.extend(event);
         let Some(state) = routes.streams.get_mut(&stream) else {
             return;
         };
-        for (sequence, message) in &events {
+        for (sequence, last, message) in &events {
             let sent = state.live.as_ref().is_some_and(|live| {
                 live.try_send(message_event(stream, *sequence, message))
                     .is_ok()
@@ -627,10 +637,11 @@ impl Session {
                 return;
             }
             state.next_sequence = sequence + 1;
-        }
-        if last {
-            // The response went: the connection ends after it.
-            routes.streams.remove(&stream);
+            if *last {
+                // The response went: the connection ends after it.
+                routes.streams.remove(&stream);
+                return;
+            }
         }
     }
 
@@ -968,9 +979,15 @@ impl Session {
         };
         drop(routes);
         let mut live = live;
-        if let Some(answered) = following
-            && !self.follow(stream, answered).await
-        {
+        let followed = match following {
+            Some(answered) => Some(self.follow(stream, answered).await),
+            None => None,
+        };
+        if followed == Some(true) {
+            // What the request's copy stored between the replay and its first relayed event.
+            self.follow_event(stream, None).await;
+        }
+        if followed == Some(false) {
             // Nobody runs the stream's request any more: its instance went away with it.
             let mut routes = self.routes.lock().await;
             routes.streams.remove(&stream);
