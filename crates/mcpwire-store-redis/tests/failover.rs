@@ -453,9 +453,14 @@ impl Exchange {
         self.text.push_str(&String::from_utf8_lossy(&rest));
     }
 
-    /// The numbers of the `{"line": N}` log messages read, in order.
+    /// What was read up to the end of the last whole event.
+    fn whole_events(&self) -> &str {
+        self.text.rfind("\n\n").map_or("", |end| &self.text[..end])
+    }
+
+    /// The numbers of the `{"line": N}` log messages of the whole events read, in order.
     fn lines(&self) -> Vec<u64> {
-        self.text
+        self.whole_events()
             .split("\"line\":")
             .skip(1)
             .filter_map(|rest| {
@@ -465,9 +470,9 @@ impl Exchange {
             .collect()
     }
 
-    /// The id of the last event read.
+    /// The id of the last whole event read.
     fn last_event_id(&self) -> String {
-        self.text
+        self.whole_events()
             .lines()
             .rev()
             .find_map(|line| line.strip_prefix("id: "))
