@@ -8,6 +8,8 @@ use mcpwire_http::server::{BoxFuture, EventStore, MemoryEventStore};
 use redis::aio::ConnectionManager;
 use redis::{Script, Value};
 
+use crate::error::Error;
+
 /// The script that runs every operation on one session's keys.
 const SESSION_SCRIPT: &str = include_str!("events.lua");
 
@@ -18,41 +20,6 @@ const GLOBAL_SCRIPT: &str = include_str!("global.lua");
 /// global bound after one append: the bound holds again over a few appends if it does not
 /// after one, and no append waits long.
 const MAX_GLOBAL_EVICTIONS: usize = 64;
-
-/// A failure of the Redis store: Redis could not be reached, or answered with an error.
-#[derive(Debug)]
-pub struct Error {
-    source: redis::RedisError,
-}
-
-impl Error {
-    /// Whether Redis could not be reached (refused, timed out, or the connection dropped), as
-    /// opposed to answering with an error.
-    pub fn is_unreachable(&self) -> bool {
-        self.source.is_io_error()
-            || self.source.is_timeout()
-            || self.source.is_connection_refusal()
-            || self.source.is_connection_dropped()
-    }
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(formatter, "redis store: {}", self.source)
-    }
-}
-
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
-    }
-}
-
-impl From<redis::RedisError> for Error {
-    fn from(source: redis::RedisError) -> Self {
-        Error { source }
-    }
-}
 
 /// The SSE event store of Streamable HTTP on Redis, shared by every instance of a deployment.
 ///
@@ -128,11 +95,9 @@ impl RedisEventStore {
     ///
     /// When the URL is not one, or Redis cannot be reached ([`Error::is_unreachable`]).
     pub async fn connect(url: &str) -> Result<Self, Error> {
-        let client = redis::Client::open(url)?;
-        let connection =
-            ConnectionManager::new_with_config(client, crate::connection::connection_config())
-                .await?;
-        Ok(Self::with_connection(connection))
+        Ok(Self::with_connection(
+            crate::connection::connect(url).await?,
+        ))
     }
 
     /// A store on a connection made by the caller, with the default bounds.

@@ -45,13 +45,15 @@
 //! [`Error::is_store`]: mcpwire_http::server::Error::is_store
 
 mod connection;
+mod error;
 mod events;
 mod sessions;
 mod tasks;
 
 use std::sync::Arc;
 
-pub use events::{Error, RedisEventStore};
+pub use error::Error;
+pub use events::RedisEventStore;
 pub use sessions::{RedisBus, RedisSessionStore};
 pub use tasks::RedisTasks;
 
@@ -77,10 +79,7 @@ impl RedisDeployment {
     ///
     /// When the URL is not one, or Redis cannot be reached ([`Error::is_unreachable`]).
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, Error> {
-        let client = redis::Client::open(url)?;
-        let connection =
-            redis::aio::ConnectionManager::new_with_config(client, connection::connection_config())
-                .await?;
+        let connection = connection::connect(url).await?;
         Ok(RedisDeployment {
             events: RedisEventStore::with_connection(connection.clone()).prefix(prefix),
             sessions: RedisSessionStore::with_connection(connection.clone()).prefix(prefix),

@@ -12,7 +12,7 @@ use redis::aio::ConnectionManager;
 use tokio::sync::mpsc;
 
 use crate::connection::connection_config;
-use crate::events::Error;
+use crate::error::Error;
 
 /// Runs `operation` on a clone of `connection`, and once more when it failed because the
 /// connection had dropped: the connection manager reconnects on such a failure, so the first
@@ -58,9 +58,9 @@ impl RedisSessionStore {
     ///
     /// When the URL is not one, or Redis cannot be reached ([`Error::is_unreachable`]).
     pub async fn connect(url: &str) -> Result<Self, Error> {
-        let client = redis::Client::open(url)?;
-        let connection = ConnectionManager::new_with_config(client, connection_config()).await?;
-        Ok(Self::with_connection(connection))
+        Ok(Self::with_connection(
+            crate::connection::connect(url).await?,
+        ))
     }
 
     /// A store on a connection made by the caller.

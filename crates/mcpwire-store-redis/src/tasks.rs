@@ -7,7 +7,7 @@ use std::time::Duration;
 use mcpwire_ext_tasks::{BoxFuture, SharedTasks, SharedTasksError, TaskRecord};
 use redis::aio::ConnectionManager;
 
-use crate::events::Error;
+use crate::error::Error;
 
 /// The tasks of the `io.modelcontextprotocol/tasks` extension that the instances of a
 /// deployment share ([`SharedTasks`], for `ServerBuilder::shared_tasks` of mcpwire-server).
@@ -29,11 +29,9 @@ impl RedisTasks {
     ///
     /// When the URL is not one, or Redis cannot be reached ([`Error::is_unreachable`]).
     pub async fn connect(url: &str) -> Result<Self, Error> {
-        let client = redis::Client::open(url)?;
-        let connection =
-            ConnectionManager::new_with_config(client, crate::connection::connection_config())
-                .await?;
-        Ok(Self::with_connection(connection))
+        Ok(Self::with_connection(
+            crate::connection::connect(url).await?,
+        ))
     }
 
     /// A store on a connection made by the caller.

@@ -27,6 +27,10 @@ use mcpwire_test_support::redis::RedisServer;
 use serde_json::{Map, Value, json};
 use tokio::sync::Notify;
 
+mod support;
+
+use support::{Exchange, legacy_session};
+
 const STEP: Duration = Duration::from_secs(20);
 /// The lease of each instance: a dead instance's tasks fail within it.
 const LEASE: Duration = Duration::from_millis(600);
@@ -375,141 +379,6 @@ async fn a_task_whose_instance_dies_fails_within_the_lease() {
     );
 }
 
-/// An HTTP exchange straight with one instance, past the balancer, read as it comes.
-struct Exchange {
-    stream: tokio::net::TcpStream,
-    text: String,
-}
-
-impl Exchange {
-    /// Sends `request` (head and body) to `address`.
-    async fn send(address: SocketAddr, request: String) -> Exchange {
-        use tokio::io::AsyncWriteExt as _;
-        let mut stream = tokio::net::TcpStream::connect(address)
-            .await
-            .expect("the instance listens");
-        stream.write_all(request.as_bytes()).await.expect("sent");
-        Exchange {
-            stream,
-            text: String::new(),
-        }
-    }
-
-    async fn post(address: SocketAddr, session: Option<&str>, body: &Value) -> Exchange {
-        let body = body.to_string();
-        let session = session
-            .map(|session| {
-                format!("Mcp-Session-Id: {session}\r\nMCP-Protocol-Version: 2025-11-25\r\n")
-            })
-            .unwrap_or_default();
-        Exchange::send(
-            address,
-            format!(
-                "POST /mcp HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
-                 Accept: application/json, text/event-stream\r\n{session}\
-                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            ),
-        )
-        .await
-    }
-
-    async fn resume(address: SocketAddr, session: &str, last_event_id: &str) -> Exchange {
-        Exchange::send(
-            address,
-            format!(
-                "GET /mcp HTTP/1.1\r\nHost: {address}\r\nAccept: text/event-stream\r\n\
-                 Mcp-Session-Id: {session}\r\nMCP-Protocol-Version: 2025-11-25\r\n\
-                 Last-Event-ID: {last_event_id}\r\nConnection: close\r\n\r\n"
-            ),
-        )
-        .await
-    }
-
-    /// Reads until `needle` was seen `times` times in all.
-    async fn until(&mut self, needle: &str, times: usize) {
-        use tokio::io::AsyncReadExt as _;
-        tokio::time::timeout(STEP, async {
-            while self.text.matches(needle).count() < times {
-                let mut buffer = [0u8; 4096];
-                let read = self.stream.read(&mut buffer).await.expect("reads");
-                assert!(read > 0, "the response ended early: {}", self.text);
-                self.text
-                    .push_str(&String::from_utf8_lossy(&buffer[..read]));
-            }
-        })
-        .await
-        .unwrap_or_else(|_| panic!("`{needle}` was not seen {times} times: {}", self.text));
-    }
-
-    /// Reads to the end of the response.
-    async fn read_to_end(&mut self) {
-        use tokio::io::AsyncReadExt as _;
-        let mut rest = Vec::new();
-        tokio::time::timeout(STEP, self.stream.read_to_end(&mut rest))
-            .await
-            .expect("the response ends in time")
-            .expect("reads");
-        self.text.push_str(&String::from_utf8_lossy(&rest));
-    }
-
-    /// What was read up to the end of the last whole event.
-    fn whole_events(&self) -> &str {
-        self.text.rfind("\n\n").map_or("", |end| &self.text[..end])
-    }
-
-    /// The numbers of the `{"line": N}` log messages of the whole events read, in order.
-    fn lines(&self) -> Vec<u64> {
-        self.whole_events()
-            .split("\"line\":")
-            .skip(1)
-            .filter_map(|rest| {
-                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                digits.parse().ok()
-            })
-            .collect()
-    }
-
-    /// The id of the last whole event read.
-    fn last_event_id(&self) -> String {
-        self.whole_events()
-            .lines()
-            .rev()
-            .find_map(|line| line.strip_prefix("id: "))
-            .expect("an event with an id")
-            .trim()
-            .to_owned()
-    }
-
-    /// The `Mcp-Session-Id` of the response's head.
-    fn session(&self) -> String {
-        self.text
-            .lines()
-            .find_map(|line| {
-                let (name, value) = line.split_once(':')?;
-                name.eq_ignore_ascii_case("mcp-session-id")
-                    .then(|| value.trim().to_owned())
-            })
-            .expect("the response names its session")
-    }
-}
-
-/// A legacy session made on `made` and initialized on `other`.
-async fn session(made: SocketAddr, other: SocketAddr) -> String {
-    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": {},
-        "clientInfo": {"name": "raw", "version": "1.0.0"}}});
-    let mut made = Exchange::post(made, None, &initialize).await;
-    made.read_to_end().await;
-    assert!(made.text.starts_with("HTTP/1.1 200"), "{}", made.text);
-    let session = made.session();
-    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
-    let mut done = Exchange::post(other, Some(&session), &initialized).await;
-    done.read_to_end().await;
-    assert!(done.text.starts_with("HTTP/1.1 202"), "{}", done.text);
-    session
-}
-
 fn chatty_call(id: u64, before: u64) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
         "params": {"name": "chatty", "arguments": {"before": before}}})
@@ -519,7 +388,7 @@ fn chatty_call(id: u64, before: u64) -> Value {
 async fn a_stream_resumed_on_another_instance_follows_its_request_there() {
     let deployment = Deployment::start().await;
     let [first, second, third] = [0, 1, 2].map(|index| deployment.instances[index].address);
-    let session = session(first, second).await;
+    let session = legacy_session(first, second).await;
 
     // The request runs on the first instance; its stream breaks after three events.
     let mut call = Exchange::post(first, Some(&session), &chatty_call(2, 5)).await;
@@ -530,7 +399,7 @@ async fn a_stream_resumed_on_another_instance_follows_its_request_there() {
     deployment.reports.wait_for("chatting on 0").await;
 
     // Resumed on the third: what it missed from the store, then the rest live, to the end.
-    let mut resumed = Exchange::resume(third, &session, &last).await;
+    let mut resumed = Exchange::get(third, &session, Some(&last)).await;
     resumed.until("\"line\":4", 1).await;
     deployment.gate.notify_one();
     resumed.read_to_end().await;
@@ -552,7 +421,7 @@ async fn a_stream_resumed_on_another_instance_follows_its_request_there() {
 async fn a_stream_whose_instance_dies_is_replayed_then_refused() {
     let mut deployment = Deployment::start().await;
     let [first, second, third] = [0, 1, 2].map(|index| deployment.instances[index].address);
-    let session = session(second, third).await;
+    let session = legacy_session(second, third).await;
 
     let mut call = Exchange::post(first, Some(&session), &chatty_call(3, 6)).await;
     call.until("\"line\":", 2).await;
@@ -564,7 +433,7 @@ async fn a_stream_whose_instance_dies_is_replayed_then_refused() {
     drop(call);
     deployment.instances[0].kill();
 
-    let mut resumed = Exchange::resume(third, &session, &last).await;
+    let mut resumed = Exchange::get(third, &session, Some(&last)).await;
     resumed.read_to_end().await;
     assert!(resumed.text.starts_with("HTTP/1.1 200"), "{}", resumed.text);
     let mut lines = seen;
@@ -576,7 +445,7 @@ async fn a_stream_whose_instance_dies_is_replayed_then_refused() {
     );
 
     // Nothing more will come: resuming again is refused, so the client fails the request.
-    let mut again = Exchange::resume(second, &session, &resumed.last_event_id()).await;
+    let mut again = Exchange::get(second, &session, Some(&resumed.last_event_id())).await;
     again.read_to_end().await;
     assert!(again.text.starts_with("HTTP/1.1 400"), "{}", again.text);
     assert!(again.text.contains("no longer running"), "{}", again.text);
@@ -586,7 +455,7 @@ async fn a_stream_whose_instance_dies_is_replayed_then_refused() {
 async fn a_stream_closed_after_priming_is_polled_from_another_instance() {
     let deployment = Deployment::start().await;
     let [first, second, third] = [0, 1, 2].map(|index| deployment.instances[index].address);
-    let session = session(first, second).await;
+    let session = legacy_session(first, second).await;
 
     let call = json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call",
         "params": {"name": "chatty", "arguments": {"before": 0, "close": true}}});
@@ -597,7 +466,7 @@ async fn a_stream_closed_after_priming_is_polled_from_another_instance() {
     deployment.reports.wait_for("chatting on 0").await;
 
     // Nothing but the priming event was sent: the store knows nothing of the stream yet.
-    let mut resumed = Exchange::resume(third, &session, &priming).await;
+    let mut resumed = Exchange::get(third, &session, Some(&priming)).await;
     resumed.until("HTTP/1.1 200", 1).await;
     deployment.gate.notify_one();
     resumed.read_to_end().await;

@@ -21,6 +21,10 @@ use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
+mod support;
+
+use support::{Exchange, legacy_session};
+
 const STEP: Duration = Duration::from_secs(20);
 
 /// What the tools of every instance saw: the events in order, and a signal for each new one.
@@ -187,46 +191,6 @@ fn answering_client() -> ClientBuilder {
         )
 }
 
-/// A POST of `body` (in `session`, if any) straight to one instance, past the balancer: its
-/// status, head and body.
-async fn post_to(address: SocketAddr, session: Option<&str>, body: &Value) -> (u16, String) {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let mut stream = tokio::net::TcpStream::connect(address)
-        .await
-        .expect("the instance listens");
-    let body = body.to_string();
-    let session = session
-        .map(|session| format!("Mcp-Session-Id: {session}\r\nMCP-Protocol-Version: 2025-11-25\r\n"))
-        .unwrap_or_default();
-    let request = format!(
-        "POST /mcp HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
-         Accept: application/json, text/event-stream\r\n{session}\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.expect("sent");
-    let mut response = Vec::new();
-    tokio::time::timeout(STEP, stream.read_to_end(&mut response))
-        .await
-        .expect("the response ends in time")
-        .expect("a response");
-    let response = String::from_utf8(response).expect("UTF-8");
-    let status = response[9..12].parse().expect("a status code");
-    (status, response)
-}
-
-/// The `Mcp-Session-Id` of a response's head.
-fn session_of(response: &str) -> String {
-    response
-        .lines()
-        .find_map(|line| {
-            let (name, value) = line.split_once(':')?;
-            name.eq_ignore_ascii_case("mcp-session-id")
-                .then(|| value.trim().to_owned())
-        })
-        .expect("the response names its session")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_instance_serves_a_session_made_on_one_of_them() {
     let deployment = Deployment::start().await;
@@ -252,52 +216,24 @@ async fn every_instance_serves_a_session_made_on_one_of_them() {
     client.close().await;
 
     // A session made through one instance, used on each, then deleted through another.
-    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": {},
-        "clientInfo": {"name": "raw", "version": "1.0.0"}}});
-    let (status, response) = post_to(deployment.addresses[0], None, &initialize).await;
-    assert_eq!(status, 200, "{response}");
-    let session = session_of(&response);
-    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
-    assert_eq!(
-        post_to(deployment.addresses[1], Some(&session), &initialized)
-            .await
-            .0,
-        202
-    );
+    let session = legacy_session(deployment.addresses[0], deployment.addresses[1]).await;
     for (index, address) in deployment.addresses.iter().enumerate() {
         let call = json!({"jsonrpc": "2.0", "id": 10 + index, "method": "tools/call",
             "params": {"name": "echo", "arguments": {"at": index}}});
-        let (status, response) = post_to(*address, Some(&session), &call).await;
+        let (status, response) = Exchange::answer(*address, Some(&session), &call).await;
         assert_eq!(status, 200, "{response}");
         assert!(
             response.contains(&format!("{{\\\"at\\\":{index}}}")),
             "{response}"
         );
     }
-    let delete = format!(
-        "DELETE /mcp HTTP/1.1\r\nHost: {0}\r\nMcp-Session-Id: {session}\r\n\
-         MCP-Protocol-Version: 2025-11-25\r\nConnection: close\r\n\r\n",
-        deployment.addresses[2]
-    );
-    {
-        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-        let mut stream = tokio::net::TcpStream::connect(deployment.addresses[2])
-            .await
-            .expect("the instance listens");
-        stream.write_all(delete.as_bytes()).await.expect("sent");
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).await.expect("a response");
-        assert!(
-            response.starts_with(b"HTTP/1.1 200"),
-            "{}",
-            String::from_utf8_lossy(&response)
-        );
-    }
+    let mut deleted = Exchange::delete(deployment.addresses[2], &session).await;
+    deleted.read_to_end().await;
+    assert_eq!(deleted.status(), 200, "{}", deleted.text);
     for address in &deployment.addresses {
         let ping = json!({"jsonrpc": "2.0", "id": 100, "method": "ping"});
         assert_eq!(
-            post_to(*address, Some(&session), &ping).await.0,
+            Exchange::answer(*address, Some(&session), &ping).await.0,
             404,
             "the session ended on every instance"
         );
@@ -338,82 +274,20 @@ async fn a_cancellation_through_another_instance_cancels_the_handler() {
     client.close().await;
 }
 
-/// An SSE response read as it comes, past the balancer: the raw text so far.
-struct SseReader {
-    stream: tokio::net::TcpStream,
-    text: String,
-}
-
-impl SseReader {
-    /// Opens the session's standalone stream on one instance, or resumes a stream after
-    /// `last_event_id`.
-    async fn open(address: SocketAddr, session: &str, last_event_id: Option<&str>) -> SseReader {
-        use tokio::io::AsyncWriteExt as _;
-        let mut stream = tokio::net::TcpStream::connect(address)
-            .await
-            .expect("the instance listens");
-        let resume = last_event_id
-            .map(|id| format!("Last-Event-ID: {id}\r\n"))
-            .unwrap_or_default();
-        let request = format!(
-            "GET /mcp HTTP/1.1\r\nHost: {address}\r\nAccept: text/event-stream\r\n\
-             Mcp-Session-Id: {session}\r\nMCP-Protocol-Version: 2025-11-25\r\n{resume}\r\n"
-        );
-        stream.write_all(request.as_bytes()).await.expect("sent");
-        let mut reader = SseReader {
-            stream,
-            text: String::new(),
-        };
-        reader.until("HTTP/1.1 200", 1).await;
-        reader
-    }
-
-    /// Reads until `needle` was seen `times` times in all.
-    async fn until(&mut self, needle: &str, times: usize) {
-        use tokio::io::AsyncReadExt as _;
-        tokio::time::timeout(STEP, async {
-            while self.text.matches(needle).count() < times {
-                let mut buffer = [0u8; 4096];
-                let read = self.stream.read(&mut buffer).await.expect("reads");
-                assert!(read > 0, "the stream ended early: {}", self.text);
-                self.text
-                    .push_str(&String::from_utf8_lossy(&buffer[..read]));
-            }
-        })
-        .await
-        .unwrap_or_else(|_| panic!("`{needle}` was not seen {times} times: {}", self.text));
-    }
-
-    /// The id of the last event read.
-    fn last_event_id(&self) -> String {
-        self.text
-            .lines()
-            .rev()
-            .find_map(|line| line.strip_prefix("id: "))
-            .expect("an event with an id")
-            .trim()
-            .to_owned()
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn announcements_reach_the_standalone_stream_wherever_it_is_held_once() {
     let deployment = Deployment::start().await;
     let [first, second, third] = [0, 1, 2].map(|index| deployment.addresses[index]);
-    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": {},
-        "clientInfo": {"name": "raw", "version": "1.0.0"}}});
-    let (status, response) = post_to(first, None, &initialize).await;
-    assert_eq!(status, 200, "{response}");
-    let session = session_of(&response);
-    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
-    assert_eq!(post_to(second, Some(&session), &initialized).await.0, 202);
+    let session = legacy_session(first, second).await;
     let subscribe = json!({"jsonrpc": "2.0", "id": 2, "method": "resources/subscribe",
         "params": {"uri": "mem://doc"}});
-    assert_eq!(post_to(third, Some(&session), &subscribe).await.0, 200);
+    assert_eq!(
+        Exchange::answer(third, Some(&session), &subscribe).await.0,
+        200
+    );
 
     // The standalone stream is on the first instance; the announcements come from the others.
-    let mut standalone = SseReader::open(first, &session, None).await;
+    let mut standalone = standalone_stream(first, &session, None).await;
     deployment.servers[1]
         .notify_resource_updated("mem://doc")
         .await;
@@ -436,7 +310,7 @@ async fn announcements_reach_the_standalone_stream_wherever_it_is_held_once() {
     drop(standalone);
 
     // Resumed on the third instance, the stream stays open there and hears the next ones.
-    let mut resumed = SseReader::open(third, &session, Some(&last)).await;
+    let mut resumed = standalone_stream(third, &session, Some(&last)).await;
     deployment.servers[0]
         .notify_resource_updated("mem://doc")
         .await;
@@ -490,19 +364,12 @@ async fn wait_for_bus(redis: &RedisServer, subscribers: usize) {
 async fn a_lost_redis_is_503_for_what_needs_it_and_serving_resumes_when_it_returns() {
     let mut deployment = Deployment::start().await;
     let [first, second, third] = [0, 1, 2].map(|index| deployment.addresses[index]);
-    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": {},
-        "clientInfo": {"name": "raw", "version": "1.0.0"}}});
-    let (status, response) = post_to(first, None, &initialize).await;
-    assert_eq!(status, 200, "{response}");
-    let session = session_of(&response);
-    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
-    assert_eq!(post_to(second, Some(&session), &initialized).await.0, 202);
+    let session = legacy_session(first, second).await;
 
     deployment.redis.kill().await;
     let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
         "params": {"name": "echo", "arguments": {}}});
-    let (status, response) = post_to(third, Some(&session), &call).await;
+    let (status, response) = Exchange::answer(third, Some(&session), &call).await;
     assert_eq!(
         status, 503,
         "an instance without the session cannot load it: {response}"
@@ -511,13 +378,16 @@ async fn a_lost_redis_is_503_for_what_needs_it_and_serving_resumes_when_it_retur
         response.contains("the session store cannot be reached"),
         "{response}"
     );
-    let (status, response) = post_to(first, None, &initialize).await;
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "raw", "version": "1.0.0"}}});
+    let (status, response) = Exchange::answer(first, None, &initialize).await;
     assert_eq!(status, 503, "a new session cannot be shared: {response}");
     assert!(
         response.contains("\"id\":1"),
         "the error names the request: {response}"
     );
-    let (status, response) = post_to(first, Some(&session), &call).await;
+    let (status, response) = Exchange::answer(first, Some(&session), &call).await;
     assert_eq!(
         status, 200,
         "an instance holding the session still serves it: {response}"
@@ -535,4 +405,16 @@ async fn a_lost_redis_is_503_for_what_needs_it_and_serving_resumes_when_it_retur
         assert_eq!(result.text(), "accept String(\"Ada\")");
     }
     client.close().await;
+}
+
+/// The session's standalone stream on one instance, or a stream resumed after
+/// `last_event_id`, once its head says `200`.
+async fn standalone_stream(
+    address: SocketAddr,
+    session: &str,
+    last_event_id: Option<&str>,
+) -> Exchange {
+    let mut stream = Exchange::get(address, session, last_event_id).await;
+    stream.until("HTTP/1.1 200", 1).await;
+    stream
 }
