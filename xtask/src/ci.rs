@@ -38,7 +38,7 @@ pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
     step("lean roles", || lean_roles(root))?;
     step("interop setup", || crate::interop::run(root, &[]))?;
     step("tests", || {
-        if has_nextest(root) {
+        if crate::interop::has_nextest(root) {
             cargo(
                 root,
                 &[
@@ -254,13 +254,4 @@ fn lean_roles(root: &Path) -> Result<()> {
         );
     }
     Ok(())
-}
-
-pub(crate) fn has_nextest(root: &Path) -> bool {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    Command::new(cargo)
-        .args(["nextest", "--version"])
-        .current_dir(root)
-        .output()
-        .is_ok_and(|output| output.status.success())
 }

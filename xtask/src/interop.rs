@@ -249,3 +249,13 @@ pub(crate) fn npm() -> &'static str {
 fn system_python() -> &'static str {
     if cfg!(windows) { "python" } else { "python3" }
 }
+
+/// Whether cargo-nextest is installed, which the test runs prefer.
+pub(crate) fn has_nextest(root: &Path) -> bool {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    Command::new(cargo)
+        .args(["nextest", "--version"])
+        .current_dir(root)
+        .output()
+        .is_ok_and(|output| output.status.success())
+}

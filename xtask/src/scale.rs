@@ -247,7 +247,7 @@ fn interop_through_balancers(
     );
     let filter = "package(mcpwire-interop) & binary(server_dual_era_clients) & test(/_http$/)";
     let mut tests = Command::new(&cargo);
-    if crate::ci::has_nextest(root) {
+    if crate::interop::has_nextest(root) {
         tests.args(["nextest", "run", "--workspace", "--all-features"]);
         tests.args(["--cargo-quiet", "--no-fail-fast", "-E", filter]);
     } else {
