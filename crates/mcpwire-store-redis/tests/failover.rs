@@ -23,13 +23,10 @@ use mcpwire_http::server::{Config, serve};
 use mcpwire_server::{Context, Server, TaskLimits, Tool, ToolError, types};
 use mcpwire_store_redis::RedisDeployment;
 use mcpwire_test_support::balancer::Balancer;
+use mcpwire_test_support::raw_http::{Exchange, legacy_session};
 use mcpwire_test_support::redis::RedisServer;
 use serde_json::{Map, Value, json};
 use tokio::sync::Notify;
-
-mod support;
-
-use support::{Exchange, legacy_session};
 
 const STEP: Duration = Duration::from_secs(20);
 /// The lease of each instance: a dead instance's tasks fail within it.
@@ -393,7 +390,7 @@ async fn a_stream_resumed_on_another_instance_follows_its_request_there() {
     // The request runs on the first instance; its stream breaks after three events.
     let mut call = Exchange::post(first, Some(&session), &chatty_call(2, 5)).await;
     call.until("\"line\":", 3).await;
-    let seen = call.lines();
+    let seen = call.numbers("line");
     let last = call.last_event_id();
     drop(call);
     deployment.reports.wait_for("chatting on 0").await;
@@ -409,7 +406,7 @@ async fn a_stream_resumed_on_another_instance_follows_its_request_there() {
         resumed.text
     );
     let mut lines = seen;
-    lines.extend(resumed.lines());
+    lines.extend(resumed.numbers("line"));
     assert_eq!(
         lines,
         (0..=5).collect::<Vec<_>>(),
@@ -425,7 +422,7 @@ async fn a_stream_whose_instance_dies_is_replayed_then_refused() {
 
     let mut call = Exchange::post(first, Some(&session), &chatty_call(3, 6)).await;
     call.until("\"line\":", 2).await;
-    let seen = call.lines();
+    let seen = call.numbers("line");
     let last = call.last_event_id();
     deployment.reports.wait_for("chatting on 0").await;
     // Every event of the first instance is stored before it is sent; then the instance dies.
@@ -437,7 +434,7 @@ async fn a_stream_whose_instance_dies_is_replayed_then_refused() {
     resumed.read_to_end().await;
     assert!(resumed.text.starts_with("HTTP/1.1 200"), "{}", resumed.text);
     let mut lines = seen;
-    lines.extend(resumed.lines());
+    lines.extend(resumed.numbers("line"));
     assert_eq!(
         lines,
         (0..6).collect::<Vec<_>>(),
@@ -470,7 +467,7 @@ async fn a_stream_closed_after_priming_is_polled_from_another_instance() {
     resumed.until("HTTP/1.1 200", 1).await;
     deployment.gate.notify_one();
     resumed.read_to_end().await;
-    assert_eq!(resumed.lines(), vec![0], "{}", resumed.text);
+    assert_eq!(resumed.numbers("line"), vec![0], "{}", resumed.text);
     assert!(
         resumed.text.contains("chatted"),
         "the response came: {}",

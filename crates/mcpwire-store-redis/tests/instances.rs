@@ -16,14 +16,11 @@ use mcpwire_server::{
 };
 use mcpwire_store_redis::RedisDeployment;
 use mcpwire_test_support::balancer::Balancer;
+use mcpwire_test_support::raw_http::{Exchange, legacy_session};
 use mcpwire_test_support::redis::RedisServer;
 use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
-
-mod support;
-
-use support::{Exchange, legacy_session};
 
 const STEP: Duration = Duration::from_secs(20);
 

@@ -11,7 +11,9 @@
 //!   nested values, flood logs and progress, or run forever;
 //! - `redis` (feature `redis`): a real `redis-server` on a Unix socket of the test's own;
 //! - `balancer` (feature `balancer`): a real HAProxy balancing round-robin over server
-//!   instances on loopback.
+//!   instances on loopback;
+//! - `raw_http` (feature `raw-http`): HTTP requests to one server written and read by hand,
+//!   SSE answers read event by event.
 //!
 //! The fault scenarios of the workspace's tests (`tests/faults.rs` of several crates) are built
 //! from these.
@@ -29,6 +31,8 @@ pub mod hostile;
 pub mod oauth;
 #[cfg(feature = "proxy")]
 pub mod proxy;
+#[cfg(feature = "raw-http")]
+pub mod raw_http;
 #[cfg(feature = "redis")]
 pub mod redis;
 pub mod rng;

@@ -1,7 +1,6 @@
-//! Raw HTTP exchanges with one server instance, past the balancer, for the tests that must
-//! choose the instance each request reaches.
-
-#![allow(dead_code, reason = "each test file uses a part of the helpers")]
+//! Raw HTTP exchanges with one server, written and read by hand over a connection of their
+//! own: for the tests that must choose which instance of a deployment each request reaches
+//! (past the balancer), and read an SSE answer event by event.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -14,10 +13,10 @@ use tokio::net::TcpStream;
 const STEP: Duration = Duration::from_secs(20);
 
 /// An HTTP exchange with one instance over a connection of its own, read as it comes.
-pub(crate) struct Exchange {
+pub struct Exchange {
     stream: TcpStream,
     /// What was read so far: the head, then the body as it arrived.
-    pub(crate) text: String,
+    pub text: String,
 }
 
 impl Exchange {
@@ -34,7 +33,7 @@ impl Exchange {
     }
 
     /// A POST of `body`, in `session` when given.
-    pub(crate) async fn post(address: SocketAddr, session: Option<&str>, body: &Value) -> Exchange {
+    pub async fn post(address: SocketAddr, session: Option<&str>, body: &Value) -> Exchange {
         let body = body.to_string();
         Exchange::send(
             address,
@@ -49,12 +48,43 @@ impl Exchange {
         .await
     }
 
-    /// A GET of the session's standalone stream, or with `Last-Event-ID` a resumption.
-    pub(crate) async fn get(
+    /// A POST of a modern (2026-07-28) request: `body` with its `MCP-Protocol-Version`,
+    /// `Mcp-Method` and, when given, `Mcp-Name` headers.
+    pub async fn post_modern(
         address: SocketAddr,
-        session: &str,
-        last_event_id: Option<&str>,
+        method: &str,
+        name: Option<&str>,
+        body: &Value,
     ) -> Exchange {
+        let body = body.to_string();
+        let name = name
+            .map(|name| format!("Mcp-Name: {name}\r\n"))
+            .unwrap_or_default();
+        Exchange::send(
+            address,
+            format!(
+                "POST /mcp HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+                 Accept: application/json, text/event-stream\r\n\
+                 MCP-Protocol-Version: 2026-07-28\r\nMcp-Method: {method}\r\n{name}\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+        )
+        .await
+    }
+
+    /// The JSON body of a whole response that is one JSON document.
+    pub fn json_body(&self) -> Value {
+        let body = self
+            .text
+            .split_once("\r\n\r\n")
+            .map_or("", |(_, body)| body);
+        serde_json::from_str(body)
+            .unwrap_or_else(|error| panic!("a JSON body ({error}): {}", self.text))
+    }
+
+    /// A GET of the session's standalone stream, or with `Last-Event-ID` a resumption.
+    pub async fn get(address: SocketAddr, session: &str, last_event_id: Option<&str>) -> Exchange {
         let resume = last_event_id
             .map(|id| format!("Last-Event-ID: {id}\r\n"))
             .unwrap_or_default();
@@ -70,7 +100,7 @@ impl Exchange {
     }
 
     /// A DELETE of the session.
-    pub(crate) async fn delete(address: SocketAddr, session: &str) -> Exchange {
+    pub async fn delete(address: SocketAddr, session: &str) -> Exchange {
         Exchange::send(
             address,
             format!(
@@ -82,18 +112,14 @@ impl Exchange {
     }
 
     /// A POST whose whole response is read: its status and text.
-    pub(crate) async fn answer(
-        address: SocketAddr,
-        session: Option<&str>,
-        body: &Value,
-    ) -> (u16, String) {
+    pub async fn answer(address: SocketAddr, session: Option<&str>, body: &Value) -> (u16, String) {
         let mut exchange = Exchange::post(address, session, body).await;
         exchange.read_to_end().await;
         (exchange.status(), exchange.text)
     }
 
     /// Reads until `needle` was seen `times` times in all.
-    pub(crate) async fn until(&mut self, needle: &str, times: usize) {
+    pub async fn until(&mut self, needle: &str, times: usize) {
         tokio::time::timeout(STEP, async {
             while self.text.matches(needle).count() < times {
                 let mut buffer = [0u8; 4096];
@@ -108,7 +134,7 @@ impl Exchange {
     }
 
     /// Reads to the end of the response.
-    pub(crate) async fn read_to_end(&mut self) {
+    pub async fn read_to_end(&mut self) {
         let mut rest = Vec::new();
         tokio::time::timeout(STEP, self.stream.read_to_end(&mut rest))
             .await
@@ -118,7 +144,7 @@ impl Exchange {
     }
 
     /// The status code of the response.
-    pub(crate) fn status(&self) -> u16 {
+    pub fn status(&self) -> u16 {
         self.text
             .get(9..12)
             .and_then(|code| code.parse().ok())
@@ -130,10 +156,10 @@ impl Exchange {
         self.text.rfind("\n\n").map_or("", |end| &self.text[..end])
     }
 
-    /// The numbers of the `{"line": N}` log messages of the whole events read, in order.
-    pub(crate) fn lines(&self) -> Vec<u64> {
+    /// The numbers `N` of the members `"key":N` in the whole events read, in order.
+    pub fn numbers(&self, key: &str) -> Vec<u64> {
         self.whole_events()
-            .split("\"line\":")
+            .split(&format!("\"{key}\":"))
             .skip(1)
             .filter_map(|rest| {
                 let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
@@ -143,7 +169,7 @@ impl Exchange {
     }
 
     /// The id of the last whole event read.
-    pub(crate) fn last_event_id(&self) -> String {
+    pub fn last_event_id(&self) -> String {
         self.whole_events()
             .lines()
             .rev()
@@ -154,7 +180,7 @@ impl Exchange {
     }
 
     /// The `Mcp-Session-Id` of the response's head.
-    pub(crate) fn session(&self) -> String {
+    pub fn session(&self) -> String {
         self.text
             .lines()
             .find_map(|line| {
@@ -174,7 +200,7 @@ fn session_headers(session: Option<&str>) -> String {
 }
 
 /// A legacy session made with `initialize` on `made` and initialized on `other`.
-pub(crate) async fn legacy_session(made: SocketAddr, other: SocketAddr) -> String {
+pub async fn legacy_session(made: SocketAddr, other: SocketAddr) -> String {
     let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-11-25", "capabilities": {},
         "clientInfo": {"name": "raw", "version": "1.0.0"}}});
