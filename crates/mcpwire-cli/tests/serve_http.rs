@@ -2,46 +2,19 @@
 //! by the mcpwire client.
 
 use std::process::Stdio;
-use std::time::Duration;
 
 use mcpwire_client::Client;
 use mcpwire_http::client::HttpClientBuilder;
 use mcpwire_server::types;
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
+
+mod support;
+
+use support::start;
 
 fn client_info() -> types::Implementation {
     types::Implementation::new("cli-http-test", "1.0.0")
-}
-
-/// Starts `mcpwire serve --http 127.0.0.1:0 <extra>` and returns it with the URL it announced.
-async fn start(extra: &[&str]) -> (tokio::process::Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mcpwire"))
-        .args(["serve", "--http", "127.0.0.1:0"])
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("mcpwire starts");
-    let stderr = child.stderr.take().expect("piped stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let url = tokio::time::timeout(Duration::from_secs(30), async {
-        // The banner is the first line; a few log lines at most may come before it.
-        for _ in 0..20 {
-            let line = lines.next_line().await.expect("stderr").expect("a banner");
-            if let Some(start) = line.find("http://") {
-                let url = &line[start..];
-                return url.split_whitespace().next().expect("url").to_owned();
-            }
-        }
-        panic!("no URL in the banner");
-    })
-    .await
-    .expect("the banner comes in time");
-    (child, url)
 }
 
 /// Calls the `echo` tool with `text` and checks that it comes back.
