@@ -6,14 +6,13 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body;
 use mcpwire_jsonrpc::{ErrorCode, ErrorObject, ErrorResponse, Message, RequestId};
 use mcpwire_schema::{Era, ProtocolVersion};
 
 use crate::headers::{LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
-use bytes::Bytes;
-
 use crate::server::body::{ResponseBody, parse_event_id};
 use crate::server::cluster::Signal;
 use crate::server::request::{
