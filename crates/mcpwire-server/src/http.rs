@@ -42,6 +42,12 @@ impl Server {
     /// The service is a `tower::Service`; mount it at the MCP endpoint of an existing hyper
     /// or axum application, or run it with [`Server::serve_http`].
     ///
+    /// With [`HttpConfig::shared_sessions`](crate::HttpConfig::shared_sessions) (such as
+    /// `mcpwire-store-redis`'s `RedisDeployment::configure` gives), the service serves the
+    /// sessions of every instance of the deployment, and the server joins its bus: its
+    /// announcements (`notify_list_changed`, `notify_resource_updated`) reach the clients of
+    /// every instance. Make such a service inside a tokio runtime.
+    ///
     /// With the `legacy-sse` feature, a config with `HttpConfig::legacy_sse_endpoints` makes
     /// the service serve clients of the HTTP+SSE transport of 2024-11-05 too: each event
     /// stream such a client opens is a session served by [`Server::serve`] like any other.
@@ -73,14 +79,24 @@ impl Server {
         } else {
             config.protocol_versions([])
         };
-        if let Some(bus) = config.get_message_bus()
-            && let Some((frames, instance)) = self.inner.join_bus(bus)
-        {
-            tokio::spawn(hear_announcements(
-                Arc::downgrade(&self.inner),
-                frames,
-                instance,
-            ));
+        if let Some(bus) = config.get_message_bus() {
+            // The announcements of the other instances are read on the runtime the service is
+            // made on; a service made outside any does not join the bus.
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => {
+                    if let Some((frames, instance)) = self.inner.join_bus(bus) {
+                        runtime.spawn(hear_announcements(
+                            Arc::downgrade(&self.inner),
+                            frames,
+                            instance,
+                        ));
+                    }
+                }
+                Err(_) => tracing::warn!(
+                    "an HTTP service sharing sessions was made outside a tokio runtime: \
+                     the server does not hear the other instances' announcements"
+                ),
+            }
         }
         let service = StreamableHttpService::new(config, move |transport: HttpSessionTransport| {
             #[cfg(feature = "tasks")]
