@@ -34,15 +34,17 @@ const LEASE: Duration = Duration::from_millis(600);
 
 /// What the tools of every instance report, in order.
 #[derive(Clone, Default)]
-struct Reports(Arc<Mutex<Vec<String>>>);
+struct Reports(Arc<(Mutex<Vec<String>>, Notify)>);
 
 impl Reports {
     fn push(&self, report: String) {
-        self.0.lock().unwrap().push(report);
+        self.0.0.lock().unwrap().push(report);
+        self.0.1.notify_waiters();
     }
 
     fn find(&self, prefix: &str) -> Option<String> {
         self.0
+            .0
             .lock()
             .unwrap()
             .iter()
@@ -53,10 +55,12 @@ impl Reports {
     async fn wait_for(&self, prefix: &str) -> String {
         tokio::time::timeout(STEP, async {
             loop {
+                // Made before the look, so that a report pushed right after it still wakes.
+                let pushed = self.0.1.notified();
                 if let Some(report) = self.find(prefix) {
                     return report;
                 }
-                tokio::time::sleep(Duration::from_millis(5)).await;
+                pushed.await;
             }
         })
         .await
