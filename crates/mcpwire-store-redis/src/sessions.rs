@@ -9,9 +9,8 @@ use bytes::Bytes;
 use futures_util::StreamExt as _;
 use mcpwire_http::server::{BoxFuture, MessageBus, SessionRecord, SessionStore};
 use redis::aio::ConnectionManager;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
-use crate::connection::connection_config;
 use crate::error::Error;
 
 /// Runs `operation` on a clone of `connection`, and once more when it failed because the
@@ -195,6 +194,7 @@ pub struct RedisBus {
     connection: ConnectionManager,
     channel: String,
     subscribers: Arc<Mutex<Vec<mpsc::Sender<Bytes>>>>,
+    resubscribed: watch::Receiver<u64>,
 }
 
 impl RedisBus {
@@ -205,24 +205,32 @@ impl RedisBus {
     ///
     /// When the URL is not one, or Redis cannot be reached ([`Error::is_unreachable`]).
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, Error> {
+        let connection = crate::connection::connect(url).await?;
         let client = redis::Client::open(url)?;
-        let connection =
-            ConnectionManager::new_with_config(client.clone(), connection_config()).await?;
         let channel = format!("{prefix}:bus");
         let subscribers: Arc<Mutex<Vec<mpsc::Sender<Bytes>>>> = Arc::default();
         let mut pubsub = client.get_async_pubsub().await?;
         pubsub.subscribe(&channel).await?;
+        let (resubscriptions, resubscribed) = watch::channel(0);
         tokio::spawn(read(
             client,
             channel.clone(),
             pubsub,
             Arc::downgrade(&subscribers),
+            resubscriptions,
         ));
         Ok(RedisBus {
             connection,
             channel,
             subscribers,
+            resubscribed,
         })
+    }
+
+    /// How many times the bus subscribed again after its connection dropped, to wait on:
+    /// once it moves, the instance hears the others again.
+    pub fn resubscriptions(&self) -> watch::Receiver<u64> {
+        self.resubscribed.clone()
     }
 }
 
@@ -233,6 +241,7 @@ async fn read(
     channel: String,
     pubsub: redis::aio::PubSub,
     subscribers: std::sync::Weak<Mutex<Vec<mpsc::Sender<Bytes>>>>,
+    resubscriptions: watch::Sender<u64>,
 ) {
     let mut pubsub = Some(pubsub);
     let mut pause = Duration::from_millis(50);
@@ -266,7 +275,10 @@ async fn read(
         pause = (pause * 2).min(Duration::from_secs(1));
         match client.get_async_pubsub().await {
             Ok(mut connected) => match connected.subscribe(&channel).await {
-                Ok(()) => pubsub = Some(connected),
+                Ok(()) => {
+                    pubsub = Some(connected);
+                    resubscriptions.send_modify(|count| *count += 1);
+                }
                 Err(error) => tracing::debug!(%error, "the bus could not subscribe"),
             },
             Err(error) => tracing::debug!(%error, "the bus could not reach Redis"),

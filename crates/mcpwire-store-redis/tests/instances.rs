@@ -115,6 +115,7 @@ struct Deployment {
     redis: RedisServer,
     servers: Vec<Server>,
     services: Vec<StreamableHttpService>,
+    buses: Vec<mcpwire_store_redis::RedisBus>,
     addresses: Vec<SocketAddr>,
     balancer: Balancer,
     events: Events,
@@ -125,6 +126,7 @@ impl Deployment {
         let redis = RedisServer::start().await;
         let events = Events::default();
         let mut services = Vec::new();
+        let mut buses = Vec::new();
         let mut servers = Vec::new();
         let mut addresses = Vec::new();
         for _ in 0..3 {
@@ -144,12 +146,14 @@ impl Deployment {
             addresses.push(listener.local_addr().expect("an address"));
             tokio::spawn(serve(listener, service.clone(), std::future::pending()));
             services.push(service);
+            buses.push(shared.bus.clone());
         }
         let balancer = Balancer::start(&addresses).await;
         Deployment {
             redis,
             servers,
             services,
+            buses,
             addresses,
             balancer,
             events,
@@ -331,32 +335,6 @@ async fn announcements_reach_the_standalone_stream_wherever_it_is_held_once() {
     );
 }
 
-/// Waits until `subscribers` instances read the bus of the test's prefix again.
-async fn wait_for_bus(redis: &RedisServer, subscribers: usize) {
-    let client = redis::Client::open(redis.url()).expect("a Redis URL");
-    tokio::time::timeout(STEP, async {
-        loop {
-            if let Ok(mut connection) = client.get_multiplexed_async_connection().await {
-                let counts: Vec<(String, usize)> = redis::cmd("PUBSUB")
-                    .arg("NUMSUB")
-                    .arg("instances-test:bus")
-                    .query_async(&mut connection)
-                    .await
-                    .unwrap_or_default();
-                if counts
-                    .first()
-                    .is_some_and(|(_, count)| *count >= subscribers)
-                {
-                    return;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .expect("the instances subscribe to the bus again in time");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_redis_is_503_for_what_needs_it_and_serving_resumes_when_it_returns() {
     let mut deployment = Deployment::start().await;
@@ -391,8 +369,18 @@ async fn a_lost_redis_is_503_for_what_needs_it_and_serving_resumes_when_it_retur
     );
 
     // Redis comes back (empty): new sessions work across the instances, bus included.
+    let mut resubscribed: Vec<_> = deployment
+        .buses
+        .iter()
+        .map(mcpwire_store_redis::RedisBus::resubscriptions)
+        .collect();
     deployment.redis.restart().await;
-    wait_for_bus(&deployment.redis, 3).await;
+    for bus in &mut resubscribed {
+        tokio::time::timeout(STEP, bus.wait_for(|count| *count > 0))
+            .await
+            .expect("every instance subscribes to the bus again in time")
+            .expect("the bus lives");
+    }
     let client = deployment.connect(answering_client()).await;
     for _ in 0..3 {
         let result = tokio::time::timeout(STEP, client.call_tool("ask_name", json!({})))
