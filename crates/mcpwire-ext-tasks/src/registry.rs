@@ -63,6 +63,8 @@ pub struct TaskEntry {
     state: Mutex<TaskState>,
     cancellation: CancellationToken,
     finished: watch::Sender<bool>,
+    /// Counts the task's changes, for those who follow it ([`TaskEntry::watch`]).
+    changes: watch::Sender<u64>,
     expires_at: Instant,
 }
 
@@ -102,6 +104,34 @@ impl TaskEntry {
         lock(&self.state).task.clone()
     }
 
+    /// A snapshot of the task and, once it is terminal, its outcome (a cancelled task's is
+    /// the error `tasks/result` answers for it).
+    pub fn snapshot_with_outcome(&self) -> (wire::Task, Option<Outcome>) {
+        let state = lock(&self.state);
+        (state.task.clone(), state.outcome.clone())
+    }
+
+    /// Whether the task has ended (`completed`, `failed` or `cancelled`).
+    pub fn is_terminal(&self) -> bool {
+        is_terminal(&lock(&self.state).task.status)
+    }
+
+    /// How long the task is still kept.
+    pub fn time_left(&self) -> Duration {
+        self.expires_at.saturating_duration_since(Instant::now())
+    }
+
+    /// A receiver that sees each change of the task's status; it errs once the task is
+    /// dropped.
+    pub fn watch(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    fn changed(&self) {
+        self.changes
+            .send_modify(|count| *count = count.wrapping_add(1));
+    }
+
     /// Moves a task that is not terminal to `status`; returns the new snapshot when it
     /// changed.
     pub fn set_status(
@@ -116,7 +146,10 @@ impl TaskEntry {
         state.task.status = status;
         state.task.status_message = message;
         state.task.last_updated_at = now();
-        Some(state.task.clone())
+        let snapshot = state.task.clone();
+        drop(state);
+        self.changed();
+        Some(snapshot)
     }
 
     /// Records the outcome of the underlying request; a cancelled task stays cancelled.
@@ -135,7 +168,10 @@ impl TaskEntry {
         };
         state.task.last_updated_at = now();
         state.outcome = Some(outcome);
-        Some(state.task.clone())
+        let snapshot = state.task.clone();
+        drop(state);
+        self.changed();
+        Some(snapshot)
     }
 
     /// Releases the waiters of a finished task.
@@ -162,6 +198,7 @@ impl TaskEntry {
         };
         self.cancellation.cancel();
         self.finished.send_replace(true);
+        self.changed();
         Some(cancelled)
     }
 
@@ -242,6 +279,7 @@ impl TaskRegistry {
             }),
             cancellation: CancellationToken::new(),
             finished,
+            changes: watch::channel(0).0,
             expires_at: Instant::now() + ttl,
         });
         let mut tasks = lock(&self.tasks);
