@@ -1,5 +1,6 @@
-//! [`RedisTasks`]: the records of the tasks of the extension, and the leases of the instances
-//! that run them, on Redis.
+//! [`RedisTasks`]: the records of the shared tasks (of the extension, and of 2025-11-25
+//! sessions), the leases of the instances that run them, and the index of each session's or
+//! principal's tasks, on Redis.
 
 use std::fmt;
 use std::time::Duration;
@@ -15,7 +16,11 @@ use crate::error::Error;
 /// Each record is a hash at `{<prefix>:t:<task id>}` with the fields `owner` (the hex digest
 /// of the principal, absent for an anonymous task), `instance` and `task` (the task as
 /// `tasks/get` shows it, JSON), expiring with the task's time to live. Each instance's lease
-/// is a key at `{<prefix>:i:<instance>}` that expires unless renewed.
+/// is a key at `{<prefix>:i:<instance>}` that expires unless renewed. The tasks of a
+/// 2025-11-25 session or principal are a sorted set at `{<prefix>:o:<owner digest>}` (scored
+/// by the time each was made, in milliseconds since the epoch) that lives as long as its
+/// longest-lived task; an expired task leaves it when it is next listed. Keeping a set's
+/// time to live needs Redis 7.0 or later (`PEXPIRE` with `NX` and `GT`).
 #[derive(Clone)]
 pub struct RedisTasks {
     connection: ConnectionManager,
@@ -51,6 +56,10 @@ impl RedisTasks {
 
     fn task_key(&self, id: &str) -> String {
         format!("{{{}:t:{id}}}", self.prefix)
+    }
+
+    fn owner_key(&self, owner: &[u8; 32]) -> String {
+        format!("{{{}:o:{}}}", self.prefix, hex(owner))
     }
 
     fn lease_key(&self, instance: u64) -> String {
@@ -117,28 +126,11 @@ impl SharedTasks for RedisTasks {
     ) -> BoxFuture<'a, Result<Option<TaskRecord>, SharedTasksError>> {
         Box::pin(async move {
             let mut connection = self.connection.clone();
-            let (owner, instance, task): (Option<String>, Option<String>, Option<String>) =
-                redis::cmd("HMGET")
-                    .arg(self.task_key(task_id))
-                    .arg("owner")
-                    .arg("instance")
-                    .arg("task")
-                    .query_async(&mut connection)
-                    .await
-                    .map_err(boxed)?;
-            let (Some(instance), Some(task)) = (instance, task) else {
-                return Ok(None);
-            };
-            let owner = match owner {
-                Some(owner) => Some(unhex(&owner).ok_or("a task record names a malformed owner")?),
-                None => None,
-            };
-            Ok(Some(TaskRecord {
-                id: task_id.to_owned(),
-                owner,
-                instance: instance.parse()?,
-                task: serde_json::from_str(&task)?,
-            }))
+            let fields: Fields = hmget_record(&self.task_key(task_id))
+                .query_async(&mut connection)
+                .await
+                .map_err(boxed)?;
+            record_of(task_id, fields)
         })
     }
 
@@ -170,6 +162,115 @@ impl SharedTasks for RedisTasks {
                 .map_err(boxed)
         })
     }
+
+    fn index<'a>(
+        &'a self,
+        owner: &'a [u8; 32],
+        task_id: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), SharedTasksError>> {
+        Box::pin(async move {
+            let key = self.owner_key(owner);
+            let ttl = milliseconds(ttl);
+            let mut pipe = redis::pipe();
+            pipe.atomic()
+                .zadd(&key, task_id, epoch_milliseconds())
+                .ignore();
+            // A new set gets the task's time to live; an older one keeps the longer of both.
+            for option in ["NX", "GT"] {
+                pipe.cmd("PEXPIRE").arg(&key).arg(ttl).arg(option).ignore();
+            }
+            let mut connection = self.connection.clone();
+            pipe.query_async::<()>(&mut connection).await.map_err(boxed)
+        })
+    }
+
+    fn owned<'a>(
+        &'a self,
+        owner: &'a [u8; 32],
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<TaskRecord>, SharedTasksError>> {
+        Box::pin(async move {
+            let key = self.owner_key(owner);
+            let mut connection = self.connection.clone();
+            let last = isize::try_from(limit)
+                .unwrap_or(isize::MAX)
+                .saturating_sub(1);
+            if last < 0 {
+                return Ok(Vec::new());
+            }
+            let ids: Vec<String> = redis::cmd("ZRANGE")
+                .arg(&key)
+                .arg(0)
+                .arg(last)
+                .query_async(&mut connection)
+                .await
+                .map_err(boxed)?;
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            // One round trip for every record.
+            let mut pipe = redis::pipe();
+            for id in &ids {
+                pipe.add_command(hmget_record(&self.task_key(id)));
+            }
+            let fields: Vec<Fields> = pipe.query_async(&mut connection).await.map_err(boxed)?;
+            let mut records = Vec::with_capacity(ids.len());
+            let mut expired = Vec::new();
+            for (id, fields) in ids.into_iter().zip(fields) {
+                match record_of(&id, fields)? {
+                    Some(record) if record.owner.as_ref() == Some(owner) => records.push(record),
+                    _ => expired.push(id),
+                }
+            }
+            if !expired.is_empty() {
+                redis::cmd("ZREM")
+                    .arg(&key)
+                    .arg(&expired)
+                    .query_async::<()>(&mut connection)
+                    .await
+                    .map_err(boxed)?;
+            }
+            Ok(records)
+        })
+    }
+}
+
+/// The fields of a record, as `HMGET` reads them: `owner`, `instance` and `task`.
+type Fields = (Option<String>, Option<String>, Option<String>);
+
+/// The `HMGET` that reads the record at `key`.
+fn hmget_record(key: &str) -> redis::Cmd {
+    let mut command = redis::cmd("HMGET");
+    command.arg(key).arg("owner").arg("instance").arg("task");
+    command
+}
+
+/// The record of task `task_id` from its fields; `None` when it has none (expired).
+fn record_of(task_id: &str, fields: Fields) -> Result<Option<TaskRecord>, SharedTasksError> {
+    let (owner, instance, task) = fields;
+    let (Some(instance), Some(task)) = (instance, task) else {
+        return Ok(None);
+    };
+    let owner = match owner {
+        Some(owner) => Some(unhex(&owner).ok_or("a task record names a malformed owner")?),
+        None => None,
+    };
+    Ok(Some(TaskRecord {
+        id: task_id.to_owned(),
+        owner,
+        instance: instance.parse()?,
+        task: serde_json::from_str(&task)?,
+    }))
+}
+
+/// The milliseconds since the Unix epoch, now.
+fn epoch_milliseconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| {
+            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+        })
 }
 
 impl fmt::Debug for RedisTasks {
