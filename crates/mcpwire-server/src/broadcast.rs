@@ -1,7 +1,8 @@
 //! The server's announcements to the other instances of a deployment: a list changed, or a
 //! resource was updated (every instance tells its own clients), or a requestor answered or
 //! cancelled a shared task through another instance than the one running it (that instance
-//! acts on it). An instance publishes them on the deployment's bus (feature `http`).
+//! acts on it), or a shared task of a 2025-11-25 session ended (those waiting for its result
+//! look again). An instance publishes them on the deployment's bus (feature `http`).
 
 use std::sync::Arc;
 
@@ -33,6 +34,11 @@ pub(crate) enum Announcement {
     TaskCancelled {
         task_id: String,
         owner: Option<[u8; 32]>,
+    },
+    /// A shared task of a 2025-11-25 session ended, and its record says how.
+    #[cfg(feature = "tasks")]
+    TaskEnded {
+        task_id: String,
     },
 }
 
@@ -71,6 +77,8 @@ impl Announcement {
             } => (5, note(task_id, owner, Some(answers))),
             #[cfg(feature = "tasks")]
             Announcement::TaskCancelled { task_id, owner } => (6, note(task_id, owner, None)),
+            #[cfg(feature = "tasks")]
+            Announcement::TaskEnded { task_id } => (7, task_id.as_bytes().to_vec()),
         };
         let mut frame = BytesMut::with_capacity(10 + payload.len());
         frame.put_u8(TOPIC);
@@ -110,6 +118,10 @@ impl Announcement {
                     _ => return None,
                 }
             }
+            #[cfg(feature = "tasks")]
+            7 => Announcement::TaskEnded {
+                task_id: std::str::from_utf8(payload).ok()?.to_owned(),
+            },
             _ => return None,
         };
         Some((u64::from_be_bytes(*instance), announcement))
@@ -168,6 +180,10 @@ mod tests {
             Announcement::TaskCancelled {
                 task_id: "t2".to_owned(),
                 owner: None,
+            },
+            #[cfg(feature = "tasks")]
+            Announcement::TaskEnded {
+                task_id: "t3".to_owned(),
             },
         ] {
             let frame = announcement.encode(7);

@@ -148,12 +148,9 @@ impl mcpwire_rpc::Handler for ConnectionHandler {
             Some(Route::Complete) => encode(&methods::complete(server, params).await?),
             Some(Route::SetLevel) => self.set_level(params).await,
             #[cfg(feature = "tasks")]
-            Some(route) if route.is_task() && self.tasks_active() => self
-                .state
-                .tasks()
-                .serve(&method, params, request.peer(), request.cancellation())
-                .await
-                .unwrap_or_else(|| Err(ErrorObject::method_not_found(&method))),
+            Some(route) if route.is_task() && self.tasks_active() => {
+                self.serve_task_method(&method, params, &request).await
+            }
             // A method of the spec the session does not offer, or one answered above.
             Some(_) => Err(ErrorObject::method_not_found(&method)),
             None => match server.custom_method(&method) {
@@ -295,6 +292,14 @@ impl ConnectionHandler {
         #[cfg(feature = "tasks")]
         if let Some(task) = task {
             let entry = self.state.tasks().create(task.ttl)?;
+            // Shared before it runs and before it is answered, so that any instance finds it.
+            #[cfg(feature = "http")]
+            if let Some(owner) = self.state.shared_tasks_owner()
+                && let Err(error) = crate::session_tasks::share(&self.server, &entry, owner).await
+            {
+                entry.cancel();
+                return Err(error);
+            }
             let context = Context {
                 task: Some(Arc::clone(&entry)),
                 ..context
@@ -307,6 +312,38 @@ impl ConnectionHandler {
         run_tool(&tool, arguments, context, version)
             .await
             .and_then(|result| encode(&result))
+    }
+
+    /// `tasks/get`, `tasks/result`, `tasks/list` or `tasks/cancel`: of the session's tasks
+    /// here, or of those it shares with the other instances of its deployment.
+    #[cfg(feature = "tasks")]
+    async fn serve_task_method(
+        &self,
+        method: &str,
+        params: Option<&RawValue>,
+        request: &RequestContext,
+    ) -> Result<Box<RawValue>, ErrorObject> {
+        #[cfg(feature = "http")]
+        if let Some(owner) = self.state.shared_tasks_owner() {
+            let shared = crate::session_tasks::serve(
+                &self.server,
+                &self.state,
+                owner,
+                method,
+                params,
+                request.peer(),
+                request.cancellation(),
+            )
+            .await;
+            if let Some(outcome) = shared {
+                return outcome;
+            }
+        }
+        self.state
+            .tasks()
+            .serve(method, params, request.peer(), request.cancellation())
+            .await
+            .unwrap_or_else(|| Err(ErrorObject::method_not_found(method)))
     }
 
     /// The context of a handler serving `request` for this session.

@@ -109,6 +109,10 @@ impl Server {
             let first_request_id = transport.first_request_id();
             let follow = transport.shared_session().map(|shared| {
                 state.share(shared);
+                #[cfg(feature = "tasks")]
+                if server.inner.settings().shared_tasks.is_some() {
+                    state.share_tasks(transport.owner_digest(), transport.session_id());
+                }
                 transport.shared_session()
             });
             // The session runs on its own tasks and ends with the HTTP session.
@@ -377,7 +381,9 @@ async fn hear_announcements(
             }
             #[cfg(feature = "tasks")]
             task @ (crate::broadcast::Announcement::TaskAnswered { .. }
-            | crate::broadcast::Announcement::TaskCancelled { .. }) => {
+            | crate::broadcast::Announcement::TaskCancelled { .. }
+            | crate::broadcast::Announcement::TaskEnded { .. }) => {
+                crate::session_tasks::hear(&server.inner, &task);
                 crate::modern::hear_task(&server.inner, task);
             }
         }

@@ -70,7 +70,11 @@ mod resource;
 mod router;
 mod server;
 mod session;
+#[cfg(all(feature = "tasks", feature = "http"))]
+mod session_tasks;
 mod state;
+#[cfg(all(feature = "tasks", feature = "http"))]
+mod task_book;
 mod tool;
 mod uri_template;
 mod version;

@@ -596,6 +596,10 @@ impl ServerBuilder {
     /// renews a lease every third of `lease`; a task whose instance let its lease lapse (it
     /// died) is answered, and recorded, as `failed` within `lease` of the death.
     ///
+    /// The tasks of 2025-11-25 sessions that the HTTP service shares are shared too: any copy
+    /// of the session answers `tasks/get`, `tasks/list`, `tasks/cancel` (which stops the work
+    /// where it runs) and `tasks/result` (which waits for the task's end, wherever it runs).
+    ///
     /// Needs the features `tasks` (on by default) and `http`.
     #[cfg(all(feature = "tasks", feature = "http"))]
     pub fn shared_tasks(

@@ -52,6 +52,10 @@ pub(crate) struct SessionState {
     /// shares sessions: every change of the state above is saved through it.
     #[cfg(feature = "http")]
     shared: OnceLock<mcpwire_http::server::SharedSession>,
+    /// The owner under which the session's tasks are shared with the other instances, when
+    /// its server shares tasks and the session.
+    #[cfg(all(feature = "tasks", feature = "http"))]
+    shared_tasks_owner: OnceLock<[u8; 32]>,
 }
 
 /// What a shared session's record holds of its state, for the instances that adopt it: what
@@ -107,6 +111,8 @@ impl SessionState {
             http_extensions: OnceLock::new(),
             #[cfg(feature = "http")]
             shared: OnceLock::new(),
+            #[cfg(all(feature = "tasks", feature = "http"))]
+            shared_tasks_owner: OnceLock::new(),
         }
     }
 
@@ -224,6 +230,23 @@ impl SessionState {
         self.tasks = registry;
         self.tasks_outlive_session = true;
         self
+    }
+
+    /// Shares the session's tasks with the other instances of the deployment: the tasks of
+    /// session `session_id`, or those of the principal whose digest is `principal` when they
+    /// are the principal's.
+    #[cfg(all(feature = "tasks", feature = "http"))]
+    pub(crate) fn share_tasks(&self, principal: Option<[u8; 32]>, session_id: &str) {
+        let principal = principal.filter(|_| self.tasks_outlive_session);
+        let _ = self
+            .shared_tasks_owner
+            .set(crate::task_book::owner_of(principal, session_id));
+    }
+
+    /// The owner under which the session's tasks are shared, when they are.
+    #[cfg(all(feature = "tasks", feature = "http"))]
+    pub(crate) fn shared_tasks_owner(&self) -> Option<[u8; 32]> {
+        self.shared_tasks_owner.get().copied()
     }
 
     /// Ends the session's tasks, when the session ends, unless they are its principal's.

@@ -87,6 +87,9 @@ pub(crate) struct Inner {
     /// Set once this instance renews the lease of its shared tasks.
     #[cfg(all(feature = "tasks", feature = "http"))]
     leasing: tokio::sync::OnceCell<()>,
+    /// The shared tasks of sessions (2025-11-25) this instance runs, and the ends announced.
+    #[cfg(all(feature = "tasks", feature = "http"))]
+    session_tasks: crate::task_book::Book,
 }
 
 /// The callback for `notifications/tasks/status` from the client.
@@ -155,6 +158,8 @@ impl Inner {
             instance: instance_number(),
             #[cfg(all(feature = "tasks", feature = "http"))]
             leasing: tokio::sync::OnceCell::new(),
+            #[cfg(all(feature = "tasks", feature = "http"))]
+            session_tasks: crate::task_book::Book::default(),
         }
     }
 
@@ -198,6 +203,12 @@ impl Inner {
             })
             .await
             .map(|_| ())
+    }
+
+    /// The shared tasks of sessions (2025-11-25) this instance runs.
+    #[cfg(all(feature = "tasks", feature = "http"))]
+    pub(crate) fn session_tasks(&self) -> &crate::task_book::Book {
+        &self.session_tasks
     }
 
     /// The bus this server announces on, if it joined one.

@@ -89,9 +89,13 @@ fn server(index: usize, reports: &Reports, gate: &Arc<Notify>, shared: &RedisDep
             async move {
                 context.continue_as_task().await;
                 reports.push(format!("started on {index}"));
+                let cancelled = context.cancellation().clone();
                 let _end = EndReport { context, reports };
-                gate.notified().await;
-                Ok::<_, ToolError>("released")
+                // A cancelled task's tool is dropped (2026-07-28) or told (2025-11-25).
+                tokio::select! {
+                    () = gate.notified() => Ok::<_, ToolError>("released"),
+                    () = cancelled.cancelled() => Ok("cancelled"),
+                }
             }
         }
     };
@@ -539,4 +543,167 @@ async fn a_call_waiting_for_an_answer_on_an_instance_that_dies_fails() {
     for _ in 0..3 {
         client.ping().await.expect("the others serve the session");
     }
+}
+
+/// A `tools/call` of `tool` as a task of a 2025-11-25 session.
+fn task_call(id: u64, tool: &str) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+        "params": {"name": tool, "arguments": {}, "task": {"ttl": 60_000}}})
+}
+
+/// A `tasks/*` request about task `task_id`.
+fn task_request(id: u64, method: &str, task_id: &str) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": method, "params": {"taskId": task_id}})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_task_is_polled_listed_awaited_and_cancelled_through_the_other_instances() {
+    let deployment = Deployment::start().await;
+    let [a, b, c] = [0, 1, 2].map(|index| deployment.instances[index].address);
+    let session = legacy_session(a, b).await;
+
+    // Made on `a`, where it runs.
+    let created = Exchange::response(a, Some(&session), &task_call(2, "gated")).await;
+    let task_id = created["result"]["task"]["taskId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a CreateTaskResult: {created}"))
+        .to_owned();
+    assert_eq!(
+        deployment.reports.wait_for("started on").await,
+        "started on 0"
+    );
+
+    // Seen working through the others, and listed by them.
+    let got = Exchange::response(b, Some(&session), &task_request(3, "tasks/get", &task_id)).await;
+    assert_eq!(got["result"]["status"], "working", "{got}");
+    assert_eq!(got["result"]["taskId"], task_id.as_str());
+    let listed = Exchange::response(
+        c,
+        Some(&session),
+        &json!({"jsonrpc": "2.0", "id": 4, "method": "tasks/list"}),
+    )
+    .await;
+    assert_eq!(
+        listed["result"]["tasks"][0]["taskId"],
+        task_id.as_str(),
+        "{listed}"
+    );
+
+    // `tasks/result` through `b` waits for the end on `a`, and answers with its result.
+    let waiting = {
+        let (session, task_id) = (session.clone(), task_id.clone());
+        tokio::spawn(async move {
+            Exchange::response(
+                b,
+                Some(&session),
+                &task_request(5, "tasks/result", &task_id),
+            )
+            .await
+        })
+    };
+    let got = Exchange::response(c, Some(&session), &task_request(6, "tasks/get", &task_id)).await;
+    assert_eq!(got["result"]["status"], "working", "{got}");
+    deployment.gate.notify_one();
+    let result = tokio::time::timeout(STEP, waiting)
+        .await
+        .expect("tasks/result answers in time")
+        .expect("the request's task ends");
+    assert_eq!(
+        result["result"]["content"][0]["text"], "released",
+        "{result}"
+    );
+    assert_eq!(
+        result["result"]["_meta"]["io.modelcontextprotocol/related-task"]["taskId"],
+        task_id.as_str()
+    );
+    let got = Exchange::response(c, Some(&session), &task_request(7, "tasks/get", &task_id)).await;
+    assert_eq!(got["result"]["status"], "completed", "{got}");
+
+    // Another, cancelled through `c`: the work on `a` stops, and every instance says so.
+    let created = Exchange::response(a, Some(&session), &task_call(8, "gated")).await;
+    let cancelled_id = created["result"]["task"]["taskId"]
+        .as_str()
+        .expect("a task id")
+        .to_owned();
+    let cancel = Exchange::response(
+        c,
+        Some(&session),
+        &task_request(9, "tasks/cancel", &cancelled_id),
+    )
+    .await;
+    assert_eq!(cancel["result"]["status"], "cancelled", "{cancel}");
+    deployment.reports.wait_for("ended cancelled=true").await;
+    for (id, address) in [(10, a), (11, b)] {
+        let got = Exchange::response(
+            address,
+            Some(&session),
+            &task_request(id, "tasks/get", &cancelled_id),
+        )
+        .await;
+        assert_eq!(got["result"]["status"], "cancelled", "{got}");
+    }
+    let result = Exchange::response(
+        b,
+        Some(&session),
+        &task_request(12, "tasks/result", &cancelled_id),
+    )
+    .await;
+    assert!(result["error"]["message"].as_str().is_some(), "{result}");
+
+    // Another session sees none of them, on any instance.
+    let stranger = legacy_session(b, c).await;
+    let got =
+        Exchange::response(a, Some(&stranger), &task_request(13, "tasks/get", &task_id)).await;
+    assert_eq!(got["error"]["code"], -32602, "{got}");
+    let listed = Exchange::response(
+        b,
+        Some(&stranger),
+        &json!({"jsonrpc": "2.0", "id": 14, "method": "tasks/list"}),
+    )
+    .await;
+    assert_eq!(listed["result"]["tasks"], json!([]), "{listed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_task_whose_instance_dies_fails_within_the_lease() {
+    let mut deployment = Deployment::start().await;
+    let [a, b, c] = [0, 1, 2].map(|index| deployment.instances[index].address);
+    let session = legacy_session(a, b).await;
+    let created = Exchange::response(a, Some(&session), &task_call(2, "gated")).await;
+    let task_id = created["result"]["task"]["taskId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a CreateTaskResult: {created}"))
+        .to_owned();
+    deployment.reports.wait_for("started on 0").await;
+
+    // A wait for its result through `c` ends when the lease of `a` lapses.
+    let waiting = {
+        let (session, task_id) = (session.clone(), task_id.clone());
+        tokio::spawn(async move {
+            Exchange::response(
+                c,
+                Some(&session),
+                &task_request(3, "tasks/result", &task_id),
+            )
+            .await
+        })
+    };
+    let killed = tokio::time::Instant::now();
+    deployment.instances[0].kill();
+
+    let result = tokio::time::timeout(STEP, waiting)
+        .await
+        .expect("tasks/result answers in time")
+        .expect("the request's task ends");
+    assert_eq!(
+        result["error"]["message"], "the server instance running the task stopped",
+        "{result}"
+    );
+    assert!(
+        killed.elapsed() < LEASE * 3 + Duration::from_secs(2),
+        "failed within the lease and a look: {:?}",
+        killed.elapsed()
+    );
+    let got = Exchange::response(b, Some(&session), &task_request(4, "tasks/get", &task_id)).await;
+    assert_eq!(got["result"]["status"], "failed", "{got}");
 }

@@ -118,6 +118,26 @@ impl Exchange {
         (exchange.status(), exchange.text)
     }
 
+    /// A POST of the request `body`, read to its end: the JSON-RPC response with the request's
+    /// id, from a JSON body or from the events of an SSE one.
+    pub async fn response(address: SocketAddr, session: Option<&str>, body: &Value) -> Value {
+        let (status, text) = Exchange::answer(address, session, body).await;
+        assert_eq!(status, 200, "{text}");
+        let id = &body["id"];
+        let payload = text
+            .split_once("\r\n\r\n")
+            .map_or("", |(_, payload)| payload);
+        std::iter::once(payload)
+            .chain(
+                payload
+                    .lines()
+                    .filter_map(|line| line.strip_prefix("data:")),
+            )
+            .filter_map(|json| serde_json::from_str::<Value>(json.trim()).ok())
+            .find(|message| &message["id"] == id)
+            .unwrap_or_else(|| panic!("no response with id {id}: {text}"))
+    }
+
     /// Reads until `needle` was seen `times` times in all.
     pub async fn until(&mut self, needle: &str, times: usize) {
         tokio::time::timeout(STEP, async {

@@ -140,7 +140,9 @@ pub(super) async fn call_tool(
                 spawn(Arc::clone(&server), Arc::clone(&task), work, stop);
                 // Shared before its `CreateTaskResult` goes out, so that any instance finds it.
                 if let Err(error) = share(&server, &task).await {
+                    // Nobody can follow a task the other instances cannot find: its work stops.
                     task.fail(error.clone());
+                    task.cancellation().cancel();
                     return Err(error);
                 }
                 shape::stamp(&server, task.created())
@@ -404,7 +406,9 @@ pub(crate) fn hear(server: &Inner, announcement: Announcement) {
                 task.cancel();
             }
         }
-        Announcement::ListChanged(_) | Announcement::ResourceUpdated(_) => {}
+        Announcement::ListChanged(_)
+        | Announcement::ResourceUpdated(_)
+        | Announcement::TaskEnded { .. } => {}
     }
 }
 
