@@ -17,6 +17,7 @@
 mod ci;
 mod codegen;
 mod conformance;
+mod deployment;
 mod deps;
 mod fuzz;
 mod interop;
