@@ -343,15 +343,21 @@ pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
 fn build_release(root: &Path, target: &Path) -> Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     println!("bench: building mcpwire and mcpwire-bench in release mode");
-    let status = Command::new(cargo)
-        .args(["build", "--release", "--quiet"])
-        .args(["-p", "mcpwire-cli", "-p", "mcpwire-bench"])
-        .arg("--target-dir")
-        .arg(target)
-        .current_dir(root)
-        .status()
-        .context("running cargo build")?;
-    ensure!(status.success(), "building the release binaries failed");
+    // One package at a time: built together, the features of the load generator's
+    // dependencies would be unified into the server's, which users build alone.
+    for package in ["mcpwire-cli", "mcpwire-bench"] {
+        let status = Command::new(&cargo)
+            .args(["build", "--release", "--quiet", "-p", package])
+            .arg("--target-dir")
+            .arg(target)
+            .current_dir(root)
+            .status()
+            .context("running cargo build")?;
+        ensure!(
+            status.success(),
+            "building {package} in release mode failed"
+        );
+    }
     Ok(target.join("release"))
 }
 
