@@ -138,7 +138,9 @@ fn format_number(value: Option<f64>) -> String {
         Some(value) if value.abs() >= 10_000.0 => format!("{:.1}k", value / 1000.0),
         Some(value) if value.abs() >= 100.0 => format!("{value:.0}"),
         Some(value) if value.abs() >= 10.0 => format!("{value:.1}"),
-        Some(value) => format!("{value:.2}"),
+        Some(value) if value.abs() >= 0.01 || value == 0.0 => format!("{value:.2}"),
+        // A rare event per request (a Redis command every thousand requests) stays visible.
+        Some(value) => format!("{value:.1e}"),
     }
 }
 
@@ -177,5 +179,7 @@ mod tests {
         assert_eq!(table.json()["rows"]["req/s"]["a"]["median"], 20.0);
         assert_eq!(format_number(Some(53_123.0)), "53.1k");
         assert_eq!(format_number(Some(1.234)), "1.23");
+        assert_eq!(format_number(Some(0.0)), "0.00");
+        assert_eq!(format_number(Some(0.00123)), "1.2e-3");
     }
 }
