@@ -9,14 +9,18 @@
 //!   MCP conformance suite against the fixtures of `conformance/` (not yet part of `ci`).
 //! - `scale [--suite NAME] [--instances N]`: the suite's server scenarios through HAProxy,
 //!   against several fixture servers sharing one Redis (not yet part of `ci`).
+//! - `bench [--suite scale|core|all] [--runs N] [--quick]`: release builds measured side by
+//!   side, interleaved, with a table of medians (a benchmark, never part of `ci`).
 //! - `deps`: the resolved versions of the workspace's direct dependencies.
 //! - `min-versions`: check that the workspace builds with the lowest versions its manifests
 //!   allow (needs the nightly toolchain to resolve them).
 //! - `ci`: everything CI runs.
 
+mod bench;
 mod ci;
 mod codegen;
 mod conformance;
+mod deployment;
 mod deps;
 mod fuzz;
 mod interop;
@@ -32,7 +36,7 @@ fn main() -> Result<()> {
     let root = workspace_root();
     let Some((task, rest)) = arguments.split_first() else {
         bail!(
-            "usage: cargo xtask <codegen|tidy|fuzz|interop-setup|conformance|scale|deps|min-versions|ci> [options]"
+            "usage: cargo xtask <codegen|tidy|fuzz|interop-setup|conformance|scale|bench|deps|min-versions|ci> [options]"
         );
     };
     match task.as_str() {
@@ -42,11 +46,12 @@ fn main() -> Result<()> {
         "interop-setup" => interop::run(&root, rest),
         "conformance" => conformance::run(&root, rest),
         "scale" => scale::run(&root, rest),
+        "bench" => bench::run(&root, rest),
         "deps" => deps::run(&root, rest),
         "min-versions" => deps::min_versions(&root, rest),
         "ci" => ci::run(&root, rest),
         other => bail!(
-            "unknown task `{other}`; tasks: codegen, tidy, fuzz, interop-setup, conformance, scale, deps, min-versions, ci"
+            "unknown task `{other}`; tasks: codegen, tidy, fuzz, interop-setup, conformance, scale, bench, deps, min-versions, ci"
         ),
     }
 }
