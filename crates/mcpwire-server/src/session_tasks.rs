@@ -24,14 +24,10 @@ use crate::broadcast::Announcement;
 use crate::router::Route;
 use crate::session::SessionState;
 use crate::state::{Inner, SharedTaskStore};
+use crate::task_book::{save_until_ended, settled, unreachable_store};
 
 /// Prefix of the cursors of `tasks/list` over shared tasks.
 const CURSOR_PREFIX: &str = "shared-task:";
-
-fn unreachable_store(error: &SharedTasksError) -> ErrorObject {
-    tracing::warn!(%error, "the store of shared tasks cannot be reached");
-    ErrorObject::internal_error("the task store cannot be reached")
-}
 
 /// Shares `entry`, a task just made by a session whose tasks belong to `owner`: saves its
 /// record and indexes it under its owner, then saves each change until it ends, when the other
@@ -72,22 +68,17 @@ pub(crate) async fn share(
         .runs(task_id.clone(), owner, Arc::downgrade(entry));
     let weak = Arc::downgrade(server);
     let entry = Arc::clone(entry);
-    let mut changes = entry.watch();
     tokio::spawn(async move {
-        loop {
-            // Cancelled or expired (its cancellation fires), or changed: save it as it is now.
-            let stopped = tokio::select! {
-                changed = changes.changed() => changed.is_err(),
-                () = entry.cancellation().cancelled() => true,
-            };
-            let record = TaskRecord::of_session_task(&entry, owner, instance);
-            if let Err(error) = shared.store.save(&record, entry.time_left()).await {
-                unreachable_store(&error);
-            }
-            if stopped || record.is_terminal() {
-                break;
-            }
-        }
+        save_until_ended(
+            shared.store,
+            entry.watch(),
+            entry.cancellation().clone(),
+            || {
+                let record = TaskRecord::of_session_task(&entry, owner, instance);
+                (record, entry.time_left())
+            },
+        )
+        .await;
         let Some(server) = weak.upgrade() else {
             return;
         };
@@ -172,26 +163,14 @@ pub(crate) async fn serve(
     Some(outcome)
 }
 
-/// The record as it stands: a task still running on an instance whose lease lapsed is
-/// recorded, and answered, as `failed`.
+/// The record as it stands: `failed` when its instance died.
 async fn current(
     server: &Inner,
     shared: &SharedTaskStore,
-    mut record: TaskRecord,
+    record: TaskRecord,
 ) -> Result<TaskRecord, ErrorObject> {
-    let unreachable = |error: SharedTasksError| unreachable_store(&error);
-    if !record.is_terminal()
-        && !shared
-            .store
-            .holds_lease(record.instance)
-            .await
-            .map_err(unreachable)?
-    {
-        record.fail_lost();
-        let ttl = server.settings().task_limits.max_ttl;
-        shared.store.save(&record, ttl).await.map_err(unreachable)?;
-    }
-    Ok(record)
+    let ttl = server.settings().task_limits.max_ttl;
+    settled(shared.store.as_ref(), record, ttl).await
 }
 
 /// `tasks/result` of a task another instance runs: its outcome once the record says it ended,

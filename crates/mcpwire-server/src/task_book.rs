@@ -1,11 +1,70 @@
-//! What an instance knows of the tasks (2025-11-25) of the sessions its deployment shares:
-//! the owner they are shared under, the tasks it runs, and the task ends announced.
+//! The parts of sharing tasks with a deployment's other instances that need nothing else of
+//! the server: saving a task's record at each change, and what an instance knows of the tasks
+//! (2025-11-25) of the sessions its deployment shares (the owner they are shared under, the
+//! tasks it runs, and the task ends announced).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 
-use mcpwire_ext_tasks::TaskEntry;
+use mcpwire_ext_tasks::{SharedTasks, SharedTasksError, TaskEntry, TaskRecord};
+use mcpwire_jsonrpc::ErrorObject;
+use mcpwire_rpc::CancellationToken;
 use tokio::sync::watch;
+
+/// The error of a task whose store of shared tasks cannot be reached, logged.
+pub(crate) fn unreachable_store(error: &SharedTasksError) -> ErrorObject {
+    tracing::warn!(%error, "the store of shared tasks cannot be reached");
+    ErrorObject::internal_error("the task store cannot be reached")
+}
+
+/// The record as it stands: a task still running on an instance whose lease lapsed (it died)
+/// is recorded, for `ttl`, and answered as `failed`.
+///
+/// # Errors
+///
+/// `-32603` when the store cannot be reached.
+pub(crate) async fn settled(
+    store: &dyn SharedTasks,
+    mut record: TaskRecord,
+    ttl: Duration,
+) -> Result<TaskRecord, ErrorObject> {
+    let unreachable = |error: SharedTasksError| unreachable_store(&error);
+    if !record.is_terminal()
+        && !store
+            .holds_lease(record.instance)
+            .await
+            .map_err(unreachable)?
+    {
+        record.fail_lost();
+        store.save(&record, ttl).await.map_err(unreachable)?;
+    }
+    Ok(record)
+}
+
+/// Saves a shared task's record, as `record` makes it with its time to live, each time
+/// `changes` sees the task change, until it is terminal or `stop` fires (cancelled or
+/// expired; its record is saved once more then).
+pub(crate) async fn save_until_ended(
+    store: Arc<dyn SharedTasks>,
+    mut changes: watch::Receiver<u64>,
+    stop: CancellationToken,
+    record: impl Fn() -> (TaskRecord, Duration),
+) {
+    loop {
+        let stopped = tokio::select! {
+            changed = changes.changed() => changed.is_err(),
+            () = stop.cancelled() => true,
+        };
+        let (record, ttl) = record();
+        if let Err(error) = store.save(&record, ttl).await {
+            unreachable_store(&error);
+        }
+        if stopped || record.is_terminal() {
+            return;
+        }
+    }
+}
 
 /// The owner of the shared tasks of a session: its principal's digest (`principal`), when its
 /// tasks are the principal's, else its id. Apart from every other owner digest.

@@ -551,6 +551,15 @@ fn task_call(id: u64, tool: &str) -> Value {
         "params": {"name": tool, "arguments": {}, "task": {"ttl": 60_000}}})
 }
 
+/// Starts the tool `gated` as a task of `session` through `address`: the task's id.
+async fn start_session_task(address: SocketAddr, session: &str, id: u64) -> String {
+    let created = Exchange::response(address, Some(session), &task_call(id, "gated")).await;
+    created["result"]["task"]["taskId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a CreateTaskResult: {created}"))
+        .to_owned()
+}
+
 /// A `tasks/*` request about task `task_id`.
 fn task_request(id: u64, method: &str, task_id: &str) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": method, "params": {"taskId": task_id}})
@@ -563,11 +572,7 @@ async fn a_session_task_is_polled_listed_awaited_and_cancelled_through_the_other
     let session = legacy_session(a, b).await;
 
     // Made on `a`, where it runs.
-    let created = Exchange::response(a, Some(&session), &task_call(2, "gated")).await;
-    let task_id = created["result"]["task"]["taskId"]
-        .as_str()
-        .unwrap_or_else(|| panic!("a CreateTaskResult: {created}"))
-        .to_owned();
+    let task_id = start_session_task(a, &session, 2).await;
     assert_eq!(
         deployment.reports.wait_for("started on").await,
         "started on 0"
@@ -620,11 +625,7 @@ async fn a_session_task_is_polled_listed_awaited_and_cancelled_through_the_other
     assert_eq!(got["result"]["status"], "completed", "{got}");
 
     // Another, cancelled through `c`: the work on `a` stops, and every instance says so.
-    let created = Exchange::response(a, Some(&session), &task_call(8, "gated")).await;
-    let cancelled_id = created["result"]["task"]["taskId"]
-        .as_str()
-        .expect("a task id")
-        .to_owned();
+    let cancelled_id = start_session_task(a, &session, 8).await;
     let cancel = Exchange::response(
         c,
         Some(&session),
@@ -669,11 +670,7 @@ async fn a_session_task_whose_instance_dies_fails_within_the_lease() {
     let mut deployment = Deployment::start().await;
     let [a, b, c] = [0, 1, 2].map(|index| deployment.instances[index].address);
     let session = legacy_session(a, b).await;
-    let created = Exchange::response(a, Some(&session), &task_call(2, "gated")).await;
-    let task_id = created["result"]["task"]["taskId"]
-        .as_str()
-        .unwrap_or_else(|| panic!("a CreateTaskResult: {created}"))
-        .to_owned();
+    let task_id = start_session_task(a, &session, 2).await;
     deployment.reports.wait_for("started on 0").await;
 
     // A wait for its result through `c` ends when the lease of `a` lapses.

@@ -34,6 +34,8 @@ use crate::error::{missing_capability_error, url_elicitation_required_error};
 use crate::methods::ToolFailure;
 use crate::router::Route;
 use crate::state::Inner;
+#[cfg(feature = "http")]
+use crate::task_book::{save_until_ended, settled, unreachable_store};
 use crate::tool::text_result;
 use crate::{Context, Tool};
 
@@ -205,13 +207,6 @@ fn finish(
 }
 
 #[cfg(feature = "http")]
-/// The error of a task whose store of shared tasks cannot be reached.
-fn unreachable_store(error: &mcpwire_ext_tasks::SharedTasksError) -> ErrorObject {
-    tracing::warn!(%error, "the store of shared tasks cannot be reached");
-    ErrorObject::internal_error("the task store cannot be reached")
-}
-
-#[cfg(feature = "http")]
 /// Saves the record of `task` in the store of shared tasks, when the server shares its tasks,
 /// and again at each change until it ends, so that every instance answers for it.
 ///
@@ -237,21 +232,14 @@ async fn share(server: &Arc<Inner>, task: &Arc<StoredTask>) -> Result<(), ErrorO
         return Ok(());
     }
     let task = Arc::clone(task);
-    let mut changes = task.watch();
     tokio::spawn(async move {
-        loop {
-            let expired = tokio::select! {
-                changed = changes.changed() => changed.is_err(),
-                () = task.cancellation().cancelled() => true,
-            };
-            let record = TaskRecord::of(&task, instance);
-            if let Err(error) = shared.store.save(&record, task.ttl()).await {
-                unreachable_store(&error);
-            }
-            if expired || record.is_terminal() {
-                return;
-            }
-        }
+        save_until_ended(
+            shared.store,
+            task.watch(),
+            task.cancellation().clone(),
+            || (TaskRecord::of(&task, instance), task.ttl()),
+        )
+        .await;
     });
     Ok(())
 }
@@ -328,19 +316,7 @@ async fn serve_shared(
     let unreachable = |error: mcpwire_ext_tasks::SharedTasksError| unreachable_store(&error);
     let ttl = server.settings().task_limits.max_ttl;
     let mut result = match Route::of(method) {
-        Some(Route::GetTask) => {
-            if !record.is_terminal()
-                && !shared
-                    .store
-                    .holds_lease(record.instance)
-                    .await
-                    .map_err(unreachable)?
-            {
-                record.fail_lost();
-                shared.store.save(&record, ttl).await.map_err(unreachable)?;
-            }
-            record.task
-        }
+        Some(Route::GetTask) => settled(shared.store.as_ref(), record, ttl).await?.task,
         Some(Route::UpdateTask) => {
             let answers: Answers = mcpwire_jsonrpc::decode_params(params)?;
             announce(
