@@ -13,11 +13,12 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use mcpwire_http::server::{
-    Config, HttpSessionTransport, MemoryEventStore, ResponseBody, StreamableHttpService, serve,
+    BoxFuture, Config, EventStore, HttpSessionTransport, MemoryEventStore, ResponseBody,
+    StreamableHttpService, serve,
 };
 use mcpwire_server::{Context, Server, Session, Tool, ToolError};
 use serde_json::{Value, json};
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 /// How long any single step of a test may take before it fails.
@@ -784,7 +785,10 @@ async fn configured_hosts_replace_the_loopback_defaults() {
 
 #[tokio::test]
 async fn a_dropped_stream_resumes_with_no_event_lost_or_repeated() {
-    let harness = Harness::start(Config::default()).await;
+    // The finished stream is replayed at the end, after its client was handed all of it: the
+    // store keeps such a stream only briefly, and this test runs on the real clock.
+    let store = MemoryEventStore::new().delivered_retention(STEP);
+    let harness = Harness::start(Config::default().event_store(Arc::new(store))).await;
     let session = harness.initialize().await;
     let gate = Arc::clone(&harness.controls.gate);
     gate.add_permits(2);
@@ -852,7 +856,12 @@ async fn a_dropped_stream_resumes_with_no_event_lost_or_repeated() {
 
 #[tokio::test]
 async fn resuming_from_an_evicted_event_is_refused() {
-    let store = Arc::new(MemoryEventStore::new().max_events_per_stream(2));
+    // The stream is resumed after its client read all of it: keep it for the whole test.
+    let store = Arc::new(
+        MemoryEventStore::new()
+            .max_events_per_stream(2)
+            .delivered_retention(STEP),
+    );
     let harness = Harness::start(Config::default().event_store(store.clone())).await;
     let session = harness.initialize().await;
     harness.controls.gate.add_permits(5);
@@ -1966,4 +1975,307 @@ fn in_process(
     }
     let body = body.map_or_else(Bytes::new, |body| Bytes::from(body.to_string()));
     builder.body(Full::new(body)).unwrap()
+}
+
+/// A session whose every request is answered over SSE, and whose client reads each stream to
+/// its response, leaves nothing in the event store but the streams of the last few seconds:
+/// the client holds no position to resume from, so the store releases what it was handed
+/// instead of keeping it for the minute a lost stream is kept.
+#[tokio::test(start_paused = true)]
+async fn streams_read_to_their_response_release_their_events_within_seconds() {
+    const CALLS: u64 = 1_500;
+    /// The time between two requests of the client.
+    const PACE: Duration = Duration::from_millis(40);
+    let store = Arc::new(MemoryEventStore::new());
+    let (server, controls) = mcp_server();
+    let config = Config::default()
+        .json_responses(false)
+        .keep_alive(None)
+        .event_store(store.clone());
+    let service = service_for(server, Arc::clone(&controls.sessions), config);
+    let session = in_process_handshake(&service).await;
+    let mut most_kept = 0;
+    for id in 2..2 + CALLS {
+        let call = call(i64::try_from(id).unwrap(), "echo", json!({"text": "hello"}));
+        let response = service
+            .handle(in_process("POST", Some(&session), None, Some(call)))
+            .await;
+        let mut sse = Sse::new(response);
+        sse.priming().await;
+        assert_eq!(sse.next().await.expect("the response").json()["id"], id);
+        assert!(sse.next().await.is_none());
+        drop(sse);
+        most_kept = most_kept.max(store.len());
+        tokio::time::advance(PACE).await;
+    }
+    // A minute of requests is 1 500 streams; ten seconds of them are 250.
+    assert!(
+        most_kept <= 250,
+        "{most_kept} events kept for a client that read every one"
+    );
+    assert!(store.len() <= 250, "{} events kept at the end", store.len());
+    let stats = store.stats();
+    assert!(stats.streams <= stats.events, "{stats:?}");
+    assert!(
+        stats.index_entries <= 3 * stats.events + 3 * 64,
+        "{stats:?}"
+    );
+}
+
+/// Runs the handshake on `service` in process and returns the session id.
+async fn in_process_handshake(service: &StreamableHttpService) -> String {
+    let response = service
+        .handle(in_process("POST", None, None, Some(initialize_request(1))))
+        .await;
+    let session = response.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(json_body(response).await["id"], 1);
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    let accepted = service
+        .handle(in_process("POST", Some(&session), None, Some(initialized)))
+        .await;
+    assert_eq!(accepted.status(), StatusCode::ACCEPTED);
+    session
+}
+
+/// A [`MemoryEventStore`] that tells how many streams the service completed (their request
+/// answered), for tests to wait on.
+struct Observed {
+    store: MemoryEventStore,
+    completed: watch::Sender<usize>,
+}
+
+impl Observed {
+    fn new(store: MemoryEventStore) -> Arc<Observed> {
+        Arc::new(Observed {
+            store,
+            completed: watch::Sender::new(0),
+        })
+    }
+
+    /// Waits until the service has completed `count` streams.
+    async fn completed(&self, count: usize) {
+        let mut completed = self.completed.subscribe();
+        tokio::time::timeout(STEP, completed.wait_for(|done| *done >= count))
+            .await
+            .expect("the streams complete in time")
+            .expect("the store stays");
+    }
+}
+
+impl EventStore for Observed {
+    fn append<'a>(
+        &'a self,
+        session: &'a str,
+        stream: u64,
+        sequence: u64,
+        message: Bytes,
+    ) -> BoxFuture<'a, Result<(), mcpwire_http::server::Error>> {
+        self.store.append(session, stream, sequence, message)
+    }
+
+    fn replay<'a>(
+        &'a self,
+        session: &'a str,
+        stream: u64,
+        after: u64,
+    ) -> BoxFuture<'a, Result<Vec<(u64, Bytes)>, mcpwire_http::server::Error>> {
+        self.store.replay(session, stream, after)
+    }
+
+    fn forget_session<'a>(&'a self, session: &'a str) -> BoxFuture<'a, ()> {
+        self.store.forget_session(session)
+    }
+
+    fn complete<'a>(&'a self, session: &'a str, stream: u64) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            self.store.complete(session, stream).await;
+            self.completed.send_modify(|done| *done += 1);
+        })
+    }
+
+    fn delivered<'a>(&'a self, session: &'a str, stream: u64) -> BoxFuture<'a, ()> {
+        self.store.delivered(session, stream)
+    }
+}
+
+/// A session answering over SSE, served in process, with `store`.
+async fn sse_session(
+    store: Arc<Observed>,
+    config: Config,
+) -> (StreamableHttpService, Controls, String) {
+    let (server, controls) = mcp_server();
+    let config = config
+        .json_responses(false)
+        .keep_alive(None)
+        .event_store(store);
+    let service = service_for(server, Arc::clone(&controls.sessions), config);
+    let session = in_process_handshake(&service).await;
+    (service, controls, session)
+}
+
+/// A client whose connection breaks mid-stream, and which comes back well within the
+/// retention of a completed stream (far past that of a stream its client read to the end),
+/// gets every event it missed once, in order, and the response; having read them, it holds no
+/// position to resume from, and the stream's events go after the short retention.
+#[tokio::test(start_paused = true)]
+async fn a_stream_lost_mid_way_resumes_within_the_retention_then_releases_its_events() {
+    let store = Observed::new(MemoryEventStore::new());
+    let (service, controls, session) = sse_session(store.clone(), Config::default()).await;
+    controls.gate.add_permits(2);
+    let steps = call(7, "steps", json!({"count": 6}));
+    let response = service
+        .handle(in_process("POST", Some(&session), None, Some(steps)))
+        .await;
+    let mut first = Sse::new(response);
+    let priming = first.priming().await;
+    let (stream, _) = split_id(&priming);
+    let mut last_id = priming;
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let event = first.next().await.expect("a progress event");
+        seen.push(progress_of(&event));
+        last_id = event.id.expect("an id");
+    }
+    // The connection breaks; the handler goes on to its response.
+    drop(first);
+    controls.gate.add_permits(4);
+    store.completed(1).await;
+    tokio::time::advance(MemoryEventStore::DEFAULT_COMPLETED_RETENTION / 2).await;
+    assert_eq!(store.store.stats().streams, 1, "the lost stream is kept");
+
+    let resumed = service
+        .handle(in_process("GET", Some(&session), Some(&last_id), None))
+        .await;
+    let mut resumed = Sse::new(resumed);
+    assert_eq!(resumed.priming().await, last_id);
+    let mut answers = 0;
+    // Bounded: four progress events and a response, then the end.
+    for _ in 0..6 {
+        let Some(event) = resumed.next().await else {
+            break;
+        };
+        let id = event.id.clone().expect("an id");
+        assert_eq!(
+            split_id(&id),
+            (stream, split_id(&last_id).1 + 1),
+            "ids have no gap"
+        );
+        last_id = id;
+        let message = event.json();
+        if message.get("method").is_some() {
+            seen.push(progress_of(&event));
+        } else {
+            assert_eq!(message["id"], 7);
+            answers += 1;
+        }
+    }
+    assert_eq!(seen, [1, 2, 3, 4, 5, 6]);
+    assert_eq!(answers, 1, "the response comes once, last");
+    drop(resumed);
+
+    tokio::time::advance(MemoryEventStore::DEFAULT_DELIVERED_RETENTION).await;
+    let stats = store.store.stats();
+    assert_eq!(
+        (stats.streams, stats.events, stats.bytes),
+        (0, 0, 0),
+        "{stats:?}"
+    );
+    let again = service
+        .handle(in_process("GET", Some(&session), Some(&last_id), None))
+        .await;
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        json_body(again).await["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no longer stored")
+    );
+}
+
+/// Clients that vanish before reading their answers, and one that stops reading its stream
+/// while the handler keeps sending, grow the store no further than its bounds; a resume that
+/// would need an evicted event is refused; and once the retention passes, nothing is left.
+#[tokio::test(start_paused = true)]
+async fn clients_that_vanish_or_stall_cannot_grow_the_store_past_its_bounds() {
+    const SESSION_BYTES: usize = 16 * 1024;
+    const STREAM_EVENTS: usize = 8;
+    const VANISHED: usize = 400;
+    let store = Observed::new(
+        MemoryEventStore::new()
+            .max_bytes_per_session(SESSION_BYTES)
+            .max_events_per_stream(STREAM_EVENTS),
+    );
+    let config = Config::default()
+        .stream_queue(4)
+        .slow_consumer_timeout(Duration::from_secs(1));
+    let (service, controls, session) = sse_session(store.clone(), config).await;
+    let within_bounds = || {
+        let stats = store.store.stats();
+        assert!(stats.bytes <= SESSION_BYTES, "{stats:?}");
+        assert!(stats.streams <= stats.events, "{stats:?}");
+        assert!(
+            stats.index_entries <= 3 * stats.events + 3 * 64,
+            "{stats:?}"
+        );
+        stats
+    };
+
+    let text = "v".repeat(200);
+    for id in 0..VANISHED {
+        let echo = call(
+            10 + i64::try_from(id).unwrap(),
+            "echo",
+            json!({"text": text}),
+        );
+        let response = service
+            .handle(in_process("POST", Some(&session), None, Some(echo)))
+            .await;
+        // The client goes before its answer comes.
+        drop(response);
+        store.completed(id + 1).await;
+        within_bounds();
+    }
+    assert!(
+        within_bounds().events < VANISHED / 4,
+        "the session's bound evicts"
+    );
+
+    // A client that reads its stream's priming event and then nothing more.
+    controls.gate.add_permits(100);
+    let steps = call(9, "steps", json!({"count": 100}));
+    let response = service
+        .handle(in_process("POST", Some(&session), None, Some(steps)))
+        .await;
+    let mut stalled = Sse::new(response);
+    let position = stalled.priming().await;
+    // The server cuts the stalled connection off and stores on, within the stream's bound.
+    store.completed(VANISHED + 1).await;
+    let stats = within_bounds();
+    let (stream, _) = split_id(&position);
+    assert!(stats.events <= STREAM_EVENTS + VANISHED, "{stats:?}");
+    let resumed = service
+        .handle(in_process("GET", Some(&session), Some(&position), None))
+        .await;
+    assert_eq!(
+        resumed.status(),
+        StatusCode::BAD_REQUEST,
+        "resuming stream {stream} from its start would leave a gap"
+    );
+    drop(stalled);
+
+    tokio::time::advance(MemoryEventStore::DEFAULT_COMPLETED_RETENTION).await;
+    let stats = store.store.stats();
+    assert_eq!(
+        (
+            stats.streams,
+            stats.events,
+            stats.bytes,
+            stats.index_entries
+        ),
+        (0, 0, 0, 0),
+        "{stats:?}"
+    );
 }

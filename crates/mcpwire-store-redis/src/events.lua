@@ -217,13 +217,20 @@ elseif operation == 'replay' then
   result[2] = flat
   return finish(result)
 elseif operation == 'complete' then
+  -- A completed stream (retention of completed streams) or one whose client was handed every
+  -- event (the shorter retention of delivered streams), in either order: the earlier
+  -- deadline holds.
   local stream, retention = ARGV[5], tonumber(ARGV[6])
   if redis.call('XLEN', stream_key(stream)) > 0 then
     if retention <= 0 then
       drop_stream(stream)
       compact()
     else
-      redis.call('ZADD', completed, now + retention, stream)
+      local deadline = now + retention
+      local current = redis.call('ZSCORE', completed, stream)
+      if not current or tonumber(current) > deadline then
+        redis.call('ZADD', completed, deadline, stream)
+      end
     end
   end
   return finish({1})

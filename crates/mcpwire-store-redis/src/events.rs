@@ -29,7 +29,9 @@ const MAX_GLOBAL_EVICTIONS: usize = 64;
 /// ([`max_bytes_per_session`](Self::max_bytes_per_session)) and in total
 /// ([`max_bytes`](Self::max_bytes), across instances: the session holding the most gives up
 /// its oldest events), and drops a completed stream's events after
-/// [`completed_retention`](Self::completed_retention). The per-stream and per-session bounds
+/// [`completed_retention`](Self::completed_retention), or after the shorter
+/// [`delivered_retention`](Self::delivered_retention) once its client was handed every event.
+/// The per-stream and per-session bounds
 /// hold exactly, each append being one atomic script; the total is kept by a second script, so
 /// under concurrent appends from many instances it may be passed briefly, by the events
 /// appended at the same moment.
@@ -47,6 +49,7 @@ pub struct RedisEventStore {
     max_bytes_per_session: usize,
     max_bytes: usize,
     completed_retention: Duration,
+    delivered_retention: Duration,
     session_ttl: Duration,
     clock: Clock,
 }
@@ -112,6 +115,7 @@ impl RedisEventStore {
             max_bytes_per_session: MemoryEventStore::DEFAULT_MAX_BYTES_PER_SESSION,
             max_bytes: MemoryEventStore::DEFAULT_MAX_BYTES,
             completed_retention: MemoryEventStore::DEFAULT_COMPLETED_RETENTION,
+            delivered_retention: MemoryEventStore::DEFAULT_DELIVERED_RETENTION,
             session_ttl: Self::DEFAULT_SESSION_TTL,
             clock: Clock::new(),
         }
@@ -152,6 +156,15 @@ impl RedisEventStore {
     /// connection before it read them.
     pub fn completed_retention(mut self, retention: Duration) -> Self {
         self.completed_retention = retention;
+        self
+    }
+
+    /// Sets how long the events of a completed stream whose client was handed every event are
+    /// kept, for a client whose connection broke as the last bytes went; no longer than
+    /// [`completed_retention`](Self::completed_retention) in any case, and zero drops them at
+    /// once.
+    pub fn delivered_retention(mut self, retention: Duration) -> Self {
+        self.delivered_retention = retention;
         self
     }
 
@@ -274,6 +287,7 @@ impl fmt::Debug for RedisEventStore {
             .field("max_bytes_per_session", &self.max_bytes_per_session)
             .field("max_bytes", &self.max_bytes)
             .field("completed_retention", &self.completed_retention)
+            .field("delivered_retention", &self.delivered_retention)
             .field("session_ttl", &self.session_ttl)
             .finish_non_exhaustive()
     }
@@ -358,9 +372,27 @@ impl EventStore for RedisEventStore {
     }
 
     fn complete<'a>(&'a self, session: &'a str, stream: u64) -> BoxFuture<'a, ()> {
+        self.retain(session, stream, self.completed_retention)
+    }
+
+    fn delivered<'a>(&'a self, session: &'a str, stream: u64) -> BoxFuture<'a, ()> {
+        let retention = self.delivered_retention.min(self.completed_retention);
+        self.retain(session, stream, retention)
+    }
+}
+
+impl RedisEventStore {
+    /// Keeps the events of `stream` in `session` for `retention` more at most, then drops
+    /// them.
+    fn retain<'a>(
+        &'a self,
+        session: &'a str,
+        stream: u64,
+        retention: Duration,
+    ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             let stream = stream.to_string();
-            let retention = millis(self.completed_retention).to_string();
+            let retention = millis(retention).to_string();
             let outcome = async {
                 let (_, tally) = self
                     .run(

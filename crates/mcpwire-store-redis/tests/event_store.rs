@@ -193,6 +193,59 @@ async fn a_completed_stream_is_resumable_for_its_retention_then_released() {
     assert_eq!(store.bytes().await.unwrap(), 12);
 }
 
+/// How long the stores of [`delivered_streams_go_sooner_than_lost_ones`] keep a completed
+/// stream, and one whose client was handed every event.
+const COMPLETED: Duration = Duration::from_secs(2);
+const DELIVERED: Duration = Duration::from_millis(200);
+
+/// Moves tokio's clock, which the stores read, by `by` (paused only for the jump, so that
+/// Redis round trips run on real time).
+async fn advance(by: Duration) {
+    tokio::time::pause();
+    tokio::time::advance(by).await;
+    tokio::time::resume();
+}
+
+/// A stream whose client was handed every event goes after the delivered retention, whether
+/// the service says so before or after the stream completes; a completed stream whose client
+/// lost it stays resumable for the completed retention.
+async fn delivered_streams_go_sooner_than_lost_ones(store: &dyn EventStore) {
+    append(store, "d", 1, 1, "read").await;
+    append(store, "d", 1, 2, "read").await;
+    store.complete("d", 1).await;
+    store.delivered("d", 1).await;
+    append(store, "d", 2, 1, "read first").await;
+    store.delivered("d", 2).await;
+    store.complete("d", 2).await;
+    append(store, "d", 3, 1, "lost").await;
+    store.complete("d", 3).await;
+    assert_eq!(sequences(&store.replay("d", 1, 0).await.unwrap()), [1, 2]);
+
+    advance(DELIVERED + Duration::from_millis(100)).await;
+    assert!(store.replay("d", 1, 0).await.unwrap_err().is_evicted());
+    assert!(store.replay("d", 2, 0).await.unwrap_err().is_evicted());
+    assert_eq!(sequences(&store.replay("d", 3, 0).await.unwrap()), [1]);
+
+    advance(COMPLETED).await;
+    assert!(store.replay("d", 3, 0).await.unwrap_err().is_evicted());
+}
+
+#[tokio::test]
+async fn delivered_streams_go_sooner_on_redis_as_in_memory() {
+    let memory = MemoryEventStore::new()
+        .completed_retention(COMPLETED)
+        .delivered_retention(DELIVERED);
+    delivered_streams_go_sooner_than_lost_ones(&memory).await;
+    assert!(memory.is_empty());
+    let server = RedisServer::start().await;
+    let redis = store(&server)
+        .await
+        .completed_retention(COMPLETED)
+        .delivered_retention(DELIVERED);
+    delivered_streams_go_sooner_than_lost_ones(&redis).await;
+    assert_eq!(redis.bytes().await.unwrap(), 0);
+}
+
 #[tokio::test]
 async fn two_instances_share_the_events() {
     let server = RedisServer::start().await;

@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
 
 use crate::server::activity::ActivityGuard;
+use crate::server::delivery::Delivery;
 use crate::server::disconnect::DisconnectGuard;
 
 /// The body of every response of a [`StreamableHttpService`](crate::server::StreamableHttpService).
@@ -37,6 +38,8 @@ pub(crate) struct SseBody {
     _activity: Option<ActivityGuard>,
     /// Cancels the stateless request the stream answers when the client drops it early.
     _disconnect: Option<DisconnectGuard>,
+    /// Tells the event store when the body ends after writing its stream's last event.
+    delivery: Option<Delivery>,
 }
 
 impl ResponseBody {
@@ -69,6 +72,7 @@ impl ResponseBody {
                 keep_alive,
                 _activity: activity,
                 _disconnect: None,
+                delivery: None,
             })),
         }
     }
@@ -78,6 +82,15 @@ impl ResponseBody {
     pub(crate) fn on_drop(mut self, guard: DisconnectGuard) -> Self {
         if let Kind::Sse(sse) = &mut self.kind {
             sse._disconnect = Some(guard);
+        }
+        self
+    }
+
+    /// This SSE body, telling the event store when it ends after writing its stream's last
+    /// event (and not when it is dropped before: the client may then resume).
+    pub(crate) fn on_delivery(mut self, delivery: Option<Delivery>) -> Self {
+        if let Kind::Sse(sse) = &mut self.kind {
+            sse.delivery = delivery;
         }
         self
     }
@@ -131,11 +144,24 @@ impl Body for ResponseBody {
 }
 
 impl SseBody {
+    /// Every frame was written: the stream's last event too, if it was given.
+    fn end(&mut self, context: &mut Context<'_>) {
+        if let Some(delivery) = self.delivery.take() {
+            delivery.written(context);
+        }
+    }
+
     fn poll_next(&mut self, context: &mut Context<'_>) -> Poll<Option<Bytes>> {
         if let Some(frame) = self.prefix.pop_front() {
+            if self.prefix.is_empty() && self.live.is_none() {
+                // The body's last frame: its end shows in `is_end_stream`, and a connection
+                // may not poll again.
+                self.end(context);
+            }
             return Poll::Ready(Some(frame));
         }
         let Some(live) = &mut self.live else {
+            self.end(context);
             return Poll::Ready(None);
         };
         match live.poll_recv(context) {
@@ -148,6 +174,7 @@ impl SseBody {
             Poll::Ready(None) => {
                 self.live = None;
                 self.keep_alive = None;
+                self.end(context);
                 Poll::Ready(None)
             }
             Poll::Pending => match &mut self.keep_alive {
@@ -273,6 +300,31 @@ mod tests {
         body.frame()
             .await
             .map(|frame| frame.unwrap().into_data().unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_replay_reports_its_delivery_with_its_last_frame() {
+        use std::sync::Arc;
+
+        use crate::server::delivery::{Delivery, Handover};
+        use crate::server::event_store::{EventStore, MemoryEventStore};
+
+        let store = Arc::new(MemoryEventStore::new().delivered_retention(Duration::ZERO));
+        store
+            .append("s", 1, 1, Bytes::from("response"))
+            .await
+            .unwrap();
+        let delivery = Delivery::new(store.clone(), Arc::from("s"), 1, Handover::queued());
+        let frames = VecDeque::from([Bytes::from_static(b"prime"), Bytes::from_static(b"event")]);
+        let mut body = ResponseBody::sse(frames, None, None, None).on_delivery(Some(delivery));
+        assert_eq!(next(&mut body).await.unwrap(), "prime");
+        assert_eq!(store.len(), 1, "not before the last frame");
+        assert_eq!(next(&mut body).await.unwrap(), "event");
+        assert!(body.is_end_stream());
+        assert!(
+            store.is_empty(),
+            "handed the last frame, the client holds no position"
+        );
     }
 
     #[tokio::test(start_paused = true)]

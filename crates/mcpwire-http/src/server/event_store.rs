@@ -3,7 +3,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -65,6 +65,19 @@ pub trait EventStore: Send + Sync + 'static {
         let _ = (session, stream);
         Box::pin(std::future::ready(()))
     }
+
+    /// The client was handed every event of `stream`, its last one included: the stream's
+    /// connection wrote the response and ended, so the client holds no position in the stream
+    /// to resume from. A store need keep the events only for a client whose connection broke
+    /// as the last bytes went, for a shorter while than a completed stream's; the default
+    /// keeps them as [`complete`](Self::complete) does.
+    ///
+    /// The service may call it before or after [`complete`](Self::complete), but only once
+    /// the stream's last event has been appended.
+    fn delivered<'a>(&'a self, session: &'a str, stream: u64) -> BoxFuture<'a, ()> {
+        let _ = (session, stream);
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// An [`EventStore`] in memory, bounded per stream, per session and in total.
@@ -79,7 +92,10 @@ pub trait EventStore: Send + Sync + 'static {
 /// completed stream (its request answered) once
 /// [`completed_retention`](Self::completed_retention) has passed: a client resumes within
 /// seconds, and a stream that nobody will resume must not hold memory until bounds push it
-/// out. Expired streams are dropped when the store is next used.
+/// out. A completed stream whose client was handed every event (its connection wrote the
+/// response) is dropped sooner, once [`delivered_retention`](Self::delivered_retention) has
+/// passed: the client holds no position in it to resume from. Expired streams are dropped
+/// when the store is next used; [`stats`](Self::stats) tells what the store holds.
 ///
 /// # Examples
 ///
@@ -104,16 +120,45 @@ pub struct MemoryEventStore {
     max_bytes_per_session: usize,
     max_bytes: usize,
     completed_retention: Duration,
+    delivered_retention: Duration,
     inner: Mutex<Inner>,
+}
+
+/// What a [`MemoryEventStore`] holds, as [`MemoryEventStore::stats`] tells it: every count is
+/// bounded by the store's bounds, whatever its clients do.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EventStoreStats {
+    /// Sessions with a log in the store: those that stored an event and have not ended.
+    pub sessions: usize,
+    /// Streams with at least one kept event.
+    pub streams: usize,
+    /// Kept events.
+    pub events: usize,
+    /// Bytes of kept events.
+    pub bytes: usize,
+    /// Bookkeeping entries: the sessions' append-order entries (for evicting each session's
+    /// oldest event) and the streams waiting for their retention to pass. Never more than
+    /// about three per kept event.
+    pub index_entries: usize,
 }
 
 #[derive(Debug, Default)]
 struct Inner {
-    sessions: HashMap<String, SessionLog>,
+    /// The sessions' logs, by session id; each retention entry shares its session's key.
+    sessions: HashMap<Arc<str>, SessionLog>,
     events: usize,
     bytes: usize,
     /// Completed streams, in the order they expire (each is kept for the same time).
-    completed: VecDeque<(Instant, String, u64)>,
+    completed: Retention,
+    /// Completed streams whose client was handed every event, in the order they expire.
+    delivered: Retention,
+}
+
+/// Streams to drop once their retention has passed, in the order they expire.
+#[derive(Debug, Default)]
+struct Retention {
+    due: VecDeque<(Instant, Arc<str>, u64)>,
 }
 
 #[derive(Debug, Default)]
@@ -156,6 +201,9 @@ impl SessionLog {
         if log.events.is_empty() {
             self.streams.remove(&stream);
             self.dropped_up_to = self.dropped_up_to.max(stream);
+            if self.streams.is_empty() {
+                self.order.clear();
+            }
         }
         self.events -= 1;
         self.bytes -= evicted.len();
@@ -177,7 +225,8 @@ impl SessionLog {
     }
 
     /// Drops the order entries of events already evicted, once they outnumber the kept
-    /// events, so that the queue stays within twice the number of events.
+    /// events, so that the queue stays within twice the number of events; and gives back the
+    /// room a burst of streams left in the maps, so that memory follows what is kept.
     fn compact(&mut self) {
         if self.order.len() > 2 * self.events + 64 {
             let streams = &self.streams;
@@ -187,6 +236,53 @@ impl SessionLog {
                     .is_some_and(|log| !log.events.is_empty() && *sequence >= log.first)
             });
         }
+        shrink_deque(&mut self.order);
+        if self.streams.capacity() > 4 * self.streams.len() + 64 {
+            self.streams.shrink_to(2 * self.streams.len());
+        }
+    }
+}
+
+/// Gives back the room of a queue that holds far fewer entries than it once did.
+fn shrink_deque<T>(queue: &mut VecDeque<T>) {
+    if queue.capacity() > 4 * queue.len() + 64 {
+        queue.shrink_to(2 * queue.len());
+    }
+}
+
+impl Retention {
+    /// Keeps `stream` of `session` until `deadline`, which is no earlier than any before it.
+    /// Entries whose stream went first (evicted, dropped, or its session ended) are dropped
+    /// once they could outnumber the kept streams, of which there are no more than `events`.
+    fn push(
+        &mut self,
+        deadline: Instant,
+        session: Arc<str>,
+        stream: u64,
+        sessions: &HashMap<Arc<str>, SessionLog>,
+        events: usize,
+    ) {
+        self.due.push_back((deadline, session, stream));
+        if self.due.len() > 2 * events + 64 {
+            self.due.retain(|(_, session, stream)| {
+                sessions
+                    .get(session)
+                    .is_some_and(|owner| owner.streams.contains_key(stream))
+            });
+            shrink_deque(&mut self.due);
+        }
+    }
+
+    /// The next stream whose retention has passed at `now`.
+    fn pop_due(&mut self, now: Instant) -> Option<(Arc<str>, u64)> {
+        if self.due.front()?.0 > now {
+            return None;
+        }
+        let (_, session, stream) = self.due.pop_front()?;
+        if self.due.is_empty() {
+            shrink_deque(&mut self.due);
+        }
+        Some((session, stream))
     }
 }
 
@@ -203,6 +299,9 @@ impl MemoryEventStore {
     /// Default for [`MemoryEventStore::completed_retention`]: a completed stream's events are
     /// kept 60 seconds after its final response.
     pub const DEFAULT_COMPLETED_RETENTION: Duration = Duration::from_secs(60);
+    /// Default for [`MemoryEventStore::delivered_retention`]: a completed stream whose client
+    /// was handed every event is kept 1 second after its connection wrote the response.
+    pub const DEFAULT_DELIVERED_RETENTION: Duration = Duration::from_secs(1);
 
     /// An empty store with the default bounds.
     pub fn new() -> Self {
@@ -212,6 +311,7 @@ impl MemoryEventStore {
             max_bytes_per_session: Self::DEFAULT_MAX_BYTES_PER_SESSION,
             max_bytes: Self::DEFAULT_MAX_BYTES,
             completed_retention: Self::DEFAULT_COMPLETED_RETENTION,
+            delivered_retention: Self::DEFAULT_DELIVERED_RETENTION,
             inner: Mutex::new(Inner::default()),
         }
     }
@@ -248,10 +348,38 @@ impl MemoryEventStore {
         self
     }
 
+    /// Sets how long the events of a completed stream whose client was handed every event
+    /// (its connection wrote the response) are kept, for a client whose connection broke as
+    /// the last bytes went. Kept no longer than [`completed_retention`](Self::completed_retention)
+    /// in any case; zero drops them at once.
+    pub fn delivered_retention(mut self, retention: Duration) -> Self {
+        self.delivered_retention = retention;
+        self
+    }
+
     /// How many events the store holds (streams whose retention has passed included, until
     /// the store is next used).
     pub fn len(&self) -> usize {
         self.lock().events
+    }
+
+    /// What the store holds now, streams whose retention has passed dropped first.
+    pub fn stats(&self) -> EventStoreStats {
+        let mut inner = self.lock();
+        inner.expire(Instant::now());
+        let (streams, order) = inner
+            .sessions
+            .values()
+            .fold((0, 0), |(streams, order), log| {
+                (streams + log.streams.len(), order + log.order.len())
+            });
+        EventStoreStats {
+            sessions: inner.sessions.len(),
+            streams,
+            events: inner.events,
+            bytes: inner.bytes,
+            index_entries: order + inner.completed.due.len() + inner.delivered.due.len(),
+        }
     }
 
     /// Whether the store holds no event.
@@ -276,10 +404,18 @@ impl MemoryEventStore {
         let inner = &mut *inner;
         inner.expire(Instant::now());
         let size = message.len();
-        let owner = inner.sessions.entry(session.to_owned()).or_default();
+        if !inner.sessions.contains_key(session) {
+            inner
+                .sessions
+                .insert(Arc::from(session), SessionLog::default());
+        }
+        let Some(owner) = inner.sessions.get_mut(session) else {
+            return;
+        };
+        // Most streams carry one event, a POST's response: room for one is what they need.
         let log = owner.streams.entry(stream).or_insert_with(|| StreamLog {
             first: sequence,
-            events: VecDeque::new(),
+            events: VecDeque::with_capacity(1),
             bytes: 0,
         });
         if log.events.is_empty() {
@@ -377,52 +513,57 @@ impl MemoryEventStore {
             inner.events -= owner.events;
             inner.bytes -= owner.bytes;
         }
+        if inner.sessions.capacity() > 4 * inner.sessions.len() + 64 {
+            let sessions = inner.sessions.len();
+            inner.sessions.shrink_to(2 * sessions);
+        }
         inner.expire(Instant::now());
     }
 
     fn complete_now(&self, session: &str, stream: u64) {
+        self.retain_stream(session, stream, self.completed_retention, false);
+    }
+
+    fn delivered_now(&self, session: &str, stream: u64) {
+        let retention = self.delivered_retention.min(self.completed_retention);
+        self.retain_stream(session, stream, retention, true);
+    }
+
+    /// Keeps the kept events of `stream` in `session` for `retention` more, then drops them.
+    fn retain_stream(&self, session: &str, stream: u64, retention: Duration, delivered: bool) {
         let mut inner = self.lock();
         let now = Instant::now();
         inner.expire(now);
-        let kept = inner
+        let inner = &mut *inner;
+        let Some((key, _)) = inner
             .sessions
-            .get(session)
-            .is_some_and(|owner| owner.streams.contains_key(&stream));
-        if !kept {
+            .get_key_value(session)
+            .filter(|(_, owner)| owner.streams.contains_key(&stream))
+        else {
+            return;
+        };
+        if retention.is_zero() {
+            inner.drop_stream(session, stream);
             return;
         }
-        if self.completed_retention.is_zero() {
-            inner.drop_stream(session, stream);
+        let key = Arc::clone(key);
+        let queue = if delivered {
+            &mut inner.delivered
         } else {
-            inner
-                .completed
-                .push_back((now + self.completed_retention, session.to_owned(), stream));
-            // Entries whose stream went first (evicted, or its session ended) are dropped once
-            // they could outnumber the kept streams, of which there are no more than events.
-            let inner = &mut *inner;
-            if inner.completed.len() > 2 * inner.events + 64 {
-                let sessions = &inner.sessions;
-                inner.completed.retain(|(_, session, stream)| {
-                    sessions
-                        .get(session)
-                        .is_some_and(|owner| owner.streams.contains_key(stream))
-                });
-            }
-        }
+            &mut inner.completed
+        };
+        queue.push(now + retention, key, stream, &inner.sessions, inner.events);
     }
 }
 
 impl Inner {
     /// Drops the completed streams whose retention has passed.
     fn expire(&mut self, now: Instant) {
-        while self
-            .completed
-            .front()
-            .is_some_and(|(deadline, _, _)| *deadline <= now)
-        {
-            if let Some((_, session, stream)) = self.completed.pop_front() {
-                self.drop_stream(&session, stream);
-            }
+        while let Some((session, stream)) = self.completed.pop_due(now) {
+            self.drop_stream(&session, stream);
+        }
+        while let Some((session, stream)) = self.delivered.pop_due(now) {
+            self.drop_stream(&session, stream);
         }
     }
 
@@ -442,9 +583,8 @@ impl Inner {
         self.bytes -= log.bytes;
         if owner.streams.is_empty() {
             owner.order.clear();
-        } else {
-            owner.compact();
         }
+        owner.compact();
     }
 }
 
@@ -482,6 +622,11 @@ impl EventStore for MemoryEventStore {
 
     fn complete<'a>(&'a self, session: &'a str, stream: u64) -> BoxFuture<'a, ()> {
         self.complete_now(session, stream);
+        Box::pin(std::future::ready(()))
+    }
+
+    fn delivered<'a>(&'a self, session: &'a str, stream: u64) -> BoxFuture<'a, ()> {
+        self.delivered_now(session, stream);
         Box::pin(std::future::ready(()))
     }
 }
@@ -542,7 +687,7 @@ mod tests {
         }
         // Six rounds of 1 000 streams fit in the retention window; the rest are gone.
         assert!(store.len() <= 7_000, "{} events kept", store.len());
-        let pending = store.lock().completed.len();
+        let pending = store.lock().completed.due.len();
         assert!(
             pending <= 2 * store.len() + 64,
             "{pending} retention entries"
@@ -550,7 +695,7 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(61)).await;
         store.forget_session("other").await;
         assert_eq!((store.len(), store.bytes()), (0, 0));
-        assert!(store.lock().completed.is_empty());
+        assert!(store.lock().completed.due.is_empty());
     }
 
     #[tokio::test]

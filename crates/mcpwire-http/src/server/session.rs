@@ -16,6 +16,7 @@ use crate::server::activity::{ActivityGuard, Busy};
 use crate::server::body::{ResponseBody, event_id, message_event, priming_event, retry_event};
 use crate::server::cluster::{Cluster, SessionRecord, Signal, copy_tag};
 use crate::server::config::Config;
+use crate::server::delivery::{Delivery, Handover};
 
 /// The registry a session is listed in while it lives, which forgets it when it ends.
 pub(crate) trait SessionList: Send + Sync {
@@ -146,6 +147,8 @@ struct StreamState {
     next_sequence: u64,
     /// The open connection of the stream, if any.
     live: Option<mpsc::Sender<Bytes>>,
+    /// Whether the stream's last event was queued on that connection.
+    handover: Option<Arc<Handover>>,
     standalone: bool,
     /// Whether another instance follows this stream, resumed there: each event goes on the
     /// bus too.
@@ -638,6 +641,9 @@ impl Session {
             }
             state.next_sequence = sequence + 1;
             if *last {
+                if let Some(handover) = &state.handover {
+                    handover.last_queued();
+                }
                 // The response went: the connection ends after it.
                 routes.streams.remove(&stream);
                 return;
@@ -768,20 +774,28 @@ impl Session {
         }
         let stream = routes.open_stream(false);
         routes.requests.insert(id, Route::Streaming(stream));
-        let live = if config.close_request_streams_after_priming {
-            None
+        let (live, delivery) = if config.close_request_streams_after_priming {
+            (None, None)
         } else {
             let (sender, receiver) = mpsc::channel(config.stream_queue);
-            routes.attach(stream, sender);
-            Some(receiver)
+            let handover = routes.attach(stream, sender);
+            (Some(receiver), Some(self.delivery(stream, handover)))
         };
         let prefix = VecDeque::from([priming_event(&event_id(stream, 0), config.sse_retry)]);
-        Ok(Registered::Streaming(ResponseBody::sse(
-            prefix,
-            live,
-            config.keep_alive,
-            Some(activity),
-        )))
+        Ok(Registered::Streaming(
+            ResponseBody::sse(prefix, live, config.keep_alive, Some(activity))
+                .on_delivery(delivery),
+        ))
+    }
+
+    /// What the connection of `stream` tells the event store once it wrote the last event.
+    fn delivery(&self, stream: u64, handover: Arc<Handover>) -> Delivery {
+        Delivery::new(
+            Arc::clone(&self.config.event_store),
+            Arc::clone(&self.id),
+            stream,
+            handover,
+        )
     }
 
     /// Forgets a request whose forwarding failed, or which the client cancelled: its POST or
@@ -970,15 +984,19 @@ impl Session {
         } else {
             None
         };
-        let live = if next_sequence.is_some() || moves_here || follows {
+        let (live, handover) = if next_sequence.is_some() || moves_here || follows {
             let (sender, receiver) = mpsc::channel(self.config.stream_queue);
-            routes.attach(stream, sender);
-            Some(receiver)
+            let handover = routes.attach(stream, sender);
+            (Some(receiver), Some(handover))
         } else {
-            None
+            // A replay that ends with the response hands the client the whole stream.
+            let whole = replayed
+                .last()
+                .is_some_and(|(_, message)| is_response(message));
+            (None, whole.then(Handover::queued))
         };
         drop(routes);
-        let mut live = live;
+        let (mut live, mut handover) = (live, handover);
         let followed = match following {
             Some(answered) => Some(self.follow(stream, answered).await),
             None => None,
@@ -1011,13 +1029,16 @@ impl Session {
             }
             // The client gets the events it missed, and resumes again after them.
             live = None;
+            handover = ended
+                .last()
+                .is_some_and(|(_, message)| is_response(message))
+                .then(Handover::queued);
         }
-        Ok(ResponseBody::sse(
-            prefix,
-            live,
-            self.config.keep_alive,
-            Some(activity),
-        ))
+        let delivery = handover.map(|handover| self.delivery(stream, handover));
+        Ok(
+            ResponseBody::sse(prefix, live, self.config.keep_alive, Some(activity))
+                .on_delivery(delivery),
+        )
     }
 
     /// Asks the copy that runs the request of `stream` to pass its events on; `true` once it
@@ -1097,7 +1118,7 @@ impl Session {
                 Route::Pending(reply) => {
                     let stream = routes.open_stream(false);
                     let (sender, receiver) = mpsc::channel(self.config.stream_queue);
-                    routes.attach(stream, sender);
+                    let handover = routes.attach(stream, sender);
                     routes.requests.insert(id, Route::Streaming(stream));
                     // A new connection's queue has room for its first event.
                     let _ = self.append(&mut routes, stream, bytes, false).await;
@@ -1110,7 +1131,8 @@ impl Session {
                         Some(receiver),
                         self.config.keep_alive,
                         Some(self.busy()),
-                    );
+                    )
+                    .on_delivery(Some(self.delivery(stream, handover)));
                     if reply.send(PostReply::Sse(body)).is_err() {
                         tracing::debug!(
                             stream,
@@ -1208,11 +1230,17 @@ impl Session {
         }
         let live = state.live.as_ref()?;
         match live.try_send(message_event(stream, sequence, &message)) {
-            Ok(()) => None,
+            Ok(()) => {
+                if last && let Some(handover) = &state.handover {
+                    handover.last_queued();
+                }
+                None
+            }
             Err(mpsc::error::TrySendError::Full(frame)) => Some(Stalled {
                 stream,
                 live: live.clone(),
                 frame,
+                handover: state.handover.clone().filter(|_| last),
             }),
             Err(mpsc::error::TrySendError::Closed(_)) => {
                 state.live = None;
@@ -1227,6 +1255,7 @@ impl Session {
             stream,
             live,
             frame,
+            handover,
         } = stalled;
         let timeout = self.config.slow_consumer_timeout;
         let sent = tokio::select! {
@@ -1235,6 +1264,9 @@ impl Session {
             () = self.terminated.cancelled() => return,
         };
         if sent {
+            if let Some(handover) = handover {
+                handover.last_queued();
+            }
             return;
         }
         tracing::debug!(
@@ -1260,6 +1292,8 @@ pub(crate) struct Stalled {
     stream: u64,
     live: mpsc::Sender<Bytes>,
     frame: Bytes,
+    /// The connection's handover, when the event is the stream's last.
+    handover: Option<Arc<Handover>>,
 }
 
 /// A registered request: either waiting for its first outbound message, or already streaming.
@@ -1295,11 +1329,15 @@ impl Routes {
         stream
     }
 
-    /// Makes `sender` the stream's connection; a previous connection ends.
-    fn attach(&mut self, stream: u64, sender: mpsc::Sender<Bytes>) {
+    /// Makes `sender` the stream's connection; a previous connection ends. Returns what
+    /// tells the connection's body that the stream's last event was queued on it.
+    fn attach(&mut self, stream: u64, sender: mpsc::Sender<Bytes>) -> Arc<Handover> {
+        let handover = Arc::new(Handover::default());
         if let Some(state) = self.streams.get_mut(&stream) {
             state.live = Some(sender);
+            state.handover = Some(Arc::clone(&handover));
         }
+        handover
     }
 }
 
