@@ -1,8 +1,7 @@
 //! The server's announcements to the other instances of a deployment: a list changed, or a
 //! resource was updated (every instance tells its own clients), or a requestor answered or
 //! cancelled a shared task through another instance than the one running it (that instance
-//! acts on it), or a shared task of a 2025-11-25 session ended (those waiting for its result
-//! look again). An instance publishes them on the deployment's bus (feature `http`).
+//! acts on it), or a shared task's record changed (the instances following it look again). An instance publishes them on the deployment's bus (feature `http`).
 
 use std::sync::Arc;
 
@@ -35,9 +34,9 @@ pub(crate) enum Announcement {
         task_id: String,
         owner: Option<[u8; 32]>,
     },
-    /// A shared task of a 2025-11-25 session ended, and its record says how.
+    /// A shared task's record changed: those following it elsewhere look again.
     #[cfg(feature = "tasks")]
-    TaskEnded {
+    TaskChanged {
         task_id: String,
     },
 }
@@ -78,7 +77,7 @@ impl Announcement {
             #[cfg(feature = "tasks")]
             Announcement::TaskCancelled { task_id, owner } => (6, note(task_id, owner, None)),
             #[cfg(feature = "tasks")]
-            Announcement::TaskEnded { task_id } => (7, task_id.as_bytes().to_vec()),
+            Announcement::TaskChanged { task_id } => (7, task_id.as_bytes().to_vec()),
         };
         let mut frame = BytesMut::with_capacity(10 + payload.len());
         frame.put_u8(TOPIC);
@@ -119,7 +118,7 @@ impl Announcement {
                 }
             }
             #[cfg(feature = "tasks")]
-            7 => Announcement::TaskEnded {
+            7 => Announcement::TaskChanged {
                 task_id: std::str::from_utf8(payload).ok()?.to_owned(),
             },
             _ => return None,
@@ -129,6 +128,7 @@ impl Announcement {
 }
 
 /// The bus a server announces on, and the random number that names this instance on it.
+#[derive(Clone)]
 pub(crate) struct Broadcaster {
     pub(crate) bus: Arc<dyn MessageBus>,
     pub(crate) instance: u64,
@@ -182,7 +182,7 @@ mod tests {
                 owner: None,
             },
             #[cfg(feature = "tasks")]
-            Announcement::TaskEnded {
+            Announcement::TaskChanged {
                 task_id: "t3".to_owned(),
             },
         ] {

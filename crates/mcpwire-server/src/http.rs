@@ -382,7 +382,7 @@ async fn hear_announcements(
             #[cfg(feature = "tasks")]
             task @ (crate::broadcast::Announcement::TaskAnswered { .. }
             | crate::broadcast::Announcement::TaskCancelled { .. }
-            | crate::broadcast::Announcement::TaskEnded { .. }) => {
+            | crate::broadcast::Announcement::TaskChanged { .. }) => {
                 crate::session_tasks::hear(&server.inner, &task);
                 crate::modern::hear_task(&server.inner, task);
             }

@@ -68,9 +68,11 @@ pub(crate) async fn share(
         .runs(task_id.clone(), owner, Arc::downgrade(entry));
     let weak = Arc::downgrade(server);
     let entry = Arc::clone(entry);
+    let broadcaster = server.broadcaster().cloned();
     tokio::spawn(async move {
         save_until_ended(
             shared.store,
+            broadcaster,
             entry.watch(),
             entry.cancellation().clone(),
             || {
@@ -79,21 +81,15 @@ pub(crate) async fn share(
             },
         )
         .await;
-        let Some(server) = weak.upgrade() else {
-            return;
-        };
-        server.session_tasks().ended(&task_id);
-        if let Some(broadcaster) = server.broadcaster() {
-            broadcaster
-                .announce(&Announcement::TaskEnded { task_id })
-                .await;
+        if let Some(server) = weak.upgrade() {
+            server.session_tasks().ended(&task_id);
         }
     });
     Ok(())
 }
 
-/// Acts on another instance's announcement about a session task: a cancellation of a task
-/// this instance runs stops it; the end of one wakes the `tasks/result` waits.
+/// Acts on another instance's announcement about a shared task: a cancellation of a session
+/// task this instance runs stops it; a change wakes those here who follow the task.
 pub(crate) fn hear(server: &Inner, announcement: &Announcement) {
     match announcement {
         Announcement::TaskCancelled {
@@ -104,8 +100,8 @@ pub(crate) fn hear(server: &Inner, announcement: &Announcement) {
                 entry.cancel();
             }
         }
-        Announcement::TaskEnded { .. } => {
-            server.session_tasks().heard_end();
+        Announcement::TaskChanged { task_id } => {
+            server.session_tasks().heard_change(task_id);
         }
         _ => {}
     }
@@ -174,7 +170,7 @@ async fn current(
 }
 
 /// `tasks/result` of a task another instance runs: its outcome once the record says it ended,
-/// waiting for the announcements of task ends and checking the running instance's lease once
+/// waiting for the announcements of its changes and checking the running instance's lease once
 /// per lease meanwhile, until the request is cancelled.
 async fn result(
     server: &Inner,
@@ -183,10 +179,9 @@ async fn result(
     owner: [u8; 32],
     cancellation: &CancellationToken,
 ) -> Outcome {
-    let mut ends = server.session_tasks().ends();
+    // Followed before each look, so that a change announced right after it still wakes.
+    let mut changes = server.session_tasks().changes();
     loop {
-        // Marked seen before the look, so that an end announced right after it still wakes.
-        ends.borrow_and_update();
         let record = match shared.store.load(task_id).await {
             Ok(Some(record)) if record.owner == Some(owner) => record,
             Ok(_) => {
@@ -200,7 +195,7 @@ async fn result(
             return outcome;
         }
         tokio::select! {
-            _ = ends.changed() => {}
+            () = changes.of(task_id) => {}
             () = tokio::time::sleep(shared.lease) => {}
             () = cancellation.cancelled() => {
                 return Err(ErrorObject::internal_error("the request was cancelled"));

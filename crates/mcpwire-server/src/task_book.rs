@@ -1,7 +1,7 @@
-//! The parts of sharing tasks with a deployment's other instances that need nothing else of
-//! the server: saving a task's record at each change, and what an instance knows of the tasks
-//! (2025-11-25) of the sessions its deployment shares (the owner they are shared under, the
-//! tasks it runs, and the task ends announced).
+//! The parts of sharing tasks with a deployment's other instances that need little else of
+//! the server: saving a task's record at each change (and announcing it), failing the record
+//! of a task whose instance died, the owner a 2025-11-25 session's tasks are shared under, and
+//! the [`Book`]: the session tasks an instance runs and the changes other instances announce.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -10,7 +10,13 @@ use std::time::Duration;
 use mcpwire_ext_tasks::{SharedTasks, SharedTasksError, TaskEntry, TaskRecord};
 use mcpwire_jsonrpc::ErrorObject;
 use mcpwire_rpc::CancellationToken;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
+
+use crate::broadcast::{Announcement, Broadcaster};
+
+/// How many announced changes of tasks an instance keeps for the slowest of those following
+/// them; one who falls further behind looks at its task again.
+const CHANGES_KEPT: usize = 256;
 
 /// The error of a task whose store of shared tasks cannot be reached, logged.
 pub(crate) fn unreachable_store(error: &SharedTasksError) -> ErrorObject {
@@ -44,9 +50,11 @@ pub(crate) async fn settled(
 
 /// Saves a shared task's record, as `record` makes it with its time to live, each time
 /// `changes` sees the task change, until it is terminal or `stop` fires (cancelled or
-/// expired; its record is saved once more then).
+/// expired; its record is saved once more then). Each save is announced on the bus, when
+/// there is one, to the instances that follow the task.
 pub(crate) async fn save_until_ended(
     store: Arc<dyn SharedTasks>,
+    broadcaster: Option<Broadcaster>,
     mut changes: watch::Receiver<u64>,
     stop: CancellationToken,
     record: impl Fn() -> (TaskRecord, Duration),
@@ -57,8 +65,18 @@ pub(crate) async fn save_until_ended(
             () = stop.cancelled() => true,
         };
         let (record, ttl) = record();
-        if let Err(error) = store.save(&record, ttl).await {
-            unreachable_store(&error);
+        match store.save(&record, ttl).await {
+            Ok(()) => {
+                if let Some(broadcaster) = &broadcaster {
+                    let task_id = record.id.clone();
+                    broadcaster
+                        .announce(&Announcement::TaskChanged { task_id })
+                        .await;
+                }
+            }
+            Err(error) => {
+                unreachable_store(&error);
+            }
         }
         if stopped || record.is_terminal() {
             return;
@@ -88,19 +106,39 @@ pub(crate) fn owner_of(principal: Option<[u8; 32]>, session_id: &str) -> [u8; 32
 /// The shared session tasks an instance runs, by id: each with its owner.
 type Running = HashMap<String, ([u8; 32], Weak<TaskEntry>)>;
 
-/// What an instance knows of the shared session tasks: those it runs, for the cancellations
-/// other instances relay, and the count of task ends announced, for the `tasks/result` waits.
+/// What an instance knows of the shared tasks: the session tasks it runs, for the
+/// cancellations other instances relay, and the ids of the tasks other instances announce
+/// changed, for those here that follow them (`tasks/result` of a session task, and
+/// `subscriptions/listen` of a task of the extension).
 #[derive(Debug)]
 pub(crate) struct Book {
     running: Mutex<Running>,
-    ends: watch::Sender<u64>,
+    changes: broadcast::Sender<Arc<str>>,
 }
 
 impl Default for Book {
     fn default() -> Self {
         Book {
             running: Mutex::default(),
-            ends: watch::channel(0).0,
+            changes: broadcast::channel(CHANGES_KEPT).0,
+        }
+    }
+}
+
+/// The changes of tasks announced, as one follower of a task receives them.
+pub(crate) struct Changes(broadcast::Receiver<Arc<str>>);
+
+impl Changes {
+    /// Waits until task `task_id` changed, or until this follower fell so far behind that it
+    /// may have missed that.
+    pub(crate) async fn of(&mut self, task_id: &str) {
+        loop {
+            match self.0.recv().await {
+                Ok(changed) if &*changed != task_id => {}
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => return,
+                // The book lives as long as the server: wait for the other wake-ups.
+                Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
+            }
         }
     }
 }
@@ -131,14 +169,14 @@ impl Book {
             .and_then(|(_, entry)| entry.upgrade())
     }
 
-    /// Counts an end of a task that another instance announced.
-    pub(crate) fn heard_end(&self) {
-        self.ends
-            .send_modify(|count| *count = count.wrapping_add(1));
+    /// Tells the followers here that another instance announced task `task_id` changed.
+    pub(crate) fn heard_change(&self, task_id: &str) {
+        // Nobody follows it when nobody receives.
+        let _ = self.changes.send(Arc::from(task_id));
     }
 
-    /// A receiver that sees each end announced from now on.
-    pub(crate) fn ends(&self) -> watch::Receiver<u64> {
-        self.ends.subscribe()
+    /// The changes announced from now on, for one follower.
+    pub(crate) fn changes(&self) -> Changes {
+        Changes(self.changes.subscribe())
     }
 }

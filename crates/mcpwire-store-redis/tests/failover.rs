@@ -704,3 +704,75 @@ async fn a_session_task_whose_instance_dies_fails_within_the_lease() {
     let got = Exchange::response(b, Some(&session), &task_request(4, "tasks/get", &task_id)).await;
     assert_eq!(got["result"]["status"], "failed", "{got}");
 }
+
+/// The `_meta` of a modern request that declares the tasks extension.
+fn modern_meta() -> Value {
+    json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "raw", "version": "1.0.0"},
+        "io.modelcontextprotocol/clientCapabilities": {
+            "extensions": {"io.modelcontextprotocol/tasks": {}}
+        }
+    })
+}
+
+/// Starts the tool `gated` as a task of the extension through `address`: the task's id.
+async fn start_modern_task(address: SocketAddr, id: u64) -> String {
+    let call = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+        "params": {"name": "gated", "arguments": {}, "_meta": modern_meta()}});
+    let mut created = Exchange::post_modern(address, "tools/call", Some("gated"), &call).await;
+    created.read_to_end().await;
+    let created = created.json_body();
+    created["result"]["taskId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a task was made: {created}"))
+        .to_owned()
+}
+
+/// A `subscriptions/listen` through `address` that follows task `task_id`, acknowledged.
+async fn listen_to_task(address: SocketAddr, task_id: &str) -> Exchange {
+    let listen = json!({"jsonrpc": "2.0", "id": "listen", "method": "subscriptions/listen",
+        "params": {"notifications": {"taskIds": [task_id]}, "_meta": modern_meta()}});
+    let mut stream = Exchange::post_modern(address, "subscriptions/listen", None, &listen).await;
+    stream
+        .until("notifications/subscriptions/acknowledged", 1)
+        .await;
+    assert!(
+        stream
+            .text
+            .contains(&format!("\"taskIds\":[\"{task_id}\"]")),
+        "the acknowledgement names the task: {}",
+        stream.text
+    );
+    stream
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscription_follows_a_task_that_runs_on_another_instance() {
+    let mut deployment = Deployment::start().await;
+    let [a, b, c] = [0, 1, 2].map(|index| deployment.instances[index].address);
+
+    // Made on `a`, followed on `b`: its status as it is, then its end.
+    let task_id = start_modern_task(a, 1).await;
+    deployment.reports.wait_for("started on 0").await;
+    let mut stream = listen_to_task(b, &task_id).await;
+    stream.until("\"status\":\"working\"", 1).await;
+    deployment.gate.notify_one();
+    stream.until("\"status\":\"completed\"", 1).await;
+    assert!(stream.text.contains("released"), "{}", stream.text);
+
+    // Made on `c`, which dies: the subscription on `b` hears it failed, within the lease.
+    let task_id = start_modern_task(c, 2).await;
+    deployment.reports.wait_for("started on 2").await;
+    let mut stream = listen_to_task(b, &task_id).await;
+    stream.until("\"status\":\"working\"", 1).await;
+    deployment.instances[2].kill();
+    stream.until("\"status\":\"failed\"", 1).await;
+    assert!(
+        stream
+            .text
+            .contains("the server instance running the task stopped"),
+        "{}",
+        stream.text
+    );
+}

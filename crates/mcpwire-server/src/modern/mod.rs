@@ -149,7 +149,7 @@ pub(crate) async fn serve(
         ),
         Some(Route::Listen) => {
             #[cfg(feature = "tasks")]
-            let tasks = tasks::followed(server, params, &request)?;
+            let tasks = tasks::followed(server, params, &request).await?;
             #[cfg(not(feature = "tasks"))]
             let tasks = None;
             let result = listen::listen(

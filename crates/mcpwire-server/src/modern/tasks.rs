@@ -232,9 +232,11 @@ async fn share(server: &Arc<Inner>, task: &Arc<StoredTask>) -> Result<(), ErrorO
         return Ok(());
     }
     let task = Arc::clone(task);
+    let broadcaster = server.broadcaster().cloned();
     tokio::spawn(async move {
         save_until_ended(
             shared.store,
+            broadcaster,
             task.watch(),
             task.cancellation().clone(),
             || (TaskRecord::of(&task, instance), task.ttl()),
@@ -384,7 +386,7 @@ pub(crate) fn hear(server: &Inner, announcement: Announcement) {
         }
         Announcement::ListChanged(_)
         | Announcement::ResourceUpdated(_)
-        | Announcement::TaskEnded { .. } => {}
+        | Announcement::TaskChanged { .. } => {}
     }
 }
 
@@ -408,14 +410,16 @@ struct TaskFilter {
 }
 
 /// The tasks a `subscriptions/listen` follows: of those its `taskIds` name, the ones the
-/// caller may see (the others are left out of the acknowledgement); `None` when it names none
-/// or the server serves no tasks.
+/// caller may see (the others are left out of the acknowledgement), whether they run here or,
+/// when the server shares its tasks, on another instance; `None` when it names none or the
+/// server serves no tasks.
 ///
 /// # Errors
 ///
 /// `-32021` when the request names tasks without declaring the extension; `-32602` when it
-/// names more than [`MAX_TASK_SUBSCRIPTIONS`].
-pub(super) fn followed(
+/// names more than [`MAX_TASK_SUBSCRIPTIONS`]; `-32603` when the store of shared tasks cannot
+/// be reached.
+pub(super) async fn followed(
     server: &Inner,
     params: Option<&RawValue>,
     request: &Request,
@@ -443,9 +447,128 @@ pub(super) fn followed(
         }
         if let Ok(task) = server.task_store().get(owner, &id) {
             tasks.push(Arc::new(FollowedTask(task)));
+            continue;
+        }
+        #[cfg(feature = "http")]
+        if let Some(shared) = server.settings().shared_tasks.as_ref() {
+            // Followed before the look, so that no change falls between them.
+            let changes = server.session_tasks().changes();
+            let ttl = server.settings().task_limits.max_ttl;
+            let loaded = shared
+                .store
+                .load(&id)
+                .await
+                .map_err(|error| unreachable_store(&error))?;
+            if let Some(record) = loaded.filter(|record| record.belongs_to(owner)) {
+                let record = settled(shared.store.as_ref(), record, ttl).await?;
+                tasks.push(Arc::new(RemoteTask::follow(shared, ttl, record, changes)));
+            }
         }
     }
     Ok(Some(tasks))
+}
+
+/// A task of the extension that another instance runs, followed through its record: looked
+/// at again each time that instance announces a change of it, and once per lease (when the
+/// lease lapsed, the task reads as `failed`), until it ends or nobody follows it.
+#[cfg(feature = "http")]
+struct RemoteTask {
+    id: String,
+    state: Arc<RemoteState>,
+    looks: tokio::task::AbortHandle,
+}
+
+#[cfg(feature = "http")]
+struct RemoteState {
+    record: std::sync::Mutex<TaskRecord>,
+    changes: tokio::sync::watch::Sender<u64>,
+}
+
+#[cfg(feature = "http")]
+impl RemoteState {
+    fn record(&self) -> std::sync::MutexGuard<'_, TaskRecord> {
+        // Every critical section is a read or a replacement: a poisoned lock is consistent.
+        self.record
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(feature = "http")]
+impl RemoteTask {
+    /// Follows the task of `record`, with the `changes` announced since it was read.
+    fn follow(
+        shared: &crate::state::SharedTaskStore,
+        ttl: std::time::Duration,
+        record: TaskRecord,
+        mut changes: crate::task_book::Changes,
+    ) -> RemoteTask {
+        let id = record.id.clone();
+        let state = Arc::new(RemoteState {
+            record: std::sync::Mutex::new(record),
+            changes: tokio::sync::watch::channel(0).0,
+        });
+        let (store, lease) = (Arc::clone(&shared.store), shared.lease);
+        let looks = tokio::spawn({
+            let (state, id) = (Arc::clone(&state), id.clone());
+            async move {
+                while !state.record().is_terminal() {
+                    tokio::select! {
+                        () = changes.of(&id) => {}
+                        () = tokio::time::sleep(lease) => {}
+                    }
+                    let loaded = match store.load(&id).await {
+                        Ok(Some(record)) => record,
+                        // Expired: it changes no more.
+                        Ok(None) => return,
+                        Err(error) => {
+                            unreachable_store(&error);
+                            continue;
+                        }
+                    };
+                    let Ok(loaded) = settled(store.as_ref(), loaded, ttl).await else {
+                        continue;
+                    };
+                    let changed = {
+                        let mut current = state.record();
+                        let changed = current.task != loaded.task;
+                        *current = loaded;
+                        changed
+                    };
+                    if changed {
+                        state
+                            .changes
+                            .send_modify(|count| *count = count.wrapping_add(1));
+                    }
+                }
+            }
+        })
+        .abort_handle();
+        RemoteTask { id, state, looks }
+    }
+}
+
+#[cfg(feature = "http")]
+impl Drop for RemoteTask {
+    fn drop(&mut self) {
+        self.looks.abort();
+    }
+}
+
+#[cfg(feature = "http")]
+impl Followed for RemoteTask {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn watch(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.state.changes.subscribe()
+    }
+
+    fn snapshot(&self) -> (JsonObject, bool) {
+        let record = self.state.record();
+        (record.task.clone(), record.is_terminal())
+    }
 }
 
 /// A task a subscription follows: each status goes out as the `DetailedTask` that `tasks/get`
