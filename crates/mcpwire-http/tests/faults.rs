@@ -731,8 +731,13 @@ async fn shutdown_gives_requests_the_grace_then_answers_503() {
         })
         .await;
     let mut standalone = raw_stream(address, &session).await;
-    // Opened before the stop: a connection that outlives the listener.
+    // Opened, and served once, before the stop: a connection that outlives the listener. (A
+    // connection only opened might still wait in the listener's backlog when it closes.)
     let mut open = raw_connection(address).await;
+    let ping = json!({"jsonrpc": "2.0", "id": 2, "method": "ping"});
+    let pong = send_on(&mut open, address, "POST", Some(&session), Some(ping)).await;
+    assert_eq!(pong.status(), 200);
+    body_json(pong).await;
     let controls = served.controls.clone();
 
     let stopping = Instant::now();
@@ -910,10 +915,13 @@ async fn send_on(
     let request = request
         .body(http_body_util::Full::new(body))
         .expect("a request");
-    tokio::time::timeout(STEP, connection.send_request(request))
-        .await
-        .expect("answered in time")
-        .expect("answered")
+    tokio::time::timeout(STEP, async {
+        connection.ready().await?;
+        connection.send_request(request).await
+    })
+    .await
+    .expect("answered in time")
+    .expect("answered")
 }
 
 /// Partial lines over HTTP: a proxy that writes every byte on its own, both ways, splits
