@@ -102,7 +102,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    let outcome = tokio::runtime::Builder::new_multi_thread()
+    let outcome = runtime_for(&cli.command)
         .enable_all()
         .build()
         .context("starting the async runtime")
@@ -119,6 +119,18 @@ fn main() -> ExitCode {
             eprintln!("mcpwire: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The runtime a command runs on. One stdio session is a single stream of messages: one
+/// thread serves it with no hand-offs between workers (stdin and stdout have threads of their
+/// own), where a pool would spend more on waking workers than on the requests.
+fn runtime_for(command: &Command) -> tokio::runtime::Builder {
+    match command {
+        Command::Serve(serve) if serve.transport.stdio => {
+            tokio::runtime::Builder::new_current_thread()
+        }
+        Command::Serve(_) => tokio::runtime::Builder::new_multi_thread(),
     }
 }
 

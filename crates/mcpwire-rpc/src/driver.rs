@@ -2,8 +2,10 @@
 //! dispatching inbound messages, one writing outbound messages in order.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Waker};
 
 use mcpwire_jsonrpc::{
     ErrorCode, ErrorObject, ErrorResponse, Message, ParseOptions, Request, RequestId, Response,
@@ -266,6 +268,20 @@ async fn admit<H: Handler>(peer: &Peer, handler: &Arc<H>, request: Request) {
         // Nothing after it is read before its response is queued.
         serve.await;
     } else {
+        serve_inline_or_spawn(serve);
+    }
+}
+
+/// Polls `serve` once on the reader's task, and spawns what is left of it only if it has to
+/// wait. Most handlers answer without waiting: they then cost no task of their own, no
+/// scheduling and no copy of their (large) future into a task.
+///
+/// The first poll uses a waker that does nothing. That is sound: the spawned task polls the
+/// future at once, and a future that returns `Pending` wakes the waker of its latest poll.
+fn serve_inline_or_spawn(serve: impl Future<Output = ()> + Send + 'static) {
+    let mut serve = Box::pin(serve);
+    let mut context = Context::from_waker(Waker::noop());
+    if serve.as_mut().poll(&mut context).is_pending() {
         tokio::spawn(serve);
     }
 }

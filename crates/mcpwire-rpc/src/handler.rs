@@ -9,7 +9,11 @@ use crate::{Peer, RequestContext};
 
 /// Serves the requests and notifications a peer sends.
 ///
-/// Requests run concurrently, each in its own task with its own [`RequestContext`].
+/// Requests run concurrently, each with its own [`RequestContext`]. A request's future is
+/// first polled where the engine reads, and moves to a task of its own the first time it
+/// waits: a handler that answers at once costs no task, and one that computes for long
+/// without awaiting delays reading, so hand long computations to
+/// [`spawn_blocking`](tokio::task::spawn_blocking) or another thread.
 /// Notifications are handled one at a time in the order they arrive, before the engine reads
 /// the next message, so a notification sent before a response is seen before that response.
 pub trait Handler: Send + Sync + 'static {

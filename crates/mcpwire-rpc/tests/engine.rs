@@ -844,3 +844,42 @@ async fn outbound_request_ids_start_where_the_config_says() {
         call.abort();
     }
 }
+
+#[tokio::test]
+async fn a_waiting_handler_holds_up_no_later_request_and_resumes_when_woken() {
+    let (_server, mut events, mut wire, mut outbound) = engine_and_wire(config());
+    send(
+        &mut wire,
+        Message::from(Request::new(RequestId::from(1), "block", None)),
+    )
+    .await;
+    send(
+        &mut wire,
+        Message::from(Request::new(
+            RequestId::from(2),
+            "echo",
+            Some(raw(json!(2))),
+        )),
+    )
+    .await;
+    // The echo is answered while the first handler still waits.
+    let Message::Response(response) = next_message(&mut outbound).await else {
+        panic!("expected the echo's response");
+    };
+    assert_eq!(response.id, RequestId::from(2));
+    assert_eq!(
+        events.recv().await,
+        Some(Event::Started("block".to_owned()))
+    );
+    assert_eq!(events.recv().await, Some(Event::Started("echo".to_owned())));
+    // Cancelling wakes the waiting handler, which runs on to its end.
+    send(
+        &mut wire,
+        Message::from(Notification::new("$/cancel", Some(raw(json!({"id": 1}))))),
+    )
+    .await;
+    assert_eq!(
+        events.recv().await,
+        Some(Event::Cancelled(RequestId::from(1)))
+    );
+}

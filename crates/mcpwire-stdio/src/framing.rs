@@ -139,7 +139,7 @@ impl<W: AsyncWrite + Unpin + Send + 'static> MessageSender for StdioSender<W> {
     }
 }
 
-fn write_error(error: io::Error) -> Error {
+pub(crate) fn write_error(error: io::Error) -> Error {
     // A broken pipe means the peer stopped reading: for the engine that is a closed transport.
     if error.kind() == io::ErrorKind::BrokenPipe {
         Error::closed()

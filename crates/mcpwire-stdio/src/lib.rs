@@ -13,8 +13,10 @@
 //!
 //! # Framing
 //!
-//! - Each message is written as compact JSON followed by `\n`, then the writer is flushed. The
-//!   written text never contains another line break: raw params built from pretty-printed JSON
+//! - Each message is written as compact JSON followed by `\n`, then the writer is flushed
+//!   ([`stdio`]'s writer flushes once the messages queued at that moment are written, so a
+//!   message is never held back while nothing follows it). The written text never contains
+//!   another line break: raw params built from pretty-printed JSON
 //!   have their line breaks turned into spaces, and U+2028 and U+2029 are written as `\u`
 //!   escapes. Nothing but messages is ever written.
 //! - Each line read is parsed once by [`mcpwire_jsonrpc::parse()`]. A line may end in `\n` or
@@ -64,9 +66,10 @@
 //! }
 //! ```
 //!
-//! tokio reads stdin on a blocking thread that cannot be interrupted, so a runtime shutting
-//! down while stdin is still open waits for the next line or for end of input; the client
-//! closing stdin, as MCP's shutdown sequence starts, ends that read.
+//! Stdin is read, and stdout written, by two dedicated threads, not by tokio's blocking pool:
+//! a runtime shutting down does not wait for a read of stdin, and the process can exit while
+//! one is in progress. Closing the transport (as the engine does at the end of input) waits
+//! until every queued message is written and flushed.
 //!
 //! # Clients
 //!
@@ -120,6 +123,8 @@ mod limits;
 mod line;
 #[cfg(feature = "process")]
 mod process;
+mod stdin;
+mod stdout;
 
 pub use framing::{StdioReceiver, StdioSender, StdioTransport};
 #[doc(hidden)]
@@ -129,21 +134,43 @@ pub use limits::Limits;
 pub use process::{
     ChildHandle, ChildProcess, ChildProcessBuilder, ChildSender, Stderr, StderrLines,
 };
+pub use stdin::StdinReader;
+pub use stdout::StdoutSender;
 
-use tokio::io::{Stdin, Stdout};
+use mcpwire_transport::Transport;
 
 /// The stdio framing over this process's stdin and stdout, with the default [`Limits`]: the
 /// transport of a server that a client runs as a subprocess.
 ///
-/// Reading and writing go through tokio's handles, which use blocking threads; nothing else in
-/// the process may write to stdout.
-pub fn stdio() -> StdioTransport<Stdin, Stdout> {
+/// Reading and writing each run on a dedicated thread ([`StdinReader`], [`StdoutSender`]);
+/// nothing else in the process may write to stdout.
+pub fn stdio() -> Stdio {
     stdio_with_limits(Limits::default())
 }
 
 /// [`stdio`] with the given [`Limits`].
-pub fn stdio_with_limits(limits: Limits) -> StdioTransport<Stdin, Stdout> {
-    StdioTransport::with_limits(tokio::io::stdin(), tokio::io::stdout(), limits)
+pub fn stdio_with_limits(limits: Limits) -> Stdio {
+    Stdio {
+        sender: StdoutSender::new(),
+        receiver: StdioReceiver::with_limits(StdinReader::new(), limits),
+    }
+}
+
+/// The transport [`stdio`] makes: this process's stdin and stdout, each served by a thread of
+/// its own.
+#[derive(Debug)]
+pub struct Stdio {
+    sender: StdoutSender,
+    receiver: StdioReceiver<StdinReader>,
+}
+
+impl Transport for Stdio {
+    type Sender = StdoutSender;
+    type Receiver = StdioReceiver<StdinReader>;
+
+    fn split(self) -> (StdoutSender, StdioReceiver<StdinReader>) {
+        (self.sender, self.receiver)
+    }
 }
 
 // Compiles and runs the README example as a doc test.
