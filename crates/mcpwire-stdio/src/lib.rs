@@ -6,7 +6,7 @@
 //!
 //! - [`StdioTransport`], the framing over any [`AsyncRead`](tokio::io::AsyncRead) and
 //!   [`AsyncWrite`](tokio::io::AsyncWrite) pair, implementing
-//!   [`Transport`](mcpwire_transport::Transport);
+//!   [`Transport`];
 //! - [`stdio`], that framing over the process's own stdin and stdout, for servers;
 //! - with the `process` feature, `ChildProcess`, which spawns a server and talks to it over
 //!   its stdin and stdout, for clients, and shuts it down in the order MCP prescribes.

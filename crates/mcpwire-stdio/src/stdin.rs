@@ -16,7 +16,7 @@ const QUEUED_CHUNKS: usize = 1;
 
 /// This process's standard input as an [`AsyncRead`], read by a dedicated thread.
 ///
-/// tokio's [`stdin`](tokio::io::stdin) runs every read on the blocking thread pool, a hand-off
+/// tokio's `io::stdin()` runs every read on the blocking thread pool, a hand-off
 /// between threads for each read. Here one thread owns stdin for the life of the reader: it
 /// blocks in `read` with a 64 KiB buffer and hands each chunk it read (at most 64 KiB, and one
 /// chunk at a time) to the reader through a bounded queue, so memory stays bounded whatever
