@@ -41,8 +41,8 @@ mod table;
 use std::fs::{self, File};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail, ensure};
 use serde_json::{Value, json};
@@ -200,7 +200,7 @@ impl Bench {
             let _ = stdout.read_to_string(&mut text);
             text
         });
-        let status = wait_at_most(&mut child, limit)?;
+        let status = crate::conformance::wait_at_most(&mut child, limit)?;
         let text = reader.join().unwrap_or_default();
         let Some(status) = status else {
             bail!(
@@ -228,22 +228,6 @@ impl Bench {
             );
         }
         Ok(value)
-    }
-}
-
-/// Waits for `child` to exit, at most `limit`; kills it (by its PID) and returns `None` when
-/// the limit passes first.
-fn wait_at_most(child: &mut Child, limit: Duration) -> Result<Option<std::process::ExitStatus>> {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().context("waiting for a measurement")? {
-            return Ok(Some(status));
-        }
-        if Instant::now() >= deadline {
-            crate::conformance::stop(child);
-            return Ok(None);
-        }
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

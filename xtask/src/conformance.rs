@@ -884,19 +884,28 @@ fn run_logged(command: &mut Command, log: &Path, limit: Duration) -> Result<Exit
         .stderr(errors)
         .spawn()
         .context("starting the suite")?;
+    match wait_at_most(&mut child, limit)? {
+        Some(status) => Ok(status),
+        None => bail!(
+            "the suite ran longer than {limit:?} (see {})",
+            log.display()
+        ),
+    }
+}
+
+/// Waits for `child` to exit, at most `limit`; kills it (by its PID) and returns `None` when
+/// the limit passes first.
+pub(crate) fn wait_at_most(child: &mut Child, limit: Duration) -> Result<Option<ExitStatus>> {
     let deadline = Instant::now() + limit;
     loop {
-        if let Some(status) = child.try_wait().context("waiting for the suite")? {
-            return Ok(status);
+        if let Some(status) = child.try_wait().context("waiting for a process")? {
+            return Ok(Some(status));
         }
         if Instant::now() >= deadline {
-            stop(&mut child);
-            bail!(
-                "the suite ran longer than {limit:?} (see {})",
-                log.display()
-            );
+            stop(child);
+            return Ok(None);
         }
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
