@@ -1859,23 +1859,7 @@ async fn answered_streams_stay_resumable_for_the_retention_then_release_their_ev
         .event_store(store.clone());
     let service = service_for(server, Arc::clone(&controls.sessions), config);
     let request = in_process;
-    let response = service
-        .handle(request("POST", None, None, Some(initialize_request(1))))
-        .await;
-    let session = response.headers()["mcp-session-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(
-        json_body(response).await["id"],
-        1,
-        "initialize is answered as JSON"
-    );
-    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
-    let accepted = service
-        .handle(request("POST", Some(&session), None, Some(initialized)))
-        .await;
-    assert_eq!(accepted.status(), StatusCode::ACCEPTED);
+    let session = in_process_handshake(&service).await;
 
     let mut first_stream = None;
     let padding = "x".repeat(400);
@@ -2031,7 +2015,11 @@ async fn in_process_handshake(service: &StreamableHttpService) -> String {
         .to_str()
         .unwrap()
         .to_owned();
-    assert_eq!(json_body(response).await["id"], 1);
+    assert_eq!(
+        json_body(response).await["id"],
+        1,
+        "initialize is answered as JSON"
+    );
     let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
     let accepted = service
         .handle(in_process("POST", Some(&session), None, Some(initialized)))
