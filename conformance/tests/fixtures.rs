@@ -35,7 +35,7 @@ fn client_info() -> Implementation {
 /// A client that declares sampling and elicitation, as the suite's client does, and answers
 /// them the way the suite does.
 async fn connect() -> Harness {
-    let server = mcpwire_conformance::fixtures::server().expect("the fixtures are valid");
+    let server = mcpwire_conformance_fixtures::fixtures::server().expect("the fixtures are valid");
     let (client_end, server_end) = mcpwire_transport::duplex(64);
     let session = server.serve(server_end);
     let (sender, notifications) = mpsc::unbounded_channel();
@@ -809,7 +809,7 @@ async fn completion_suggests_values_for_the_prompt_arguments() {
 // A client without sampling gets a tool error, as the suite's description asks.
 #[tokio::test]
 async fn sampling_without_the_capability_is_a_tool_error() {
-    let server = mcpwire_conformance::fixtures::server().expect("valid");
+    let server = mcpwire_conformance_fixtures::fixtures::server().expect("valid");
     let (client_end, server_end) = mcpwire_transport::duplex(16);
     let _session = server.serve(server_end);
     let client = mcpwire_client::ClientBuilder::new(client_info())

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use mcpwire_conformance::fixtures;
+use mcpwire_conformance_fixtures::fixtures;
 use mcpwire_jsonrpc::{ErrorCode, ErrorObject, Notification};
 use mcpwire_rpc::{Config, Handler, Peer, RequestContext, RequestOptions};
 use mcpwire_schema::{meta, v2026_07_28};

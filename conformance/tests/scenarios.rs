@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use mcpwire_client::{Client, ErrorObject, ProtocolVersion};
-use mcpwire_conformance::scenarios::Scenario;
+use mcpwire_conformance_fixtures::scenarios::Scenario;
 use mcpwire_jsonrpc::{ErrorResponse, Message, Response};
 use mcpwire_server::{Context, HandlerError, Prompt, Resource, Server, Tool, ToolError, types};
 use mcpwire_transport::{
@@ -288,7 +288,7 @@ async fn json_schema_preservation_echoes_the_schema_unchanged() {
     let server = Server::builder("mock", "1.0.0")
         .tool(recording_tool(
             "json_schema_2020_12_tool",
-            Value::Object(mcpwire_conformance::fixtures::json_schema_2020_12()),
+            Value::Object(mcpwire_conformance_fixtures::fixtures::json_schema_2020_12()),
             &focal,
         ))
         .tool(recording_tool(
@@ -307,7 +307,7 @@ async fn json_schema_preservation_echoes_the_schema_unchanged() {
         .expect("json-schema-2020-12-preservation");
     assert_eq!(
         *echoed.lock().expect("echoed"),
-        [json!({"schema": Value::Object(mcpwire_conformance::fixtures::json_schema_2020_12())})]
+        [json!({"schema": Value::Object(mcpwire_conformance_fixtures::fixtures::json_schema_2020_12())})]
     );
     assert!(focal.lock().expect("focal").is_empty());
 }

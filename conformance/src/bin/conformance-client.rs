@@ -1,5 +1,5 @@
 //! `conformance-client`: the client the official MCP conformance suite spawns for each of its
-//! client scenarios (see `mcpwire_conformance::scenarios`).
+//! client scenarios (see `mcpwire_conformance_fixtures::scenarios`).
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use mcpwire_auth::client::AuthLayer;
 use mcpwire_client::{Client, ClientBuilder, ProtocolVersion};
-use mcpwire_conformance::scenarios::Scenario;
+use mcpwire_conformance_fixtures::scenarios::Scenario;
 
 const USAGE: &str = "\
 conformance-client: the client of the MCP conformance suite's client scenarios

@@ -1,5 +1,5 @@
 //! `conformance-server`: serves the fixtures of the official MCP conformance suite's server
-//! scenarios (see `mcpwire_conformance::fixtures`).
+//! scenarios (see `mcpwire_conformance_fixtures::fixtures`).
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use mcpwire_auth::server::{BearerAuthLayer, FetchPolicy, JwtVerifier, ProtectedResource};
 use mcpwire_cli::deployment::{TASK_LEASE, hosts_besides_loopback, read_request_state_key};
-use mcpwire_conformance::fixtures;
+use mcpwire_conformance_fixtures::fixtures;
 use mcpwire_server::Server;
 use mcpwire_store_redis::RedisDeployment;
 

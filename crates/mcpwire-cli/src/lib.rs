@@ -3,7 +3,7 @@
 //!
 //! The reference server shows the server role at work: a few demonstration tools that are
 //! useful on their own, a resource and a prompt. The official conformance suite's fixtures
-//! live in `mcpwire-conformance`, not here; `cargo xtask conformance` also points the suite's
+//! live in `mcpwire-conformance-fixtures`, not here; `cargo xtask conformance` also points the suite's
 //! generic scenarios at `mcpwire serve` itself.
 //!
 //! ```

@@ -1,0 +1,581 @@
+//! Talking MCP to the server under test: a connection over either transport, a legacy
+//! session (`initialize` first), and modern (2026-07-28) requests with their `_meta` and
+//! headers. Every exchange keeps what was seen, for the report.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+
+use crate::target::Target;
+use crate::wire::http::{HttpReply, HttpRequest, HttpWire, Until};
+use crate::wire::stdio::{Line, StdioWire};
+
+/// The newest legacy revision, the one a legacy session asks for unless told otherwise.
+pub const LATEST_LEGACY: &str = "2025-11-25";
+/// The modern revision.
+pub const MODERN: &str = "2026-07-28";
+/// Every revision the suite knows, oldest first.
+pub const REVISIONS: [&str; 5] = [
+    "2024-11-05",
+    "2025-03-26",
+    "2025-06-18",
+    "2025-11-25",
+    "2026-07-28",
+];
+
+/// The name the suite gives itself in `clientInfo`.
+pub const CLIENT_NAME: &str = "mcpwire-conformance";
+
+/// The `_meta` key of the protocol version of a modern request.
+pub const META_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
+/// The `_meta` key of the client's capabilities in a modern request.
+pub const META_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
+/// The `_meta` key of the client's name and version in a modern request.
+pub const META_CLIENT_INFO: &str = "io.modelcontextprotocol/clientInfo";
+
+/// `clientInfo` of the suite.
+pub fn client_info() -> Value {
+    json!({"name": CLIENT_NAME, "version": env!("CARGO_PKG_VERSION")})
+}
+
+/// A request and what the server answered.
+#[derive(Debug, Clone, Default)]
+pub struct Exchange {
+    /// The id the request had (`null` for a notification or a body with no id).
+    pub id: Value,
+    /// The JSON-RPC response with that id, when one came.
+    pub response: Option<Value>,
+    /// The other messages the server sent while the request was answered, in order.
+    pub others: Vec<Value>,
+    /// Lines of a stdio server's stdout that were not JSON.
+    pub stray: Vec<String>,
+    /// The HTTP answer, over HTTP.
+    pub http: Option<HttpReply>,
+}
+
+impl Exchange {
+    /// The `result` of the response.
+    pub fn result(&self) -> Option<&Value> {
+        self.response.as_ref()?.get("result")
+    }
+
+    /// The `error` of the response.
+    pub fn error(&self) -> Option<&Value> {
+        self.response.as_ref()?.get("error")
+    }
+
+    /// The `error.code` of the response.
+    pub fn error_code(&self) -> Option<i64> {
+        self.error()?.get("code")?.as_i64()
+    }
+
+    /// The HTTP status, over HTTP.
+    pub fn status(&self) -> Option<u16> {
+        Some(self.http.as_ref()?.status.as_u16())
+    }
+
+    /// What was seen, in one line for a report.
+    pub fn seen(&self) -> String {
+        let mut text = String::new();
+        if let Some(http) = &self.http {
+            text.push_str(&format!(
+                "HTTP {} ({}) ",
+                http.status.as_u16(),
+                http.content_type()
+                    .unwrap_or_else(|| "no Content-Type".into())
+            ));
+        }
+        match &self.response {
+            Some(response) => text.push_str(&crate::clip(&response.to_string())),
+            None => match &self.http {
+                Some(http) if !http.body.is_empty() => {
+                    text.push_str(&crate::clip(&String::from_utf8_lossy(&http.body)));
+                }
+                _ => text.push_str("no response"),
+            },
+        }
+        text
+    }
+}
+
+/// A connection to the server: its HTTP endpoint, or a process of its own.
+#[derive(Debug)]
+pub enum Conn {
+    /// The HTTP endpoint (each exchange is a request of its own).
+    Http(HttpWire),
+    /// A server process.
+    Stdio(StdioWire),
+}
+
+impl Conn {
+    /// Opens a connection to `target`: for stdio, a new process.
+    pub fn open(target: &Target) -> Result<Conn, String> {
+        match target {
+            Target::Http { url } => Ok(Conn::Http(HttpWire::new(url)?)),
+            Target::Stdio(command) => Ok(Conn::Stdio(StdioWire::spawn(command)?)),
+        }
+    }
+
+    /// Sends `body` (raw bytes; a newline is added over stdio) with `headers` over HTTP, and
+    /// reads until the response to `id` (when `id` is not null) or the limit.
+    pub async fn exchange(
+        &mut self,
+        body: &[u8],
+        id: &Value,
+        headers: &[(String, String)],
+        limit: Duration,
+    ) -> Result<Exchange, String> {
+        match self {
+            Conn::Http(wire) => {
+                let mut request = HttpRequest::post(body.to_vec());
+                for (name, value) in headers {
+                    request = request.header(name, value);
+                }
+                let until = if id.is_null() {
+                    Until::End
+                } else {
+                    Until::Response(id.clone())
+                };
+                let reply = wire.send(request, until, limit).await?;
+                let response = if id.is_null() {
+                    reply
+                        .messages
+                        .iter()
+                        .find(|message| {
+                            message.get("result").is_some() || message.get("error").is_some()
+                        })
+                        .cloned()
+                } else {
+                    reply.response(id).cloned()
+                };
+                let others = reply
+                    .messages
+                    .iter()
+                    .filter(|message| Some(*message) != response.as_ref())
+                    .cloned()
+                    .collect();
+                Ok(Exchange {
+                    id: id.clone(),
+                    response,
+                    others,
+                    stray: Vec::new(),
+                    http: Some(reply),
+                })
+            }
+            Conn::Stdio(wire) => {
+                let mut line = body.to_vec();
+                line.push(b'\n');
+                wire.write(&line).await?;
+                let mut exchange = Exchange {
+                    id: id.clone(),
+                    ..Exchange::default()
+                };
+                let wait_for_any = id.is_null();
+                read_stdio(wire, &mut exchange, limit, wait_for_any).await;
+                Ok(exchange)
+            }
+        }
+    }
+
+    /// Over stdio, the messages that arrive within `limit` (for checks that expect none).
+    pub async fn drain(&mut self, limit: Duration) -> Vec<Value> {
+        let Conn::Stdio(wire) = self else {
+            return Vec::new();
+        };
+        let mut seen = Vec::new();
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return seen;
+            }
+            match wire.next(left).await {
+                Line::Text(text) => {
+                    if let Ok(value) = serde_json::from_slice(&text) {
+                        seen.push(value);
+                    }
+                }
+                Line::TooLong(_) => {}
+                Line::Closed | Line::TimedOut => return seen,
+            }
+        }
+    }
+
+    /// Ends the connection (a stdio server is stopped).
+    pub async fn close(self) {
+        if let Conn::Stdio(wire) = self {
+            wire.shut_down().await;
+        }
+    }
+}
+
+/// Reads a stdio server's lines into `exchange` until the response to its id, answering the
+/// server's `ping` requests on the way. With `any`, the first response of any id ends it.
+async fn read_stdio(wire: &mut StdioWire, exchange: &mut Exchange, limit: Duration, any: bool) {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let line = match wire.next(left).await {
+            Line::Text(line) => line,
+            Line::TooLong(start) => {
+                exchange.stray.push(format!(
+                    "a line longer than the limit: {}",
+                    crate::clip(&String::from_utf8_lossy(&start))
+                ));
+                continue;
+            }
+            Line::Closed => {
+                exchange
+                    .stray
+                    .push("the server closed its stdout".to_owned());
+                return;
+            }
+            Line::TimedOut => return,
+        };
+        let Ok(message) = serde_json::from_slice::<Value>(&line) else {
+            exchange
+                .stray
+                .push(crate::clip(&String::from_utf8_lossy(&line)));
+            continue;
+        };
+        let is_response = message.get("result").is_some() || message.get("error").is_some();
+        if is_response && (any || message.get("id") == Some(&exchange.id)) {
+            exchange.response = Some(message);
+            return;
+        }
+        if message.get("method").and_then(Value::as_str) == Some("ping")
+            && let Some(id) = message.get("id")
+        {
+            let pong = json!({"jsonrpc": "2.0", "id": id, "result": {}});
+            let _ = wire.write(format!("{pong}\n").as_bytes()).await;
+        }
+        exchange.others.push(message);
+    }
+}
+
+/// A JSON-RPC request body.
+pub fn request_body(id: &Value, method: &str, params: Option<Value>) -> Value {
+    let mut body = json!({"jsonrpc": "2.0", "id": id, "method": method});
+    if let Some(params) = params {
+        body["params"] = params;
+    }
+    body
+}
+
+/// A legacy session: a connection on which `initialize` succeeded.
+#[derive(Debug)]
+pub struct LegacySession {
+    conn: Conn,
+    /// The version the server chose.
+    pub version: String,
+    /// The `Mcp-Session-Id` the server gave, over HTTP.
+    pub session_id: Option<String>,
+    /// The `initialize` result.
+    pub initialize: Value,
+    /// The exchange of `initialize`, as seen.
+    pub handshake: Exchange,
+    /// The HTTP status of `notifications/initialized`, over HTTP.
+    pub initialized_status: Option<u16>,
+    next_id: i64,
+    limit: Duration,
+}
+
+impl LegacySession {
+    /// Opens a connection to `target` and initializes a session, asking for `version`.
+    pub async fn open(
+        target: &Target,
+        version: &str,
+        capabilities: Value,
+        limit: Duration,
+    ) -> Result<LegacySession, String> {
+        let mut conn = Conn::open(target)?;
+        let id = json!(0);
+        let body = request_body(
+            &id,
+            "initialize",
+            Some(json!({
+                "protocolVersion": version,
+                "capabilities": capabilities,
+                "clientInfo": client_info(),
+            })),
+        );
+        let handshake = conn
+            .exchange(body.to_string().as_bytes(), &id, &[], limit)
+            .await?;
+        let Some(initialize) = handshake.result().cloned() else {
+            let seen = handshake.seen();
+            conn.close().await;
+            return Err(format!("`initialize` did not succeed: {seen}"));
+        };
+        let version = initialize
+            .get("protocolVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let session_id = handshake
+            .http
+            .as_ref()
+            .and_then(|http| http.header("mcp-session-id"))
+            .map(str::to_owned);
+        let mut session = LegacySession {
+            conn,
+            version,
+            session_id,
+            initialize,
+            handshake,
+            initialized_status: None,
+            next_id: 1,
+            limit,
+        };
+        let sent = session.notify("notifications/initialized", None).await?;
+        session.initialized_status = sent.status();
+        Ok(session)
+    }
+
+    /// The headers of a request in this session: its id, and the version from 2025-06-18 on.
+    pub fn headers(&self) -> Vec<(String, String)> {
+        let mut headers = Vec::new();
+        if let Some(id) = &self.session_id {
+            headers.push(("mcp-session-id".to_owned(), id.clone()));
+        }
+        if self.version.as_str() >= "2025-06-18" {
+            headers.push(("mcp-protocol-version".to_owned(), self.version.clone()));
+        }
+        headers
+    }
+
+    /// The next request id.
+    pub fn next_id(&mut self) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        json!(id)
+    }
+
+    /// Sends a request and reads its response.
+    pub async fn request(
+        &mut self,
+        method: &str,
+        params: Option<Value>,
+    ) -> Result<Exchange, String> {
+        let id = self.next_id();
+        let body = request_body(&id, method, params);
+        self.send(&body, &id).await
+    }
+
+    /// Sends `body` as it is and reads the response to `id` (nothing to wait for when null).
+    pub async fn send(&mut self, body: &Value, id: &Value) -> Result<Exchange, String> {
+        self.send_raw(body.to_string().as_bytes(), id).await
+    }
+
+    /// Sends raw bytes as a message of the session.
+    pub async fn send_raw(&mut self, body: &[u8], id: &Value) -> Result<Exchange, String> {
+        let headers = self.headers();
+        self.conn.exchange(body, id, &headers, self.limit).await
+    }
+
+    /// Sends raw bytes with the session's headers changed by `adjust`.
+    pub async fn send_with_headers(
+        &mut self,
+        body: &[u8],
+        id: &Value,
+        adjust: impl FnOnce(&mut Vec<(String, String)>),
+    ) -> Result<Exchange, String> {
+        let mut headers = self.headers();
+        adjust(&mut headers);
+        self.conn.exchange(body, id, &headers, self.limit).await
+    }
+
+    /// Sends a notification. Over HTTP the exchange holds the answer (202 expected); over
+    /// stdio nothing is read.
+    pub async fn notify(
+        &mut self,
+        method: &str,
+        params: Option<Value>,
+    ) -> Result<Exchange, String> {
+        let mut body = json!({"jsonrpc": "2.0", "method": method});
+        if let Some(params) = params {
+            body["params"] = params;
+        }
+        self.send_unanswered(body.to_string().as_bytes()).await
+    }
+
+    /// Sends raw bytes that expect no response (a notification, a response): over HTTP the
+    /// exchange holds the answer; over stdio nothing is read.
+    pub async fn send_unanswered(&mut self, body: &[u8]) -> Result<Exchange, String> {
+        match &mut self.conn {
+            Conn::Http(_) => {
+                let headers = self.headers();
+                self.conn
+                    .exchange(body, &Value::Null, &headers, self.limit)
+                    .await
+            }
+            Conn::Stdio(wire) => {
+                let mut line = body.to_vec();
+                line.push(b'\n');
+                wire.write(&line).await?;
+                Ok(Exchange::default())
+            }
+        }
+    }
+
+    /// Over stdio, the messages that arrive within `limit`.
+    pub async fn drain(&mut self, limit: Duration) -> Vec<Value> {
+        self.conn.drain(limit).await
+    }
+
+    /// The connection, for checks that go below the session.
+    pub fn conn(&mut self) -> &mut Conn {
+        &mut self.conn
+    }
+
+    /// The HTTP endpoint, over HTTP.
+    pub fn http(&self) -> Option<&HttpWire> {
+        match &self.conn {
+            Conn::Http(wire) => Some(wire),
+            Conn::Stdio(_) => None,
+        }
+    }
+
+    /// Ends the session: `DELETE` over HTTP (its answer ignored), the process stopped over
+    /// stdio.
+    pub async fn close(self) {
+        if let (Conn::Http(wire), Some(id)) = (&self.conn, &self.session_id) {
+            let request = HttpRequest::bare(http::Method::DELETE)
+                .header("mcp-session-id", id)
+                .header("mcp-protocol-version", &self.version);
+            let _ = wire.send(request, Until::End, Duration::from_secs(2)).await;
+        }
+        self.conn.close().await;
+    }
+}
+
+/// The `Mcp-Name` of a modern request: the tool, prompt or resource it names.
+pub fn modern_name(method: &str, params: Option<&Value>) -> Option<String> {
+    let key = match method {
+        "tools/call" | "prompts/get" => "name",
+        "resources/read" => "uri",
+        "tasks/get" | "tasks/update" | "tasks/cancel" => "taskId",
+        _ => return None,
+    };
+    params?.get(key)?.as_str().map(str::to_owned)
+}
+
+/// Adds the per-request `_meta` of a modern request to `params` (an object, or none).
+pub fn with_modern_meta(params: Option<Value>, capabilities: Value) -> Value {
+    let mut params = match params {
+        Some(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    let meta = params
+        .entry("_meta")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Value::Object(meta) = meta {
+        meta.entry(META_VERSION).or_insert_with(|| json!(MODERN));
+        meta.entry(META_CAPABILITIES).or_insert(capabilities);
+        meta.entry(META_CLIENT_INFO).or_insert_with(client_info);
+    }
+    Value::Object(params)
+}
+
+/// The headers of a modern request over HTTP: `MCP-Protocol-Version`, `Mcp-Method` and, when
+/// the method names something, `Mcp-Name`.
+pub fn modern_headers(method: &str, params: Option<&Value>) -> Vec<(String, String)> {
+    let mut headers = vec![
+        ("mcp-protocol-version".to_owned(), MODERN.to_owned()),
+        ("mcp-method".to_owned(), method.to_owned()),
+    ];
+    if let Some(name) = modern_name(method, params) {
+        headers.push(("mcp-name".to_owned(), header_value(&name)));
+    }
+    headers
+}
+
+/// A header value as the modern era writes it: as it is when it is plain visible ASCII
+/// without leading or trailing space, else `=?base64?…?=`.
+pub fn header_value(text: &str) -> String {
+    use base64::Engine as _;
+    let plain = !text.is_empty()
+        && text.bytes().all(|byte| (0x20..0x7f).contains(&byte))
+        && !text.starts_with(' ')
+        && !text.ends_with(' ')
+        && !text.starts_with("=?");
+    if plain {
+        text.to_owned()
+    } else {
+        format!(
+            "=?base64?{}?=",
+            base64::engine::general_purpose::STANDARD.encode(text)
+        )
+    }
+}
+
+/// A client of the modern era: each request stands alone, with its `_meta` and headers.
+#[derive(Debug)]
+pub struct Modern {
+    conn: Conn,
+    next_id: i64,
+    limit: Duration,
+}
+
+impl Modern {
+    /// A connection to `target` for modern requests (over stdio, a process of its own).
+    pub fn open(target: &Target, limit: Duration) -> Result<Modern, String> {
+        Ok(Modern {
+            conn: Conn::open(target)?,
+            next_id: 1,
+            limit,
+        })
+    }
+
+    /// The next request id.
+    pub fn next_id(&mut self) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        json!(format!("m{id}"))
+    }
+
+    /// Sends a modern request with no client capabilities.
+    pub async fn request(
+        &mut self,
+        method: &str,
+        params: Option<Value>,
+    ) -> Result<Exchange, String> {
+        self.request_with(method, params, json!({})).await
+    }
+
+    /// Sends a modern request declaring `capabilities`.
+    pub async fn request_with(
+        &mut self,
+        method: &str,
+        params: Option<Value>,
+        capabilities: Value,
+    ) -> Result<Exchange, String> {
+        let id = self.next_id();
+        let params = with_modern_meta(params, capabilities);
+        let headers = modern_headers(method, Some(&params));
+        let body = request_body(&id, method, Some(params));
+        self.conn
+            .exchange(body.to_string().as_bytes(), &id, &headers, self.limit)
+            .await
+    }
+
+    /// Sends `body` as it is with `headers` (over HTTP), reading the response to `id`.
+    pub async fn send_raw(
+        &mut self,
+        body: &[u8],
+        id: &Value,
+        headers: &[(String, String)],
+    ) -> Result<Exchange, String> {
+        self.conn.exchange(body, id, headers, self.limit).await
+    }
+
+    /// The connection, for checks that go below the client.
+    pub fn conn(&mut self) -> &mut Conn {
+        &mut self.conn
+    }
+
+    /// Ends the connection.
+    pub async fn close(self) {
+        self.conn.close().await;
+    }
+}
