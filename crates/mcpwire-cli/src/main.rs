@@ -2,7 +2,8 @@
 //!
 //! `mcpwire serve --stdio` serves the reference server over this process's stdin and stdout;
 //! `mcpwire serve --http 127.0.0.1:3000` serves it over Streamable HTTP, and with
-//! `--legacy-sse` over the HTTP+SSE transport of 2024-11-05 beside it.
+//! `--legacy-sse` over the HTTP+SSE transport of 2024-11-05 beside it. `mcpwire conform
+//! server URL` (or `-- COMMAND…`) tests any MCP server against the specification.
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -12,7 +13,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
-use mcpwire_cli::{deployment, reference};
+use mcpwire_cli::{conform, deployment, reference};
 use mcpwire_store_redis::RedisDeployment;
 use tracing_subscriber::EnvFilter;
 
@@ -28,6 +29,10 @@ struct Cli {
 enum Command {
     /// Serves the reference MCP server: demonstration tools plus every conformance fixture.
     Serve(Serve),
+    /// Tests an MCP server, in any language, against the specification: the mcpwire
+    /// conformance suite. `mcpwire conform server --help` for examples.
+    #[command(subcommand)]
+    Conform(conform::Conform),
 }
 
 #[derive(Debug, Args)]
@@ -109,15 +114,16 @@ fn main() -> ExitCode {
         .and_then(|runtime| {
             runtime.block_on(async {
                 match cli.command {
-                    Command::Serve(serve) => run_serve(serve).await,
+                    Command::Serve(serve) => run_serve(serve).await.map(|()| 0),
+                    Command::Conform(what) => conform::run(what).await,
                 }
             })
         });
     match outcome {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(error) => {
             eprintln!("mcpwire: {error:#}");
-            ExitCode::FAILURE
+            ExitCode::from(2)
         }
     }
 }
@@ -130,7 +136,7 @@ fn runtime_for(command: &Command) -> tokio::runtime::Builder {
         Command::Serve(serve) if serve.transport.stdio => {
             tokio::runtime::Builder::new_current_thread()
         }
-        Command::Serve(_) => tokio::runtime::Builder::new_multi_thread(),
+        Command::Serve(_) | Command::Conform(_) => tokio::runtime::Builder::new_multi_thread(),
     }
 }
 

@@ -399,6 +399,46 @@ impl LegacySession {
         self.send_unanswered(body.to_string().as_bytes()).await
     }
 
+    /// Sends raw bytes the server should refuse, and reads its answer. Over stdio a `ping`
+    /// follows them, so that the server's answer to the ping bounds the wait: an error for the
+    /// bytes comes before it (or within a short while after it), or not at all.
+    pub async fn send_refused(&mut self, body: &[u8]) -> Result<Exchange, String> {
+        let headers = self.headers();
+        let Conn::Stdio(wire) = &mut self.conn else {
+            return self
+                .conn
+                .exchange(body, &Value::Null, &headers, self.limit)
+                .await;
+        };
+        let marker = json!("mcpwire-conformance-after");
+        let mut lines = body.to_vec();
+        lines.push(b'\n');
+        lines.extend_from_slice(request_body(&marker, "ping", None).to_string().as_bytes());
+        lines.push(b'\n');
+        wire.write(&lines).await?;
+        let mut exchange = Exchange {
+            id: marker.clone(),
+            ..Exchange::default()
+        };
+        read_stdio(wire, &mut exchange, self.limit, false).await;
+        let ping = exchange.response.take();
+        let mut late = Exchange::default();
+        read_stdio(wire, &mut late, Duration::from_millis(100), true).await;
+        exchange.others.extend(late.response);
+        exchange.others.extend(late.others);
+        exchange.response = exchange
+            .others
+            .iter()
+            .position(|message| message.get("error").is_some() || message.get("result").is_some())
+            .map(|index| exchange.others.remove(index));
+        if ping.is_none() {
+            exchange
+                .stray
+                .push("the server did not answer the `ping` sent after the bytes".to_owned());
+        }
+        Ok(exchange)
+    }
+
     /// Sends raw bytes that expect no response (a notification, a response): over HTTP the
     /// exchange holds the answer; over stdio nothing is read.
     pub async fn send_unanswered(&mut self, body: &[u8]) -> Result<Exchange, String> {

@@ -14,11 +14,14 @@ mod jsonrpc;
 mod lifecycle;
 #[path = "flaws/modern.rs"]
 mod modern;
+#[path = "flaws/stdio.rs"]
+mod stdio;
 #[path = "flaws/utilities.rs"]
 mod utilities;
 
 use std::collections::BTreeSet;
 
+use mcpwire_conformance::{Options, Target, Verdict, run};
 use support::{Case, assert_cases};
 
 /// Every case of every area.
@@ -63,12 +66,50 @@ async fn modern_checks_fail_on_flawed_peers() {
     assert_cases(modern::CASES).await;
 }
 
+/// The Python server of the stdio flaws, playing `flaw`.
+fn stdio_server(flaw: &str) -> Target {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/flaws/stdio_server.py");
+    Target::stdio(["python3", script, flaw]).expect("a command")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stdio_checks_fail_on_flawed_peers() {
+    let options = Options {
+        only: vec!["stdio/".to_owned()],
+        step_limit: std::time::Duration::from_secs(2),
+        ..Options::default()
+    };
+    let sound = run(&stdio_server("sound"), &options).await;
+    let mut problems = Vec::new();
+    for result in &sound.results {
+        if result.verdict != Verdict::Pass {
+            problems.push(format!(
+                "{} on the sound server: {:?}: {}",
+                result.id, result.verdict, result.detail
+            ));
+        }
+    }
+    for (check, flaw) in stdio::CASES {
+        let options = Options {
+            only: vec![(*check).to_owned()],
+            ..options.clone()
+        };
+        let report = run(&stdio_server(flaw), &options).await;
+        match report.result(check) {
+            Some(result) if matches!(result.verdict, Verdict::Fail | Verdict::Warning) => {}
+            other => problems.push(format!("{check} with flaw {flaw}: {other:?}")),
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 #[test]
 fn every_check_has_a_flawed_peer() {
     let covered: BTreeSet<&str> = all_cases()
         .into_iter()
         .flatten()
         .map(|case| case.check.split('@').next().unwrap_or(case.check))
+        .chain(stdio::CASES.iter().map(|(check, _)| *check))
         .collect();
     let missing: Vec<&str> = mcpwire_conformance::catalogue()
         .iter()

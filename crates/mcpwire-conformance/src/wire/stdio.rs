@@ -139,10 +139,10 @@ async fn read_lines(stdout: tokio::process::ChildStdout, sender: mpsc::Sender<Li
     loop {
         let mut line = Vec::new();
         let mut limited = (&mut reader).take(LINE_LIMIT as u64 + 1);
-        let read = match limited.read_until(b'\n', &mut line).await {
-            Ok(read) => read,
-            Err(_) => 0,
-        };
+        let read = limited
+            .read_until(b'\n', &mut line)
+            .await
+            .unwrap_or_default();
         if read == 0 {
             let _ = sender.send(Line::Closed).await;
             return;
