@@ -301,6 +301,25 @@ pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
             let reason = expected.reason(MCPWIRE_SUITE, Leg::Mcpwire, &label);
             outcomes.push(Outcome::new(MCPWIRE_SUITE, Leg::Mcpwire, &label, result, reason));
         }
+        // The agreement of both suites on the official scenarios, on our fixture server and
+        // the pinned third-party servers.
+        let suite = &SUITES[0];
+        let agreement = toolchain.scratch.join("results").join("agreement");
+        let scenarios = toolchain.runner(suite, agreement.clone())?.list(Leg::Server)?;
+        let disagreements =
+            crate::agreement::run(root, &toolchain, suite, &scenarios, &agreement)?;
+        if disagreements > 0 {
+            outcomes.push(Outcome::new(
+                MCPWIRE_SUITE,
+                Leg::Mcpwire,
+                "agreement with the official suite",
+                ScenarioResult::Failed(format!(
+                    "{disagreements} verdicts differ (see {})",
+                    agreement.join("agreement.md").display()
+                )),
+                None,
+            ));
+        }
         if official_server_time > Duration::ZERO {
             println!(
                 "conformance: mcpwire conform took {:.1} s against conformance-server over HTTP; the official suite's server legs took {:.1} s against it",
@@ -516,7 +535,7 @@ pub(crate) struct Binaries {
     pub(crate) server: PathBuf,
     client: PathBuf,
     /// `mcpwire`, the command whose `serve` the reference leg runs.
-    reference: PathBuf,
+    pub(crate) reference: PathBuf,
 }
 
 fn build(root: &Path, target: &Path) -> Result<Binaries> {

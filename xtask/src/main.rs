@@ -16,6 +16,7 @@
 //!   allow (needs the nightly toolchain to resolve them).
 //! - `ci`: everything CI runs.
 
+mod agreement;
 mod bench;
 mod ci;
 mod codegen;
