@@ -19,8 +19,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use mcpwire_conformance::{CheckResult, Options, Report, Target, Verdict, run};
 use mcpwire_server::{
-    Context, HandlerError, Prompt, Resource, ResourceTemplate, Server, Structured, Tool, ToolError,
-    text_contents, types,
+    ClientCapability, Context, HandlerError, Prompt, Resource, ResourceTemplate, Server,
+    Structured, Tool, ToolError, text_contents, types,
 };
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -44,6 +44,13 @@ struct Add {
     b: f64,
 }
 
+/// The arguments of `slow`.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct Slow {
+    /// How long to work, in milliseconds (1500 when absent, at most 10000).
+    ms: Option<u64>,
+}
+
 /// The result of `add`.
 #[derive(serde::Serialize, schemars::JsonSchema)]
 struct Sum {
@@ -61,8 +68,10 @@ fn read_only() -> types::ToolAnnotations {
     }
 }
 
-/// A server that follows the spec: two read-only tools (one with an output schema), a
-/// resource, a template with completion, a prompt with arguments and completion, logging.
+/// A server that follows the spec: read-only tools (one with an output schema, one that
+/// reports progress and logs, one that works until cancelled, one that needs the client's
+/// roots), a resource, a template with completion, a prompt with arguments and completion,
+/// logging.
 /// A page size of 2, so that every list has pages.
 pub fn sound_server() -> Server {
     Server::builder("sound", "1.0.0")
@@ -93,6 +102,50 @@ pub fn sound_server() -> Server {
                 Err::<String, _>(ToolError::new("this tool always fails"))
             })
             .description("Always reports a tool error.")
+            .annotations(read_only()),
+        )
+        .tool(
+            Tool::typed(
+                "progress",
+                |_: serde_json::Map<String, Value>, context: Context| async move {
+                    for step in 1..=3_u32 {
+                        let message = format!("step {step} of 3");
+                        context
+                            .progress(f64::from(step), Some(3.0), Some(&message))
+                            .await?;
+                        context
+                            .log(types::LoggingLevel::Info, Some("progress"), &message)
+                            .await?;
+                    }
+                    Ok::<_, ToolError>("done in 3 steps".to_owned())
+                },
+            )
+            .description("Reports progress in three steps, logging each.")
+            .annotations(read_only()),
+        )
+        .tool(
+            Tool::typed("slow", |arguments: Slow, context: Context| async move {
+                let wait =
+                    std::time::Duration::from_millis(arguments.ms.unwrap_or(1500).min(10_000));
+                context.progress(0.0, None, Some("started")).await?;
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => Ok::<_, ToolError>("finished".to_owned()),
+                    () = context.cancellation().cancelled() => Err(ToolError::new("cancelled")),
+                }
+            })
+            .description("Works for a while (1.5 s unless told), or until cancelled.")
+            .annotations(read_only()),
+        )
+        .tool(
+            Tool::typed(
+                "roots",
+                |_: serde_json::Map<String, Value>, context: Context| async move {
+                    let roots = context.list_roots().await?;
+                    Ok::<_, ToolError>(format!("{} roots", roots.roots.len()))
+                },
+            )
+            .description("Counts the client's roots.")
+            .requires(ClientCapability::Roots)
             .annotations(read_only()),
         )
         .resource(
