@@ -26,6 +26,13 @@ pub(crate) fn all() -> Vec<Check> {
     checks
 }
 
+/// The result of `exchange`, or a violation saying what came instead.
+pub(crate) fn expect_result<'a>(exchange: &'a Exchange, what: &str) -> Result<&'a Value, Outcome> {
+    exchange.result().ok_or_else(|| {
+        Outcome::Violated(format!("{what}: expected a result, saw {}", exchange.seen()))
+    })
+}
+
 /// A violation unless `exchange` is a JSON-RPC error with `code`.
 pub(crate) fn expect_error_code(exchange: &Exchange, code: i64, what: &str) -> Outcome {
     match exchange.error_code() {
