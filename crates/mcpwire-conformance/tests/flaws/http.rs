@@ -120,6 +120,48 @@ fn modern_headers_ignored() -> Arc<dyn Flaw> {
     }))
 }
 
+/// Wraps the JSON answer to each request in an array.
+fn array_body() -> Arc<dyn Flaw> {
+    Arc::new(Alter(|seen: &Seen, answer: &mut Answer| {
+        if is_plain_request(seen) {
+            let mut body = b"[".to_vec();
+            body.extend_from_slice(&answer.body);
+            body.push(b']');
+            answer.body = body;
+            answer.headers.remove("content-length");
+        }
+    }))
+}
+
+/// Declares the answers to requests in ISO-8859-1.
+fn latin_1() -> Arc<dyn Flaw> {
+    Arc::new(Alter(|seen: &Seen, answer: &mut Answer| {
+        if is_plain_request(seen) {
+            set(
+                &mut answer.headers,
+                "content-type",
+                "application/json; charset=iso-8859-1",
+            );
+        }
+    }))
+}
+
+/// Serves every body as JSON, whatever its `Content-Type`.
+fn content_type_ignored() -> Arc<dyn Flaw> {
+    Arc::new(AlterRequest(|seen: &mut Seen| {
+        set(&mut seen.headers, "content-type", "application/json");
+    }))
+}
+
+/// Serves a foreign `Host` as if it were the server's own.
+fn host_ignored() -> Arc<dyn Flaw> {
+    Arc::new(AlterRequest(|seen: &mut Seen| {
+        if header(seen, "host").is_some_and(|host| host.starts_with("attacker.invalid")) {
+            set(&mut seen.headers, "host", "localhost");
+        }
+    }))
+}
+
 /// One case per check of the area (two for some checks of each era).
 pub(crate) const CASES: &[Case] = &[
     Case {
@@ -144,31 +186,15 @@ pub(crate) const CASES: &[Case] = &[
     },
     Case {
         check: "http/json-single-response@legacy",
-        flaw: || {
-            Arc::new(Alter(|seen: &Seen, answer: &mut Answer| {
-                if is_plain_request(seen) {
-                    let mut body = b"[".to_vec();
-                    body.extend_from_slice(&answer.body);
-                    body.push(b']');
-                    answer.body = body;
-                    answer.headers.remove("content-length");
-                }
-            }))
-        },
+        flaw: array_body,
     },
     Case {
         check: "http/utf-8@legacy",
-        flaw: || {
-            Arc::new(Alter(|seen: &Seen, answer: &mut Answer| {
-                if is_plain_request(seen) {
-                    set(
-                        &mut answer.headers,
-                        "content-type",
-                        "application/json; charset=iso-8859-1",
-                    );
-                }
-            }))
-        },
+        flaw: latin_1,
+    },
+    Case {
+        check: "http/utf-8@modern",
+        flaw: latin_1,
     },
     Case {
         check: "http/notification-accepted",
@@ -210,11 +236,11 @@ pub(crate) const CASES: &[Case] = &[
     },
     Case {
         check: "http/content-type-refused@legacy",
-        flaw: || {
-            Arc::new(AlterRequest(|seen: &mut Seen| {
-                set(&mut seen.headers, "content-type", "application/json");
-            }))
-        },
+        flaw: content_type_ignored,
+    },
+    Case {
+        check: "http/content-type-refused@modern",
+        flaw: content_type_ignored,
     },
     Case {
         check: "http/get-stream-or-405",
@@ -360,13 +386,11 @@ pub(crate) const CASES: &[Case] = &[
     },
     Case {
         check: "http/host-rebinding@legacy",
-        flaw: || {
-            Arc::new(AlterRequest(|seen: &mut Seen| {
-                if header(seen, "host").is_some_and(|host| host.starts_with("attacker.invalid")) {
-                    set(&mut seen.headers, "host", "localhost");
-                }
-            }))
-        },
+        flaw: host_ignored,
+    },
+    Case {
+        check: "http/host-rebinding@modern",
+        flaw: host_ignored,
     },
     Case {
         check: "http/modern-no-session-id",
