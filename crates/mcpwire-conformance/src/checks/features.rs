@@ -32,9 +32,13 @@ const META_LOG_LEVEL: &str = "io.modelcontextprotocol/logLevel";
 /// the field that names an item.
 #[derive(Debug, Clone, Copy)]
 struct ListKind {
+    /// The capability that offers the list.
     capability: &'static str,
+    /// The method that reads a page.
     method: &'static str,
+    /// The key of the items in a page.
     key: &'static str,
+    /// The field that names an item.
     identity: &'static str,
 }
 
@@ -75,6 +79,7 @@ const TEMPLATES: ListKind = LISTS[2];
 /// The list of prompts.
 const PROMPTS: ListKind = LISTS[3];
 
+/// Every check of the server features, in run order.
 pub(crate) fn checks() -> Vec<Check> {
     let mut checks = tool_checks();
     checks.extend(resource_checks());
