@@ -68,10 +68,23 @@ fn read_only() -> types::ToolAnnotations {
     }
 }
 
-/// A server that follows the spec: read-only tools (one with an output schema, one that
-/// reports progress and logs, one that works until cancelled, one that needs the client's
-/// roots), a resource, a template with completion, a prompt with arguments and completion,
-/// logging.
+/// The input schema of `locate`: a region mirrored into the `Mcp-Param-Region` header.
+fn region_schema() -> serde_json::Map<String, Value> {
+    let schema = json!({
+        "type": "object",
+        "properties": {"region": {"type": "string", "x-mcp-header": "Region"}},
+        "required": ["region"],
+    });
+    match schema {
+        Value::Object(object) => object,
+        _ => unreachable!("the schema is an object"),
+    }
+}
+
+/// A server that follows the spec: read-only tools (one with an output schema, one with
+/// icons, one that always fails, one with an `x-mcp-header` argument, one that reports
+/// progress and logs, one that works until cancelled, one that needs the client's roots),
+/// resources, a template with completion, a prompt with arguments and completion, logging.
 /// A page size of 2, so that every list has pages.
 pub fn sound_server() -> Server {
     Server::builder("sound", "1.0.0")
@@ -85,6 +98,10 @@ pub fn sound_server() -> Server {
                 Ok::<_, ToolError>(arguments.text)
             })
             .description("Sends the text back.")
+            .icons(vec![
+                types::Icon::new("https://example.com/echo.png"),
+                types::Icon::new("data:image/png;base64,iVBORw0KGgo="),
+            ])
             .annotations(read_only()),
         )
         .tool(
@@ -146,6 +163,18 @@ pub fn sound_server() -> Server {
             )
             .description("Counts the client's roots.")
             .requires(ClientCapability::Roots)
+            .annotations(read_only()),
+        )
+        .tool(
+            Tool::raw(
+                "locate",
+                region_schema(),
+                |arguments: serde_json::Map<String, Value>| async move {
+                    let region = arguments.get("region").and_then(Value::as_str);
+                    Ok::<_, ToolError>(format!("located in {}", region.unwrap_or_default()))
+                },
+            )
+            .description("Names the region it is given, which is mirrored in a header.")
             .annotations(read_only()),
         )
         .resource(
