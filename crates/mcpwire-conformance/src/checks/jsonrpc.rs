@@ -160,7 +160,7 @@ pub(crate) fn checks() -> Vec<Check> {
             "json-rpc/invalid-params",
             Area::JsonRpc,
             EraNeed::Each,
-            "a known method with params of the wrong shape is answered with -32602",
+            "a known method with params of the wrong shape (arguments that are not an object) is answered with -32602",
             must(
                 "2025-11-25",
                 "basic/index §Error Responses",
@@ -436,15 +436,31 @@ async fn params_not_structured(ctx: &mut Ctx) -> Checked {
 }
 
 async fn invalid_params(ctx: &mut Ctx) -> Checked {
+    // The name stays a valid string, so that a modern request's `Mcp-Name` header matches
+    // its body and the error can only be about the parameters' shape.
+    let first_name = |items: Result<Vec<Value>, String>| {
+        items.ok().and_then(|items| {
+            items
+                .first()
+                .and_then(|item| item.get("name"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+    };
     let (method, params) = if ctx.declares("tools") {
-        ("tools/call", json!({"name": 17}))
+        let name = first_name(ctx.list("tools/list", "tools").await)
+            .unwrap_or_else(|| "mcpwire-conformance-absent".to_owned());
+        ("tools/call", json!({"name": name, "arguments": "not an object"}))
     } else if ctx.declares("prompts") {
-        ("prompts/get", json!({"name": ["not", "a", "string"]}))
-    } else if ctx.declares("resources") {
+        let name = first_name(ctx.list("prompts/list", "prompts").await)
+            .unwrap_or_else(|| "mcpwire-conformance-absent".to_owned());
+        ("prompts/get", json!({"name": name, "arguments": ["not", "an", "object"]}))
+    } else if ctx.declares("resources") && ctx.era() == Era::Legacy {
         ("resources/read", json!({"uri": {"not": "a string"}}))
     } else {
         return Ok(Outcome::Skip(
-            "the server declares no tools, prompts or resources".to_owned(),
+            "the server declares no tools or prompts (nor resources, in the legacy era)"
+                .to_owned(),
         ));
     };
     let exchange = ctx.request(method, Some(params.clone())).await?;
