@@ -21,7 +21,7 @@ use crate::target::{Target, Transport};
 use crate::wire::http::{HttpReply, HttpRequest, HttpWire, Until};
 
 /// How long a check reads an SSE stream that stays open.
-const STREAM_WAIT: Duration = Duration::from_millis(1000);
+const STREAM_WAIT: Duration = Duration::from_millis(500);
 
 /// A session id no server issued.
 const UNKNOWN_SESSION: &str = "mcpwire-conformance-unknown-session-0000";

@@ -35,7 +35,7 @@ fn every_capability() -> Value {
     json!({"roots": {}, "sampling": {}, "elicitation": {"form": {}, "url": {}}})
 }
 /// How long a `subscriptions/listen` stream is read.
-const LISTEN_WINDOW: Duration = Duration::from_millis(1500);
+const LISTEN_WINDOW: Duration = Duration::from_millis(600);
 /// The most pages of a list a check reads.
 const PAGE_LIMIT: usize = 20;
 
