@@ -81,7 +81,9 @@ pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
             &[("RUSTDOCFLAGS", "-D warnings")],
         )
     })?;
-    step("conformance", || crate::conformance::run(root, &[]))?;
+    step("conformance", || {
+        crate::conformance::run(root, &[], crate::own_suite::run)
+    })?;
     step("scale", || crate::scale::run(root, &[]))?;
     println!("ci: all steps passed in {:.0?}", started.elapsed());
     if !deprecations.is_empty() {

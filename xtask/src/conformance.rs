@@ -238,7 +238,7 @@ fn parse_options(arguments: &[String]) -> Result<Options> {
     Ok(Options { legs, suites })
 }
 
-pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
+pub(crate) fn run(root: &Path, arguments: &[String], own_suite: OwnSuite) -> Result<()> {
     let options = parse_options(arguments)?;
     let toolchain = Toolchain::prepare(root)?;
     let expected = &toolchain.expected;
@@ -292,142 +292,18 @@ pub(crate) fn run(root: &Path, arguments: &[String]) -> Result<()> {
         }
     }
     if options.legs.contains(&Leg::Mcpwire) {
-        let results = toolchain.scratch.join("results").join(MCPWIRE_SUITE);
-        fresh_directory(&results)?;
-        let (own, took) = mcpwire_leg(binaries, &results)?;
-        let labels: Vec<String> = own.iter().map(|(label, _)| label.clone()).collect();
-        expected.check_entries(MCPWIRE_SUITE, Leg::Mcpwire, &labels)?;
-        for (label, result) in own {
-            let reason = expected.reason(MCPWIRE_SUITE, Leg::Mcpwire, &label);
-            outcomes.push(Outcome::new(MCPWIRE_SUITE, Leg::Mcpwire, &label, result, reason));
-        }
-        // The agreement of both suites on the official scenarios, on our fixture server and
-        // the pinned third-party servers.
-        let suite = &SUITES[0];
-        let agreement = toolchain.scratch.join("results").join("agreement");
-        let scenarios = toolchain.runner(suite, agreement.clone())?.list(Leg::Server)?;
-        let disagreements =
-            crate::agreement::run(root, &toolchain, suite, &scenarios, &agreement)?;
-        if disagreements > 0 {
-            outcomes.push(Outcome::new(
-                MCPWIRE_SUITE,
-                Leg::Mcpwire,
-                "agreement with the official suite",
-                ScenarioResult::Failed(format!(
-                    "{disagreements} verdicts differ (see {})",
-                    agreement.join("agreement.md").display()
-                )),
-                None,
-            ));
-        }
-        if official_server_time > Duration::ZERO {
-            println!(
-                "conformance: mcpwire conform took {:.1} s against conformance-server over HTTP; the official suite's server legs took {:.1} s against it",
-                took.as_secs_f64(),
-                official_server_time.as_secs_f64()
-            );
-        }
+        outcomes.extend(own_suite(root, &toolchain, official_server_time)?);
     }
     report("conformance", &outcomes)
 }
 
 /// The suite name of mcpwire's own suite in outcomes and in the expected failures.
-const MCPWIRE_SUITE: &str = "mcpwire";
+pub(crate) const MCPWIRE_SUITE: &str = "mcpwire";
 
-/// How long one `mcpwire conform` run may take.
-const MCPWIRE_LEG_LIMIT: Duration = Duration::from_secs(300);
-
-/// Runs `mcpwire conform server --suite generic` against the fixture server over HTTP and
-/// against `mcpwire serve --stdio`; every check's outcome, and how long the HTTP run took.
-fn mcpwire_leg(
-    binaries: &Binaries,
-    results: &Path,
-) -> Result<(Vec<(String, ScenarioResult)>, Duration)> {
-    let port = free_port()?;
-    let server_log = results.join("conformance-server.log");
-    let mut server = Command::new(&binaries.server)
-        .args(["--http", "--port", &port.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(File::create(&server_log).context("creating the server log")?)
-        .spawn()
-        .with_context(|| format!("starting {}", binaries.server.display()))?;
-    let http = match wait_until_listening(&mut server, port) {
-        Ok(()) => {
-            let url = format!("http://localhost:{port}/mcp");
-            let started = Instant::now();
-            let report = conform(&binaries.reference, &[&url], &results.join("http"));
-            let took = started.elapsed();
-            report.map(|outcomes| (outcomes, took))
-        }
-        Err(error) => Err(error.context("conformance-server did not start")),
-    };
-    stop(&mut server);
-    let (mut outcomes, took) = http?;
-    for (label, _) in &mut outcomes {
-        *label = format!("http {label}");
-    }
-    let reference = binaries.reference.to_string_lossy().into_owned();
-    let stdio = conform(
-        &binaries.reference,
-        &["--", &reference, "serve", "--stdio"],
-        &results.join("stdio"),
-    )?;
-    outcomes.extend(
-        stdio
-            .into_iter()
-            .map(|(label, result)| (format!("stdio {label}"), result)),
-    );
-    println!(
-        "conformance: mcpwire leg, {} checks over HTTP and stdio (reports in {})",
-        outcomes.len(),
-        results.display()
-    );
-    Ok((outcomes, took))
-}
-
-/// Runs `mcpwire conform server --suite generic --json <target>`, writing its report to
-/// `<name>.json`, and reads each check's outcome from it.
-fn conform(mcpwire: &Path, target: &[&str], name: &Path) -> Result<Vec<(String, ScenarioResult)>> {
-    let json = name.with_extension("json");
-    let log = name.with_extension("log");
-    let mut command = Command::new(mcpwire);
-    command
-        .args(["conform", "server", "--suite", "generic", "--json"])
-        .args(target)
-        .stdin(Stdio::null())
-        .stdout(File::create(&json).context("creating the report file")?)
-        .stderr(File::create(&log).context("creating the log")?);
-    let mut child = command
-        .spawn()
-        .with_context(|| format!("starting {}", mcpwire.display()))?;
-    if wait_at_most(&mut child, MCPWIRE_LEG_LIMIT)?.is_none() {
-        bail!(
-            "mcpwire conform did not finish within {} s",
-            MCPWIRE_LEG_LIMIT.as_secs()
-        );
-    }
-    let text = fs::read_to_string(&json).with_context(|| format!("reading {}", json.display()))?;
-    let report: Value = serde_json::from_str(&text)
-        .with_context(|| format!("mcpwire conform wrote no JSON report (see {})", log.display()))?;
-    let Some(checks) = report["results"].as_array() else {
-        bail!("the report {} has no results", json.display());
-    };
-    Ok(checks
-        .iter()
-        .map(|check| {
-            let id = check["id"].as_str().unwrap_or("?").to_owned();
-            let detail = check["detail"].as_str().unwrap_or_default().to_owned();
-            let result = match check["verdict"].as_str() {
-                Some("pass") => ScenarioResult::Passed,
-                Some("skip") => ScenarioResult::Skipped(detail),
-                Some(verdict) => ScenarioResult::Failed(format!("{verdict}: {detail}")),
-                None => ScenarioResult::Failed("no verdict".to_owned()),
-            };
-            (id, result)
-        })
-        .collect())
-}
+/// The mcpwire leg: mcpwire's own suite, given the toolchain and the time the official
+/// suite's server legs took; its outcomes. (In `own_suite.rs`, passed in by the caller, so
+/// that this module does not depend on it.)
+pub(crate) type OwnSuite = fn(&Path, &Toolchain, Duration) -> Result<Vec<Outcome>>;
 
 /// What every run of the suite needs: the suite installed, Node.js checked, the binaries
 /// built, the expected failures read.

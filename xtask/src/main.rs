@@ -5,8 +5,9 @@
 //!   cycles).
 //! - `fuzz <target> [--time SECONDS]`: run a cargo-fuzz target on nightly.
 //! - `interop-setup`: install the third-party MCP peers of the interop tests (npm, two Python venvs).
-//! - `conformance [--leg server|client|all] [--suite 0.1.16|0.2.0-alpha.12]`: run the official
-//!   MCP conformance suite against the fixtures of `conformance/` (not yet part of `ci`).
+//! - `conformance [--leg server|client|reference|mcpwire|all] [--suite NAME]`: run the official
+//!   MCP conformance suite against the fixtures of `conformance/`, and mcpwire's own suite
+//!   (`mcpwire conform`) beside it, with the agreement of both on the official scenarios.
 //! - `scale [--suite NAME] [--instances N]`: the suite's server scenarios through HAProxy,
 //!   against several fixture servers sharing one Redis (not yet part of `ci`).
 //! - `bench [--suite scale|core|all] [--runs N] [--quick]`: release builds measured side by
@@ -16,7 +17,6 @@
 //!   allow (needs the nightly toolchain to resolve them).
 //! - `ci`: everything CI runs.
 
-mod agreement;
 mod bench;
 mod ci;
 mod codegen;
@@ -25,6 +25,7 @@ mod deployment;
 mod deps;
 mod fuzz;
 mod interop;
+mod own_suite;
 mod scale;
 mod tidy;
 
@@ -45,7 +46,7 @@ fn main() -> Result<()> {
         "tidy" => tidy::run(&root, rest),
         "fuzz" => fuzz::run(&root, rest),
         "interop-setup" => interop::run(&root, rest),
-        "conformance" => conformance::run(&root, rest),
+        "conformance" => conformance::run(&root, rest, own_suite::run),
         "scale" => scale::run(&root, rest),
         "bench" => bench::run(&root, rest),
         "deps" => deps::run(&root, rest),

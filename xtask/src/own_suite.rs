@@ -1,4 +1,8 @@
-//! The agreement of mcpwire's own suite with the official one: against our fixture server and
+//! The mcpwire leg of `cargo xtask conformance`: mcpwire's own suite (`mcpwire conform`)
+//! against the fixture server over HTTP and `mcpwire serve --stdio`, each check an outcome;
+//! then the agreement of mcpwire's own suite with the official one.
+//!
+//! The agreement: against our fixture server and
 //! the third-party servers pinned in `interop/`, each over Streamable HTTP on loopback, the
 //! official suite's server leg (0.1.16, `--suite all`) and `mcpwire conform server --suite
 //! fixtures` are run, and each official scenario's verdict is compared with the verdict of
@@ -20,15 +24,169 @@ use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 use serde_json::Value;
 
 use crate::conformance::{
-    Binaries, ScenarioResult, Suite, Toolchain, free_port, stop, wait_at_most,
-    wait_until_listening,
+    Binaries, Leg, MCPWIRE_SUITE, Outcome, SUITES, ScenarioResult, Suite, Toolchain, free_port,
+    fresh_directory, stop, wait_at_most, wait_until_listening,
 };
+
+/// Runs the mcpwire leg; `official_server_time` is how long the official suite's server legs
+/// took against the same fixture server (zero when they did not run).
+pub(crate) fn run(
+    root: &Path,
+    toolchain: &Toolchain,
+    official_server_time: Duration,
+) -> Result<Vec<Outcome>> {
+    let binaries = &toolchain.binaries;
+    let expected = &toolchain.expected;
+    let mut outcomes = Vec::new();
+    let results = toolchain.scratch.join("results").join(MCPWIRE_SUITE);
+    fresh_directory(&results)?;
+    let (own, took) = mcpwire_leg(binaries, &results)?;
+    let labels: Vec<String> = own.iter().map(|(label, _)| label.clone()).collect();
+    expected.check_entries(MCPWIRE_SUITE, Leg::Mcpwire, &labels)?;
+    for (label, result) in own {
+        let reason = expected.reason(MCPWIRE_SUITE, Leg::Mcpwire, &label);
+        outcomes.push(Outcome::new(
+            MCPWIRE_SUITE,
+            Leg::Mcpwire,
+            &label,
+            result,
+            reason,
+        ));
+    }
+    // The agreement of both suites on the official scenarios, on our fixture server and the
+    // pinned third-party servers.
+    let suite = &SUITES[0];
+    let agreement = toolchain.scratch.join("results").join("agreement");
+    let scenarios = toolchain
+        .runner(suite, agreement.clone())?
+        .list(Leg::Server)?;
+    let disagreements = compare_suites(root, toolchain, suite, &scenarios, &agreement)?;
+    if disagreements > 0 {
+        outcomes.push(Outcome::new(
+            MCPWIRE_SUITE,
+            Leg::Mcpwire,
+            "agreement with the official suite",
+            ScenarioResult::Failed(format!(
+                "{disagreements} verdicts differ (see {})",
+                agreement.join("agreement.md").display()
+            )),
+            None,
+        ));
+    }
+    if official_server_time > Duration::ZERO {
+        println!(
+            "conformance: mcpwire conform took {:.1} s against conformance-server over HTTP; the official suite's server legs took {:.1} s against it",
+            took.as_secs_f64(),
+            official_server_time.as_secs_f64()
+        );
+    }
+    Ok(outcomes)
+}
+
+/// How long one `mcpwire conform` run may take.
+const MCPWIRE_LEG_LIMIT: Duration = Duration::from_secs(300);
+
+/// Runs `mcpwire conform server --suite generic` against the fixture server over HTTP and
+/// against `mcpwire serve --stdio`; every check's outcome, and how long the HTTP run took.
+fn mcpwire_leg(
+    binaries: &Binaries,
+    results: &Path,
+) -> Result<(Vec<(String, ScenarioResult)>, Duration)> {
+    let port = free_port()?;
+    let server_log = results.join("conformance-server.log");
+    let mut server = Command::new(&binaries.server)
+        .args(["--http", "--port", &port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(File::create(&server_log).context("creating the server log")?)
+        .spawn()
+        .with_context(|| format!("starting {}", binaries.server.display()))?;
+    let http = match wait_until_listening(&mut server, port) {
+        Ok(()) => {
+            let url = format!("http://localhost:{port}/mcp");
+            let started = Instant::now();
+            let report = conform(&binaries.reference, &[&url], &results.join("http"));
+            let took = started.elapsed();
+            report.map(|outcomes| (outcomes, took))
+        }
+        Err(error) => Err(error.context("conformance-server did not start")),
+    };
+    stop(&mut server);
+    let (mut outcomes, took) = http?;
+    for (label, _) in &mut outcomes {
+        *label = format!("http {label}");
+    }
+    let reference = binaries.reference.to_string_lossy().into_owned();
+    let stdio = conform(
+        &binaries.reference,
+        &["--", &reference, "serve", "--stdio"],
+        &results.join("stdio"),
+    )?;
+    outcomes.extend(
+        stdio
+            .into_iter()
+            .map(|(label, result)| (format!("stdio {label}"), result)),
+    );
+    println!(
+        "conformance: mcpwire leg, {} checks over HTTP and stdio (reports in {})",
+        outcomes.len(),
+        results.display()
+    );
+    Ok((outcomes, took))
+}
+
+/// Runs `mcpwire conform server --suite generic --json <target>`, writing its report to
+/// `<name>.json`, and reads each check's outcome from it.
+fn conform(mcpwire: &Path, target: &[&str], name: &Path) -> Result<Vec<(String, ScenarioResult)>> {
+    let json = name.with_extension("json");
+    let log = name.with_extension("log");
+    let mut command = Command::new(mcpwire);
+    command
+        .args(["conform", "server", "--suite", "generic", "--json"])
+        .args(target)
+        .stdin(Stdio::null())
+        .stdout(File::create(&json).context("creating the report file")?)
+        .stderr(File::create(&log).context("creating the log")?);
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("starting {}", mcpwire.display()))?;
+    if wait_at_most(&mut child, MCPWIRE_LEG_LIMIT)?.is_none() {
+        bail!(
+            "mcpwire conform did not finish within {} s",
+            MCPWIRE_LEG_LIMIT.as_secs()
+        );
+    }
+    let text = fs::read_to_string(&json).with_context(|| format!("reading {}", json.display()))?;
+    let report: Value = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "mcpwire conform wrote no JSON report (see {})",
+            log.display()
+        )
+    })?;
+    let Some(checks) = report["results"].as_array() else {
+        bail!("the report {} has no results", json.display());
+    };
+    Ok(checks
+        .iter()
+        .map(|check| {
+            let id = check["id"].as_str().unwrap_or("?").to_owned();
+            let detail = check["detail"].as_str().unwrap_or_default().to_owned();
+            let result = match check["verdict"].as_str() {
+                Some("pass") => ScenarioResult::Passed,
+                Some("skip") => ScenarioResult::Skipped(detail),
+                Some(verdict) => ScenarioResult::Failed(format!("{verdict}: {detail}")),
+                None => ScenarioResult::Failed("no verdict".to_owned()),
+            };
+            (id, result)
+        })
+        .collect())
+}
 
 /// How long one `mcpwire conform` run may take.
 const CONFORM_LIMIT: Duration = Duration::from_secs(300);
@@ -46,7 +204,8 @@ struct Peer {
 /// The peers: our fixture server and the pinned third-party servers.
 fn peers(root: &Path, target: &Path, binaries: &Binaries) -> Vec<Peer> {
     let interop = root.join("interop");
-    let everything = interop.join("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    let everything =
+        interop.join("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
     let ts2 = interop.join("ts2_server.mjs");
     let py2 = interop.join("py2_server.py");
     let venv2 = target.join("interop/venv2/bin/python");
@@ -99,7 +258,7 @@ type Row = (String, ScenarioResult, Option<String>);
 
 /// Runs both suites against every installed peer; writes the table; the number of
 /// disagreements.
-pub(crate) fn run(
+fn compare_suites(
     root: &Path,
     toolchain: &Toolchain,
     suite: &Suite,
@@ -153,7 +312,11 @@ pub(crate) fn run(
                 .iter()
                 .find(|(name, _, _)| name == scenario)
                 .map(|(_, official, ours)| {
-                    let mark = if agree(official, ours.as_deref()) { "" } else { " ≠" };
+                    let mark = if agree(official, ours.as_deref()) {
+                        ""
+                    } else {
+                        " ≠"
+                    };
                     format!(
                         "{} / {}{mark}",
                         label(official),
@@ -186,12 +349,12 @@ fn label(result: &ScenarioResult) -> &'static str {
 
 /// Whether our verdict (`pass`, `fail`, `warning`, `skip`) matches the official one.
 fn agree(official: &ScenarioResult, ours: Option<&str>) -> bool {
-    match (official, ours) {
-        (ScenarioResult::Passed, Some("pass")) => true,
-        (ScenarioResult::Failed(_), Some("fail" | "warning")) => true,
-        (ScenarioResult::Skipped(_), Some("skip") | None) => true,
-        _ => false,
-    }
+    matches!(
+        (official, ours),
+        (ScenarioResult::Passed, Some("pass"))
+            | (ScenarioResult::Failed(_), Some("fail" | "warning"))
+            | (ScenarioResult::Skipped(_), Some("skip") | None)
+    )
 }
 
 /// Starts `peer`, runs both suites against it, stops it.
@@ -249,7 +412,7 @@ fn conform_fixtures(mcpwire: &Path, port: u16, name: &Path) -> Result<Vec<(Strin
         .spawn()
         .context("starting mcpwire conform")?;
     if wait_at_most(&mut child, CONFORM_LIMIT)?.is_none() {
-        anyhow::bail!("mcpwire conform did not finish within {CONFORM_LIMIT:?}");
+        bail!("mcpwire conform did not finish within {CONFORM_LIMIT:?}");
     }
     let report: Value = serde_json::from_str(&fs::read_to_string(&json)?)
         .with_context(|| format!("reading {}", json.display()))?;
