@@ -448,19 +448,31 @@ async fn invalid_params(ctx: &mut Ctx) -> Checked {
         })
     };
     let (method, params) = if ctx.declares("tools") {
-        let name = first_name(ctx.list("tools/list", "tools").await)
-            .unwrap_or_else(|| "mcpwire-conformance-absent".to_owned());
-        ("tools/call", json!({"name": name, "arguments": "not an object"}))
+        // Only a tool the suite may call is named (safe mode): a server that did not check
+        // the arguments would run it.
+        let tools = ctx.list("tools/list", "tools").await.unwrap_or_default();
+        let callable: Vec<Value> = tools
+            .into_iter()
+            .filter(|tool| ctx.may_call(tool))
+            .collect();
+        let name =
+            first_name(Ok(callable)).unwrap_or_else(|| "mcpwire-conformance-absent".to_owned());
+        (
+            "tools/call",
+            json!({"name": name, "arguments": "not an object"}),
+        )
     } else if ctx.declares("prompts") {
         let name = first_name(ctx.list("prompts/list", "prompts").await)
             .unwrap_or_else(|| "mcpwire-conformance-absent".to_owned());
-        ("prompts/get", json!({"name": name, "arguments": ["not", "an", "object"]}))
+        (
+            "prompts/get",
+            json!({"name": name, "arguments": ["not", "an", "object"]}),
+        )
     } else if ctx.declares("resources") && ctx.era() == Era::Legacy {
         ("resources/read", json!({"uri": {"not": "a string"}}))
     } else {
         return Ok(Outcome::Skip(
-            "the server declares no tools or prompts (nor resources, in the legacy era)"
-                .to_owned(),
+            "the server declares no tools or prompts (nor resources, in the legacy era)".to_owned(),
         ));
     };
     let exchange = ctx.request(method, Some(params.clone())).await?;

@@ -29,7 +29,10 @@ pub(crate) fn all() -> Vec<Check> {
 /// The result of `exchange`, or a violation saying what came instead.
 pub(crate) fn expect_result<'a>(exchange: &'a Exchange, what: &str) -> Result<&'a Value, Outcome> {
     exchange.result().ok_or_else(|| {
-        Outcome::Violated(format!("{what}: expected a result, saw {}", exchange.seen()))
+        Outcome::Violated(format!(
+            "{what}: expected a result, saw {}",
+            exchange.seen()
+        ))
     })
 }
 
