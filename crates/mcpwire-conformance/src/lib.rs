@@ -24,6 +24,7 @@
 //!
 //! The `mcpwire conform` command of `mcpwire-cli` runs it from the command line.
 
+pub mod answering;
 pub mod check;
 mod checks;
 pub mod context;

@@ -1,6 +1,7 @@
 //! The checks, one module per area, and the small judgements they share.
 
 mod features;
+mod fixtures;
 mod http;
 mod jsonrpc;
 pub(crate) mod lifecycle;
@@ -23,6 +24,7 @@ pub(crate) fn all() -> Vec<Check> {
     checks.extend(utilities::checks());
     checks.extend(features::checks());
     checks.extend(modern::checks());
+    checks.extend(fixtures::checks());
     checks
 }
 

@@ -212,14 +212,18 @@ impl HttpWire {
     }
 
     /// Sends `request` to the endpoint, or to `path` on the same origin when given, and
-    /// reads the answer until `until` or `limit`.
-    pub async fn send_to(
+    /// returns the answer's head and its body unread, for a caller that reads the body as it
+    /// arrives (and answers what the server asks on the way).
+    ///
+    /// # Errors
+    ///
+    /// When the request cannot be built or sent, or no answer's head comes by `deadline`.
+    pub async fn open_to(
         &self,
         path: Option<&str>,
         request: HttpRequest,
-        until: Until,
-        limit: Duration,
-    ) -> Result<HttpReply, String> {
+        deadline: tokio::time::Instant,
+    ) -> Result<http::Response<hyper::body::Incoming>, String> {
         let uri = match path {
             None => self.url.clone(),
             Some(path) => {
@@ -238,11 +242,24 @@ impl HttpWire {
         let http_request = builder
             .body(Full::new(request.body.unwrap_or_default()))
             .map_err(|error| format!("could not build the request: {error}"))?;
-        let deadline = tokio::time::Instant::now() + limit;
-        let response = tokio::time::timeout_at(deadline, self.client.request(http_request))
+        let limit = deadline.saturating_duration_since(tokio::time::Instant::now());
+        tokio::time::timeout_at(deadline, self.client.request(http_request))
             .await
             .map_err(|_| format!("no answer within {} ms", limit.as_millis()))?
-            .map_err(|error| format!("the request failed: {}", chain(&error)))?;
+            .map_err(|error| format!("the request failed: {}", chain(&error)))
+    }
+
+    /// Sends `request` to the endpoint, or to `path` on the same origin when given, and
+    /// reads the answer until `until` or `limit`.
+    pub async fn send_to(
+        &self,
+        path: Option<&str>,
+        request: HttpRequest,
+        until: Until,
+        limit: Duration,
+    ) -> Result<HttpReply, String> {
+        let deadline = tokio::time::Instant::now() + limit;
+        let response = self.open_to(path, request, deadline).await?;
         let (parts, mut body) = response.into_parts();
         let mut reply = HttpReply {
             status: parts.status,
