@@ -307,7 +307,9 @@ async fn json_schema_preservation_echoes_the_schema_unchanged() {
         .expect("json-schema-2020-12-preservation");
     assert_eq!(
         *echoed.lock().expect("echoed"),
-        [json!({"schema": Value::Object(mcpwire_conformance_fixtures::fixtures::json_schema_2020_12())})]
+        [
+            json!({"schema": Value::Object(mcpwire_conformance_fixtures::fixtures::json_schema_2020_12())})
+        ]
     );
     assert!(focal.lock().expect("focal").is_empty());
 }

@@ -22,8 +22,8 @@
 //!    `completion-complete` completes a fixture prompt, so it is not one) run one by one
 //!    against the reference server itself, `mcpwire serve --http 127.0.0.1:<free port>`; each
 //!    must pass.
-//! 6. The mcpwire leg (once, not per suite): `mcpwire conform server --suite generic --json`
-//!    against `conformance-server --http` and against `mcpwire serve --stdio`; each check is
+//! 6. The mcpwire leg (once, not per suite): `mcpwire conform server --json`, every check
+//!    against `conformance-server --http` and the generic ones against `mcpwire serve --stdio`; each check is
 //!    an outcome (`mcpwire http <id>`, `mcpwire stdio <id>`), a warning counts as a failure,
 //!    and `conformance/expected-failures.json` may list expected failures under the suite
 //!    name `mcpwire`. The time the HTTP run took is printed beside the time the official

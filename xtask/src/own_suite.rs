@@ -92,8 +92,9 @@ pub(crate) fn run(
 /// How long one `mcpwire conform` run may take.
 const MCPWIRE_LEG_LIMIT: Duration = Duration::from_secs(300);
 
-/// Runs `mcpwire conform server --suite generic` against the fixture server over HTTP and
-/// against `mcpwire serve --stdio`; every check's outcome, and how long the HTTP run took.
+/// Runs `mcpwire conform server --suite all` against the fixture server over HTTP and
+/// `--suite generic` against `mcpwire serve --stdio`; every check's outcome, and how long the
+/// HTTP run took.
 fn mcpwire_leg(
     binaries: &Binaries,
     results: &Path,
@@ -111,7 +112,11 @@ fn mcpwire_leg(
         Ok(()) => {
             let url = format!("http://localhost:{port}/mcp");
             let started = Instant::now();
-            let report = conform(&binaries.reference, &[&url], &results.join("http"));
+            let report = conform(
+                &binaries.reference,
+                &["--suite", "all", &url],
+                &results.join("http"),
+            );
             let took = started.elapsed();
             report.map(|outcomes| (outcomes, took))
         }
@@ -125,7 +130,7 @@ fn mcpwire_leg(
     let reference = binaries.reference.to_string_lossy().into_owned();
     let stdio = conform(
         &binaries.reference,
-        &["--", &reference, "serve", "--stdio"],
+        &["--suite", "generic", "--", &reference, "serve", "--stdio"],
         &results.join("stdio"),
     )?;
     outcomes.extend(
@@ -141,14 +146,14 @@ fn mcpwire_leg(
     Ok((outcomes, took))
 }
 
-/// Runs `mcpwire conform server --suite generic --json <target>`, writing its report to
+/// Runs `mcpwire conform server --json <options and target>`, writing its report to
 /// `<name>.json`, and reads each check's outcome from it.
 fn conform(mcpwire: &Path, target: &[&str], name: &Path) -> Result<Vec<(String, ScenarioResult)>> {
     let json = name.with_extension("json");
     let log = name.with_extension("log");
     let mut command = Command::new(mcpwire);
     command
-        .args(["conform", "server", "--suite", "generic", "--json"])
+        .args(["conform", "server", "--json"])
         .args(target)
         .stdin(Stdio::null())
         .stdout(File::create(&json).context("creating the report file")?)
