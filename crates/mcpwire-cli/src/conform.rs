@@ -58,8 +58,9 @@ pub struct ServerArgs {
     #[arg(long = "env", value_name = "KEY=VALUE", requires = "command")]
     env: Vec<String>,
 
-    /// Which checks: generic (any server), fixtures (the official suite's scenarios) or all.
-    #[arg(long, value_enum, default_value = "all")]
+    /// Which checks: generic (any server), fixtures (the official suite's scenarios, for a
+    /// server with its fixture tools, which they call) or all.
+    #[arg(long, value_enum, default_value = "generic")]
     suite: SuiteArg,
 
     /// Only the checks whose id matches: an id, an area ending in `/` (`http/`), or a

@@ -43,12 +43,13 @@ pub use target::{StdioCommand, Target, Transport};
 /// Which checks a run makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Suite {
-    /// The checks that need nothing from the server but MCP.
+    /// The checks that need nothing from the server but MCP: the default.
+    #[default]
     Generic,
-    /// The official suite's scenarios, for servers that implement its fixture tools.
+    /// The official suite's scenarios, for servers that implement its fixture tools (they
+    /// call those tools).
     Fixtures,
     /// Both.
-    #[default]
     All,
 }
 
@@ -77,7 +78,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Options {
         Options {
-            suite: Suite::All,
+            suite: Suite::Generic,
             only: Vec::new(),
             revision: None,
             call_tools: false,
