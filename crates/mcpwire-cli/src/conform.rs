@@ -1,4 +1,5 @@
-//! `mcpwire conform`: runs the mcpwire conformance suite against a server and reports.
+//! `mcpwire conform`: runs the mcpwire conformance suite against a server or a client and
+//! reports.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
@@ -7,7 +8,8 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use mcpwire_conformance::{
-    Baseline, Options, Progress, Report, StdioCommand, Suite, Target, Verdict, run_with_progress,
+    Baseline, ClientOptions, Options, Progress, Report, StdioCommand, Suite, Target, Verdict,
+    client_scenarios, run_client, run_with_progress,
 };
 
 /// What `mcpwire conform` tests.
@@ -16,6 +18,10 @@ pub enum Conform {
     /// Tests an MCP server: a Streamable HTTP URL, or a command after `--` that speaks stdio.
     #[command(after_help = SERVER_EXAMPLES)]
     Server(ServerArgs),
+    /// Tests an MCP client: the suite plays the server of each client scenario and runs the
+    /// command after `--` with the server's URL as its last argument.
+    #[command(after_help = CLIENT_EXAMPLES)]
+    Client(ClientArgs),
     /// Lists the checks of the suite with the requirement each one tests.
     List,
 }
@@ -26,6 +32,22 @@ Examples:
   mcpwire conform server -- npx -y @modelcontextprotocol/server-everything
   mcpwire conform server --scenario 'http/*' --junit report.xml http://127.0.0.1:3000/mcp
   mcpwire conform server --revision 2025-06-18 --json -- python -m my_server
+
+Exit status: 0 when every check passed or warned (or failed as the baseline expects),
+1 when a check failed or a baseline entry is stale, 2 when the run could not start.";
+
+const CLIENT_EXAMPLES: &str = "\
+Examples:
+  mcpwire conform client -- ./target/debug/conformance-client
+  mcpwire conform client --scenario sse-retry -- node dist/client.mjs
+  mcpwire conform client --scenario 'elicitation-*' --junit client.xml -- python3 client.py
+
+The client is run as the official suite runs it: directly (never through a shell), with the
+mock server's URL appended as its last argument, and MCP_CONFORMANCE_SCENARIO and
+MCP_CONFORMANCE_PROTOCOL_VERSION (and MCP_CONFORMANCE_CONTEXT when the scenario carries data)
+in its environment. It must exit 0 when the scenario is done.
+
+Scenarios: initialize, tools_call, elicitation-sep1034-client-defaults, sse-retry.
 
 Exit status: 0 when every check passed or warned (or failed as the baseline expects),
 1 when a check failed or a baseline entry is stale, 2 when the run could not start.";
@@ -100,6 +122,48 @@ pub struct ServerArgs {
     timeout: u64,
 }
 
+/// `mcpwire conform client`.
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// The command that starts the client, after `--`. The mock server's URL is appended as
+    /// its last argument.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    command: Vec<String>,
+
+    /// An environment variable for the client, KEY=VALUE (repeatable).
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    env: Vec<String>,
+
+    /// Only the scenarios whose name matches: a name or a pattern with `*` (repeatable).
+    #[arg(long = "scenario", value_name = "NAME")]
+    scenarios: Vec<String>,
+
+    /// The protocol version given to the client in MCP_CONFORMANCE_PROTOCOL_VERSION.
+    #[arg(long, value_name = "REVISION", default_value = "2025-11-25")]
+    protocol_version: String,
+
+    /// A JSON file of expected failures: check id to reason. A listed check that does not
+    /// fail makes the run fail, so the file never hides a fixed defect.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+
+    /// Print the report as JSON on stdout instead of text.
+    #[arg(long)]
+    json: bool,
+
+    /// Also write the report as JUnit XML to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+
+    /// List every check in the text report, passes and skips included.
+    #[arg(long, short)]
+    verbose: bool,
+
+    /// How long the client may run in one scenario before it is killed, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    timeout: u64,
+}
+
 /// Runs `mcpwire conform`; the exit code a CI job can use.
 ///
 /// # Errors
@@ -124,7 +188,81 @@ pub async fn run(conform: Conform) -> anyhow::Result<u8> {
             Ok(0)
         }
         Conform::Server(args) => run_server(args).await,
+        Conform::Client(args) => run_client_mode(args).await,
     }
+}
+
+/// Reads the baseline at `path`, if one is given.
+fn read_baseline(path: Option<&PathBuf>) -> anyhow::Result<Option<Baseline>> {
+    match path {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the baseline {}", path.display()))?;
+            Ok(Some(Baseline::parse(&text).map_err(anyhow::Error::msg)?))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Parses `KEY=VALUE` pairs.
+fn parse_env(pairs: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    pairs
+        .iter()
+        .map(|pair| match pair.split_once('=') {
+            Some((key, value)) => Ok((key.to_owned(), value.to_owned())),
+            None => bail!("--env `{pair}` is not KEY=VALUE"),
+        })
+        .collect()
+}
+
+/// Prints `report` as asked and writes its JUnit file; the exit code.
+fn publish(
+    report: &Report,
+    json: bool,
+    verbose: bool,
+    junit: Option<&PathBuf>,
+) -> anyhow::Result<u8> {
+    if json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.render_text(verbose));
+    }
+    if let Some(path) = junit {
+        std::fs::write(path, report.to_junit())
+            .with_context(|| format!("writing the JUnit report {}", path.display()))?;
+    }
+    Ok(exit_code(report))
+}
+
+async fn run_client_mode(args: ClientArgs) -> anyhow::Result<u8> {
+    let Some((program, rest)) = args.command.split_first() else {
+        bail!("give the client's command after `--`");
+    };
+    let known = client_scenarios();
+    for pattern in &args.scenarios {
+        if !pattern.contains('*') && !known.contains(&pattern.as_str()) {
+            bail!(
+                "`{pattern}` is not a client scenario; the scenarios are {}",
+                known.join(", ")
+            );
+        }
+    }
+    let command = StdioCommand {
+        program: program.clone(),
+        args: rest.to_vec(),
+        env: parse_env(&args.env)?,
+    };
+    let options = ClientOptions {
+        scenarios: args.scenarios.clone(),
+        time_limit: Duration::from_secs(args.timeout.max(1)),
+        protocol_version: args.protocol_version.clone(),
+        baseline: read_baseline(args.baseline.as_ref())?,
+    };
+    if std::io::stderr().is_terminal() {
+        eprintln!("running the client scenarios one after the other…");
+    }
+    let report = run_client(&command, &options).await;
+    publish(&report, args.json, args.verbose, args.junit.as_ref())
 }
 
 async fn run_server(args: ServerArgs) -> anyhow::Result<u8> {
@@ -137,30 +275,14 @@ async fn run_server(args: ServerArgs) -> anyhow::Result<u8> {
             }
             Target::http(url.clone())
         }
-        (None, Some((program, rest))) => {
-            let mut env = Vec::new();
-            for pair in &args.env {
-                let Some((key, value)) = pair.split_once('=') else {
-                    bail!("--env `{pair}` is not KEY=VALUE");
-                };
-                env.push((key.to_owned(), value.to_owned()));
-            }
-            Target::Stdio(StdioCommand {
-                program: program.clone(),
-                args: rest.to_vec(),
-                env,
-            })
-        }
+        (None, Some((program, rest))) => Target::Stdio(StdioCommand {
+            program: program.clone(),
+            args: rest.to_vec(),
+            env: parse_env(&args.env)?,
+        }),
         (None, None) => bail!("give the server's URL, or its command after `--`"),
     };
-    let baseline = match &args.baseline {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading the baseline {}", path.display()))?;
-            Some(Baseline::parse(&text).map_err(anyhow::Error::msg)?)
-        }
-        None => None,
-    };
+    let baseline = read_baseline(args.baseline.as_ref())?;
     let options = Options {
         suite: match args.suite {
             SuiteArg::Generic => Suite::Generic,
@@ -189,16 +311,7 @@ async fn run_server(args: ServerArgs) -> anyhow::Result<u8> {
             report.target
         );
     }
-    if args.json {
-        println!("{}", report.to_json());
-    } else {
-        print!("{}", report.render_text(args.verbose));
-    }
-    if let Some(path) = &args.junit {
-        std::fs::write(path, report.to_junit())
-            .with_context(|| format!("writing the JUnit report {}", path.display()))?;
-    }
-    Ok(exit_code(&report))
+    publish(&report, args.json, args.verbose, args.junit.as_ref())
 }
 
 /// 0 when the report is good for CI, 1 otherwise.

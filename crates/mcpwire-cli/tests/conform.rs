@@ -154,3 +154,69 @@ async fn the_list_names_every_check_with_its_requirement() {
     assert!(list.contains("lifecycle/unsupported-version"), "{list}");
     assert!(list.contains("Must 2025-11-25 basic/lifecycle"), "{list}");
 }
+
+/// The Python client of the conformance suite's own tests, with `flaw`.
+const PYTHON_CLIENT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../mcpwire-conformance/tests/flaws/http_client.py"
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_mode_passes_a_sound_client_and_fails_a_flawed_one() {
+    let output = conform(&[
+        "client",
+        "--scenario",
+        "initialize",
+        "--json",
+        "--",
+        "python3",
+        PYTHON_CLIENT,
+        "sound",
+    ])
+    .await;
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
+    assert_eq!(report["summary"]["failed"], 0, "{report:#}");
+    assert!(
+        report["results"]
+            .as_array()
+            .is_some_and(|results| results.iter().any(|result| result["id"]
+                == "client/initialize/mcp-client-initialization"
+                && result["verdict"] == "pass")),
+        "{report:#}"
+    );
+
+    let output = conform(&[
+        "client",
+        "--scenario",
+        "initialize",
+        "--",
+        "python3",
+        PYTHON_CLIENT,
+        "no-initialized",
+    ])
+    .await;
+    let report = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("FAIL client/initialize/initialized-notification"),
+        "{report}"
+    );
+    assert!(report.contains("MUST [#17]"), "{report}");
+}
+
+#[tokio::test]
+async fn client_mode_refuses_an_unknown_scenario() {
+    let output = conform(&["client", "--scenario", "nonsense", "--", "true"]).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("is not a client scenario"),
+        "{}",
+        text(&output.stderr)
+    );
+}

@@ -39,11 +39,13 @@ pub enum Area {
     Authorization,
     /// The official suite's scenarios, for servers with its fixtures.
     Fixtures,
+    /// Client mode: what a client sends to the suite's mock servers.
+    Client,
 }
 
 impl Area {
     /// Every area, in report order.
-    pub const ALL: [Area; 13] = [
+    pub const ALL: [Area; 14] = [
         Area::Lifecycle,
         Area::JsonRpc,
         Area::Stdio,
@@ -57,6 +59,7 @@ impl Area {
         Area::Modern,
         Area::Authorization,
         Area::Fixtures,
+        Area::Client,
     ];
 
     /// The area's name, as in check ids.
@@ -75,6 +78,7 @@ impl Area {
             Area::Modern => "modern",
             Area::Authorization => "authorization",
             Area::Fixtures => "fixtures",
+            Area::Client => "client",
         }
     }
 }

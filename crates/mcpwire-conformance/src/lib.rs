@@ -1,4 +1,4 @@
-//! A conformance suite for MCP servers, whatever language they are written in.
+//! A conformance suite for MCP servers and clients, whatever language they are written in.
 //!
 //! Point it at a server, a Streamable HTTP URL or a command that speaks stdio, and it checks
 //! the requirements of the specification that can be seen on the wire: version negotiation
@@ -22,11 +22,16 @@
 //! tool is annotated read-only or [`Options::call_tools`] allows it, each exchange and each
 //! check is bounded in time, and each check sends a bounded number of requests.
 //!
+//! It tests clients too: [`run_client`] plays the server for each client scenario of the
+//! official suite, starts the client command the way that suite does, and checks what the
+//! client sent.
+//!
 //! The `mcpwire conform` command of `mcpwire-cli` runs it from the command line.
 
 pub mod answering;
 pub mod check;
 mod checks;
+mod client;
 pub mod context;
 pub mod report;
 pub mod session;
@@ -36,6 +41,7 @@ pub mod wire;
 use std::time::{Duration, Instant};
 
 pub use check::{Area, Check, Checked, EraNeed, Level, Outcome, Requirement};
+pub use client::{ClientOptions, client_scenarios, run_client};
 pub use context::{Ctx, Era, Profile};
 pub use report::{Baseline, CheckResult, Report, Summary, Verdict};
 pub use target::{StdioCommand, Target, Transport};

@@ -137,6 +137,10 @@ impl Report {
             let version = info.get("version").and_then(|v| v.as_str()).unwrap_or("?");
             let _ = writeln!(text, "server: {name} {version}");
         }
+        let tests_a_server = self
+            .results
+            .iter()
+            .any(|result| result.area != Area::Client);
         let eras: Vec<String> = self
             .profile
             .eras()
@@ -149,15 +153,17 @@ impl Report {
                 Era::Modern => "modern (2026-07-28)".to_owned(),
             })
             .collect();
-        let _ = writeln!(
-            text,
-            "eras: {}",
-            if eras.is_empty() {
-                "none".to_owned()
-            } else {
-                eras.join(", ")
-            }
-        );
+        if tests_a_server {
+            let _ = writeln!(
+                text,
+                "eras: {}",
+                if eras.is_empty() {
+                    "none".to_owned()
+                } else {
+                    eras.join(", ")
+                }
+            );
+        }
         let mut by_area: BTreeMap<Area, Vec<&CheckResult>> = BTreeMap::new();
         for result in &self.results {
             by_area.entry(result.area).or_default().push(result);

@@ -1,0 +1,198 @@
+//! Client mode: the suite plays the server and checks what an MCP client sends.
+//!
+//! For each scenario the suite starts a mock Streamable HTTP server on loopback and runs the
+//! client command exactly as the official suite does: the mock's URL as the last argument,
+//! `MCP_CONFORMANCE_SCENARIO` (and `MCP_CONFORMANCE_CONTEXT` when the scenario carries data,
+//! and `MCP_CONFORMANCE_PROTOCOL_VERSION`) in the environment, the program run directly,
+//! never through a shell, and killed at the time limit. When the client is gone, the checks
+//! read the requests the mock recorded. So a client that runs under the official suite runs
+//! under this one.
+//!
+//! ```no_run
+//! # async fn example() {
+//! use mcpwire_conformance::{ClientOptions, StdioCommand, run_client};
+//!
+//! let command = StdioCommand {
+//!     program: "./conformance-client".to_owned(),
+//!     args: Vec::new(),
+//!     env: Vec::new(),
+//! };
+//! let report = run_client(&command, &ClientOptions::default()).await;
+//! print!("{}", report.render_text(false));
+//! # }
+//! ```
+
+mod generic;
+mod mock;
+mod process;
+mod scenarios;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::check::{Area, Level, Outcome, Requirement};
+use crate::context::Profile;
+use crate::report::{Baseline, CheckResult, Report, Verdict};
+use crate::target::StdioCommand;
+
+use mock::{MockServer, lock};
+use scenarios::{Kind, ScenarioMock};
+
+/// How a client run goes.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Only the scenarios whose name matches one of these: a name or a pattern with `*`.
+    /// Empty: every scenario.
+    pub scenarios: Vec<String>,
+    /// How long the client may run in one scenario before it is killed.
+    pub time_limit: Duration,
+    /// The protocol version given in `MCP_CONFORMANCE_PROTOCOL_VERSION`.
+    pub protocol_version: String,
+    /// The expected failures.
+    pub baseline: Option<Baseline>,
+}
+
+impl Default for ClientOptions {
+    fn default() -> ClientOptions {
+        ClientOptions {
+            scenarios: Vec::new(),
+            time_limit: Duration::from_secs(30),
+            protocol_version: "2025-11-25".to_owned(),
+            baseline: None,
+        }
+    }
+}
+
+/// The names of the client scenarios, in run order.
+pub fn client_scenarios() -> Vec<&'static str> {
+    Kind::ALL.iter().map(|kind| kind.name()).collect()
+}
+
+/// One check of client mode, before it is given its scenario.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientCheck {
+    /// Its name within the scenario (the official suite's id for its own checks).
+    pub(crate) name: &'static str,
+    /// What it checks.
+    pub(crate) title: &'static str,
+    /// The requirement.
+    pub(crate) requirement: Requirement,
+    /// Whether the official suite makes this check too.
+    pub(crate) official: bool,
+}
+
+/// A check and what it found.
+pub(crate) type Evaluated = (ClientCheck, Outcome);
+
+/// Runs every selected client scenario against the client `command`, one after the other.
+pub async fn run_client(command: &StdioCommand, options: &ClientOptions) -> Report {
+    let started = Instant::now();
+    let mut results = Vec::new();
+    for kind in Kind::ALL {
+        if !chosen(&options.scenarios, kind.name()) {
+            continue;
+        }
+        results.extend(run_scenario(kind, command, options).await);
+    }
+    let mut target = command.program.clone();
+    for argument in &command.args {
+        target.push(' ');
+        target.push_str(argument);
+    }
+    let mut report = Report {
+        target: format!("client {target}"),
+        suite_version: env!("CARGO_PKG_VERSION"),
+        profile: Profile::default(),
+        results,
+        stale_baseline: Vec::new(),
+        millis: millis(started),
+    };
+    if let Some(baseline) = &options.baseline {
+        baseline.apply(&mut report);
+    }
+    report
+}
+
+/// Whether scenario `name` is chosen by `patterns`.
+fn chosen(patterns: &[String], name: &str) -> bool {
+    patterns.is_empty()
+        || patterns
+            .iter()
+            .any(|pattern| crate::glob(pattern.as_bytes(), name.as_bytes()))
+}
+
+/// Runs one scenario: its mock, the client, then the checks.
+async fn run_scenario(
+    kind: Kind,
+    command: &StdioCommand,
+    options: &ClientOptions,
+) -> Vec<CheckResult> {
+    let started = Instant::now();
+    let mock = Arc::new(ScenarioMock::new(kind));
+    let server = match MockServer::start(Arc::clone(&mock) as Arc<dyn mock::Behaviour>).await {
+        Ok(server) => server,
+        Err(error) => {
+            return vec![result(
+                kind,
+                generic::EXIT,
+                Outcome::Violated(error),
+                started,
+            )];
+        }
+    };
+    let url = format!("http://localhost:{}{}", server.port(), kind.path());
+    let mut env = vec![
+        (
+            "MCP_CONFORMANCE_SCENARIO".to_owned(),
+            kind.name().to_owned(),
+        ),
+        (
+            "MCP_CONFORMANCE_PROTOCOL_VERSION".to_owned(),
+            options.protocol_version.clone(),
+        ),
+    ];
+    if let Some(mut context) = kind.context() {
+        context["name"] = serde_json::Value::from(kind.name());
+        env.push(("MCP_CONFORMANCE_CONTEXT".to_owned(), context.to_string()));
+    }
+    let run = process::run(command, &url, &env, options.time_limit).await;
+    let log = server.shared().log();
+    server.stop();
+    let state = lock(mock.state());
+    let mut evaluated = scenarios::evaluate(kind, &log, &state);
+    evaluated.extend(generic::evaluate(&log, &state, &run, options.time_limit));
+    evaluated
+        .into_iter()
+        .map(|(check, outcome)| result(kind, check, outcome, started))
+        .collect()
+}
+
+/// The result of `check` in scenario `kind`.
+fn result(kind: Kind, check: ClientCheck, outcome: Outcome, started: Instant) -> CheckResult {
+    let (verdict, detail) = match outcome {
+        Outcome::Pass(seen) => (Verdict::Pass, seen),
+        Outcome::Violated(seen) => match check.requirement.level {
+            Level::Must => (Verdict::Fail, seen),
+            Level::Should => (Verdict::Warning, seen),
+        },
+        Outcome::Warn(seen) => (Verdict::Warning, seen),
+        Outcome::Skip(why) => (Verdict::Skip, why),
+    };
+    CheckResult {
+        id: format!("client/{}/{}", kind.name(), check.name),
+        area: Area::Client,
+        title: check.title,
+        requirement: check.requirement,
+        era: None,
+        official: check.official,
+        verdict,
+        detail,
+        expected: false,
+        millis: millis(started),
+    }
+}
+
+/// Milliseconds since `started`.
+fn millis(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
