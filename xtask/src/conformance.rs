@@ -23,7 +23,8 @@
 //!    against the reference server itself, `mcpwire serve --http 127.0.0.1:<free port>`; each
 //!    must pass.
 //! 6. The mcpwire leg (once, not per suite): `mcpwire conform server --json`, every check
-//!    against `conformance-server --http` and the generic ones against `mcpwire serve --stdio`; each check is
+//!    against `conformance-server --http` and the generic ones against `mcpwire serve --stdio`,
+//!    and `mcpwire conform client -- conformance-client`; each check is
 //!    an outcome (`mcpwire http <id>`, `mcpwire stdio <id>`), a warning counts as a failure,
 //!    and `conformance/expected-failures.json` may list expected failures under the suite
 //!    name `mcpwire`. The time the HTTP run took is printed beside the time the official
@@ -409,7 +410,8 @@ fn check_node(node: &Path) -> Result<()> {
 pub(crate) struct Binaries {
     /// `conformance-server`.
     pub(crate) server: PathBuf,
-    client: PathBuf,
+    /// `conformance-client`.
+    pub(crate) client: PathBuf,
     /// `mcpwire`, the command whose `serve` the reference leg runs.
     pub(crate) reference: PathBuf,
 }

@@ -114,7 +114,7 @@ fn mcpwire_leg(
             let started = Instant::now();
             let report = conform(
                 &binaries.reference,
-                &["--suite", "all", &url],
+                &["server", "--suite", "all", &url],
                 &results.join("http"),
             );
             let took = started.elapsed();
@@ -130,7 +130,9 @@ fn mcpwire_leg(
     let reference = binaries.reference.to_string_lossy().into_owned();
     let stdio = conform(
         &binaries.reference,
-        &["--suite", "generic", "--", &reference, "serve", "--stdio"],
+        &[
+            "server", "--suite", "generic", "--", &reference, "serve", "--stdio",
+        ],
         &results.join("stdio"),
     )?;
     outcomes.extend(
@@ -138,23 +140,40 @@ fn mcpwire_leg(
             .into_iter()
             .map(|(label, result)| (format!("stdio {label}"), result)),
     );
+    let client = binaries.client.to_string_lossy().into_owned();
+    let client_checks = conform(
+        &binaries.reference,
+        &["client", "--", &client],
+        &results.join("client"),
+    )?;
+    outcomes.extend(
+        client_checks
+            .into_iter()
+            .map(|(label, result)| (format!("client {label}"), result)),
+    );
     println!(
-        "conformance: mcpwire leg, {} checks over HTTP and stdio (reports in {})",
+        "conformance: mcpwire leg, {} checks of the fixture server over HTTP, the reference server over stdio and the fixture client (reports in {})",
         outcomes.len(),
         results.display()
     );
     Ok((outcomes, took))
 }
 
-/// Runs `mcpwire conform server --json <options and target>`, writing its report to
-/// `<name>.json`, and reads each check's outcome from it.
-fn conform(mcpwire: &Path, target: &[&str], name: &Path) -> Result<Vec<(String, ScenarioResult)>> {
+/// Runs `mcpwire conform <server|client> --json <options and target>` (the mode first in
+/// `arguments`), writing its report to `<name>.json`, and reads each check's outcome from it.
+fn conform(
+    mcpwire: &Path,
+    arguments: &[&str],
+    name: &Path,
+) -> Result<Vec<(String, ScenarioResult)>> {
     let json = name.with_extension("json");
     let log = name.with_extension("log");
     let mut command = Command::new(mcpwire);
     command
-        .args(["conform", "server", "--json"])
-        .args(target)
+        .args(["conform"])
+        .args(arguments.iter().take(1))
+        .arg("--json")
+        .args(arguments.iter().skip(1))
         .stdin(Stdio::null())
         .stdout(File::create(&json).context("creating the report file")?)
         .stderr(File::create(&log).context("creating the log")?);
