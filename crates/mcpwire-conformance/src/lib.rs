@@ -292,6 +292,36 @@ fn glob(pattern: &[u8], text: &[u8]) -> bool {
     }
 }
 
+/// Feeds `data` to the suite's SSE reader (the reader of what a server under test sends) in
+/// one piece and in chunks whose sizes the first byte chooses, for the fuzz target
+/// `conformance_sse`.
+///
+/// # Panics
+///
+/// When the two readings differ.
+#[doc(hidden)]
+pub fn fuzz_sse(data: &[u8]) {
+    let Some((&seed, stream)) = data.split_first() else {
+        return;
+    };
+    let mut whole = wire::sse::SseReader::default();
+    let whole_events = whole.feed(stream);
+    let mut chunked = wire::sse::SseReader::default();
+    let mut chunked_events = Vec::new();
+    let size = usize::from(seed % 7) + 1;
+    for chunk in stream.chunks(size) {
+        chunked_events.extend(chunked.feed(chunk));
+    }
+    assert_eq!(
+        whole_events, chunked_events,
+        "events depend on chunk boundaries"
+    );
+    assert_eq!(
+        whole.malformed, chunked.malformed,
+        "malformed lines depend on chunk boundaries"
+    );
+}
+
 /// The start of `text`, for a report line.
 pub(crate) fn clip(text: &str) -> String {
     const KEPT: usize = 300;

@@ -23,7 +23,7 @@ pub(crate) struct SseReader {
     current: SseEvent,
     /// Whether the event being read has any field at all.
     started: bool,
-    /// Whether the stream began with a byte-order mark, or held a line that was not UTF-8.
+    /// The first problem of framing seen: a line that was not UTF-8.
     pub(crate) malformed: Option<String>,
 }
 
