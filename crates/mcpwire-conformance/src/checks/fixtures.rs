@@ -1,5 +1,6 @@
-//! The official suite's server scenarios (0.1.16, and `server-session-lifecycle` of
-//! 0.2.0-alpha.12), one check each, for servers that implement its fixtures.
+//! The official suite's server scenarios (0.1.16, and `server-session-lifecycle`,
+//! `sep-2164-resource-not-found` and `caching` of 0.2.0-alpha.12), one check each, for
+//! servers that implement its fixtures.
 //!
 //! Each check gives the verdict the official suite gives its scenario: a pass when the
 //! scenario would have at least one success and no failure or warning. Like the official
@@ -55,6 +56,17 @@ fn scenario(
     run: crate::check::RunFn,
 ) -> Check {
     Check::new(id, Area::Fixtures, EraNeed::Legacy, title, requirement, run).official()
+}
+
+/// One check of the area for a scenario of the modern era (2026-07-28), which the official
+/// suite runs with its stateless client.
+fn modern_scenario(
+    id: &'static str,
+    title: &'static str,
+    requirement: Requirement,
+    run: crate::check::RunFn,
+) -> Check {
+    Check::new(id, Area::Fixtures, EraNeed::Modern, title, requirement, run).official()
 }
 
 /// A requirement of the official suite's scenario, at the revision it tests.
@@ -280,6 +292,18 @@ pub(crate) fn checks() -> Vec<Check> {
             run_fn!(server_session_lifecycle),
         )
         .over(Transport::Http),
+        modern_scenario(
+            "fixtures/sep-2164-resource-not-found",
+            "reading an unknown resource gets -32602 with the `uri` in `data` (0.2.0-alpha.12)",
+            official("2026-07-28", "server/resources §Error Handling", "Reading a URI that names no resource MUST NOT return an empty `contents`; it SHOULD get -32602 (Invalid Params) with the requested `uri` in the error's `data`."),
+            run_fn!(resource_not_found),
+        ),
+        modern_scenario(
+            "fixtures/caching",
+            "lists and `resources/read` carry `ttlMs` (an integer ≥ 0) and `cacheScope` (0.2.0-alpha.12)",
+            official("2026-07-28", "server/utilities/caching", "Results of `tools/list`, `prompts/list`, `resources/list`, `resources/templates/list` and `resources/read` include `ttlMs` (an integer >= 0) and `cacheScope` (`public` or `private`)."),
+            run_fn!(caching),
+        ),
     ]
 }
 
@@ -2089,4 +2113,176 @@ async fn server_session_lifecycle(ctx: &mut Ctx) -> Checked {
             "expected 404 on the terminated session, got HTTP {after}"
         ))),
     }
+}
+
+// ----- Modern-era scenarios (0.2.0-alpha.12) -----
+
+/// The URI `sep-2164-resource-not-found` reads, which no fixture server serves.
+const NONEXISTENT_RESOURCE: &str = "test://nonexistent-resource-for-conformance-testing";
+
+/// The lists whose results `caching` inspects, in the official suite's order.
+const CACHED_LISTS: [&str; 4] = [
+    "tools/list",
+    "prompts/list",
+    "resources/list",
+    "resources/templates/list",
+];
+
+/// Sends one modern request as the official suite's stateless client does, on a connection
+/// of its own. Its client throws on a request the server sends on the response stream, so
+/// that is a violation here.
+async fn modern_request(
+    ctx: &Ctx,
+    method: &str,
+    params: Option<Value>,
+) -> Result<Exchange, Outcome> {
+    let mut modern = ctx.fresh_modern().map_err(Outcome::Violated)?;
+    let exchange = modern.request(method, params).await;
+    modern.close().await;
+    let exchange = exchange.map_err(Outcome::Violated)?;
+    if let Some(request) = exchange
+        .others
+        .iter()
+        .find(|message| message.get("method").is_some() && message.get("id").is_some())
+    {
+        return Err(Outcome::Violated(format!(
+            "`{method}`: the server sent a request on the response stream: {}",
+            crate::clip(&request.to_string())
+        )));
+    }
+    Ok(exchange)
+}
+
+/// `sep-2164-resource-not-found`: the official suite fails an empty `contents`, and warns
+/// unless the error is -32602 with `data.uri` the URI read; its third check fails when no
+/// JSON-RPC error came at all.
+async fn resource_not_found(ctx: &mut Ctx) -> Checked {
+    let exchange = modern_request(
+        ctx,
+        "resources/read",
+        Some(json!({"uri": NONEXISTENT_RESOURCE})),
+    )
+    .await?;
+    if let Some(result) = exchange.result() {
+        let contents = result
+            .get("contents")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        return Err(Outcome::Violated(format!(
+            "reading {NONEXISTENT_RESOURCE} returned a result ({contents} contents) instead of an error: {}",
+            crate::clip(&result.to_string())
+        )));
+    }
+    let Some(error) = exchange.error() else {
+        return Err(Outcome::Violated(format!(
+            "reading {NONEXISTENT_RESOURCE}: no JSON-RPC error: {}",
+            exchange.seen()
+        )));
+    };
+    let code = error.get("code").and_then(Value::as_i64);
+    let uri = error.get("data").and_then(|data| data.get("uri"));
+    let mut problems = Vec::new();
+    if code != Some(-32602) {
+        problems.push(format!(
+            "expected error code -32602, got {}",
+            error.get("code").unwrap_or(&Value::Null)
+        ));
+    }
+    if uri.and_then(Value::as_str) != Some(NONEXISTENT_RESOURCE) {
+        problems.push(format!(
+            "`data.uri` is {}, expected \"{NONEXISTENT_RESOURCE}\"",
+            uri.unwrap_or(&Value::Null)
+        ));
+    }
+    if problems.is_empty() {
+        Ok(Outcome::Pass(crate::clip(&error.to_string())))
+    } else {
+        Err(Outcome::Warn(format!(
+            "{} in {}",
+            problems.join("; "),
+            crate::clip(&error.to_string())
+        )))
+    }
+}
+
+/// The caching hints of one result, as `caching` checks them: each of `ttlMs` and
+/// `cacheScope` must be present, a present `ttlMs` an integer ≥ 0 and a present
+/// `cacheScope` `"public"` or `"private"`.
+fn caching_problems(method: &str, result: &Value, problems: &mut Vec<String>) {
+    let ttl = result.get("ttlMs");
+    let scope = result.get("cacheScope");
+    match ttl {
+        None => problems.push(format!("{method} response missing ttlMs")),
+        Some(Value::Number(number)) => {
+            let integer = number.is_i64()
+                || number.is_u64()
+                || number.as_f64().is_some_and(|value| value.fract() == 0.0);
+            let negative = number.as_f64().is_some_and(|value| value < 0.0);
+            if !integer {
+                problems.push(format!("{method}: ttlMs is {number}, expected integer"));
+            } else if negative {
+                problems.push(format!("{method}: ttlMs is {number}, must be >= 0"));
+            }
+        }
+        Some(other) => problems.push(format!(
+            "{method}: ttlMs is {}, expected number",
+            super::kind(other)
+        )),
+    }
+    match scope {
+        None => problems.push(format!("{method} response missing cacheScope")),
+        Some(Value::String(scope)) if scope == "public" || scope == "private" => {}
+        Some(other) => problems.push(format!(
+            "{method}: cacheScope is {other}, expected \"public\" or \"private\""
+        )),
+    }
+}
+
+/// `caching`: every list, and the read of the first listed resource (skipped by the
+/// official suite when there is none), carries valid caching hints.
+async fn caching(ctx: &mut Ctx) -> Checked {
+    let mut problems = Vec::new();
+    let mut seen = Vec::new();
+    let mut first_uri = None;
+    for method in CACHED_LISTS {
+        let exchange = modern_request(ctx, method, None).await?;
+        let result = match result_of(&exchange, &format!("`{method}`")) {
+            Ok(result) => result,
+            Err(Outcome::Violated(problem)) => {
+                problems.push(problem);
+                continue;
+            }
+            Err(other) => return Err(other),
+        };
+        if method == "resources/list" {
+            first_uri = result
+                .get("resources")
+                .and_then(|resources| resources.get(0))
+                .and_then(|resource| resource.get("uri"))
+                .filter(|uri| truthy(Some(uri)))
+                .cloned();
+        }
+        caching_problems(method, &result, &mut problems);
+        seen.push(format!(
+            "{method}: {} {}",
+            result.get("ttlMs").unwrap_or(&Value::Null),
+            result.get("cacheScope").unwrap_or(&Value::Null)
+        ));
+    }
+    if let Some(uri) = first_uri {
+        let exchange = modern_request(ctx, "resources/read", Some(json!({"uri": uri}))).await?;
+        match result_of(&exchange, "`resources/read`") {
+            Ok(result) => {
+                caching_problems("resources/read", &result, &mut problems);
+                seen.push(format!(
+                    "resources/read: {} {}",
+                    result.get("ttlMs").unwrap_or(&Value::Null),
+                    result.get("cacheScope").unwrap_or(&Value::Null)
+                ));
+            }
+            Err(Outcome::Violated(problem)) => problems.push(problem),
+            Err(other) => return Err(other),
+        }
+    }
+    judged(problems, || seen.join(", "))
 }
