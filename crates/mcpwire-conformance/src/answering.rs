@@ -10,10 +10,9 @@ use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use crate::session::{Conn, Exchange, LegacySession, request_body};
+use crate::session::{Conn, Exchange, LegacySession, ReadUntil, read_stdio, request_body};
 use crate::wire::http::{HttpRequest, HttpWire, Until};
 use crate::wire::sse::SseReader;
-use crate::wire::stdio::{Line, StdioWire};
 
 /// How the suite answers one request of the server: given the request, the JSON-RPC response
 /// to send back (with the request's id).
@@ -109,60 +108,12 @@ pub async fn send_answering(
                 id: id.clone(),
                 ..Exchange::default()
             };
-            read_stdio_answering(wire, &mut exchange, answer, limit, false).await;
+            read_stdio(wire, &mut exchange, limit, ReadUntil::Own, Some(answer)).await;
             if exchange.response.is_some() && !linger.is_zero() {
-                read_stdio_answering(wire, &mut exchange, answer, linger, true).await;
+                read_stdio(wire, &mut exchange, linger, ReadUntil::Limit, Some(answer)).await;
             }
             Ok(exchange)
         }
-    }
-}
-
-/// Reads a stdio server's lines until the response to the exchange's id (or, with
-/// `to_the_end`, until `limit`), answering the server's requests.
-async fn read_stdio_answering(
-    wire: &mut StdioWire,
-    exchange: &mut Exchange,
-    answer: Answer,
-    limit: Duration,
-    to_the_end: bool,
-) {
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let line = match wire.next(left).await {
-            Line::Text(line) => line,
-            Line::TooLong(start) => {
-                exchange.stray.push(format!(
-                    "a line longer than the limit: {}",
-                    crate::clip(&String::from_utf8_lossy(&start))
-                ));
-                continue;
-            }
-            Line::Closed => {
-                exchange
-                    .stray
-                    .push("the server closed its stdout".to_owned());
-                return;
-            }
-            Line::TimedOut => return,
-        };
-        let Ok(message) = serde_json::from_slice::<Value>(&line) else {
-            exchange
-                .stray
-                .push(crate::clip(&String::from_utf8_lossy(&line)));
-            continue;
-        };
-        if !to_the_end && is_response(&message) && message.get("id") == Some(&exchange.id) {
-            exchange.response = Some(message);
-            return;
-        }
-        if is_server_request(&message) {
-            let mut reply = answer(&message).to_string().into_bytes();
-            reply.push(b'\n');
-            let _ = wire.write(&reply).await;
-        }
-        exchange.others.push(message);
     }
 }
 

@@ -170,8 +170,12 @@ impl Conn {
                     id: id.clone(),
                     ..Exchange::default()
                 };
-                let wait_for_any = id.is_null();
-                read_stdio(wire, &mut exchange, limit, wait_for_any).await;
+                let until = if id.is_null() {
+                    ReadUntil::Any
+                } else {
+                    ReadUntil::Own
+                };
+                read_stdio(wire, &mut exchange, limit, until, None).await;
                 Ok(exchange)
             }
         }
@@ -209,9 +213,27 @@ impl Conn {
     }
 }
 
-/// Reads a stdio server's lines into `exchange` until the response to its id, answering the
-/// server's `ping` requests on the way. With `any`, the first response of any id ends it.
-async fn read_stdio(wire: &mut StdioWire, exchange: &mut Exchange, limit: Duration, any: bool) {
+/// When a read of a stdio server's lines stops (besides its time limit and the end of stdout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReadUntil {
+    /// At the response to the exchange's id.
+    Own,
+    /// At the first response of any id.
+    Any,
+    /// Only at the time limit.
+    Limit,
+}
+
+/// Reads a stdio server's lines into `exchange` until `until` says or `limit` passes. The
+/// server's requests are answered with `answer` when given; without it, only its `ping`s
+/// are (with `{}`).
+pub(crate) async fn read_stdio(
+    wire: &mut StdioWire,
+    exchange: &mut Exchange,
+    limit: Duration,
+    until: ReadUntil,
+    answer: Option<fn(&Value) -> Value>,
+) {
     let deadline = tokio::time::Instant::now() + limit;
     loop {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
@@ -239,15 +261,26 @@ async fn read_stdio(wire: &mut StdioWire, exchange: &mut Exchange, limit: Durati
             continue;
         };
         let is_response = message.get("result").is_some() || message.get("error").is_some();
-        if is_response && (any || message.get("id") == Some(&exchange.id)) {
+        let stops = match until {
+            ReadUntil::Own => message.get("id") == Some(&exchange.id),
+            ReadUntil::Any => true,
+            ReadUntil::Limit => false,
+        };
+        if is_response && stops {
             exchange.response = Some(message);
             return;
         }
-        if message.get("method").and_then(Value::as_str) == Some("ping")
-            && let Some(id) = message.get("id")
-        {
-            let pong = json!({"jsonrpc": "2.0", "id": id, "result": {}});
-            let _ = wire.write(format!("{pong}\n").as_bytes()).await;
+        let is_request =
+            message.get("method").is_some() && message.get("id").is_some_and(|id| !id.is_null());
+        let reply = match answer {
+            Some(answer) if is_request => Some(answer(&message)),
+            None if is_request && message.get("method").and_then(Value::as_str) == Some("ping") => {
+                Some(json!({"jsonrpc": "2.0", "id": message["id"], "result": {}}))
+            }
+            _ => None,
+        };
+        if let Some(reply) = reply {
+            let _ = wire.write(format!("{reply}\n").as_bytes()).await;
         }
         exchange.others.push(message);
     }
@@ -420,10 +453,17 @@ impl LegacySession {
             id: marker.clone(),
             ..Exchange::default()
         };
-        read_stdio(wire, &mut exchange, self.limit, false).await;
+        read_stdio(wire, &mut exchange, self.limit, ReadUntil::Own, None).await;
         let ping = exchange.response.take();
         let mut late = Exchange::default();
-        read_stdio(wire, &mut late, Duration::from_millis(100), true).await;
+        read_stdio(
+            wire,
+            &mut late,
+            Duration::from_millis(100),
+            ReadUntil::Any,
+            None,
+        )
+        .await;
         exchange.others.extend(late.response);
         exchange.others.extend(late.others);
         exchange.response = exchange
