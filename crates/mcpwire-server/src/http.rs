@@ -79,25 +79,7 @@ impl Server {
         } else {
             config.protocol_versions([])
         };
-        if let Some(bus) = config.get_message_bus() {
-            // The announcements of the other instances are read on the runtime the service is
-            // made on; a service made outside any does not join the bus.
-            match tokio::runtime::Handle::try_current() {
-                Ok(runtime) => {
-                    if let Some((frames, instance)) = self.inner.join_bus(bus) {
-                        runtime.spawn(hear_announcements(
-                            Arc::downgrade(&self.inner),
-                            frames,
-                            instance,
-                        ));
-                    }
-                }
-                Err(_) => tracing::warn!(
-                    "an HTTP service sharing sessions was made outside a tokio runtime: \
-                     the server does not hear the other instances' announcements"
-                ),
-            }
-        }
+        let bus = config.get_message_bus().map(Arc::clone);
         let service = StreamableHttpService::new(config, move |transport: HttpSessionTransport| {
             #[cfg(feature = "tasks")]
             let state = server
@@ -121,6 +103,28 @@ impl Server {
                 session.follow_changes(changes);
             }
         });
+        if let Some(bus) = bus {
+            // The announcements of the other instances are read on the runtime the service is
+            // made on, from the service, after the changes to sessions published before them;
+            // a service made outside any runtime does not join the bus.
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => {
+                    if let Some(instance) = self.inner.join_bus(&bus)
+                        && let Some(frames) = service.bus_frames()
+                    {
+                        runtime.spawn(hear_announcements(
+                            Arc::downgrade(&self.inner),
+                            frames,
+                            instance,
+                        ));
+                    }
+                }
+                Err(_) => tracing::warn!(
+                    "an HTTP service sharing sessions was made outside a tokio runtime: \
+                     the server does not hear the other instances' announcements"
+                ),
+            }
+        }
         if self.inner.serves_modern() {
             service.stateless(ModernLane {
                 server: Arc::clone(&self.inner),

@@ -299,7 +299,8 @@ impl Server {
     pub(crate) async fn resource_updated_here(&self, uri: &str) {
         let method = "notifications/resources/updated";
         for session in self.inner.live_sessions() {
-            if !session.is_subscribed(uri) || !session.hears_announcements().await {
+            // Whether it hears them first: that takes in what other instances changed.
+            if !session.hears_announcements().await || !session.is_subscribed(uri) {
                 continue;
             }
             let Some(peer) = session.peer() else {

@@ -162,9 +162,14 @@ impl SessionState {
     /// Whether the server's announcements (lists changed, resources updated) reach the
     /// client through this session: always, unless it is a copy of a shared session that
     /// does not hold the client's standalone stream (the copy that holds it tells the client).
+    /// A copy first takes in the changes other instances made to the session's state that
+    /// it has not taken yet (a subscription made elsewhere just before the announcement).
     pub(crate) async fn hears_announcements(&self) -> bool {
         #[cfg(feature = "http")]
         if let Some(shared) = self.shared.get() {
+            if let Some(state) = shared.catch_up() {
+                self.restore(&state);
+            }
             return shared.holds_standalone().await;
         }
         true
@@ -204,6 +209,9 @@ impl SessionState {
                 ErrorObject::internal_error(format!("the session could not be saved: {error}"))
             })?;
             shared.save(state.into()).await.map_err(|error| {
+                if error.is_cancelled() {
+                    return ErrorObject::internal_error("the session has ended");
+                }
                 tracing::warn!(%error, "a session's record could not be saved");
                 ErrorObject::internal_error(
                     "the session could not be saved: the session store cannot be reached",

@@ -217,21 +217,17 @@ impl Inner {
         self.broadcaster.get()
     }
 
-    /// Joins the deployment's `bus`, unless the server joined one already: returns the
-    /// subscription to read the other instances' announcements from, and this instance's
-    /// number on the bus.
+    /// Joins the deployment's `bus` to announce on it, unless the server joined one already:
+    /// returns this instance's number on the bus.
     #[cfg(feature = "http")]
-    pub(crate) fn join_bus(
-        &self,
-        bus: &Arc<dyn mcpwire_http::server::MessageBus>,
-    ) -> Option<(tokio::sync::mpsc::Receiver<bytes::Bytes>, u64)> {
+    pub(crate) fn join_bus(&self, bus: &Arc<dyn mcpwire_http::server::MessageBus>) -> Option<u64> {
         if self.broadcaster.get().is_some() {
             return None;
         }
         let instance = self.instance;
         let broadcaster = crate::broadcast::Broadcaster::new(Arc::clone(bus), instance);
         self.broadcaster.set(broadcaster).ok()?;
-        Some((bus.subscribe(), instance))
+        Some(instance)
     }
 
     /// What the server was built with.

@@ -43,12 +43,34 @@ fn store_error(error: redis::RedisError) -> mcpwire_http::server::Error {
 /// Each record is a hash at `{<prefix>:s:<session id>}:r`, in the slot of the session's
 /// event store keys, with the fields `owner` (absent for an anonymous session),
 /// `initialized` (`0` or `1`) and `state` (the role's bytes), expiring after the time to live
-/// the service gives (its session idle timeout), renewed while the session is used.
+/// the service gives (its session idle timeout), renewed while the session is used, and
+/// `revision`, the number of saves, counted by Redis with each save.
 #[derive(Clone)]
 pub struct RedisSessionStore {
     connection: ConnectionManager,
     prefix: String,
+    save_script: redis::Script,
 }
+
+/// Saves a record in one atomic step: refuses (0) when it is gone and may not be made, else
+/// counts the save in the `revision` field and answers the new revision. KEYS[1] is the
+/// record; ARGV: may make it (`1`/`0`), `initialized`, `state`, `owner`, whether there is an
+/// owner (`1`/`0`), the time to live in milliseconds.
+const SAVE_SCRIPT: &str = r"
+local record = KEYS[1]
+if ARGV[1] ~= '1' and redis.call('EXISTS', record) == 0 then
+  return 0
+end
+local revision = redis.call('HINCRBY', record, 'revision', 1)
+redis.call('HSET', record, 'initialized', ARGV[2], 'state', ARGV[3])
+if ARGV[5] == '1' then
+  redis.call('HSET', record, 'owner', ARGV[4])
+else
+  redis.call('HDEL', record, 'owner')
+end
+redis.call('PEXPIRE', record, ARGV[6])
+return revision
+";
 
 impl RedisSessionStore {
     /// Connects to the Redis at `url` (`redis://host:port/db`, `redis+unix:///path`).
@@ -67,6 +89,7 @@ impl RedisSessionStore {
         RedisSessionStore {
             connection,
             prefix: "mcpwire".to_owned(),
+            save_script: redis::Script::new(SAVE_SCRIPT),
         }
     }
 
@@ -92,26 +115,26 @@ impl SessionStore for RedisSessionStore {
         &'a self,
         id: &'a str,
         record: &'a SessionRecord,
+        create: bool,
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<(), mcpwire_http::server::Error>> {
+    ) -> BoxFuture<'a, Result<Option<u64>, mcpwire_http::server::Error>> {
         Box::pin(async move {
             let key = self.key(id);
-            let mut pipe = redis::pipe();
-            pipe.atomic().del(&key).ignore();
-            pipe.hset(&key, "initialized", u8::from(record.initialized))
-                .ignore()
-                .hset(&key, "state", record.state.as_ref())
-                .ignore();
-            if let Some(owner) = &record.owner {
-                pipe.hset(&key, "owner", owner).ignore();
-            }
-            pipe.pexpire(&key, i64::try_from(milliseconds(ttl)).unwrap_or(i64::MAX))
-                .ignore();
-            twice_if_dropped(&self.connection, |mut connection| {
-                let pipe = pipe.clone();
-                async move { pipe.query_async::<()>(&mut connection).await }
+            let revision: u64 = twice_if_dropped(&self.connection, |mut connection| {
+                let mut invocation = self.save_script.prepare_invoke();
+                invocation
+                    .key(&key)
+                    .arg(u8::from(create))
+                    .arg(u8::from(record.initialized))
+                    .arg(record.state.as_ref())
+                    .arg(record.owner.as_deref().unwrap_or_default())
+                    .arg(u8::from(record.owner.is_some()))
+                    .arg(milliseconds(ttl));
+                async move { invocation.invoke_async(&mut connection).await }
             })
-            .await
+            .await?;
+            // The script answers 0 for a record that is gone; revisions start at 1.
+            Ok((revision > 0).then_some(revision))
         })
     }
 
@@ -125,18 +148,24 @@ impl SessionStore for RedisSessionStore {
                 .arg(self.key(id))
                 .arg("owner")
                 .arg("initialized")
-                .arg("state");
-            let (owner, initialized, state): (Option<String>, Option<u8>, Option<Vec<u8>>) =
-                twice_if_dropped(&self.connection, |mut connection| {
-                    let command = command.clone();
-                    async move { command.query_async(&mut connection).await }
-                })
-                .await?;
+                .arg("state")
+                .arg("revision");
+            let (owner, initialized, state, revision): (
+                Option<String>,
+                Option<u8>,
+                Option<Vec<u8>>,
+                Option<u64>,
+            ) = twice_if_dropped(&self.connection, |mut connection| {
+                let command = command.clone();
+                async move { command.query_async(&mut connection).await }
+            })
+            .await?;
             // A record always has its state; without it there is none.
             Ok(state.map(|state| SessionRecord {
                 owner,
                 initialized: initialized == Some(1),
                 state: Bytes::from(state),
+                revision: revision.unwrap_or_default(),
             }))
         })
     }

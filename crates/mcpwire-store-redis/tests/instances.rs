@@ -319,6 +319,7 @@ async fn announcements_reach_the_standalone_stream_wherever_it_is_held_once() {
         .notify_list_changed(ListKind::Prompts)
         .await;
     resumed.until("notifications/prompts/list_changed", 1).await;
+    resumed.until("notifications/resources/updated", 1).await;
     assert_eq!(
         resumed
             .text

@@ -29,6 +29,10 @@ pub struct SessionRecord {
     /// The role crate's state of the session (what `initialize` settled, the log level, the
     /// subscriptions), opaque to this crate.
     pub state: Bytes,
+    /// How many times the record was saved: the store counts each save, and a copy of the
+    /// session never takes a state older than the one it has. Ignored by
+    /// [`SessionStore::save`].
+    pub revision: u64,
 }
 
 /// Where the instances of a deployment keep their sessions' records.
@@ -36,7 +40,13 @@ pub struct SessionRecord {
 /// A record lives for the time to live given with it, renewed while the session is used; a
 /// session whose record is gone is unknown to every instance (`404`).
 pub trait SessionStore: Send + Sync + 'static {
-    /// Keeps `record` as the record of session `id`, replacing any, for `ttl`.
+    /// Keeps `record` as the record of session `id` for `ttl`, replacing the one there, and
+    /// returns the record's new revision: one more than the revision it replaces, counted by
+    /// the store in the same atomic step as the write.
+    ///
+    /// With `create`, the record is made when there is none (the session's first save);
+    /// without, a record that is gone (the session ended on another instance, or expired)
+    /// stays gone and the answer is `None`, so that an ended session never comes back.
     ///
     /// # Errors
     ///
@@ -45,8 +55,9 @@ pub trait SessionStore: Send + Sync + 'static {
         &'a self,
         id: &'a str,
         record: &'a SessionRecord,
+        create: bool,
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<(), Error>>;
+    ) -> BoxFuture<'a, Result<Option<u64>, Error>>;
 
     /// The record of session `id`, or `None` when there is none (never made, deleted or
     /// expired).
@@ -98,8 +109,13 @@ pub(crate) enum Signal {
     FromClient(Bytes),
     /// A message for the session's standalone stream, which another instance holds.
     Standalone(Bytes),
-    /// The record changed: the client finished initializing, or the role's state changed.
-    Changed { initialized: bool, state: Bytes },
+    /// The record changed: the client finished initializing, or the role's state changed;
+    /// `revision` is the record's revision after the change.
+    Changed {
+        initialized: bool,
+        revision: u64,
+        state: Bytes,
+    },
     /// The session ended (`DELETE`, or its end everywhere).
     Ended,
     /// A client resumed a request's stream on the sender's instance: the copy that runs the
@@ -125,7 +141,7 @@ pub(crate) struct Frame {
 }
 
 /// The version byte every frame starts with.
-const FRAME_VERSION: u8 = 1;
+const FRAME_VERSION: u8 = 2;
 
 impl Frame {
     pub(crate) fn encode(&self) -> Bytes {
@@ -142,7 +158,11 @@ impl Frame {
             match &self.signal {
                 Signal::FromClient(message) => (1, false, message.as_ref().into()),
                 Signal::Standalone(message) => (2, false, message.as_ref().into()),
-                Signal::Changed { initialized, state } => (3, *initialized, state.as_ref().into()),
+                Signal::Changed {
+                    initialized,
+                    revision,
+                    state,
+                } => (3, *initialized, numbered(*revision, None, state).into()),
                 Signal::Ended => (4, false, (&[][..]).into()),
                 Signal::Follow { stream } => (5, false, numbered(*stream, None, &[]).into()),
                 Signal::Followed { stream } => (6, false, numbered(*stream, None, &[]).into()),
@@ -189,9 +209,10 @@ impl Frame {
         let signal = match kind {
             1 => Signal::FromClient(payload),
             2 => Signal::Standalone(payload),
-            3 => Signal::Changed {
+            3 if payload.len() >= 8 => Signal::Changed {
                 initialized: initialized == 1,
-                state: payload,
+                revision: number(0)?,
+                state: payload.slice(8..),
             },
             4 if payload.is_empty() => Signal::Ended,
             5 if payload.len() == 8 => Signal::Follow { stream: number(0)? },
@@ -247,6 +268,10 @@ impl Cluster {
 pub(crate) trait FrameSink: Send + Sync {
     /// Acts on one frame of another instance.
     fn receive(self: Arc<Self>, frame: Frame) -> BoxFuture<'static, ()>;
+
+    /// Passes on a frame that is not the service's own (a role's announcement), once the
+    /// service has acted on every frame before it.
+    fn foreign(&self, frame: Bytes);
 }
 
 /// Reads the bus until the sink is gone or the bus ends, passing on the frames of other
@@ -257,8 +282,13 @@ pub(crate) async fn listen(
     sink: Weak<dyn FrameSink>,
 ) {
     while let Some(bytes) = frames.recv().await {
-        // Other readers of the bus (the role crate's announcements) have frames of their own.
+        // The role's frames (its announcements) go to the role in the bus's order, after
+        // what the frames before them changed here: an announcement made after a change
+        // of a session's state (a subscription) finds the change made.
         if bytes.first() != Some(&FRAME_VERSION) {
+            if let Some(sink) = sink.upgrade() {
+                sink.foreign(bytes);
+            }
             continue;
         }
         let Some(frame) = Frame::decode(&bytes) else {
@@ -299,10 +329,12 @@ mod tests {
             Signal::Standalone(Bytes::from_static(b"{}")),
             Signal::Changed {
                 initialized: true,
+                revision: 7,
                 state: Bytes::from_static(b"state"),
             },
             Signal::Changed {
                 initialized: false,
+                revision: u64::MAX,
                 state: Bytes::new(),
             },
             Signal::Ended,
@@ -328,12 +360,13 @@ mod tests {
     fn garbage_is_not_a_frame() {
         for bytes in [
             &b""[..],
-            b"\x01",
-            b"\x02\x01\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00",
-            b"\x01\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00",
-            b"\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x05ab",
-            b"\x01\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00extra",
-            b"\x01\x01\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00",
+            b"\x02",
+            b"\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00",
+            b"\x02\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00",
+            b"\x02\x01\x00\x00\x00\x00\x00\x00\x00\x00\x05ab",
+            b"\x02\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00extra",
+            b"\x02\x01\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00",
+            b"\x02\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00short",
         ] {
             assert_eq!(
                 Frame::decode(&Bytes::copy_from_slice(bytes)),

@@ -322,13 +322,16 @@ impl Config {
     /// role's state) is saved when `initialize` is answered and whenever the role's state
     /// changes, and lives for [`session_idle_timeout`](Self::session_idle_timeout) after the
     /// session was last used on any instance. An instance that gets a request for a session
-    /// it does not hold adopts it from its record. A `DELETE` ends the session everywhere;
-    /// idleness and an instance's shutdown end only that instance's copy. Sessions of the
+    /// it does not hold adopts it from its record. Every request to a copy renews the record
+    /// in the store, so a `DELETE` on any instance, which removes the record, makes the next
+    /// request anywhere `404`; idleness and an instance's shutdown end only that instance's
+    /// copy. Each save of the record is numbered by the store, and a copy never takes an
+    /// older state than the one it has, however the instances' frames cross. Sessions of the
     /// legacy HTTP+SSE transport are not shared: each lives with its event stream.
     ///
     /// When the store cannot be reached, a request that needs it (a session this instance
-    /// does not hold, or a change of a session's record) fails with `503`, and later requests
-    /// succeed again once it is back.
+    /// does not hold, or a change of a session's record) fails with `503`, a copy held here
+    /// serves on, and later requests succeed again once the store is back.
     pub fn shared_sessions(
         mut self,
         store: Arc<dyn SessionStore>,

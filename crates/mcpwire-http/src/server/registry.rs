@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Once, Weak};
 
+use bytes::Bytes;
 use http::StatusCode;
 use mcpwire_jsonrpc::ErrorCode;
 use mcpwire_transport::Inbound;
@@ -25,7 +26,13 @@ pub(crate) struct Registry {
     cluster: Option<Arc<Cluster>>,
     /// Set once the registry reads the deployment's bus.
     listening: Once,
+    /// Where the bus's frames that are not the service's own go, once the role asked.
+    foreign: Mutex<Option<mpsc::Sender<Bytes>>>,
 }
+
+/// How many frames of the role's wait for it; beyond, the bus's at-most-once delivery drops
+/// them, as it drops what a subscriber that falls behind misses.
+const FOREIGN_QUEUE: usize = 1024;
 
 /// A live session, and whether it speaks the legacy HTTP+SSE transport: a session is only
 /// found through the endpoints of its own transport.
@@ -50,6 +57,7 @@ impl Registry {
             shutting_down: AtomicBool::new(false),
             cluster,
             listening: Once::new(),
+            foreign: Mutex::new(None),
         }
     }
 
@@ -63,6 +71,23 @@ impl Registry {
             tokio::spawn(cluster::listen(cluster.instance, frames, sink));
         });
         Some(cluster)
+    }
+
+    /// The frames on the deployment's bus that are not the service's own, each after the
+    /// service acted on every frame before it; `None` without a deployment, or once taken.
+    pub(crate) fn foreign_frames(self: &Arc<Self>) -> Option<mpsc::Receiver<Bytes>> {
+        let mut foreign = self
+            .foreign
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if foreign.is_some() {
+            return None;
+        }
+        let (sender, receiver) = mpsc::channel(FOREIGN_QUEUE);
+        *foreign = Some(sender);
+        drop(foreign);
+        self.cluster()?;
+        Some(receiver)
     }
 
     /// Takes in a copy of the shared session `id` from its `record`, or the copy another
@@ -242,6 +267,18 @@ impl FrameSink for Registry {
                 session.on_signal(frame.signal).await;
             }
         })
+    }
+
+    fn foreign(&self, frame: Bytes) {
+        let foreign = self
+            .foreign
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(sender) = foreign.as_ref()
+            && sender.try_send(frame).is_err()
+        {
+            tracing::debug!("a frame of the role's on the bus was dropped: its reader is behind");
+        }
     }
 }
 

@@ -212,6 +212,17 @@ impl StreamableHttpService {
         self.shared.registry.len()
     }
 
+    /// The frames on the bus of the deployment the service shares its sessions with
+    /// ([`Config::shared_sessions`]) that are not the service's own: what a role publishes
+    /// there, such as a server's announcements. Each comes after the service has acted on
+    /// every frame published before it, so a role that reads its frames here sees the
+    /// sessions as the other instances left them when they published. `None` when the
+    /// sessions are not shared, or when a clone of the service took the frames already.
+    /// Call it inside a tokio runtime: the service starts reading the bus.
+    pub fn bus_frames(&self) -> Option<tokio::sync::mpsc::Receiver<bytes::Bytes>> {
+        self.shared.registry.foreign_frames()
+    }
+
     /// Shuts the service down gracefully, within [`Config::shutdown_grace`]:
     ///
     /// 1. New requests get `503` with `Retry-After` (a session's POSTs still pass with the

@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use bytes::Bytes;
@@ -77,12 +77,15 @@ pub(crate) struct SharedCopy {
     pub(crate) restored: Option<Bytes>,
     /// The role's latest state, as saved in the record.
     state: Mutex<Bytes>,
-    /// The role's state each time another instance changed it.
-    pub(crate) changes: watch::Sender<Option<Bytes>>,
+    /// The newest revision of the record this copy knows, held while a save is under way so
+    /// that a change another instance made before it cannot undo it.
+    revision: tokio::sync::Mutex<u64>,
+    /// The newest revision whose state the role has (its own save, or a change it took).
+    taken: AtomicU64,
+    /// The role's state, with its revision, each time another instance changed it.
+    pub(crate) changes: watch::Sender<Option<(u64, Bytes)>>,
     /// The requests this copy sent to the client and not yet answered, oldest first.
     outbound: Mutex<VecDeque<RequestId>>,
-    /// When this copy last renewed the record's time to live.
-    renewed: Mutex<Instant>,
     /// Whether a record of the session was saved yet.
     saved: AtomicBool,
     /// Whether the latest save of the record failed: the store cannot be reached.
@@ -100,17 +103,25 @@ impl SharedCopy {
     /// The copy of a new session (`record` `None`) or of one adopted from its record.
     pub(crate) fn new(cluster: Arc<Cluster>, record: Option<&SessionRecord>) -> Self {
         let state = record.map(|record| record.state.clone());
+        let revision = record.map_or(0, |record| record.revision);
         SharedCopy {
             cluster,
             tag: copy_tag(),
             restored: state.clone(),
             state: Mutex::new(state.unwrap_or_default()),
+            revision: tokio::sync::Mutex::new(revision),
+            taken: AtomicU64::new(revision),
             changes: watch::Sender::new(None),
             outbound: Mutex::new(VecDeque::new()),
-            renewed: Mutex::new(Instant::now()),
             saved: AtomicBool::new(record.is_some()),
             save_failed: AtomicBool::new(false),
         }
+    }
+
+    /// Whether the role should take the state of `revision`: newer than every one it has.
+    /// It has it from then on.
+    pub(crate) fn take(&self, revision: u64) -> bool {
+        self.taken.fetch_max(revision, Ordering::AcqRel) < revision
     }
 }
 
@@ -435,48 +446,67 @@ impl Session {
             owner: self.owner.as_deref().map(str::to_owned),
             initialized,
             state: state.clone(),
+            revision: 0,
         };
+        // Saves and the changes of other instances take turns: a change older than a save
+        // made here is never taken after it.
+        let mut revision = shared.revision.lock().await;
+        // No other instance can hold a copy of a session before its first record.
+        let first = !shared.saved.load(Ordering::Acquire);
         let saved = shared
             .cluster
             .store
-            .save(&self.id, &record, self.config.session_idle_timeout)
+            .save(&self.id, &record, first, self.config.session_idle_timeout)
             .await;
         shared.save_failed.store(saved.is_err(), Ordering::Release);
-        saved?;
-        // No other instance can hold a copy of a session before its first record.
-        let first = !shared.saved.swap(true, Ordering::AcqRel);
-        *lock(&shared.renewed) = Instant::now();
+        let Some(saved) = saved? else {
+            // The record is gone: the session ended on another instance, or expired.
+            drop(revision);
+            self.end_here().await;
+            return Err(crate::server::Error::cancelled());
+        };
+        shared.saved.store(true, Ordering::Release);
+        *revision = (*revision).max(saved);
+        shared.take(saved);
         if first {
             return Ok(());
         }
-        let changed = Signal::Changed { initialized, state };
+        let changed = Signal::Changed {
+            initialized,
+            revision: saved,
+            state,
+        };
         if let Err(error) = shared.cluster.publish(&self.id, changed).await {
             tracing::debug!(%error, "the other instances could not be told a session changed");
         }
         Ok(())
     }
 
-    /// Renews the record's time to live when a quarter of it has passed since this copy last
-    /// did; `false` when the record is gone (the session ended elsewhere, or expired), and
-    /// this copy has ended too.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::is_store`](crate::server::Error::is_store) when the store cannot be reached.
-    pub(crate) async fn renew(&self) -> Result<bool, crate::server::Error> {
+    /// Renews the record's time to live, for a request to this copy; `false` when the
+    /// record is gone (the session ended on another instance, or expired), and this copy
+    /// has ended too. Asking the store on every request makes a `DELETE` on any instance
+    /// end the session for the next request on every other, without waiting for the bus.
+    /// When the store cannot be reached, the copy held here serves on.
+    pub(crate) async fn renew(&self) -> bool {
         let Some(shared) = &self.shared else {
-            return Ok(true);
+            return true;
         };
-        let ttl = self.config.session_idle_timeout;
-        if lock(&shared.renewed).elapsed() < ttl / 4 {
-            return Ok(true);
+        match shared
+            .cluster
+            .store
+            .touch(&self.id, self.config.session_idle_timeout)
+            .await
+        {
+            Ok(true) => true,
+            Ok(false) => {
+                self.end_here().await;
+                false
+            }
+            Err(error) => {
+                tracing::debug!(%error, "serving a session's copy without renewing its record");
+                true
+            }
         }
-        if shared.cluster.store.touch(&self.id, ttl).await? {
-            *lock(&shared.renewed) = Instant::now();
-            return Ok(true);
-        }
-        self.end_here().await;
-        Ok(false)
     }
 
     /// Whether `id` names a request this copy sent to the client and has not seen answered;
@@ -535,13 +565,24 @@ impl Session {
                     self.finish_stalled(stalled).await;
                 }
             }
-            Signal::Changed { initialized, state } => {
+            Signal::Changed {
+                initialized,
+                revision,
+                state,
+            } => {
                 if initialized {
                     self.mark_initialized();
                 }
                 if let Some(shared) = &self.shared {
+                    let mut known = shared.revision.lock().await;
+                    // A change older than what this copy has (the frames of two instances
+                    // can cross on the bus) would undo a newer one.
+                    if revision <= *known {
+                        return;
+                    }
+                    *known = revision;
                     *lock(&shared.state) = state.clone();
-                    shared.changes.send_replace(Some(state));
+                    shared.changes.send_replace(Some((revision, state)));
                 }
             }
             Signal::Ended => {

@@ -342,22 +342,19 @@ async fn pass_on(session: &Session, message: Message) -> Response<ResponseBody> 
     }
 }
 
-/// The session `id` of `owner`: this instance's copy, or one adopted from the session's
-/// record when the sessions are shared; `404` when there is neither, `503` when the store
-/// cannot be reached.
+/// The session `id` of `owner`: this instance's copy (unless its record is gone), or one
+/// adopted from the session's record when the sessions are shared; `404` when there is
+/// neither, `503` when the store cannot be reached to adopt one.
 async fn find_session(
     shared: &Arc<Shared>,
     id: &str,
     owner: Option<&str>,
 ) -> Result<Arc<Session>, Reject> {
     if let Some(session) = shared.registry.get(id, owner) {
-        return match session.renew().await {
-            Ok(true) => Ok(session),
-            Ok(false) => Err(Reject::SESSION_NOT_FOUND),
-            Err(error) => {
-                tracing::warn!(%error, "a session's record could not be renewed");
-                Err(Reject::STORE_UNAVAILABLE)
-            }
+        return if session.renew().await {
+            Ok(session)
+        } else {
+            Err(Reject::SESSION_NOT_FOUND)
         };
     }
     let Some(cluster) = shared.registry.cluster() else {

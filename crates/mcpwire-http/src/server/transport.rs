@@ -153,7 +153,7 @@ impl SessionExtensions {
 pub struct SharedSession {
     session: std::sync::Weak<Session>,
     restored: Option<Bytes>,
-    changes: tokio::sync::watch::Receiver<Option<Bytes>>,
+    changes: tokio::sync::watch::Receiver<Option<(u64, Bytes)>>,
     terminated: CancellationToken,
 }
 
@@ -202,10 +202,27 @@ impl SharedSession {
                 () = self.terminated.cancelled() => return None,
                 changed = self.changes.changed() => changed.ok()?,
             }
-            if let Some(state) = self.changes.borrow_and_update().clone() {
+            let latest = self.changes.borrow_and_update().clone();
+            if let Some(state) = latest.and_then(|latest| self.newer(latest)) {
                 return Some(state);
             }
         }
+    }
+
+    /// The role's state as another instance changed it, when the role has not taken that
+    /// change yet (from [`changed`](Self::changed) or an earlier call): a role that acts on
+    /// its state for something another instance published (an announcement to subscribers)
+    /// calls it first, to act on the state that instance saw.
+    pub fn catch_up(&self) -> Option<Bytes> {
+        let latest = self.changes.borrow().clone()?;
+        self.newer(latest)
+    }
+
+    /// The state of a change the role has not taken, now taken; `None` for one older than
+    /// the role's state (its own save, or a change it took).
+    fn newer(&self, (revision, state): (u64, Bytes)) -> Option<Bytes> {
+        let session = self.session.upgrade()?;
+        session.shared()?.take(revision).then_some(state)
     }
 }
 
