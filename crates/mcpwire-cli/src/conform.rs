@@ -32,6 +32,11 @@ Examples:
   mcpwire conform server -- npx -y @modelcontextprotocol/server-everything
   mcpwire conform server --scenario 'http/*' --junit report.xml http://127.0.0.1:3000/mcp
   mcpwire conform server --revision 2025-06-18 --json -- python -m my_server
+  MCPWIRE_CONFORM_BEARER=\"$TOKEN\" mcpwire conform server https://mcp.example.com/mcp
+
+A server that answers a request without a token with 401 is protected: the checks of its
+authorization (challenge, Protected Resource Metadata, invalid and misplaced tokens) run,
+and with a token (--bearer) every other check runs too.
 
 Exit status: 0 when every check passed or warned (or failed as the baseline expects),
 1 when a check failed or a baseline entry is stale, 2 when the run could not start.";
@@ -120,6 +125,19 @@ pub struct ServerArgs {
     /// How long one exchange with the server may take, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     timeout: u64,
+
+    /// An access token for a protected server (an HTTP URL), sent as `Authorization:
+    /// Bearer` on every request. Without one, a server that answers 401 gets only the
+    /// checks of its authorization. Prefer the environment variable: a command line is
+    /// visible to every user of the machine.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "MCPWIRE_CONFORM_BEARER",
+        hide_env_values = true,
+        requires = "url"
+    )]
+    bearer: Option<String>,
 }
 
 /// `mcpwire conform client`.
@@ -174,6 +192,18 @@ pub async fn run(conform: Conform) -> anyhow::Result<u8> {
         Conform::List => {
             let mut out = std::io::stdout().lock();
             for check in mcpwire_conformance::catalogue() {
+                let requirement = &check.requirement;
+                writeln!(
+                    out,
+                    "{:44} {:?} {} {}: {}",
+                    check.id,
+                    requirement.level,
+                    requirement.revision,
+                    requirement.page,
+                    check.title
+                )?;
+            }
+            for check in mcpwire_conformance::client_catalogue() {
                 let requirement = &check.requirement;
                 writeln!(
                     out,
@@ -273,7 +303,10 @@ async fn run_server(args: ServerArgs) -> anyhow::Result<u8> {
                     "`{url}` is not an http:// or https:// URL; to test a stdio server, put its command after `--`"
                 );
             }
-            Target::http(url.clone())
+            match &args.bearer {
+                Some(token) => Target::http(url.clone()).with_bearer(token.clone()),
+                None => Target::http(url.clone()),
+            }
         }
         (None, Some((program, rest))) => Target::Stdio(StdioCommand {
             program: program.clone(),

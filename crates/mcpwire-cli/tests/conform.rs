@@ -153,6 +153,15 @@ async fn the_list_names_every_check_with_its_requirement() {
     let list = text(&output.stdout);
     assert!(list.contains("lifecycle/unsupported-version"), "{list}");
     assert!(list.contains("Must 2025-11-25 basic/lifecycle"), "{list}");
+    assert!(list.contains("authorization/metadata-resource"), "{list}");
+    assert!(
+        list.contains("client/sse-retry/client-sse-retry-timing"),
+        "{list}"
+    );
+    assert!(
+        list.contains("client/initialize/initialize-first"),
+        "{list}"
+    );
 }
 
 /// The Python client of the conformance suite's own tests, with `flaw`.

@@ -10,7 +10,9 @@ use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use crate::session::{Conn, Exchange, LegacySession, ReadUntil, read_stdio, request_body};
+use crate::session::{
+    Conn, Exchange, LegacySession, MessageWire, ReadUntil, read_stdio, request_body,
+};
 use crate::wire::http::{HttpRequest, HttpWire, Until};
 use crate::wire::sse::SseReader;
 
@@ -100,21 +102,33 @@ pub async fn send_answering(
             }
             exchange
         }
-        Conn::Stdio(wire) => {
-            let mut line = body.to_string().into_bytes();
-            line.push(b'\n');
-            wire.write(&line).await?;
-            let mut exchange = Exchange {
-                id: id.clone(),
-                ..Exchange::default()
-            };
-            read_stdio(wire, &mut exchange, limit, ReadUntil::Own, Some(answer)).await;
-            if exchange.response.is_some() && !linger.is_zero() {
-                read_stdio(wire, &mut exchange, linger, ReadUntil::Limit, Some(answer)).await;
-            }
-            Ok(exchange)
-        }
+        Conn::Stdio(wire) => streamed_answering(wire, id, body, answer, limit, linger).await,
+        Conn::Sse(wire) => streamed_answering(wire, id, body, answer, limit, linger).await,
     }
+}
+
+/// [`send_answering`] on a stdio or HTTP+SSE connection.
+async fn streamed_answering<W: MessageWire>(
+    wire: &mut W,
+    id: &Value,
+    body: &Value,
+    answer: Answer,
+    limit: Duration,
+    linger: Duration,
+) -> Result<Exchange, String> {
+    let http = wire
+        .send_message(body.to_string().as_bytes(), limit)
+        .await?;
+    let mut exchange = Exchange {
+        id: id.clone(),
+        http,
+        ..Exchange::default()
+    };
+    read_stdio(wire, &mut exchange, limit, ReadUntil::Own, Some(answer)).await;
+    if exchange.response.is_some() && !linger.is_zero() {
+        read_stdio(wire, &mut exchange, linger, ReadUntil::Limit, Some(answer)).await;
+    }
+    Ok(exchange)
 }
 
 /// POSTs `body` and reads its answer as it arrives, answering the server's requests with

@@ -36,6 +36,19 @@ pub struct Profile {
     pub discover: Option<Value>,
     /// Why the modern era is not spoken (what `server/discover` gave).
     pub modern_error: Option<String>,
+    /// What the server answered a request without an access token, when that was `401`: the
+    /// server is protected.
+    pub protection: Option<Protection>,
+    /// Where an HTTP+SSE server (2024-11-05) posts messages, when the URL given is the event
+    /// stream of that transport rather than a Streamable HTTP endpoint.
+    pub http_sse_endpoint: Option<String>,
+}
+
+/// How a protected server answered a request without an access token.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Protection {
+    /// The `WWW-Authenticate` fields, as sent.
+    pub challenges: Vec<String>,
 }
 
 impl Profile {
@@ -93,6 +106,37 @@ impl Ctx {
             modern: None,
             lists: HashMap::new(),
         };
+        if let Some(wire) = ctx.http_anonymous() {
+            // A `ping` outside any session changes nothing on any server: a protected one
+            // refuses it for want of a token before anything else.
+            let ping =
+                json!({"jsonrpc": "2.0", "id": "mcpwire-conformance-probe", "method": "ping"});
+            let request = crate::wire::http::HttpRequest::post(ping.to_string());
+            if let Ok(reply) = wire
+                .send(
+                    request,
+                    crate::wire::http::Until::End,
+                    ctx.options.step_limit,
+                )
+                .await
+                && reply.status.as_u16() == 401
+            {
+                let challenges = reply
+                    .headers
+                    .get_all(http::header::WWW_AUTHENTICATE)
+                    .iter()
+                    .filter_map(|value| value.to_str().ok().map(str::to_owned))
+                    .collect();
+                ctx.profile.protection = Some(Protection { challenges });
+                if ctx.target.bearer().is_none() {
+                    let why = "the server asks for an access token (401 without one): give \
+                               one (`--bearer`) to test more than its authorization";
+                    ctx.profile.legacy_error = Some(why.to_owned());
+                    ctx.profile.modern_error = Some(why.to_owned());
+                    return ctx;
+                }
+            }
+        }
         let revision = ctx.options.revision.clone();
         let want_modern = revision
             .as_deref()
@@ -124,8 +168,8 @@ impl Ctx {
                 Err(error) => ctx.profile.modern_error = Some(error),
             }
         }
+        let version = revision.unwrap_or_else(|| LATEST_LEGACY.to_owned());
         if want_legacy {
-            let version = revision.unwrap_or_else(|| LATEST_LEGACY.to_owned());
             match LegacySession::open(&ctx.target, &version, json!({}), ctx.options.step_limit)
                 .await
             {
@@ -137,7 +181,50 @@ impl Ctx {
                 Err(error) => ctx.profile.legacy_error = Some(error),
             }
         }
+        if want_legacy && ctx.profile.initialize.is_none() && ctx.profile.discover.is_none() {
+            ctx.try_http_sse(&version).await;
+        }
         ctx
+    }
+
+    /// Tries the URL as the event stream of the HTTP+SSE transport (2024-11-05), for a server
+    /// that speaks neither era over Streamable HTTP; when it is one, the run goes on over it.
+    async fn try_http_sse(&mut self, version: &str) {
+        let Target::Http { url, bearer } = &self.target else {
+            return;
+        };
+        let candidate = Target::HttpSse {
+            url: url.clone(),
+            bearer: bearer.clone(),
+        };
+        let Ok(wire) = crate::wire::http::HttpWire::for_target(&candidate) else {
+            return;
+        };
+        let endpoint =
+            match crate::wire::legacy_sse::SseWire::open(&wire, self.options.step_limit).await {
+                Ok(stream) => stream.endpoint().to_owned(),
+                Err(_) => return,
+            };
+        match LegacySession::open(&candidate, version, json!({}), self.options.step_limit).await {
+            Ok(session) => {
+                self.profile.initialize = Some(session.initialize.clone());
+                self.profile.legacy_version = Some(session.version.clone());
+                self.profile.legacy_error = None;
+                self.profile.modern_error = Some(
+                    "the server speaks the HTTP+SSE transport of 2024-11-05, which has no \
+                     modern era"
+                        .to_owned(),
+                );
+                self.profile.http_sse_endpoint = Some(endpoint);
+                self.shared = Some(session);
+                self.target = candidate;
+            }
+            Err(error) => {
+                self.profile.legacy_error = Some(format!(
+                    "over HTTP+SSE (its `endpoint` event names {endpoint}): {error}"
+                ));
+            }
+        }
     }
 
     /// Ends the shared connections.
@@ -248,8 +335,17 @@ impl Ctx {
     /// requests with headers of their choosing.
     pub fn http(&self) -> Option<crate::wire::http::HttpWire> {
         match &self.target {
-            Target::Http { url } => crate::wire::http::HttpWire::new(url).ok(),
-            Target::Stdio(_) => None,
+            Target::Http { .. } => crate::wire::http::HttpWire::for_target(&self.target).ok(),
+            Target::Stdio(_) | Target::HttpSse { .. } => None,
+        }
+    }
+
+    /// The server's HTTP endpoint without the run's access token: for the checks of a
+    /// protected server's answers to requests that carry none.
+    pub fn http_anonymous(&self) -> Option<crate::wire::http::HttpWire> {
+        match &self.target {
+            Target::Http { url, .. } => crate::wire::http::HttpWire::new(url).ok(),
+            Target::Stdio(_) | Target::HttpSse { .. } => None,
         }
     }
 

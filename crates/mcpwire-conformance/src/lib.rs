@@ -41,10 +41,10 @@ pub mod wire;
 use std::time::{Duration, Instant};
 
 pub use check::{Area, Check, Checked, EraNeed, Level, Outcome, Requirement};
-pub use client::{ClientOptions, client_scenarios, run_client};
-pub use context::{Ctx, Era, Profile};
+pub use client::{ClientCheckInfo, ClientOptions, client_catalogue, client_scenarios, run_client};
+pub use context::{Ctx, Era, Profile, Protection};
 pub use report::{Baseline, CheckResult, Report, Summary, Verdict};
-pub use target::{StdioCommand, Target, Transport};
+pub use target::{Bearer, StdioCommand, Target, Transport};
 
 /// Which checks a run makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -217,9 +217,10 @@ pub async fn run_with_progress(
         results.push(result);
     }
     let profile = ctx.profile().clone();
+    let described = ctx.target().describe();
     ctx.close().await;
     let mut report = Report {
-        target: target.describe(),
+        target: described,
         suite_version: env!("CARGO_PKG_VERSION"),
         profile,
         results,
@@ -240,9 +241,20 @@ fn applies(check: &Check, era: Option<Era>, ctx: &Ctx) -> Option<String> {
         return Some(match transport {
             Transport::Http => "the server is not reached over HTTP".to_owned(),
             Transport::Stdio => "the server is not reached over stdio".to_owned(),
+            Transport::HttpSse => "the server is not reached over HTTP+SSE".to_owned(),
         });
     }
     let profile = ctx.profile();
+    if profile.protection.is_some()
+        && ctx.target().bearer().is_none()
+        && check.area != Area::Authorization
+    {
+        return Some(
+            "the server asks for an access token (401 without one): give one (`--bearer`) to \
+             run this check"
+                .to_owned(),
+        );
+    }
     match (check.era, era) {
         (EraNeed::Any, _) => None,
         (_, Some(Era::Legacy)) if profile.initialize.is_none() => Some(format!(

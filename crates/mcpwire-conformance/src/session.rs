@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 
 use crate::target::Target;
 use crate::wire::http::{HttpReply, HttpRequest, HttpWire, Until};
+use crate::wire::legacy_sse::SseWire;
 use crate::wire::stdio::{Line, StdioWire};
 
 /// The newest legacy revision, the one a legacy session asks for unless told otherwise.
@@ -105,14 +106,121 @@ pub enum Conn {
     Http(HttpWire),
     /// A server process.
     Stdio(StdioWire),
+    /// An HTTP+SSE connection (2024-11-05): an event stream, and posts to its endpoint.
+    Sse(SseWire),
+}
+
+/// A connection whose messages arrive in one stream, read as they come: a stdio server's
+/// lines, or the events of an HTTP+SSE stream.
+pub(crate) trait MessageWire: Send {
+    /// Sends one message: a line over stdio, a `POST` over HTTP+SSE (with its answer when it
+    /// refused the message).
+    fn send_message(
+        &mut self,
+        message: &[u8],
+        limit: Duration,
+    ) -> impl Future<Output = Result<Option<HttpReply>, String>> + Send;
+
+    /// The next message of the server, waiting at most `limit`.
+    fn next_message(&mut self, limit: Duration) -> impl Future<Output = Line> + Send;
+}
+
+impl MessageWire for StdioWire {
+    async fn send_message(
+        &mut self,
+        message: &[u8],
+        _limit: Duration,
+    ) -> Result<Option<HttpReply>, String> {
+        let mut line = Vec::with_capacity(message.len() + 1);
+        line.extend_from_slice(message);
+        line.push(b'\n');
+        self.write(&line).await.map(|()| None)
+    }
+
+    async fn next_message(&mut self, limit: Duration) -> Line {
+        self.next(limit).await
+    }
+}
+
+impl MessageWire for SseWire {
+    /// The answer to the `POST` when it refused the message; an accepted one says nothing
+    /// more (the server answers on the event stream), and checks read the stream as they
+    /// read a stdio server's lines.
+    async fn send_message(
+        &mut self,
+        message: &[u8],
+        limit: Duration,
+    ) -> Result<Option<HttpReply>, String> {
+        let reply = self.send(message, limit).await?;
+        Ok((!reply.status.is_success()).then_some(reply))
+    }
+
+    async fn next_message(&mut self, limit: Duration) -> Line {
+        self.next(limit).await
+    }
+}
+
+/// Sends `body` on a streamed connection and reads until the response to `id` (or any
+/// response when `id` is null) or `limit`. Over HTTP+SSE, a `POST` the server refuses with
+/// an error status ends the exchange there: the answer is that status.
+async fn stream_exchange<W: MessageWire>(
+    wire: &mut W,
+    body: &[u8],
+    id: &Value,
+    limit: Duration,
+) -> Result<Exchange, String> {
+    let posted = wire.send_message(body, limit).await?;
+    let mut exchange = Exchange {
+        id: id.clone(),
+        http: posted,
+        ..Exchange::default()
+    };
+    if let Some(reply) = exchange
+        .http
+        .as_ref()
+        .filter(|reply| !reply.status.is_success())
+    {
+        // A refused `POST` may carry the JSON-RPC error in its body.
+        exchange.response = reply
+            .messages
+            .iter()
+            .find(|message| message.get("error").is_some())
+            .cloned();
+        return Ok(exchange);
+    }
+    let until = if id.is_null() {
+        ReadUntil::Any
+    } else {
+        ReadUntil::Own
+    };
+    read_stdio(wire, &mut exchange, limit, until, None).await;
+    Ok(exchange)
 }
 
 impl Conn {
-    /// Opens a connection to `target`: for stdio, a new process.
+    /// Opens a connection to `target`: for stdio, a new process. An HTTP+SSE target needs
+    /// [`Conn::connect`].
     pub fn open(target: &Target) -> Result<Conn, String> {
         match target {
-            Target::Http { url } => Ok(Conn::Http(HttpWire::new(url)?)),
+            Target::Http { .. } => Ok(Conn::Http(HttpWire::for_target(target)?)),
             Target::Stdio(command) => Ok(Conn::Stdio(StdioWire::spawn(command)?)),
+            Target::HttpSse { .. } => Err(
+                "the HTTP+SSE transport has no modern era, and its connections open with their \
+                 event stream (`Conn::connect`)"
+                    .to_owned(),
+            ),
+        }
+    }
+
+    /// Opens a connection to `target`, waiting for the `endpoint` event of an HTTP+SSE
+    /// server's event stream (at most `limit`).
+    pub async fn connect(target: &Target, limit: Duration) -> Result<Conn, String> {
+        match target {
+            Target::HttpSse { .. } => {
+                let wire = HttpWire::for_target(target)?;
+                Ok(Conn::Sse(SseWire::open(&wire, limit).await?))
+            }
+            _ => Conn::open(target),
         }
     }
 
@@ -162,30 +270,32 @@ impl Conn {
                     http: Some(reply),
                 })
             }
-            Conn::Stdio(wire) => {
-                let mut line = body.to_vec();
-                line.push(b'\n');
-                wire.write(&line).await?;
-                let mut exchange = Exchange {
-                    id: id.clone(),
-                    ..Exchange::default()
-                };
-                let until = if id.is_null() {
-                    ReadUntil::Any
-                } else {
-                    ReadUntil::Own
-                };
-                read_stdio(wire, &mut exchange, limit, until, None).await;
-                Ok(exchange)
-            }
+            Conn::Stdio(wire) => stream_exchange(wire, body, id, limit).await,
+            Conn::Sse(wire) => stream_exchange(wire, body, id, limit).await,
         }
     }
 
-    /// Over stdio, the messages that arrive within `limit` (for checks that expect none).
+    /// Over stdio and HTTP+SSE, the messages that arrive within `limit` (for checks that
+    /// expect none).
     pub async fn drain(&mut self, limit: Duration) -> Vec<Value> {
-        let Conn::Stdio(wire) = self else {
-            return Vec::new();
-        };
+        match self {
+            Conn::Stdio(wire) => drain(wire, limit).await,
+            Conn::Sse(wire) => drain(wire, limit).await,
+            Conn::Http(_) => Vec::new(),
+        }
+    }
+
+    /// Ends the connection (a stdio server is stopped, an event stream closed).
+    pub async fn close(self) {
+        if let Conn::Stdio(wire) = self {
+            wire.shut_down().await;
+        }
+    }
+}
+
+/// The messages of a streamed connection that arrive within `limit`.
+async fn drain<W: MessageWire>(wire: &mut W, limit: Duration) -> Vec<Value> {
+    {
         let mut seen = Vec::new();
         let deadline = tokio::time::Instant::now() + limit;
         loop {
@@ -193,7 +303,7 @@ impl Conn {
             if left.is_zero() {
                 return seen;
             }
-            match wire.next(left).await {
+            match wire.next_message(left).await {
                 Line::Text(text) => {
                     if let Ok(value) = serde_json::from_slice(&text) {
                         seen.push(value);
@@ -202,13 +312,6 @@ impl Conn {
                 Line::TooLong(_) => {}
                 Line::Closed | Line::TimedOut => return seen,
             }
-        }
-    }
-
-    /// Ends the connection (a stdio server is stopped).
-    pub async fn close(self) {
-        if let Conn::Stdio(wire) = self {
-            wire.shut_down().await;
         }
     }
 }
@@ -224,11 +327,11 @@ pub(crate) enum ReadUntil {
     Limit,
 }
 
-/// Reads a stdio server's lines into `exchange` until `until` says or `limit` passes. The
-/// server's requests are answered with `answer` when given; without it, only its `ping`s
-/// are (with `{}`).
-pub(crate) async fn read_stdio(
-    wire: &mut StdioWire,
+/// Reads a stdio server's lines (or an HTTP+SSE server's events) into `exchange` until
+/// `until` says or `limit` passes. The server's requests are answered with `answer` when
+/// given; without it, only its `ping`s are (with `{}`).
+pub(crate) async fn read_stdio<W: MessageWire>(
+    wire: &mut W,
     exchange: &mut Exchange,
     limit: Duration,
     until: ReadUntil,
@@ -237,7 +340,7 @@ pub(crate) async fn read_stdio(
     let deadline = tokio::time::Instant::now() + limit;
     loop {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let line = match wire.next(left).await {
+        let line = match wire.next_message(left).await {
             Line::Text(line) => line,
             Line::TooLong(start) => {
                 exchange.stray.push(format!(
@@ -249,7 +352,7 @@ pub(crate) async fn read_stdio(
             Line::Closed => {
                 exchange
                     .stray
-                    .push("the server closed its stdout".to_owned());
+                    .push("the server closed its stdout (or event stream)".to_owned());
                 return;
             }
             Line::TimedOut => return,
@@ -280,10 +383,58 @@ pub(crate) async fn read_stdio(
             _ => None,
         };
         if let Some(reply) = reply {
-            let _ = wire.write(format!("{reply}\n").as_bytes()).await;
+            let _ = wire
+                .send_message(reply.to_string().as_bytes(), Duration::from_secs(5))
+                .await;
         }
         exchange.others.push(message);
     }
+}
+
+/// Sends raw bytes a server should refuse on a streamed connection, then a `ping`, so that
+/// the server's answer to the ping bounds the wait: an error for the bytes comes before it
+/// (or within a short while after it), or not at all.
+async fn refused<W: MessageWire>(
+    wire: &mut W,
+    body: &[u8],
+    limit: Duration,
+) -> Result<Exchange, String> {
+    let marker = json!("mcpwire-conformance-after");
+    let posted = wire.send_message(body, limit).await?;
+    wire.send_message(
+        request_body(&marker, "ping", None).to_string().as_bytes(),
+        limit,
+    )
+    .await?;
+    let mut exchange = Exchange {
+        id: marker.clone(),
+        http: posted,
+        ..Exchange::default()
+    };
+    read_stdio(wire, &mut exchange, limit, ReadUntil::Own, None).await;
+    let ping = exchange.response.take();
+    let mut late = Exchange::default();
+    read_stdio(
+        wire,
+        &mut late,
+        Duration::from_millis(100),
+        ReadUntil::Any,
+        None,
+    )
+    .await;
+    exchange.others.extend(late.response);
+    exchange.others.extend(late.others);
+    exchange.response = exchange
+        .others
+        .iter()
+        .position(|message| message.get("error").is_some() || message.get("result").is_some())
+        .map(|index| exchange.others.remove(index));
+    if ping.is_none() {
+        exchange
+            .stray
+            .push("the server did not answer the `ping` sent after the bytes".to_owned());
+    }
+    Ok(exchange)
 }
 
 /// A JSON-RPC request body.
@@ -321,7 +472,7 @@ impl LegacySession {
         capabilities: Value,
         limit: Duration,
     ) -> Result<LegacySession, String> {
-        let mut conn = Conn::open(target)?;
+        let mut conn = Conn::connect(target, limit).await?;
         let id = json!(0);
         let body = request_body(
             &id,
@@ -437,51 +588,22 @@ impl LegacySession {
     /// bytes comes before it (or within a short while after it), or not at all.
     pub async fn send_refused(&mut self, body: &[u8]) -> Result<Exchange, String> {
         let headers = self.headers();
-        let Conn::Stdio(wire) = &mut self.conn else {
-            return self
-                .conn
-                .exchange(body, &Value::Null, &headers, self.limit)
-                .await;
-        };
-        let marker = json!("mcpwire-conformance-after");
-        let mut lines = body.to_vec();
-        lines.push(b'\n');
-        lines.extend_from_slice(request_body(&marker, "ping", None).to_string().as_bytes());
-        lines.push(b'\n');
-        wire.write(&lines).await?;
-        let mut exchange = Exchange {
-            id: marker.clone(),
-            ..Exchange::default()
-        };
-        read_stdio(wire, &mut exchange, self.limit, ReadUntil::Own, None).await;
-        let ping = exchange.response.take();
-        let mut late = Exchange::default();
-        read_stdio(
-            wire,
-            &mut late,
-            Duration::from_millis(100),
-            ReadUntil::Any,
-            None,
-        )
-        .await;
-        exchange.others.extend(late.response);
-        exchange.others.extend(late.others);
-        exchange.response = exchange
-            .others
-            .iter()
-            .position(|message| message.get("error").is_some() || message.get("result").is_some())
-            .map(|index| exchange.others.remove(index));
-        if ping.is_none() {
-            exchange
-                .stray
-                .push("the server did not answer the `ping` sent after the bytes".to_owned());
+        let limit = self.limit;
+        match &mut self.conn {
+            Conn::Stdio(wire) => refused(wire, body, limit).await,
+            Conn::Sse(wire) => refused(wire, body, limit).await,
+            Conn::Http(_) => {
+                self.conn
+                    .exchange(body, &Value::Null, &headers, self.limit)
+                    .await
+            }
         }
-        Ok(exchange)
     }
 
-    /// Sends raw bytes that expect no response (a notification, a response): over HTTP the
-    /// exchange holds the answer; over stdio nothing is read.
+    /// Sends raw bytes that expect no response (a notification, a response): over HTTP and
+    /// HTTP+SSE the exchange holds the answer to the `POST`; over stdio nothing is read.
     pub async fn send_unanswered(&mut self, body: &[u8]) -> Result<Exchange, String> {
+        let limit = self.limit;
         match &mut self.conn {
             Conn::Http(_) => {
                 let headers = self.headers();
@@ -490,10 +612,18 @@ impl LegacySession {
                     .await
             }
             Conn::Stdio(wire) => {
-                let mut line = body.to_vec();
-                line.push(b'\n');
-                wire.write(&line).await?;
-                Ok(Exchange::default())
+                let http = wire.send_message(body, limit).await?;
+                Ok(Exchange {
+                    http,
+                    ..Exchange::default()
+                })
+            }
+            Conn::Sse(wire) => {
+                let http = wire.send_message(body, limit).await?;
+                Ok(Exchange {
+                    http,
+                    ..Exchange::default()
+                })
             }
         }
     }
@@ -512,7 +642,7 @@ impl LegacySession {
     pub fn http(&self) -> Option<&HttpWire> {
         match &self.conn {
             Conn::Http(wire) => Some(wire),
-            Conn::Stdio(_) => None,
+            Conn::Stdio(_) | Conn::Sse(_) => None,
         }
     }
 

@@ -4,6 +4,8 @@
 
 mod support;
 
+#[path = "flaws/authorization.rs"]
+mod authorization;
 #[path = "flaws/features.rs"]
 mod features;
 #[path = "flaws/http.rs"]
@@ -22,7 +24,7 @@ mod utilities;
 use std::collections::BTreeSet;
 
 use mcpwire_conformance::{Options, Target, Verdict, run};
-use support::{Case, assert_cases};
+use support::{Case, assert_cases, assert_protected_cases};
 
 /// Every case of every area.
 fn all_cases() -> Vec<&'static [Case]> {
@@ -33,6 +35,7 @@ fn all_cases() -> Vec<&'static [Case]> {
         utilities::CASES,
         features::CASES,
         modern::CASES,
+        authorization::CASES,
     ]
 }
 
@@ -64,6 +67,11 @@ async fn feature_checks_fail_on_flawed_peers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn modern_checks_fail_on_flawed_peers() {
     assert_cases(modern::CASES).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_checks_fail_on_flawed_peers() {
+    assert_protected_cases(authorization::CASES).await;
 }
 
 /// The Python server of the stdio flaws, playing `flaw`.

@@ -1486,7 +1486,7 @@ async fn origin_invalid_get(ctx: &mut Ctx) -> Checked {
 
 /// Whether `target` is an HTTP URL whose host is a loopback name or address.
 fn loopback_port(target: &Target) -> Option<u16> {
-    let Target::Http { url } = target else {
+    let Target::Http { url, .. } = target else {
         return None;
     };
     let url = url::Url::parse(url).ok()?;

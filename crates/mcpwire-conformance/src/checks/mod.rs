@@ -1,5 +1,6 @@
 //! The checks, one module per area, and the small judgements they share.
 
+pub(crate) mod authorization;
 mod features;
 mod fixtures;
 mod http;
@@ -24,6 +25,7 @@ pub(crate) fn all() -> Vec<Check> {
     checks.extend(utilities::checks());
     checks.extend(features::checks());
     checks.extend(modern::checks());
+    checks.extend(authorization::checks());
     checks.extend(fixtures::checks());
     checks
 }

@@ -1627,6 +1627,11 @@ async fn listen(ctx: &mut Ctx, filter: Value) -> Result<Listened, Outcome> {
                 }
             }
         }
+        // The modern era is never spoken over HTTP+SSE.
+        Conn::Sse(_) => {
+            modern.close().await;
+            return Err(Outcome::Skip("no modern era over HTTP+SSE".into()));
+        }
         Conn::Stdio(wire) => {
             wire.write(format!("{body}\n").as_bytes()).await?;
             let deadline = tokio::time::Instant::now() + LISTEN_WINDOW;

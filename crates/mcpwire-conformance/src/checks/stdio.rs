@@ -68,7 +68,7 @@ async fn lines_after(
     sent: &[Value],
     limit: Duration,
 ) -> Result<(Vec<Vec<u8>>, Conn), String> {
-    let mut conn = Conn::open(ctx.target())?;
+    let mut conn = Conn::connect(ctx.target(), ctx.step_limit()).await?;
     let Conn::Stdio(wire) = &mut conn else {
         return Err("not a stdio server".to_owned());
     };

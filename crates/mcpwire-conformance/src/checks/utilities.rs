@@ -9,7 +9,8 @@ use crate::checks::modern::{SLOW_WORDS, callable_tools, name_of};
 use crate::checks::{expect_result, kind};
 use crate::context::{Ctx, Era};
 use crate::session::{
-    Conn, Exchange, LegacySession, client_info, modern_headers, request_body, with_modern_meta,
+    Conn, Exchange, LegacySession, MessageWire, client_info, modern_headers, request_body,
+    with_modern_meta,
 };
 use crate::wire::http::{HttpRequest, Until};
 use crate::wire::stdio::Line;
@@ -261,7 +262,7 @@ async fn ping_prompt(ctx: &mut Ctx) -> Checked {
 async fn ping_before_initialized(ctx: &mut Ctx) -> Checked {
     let version = ctx.legacy_version().to_owned();
     let limit = ctx.step_limit();
-    let mut conn = Conn::open(ctx.target())?;
+    let mut conn = Conn::connect(ctx.target(), ctx.step_limit()).await?;
     let id = json!(0);
     let body = request_body(
         &id,
@@ -433,10 +434,23 @@ async fn send_and_cancel(
         let answered = reply.response(id).is_some().then_some(took);
         return Ok((reply.messages, answered));
     }
-    let Conn::Stdio(wire) = session.conn() else {
-        return Err("no connection".to_owned());
-    };
-    wire.write(format!("{body}\n").as_bytes()).await?;
+    match session.conn() {
+        Conn::Stdio(wire) => streamed_send_and_cancel(wire, body, id, cancel, started).await,
+        Conn::Sse(wire) => streamed_send_and_cancel(wire, body, id, cancel, started).await,
+        Conn::Http(_) => Err("no connection".to_owned()),
+    }
+}
+
+/// [`send_and_cancel`] on a stdio or HTTP+SSE connection.
+async fn streamed_send_and_cancel<W: MessageWire>(
+    wire: &mut W,
+    body: &Value,
+    id: &Value,
+    cancel: &Value,
+    started: Instant,
+) -> Result<(Vec<Value>, Option<Duration>), String> {
+    wire.send_message(body.to_string().as_bytes(), CANCEL_WINDOW)
+        .await?;
     let mut messages = Vec::new();
     let mut cancelled = false;
     loop {
@@ -445,7 +459,8 @@ async fn send_and_cancel(
             return Ok((messages, None));
         }
         if !cancelled && elapsed >= CANCEL_AFTER {
-            wire.write(format!("{cancel}\n").as_bytes()).await?;
+            wire.send_message(cancel.to_string().as_bytes(), CANCEL_WINDOW)
+                .await?;
             cancelled = true;
         }
         let until = if cancelled {
@@ -453,7 +468,7 @@ async fn send_and_cancel(
         } else {
             CANCEL_AFTER
         };
-        match wire.next(until.saturating_sub(elapsed)).await {
+        match wire.next_message(until.saturating_sub(elapsed)).await {
             Line::Text(line) => {
                 if let Ok(message) = serde_json::from_slice::<Value>(&line) {
                     let answered = message.get("id") == Some(id)
@@ -465,7 +480,7 @@ async fn send_and_cancel(
                 }
             }
             Line::TooLong(_) | Line::TimedOut => {}
-            Line::Closed => return Err("the server closed its stdout".to_owned()),
+            Line::Closed => return Err("the server closed its stdout (or event stream)".to_owned()),
         }
     }
 }
@@ -616,7 +631,7 @@ async fn call_once(ctx: &mut Ctx, tool: &str, token: &Value) -> Result<Called, S
             }
             wire.send(request, Until::End, limit).await?.messages
         }
-        Conn::Stdio(_) => {
+        Conn::Stdio(_) | Conn::Sse(_) => {
             let exchange: Exchange = conn
                 .exchange(body.to_string().as_bytes(), &id, &[], limit)
                 .await?;

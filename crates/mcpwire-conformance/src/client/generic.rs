@@ -147,6 +147,20 @@ pub(crate) const EXIT: ClientCheck = ClientCheck {
     official: true,
 };
 
+/// The checks every scenario makes, in the order [`evaluate`] makes them.
+pub(crate) const ALL: [ClientCheck; 10] = [
+    INITIALIZE_FIRST,
+    INITIALIZED,
+    IDS_UNIQUE,
+    VERSION_HEADER,
+    SESSION_ID,
+    ACCEPT,
+    GET_ACCEPT,
+    CONTENT_TYPE,
+    SESSION_END,
+    EXIT,
+];
+
 /// The checks every scenario makes.
 pub(crate) fn evaluate(
     log: &[Seen],

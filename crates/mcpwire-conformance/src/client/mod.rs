@@ -68,6 +68,38 @@ pub fn client_scenarios() -> Vec<&'static str> {
     Kind::ALL.iter().map(|kind| kind.name()).collect()
 }
 
+/// One check of client mode, as `mcpwire conform list` shows it.
+#[derive(Debug, Clone)]
+pub struct ClientCheckInfo {
+    /// Its id, `client/<scenario>/<check>`.
+    pub id: String,
+    /// What it checks.
+    pub title: &'static str,
+    /// The requirement it tests.
+    pub requirement: Requirement,
+    /// Whether the official suite makes this check too.
+    pub official: bool,
+}
+
+/// Every check of client mode, scenario by scenario: the scenario's own checks, then those
+/// every scenario makes.
+pub fn client_catalogue() -> Vec<ClientCheckInfo> {
+    Kind::ALL
+        .iter()
+        .flat_map(|kind| {
+            scenarios::checks_of(*kind)
+                .into_iter()
+                .chain(generic::ALL)
+                .map(move |check| ClientCheckInfo {
+                    id: format!("client/{}/{}", kind.name(), check.name),
+                    title: check.title,
+                    requirement: check.requirement,
+                    official: check.official,
+                })
+        })
+        .collect()
+}
+
 /// One check of client mode, before it is given its scenario.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ClientCheck {

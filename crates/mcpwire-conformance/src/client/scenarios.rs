@@ -685,6 +685,20 @@ fn first_initialize(log: &[Seen]) -> Option<&Seen> {
 }
 
 /// The scenario's own checks over what the client sent.
+/// The checks of scenario `kind`'s own, in the order [`evaluate`] makes them.
+pub(crate) fn checks_of(kind: Kind) -> Vec<ClientCheck> {
+    match kind {
+        Kind::Initialize => vec![CLIENT_INITIALIZATION, CAPABILITIES],
+        Kind::ToolsCall => vec![TOOL_ADD_NUMBERS, ARGUMENTS_VALID, SSE_RESPONSE],
+        Kind::ElicitationDefaults => ELICITATION_FIELDS
+            .iter()
+            .map(|(check, _, _)| *check)
+            .chain([ELICITATION_CAPABILITY, CONTENT_VALID])
+            .collect(),
+        Kind::SseRetry => vec![GRACEFUL_RECONNECT, RETRY_TIMING, LAST_EVENT_ID],
+    }
+}
+
 pub(crate) fn evaluate(kind: Kind, log: &[Seen], state: &State) -> Vec<Evaluated> {
     match kind {
         Kind::Initialize => {

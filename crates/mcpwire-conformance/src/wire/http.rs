@@ -173,6 +173,8 @@ type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Byte
 pub struct HttpWire {
     client: HttpsClient,
     url: Uri,
+    /// `Authorization` for every request that sets none itself.
+    authorization: Option<HeaderValue>,
 }
 
 impl std::fmt::Debug for HttpWire {
@@ -203,7 +205,45 @@ impl HttpWire {
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
             .build(connector);
-        Ok(HttpWire { client, url })
+        Ok(HttpWire {
+            client,
+            url,
+            authorization: None,
+        })
+    }
+
+    /// The client of `target`'s endpoint, each request carrying the target's access token
+    /// unless it sets `Authorization` itself.
+    pub fn for_target(target: &crate::Target) -> Result<HttpWire, String> {
+        let (crate::Target::Http { url, bearer } | crate::Target::HttpSse { url, bearer }) = target
+        else {
+            return Err("the server is not reached over HTTP".to_owned());
+        };
+        let mut wire = HttpWire::new(url)?;
+        if let Some(bearer) = bearer {
+            let mut value = HeaderValue::from_str(&format!("Bearer {}", bearer.expose()))
+                .map_err(|_| "the access token is not a valid header value".to_owned())?;
+            value.set_sensitive(true);
+            wire.authorization = Some(value);
+        }
+        Ok(wire)
+    }
+
+    /// A client of another URL (`http` or `https`) with this one's access token.
+    pub fn to_url(&self, url: &str) -> Result<HttpWire, String> {
+        let url: Uri = url
+            .parse()
+            .map_err(|error| format!("`{url}` is not a URL: {error}"))?;
+        Ok(HttpWire {
+            client: self.client.clone(),
+            url,
+            authorization: self.authorization.clone(),
+        })
+    }
+
+    /// Whether requests carry an access token.
+    pub fn has_bearer(&self) -> bool {
+        self.authorization.is_some()
     }
 
     /// The endpoint's URL.
@@ -236,6 +276,14 @@ impl HttpWire {
             }
         };
         let mut builder = Request::builder().method(request.method).uri(uri);
+        if let Some(authorization) = &self.authorization
+            && !request
+                .headers
+                .iter()
+                .any(|(name, _)| *name == http::header::AUTHORIZATION)
+        {
+            builder = builder.header(http::header::AUTHORIZATION, authorization.clone());
+        }
         for (name, value) in request.headers {
             builder = builder.header(name, value);
         }

@@ -2,5 +2,6 @@
 //! library between the checks and what the server sent.
 
 pub mod http;
+pub mod legacy_sse;
 pub mod sse;
 pub mod stdio;

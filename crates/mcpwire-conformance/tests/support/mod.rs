@@ -294,6 +294,8 @@ pub async fn serve_sound() -> Served {
 pub struct Seen {
     /// GET, POST, DELETE…
     pub method: Method,
+    /// The path and query asked for.
+    pub path: String,
     /// The header fields.
     pub headers: HeaderMap,
     /// The body.
@@ -465,6 +467,51 @@ impl Drop for Flawed {
 pub async fn flawed(flaw: Arc<dyn Flaw>) -> Flawed {
     let server = serve_sound().await;
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    proxy_to(listener, server, flaw)
+}
+
+/// The access token the protected sound server accepts.
+pub const SOUND_TOKEN: &str = "mcpwire-conformance-sound-token";
+
+/// Starts the sound server protected as an OAuth resource server (accepting
+/// [`SOUND_TOKEN`] alone, with the scope `mcp` required) behind a proxy with `flaw`; the
+/// server's resource identifier is the proxy's endpoint, as a deployment behind a gateway
+/// names its public URL.
+pub async fn flawed_protected(flaw: Arc<dyn Flaw>) -> Flawed {
+    use mcpwire_auth::server::{
+        BearerAuthLayer, Principal, ProtectedResource, Rejection, Secret, verify_fn,
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let public = format!("http://{}/mcp", listener.local_addr().expect("address"));
+    let resource =
+        ProtectedResource::new(&public, ["https://auth.example.test"]).required_scopes(["mcp"]);
+    let verifier = verify_fn(|token: Secret| async move {
+        if token.expose() == SOUND_TOKEN {
+            let mut principal = Principal::default();
+            principal.subject = Some("tester".into());
+            principal.scopes = vec!["mcp".into()];
+            Ok(principal)
+        } else {
+            Err(Rejection::invalid_token("the token is not known"))
+        }
+    });
+    let layer = BearerAuthLayer::new(resource, verifier).expect("a valid protection");
+    let server_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = server_listener.local_addr().expect("address");
+    let server = sound_server();
+    let task = tokio::spawn(async move {
+        let _ = server.serve_http(server_listener).layer(layer).await;
+    });
+    let served = Served {
+        url: format!("http://{address}/mcp"),
+        address,
+        task,
+    };
+    proxy_to(listener, served, flaw)
+}
+
+/// A proxy on `listener` with `flaw` in front of `server`.
+fn proxy_to(listener: TcpListener, server: Served, flaw: Arc<dyn Flaw>) -> Flawed {
     let address = listener.local_addr().expect("address");
     let upstream = server.address;
     let client: Client<HttpConnector, Full<Bytes>> =
@@ -516,6 +563,10 @@ async fn proxy(
     let body = body.collect().await?.to_bytes();
     let mut seen = Seen {
         method: parts.method.clone(),
+        path: parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), |path| path.as_str().to_owned()),
         headers: parts.headers.clone(),
         json: serde_json::from_slice(&body).ok(),
         body,
@@ -524,13 +575,9 @@ async fn proxy(
     if let Some(answer) = flaw.intercept(&seen) {
         return Ok(respond(answer));
     }
-    let path = parts
-        .uri
-        .path_and_query()
-        .map_or("/mcp", |path| path.as_str());
     let mut forward = Request::builder()
         .method(seen.method.clone())
-        .uri(format!("http://{upstream}{path}"));
+        .uri(format!("http://{upstream}{}", seen.path));
     for (name, value) in &seen.headers {
         if name == "host" {
             // The server's Host check sees the proxy's own address as it was asked for.
@@ -634,6 +681,48 @@ pub async fn assert_cases(cases: &[Case]) {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Asserts, for each case, that its check passes on the protected sound server and does not
+/// pass on the flawed one, the runs carrying [`SOUND_TOKEN`].
+pub async fn assert_protected_cases(cases: &[Case]) {
+    let mut problems = Vec::new();
+    for case in cases {
+        let options = Options {
+            only: vec![case.check.to_owned()],
+            step_limit: std::time::Duration::from_secs(5),
+            ..Options::default()
+        };
+        for (flaw, sound) in [
+            (Arc::new(NoFlaw) as Arc<dyn Flaw>, true),
+            ((case.flaw)(), false),
+        ] {
+            let peer = flawed_protected(flaw).await;
+            let report = run(&Target::http(&peer.url).with_bearer(SOUND_TOKEN), &options).await;
+            let verdict = report
+                .result(case.check)
+                .map(|result| (result.verdict, result.detail.clone()));
+            let good = match &verdict {
+                Some((Verdict::Pass, _)) => sound,
+                Some((Verdict::Fail | Verdict::Warning, _)) => !sound,
+                _ => false,
+            };
+            if !good {
+                let peer = if sound {
+                    "the sound server"
+                } else {
+                    "its flawed peer"
+                };
+                problems.push(format!("{}: on {peer}: {verdict:?}", case.check));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The flaw of a sound peer: none.
+struct NoFlaw;
+
+impl Flaw for NoFlaw {}
 
 /// `json!` re-exported for the case files.
 pub fn value(text: &str) -> Value {
