@@ -52,7 +52,12 @@ mock server's URL appended as its last argument, and MCP_CONFORMANCE_SCENARIO an
 MCP_CONFORMANCE_PROTOCOL_VERSION (and MCP_CONFORMANCE_CONTEXT when the scenario carries data)
 in its environment. It must exit 0 when the scenario is done.
 
-Scenarios: initialize, tools_call, elicitation-sep1034-client-defaults, sse-retry.
+Scenarios: initialize, tools_call, elicitation-sep1034-client-defaults, sse-retry, and the
+authorization ones (auth/metadata-default, -var1, -var2, -var3, auth/basic-cimd,
+auth/scope-from-www-authenticate, auth/scope-from-scopes-supported,
+auth/scope-omitted-when-undefined, auth/scope-step-up, auth/scope-retry-limit,
+auth/token-endpoint-auth-basic, -post, -none, auth/pre-registration), where the suite also
+plays the authorization server: its authorization endpoint redirects at once with a code.
 
 Exit status: 0 when every check passed or warned (or failed as the baseline expects),
 1 when a check failed or a baseline entry is stale, 2 when the run could not start.";

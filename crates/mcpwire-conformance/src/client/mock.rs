@@ -39,10 +39,14 @@ pub(crate) struct Seen {
     pub(crate) method: Method,
     /// The path of the URL.
     pub(crate) path: String,
+    /// The query of the URL, when it has one.
+    pub(crate) query: Option<String>,
     /// The headers.
     pub(crate) headers: HeaderMap,
     /// The body as JSON, when it was JSON.
     pub(crate) body: Option<Value>,
+    /// The body as sent.
+    pub(crate) raw: Bytes,
 }
 
 impl Seen {
@@ -212,7 +216,12 @@ async fn handle(
         Ok(collected) => collected.to_bytes(),
         Err(_) => return status(StatusCode::PAYLOAD_TOO_LARGE),
     };
-    let body = if bytes.is_empty() {
+    let form = parts
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
+    let body = if bytes.is_empty() || form {
         None
     } else {
         match serde_json::from_slice::<Value>(&bytes) {
@@ -233,8 +242,10 @@ async fn handle(
         at,
         method: parts.method,
         path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
         headers: parts.headers,
         body,
+        raw: bytes,
     };
     {
         let mut log = lock(&shared.log);

@@ -22,6 +22,7 @@
 //! # }
 //! ```
 
+mod auth;
 mod generic;
 mod mock;
 mod process;
@@ -35,6 +36,7 @@ use crate::context::Profile;
 use crate::report::{Baseline, CheckResult, Report, Verdict};
 use crate::target::StdioCommand;
 
+use auth::AuthKind;
 use mock::{MockServer, lock};
 use scenarios::{Kind, ScenarioMock};
 
@@ -65,7 +67,39 @@ impl Default for ClientOptions {
 
 /// The names of the client scenarios, in run order.
 pub fn client_scenarios() -> Vec<&'static str> {
-    Kind::ALL.iter().map(|kind| kind.name()).collect()
+    Scenario::all().map(Scenario::name).collect()
+}
+
+/// A client scenario: a core one, or one of authorization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scenario {
+    Core(Kind),
+    Auth(AuthKind),
+}
+
+impl Scenario {
+    /// Every scenario, in run order.
+    fn all() -> impl Iterator<Item = Scenario> {
+        Kind::ALL
+            .into_iter()
+            .map(Scenario::Core)
+            .chain(AuthKind::ALL.into_iter().map(Scenario::Auth))
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Scenario::Core(kind) => kind.name(),
+            Scenario::Auth(kind) => kind.name(),
+        }
+    }
+
+    /// The scenario's own checks.
+    fn checks(self) -> Vec<ClientCheck> {
+        match self {
+            Scenario::Core(kind) => scenarios::checks_of(kind),
+            Scenario::Auth(kind) => auth::checks_of(kind),
+        }
+    }
 }
 
 /// One check of client mode, as `mcpwire conform list` shows it.
@@ -84,10 +118,9 @@ pub struct ClientCheckInfo {
 /// Every check of client mode, scenario by scenario: the scenario's own checks, then those
 /// every scenario makes.
 pub fn client_catalogue() -> Vec<ClientCheckInfo> {
-    Kind::ALL
-        .iter()
+    Scenario::all()
         .flat_map(|kind| {
-            scenarios::checks_of(*kind)
+            kind.checks()
                 .into_iter()
                 .chain(generic::ALL)
                 .map(move |check| ClientCheckInfo {
@@ -120,11 +153,14 @@ pub(crate) type Evaluated = (ClientCheck, Outcome);
 pub async fn run_client(command: &StdioCommand, options: &ClientOptions) -> Report {
     let started = Instant::now();
     let mut results = Vec::new();
-    for kind in Kind::ALL {
-        if !chosen(&options.scenarios, kind.name()) {
+    for scenario in Scenario::all() {
+        if !chosen(&options.scenarios, scenario.name()) {
             continue;
         }
-        results.extend(run_scenario(kind, command, options).await);
+        results.extend(match scenario {
+            Scenario::Core(kind) => run_scenario(kind, command, options).await,
+            Scenario::Auth(kind) => run_auth_scenario(kind, command, options).await,
+        });
     }
     let mut target = command.program.clone();
     for argument in &command.args {
@@ -165,7 +201,7 @@ async fn run_scenario(
         Ok(server) => server,
         Err(error) => {
             return vec![result(
-                kind,
+                kind.name(),
                 generic::EXIT,
                 Outcome::Violated(error),
                 started,
@@ -195,12 +231,73 @@ async fn run_scenario(
     evaluated.extend(generic::evaluate(&log, &state, &run, options.time_limit));
     evaluated
         .into_iter()
-        .map(|(check, outcome)| result(kind, check, outcome, started))
+        .map(|(check, outcome)| result(kind.name(), check, outcome, started))
         .collect()
 }
 
-/// The result of `check` in scenario `kind`.
-fn result(kind: Kind, check: ClientCheck, outcome: Outcome, started: Instant) -> CheckResult {
+/// Runs one authorization scenario: its protected mock and authorization server, the client,
+/// then the checks of its OAuth flow and, on the requests it made with its token, those every
+/// scenario makes.
+async fn run_auth_scenario(
+    kind: AuthKind,
+    command: &StdioCommand,
+    options: &ClientOptions,
+) -> Vec<CheckResult> {
+    let started = Instant::now();
+    let mock = Arc::new(auth::AuthMock::new(kind));
+    let server = match MockServer::start(Arc::clone(&mock) as Arc<dyn mock::Behaviour>).await {
+        Ok(server) => server,
+        Err(error) => {
+            return vec![result(
+                kind.name(),
+                generic::EXIT,
+                Outcome::Violated(error),
+                started,
+            )];
+        }
+    };
+    let origin = format!("http://localhost:{}", server.port());
+    mock.set_origin(origin.clone());
+    let mut env = vec![
+        (
+            "MCP_CONFORMANCE_SCENARIO".to_owned(),
+            kind.name().to_owned(),
+        ),
+        (
+            "MCP_CONFORMANCE_PROTOCOL_VERSION".to_owned(),
+            options.protocol_version.clone(),
+        ),
+    ];
+    if let Some(mut context) = kind.context() {
+        context["name"] = serde_json::Value::from(kind.name());
+        env.push(("MCP_CONFORMANCE_CONTEXT".to_owned(), context.to_string()));
+    }
+    let run = process::run(command, &format!("{origin}/mcp"), &env, options.time_limit).await;
+    let log = server.shared().log();
+    server.stop();
+    let state = lock(mock.state());
+    let mut evaluated = auth::evaluate(kind, &origin, &log, &state);
+    let authorized = auth::authorized(&log, &state);
+    let mut session = scenarios::State::default();
+    session.negotiated = state.negotiated.clone();
+    for (check, outcome) in generic::evaluate(&authorized, &session, &run, options.time_limit) {
+        // A client refused again and again may give up with an error.
+        let outcome = match (check.name == generic::EXIT.name, &run.ending) {
+            (true, process::Ending::Exited(Some(code))) if kind.may_give_up() && *code != 0 => {
+                Outcome::Pass(format!("the client gave up with status {code}, as it may"))
+            }
+            _ => outcome,
+        };
+        evaluated.push((check, outcome));
+    }
+    evaluated
+        .into_iter()
+        .map(|(check, outcome)| result(kind.name(), check, outcome, started))
+        .collect()
+}
+
+/// The result of `check` in scenario `name`.
+fn result(name: &str, check: ClientCheck, outcome: Outcome, started: Instant) -> CheckResult {
     let (verdict, detail) = match outcome {
         Outcome::Pass(seen) => (Verdict::Pass, seen),
         Outcome::Violated(seen) => match check.requirement.level {
@@ -211,7 +308,7 @@ fn result(kind: Kind, check: ClientCheck, outcome: Outcome, started: Instant) ->
         Outcome::Skip(why) => (Verdict::Skip, why),
     };
     CheckResult {
-        id: format!("client/{}/{}", kind.name(), check.name),
+        id: format!("client/{name}/{}", check.name),
         area: Area::Client,
         title: check.title,
         requirement: check.requirement,
