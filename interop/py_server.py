@@ -1,6 +1,7 @@
 """A small MCP server written with the official Python SDK (FastMCP), served over stdio.
 
-Usage: python interop/py_server.py
+Usage: python interop/py_server.py            (stdio)
+       python interop/py_server.py --http PORT  (Streamable HTTP on 127.0.0.1:PORT, path /mcp)
 
 mcpwire's interop tests drive it with mcpwire's client. It offers:
 
@@ -10,6 +11,8 @@ mcpwire's interop tests drive it with mcpwire's client. It offers:
 - a resource ``py://about`` and a resource template ``py://greeting/{name}`` with completion;
 - a prompt ``greet`` with a required and an optional argument, with completion.
 """
+
+import sys
 
 from mcp.server.fastmcp import Context, FastMCP
 from mcp.types import (
@@ -123,4 +126,13 @@ async def complete(
 
 
 if __name__ == "__main__":
-    server.run("stdio")
+    arguments = sys.argv[1:]
+    if not arguments:
+        server.run("stdio")
+    elif len(arguments) == 2 and arguments[0] == "--http" and arguments[1].isdigit():
+        server.settings.host = "127.0.0.1"
+        server.settings.port = int(arguments[1])
+        server.run("streamable-http")
+    else:
+        print("usage: python py_server.py [--http PORT]", file=sys.stderr)
+        sys.exit(2)

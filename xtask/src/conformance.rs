@@ -247,6 +247,8 @@ pub(crate) fn run(root: &Path, arguments: &[String], own_suite: OwnSuite) -> Res
 
     let mut outcomes = Vec::new();
     let mut official_server_time = Duration::ZERO;
+    // The client leg of the first suite, for the agreement of both suites on our client.
+    let mut official_client = Vec::new();
     for suite in &options.suites {
         let runner = toolchain.runner(suite, toolchain.scratch.join("results").join(suite.name))?;
         for leg in &options.legs {
@@ -282,7 +284,13 @@ pub(crate) fn run(root: &Path, arguments: &[String], own_suite: OwnSuite) -> Res
                     official_server_time += started.elapsed();
                     results
                 }
-                Leg::Client => runner.client_leg(&binaries.client, &scenarios)?,
+                Leg::Client => {
+                    let results = runner.client_leg(&binaries.client, &scenarios)?;
+                    if suite.name == SUITES[0].name {
+                        official_client.clone_from(&results);
+                    }
+                    results
+                }
                 // Run above, from the suite's own list of generic scenarios; and below.
                 Leg::Reference | Leg::Mcpwire => continue,
             };
@@ -293,7 +301,12 @@ pub(crate) fn run(root: &Path, arguments: &[String], own_suite: OwnSuite) -> Res
         }
     }
     if options.legs.contains(&Leg::Mcpwire) {
-        outcomes.extend(own_suite(root, &toolchain, official_server_time)?);
+        outcomes.extend(own_suite(
+            root,
+            &toolchain,
+            official_server_time,
+            &official_client,
+        )?);
     }
     report("conformance", &outcomes)
 }
@@ -304,7 +317,8 @@ pub(crate) const MCPWIRE_SUITE: &str = "mcpwire";
 /// The mcpwire leg: mcpwire's own suite, given the toolchain and the time the official
 /// suite's server legs took; its outcomes. (In `own_suite.rs`, passed in by the caller, so
 /// that this module does not depend on it.)
-pub(crate) type OwnSuite = fn(&Path, &Toolchain, Duration) -> Result<Vec<Outcome>>;
+pub(crate) type OwnSuite =
+    fn(&Path, &Toolchain, Duration, &[(String, ScenarioResult)]) -> Result<Vec<Outcome>>;
 
 /// What every run of the suite needs: the suite installed, Node.js checked, the binaries
 /// built, the expected failures read.

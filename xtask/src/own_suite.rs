@@ -7,7 +7,8 @@
 //! official suite's server leg (0.1.16, `--suite all`) and `mcpwire conform server --suite
 //! fixtures` are run, and each official scenario's verdict is compared with the verdict of
 //! the check `fixtures/<scenario>` of ours. The table of both goes to
-//! `<target dir>/conformance/agreement.md`; a scenario on which the suites disagree is a
+//! `<target dir>/conformance/agreement.md` (and those of the client leg on our fixture client
+//! to `agreement-client.md`); a scenario on which the suites disagree is a
 //! failure of the run.
 //!
 //! Peers (started by this command, stopped by their PID):
@@ -15,6 +16,7 @@
 //! - `conformance-server --http --port P`, our fixture server;
 //! - `server-everything` (TypeScript SDK v1) `streamableHttp`, `PORT=P`;
 //! - `interop/ts2_server.mjs --http P` (TypeScript SDK v2);
+//! - `interop/py_server.py --http P` (Python SDK 1.x, FastMCP, from its venv);
 //! - `interop/py2_server.py --http P` (Python SDK 2.x, from its venv).
 //!
 //! A peer that is not installed (`cargo xtask interop-setup` installs them) is reported and
@@ -35,11 +37,13 @@ use crate::conformance::{
 };
 
 /// Runs the mcpwire leg; `official_server_time` is how long the official suite's server legs
-/// took against the same fixture server (zero when they did not run).
+/// took against the same fixture server (zero when they did not run), `official_client` the
+/// verdicts of the first suite's client leg on our fixture client (empty when it did not run).
 pub(crate) fn run(
     root: &Path,
     toolchain: &Toolchain,
     official_server_time: Duration,
+    official_client: &[(String, ScenarioResult)],
 ) -> Result<Vec<Outcome>> {
     let binaries = &toolchain.binaries;
     let expected = &toolchain.expected;
@@ -49,13 +53,13 @@ pub(crate) fn run(
     let (own, took) = mcpwire_leg(binaries, &results)?;
     let labels: Vec<String> = own.iter().map(|(label, _)| label.clone()).collect();
     expected.check_entries(MCPWIRE_SUITE, Leg::Mcpwire, &labels)?;
-    for (label, result) in own {
-        let reason = expected.reason(MCPWIRE_SUITE, Leg::Mcpwire, &label);
+    for (label, result) in &own {
+        let reason = expected.reason(MCPWIRE_SUITE, Leg::Mcpwire, label);
         outcomes.push(Outcome::new(
             MCPWIRE_SUITE,
             Leg::Mcpwire,
-            &label,
-            result,
+            label,
+            result.clone(),
             reason,
         ));
     }
@@ -66,7 +70,10 @@ pub(crate) fn run(
     let scenarios = toolchain
         .runner(suite, agreement.clone())?
         .list(Leg::Server)?;
-    let disagreements = compare_suites(root, toolchain, suite, &scenarios, &agreement)?;
+    let mut disagreements = compare_suites(root, toolchain, suite, &scenarios, &agreement)?;
+    if !official_client.is_empty() {
+        disagreements += compare_client(official_client, &own, &agreement)?;
+    }
     if disagreements > 0 {
         outcomes.push(Outcome::new(
             MCPWIRE_SUITE,
@@ -233,6 +240,8 @@ fn peers(root: &Path, target: &Path, binaries: &Binaries) -> Vec<Peer> {
     let ts2 = interop.join("ts2_server.mjs");
     let py2 = interop.join("py2_server.py");
     let venv2 = target.join("interop/venv2/bin/python");
+    let py1 = interop.join("py_server.py");
+    let venv1 = target.join("interop/venv/bin/python");
     let server = binaries.server.clone();
     vec![
         Peer {
@@ -262,6 +271,15 @@ fn peers(root: &Path, target: &Path, binaries: &Binaries) -> Vec<Peer> {
             command: Box::new(move |port| {
                 let mut command = Command::new("node");
                 command.arg(&ts2).args(["--http", &port.to_string()]);
+                command
+            }),
+        },
+        Peer {
+            name: "Python SDK 1.x (FastMCP)",
+            installed: venv1.clone(),
+            command: Box::new(move |port| {
+                let mut command = Command::new(&venv1);
+                command.arg(&py1).args(["--http", &port.to_string()]);
                 command
             }),
         },
@@ -357,6 +375,69 @@ fn compare_suites(
     println!(
         "conformance: agreement of the suites on {} servers: {disagreements} disagreements (table in {})",
         columns.len(),
+        path.display()
+    );
+    Ok(disagreements)
+}
+
+/// Compares the official client leg's verdict of each scenario on our fixture client with
+/// ours (a scenario fails when one of its `client/<scenario>/…` checks fails); writes the
+/// table; the number of disagreements. Scenarios our client mode does not play are listed,
+/// not counted.
+fn compare_client(
+    official: &[(String, ScenarioResult)],
+    own: &[(String, ScenarioResult)],
+    results: &Path,
+) -> Result<usize> {
+    let mut table = String::from(
+        "# The official suite and `mcpwire conform client` on the fixture client\n\n\
+         Each row: the official suite 0.1.16's verdict / ours (a scenario fails when one of its \
+         checks fails; `≠` where they disagree; `not played` where client mode has no such \
+         scenario yet).\n\n| scenario | verdicts |\n|---|---|\n",
+    );
+    let (mut disagreements, mut not_played) = (0, 0);
+    for (scenario, verdict) in official {
+        let prefix = format!("client client/{scenario}/");
+        let checks: Vec<&ScenarioResult> = own
+            .iter()
+            .filter(|(label, _)| label.starts_with(&prefix))
+            .map(|(_, result)| result)
+            .collect();
+        let ours = if checks.is_empty() {
+            not_played += 1;
+            None
+        } else if checks
+            .iter()
+            .any(|result| matches!(result, ScenarioResult::Failed(_)))
+        {
+            Some("fail")
+        } else {
+            Some("pass")
+        };
+        let mark = match ours {
+            None => "",
+            Some(ours) if agree(verdict, Some(ours)) => "",
+            Some(ours) => {
+                disagreements += 1;
+                println!(
+                    "DIFF   agreement client {scenario}: official {}, mcpwire conform {ours}",
+                    label(verdict)
+                );
+                " ≠"
+            }
+        };
+        let _ = writeln!(
+            table,
+            "| `{scenario}` | {} / {}{mark} |",
+            label(verdict),
+            ours.unwrap_or("not played")
+        );
+    }
+    let path = results.join("agreement-client.md");
+    fs::write(&path, table).with_context(|| format!("writing {}", path.display()))?;
+    println!(
+        "conformance: agreement of the suites on the fixture client: {} scenarios compared, {disagreements} disagreements, {not_played} not played by client mode (table in {})",
+        official.len() - not_played,
         path.display()
     );
     Ok(disagreements)
