@@ -56,8 +56,10 @@ Scenarios: initialize, tools_call, elicitation-sep1034-client-defaults, sse-retr
 authorization ones (auth/metadata-default, -var1, -var2, -var3, auth/basic-cimd,
 auth/scope-from-www-authenticate, auth/scope-from-scopes-supported,
 auth/scope-omitted-when-undefined, auth/scope-step-up, auth/scope-retry-limit,
-auth/token-endpoint-auth-basic, -post, -none, auth/pre-registration), where the suite also
-plays the authorization server: its authorization endpoint redirects at once with a code.
+auth/token-endpoint-auth-basic, -post, -none, auth/pre-registration,
+auth/2025-03-26-oauth-metadata-backcompat, auth/2025-03-26-oauth-endpoint-fallback,
+auth/resource-mismatch, auth/client-credentials-basic), where the suite also plays the
+authorization server: its authorization endpoint redirects at once with a code.
 
 Exit status: 0 when every check passed or warned (or failed as the baseline expects),
 1 when a check failed or a baseline entry is stale, 2 when the run could not start.";

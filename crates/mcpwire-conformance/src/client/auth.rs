@@ -22,6 +22,8 @@ use crate::client::{ClientCheck, Evaluated};
 const REVISION: &str = "2025-11-25";
 /// The client the pre-registration scenario gives in its context.
 const PRE_REGISTERED: (&str, &str) = ("mcpwire-pre-registered", "mcpwire-pre-registered-secret");
+/// The `resource` the metadata names in the resource-mismatch scenario.
+const MISMATCHED_RESOURCE: &str = "https://elsewhere.example/mcp";
 /// The scope every scenario's server needs at least.
 const BASIC_SCOPE: &str = "mcp:basic";
 /// The scope a tool call needs in the step-up scenarios.
@@ -46,6 +48,10 @@ pub(crate) enum AuthKind {
     TokenEndpointAuthPost,
     TokenEndpointAuthNone,
     PreRegistration,
+    OauthMetadataBackcompat,
+    OauthEndpointFallback,
+    ResourceMismatch,
+    ClientCredentialsBasic,
 }
 
 /// How a client authenticates at the token endpoint.
@@ -68,7 +74,7 @@ impl ClientAuth {
 
 impl AuthKind {
     /// Every authorization scenario, in run order.
-    pub(crate) const ALL: [AuthKind; 14] = [
+    pub(crate) const ALL: [AuthKind; 18] = [
         AuthKind::MetadataDefault,
         AuthKind::MetadataVar1,
         AuthKind::MetadataVar2,
@@ -83,6 +89,10 @@ impl AuthKind {
         AuthKind::TokenEndpointAuthPost,
         AuthKind::TokenEndpointAuthNone,
         AuthKind::PreRegistration,
+        AuthKind::OauthMetadataBackcompat,
+        AuthKind::OauthEndpointFallback,
+        AuthKind::ResourceMismatch,
+        AuthKind::ClientCredentialsBasic,
     ];
 
     /// The scenario's name, as the official suite spells it.
@@ -102,13 +112,50 @@ impl AuthKind {
             AuthKind::TokenEndpointAuthPost => "auth/token-endpoint-auth-post",
             AuthKind::TokenEndpointAuthNone => "auth/token-endpoint-auth-none",
             AuthKind::PreRegistration => "auth/pre-registration",
+            AuthKind::OauthMetadataBackcompat => "auth/2025-03-26-oauth-metadata-backcompat",
+            AuthKind::OauthEndpointFallback => "auth/2025-03-26-oauth-endpoint-fallback",
+            AuthKind::ResourceMismatch => "auth/resource-mismatch",
+            AuthKind::ClientCredentialsBasic => "auth/client-credentials-basic",
         }
     }
 
     /// The data the scenario gives the client in `MCP_CONFORMANCE_CONTEXT`.
     pub(crate) fn context(self) -> Option<Value> {
-        (self == AuthKind::PreRegistration)
-            .then(|| json!({"client_id": PRE_REGISTERED.0, "client_secret": PRE_REGISTERED.1}))
+        matches!(
+            self,
+            AuthKind::PreRegistration | AuthKind::ClientCredentialsBasic
+        )
+        .then(|| json!({"client_id": PRE_REGISTERED.0, "client_secret": PRE_REGISTERED.1}))
+    }
+
+    /// Whether the server has Protected Resource Metadata (2025-03-26 had none).
+    fn has_prm(self) -> bool {
+        !matches!(
+            self,
+            AuthKind::OauthMetadataBackcompat | AuthKind::OauthEndpointFallback
+        )
+    }
+
+    /// Whether the authorization server has metadata.
+    fn has_as_metadata(self) -> bool {
+        self != AuthKind::OauthEndpointFallback
+    }
+
+    /// The `resource` of the Protected Resource Metadata: the server's, but in the
+    /// resource-mismatch scenario another one.
+    fn prm_resource(self, origin: &str) -> String {
+        if self == AuthKind::ResourceMismatch {
+            return MISMATCHED_RESOURCE.to_owned();
+        }
+        resource(origin)
+    }
+
+    /// The path under which the authorization server's endpoints are.
+    fn endpoint_prefix(self) -> &'static str {
+        match self {
+            AuthKind::OauthMetadataBackcompat => "/oauth",
+            _ => self.issuer_path(),
+        }
     }
 
     /// Where the Protected Resource Metadata is served.
@@ -122,7 +169,7 @@ impl AuthKind {
 
     /// Whether the challenge names the metadata (`resource_metadata`).
     fn prm_in_challenge(self) -> bool {
-        !matches!(self, AuthKind::MetadataVar1 | AuthKind::MetadataVar2)
+        self.has_prm() && !matches!(self, AuthKind::MetadataVar1 | AuthKind::MetadataVar2)
     }
 
     /// The path prefix of the authorization server (its issuer's path).
@@ -168,7 +215,9 @@ impl AuthKind {
     /// How the client must authenticate at the token endpoint.
     fn client_auth(self) -> ClientAuth {
         match self {
-            AuthKind::TokenEndpointAuthBasic | AuthKind::PreRegistration => ClientAuth::Basic,
+            AuthKind::TokenEndpointAuthBasic
+            | AuthKind::PreRegistration
+            | AuthKind::ClientCredentialsBasic => ClientAuth::Basic,
             AuthKind::TokenEndpointAuthPost => ClientAuth::Post,
             _ => ClientAuth::None,
         }
@@ -176,7 +225,10 @@ impl AuthKind {
 
     /// Whether the authorization server offers dynamic registration.
     fn registers(self) -> bool {
-        !matches!(self, AuthKind::PreRegistration)
+        !matches!(
+            self,
+            AuthKind::PreRegistration | AuthKind::ClientCredentialsBasic
+        )
     }
 
     /// Whether a tool call needs [`WRITE_SCOPE`] too.
@@ -186,7 +238,7 @@ impl AuthKind {
 
     /// Whether the scenario may end with the client giving up (a non-zero exit).
     pub(crate) fn may_give_up(self) -> bool {
-        self == AuthKind::ScopeRetryLimit
+        matches!(self, AuthKind::ScopeRetryLimit | AuthKind::ResourceMismatch)
     }
 }
 
@@ -273,29 +325,33 @@ fn resource(origin: &str) -> String {
 
 fn answer(kind: AuthKind, origin: &str, state: &Mutex<AuthState>, seen: &Seen) -> Answer {
     let issuer = format!("{origin}{}", kind.issuer_path());
-    let prefix = kind.issuer_path();
+    let prefix = kind.endpoint_prefix();
     let path = seen.path.as_str();
     match (&seen.method, path) {
-        (&Method::GET, p) if p == kind.prm_path() => {
+        (&Method::GET, p) if kind.has_prm() && p == kind.prm_path() => {
             let mut document =
-                json!({"resource": resource(origin), "authorization_servers": [issuer]});
+                json!({"resource": kind.prm_resource(origin), "authorization_servers": [issuer]});
             if let Some(scopes) = kind.scopes_supported() {
                 document["scopes_supported"] = json!(scopes);
             }
             json_answer(StatusCode::OK, &document)
         }
-        (&Method::GET, p) if p == kind.as_metadata_path() => {
+        (&Method::GET, p) if kind.has_as_metadata() && p == kind.as_metadata_path() => {
             let mut document = json!({
                 "issuer": issuer,
-                "authorization_endpoint": format!("{issuer}/authorize"),
-                "token_endpoint": format!("{issuer}/token"),
+                "authorization_endpoint": format!("{origin}{prefix}/authorize"),
+                "token_endpoint": format!("{origin}{prefix}/token"),
                 "response_types_supported": ["code"],
-                "grant_types_supported": ["authorization_code", "refresh_token"],
+                "grant_types_supported": if kind == AuthKind::ClientCredentialsBasic {
+                    json!(["client_credentials"])
+                } else {
+                    json!(["authorization_code", "refresh_token"])
+                },
                 "code_challenge_methods_supported": ["S256"],
                 "token_endpoint_auth_methods_supported": [kind.client_auth().name()],
             });
             if kind.registers() {
-                document["registration_endpoint"] = json!(format!("{issuer}/register"));
+                document["registration_endpoint"] = json!(format!("{origin}{prefix}/register"));
             }
             if kind == AuthKind::BasicCimd {
                 document["client_id_metadata_document_supported"] = json!(true);
@@ -407,7 +463,10 @@ fn token(kind: AuthKind, state: &Mutex<AuthState>, seen: &Seen) -> Answer {
     let fields = form(&String::from_utf8_lossy(&seen.raw));
     let (method, client_id, secret) = credentials(seen, &fields);
     let mut state = lock(state);
-    let expected = if kind == AuthKind::PreRegistration {
+    let expected = if matches!(
+        kind,
+        AuthKind::PreRegistration | AuthKind::ClientCredentialsBasic
+    ) {
         client_id.as_deref() == Some(PRE_REGISTERED.0)
             && secret.as_deref() == Some(PRE_REGISTERED.1)
     } else {
@@ -428,6 +487,22 @@ fn token(kind: AuthKind, state: &Mutex<AuthState>, seen: &Seen) -> Answer {
     let method_matches = method == kind.client_auth() && expected;
     state.token_auth.push((method, method_matches));
     state.token_resources.push(fields.get("resource").cloned());
+    if kind == AuthKind::ClientCredentialsBasic {
+        if fields.get("grant_type").map(String::as_str) != Some("client_credentials") {
+            return json_answer(
+                StatusCode::BAD_REQUEST,
+                &json!({"error": "unsupported_grant_type"}),
+            );
+        }
+        if !expected {
+            return json_answer(
+                StatusCode::UNAUTHORIZED,
+                &json!({"error": "invalid_client"}),
+            );
+        }
+        let scope = fields.get("scope").cloned();
+        return issue(&mut state, scope.as_deref());
+    }
     if fields.get("grant_type").map(String::as_str) != Some("authorization_code") {
         return json_answer(
             StatusCode::BAD_REQUEST,
@@ -457,13 +532,17 @@ fn token(kind: AuthKind, state: &Mutex<AuthState>, seen: &Seen) -> Answer {
             &json!({"error": "invalid_client"}),
         );
     }
+    issue(&mut state, scope.as_deref())
+}
+
+/// Issues a token for `scope`, and its answer.
+fn issue(state: &mut AuthState, scope: Option<&str>) -> Answer {
     if state.tokens.len() >= GRANT_LIMIT {
         return status(StatusCode::TOO_MANY_REQUESTS);
     }
     state.counter += 1;
     let token = format!("mcpwire-token-{}", state.counter);
     let scopes: Vec<String> = scope
-        .as_deref()
         .unwrap_or_default()
         .split(' ')
         .filter(|scope| !scope.is_empty())
@@ -744,24 +823,60 @@ const RETRY_LIMIT: ClientCheck = ClientCheck {
     official: true,
 };
 
+const MISMATCH_REFUSED: ClientCheck = ClientCheck {
+    name: "resource-mismatch-rejected",
+    title: "the client refuses metadata that names another resource",
+    requirement: must(
+        REVISION,
+        "basic/authorization §Resource Parameter Implementation; RFC 9728 §3.3",
+        None,
+        "A client MUST check that the `resource` of the Protected Resource Metadata is the \
+         server it connects to, and not proceed with authorization otherwise.",
+    ),
+    official: true,
+};
+
 /// The checks of scenario `kind`, in the order [`evaluate`] makes them.
 pub(crate) fn checks_of(kind: AuthKind) -> Vec<ClientCheck> {
-    let mut checks = vec![
-        PRM_DISCOVERED,
-        AS_METADATA,
-        REGISTRATION,
-        PKCE,
-        RESOURCE,
-        SCOPE,
-        TOKEN_AUTH,
-        BEARER,
-    ];
-    if kind == AuthKind::ScopeRetryLimit {
-        checks.push(RETRY_LIMIT);
-    } else {
-        checks.push(COMPLETED);
+    match kind {
+        AuthKind::ResourceMismatch => vec![PRM_DISCOVERED, MISMATCH_REFUSED],
+        AuthKind::ClientCredentialsBasic => {
+            vec![PRM_DISCOVERED, AS_METADATA, TOKEN_AUTH, BEARER, COMPLETED]
+        }
+        AuthKind::OauthMetadataBackcompat => {
+            vec![
+                AS_METADATA,
+                REGISTRATION,
+                PKCE,
+                TOKEN_AUTH,
+                BEARER,
+                COMPLETED,
+            ]
+        }
+        AuthKind::OauthEndpointFallback => vec![REGISTRATION, PKCE, TOKEN_AUTH, BEARER, COMPLETED],
+        AuthKind::ScopeRetryLimit => vec![
+            PRM_DISCOVERED,
+            AS_METADATA,
+            REGISTRATION,
+            PKCE,
+            RESOURCE,
+            SCOPE,
+            TOKEN_AUTH,
+            BEARER,
+            RETRY_LIMIT,
+        ],
+        _ => vec![
+            PRM_DISCOVERED,
+            AS_METADATA,
+            REGISTRATION,
+            PKCE,
+            RESOURCE,
+            SCOPE,
+            TOKEN_AUTH,
+            BEARER,
+            COMPLETED,
+        ],
     }
-    checks
 }
 
 /// The requests to the MCP endpoint that carried a token the mock issued and were not
@@ -803,7 +918,7 @@ pub(crate) fn evaluate(
     log: &[Seen],
     state: &AuthState,
 ) -> Vec<Evaluated> {
-    let prefix = kind.issuer_path();
+    let prefix = kind.endpoint_prefix();
     let authorize_path = format!("{prefix}/authorize");
     let authorizations: Vec<HashMap<String, String>> = queries(log, &authorize_path).collect();
     let fetched = |path: &str| {
@@ -946,7 +1061,32 @@ pub(crate) fn evaluate(
             None => Outcome::Pass("every request after authorization carried its token".into()),
         },
     };
-    let mut evaluated = vec![
+    let attempts = authorizations.len();
+    let retry_limit = if attempts <= 3 {
+        Outcome::Pass(format!(
+            "{attempts} authorization requests, then it stopped"
+        ))
+    } else {
+        Outcome::Violated(format!(
+            "{attempts} authorization requests for a scope never granted"
+        ))
+    };
+    let completed = if state.called {
+        Outcome::Pass("`tools/call test-tool` succeeded with the token".into())
+    } else {
+        Outcome::Violated("the client never called `test-tool` with a valid token".into())
+    };
+    let mismatch = if authorizations.is_empty() && state.token_auth.is_empty() {
+        Outcome::Pass(format!(
+            "the metadata names `{MISMATCHED_RESOURCE}`, and the client did not authorize"
+        ))
+    } else {
+        Outcome::Violated(format!(
+            "the metadata names `{MISMATCHED_RESOURCE}`, not the server, yet the client went on \
+             to authorize"
+        ))
+    };
+    let mut all = vec![
         (PRM_DISCOVERED, prm),
         (AS_METADATA, as_metadata),
         (REGISTRATION, registration),
@@ -955,32 +1095,17 @@ pub(crate) fn evaluate(
         (SCOPE, scope),
         (TOKEN_AUTH, token_auth),
         (BEARER, bearer_outcome),
+        (RETRY_LIMIT, retry_limit),
+        (COMPLETED, completed),
+        (MISMATCH_REFUSED, mismatch),
     ];
-    if kind == AuthKind::ScopeRetryLimit {
-        let attempts = authorizations.len();
-        evaluated.push((
-            RETRY_LIMIT,
-            if attempts <= 3 {
-                Outcome::Pass(format!(
-                    "{attempts} authorization requests, then it stopped"
-                ))
-            } else {
-                Outcome::Violated(format!(
-                    "{attempts} authorization requests for a scope never granted"
-                ))
-            },
-        ));
-    } else {
-        evaluated.push((
-            COMPLETED,
-            if state.called {
-                Outcome::Pass("`tools/call test-tool` succeeded with the token".into())
-            } else {
-                Outcome::Violated("the client never called `test-tool` with a valid token".into())
-            },
-        ));
-    }
-    evaluated
+    checks_of(kind)
+        .into_iter()
+        .filter_map(|check| {
+            let index = all.iter().position(|(known, _)| known.name == check.name)?;
+            Some(all.swap_remove(index))
+        })
+        .collect()
 }
 
 /// The scopes of a `scope` parameter, as a sorted list.
@@ -1157,7 +1282,7 @@ mod tests {
             &mut log,
             seen(Method::GET, kind.as_metadata_path(), &[], b""),
         );
-        let prefix = kind.issuer_path();
+        let prefix = kind.endpoint_prefix();
         let (client_id, secret) = match kind {
             AuthKind::PreRegistration => (
                 PRE_REGISTERED.0.to_owned(),
@@ -1372,7 +1497,14 @@ mod tests {
     #[test]
     fn a_sound_flow_passes_every_scenario_it_completes() {
         for kind in AuthKind::ALL {
-            if kind.call_needs_write() {
+            // The step-up scenarios need a second authorization, the mismatch none at all,
+            // and client credentials another grant: the scripted client does one code flow.
+            if kind.call_needs_write()
+                || matches!(
+                    kind,
+                    AuthKind::ResourceMismatch | AuthKind::ClientCredentialsBasic
+                )
+            {
                 continue;
             }
             assert_eq!(
@@ -1432,6 +1564,18 @@ mod tests {
                 AuthKind::TokenEndpointAuthNone,
                 Flaw::NeverCalls,
                 "flow-completed",
+            ),
+            (AuthKind::OauthEndpointFallback, Flaw::PlainPkce, "pkce"),
+            (
+                AuthKind::OauthMetadataBackcompat,
+                Flaw::NoRegistration,
+                "client-registration",
+            ),
+            // A client that goes on with metadata naming another resource.
+            (
+                AuthKind::ResourceMismatch,
+                Flaw::None,
+                "resource-mismatch-rejected",
             ),
         ];
         for (kind, flaw, check) in cases {
