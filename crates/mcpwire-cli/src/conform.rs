@@ -58,7 +58,8 @@ auth/scope-from-www-authenticate, auth/scope-from-scopes-supported,
 auth/scope-omitted-when-undefined, auth/scope-step-up, auth/scope-retry-limit,
 auth/token-endpoint-auth-basic, -post, -none, auth/pre-registration,
 auth/2025-03-26-oauth-metadata-backcompat, auth/2025-03-26-oauth-endpoint-fallback,
-auth/resource-mismatch, auth/client-credentials-basic), where the suite also plays the
+auth/resource-mismatch, auth/client-credentials-basic, auth/offline-access-scope,
+auth/offline-access-not-supported), where the suite also plays the
 authorization server: its authorization endpoint redirects at once with a code.
 
 Exit status: 0 when every check passed or warned (or failed as the baseline expects),

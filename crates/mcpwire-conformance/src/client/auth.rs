@@ -24,6 +24,8 @@ const REVISION: &str = "2025-11-25";
 const PRE_REGISTERED: (&str, &str) = ("mcpwire-pre-registered", "mcpwire-pre-registered-secret");
 /// The `resource` the metadata names in the resource-mismatch scenario.
 const MISMATCHED_RESOURCE: &str = "https://elsewhere.example/mcp";
+/// The scope that asks for a refresh token (SEP-2207).
+const OFFLINE_ACCESS: &str = "offline_access";
 /// The scope every scenario's server needs at least.
 const BASIC_SCOPE: &str = "mcp:basic";
 /// The scope a tool call needs in the step-up scenarios.
@@ -52,6 +54,8 @@ pub(crate) enum AuthKind {
     OauthEndpointFallback,
     ResourceMismatch,
     ClientCredentialsBasic,
+    OfflineAccessScope,
+    OfflineAccessNotSupported,
 }
 
 /// How a client authenticates at the token endpoint.
@@ -74,7 +78,7 @@ impl ClientAuth {
 
 impl AuthKind {
     /// Every authorization scenario, in run order.
-    pub(crate) const ALL: [AuthKind; 18] = [
+    pub(crate) const ALL: [AuthKind; 20] = [
         AuthKind::MetadataDefault,
         AuthKind::MetadataVar1,
         AuthKind::MetadataVar2,
@@ -93,6 +97,8 @@ impl AuthKind {
         AuthKind::OauthEndpointFallback,
         AuthKind::ResourceMismatch,
         AuthKind::ClientCredentialsBasic,
+        AuthKind::OfflineAccessScope,
+        AuthKind::OfflineAccessNotSupported,
     ];
 
     /// The scenario's name, as the official suite spells it.
@@ -116,6 +122,8 @@ impl AuthKind {
             AuthKind::OauthEndpointFallback => "auth/2025-03-26-oauth-endpoint-fallback",
             AuthKind::ResourceMismatch => "auth/resource-mismatch",
             AuthKind::ClientCredentialsBasic => "auth/client-credentials-basic",
+            AuthKind::OfflineAccessScope => "auth/offline-access-scope",
+            AuthKind::OfflineAccessNotSupported => "auth/offline-access-not-supported",
         }
     }
 
@@ -208,7 +216,17 @@ impl AuthKind {
             AuthKind::ScopeStepUp | AuthKind::ScopeRetryLimit => {
                 Some(vec![BASIC_SCOPE, WRITE_SCOPE])
             }
+            AuthKind::OfflineAccessNotSupported => Some(vec![BASIC_SCOPE, "mcp:read"]),
             _ => Some(vec![BASIC_SCOPE]),
+        }
+    }
+
+    /// The authorization server's `scopes_supported`, if it lists any.
+    fn as_scopes_supported(self) -> Option<Vec<&'static str>> {
+        match self {
+            AuthKind::OfflineAccessScope => Some(vec![BASIC_SCOPE, OFFLINE_ACCESS]),
+            AuthKind::OfflineAccessNotSupported => Some(vec![BASIC_SCOPE, "mcp:read"]),
+            _ => None,
         }
     }
 
@@ -355,6 +373,9 @@ fn answer(kind: AuthKind, origin: &str, state: &Mutex<AuthState>, seen: &Seen) -
             }
             if kind == AuthKind::BasicCimd {
                 document["client_id_metadata_document_supported"] = json!(true);
+            }
+            if let Some(scopes) = kind.as_scopes_supported() {
+                document["scopes_supported"] = json!(scopes);
             }
             if kind.as_metadata_path().contains("openid-configuration") {
                 document["jwks_uri"] = json!(format!("{issuer}/.well-known/jwks.json"));
@@ -823,6 +844,32 @@ const RETRY_LIMIT: ClientCheck = ClientCheck {
     official: true,
 };
 
+const OFFLINE_GRANT: ClientCheck = ClientCheck {
+    name: "offline-access-refresh-grant",
+    title: "a client asking for `offline_access` registers the refresh_token grant",
+    requirement: should(
+        "draft",
+        "SEP-2207 §Refresh tokens",
+        None,
+        "A client that wants a refresh token requests `offline_access` when the authorization \
+         server lists it, and includes `refresh_token` in its metadata's `grant_types`.",
+    ),
+    official: true,
+};
+
+const OFFLINE_NOT_ASKED: ClientCheck = ClientCheck {
+    name: "offline-access-not-requested",
+    title: "no `offline_access` when the authorization server does not list it",
+    requirement: must(
+        "draft",
+        "SEP-2207 §Refresh tokens",
+        None,
+        "A client MUST NOT request `offline_access` when the authorization server does not \
+         list it in `scopes_supported`.",
+    ),
+    official: true,
+};
+
 const MISMATCH_REFUSED: ClientCheck = ClientCheck {
     name: "resource-mismatch-rejected",
     title: "the client refuses metadata that names another resource",
@@ -854,6 +901,22 @@ pub(crate) fn checks_of(kind: AuthKind) -> Vec<ClientCheck> {
             ]
         }
         AuthKind::OauthEndpointFallback => vec![REGISTRATION, PKCE, TOKEN_AUTH, BEARER, COMPLETED],
+        AuthKind::OfflineAccessScope | AuthKind::OfflineAccessNotSupported => vec![
+            PRM_DISCOVERED,
+            AS_METADATA,
+            REGISTRATION,
+            PKCE,
+            RESOURCE,
+            SCOPE,
+            if kind == AuthKind::OfflineAccessScope {
+                OFFLINE_GRANT
+            } else {
+                OFFLINE_NOT_ASKED
+            },
+            TOKEN_AUTH,
+            BEARER,
+            COMPLETED,
+        ],
         AuthKind::ScopeRetryLimit => vec![
             PRM_DISCOVERED,
             AS_METADATA,
@@ -1086,7 +1149,43 @@ pub(crate) fn evaluate(
              to authorize"
         ))
     };
+    let requested_offline = authorizations.iter().any(|query| {
+        query
+            .get("scope")
+            .is_some_and(|scope| scope.split(' ').any(|part| part == OFFLINE_ACCESS))
+    });
+    let registered_grants: Vec<String> = log
+        .iter()
+        .filter(|seen| seen.method == Method::POST && seen.path == format!("{prefix}/register"))
+        .filter_map(|seen| seen.body.as_ref()?.get("grant_types")?.as_array().cloned())
+        .flatten()
+        .filter_map(|grant| grant.as_str().map(str::to_owned))
+        .collect();
+    let offline_grant = if !requested_offline {
+        Outcome::Pass(
+            "the client did not ask for `offline_access` (it may not want a refresh token)".into(),
+        )
+    } else if !registered
+        || registered_grants
+            .iter()
+            .any(|grant| grant == "refresh_token")
+    {
+        Outcome::Pass("`offline_access` requested, with the refresh_token grant registered".into())
+    } else {
+        Outcome::Violated(format!(
+            "`offline_access` requested, but the registration's grant_types are {registered_grants:?}"
+        ))
+    };
+    let offline_not_asked = if requested_offline {
+        Outcome::Violated(
+            "the client asked for `offline_access`, which the server does not list".into(),
+        )
+    } else {
+        Outcome::Pass("no `offline_access`".into())
+    };
     let mut all = vec![
+        (OFFLINE_GRANT, offline_grant),
+        (OFFLINE_NOT_ASKED, offline_not_asked),
         (PRM_DISCOVERED, prm),
         (AS_METADATA, as_metadata),
         (REGISTRATION, registration),
@@ -1128,7 +1227,11 @@ fn scope_outcome(kind: AuthKind, authorizations: &[HashMap<String, String>]) -> 
     let Some(first) = authorizations.first() else {
         return Outcome::Violated("the client made no authorization request".into());
     };
-    let asked = scope_set(first.get("scope"));
+    let mut asked = scope_set(first.get("scope"));
+    if kind == AuthKind::OfflineAccessScope {
+        // The server lists `offline_access`: a client that wants a refresh token may add it.
+        asked.retain(|scope| scope != OFFLINE_ACCESS);
+    }
     let expected: Option<Vec<String>> = match (kind.challenge_scope(), kind.scopes_supported()) {
         (Some(challenge), _) => Some(scope_set(Some(&challenge.to_owned()))),
         (None, Some(supported)) => Some(scope_set(Some(&supported.join(" ")))),
@@ -1199,6 +1302,7 @@ mod tests {
         PostInsteadOfBasic,
         TokenlessRequest,
         NeverCalls,
+        AsksOffline,
     }
 
     fn seen(method: Method, path_and_query: &str, headers: &[(&str, &str)], body: &[u8]) -> Seen {
@@ -1335,6 +1439,10 @@ mod tests {
         if flaw != Flaw::NoResource {
             query.append_pair("resource", &resource(ORIGIN));
         }
+        let scope = match (flaw, scope) {
+            (Flaw::AsksOffline, Some(scope)) => Some(format!("{scope} {OFFLINE_ACCESS}")),
+            (_, scope) => scope,
+        };
         if let Some(scope) = &scope {
             query.append_pair("scope", scope);
         }
@@ -1570,6 +1678,17 @@ mod tests {
                 AuthKind::OauthMetadataBackcompat,
                 Flaw::NoRegistration,
                 "client-registration",
+            ),
+            (
+                AuthKind::OfflineAccessNotSupported,
+                Flaw::AsksOffline,
+                "offline-access-not-requested",
+            ),
+            // Asks for a refresh token without registering the refresh_token grant.
+            (
+                AuthKind::OfflineAccessScope,
+                Flaw::AsksOffline,
+                "offline-access-refresh-grant",
             ),
             // A client that goes on with metadata naming another resource.
             (
