@@ -199,28 +199,17 @@ pub async fn run(conform: Conform) -> anyhow::Result<u8> {
     match conform {
         Conform::List => {
             let mut out = std::io::stdout().lock();
-            for check in mcpwire_conformance::catalogue() {
-                let requirement = &check.requirement;
+            let server = mcpwire_conformance::catalogue()
+                .into_iter()
+                .map(|check| (check.id.to_owned(), check.requirement, check.title));
+            let client = mcpwire_conformance::client_catalogue()
+                .into_iter()
+                .map(|check| (check.id, check.requirement, check.title));
+            for (id, requirement, title) in server.chain(client) {
                 writeln!(
                     out,
-                    "{:44} {:?} {} {}: {}",
-                    check.id,
-                    requirement.level,
-                    requirement.revision,
-                    requirement.page,
-                    check.title
-                )?;
-            }
-            for check in mcpwire_conformance::client_catalogue() {
-                let requirement = &check.requirement;
-                writeln!(
-                    out,
-                    "{:44} {:?} {} {}: {}",
-                    check.id,
-                    requirement.level,
-                    requirement.revision,
-                    requirement.page,
-                    check.title
+                    "{id:44} {:?} {} {}: {title}",
+                    requirement.level, requirement.revision, requirement.page
                 )?;
             }
             Ok(0)

@@ -885,61 +885,31 @@ const MISMATCH_REFUSED: ClientCheck = ClientCheck {
 
 /// The checks of scenario `kind`, in the order [`evaluate`] makes them.
 pub(crate) fn checks_of(kind: AuthKind) -> Vec<ClientCheck> {
-    match kind {
-        AuthKind::ResourceMismatch => vec![PRM_DISCOVERED, MISMATCH_REFUSED],
-        AuthKind::ClientCredentialsBasic => {
-            vec![PRM_DISCOVERED, AS_METADATA, TOKEN_AUTH, BEARER, COMPLETED]
-        }
-        AuthKind::OauthMetadataBackcompat => {
-            vec![
-                AS_METADATA,
-                REGISTRATION,
-                PKCE,
-                TOKEN_AUTH,
-                BEARER,
-                COMPLETED,
-            ]
-        }
-        AuthKind::OauthEndpointFallback => vec![REGISTRATION, PKCE, TOKEN_AUTH, BEARER, COMPLETED],
-        AuthKind::OfflineAccessScope | AuthKind::OfflineAccessNotSupported => vec![
-            PRM_DISCOVERED,
-            AS_METADATA,
-            REGISTRATION,
-            PKCE,
-            RESOURCE,
-            SCOPE,
-            if kind == AuthKind::OfflineAccessScope {
-                OFFLINE_GRANT
-            } else {
-                OFFLINE_NOT_ASKED
-            },
-            TOKEN_AUTH,
-            BEARER,
-            COMPLETED,
-        ],
-        AuthKind::ScopeRetryLimit => vec![
-            PRM_DISCOVERED,
-            AS_METADATA,
-            REGISTRATION,
-            PKCE,
-            RESOURCE,
-            SCOPE,
-            TOKEN_AUTH,
-            BEARER,
-            RETRY_LIMIT,
-        ],
-        _ => vec![
-            PRM_DISCOVERED,
-            AS_METADATA,
-            REGISTRATION,
-            PKCE,
-            RESOURCE,
-            SCOPE,
-            TOKEN_AUTH,
-            BEARER,
-            COMPLETED,
-        ],
-    }
+    // The checks of an authorization code flow, up to the token.
+    let code_flow = [
+        PRM_DISCOVERED,
+        AS_METADATA,
+        REGISTRATION,
+        PKCE,
+        RESOURCE,
+        SCOPE,
+    ];
+    let mut checks: Vec<ClientCheck> = match kind {
+        AuthKind::ResourceMismatch => return vec![PRM_DISCOVERED, MISMATCH_REFUSED],
+        AuthKind::ClientCredentialsBasic => vec![PRM_DISCOVERED, AS_METADATA],
+        AuthKind::OauthMetadataBackcompat => vec![AS_METADATA, REGISTRATION, PKCE],
+        AuthKind::OauthEndpointFallback => vec![REGISTRATION, PKCE],
+        AuthKind::OfflineAccessScope => [&code_flow[..], &[OFFLINE_GRANT]].concat(),
+        AuthKind::OfflineAccessNotSupported => [&code_flow[..], &[OFFLINE_NOT_ASKED]].concat(),
+        _ => code_flow.to_vec(),
+    };
+    checks.extend([TOKEN_AUTH, BEARER]);
+    checks.push(if kind == AuthKind::ScopeRetryLimit {
+        RETRY_LIMIT
+    } else {
+        COMPLETED
+    });
+    checks
 }
 
 /// The requests to the MCP endpoint that carried a token the mock issued and were not

@@ -209,20 +209,7 @@ async fn run_scenario(
         }
     };
     let url = format!("http://localhost:{}{}", server.port(), kind.path());
-    let mut env = vec![
-        (
-            "MCP_CONFORMANCE_SCENARIO".to_owned(),
-            kind.name().to_owned(),
-        ),
-        (
-            "MCP_CONFORMANCE_PROTOCOL_VERSION".to_owned(),
-            options.protocol_version.clone(),
-        ),
-    ];
-    if let Some(mut context) = kind.context() {
-        context["name"] = serde_json::Value::from(kind.name());
-        env.push(("MCP_CONFORMANCE_CONTEXT".to_owned(), context.to_string()));
-    }
+    let env = scenario_env(kind.name(), kind.context(), options);
     let run = process::run(command, &url, &env, options.time_limit).await;
     let log = server.shared().log();
     server.stop();
@@ -258,20 +245,7 @@ async fn run_auth_scenario(
     };
     let origin = format!("http://localhost:{}", server.port());
     mock.set_origin(origin.clone());
-    let mut env = vec![
-        (
-            "MCP_CONFORMANCE_SCENARIO".to_owned(),
-            kind.name().to_owned(),
-        ),
-        (
-            "MCP_CONFORMANCE_PROTOCOL_VERSION".to_owned(),
-            options.protocol_version.clone(),
-        ),
-    ];
-    if let Some(mut context) = kind.context() {
-        context["name"] = serde_json::Value::from(kind.name());
-        env.push(("MCP_CONFORMANCE_CONTEXT".to_owned(), context.to_string()));
-    }
+    let env = scenario_env(kind.name(), kind.context(), options);
     let run = process::run(command, &format!("{origin}/mcp"), &env, options.time_limit).await;
     let log = server.shared().log();
     server.stop();
@@ -299,6 +273,27 @@ async fn run_auth_scenario(
         .into_iter()
         .map(|(check, outcome)| result(kind.name(), check, outcome, started))
         .collect()
+}
+
+/// The environment the official suite gives a client for scenario `name`: its name, the
+/// protocol version, and its data (`context`, named) when it has any.
+fn scenario_env(
+    name: &str,
+    context: Option<serde_json::Value>,
+    options: &ClientOptions,
+) -> Vec<(String, String)> {
+    let mut env = vec![
+        ("MCP_CONFORMANCE_SCENARIO".to_owned(), name.to_owned()),
+        (
+            "MCP_CONFORMANCE_PROTOCOL_VERSION".to_owned(),
+            options.protocol_version.clone(),
+        ),
+    ];
+    if let Some(mut context) = context {
+        context["name"] = serde_json::Value::from(name);
+        env.push(("MCP_CONFORMANCE_CONTEXT".to_owned(), context.to_string()));
+    }
+    env
 }
 
 /// The result of `check` in scenario `name`.
