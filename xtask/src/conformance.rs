@@ -285,7 +285,8 @@ pub(crate) fn run(root: &Path, arguments: &[String], own_suite: OwnSuite) -> Res
                     results
                 }
                 Leg::Client => {
-                    let results = runner.client_leg(&binaries.client, &scenarios)?;
+                    let client = binaries.client.to_string_lossy();
+                    let results = runner.client_leg(&client, &scenarios)?;
                     if suite.name == SUITES[0].name {
                         official_client.clone_from(&results);
                     }
@@ -654,12 +655,13 @@ impl Runner<'_> {
             .collect())
     }
 
-    fn client_leg(
+    /// Runs each client scenario against `client`, a command line (a binary, or a program and
+    /// its script, split at spaces by the suite).
+    pub(crate) fn client_leg(
         &self,
-        client_binary: &Path,
+        client: &str,
         scenarios: &[String],
     ) -> Result<Vec<(String, ScenarioResult)>> {
-        let client = client_binary.to_string_lossy().into_owned();
         let mut results = Vec::new();
         for (index, scenario) in scenarios.iter().enumerate() {
             let runs = if TIMING_SENSITIVE.contains(&scenario.as_str()) {
@@ -670,7 +672,7 @@ impl Runner<'_> {
             let mut result = ScenarioResult::Passed;
             for run in 1..=runs {
                 let output = self.results.join("client").join(format!("{index}-{run}"));
-                match self.client_scenario(&client, scenario, &output)? {
+                match self.client_scenario(client, scenario, &output)? {
                     ScenarioResult::Passed => {}
                     ScenarioResult::Failed(why) if runs > 1 => {
                         result = ScenarioResult::Failed(format!("run {run} of {runs}: {why}"));

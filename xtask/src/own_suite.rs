@@ -7,9 +7,11 @@
 //! official suite's server leg (0.1.16, `--suite all`) and `mcpwire conform server --suite
 //! fixtures` are run, and each official scenario's verdict is compared with the verdict of
 //! the check `fixtures/<scenario>` of ours. The table of both goes to
-//! `<target dir>/conformance/agreement.md` (and those of the client leg on our fixture client
-//! to `agreement-client.md`); a scenario on which the suites disagree is a
-//! failure of the run.
+//! `<target dir>/conformance/agreement.md`. The client leg is compared the same way on our
+//! fixture client (`agreement-client.md`, every check of ours) and on the TypeScript SDK v1's
+//! client `interop/ts_conformance_client.mjs` (`agreement-ts-client.md`, the checks of ours
+//! that the official suite makes too). A scenario on which the suites disagree is a failure
+//! of the run.
 //!
 //! Peers (started by this command, stopped by their PID):
 //!
@@ -72,7 +74,13 @@ pub(crate) fn run(
         .list(Leg::Server)?;
     let mut disagreements = compare_suites(root, toolchain, suite, &scenarios, &agreement)?;
     if !official_client.is_empty() {
-        disagreements += compare_client(official_client, &own, &agreement)?;
+        disagreements += compare_client(
+            "the fixture client",
+            official_client,
+            &own,
+            &agreement.join("agreement-client.md"),
+        )?;
+        disagreements += compare_ts_client(root, toolchain, suite, official_client, &agreement)?;
     }
     if disagreements > 0 {
         outcomes.push(Outcome::new(
@@ -123,6 +131,7 @@ fn mcpwire_leg(
                 &binaries.reference,
                 &["server", "--suite", "all", &url],
                 &results.join("http"),
+                false,
             );
             let took = started.elapsed();
             report.map(|outcomes| (outcomes, took))
@@ -141,6 +150,7 @@ fn mcpwire_leg(
             "server", "--suite", "generic", "--", &reference, "serve", "--stdio",
         ],
         &results.join("stdio"),
+        false,
     )?;
     outcomes.extend(
         stdio
@@ -152,6 +162,7 @@ fn mcpwire_leg(
         &binaries.reference,
         &["client", "--", &client],
         &results.join("client"),
+        false,
     )?;
     outcomes.extend(
         client_checks
@@ -172,6 +183,7 @@ fn conform(
     mcpwire: &Path,
     arguments: &[&str],
     name: &Path,
+    official_only: bool,
 ) -> Result<Vec<(String, ScenarioResult)>> {
     let json = name.with_extension("json");
     let log = name.with_extension("log");
@@ -205,6 +217,7 @@ fn conform(
     };
     Ok(checks
         .iter()
+        .filter(|check| !official_only || check["official"].as_bool() == Some(true))
         .map(|check| {
             let id = check["id"].as_str().unwrap_or("?").to_owned();
             let detail = check["detail"].as_str().unwrap_or_default().to_owned();
@@ -385,12 +398,13 @@ fn compare_suites(
 /// table; the number of disagreements. Scenarios our client mode does not play are listed,
 /// not counted.
 fn compare_client(
+    client: &str,
     official: &[(String, ScenarioResult)],
     own: &[(String, ScenarioResult)],
-    results: &Path,
+    path: &Path,
 ) -> Result<usize> {
-    let mut table = String::from(
-        "# The official suite and `mcpwire conform client` on the fixture client\n\n\
+    let mut table = format!(
+        "# The official suite and `mcpwire conform client` on {client}\n\n\
          Each row: the official suite 0.1.16's verdict / ours (a scenario fails when one of its \
          checks fails; `≠` where they disagree; `not played` where client mode has no such \
          scenario yet).\n\n| scenario | verdicts |\n|---|---|\n",
@@ -420,7 +434,7 @@ fn compare_client(
             Some(ours) => {
                 disagreements += 1;
                 println!(
-                    "DIFF   agreement client {scenario}: official {}, mcpwire conform {ours}",
+                    "DIFF   agreement {client} {scenario}: official {}, mcpwire conform {ours}",
                     label(verdict)
                 );
                 " ≠"
@@ -433,14 +447,58 @@ fn compare_client(
             ours.unwrap_or("not played")
         );
     }
-    let path = results.join("agreement-client.md");
-    fs::write(&path, table).with_context(|| format!("writing {}", path.display()))?;
+    fs::write(path, table).with_context(|| format!("writing {}", path.display()))?;
     println!(
-        "conformance: agreement of the suites on the fixture client: {} scenarios compared, {disagreements} disagreements, {not_played} not played by client mode (table in {})",
+        "conformance: agreement of the suites on {client}: {} scenarios compared, {disagreements} disagreements, {not_played} not played by client mode (table in {})",
         official.len() - not_played,
         path.display()
     );
     Ok(disagreements)
+}
+
+/// Runs the official client leg and `mcpwire conform client` on the TypeScript SDK v1's
+/// conformance client (`interop/ts_conformance_client.mjs`), and compares the official suite's
+/// verdicts with those of our checks the official suite makes too; the number of
+/// disagreements (none when the SDK is not installed).
+fn compare_ts_client(
+    root: &Path,
+    toolchain: &Toolchain,
+    suite: &Suite,
+    official_client: &[(String, ScenarioResult)],
+    results: &Path,
+) -> Result<usize> {
+    let script = root.join("interop/ts_conformance_client.mjs");
+    if !root
+        .join("interop/node_modules/@modelcontextprotocol/sdk")
+        .exists()
+    {
+        println!(
+            "conformance: agreement: the TypeScript SDK v1 is not installed (cargo xtask interop-setup); its client left out"
+        );
+        return Ok(0);
+    }
+    let script = script.to_string_lossy().into_owned();
+    let scenarios: Vec<String> = official_client
+        .iter()
+        .map(|(scenario, _)| scenario.clone())
+        .collect();
+    let runner = toolchain.runner(suite, results.join("official-ts-client"))?;
+    let official = runner.client_leg(&format!("node {script}"), &scenarios)?;
+    let ours = conform(
+        &toolchain.binaries.reference,
+        &["client", "--", "node", &script],
+        &results.join("ts-client"),
+        true,
+    )?
+    .into_iter()
+    .map(|(label, result)| (format!("client {label}"), result))
+    .collect::<Vec<_>>();
+    compare_client(
+        "the TypeScript SDK v1 client",
+        &official,
+        &ours,
+        &results.join("agreement-ts-client.md"),
+    )
 }
 
 /// The official verdict in the table's words.

@@ -895,7 +895,17 @@ pub(crate) fn checks_of(kind: AuthKind) -> Vec<ClientCheck> {
         SCOPE,
     ];
     let mut checks: Vec<ClientCheck> = match kind {
-        AuthKind::ResourceMismatch => return vec![PRM_DISCOVERED, MISMATCH_REFUSED],
+        // The official suite judges this scenario by the refusal alone: a client that does
+        // not even read the metadata refuses too.
+        AuthKind::ResourceMismatch => {
+            return vec![
+                ClientCheck {
+                    official: false,
+                    ..PRM_DISCOVERED
+                },
+                MISMATCH_REFUSED,
+            ];
+        }
         AuthKind::ClientCredentialsBasic => vec![PRM_DISCOVERED, AS_METADATA],
         AuthKind::OauthMetadataBackcompat => vec![AS_METADATA, REGISTRATION, PKCE],
         AuthKind::OauthEndpointFallback => vec![REGISTRATION, PKCE],
@@ -1172,7 +1182,7 @@ pub(crate) fn evaluate(
         .into_iter()
         .filter_map(|check| {
             let index = all.iter().position(|(known, _)| known.name == check.name)?;
-            Some(all.swap_remove(index))
+            Some((check, all.swap_remove(index).1))
         })
         .collect()
 }
