@@ -264,13 +264,20 @@ fn bearer(reply: &HttpReply) -> Option<Challenge> {
 
 /// The answer to a `ping` without a token, or a skip when the server asks for none.
 async fn unauthenticated(ctx: &Ctx) -> Result<HttpReply, Outcome> {
-    if ctx.profile().protection.is_none() {
-        return Err(Outcome::Skip(
-            "the server asks for no access token (a request without one got no 401)".into(),
-        ));
-    }
+    protected(ctx)?;
     let wire = anonymous(ctx)?;
     Ok(wire.send(ping(), Until::End, ctx.step_limit()).await?)
+}
+
+/// A skip unless the server is protected (first contact saw its `401`): for checks that
+/// send requests of their own and need no answer to a request without a token.
+fn protected(ctx: &Ctx) -> Result<(), Outcome> {
+    match ctx.profile().protection {
+        Some(_) => Ok(()),
+        None => Err(Outcome::Skip(
+            "the server asks for no access token (a request without one got no 401)".into(),
+        )),
+    }
 }
 
 fn anonymous(ctx: &Ctx) -> Result<HttpWire, Outcome> {
@@ -465,7 +472,7 @@ async fn metadata_authorization_servers(ctx: &mut Ctx) -> Checked {
 }
 
 async fn invalid_token(ctx: &mut Ctx) -> Checked {
-    unauthenticated(ctx).await?;
+    protected(ctx)?;
     let wire = anonymous(ctx)?;
     let request = ping().header("authorization", &format!("Bearer {INVALID_TOKEN}"));
     let reply = wire.send(request, Until::End, ctx.step_limit()).await?;
@@ -488,7 +495,7 @@ async fn invalid_token(ctx: &mut Ctx) -> Checked {
 }
 
 async fn malformed_authorization(ctx: &mut Ctx) -> Checked {
-    unauthenticated(ctx).await?;
+    protected(ctx)?;
     let wire = anonymous(ctx)?;
     let mut seen = Vec::new();
     for value in ["Bearer", "Bearer two tokens", "Bearer ,,,"] {
@@ -520,7 +527,7 @@ async fn scope_in_challenge(ctx: &mut Ctx) -> Checked {
 }
 
 async fn valid_token(ctx: &mut Ctx) -> Checked {
-    unauthenticated(ctx).await?;
+    protected(ctx)?;
     run_token(ctx)?;
     let wire = ctx
         .http()
@@ -540,7 +547,7 @@ async fn valid_token(ctx: &mut Ctx) -> Checked {
 }
 
 async fn every_request(ctx: &mut Ctx) -> Checked {
-    unauthenticated(ctx).await?;
+    protected(ctx)?;
     run_token(ctx)?;
     let session = ctx.fresh_legacy().await.map_err(|error| {
         Outcome::Skip(format!("no legacy session with the run's token: {error}"))
@@ -568,7 +575,7 @@ async fn every_request(ctx: &mut Ctx) -> Checked {
 }
 
 async fn token_in_query(ctx: &mut Ctx) -> Checked {
-    unauthenticated(ctx).await?;
+    protected(ctx)?;
     let token = run_token(ctx)?;
     let endpoint = ctx.target().describe();
     let mut url = url::Url::parse(&endpoint)
