@@ -197,16 +197,15 @@ async fn run_scenario(
 ) -> Vec<CheckResult> {
     let started = Instant::now();
     let mock = Arc::new(ScenarioMock::new(kind));
-    let server = match MockServer::start(Arc::clone(&mock) as Arc<dyn mock::Behaviour>).await {
+    let server = match start_mock(
+        kind.name(),
+        Arc::clone(&mock) as Arc<dyn mock::Behaviour>,
+        started,
+    )
+    .await
+    {
         Ok(server) => server,
-        Err(error) => {
-            return vec![result(
-                kind.name(),
-                generic::EXIT,
-                Outcome::Violated(error),
-                started,
-            )];
-        }
+        Err(failed) => return failed,
     };
     let url = format!("http://localhost:{}{}", server.port(), kind.path());
     let env = scenario_env(kind.name(), kind.context(), options);
@@ -232,16 +231,15 @@ async fn run_auth_scenario(
 ) -> Vec<CheckResult> {
     let started = Instant::now();
     let mock = Arc::new(auth::AuthMock::new(kind));
-    let server = match MockServer::start(Arc::clone(&mock) as Arc<dyn mock::Behaviour>).await {
+    let server = match start_mock(
+        kind.name(),
+        Arc::clone(&mock) as Arc<dyn mock::Behaviour>,
+        started,
+    )
+    .await
+    {
         Ok(server) => server,
-        Err(error) => {
-            return vec![result(
-                kind.name(),
-                generic::EXIT,
-                Outcome::Violated(error),
-                started,
-            )];
-        }
+        Err(failed) => return failed,
     };
     let origin = format!("http://localhost:{}", server.port());
     mock.set_origin(origin.clone());
@@ -273,6 +271,23 @@ async fn run_auth_scenario(
         .into_iter()
         .map(|(check, outcome)| result(kind.name(), check, outcome, started))
         .collect()
+}
+
+/// Starts the mock of scenario `name`; when it cannot start, the scenario's one result says
+/// why.
+async fn start_mock(
+    name: &str,
+    behaviour: Arc<dyn mock::Behaviour>,
+    started: Instant,
+) -> Result<MockServer, Vec<CheckResult>> {
+    MockServer::start(behaviour).await.map_err(|error| {
+        vec![result(
+            name,
+            generic::EXIT,
+            Outcome::Violated(error),
+            started,
+        )]
+    })
 }
 
 /// The environment the official suite gives a client for scenario `name`: its name, the
